@@ -1,0 +1,45 @@
+# Every target installs what it needs into .venv first (python3 -m venv + pip).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+KIS_ENV ?= mock
+
+.PHONY: install generate check test demo bench golden lint typecheck fresh clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+generate: install  ## regenerate codegen/spec_model.py and generated/ from spec/
+	$(PY) -m codegen generate
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: install
+	$(PY) -m mypy runtime/kisapi_runtime codegen generated/kisapi sandbox/kisapi_sandbox
+
+fresh: install  ## fail when generated/ does not match spec/ + codegen/
+	$(PY) -m codegen check
+
+check: lint typecheck fresh
+
+test: install
+	$(PY) -m pytest
+
+demo: install  ## quote, chart, paper order, balance against the embedded sandbox
+	$(PY) -m kisapi_sandbox.demo
+
+bench: install
+	$(PY) benchmarks/run.py
+
+golden: install  ## rewrite the generator's golden output after an intended change
+	$(PY) -m codegen golden
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Spec-driven code generator for the kisapi bindings (``python -m codegen``)."""

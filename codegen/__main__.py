@@ -1,0 +1,90 @@
+"""``python -m codegen generate|check|spec-model|golden``."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .load import SpecError
+from .render import REPO, generate, ruff
+
+SPEC_DIR = REPO / "spec"
+OUT_DIR = REPO / "generated"
+SPEC_MODEL = REPO / "codegen" / "spec_model.py"
+GOLDEN_SPEC = REPO / "tests" / "codegen" / "fixtures" / "spec"
+GOLDEN_OUT = REPO / "tests" / "codegen" / "golden"
+
+
+def spec_model_source() -> str:
+    """The typed spec model, generated from the JSON Schema by datamodel-code-generator."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "spec_model.py"
+        cmd = [
+            sys.executable, "-m", "datamodel_code_generator",
+            "--input", str(SPEC_DIR / "schema" / "api.schema.json"),
+            "--input-file-type", "jsonschema",
+            "--output-model-type", "typing.TypedDict",
+            "--target-python-version", "3.11",
+            "--use-standard-collections", "--use-union-operator",
+            "--disable-timestamp", "--formatters", "ruff-format",
+            "--custom-file-header", '"""Typed view of spec/schema/api.schema.json (datamodel-code-generator). Do not edit."""',
+            "--output", str(out),
+        ]  # fmt: skip
+        subprocess.run(cmd, check=True, capture_output=True, cwd=REPO)
+        ruff("check", "--quiet", "--fix-only", "--exit-zero", "--select", "I,F401,UP", str(out))
+        ruff("format", "--quiet", str(out))
+        return out.read_text(encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("generate", help="regenerate codegen/spec_model.py and generated/kisapi")
+    sub.add_parser("check", help="fail when generated/ or the spec model is stale")
+    sub.add_parser("golden", help="rewrite the generator's golden test output")
+    args = parser.parse_args(argv)
+
+    from .resolve import load_project
+
+    started = time.perf_counter()
+    try:
+        if args.command == "golden":
+            changes = generate(load_project(GOLDEN_SPEC), GOLDEN_OUT, write=True, stamp=False)
+            print("\n".join(changes) or "golden output unchanged")
+            return 0
+        write = args.command == "generate"
+        model = spec_model_source()
+        changes = []
+        if SPEC_MODEL.read_text(encoding="utf-8") != model:
+            changes.append("~ codegen/spec_model.py")
+            if write:
+                SPEC_MODEL.write_text(model, encoding="utf-8", newline="\n")
+        project = load_project(SPEC_DIR)
+        changes += generate(project, OUT_DIR, write=write)
+    except SpecError as exc:
+        print(f"spec error: {exc}", file=sys.stderr)
+        return 2
+    elapsed = time.perf_counter() - started
+    if args.command == "check":
+        if changes:
+            print(
+                "generated code is stale (run `make generate`):",
+                *changes,
+                sep="\n  ",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"generated/ is fresh ({len(project.apis)} APIs, {elapsed:.2f}s)")
+        return 0
+    print(f"generated {len(project.apis)} APIs in {elapsed:.2f}s; {len(changes)} files changed")
+    for line in changes:
+        print(" ", line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

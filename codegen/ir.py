@@ -1,0 +1,192 @@
+"""The resolved, typed model the templates read (templates never touch raw YAML)."""
+
+from __future__ import annotations
+
+import attrs
+
+PY_TYPES = {
+    "str": "str",
+    "text": "str",
+    "int": "int",
+    "decimal": "Decimal",
+    "date": "date",
+    "time": "time",
+    "datetime": "datetime",
+    "bool": "bool",
+}
+"""Python type of a decoded response value per kind."""
+
+PARAM_TYPES = {
+    "str": "str",
+    "text": "str",
+    "int": "int",
+    "decimal": "Decimal | float | str",
+    "date": "date | str",
+    "time": "time | str",
+    "datetime": "datetime | str",
+    "bool": "bool",
+}
+"""Python type a request parameter accepts per kind (raw KIS strings are accepted too)."""
+
+
+@attrs.frozen
+class EnumValue:
+    code: str
+    name: str
+    label: str
+
+
+@attrs.frozen
+class EnumDef:
+    name: str
+    label: str
+    summary: str
+    values: tuple[EnumValue, ...]
+
+
+@attrs.frozen
+class ErrorDef:
+    code: str
+    error: str
+    retry: bool
+    reissue_token: bool
+    meaning: str
+
+
+@attrs.frozen
+class Field:
+    wire: str
+    py: str
+    kind: str
+    enum: str | None
+    label: str
+    required: bool = False
+    default: str | None = None
+    fixed: str | None = None
+    max_length: int | None = None
+    fill: str | None = None
+    secret: bool = False
+
+    @property
+    def py_type(self) -> str:
+        return self.enum or PY_TYPES[self.kind]
+
+    @property
+    def param_type(self) -> str:
+        return f"{self.enum} | str" if self.enum else PARAM_TYPES[self.kind]
+
+
+@attrs.frozen
+class Block:
+    key: str
+    py: str
+    shape: str
+    model: str
+    fields: tuple[Field, ...]
+
+
+@attrs.frozen
+class Selector:
+    name: str
+    values: tuple[str, ...]
+    label: str
+    default: str | None
+
+
+@attrs.frozen
+class TrIdRule:
+    when: tuple[tuple[str, tuple[str, ...]], ...]
+    real: str | None
+    mock: str | None
+    deprecated: tuple[str, ...]
+
+
+@attrs.frozen
+class Api:
+    id: str
+    product: str
+    name: str
+    module: str
+    spec_path: str
+    spec_sha256: str
+    catalog_key: str | None
+    title: str
+    doc_id: str
+    group: str
+    summary: str
+    method: str
+    path: str
+    kind: str
+    cache: bool
+    hashkey: bool
+    selectors: tuple[Selector, ...]
+    tr_rules: tuple[TrIdRule, ...]
+    request: tuple[Field, ...]
+    blocks: tuple[Block, ...]
+    scalars: tuple[Field, ...]
+    cursor: tuple[tuple[str, str], ...] | None
+    rows: str | None
+    aliases: tuple[str, ...]
+
+    @property
+    def cls(self) -> str:
+        return pascal(self.name)
+
+    @property
+    def response_model(self) -> str:
+        return f"{self.cls}Response"
+
+    @property
+    def params(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.request if f.fixed is None)
+
+    @property
+    def rows_block(self) -> Block | None:
+        return next((b for b in self.blocks if b.key == self.rows), None)
+
+    @property
+    def enums(self) -> tuple[str, ...]:
+        names = {f.enum for f in self.request if f.enum}
+        names |= {f.enum for b in self.blocks for f in b.fields if f.enum}
+        names |= {f.enum for f in self.scalars if f.enum}
+        return tuple(sorted(n for n in names if n))
+
+    @property
+    def response_enums(self) -> tuple[str, ...]:
+        names = {f.enum for b in self.blocks for f in b.fields if f.enum}
+        return tuple(sorted(n for n in names if n))
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        fields = [*self.request, *self.scalars, *(f for b in self.blocks for f in b.fields)]
+        return frozenset(f.kind for f in fields if not f.enum)
+
+    @property
+    def all_tr_ids(self) -> tuple[str, ...]:
+        ids = {t for r in self.tr_rules for t in (r.real, r.mock, *r.deprecated) if t}
+        return tuple(sorted(ids))
+
+
+@attrs.frozen
+class Product:
+    name: str
+    apis: tuple[Api, ...]
+
+    @property
+    def cls(self) -> str:
+        return pascal(self.name)
+
+
+@attrs.frozen
+class Project:
+    products: tuple[Product, ...]
+    enums: tuple[EnumDef, ...]
+    errors: tuple[ErrorDef, ...]
+
+    @property
+    def apis(self) -> tuple[Api, ...]:
+        return tuple(a for p in self.products for a in p.apis)
+
+
+def pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)

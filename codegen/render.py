@@ -1,0 +1,207 @@
+"""Render the IR through the Jinja2 templates, format with ruff, and sync into ``generated/``.
+
+Output is deterministic: sorted inputs, no timestamps or absolute paths, ruff-formatted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import ir
+
+CODEGEN_DIR = Path(__file__).resolve().parent
+REPO = CODEGEN_DIR.parent
+TEMPLATES = CODEGEN_DIR / "templates"
+PACKAGE = "kisapi"
+
+ERROR_NAMES = (
+    "KisError", "KisConfigError", "KisValidationError", "KisMockUnsupportedError",
+    "KisDecodeError", "KisConnectionError", "KisTimeoutError", "KisOrderStateUnknownError",
+    "KisApiError", "KisRateLimitError", "KisAuthError", "KisTokenExpiredError",
+    "KisBadRequestError", "KisOrderRejectedError", "KisServerError",
+)  # fmt: skip
+
+_FAST = {
+    "str": "(v.strip() or None) if (v := g({k})) else None",
+    "text": "(v.strip() or None) if (v := g({k})) else None",
+    "int": "int(v) if (v := g({k})) else None",
+    "decimal": "Decimal(v) if (v := g({k})) else None",
+    "date": "date.fromisoformat(v) if (v := g({k})) else None",
+    "time": "time.fromisoformat(v) if (v := g({k})) else None",
+    "datetime": "_d.parse_datetime(v) if (v := g({k})) else None",
+    "bool": "_d.YN[v] if (v := g({k})) else None",
+}
+
+
+def py_literal(value: Any) -> str:
+    """A Python literal for strings, None, bools, numbers and nested tuples."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, tuple):
+        inner = ", ".join(py_literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if value is None or isinstance(value, bool | int):
+        return repr(value)
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def fast_expr(field: ir.Field) -> str:
+    """Inline conversion of one wire value; failures fall back to the runtime's slow path."""
+    key = py_literal(field.wire)
+    if field.enum:
+        return f"_{field.enum}[v] if (v := g({key})) else None"
+    return _FAST[field.kind].format(k=key)
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["py"] = py_literal
+    env.filters["fast"] = fast_expr
+    return env
+
+
+def project_version() -> str:
+    data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    return str(data["project"]["version"])
+
+
+def generator_digest() -> str:
+    """Hash of the generator itself (code + templates), stamped into the manifest."""
+    h = hashlib.sha256()
+    for path in sorted([*CODEGEN_DIR.glob("*.py"), *TEMPLATES.glob("*.jinja")]):
+        h.update(path.relative_to(CODEGEN_DIR).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def render(project: ir.Project, out: Path) -> None:
+    """Write every generated source file of ``project`` under ``out/kisapi``."""
+    env = environment()
+    pkg = out / PACKAGE
+    pkg.mkdir(parents=True, exist_ok=True)
+
+    def write(rel: str, template: str, **ctx: Any) -> None:
+        path = pkg / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = env.get_template(template).render(**ctx)
+        path.write_text(text, encoding="utf-8", newline="\n")
+
+    write("__init__.py", "package_init.py.jinja", errors=ERROR_NAMES, version=project_version())
+    write("_client.py", "client.py.jinja", project=project)
+    write("_errors.py", "errors_table.py.jinja", project=project)
+    write("enums.py", "enums.py.jinja", project=project)
+    write("errors.py", "errors_module.py.jinja", errors=ERROR_NAMES)
+    (pkg / "py.typed").write_text("", encoding="utf-8")
+    for product in project.products:
+        write(f"{product.name}/__init__.py", "namespace_init.py.jinja", product=product)
+        for api in product.apis:
+            write(f"{product.name}/{api.name}.py", "endpoint_module.py.jinja", api=api)
+
+
+def manifest(project: ir.Project, *, stamp: bool) -> str:
+    """gapic_metadata-like index: every API with its module, class, TR IDs and spec hash."""
+    apis = {
+        api.id: {
+            "module": api.module,
+            "class": api.cls,
+            "method": f"{api.product}.{api.name}",
+            "catalog_key": api.catalog_key,
+            "http": f"{api.method} {api.path}",
+            "tr_ids": list(api.all_tr_ids),
+            "paginated": api.cursor is not None,
+            "spec": api.spec_path,
+            "spec_sha256": api.spec_sha256,
+        }
+        for api in project.apis
+    }
+    tr_ids: dict[str, list[str]] = {}
+    for api in project.apis:
+        for tr in api.all_tr_ids:
+            tr_ids.setdefault(tr, []).append(api.id)
+    data: dict[str, Any] = {"apis": apis, "tr_ids": dict(sorted(tr_ids.items()))}
+    if stamp:
+        data["generator_sha256"] = generator_digest()
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def ruff(*args: str) -> None:
+    cmd = [sys.executable, "-m", "ruff", *args, "--config", str(REPO / "pyproject.toml")]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:1])} failed:\n{result.stdout}{result.stderr}")
+
+
+def build(project: ir.Project, workdir: Path, *, stamp: bool = True) -> Path:
+    """Render, format and add the manifest; returns the package directory."""
+    render(project, workdir)
+    pkg = workdir / PACKAGE
+    ruff("check", "--quiet", "--fix-only", "--exit-zero", "--select", "F401,I", str(pkg))
+    ruff("format", "--quiet", str(pkg))
+    (pkg / "_manifest.json").write_text(
+        manifest(project, stamp=stamp), encoding="utf-8", newline="\n"
+    )
+    return pkg
+
+
+def _files(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            yield path.relative_to(root)
+
+
+def sync(src: Path, dst: Path, *, write: bool) -> list[str]:
+    """Make ``dst`` equal to ``src``; returns what differs (``+`` new, ``~`` changed, ``-`` stale)."""
+    changes: list[str] = []
+    new = set(_files(src))
+    old = set(_files(dst)) if dst.exists() else set()
+    for rel in sorted(new):
+        target = dst / rel
+        data = (src / rel).read_bytes()
+        if rel not in old:
+            changes.append(f"+ {rel}")
+        elif target.read_bytes() != data:
+            changes.append(f"~ {rel}")
+        else:
+            continue
+        if write:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    for rel in sorted(old - new):
+        changes.append(f"- {rel}")
+        if write:
+            (dst / rel).unlink()
+    if write and dst.exists():
+        for folder in sorted((p for p in dst.rglob("*") if p.is_dir()), reverse=True):
+            if folder.name == "__pycache__" and not any(
+                f.suffix != ".pyc" for f in folder.iterdir()
+            ):
+                continue
+            if not any(folder.iterdir()):
+                folder.rmdir()
+    return changes
+
+
+def generate(
+    project: ir.Project, out_root: Path, *, write: bool = True, stamp: bool = True
+) -> list[str]:
+    """Generate into ``out_root/kisapi``; with ``write=False`` only report what would change."""
+    with tempfile.TemporaryDirectory(prefix="kisapi-gen-") as tmp:
+        pkg = build(project, Path(tmp), stamp=stamp)
+        return sync(pkg, out_root / PACKAGE, write=write)

@@ -1,0 +1,268 @@
+"""Turn validated spec files into the IR: fill types from the shared vocabulary and check
+every cross-reference (enums, selectors, pagination keys, TR IDs)."""
+
+from __future__ import annotations
+
+import hashlib
+import keyword
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import ir
+from .load import DEFAULT_SCHEMA_DIR, SpecError, api_files, line_of, load_api, load_shared
+from .spec_model import ApiSpecFile
+
+RESERVED_PY = frozenset({"extra", "rt_cd", "msg_cd", "msg1", "self", "max_pages"})
+
+
+class _Ctx:
+    """Where we are, for error messages with file and line."""
+
+    def __init__(self, path: Path, root: Path) -> None:
+        self.path = path
+        self.rel = path.relative_to(root.parent) if root.parent in path.parents else path
+
+    def fail(self, location: Sequence[str | int], reason: str) -> SpecError:
+        from .load import dotted
+
+        return SpecError(self.rel, line_of(self.path, location), dotted(location), reason)
+
+
+def py_name(wire: str) -> str:
+    name = wire.lower()
+    return name + "_" if keyword.iskeyword(name) or name in RESERVED_PY else name
+
+
+def load_project(spec_dir: Path) -> ir.Project:
+    fields = load_shared(spec_dir, "fields.yaml", "/$defs/Fields")
+    enums_raw = load_shared(spec_dir, "enums.yaml", "/$defs/Enums")
+    errors_raw = load_shared(spec_dir, "errors.yaml", "/$defs/Errors")
+    enums = tuple(
+        ir.EnumDef(
+            name,
+            d["label"],
+            d.get("summary", ""),
+            tuple(
+                ir.EnumValue(str(code), v["name"], v["label"]) for code, v in d["values"].items()
+            ),
+        )
+        for name, d in sorted(enums_raw.items())
+    )
+    enum_names = {e.name for e in enums}
+    errors = tuple(
+        ir.ErrorDef(code, d["error"], d["retry"], d.get("reissue_token", False), d["meaning"])
+        for code, d in sorted(errors_raw.items())
+    )
+    apis: list[ir.Api] = []
+    seen: dict[str, Path] = {}
+    for path in api_files(spec_dir):
+        ctx = _Ctx(path, spec_dir)
+        spec = load_api(path, DEFAULT_SCHEMA_DIR)
+        api = _resolve_api(spec, ctx, path, spec_dir, fields, enum_names)
+        if api.id in seen:
+            raise ctx.fail(["id"], f"duplicate id, also in {seen[api.id]}")
+        seen[api.id] = path
+        apis.append(api)
+    by_product: dict[str, list[ir.Api]] = defaultdict(list)
+    for api in apis:
+        by_product[api.product].append(api)
+    products = tuple(
+        ir.Product(name, tuple(sorted(group, key=lambda a: a.name)))
+        for name, group in sorted(by_product.items())
+    )
+    _check_methods(products, spec_dir)
+    return ir.Project(products, enums, errors)
+
+
+def _check_methods(products: Sequence[ir.Product], spec_dir: Path) -> None:
+    for product in products:
+        taken: dict[str, str] = {}
+        for api in product.apis:
+            for name in (api.name, *api.aliases):
+                if name in taken:
+                    raise SpecError(
+                        api.spec_path,
+                        None,
+                        "id",
+                        f"method name {name!r} also used by {taken[name]}",
+                    )
+                taken[name] = api.id
+
+
+def _field(
+    raw: str | Mapping[str, Any],
+    location: list[str | int],
+    ctx: _Ctx,
+    shared: Mapping[str, Any],
+    enum_names: set[str],
+) -> ir.Field:
+    entry: Mapping[str, Any] = {"name": raw} if isinstance(raw, str) else raw
+    wire = entry["name"]
+    base = shared.get(wire.lower(), {})
+    type_name = entry.get("type") or base.get("type")
+    if type_name is None:
+        raise ctx.fail(
+            location,
+            f"field {wire!r} has no type: add it to spec/_shared/fields.yaml or give type:",
+        )
+    label = entry.get("label") or base.get("label")
+    if not label:
+        raise ctx.fail(location, f"field {wire!r} has no label")
+    enum = None
+    kind = type_name
+    if type_name.startswith("enum:"):
+        enum = type_name.split(":", 1)[1]
+        kind = "str"
+        if enum not in enum_names:
+            raise ctx.fail(location, f"unknown enum {enum!r} (spec/_shared/enums.yaml)")
+    return ir.Field(
+        wire=wire,
+        py=entry.get("py_name") or py_name(wire),
+        kind=kind,
+        enum=enum,
+        label=label,
+        required=bool(entry.get("required", False)),
+        default=entry.get("default"),
+        fixed=entry.get("fixed"),
+        max_length=entry.get("max_length", base.get("max_length")),
+        fill=base.get("fill"),
+        secret=bool(entry.get("secret", base.get("secret", False))),
+    )
+
+
+def _unique(fields: Sequence[ir.Field], where: list[str | int], ctx: _Ctx) -> None:
+    seen: set[str] = set()
+    for i, f in enumerate(fields):
+        if f.py in seen:
+            raise ctx.fail([*where, i], f"duplicate field {f.wire!r} (Python name {f.py!r})")
+        seen.add(f.py)
+
+
+def _resolve_api(
+    spec: ApiSpecFile,
+    ctx: _Ctx,
+    path: Path,
+    spec_dir: Path,
+    shared: Mapping[str, Any],
+    enum_names: set[str],
+) -> ir.Api:
+    product, name = spec["id"].split(".")
+    rel = path.relative_to(spec_dir)
+    if rel.parts[0] != product:
+        raise ctx.fail(["id"], f"file lives under {rel.parts[0]}/ but id says product {product!r}")
+    request = tuple(
+        _field(r, ["request", i], ctx, shared, enum_names)
+        for i, r in enumerate(spec.get("request", []))
+    )
+    _unique(request, ["request"], ctx)
+    response = spec.get("response", {})
+    blocks: list[ir.Block] = []
+    for b_i, b in enumerate(response.get("blocks", [])):
+        fields = tuple(
+            _field(f, ["response", "blocks", b_i, "fields", i], ctx, shared, enum_names)
+            for i, f in enumerate(b["fields"])
+        )
+        _unique(fields, ["response", "blocks", b_i, "fields"], ctx)
+        model = b.get("model") or ir.pascal(name) + ir.pascal(b["key"].lower())
+        blocks.append(ir.Block(b["key"], py_name(b["key"]), b["shape"], model, fields))
+    scalars = tuple(
+        _field(f, ["response", "scalars", i], ctx, shared, enum_names)
+        for i, f in enumerate(response.get("scalars", []))
+    )
+    top = [*(b.py for b in blocks), *(s.py for s in scalars)]
+    if len(set(top)) != len(top):
+        raise ctx.fail(["response"], "duplicate block or scalar name")
+
+    raw_tr = spec["tr_id"]
+    selectors: tuple[ir.Selector, ...] = ()
+    rules: list[ir.TrIdRule] = []
+    if raw_tr is not None and "rules" in raw_tr:
+        selectors = tuple(
+            ir.Selector(s["name"], tuple(s["values"]), s["label"], s.get("default"))
+            for s in raw_tr.get("select", [])
+        )
+        known = {s.name: set(s.values) for s in selectors} | {f.py: None for f in request}
+        for r_i, rule in enumerate(raw_tr["rules"]):
+            when = []
+            for key, allowed in sorted(rule["when"].items()):
+                values = (allowed,) if isinstance(allowed, str) else tuple(allowed)
+                if key not in known:
+                    raise ctx.fail(
+                        ["tr_id", "rules", r_i, "when", key],
+                        f"{key!r} is neither a selector nor a request field",
+                    )
+                choices = known[key]
+                if choices is not None and not set(values) <= choices:
+                    raise ctx.fail(
+                        ["tr_id", "rules", r_i, "when", key],
+                        f"values {values} not among {sorted(choices)}",
+                    )
+                when.append((key, values))
+            rules.append(
+                ir.TrIdRule(
+                    tuple(when), rule["real"], rule["mock"], tuple(rule.get("deprecated", []))
+                )
+            )
+    elif raw_tr is not None:
+        rules.append(
+            ir.TrIdRule((), raw_tr["real"], raw_tr["mock"], tuple(raw_tr.get("deprecated", [])))
+        )
+    if raw_tr is None and spec["kind"] != "auth":
+        raise ctx.fail(["tr_id"], "only auth endpoints may have no TR ID")
+    for s in selectors:
+        if s.name in {f.py for f in request}:
+            raise ctx.fail(["tr_id", "select"], f"selector {s.name!r} clashes with a request field")
+
+    cursor = None
+    rows = None
+    if "pagination" in spec:
+        pg = spec["pagination"]
+        req_wires = {f.wire for f in request}
+        scalar_wires = {f.wire for f in scalars}
+        for c_i, c in enumerate(pg["cursor"]):
+            if c["request"] not in req_wires:
+                raise ctx.fail(
+                    ["pagination", "cursor", c_i, "request"],
+                    f"{c['request']!r} is not a request field",
+                )
+            if c["response"] not in scalar_wires:
+                raise ctx.fail(
+                    ["pagination", "cursor", c_i, "response"],
+                    f"{c['response']!r} is not a response scalar",
+                )
+        cursor = tuple((c["request"], c["response"]) for c in pg["cursor"])
+        rows = pg["rows"]
+        if rows not in {b.key for b in blocks}:
+            raise ctx.fail(["pagination", "rows"], f"{rows!r} is not a response block")
+    if spec.get("cache") and (spec["kind"] != "query" or spec["method"] != "GET"):
+        raise ctx.fail(["cache"], "only query GETs may be cached")
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return ir.Api(
+        id=spec["id"],
+        product=product,
+        name=name,
+        module=f"kisapi.{product}.{name}",
+        spec_path=str(rel),
+        spec_sha256=digest,
+        catalog_key=spec.get("catalog_key"),
+        title=spec["title"],
+        doc_id=spec.get("doc_id", ""),
+        group=spec.get("group", ""),
+        summary=" ".join(spec["summary"].split()),
+        method=spec["method"],
+        path=spec["path"],
+        kind=spec["kind"],
+        cache=bool(spec.get("cache", False)),
+        hashkey=bool(spec.get("hashkey", False)),
+        selectors=selectors,
+        tr_rules=tuple(rules),
+        request=request,
+        blocks=tuple(blocks),
+        scalars=scalars,
+        cursor=cursor,
+        rows=rows,
+        aliases=tuple(spec.get("aliases", [])),
+    )

@@ -1,0 +1,407 @@
+"""The client core shared by every generated endpoint: send, retry, map errors, decode.
+
+The retry policy is written once, as a generator that yields I/O actions; a sync and an async
+driver carry them out, so both clients behave identically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, ClassVar, Final, TypeVar
+
+import attrs
+import httpx
+
+from .api import ApiSpec
+from .auth import ApprovalKeyManager, TokenManager, ahashkey, hashkey
+from .cache import TtlCache
+from .config import KisConfig
+from .errors import (
+    ErrorRule,
+    KisConnectionError,
+    KisDecodeError,
+    KisError,
+    KisOrderStateUnknownError,
+    KisServerError,
+    KisTimeoutError,
+    classify,
+)
+from .ratelimit import RateLimiter
+from .request import Prepared, prepare
+from .response import ApiResponse
+from .secret import get_logger
+
+T = TypeVar("T")
+R = TypeVar("R")
+log = get_logger("http")
+
+INITIAL_RETRY_DELAY: Final = 0.5
+MAX_RETRY_DELAY: Final = 8.0
+# Failures raised before any byte of the request left the machine: safe to retry, orders too.
+_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+_limiters: dict[tuple[str, str], RateLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def shared_limiter(config: KisConfig) -> RateLimiter:
+    """One limiter per (app key, environment) in this process: KIS counts per app key."""
+    key = (config.appkey.reveal(), config.env)
+    with _limiters_lock:
+        limiter = _limiters.get(key)
+        if limiter is None or limiter.rate != config.calls_per_second:
+            limiter = _limiters[key] = RateLimiter(config.calls_per_second)
+        return limiter
+
+
+# --- actions the retry plan yields ------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class _Acquire:
+    """Wait for the rate limiter."""
+
+
+@attrs.frozen(slots=True)
+class _Token:
+    """Get a valid access token."""
+
+
+@attrs.frozen(slots=True)
+class _Invalidate:
+    token: str
+
+
+@attrs.frozen(slots=True)
+class _HashKey:
+    body: Mapping[str, str]
+
+
+@attrs.frozen(slots=True)
+class _Sleep:
+    seconds: float
+
+
+@attrs.frozen(slots=True)
+class _Send:
+    request: httpx.Request
+
+
+_Action = _Acquire | _Token | _Invalidate | _HashKey | _Sleep | _Send
+_Plan = Generator[_Action, Any, ApiResponse[Any]]
+_ACQUIRE: Final = _Acquire()
+_TOKEN: Final = _Token()
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with jitter: 0.5 s, 1 s, 2 s ... capped at 8 s."""
+    delay = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
+    return delay * (1.0 - 0.25 * random.random())
+
+
+class BaseClient:
+    """Configuration, limiter, tokens and the request plan; no I/O of its own."""
+
+    error_table: ClassVar[Mapping[str, ErrorRule]] = {}
+
+    def __init__(self, config: KisConfig) -> None:
+        self.config = config
+        self._limiter = shared_limiter(config)
+        self._tokens = TokenManager(config)
+        self._approval = ApprovalKeyManager(config)
+        self._cache: TtlCache[ApiResponse[Any]] = TtlCache(config.cache_ttl)
+        account = config.account
+        self._fills: dict[str, str | None] = {
+            "account_number": account.cano if account else None,
+            "account_product": account.product if account else None,
+            "hts_id": config.hts_id.reveal() if config.hts_id else None,
+            "appkey": config.appkey.reveal(),
+            "appsecret": config.appsecret.reveal(),
+            "secretkey": config.appsecret.reveal(),
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(env={self.config.env!r}, account={self.config.account!r})"
+
+    @property
+    def is_mock(self) -> bool:
+        return self.config.is_mock
+
+    def prepare(self, api: ApiSpec[Any], values: Mapping[str, Any]) -> Prepared:
+        """Check arguments and pick the TR ID; raises before anything is sent."""
+        return prepare(api, values, self._fills, mock=self.config.is_mock)
+
+    def _headers(self, prepared: Prepared, tr_cont: str, token: str | None) -> dict[str, str]:
+        headers = {"content-type": "application/json; charset=utf-8"}
+        if prepared.api.kind == "auth":
+            return headers
+        headers["authorization"] = f"Bearer {token}"
+        headers["appkey"] = self.config.appkey.reveal()
+        headers["appsecret"] = self.config.appsecret.reveal()
+        if prepared.tr_id:
+            headers["tr_id"] = prepared.tr_id
+        headers["custtype"] = self.config.custtype
+        headers["tr_cont"] = tr_cont
+        return headers
+
+    def _build(self, prepared: Prepared, headers: dict[str, str]) -> httpx.Request:
+        url = self.config.base_url + prepared.api.path
+        if prepared.api.method == "GET":
+            return httpx.Request("GET", url, params=prepared.params, headers=headers)
+        content = json.dumps(prepared.params, ensure_ascii=False).encode("utf-8")
+        return httpx.Request("POST", url, content=content, headers=headers)
+
+    def _cache_key(self, prepared: Prepared, tr_cont: str) -> tuple[Any, ...] | None:
+        if not (prepared.api.cacheable and self._cache.enabled):
+            return None
+        return (prepared.tr_id, prepared.api.path, tr_cont, tuple(sorted(prepared.params.items())))
+
+    def _plan(self, prepared: Prepared, tr_cont: str) -> _Plan:
+        api = prepared.api
+        is_order = api.kind == "order"
+        attempt = 0
+        reissued = False
+        hash_value: str | None = None
+        while True:
+            yield _ACQUIRE
+            token: str | None = None if api.kind == "auth" else (yield _TOKEN)
+            headers = self._headers(prepared, tr_cont, token)
+            if api.hashkey and self.config.use_hashkey and api.method == "POST":
+                if hash_value is None:
+                    hash_value = yield _HashKey(prepared.params)
+                headers["hashkey"] = str(hash_value)
+            started = time.perf_counter()
+            result = yield _Send(self._build(prepared, headers))
+            if isinstance(result, httpx.TransportError):
+                log.warning("%s %s: %s", api.id, prepared.tr_id, type(result).__name__)
+                if is_order and not isinstance(result, _NOT_SENT):
+                    raise KisOrderStateUnknownError(
+                        api.id, prepared.tr_id or "", type(result).__name__
+                    ) from None
+                if attempt >= self.config.max_retries:
+                    cls = (
+                        KisTimeoutError
+                        if isinstance(result, httpx.TimeoutException)
+                        else KisConnectionError
+                    )
+                    raise cls(
+                        f"{api.id}: {type(result).__name__} after {attempt + 1} attempts"
+                    ) from None
+                yield _Sleep(retry_delay(attempt))
+                attempt += 1
+                continue
+            response: httpx.Response = result
+            log.debug(
+                "%s %s tr_id=%s -> %s in %.3fs",
+                api.method, api.path, prepared.tr_id, response.status_code,
+                time.perf_counter() - started,
+            )  # fmt: skip
+            outcome = self._interpret(prepared, response)
+            if isinstance(outcome, ApiResponse):
+                return outcome
+            error, rule, retry_safe = outcome
+            if rule is not None and rule.reissue_token and token is not None and not reissued:
+                reissued = True
+                yield _Invalidate(token)
+                continue
+            if retry_safe and attempt < self.config.max_retries:
+                yield _Sleep(retry_delay(attempt))
+                attempt += 1
+                continue
+            raise error
+
+    def _interpret(
+        self, prepared: Prepared, response: httpx.Response
+    ) -> ApiResponse[Any] | tuple[KisError, ErrorRule | None, bool]:
+        """A typed result, or (error, its rule, whether a retry is safe)."""
+        api = prepared.api
+        is_order = api.kind == "order"
+        status = response.status_code
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            if status >= 500:
+                if is_order:
+                    return (
+                        KisOrderStateUnknownError(api.id, prepared.tr_id or "", f"HTTP {status}"),
+                        None,
+                        False,
+                    )
+                return KisServerError(rt_cd=None, msg_cd=None, msg1=f"HTTP {status} without a KIS body", tr_id=prepared.tr_id, api=api.id, status_code=status), None, True  # fmt: skip
+            return (
+                KisDecodeError(f"{api.id}: HTTP {status}, body is not a JSON object"),
+                None,
+                False,
+            )
+        code = body.get("msg_cd") or body.get("error_code")
+        failed = ("rt_cd" in body and str(body["rt_cd"]) != "0") or "error_code" in body
+        if failed or status >= 400:
+            cls, rule = classify(str(code) if code else None, self.error_table, is_order=is_order)
+            error = cls(
+                rt_cd=None if body.get("rt_cd") is None else str(body["rt_cd"]),
+                msg_cd=str(code) if code else None,
+                msg1=str(body.get("msg1") or body.get("error_description") or ""),
+                tr_id=prepared.tr_id,
+                api=api.id,
+                status_code=status,
+                body=body,
+            )
+            retry_safe = rule.retry if rule is not None else (status >= 500 and not is_order)
+            return error, rule, retry_safe
+        parsed = api.decode(body, self.config.strict)
+        return ApiResponse(parsed, status, response.headers, prepared.tr_id, body)
+
+
+class SyncClient(BaseClient):
+    """Blocking client (httpx.Client); share one across threads."""
+
+    def __init__(
+        self,
+        config: KisConfig,
+        *,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(config)
+        self._sleep = sleep
+        self._http = http_client or httpx.Client(
+            timeout=config.timeout,
+            transport=transport or httpx.HTTPTransport(retries=config.max_retries),
+        )
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def call(self, api: ApiSpec[R], values: Mapping[str, Any]) -> R:
+        """Send one request and return the typed result."""
+        return self.call_raw(api, values).parsed
+
+    def call_raw(self, api: ApiSpec[R], values: Mapping[str, Any]) -> ApiResponse[R]:
+        result: ApiResponse[R] = self.send(self.prepare(api, values))
+        return result
+
+    def send(self, prepared: Prepared, tr_cont: str = "") -> ApiResponse[Any]:
+        key = self._cache_key(prepared, tr_cont)
+        if key is not None and (hit := self._cache.get(key)) is not None:
+            return hit
+        result = self._drive(self._plan(prepared, tr_cont))
+        if key is not None:
+            self._cache.put(key, result)
+        return result
+
+    def _drive(self, plan: _Plan) -> ApiResponse[Any]:
+        value: Any = None
+        try:
+            while True:
+                action = plan.send(value)
+                value = None
+                if isinstance(action, _Send):
+                    try:
+                        value = self._http.send(action.request)
+                    except httpx.TransportError as exc:
+                        value = exc
+                elif isinstance(action, _Acquire):
+                    self._limiter.acquire(self._sleep)
+                elif isinstance(action, _Token):
+                    value = self._tokens.get(self._http)
+                elif isinstance(action, _Sleep):
+                    self._sleep(action.seconds)
+                elif isinstance(action, _Invalidate):
+                    self._tokens.invalidate(action.token)
+                else:
+                    value = hashkey(self._http, self.config, action.body)
+        except StopIteration as stop:
+            result: ApiResponse[Any] = stop.value
+            return result
+
+    def approval_key(self) -> str:
+        """The WebSocket approval key (issued once, then reused)."""
+        return self._approval.get(self._http)
+
+
+class AsyncClient(BaseClient):
+    """asyncio client (httpx.AsyncClient); share one across tasks."""
+
+    def __init__(
+        self,
+        config: KisConfig,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(config)
+        self._http = http_client or httpx.AsyncClient(
+            timeout=config.timeout,
+            transport=transport or httpx.AsyncHTTPTransport(retries=config.max_retries),
+        )
+
+    async def __aenter__(self: T) -> T:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def call(self, api: ApiSpec[R], values: Mapping[str, Any]) -> R:
+        """Send one request and return the typed result."""
+        return (await self.call_raw(api, values)).parsed
+
+    async def call_raw(self, api: ApiSpec[R], values: Mapping[str, Any]) -> ApiResponse[R]:
+        result: ApiResponse[R] = await self.send(self.prepare(api, values))
+        return result
+
+    async def send(self, prepared: Prepared, tr_cont: str = "") -> ApiResponse[Any]:
+        key = self._cache_key(prepared, tr_cont)
+        if key is not None and (hit := self._cache.get(key)) is not None:
+            return hit
+        result = await self._drive(self._plan(prepared, tr_cont))
+        if key is not None:
+            self._cache.put(key, result)
+        return result
+
+    async def _sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def _drive(self, plan: _Plan) -> ApiResponse[Any]:
+        value: Any = None
+        try:
+            while True:
+                action = plan.send(value)
+                value = None
+                if isinstance(action, _Send):
+                    try:
+                        value = await self._http.send(action.request)
+                    except httpx.TransportError as exc:
+                        value = exc
+                elif isinstance(action, _Acquire):
+                    await self._limiter.aacquire()
+                elif isinstance(action, _Token):
+                    value = await self._tokens.aget(self._http)
+                elif isinstance(action, _Sleep):
+                    await self._sleep(action.seconds)
+                elif isinstance(action, _Invalidate):
+                    self._tokens.invalidate(action.token)
+                else:
+                    value = await ahashkey(self._http, self.config, action.body)
+        except StopIteration as stop:
+            result: ApiResponse[Any] = stop.value
+            return result
+
+    async def approval_key(self) -> str:
+        return await self._approval.aget(self._http)

@@ -1,0 +1,176 @@
+"""Client configuration: from arguments, the environment (``KIS_*``) or a TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from .errors import KisConfigError
+from .secret import REDACTOR, Secret, mask_account
+
+Env = Literal["real", "mock"]
+
+REST_URLS: Mapping[str, str] = {
+    "real": "https://openapi.koreainvestment.com:9443",
+    "mock": "https://openapivts.koreainvestment.com:29443",
+}
+WS_URLS: Mapping[str, str] = {
+    "real": "ws://ops.koreainvestment.com:21000",
+    "mock": "ws://ops.koreainvestment.com:31000",
+}
+DEFAULT_RATE: Mapping[str, float] = {"real": 20.0, "mock": 2.0}
+
+
+@attrs.frozen(repr=False)
+class Account:
+    """A KIS account: 8-digit ``cano`` and 2-digit product code (01 stock, 03 futures...)."""
+
+    cano: str
+    product: str
+
+    @classmethod
+    def parse(cls, text: str) -> Account:
+        digits = text.strip().replace("-", "")
+        if len(digits) != 10 or not digits.isdigit():
+            raise KisConfigError("account must look like 12345678-01 (8 digits, dash, 2 digits)")
+        return cls(digits[:8], digits[8:])
+
+    def __repr__(self) -> str:
+        return f"Account('{mask_account(self.cano + self.product)}')"
+
+    __str__ = __repr__
+
+
+def _secret(value: str | Secret) -> Secret:
+    return value if isinstance(value, Secret) else Secret(value)
+
+
+def _optional_secret(value: str | Secret | None) -> Secret | None:
+    return None if value is None else _secret(value)
+
+
+def _account(value: str | Account | None) -> Account | None:
+    return Account.parse(value) if isinstance(value, str) else value
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "kisapi"
+
+
+@attrs.frozen(kw_only=True)
+class KisConfig:
+    """Everything a client needs; secrets are :class:`Secret` and never print."""
+
+    appkey: Secret = attrs.field(converter=_secret)
+    appsecret: Secret = attrs.field(converter=_secret)
+    env: Env = "real"
+    account: Account | None = attrs.field(default=None, converter=_account)
+    hts_id: Secret | None = attrs.field(default=None, converter=_optional_secret)
+    rest_url: str | None = None
+    ws_url: str | None = None
+    custtype: str = "P"
+    timeout: float = 10.0
+    rate_limit: float | None = attrs.field(default=None)
+    """Calls per second; ``None`` means KIS's default for the environment, ``0`` disables."""
+    max_retries: int = 2
+    use_hashkey: bool = False
+    cache_ttl: float = 0.0
+    """Seconds to cache quotation GETs marked cacheable in the spec; 0 disables the cache."""
+    token_cache_dir: Path = attrs.field(factory=_default_cache_dir, converter=Path)
+    strict: bool = False
+    """Raise on response fields the spec does not know (tests); loose keeps them in ``extra``."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.env not in ("real", "mock"):
+            raise KisConfigError(f"env must be 'real' or 'mock', not {self.env!r}")
+        if not self.appkey or not self.appsecret:
+            raise KisConfigError("appkey and appsecret are required (KIS_APPKEY, KIS_APPSECRET)")
+        REDACTOR.add(self.appkey.reveal(), self.appsecret.reveal())
+        if self.account is not None:
+            REDACTOR.add(self.account.cano)
+        if self.hts_id is not None:
+            REDACTOR.add(self.hts_id.reveal())
+
+    @property
+    def base_url(self) -> str:
+        return (self.rest_url or REST_URLS[self.env]).rstrip("/")
+
+    @property
+    def websocket_url(self) -> str:
+        return (self.ws_url or WS_URLS[self.env]).rstrip("/")
+
+    @property
+    def calls_per_second(self) -> float:
+        return DEFAULT_RATE[self.env] if self.rate_limit is None else self.rate_limit
+
+    @property
+    def is_mock(self) -> bool:
+        return self.env == "mock"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> KisConfig:
+        """Read ``KIS_APPKEY``, ``KIS_APPSECRET``, ``KIS_ACCOUNT``, ``KIS_ENV``, ``KIS_HTS_ID``,
+        ``KIS_REST_URL``, ``KIS_WS_URL``, ``KIS_TOKEN_CACHE_DIR``; ``KIS_CONFIG`` names a TOML
+        file whose values the environment overrides. Keyword arguments override both."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        if env.get("KIS_CONFIG"):
+            values.update(_read_toml(Path(env["KIS_CONFIG"]), env.get("KIS_ENV")))
+        names = {
+            "KIS_APPKEY": "appkey",
+            "KIS_APPSECRET": "appsecret",
+            "KIS_ACCOUNT": "account",
+            "KIS_ENV": "env",
+            "KIS_HTS_ID": "hts_id",
+            "KIS_REST_URL": "rest_url",
+            "KIS_WS_URL": "ws_url",
+            "KIS_TOKEN_CACHE_DIR": "token_cache_dir",
+        }
+        for var, key in names.items():
+            if env.get(var):
+                values[key] = env[var]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        missing = [v for v, k in names.items() if k in ("appkey", "appsecret") and k not in values]
+        if missing:
+            raise KisConfigError(f"missing configuration: {', '.join(missing)}")
+        return cls(**values)
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike[str], env: str | None = None, **overrides: Any
+    ) -> KisConfig:
+        """Read a TOML file: top-level keys, optionally with ``[real]``/``[mock]`` tables."""
+        values = _read_toml(Path(path), env)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+_FILE_KEYS = frozenset(
+    {
+        "appkey", "appsecret", "env", "account", "hts_id", "rest_url", "ws_url", "custtype",
+        "timeout", "rate_limit", "max_retries", "use_hashkey", "cache_ttl", "token_cache_dir",
+    }
+)  # fmt: skip
+
+
+def _read_toml(path: Path, env: str | None) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise KisConfigError(f"cannot read config file {path}: {type(exc).__name__}") from None
+    chosen = env or data.get("env", "real")
+    values = {k: v for k, v in data.items() if k in _FILE_KEYS}
+    section = data.get(chosen)
+    if isinstance(section, dict):
+        values.update({k: v for k, v in section.items() if k in _FILE_KEYS})
+        values["env"] = chosen
+    unknown = sorted(k for k in data if k not in _FILE_KEYS and k not in ("real", "mock"))
+    if unknown:
+        raise KisConfigError(f"{path}: unknown keys {unknown}")
+    return values

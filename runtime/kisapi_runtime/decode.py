@@ -1,0 +1,122 @@
+"""Helpers the generated decoders call.
+
+Generated code converts the common case inline (fast); when a value does not convert there,
+the model is decoded again here field by field: values that still do not parse are kept as
+raw strings in the model's ``extra`` (loose) or raise :class:`KisDecodeError` (strict).
+Nothing KIS sends is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
+from types import MappingProxyType
+from typing import Any, Final, TypeVar
+
+from .codecs import parse, parse_datetime
+from .errors import KisDecodeError
+
+T = TypeVar("T")
+
+EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
+
+FieldInfo = tuple[str, str, str, "type[Enum] | None"]
+"""(wire name, Python name, kind, enum class)."""
+
+CONVERT_ERRORS: Final = (ValueError, TypeError, ArithmeticError, KeyError, AttributeError)
+YN: Final = {"Y": True, "N": False}
+
+__all__ = [
+    "CONVERT_ERRORS",
+    "EMPTY",
+    "YN",
+    "FieldInfo",
+    "as_list",
+    "as_one",
+    "parse_datetime",
+    "scalar",
+    "slow_model",
+    "unknown",
+]
+
+
+def unknown(
+    d: Mapping[str, Any], known: frozenset[str], strict: bool, where: str
+) -> dict[str, Any]:
+    """Keys of ``d`` the spec does not know, with their raw values."""
+    extra = {k: v for k, v in d.items() if k not in known}
+    if strict and extra:
+        raise KisDecodeError(f"{where}: fields not in the spec: {sorted(extra)}")
+    return extra
+
+
+def slow_model(
+    cls: Callable[..., T],
+    fields: Sequence[FieldInfo],
+    d: Mapping[str, Any],
+    known: frozenset[str],
+    strict: bool,
+    where: str,
+) -> T:
+    """Decode one record field by field, keeping what does not parse."""
+    extra = unknown(d, known, strict, where)
+    values: dict[str, Any] = {}
+    for wire, py, kind, enum in fields:
+        raw = d.get(wire)
+        try:
+            values[py] = parse(kind, raw, enum)
+        except CONVERT_ERRORS as exc:
+            if strict:
+                raise KisDecodeError(f"{where}.{wire}: {exc}") from None
+            values[py] = None
+            extra[wire] = raw
+    return cls(**values, extra=extra or EMPTY)
+
+
+def as_list(
+    raw: Any, one: Callable[[Mapping[str, Any], bool], T], strict: bool, where: str
+) -> list[T]:
+    """An array block; a lone object (KIS does that) becomes a one-item list."""
+    if raw is None or raw == "":
+        return []
+    if isinstance(raw, Mapping):
+        return [one(raw, strict)]
+    if isinstance(raw, list):
+        return [one(item, strict) for item in raw if isinstance(item, Mapping)]
+    raise KisDecodeError(f"{where}: expected an array of objects, got {type(raw).__name__}")
+
+
+def as_one(
+    raw: Any, one: Callable[[Mapping[str, Any], bool], T], strict: bool, where: str
+) -> tuple[T | None, bool]:
+    """An object block; a list (KIS does that) gives its first item.
+
+    Returns the record and whether the raw block must also be kept (a list of several items).
+    """
+    if raw is None or raw == "" or raw == []:
+        return None, False
+    if isinstance(raw, Mapping):
+        return one(raw, strict), False
+    if isinstance(raw, list) and raw and isinstance(raw[0], Mapping):
+        return one(raw[0], strict), len(raw) > 1
+    raise KisDecodeError(f"{where}: expected an object, got {type(raw).__name__}")
+
+
+def scalar(
+    body: Mapping[str, Any],
+    wire: str,
+    kind: str,
+    enum: type[Enum] | None,
+    strict: bool,
+    where: str,
+    extra: dict[str, Any],
+) -> Any:
+    """A top-level value (cursor key, token field); unparsable values are kept in ``extra``."""
+    raw = body.get(wire)
+    try:
+        return parse(kind, raw, enum)
+    except CONVERT_ERRORS as exc:
+        if strict:
+            raise KisDecodeError(f"{where}.{wire}: {exc}") from None
+        extra[wire] = raw
+        return None

@@ -1,0 +1,145 @@
+"""Typed errors raised by the SDK.
+
+Which exception a KIS ``msg_cd`` maps to, and whether retrying is safe, is data
+(``spec/_shared/errors.yaml``, generated into the client); this module only holds the classes
+and the lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+
+class KisError(Exception):
+    """Base class of every error raised by kisapi."""
+
+
+class KisConfigError(KisError):
+    """The client configuration is missing or invalid."""
+
+
+class KisValidationError(KisError, ValueError):
+    """A request argument is invalid; nothing was sent."""
+
+    def __init__(self, api: str, field: str, reason: str) -> None:
+        self.api = api
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{api}: {field}: {reason}")
+
+
+class KisMockUnsupportedError(KisError):
+    """The API has no mock (모의투자) version; nothing was sent."""
+
+    def __init__(self, api: str) -> None:
+        self.api = api
+        super().__init__(f"{api}: KIS offers no mock (모의투자) version of this API")
+
+
+class KisDecodeError(KisError):
+    """A response did not match its spec (strict mode) or was not JSON."""
+
+
+class KisConnectionError(KisError):
+    """The request could not be delivered (connection refused, DNS, TLS)."""
+
+
+class KisTimeoutError(KisConnectionError):
+    """The server did not answer in time."""
+
+
+class KisOrderStateUnknownError(KisError):
+    """An order request may or may not have reached KIS; it was not retried.
+
+    Check the order book (daily executions / open orders) before sending it again.
+    """
+
+    def __init__(self, api: str, tr_id: str, cause: str) -> None:
+        self.api = api
+        self.tr_id = tr_id
+        super().__init__(
+            f"{api} ({tr_id}): the order state is unknown after {cause}; it was NOT retried. "
+            "Check today's orders (e.g. inquire_daily_ccld) before sending it again."
+        )
+
+
+class KisApiError(KisError):
+    """KIS answered with ``rt_cd != "0"`` (or an HTTP error with a KIS body)."""
+
+    def __init__(
+        self,
+        *,
+        rt_cd: str | None,
+        msg_cd: str | None,
+        msg1: str | None,
+        tr_id: str | None = None,
+        api: str | None = None,
+        status_code: int | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.rt_cd = rt_cd
+        self.msg_cd = msg_cd
+        self.msg1 = (msg1 or "").strip()
+        self.tr_id = tr_id
+        self.api = api
+        self.status_code = status_code
+        self.body = body
+        where = f"{api} ({tr_id})" if api else (tr_id or "KIS")
+        super().__init__(f"{where}: [{msg_cd}] {self.msg1} (rt_cd={rt_cd}, http={status_code})")
+
+
+class KisRateLimitError(KisApiError):
+    """Too many requests per second (EGW00201)."""
+
+
+class KisAuthError(KisApiError):
+    """The app key, secret or token was refused."""
+
+
+class KisTokenExpiredError(KisAuthError):
+    """The access token is invalid or expired (EGW00121/EGW00123)."""
+
+
+class KisBadRequestError(KisApiError):
+    """KIS rejected the request's parameters or headers."""
+
+
+class KisOrderRejectedError(KisApiError):
+    """KIS refused an order (quantity, price unit, balance, trading hours...)."""
+
+
+class KisServerError(KisApiError):
+    """KIS reported an internal error."""
+
+
+ERROR_CLASSES: dict[str, type[KisApiError]] = {
+    cls.__name__: cls
+    for cls in (
+        KisApiError,
+        KisRateLimitError,
+        KisAuthError,
+        KisTokenExpiredError,
+        KisBadRequestError,
+        KisOrderRejectedError,
+        KisServerError,
+    )
+}
+
+
+class ErrorRule(NamedTuple):
+    """What the SDK does with one KIS ``msg_cd`` (from ``spec/_shared/errors.yaml``)."""
+
+    error: str
+    retry: bool
+    reissue_token: bool
+
+
+def classify(
+    msg_cd: str | None, table: Mapping[str, ErrorRule], *, is_order: bool
+) -> tuple[type[KisApiError], ErrorRule | None]:
+    """Exception class and rule for ``msg_cd``; unknown codes on orders count as rejections."""
+    rule = table.get(msg_cd or "")
+    if rule is not None:
+        return ERROR_CLASSES[rule.error], rule
+    return (KisOrderRejectedError if is_order else KisApiError), None

@@ -1,0 +1,131 @@
+"""KIS string codecs: round trips (property tests) and the messy values real payloads hold."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kisapi_runtime import codecs
+
+
+class Side(StrEnum):
+    SELL = "01"
+    BUY = "02"
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_int_round_trip(value: int) -> None:
+    assert codecs.parse_int(codecs.encode_int(value)) == value
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15), st.text(" ", max_size=12))
+def test_int_tolerates_padding(value: int, pad: str) -> None:
+    assert codecs.parse_int(pad + str(value) + pad) == value
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-(10**9), max_value=10**9))
+def test_decimal_round_trip(value: Decimal) -> None:
+    assert codecs.parse_decimal(codecs.encode_decimal(value)) == value
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)))
+def test_date_round_trip(value: date) -> None:
+    assert codecs.parse_date(codecs.encode_date(value)) == value
+
+
+@given(st.times().map(lambda t: t.replace(microsecond=0)))
+def test_time_round_trip(value: time) -> None:
+    assert codecs.parse_time(codecs.encode_time(value)) == value
+
+
+@given(st.booleans())
+def test_bool_round_trip(value: bool) -> None:
+    assert codecs.parse_bool(codecs.encode_bool(value)) is value
+
+
+@given(st.text(max_size=30))
+def test_parsers_never_raise_anything_but_value_error(text: str) -> None:
+    for kind in ("int", "decimal", "date", "time", "datetime", "bool"):
+        try:
+            codecs.parse(kind, text)
+        except ValueError:
+            pass
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "(null)", None])
+@pytest.mark.parametrize("kind", ["str", "int", "decimal", "date", "time", "bool"])
+def test_empty_means_no_value(kind: str, raw: str | None) -> None:
+    assert codecs.parse(kind, raw) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "expected"),
+    [
+        ("int", "-337492", -337492),
+        ("int", "7,780", 7780),
+        ("int", "00012", 12),
+        ("int", "1500.00", 1500),
+        ("decimal", " 0.00", Decimal("0.00")),
+        ("decimal", "          75.55", Decimal("75.55")),
+        ("decimal", "-0.14", Decimal("-0.14")),
+        ("decimal", "1,234.5", Decimal("1234.5")),
+        ("date", "20260105", date(2026, 1, 5)),
+        ("date", "00000000", None),
+        ("time", "090000", time(9, 0)),
+        ("time", "240000", time(0, 0)),
+        ("datetime", "2026-11-24 09:30:00", datetime(2026, 11, 24, 9, 30, tzinfo=codecs.KST)),
+        ("bool", "Y", True),
+        ("str", "  삼성전자  ", "삼성전자"),
+    ],
+)
+def test_real_world_values(kind: str, raw: str, expected: object) -> None:
+    assert codecs.parse(kind, raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [("int", "7,780 억"), ("int", "1.5"), ("decimal", "abc"), ("decimal", "NaN"), ("date", "2026-13-01"),
+     ("time", "9시"), ("bool", "X")],
+)  # fmt: skip
+def test_values_that_do_not_fit_raise_value_error(kind: str, raw: str) -> None:
+    with pytest.raises(ValueError):
+        codecs.parse(kind, raw)
+
+
+def test_enum_codes() -> None:
+    assert codecs.parse_enum("02", Side) is Side.BUY
+    assert codecs.encode_enum(Side.SELL, Side) == "01"
+    assert codecs.encode_enum("02", Side) == "02"
+    with pytest.raises(ValueError, match=r"unknown Side code '03' \(allowed: 01, 02\)"):
+        codecs.encode_enum("03", Side)
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "message"),
+    [
+        ("int", True, "bool"),
+        ("int", "12a", "expected an integer"),
+        ("int", 1.5, "expected an integer"),
+        ("decimal", "x", "expected a number"),
+        ("date", "2026-01-05", "YYYYMMDD"),
+        ("date", "20261341", "month"),
+        ("time", "25", "HHMMSS"),
+        ("bool", "yes", "Y"),
+        ("str", 1.5, "expected a string"),
+    ],
+)
+def test_encoding_rejects_bad_input(kind: str, value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        codecs.encode(kind, value)
+
+
+def test_encoding_normalises() -> None:
+    assert codecs.encode_decimal(150.25) == "150.25"
+    assert codecs.encode_decimal(Decimal("1E+2")) == "100"
+    assert codecs.encode_int("0012") == "12"
+    assert codecs.encode_date(datetime(2026, 1, 5, 10, 0)) == "20260105"

@@ -1,0 +1,65 @@
+"""Decoding helpers: lenient shapes, unknown fields kept, strict mode."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+
+from kisapi_runtime import decode as _d
+from kisapi_runtime.errors import KisDecodeError
+
+
+@attrs.frozen(kw_only=True)
+class Row:
+    price: int | None = None
+    rate: Decimal | None = None
+    extra: Mapping[str, Any] = _d.EMPTY
+
+
+FIELDS: tuple[_d.FieldInfo, ...] = (("stck_prpr", "price", "int", None), ("prdy_ctrt", "rate", "decimal", None))
+KEYS = frozenset({"stck_prpr", "prdy_ctrt"})
+
+
+def one(d: Mapping[str, Any], strict: bool) -> Row:
+    return _d.slow_model(Row, FIELDS, d, KEYS, strict, "demo.output")
+
+
+def test_slow_model_converts_and_keeps_what_does_not_parse() -> None:
+    row = one({"stck_prpr": "7,780 억", "prdy_ctrt": " 0.41", "new_field": "x"}, False)
+    assert row.price is None
+    assert row.rate == Decimal("0.41")
+    assert row.extra == {"stck_prpr": "7,780 억", "new_field": "x"}
+
+
+def test_strict_mode_raises_on_unknown_and_unparsable() -> None:
+    with pytest.raises(KisDecodeError, match=r"demo.output: fields not in the spec: \['new_field'\]"):
+        one({"stck_prpr": "1", "new_field": "x"}, True)
+    with pytest.raises(KisDecodeError, match=r"demo.output.stck_prpr"):
+        one({"stck_prpr": "abc"}, True)
+
+
+def test_array_block_accepts_a_lone_object() -> None:
+    assert _d.as_list({"stck_prpr": "5"}, one, False, "w") == [Row(price=5)]
+    assert _d.as_list([{"stck_prpr": "5"}, {"stck_prpr": "6"}], one, False, "w") == [Row(price=5), Row(price=6)]
+    assert _d.as_list("", one, False, "w") == []
+    assert _d.as_list(None, one, False, "w") == []
+
+
+def test_object_block_accepts_a_list_and_flags_extra_items() -> None:
+    assert _d.as_one([{"stck_prpr": "5"}], one, False, "w") == (Row(price=5), False)
+    assert _d.as_one([{"stck_prpr": "5"}, {"stck_prpr": "6"}], one, False, "w") == (Row(price=5), True)
+    assert _d.as_one([], one, False, "w") == (None, False)
+    with pytest.raises(KisDecodeError):
+        _d.as_one("oops", one, False, "w")
+
+
+def test_scalar_keeps_unparsable_value() -> None:
+    extra: dict[str, Any] = {}
+    assert _d.scalar({"n": "x1"}, "n", "int", None, False, "w", extra) is None
+    assert extra == {"n": "x1"}
+    with pytest.raises(KisDecodeError):
+        _d.scalar({"n": "x1"}, "n", "int", None, True, "w", {})
