@@ -35,7 +35,7 @@ def spec_model_source() -> str:
             "--output", str(out),
         ]  # fmt: skip
         subprocess.run(cmd, check=True, capture_output=True, cwd=REPO)
-        ruff("check", "--quiet", "--fix-only", "--exit-zero", "--select", "I,F401,UP", str(out))
+        ruff("check", "--quiet", "--fix-only", "--exit-zero", str(out))
         ruff("format", "--quiet", str(out))
         return out.read_text(encoding="utf-8")
 

@@ -152,7 +152,7 @@ def build(project: ir.Project, workdir: Path, *, stamp: bool = True) -> Path:
     """Render, format and add the manifest; returns the package directory."""
     render(project, workdir)
     pkg = workdir / PACKAGE
-    ruff("check", "--quiet", "--fix-only", "--exit-zero", "--select", "F401,I", str(pkg))
+    ruff("check", "--quiet", "--fix-only", "--exit-zero", str(pkg))
     ruff("format", "--quiet", str(pkg))
     (pkg / "_manifest.json").write_text(
         manifest(project, stamp=stamp), encoding="utf-8", newline="\n"

@@ -20,7 +20,10 @@ class Row:
     extra: Mapping[str, Any] = _d.EMPTY
 
 
-FIELDS: tuple[_d.FieldInfo, ...] = (("stck_prpr", "price", "int", None), ("prdy_ctrt", "rate", "decimal", None))
+FIELDS: tuple[_d.FieldInfo, ...] = (
+    ("stck_prpr", "price", "int", None),
+    ("prdy_ctrt", "rate", "decimal", None),
+)
 KEYS = frozenset({"stck_prpr", "prdy_ctrt"})
 
 
@@ -36,7 +39,9 @@ def test_slow_model_converts_and_keeps_what_does_not_parse() -> None:
 
 
 def test_strict_mode_raises_on_unknown_and_unparsable() -> None:
-    with pytest.raises(KisDecodeError, match=r"demo.output: fields not in the spec: \['new_field'\]"):
+    with pytest.raises(
+        KisDecodeError, match=r"demo.output: fields not in the spec: \['new_field'\]"
+    ):
         one({"stck_prpr": "1", "new_field": "x"}, True)
     with pytest.raises(KisDecodeError, match=r"demo.output.stck_prpr"):
         one({"stck_prpr": "abc"}, True)
@@ -44,14 +49,20 @@ def test_strict_mode_raises_on_unknown_and_unparsable() -> None:
 
 def test_array_block_accepts_a_lone_object() -> None:
     assert _d.as_list({"stck_prpr": "5"}, one, False, "w") == [Row(price=5)]
-    assert _d.as_list([{"stck_prpr": "5"}, {"stck_prpr": "6"}], one, False, "w") == [Row(price=5), Row(price=6)]
+    assert _d.as_list([{"stck_prpr": "5"}, {"stck_prpr": "6"}], one, False, "w") == [
+        Row(price=5),
+        Row(price=6),
+    ]
     assert _d.as_list("", one, False, "w") == []
     assert _d.as_list(None, one, False, "w") == []
 
 
 def test_object_block_accepts_a_list_and_flags_extra_items() -> None:
     assert _d.as_one([{"stck_prpr": "5"}], one, False, "w") == (Row(price=5), False)
-    assert _d.as_one([{"stck_prpr": "5"}, {"stck_prpr": "6"}], one, False, "w") == (Row(price=5), True)
+    assert _d.as_one([{"stck_prpr": "5"}, {"stck_prpr": "6"}], one, False, "w") == (
+        Row(price=5),
+        True,
+    )
     assert _d.as_one([], one, False, "w") == (None, False)
     with pytest.raises(KisDecodeError):
         _d.as_one("oops", one, False, "w")

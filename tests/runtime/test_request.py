@@ -33,8 +33,23 @@ ORDER = ApiSpec(
         TrIdRule(when=(("side", ("sell",)),), real="TTTC0011U", mock=None),
     ),
     request=(
-        Field("CANO", "cano", "str", label="종합계좌번호", required=True, max_length=8, fill="account_number"),
-        Field("ACNT_PRDT_CD", "acnt_prdt_cd", "str", label="계좌상품코드", required=True, fill="account_product"),
+        Field(
+            "CANO",
+            "cano",
+            "str",
+            label="종합계좌번호",
+            required=True,
+            max_length=8,
+            fill="account_number",
+        ),
+        Field(
+            "ACNT_PRDT_CD",
+            "acnt_prdt_cd",
+            "str",
+            label="계좌상품코드",
+            required=True,
+            fill="account_product",
+        ),
         Field("PDNO", "pdno", "str", label="상품번호", required=True, max_length=12),
         Field("ORD_DVSN", "ord_dvsn", "str", label="주문구분", required=True, enum=OrderDivision),
         Field("ORD_QTY", "ord_qty", "int", label="주문수량", required=True),
@@ -66,7 +81,7 @@ def test_prepare_fills_account_encodes_values_and_picks_tr_id() -> None:
 def test_mock_tr_id_and_unsupported_mock() -> None:
     values = {"side": "buy", "pdno": "005930", "ord_dvsn": "01", "ord_qty": 1}
     assert prepare(ORDER, values, FILLS, mock=True).tr_id == "VTTC0012U"
-    with pytest.raises(KisMockUnsupportedError, match="demo.order"):
+    with pytest.raises(KisMockUnsupportedError, match=r"demo\.order"):
         prepare(ORDER, {**values, "side": "sell"}, FILLS, mock=True)
 
 
@@ -83,7 +98,9 @@ def test_mock_tr_id_and_unsupported_mock() -> None:
         ({"side": None}, "side", "required"),
     ],
 )
-def test_bad_input_names_api_field_and_reason(change: dict[str, Any], field: str, reason: str) -> None:
+def test_bad_input_names_api_field_and_reason(
+    change: dict[str, Any], field: str, reason: str
+) -> None:
     values = {"side": "buy", "pdno": "005930", "ord_dvsn": "00", "ord_qty": 1, **change}
     with pytest.raises(KisValidationError) as err:
         prepare(ORDER, values, FILLS, mock=False)
@@ -111,7 +128,9 @@ def test_rule_on_a_request_field_value() -> None:
         path="/o",
         kind="order",
         tr_ids=(
-            TrIdRule(when=(("ovrs_excg_cd", ("NASD", "NYSE")),), real="TTTT1002U", mock="VTTT1002U"),
+            TrIdRule(
+                when=(("ovrs_excg_cd", ("NASD", "NYSE")),), real="TTTT1002U", mock="VTTT1002U"
+            ),
             TrIdRule(when=(("ovrs_excg_cd", ("SEHK",)),), real="TTTS1002U", mock=None),
         ),
         request=(Field("OVRS_EXCG_CD", "ovrs_excg_cd", "str", label="거래소", required=True),),

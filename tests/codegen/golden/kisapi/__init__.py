@@ -59,8 +59,28 @@ _LAZY = {
 }
 
 __all__ = [
+    "Account",
+    "ApiResponse",
+    "AsyncKis",
+    "Kis",
+    "KisApiError",
+    "KisAuthError",
+    "KisBadRequestError",
+    "KisConfig",
+    "KisConfigError",
+    "KisConnectionError",
+    "KisDecodeError",
+    "KisError",
+    "KisMockUnsupportedError",
+    "KisOrderRejectedError",
+    "KisOrderStateUnknownError",
+    "KisRateLimitError",
+    "KisServerError",
+    "KisTimeoutError",
+    "KisTokenExpiredError",
+    "KisValidationError",
+    "PageResult",
     "enums",
-    *_LAZY,
 ]
 
 __version__ = "0.1.0"

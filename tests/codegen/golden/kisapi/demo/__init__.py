@@ -8,19 +8,18 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Namespace
 
 if TYPE_CHECKING:
-    from kisapi_runtime.client import AsyncClient, SyncClient
-
     from .balance import AsyncBalance, Balance
     from .order import AsyncOrder, Order
     from .quote import AsyncQuote, Quote
 
-__all__ = ["Demo", "AsyncDemo"]
+__all__ = ["AsyncDemo", "Demo"]
 
 
-class Demo(Namespace["SyncClient"]):
+class Demo(Namespace[SyncClient]):
     """demo: 3 APIs."""
 
     @cached_property
@@ -50,7 +49,7 @@ class Demo(Namespace["SyncClient"]):
         return Quote(self._client)
 
 
-class AsyncDemo(Namespace["AsyncClient"]):
+class AsyncDemo(Namespace[AsyncClient]):
     """demo: 3 APIs."""
 
     @cached_property

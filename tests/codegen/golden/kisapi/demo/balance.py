@@ -18,7 +18,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-__all__ = ["API", "Balance", "AsyncBalance", "BalanceResponse", "BalanceOutput1", "BalanceOutput2"]
+__all__ = ["API", "AsyncBalance", "Balance", "BalanceOutput1", "BalanceOutput2", "BalanceResponse"]
 
 _ID = "demo.balance"
 

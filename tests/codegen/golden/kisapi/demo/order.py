@@ -19,7 +19,7 @@ from kisapi_runtime.response import ApiResponse
 
 from ..enums import OrderDivision
 
-__all__ = ["API", "Order", "AsyncOrder", "OrderResponse", "OrderOutput"]
+__all__ = ["API", "AsyncOrder", "Order", "OrderOutput", "OrderResponse"]
 
 _ID = "demo.order"
 

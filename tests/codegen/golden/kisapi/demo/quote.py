@@ -20,10 +20,10 @@ from kisapi_runtime.response import ApiResponse
 
 from ..enums import MarketDivision, Sign
 
-__all__ = ["API", "Quote", "AsyncQuote", "QuoteResponse", "QuoteOutput"]
+__all__ = ["API", "AsyncQuote", "Quote", "QuoteOutput", "QuoteResponse"]
 
 _ID = "demo.quote"
-_Sign = Sign._value2member_map_
+_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen(kw_only=True)

@@ -1,0 +1,136 @@
+"""Benchmarks, measured as ratios against a baseline run in the same process/run.
+
+- cold ``import kisapi`` (and import + first call through the sandbox) vs ``import httpx``
+- typed decode of a 100-row daily chart vs ``json.loads`` of the same body
+
+Run: ``make bench`` (prints a table; ``--json`` for machine-readable output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+from datetime import date
+from typing import Any
+
+ROWS = 100
+CHART_API = "domestic_stock.inquire_daily_itemchartprice"
+
+FIRST_CALL = """
+import tempfile
+from kisapi import Kis
+from kisapi_sandbox import Sandbox
+with Kis(appkey="bench-appkey", appsecret="bench-secret", env="real", rate_limit=0,
+         token_cache_dir=tempfile.mkdtemp(), transport=Sandbox().transport()) as kis:
+    kis.domestic_stock.inquire_price(fid_input_iscd="005930")
+"""
+
+
+def _wall(code: str, runs: int) -> float:
+    """Median wall time of a fresh interpreter running ``code``."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def bench_import(runs: int) -> dict[str, float]:
+    base = _wall("pass", runs)
+    httpx_s = _wall("import httpx", runs) - base
+    kisapi_s = _wall("import kisapi", runs) - base
+    client_s = _wall("import kisapi; kisapi.Kis", runs) - base
+    first_call_s = _wall(FIRST_CALL, max(3, runs // 2)) - base
+    return {
+        "interpreter_s": base,
+        "import_httpx_s": httpx_s,
+        "import_kisapi_s": kisapi_s,
+        "import_kisapi_ratio": kisapi_s / httpx_s,
+        "import_client_s": client_s,
+        "import_client_ratio": client_s / httpx_s,
+        "first_call_s": first_call_s,
+        "first_call_ratio": first_call_s / httpx_s,
+    }
+
+
+def chart_body(rows: int = ROWS) -> bytes:
+    """A daily-chart body shaped and encoded as KIS sends it (from the sandbox)."""
+    from kisapi_sandbox.catalog import api_for
+    from kisapi_sandbox.values import rng, value
+
+    api = api_for(CHART_API)
+    r = rng("bench")
+    body: dict[str, Any] = {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": "정상처리 되었습니다."}
+    for block in api.response:
+        n = 1 if block.shape == "object" else rows
+        records = [
+            {
+                wire: value(wire, kind, enum, r, i, date(2026, 11, 24), 71_000)
+                for wire, _p, kind, enum in block.fields
+            }
+            for i in range(n)
+        ]
+        body[block.key] = records[0] if block.shape == "object" else records
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def bench_decode(seconds: float = 1.0) -> dict[str, float]:
+    from kisapi_sandbox.catalog import api_for
+
+    api = api_for(CHART_API)
+    body = chart_body()
+    decoded = api.decode(json.loads(body), True)  # strict: the body must fit the spec
+    assert len(decoded.output2) == ROWS
+
+    def per_call(fn: Any) -> float:
+        number = max(1, int(seconds / max(timeit.timeit(fn, number=20) / 20, 1e-9)))
+        return min(timeit.repeat(fn, number=number, repeat=5)) / number
+
+    loads_s = per_call(lambda: json.loads(body))
+    typed_s = per_call(lambda: api.decode(json.loads(body), False))
+    return {
+        "body_bytes": len(body),
+        "json_loads_us": loads_s * 1e6,
+        "typed_decode_us": typed_s * 1e6,
+        "decode_ratio": typed_s / loads_s,
+        "rows_per_s": ROWS / typed_s,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results = {"import": bench_import(args.runs), "decode": bench_decode()}
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    imp, dec = results["import"], results["decode"]
+    print(f"cold import httpx            {imp['import_httpx_s'] * 1e3:8.1f} ms  (baseline)")
+    print(
+        f"cold import kisapi           {imp['import_kisapi_s'] * 1e3:8.1f} ms  {imp['import_kisapi_ratio']:.2f}x httpx (target <= 3x)"
+    )
+    print(
+        f"import kisapi + Kis class    {imp['import_client_s'] * 1e3:8.1f} ms  {imp['import_client_ratio']:.2f}x httpx"
+    )
+    print(
+        f"import + first call (sandbox){imp['first_call_s'] * 1e3:8.1f} ms  {imp['first_call_ratio']:.2f}x httpx (target < 3x)"
+    )
+    print(
+        f"json.loads 100-row chart     {dec['json_loads_us']:8.1f} us  (baseline, {dec['body_bytes']} bytes)"
+    )
+    print(
+        f"typed decode 100-row chart   {dec['typed_decode_us']:8.1f} us  {dec['decode_ratio']:.2f}x json.loads (target <= 3x)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
