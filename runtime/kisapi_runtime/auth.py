@@ -48,8 +48,11 @@ _JSON_HEADERS: Final = {"content-type": "application/json; charset=utf-8"}
 # invalidate() may run on an event loop: never block it for long on another process's lock.
 _INVALIDATE_LOCK_TIMEOUT: Final = 0.5
 
+
 # FileLock and AsyncFileLock only differ in how they wait; older filelock lacks the latter.
-_AsyncFileLock: Any = getattr(filelock, "AsyncFileLock", None)
+# Looked up on first async use: importing filelock's asyncio module costs ~15 ms at start-up.
+def _async_file_lock() -> Any:
+    return getattr(filelock, "AsyncFileLock", None)
 
 
 def token_cache_path(config: KisConfig) -> Path:
@@ -467,8 +470,9 @@ class TokenManager:
         if not self._disk_ready():
             yield False
             return
-        if _AsyncFileLock is not None:
-            alock = _AsyncFileLock(self._lock_path, timeout=self._lock_timeout, mode=0o600)
+        async_lock = _async_file_lock()
+        if async_lock is not None:
+            alock = async_lock(self._lock_path, timeout=self._lock_timeout, mode=0o600)
             try:
                 await alock.acquire()
                 held = True

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, ClassVar, Final, TypeVar
 
-import attrs
 import httpx
 
 from .api import ApiSpec
@@ -38,6 +37,8 @@ from .secret import get_logger
 
 T = TypeVar("T")
 R = TypeVar("R")
+S = TypeVar("S", bound="SyncClient")
+A = TypeVar("A", bound="AsyncClient")
 log = get_logger("http")
 
 INITIAL_RETRY_DELAY: Final = 0.5
@@ -62,34 +63,44 @@ def shared_limiter(config: KisConfig) -> RateLimiter:
 # --- actions the retry plan yields ------------------------------------------------------
 
 
-@attrs.frozen(slots=True)
 class _Acquire:
     """Wait for the rate limiter."""
 
+    __slots__ = ()
 
-@attrs.frozen(slots=True)
+
 class _Token:
     """Get a valid access token."""
 
+    __slots__ = ()
 
-@attrs.frozen(slots=True)
+
 class _Invalidate:
-    token: str
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
 
 
-@attrs.frozen(slots=True)
 class _HashKey:
-    body: Mapping[str, str]
+    __slots__ = ("body",)
+
+    def __init__(self, body: Mapping[str, str]) -> None:
+        self.body = body
 
 
-@attrs.frozen(slots=True)
 class _Sleep:
-    seconds: float
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
 
 
-@attrs.frozen(slots=True)
 class _Send:
-    request: httpx.Request
+    __slots__ = ("request",)
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.request = request
 
 
 _Action = _Acquire | _Token | _Invalidate | _HashKey | _Sleep | _Send
@@ -259,23 +270,46 @@ class BaseClient:
         return ApiResponse(parsed, status, response.headers, prepared.tr_id, body)
 
 
+def make_config(config: KisConfig | None, settings: Mapping[str, Any]) -> KisConfig:
+    """``config`` as given, else one from keyword settings, else from the ``KIS_*`` environment."""
+    if config is not None:
+        if settings:
+            raise TypeError("pass either a KisConfig or keyword settings, not both")
+        return config
+    if "appkey" in settings or "appsecret" in settings:
+        return KisConfig(**settings)
+    return KisConfig.from_env(**settings)
+
+
 class SyncClient(BaseClient):
-    """Blocking client (httpx.Client); share one across threads."""
+    """Blocking client (httpx.Client); share one across threads.
+
+    ``Kis(appkey=..., appsecret=..., account="12345678-01", env="mock")``, ``Kis(config)`` or
+    ``Kis()`` (reads ``KIS_*`` from the environment).
+    """
 
     def __init__(
         self,
-        config: KisConfig,
+        config: KisConfig | None = None,
         *,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        **settings: Any,
     ) -> None:
+        config = make_config(config, settings)
         super().__init__(config)
         self._sleep = sleep
         self._http = http_client or httpx.Client(
             timeout=config.timeout,
             transport=transport or httpx.HTTPTransport(retries=config.max_retries),
         )
+
+    @classmethod
+    def from_env(cls: type[S], **settings: Any) -> S:
+        """A client configured from ``KIS_*`` variables (keyword settings override them)."""
+        transport = settings.pop("transport", None)
+        return cls(KisConfig.from_env(**settings), transport=transport)
 
     def __enter__(self: T) -> T:
         return self
@@ -334,20 +368,28 @@ class SyncClient(BaseClient):
 
 
 class AsyncClient(BaseClient):
-    """asyncio client (httpx.AsyncClient); share one across tasks."""
+    """asyncio client (httpx.AsyncClient); share one across tasks. Configured like SyncClient."""
 
     def __init__(
         self,
-        config: KisConfig,
+        config: KisConfig | None = None,
         *,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        **settings: Any,
     ) -> None:
+        config = make_config(config, settings)
         super().__init__(config)
         self._http = http_client or httpx.AsyncClient(
             timeout=config.timeout,
             transport=transport or httpx.AsyncHTTPTransport(retries=config.max_retries),
         )
+
+    @classmethod
+    def from_env(cls: type[A], **settings: Any) -> A:
+        """A client configured from ``KIS_*`` variables (keyword settings override them)."""
+        transport = settings.pop("transport", None)
+        return cls(KisConfig.from_env(**settings), transport=transport)
 
     async def __aenter__(self: T) -> T:
         return self

@@ -330,7 +330,7 @@ async def test_unlockable_cache_still_issues(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(filelock, "FileLock", BrokenLock)
-    monkeypatch.setattr(auth, "_AsyncFileLock", BrokenAsyncLock)
+    monkeypatch.setattr(auth, "_async_file_lock", lambda: BrokenAsyncLock)
     tokens = manager(auth_config, fake_clock)
     token = tokens.get(http)
     assert await tokens.aget(ahttp) == token
@@ -604,7 +604,7 @@ async def test_async_path_without_async_file_lock(
     ahttp: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(auth, "_AsyncFileLock", None)  # filelock older than 3.15
+    monkeypatch.setattr(auth, "_async_file_lock", lambda: None)  # filelock older than 3.15
     tokens = manager(auth_config, fake_clock)
     results = await asyncio.gather(*(tokens.aget(ahttp) for _ in range(5)))
     assert len(set(results)) == 1

@@ -26,7 +26,7 @@ _ID = "domestic_stock.chk_holiday"
 _Weekday = {m.value: m for m in Weekday}
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class ChkHolidayOutput:
     """국내휴장일조회 output (rows)."""
 
@@ -63,13 +63,14 @@ def _ChkHolidayOutput(d: Mapping[str, Any], strict: bool) -> ChkHolidayOutput:
     if d.keys() <= _ChkHolidayOutput_KEYS:
         g = d.get
         try:
+            # positional: much cheaper than keyword matching on wide rows
             return ChkHolidayOutput(
-                bass_dt=date.fromisoformat(v) if (v := g("bass_dt")) else None,
-                wday_dvsn_cd=_Weekday[v] if (v := g("wday_dvsn_cd")) else None,
-                bzdy_yn=_d.YN[v] if (v := g("bzdy_yn")) else None,
-                tr_day_yn=_d.YN[v] if (v := g("tr_day_yn")) else None,
-                opnd_yn=_d.YN[v] if (v := g("opnd_yn")) else None,
-                sttl_day_yn=_d.YN[v] if (v := g("sttl_day_yn")) else None,
+                date.fromisoformat(v) if (v := g("bass_dt")) else None,  # bass_dt
+                _Weekday[v] if (v := g("wday_dvsn_cd")) else None,  # wday_dvsn_cd
+                _d.YN[v] if (v := g("bzdy_yn")) else None,  # bzdy_yn
+                _d.YN[v] if (v := g("tr_day_yn")) else None,  # tr_day_yn
+                _d.YN[v] if (v := g("opnd_yn")) else None,  # opnd_yn
+                _d.YN[v] if (v := g("sttl_day_yn")) else None,  # sttl_day_yn
             )
         except _d.CONVERT_ERRORS:
             pass

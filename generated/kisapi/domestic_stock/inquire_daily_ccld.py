@@ -43,7 +43,7 @@ _OrderDivision = {m.value: m for m in OrderDivision}
 _SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class InquireDailyCcldOutput1:
     """주식일별주문체결조회 output1 (rows)."""
 
@@ -207,53 +207,54 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
     if d.keys() <= _InquireDailyCcldOutput1_KEYS:
         g = d.get
         try:
+            # positional: much cheaper than keyword matching on wide rows
             return InquireDailyCcldOutput1(
-                ord_dt=date.fromisoformat(v) if (v := g("ord_dt")) else None,
-                ord_gno_brno=(v.strip() or None) if (v := g("ord_gno_brno")) else None,
-                odno=(v.strip() or None) if (v := g("odno")) else None,
-                orgn_odno=(v.strip() or None) if (v := g("orgn_odno")) else None,
-                ord_dvsn_name=(v.strip() or None) if (v := g("ord_dvsn_name")) else None,
-                sll_buy_dvsn_cd=_SellBuyDivision[v] if (v := g("sll_buy_dvsn_cd")) else None,
-                sll_buy_dvsn_cd_name=(v.strip() or None)
+                date.fromisoformat(v) if (v := g("ord_dt")) else None,  # ord_dt
+                (v.strip() or None) if (v := g("ord_gno_brno")) else None,  # ord_gno_brno
+                (v.strip() or None) if (v := g("odno")) else None,  # odno
+                (v.strip() or None) if (v := g("orgn_odno")) else None,  # orgn_odno
+                (v.strip() or None) if (v := g("ord_dvsn_name")) else None,  # ord_dvsn_name
+                _SellBuyDivision[v] if (v := g("sll_buy_dvsn_cd")) else None,  # sll_buy_dvsn_cd
+                (v.strip() or None)
                 if (v := g("sll_buy_dvsn_cd_name"))
-                else None,
-                pdno=(v.strip() or None) if (v := g("pdno")) else None,
-                prdt_name=(v.strip() or None) if (v := g("prdt_name")) else None,
-                ord_qty=int(v) if (v := g("ord_qty")) else None,
-                ord_unpr=int(v) if (v := g("ord_unpr")) else None,
-                ord_tmd=time.fromisoformat(v) if (v := g("ord_tmd")) else None,
-                tot_ccld_qty=int(v) if (v := g("tot_ccld_qty")) else None,
-                avg_prvs=Decimal(v) if (v := g("avg_prvs")) else None,
-                cncl_yn=_d.YN[v] if (v := g("cncl_yn")) else None,
-                tot_ccld_amt=int(v) if (v := g("tot_ccld_amt")) else None,
-                loan_dt=date.fromisoformat(v) if (v := g("loan_dt")) else None,
-                ordr_empno=(v.strip() or None) if (v := g("ordr_empno")) else None,
-                ord_dvsn_cd=_OrderDivision[v] if (v := g("ord_dvsn_cd")) else None,
-                cncl_cfrm_qty=int(v) if (v := g("cncl_cfrm_qty")) else None,
-                rmn_qty=int(v) if (v := g("rmn_qty")) else None,
-                rjct_qty=int(v) if (v := g("rjct_qty")) else None,
-                ccld_cndt_name=(v.strip() or None) if (v := g("ccld_cndt_name")) else None,
-                inqr_ip_addr=(v.strip() or None) if (v := g("inqr_ip_addr")) else None,
-                cpbc_ordp_ord_rcit_dvsn_cd=(v.strip() or None)
+                else None,  # sll_buy_dvsn_cd_name
+                (v.strip() or None) if (v := g("pdno")) else None,  # pdno
+                (v.strip() or None) if (v := g("prdt_name")) else None,  # prdt_name
+                int(v) if (v := g("ord_qty")) else None,  # ord_qty
+                int(v) if (v := g("ord_unpr")) else None,  # ord_unpr
+                time.fromisoformat(v) if (v := g("ord_tmd")) else None,  # ord_tmd
+                int(v) if (v := g("tot_ccld_qty")) else None,  # tot_ccld_qty
+                Decimal(v) if (v := g("avg_prvs")) else None,  # avg_prvs
+                _d.YN[v] if (v := g("cncl_yn")) else None,  # cncl_yn
+                int(v) if (v := g("tot_ccld_amt")) else None,  # tot_ccld_amt
+                date.fromisoformat(v) if (v := g("loan_dt")) else None,  # loan_dt
+                (v.strip() or None) if (v := g("ordr_empno")) else None,  # ordr_empno
+                _OrderDivision[v] if (v := g("ord_dvsn_cd")) else None,  # ord_dvsn_cd
+                int(v) if (v := g("cncl_cfrm_qty")) else None,  # cncl_cfrm_qty
+                int(v) if (v := g("rmn_qty")) else None,  # rmn_qty
+                int(v) if (v := g("rjct_qty")) else None,  # rjct_qty
+                (v.strip() or None) if (v := g("ccld_cndt_name")) else None,  # ccld_cndt_name
+                (v.strip() or None) if (v := g("inqr_ip_addr")) else None,  # inqr_ip_addr
+                (v.strip() or None)
                 if (v := g("cpbc_ordp_ord_rcit_dvsn_cd"))
-                else None,
-                cpbc_ordp_infm_mthd_dvsn_cd=(v.strip() or None)
+                else None,  # cpbc_ordp_ord_rcit_dvsn_cd
+                (v.strip() or None)
                 if (v := g("cpbc_ordp_infm_mthd_dvsn_cd"))
-                else None,
-                infm_tmd=time.fromisoformat(v) if (v := g("infm_tmd")) else None,
-                ctac_tlno=(v.strip() or None) if (v := g("ctac_tlno")) else None,
-                prdt_type_cd=(v.strip() or None) if (v := g("prdt_type_cd")) else None,
-                excg_dvsn_cd=(v.strip() or None) if (v := g("excg_dvsn_cd")) else None,
-                cpbc_ordp_mtrl_dvsn_cd=(v.strip() or None)
+                else None,  # cpbc_ordp_infm_mthd_dvsn_cd
+                time.fromisoformat(v) if (v := g("infm_tmd")) else None,  # infm_tmd
+                (v.strip() or None) if (v := g("ctac_tlno")) else None,  # ctac_tlno
+                (v.strip() or None) if (v := g("prdt_type_cd")) else None,  # prdt_type_cd
+                (v.strip() or None) if (v := g("excg_dvsn_cd")) else None,  # excg_dvsn_cd
+                (v.strip() or None)
                 if (v := g("cpbc_ordp_mtrl_dvsn_cd"))
-                else None,
-                ord_orgno=(v.strip() or None) if (v := g("ord_orgno")) else None,
-                rsvn_ord_end_dt=date.fromisoformat(v) if (v := g("rsvn_ord_end_dt")) else None,
-                excg_id_dvsn_cd=_ExchangeIdDivision[v] if (v := g("excg_id_dvsn_cd")) else None,
-                stpm_cndt_pric=int(v) if (v := g("stpm_cndt_pric")) else None,
-                stpm_efct_occr_dtmd=(v.strip() or None)
+                else None,  # cpbc_ordp_mtrl_dvsn_cd
+                (v.strip() or None) if (v := g("ord_orgno")) else None,  # ord_orgno
+                date.fromisoformat(v) if (v := g("rsvn_ord_end_dt")) else None,  # rsvn_ord_end_dt
+                _ExchangeIdDivision[v] if (v := g("excg_id_dvsn_cd")) else None,  # excg_id_dvsn_cd
+                int(v) if (v := g("stpm_cndt_pric")) else None,  # stpm_cndt_pric
+                (v.strip() or None)
                 if (v := g("stpm_efct_occr_dtmd"))
-                else None,
+                else None,  # stpm_efct_occr_dtmd
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -267,7 +268,7 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class InquireDailyCcldOutput2:
     """주식일별주문체결조회 output2 (one record)."""
 
@@ -301,12 +302,13 @@ def _InquireDailyCcldOutput2(d: Mapping[str, Any], strict: bool) -> InquireDaily
     if d.keys() <= _InquireDailyCcldOutput2_KEYS:
         g = d.get
         try:
+            # positional: much cheaper than keyword matching on wide rows
             return InquireDailyCcldOutput2(
-                tot_ord_qty=int(v) if (v := g("tot_ord_qty")) else None,
-                tot_ccld_qty=int(v) if (v := g("tot_ccld_qty")) else None,
-                tot_ccld_amt=int(v) if (v := g("tot_ccld_amt")) else None,
-                prsm_tlex_smtl=int(v) if (v := g("prsm_tlex_smtl")) else None,
-                pchs_avg_pric=Decimal(v) if (v := g("pchs_avg_pric")) else None,
+                int(v) if (v := g("tot_ord_qty")) else None,  # tot_ord_qty
+                int(v) if (v := g("tot_ccld_qty")) else None,  # tot_ccld_qty
+                int(v) if (v := g("tot_ccld_amt")) else None,  # tot_ccld_amt
+                int(v) if (v := g("prsm_tlex_smtl")) else None,  # prsm_tlex_smtl
+                Decimal(v) if (v := g("pchs_avg_pric")) else None,  # pchs_avg_pric
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -33,7 +33,7 @@ _ID = "domestic_stock.inquire_daily_itemchartprice"
 _Sign = {m.value: m for m in Sign}
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class InquireDailyItemchartpriceOutput1:
     """국내주식기간별시세(일/주/월/년) output1 (one record)."""
 
@@ -175,37 +175,40 @@ def _InquireDailyItemchartpriceOutput1(
     if d.keys() <= _InquireDailyItemchartpriceOutput1_KEYS:
         g = d.get
         try:
+            # positional: much cheaper than keyword matching on wide rows
             return InquireDailyItemchartpriceOutput1(
-                prdy_vrss=int(v) if (v := g("prdy_vrss")) else None,
-                prdy_vrss_sign=_Sign[v] if (v := g("prdy_vrss_sign")) else None,
-                prdy_ctrt=Decimal(v) if (v := g("prdy_ctrt")) else None,
-                stck_prdy_clpr=int(v) if (v := g("stck_prdy_clpr")) else None,
-                acml_vol=int(v) if (v := g("acml_vol")) else None,
-                acml_tr_pbmn=int(v) if (v := g("acml_tr_pbmn")) else None,
-                hts_kor_isnm=(v.strip() or None) if (v := g("hts_kor_isnm")) else None,
-                stck_prpr=int(v) if (v := g("stck_prpr")) else None,
-                stck_shrn_iscd=(v.strip() or None) if (v := g("stck_shrn_iscd")) else None,
-                prdy_vol=int(v) if (v := g("prdy_vol")) else None,
-                stck_mxpr=int(v) if (v := g("stck_mxpr")) else None,
-                stck_llam=int(v) if (v := g("stck_llam")) else None,
-                stck_oprc=int(v) if (v := g("stck_oprc")) else None,
-                stck_hgpr=int(v) if (v := g("stck_hgpr")) else None,
-                stck_lwpr=int(v) if (v := g("stck_lwpr")) else None,
-                stck_prdy_oprc=int(v) if (v := g("stck_prdy_oprc")) else None,
-                stck_prdy_hgpr=int(v) if (v := g("stck_prdy_hgpr")) else None,
-                stck_prdy_lwpr=int(v) if (v := g("stck_prdy_lwpr")) else None,
-                askp=int(v) if (v := g("askp")) else None,
-                bidp=int(v) if (v := g("bidp")) else None,
-                prdy_vrss_vol=int(v) if (v := g("prdy_vrss_vol")) else None,
-                vol_tnrt=Decimal(v) if (v := g("vol_tnrt")) else None,
-                stck_fcam=int(v) if (v := g("stck_fcam")) else None,
-                lstn_stcn=int(v) if (v := g("lstn_stcn")) else None,
-                cpfn=int(v) if (v := g("cpfn")) else None,
-                hts_avls=int(v) if (v := g("hts_avls")) else None,
-                per=Decimal(v) if (v := g("per")) else None,
-                eps=Decimal(v) if (v := g("eps")) else None,
-                pbr=Decimal(v) if (v := g("pbr")) else None,
-                itewhol_loan_rmnd_ratem=Decimal(v) if (v := g("itewhol_loan_rmnd_ratem")) else None,
+                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
+                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
+                Decimal(v) if (v := g("prdy_ctrt")) else None,  # prdy_ctrt
+                int(v) if (v := g("stck_prdy_clpr")) else None,  # stck_prdy_clpr
+                int(v) if (v := g("acml_vol")) else None,  # acml_vol
+                int(v) if (v := g("acml_tr_pbmn")) else None,  # acml_tr_pbmn
+                (v.strip() or None) if (v := g("hts_kor_isnm")) else None,  # hts_kor_isnm
+                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
+                (v.strip() or None) if (v := g("stck_shrn_iscd")) else None,  # stck_shrn_iscd
+                int(v) if (v := g("prdy_vol")) else None,  # prdy_vol
+                int(v) if (v := g("stck_mxpr")) else None,  # stck_mxpr
+                int(v) if (v := g("stck_llam")) else None,  # stck_llam
+                int(v) if (v := g("stck_oprc")) else None,  # stck_oprc
+                int(v) if (v := g("stck_hgpr")) else None,  # stck_hgpr
+                int(v) if (v := g("stck_lwpr")) else None,  # stck_lwpr
+                int(v) if (v := g("stck_prdy_oprc")) else None,  # stck_prdy_oprc
+                int(v) if (v := g("stck_prdy_hgpr")) else None,  # stck_prdy_hgpr
+                int(v) if (v := g("stck_prdy_lwpr")) else None,  # stck_prdy_lwpr
+                int(v) if (v := g("askp")) else None,  # askp
+                int(v) if (v := g("bidp")) else None,  # bidp
+                int(v) if (v := g("prdy_vrss_vol")) else None,  # prdy_vrss_vol
+                Decimal(v) if (v := g("vol_tnrt")) else None,  # vol_tnrt
+                int(v) if (v := g("stck_fcam")) else None,  # stck_fcam
+                int(v) if (v := g("lstn_stcn")) else None,  # lstn_stcn
+                int(v) if (v := g("cpfn")) else None,  # cpfn
+                int(v) if (v := g("hts_avls")) else None,  # hts_avls
+                Decimal(v) if (v := g("per")) else None,  # per
+                Decimal(v) if (v := g("eps")) else None,  # eps
+                Decimal(v) if (v := g("pbr")) else None,  # pbr
+                Decimal(v)
+                if (v := g("itewhol_loan_rmnd_ratem"))
+                else None,  # itewhol_loan_rmnd_ratem
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -219,7 +222,7 @@ def _InquireDailyItemchartpriceOutput1(
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class InquireDailyItemchartpriceOutput2:
     """국내주식기간별시세(일/주/월/년) output2 (rows)."""
 
@@ -293,20 +296,21 @@ def _InquireDailyItemchartpriceOutput2(
     if d.keys() <= _InquireDailyItemchartpriceOutput2_KEYS:
         g = d.get
         try:
+            # positional: much cheaper than keyword matching on wide rows
             return InquireDailyItemchartpriceOutput2(
-                stck_bsop_date=date.fromisoformat(v) if (v := g("stck_bsop_date")) else None,
-                stck_clpr=int(v) if (v := g("stck_clpr")) else None,
-                stck_oprc=int(v) if (v := g("stck_oprc")) else None,
-                stck_hgpr=int(v) if (v := g("stck_hgpr")) else None,
-                stck_lwpr=int(v) if (v := g("stck_lwpr")) else None,
-                acml_vol=int(v) if (v := g("acml_vol")) else None,
-                acml_tr_pbmn=int(v) if (v := g("acml_tr_pbmn")) else None,
-                flng_cls_code=(v.strip() or None) if (v := g("flng_cls_code")) else None,
-                prtt_rate=Decimal(v) if (v := g("prtt_rate")) else None,
-                mod_yn=_d.YN[v] if (v := g("mod_yn")) else None,
-                prdy_vrss_sign=_Sign[v] if (v := g("prdy_vrss_sign")) else None,
-                prdy_vrss=int(v) if (v := g("prdy_vrss")) else None,
-                revl_issu_reas=(v.strip() or None) if (v := g("revl_issu_reas")) else None,
+                date.fromisoformat(v) if (v := g("stck_bsop_date")) else None,  # stck_bsop_date
+                int(v) if (v := g("stck_clpr")) else None,  # stck_clpr
+                int(v) if (v := g("stck_oprc")) else None,  # stck_oprc
+                int(v) if (v := g("stck_hgpr")) else None,  # stck_hgpr
+                int(v) if (v := g("stck_lwpr")) else None,  # stck_lwpr
+                int(v) if (v := g("acml_vol")) else None,  # acml_vol
+                int(v) if (v := g("acml_tr_pbmn")) else None,  # acml_tr_pbmn
+                (v.strip() or None) if (v := g("flng_cls_code")) else None,  # flng_cls_code
+                Decimal(v) if (v := g("prtt_rate")) else None,  # prtt_rate
+                _d.YN[v] if (v := g("mod_yn")) else None,  # mod_yn
+                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
+                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
+                (v.strip() or None) if (v := g("revl_issu_reas")) else None,  # revl_issu_reas
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -26,7 +26,7 @@ _ID = "domestic_stock.inquire_price"
 _Sign = {m.value: m for m in Sign}
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class InquirePriceOutput:
     """주식현재가 시세 output (one record)."""
 
@@ -374,99 +374,114 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
     if d.keys() <= _InquirePriceOutput_KEYS:
         g = d.get
         try:
+            # positional: much cheaper than keyword matching on wide rows
             return InquirePriceOutput(
-                iscd_stat_cls_code=(v.strip() or None) if (v := g("iscd_stat_cls_code")) else None,
-                marg_rate=Decimal(v) if (v := g("marg_rate")) else None,
-                rprs_mrkt_kor_name=(v.strip() or None) if (v := g("rprs_mrkt_kor_name")) else None,
-                new_hgpr_lwpr_cls_code=(v.strip() or None)
+                (v.strip() or None)
+                if (v := g("iscd_stat_cls_code"))
+                else None,  # iscd_stat_cls_code
+                Decimal(v) if (v := g("marg_rate")) else None,  # marg_rate
+                (v.strip() or None)
+                if (v := g("rprs_mrkt_kor_name"))
+                else None,  # rprs_mrkt_kor_name
+                (v.strip() or None)
                 if (v := g("new_hgpr_lwpr_cls_code"))
-                else None,
-                bstp_kor_isnm=(v.strip() or None) if (v := g("bstp_kor_isnm")) else None,
-                temp_stop_yn=_d.YN[v] if (v := g("temp_stop_yn")) else None,
-                oprc_rang_cont_yn=_d.YN[v] if (v := g("oprc_rang_cont_yn")) else None,
-                clpr_rang_cont_yn=_d.YN[v] if (v := g("clpr_rang_cont_yn")) else None,
-                crdt_able_yn=_d.YN[v] if (v := g("crdt_able_yn")) else None,
-                grmn_rate_cls_code=(v.strip() or None) if (v := g("grmn_rate_cls_code")) else None,
-                elw_pblc_yn=_d.YN[v] if (v := g("elw_pblc_yn")) else None,
-                stck_prpr=int(v) if (v := g("stck_prpr")) else None,
-                prdy_vrss=int(v) if (v := g("prdy_vrss")) else None,
-                prdy_vrss_sign=_Sign[v] if (v := g("prdy_vrss_sign")) else None,
-                prdy_ctrt=Decimal(v) if (v := g("prdy_ctrt")) else None,
-                acml_tr_pbmn=int(v) if (v := g("acml_tr_pbmn")) else None,
-                acml_vol=int(v) if (v := g("acml_vol")) else None,
-                prdy_vrss_vol_rate=Decimal(v) if (v := g("prdy_vrss_vol_rate")) else None,
-                stck_oprc=int(v) if (v := g("stck_oprc")) else None,
-                stck_hgpr=int(v) if (v := g("stck_hgpr")) else None,
-                stck_lwpr=int(v) if (v := g("stck_lwpr")) else None,
-                stck_mxpr=int(v) if (v := g("stck_mxpr")) else None,
-                stck_llam=int(v) if (v := g("stck_llam")) else None,
-                stck_sdpr=int(v) if (v := g("stck_sdpr")) else None,
-                wghn_avrg_stck_prc=Decimal(v) if (v := g("wghn_avrg_stck_prc")) else None,
-                hts_frgn_ehrt=Decimal(v) if (v := g("hts_frgn_ehrt")) else None,
-                frgn_ntby_qty=int(v) if (v := g("frgn_ntby_qty")) else None,
-                pgtr_ntby_qty=int(v) if (v := g("pgtr_ntby_qty")) else None,
-                pvt_scnd_dmrs_prc=int(v) if (v := g("pvt_scnd_dmrs_prc")) else None,
-                pvt_frst_dmrs_prc=int(v) if (v := g("pvt_frst_dmrs_prc")) else None,
-                pvt_pont_val=int(v) if (v := g("pvt_pont_val")) else None,
-                pvt_frst_dmsp_prc=int(v) if (v := g("pvt_frst_dmsp_prc")) else None,
-                pvt_scnd_dmsp_prc=int(v) if (v := g("pvt_scnd_dmsp_prc")) else None,
-                dmrs_val=int(v) if (v := g("dmrs_val")) else None,
-                dmsp_val=int(v) if (v := g("dmsp_val")) else None,
-                cpfn=int(v) if (v := g("cpfn")) else None,
-                rstc_wdth_prc=int(v) if (v := g("rstc_wdth_prc")) else None,
-                stck_fcam=int(v) if (v := g("stck_fcam")) else None,
-                stck_sspr=int(v) if (v := g("stck_sspr")) else None,
-                aspr_unit=int(v) if (v := g("aspr_unit")) else None,
-                hts_deal_qty_unit_val=int(v) if (v := g("hts_deal_qty_unit_val")) else None,
-                lstn_stcn=int(v) if (v := g("lstn_stcn")) else None,
-                hts_avls=int(v) if (v := g("hts_avls")) else None,
-                per=Decimal(v) if (v := g("per")) else None,
-                pbr=Decimal(v) if (v := g("pbr")) else None,
-                stac_month=(v.strip() or None) if (v := g("stac_month")) else None,
-                vol_tnrt=Decimal(v) if (v := g("vol_tnrt")) else None,
-                eps=Decimal(v) if (v := g("eps")) else None,
-                bps=Decimal(v) if (v := g("bps")) else None,
-                d250_hgpr=int(v) if (v := g("d250_hgpr")) else None,
-                d250_hgpr_date=date.fromisoformat(v) if (v := g("d250_hgpr_date")) else None,
-                d250_hgpr_vrss_prpr_rate=Decimal(v)
+                else None,  # new_hgpr_lwpr_cls_code
+                (v.strip() or None) if (v := g("bstp_kor_isnm")) else None,  # bstp_kor_isnm
+                _d.YN[v] if (v := g("temp_stop_yn")) else None,  # temp_stop_yn
+                _d.YN[v] if (v := g("oprc_rang_cont_yn")) else None,  # oprc_rang_cont_yn
+                _d.YN[v] if (v := g("clpr_rang_cont_yn")) else None,  # clpr_rang_cont_yn
+                _d.YN[v] if (v := g("crdt_able_yn")) else None,  # crdt_able_yn
+                (v.strip() or None)
+                if (v := g("grmn_rate_cls_code"))
+                else None,  # grmn_rate_cls_code
+                _d.YN[v] if (v := g("elw_pblc_yn")) else None,  # elw_pblc_yn
+                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
+                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
+                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
+                Decimal(v) if (v := g("prdy_ctrt")) else None,  # prdy_ctrt
+                int(v) if (v := g("acml_tr_pbmn")) else None,  # acml_tr_pbmn
+                int(v) if (v := g("acml_vol")) else None,  # acml_vol
+                Decimal(v) if (v := g("prdy_vrss_vol_rate")) else None,  # prdy_vrss_vol_rate
+                int(v) if (v := g("stck_oprc")) else None,  # stck_oprc
+                int(v) if (v := g("stck_hgpr")) else None,  # stck_hgpr
+                int(v) if (v := g("stck_lwpr")) else None,  # stck_lwpr
+                int(v) if (v := g("stck_mxpr")) else None,  # stck_mxpr
+                int(v) if (v := g("stck_llam")) else None,  # stck_llam
+                int(v) if (v := g("stck_sdpr")) else None,  # stck_sdpr
+                Decimal(v) if (v := g("wghn_avrg_stck_prc")) else None,  # wghn_avrg_stck_prc
+                Decimal(v) if (v := g("hts_frgn_ehrt")) else None,  # hts_frgn_ehrt
+                int(v) if (v := g("frgn_ntby_qty")) else None,  # frgn_ntby_qty
+                int(v) if (v := g("pgtr_ntby_qty")) else None,  # pgtr_ntby_qty
+                int(v) if (v := g("pvt_scnd_dmrs_prc")) else None,  # pvt_scnd_dmrs_prc
+                int(v) if (v := g("pvt_frst_dmrs_prc")) else None,  # pvt_frst_dmrs_prc
+                int(v) if (v := g("pvt_pont_val")) else None,  # pvt_pont_val
+                int(v) if (v := g("pvt_frst_dmsp_prc")) else None,  # pvt_frst_dmsp_prc
+                int(v) if (v := g("pvt_scnd_dmsp_prc")) else None,  # pvt_scnd_dmsp_prc
+                int(v) if (v := g("dmrs_val")) else None,  # dmrs_val
+                int(v) if (v := g("dmsp_val")) else None,  # dmsp_val
+                int(v) if (v := g("cpfn")) else None,  # cpfn
+                int(v) if (v := g("rstc_wdth_prc")) else None,  # rstc_wdth_prc
+                int(v) if (v := g("stck_fcam")) else None,  # stck_fcam
+                int(v) if (v := g("stck_sspr")) else None,  # stck_sspr
+                int(v) if (v := g("aspr_unit")) else None,  # aspr_unit
+                int(v) if (v := g("hts_deal_qty_unit_val")) else None,  # hts_deal_qty_unit_val
+                int(v) if (v := g("lstn_stcn")) else None,  # lstn_stcn
+                int(v) if (v := g("hts_avls")) else None,  # hts_avls
+                Decimal(v) if (v := g("per")) else None,  # per
+                Decimal(v) if (v := g("pbr")) else None,  # pbr
+                (v.strip() or None) if (v := g("stac_month")) else None,  # stac_month
+                Decimal(v) if (v := g("vol_tnrt")) else None,  # vol_tnrt
+                Decimal(v) if (v := g("eps")) else None,  # eps
+                Decimal(v) if (v := g("bps")) else None,  # bps
+                int(v) if (v := g("d250_hgpr")) else None,  # d250_hgpr
+                date.fromisoformat(v) if (v := g("d250_hgpr_date")) else None,  # d250_hgpr_date
+                Decimal(v)
                 if (v := g("d250_hgpr_vrss_prpr_rate"))
-                else None,
-                d250_lwpr=int(v) if (v := g("d250_lwpr")) else None,
-                d250_lwpr_date=date.fromisoformat(v) if (v := g("d250_lwpr_date")) else None,
-                d250_lwpr_vrss_prpr_rate=Decimal(v)
+                else None,  # d250_hgpr_vrss_prpr_rate
+                int(v) if (v := g("d250_lwpr")) else None,  # d250_lwpr
+                date.fromisoformat(v) if (v := g("d250_lwpr_date")) else None,  # d250_lwpr_date
+                Decimal(v)
                 if (v := g("d250_lwpr_vrss_prpr_rate"))
-                else None,
-                stck_dryy_hgpr=int(v) if (v := g("stck_dryy_hgpr")) else None,
-                dryy_hgpr_vrss_prpr_rate=Decimal(v)
+                else None,  # d250_lwpr_vrss_prpr_rate
+                int(v) if (v := g("stck_dryy_hgpr")) else None,  # stck_dryy_hgpr
+                Decimal(v)
                 if (v := g("dryy_hgpr_vrss_prpr_rate"))
-                else None,
-                dryy_hgpr_date=date.fromisoformat(v) if (v := g("dryy_hgpr_date")) else None,
-                stck_dryy_lwpr=int(v) if (v := g("stck_dryy_lwpr")) else None,
-                dryy_lwpr_vrss_prpr_rate=Decimal(v)
+                else None,  # dryy_hgpr_vrss_prpr_rate
+                date.fromisoformat(v) if (v := g("dryy_hgpr_date")) else None,  # dryy_hgpr_date
+                int(v) if (v := g("stck_dryy_lwpr")) else None,  # stck_dryy_lwpr
+                Decimal(v)
                 if (v := g("dryy_lwpr_vrss_prpr_rate"))
-                else None,
-                dryy_lwpr_date=date.fromisoformat(v) if (v := g("dryy_lwpr_date")) else None,
-                w52_hgpr=int(v) if (v := g("w52_hgpr")) else None,
-                w52_hgpr_vrss_prpr_ctrt=Decimal(v) if (v := g("w52_hgpr_vrss_prpr_ctrt")) else None,
-                w52_hgpr_date=date.fromisoformat(v) if (v := g("w52_hgpr_date")) else None,
-                w52_lwpr=int(v) if (v := g("w52_lwpr")) else None,
-                w52_lwpr_vrss_prpr_ctrt=Decimal(v) if (v := g("w52_lwpr_vrss_prpr_ctrt")) else None,
-                w52_lwpr_date=date.fromisoformat(v) if (v := g("w52_lwpr_date")) else None,
-                whol_loan_rmnd_rate=Decimal(v) if (v := g("whol_loan_rmnd_rate")) else None,
-                ssts_yn=_d.YN[v] if (v := g("ssts_yn")) else None,
-                stck_shrn_iscd=(v.strip() or None) if (v := g("stck_shrn_iscd")) else None,
-                fcam_cnnm=(v.strip() or None) if (v := g("fcam_cnnm")) else None,
-                cpfn_cnnm=(v.strip() or None) if (v := g("cpfn_cnnm")) else None,
-                apprch_rate=Decimal(v) if (v := g("apprch_rate")) else None,
-                frgn_hldn_qty=int(v) if (v := g("frgn_hldn_qty")) else None,
-                vi_cls_code=(v.strip() or None) if (v := g("vi_cls_code")) else None,
-                ovtm_vi_cls_code=(v.strip() or None) if (v := g("ovtm_vi_cls_code")) else None,
-                last_ssts_cntg_qty=int(v) if (v := g("last_ssts_cntg_qty")) else None,
-                invt_caful_yn=_d.YN[v] if (v := g("invt_caful_yn")) else None,
-                mrkt_warn_cls_code=(v.strip() or None) if (v := g("mrkt_warn_cls_code")) else None,
-                short_over_yn=_d.YN[v] if (v := g("short_over_yn")) else None,
-                sltr_yn=_d.YN[v] if (v := g("sltr_yn")) else None,
-                mang_issu_cls_code=(v.strip() or None) if (v := g("mang_issu_cls_code")) else None,
+                else None,  # dryy_lwpr_vrss_prpr_rate
+                date.fromisoformat(v) if (v := g("dryy_lwpr_date")) else None,  # dryy_lwpr_date
+                int(v) if (v := g("w52_hgpr")) else None,  # w52_hgpr
+                Decimal(v)
+                if (v := g("w52_hgpr_vrss_prpr_ctrt"))
+                else None,  # w52_hgpr_vrss_prpr_ctrt
+                date.fromisoformat(v) if (v := g("w52_hgpr_date")) else None,  # w52_hgpr_date
+                int(v) if (v := g("w52_lwpr")) else None,  # w52_lwpr
+                Decimal(v)
+                if (v := g("w52_lwpr_vrss_prpr_ctrt"))
+                else None,  # w52_lwpr_vrss_prpr_ctrt
+                date.fromisoformat(v) if (v := g("w52_lwpr_date")) else None,  # w52_lwpr_date
+                Decimal(v) if (v := g("whol_loan_rmnd_rate")) else None,  # whol_loan_rmnd_rate
+                _d.YN[v] if (v := g("ssts_yn")) else None,  # ssts_yn
+                (v.strip() or None) if (v := g("stck_shrn_iscd")) else None,  # stck_shrn_iscd
+                (v.strip() or None) if (v := g("fcam_cnnm")) else None,  # fcam_cnnm
+                (v.strip() or None) if (v := g("cpfn_cnnm")) else None,  # cpfn_cnnm
+                Decimal(v) if (v := g("apprch_rate")) else None,  # apprch_rate
+                int(v) if (v := g("frgn_hldn_qty")) else None,  # frgn_hldn_qty
+                (v.strip() or None) if (v := g("vi_cls_code")) else None,  # vi_cls_code
+                (v.strip() or None) if (v := g("ovtm_vi_cls_code")) else None,  # ovtm_vi_cls_code
+                int(v) if (v := g("last_ssts_cntg_qty")) else None,  # last_ssts_cntg_qty
+                _d.YN[v] if (v := g("invt_caful_yn")) else None,  # invt_caful_yn
+                (v.strip() or None)
+                if (v := g("mrkt_warn_cls_code"))
+                else None,  # mrkt_warn_cls_code
+                _d.YN[v] if (v := g("short_over_yn")) else None,  # short_over_yn
+                _d.YN[v] if (v := g("sltr_yn")) else None,  # sltr_yn
+                (v.strip() or None)
+                if (v := g("mang_issu_cls_code"))
+                else None,  # mang_issu_cls_code
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -24,7 +24,7 @@ __all__ = ["API", "AsyncOrderCash", "OrderCash", "OrderCashOutput", "OrderCashRe
 _ID = "domestic_stock.order_cash"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class OrderCashOutput:
     """주식주문(현금) output (one record)."""
 
@@ -53,11 +53,14 @@ def _OrderCashOutput(d: Mapping[str, Any], strict: bool) -> OrderCashOutput:
     if d.keys() <= _OrderCashOutput_KEYS:
         g = d.get
         try:
+            # positional: much cheaper than keyword matching on wide rows
             return OrderCashOutput(
-                krx_fwdg_ord_orgno=(v.strip() or None) if (v := g("KRX_FWDG_ORD_ORGNO")) else None,
-                odno=(v.strip() or None) if (v := g("ODNO")) else None,
-                ord_tmd=time.fromisoformat(v) if (v := g("ORD_TMD")) else None,
-                sor_odno=(v.strip() or None) if (v := g("SOR_ODNO")) else None,
+                (v.strip() or None)
+                if (v := g("KRX_FWDG_ORD_ORGNO"))
+                else None,  # krx_fwdg_ord_orgno
+                (v.strip() or None) if (v := g("ODNO")) else None,  # odno
+                time.fromisoformat(v) if (v := g("ORD_TMD")) else None,  # ord_tmd
+                (v.strip() or None) if (v := g("SOR_ODNO")) else None,  # sor_odno
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -25,7 +25,7 @@ _ID = "domestic_stock.volume_rank"
 _Sign = {m.value: m for m in Sign}
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class VolumeRankOutput:
     """거래량순위 output (rows)."""
 
@@ -121,28 +121,29 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
     if d.keys() <= _VolumeRankOutput_KEYS:
         g = d.get
         try:
+            # positional: much cheaper than keyword matching on wide rows
             return VolumeRankOutput(
-                hts_kor_isnm=(v.strip() or None) if (v := g("hts_kor_isnm")) else None,
-                mksc_shrn_iscd=(v.strip() or None) if (v := g("mksc_shrn_iscd")) else None,
-                data_rank=int(v) if (v := g("data_rank")) else None,
-                stck_prpr=int(v) if (v := g("stck_prpr")) else None,
-                prdy_vrss_sign=_Sign[v] if (v := g("prdy_vrss_sign")) else None,
-                prdy_vrss=int(v) if (v := g("prdy_vrss")) else None,
-                prdy_ctrt=Decimal(v) if (v := g("prdy_ctrt")) else None,
-                acml_vol=int(v) if (v := g("acml_vol")) else None,
-                prdy_vol=int(v) if (v := g("prdy_vol")) else None,
-                lstn_stcn=int(v) if (v := g("lstn_stcn")) else None,
-                avrg_vol=int(v) if (v := g("avrg_vol")) else None,
-                n_befr_clpr_vrss_prpr_rate=Decimal(v)
+                (v.strip() or None) if (v := g("hts_kor_isnm")) else None,  # hts_kor_isnm
+                (v.strip() or None) if (v := g("mksc_shrn_iscd")) else None,  # mksc_shrn_iscd
+                int(v) if (v := g("data_rank")) else None,  # data_rank
+                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
+                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
+                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
+                Decimal(v) if (v := g("prdy_ctrt")) else None,  # prdy_ctrt
+                int(v) if (v := g("acml_vol")) else None,  # acml_vol
+                int(v) if (v := g("prdy_vol")) else None,  # prdy_vol
+                int(v) if (v := g("lstn_stcn")) else None,  # lstn_stcn
+                int(v) if (v := g("avrg_vol")) else None,  # avrg_vol
+                Decimal(v)
                 if (v := g("n_befr_clpr_vrss_prpr_rate"))
-                else None,
-                vol_inrt=Decimal(v) if (v := g("vol_inrt")) else None,
-                vol_tnrt=Decimal(v) if (v := g("vol_tnrt")) else None,
-                nday_vol_tnrt=Decimal(v) if (v := g("nday_vol_tnrt")) else None,
-                avrg_tr_pbmn=int(v) if (v := g("avrg_tr_pbmn")) else None,
-                tr_pbmn_tnrt=Decimal(v) if (v := g("tr_pbmn_tnrt")) else None,
-                nday_tr_pbmn_tnrt=Decimal(v) if (v := g("nday_tr_pbmn_tnrt")) else None,
-                acml_tr_pbmn=int(v) if (v := g("acml_tr_pbmn")) else None,
+                else None,  # n_befr_clpr_vrss_prpr_rate
+                Decimal(v) if (v := g("vol_inrt")) else None,  # vol_inrt
+                Decimal(v) if (v := g("vol_tnrt")) else None,  # vol_tnrt
+                Decimal(v) if (v := g("nday_vol_tnrt")) else None,  # nday_vol_tnrt
+                int(v) if (v := g("avrg_tr_pbmn")) else None,  # avrg_tr_pbmn
+                Decimal(v) if (v := g("tr_pbmn_tnrt")) else None,  # tr_pbmn_tnrt
+                Decimal(v) if (v := g("nday_tr_pbmn_tnrt")) else None,  # nday_tr_pbmn_tnrt
+                int(v) if (v := g("acml_tr_pbmn")) else None,  # acml_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -26,7 +26,7 @@ _ID = "demo.quote"
 _Sign = {m.value: m for m in Sign}
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class QuoteOutput:
     """데모 현재가 output (one record)."""
 
@@ -63,13 +63,14 @@ def _QuoteOutput(d: Mapping[str, Any], strict: bool) -> QuoteOutput:
     if d.keys() <= _QuoteOutput_KEYS:
         g = d.get
         try:
+            # positional: much cheaper than keyword matching on wide rows
             return QuoteOutput(
-                stck_prpr=int(v) if (v := g("stck_prpr")) else None,
-                prdy_ctrt=Decimal(v) if (v := g("prdy_ctrt")) else None,
-                prdy_vrss_sign=_Sign[v] if (v := g("prdy_vrss_sign")) else None,
-                stck_bsop_date=date.fromisoformat(v) if (v := g("stck_bsop_date")) else None,
-                stck_cntg_hour=time.fromisoformat(v) if (v := g("stck_cntg_hour")) else None,
-                hts_kor_isnm=(v.strip() or None) if (v := g("hts_kor_isnm")) else None,
+                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
+                Decimal(v) if (v := g("prdy_ctrt")) else None,  # prdy_ctrt
+                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
+                date.fromisoformat(v) if (v := g("stck_bsop_date")) else None,  # stck_bsop_date
+                time.fromisoformat(v) if (v := g("stck_cntg_hour")) else None,  # stck_cntg_hour
+                (v.strip() or None) if (v := g("hts_kor_isnm")) else None,  # hts_kor_isnm
             )
         except _d.CONVERT_ERRORS:
             pass
