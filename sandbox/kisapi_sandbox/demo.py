@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from datetime import date, timedelta
+from typing import Any
 
 from kisapi import Kis, KisMockUnsupportedError, KisValidationError
 
@@ -86,9 +87,10 @@ def main() -> None:
                   f" P/L {holding.evlu_pfls_amt or 0:,} won")  # fmt: skip
 
         try:
+            typo: Any = "ten"  # what a user might pass by mistake
             stock.order_cash(
-                side="buy", pdno="005930", ord_dvsn="00", ord_qty="ten", ord_unpr=70_000
-            )  # type: ignore[arg-type]
+                side="buy", pdno="005930", ord_dvsn="00", ord_qty=typo, ord_unpr=70_000
+            )
         except KisValidationError as exc:
             print(f"\n[bad input stopped before sending] {exc}")
         try:
