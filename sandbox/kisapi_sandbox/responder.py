@@ -22,7 +22,7 @@ import httpx
 from kisapi_runtime.api import ApiSpec, Block
 
 from . import catalog
-from .values import rng, value
+from .values import rng, tidy, value
 
 OK_MSG = "정상처리 되었습니다."
 PAGES = 3
@@ -182,6 +182,7 @@ class Sandbox:
                         record[wire] = f"{next(self._order_no):010d}"
                 else:
                     record[wire] = value(wire, kind, enum, r, row, self.today, base)
+            tidy(record)
             records.append(record)
         return records[0] if block.shape == "object" else records
 

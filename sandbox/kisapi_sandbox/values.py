@@ -47,6 +47,33 @@ def tick(price: int) -> int:
     return 1000
 
 
+STOCKS = (("005930", "삼성전자"), ("000660", "SK하이닉스"), ("035420", "NAVER"), ("005380", "현대차"),
+          ("051910", "LG화학"), ("035720", "카카오"), ("068270", "셀트리온"), ("105560", "KB금융"))  # fmt: skip
+CODE_NAMES = ("pdno", "iscd", "shrn_iscd", "mksc_shrn_iscd", "stck_shrn_iscd")
+NAME_NAMES = ("prdt_name", "hts_kor_isnm", "prdt_abrv_name", "kor_isnm")
+
+
+def tidy(record: dict[str, str]) -> None:
+    """Make one generated record internally consistent (OHLC order, sign matching change)."""
+    keys = {k.lower(): k for k in record}
+    ohlc = [
+        keys[k]
+        for k in ("stck_oprc", "stck_hgpr", "stck_lwpr", "stck_clpr", "stck_prpr")
+        if k in keys
+    ]
+    prices = [int(record[k]) for k in ohlc if record[k].lstrip("-").isdigit()]
+    if len(prices) >= 3:
+        if "stck_hgpr" in keys:
+            record[keys["stck_hgpr"]] = str(max(prices))
+        if "stck_lwpr" in keys:
+            record[keys["stck_lwpr"]] = str(min(prices))
+    change = keys.get("prdy_vrss")
+    sign = keys.get("prdy_vrss_sign")
+    if change and sign and record[change].lstrip("-").isdigit():
+        delta = int(record[change])
+        record[sign] = "2" if delta > 0 else "5" if delta < 0 else "3"
+
+
 def value(
     name: str,
     kind: str,
@@ -89,5 +116,9 @@ def value(
     if kind == "bool":
         return "Y" if r.random() < 0.5 else "N"
     if kind == "text":
+        if low in NAME_NAMES:
+            return STOCKS[(row + r.randint(0, 7)) % len(STOCKS)][1]
         return f"샘플{low[:6]}{row}"
+    if low in CODE_NAMES or low.endswith("_iscd"):
+        return STOCKS[(row + r.randint(0, 7)) % len(STOCKS)][0]
     return f"{r.randint(0, 99):02d}"

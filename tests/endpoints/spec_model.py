@@ -301,10 +301,11 @@ def request_examples() -> list[dict[str, Any]]:
     return list(data["examples"])
 
 
-def example_for(api: SpecApi, tr_ids: set[str | None]) -> dict[str, str]:
+def example_for(api: SpecApi, tr_ids: set[str | None], env: str) -> dict[str, str]:
     """Example parameter values (upper-cased keys) from the Postman collections, matched by
-    path and TR ID; placeholders and empty values are dropped."""
-    for example in request_examples():
+    path and TR ID (examples of ``env`` first); placeholders and empty values are dropped."""
+    ordered = sorted(request_examples(), key=lambda e: e.get("env") != env)
+    for example in ordered:
         if example["path"] != api.path:
             continue
         tr = (example.get("tr_id") or "").strip() or None
@@ -393,7 +394,7 @@ def call_values(api: SpecApi, case: Case, env: str, *, full: bool) -> dict[str, 
             break
     if not api.rules:
         tr_ids = {None}
-    example = example_for(api, tr_ids)
+    example = example_for(api, tr_ids, env)
     values: dict[str, Any] = {}
     for f in api.request:
         if f.fixed is not None or f.fill is not None:
