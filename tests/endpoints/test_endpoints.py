@@ -201,7 +201,9 @@ def test_every_api_and_rule_is_exercised() -> None:
     for api_id in sm.api_ids():
         api = sm.load(api_id)
         hit = {
-            sm.expected_tr_id(api, env, sm.choice_for_tr(api, c, sm.call_values(api, c, env, full=True)))
+            sm.expected_tr_id(
+                api, env, sm.choice_for_tr(api, c, sm.call_values(api, c, env, full=True))
+            )
             for c in CASES
             if c.api_id == api_id
             for env in ENVS
@@ -234,7 +236,7 @@ def test_request_examples_are_used() -> None:
 
 BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     # (api id, keyword arguments, the field the error must name)
-    ("domestic_stock.inquire_price", {}, "fid_input_iscd"),
+    ("domestic_stock.inquire_price", {"fid_input_iscd": None}, "fid_input_iscd"),
     ("domestic_stock.inquire_price", {"fid_input_iscd": "0059300000000"}, "fid_input_iscd"),
     ("domestic_stock.inquire_price", {"fid_input_iscd": 5.5}, "fid_input_iscd"),
     (
@@ -264,7 +266,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "domestic_stock.order_cash",
-        {"pdno": "005930", "ord_dvsn": "00", "ord_qty": 1, "ord_unpr": 1},
+        {"side": None, "pdno": "005930", "ord_dvsn": "00", "ord_qty": 1, "ord_unpr": 1},
         "side",
     ),
     (
@@ -274,7 +276,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "domestic_stock.order_cash",
-        {"side": "sell", "ord_dvsn": "00", "ord_qty": 1, "ord_unpr": 1},
+        {"side": "sell", "pdno": None, "ord_dvsn": "00", "ord_qty": 1, "ord_unpr": 1},
         "pdno",
     ),
     (
@@ -377,7 +379,7 @@ async def test_bad_input_on_pages_is_refused_before_sending(mode: str, tmp_path:
     client = make_client(mode, "real", recorder, tmp_path)
     try:
         with pytest.raises(KisValidationError) as info:
-            endpoint(client, api.id).pages(inqr_strt_dt=date(2026, 1, 1))
+            endpoint(client, api.id).pages(inqr_strt_dt=date(2026, 1, 1), inqr_end_dt=None)
     finally:
         await close(client)
     assert "inqr_end_dt" in str(info.value)
@@ -399,14 +401,14 @@ def cursor_width(name: str) -> int:
 def page_scalars(api: sm.SpecApi, page: int) -> dict[str, str]:
     assert api.cursor is not None
     return {
-        res: f"{res.upper()}^P{page}^12345678^01^".ljust(cursor_width(res))
-        for _, res in api.cursor
+        res: f"{res.upper()}^P{page}^12345678^01^".ljust(cursor_width(res)) for _, res in api.cursor
     }
 
 
 def pages_responder(api: sm.SpecApi, bodies: list[dict[str, Any]]) -> Responder:
     def respond(request: httpx.Request, n: int) -> httpx.Response:
-        return httpx.Response(200, json=bodies[n - 1], headers={"tr_cont": TR_CONT[n - 1]})
+        i = (n - 1) % len(bodies)
+        return httpx.Response(200, json=bodies[i], headers={"tr_cont": TR_CONT[i]})
 
     return respond
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from kisapi_runtime.api import ApiSpec, Field, Pagination, TrIdRule
+from kisapi_runtime.auth import TokenManager
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.config import KisConfig
 from kisapi_runtime.errors import (
@@ -125,11 +126,29 @@ def server() -> Server:
     return Server()
 
 
+class FakeClock:
+    """Wall clock for the token manager that only moves when something sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 @pytest.fixture
 def client(config: KisConfig, server: Server) -> Client:
     sleeps: list[float] = []
     c = Client(config, transport=httpx.MockTransport(server), sleep=sleeps.append)
+    clock = FakeClock()
+    c._tokens = TokenManager(config, clock=clock, sleep=clock.sleep)
     c.sleeps = sleeps  # type: ignore[attr-defined]
+    c.clock = clock  # type: ignore[attr-defined]
     return c
 
 
@@ -177,9 +196,9 @@ def test_rate_limit_gives_up_after_max_retries(client: Client, server: Server) -
 
 def test_expired_token_is_reissued_once(client: Client, server: Server) -> None:
     server.answers = [kis_error(500, "EGW00123"), ok({})]
-    client._tokens._clock = lambda: 10**10  # type: ignore[attr-defined]
     client.call(QUOTE, {"fid_input_iscd": "005930"})
     assert server.tokens_issued == 2
+    assert client.clock.slept and sum(client.clock.slept) >= 59  # type: ignore[attr-defined]
     assert server.requests[1].headers["authorization"].startswith(f"Bearer {TOKEN_PREFIX}2")
 
 

@@ -53,7 +53,9 @@ def test_toml_file_with_environment_tables(tmp_path: Path) -> None:
     assert mock.env == "mock" and mock.appkey.reveal() == "mockkey123" and mock.timeout == 3.5
     real = KisConfig.from_file(path, env="real")
     assert real.env == "real" and real.appkey.reveal() == "realkey123" and real.account is None
-    via_env = KisConfig.from_env({"KIS_CONFIG": str(path), "KIS_ENV": "real", "KIS_APPKEY": "override1"})
+    via_env = KisConfig.from_env(
+        {"KIS_CONFIG": str(path), "KIS_ENV": "real", "KIS_APPKEY": "override1"}
+    )
     assert via_env.appkey.reveal() == "override1" and via_env.appsecret.reveal() == "realsecret1"
 
 
