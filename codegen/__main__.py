@@ -46,12 +46,21 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("generate", help="regenerate codegen/spec_model.py and generated/kisapi")
     sub.add_parser("check", help="fail when generated/ or the spec model is stale")
     sub.add_parser("golden", help="rewrite the generator's golden test output")
+    val = sub.add_parser("validate", help="check some spec files (and optionally render them)")
+    val.add_argument("paths", nargs="+", type=Path, help="spec files or folders")
+    val.add_argument("--render", type=Path, help="also render them into DIR/kisapi")
     args = parser.parse_args(argv)
 
     from .resolve import load_project
 
     started = time.perf_counter()
     try:
+        if args.command == "validate":
+            project = load_project(SPEC_DIR, only=args.paths)
+            if args.render:
+                generate(project, args.render, stamp=False)
+            print(f"{len(project.apis)} specs valid")
+            return 0
         if args.command == "golden":
             changes = generate(load_project(GOLDEN_SPEC), GOLDEN_OUT, write=True, stamp=False)
             print("\n".join(changes) or "golden output unchanged")

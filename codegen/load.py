@@ -121,9 +121,22 @@ def load_api(path: Path, schema_dir: Path) -> ApiSpecFile:
 def load_shared(
     spec_dir: Path, name: str, pointer: str, schema_dir: Path = DEFAULT_SCHEMA_DIR
 ) -> dict[str, Any]:
-    path = spec_dir / SHARED_DIR / name
-    if not path.exists():
-        return {}
-    data = read_yaml(path) or {}
-    check(data, path, validator(schema_dir, "shared.schema.json", pointer))
-    return cast(dict[str, Any], data)
+    """``_shared/<name>.yaml`` merged with the fragments in ``_shared/<name>/*.yaml``.
+
+    A name defined twice is an error: the vocabulary types every field exactly once.
+    """
+    base = spec_dir / SHARED_DIR
+    paths = [base / f"{name}.yaml", *sorted((base / name).glob("*.yaml"))]
+    merged: dict[str, Any] = {}
+    origin: dict[str, Path] = {}
+    for path in paths:
+        if not path.exists():
+            continue
+        data = read_yaml(path) or {}
+        check(data, path, validator(schema_dir, "shared.schema.json", pointer))
+        for key, value in cast(dict[str, Any], data).items():
+            if key in merged:
+                raise SpecError(path, line_of(path, [key]), key, f"already defined in {origin[key]}")
+            merged[key] = value
+            origin[key] = path
+    return merged

@@ -35,10 +35,11 @@ def py_name(wire: str) -> str:
     return name + "_" if keyword.iskeyword(name) or name in RESERVED_PY else name
 
 
-def load_project(spec_dir: Path) -> ir.Project:
-    fields = load_shared(spec_dir, "fields.yaml", "/$defs/Fields")
-    enums_raw = load_shared(spec_dir, "enums.yaml", "/$defs/Enums")
-    errors_raw = load_shared(spec_dir, "errors.yaml", "/$defs/Errors")
+def load_project(spec_dir: Path, only: Sequence[Path] | None = None) -> ir.Project:
+    """Every spec under ``spec_dir`` (or only the files/folders in ``only``), resolved."""
+    fields = load_shared(spec_dir, "fields", "/$defs/Fields")
+    enums_raw = load_shared(spec_dir, "enums", "/$defs/Enums")
+    errors_raw = load_shared(spec_dir, "errors", "/$defs/Errors")
     enums = tuple(
         ir.EnumDef(
             name,
@@ -57,7 +58,10 @@ def load_project(spec_dir: Path) -> ir.Project:
     )
     apis: list[ir.Api] = []
     seen: dict[str, Path] = {}
+    chosen = [p.resolve() for p in only] if only else None
     for path in api_files(spec_dir):
+        if chosen is not None and not any(path == c or c in path.parents for c in chosen):
+            continue
         ctx = _Ctx(path, spec_dir)
         spec = load_api(path, DEFAULT_SCHEMA_DIR)
         api = _resolve_api(spec, ctx, path, spec_dir, fields, enum_names)
