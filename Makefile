@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 KIS_ENV ?= mock
 
-.PHONY: install generate check test demo bench golden lint typecheck fresh clean
+.PHONY: install generate check test demo bench golden lint typecheck fresh coverage clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ typecheck: install
 
 fresh: install  ## fail when generated/ does not match spec/ + codegen/
 	$(PY) -m codegen check
+
+coverage: install  ## spec/ against the KIS catalog: missing, mismatched, mistyped
+	$(PY) -m codegen coverage
 
 check: lint typecheck fresh
 

@@ -46,6 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("generate", help="regenerate codegen/spec_model.py and generated/kisapi")
     sub.add_parser("check", help="fail when generated/ or the spec model is stale")
     sub.add_parser("golden", help="rewrite the generator's golden test output")
+    cov = sub.add_parser(
+        "coverage", help="compare spec/ with the KIS catalog; fails when an API is missing"
+    )
+    cov.add_argument("-v", "--verbose", action="store_true")
+    dr = sub.add_parser("draft", help="draft a spec from a catalog entry")
+    dr.add_argument("key", help="catalog key, e.g. domestic_stock/inquire_price")
+    dr.add_argument(
+        "--catalog", type=Path, help="a catalog JSON file (default: the shared reference)"
+    )
+    dr.add_argument("--write", action="store_true", help="write it under spec/ (never overwrites)")
     val = sub.add_parser("validate", help="check some spec files (and optionally render them)")
     val.add_argument("paths", nargs="+", type=Path, help="spec files or folders")
     val.add_argument("--render", type=Path, help="also render them into DIR/kisapi")
@@ -55,6 +65,27 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     try:
+        if args.command == "coverage":
+            from .coverage import report
+
+            lines, complete = report(load_project(SPEC_DIR), verbose=args.verbose)
+            print("\n".join(lines))
+            return 0 if complete else 1
+        if args.command == "draft":
+            from .draft import draft
+
+            rel, text = draft(args.key, SPEC_DIR, args.catalog)
+            if not args.write:
+                print(text, end="")
+                return 0
+            target = SPEC_DIR / rel
+            if target.exists():
+                print(f"{target} exists; not overwritten", file=sys.stderr)
+                return 1
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            print(f"wrote {target}")
+            return 0
         if args.command == "validate":
             project = load_project(SPEC_DIR, only=args.paths)
             if args.render:

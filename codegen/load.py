@@ -136,7 +136,9 @@ def load_shared(
         check(data, path, validator(schema_dir, "shared.schema.json", pointer))
         for key, value in cast(dict[str, Any], data).items():
             if key in merged:
-                raise SpecError(path, line_of(path, [key]), key, f"already defined in {origin[key]}")
+                raise SpecError(
+                    path, line_of(path, [key]), key, f"already defined in {origin[key]}"
+                )
             merged[key] = value
             origin[key] = path
     return merged
