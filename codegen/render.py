@@ -31,15 +31,17 @@ ERROR_NAMES = (
     "KisBadRequestError", "KisOrderRejectedError", "KisServerError",
 )  # fmt: skip
 
+# Falsy values go through _d.nothing: None and "" mean no value; a JSON 0 or false raises and
+# takes the slow path, which parses it properly.
 _FAST = {
-    "str": "(v.strip() or None) if (v := g({k})) else None",
-    "text": "(v.strip() or None) if (v := g({k})) else None",
-    "int": "int(v) if (v := g({k})) else None",
-    "decimal": "Decimal(v) if (v := g({k})) else None",
-    "date": "date.fromisoformat(v) if (v := g({k})) else None",
-    "time": "time.fromisoformat(v) if (v := g({k})) else None",
-    "datetime": "_d.parse_datetime(v) if (v := g({k})) else None",
-    "bool": "_d.YN[v] if (v := g({k})) else None",
+    "str": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := g({k})) else _d.nothing(v)",
+    "text": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := g({k})) else _d.nothing(v)",
+    "int": "int(v) if (v := g({k})) else _d.nothing(v)",
+    "decimal": "Decimal(v) if (v := g({k})) else _d.nothing(v)",
+    "date": "date.fromisoformat(v) if (v := g({k})) else _d.nothing(v)",
+    "time": "time.fromisoformat(v) if (v := g({k})) else _d.nothing(v)",
+    "datetime": "_d.parse_datetime(v) if (v := g({k})) else _d.nothing(v)",
+    "bool": "_d.YN[v] if (v := g({k})) else _d.nothing(v)",
 }
 
 
@@ -59,7 +61,7 @@ def fast_expr(field: ir.Field) -> str:
     """Inline conversion of one wire value; failures fall back to the runtime's slow path."""
     key = py_literal(field.wire)
     if field.enum:
-        return f"_{field.enum}[v] if (v := g({key})) else None"
+        return f"_{field.enum}[v] if (v := g({key})) else _d.nothing(v)"
     return _FAST[field.kind].format(k=key)
 
 

@@ -15,7 +15,8 @@ from enum import Enum
 from typing import Any, Final
 
 KST: Final = timezone(timedelta(hours=9), "KST")
-_NULLS: Final = frozenset({"", "(null)", "null", "NULL", "None"})
+NULLS: Final = frozenset({"", "(null)", "null", "NULL", "None"})
+"""Strings KIS uses for "no value"."""
 _EMPTY_DATES: Final = frozenset({"00000000", "0"})
 _YN: Final = {"Y": True, "N": False, "y": True, "n": False}
 
@@ -26,7 +27,7 @@ def _clean(value: object) -> str | None:
     if not isinstance(value, str | int | float | Decimal) or isinstance(value, bool):
         raise ValueError(f"not a scalar value: {type(value).__name__}")
     text = str(value).strip()
-    return None if text in _NULLS else text
+    return None if text in NULLS else text
 
 
 def parse_str(value: object) -> str | None:

@@ -13,7 +13,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
-from .codecs import parse, parse_datetime
+from .codecs import NULLS, parse, parse_datetime
 from .errors import KisDecodeError
 
 T = TypeVar("T")
@@ -29,15 +29,24 @@ YN: Final = {"Y": True, "N": False}
 __all__ = [
     "CONVERT_ERRORS",
     "EMPTY",
+    "NULLS",
     "YN",
     "FieldInfo",
     "as_list",
     "as_one",
+    "nothing",
     "parse_datetime",
     "scalar",
     "slow_model",
     "unknown",
 ]
+
+
+def nothing(value: Any) -> None:
+    """``None`` for a missing or empty value; any other falsy value (0, false) is not "nothing"."""
+    if value is None or value == "":
+        return None
+    raise ValueError(f"needs the slow path: {value!r}")
 
 
 def unknown(

@@ -65,12 +65,12 @@ def _ChkHolidayOutput(d: Mapping[str, Any], strict: bool) -> ChkHolidayOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ChkHolidayOutput(
-                date.fromisoformat(v) if (v := g("bass_dt")) else None,  # bass_dt
-                _Weekday[v] if (v := g("wday_dvsn_cd")) else None,  # wday_dvsn_cd
-                _d.YN[v] if (v := g("bzdy_yn")) else None,  # bzdy_yn
-                _d.YN[v] if (v := g("tr_day_yn")) else None,  # tr_day_yn
-                _d.YN[v] if (v := g("opnd_yn")) else None,  # opnd_yn
-                _d.YN[v] if (v := g("sttl_day_yn")) else None,  # sttl_day_yn
+                date.fromisoformat(v) if (v := g("bass_dt")) else _d.nothing(v),  # bass_dt
+                _Weekday[v] if (v := g("wday_dvsn_cd")) else _d.nothing(v),  # wday_dvsn_cd
+                _d.YN[v] if (v := g("bzdy_yn")) else _d.nothing(v),  # bzdy_yn
+                _d.YN[v] if (v := g("tr_day_yn")) else _d.nothing(v),  # tr_day_yn
+                _d.YN[v] if (v := g("opnd_yn")) else _d.nothing(v),  # opnd_yn
+                _d.YN[v] if (v := g("sttl_day_yn")) else _d.nothing(v),  # sttl_day_yn
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -93,16 +93,18 @@ def _FinanceFinancialRatioOutput(d: Mapping[str, Any], strict: bool) -> FinanceF
         try:
             # positional: much cheaper than keyword matching on wide rows
             return FinanceFinancialRatioOutput(
-                (v.strip() or None) if (v := g("stac_yymm")) else None,  # stac_yymm
-                Decimal(v) if (v := g("grs")) else None,  # grs
-                Decimal(v) if (v := g("bsop_prfi_inrt")) else None,  # bsop_prfi_inrt
-                Decimal(v) if (v := g("ntin_inrt")) else None,  # ntin_inrt
-                Decimal(v) if (v := g("roe_val")) else None,  # roe_val
-                Decimal(v) if (v := g("eps")) else None,  # eps
-                Decimal(v) if (v := g("sps")) else None,  # sps
-                Decimal(v) if (v := g("bps")) else None,  # bps
-                Decimal(v) if (v := g("rsrv_rate")) else None,  # rsrv_rate
-                Decimal(v) if (v := g("lblt_rate")) else None,  # lblt_rate
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("stac_yymm"))
+                else _d.nothing(v),  # stac_yymm
+                Decimal(v) if (v := g("grs")) else _d.nothing(v),  # grs
+                Decimal(v) if (v := g("bsop_prfi_inrt")) else _d.nothing(v),  # bsop_prfi_inrt
+                Decimal(v) if (v := g("ntin_inrt")) else _d.nothing(v),  # ntin_inrt
+                Decimal(v) if (v := g("roe_val")) else _d.nothing(v),  # roe_val
+                Decimal(v) if (v := g("eps")) else _d.nothing(v),  # eps
+                Decimal(v) if (v := g("sps")) else _d.nothing(v),  # sps
+                Decimal(v) if (v := g("bps")) else _d.nothing(v),  # bps
+                Decimal(v) if (v := g("rsrv_rate")) else _d.nothing(v),  # rsrv_rate
+                Decimal(v) if (v := g("lblt_rate")) else _d.nothing(v),  # lblt_rate
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -341,77 +341,93 @@ def _InquireAskingPriceExpCcnOutput1(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceExpCcnOutput1(
-                time.fromisoformat(v) if (v := g("aspr_acpt_hour")) else None,  # aspr_acpt_hour
-                int(v) if (v := g("askp1")) else None,  # askp1
-                int(v) if (v := g("askp2")) else None,  # askp2
-                int(v) if (v := g("askp3")) else None,  # askp3
-                int(v) if (v := g("askp4")) else None,  # askp4
-                int(v) if (v := g("askp5")) else None,  # askp5
-                int(v) if (v := g("askp6")) else None,  # askp6
-                int(v) if (v := g("askp7")) else None,  # askp7
-                int(v) if (v := g("askp8")) else None,  # askp8
-                int(v) if (v := g("askp9")) else None,  # askp9
-                int(v) if (v := g("askp10")) else None,  # askp10
-                int(v) if (v := g("bidp1")) else None,  # bidp1
-                int(v) if (v := g("bidp2")) else None,  # bidp2
-                int(v) if (v := g("bidp3")) else None,  # bidp3
-                int(v) if (v := g("bidp4")) else None,  # bidp4
-                int(v) if (v := g("bidp5")) else None,  # bidp5
-                int(v) if (v := g("bidp6")) else None,  # bidp6
-                int(v) if (v := g("bidp7")) else None,  # bidp7
-                int(v) if (v := g("bidp8")) else None,  # bidp8
-                int(v) if (v := g("bidp9")) else None,  # bidp9
-                int(v) if (v := g("bidp10")) else None,  # bidp10
-                int(v) if (v := g("askp_rsqn1")) else None,  # askp_rsqn1
-                int(v) if (v := g("askp_rsqn2")) else None,  # askp_rsqn2
-                int(v) if (v := g("askp_rsqn3")) else None,  # askp_rsqn3
-                int(v) if (v := g("askp_rsqn4")) else None,  # askp_rsqn4
-                int(v) if (v := g("askp_rsqn5")) else None,  # askp_rsqn5
-                int(v) if (v := g("askp_rsqn6")) else None,  # askp_rsqn6
-                int(v) if (v := g("askp_rsqn7")) else None,  # askp_rsqn7
-                int(v) if (v := g("askp_rsqn8")) else None,  # askp_rsqn8
-                int(v) if (v := g("askp_rsqn9")) else None,  # askp_rsqn9
-                int(v) if (v := g("askp_rsqn10")) else None,  # askp_rsqn10
-                int(v) if (v := g("bidp_rsqn1")) else None,  # bidp_rsqn1
-                int(v) if (v := g("bidp_rsqn2")) else None,  # bidp_rsqn2
-                int(v) if (v := g("bidp_rsqn3")) else None,  # bidp_rsqn3
-                int(v) if (v := g("bidp_rsqn4")) else None,  # bidp_rsqn4
-                int(v) if (v := g("bidp_rsqn5")) else None,  # bidp_rsqn5
-                int(v) if (v := g("bidp_rsqn6")) else None,  # bidp_rsqn6
-                int(v) if (v := g("bidp_rsqn7")) else None,  # bidp_rsqn7
-                int(v) if (v := g("bidp_rsqn8")) else None,  # bidp_rsqn8
-                int(v) if (v := g("bidp_rsqn9")) else None,  # bidp_rsqn9
-                int(v) if (v := g("bidp_rsqn10")) else None,  # bidp_rsqn10
-                int(v) if (v := g("askp_rsqn_icdc1")) else None,  # askp_rsqn_icdc1
-                int(v) if (v := g("askp_rsqn_icdc2")) else None,  # askp_rsqn_icdc2
-                int(v) if (v := g("askp_rsqn_icdc3")) else None,  # askp_rsqn_icdc3
-                int(v) if (v := g("askp_rsqn_icdc4")) else None,  # askp_rsqn_icdc4
-                int(v) if (v := g("askp_rsqn_icdc5")) else None,  # askp_rsqn_icdc5
-                int(v) if (v := g("askp_rsqn_icdc6")) else None,  # askp_rsqn_icdc6
-                int(v) if (v := g("askp_rsqn_icdc7")) else None,  # askp_rsqn_icdc7
-                int(v) if (v := g("askp_rsqn_icdc8")) else None,  # askp_rsqn_icdc8
-                int(v) if (v := g("askp_rsqn_icdc9")) else None,  # askp_rsqn_icdc9
-                int(v) if (v := g("askp_rsqn_icdc10")) else None,  # askp_rsqn_icdc10
-                int(v) if (v := g("bidp_rsqn_icdc1")) else None,  # bidp_rsqn_icdc1
-                int(v) if (v := g("bidp_rsqn_icdc2")) else None,  # bidp_rsqn_icdc2
-                int(v) if (v := g("bidp_rsqn_icdc3")) else None,  # bidp_rsqn_icdc3
-                int(v) if (v := g("bidp_rsqn_icdc4")) else None,  # bidp_rsqn_icdc4
-                int(v) if (v := g("bidp_rsqn_icdc5")) else None,  # bidp_rsqn_icdc5
-                int(v) if (v := g("bidp_rsqn_icdc6")) else None,  # bidp_rsqn_icdc6
-                int(v) if (v := g("bidp_rsqn_icdc7")) else None,  # bidp_rsqn_icdc7
-                int(v) if (v := g("bidp_rsqn_icdc8")) else None,  # bidp_rsqn_icdc8
-                int(v) if (v := g("bidp_rsqn_icdc9")) else None,  # bidp_rsqn_icdc9
-                int(v) if (v := g("bidp_rsqn_icdc10")) else None,  # bidp_rsqn_icdc10
-                int(v) if (v := g("total_askp_rsqn")) else None,  # total_askp_rsqn
-                int(v) if (v := g("total_bidp_rsqn")) else None,  # total_bidp_rsqn
-                int(v) if (v := g("total_askp_rsqn_icdc")) else None,  # total_askp_rsqn_icdc
-                int(v) if (v := g("total_bidp_rsqn_icdc")) else None,  # total_bidp_rsqn_icdc
-                int(v) if (v := g("ovtm_total_askp_icdc")) else None,  # ovtm_total_askp_icdc
-                int(v) if (v := g("ovtm_total_bidp_icdc")) else None,  # ovtm_total_bidp_icdc
-                int(v) if (v := g("ovtm_total_askp_rsqn")) else None,  # ovtm_total_askp_rsqn
-                int(v) if (v := g("ovtm_total_bidp_rsqn")) else None,  # ovtm_total_bidp_rsqn
-                int(v) if (v := g("ntby_aspr_rsqn")) else None,  # ntby_aspr_rsqn
-                (v.strip() or None) if (v := g("new_mkop_cls_code")) else None,  # new_mkop_cls_code
+                time.fromisoformat(v)
+                if (v := g("aspr_acpt_hour"))
+                else _d.nothing(v),  # aspr_acpt_hour
+                int(v) if (v := g("askp1")) else _d.nothing(v),  # askp1
+                int(v) if (v := g("askp2")) else _d.nothing(v),  # askp2
+                int(v) if (v := g("askp3")) else _d.nothing(v),  # askp3
+                int(v) if (v := g("askp4")) else _d.nothing(v),  # askp4
+                int(v) if (v := g("askp5")) else _d.nothing(v),  # askp5
+                int(v) if (v := g("askp6")) else _d.nothing(v),  # askp6
+                int(v) if (v := g("askp7")) else _d.nothing(v),  # askp7
+                int(v) if (v := g("askp8")) else _d.nothing(v),  # askp8
+                int(v) if (v := g("askp9")) else _d.nothing(v),  # askp9
+                int(v) if (v := g("askp10")) else _d.nothing(v),  # askp10
+                int(v) if (v := g("bidp1")) else _d.nothing(v),  # bidp1
+                int(v) if (v := g("bidp2")) else _d.nothing(v),  # bidp2
+                int(v) if (v := g("bidp3")) else _d.nothing(v),  # bidp3
+                int(v) if (v := g("bidp4")) else _d.nothing(v),  # bidp4
+                int(v) if (v := g("bidp5")) else _d.nothing(v),  # bidp5
+                int(v) if (v := g("bidp6")) else _d.nothing(v),  # bidp6
+                int(v) if (v := g("bidp7")) else _d.nothing(v),  # bidp7
+                int(v) if (v := g("bidp8")) else _d.nothing(v),  # bidp8
+                int(v) if (v := g("bidp9")) else _d.nothing(v),  # bidp9
+                int(v) if (v := g("bidp10")) else _d.nothing(v),  # bidp10
+                int(v) if (v := g("askp_rsqn1")) else _d.nothing(v),  # askp_rsqn1
+                int(v) if (v := g("askp_rsqn2")) else _d.nothing(v),  # askp_rsqn2
+                int(v) if (v := g("askp_rsqn3")) else _d.nothing(v),  # askp_rsqn3
+                int(v) if (v := g("askp_rsqn4")) else _d.nothing(v),  # askp_rsqn4
+                int(v) if (v := g("askp_rsqn5")) else _d.nothing(v),  # askp_rsqn5
+                int(v) if (v := g("askp_rsqn6")) else _d.nothing(v),  # askp_rsqn6
+                int(v) if (v := g("askp_rsqn7")) else _d.nothing(v),  # askp_rsqn7
+                int(v) if (v := g("askp_rsqn8")) else _d.nothing(v),  # askp_rsqn8
+                int(v) if (v := g("askp_rsqn9")) else _d.nothing(v),  # askp_rsqn9
+                int(v) if (v := g("askp_rsqn10")) else _d.nothing(v),  # askp_rsqn10
+                int(v) if (v := g("bidp_rsqn1")) else _d.nothing(v),  # bidp_rsqn1
+                int(v) if (v := g("bidp_rsqn2")) else _d.nothing(v),  # bidp_rsqn2
+                int(v) if (v := g("bidp_rsqn3")) else _d.nothing(v),  # bidp_rsqn3
+                int(v) if (v := g("bidp_rsqn4")) else _d.nothing(v),  # bidp_rsqn4
+                int(v) if (v := g("bidp_rsqn5")) else _d.nothing(v),  # bidp_rsqn5
+                int(v) if (v := g("bidp_rsqn6")) else _d.nothing(v),  # bidp_rsqn6
+                int(v) if (v := g("bidp_rsqn7")) else _d.nothing(v),  # bidp_rsqn7
+                int(v) if (v := g("bidp_rsqn8")) else _d.nothing(v),  # bidp_rsqn8
+                int(v) if (v := g("bidp_rsqn9")) else _d.nothing(v),  # bidp_rsqn9
+                int(v) if (v := g("bidp_rsqn10")) else _d.nothing(v),  # bidp_rsqn10
+                int(v) if (v := g("askp_rsqn_icdc1")) else _d.nothing(v),  # askp_rsqn_icdc1
+                int(v) if (v := g("askp_rsqn_icdc2")) else _d.nothing(v),  # askp_rsqn_icdc2
+                int(v) if (v := g("askp_rsqn_icdc3")) else _d.nothing(v),  # askp_rsqn_icdc3
+                int(v) if (v := g("askp_rsqn_icdc4")) else _d.nothing(v),  # askp_rsqn_icdc4
+                int(v) if (v := g("askp_rsqn_icdc5")) else _d.nothing(v),  # askp_rsqn_icdc5
+                int(v) if (v := g("askp_rsqn_icdc6")) else _d.nothing(v),  # askp_rsqn_icdc6
+                int(v) if (v := g("askp_rsqn_icdc7")) else _d.nothing(v),  # askp_rsqn_icdc7
+                int(v) if (v := g("askp_rsqn_icdc8")) else _d.nothing(v),  # askp_rsqn_icdc8
+                int(v) if (v := g("askp_rsqn_icdc9")) else _d.nothing(v),  # askp_rsqn_icdc9
+                int(v) if (v := g("askp_rsqn_icdc10")) else _d.nothing(v),  # askp_rsqn_icdc10
+                int(v) if (v := g("bidp_rsqn_icdc1")) else _d.nothing(v),  # bidp_rsqn_icdc1
+                int(v) if (v := g("bidp_rsqn_icdc2")) else _d.nothing(v),  # bidp_rsqn_icdc2
+                int(v) if (v := g("bidp_rsqn_icdc3")) else _d.nothing(v),  # bidp_rsqn_icdc3
+                int(v) if (v := g("bidp_rsqn_icdc4")) else _d.nothing(v),  # bidp_rsqn_icdc4
+                int(v) if (v := g("bidp_rsqn_icdc5")) else _d.nothing(v),  # bidp_rsqn_icdc5
+                int(v) if (v := g("bidp_rsqn_icdc6")) else _d.nothing(v),  # bidp_rsqn_icdc6
+                int(v) if (v := g("bidp_rsqn_icdc7")) else _d.nothing(v),  # bidp_rsqn_icdc7
+                int(v) if (v := g("bidp_rsqn_icdc8")) else _d.nothing(v),  # bidp_rsqn_icdc8
+                int(v) if (v := g("bidp_rsqn_icdc9")) else _d.nothing(v),  # bidp_rsqn_icdc9
+                int(v) if (v := g("bidp_rsqn_icdc10")) else _d.nothing(v),  # bidp_rsqn_icdc10
+                int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
+                int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
+                int(v)
+                if (v := g("total_askp_rsqn_icdc"))
+                else _d.nothing(v),  # total_askp_rsqn_icdc
+                int(v)
+                if (v := g("total_bidp_rsqn_icdc"))
+                else _d.nothing(v),  # total_bidp_rsqn_icdc
+                int(v)
+                if (v := g("ovtm_total_askp_icdc"))
+                else _d.nothing(v),  # ovtm_total_askp_icdc
+                int(v)
+                if (v := g("ovtm_total_bidp_icdc"))
+                else _d.nothing(v),  # ovtm_total_bidp_icdc
+                int(v)
+                if (v := g("ovtm_total_askp_rsqn"))
+                else _d.nothing(v),  # ovtm_total_askp_rsqn
+                int(v)
+                if (v := g("ovtm_total_bidp_rsqn"))
+                else _d.nothing(v),  # ovtm_total_bidp_rsqn
+                int(v) if (v := g("ntby_aspr_rsqn")) else _d.nothing(v),  # ntby_aspr_rsqn
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("new_mkop_cls_code"))
+                else _d.nothing(v),  # new_mkop_cls_code
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -501,21 +517,29 @@ def _InquireAskingPriceExpCcnOutput2(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceExpCcnOutput2(
-                (v.strip() or None)
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("antc_mkop_cls_code"))
-                else None,  # antc_mkop_cls_code
-                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
-                int(v) if (v := g("stck_oprc")) else None,  # stck_oprc
-                int(v) if (v := g("stck_hgpr")) else None,  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else None,  # stck_lwpr
-                int(v) if (v := g("stck_sdpr")) else None,  # stck_sdpr
-                int(v) if (v := g("antc_cnpr")) else None,  # antc_cnpr
-                _Sign[v] if (v := g("antc_cntg_vrss_sign")) else None,  # antc_cntg_vrss_sign
-                int(v) if (v := g("antc_cntg_vrss")) else None,  # antc_cntg_vrss
-                Decimal(v) if (v := g("antc_cntg_prdy_ctrt")) else None,  # antc_cntg_prdy_ctrt
-                int(v) if (v := g("antc_vol")) else None,  # antc_vol
-                (v.strip() or None) if (v := g("stck_shrn_iscd")) else None,  # stck_shrn_iscd
-                (v.strip() or None) if (v := g("vi_cls_code")) else None,  # vi_cls_code
+                else _d.nothing(v),  # antc_mkop_cls_code
+                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
+                int(v) if (v := g("antc_cnpr")) else _d.nothing(v),  # antc_cnpr
+                _Sign[v]
+                if (v := g("antc_cntg_vrss_sign"))
+                else _d.nothing(v),  # antc_cntg_vrss_sign
+                int(v) if (v := g("antc_cntg_vrss")) else _d.nothing(v),  # antc_cntg_vrss
+                Decimal(v)
+                if (v := g("antc_cntg_prdy_ctrt"))
+                else _d.nothing(v),  # antc_cntg_prdy_ctrt
+                int(v) if (v := g("antc_vol")) else _d.nothing(v),  # antc_vol
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("stck_shrn_iscd"))
+                else _d.nothing(v),  # stck_shrn_iscd
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("vi_cls_code"))
+                else _d.nothing(v),  # vi_cls_code
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -159,32 +159,42 @@ def _InquireBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireBalance
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireBalanceOutput1(
-                (v.strip() or None) if (v := g("pdno")) else None,  # pdno
-                (v.strip() or None) if (v := g("prdt_name")) else None,  # prdt_name
-                (v.strip() or None) if (v := g("trad_dvsn_name")) else None,  # trad_dvsn_name
-                int(v) if (v := g("bfdy_buy_qty")) else None,  # bfdy_buy_qty
-                int(v) if (v := g("bfdy_sll_qty")) else None,  # bfdy_sll_qty
-                int(v) if (v := g("thdt_buyqty")) else None,  # thdt_buyqty
-                int(v) if (v := g("thdt_sll_qty")) else None,  # thdt_sll_qty
-                int(v) if (v := g("hldg_qty")) else None,  # hldg_qty
-                int(v) if (v := g("ord_psbl_qty")) else None,  # ord_psbl_qty
-                Decimal(v) if (v := g("pchs_avg_pric")) else None,  # pchs_avg_pric
-                int(v) if (v := g("pchs_amt")) else None,  # pchs_amt
-                int(v) if (v := g("prpr")) else None,  # prpr
-                int(v) if (v := g("evlu_amt")) else None,  # evlu_amt
-                int(v) if (v := g("evlu_pfls_amt")) else None,  # evlu_pfls_amt
-                Decimal(v) if (v := g("evlu_pfls_rt")) else None,  # evlu_pfls_rt
-                Decimal(v) if (v := g("evlu_erng_rt")) else None,  # evlu_erng_rt
-                date.fromisoformat(v) if (v := g("loan_dt")) else None,  # loan_dt
-                int(v) if (v := g("loan_amt")) else None,  # loan_amt
-                int(v) if (v := g("stln_slng_chgs")) else None,  # stln_slng_chgs
-                date.fromisoformat(v) if (v := g("expd_dt")) else None,  # expd_dt
-                Decimal(v) if (v := g("fltt_rt")) else None,  # fltt_rt
-                int(v) if (v := g("bfdy_cprs_icdc")) else None,  # bfdy_cprs_icdc
-                (v.strip() or None) if (v := g("item_mgna_rt_name")) else None,  # item_mgna_rt_name
-                (v.strip() or None) if (v := g("grta_rt_name")) else None,  # grta_rt_name
-                int(v) if (v := g("sbst_pric")) else None,  # sbst_pric
-                Decimal(v) if (v := g("stck_loan_unpr")) else None,  # stck_loan_unpr
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("pdno"))
+                else _d.nothing(v),  # pdno
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("prdt_name"))
+                else _d.nothing(v),  # prdt_name
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("trad_dvsn_name"))
+                else _d.nothing(v),  # trad_dvsn_name
+                int(v) if (v := g("bfdy_buy_qty")) else _d.nothing(v),  # bfdy_buy_qty
+                int(v) if (v := g("bfdy_sll_qty")) else _d.nothing(v),  # bfdy_sll_qty
+                int(v) if (v := g("thdt_buyqty")) else _d.nothing(v),  # thdt_buyqty
+                int(v) if (v := g("thdt_sll_qty")) else _d.nothing(v),  # thdt_sll_qty
+                int(v) if (v := g("hldg_qty")) else _d.nothing(v),  # hldg_qty
+                int(v) if (v := g("ord_psbl_qty")) else _d.nothing(v),  # ord_psbl_qty
+                Decimal(v) if (v := g("pchs_avg_pric")) else _d.nothing(v),  # pchs_avg_pric
+                int(v) if (v := g("pchs_amt")) else _d.nothing(v),  # pchs_amt
+                int(v) if (v := g("prpr")) else _d.nothing(v),  # prpr
+                int(v) if (v := g("evlu_amt")) else _d.nothing(v),  # evlu_amt
+                int(v) if (v := g("evlu_pfls_amt")) else _d.nothing(v),  # evlu_pfls_amt
+                Decimal(v) if (v := g("evlu_pfls_rt")) else _d.nothing(v),  # evlu_pfls_rt
+                Decimal(v) if (v := g("evlu_erng_rt")) else _d.nothing(v),  # evlu_erng_rt
+                date.fromisoformat(v) if (v := g("loan_dt")) else _d.nothing(v),  # loan_dt
+                int(v) if (v := g("loan_amt")) else _d.nothing(v),  # loan_amt
+                int(v) if (v := g("stln_slng_chgs")) else _d.nothing(v),  # stln_slng_chgs
+                date.fromisoformat(v) if (v := g("expd_dt")) else _d.nothing(v),  # expd_dt
+                Decimal(v) if (v := g("fltt_rt")) else _d.nothing(v),  # fltt_rt
+                int(v) if (v := g("bfdy_cprs_icdc")) else _d.nothing(v),  # bfdy_cprs_icdc
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("item_mgna_rt_name"))
+                else _d.nothing(v),  # item_mgna_rt_name
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("grta_rt_name"))
+                else _d.nothing(v),  # grta_rt_name
+                int(v) if (v := g("sbst_pric")) else _d.nothing(v),  # sbst_pric
+                Decimal(v) if (v := g("stck_loan_unpr")) else _d.nothing(v),  # stck_loan_unpr
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -316,30 +326,34 @@ def _InquireBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireBalance
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireBalanceOutput2(
-                int(v) if (v := g("dnca_tot_amt")) else None,  # dnca_tot_amt
-                int(v) if (v := g("nxdy_excc_amt")) else None,  # nxdy_excc_amt
-                int(v) if (v := g("prvs_rcdl_excc_amt")) else None,  # prvs_rcdl_excc_amt
-                int(v) if (v := g("cma_evlu_amt")) else None,  # cma_evlu_amt
-                int(v) if (v := g("bfdy_buy_amt")) else None,  # bfdy_buy_amt
-                int(v) if (v := g("thdt_buy_amt")) else None,  # thdt_buy_amt
-                int(v) if (v := g("nxdy_auto_rdpt_amt")) else None,  # nxdy_auto_rdpt_amt
-                int(v) if (v := g("bfdy_sll_amt")) else None,  # bfdy_sll_amt
-                int(v) if (v := g("thdt_sll_amt")) else None,  # thdt_sll_amt
-                int(v) if (v := g("d2_auto_rdpt_amt")) else None,  # d2_auto_rdpt_amt
-                int(v) if (v := g("bfdy_tlex_amt")) else None,  # bfdy_tlex_amt
-                int(v) if (v := g("thdt_tlex_amt")) else None,  # thdt_tlex_amt
-                int(v) if (v := g("tot_loan_amt")) else None,  # tot_loan_amt
-                int(v) if (v := g("scts_evlu_amt")) else None,  # scts_evlu_amt
-                int(v) if (v := g("tot_evlu_amt")) else None,  # tot_evlu_amt
-                int(v) if (v := g("nass_amt")) else None,  # nass_amt
-                _d.YN[v] if (v := g("fncg_gld_auto_rdpt_yn")) else None,  # fncg_gld_auto_rdpt_yn
-                int(v) if (v := g("pchs_amt_smtl_amt")) else None,  # pchs_amt_smtl_amt
-                int(v) if (v := g("evlu_amt_smtl_amt")) else None,  # evlu_amt_smtl_amt
-                int(v) if (v := g("evlu_pfls_smtl_amt")) else None,  # evlu_pfls_smtl_amt
-                int(v) if (v := g("tot_stln_slng_chgs")) else None,  # tot_stln_slng_chgs
-                int(v) if (v := g("bfdy_tot_asst_evlu_amt")) else None,  # bfdy_tot_asst_evlu_amt
-                int(v) if (v := g("asst_icdc_amt")) else None,  # asst_icdc_amt
-                Decimal(v) if (v := g("asst_icdc_erng_rt")) else None,  # asst_icdc_erng_rt
+                int(v) if (v := g("dnca_tot_amt")) else _d.nothing(v),  # dnca_tot_amt
+                int(v) if (v := g("nxdy_excc_amt")) else _d.nothing(v),  # nxdy_excc_amt
+                int(v) if (v := g("prvs_rcdl_excc_amt")) else _d.nothing(v),  # prvs_rcdl_excc_amt
+                int(v) if (v := g("cma_evlu_amt")) else _d.nothing(v),  # cma_evlu_amt
+                int(v) if (v := g("bfdy_buy_amt")) else _d.nothing(v),  # bfdy_buy_amt
+                int(v) if (v := g("thdt_buy_amt")) else _d.nothing(v),  # thdt_buy_amt
+                int(v) if (v := g("nxdy_auto_rdpt_amt")) else _d.nothing(v),  # nxdy_auto_rdpt_amt
+                int(v) if (v := g("bfdy_sll_amt")) else _d.nothing(v),  # bfdy_sll_amt
+                int(v) if (v := g("thdt_sll_amt")) else _d.nothing(v),  # thdt_sll_amt
+                int(v) if (v := g("d2_auto_rdpt_amt")) else _d.nothing(v),  # d2_auto_rdpt_amt
+                int(v) if (v := g("bfdy_tlex_amt")) else _d.nothing(v),  # bfdy_tlex_amt
+                int(v) if (v := g("thdt_tlex_amt")) else _d.nothing(v),  # thdt_tlex_amt
+                int(v) if (v := g("tot_loan_amt")) else _d.nothing(v),  # tot_loan_amt
+                int(v) if (v := g("scts_evlu_amt")) else _d.nothing(v),  # scts_evlu_amt
+                int(v) if (v := g("tot_evlu_amt")) else _d.nothing(v),  # tot_evlu_amt
+                int(v) if (v := g("nass_amt")) else _d.nothing(v),  # nass_amt
+                _d.YN[v]
+                if (v := g("fncg_gld_auto_rdpt_yn"))
+                else _d.nothing(v),  # fncg_gld_auto_rdpt_yn
+                int(v) if (v := g("pchs_amt_smtl_amt")) else _d.nothing(v),  # pchs_amt_smtl_amt
+                int(v) if (v := g("evlu_amt_smtl_amt")) else _d.nothing(v),  # evlu_amt_smtl_amt
+                int(v) if (v := g("evlu_pfls_smtl_amt")) else _d.nothing(v),  # evlu_pfls_smtl_amt
+                int(v) if (v := g("tot_stln_slng_chgs")) else _d.nothing(v),  # tot_stln_slng_chgs
+                int(v)
+                if (v := g("bfdy_tot_asst_evlu_amt"))
+                else _d.nothing(v),  # bfdy_tot_asst_evlu_amt
+                int(v) if (v := g("asst_icdc_amt")) else _d.nothing(v),  # asst_icdc_amt
+                Decimal(v) if (v := g("asst_icdc_erng_rt")) else _d.nothing(v),  # asst_icdc_erng_rt
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -76,13 +76,15 @@ def _InquireCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireCcnlOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireCcnlOutput(
-                time.fromisoformat(v) if (v := g("stck_cntg_hour")) else None,  # stck_cntg_hour
-                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
-                int(v) if (v := g("cntg_vol")) else None,  # cntg_vol
-                Decimal(v) if (v := g("tday_rltv")) else None,  # tday_rltv
-                Decimal(v) if (v := g("prdy_ctrt")) else None,  # prdy_ctrt
+                time.fromisoformat(v)
+                if (v := g("stck_cntg_hour"))
+                else _d.nothing(v),  # stck_cntg_hour
+                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
+                Decimal(v) if (v := g("tday_rltv")) else _d.nothing(v),  # tday_rltv
+                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
             pass

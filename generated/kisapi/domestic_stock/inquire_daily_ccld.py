@@ -209,52 +209,84 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyCcldOutput1(
-                date.fromisoformat(v) if (v := g("ord_dt")) else None,  # ord_dt
-                (v.strip() or None) if (v := g("ord_gno_brno")) else None,  # ord_gno_brno
-                (v.strip() or None) if (v := g("odno")) else None,  # odno
-                (v.strip() or None) if (v := g("orgn_odno")) else None,  # orgn_odno
-                (v.strip() or None) if (v := g("ord_dvsn_name")) else None,  # ord_dvsn_name
-                _SellBuyDivision[v] if (v := g("sll_buy_dvsn_cd")) else None,  # sll_buy_dvsn_cd
-                (v.strip() or None)
+                date.fromisoformat(v) if (v := g("ord_dt")) else _d.nothing(v),  # ord_dt
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("ord_gno_brno"))
+                else _d.nothing(v),  # ord_gno_brno
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("odno"))
+                else _d.nothing(v),  # odno
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("orgn_odno"))
+                else _d.nothing(v),  # orgn_odno
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("ord_dvsn_name"))
+                else _d.nothing(v),  # ord_dvsn_name
+                _SellBuyDivision[v]
+                if (v := g("sll_buy_dvsn_cd"))
+                else _d.nothing(v),  # sll_buy_dvsn_cd
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sll_buy_dvsn_cd_name"))
-                else None,  # sll_buy_dvsn_cd_name
-                (v.strip() or None) if (v := g("pdno")) else None,  # pdno
-                (v.strip() or None) if (v := g("prdt_name")) else None,  # prdt_name
-                int(v) if (v := g("ord_qty")) else None,  # ord_qty
-                int(v) if (v := g("ord_unpr")) else None,  # ord_unpr
-                time.fromisoformat(v) if (v := g("ord_tmd")) else None,  # ord_tmd
-                int(v) if (v := g("tot_ccld_qty")) else None,  # tot_ccld_qty
-                Decimal(v) if (v := g("avg_prvs")) else None,  # avg_prvs
-                _d.YN[v] if (v := g("cncl_yn")) else None,  # cncl_yn
-                int(v) if (v := g("tot_ccld_amt")) else None,  # tot_ccld_amt
-                date.fromisoformat(v) if (v := g("loan_dt")) else None,  # loan_dt
-                (v.strip() or None) if (v := g("ordr_empno")) else None,  # ordr_empno
-                _OrderDivision[v] if (v := g("ord_dvsn_cd")) else None,  # ord_dvsn_cd
-                int(v) if (v := g("cncl_cfrm_qty")) else None,  # cncl_cfrm_qty
-                int(v) if (v := g("rmn_qty")) else None,  # rmn_qty
-                int(v) if (v := g("rjct_qty")) else None,  # rjct_qty
-                (v.strip() or None) if (v := g("ccld_cndt_name")) else None,  # ccld_cndt_name
-                (v.strip() or None) if (v := g("inqr_ip_addr")) else None,  # inqr_ip_addr
-                (v.strip() or None)
+                else _d.nothing(v),  # sll_buy_dvsn_cd_name
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("pdno"))
+                else _d.nothing(v),  # pdno
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("prdt_name"))
+                else _d.nothing(v),  # prdt_name
+                int(v) if (v := g("ord_qty")) else _d.nothing(v),  # ord_qty
+                int(v) if (v := g("ord_unpr")) else _d.nothing(v),  # ord_unpr
+                time.fromisoformat(v) if (v := g("ord_tmd")) else _d.nothing(v),  # ord_tmd
+                int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
+                Decimal(v) if (v := g("avg_prvs")) else _d.nothing(v),  # avg_prvs
+                _d.YN[v] if (v := g("cncl_yn")) else _d.nothing(v),  # cncl_yn
+                int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
+                date.fromisoformat(v) if (v := g("loan_dt")) else _d.nothing(v),  # loan_dt
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("ordr_empno"))
+                else _d.nothing(v),  # ordr_empno
+                _OrderDivision[v] if (v := g("ord_dvsn_cd")) else _d.nothing(v),  # ord_dvsn_cd
+                int(v) if (v := g("cncl_cfrm_qty")) else _d.nothing(v),  # cncl_cfrm_qty
+                int(v) if (v := g("rmn_qty")) else _d.nothing(v),  # rmn_qty
+                int(v) if (v := g("rjct_qty")) else _d.nothing(v),  # rjct_qty
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("ccld_cndt_name"))
+                else _d.nothing(v),  # ccld_cndt_name
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("inqr_ip_addr"))
+                else _d.nothing(v),  # inqr_ip_addr
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("cpbc_ordp_ord_rcit_dvsn_cd"))
-                else None,  # cpbc_ordp_ord_rcit_dvsn_cd
-                (v.strip() or None)
+                else _d.nothing(v),  # cpbc_ordp_ord_rcit_dvsn_cd
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("cpbc_ordp_infm_mthd_dvsn_cd"))
-                else None,  # cpbc_ordp_infm_mthd_dvsn_cd
-                time.fromisoformat(v) if (v := g("infm_tmd")) else None,  # infm_tmd
-                (v.strip() or None) if (v := g("ctac_tlno")) else None,  # ctac_tlno
-                (v.strip() or None) if (v := g("prdt_type_cd")) else None,  # prdt_type_cd
-                (v.strip() or None) if (v := g("excg_dvsn_cd")) else None,  # excg_dvsn_cd
-                (v.strip() or None)
+                else _d.nothing(v),  # cpbc_ordp_infm_mthd_dvsn_cd
+                time.fromisoformat(v) if (v := g("infm_tmd")) else _d.nothing(v),  # infm_tmd
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("ctac_tlno"))
+                else _d.nothing(v),  # ctac_tlno
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("prdt_type_cd"))
+                else _d.nothing(v),  # prdt_type_cd
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("excg_dvsn_cd"))
+                else _d.nothing(v),  # excg_dvsn_cd
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("cpbc_ordp_mtrl_dvsn_cd"))
-                else None,  # cpbc_ordp_mtrl_dvsn_cd
-                (v.strip() or None) if (v := g("ord_orgno")) else None,  # ord_orgno
-                date.fromisoformat(v) if (v := g("rsvn_ord_end_dt")) else None,  # rsvn_ord_end_dt
-                _ExchangeIdDivision[v] if (v := g("excg_id_dvsn_cd")) else None,  # excg_id_dvsn_cd
-                int(v) if (v := g("stpm_cndt_pric")) else None,  # stpm_cndt_pric
-                (v.strip() or None)
+                else _d.nothing(v),  # cpbc_ordp_mtrl_dvsn_cd
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("ord_orgno"))
+                else _d.nothing(v),  # ord_orgno
+                date.fromisoformat(v)
+                if (v := g("rsvn_ord_end_dt"))
+                else _d.nothing(v),  # rsvn_ord_end_dt
+                _ExchangeIdDivision[v]
+                if (v := g("excg_id_dvsn_cd"))
+                else _d.nothing(v),  # excg_id_dvsn_cd
+                int(v) if (v := g("stpm_cndt_pric")) else _d.nothing(v),  # stpm_cndt_pric
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stpm_efct_occr_dtmd"))
-                else None,  # stpm_efct_occr_dtmd
+                else _d.nothing(v),  # stpm_efct_occr_dtmd
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -304,11 +336,11 @@ def _InquireDailyCcldOutput2(d: Mapping[str, Any], strict: bool) -> InquireDaily
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyCcldOutput2(
-                int(v) if (v := g("tot_ord_qty")) else None,  # tot_ord_qty
-                int(v) if (v := g("tot_ccld_qty")) else None,  # tot_ccld_qty
-                int(v) if (v := g("tot_ccld_amt")) else None,  # tot_ccld_amt
-                int(v) if (v := g("prsm_tlex_smtl")) else None,  # prsm_tlex_smtl
-                Decimal(v) if (v := g("pchs_avg_pric")) else None,  # pchs_avg_pric
+                int(v) if (v := g("tot_ord_qty")) else _d.nothing(v),  # tot_ord_qty
+                int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
+                int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
+                int(v) if (v := g("prsm_tlex_smtl")) else _d.nothing(v),  # prsm_tlex_smtl
+                Decimal(v) if (v := g("pchs_avg_pric")) else _d.nothing(v),  # pchs_avg_pric
             )
         except _d.CONVERT_ERRORS:
             pass

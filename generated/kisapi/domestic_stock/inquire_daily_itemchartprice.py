@@ -177,38 +177,42 @@ def _InquireDailyItemchartpriceOutput1(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyItemchartpriceOutput1(
-                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else None,  # prdy_ctrt
-                int(v) if (v := g("stck_prdy_clpr")) else None,  # stck_prdy_clpr
-                int(v) if (v := g("acml_vol")) else None,  # acml_vol
-                int(v) if (v := g("acml_tr_pbmn")) else None,  # acml_tr_pbmn
-                (v.strip() or None) if (v := g("hts_kor_isnm")) else None,  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
-                (v.strip() or None) if (v := g("stck_shrn_iscd")) else None,  # stck_shrn_iscd
-                int(v) if (v := g("prdy_vol")) else None,  # prdy_vol
-                int(v) if (v := g("stck_mxpr")) else None,  # stck_mxpr
-                int(v) if (v := g("stck_llam")) else None,  # stck_llam
-                int(v) if (v := g("stck_oprc")) else None,  # stck_oprc
-                int(v) if (v := g("stck_hgpr")) else None,  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else None,  # stck_lwpr
-                int(v) if (v := g("stck_prdy_oprc")) else None,  # stck_prdy_oprc
-                int(v) if (v := g("stck_prdy_hgpr")) else None,  # stck_prdy_hgpr
-                int(v) if (v := g("stck_prdy_lwpr")) else None,  # stck_prdy_lwpr
-                int(v) if (v := g("askp")) else None,  # askp
-                int(v) if (v := g("bidp")) else None,  # bidp
-                int(v) if (v := g("prdy_vrss_vol")) else None,  # prdy_vrss_vol
-                Decimal(v) if (v := g("vol_tnrt")) else None,  # vol_tnrt
-                int(v) if (v := g("stck_fcam")) else None,  # stck_fcam
-                int(v) if (v := g("lstn_stcn")) else None,  # lstn_stcn
-                int(v) if (v := g("cpfn")) else None,  # cpfn
-                int(v) if (v := g("hts_avls")) else None,  # hts_avls
-                Decimal(v) if (v := g("per")) else None,  # per
-                Decimal(v) if (v := g("eps")) else None,  # eps
-                Decimal(v) if (v := g("pbr")) else None,  # pbr
+                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                int(v) if (v := g("stck_prdy_clpr")) else _d.nothing(v),  # stck_prdy_clpr
+                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("hts_kor_isnm"))
+                else _d.nothing(v),  # hts_kor_isnm
+                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("stck_shrn_iscd"))
+                else _d.nothing(v),  # stck_shrn_iscd
+                int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := g("stck_mxpr")) else _d.nothing(v),  # stck_mxpr
+                int(v) if (v := g("stck_llam")) else _d.nothing(v),  # stck_llam
+                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := g("stck_prdy_oprc")) else _d.nothing(v),  # stck_prdy_oprc
+                int(v) if (v := g("stck_prdy_hgpr")) else _d.nothing(v),  # stck_prdy_hgpr
+                int(v) if (v := g("stck_prdy_lwpr")) else _d.nothing(v),  # stck_prdy_lwpr
+                int(v) if (v := g("askp")) else _d.nothing(v),  # askp
+                int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
+                int(v) if (v := g("prdy_vrss_vol")) else _d.nothing(v),  # prdy_vrss_vol
+                Decimal(v) if (v := g("vol_tnrt")) else _d.nothing(v),  # vol_tnrt
+                int(v) if (v := g("stck_fcam")) else _d.nothing(v),  # stck_fcam
+                int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
+                int(v) if (v := g("cpfn")) else _d.nothing(v),  # cpfn
+                int(v) if (v := g("hts_avls")) else _d.nothing(v),  # hts_avls
+                Decimal(v) if (v := g("per")) else _d.nothing(v),  # per
+                Decimal(v) if (v := g("eps")) else _d.nothing(v),  # eps
+                Decimal(v) if (v := g("pbr")) else _d.nothing(v),  # pbr
                 Decimal(v)
                 if (v := g("itewhol_loan_rmnd_ratem"))
-                else None,  # itewhol_loan_rmnd_ratem
+                else _d.nothing(v),  # itewhol_loan_rmnd_ratem
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -298,19 +302,25 @@ def _InquireDailyItemchartpriceOutput2(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyItemchartpriceOutput2(
-                date.fromisoformat(v) if (v := g("stck_bsop_date")) else None,  # stck_bsop_date
-                int(v) if (v := g("stck_clpr")) else None,  # stck_clpr
-                int(v) if (v := g("stck_oprc")) else None,  # stck_oprc
-                int(v) if (v := g("stck_hgpr")) else None,  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else None,  # stck_lwpr
-                int(v) if (v := g("acml_vol")) else None,  # acml_vol
-                int(v) if (v := g("acml_tr_pbmn")) else None,  # acml_tr_pbmn
-                (v.strip() or None) if (v := g("flng_cls_code")) else None,  # flng_cls_code
-                Decimal(v) if (v := g("prtt_rate")) else None,  # prtt_rate
-                _d.YN[v] if (v := g("mod_yn")) else None,  # mod_yn
-                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
-                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
-                (v.strip() or None) if (v := g("revl_issu_reas")) else None,  # revl_issu_reas
+                date.fromisoformat(v)
+                if (v := g("stck_bsop_date"))
+                else _d.nothing(v),  # stck_bsop_date
+                int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
+                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("flng_cls_code"))
+                else _d.nothing(v),  # flng_cls_code
+                Decimal(v) if (v := g("prtt_rate")) else _d.nothing(v),  # prtt_rate
+                _d.YN[v] if (v := g("mod_yn")) else _d.nothing(v),  # mod_yn
+                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("revl_issu_reas"))
+                else _d.nothing(v),  # revl_issu_reas
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -110,20 +110,26 @@ def _InquireDailyPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireDaily
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyPriceOutput(
-                date.fromisoformat(v) if (v := g("stck_bsop_date")) else None,  # stck_bsop_date
-                int(v) if (v := g("stck_oprc")) else None,  # stck_oprc
-                int(v) if (v := g("stck_hgpr")) else None,  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else None,  # stck_lwpr
-                int(v) if (v := g("stck_clpr")) else None,  # stck_clpr
-                int(v) if (v := g("acml_vol")) else None,  # acml_vol
-                Decimal(v) if (v := g("prdy_vrss_vol_rate")) else None,  # prdy_vrss_vol_rate
-                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else None,  # prdy_ctrt
-                Decimal(v) if (v := g("hts_frgn_ehrt")) else None,  # hts_frgn_ehrt
-                int(v) if (v := g("frgn_ntby_qty")) else None,  # frgn_ntby_qty
-                (v.strip() or None) if (v := g("flng_cls_code")) else None,  # flng_cls_code
-                Decimal(v) if (v := g("acml_prtt_rate")) else None,  # acml_prtt_rate
+                date.fromisoformat(v)
+                if (v := g("stck_bsop_date"))
+                else _d.nothing(v),  # stck_bsop_date
+                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
+                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                Decimal(v)
+                if (v := g("prdy_vrss_vol_rate"))
+                else _d.nothing(v),  # prdy_vrss_vol_rate
+                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                Decimal(v) if (v := g("hts_frgn_ehrt")) else _d.nothing(v),  # hts_frgn_ehrt
+                int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("flng_cls_code"))
+                else _d.nothing(v),  # flng_cls_code
+                Decimal(v) if (v := g("acml_prtt_rate")) else _d.nothing(v),  # acml_prtt_rate
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -141,28 +141,30 @@ def _InquireInvestorOutput(d: Mapping[str, Any], strict: bool) -> InquireInvesto
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireInvestorOutput(
-                date.fromisoformat(v) if (v := g("stck_bsop_date")) else None,  # stck_bsop_date
-                int(v) if (v := g("stck_clpr")) else None,  # stck_clpr
-                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
-                int(v) if (v := g("prsn_ntby_qty")) else None,  # prsn_ntby_qty
-                int(v) if (v := g("frgn_ntby_qty")) else None,  # frgn_ntby_qty
-                int(v) if (v := g("orgn_ntby_qty")) else None,  # orgn_ntby_qty
-                int(v) if (v := g("prsn_ntby_tr_pbmn")) else None,  # prsn_ntby_tr_pbmn
-                int(v) if (v := g("frgn_ntby_tr_pbmn")) else None,  # frgn_ntby_tr_pbmn
-                int(v) if (v := g("orgn_ntby_tr_pbmn")) else None,  # orgn_ntby_tr_pbmn
-                int(v) if (v := g("prsn_shnu_vol")) else None,  # prsn_shnu_vol
-                int(v) if (v := g("frgn_shnu_vol")) else None,  # frgn_shnu_vol
-                int(v) if (v := g("orgn_shnu_vol")) else None,  # orgn_shnu_vol
-                int(v) if (v := g("prsn_shnu_tr_pbmn")) else None,  # prsn_shnu_tr_pbmn
-                int(v) if (v := g("frgn_shnu_tr_pbmn")) else None,  # frgn_shnu_tr_pbmn
-                int(v) if (v := g("orgn_shnu_tr_pbmn")) else None,  # orgn_shnu_tr_pbmn
-                int(v) if (v := g("prsn_seln_vol")) else None,  # prsn_seln_vol
-                int(v) if (v := g("frgn_seln_vol")) else None,  # frgn_seln_vol
-                int(v) if (v := g("orgn_seln_vol")) else None,  # orgn_seln_vol
-                int(v) if (v := g("prsn_seln_tr_pbmn")) else None,  # prsn_seln_tr_pbmn
-                int(v) if (v := g("frgn_seln_tr_pbmn")) else None,  # frgn_seln_tr_pbmn
-                int(v) if (v := g("orgn_seln_tr_pbmn")) else None,  # orgn_seln_tr_pbmn
+                date.fromisoformat(v)
+                if (v := g("stck_bsop_date"))
+                else _d.nothing(v),  # stck_bsop_date
+                int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
+                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := g("prsn_ntby_qty")) else _d.nothing(v),  # prsn_ntby_qty
+                int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
+                int(v) if (v := g("orgn_ntby_qty")) else _d.nothing(v),  # orgn_ntby_qty
+                int(v) if (v := g("prsn_ntby_tr_pbmn")) else _d.nothing(v),  # prsn_ntby_tr_pbmn
+                int(v) if (v := g("frgn_ntby_tr_pbmn")) else _d.nothing(v),  # frgn_ntby_tr_pbmn
+                int(v) if (v := g("orgn_ntby_tr_pbmn")) else _d.nothing(v),  # orgn_ntby_tr_pbmn
+                int(v) if (v := g("prsn_shnu_vol")) else _d.nothing(v),  # prsn_shnu_vol
+                int(v) if (v := g("frgn_shnu_vol")) else _d.nothing(v),  # frgn_shnu_vol
+                int(v) if (v := g("orgn_shnu_vol")) else _d.nothing(v),  # orgn_shnu_vol
+                int(v) if (v := g("prsn_shnu_tr_pbmn")) else _d.nothing(v),  # prsn_shnu_tr_pbmn
+                int(v) if (v := g("frgn_shnu_tr_pbmn")) else _d.nothing(v),  # frgn_shnu_tr_pbmn
+                int(v) if (v := g("orgn_shnu_tr_pbmn")) else _d.nothing(v),  # orgn_shnu_tr_pbmn
+                int(v) if (v := g("prsn_seln_vol")) else _d.nothing(v),  # prsn_seln_vol
+                int(v) if (v := g("frgn_seln_vol")) else _d.nothing(v),  # frgn_seln_vol
+                int(v) if (v := g("orgn_seln_vol")) else _d.nothing(v),  # orgn_seln_vol
+                int(v) if (v := g("prsn_seln_tr_pbmn")) else _d.nothing(v),  # prsn_seln_tr_pbmn
+                int(v) if (v := g("frgn_seln_tr_pbmn")) else _d.nothing(v),  # frgn_seln_tr_pbmn
+                int(v) if (v := g("orgn_seln_tr_pbmn")) else _d.nothing(v),  # orgn_seln_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass

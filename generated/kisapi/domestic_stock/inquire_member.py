@@ -320,77 +320,137 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireMemberOutput(
-                (v.strip() or None) if (v := g("seln_mbcr_no1")) else None,  # seln_mbcr_no1
-                (v.strip() or None) if (v := g("seln_mbcr_no2")) else None,  # seln_mbcr_no2
-                (v.strip() or None) if (v := g("seln_mbcr_no3")) else None,  # seln_mbcr_no3
-                (v.strip() or None) if (v := g("seln_mbcr_no4")) else None,  # seln_mbcr_no4
-                (v.strip() or None) if (v := g("seln_mbcr_no5")) else None,  # seln_mbcr_no5
-                (v.strip() or None) if (v := g("seln_mbcr_name1")) else None,  # seln_mbcr_name1
-                (v.strip() or None) if (v := g("seln_mbcr_name2")) else None,  # seln_mbcr_name2
-                (v.strip() or None) if (v := g("seln_mbcr_name3")) else None,  # seln_mbcr_name3
-                (v.strip() or None) if (v := g("seln_mbcr_name4")) else None,  # seln_mbcr_name4
-                (v.strip() or None) if (v := g("seln_mbcr_name5")) else None,  # seln_mbcr_name5
-                int(v) if (v := g("total_seln_qty1")) else None,  # total_seln_qty1
-                int(v) if (v := g("total_seln_qty2")) else None,  # total_seln_qty2
-                int(v) if (v := g("total_seln_qty3")) else None,  # total_seln_qty3
-                int(v) if (v := g("total_seln_qty4")) else None,  # total_seln_qty4
-                int(v) if (v := g("total_seln_qty5")) else None,  # total_seln_qty5
-                Decimal(v) if (v := g("seln_mbcr_rlim1")) else None,  # seln_mbcr_rlim1
-                Decimal(v) if (v := g("seln_mbcr_rlim2")) else None,  # seln_mbcr_rlim2
-                Decimal(v) if (v := g("seln_mbcr_rlim3")) else None,  # seln_mbcr_rlim3
-                Decimal(v) if (v := g("seln_mbcr_rlim4")) else None,  # seln_mbcr_rlim4
-                Decimal(v) if (v := g("seln_mbcr_rlim5")) else None,  # seln_mbcr_rlim5
-                int(v) if (v := g("seln_qty_icdc1")) else None,  # seln_qty_icdc1
-                int(v) if (v := g("seln_qty_icdc2")) else None,  # seln_qty_icdc2
-                int(v) if (v := g("seln_qty_icdc3")) else None,  # seln_qty_icdc3
-                int(v) if (v := g("seln_qty_icdc4")) else None,  # seln_qty_icdc4
-                int(v) if (v := g("seln_qty_icdc5")) else None,  # seln_qty_icdc5
-                (v.strip() or None) if (v := g("shnu_mbcr_no1")) else None,  # shnu_mbcr_no1
-                (v.strip() or None) if (v := g("shnu_mbcr_no2")) else None,  # shnu_mbcr_no2
-                (v.strip() or None) if (v := g("shnu_mbcr_no3")) else None,  # shnu_mbcr_no3
-                (v.strip() or None) if (v := g("shnu_mbcr_no4")) else None,  # shnu_mbcr_no4
-                (v.strip() or None) if (v := g("shnu_mbcr_no5")) else None,  # shnu_mbcr_no5
-                (v.strip() or None) if (v := g("shnu_mbcr_name1")) else None,  # shnu_mbcr_name1
-                (v.strip() or None) if (v := g("shnu_mbcr_name2")) else None,  # shnu_mbcr_name2
-                (v.strip() or None) if (v := g("shnu_mbcr_name3")) else None,  # shnu_mbcr_name3
-                (v.strip() or None) if (v := g("shnu_mbcr_name4")) else None,  # shnu_mbcr_name4
-                (v.strip() or None) if (v := g("shnu_mbcr_name5")) else None,  # shnu_mbcr_name5
-                int(v) if (v := g("total_shnu_qty1")) else None,  # total_shnu_qty1
-                int(v) if (v := g("total_shnu_qty2")) else None,  # total_shnu_qty2
-                int(v) if (v := g("total_shnu_qty3")) else None,  # total_shnu_qty3
-                int(v) if (v := g("total_shnu_qty4")) else None,  # total_shnu_qty4
-                int(v) if (v := g("total_shnu_qty5")) else None,  # total_shnu_qty5
-                Decimal(v) if (v := g("shnu_mbcr_rlim1")) else None,  # shnu_mbcr_rlim1
-                Decimal(v) if (v := g("shnu_mbcr_rlim2")) else None,  # shnu_mbcr_rlim2
-                Decimal(v) if (v := g("shnu_mbcr_rlim3")) else None,  # shnu_mbcr_rlim3
-                Decimal(v) if (v := g("shnu_mbcr_rlim4")) else None,  # shnu_mbcr_rlim4
-                Decimal(v) if (v := g("shnu_mbcr_rlim5")) else None,  # shnu_mbcr_rlim5
-                int(v) if (v := g("shnu_qty_icdc1")) else None,  # shnu_qty_icdc1
-                int(v) if (v := g("shnu_qty_icdc2")) else None,  # shnu_qty_icdc2
-                int(v) if (v := g("shnu_qty_icdc3")) else None,  # shnu_qty_icdc3
-                int(v) if (v := g("shnu_qty_icdc4")) else None,  # shnu_qty_icdc4
-                int(v) if (v := g("shnu_qty_icdc5")) else None,  # shnu_qty_icdc5
-                int(v) if (v := g("glob_total_seln_qty")) else None,  # glob_total_seln_qty
-                Decimal(v) if (v := g("glob_seln_rlim")) else None,  # glob_seln_rlim
-                int(v) if (v := g("glob_ntby_qty")) else None,  # glob_ntby_qty
-                int(v) if (v := g("glob_total_shnu_qty")) else None,  # glob_total_shnu_qty
-                Decimal(v) if (v := g("glob_shnu_rlim")) else None,  # glob_shnu_rlim
-                _d.YN[v] if (v := g("seln_mbcr_glob_yn_1")) else None,  # seln_mbcr_glob_yn_1
-                _d.YN[v] if (v := g("seln_mbcr_glob_yn_2")) else None,  # seln_mbcr_glob_yn_2
-                _d.YN[v] if (v := g("seln_mbcr_glob_yn_3")) else None,  # seln_mbcr_glob_yn_3
-                _d.YN[v] if (v := g("seln_mbcr_glob_yn_4")) else None,  # seln_mbcr_glob_yn_4
-                _d.YN[v] if (v := g("seln_mbcr_glob_yn_5")) else None,  # seln_mbcr_glob_yn_5
-                _d.YN[v] if (v := g("shnu_mbcr_glob_yn_1")) else None,  # shnu_mbcr_glob_yn_1
-                _d.YN[v] if (v := g("shnu_mbcr_glob_yn_2")) else None,  # shnu_mbcr_glob_yn_2
-                _d.YN[v] if (v := g("shnu_mbcr_glob_yn_3")) else None,  # shnu_mbcr_glob_yn_3
-                _d.YN[v] if (v := g("shnu_mbcr_glob_yn_4")) else None,  # shnu_mbcr_glob_yn_4
-                _d.YN[v] if (v := g("shnu_mbcr_glob_yn_5")) else None,  # shnu_mbcr_glob_yn_5
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("seln_mbcr_no1"))
+                else _d.nothing(v),  # seln_mbcr_no1
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("seln_mbcr_no2"))
+                else _d.nothing(v),  # seln_mbcr_no2
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("seln_mbcr_no3"))
+                else _d.nothing(v),  # seln_mbcr_no3
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("seln_mbcr_no4"))
+                else _d.nothing(v),  # seln_mbcr_no4
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("seln_mbcr_no5"))
+                else _d.nothing(v),  # seln_mbcr_no5
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("seln_mbcr_name1"))
+                else _d.nothing(v),  # seln_mbcr_name1
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("seln_mbcr_name2"))
+                else _d.nothing(v),  # seln_mbcr_name2
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("seln_mbcr_name3"))
+                else _d.nothing(v),  # seln_mbcr_name3
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("seln_mbcr_name4"))
+                else _d.nothing(v),  # seln_mbcr_name4
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("seln_mbcr_name5"))
+                else _d.nothing(v),  # seln_mbcr_name5
+                int(v) if (v := g("total_seln_qty1")) else _d.nothing(v),  # total_seln_qty1
+                int(v) if (v := g("total_seln_qty2")) else _d.nothing(v),  # total_seln_qty2
+                int(v) if (v := g("total_seln_qty3")) else _d.nothing(v),  # total_seln_qty3
+                int(v) if (v := g("total_seln_qty4")) else _d.nothing(v),  # total_seln_qty4
+                int(v) if (v := g("total_seln_qty5")) else _d.nothing(v),  # total_seln_qty5
+                Decimal(v) if (v := g("seln_mbcr_rlim1")) else _d.nothing(v),  # seln_mbcr_rlim1
+                Decimal(v) if (v := g("seln_mbcr_rlim2")) else _d.nothing(v),  # seln_mbcr_rlim2
+                Decimal(v) if (v := g("seln_mbcr_rlim3")) else _d.nothing(v),  # seln_mbcr_rlim3
+                Decimal(v) if (v := g("seln_mbcr_rlim4")) else _d.nothing(v),  # seln_mbcr_rlim4
+                Decimal(v) if (v := g("seln_mbcr_rlim5")) else _d.nothing(v),  # seln_mbcr_rlim5
+                int(v) if (v := g("seln_qty_icdc1")) else _d.nothing(v),  # seln_qty_icdc1
+                int(v) if (v := g("seln_qty_icdc2")) else _d.nothing(v),  # seln_qty_icdc2
+                int(v) if (v := g("seln_qty_icdc3")) else _d.nothing(v),  # seln_qty_icdc3
+                int(v) if (v := g("seln_qty_icdc4")) else _d.nothing(v),  # seln_qty_icdc4
+                int(v) if (v := g("seln_qty_icdc5")) else _d.nothing(v),  # seln_qty_icdc5
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("shnu_mbcr_no1"))
+                else _d.nothing(v),  # shnu_mbcr_no1
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("shnu_mbcr_no2"))
+                else _d.nothing(v),  # shnu_mbcr_no2
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("shnu_mbcr_no3"))
+                else _d.nothing(v),  # shnu_mbcr_no3
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("shnu_mbcr_no4"))
+                else _d.nothing(v),  # shnu_mbcr_no4
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("shnu_mbcr_no5"))
+                else _d.nothing(v),  # shnu_mbcr_no5
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("shnu_mbcr_name1"))
+                else _d.nothing(v),  # shnu_mbcr_name1
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("shnu_mbcr_name2"))
+                else _d.nothing(v),  # shnu_mbcr_name2
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("shnu_mbcr_name3"))
+                else _d.nothing(v),  # shnu_mbcr_name3
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("shnu_mbcr_name4"))
+                else _d.nothing(v),  # shnu_mbcr_name4
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("shnu_mbcr_name5"))
+                else _d.nothing(v),  # shnu_mbcr_name5
+                int(v) if (v := g("total_shnu_qty1")) else _d.nothing(v),  # total_shnu_qty1
+                int(v) if (v := g("total_shnu_qty2")) else _d.nothing(v),  # total_shnu_qty2
+                int(v) if (v := g("total_shnu_qty3")) else _d.nothing(v),  # total_shnu_qty3
+                int(v) if (v := g("total_shnu_qty4")) else _d.nothing(v),  # total_shnu_qty4
+                int(v) if (v := g("total_shnu_qty5")) else _d.nothing(v),  # total_shnu_qty5
+                Decimal(v) if (v := g("shnu_mbcr_rlim1")) else _d.nothing(v),  # shnu_mbcr_rlim1
+                Decimal(v) if (v := g("shnu_mbcr_rlim2")) else _d.nothing(v),  # shnu_mbcr_rlim2
+                Decimal(v) if (v := g("shnu_mbcr_rlim3")) else _d.nothing(v),  # shnu_mbcr_rlim3
+                Decimal(v) if (v := g("shnu_mbcr_rlim4")) else _d.nothing(v),  # shnu_mbcr_rlim4
+                Decimal(v) if (v := g("shnu_mbcr_rlim5")) else _d.nothing(v),  # shnu_mbcr_rlim5
+                int(v) if (v := g("shnu_qty_icdc1")) else _d.nothing(v),  # shnu_qty_icdc1
+                int(v) if (v := g("shnu_qty_icdc2")) else _d.nothing(v),  # shnu_qty_icdc2
+                int(v) if (v := g("shnu_qty_icdc3")) else _d.nothing(v),  # shnu_qty_icdc3
+                int(v) if (v := g("shnu_qty_icdc4")) else _d.nothing(v),  # shnu_qty_icdc4
+                int(v) if (v := g("shnu_qty_icdc5")) else _d.nothing(v),  # shnu_qty_icdc5
+                int(v) if (v := g("glob_total_seln_qty")) else _d.nothing(v),  # glob_total_seln_qty
+                Decimal(v) if (v := g("glob_seln_rlim")) else _d.nothing(v),  # glob_seln_rlim
+                int(v) if (v := g("glob_ntby_qty")) else _d.nothing(v),  # glob_ntby_qty
+                int(v) if (v := g("glob_total_shnu_qty")) else _d.nothing(v),  # glob_total_shnu_qty
+                Decimal(v) if (v := g("glob_shnu_rlim")) else _d.nothing(v),  # glob_shnu_rlim
+                _d.YN[v]
+                if (v := g("seln_mbcr_glob_yn_1"))
+                else _d.nothing(v),  # seln_mbcr_glob_yn_1
+                _d.YN[v]
+                if (v := g("seln_mbcr_glob_yn_2"))
+                else _d.nothing(v),  # seln_mbcr_glob_yn_2
+                _d.YN[v]
+                if (v := g("seln_mbcr_glob_yn_3"))
+                else _d.nothing(v),  # seln_mbcr_glob_yn_3
+                _d.YN[v]
+                if (v := g("seln_mbcr_glob_yn_4"))
+                else _d.nothing(v),  # seln_mbcr_glob_yn_4
+                _d.YN[v]
+                if (v := g("seln_mbcr_glob_yn_5"))
+                else _d.nothing(v),  # seln_mbcr_glob_yn_5
+                _d.YN[v]
+                if (v := g("shnu_mbcr_glob_yn_1"))
+                else _d.nothing(v),  # shnu_mbcr_glob_yn_1
+                _d.YN[v]
+                if (v := g("shnu_mbcr_glob_yn_2"))
+                else _d.nothing(v),  # shnu_mbcr_glob_yn_2
+                _d.YN[v]
+                if (v := g("shnu_mbcr_glob_yn_3"))
+                else _d.nothing(v),  # shnu_mbcr_glob_yn_3
+                _d.YN[v]
+                if (v := g("shnu_mbcr_glob_yn_4"))
+                else _d.nothing(v),  # shnu_mbcr_glob_yn_4
+                _d.YN[v]
+                if (v := g("shnu_mbcr_glob_yn_5"))
+                else _d.nothing(v),  # shnu_mbcr_glob_yn_5
                 int(v)
                 if (v := g("glob_total_seln_qty_icdc"))
-                else None,  # glob_total_seln_qty_icdc
+                else _d.nothing(v),  # glob_total_seln_qty_icdc
                 int(v)
                 if (v := g("glob_total_shnu_qty_icdc"))
-                else None,  # glob_total_shnu_qty_icdc
+                else _d.nothing(v),  # glob_total_shnu_qty_icdc
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -376,112 +376,146 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquirePriceOutput(
-                (v.strip() or None)
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("iscd_stat_cls_code"))
-                else None,  # iscd_stat_cls_code
-                Decimal(v) if (v := g("marg_rate")) else None,  # marg_rate
-                (v.strip() or None)
+                else _d.nothing(v),  # iscd_stat_cls_code
+                Decimal(v) if (v := g("marg_rate")) else _d.nothing(v),  # marg_rate
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("rprs_mrkt_kor_name"))
-                else None,  # rprs_mrkt_kor_name
-                (v.strip() or None)
+                else _d.nothing(v),  # rprs_mrkt_kor_name
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("new_hgpr_lwpr_cls_code"))
-                else None,  # new_hgpr_lwpr_cls_code
-                (v.strip() or None) if (v := g("bstp_kor_isnm")) else None,  # bstp_kor_isnm
-                _d.YN[v] if (v := g("temp_stop_yn")) else None,  # temp_stop_yn
-                _d.YN[v] if (v := g("oprc_rang_cont_yn")) else None,  # oprc_rang_cont_yn
-                _d.YN[v] if (v := g("clpr_rang_cont_yn")) else None,  # clpr_rang_cont_yn
-                _d.YN[v] if (v := g("crdt_able_yn")) else None,  # crdt_able_yn
-                (v.strip() or None)
+                else _d.nothing(v),  # new_hgpr_lwpr_cls_code
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("bstp_kor_isnm"))
+                else _d.nothing(v),  # bstp_kor_isnm
+                _d.YN[v] if (v := g("temp_stop_yn")) else _d.nothing(v),  # temp_stop_yn
+                _d.YN[v] if (v := g("oprc_rang_cont_yn")) else _d.nothing(v),  # oprc_rang_cont_yn
+                _d.YN[v] if (v := g("clpr_rang_cont_yn")) else _d.nothing(v),  # clpr_rang_cont_yn
+                _d.YN[v] if (v := g("crdt_able_yn")) else _d.nothing(v),  # crdt_able_yn
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("grmn_rate_cls_code"))
-                else None,  # grmn_rate_cls_code
-                _d.YN[v] if (v := g("elw_pblc_yn")) else None,  # elw_pblc_yn
-                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else None,  # prdy_ctrt
-                int(v) if (v := g("acml_tr_pbmn")) else None,  # acml_tr_pbmn
-                int(v) if (v := g("acml_vol")) else None,  # acml_vol
-                Decimal(v) if (v := g("prdy_vrss_vol_rate")) else None,  # prdy_vrss_vol_rate
-                int(v) if (v := g("stck_oprc")) else None,  # stck_oprc
-                int(v) if (v := g("stck_hgpr")) else None,  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else None,  # stck_lwpr
-                int(v) if (v := g("stck_mxpr")) else None,  # stck_mxpr
-                int(v) if (v := g("stck_llam")) else None,  # stck_llam
-                int(v) if (v := g("stck_sdpr")) else None,  # stck_sdpr
-                Decimal(v) if (v := g("wghn_avrg_stck_prc")) else None,  # wghn_avrg_stck_prc
-                Decimal(v) if (v := g("hts_frgn_ehrt")) else None,  # hts_frgn_ehrt
-                int(v) if (v := g("frgn_ntby_qty")) else None,  # frgn_ntby_qty
-                int(v) if (v := g("pgtr_ntby_qty")) else None,  # pgtr_ntby_qty
-                int(v) if (v := g("pvt_scnd_dmrs_prc")) else None,  # pvt_scnd_dmrs_prc
-                int(v) if (v := g("pvt_frst_dmrs_prc")) else None,  # pvt_frst_dmrs_prc
-                int(v) if (v := g("pvt_pont_val")) else None,  # pvt_pont_val
-                int(v) if (v := g("pvt_frst_dmsp_prc")) else None,  # pvt_frst_dmsp_prc
-                int(v) if (v := g("pvt_scnd_dmsp_prc")) else None,  # pvt_scnd_dmsp_prc
-                int(v) if (v := g("dmrs_val")) else None,  # dmrs_val
-                int(v) if (v := g("dmsp_val")) else None,  # dmsp_val
-                int(v) if (v := g("cpfn")) else None,  # cpfn
-                int(v) if (v := g("rstc_wdth_prc")) else None,  # rstc_wdth_prc
-                int(v) if (v := g("stck_fcam")) else None,  # stck_fcam
-                int(v) if (v := g("stck_sspr")) else None,  # stck_sspr
-                int(v) if (v := g("aspr_unit")) else None,  # aspr_unit
-                int(v) if (v := g("hts_deal_qty_unit_val")) else None,  # hts_deal_qty_unit_val
-                int(v) if (v := g("lstn_stcn")) else None,  # lstn_stcn
-                int(v) if (v := g("hts_avls")) else None,  # hts_avls
-                Decimal(v) if (v := g("per")) else None,  # per
-                Decimal(v) if (v := g("pbr")) else None,  # pbr
-                (v.strip() or None) if (v := g("stac_month")) else None,  # stac_month
-                Decimal(v) if (v := g("vol_tnrt")) else None,  # vol_tnrt
-                Decimal(v) if (v := g("eps")) else None,  # eps
-                Decimal(v) if (v := g("bps")) else None,  # bps
-                int(v) if (v := g("d250_hgpr")) else None,  # d250_hgpr
-                date.fromisoformat(v) if (v := g("d250_hgpr_date")) else None,  # d250_hgpr_date
+                else _d.nothing(v),  # grmn_rate_cls_code
+                _d.YN[v] if (v := g("elw_pblc_yn")) else _d.nothing(v),  # elw_pblc_yn
+                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                Decimal(v)
+                if (v := g("prdy_vrss_vol_rate"))
+                else _d.nothing(v),  # prdy_vrss_vol_rate
+                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := g("stck_mxpr")) else _d.nothing(v),  # stck_mxpr
+                int(v) if (v := g("stck_llam")) else _d.nothing(v),  # stck_llam
+                int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
+                Decimal(v)
+                if (v := g("wghn_avrg_stck_prc"))
+                else _d.nothing(v),  # wghn_avrg_stck_prc
+                Decimal(v) if (v := g("hts_frgn_ehrt")) else _d.nothing(v),  # hts_frgn_ehrt
+                int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
+                int(v) if (v := g("pgtr_ntby_qty")) else _d.nothing(v),  # pgtr_ntby_qty
+                int(v) if (v := g("pvt_scnd_dmrs_prc")) else _d.nothing(v),  # pvt_scnd_dmrs_prc
+                int(v) if (v := g("pvt_frst_dmrs_prc")) else _d.nothing(v),  # pvt_frst_dmrs_prc
+                int(v) if (v := g("pvt_pont_val")) else _d.nothing(v),  # pvt_pont_val
+                int(v) if (v := g("pvt_frst_dmsp_prc")) else _d.nothing(v),  # pvt_frst_dmsp_prc
+                int(v) if (v := g("pvt_scnd_dmsp_prc")) else _d.nothing(v),  # pvt_scnd_dmsp_prc
+                int(v) if (v := g("dmrs_val")) else _d.nothing(v),  # dmrs_val
+                int(v) if (v := g("dmsp_val")) else _d.nothing(v),  # dmsp_val
+                int(v) if (v := g("cpfn")) else _d.nothing(v),  # cpfn
+                int(v) if (v := g("rstc_wdth_prc")) else _d.nothing(v),  # rstc_wdth_prc
+                int(v) if (v := g("stck_fcam")) else _d.nothing(v),  # stck_fcam
+                int(v) if (v := g("stck_sspr")) else _d.nothing(v),  # stck_sspr
+                int(v) if (v := g("aspr_unit")) else _d.nothing(v),  # aspr_unit
+                int(v)
+                if (v := g("hts_deal_qty_unit_val"))
+                else _d.nothing(v),  # hts_deal_qty_unit_val
+                int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
+                int(v) if (v := g("hts_avls")) else _d.nothing(v),  # hts_avls
+                Decimal(v) if (v := g("per")) else _d.nothing(v),  # per
+                Decimal(v) if (v := g("pbr")) else _d.nothing(v),  # pbr
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("stac_month"))
+                else _d.nothing(v),  # stac_month
+                Decimal(v) if (v := g("vol_tnrt")) else _d.nothing(v),  # vol_tnrt
+                Decimal(v) if (v := g("eps")) else _d.nothing(v),  # eps
+                Decimal(v) if (v := g("bps")) else _d.nothing(v),  # bps
+                int(v) if (v := g("d250_hgpr")) else _d.nothing(v),  # d250_hgpr
+                date.fromisoformat(v)
+                if (v := g("d250_hgpr_date"))
+                else _d.nothing(v),  # d250_hgpr_date
                 Decimal(v)
                 if (v := g("d250_hgpr_vrss_prpr_rate"))
-                else None,  # d250_hgpr_vrss_prpr_rate
-                int(v) if (v := g("d250_lwpr")) else None,  # d250_lwpr
-                date.fromisoformat(v) if (v := g("d250_lwpr_date")) else None,  # d250_lwpr_date
+                else _d.nothing(v),  # d250_hgpr_vrss_prpr_rate
+                int(v) if (v := g("d250_lwpr")) else _d.nothing(v),  # d250_lwpr
+                date.fromisoformat(v)
+                if (v := g("d250_lwpr_date"))
+                else _d.nothing(v),  # d250_lwpr_date
                 Decimal(v)
                 if (v := g("d250_lwpr_vrss_prpr_rate"))
-                else None,  # d250_lwpr_vrss_prpr_rate
-                int(v) if (v := g("stck_dryy_hgpr")) else None,  # stck_dryy_hgpr
+                else _d.nothing(v),  # d250_lwpr_vrss_prpr_rate
+                int(v) if (v := g("stck_dryy_hgpr")) else _d.nothing(v),  # stck_dryy_hgpr
                 Decimal(v)
                 if (v := g("dryy_hgpr_vrss_prpr_rate"))
-                else None,  # dryy_hgpr_vrss_prpr_rate
-                date.fromisoformat(v) if (v := g("dryy_hgpr_date")) else None,  # dryy_hgpr_date
-                int(v) if (v := g("stck_dryy_lwpr")) else None,  # stck_dryy_lwpr
+                else _d.nothing(v),  # dryy_hgpr_vrss_prpr_rate
+                date.fromisoformat(v)
+                if (v := g("dryy_hgpr_date"))
+                else _d.nothing(v),  # dryy_hgpr_date
+                int(v) if (v := g("stck_dryy_lwpr")) else _d.nothing(v),  # stck_dryy_lwpr
                 Decimal(v)
                 if (v := g("dryy_lwpr_vrss_prpr_rate"))
-                else None,  # dryy_lwpr_vrss_prpr_rate
-                date.fromisoformat(v) if (v := g("dryy_lwpr_date")) else None,  # dryy_lwpr_date
-                int(v) if (v := g("w52_hgpr")) else None,  # w52_hgpr
+                else _d.nothing(v),  # dryy_lwpr_vrss_prpr_rate
+                date.fromisoformat(v)
+                if (v := g("dryy_lwpr_date"))
+                else _d.nothing(v),  # dryy_lwpr_date
+                int(v) if (v := g("w52_hgpr")) else _d.nothing(v),  # w52_hgpr
                 Decimal(v)
                 if (v := g("w52_hgpr_vrss_prpr_ctrt"))
-                else None,  # w52_hgpr_vrss_prpr_ctrt
-                date.fromisoformat(v) if (v := g("w52_hgpr_date")) else None,  # w52_hgpr_date
-                int(v) if (v := g("w52_lwpr")) else None,  # w52_lwpr
+                else _d.nothing(v),  # w52_hgpr_vrss_prpr_ctrt
+                date.fromisoformat(v)
+                if (v := g("w52_hgpr_date"))
+                else _d.nothing(v),  # w52_hgpr_date
+                int(v) if (v := g("w52_lwpr")) else _d.nothing(v),  # w52_lwpr
                 Decimal(v)
                 if (v := g("w52_lwpr_vrss_prpr_ctrt"))
-                else None,  # w52_lwpr_vrss_prpr_ctrt
-                date.fromisoformat(v) if (v := g("w52_lwpr_date")) else None,  # w52_lwpr_date
-                Decimal(v) if (v := g("whol_loan_rmnd_rate")) else None,  # whol_loan_rmnd_rate
-                _d.YN[v] if (v := g("ssts_yn")) else None,  # ssts_yn
-                (v.strip() or None) if (v := g("stck_shrn_iscd")) else None,  # stck_shrn_iscd
-                (v.strip() or None) if (v := g("fcam_cnnm")) else None,  # fcam_cnnm
-                (v.strip() or None) if (v := g("cpfn_cnnm")) else None,  # cpfn_cnnm
-                Decimal(v) if (v := g("apprch_rate")) else None,  # apprch_rate
-                int(v) if (v := g("frgn_hldn_qty")) else None,  # frgn_hldn_qty
-                (v.strip() or None) if (v := g("vi_cls_code")) else None,  # vi_cls_code
-                (v.strip() or None) if (v := g("ovtm_vi_cls_code")) else None,  # ovtm_vi_cls_code
-                int(v) if (v := g("last_ssts_cntg_qty")) else None,  # last_ssts_cntg_qty
-                _d.YN[v] if (v := g("invt_caful_yn")) else None,  # invt_caful_yn
-                (v.strip() or None)
+                else _d.nothing(v),  # w52_lwpr_vrss_prpr_ctrt
+                date.fromisoformat(v)
+                if (v := g("w52_lwpr_date"))
+                else _d.nothing(v),  # w52_lwpr_date
+                Decimal(v)
+                if (v := g("whol_loan_rmnd_rate"))
+                else _d.nothing(v),  # whol_loan_rmnd_rate
+                _d.YN[v] if (v := g("ssts_yn")) else _d.nothing(v),  # ssts_yn
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("stck_shrn_iscd"))
+                else _d.nothing(v),  # stck_shrn_iscd
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("fcam_cnnm"))
+                else _d.nothing(v),  # fcam_cnnm
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("cpfn_cnnm"))
+                else _d.nothing(v),  # cpfn_cnnm
+                Decimal(v) if (v := g("apprch_rate")) else _d.nothing(v),  # apprch_rate
+                int(v) if (v := g("frgn_hldn_qty")) else _d.nothing(v),  # frgn_hldn_qty
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("vi_cls_code"))
+                else _d.nothing(v),  # vi_cls_code
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("ovtm_vi_cls_code"))
+                else _d.nothing(v),  # ovtm_vi_cls_code
+                int(v) if (v := g("last_ssts_cntg_qty")) else _d.nothing(v),  # last_ssts_cntg_qty
+                _d.YN[v] if (v := g("invt_caful_yn")) else _d.nothing(v),  # invt_caful_yn
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("mrkt_warn_cls_code"))
-                else None,  # mrkt_warn_cls_code
-                _d.YN[v] if (v := g("short_over_yn")) else None,  # short_over_yn
-                _d.YN[v] if (v := g("sltr_yn")) else None,  # sltr_yn
-                (v.strip() or None)
+                else _d.nothing(v),  # mrkt_warn_cls_code
+                _d.YN[v] if (v := g("short_over_yn")) else _d.nothing(v),  # short_over_yn
+                _d.YN[v] if (v := g("sltr_yn")) else _d.nothing(v),  # sltr_yn
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("mang_issu_cls_code"))
-                else None,  # mang_issu_cls_code
+                else _d.nothing(v),  # mang_issu_cls_code
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -99,18 +99,22 @@ def _InquirePsblOrderOutput(d: Mapping[str, Any], strict: bool) -> InquirePsblOr
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquirePsblOrderOutput(
-                int(v) if (v := g("ord_psbl_cash")) else None,  # ord_psbl_cash
-                int(v) if (v := g("ord_psbl_sbst")) else None,  # ord_psbl_sbst
-                int(v) if (v := g("ruse_psbl_amt")) else None,  # ruse_psbl_amt
-                int(v) if (v := g("fund_rpch_chgs")) else None,  # fund_rpch_chgs
-                int(v) if (v := g("psbl_qty_calc_unpr")) else None,  # psbl_qty_calc_unpr
-                int(v) if (v := g("nrcvb_buy_amt")) else None,  # nrcvb_buy_amt
-                int(v) if (v := g("nrcvb_buy_qty")) else None,  # nrcvb_buy_qty
-                int(v) if (v := g("max_buy_amt")) else None,  # max_buy_amt
-                int(v) if (v := g("max_buy_qty")) else None,  # max_buy_qty
-                int(v) if (v := g("cma_evlu_amt")) else None,  # cma_evlu_amt
-                int(v) if (v := g("ovrs_re_use_amt_wcrc")) else None,  # ovrs_re_use_amt_wcrc
-                int(v) if (v := g("ord_psbl_frcr_amt_wcrc")) else None,  # ord_psbl_frcr_amt_wcrc
+                int(v) if (v := g("ord_psbl_cash")) else _d.nothing(v),  # ord_psbl_cash
+                int(v) if (v := g("ord_psbl_sbst")) else _d.nothing(v),  # ord_psbl_sbst
+                int(v) if (v := g("ruse_psbl_amt")) else _d.nothing(v),  # ruse_psbl_amt
+                int(v) if (v := g("fund_rpch_chgs")) else _d.nothing(v),  # fund_rpch_chgs
+                int(v) if (v := g("psbl_qty_calc_unpr")) else _d.nothing(v),  # psbl_qty_calc_unpr
+                int(v) if (v := g("nrcvb_buy_amt")) else _d.nothing(v),  # nrcvb_buy_amt
+                int(v) if (v := g("nrcvb_buy_qty")) else _d.nothing(v),  # nrcvb_buy_qty
+                int(v) if (v := g("max_buy_amt")) else _d.nothing(v),  # max_buy_amt
+                int(v) if (v := g("max_buy_qty")) else _d.nothing(v),  # max_buy_qty
+                int(v) if (v := g("cma_evlu_amt")) else _d.nothing(v),  # cma_evlu_amt
+                int(v)
+                if (v := g("ovrs_re_use_amt_wcrc"))
+                else _d.nothing(v),  # ovrs_re_use_amt_wcrc
+                int(v)
+                if (v := g("ord_psbl_frcr_amt_wcrc"))
+                else _d.nothing(v),  # ord_psbl_frcr_amt_wcrc
             )
         except _d.CONVERT_ERRORS:
             pass

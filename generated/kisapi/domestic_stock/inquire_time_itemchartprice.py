@@ -89,14 +89,16 @@ def _InquireTimeItemchartpriceOutput1(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeItemchartpriceOutput1(
-                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else None,  # prdy_ctrt
-                int(v) if (v := g("stck_prdy_clpr")) else None,  # stck_prdy_clpr
-                int(v) if (v := g("acml_vol")) else None,  # acml_vol
-                int(v) if (v := g("acml_tr_pbmn")) else None,  # acml_tr_pbmn
-                (v.strip() or None) if (v := g("hts_kor_isnm")) else None,  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
+                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                int(v) if (v := g("stck_prdy_clpr")) else _d.nothing(v),  # stck_prdy_clpr
+                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("hts_kor_isnm"))
+                else _d.nothing(v),  # hts_kor_isnm
+                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -166,14 +168,18 @@ def _InquireTimeItemchartpriceOutput2(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeItemchartpriceOutput2(
-                date.fromisoformat(v) if (v := g("stck_bsop_date")) else None,  # stck_bsop_date
-                time.fromisoformat(v) if (v := g("stck_cntg_hour")) else None,  # stck_cntg_hour
-                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
-                int(v) if (v := g("stck_oprc")) else None,  # stck_oprc
-                int(v) if (v := g("stck_hgpr")) else None,  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else None,  # stck_lwpr
-                int(v) if (v := g("cntg_vol")) else None,  # cntg_vol
-                int(v) if (v := g("acml_tr_pbmn")) else None,  # acml_tr_pbmn
+                date.fromisoformat(v)
+                if (v := g("stck_bsop_date"))
+                else _d.nothing(v),  # stck_bsop_date
+                time.fromisoformat(v)
+                if (v := g("stck_cntg_hour"))
+                else _d.nothing(v),  # stck_cntg_hour
+                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -55,12 +55,16 @@ def _OrderCashOutput(d: Mapping[str, Any], strict: bool) -> OrderCashOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderCashOutput(
-                (v.strip() or None)
+                (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("KRX_FWDG_ORD_ORGNO"))
-                else None,  # krx_fwdg_ord_orgno
-                (v.strip() or None) if (v := g("ODNO")) else None,  # odno
-                time.fromisoformat(v) if (v := g("ORD_TMD")) else None,  # ord_tmd
-                (v.strip() or None) if (v := g("SOR_ODNO")) else None,  # sor_odno
+                else _d.nothing(v),  # krx_fwdg_ord_orgno
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("ODNO"))
+                else _d.nothing(v),  # odno
+                time.fromisoformat(v) if (v := g("ORD_TMD")) else _d.nothing(v),  # ord_tmd
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("SOR_ODNO"))
+                else _d.nothing(v),  # sor_odno
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -123,27 +123,31 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return VolumeRankOutput(
-                (v.strip() or None) if (v := g("hts_kor_isnm")) else None,  # hts_kor_isnm
-                (v.strip() or None) if (v := g("mksc_shrn_iscd")) else None,  # mksc_shrn_iscd
-                int(v) if (v := g("data_rank")) else None,  # data_rank
-                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
-                int(v) if (v := g("prdy_vrss")) else None,  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else None,  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else None,  # acml_vol
-                int(v) if (v := g("prdy_vol")) else None,  # prdy_vol
-                int(v) if (v := g("lstn_stcn")) else None,  # lstn_stcn
-                int(v) if (v := g("avrg_vol")) else None,  # avrg_vol
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("hts_kor_isnm"))
+                else _d.nothing(v),  # hts_kor_isnm
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("mksc_shrn_iscd"))
+                else _d.nothing(v),  # mksc_shrn_iscd
+                int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
+                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
+                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
+                int(v) if (v := g("avrg_vol")) else _d.nothing(v),  # avrg_vol
                 Decimal(v)
                 if (v := g("n_befr_clpr_vrss_prpr_rate"))
-                else None,  # n_befr_clpr_vrss_prpr_rate
-                Decimal(v) if (v := g("vol_inrt")) else None,  # vol_inrt
-                Decimal(v) if (v := g("vol_tnrt")) else None,  # vol_tnrt
-                Decimal(v) if (v := g("nday_vol_tnrt")) else None,  # nday_vol_tnrt
-                int(v) if (v := g("avrg_tr_pbmn")) else None,  # avrg_tr_pbmn
-                Decimal(v) if (v := g("tr_pbmn_tnrt")) else None,  # tr_pbmn_tnrt
-                Decimal(v) if (v := g("nday_tr_pbmn_tnrt")) else None,  # nday_tr_pbmn_tnrt
-                int(v) if (v := g("acml_tr_pbmn")) else None,  # acml_tr_pbmn
+                else _d.nothing(v),  # n_befr_clpr_vrss_prpr_rate
+                Decimal(v) if (v := g("vol_inrt")) else _d.nothing(v),  # vol_inrt
+                Decimal(v) if (v := g("vol_tnrt")) else _d.nothing(v),  # vol_tnrt
+                Decimal(v) if (v := g("nday_vol_tnrt")) else _d.nothing(v),  # nday_vol_tnrt
+                int(v) if (v := g("avrg_tr_pbmn")) else _d.nothing(v),  # avrg_tr_pbmn
+                Decimal(v) if (v := g("tr_pbmn_tnrt")) else _d.nothing(v),  # tr_pbmn_tnrt
+                Decimal(v) if (v := g("nday_tr_pbmn_tnrt")) else _d.nothing(v),  # nday_tr_pbmn_tnrt
+                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass

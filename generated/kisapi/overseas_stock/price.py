@@ -78,17 +78,23 @@ def _PriceOutput(d: Mapping[str, Any], strict: bool) -> PriceOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return PriceOutput(
-                (v.strip() or None) if (v := g("rsym")) else None,  # rsym
-                int(v) if (v := g("zdiv")) else None,  # zdiv
-                Decimal(v) if (v := g("base")) else None,  # base
-                int(v) if (v := g("pvol")) else None,  # pvol
-                Decimal(v) if (v := g("last")) else None,  # last
-                (v.strip() or None) if (v := g("sign")) else None,  # sign
-                Decimal(v) if (v := g("diff")) else None,  # diff
-                Decimal(v) if (v := g("rate")) else None,  # rate
-                int(v) if (v := g("tvol")) else None,  # tvol
-                Decimal(v) if (v := g("tamt")) else None,  # tamt
-                (v.strip() or None) if (v := g("ordy")) else None,  # ordy
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("rsym"))
+                else _d.nothing(v),  # rsym
+                int(v) if (v := g("zdiv")) else _d.nothing(v),  # zdiv
+                Decimal(v) if (v := g("base")) else _d.nothing(v),  # base
+                int(v) if (v := g("pvol")) else _d.nothing(v),  # pvol
+                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("sign"))
+                else _d.nothing(v),  # sign
+                Decimal(v) if (v := g("diff")) else _d.nothing(v),  # diff
+                Decimal(v) if (v := g("rate")) else _d.nothing(v),  # rate
+                int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
+                Decimal(v) if (v := g("tamt")) else _d.nothing(v),  # tamt
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("ordy"))
+                else _d.nothing(v),  # ordy
             )
         except _d.CONVERT_ERRORS:
             pass

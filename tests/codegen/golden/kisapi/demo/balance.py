@@ -48,8 +48,10 @@ def _BalanceOutput1(d: Mapping[str, Any], strict: bool) -> BalanceOutput1:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return BalanceOutput1(
-                (v.strip() or None) if (v := g("pdno")) else None,  # pdno
-                int(v) if (v := g("hldg_qty")) else None,  # hldg_qty
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("pdno"))
+                else _d.nothing(v),  # pdno
+                int(v) if (v := g("hldg_qty")) else _d.nothing(v),  # hldg_qty
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -78,7 +80,7 @@ def _BalanceOutput2(d: Mapping[str, Any], strict: bool) -> BalanceOutput2:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return BalanceOutput2(
-                int(v) if (v := g("tot_evlu_amt")) else None,  # tot_evlu_amt
+                int(v) if (v := g("tot_evlu_amt")) else _d.nothing(v),  # tot_evlu_amt
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -49,8 +49,10 @@ def _OrderOutput(d: Mapping[str, Any], strict: bool) -> OrderOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderOutput(
-                (v.strip() or None) if (v := g("ODNO")) else None,  # odno
-                time.fromisoformat(v) if (v := g("ORD_TMD")) else None,  # ord_tmd
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("ODNO"))
+                else _d.nothing(v),  # odno
+                time.fromisoformat(v) if (v := g("ORD_TMD")) else _d.nothing(v),  # ord_tmd
             )
         except _d.CONVERT_ERRORS:
             pass

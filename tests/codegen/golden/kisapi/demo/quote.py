@@ -65,12 +65,18 @@ def _QuoteOutput(d: Mapping[str, Any], strict: bool) -> QuoteOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return QuoteOutput(
-                int(v) if (v := g("stck_prpr")) else None,  # stck_prpr
-                Decimal(v) if (v := g("prdy_ctrt")) else None,  # prdy_ctrt
-                _Sign[v] if (v := g("prdy_vrss_sign")) else None,  # prdy_vrss_sign
-                date.fromisoformat(v) if (v := g("stck_bsop_date")) else None,  # stck_bsop_date
-                time.fromisoformat(v) if (v := g("stck_cntg_hour")) else None,  # stck_cntg_hour
-                (v.strip() or None) if (v := g("hts_kor_isnm")) else None,  # hts_kor_isnm
+                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
+                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                date.fromisoformat(v)
+                if (v := g("stck_bsop_date"))
+                else _d.nothing(v),  # stck_bsop_date
+                time.fromisoformat(v)
+                if (v := g("stck_cntg_hour"))
+                else _d.nothing(v),  # stck_cntg_hour
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("hts_kor_isnm"))
+                else _d.nothing(v),  # hts_kor_isnm
             )
         except _d.CONVERT_ERRORS:
             pass
