@@ -22,8 +22,8 @@ ERROR_TABLE: Mapping[str, ErrorRule] = {
     "EGW00121": ErrorRule("KisTokenExpiredError", retry=False, reissue_token=True),
     # 기간이 만료된 token (token expired)
     "EGW00123": ErrorRule("KisTokenExpiredError", retry=False, reissue_token=True),
-    # 접근토큰 발급 잠시 후 다시 시도 (token issued within the last minute)
-    "EGW00133": ErrorRule("KisRateLimitError", retry=False, reissue_token=False),
+    # 접근토큰 발급 잠시 후 다시 시도 (token issued within the last minute; the token manager waits and retries)
+    "EGW00133": ErrorRule("KisAuthError", retry=False, reissue_token=False),
     # 초당 거래건수 초과 (too many requests per second)
     "EGW00201": ErrorRule("KisRateLimitError", retry=True, reissue_token=False),
     # GW라우팅 중 오류 (gateway routing error before processing)

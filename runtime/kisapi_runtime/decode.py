@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 
-def nothing(value: Any) -> None:
+def nothing(value: Any) -> Any:
     """``None`` for a missing or empty value; any other falsy value (0, false) is not "nothing"."""
     if value is None or value == "":
         return None

@@ -54,19 +54,32 @@ def api_ids() -> list[str]:
     return sorted(manifest())
 
 
+def _shared_vocabulary(name: str) -> dict[str, Any]:
+    """``_shared/<name>.yaml`` plus any fragments in ``_shared/<name>/*.yaml``."""
+    base = SPEC_DIR / "_shared"
+    merged: dict[str, Any] = {}
+    for path in [base / f"{name}.yaml", *sorted((base / name).glob("*.yaml"))]:
+        if path.exists():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            duplicated = set(merged) & set(data)
+            assert not duplicated, f"{path}: defined twice: {sorted(duplicated)}"
+            merged.update(data)
+    return merged
+
+
 @functools.cache
 def shared_fields() -> dict[str, Any]:
-    return yaml.safe_load((SPEC_DIR / "_shared" / "fields.yaml").read_text(encoding="utf-8"))
+    return _shared_vocabulary("fields")
 
 
 @functools.cache
 def shared_enums() -> dict[str, Any]:
-    return yaml.safe_load((SPEC_DIR / "_shared" / "enums.yaml").read_text(encoding="utf-8"))
+    return _shared_vocabulary("enums")
 
 
 @functools.cache
 def shared_errors() -> dict[str, Any]:
-    return yaml.safe_load((SPEC_DIR / "_shared" / "errors.yaml").read_text(encoding="utf-8"))
+    return _shared_vocabulary("errors")
 
 
 def enum_codes(type_name: str) -> list[str]:

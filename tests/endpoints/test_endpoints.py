@@ -504,3 +504,26 @@ def test_page_cap_reports_incomplete(api_id: str, tmp_path: Path) -> None:
     assert result.complete is False
     assert len(result.pages) == 2
     assert len(recorder.api_requests) == 2
+
+
+# --- 4. explicit account fields ------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_explicit_account_overrides_the_client_account(mode: str, tmp_path: Path) -> None:
+    api = sm.load("domestic_stock.inquire_psbl_order")
+    case = next(c for c in CASES if c.api_id == api.id)
+    values = {
+        **sm.call_values(api, case, "real", full=False),
+        "cano": "87654321",
+        "acnt_prdt_cd": "22",
+    }
+    recorder = Recorder(api, ok_responder(api, sm.response_body(api)))
+    client = make_client(mode, "real", recorder, tmp_path)
+    try:
+        await invoke(mode, endpoint(client, api.id), **values)
+    finally:
+        await close(client)
+    wire = sm.expected_wire(api, values)
+    assert (wire["CANO"], wire["ACNT_PRDT_CD"]) == ("87654321", "22")
+    check_request(api, recorder.api_requests[0], "real", wire, "TTTC8908R")
