@@ -23,7 +23,7 @@ class Kis(SyncClient):
 
     @cached_property
     def demo(self) -> Demo:
-        """demo: 3 APIs."""
+        """demo: 4 APIs."""
         from .demo import Demo
 
         return Demo(self)
@@ -37,7 +37,7 @@ class AsyncKis(AsyncClient):
 
     @cached_property
     def demo(self) -> AsyncDemo:
-        """demo: 3 APIs."""
+        """demo: 4 APIs."""
         from .demo import AsyncDemo
 
         return AsyncDemo(self)
