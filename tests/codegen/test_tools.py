@@ -71,7 +71,7 @@ def test_coverage_reports_missing_and_mismatched(
     assert "REST APIs with a spec: 1 of 2" in text
     assert "  demo/absent" in text
     assert "request-field mismatches against the catalog: 0" in text
-    assert "specs not in the catalog: 2" in text
+    assert "specs not in the catalog: 3" in text
 
 
 def test_guess_type_follows_kis_naming() -> None:
