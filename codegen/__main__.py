@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             project = load_project(SPEC_DIR, only=args.paths)
             if args.render:
                 generate(project, args.render, stamp=False)
-            print(f"{len(project.apis)} specs valid")
+            print(f"{len(project.apis)} REST and {len(project.realtime)} realtime specs valid")
             return 0
         if args.command == "golden":
             changes = generate(load_project(GOLDEN_SPEC), GOLDEN_OUT, write=True, stamp=False)

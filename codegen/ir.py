@@ -168,6 +168,38 @@ class Api:
 
 
 @attrs.frozen
+class RealtimeApi:
+    id: str
+    product: str
+    name: str
+    module: str
+    spec_path: str
+    spec_sha256: str
+    catalog_key: str | None
+    title: str
+    doc_id: str
+    summary: str
+    real: str
+    mock: str | None
+    key_kind: str
+    key_label: str
+    encrypted: bool
+    fields: tuple[Field, ...]
+
+    @property
+    def cls(self) -> str:
+        return pascal(self.name)
+
+    @property
+    def enums(self) -> tuple[str, ...]:
+        return tuple(sorted({f.enum for f in self.fields if f.enum}))
+
+    @property
+    def tr_ids(self) -> tuple[str, ...]:
+        return tuple(sorted({t for t in (self.real, self.mock) if t}))
+
+
+@attrs.frozen
 class Product:
     name: str
     apis: tuple[Api, ...]
@@ -182,6 +214,7 @@ class Project:
     products: tuple[Product, ...]
     enums: tuple[EnumDef, ...]
     errors: tuple[ErrorDef, ...]
+    realtime: tuple[RealtimeApi, ...] = ()
 
     @property
     def apis(self) -> tuple[Api, ...]:

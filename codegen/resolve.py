@@ -8,7 +8,7 @@ import keyword
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import ir
 from .load import DEFAULT_SCHEMA_DIR, SpecError, api_files, line_of, load_api, load_shared
@@ -57,14 +57,23 @@ def load_project(spec_dir: Path, only: Sequence[Path] | None = None) -> ir.Proje
         for code, d in sorted(errors_raw.items())
     )
     apis: list[ir.Api] = []
+    realtime: list[ir.RealtimeApi] = []
     seen: dict[str, Path] = {}
     chosen = [p.resolve() for p in only] if only else None
-    for path in api_files(spec_dir):
+    for path in api_files(spec_dir.resolve()):
         if chosen is not None and not any(path == c or c in path.parents for c in chosen):
             continue
         ctx = _Ctx(path, spec_dir)
         spec = load_api(path, DEFAULT_SCHEMA_DIR)
-        api = _resolve_api(spec, ctx, path, spec_dir, fields, enum_names)
+        if spec.get("kind") == "realtime":
+            rt = _resolve_realtime(cast(dict[str, Any], spec), ctx, path, spec_dir, fields, enum_names)
+            key = f"realtime:{rt.id}"
+            if key in seen:
+                raise ctx.fail(["id"], f"duplicate id, also in {seen[key]}")
+            seen[key] = path
+            realtime.append(rt)
+            continue
+        api = _resolve_api(cast(ApiSpecFile, spec), ctx, path, spec_dir, fields, enum_names)
         if api.id in seen:
             raise ctx.fail(["id"], f"duplicate id, also in {seen[api.id]}")
         seen[api.id] = path
@@ -77,7 +86,53 @@ def load_project(spec_dir: Path, only: Sequence[Path] | None = None) -> ir.Proje
         for name, group in sorted(by_product.items())
     )
     _check_methods(products, spec_dir)
-    return ir.Project(products, enums, errors)
+    _check_realtime(realtime)
+    return ir.Project(products, enums, errors, tuple(sorted(realtime, key=lambda r: r.id)))
+
+
+def _check_realtime(items: Sequence[ir.RealtimeApi]) -> None:
+    owners: dict[str, str] = {}
+    for rt in items:
+        for tr in rt.tr_ids:
+            if tr in owners:
+                raise SpecError(rt.spec_path, None, "tr_id", f"{tr} is also the TR ID of {owners[tr]}")
+            owners[tr] = rt.id
+
+
+def _resolve_realtime(
+    spec: dict[str, Any],
+    ctx: _Ctx,
+    path: Path,
+    spec_dir: Path,
+    shared: Mapping[str, Any],
+    enum_names: set[str],
+) -> ir.RealtimeApi:
+    product, name = spec["id"].split(".")
+    rel = path.relative_to(spec_dir)
+    if rel.parts[:2] != ("realtime", product):
+        raise ctx.fail(["id"], f"realtime specs live under realtime/{product}/")
+    fields = tuple(
+        _field(f, ["fields", i], ctx, shared, enum_names) for i, f in enumerate(spec["fields"])
+    )
+    _unique(fields, ["fields"], ctx)
+    return ir.RealtimeApi(
+        id=spec["id"],
+        product=product,
+        name=name,
+        module=f"kisapi.realtime.{product}.{name}",
+        spec_path=str(rel),
+        spec_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        catalog_key=spec.get("catalog_key"),
+        title=spec["title"],
+        doc_id=spec.get("doc_id", ""),
+        summary=" ".join(spec["summary"].split()),
+        real=spec["tr_id"]["real"],
+        mock=spec["tr_id"]["mock"],
+        key_kind=spec["key"]["kind"],
+        key_label=spec["key"]["label"],
+        encrypted=bool(spec["encrypted"]),
+        fields=fields,
+    )
 
 
 def _check_methods(products: Sequence[ir.Product], spec_dir: Path) -> None:

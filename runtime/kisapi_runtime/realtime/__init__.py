@@ -1,0 +1,1 @@
+"""Realtime (WebSocket) support: frame parsing, typed records, decryption, connection."""
