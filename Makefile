@@ -30,7 +30,7 @@ fresh: install  ## fail when generated/ does not match spec/ + codegen/
 coverage: install  ## spec/ against the KIS catalog: missing, mismatched, mistyped
 	$(PY) -m codegen coverage
 
-check: lint typecheck fresh
+check: lint typecheck fresh coverage
 
 test: install
 	$(PY) -m pytest

@@ -60,7 +60,25 @@ def report(project: ir.Project, *, verbose: bool = False) -> tuple[list[str], bo
     suspicious = _suspicious_str_fields(project.apis)
 
     lines.append(f"REST APIs with a spec: {len(rest) - len(missing)} of {len(rest)}")
-    lines.append(f"realtime TRs with a spec: 0 of {len(realtime)} (realtime specs are separate)")
+    rt_by_key = {rt.catalog_key: rt for rt in project.realtime if rt.catalog_key}
+    rt_missing = [e["key"] for e in realtime if e["key"] not in rt_by_key]
+    missing += rt_missing
+    for entry in realtime:
+        rt = rt_by_key.get(entry["key"])
+        if rt is None:
+            continue
+        missing_tr = _catalog_tr_ids(entry) - set(rt.tr_ids)
+        if missing_tr:
+            mismatches.append(
+                f"{rt.id} ({rt.spec_path}): catalog TR IDs not in the spec: {sorted(missing_tr)}"
+            )
+        columns = [c.lower() for c in entry.get("ws_columns", [])]
+        fields = [f.wire.lower() for f in rt.fields]
+        if columns and fields[: len(columns)] != columns:
+            mismatches.append(
+                f"{rt.id} ({rt.spec_path}): frame fields differ from the catalog's ws_columns (info)"
+            )
+    lines.append(f"realtime TRs with a spec: {len(realtime) - len(rt_missing)} of {len(realtime)}")
     lines.append(f"request-field mismatches against the catalog: {field_mismatches}")
     lines.append(f"fields typed str that look numeric/date/time: {len(suspicious)}")
     lines.append(f"specs not in the catalog: {len(extra)} {extra if extra else ''}".rstrip())
@@ -84,6 +102,7 @@ def _suspicious_str_fields(apis: Sequence[ir.Api]) -> list[str]:
             if (
                 f.kind == "str"
                 and not f.enum
+                and f.fixed is None
                 and looks_numeric(f.wire)
                 and not f.wire.lower().startswith("ctx_area")
             ):

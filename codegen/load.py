@@ -115,7 +115,11 @@ def api_files(spec_dir: Path) -> Iterator[Path]:
 def load_api(path: Path, schema_dir: Path) -> ApiSpecFile | dict[str, Any]:
     """A REST spec (api.schema.json) or, with ``kind: realtime``, a realtime spec."""
     data = read_yaml(path)
-    schema = "realtime.schema.json" if isinstance(data, dict) and data.get("kind") == "realtime" else "api.schema.json"
+    schema = (
+        "realtime.schema.json"
+        if isinstance(data, dict) and data.get("kind") == "realtime"
+        else "api.schema.json"
+    )
     check(data, path, validator(schema_dir, schema))
     return cast(ApiSpecFile, data)
 

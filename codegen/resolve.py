@@ -14,7 +14,24 @@ from . import ir
 from .load import DEFAULT_SCHEMA_DIR, SpecError, api_files, line_of, load_api, load_shared
 from .spec_model import ApiSpecFile
 
-RESERVED_PY = frozenset({"extra", "rt_cd", "msg_cd", "msg1", "self", "max_pages"})
+# Names that would shadow the types used in generated annotations, or the models' own members.
+RESERVED_PY = frozenset(
+    {
+        "extra",
+        "rt_cd",
+        "msg_cd",
+        "msg1",
+        "self",
+        "max_pages",
+        "date",
+        "time",
+        "datetime",
+        "int",
+        "str",
+        "bool",
+        "raw",
+    }
+)
 
 
 class _Ctx:
@@ -37,6 +54,7 @@ def py_name(wire: str) -> str:
 
 def load_project(spec_dir: Path, only: Sequence[Path] | None = None) -> ir.Project:
     """Every spec under ``spec_dir`` (or only the files/folders in ``only``), resolved."""
+    spec_dir = spec_dir.resolve()
     fields = load_shared(spec_dir, "fields", "/$defs/Fields")
     enums_raw = load_shared(spec_dir, "enums", "/$defs/Enums")
     errors_raw = load_shared(spec_dir, "errors", "/$defs/Errors")
@@ -60,13 +78,15 @@ def load_project(spec_dir: Path, only: Sequence[Path] | None = None) -> ir.Proje
     realtime: list[ir.RealtimeApi] = []
     seen: dict[str, Path] = {}
     chosen = [p.resolve() for p in only] if only else None
-    for path in api_files(spec_dir.resolve()):
+    for path in api_files(spec_dir):
         if chosen is not None and not any(path == c or c in path.parents for c in chosen):
             continue
         ctx = _Ctx(path, spec_dir)
         spec = load_api(path, DEFAULT_SCHEMA_DIR)
         if spec.get("kind") == "realtime":
-            rt = _resolve_realtime(cast(dict[str, Any], spec), ctx, path, spec_dir, fields, enum_names)
+            rt = _resolve_realtime(
+                cast(dict[str, Any], spec), ctx, path, spec_dir, fields, enum_names
+            )
             key = f"realtime:{rt.id}"
             if key in seen:
                 raise ctx.fail(["id"], f"duplicate id, also in {seen[key]}")
@@ -95,7 +115,9 @@ def _check_realtime(items: Sequence[ir.RealtimeApi]) -> None:
     for rt in items:
         for tr in rt.tr_ids:
             if tr in owners:
-                raise SpecError(rt.spec_path, None, "tr_id", f"{tr} is also the TR ID of {owners[tr]}")
+                raise SpecError(
+                    rt.spec_path, None, "tr_id", f"{tr} is also the TR ID of {owners[tr]}"
+                )
             owners[tr] = rt.id
 
 

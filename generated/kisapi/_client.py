@@ -11,7 +11,12 @@ from ._errors import ERROR_TABLE
 
 if TYPE_CHECKING:
     from .auth import AsyncAuth, Auth
+    from .domestic_bond import AsyncDomesticBond, DomesticBond
+    from .domestic_futureoption import AsyncDomesticFutureoption, DomesticFutureoption
     from .domestic_stock import AsyncDomesticStock, DomesticStock
+    from .elw import AsyncElw, Elw
+    from .etfetn import AsyncEtfetn, Etfetn
+    from .overseas_futureoption import AsyncOverseasFutureoption, OverseasFutureoption
     from .overseas_stock import AsyncOverseasStock, OverseasStock
 
 __all__ = ["AsyncKis", "Kis"]
@@ -31,15 +36,50 @@ class Kis(SyncClient):
         return Auth(self)
 
     @cached_property
+    def domestic_bond(self) -> DomesticBond:
+        """domestic_bond: 15 APIs."""
+        from .domestic_bond import DomesticBond
+
+        return DomesticBond(self)
+
+    @cached_property
+    def domestic_futureoption(self) -> DomesticFutureoption:
+        """domestic_futureoption: 23 APIs."""
+        from .domestic_futureoption import DomesticFutureoption
+
+        return DomesticFutureoption(self)
+
+    @cached_property
     def domestic_stock(self) -> DomesticStock:
-        """domestic_stock: 16 APIs."""
+        """domestic_stock: 131 APIs."""
         from .domestic_stock import DomesticStock
 
         return DomesticStock(self)
 
     @cached_property
+    def elw(self) -> Elw:
+        """elw: 21 APIs."""
+        from .elw import Elw
+
+        return Elw(self)
+
+    @cached_property
+    def etfetn(self) -> Etfetn:
+        """etfetn: 5 APIs."""
+        from .etfetn import Etfetn
+
+        return Etfetn(self)
+
+    @cached_property
+    def overseas_futureoption(self) -> OverseasFutureoption:
+        """overseas_futureoption: 31 APIs."""
+        from .overseas_futureoption import OverseasFutureoption
+
+        return OverseasFutureoption(self)
+
+    @cached_property
     def overseas_stock(self) -> OverseasStock:
-        """overseas_stock: 2 APIs."""
+        """overseas_stock: 46 APIs."""
         from .overseas_stock import OverseasStock
 
         return OverseasStock(self)
@@ -59,15 +99,50 @@ class AsyncKis(AsyncClient):
         return AsyncAuth(self)
 
     @cached_property
+    def domestic_bond(self) -> AsyncDomesticBond:
+        """domestic_bond: 15 APIs."""
+        from .domestic_bond import AsyncDomesticBond
+
+        return AsyncDomesticBond(self)
+
+    @cached_property
+    def domestic_futureoption(self) -> AsyncDomesticFutureoption:
+        """domestic_futureoption: 23 APIs."""
+        from .domestic_futureoption import AsyncDomesticFutureoption
+
+        return AsyncDomesticFutureoption(self)
+
+    @cached_property
     def domestic_stock(self) -> AsyncDomesticStock:
-        """domestic_stock: 16 APIs."""
+        """domestic_stock: 131 APIs."""
         from .domestic_stock import AsyncDomesticStock
 
         return AsyncDomesticStock(self)
 
     @cached_property
+    def elw(self) -> AsyncElw:
+        """elw: 21 APIs."""
+        from .elw import AsyncElw
+
+        return AsyncElw(self)
+
+    @cached_property
+    def etfetn(self) -> AsyncEtfetn:
+        """etfetn: 5 APIs."""
+        from .etfetn import AsyncEtfetn
+
+        return AsyncEtfetn(self)
+
+    @cached_property
+    def overseas_futureoption(self) -> AsyncOverseasFutureoption:
+        """overseas_futureoption: 31 APIs."""
+        from .overseas_futureoption import AsyncOverseasFutureoption
+
+        return AsyncOverseasFutureoption(self)
+
+    @cached_property
     def overseas_stock(self) -> AsyncOverseasStock:
-        """overseas_stock: 2 APIs."""
+        """overseas_stock: 46 APIs."""
         from .overseas_stock import AsyncOverseasStock
 
         return AsyncOverseasStock(self)

@@ -8,28 +8,158 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "AdjustedPriceChart",
+    "AdjustedPriceDaily",
+    "AfterHourBalanceSort",
     "AfterHoursDivision",
+    "AmountQuantitySort",
     "BalanceInquiryDivision",
     "BalanceProcessDivision",
+    "BondBalanceInquiryCondition",
+    "BondFillFilter",
+    "BondSellBuyFilter",
+    "BondSortOrder",
+    "BuySellSort",
+    "CompanyTradeRankSort",
+    "ConditionUse",
+    "CreditBalanceRankSort",
+    "CreditListSort",
+    "CreditOrderAvailability",
+    "CreditOrderType",
+    "CreditStockUniverse",
     "CreditTypeFilter",
+    "CurrencyBasisDivision",
+    "DisparityRankSort",
+    "DividendKind",
+    "DividendMarketDivision",
+    "DividendSettlementKind",
+    "DividendStockKind",
+    "ElwCallPutFilter",
+    "ElwSettlementFilter",
     "ExchangeIdDivision",
     "ExecutionDivision",
+    "ExpClosingPriceBelong",
+    "ExpClosingPriceSort",
+    "ExpIndexInterval",
+    "ExpectedRankSession",
+    "ExpectedSessionDivision",
+    "ExpectedTradeRankSort",
+    "ExpectedTrendFilter",
+    "FinanceRatioRankSort",
     "FinancialPeriodDivision",
+    "FiscalQuarterDivision",
+    "FluctuationRankSort",
+    "FuturesMarginDivision",
+    "FuturesMarketDivision",
+    "FuturesOptionDivision",
+    "FuturesOrderCondition",
+    "FuturesOrderDivision",
+    "FuturesQuoteType",
+    "FuturesSettlementStatus",
+    "FuturesSide",
+    "FuturesSortOrder",
+    "IndexCategoryMarket",
+    "IndexChartScope",
+    "InvestOpinionFilter",
+    "InvestorGroupFilter",
+    "KospiKosdaqFilter",
+    "KospiKosdaqMarket",
+    "KsdDividendKind",
+    "KsdMarketFilter",
+    "KsdPaidInDateBasis",
+    "LendableExchangeFilter",
+    "LendableInquiryDivision",
+    "LoanTransScope",
     "MarketDivision",
+    "MarketValueRankSort",
+    "MemberTradeMarket",
+    "NearHighLowDivision",
+    "NetBuySellRank",
     "OrderDivision",
+    "OrderTargetBalanceDivision",
+    "OverseasBreakoutKind",
+    "OverseasChartMarket",
+    "OverseasDailyPeriod",
     "OverseasExchange",
+    "OverseasFuturesAccountTransactionType",
+    "OverseasFuturesCurrency",
+    "OverseasFuturesFillDivision",
+    "OverseasFuturesNewLiquidationDivision",
+    "OverseasFuturesOpenInterestView",
+    "OverseasFuturesOptionDivision",
+    "OverseasFuturesOptionFilter",
+    "OverseasFuturesPriceDivision",
+    "OverseasFuturesProductClass",
+    "OverseasFuturesQueryType",
+    "OverseasFuturesSellBuyDivision",
+    "OverseasNewHighLow",
     "OverseasOrderDivision",
     "OverseasQuoteExchange",
+    "OverseasRankDays",
+    "OverseasRankMinutes",
+    "OverseasRightsDateBasis",
+    "OverseasRightsType",
+    "OverseasRiseFall",
+    "OverseasSortSequence",
+    "OverseasVolumeRange",
+    "OvertimeFluctSort",
+    "OvertimeFluctuationKind",
+    "OvertimeStockFilter",
+    "OvertimeVolumeSort",
+    "PensionExecutionFilter",
     "PeriodDivision",
+    "PeriodProfitSort",
+    "ProductTypeCode",
+    "ProgramInvestorMarket",
+    "QuantityAmountSort",
+    "QuoteBalanceSort",
+    "ReserveOrderProcessFilter",
+    "RevisableOrderSideFilter",
+    "RevisableOrderSort",
     "RevisionCancelDivision",
     "SellBuyDivision",
     "SellType",
     "Sign",
     "SortOrder",
     "StockKindFilter",
+    "UpLowCaptureFilter",
+    "UpLowPriceKind",
+    "ViDirection",
+    "ViKindFilter",
     "VolumeRankBasis",
     "Weekday",
 ]
+
+
+class AdjustedPriceChart(StrEnum):
+    """수정주가 원주가 구분: period chart (inquire_daily_itemchartprice); the daily price list uses the opposite codes"""
+
+    ADJUSTED = "0"
+    """수정주가"""
+    RAW = "1"
+    """원주가"""
+
+
+class AdjustedPriceDaily(StrEnum):
+    """수정주가 반영 여부: daily price list (inquire_daily_price); the chart API uses the opposite codes"""
+
+    RAW = "0"
+    """수정주가미반영"""
+    ADJUSTED = "1"
+    """수정주가반영"""
+
+
+class AfterHourBalanceSort(StrEnum):
+    """시간외잔량 순위 정렬 구분: What the after-hours residual ranking is sorted by."""
+
+    PRE_MARKET_OVERTIME = "1"
+    """장전 시간외"""
+    POST_MARKET_OVERTIME = "2"
+    """장후 시간외"""
+    SELL_RESIDUAL = "3"
+    """매도잔량"""
+    BUY_RESIDUAL = "4"
+    """매수잔량"""
 
 
 class AfterHoursDivision(StrEnum):
@@ -41,6 +171,15 @@ class AfterHoursDivision(StrEnum):
     """시간외단일가"""
     NXT = "X"
     """NXT 정규장"""
+
+
+class AmountQuantitySort(StrEnum):
+    """순위정렬구분코드 (금액/수량): Rank by won amount or by share quantity (amount first)."""
+
+    AMOUNT = "0"
+    """금액순"""
+    QUANTITY = "1"
+    """수량순"""
 
 
 class BalanceInquiryDivision(StrEnum):
@@ -59,6 +198,150 @@ class BalanceProcessDivision(StrEnum):
     """전일매매포함"""
     EXCLUDE_PREVIOUS_DAY = "01"
     """전일매매미포함"""
+
+
+class BondBalanceInquiryCondition(StrEnum):
+    """조회조건: Whether bond holdings are listed in full or per product number."""
+
+    ALL = "00"
+    """전체"""
+    BY_PRODUCT = "01"
+    """상품번호단위"""
+
+
+class BondFillFilter(StrEnum):
+    """미체결여부: Fill-state filter of a bond order history."""
+
+    ALL = "N"
+    """전체"""
+    FILLED = "C"
+    """체결"""
+    UNFILLED = "Y"
+    """미체결"""
+
+
+class BondSellBuyFilter(StrEnum):
+    """매도매수구분코드(채권): Side filter of a bond order history."""
+
+    ALL = "%"
+    """전체"""
+    SELL = "01"
+    """매도"""
+    BUY = "02"
+    """매수"""
+
+
+class BondSortOrder(StrEnum):
+    """정렬순서구분: Row order of a bond order history."""
+
+    ORDER_SEQUENCE = "01"
+    """주문순서"""
+    REVERSE_ORDER_SEQUENCE = "02"
+    """주문역순"""
+
+
+class BuySellSort(StrEnum):
+    """순위정렬구분코드2 (매수/매도): Rank by buying or by selling."""
+
+    BUY = "0"
+    """매수순"""
+    SELL = "1"
+    """매도순"""
+
+
+class CompanyTradeRankSort(StrEnum):
+    """순위 정렬 구분 코드 (당사매매): Most sold or most bought through KIS."""
+
+    SELL_TOP = "0"
+    """매도상위"""
+    BUY_TOP = "1"
+    """매수상위"""
+
+
+class ConditionUse(StrEnum):
+    """조건 사용 여부"""
+
+    USE = "1"
+    """사용"""
+
+
+class CreditBalanceRankSort(StrEnum):
+    """순위 정렬 구분 코드 (신용잔고): Measure a credit-balance ranking sorts by; 0-4 margin loans, 5-9 stock loans."""
+
+    LOAN_RATIO = "0"
+    """융자 잔고비율 상위"""
+    LOAN_QUANTITY = "1"
+    """융자 잔고수량 상위"""
+    LOAN_AMOUNT = "2"
+    """융자 잔고금액 상위"""
+    LOAN_RATIO_INCREASE = "3"
+    """융자 잔고비율 증가상위"""
+    LOAN_RATIO_DECREASE = "4"
+    """융자 잔고비율 감소상위"""
+    STOCK_LOAN_RATIO = "5"
+    """대주 잔고비율 상위"""
+    STOCK_LOAN_QUANTITY = "6"
+    """대주 잔고수량 상위"""
+    STOCK_LOAN_AMOUNT = "7"
+    """대주 잔고금액 상위"""
+    STOCK_LOAN_RATIO_INCREASE = "8"
+    """대주 잔고비율 증가상위"""
+    STOCK_LOAN_RATIO_DECREASE = "9"
+    """대주 잔고비율 감소상위"""
+
+
+class CreditListSort(StrEnum):
+    """순위 정렬 구분 코드: Row order of the in-house credit list."""
+
+    BY_CODE = "0"
+    """코드순"""
+    BY_NAME = "1"
+    """이름순"""
+
+
+class CreditOrderAvailability(StrEnum):
+    """선택 여부: Whether the in-house credit list shows stocks open or closed to credit orders."""
+
+    CREDIT_ALLOWED = "0"
+    """신용주문가능"""
+    CREDIT_NOT_ALLOWED = "1"
+    """신용주문불가"""
+
+
+class CreditOrderType(StrEnum):
+    """신용유형: Which margin loan or stock loan a credit order opens or repays (own-fund or securities-finance)."""
+
+    OWN_LOAN_NEW = "21"
+    """자기융자신규"""
+    DISTRIBUTION_STOCK_LOAN_NEW = "22"
+    """유통대주신규"""
+    DISTRIBUTION_LOAN_NEW = "23"
+    """유통융자신규"""
+    OWN_STOCK_LOAN_NEW = "24"
+    """자기대주신규"""
+    OWN_LOAN_REPAY = "25"
+    """자기융자상환"""
+    DISTRIBUTION_STOCK_LOAN_REPAY = "26"
+    """유통대주상환"""
+    DISTRIBUTION_LOAN_REPAY = "27"
+    """유통융자상환"""
+    OWN_STOCK_LOAN_REPAY = "28"
+    """자기대주상환"""
+
+
+class CreditStockUniverse(StrEnum):
+    """입력 종목코드: Stock universe the in-house credit list is drawn from."""
+
+    ALL = "0000"
+    """전체"""
+    KOSPI = "0001"
+    """거래소"""
+    KOSDAQ = "1001"
+    """코스닥"""
+    KOSPI200 = "2001"
+    """코스피200"""
+    KRX100 = "4001"
+    """KRX100"""
 
 
 class CreditTypeFilter(StrEnum):
@@ -80,6 +363,90 @@ class CreditTypeFilter(StrEnum):
     """자기융자신규/상환"""
     DISTRIBUTION_FINANCING = "07"
     """유통융자신규/상환"""
+
+
+class CurrencyBasisDivision(StrEnum):
+    """원화외화구분코드: Whether margin figures are expressed in the foreign currency or converted to won."""
+
+    FOREIGN_CURRENCY = "01"
+    """외화기준"""
+    WON = "02"
+    """원화기준"""
+
+
+class DisparityRankSort(StrEnum):
+    """순위 정렬 구분 코드 (이격도): Highest or lowest disparity first."""
+
+    HIGHEST = "0"
+    """이격도상위순"""
+    LOWEST = "1"
+    """이격도하위순"""
+
+
+class DividendKind(StrEnum):
+    """배당구분: Stock dividend or cash dividend."""
+
+    STOCK = "1"
+    """주식배당"""
+    CASH = "2"
+    """현금배당"""
+
+
+class DividendMarketDivision(StrEnum):
+    """시장구분 (배당률): Market a dividend-yield ranking covers."""
+
+    ALL = "0"
+    """전체"""
+    KOSPI = "1"
+    """코스피"""
+    KOSPI200 = "2"
+    """코스피200"""
+    KOSDAQ = "3"
+    """코스닥"""
+
+
+class DividendSettlementKind(StrEnum):
+    """결산/중간배당: Year-end dividends, interim dividends, or both."""
+
+    ALL = "0"
+    """전체"""
+    YEAR_END = "1"
+    """결산배당"""
+    INTERIM = "2"
+    """중간배당"""
+
+
+class DividendStockKind(StrEnum):
+    """종목선택 (배당률): Share kind a dividend-yield ranking covers."""
+
+    ALL = "0"
+    """전체"""
+    COMMON = "6"
+    """보통주"""
+    PREFERRED = "7"
+    """우선주"""
+
+
+class ElwCallPutFilter(StrEnum):
+    """콜풋구분코드: Call/put filter of ELW rankings."""
+
+    ALL = "0"
+    """전체"""
+    CALL = "1"
+    """콜"""
+    PUT = "2"
+    """풋"""
+
+
+class ElwSettlementFilter(StrEnum):
+    """결제방법: Ordinary ELWs, early-termination (knock-out) ELWs, or both."""
+
+    ALL = "0"
+    """전체"""
+    ORDINARY = "1"
+    """일반"""
+    EARLY_TERMINATION = "2"
+    """조기종료"""
 
 
 class ExchangeIdDivision(StrEnum):
@@ -104,6 +471,102 @@ class ExecutionDivision(StrEnum):
     """미체결"""
 
 
+class ExpClosingPriceBelong(StrEnum):
+    """장마감 예상체결가 소속 구분: Whether to list all stocks or only those whose closing auction was extended."""
+
+    ALL = "0"
+    """전체"""
+    CLOSING_RANGE_EXTENDED = "1"
+    """종가범위연장"""
+
+
+class ExpClosingPriceSort(StrEnum):
+    """장마감 예상체결가 순위 정렬 구분: Which stocks the expected closing-price list shows and in what order."""
+
+    ALL = "0"
+    """전체"""
+    EXPECTED_UPPER_LIMIT = "1"
+    """상한가마감예상"""
+    EXPECTED_LOWER_LIMIT = "2"
+    """하한가마감예상"""
+    TOP_RISE_VS_LAST = "3"
+    """직전대비상승률상위"""
+    TOP_FALL_VS_LAST = "4"
+    """직전대비하락률상위"""
+
+
+class ExpIndexInterval(StrEnum):
+    """예상체결지수 조회 간격: Sampling interval of the expected index trend, in seconds."""
+
+    SEC_10 = "10"
+    """10초"""
+    SEC_30 = "30"
+    """30초"""
+    MIN_1 = "60"
+    """1분"""
+    MIN_10 = "600"
+    """10분"""
+
+
+class ExpectedRankSession(StrEnum):
+    """장운영 구분 코드 (예상체결 순위): Opening or closing call auction an expected-execution ranking refers to."""
+
+    PRE_OPEN = "0"
+    """장전예상"""
+    CLOSE = "1"
+    """장마감예상"""
+
+
+class ExpectedSessionDivision(StrEnum):
+    """장운영 구분 코드: Call auction an expected (indicative) index refers to."""
+
+    PRE_OPEN = "1"
+    """장시작전"""
+    CLOSE = "2"
+    """장마감"""
+
+
+class ExpectedTradeRankSort(StrEnum):
+    """순위 정렬 구분 코드 (예상체결): Measure an expected-execution ranking sorts by."""
+
+    RISE_RATE = "0"
+    """상승률"""
+    RISE_AMOUNT = "1"
+    """상승폭"""
+    UNCHANGED = "2"
+    """보합"""
+    FALL_RATE = "3"
+    """하락율"""
+    FALL_AMOUNT = "4"
+    """하락폭"""
+    VOLUME = "5"
+    """체결량"""
+    TRADING_VALUE = "6"
+    """거래대금"""
+
+
+class ExpectedTrendFilter(StrEnum):
+    """예상체결가 추이 장운영구분: Whether the expected-price history keeps rows whose expected volume is zero."""
+
+    ALL = "0"
+    """전체"""
+    EXCLUDE_ZERO_VOLUME = "4"
+    """체결량 0 제외"""
+
+
+class FinanceRatioRankSort(StrEnum):
+    """순위 정렬 구분 코드 (재무비율): Group of financial ratios a ranking sorts by."""
+
+    PROFITABILITY = "7"
+    """수익성 분석"""
+    STABILITY = "11"
+    """안정성 분석"""
+    GROWTH = "15"
+    """성장성 분석"""
+    ACTIVITY = "20"
+    """활동성 분석"""
+
+
 class FinancialPeriodDivision(StrEnum):
     """분류구분코드: Annual or quarterly financial statements."""
 
@@ -111,6 +574,275 @@ class FinancialPeriodDivision(StrEnum):
     """년"""
     QUARTER = "1"
     """분기"""
+
+
+class FiscalQuarterDivision(StrEnum):
+    """입력 옵션2 (분기): Reporting period of the fiscal year a financial ranking uses."""
+
+    Q1 = "0"
+    """1/4분기"""
+    HALF_YEAR = "1"
+    """반기"""
+    Q3 = "2"
+    """3/4분기"""
+    ANNUAL = "3"
+    """결산"""
+
+
+class FluctuationRankSort(StrEnum):
+    """순위 정렬 구분 코드 (등락률): Direction and basis of a price-change ranking."""
+
+    RISE_RATE = "0"
+    """상승율순"""
+    FALL_RATE = "1"
+    """하락율순"""
+    RISE_FROM_OPEN = "2"
+    """시가대비상승율"""
+    FALL_FROM_OPEN = "3"
+    """시가대비하락율"""
+    VOLATILITY = "4"
+    """변동율"""
+
+
+class FuturesMarginDivision(StrEnum):
+    """증거금구분: Which margin basis a futures/options balance is computed on."""
+
+    INITIAL = "01"
+    """개시(위탁)"""
+    MAINTENANCE = "02"
+    """유지"""
+
+
+class FuturesMarketDivision(StrEnum):
+    """조건시장분류코드(선물옵션): Market segment of a domestic futures or options quotation request."""
+
+    INDEX_FUTURES = "F"
+    """지수선물"""
+    INDEX_OPTIONS = "O"
+    """지수옵션"""
+    STOCK_FUTURES = "JF"
+    """주식선물"""
+    STOCK_OPTIONS = "JO"
+    """주식옵션"""
+    COMMODITY_RATE_CURRENCY_FUTURES = "CF"
+    """상품선물(금)·금리선물(국채)·통화선물(달러)"""
+    NIGHT_FUTURES = "CM"
+    """야간선물"""
+    NIGHT_OPTIONS = "EU"
+    """야간옵션"""
+
+
+class FuturesOptionDivision(StrEnum):
+    """선물옵션구분코드: Restricts a night-session order history to futures or to options."""
+
+    FUTURES = "01"
+    """선물"""
+    OPTIONS = "02"
+    """옵션"""
+
+
+class FuturesOrderCondition(StrEnum):
+    """한국거래소호가조건코드: Time-in-force condition of a futures or options order at KRX."""
+
+    NONE = "0"
+    """없음"""
+    IOC = "3"
+    """IOC"""
+    FOK = "4"
+    """FOK"""
+
+
+class FuturesOrderDivision(StrEnum):
+    """주문구분코드(선물옵션): Order type of a domestic futures or options order, including IOC/FOK variants."""
+
+    LIMIT = "01"
+    """지정가"""
+    MARKET = "02"
+    """시장가"""
+    CONDITIONAL_LIMIT = "03"
+    """조건부"""
+    BEST_LIMIT = "04"
+    """최유리"""
+    LIMIT_IOC = "10"
+    """지정가(IOC)"""
+    LIMIT_FOK = "11"
+    """지정가(FOK)"""
+    MARKET_IOC = "12"
+    """시장가(IOC)"""
+    MARKET_FOK = "13"
+    """시장가(FOK)"""
+    BEST_LIMIT_IOC = "14"
+    """최유리(IOC)"""
+    BEST_LIMIT_FOK = "15"
+    """최유리(FOK)"""
+
+
+class FuturesQuoteType(StrEnum):
+    """호가유형코드: Price type of a futures or options order (may be left blank when the order type code is given)."""
+
+    LIMIT = "01"
+    """지정가"""
+    MARKET = "02"
+    """시장가"""
+    CONDITIONAL_LIMIT = "03"
+    """조건부"""
+    BEST_LIMIT = "04"
+    """최유리"""
+
+
+class FuturesSettlementStatus(StrEnum):
+    """정산상태코드: Whether positions are valued at the settlement price or at the purchase price."""
+
+    SETTLEMENT = "1"
+    """정산"""
+    FINAL_SETTLEMENT = "2"
+    """본정산"""
+
+
+class FuturesSide(StrEnum):
+    """매도매수구분코드(선물옵션): Side of a futures or options order."""
+
+    SELL = "01"
+    """매도"""
+    BUY = "02"
+    """매수"""
+
+
+class FuturesSortOrder(StrEnum):
+    """정렬순서: Row order of a futures/options order history."""
+
+    ASCENDING = "AS"
+    """정순"""
+    DESCENDING = "DS"
+    """역순"""
+
+
+class IndexCategoryMarket(StrEnum):
+    """업종 구분별 시장 구분: Market family whose sector indices are listed."""
+
+    KOSPI = "K"
+    """거래소"""
+    KOSDAQ = "Q"
+    """코스닥"""
+    KOSPI200 = "K2"
+    """코스피200"""
+
+
+class IndexChartScope(StrEnum):
+    """업종 분봉 기타 구분: Whether sector-index minute bars include the closing auction and after-hours sessions."""
+
+    DEFAULT = "0"
+    """기본"""
+    EXCLUDE_CLOSE_AND_OVERTIME = "1"
+    """장마감·시간외 제외"""
+
+
+class InvestOpinionFilter(StrEnum):
+    """분류구분코드: Which analyst opinions a broker's opinion list returns."""
+
+    ALL = "0"
+    """전체"""
+    BUY = "1"
+    """매수"""
+    NEUTRAL = "2"
+    """중립"""
+    SELL = "3"
+    """매도"""
+
+
+class InvestorGroupFilter(StrEnum):
+    """기타구분정렬 (투자자): Investor group a foreign/institution aggregate is restricted to."""
+
+    ALL = "0"
+    """전체"""
+    FOREIGN = "1"
+    """외국인"""
+    INSTITUTION = "2"
+    """기관계"""
+    OTHER = "3"
+    """기타"""
+
+
+class KospiKosdaqFilter(StrEnum):
+    """시장 구분 코드: Market filter of all domestic stocks, KOSPI (exchange) only or KOSDAQ only."""
+
+    ALL = "0"
+    """전체"""
+    KOSPI = "K"
+    """거래소"""
+    KOSDAQ = "Q"
+    """코스닥"""
+
+
+class KospiKosdaqMarket(StrEnum):
+    """시장구분코드: KOSPI or KOSDAQ, as the program-trading overviews take it."""
+
+    KOSPI = "K"
+    """코스피"""
+    KOSDAQ = "Q"
+    """코스닥"""
+
+
+class KsdDividendKind(StrEnum):
+    """조회구분: Year-end dividends, interim dividends, or both, in the KSD dividend schedule."""
+
+    ALL = "0"
+    """배당전체"""
+    YEAR_END = "1"
+    """결산배당"""
+    INTERIM = "2"
+    """중간배당"""
+
+
+class KsdMarketFilter(StrEnum):
+    """시장구분: Market filter of a KSD schedule (all, KOSPI or KOSDAQ)."""
+
+    ALL = "0"
+    """전체"""
+    KOSPI = "1"
+    """코스피"""
+    KOSDAQ = "2"
+    """코스닥"""
+
+
+class KsdPaidInDateBasis(StrEnum):
+    """조회구분: Whether the KSD rights-offering schedule is searched by subscription date or record date."""
+
+    BY_SUBSCRIPTION_DATE = "1"
+    """청약일별"""
+    BY_RECORD_DATE = "2"
+    """기준일별"""
+
+
+class LendableExchangeFilter(StrEnum):
+    """거래소구분코드: Exchange filter of the in-house short-sale lending list."""
+
+    ALL = "00"
+    """전체"""
+    KRX = "02"
+    """거래소"""
+    KOSDAQ = "03"
+    """코스닥"""
+
+
+class LendableInquiryDivision(StrEnum):
+    """조회구분1: Plain listing or stock-code order for the in-house lending list."""
+
+    ALL = "0"
+    """전체조회"""
+    BY_CODE = "1"
+    """종목코드순 정렬"""
+
+
+class LoanTransScope(StrEnum):
+    """대차거래 조회구분: Scope of the daily stock-lending history (a whole market or one stock)."""
+
+    KOSPI = "1"
+    """코스피"""
+    KOSDAQ = "2"
+    """코스닥"""
+    STOCK = "3"
+    """종목"""
 
 
 class MarketDivision(StrEnum):
@@ -126,6 +858,62 @@ class MarketDivision(StrEnum):
     """ELW"""
     SECTOR = "U"
     """업종"""
+
+
+class MarketValueRankSort(StrEnum):
+    """순위 정렬 구분 코드 (시장가치): Valuation metric a market-value ranking sorts by."""
+
+    PER = "23"
+    """PER"""
+    PBR = "24"
+    """PBR"""
+    PCR = "25"
+    """PCR"""
+    PSR = "26"
+    """PSR"""
+    EPS = "27"
+    """EPS"""
+    EVA = "28"
+    """EVA"""
+    EBITDA = "29"
+    """EBITDA"""
+    EV_EBITDA = "30"
+    """EV/EBITDA"""
+    EBITDA_FINANCIAL_COST = "31"
+    """EBITDA/금융비율"""
+
+
+class MemberTradeMarket(StrEnum):
+    """회원사 매매동향 시장 구분: Market whose trades of a member firm are listed (use instead of a single stock code)."""
+
+    ALL = "A"
+    """전체"""
+    KOSPI = "K"
+    """코스피"""
+    KOSDAQ = "Q"
+    """코스닥"""
+    KOSPI200 = "K2"
+    """코스피200"""
+    ELW = "W"
+    """ELW"""
+
+
+class NearHighLowDivision(StrEnum):
+    """가격 구분 코드 (신고/신저근접): Stocks near a new high or near a new low."""
+
+    NEAR_NEW_HIGH = "0"
+    """신고근접"""
+    NEAR_NEW_LOW = "1"
+    """신저근접"""
+
+
+class NetBuySellRank(StrEnum):
+    """순위정렬구분코드 (순매수/순매도): Rank by the largest net buying or the largest net selling."""
+
+    NET_BUY = "0"
+    """순매수상위"""
+    NET_SELL = "1"
+    """순매도상위"""
 
 
 class OrderDivision(StrEnum):
@@ -197,6 +985,68 @@ class OrderDivision(StrEnum):
     """바스켓"""
 
 
+class OrderTargetBalanceDivision(StrEnum):
+    """주문대상잔고구분코드: Balance a reserved order draws on; 10 (cash) for buys and sells, the loan codes for sells only."""
+
+    CASH = "10"
+    """현금"""
+    STOCK_COLLATERAL_LOAN = "12"
+    """주식담보대출"""
+    LENDING_REPAY = "14"
+    """대여상환"""
+    OWN_LOAN_NEW = "21"
+    """자기융자신규"""
+    DISTRIBUTION_STOCK_LOAN_NEW = "22"
+    """유통대주신규"""
+    DISTRIBUTION_LOAN_NEW = "23"
+    """유통융자신규"""
+    OWN_STOCK_LOAN_NEW = "24"
+    """자기대주신규"""
+    OWN_LOAN_REPAY = "25"
+    """자기융자상환"""
+    DISTRIBUTION_STOCK_LOAN_REPAY = "26"
+    """유통대주상환"""
+    DISTRIBUTION_LOAN_REPAY = "27"
+    """유통융자상환"""
+    OWN_STOCK_LOAN_REPAY = "28"
+    """자기대주상환"""
+
+
+class OverseasBreakoutKind(StrEnum):
+    """일시돌파돌파구분: Whether a new high/low was only touched or has been held."""
+
+    TOUCHED = "0"
+    """일시돌파"""
+    HELD = "1"
+    """돌파유지"""
+
+
+class OverseasChartMarket(StrEnum):
+    """조건시장분류코드: Kind of overseas instrument a chart is drawn for (index, exchange rate, bond, gold future)."""
+
+    INDEX = "N"
+    """해외지수"""
+    EXCHANGE_RATE = "X"
+    """환율"""
+    GOVERNMENT_BOND = "I"
+    """국채"""
+    GOLD_FUTURE = "S"
+    """금선물"""
+    WON_EXCHANGE_RATE = "KX"
+    """원화환율"""
+
+
+class OverseasDailyPeriod(StrEnum):
+    """일/주/월구분: Bar period of an overseas stock price history."""
+
+    DAY = "0"
+    """일"""
+    WEEK = "1"
+    """주"""
+    MONTH = "2"
+    """월"""
+
+
 class OverseasExchange(StrEnum):
     """해외거래소코드: Exchange code used by overseas stock orders and account queries."""
 
@@ -218,6 +1068,154 @@ class OverseasExchange(StrEnum):
     """베트남 하노이"""
     HO_CHI_MINH = "VNSE"
     """베트남 호치민"""
+
+
+class OverseasFuturesAccountTransactionType(StrEnum):
+    """계좌거래유형코드: Kind of account transactions to list for an overseas futures/options account."""
+
+    ALL = "1"
+    """전체"""
+    DEPOSIT_WITHDRAWAL = "2"
+    """입출금"""
+    SETTLEMENT = "3"
+    """결제"""
+
+
+class OverseasFuturesCurrency(StrEnum):
+    """통화코드: Currency (or all-currency total in USD/KRW) for overseas futures/options account queries."""
+
+    ALL = "%%%"
+    """전체"""
+    TOTAL_USD = "TUS"
+    """TOT_USD"""
+    TOTAL_KRW = "TKR"
+    """TOT_KRW"""
+    KRW = "KRW"
+    """한국"""
+    USD = "USD"
+    """미국"""
+    EUR = "EUR"
+    """EUR"""
+    HKD = "HKD"
+    """홍콩"""
+    CNY = "CNY"
+    """중국"""
+    JPY = "JPY"
+    """일본"""
+    VND = "VND"
+    """베트남"""
+
+
+class OverseasFuturesFillDivision(StrEnum):
+    """체결미체결구분: Which overseas futures/options orders to list by fill state."""
+
+    ALL = "01"
+    """전체"""
+    FILLED = "02"
+    """체결"""
+    UNFILLED = "03"
+    """미체결"""
+
+
+class OverseasFuturesNewLiquidationDivision(StrEnum):
+    """신규청산구분코드: Whether an overseas futures/options order opened or closed a position."""
+
+    NEW = "01"
+    """신규"""
+    LIQUIDATION = "02"
+    """청산"""
+
+
+class OverseasFuturesOpenInterestView(StrEnum):
+    """구분: Show overseas futures open interest as quantities or as changes."""
+
+    QUANTITY = "0"
+    """수량"""
+    CHANGE = "1"
+    """증감"""
+
+
+class OverseasFuturesOptionDivision(StrEnum):
+    """선물옵션구분: Whether an overseas derivatives query covers futures, options or both."""
+
+    ALL = "00"
+    """전체"""
+    FUTURES = "01"
+    """선물"""
+    OPTIONS = "02"
+    """옵션"""
+
+
+class OverseasFuturesOptionFilter(StrEnum):
+    """옵션여부: Futures, options or both in the overseas market-hours list."""
+
+    ALL = "%"
+    """전체"""
+    FUTURES = "N"
+    """선물"""
+    OPTIONS = "Y"
+    """옵션"""
+
+
+class OverseasFuturesPriceDivision(StrEnum):
+    """가격구분코드: Price type of an overseas futures/options order."""
+
+    LIMIT = "1"
+    """지정"""
+    MARKET = "2"
+    """시장"""
+    STOP = "3"
+    """STOP"""
+    STOP_LIMIT = "4"
+    """S/L"""
+
+
+class OverseasFuturesProductClass(StrEnum):
+    """FM클래스코드: Product class of overseas futures (currency, rates, index, commodities)."""
+
+    CURRENCY = "001"
+    """통화"""
+    INTEREST_RATE = "002"
+    """금리"""
+    INDEX = "003"
+    """지수"""
+    AGRICULTURE = "004"
+    """농산물"""
+    LIVESTOCK = "005"
+    """축산물"""
+    METAL = "006"
+    """금속"""
+    ENERGY = "007"
+    """에너지"""
+
+
+class OverseasFuturesQueryType(StrEnum):
+    """조회구분: First request or continuation (with the previous INDEX_KEY) of an overseas futures/options price series."""
+
+    FIRST = "Q"
+    """최초조회"""
+    NEXT = "P"
+    """다음조회"""
+
+
+class OverseasFuturesSellBuyDivision(StrEnum):
+    """매도매수구분코드: Side filter or order side for overseas futures/options (%% means both sides)."""
+
+    ALL = "%%"
+    """전체"""
+    SELL = "01"
+    """매도"""
+    BUY = "02"
+    """매수"""
+
+
+class OverseasNewHighLow(StrEnum):
+    """신고신저구분: Whether new lows (0) or new highs (1) are listed."""
+
+    NEW_LOW = "0"
+    """신저"""
+    NEW_HIGH = "1"
+    """신고"""
 
 
 class OverseasOrderDivision(StrEnum):
@@ -270,6 +1268,212 @@ class OverseasQuoteExchange(StrEnum):
     """아멕스(주간)"""
 
 
+class OverseasRankDays(StrEnum):
+    """N일자값: Look-back window of an overseas ranking, in days."""
+
+    TODAY = "0"
+    """당일"""
+    DAYS_2 = "1"
+    """2일"""
+    DAYS_3 = "2"
+    """3일"""
+    DAYS_5 = "3"
+    """5일"""
+    DAYS_10 = "4"
+    """10일"""
+    DAYS_20 = "5"
+    """20일"""
+    DAYS_30 = "6"
+    """30일"""
+    DAYS_60 = "7"
+    """60일"""
+    DAYS_120 = "8"
+    """120일"""
+    YEAR_1 = "9"
+    """1년"""
+
+
+class OverseasRankMinutes(StrEnum):
+    """N분전콤보값: Look-back window of an intraday overseas ranking, in minutes."""
+
+    MIN_1 = "0"
+    """1분전"""
+    MIN_2 = "1"
+    """2분전"""
+    MIN_3 = "2"
+    """3분전"""
+    MIN_5 = "3"
+    """5분전"""
+    MIN_10 = "4"
+    """10분전"""
+    MIN_15 = "5"
+    """15분전"""
+    MIN_20 = "6"
+    """20분전"""
+    MIN_30 = "7"
+    """30분전"""
+    MIN_60 = "8"
+    """60분전"""
+    MIN_120 = "9"
+    """120분전"""
+
+
+class OverseasRightsDateBasis(StrEnum):
+    """조회구분코드: Which date of a corporate action the overseas rights query range applies to."""
+
+    LOCAL_RECORD_DATE = "02"
+    """현지기준일"""
+    SUBSCRIPTION_START = "03"
+    """청약시작일"""
+    SUBSCRIPTION_END = "04"
+    """청약종료일"""
+
+
+class OverseasRightsType(StrEnum):
+    """권리유형코드: Kind of corporate action searched by the overseas rights query (%% for all)."""
+
+    ALL = "%%"
+    """전체"""
+    PAID_IN_CAPITAL_INCREASE = "01"
+    """유상"""
+    BONUS_ISSUE = "02"
+    """무상"""
+    DIVIDEND = "03"
+    """배당"""
+    MERGER = "11"
+    """합병"""
+    STOCK_SPLIT = "14"
+    """액면분할"""
+    REVERSE_SPLIT = "15"
+    """액면병합"""
+    CAPITAL_REDUCTION = "17"
+    """감자"""
+    WARRANT_EXERCISE = "54"
+    """WR청구"""
+    REDEMPTION = "61"
+    """원리금상환"""
+    WARRANT_EXPIRY = "71"
+    """WR소멸"""
+    DIVIDEND_OPTION = "74"
+    """배당옵션"""
+    SPECIAL_DIVIDEND = "75"
+    """특별배당"""
+    ISIN_CHANGE = "76"
+    """ISINCODE변경"""
+    FORFEITED_SHARE_SUBSCRIPTION = "77"
+    """실권주청약"""
+
+
+class OverseasRiseFall(StrEnum):
+    """상승하락구분: Whether an overseas ranking lists falling (0) or rising (1) stocks."""
+
+    FALL = "0"
+    """하락"""
+    RISE = "1"
+    """상승"""
+
+
+class OverseasSortSequence(StrEnum):
+    """정렬순서: Row order of an overseas order list."""
+
+    ASCENDING = "DS"
+    """정순"""
+    DESCENDING = "AS"
+    """역순"""
+
+
+class OverseasVolumeRange(StrEnum):
+    """거래량조건: Minimum trading volume filter of overseas rankings and sector quotes."""
+
+    ALL = "0"
+    """전체"""
+    OVER_100 = "1"
+    """1백주이상"""
+    OVER_1K = "2"
+    """1천주이상"""
+    OVER_10K = "3"
+    """1만주이상"""
+    OVER_100K = "4"
+    """10만주이상"""
+    OVER_1M = "5"
+    """100만주이상"""
+    OVER_10M = "6"
+    """1000만주이상"""
+
+
+class OvertimeFluctSort(StrEnum):
+    """순위 정렬 구분 코드 (시간외 예상 등락): Ordering of the after-hours single-price expected fluctuation ranking."""
+
+    RISE_RATE = "0"
+    """상승률"""
+    RISE_AMOUNT = "1"
+    """상승폭"""
+    UNCHANGED = "2"
+    """보합"""
+    FALL_RATE = "3"
+    """하락률"""
+    FALL_AMOUNT = "4"
+    """하락폭"""
+
+
+class OvertimeFluctuationKind(StrEnum):
+    """분류 구분 코드 (시간외등락율): Which after-hours single-price movers a ranking lists."""
+
+    UPPER_LIMIT = "1"
+    """상한가"""
+    RISE = "2"
+    """상승률"""
+    FLAT = "3"
+    """보합"""
+    LOWER_LIMIT = "4"
+    """하한가"""
+    FALL = "5"
+    """하락률"""
+
+
+class OvertimeStockFilter(StrEnum):
+    """분류 구분 코드 (시간외 예상 등락): Stock class filter of the after-hours expected fluctuation ranking (warning levels, common or preferred)."""
+
+    ALL = "0"
+    """전체"""
+    ADMINISTRATIVE = "1"
+    """관리종목"""
+    CAUTION = "2"
+    """투자주의"""
+    WARNING = "3"
+    """투자경고"""
+    RISK_NOTICE = "4"
+    """투자위험예고"""
+    RISK = "5"
+    """투자위험"""
+    COMMON = "6"
+    """보통주"""
+    PREFERRED = "7"
+    """우선주"""
+
+
+class OvertimeVolumeSort(StrEnum):
+    """시간외거래량 순위 정렬 구분: What the after-hours single-price ranking is sorted by."""
+
+    BUY_RESIDUAL = "0"
+    """매수잔량"""
+    SELL_RESIDUAL = "1"
+    """매도잔량"""
+    VOLUME = "2"
+    """거래량"""
+
+
+class PensionExecutionFilter(StrEnum):
+    """체결미체결구분: Filter of pension account orders by fill state."""
+
+    ALL = "%%"
+    """전체"""
+    FILLED = "01"
+    """체결"""
+    UNFILLED = "02"
+    """미체결"""
+
+
 class PeriodDivision(StrEnum):
     """기간분류코드: Bar period of a price history."""
 
@@ -281,6 +1485,114 @@ class PeriodDivision(StrEnum):
     """월"""
     YEAR = "Y"
     """년"""
+
+
+class PeriodProfitSort(StrEnum):
+    """정렬구분: Row order of a period profit report (02 is another most-recent-first order)."""
+
+    RECENT_FIRST = "00"
+    """최근 순"""
+    OLDEST_FIRST = "01"
+    """과거 순"""
+    RECENT_FIRST_ALT = "02"
+    """최근 순"""
+
+
+class ProductTypeCode(StrEnum):
+    """상품유형코드: Kind of product (and for foreign stocks, its market) a master-data lookup is about."""
+
+    STOCK = "300"
+    """주식·ETF·ETN·ELW"""
+    FUTURES_OPTIONS = "301"
+    """선물옵션"""
+    BOND = "302"
+    """채권"""
+    ELS = "306"
+    """ELS"""
+    US_NASDAQ = "512"
+    """미국 나스닥"""
+    US_NYSE = "513"
+    """미국 뉴욕"""
+    US_AMEX = "529"
+    """미국 아멕스"""
+    JAPAN = "515"
+    """일본"""
+    HONG_KONG = "501"
+    """홍콩"""
+    HONG_KONG_CNY = "543"
+    """홍콩CNY"""
+    HONG_KONG_USD = "558"
+    """홍콩USD"""
+    VIETNAM_HANOI = "507"
+    """베트남 하노이"""
+    VIETNAM_HO_CHI_MINH = "508"
+    """베트남 호치민"""
+    CHINA_SHANGHAI_A = "551"
+    """중국 상해A"""
+    CHINA_SHENZHEN_A = "552"
+    """중국 심천A"""
+
+
+class ProgramInvestorMarket(StrEnum):
+    """시장 구분 코드 (프로그램 투자자): Market of the same-day program-trading breakdown by investor."""
+
+    KOSPI = "1"
+    """코스피"""
+    KOSDAQ = "4"
+    """코스닥"""
+
+
+class QuantityAmountSort(StrEnum):
+    """분류구분코드 (정렬): Sort a net-buying ranking by share quantity or by won amount."""
+
+    QUANTITY = "0"
+    """수량정렬"""
+    AMOUNT = "1"
+    """금액정렬"""
+
+
+class QuoteBalanceSort(StrEnum):
+    """호가잔량 순위 정렬 구분: What the order-book residual ranking is sorted by."""
+
+    NET_BUY_RESIDUAL = "0"
+    """순매수잔량순"""
+    NET_SELL_RESIDUAL = "1"
+    """순매도잔량순"""
+    BUY_RATIO = "2"
+    """매수비율순"""
+    SELL_RATIO = "3"
+    """매도비율순"""
+
+
+class ReserveOrderProcessFilter(StrEnum):
+    """처리구분코드: Filter of reserved orders by whether KIS has already submitted them."""
+
+    ALL = "0"
+    """전체"""
+    PROCESSED = "1"
+    """처리내역"""
+    UNPROCESSED = "2"
+    """미처리내역"""
+
+
+class RevisableOrderSideFilter(StrEnum):
+    """조회구분2: Side filter of the revisable-order list."""
+
+    ALL = "0"
+    """전체"""
+    SELL = "1"
+    """매도"""
+    BUY = "2"
+    """매수"""
+
+
+class RevisableOrderSort(StrEnum):
+    """조회구분1: Whether revisable orders are listed in order-number or stock order."""
+
+    BY_ORDER = "0"
+    """주문"""
+    BY_STOCK = "1"
+    """종목"""
 
 
 class RevisionCancelDivision(StrEnum):
@@ -347,6 +1659,56 @@ class StockKindFilter(StrEnum):
     """보통주"""
     PREFERRED = "2"
     """우선주"""
+
+
+class UpLowCaptureFilter(StrEnum):
+    """상하한가 포착 분류구분코드: Which stocks the limit-price capture lists, those at the limit or those within a given distance of it."""
+
+    AT_LIMIT = "0"
+    """상하한가종목"""
+    NEAR_8PCT = "6"
+    """8%상하한가 근접"""
+    NEAR_10PCT = "5"
+    """10%상하한가 근접"""
+    NEAR_15PCT = "1"
+    """15%상하한가 근접"""
+    NEAR_20PCT = "2"
+    """20%상하한가 근접"""
+    NEAR_25PCT = "3"
+    """25%상하한가 근접"""
+
+
+class UpLowPriceKind(StrEnum):
+    """상하한가 구분코드: Whether the limit-price capture looks at upper-limit or lower-limit stocks."""
+
+    UPPER_LIMIT = "0"
+    """상한가"""
+    LOWER_LIMIT = "1"
+    """하한가"""
+
+
+class ViDirection(StrEnum):
+    """VI 분류 구분 코드: Direction of the price move that triggered a volatility interruption."""
+
+    ALL = "0"
+    """전체"""
+    UP = "1"
+    """상승"""
+    DOWN = "2"
+    """하락"""
+
+
+class ViKindFilter(StrEnum):
+    """VI 종류 구분: Kind of volatility interruption to list."""
+
+    ALL = "0"
+    """전체"""
+    STATIC = "1"
+    """정적"""
+    DYNAMIC = "2"
+    """동적"""
+    STATIC_AND_DYNAMIC = "3"
+    """정적&동적"""
 
 
 class VolumeRankBasis(StrEnum):

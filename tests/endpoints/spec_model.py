@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import keyword
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -19,21 +20,25 @@ from typing import Any
 
 import yaml
 
+from codegen.reference import reference_dir
+
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_DIR = ROOT / "spec"
 MANIFEST_PATH = ROOT / "generated" / "kisapi" / "_manifest.json"
-REFERENCE_DIR = Path("/work/shared/reference")
+REFERENCE_DIR = reference_dir()
 KST = timezone(timedelta(hours=9))
 
 APPKEY = "PSxxxxxxxxxxxx0123456789"
 APPSECRET = "secret-app-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 ACCOUNT = "12345678-01"
+HTS_ID = "testhtsid"
 FILLS = {
     "account_number": "12345678",
     "account_product": "01",
     "appkey": APPKEY,
     "appsecret": APPSECRET,
     "secretkey": APPSECRET,
+    "hts_id": HTS_ID,
 }
 HOSTS = {
     "real": ("openapi.koreainvestment.com", 9443),
@@ -42,6 +47,32 @@ HOSTS = {
 
 
 # --- the YAML ------------------------------------------------------------------------
+
+
+# The generator's naming rule: lower-case wire name; Python keywords and names that would
+# shadow the generated code's types or members get a trailing underscore.
+SHADOWED = frozenset(
+    {
+        "extra",
+        "rt_cd",
+        "msg_cd",
+        "msg1",
+        "self",
+        "max_pages",
+        "date",
+        "time",
+        "datetime",
+        "int",
+        "str",
+        "bool",
+        "raw",
+    }
+)
+
+
+def python_name(wire: str) -> str:
+    name = wire.lower()
+    return name + "_" if keyword.iskeyword(name) or name in SHADOWED else name
 
 
 @functools.cache
@@ -175,7 +206,7 @@ def _req_field(item: str | Mapping[str, Any]) -> ReqField:
     shared = _shared(name)
     return ReqField(
         wire=name,
-        py=str(d.get("py_name") or name.lower()),
+        py=str(d.get("py_name") or python_name(name)),
         type=str(d.get("type") or shared.get("type") or "str"),
         required=bool(d.get("required", False)),
         default=None if d.get("default") is None else str(d["default"]),
@@ -192,7 +223,7 @@ def _resp_field(item: str | Mapping[str, Any]) -> RespField:
     shared = _shared(name)
     return RespField(
         wire=name,
-        py=str(d.get("py_name") or name.lower()),
+        py=str(d.get("py_name") or python_name(name)),
         type=str(d.get("type") or shared.get("type") or "str"),
         secret=bool(d.get("secret", shared.get("secret", False))),
     )
@@ -427,6 +458,9 @@ def call_values(api: SpecApi, case: Case, env: str, *, full: bool) -> dict[str, 
     for name, code in case.choice:
         if name in api.selector_names:
             values[name] = code
+    for sel in api.selectors:  # a selector the chosen rule ignores is still an argument
+        if sel.name not in values and sel.default is None:
+            values[sel.name] = sel.values[0]
     return values
 
 

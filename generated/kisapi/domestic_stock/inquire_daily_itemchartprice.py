@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, PeriodDivision, Sign
+from ..enums import AdjustedPriceChart, MarketDivision, PeriodDivision, Sign
 
 __all__ = [
     "API",
@@ -417,6 +417,7 @@ API: ApiSpec[InquireDailyItemchartpriceResponse] = ApiSpec(
             label="수정주가 원주가 가격 여부",
             required=True,
             default="0",
+            enum=AdjustedPriceChart,
         ),
     ),
     decode=_decode,
@@ -444,7 +445,7 @@ class InquireDailyItemchartprice(Endpoint[SyncClient]):
         fid_input_date_1: date | str,
         fid_input_date_2: date | str,
         fid_period_div_code: PeriodDivision | str | None = None,
-        fid_org_adj_prc: str | None = None,
+        fid_org_adj_prc: AdjustedPriceChart | str | None = None,
     ) -> InquireDailyItemchartpriceResponse:
         """Call the API and return the typed response.
 
@@ -470,7 +471,7 @@ class InquireDailyItemchartprice(Endpoint[SyncClient]):
         fid_input_date_1: date | str,
         fid_input_date_2: date | str,
         fid_period_div_code: PeriodDivision | str | None = None,
-        fid_org_adj_prc: str | None = None,
+        fid_org_adj_prc: AdjustedPriceChart | str | None = None,
     ) -> ApiResponse[InquireDailyItemchartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -489,7 +490,7 @@ class AsyncInquireDailyItemchartprice(Endpoint[AsyncClient]):
         fid_input_date_1: date | str,
         fid_input_date_2: date | str,
         fid_period_div_code: PeriodDivision | str | None = None,
-        fid_org_adj_prc: str | None = None,
+        fid_org_adj_prc: AdjustedPriceChart | str | None = None,
     ) -> InquireDailyItemchartpriceResponse:
         """Call the API and return the typed response.
 
@@ -515,7 +516,7 @@ class AsyncInquireDailyItemchartprice(Endpoint[AsyncClient]):
         fid_input_date_1: date | str,
         fid_input_date_2: date | str,
         fid_period_div_code: PeriodDivision | str | None = None,
-        fid_org_adj_prc: str | None = None,
+        fid_org_adj_prc: AdjustedPriceChart | str | None = None,
     ) -> ApiResponse[InquireDailyItemchartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

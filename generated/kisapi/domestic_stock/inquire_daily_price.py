@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, PeriodDivision, Sign
+from ..enums import AdjustedPriceDaily, MarketDivision, PeriodDivision, Sign
 
 __all__ = [
     "API",
@@ -214,6 +214,7 @@ API: ApiSpec[InquireDailyPriceResponse] = ApiSpec(
             label="수정주가 원주가 가격 여부",
             required=True,
             default="1",
+            enum=AdjustedPriceDaily,
         ),
     ),
     decode=_decode,
@@ -236,7 +237,7 @@ class InquireDailyPrice(Endpoint[SyncClient]):
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_input_iscd: str,
         fid_period_div_code: PeriodDivision | str | None = None,
-        fid_org_adj_prc: str | None = None,
+        fid_org_adj_prc: AdjustedPriceDaily | str | None = None,
     ) -> InquireDailyPriceResponse:
         """Call the API and return the typed response.
 
@@ -258,7 +259,7 @@ class InquireDailyPrice(Endpoint[SyncClient]):
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_input_iscd: str,
         fid_period_div_code: PeriodDivision | str | None = None,
-        fid_org_adj_prc: str | None = None,
+        fid_org_adj_prc: AdjustedPriceDaily | str | None = None,
     ) -> ApiResponse[InquireDailyPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -275,7 +276,7 @@ class AsyncInquireDailyPrice(Endpoint[AsyncClient]):
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_input_iscd: str,
         fid_period_div_code: PeriodDivision | str | None = None,
-        fid_org_adj_prc: str | None = None,
+        fid_org_adj_prc: AdjustedPriceDaily | str | None = None,
     ) -> InquireDailyPriceResponse:
         """Call the API and return the typed response.
 
@@ -297,7 +298,7 @@ class AsyncInquireDailyPrice(Endpoint[AsyncClient]):
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_input_iscd: str,
         fid_period_div_code: PeriodDivision | str | None = None,
-        fid_org_adj_prc: str | None = None,
+        fid_org_adj_prc: AdjustedPriceDaily | str | None = None,
     ) -> ApiResponse[InquireDailyPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

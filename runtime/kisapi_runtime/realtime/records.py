@@ -56,7 +56,9 @@ class RealtimeRecord:
         return iter(self.as_dict().items())
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, RealtimeRecord) and type(other) is type(self) and other._v == self._v
+        return (
+            isinstance(other, RealtimeRecord) and type(other) is type(self) and other._v == self._v
+        )
 
     def __hash__(self) -> int:
         return hash((type(self), tuple(self._v)))
