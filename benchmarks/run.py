@@ -16,6 +16,7 @@ import sys
 import time
 import timeit
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 ROWS = 100
@@ -103,12 +104,118 @@ def bench_decode(seconds: float = 1.0) -> dict[str, float]:
     }
 
 
+MEMORY = """
+import resource, sys, httpx
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import kisapi
+from kisapi_sandbox import catalog
+kis = kisapi.Kis(appkey="bench-appkey", appsecret="bench-secret", rate_limit=0)
+count = 0
+for api_id in catalog.manifest()["apis"]:
+    product, name = api_id.split(".")
+    getattr(getattr(kis, product), name)
+    count += 1
+from kisapi import realtime
+specs = realtime.registry()
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(count, len(specs), before, after)
+"""
+
+
+def bench_generate(runs: int = 3) -> dict[str, float]:
+    """Wall time of ``python -m codegen check`` (a full generation into a temp dir + compare)."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "codegen", "check"], check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return {"generate_s": statistics.median(samples)}
+
+
+def bench_memory() -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", MEMORY], check=True, capture_output=True, text=True)
+    apis, streams, before, after = (int(x) for x in out.stdout.split())
+    return {"apis": apis, "realtime_trs": streams, "rss_after_httpx_mb": before / 1024,
+            "rss_all_loaded_mb": after / 1024, "rss_delta_mb": (after - before) / 1024}  # fmt: skip
+
+
+def bench_realtime(seconds: float = 0.5) -> dict[str, float]:
+    """H0STCNT0 frames (1 and 4 records) -> typed records, against str.split and pandas.read_csv."""
+    import io
+
+    from kisapi import realtime
+    from kisapi_runtime.realtime.records import decode_records, split_frame
+
+    record = realtime.spec("H0STCNT0").record
+    path = (
+        Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "real_payloads.json"
+    )
+    frames = [
+        e["frame"]
+        for e in json.loads(path.read_text(encoding="utf-8"))["ws"]
+        if e["tr_id"] == "H0STCNT0" and e["frame"][:2] == "0|"
+    ]
+    one = next(f for f in frames if f.split("|")[2] == "001")
+    payload1 = one.split("|", 3)[3]
+    four = "0|H0STCNT0|004|" + "^".join([payload1] * 4)
+
+    def typed(frame: str) -> list[Any]:
+        _, _, count, payload = split_frame(frame)
+        records = decode_records(record, count, payload)
+        for r in records:  # read every field: the conversion is part of the cost
+            r.as_dict()
+        return records
+
+    def typed_lazy(frame: str) -> list[Any]:
+        _, _, count, payload = split_frame(frame)
+        return decode_records(record, count, payload)
+
+    def bare(frame: str) -> list[str]:
+        return frame.split("|", 3)[3].split("^")
+
+    def pandas_path(frame: str) -> Any:
+        import pandas as pd
+
+        payload = frame.split("|", 3)[3]
+        width = len(record.FIELDS) - 1  # the official samples know 46 columns
+        return pd.read_csv(io.StringIO(payload), header=None, sep="^", names=list(range(width)))
+
+    def per_call(fn: Any, arg: str) -> float:
+        number = max(1, int(seconds / max(timeit.timeit(lambda: fn(arg), number=20) / 20, 1e-9)))
+        return min(timeit.repeat(lambda: fn(arg), number=number, repeat=5)) / number
+
+    out: dict[str, float] = {}
+    for label, frame, n in (("1", one, 1), ("4", four, 4)):
+        bare_s = per_call(bare, frame)
+        lazy_s = per_call(typed_lazy, frame)
+        full_s = per_call(typed, frame)
+        out[f"bare_split_{label}_us"] = bare_s * 1e6
+        out[f"decode_{label}_us"] = lazy_s * 1e6
+        out[f"decode_read_all_{label}_us"] = full_s * 1e6
+        out[f"decode_vs_split_{label}"] = lazy_s / bare_s
+        out[f"records_per_s_{label}"] = n / lazy_s
+        out[f"records_read_all_per_s_{label}"] = n / full_s
+        try:
+            pandas_s = per_call(pandas_path, frame)
+        except ImportError:
+            continue
+        out[f"pandas_{label}_us"] = pandas_s * 1e6
+        out[f"pandas_vs_decode_{label}"] = pandas_s / lazy_s
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results = {"import": bench_import(args.runs), "decode": bench_decode()}
+    results = {
+        "import": bench_import(args.runs),
+        "decode": bench_decode(),
+        "generate": bench_generate(),
+        "memory": bench_memory(),
+        "realtime": bench_realtime(),
+    }
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

@@ -10,6 +10,13 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from ._errors import ERROR_TABLE
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from kisapi_runtime.realtime.connection import RealtimeConnection
+    from kisapi_runtime.realtime.records import RealtimeRecord
+    from kisapi_runtime.realtime.thread import RealtimeThread
+
     from .auth import AsyncAuth, Auth
     from .domestic_bond import AsyncDomesticBond, DomesticBond
     from .domestic_futureoption import AsyncDomesticFutureoption, DomesticFutureoption
@@ -27,6 +34,19 @@ class Kis(SyncClient):
     ``KIS_ACCOUNT`` (``12345678-01``), ``KIS_ENV`` (real|mock)."""
 
     error_table = ERROR_TABLE
+
+    def realtime_thread(
+        self, on_record: Callable[[RealtimeRecord], object], **options: Any
+    ) -> RealtimeThread:
+        """A realtime session on a background thread calling ``on_record`` for every record.
+
+        ``with kis.realtime_thread(print) as rt: rt.subscribe("H0STCNT0", "005930")``
+        """
+        from kisapi_runtime.realtime.thread import RealtimeThread
+
+        from .realtime import registry
+
+        return RealtimeThread(self, registry(), on_record, **options)
 
     @cached_property
     def auth(self) -> Auth:
@@ -90,6 +110,19 @@ class AsyncKis(AsyncClient):
     ``KIS_ACCOUNT`` (``12345678-01``), ``KIS_ENV`` (real|mock)."""
 
     error_table = ERROR_TABLE
+
+    def realtime(self, **options: Any) -> RealtimeConnection:
+        """A realtime (WebSocket) session using this client's approval key.
+
+        ``async with akis.realtime() as rt: async for tick in rt.stream("H0STCNT0", "005930"): ...``
+        Options: ``queue_size``, ``overflow`` ("drop_oldest" | "drop_newest" | "error"),
+        ``url``, reconnect timings; see :class:`RealtimeConnection`.
+        """
+        from kisapi_runtime.realtime.connection import RealtimeConnection
+
+        from .realtime import registry
+
+        return RealtimeConnection(self, registry(), **options)
 
     @cached_property
     def auth(self) -> AsyncAuth:

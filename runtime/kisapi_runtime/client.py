@@ -366,6 +366,10 @@ class SyncClient(BaseClient):
         """The WebSocket approval key (issued once, then reused)."""
         return self._approval.get(self._http)
 
+    def invalidate_approval_key(self) -> None:
+        """Forget the approval key (KIS refused it); the next call issues a fresh one."""
+        self._approval.invalidate()
+
 
 class AsyncClient(BaseClient):
     """asyncio client (httpx.AsyncClient); share one across tasks. Configured like SyncClient."""
@@ -446,4 +450,9 @@ class AsyncClient(BaseClient):
             return result
 
     async def approval_key(self) -> str:
+        """The WebSocket approval key (issued once, then reused)."""
         return await self._approval.aget(self._http)
+
+    def invalidate_approval_key(self) -> None:
+        """Forget the approval key (KIS refused it); the next call issues a fresh one."""
+        self._approval.invalidate()

@@ -6,11 +6,11 @@ Record modules load on first use; ``spec("H0STCNT0")`` returns the RealtimeSpec 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from kisapi_runtime.realtime.records import RealtimeSpec
 
-__all__ = ["MODULES", "TR_IDS", "registry", "spec"]
+__all__ = ["MODULES", "TR_IDS", "Registry", "registry", "spec"]
 
 MODULES: Mapping[str, str] = {
     "domestic_bond.bond_asking_price": "kisapi.realtime.domestic_bond.bond_asking_price",
@@ -155,6 +155,21 @@ def spec(name: str) -> RealtimeSpec:
     return found
 
 
-def registry() -> dict[str, RealtimeSpec]:
-    """Every TR ID -> its RealtimeSpec (imports every record module)."""
-    return {tr: spec(tr) for tr in TR_IDS}
+class Registry(Mapping[str, RealtimeSpec]):
+    """TR ID -> RealtimeSpec, importing a record module only when its TR ID is first seen."""
+
+    def __getitem__(self, tr_id: str) -> RealtimeSpec:
+        if tr_id not in TR_IDS:
+            raise KeyError(tr_id)
+        return spec(tr_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TR_IDS)
+
+    def __len__(self) -> int:
+        return len(TR_IDS)
+
+
+def registry() -> Registry:
+    """Every realtime TR ID this SDK knows, loaded lazily."""
+    return Registry()

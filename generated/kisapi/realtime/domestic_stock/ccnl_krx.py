@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import ExecutionDivision, Sign
+from ...enums import Sign
 
 __all__ = ["SPEC", "CcnlKrx"]
-_ExecutionDivision = {m.value: m for m in ExecutionDivision}
 _Sign = {m.value: m for m in Sign}
 
 
@@ -232,9 +231,9 @@ class CcnlKrx(RealtimeRecord):
         return _r.to_int(self._v[20])
 
     @property
-    def ccld_dvsn(self) -> ExecutionDivision | None:
-        """체결구분 (CCLD_DVSN)"""
-        return _ExecutionDivision.get(self._v[21].strip())
+    def ccld_dvsn(self) -> str | None:
+        """체결구분 (1 매수, 3 장전, 5 매도) (CCLD_DVSN)"""
+        return _r.to_str(self._v[21])
 
     @property
     def shnu_rate(self) -> Decimal | None:
