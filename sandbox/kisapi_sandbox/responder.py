@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -32,11 +32,23 @@ SAME_TOKEN_WITHIN = 6 * 3600
 MOCK_HOST_MARKERS = ("openapivts", ":29443")
 
 
-class Sandbox:
-    """In-memory KIS fake. ``today`` fixes the calendar for reproducible answers."""
+class Broker(Protocol):
+    """The stateful paper-trading core (orders, balance, executions) plugged into the sandbox."""
 
-    def __init__(self, *, today: date | None = None) -> None:
+    def handle(
+        self, api_id: str, tr_id: str, params: Mapping[str, str], *, mock: bool
+    ) -> Mapping[str, Any] | None:
+        """A KIS body for the APIs it trades (errors included), None for every other API."""
+        ...
+
+
+class Sandbox:
+    """In-memory KIS fake. ``today`` fixes the calendar for reproducible answers; ``broker``
+    answers the order and account APIs statefully (the rest are answered from the specs)."""
+
+    def __init__(self, *, today: date | None = None, broker: Broker | None = None) -> None:
         self.today = today or date.today()
+        self.broker = broker
         self.calls: list[tuple[str, str | None]] = []
         self._tokens: dict[str, tuple[str, float]] = {}
         self._order_no = itertools.count(1)
@@ -138,6 +150,10 @@ class Sandbox:
         ]
         if missing:
             return _error(200, "OPSQ2001", f"필수 입력값 누락: {missing[0]}", rt_cd="2")
+        if self.broker is not None:
+            body = self.broker.handle(api.id, tr_id, params, mock=mock_host)
+            if body is not None:
+                return _json(200, body, tr_id=tr_id, tr_cont="D")
         return self._answer(api, tr_id, params, request.headers.get("tr_cont", ""))
 
     def _answer(
