@@ -151,9 +151,9 @@ class Sandbox:
         if missing:
             return _error(200, "OPSQ2001", f"필수 입력값 누락: {missing[0]}", rt_cd="2")
         if self.broker is not None:
-            body = self.broker.handle(api.id, tr_id, params, mock=mock_host)
-            if body is not None:
-                return _json(200, body, tr_id=tr_id, tr_cont="D")
+            answer = self.broker.handle(api.id, tr_id, params, mock=mock_host)
+            if answer is not None:
+                return _json(200, answer, tr_id=tr_id, tr_cont="D")
         return self._answer(api, tr_id, params, request.headers.get("tr_cont", ""))
 
     def _answer(
