@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 KIS_ENV ?= mock
 
-.PHONY: install generate check test demo bench golden lint typecheck fresh coverage clean
+.PHONY: install generate check test demo bench golden lint typecheck fresh coverage record clean
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ demo: install  ## quote, chart, paper order, balance against the embedded sandbo
 
 bench: install
 	$(PY) benchmarks/run.py
+
+APIS ?=
+record: install  ## (re)record tests/cassettes through the SDK: KIS when KIS_APPKEY is set (KIS_ENV=mock|real), else the sandbox; APIS="id product glob" limits it
+	$(PY) -m tests.vcr.record --env $(KIS_ENV) $(APIS)
 
 golden: install  ## rewrite the generator's golden output after an intended change
 	$(PY) -m codegen golden

@@ -1,35 +1,69 @@
-"""A KIS-compatible responder: auth endpoints plus every spec'd REST API, answered from its
-spec with deterministic, plausible values in KIS's string encoding.
+"""A KIS-compatible responder: the auth endpoints plus every spec'd REST API, answered from
+its spec with deterministic, plausible values in KIS's string encoding, after the checks KIS
+makes (token, app key, TR ID for the path and environment, parameters, rate limit).
 
-It speaks httpx (``transport()`` / ``async_transport()``) so the SDK, its tests and the demo
-run offline without a socket.
+It is transport-neutral (:meth:`Sandbox.respond`); it also speaks httpx (``transport()`` /
+``async_transport()``) so the SDK, its tests and the demo run offline without a socket, and the
+HTTP server (``app.py``) serves the same answers on loopback.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
-from collections.abc import Mapping
-from datetime import date, datetime
-from typing import Any, Protocol
+import uuid
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, timedelta, timezone
+from enum import Enum
+from functools import cache
+from typing import Any, Final, Literal, Protocol
 
+import attrs
 import httpx
 
-from kisapi_runtime.api import ApiSpec, Block
+from kisapi_runtime.api import ApiSpec, Block, Field
 
 from . import catalog
+from .faults import Fault, Faults
+from .limits import RateLimits
 from .values import rng, tidy, value
+
+Env = Literal["real", "mock"]
 
 OK_MSG = "정상처리 되었습니다."
 PAGES = 3
 ROWS = 30
 TOKEN_LIFETIME = 86_400
 SAME_TOKEN_WITHIN = 6 * 3600
+ISSUE_INTERVAL = 60
 MOCK_HOST_MARKERS = ("openapivts", ":29443")
+JSON_TYPE: Final = "application/json; charset=UTF-8"
+KST: Final = timezone(timedelta(hours=9))
+ANSWER_CACHE = 1024
+CALLS_KEPT = 10_000
+
+# KIS's own texts for the codes the sandbox answers with.
+MESSAGES: Final[Mapping[str, str]] = {
+    "EGW00002": "잘못된 요청입니다.",
+    "EGW00103": "유효하지 않은 AppKey입니다.",
+    "EGW00105": "유효하지 않은 AppSecret입니다.",
+    "EGW00121": "유효하지 않은 token 입니다.",
+    "EGW00123": "기간이 만료된 token 입니다.",
+    "EGW00133": "접근토큰 발급 잠시 후 다시 시도하세요(1분당 1회)",
+    "EGW00201": "초당 거래건수를 초과하였습니다.",
+    "IGW00007": "MCA 전문바디 구성 중 오류가 발생하였습니다.",
+}
+_INT = re.compile(r"-?\d+")
+_DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+_CURSOR_WIDTH = re.compile(r"(\d+)$")
 
 
 class Broker(Protocol):
@@ -42,17 +76,121 @@ class Broker(Protocol):
         ...
 
 
-class Sandbox:
-    """In-memory KIS fake. ``today`` fixes the calendar for reproducible answers; ``broker``
-    answers the order and account APIs statefully (the rest are answered from the specs)."""
+@attrs.frozen
+class Request:
+    """One HTTP request as the sandbox sees it; header names lower-case."""
 
-    def __init__(self, *, today: date | None = None, broker: Broker | None = None) -> None:
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    query: tuple[tuple[str, str], ...]
+    body: bytes
+    env: Env
+
+
+@attrs.frozen
+class Reply:
+    """One answer: status, body and KIS's own headers (exact casing; the transport adds
+    ``Content-Length`` and ``Date``), plus the injected delay / dropped connection."""
+
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    code: str = ""
+    delay: float = 0.0
+    drop: bool = False
+
+
+@attrs.define
+class _Token:
+    value: str
+    env: str
+    appkey: str
+    issued_at: float
+    expires_at: float
+    revoked: bool = False
+
+
+class _Refusal(Exception):
+    """A request KIS refuses: carries the reply."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.code)
+        self.reply = reply
+
+
+class Sandbox:
+    """In-memory KIS fake.
+
+    ``today`` fixes the calendar for reproducible answers; ``broker`` answers the order and
+    account APIs statefully (the rest are answered from the specs); ``rate_limits`` maps
+    ``real``/``mock`` to calls per second (None: no limit, the default in-process);
+    ``clock`` is the wall clock tokens live by (:meth:`advance` moves it forward).
+    """
+
+    def __init__(
+        self,
+        *,
+        today: date | None = None,
+        broker: Broker | None = None,
+        rate_limits: Mapping[str, float | None] | None = None,
+        clock: Callable[[], float] = time.time,
+        token_lifetime: float = TOKEN_LIFETIME,
+    ) -> None:
         self.today = today or date.today()
         self.broker = broker
-        self.calls: list[tuple[str, str | None]] = []
-        self._tokens: dict[str, tuple[str, float]] = {}
-        self._order_no = itertools.count(1)
+        self.token_lifetime = token_lifetime
+        self.calls: deque[tuple[str, str | None]] = deque(maxlen=CALLS_KEPT)
+        self.counts: Counter[str] = Counter()
+        """Message codes answered (``msg_cd`` / ``error_code``), successes included."""
+        self._clock = clock
+        self._offset = 0.0
+        self._rates: dict[str, float | None] = dict(
+            rate_limits if rate_limits is not None else {"real": None, "mock": None}
+        )
+        self.limits = RateLimits(self._rates)
+        self.faults = Faults(self.now)
         self._lock = threading.Lock()
+        self._order_no = itertools.count(1)
+        self._answers: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
+        self._clear_auth()
+
+    def _clear_auth(self) -> None:
+        self._tokens: dict[str, _Token] = {}
+        self._current: dict[tuple[str, str], _Token] = {}
+        self._last_issue: dict[tuple[str, str], float] = {}
+        self._secrets: dict[tuple[str, str], str] = {}
+        self._approvals: dict[str, tuple[str, str]] = {}
+
+    # --- test controls ---------------------------------------------------------------
+
+    def now(self) -> float:
+        """The sandbox's wall clock (epoch seconds), moved by :meth:`advance`."""
+        return self._clock() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox's clock forward: tokens age, the 1/min issue rule relaxes."""
+        if seconds < 0:
+            raise ValueError("the sandbox clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+
+    def reset(self) -> None:
+        """Forget tokens, approval keys, faults, counts and clock moves; limits back to the
+        configured rates."""
+        with self._lock:
+            self._clear_auth()
+            self._offset = 0.0
+            self.calls.clear()
+            self.counts.clear()
+        self.faults.clear()
+        self.limits.configure(self._rates)
+
+    def approval_env(self, approval_key: str) -> str | None:
+        """``real``/``mock`` for an approval key this sandbox issued (for a WebSocket server)."""
+        with self._lock:
+            found = self._approvals.get(approval_key)
+        return found[0] if found else None
 
     # --- transports ------------------------------------------------------------------
 
@@ -62,111 +200,222 @@ class Sandbox:
     def async_transport(self) -> httpx.MockTransport:
         async def handler(request: httpx.Request) -> httpx.Response:
             await request.aread()
-            return self.handle(request)
+            reply = self.respond(_from_httpx(request))
+            if reply.delay:
+                await asyncio.sleep(reply.delay)
+            return _to_httpx(reply, request)
 
         return httpx.MockTransport(handler)
 
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        reply = self.respond(_from_httpx(request))
+        if reply.delay:
+            time.sleep(reply.delay)
+        return _to_httpx(reply, request)
+
     # --- dispatch --------------------------------------------------------------------
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
+    def respond(self, request: Request) -> Reply:
+        """KIS's answer to ``request`` (faults included); never raises for a bad request."""
+        path = request.path
+        tr_id = request.headers.get("tr_id") or None
+        self.calls.append((path, tr_id))
+        injected = self.faults.take(path, tr_id)
+        if injected.error is not None:
+            reply = _injected_error(path, injected.error)
+        else:
+            try:
+                reply = self._dispatch(request)
+            except _Refusal as refusal:
+                reply = refusal.reply
         with self._lock:
-            self.calls.append((path, request.headers.get("tr_id")))
-        try:
-            body = json.loads(request.content) if request.content else {}
-        except json.JSONDecodeError:
-            return _error(500, "EGW00002", "잘못된 요청입니다. (JSON)")
-        if path == "/oauth2/tokenP":
-            return self._token(body)
-        if path == "/oauth2/revokeP":
-            return _json(200, {"code": 200, "message": "접근토큰 폐기에 성공하였습니다"})
-        if path == "/oauth2/Approval":
-            if not body.get("appkey") or not body.get("secretkey"):
-                return _json(
-                    403,
-                    {"error_code": "EGW00103", "error_description": "유효하지 않은 AppKey입니다."},
-                )
-            digest = hashlib.sha256(f"approval|{body['appkey']}".encode()).hexdigest()
-            return _json(
-                200,
-                {"approval_key": f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:28]}"},
-            )
+            self.counts[reply.code] += 1
+        if injected.delay or injected.drop:
+            reply = attrs.evolve(reply, delay=injected.delay, drop=injected.drop)
+        return reply
+
+    def _dispatch(self, request: Request) -> Reply:
+        path = request.path
+        if path.startswith("/oauth2/"):
+            handler = {
+                "/oauth2/tokenP": self._token,
+                "/oauth2/revokeP": self._revoke,
+                "/oauth2/Approval": self._approval,
+            }.get(path)
+            if handler is None:
+                return _oauth_error(404, "EGW00002", "존재하지 않는 URL 입니다.")
+            if request.method != "POST":
+                return _oauth_error(405, "EGW00002", f"{request.method} 은 지원하지 않습니다.")
+            return handler(request.env, _oauth_body(request.body))
         if path == "/uapi/hashkey":
-            return _json(200, {"BODY": body, "HASH": hashlib.sha256(request.content).hexdigest()})
-        return self._api(request, path, body)
+            return self._hashkey(request)
+        return self._api(request)
 
-    def _token(self, body: Mapping[str, Any]) -> httpx.Response:
-        appkey = str(body.get("appkey") or "")
-        if (
-            body.get("grant_type") != "client_credentials"
-            or not appkey
-            or not body.get("appsecret")
-        ):
-            return _json(
-                403, {"error_code": "EGW00103", "error_description": "유효하지 않은 AppKey입니다."}
-            )
-        now = time.time()
+    # --- auth ------------------------------------------------------------------------
+
+    def _token(self, env: str, body: Mapping[str, Any]) -> Reply:
+        appkey, appsecret = str(body.get("appkey") or ""), str(body.get("appsecret") or "")
+        if body.get("grant_type") != "client_credentials":
+            return _oauth_error(403, "EGW00002", "grant_type 이 올바르지 않습니다.")
         with self._lock:
-            current = self._tokens.get(appkey)
-            if current is None or now - current[1] > SAME_TOKEN_WITHIN:
-                current = self._tokens[appkey] = (secrets.token_urlsafe(48), now)
-        expires = datetime.fromtimestamp(current[1] + TOKEN_LIFETIME).strftime("%Y-%m-%d %H:%M:%S")
-        return _json(200, {"access_token": current[0], "access_token_token_expired": expires,
-                           "token_type": "Bearer", "expires_in": TOKEN_LIFETIME})  # fmt: skip
+            self._check_app(env, appkey, appsecret, oauth=True)
+            key = (env, appkey)
+            now = self.now()
+            current = self._current.get(key)
+            if (
+                current is None
+                or self._expired(current, now)
+                or now - current.issued_at >= SAME_TOKEN_WITHIN
+            ):
+                last = self._last_issue.get(key)
+                if last is not None and now - last < ISSUE_INTERVAL:
+                    return _oauth_error(403, "EGW00133", MESSAGES["EGW00133"])
+                current = self._issue(env, appkey, now)
+        expires = datetime.fromtimestamp(current.expires_at, KST).strftime("%Y-%m-%d %H:%M:%S")
+        return _json(200, {"access_token": current.value, "access_token_token_expired": expires,
+                           "token_type": "Bearer",
+                           "expires_in": max(int(current.expires_at - now), 0)})  # fmt: skip
 
-    def _authorised(self, request: httpx.Request) -> bool:
-        auth = request.headers.get("authorization", "")
-        token = auth.removeprefix("Bearer ").strip()
-        appkey = request.headers.get("appkey", "")
-        current = self._tokens.get(appkey)
-        return bool(current and current[0] == token and request.headers.get("appsecret"))
+    def _issue(self, env: str, appkey: str, now: float) -> _Token:
+        for text, old in list(self._tokens.items()):
+            if old.expires_at <= now or old.revoked:
+                del self._tokens[text]
+        token = _Token(_jwt_like(appkey, now), env, appkey, now, now + self.token_lifetime)
+        self._tokens[token.value] = self._current[(env, appkey)] = token
+        self._last_issue[(env, appkey)] = now
+        return token
 
-    def _api(self, request: httpx.Request, path: str, body: Mapping[str, Any]) -> httpx.Response:
-        tr_id = request.headers.get("tr_id")
-        if not self._authorised(request):
-            return _error(500, "EGW00121", "유효하지 않은 token 입니다.")
+    def _revoke(self, env: str, body: Mapping[str, Any]) -> Reply:
+        appkey, appsecret = str(body.get("appkey") or ""), str(body.get("appsecret") or "")
+        with self._lock:
+            self._check_app(env, appkey, appsecret, oauth=True)
+            token = self._tokens.get(str(body.get("token") or ""))
+            if token is None or token.revoked or (token.env, token.appkey) != (env, appkey):
+                return _oauth_error(403, "EGW00121", MESSAGES["EGW00121"])
+            token.revoked = True
+            if self._current.get((env, appkey)) is token:
+                del self._current[(env, appkey)]
+        return _json(200, {"code": 200, "message": "접근토큰 폐기에 성공하였습니다"})
+
+    def _approval(self, env: str, body: Mapping[str, Any]) -> Reply:
+        if body.get("grant_type") != "client_credentials":
+            return _oauth_error(403, "EGW00002", "grant_type 이 올바르지 않습니다.")
+        appkey, secret = str(body.get("appkey") or ""), str(body.get("secretkey") or "")
+        with self._lock:
+            self._check_app(env, appkey, secret, oauth=True)
+            key = str(uuid.uuid4())
+            self._approvals[key] = (env, appkey)
+        return _json(200, {"approval_key": key})
+
+    def _hashkey(self, request: Request) -> Reply:
+        if request.method != "POST":
+            return kis_error(405, "EGW00002", f"{request.method} 은 지원하지 않습니다.")
+        headers = request.headers
+        with self._lock:
+            self._check_app(request.env, headers.get("appkey", ""), headers.get("appsecret", ""))
+        body = _json_object(request.body)
+        return _json(200, {"BODY": body, "HASH": _hash(body)})
+
+    def _check_app(self, env: str, appkey: str, appsecret: str, *, oauth: bool = False) -> None:
+        """Called under the lock: the first secret seen for an app key is its secret."""
+        make = _oauth_error if oauth else kis_error
+        if not appkey:
+            raise _Refusal(make(403 if oauth else 500, "EGW00103", MESSAGES["EGW00103"]))
+        known = self._secrets.setdefault((env, appkey), appsecret) if appsecret else None
+        if not appsecret or known != appsecret:
+            raise _Refusal(make(403 if oauth else 500, "EGW00105", MESSAGES["EGW00105"]))
+
+    def _expired(self, token: _Token, now: float) -> bool:
+        cutoff = self.faults.tokens_expired_at
+        return token.expires_at <= now or (cutoff is not None and token.issued_at <= cutoff)
+
+    def _authorise(self, request: Request) -> str:
+        """The app key of a request carrying a valid token, else the KIS refusal."""
+        headers = request.headers
+        appkey = headers.get("appkey", "")
+        scheme, _, presented = headers.get("authorization", "").strip().partition(" ")
+        with self._lock:
+            if not appkey:
+                raise _Refusal(kis_error(500, "EGW00103", MESSAGES["EGW00103"]))
+            token = self._tokens.get(presented.strip()) if scheme.lower() == "bearer" else None
+            if token is None or token.revoked or (token.env, token.appkey) != (request.env, appkey):
+                raise _Refusal(kis_error(500, "EGW00121", MESSAGES["EGW00121"]))
+            if self._expired(token, self.now()):
+                raise _Refusal(kis_error(500, "EGW00123", MESSAGES["EGW00123"]))
+            self._check_app(request.env, appkey, headers.get("appsecret", ""))
+        return appkey
+
+    # --- API calls -------------------------------------------------------------------
+
+    def _api(self, request: Request) -> Reply:
+        path, headers, env = request.path, request.headers, request.env
+        if path not in catalog.routes():
+            return kis_error(404, "EGW00002", "존재하지 않는 URL 입니다.")
+        appkey = self._authorise(request)
+        if not self.limits.allow(env, appkey):
+            return kis_error(500, "EGW00201", MESSAGES["EGW00201"])
+        tr_id = headers.get("tr_id", "").strip()
         if not tr_id:
-            return _error(500, "EGW00002", "tr_id 헤더가 없습니다.")
+            return _header_error("tr_id")
+        if headers.get("custtype", "P") not in ("P", "B"):
+            return _header_error("custtype")
+        tr_cont = headers.get("tr_cont", "").strip().upper()
+        if tr_cont not in ("", "N", "F", "M", "D", "E"):
+            return _header_error("tr_cont")
         api = catalog.find(path, tr_id)
         if api is None:
-            return _error(500, "EGW00002", f"{tr_id}: 이 경로에서 지원하지 않는 거래ID입니다.")
-        env = catalog.tr_env(api, tr_id)
-        mock_host = any(m in str(request.url) for m in MOCK_HOST_MARKERS)
-        if env is not None and env != "both" and (env == "mock") != mock_host:
-            return _error(
-                500, "EGW00002", f"{tr_id}: 이 서버(실전/모의)에서 사용할 수 없는 거래ID입니다."
+            return kis_error(500, "EGW00002", f"유효하지 않은 TR ID 입니다.({tr_id})")
+        wrong_env = _wrong_env(api, tr_id, env)
+        if wrong_env:
+            return kis_error(500, "EGW00002", wrong_env)
+        if request.method != api.method:
+            return kis_error(
+                405, "EGW00002", f"{request.method} 은 지원하지 않습니다.({api.method})"
             )
-        params: dict[str, str] = (
-            dict(request.url.params)
-            if api.method == "GET"
-            else {str(k): str(v) for k, v in body.items()}
-        )
-        known = {f.wire for f in api.request}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            return _error(200, "OPSQ2001", f"입력 필드 오류: {unknown[0]}", rt_cd="2")
-        missing = [
-            f.wire for f in api.request if f.required and f.fixed is None and not params.get(f.wire)
-        ]
-        if missing:
-            return _error(200, "OPSQ2001", f"필수 입력값 누락: {missing[0]}", rt_cd="2")
+        if api.method == "GET":
+            params = _checked(api, request.query)
+        else:
+            body = _json_object(request.body)
+            params = _checked(api, body.items())
+            if headers.get("hashkey", _hash(body)) != _hash(body):
+                return kis_error(500, "EGW00002", "hashkey 가 요청 본문과 일치하지 않습니다.")
         if self.broker is not None:
-            answer = self.broker.handle(api.id, tr_id, params, mock=mock_host)
+            answer = self.broker.handle(api.id, tr_id, params, mock=env == "mock")
             if answer is not None:
                 return _json(200, answer, tr_id=tr_id, tr_cont="D")
-        return self._answer(api, tr_id, params, request.headers.get("tr_cont", ""))
+        return self._answer(api, tr_id, params, tr_cont)
 
     def _answer(
         self, api: ApiSpec[Any], tr_id: str, params: Mapping[str, str], tr_cont: str
-    ) -> httpx.Response:
+    ) -> Reply:
         page = 1
         if api.pagination is not None and tr_cont == "N":
             for request_key, _ in api.pagination.cursor:
                 marker = params.get(request_key, "").strip()
                 if marker.startswith("P") and marker[1:].isdigit():
                     page = int(marker[1:])
+        key = (api.id, tr_id, tuple(sorted(params.items())), page)
+        cacheable = api.kind != "order"
+        with self._lock:
+            hit = self._answers.get(key) if cacheable else None
+            if hit is not None:
+                self._answers.move_to_end(key)
+        if hit is None:
+            out, tr_cont_out = self._generate(api, tr_id, params, page)
+            hit = (_encode(out), tr_cont_out)
+            if cacheable:
+                with self._lock:
+                    self._answers[key] = hit
+                    if len(self._answers) > ANSWER_CACHE:
+                        self._answers.popitem(last=False)
+        return _reply(200, hit[0], "MCA00000", tr_id=tr_id, tr_cont=hit[1])
+
+    def _generate(
+        self, api: ApiSpec[Any], tr_id: str, params: Mapping[str, str], page: int
+    ) -> tuple[dict[str, Any], str]:
         stock = next(
-            (v for k, v in params.items() if k.endswith(("ISCD", "PDNO", "SYMB")) and v), "005930"
+            (v for k, v in params.items() if k.upper().endswith(("ISCD", "PDNO", "SYMB")) and v),
+            "005930",
         )
         base = rng("base", stock).randint(2_000, 300_000)
         r = rng(tr_id, sorted(params.items()), page)
@@ -178,9 +427,11 @@ class Sandbox:
             out[wire] = value(wire, kind, enum, r, 0, self.today, base)
         if api.pagination is not None:
             for _, response_key in api.pagination.cursor:
-                out[response_key] = (f"P{page + 1}" if more else "").ljust(100)
-        tr_cont_out = ("F" if page == 1 else "M") if more else "D"
-        return _json(200, out, tr_id=tr_id, tr_cont=tr_cont_out)
+                width = _CURSOR_WIDTH.search(response_key)
+                out[response_key] = (f"P{page + 1}" if more else "").ljust(
+                    int(width.group(1)) if width else 100
+                )
+        return out, ("F" if page == 1 else "M") if more else "D"
 
     def _block(
         self, api: ApiSpec[Any], block: Block, r: Any, base: int, params: Mapping[str, str]
@@ -203,16 +454,199 @@ class Sandbox:
         return records[0] if block.shape == "object" else records
 
 
+# --- request checks -----------------------------------------------------------------------
+
+
+def _wrong_env(api: ApiSpec[Any], tr_id: str, env: str) -> str:
+    """Why ``tr_id`` is refused in ``env`` ("" when it is fine)."""
+    tr_env = catalog.tr_env(api, tr_id)
+    if tr_env is None:  # a deprecated alias: mock TR IDs start with V
+        tr_env = "mock" if tr_id.startswith("V") else "real"
+    if tr_env in ("both", env):
+        return ""
+    if env == "mock" and all(rule.mock is None for rule in api.tr_ids):
+        return "모의투자에서는 해당업무가 제공되지 않습니다."
+    return "모의투자 TR 이 아닙니다." if env == "mock" else "실전투자 TR 이 아닙니다."
+
+
+def _checked(api: ApiSpec[Any], raw: Iterable[tuple[str, Any]]) -> dict[str, str]:
+    """Wire name -> value for the API's fields, or an OPSQ2001 refusal naming the field."""
+    fields = _fields_by_name(api)
+    params: dict[str, str] = {}
+    for name, given in raw:
+        found = fields.get(str(name).upper())
+        if found is None:
+            raise _Refusal(_field_error(str(name)))
+        text = _text(given)
+        if text is None:
+            raise _Refusal(_field_error(found.wire))
+        params[found.wire] = text
+    for found in api.request:
+        if found.wire not in params:
+            if found.required and found.fixed is None:
+                raise _Refusal(_field_error(found.wire))
+            continue
+        if not _valid(found, params[found.wire]):
+            raise _Refusal(_field_error(found.wire))
+    return params
+
+
+@cache
+def _fields_by_name(api: ApiSpec[Any]) -> dict[str, Field]:
+    return {f.wire.upper(): f for f in api.request}
+
+
+@cache
+def _enum_values(enum: type[Enum]) -> frozenset[str]:
+    return frozenset(str(member.value) for member in enum)
+
+
+def _text(given: Any) -> str | None:
+    """A JSON value as KIS reads it: strings as they are, numbers as their text."""
+    if isinstance(given, str):
+        return given
+    if given is None:
+        return ""
+    if isinstance(given, int | float) and not isinstance(given, bool):
+        return json.dumps(given)
+    return None
+
+
+def _valid(field: Field, text: str) -> bool:
+    if text == "":
+        return not (field.required and field.fixed is None and field.default != "")
+    if field.max_length is not None and len(text.encode("utf-8")) > field.max_length:
+        return False
+    if field.enum is not None:
+        return text in _enum_values(field.enum)
+    kind = field.kind
+    if kind == "int":
+        return _INT.fullmatch(text) is not None
+    if kind == "decimal":
+        return _DECIMAL.fullmatch(text) is not None
+    if kind == "bool":
+        return text in ("Y", "N")
+    if kind == "date":
+        return len(text) == 8 and text.isdigit() and (text == "00000000" or _is_date(text))
+    if kind == "time":
+        return len(text) == 6 and text.isdigit() and _is_time(text)
+    return True
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_time(text: str) -> bool:
+    hour, minute, second = int(text[:2]), int(text[2:4]), int(text[4:])
+    return (hour < 24 or text == "240000") and minute < 60 and second < 60
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    """A request body that must be a JSON object (KIS's POST bodies)."""
+    try:
+        parsed = json.loads(body) if body.strip() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise _Refusal(kis_error(500, "EGW00002", "잘못된 요청입니다.(JSON)")) from None
+    if not isinstance(parsed, dict):
+        raise _Refusal(kis_error(500, "EGW00002", "잘못된 요청입니다.(JSON)"))
+    return parsed
+
+
+def _oauth_body(body: bytes) -> dict[str, Any]:
+    try:
+        return _json_object(body)
+    except _Refusal:
+        raise _Refusal(_oauth_error(403, "EGW00002", "잘못된 요청입니다.(JSON)")) from None
+
+
+def _hash(body: Mapping[str, Any]) -> str:
+    """The hashkey of a body: of its content, whatever spacing the client used."""
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False).encode()).hexdigest()
+
+
+def _jwt_like(appkey: str, now: float) -> str:
+    """A token shaped like KIS's (a signed JWT); only this sandbox can tell it is valid."""
+
+    def part(data: Mapping[str, Any]) -> str:
+        text = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(text).rstrip(b"=").decode()
+
+    claims = {"sub": "token", "aud": hashlib.sha256(appkey.encode()).hexdigest()[:36],
+              "iss": "kisapi-sandbox", "iat": int(now), "jti": secrets.token_hex(8)}  # fmt: skip
+    return ".".join((part({"typ": "JWT", "alg": "HS512"}), part(claims), secrets.token_urlsafe(64)))
+
+
+# --- replies ------------------------------------------------------------------------------
+
+
+def _encode(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _reply(
+    status: int, content: bytes, code: str, *, tr_id: str | None = None, tr_cont: str = ""
+) -> Reply:
+    headers: tuple[tuple[str, str], ...] = (("Content-Type", JSON_TYPE),)
+    if tr_id:
+        headers += (("tr_id", tr_id), ("tr_cont", tr_cont), ("gt_uid", secrets.token_hex(16)))
+    return Reply(status, content, headers, code)
+
+
 def _json(
     status: int, body: Mapping[str, Any], *, tr_id: str | None = None, tr_cont: str = ""
-) -> httpx.Response:
-    headers = {"Content-Type": "application/json; charset=UTF-8"}
-    if tr_id:
-        headers.update({"tr_id": tr_id, "tr_cont": tr_cont, "gt_uid": secrets.token_hex(16)})
-    return httpx.Response(
-        status, headers=headers, content=json.dumps(body, ensure_ascii=False).encode()
+) -> Reply:
+    code = str(body.get("msg_cd") or body.get("error_code") or "")
+    return _reply(status, _encode(body), code, tr_id=tr_id, tr_cont=tr_cont)
+
+
+def kis_error(status: int, msg_cd: str, msg1: str, *, rt_cd: str = "1") -> Reply:
+    """KIS's error answer to an API call: ``{rt_cd, msg_cd, msg1}``."""
+    return _json(status, {"rt_cd": rt_cd, "msg_cd": msg_cd, "msg1": msg1})
+
+
+def _oauth_error(status: int, code: str, description: str) -> Reply:
+    """The auth endpoints' error shape: no rt_cd."""
+    return _json(status, {"error_code": code, "error_description": description})
+
+
+def _header_error(name: str) -> Reply:
+    return kis_error(500, "IGW00007", f"{MESSAGES['IGW00007']}({name})")
+
+
+def _field_error(name: str) -> Reply:
+    # KIS answers bad input fields with rt_cd "2"; it names the field, nothing more.
+    return kis_error(500, "OPSQ2001", f"ERROR : INPUT_FIELD_NAME {name}", rt_cd="2")
+
+
+def _injected_error(path: str, fault: Fault) -> Reply:
+    if path.startswith("/oauth2/"):
+        return _oauth_error(fault.status, fault.msg_cd, fault.msg1)
+    return kis_error(fault.status, fault.msg_cd, fault.msg1)
+
+
+# --- httpx adapters -----------------------------------------------------------------------
+
+
+def _from_httpx(request: httpx.Request) -> Request:
+    url = str(request.url)
+    return Request(
+        method=request.method,
+        path=request.url.path,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        query=tuple(request.url.params.multi_items()),
+        body=request.content,
+        env="mock" if any(m in url for m in MOCK_HOST_MARKERS) else "real",
     )
 
 
-def _error(status: int, msg_cd: str, msg1: str, *, rt_cd: str = "1") -> httpx.Response:
-    return _json(status, {"rt_cd": rt_cd, "msg_cd": msg_cd, "msg1": msg1})
+def _to_httpx(reply: Reply, request: httpx.Request) -> httpx.Response:
+    if reply.drop:
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body", request=request
+        )
+    return httpx.Response(reply.status, headers=list(reply.headers), content=reply.body)
