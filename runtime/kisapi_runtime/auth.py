@@ -49,10 +49,9 @@ _JSON_HEADERS: Final = {"content-type": "application/json; charset=utf-8"}
 _INVALIDATE_LOCK_TIMEOUT: Final = 0.5
 
 
-# FileLock and AsyncFileLock only differ in how they wait; older filelock lacks the latter.
 # Looked up on first async use: importing filelock's asyncio module costs ~15 ms at start-up.
-def _async_file_lock() -> Any:
-    return getattr(filelock, "AsyncFileLock", None)
+def _async_file_lock() -> type[filelock.AsyncFileLock]:
+    return filelock.AsyncFileLock
 
 
 def token_cache_path(config: KisConfig) -> Path:
@@ -470,28 +469,9 @@ class TokenManager:
         if not self._disk_ready():
             yield False
             return
-        async_lock = _async_file_lock()
-        if async_lock is not None:
-            alock = async_lock(self._lock_path, timeout=self._lock_timeout, mode=0o600)
-            try:
-                await alock.acquire()
-                held = True
-            except filelock.Timeout:
-                raise self._lock_timeout_error() from None
-            except OSError as exc:
-                held = self._lock_failed(exc)
-            try:
-                yield held
-            finally:
-                if held:
-                    await alock.release()
-            return
-        # thread_local=False: acquired in a worker thread, released on the loop's thread.
-        lock = filelock.FileLock(
-            self._lock_path, timeout=self._lock_timeout, mode=0o600, thread_local=False
-        )
+        alock = _async_file_lock()(self._lock_path, timeout=self._lock_timeout, mode=0o600)
         try:
-            await asyncio.to_thread(lock.acquire)
+            await alock.acquire()
             held = True
         except filelock.Timeout:
             raise self._lock_timeout_error() from None
@@ -501,7 +481,7 @@ class TokenManager:
             yield held
         finally:
             if held:
-                lock.release()
+                await alock.release()
 
     def _lock_failed(self, exc: OSError) -> bool:
         log.warning(

@@ -76,6 +76,15 @@ class _Cursor:
             return None
         return self.first.with_cursor(cursor)
 
+    def result(self, pages: list[Any], require_complete: bool) -> PageResult[Any, Any]:
+        rows = [row for page in pages for row in self.rows(page)]
+        result: PageResult[Any, Any] = PageResult(pages, rows, bool(self.complete))
+        if require_complete and not result.complete:
+            raise KisIncompleteError(
+                f"{self.first.api.id}: page cap reached after {len(pages)} pages"
+            )
+        return result
+
     def rows(self, page: Any) -> Sequence[Any]:
         rows = getattr(page, self.rows_attr)
         return rows if isinstance(rows, list) else ([] if rows is None else [rows])
@@ -120,14 +129,8 @@ class Paginator(Generic[R, T]):
             yield from self._state.rows(page)
 
     def collect(self, *, require_complete: bool = False) -> PageResult[R, T]:
-        pages = list(self)
-        rows = [row for page in pages for row in self._state.rows(page)]
-        result = PageResult(pages, rows, bool(self._state.complete))
-        if require_complete and not result.complete:
-            raise KisIncompleteError(
-                f"{self._state.first.api.id}: page cap reached after {len(pages)} pages"
-            )
-        return result
+        """Fetch every page; ``require_complete`` raises if the page cap stopped it early."""
+        return self._state.result(list(self), require_complete)
 
 
 class AsyncPaginator(Generic[R, T]):
@@ -162,11 +165,5 @@ class AsyncPaginator(Generic[R, T]):
                 yield row
 
     async def collect(self, *, require_complete: bool = False) -> PageResult[R, T]:
-        pages = [page async for page in self]
-        rows = [row for page in pages for row in self._state.rows(page)]
-        result = PageResult(pages, rows, bool(self._state.complete))
-        if require_complete and not result.complete:
-            raise KisIncompleteError(
-                f"{self._state.first.api.id}: page cap reached after {len(pages)} pages"
-            )
-        return result
+        """Fetch every page; ``require_complete`` raises if the page cap stopped it early."""
+        return self._state.result([page async for page in self], require_complete)

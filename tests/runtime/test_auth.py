@@ -597,21 +597,6 @@ async def test_threads_and_tasks_together_trigger_one_issue(
     assert fake_kis.count() == 1
 
 
-async def test_async_path_without_async_file_lock(
-    auth_config: KisConfig,
-    fake_clock: FakeClock,
-    fake_kis: FakeKis,
-    ahttp: httpx.AsyncClient,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(auth, "_async_file_lock", lambda: None)  # filelock older than 3.15
-    tokens = manager(auth_config, fake_clock)
-    results = await asyncio.gather(*(tokens.aget(ahttp) for _ in range(5)))
-    assert len(set(results)) == 1
-    assert await manager(auth_config, fake_clock).aget(ahttp) == results[0]
-    assert fake_kis.count() == 1
-
-
 # --- revoke -------------------------------------------------------------------------------
 
 
