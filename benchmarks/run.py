@@ -236,6 +236,24 @@ def main() -> int:
     print(
         f"typed decode 100-row chart   {dec['typed_decode_us']:8.1f} us  {dec['decode_ratio']:.2f}x json.loads (target <= 3x)"
     )
+    gen, mem, rt = results["generate"], results["memory"], results["realtime"]
+    print(f"make generate (all specs)    {gen['generate_s']:8.2f} s   (target < 10 s)")
+    print(
+        f"RSS, every API + realtime TR {mem['rss_all_loaded_mb']:8.1f} MB  (+{mem['rss_delta_mb']:.1f} MB "
+        f"over httpx; {mem['apis']:.0f} APIs, {mem['realtime_trs']:.0f} TR IDs)"
+    )
+    for n in ("1", "4"):
+        print(
+            f"H0STCNT0 {n}-record frame      {rt[f'decode_{n}_us']:8.2f} us  "
+            f"{rt[f'decode_vs_split_{n}']:.2f}x str.split (target <= 4x); "
+            f"{rt[f'records_per_s_{n}']:,.0f} records/s (target >= 300,000); "
+            f"reading every field: {rt[f'records_read_all_per_s_{n}']:,.0f}/s"
+        )
+        if f"pandas_vs_decode_{n}" in rt:
+            print(
+                f"  pandas.read_csv path        {rt[f'pandas_{n}_us']:8.1f} us  "
+                f"{rt[f'pandas_vs_decode_{n}']:.0f}x the typed decode (target >= 300x)"
+            )
     return 0
 
 
