@@ -103,7 +103,7 @@ def _suspicious_str_fields(apis: Sequence[ir.Api]) -> list[str]:
                 f.kind == "str"
                 and not f.enum
                 and f.fixed is None
-                and looks_numeric(f.wire)
+                and looks_numeric(f.wire, f.label)
                 and not f.wire.lower().startswith("ctx_area")
             ):
                 found.append(f"{api.id}: {f.wire}")

@@ -66,8 +66,14 @@ def guess_type(name: str) -> str:
     return "str"
 
 
-def looks_numeric(name: str) -> bool:
+CODE_LABEL_WORDS = ("코드", "구분", "년월", "번호")
+"""A label with one of these says the field is a code even when its name looks numeric."""
+
+
+def looks_numeric(name: str, label: str = "") -> bool:
     """True when a field typed ``str`` is named like a number, date or time (a likely mistype)."""
+    if any(word in label for word in CODE_LABEL_WORDS):
+        return False
     return guess_type(name) in ("int", "decimal", "date", "time")
 
 

@@ -82,3 +82,9 @@ def test_guess_type_follows_kis_naming() -> None:
     assert reference.guess_type("mod_yn") == "bool"
     assert reference.guess_type("hts_kor_isnm") == "text"
     assert reference.guess_type("ord_dvsn_cd") == "str"
+
+
+def test_numeric_looking_code_fields_need_a_code_label() -> None:
+    assert reference.looks_numeric("fid_mtrt_cnt")
+    assert not reference.looks_numeric("fid_mtrt_cnt", "만기년월 (YYYYMM)")
+    assert reference.looks_numeric("stck_prpr", "주식 현재가")

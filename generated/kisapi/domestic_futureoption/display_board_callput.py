@@ -601,7 +601,13 @@ API: ApiSpec[DisplayBoardCallputResponse] = ApiSpec(
             required=True,
             default="CO",
         ),
-        Field("FID_MTRT_CNT", "fid_mtrt_cnt", "str", label="만기 수", required=True),
+        Field(
+            "FID_MTRT_CNT",
+            "fid_mtrt_cnt",
+            "str",
+            label="만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능)",
+            required=True,
+        ),
         Field(
             "FID_MRKT_CLS_CODE1",
             "fid_mrkt_cls_code1",
@@ -655,7 +661,7 @@ class DisplayBoardCallput(Endpoint[SyncClient]):
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "O").
             fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20503").
             fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "CO").
-            fid_mtrt_cnt: 만기 수 (FID_MTRT_CNT, required).
+            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) (FID_MTRT_CNT, required).
             fid_mrkt_cls_code1: 시장 구분 코드 (FID_MRKT_CLS_CODE1, default "PO").
             fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE, default "").
         """
@@ -700,7 +706,7 @@ class AsyncDisplayBoardCallput(Endpoint[AsyncClient]):
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "O").
             fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20503").
             fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "CO").
-            fid_mtrt_cnt: 만기 수 (FID_MTRT_CNT, required).
+            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) (FID_MTRT_CNT, required).
             fid_mrkt_cls_code1: 시장 구분 코드 (FID_MRKT_CLS_CODE1, default "PO").
             fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE, default "").
         """

@@ -221,7 +221,12 @@ API: ApiSpec[DisplayBoardTopResponse] = ApiSpec(
         ),
         Field("FID_COND_MRKT_DIV_CODE1", "fid_cond_mrkt_div_code1", "str", label="시장분류코드"),
         Field("FID_COND_SCR_DIV_CODE", "fid_cond_scr_div_code", "str", label="조건 화면 분류 코드"),
-        Field("FID_MTRT_CNT", "fid_mtrt_cnt", "str", label="만기 수"),
+        Field(
+            "FID_MTRT_CNT",
+            "fid_mtrt_cnt",
+            "str",
+            label="만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능)",
+        ),
         Field("FID_COND_MRKT_CLS_CODE", "fid_cond_mrkt_cls_code", "str", label="조건시장구분코드"),
     ),
     decode=_decode,
@@ -262,7 +267,7 @@ class DisplayBoardTop(Endpoint[SyncClient]):
             fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
             fid_cond_mrkt_div_code1: 시장분류코드 (FID_COND_MRKT_DIV_CODE1).
             fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_mtrt_cnt: 만기 수 (FID_MTRT_CNT).
+            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) (FID_MTRT_CNT).
             fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE).
         """
         return self._client.call(API, locals())
@@ -307,7 +312,7 @@ class AsyncDisplayBoardTop(Endpoint[AsyncClient]):
             fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
             fid_cond_mrkt_div_code1: 시장분류코드 (FID_COND_MRKT_DIV_CODE1).
             fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_mtrt_cnt: 만기 수 (FID_MTRT_CNT).
+            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) (FID_MTRT_CNT).
             fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE).
         """
         return await self._client.call(API, locals())
