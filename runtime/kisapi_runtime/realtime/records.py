@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TypeVar
 
 import attrs
 
-from ..codecs import NULLS
+from ..codecs import NULLS, parse_date, parse_decimal, parse_int, parse_time
 from ..errors import KisError
+
+T = TypeVar("T")
 
 
 class KisFrameError(KisError):
@@ -77,25 +79,26 @@ def to_str(value: str) -> str | None:
     return None if text in NULLS else text
 
 
+def _lenient(parse: Callable[[object], T], value: str) -> T | None:
+    """The tolerant REST codec, with None instead of an error (the raw string stays in ``raw``)."""
+    try:
+        return parse(value)
+    except ValueError:
+        return None
+
+
 def to_int(value: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        try:
-            number = Decimal(value.replace(",", ""))
-        except (InvalidOperation, ValueError):
-            return None
-        return int(number) if number.is_finite() and number == number.to_integral_value() else None
+        return _lenient(parse_int, value)
 
 
 def to_decimal(value: str) -> Decimal | None:
     try:
         number = Decimal(value)
     except (InvalidOperation, ValueError):
-        try:
-            number = Decimal(value.replace(",", "").strip())
-        except (InvalidOperation, ValueError):
-            return None
+        return _lenient(parse_decimal, value)
     return number if number.is_finite() else None
 
 
@@ -103,17 +106,14 @@ def to_date(value: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        return None
+        return _lenient(parse_date, value)
 
 
 def to_time(value: str) -> time | None:
     try:
         return time.fromisoformat(value)
     except ValueError:
-        text = value.strip()
-        if text == "240000":
-            return time(0, 0)
-        return None
+        return _lenient(parse_time, value)
 
 
 def to_bool(value: str) -> bool | None:
