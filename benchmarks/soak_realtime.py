@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kisapi import realtime
 from kisapi_runtime.realtime.connection import RealtimeConnection
-from tests.realtime.test_connection import FakeClient
+from tests.realtime.fakes import FakeClient
 from tests.realtime.wsserver import KisWsServer
 
 CODES = [f"{n:06d}" for n in range(5930, 5930 + 40)]

@@ -30,12 +30,12 @@ from kisapi_runtime.realtime.crypto import encrypt
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 from kisapi_runtime.realtime.thread import RealtimeThread
 
+from .fakes import HTS_ID, FakeClient
 from .wsserver import CIPHER_IV, CIPHER_KEY, KisWsServer
 
 pytestmark = pytest.mark.timeout(10)
 
 PAYLOADS = Path("/work/shared/reference/real_payloads.json")
-HTS_ID = "testhts01"
 WAIT = 3.0
 
 
@@ -89,32 +89,6 @@ REGISTRY = {
     "H0STASP0": _spec("H0STASP0", Book, "stock_code", False),
     "H0STCNI9": _spec("H0STCNI9", Notice, "hts_id", True),
 }
-
-
-class FakeClient:
-    """The two things the connection needs from a client, plus invalidation."""
-
-    def __init__(self, url: str, tmp_path: Path) -> None:
-        self.config = KisConfig(
-            appkey="PSappkey-realtime-1234",
-            appsecret="secret-realtime-5678",
-            hts_id=HTS_ID,
-            ws_url=url,
-            token_cache_dir=tmp_path,
-        )
-        self.issued = 0
-        self.invalidated = 0
-        self._key: str | None = None
-
-    async def approval_key(self) -> str:
-        if self._key is None:
-            self.issued += 1
-            self._key = f"approval-key-{self.issued}"
-        return self._key
-
-    def invalidate_approval_key(self) -> None:
-        self.invalidated += 1
-        self._key = None
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from kisapi_runtime.realtime.connection import RealtimeConnection
 from kisapi_runtime.realtime.crypto import encrypt
 from kisapi_runtime.realtime.records import split_frame
 
-from .test_connection import FakeClient
+from .fakes import FakeClient
 from .wsserver import KisWsServer
 
 ENTRIES: list[dict[str, Any]] = json.loads(

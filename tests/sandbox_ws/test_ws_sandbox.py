@@ -22,7 +22,6 @@ from kisapi.realtime import registry
 from kisapi.realtime.domestic_stock.asking_price_krx import AskingPriceKrx
 from kisapi.realtime.domestic_stock.ccnl_krx import CcnlKrx
 from kisapi.realtime.domestic_stock.ccnl_notice import CcnlNotice
-from kisapi_runtime.config import KisConfig
 from kisapi_runtime.realtime.connection import (
     KisRealtimeError,
     KisRealtimeLimitError,
@@ -32,6 +31,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, decode_records, spli
 from kisapi_runtime.realtime.thread import RealtimeThread
 from kisapi_sandbox.ticks import TickStream, field_kinds
 from kisapi_sandbox.ws import Faults, RealtimeSandbox, RealtimeSandboxThread
+
+from ..realtime.fakes import FakeClient
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -60,32 +61,11 @@ class Fill:
 FILL = Fill("12345678-01", "0000012345", "005930", "buy", 10, 71200, time(9, 30, 5))
 
 
-class FakeClient:
-    """What RealtimeConnection needs from a client; keys come from ``prefix``-N."""
-
-    def __init__(self, tmp_path: Path, url: str, prefix: str = "approved") -> None:
-        self.config = KisConfig(
-            appkey="PSappkey-sandbox-ws-1",
-            appsecret="secret-sandbox-ws-2",
-            hts_id=HTS_ID,
-            ws_url=url,
-            token_cache_dir=tmp_path,
-        )
-        self.prefix = prefix
-        self.issued = 0
-        self._key: str | None = None
-
-    async def approval_key(self) -> str:
-        if self._key is None:
-            self.issued += 1
-            self._key = f"{self.prefix}-{self.issued}"
-        return self._key
-
-    def invalidate_approval_key(self) -> None:
-        self._key = None
-
-
 KEYS = {f"approved-{i}" for i in range(1, 5)}
+
+
+def fake_client(tmp_path: Path, url: str, prefix: str = "approved") -> FakeClient:
+    return FakeClient(url, tmp_path, prefix=prefix, hts_id=HTS_ID)
 
 
 @pytest.fixture
@@ -100,7 +80,7 @@ def _connection(server: RealtimeSandbox, tmp_path: Path, **options: Any) -> Real
     options.setdefault("reply_timeout", WAIT)
     options.setdefault("reconnect_initial", 0.05)
     options.setdefault("reconnect_max", 0.2)
-    return RealtimeConnection(FakeClient(tmp_path, server.url), REGISTRY, **options)
+    return RealtimeConnection(fake_client(tmp_path, server.url), REGISTRY, **options)
 
 
 def _only(cls: type[R], records: list[RealtimeRecord]) -> list[R]:
@@ -358,7 +338,7 @@ async def test_drop_after_frames_fault(server: RealtimeSandbox, tmp_path: Path) 
 
 
 async def test_refused_approval_key(server: RealtimeSandbox, tmp_path: Path) -> None:
-    client = FakeClient(tmp_path, server.url, prefix="stranger")
+    client = fake_client(tmp_path, server.url, prefix="stranger")
     async with RealtimeConnection(client, REGISTRY, reply_timeout=WAIT) as rt:
         with pytest.raises(KisRealtimeError) as caught:
             await rt.subscribe("H0STCNT0", "005930")
@@ -387,7 +367,7 @@ def test_thread_runner_with_the_sync_sdk(tmp_path: Path) -> None:
             return "approved-1"
 
     with RealtimeSandboxThread(approval_keys=KEYS, tick_interval=0.02, ping_interval=None) as ws:
-        client = SyncClient(tmp_path, ws.url)
+        client = SyncClient(ws.url, tmp_path, prefix="approved", hts_id=HTS_ID)
         with RealtimeThread(client, REGISTRY, on_record, reply_timeout=WAIT) as rt:
             rt.subscribe("H0STCNT0", "005930", timeout=WAIT)
             rt.subscribe("H0STCNI9", timeout=WAIT)
