@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -57,11 +58,16 @@ def py_literal(value: Any) -> str:
     raise TypeError(f"no literal for {type(value).__name__}")
 
 
+def codes_name(enum: str) -> str:
+    """``OrderDivision`` -> ``ORDER_DIVISION_CODES``: the code -> member map in enums.py."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum).upper() + "_CODES"
+
+
 def fast_expr(field: ir.Field) -> str:
     """Inline conversion of one wire value; failures fall back to the runtime's slow path."""
     key = py_literal(field.wire)
     if field.enum:
-        return f"_{field.enum}[v] if (v := g({key})) else _d.nothing(v)"
+        return f"{codes_name(field.enum)}[v] if (v := g({key})) else _d.nothing(v)"
     return _FAST[field.kind].format(k=key)
 
 
@@ -76,6 +82,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["py"] = py_literal
     env.filters["fast"] = fast_expr
+    env.filters["codes"] = codes_name
     return env
 
 

@@ -19,12 +19,11 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import Sign
+from ..enums import SIGN_CODES, Sign
 
 __all__ = ["API", "AsyncInquireCcnl", "InquireCcnl", "InquireCcnlOutput", "InquireCcnlResponse"]
 
 _ID = "domestic_bond.inquire_ccnl"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -82,7 +81,7 @@ def _InquireCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireCcnlOutput:
                 else _d.nothing(v),  # stck_cntg_hour
                 Decimal(v) if (v := g("bond_prpr")) else _d.nothing(v),  # bond_prpr
                 Decimal(v) if (v := g("bond_prdy_vrss")) else _d.nothing(v),  # bond_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol

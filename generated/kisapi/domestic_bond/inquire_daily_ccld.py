@@ -19,7 +19,13 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import BondFillFilter, BondSellBuyFilter, BondSortOrder, SellBuyDivision
+from ..enums import (
+    SELL_BUY_DIVISION_CODES,
+    BondFillFilter,
+    BondSellBuyFilter,
+    BondSortOrder,
+    SellBuyDivision,
+)
 
 __all__ = [
     "API",
@@ -31,7 +37,6 @@ __all__ = [
 ]
 
 _ID = "domestic_bond.inquire_daily_ccld"
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -228,7 +233,7 @@ def _InquireDailyCcldOutput2(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ord_mdia_dvsn_name"))
                 else _d.nothing(v),  # ord_mdia_dvsn_name
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 int(v) if (v := g("nccs_qty")) else _d.nothing(v),  # nccs_qty

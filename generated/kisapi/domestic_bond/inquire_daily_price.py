@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import Sign
+from ..enums import SIGN_CODES, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "domestic_bond.inquire_daily_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -96,7 +95,7 @@ def _InquireDailyPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 else _d.nothing(v),  # stck_bsop_date
                 Decimal(v) if (v := g("bond_prpr")) else _d.nothing(v),  # bond_prpr
                 Decimal(v) if (v := g("bond_prdy_vrss")) else _d.nothing(v),  # bond_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 Decimal(v) if (v := g("bond_oprc")) else _d.nothing(v),  # bond_oprc

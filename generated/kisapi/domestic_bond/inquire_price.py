@@ -17,12 +17,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import Sign
+from ..enums import SIGN_CODES, Sign
 
 __all__ = ["API", "AsyncInquirePrice", "InquirePrice", "InquirePriceOutput", "InquirePriceResponse"]
 
 _ID = "domestic_bond.inquire_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -122,7 +121,7 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
                 Decimal(v) if (v := g("bond_prpr")) else _d.nothing(v),  # bond_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("bond_prdy_vrss")) else _d.nothing(v),  # bond_prdy_vrss
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol

@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OrderDivision, SellBuyDivision
+from ..enums import ORDER_DIVISION_CODES, SELL_BUY_DIVISION_CODES, OrderDivision, SellBuyDivision
 
 __all__ = [
     "API",
@@ -30,8 +30,6 @@ __all__ = [
 ]
 
 _ID = "domestic_bond.inquire_psbl_rvsecncl"
-_OrderDivision = {m.value: m for m in OrderDivision}
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -130,10 +128,12 @@ def _InquirePsblRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> InquirePsb
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("orgn_odno"))
                 else _d.nothing(v),  # orgn_odno
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
-                _OrderDivision[v] if (v := g("ord_dvsn_cd")) else _d.nothing(v),  # ord_dvsn_cd
+                ORDER_DIVISION_CODES[v]
+                if (v := g("ord_dvsn_cd"))
+                else _d.nothing(v),  # ord_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("mgco_aptm_odno"))
                 else _d.nothing(v),  # mgco_aptm_odno

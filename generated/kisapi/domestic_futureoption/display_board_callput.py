@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import Sign
+from ..enums import SIGN_CODES, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "domestic_futureoption.display_board_callput"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -225,7 +224,7 @@ def _DisplayBoardCallputOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBo
                 else _d.nothing(v),  # optn_shrn_iscd
                 Decimal(v) if (v := g("optn_prpr")) else _d.nothing(v),  # optn_prpr
                 Decimal(v) if (v := g("optn_prdy_vrss")) else _d.nothing(v),  # optn_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("optn_prdy_ctrt")) else _d.nothing(v),  # optn_prdy_ctrt
                 Decimal(v) if (v := g("optn_bidp")) else _d.nothing(v),  # optn_bidp
                 Decimal(v) if (v := g("optn_askp")) else _d.nothing(v),  # optn_askp
@@ -263,7 +262,7 @@ def _DisplayBoardCallputOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBo
                 Decimal(v)
                 if (v := g("futs_antc_cntg_vrss"))
                 else _d.nothing(v),  # futs_antc_cntg_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 Decimal(v)
@@ -475,7 +474,7 @@ def _DisplayBoardCallputOutput2(d: Mapping[str, Any], strict: bool) -> DisplayBo
                 else _d.nothing(v),  # optn_shrn_iscd
                 Decimal(v) if (v := g("optn_prpr")) else _d.nothing(v),  # optn_prpr
                 Decimal(v) if (v := g("optn_prdy_vrss")) else _d.nothing(v),  # optn_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("optn_prdy_ctrt")) else _d.nothing(v),  # optn_prdy_ctrt
                 Decimal(v) if (v := g("optn_bidp")) else _d.nothing(v),  # optn_bidp
                 Decimal(v) if (v := g("optn_askp")) else _d.nothing(v),  # optn_askp
@@ -513,7 +512,7 @@ def _DisplayBoardCallputOutput2(d: Mapping[str, Any], strict: bool) -> DisplayBo
                 Decimal(v)
                 if (v := g("futs_antc_cntg_vrss"))
                 else _d.nothing(v),  # futs_antc_cntg_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 Decimal(v)

@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import Sign
+from ..enums import SIGN_CODES, Sign
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "domestic_futureoption.display_board_futures"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -141,7 +140,7 @@ def _DisplayBoardFuturesOutput(d: Mapping[str, Any], strict: bool) -> DisplayBoa
                 else _d.nothing(v),  # hts_kor_isnm
                 Decimal(v) if (v := g("futs_prpr")) else _d.nothing(v),  # futs_prpr
                 Decimal(v) if (v := g("futs_prdy_vrss")) else _d.nothing(v),  # futs_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("futs_prdy_ctrt")) else _d.nothing(v),  # futs_prdy_ctrt
                 Decimal(v) if (v := g("hts_thpr")) else _d.nothing(v),  # hts_thpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
@@ -157,7 +156,7 @@ def _DisplayBoardFuturesOutput(d: Mapping[str, Any], strict: bool) -> DisplayBoa
                 Decimal(v)
                 if (v := g("futs_antc_cntg_vrss"))
                 else _d.nothing(v),  # futs_antc_cntg_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 Decimal(v)

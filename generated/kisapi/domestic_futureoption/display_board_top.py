@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import Sign
+from ..enums import SIGN_CODES, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "domestic_futureoption.display_board_top"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -96,7 +95,7 @@ def _DisplayBoardTopOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBoardT
             return DisplayBoardTopOutput1(
                 Decimal(v) if (v := g("unas_prpr")) else _d.nothing(v),  # unas_prpr
                 Decimal(v) if (v := g("unas_prdy_vrss")) else _d.nothing(v),  # unas_prdy_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("unas_prdy_vrss_sign"))
                 else _d.nothing(v),  # unas_prdy_vrss_sign
                 Decimal(v) if (v := g("unas_prdy_ctrt")) else _d.nothing(v),  # unas_prdy_ctrt
@@ -106,7 +105,7 @@ def _DisplayBoardTopOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBoardT
                 else _d.nothing(v),  # hts_kor_isnm
                 Decimal(v) if (v := g("futs_prpr")) else _d.nothing(v),  # futs_prpr
                 Decimal(v) if (v := g("futs_prdy_vrss")) else _d.nothing(v),  # futs_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("futs_prdy_ctrt")) else _d.nothing(v),  # futs_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:

@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import FuturesMarketDivision, Sign
+from ..enums import SIGN_CODES, FuturesMarketDivision, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "domestic_futureoption.exp_price_trend"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -83,7 +82,7 @@ def _ExpPriceTrendOutput1(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOu
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
                 Decimal(v) if (v := g("futs_antc_cnpr")) else _d.nothing(v),  # futs_antc_cnpr
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 Decimal(v)
@@ -152,7 +151,7 @@ def _ExpPriceTrendOutput2(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOu
                 if (v := g("stck_cntg_hour"))
                 else _d.nothing(v),  # stck_cntg_hour
                 Decimal(v) if (v := g("futs_antc_cnpr")) else _d.nothing(v),  # futs_antc_cnpr
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 Decimal(v)

@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import FuturesMarketDivision, PeriodDivision, Sign
+from ..enums import SIGN_CODES, FuturesMarketDivision, PeriodDivision, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "domestic_futureoption.inquire_daily_fuopchartprice"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -178,7 +177,7 @@ def _InquireDailyFuopchartpriceOutput1(
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyFuopchartpriceOutput1(
                 Decimal(v) if (v := g("futs_prdy_vrss")) else _d.nothing(v),  # futs_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("futs_prdy_ctrt")) else _d.nothing(v),  # futs_prdy_ctrt
                 Decimal(v) if (v := g("futs_prdy_clpr")) else _d.nothing(v),  # futs_prdy_clpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
@@ -209,7 +208,7 @@ def _InquireDailyFuopchartpriceOutput1(
                 Decimal(v)
                 if (v := g("kospi200_prdy_ctrt"))
                 else _d.nothing(v),  # kospi200_prdy_ctrt
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("kospi200_prdy_vrss_sign"))
                 else _d.nothing(v),  # kospi200_prdy_vrss_sign
                 int(v) if (v := g("hts_otst_stpl_qty")) else _d.nothing(v),  # hts_otst_stpl_qty

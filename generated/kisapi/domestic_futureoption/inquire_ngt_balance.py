@@ -18,7 +18,12 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import FuturesMarginDivision, FuturesSettlementStatus, SellBuyDivision
+from ..enums import (
+    SELL_BUY_DIVISION_CODES,
+    FuturesMarginDivision,
+    FuturesSettlementStatus,
+    SellBuyDivision,
+)
 
 __all__ = [
     "API",
@@ -30,7 +35,6 @@ __all__ = [
 ]
 
 _ID = "domestic_futureoption.inquire_ngt_balance"
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -148,7 +152,7 @@ def _InquireNgtBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireNgtB
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sll_buy_dvsn_name"))
                 else _d.nothing(v),  # sll_buy_dvsn_name
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)

@@ -19,7 +19,13 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import ExecutionDivision, FuturesOptionDivision, FuturesSortOrder, SellBuyDivision
+from ..enums import (
+    SELL_BUY_DIVISION_CODES,
+    ExecutionDivision,
+    FuturesOptionDivision,
+    FuturesSortOrder,
+    SellBuyDivision,
+)
 
 __all__ = [
     "API",
@@ -31,7 +37,6 @@ __all__ = [
 ]
 
 _ID = "domestic_futureoption.inquire_ngt_ccnl"
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -183,7 +188,7 @@ def _InquireNgtCcnlOutput1(d: Mapping[str, Any], strict: bool) -> InquireNgtCcnl
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("orgn_odno"))
                 else _d.nothing(v),  # orgn_odno
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)

@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import FuturesMarketDivision, Sign
+from ..enums import SIGN_CODES, FuturesMarketDivision, Sign
 
 __all__ = [
     "API",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 _ID = "domestic_futureoption.inquire_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -197,7 +196,7 @@ def _InquirePriceOutput1(d: Mapping[str, Any], strict: bool) -> InquirePriceOutp
                 else _d.nothing(v),  # hts_kor_isnm
                 Decimal(v) if (v := g("futs_prpr")) else _d.nothing(v),  # futs_prpr
                 Decimal(v) if (v := g("futs_prdy_vrss")) else _d.nothing(v),  # futs_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("futs_prdy_clpr")) else _d.nothing(v),  # futs_prdy_clpr
                 Decimal(v) if (v := g("futs_prdy_ctrt")) else _d.nothing(v),  # futs_prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
@@ -300,7 +299,7 @@ def _InquirePriceOutput2(d: Mapping[str, Any], strict: bool) -> InquirePriceOutp
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
                 Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
@@ -373,7 +372,7 @@ def _InquirePriceOutput3(d: Mapping[str, Any], strict: bool) -> InquirePriceOutp
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
                 Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss

@@ -18,7 +18,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import AfterHourBalanceSort, MarketDivision, Sign
+from ..enums import SIGN_CODES, AfterHourBalanceSort, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.after_hour_balance"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -107,7 +106,7 @@ def _AfterHourBalanceOutput(d: Mapping[str, Any], strict: bool) -> AfterHourBala
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v)
                 if (v := g("ovtm_total_askp_rsqn"))

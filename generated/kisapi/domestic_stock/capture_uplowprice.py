@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign, UpLowCaptureFilter, UpLowPriceKind
+from ..enums import SIGN_CODES, MarketDivision, Sign, UpLowCaptureFilter, UpLowPriceKind
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.capture_uplowprice"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -128,7 +127,7 @@ def _CaptureUplowpriceOutput(d: Mapping[str, Any], strict: bool) -> CaptureUplow
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol

@@ -18,12 +18,11 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import Weekday
+from ..enums import WEEKDAY_CODES, Weekday
 
 __all__ = ["API", "AsyncChkHoliday", "ChkHoliday", "ChkHolidayOutput", "ChkHolidayResponse"]
 
 _ID = "domestic_stock.chk_holiday"
-_Weekday = {m.value: m for m in Weekday}
 
 
 @attrs.frozen
@@ -66,7 +65,7 @@ def _ChkHolidayOutput(d: Mapping[str, Any], strict: bool) -> ChkHolidayOutput:
             # positional: much cheaper than keyword matching on wide rows
             return ChkHolidayOutput(
                 date.fromisoformat(v) if (v := g("bass_dt")) else _d.nothing(v),  # bass_dt
-                _Weekday[v] if (v := g("wday_dvsn_cd")) else _d.nothing(v),  # wday_dvsn_cd
+                WEEKDAY_CODES[v] if (v := g("wday_dvsn_cd")) else _d.nothing(v),  # wday_dvsn_cd
                 _d.YN[v] if (v := g("bzdy_yn")) else _d.nothing(v),  # bzdy_yn
                 _d.YN[v] if (v := g("tr_day_yn")) else _d.nothing(v),  # tr_day_yn
                 _d.YN[v] if (v := g("opnd_yn")) else _d.nothing(v),  # opnd_yn

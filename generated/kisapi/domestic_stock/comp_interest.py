@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import Sign
+from ..enums import SIGN_CODES, Sign
 
 __all__ = [
     "API",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.comp_interest"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -91,7 +90,7 @@ def _CompInterestOutput1(d: Mapping[str, Any], strict: bool) -> CompInterestOutp
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
                 Decimal(v) if (v := g("bond_mnrt_prpr")) else _d.nothing(v),  # bond_mnrt_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v)
                 if (v := g("bond_mnrt_prdy_vrss"))
                 else _d.nothing(v),  # bond_mnrt_prdy_vrss
@@ -169,7 +168,7 @@ def _CompInterestOutput2(d: Mapping[str, Any], strict: bool) -> CompInterestOutp
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
                 Decimal(v) if (v := g("bond_mnrt_prpr")) else _d.nothing(v),  # bond_mnrt_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v)
                 if (v := g("bond_mnrt_prdy_vrss"))
                 else _d.nothing(v),  # bond_mnrt_prdy_vrss

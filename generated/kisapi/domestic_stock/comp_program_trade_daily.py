@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import KospiKosdaqMarket, MarketDivision, Sign
+from ..enums import SIGN_CODES, KospiKosdaqMarket, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.comp_program_trade_daily"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -787,7 +786,7 @@ def _CompProgramTradeDailyOutput(d: Mapping[str, Any], strict: bool) -> CompProg
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("nabt_smtm_seln_vol")) else _d.nothing(v),  # nabt_smtm_seln_vol
                 int(v) if (v := g("arbt_smtm_ntby_qty")) else _d.nothing(v),  # arbt_smtm_ntby_qty
             )

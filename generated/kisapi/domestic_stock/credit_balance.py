@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import CreditBalanceRankSort, MarketDivision, Sign
+from ..enums import SIGN_CODES, CreditBalanceRankSort, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.credit_balance"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -178,7 +177,7 @@ def _CreditBalanceOutput2(d: Mapping[str, Any], strict: bool) -> CreditBalanceOu
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("whol_loan_rmnd_stcn")) else _d.nothing(v),  # whol_loan_rmnd_stcn

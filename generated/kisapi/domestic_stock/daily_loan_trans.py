@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import LoanTransScope, Sign
+from ..enums import SIGN_CODES, LoanTransScope, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.daily_loan_trans"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -101,7 +100,7 @@ def _DailyLoanTransOutput1(d: Mapping[str, Any], strict: bool) -> DailyLoanTrans
             return DailyLoanTransOutput1(
                 date.fromisoformat(v) if (v := g("bsop_date")) else _d.nothing(v),  # bsop_date
                 Decimal(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
@@ -191,7 +190,7 @@ def _DailyLoanTransOutput2(d: Mapping[str, Any], strict: bool) -> DailyLoanTrans
             return DailyLoanTransOutput2(
                 date.fromisoformat(v) if (v := g("bsop_date")) else _d.nothing(v),  # bsop_date
                 Decimal(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol

@@ -18,12 +18,11 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import DisparityRankSort, MarketDivision, OvertimeStockFilter, Sign
+from ..enums import SIGN_CODES, DisparityRankSort, MarketDivision, OvertimeStockFilter, Sign
 
 __all__ = ["API", "AsyncDisparity", "Disparity", "DisparityOutput", "DisparityResponse"]
 
 _ID = "domestic_stock.disparity"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -110,7 +109,7 @@ def _DisparityOutput(d: Mapping[str, Any], strict: bool) -> DisparityOutput:
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 Decimal(v) if (v := g("d5_dsrt")) else _d.nothing(v),  # d5_dsrt
                 Decimal(v) if (v := g("d10_dsrt")) else _d.nothing(v),  # d10_dsrt

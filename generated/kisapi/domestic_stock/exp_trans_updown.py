@@ -19,6 +19,7 @@ from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginat
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import (
+    SIGN_CODES,
     ExpectedRankSession,
     ExpectedTradeRankSort,
     MarketDivision,
@@ -35,7 +36,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.exp_trans_updown"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -128,7 +128,7 @@ def _ExpTransUpdownOutput(d: Mapping[str, Any], strict: bool) -> ExpTransUpdownO
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
                 int(v) if (v := g("seln_rsqn")) else _d.nothing(v),  # seln_rsqn

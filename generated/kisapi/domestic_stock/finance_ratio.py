@@ -17,12 +17,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import FinanceRatioRankSort, FiscalQuarterDivision, MarketDivision, Sign
+from ..enums import SIGN_CODES, FinanceRatioRankSort, FiscalQuarterDivision, MarketDivision, Sign
 
 __all__ = ["API", "AsyncFinanceRatio", "FinanceRatio", "FinanceRatioOutput", "FinanceRatioResponse"]
 
 _ID = "domestic_stock.finance_ratio"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -164,7 +163,7 @@ def _FinanceRatioOutput(d: Mapping[str, Any], strict: bool) -> FinanceRatioOutpu
                 else _d.nothing(v),  # mksc_shrn_iscd
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 Decimal(v) if (v := g("cptl_op_prfi")) else _d.nothing(v),  # cptl_op_prfi

@@ -18,12 +18,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import FluctuationRankSort, MarketDivision, Sign
+from ..enums import SIGN_CODES, FluctuationRankSort, MarketDivision, Sign
 
 __all__ = ["API", "AsyncFluctuation", "Fluctuation", "FluctuationOutput", "FluctuationResponse"]
 
 _ID = "domestic_stock.fluctuation"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -153,7 +152,7 @@ def _FluctuationOutput(d: Mapping[str, Any], strict: bool) -> FluctuationOutput:
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
@@ -177,7 +176,7 @@ def _FluctuationOutput(d: Mapping[str, Any], strict: bool) -> FluctuationOutput:
                 if (v := g("hgpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # hgpr_vrss_prpr_rate
                 int(v) if (v := g("cnnt_down_dynu")) else _d.nothing(v),  # cnnt_down_dynu
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("oprc_vrss_prpr_sign"))
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
                 int(v) if (v := g("oprc_vrss_prpr")) else _d.nothing(v),  # oprc_vrss_prpr

@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import InvestorGroupFilter, NetBuySellRank, QuantityAmountSort, Sign
+from ..enums import SIGN_CODES, InvestorGroupFilter, NetBuySellRank, QuantityAmountSort, Sign
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.foreign_institution_total"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -167,7 +166,7 @@ def _ForeignInstitutionTotalOutput(
                 else _d.nothing(v),  # mksc_shrn_iscd
                 int(v) if (v := g("ntby_qty")) else _d.nothing(v),  # ntby_qty
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol

@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import AmountQuantitySort, BuySellSort, MarketDivision, Sign
+from ..enums import SIGN_CODES, AmountQuantitySort, BuySellSort, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.frgnmem_trade_estimate"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -102,7 +101,7 @@ def _FrgnmemTradeEstimateOutput(d: Mapping[str, Any], strict: bool) -> FrgnmemTr
                 int(v) if (v := g("glob_ntsl_qty")) else _d.nothing(v),  # glob_ntsl_qty
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("glob_total_seln_qty")) else _d.nothing(v),  # glob_total_seln_qty

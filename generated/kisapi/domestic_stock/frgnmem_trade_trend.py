@@ -18,7 +18,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, MemberTradeMarket, Sign
+from ..enums import SIGN_CODES, MarketDivision, MemberTradeMarket, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.frgnmem_trade_trend"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -144,7 +143,7 @@ def _FrgnmemTradeTrendOutput2(d: Mapping[str, Any], strict: bool) -> FrgnmemTrad
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
                 int(v) if (v := g("acml_ntby_qty")) else _d.nothing(v),  # acml_ntby_qty
                 int(v) if (v := g("glob_ntby_qty")) else _d.nothing(v),  # glob_ntby_qty

@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_asking_price_exp_ccn"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -526,7 +525,7 @@ def _InquireAskingPriceExpCcnOutput2(
                 int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
                 int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
                 int(v) if (v := g("antc_cnpr")) else _d.nothing(v),  # antc_cnpr
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 int(v) if (v := g("antc_cntg_vrss")) else _d.nothing(v),  # antc_cntg_vrss

@@ -18,12 +18,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = ["API", "AsyncInquireCcnl", "InquireCcnl", "InquireCcnlOutput", "InquireCcnlResponse"]
 
 _ID = "domestic_stock.inquire_ccnl"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -81,7 +80,7 @@ def _InquireCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireCcnlOutput:
                 else _d.nothing(v),  # stck_cntg_hour
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
                 Decimal(v) if (v := g("tday_rltv")) else _d.nothing(v),  # tday_rltv
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt

@@ -20,6 +20,9 @@ from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginat
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import (
+    EXCHANGE_ID_DIVISION_CODES,
+    ORDER_DIVISION_CODES,
+    SELL_BUY_DIVISION_CODES,
     CreditTypeFilter,
     ExchangeIdDivision,
     ExecutionDivision,
@@ -38,9 +41,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_daily_ccld"
-_ExchangeIdDivision = {m.value: m for m in ExchangeIdDivision}
-_OrderDivision = {m.value: m for m in OrderDivision}
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -222,7 +222,7 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ord_dvsn_name"))
                 else _d.nothing(v),  # ord_dvsn_name
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -245,7 +245,9 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ordr_empno"))
                 else _d.nothing(v),  # ordr_empno
-                _OrderDivision[v] if (v := g("ord_dvsn_cd")) else _d.nothing(v),  # ord_dvsn_cd
+                ORDER_DIVISION_CODES[v]
+                if (v := g("ord_dvsn_cd"))
+                else _d.nothing(v),  # ord_dvsn_cd
                 int(v) if (v := g("cncl_cfrm_qty")) else _d.nothing(v),  # cncl_cfrm_qty
                 int(v) if (v := g("rmn_qty")) else _d.nothing(v),  # rmn_qty
                 int(v) if (v := g("rjct_qty")) else _d.nothing(v),  # rjct_qty
@@ -280,7 +282,7 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 date.fromisoformat(v)
                 if (v := g("rsvn_ord_end_dt"))
                 else _d.nothing(v),  # rsvn_ord_end_dt
-                _ExchangeIdDivision[v]
+                EXCHANGE_ID_DIVISION_CODES[v]
                 if (v := g("excg_id_dvsn_cd"))
                 else _d.nothing(v),  # excg_id_dvsn_cd
                 int(v) if (v := g("stpm_cndt_pric")) else _d.nothing(v),  # stpm_cndt_pric

@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import AdjustedPriceChart, MarketDivision, PeriodDivision, Sign
+from ..enums import SIGN_CODES, AdjustedPriceChart, MarketDivision, PeriodDivision, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_daily_itemchartprice"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -178,7 +177,7 @@ def _InquireDailyItemchartpriceOutput1(
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyItemchartpriceOutput1(
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("stck_prdy_clpr")) else _d.nothing(v),  # stck_prdy_clpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
@@ -316,7 +315,7 @@ def _InquireDailyItemchartpriceOutput2(
                 else _d.nothing(v),  # flng_cls_code
                 Decimal(v) if (v := g("prtt_rate")) else _d.nothing(v),  # prtt_rate
                 _d.YN[v] if (v := g("mod_yn")) else _d.nothing(v),  # mod_yn
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("revl_issu_reas"))

@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_daily_overtimeprice"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -123,7 +122,7 @@ def _InquireDailyOvertimepriceOutput1(
             return InquireDailyOvertimepriceOutput1(
                 int(v) if (v := g("ovtm_untp_prpr")) else _d.nothing(v),  # ovtm_untp_prpr
                 int(v) if (v := g("ovtm_untp_prdy_vrss")) else _d.nothing(v),  # ovtm_untp_prdy_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("ovtm_untp_prdy_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 Decimal(v)
@@ -140,7 +139,7 @@ def _InquireDailyOvertimepriceOutput1(
                 int(v)
                 if (v := g("ovtm_untp_antc_cntg_vrss"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("ovtm_untp_antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
                 Decimal(v)
@@ -237,7 +236,7 @@ def _InquireDailyOvertimepriceOutput2(
                 else _d.nothing(v),  # stck_bsop_date
                 int(v) if (v := g("ovtm_untp_prpr")) else _d.nothing(v),  # ovtm_untp_prpr
                 int(v) if (v := g("ovtm_untp_prdy_vrss")) else _d.nothing(v),  # ovtm_untp_prdy_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("ovtm_untp_prdy_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 Decimal(v)
@@ -246,7 +245,7 @@ def _InquireDailyOvertimepriceOutput2(
                 int(v) if (v := g("ovtm_untp_vol")) else _d.nothing(v),  # ovtm_untp_vol
                 int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("ovtm_untp_tr_pbmn")) else _d.nothing(v),  # ovtm_untp_tr_pbmn

@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import AdjustedPriceDaily, MarketDivision, PeriodDivision, Sign
+from ..enums import SIGN_CODES, AdjustedPriceDaily, MarketDivision, PeriodDivision, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_daily_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -122,7 +121,7 @@ def _InquireDailyPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 if (v := g("prdy_vrss_vol_rate"))
                 else _d.nothing(v),  # prdy_vrss_vol_rate
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 Decimal(v) if (v := g("hts_frgn_ehrt")) else _d.nothing(v),  # hts_frgn_ehrt
                 int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty

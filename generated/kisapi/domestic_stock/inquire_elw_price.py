@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_elw_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -213,7 +212,7 @@ def _InquireElwPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireElwPric
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 Decimal(v)
@@ -227,7 +226,7 @@ def _InquireElwPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireElwPric
                 else _d.nothing(v),  # unas_isnm
                 Decimal(v) if (v := g("unas_prpr")) else _d.nothing(v),  # unas_prpr
                 Decimal(v) if (v := g("unas_prdy_vrss")) else _d.nothing(v),  # unas_prdy_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("unas_prdy_vrss_sign"))
                 else _d.nothing(v),  # unas_prdy_vrss_sign
                 Decimal(v) if (v := g("unas_prdy_ctrt")) else _d.nothing(v),  # unas_prdy_ctrt

@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import IndexCategoryMarket, MarketDivision, Sign
+from ..enums import SIGN_CODES, IndexCategoryMarket, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_index_category_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -142,7 +141,7 @@ def _InquireIndexCategoryPriceOutput1(
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
@@ -257,7 +256,7 @@ def _InquireIndexCategoryPriceOutput2(
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt

@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_index_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -202,7 +201,7 @@ def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndex
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
@@ -214,7 +213,7 @@ def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndex
                 Decimal(v)
                 if (v := g("prdy_nmix_vrss_nmix_oprc"))
                 else _d.nothing(v),  # prdy_nmix_vrss_nmix_oprc
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("oprc_vrss_prpr_sign"))
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
                 Decimal(v)
@@ -224,7 +223,7 @@ def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndex
                 Decimal(v)
                 if (v := g("prdy_nmix_vrss_nmix_hgpr"))
                 else _d.nothing(v),  # prdy_nmix_vrss_nmix_hgpr
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("hgpr_vrss_prpr_sign"))
                 else _d.nothing(v),  # hgpr_vrss_prpr_sign
                 Decimal(v)
@@ -234,7 +233,7 @@ def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndex
                 Decimal(v)
                 if (v := g("prdy_clpr_vrss_lwpr"))
                 else _d.nothing(v),  # prdy_clpr_vrss_lwpr
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("lwpr_vrss_prpr_sign"))
                 else _d.nothing(v),  # lwpr_vrss_prpr_sign
                 Decimal(v)

@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_overtime_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -201,7 +200,7 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
                 else _d.nothing(v),  # mang_issu_cls_name
                 int(v) if (v := g("ovtm_untp_prpr")) else _d.nothing(v),  # ovtm_untp_prpr
                 int(v) if (v := g("ovtm_untp_prdy_vrss")) else _d.nothing(v),  # ovtm_untp_prdy_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("ovtm_untp_prdy_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 Decimal(v)
@@ -219,7 +218,7 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
                 int(v)
                 if (v := g("ovtm_untp_antc_cntg_vrss"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("ovtm_untp_antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
                 Decimal(v)

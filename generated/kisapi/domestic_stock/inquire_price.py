@@ -18,12 +18,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = ["API", "AsyncInquirePrice", "InquirePrice", "InquirePriceOutput", "InquirePriceResponse"]
 
 _ID = "domestic_stock.inquire_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -399,7 +398,7 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 _d.YN[v] if (v := g("elw_pblc_yn")) else _d.nothing(v),  # elw_pblc_yn
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol

@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_price_2"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -287,7 +286,7 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 Decimal(v) if (v := g("crdt_rate")) else _d.nothing(v),  # crdt_rate
                 Decimal(v) if (v := g("marg_rate")) else _d.nothing(v),  # marg_rate
                 int(v) if (v := g("lwpr_vrss_prpr")) else _d.nothing(v),  # lwpr_vrss_prpr
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("lwpr_vrss_prpr_sign"))
                 else _d.nothing(v),  # lwpr_vrss_prpr_sign
                 Decimal(v)
@@ -295,7 +294,7 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 else _d.nothing(v),  # prdy_clpr_vrss_lwpr_rate
                 int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
                 int(v) if (v := g("hgpr_vrss_prpr")) else _d.nothing(v),  # hgpr_vrss_prpr
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("hgpr_vrss_prpr_sign"))
                 else _d.nothing(v),  # hgpr_vrss_prpr_sign
                 Decimal(v)
@@ -303,7 +302,7 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 else _d.nothing(v),  # prdy_clpr_vrss_hgpr_rate
                 int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
                 int(v) if (v := g("oprc_vrss_prpr")) else _d.nothing(v),  # oprc_vrss_prpr
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("oprc_vrss_prpr_sign"))
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
                 _d.YN[v] if (v := g("mang_issu_yn")) else _d.nothing(v),  # mang_issu_yn
@@ -351,7 +350,7 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 else _d.nothing(v),  # fcam_mod_cls_name
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol

@@ -19,6 +19,9 @@ from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginat
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import (
+    EXCHANGE_ID_DIVISION_CODES,
+    ORDER_DIVISION_CODES,
+    SELL_BUY_DIVISION_CODES,
     ExchangeIdDivision,
     OrderDivision,
     RevisableOrderSideFilter,
@@ -35,9 +38,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_psbl_rvsecncl"
-_ExchangeIdDivision = {m.value: m for m in ExchangeIdDivision}
-_OrderDivision = {m.value: m for m in OrderDivision}
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -173,17 +173,19 @@ def _InquirePsblRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> InquirePsb
                 int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
                 int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
                 int(v) if (v := g("psbl_qty")) else _d.nothing(v),  # psbl_qty
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
-                _OrderDivision[v] if (v := g("ord_dvsn_cd")) else _d.nothing(v),  # ord_dvsn_cd
+                ORDER_DIVISION_CODES[v]
+                if (v := g("ord_dvsn_cd"))
+                else _d.nothing(v),  # ord_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("mgco_aptm_odno"))
                 else _d.nothing(v),  # mgco_aptm_odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("excg_dvsn_cd"))
                 else _d.nothing(v),  # excg_dvsn_cd
-                _ExchangeIdDivision[v]
+                EXCHANGE_ID_DIVISION_CODES[v]
                 if (v := g("excg_id_dvsn_cd"))
                 else _d.nothing(v),  # excg_id_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)

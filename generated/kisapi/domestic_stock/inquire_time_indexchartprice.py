@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import IndexChartScope, MarketDivision, Sign
+from ..enums import SIGN_CODES, IndexChartScope, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_time_indexchartprice"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -125,7 +124,7 @@ def _InquireTimeIndexchartpriceOutput1(
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt

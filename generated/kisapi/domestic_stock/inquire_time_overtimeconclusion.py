@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.inquire_time_overtimeconclusion"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -131,7 +130,7 @@ def _InquireTimeOvertimeconclusionOutput1(
             return InquireTimeOvertimeconclusionOutput1(
                 int(v) if (v := g("ovtm_untp_prpr")) else _d.nothing(v),  # ovtm_untp_prpr
                 int(v) if (v := g("ovtm_untp_prdy_vrss")) else _d.nothing(v),  # ovtm_untp_prdy_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("ovtm_untp_prdy_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 Decimal(v)
@@ -148,7 +147,7 @@ def _InquireTimeOvertimeconclusionOutput1(
                 int(v)
                 if (v := g("ovtm_untp_antc_cntg_vrss"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("ovtm_untp_antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
                 Decimal(v)
@@ -239,7 +238,7 @@ def _InquireTimeOvertimeconclusionOutput2(
                 else _d.nothing(v),  # stck_cntg_hour
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp
                 int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp

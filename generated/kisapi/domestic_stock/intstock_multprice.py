@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.intstock_multprice"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -186,7 +185,7 @@ def _IntstockMultpriceOutput(d: Mapping[str, Any], strict: bool) -> IntstockMult
                 else _d.nothing(v),  # inter_kor_isnm
                 Decimal(v) if (v := g("inter2_prpr")) else _d.nothing(v),  # inter2_prpr
                 Decimal(v) if (v := g("inter2_prdy_vrss")) else _d.nothing(v),  # inter2_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 Decimal(v) if (v := g("inter2_oprc")) else _d.nothing(v),  # inter2_oprc
@@ -208,7 +207,7 @@ def _IntstockMultpriceOutput(d: Mapping[str, Any], strict: bool) -> IntstockMult
                 Decimal(v)
                 if (v := g("intr_antc_cntg_vrss"))
                 else _d.nothing(v),  # intr_antc_cntg_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("intr_antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # intr_antc_cntg_vrss_sign
                 Decimal(v)

@@ -17,12 +17,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign, StockKindFilter
+from ..enums import SIGN_CODES, MarketDivision, Sign, StockKindFilter
 
 __all__ = ["API", "AsyncMarketCap", "MarketCap", "MarketCapOutput", "MarketCapResponse"]
 
 _ID = "domestic_stock.market_cap"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -100,7 +99,7 @@ def _MarketCapOutput(d: Mapping[str, Any], strict: bool) -> MarketCapOutput:
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn

@@ -18,6 +18,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import (
+    SIGN_CODES,
     FiscalQuarterDivision,
     MarketDivision,
     MarketValueRankSort,
@@ -28,7 +29,6 @@ from ..enums import (
 __all__ = ["API", "AsyncMarketValue", "MarketValue", "MarketValueOutput", "MarketValueResponse"]
 
 _ID = "domestic_stock.market_value"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -142,7 +142,7 @@ def _MarketValueOutput(d: Mapping[str, Any], strict: bool) -> MarketValueOutput:
                 else _d.nothing(v),  # mksc_shrn_iscd
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 Decimal(v) if (v := g("per")) else _d.nothing(v),  # per

@@ -18,12 +18,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import Sign
+from ..enums import SIGN_CODES, Sign
 
 __all__ = ["API", "AsyncMktfunds", "Mktfunds", "MktfundsOutput", "MktfundsResponse"]
 
 _ID = "domestic_stock.mktfunds"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -121,7 +120,7 @@ def _MktfundsOutput(d: Mapping[str, Any], strict: bool) -> MktfundsOutput:
                 Decimal(v)
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("hts_avls")) else _d.nothing(v),  # hts_avls
                 int(v) if (v := g("cust_dpmn_amt")) else _d.nothing(v),  # cust_dpmn_amt

@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, NearHighLowDivision, OvertimeStockFilter, Sign
+from ..enums import SIGN_CODES, MarketDivision, NearHighLowDivision, OvertimeStockFilter, Sign
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.near_new_highlow"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -124,7 +123,7 @@ def _NearNewHighlowOutput(d: Mapping[str, Any], strict: bool) -> NearNewHighlowO
                 if (v := g("mksc_shrn_iscd"))
                 else _d.nothing(v),  # mksc_shrn_iscd
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp

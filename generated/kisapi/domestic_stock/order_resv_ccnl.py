@@ -18,7 +18,13 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OrderDivision, ReserveOrderProcessFilter, SellBuyDivision
+from ..enums import (
+    ORDER_DIVISION_CODES,
+    SELL_BUY_DIVISION_CODES,
+    OrderDivision,
+    ReserveOrderProcessFilter,
+    SellBuyDivision,
+)
 
 __all__ = [
     "API",
@@ -29,8 +35,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.order_resv_ccnl"
-_OrderDivision = {m.value: m for m in OrderDivision}
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -163,7 +167,9 @@ def _OrderResvCcnlOutput(d: Mapping[str, Any], strict: bool) -> OrderResvCcnlOut
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("pdno"))
                 else _d.nothing(v),  # pdno
-                _OrderDivision[v] if (v := g("ord_dvsn_cd")) else _d.nothing(v),  # ord_dvsn_cd
+                ORDER_DIVISION_CODES[v]
+                if (v := g("ord_dvsn_cd"))
+                else _d.nothing(v),  # ord_dvsn_cd
                 int(v) if (v := g("ord_rsvn_qty")) else _d.nothing(v),  # ord_rsvn_qty
                 int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
                 date.fromisoformat(v) if (v := g("cncl_ord_dt")) else _d.nothing(v),  # cncl_ord_dt
@@ -202,7 +208,7 @@ def _OrderResvCcnlOutput(d: Mapping[str, Any], strict: bool) -> OrderResvCcnlOut
                 if (v := g("tmnl_mdia_kind_cd"))
                 else _d.nothing(v),  # tmnl_mdia_kind_cd
                 date.fromisoformat(v) if (v := g("rsvn_end_dt")) else _d.nothing(v),  # rsvn_end_dt
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
             )

@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, OvertimeFluctSort, OvertimeStockFilter, Sign
+from ..enums import SIGN_CODES, MarketDivision, OvertimeFluctSort, OvertimeStockFilter, Sign
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.overtime_exp_trans_fluct"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -123,7 +122,7 @@ def _OvertimeExpTransFluctOutput(d: Mapping[str, Any], strict: bool) -> Overtime
                 int(v)
                 if (v := g("ovtm_untp_antc_cntg_vrss"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("ovtm_untp_antc_cntg_vrsssign"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrsssign
                 Decimal(v)
@@ -138,7 +137,7 @@ def _OvertimeExpTransFluctOutput(d: Mapping[str, Any], strict: bool) -> Overtime
                 int(v) if (v := g("ovtm_untp_antc_cnqn")) else _d.nothing(v),  # ovtm_untp_antc_cnqn
                 int(v) if (v := g("itmt_vol")) else _d.nothing(v),  # itmt_vol
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("ovtm_untp_antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
             )

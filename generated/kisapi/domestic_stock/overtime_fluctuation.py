@@ -18,7 +18,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, OvertimeFluctuationKind, Sign
+from ..enums import SIGN_CODES, MarketDivision, OvertimeFluctuationKind, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.overtime_fluctuation"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -235,7 +234,7 @@ def _OvertimeFluctuationOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeF
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("ovtm_untp_prpr")) else _d.nothing(v),  # ovtm_untp_prpr
                 int(v) if (v := g("ovtm_untp_prdy_vrss")) else _d.nothing(v),  # ovtm_untp_prdy_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("ovtm_untp_prdy_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 Decimal(v)

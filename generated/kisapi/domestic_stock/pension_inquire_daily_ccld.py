@@ -19,7 +19,14 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import CreditTypeFilter, OrderDivision, PensionExecutionFilter, SellBuyDivision
+from ..enums import (
+    ORDER_DIVISION_CODES,
+    SELL_BUY_DIVISION_CODES,
+    CreditTypeFilter,
+    OrderDivision,
+    PensionExecutionFilter,
+    SellBuyDivision,
+)
 
 __all__ = [
     "API",
@@ -30,8 +37,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.pension_inquire_daily_ccld"
-_OrderDivision = {m.value: m for m in OrderDivision}
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -125,7 +130,7 @@ def _PensionInquireDailyCcldOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ord_gno_brno"))
                 else _d.nothing(v),  # ord_gno_brno
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -144,7 +149,9 @@ def _PensionInquireDailyCcldOutput(
                 int(v) if (v := g("ord_qty")) else _d.nothing(v),  # ord_qty
                 int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
                 int(v) if (v := g("nccs_qty")) else _d.nothing(v),  # nccs_qty
-                _OrderDivision[v] if (v := g("ord_dvsn_cd")) else _d.nothing(v),  # ord_dvsn_cd
+                ORDER_DIVISION_CODES[v]
+                if (v := g("ord_dvsn_cd"))
+                else _d.nothing(v),  # ord_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ord_dvsn_name"))
                 else _d.nothing(v),  # ord_dvsn_name

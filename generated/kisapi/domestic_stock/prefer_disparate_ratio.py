@@ -18,7 +18,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.prefer_disparate_ratio"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -131,7 +130,7 @@ def _PreferDisparateRatioOutput(d: Mapping[str, Any], strict: bool) -> PreferDis
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("prst_iscd"))
@@ -141,7 +140,7 @@ def _PreferDisparateRatioOutput(d: Mapping[str, Any], strict: bool) -> PreferDis
                 else _d.nothing(v),  # prst_kor_isnm
                 int(v) if (v := g("prst_prpr")) else _d.nothing(v),  # prst_prpr
                 int(v) if (v := g("prst_prdy_vrss")) else _d.nothing(v),  # prst_prdy_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("prst_prdy_vrss_sign"))
                 else _d.nothing(v),  # prst_prdy_vrss_sign
                 int(v) if (v := g("prst_acml_vol")) else _d.nothing(v),  # prst_acml_vol

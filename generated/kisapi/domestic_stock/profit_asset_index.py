@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import FiscalQuarterDivision, MarketDivision, Sign
+from ..enums import SIGN_CODES, FiscalQuarterDivision, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "domestic_stock.profit_asset_index"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -129,7 +128,7 @@ def _ProfitAssetIndexOutput(d: Mapping[str, Any], strict: bool) -> ProfitAssetIn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("mksc_shrn_iscd"))
                 else _d.nothing(v),  # mksc_shrn_iscd

@@ -17,12 +17,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, QuoteBalanceSort, Sign
+from ..enums import SIGN_CODES, MarketDivision, QuoteBalanceSort, Sign
 
 __all__ = ["API", "AsyncQuoteBalance", "QuoteBalance", "QuoteBalanceOutput", "QuoteBalanceResponse"]
 
 _ID = "domestic_stock.quote_balance"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -108,7 +107,7 @@ def _QuoteBalanceOutput(d: Mapping[str, Any], strict: bool) -> QuoteBalanceOutpu
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn

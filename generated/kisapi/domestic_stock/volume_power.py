@@ -18,12 +18,11 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign, StockKindFilter
+from ..enums import SIGN_CODES, MarketDivision, Sign, StockKindFilter
 
 __all__ = ["API", "AsyncVolumePower", "VolumePower", "VolumePowerOutput", "VolumePowerResponse"]
 
 _ID = "domestic_stock.volume_power"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -101,7 +100,7 @@ def _VolumePowerOutput(d: Mapping[str, Any], strict: bool) -> VolumePowerOutput:
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 Decimal(v) if (v := g("tday_rltv")) else _d.nothing(v),  # tday_rltv

@@ -17,12 +17,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign, StockKindFilter, VolumeRankBasis
+from ..enums import SIGN_CODES, MarketDivision, Sign, StockKindFilter, VolumeRankBasis
 
 __all__ = ["API", "AsyncVolumeRank", "VolumeRank", "VolumeRankOutput", "VolumeRankResponse"]
 
 _ID = "domestic_stock.volume_rank"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -131,7 +130,7 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 else _d.nothing(v),  # mksc_shrn_iscd
                 int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol

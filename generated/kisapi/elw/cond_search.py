@@ -19,12 +19,11 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = ["API", "AsyncCondSearch", "CondSearch", "CondSearchOutput", "CondSearchResponse"]
 
 _ID = "elw.cond_search"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -232,7 +231,7 @@ def _CondSearchOutput(d: Mapping[str, Any], strict: bool) -> CondSearchOutput:
                 else _d.nothing(v),  # rght_type_name
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
@@ -249,7 +248,7 @@ def _CondSearchOutput(d: Mapping[str, Any], strict: bool) -> CondSearchOutput:
                 else _d.nothing(v),  # unas_isnm
                 Decimal(v) if (v := g("unas_prpr")) else _d.nothing(v),  # unas_prpr
                 Decimal(v) if (v := g("unas_prdy_vrss")) else _d.nothing(v),  # unas_prdy_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("unas_prdy_vrss_sign"))
                 else _d.nothing(v),  # unas_prdy_vrss_sign
                 Decimal(v) if (v := g("unas_prdy_ctrt")) else _d.nothing(v),  # unas_prdy_ctrt

@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "elw.indicator_trend_daily"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -119,7 +118,7 @@ def _IndicatorTrendDailyOutput(d: Mapping[str, Any], strict: bool) -> IndicatorT
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol

@@ -18,12 +18,11 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import ElwSettlementFilter, MarketDivision, Sign
+from ..enums import SIGN_CODES, ElwSettlementFilter, MarketDivision, Sign
 
 __all__ = ["API", "AsyncQuickChange", "QuickChange", "QuickChangeOutput", "QuickChangeResponse"]
 
 _ID = "elw.quick_change"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -111,7 +110,7 @@ def _QuickChangeOutput(d: Mapping[str, Any], strict: bool) -> QuickChangeOutput:
                 if (v := g("elw_kor_isnm"))
                 else _d.nothing(v),  # elw_kor_isnm
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp

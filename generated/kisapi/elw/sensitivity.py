@@ -19,12 +19,11 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import ElwCallPutFilter, ElwSettlementFilter, MarketDivision, Sign
+from ..enums import SIGN_CODES, ElwCallPutFilter, ElwSettlementFilter, MarketDivision, Sign
 
 __all__ = ["API", "AsyncSensitivity", "Sensitivity", "SensitivityOutput", "SensitivityResponse"]
 
 _ID = "elw.sensitivity"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -117,7 +116,7 @@ def _SensitivityOutput(d: Mapping[str, Any], strict: bool) -> SensitivityOutput:
                 else _d.nothing(v),  # elw_kor_isnm
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 Decimal(v) if (v := g("hts_thpr")) else _d.nothing(v),  # hts_thpr

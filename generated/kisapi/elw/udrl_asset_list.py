@@ -18,7 +18,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import Sign
+from ..enums import SIGN_CODES, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "elw.udrl_asset_list"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -86,7 +85,7 @@ def _UdrlAssetListOutput(d: Mapping[str, Any], strict: bool) -> UdrlAssetListOut
                 else _d.nothing(v),  # unas_isnm
                 Decimal(v) if (v := g("unas_prpr")) else _d.nothing(v),  # unas_prpr
                 Decimal(v) if (v := g("unas_prdy_vrss")) else _d.nothing(v),  # unas_prdy_vrss
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("unas_prdy_vrss_sign"))
                 else _d.nothing(v),  # unas_prdy_vrss_sign
                 Decimal(v) if (v := g("unas_prdy_ctrt")) else _d.nothing(v),  # unas_prdy_ctrt

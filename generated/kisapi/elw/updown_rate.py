@@ -19,12 +19,11 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import ElwCallPutFilter, ElwSettlementFilter, MarketDivision, Sign
+from ..enums import SIGN_CODES, ElwCallPutFilter, ElwSettlementFilter, MarketDivision, Sign
 
 __all__ = ["API", "AsyncUpdownRate", "UpdownRate", "UpdownRateOutput", "UpdownRateResponse"]
 
 _ID = "elw.updown_rate"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -197,11 +196,11 @@ def _UpdownRateOutput(d: Mapping[str, Any], strict: bool) -> UpdownRateOutput:
                 else _d.nothing(v),  # elw_shrn_iscd
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("sdpr_vrss_prpr_sign"))
                 else _d.nothing(v),  # sdpr_vrss_prpr_sign
                 int(v) if (v := g("sdpr_vrss_prpr")) else _d.nothing(v),  # sdpr_vrss_prpr
@@ -209,7 +208,7 @@ def _UpdownRateOutput(d: Mapping[str, Any], strict: bool) -> UpdownRateOutput:
                 if (v := g("sdpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # sdpr_vrss_prpr_rate
                 int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
-                _Sign[v]
+                SIGN_CODES[v]
                 if (v := g("oprc_vrss_prpr_sign"))
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
                 int(v) if (v := g("oprc_vrss_prpr")) else _d.nothing(v),  # oprc_vrss_prpr
@@ -218,7 +217,7 @@ def _UpdownRateOutput(d: Mapping[str, Any], strict: bool) -> UpdownRateOutput:
                 else _d.nothing(v),  # oprc_vrss_prpr_rate
                 int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
                 int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
-                _Sign[v] if (v := g("prd_rsfl_sign")) else _d.nothing(v),  # prd_rsfl_sign
+                SIGN_CODES[v] if (v := g("prd_rsfl_sign")) else _d.nothing(v),  # prd_rsfl_sign
                 int(v) if (v := g("prd_rsfl")) else _d.nothing(v),  # prd_rsfl
                 Decimal(v) if (v := g("prd_rsfl_rate")) else _d.nothing(v),  # prd_rsfl_rate
                 Decimal(v) if (v := g("stck_cnvr_rate")) else _d.nothing(v),  # stck_cnvr_rate

@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ID = "elw.volatility_trend_daily"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -124,7 +123,7 @@ def _VolatilityTrendDailyOutput(d: Mapping[str, Any], strict: bool) -> Volatilit
                 else _d.nothing(v),  # stck_cntg_hour
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("elw_oprc")) else _d.nothing(v),  # elw_oprc
                 int(v) if (v := g("elw_hgpr")) else _d.nothing(v),  # elw_hgpr

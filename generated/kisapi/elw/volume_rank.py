@@ -19,12 +19,11 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import ElwCallPutFilter, ElwSettlementFilter, MarketDivision, Sign
+from ..enums import SIGN_CODES, ElwCallPutFilter, ElwSettlementFilter, MarketDivision, Sign
 
 __all__ = ["API", "AsyncVolumeRank", "VolumeRank", "VolumeRankOutput", "VolumeRankResponse"]
 
 _ID = "elw.volume_rank"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -225,7 +224,7 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 else _d.nothing(v),  # elw_shrn_iscd
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol

@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "etfetn.inquire_component_stock_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -122,11 +121,13 @@ def _InquireComponentStockPriceOutput1(
             return InquireComponentStockPriceOutput1(
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("etf_cnfg_issu_avls")) else _d.nothing(v),  # etf_cnfg_issu_avls
                 Decimal(v) if (v := g("nav")) else _d.nothing(v),  # nav
-                _Sign[v] if (v := g("nav_prdy_vrss_sign")) else _d.nothing(v),  # nav_prdy_vrss_sign
+                SIGN_CODES[v]
+                if (v := g("nav_prdy_vrss_sign"))
+                else _d.nothing(v),  # nav_prdy_vrss_sign
                 Decimal(v) if (v := g("nav_prdy_vrss")) else _d.nothing(v),  # nav_prdy_vrss
                 Decimal(v) if (v := g("nav_prdy_ctrt")) else _d.nothing(v),  # nav_prdy_ctrt
                 int(v) if (v := g("etf_ntas_ttam")) else _d.nothing(v),  # etf_ntas_ttam
@@ -243,7 +244,7 @@ def _InquireComponentStockPriceOutput2(
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn

@@ -18,12 +18,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = ["API", "AsyncInquirePrice", "InquirePrice", "InquirePriceOutput", "InquirePriceResponse"]
 
 _ID = "etfetn.inquire_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -285,7 +284,7 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
             # positional: much cheaper than keyword matching on wide rows
             return InquirePriceOutput(
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
@@ -308,7 +307,9 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 Decimal(v) if (v := g("prdy_last_nav")) else _d.nothing(v),  # prdy_last_nav
                 Decimal(v) if (v := g("nav")) else _d.nothing(v),  # nav
                 Decimal(v) if (v := g("nav_prdy_vrss")) else _d.nothing(v),  # nav_prdy_vrss
-                _Sign[v] if (v := g("nav_prdy_vrss_sign")) else _d.nothing(v),  # nav_prdy_vrss_sign
+                SIGN_CODES[v]
+                if (v := g("nav_prdy_vrss_sign"))
+                else _d.nothing(v),  # nav_prdy_vrss_sign
                 Decimal(v) if (v := g("nav_prdy_ctrt")) else _d.nothing(v),  # nav_prdy_ctrt
                 Decimal(v) if (v := g("trc_errt")) else _d.nothing(v),  # trc_errt
                 int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr

@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "etfetn.nav_comparison_daily_trend"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -113,14 +112,16 @@ def _NavComparisonDailyTrendOutput(
                 else _d.nothing(v),  # stck_bsop_date
                 int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
                 Decimal(v) if (v := g("dprt")) else _d.nothing(v),  # dprt
                 Decimal(v) if (v := g("nav_vrss_prpr")) else _d.nothing(v),  # nav_vrss_prpr
                 Decimal(v) if (v := g("nav")) else _d.nothing(v),  # nav
-                _Sign[v] if (v := g("nav_prdy_vrss_sign")) else _d.nothing(v),  # nav_prdy_vrss_sign
+                SIGN_CODES[v]
+                if (v := g("nav_prdy_vrss_sign"))
+                else _d.nothing(v),  # nav_prdy_vrss_sign
                 Decimal(v) if (v := g("nav_prdy_vrss")) else _d.nothing(v),  # nav_prdy_vrss
                 Decimal(v) if (v := g("nav_prdy_ctrt")) else _d.nothing(v),  # nav_prdy_ctrt
             )

@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "etfetn.nav_comparison_trend"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -104,7 +103,7 @@ def _NavComparisonTrendOutput1(d: Mapping[str, Any], strict: bool) -> NavCompari
             return NavComparisonTrendOutput1(
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
@@ -182,7 +181,9 @@ def _NavComparisonTrendOutput2(d: Mapping[str, Any], strict: bool) -> NavCompari
             # positional: much cheaper than keyword matching on wide rows
             return NavComparisonTrendOutput2(
                 Decimal(v) if (v := g("nav")) else _d.nothing(v),  # nav
-                _Sign[v] if (v := g("nav_prdy_vrss_sign")) else _d.nothing(v),  # nav_prdy_vrss_sign
+                SIGN_CODES[v]
+                if (v := g("nav_prdy_vrss_sign"))
+                else _d.nothing(v),  # nav_prdy_vrss_sign
                 Decimal(v) if (v := g("nav_prdy_vrss")) else _d.nothing(v),  # nav_prdy_vrss
                 Decimal(v) if (v := g("nav_prdy_ctrt")) else _d.nothing(v),  # nav_prdy_ctrt
                 Decimal(v) if (v := g("prdy_clpr_nav")) else _d.nothing(v),  # prdy_clpr_nav

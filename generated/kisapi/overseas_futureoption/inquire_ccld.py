@@ -20,6 +20,9 @@ from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginat
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import (
+    OVERSEAS_FUTURES_NEW_LIQUIDATION_DIVISION_CODES,
+    OVERSEAS_FUTURES_OPTION_DIVISION_CODES,
+    SELL_BUY_DIVISION_CODES,
     OverseasFuturesNewLiquidationDivision,
     OverseasFuturesOptionDivision,
     OverseasFuturesSellBuyDivision,
@@ -29,9 +32,6 @@ from ..enums import (
 __all__ = ["API", "AsyncInquireCcld", "InquireCcld", "InquireCcldOutput", "InquireCcldResponse"]
 
 _ID = "overseas_futureoption.inquire_ccld"
-_OverseasFuturesNewLiquidationDivision = {m.value: m for m in OverseasFuturesNewLiquidationDivision}
-_OverseasFuturesOptionDivision = {m.value: m for m in OverseasFuturesOptionDivision}
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -200,7 +200,7 @@ def _InquireCcldOutput(d: Mapping[str, Any], strict: bool) -> InquireCcldOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("rcit_dvsn_cd"))
                 else _d.nothing(v),  # rcit_dvsn_cd
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -236,7 +236,7 @@ def _InquireCcldOutput(d: Mapping[str, Any], strict: bool) -> InquireCcldOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("rmks1"))
                 else _d.nothing(v),  # rmks1
-                _OverseasFuturesNewLiquidationDivision[v]
+                OVERSEAS_FUTURES_NEW_LIQUIDATION_DIVISION_CODES[v]
                 if (v := g("new_lqd_dvsn_cd"))
                 else _d.nothing(v),  # new_lqd_dvsn_cd
                 Decimal(v)
@@ -252,7 +252,7 @@ def _InquireCcldOutput(d: Mapping[str, Any], strict: bool) -> InquireCcldOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("acnt_type_cd"))
                 else _d.nothing(v),  # acnt_type_cd
-                _OverseasFuturesOptionDivision[v]
+                OVERSEAS_FUTURES_OPTION_DIVISION_CODES[v]
                 if (v := g("fuop_dvsn"))
                 else _d.nothing(v),  # fuop_dvsn
             )

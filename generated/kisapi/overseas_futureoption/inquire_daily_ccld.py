@@ -20,6 +20,7 @@ from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginat
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import (
+    SELL_BUY_DIVISION_CODES,
     OverseasFuturesCurrency,
     OverseasFuturesOptionDivision,
     OverseasFuturesSellBuyDivision,
@@ -36,7 +37,6 @@ __all__ = [
 ]
 
 _ID = "overseas_futureoption.inquire_daily_ccld"
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -132,7 +132,7 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ovrs_futr_fx_pdno"))
                 else _d.nothing(v),  # ovrs_futr_fx_pdno
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 int(v) if (v := g("fm_ccld_qty")) else _d.nothing(v),  # fm_ccld_qty

@@ -20,6 +20,9 @@ from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginat
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import (
+    OVERSEAS_FUTURES_PRICE_DIVISION_CODES,
+    REVISION_CANCEL_DIVISION_CODES,
+    SELL_BUY_DIVISION_CODES,
     OverseasFuturesOptionDivision,
     OverseasFuturesPriceDivision,
     OverseasFuturesSellBuyDivision,
@@ -36,9 +39,6 @@ __all__ = [
 ]
 
 _ID = "overseas_futureoption.inquire_daily_order"
-_OverseasFuturesPriceDivision = {m.value: m for m in OverseasFuturesPriceDivision}
-_RevisionCancelDivision = {m.value: m for m in RevisionCancelDivision}
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -189,16 +189,16 @@ def _InquireDailyOrderOutput(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ovrs_futr_fx_pdno"))
                 else _d.nothing(v),  # ovrs_futr_fx_pdno
-                _RevisionCancelDivision[v]
+                REVISION_CANCEL_DIVISION_CODES[v]
                 if (v := g("rvse_cncl_dvsn_cd"))
                 else _d.nothing(v),  # rvse_cncl_dvsn_cd
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("cplx_ord_dvsn_cd"))
                 else _d.nothing(v),  # cplx_ord_dvsn_cd
-                _OverseasFuturesPriceDivision[v]
+                OVERSEAS_FUTURES_PRICE_DIVISION_CODES[v]
                 if (v := g("pric_dvsn_cd"))
                 else _d.nothing(v),  # pric_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)

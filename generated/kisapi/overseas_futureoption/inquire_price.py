@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import Sign
+from ..enums import SIGN_CODES, Sign
 
 __all__ = [
     "API",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _ID = "overseas_futureoption.inquire_price"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -190,7 +189,7 @@ def _InquirePriceOutput1(d: Mapping[str, Any], strict: bool) -> InquirePriceOutp
                 Decimal(v) if (v := g("low_price")) else _d.nothing(v),  # low_price
                 Decimal(v) if (v := g("last_price")) else _d.nothing(v),  # last_price
                 int(v) if (v := g("vol")) else _d.nothing(v),  # vol
-                _Sign[v] if (v := g("prev_diff_flag")) else _d.nothing(v),  # prev_diff_flag
+                SIGN_CODES[v] if (v := g("prev_diff_flag")) else _d.nothing(v),  # prev_diff_flag
                 Decimal(v) if (v := g("prev_diff_price")) else _d.nothing(v),  # prev_diff_price
                 Decimal(v) if (v := g("prev_diff_rate")) else _d.nothing(v),  # prev_diff_rate
                 int(v) if (v := g("bid_qntt")) else _d.nothing(v),  # bid_qntt

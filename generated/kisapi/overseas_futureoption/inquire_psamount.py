@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasFuturesSellBuyDivision, SellBuyDivision
+from ..enums import SELL_BUY_DIVISION_CODES, OverseasFuturesSellBuyDivision, SellBuyDivision
 
 __all__ = [
     "API",
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _ID = "overseas_futureoption.inquire_psamount"
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -105,7 +104,7 @@ def _InquirePsamountOutput(d: Mapping[str, Any], strict: bool) -> InquirePsamoun
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crcy_cd"))
                 else _d.nothing(v),  # crcy_cd
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 int(v) if (v := g("fm_ustl_qty")) else _d.nothing(v),  # fm_ustl_qty

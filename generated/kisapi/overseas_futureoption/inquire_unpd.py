@@ -18,13 +18,16 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasFuturesOptionDivision, SellBuyDivision
+from ..enums import (
+    OVERSEAS_FUTURES_OPTION_DIVISION_CODES,
+    SELL_BUY_DIVISION_CODES,
+    OverseasFuturesOptionDivision,
+    SellBuyDivision,
+)
 
 __all__ = ["API", "AsyncInquireUnpd", "InquireUnpd", "InquireUnpdOutput", "InquireUnpdResponse"]
 
 _ID = "overseas_futureoption.inquire_unpd"
-_OverseasFuturesOptionDivision = {m.value: m for m in OverseasFuturesOptionDivision}
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -124,7 +127,7 @@ def _InquireUnpdOutput(d: Mapping[str, Any], strict: bool) -> InquireUnpdOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crcy_cd"))
                 else _d.nothing(v),  # crcy_cd
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 int(v) if (v := g("fm_ustl_qty")) else _d.nothing(v),  # fm_ustl_qty
@@ -135,7 +138,7 @@ def _InquireUnpdOutput(d: Mapping[str, Any], strict: bool) -> InquireUnpdOutput:
                 Decimal(v)
                 if (v := g("fm_otp_evlu_pfls_amt"))
                 else _d.nothing(v),  # fm_otp_evlu_pfls_amt
-                _OverseasFuturesOptionDivision[v]
+                OVERSEAS_FUTURES_OPTION_DIVISION_CODES[v]
                 if (v := g("fuop_dvsn"))
                 else _d.nothing(v),  # fuop_dvsn
                 _d.YN[v] if (v := g("ecis_rsvn_ord_yn")) else _d.nothing(v),  # ecis_rsvn_ord_yn

@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasFuturesQueryType, Sign
+from ..enums import SIGN_CODES, OverseasFuturesQueryType, Sign
 
 __all__ = [
     "API",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 _ID = "overseas_futureoption.opt_tick_ccnl"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -154,7 +153,7 @@ def _OptTickCcnlOutput2(d: Mapping[str, Any], strict: bool) -> OptTickCcnlOutput
                 Decimal(v) if (v := g("last_price")) else _d.nothing(v),  # last_price
                 int(v) if (v := g("last_qntt")) else _d.nothing(v),  # last_qntt
                 int(v) if (v := g("vol")) else _d.nothing(v),  # vol
-                _Sign[v] if (v := g("prev_diff_flag")) else _d.nothing(v),  # prev_diff_flag
+                SIGN_CODES[v] if (v := g("prev_diff_flag")) else _d.nothing(v),  # prev_diff_flag
                 Decimal(v) if (v := g("prev_diff_price")) else _d.nothing(v),  # prev_diff_price
                 Decimal(v) if (v := g("prev_diff_rate")) else _d.nothing(v),  # prev_diff_rate
             )

@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasExchange
+from ..enums import OVERSEAS_EXCHANGE_CODES, OverseasExchange
 
 __all__ = [
     "API",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 _ID = "overseas_stock.colable_by_company"
-_OverseasExchange = {m.value: m for m in OverseasExchange}
 
 
 @attrs.frozen
@@ -127,7 +126,9 @@ def _ColableByCompanyOutput1(d: Mapping[str, Any], strict: bool) -> ColableByCom
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("natn_kor_name"))
                 else _d.nothing(v),  # natn_kor_name
-                _OverseasExchange[v] if (v := g("ovrs_excg_cd")) else _d.nothing(v),  # ovrs_excg_cd
+                OVERSEAS_EXCHANGE_CODES[v]
+                if (v := g("ovrs_excg_cd"))
+                else _d.nothing(v),  # ovrs_excg_cd
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -19,13 +19,18 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import ExecutionDivision, OverseasExchange, OverseasSortSequence, SellBuyDivision
+from ..enums import (
+    OVERSEAS_EXCHANGE_CODES,
+    SELL_BUY_DIVISION_CODES,
+    ExecutionDivision,
+    OverseasExchange,
+    OverseasSortSequence,
+    SellBuyDivision,
+)
 
 __all__ = ["API", "AsyncInquireCcnl", "InquireCcnl", "InquireCcnlOutput", "InquireCcnlResponse"]
 
 _ID = "overseas_stock.inquire_ccnl"
-_OverseasExchange = {m.value: m for m in OverseasExchange}
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -188,7 +193,7 @@ def _InquireCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireCcnlOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("orgn_odno"))
                 else _d.nothing(v),  # orgn_odno
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -228,7 +233,9 @@ def _InquireCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireCcnlOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("tr_natn_name"))
                 else _d.nothing(v),  # tr_natn_name
-                _OverseasExchange[v] if (v := g("ovrs_excg_cd")) else _d.nothing(v),  # ovrs_excg_cd
+                OVERSEAS_EXCHANGE_CODES[v]
+                if (v := g("ovrs_excg_cd"))
+                else _d.nothing(v),  # ovrs_excg_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("tr_crcy_cd"))
                 else _d.nothing(v),  # tr_crcy_cd

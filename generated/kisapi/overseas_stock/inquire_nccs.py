@@ -19,13 +19,17 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasExchange, OverseasSortSequence, SellBuyDivision
+from ..enums import (
+    OVERSEAS_EXCHANGE_CODES,
+    SELL_BUY_DIVISION_CODES,
+    OverseasExchange,
+    OverseasSortSequence,
+    SellBuyDivision,
+)
 
 __all__ = ["API", "AsyncInquireNccs", "InquireNccs", "InquireNccsOutput", "InquireNccsResponse"]
 
 _ID = "overseas_stock.inquire_nccs"
-_OverseasExchange = {m.value: m for m in OverseasExchange}
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -186,7 +190,7 @@ def _InquireNccsOutput(d: Mapping[str, Any], strict: bool) -> InquireNccsOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("prdt_name"))
                 else _d.nothing(v),  # prdt_name
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -223,7 +227,9 @@ def _InquireNccsOutput(d: Mapping[str, Any], strict: bool) -> InquireNccsOutput:
                 Decimal(v) if (v := g("ft_ord_unpr3")) else _d.nothing(v),  # ft_ord_unpr3
                 Decimal(v) if (v := g("ft_ccld_unpr3")) else _d.nothing(v),  # ft_ccld_unpr3
                 Decimal(v) if (v := g("ft_ccld_amt3")) else _d.nothing(v),  # ft_ccld_amt3
-                _OverseasExchange[v] if (v := g("ovrs_excg_cd")) else _d.nothing(v),  # ovrs_excg_cd
+                OVERSEAS_EXCHANGE_CODES[v]
+                if (v := g("ovrs_excg_cd"))
+                else _d.nothing(v),  # ovrs_excg_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("prcs_stat_name"))
                 else _d.nothing(v),  # prcs_stat_name

@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasExchange
+from ..enums import OVERSEAS_EXCHANGE_CODES, OverseasExchange
 
 __all__ = [
     "API",
@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 _ID = "overseas_stock.inquire_paymt_stdr_balance"
-_OverseasExchange = {m.value: m for m in OverseasExchange}
 
 
 @attrs.frozen
@@ -192,7 +191,9 @@ def _InquirePaymtStdrBalanceOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("prdt_type_cd"))
                 else _d.nothing(v),  # prdt_type_cd
-                _OverseasExchange[v] if (v := g("ovrs_excg_cd")) else _d.nothing(v),  # ovrs_excg_cd
+                OVERSEAS_EXCHANGE_CODES[v]
+                if (v := g("ovrs_excg_cd"))
+                else _d.nothing(v),  # ovrs_excg_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("scts_dvsn_name"))
                 else _d.nothing(v),  # scts_dvsn_name

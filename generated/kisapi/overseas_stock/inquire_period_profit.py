@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasExchange
+from ..enums import OVERSEAS_EXCHANGE_CODES, OverseasExchange
 
 __all__ = [
     "API",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 _ID = "overseas_stock.inquire_period_profit"
-_OverseasExchange = {m.value: m for m in OverseasExchange}
 
 
 @attrs.frozen
@@ -132,7 +131,9 @@ def _InquirePeriodProfitOutput1(d: Mapping[str, Any], strict: bool) -> InquirePe
                 else _d.nothing(v),  # ovrs_rlzt_pfls_amt
                 Decimal(v) if (v := g("pftrt")) else _d.nothing(v),  # pftrt
                 Decimal(v) if (v := g("exrt")) else _d.nothing(v),  # exrt
-                _OverseasExchange[v] if (v := g("ovrs_excg_cd")) else _d.nothing(v),  # ovrs_excg_cd
+                OVERSEAS_EXCHANGE_CODES[v]
+                if (v := g("ovrs_excg_cd"))
+                else _d.nothing(v),  # ovrs_excg_cd
                 Decimal(v) if (v := g("frst_bltn_exrt")) else _d.nothing(v),  # frst_bltn_exrt
             )
         except _d.CONVERT_ERRORS:

@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasExchange, SellBuyDivision
+from ..enums import SELL_BUY_DIVISION_CODES, OverseasExchange, SellBuyDivision
 
 __all__ = [
     "API",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 _ID = "overseas_stock.inquire_period_trans"
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -150,7 +149,7 @@ def _InquirePeriodTransOutput1(d: Mapping[str, Any], strict: bool) -> InquirePer
             return InquirePeriodTransOutput1(
                 date.fromisoformat(v) if (v := g("trad_dt")) else _d.nothing(v),  # trad_dt
                 date.fromisoformat(v) if (v := g("sttl_dt")) else _d.nothing(v),  # sttl_dt
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)

@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasExchange
+from ..enums import OVERSEAS_EXCHANGE_CODES, OverseasExchange
 
 __all__ = [
     "API",
@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 _ID = "overseas_stock.inquire_present_balance"
-_OverseasExchange = {m.value: m for m in OverseasExchange}
 
 
 @attrs.frozen
@@ -226,7 +225,9 @@ def _InquirePresentBalanceOutput1(
                 date.fromisoformat(v)
                 if (v := g("loan_expd_dt"))
                 else _d.nothing(v),  # loan_expd_dt
-                _OverseasExchange[v] if (v := g("ovrs_excg_cd")) else _d.nothing(v),  # ovrs_excg_cd
+                OVERSEAS_EXCHANGE_CODES[v]
+                if (v := g("ovrs_excg_cd"))
+                else _d.nothing(v),  # ovrs_excg_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("item_lnkg_excg_cd"))
                 else _d.nothing(v),  # item_lnkg_excg_cd

@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasChartMarket, Sign
+from ..enums import SIGN_CODES, OverseasChartMarket, Sign
 
 __all__ = [
     "API",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 _ID = "overseas_stock.inquire_time_indexchartprice"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -105,7 +104,7 @@ def _InquireTimeIndexchartpriceOutput1(
                 Decimal(v)
                 if (v := g("ovrs_nmix_prdy_vrss"))
                 else _d.nothing(v),  # ovrs_nmix_prdy_vrss
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm

@@ -19,7 +19,12 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasExchange, SellBuyDivision
+from ..enums import (
+    OVERSEAS_EXCHANGE_CODES,
+    SELL_BUY_DIVISION_CODES,
+    OverseasExchange,
+    SellBuyDivision,
+)
 
 __all__ = [
     "API",
@@ -30,8 +35,6 @@ __all__ = [
 ]
 
 _ID = "overseas_stock.order_resv_list"
-_OverseasExchange = {m.value: m for m in OverseasExchange}
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 @attrs.frozen
@@ -174,7 +177,7 @@ def _OrderResvListOutput(d: Mapping[str, Any], strict: bool) -> OrderResvListOut
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("odno"))
                 else _d.nothing(v),  # odno
-                _SellBuyDivision[v]
+                SELL_BUY_DIVISION_CODES[v]
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -204,7 +207,9 @@ def _OrderResvListOutput(d: Mapping[str, Any], strict: bool) -> OrderResvListOut
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("tr_dvsn_name"))
                 else _d.nothing(v),  # tr_dvsn_name
-                _OverseasExchange[v] if (v := g("ovrs_excg_cd")) else _d.nothing(v),  # ovrs_excg_cd
+                OVERSEAS_EXCHANGE_CODES[v]
+                if (v := g("ovrs_excg_cd"))
+                else _d.nothing(v),  # ovrs_excg_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("tr_mket_name"))
                 else _d.nothing(v),  # tr_mket_name

@@ -19,6 +19,7 @@ from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginat
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import (
+    OVERSEAS_QUOTE_EXCHANGE_CODES,
     OverseasQuoteExchange,
     OverseasRankMinutes,
     OverseasRiseFall,
@@ -35,7 +36,6 @@ __all__ = [
 ]
 
 _ID = "overseas_stock.price_fluct"
-_OverseasQuoteExchange = {m.value: m for m in OverseasQuoteExchange}
 
 
 @attrs.frozen
@@ -185,7 +185,7 @@ def _PriceFluctOutput2(d: Mapping[str, Any], strict: bool) -> PriceFluctOutput2:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("rsym"))
                 else _d.nothing(v),  # rsym
-                _OverseasQuoteExchange[v] if (v := g("excd")) else _d.nothing(v),  # excd
+                OVERSEAS_QUOTE_EXCHANGE_CODES[v] if (v := g("excd")) else _d.nothing(v),  # excd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("symb"))
                 else _d.nothing(v),  # symb

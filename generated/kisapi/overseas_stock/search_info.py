@@ -18,12 +18,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasExchange
+from ..enums import OVERSEAS_EXCHANGE_CODES, OverseasExchange
 
 __all__ = ["API", "AsyncSearchInfo", "SearchInfo", "SearchInfoOutput", "SearchInfoResponse"]
 
 _ID = "overseas_stock.search_info"
-_OverseasExchange = {m.value: m for m in OverseasExchange}
 
 
 @attrs.frozen
@@ -286,7 +285,9 @@ def _SearchInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchInfoOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("tr_mket_name"))
                 else _d.nothing(v),  # tr_mket_name
-                _OverseasExchange[v] if (v := g("ovrs_excg_cd")) else _d.nothing(v),  # ovrs_excg_cd
+                OVERSEAS_EXCHANGE_CODES[v]
+                if (v := g("ovrs_excg_cd"))
+                else _d.nothing(v),  # ovrs_excg_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ovrs_excg_name"))
                 else _d.nothing(v),  # ovrs_excg_name

@@ -18,7 +18,12 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OverseasQuoteExchange, OverseasRankDays, OverseasVolumeRange
+from ..enums import (
+    OVERSEAS_QUOTE_EXCHANGE_CODES,
+    OverseasQuoteExchange,
+    OverseasRankDays,
+    OverseasVolumeRange,
+)
 
 __all__ = [
     "API",
@@ -30,7 +35,6 @@ __all__ = [
 ]
 
 _ID = "overseas_stock.trade_growth"
-_OverseasQuoteExchange = {m.value: m for m in OverseasQuoteExchange}
 
 
 @attrs.frozen
@@ -184,7 +188,7 @@ def _TradeGrowthOutput2(d: Mapping[str, Any], strict: bool) -> TradeGrowthOutput
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("rsym"))
                 else _d.nothing(v),  # rsym
-                _OverseasQuoteExchange[v] if (v := g("excd")) else _d.nothing(v),  # excd
+                OVERSEAS_QUOTE_EXCHANGE_CODES[v] if (v := g("excd")) else _d.nothing(v),  # excd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("symb"))
                 else _d.nothing(v),  # symb

@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import Sign
+from ...enums import SIGN_CODES, Sign
 
 __all__ = ["SPEC", "BondIndexCcnl"]
-_Sign = {m.value: m for m in Sign}
 
 
 class BondIndexCcnl(RealtimeRecord):
@@ -119,7 +118,7 @@ class BondIndexCcnl(RealtimeRecord):
     @property
     def totl_ernn_nmix_prdy_vrss_sign(self) -> Sign | None:
         """총수익지수 전일대비 부호 (totl_ernn_nmix_prdy_vrss_sign)"""
-        return _Sign.get(self._v[9].strip())
+        return SIGN_CODES.get(self._v[9].strip())
 
     @property
     def totl_ernn_nmix_prdy_ctrt(self) -> Decimal | None:

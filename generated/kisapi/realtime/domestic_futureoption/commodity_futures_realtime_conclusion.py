@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import Sign
+from ...enums import SIGN_CODES, Sign
 
 __all__ = ["SPEC", "CommodityFuturesRealtimeConclusion"]
-_Sign = {m.value: m for m in Sign}
 
 
 class CommodityFuturesRealtimeConclusion(RealtimeRecord):
@@ -149,7 +148,7 @@ class CommodityFuturesRealtimeConclusion(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (prdy_vrss_sign)"""
-        return _Sign.get(self._v[3].strip())
+        return SIGN_CODES.get(self._v[3].strip())
 
     @property
     def futs_prdy_ctrt(self) -> Decimal | None:
@@ -239,7 +238,7 @@ class CommodityFuturesRealtimeConclusion(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
-        return _Sign.get(self._v[21].strip())
+        return SIGN_CODES.get(self._v[21].strip())
 
     @property
     def oprc_vrss_nmix_prpr(self) -> Decimal | None:
@@ -254,7 +253,7 @@ class CommodityFuturesRealtimeConclusion(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (hgpr_vrss_prpr_sign)"""
-        return _Sign.get(self._v[24].strip())
+        return SIGN_CODES.get(self._v[24].strip())
 
     @property
     def hgpr_vrss_nmix_prpr(self) -> Decimal | None:
@@ -269,7 +268,7 @@ class CommodityFuturesRealtimeConclusion(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (lwpr_vrss_prpr_sign)"""
-        return _Sign.get(self._v[27].strip())
+        return SIGN_CODES.get(self._v[27].strip())
 
     @property
     def lwpr_vrss_nmix_prpr(self) -> Decimal | None:

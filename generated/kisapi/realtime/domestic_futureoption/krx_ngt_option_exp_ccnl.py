@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import Sign
+from ...enums import SIGN_CODES, Sign
 
 __all__ = ["SPEC", "KrxNgtOptionExpCcnl"]
-_Sign = {m.value: m for m in Sign}
 
 
 class KrxNgtOptionExpCcnl(RealtimeRecord):
@@ -70,7 +69,7 @@ class KrxNgtOptionExpCcnl(RealtimeRecord):
     @property
     def antc_cntg_vrss_sign(self) -> Sign | None:
         """예상 체결 대비 부호 (antc_cntg_vrss_sign)"""
-        return _Sign.get(self._v[4].strip())
+        return SIGN_CODES.get(self._v[4].strip())
 
     @property
     def antc_cntg_prdy_ctrt(self) -> Decimal | None:

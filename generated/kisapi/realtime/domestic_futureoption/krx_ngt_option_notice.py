@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SellBuyDivision
+from ...enums import SELL_BUY_DIVISION_CODES, SellBuyDivision
 
 __all__ = ["SPEC", "KrxNgtOptionNotice"]
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 class KrxNgtOptionNotice(RealtimeRecord):
@@ -92,7 +91,7 @@ class KrxNgtOptionNotice(RealtimeRecord):
     @property
     def seln_byov_cls(self) -> SellBuyDivision | None:
         """매도매수구분 (seln_byov_cls)"""
-        return _SellBuyDivision.get(self._v[4].strip())
+        return SELL_BUY_DIVISION_CODES.get(self._v[4].strip())
 
     @property
     def rctf_cls(self) -> str | None:

@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import Sign
+from ...enums import SIGN_CODES, Sign
 
 __all__ = ["SPEC", "AskingPriceTotal"]
-_Sign = {m.value: m for m in Sign}
 
 
 class AskingPriceTotal(RealtimeRecord):
@@ -419,7 +418,7 @@ class AskingPriceTotal(RealtimeRecord):
     @property
     def antc_cntg_vrss_sign(self) -> Sign | None:
         """예상 체결 대비 부호 (ANTC_CNTG_VRSS_SIGN)"""
-        return _Sign.get(self._v[51].strip())
+        return SIGN_CODES.get(self._v[51].strip())
 
     @property
     def antc_cntg_prdy_ctrt(self) -> Decimal | None:

@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import Sign
+from ...enums import SIGN_CODES, Sign
 
 __all__ = ["SPEC", "CcnlKrx"]
-_Sign = {m.value: m for m in Sign}
 
 
 class CcnlKrx(RealtimeRecord):
@@ -143,7 +142,7 @@ class CcnlKrx(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (PRDY_VRSS_SIGN)"""
-        return _Sign.get(self._v[3].strip())
+        return SIGN_CODES.get(self._v[3].strip())
 
     @property
     def prdy_vrss(self) -> int | None:
@@ -253,7 +252,7 @@ class CcnlKrx(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (OPRC_VRSS_PRPR_SIGN)"""
-        return _Sign.get(self._v[25].strip())
+        return SIGN_CODES.get(self._v[25].strip())
 
     @property
     def oprc_vrss_prpr(self) -> int | None:
@@ -268,7 +267,7 @@ class CcnlKrx(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (HGPR_VRSS_PRPR_SIGN)"""
-        return _Sign.get(self._v[28].strip())
+        return SIGN_CODES.get(self._v[28].strip())
 
     @property
     def hgpr_vrss_prpr(self) -> int | None:
@@ -283,7 +282,7 @@ class CcnlKrx(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (LWPR_VRSS_PRPR_SIGN)"""
-        return _Sign.get(self._v[31].strip())
+        return SIGN_CODES.get(self._v[31].strip())
 
     @property
     def lwpr_vrss_prpr(self) -> int | None:

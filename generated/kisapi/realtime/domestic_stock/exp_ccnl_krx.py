@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import Sign
+from ...enums import SIGN_CODES, Sign
 
 __all__ = ["SPEC", "ExpCcnlKrx"]
-_Sign = {m.value: m for m in Sign}
 
 
 class ExpCcnlKrx(RealtimeRecord):
@@ -139,7 +138,7 @@ class ExpCcnlKrx(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (prdy_vrss_sign)"""
-        return _Sign.get(self._v[3].strip())
+        return SIGN_CODES.get(self._v[3].strip())
 
     @property
     def prdy_vrss(self) -> int | None:
@@ -249,7 +248,7 @@ class ExpCcnlKrx(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
-        return _Sign.get(self._v[25].strip())
+        return SIGN_CODES.get(self._v[25].strip())
 
     @property
     def oprc_vrss_prpr(self) -> int | None:
@@ -264,7 +263,7 @@ class ExpCcnlKrx(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (hgpr_vrss_prpr_sign)"""
-        return _Sign.get(self._v[28].strip())
+        return SIGN_CODES.get(self._v[28].strip())
 
     @property
     def hgpr_vrss_prpr(self) -> int | None:
@@ -279,7 +278,7 @@ class ExpCcnlKrx(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (lwpr_vrss_prpr_sign)"""
-        return _Sign.get(self._v[31].strip())
+        return SIGN_CODES.get(self._v[31].strip())
 
     @property
     def lwpr_vrss_prpr(self) -> int | None:

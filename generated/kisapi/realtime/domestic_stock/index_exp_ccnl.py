@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import Sign
+from ...enums import SIGN_CODES, Sign
 
 __all__ = ["SPEC", "IndexExpCcnl"]
-_Sign = {m.value: m for m in Sign}
 
 
 class IndexExpCcnl(RealtimeRecord):
@@ -109,7 +108,7 @@ class IndexExpCcnl(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (prdy_vrss_sign)"""
-        return _Sign.get(self._v[3].strip())
+        return SIGN_CODES.get(self._v[3].strip())
 
     @property
     def bstp_nmix_prdy_vrss(self) -> Decimal | None:
@@ -164,7 +163,7 @@ class IndexExpCcnl(RealtimeRecord):
     @property
     def oprc_vrss_nmix_sign(self) -> Sign | None:
         """시가 대비 지수 부호 (oprc_vrss_nmix_sign)"""
-        return _Sign.get(self._v[14].strip())
+        return SIGN_CODES.get(self._v[14].strip())
 
     @property
     def hgpr_vrss_nmix_prpr(self) -> Decimal | None:
@@ -174,7 +173,7 @@ class IndexExpCcnl(RealtimeRecord):
     @property
     def hgpr_vrss_nmix_sign(self) -> Sign | None:
         """최고가 대비 지수 부호 (hgpr_vrss_nmix_sign)"""
-        return _Sign.get(self._v[16].strip())
+        return SIGN_CODES.get(self._v[16].strip())
 
     @property
     def lwpr_vrss_nmix_prpr(self) -> Decimal | None:
@@ -184,7 +183,7 @@ class IndexExpCcnl(RealtimeRecord):
     @property
     def lwpr_vrss_nmix_sign(self) -> Sign | None:
         """최저가 대비 지수 부호 (lwpr_vrss_nmix_sign)"""
-        return _Sign.get(self._v[18].strip())
+        return SIGN_CODES.get(self._v[18].strip())
 
     @property
     def prdy_clpr_vrss_oprc_rate(self) -> Decimal | None:

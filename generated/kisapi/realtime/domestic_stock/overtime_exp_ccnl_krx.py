@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import Sign
+from ...enums import SIGN_CODES, Sign
 
 __all__ = ["SPEC", "OvertimeExpCcnlKrx"]
-_Sign = {m.value: m for m in Sign}
 
 
 class OvertimeExpCcnlKrx(RealtimeRecord):
@@ -135,7 +134,7 @@ class OvertimeExpCcnlKrx(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (prdy_vrss_sign)"""
-        return _Sign.get(self._v[3].strip())
+        return SIGN_CODES.get(self._v[3].strip())
 
     @property
     def prdy_vrss(self) -> int | None:
@@ -245,7 +244,7 @@ class OvertimeExpCcnlKrx(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
-        return _Sign.get(self._v[25].strip())
+        return SIGN_CODES.get(self._v[25].strip())
 
     @property
     def oprc_vrss_prpr(self) -> int | None:
@@ -260,7 +259,7 @@ class OvertimeExpCcnlKrx(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (hgpr_vrss_prpr_sign)"""
-        return _Sign.get(self._v[28].strip())
+        return SIGN_CODES.get(self._v[28].strip())
 
     @property
     def hgpr_vrss_prpr(self) -> int | None:
@@ -275,7 +274,7 @@ class OvertimeExpCcnlKrx(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (lwpr_vrss_prpr_sign)"""
-        return _Sign.get(self._v[31].strip())
+        return SIGN_CODES.get(self._v[31].strip())
 
     @property
     def lwpr_vrss_prpr(self) -> int | None:

@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import Sign
+from ...enums import SIGN_CODES, Sign
 
 __all__ = ["SPEC", "ElwExpCcnl"]
-_Sign = {m.value: m for m in Sign}
 
 
 class ElwExpCcnl(RealtimeRecord):
@@ -167,7 +166,7 @@ class ElwExpCcnl(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (prdy_vrss_sign)"""
-        return _Sign.get(self._v[3].strip())
+        return SIGN_CODES.get(self._v[3].strip())
 
     @property
     def prdy_vrss(self) -> int | None:
@@ -277,7 +276,7 @@ class ElwExpCcnl(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
-        return _Sign.get(self._v[25].strip())
+        return SIGN_CODES.get(self._v[25].strip())
 
     @property
     def oprc_vrss_prpr(self) -> int | None:
@@ -292,7 +291,7 @@ class ElwExpCcnl(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (hgpr_vrss_prpr_sign)"""
-        return _Sign.get(self._v[28].strip())
+        return SIGN_CODES.get(self._v[28].strip())
 
     @property
     def hgpr_vrss_prpr(self) -> int | None:
@@ -307,7 +306,7 @@ class ElwExpCcnl(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (lwpr_vrss_prpr_sign)"""
-        return _Sign.get(self._v[31].strip())
+        return SIGN_CODES.get(self._v[31].strip())
 
     @property
     def lwpr_vrss_prpr(self) -> int | None:

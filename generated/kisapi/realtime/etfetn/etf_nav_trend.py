@@ -11,10 +11,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import Sign
+from ...enums import SIGN_CODES, Sign
 
 __all__ = ["SPEC", "EtfNavTrend"]
-_Sign = {m.value: m for m in Sign}
 
 
 class EtfNavTrend(RealtimeRecord):
@@ -59,7 +58,7 @@ class EtfNavTrend(RealtimeRecord):
     @property
     def nav_prdy_vrss_sign(self) -> Sign | None:
         """NAV 전일 대비 부호 (nav_prdy_vrss_sign)"""
-        return _Sign.get(self._v[2].strip())
+        return SIGN_CODES.get(self._v[2].strip())
 
     @property
     def nav_prdy_vrss(self) -> Decimal | None:

@@ -12,10 +12,9 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SellBuyDivision
+from ...enums import SELL_BUY_DIVISION_CODES, SellBuyDivision
 
 __all__ = ["SPEC", "OrderNotice"]
-_SellBuyDivision = {m.value: m for m in SellBuyDivision}
 
 
 class OrderNotice(RealtimeRecord):
@@ -133,7 +132,7 @@ class OrderNotice(RealtimeRecord):
     @property
     def sll_buy_dvsn_cd(self) -> SellBuyDivision | None:
         """매도매수구분코드 (sll_buy_dvsn_cd)"""
-        return _SellBuyDivision.get(self._v[7].strip())
+        return SELL_BUY_DIVISION_CODES.get(self._v[7].strip())
 
     @property
     def cplx_ord_dvsn_cd(self) -> str | None:

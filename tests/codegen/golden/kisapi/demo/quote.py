@@ -18,12 +18,11 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import MarketDivision, Sign
+from ..enums import SIGN_CODES, MarketDivision, Sign
 
 __all__ = ["API", "AsyncQuote", "Quote", "QuoteOutput", "QuoteResponse"]
 
 _ID = "demo.quote"
-_Sign = {m.value: m for m in Sign}
 
 
 @attrs.frozen
@@ -67,7 +66,7 @@ def _QuoteOutput(d: Mapping[str, Any], strict: bool) -> QuoteOutput:
             return QuoteOutput(
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
-                _Sign[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 date.fromisoformat(v)
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
