@@ -147,9 +147,7 @@ def bench_realtime(seconds: float = 0.5) -> dict[str, float]:
     from kisapi_runtime.realtime.records import decode_records, split_frame
 
     record = realtime.spec("H0STCNT0").record
-    path = (
-        Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "real_payloads.json"
-    )
+    path = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "real_payloads.json"
     frames = [
         e["frame"]
         for e in json.loads(path.read_text(encoding="utf-8"))["ws"]

@@ -15,6 +15,7 @@ from .render import REPO, generate, ruff
 SPEC_DIR = REPO / "spec"
 OUT_DIR = REPO / "generated"
 SPEC_MODEL = REPO / "codegen" / "spec_model.py"
+SNAPSHOT = SPEC_DIR / "_upstream"
 GOLDEN_SPEC = REPO / "tests" / "codegen" / "fixtures" / "spec"
 GOLDEN_OUT = REPO / "tests" / "codegen" / "golden"
 
@@ -47,15 +48,23 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="fail when generated/ or the spec model is stale")
     sub.add_parser("golden", help="rewrite the generator's golden test output")
     cov = sub.add_parser(
-        "coverage", help="compare spec/ with the KIS catalog; fails when an API is missing"
+        "coverage", help="compare spec/ with the upstream snapshot; fails on undeclared differences"
     )
     cov.add_argument("-v", "--verbose", action="store_true")
+    cov.add_argument("--snapshot", type=Path, help="snapshot folder (default: spec/_upstream)")
     dr = sub.add_parser("draft", help="draft a spec from a catalog entry")
     dr.add_argument("key", help="catalog key, e.g. domestic_stock/inquire_price")
     dr.add_argument(
         "--catalog", type=Path, help="a catalog JSON file (default: the shared reference)"
     )
     dr.add_argument("--write", action="store_true", help="write it under spec/ (never overwrites)")
+    up = sub.add_parser(
+        "upstream", help="snapshot KIS's example code (and portal docs) into spec/_upstream"
+    )
+    up.add_argument("--from", dest="source", type=Path, required=True, help="open-trading-api checkout")
+    up.add_argument("--commit", help="upstream commit (default: git rev-parse HEAD in --from)")
+    up.add_argument("--portal", type=Path, help="a portal docs capture (kis_portal_docs.json)")
+    up.add_argument("--out", type=Path, help="snapshot folder (default: spec/_upstream)")
     val = sub.add_parser("validate", help="check some spec files (and optionally render them)")
     val.add_argument("paths", nargs="+", type=Path, help="spec files or folders")
     val.add_argument("--render", type=Path, help="also render them into DIR/kisapi")
@@ -64,13 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     from .resolve import load_project
 
     started = time.perf_counter()
+    if args.command == "upstream":
+        from . import upstream
+
+        files = upstream.build(args.source, upstream._commit(args.source, args.commit), args.portal)
+        changed = upstream.write(files, args.out or upstream.SNAPSHOT_DIR)
+        counts = files[upstream.META]["counts"]
+        print(f"upstream {files[upstream.META]['commit']}: {counts}; {len(changed)} files changed")
+        return 0
     try:
         if args.command == "coverage":
-            from .coverage import report
+            from .coverage import compare
 
-            lines, complete = report(load_project(SPEC_DIR), verbose=args.verbose)
-            print("\n".join(lines))
-            return 0 if complete else 1
+            result = compare(load_project(SPEC_DIR), args.snapshot or SNAPSHOT)
+            print("\n".join(result.lines(verbose=args.verbose)))
+            return 0 if result.ok else 1
         if args.command == "draft":
             from .draft import draft
 

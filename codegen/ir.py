@@ -51,6 +51,7 @@ class ErrorDef:
     retry: bool
     reissue_token: bool
     meaning: str
+    source: str
 
 
 @attrs.frozen
@@ -110,6 +111,7 @@ class Api:
     spec_path: str
     spec_sha256: str
     catalog_key: str | None
+    accepted: tuple[tuple[str, str], ...]
     title: str
     doc_id: str
     group: str
@@ -176,6 +178,7 @@ class RealtimeApi:
     spec_path: str
     spec_sha256: str
     catalog_key: str | None
+    accepted: tuple[tuple[str, str], ...]
     title: str
     doc_id: str
     summary: str

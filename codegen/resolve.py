@@ -71,8 +71,15 @@ def load_project(spec_dir: Path, only: Sequence[Path] | None = None) -> ir.Proje
     )
     enum_names = {e.name for e in enums}
     errors = tuple(
-        ir.ErrorDef(code, d["error"], d["retry"], d.get("reissue_token", False), d["meaning"])
-        for code, d in sorted(errors_raw.items())
+        ir.ErrorDef(
+            str(code),
+            d["error"],
+            d["retry"],
+            d.get("reissue_token", False),
+            d["meaning"],
+            d["source"],
+        )
+        for code, d in sorted(errors_raw.items(), key=lambda item: str(item[0]))
     )
     apis: list[ir.Api] = []
     realtime: list[ir.RealtimeApi] = []
@@ -145,6 +152,7 @@ def _resolve_realtime(
         spec_path=str(rel),
         spec_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         catalog_key=spec.get("catalog_key"),
+        accepted=_accepted(spec),
         title=spec["title"],
         doc_id=spec.get("doc_id", ""),
         summary=" ".join(spec["summary"].split()),
@@ -155,6 +163,12 @@ def _resolve_realtime(
         encrypted=bool(spec["encrypted"]),
         fields=fields,
     )
+
+
+def _accepted(spec: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Declared differences from the upstream snapshot: (difference id, reason)."""
+    accept = (spec.get("upstream") or {}).get("accept") or {}
+    return tuple(sorted((str(k), " ".join(str(v).split())) for k, v in accept.items()))
 
 
 def _check_methods(products: Sequence[ir.Product], spec_dir: Path) -> None:
@@ -329,6 +343,7 @@ def _resolve_api(
         spec_path=str(rel),
         spec_sha256=digest,
         catalog_key=spec.get("catalog_key"),
+        accepted=_accepted(spec),
         title=spec["title"],
         doc_id=spec.get("doc_id", ""),
         group=spec.get("group", ""),

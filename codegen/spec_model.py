@@ -6,6 +6,11 @@ from typing import Literal, NotRequired, TypeAlias
 
 from typing_extensions import TypedDict
 
+
+class Upstream(TypedDict, closed=True):
+    accept: NotRequired[dict[str, str]]
+
+
 PyName: TypeAlias = str
 
 
@@ -95,6 +100,7 @@ class Pagination(TypedDict, closed=True):
 class ApiSpecFile(TypedDict, closed=True):
     id: str
     catalog_key: NotRequired[str]
+    upstream: NotRequired[Upstream]
     title: str
     doc_id: NotRequired[str]
     group: NotRequired[str]

@@ -1,4 +1,4 @@
-"""Decode what KIS really sent (``reference/real_payloads.json``) with the generated models.
+"""Decode what KIS really sent (``tests/fixtures/real_payloads.json``) with the generated models.
 
 Successful bodies must decode strict (no unknown field, no unparsable value) and loose with
 nothing lost: every non-empty raw value is either a typed field or kept in ``extra``. Error
@@ -27,7 +27,7 @@ from kisapi_runtime import errors as runtime_errors
 
 from ..endpoints import spec_model as sm
 
-PAYLOADS_PATH = sm.REFERENCE_DIR / "real_payloads.json"
+PAYLOADS_PATH = sm.FIXTURES / "real_payloads.json"
 TOKEN = "tok-contract-test-0123456789abcdef"
 NULLS = frozenset({"", "(null)"})
 NUMERIC = re.compile(r"^-?[0-9,]+(\.[0-9]+)?$")

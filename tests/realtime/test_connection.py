@@ -35,7 +35,7 @@ from .wsserver import CIPHER_IV, CIPHER_KEY, KisWsServer
 
 pytestmark = pytest.mark.timeout(10)
 
-PAYLOADS = Path("/work/shared/reference/real_payloads.json")
+PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "real_payloads.json"
 WAIT = 3.0
 
 

@@ -1,4 +1,4 @@
-"""Every WebSocket message KIS really sent (reference/real_payloads.json) goes through the
+"""Every WebSocket message KIS really sent (tests/fixtures/real_payloads.json) goes through the
 generated registry and a live connection: data frames decode into typed records, control
 replies are routed, PINGPONG is echoed."""
 
@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from codegen.reference import reference_dir
 from kisapi import realtime
 from kisapi_runtime.realtime.connection import RealtimeConnection
 from kisapi_runtime.realtime.crypto import encrypt
@@ -21,7 +20,7 @@ from .fakes import FakeClient
 from .wsserver import KisWsServer
 
 ENTRIES: list[dict[str, Any]] = json.loads(
-    (reference_dir() / "real_payloads.json").read_text(encoding="utf-8")
+    (Path(__file__).resolve().parents[1] / "fixtures" / "real_payloads.json").read_text(encoding="utf-8")
 )["ws"]
 DATA = [e for e in ENTRIES if e["frame"][:2] in ("0|", "1|")]
 CONTROL = [e for e in ENTRIES if e["frame"].startswith("{")]
