@@ -52,16 +52,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     cov.add_argument("-v", "--verbose", action="store_true")
     cov.add_argument("--snapshot", type=Path, help="snapshot folder (default: spec/_upstream)")
-    dr = sub.add_parser("draft", help="draft a spec from a catalog entry")
-    dr.add_argument("key", help="catalog key, e.g. domestic_stock/inquire_price")
-    dr.add_argument(
-        "--catalog", type=Path, help="a catalog JSON file (default: the shared reference)"
-    )
+    dr = sub.add_parser("draft", help="draft a spec from an upstream snapshot entry")
+    dr.add_argument("key", help="upstream key, e.g. domestic_stock/inquire_price")
+    dr.add_argument("--snapshot", type=Path, help="snapshot folder (default: spec/_upstream)")
     dr.add_argument("--write", action="store_true", help="write it under spec/ (never overwrites)")
     up = sub.add_parser(
         "upstream", help="snapshot KIS's example code (and portal docs) into spec/_upstream"
     )
-    up.add_argument("--from", dest="source", type=Path, required=True, help="open-trading-api checkout")
+    up.add_argument(
+        "--from", dest="source", type=Path, required=True, help="open-trading-api checkout"
+    )
     up.add_argument("--commit", help="upstream commit (default: git rev-parse HEAD in --from)")
     up.add_argument("--portal", type=Path, help="a portal docs capture (kis_portal_docs.json)")
     up.add_argument("--out", type=Path, help="snapshot folder (default: spec/_upstream)")
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "draft":
             from .draft import draft
 
-            rel, text = draft(args.key, SPEC_DIR, args.catalog)
+            rel, text = draft(args.key, SPEC_DIR, args.snapshot)
             if not args.write:
                 print(text, end="")
                 return 0

@@ -1,4 +1,4 @@
-"""``python -m codegen draft KEY``: a first draft of a spec from the catalog and portal docs.
+"""``python -m codegen draft KEY``: a first draft of a spec from the upstream snapshot.
 
 The draft still gets curated by hand (summary, types, shapes, mock TR IDs) before it is committed;
 every guess is marked ``TODO``.
@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 
 from .load import load_shared
-from .reference import catalog, clean_label, guess_type, portal_for
+from .reference import clean_label, guess_type
+from .upstream import SNAPSHOT_DIR, load
 
 JUNK = frozenset({"method", "server", "customHeader", "tr_id"})
 
@@ -24,11 +25,11 @@ def _shared_fields(spec_dir: Path) -> dict[str, Any]:
     return load_shared(spec_dir, "fields", "/$defs/Fields")
 
 
-def _entry(key: str, catalog_path: Path | None) -> dict[str, Any]:
-    for entry in catalog(catalog_path):
+def _entry(key: str, snapshot: Path | None) -> dict[str, Any]:
+    for entry in load(snapshot or SNAPSHOT_DIR)[1]:
         if entry["key"] == key:
             return entry
-    raise KeyError(f"{key!r} is not in the catalog")
+    raise KeyError(f"{key!r} is not in the upstream snapshot")
 
 
 def _tr_id(entry: dict[str, Any]) -> dict[str, Any] | None:
@@ -38,7 +39,7 @@ def _tr_id(entry: dict[str, Any]) -> dict[str, Any] | None:
     selectors: dict[str, set[str]] = {}
     for rule in rules:
         for k, v in rule["when"].items():
-            if k not in ("else_of", "env_dv"):
+            if k != "env_dv":
                 selectors.setdefault(k, set()).update([v] if isinstance(v, str) else v)
     selectors = {k: v for k, v in selectors.items() if len(v) > 1}  # one value decides nothing
     table: dict[tuple[tuple[str, str], ...], dict[str, str | None]] = {}
@@ -48,9 +49,12 @@ def _tr_id(entry: dict[str, Any]) -> dict[str, Any] | None:
         cond = tuple(sorted((k, v if isinstance(v, str) else ",".join(v)) for k, v in when.items()))
         slot = table.setdefault(cond, {"real": None, "mock": None})
         slot["mock" if env == "demo" else "real"] = rule["tr_id"]
+    if entry.get("demo_refused"):
+        for pair in table.values():
+            pair["mock"] = None
     if list(table) == [()]:
         pair = table[()]
-        mock = pair["mock"] if pair["mock"] else (pair["real"] if len(rules) > 1 else None)
+        mock = pair["mock"] or (entry.get("portal") or {}).get("tr_id_mock")
         return {"real": pair["real"], "mock": mock}
     return {
         "select": [
@@ -63,9 +67,14 @@ def _tr_id(entry: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def draft(key: str, spec_dir: Path, catalog_path: Path | None = None) -> tuple[str, str]:
-    """(relative spec path, YAML text) for catalog entry ``key``."""
-    entry = _entry(key, catalog_path)
+def _shape(*candidates: str | None) -> str:
+    """The first definite shape; a list when nobody knows (decoders accept both anyway)."""
+    return next((c for c in candidates if c in ("object", "array")), "array")
+
+
+def draft(key: str, spec_dir: Path, snapshot: Path | None = None) -> tuple[str, str]:
+    """(relative spec path, YAML text) for the upstream entry ``key``."""
+    entry = _entry(key, snapshot)
     shared = _shared_fields(spec_dir)
     category, function = key.split("/")
     segment = entry["path"].split("/v1/")[1].split("/")[0] if "/v1/" in entry["path"] else "oauth"
@@ -89,19 +98,24 @@ def draft(key: str, spec_dir: Path, catalog_path: Path | None = None) -> tuple[s
             extra["fixed"] = f["fixed"]
         elif f.get("required"):
             extra["required"] = True
+        if f.get("default"):
+            extra["default"] = f["default"]
         request.append(field(f["name"], f.get("label", ""), **extra))
     labels: Mapping[str, str] = entry.get("response_labels", {})
     blocks = []
-    docs = portal_for(entry["path"])
-    if docs:
-        for block in docs[0]["response_blocks"]:
-            names = [f["name"] for f in block["fields"] if f["name"] not in JUNK]
-            if names:
-                blocks.append({"key": block["key"], "shape": block["shape"],
-                               "fields": [field(n, labels.get(n, "")) for n in names]})  # fmt: skip
+    outputs = {o["key"]: o["shape"] for o in entry.get("outputs", [])}
+    portal_blocks = (entry.get("portal") or {}).get("blocks", [])
+    portal_blocks = [b for b in portal_blocks if b["key"].lower().startswith("output")]
+    lone = len(portal_blocks) == 1 and len(outputs) == 1
+    for block in portal_blocks:
+        bkey = next(iter(outputs)) if lone else block["key"]
+        names = [n for n in block["fields"] if n not in JUNK]
+        if names:
+            blocks.append({"key": bkey, "shape": _shape(block["shape"], outputs.get(bkey)),
+                           "fields": [field(n, labels.get(n, "")) for n in names]})  # fmt: skip
     if not blocks and entry.get("outputs"):
         first = entry["outputs"][0]
-        shape = first["shape"] if first["shape"] != "unknown" else "array"
+        shape = _shape(first["shape"], None)
         blocks.append(
             {
                 "key": first["key"],
@@ -112,7 +126,7 @@ def draft(key: str, spec_dir: Path, catalog_path: Path | None = None) -> tuple[s
     spec: dict[str, Any] = {
         "id": f"{category}.{function}",
         "catalog_key": key,
-        "title": entry.get("name", function),
+        "title": entry.get("title", function),
         "doc_id": entry.get("doc_id", ""),
         "group": entry.get("group", ""),
         "summary": "TODO: say in your own words what this returns or does.",
@@ -126,20 +140,22 @@ def draft(key: str, spec_dir: Path, catalog_path: Path | None = None) -> tuple[s
         spec["cache"] = True
     spec["tr_id"] = _tr_id(entry)
     spec["request"] = request
-    ctx = entry.get("ctx_fields", [])
+    cursor = entry.get("cursor", [])
     response: dict[str, Any] = {"blocks": blocks}
-    if ctx:
-        response["scalars"] = [c.lower() for c in ctx]
+    if cursor:
+        response["scalars"] = [c["response"].lower() for c in cursor]
     spec["response"] = response
-    if entry.get("paginated"):
+    if entry.get("paginated") and entry.get("continuable") is not False:
         rows = next(
             (b["key"] for b in blocks if b["shape"] == "array"),
             blocks[0]["key"] if blocks else "output",
         )
         spec["pagination"] = {
-            "cursor": [{"request": c, "response": c.lower()} for c in ctx],
+            "cursor": [
+                {"request": c["request"], "response": c["response"].lower()} for c in cursor
+            ],
             "rows": rows,
         }
     text = yaml.safe_dump(spec, allow_unicode=True, sort_keys=False, width=120)
-    header = "# DRAFT from the catalog: curate every TODO, types, shapes and mock TR IDs before committing.\n"
+    header = "# DRAFT from the upstream snapshot: curate every TODO, types, shapes and mock TR IDs before committing.\n"
     return f"{category}/{segment}/{function}.yaml", header + text

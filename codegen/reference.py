@@ -1,19 +1,8 @@
-"""Read the KIS reference data (catalog, portal docs) kept beside the repository.
-
-The data lives in ``../shared/reference`` (override with ``KIS_REFERENCE_DIR``); it is read by
-tools only and never copied into the project.
-"""
+"""KIS's naming habits: first guesses at a field's type for drafts and the review lint."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-from functools import cache
-from pathlib import Path
-from typing import Any
-
-from .render import REPO
 
 NUMERIC_SUFFIXES = (
     "prpr", "oprc", "hgpr", "lwpr", "clpr", "pric", "unpr", "prc", "mxpr", "llam", "sdpr",
@@ -22,30 +11,6 @@ NUMERIC_SUFFIXES = (
 RATE_SUFFIXES = ("ctrt", "rate", "ert", "rt")
 DATE_SUFFIXES = ("_dt", "_date", "_day")
 TIME_SUFFIXES = ("_hour", "_tmd", "_time")
-
-
-def reference_dir() -> Path:
-    return Path(os.environ.get("KIS_REFERENCE_DIR") or REPO.parent / "shared" / "reference")
-
-
-@cache
-def catalog(path: Path | None = None) -> list[dict[str, Any]]:
-    data = json.loads((path or reference_dir() / "kis_catalog.json").read_text(encoding="utf-8"))
-    apis: list[dict[str, Any]] = data["apis"]
-    return apis
-
-
-@cache
-def portal() -> list[dict[str, Any]]:
-    path = reference_dir() / "kis_portal_docs.json"
-    if not path.exists():
-        return []
-    apis: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["apis"]
-    return apis
-
-
-def portal_for(path: str) -> list[dict[str, Any]]:
-    return [p for p in portal() if p.get("path") == path and not p.get("websocket")]
 
 
 def guess_type(name: str) -> str:

@@ -29,7 +29,8 @@ ERROR_NAMES = (
     "KisError", "KisConfigError", "KisValidationError", "KisMockUnsupportedError",
     "KisDecodeError", "KisConnectionError", "KisTimeoutError", "KisOrderStateUnknownError",
     "KisApiError", "KisRateLimitError", "KisAuthError", "KisTokenExpiredError",
-    "KisBadRequestError", "KisOrderRejectedError", "KisServerError",
+    "KisBadRequestError", "KisOrderRejectedError", "KisOrderBadRequestError",
+    "KisDataChangedError", "KisServerError",
 )  # fmt: skip
 
 # Falsy values go through _d.nothing: None and "" mean no value; a JSON 0 or false raises and
@@ -38,7 +39,8 @@ _FAST = {
     "str": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := g({k})) else _d.nothing(v)",
     "text": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := g({k})) else _d.nothing(v)",
     "int": "int(v) if (v := g({k})) else _d.nothing(v)",
-    "decimal": "Decimal(v) if (v := g({k})) else _d.nothing(v)",
+    # Decimal() reads "nan"/"Infinity" without raising: a non-finite result takes the slow path.
+    "decimal": "(n if (n := Decimal(v)).is_finite() else _d.nothing(v)) if (v := g({k})) else _d.nothing(v)",
     "date": "date.fromisoformat(v) if (v := g({k})) else _d.nothing(v)",
     "time": "time.fromisoformat(v) if (v := g({k})) else _d.nothing(v)",
     "datetime": "_d.parse_datetime(v) if (v := g({k})) else _d.nothing(v)",

@@ -84,6 +84,15 @@ def _const_str(node: ast.expr) -> str | None:
     return None
 
 
+def _const_int(node: ast.expr | None) -> int | str | None:
+    """An int bound, None for no bound, "bad" for anything else."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return node.value
+    return "bad"
+
+
 def _const_strs(node: ast.expr) -> frozenset[str] | None:
     if isinstance(node, ast.Tuple | ast.List | ast.Set):
         vals = [_const_str(e) for e in node.elts]
@@ -115,9 +124,12 @@ def _condition(test: ast.expr) -> list[tuple[str, Constraint]] | None:
             return [c for p in parts if p for c in p]
         # or: only when every part constrains the same single argument positively
         flat = [p[0] for p in parts if p and len(p) == 1]
-        if len(flat) == len(parts) and len({v for v, _ in flat}) == 1:
-            if all(c[0] == "in" for _, c in flat):
-                return [(flat[0][0], ("in", frozenset().union(*(c[1] for _, c in flat))))]
+        if (
+            len(flat) == len(parts)
+            and len({v for v, _ in flat}) == 1
+            and all(c[0] == "in" for _, c in flat)
+        ):
+            return [(flat[0][0], ("in", frozenset().union(*(c[1] for _, c in flat))))]
         return None
     return None
 
@@ -175,9 +187,9 @@ class _Walker:
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             base = self._eval_tr(node.value, current)
             sl = node.slice
-            lo = sl.lower.value if isinstance(sl.lower, ast.Constant) else None
-            hi = sl.upper.value if isinstance(sl.upper, ast.Constant) else None
-            if base is not None and sl.step is None:
+            bounds = [_const_int(sl.lower), _const_int(sl.upper)]
+            if base is not None and sl.step is None and "bad" not in bounds:
+                lo, hi = (b if isinstance(b, int) else None for b in bounds)
                 return base[lo:hi]
         return None
 
@@ -262,9 +274,10 @@ def _arg_facts(fn: ast.FunctionDef, lines: list[str]) -> dict[str, dict[str, Any
     args = fn.args.args + fn.args.kwonlyargs
     defaults: dict[str, ast.expr] = {}
     positional = fn.args.args
-    for arg, default in zip(positional[len(positional) - len(fn.args.defaults) :], fn.args.defaults):
+    with_defaults = positional[len(positional) - len(fn.args.defaults) :]
+    for arg, default in zip(with_defaults, fn.args.defaults, strict=True):
         defaults[arg.arg] = default
-    for arg, kw_default in zip(fn.args.kwonlyargs, fn.args.kw_defaults):
+    for arg, kw_default in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True):
         if kw_default is not None:
             defaults[arg.arg] = kw_default
     facts: dict[str, dict[str, Any]] = {}
@@ -316,7 +329,7 @@ def _params(fn: ast.FunctionDef) -> list[_Param]:
                     and target.id == "params"
                     and isinstance(stmt.value, ast.Dict)
                 ):
-                    for k, v in zip(stmt.value.keys, stmt.value.values):
+                    for k, v in zip(stmt.value.keys, stmt.value.values, strict=True):
                         if k is not None and (key := _const_str(k)) is not None:
                             found.setdefault(key, _Param(key, v, conditional))
                 elif (
@@ -331,6 +344,7 @@ def _params(fn: ast.FunctionDef) -> list[_Param]:
                 visit(stmt.orelse, True)
             elif isinstance(stmt, ast.For | ast.While | ast.With | ast.Try):
                 visit(stmt.body, conditional)
+
     visit(fn.body, False)
     return list(found.values())
 
@@ -448,7 +462,7 @@ def _column_mapping(path: Path) -> dict[str, str]:
             and isinstance(node.value, ast.Dict)
         ):
             out = {}
-            for k, v in zip(node.value.keys, node.value.values):
+            for k, v in zip(node.value.keys, node.value.values, strict=True):
                 key = _const_str(k) if k is not None else None
                 label = _const_str(v)
                 if key is not None:
@@ -497,7 +511,9 @@ def extract_function(path: Path, category: str) -> dict[str, Any]:
     for when, tr_id, _call in walker.fetches:
         if tr_id is None:
             continue
-        envs = sorted(when[ENV_ARG][1]) if ENV_ARG in when and when[ENV_ARG][0] == "in" else []
+        envs: list[str | None] = []
+        if ENV_ARG in when and when[ENV_ARG][0] == "in":
+            envs = [*sorted(when[ENV_ARG][1])]
         for env in envs or [None]:
             cond = _when_json({k: v for k, v in when.items() if k in selectors}, set())
             if env is not None:
@@ -508,15 +524,20 @@ def extract_function(path: Path, category: str) -> dict[str, Any]:
     if env_is_arg:
         refused = []
         for when in walker.refusals:
-            env = when.get(ENV_ARG)
-            if env and env[0] == "in" and env[1] == frozenset({"demo"}):
+            env_c = when.get(ENV_ARG)
+            if env_c and env_c[0] == "in" and env_c[1] == frozenset({"demo"}):
                 refused.append(_when_json({k: v for k, v in when.items() if k in selectors}, set()))
         if refused:
             entry["demo_refused"] = sorted(refused, key=repr)
     if is_ws:
         entry["ws_columns"] = _columns(fn)
         entry["request_fields"] = [
-            {"name": "tr_key", "arg": "tr_key", "required": True, "label": args.get("tr_key", {}).get("label", "")}
+            {
+                "name": "tr_key",
+                "arg": "tr_key",
+                "required": True,
+                "label": args.get("tr_key", {}).get("label", ""),
+            }
         ]
     else:
         entry["path"] = _module_constant(tree, "API_URL")
@@ -557,9 +578,7 @@ def extract_function(path: Path, category: str) -> dict[str, Any]:
         labels = _column_mapping(path)
         if labels:
             entry["response_labels"] = labels
-    entry["selectors"] = sorted(
-        {s for s in selectors} | ({ENV_ARG} if env_is_arg else set())
-    )
+    entry["selectors"] = sorted({s for s in selectors} | ({ENV_ARG} if env_is_arg else set()))
     return entry
 
 

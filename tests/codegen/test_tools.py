@@ -1,15 +1,15 @@
-"""The maintainer tools: drafting a spec from the catalog, and the coverage report."""
+"""The maintainer tools: drafting a spec from the upstream snapshot, and the coverage report."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-import pytest
 import yaml
 
-from codegen import reference
-from codegen.coverage import report
+from codegen import reference, upstream
+from codegen.coverage import compare
 from codegen.draft import draft
 from codegen.load import DEFAULT_SCHEMA_DIR, validator
 from codegen.resolve import load_project
@@ -33,11 +33,9 @@ def test_draft_of_an_order_has_selector_rules_and_validates() -> None:
     assert not list(validator(DEFAULT_SCHEMA_DIR, "api.schema.json").iter_errors(data))
 
 
-def test_every_catalog_api_drafts_to_a_schema_valid_spec() -> None:
+def test_every_upstream_api_drafts_to_a_schema_valid_spec() -> None:
     check = validator(DEFAULT_SCHEMA_DIR, "api.schema.json")
-    keys = [
-        e["key"] for e in reference.catalog() if e.get("kind") == "rest" and e["category"] != "auth"
-    ]
+    keys = [e["key"] for e in upstream.load()[1] if e["kind"] == "rest" and e["category"] != "auth"]
     assert len(keys) > 200
     bad = {}
     for key in keys:
@@ -47,31 +45,50 @@ def test_every_catalog_api_drafts_to_a_schema_valid_spec() -> None:
     assert bad == {}
 
 
-def test_coverage_reports_missing_and_mismatched(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = {"apis": [
-        {"key": "demo/quote", "kind": "rest", "path": "/uapi/demo/v1/quotations/quote", "method": "GET",
-         "tr_ids": [{"when": {}, "tr_id": "DEMO0001"}],
-         "request_fields": [{"name": "FID_COND_MRKT_DIV_CODE"}, {"name": "FID_INPUT_ISCD"}]},
-        {"key": "demo/absent", "kind": "rest", "path": "/uapi/demo/v1/x", "method": "GET", "tr_ids": []},
-        {"key": "demo/ws", "kind": "websocket", "path": "/tryitout/X", "method": "WS", "tr_ids": []},
-    ]}  # fmt: skip
-    (tmp_path / "kis_catalog.json").write_text(json.dumps(fake))
-    monkeypatch.setenv("KIS_REFERENCE_DIR", str(tmp_path))
-    reference.catalog.cache_clear()
-    reference.portal.cache_clear()
-    try:
-        lines, complete = report(load_project(FIXTURES))
-    finally:
-        reference.catalog.cache_clear()
-        reference.portal.cache_clear()
-    text = "\n".join(lines)
-    assert complete is False
-    assert "REST APIs with a spec: 1 of 2" in text
-    assert "  demo/absent" in text
-    assert "request-field mismatches against the catalog: 0" in text
-    assert "specs not in the catalog: 3" in text
+def test_coverage_reports_missing_mismatched_and_accepted(tmp_path: Path) -> None:
+    entries = {
+        "demo/quote": {
+            "key": "demo/quote", "category": "demo", "kind": "rest",
+            "path": "/uapi/demo/v1/quotations/quote", "method": "GET",
+            "tr_ids": [{"when": {}, "tr_id": "DEMO0001"}],
+            "request_fields": [
+                {"name": "FID_COND_MRKT_DIV_CODE", "required": True},
+                {"name": "FID_INPUT_ISCD", "required": True},
+                {"name": "FID_NEW_FLAG", "required": False},
+            ],
+            "outputs": [{"key": "output", "shape": "object"}],
+        },
+        "demo/absent": {"key": "demo/absent", "category": "demo", "kind": "rest",
+                        "path": "/uapi/demo/v1/x", "method": "GET", "tr_ids": []},
+    }  # fmt: skip
+    (tmp_path / "demo.json").write_text(json.dumps(entries))
+    (tmp_path / upstream.META).write_text(json.dumps({"commit": "f" * 40}))
+    spec = tmp_path / "spec"
+    shutil.copytree(FIXTURES, spec)
+    quote = spec / "demo" / "quotations" / "quote.yaml"
+    assert "catalog_key: demo/quote" in quote.read_text(encoding="utf-8")
+    report = compare(load_project(spec), tmp_path)
+    found = {(d.owner, d.id) for d in report.differences}
+    assert ("demo/absent", "missing") in found
+    assert ("demo.quote", "param:FID_NEW_FLAG") in found
+    assert ("demo.order", "unlisted") in found
+    assert not report.ok
+    text = "\n".join(report.lines())
+    assert "REST APIs: 1 of 2 upstream have a spec" in text
+
+    # a declared difference is accepted; a declaration with no difference behind it is stale
+    quote.write_text(
+        quote.read_text(encoding="utf-8").replace(
+            "title:",
+            'upstream:\n  accept:\n    "param:FID_NEW_FLAG": "the flag changes nothing for this API"\n'
+            '    "param:FID_GONE": "declared for a parameter upstream never had"\ntitle:',
+            1,
+        )
+    )
+    report = compare(load_project(spec), tmp_path)
+    assert ("demo.quote", "param:FID_NEW_FLAG") not in {(d.owner, d.id) for d in report.differences}
+    assert [(d.owner, d.id) for d, _ in report.accepted] == [("demo.quote", "param:FID_NEW_FLAG")]
+    assert report.stale == ["demo.quote: [param:FID_GONE]"]
 
 
 def test_guess_type_follows_kis_naming() -> None:

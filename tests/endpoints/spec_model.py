@@ -20,12 +20,11 @@ from typing import Any
 
 import yaml
 
-from codegen.reference import reference_dir
-
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_DIR = ROOT / "spec"
 MANIFEST_PATH = ROOT / "generated" / "kisapi" / "_manifest.json"
-REFERENCE_DIR = reference_dir()
+FIXTURES = ROOT / "tests" / "fixtures"
+UPSTREAM_DIR = SPEC_DIR / "_upstream"
 KST = timezone(timedelta(hours=9))
 
 APPKEY = "PSxxxxxxxxxxxx0123456789"
@@ -341,8 +340,15 @@ def all_cases() -> list[Case]:
 
 @functools.cache
 def request_examples() -> list[dict[str, Any]]:
-    data = json.loads((REFERENCE_DIR / "kis_request_examples.json").read_text(encoding="utf-8"))
-    return list(data["examples"])
+    """The Postman request examples kept in the upstream snapshot, each with its API's path."""
+    examples: list[dict[str, Any]] = []
+    for path in sorted(UPSTREAM_DIR.glob("*.json")):
+        if path.name.startswith("_"):
+            continue
+        for entry in json.loads(path.read_text(encoding="utf-8")).values():
+            for ex in entry.get("postman", []):
+                examples.append({**ex, "path": entry.get("path")})
+    return examples
 
 
 def example_for(api: SpecApi, tr_ids: set[str | None], env: str) -> dict[str, str]:
@@ -355,7 +361,7 @@ def example_for(api: SpecApi, tr_ids: set[str | None], env: str) -> dict[str, st
         tr = (example.get("tr_id") or "").strip() or None
         if tr not in tr_ids:
             continue
-        params = example.get("query") or example.get("body") or {}
+        params = example.get("params") or {}
         return {
             str(k).upper(): str(v)
             for k, v in params.items()

@@ -65,7 +65,9 @@ def _QuoteOutput(d: Mapping[str, Any], strict: bool) -> QuoteOutput:
             # positional: much cheaper than keyword matching on wide rows
             return QuoteOutput(
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 date.fromisoformat(v)
                 if (v := g("stck_bsop_date"))
