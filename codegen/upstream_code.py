@@ -153,6 +153,20 @@ def _emptiness_checked(test: ast.expr) -> set[str]:
     return found
 
 
+def _membership_checked(test: ast.expr) -> set[str]:
+    """Arguments that must be one of listed non-empty values (``if a not in ("01", "02"): raise``)."""
+    if (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.NotIn)
+        and (vals := _const_strs(test.comparators[0])) is not None
+        and "" not in vals
+    ):
+        return {test.left.id}
+    return set()
+
+
 def _raises(body: list[ast.stmt]) -> bool:
     return any(isinstance(s, ast.Raise) for s in body)
 
@@ -305,7 +319,7 @@ def _checked_args(fn: ast.FunctionDef) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(fn):
         if isinstance(node, ast.If) and _raises(node.body):
-            found |= _emptiness_checked(node.test)
+            found |= _emptiness_checked(node.test) | _membership_checked(node.test)
     return found
 
 
@@ -342,11 +356,72 @@ def _params(fn: ast.FunctionDef) -> list[_Param]:
             if isinstance(stmt, ast.If):
                 visit(stmt.body, True)
                 visit(stmt.orelse, True)
+            elif isinstance(stmt, ast.For) and (keys := _loop_keys(stmt)):
+                for key, value in keys:
+                    found.setdefault(key, _Param(key, value, conditional))
             elif isinstance(stmt, ast.For | ast.While | ast.With | ast.Try):
                 visit(stmt.body, conditional)
 
     visit(fn.body, False)
     return list(found.values())
+
+
+def _loop_keys(loop: ast.For) -> list[tuple[str, ast.expr]]:
+    """``for i in range(1, 33): params[f"SRS_CD_{i:02d}"] = ...`` gives every key it adds."""
+    it = loop.iter
+    if not (
+        isinstance(loop.target, ast.Name)
+        and isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Name)
+        and it.func.id == "range"
+        and all(isinstance(a, ast.Constant) and isinstance(a.value, int) for a in it.args)
+    ):
+        return []
+    bounds = [a.value for a in it.args if isinstance(a, ast.Constant) and isinstance(a.value, int)]
+    var = loop.target.id
+    names: dict[str, ast.JoinedStr] = {}
+    keys: list[tuple[str, ast.expr]] = []
+    for i in range(*bounds):
+        for stmt in loop.body:
+            if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+                continue
+            target = stmt.targets[0]
+            if isinstance(target, ast.Name) and isinstance(stmt.value, ast.JoinedStr):
+                names[target.id] = stmt.value
+            elif (
+                isinstance(target, ast.Subscript)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "params"
+            ):
+                sl = target.slice
+                template = names.get(sl.id) if isinstance(sl, ast.Name) else sl
+                if isinstance(template, ast.JoinedStr):
+                    key = _format(template, var, i)
+                    if key is not None:
+                        keys.append((key, stmt.value))
+    return keys
+
+
+def _format(node: ast.JoinedStr, var: str, value: int) -> str | None:
+    """An f-string whose only placeholder is the loop variable, for one value of it."""
+    out = []
+    for part in node.values:
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            out.append(part.value)
+        elif (
+            isinstance(part, ast.FormattedValue)
+            and isinstance(part.value, ast.Name)
+            and part.value.id == var
+        ):
+            spec = part.format_spec
+            pieces = spec.values if isinstance(spec, ast.JoinedStr) else []
+            fmt = "".join(
+                c.value for c in pieces if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            )
+            out.append(format(value, fmt))
+        else:
+            return None
+    return "".join(out)
 
 
 def _body_attr(node: ast.AST) -> str | None:
@@ -384,7 +459,9 @@ def _outputs(fn: ast.FunctionDef) -> list[dict[str, str]]:
         if isinstance(parent, ast.List) and _is_call_to(parents.get(id(parent), fn), "DataFrame"):
             shapes[attr].add("object")
         elif _is_call_to(parent or fn, "DataFrame"):
-            shapes[attr].add("array")
+            call = parent
+            one = isinstance(call, ast.Call) and any(k.arg == "index" for k in call.keywords)
+            shapes[attr].add("object" if one else "array")
         elif _is_call_to(parent or fn, "isinstance"):
             shapes[attr].add("either")
     out = []

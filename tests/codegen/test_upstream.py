@@ -88,10 +88,13 @@ def test_list(
     else:
         raise ValueError("env_dv")
     params = {"EXCD": excd, "KEYB": NEXT}
+    for i in range(1, 4):
+        key = f"SRS_CD_{i:02d}"
+        params[key] = kwargs.get(key.lower(), "")
     res = ka._url_fetch(API_URL, tr_id, tr_cont, params)
     NEXT = res.getBody().keyb
     out1 = pd.DataFrame(res.getBody().output1)
-    out2 = pd.DataFrame([res.getBody().output2])
+    out2 = pd.DataFrame(res.getBody().output2, index=[0])
     if res.getHeader().tr_cont in ["M", "F"]:
         return test_list(excd, env_dv, NEXT, "N")
 '''
@@ -156,6 +159,8 @@ def test_list_example_gives_cursor_shapes_and_continuable(tmp_path: Path) -> Non
         {"when": {"env_dv": "real"}, "tr_id": "HHDFS99990000"},
     ]
     assert "demo_refused" not in e  # the raise is the "neither real nor demo" branch
+    names = [f["name"] for f in e["request_fields"]]  # type: ignore[union-attr]
+    assert names == ["EXCD", "KEYB", "SRS_CD_01", "SRS_CD_02", "SRS_CD_03"]
     assert e["paginated"] is True and e["continuable"] is False
     assert e["cursor"] == [{"request": "KEYB", "response": "keyb"}]
     assert e["outputs"] == [
