@@ -37,7 +37,10 @@ def _commit(root: Path, given: str | None) -> str:
         return given
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
@@ -78,9 +81,7 @@ def _postman_requests(root: Path) -> list[dict[str, Any]]:
                 except ValueError:
                     body = {}
             params = {
-                k: v
-                for k, v in {**query, **body}.items()
-                if isinstance(v, str) and "{{" not in v
+                k: v for k, v in {**query, **body}.items() if isinstance(v, str) and "{{" not in v
             }
             out.append(
                 {
@@ -154,19 +155,25 @@ def _attach_portal(entries: list[dict[str, Any]], portal_path: Path) -> None:
 
 
 def _attach_postman(entries: list[dict[str, Any]], requests: list[dict[str, Any]]) -> None:
-    for entry in entries:
-        if entry["kind"] != "rest":
-            continue
+    """Examples go to the API of their path; where APIs share a path, to the one whose TR IDs
+    match (the collections are older and may use a TR ID the example code has since renamed)."""
+    rest = [e for e in entries if e["kind"] == "rest"]
+    sharing: dict[str, int] = {}
+    for entry in rest:
+        sharing[entry["path"]] = sharing.get(entry["path"], 0) + 1
+    for entry in rest:
         tr_ids = {t["tr_id"] for t in entry["tr_ids"]}
         found = [
             r
             for r in requests
-            if r["path"] == entry["path"] and (r["tr_id"] in tr_ids or not tr_ids)
+            if r["path"] == entry["path"] and (r["tr_id"] in tr_ids or sharing[r["path"]] == 1)
         ]
         if found:
             entry["postman"] = [
                 {k: v for k, v in r.items() if k != "path"}
-                for r in sorted(found, key=lambda r: (r["env"], r["tr_id"] or "", dump(r["params"])))
+                for r in sorted(
+                    found, key=lambda r: (r["env"], r["tr_id"] or "", dump(r["params"]))
+                )
             ]
 
 
