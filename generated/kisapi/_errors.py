@@ -10,34 +10,238 @@ from collections.abc import Mapping
 from kisapi_runtime.errors import ErrorRule
 
 ERROR_TABLE: Mapping[str, ErrorRule] = {
-    # 일시적 시스템 오류 (system error)
+    # 모의투자 주문처리가 안되었습니다(매매불가 종목) (mock: symbol cannot be traded)
+    "40070000": ErrorRule("KisOrderRejectedError", retry=False, reissue_token=False),
+    # 모의투자 잔고내역이 없습니다 (mock: no holding to sell)
+    "40240000": ErrorRule("KisOrderRejectedError", retry=False, reissue_token=False),
+    # 모의투자 정정/취소할 수량이 없습니다 (mock: nothing left to amend or cancel)
+    "40330000": ErrorRule("KisOrderRejectedError", retry=False, reissue_token=False),
+    # 일시적 오류가 발생했습니다 (temporary system error)
     "EGW00001": ErrorRule("KisServerError", retry=False, reissue_token=False),
-    # 잘못된 요청 (bad request or parameter)
-    "EGW00002": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
-    # 유효하지 않은 AppKey (invalid app key)
+    # 서버 에러가 발생했습니다 (server error; KIS_FACTS reads it as bad request/parameter)
+    "EGW00002": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 접근이 거부되었습니다 (access denied)
+    "EGW00003": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 권한을 부여받지 않은 고객입니다 (customer not authorised)
+    "EGW00004": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 유효하지 않은 요청입니다 (invalid request)
+    "EGW00101": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # AppKey는 필수입니다 (app key missing)
+    "EGW00102": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 유효하지 않은 AppKey입니다 (invalid app key)
     "EGW00103": ErrorRule("KisAuthError", retry=False, reissue_token=False),
-    # 유효하지 않은 AppSecret (invalid app secret)
+    # AppSecret은 필수입니다 (app secret missing)
+    "EGW00104": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 유효하지 않은 AppSecret입니다 (invalid app secret)
     "EGW00105": ErrorRule("KisAuthError", retry=False, reissue_token=False),
-    # 유효하지 않은 token (invalid token)
+    # redirect_uri는 필수입니다 (OAuth redirect_uri missing)
+    "EGW00106": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 유효하지 않은 redirect_uri입니다 (invalid OAuth redirect_uri)
+    "EGW00107": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 유효하지 않은 서비스구분(service)입니다 (invalid OAuth service)
+    "EGW00108": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # scope는 필수입니다 (OAuth scope missing)
+    "EGW00109": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 유효하지 않은 scope 입니다 (invalid OAuth scope)
+    "EGW00110": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 유효하지 않은 state 입니다 (invalid OAuth state)
+    "EGW00111": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 유효하지 않은 grant 입니다 (invalid OAuth grant)
+    "EGW00112": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 응답구분(response_type)은 필수입니다 (OAuth response_type missing)
+    "EGW00113": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 지원하지 않는 응답구분(response_type)입니다 (unsupported OAuth response_type)
+    "EGW00114": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 권한부여 타입(grant_type)은 필수입니다 (grant_type missing)
+    "EGW00115": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 지원하지 않는 권한부여 타입(grant_type)입니다 (unsupported grant_type)
+    "EGW00116": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 지원하지 않는 토큰 타입(token_type)입니다 (unsupported token_type)
+    "EGW00117": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 유효하지 않은 code 입니다 (invalid OAuth code)
+    "EGW00118": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # code를 찾을 수 없습니다 (OAuth code not found)
+    "EGW00119": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 기간이 만료된 code 입니다 (OAuth code expired)
+    "EGW00120": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 유효하지 않은 token 입니다 (invalid access token)
     "EGW00121": ErrorRule("KisTokenExpiredError", retry=False, reissue_token=True),
-    # 기간이 만료된 token (token expired)
+    # token을 찾을 수 없습니다 (access token not found)
+    "EGW00122": ErrorRule("KisTokenExpiredError", retry=False, reissue_token=True),
+    # 기간이 만료된 token 입니다 (access token expired)
     "EGW00123": ErrorRule("KisTokenExpiredError", retry=False, reissue_token=True),
-    # 접근토큰 발급 잠시 후 다시 시도 (token issued within the last minute; the token manager waits and retries)
+    # 유효하지 않은 session_key 입니다 (invalid session key)
+    "EGW00124": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # session_key를 찾을 수 없습니다 (session key not found)
+    "EGW00125": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 기간이 만료된 session_key 입니다 (session key expired)
+    "EGW00126": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 제휴사번호(corpno)는 필수입니다 (partner number missing)
+    "EGW00127": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 계좌번호(acctno)는 필수입니다 (account number missing)
+    "EGW00128": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # HTS_ID는 필수입니다 (HTS ID missing)
+    "EGW00129": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 유효하지 않은 유저(user)입니다 (invalid user)
+    "EGW00130": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 유효하지 않은 hashkey입니다 (hashkey does not match the body)
+    "EGW00131": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # Content-Type이 유효하지 않습니다 (invalid Content-Type)
+    "EGW00132": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 접근토큰 발급 잠시 후 다시 시도하세요(1분당 1회) (token issued within the last minute; the token manager waits)
     "EGW00133": ErrorRule("KisAuthError", retry=False, reissue_token=False),
-    # 초당 거래건수 초과 (too many requests per second)
+    # 초당 거래건수를 초과하였습니다 (too many requests per second; refused before processing)
     "EGW00201": ErrorRule("KisRateLimitError", retry=True, reissue_token=False),
-    # GW라우팅 중 오류 (gateway routing error before processing)
+    # GW라우팅 중 오류가 발생했습니다 (gateway routing error, before processing)
     "EGW00202": ErrorRule("KisServerError", retry=True, reissue_token=False),
-    # 헤더 오류 (header error)
+    # OPS라우팅 중 오류가 발생했습니다 (routing to the OPS server failed; not provably before processing)
+    "EGW00203": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # Internal Gateway 인스턴스를 잘못 입력했습니다 (wrong internal gateway instance)
+    "EGW00204": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # credentials_type이 유효하지 않습니다(Bearer) (authorization is not a Bearer token)
+    "EGW00205": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # API 사용 권한이 없습니다 (no permission for this API)
+    "EGW00206": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # IP 주소가 없거나 유효하지 않습니다 (ip_addr header missing or invalid)
+    "EGW00207": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 고객유형(custtype)이 유효하지 않습니다 (invalid custtype header)
+    "EGW00208": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 일련번호(seq_no)가 유효하지 않습니다 (invalid seq_no header)
+    "EGW00209": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 법인고객의 경우 모의투자를 이용할 수 없습니다 (corporate customers cannot use mock trading)
+    "EGW00210": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 고객명(personalname)은 필수 입니다 (personalname header missing)
+    "EGW00211": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 휴대전화번호(personalphone)는 필수 입니다 (personalphone header missing)
+    "EGW00212": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 제휴사명(corpname)은 필수 입니다 (corpname header missing)
+    "EGW00213": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # Gateway 라우팅 오류가 발생했습니다 (gateway routing error)
+    "EGW00300": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 연결 시간이 초과되었습니다. 직전 거래를 반드시 확인하세요 (connection timed out; check the last transaction, never resend blindly)
+    "EGW00301": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 거래시간이 초과되었습니다. 직전 거래를 반드시 확인하세요 (transaction timed out; check the last transaction, never resend blindly)
+    "EGW00302": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 법인고객에게 허용되지 않은 IP접근입니다 (IP not allowed for this corporate customer)
+    "EGW00303": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 고객식별키(법인 personalSeckey, 개인 appSecret)가 유효하지 않습니다 (invalid customer key)
+    "EGW00304": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # CBOT SUB거래소 신청 계좌가 아닙니다 (account lacks the CBOT sub-exchange subscription)
+    "EGW00552": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 실전투자 도메인은 모의투자 앱키로 호출하실 수 없습니다 (mock app key used on the real host)
+    "EGW02004": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # 모의투자 TR 이 아닙니다 (not a mock TR ID; 7 characters as listed, compare EGW02004)
+    "EGW2004": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # MCA 전문바디 구성 중 오류가 발생하였습니다 (request body/header could not be built into a KIS message)
     "IGW00007": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
-    # 주문수량 오류 (order quantity)
-    "OPSQ0001": ErrorRule("KisOrderRejectedError", retry=False, reissue_token=False),
-    # 호가단위 오류 (price tick unit)
-    "OPSQ0002": ErrorRule("KisOrderRejectedError", retry=False, reissue_token=False),
-    # 잔고 부족 (insufficient balance)
+    # (no msg1 in source) reservation order CTSC0008U refused on the mock host
+    "IGW00009": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 해당 서비스를 찾을수 없습니다 (service not found, e.g. a TR the mock host lacks)
+    "MCA00124": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 종목코드 오류입니다 (invalid symbol; psearch_result answers it for an empty result)
+    "MCA05918": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # ALREADY IN SUBSCRIBE (already subscribed)
+    "OPSP0002": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # UNSUBSCRIBE ERROR(not found!) (nothing to unsubscribe)
+    "OPSP0003": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # SUBSCRIBE INTERNAL ERROR (subscription failed inside KIS)
+    "OPSP0007": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # MAX SUBSCRIBE OVER (too many registrations in this session)
+    "OPSP0008": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # SUBSCRIBE ERROR : mci send failed (subscription could not be forwarded)
+    "OPSP0009": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # SUBSCRIBE WARNNING : invalid appkey (approval key refused)
+    "OPSP0010": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # SUBSCRIBE ERROR : invalid tr_id (unknown realtime TR ID)
+    "OPSP8991": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # SUBSCRIBE ERROR : invalid tr_key (invalid subscription key)
+    "OPSP8992": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : invalid tr_key (invalid tr_key)
+    "OPSP8993": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : personalseckey not found (corporate key missing)
+    "OPSP8994": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : appsecret not found (app secret missing)
+    "OPSP8995": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # ALREADY IN USE appkey (a session with this app key is already open)
+    "OPSP8996": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : invalid tr_type (tr_type must be 1 or 2)
+    "OPSP8997": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : invalid custtype (invalid custtype)
+    "OPSP8998": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : resource not available (ALLOC_CALL_PARAM) (server out of resources)
+    "OPSP8999": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : invalid tr_key (invalid tr_key)
+    "OPSP9990": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : input not found (body.input missing)
+    "OPSP9991": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : body not found (body missing)
+    "OPSP9992": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : internal error (internal error)
+    "OPSP9993": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : INVALID appkey (invalid approval/app key)
+    "OPSP9994": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : resource not available (server out of resources)
+    "OPSP9995": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : appkey (app key problem)
+    "OPSP9996": ErrorRule("KisAuthError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : custtype not found (custtype missing)
+    "OPSP9997": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : header not found (header missing)
+    "OPSP9998": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : invalid json format (not valid JSON)
+    "OPSP9999": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 호출 전처리 오류 입니다 (call pre-processing error; KIS_FACTS reads it as an order-quantity rejection)
+    "OPSQ0001": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 없는 서비스 코드 입니다 (no such service code, e.g. a TR the mock host lacks; KIS_FACTS reads it as a price-unit rejection)
+    "OPSQ0002": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # 호출 오류 입니다 (call error)
+    "OPSQ0003": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 호출 후처리 오류 입니다 (post-processing error after the call)
+    "OPSQ0004": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 호출 후처리 오류 입니다 (post-processing error after the call)
+    "OPSQ0005": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 호출 후처리 오류 입니다 (post-processing error after the call)
+    "OPSQ0006": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 호출 후처리(헤더설정) 오류 입니다 (post-processing error: response headers)
+    "OPSQ0007": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 호출 후처리(MCI전송) 오류 입니다 (post-processing error: MCI send)
+    "OPSQ0008": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 호출 후처리(MCI수신) 오류 입니다 (post-processing error: MCI receive)
+    "OPSQ0009": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 호출 결과처리(리소스 부족) 오류 입니다 (result handling: out of resources)
+    "OPSQ0010": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # 호출 결과처리(리소스 부족) 오류 입니다 (result handling: out of resources)
+    "OPSQ0011": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # (no msg1 in source) insufficient balance, per KIS_FACTS; absent from the FAQ table
     "OPSQ0013": ErrorRule("KisOrderRejectedError", retry=False, reissue_token=False),
-    # 주문가능시간 아님 (outside trading hours)
+    # (no msg1 in source) outside trading hours, per KIS_FACTS; absent from the FAQ table
     "OPSQ0019": ErrorRule("KisOrderRejectedError", retry=False, reissue_token=False),
-    # 입력값 오류 (invalid input field)
+    # 세션 연결 오류 (session connection error)
+    "OPSQ1002": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # ERROR : INPUT INVALID_CHECK_ACNO (invalid account number)
+    "OPSQ2000": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # ERROR : INPUT INVALID_CHECK_MRKT_DIV_CODE (invalid input field, rt_cd 2; real msg1 names the field)
     "OPSQ2001": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # ERROR : INPUT INVALID_CHECK_FIELD_LENGTH (input field too long)
+    "OPSQ2002": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # ERROR : SET_MCI_SEND_DATA (building the backend message failed)
+    "OPSQ2003": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # ERROR : RESPONSE_ADDITEMTOOBJECT (building the response failed)
+    "OPSQ3001": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # ERROR : GET_CALL_PARAM_MCI_SEND_DATA_LEN (backend message length error)
+    "OPSQ3002": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # ERROR: OUT_STRING_ARRAY ALLOC FAILED (out of memory building the response)
+    "OPSQ3004": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : body not found (request body missing)
+    "OPSQ9995": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : header not found (request header missing)
+    "OPSQ9996": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : invalid json format (request body is not valid JSON)
+    "OPSQ9997": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : seq_no not found (seq_no missing)
+    "OPSQ9998": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # JSON PARSING ERROR : tr_id not found (tr_id header missing)
+    "OPSQ9999": ErrorRule("KisBadRequestError", retry=False, reissue_token=False),
+    # (no msg1 in source) rt_cd 7: the data changed since the query began; read again from the first page
+    "SYDB0050": ErrorRule("KisDataChangedError", retry=False, reissue_token=False),
 }

@@ -20,6 +20,7 @@ __all__ = [
     "BOND_BALANCE_INQUIRY_CONDITION_CODES",
     "BOND_FILL_FILTER_CODES",
     "BOND_SELL_BUY_FILTER_CODES",
+    "BOND_SELL_ORDER_DIVISION_CODES",
     "BOND_SORT_ORDER_CODES",
     "BUY_SELL_SORT_CODES",
     "COMPANY_TRADE_RANK_SORT_CODES",
@@ -39,6 +40,7 @@ __all__ = [
     "ELW_CALL_PUT_FILTER_CODES",
     "ELW_SETTLEMENT_FILTER_CODES",
     "EXCHANGE_ID_DIVISION_CODES",
+    "EXCHANGE_ID_FILTER_CODES",
     "EXECUTION_DIVISION_CODES",
     "EXPECTED_RANK_SESSION_CODES",
     "EXPECTED_SESSION_DIVISION_CODES",
@@ -47,10 +49,13 @@ __all__ = [
     "EXP_CLOSING_PRICE_BELONG_CODES",
     "EXP_CLOSING_PRICE_SORT_CODES",
     "EXP_INDEX_INTERVAL_CODES",
+    "EX_RIGHTS_DIVISION_CODES",
     "FINANCE_RATIO_RANK_SORT_CODES",
     "FINANCIAL_PERIOD_DIVISION_CODES",
     "FISCAL_QUARTER_DIVISION_CODES",
     "FLUCTUATION_RANK_SORT_CODES",
+    "FUTURES_BOARD_MARKET_CLASS_CODES",
+    "FUTURES_ITEM_DIVISION_CODES",
     "FUTURES_MARGIN_DIVISION_CODES",
     "FUTURES_MARKET_DIVISION_CODES",
     "FUTURES_OPTION_DIVISION_CODES",
@@ -74,6 +79,7 @@ __all__ = [
     "LOAN_TRANS_SCOPE_CODES",
     "MARKET_DIVISION_CODES",
     "MARKET_VALUE_RANK_SORT_CODES",
+    "MARKET_WARNING_CODES",
     "MEMBER_TRADE_MARKET_CODES",
     "NEAR_HIGH_LOW_DIVISION_CODES",
     "NET_BUY_SELL_RANK_CODES",
@@ -99,6 +105,8 @@ __all__ = [
     "OVERSEAS_QUOTE_EXCHANGE_CODES",
     "OVERSEAS_RANK_DAYS_CODES",
     "OVERSEAS_RANK_MINUTES_CODES",
+    "OVERSEAS_RESERVATION_ORDER_ACTION_CODES",
+    "OVERSEAS_RESERVATION_ORDER_DIVISION_CODES",
     "OVERSEAS_RIGHTS_DATE_BASIS_CODES",
     "OVERSEAS_RIGHTS_TYPE_CODES",
     "OVERSEAS_RISE_FALL_CODES",
@@ -124,9 +132,11 @@ __all__ = [
     "SIGN_CODES",
     "SORT_ORDER_CODES",
     "STOCK_KIND_FILTER_CODES",
+    "TOP_VIEW_MARKET_CODES",
     "UP_LOW_CAPTURE_FILTER_CODES",
     "UP_LOW_PRICE_KIND_CODES",
     "VI_DIRECTION_CODES",
+    "VI_KIND_CODES",
     "VI_KIND_FILTER_CODES",
     "VOLUME_RANK_BASIS_CODES",
     "WEEKDAY_CODES",
@@ -140,6 +150,7 @@ __all__ = [
     "BondBalanceInquiryCondition",
     "BondFillFilter",
     "BondSellBuyFilter",
+    "BondSellOrderDivision",
     "BondSortOrder",
     "BuySellSort",
     "CompanyTradeRankSort",
@@ -158,7 +169,9 @@ __all__ = [
     "DividendStockKind",
     "ElwCallPutFilter",
     "ElwSettlementFilter",
+    "ExRightsDivision",
     "ExchangeIdDivision",
+    "ExchangeIdFilter",
     "ExecutionDivision",
     "ExpClosingPriceBelong",
     "ExpClosingPriceSort",
@@ -171,6 +184,8 @@ __all__ = [
     "FinancialPeriodDivision",
     "FiscalQuarterDivision",
     "FluctuationRankSort",
+    "FuturesBoardMarketClass",
+    "FuturesItemDivision",
     "FuturesMarginDivision",
     "FuturesMarketDivision",
     "FuturesOptionDivision",
@@ -194,6 +209,7 @@ __all__ = [
     "LoanTransScope",
     "MarketDivision",
     "MarketValueRankSort",
+    "MarketWarning",
     "MemberTradeMarket",
     "NearHighLowDivision",
     "NetBuySellRank",
@@ -219,6 +235,8 @@ __all__ = [
     "OverseasQuoteExchange",
     "OverseasRankDays",
     "OverseasRankMinutes",
+    "OverseasReservationOrderAction",
+    "OverseasReservationOrderDivision",
     "OverseasRightsDateBasis",
     "OverseasRightsType",
     "OverseasRiseFall",
@@ -244,9 +262,11 @@ __all__ = [
     "Sign",
     "SortOrder",
     "StockKindFilter",
+    "TopViewMarket",
     "UpLowCaptureFilter",
     "UpLowPriceKind",
     "ViDirection",
+    "ViKind",
     "ViKindFilter",
     "VolumeRankBasis",
     "Weekday",
@@ -407,6 +427,23 @@ class BondSellBuyFilter(StrEnum):
 
 BOND_SELL_BUY_FILTER_CODES: Final[Mapping[str, BondSellBuyFilter]] = {
     m.value: m for m in BondSellBuyFilter
+}
+"""Code -> member, for decoding."""
+
+
+class BondSellOrderDivision(StrEnum):
+    """주문구분(채권매도): How a bond sell order picks the holding it sells from (by product, by purchase date, by fill price)."""
+
+    BY_PRODUCT = "01"
+    """종목별"""
+    BY_PURCHASE_DATE = "02"
+    """일자별"""
+    BY_FILL_PRICE = "03"
+    """체결가별"""
+
+
+BOND_SELL_ORDER_DIVISION_CODES: Final[Mapping[str, BondSellOrderDivision]] = {
+    m.value: m for m in BondSellOrderDivision
 }
 """Code -> member, for decoding."""
 
@@ -727,6 +764,33 @@ ELW_SETTLEMENT_FILTER_CODES: Final[Mapping[str, ElwSettlementFilter]] = {
 """Code -> member, for decoding."""
 
 
+class ExRightsDivision(StrEnum):
+    """락 구분 코드: Which ex-rights or ex-dividend event adjusted a day's base price, or none."""
+
+    NONE = "00"
+    """해당사항없음"""
+    EX_RIGHTS = "01"
+    """권리락"""
+    EX_DIVIDEND = "02"
+    """배당락"""
+    EX_DISTRIBUTION = "03"
+    """분배락"""
+    EX_RIGHTS_AND_DIVIDEND = "04"
+    """권배락"""
+    EX_INTERIM_DIVIDEND = "05"
+    """중간(분기)배당락"""
+    EX_RIGHTS_INTERIM_DIVIDEND = "06"
+    """권리중간배당락"""
+    EX_RIGHTS_QUARTERLY_DIVIDEND = "07"
+    """권리분기배당락"""
+
+
+EX_RIGHTS_DIVISION_CODES: Final[Mapping[str, ExRightsDivision]] = {
+    m.value: m for m in ExRightsDivision
+}
+"""Code -> member, for decoding."""
+
+
 class ExchangeIdDivision(StrEnum):
     """거래소ID구분코드: Venue a domestic order is routed to."""
 
@@ -740,6 +804,25 @@ class ExchangeIdDivision(StrEnum):
 
 EXCHANGE_ID_DIVISION_CODES: Final[Mapping[str, ExchangeIdDivision]] = {
     m.value: m for m in ExchangeIdDivision
+}
+"""Code -> member, for decoding."""
+
+
+class ExchangeIdFilter(StrEnum):
+    """거래소ID구분코드: Venue filter of a domestic order history (one venue, or all of them)."""
+
+    KRX = "KRX"
+    """한국거래소"""
+    NXT = "NXT"
+    """대체거래소(넥스트레이드)"""
+    SOR = "SOR"
+    """스마트주문라우팅"""
+    ALL = "ALL"
+    """전체"""
+
+
+EXCHANGE_ID_FILTER_CODES: Final[Mapping[str, ExchangeIdFilter]] = {
+    m.value: m for m in ExchangeIdFilter
 }
 """Code -> member, for decoding."""
 
@@ -956,6 +1039,46 @@ class FluctuationRankSort(StrEnum):
 
 FLUCTUATION_RANK_SORT_CODES: Final[Mapping[str, FluctuationRankSort]] = {
     m.value: m for m in FluctuationRankSort
+}
+"""Code -> member, for decoding."""
+
+
+class FuturesBoardMarketClass(StrEnum):
+    """조건시장구분코드(선물옵션 전광판): Which index derivatives family a futures/options display board shows (blank means KOSPI200)."""
+
+    KOSPI200 = ""
+    """KOSPI200"""
+    MINI_KOSPI200 = "MKI"
+    """미니KOSPI200"""
+    KOSPI200_WEEKLY_MONDAY = "WKM"
+    """KOSPI200위클리(월)"""
+    KOSPI200_WEEKLY_THURSDAY = "WKI"
+    """KOSPI200위클리(목)"""
+    KOSDAQ150 = "KQI"
+    """KOSDAQ150"""
+
+
+FUTURES_BOARD_MARKET_CLASS_CODES: Final[Mapping[str, FuturesBoardMarketClass]] = {
+    m.value: m for m in FuturesBoardMarketClass
+}
+"""Code -> member, for decoding."""
+
+
+class FuturesItemDivision(StrEnum):
+    """선물옵션종목구분코드: Kind of contract an amend/cancel order refers to in the night session (left blank in the day session)."""
+
+    FUTURES = "01"
+    """선물"""
+    CALL_OPTION = "02"
+    """콜옵션"""
+    PUT_OPTION = "03"
+    """풋옵션"""
+    SPREAD = "04"
+    """스프레드"""
+
+
+FUTURES_ITEM_DIVISION_CODES: Final[Mapping[str, FuturesItemDivision]] = {
+    m.value: m for m in FuturesItemDivision
 }
 """Code -> member, for decoding."""
 
@@ -1368,6 +1491,23 @@ class MarketValueRankSort(StrEnum):
 MARKET_VALUE_RANK_SORT_CODES: Final[Mapping[str, MarketValueRankSort]] = {
     m.value: m for m in MarketValueRankSort
 }
+"""Code -> member, for decoding."""
+
+
+class MarketWarning(StrEnum):
+    """시장경고코드: Exchange market-warning designation of a stock (caution, warning, risk), or none."""
+
+    NONE = "00"
+    """없음"""
+    CAUTION = "01"
+    """투자주의"""
+    WARNING = "02"
+    """투자경고"""
+    RISK = "03"
+    """투자위험"""
+
+
+MARKET_WARNING_CODES: Final[Mapping[str, MarketWarning]] = {m.value: m for m in MarketWarning}
 """Code -> member, for decoding."""
 
 
@@ -1952,6 +2092,40 @@ OVERSEAS_RANK_MINUTES_CODES: Final[Mapping[str, OverseasRankMinutes]] = {
 """Code -> member, for decoding."""
 
 
+class OverseasReservationOrderAction(StrEnum):
+    """정정취소구분코드: Whether an Asian-market reservation request books a buy/sell order or cancels a booked one."""
+
+    ORDER = "00"
+    """매도/매수 주문"""
+    CANCEL = "02"
+    """취소"""
+
+
+OVERSEAS_RESERVATION_ORDER_ACTION_CODES: Final[Mapping[str, OverseasReservationOrderAction]] = {
+    m.value: m for m in OverseasReservationOrderAction
+}
+"""Code -> member, for decoding."""
+
+
+class OverseasReservationOrderDivision(StrEnum):
+    """주문구분: Order type of a US reservation order; TWAP/VWAP are algorithmic orders and MOO is accepted for sells only."""
+
+    LIMIT = "00"
+    """지정가"""
+    MOO = "31"
+    """장개시시장가"""
+    TWAP = "35"
+    """TWAP"""
+    VWAP = "36"
+    """VWAP"""
+
+
+OVERSEAS_RESERVATION_ORDER_DIVISION_CODES: Final[Mapping[str, OverseasReservationOrderDivision]] = {
+    m.value: m for m in OverseasReservationOrderDivision
+}
+"""Code -> member, for decoding."""
+
+
 class OverseasRightsDateBasis(StrEnum):
     """조회구분코드: Which date of a corporate action the overseas rights query range applies to."""
 
@@ -2391,6 +2565,8 @@ SELL_TYPE_CODES: Final[Mapping[str, SellType]] = {m.value: m for m in SellType}
 class Sign(StrEnum):
     """전일대비부호: Direction of a price change against the previous close."""
 
+    NONE = "0"
+    """대비 없음"""
     UPPER_LIMIT = "1"
     """상한"""
     RISE = "2"
@@ -2434,6 +2610,19 @@ class StockKindFilter(StrEnum):
 STOCK_KIND_FILTER_CODES: Final[Mapping[str, StockKindFilter]] = {
     m.value: m for m in StockKindFilter
 }
+"""Code -> member, for decoding."""
+
+
+class TopViewMarket(StrEnum):
+    """시장구분: Market of a stock in the HTS most-viewed list."""
+
+    KOSPI = "J"
+    """코스피"""
+    KOSDAQ = "Q"
+    """코스닥"""
+
+
+TOP_VIEW_MARKET_CODES: Final[Mapping[str, TopViewMarket]] = {m.value: m for m in TopViewMarket}
 """Code -> member, for decoding."""
 
 
@@ -2485,6 +2674,21 @@ class ViDirection(StrEnum):
 
 
 VI_DIRECTION_CODES: Final[Mapping[str, ViDirection]] = {m.value: m for m in ViDirection}
+"""Code -> member, for decoding."""
+
+
+class ViKind(StrEnum):
+    """VI종류코드: Kind of a volatility interruption that was triggered."""
+
+    STATIC = "1"
+    """정적"""
+    DYNAMIC = "2"
+    """동적"""
+    STATIC_AND_DYNAMIC = "3"
+    """정적&동적"""
+
+
+VI_KIND_CODES: Final[Mapping[str, ViKind]] = {m.value: m for m in ViKind}
 """Code -> member, for decoding."""
 
 

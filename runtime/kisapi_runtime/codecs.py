@@ -8,6 +8,7 @@ the exact string KIS expects, or raise :class:`ValueError` with a reason.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -18,6 +19,8 @@ KST: Final = timezone(timedelta(hours=9), "KST")
 NULLS: Final = frozenset({"", "(null)", "null", "NULL", "None"})
 """Strings KIS uses for "no value"."""
 _EMPTY_DATES: Final = frozenset({"00000000", "0"})
+_NAN: Final = frozenset({"nan", "-nan", "+nan"})
+"""Not-a-number text KIS sends in numeric fields it could not compute (option Greeks): no value."""
 _YN: Final = {"Y": True, "N": False, "y": True, "n": False}
 
 
@@ -34,6 +37,11 @@ def parse_str(value: object) -> str | None:
     return _clean(value)
 
 
+def is_nan(text: str) -> bool:
+    """Whether ``text`` (already stripped) is KIS's not-a-number: ``nan``, ``-nan``, ``NaN``..."""
+    return len(text) <= 4 and text.lower() in _NAN
+
+
 def parse_int(value: object) -> int | None:
     text = _clean(value)
     if text is None:
@@ -43,14 +51,16 @@ def parse_int(value: object) -> int | None:
     except ValueError:
         pass
     number = parse_decimal(text)
-    if number is None or number != number.to_integral_value():
+    if number is None:
+        return None  # nan
+    if number != number.to_integral_value():
         raise ValueError(f"not an integer: {value!r}")
     return int(number)
 
 
 def parse_decimal(value: object) -> Decimal | None:
     text = _clean(value)
-    if text is None:
+    if text is None or is_nan(text):
         return None
     try:
         number = Decimal(text.replace(",", ""))
@@ -113,8 +123,38 @@ def parse_enum(value: object, enum: type[Enum]) -> Enum | None:
         return None
     member = enum._value2member_map_.get(text)
     if member is None:
-        raise ValueError(f"unknown {enum.__name__} code: {value!r}")
+        member = padded_member(enum, text)
+        if member is None:
+            raise ValueError(f"unknown {enum.__name__} code: {value!r}")
     return member
+
+
+def padded_member(enum: type[Enum], text: str) -> Enum | None:
+    """The member whose numeric code equals ``text`` up to leading zeros (``1`` ~ ``01``).
+
+    KIS writes some codes unpadded in one API and zero-padded in another. A code that two
+    members share after dropping zeros (``1`` and ``01`` both defined) matches neither.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return _unpadded_codes(enum).get(text.lstrip("0") or "0")
+
+
+@functools.cache
+def _unpadded_codes(enum: type[Enum]) -> dict[str, Enum]:
+    table: dict[str, Enum] = {}
+    clashes: set[str] = set()
+    for member in enum:
+        code = str(member.value)
+        if not (code.isascii() and code.isdigit()):
+            continue
+        key = code.lstrip("0") or "0"
+        if key in table:
+            clashes.add(key)
+        table[key] = member
+    for key in clashes:
+        del table[key]
+    return table
 
 
 PARSERS: Final[dict[str, Callable[[object], Any]]] = {

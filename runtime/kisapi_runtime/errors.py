@@ -113,6 +113,21 @@ class KisServerError(KisApiError):
     """KIS reported an internal error."""
 
 
+class KisDataChangedError(KisApiError):
+    """The data changed since the query began (``SYDB0050``): read it again from the first page.
+
+    A paginated ``collect()`` does that once by itself; other calls raise this.
+    """
+
+
+class KisOrderBadRequestError(KisOrderRejectedError, KisBadRequestError):
+    """An order refused for its parameters or headers: both a rejection and a bad request.
+
+    Raised instead of :class:`KisBadRequestError` when the request was an order, so
+    ``except KisOrderRejectedError`` catches every definitive refusal of an order.
+    """
+
+
 ERROR_CLASSES: dict[str, type[KisApiError]] = {
     cls.__name__: cls
     for cls in (
@@ -123,6 +138,7 @@ ERROR_CLASSES: dict[str, type[KisApiError]] = {
         KisBadRequestError,
         KisOrderRejectedError,
         KisServerError,
+        KisDataChangedError,
     )
 }
 
@@ -138,8 +154,14 @@ class ErrorRule(NamedTuple):
 def classify(
     msg_cd: str | None, table: Mapping[str, ErrorRule], *, is_order: bool
 ) -> tuple[type[KisApiError], ErrorRule | None]:
-    """Exception class and rule for ``msg_cd``; unknown codes on orders count as rejections."""
+    """Exception class and rule for ``msg_cd``.
+
+    On orders, unknown codes count as rejections and bad requests as rejected orders.
+    """
     rule = table.get(msg_cd or "")
-    if rule is not None:
-        return ERROR_CLASSES[rule.error], rule
-    return (KisOrderRejectedError if is_order else KisApiError), None
+    if rule is None:
+        return (KisOrderRejectedError if is_order else KisApiError), None
+    cls = ERROR_CLASSES[rule.error]
+    if is_order and cls is KisBadRequestError:
+        cls = KisOrderBadRequestError
+    return cls, rule

@@ -4,6 +4,11 @@ KIS answers with header ``tr_cont`` F or M when more pages follow (D or E on the
 the next request repeats the first with header ``tr_cont: N`` and the cursor parameters set
 to the values of the previous response, exactly as received (padding included).
 A page cap never hides data silently: ``complete`` says whether the last page was reached.
+
+When a later page answers ``SYDB0050`` (the data changed since the first page), ``collect()``
+drops what it has and reads again from the first page, once; a second change raises
+:class:`~kisapi_runtime.errors.KisDataChangedError`. Iterating pages or rows raises it at once:
+the earlier pages were already handed out, and reading them again would repeat rows.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from .errors import KisError
+from .errors import KisDataChangedError, KisError
 from .request import Prepared
 from .response import ApiResponse
 from .secret import get_logger
@@ -42,7 +47,11 @@ class PageResult(Generic[R, T]):
 
 
 class _Cursor:
-    """The state machine shared by the sync and async paginators."""
+    """The state machine shared by the sync and async paginators.
+
+    The drivers only send ``request`` with header ``tr_cont`` while ``request`` is not None,
+    then report the answer to ``advance`` or the ``SYDB0050`` error to ``data_changed``.
+    """
 
     def __init__(self, prepared: Prepared, max_pages: int | None) -> None:
         if prepared.api.pagination is None:
@@ -52,6 +61,37 @@ class _Cursor:
         self.first = prepared
         self.max_pages = max_pages
         self.complete: bool | None = None
+        self.restarted = False
+        self.request: Prepared | None = prepared
+        self.tr_cont = ""
+        self.page_no = 0
+
+    def begin(self) -> None:
+        """Start a read at the first page."""
+        self.request, self.tr_cont, self.page_no = self.first, "", 0
+        self.complete = None
+        self.restarted = False
+
+    def advance(self, response: ApiResponse[Any]) -> None:
+        """A page arrived: move to the next one, or stop."""
+        assert self.request is not None
+        self.page_no += 1
+        self.request = self.next_request(self.page_no, response, self.request)
+        self.tr_cont = "N"
+
+    def data_changed(self, error: KisDataChangedError, *, restartable: bool) -> None:
+        """Rewind to the first page after ``SYDB0050`` on a later page, once; else re-raise."""
+        if not restartable or self.page_no == 0 or self.restarted:
+            raise error
+        log.warning(
+            "%s: the data changed after %d pages (%s); reading again from the first page",
+            self.first.api.id,
+            self.page_no,
+            error.msg_cd,
+        )
+        self.restarted = True
+        self.request, self.tr_cont, self.page_no = self.first, "", 0
+        self.complete = None
 
     def next_request(
         self, page_no: int, response: ApiResponse[Any], previous: Prepared
@@ -111,14 +151,25 @@ class Paginator(Generic[R, T]):
         """True after the last page, False when the cap stopped early, None before the end."""
         return self._state.complete
 
-    def raw_pages(self) -> Iterator[ApiResponse[R]]:
-        request: Prepared | None = self._state.first
-        tr_cont, page_no = "", 0
-        while request is not None:
-            response: ApiResponse[R] = self._client.send(request, tr_cont)
-            page_no += 1
+    def _fetch(self, restartable: bool) -> Iterator[ApiResponse[R] | None]:
+        """Responses in order; None means the read restarted at the first page."""
+        state = self._state
+        state.begin()
+        while (request := state.request) is not None:
+            try:
+                response: ApiResponse[R] = self._client.send(request, state.tr_cont)
+            except KisDataChangedError as error:
+                state.data_changed(error, restartable=restartable)
+                self._client._cache.clear()  # the first page again, not a cached copy
+                yield None
+                continue
             yield response
-            request, tr_cont = self._state.next_request(page_no, response, request), "N"
+            state.advance(response)
+
+    def raw_pages(self) -> Iterator[ApiResponse[R]]:
+        for response in self._fetch(restartable=False):
+            assert response is not None  # only collect() restarts
+            yield response
 
     def __iter__(self) -> Iterator[R]:
         for response in self.raw_pages():
@@ -129,8 +180,17 @@ class Paginator(Generic[R, T]):
             yield from self._state.rows(page)
 
     def collect(self, *, require_complete: bool = False) -> PageResult[R, T]:
-        """Fetch every page; ``require_complete`` raises if the page cap stopped it early."""
-        return self._state.result(list(self), require_complete)
+        """Fetch every page; ``require_complete`` raises if the page cap stopped it early.
+
+        ``SYDB0050`` on a later page restarts the read from the first page once.
+        """
+        pages: list[R] = []
+        for response in self._fetch(restartable=True):
+            if response is None:
+                pages.clear()
+            else:
+                pages.append(response.parsed)
+        return self._state.result(pages, require_complete)
 
 
 class AsyncPaginator(Generic[R, T]):
@@ -146,14 +206,25 @@ class AsyncPaginator(Generic[R, T]):
     def complete(self) -> bool | None:
         return self._state.complete
 
-    async def raw_pages(self) -> AsyncIterator[ApiResponse[R]]:
-        request: Prepared | None = self._state.first
-        tr_cont, page_no = "", 0
-        while request is not None:
-            response: ApiResponse[R] = await self._client.send(request, tr_cont)
-            page_no += 1
+    async def _fetch(self, restartable: bool) -> AsyncIterator[ApiResponse[R] | None]:
+        """Responses in order; None means the read restarted at the first page."""
+        state = self._state
+        state.begin()
+        while (request := state.request) is not None:
+            try:
+                response: ApiResponse[R] = await self._client.send(request, state.tr_cont)
+            except KisDataChangedError as error:
+                state.data_changed(error, restartable=restartable)
+                self._client._cache.clear()  # the first page again, not a cached copy
+                yield None
+                continue
             yield response
-            request, tr_cont = self._state.next_request(page_no, response, request), "N"
+            state.advance(response)
+
+    async def raw_pages(self) -> AsyncIterator[ApiResponse[R]]:
+        async for response in self._fetch(restartable=False):
+            assert response is not None  # only collect() restarts
+            yield response
 
     async def __aiter__(self) -> AsyncIterator[R]:
         async for response in self.raw_pages():
@@ -165,5 +236,14 @@ class AsyncPaginator(Generic[R, T]):
                 yield row
 
     async def collect(self, *, require_complete: bool = False) -> PageResult[R, T]:
-        """Fetch every page; ``require_complete`` raises if the page cap stopped it early."""
-        return self._state.result([page async for page in self], require_complete)
+        """Fetch every page; ``require_complete`` raises if the page cap stopped it early.
+
+        ``SYDB0050`` on a later page restarts the read from the first page once.
+        """
+        pages: list[R] = []
+        async for response in self._fetch(restartable=True):
+            if response is None:
+                pages.clear()
+            else:
+                pages.append(response.parsed)
+        return self._state.result(pages, require_complete)

@@ -8,7 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from kisapi_runtime.api import ApiSpec
+from kisapi_runtime.api import ApiSpec, Field
 
 
 @cache
@@ -54,3 +54,15 @@ def tr_env(api: ApiSpec[Any], tr_id: str) -> str | None:
         if rule.mock == tr_id:
             return "mock"
     return None
+
+
+def must_send(field: Field) -> bool:
+    """Whether a caller must send ``field``, as its spec says: ``required: true`` and neither a
+    ``default`` nor a ``fixed`` value to fall back on (the SDK sends those on its own, and KIS
+    takes the default when the field is left out or blank)."""
+    return field.required and field.default is None and field.fixed is None
+
+
+def fallback(field: Field) -> str | None:
+    """The value KIS acts on when ``field`` is left out or blank: its fixed or default value."""
+    return field.fixed if field.fixed is not None else field.default

@@ -16,15 +16,13 @@ import attrs
 
 from kisapi_runtime.codecs import KST
 
-from .values import STOCKS, rng, tick
+from .values import PRICE_LIMIT, STOCKS, rng, tick
 
 OPEN = time(9, 0)
 CLOSE = time(15, 30)
 SESSION_SECONDS = (CLOSE.hour - OPEN.hour) * 3600 + (CLOSE.minute - OPEN.minute) * 60
 MAX_SCAN_DAYS = 400
 """How far back a working order is checked against the path (bounds every scan)."""
-PRICE_LIMIT = 0.30
-"""KRX daily price band: ±30 % of the reference (previous close)."""
 
 Clock = Callable[[], datetime]
 Side = Literal["buy", "sell"]

@@ -34,7 +34,7 @@ from kisapi_runtime.api import ApiSpec, Block, Field
 from . import catalog
 from .faults import Fault, Faults
 from .limits import RateLimits
-from .values import rng, tidy, value
+from .values import CODE_NAMES, NAME_NAMES, STOCKS, quote_price, rng, tidy, value
 
 Env = Literal["real", "mock"]
 
@@ -415,16 +415,19 @@ class Sandbox:
     ) -> tuple[dict[str, Any], str]:
         stock = next(
             (v for k, v in params.items() if k.upper().endswith(("ISCD", "PDNO", "SYMB")) and v),
-            "005930",
+            None,
         )
-        base = rng("base", stock).randint(2_000, 300_000)
+        base = rng("base", stock or "005930").randint(2_000, 300_000)
         r = rng(tr_id, sorted(params.items()), page)
         out: dict[str, Any] = {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": OK_MSG}
         for block in api.response:
-            out[block.key] = self._block(api, block, r, base, params)
+            out[block.key] = self._block(api, block, r, base, params, stock)
         more = api.pagination is not None and bool(api.pagination.cursor) and page < PAGES
-        for wire, _py, kind, enum in api.scalars:
-            out[wire] = value(wire, kind, enum, r, 0, self.today, base)
+        overseas = api.id.startswith("overseas")
+        scalars = {wire: value(wire, kind, enum, r, 0, self.today, base, overseas=overseas)
+                   for wire, _py, kind, enum in api.scalars}  # fmt: skip
+        tidy(scalars, _enums(api.scalars), price=quote_price(base))
+        out.update(scalars)
         if api.pagination is not None:
             for _, response_key in api.pagination.cursor:
                 width = _CURSOR_WIDTH.search(response_key)
@@ -434,24 +437,73 @@ class Sandbox:
         return out, ("F" if page == 1 else "M") if more else "D"
 
     def _block(
-        self, api: ApiSpec[Any], block: Block, r: Any, base: int, params: Mapping[str, str]
+        self,
+        api: ApiSpec[Any],
+        block: Block,
+        r: Any,
+        base: int,
+        params: Mapping[str, str],
+        stock: str | None,
     ) -> Any:
-        rows = 1 if block.shape == "object" else ROWS
+        """One response block in its spec's shape: an object, or an array of ``ROWS`` records.
+
+        A field named like a request field echoes the request's value when that value is one
+        the field can hold; in an object block the stock code and name are the requested
+        stock's; every other value comes from :func:`values.value`, then :func:`values.tidy`
+        makes the record agree with itself and with the quote's price.
+        """
+        single = block.shape == "object"
+        rows = 1 if single else ROWS
+        overseas = api.id.startswith("overseas")
+        enums = _enums(block.fields)
         records = []
         for row in range(rows):
             record = {}
             for wire, _py, kind, enum in block.fields:
-                upper = wire.upper()
-                if upper in params and params[upper] and upper not in ("CANO",):
-                    record[wire] = params[upper]
+                upper, low = wire.upper(), wire.lower()
+                given = params.get(upper, "")
+                if given and upper != "CANO" and _fits(kind, enum, given):
+                    record[wire] = given
                 elif upper == "ODNO" and api.kind == "order":
                     with self._lock:
                         record[wire] = f"{next(self._order_no):010d}"
+                elif single and stock and low in CODE_NAMES and enum is None:
+                    record[wire] = stock
+                elif single and stock and low in NAME_NAMES and stock in _STOCK_NAMES:
+                    record[wire] = _STOCK_NAMES[stock]
                 else:
-                    record[wire] = value(wire, kind, enum, r, row, self.today, base)
-            tidy(record)
+                    record[wire] = value(
+                        wire, kind, enum, r, row, self.today, base, overseas=overseas
+                    )
+            tidy(record, enums, price=quote_price(base))
             records.append(record)
-        return records[0] if block.shape == "object" else records
+        return records[0] if single else records
+
+
+_STOCK_NAMES: Final[Mapping[str, str]] = dict(STOCKS)
+
+
+def _enums(
+    fields: Iterable[tuple[str, str, str, type[Enum] | None]],
+) -> dict[str, type[Enum] | None]:
+    return {wire.lower(): enum for wire, _py, _kind, enum in fields}
+
+
+def _fits(kind: str, enum: type[Enum] | None, text: str) -> bool:
+    """Whether a response field of ``kind`` / ``enum`` can carry ``text`` (an echoed value)."""
+    if enum is not None:
+        return text in _enum_values(enum)
+    if kind == "bool":
+        return text in ("Y", "N")
+    if kind == "int":
+        return _INT.fullmatch(text) is not None
+    if kind == "decimal":
+        return _DECIMAL.fullmatch(text) is not None
+    if kind == "date":
+        return len(text) == 8 and text.isdigit()
+    if kind == "time":
+        return len(text) == 6 and text.isdigit()
+    return True
 
 
 # --- request checks -----------------------------------------------------------------------
@@ -470,7 +522,11 @@ def _wrong_env(api: ApiSpec[Any], tr_id: str, env: str) -> str:
 
 
 def _checked(api: ApiSpec[Any], raw: Iterable[tuple[str, Any]]) -> dict[str, str]:
-    """Wire name -> value for the API's fields, or an OPSQ2001 refusal naming the field."""
+    """Wire name -> value for the API's fields, or an OPSQ2001 refusal naming the field.
+
+    Every rule comes from the spec (through the generated metadata): a field is needed only
+    when :func:`catalog.must_send` says so; a value must fit the field's length, enum and kind.
+    """
     fields = _fields_by_name(api)
     params: dict[str, str] = {}
     for name, given in raw:
@@ -482,11 +538,17 @@ def _checked(api: ApiSpec[Any], raw: Iterable[tuple[str, Any]]) -> dict[str, str
             raise _Refusal(_field_error(found.wire))
         params[found.wire] = text
     for found in api.request:
-        if found.wire not in params:
-            if found.required and found.fixed is None:
+        text = params.get(found.wire, "")
+        if text == "":
+            # Left out or blank: refused only when the spec makes the caller send it; else KIS
+            # acts on the spec's default (or fixed value).
+            if catalog.must_send(found):
                 raise _Refusal(_field_error(found.wire))
+            fallback = catalog.fallback(found)
+            if fallback:
+                params[found.wire] = fallback
             continue
-        if not _valid(found, params[found.wire]):
+        if not _valid(found, text):
             raise _Refusal(_field_error(found.wire))
     return params
 
@@ -513,8 +575,7 @@ def _text(given: Any) -> str | None:
 
 
 def _valid(field: Field, text: str) -> bool:
-    if text == "":
-        return not (field.required and field.fixed is None and field.default != "")
+    """Whether a non-blank ``text`` is a value of ``field`` (length, enum code, kind)."""
     if field.max_length is not None and len(text.encode("utf-8")) > field.max_length:
         return False
     if field.enum is not None:

@@ -96,7 +96,11 @@ def faithful(type_name: str, raw: Any, value: Any) -> bool:
     text = str(raw).strip()
     try:
         if type_name.startswith("enum:"):
-            return isinstance(value, Enum) and value.value == text
+            if not isinstance(value, Enum):
+                return False
+            # KIS pads some codes and not others ("1" for "01"): equal digits are the same code
+            padded = text.isdigit() and str(value.value).isdigit() and int(text) == int(value.value)
+            return value.value == text or padded
         if type_name in ("int", "decimal"):
             return Decimal(text.replace(",", "")) == Decimal(value)
         if type_name == "date":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -23,6 +24,11 @@ from kisapi_runtime.realtime import records as r
         (r.to_decimal, "-0.14", Decimal("-0.14")),
         (r.to_decimal, "1,234.5", Decimal("1234.5")),
         (r.to_decimal, "NaN", None),
+        (r.to_decimal, "-nan", None),
+        (r.to_decimal, " nan ", None),
+        (r.to_decimal, "Infinity", None),
+        (r.to_int, "nan", None),
+        (r.to_int, "-NaN", None),
         (r.to_decimal, "abc", None),
         (r.to_date, "20241014", date(2024, 10, 14)),
         (r.to_date, " 20241014 ", date(2024, 10, 14)),
@@ -38,3 +44,26 @@ from kisapi_runtime.realtime import records as r
 )
 def test_converters(convert: Any, raw: str, expected: object) -> None:
     assert convert(raw) == expected
+
+
+class Division(StrEnum):
+    NEW = "01"
+    CLOSE = "02"
+
+
+def test_padded_enum_fallback() -> None:
+    assert r.to_padded_enum("1", Division) is Division.NEW
+    assert r.to_padded_enum("002", Division) is Division.CLOSE
+    assert r.to_padded_enum("3", Division) is None
+    assert r.to_padded_enum("", Division) is None
+    assert r.to_padded_enum("X", Division) is None
+
+
+def test_enum_codes_lookup() -> None:
+    codes = r.EnumCodes(Division)
+    assert codes["01"] is Division.NEW
+    assert codes["1"] is Division.NEW
+    assert codes["002"] is Division.CLOSE
+    assert codes["3"] is None
+    assert codes[""] is None
+    assert "1" not in codes  # a padded miss is not cached as a new code

@@ -92,7 +92,8 @@ def test_real_world_values(kind: str, raw: str, expected: object) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "raw"),
-    [("int", "7,780 억"), ("int", "1.5"), ("decimal", "abc"), ("decimal", "NaN"), ("date", "2026-13-01"),
+    [("int", "7,780 억"), ("int", "1.5"), ("decimal", "abc"), ("decimal", "Infinity"),
+     ("decimal", "sNaN"), ("int", "-inf"), ("decimal", "nanx"), ("date", "2026-13-01"),
      ("time", "9시"), ("bool", "X")],
 )  # fmt: skip
 def test_values_that_do_not_fit_raise_value_error(kind: str, raw: str) -> None:
@@ -132,3 +133,115 @@ def test_encoding_normalises() -> None:
     assert codecs.encode_decimal(Decimal("1E+2")) == "100"
     assert codecs.encode_int("0012") == "12"
     assert codecs.encode_date(datetime(2026, 1, 5, 10, 0)) == "20260105"
+
+
+@pytest.mark.parametrize("raw", ["nan", "-nan", "NaN", "-NaN", "NAN", " nan ", "  -nan", "+nan"])
+@pytest.mark.parametrize("kind", ["int", "decimal"])
+def test_nan_is_no_value(kind: str, raw: str) -> None:
+    """KIS writes nan/-nan in option Greeks it could not compute: no value, not an error."""
+    assert codecs.parse(kind, raw) is None
+
+
+class Division(StrEnum):
+    NEW = "01"
+    CLOSE = "02"
+    TEN = "10"
+
+
+class Flag(StrEnum):
+    ONE = "1"
+    TWO = "2"
+    LETTER = "A"
+
+
+class Clash(StrEnum):
+    ONE = "1"
+    ONE_PADDED = "01"
+
+
+@pytest.mark.parametrize(
+    ("enum", "raw", "expected"),
+    [
+        (Division, "1", Division.NEW),
+        (Division, " 2 ", Division.CLOSE),
+        (Division, "001", Division.NEW),
+        (Division, "10", Division.TEN),
+        (Division, "010", Division.TEN),
+        (Flag, "01", Flag.ONE),
+        (Flag, "002", Flag.TWO),
+        (Flag, "A", Flag.LETTER),
+        (Clash, "1", Clash.ONE),
+        (Clash, "01", Clash.ONE_PADDED),
+    ],
+)
+def test_enum_code_matches_up_to_zero_padding(
+    enum: type[StrEnum], raw: str, expected: object
+) -> None:
+    assert codecs.parse_enum(raw, enum) is expected
+    assert codecs.parse("str", raw, enum) is expected
+
+
+@pytest.mark.parametrize(
+    ("enum", "raw"),
+    [(Division, "3"), (Division, "0"), (Division, "100"), (Flag, "0A"), (Flag, "3"),
+     (Clash, "001"), (Division, "１"), (Division, "-1")],
+)  # fmt: skip
+def test_unknown_enum_code_still_raises(enum: type[StrEnum], raw: str) -> None:
+    """Genuinely unknown codes (and ambiguous ones) keep failing: strict mode reports them."""
+    with pytest.raises(ValueError, match="unknown"):
+        codecs.parse_enum(raw, enum)
+
+
+# --- the same rules through generated decoders (REST fast and slow path, realtime records) ---
+
+
+def _quote(**fields: str) -> dict[str, object]:
+    return {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": "ok", "output": fields}
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("extra", [{}, {"not_in_spec": "x"}], ids=["fast", "slow"])
+def test_rest_decoder_reads_nan_as_no_value(strict: bool, extra: dict[str, str]) -> None:
+    from kisapi import KisDecodeError
+    from kisapi.domestic_stock import inquire_price
+
+    body = _quote(stck_prpr="71200", prdy_ctrt=" -nan ", prdy_vrss_sign="2", **extra)
+    if strict and extra:
+        with pytest.raises(KisDecodeError, match="not_in_spec"):
+            inquire_price.API.decode(body, strict)
+        return
+    out = inquire_price.API.decode(body, strict).output
+    assert out is not None
+    assert out.prdy_ctrt is None  # not Decimal('NaN')
+    assert out.stck_prpr == 71200
+    assert "prdy_ctrt" not in out.extra
+
+
+@pytest.mark.parametrize("extra", [{}, {"not_in_spec": "x"}], ids=["fast", "slow"])
+def test_rest_decoder_matches_enum_codes_up_to_zero_padding(extra: dict[str, str]) -> None:
+    from kisapi.domestic_stock import inquire_price
+    from kisapi.enums import Sign
+
+    out = inquire_price.API.decode(_quote(prdy_vrss_sign="02", **extra), not extra).output
+    assert out is not None and out.prdy_vrss_sign is Sign.RISE
+    unknown = inquire_price.API.decode(_quote(prdy_vrss_sign="9"), False).output
+    assert unknown is not None and unknown.prdy_vrss_sign is None
+    assert unknown.extra == {"prdy_vrss_sign": "9"}
+
+
+def test_realtime_record_reads_nan_and_padded_codes() -> None:
+    from kisapi import realtime
+    from kisapi.enums import Sign
+
+    record_cls = realtime.spec("H0STCNT0").record
+    values = [""] * len(record_cls.FIELDS)
+    values[record_cls.FIELDS.index("PRDY_VRSS_SIGN")] = "02"
+    values[record_cls.FIELDS.index("PRDY_CTRT")] = "-nan"
+    values[record_cls.FIELDS.index("CNTG_VOL")] = "nan"
+    values[record_cls.FIELDS.index("OPRC_VRSS_PRPR_SIGN")] = "7"
+    record = record_cls(values)
+    assert record.prdy_vrss_sign is Sign.RISE  # type: ignore[attr-defined]
+    assert record.prdy_ctrt is None  # type: ignore[attr-defined]
+    assert record.cntg_vol is None  # type: ignore[attr-defined]
+    assert record.oprc_vrss_prpr_sign is None  # type: ignore[attr-defined]
+    assert record.raw["PRDY_CTRT"] == "-nan"

@@ -80,6 +80,8 @@ class AvgUnitOutput1:
     """한국신용정보평가RF단가 (nice_evlu_rf_unpr)"""
     avg_evlu_rf_unpr: Decimal | None = None
     """평균평가RF단가 (avg_evlu_rf_unpr)"""
+    prdt_name: str | None = None
+    """상품명 (prdt_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -108,6 +110,7 @@ _AvgUnitOutput1_KEYS = frozenset(
         "kbp_rf_unpr",
         "nice_evlu_rf_unpr",
         "avg_evlu_rf_unpr",
+        "prdt_name",
     }
 )
 _AvgUnitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
@@ -133,6 +136,7 @@ _AvgUnitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("kbp_rf_unpr", "kbp_rf_unpr", "decimal", None),
     ("nice_evlu_rf_unpr", "nice_evlu_rf_unpr", "decimal", None),
     ("avg_evlu_rf_unpr", "avg_evlu_rf_unpr", "decimal", None),
+    ("prdt_name", "prdt_name", "text", None),
 )
 
 
@@ -149,11 +153,21 @@ def _AvgUnitOutput1(d: Mapping[str, Any], strict: bool) -> AvgUnitOutput1:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("prdt_type_cd"))
                 else _d.nothing(v),  # prdt_type_cd
-                Decimal(v) if (v := g("kis_unpr")) else _d.nothing(v),  # kis_unpr
-                Decimal(v) if (v := g("kbp_unpr")) else _d.nothing(v),  # kbp_unpr
-                Decimal(v) if (v := g("nice_evlu_unpr")) else _d.nothing(v),  # nice_evlu_unpr
-                Decimal(v) if (v := g("fnp_unpr")) else _d.nothing(v),  # fnp_unpr
-                Decimal(v) if (v := g("avg_evlu_unpr")) else _d.nothing(v),  # avg_evlu_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("kis_unpr"))
+                else _d.nothing(v),  # kis_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("kbp_unpr"))
+                else _d.nothing(v),  # kbp_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nice_evlu_unpr"))
+                else _d.nothing(v),  # nice_evlu_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fnp_unpr"))
+                else _d.nothing(v),  # fnp_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("avg_evlu_unpr"))
+                else _d.nothing(v),  # avg_evlu_unpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("kis_crdt_grad_text"))
                 else _d.nothing(v),  # kis_crdt_grad_text
@@ -167,15 +181,36 @@ def _AvgUnitOutput1(d: Mapping[str, Any], strict: bool) -> AvgUnitOutput1:
                 if (v := g("fnp_crdt_grad_text"))
                 else _d.nothing(v),  # fnp_crdt_grad_text
                 _d.YN[v] if (v := g("chng_yn")) else _d.nothing(v),  # chng_yn
-                Decimal(v) if (v := g("kis_erng_rt")) else _d.nothing(v),  # kis_erng_rt
-                Decimal(v) if (v := g("kbp_erng_rt")) else _d.nothing(v),  # kbp_erng_rt
-                Decimal(v) if (v := g("nice_evlu_erng_rt")) else _d.nothing(v),  # nice_evlu_erng_rt
-                Decimal(v) if (v := g("fnp_erng_rt")) else _d.nothing(v),  # fnp_erng_rt
-                Decimal(v) if (v := g("avg_evlu_erng_rt")) else _d.nothing(v),  # avg_evlu_erng_rt
-                Decimal(v) if (v := g("kis_rf_unpr")) else _d.nothing(v),  # kis_rf_unpr
-                Decimal(v) if (v := g("kbp_rf_unpr")) else _d.nothing(v),  # kbp_rf_unpr
-                Decimal(v) if (v := g("nice_evlu_rf_unpr")) else _d.nothing(v),  # nice_evlu_rf_unpr
-                Decimal(v) if (v := g("avg_evlu_rf_unpr")) else _d.nothing(v),  # avg_evlu_rf_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("kis_erng_rt"))
+                else _d.nothing(v),  # kis_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("kbp_erng_rt"))
+                else _d.nothing(v),  # kbp_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nice_evlu_erng_rt"))
+                else _d.nothing(v),  # nice_evlu_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fnp_erng_rt"))
+                else _d.nothing(v),  # fnp_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("avg_evlu_erng_rt"))
+                else _d.nothing(v),  # avg_evlu_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("kis_rf_unpr"))
+                else _d.nothing(v),  # kis_rf_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("kbp_rf_unpr"))
+                else _d.nothing(v),  # kbp_rf_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nice_evlu_rf_unpr"))
+                else _d.nothing(v),  # nice_evlu_rf_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("avg_evlu_rf_unpr"))
+                else _d.nothing(v),  # avg_evlu_rf_unpr
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("prdt_name"))
+                else _d.nothing(v),  # prdt_name
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -206,6 +241,8 @@ class AvgUnitOutput2:
     """평균평가금액 (avg_evlu_amt)"""
     chng_yn: bool | None = None
     """변경여부 (chng_yn)"""
+    prdt_name: str | None = None
+    """상품명 (prdt_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -221,6 +258,7 @@ _AvgUnitOutput2_KEYS = frozenset(
         "fnp_evlu_amt",
         "avg_evlu_amt",
         "chng_yn",
+        "prdt_name",
     }
 )
 _AvgUnitOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
@@ -233,6 +271,7 @@ _AvgUnitOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fnp_evlu_amt", "fnp_evlu_amt", "int", None),
     ("avg_evlu_amt", "avg_evlu_amt", "int", None),
     ("chng_yn", "chng_yn", "bool", None),
+    ("prdt_name", "prdt_name", "text", None),
 )
 
 
@@ -255,6 +294,9 @@ def _AvgUnitOutput2(d: Mapping[str, Any], strict: bool) -> AvgUnitOutput2:
                 int(v) if (v := g("fnp_evlu_amt")) else _d.nothing(v),  # fnp_evlu_amt
                 int(v) if (v := g("avg_evlu_amt")) else _d.nothing(v),  # avg_evlu_amt
                 _d.YN[v] if (v := g("chng_yn")) else _d.nothing(v),  # chng_yn
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("prdt_name"))
+                else _d.nothing(v),  # prdt_name
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -297,6 +339,8 @@ class AvgUnitOutput3:
     """평균평가가격 (avg_evlu_pric)"""
     chng_yn: bool | None = None
     """변경여부 (chng_yn)"""
+    prdt_name: str | None = None
+    """상품명 (prdt_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -318,6 +362,7 @@ _AvgUnitOutput3_KEYS = frozenset(
         "avg_evlu_unit_pric",
         "avg_evlu_pric",
         "chng_yn",
+        "prdt_name",
     }
 )
 _AvgUnitOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
@@ -336,6 +381,7 @@ _AvgUnitOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("avg_evlu_unit_pric", "avg_evlu_unit_pric", "decimal", None),
     ("avg_evlu_pric", "avg_evlu_pric", "decimal", None),
     ("chng_yn", "chng_yn", "bool", None),
+    ("prdt_name", "prdt_name", "text", None),
 )
 
 
@@ -355,29 +401,40 @@ def _AvgUnitOutput3(d: Mapping[str, Any], strict: bool) -> AvgUnitOutput3:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("kis_crcy_cd"))
                 else _d.nothing(v),  # kis_crcy_cd
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("kis_evlu_unit_pric"))
                 else _d.nothing(v),  # kis_evlu_unit_pric
-                Decimal(v) if (v := g("kis_evlu_pric")) else _d.nothing(v),  # kis_evlu_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("kis_evlu_pric"))
+                else _d.nothing(v),  # kis_evlu_pric
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("kbp_crcy_cd"))
                 else _d.nothing(v),  # kbp_crcy_cd
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("kbp_evlu_unit_pric"))
                 else _d.nothing(v),  # kbp_evlu_unit_pric
-                Decimal(v) if (v := g("kbp_evlu_pric")) else _d.nothing(v),  # kbp_evlu_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("kbp_evlu_pric"))
+                else _d.nothing(v),  # kbp_evlu_pric
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("nice_crcy_cd"))
                 else _d.nothing(v),  # nice_crcy_cd
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nice_evlu_unit_pric"))
                 else _d.nothing(v),  # nice_evlu_unit_pric
-                Decimal(v) if (v := g("nice_evlu_pric")) else _d.nothing(v),  # nice_evlu_pric
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nice_evlu_pric"))
+                else _d.nothing(v),  # nice_evlu_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("avg_evlu_unit_pric"))
                 else _d.nothing(v),  # avg_evlu_unit_pric
-                Decimal(v) if (v := g("avg_evlu_pric")) else _d.nothing(v),  # avg_evlu_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("avg_evlu_pric"))
+                else _d.nothing(v),  # avg_evlu_pric
                 _d.YN[v] if (v := g("chng_yn")) else _d.nothing(v),  # chng_yn
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("prdt_name"))
+                else _d.nothing(v),  # prdt_name
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -127,20 +127,10 @@ API: ApiSpec[BuyResponse] = ApiSpec(
         Field("ORD_QTY2", "ord_qty2", "int", label="주문수량2", required=True),
         Field("BOND_ORD_UNPR", "bond_ord_unpr", "decimal", label="채권주문단가", required=True),
         Field(
-            "SAMT_MKET_PTCI_YN",
-            "samt_mket_ptci_yn",
-            "bool",
-            label="소액시장참여여부",
-            required=True,
-            default="N",
+            "SAMT_MKET_PTCI_YN", "samt_mket_ptci_yn", "bool", label="소액시장참여여부", default="N"
         ),
         Field(
-            "BOND_RTL_MKET_YN",
-            "bond_rtl_mket_yn",
-            "bool",
-            label="채권소매시장여부",
-            required=True,
-            default="N",
+            "BOND_RTL_MKET_YN", "bond_rtl_mket_yn", "bool", label="채권소매시장여부", default="N"
         ),
         Field("IDCR_STFNO", "idcr_stfno", "str", label="유치자직원번호"),
         Field("MGCO_APTM_ODNO", "mgco_aptm_odno", "str", label="운용사지정주문번호"),

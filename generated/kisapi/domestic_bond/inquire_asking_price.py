@@ -190,16 +190,36 @@ def _InquireAskingPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireAski
                 time.fromisoformat(v)
                 if (v := g("aspr_acpt_hour"))
                 else _d.nothing(v),  # aspr_acpt_hour
-                Decimal(v) if (v := g("bond_askp1")) else _d.nothing(v),  # bond_askp1
-                Decimal(v) if (v := g("bond_askp2")) else _d.nothing(v),  # bond_askp2
-                Decimal(v) if (v := g("bond_askp3")) else _d.nothing(v),  # bond_askp3
-                Decimal(v) if (v := g("bond_askp4")) else _d.nothing(v),  # bond_askp4
-                Decimal(v) if (v := g("bond_askp5")) else _d.nothing(v),  # bond_askp5
-                Decimal(v) if (v := g("bond_bidp1")) else _d.nothing(v),  # bond_bidp1
-                Decimal(v) if (v := g("bond_bidp2")) else _d.nothing(v),  # bond_bidp2
-                Decimal(v) if (v := g("bond_bidp3")) else _d.nothing(v),  # bond_bidp3
-                Decimal(v) if (v := g("bond_bidp4")) else _d.nothing(v),  # bond_bidp4
-                Decimal(v) if (v := g("bond_bidp5")) else _d.nothing(v),  # bond_bidp5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_askp1"))
+                else _d.nothing(v),  # bond_askp1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_askp2"))
+                else _d.nothing(v),  # bond_askp2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_askp3"))
+                else _d.nothing(v),  # bond_askp3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_askp4"))
+                else _d.nothing(v),  # bond_askp4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_askp5"))
+                else _d.nothing(v),  # bond_askp5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_bidp1"))
+                else _d.nothing(v),  # bond_bidp1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_bidp2"))
+                else _d.nothing(v),  # bond_bidp2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_bidp3"))
+                else _d.nothing(v),  # bond_bidp3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_bidp4"))
+                else _d.nothing(v),  # bond_bidp4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_bidp5"))
+                else _d.nothing(v),  # bond_bidp5
                 int(v) if (v := g("askp_rsqn1")) else _d.nothing(v),  # askp_rsqn1
                 int(v) if (v := g("askp_rsqn2")) else _d.nothing(v),  # askp_rsqn2
                 int(v) if (v := g("askp_rsqn3")) else _d.nothing(v),  # askp_rsqn3
@@ -213,16 +233,36 @@ def _InquireAskingPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireAski
                 int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
                 int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
                 int(v) if (v := g("ntby_aspr_rsqn")) else _d.nothing(v),  # ntby_aspr_rsqn
-                Decimal(v) if (v := g("seln_ernn_rate1")) else _d.nothing(v),  # seln_ernn_rate1
-                Decimal(v) if (v := g("seln_ernn_rate2")) else _d.nothing(v),  # seln_ernn_rate2
-                Decimal(v) if (v := g("seln_ernn_rate3")) else _d.nothing(v),  # seln_ernn_rate3
-                Decimal(v) if (v := g("seln_ernn_rate4")) else _d.nothing(v),  # seln_ernn_rate4
-                Decimal(v) if (v := g("seln_ernn_rate5")) else _d.nothing(v),  # seln_ernn_rate5
-                Decimal(v) if (v := g("shnu_ernn_rate1")) else _d.nothing(v),  # shnu_ernn_rate1
-                Decimal(v) if (v := g("shnu_ernn_rate2")) else _d.nothing(v),  # shnu_ernn_rate2
-                Decimal(v) if (v := g("shnu_ernn_rate3")) else _d.nothing(v),  # shnu_ernn_rate3
-                Decimal(v) if (v := g("shnu_ernn_rate4")) else _d.nothing(v),  # shnu_ernn_rate4
-                Decimal(v) if (v := g("shnu_ernn_rate5")) else _d.nothing(v),  # shnu_ernn_rate5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_ernn_rate1"))
+                else _d.nothing(v),  # seln_ernn_rate1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_ernn_rate2"))
+                else _d.nothing(v),  # seln_ernn_rate2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_ernn_rate3"))
+                else _d.nothing(v),  # seln_ernn_rate3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_ernn_rate4"))
+                else _d.nothing(v),  # seln_ernn_rate4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_ernn_rate5"))
+                else _d.nothing(v),  # seln_ernn_rate5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_ernn_rate1"))
+                else _d.nothing(v),  # shnu_ernn_rate1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_ernn_rate2"))
+                else _d.nothing(v),  # shnu_ernn_rate2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_ernn_rate3"))
+                else _d.nothing(v),  # shnu_ernn_rate3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_ernn_rate4"))
+                else _d.nothing(v),  # shnu_ernn_rate4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_ernn_rate5"))
+                else _d.nothing(v),  # shnu_ernn_rate5
             )
         except _d.CONVERT_ERRORS:
             pass

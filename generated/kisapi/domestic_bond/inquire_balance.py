@@ -58,6 +58,8 @@ class InquireBalanceOutput:
     """매수금액 (buy_amt)"""
     ord_psbl_qty: int | None = None
     """주문가능수량 (ord_psbl_qty)"""
+    prdt_name: str | None = None
+    """상품명 (prdt_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -75,6 +77,7 @@ _InquireBalanceOutput_KEYS = frozenset(
         "buy_unpr",
         "buy_amt",
         "ord_psbl_qty",
+        "prdt_name",
     }
 )
 _InquireBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
@@ -89,6 +92,7 @@ _InquireBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("buy_unpr", "buy_unpr", "decimal", None),
     ("buy_amt", "buy_amt", "int", None),
     ("ord_psbl_qty", "ord_psbl_qty", "int", None),
+    ("prdt_name", "prdt_name", "text", None),
 )
 
 
@@ -109,10 +113,17 @@ def _InquireBalanceOutput(d: Mapping[str, Any], strict: bool) -> InquireBalanceO
                 int(v) if (v := g("agrx_qty")) else _d.nothing(v),  # agrx_qty
                 int(v) if (v := g("sprx_qty")) else _d.nothing(v),  # sprx_qty
                 date.fromisoformat(v) if (v := g("exdt")) else _d.nothing(v),  # exdt
-                Decimal(v) if (v := g("buy_erng_rt")) else _d.nothing(v),  # buy_erng_rt
-                Decimal(v) if (v := g("buy_unpr")) else _d.nothing(v),  # buy_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("buy_erng_rt"))
+                else _d.nothing(v),  # buy_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("buy_unpr"))
+                else _d.nothing(v),  # buy_unpr
                 int(v) if (v := g("buy_amt")) else _d.nothing(v),  # buy_amt
                 int(v) if (v := g("ord_psbl_qty")) else _d.nothing(v),  # ord_psbl_qty
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("prdt_name"))
+                else _d.nothing(v),  # prdt_name
             )
         except _d.CONVERT_ERRORS:
             pass

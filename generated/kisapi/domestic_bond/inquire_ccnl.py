@@ -79,10 +79,16 @@ def _InquireCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireCcnlOutput:
                 time.fromisoformat(v)
                 if (v := g("stck_cntg_hour"))
                 else _d.nothing(v),  # stck_cntg_hour
-                Decimal(v) if (v := g("bond_prpr")) else _d.nothing(v),  # bond_prpr
-                Decimal(v) if (v := g("bond_prdy_vrss")) else _d.nothing(v),  # bond_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_prpr"))
+                else _d.nothing(v),  # bond_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_prdy_vrss"))
+                else _d.nothing(v),  # bond_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
             )

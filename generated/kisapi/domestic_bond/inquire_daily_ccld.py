@@ -74,7 +74,7 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
             return InquireDailyCcldOutput1(
                 int(v) if (v := g("tot_ord_qty")) else _d.nothing(v),  # tot_ord_qty
                 int(v) if (v := g("tot_ccld_qty_smtl")) else _d.nothing(v),  # tot_ccld_qty_smtl
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("tot_bond_ccld_avg_unpr"))
                 else _d.nothing(v),  # tot_bond_ccld_avg_unpr
                 int(v) if (v := g("tot_ccld_amt_smtl")) else _d.nothing(v),  # tot_ccld_amt_smtl
@@ -217,10 +217,14 @@ def _InquireDailyCcldOutput2(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 if (v := g("prdt_abrv_name"))
                 else _d.nothing(v),  # prdt_abrv_name
                 int(v) if (v := g("ord_qty")) else _d.nothing(v),  # ord_qty
-                Decimal(v) if (v := g("bond_ord_unpr")) else _d.nothing(v),  # bond_ord_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_ord_unpr"))
+                else _d.nothing(v),  # bond_ord_unpr
                 time.fromisoformat(v) if (v := g("ord_tmd")) else _d.nothing(v),  # ord_tmd
                 int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
-                Decimal(v) if (v := g("bond_avg_unpr")) else _d.nothing(v),  # bond_avg_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_avg_unpr"))
+                else _d.nothing(v),  # bond_avg_unpr
                 int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
                 date.fromisoformat(v) if (v := g("loan_dt")) else _d.nothing(v),  # loan_dt
                 date.fromisoformat(v) if (v := g("buy_dt")) else _d.nothing(v),  # buy_dt
@@ -332,7 +336,6 @@ API: ApiSpec[InquireDailyCcldResponse] = ApiSpec(
             "sll_buy_dvsn_cd",
             "str",
             label="매도매수구분코드",
-            required=True,
             default="%",
             enum=BondSellBuyFilter,
         ),
@@ -341,20 +344,11 @@ API: ApiSpec[InquireDailyCcldResponse] = ApiSpec(
             "sort_sqn_dvsn",
             "str",
             label="정렬순서구분",
-            required=True,
             default="01",
             enum=BondSortOrder,
         ),
         Field("PDNO", "pdno", "str", label="상품번호", max_length=12),
-        Field(
-            "NCCS_YN",
-            "nccs_yn",
-            "str",
-            label="미체결여부",
-            required=True,
-            default="N",
-            enum=BondFillFilter,
-        ),
+        Field("NCCS_YN", "nccs_yn", "str", label="미체결여부", default="N", enum=BondFillFilter),
         Field("CTX_AREA_NK200", "ctx_area_nk200", "str", label="연속조회키200"),
         Field("CTX_AREA_FK200", "ctx_area_fk200", "str", label="연속조회검색조건200"),
     ),

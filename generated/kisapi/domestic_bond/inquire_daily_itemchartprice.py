@@ -74,10 +74,18 @@ def _InquireDailyItemchartpriceOutput(
                 date.fromisoformat(v)
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
-                Decimal(v) if (v := g("bond_oprc")) else _d.nothing(v),  # bond_oprc
-                Decimal(v) if (v := g("bond_hgpr")) else _d.nothing(v),  # bond_hgpr
-                Decimal(v) if (v := g("bond_lwpr")) else _d.nothing(v),  # bond_lwpr
-                Decimal(v) if (v := g("bond_prpr")) else _d.nothing(v),  # bond_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_oprc"))
+                else _d.nothing(v),  # bond_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_hgpr"))
+                else _d.nothing(v),  # bond_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_lwpr"))
+                else _d.nothing(v),  # bond_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_prpr"))
+                else _d.nothing(v),  # bond_prpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
             )
         except _d.CONVERT_ERRORS:

@@ -93,14 +93,26 @@ def _InquireDailyPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 date.fromisoformat(v)
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
-                Decimal(v) if (v := g("bond_prpr")) else _d.nothing(v),  # bond_prpr
-                Decimal(v) if (v := g("bond_prdy_vrss")) else _d.nothing(v),  # bond_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_prpr"))
+                else _d.nothing(v),  # bond_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_prdy_vrss"))
+                else _d.nothing(v),  # bond_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("bond_oprc")) else _d.nothing(v),  # bond_oprc
-                Decimal(v) if (v := g("bond_hgpr")) else _d.nothing(v),  # bond_hgpr
-                Decimal(v) if (v := g("bond_lwpr")) else _d.nothing(v),  # bond_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_oprc"))
+                else _d.nothing(v),  # bond_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_hgpr"))
+                else _d.nothing(v),  # bond_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_lwpr"))
+                else _d.nothing(v),  # bond_lwpr
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -120,21 +120,47 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("bond_prpr")) else _d.nothing(v),  # bond_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_prpr"))
+                else _d.nothing(v),  # bond_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("bond_prdy_vrss")) else _d.nothing(v),  # bond_prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_prdy_vrss"))
+                else _d.nothing(v),  # bond_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("bond_prdy_clpr")) else _d.nothing(v),  # bond_prdy_clpr
-                Decimal(v) if (v := g("bond_oprc")) else _d.nothing(v),  # bond_oprc
-                Decimal(v) if (v := g("bond_hgpr")) else _d.nothing(v),  # bond_hgpr
-                Decimal(v) if (v := g("bond_lwpr")) else _d.nothing(v),  # bond_lwpr
-                Decimal(v) if (v := g("ernn_rate")) else _d.nothing(v),  # ernn_rate
-                Decimal(v) if (v := g("oprc_ert")) else _d.nothing(v),  # oprc_ert
-                Decimal(v) if (v := g("hgpr_ert")) else _d.nothing(v),  # hgpr_ert
-                Decimal(v) if (v := g("lwpr_ert")) else _d.nothing(v),  # lwpr_ert
-                Decimal(v) if (v := g("bond_mxpr")) else _d.nothing(v),  # bond_mxpr
-                Decimal(v) if (v := g("bond_llam")) else _d.nothing(v),  # bond_llam
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_prdy_clpr"))
+                else _d.nothing(v),  # bond_prdy_clpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_oprc"))
+                else _d.nothing(v),  # bond_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_hgpr"))
+                else _d.nothing(v),  # bond_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_lwpr"))
+                else _d.nothing(v),  # bond_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ernn_rate"))
+                else _d.nothing(v),  # ernn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("oprc_ert"))
+                else _d.nothing(v),  # oprc_ert
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hgpr_ert"))
+                else _d.nothing(v),  # hgpr_ert
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lwpr_ert"))
+                else _d.nothing(v),  # lwpr_ert
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_mxpr"))
+                else _d.nothing(v),  # bond_mxpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_llam"))
+                else _d.nothing(v),  # bond_llam
             )
         except _d.CONVERT_ERRORS:
             pass

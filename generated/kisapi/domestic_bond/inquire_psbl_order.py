@@ -81,7 +81,9 @@ def _InquirePsblOrderOutput(d: Mapping[str, Any], strict: bool) -> InquirePsblOr
                 int(v) if (v := g("ord_psbl_cash")) else _d.nothing(v),  # ord_psbl_cash
                 int(v) if (v := g("ord_psbl_sbst")) else _d.nothing(v),  # ord_psbl_sbst
                 int(v) if (v := g("ruse_psbl_amt")) else _d.nothing(v),  # ruse_psbl_amt
-                Decimal(v) if (v := g("bond_ord_unpr2")) else _d.nothing(v),  # bond_ord_unpr2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_ord_unpr2"))
+                else _d.nothing(v),  # bond_ord_unpr2
                 int(v) if (v := g("buy_psbl_amt")) else _d.nothing(v),  # buy_psbl_amt
                 int(v) if (v := g("buy_psbl_qty")) else _d.nothing(v),  # buy_psbl_qty
                 int(v) if (v := g("cma_evlu_amt")) else _d.nothing(v),  # cma_evlu_amt

@@ -64,6 +64,8 @@ class InquirePsblRvsecnclOutput:
     """운용사지정주문번호 (mgco_aptm_odno)"""
     samt_mket_ptci_yn: bool | None = None
     """소액시장참여여부 (samt_mket_ptci_yn)"""
+    prdt_abrv_name: str | None = None
+    """상품약어명 (prdt_abrv_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -84,6 +86,7 @@ _InquirePsblRvsecnclOutput_KEYS = frozenset(
         "ord_dvsn_cd",
         "mgco_aptm_odno",
         "samt_mket_ptci_yn",
+        "prdt_abrv_name",
     }
 )
 _InquirePsblRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
@@ -101,6 +104,7 @@ _InquirePsblRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ord_dvsn_cd", "ord_dvsn_cd", "str", OrderDivision),
     ("mgco_aptm_odno", "mgco_aptm_odno", "str", None),
     ("samt_mket_ptci_yn", "samt_mket_ptci_yn", "bool", None),
+    ("prdt_abrv_name", "prdt_abrv_name", "text", None),
 )
 
 
@@ -120,7 +124,9 @@ def _InquirePsblRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> InquirePsb
                 if (v := g("rvse_cncl_dvsn_name"))
                 else _d.nothing(v),  # rvse_cncl_dvsn_name
                 int(v) if (v := g("ord_qty")) else _d.nothing(v),  # ord_qty
-                Decimal(v) if (v := g("bond_ord_unpr")) else _d.nothing(v),  # bond_ord_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_ord_unpr"))
+                else _d.nothing(v),  # bond_ord_unpr
                 time.fromisoformat(v) if (v := g("ord_tmd")) else _d.nothing(v),  # ord_tmd
                 int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
                 int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
@@ -138,6 +144,9 @@ def _InquirePsblRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> InquirePsb
                 if (v := g("mgco_aptm_odno"))
                 else _d.nothing(v),  # mgco_aptm_odno
                 _d.YN[v] if (v := g("samt_mket_ptci_yn")) else _d.nothing(v),  # samt_mket_ptci_yn
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("prdt_abrv_name"))
+                else _d.nothing(v),  # prdt_abrv_name
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -215,7 +224,7 @@ API: ApiSpec[InquirePsblRvsecnclResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("ORD_DT", "ord_dt", "date", label="주문일자", required=True),
+        Field("ORD_DT", "ord_dt", "date", label="주문일자"),
         Field("ODNO", "odno", "str", label="주문번호", max_length=10),
         Field("CTX_AREA_FK200", "ctx_area_fk200", "str", label="연속조회검색조건200"),
         Field("CTX_AREA_NK200", "ctx_area_nk200", "str", label="연속조회키200"),
@@ -246,7 +255,7 @@ class InquirePsblRvsecncl(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ord_dt: date | str,
+        ord_dt: date | str | None = None,
         odno: str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
@@ -260,7 +269,7 @@ class InquirePsblRvsecncl(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ord_dt: 주문일자 (ORD_DT, required).
+            ord_dt: 주문일자 (ORD_DT).
             odno: 주문번호 (ODNO).
             ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
             ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
@@ -272,7 +281,7 @@ class InquirePsblRvsecncl(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ord_dt: date | str,
+        ord_dt: date | str | None = None,
         odno: str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
@@ -285,7 +294,7 @@ class InquirePsblRvsecncl(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ord_dt: date | str,
+        ord_dt: date | str | None = None,
         odno: str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
@@ -306,7 +315,7 @@ class AsyncInquirePsblRvsecncl(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ord_dt: date | str,
+        ord_dt: date | str | None = None,
         odno: str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
@@ -320,7 +329,7 @@ class AsyncInquirePsblRvsecncl(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ord_dt: 주문일자 (ORD_DT, required).
+            ord_dt: 주문일자 (ORD_DT).
             odno: 주문번호 (ODNO).
             ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
             ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
@@ -332,7 +341,7 @@ class AsyncInquirePsblRvsecncl(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ord_dt: date | str,
+        ord_dt: date | str | None = None,
         odno: str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
@@ -345,7 +354,7 @@ class AsyncInquirePsblRvsecncl(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ord_dt: date | str,
+        ord_dt: date | str | None = None,
         odno: str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,

@@ -455,10 +455,18 @@ def _IssueInfoOutput(d: Mapping[str, Any], strict: bool) -> IssueInfoOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("pnia_dfrm_agcy_istt_cd"))
                 else _d.nothing(v),  # pnia_dfrm_agcy_istt_cd
-                Decimal(v) if (v := g("dsct_ec_rt")) else _d.nothing(v),  # dsct_ec_rt
-                Decimal(v) if (v := g("srfc_inrt")) else _d.nothing(v),  # srfc_inrt
-                Decimal(v) if (v := g("expd_rdpt_rt")) else _d.nothing(v),  # expd_rdpt_rt
-                Decimal(v) if (v := g("expd_asrc_erng_rt")) else _d.nothing(v),  # expd_asrc_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dsct_ec_rt"))
+                else _d.nothing(v),  # dsct_ec_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("srfc_inrt"))
+                else _d.nothing(v),  # srfc_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("expd_rdpt_rt"))
+                else _d.nothing(v),  # expd_rdpt_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("expd_asrc_erng_rt"))
+                else _d.nothing(v),  # expd_asrc_erng_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("bond_grte_istt_name"))
                 else _d.nothing(v),  # bond_grte_istt_name
@@ -476,7 +484,9 @@ def _IssueInfoOutput(d: Mapping[str, Any], strict: bool) -> IssueInfoOutput:
                 date.fromisoformat(v) if (v := g("lstg_dt")) else _d.nothing(v),  # lstg_dt
                 date.fromisoformat(v) if (v := g("expd_dt")) else _d.nothing(v),  # expd_dt
                 date.fromisoformat(v) if (v := g("rdpt_dt")) else _d.nothing(v),  # rdpt_dt
-                Decimal(v) if (v := g("sbst_pric")) else _d.nothing(v),  # sbst_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sbst_pric"))
+                else _d.nothing(v),  # sbst_pric
                 date.fromisoformat(v)
                 if (v := g("rgbf_int_dfrm_dt"))
                 else _d.nothing(v),  # rgbf_int_dfrm_dt
@@ -486,7 +496,9 @@ def _IssueInfoOutput(d: Mapping[str, Any], strict: bool) -> IssueInfoOutput:
                 date.fromisoformat(v)
                 if (v := g("frst_int_dfrm_dt"))
                 else _d.nothing(v),  # frst_int_dfrm_dt
-                Decimal(v) if (v := g("ecis_pric")) else _d.nothing(v),  # ecis_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ecis_pric"))
+                else _d.nothing(v),  # ecis_pric
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("rght_stck_std_pdno"))
                 else _d.nothing(v),  # rght_stck_std_pdno
@@ -522,12 +534,14 @@ def _IssueInfoOutput(d: Mapping[str, Any], strict: bool) -> IssueInfoOutput:
                 if (v := g("fnp_crdt_grad_text"))
                 else _d.nothing(v),  # fnp_crdt_grad_text
                 _d.YN[v] if (v := g("dpsi_psbl_yn")) else _d.nothing(v),  # dpsi_psbl_yn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("pnia_int_calc_unpr"))
                 else _d.nothing(v),  # pnia_int_calc_unpr
                 _d.YN[v] if (v := g("prcm_idx_bond_yn")) else _d.nothing(v),  # prcm_idx_bond_yn
                 int(v) if (v := g("expd_exts_srdp_rcnt")) else _d.nothing(v),  # expd_exts_srdp_rcnt
-                Decimal(v) if (v := g("expd_exts_srdp_rt")) else _d.nothing(v),  # expd_exts_srdp_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("expd_exts_srdp_rt"))
+                else _d.nothing(v),  # expd_exts_srdp_rt
                 _d.YN[v] if (v := g("loan_psbl_yn")) else _d.nothing(v),  # loan_psbl_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("grte_dvsn_cd"))
@@ -548,13 +562,15 @@ def _IssueInfoOutput(d: Mapping[str, Any], strict: bool) -> IssueInfoOutput:
                 date.fromisoformat(v)
                 if (v := g("crfd_item_rstc_cclc_dt"))
                 else _d.nothing(v),  # crfd_item_rstc_cclc_dt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bond_nmpr_unit_pric"))
                 else _d.nothing(v),  # bond_nmpr_unit_pric
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ivst_heed_bond_dvsn_name"))
                 else _d.nothing(v),  # ivst_heed_bond_dvsn_name
-                Decimal(v) if (v := g("add_erng_rt")) else _d.nothing(v),  # add_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("add_erng_rt"))
+                else _d.nothing(v),  # add_erng_rt
                 date.fromisoformat(v)
                 if (v := g("add_erng_rt_aply_dt"))
                 else _d.nothing(v),  # add_erng_rt_aply_dt

@@ -405,13 +405,15 @@ def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoO
                 date.fromisoformat(v)
                 if (v := g("mdwy_rdpt_dt"))
                 else _d.nothing(v),  # mdwy_rdpt_dt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ksd_rcvg_bond_dsct_rt"))
                 else _d.nothing(v),  # ksd_rcvg_bond_dsct_rt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ksd_rcvg_bond_srfc_inrt"))
                 else _d.nothing(v),  # ksd_rcvg_bond_srfc_inrt
-                Decimal(v) if (v := g("bond_expd_rdpt_rt")) else _d.nothing(v),  # bond_expd_rdpt_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_expd_rdpt_rt"))
+                else _d.nothing(v),  # bond_expd_rdpt_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ksd_prca_rdpt_mthd_cd"))
                 else _d.nothing(v),  # ksd_prca_rdpt_mthd_cd
@@ -427,7 +429,7 @@ def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoO
                 if (v := g("ksd_dydv_caltm_aply_dvsn_cd"))
                 else _d.nothing(v),  # ksd_dydv_caltm_aply_dvsn_cd
                 int(v) if (v := g("dydv_calc_dcnt")) else _d.nothing(v),  # dydv_calc_dcnt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bond_expd_asrc_erng_rt"))
                 else _d.nothing(v),  # bond_expd_asrc_erng_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -467,9 +469,15 @@ def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoO
                 if (v := g("dpsi_psbl_excp_stat_cd"))
                 else _d.nothing(v),  # dpsi_psbl_excp_stat_cd
                 int(v) if (v := g("expd_exts_srdp_rcnt")) else _d.nothing(v),  # expd_exts_srdp_rcnt
-                Decimal(v) if (v := g("expd_exts_srdp_rt")) else _d.nothing(v),  # expd_exts_srdp_rt
-                Decimal(v) if (v := g("expd_rdpt_rt")) else _d.nothing(v),  # expd_rdpt_rt
-                Decimal(v) if (v := g("expd_asrc_erng_rt")) else _d.nothing(v),  # expd_asrc_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("expd_exts_srdp_rt"))
+                else _d.nothing(v),  # expd_exts_srdp_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("expd_rdpt_rt"))
+                else _d.nothing(v),  # expd_rdpt_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("expd_asrc_erng_rt"))
+                else _d.nothing(v),  # expd_asrc_erng_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("bond_int_dfrm_mthd_cd"))
                 else _d.nothing(v),  # bond_int_dfrm_mthd_cd
@@ -497,11 +505,13 @@ def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoO
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("int_mned_dvsn_cd"))
                 else _d.nothing(v),  # int_mned_dvsn_cd
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("pnia_int_calc_unpr"))
                 else _d.nothing(v),  # pnia_int_calc_unpr
-                Decimal(v) if (v := g("frn_intr")) else _d.nothing(v),  # frn_intr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frn_intr"))
+                else _d.nothing(v),  # frn_intr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("aply_day_prcm_idx_lnkg_cefc"))
                 else _d.nothing(v),  # aply_day_prcm_idx_lnkg_cefc
                 (t if (t := v.strip()) not in _d.NULLS else None)

@@ -18,6 +18,8 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
+from ..enums import BondSellOrderDivision
+
 __all__ = ["API", "AsyncSell", "Sell", "SellOutput", "SellResponse"]
 
 _ID = "domestic_bond.sell"
@@ -125,36 +127,32 @@ API: ApiSpec[SellResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("ORD_DVSN", "ord_dvsn", "str", label="주문구분", required=True, default="01"),
+        Field(
+            "ORD_DVSN",
+            "ord_dvsn",
+            "str",
+            label="주문구분",
+            default="01",
+            enum=BondSellOrderDivision,
+        ),
         Field("PDNO", "pdno", "str", label="상품번호", required=True, max_length=12),
         Field("ORD_QTY2", "ord_qty2", "int", label="주문수량2", required=True),
         Field("BOND_ORD_UNPR", "bond_ord_unpr", "decimal", label="채권주문단가", required=True),
-        Field("SPRX_YN", "sprx_yn", "bool", label="분리과세여부", required=True, default="N"),
+        Field("SPRX_YN", "sprx_yn", "bool", label="분리과세여부", default="N"),
         Field("BUY_DT", "buy_dt", "date", label="매수일자"),
         Field("BUY_SEQ", "buy_seq", "str", label="매수순번"),
         Field(
-            "SAMT_MKET_PTCI_YN",
-            "samt_mket_ptci_yn",
-            "bool",
-            label="소액시장참여여부",
-            required=True,
-            default="N",
+            "SAMT_MKET_PTCI_YN", "samt_mket_ptci_yn", "bool", label="소액시장참여여부", default="N"
         ),
         Field(
             "SLL_AGCO_OPPS_SLL_YN",
             "sll_agco_opps_sll_yn",
             "bool",
             label="매도대행사반대매도여부",
-            required=True,
             default="N",
         ),
         Field(
-            "BOND_RTL_MKET_YN",
-            "bond_rtl_mket_yn",
-            "bool",
-            label="채권소매시장여부",
-            required=True,
-            default="N",
+            "BOND_RTL_MKET_YN", "bond_rtl_mket_yn", "bool", label="채권소매시장여부", default="N"
         ),
         Field("MGCO_APTM_ODNO", "mgco_aptm_odno", "str", label="운용사지정주문번호"),
         Field("ORD_SVR_DVSN_CD", "ord_svr_dvsn_cd", "str", label="주문서버구분코드", default="0"),
@@ -179,7 +177,7 @@ class Sell(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ord_dvsn: str | None = None,
+        ord_dvsn: BondSellOrderDivision | str | None = None,
         pdno: str,
         ord_qty2: int,
         bond_ord_unpr: Decimal | float | str,
@@ -223,7 +221,7 @@ class Sell(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ord_dvsn: str | None = None,
+        ord_dvsn: BondSellOrderDivision | str | None = None,
         pdno: str,
         ord_qty2: int,
         bond_ord_unpr: Decimal | float | str,
@@ -251,7 +249,7 @@ class AsyncSell(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ord_dvsn: str | None = None,
+        ord_dvsn: BondSellOrderDivision | str | None = None,
         pdno: str,
         ord_qty2: int,
         bond_ord_unpr: Decimal | float | str,
@@ -295,7 +293,7 @@ class AsyncSell(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ord_dvsn: str | None = None,
+        ord_dvsn: BondSellOrderDivision | str | None = None,
         pdno: str,
         ord_qty2: int,
         bond_ord_unpr: Decimal | float | str,

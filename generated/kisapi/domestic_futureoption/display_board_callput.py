@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import SIGN_CODES, Sign
+from ..enums import SIGN_CODES, FuturesBoardMarketClass, Sign
 
 __all__ = [
     "API",
@@ -217,55 +217,107 @@ def _DisplayBoardCallputOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBo
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DisplayBoardCallputOutput1(
-                Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
-                Decimal(v) if (v := g("unch_prpr")) else _d.nothing(v),  # unch_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acpr"))
+                else _d.nothing(v),  # acpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unch_prpr"))
+                else _d.nothing(v),  # unch_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("optn_shrn_iscd"))
                 else _d.nothing(v),  # optn_shrn_iscd
-                Decimal(v) if (v := g("optn_prpr")) else _d.nothing(v),  # optn_prpr
-                Decimal(v) if (v := g("optn_prdy_vrss")) else _d.nothing(v),  # optn_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_prpr"))
+                else _d.nothing(v),  # optn_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_prdy_vrss"))
+                else _d.nothing(v),  # optn_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("optn_prdy_ctrt")) else _d.nothing(v),  # optn_prdy_ctrt
-                Decimal(v) if (v := g("optn_bidp")) else _d.nothing(v),  # optn_bidp
-                Decimal(v) if (v := g("optn_askp")) else _d.nothing(v),  # optn_askp
-                Decimal(v) if (v := g("tmvl_val")) else _d.nothing(v),  # tmvl_val
-                Decimal(v) if (v := g("nmix_sdpr")) else _d.nothing(v),  # nmix_sdpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_prdy_ctrt"))
+                else _d.nothing(v),  # optn_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_bidp"))
+                else _d.nothing(v),  # optn_bidp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_askp"))
+                else _d.nothing(v),  # optn_askp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tmvl_val"))
+                else _d.nothing(v),  # tmvl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nmix_sdpr"))
+                else _d.nothing(v),  # nmix_sdpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("seln_rsqn")) else _d.nothing(v),  # seln_rsqn
                 int(v) if (v := g("shnu_rsqn")) else _d.nothing(v),  # shnu_rsqn
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("hts_otst_stpl_qty")) else _d.nothing(v),  # hts_otst_stpl_qty
                 int(v) if (v := g("otst_stpl_qty_icdc")) else _d.nothing(v),  # otst_stpl_qty_icdc
-                Decimal(v) if (v := g("delta_val")) else _d.nothing(v),  # delta_val
-                Decimal(v) if (v := g("gama")) else _d.nothing(v),  # gama
-                Decimal(v) if (v := g("vega")) else _d.nothing(v),  # vega
-                Decimal(v) if (v := g("theta")) else _d.nothing(v),  # theta
-                Decimal(v) if (v := g("rho")) else _d.nothing(v),  # rho
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
-                Decimal(v) if (v := g("invl_val")) else _d.nothing(v),  # invl_val
-                Decimal(v) if (v := g("esdg")) else _d.nothing(v),  # esdg
-                Decimal(v) if (v := g("dprt")) else _d.nothing(v),  # dprt
-                Decimal(v) if (v := g("hist_vltl")) else _d.nothing(v),  # hist_vltl
-                Decimal(v) if (v := g("hts_thpr")) else _d.nothing(v),  # hts_thpr
-                Decimal(v) if (v := g("optn_oprc")) else _d.nothing(v),  # optn_oprc
-                Decimal(v) if (v := g("optn_hgpr")) else _d.nothing(v),  # optn_hgpr
-                Decimal(v) if (v := g("optn_lwpr")) else _d.nothing(v),  # optn_lwpr
-                Decimal(v) if (v := g("optn_mxpr")) else _d.nothing(v),  # optn_mxpr
-                Decimal(v) if (v := g("optn_llam")) else _d.nothing(v),  # optn_llam
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("delta_val"))
+                else _d.nothing(v),  # delta_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("gama"))
+                else _d.nothing(v),  # gama
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vega"))
+                else _d.nothing(v),  # vega
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("theta"))
+                else _d.nothing(v),  # theta
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rho"))
+                else _d.nothing(v),  # rho
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("invl_val"))
+                else _d.nothing(v),  # invl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("esdg"))
+                else _d.nothing(v),  # esdg
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dprt"))
+                else _d.nothing(v),  # dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hist_vltl"))
+                else _d.nothing(v),  # hist_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_thpr"))
+                else _d.nothing(v),  # hts_thpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_oprc"))
+                else _d.nothing(v),  # optn_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_hgpr"))
+                else _d.nothing(v),  # optn_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_lwpr"))
+                else _d.nothing(v),  # optn_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_mxpr"))
+                else _d.nothing(v),  # optn_mxpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_llam"))
+                else _d.nothing(v),  # optn_llam
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("atm_cls_name"))
                 else _d.nothing(v),  # atm_cls_name
                 int(v) if (v := g("rgbf_vrss_icdc")) else _d.nothing(v),  # rgbf_vrss_icdc
                 int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
                 int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
-                Decimal(v) if (v := g("futs_antc_cnpr")) else _d.nothing(v),  # futs_antc_cnpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_antc_cnpr"))
+                else _d.nothing(v),  # futs_antc_cnpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("futs_antc_cntg_vrss"))
                 else _d.nothing(v),  # futs_antc_cntg_vrss
                 SIGN_CODES[v]
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("antc_cntg_prdy_ctrt"))
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
             )
@@ -467,55 +519,107 @@ def _DisplayBoardCallputOutput2(d: Mapping[str, Any], strict: bool) -> DisplayBo
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DisplayBoardCallputOutput2(
-                Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
-                Decimal(v) if (v := g("unch_prpr")) else _d.nothing(v),  # unch_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acpr"))
+                else _d.nothing(v),  # acpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unch_prpr"))
+                else _d.nothing(v),  # unch_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("optn_shrn_iscd"))
                 else _d.nothing(v),  # optn_shrn_iscd
-                Decimal(v) if (v := g("optn_prpr")) else _d.nothing(v),  # optn_prpr
-                Decimal(v) if (v := g("optn_prdy_vrss")) else _d.nothing(v),  # optn_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_prpr"))
+                else _d.nothing(v),  # optn_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_prdy_vrss"))
+                else _d.nothing(v),  # optn_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("optn_prdy_ctrt")) else _d.nothing(v),  # optn_prdy_ctrt
-                Decimal(v) if (v := g("optn_bidp")) else _d.nothing(v),  # optn_bidp
-                Decimal(v) if (v := g("optn_askp")) else _d.nothing(v),  # optn_askp
-                Decimal(v) if (v := g("tmvl_val")) else _d.nothing(v),  # tmvl_val
-                Decimal(v) if (v := g("nmix_sdpr")) else _d.nothing(v),  # nmix_sdpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_prdy_ctrt"))
+                else _d.nothing(v),  # optn_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_bidp"))
+                else _d.nothing(v),  # optn_bidp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_askp"))
+                else _d.nothing(v),  # optn_askp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tmvl_val"))
+                else _d.nothing(v),  # tmvl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nmix_sdpr"))
+                else _d.nothing(v),  # nmix_sdpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("seln_rsqn")) else _d.nothing(v),  # seln_rsqn
                 int(v) if (v := g("shnu_rsqn")) else _d.nothing(v),  # shnu_rsqn
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("hts_otst_stpl_qty")) else _d.nothing(v),  # hts_otst_stpl_qty
                 int(v) if (v := g("otst_stpl_qty_icdc")) else _d.nothing(v),  # otst_stpl_qty_icdc
-                Decimal(v) if (v := g("delta_val")) else _d.nothing(v),  # delta_val
-                Decimal(v) if (v := g("gama")) else _d.nothing(v),  # gama
-                Decimal(v) if (v := g("vega")) else _d.nothing(v),  # vega
-                Decimal(v) if (v := g("theta")) else _d.nothing(v),  # theta
-                Decimal(v) if (v := g("rho")) else _d.nothing(v),  # rho
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
-                Decimal(v) if (v := g("invl_val")) else _d.nothing(v),  # invl_val
-                Decimal(v) if (v := g("esdg")) else _d.nothing(v),  # esdg
-                Decimal(v) if (v := g("dprt")) else _d.nothing(v),  # dprt
-                Decimal(v) if (v := g("hist_vltl")) else _d.nothing(v),  # hist_vltl
-                Decimal(v) if (v := g("hts_thpr")) else _d.nothing(v),  # hts_thpr
-                Decimal(v) if (v := g("optn_oprc")) else _d.nothing(v),  # optn_oprc
-                Decimal(v) if (v := g("optn_hgpr")) else _d.nothing(v),  # optn_hgpr
-                Decimal(v) if (v := g("optn_lwpr")) else _d.nothing(v),  # optn_lwpr
-                Decimal(v) if (v := g("optn_mxpr")) else _d.nothing(v),  # optn_mxpr
-                Decimal(v) if (v := g("optn_llam")) else _d.nothing(v),  # optn_llam
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("delta_val"))
+                else _d.nothing(v),  # delta_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("gama"))
+                else _d.nothing(v),  # gama
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vega"))
+                else _d.nothing(v),  # vega
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("theta"))
+                else _d.nothing(v),  # theta
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rho"))
+                else _d.nothing(v),  # rho
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("invl_val"))
+                else _d.nothing(v),  # invl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("esdg"))
+                else _d.nothing(v),  # esdg
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dprt"))
+                else _d.nothing(v),  # dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hist_vltl"))
+                else _d.nothing(v),  # hist_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_thpr"))
+                else _d.nothing(v),  # hts_thpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_oprc"))
+                else _d.nothing(v),  # optn_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_hgpr"))
+                else _d.nothing(v),  # optn_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_lwpr"))
+                else _d.nothing(v),  # optn_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_mxpr"))
+                else _d.nothing(v),  # optn_mxpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_llam"))
+                else _d.nothing(v),  # optn_llam
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("atm_cls_name"))
                 else _d.nothing(v),  # atm_cls_name
                 int(v) if (v := g("rgbf_vrss_icdc")) else _d.nothing(v),  # rgbf_vrss_icdc
                 int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
                 int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
-                Decimal(v) if (v := g("futs_antc_cnpr")) else _d.nothing(v),  # futs_antc_cnpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_antc_cnpr"))
+                else _d.nothing(v),  # futs_antc_cnpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("futs_antc_cntg_vrss"))
                 else _d.nothing(v),  # futs_antc_cntg_vrss
                 SIGN_CODES[v]
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("antc_cntg_prdy_ctrt"))
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
             )
@@ -619,8 +723,9 @@ API: ApiSpec[DisplayBoardCallputResponse] = ApiSpec(
             "FID_COND_MRKT_CLS_CODE",
             "fid_cond_mrkt_cls_code",
             "str",
-            label="조건시장구분코드",
+            label="조건 시장 구분 코드",
             default="",
+            enum=FuturesBoardMarketClass,
         ),
     ),
     decode=_decode,
@@ -648,7 +753,7 @@ class DisplayBoardCallput(Endpoint[SyncClient]):
         fid_mrkt_cls_code: str | None = None,
         fid_mtrt_cnt: str,
         fid_mrkt_cls_code1: str | None = None,
-        fid_cond_mrkt_cls_code: str | None = None,
+        fid_cond_mrkt_cls_code: FuturesBoardMarketClass | str | None = None,
     ) -> DisplayBoardCallputResponse:
         """Call the API and return the typed response.
 
@@ -662,7 +767,7 @@ class DisplayBoardCallput(Endpoint[SyncClient]):
             fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "CO").
             fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) (FID_MTRT_CNT, required).
             fid_mrkt_cls_code1: 시장 구분 코드 (FID_MRKT_CLS_CODE1, default "PO").
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE, default "").
+            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 (FID_COND_MRKT_CLS_CODE, default "").
         """
         return self._client.call(API, locals())
 
@@ -674,7 +779,7 @@ class DisplayBoardCallput(Endpoint[SyncClient]):
         fid_mrkt_cls_code: str | None = None,
         fid_mtrt_cnt: str,
         fid_mrkt_cls_code1: str | None = None,
-        fid_cond_mrkt_cls_code: str | None = None,
+        fid_cond_mrkt_cls_code: FuturesBoardMarketClass | str | None = None,
     ) -> ApiResponse[DisplayBoardCallputResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -693,7 +798,7 @@ class AsyncDisplayBoardCallput(Endpoint[AsyncClient]):
         fid_mrkt_cls_code: str | None = None,
         fid_mtrt_cnt: str,
         fid_mrkt_cls_code1: str | None = None,
-        fid_cond_mrkt_cls_code: str | None = None,
+        fid_cond_mrkt_cls_code: FuturesBoardMarketClass | str | None = None,
     ) -> DisplayBoardCallputResponse:
         """Call the API and return the typed response.
 
@@ -707,7 +812,7 @@ class AsyncDisplayBoardCallput(Endpoint[AsyncClient]):
             fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "CO").
             fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) (FID_MTRT_CNT, required).
             fid_mrkt_cls_code1: 시장 구분 코드 (FID_MRKT_CLS_CODE1, default "PO").
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE, default "").
+            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 (FID_COND_MRKT_CLS_CODE, default "").
         """
         return await self._client.call(API, locals())
 
@@ -719,7 +824,7 @@ class AsyncDisplayBoardCallput(Endpoint[AsyncClient]):
         fid_mrkt_cls_code: str | None = None,
         fid_mtrt_cnt: str,
         fid_mrkt_cls_code1: str | None = None,
-        fid_cond_mrkt_cls_code: str | None = None,
+        fid_cond_mrkt_cls_code: FuturesBoardMarketClass | str | None = None,
     ) -> ApiResponse[DisplayBoardCallputResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

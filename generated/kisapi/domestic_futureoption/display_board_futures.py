@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import SIGN_CODES, Sign
+from ..enums import SIGN_CODES, FuturesBoardMarketClass, Sign
 
 __all__ = [
     "API",
@@ -138,28 +138,46 @@ def _DisplayBoardFuturesOutput(d: Mapping[str, Any], strict: bool) -> DisplayBoa
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("futs_prpr")) else _d.nothing(v),  # futs_prpr
-                Decimal(v) if (v := g("futs_prdy_vrss")) else _d.nothing(v),  # futs_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prpr"))
+                else _d.nothing(v),  # futs_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_vrss"))
+                else _d.nothing(v),  # futs_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("futs_prdy_ctrt")) else _d.nothing(v),  # futs_prdy_ctrt
-                Decimal(v) if (v := g("hts_thpr")) else _d.nothing(v),  # hts_thpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_ctrt"))
+                else _d.nothing(v),  # futs_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_thpr"))
+                else _d.nothing(v),  # hts_thpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("futs_askp")) else _d.nothing(v),  # futs_askp
-                Decimal(v) if (v := g("futs_bidp")) else _d.nothing(v),  # futs_bidp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_askp"))
+                else _d.nothing(v),  # futs_askp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_bidp"))
+                else _d.nothing(v),  # futs_bidp
                 int(v) if (v := g("hts_otst_stpl_qty")) else _d.nothing(v),  # hts_otst_stpl_qty
-                Decimal(v) if (v := g("futs_hgpr")) else _d.nothing(v),  # futs_hgpr
-                Decimal(v) if (v := g("futs_lwpr")) else _d.nothing(v),  # futs_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_hgpr"))
+                else _d.nothing(v),  # futs_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_lwpr"))
+                else _d.nothing(v),  # futs_lwpr
                 int(v) if (v := g("hts_rmnn_dynu")) else _d.nothing(v),  # hts_rmnn_dynu
                 int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
                 int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
-                Decimal(v) if (v := g("futs_antc_cnpr")) else _d.nothing(v),  # futs_antc_cnpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_antc_cnpr"))
+                else _d.nothing(v),  # futs_antc_cnpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("futs_antc_cntg_vrss"))
                 else _d.nothing(v),  # futs_antc_cntg_vrss
                 SIGN_CODES[v]
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("antc_cntg_prdy_ctrt"))
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
             )
@@ -233,9 +251,10 @@ API: ApiSpec[DisplayBoardFuturesResponse] = ApiSpec(
             "FID_COND_MRKT_CLS_CODE",
             "fid_cond_mrkt_cls_code",
             "str",
-            label="조건시장구분코드",
+            label="조건 시장 구분 코드",
             required=True,
             default="",
+            enum=FuturesBoardMarketClass,
         ),
     ),
     decode=_decode,
@@ -257,7 +276,7 @@ class DisplayBoardFutures(Endpoint[SyncClient]):
         *,
         fid_cond_mrkt_div_code: str | None = None,
         fid_cond_scr_div_code: str | None = None,
-        fid_cond_mrkt_cls_code: str | None = None,
+        fid_cond_mrkt_cls_code: FuturesBoardMarketClass | str | None = None,
     ) -> DisplayBoardFuturesResponse:
         """Call the API and return the typed response.
 
@@ -268,7 +287,7 @@ class DisplayBoardFutures(Endpoint[SyncClient]):
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
             fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20503").
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE, default "").
+            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 (FID_COND_MRKT_CLS_CODE, default "").
         """
         return self._client.call(API, locals())
 
@@ -277,7 +296,7 @@ class DisplayBoardFutures(Endpoint[SyncClient]):
         *,
         fid_cond_mrkt_div_code: str | None = None,
         fid_cond_scr_div_code: str | None = None,
-        fid_cond_mrkt_cls_code: str | None = None,
+        fid_cond_mrkt_cls_code: FuturesBoardMarketClass | str | None = None,
     ) -> ApiResponse[DisplayBoardFuturesResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -293,7 +312,7 @@ class AsyncDisplayBoardFutures(Endpoint[AsyncClient]):
         *,
         fid_cond_mrkt_div_code: str | None = None,
         fid_cond_scr_div_code: str | None = None,
-        fid_cond_mrkt_cls_code: str | None = None,
+        fid_cond_mrkt_cls_code: FuturesBoardMarketClass | str | None = None,
     ) -> DisplayBoardFuturesResponse:
         """Call the API and return the typed response.
 
@@ -304,7 +323,7 @@ class AsyncDisplayBoardFutures(Endpoint[AsyncClient]):
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
             fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20503").
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE, default "").
+            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 (FID_COND_MRKT_CLS_CODE, default "").
         """
         return await self._client.call(API, locals())
 
@@ -313,7 +332,7 @@ class AsyncDisplayBoardFutures(Endpoint[AsyncClient]):
         *,
         fid_cond_mrkt_div_code: str | None = None,
         fid_cond_scr_div_code: str | None = None,
-        fid_cond_mrkt_cls_code: str | None = None,
+        fid_cond_mrkt_cls_code: FuturesBoardMarketClass | str | None = None,
     ) -> ApiResponse[DisplayBoardFuturesResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

@@ -93,20 +93,32 @@ def _DisplayBoardTopOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBoardT
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DisplayBoardTopOutput1(
-                Decimal(v) if (v := g("unas_prpr")) else _d.nothing(v),  # unas_prpr
-                Decimal(v) if (v := g("unas_prdy_vrss")) else _d.nothing(v),  # unas_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prpr"))
+                else _d.nothing(v),  # unas_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prdy_vrss"))
+                else _d.nothing(v),  # unas_prdy_vrss
                 SIGN_CODES[v]
                 if (v := g("unas_prdy_vrss_sign"))
                 else _d.nothing(v),  # unas_prdy_vrss_sign
-                Decimal(v) if (v := g("unas_prdy_ctrt")) else _d.nothing(v),  # unas_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prdy_ctrt"))
+                else _d.nothing(v),  # unas_prdy_ctrt
                 int(v) if (v := g("unas_acml_vol")) else _d.nothing(v),  # unas_acml_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("futs_prpr")) else _d.nothing(v),  # futs_prpr
-                Decimal(v) if (v := g("futs_prdy_vrss")) else _d.nothing(v),  # futs_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prpr"))
+                else _d.nothing(v),  # futs_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_vrss"))
+                else _d.nothing(v),  # futs_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("futs_prdy_ctrt")) else _d.nothing(v),  # futs_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_ctrt"))
+                else _d.nothing(v),  # futs_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
             pass

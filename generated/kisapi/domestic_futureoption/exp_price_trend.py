@@ -81,17 +81,21 @@ def _ExpPriceTrendOutput1(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("futs_antc_cnpr")) else _d.nothing(v),  # futs_antc_cnpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_antc_cnpr"))
+                else _d.nothing(v),  # futs_antc_cnpr
                 SIGN_CODES[v]
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("futs_antc_cntg_vrss"))
                 else _d.nothing(v),  # futs_antc_cntg_vrss
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("antc_cntg_prdy_ctrt"))
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
-                Decimal(v) if (v := g("futs_sdpr")) else _d.nothing(v),  # futs_sdpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_sdpr"))
+                else _d.nothing(v),  # futs_sdpr
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -150,14 +154,16 @@ def _ExpPriceTrendOutput2(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOu
                 time.fromisoformat(v)
                 if (v := g("stck_cntg_hour"))
                 else _d.nothing(v),  # stck_cntg_hour
-                Decimal(v) if (v := g("futs_antc_cnpr")) else _d.nothing(v),  # futs_antc_cnpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_antc_cnpr"))
+                else _d.nothing(v),  # futs_antc_cnpr
                 SIGN_CODES[v]
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("futs_antc_cntg_vrss"))
                 else _d.nothing(v),  # futs_antc_cntg_vrss
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("antc_cntg_prdy_ctrt"))
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
             )

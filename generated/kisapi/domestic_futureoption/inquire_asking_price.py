@@ -34,7 +34,7 @@ _ID = "domestic_futureoption.inquire_asking_price"
 
 @attrs.frozen
 class InquireAskingPriceOutput1:
-    """선물옵션 시세호가 output1 (rows)."""
+    """선물옵션 시세호가 output1 (one record)."""
 
     hts_kor_isnm: str | None = None
     """한글 종목명 (hts_kor_isnm)"""
@@ -89,12 +89,20 @@ def _InquireAskingPriceOutput1(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("futs_prpr")) else _d.nothing(v),  # futs_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prpr"))
+                else _d.nothing(v),  # futs_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("futs_prdy_vrss")) else _d.nothing(v),  # futs_prdy_vrss
-                Decimal(v) if (v := g("futs_prdy_ctrt")) else _d.nothing(v),  # futs_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_vrss"))
+                else _d.nothing(v),  # futs_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_ctrt"))
+                else _d.nothing(v),  # futs_prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("futs_prdy_clpr")) else _d.nothing(v),  # futs_prdy_clpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_clpr"))
+                else _d.nothing(v),  # futs_prdy_clpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("futs_shrn_iscd"))
                 else _d.nothing(v),  # futs_shrn_iscd
@@ -113,7 +121,7 @@ def _InquireAskingPriceOutput1(d: Mapping[str, Any], strict: bool) -> InquireAsk
 
 @attrs.frozen
 class InquireAskingPriceOutput2:
-    """선물옵션 시세호가 output2 (rows)."""
+    """선물옵션 시세호가 output2 (one record)."""
 
     futs_askp1: Decimal | None = None
     """선물 매도호가1 (futs_askp1)"""
@@ -273,16 +281,36 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceOutput2(
-                Decimal(v) if (v := g("futs_askp1")) else _d.nothing(v),  # futs_askp1
-                Decimal(v) if (v := g("futs_askp2")) else _d.nothing(v),  # futs_askp2
-                Decimal(v) if (v := g("futs_askp3")) else _d.nothing(v),  # futs_askp3
-                Decimal(v) if (v := g("futs_askp4")) else _d.nothing(v),  # futs_askp4
-                Decimal(v) if (v := g("futs_askp5")) else _d.nothing(v),  # futs_askp5
-                Decimal(v) if (v := g("futs_bidp1")) else _d.nothing(v),  # futs_bidp1
-                Decimal(v) if (v := g("futs_bidp2")) else _d.nothing(v),  # futs_bidp2
-                Decimal(v) if (v := g("futs_bidp3")) else _d.nothing(v),  # futs_bidp3
-                Decimal(v) if (v := g("futs_bidp4")) else _d.nothing(v),  # futs_bidp4
-                Decimal(v) if (v := g("futs_bidp5")) else _d.nothing(v),  # futs_bidp5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_askp1"))
+                else _d.nothing(v),  # futs_askp1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_askp2"))
+                else _d.nothing(v),  # futs_askp2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_askp3"))
+                else _d.nothing(v),  # futs_askp3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_askp4"))
+                else _d.nothing(v),  # futs_askp4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_askp5"))
+                else _d.nothing(v),  # futs_askp5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_bidp1"))
+                else _d.nothing(v),  # futs_bidp1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_bidp2"))
+                else _d.nothing(v),  # futs_bidp2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_bidp3"))
+                else _d.nothing(v),  # futs_bidp3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_bidp4"))
+                else _d.nothing(v),  # futs_bidp4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_bidp5"))
+                else _d.nothing(v),  # futs_bidp5
                 int(v) if (v := g("askp_rsqn1")) else _d.nothing(v),  # askp_rsqn1
                 int(v) if (v := g("askp_rsqn2")) else _d.nothing(v),  # askp_rsqn2
                 int(v) if (v := g("askp_rsqn3")) else _d.nothing(v),  # askp_rsqn3
@@ -333,9 +361,9 @@ class InquireAskingPriceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireAskingPriceOutput1] = attrs.field(factory=list)
+    output1: InquireAskingPriceOutput1 | None = None
     """output1"""
-    output2: list[InquireAskingPriceOutput2] = attrs.field(factory=list)
+    output2: InquireAskingPriceOutput2 | None = None
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
@@ -346,16 +374,22 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireAskingPriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
+    output1, keep = _d.as_one(
+        body.get("output1"), _InquireAskingPriceOutput1, strict, _ID + ".output1"
+    )
+    if keep:
+        extra["output1"] = body["output1"]
+    output2, keep = _d.as_one(
+        body.get("output2"), _InquireAskingPriceOutput2, strict, _ID + ".output2"
+    )
+    if keep:
+        extra["output2"] = body["output2"]
     return InquireAskingPriceResponse(
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _InquireAskingPriceOutput1, strict, _ID + ".output1"
-        ),
-        output2=_d.as_list(
-            body.get("output2"), _InquireAskingPriceOutput2, strict, _ID + ".output2"
-        ),
+        output1=output1,
+        output2=output2,
         extra=extra or _d.EMPTY,
     )
 
@@ -391,8 +425,8 @@ API: ApiSpec[InquireAskingPriceResponse] = ApiSpec(
     cacheable=True,
     hashkey=False,
     response=(
-        Block("output1", "array", _InquireAskingPriceOutput1_FIELDS),
-        Block("output2", "array", _InquireAskingPriceOutput2_FIELDS),
+        Block("output1", "object", _InquireAskingPriceOutput1_FIELDS),
+        Block("output2", "object", _InquireAskingPriceOutput2_FIELDS),
     ),
     scalars=(),
 )

@@ -140,9 +140,15 @@ def _InquireBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireBalance
                 if (v := g("sll_buy_dvsn_name"))
                 else _d.nothing(v),  # sll_buy_dvsn_name
                 int(v) if (v := g("cblc_qty")) else _d.nothing(v),  # cblc_qty
-                Decimal(v) if (v := g("excc_unpr")) else _d.nothing(v),  # excc_unpr
-                Decimal(v) if (v := g("ccld_avg_unpr1")) else _d.nothing(v),  # ccld_avg_unpr1
-                Decimal(v) if (v := g("idx_clpr")) else _d.nothing(v),  # idx_clpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("excc_unpr"))
+                else _d.nothing(v),  # excc_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ccld_avg_unpr1"))
+                else _d.nothing(v),  # ccld_avg_unpr1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("idx_clpr"))
+                else _d.nothing(v),  # idx_clpr
                 int(v) if (v := g("pchs_amt")) else _d.nothing(v),  # pchs_amt
                 int(v) if (v := g("evlu_amt")) else _d.nothing(v),  # evlu_amt
                 int(v) if (v := g("evlu_pfls_amt")) else _d.nothing(v),  # evlu_pfls_amt
@@ -163,7 +169,7 @@ def _InquireBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireBalance
 
 @attrs.frozen
 class InquireBalanceOutput2:
-    """선물옵션 잔고현황 output2 (rows)."""
+    """선물옵션 잔고현황 output2 (one record)."""
 
     dnca_cash: int | None = None
     """예수금현금 (dnca_cash)"""
@@ -310,11 +316,15 @@ def _InquireBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireBalance
                 int(v) if (v := g("dnca_cash")) else _d.nothing(v),  # dnca_cash
                 int(v) if (v := g("frcr_dncl_amt")) else _d.nothing(v),  # frcr_dncl_amt
                 int(v) if (v := g("dnca_sbst")) else _d.nothing(v),  # dnca_sbst
-                Decimal(v) if (v := g("tot_dncl_amt")) else _d.nothing(v),  # tot_dncl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_dncl_amt"))
+                else _d.nothing(v),  # tot_dncl_amt
                 int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
                 int(v) if (v := g("cash_mgna")) else _d.nothing(v),  # cash_mgna
                 int(v) if (v := g("sbst_mgna")) else _d.nothing(v),  # sbst_mgna
-                Decimal(v) if (v := g("mgna_tota")) else _d.nothing(v),  # mgna_tota
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("mgna_tota"))
+                else _d.nothing(v),  # mgna_tota
                 int(v) if (v := g("opt_dfpa")) else _d.nothing(v),  # opt_dfpa
                 int(v) if (v := g("thdt_dfpa")) else _d.nothing(v),  # thdt_dfpa
                 int(v) if (v := g("rnwl_dfpa")) else _d.nothing(v),  # rnwl_dfpa
@@ -331,15 +341,21 @@ def _InquireBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireBalance
                 int(v) if (v := g("futr_evlu_pfls_amt")) else _d.nothing(v),  # futr_evlu_pfls_amt
                 int(v) if (v := g("opt_evlu_pfls_amt")) else _d.nothing(v),  # opt_evlu_pfls_amt
                 int(v) if (v := g("trad_pfls_amt_smtl")) else _d.nothing(v),  # trad_pfls_amt_smtl
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("evlu_pfls_amt_smtl"))
                 else _d.nothing(v),  # evlu_pfls_amt_smtl
-                Decimal(v) if (v := g("wdrw_psbl_tot_amt")) else _d.nothing(v),  # wdrw_psbl_tot_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("wdrw_psbl_tot_amt"))
+                else _d.nothing(v),  # wdrw_psbl_tot_amt
                 int(v) if (v := g("ord_psbl_cash")) else _d.nothing(v),  # ord_psbl_cash
                 int(v) if (v := g("ord_psbl_sbst")) else _d.nothing(v),  # ord_psbl_sbst
                 int(v) if (v := g("ord_psbl_tota")) else _d.nothing(v),  # ord_psbl_tota
-                Decimal(v) if (v := g("pchs_amt_smtl")) else _d.nothing(v),  # pchs_amt_smtl
-                Decimal(v) if (v := g("evlu_amt_smtl")) else _d.nothing(v),  # evlu_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_amt_smtl"))
+                else _d.nothing(v),  # pchs_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_amt_smtl"))
+                else _d.nothing(v),  # evlu_amt_smtl
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -365,7 +381,7 @@ class InquireBalanceResponse:
     """응답메세지"""
     output1: list[InquireBalanceOutput1] = attrs.field(factory=list)
     """output1"""
-    output2: list[InquireBalanceOutput2] = attrs.field(factory=list)
+    output2: InquireBalanceOutput2 | None = None
     """output2"""
     ctx_area_fk200: str | None = None
     """연속조회검색조건200 (ctx_area_fk200)"""
@@ -382,12 +398,15 @@ _RESPONSE_KEYS = frozenset(
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireBalanceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
+    output2, keep = _d.as_one(body.get("output2"), _InquireBalanceOutput2, strict, _ID + ".output2")
+    if keep:
+        extra["output2"] = body["output2"]
     return InquireBalanceResponse(
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=_d.as_list(body.get("output1"), _InquireBalanceOutput1, strict, _ID + ".output1"),
-        output2=_d.as_list(body.get("output2"), _InquireBalanceOutput2, strict, _ID + ".output2"),
+        output2=output2,
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),
         ctx_area_nk200=_d.scalar(body, "ctx_area_nk200", "str", None, strict, _ID, extra),
         extra=extra or _d.EMPTY,
@@ -451,7 +470,7 @@ API: ApiSpec[InquireBalanceResponse] = ApiSpec(
     hashkey=False,
     response=(
         Block("output1", "array", _InquireBalanceOutput1_FIELDS),
-        Block("output2", "array", _InquireBalanceOutput2_FIELDS),
+        Block("output2", "object", _InquireBalanceOutput2_FIELDS),
     ),
     scalars=(
         ("ctx_area_fk200", "ctx_area_fk200", "str", None),

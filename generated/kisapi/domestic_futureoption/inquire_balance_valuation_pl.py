@@ -175,11 +175,15 @@ def _InquireBalanceValuationPlOutput2(
                 int(v) if (v := g("dnca_cash")) else _d.nothing(v),  # dnca_cash
                 int(v) if (v := g("frcr_dncl_amt")) else _d.nothing(v),  # frcr_dncl_amt
                 int(v) if (v := g("dnca_sbst")) else _d.nothing(v),  # dnca_sbst
-                Decimal(v) if (v := g("tot_dncl_amt")) else _d.nothing(v),  # tot_dncl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_dncl_amt"))
+                else _d.nothing(v),  # tot_dncl_amt
                 int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
                 int(v) if (v := g("cash_mgna")) else _d.nothing(v),  # cash_mgna
                 int(v) if (v := g("sbst_mgna")) else _d.nothing(v),  # sbst_mgna
-                Decimal(v) if (v := g("mgna_tota")) else _d.nothing(v),  # mgna_tota
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("mgna_tota"))
+                else _d.nothing(v),  # mgna_tota
                 int(v) if (v := g("opt_dfpa")) else _d.nothing(v),  # opt_dfpa
                 int(v) if (v := g("thdt_dfpa")) else _d.nothing(v),  # thdt_dfpa
                 int(v) if (v := g("rnwl_dfpa")) else _d.nothing(v),  # rnwl_dfpa
@@ -196,10 +200,12 @@ def _InquireBalanceValuationPlOutput2(
                 int(v) if (v := g("futr_evlu_pfls_amt")) else _d.nothing(v),  # futr_evlu_pfls_amt
                 int(v) if (v := g("opt_evlu_pfls_amt")) else _d.nothing(v),  # opt_evlu_pfls_amt
                 int(v) if (v := g("trad_pfls_amt_smtl")) else _d.nothing(v),  # trad_pfls_amt_smtl
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("evlu_pfls_amt_smtl"))
                 else _d.nothing(v),  # evlu_pfls_amt_smtl
-                Decimal(v) if (v := g("wdrw_psbl_tot_amt")) else _d.nothing(v),  # wdrw_psbl_tot_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("wdrw_psbl_tot_amt"))
+                else _d.nothing(v),  # wdrw_psbl_tot_amt
                 int(v) if (v := g("ord_psbl_cash")) else _d.nothing(v),  # ord_psbl_cash
                 int(v) if (v := g("ord_psbl_sbst")) else _d.nothing(v),  # ord_psbl_sbst
                 int(v) if (v := g("ord_psbl_tota")) else _d.nothing(v),  # ord_psbl_tota
@@ -326,9 +332,15 @@ def _InquireBalanceValuationPlOutput1(
                 if (v := g("sll_buy_dvsn_name"))
                 else _d.nothing(v),  # sll_buy_dvsn_name
                 int(v) if (v := g("cblc_qty1")) else _d.nothing(v),  # cblc_qty1
-                Decimal(v) if (v := g("excc_unpr")) else _d.nothing(v),  # excc_unpr
-                Decimal(v) if (v := g("ccld_avg_unpr1")) else _d.nothing(v),  # ccld_avg_unpr1
-                Decimal(v) if (v := g("idx_clpr")) else _d.nothing(v),  # idx_clpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("excc_unpr"))
+                else _d.nothing(v),  # excc_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ccld_avg_unpr1"))
+                else _d.nothing(v),  # ccld_avg_unpr1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("idx_clpr"))
+                else _d.nothing(v),  # idx_clpr
                 int(v) if (v := g("pchs_amt")) else _d.nothing(v),  # pchs_amt
                 int(v) if (v := g("evlu_amt")) else _d.nothing(v),  # evlu_amt
                 int(v) if (v := g("evlu_pfls_amt")) else _d.nothing(v),  # evlu_pfls_amt

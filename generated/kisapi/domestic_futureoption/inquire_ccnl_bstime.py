@@ -106,7 +106,9 @@ def _InquireCcnlBstimeOutput1(d: Mapping[str, Any], strict: bool) -> InquireCcnl
                 if (v := g("tr_type_name"))
                 else _d.nothing(v),  # tr_type_name
                 date.fromisoformat(v) if (v := g("last_sttldt")) else _d.nothing(v),  # last_sttldt
-                Decimal(v) if (v := g("ccld_idx")) else _d.nothing(v),  # ccld_idx
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ccld_idx"))
+                else _d.nothing(v),  # ccld_idx
                 int(v) if (v := g("ccld_qty")) else _d.nothing(v),  # ccld_qty
                 int(v) if (v := g("trad_amt")) else _d.nothing(v),  # trad_amt
                 int(v) if (v := g("fee")) else _d.nothing(v),  # fee

@@ -176,36 +176,68 @@ def _InquireDailyFuopchartpriceOutput1(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyFuopchartpriceOutput1(
-                Decimal(v) if (v := g("futs_prdy_vrss")) else _d.nothing(v),  # futs_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_vrss"))
+                else _d.nothing(v),  # futs_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("futs_prdy_ctrt")) else _d.nothing(v),  # futs_prdy_ctrt
-                Decimal(v) if (v := g("futs_prdy_clpr")) else _d.nothing(v),  # futs_prdy_clpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_ctrt"))
+                else _d.nothing(v),  # futs_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_clpr"))
+                else _d.nothing(v),  # futs_prdy_clpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("futs_prpr")) else _d.nothing(v),  # futs_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prpr"))
+                else _d.nothing(v),  # futs_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("futs_shrn_iscd"))
                 else _d.nothing(v),  # futs_shrn_iscd
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
-                Decimal(v) if (v := g("futs_mxpr")) else _d.nothing(v),  # futs_mxpr
-                Decimal(v) if (v := g("futs_llam")) else _d.nothing(v),  # futs_llam
-                Decimal(v) if (v := g("futs_oprc")) else _d.nothing(v),  # futs_oprc
-                Decimal(v) if (v := g("futs_hgpr")) else _d.nothing(v),  # futs_hgpr
-                Decimal(v) if (v := g("futs_lwpr")) else _d.nothing(v),  # futs_lwpr
-                Decimal(v) if (v := g("futs_prdy_oprc")) else _d.nothing(v),  # futs_prdy_oprc
-                Decimal(v) if (v := g("futs_prdy_hgpr")) else _d.nothing(v),  # futs_prdy_hgpr
-                Decimal(v) if (v := g("futs_prdy_lwpr")) else _d.nothing(v),  # futs_prdy_lwpr
-                Decimal(v) if (v := g("futs_askp")) else _d.nothing(v),  # futs_askp
-                Decimal(v) if (v := g("futs_bidp")) else _d.nothing(v),  # futs_bidp
-                Decimal(v) if (v := g("basis")) else _d.nothing(v),  # basis
-                Decimal(v) if (v := g("kospi200_nmix")) else _d.nothing(v),  # kospi200_nmix
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_mxpr"))
+                else _d.nothing(v),  # futs_mxpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_llam"))
+                else _d.nothing(v),  # futs_llam
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_oprc"))
+                else _d.nothing(v),  # futs_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_hgpr"))
+                else _d.nothing(v),  # futs_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_lwpr"))
+                else _d.nothing(v),  # futs_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_oprc"))
+                else _d.nothing(v),  # futs_prdy_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_hgpr"))
+                else _d.nothing(v),  # futs_prdy_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_lwpr"))
+                else _d.nothing(v),  # futs_prdy_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_askp"))
+                else _d.nothing(v),  # futs_askp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_bidp"))
+                else _d.nothing(v),  # futs_bidp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("basis"))
+                else _d.nothing(v),  # basis
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("kospi200_nmix"))
+                else _d.nothing(v),  # kospi200_nmix
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("kospi200_prdy_vrss"))
                 else _d.nothing(v),  # kospi200_prdy_vrss
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("kospi200_prdy_ctrt"))
                 else _d.nothing(v),  # kospi200_prdy_ctrt
                 SIGN_CODES[v]
@@ -213,9 +245,15 @@ def _InquireDailyFuopchartpriceOutput1(
                 else _d.nothing(v),  # kospi200_prdy_vrss_sign
                 int(v) if (v := g("hts_otst_stpl_qty")) else _d.nothing(v),  # hts_otst_stpl_qty
                 int(v) if (v := g("otst_stpl_qty_icdc")) else _d.nothing(v),  # otst_stpl_qty_icdc
-                Decimal(v) if (v := g("tday_rltv")) else _d.nothing(v),  # tday_rltv
-                Decimal(v) if (v := g("hts_thpr")) else _d.nothing(v),  # hts_thpr
-                Decimal(v) if (v := g("dprt")) else _d.nothing(v),  # dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tday_rltv"))
+                else _d.nothing(v),  # tday_rltv
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_thpr"))
+                else _d.nothing(v),  # hts_thpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dprt"))
+                else _d.nothing(v),  # dprt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -288,10 +326,18 @@ def _InquireDailyFuopchartpriceOutput2(
                 date.fromisoformat(v)
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
-                Decimal(v) if (v := g("futs_prpr")) else _d.nothing(v),  # futs_prpr
-                Decimal(v) if (v := g("futs_oprc")) else _d.nothing(v),  # futs_oprc
-                Decimal(v) if (v := g("futs_hgpr")) else _d.nothing(v),  # futs_hgpr
-                Decimal(v) if (v := g("futs_lwpr")) else _d.nothing(v),  # futs_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prpr"))
+                else _d.nothing(v),  # futs_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_oprc"))
+                else _d.nothing(v),  # futs_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_hgpr"))
+                else _d.nothing(v),  # futs_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_lwpr"))
+                else _d.nothing(v),  # futs_lwpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 _d.YN[v] if (v := g("mod_yn")) else _d.nothing(v),  # mod_yn

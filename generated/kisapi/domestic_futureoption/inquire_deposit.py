@@ -175,7 +175,9 @@ def _InquireDepositOutput(d: Mapping[str, Any], strict: bool) -> InquireDepositO
                 int(v) if (v := g("thdt_chck_amt")) else _d.nothing(v),  # thdt_chck_amt
                 int(v) if (v := g("rlth_uwdl_dpos_amt")) else _d.nothing(v),  # rlth_uwdl_dpos_amt
                 int(v) if (v := g("brkg_mgna_cash")) else _d.nothing(v),  # brkg_mgna_cash
-                Decimal(v) if (v := g("wdrw_psbl_tot_amt")) else _d.nothing(v),  # wdrw_psbl_tot_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("wdrw_psbl_tot_amt"))
+                else _d.nothing(v),  # wdrw_psbl_tot_amt
                 int(v) if (v := g("ord_psbl_cash")) else _d.nothing(v),  # ord_psbl_cash
                 int(v) if (v := g("ord_psbl_tota")) else _d.nothing(v),  # ord_psbl_tota
                 int(v) if (v := g("dnca_sbst")) else _d.nothing(v),  # dnca_sbst
@@ -183,7 +185,9 @@ def _InquireDepositOutput(d: Mapping[str, Any], strict: bool) -> InquireDepositO
                 int(v) if (v := g("frcr_evlu_amt")) else _d.nothing(v),  # frcr_evlu_amt
                 int(v) if (v := g("brkg_mgna_sbst")) else _d.nothing(v),  # brkg_mgna_sbst
                 int(v) if (v := g("sbst_rlse_psbl_amt")) else _d.nothing(v),  # sbst_rlse_psbl_amt
-                Decimal(v) if (v := g("mtnc_rt")) else _d.nothing(v),  # mtnc_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("mtnc_rt"))
+                else _d.nothing(v),  # mtnc_rt
                 int(v) if (v := g("add_mgna_tota")) else _d.nothing(v),  # add_mgna_tota
                 int(v) if (v := g("add_mgna_cash")) else _d.nothing(v),  # add_mgna_cash
                 int(v) if (v := g("rcva")) else _d.nothing(v),  # rcva

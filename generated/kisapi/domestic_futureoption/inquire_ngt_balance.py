@@ -159,9 +159,15 @@ def _InquireNgtBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireNgtB
                 if (v := g("trad_dvsn_name"))
                 else _d.nothing(v),  # trad_dvsn_name
                 int(v) if (v := g("cblc_qty")) else _d.nothing(v),  # cblc_qty
-                Decimal(v) if (v := g("excc_unpr")) else _d.nothing(v),  # excc_unpr
-                Decimal(v) if (v := g("ccld_avg_unpr1")) else _d.nothing(v),  # ccld_avg_unpr1
-                Decimal(v) if (v := g("idx_clpr")) else _d.nothing(v),  # idx_clpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("excc_unpr"))
+                else _d.nothing(v),  # excc_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ccld_avg_unpr1"))
+                else _d.nothing(v),  # ccld_avg_unpr1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("idx_clpr"))
+                else _d.nothing(v),  # idx_clpr
                 int(v) if (v := g("pchs_amt")) else _d.nothing(v),  # pchs_amt
                 int(v) if (v := g("evlu_amt")) else _d.nothing(v),  # evlu_amt
                 int(v) if (v := g("evlu_pfls_amt")) else _d.nothing(v),  # evlu_pfls_amt
@@ -337,10 +343,14 @@ def _InquireNgtBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireNgtB
                 int(v) if (v := g("dnca_cash")) else _d.nothing(v),  # dnca_cash
                 int(v) if (v := g("frcr_dncl_amt")) else _d.nothing(v),  # frcr_dncl_amt
                 int(v) if (v := g("dnca_sbst")) else _d.nothing(v),  # dnca_sbst
-                Decimal(v) if (v := g("tot_dncl_amt")) else _d.nothing(v),  # tot_dncl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_dncl_amt"))
+                else _d.nothing(v),  # tot_dncl_amt
                 int(v) if (v := g("cash_mgna")) else _d.nothing(v),  # cash_mgna
                 int(v) if (v := g("sbst_mgna")) else _d.nothing(v),  # sbst_mgna
-                Decimal(v) if (v := g("mgna_tota")) else _d.nothing(v),  # mgna_tota
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("mgna_tota"))
+                else _d.nothing(v),  # mgna_tota
                 int(v) if (v := g("opt_dfpa")) else _d.nothing(v),  # opt_dfpa
                 int(v) if (v := g("thdt_dfpa")) else _d.nothing(v),  # thdt_dfpa
                 int(v) if (v := g("rnwl_dfpa")) else _d.nothing(v),  # rnwl_dfpa
@@ -356,19 +366,27 @@ def _InquireNgtBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireNgtB
                 int(v) if (v := g("futr_evlu_pfls_amt")) else _d.nothing(v),  # futr_evlu_pfls_amt
                 int(v) if (v := g("opt_evlu_pfls_amt")) else _d.nothing(v),  # opt_evlu_pfls_amt
                 int(v) if (v := g("trad_pfls_amt_smtl")) else _d.nothing(v),  # trad_pfls_amt_smtl
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("evlu_pfls_amt_smtl"))
                 else _d.nothing(v),  # evlu_pfls_amt_smtl
-                Decimal(v) if (v := g("wdrw_psbl_tot_amt")) else _d.nothing(v),  # wdrw_psbl_tot_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("wdrw_psbl_tot_amt"))
+                else _d.nothing(v),  # wdrw_psbl_tot_amt
                 int(v) if (v := g("ord_psbl_cash")) else _d.nothing(v),  # ord_psbl_cash
                 int(v) if (v := g("ord_psbl_sbst")) else _d.nothing(v),  # ord_psbl_sbst
                 int(v) if (v := g("ord_psbl_tota")) else _d.nothing(v),  # ord_psbl_tota
                 int(v) if (v := g("mmga_tot_amt")) else _d.nothing(v),  # mmga_tot_amt
                 int(v) if (v := g("mmga_cash_amt")) else _d.nothing(v),  # mmga_cash_amt
-                Decimal(v) if (v := g("mtnc_rt")) else _d.nothing(v),  # mtnc_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("mtnc_rt"))
+                else _d.nothing(v),  # mtnc_rt
                 int(v) if (v := g("isfc_amt")) else _d.nothing(v),  # isfc_amt
-                Decimal(v) if (v := g("pchs_amt_smtl")) else _d.nothing(v),  # pchs_amt_smtl
-                Decimal(v) if (v := g("evlu_amt_smtl")) else _d.nothing(v),  # evlu_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_amt_smtl"))
+                else _d.nothing(v),  # pchs_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_amt_smtl"))
+                else _d.nothing(v),  # evlu_amt_smtl
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -207,12 +207,18 @@ def _InquireNgtCcnlOutput1(d: Mapping[str, Any], strict: bool) -> InquireNgtCcnl
                 if (v := g("prdt_type_cd"))
                 else _d.nothing(v),  # prdt_type_cd
                 int(v) if (v := g("ord_qty")) else _d.nothing(v),  # ord_qty
-                Decimal(v) if (v := g("ord_idx")) else _d.nothing(v),  # ord_idx
-                Decimal(v) if (v := g("ord_idx4")) else _d.nothing(v),  # ord_idx4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ord_idx"))
+                else _d.nothing(v),  # ord_idx
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ord_idx4"))
+                else _d.nothing(v),  # ord_idx4
                 int(v) if (v := g("qty")) else _d.nothing(v),  # qty
                 time.fromisoformat(v) if (v := g("ord_tmd")) else _d.nothing(v),  # ord_tmd
                 int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
-                Decimal(v) if (v := g("avg_idx")) else _d.nothing(v),  # avg_idx
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("avg_idx"))
+                else _d.nothing(v),  # avg_idx
                 int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
                 int(v) if (v := g("rjct_qty")) else _d.nothing(v),  # rjct_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)

@@ -194,45 +194,93 @@ def _InquirePriceOutput1(d: Mapping[str, Any], strict: bool) -> InquirePriceOutp
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("futs_prpr")) else _d.nothing(v),  # futs_prpr
-                Decimal(v) if (v := g("futs_prdy_vrss")) else _d.nothing(v),  # futs_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prpr"))
+                else _d.nothing(v),  # futs_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_vrss"))
+                else _d.nothing(v),  # futs_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("futs_prdy_clpr")) else _d.nothing(v),  # futs_prdy_clpr
-                Decimal(v) if (v := g("futs_prdy_ctrt")) else _d.nothing(v),  # futs_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_clpr"))
+                else _d.nothing(v),  # futs_prdy_clpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_ctrt"))
+                else _d.nothing(v),  # futs_prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("hts_otst_stpl_qty")) else _d.nothing(v),  # hts_otst_stpl_qty
                 int(v) if (v := g("otst_stpl_qty_icdc")) else _d.nothing(v),  # otst_stpl_qty_icdc
-                Decimal(v) if (v := g("futs_oprc")) else _d.nothing(v),  # futs_oprc
-                Decimal(v) if (v := g("futs_hgpr")) else _d.nothing(v),  # futs_hgpr
-                Decimal(v) if (v := g("futs_lwpr")) else _d.nothing(v),  # futs_lwpr
-                Decimal(v) if (v := g("futs_mxpr")) else _d.nothing(v),  # futs_mxpr
-                Decimal(v) if (v := g("futs_llam")) else _d.nothing(v),  # futs_llam
-                Decimal(v) if (v := g("basis")) else _d.nothing(v),  # basis
-                Decimal(v) if (v := g("futs_sdpr")) else _d.nothing(v),  # futs_sdpr
-                Decimal(v) if (v := g("hts_thpr")) else _d.nothing(v),  # hts_thpr
-                Decimal(v) if (v := g("dprt")) else _d.nothing(v),  # dprt
-                Decimal(v) if (v := g("crbr_aply_mxpr")) else _d.nothing(v),  # crbr_aply_mxpr
-                Decimal(v) if (v := g("crbr_aply_llam")) else _d.nothing(v),  # crbr_aply_llam
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_oprc"))
+                else _d.nothing(v),  # futs_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_hgpr"))
+                else _d.nothing(v),  # futs_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_lwpr"))
+                else _d.nothing(v),  # futs_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_mxpr"))
+                else _d.nothing(v),  # futs_mxpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_llam"))
+                else _d.nothing(v),  # futs_llam
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("basis"))
+                else _d.nothing(v),  # basis
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_sdpr"))
+                else _d.nothing(v),  # futs_sdpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_thpr"))
+                else _d.nothing(v),  # hts_thpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dprt"))
+                else _d.nothing(v),  # dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("crbr_aply_mxpr"))
+                else _d.nothing(v),  # crbr_aply_mxpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("crbr_aply_llam"))
+                else _d.nothing(v),  # crbr_aply_llam
                 date.fromisoformat(v)
                 if (v := g("futs_last_tr_date"))
                 else _d.nothing(v),  # futs_last_tr_date
                 int(v) if (v := g("hts_rmnn_dynu")) else _d.nothing(v),  # hts_rmnn_dynu
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("futs_lstn_medm_hgpr"))
                 else _d.nothing(v),  # futs_lstn_medm_hgpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("futs_lstn_medm_lwpr"))
                 else _d.nothing(v),  # futs_lstn_medm_lwpr
-                Decimal(v) if (v := g("delta_val")) else _d.nothing(v),  # delta_val
-                Decimal(v) if (v := g("gama")) else _d.nothing(v),  # gama
-                Decimal(v) if (v := g("theta")) else _d.nothing(v),  # theta
-                Decimal(v) if (v := g("vega")) else _d.nothing(v),  # vega
-                Decimal(v) if (v := g("rho")) else _d.nothing(v),  # rho
-                Decimal(v) if (v := g("hist_vltl")) else _d.nothing(v),  # hist_vltl
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
-                Decimal(v) if (v := g("mrkt_basis")) else _d.nothing(v),  # mrkt_basis
-                Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("delta_val"))
+                else _d.nothing(v),  # delta_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("gama"))
+                else _d.nothing(v),  # gama
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("theta"))
+                else _d.nothing(v),  # theta
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vega"))
+                else _d.nothing(v),  # vega
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rho"))
+                else _d.nothing(v),  # rho
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hist_vltl"))
+                else _d.nothing(v),  # hist_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("mrkt_basis"))
+                else _d.nothing(v),  # mrkt_basis
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acpr"))
+                else _d.nothing(v),  # acpr
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -298,12 +346,14 @@ def _InquirePriceOutput2(d: Mapping[str, Any], strict: bool) -> InquirePriceOutp
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
             )
@@ -371,12 +421,14 @@ def _InquirePriceOutput3(d: Mapping[str, Any], strict: bool) -> InquirePriceOutp
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
             )

@@ -81,7 +81,9 @@ def _InquirePsblNgtOrderOutput(d: Mapping[str, Any], strict: bool) -> InquirePsb
                 int(v) if (v := g("ord_psbl_qty")) else _d.nothing(v),  # ord_psbl_qty
                 int(v) if (v := g("tot_psbl_qty")) else _d.nothing(v),  # tot_psbl_qty
                 int(v) if (v := g("lqd_psbl_qty_1")) else _d.nothing(v),  # lqd_psbl_qty_1
-                Decimal(v) if (v := g("bass_idx")) else _d.nothing(v),  # bass_idx
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bass_idx"))
+                else _d.nothing(v),  # bass_idx
             )
         except _d.CONVERT_ERRORS:
             pass

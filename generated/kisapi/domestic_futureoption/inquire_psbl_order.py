@@ -32,7 +32,7 @@ _ID = "domestic_futureoption.inquire_psbl_order"
 
 @attrs.frozen
 class InquirePsblOrderOutput:
-    """선물옵션 주문가능 output (rows)."""
+    """선물옵션 주문가능 output (one record)."""
 
     tot_psbl_qty: int | None = None
     """총가능수량 (tot_psbl_qty)"""
@@ -66,7 +66,9 @@ def _InquirePsblOrderOutput(d: Mapping[str, Any], strict: bool) -> InquirePsblOr
                 int(v) if (v := g("tot_psbl_qty")) else _d.nothing(v),  # tot_psbl_qty
                 int(v) if (v := g("lqd_psbl_qty1")) else _d.nothing(v),  # lqd_psbl_qty1
                 int(v) if (v := g("ord_psbl_qty")) else _d.nothing(v),  # ord_psbl_qty
-                Decimal(v) if (v := g("bass_idx")) else _d.nothing(v),  # bass_idx
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bass_idx"))
+                else _d.nothing(v),  # bass_idx
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -90,7 +92,7 @@ class InquirePsblOrderResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[InquirePsblOrderOutput] = attrs.field(factory=list)
+    output: InquirePsblOrderOutput | None = None
     """output"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
@@ -101,11 +103,14 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquirePsblOrderResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
+    output, keep = _d.as_one(body.get("output"), _InquirePsblOrderOutput, strict, _ID + ".output")
+    if keep:
+        extra["output"] = body["output"]
     return InquirePsblOrderResponse(
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _InquirePsblOrderOutput, strict, _ID + ".output"),
+        output=output,
         extra=extra or _d.EMPTY,
     )
 
@@ -159,7 +164,7 @@ API: ApiSpec[InquirePsblOrderResponse] = ApiSpec(
     selectors=(),
     cacheable=False,
     hashkey=False,
-    response=(Block("output", "array", _InquirePsblOrderOutput_FIELDS),),
+    response=(Block("output", "object", _InquirePsblOrderOutput_FIELDS),),
     scalars=(),
 )
 

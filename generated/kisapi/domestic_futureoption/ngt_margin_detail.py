@@ -451,7 +451,9 @@ def _NgtMarginDetailOutput3(d: Mapping[str, Any], strict: bool) -> NgtMarginDeta
                 int(v) if (v := g("dnca_tota")) else _d.nothing(v),  # dnca_tota
                 int(v) if (v := g("wdrw_psbl_cash_amt")) else _d.nothing(v),  # wdrw_psbl_cash_amt
                 int(v) if (v := g("wdrw_psbl_sbsa")) else _d.nothing(v),  # wdrw_psbl_sbsa
-                Decimal(v) if (v := g("wdrw_psbl_tot_amt")) else _d.nothing(v),  # wdrw_psbl_tot_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("wdrw_psbl_tot_amt"))
+                else _d.nothing(v),  # wdrw_psbl_tot_amt
                 int(v) if (v := g("ord_psbl_cash_amt")) else _d.nothing(v),  # ord_psbl_cash_amt
                 int(v) if (v := g("ord_psbl_sbsa")) else _d.nothing(v),  # ord_psbl_sbsa
                 int(v) if (v := g("ord_psbl_tot_amt")) else _d.nothing(v),  # ord_psbl_tot_amt

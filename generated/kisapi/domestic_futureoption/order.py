@@ -27,7 +27,7 @@ _ID = "domestic_futureoption.order"
 
 @attrs.frozen
 class OrderOutput:
-    """선물옵션 주문 output (rows)."""
+    """선물옵션 주문 output (one record)."""
 
     acnt_name: str | None = None
     """계좌명 (ACNT_NAME)"""
@@ -112,7 +112,7 @@ class OrderResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[OrderOutput] = attrs.field(factory=list)
+    output: OrderOutput | None = None
     """output"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
@@ -123,11 +123,14 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> OrderResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
+    output, keep = _d.as_one(body.get("output"), _OrderOutput, strict, _ID + ".output")
+    if keep:
+        extra["output"] = body["output"]
     return OrderResponse(
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _OrderOutput, strict, _ID + ".output"),
+        output=output,
         extra=extra or _d.EMPTY,
     )
 
@@ -211,7 +214,7 @@ API: ApiSpec[OrderResponse] = ApiSpec(
     selectors=(Selector("session", ("day", "night"), "day"),),
     cacheable=False,
     hashkey=True,
-    response=(Block("output", "array", _OrderOutput_FIELDS),),
+    response=(Block("output", "object", _OrderOutput_FIELDS),),
     scalars=(),
 )
 

@@ -19,6 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import (
+    FuturesItemDivision,
     FuturesOrderCondition,
     FuturesOrderDivision,
     FuturesQuoteType,
@@ -228,7 +229,13 @@ API: ApiSpec[OrderRvsecnclResponse] = ApiSpec(
             required=True,
             enum=FuturesOrderDivision,
         ),
-        Field("FUOP_ITEM_DVSN_CD", "fuop_item_dvsn_cd", "str", label="선물옵션종목구분코드"),
+        Field(
+            "FUOP_ITEM_DVSN_CD",
+            "fuop_item_dvsn_cd",
+            "str",
+            label="선물옵션종목구분코드",
+            enum=FuturesItemDivision,
+        ),
     ),
     decode=_decode,
     selectors=(Selector("session", ("day", "night"), "day"),),
@@ -259,7 +266,7 @@ class OrderRvsecncl(Endpoint[SyncClient]):
         krx_nmpr_cndt_cd: FuturesOrderCondition | str,
         rmn_qty_yn: bool,
         ord_dvsn_cd: FuturesOrderDivision | str,
-        fuop_item_dvsn_cd: str | None = None,
+        fuop_item_dvsn_cd: FuturesItemDivision | str | None = None,
     ) -> OrderRvsecnclResponse:
         """Call the API and return the typed response.
 
@@ -300,7 +307,7 @@ class OrderRvsecncl(Endpoint[SyncClient]):
         krx_nmpr_cndt_cd: FuturesOrderCondition | str,
         rmn_qty_yn: bool,
         ord_dvsn_cd: FuturesOrderDivision | str,
-        fuop_item_dvsn_cd: str | None = None,
+        fuop_item_dvsn_cd: FuturesItemDivision | str | None = None,
     ) -> ApiResponse[OrderRvsecnclResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -326,7 +333,7 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
         krx_nmpr_cndt_cd: FuturesOrderCondition | str,
         rmn_qty_yn: bool,
         ord_dvsn_cd: FuturesOrderDivision | str,
-        fuop_item_dvsn_cd: str | None = None,
+        fuop_item_dvsn_cd: FuturesItemDivision | str | None = None,
     ) -> OrderRvsecnclResponse:
         """Call the API and return the typed response.
 
@@ -367,7 +374,7 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
         krx_nmpr_cndt_cd: FuturesOrderCondition | str,
         rmn_qty_yn: bool,
         ord_dvsn_cd: FuturesOrderDivision | str,
-        fuop_item_dvsn_cd: str | None = None,
+        fuop_item_dvsn_cd: FuturesItemDivision | str | None = None,
     ) -> ApiResponse[OrderRvsecnclResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

@@ -721,7 +721,7 @@ class DomesticStock(Namespace[SyncClient]):
 
     @cached_property
     def intstock_multprice(self) -> IntstockMultprice:
-        """관심종목(멀티종목) 시세조회: Current quote rows for watch-list items (stocks or sectors): price, change, day range, best bid and ask, balances and expected execution. KIS accepts up to 30 market/code pairs; the catalog exposes only the first."""
+        """관심종목(멀티종목) 시세조회: Current quote rows for watch-list items (stocks or sectors): price, change, day range, best bid and ask, balances and expected execution. Takes up to 30 market/code pairs (slots 1 to 30); slot 1 is required, each further slot needs both its market code and its symbol."""
         from .intstock_multprice import IntstockMultprice
 
         return IntstockMultprice(self._client)
@@ -1642,7 +1642,7 @@ class AsyncDomesticStock(Namespace[AsyncClient]):
 
     @cached_property
     def intstock_multprice(self) -> AsyncIntstockMultprice:
-        """관심종목(멀티종목) 시세조회: Current quote rows for watch-list items (stocks or sectors): price, change, day range, best bid and ask, balances and expected execution. KIS accepts up to 30 market/code pairs; the catalog exposes only the first."""
+        """관심종목(멀티종목) 시세조회: Current quote rows for watch-list items (stocks or sectors): price, change, day range, best bid and ask, balances and expected execution. Takes up to 30 market/code pairs (slots 1 to 30); slot 1 is required, each further slot needs both its market code and its symbol."""
         from .intstock_multprice import AsyncIntstockMultprice
 
         return AsyncIntstockMultprice(self._client)

@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, AfterHourBalanceSort, MarketDivision, Sign
@@ -107,7 +106,9 @@ def _AfterHourBalanceOutput(d: Mapping[str, Any], strict: bool) -> AfterHourBala
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v)
                 if (v := g("ovtm_total_askp_rsqn"))
                 else _d.nothing(v),  # ovtm_total_askp_rsqn
@@ -213,7 +214,6 @@ API: ApiSpec[AfterHourBalanceResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output"),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _AfterHourBalanceOutput_FIELDS),),
@@ -277,25 +277,6 @@ class AfterHourBalance(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_input_price_1: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_rank_sort_cls_code: AfterHourBalanceSort | str | None = None,
-        fid_div_cls_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_input_price_2: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[AfterHourBalanceResponse, AfterHourBalanceOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncAfterHourBalance(Endpoint[AsyncClient]):
     """국내주식 시간외잔량 순위: Ranking of domestic stocks by after-hours order book residuals: pre-market or post-market overtime totals, or sell/buy residual size, with price and overtime closing-price volumes."""
@@ -352,22 +333,3 @@ class AsyncAfterHourBalance(Endpoint[AsyncClient]):
     ) -> ApiResponse[AfterHourBalanceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_input_price_1: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_rank_sort_cls_code: AfterHourBalanceSort | str | None = None,
-        fid_div_cls_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_input_price_2: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[AfterHourBalanceResponse, AfterHourBalanceOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

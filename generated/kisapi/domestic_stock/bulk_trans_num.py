@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, BuySellSort, MarketDivision, Sign
@@ -101,7 +100,9 @@ def _BulkTransNumOutput(d: Mapping[str, Any], strict: bool) -> BulkTransNumOutpu
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("shnu_cntg_csnu")) else _d.nothing(v),  # shnu_cntg_csnu
                 int(v) if (v := g("seln_cntg_csnu")) else _d.nothing(v),  # seln_cntg_csnu
@@ -209,7 +210,6 @@ API: ApiSpec[BulkTransNumResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output"),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _BulkTransNumOutput_FIELDS),),
@@ -279,27 +279,6 @@ class BulkTransNum(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_aply_rang_prc_2: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_rank_sort_cls_code: BuySellSort | str | None = None,
-        fid_div_cls_code: str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_aply_rang_prc_1: int | None = None,
-        fid_input_iscd_2: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_vol_cnt: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[BulkTransNumResponse, BulkTransNumOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncBulkTransNum(Endpoint[AsyncClient]):
     """국내주식 대량체결건수 상위: Domestic stocks ranked by the number of large (block-size) trades, buy-side or sell-side, with the buy/sell trade counts and net bought volume per stock."""
@@ -362,24 +341,3 @@ class AsyncBulkTransNum(Endpoint[AsyncClient]):
     ) -> ApiResponse[BulkTransNumResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_aply_rang_prc_2: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_rank_sort_cls_code: BuySellSort | str | None = None,
-        fid_div_cls_code: str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_aply_rang_prc_1: int | None = None,
-        fid_input_iscd_2: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_vol_cnt: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[BulkTransNumResponse, BulkTransNumOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

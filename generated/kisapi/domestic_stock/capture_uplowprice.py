@@ -129,7 +129,9 @@ def _CaptureUplowpriceOutput(d: Mapping[str, Any], strict: bool) -> CaptureUplow
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
                 int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
@@ -140,7 +142,7 @@ def _CaptureUplowpriceOutput(d: Mapping[str, Any], strict: bool) -> CaptureUplow
                 int(v) if (v := g("shnu_cnqn")) else _d.nothing(v),  # shnu_cnqn
                 int(v) if (v := g("stck_llam")) else _d.nothing(v),  # stck_llam
                 int(v) if (v := g("stck_mxpr")) else _d.nothing(v),  # stck_mxpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_vrss_vol_rate"))
                 else _d.nothing(v),  # prdy_vrss_vol_rate
             )

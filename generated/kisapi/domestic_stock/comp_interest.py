@@ -89,12 +89,16 @@ def _CompInterestOutput1(d: Mapping[str, Any], strict: bool) -> CompInterestOutp
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("bond_mnrt_prpr")) else _d.nothing(v),  # bond_mnrt_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_mnrt_prpr"))
+                else _d.nothing(v),  # bond_mnrt_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bond_mnrt_prdy_vrss"))
                 else _d.nothing(v),  # bond_mnrt_prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 date.fromisoformat(v)
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
@@ -167,12 +171,14 @@ def _CompInterestOutput2(d: Mapping[str, Any], strict: bool) -> CompInterestOutp
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("bond_mnrt_prpr")) else _d.nothing(v),  # bond_mnrt_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bond_mnrt_prpr"))
+                else _d.nothing(v),  # bond_mnrt_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bond_mnrt_prdy_vrss"))
                 else _d.nothing(v),  # bond_mnrt_prdy_vrss
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 date.fromisoformat(v)

@@ -513,277 +513,279 @@ def _CompProgramTradeDailyOutput(d: Mapping[str, Any], strict: bool) -> CompProg
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
                 int(v) if (v := g("arbt_entm_seln_vol")) else _d.nothing(v),  # arbt_entm_seln_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_entm_seln_vol_rate"))
                 else _d.nothing(v),  # arbt_entm_seln_vol_rate
                 int(v)
                 if (v := g("arbt_entm_seln_tr_pbmn"))
                 else _d.nothing(v),  # arbt_entm_seln_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_entm_seln_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_entm_seln_tr_pbmn_rate
                 int(v)
                 if (v := g("arbt_onsl_seln_tr_pbmn"))
                 else _d.nothing(v),  # arbt_onsl_seln_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_onsl_seln_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_onsl_seln_tr_pbmn_rate
                 int(v) if (v := g("arbt_onsl_seln_vol")) else _d.nothing(v),  # arbt_onsl_seln_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_onsl_seln_vol_rate"))
                 else _d.nothing(v),  # arbt_onsl_seln_vol_rate
                 int(v) if (v := g("arbt_smtn_seln_vol")) else _d.nothing(v),  # arbt_smtn_seln_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_smtm_seln_vol_rate"))
                 else _d.nothing(v),  # arbt_smtm_seln_vol_rate
                 int(v)
                 if (v := g("arbt_smtn_seln_tr_pbmn"))
                 else _d.nothing(v),  # arbt_smtn_seln_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_smtm_seln_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_smtm_seln_tr_pbmn_rate
                 int(v) if (v := g("nabt_entm_seln_vol")) else _d.nothing(v),  # nabt_entm_seln_vol
                 int(v)
                 if (v := g("nabt_entm_seln_tr_pbmn"))
                 else _d.nothing(v),  # nabt_entm_seln_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_entm_seln_vol_rate"))
                 else _d.nothing(v),  # nabt_entm_seln_vol_rate
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_entm_seln_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_entm_seln_tr_pbmn_rate
                 int(v) if (v := g("nabt_onsl_seln_vol")) else _d.nothing(v),  # nabt_onsl_seln_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_onsl_seln_vol_rate"))
                 else _d.nothing(v),  # nabt_onsl_seln_vol_rate
                 int(v)
                 if (v := g("nabt_onsl_seln_tr_pbmn"))
                 else _d.nothing(v),  # nabt_onsl_seln_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_onsl_seln_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_onsl_seln_tr_pbmn_rate
                 int(v) if (v := g("nabt_smtn_seln_vol")) else _d.nothing(v),  # nabt_smtn_seln_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_smtm_seln_vol_rate"))
                 else _d.nothing(v),  # nabt_smtm_seln_vol_rate
                 int(v)
                 if (v := g("nabt_smtn_seln_tr_pbmn"))
                 else _d.nothing(v),  # nabt_smtn_seln_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_smtm_seln_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_smtm_seln_tr_pbmn_rate
                 int(v) if (v := g("whol_entm_seln_vol")) else _d.nothing(v),  # whol_entm_seln_vol
                 int(v)
                 if (v := g("whol_entm_seln_tr_pbmn"))
                 else _d.nothing(v),  # whol_entm_seln_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_entm_seln_vol_rate"))
                 else _d.nothing(v),  # whol_entm_seln_vol_rate
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_entm_seln_tr_pbmn_rate"))
                 else _d.nothing(v),  # whol_entm_seln_tr_pbmn_rate
                 int(v) if (v := g("whol_onsl_seln_vol")) else _d.nothing(v),  # whol_onsl_seln_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_onsl_seln_vol_rate"))
                 else _d.nothing(v),  # whol_onsl_seln_vol_rate
                 int(v)
                 if (v := g("whol_onsl_seln_tr_pbmn"))
                 else _d.nothing(v),  # whol_onsl_seln_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_onsl_seln_tr_pbmn_rate"))
                 else _d.nothing(v),  # whol_onsl_seln_tr_pbmn_rate
                 int(v) if (v := g("whol_smtn_seln_vol")) else _d.nothing(v),  # whol_smtn_seln_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_seln_vol_rate"))
                 else _d.nothing(v),  # whol_seln_vol_rate
                 int(v)
                 if (v := g("whol_smtn_seln_tr_pbmn"))
                 else _d.nothing(v),  # whol_smtn_seln_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_seln_tr_pbmn_rate"))
                 else _d.nothing(v),  # whol_seln_tr_pbmn_rate
                 int(v) if (v := g("arbt_entm_shnu_vol")) else _d.nothing(v),  # arbt_entm_shnu_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_entm_shnu_vol_rate"))
                 else _d.nothing(v),  # arbt_entm_shnu_vol_rate
                 int(v)
                 if (v := g("arbt_entm_shnu_tr_pbmn"))
                 else _d.nothing(v),  # arbt_entm_shnu_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_entm_shnu_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_entm_shnu_tr_pbmn_rate
                 int(v) if (v := g("arbt_onsl_shnu_vol")) else _d.nothing(v),  # arbt_onsl_shnu_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_onsl_shnu_vol_rate"))
                 else _d.nothing(v),  # arbt_onsl_shnu_vol_rate
                 int(v)
                 if (v := g("arbt_onsl_shnu_tr_pbmn"))
                 else _d.nothing(v),  # arbt_onsl_shnu_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_onsl_shnu_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_onsl_shnu_tr_pbmn_rate
                 int(v) if (v := g("arbt_smtn_shnu_vol")) else _d.nothing(v),  # arbt_smtn_shnu_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_smtm_shun_vol_rate"))
                 else _d.nothing(v),  # arbt_smtm_shun_vol_rate
                 int(v)
                 if (v := g("arbt_smtn_shnu_tr_pbmn"))
                 else _d.nothing(v),  # arbt_smtn_shnu_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_smtm_shun_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_smtm_shun_tr_pbmn_rate
                 int(v) if (v := g("nabt_entm_shnu_vol")) else _d.nothing(v),  # nabt_entm_shnu_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_entm_shnu_vol_rate"))
                 else _d.nothing(v),  # nabt_entm_shnu_vol_rate
                 int(v)
                 if (v := g("nabt_entm_shnu_tr_pbmn"))
                 else _d.nothing(v),  # nabt_entm_shnu_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_entm_shnu_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_entm_shnu_tr_pbmn_rate
                 int(v) if (v := g("nabt_onsl_shnu_vol")) else _d.nothing(v),  # nabt_onsl_shnu_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_onsl_shnu_vol_rate"))
                 else _d.nothing(v),  # nabt_onsl_shnu_vol_rate
                 int(v)
                 if (v := g("nabt_onsl_shnu_tr_pbmn"))
                 else _d.nothing(v),  # nabt_onsl_shnu_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_onsl_shnu_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_onsl_shnu_tr_pbmn_rate
                 int(v) if (v := g("nabt_smtn_shnu_vol")) else _d.nothing(v),  # nabt_smtn_shnu_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_smtm_shun_vol_rate"))
                 else _d.nothing(v),  # nabt_smtm_shun_vol_rate
                 int(v)
                 if (v := g("nabt_smtn_shnu_tr_pbmn"))
                 else _d.nothing(v),  # nabt_smtn_shnu_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_smtm_shun_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_smtm_shun_tr_pbmn_rate
                 int(v) if (v := g("whol_entm_shnu_vol")) else _d.nothing(v),  # whol_entm_shnu_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_entm_shnu_vol_rate"))
                 else _d.nothing(v),  # whol_entm_shnu_vol_rate
                 int(v)
                 if (v := g("whol_entm_shnu_tr_pbmn"))
                 else _d.nothing(v),  # whol_entm_shnu_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_entm_shnu_tr_pbmn_rate"))
                 else _d.nothing(v),  # whol_entm_shnu_tr_pbmn_rate
                 int(v) if (v := g("whol_onsl_shnu_vol")) else _d.nothing(v),  # whol_onsl_shnu_vol
                 int(v)
                 if (v := g("whol_onsl_shnu_tr_pbmn"))
                 else _d.nothing(v),  # whol_onsl_shnu_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_onsl_shnu_tr_pbmn_rate"))
                 else _d.nothing(v),  # whol_onsl_shnu_tr_pbmn_rate
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_onsl_shnu_vol_rate"))
                 else _d.nothing(v),  # whol_onsl_shnu_vol_rate
                 int(v) if (v := g("whol_smtn_shnu_vol")) else _d.nothing(v),  # whol_smtn_shnu_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_shun_vol_rate"))
                 else _d.nothing(v),  # whol_shun_vol_rate
                 int(v)
                 if (v := g("whol_smtn_shnu_tr_pbmn"))
                 else _d.nothing(v),  # whol_smtn_shnu_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_shun_tr_pbmn_rate"))
                 else _d.nothing(v),  # whol_shun_tr_pbmn_rate
                 int(v) if (v := g("arbt_entm_ntby_qty")) else _d.nothing(v),  # arbt_entm_ntby_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_entm_ntby_qty_rate"))
                 else _d.nothing(v),  # arbt_entm_ntby_qty_rate
                 int(v)
                 if (v := g("arbt_entm_ntby_tr_pbmn"))
                 else _d.nothing(v),  # arbt_entm_ntby_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_entm_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_entm_ntby_tr_pbmn_rate
                 int(v) if (v := g("arbt_onsl_ntby_qty")) else _d.nothing(v),  # arbt_onsl_ntby_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_onsl_ntby_qty_rate"))
                 else _d.nothing(v),  # arbt_onsl_ntby_qty_rate
                 int(v)
                 if (v := g("arbt_onsl_ntby_tr_pbmn"))
                 else _d.nothing(v),  # arbt_onsl_ntby_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_onsl_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_onsl_ntby_tr_pbmn_rate
                 int(v) if (v := g("arbt_smtn_ntby_qty")) else _d.nothing(v),  # arbt_smtn_ntby_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_smtm_ntby_qty_rate"))
                 else _d.nothing(v),  # arbt_smtm_ntby_qty_rate
                 int(v)
                 if (v := g("arbt_smtn_ntby_tr_pbmn"))
                 else _d.nothing(v),  # arbt_smtn_ntby_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_smtm_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_smtm_ntby_tr_pbmn_rate
                 int(v) if (v := g("nabt_entm_ntby_qty")) else _d.nothing(v),  # nabt_entm_ntby_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_entm_ntby_qty_rate"))
                 else _d.nothing(v),  # nabt_entm_ntby_qty_rate
                 int(v)
                 if (v := g("nabt_entm_ntby_tr_pbmn"))
                 else _d.nothing(v),  # nabt_entm_ntby_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_entm_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_entm_ntby_tr_pbmn_rate
                 int(v) if (v := g("nabt_onsl_ntby_qty")) else _d.nothing(v),  # nabt_onsl_ntby_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_onsl_ntby_qty_rate"))
                 else _d.nothing(v),  # nabt_onsl_ntby_qty_rate
                 int(v)
                 if (v := g("nabt_onsl_ntby_tr_pbmn"))
                 else _d.nothing(v),  # nabt_onsl_ntby_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_onsl_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_onsl_ntby_tr_pbmn_rate
                 int(v) if (v := g("nabt_smtn_ntby_qty")) else _d.nothing(v),  # nabt_smtn_ntby_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_smtm_ntby_qty_rate"))
                 else _d.nothing(v),  # nabt_smtm_ntby_qty_rate
                 int(v)
                 if (v := g("nabt_smtn_ntby_tr_pbmn"))
                 else _d.nothing(v),  # nabt_smtn_ntby_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_smtm_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_smtm_ntby_tr_pbmn_rate
                 int(v) if (v := g("whol_entm_ntby_qty")) else _d.nothing(v),  # whol_entm_ntby_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_entm_ntby_qty_rate"))
                 else _d.nothing(v),  # whol_entm_ntby_qty_rate
                 int(v)
                 if (v := g("whol_entm_ntby_tr_pbmn"))
                 else _d.nothing(v),  # whol_entm_ntby_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_entm_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # whol_entm_ntby_tr_pbmn_rate
                 int(v) if (v := g("whol_onsl_ntby_qty")) else _d.nothing(v),  # whol_onsl_ntby_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_onsl_ntby_qty_rate"))
                 else _d.nothing(v),  # whol_onsl_ntby_qty_rate
                 int(v)
                 if (v := g("whol_onsl_ntby_tr_pbmn"))
                 else _d.nothing(v),  # whol_onsl_ntby_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_onsl_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # whol_onsl_ntby_tr_pbmn_rate
                 int(v) if (v := g("whol_smtn_ntby_qty")) else _d.nothing(v),  # whol_smtn_ntby_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_ntby_qty_rate"))
                 else _d.nothing(v),  # whol_ntby_qty_rate
                 int(v)
                 if (v := g("whol_smtn_ntby_tr_pbmn"))
                 else _d.nothing(v),  # whol_smtn_ntby_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # whol_ntby_tr_pbmn_rate
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign

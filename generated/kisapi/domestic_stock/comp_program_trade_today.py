@@ -183,7 +183,9 @@ def _CompProgramTradeTodayOutput(d: Mapping[str, Any], strict: bool) -> CompProg
                 int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("whol_smtn_seln_vol")) else _d.nothing(v),  # whol_smtn_seln_vol
@@ -206,44 +208,46 @@ def _CompProgramTradeTodayOutput(d: Mapping[str, Any], strict: bool) -> CompProg
                 int(v)
                 if (v := g("arbt_smtn_seln_tr_pbmn"))
                 else _d.nothing(v),  # arbt_smtn_seln_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_smtm_seln_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_smtm_seln_tr_pbmn_rate
                 int(v)
                 if (v := g("arbt_smtn_shnu_tr_pbmn"))
                 else _d.nothing(v),  # arbt_smtn_shnu_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_smtm_shun_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_smtm_shun_tr_pbmn_rate
                 int(v)
                 if (v := g("nabt_smtn_seln_tr_pbmn"))
                 else _d.nothing(v),  # nabt_smtn_seln_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_smtm_seln_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_smtm_seln_tr_pbmn_rate
                 int(v)
                 if (v := g("nabt_smtn_shnu_tr_pbmn"))
                 else _d.nothing(v),  # nabt_smtn_shnu_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_smtm_shun_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_smtm_shun_tr_pbmn_rate
                 int(v)
                 if (v := g("arbt_smtn_ntby_tr_pbmn"))
                 else _d.nothing(v),  # arbt_smtn_ntby_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("arbt_smtm_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # arbt_smtm_ntby_tr_pbmn_rate
                 int(v)
                 if (v := g("nabt_smtn_ntby_tr_pbmn"))
                 else _d.nothing(v),  # nabt_smtn_ntby_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nabt_smtm_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # nabt_smtm_ntby_tr_pbmn_rate
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_ntby_tr_pbmn_rate"))
                 else _d.nothing(v),  # whol_ntby_tr_pbmn_rate
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
             )

@@ -13,10 +13,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, CreditBalanceRankSort, MarketDivision, Sign
@@ -178,22 +177,24 @@ def _CreditBalanceOutput2(d: Mapping[str, Any], strict: bool) -> CreditBalanceOu
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("whol_loan_rmnd_stcn")) else _d.nothing(v),  # whol_loan_rmnd_stcn
                 int(v) if (v := g("whol_loan_rmnd_amt")) else _d.nothing(v),  # whol_loan_rmnd_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_loan_rmnd_rate"))
                 else _d.nothing(v),  # whol_loan_rmnd_rate
                 int(v) if (v := g("whol_stln_rmnd_stcn")) else _d.nothing(v),  # whol_stln_rmnd_stcn
                 int(v) if (v := g("whol_stln_rmnd_amt")) else _d.nothing(v),  # whol_stln_rmnd_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_stln_rmnd_rate"))
                 else _d.nothing(v),  # whol_stln_rmnd_rate
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nday_vrss_loan_rmnd_inrt"))
                 else _d.nothing(v),  # nday_vrss_loan_rmnd_inrt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nday_vrss_stln_rmnd_inrt"))
                 else _d.nothing(v),  # nday_vrss_stln_rmnd_inrt
             )
@@ -285,7 +286,6 @@ API: ApiSpec[CreditBalanceResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output2"),
     cacheable=True,
     hashkey=False,
     response=(
@@ -337,20 +337,6 @@ class CreditBalance(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_option: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_rank_sort_cls_code: CreditBalanceRankSort | str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[CreditBalanceResponse, CreditBalanceOutput2]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncCreditBalance(Endpoint[AsyncClient]):
     """국내주식 신용잔고 상위: Domestic stocks ranked by margin-loan or stock-loan balances (ratio, shares, amount, or change over N days), with the reference dates of the balances."""
@@ -392,17 +378,3 @@ class AsyncCreditBalance(Endpoint[AsyncClient]):
     ) -> ApiResponse[CreditBalanceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_option: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_rank_sort_cls_code: CreditBalanceRankSort | str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[CreditBalanceResponse, CreditBalanceOutput2]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

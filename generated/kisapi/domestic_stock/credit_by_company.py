@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import CreditListSort, CreditOrderAvailability, CreditStockUniverse, MarketDivision
@@ -65,7 +64,9 @@ def _CreditByCompanyOutput(d: Mapping[str, Any], strict: bool) -> CreditByCompan
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("crdt_rate")) else _d.nothing(v),  # crdt_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("crdt_rate"))
+                else _d.nothing(v),  # crdt_rate
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -160,7 +161,6 @@ API: ApiSpec[CreditByCompanyResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output"),
     cacheable=False,
     hashkey=False,
     response=(Block("output", "array", _CreditByCompanyOutput_FIELDS),),
@@ -209,20 +209,6 @@ class CreditByCompany(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_rank_sort_cls_code: CreditListSort | str | None = None,
-        fid_slct_yn: CreditOrderAvailability | str | None = None,
-        fid_input_iscd: CreditStockUniverse | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[CreditByCompanyResponse, CreditByCompanyOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncCreditByCompany(Endpoint[AsyncClient]):
     """국내주식 당사 신용가능종목: Stocks that KIS currently accepts (or refuses) for credit (margin) orders, with each stock's credit ratio; at most 100 rows, no further pages."""
@@ -264,17 +250,3 @@ class AsyncCreditByCompany(Endpoint[AsyncClient]):
     ) -> ApiResponse[CreditByCompanyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_rank_sort_cls_code: CreditListSort | str | None = None,
-        fid_slct_yn: CreditOrderAvailability | str | None = None,
-        fid_input_iscd: CreditStockUniverse | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[CreditByCompanyResponse, CreditByCompanyOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

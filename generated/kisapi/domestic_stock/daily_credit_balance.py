@@ -162,7 +162,9 @@ def _DailyCreditBalanceOutput(d: Mapping[str, Any], strict: bool) -> DailyCredit
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 date.fromisoformat(v) if (v := g("stlm_date")) else _d.nothing(v),  # stlm_date
                 int(v) if (v := g("whol_loan_new_stcn")) else _d.nothing(v),  # whol_loan_new_stcn
@@ -171,20 +173,24 @@ def _DailyCreditBalanceOutput(d: Mapping[str, Any], strict: bool) -> DailyCredit
                 int(v) if (v := g("whol_loan_new_amt")) else _d.nothing(v),  # whol_loan_new_amt
                 int(v) if (v := g("whol_loan_rdmp_amt")) else _d.nothing(v),  # whol_loan_rdmp_amt
                 int(v) if (v := g("whol_loan_rmnd_amt")) else _d.nothing(v),  # whol_loan_rmnd_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_loan_rmnd_rate"))
                 else _d.nothing(v),  # whol_loan_rmnd_rate
-                Decimal(v) if (v := g("whol_loan_gvrt")) else _d.nothing(v),  # whol_loan_gvrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("whol_loan_gvrt"))
+                else _d.nothing(v),  # whol_loan_gvrt
                 int(v) if (v := g("whol_stln_new_stcn")) else _d.nothing(v),  # whol_stln_new_stcn
                 int(v) if (v := g("whol_stln_rdmp_stcn")) else _d.nothing(v),  # whol_stln_rdmp_stcn
                 int(v) if (v := g("whol_stln_rmnd_stcn")) else _d.nothing(v),  # whol_stln_rmnd_stcn
                 int(v) if (v := g("whol_stln_new_amt")) else _d.nothing(v),  # whol_stln_new_amt
                 int(v) if (v := g("whol_stln_rdmp_amt")) else _d.nothing(v),  # whol_stln_rdmp_amt
                 int(v) if (v := g("whol_stln_rmnd_amt")) else _d.nothing(v),  # whol_stln_rmnd_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_stln_rmnd_rate"))
                 else _d.nothing(v),  # whol_stln_rmnd_rate
-                Decimal(v) if (v := g("whol_stln_gvrt")) else _d.nothing(v),  # whol_stln_gvrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("whol_stln_gvrt"))
+                else _d.nothing(v),  # whol_stln_gvrt
                 int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
                 int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
                 int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr

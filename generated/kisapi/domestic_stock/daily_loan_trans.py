@@ -99,10 +99,16 @@ def _DailyLoanTransOutput1(d: Mapping[str, Any], strict: bool) -> DailyLoanTrans
             # positional: much cheaper than keyword matching on wide rows
             return DailyLoanTransOutput1(
                 date.fromisoformat(v) if (v := g("bsop_date")) else _d.nothing(v),  # bsop_date
-                Decimal(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_prpr"))
+                else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_vrss"))
+                else _d.nothing(v),  # prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("new_stcn")) else _d.nothing(v),  # new_stcn
                 int(v) if (v := g("rdmp_stcn")) else _d.nothing(v),  # rdmp_stcn
@@ -189,10 +195,16 @@ def _DailyLoanTransOutput2(d: Mapping[str, Any], strict: bool) -> DailyLoanTrans
             # positional: much cheaper than keyword matching on wide rows
             return DailyLoanTransOutput2(
                 date.fromisoformat(v) if (v := g("bsop_date")) else _d.nothing(v),  # bsop_date
-                Decimal(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_prpr"))
+                else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_vrss"))
+                else _d.nothing(v),  # prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("new_stcn")) else _d.nothing(v),  # new_stcn
                 int(v) if (v := g("rdmp_stcn")) else _d.nothing(v),  # rdmp_stcn

@@ -74,7 +74,9 @@ def _DailyShortSaleOutput1(d: Mapping[str, Any], strict: bool) -> DailyShortSale
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
             )
@@ -202,27 +204,35 @@ def _DailyShortSaleOutput2(d: Mapping[str, Any], strict: bool) -> DailyShortSale
                 int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("stnd_vol_smtn")) else _d.nothing(v),  # stnd_vol_smtn
                 int(v) if (v := g("ssts_cntg_qty")) else _d.nothing(v),  # ssts_cntg_qty
-                Decimal(v) if (v := g("ssts_vol_rlim")) else _d.nothing(v),  # ssts_vol_rlim
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ssts_vol_rlim"))
+                else _d.nothing(v),  # ssts_vol_rlim
                 int(v) if (v := g("acml_ssts_cntg_qty")) else _d.nothing(v),  # acml_ssts_cntg_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("acml_ssts_cntg_qty_rlim"))
                 else _d.nothing(v),  # acml_ssts_cntg_qty_rlim
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("stnd_tr_pbmn_smtn")) else _d.nothing(v),  # stnd_tr_pbmn_smtn
                 int(v) if (v := g("ssts_tr_pbmn")) else _d.nothing(v),  # ssts_tr_pbmn
-                Decimal(v) if (v := g("ssts_tr_pbmn_rlim")) else _d.nothing(v),  # ssts_tr_pbmn_rlim
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ssts_tr_pbmn_rlim"))
+                else _d.nothing(v),  # ssts_tr_pbmn_rlim
                 int(v) if (v := g("acml_ssts_tr_pbmn")) else _d.nothing(v),  # acml_ssts_tr_pbmn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("acml_ssts_tr_pbmn_rlim"))
                 else _d.nothing(v),  # acml_ssts_tr_pbmn_rlim
                 int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
                 int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
                 int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
-                Decimal(v) if (v := g("avrg_prc")) else _d.nothing(v),  # avrg_prc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("avrg_prc"))
+                else _d.nothing(v),  # avrg_prc
             )
         except _d.CONVERT_ERRORS:
             pass

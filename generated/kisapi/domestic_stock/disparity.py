@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, DisparityRankSort, MarketDivision, OvertimeStockFilter, Sign
@@ -108,14 +107,26 @@ def _DisparityOutput(d: Mapping[str, Any], strict: bool) -> DisparityOutput:
                 else _d.nothing(v),  # hts_kor_isnm
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("d5_dsrt")) else _d.nothing(v),  # d5_dsrt
-                Decimal(v) if (v := g("d10_dsrt")) else _d.nothing(v),  # d10_dsrt
-                Decimal(v) if (v := g("d20_dsrt")) else _d.nothing(v),  # d20_dsrt
-                Decimal(v) if (v := g("d60_dsrt")) else _d.nothing(v),  # d60_dsrt
-                Decimal(v) if (v := g("d120_dsrt")) else _d.nothing(v),  # d120_dsrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d5_dsrt"))
+                else _d.nothing(v),  # d5_dsrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d10_dsrt"))
+                else _d.nothing(v),  # d10_dsrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d20_dsrt"))
+                else _d.nothing(v),  # d20_dsrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d60_dsrt"))
+                else _d.nothing(v),  # d60_dsrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d120_dsrt"))
+                else _d.nothing(v),  # d120_dsrt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -218,7 +229,6 @@ API: ApiSpec[DisparityResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output"),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _DisparityOutput_FIELDS),),
@@ -285,26 +295,6 @@ class Disparity(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_input_price_2: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_div_cls_code: OvertimeStockFilter | str | None = None,
-        fid_rank_sort_cls_code: DisparityRankSort | str | None = None,
-        fid_hour_cls_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_vol_cnt: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[DisparityResponse, DisparityOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncDisparity(Endpoint[AsyncClient]):
     """국내주식 이격도 순위: Domestic stocks ranked by disparity, the gap between the current price and its 5/10/20/60/120-day moving average, highest or lowest first."""
@@ -364,23 +354,3 @@ class AsyncDisparity(Endpoint[AsyncClient]):
     ) -> ApiResponse[DisparityResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_input_price_2: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_div_cls_code: OvertimeStockFilter | str | None = None,
-        fid_rank_sort_cls_code: DisparityRankSort | str | None = None,
-        fid_hour_cls_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_vol_cnt: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[DisparityResponse, DisparityOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

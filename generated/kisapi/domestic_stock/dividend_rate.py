@@ -13,10 +13,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import DividendKind, DividendMarketDivision, DividendSettlementKind, DividendStockKind
@@ -76,8 +75,12 @@ def _DividendRateOutput(d: Mapping[str, Any], strict: bool) -> DividendRateOutpu
                 if (v := g("isin_name"))
                 else _d.nothing(v),  # isin_name
                 date.fromisoformat(v) if (v := g("record_date")) else _d.nothing(v),  # record_date
-                Decimal(v) if (v := g("per_sto_divi_amt")) else _d.nothing(v),  # per_sto_divi_amt
-                Decimal(v) if (v := g("divi_rate")) else _d.nothing(v),  # divi_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("per_sto_divi_amt"))
+                else _d.nothing(v),  # per_sto_divi_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("divi_rate"))
+                else _d.nothing(v),  # divi_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("divi_kind"))
                 else _d.nothing(v),  # divi_kind
@@ -136,14 +139,13 @@ API: ApiSpec[DividendRateResponse] = ApiSpec(
         Field("GB1", "gb1", "str", label="조회구분", default="0", enum=DividendMarketDivision),
         Field("UPJONG", "upjong", "str", label="업종구분", default="0001"),
         Field("GB2", "gb2", "str", label="종목선택", default="0", enum=DividendStockKind),
-        Field("GB3", "gb3", "str", label="배당구분", enum=DividendKind),
-        Field("F_DT", "f_dt", "date", label="조회일자From"),
-        Field("T_DT", "t_dt", "date", label="조회일자To"),
+        Field("GB3", "gb3", "str", label="배당구분", required=True, enum=DividendKind),
+        Field("F_DT", "f_dt", "date", label="조회일자From", required=True),
+        Field("T_DT", "t_dt", "date", label="조회일자To", required=True),
         Field("GB4", "gb4", "str", label="결산/중간배당", default="0", enum=DividendSettlementKind),
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output"),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _DividendRateOutput_FIELDS),),
@@ -163,9 +165,9 @@ class DividendRate(Endpoint[SyncClient]):
         gb1: DividendMarketDivision | str | None = None,
         upjong: str | None = None,
         gb2: DividendStockKind | str | None = None,
-        gb3: DividendKind | str | None = None,
-        f_dt: date | str | None = None,
-        t_dt: date | str | None = None,
+        gb3: DividendKind | str,
+        f_dt: date | str,
+        t_dt: date | str,
         gb4: DividendSettlementKind | str | None = None,
     ) -> DividendRateResponse:
         """Call the API and return the typed response.
@@ -179,9 +181,9 @@ class DividendRate(Endpoint[SyncClient]):
             gb1: 조회구분 (GB1, default "0").
             upjong: 업종구분 (UPJONG, default "0001").
             gb2: 종목선택 (GB2, default "0").
-            gb3: 배당구분 (GB3).
-            f_dt: 조회일자From (F_DT).
-            t_dt: 조회일자To (T_DT).
+            gb3: 배당구분 (GB3, required).
+            f_dt: 조회일자From (F_DT, required).
+            t_dt: 조회일자To (T_DT, required).
             gb4: 결산/중간배당 (GB4, default "0").
         """
         return self._client.call(API, locals())
@@ -193,30 +195,13 @@ class DividendRate(Endpoint[SyncClient]):
         gb1: DividendMarketDivision | str | None = None,
         upjong: str | None = None,
         gb2: DividendStockKind | str | None = None,
-        gb3: DividendKind | str | None = None,
-        f_dt: date | str | None = None,
-        t_dt: date | str | None = None,
+        gb3: DividendKind | str,
+        f_dt: date | str,
+        t_dt: date | str,
         gb4: DividendSettlementKind | str | None = None,
     ) -> ApiResponse[DividendRateResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        cts_area: str | None = None,
-        gb1: DividendMarketDivision | str | None = None,
-        upjong: str | None = None,
-        gb2: DividendStockKind | str | None = None,
-        gb3: DividendKind | str | None = None,
-        f_dt: date | str | None = None,
-        t_dt: date | str | None = None,
-        gb4: DividendSettlementKind | str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[DividendRateResponse, DividendRateOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
 
 
 class AsyncDividendRate(Endpoint[AsyncClient]):
@@ -231,9 +216,9 @@ class AsyncDividendRate(Endpoint[AsyncClient]):
         gb1: DividendMarketDivision | str | None = None,
         upjong: str | None = None,
         gb2: DividendStockKind | str | None = None,
-        gb3: DividendKind | str | None = None,
-        f_dt: date | str | None = None,
-        t_dt: date | str | None = None,
+        gb3: DividendKind | str,
+        f_dt: date | str,
+        t_dt: date | str,
         gb4: DividendSettlementKind | str | None = None,
     ) -> DividendRateResponse:
         """Call the API and return the typed response.
@@ -247,9 +232,9 @@ class AsyncDividendRate(Endpoint[AsyncClient]):
             gb1: 조회구분 (GB1, default "0").
             upjong: 업종구분 (UPJONG, default "0001").
             gb2: 종목선택 (GB2, default "0").
-            gb3: 배당구분 (GB3).
-            f_dt: 조회일자From (F_DT).
-            t_dt: 조회일자To (T_DT).
+            gb3: 배당구분 (GB3, required).
+            f_dt: 조회일자From (F_DT, required).
+            t_dt: 조회일자To (T_DT, required).
             gb4: 결산/중간배당 (GB4, default "0").
         """
         return await self._client.call(API, locals())
@@ -261,27 +246,10 @@ class AsyncDividendRate(Endpoint[AsyncClient]):
         gb1: DividendMarketDivision | str | None = None,
         upjong: str | None = None,
         gb2: DividendStockKind | str | None = None,
-        gb3: DividendKind | str | None = None,
-        f_dt: date | str | None = None,
-        t_dt: date | str | None = None,
+        gb3: DividendKind | str,
+        f_dt: date | str,
+        t_dt: date | str,
         gb4: DividendSettlementKind | str | None = None,
     ) -> ApiResponse[DividendRateResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        cts_area: str | None = None,
-        gb1: DividendMarketDivision | str | None = None,
-        upjong: str | None = None,
-        gb2: DividendStockKind | str | None = None,
-        gb3: DividendKind | str | None = None,
-        f_dt: date | str | None = None,
-        t_dt: date | str | None = None,
-        gb4: DividendSettlementKind | str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[DividendRateResponse, DividendRateOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

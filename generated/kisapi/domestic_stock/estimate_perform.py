@@ -103,8 +103,12 @@ def _EstimatePerformOutput1(d: Mapping[str, Any], strict: bool) -> EstimatePerfo
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("rcmd_name"))
                 else _d.nothing(v),  # rcmd_name
-                Decimal(v) if (v := g("capital")) else _d.nothing(v),  # capital
-                Decimal(v) if (v := g("forn_item_lmtrt")) else _d.nothing(v),  # forn_item_lmtrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("capital"))
+                else _d.nothing(v),  # capital
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("forn_item_lmtrt"))
+                else _d.nothing(v),  # forn_item_lmtrt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -152,11 +156,21 @@ def _EstimatePerformOutput2(d: Mapping[str, Any], strict: bool) -> EstimatePerfo
         try:
             # positional: much cheaper than keyword matching on wide rows
             return EstimatePerformOutput2(
-                Decimal(v) if (v := g("data1")) else _d.nothing(v),  # data1
-                Decimal(v) if (v := g("data2")) else _d.nothing(v),  # data2
-                Decimal(v) if (v := g("data3")) else _d.nothing(v),  # data3
-                Decimal(v) if (v := g("data4")) else _d.nothing(v),  # data4
-                Decimal(v) if (v := g("data5")) else _d.nothing(v),  # data5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("data1"))
+                else _d.nothing(v),  # data1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("data2"))
+                else _d.nothing(v),  # data2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("data3"))
+                else _d.nothing(v),  # data3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("data4"))
+                else _d.nothing(v),  # data4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("data5"))
+                else _d.nothing(v),  # data5
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -204,11 +218,21 @@ def _EstimatePerformOutput3(d: Mapping[str, Any], strict: bool) -> EstimatePerfo
         try:
             # positional: much cheaper than keyword matching on wide rows
             return EstimatePerformOutput3(
-                Decimal(v) if (v := g("data1")) else _d.nothing(v),  # data1
-                Decimal(v) if (v := g("data2")) else _d.nothing(v),  # data2
-                Decimal(v) if (v := g("data3")) else _d.nothing(v),  # data3
-                Decimal(v) if (v := g("data4")) else _d.nothing(v),  # data4
-                Decimal(v) if (v := g("data5")) else _d.nothing(v),  # data5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("data1"))
+                else _d.nothing(v),  # data1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("data2"))
+                else _d.nothing(v),  # data2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("data3"))
+                else _d.nothing(v),  # data3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("data4"))
+                else _d.nothing(v),  # data4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("data5"))
+                else _d.nothing(v),  # data5
             )
         except _d.CONVERT_ERRORS:
             pass

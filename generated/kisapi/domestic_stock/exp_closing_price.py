@@ -97,9 +97,11 @@ def _ExpClosingPriceOutput(d: Mapping[str, Any], strict: bool) -> ExpClosingPric
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("sdpr_vrss_prpr")) else _d.nothing(v),  # sdpr_vrss_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("sdpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # sdpr_vrss_prpr_rate
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol

@@ -90,7 +90,7 @@ def _ExpPriceTrendOutput1(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOu
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 int(v) if (v := g("antc_cntg_vrss")) else _d.nothing(v),  # antc_cntg_vrss
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("antc_cntg_prdy_ctrt"))
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
                 int(v) if (v := g("antc_vol")) else _d.nothing(v),  # antc_vol
@@ -167,7 +167,9 @@ def _ExpPriceTrendOutput2(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOu
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
             )
         except _d.CONVERT_ERRORS:

@@ -90,12 +90,16 @@ def _ExpTotalIndexOutput1(d: Mapping[str, Any], strict: bool) -> ExpTotalIndexOu
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ExpTotalIndexOutput1(
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("ascn_issu_cnt")) else _d.nothing(v),  # ascn_issu_cnt
                 int(v) if (v := g("down_issu_cnt")) else _d.nothing(v),  # down_issu_cnt
@@ -140,6 +144,8 @@ class ExpTotalIndexOutput2:
     """보합 종목 수 (stnr_issu_cnt)"""
     down_issu_cnt: int | None = None
     """하락 종목 수 (down_issu_cnt)"""
+    bstp_cls_code: str | None = None
+    """업종 구분 코드 (bstp_cls_code)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -156,6 +162,7 @@ _ExpTotalIndexOutput2_KEYS = frozenset(
         "ascn_issu_cnt",
         "stnr_issu_cnt",
         "down_issu_cnt",
+        "bstp_cls_code",
     }
 )
 _ExpTotalIndexOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
@@ -169,6 +176,7 @@ _ExpTotalIndexOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ascn_issu_cnt", "ascn_issu_cnt", "int", None),
     ("stnr_issu_cnt", "stnr_issu_cnt", "int", None),
     ("down_issu_cnt", "down_issu_cnt", "int", None),
+    ("bstp_cls_code", "bstp_cls_code", "str", None),
 )
 
 
@@ -181,19 +189,26 @@ def _ExpTotalIndexOutput2(d: Mapping[str, Any], strict: bool) -> ExpTotalIndexOu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("nmix_sdpr")) else _d.nothing(v),  # nmix_sdpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nmix_sdpr"))
+                else _d.nothing(v),  # nmix_sdpr
                 int(v) if (v := g("ascn_issu_cnt")) else _d.nothing(v),  # ascn_issu_cnt
                 int(v) if (v := g("stnr_issu_cnt")) else _d.nothing(v),  # stnr_issu_cnt
                 int(v) if (v := g("down_issu_cnt")) else _d.nothing(v),  # down_issu_cnt
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("bstp_cls_code"))
+                else _d.nothing(v),  # bstp_cls_code
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import (
@@ -129,7 +128,9 @@ def _ExpTransUpdownOutput(d: Mapping[str, Any], strict: bool) -> ExpTransUpdownO
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
                 int(v) if (v := g("seln_rsqn")) else _d.nothing(v),  # seln_rsqn
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp
@@ -246,7 +247,6 @@ API: ApiSpec[ExpTransUpdownResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output"),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _ExpTransUpdownOutput_FIELDS),),
@@ -310,25 +310,6 @@ class ExpTransUpdown(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_rank_sort_cls_code: ExpectedTradeRankSort | str | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_div_cls_code: StockKindFilter | str | None = None,
-        fid_aply_rang_prc_1: int | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_pbmn: int | None = None,
-        fid_blng_cls_code: str | None = None,
-        fid_mkop_cls_code: ExpectedRankSession | str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[ExpTransUpdownResponse, ExpTransUpdownOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncExpTransUpdown(Endpoint[AsyncClient]):
     """국내주식 예상체결 상승_하락상위: Ranking of domestic stocks by their expected (indicative) auction price before the open or the close: largest expected rises, falls, volume or value."""
@@ -385,22 +366,3 @@ class AsyncExpTransUpdown(Endpoint[AsyncClient]):
     ) -> ApiResponse[ExpTransUpdownResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_rank_sort_cls_code: ExpectedTradeRankSort | str | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_div_cls_code: StockKindFilter | str | None = None,
-        fid_aply_rang_prc_1: int | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_pbmn: int | None = None,
-        fid_blng_cls_code: str | None = None,
-        fid_mkop_cls_code: ExpectedRankSession | str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[ExpTransUpdownResponse, ExpTransUpdownOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

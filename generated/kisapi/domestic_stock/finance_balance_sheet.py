@@ -100,16 +100,34 @@ def _FinanceBalanceSheetOutput(d: Mapping[str, Any], strict: bool) -> FinanceBal
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stac_yymm"))
                 else _d.nothing(v),  # stac_yymm
-                Decimal(v) if (v := g("cras")) else _d.nothing(v),  # cras
-                Decimal(v) if (v := g("fxas")) else _d.nothing(v),  # fxas
-                Decimal(v) if (v := g("total_aset")) else _d.nothing(v),  # total_aset
-                Decimal(v) if (v := g("flow_lblt")) else _d.nothing(v),  # flow_lblt
-                Decimal(v) if (v := g("fix_lblt")) else _d.nothing(v),  # fix_lblt
-                Decimal(v) if (v := g("total_lblt")) else _d.nothing(v),  # total_lblt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cras"))
+                else _d.nothing(v),  # cras
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fxas"))
+                else _d.nothing(v),  # fxas
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("total_aset"))
+                else _d.nothing(v),  # total_aset
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("flow_lblt"))
+                else _d.nothing(v),  # flow_lblt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fix_lblt"))
+                else _d.nothing(v),  # fix_lblt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("total_lblt"))
+                else _d.nothing(v),  # total_lblt
                 int(v) if (v := g("cpfn")) else _d.nothing(v),  # cpfn
-                Decimal(v) if (v := g("cfp_surp")) else _d.nothing(v),  # cfp_surp
-                Decimal(v) if (v := g("prfi_surp")) else _d.nothing(v),  # prfi_surp
-                Decimal(v) if (v := g("total_cptl")) else _d.nothing(v),  # total_cptl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cfp_surp"))
+                else _d.nothing(v),  # cfp_surp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prfi_surp"))
+                else _d.nothing(v),  # prfi_surp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("total_cptl"))
+                else _d.nothing(v),  # total_cptl
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -96,15 +96,33 @@ def _FinanceFinancialRatioOutput(d: Mapping[str, Any], strict: bool) -> FinanceF
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stac_yymm"))
                 else _d.nothing(v),  # stac_yymm
-                Decimal(v) if (v := g("grs")) else _d.nothing(v),  # grs
-                Decimal(v) if (v := g("bsop_prfi_inrt")) else _d.nothing(v),  # bsop_prfi_inrt
-                Decimal(v) if (v := g("ntin_inrt")) else _d.nothing(v),  # ntin_inrt
-                Decimal(v) if (v := g("roe_val")) else _d.nothing(v),  # roe_val
-                Decimal(v) if (v := g("eps")) else _d.nothing(v),  # eps
-                Decimal(v) if (v := g("sps")) else _d.nothing(v),  # sps
-                Decimal(v) if (v := g("bps")) else _d.nothing(v),  # bps
-                Decimal(v) if (v := g("rsrv_rate")) else _d.nothing(v),  # rsrv_rate
-                Decimal(v) if (v := g("lblt_rate")) else _d.nothing(v),  # lblt_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("grs"))
+                else _d.nothing(v),  # grs
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bsop_prfi_inrt"))
+                else _d.nothing(v),  # bsop_prfi_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ntin_inrt"))
+                else _d.nothing(v),  # ntin_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("roe_val"))
+                else _d.nothing(v),  # roe_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("eps"))
+                else _d.nothing(v),  # eps
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sps"))
+                else _d.nothing(v),  # sps
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bps"))
+                else _d.nothing(v),  # bps
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rsrv_rate"))
+                else _d.nothing(v),  # rsrv_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lblt_rate"))
+                else _d.nothing(v),  # lblt_rate
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -70,10 +70,18 @@ def _FinanceGrowthRatioOutput(d: Mapping[str, Any], strict: bool) -> FinanceGrow
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stac_yymm"))
                 else _d.nothing(v),  # stac_yymm
-                Decimal(v) if (v := g("grs")) else _d.nothing(v),  # grs
-                Decimal(v) if (v := g("bsop_prfi_inrt")) else _d.nothing(v),  # bsop_prfi_inrt
-                Decimal(v) if (v := g("equt_inrt")) else _d.nothing(v),  # equt_inrt
-                Decimal(v) if (v := g("totl_aset_inrt")) else _d.nothing(v),  # totl_aset_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("grs"))
+                else _d.nothing(v),  # grs
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bsop_prfi_inrt"))
+                else _d.nothing(v),  # bsop_prfi_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("equt_inrt"))
+                else _d.nothing(v),  # equt_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("totl_aset_inrt"))
+                else _d.nothing(v),  # totl_aset_inrt
             )
         except _d.CONVERT_ERRORS:
             pass

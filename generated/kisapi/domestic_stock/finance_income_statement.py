@@ -110,18 +110,42 @@ def _FinanceIncomeStatementOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stac_yymm"))
                 else _d.nothing(v),  # stac_yymm
-                Decimal(v) if (v := g("sale_account")) else _d.nothing(v),  # sale_account
-                Decimal(v) if (v := g("sale_cost")) else _d.nothing(v),  # sale_cost
-                Decimal(v) if (v := g("sale_totl_prfi")) else _d.nothing(v),  # sale_totl_prfi
-                Decimal(v) if (v := g("depr_cost")) else _d.nothing(v),  # depr_cost
-                Decimal(v) if (v := g("sell_mang")) else _d.nothing(v),  # sell_mang
-                Decimal(v) if (v := g("bsop_prti")) else _d.nothing(v),  # bsop_prti
-                Decimal(v) if (v := g("bsop_non_ernn")) else _d.nothing(v),  # bsop_non_ernn
-                Decimal(v) if (v := g("bsop_non_expn")) else _d.nothing(v),  # bsop_non_expn
-                Decimal(v) if (v := g("op_prfi")) else _d.nothing(v),  # op_prfi
-                Decimal(v) if (v := g("spec_prfi")) else _d.nothing(v),  # spec_prfi
-                Decimal(v) if (v := g("spec_loss")) else _d.nothing(v),  # spec_loss
-                Decimal(v) if (v := g("thtr_ntin")) else _d.nothing(v),  # thtr_ntin
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sale_account"))
+                else _d.nothing(v),  # sale_account
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sale_cost"))
+                else _d.nothing(v),  # sale_cost
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sale_totl_prfi"))
+                else _d.nothing(v),  # sale_totl_prfi
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("depr_cost"))
+                else _d.nothing(v),  # depr_cost
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sell_mang"))
+                else _d.nothing(v),  # sell_mang
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bsop_prti"))
+                else _d.nothing(v),  # bsop_prti
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bsop_non_ernn"))
+                else _d.nothing(v),  # bsop_non_ernn
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bsop_non_expn"))
+                else _d.nothing(v),  # bsop_non_expn
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("op_prfi"))
+                else _d.nothing(v),  # op_prfi
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("spec_prfi"))
+                else _d.nothing(v),  # spec_prfi
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("spec_loss"))
+                else _d.nothing(v),  # spec_loss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("thtr_ntin"))
+                else _d.nothing(v),  # thtr_ntin
             )
         except _d.CONVERT_ERRORS:
             pass

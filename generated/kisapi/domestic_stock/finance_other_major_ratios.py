@@ -72,10 +72,18 @@ def _FinanceOtherMajorRatiosOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stac_yymm"))
                 else _d.nothing(v),  # stac_yymm
-                Decimal(v) if (v := g("payout_rate")) else _d.nothing(v),  # payout_rate
-                Decimal(v) if (v := g("eva")) else _d.nothing(v),  # eva
-                Decimal(v) if (v := g("ebitda")) else _d.nothing(v),  # ebitda
-                Decimal(v) if (v := g("ev_ebitda")) else _d.nothing(v),  # ev_ebitda
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("payout_rate"))
+                else _d.nothing(v),  # payout_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("eva"))
+                else _d.nothing(v),  # eva
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ebitda"))
+                else _d.nothing(v),  # ebitda
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ev_ebitda"))
+                else _d.nothing(v),  # ev_ebitda
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -70,12 +70,18 @@ def _FinanceProfitRatioOutput(d: Mapping[str, Any], strict: bool) -> FinanceProf
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stac_yymm"))
                 else _d.nothing(v),  # stac_yymm
-                Decimal(v) if (v := g("cptl_ntin_rate")) else _d.nothing(v),  # cptl_ntin_rate
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cptl_ntin_rate"))
+                else _d.nothing(v),  # cptl_ntin_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("self_cptl_ntin_inrt"))
                 else _d.nothing(v),  # self_cptl_ntin_inrt
-                Decimal(v) if (v := g("sale_ntin_rate")) else _d.nothing(v),  # sale_ntin_rate
-                Decimal(v) if (v := g("sale_totl_rate")) else _d.nothing(v),  # sale_totl_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sale_ntin_rate"))
+                else _d.nothing(v),  # sale_ntin_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sale_totl_rate"))
+                else _d.nothing(v),  # sale_totl_rate
             )
         except _d.CONVERT_ERRORS:
             pass

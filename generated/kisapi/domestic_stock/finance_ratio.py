@@ -164,24 +164,58 @@ def _FinanceRatioOutput(d: Mapping[str, Any], strict: bool) -> FinanceRatioOutpu
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("cptl_op_prfi")) else _d.nothing(v),  # cptl_op_prfi
-                Decimal(v) if (v := g("cptl_ntin_rate")) else _d.nothing(v),  # cptl_ntin_rate
-                Decimal(v) if (v := g("sale_totl_rate")) else _d.nothing(v),  # sale_totl_rate
-                Decimal(v) if (v := g("sale_ntin_rate")) else _d.nothing(v),  # sale_ntin_rate
-                Decimal(v) if (v := g("bis")) else _d.nothing(v),  # bis
-                Decimal(v) if (v := g("lblt_rate")) else _d.nothing(v),  # lblt_rate
-                Decimal(v) if (v := g("bram_depn")) else _d.nothing(v),  # bram_depn
-                Decimal(v) if (v := g("rsrv_rate")) else _d.nothing(v),  # rsrv_rate
-                Decimal(v) if (v := g("grs")) else _d.nothing(v),  # grs
-                Decimal(v) if (v := g("op_prfi_inrt")) else _d.nothing(v),  # op_prfi_inrt
-                Decimal(v) if (v := g("bsop_prfi_inrt")) else _d.nothing(v),  # bsop_prfi_inrt
-                Decimal(v) if (v := g("ntin_inrt")) else _d.nothing(v),  # ntin_inrt
-                Decimal(v) if (v := g("equt_inrt")) else _d.nothing(v),  # equt_inrt
-                Decimal(v) if (v := g("cptl_tnrt")) else _d.nothing(v),  # cptl_tnrt
-                Decimal(v) if (v := g("sale_bond_tnrt")) else _d.nothing(v),  # sale_bond_tnrt
-                Decimal(v) if (v := g("totl_aset_inrt")) else _d.nothing(v),  # totl_aset_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cptl_op_prfi"))
+                else _d.nothing(v),  # cptl_op_prfi
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cptl_ntin_rate"))
+                else _d.nothing(v),  # cptl_ntin_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sale_totl_rate"))
+                else _d.nothing(v),  # sale_totl_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sale_ntin_rate"))
+                else _d.nothing(v),  # sale_ntin_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bis"))
+                else _d.nothing(v),  # bis
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lblt_rate"))
+                else _d.nothing(v),  # lblt_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bram_depn"))
+                else _d.nothing(v),  # bram_depn
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rsrv_rate"))
+                else _d.nothing(v),  # rsrv_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("grs"))
+                else _d.nothing(v),  # grs
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("op_prfi_inrt"))
+                else _d.nothing(v),  # op_prfi_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bsop_prfi_inrt"))
+                else _d.nothing(v),  # bsop_prfi_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ntin_inrt"))
+                else _d.nothing(v),  # ntin_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("equt_inrt"))
+                else _d.nothing(v),  # equt_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cptl_tnrt"))
+                else _d.nothing(v),  # cptl_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sale_bond_tnrt"))
+                else _d.nothing(v),  # sale_bond_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("totl_aset_inrt"))
+                else _d.nothing(v),  # totl_aset_inrt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stac_month"))
                 else _d.nothing(v),  # stac_month

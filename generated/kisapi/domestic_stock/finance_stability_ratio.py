@@ -70,10 +70,18 @@ def _FinanceStabilityRatioOutput(d: Mapping[str, Any], strict: bool) -> FinanceS
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stac_yymm"))
                 else _d.nothing(v),  # stac_yymm
-                Decimal(v) if (v := g("lblt_rate")) else _d.nothing(v),  # lblt_rate
-                Decimal(v) if (v := g("bram_depn")) else _d.nothing(v),  # bram_depn
-                Decimal(v) if (v := g("crnt_rate")) else _d.nothing(v),  # crnt_rate
-                Decimal(v) if (v := g("quck_rate")) else _d.nothing(v),  # quck_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lblt_rate"))
+                else _d.nothing(v),  # lblt_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bram_depn"))
+                else _d.nothing(v),  # bram_depn
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("crnt_rate"))
+                else _d.nothing(v),  # crnt_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("quck_rate"))
+                else _d.nothing(v),  # quck_rate
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -153,7 +153,9 @@ def _FluctuationOutput(d: Mapping[str, Any], strict: bool) -> FluctuationOutput:
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
                 time.fromisoformat(v) if (v := g("hgpr_hour")) else _d.nothing(v),  # hgpr_hour
@@ -165,14 +167,14 @@ def _FluctuationOutput(d: Mapping[str, Any], strict: bool) -> FluctuationOutput:
                 date.fromisoformat(v)
                 if (v := g("acml_lwpr_date"))
                 else _d.nothing(v),  # acml_lwpr_date
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("lwpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # lwpr_vrss_prpr_rate
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dsgt_date_clpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # dsgt_date_clpr_vrss_prpr_rate
                 int(v) if (v := g("cnnt_ascn_dynu")) else _d.nothing(v),  # cnnt_ascn_dynu
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("hgpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # hgpr_vrss_prpr_rate
                 int(v) if (v := g("cnnt_down_dynu")) else _d.nothing(v),  # cnnt_down_dynu
@@ -180,11 +182,13 @@ def _FluctuationOutput(d: Mapping[str, Any], strict: bool) -> FluctuationOutput:
                 if (v := g("oprc_vrss_prpr_sign"))
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
                 int(v) if (v := g("oprc_vrss_prpr")) else _d.nothing(v),  # oprc_vrss_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("oprc_vrss_prpr_rate"))
                 else _d.nothing(v),  # oprc_vrss_prpr_rate
                 int(v) if (v := g("prd_rsfl")) else _d.nothing(v),  # prd_rsfl
-                Decimal(v) if (v := g("prd_rsfl_rate")) else _d.nothing(v),  # prd_rsfl_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prd_rsfl_rate"))
+                else _d.nothing(v),  # prd_rsfl_rate
             )
         except _d.CONVERT_ERRORS:
             pass

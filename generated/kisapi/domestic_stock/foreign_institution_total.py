@@ -168,7 +168,9 @@ def _ForeignInstitutionTotalOutput(
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
                 int(v) if (v := g("orgn_ntby_qty")) else _d.nothing(v),  # orgn_ntby_qty

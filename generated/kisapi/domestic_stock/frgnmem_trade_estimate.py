@@ -102,7 +102,9 @@ def _FrgnmemTradeEstimateOutput(d: Mapping[str, Any], strict: bool) -> FrgnmemTr
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("glob_total_seln_qty")) else _d.nothing(v),  # glob_total_seln_qty
                 int(v) if (v := g("glob_total_shnu_qty")) else _d.nothing(v),  # glob_total_shnu_qty

@@ -233,6 +233,8 @@ API: ApiSpec[FrgnmemTradeTrendResponse] = ApiSpec(
             "fid_mrkt_cls_code",
             "str",
             label="시장 구분 코드",
+            required=True,
+            default="A",
             enum=MemberTradeMarket,
         ),
         Field("FID_VOL_CNT", "fid_vol_cnt", "int", label="거래량 수"),
@@ -276,7 +278,7 @@ class FrgnmemTradeTrend(Endpoint[SyncClient]):
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
             fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
             fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "99999").
-            fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE).
+            fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE, default "A").
             fid_vol_cnt: 거래량 수 (FID_VOL_CNT).
         """
         return self._client.call(API, locals())
@@ -336,7 +338,7 @@ class AsyncFrgnmemTradeTrend(Endpoint[AsyncClient]):
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
             fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
             fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "99999").
-            fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE).
+            fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE, default "A").
             fid_vol_cnt: 거래량 수 (FID_VOL_CNT).
         """
         return await self._client.call(API, locals())

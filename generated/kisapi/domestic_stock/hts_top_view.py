@@ -11,11 +11,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
+
+from ..enums import TOP_VIEW_MARKET_CODES, TopViewMarket
 
 __all__ = ["API", "AsyncHtsTopView", "HtsTopView", "HtsTopViewOutput1", "HtsTopViewResponse"]
 
@@ -26,7 +27,7 @@ _ID = "domestic_stock.hts_top_view"
 class HtsTopViewOutput1:
     """HTS조회상위20종목 output1 (rows)."""
 
-    mrkt_div_cls_code: str | None = None
+    mrkt_div_cls_code: TopViewMarket | None = None
     """시장 구분 코드 (mrkt_div_cls_code)"""
     mksc_shrn_iscd: str | None = None
     """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
@@ -36,7 +37,7 @@ class HtsTopViewOutput1:
 
 _HtsTopViewOutput1_KEYS = frozenset({"mrkt_div_cls_code", "mksc_shrn_iscd"})
 _HtsTopViewOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
-    ("mrkt_div_cls_code", "mrkt_div_cls_code", "str", None),
+    ("mrkt_div_cls_code", "mrkt_div_cls_code", "str", TopViewMarket),
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
 )
 
@@ -47,7 +48,7 @@ def _HtsTopViewOutput1(d: Mapping[str, Any], strict: bool) -> HtsTopViewOutput1:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return HtsTopViewOutput1(
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                TOP_VIEW_MARKET_CODES[v]
                 if (v := g("mrkt_div_cls_code"))
                 else _d.nothing(v),  # mrkt_div_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -106,7 +107,6 @@ API: ApiSpec[HtsTopViewResponse] = ApiSpec(
     request=(),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output1"),
     cacheable=True,
     hashkey=False,
     response=(Block("output1", "array", _HtsTopViewOutput1_FIELDS),),
@@ -136,15 +136,6 @@ class HtsTopView(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[HtsTopViewResponse, HtsTopViewOutput1]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output1 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncHtsTopView(Endpoint[AsyncClient]):
     """HTS조회상위20종목: The 20 domestic stocks most looked up on the KIS HTS trading terminal, each given as market division and stock code."""
@@ -167,12 +158,3 @@ class AsyncHtsTopView(Endpoint[AsyncClient]):
     ) -> ApiResponse[HtsTopViewResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[HtsTopViewResponse, HtsTopViewOutput1]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output1 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

@@ -75,7 +75,9 @@ def _InquireAccountBalanceOutput1(
                 int(v) if (v := g("evlu_pfls_amt")) else _d.nothing(v),  # evlu_pfls_amt
                 int(v) if (v := g("crdt_lnd_amt")) else _d.nothing(v),  # crdt_lnd_amt
                 int(v) if (v := g("real_nass_amt")) else _d.nothing(v),  # real_nass_amt
-                Decimal(v) if (v := g("whol_weit_rt")) else _d.nothing(v),  # whol_weit_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("whol_weit_rt"))
+                else _d.nothing(v),  # whol_weit_rt
             )
         except _d.CONVERT_ERRORS:
             pass

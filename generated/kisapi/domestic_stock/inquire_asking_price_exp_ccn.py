@@ -529,7 +529,7 @@ def _InquireAskingPriceExpCcnOutput2(
                 if (v := g("antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 int(v) if (v := g("antc_cntg_vrss")) else _d.nothing(v),  # antc_cntg_vrss
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("antc_cntg_prdy_ctrt"))
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
                 int(v) if (v := g("antc_vol")) else _d.nothing(v),  # antc_vol

@@ -162,20 +162,30 @@ def _InquireBalanceRlzPlOutput1(d: Mapping[str, Any], strict: bool) -> InquireBa
                 int(v) if (v := g("thdt_sll_qty")) else _d.nothing(v),  # thdt_sll_qty
                 int(v) if (v := g("hldg_qty")) else _d.nothing(v),  # hldg_qty
                 int(v) if (v := g("ord_psbl_qty")) else _d.nothing(v),  # ord_psbl_qty
-                Decimal(v) if (v := g("pchs_avg_pric")) else _d.nothing(v),  # pchs_avg_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_avg_pric"))
+                else _d.nothing(v),  # pchs_avg_pric
                 int(v) if (v := g("pchs_amt")) else _d.nothing(v),  # pchs_amt
                 int(v) if (v := g("prpr")) else _d.nothing(v),  # prpr
                 int(v) if (v := g("evlu_amt")) else _d.nothing(v),  # evlu_amt
                 int(v) if (v := g("evlu_pfls_amt")) else _d.nothing(v),  # evlu_pfls_amt
-                Decimal(v) if (v := g("evlu_pfls_rt")) else _d.nothing(v),  # evlu_pfls_rt
-                Decimal(v) if (v := g("evlu_erng_rt")) else _d.nothing(v),  # evlu_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_pfls_rt"))
+                else _d.nothing(v),  # evlu_pfls_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_erng_rt"))
+                else _d.nothing(v),  # evlu_erng_rt
                 date.fromisoformat(v) if (v := g("loan_dt")) else _d.nothing(v),  # loan_dt
                 int(v) if (v := g("loan_amt")) else _d.nothing(v),  # loan_amt
                 int(v) if (v := g("stln_slng_chgs")) else _d.nothing(v),  # stln_slng_chgs
                 date.fromisoformat(v) if (v := g("expd_dt")) else _d.nothing(v),  # expd_dt
-                Decimal(v) if (v := g("stck_loan_unpr")) else _d.nothing(v),  # stck_loan_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_loan_unpr"))
+                else _d.nothing(v),  # stck_loan_unpr
                 int(v) if (v := g("bfdy_cprs_icdc")) else _d.nothing(v),  # bfdy_cprs_icdc
-                Decimal(v) if (v := g("fltt_rt")) else _d.nothing(v),  # fltt_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fltt_rt"))
+                else _d.nothing(v),  # fltt_rt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -350,11 +360,15 @@ def _InquireBalanceRlzPlOutput2(d: Mapping[str, Any], strict: bool) -> InquireBa
                 if (v := g("bfdy_tot_asst_evlu_amt"))
                 else _d.nothing(v),  # bfdy_tot_asst_evlu_amt
                 int(v) if (v := g("asst_icdc_amt")) else _d.nothing(v),  # asst_icdc_amt
-                Decimal(v) if (v := g("asst_icdc_erng_rt")) else _d.nothing(v),  # asst_icdc_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("asst_icdc_erng_rt"))
+                else _d.nothing(v),  # asst_icdc_erng_rt
                 int(v) if (v := g("rlzt_pfls")) else _d.nothing(v),  # rlzt_pfls
-                Decimal(v) if (v := g("rlzt_erng_rt")) else _d.nothing(v),  # rlzt_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rlzt_erng_rt"))
+                else _d.nothing(v),  # rlzt_erng_rt
                 int(v) if (v := g("real_evlu_pfls")) else _d.nothing(v),  # real_evlu_pfls
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("real_evlu_pfls_erng_rt"))
                 else _d.nothing(v),  # real_evlu_pfls_erng_rt
             )

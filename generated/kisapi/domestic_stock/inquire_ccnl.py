@@ -82,8 +82,12 @@ def _InquireCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireCcnlOutput:
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
-                Decimal(v) if (v := g("tday_rltv")) else _d.nothing(v),  # tday_rltv
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tday_rltv"))
+                else _d.nothing(v),  # tday_rltv
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -25,6 +25,7 @@ from ..enums import (
     SELL_BUY_DIVISION_CODES,
     CreditTypeFilter,
     ExchangeIdDivision,
+    ExchangeIdFilter,
     ExecutionDivision,
     OrderDivision,
     SellBuyDivision,
@@ -238,7 +239,9 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 int(v) if (v := g("ord_unpr")) else _d.nothing(v),  # ord_unpr
                 time.fromisoformat(v) if (v := g("ord_tmd")) else _d.nothing(v),  # ord_tmd
                 int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
-                Decimal(v) if (v := g("avg_prvs")) else _d.nothing(v),  # avg_prvs
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("avg_prvs"))
+                else _d.nothing(v),  # avg_prvs
                 _d.YN[v] if (v := g("cncl_yn")) else _d.nothing(v),  # cncl_yn
                 int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
                 date.fromisoformat(v) if (v := g("loan_dt")) else _d.nothing(v),  # loan_dt
@@ -342,7 +345,9 @@ def _InquireDailyCcldOutput2(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
                 int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
                 int(v) if (v := g("prsm_tlex_smtl")) else _d.nothing(v),  # prsm_tlex_smtl
-                Decimal(v) if (v := g("pchs_avg_pric")) else _d.nothing(v),  # pchs_avg_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_avg_pric"))
+                else _d.nothing(v),  # pchs_avg_pric
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -477,6 +482,14 @@ API: ApiSpec[InquireDailyCcldResponse] = ApiSpec(
             "CTX_AREA_FK100", "ctx_area_fk100", "str", label="연속조회검색조건100", max_length=100
         ),
         Field("CTX_AREA_NK100", "ctx_area_nk100", "str", label="연속조회키100", max_length=100),
+        Field(
+            "EXCG_ID_DVSN_CD",
+            "excg_id_dvsn_cd",
+            "str",
+            label="거래소ID구분코드",
+            default="KRX",
+            enum=ExchangeIdFilter,
+        ),
     ),
     decode=_decode,
     selectors=(Selector("period", ("recent", "older"), "recent"),),
@@ -520,6 +533,7 @@ class InquireDailyCcld(Endpoint[SyncClient]):
         inqr_dvsn_1: str | None = None,
         ctx_area_fk100: str | None = None,
         ctx_area_nk100: str | None = None,
+        excg_id_dvsn_cd: ExchangeIdFilter | str | None = None,
     ) -> InquireDailyCcldResponse:
         """Call the API and return the typed response.
 
@@ -544,6 +558,7 @@ class InquireDailyCcld(Endpoint[SyncClient]):
             inqr_dvsn_1: 조회구분1 (INQR_DVSN_1).
             ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
             ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD, default "KRX").
         """
         return self._client.call(API, locals())
 
@@ -565,6 +580,7 @@ class InquireDailyCcld(Endpoint[SyncClient]):
         inqr_dvsn_1: str | None = None,
         ctx_area_fk100: str | None = None,
         ctx_area_nk100: str | None = None,
+        excg_id_dvsn_cd: ExchangeIdFilter | str | None = None,
     ) -> ApiResponse[InquireDailyCcldResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -587,6 +603,7 @@ class InquireDailyCcld(Endpoint[SyncClient]):
         inqr_dvsn_1: str | None = None,
         ctx_area_fk100: str | None = None,
         ctx_area_nk100: str | None = None,
+        excg_id_dvsn_cd: ExchangeIdFilter | str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InquireDailyCcldResponse, InquireDailyCcldOutput1]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output1 rows, ``.collect()``
@@ -617,6 +634,7 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
         inqr_dvsn_1: str | None = None,
         ctx_area_fk100: str | None = None,
         ctx_area_nk100: str | None = None,
+        excg_id_dvsn_cd: ExchangeIdFilter | str | None = None,
     ) -> InquireDailyCcldResponse:
         """Call the API and return the typed response.
 
@@ -641,6 +659,7 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
             inqr_dvsn_1: 조회구분1 (INQR_DVSN_1).
             ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
             ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD, default "KRX").
         """
         return await self._client.call(API, locals())
 
@@ -662,6 +681,7 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
         inqr_dvsn_1: str | None = None,
         ctx_area_fk100: str | None = None,
         ctx_area_nk100: str | None = None,
+        excg_id_dvsn_cd: ExchangeIdFilter | str | None = None,
     ) -> ApiResponse[InquireDailyCcldResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -684,6 +704,7 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
         inqr_dvsn_1: str | None = None,
         ctx_area_fk100: str | None = None,
         ctx_area_nk100: str | None = None,
+        excg_id_dvsn_cd: ExchangeIdFilter | str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InquireDailyCcldResponse, InquireDailyCcldOutput1]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output1 rows, ``.collect()``

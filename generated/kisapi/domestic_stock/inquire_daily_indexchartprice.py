@@ -121,30 +121,46 @@ def _InquireDailyIndexchartpriceOutput1(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyIndexchartpriceOutput1(
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
-                Decimal(v) if (v := g("prdy_nmix")) else _d.nothing(v),  # prdy_nmix
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_nmix"))
+                else _d.nothing(v),  # prdy_nmix
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("bstp_cls_code"))
                 else _d.nothing(v),  # bstp_cls_code
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
-                Decimal(v) if (v := g("bstp_nmix_oprc")) else _d.nothing(v),  # bstp_nmix_oprc
-                Decimal(v) if (v := g("bstp_nmix_hgpr")) else _d.nothing(v),  # bstp_nmix_hgpr
-                Decimal(v) if (v := g("bstp_nmix_lwpr")) else _d.nothing(v),  # bstp_nmix_lwpr
-                Decimal(v) if (v := g("futs_prdy_oprc")) else _d.nothing(v),  # futs_prdy_oprc
-                Decimal(v) if (v := g("futs_prdy_hgpr")) else _d.nothing(v),  # futs_prdy_hgpr
-                Decimal(v) if (v := g("futs_prdy_lwpr")) else _d.nothing(v),  # futs_prdy_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_oprc"))
+                else _d.nothing(v),  # bstp_nmix_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_hgpr"))
+                else _d.nothing(v),  # bstp_nmix_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_lwpr"))
+                else _d.nothing(v),  # bstp_nmix_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_oprc"))
+                else _d.nothing(v),  # futs_prdy_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_hgpr"))
+                else _d.nothing(v),  # futs_prdy_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_lwpr"))
+                else _d.nothing(v),  # futs_prdy_lwpr
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -217,10 +233,18 @@ def _InquireDailyIndexchartpriceOutput2(
                 date.fromisoformat(v)
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v) if (v := g("bstp_nmix_oprc")) else _d.nothing(v),  # bstp_nmix_oprc
-                Decimal(v) if (v := g("bstp_nmix_hgpr")) else _d.nothing(v),  # bstp_nmix_hgpr
-                Decimal(v) if (v := g("bstp_nmix_lwpr")) else _d.nothing(v),  # bstp_nmix_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_oprc"))
+                else _d.nothing(v),  # bstp_nmix_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_hgpr"))
+                else _d.nothing(v),  # bstp_nmix_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_lwpr"))
+                else _d.nothing(v),  # bstp_nmix_lwpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 _d.YN[v] if (v := g("mod_yn")) else _d.nothing(v),  # mod_yn
@@ -293,9 +317,16 @@ API: ApiSpec[InquireDailyIndexchartpriceResponse] = ApiSpec(
             default="U",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
-        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1"),
-        Field("FID_INPUT_DATE_2", "fid_input_date_2", "date", label="입력 날짜 2"),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
+        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1", required=True),
+        Field("FID_INPUT_DATE_2", "fid_input_date_2", "date", label="입력 날짜 2", required=True),
         Field(
             "FID_PERIOD_DIV_CODE",
             "fid_period_div_code",
@@ -327,9 +358,9 @@ class InquireDailyIndexchartprice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_period_div_code: PeriodDivision | str | None = None,
     ) -> InquireDailyIndexchartpriceResponse:
         """Call the API and return the typed response.
@@ -340,9 +371,9 @@ class InquireDailyIndexchartprice(Endpoint[SyncClient]):
 
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
             fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
         """
         return self._client.call(API, locals())
@@ -351,9 +382,9 @@ class InquireDailyIndexchartprice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_period_div_code: PeriodDivision | str | None = None,
     ) -> ApiResponse[InquireDailyIndexchartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -363,9 +394,9 @@ class InquireDailyIndexchartprice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_period_div_code: PeriodDivision | str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InquireDailyIndexchartpriceResponse, InquireDailyIndexchartpriceOutput2]:
@@ -383,9 +414,9 @@ class AsyncInquireDailyIndexchartprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_period_div_code: PeriodDivision | str | None = None,
     ) -> InquireDailyIndexchartpriceResponse:
         """Call the API and return the typed response.
@@ -396,9 +427,9 @@ class AsyncInquireDailyIndexchartprice(Endpoint[AsyncClient]):
 
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
             fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
         """
         return await self._client.call(API, locals())
@@ -407,9 +438,9 @@ class AsyncInquireDailyIndexchartprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_period_div_code: PeriodDivision | str | None = None,
     ) -> ApiResponse[InquireDailyIndexchartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -419,9 +450,9 @@ class AsyncInquireDailyIndexchartprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_period_div_code: PeriodDivision | str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InquireDailyIndexchartpriceResponse, InquireDailyIndexchartpriceOutput2]:

@@ -18,7 +18,15 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import SIGN_CODES, AdjustedPriceChart, MarketDivision, PeriodDivision, Sign
+from ..enums import (
+    EX_RIGHTS_DIVISION_CODES,
+    SIGN_CODES,
+    AdjustedPriceChart,
+    ExRightsDivision,
+    MarketDivision,
+    PeriodDivision,
+    Sign,
+)
 
 __all__ = [
     "API",
@@ -178,7 +186,9 @@ def _InquireDailyItemchartpriceOutput1(
             return InquireDailyItemchartpriceOutput1(
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("stck_prdy_clpr")) else _d.nothing(v),  # stck_prdy_clpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
@@ -201,15 +211,23 @@ def _InquireDailyItemchartpriceOutput1(
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp
                 int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
                 int(v) if (v := g("prdy_vrss_vol")) else _d.nothing(v),  # prdy_vrss_vol
-                Decimal(v) if (v := g("vol_tnrt")) else _d.nothing(v),  # vol_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vol_tnrt"))
+                else _d.nothing(v),  # vol_tnrt
                 int(v) if (v := g("stck_fcam")) else _d.nothing(v),  # stck_fcam
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
                 int(v) if (v := g("cpfn")) else _d.nothing(v),  # cpfn
                 int(v) if (v := g("hts_avls")) else _d.nothing(v),  # hts_avls
-                Decimal(v) if (v := g("per")) else _d.nothing(v),  # per
-                Decimal(v) if (v := g("eps")) else _d.nothing(v),  # eps
-                Decimal(v) if (v := g("pbr")) else _d.nothing(v),  # pbr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("per"))
+                else _d.nothing(v),  # per
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("eps"))
+                else _d.nothing(v),  # eps
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbr"))
+                else _d.nothing(v),  # pbr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("itewhol_loan_rmnd_ratem"))
                 else _d.nothing(v),  # itewhol_loan_rmnd_ratem
             )
@@ -243,7 +261,7 @@ class InquireDailyItemchartpriceOutput2:
     """누적 거래량 (acml_vol)"""
     acml_tr_pbmn: int | None = None
     """누적 거래 대금 (acml_tr_pbmn)"""
-    flng_cls_code: str | None = None
+    flng_cls_code: ExRightsDivision | None = None
     """락 구분 코드 (flng_cls_code)"""
     prtt_rate: Decimal | None = None
     """분할 비율 (prtt_rate)"""
@@ -284,7 +302,7 @@ _InquireDailyItemchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_lwpr", "stck_lwpr", "int", None),
     ("acml_vol", "acml_vol", "int", None),
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
-    ("flng_cls_code", "flng_cls_code", "str", None),
+    ("flng_cls_code", "flng_cls_code", "str", ExRightsDivision),
     ("prtt_rate", "prtt_rate", "decimal", None),
     ("mod_yn", "mod_yn", "bool", None),
     ("prdy_vrss_sign", "prdy_vrss_sign", "str", Sign),
@@ -310,10 +328,12 @@ def _InquireDailyItemchartpriceOutput2(
                 int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                EX_RIGHTS_DIVISION_CODES[v]
                 if (v := g("flng_cls_code"))
                 else _d.nothing(v),  # flng_cls_code
-                Decimal(v) if (v := g("prtt_rate")) else _d.nothing(v),  # prtt_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prtt_rate"))
+                else _d.nothing(v),  # prtt_rate
                 _d.YN[v] if (v := g("mod_yn")) else _d.nothing(v),  # mod_yn
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss

@@ -125,7 +125,7 @@ def _InquireDailyOvertimepriceOutput1(
                 SIGN_CODES[v]
                 if (v := g("ovtm_untp_prdy_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_untp_prdy_ctrt"))
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
                 int(v) if (v := g("ovtm_untp_vol")) else _d.nothing(v),  # ovtm_untp_vol
@@ -142,7 +142,7 @@ def _InquireDailyOvertimepriceOutput1(
                 SIGN_CODES[v]
                 if (v := g("ovtm_untp_antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_untp_antc_cntg_ctrt"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
                 int(v) if (v := g("ovtm_untp_antc_vol")) else _d.nothing(v),  # ovtm_untp_antc_vol
@@ -239,14 +239,16 @@ def _InquireDailyOvertimepriceOutput2(
                 SIGN_CODES[v]
                 if (v := g("ovtm_untp_prdy_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_untp_prdy_ctrt"))
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
                 int(v) if (v := g("ovtm_untp_vol")) else _d.nothing(v),  # ovtm_untp_vol
                 int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("ovtm_untp_tr_pbmn")) else _d.nothing(v),  # ovtm_untp_tr_pbmn
             )

@@ -18,7 +18,15 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import SIGN_CODES, AdjustedPriceDaily, MarketDivision, PeriodDivision, Sign
+from ..enums import (
+    EX_RIGHTS_DIVISION_CODES,
+    SIGN_CODES,
+    AdjustedPriceDaily,
+    ExRightsDivision,
+    MarketDivision,
+    PeriodDivision,
+    Sign,
+)
 
 __all__ = [
     "API",
@@ -59,7 +67,7 @@ class InquireDailyPriceOutput:
     """HTS 외국인 소진율 (hts_frgn_ehrt)"""
     frgn_ntby_qty: int | None = None
     """외국인 순매수 수량 (frgn_ntby_qty)"""
-    flng_cls_code: str | None = None
+    flng_cls_code: ExRightsDivision | None = None
     """락 구분 코드 (flng_cls_code)"""
     acml_prtt_rate: Decimal | None = None
     """누적 분할 비율 (acml_prtt_rate)"""
@@ -98,7 +106,7 @@ _InquireDailyPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_ctrt", "prdy_ctrt", "decimal", None),
     ("hts_frgn_ehrt", "hts_frgn_ehrt", "decimal", None),
     ("frgn_ntby_qty", "frgn_ntby_qty", "int", None),
-    ("flng_cls_code", "flng_cls_code", "str", None),
+    ("flng_cls_code", "flng_cls_code", "str", ExRightsDivision),
     ("acml_prtt_rate", "acml_prtt_rate", "decimal", None),
 )
 
@@ -117,18 +125,24 @@ def _InquireDailyPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
                 int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_vrss_vol_rate"))
                 else _d.nothing(v),  # prdy_vrss_vol_rate
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
-                Decimal(v) if (v := g("hts_frgn_ehrt")) else _d.nothing(v),  # hts_frgn_ehrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_frgn_ehrt"))
+                else _d.nothing(v),  # hts_frgn_ehrt
                 int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                EX_RIGHTS_DIVISION_CODES[v]
                 if (v := g("flng_cls_code"))
                 else _d.nothing(v),  # flng_cls_code
-                Decimal(v) if (v := g("acml_prtt_rate")) else _d.nothing(v),  # acml_prtt_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acml_prtt_rate"))
+                else _d.nothing(v),  # acml_prtt_rate
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -213,9 +213,11 @@ def _InquireElwPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireElwPric
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_vrss_vol_rate"))
                 else _d.nothing(v),  # prdy_vrss_vol_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -224,27 +226,43 @@ def _InquireElwPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireElwPric
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("unas_isnm"))
                 else _d.nothing(v),  # unas_isnm
-                Decimal(v) if (v := g("unas_prpr")) else _d.nothing(v),  # unas_prpr
-                Decimal(v) if (v := g("unas_prdy_vrss")) else _d.nothing(v),  # unas_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prpr"))
+                else _d.nothing(v),  # unas_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prdy_vrss"))
+                else _d.nothing(v),  # unas_prdy_vrss
                 SIGN_CODES[v]
                 if (v := g("unas_prdy_vrss_sign"))
                 else _d.nothing(v),  # unas_prdy_vrss_sign
-                Decimal(v) if (v := g("unas_prdy_ctrt")) else _d.nothing(v),  # unas_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prdy_ctrt"))
+                else _d.nothing(v),  # unas_prdy_ctrt
                 int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                Decimal(v) if (v := g("vol_tnrt")) else _d.nothing(v),  # vol_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vol_tnrt"))
+                else _d.nothing(v),  # vol_tnrt
                 int(v) if (v := g("elw_oprc")) else _d.nothing(v),  # elw_oprc
                 int(v) if (v := g("elw_hgpr")) else _d.nothing(v),  # elw_hgpr
                 int(v) if (v := g("elw_lwpr")) else _d.nothing(v),  # elw_lwpr
                 int(v) if (v := g("stck_prdy_clpr")) else _d.nothing(v),  # stck_prdy_clpr
-                Decimal(v) if (v := g("hts_thpr")) else _d.nothing(v),  # hts_thpr
-                Decimal(v) if (v := g("dprt")) else _d.nothing(v),  # dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_thpr"))
+                else _d.nothing(v),  # hts_thpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dprt"))
+                else _d.nothing(v),  # dprt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("atm_cls_name"))
                 else _d.nothing(v),  # atm_cls_name
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
-                Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acpr"))
+                else _d.nothing(v),  # acpr
                 int(v) if (v := g("pvt_scnd_dmrs_prc")) else _d.nothing(v),  # pvt_scnd_dmrs_prc
                 int(v) if (v := g("pvt_frst_dmrs_prc")) else _d.nothing(v),  # pvt_frst_dmrs_prc
                 int(v) if (v := g("pvt_pont_val")) else _d.nothing(v),  # pvt_pont_val
@@ -253,8 +271,12 @@ def _InquireElwPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireElwPric
                 int(v) if (v := g("dmsp_val")) else _d.nothing(v),  # dmsp_val
                 int(v) if (v := g("dmrs_val")) else _d.nothing(v),  # dmrs_val
                 int(v) if (v := g("elw_sdpr")) else _d.nothing(v),  # elw_sdpr
-                Decimal(v) if (v := g("apprch_rate")) else _d.nothing(v),  # apprch_rate
-                Decimal(v) if (v := g("tick_conv_prc")) else _d.nothing(v),  # tick_conv_prc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("apprch_rate"))
+                else _d.nothing(v),  # apprch_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tick_conv_prc"))
+                else _d.nothing(v),  # tick_conv_prc
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("invt_epmd_cntt"))
                 else _d.nothing(v),  # invt_epmd_cntt
@@ -320,7 +342,14 @@ API: ApiSpec[InquireElwPriceResponse] = ApiSpec(
             default="W",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -340,7 +369,7 @@ class InquireElwPrice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> InquireElwPriceResponse:
         """Call the API and return the typed response.
 
@@ -350,7 +379,7 @@ class InquireElwPrice(Endpoint[SyncClient]):
 
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -358,7 +387,7 @@ class InquireElwPrice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[InquireElwPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -373,7 +402,7 @@ class AsyncInquireElwPrice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> InquireElwPriceResponse:
         """Call the API and return the typed response.
 
@@ -383,7 +412,7 @@ class AsyncInquireElwPrice(Endpoint[AsyncClient]):
 
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 
@@ -391,7 +420,7 @@ class AsyncInquireElwPrice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[InquireElwPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

@@ -137,19 +137,27 @@ def _InquireIndexCategoryPriceOutput1(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexCategoryPriceOutput1(
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                Decimal(v) if (v := g("bstp_nmix_oprc")) else _d.nothing(v),  # bstp_nmix_oprc
-                Decimal(v) if (v := g("bstp_nmix_hgpr")) else _d.nothing(v),  # bstp_nmix_hgpr
-                Decimal(v) if (v := g("bstp_nmix_lwpr")) else _d.nothing(v),  # bstp_nmix_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_oprc"))
+                else _d.nothing(v),  # bstp_nmix_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_hgpr"))
+                else _d.nothing(v),  # bstp_nmix_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_lwpr"))
+                else _d.nothing(v),  # bstp_nmix_lwpr
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
                 int(v) if (v := g("ascn_issu_cnt")) else _d.nothing(v),  # ascn_issu_cnt
                 int(v) if (v := g("down_issu_cnt")) else _d.nothing(v),  # down_issu_cnt
@@ -160,10 +168,10 @@ def _InquireIndexCategoryPriceOutput1(
                 date.fromisoformat(v)
                 if (v := g("dryy_bstp_nmix_hgpr_date"))
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr_date
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_bstp_nmix_hgpr"))
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_bstp_nmix_lwpr"))
                 else _d.nothing(v),  # dryy_bstp_nmix_lwpr
                 date.fromisoformat(v)
@@ -252,18 +260,24 @@ def _InquireIndexCategoryPriceOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                Decimal(v) if (v := g("acml_vol_rlim")) else _d.nothing(v),  # acml_vol_rlim
-                Decimal(v) if (v := g("acml_tr_pbmn_rlim")) else _d.nothing(v),  # acml_tr_pbmn_rlim
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acml_vol_rlim"))
+                else _d.nothing(v),  # acml_vol_rlim
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acml_tr_pbmn_rlim"))
+                else _d.nothing(v),  # acml_tr_pbmn_rlim
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -137,19 +137,27 @@ def _InquireIndexDailyPriceOutput1(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexDailyPriceOutput1(
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                Decimal(v) if (v := g("bstp_nmix_oprc")) else _d.nothing(v),  # bstp_nmix_oprc
-                Decimal(v) if (v := g("bstp_nmix_hgpr")) else _d.nothing(v),  # bstp_nmix_hgpr
-                Decimal(v) if (v := g("bstp_nmix_lwpr")) else _d.nothing(v),  # bstp_nmix_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_oprc"))
+                else _d.nothing(v),  # bstp_nmix_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_hgpr"))
+                else _d.nothing(v),  # bstp_nmix_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_lwpr"))
+                else _d.nothing(v),  # bstp_nmix_lwpr
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
                 int(v) if (v := g("ascn_issu_cnt")) else _d.nothing(v),  # ascn_issu_cnt
                 int(v) if (v := g("down_issu_cnt")) else _d.nothing(v),  # down_issu_cnt
@@ -160,10 +168,10 @@ def _InquireIndexDailyPriceOutput1(
                 date.fromisoformat(v)
                 if (v := g("dryy_bstp_nmix_hgpr_date"))
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr_date
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_bstp_nmix_hgpr"))
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_bstp_nmix_lwpr"))
                 else _d.nothing(v),  # dryy_bstp_nmix_lwpr
                 date.fromisoformat(v)
@@ -261,22 +269,36 @@ def _InquireIndexDailyPriceOutput2(
                 date.fromisoformat(v)
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
-                Decimal(v) if (v := g("bstp_nmix_oprc")) else _d.nothing(v),  # bstp_nmix_oprc
-                Decimal(v) if (v := g("bstp_nmix_hgpr")) else _d.nothing(v),  # bstp_nmix_hgpr
-                Decimal(v) if (v := g("bstp_nmix_lwpr")) else _d.nothing(v),  # bstp_nmix_lwpr
-                Decimal(v) if (v := g("acml_vol_rlim")) else _d.nothing(v),  # acml_vol_rlim
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_oprc"))
+                else _d.nothing(v),  # bstp_nmix_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_hgpr"))
+                else _d.nothing(v),  # bstp_nmix_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_lwpr"))
+                else _d.nothing(v),  # bstp_nmix_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acml_vol_rlim"))
+                else _d.nothing(v),  # acml_vol_rlim
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                Decimal(v) if (v := g("invt_new_psdg")) else _d.nothing(v),  # invt_new_psdg
-                Decimal(v) if (v := g("d20_dsrt")) else _d.nothing(v),  # d20_dsrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("invt_new_psdg"))
+                else _d.nothing(v),  # invt_new_psdg
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d20_dsrt"))
+                else _d.nothing(v),  # d20_dsrt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -354,8 +376,15 @@ API: ApiSpec[InquireIndexDailyPriceResponse] = ApiSpec(
             default="U",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
-        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1"),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
+        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1", required=True),
     ),
     decode=_decode,
     selectors=(),
@@ -380,8 +409,8 @@ class InquireIndexDailyPrice(Endpoint[SyncClient]):
         *,
         fid_period_div_code: PeriodDivision | str | None = None,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
     ) -> InquireIndexDailyPriceResponse:
         """Call the API and return the typed response.
 
@@ -392,8 +421,8 @@ class InquireIndexDailyPrice(Endpoint[SyncClient]):
         Args:
             fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
         """
         return self._client.call(API, locals())
 
@@ -402,8 +431,8 @@ class InquireIndexDailyPrice(Endpoint[SyncClient]):
         *,
         fid_period_div_code: PeriodDivision | str | None = None,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
     ) -> ApiResponse[InquireIndexDailyPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -413,8 +442,8 @@ class InquireIndexDailyPrice(Endpoint[SyncClient]):
         *,
         fid_period_div_code: PeriodDivision | str | None = None,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InquireIndexDailyPriceResponse, InquireIndexDailyPriceOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
@@ -432,8 +461,8 @@ class AsyncInquireIndexDailyPrice(Endpoint[AsyncClient]):
         *,
         fid_period_div_code: PeriodDivision | str | None = None,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
     ) -> InquireIndexDailyPriceResponse:
         """Call the API and return the typed response.
 
@@ -444,8 +473,8 @@ class AsyncInquireIndexDailyPrice(Endpoint[AsyncClient]):
         Args:
             fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
         """
         return await self._client.call(API, locals())
 
@@ -454,8 +483,8 @@ class AsyncInquireIndexDailyPrice(Endpoint[AsyncClient]):
         *,
         fid_period_div_code: PeriodDivision | str | None = None,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
     ) -> ApiResponse[InquireIndexDailyPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -465,8 +494,8 @@ class AsyncInquireIndexDailyPrice(Endpoint[AsyncClient]):
         *,
         fid_period_div_code: PeriodDivision | str | None = None,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InquireIndexDailyPriceResponse, InquireIndexDailyPriceOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``

@@ -197,46 +197,54 @@ def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndex
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexPriceOutput(
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("prdy_tr_pbmn")) else _d.nothing(v),  # prdy_tr_pbmn
-                Decimal(v) if (v := g("bstp_nmix_oprc")) else _d.nothing(v),  # bstp_nmix_oprc
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_oprc"))
+                else _d.nothing(v),  # bstp_nmix_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_nmix_vrss_nmix_oprc"))
                 else _d.nothing(v),  # prdy_nmix_vrss_nmix_oprc
                 SIGN_CODES[v]
                 if (v := g("oprc_vrss_prpr_sign"))
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_oprc_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_oprc_prdy_ctrt
-                Decimal(v) if (v := g("bstp_nmix_hgpr")) else _d.nothing(v),  # bstp_nmix_hgpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_hgpr"))
+                else _d.nothing(v),  # bstp_nmix_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_nmix_vrss_nmix_hgpr"))
                 else _d.nothing(v),  # prdy_nmix_vrss_nmix_hgpr
                 SIGN_CODES[v]
                 if (v := g("hgpr_vrss_prpr_sign"))
                 else _d.nothing(v),  # hgpr_vrss_prpr_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_hgpr_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_hgpr_prdy_ctrt
-                Decimal(v) if (v := g("bstp_nmix_lwpr")) else _d.nothing(v),  # bstp_nmix_lwpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_lwpr"))
+                else _d.nothing(v),  # bstp_nmix_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_clpr_vrss_lwpr"))
                 else _d.nothing(v),  # prdy_clpr_vrss_lwpr
                 SIGN_CODES[v]
                 if (v := g("lwpr_vrss_prpr_sign"))
                 else _d.nothing(v),  # lwpr_vrss_prpr_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_clpr_vrss_lwpr_rate"))
                 else _d.nothing(v),  # prdy_clpr_vrss_lwpr_rate
                 int(v) if (v := g("ascn_issu_cnt")) else _d.nothing(v),  # ascn_issu_cnt
@@ -244,19 +252,19 @@ def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndex
                 int(v) if (v := g("stnr_issu_cnt")) else _d.nothing(v),  # stnr_issu_cnt
                 int(v) if (v := g("down_issu_cnt")) else _d.nothing(v),  # down_issu_cnt
                 int(v) if (v := g("lslm_issu_cnt")) else _d.nothing(v),  # lslm_issu_cnt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_bstp_nmix_hgpr"))
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_hgpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # dryy_hgpr_vrss_prpr_rate
                 date.fromisoformat(v)
                 if (v := g("dryy_bstp_nmix_hgpr_date"))
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr_date
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_bstp_nmix_lwpr"))
                 else _d.nothing(v),  # dryy_bstp_nmix_lwpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_lwpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # dryy_lwpr_vrss_prpr_rate
                 date.fromisoformat(v)
@@ -264,8 +272,12 @@ def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndex
                 else _d.nothing(v),  # dryy_bstp_nmix_lwpr_date
                 int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
                 int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
-                Decimal(v) if (v := g("seln_rsqn_rate")) else _d.nothing(v),  # seln_rsqn_rate
-                Decimal(v) if (v := g("shnu_rsqn_rate")) else _d.nothing(v),  # shnu_rsqn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_rsqn_rate"))
+                else _d.nothing(v),  # seln_rsqn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_rsqn_rate"))
+                else _d.nothing(v),  # shnu_rsqn_rate
                 int(v) if (v := g("ntby_rsqn")) else _d.nothing(v),  # ntby_rsqn
             )
         except _d.CONVERT_ERRORS:
@@ -329,7 +341,14 @@ API: ApiSpec[InquireIndexPriceResponse] = ApiSpec(
             default="U",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -349,7 +368,7 @@ class InquireIndexPrice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> InquireIndexPriceResponse:
         """Call the API and return the typed response.
 
@@ -359,7 +378,7 @@ class InquireIndexPrice(Endpoint[SyncClient]):
 
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -367,7 +386,7 @@ class InquireIndexPrice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[InquireIndexPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -382,7 +401,7 @@ class AsyncInquireIndexPrice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> InquireIndexPriceResponse:
         """Call the API and return the typed response.
 
@@ -392,7 +411,7 @@ class AsyncInquireIndexPrice(Endpoint[AsyncClient]):
 
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 
@@ -400,7 +419,7 @@ class AsyncInquireIndexPrice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[InquireIndexPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

@@ -89,12 +89,14 @@ def _InquireIndexTickpriceOutput(d: Mapping[str, Any], strict: bool) -> InquireI
                 time.fromisoformat(v)
                 if (v := g("stck_cntg_hour"))
                 else _d.nothing(v),  # stck_cntg_hour
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
@@ -153,7 +155,14 @@ API: ApiSpec[InquireIndexTickpriceResponse] = ApiSpec(
     kind="query",
     tr_ids=(TrIdRule(when=(), real="FHPUP02110100", mock=None),),
     request=(
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
         Field(
             "FID_COND_MRKT_DIV_CODE",
             "fid_cond_mrkt_div_code",
@@ -181,7 +190,7 @@ class InquireIndexTickprice(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
     ) -> InquireIndexTickpriceResponse:
         """Call the API and return the typed response.
@@ -191,7 +200,7 @@ class InquireIndexTickprice(Endpoint[SyncClient]):
         TR ID: real FHPUP02110100, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
         """
         return self._client.call(API, locals())
@@ -199,7 +208,7 @@ class InquireIndexTickprice(Endpoint[SyncClient]):
     def raw(
         self,
         *,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
     ) -> ApiResponse[InquireIndexTickpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -208,7 +217,7 @@ class InquireIndexTickprice(Endpoint[SyncClient]):
     def pages(
         self,
         *,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InquireIndexTickpriceResponse, InquireIndexTickpriceOutput]:
@@ -225,7 +234,7 @@ class AsyncInquireIndexTickprice(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
     ) -> InquireIndexTickpriceResponse:
         """Call the API and return the typed response.
@@ -235,7 +244,7 @@ class AsyncInquireIndexTickprice(Endpoint[AsyncClient]):
         TR ID: real FHPUP02110100, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
         """
         return await self._client.call(API, locals())
@@ -243,7 +252,7 @@ class AsyncInquireIndexTickprice(Endpoint[AsyncClient]):
     async def raw(
         self,
         *,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
     ) -> ApiResponse[InquireIndexTickpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -252,7 +261,7 @@ class AsyncInquireIndexTickprice(Endpoint[AsyncClient]):
     def pages(
         self,
         *,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InquireIndexTickpriceResponse, InquireIndexTickpriceOutput]:

@@ -87,12 +87,14 @@ def _InquireIndexTimepriceOutput(d: Mapping[str, Any], strict: bool) -> InquireI
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexTimepriceOutput(
                 time.fromisoformat(v) if (v := g("bsop_hour")) else _d.nothing(v),  # bsop_hour
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
@@ -158,7 +160,14 @@ API: ApiSpec[InquireIndexTimepriceResponse] = ApiSpec(
             label="입력 시간1 (간격, 초)",
             default="60",
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
         Field(
             "FID_COND_MRKT_DIV_CODE",
             "fid_cond_mrkt_div_code",
@@ -187,7 +196,7 @@ class InquireIndexTimeprice(Endpoint[SyncClient]):
         self,
         *,
         fid_input_hour_1: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
     ) -> InquireIndexTimepriceResponse:
         """Call the API and return the typed response.
@@ -198,7 +207,7 @@ class InquireIndexTimeprice(Endpoint[SyncClient]):
 
         Args:
             fid_input_hour_1: 입력 시간1 (간격, 초) (FID_INPUT_HOUR_1, default "60").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
         """
         return self._client.call(API, locals())
@@ -207,7 +216,7 @@ class InquireIndexTimeprice(Endpoint[SyncClient]):
         self,
         *,
         fid_input_hour_1: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
     ) -> ApiResponse[InquireIndexTimepriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -217,7 +226,7 @@ class InquireIndexTimeprice(Endpoint[SyncClient]):
         self,
         *,
         fid_input_hour_1: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InquireIndexTimepriceResponse, InquireIndexTimepriceOutput]:
@@ -235,7 +244,7 @@ class AsyncInquireIndexTimeprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_input_hour_1: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
     ) -> InquireIndexTimepriceResponse:
         """Call the API and return the typed response.
@@ -246,7 +255,7 @@ class AsyncInquireIndexTimeprice(Endpoint[AsyncClient]):
 
         Args:
             fid_input_hour_1: 입력 시간1 (간격, 초) (FID_INPUT_HOUR_1, default "60").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
         """
         return await self._client.call(API, locals())
@@ -255,7 +264,7 @@ class AsyncInquireIndexTimeprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_input_hour_1: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
     ) -> ApiResponse[InquireIndexTimepriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -265,7 +274,7 @@ class AsyncInquireIndexTimeprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_input_hour_1: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InquireIndexTimepriceResponse, InquireIndexTimepriceOutput]:

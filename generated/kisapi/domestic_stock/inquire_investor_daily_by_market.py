@@ -214,18 +214,28 @@ def _InquireInvestorDailyByMarketOutput(
                 date.fromisoformat(v)
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
-                Decimal(v) if (v := g("bstp_nmix_oprc")) else _d.nothing(v),  # bstp_nmix_oprc
-                Decimal(v) if (v := g("bstp_nmix_hgpr")) else _d.nothing(v),  # bstp_nmix_hgpr
-                Decimal(v) if (v := g("bstp_nmix_lwpr")) else _d.nothing(v),  # bstp_nmix_lwpr
-                Decimal(v) if (v := g("stck_prdy_clpr")) else _d.nothing(v),  # stck_prdy_clpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_oprc"))
+                else _d.nothing(v),  # bstp_nmix_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_hgpr"))
+                else _d.nothing(v),  # bstp_nmix_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_lwpr"))
+                else _d.nothing(v),  # bstp_nmix_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_prdy_clpr"))
+                else _d.nothing(v),  # stck_prdy_clpr
                 int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
                 int(v) if (v := g("frgn_reg_ntby_qty")) else _d.nothing(v),  # frgn_reg_ntby_qty
                 int(v) if (v := g("frgn_nreg_ntby_qty")) else _d.nothing(v),  # frgn_nreg_ntby_qty

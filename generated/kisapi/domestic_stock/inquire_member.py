@@ -355,11 +355,21 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
                 int(v) if (v := g("total_seln_qty3")) else _d.nothing(v),  # total_seln_qty3
                 int(v) if (v := g("total_seln_qty4")) else _d.nothing(v),  # total_seln_qty4
                 int(v) if (v := g("total_seln_qty5")) else _d.nothing(v),  # total_seln_qty5
-                Decimal(v) if (v := g("seln_mbcr_rlim1")) else _d.nothing(v),  # seln_mbcr_rlim1
-                Decimal(v) if (v := g("seln_mbcr_rlim2")) else _d.nothing(v),  # seln_mbcr_rlim2
-                Decimal(v) if (v := g("seln_mbcr_rlim3")) else _d.nothing(v),  # seln_mbcr_rlim3
-                Decimal(v) if (v := g("seln_mbcr_rlim4")) else _d.nothing(v),  # seln_mbcr_rlim4
-                Decimal(v) if (v := g("seln_mbcr_rlim5")) else _d.nothing(v),  # seln_mbcr_rlim5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_mbcr_rlim1"))
+                else _d.nothing(v),  # seln_mbcr_rlim1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_mbcr_rlim2"))
+                else _d.nothing(v),  # seln_mbcr_rlim2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_mbcr_rlim3"))
+                else _d.nothing(v),  # seln_mbcr_rlim3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_mbcr_rlim4"))
+                else _d.nothing(v),  # seln_mbcr_rlim4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_mbcr_rlim5"))
+                else _d.nothing(v),  # seln_mbcr_rlim5
                 int(v) if (v := g("seln_qty_icdc1")) else _d.nothing(v),  # seln_qty_icdc1
                 int(v) if (v := g("seln_qty_icdc2")) else _d.nothing(v),  # seln_qty_icdc2
                 int(v) if (v := g("seln_qty_icdc3")) else _d.nothing(v),  # seln_qty_icdc3
@@ -400,21 +410,35 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
                 int(v) if (v := g("total_shnu_qty3")) else _d.nothing(v),  # total_shnu_qty3
                 int(v) if (v := g("total_shnu_qty4")) else _d.nothing(v),  # total_shnu_qty4
                 int(v) if (v := g("total_shnu_qty5")) else _d.nothing(v),  # total_shnu_qty5
-                Decimal(v) if (v := g("shnu_mbcr_rlim1")) else _d.nothing(v),  # shnu_mbcr_rlim1
-                Decimal(v) if (v := g("shnu_mbcr_rlim2")) else _d.nothing(v),  # shnu_mbcr_rlim2
-                Decimal(v) if (v := g("shnu_mbcr_rlim3")) else _d.nothing(v),  # shnu_mbcr_rlim3
-                Decimal(v) if (v := g("shnu_mbcr_rlim4")) else _d.nothing(v),  # shnu_mbcr_rlim4
-                Decimal(v) if (v := g("shnu_mbcr_rlim5")) else _d.nothing(v),  # shnu_mbcr_rlim5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_mbcr_rlim1"))
+                else _d.nothing(v),  # shnu_mbcr_rlim1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_mbcr_rlim2"))
+                else _d.nothing(v),  # shnu_mbcr_rlim2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_mbcr_rlim3"))
+                else _d.nothing(v),  # shnu_mbcr_rlim3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_mbcr_rlim4"))
+                else _d.nothing(v),  # shnu_mbcr_rlim4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_mbcr_rlim5"))
+                else _d.nothing(v),  # shnu_mbcr_rlim5
                 int(v) if (v := g("shnu_qty_icdc1")) else _d.nothing(v),  # shnu_qty_icdc1
                 int(v) if (v := g("shnu_qty_icdc2")) else _d.nothing(v),  # shnu_qty_icdc2
                 int(v) if (v := g("shnu_qty_icdc3")) else _d.nothing(v),  # shnu_qty_icdc3
                 int(v) if (v := g("shnu_qty_icdc4")) else _d.nothing(v),  # shnu_qty_icdc4
                 int(v) if (v := g("shnu_qty_icdc5")) else _d.nothing(v),  # shnu_qty_icdc5
                 int(v) if (v := g("glob_total_seln_qty")) else _d.nothing(v),  # glob_total_seln_qty
-                Decimal(v) if (v := g("glob_seln_rlim")) else _d.nothing(v),  # glob_seln_rlim
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("glob_seln_rlim"))
+                else _d.nothing(v),  # glob_seln_rlim
                 int(v) if (v := g("glob_ntby_qty")) else _d.nothing(v),  # glob_ntby_qty
                 int(v) if (v := g("glob_total_shnu_qty")) else _d.nothing(v),  # glob_total_shnu_qty
-                Decimal(v) if (v := g("glob_shnu_rlim")) else _d.nothing(v),  # glob_shnu_rlim
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("glob_shnu_rlim"))
+                else _d.nothing(v),  # glob_shnu_rlim
                 _d.YN[v]
                 if (v := g("seln_mbcr_glob_yn_1"))
                 else _d.nothing(v),  # seln_mbcr_glob_yn_1

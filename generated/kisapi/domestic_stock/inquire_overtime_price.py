@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import SIGN_CODES, MarketDivision, Sign
+from ..enums import MARKET_WARNING_CODES, SIGN_CODES, MarketDivision, MarketWarning, Sign
 
 __all__ = [
     "API",
@@ -80,7 +80,7 @@ class InquireOvertimePriceOutput:
     """정리매매여부 (sltr_yn)"""
     mang_issu_yn: bool | None = None
     """관리 종목 여부 (mang_issu_yn)"""
-    mrkt_warn_cls_code: str | None = None
+    mrkt_warn_cls_code: MarketWarning | None = None
     """시장경고코드 (mrkt_warn_cls_code)"""
     trht_yn: bool | None = None
     """거래정지 여부 (trht_yn)"""
@@ -171,7 +171,7 @@ _InquireOvertimePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("new_lstn_cls_name", "new_lstn_cls_name", "text", None),
     ("sltr_yn", "sltr_yn", "bool", None),
     ("mang_issu_yn", "mang_issu_yn", "bool", None),
-    ("mrkt_warn_cls_code", "mrkt_warn_cls_code", "str", None),
+    ("mrkt_warn_cls_code", "mrkt_warn_cls_code", "str", MarketWarning),
     ("trht_yn", "trht_yn", "bool", None),
     ("vlnt_deal_cls_name", "vlnt_deal_cls_name", "text", None),
     ("ovtm_untp_sdpr", "ovtm_untp_sdpr", "int", None),
@@ -203,7 +203,7 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
                 SIGN_CODES[v]
                 if (v := g("ovtm_untp_prdy_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_untp_prdy_ctrt"))
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
                 int(v) if (v := g("ovtm_untp_vol")) else _d.nothing(v),  # ovtm_untp_vol
@@ -213,7 +213,9 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
                 int(v) if (v := g("ovtm_untp_oprc")) else _d.nothing(v),  # ovtm_untp_oprc
                 int(v) if (v := g("ovtm_untp_hgpr")) else _d.nothing(v),  # ovtm_untp_hgpr
                 int(v) if (v := g("ovtm_untp_lwpr")) else _d.nothing(v),  # ovtm_untp_lwpr
-                Decimal(v) if (v := g("marg_rate")) else _d.nothing(v),  # marg_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("marg_rate"))
+                else _d.nothing(v),  # marg_rate
                 int(v) if (v := g("ovtm_untp_antc_cnpr")) else _d.nothing(v),  # ovtm_untp_antc_cnpr
                 int(v)
                 if (v := g("ovtm_untp_antc_cntg_vrss"))
@@ -221,7 +223,7 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
                 SIGN_CODES[v]
                 if (v := g("ovtm_untp_antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_untp_antc_cntg_ctrt"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
                 int(v) if (v := g("ovtm_untp_antc_cnqn")) else _d.nothing(v),  # ovtm_untp_antc_cnqn
@@ -231,7 +233,7 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
                 else _d.nothing(v),  # new_lstn_cls_name
                 _d.YN[v] if (v := g("sltr_yn")) else _d.nothing(v),  # sltr_yn
                 _d.YN[v] if (v := g("mang_issu_yn")) else _d.nothing(v),  # mang_issu_yn
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                MARKET_WARNING_CODES[v]
                 if (v := g("mrkt_warn_cls_code"))
                 else _d.nothing(v),  # mrkt_warn_cls_code
                 _d.YN[v] if (v := g("trht_yn")) else _d.nothing(v),  # trht_yn

@@ -102,7 +102,9 @@ def _InquirePeriodProfitOutput1(d: Mapping[str, Any], strict: bool) -> InquirePe
                 int(v) if (v := g("fee")) else _d.nothing(v),  # fee
                 int(v) if (v := g("loan_int")) else _d.nothing(v),  # loan_int
                 int(v) if (v := g("tl_tax")) else _d.nothing(v),  # tl_tax
-                Decimal(v) if (v := g("pfls_rt")) else _d.nothing(v),  # pfls_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pfls_rt"))
+                else _d.nothing(v),  # pfls_rt
                 int(v) if (v := g("sll_qty1")) else _d.nothing(v),  # sll_qty1
                 int(v) if (v := g("buy_qty1")) else _d.nothing(v),  # buy_qty1
             )

@@ -137,14 +137,20 @@ def _InquirePeriodTradeProfitOutput1(
                 else _d.nothing(v),  # trad_dvsn_name
                 date.fromisoformat(v) if (v := g("loan_dt")) else _d.nothing(v),  # loan_dt
                 int(v) if (v := g("hldg_qty")) else _d.nothing(v),  # hldg_qty
-                Decimal(v) if (v := g("pchs_unpr")) else _d.nothing(v),  # pchs_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_unpr"))
+                else _d.nothing(v),  # pchs_unpr
                 int(v) if (v := g("buy_qty")) else _d.nothing(v),  # buy_qty
                 int(v) if (v := g("buy_amt")) else _d.nothing(v),  # buy_amt
-                Decimal(v) if (v := g("sll_pric")) else _d.nothing(v),  # sll_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sll_pric"))
+                else _d.nothing(v),  # sll_pric
                 int(v) if (v := g("sll_qty")) else _d.nothing(v),  # sll_qty
                 int(v) if (v := g("sll_amt")) else _d.nothing(v),  # sll_amt
                 int(v) if (v := g("rlzt_pfls")) else _d.nothing(v),  # rlzt_pfls
-                Decimal(v) if (v := g("pfls_rt")) else _d.nothing(v),  # pfls_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pfls_rt"))
+                else _d.nothing(v),  # pfls_rt
                 int(v) if (v := g("fee")) else _d.nothing(v),  # fee
                 int(v) if (v := g("tl_tax")) else _d.nothing(v),  # tl_tax
                 int(v) if (v := g("loan_int")) else _d.nothing(v),  # loan_int
@@ -274,7 +280,9 @@ def _InquirePeriodTradeProfitOutput2(
                 int(v) if (v := g("tot_excc_amt")) else _d.nothing(v),  # tot_excc_amt
                 int(v) if (v := g("tot_rlzt_pfls")) else _d.nothing(v),  # tot_rlzt_pfls
                 int(v) if (v := g("loan_int")) else _d.nothing(v),  # loan_int
-                Decimal(v) if (v := g("tot_pftrt")) else _d.nothing(v),  # tot_pftrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_pftrt"))
+                else _d.nothing(v),  # tot_pftrt
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import SIGN_CODES, MarketDivision, Sign
+from ..enums import MARKET_WARNING_CODES, SIGN_CODES, MarketDivision, MarketWarning, Sign
 
 __all__ = ["API", "AsyncInquirePrice", "InquirePrice", "InquirePriceOutput", "InquirePriceResponse"]
 
@@ -185,7 +185,7 @@ class InquirePriceOutput:
     """최종 공매도 체결 수량 (last_ssts_cntg_qty)"""
     invt_caful_yn: bool | None = None
     """투자유의여부 (invt_caful_yn)"""
-    mrkt_warn_cls_code: str | None = None
+    mrkt_warn_cls_code: MarketWarning | None = None
     """시장경고코드 (mrkt_warn_cls_code)"""
     short_over_yn: bool | None = None
     """단기과열여부 (short_over_yn)"""
@@ -362,7 +362,7 @@ _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_vi_cls_code", "ovtm_vi_cls_code", "str", None),
     ("last_ssts_cntg_qty", "last_ssts_cntg_qty", "int", None),
     ("invt_caful_yn", "invt_caful_yn", "bool", None),
-    ("mrkt_warn_cls_code", "mrkt_warn_cls_code", "str", None),
+    ("mrkt_warn_cls_code", "mrkt_warn_cls_code", "str", MarketWarning),
     ("short_over_yn", "short_over_yn", "bool", None),
     ("sltr_yn", "sltr_yn", "bool", None),
     ("mang_issu_cls_code", "mang_issu_cls_code", "str", None),
@@ -378,7 +378,9 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("iscd_stat_cls_code"))
                 else _d.nothing(v),  # iscd_stat_cls_code
-                Decimal(v) if (v := g("marg_rate")) else _d.nothing(v),  # marg_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("marg_rate"))
+                else _d.nothing(v),  # marg_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("rprs_mrkt_kor_name"))
                 else _d.nothing(v),  # rprs_mrkt_kor_name
@@ -399,10 +401,12 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_vrss_vol_rate"))
                 else _d.nothing(v),  # prdy_vrss_vol_rate
                 int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
@@ -411,10 +415,12 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 int(v) if (v := g("stck_mxpr")) else _d.nothing(v),  # stck_mxpr
                 int(v) if (v := g("stck_llam")) else _d.nothing(v),  # stck_llam
                 int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("wghn_avrg_stck_prc"))
                 else _d.nothing(v),  # wghn_avrg_stck_prc
-                Decimal(v) if (v := g("hts_frgn_ehrt")) else _d.nothing(v),  # hts_frgn_ehrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_frgn_ehrt"))
+                else _d.nothing(v),  # hts_frgn_ehrt
                 int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
                 int(v) if (v := g("pgtr_ntby_qty")) else _d.nothing(v),  # pgtr_ntby_qty
                 int(v) if (v := g("pvt_scnd_dmrs_prc")) else _d.nothing(v),  # pvt_scnd_dmrs_prc
@@ -434,57 +440,67 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 else _d.nothing(v),  # hts_deal_qty_unit_val
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
                 int(v) if (v := g("hts_avls")) else _d.nothing(v),  # hts_avls
-                Decimal(v) if (v := g("per")) else _d.nothing(v),  # per
-                Decimal(v) if (v := g("pbr")) else _d.nothing(v),  # pbr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("per"))
+                else _d.nothing(v),  # per
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbr"))
+                else _d.nothing(v),  # pbr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stac_month"))
                 else _d.nothing(v),  # stac_month
-                Decimal(v) if (v := g("vol_tnrt")) else _d.nothing(v),  # vol_tnrt
-                Decimal(v) if (v := g("eps")) else _d.nothing(v),  # eps
-                Decimal(v) if (v := g("bps")) else _d.nothing(v),  # bps
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vol_tnrt"))
+                else _d.nothing(v),  # vol_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("eps"))
+                else _d.nothing(v),  # eps
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bps"))
+                else _d.nothing(v),  # bps
                 int(v) if (v := g("d250_hgpr")) else _d.nothing(v),  # d250_hgpr
                 date.fromisoformat(v)
                 if (v := g("d250_hgpr_date"))
                 else _d.nothing(v),  # d250_hgpr_date
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("d250_hgpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # d250_hgpr_vrss_prpr_rate
                 int(v) if (v := g("d250_lwpr")) else _d.nothing(v),  # d250_lwpr
                 date.fromisoformat(v)
                 if (v := g("d250_lwpr_date"))
                 else _d.nothing(v),  # d250_lwpr_date
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("d250_lwpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # d250_lwpr_vrss_prpr_rate
                 int(v) if (v := g("stck_dryy_hgpr")) else _d.nothing(v),  # stck_dryy_hgpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_hgpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # dryy_hgpr_vrss_prpr_rate
                 date.fromisoformat(v)
                 if (v := g("dryy_hgpr_date"))
                 else _d.nothing(v),  # dryy_hgpr_date
                 int(v) if (v := g("stck_dryy_lwpr")) else _d.nothing(v),  # stck_dryy_lwpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_lwpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # dryy_lwpr_vrss_prpr_rate
                 date.fromisoformat(v)
                 if (v := g("dryy_lwpr_date"))
                 else _d.nothing(v),  # dryy_lwpr_date
                 int(v) if (v := g("w52_hgpr")) else _d.nothing(v),  # w52_hgpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("w52_hgpr_vrss_prpr_ctrt"))
                 else _d.nothing(v),  # w52_hgpr_vrss_prpr_ctrt
                 date.fromisoformat(v)
                 if (v := g("w52_hgpr_date"))
                 else _d.nothing(v),  # w52_hgpr_date
                 int(v) if (v := g("w52_lwpr")) else _d.nothing(v),  # w52_lwpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("w52_lwpr_vrss_prpr_ctrt"))
                 else _d.nothing(v),  # w52_lwpr_vrss_prpr_ctrt
                 date.fromisoformat(v)
                 if (v := g("w52_lwpr_date"))
                 else _d.nothing(v),  # w52_lwpr_date
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_loan_rmnd_rate"))
                 else _d.nothing(v),  # whol_loan_rmnd_rate
                 _d.YN[v] if (v := g("ssts_yn")) else _d.nothing(v),  # ssts_yn
@@ -497,7 +513,9 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("cpfn_cnnm"))
                 else _d.nothing(v),  # cpfn_cnnm
-                Decimal(v) if (v := g("apprch_rate")) else _d.nothing(v),  # apprch_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("apprch_rate"))
+                else _d.nothing(v),  # apprch_rate
                 int(v) if (v := g("frgn_hldn_qty")) else _d.nothing(v),  # frgn_hldn_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("vi_cls_code"))
@@ -507,7 +525,7 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 else _d.nothing(v),  # ovtm_vi_cls_code
                 int(v) if (v := g("last_ssts_cntg_qty")) else _d.nothing(v),  # last_ssts_cntg_qty
                 _d.YN[v] if (v := g("invt_caful_yn")) else _d.nothing(v),  # invt_caful_yn
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                MARKET_WARNING_CODES[v]
                 if (v := g("mrkt_warn_cls_code"))
                 else _d.nothing(v),  # mrkt_warn_cls_code
                 _d.YN[v] if (v := g("short_over_yn")) else _d.nothing(v),  # short_over_yn

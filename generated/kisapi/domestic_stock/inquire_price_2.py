@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import SIGN_CODES, MarketDivision, Sign
+from ..enums import MARKET_WARNING_CODES, SIGN_CODES, MarketDivision, MarketWarning, Sign
 
 __all__ = [
     "API",
@@ -78,7 +78,7 @@ class InquirePrice2Output:
     """동시호가배분처리코드 (divi_app_cls_code)"""
     short_over_yn: bool | None = None
     """단기과열여부 (short_over_yn)"""
-    mrkt_warn_cls_code: str | None = None
+    mrkt_warn_cls_code: MarketWarning | None = None
     """시장경고코드 (mrkt_warn_cls_code)"""
     invt_caful_yn: bool | None = None
     """투자유의여부 (invt_caful_yn)"""
@@ -227,7 +227,7 @@ _InquirePrice2Output_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mang_issu_yn", "mang_issu_yn", "bool", None),
     ("divi_app_cls_code", "divi_app_cls_code", "str", None),
     ("short_over_yn", "short_over_yn", "bool", None),
-    ("mrkt_warn_cls_code", "mrkt_warn_cls_code", "str", None),
+    ("mrkt_warn_cls_code", "mrkt_warn_cls_code", "str", MarketWarning),
     ("invt_caful_yn", "invt_caful_yn", "bool", None),
     ("stange_runup_yn", "stange_runup_yn", "bool", None),
     ("ssts_hot_yn", "ssts_hot_yn", "bool", None),
@@ -280,16 +280,20 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 _d.YN[v] if (v := g("crdt_able_yn")) else _d.nothing(v),  # crdt_able_yn
                 int(v) if (v := g("stck_mxpr")) else _d.nothing(v),  # stck_mxpr
                 _d.YN[v] if (v := g("elw_pblc_yn")) else _d.nothing(v),  # elw_pblc_yn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_clpr_vrss_oprc_rate"))
                 else _d.nothing(v),  # prdy_clpr_vrss_oprc_rate
-                Decimal(v) if (v := g("crdt_rate")) else _d.nothing(v),  # crdt_rate
-                Decimal(v) if (v := g("marg_rate")) else _d.nothing(v),  # marg_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("crdt_rate"))
+                else _d.nothing(v),  # crdt_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("marg_rate"))
+                else _d.nothing(v),  # marg_rate
                 int(v) if (v := g("lwpr_vrss_prpr")) else _d.nothing(v),  # lwpr_vrss_prpr
                 SIGN_CODES[v]
                 if (v := g("lwpr_vrss_prpr_sign"))
                 else _d.nothing(v),  # lwpr_vrss_prpr_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_clpr_vrss_lwpr_rate"))
                 else _d.nothing(v),  # prdy_clpr_vrss_lwpr_rate
                 int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
@@ -297,7 +301,7 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 SIGN_CODES[v]
                 if (v := g("hgpr_vrss_prpr_sign"))
                 else _d.nothing(v),  # hgpr_vrss_prpr_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_clpr_vrss_hgpr_rate"))
                 else _d.nothing(v),  # prdy_clpr_vrss_hgpr_rate
                 int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
@@ -310,7 +314,7 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 if (v := g("divi_app_cls_code"))
                 else _d.nothing(v),  # divi_app_cls_code
                 _d.YN[v] if (v := g("short_over_yn")) else _d.nothing(v),  # short_over_yn
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                MARKET_WARNING_CODES[v]
                 if (v := g("mrkt_warn_cls_code"))
                 else _d.nothing(v),  # mrkt_warn_cls_code
                 _d.YN[v] if (v := g("invt_caful_yn")) else _d.nothing(v),  # invt_caful_yn
@@ -351,10 +355,12 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_vrss_vol_rate"))
                 else _d.nothing(v),  # prdy_vrss_vol_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)

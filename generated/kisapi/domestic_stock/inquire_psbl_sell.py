@@ -113,12 +113,16 @@ def _InquirePsblSellOutput(d: Mapping[str, Any], strict: bool) -> InquirePsblSel
                 int(v) if (v := g("cblc_qty")) else _d.nothing(v),  # cblc_qty
                 int(v) if (v := g("nsvg_qty")) else _d.nothing(v),  # nsvg_qty
                 int(v) if (v := g("ord_psbl_qty")) else _d.nothing(v),  # ord_psbl_qty
-                Decimal(v) if (v := g("pchs_avg_pric")) else _d.nothing(v),  # pchs_avg_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_avg_pric"))
+                else _d.nothing(v),  # pchs_avg_pric
                 int(v) if (v := g("pchs_amt")) else _d.nothing(v),  # pchs_amt
                 int(v) if (v := g("now_pric")) else _d.nothing(v),  # now_pric
                 int(v) if (v := g("evlu_amt")) else _d.nothing(v),  # evlu_amt
                 int(v) if (v := g("evlu_pfls_amt")) else _d.nothing(v),  # evlu_pfls_amt
-                Decimal(v) if (v := g("evlu_pfls_rt")) else _d.nothing(v),  # evlu_pfls_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_pfls_rt"))
+                else _d.nothing(v),  # evlu_pfls_rt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -182,7 +186,7 @@ API: ApiSpec[InquirePsblSellResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("PDNO", "pdno", "str", label="상품번호", max_length=12),
+        Field("PDNO", "pdno", "str", label="상품번호", required=True, max_length=12),
     ),
     decode=_decode,
     selectors=(),
@@ -203,7 +207,7 @@ class InquirePsblSell(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        pdno: str | None = None,
+        pdno: str,
     ) -> InquirePsblSellResponse:
         """Call the API and return the typed response.
 
@@ -214,7 +218,7 @@ class InquirePsblSell(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO).
+            pdno: 상품번호 (PDNO, required).
         """
         return self._client.call(API, locals())
 
@@ -223,7 +227,7 @@ class InquirePsblSell(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        pdno: str | None = None,
+        pdno: str,
     ) -> ApiResponse[InquirePsblSellResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -239,7 +243,7 @@ class AsyncInquirePsblSell(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        pdno: str | None = None,
+        pdno: str,
     ) -> InquirePsblSellResponse:
         """Call the API and return the typed response.
 
@@ -250,7 +254,7 @@ class AsyncInquirePsblSell(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO).
+            pdno: 상품번호 (PDNO, required).
         """
         return await self._client.call(API, locals())
 
@@ -259,7 +263,7 @@ class AsyncInquirePsblSell(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        pdno: str | None = None,
+        pdno: str,
     ) -> ApiResponse[InquirePsblSellResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

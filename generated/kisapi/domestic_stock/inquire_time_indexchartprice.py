@@ -121,30 +121,46 @@ def _InquireTimeIndexchartpriceOutput1(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeIndexchartpriceOutput1(
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_ctrt"))
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
-                Decimal(v) if (v := g("prdy_nmix")) else _d.nothing(v),  # prdy_nmix
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_nmix"))
+                else _d.nothing(v),  # prdy_nmix
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("bstp_cls_code"))
                 else _d.nothing(v),  # bstp_cls_code
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
-                Decimal(v) if (v := g("bstp_nmix_oprc")) else _d.nothing(v),  # bstp_nmix_oprc
-                Decimal(v) if (v := g("bstp_nmix_hgpr")) else _d.nothing(v),  # bstp_nmix_hgpr
-                Decimal(v) if (v := g("bstp_nmix_lwpr")) else _d.nothing(v),  # bstp_nmix_lwpr
-                Decimal(v) if (v := g("futs_prdy_oprc")) else _d.nothing(v),  # futs_prdy_oprc
-                Decimal(v) if (v := g("futs_prdy_hgpr")) else _d.nothing(v),  # futs_prdy_hgpr
-                Decimal(v) if (v := g("futs_prdy_lwpr")) else _d.nothing(v),  # futs_prdy_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_oprc"))
+                else _d.nothing(v),  # bstp_nmix_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_hgpr"))
+                else _d.nothing(v),  # bstp_nmix_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_lwpr"))
+                else _d.nothing(v),  # bstp_nmix_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_oprc"))
+                else _d.nothing(v),  # futs_prdy_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_hgpr"))
+                else _d.nothing(v),  # futs_prdy_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("futs_prdy_lwpr"))
+                else _d.nothing(v),  # futs_prdy_lwpr
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -220,10 +236,18 @@ def _InquireTimeIndexchartpriceOutput2(
                 time.fromisoformat(v)
                 if (v := g("stck_cntg_hour"))
                 else _d.nothing(v),  # stck_cntg_hour
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v) if (v := g("bstp_nmix_oprc")) else _d.nothing(v),  # bstp_nmix_oprc
-                Decimal(v) if (v := g("bstp_nmix_hgpr")) else _d.nothing(v),  # bstp_nmix_hgpr
-                Decimal(v) if (v := g("bstp_nmix_lwpr")) else _d.nothing(v),  # bstp_nmix_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_oprc"))
+                else _d.nothing(v),  # bstp_nmix_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_hgpr"))
+                else _d.nothing(v),  # bstp_nmix_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_lwpr"))
+                else _d.nothing(v),  # bstp_nmix_lwpr
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
             )
@@ -303,7 +327,14 @@ API: ApiSpec[InquireTimeIndexchartpriceResponse] = ApiSpec(
             default="0",
             enum=IndexChartScope,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
         Field(
             "FID_INPUT_HOUR_1",
             "fid_input_hour_1",
@@ -342,7 +373,7 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_etc_cls_code: IndexChartScope | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_input_hour_1: str | None = None,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> InquireTimeIndexchartpriceResponse:
@@ -355,7 +386,7 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
             fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "0").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
             fid_input_hour_1: 입력 시간1 (봉 간격, 초) (FID_INPUT_HOUR_1, default "60").
             fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
         """
@@ -366,7 +397,7 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_etc_cls_code: IndexChartScope | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_input_hour_1: str | None = None,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> ApiResponse[InquireTimeIndexchartpriceResponse]:
@@ -378,7 +409,7 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_etc_cls_code: IndexChartScope | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_input_hour_1: str | None = None,
         fid_pw_data_incu_yn: bool | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
@@ -398,7 +429,7 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_etc_cls_code: IndexChartScope | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_input_hour_1: str | None = None,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> InquireTimeIndexchartpriceResponse:
@@ -411,7 +442,7 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
             fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "0").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
             fid_input_hour_1: 입력 시간1 (봉 간격, 초) (FID_INPUT_HOUR_1, default "60").
             fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
         """
@@ -422,7 +453,7 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_etc_cls_code: IndexChartScope | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_input_hour_1: str | None = None,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> ApiResponse[InquireTimeIndexchartpriceResponse]:
@@ -434,7 +465,7 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_etc_cls_code: IndexChartScope | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_input_hour_1: str | None = None,
         fid_pw_data_incu_yn: bool | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,

@@ -90,7 +90,9 @@ def _InquireTimeItemchartpriceOutput1(
             return InquireTimeItemchartpriceOutput1(
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("stck_prdy_clpr")) else _d.nothing(v),  # stck_prdy_clpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn

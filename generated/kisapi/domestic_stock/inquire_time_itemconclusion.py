@@ -87,7 +87,9 @@ def _InquireTimeItemconclusionOutput1(
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -176,10 +178,14 @@ def _InquireTimeItemconclusionOutput2(
                 int(v) if (v := g("stck_pbpr")) else _d.nothing(v),  # stck_pbpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp
                 int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
-                Decimal(v) if (v := g("tday_rltv")) else _d.nothing(v),  # tday_rltv
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tday_rltv"))
+                else _d.nothing(v),  # tday_rltv
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("cnqn")) else _d.nothing(v),  # cnqn
             )

@@ -133,7 +133,7 @@ def _InquireTimeOvertimeconclusionOutput1(
                 SIGN_CODES[v]
                 if (v := g("ovtm_untp_prdy_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_untp_prdy_ctrt"))
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
                 int(v) if (v := g("ovtm_untp_vol")) else _d.nothing(v),  # ovtm_untp_vol
@@ -150,7 +150,7 @@ def _InquireTimeOvertimeconclusionOutput1(
                 SIGN_CODES[v]
                 if (v := g("ovtm_untp_antc_cntg_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_untp_antc_cntg_ctrt"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
                 int(v) if (v := g("ovtm_untp_antc_vol")) else _d.nothing(v),  # ovtm_untp_antc_vol
@@ -239,7 +239,9 @@ def _InquireTimeOvertimeconclusionOutput2(
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp
                 int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol

@@ -19,7 +19,7 @@ from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import KospiKosdaqFilter, ViDirection, ViKindFilter
+from ..enums import VI_KIND_CODES, KospiKosdaqFilter, ViDirection, ViKind, ViKindFilter
 
 __all__ = [
     "API",
@@ -48,7 +48,7 @@ class InquireViStatusOutput:
     """VI발동시간 (cntg_vi_hour)"""
     vi_cncl_hour: time | None = None
     """VI해제시간 (vi_cncl_hour)"""
-    vi_kind_code: str | None = None
+    vi_kind_code: ViKind | None = None
     """VI종류코드 (vi_kind_code)"""
     vi_prc: int | None = None
     """VI발동가격 (vi_prc)"""
@@ -90,7 +90,7 @@ _InquireViStatusOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bsop_date", "bsop_date", "date", None),
     ("cntg_vi_hour", "cntg_vi_hour", "time", None),
     ("vi_cncl_hour", "vi_cncl_hour", "time", None),
-    ("vi_kind_code", "vi_kind_code", "str", None),
+    ("vi_kind_code", "vi_kind_code", "str", ViKind),
     ("vi_prc", "vi_prc", "int", None),
     ("vi_stnd_prc", "vi_stnd_prc", "int", None),
     ("vi_dprt", "vi_dprt", "decimal", None),
@@ -122,14 +122,16 @@ def _InquireViStatusOutput(d: Mapping[str, Any], strict: bool) -> InquireViStatu
                 time.fromisoformat(v)
                 if (v := g("vi_cncl_hour"))
                 else _d.nothing(v),  # vi_cncl_hour
-                (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("vi_kind_code"))
-                else _d.nothing(v),  # vi_kind_code
+                VI_KIND_CODES[v] if (v := g("vi_kind_code")) else _d.nothing(v),  # vi_kind_code
                 int(v) if (v := g("vi_prc")) else _d.nothing(v),  # vi_prc
                 int(v) if (v := g("vi_stnd_prc")) else _d.nothing(v),  # vi_stnd_prc
-                Decimal(v) if (v := g("vi_dprt")) else _d.nothing(v),  # vi_dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vi_dprt"))
+                else _d.nothing(v),  # vi_dprt
                 int(v) if (v := g("vi_dmc_stnd_prc")) else _d.nothing(v),  # vi_dmc_stnd_prc
-                Decimal(v) if (v := g("vi_dmc_dprt")) else _d.nothing(v),  # vi_dmc_dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vi_dmc_dprt"))
+                else _d.nothing(v),  # vi_dmc_dprt
                 int(v) if (v := g("vi_count")) else _d.nothing(v),  # vi_count
             )
         except _d.CONVERT_ERRORS:
@@ -214,7 +216,7 @@ API: ApiSpec[InquireViStatusResponse] = ApiSpec(
             default="0",
             enum=ViKindFilter,
         ),
-        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1"),
+        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1", required=True),
         Field("FID_TRGT_CLS_CODE", "fid_trgt_cls_code", "str", label="대상 구분 코드", default=""),
         Field(
             "FID_TRGT_EXLS_CLS_CODE",
@@ -247,7 +249,7 @@ class InquireViStatus(Endpoint[SyncClient]):
         fid_mrkt_cls_code: KospiKosdaqFilter | str | None = None,
         fid_input_iscd: str | None = None,
         fid_rank_sort_cls_code: ViKindFilter | str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: date | str,
         fid_trgt_cls_code: str | None = None,
         fid_trgt_exls_cls_code: str | None = None,
     ) -> InquireViStatusResponse:
@@ -263,7 +265,7 @@ class InquireViStatus(Endpoint[SyncClient]):
             fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE, default "0").
             fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
             fid_rank_sort_cls_code: 순위 정렬 구분 코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
             fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "").
             fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "").
         """
@@ -277,7 +279,7 @@ class InquireViStatus(Endpoint[SyncClient]):
         fid_mrkt_cls_code: KospiKosdaqFilter | str | None = None,
         fid_input_iscd: str | None = None,
         fid_rank_sort_cls_code: ViKindFilter | str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: date | str,
         fid_trgt_cls_code: str | None = None,
         fid_trgt_exls_cls_code: str | None = None,
     ) -> ApiResponse[InquireViStatusResponse]:
@@ -292,7 +294,7 @@ class InquireViStatus(Endpoint[SyncClient]):
         fid_mrkt_cls_code: KospiKosdaqFilter | str | None = None,
         fid_input_iscd: str | None = None,
         fid_rank_sort_cls_code: ViKindFilter | str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: date | str,
         fid_trgt_cls_code: str | None = None,
         fid_trgt_exls_cls_code: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
@@ -315,7 +317,7 @@ class AsyncInquireViStatus(Endpoint[AsyncClient]):
         fid_mrkt_cls_code: KospiKosdaqFilter | str | None = None,
         fid_input_iscd: str | None = None,
         fid_rank_sort_cls_code: ViKindFilter | str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: date | str,
         fid_trgt_cls_code: str | None = None,
         fid_trgt_exls_cls_code: str | None = None,
     ) -> InquireViStatusResponse:
@@ -331,7 +333,7 @@ class AsyncInquireViStatus(Endpoint[AsyncClient]):
             fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE, default "0").
             fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
             fid_rank_sort_cls_code: 순위 정렬 구분 코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
             fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "").
             fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "").
         """
@@ -345,7 +347,7 @@ class AsyncInquireViStatus(Endpoint[AsyncClient]):
         fid_mrkt_cls_code: KospiKosdaqFilter | str | None = None,
         fid_input_iscd: str | None = None,
         fid_rank_sort_cls_code: ViKindFilter | str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: date | str,
         fid_trgt_cls_code: str | None = None,
         fid_trgt_exls_cls_code: str | None = None,
     ) -> ApiResponse[InquireViStatusResponse]:
@@ -360,7 +362,7 @@ class AsyncInquireViStatus(Endpoint[AsyncClient]):
         fid_mrkt_cls_code: KospiKosdaqFilter | str | None = None,
         fid_input_iscd: str | None = None,
         fid_rank_sort_cls_code: ViKindFilter | str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: date | str,
         fid_trgt_cls_code: str | None = None,
         fid_trgt_exls_cls_code: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,

@@ -462,7 +462,9 @@ def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return IntgrMarginOutput(
-                Decimal(v) if (v := g("acmga_rt")) else _d.nothing(v),  # acmga_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acmga_rt"))
+                else _d.nothing(v),  # acmga_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("acmga_pct100_aptm_rson"))
                 else _d.nothing(v),  # acmga_pct100_aptm_rson
@@ -561,60 +563,100 @@ def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ovrs_stck_itgr_mgna_dvsn_name"))
                 else _d.nothing(v),  # ovrs_stck_itgr_mgna_dvsn_name
-                Decimal(v) if (v := g("usd_objt_amt")) else _d.nothing(v),  # usd_objt_amt
-                Decimal(v) if (v := g("usd_use_amt")) else _d.nothing(v),  # usd_use_amt
-                Decimal(v) if (v := g("usd_ord_psbl_amt")) else _d.nothing(v),  # usd_ord_psbl_amt
-                Decimal(v) if (v := g("hkd_objt_amt")) else _d.nothing(v),  # hkd_objt_amt
-                Decimal(v) if (v := g("hkd_use_amt")) else _d.nothing(v),  # hkd_use_amt
-                Decimal(v) if (v := g("hkd_ord_psbl_amt")) else _d.nothing(v),  # hkd_ord_psbl_amt
-                Decimal(v) if (v := g("jpy_objt_amt")) else _d.nothing(v),  # jpy_objt_amt
-                Decimal(v) if (v := g("jpy_use_amt")) else _d.nothing(v),  # jpy_use_amt
-                Decimal(v) if (v := g("jpy_ord_psbl_amt")) else _d.nothing(v),  # jpy_ord_psbl_amt
-                Decimal(v) if (v := g("cny_objt_amt")) else _d.nothing(v),  # cny_objt_amt
-                Decimal(v) if (v := g("cny_use_amt")) else _d.nothing(v),  # cny_use_amt
-                Decimal(v) if (v := g("cny_ord_psbl_amt")) else _d.nothing(v),  # cny_ord_psbl_amt
-                Decimal(v) if (v := g("usd_ruse_objt_amt")) else _d.nothing(v),  # usd_ruse_objt_amt
-                Decimal(v) if (v := g("usd_ruse_amt")) else _d.nothing(v),  # usd_ruse_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("usd_objt_amt"))
+                else _d.nothing(v),  # usd_objt_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("usd_use_amt"))
+                else _d.nothing(v),  # usd_use_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("usd_ord_psbl_amt"))
+                else _d.nothing(v),  # usd_ord_psbl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hkd_objt_amt"))
+                else _d.nothing(v),  # hkd_objt_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hkd_use_amt"))
+                else _d.nothing(v),  # hkd_use_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hkd_ord_psbl_amt"))
+                else _d.nothing(v),  # hkd_ord_psbl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("jpy_objt_amt"))
+                else _d.nothing(v),  # jpy_objt_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("jpy_use_amt"))
+                else _d.nothing(v),  # jpy_use_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("jpy_ord_psbl_amt"))
+                else _d.nothing(v),  # jpy_ord_psbl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cny_objt_amt"))
+                else _d.nothing(v),  # cny_objt_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cny_use_amt"))
+                else _d.nothing(v),  # cny_use_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cny_ord_psbl_amt"))
+                else _d.nothing(v),  # cny_ord_psbl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("usd_ruse_objt_amt"))
+                else _d.nothing(v),  # usd_ruse_objt_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("usd_ruse_amt"))
+                else _d.nothing(v),  # usd_ruse_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("usd_ruse_ord_psbl_amt"))
                 else _d.nothing(v),  # usd_ruse_ord_psbl_amt
-                Decimal(v) if (v := g("hkd_ruse_objt_amt")) else _d.nothing(v),  # hkd_ruse_objt_amt
-                Decimal(v) if (v := g("hkd_ruse_amt")) else _d.nothing(v),  # hkd_ruse_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hkd_ruse_objt_amt"))
+                else _d.nothing(v),  # hkd_ruse_objt_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hkd_ruse_amt"))
+                else _d.nothing(v),  # hkd_ruse_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("hkd_ruse_ord_psbl_amt"))
                 else _d.nothing(v),  # hkd_ruse_ord_psbl_amt
-                Decimal(v) if (v := g("jpy_ruse_objt_amt")) else _d.nothing(v),  # jpy_ruse_objt_amt
-                Decimal(v) if (v := g("jpy_ruse_amt")) else _d.nothing(v),  # jpy_ruse_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("jpy_ruse_objt_amt"))
+                else _d.nothing(v),  # jpy_ruse_objt_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("jpy_ruse_amt"))
+                else _d.nothing(v),  # jpy_ruse_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("jpy_ruse_ord_psbl_amt"))
                 else _d.nothing(v),  # jpy_ruse_ord_psbl_amt
-                Decimal(v) if (v := g("cny_ruse_objt_amt")) else _d.nothing(v),  # cny_ruse_objt_amt
-                Decimal(v) if (v := g("cny_ruse_amt")) else _d.nothing(v),  # cny_ruse_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cny_ruse_objt_amt"))
+                else _d.nothing(v),  # cny_ruse_objt_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cny_ruse_amt"))
+                else _d.nothing(v),  # cny_ruse_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("cny_ruse_ord_psbl_amt"))
                 else _d.nothing(v),  # cny_ruse_ord_psbl_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("usd_gnrl_ord_psbl_amt"))
                 else _d.nothing(v),  # usd_gnrl_ord_psbl_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("usd_itgr_ord_psbl_amt"))
                 else _d.nothing(v),  # usd_itgr_ord_psbl_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("hkd_gnrl_ord_psbl_amt"))
                 else _d.nothing(v),  # hkd_gnrl_ord_psbl_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("hkd_itgr_ord_psbl_amt"))
                 else _d.nothing(v),  # hkd_itgr_ord_psbl_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("jpy_gnrl_ord_psbl_amt"))
                 else _d.nothing(v),  # jpy_gnrl_ord_psbl_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("jpy_itgr_ord_psbl_amt"))
                 else _d.nothing(v),  # jpy_itgr_ord_psbl_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("cny_gnrl_ord_psbl_amt"))
                 else _d.nothing(v),  # cny_gnrl_ord_psbl_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("cny_itgr_ord_psbl_amt"))
                 else _d.nothing(v),  # cny_itgr_ord_psbl_amt
                 int(v)
@@ -677,43 +719,43 @@ def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
                 int(v)
                 if (v := g("bond_re_use_ovrs_use_amt"))
                 else _d.nothing(v),  # bond_re_use_ovrs_use_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("usd_oth_mket_use_amt"))
                 else _d.nothing(v),  # usd_oth_mket_use_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("jpy_oth_mket_use_amt"))
                 else _d.nothing(v),  # jpy_oth_mket_use_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("cny_oth_mket_use_amt"))
                 else _d.nothing(v),  # cny_oth_mket_use_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("hkd_oth_mket_use_amt"))
                 else _d.nothing(v),  # hkd_oth_mket_use_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("usd_re_use_oth_mket_use_amt"))
                 else _d.nothing(v),  # usd_re_use_oth_mket_use_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("jpy_re_use_oth_mket_use_amt"))
                 else _d.nothing(v),  # jpy_re_use_oth_mket_use_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("cny_re_use_oth_mket_use_amt"))
                 else _d.nothing(v),  # cny_re_use_oth_mket_use_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("hkd_re_use_oth_mket_use_amt"))
                 else _d.nothing(v),  # hkd_re_use_oth_mket_use_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("hgkg_cny_re_use_amt"))
                 else _d.nothing(v),  # hgkg_cny_re_use_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("usd_frst_bltn_exrt"))
                 else _d.nothing(v),  # usd_frst_bltn_exrt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("hkd_frst_bltn_exrt"))
                 else _d.nothing(v),  # hkd_frst_bltn_exrt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("jpy_frst_bltn_exrt"))
                 else _d.nothing(v),  # jpy_frst_bltn_exrt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("cny_frst_bltn_exrt"))
                 else _d.nothing(v),  # cny_frst_bltn_exrt
             )

@@ -145,11 +145,15 @@ def _InvestOpbysecOutput(d: Mapping[str, Any], strict: bool) -> InvestOpbysecOut
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("hts_goal_prc")) else _d.nothing(v),  # hts_goal_prc
                 int(v) if (v := g("stck_prdy_clpr")) else _d.nothing(v),  # stck_prdy_clpr
                 int(v) if (v := g("stft_esdg")) else _d.nothing(v),  # stft_esdg
-                Decimal(v) if (v := g("dprt")) else _d.nothing(v),  # dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dprt"))
+                else _d.nothing(v),  # dprt
             )
         except _d.CONVERT_ERRORS:
             pass

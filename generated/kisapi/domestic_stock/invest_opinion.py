@@ -123,9 +123,13 @@ def _InvestOpinionOutput(d: Mapping[str, Any], strict: bool) -> InvestOpinionOut
                 int(v) if (v := g("hts_goal_prc")) else _d.nothing(v),  # hts_goal_prc
                 int(v) if (v := g("stck_prdy_clpr")) else _d.nothing(v),  # stck_prdy_clpr
                 int(v) if (v := g("stck_nday_esdg")) else _d.nothing(v),  # stck_nday_esdg
-                Decimal(v) if (v := g("nday_dprt")) else _d.nothing(v),  # nday_dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nday_dprt"))
+                else _d.nothing(v),  # nday_dprt
                 int(v) if (v := g("stft_esdg")) else _d.nothing(v),  # stft_esdg
-                Decimal(v) if (v := g("dprt")) else _d.nothing(v),  # dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dprt"))
+                else _d.nothing(v),  # dprt
             )
         except _d.CONVERT_ERRORS:
             pass

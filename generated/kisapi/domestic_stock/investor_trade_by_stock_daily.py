@@ -88,7 +88,9 @@ def _InvestorTradeByStockDailyOutput1(
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -541,7 +543,9 @@ def _InvestorTradeByStockDailyOutput2(
                 int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
@@ -725,8 +729,15 @@ API: ApiSpec[InvestorTradeByStockDailyResponse] = ApiSpec(
             default="J",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
-        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1"),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
+        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1", required=True),
         Field(
             "FID_ORG_ADJ_PRC", "fid_org_adj_prc", "str", label="수정주가 원주가 가격 여부", fixed=""
         ),
@@ -754,8 +765,8 @@ class InvestorTradeByStockDaily(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
         fid_etc_cls_code: str | None = None,
     ) -> InvestorTradeByStockDailyResponse:
         """Call the API and return the typed response.
@@ -766,8 +777,8 @@ class InvestorTradeByStockDaily(Endpoint[SyncClient]):
 
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
             fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "").
         """
         return self._client.call(API, locals())
@@ -776,8 +787,8 @@ class InvestorTradeByStockDaily(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
         fid_etc_cls_code: str | None = None,
     ) -> ApiResponse[InvestorTradeByStockDailyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -787,8 +798,8 @@ class InvestorTradeByStockDaily(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
         fid_etc_cls_code: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InvestorTradeByStockDailyResponse, InvestorTradeByStockDailyOutput2]:
@@ -806,8 +817,8 @@ class AsyncInvestorTradeByStockDaily(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
         fid_etc_cls_code: str | None = None,
     ) -> InvestorTradeByStockDailyResponse:
         """Call the API and return the typed response.
@@ -818,8 +829,8 @@ class AsyncInvestorTradeByStockDaily(Endpoint[AsyncClient]):
 
         Args:
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
             fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "").
         """
         return await self._client.call(API, locals())
@@ -828,8 +839,8 @@ class AsyncInvestorTradeByStockDaily(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
         fid_etc_cls_code: str | None = None,
     ) -> ApiResponse[InvestorTradeByStockDailyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -839,8 +850,8 @@ class AsyncInvestorTradeByStockDaily(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
         fid_etc_cls_code: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InvestorTradeByStockDailyResponse, InvestorTradeByStockDailyOutput2]:

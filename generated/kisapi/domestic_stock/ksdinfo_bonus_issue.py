@@ -103,7 +103,9 @@ def _KsdinfoBonusIssueOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoBonu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("isin_name"))
                 else _d.nothing(v),  # isin_name
-                Decimal(v) if (v := g("fix_rate")) else _d.nothing(v),  # fix_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fix_rate"))
+                else _d.nothing(v),  # fix_rate
                 int(v) if (v := g("odd_rec_price")) else _d.nothing(v),  # odd_rec_price
                 date.fromisoformat(v) if (v := g("right_dt")) else _d.nothing(v),  # right_dt
                 date.fromisoformat(v) if (v := g("odd_pay_dt")) else _d.nothing(v),  # odd_pay_dt

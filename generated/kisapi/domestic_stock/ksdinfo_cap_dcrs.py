@@ -101,7 +101,9 @@ def _KsdinfoCapDcrsOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoCapDcrs
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("reduce_cap_type"))
                 else _d.nothing(v),  # reduce_cap_type
-                Decimal(v) if (v := g("reduce_cap_rate")) else _d.nothing(v),  # reduce_cap_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("reduce_cap_rate"))
+                else _d.nothing(v),  # reduce_cap_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("comp_way"))
                 else _d.nothing(v),  # comp_way

@@ -118,8 +118,12 @@ def _KsdinfoDividendOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoDivide
                 else _d.nothing(v),  # divi_kind
                 int(v) if (v := g("face_val")) else _d.nothing(v),  # face_val
                 int(v) if (v := g("per_sto_divi_amt")) else _d.nothing(v),  # per_sto_divi_amt
-                Decimal(v) if (v := g("divi_rate")) else _d.nothing(v),  # divi_rate
-                Decimal(v) if (v := g("stk_divi_rate")) else _d.nothing(v),  # stk_divi_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("divi_rate"))
+                else _d.nothing(v),  # divi_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stk_divi_rate"))
+                else _d.nothing(v),  # stk_divi_rate
                 date.fromisoformat(v) if (v := g("divi_pay_dt")) else _d.nothing(v),  # divi_pay_dt
                 date.fromisoformat(v)
                 if (v := g("stk_div_pay_dt"))

@@ -40,8 +40,8 @@ class KsdinfoMandDepositOutput1:
     """종목명 (isin_name)"""
     stk_qty: int | None = None
     """주식수 (stk_qty)"""
-    depo_date: date | None = None
-    """예치일 (depo_date)"""
+    depo_date: str | None = None
+    """예치기간 (시작 ~ 종료) (depo_date)"""
     depo_reason: str | None = None
     """사유 (depo_reason)"""
     tot_issue_qty_per_rate: Decimal | None = None
@@ -57,7 +57,7 @@ _KsdinfoMandDepositOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sht_cd", "sht_cd", "str", None),
     ("isin_name", "isin_name", "text", None),
     ("stk_qty", "stk_qty", "int", None),
-    ("depo_date", "depo_date", "date", None),
+    ("depo_date", "depo_date", "text", None),
     ("depo_reason", "depo_reason", "text", None),
     ("tot_issue_qty_per_rate", "tot_issue_qty_per_rate", "decimal", None),
 )
@@ -76,11 +76,13 @@ def _KsdinfoMandDepositOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoMan
                 if (v := g("isin_name"))
                 else _d.nothing(v),  # isin_name
                 int(v) if (v := g("stk_qty")) else _d.nothing(v),  # stk_qty
-                date.fromisoformat(v) if (v := g("depo_date")) else _d.nothing(v),  # depo_date
+                (t if (t := v.strip()) not in _d.NULLS else None)
+                if (v := g("depo_date"))
+                else _d.nothing(v),  # depo_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("depo_reason"))
                 else _d.nothing(v),  # depo_reason
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("tot_issue_qty_per_rate"))
                 else _d.nothing(v),  # tot_issue_qty_per_rate
             )

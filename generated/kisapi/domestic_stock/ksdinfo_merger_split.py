@@ -127,7 +127,9 @@ def _KsdinfoMergerSplitOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoMer
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("merge_type"))
                 else _d.nothing(v),  # merge_type
-                Decimal(v) if (v := g("merge_rate")) else _d.nothing(v),  # merge_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("merge_rate"))
+                else _d.nothing(v),  # merge_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("td_stop_dt"))
                 else _d.nothing(v),  # td_stop_dt

@@ -116,8 +116,12 @@ def _KsdinfoPaidinCapinOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoPai
                 else _d.nothing(v),  # isin_name
                 int(v) if (v := g("tot_issue_stk_qty")) else _d.nothing(v),  # tot_issue_stk_qty
                 int(v) if (v := g("issue_stk_qty")) else _d.nothing(v),  # issue_stk_qty
-                Decimal(v) if (v := g("fix_rate")) else _d.nothing(v),  # fix_rate
-                Decimal(v) if (v := g("disc_rate")) else _d.nothing(v),  # disc_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fix_rate"))
+                else _d.nothing(v),  # fix_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("disc_rate"))
+                else _d.nothing(v),  # disc_rate
                 int(v) if (v := g("fix_price")) else _d.nothing(v),  # fix_price
                 date.fromisoformat(v) if (v := g("right_dt")) else _d.nothing(v),  # right_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -226,8 +230,12 @@ def _KsdinfoPaidinCapinOutputAlt(d: Mapping[str, Any], strict: bool) -> KsdinfoP
                 else _d.nothing(v),  # isin_name
                 int(v) if (v := g("tot_issue_stk_qty")) else _d.nothing(v),  # tot_issue_stk_qty
                 int(v) if (v := g("issue_stk_qty")) else _d.nothing(v),  # issue_stk_qty
-                Decimal(v) if (v := g("fix_rate")) else _d.nothing(v),  # fix_rate
-                Decimal(v) if (v := g("disc_rate")) else _d.nothing(v),  # disc_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fix_rate"))
+                else _d.nothing(v),  # fix_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("disc_rate"))
+                else _d.nothing(v),  # disc_rate
                 int(v) if (v := g("fix_price")) else _d.nothing(v),  # fix_price
                 date.fromisoformat(v) if (v := g("right_dt")) else _d.nothing(v),  # right_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)

@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import LendableExchangeFilter, LendableInquiryDivision
@@ -267,10 +266,6 @@ API: ApiSpec[LendableByCompanyResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(
-        cursor=(("CTX_AREA_FK200", "ctx_area_fk200"), ("CTX_AREA_NK100", "ctx_area_nk100")),
-        rows="output1",
-    ),
     cacheable=False,
     hashkey=False,
     response=(
@@ -328,21 +323,6 @@ class LendableByCompany(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        excg_dvsn_cd: LendableExchangeFilter | str | None = None,
-        pdno: str | None = None,
-        thco_stln_psbl_yn: bool | None = None,
-        inqr_dvsn_1: LendableInquiryDivision | str | None = None,
-        ctx_area_fk200: str | None = None,
-        ctx_area_nk100: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[LendableByCompanyResponse, LendableByCompanyOutput1]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output1 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncLendableByCompany(Endpoint[AsyncClient]):
     """당사 대주가능 종목: Stocks KIS can lend for short selling: per stock the face value, previous close, collateral price, lending limits used and tradable quantity, plus the total, branch and requestable limits."""
@@ -387,18 +367,3 @@ class AsyncLendableByCompany(Endpoint[AsyncClient]):
     ) -> ApiResponse[LendableByCompanyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        excg_dvsn_cd: LendableExchangeFilter | str | None = None,
-        pdno: str | None = None,
-        thco_stln_psbl_yn: bool | None = None,
-        inqr_dvsn_1: LendableInquiryDivision | str | None = None,
-        ctx_area_fk200: str | None = None,
-        ctx_area_nk100: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[LendableByCompanyResponse, LendableByCompanyOutput1]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output1 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

@@ -100,11 +100,13 @@ def _MarketCapOutput(d: Mapping[str, Any], strict: bool) -> MarketCapOutput:
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
                 int(v) if (v := g("stck_avls")) else _d.nothing(v),  # stck_avls
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("mrkt_whol_avls_rlim"))
                 else _d.nothing(v),  # mrkt_whol_avls_rlim
             )

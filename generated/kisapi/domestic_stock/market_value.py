@@ -143,17 +143,35 @@ def _MarketValueOutput(d: Mapping[str, Any], strict: bool) -> MarketValueOutput:
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("per")) else _d.nothing(v),  # per
-                Decimal(v) if (v := g("pbr")) else _d.nothing(v),  # pbr
-                Decimal(v) if (v := g("pcr")) else _d.nothing(v),  # pcr
-                Decimal(v) if (v := g("psr")) else _d.nothing(v),  # psr
-                Decimal(v) if (v := g("eps")) else _d.nothing(v),  # eps
-                Decimal(v) if (v := g("eva")) else _d.nothing(v),  # eva
-                Decimal(v) if (v := g("ebitda")) else _d.nothing(v),  # ebitda
-                Decimal(v) if (v := g("pv_div_ebitda")) else _d.nothing(v),  # pv_div_ebitda
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("per"))
+                else _d.nothing(v),  # per
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbr"))
+                else _d.nothing(v),  # pbr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pcr"))
+                else _d.nothing(v),  # pcr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("psr"))
+                else _d.nothing(v),  # psr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("eps"))
+                else _d.nothing(v),  # eps
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("eva"))
+                else _d.nothing(v),  # eva
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ebitda"))
+                else _d.nothing(v),  # ebitda
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pv_div_ebitda"))
+                else _d.nothing(v),  # pv_div_ebitda
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ebitda_div_fnnc_expn"))
                 else _d.nothing(v),  # ebitda_div_fnnc_expn
                 (t if (t := v.strip()) not in _d.NULLS else None)

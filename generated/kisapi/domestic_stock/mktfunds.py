@@ -116,18 +116,24 @@ def _MktfundsOutput(d: Mapping[str, Any], strict: bool) -> MktfundsOutput:
             # positional: much cheaper than keyword matching on wide rows
             return MktfundsOutput(
                 date.fromisoformat(v) if (v := g("bsop_date")) else _d.nothing(v),  # bsop_date
-                Decimal(v) if (v := g("bstp_nmix_prpr")) else _d.nothing(v),  # bstp_nmix_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bstp_nmix_prpr"))
+                else _d.nothing(v),  # bstp_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("bstp_nmix_prdy_vrss"))
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("hts_avls")) else _d.nothing(v),  # hts_avls
                 int(v) if (v := g("cust_dpmn_amt")) else _d.nothing(v),  # cust_dpmn_amt
                 int(v)
                 if (v := g("cust_dpmn_amt_prdy_vrss"))
                 else _d.nothing(v),  # cust_dpmn_amt_prdy_vrss
-                Decimal(v) if (v := g("amt_tnrt")) else _d.nothing(v),  # amt_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("amt_tnrt"))
+                else _d.nothing(v),  # amt_tnrt
                 int(v) if (v := g("uncl_amt")) else _d.nothing(v),  # uncl_amt
                 int(v) if (v := g("crdt_loan_rmnd")) else _d.nothing(v),  # crdt_loan_rmnd
                 int(v) if (v := g("futs_tfam_amt")) else _d.nothing(v),  # futs_tfam_amt

@@ -125,16 +125,22 @@ def _NearNewHighlowOutput(d: Mapping[str, Any], strict: bool) -> NearNewHighlowO
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp
                 int(v) if (v := g("askp_rsqn1")) else _d.nothing(v),  # askp_rsqn1
                 int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
                 int(v) if (v := g("bidp_rsqn1")) else _d.nothing(v),  # bidp_rsqn1
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("new_hgpr")) else _d.nothing(v),  # new_hgpr
-                Decimal(v) if (v := g("hprc_near_rate")) else _d.nothing(v),  # hprc_near_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hprc_near_rate"))
+                else _d.nothing(v),  # hprc_near_rate
                 int(v) if (v := g("new_lwpr")) else _d.nothing(v),  # new_lwpr
-                Decimal(v) if (v := g("lwpr_near_rate")) else _d.nothing(v),  # lwpr_near_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lwpr_near_rate"))
+                else _d.nothing(v),  # lwpr_near_rate
                 int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
             )
         except _d.CONVERT_ERRORS:

@@ -17,7 +17,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import CreditOrderType, OrderDivision
+from ..enums import CreditOrderType, ExchangeIdDivision, OrderDivision
 
 __all__ = ["API", "AsyncOrderCredit", "OrderCredit", "OrderCreditOutput", "OrderCreditResponse"]
 
@@ -29,20 +29,20 @@ class OrderCreditOutput:
     """주식주문(신용) output (one record)."""
 
     krx_fwdg_ord_orgno: str | None = None
-    """한국거래소전송주문조직번호 (krx_fwdg_ord_orgno)"""
+    """한국거래소전송주문조직번호 (KRX_FWDG_ORD_ORGNO)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 (ODNO)"""
     ord_tmd: time | None = None
-    """주문시각 (ord_tmd)"""
+    """주문시각 (ORD_TMD)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
 
-_OrderCreditOutput_KEYS = frozenset({"krx_fwdg_ord_orgno", "odno", "ord_tmd"})
+_OrderCreditOutput_KEYS = frozenset({"KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"})
 _OrderCreditOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
-    ("krx_fwdg_ord_orgno", "krx_fwdg_ord_orgno", "str", None),
-    ("odno", "odno", "str", None),
-    ("ord_tmd", "ord_tmd", "time", None),
+    ("KRX_FWDG_ORD_ORGNO", "krx_fwdg_ord_orgno", "str", None),
+    ("ODNO", "odno", "str", None),
+    ("ORD_TMD", "ord_tmd", "time", None),
 )
 
 
@@ -53,12 +53,12 @@ def _OrderCreditOutput(d: Mapping[str, Any], strict: bool) -> OrderCreditOutput:
             # positional: much cheaper than keyword matching on wide rows
             return OrderCreditOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("krx_fwdg_ord_orgno"))
+                if (v := g("KRX_FWDG_ORD_ORGNO"))
                 else _d.nothing(v),  # krx_fwdg_ord_orgno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("odno"))
+                if (v := g("ODNO"))
                 else _d.nothing(v),  # odno
-                time.fromisoformat(v) if (v := g("ord_tmd")) else _d.nothing(v),  # ord_tmd
+                time.fromisoformat(v) if (v := g("ORD_TMD")) else _d.nothing(v),  # ord_tmd
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -142,6 +142,33 @@ API: ApiSpec[OrderCreditResponse] = ApiSpec(
         Field("ORD_DVSN", "ord_dvsn", "str", label="주문구분", required=True, enum=OrderDivision),
         Field("ORD_QTY", "ord_qty", "int", label="주문수량", required=True),
         Field("ORD_UNPR", "ord_unpr", "int", label="주문단가", required=True),
+        Field(
+            "EXCG_ID_DVSN_CD",
+            "excg_id_dvsn_cd",
+            "str",
+            label="거래소ID구분코드",
+            enum=ExchangeIdDivision,
+        ),
+        Field("SLL_TYPE", "sll_type", "str", label="매도유형"),
+        Field("RSVN_ORD_YN", "rsvn_ord_yn", "bool", label="예약주문여부"),
+        Field("EMGC_ORD_YN", "emgc_ord_yn", "bool", label="비상주문여부"),
+        Field("PGTR_DVSN", "pgtr_dvsn", "str", label="프로그램매매구분"),
+        Field("MGCO_APTM_ODNO", "mgco_aptm_odno", "str", label="운용사지정주문번호"),
+        Field("LQTY_TR_NGTN_DTL_NO", "lqty_tr_ngtn_dtl_no", "str", label="대량거래협상상세번호"),
+        Field("LQTY_TR_AGMT_NO", "lqty_tr_agmt_no", "str", label="대량거래협정번호"),
+        Field("LQTY_TR_NGTN_ID", "lqty_tr_ngtn_id", "str", label="대량거래협상자Id"),
+        Field("LP_ORD_YN", "lp_ord_yn", "bool", label="LP주문여부"),
+        Field("MDIA_ODNO", "mdia_odno", "str", label="매체주문번호"),
+        Field("ORD_SVR_DVSN_CD", "ord_svr_dvsn_cd", "str", label="주문서버구분코드"),
+        Field(
+            "PGM_NMPR_STMT_DVSN_CD",
+            "pgm_nmpr_stmt_dvsn_cd",
+            "str",
+            label="프로그램호가신고구분코드",
+        ),
+        Field("CVRG_SLCT_RSON_CD", "cvrg_slct_rson_cd", "str", label="반대매매선정사유코드"),
+        Field("CVRG_SEQ", "cvrg_seq", "str", label="반대매매순번"),
+        Field("CNDT_PRIC", "cndt_pric", "int", label="조건가격"),
     ),
     decode=_decode,
     selectors=(Selector("side", ("buy", "sell"), None),),
@@ -169,6 +196,22 @@ class OrderCredit(Endpoint[SyncClient]):
         ord_dvsn: OrderDivision | str,
         ord_qty: int,
         ord_unpr: int,
+        excg_id_dvsn_cd: ExchangeIdDivision | str | None = None,
+        sll_type: str | None = None,
+        rsvn_ord_yn: bool | None = None,
+        emgc_ord_yn: bool | None = None,
+        pgtr_dvsn: str | None = None,
+        mgco_aptm_odno: str | None = None,
+        lqty_tr_ngtn_dtl_no: str | None = None,
+        lqty_tr_agmt_no: str | None = None,
+        lqty_tr_ngtn_id: str | None = None,
+        lp_ord_yn: bool | None = None,
+        mdia_odno: str | None = None,
+        ord_svr_dvsn_cd: str | None = None,
+        pgm_nmpr_stmt_dvsn_cd: str | None = None,
+        cvrg_slct_rson_cd: str | None = None,
+        cvrg_seq: str | None = None,
+        cndt_pric: int | None = None,
     ) -> OrderCreditResponse:
         """Call the API and return the typed response.
 
@@ -187,6 +230,22 @@ class OrderCredit(Endpoint[SyncClient]):
             ord_dvsn: 주문구분 (ORD_DVSN, required).
             ord_qty: 주문수량 (ORD_QTY, required).
             ord_unpr: 주문단가 (ORD_UNPR, required).
+            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD).
+            sll_type: 매도유형 (SLL_TYPE).
+            rsvn_ord_yn: 예약주문여부 (RSVN_ORD_YN).
+            emgc_ord_yn: 비상주문여부 (EMGC_ORD_YN).
+            pgtr_dvsn: 프로그램매매구분 (PGTR_DVSN).
+            mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
+            lqty_tr_ngtn_dtl_no: 대량거래협상상세번호 (LQTY_TR_NGTN_DTL_NO).
+            lqty_tr_agmt_no: 대량거래협정번호 (LQTY_TR_AGMT_NO).
+            lqty_tr_ngtn_id: 대량거래협상자Id (LQTY_TR_NGTN_ID).
+            lp_ord_yn: LP주문여부 (LP_ORD_YN).
+            mdia_odno: 매체주문번호 (MDIA_ODNO).
+            ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD).
+            pgm_nmpr_stmt_dvsn_cd: 프로그램호가신고구분코드 (PGM_NMPR_STMT_DVSN_CD).
+            cvrg_slct_rson_cd: 반대매매선정사유코드 (CVRG_SLCT_RSON_CD).
+            cvrg_seq: 반대매매순번 (CVRG_SEQ).
+            cndt_pric: 조건가격 (CNDT_PRIC).
         """
         return self._client.call(API, locals())
 
@@ -202,6 +261,22 @@ class OrderCredit(Endpoint[SyncClient]):
         ord_dvsn: OrderDivision | str,
         ord_qty: int,
         ord_unpr: int,
+        excg_id_dvsn_cd: ExchangeIdDivision | str | None = None,
+        sll_type: str | None = None,
+        rsvn_ord_yn: bool | None = None,
+        emgc_ord_yn: bool | None = None,
+        pgtr_dvsn: str | None = None,
+        mgco_aptm_odno: str | None = None,
+        lqty_tr_ngtn_dtl_no: str | None = None,
+        lqty_tr_agmt_no: str | None = None,
+        lqty_tr_ngtn_id: str | None = None,
+        lp_ord_yn: bool | None = None,
+        mdia_odno: str | None = None,
+        ord_svr_dvsn_cd: str | None = None,
+        pgm_nmpr_stmt_dvsn_cd: str | None = None,
+        cvrg_slct_rson_cd: str | None = None,
+        cvrg_seq: str | None = None,
+        cndt_pric: int | None = None,
     ) -> ApiResponse[OrderCreditResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -224,6 +299,22 @@ class AsyncOrderCredit(Endpoint[AsyncClient]):
         ord_dvsn: OrderDivision | str,
         ord_qty: int,
         ord_unpr: int,
+        excg_id_dvsn_cd: ExchangeIdDivision | str | None = None,
+        sll_type: str | None = None,
+        rsvn_ord_yn: bool | None = None,
+        emgc_ord_yn: bool | None = None,
+        pgtr_dvsn: str | None = None,
+        mgco_aptm_odno: str | None = None,
+        lqty_tr_ngtn_dtl_no: str | None = None,
+        lqty_tr_agmt_no: str | None = None,
+        lqty_tr_ngtn_id: str | None = None,
+        lp_ord_yn: bool | None = None,
+        mdia_odno: str | None = None,
+        ord_svr_dvsn_cd: str | None = None,
+        pgm_nmpr_stmt_dvsn_cd: str | None = None,
+        cvrg_slct_rson_cd: str | None = None,
+        cvrg_seq: str | None = None,
+        cndt_pric: int | None = None,
     ) -> OrderCreditResponse:
         """Call the API and return the typed response.
 
@@ -242,6 +333,22 @@ class AsyncOrderCredit(Endpoint[AsyncClient]):
             ord_dvsn: 주문구분 (ORD_DVSN, required).
             ord_qty: 주문수량 (ORD_QTY, required).
             ord_unpr: 주문단가 (ORD_UNPR, required).
+            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD).
+            sll_type: 매도유형 (SLL_TYPE).
+            rsvn_ord_yn: 예약주문여부 (RSVN_ORD_YN).
+            emgc_ord_yn: 비상주문여부 (EMGC_ORD_YN).
+            pgtr_dvsn: 프로그램매매구분 (PGTR_DVSN).
+            mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
+            lqty_tr_ngtn_dtl_no: 대량거래협상상세번호 (LQTY_TR_NGTN_DTL_NO).
+            lqty_tr_agmt_no: 대량거래협정번호 (LQTY_TR_AGMT_NO).
+            lqty_tr_ngtn_id: 대량거래협상자Id (LQTY_TR_NGTN_ID).
+            lp_ord_yn: LP주문여부 (LP_ORD_YN).
+            mdia_odno: 매체주문번호 (MDIA_ODNO).
+            ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD).
+            pgm_nmpr_stmt_dvsn_cd: 프로그램호가신고구분코드 (PGM_NMPR_STMT_DVSN_CD).
+            cvrg_slct_rson_cd: 반대매매선정사유코드 (CVRG_SLCT_RSON_CD).
+            cvrg_seq: 반대매매순번 (CVRG_SEQ).
+            cndt_pric: 조건가격 (CNDT_PRIC).
         """
         return await self._client.call(API, locals())
 
@@ -257,6 +364,22 @@ class AsyncOrderCredit(Endpoint[AsyncClient]):
         ord_dvsn: OrderDivision | str,
         ord_qty: int,
         ord_unpr: int,
+        excg_id_dvsn_cd: ExchangeIdDivision | str | None = None,
+        sll_type: str | None = None,
+        rsvn_ord_yn: bool | None = None,
+        emgc_ord_yn: bool | None = None,
+        pgtr_dvsn: str | None = None,
+        mgco_aptm_odno: str | None = None,
+        lqty_tr_ngtn_dtl_no: str | None = None,
+        lqty_tr_agmt_no: str | None = None,
+        lqty_tr_ngtn_id: str | None = None,
+        lp_ord_yn: bool | None = None,
+        mdia_odno: str | None = None,
+        ord_svr_dvsn_cd: str | None = None,
+        pgm_nmpr_stmt_dvsn_cd: str | None = None,
+        cvrg_slct_rson_cd: str | None = None,
+        cvrg_seq: str | None = None,
+        cndt_pric: int | None = None,
     ) -> ApiResponse[OrderCreditResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

@@ -17,6 +17,8 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
+from ..enums import OrderDivision, OrderTargetBalanceDivision, SellBuyDivision
+
 __all__ = [
     "API",
     "AsyncOrderResvRvsecncl",
@@ -30,17 +32,17 @@ _ID = "domestic_stock.order_resv_rvsecncl"
 
 @attrs.frozen
 class OrderResvRvsecnclOutput:
-    """주식예약주문정정취소 output (rows)."""
+    """주식예약주문정정취소 output (one record)."""
 
     nrml_prcs_yn: bool | None = None
-    """정상처리여부 (nrml_prcs_yn)"""
+    """정상처리여부 (NRML_PRCS_YN)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
 
-_OrderResvRvsecnclOutput_KEYS = frozenset({"nrml_prcs_yn"})
+_OrderResvRvsecnclOutput_KEYS = frozenset({"NRML_PRCS_YN"})
 _OrderResvRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
-    ("nrml_prcs_yn", "nrml_prcs_yn", "bool", None),
+    ("NRML_PRCS_YN", "nrml_prcs_yn", "bool", None),
 )
 
 
@@ -50,7 +52,7 @@ def _OrderResvRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> OrderResvRvs
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderResvRvsecnclOutput(
-                _d.YN[v] if (v := g("nrml_prcs_yn")) else _d.nothing(v),  # nrml_prcs_yn
+                _d.YN[v] if (v := g("NRML_PRCS_YN")) else _d.nothing(v),  # nrml_prcs_yn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -74,7 +76,7 @@ class OrderResvRvsecnclResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[OrderResvRvsecnclOutput] = attrs.field(factory=list)
+    output: OrderResvRvsecnclOutput | None = None
     """output"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
@@ -85,11 +87,14 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> OrderResvRvsecnclResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
+    output, keep = _d.as_one(body.get("output"), _OrderResvRvsecnclOutput, strict, _ID + ".output")
+    if keep:
+        extra["output"] = body["output"]
     return OrderResvRvsecnclResponse(
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _OrderResvRvsecnclOutput, strict, _ID + ".output"),
+        output=output,
         extra=extra or _d.EMPTY,
     )
 
@@ -128,12 +133,33 @@ API: ApiSpec[OrderResvRvsecnclResponse] = ApiSpec(
         Field(
             "RSVN_ORD_ORD_DT", "rsvn_ord_ord_dt", "date", label="예약주문시작일자", required=True
         ),
+        Field("PDNO", "pdno", "str", label="상품번호", max_length=12),
+        Field("ORD_QTY", "ord_qty", "int", label="주문수량"),
+        Field("ORD_UNPR", "ord_unpr", "int", label="주문단가"),
+        Field(
+            "SLL_BUY_DVSN_CD",
+            "sll_buy_dvsn_cd",
+            "str",
+            label="매도매수구분코드",
+            enum=SellBuyDivision,
+        ),
+        Field("ORD_DVSN_CD", "ord_dvsn_cd", "str", label="주문구분코드", enum=OrderDivision),
+        Field(
+            "ORD_OBJT_CBLC_DVSN_CD",
+            "ord_objt_cblc_dvsn_cd",
+            "str",
+            label="주문대상잔고구분코드",
+            enum=OrderTargetBalanceDivision,
+        ),
+        Field("LOAN_DT", "loan_dt", "date", label="대출일자"),
+        Field("RSVN_ORD_END_DT", "rsvn_ord_end_dt", "date", label="예약주문종료일자"),
+        Field("CTAL_TLNO", "ctal_tlno", "str", label="연락전화번호"),
     ),
     decode=_decode,
     selectors=(Selector("action", ("cancel", "modify"), None),),
     cacheable=False,
     hashkey=True,
-    response=(Block("output", "array", _OrderResvRvsecnclOutput_FIELDS),),
+    response=(Block("output", "object", _OrderResvRvsecnclOutput_FIELDS),),
     scalars=(),
 )
 
@@ -152,6 +178,15 @@ class OrderResvRvsecncl(Endpoint[SyncClient]):
         rsvn_ord_seq: str,
         rsvn_ord_orgno: str,
         rsvn_ord_ord_dt: date | str,
+        pdno: str | None = None,
+        ord_qty: int | None = None,
+        ord_unpr: int | None = None,
+        sll_buy_dvsn_cd: SellBuyDivision | str | None = None,
+        ord_dvsn_cd: OrderDivision | str | None = None,
+        ord_objt_cblc_dvsn_cd: OrderTargetBalanceDivision | str | None = None,
+        loan_dt: date | str | None = None,
+        rsvn_ord_end_dt: date | str | None = None,
+        ctal_tlno: str | None = None,
     ) -> OrderResvRvsecnclResponse:
         """Call the API and return the typed response.
 
@@ -167,6 +202,15 @@ class OrderResvRvsecncl(Endpoint[SyncClient]):
             rsvn_ord_seq: 예약주문순번 (RSVN_ORD_SEQ, required).
             rsvn_ord_orgno: 예약주문조직번호 (RSVN_ORD_ORGNO, required).
             rsvn_ord_ord_dt: 예약주문시작일자 (RSVN_ORD_ORD_DT, required).
+            pdno: 상품번호 (PDNO).
+            ord_qty: 주문수량 (ORD_QTY).
+            ord_unpr: 주문단가 (ORD_UNPR).
+            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
+            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD).
+            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 (ORD_OBJT_CBLC_DVSN_CD).
+            loan_dt: 대출일자 (LOAN_DT).
+            rsvn_ord_end_dt: 예약주문종료일자 (RSVN_ORD_END_DT).
+            ctal_tlno: 연락전화번호 (CTAL_TLNO).
         """
         return self._client.call(API, locals())
 
@@ -179,6 +223,15 @@ class OrderResvRvsecncl(Endpoint[SyncClient]):
         rsvn_ord_seq: str,
         rsvn_ord_orgno: str,
         rsvn_ord_ord_dt: date | str,
+        pdno: str | None = None,
+        ord_qty: int | None = None,
+        ord_unpr: int | None = None,
+        sll_buy_dvsn_cd: SellBuyDivision | str | None = None,
+        ord_dvsn_cd: OrderDivision | str | None = None,
+        ord_objt_cblc_dvsn_cd: OrderTargetBalanceDivision | str | None = None,
+        loan_dt: date | str | None = None,
+        rsvn_ord_end_dt: date | str | None = None,
+        ctal_tlno: str | None = None,
     ) -> ApiResponse[OrderResvRvsecnclResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -198,6 +251,15 @@ class AsyncOrderResvRvsecncl(Endpoint[AsyncClient]):
         rsvn_ord_seq: str,
         rsvn_ord_orgno: str,
         rsvn_ord_ord_dt: date | str,
+        pdno: str | None = None,
+        ord_qty: int | None = None,
+        ord_unpr: int | None = None,
+        sll_buy_dvsn_cd: SellBuyDivision | str | None = None,
+        ord_dvsn_cd: OrderDivision | str | None = None,
+        ord_objt_cblc_dvsn_cd: OrderTargetBalanceDivision | str | None = None,
+        loan_dt: date | str | None = None,
+        rsvn_ord_end_dt: date | str | None = None,
+        ctal_tlno: str | None = None,
     ) -> OrderResvRvsecnclResponse:
         """Call the API and return the typed response.
 
@@ -213,6 +275,15 @@ class AsyncOrderResvRvsecncl(Endpoint[AsyncClient]):
             rsvn_ord_seq: 예약주문순번 (RSVN_ORD_SEQ, required).
             rsvn_ord_orgno: 예약주문조직번호 (RSVN_ORD_ORGNO, required).
             rsvn_ord_ord_dt: 예약주문시작일자 (RSVN_ORD_ORD_DT, required).
+            pdno: 상품번호 (PDNO).
+            ord_qty: 주문수량 (ORD_QTY).
+            ord_unpr: 주문단가 (ORD_UNPR).
+            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
+            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD).
+            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 (ORD_OBJT_CBLC_DVSN_CD).
+            loan_dt: 대출일자 (LOAN_DT).
+            rsvn_ord_end_dt: 예약주문종료일자 (RSVN_ORD_END_DT).
+            ctal_tlno: 연락전화번호 (CTAL_TLNO).
         """
         return await self._client.call(API, locals())
 
@@ -225,6 +296,15 @@ class AsyncOrderResvRvsecncl(Endpoint[AsyncClient]):
         rsvn_ord_seq: str,
         rsvn_ord_orgno: str,
         rsvn_ord_ord_dt: date | str,
+        pdno: str | None = None,
+        ord_qty: int | None = None,
+        ord_unpr: int | None = None,
+        sll_buy_dvsn_cd: SellBuyDivision | str | None = None,
+        ord_dvsn_cd: OrderDivision | str | None = None,
+        ord_objt_cblc_dvsn_cd: OrderTargetBalanceDivision | str | None = None,
+        loan_dt: date | str | None = None,
+        rsvn_ord_end_dt: date | str | None = None,
+        ctal_tlno: str | None = None,
     ) -> ApiResponse[OrderResvRvsecnclResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

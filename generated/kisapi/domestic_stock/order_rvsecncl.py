@@ -172,6 +172,7 @@ API: ApiSpec[OrderRvsecnclResponse] = ApiSpec(
             required=True,
             enum=ExchangeIdDivision,
         ),
+        Field("CNDT_PRIC", "cndt_pric", "int", label="조건가격"),
     ),
     decode=_decode,
     selectors=(),
@@ -200,6 +201,7 @@ class OrderRvsecncl(Endpoint[SyncClient]):
         ord_unpr: int,
         qty_all_ord_yn: bool,
         excg_id_dvsn_cd: ExchangeIdDivision | str,
+        cndt_pric: int | None = None,
     ) -> OrderRvsecnclResponse:
         """Call the API and return the typed response.
 
@@ -218,6 +220,7 @@ class OrderRvsecncl(Endpoint[SyncClient]):
             ord_unpr: 주문단가 (ORD_UNPR, required).
             qty_all_ord_yn: 잔량전부주문여부 (QTY_ALL_ORD_YN, required).
             excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD, required).
+            cndt_pric: 조건가격 (CNDT_PRIC).
         """
         return self._client.call(API, locals())
 
@@ -234,6 +237,7 @@ class OrderRvsecncl(Endpoint[SyncClient]):
         ord_unpr: int,
         qty_all_ord_yn: bool,
         excg_id_dvsn_cd: ExchangeIdDivision | str,
+        cndt_pric: int | None = None,
     ) -> ApiResponse[OrderRvsecnclResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -257,6 +261,7 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
         ord_unpr: int,
         qty_all_ord_yn: bool,
         excg_id_dvsn_cd: ExchangeIdDivision | str,
+        cndt_pric: int | None = None,
     ) -> OrderRvsecnclResponse:
         """Call the API and return the typed response.
 
@@ -275,6 +280,7 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
             ord_unpr: 주문단가 (ORD_UNPR, required).
             qty_all_ord_yn: 잔량전부주문여부 (QTY_ALL_ORD_YN, required).
             excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD, required).
+            cndt_pric: 조건가격 (CNDT_PRIC).
         """
         return await self._client.call(API, locals())
 
@@ -291,6 +297,7 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
         ord_unpr: int,
         qty_all_ord_yn: bool,
         excg_id_dvsn_cd: ExchangeIdDivision | str,
+        cndt_pric: int | None = None,
     ) -> ApiResponse[OrderRvsecnclResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

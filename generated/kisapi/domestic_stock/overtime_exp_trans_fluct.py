@@ -125,7 +125,7 @@ def _OvertimeExpTransFluctOutput(d: Mapping[str, Any], strict: bool) -> Overtime
                 SIGN_CODES[v]
                 if (v := g("ovtm_untp_antc_cntg_vrsssign"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrsssign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_untp_antc_cntg_ctrt"))
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
                 int(v)

@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, MarketDivision, OvertimeFluctuationKind, Sign
@@ -237,7 +236,7 @@ def _OvertimeFluctuationOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeF
                 SIGN_CODES[v]
                 if (v := g("ovtm_untp_prdy_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_untp_prdy_ctrt"))
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
                 int(v) if (v := g("ovtm_untp_askp1")) else _d.nothing(v),  # ovtm_untp_askp1
@@ -245,7 +244,7 @@ def _OvertimeFluctuationOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeF
                 int(v) if (v := g("ovtm_untp_bidp1")) else _d.nothing(v),  # ovtm_untp_bidp1
                 int(v) if (v := g("ovtm_untp_shnu_rsqn")) else _d.nothing(v),  # ovtm_untp_shnu_rsqn
                 int(v) if (v := g("ovtm_untp_vol")) else _d.nothing(v),  # ovtm_untp_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_vrss_acml_vol_rlim"))
                 else _d.nothing(v),  # ovtm_vrss_acml_vol_rlim
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
@@ -359,7 +358,6 @@ API: ApiSpec[OvertimeFluctuationResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output2"),
     cacheable=True,
     hashkey=False,
     response=(
@@ -426,25 +424,6 @@ class OvertimeFluctuation(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_mrkt_cls_code: str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_div_cls_code: OvertimeFluctuationKind | str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_input_price_2: int | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[OvertimeFluctuationResponse, OvertimeFluctuationOutput2]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncOvertimeFluctuation(Endpoint[AsyncClient]):
     """국내주식 시간외등락율순위: After-hours single-price session ranking of domestic stocks by change rate (upper/lower limit, rise, flat, fall), with session-wide counts, volume and value."""
@@ -501,22 +480,3 @@ class AsyncOvertimeFluctuation(Endpoint[AsyncClient]):
     ) -> ApiResponse[OvertimeFluctuationResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_mrkt_cls_code: str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_div_cls_code: OvertimeFluctuationKind | str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_input_price_2: int | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[OvertimeFluctuationResponse, OvertimeFluctuationOutput2]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, MarketDivision, OvertimeVolumeSort, Sign
@@ -182,13 +181,13 @@ def _OvertimeVolumeOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeVolume
                 SIGN_CODES[v]
                 if (v := g("ovtm_untp_prdy_vrss_sign"))
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_untp_prdy_ctrt"))
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
                 int(v) if (v := g("ovtm_untp_seln_rsqn")) else _d.nothing(v),  # ovtm_untp_seln_rsqn
                 int(v) if (v := g("ovtm_untp_shnu_rsqn")) else _d.nothing(v),  # ovtm_untp_shnu_rsqn
                 int(v) if (v := g("ovtm_untp_vol")) else _d.nothing(v),  # ovtm_untp_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovtm_vrss_acml_vol_rlim"))
                 else _d.nothing(v),  # ovtm_vrss_acml_vol_rlim
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
@@ -297,7 +296,6 @@ API: ApiSpec[OvertimeVolumeResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output2"),
     cacheable=True,
     hashkey=False,
     response=(
@@ -361,24 +359,6 @@ class OvertimeVolume(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_rank_sort_cls_code: OvertimeVolumeSort | str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_input_price_2: int | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[OvertimeVolumeResponse, OvertimeVolumeOutput2]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncOvertimeVolume(Endpoint[AsyncClient]):
     """국내주식 시간외거래량순위: Ranking of domestic stocks in the after-hours single-price session by buy residual, sell residual or volume, with exchange and KOSDAQ session totals."""
@@ -432,21 +412,3 @@ class AsyncOvertimeVolume(Endpoint[AsyncClient]):
     ) -> ApiResponse[OvertimeVolumeResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_rank_sort_cls_code: OvertimeVolumeSort | str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_input_price_2: int | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[OvertimeVolumeResponse, OvertimeVolumeOutput2]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

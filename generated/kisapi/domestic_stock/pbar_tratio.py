@@ -110,10 +110,12 @@ def _PbarTratioOutput1(d: Mapping[str, Any], strict: bool) -> PbarTratioOutput1:
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("wghn_avrg_stck_prc"))
                 else _d.nothing(v),  # wghn_avrg_stck_prc
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
@@ -164,7 +166,9 @@ def _PbarTratioOutput2(d: Mapping[str, Any], strict: bool) -> PbarTratioOutput2:
                 int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
-                Decimal(v) if (v := g("acml_vol_rlim")) else _d.nothing(v),  # acml_vol_rlim
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acml_vol_rlim"))
+                else _d.nothing(v),  # acml_vol_rlim
             )
         except _d.CONVERT_ERRORS:
             pass

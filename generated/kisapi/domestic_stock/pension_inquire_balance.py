@@ -126,12 +126,16 @@ def _PensionInquireBalanceOutput1(
                 int(v) if (v := g("thdt_sll_qty")) else _d.nothing(v),  # thdt_sll_qty
                 int(v) if (v := g("hldg_qty")) else _d.nothing(v),  # hldg_qty
                 int(v) if (v := g("ord_psbl_qty")) else _d.nothing(v),  # ord_psbl_qty
-                Decimal(v) if (v := g("pchs_avg_pric")) else _d.nothing(v),  # pchs_avg_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_avg_pric"))
+                else _d.nothing(v),  # pchs_avg_pric
                 int(v) if (v := g("pchs_amt")) else _d.nothing(v),  # pchs_amt
                 int(v) if (v := g("prpr")) else _d.nothing(v),  # prpr
                 int(v) if (v := g("evlu_amt")) else _d.nothing(v),  # evlu_amt
                 int(v) if (v := g("evlu_pfls_amt")) else _d.nothing(v),  # evlu_pfls_amt
-                Decimal(v) if (v := g("evlu_erng_rt")) else _d.nothing(v),  # evlu_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_erng_rt"))
+                else _d.nothing(v),  # evlu_erng_rt
             )
         except _d.CONVERT_ERRORS:
             pass

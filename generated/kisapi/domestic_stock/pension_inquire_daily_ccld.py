@@ -162,7 +162,9 @@ def _PensionInquireDailyCcldOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("objt_cust_dvsn_name"))
                 else _d.nothing(v),  # objt_cust_dvsn_name
-                Decimal(v) if (v := g("pchs_avg_pric")) else _d.nothing(v),  # pchs_avg_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_avg_pric"))
+                else _d.nothing(v),  # pchs_avg_pric
             )
         except _d.CONVERT_ERRORS:
             pass

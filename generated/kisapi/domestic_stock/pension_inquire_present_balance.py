@@ -119,13 +119,19 @@ def _PensionInquirePresentBalanceOutput1(
                 else _d.nothing(v),  # prdt_name
                 int(v) if (v := g("hldg_qty")) else _d.nothing(v),  # hldg_qty
                 int(v) if (v := g("slpsb_qty")) else _d.nothing(v),  # slpsb_qty
-                Decimal(v) if (v := g("pchs_avg_pric")) else _d.nothing(v),  # pchs_avg_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_avg_pric"))
+                else _d.nothing(v),  # pchs_avg_pric
                 int(v) if (v := g("evlu_pfls_amt")) else _d.nothing(v),  # evlu_pfls_amt
-                Decimal(v) if (v := g("evlu_pfls_rt")) else _d.nothing(v),  # evlu_pfls_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_pfls_rt"))
+                else _d.nothing(v),  # evlu_pfls_rt
                 int(v) if (v := g("prpr")) else _d.nothing(v),  # prpr
                 int(v) if (v := g("evlu_amt")) else _d.nothing(v),  # evlu_amt
                 int(v) if (v := g("pchs_amt")) else _d.nothing(v),  # pchs_amt
-                Decimal(v) if (v := g("cblc_weit")) else _d.nothing(v),  # cblc_weit
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cblc_weit"))
+                else _d.nothing(v),  # cblc_weit
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -192,7 +198,9 @@ def _PensionInquirePresentBalanceOutput2(
                 int(v) if (v := g("evlu_pfls_smtl_amt")) else _d.nothing(v),  # evlu_pfls_smtl_amt
                 int(v) if (v := g("trad_pfls_smtl")) else _d.nothing(v),  # trad_pfls_smtl
                 int(v) if (v := g("thdt_tot_pfls_amt")) else _d.nothing(v),  # thdt_tot_pfls_amt
-                Decimal(v) if (v := g("pftrt")) else _d.nothing(v),  # pftrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pftrt"))
+                else _d.nothing(v),  # pftrt
             )
         except _d.CONVERT_ERRORS:
             pass

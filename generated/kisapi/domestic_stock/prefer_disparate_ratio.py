@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, MarketDivision, Sign
@@ -145,9 +144,15 @@ def _PreferDisparateRatioOutput(d: Mapping[str, Any], strict: bool) -> PreferDis
                 else _d.nothing(v),  # prst_prdy_vrss_sign
                 int(v) if (v := g("prst_acml_vol")) else _d.nothing(v),  # prst_acml_vol
                 int(v) if (v := g("diff_prpr")) else _d.nothing(v),  # diff_prpr
-                Decimal(v) if (v := g("dprt")) else _d.nothing(v),  # dprt
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
-                Decimal(v) if (v := g("prst_prdy_ctrt")) else _d.nothing(v),  # prst_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dprt"))
+                else _d.nothing(v),  # dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prst_prdy_ctrt"))
+                else _d.nothing(v),  # prst_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -237,7 +242,6 @@ API: ApiSpec[PreferDisparateRatioResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output"),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _PreferDisparateRatioOutput_FIELDS),),
@@ -298,24 +302,6 @@ class PreferDisparateRatio(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_vol_cnt: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_div_cls_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_input_price_2: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[PreferDisparateRatioResponse, PreferDisparateRatioOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncPreferDisparateRatio(Endpoint[AsyncClient]):
     """국내주식 우선주_괴리율 상위: Preferred shares ranked by their price gap (disparity) to the matching common share, with prices and volumes of both."""
@@ -369,21 +355,3 @@ class AsyncPreferDisparateRatio(Endpoint[AsyncClient]):
     ) -> ApiResponse[PreferDisparateRatioResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_vol_cnt: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_div_cls_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_input_price_2: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[PreferDisparateRatioResponse, PreferDisparateRatioOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

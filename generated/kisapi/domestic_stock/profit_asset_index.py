@@ -134,15 +134,31 @@ def _ProfitAssetIndexOutput(d: Mapping[str, Any], strict: bool) -> ProfitAssetIn
                 else _d.nothing(v),  # mksc_shrn_iscd
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("sale_totl_prfi")) else _d.nothing(v),  # sale_totl_prfi
-                Decimal(v) if (v := g("bsop_prti")) else _d.nothing(v),  # bsop_prti
-                Decimal(v) if (v := g("op_prfi")) else _d.nothing(v),  # op_prfi
-                Decimal(v) if (v := g("thtr_ntin")) else _d.nothing(v),  # thtr_ntin
-                Decimal(v) if (v := g("total_aset")) else _d.nothing(v),  # total_aset
-                Decimal(v) if (v := g("total_lblt")) else _d.nothing(v),  # total_lblt
-                Decimal(v) if (v := g("total_cptl")) else _d.nothing(v),  # total_cptl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sale_totl_prfi"))
+                else _d.nothing(v),  # sale_totl_prfi
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bsop_prti"))
+                else _d.nothing(v),  # bsop_prti
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("op_prfi"))
+                else _d.nothing(v),  # op_prfi
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("thtr_ntin"))
+                else _d.nothing(v),  # thtr_ntin
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("total_aset"))
+                else _d.nothing(v),  # total_aset
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("total_lblt"))
+                else _d.nothing(v),  # total_lblt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("total_cptl"))
+                else _d.nothing(v),  # total_cptl
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stac_month"))
                 else _d.nothing(v),  # stac_month

@@ -155,29 +155,65 @@ def _PsearchResultOutput2(d: Mapping[str, Any], strict: bool) -> PsearchResultOu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("daebi"))
                 else _d.nothing(v),  # daebi
-                Decimal(v) if (v := g("price")) else _d.nothing(v),  # price
-                Decimal(v) if (v := g("chgrate")) else _d.nothing(v),  # chgrate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("price"))
+                else _d.nothing(v),  # price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("chgrate"))
+                else _d.nothing(v),  # chgrate
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("trade_amt")) else _d.nothing(v),  # trade_amt
-                Decimal(v) if (v := g("change")) else _d.nothing(v),  # change
-                Decimal(v) if (v := g("cttr")) else _d.nothing(v),  # cttr
-                Decimal(v) if (v := g("open")) else _d.nothing(v),  # open
-                Decimal(v) if (v := g("high")) else _d.nothing(v),  # high
-                Decimal(v) if (v := g("low")) else _d.nothing(v),  # low
-                Decimal(v) if (v := g("high52")) else _d.nothing(v),  # high52
-                Decimal(v) if (v := g("low52")) else _d.nothing(v),  # low52
-                Decimal(v) if (v := g("expprice")) else _d.nothing(v),  # expprice
-                Decimal(v) if (v := g("expchange")) else _d.nothing(v),  # expchange
-                Decimal(v) if (v := g("expchggrate")) else _d.nothing(v),  # expchggrate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("trade_amt"))
+                else _d.nothing(v),  # trade_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("change"))
+                else _d.nothing(v),  # change
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cttr"))
+                else _d.nothing(v),  # cttr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open"))
+                else _d.nothing(v),  # open
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high"))
+                else _d.nothing(v),  # high
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("low"))
+                else _d.nothing(v),  # low
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high52"))
+                else _d.nothing(v),  # high52
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("low52"))
+                else _d.nothing(v),  # low52
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("expprice"))
+                else _d.nothing(v),  # expprice
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("expchange"))
+                else _d.nothing(v),  # expchange
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("expchggrate"))
+                else _d.nothing(v),  # expchggrate
                 int(v) if (v := g("expcvol")) else _d.nothing(v),  # expcvol
-                Decimal(v) if (v := g("chgrate2")) else _d.nothing(v),  # chgrate2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("chgrate2"))
+                else _d.nothing(v),  # chgrate2
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("expdaebi"))
                 else _d.nothing(v),  # expdaebi
-                Decimal(v) if (v := g("recprice")) else _d.nothing(v),  # recprice
-                Decimal(v) if (v := g("uplmtprice")) else _d.nothing(v),  # uplmtprice
-                Decimal(v) if (v := g("dnlmtprice")) else _d.nothing(v),  # dnlmtprice
-                Decimal(v) if (v := g("stotprice")) else _d.nothing(v),  # stotprice
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("recprice"))
+                else _d.nothing(v),  # recprice
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("uplmtprice"))
+                else _d.nothing(v),  # uplmtprice
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dnlmtprice"))
+                else _d.nothing(v),  # dnlmtprice
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stotprice"))
+                else _d.nothing(v),  # stotprice
             )
         except _d.CONVERT_ERRORS:
             pass

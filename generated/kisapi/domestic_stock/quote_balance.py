@@ -108,15 +108,21 @@ def _QuoteBalanceOutput(d: Mapping[str, Any], strict: bool) -> QuoteBalanceOutpu
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
                 int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
                 int(v)
                 if (v := g("total_ntsl_bidp_rsqn"))
                 else _d.nothing(v),  # total_ntsl_bidp_rsqn
-                Decimal(v) if (v := g("shnu_rsqn_rate")) else _d.nothing(v),  # shnu_rsqn_rate
-                Decimal(v) if (v := g("seln_rsqn_rate")) else _d.nothing(v),  # seln_rsqn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_rsqn_rate"))
+                else _d.nothing(v),  # shnu_rsqn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_rsqn_rate"))
+                else _d.nothing(v),  # seln_rsqn_rate
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -459,7 +459,7 @@ def _SearchStockInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchStockInf
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("issu_istt_cd"))
                 else _d.nothing(v),  # issu_istt_cd
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("etf_chas_erng_rt_dbnb"))
                 else _d.nothing(v),  # etf_chas_erng_rt_dbnb
                 _d.YN[v]
@@ -468,7 +468,9 @@ def _SearchStockInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchStockInf
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stln_int_rt_dvsn_cd"))
                 else _d.nothing(v),  # stln_int_rt_dvsn_cd
-                Decimal(v) if (v := g("frnr_psnl_lmt_rt")) else _d.nothing(v),  # frnr_psnl_lmt_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frnr_psnl_lmt_rt"))
+                else _d.nothing(v),  # frnr_psnl_lmt_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("lstg_rqsr_issu_istt_cd"))
                 else _d.nothing(v),  # lstg_rqsr_issu_istt_cd

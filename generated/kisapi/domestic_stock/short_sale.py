@@ -13,10 +13,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, MarketDivision, PeriodDivision, Sign
@@ -117,16 +116,24 @@ def _ShortSaleOutput(d: Mapping[str, Any], strict: bool) -> ShortSaleOutput:
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("ssts_cntg_qty")) else _d.nothing(v),  # ssts_cntg_qty
-                Decimal(v) if (v := g("ssts_vol_rlim")) else _d.nothing(v),  # ssts_vol_rlim
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ssts_vol_rlim"))
+                else _d.nothing(v),  # ssts_vol_rlim
                 int(v) if (v := g("ssts_tr_pbmn")) else _d.nothing(v),  # ssts_tr_pbmn
-                Decimal(v) if (v := g("ssts_tr_pbmn_rlim")) else _d.nothing(v),  # ssts_tr_pbmn_rlim
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ssts_tr_pbmn_rlim"))
+                else _d.nothing(v),  # ssts_tr_pbmn_rlim
                 date.fromisoformat(v) if (v := g("stnd_date1")) else _d.nothing(v),  # stnd_date1
                 date.fromisoformat(v) if (v := g("stnd_date2")) else _d.nothing(v),  # stnd_date2
-                Decimal(v) if (v := g("avrg_prc")) else _d.nothing(v),  # avrg_prc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("avrg_prc"))
+                else _d.nothing(v),  # avrg_prc
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -225,7 +232,6 @@ API: ApiSpec[ShortSaleResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output"),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _ShortSaleOutput_FIELDS),),
@@ -289,25 +295,6 @@ class ShortSale(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_aply_rang_vol: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_period_div_code: PeriodDivision | str | None = None,
-        fid_input_cnt_1: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_aply_rang_prc_1: int | None = None,
-        fid_aply_rang_prc_2: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[ShortSaleResponse, ShortSaleOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncShortSale(Endpoint[AsyncClient]):
     """국내주식 공매도 상위종목: Domestic stocks ranked by short-selling volume or value over recent days or months, with their share of total volume and value."""
@@ -364,22 +351,3 @@ class AsyncShortSale(Endpoint[AsyncClient]):
     ) -> ApiResponse[ShortSaleResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_aply_rang_vol: int | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_period_div_code: PeriodDivision | str | None = None,
-        fid_input_cnt_1: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_aply_rang_prc_1: int | None = None,
-        fid_aply_rang_prc_2: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[ShortSaleResponse, ShortSaleOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

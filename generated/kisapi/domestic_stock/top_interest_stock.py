@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, MarketDivision, OvertimeStockFilter, Sign
@@ -117,7 +116,9 @@ def _TopInterestStockOutput(d: Mapping[str, Any], strict: bool) -> TopInterestSt
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp
@@ -175,7 +176,14 @@ API: ApiSpec[TopInterestStockResponse] = ApiSpec(
     kind="query",
     tr_ids=(TrIdRule(when=(), real="FHPST01800000", mock=None),),
     request=(
-        Field("fid_input_iscd_2", "fid_input_iscd_2", "str", label="입력 종목코드2"),
+        Field(
+            "fid_input_iscd_2",
+            "fid_input_iscd_2",
+            "str",
+            label="입력 종목코드2",
+            required=True,
+            default="000000",
+        ),
         Field(
             "fid_cond_mrkt_div_code",
             "fid_cond_mrkt_div_code",
@@ -222,7 +230,6 @@ API: ApiSpec[TopInterestStockResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output"),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _TopInterestStockOutput_FIELDS),),
@@ -257,7 +264,7 @@ class TopInterestStock(Endpoint[SyncClient]):
         TR ID: real FHPST01800000, mock unsupported
 
         Args:
-            fid_input_iscd_2: 입력 종목코드2 (fid_input_iscd_2).
+            fid_input_iscd_2: 입력 종목코드2 (fid_input_iscd_2, default "000000").
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
             fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20180").
             fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
@@ -289,26 +296,6 @@ class TopInterestStock(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_input_iscd_2: str | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_input_price_2: int | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_div_cls_code: OvertimeStockFilter | str | None = None,
-        fid_input_cnt_1: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[TopInterestStockResponse, TopInterestStockOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncTopInterestStock(Endpoint[AsyncClient]):
     """국내주식 관심종목등록 상위: Domestic stocks ranked by how many users registered them as watch-list (interest) stocks, with price and volume."""
@@ -337,7 +324,7 @@ class AsyncTopInterestStock(Endpoint[AsyncClient]):
         TR ID: real FHPST01800000, mock unsupported
 
         Args:
-            fid_input_iscd_2: 입력 종목코드2 (fid_input_iscd_2).
+            fid_input_iscd_2: 입력 종목코드2 (fid_input_iscd_2, default "000000").
             fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
             fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20180").
             fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
@@ -368,23 +355,3 @@ class AsyncTopInterestStock(Endpoint[AsyncClient]):
     ) -> ApiResponse[TopInterestStockResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_input_iscd_2: str | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_input_price_2: int | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_div_cls_code: OvertimeStockFilter | str | None = None,
-        fid_input_cnt_1: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[TopInterestStockResponse, TopInterestStockOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

@@ -13,10 +13,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, CompanyTradeRankSort, MarketDivision, OvertimeStockFilter, Sign
@@ -112,7 +111,9 @@ def _TradedByCompanyOutput(d: Mapping[str, Any], strict: bool) -> TradedByCompan
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("seln_cnqn_smtn")) else _d.nothing(v),  # seln_cnqn_smtn
@@ -230,7 +231,6 @@ API: ApiSpec[TradedByCompanyResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output"),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _TradedByCompanyOutput_FIELDS),),
@@ -300,27 +300,6 @@ class TradedByCompany(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_div_cls_code: OvertimeStockFilter | str | None = None,
-        fid_rank_sort_cls_code: CompanyTradeRankSort | str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_aply_rang_vol: int | None = None,
-        fid_aply_rang_prc_2: int | None = None,
-        fid_aply_rang_prc_1: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[TradedByCompanyResponse, TradedByCompanyOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncTradedByCompany(Endpoint[AsyncClient]):
     """국내주식 당사매매종목 상위: Domestic stocks most sold or bought through KIS itself over a date range, with buy and sell executed volumes and net buying."""
@@ -383,24 +362,3 @@ class AsyncTradedByCompany(Endpoint[AsyncClient]):
     ) -> ApiResponse[TradedByCompanyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_div_cls_code: OvertimeStockFilter | str | None = None,
-        fid_rank_sort_cls_code: CompanyTradeRankSort | str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_trgt_cls_code: str | None = None,
-        fid_aply_rang_vol: int | None = None,
-        fid_aply_rang_prc_2: int | None = None,
-        fid_aply_rang_prc_1: int | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[TradedByCompanyResponse, TradedByCompanyOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

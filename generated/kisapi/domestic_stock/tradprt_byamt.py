@@ -93,19 +93,21 @@ def _TradprtByamtOutput(d: Mapping[str, Any], strict: bool) -> TradprtByamtOutpu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("prpr_name"))
                 else _d.nothing(v),  # prpr_name
-                Decimal(v) if (v := g("smtn_avrg_prpr")) else _d.nothing(v),  # smtn_avrg_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("smtn_avrg_prpr"))
+                else _d.nothing(v),  # smtn_avrg_prpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_ntby_qty_rate"))
                 else _d.nothing(v),  # whol_ntby_qty_rate
                 int(v) if (v := g("ntby_cntg_csnu")) else _d.nothing(v),  # ntby_cntg_csnu
                 int(v) if (v := g("seln_cnqn_smtn")) else _d.nothing(v),  # seln_cnqn_smtn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_seln_vol_rate"))
                 else _d.nothing(v),  # whol_seln_vol_rate
                 int(v) if (v := g("seln_cntg_csnu")) else _d.nothing(v),  # seln_cntg_csnu
                 int(v) if (v := g("shnu_cnqn_smtn")) else _d.nothing(v),  # shnu_cnqn_smtn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("whol_shun_vol_rate"))
                 else _d.nothing(v),  # whol_shun_vol_rate
                 int(v) if (v := g("shnu_cntg_csnu")) else _d.nothing(v),  # shnu_cntg_csnu

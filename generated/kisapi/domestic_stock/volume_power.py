@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, MarketDivision, Sign, StockKindFilter
@@ -101,9 +100,13 @@ def _VolumePowerOutput(d: Mapping[str, Any], strict: bool) -> VolumePowerOutput:
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("tday_rltv")) else _d.nothing(v),  # tday_rltv
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tday_rltv"))
+                else _d.nothing(v),  # tday_rltv
                 int(v) if (v := g("seln_cnqn_smtn")) else _d.nothing(v),  # seln_cnqn_smtn
                 int(v) if (v := g("shnu_cnqn_smtn")) else _d.nothing(v),  # shnu_cnqn_smtn
             )
@@ -202,7 +205,6 @@ API: ApiSpec[VolumePowerResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output"),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _VolumePowerOutput_FIELDS),),
@@ -263,24 +265,6 @@ class VolumePower(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_div_cls_code: StockKindFilter | str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_input_price_2: int | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_trgt_cls_code: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[VolumePowerResponse, VolumePowerOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncVolumePower(Endpoint[AsyncClient]):
     """국내주식 체결강도 상위: Domestic stocks ranked by today's execution strength (buy volume versus sell volume), with the buy and sell executed volume sums."""
@@ -334,21 +318,3 @@ class AsyncVolumePower(Endpoint[AsyncClient]):
     ) -> ApiResponse[VolumePowerResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        fid_trgt_exls_cls_code: str | None = None,
-        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_div_cls_code: StockKindFilter | str | None = None,
-        fid_input_price_1: int | None = None,
-        fid_input_price_2: int | None = None,
-        fid_vol_cnt: int | None = None,
-        fid_trgt_cls_code: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[VolumePowerResponse, VolumePowerOutput]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

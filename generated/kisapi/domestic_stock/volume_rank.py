@@ -132,20 +132,32 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
                 int(v) if (v := g("avrg_vol")) else _d.nothing(v),  # avrg_vol
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("n_befr_clpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # n_befr_clpr_vrss_prpr_rate
-                Decimal(v) if (v := g("vol_inrt")) else _d.nothing(v),  # vol_inrt
-                Decimal(v) if (v := g("vol_tnrt")) else _d.nothing(v),  # vol_tnrt
-                Decimal(v) if (v := g("nday_vol_tnrt")) else _d.nothing(v),  # nday_vol_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vol_inrt"))
+                else _d.nothing(v),  # vol_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vol_tnrt"))
+                else _d.nothing(v),  # vol_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nday_vol_tnrt"))
+                else _d.nothing(v),  # nday_vol_tnrt
                 int(v) if (v := g("avrg_tr_pbmn")) else _d.nothing(v),  # avrg_tr_pbmn
-                Decimal(v) if (v := g("tr_pbmn_tnrt")) else _d.nothing(v),  # tr_pbmn_tnrt
-                Decimal(v) if (v := g("nday_tr_pbmn_tnrt")) else _d.nothing(v),  # nday_tr_pbmn_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tr_pbmn_tnrt"))
+                else _d.nothing(v),  # tr_pbmn_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nday_tr_pbmn_tnrt"))
+                else _d.nothing(v),  # nday_tr_pbmn_tnrt
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
             )
         except _d.CONVERT_ERRORS:

@@ -110,8 +110,21 @@ API: ApiSpec[CompareStocksResponse] = ApiSpec(
     kind="query",
     tr_ids=(TrIdRule(when=(), real="FHKEW151701C0", mock=None),),
     request=(
-        Field("FID_COND_SCR_DIV_CODE", "fid_cond_scr_div_code", "str", label="조건 화면 분류 코드"),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_COND_SCR_DIV_CODE",
+            "fid_cond_scr_div_code",
+            "str",
+            label="조건 화면 분류 코드",
+            default="11517",
+        ),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -132,7 +145,7 @@ class CompareStocks(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> CompareStocksResponse:
         """Call the API and return the typed response.
 
@@ -141,8 +154,8 @@ class CompareStocks(Endpoint[SyncClient]):
         TR ID: real FHKEW151701C0, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11517").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -150,7 +163,7 @@ class CompareStocks(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[CompareStocksResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -159,7 +172,7 @@ class CompareStocks(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[CompareStocksResponse, CompareStocksOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
@@ -176,7 +189,7 @@ class AsyncCompareStocks(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> CompareStocksResponse:
         """Call the API and return the typed response.
 
@@ -185,8 +198,8 @@ class AsyncCompareStocks(Endpoint[AsyncClient]):
         TR ID: real FHKEW151701C0, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11517").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 
@@ -194,7 +207,7 @@ class AsyncCompareStocks(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[CompareStocksResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -203,7 +216,7 @@ class AsyncCompareStocks(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[CompareStocksResponse, CompareStocksOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``

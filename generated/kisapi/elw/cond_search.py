@@ -232,10 +232,16 @@ def _CondSearchOutput(d: Mapping[str, Any], strict: bool) -> CondSearchOutput:
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
-                Decimal(v) if (v := g("stck_cnvr_rate")) else _d.nothing(v),  # stck_cnvr_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acpr"))
+                else _d.nothing(v),  # acpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_cnvr_rate"))
+                else _d.nothing(v),  # stck_cnvr_rate
                 date.fromisoformat(v)
                 if (v := g("stck_lstn_date"))
                 else _d.nothing(v),  # stck_lstn_date
@@ -246,25 +252,49 @@ def _CondSearchOutput(d: Mapping[str, Any], strict: bool) -> CondSearchOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("unas_isnm"))
                 else _d.nothing(v),  # unas_isnm
-                Decimal(v) if (v := g("unas_prpr")) else _d.nothing(v),  # unas_prpr
-                Decimal(v) if (v := g("unas_prdy_vrss")) else _d.nothing(v),  # unas_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prpr"))
+                else _d.nothing(v),  # unas_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prdy_vrss"))
+                else _d.nothing(v),  # unas_prdy_vrss
                 SIGN_CODES[v]
                 if (v := g("unas_prdy_vrss_sign"))
                 else _d.nothing(v),  # unas_prdy_vrss_sign
-                Decimal(v) if (v := g("unas_prdy_ctrt")) else _d.nothing(v),  # unas_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prdy_ctrt"))
+                else _d.nothing(v),  # unas_prdy_ctrt
                 int(v) if (v := g("unas_acml_vol")) else _d.nothing(v),  # unas_acml_vol
-                Decimal(v) if (v := g("moneyness")) else _d.nothing(v),  # moneyness
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("moneyness"))
+                else _d.nothing(v),  # moneyness
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("atm_cls_name"))
                 else _d.nothing(v),  # atm_cls_name
-                Decimal(v) if (v := g("prit")) else _d.nothing(v),  # prit
-                Decimal(v) if (v := g("delta_val")) else _d.nothing(v),  # delta_val
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
-                Decimal(v) if (v := g("tmvl_val")) else _d.nothing(v),  # tmvl_val
-                Decimal(v) if (v := g("gear")) else _d.nothing(v),  # gear
-                Decimal(v) if (v := g("lvrg_val")) else _d.nothing(v),  # lvrg_val
-                Decimal(v) if (v := g("prls_qryr_rate")) else _d.nothing(v),  # prls_qryr_rate
-                Decimal(v) if (v := g("cfp")) else _d.nothing(v),  # cfp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prit"))
+                else _d.nothing(v),  # prit
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("delta_val"))
+                else _d.nothing(v),  # delta_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tmvl_val"))
+                else _d.nothing(v),  # tmvl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("gear"))
+                else _d.nothing(v),  # gear
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lvrg_val"))
+                else _d.nothing(v),  # lvrg_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prls_qryr_rate"))
+                else _d.nothing(v),  # prls_qryr_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cfp"))
+                else _d.nothing(v),  # cfp
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("pblc_co_name"))
@@ -272,22 +302,32 @@ def _CondSearchOutput(d: Mapping[str, Any], strict: bool) -> CondSearchOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("lp_mbcr_name"))
                 else _d.nothing(v),  # lp_mbcr_name
-                Decimal(v) if (v := g("lp_hldn_rate")) else _d.nothing(v),  # lp_hldn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lp_hldn_rate"))
+                else _d.nothing(v),  # lp_hldn_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("elw_rght_form"))
                 else _d.nothing(v),  # elw_rght_form
-                Decimal(v) if (v := g("elw_ko_barrier")) else _d.nothing(v),  # elw_ko_barrier
-                Decimal(v) if (v := g("apprch_rate")) else _d.nothing(v),  # apprch_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("elw_ko_barrier"))
+                else _d.nothing(v),  # elw_ko_barrier
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("apprch_rate"))
+                else _d.nothing(v),  # apprch_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("unas_shrn_iscd"))
                 else _d.nothing(v),  # unas_shrn_iscd
                 date.fromisoformat(v) if (v := g("mtrt_date")) else _d.nothing(v),  # mtrt_date
-                Decimal(v) if (v := g("prmm_val")) else _d.nothing(v),  # prmm_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prmm_val"))
+                else _d.nothing(v),  # prmm_val
                 date.fromisoformat(v)
                 if (v := g("stck_lp_fin_date"))
                 else _d.nothing(v),  # stck_lp_fin_date
-                Decimal(v) if (v := g("tick_conv_prc")) else _d.nothing(v),  # tick_conv_prc
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tick_conv_prc"))
+                else _d.nothing(v),  # tick_conv_prc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prls_qryr_stpr_prc"))
                 else _d.nothing(v),  # prls_qryr_stpr_prc
                 int(v) if (v := g("lp_hvol")) else _d.nothing(v),  # lp_hvol
@@ -347,11 +387,24 @@ API: ApiSpec[CondSearchResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_COND_SCR_DIV_CODE", "fid_cond_scr_div_code", "str", label="조건 화면 분류 코드"),
-        Field("FID_RANK_SORT_CLS_CODE", "fid_rank_sort_cls_code", "str", label="순위정렬구분코드"),
-        Field("FID_INPUT_CNT_1", "fid_input_cnt_1", "str", label="입력수1"),
+        Field(
+            "FID_COND_SCR_DIV_CODE",
+            "fid_cond_scr_div_code",
+            "str",
+            label="조건 화면 분류 코드",
+            default="11510",
+        ),
+        Field(
+            "FID_RANK_SORT_CLS_CODE",
+            "fid_rank_sort_cls_code",
+            "str",
+            label="순위정렬구분코드",
+            default="0",
+        ),
+        Field("FID_INPUT_CNT_1", "fid_input_cnt_1", "str", label="입력수1", default="1"),
         Field(
             "FID_RANK_SORT_CLS_CODE_2", "fid_rank_sort_cls_code_2", "str", label="순위정렬구분코드2"
         ),
@@ -493,10 +546,10 @@ class CondSearch(Endpoint[SyncClient]):
         TR ID: real FHKEW15100000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_input_cnt_1: 입력수1 (FID_INPUT_CNT_1).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11510").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_cnt_1: 입력수1 (FID_INPUT_CNT_1, default "1").
             fid_rank_sort_cls_code_2: 순위정렬구분코드2 (FID_RANK_SORT_CLS_CODE_2).
             fid_input_cnt_2: 입력수2 (FID_INPUT_CNT_2).
             fid_rank_sort_cls_code_3: 순위정렬구분코드3 (FID_RANK_SORT_CLS_CODE_3).
@@ -757,10 +810,10 @@ class AsyncCondSearch(Endpoint[AsyncClient]):
         TR ID: real FHKEW15100000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_input_cnt_1: 입력수1 (FID_INPUT_CNT_1).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11510").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_cnt_1: 입력수1 (FID_INPUT_CNT_1, default "1").
             fid_rank_sort_cls_code_2: 순위정렬구분코드2 (FID_RANK_SORT_CLS_CODE_2).
             fid_input_cnt_2: 입력수2 (FID_INPUT_CNT_2).
             fid_rank_sort_cls_code_3: 순위정렬구분코드3 (FID_RANK_SORT_CLS_CODE_3).

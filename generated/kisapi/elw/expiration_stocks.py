@@ -147,9 +147,15 @@ def _ExpirationStocksOutput(d: Mapping[str, Any], strict: bool) -> ExpirationSto
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("unas_isnm"))
                 else _d.nothing(v),  # unas_isnm
-                Decimal(v) if (v := g("unas_prpr")) else _d.nothing(v),  # unas_prpr
-                Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
-                Decimal(v) if (v := g("stck_cnvr_rate")) else _d.nothing(v),  # stck_cnvr_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prpr"))
+                else _d.nothing(v),  # unas_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acpr"))
+                else _d.nothing(v),  # acpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_cnvr_rate"))
+                else _d.nothing(v),  # stck_cnvr_rate
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 date.fromisoformat(v)
                 if (v := g("stck_lstn_date"))
@@ -161,7 +167,9 @@ def _ExpirationStocksOutput(d: Mapping[str, Any], strict: bool) -> ExpirationSto
                 int(v) if (v := g("rdmp_amt")) else _d.nothing(v),  # rdmp_amt
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
                 int(v) if (v := g("lp_hvol")) else _d.nothing(v),  # lp_hvol
-                Decimal(v) if (v := g("ccls_paym_prc")) else _d.nothing(v),  # ccls_paym_prc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ccls_paym_prc"))
+                else _d.nothing(v),  # ccls_paym_prc
                 int(v) if (v := g("mtrt_vltn_amt")) else _d.nothing(v),  # mtrt_vltn_amt
                 date.fromisoformat(v)
                 if (v := g("evnt_prd_fin_date"))
@@ -231,20 +239,36 @@ API: ApiSpec[ExpirationStocksResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_COND_SCR_DIV_CODE", "fid_cond_scr_div_code", "str", label="조건 화면 분류 코드"),
-        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1"),
-        Field("FID_INPUT_DATE_2", "fid_input_date_2", "date", label="입력 날짜 2"),
-        Field("FID_DIV_CLS_CODE", "fid_div_cls_code", "str", label="분류 구분 코드"),
+        Field(
+            "FID_COND_SCR_DIV_CODE",
+            "fid_cond_scr_div_code",
+            "str",
+            label="조건 화면 분류 코드",
+            default="11547",
+        ),
+        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1", required=True),
+        Field("FID_INPUT_DATE_2", "fid_input_date_2", "date", label="입력 날짜 2", required=True),
+        Field("FID_DIV_CLS_CODE", "fid_div_cls_code", "str", label="분류 구분 코드", default="2"),
         Field("FID_ETC_CLS_CODE", "fid_etc_cls_code", "str", label="기타 구분 코드"),
-        Field("FID_UNAS_INPUT_ISCD", "fid_unas_input_iscd", "str", label="기초자산입력종목코드"),
-        Field("FID_INPUT_ISCD_2", "fid_input_iscd_2", "str", label="입력 종목코드2"),
+        Field(
+            "FID_UNAS_INPUT_ISCD",
+            "fid_unas_input_iscd",
+            "str",
+            label="기초자산입력종목코드",
+            default="000000",
+        ),
+        Field(
+            "FID_INPUT_ISCD_2", "fid_input_iscd_2", "str", label="입력 종목코드2", default="00000"
+        ),
         Field(
             "FID_BLNG_CLS_CODE",
             "fid_blng_cls_code",
             "str",
             label="결제방법",
+            default="0",
             enum=ElwSettlementFilter,
         ),
         Field("FID_INPUT_OPTION_1", "fid_input_option_1", "str", label="입력옵션1"),
@@ -269,8 +293,8 @@ class ExpirationStocks(Endpoint[SyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_div_cls_code: str | None = None,
         fid_etc_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,
@@ -285,15 +309,15 @@ class ExpirationStocks(Endpoint[SyncClient]):
         TR ID: real FHKEW154700C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11547").
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
+            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "2").
             fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "00000").
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
             fid_input_option_1: 입력옵션1 (FID_INPUT_OPTION_1).
         """
         return self._client.call(API, locals())
@@ -303,8 +327,8 @@ class ExpirationStocks(Endpoint[SyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_div_cls_code: str | None = None,
         fid_etc_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,
@@ -320,8 +344,8 @@ class ExpirationStocks(Endpoint[SyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_div_cls_code: str | None = None,
         fid_etc_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,
@@ -345,8 +369,8 @@ class AsyncExpirationStocks(Endpoint[AsyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_div_cls_code: str | None = None,
         fid_etc_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,
@@ -361,15 +385,15 @@ class AsyncExpirationStocks(Endpoint[AsyncClient]):
         TR ID: real FHKEW154700C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11547").
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
+            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "2").
             fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "00000").
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
             fid_input_option_1: 입력옵션1 (FID_INPUT_OPTION_1).
         """
         return await self._client.call(API, locals())
@@ -379,8 +403,8 @@ class AsyncExpirationStocks(Endpoint[AsyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_div_cls_code: str | None = None,
         fid_etc_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,
@@ -396,8 +420,8 @@ class AsyncExpirationStocks(Endpoint[AsyncClient]):
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
         fid_cond_scr_div_code: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
         fid_div_cls_code: str | None = None,
         fid_etc_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,

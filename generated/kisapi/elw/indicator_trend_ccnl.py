@@ -108,14 +108,28 @@ def _IndicatorTrendCcnlOutput(d: Mapping[str, Any], strict: bool) -> IndicatorTr
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("lvrg_val")) else _d.nothing(v),  # lvrg_val
-                Decimal(v) if (v := g("gear")) else _d.nothing(v),  # gear
-                Decimal(v) if (v := g("tmvl_val")) else _d.nothing(v),  # tmvl_val
-                Decimal(v) if (v := g("invl_val")) else _d.nothing(v),  # invl_val
-                Decimal(v) if (v := g("prit")) else _d.nothing(v),  # prit
-                Decimal(v) if (v := g("apprch_rate")) else _d.nothing(v),  # apprch_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lvrg_val"))
+                else _d.nothing(v),  # lvrg_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("gear"))
+                else _d.nothing(v),  # gear
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tmvl_val"))
+                else _d.nothing(v),  # tmvl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("invl_val"))
+                else _d.nothing(v),  # invl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prit"))
+                else _d.nothing(v),  # prit
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("apprch_rate"))
+                else _d.nothing(v),  # apprch_rate
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -172,9 +186,17 @@ API: ApiSpec[IndicatorTrendCcnlResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -195,7 +217,7 @@ class IndicatorTrendCcnl(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> IndicatorTrendCcnlResponse:
         """Call the API and return the typed response.
 
@@ -204,8 +226,8 @@ class IndicatorTrendCcnl(Endpoint[SyncClient]):
         TR ID: real FHPEW02740100, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -213,7 +235,7 @@ class IndicatorTrendCcnl(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[IndicatorTrendCcnlResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -222,7 +244,7 @@ class IndicatorTrendCcnl(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[IndicatorTrendCcnlResponse, IndicatorTrendCcnlOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
@@ -239,7 +261,7 @@ class AsyncIndicatorTrendCcnl(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> IndicatorTrendCcnlResponse:
         """Call the API and return the typed response.
 
@@ -248,8 +270,8 @@ class AsyncIndicatorTrendCcnl(Endpoint[AsyncClient]):
         TR ID: real FHPEW02740100, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 
@@ -257,7 +279,7 @@ class AsyncIndicatorTrendCcnl(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[IndicatorTrendCcnlResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -266,7 +288,7 @@ class AsyncIndicatorTrendCcnl(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[IndicatorTrendCcnlResponse, IndicatorTrendCcnlOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``

@@ -116,11 +116,21 @@ def _IndicatorTrendMinuteOutput(d: Mapping[str, Any], strict: bool) -> Indicator
                 int(v) if (v := g("elw_oprc")) else _d.nothing(v),  # elw_oprc
                 int(v) if (v := g("elw_hgpr")) else _d.nothing(v),  # elw_hgpr
                 int(v) if (v := g("elw_lwpr")) else _d.nothing(v),  # elw_lwpr
-                Decimal(v) if (v := g("lvrg_val")) else _d.nothing(v),  # lvrg_val
-                Decimal(v) if (v := g("gear")) else _d.nothing(v),  # gear
-                Decimal(v) if (v := g("prmm_val")) else _d.nothing(v),  # prmm_val
-                Decimal(v) if (v := g("invl_val")) else _d.nothing(v),  # invl_val
-                Decimal(v) if (v := g("prit")) else _d.nothing(v),  # prit
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lvrg_val"))
+                else _d.nothing(v),  # lvrg_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("gear"))
+                else _d.nothing(v),  # gear
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prmm_val"))
+                else _d.nothing(v),  # prmm_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("invl_val"))
+                else _d.nothing(v),  # invl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prit"))
+                else _d.nothing(v),  # prit
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
             )
@@ -179,11 +189,27 @@ API: ApiSpec[IndicatorTrendMinuteResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
-        Field("FID_HOUR_CLS_CODE", "fid_hour_cls_code", "str", label="시간 구분 코드"),
-        Field("FID_PW_DATA_INCU_YN", "fid_pw_data_incu_yn", "bool", label="과거 데이터 포함 여부"),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
+        Field(
+            "FID_HOUR_CLS_CODE", "fid_hour_cls_code", "str", label="시간 구분 코드", required=True
+        ),
+        Field(
+            "FID_PW_DATA_INCU_YN",
+            "fid_pw_data_incu_yn",
+            "bool",
+            label="과거 데이터 포함 여부",
+            default="N",
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -204,8 +230,8 @@ class IndicatorTrendMinute(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> IndicatorTrendMinuteResponse:
         """Call the API and return the typed response.
@@ -215,10 +241,10 @@ class IndicatorTrendMinute(Endpoint[SyncClient]):
         TR ID: real FHPEW02740300, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE).
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
         """
         return self._client.call(API, locals())
 
@@ -226,8 +252,8 @@ class IndicatorTrendMinute(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> ApiResponse[IndicatorTrendMinuteResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -237,8 +263,8 @@ class IndicatorTrendMinute(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[IndicatorTrendMinuteResponse, IndicatorTrendMinuteOutput]:
@@ -256,8 +282,8 @@ class AsyncIndicatorTrendMinute(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> IndicatorTrendMinuteResponse:
         """Call the API and return the typed response.
@@ -267,10 +293,10 @@ class AsyncIndicatorTrendMinute(Endpoint[AsyncClient]):
         TR ID: real FHPEW02740300, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE).
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
         """
         return await self._client.call(API, locals())
 
@@ -278,8 +304,8 @@ class AsyncIndicatorTrendMinute(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> ApiResponse[IndicatorTrendMinuteResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -289,8 +315,8 @@ class AsyncIndicatorTrendMinute(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[IndicatorTrendMinuteResponse, IndicatorTrendMinuteOutput]:

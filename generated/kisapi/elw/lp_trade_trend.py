@@ -122,19 +122,41 @@ def _LpTradeTrendOutput1(d: Mapping[str, Any], strict: bool) -> LpTradeTrendOutp
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
-                Decimal(v) if (v := g("stck_cnvr_rate")) else _d.nothing(v),  # stck_cnvr_rate
-                Decimal(v) if (v := g("prit")) else _d.nothing(v),  # prit
-                Decimal(v) if (v := g("lvrg_val")) else _d.nothing(v),  # lvrg_val
-                Decimal(v) if (v := g("gear")) else _d.nothing(v),  # gear
-                Decimal(v) if (v := g("prls_qryr_rate")) else _d.nothing(v),  # prls_qryr_rate
-                Decimal(v) if (v := g("cfp")) else _d.nothing(v),  # cfp
-                Decimal(v) if (v := g("invl_val")) else _d.nothing(v),  # invl_val
-                Decimal(v) if (v := g("tmvl_val")) else _d.nothing(v),  # tmvl_val
-                Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
-                Decimal(v) if (v := g("elw_ko_barrier")) else _d.nothing(v),  # elw_ko_barrier
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_cnvr_rate"))
+                else _d.nothing(v),  # stck_cnvr_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prit"))
+                else _d.nothing(v),  # prit
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lvrg_val"))
+                else _d.nothing(v),  # lvrg_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("gear"))
+                else _d.nothing(v),  # gear
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prls_qryr_rate"))
+                else _d.nothing(v),  # prls_qryr_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cfp"))
+                else _d.nothing(v),  # cfp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("invl_val"))
+                else _d.nothing(v),  # invl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tmvl_val"))
+                else _d.nothing(v),  # tmvl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acpr"))
+                else _d.nothing(v),  # acpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("elw_ko_barrier"))
+                else _d.nothing(v),  # elw_ko_barrier
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -268,15 +290,25 @@ def _LpTradeTrendOutput2(d: Mapping[str, Any], strict: bool) -> LpTradeTrendOutp
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("lp_seln_qty")) else _d.nothing(v),  # lp_seln_qty
-                Decimal(v) if (v := g("lp_seln_avrg_unpr")) else _d.nothing(v),  # lp_seln_avrg_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lp_seln_avrg_unpr"))
+                else _d.nothing(v),  # lp_seln_avrg_unpr
                 int(v) if (v := g("lp_shnu_qty")) else _d.nothing(v),  # lp_shnu_qty
-                Decimal(v) if (v := g("lp_shnu_avrg_unpr")) else _d.nothing(v),  # lp_shnu_avrg_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lp_shnu_avrg_unpr"))
+                else _d.nothing(v),  # lp_shnu_avrg_unpr
                 int(v) if (v := g("lp_hvol")) else _d.nothing(v),  # lp_hvol
-                Decimal(v) if (v := g("lp_hldn_rate")) else _d.nothing(v),  # lp_hldn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lp_hldn_rate"))
+                else _d.nothing(v),  # lp_hldn_rate
                 int(v) if (v := g("prsn_deal_qty")) else _d.nothing(v),  # prsn_deal_qty
-                Decimal(v) if (v := g("apprch_rate")) else _d.nothing(v),  # apprch_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("apprch_rate"))
+                else _d.nothing(v),  # apprch_rate
                 time.fromisoformat(v) if (v := g("cntg_hour")) else _d.nothing(v),  # cntg_hour
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("lp_buy_qty")) else _d.nothing(v),  # lp_buy_qty
@@ -349,9 +381,17 @@ API: ApiSpec[LpTradeTrendResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -375,7 +415,7 @@ class LpTradeTrend(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> LpTradeTrendResponse:
         """Call the API and return the typed response.
 
@@ -384,8 +424,8 @@ class LpTradeTrend(Endpoint[SyncClient]):
         TR ID: real FHPEW03760000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -393,7 +433,7 @@ class LpTradeTrend(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[LpTradeTrendResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -402,7 +442,7 @@ class LpTradeTrend(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[LpTradeTrendResponse, LpTradeTrendOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
@@ -419,7 +459,7 @@ class AsyncLpTradeTrend(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> LpTradeTrendResponse:
         """Call the API and return the typed response.
 
@@ -428,8 +468,8 @@ class AsyncLpTradeTrend(Endpoint[AsyncClient]):
         TR ID: real FHPEW03760000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 
@@ -437,7 +477,7 @@ class AsyncLpTradeTrend(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[LpTradeTrendResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -446,7 +486,7 @@ class AsyncLpTradeTrend(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[LpTradeTrendResponse, LpTradeTrendOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``

@@ -100,11 +100,15 @@ def _NewlyListedOutput(d: Mapping[str, Any], strict: bool) -> NewlyListedOutput:
                 if (v := g("pblc_co_name"))
                 else _d.nothing(v),  # pblc_co_name
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
-                Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acpr"))
+                else _d.nothing(v),  # acpr
                 date.fromisoformat(v)
                 if (v := g("stck_last_tr_date"))
                 else _d.nothing(v),  # stck_last_tr_date
-                Decimal(v) if (v := g("elw_ko_barrier")) else _d.nothing(v),  # elw_ko_barrier
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("elw_ko_barrier"))
+                else _d.nothing(v),  # elw_ko_barrier
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -161,18 +165,32 @@ API: ApiSpec[NewlyListedResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_COND_SCR_DIV_CODE", "fid_cond_scr_div_code", "str", label="조건 화면 분류 코드"),
-        Field("FID_DIV_CLS_CODE", "fid_div_cls_code", "str", label="분류 구분 코드"),
-        Field("FID_UNAS_INPUT_ISCD", "fid_unas_input_iscd", "str", label="기초자산입력종목코드"),
-        Field("FID_INPUT_ISCD_2", "fid_input_iscd_2", "str", label="입력 종목코드2"),
-        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1"),
+        Field(
+            "FID_COND_SCR_DIV_CODE",
+            "fid_cond_scr_div_code",
+            "str",
+            label="조건 화면 분류 코드",
+            default="11548",
+        ),
+        Field("FID_DIV_CLS_CODE", "fid_div_cls_code", "str", label="분류 구분 코드", default="02"),
+        Field(
+            "FID_UNAS_INPUT_ISCD",
+            "fid_unas_input_iscd",
+            "str",
+            label="기초자산입력종목코드",
+            default="000000",
+        ),
+        Field("FID_INPUT_ISCD_2", "fid_input_iscd_2", "str", label="입력 종목코드2", required=True),
+        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1", required=True),
         Field(
             "FID_BLNG_CLS_CODE",
             "fid_blng_cls_code",
             "str",
             label="결제방법",
+            default="0",
             enum=ElwSettlementFilter,
         ),
     ),
@@ -198,8 +216,8 @@ class NewlyListed(Endpoint[SyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_div_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,
-        fid_input_iscd_2: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd_2: str,
+        fid_input_date_1: date | str,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
     ) -> NewlyListedResponse:
         """Call the API and return the typed response.
@@ -209,13 +227,13 @@ class NewlyListed(Endpoint[SyncClient]):
         TR ID: real FHKEW154800C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11548").
+            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "02").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, required).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
         """
         return self._client.call(API, locals())
 
@@ -226,8 +244,8 @@ class NewlyListed(Endpoint[SyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_div_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,
-        fid_input_iscd_2: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd_2: str,
+        fid_input_date_1: date | str,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
     ) -> ApiResponse[NewlyListedResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -240,8 +258,8 @@ class NewlyListed(Endpoint[SyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_div_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,
-        fid_input_iscd_2: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd_2: str,
+        fid_input_date_1: date | str,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[NewlyListedResponse, NewlyListedOutput]:
@@ -262,8 +280,8 @@ class AsyncNewlyListed(Endpoint[AsyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_div_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,
-        fid_input_iscd_2: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd_2: str,
+        fid_input_date_1: date | str,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
     ) -> NewlyListedResponse:
         """Call the API and return the typed response.
@@ -273,13 +291,13 @@ class AsyncNewlyListed(Endpoint[AsyncClient]):
         TR ID: real FHKEW154800C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11548").
+            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "02").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, required).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
         """
         return await self._client.call(API, locals())
 
@@ -290,8 +308,8 @@ class AsyncNewlyListed(Endpoint[AsyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_div_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,
-        fid_input_iscd_2: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd_2: str,
+        fid_input_date_1: date | str,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
     ) -> ApiResponse[NewlyListedResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -304,8 +322,8 @@ class AsyncNewlyListed(Endpoint[AsyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_div_cls_code: str | None = None,
         fid_unas_input_iscd: str | None = None,
-        fid_input_iscd_2: str | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_iscd_2: str,
+        fid_input_date_1: date | str,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[NewlyListedResponse, NewlyListedOutput]:

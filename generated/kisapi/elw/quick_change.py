@@ -112,15 +112,23 @@ def _QuickChangeOutput(d: Mapping[str, Any], strict: bool) -> QuickChangeOutput:
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp
                 int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
                 int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
                 int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("stnd_val")) else _d.nothing(v),  # stnd_val
-                Decimal(v) if (v := g("stnd_val_vrss")) else _d.nothing(v),  # stnd_val_vrss
-                Decimal(v) if (v := g("stnd_val_ctrt")) else _d.nothing(v),  # stnd_val_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stnd_val"))
+                else _d.nothing(v),  # stnd_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stnd_val_vrss"))
+                else _d.nothing(v),  # stnd_val_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stnd_val_ctrt"))
+                else _d.nothing(v),  # stnd_val_ctrt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -177,25 +185,54 @@ API: ApiSpec[QuickChangeResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_COND_SCR_DIV_CODE", "fid_cond_scr_div_code", "str", label="조건 화면 분류 코드"),
-        Field("FID_UNAS_INPUT_ISCD", "fid_unas_input_iscd", "str", label="기초자산입력종목코드"),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
-        Field("FID_MRKT_CLS_CODE", "fid_mrkt_cls_code", "str", label="시장구분코드"),
-        Field("FID_INPUT_PRICE_1", "fid_input_price_1", "int", label="입력 가격1"),
-        Field("FID_INPUT_PRICE_2", "fid_input_price_2", "int", label="입력 가격2"),
-        Field("FID_INPUT_VOL_1", "fid_input_vol_1", "int", label="입력 거래량"),
-        Field("FID_INPUT_VOL_2", "fid_input_vol_2", "int", label="거래량"),
-        Field("FID_HOUR_CLS_CODE", "fid_hour_cls_code", "str", label="시간 구분 코드"),
+        Field(
+            "FID_COND_SCR_DIV_CODE",
+            "fid_cond_scr_div_code",
+            "str",
+            label="조건 화면 분류 코드",
+            default="20287",
+        ),
+        Field(
+            "FID_UNAS_INPUT_ISCD",
+            "fid_unas_input_iscd",
+            "str",
+            label="기초자산입력종목코드",
+            default="000000",
+        ),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            default="00000",
+            max_length=12,
+        ),
+        Field("FID_MRKT_CLS_CODE", "fid_mrkt_cls_code", "str", label="시장구분코드", default="A"),
+        Field("FID_INPUT_PRICE_1", "fid_input_price_1", "int", label="입력 가격1", default=""),
+        Field("FID_INPUT_PRICE_2", "fid_input_price_2", "int", label="입력 가격2", default=""),
+        Field("FID_INPUT_VOL_1", "fid_input_vol_1", "int", label="입력 거래량", default=""),
+        Field("FID_INPUT_VOL_2", "fid_input_vol_2", "int", label="거래량", default=""),
+        Field(
+            "FID_HOUR_CLS_CODE", "fid_hour_cls_code", "str", label="시간 구분 코드", required=True
+        ),
         Field("FID_INPUT_HOUR_1", "fid_input_hour_1", "str", label="입력 일 또는 분"),
-        Field("FID_INPUT_HOUR_2", "fid_input_hour_2", "str", label="기준시간"),
-        Field("FID_RANK_SORT_CLS_CODE", "fid_rank_sort_cls_code", "str", label="순위정렬구분코드"),
+        Field("FID_INPUT_HOUR_2", "fid_input_hour_2", "str", label="기준시간", default=""),
+        Field(
+            "FID_RANK_SORT_CLS_CODE",
+            "fid_rank_sort_cls_code",
+            "str",
+            label="순위정렬구분코드",
+            default="1",
+        ),
         Field(
             "FID_BLNG_CLS_CODE",
             "fid_blng_cls_code",
             "str",
             label="결제방법",
+            default="0",
             enum=ElwSettlementFilter,
         ),
     ),
@@ -226,7 +263,7 @@ class QuickChange(Endpoint[SyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_hour_cls_code: str,
         fid_input_hour_1: str | None = None,
         fid_input_hour_2: str | None = None,
         fid_rank_sort_cls_code: str | None = None,
@@ -239,20 +276,20 @@ class QuickChange(Endpoint[SyncClient]):
         TR ID: real FHPEW02870000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE).
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20287").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "A").
+            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
+            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
             fid_input_hour_1: 입력 일 또는 분 (FID_INPUT_HOUR_1).
-            fid_input_hour_2: 기준시간 (FID_INPUT_HOUR_2).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
+            fid_input_hour_2: 기준시간 (FID_INPUT_HOUR_2, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "1").
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
         """
         return self._client.call(API, locals())
 
@@ -268,7 +305,7 @@ class QuickChange(Endpoint[SyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_hour_cls_code: str,
         fid_input_hour_1: str | None = None,
         fid_input_hour_2: str | None = None,
         fid_rank_sort_cls_code: str | None = None,
@@ -289,7 +326,7 @@ class QuickChange(Endpoint[SyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_hour_cls_code: str,
         fid_input_hour_1: str | None = None,
         fid_input_hour_2: str | None = None,
         fid_rank_sort_cls_code: str | None = None,
@@ -318,7 +355,7 @@ class AsyncQuickChange(Endpoint[AsyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_hour_cls_code: str,
         fid_input_hour_1: str | None = None,
         fid_input_hour_2: str | None = None,
         fid_rank_sort_cls_code: str | None = None,
@@ -331,20 +368,20 @@ class AsyncQuickChange(Endpoint[AsyncClient]):
         TR ID: real FHPEW02870000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE).
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20287").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "A").
+            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
+            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
             fid_input_hour_1: 입력 일 또는 분 (FID_INPUT_HOUR_1).
-            fid_input_hour_2: 기준시간 (FID_INPUT_HOUR_2).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
+            fid_input_hour_2: 기준시간 (FID_INPUT_HOUR_2, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "1").
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
         """
         return await self._client.call(API, locals())
 
@@ -360,7 +397,7 @@ class AsyncQuickChange(Endpoint[AsyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_hour_cls_code: str,
         fid_input_hour_1: str | None = None,
         fid_input_hour_2: str | None = None,
         fid_rank_sort_cls_code: str | None = None,
@@ -381,7 +418,7 @@ class AsyncQuickChange(Endpoint[AsyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_hour_cls_code: str,
         fid_input_hour_1: str | None = None,
         fid_input_hour_2: str | None = None,
         fid_rank_sort_cls_code: str | None = None,

@@ -117,16 +117,34 @@ def _SensitivityOutput(d: Mapping[str, Any], strict: bool) -> SensitivityOutput:
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("hts_thpr")) else _d.nothing(v),  # hts_thpr
-                Decimal(v) if (v := g("delta_val")) else _d.nothing(v),  # delta_val
-                Decimal(v) if (v := g("gama")) else _d.nothing(v),  # gama
-                Decimal(v) if (v := g("theta")) else _d.nothing(v),  # theta
-                Decimal(v) if (v := g("vega")) else _d.nothing(v),  # vega
-                Decimal(v) if (v := g("rho")) else _d.nothing(v),  # rho
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
-                Decimal(v) if (v := g("d90_hist_vltl")) else _d.nothing(v),  # d90_hist_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_thpr"))
+                else _d.nothing(v),  # hts_thpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("delta_val"))
+                else _d.nothing(v),  # delta_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("gama"))
+                else _d.nothing(v),  # gama
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("theta"))
+                else _d.nothing(v),  # theta
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vega"))
+                else _d.nothing(v),  # vega
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rho"))
+                else _d.nothing(v),  # rho
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d90_hist_vltl"))
+                else _d.nothing(v),  # d90_hist_vltl
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -183,30 +201,64 @@ API: ApiSpec[SensitivityResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_COND_SCR_DIV_CODE", "fid_cond_scr_div_code", "str", label="조건 화면 분류 코드"),
-        Field("FID_UNAS_INPUT_ISCD", "fid_unas_input_iscd", "str", label="기초자산입력종목코드"),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_COND_SCR_DIV_CODE",
+            "fid_cond_scr_div_code",
+            "str",
+            label="조건 화면 분류 코드",
+            default="20285",
+        ),
+        Field(
+            "FID_UNAS_INPUT_ISCD",
+            "fid_unas_input_iscd",
+            "str",
+            label="기초자산입력종목코드",
+            default="000000",
+        ),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            default="00000",
+            max_length=12,
+        ),
         Field(
             "FID_DIV_CLS_CODE",
             "fid_div_cls_code",
             "str",
             label="콜풋구분코드",
+            default="0",
             enum=ElwCallPutFilter,
         ),
-        Field("FID_INPUT_PRICE_1", "fid_input_price_1", "int", label="입력 가격1"),
-        Field("FID_INPUT_PRICE_2", "fid_input_price_2", "int", label="입력 가격2"),
-        Field("FID_INPUT_VOL_1", "fid_input_vol_1", "int", label="입력 거래량"),
-        Field("FID_INPUT_VOL_2", "fid_input_vol_2", "int", label="거래량"),
-        Field("FID_RANK_SORT_CLS_CODE", "fid_rank_sort_cls_code", "str", label="순위정렬구분코드"),
-        Field("FID_INPUT_RMNN_DYNU_1", "fid_input_rmnn_dynu_1", "int", label="입력잔존일수1"),
-        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1"),
+        Field("FID_INPUT_PRICE_1", "fid_input_price_1", "int", label="입력 가격1", default=""),
+        Field("FID_INPUT_PRICE_2", "fid_input_price_2", "int", label="입력 가격2", default=""),
+        Field("FID_INPUT_VOL_1", "fid_input_vol_1", "int", label="입력 거래량", default=""),
+        Field("FID_INPUT_VOL_2", "fid_input_vol_2", "int", label="거래량", default=""),
+        Field(
+            "FID_RANK_SORT_CLS_CODE",
+            "fid_rank_sort_cls_code",
+            "str",
+            label="순위정렬구분코드",
+            default="0",
+        ),
+        Field(
+            "FID_INPUT_RMNN_DYNU_1",
+            "fid_input_rmnn_dynu_1",
+            "int",
+            label="입력잔존일수1",
+            default="",
+        ),
+        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1", default=""),
         Field(
             "FID_BLNG_CLS_CODE",
             "fid_blng_cls_code",
             "str",
             label="결제방법",
+            default="0",
             enum=ElwSettlementFilter,
         ),
     ),
@@ -249,19 +301,19 @@ class Sensitivity(Endpoint[SyncClient]):
         TR ID: real FHPEW02850000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE).
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20285").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1, default "").
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
         """
         return self._client.call(API, locals())
 
@@ -337,19 +389,19 @@ class AsyncSensitivity(Endpoint[AsyncClient]):
         TR ID: real FHPEW02850000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE).
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20285").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1, default "").
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
         """
         return await self._client.call(API, locals())
 

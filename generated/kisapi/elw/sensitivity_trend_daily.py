@@ -104,13 +104,27 @@ def _SensitivityTrendDailyOutput(d: Mapping[str, Any], strict: bool) -> Sensitiv
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
-                Decimal(v) if (v := g("hts_thpr")) else _d.nothing(v),  # hts_thpr
-                Decimal(v) if (v := g("delta_val")) else _d.nothing(v),  # delta_val
-                Decimal(v) if (v := g("gama")) else _d.nothing(v),  # gama
-                Decimal(v) if (v := g("theta")) else _d.nothing(v),  # theta
-                Decimal(v) if (v := g("vega")) else _d.nothing(v),  # vega
-                Decimal(v) if (v := g("rho")) else _d.nothing(v),  # rho
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_thpr"))
+                else _d.nothing(v),  # hts_thpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("delta_val"))
+                else _d.nothing(v),  # delta_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("gama"))
+                else _d.nothing(v),  # gama
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("theta"))
+                else _d.nothing(v),  # theta
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vega"))
+                else _d.nothing(v),  # vega
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rho"))
+                else _d.nothing(v),  # rho
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -169,9 +183,17 @@ API: ApiSpec[SensitivityTrendDailyResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -192,7 +214,7 @@ class SensitivityTrendDaily(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> SensitivityTrendDailyResponse:
         """Call the API and return the typed response.
 
@@ -201,8 +223,8 @@ class SensitivityTrendDaily(Endpoint[SyncClient]):
         TR ID: real FHPEW02830200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -210,7 +232,7 @@ class SensitivityTrendDaily(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[SensitivityTrendDailyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -219,7 +241,7 @@ class SensitivityTrendDaily(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[SensitivityTrendDailyResponse, SensitivityTrendDailyOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
@@ -236,7 +258,7 @@ class AsyncSensitivityTrendDaily(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> SensitivityTrendDailyResponse:
         """Call the API and return the typed response.
 
@@ -245,8 +267,8 @@ class AsyncSensitivityTrendDaily(Endpoint[AsyncClient]):
         TR ID: real FHPEW02830200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 
@@ -254,7 +276,7 @@ class AsyncSensitivityTrendDaily(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[SensitivityTrendDailyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -263,7 +285,7 @@ class AsyncSensitivityTrendDaily(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[SensitivityTrendDailyResponse, SensitivityTrendDailyOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``

@@ -83,12 +83,18 @@ def _UdrlAssetListOutput(d: Mapping[str, Any], strict: bool) -> UdrlAssetListOut
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("unas_isnm"))
                 else _d.nothing(v),  # unas_isnm
-                Decimal(v) if (v := g("unas_prpr")) else _d.nothing(v),  # unas_prpr
-                Decimal(v) if (v := g("unas_prdy_vrss")) else _d.nothing(v),  # unas_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prpr"))
+                else _d.nothing(v),  # unas_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prdy_vrss"))
+                else _d.nothing(v),  # unas_prdy_vrss
                 SIGN_CODES[v]
                 if (v := g("unas_prdy_vrss_sign"))
                 else _d.nothing(v),  # unas_prdy_vrss_sign
-                Decimal(v) if (v := g("unas_prdy_ctrt")) else _d.nothing(v),  # unas_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unas_prdy_ctrt"))
+                else _d.nothing(v),  # unas_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -140,9 +146,28 @@ API: ApiSpec[UdrlAssetListResponse] = ApiSpec(
     kind="query",
     tr_ids=(TrIdRule(when=(), real="FHKEW154100C0", mock=None),),
     request=(
-        Field("FID_COND_SCR_DIV_CODE", "fid_cond_scr_div_code", "str", label="조건 화면 분류 코드"),
-        Field("FID_RANK_SORT_CLS_CODE", "fid_rank_sort_cls_code", "str", label="순위정렬구분코드"),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_COND_SCR_DIV_CODE",
+            "fid_cond_scr_div_code",
+            "str",
+            label="조건 화면 분류 코드",
+            default="11541",
+        ),
+        Field(
+            "FID_RANK_SORT_CLS_CODE",
+            "fid_rank_sort_cls_code",
+            "str",
+            label="순위정렬구분코드",
+            default="0",
+        ),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            default="00000",
+            max_length=12,
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -173,9 +198,9 @@ class UdrlAssetList(Endpoint[SyncClient]):
         TR ID: real FHKEW154100C0, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11541").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
         """
         return self._client.call(API, locals())
 
@@ -221,9 +246,9 @@ class AsyncUdrlAssetList(Endpoint[AsyncClient]):
         TR ID: real FHKEW154100C0, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11541").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
         """
         return await self._client.call(API, locals())
 

@@ -179,29 +179,63 @@ def _UdrlAssetPriceOutput(d: Mapping[str, Any], strict: bool) -> UdrlAssetPriceO
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acpr"))
+                else _d.nothing(v),  # acpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prls_qryr_stpr_prc"))
                 else _d.nothing(v),  # prls_qryr_stpr_prc
                 int(v) if (v := g("hts_rmnn_dynu")) else _d.nothing(v),  # hts_rmnn_dynu
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
-                Decimal(v) if (v := g("stck_cnvr_rate")) else _d.nothing(v),  # stck_cnvr_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_cnvr_rate"))
+                else _d.nothing(v),  # stck_cnvr_rate
                 int(v) if (v := g("lp_hvol")) else _d.nothing(v),  # lp_hvol
-                Decimal(v) if (v := g("lp_rlim")) else _d.nothing(v),  # lp_rlim
-                Decimal(v) if (v := g("lvrg_val")) else _d.nothing(v),  # lvrg_val
-                Decimal(v) if (v := g("gear")) else _d.nothing(v),  # gear
-                Decimal(v) if (v := g("delta_val")) else _d.nothing(v),  # delta_val
-                Decimal(v) if (v := g("gama")) else _d.nothing(v),  # gama
-                Decimal(v) if (v := g("vega")) else _d.nothing(v),  # vega
-                Decimal(v) if (v := g("theta")) else _d.nothing(v),  # theta
-                Decimal(v) if (v := g("prls_qryr_rate")) else _d.nothing(v),  # prls_qryr_rate
-                Decimal(v) if (v := g("cfp")) else _d.nothing(v),  # cfp
-                Decimal(v) if (v := g("prit")) else _d.nothing(v),  # prit
-                Decimal(v) if (v := g("invl_val")) else _d.nothing(v),  # invl_val
-                Decimal(v) if (v := g("tmvl_val")) else _d.nothing(v),  # tmvl_val
-                Decimal(v) if (v := g("hts_thpr")) else _d.nothing(v),  # hts_thpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lp_rlim"))
+                else _d.nothing(v),  # lp_rlim
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lvrg_val"))
+                else _d.nothing(v),  # lvrg_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("gear"))
+                else _d.nothing(v),  # gear
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("delta_val"))
+                else _d.nothing(v),  # delta_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("gama"))
+                else _d.nothing(v),  # gama
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vega"))
+                else _d.nothing(v),  # vega
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("theta"))
+                else _d.nothing(v),  # theta
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prls_qryr_rate"))
+                else _d.nothing(v),  # prls_qryr_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cfp"))
+                else _d.nothing(v),  # cfp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prit"))
+                else _d.nothing(v),  # prit
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("invl_val"))
+                else _d.nothing(v),  # invl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tmvl_val"))
+                else _d.nothing(v),  # tmvl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_thpr"))
+                else _d.nothing(v),  # hts_thpr
                 date.fromisoformat(v)
                 if (v := g("stck_lstn_date"))
                 else _d.nothing(v),  # stck_lstn_date
@@ -265,15 +299,39 @@ API: ApiSpec[UdrlAssetPriceResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_COND_SCR_DIV_CODE", "fid_cond_scr_div_code", "str", label="조건 화면 분류 코드"),
-        Field("FID_MRKT_CLS_CODE", "fid_mrkt_cls_code", "str", label="시장구분코드"),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
-        Field("FID_UNAS_INPUT_ISCD", "fid_unas_input_iscd", "str", label="기초자산입력종목코드"),
+        Field(
+            "FID_COND_SCR_DIV_CODE",
+            "fid_cond_scr_div_code",
+            "str",
+            label="조건 화면 분류 코드",
+            default="11541",
+        ),
+        Field("FID_MRKT_CLS_CODE", "fid_mrkt_cls_code", "str", label="시장구분코드", default="A"),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            default="00000",
+            max_length=12,
+        ),
+        Field(
+            "FID_UNAS_INPUT_ISCD",
+            "fid_unas_input_iscd",
+            "str",
+            label="기초자산입력종목코드",
+            required=True,
+        ),
         Field("FID_VOL_CNT", "fid_vol_cnt", "int", label="거래량 수"),
         Field(
-            "FID_TRGT_EXLS_CLS_CODE", "fid_trgt_exls_cls_code", "str", label="대상 제외 구분 코드"
+            "FID_TRGT_EXLS_CLS_CODE",
+            "fid_trgt_exls_cls_code",
+            "str",
+            label="대상 제외 구분 코드",
+            default="0",
         ),
         Field("FID_INPUT_PRICE_1", "fid_input_price_1", "int", label="입력 가격1"),
         Field("FID_INPUT_PRICE_2", "fid_input_price_2", "int", label="입력 가격2"),
@@ -281,7 +339,7 @@ API: ApiSpec[UdrlAssetPriceResponse] = ApiSpec(
         Field("FID_INPUT_VOL_2", "fid_input_vol_2", "int", label="거래량"),
         Field("FID_INPUT_RMNN_DYNU_1", "fid_input_rmnn_dynu_1", "int", label="입력잔존일수1"),
         Field("FID_INPUT_RMNN_DYNU_2", "fid_input_rmnn_dynu_2", "int", label="입력잔존일수2"),
-        Field("FID_OPTION", "fid_option", "str", label="옵션"),
+        Field("FID_OPTION", "fid_option", "str", label="옵션", default="0"),
         Field("FID_INPUT_OPTION_1", "fid_input_option_1", "str", label="입력옵션1"),
         Field("FID_INPUT_OPTION_2", "fid_input_option_2", "str", label="입력옵션2"),
     ),
@@ -307,7 +365,7 @@ class UdrlAssetPrice(Endpoint[SyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_mrkt_cls_code: str | None = None,
         fid_input_iscd: str | None = None,
-        fid_unas_input_iscd: str | None = None,
+        fid_unas_input_iscd: str,
         fid_vol_cnt: int | None = None,
         fid_trgt_exls_cls_code: str | None = None,
         fid_input_price_1: int | None = None,
@@ -327,20 +385,20 @@ class UdrlAssetPrice(Endpoint[SyncClient]):
         TR ID: real FHKEW154101C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11541").
+            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "A").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, required).
             fid_vol_cnt: 거래량 수 (FID_VOL_CNT).
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE).
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "0").
             fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
             fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
             fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
             fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
             fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1).
             fid_input_rmnn_dynu_2: 입력잔존일수2 (FID_INPUT_RMNN_DYNU_2).
-            fid_option: 옵션 (FID_OPTION).
+            fid_option: 옵션 (FID_OPTION, default "0").
             fid_input_option_1: 입력옵션1 (FID_INPUT_OPTION_1).
             fid_input_option_2: 입력옵션2 (FID_INPUT_OPTION_2).
         """
@@ -353,7 +411,7 @@ class UdrlAssetPrice(Endpoint[SyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_mrkt_cls_code: str | None = None,
         fid_input_iscd: str | None = None,
-        fid_unas_input_iscd: str | None = None,
+        fid_unas_input_iscd: str,
         fid_vol_cnt: int | None = None,
         fid_trgt_exls_cls_code: str | None = None,
         fid_input_price_1: int | None = None,
@@ -376,7 +434,7 @@ class UdrlAssetPrice(Endpoint[SyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_mrkt_cls_code: str | None = None,
         fid_input_iscd: str | None = None,
-        fid_unas_input_iscd: str | None = None,
+        fid_unas_input_iscd: str,
         fid_vol_cnt: int | None = None,
         fid_trgt_exls_cls_code: str | None = None,
         fid_input_price_1: int | None = None,
@@ -407,7 +465,7 @@ class AsyncUdrlAssetPrice(Endpoint[AsyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_mrkt_cls_code: str | None = None,
         fid_input_iscd: str | None = None,
-        fid_unas_input_iscd: str | None = None,
+        fid_unas_input_iscd: str,
         fid_vol_cnt: int | None = None,
         fid_trgt_exls_cls_code: str | None = None,
         fid_input_price_1: int | None = None,
@@ -427,20 +485,20 @@ class AsyncUdrlAssetPrice(Endpoint[AsyncClient]):
         TR ID: real FHKEW154101C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11541").
+            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "A").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, required).
             fid_vol_cnt: 거래량 수 (FID_VOL_CNT).
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE).
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "0").
             fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
             fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
             fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
             fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
             fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1).
             fid_input_rmnn_dynu_2: 입력잔존일수2 (FID_INPUT_RMNN_DYNU_2).
-            fid_option: 옵션 (FID_OPTION).
+            fid_option: 옵션 (FID_OPTION, default "0").
             fid_input_option_1: 입력옵션1 (FID_INPUT_OPTION_1).
             fid_input_option_2: 입력옵션2 (FID_INPUT_OPTION_2).
         """
@@ -453,7 +511,7 @@ class AsyncUdrlAssetPrice(Endpoint[AsyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_mrkt_cls_code: str | None = None,
         fid_input_iscd: str | None = None,
-        fid_unas_input_iscd: str | None = None,
+        fid_unas_input_iscd: str,
         fid_vol_cnt: int | None = None,
         fid_trgt_exls_cls_code: str | None = None,
         fid_input_price_1: int | None = None,
@@ -476,7 +534,7 @@ class AsyncUdrlAssetPrice(Endpoint[AsyncClient]):
         fid_cond_scr_div_code: str | None = None,
         fid_mrkt_cls_code: str | None = None,
         fid_input_iscd: str | None = None,
-        fid_unas_input_iscd: str | None = None,
+        fid_unas_input_iscd: str,
         fid_vol_cnt: int | None = None,
         fid_trgt_exls_cls_code: str | None = None,
         fid_input_price_1: int | None = None,

@@ -197,14 +197,16 @@ def _UpdownRateOutput(d: Mapping[str, Any], strict: bool) -> UpdownRateOutput:
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
                 SIGN_CODES[v]
                 if (v := g("sdpr_vrss_prpr_sign"))
                 else _d.nothing(v),  # sdpr_vrss_prpr_sign
                 int(v) if (v := g("sdpr_vrss_prpr")) else _d.nothing(v),  # sdpr_vrss_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("sdpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # sdpr_vrss_prpr_rate
                 int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
@@ -212,39 +214,59 @@ def _UpdownRateOutput(d: Mapping[str, Any], strict: bool) -> UpdownRateOutput:
                 if (v := g("oprc_vrss_prpr_sign"))
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
                 int(v) if (v := g("oprc_vrss_prpr")) else _d.nothing(v),  # oprc_vrss_prpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("oprc_vrss_prpr_rate"))
                 else _d.nothing(v),  # oprc_vrss_prpr_rate
                 int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
                 int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
                 SIGN_CODES[v] if (v := g("prd_rsfl_sign")) else _d.nothing(v),  # prd_rsfl_sign
                 int(v) if (v := g("prd_rsfl")) else _d.nothing(v),  # prd_rsfl
-                Decimal(v) if (v := g("prd_rsfl_rate")) else _d.nothing(v),  # prd_rsfl_rate
-                Decimal(v) if (v := g("stck_cnvr_rate")) else _d.nothing(v),  # stck_cnvr_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prd_rsfl_rate"))
+                else _d.nothing(v),  # prd_rsfl_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_cnvr_rate"))
+                else _d.nothing(v),  # stck_cnvr_rate
                 int(v) if (v := g("hts_rmnn_dynu")) else _d.nothing(v),  # hts_rmnn_dynu
-                Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acpr"))
+                else _d.nothing(v),  # acpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("unas_isnm"))
                 else _d.nothing(v),  # unas_isnm
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("unas_shrn_iscd"))
                 else _d.nothing(v),  # unas_shrn_iscd
-                Decimal(v) if (v := g("lp_hldn_rate")) else _d.nothing(v),  # lp_hldn_rate
-                Decimal(v) if (v := g("prit")) else _d.nothing(v),  # prit
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lp_hldn_rate"))
+                else _d.nothing(v),  # lp_hldn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prit"))
+                else _d.nothing(v),  # prit
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prls_qryr_stpr_prc"))
                 else _d.nothing(v),  # prls_qryr_stpr_prc
-                Decimal(v) if (v := g("delta_val")) else _d.nothing(v),  # delta_val
-                Decimal(v) if (v := g("theta")) else _d.nothing(v),  # theta
-                Decimal(v) if (v := g("prls_qryr_rate")) else _d.nothing(v),  # prls_qryr_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("delta_val"))
+                else _d.nothing(v),  # delta_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("theta"))
+                else _d.nothing(v),  # theta
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prls_qryr_rate"))
+                else _d.nothing(v),  # prls_qryr_rate
                 date.fromisoformat(v)
                 if (v := g("stck_lstn_date"))
                 else _d.nothing(v),  # stck_lstn_date
                 date.fromisoformat(v)
                 if (v := g("stck_last_tr_date"))
                 else _d.nothing(v),  # stck_last_tr_date
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
-                Decimal(v) if (v := g("lvrg_val")) else _d.nothing(v),  # lvrg_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lvrg_val"))
+                else _d.nothing(v),  # lvrg_val
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -301,33 +323,67 @@ API: ApiSpec[UpdownRateResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_COND_SCR_DIV_CODE", "fid_cond_scr_div_code", "str", label="조건 화면 분류 코드"),
-        Field("FID_UNAS_INPUT_ISCD", "fid_unas_input_iscd", "str", label="기초자산입력종목코드"),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
-        Field("FID_INPUT_RMNN_DYNU_1", "fid_input_rmnn_dynu_1", "str", label="잔존기간구분"),
+        Field(
+            "FID_COND_SCR_DIV_CODE",
+            "fid_cond_scr_div_code",
+            "str",
+            label="조건 화면 분류 코드",
+            default="20277",
+        ),
+        Field(
+            "FID_UNAS_INPUT_ISCD",
+            "fid_unas_input_iscd",
+            "str",
+            label="기초자산입력종목코드",
+            default="000000",
+        ),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            default="00000",
+            max_length=12,
+        ),
+        Field(
+            "FID_INPUT_RMNN_DYNU_1",
+            "fid_input_rmnn_dynu_1",
+            "str",
+            label="잔존기간구분",
+            default="0",
+        ),
         Field(
             "FID_DIV_CLS_CODE",
             "fid_div_cls_code",
             "str",
             label="콜풋구분코드",
+            default="0",
             enum=ElwCallPutFilter,
         ),
-        Field("FID_INPUT_PRICE_1", "fid_input_price_1", "int", label="입력 가격1"),
-        Field("FID_INPUT_PRICE_2", "fid_input_price_2", "int", label="입력 가격2"),
-        Field("FID_INPUT_VOL_1", "fid_input_vol_1", "int", label="입력 거래량"),
-        Field("FID_INPUT_VOL_2", "fid_input_vol_2", "int", label="거래량"),
-        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1"),
-        Field("FID_RANK_SORT_CLS_CODE", "fid_rank_sort_cls_code", "str", label="순위정렬구분코드"),
+        Field("FID_INPUT_PRICE_1", "fid_input_price_1", "int", label="입력 가격1", default=""),
+        Field("FID_INPUT_PRICE_2", "fid_input_price_2", "int", label="입력 가격2", default=""),
+        Field("FID_INPUT_VOL_1", "fid_input_vol_1", "int", label="입력 거래량", default=""),
+        Field("FID_INPUT_VOL_2", "fid_input_vol_2", "int", label="거래량", default=""),
+        Field("FID_INPUT_DATE_1", "fid_input_date_1", "str", label="입력날짜1", default="1"),
+        Field(
+            "FID_RANK_SORT_CLS_CODE",
+            "fid_rank_sort_cls_code",
+            "str",
+            label="순위정렬구분코드",
+            default="0",
+        ),
         Field(
             "FID_BLNG_CLS_CODE",
             "fid_blng_cls_code",
             "str",
             label="결제방법",
+            default="0",
             enum=ElwSettlementFilter,
         ),
-        Field("FID_INPUT_DATE_2", "fid_input_date_2", "date", label="입력 날짜 2"),
+        Field("FID_INPUT_DATE_2", "fid_input_date_2", "str", label="입력날짜2", default=""),
     ),
     decode=_decode,
     selectors=(),
@@ -357,10 +413,10 @@ class UpdownRate(Endpoint[SyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: str | None = None,
         fid_rank_sort_cls_code: str | None = None,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_2: str | None = None,
     ) -> UpdownRateResponse:
         """Call the API and return the typed response.
 
@@ -369,20 +425,20 @@ class UpdownRate(Endpoint[SyncClient]):
         TR ID: real FHPEW02770000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_rmnn_dynu_1: 잔존기간구분 (FID_INPUT_RMNN_DYNU_1).
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE).
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20277").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_input_rmnn_dynu_1: 잔존기간구분 (FID_INPUT_RMNN_DYNU_1, default "0").
+            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
+            fid_input_date_1: 입력날짜1 (FID_INPUT_DATE_1, default "1").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
+            fid_input_date_2: 입력날짜2 (FID_INPUT_DATE_2, default "").
         """
         return self._client.call(API, locals())
 
@@ -399,10 +455,10 @@ class UpdownRate(Endpoint[SyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: str | None = None,
         fid_rank_sort_cls_code: str | None = None,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_2: str | None = None,
     ) -> ApiResponse[UpdownRateResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -420,10 +476,10 @@ class UpdownRate(Endpoint[SyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: str | None = None,
         fid_rank_sort_cls_code: str | None = None,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_2: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[UpdownRateResponse, UpdownRateOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
@@ -449,10 +505,10 @@ class AsyncUpdownRate(Endpoint[AsyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: str | None = None,
         fid_rank_sort_cls_code: str | None = None,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_2: str | None = None,
     ) -> UpdownRateResponse:
         """Call the API and return the typed response.
 
@@ -461,20 +517,20 @@ class AsyncUpdownRate(Endpoint[AsyncClient]):
         TR ID: real FHPEW02770000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_rmnn_dynu_1: 잔존기간구분 (FID_INPUT_RMNN_DYNU_1).
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE).
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20277").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_input_rmnn_dynu_1: 잔존기간구분 (FID_INPUT_RMNN_DYNU_1, default "0").
+            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
+            fid_input_date_1: 입력날짜1 (FID_INPUT_DATE_1, default "1").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
+            fid_input_date_2: 입력날짜2 (FID_INPUT_DATE_2, default "").
         """
         return await self._client.call(API, locals())
 
@@ -491,10 +547,10 @@ class AsyncUpdownRate(Endpoint[AsyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: str | None = None,
         fid_rank_sort_cls_code: str | None = None,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_2: str | None = None,
     ) -> ApiResponse[UpdownRateResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -512,10 +568,10 @@ class AsyncUpdownRate(Endpoint[AsyncClient]):
         fid_input_price_2: int | None = None,
         fid_input_vol_1: int | None = None,
         fid_input_vol_2: int | None = None,
-        fid_input_date_1: date | str | None = None,
+        fid_input_date_1: str | None = None,
         fid_rank_sort_cls_code: str | None = None,
         fid_blng_cls_code: ElwSettlementFilter | str | None = None,
-        fid_input_date_2: date | str | None = None,
+        fid_input_date_2: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[UpdownRateResponse, UpdownRateOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``

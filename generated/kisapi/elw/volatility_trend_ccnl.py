@@ -96,11 +96,15 @@ def _VolatilityTrendCcnlOutput(d: Mapping[str, Any], strict: bool) -> Volatility
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
                 int(v) if (v := g("askp")) else _d.nothing(v),  # askp
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -157,9 +161,17 @@ API: ApiSpec[VolatilityTrendCcnlResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -180,7 +192,7 @@ class VolatilityTrendCcnl(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> VolatilityTrendCcnlResponse:
         """Call the API and return the typed response.
 
@@ -189,8 +201,8 @@ class VolatilityTrendCcnl(Endpoint[SyncClient]):
         TR ID: real FHPEW02840100, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -198,7 +210,7 @@ class VolatilityTrendCcnl(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[VolatilityTrendCcnlResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -207,7 +219,7 @@ class VolatilityTrendCcnl(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[VolatilityTrendCcnlResponse, VolatilityTrendCcnlOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
@@ -224,7 +236,7 @@ class AsyncVolatilityTrendCcnl(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> VolatilityTrendCcnlResponse:
         """Call the API and return the typed response.
 
@@ -233,8 +245,8 @@ class AsyncVolatilityTrendCcnl(Endpoint[AsyncClient]):
         TR ID: real FHPEW02840100, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 
@@ -242,7 +254,7 @@ class AsyncVolatilityTrendCcnl(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[VolatilityTrendCcnlResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -251,7 +263,7 @@ class AsyncVolatilityTrendCcnl(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[VolatilityTrendCcnlResponse, VolatilityTrendCcnlOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``

@@ -124,17 +124,31 @@ def _VolatilityTrendDailyOutput(d: Mapping[str, Any], strict: bool) -> Volatilit
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("elw_oprc")) else _d.nothing(v),  # elw_oprc
                 int(v) if (v := g("elw_hgpr")) else _d.nothing(v),  # elw_hgpr
                 int(v) if (v := g("elw_lwpr")) else _d.nothing(v),  # elw_lwpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("d10_hist_vltl")) else _d.nothing(v),  # d10_hist_vltl
-                Decimal(v) if (v := g("d20_hist_vltl")) else _d.nothing(v),  # d20_hist_vltl
-                Decimal(v) if (v := g("d30_hist_vltl")) else _d.nothing(v),  # d30_hist_vltl
-                Decimal(v) if (v := g("d60_hist_vltl")) else _d.nothing(v),  # d60_hist_vltl
-                Decimal(v) if (v := g("d90_hist_vltl")) else _d.nothing(v),  # d90_hist_vltl
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d10_hist_vltl"))
+                else _d.nothing(v),  # d10_hist_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d20_hist_vltl"))
+                else _d.nothing(v),  # d20_hist_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d30_hist_vltl"))
+                else _d.nothing(v),  # d30_hist_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d60_hist_vltl"))
+                else _d.nothing(v),  # d60_hist_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("d90_hist_vltl"))
+                else _d.nothing(v),  # d90_hist_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
                 date.fromisoformat(v)
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
@@ -194,9 +208,17 @@ API: ApiSpec[VolatilityTrendDailyResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -217,7 +239,7 @@ class VolatilityTrendDaily(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> VolatilityTrendDailyResponse:
         """Call the API and return the typed response.
 
@@ -226,8 +248,8 @@ class VolatilityTrendDaily(Endpoint[SyncClient]):
         TR ID: real FHPEW02840200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -235,7 +257,7 @@ class VolatilityTrendDaily(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[VolatilityTrendDailyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -244,7 +266,7 @@ class VolatilityTrendDaily(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[VolatilityTrendDailyResponse, VolatilityTrendDailyOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
@@ -261,7 +283,7 @@ class AsyncVolatilityTrendDaily(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> VolatilityTrendDailyResponse:
         """Call the API and return the typed response.
 
@@ -270,8 +292,8 @@ class AsyncVolatilityTrendDaily(Endpoint[AsyncClient]):
         TR ID: real FHPEW02840200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 
@@ -279,7 +301,7 @@ class AsyncVolatilityTrendDaily(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
     ) -> ApiResponse[VolatilityTrendDailyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -288,7 +310,7 @@ class AsyncVolatilityTrendDaily(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[VolatilityTrendDailyResponse, VolatilityTrendDailyOutput]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``

@@ -96,8 +96,12 @@ def _VolatilityTrendMinuteOutput(d: Mapping[str, Any], strict: bool) -> Volatili
                 int(v) if (v := g("elw_oprc")) else _d.nothing(v),  # elw_oprc
                 int(v) if (v := g("elw_hgpr")) else _d.nothing(v),  # elw_hgpr
                 int(v) if (v := g("elw_lwpr")) else _d.nothing(v),  # elw_lwpr
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
-                Decimal(v) if (v := g("hist_vltl")) else _d.nothing(v),  # hist_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hist_vltl"))
+                else _d.nothing(v),  # hist_vltl
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -156,11 +160,27 @@ API: ApiSpec[VolatilityTrendMinuteResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
-        Field("FID_HOUR_CLS_CODE", "fid_hour_cls_code", "str", label="시간 구분 코드"),
-        Field("FID_PW_DATA_INCU_YN", "fid_pw_data_incu_yn", "bool", label="과거 데이터 포함 여부"),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
+        Field(
+            "FID_HOUR_CLS_CODE", "fid_hour_cls_code", "str", label="시간 구분 코드", required=True
+        ),
+        Field(
+            "FID_PW_DATA_INCU_YN",
+            "fid_pw_data_incu_yn",
+            "bool",
+            label="과거 데이터 포함 여부",
+            default="N",
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -181,8 +201,8 @@ class VolatilityTrendMinute(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> VolatilityTrendMinuteResponse:
         """Call the API and return the typed response.
@@ -192,10 +212,10 @@ class VolatilityTrendMinute(Endpoint[SyncClient]):
         TR ID: real FHPEW02840300, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE).
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
         """
         return self._client.call(API, locals())
 
@@ -203,8 +223,8 @@ class VolatilityTrendMinute(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> ApiResponse[VolatilityTrendMinuteResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -214,8 +234,8 @@ class VolatilityTrendMinute(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[VolatilityTrendMinuteResponse, VolatilityTrendMinuteOutput]:
@@ -233,8 +253,8 @@ class AsyncVolatilityTrendMinute(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> VolatilityTrendMinuteResponse:
         """Call the API and return the typed response.
@@ -244,10 +264,10 @@ class AsyncVolatilityTrendMinute(Endpoint[AsyncClient]):
         TR ID: real FHPEW02840300, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE).
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
         """
         return await self._client.call(API, locals())
 
@@ -255,8 +275,8 @@ class AsyncVolatilityTrendMinute(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
     ) -> ApiResponse[VolatilityTrendMinuteResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -266,8 +286,8 @@ class AsyncVolatilityTrendMinute(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: MarketDivision | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_hour_cls_code: str | None = None,
+        fid_input_iscd: str,
+        fid_hour_cls_code: str,
         fid_pw_data_incu_yn: bool | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[VolatilityTrendMinuteResponse, VolatilityTrendMinuteOutput]:

@@ -225,14 +225,22 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("n_prdy_vol")) else _d.nothing(v),  # n_prdy_vol
                 int(v) if (v := g("n_prdy_vol_vrss")) else _d.nothing(v),  # n_prdy_vol_vrss
-                Decimal(v) if (v := g("vol_inrt")) else _d.nothing(v),  # vol_inrt
-                Decimal(v) if (v := g("vol_tnrt")) else _d.nothing(v),  # vol_tnrt
-                Decimal(v) if (v := g("nday_vol_tnrt")) else _d.nothing(v),  # nday_vol_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vol_inrt"))
+                else _d.nothing(v),  # vol_inrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vol_tnrt"))
+                else _d.nothing(v),  # vol_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nday_vol_tnrt"))
+                else _d.nothing(v),  # nday_vol_tnrt
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("n_prdy_tr_pbmn")) else _d.nothing(v),  # n_prdy_tr_pbmn
                 int(v) if (v := g("n_prdy_tr_pbmn_vrss")) else _d.nothing(v),  # n_prdy_tr_pbmn_vrss
@@ -240,13 +248,25 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
                 int(v) if (v := g("ntsl_rsqn")) else _d.nothing(v),  # ntsl_rsqn
                 int(v) if (v := g("ntby_rsqn")) else _d.nothing(v),  # ntby_rsqn
-                Decimal(v) if (v := g("seln_rsqn_rate")) else _d.nothing(v),  # seln_rsqn_rate
-                Decimal(v) if (v := g("shnu_rsqn_rate")) else _d.nothing(v),  # shnu_rsqn_rate
-                Decimal(v) if (v := g("stck_cnvr_rate")) else _d.nothing(v),  # stck_cnvr_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("seln_rsqn_rate"))
+                else _d.nothing(v),  # seln_rsqn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("shnu_rsqn_rate"))
+                else _d.nothing(v),  # shnu_rsqn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_cnvr_rate"))
+                else _d.nothing(v),  # stck_cnvr_rate
                 int(v) if (v := g("hts_rmnn_dynu")) else _d.nothing(v),  # hts_rmnn_dynu
-                Decimal(v) if (v := g("invl_val")) else _d.nothing(v),  # invl_val
-                Decimal(v) if (v := g("tmvl_val")) else _d.nothing(v),  # tmvl_val
-                Decimal(v) if (v := g("acpr")) else _d.nothing(v),  # acpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("invl_val"))
+                else _d.nothing(v),  # invl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tmvl_val"))
+                else _d.nothing(v),  # tmvl_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("acpr"))
+                else _d.nothing(v),  # acpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("lp_mbcr_name"))
                 else _d.nothing(v),  # lp_mbcr_name
@@ -260,19 +280,33 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 if (v := g("unas_shrn_iscd"))
                 else _d.nothing(v),  # unas_shrn_iscd
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
-                Decimal(v) if (v := g("lp_hldn_rate")) else _d.nothing(v),  # lp_hldn_rate
-                Decimal(v) if (v := g("prit")) else _d.nothing(v),  # prit
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lp_hldn_rate"))
+                else _d.nothing(v),  # lp_hldn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prit"))
+                else _d.nothing(v),  # prit
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prls_qryr_stpr_prc"))
                 else _d.nothing(v),  # prls_qryr_stpr_prc
-                Decimal(v) if (v := g("delta_val")) else _d.nothing(v),  # delta_val
-                Decimal(v) if (v := g("theta")) else _d.nothing(v),  # theta
-                Decimal(v) if (v := g("prls_qryr_rate")) else _d.nothing(v),  # prls_qryr_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("delta_val"))
+                else _d.nothing(v),  # delta_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("theta"))
+                else _d.nothing(v),  # theta
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prls_qryr_rate"))
+                else _d.nothing(v),  # prls_qryr_rate
                 date.fromisoformat(v)
                 if (v := g("stck_lstn_date"))
                 else _d.nothing(v),  # stck_lstn_date
-                Decimal(v) if (v := g("hts_ints_vltl")) else _d.nothing(v),  # hts_ints_vltl
-                Decimal(v) if (v := g("lvrg_val")) else _d.nothing(v),  # lvrg_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hts_ints_vltl"))
+                else _d.nothing(v),  # hts_ints_vltl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lvrg_val"))
+                else _d.nothing(v),  # lvrg_val
                 int(v) if (v := g("lp_ntby_qty")) else _d.nothing(v),  # lp_ntby_qty
             )
         except _d.CONVERT_ERRORS:
@@ -330,34 +364,70 @@ API: ApiSpec[VolumeRankResponse] = ApiSpec(
             "fid_cond_mrkt_div_code",
             "str",
             label="조건 시장 분류 코드",
+            default="W",
             enum=MarketDivision,
         ),
-        Field("FID_COND_SCR_DIV_CODE", "fid_cond_scr_div_code", "str", label="조건 화면 분류 코드"),
-        Field("FID_UNAS_INPUT_ISCD", "fid_unas_input_iscd", "str", label="기초자산입력종목코드"),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
-        Field("FID_INPUT_RMNN_DYNU_1", "fid_input_rmnn_dynu_1", "int", label="입력잔존일수1"),
+        Field(
+            "FID_COND_SCR_DIV_CODE",
+            "fid_cond_scr_div_code",
+            "str",
+            label="조건 화면 분류 코드",
+            default="20278",
+        ),
+        Field(
+            "FID_UNAS_INPUT_ISCD",
+            "fid_unas_input_iscd",
+            "str",
+            label="기초자산입력종목코드",
+            default="000000",
+        ),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            default="00000",
+            max_length=12,
+        ),
+        Field(
+            "FID_INPUT_RMNN_DYNU_1",
+            "fid_input_rmnn_dynu_1",
+            "int",
+            label="입력잔존일수1",
+            default="",
+        ),
         Field(
             "FID_DIV_CLS_CODE",
             "fid_div_cls_code",
             "str",
             label="콜풋구분코드",
+            default="0",
             enum=ElwCallPutFilter,
         ),
-        Field("FID_INPUT_PRICE_1", "fid_input_price_1", "int", label="입력 가격1"),
-        Field("FID_INPUT_PRICE_2", "fid_input_price_2", "int", label="입력 가격2"),
-        Field("FID_INPUT_VOL_1", "fid_input_vol_1", "int", label="입력 거래량"),
-        Field("FID_INPUT_VOL_2", "fid_input_vol_2", "int", label="거래량"),
-        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1"),
-        Field("FID_RANK_SORT_CLS_CODE", "fid_rank_sort_cls_code", "str", label="순위정렬구분코드"),
+        Field("FID_INPUT_PRICE_1", "fid_input_price_1", "int", label="입력 가격1", default=""),
+        Field("FID_INPUT_PRICE_2", "fid_input_price_2", "int", label="입력 가격2", default=""),
+        Field("FID_INPUT_VOL_1", "fid_input_vol_1", "int", label="입력 거래량", default=""),
+        Field("FID_INPUT_VOL_2", "fid_input_vol_2", "int", label="거래량", default=""),
+        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1", default=""),
+        Field(
+            "FID_RANK_SORT_CLS_CODE",
+            "fid_rank_sort_cls_code",
+            "str",
+            label="순위정렬구분코드",
+            default="0",
+        ),
         Field(
             "FID_BLNG_CLS_CODE",
             "fid_blng_cls_code",
             "str",
             label="결제방법",
+            default="0",
             enum=ElwSettlementFilter,
         ),
-        Field("FID_INPUT_ISCD_2", "fid_input_iscd_2", "str", label="입력 종목코드2"),
-        Field("FID_INPUT_DATE_2", "fid_input_date_2", "date", label="입력 날짜 2"),
+        Field(
+            "FID_INPUT_ISCD_2", "fid_input_iscd_2", "str", label="입력 종목코드2", default="0000"
+        ),
+        Field("FID_INPUT_DATE_2", "fid_input_date_2", "date", label="입력 날짜 2", default=""),
     ),
     decode=_decode,
     selectors=(),
@@ -400,21 +470,21 @@ class VolumeRank(Endpoint[SyncClient]):
         TR ID: real FHPEW02780000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1).
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE).
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20278").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1, default "").
+            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
+            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "0000").
+            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, default "").
         """
         return self._client.call(API, locals())
 
@@ -496,21 +566,21 @@ class AsyncVolumeRank(Endpoint[AsyncClient]):
         TR ID: real FHPEW02780000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1).
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE).
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20278").
+            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1, default "").
+            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
+            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "0000").
+            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, default "").
         """
         return await self._client.call(API, locals())
 

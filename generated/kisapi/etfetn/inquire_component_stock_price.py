@@ -122,19 +122,35 @@ def _InquireComponentStockPriceOutput1(
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("etf_cnfg_issu_avls")) else _d.nothing(v),  # etf_cnfg_issu_avls
-                Decimal(v) if (v := g("nav")) else _d.nothing(v),  # nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav"))
+                else _d.nothing(v),  # nav
                 SIGN_CODES[v]
                 if (v := g("nav_prdy_vrss_sign"))
                 else _d.nothing(v),  # nav_prdy_vrss_sign
-                Decimal(v) if (v := g("nav_prdy_vrss")) else _d.nothing(v),  # nav_prdy_vrss
-                Decimal(v) if (v := g("nav_prdy_ctrt")) else _d.nothing(v),  # nav_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav_prdy_vrss"))
+                else _d.nothing(v),  # nav_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav_prdy_ctrt"))
+                else _d.nothing(v),  # nav_prdy_ctrt
                 int(v) if (v := g("etf_ntas_ttam")) else _d.nothing(v),  # etf_ntas_ttam
-                Decimal(v) if (v := g("prdy_clpr_nav")) else _d.nothing(v),  # prdy_clpr_nav
-                Decimal(v) if (v := g("oprc_nav")) else _d.nothing(v),  # oprc_nav
-                Decimal(v) if (v := g("hprc_nav")) else _d.nothing(v),  # hprc_nav
-                Decimal(v) if (v := g("lprc_nav")) else _d.nothing(v),  # lprc_nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_clpr_nav"))
+                else _d.nothing(v),  # prdy_clpr_nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("oprc_nav"))
+                else _d.nothing(v),  # oprc_nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hprc_nav"))
+                else _d.nothing(v),  # hprc_nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lprc_nav"))
+                else _d.nothing(v),  # lprc_nav
                 int(v)
                 if (v := g("etf_cu_unit_scrt_cnt"))
                 else _d.nothing(v),  # etf_cu_unit_scrt_cnt
@@ -245,15 +261,21 @@ def _InquireComponentStockPriceOutput2(
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                Decimal(v) if (v := g("tday_rsfl_rate")) else _d.nothing(v),  # tday_rsfl_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tday_rsfl_rate"))
+                else _d.nothing(v),  # tday_rsfl_rate
                 int(v) if (v := g("prdy_vrss_vol")) else _d.nothing(v),  # prdy_vrss_vol
-                Decimal(v) if (v := g("tr_pbmn_tnrt")) else _d.nothing(v),  # tr_pbmn_tnrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tr_pbmn_tnrt"))
+                else _d.nothing(v),  # tr_pbmn_tnrt
                 int(v) if (v := g("hts_avls")) else _d.nothing(v),  # hts_avls
                 int(v) if (v := g("etf_cnfg_issu_avls")) else _d.nothing(v),  # etf_cnfg_issu_avls
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("etf_cnfg_issu_rlim"))
                 else _d.nothing(v),  # etf_cnfg_issu_rlim
                 int(v) if (v := g("etf_vltn_amt")) else _d.nothing(v),  # etf_vltn_amt

@@ -286,41 +286,57 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
                 int(v) if (v := g("stck_mxpr")) else _d.nothing(v),  # stck_mxpr
                 int(v) if (v := g("stck_llam")) else _d.nothing(v),  # stck_llam
                 int(v) if (v := g("stck_prdy_clpr")) else _d.nothing(v),  # stck_prdy_clpr
                 int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_clpr_vrss_oprc_rate"))
                 else _d.nothing(v),  # prdy_clpr_vrss_oprc_rate
                 int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_clpr_vrss_hgpr_rate"))
                 else _d.nothing(v),  # prdy_clpr_vrss_hgpr_rate
                 int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("prdy_clpr_vrss_lwpr_rate"))
                 else _d.nothing(v),  # prdy_clpr_vrss_lwpr_rate
-                Decimal(v) if (v := g("prdy_last_nav")) else _d.nothing(v),  # prdy_last_nav
-                Decimal(v) if (v := g("nav")) else _d.nothing(v),  # nav
-                Decimal(v) if (v := g("nav_prdy_vrss")) else _d.nothing(v),  # nav_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_last_nav"))
+                else _d.nothing(v),  # prdy_last_nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav"))
+                else _d.nothing(v),  # nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav_prdy_vrss"))
+                else _d.nothing(v),  # nav_prdy_vrss
                 SIGN_CODES[v]
                 if (v := g("nav_prdy_vrss_sign"))
                 else _d.nothing(v),  # nav_prdy_vrss_sign
-                Decimal(v) if (v := g("nav_prdy_ctrt")) else _d.nothing(v),  # nav_prdy_ctrt
-                Decimal(v) if (v := g("trc_errt")) else _d.nothing(v),  # trc_errt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav_prdy_ctrt"))
+                else _d.nothing(v),  # nav_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("trc_errt"))
+                else _d.nothing(v),  # trc_errt
                 int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
                 int(v) if (v := g("stck_sspr")) else _d.nothing(v),  # stck_sspr
-                Decimal(v) if (v := g("nmix_ctrt")) else _d.nothing(v),  # nmix_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nmix_ctrt"))
+                else _d.nothing(v),  # nmix_ctrt
                 int(v) if (v := g("etf_crcl_stcn")) else _d.nothing(v),  # etf_crcl_stcn
                 int(v) if (v := g("etf_ntas_ttam")) else _d.nothing(v),  # etf_ntas_ttam
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("etf_frcr_ntas_ttam"))
                 else _d.nothing(v),  # etf_frcr_ntas_ttam
-                Decimal(v) if (v := g("frgn_limt_rate")) else _d.nothing(v),  # frgn_limt_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frgn_limt_rate"))
+                else _d.nothing(v),  # frgn_limt_rate
                 int(v) if (v := g("frgn_oder_able_qty")) else _d.nothing(v),  # frgn_oder_able_qty
                 int(v)
                 if (v := g("etf_cu_unit_scrt_cnt"))
@@ -333,24 +349,24 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 if (v := g("crcd"))
                 else _d.nothing(v),  # crcd
                 int(v) if (v := g("etf_crcl_ntas_ttam")) else _d.nothing(v),  # etf_crcl_ntas_ttam
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("etf_frcr_crcl_ntas_ttam"))
                 else _d.nothing(v),  # etf_frcr_crcl_ntas_ttam
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("etf_frcr_last_ntas_wrth_val"))
                 else _d.nothing(v),  # etf_frcr_last_ntas_wrth_val
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("lp_oder_able_cls_code"))
                 else _d.nothing(v),  # lp_oder_able_cls_code
                 int(v) if (v := g("stck_dryy_hgpr")) else _d.nothing(v),  # stck_dryy_hgpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_hgpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # dryy_hgpr_vrss_prpr_rate
                 date.fromisoformat(v)
                 if (v := g("dryy_hgpr_date"))
                 else _d.nothing(v),  # dryy_hgpr_date
                 int(v) if (v := g("stck_dryy_lwpr")) else _d.nothing(v),  # stck_dryy_lwpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("dryy_lwpr_vrss_prpr_rate"))
                 else _d.nothing(v),  # dryy_lwpr_vrss_prpr_rate
                 date.fromisoformat(v)
@@ -364,11 +380,15 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 else _d.nothing(v),  # vi_cls_code
                 int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
                 int(v) if (v := g("frgn_hldn_qty")) else _d.nothing(v),  # frgn_hldn_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("frgn_hldn_qty_rate"))
                 else _d.nothing(v),  # frgn_hldn_qty_rate
-                Decimal(v) if (v := g("etf_trc_ert_mltp")) else _d.nothing(v),  # etf_trc_ert_mltp
-                Decimal(v) if (v := g("dprt")) else _d.nothing(v),  # dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("etf_trc_ert_mltp"))
+                else _d.nothing(v),  # etf_trc_ert_mltp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dprt"))
+                else _d.nothing(v),  # dprt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("mbcr_name"))
                 else _d.nothing(v),  # mbcr_name
@@ -379,7 +399,9 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("shrg_type_code"))
                 else _d.nothing(v),  # shrg_type_code
-                Decimal(v) if (v := g("lp_hldn_rate")) else _d.nothing(v),  # lp_hldn_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lp_hldn_rate"))
+                else _d.nothing(v),  # lp_hldn_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("etf_trgt_nmix_bstp_code"))
                 else _d.nothing(v),  # etf_trgt_nmix_bstp_code

@@ -108,18 +108,30 @@ def _NavComparisonTimeTrendOutput(
             # positional: much cheaper than keyword matching on wide rows
             return NavComparisonTimeTrendOutput(
                 time.fromisoformat(v) if (v := g("bsop_hour")) else _d.nothing(v),  # bsop_hour
-                Decimal(v) if (v := g("nav")) else _d.nothing(v),  # nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav"))
+                else _d.nothing(v),  # nav
                 SIGN_CODES[v]
                 if (v := g("nav_prdy_vrss_sign"))
                 else _d.nothing(v),  # nav_prdy_vrss_sign
-                Decimal(v) if (v := g("nav_prdy_vrss")) else _d.nothing(v),  # nav_prdy_vrss
-                Decimal(v) if (v := g("nav_prdy_ctrt")) else _d.nothing(v),  # nav_prdy_ctrt
-                Decimal(v) if (v := g("nav_vrss_prpr")) else _d.nothing(v),  # nav_vrss_prpr
-                Decimal(v) if (v := g("dprt")) else _d.nothing(v),  # dprt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav_prdy_vrss"))
+                else _d.nothing(v),  # nav_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav_prdy_ctrt"))
+                else _d.nothing(v),  # nav_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav_vrss_prpr"))
+                else _d.nothing(v),  # nav_vrss_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dprt"))
+                else _d.nothing(v),  # dprt
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
             )

@@ -104,7 +104,9 @@ def _NavComparisonTrendOutput1(d: Mapping[str, Any], strict: bool) -> NavCompari
                 int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
                 int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
                 int(v) if (v := g("stck_prdy_clpr")) else _d.nothing(v),  # stck_prdy_clpr
@@ -180,16 +182,30 @@ def _NavComparisonTrendOutput2(d: Mapping[str, Any], strict: bool) -> NavCompari
         try:
             # positional: much cheaper than keyword matching on wide rows
             return NavComparisonTrendOutput2(
-                Decimal(v) if (v := g("nav")) else _d.nothing(v),  # nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav"))
+                else _d.nothing(v),  # nav
                 SIGN_CODES[v]
                 if (v := g("nav_prdy_vrss_sign"))
                 else _d.nothing(v),  # nav_prdy_vrss_sign
-                Decimal(v) if (v := g("nav_prdy_vrss")) else _d.nothing(v),  # nav_prdy_vrss
-                Decimal(v) if (v := g("nav_prdy_ctrt")) else _d.nothing(v),  # nav_prdy_ctrt
-                Decimal(v) if (v := g("prdy_clpr_nav")) else _d.nothing(v),  # prdy_clpr_nav
-                Decimal(v) if (v := g("oprc_nav")) else _d.nothing(v),  # oprc_nav
-                Decimal(v) if (v := g("hprc_nav")) else _d.nothing(v),  # hprc_nav
-                Decimal(v) if (v := g("lprc_nav")) else _d.nothing(v),  # lprc_nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav_prdy_vrss"))
+                else _d.nothing(v),  # nav_prdy_vrss
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("nav_prdy_ctrt"))
+                else _d.nothing(v),  # nav_prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_clpr_nav"))
+                else _d.nothing(v),  # prdy_clpr_nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("oprc_nav"))
+                else _d.nothing(v),  # oprc_nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("hprc_nav"))
+                else _d.nothing(v),  # hprc_nav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lprc_nav"))
+                else _d.nothing(v),  # lprc_nav
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -93,14 +93,28 @@ def _InquireAskingPriceOutput1(d: Mapping[str, Any], strict: bool) -> InquireAsk
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceOutput1(
-                Decimal(v) if (v := g("open_price")) else _d.nothing(v),  # open_price
-                Decimal(v) if (v := g("high_price")) else _d.nothing(v),  # high_price
-                Decimal(v) if (v := g("lowp_rice")) else _d.nothing(v),  # lowp_rice
-                Decimal(v) if (v := g("last_price")) else _d.nothing(v),  # last_price
-                Decimal(v) if (v := g("prev_price")) else _d.nothing(v),  # prev_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open_price"))
+                else _d.nothing(v),  # open_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high_price"))
+                else _d.nothing(v),  # high_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lowp_rice"))
+                else _d.nothing(v),  # lowp_rice
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last_price"))
+                else _d.nothing(v),  # last_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_price"))
+                else _d.nothing(v),  # prev_price
                 int(v) if (v := g("vol")) else _d.nothing(v),  # vol
-                Decimal(v) if (v := g("prev_diff_price")) else _d.nothing(v),  # prev_diff_price
-                Decimal(v) if (v := g("prev_diff_rate")) else _d.nothing(v),  # prev_diff_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_price"))
+                else _d.nothing(v),  # prev_diff_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_rate"))
+                else _d.nothing(v),  # prev_diff_rate
                 date.fromisoformat(v) if (v := g("quot_date")) else _d.nothing(v),  # quot_date
                 time.fromisoformat(v) if (v := g("quot_time")) else _d.nothing(v),  # quot_time
             )
@@ -157,10 +171,14 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
             return InquireAskingPriceOutput2(
                 int(v) if (v := g("bid_qntt")) else _d.nothing(v),  # bid_qntt
                 int(v) if (v := g("bid_num")) else _d.nothing(v),  # bid_num
-                Decimal(v) if (v := g("bid_price")) else _d.nothing(v),  # bid_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bid_price"))
+                else _d.nothing(v),  # bid_price
                 int(v) if (v := g("ask_qntt")) else _d.nothing(v),  # ask_qntt
                 int(v) if (v := g("ask_num")) else _d.nothing(v),  # ask_num
-                Decimal(v) if (v := g("ask_price")) else _d.nothing(v),  # ask_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ask_price"))
+                else _d.nothing(v),  # ask_price
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -221,7 +239,7 @@ API: ApiSpec[InquireAskingPriceResponse] = ApiSpec(
     path="/uapi/overseas-futureoption/v1/quotations/inquire-asking-price",
     kind="query",
     tr_ids=(TrIdRule(when=(), real="HHDFC86000000", mock=None),),
-    request=(Field("SRS_CD", "srs_cd", "str", label="종목코드"),),
+    request=(Field("SRS_CD", "srs_cd", "str", label="종목코드", required=True),),
     decode=_decode,
     selectors=(),
     pagination=Pagination(cursor=(), rows="output2"),
@@ -243,7 +261,7 @@ class InquireAskingPrice(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> InquireAskingPriceResponse:
         """Call the API and return the typed response.
 
@@ -252,14 +270,14 @@ class InquireAskingPrice(Endpoint[SyncClient]):
         TR ID: real HHDFC86000000, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
         """
         return self._client.call(API, locals())
 
     def raw(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> ApiResponse[InquireAskingPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -267,7 +285,7 @@ class InquireAskingPrice(Endpoint[SyncClient]):
     def pages(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InquireAskingPriceResponse, InquireAskingPriceOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
@@ -283,7 +301,7 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> InquireAskingPriceResponse:
         """Call the API and return the typed response.
 
@@ -292,14 +310,14 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
         TR ID: real HHDFC86000000, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
         """
         return await self._client.call(API, locals())
 
     async def raw(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> ApiResponse[InquireAskingPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -307,7 +325,7 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
     def pages(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InquireAskingPriceResponse, InquireAskingPriceOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``

@@ -213,13 +213,19 @@ def _InquireCcldOutput(d: Mapping[str, Any], strict: bool) -> InquireCcldOutput:
                 if (v := g("ord_stat_cd"))
                 else _d.nothing(v),  # ord_stat_cd
                 int(v) if (v := g("fm_ord_qty")) else _d.nothing(v),  # fm_ord_qty
-                Decimal(v) if (v := g("fm_ord_pric")) else _d.nothing(v),  # fm_ord_pric
-                Decimal(v) if (v := g("fm_stop_ord_pric")) else _d.nothing(v),  # fm_stop_ord_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ord_pric"))
+                else _d.nothing(v),  # fm_ord_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_stop_ord_pric"))
+                else _d.nothing(v),  # fm_stop_ord_pric
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("rsvn_dvsn"))
                 else _d.nothing(v),  # rsvn_dvsn
                 int(v) if (v := g("fm_ccld_qty")) else _d.nothing(v),  # fm_ccld_qty
-                Decimal(v) if (v := g("fm_ccld_pric")) else _d.nothing(v),  # fm_ccld_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ccld_pric"))
+                else _d.nothing(v),  # fm_ccld_pric
                 int(v) if (v := g("fm_ord_rmn_qty")) else _d.nothing(v),  # fm_ord_rmn_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ord_grp_name"))
@@ -239,10 +245,12 @@ def _InquireCcldOutput(d: Mapping[str, Any], strict: bool) -> InquireCcldOutput:
                 OVERSEAS_FUTURES_NEW_LIQUIDATION_DIVISION_CODES[v]
                 if (v := g("new_lqd_dvsn_cd"))
                 else _d.nothing(v),  # new_lqd_dvsn_cd
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_lqd_lmt_ord_pric"))
                 else _d.nothing(v),  # fm_lqd_lmt_ord_pric
-                Decimal(v) if (v := g("fm_lqd_stop_pric")) else _d.nothing(v),  # fm_lqd_stop_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_lqd_stop_pric"))
+                else _d.nothing(v),  # fm_lqd_stop_pric
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ccld_cndt_cd"))
                 else _d.nothing(v),  # ccld_cndt_cd

@@ -136,17 +136,25 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 int(v) if (v := g("fm_ccld_qty")) else _d.nothing(v),  # fm_ccld_qty
-                Decimal(v) if (v := g("fm_ccld_amt")) else _d.nothing(v),  # fm_ccld_amt
-                Decimal(v) if (v := g("fm_futr_ccld_amt")) else _d.nothing(v),  # fm_futr_ccld_amt
-                Decimal(v) if (v := g("fm_opt_ccld_amt")) else _d.nothing(v),  # fm_opt_ccld_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ccld_amt"))
+                else _d.nothing(v),  # fm_ccld_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_futr_ccld_amt"))
+                else _d.nothing(v),  # fm_futr_ccld_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_opt_ccld_amt"))
+                else _d.nothing(v),  # fm_opt_ccld_amt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crcy_cd"))
                 else _d.nothing(v),  # crcy_cd
-                Decimal(v) if (v := g("fm_fee")) else _d.nothing(v),  # fm_fee
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_fee"))
+                else _d.nothing(v),  # fm_fee
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_futr_pure_agrm_amt"))
                 else _d.nothing(v),  # fm_futr_pure_agrm_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_opt_pure_agrm_amt"))
                 else _d.nothing(v),  # fm_opt_pure_agrm_amt
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -206,13 +214,15 @@ def _InquireDailyCcldOutput2(d: Mapping[str, Any], strict: bool) -> InquireDaily
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyCcldOutput2(
                 int(v) if (v := g("fm_tot_ccld_qty")) else _d.nothing(v),  # fm_tot_ccld_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_tot_futr_agrm_amt"))
                 else _d.nothing(v),  # fm_tot_futr_agrm_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_tot_opt_agrm_amt"))
                 else _d.nothing(v),  # fm_tot_opt_agrm_amt
-                Decimal(v) if (v := g("fm_fee_smtl")) else _d.nothing(v),  # fm_fee_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_fee_smtl"))
+                else _d.nothing(v),  # fm_fee_smtl
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -289,8 +299,8 @@ API: ApiSpec[InquireDailyCcldResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("STRT_DT", "strt_dt", "date", label="시작일자"),
-        Field("END_DT", "end_dt", "date", label="종료일자"),
+        Field("STRT_DT", "strt_dt", "date", label="시작일자", required=True),
+        Field("END_DT", "end_dt", "date", label="종료일자", required=True),
         Field(
             "FUOP_DVSN_CD",
             "fuop_dvsn_cd",
@@ -349,8 +359,8 @@ class InquireDailyCcld(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fuop_dvsn_cd: OverseasFuturesOptionDivision | str | None = None,
         fm_pdgr_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,
@@ -368,8 +378,8 @@ class InquireDailyCcld(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            strt_dt: 시작일자 (STRT_DT).
-            end_dt: 종료일자 (END_DT).
+            strt_dt: 시작일자 (STRT_DT, required).
+            end_dt: 종료일자 (END_DT, required).
             fuop_dvsn_cd: 선물옵션구분코드 (FUOP_DVSN_CD, default "00").
             fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
             crcy_cd: 통화코드 (CRCY_CD, default "%%%").
@@ -385,8 +395,8 @@ class InquireDailyCcld(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fuop_dvsn_cd: OverseasFuturesOptionDivision | str | None = None,
         fm_pdgr_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,
@@ -403,8 +413,8 @@ class InquireDailyCcld(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fuop_dvsn_cd: OverseasFuturesOptionDivision | str | None = None,
         fm_pdgr_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,
@@ -429,8 +439,8 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fuop_dvsn_cd: OverseasFuturesOptionDivision | str | None = None,
         fm_pdgr_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,
@@ -448,8 +458,8 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            strt_dt: 시작일자 (STRT_DT).
-            end_dt: 종료일자 (END_DT).
+            strt_dt: 시작일자 (STRT_DT, required).
+            end_dt: 종료일자 (END_DT, required).
             fuop_dvsn_cd: 선물옵션구분코드 (FUOP_DVSN_CD, default "00").
             fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
             crcy_cd: 통화코드 (CRCY_CD, default "%%%").
@@ -465,8 +475,8 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fuop_dvsn_cd: OverseasFuturesOptionDivision | str | None = None,
         fm_pdgr_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,
@@ -483,8 +493,8 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fuop_dvsn_cd: OverseasFuturesOptionDivision | str | None = None,
         fm_pdgr_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,

@@ -205,11 +205,17 @@ def _InquireDailyOrderOutput(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 if (v := g("rcit_dvsn_cd"))
                 else _d.nothing(v),  # rcit_dvsn_cd
                 int(v) if (v := g("fm_ord_qty")) else _d.nothing(v),  # fm_ord_qty
-                Decimal(v) if (v := g("fm_ord_pric")) else _d.nothing(v),  # fm_ord_pric
-                Decimal(v) if (v := g("fm_stop_ord_pric")) else _d.nothing(v),  # fm_stop_ord_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ord_pric"))
+                else _d.nothing(v),  # fm_ord_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_stop_ord_pric"))
+                else _d.nothing(v),  # fm_stop_ord_pric
                 _d.YN[v] if (v := g("ecis_rsvn_ord_yn")) else _d.nothing(v),  # ecis_rsvn_ord_yn
                 int(v) if (v := g("fm_ccld_qty")) else _d.nothing(v),  # fm_ccld_qty
-                Decimal(v) if (v := g("fm_ccld_pric")) else _d.nothing(v),  # fm_ccld_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ccld_pric"))
+                else _d.nothing(v),  # fm_ccld_pric
                 int(v) if (v := g("fm_ord_rmn_qty")) else _d.nothing(v),  # fm_ord_rmn_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ord_grp_name"))
@@ -298,8 +304,8 @@ API: ApiSpec[InquireDailyOrderResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("STRT_DT", "strt_dt", "date", label="시작일자"),
-        Field("END_DT", "end_dt", "date", label="종료일자"),
+        Field("STRT_DT", "strt_dt", "date", label="시작일자", required=True),
+        Field("END_DT", "end_dt", "date", label="종료일자", required=True),
         Field("FM_PDGR_CD", "fm_pdgr_cd", "str", label="FM상품군코드"),
         Field("CCLD_NCCS_DVSN", "ccld_nccs_dvsn", "str", label="체결미체결구분", default="01"),
         Field(
@@ -347,8 +353,8 @@ class InquireDailyOrder(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fm_pdgr_cd: str | None = None,
         ccld_nccs_dvsn: str | None = None,
         sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
@@ -365,8 +371,8 @@ class InquireDailyOrder(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            strt_dt: 시작일자 (STRT_DT).
-            end_dt: 종료일자 (END_DT).
+            strt_dt: 시작일자 (STRT_DT, required).
+            end_dt: 종료일자 (END_DT, required).
             fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
             ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "01").
             sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "%%").
@@ -381,8 +387,8 @@ class InquireDailyOrder(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fm_pdgr_cd: str | None = None,
         ccld_nccs_dvsn: str | None = None,
         sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
@@ -398,8 +404,8 @@ class InquireDailyOrder(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fm_pdgr_cd: str | None = None,
         ccld_nccs_dvsn: str | None = None,
         sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
@@ -423,8 +429,8 @@ class AsyncInquireDailyOrder(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fm_pdgr_cd: str | None = None,
         ccld_nccs_dvsn: str | None = None,
         sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
@@ -441,8 +447,8 @@ class AsyncInquireDailyOrder(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            strt_dt: 시작일자 (STRT_DT).
-            end_dt: 종료일자 (END_DT).
+            strt_dt: 시작일자 (STRT_DT, required).
+            end_dt: 종료일자 (END_DT, required).
             fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
             ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "01").
             sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "%%").
@@ -457,8 +463,8 @@ class AsyncInquireDailyOrder(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fm_pdgr_cd: str | None = None,
         ccld_nccs_dvsn: str | None = None,
         sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
@@ -474,8 +480,8 @@ class AsyncInquireDailyOrder(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        strt_dt: date | str | None = None,
-        end_dt: date | str | None = None,
+        strt_dt: date | str,
+        end_dt: date | str,
         fm_pdgr_cd: str | None = None,
         ccld_nccs_dvsn: str | None = None,
         sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,

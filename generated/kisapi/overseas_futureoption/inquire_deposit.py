@@ -153,8 +153,10 @@ def _InquireDepositOutput(d: Mapping[str, Any], strict: bool) -> InquireDepositO
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDepositOutput(
-                Decimal(v) if (v := g("fm_nxdy_dncl_amt")) else _d.nothing(v),  # fm_nxdy_dncl_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_nxdy_dncl_amt"))
+                else _d.nothing(v),  # fm_nxdy_dncl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_tot_asst_evlu_amt"))
                 else _d.nothing(v),  # fm_tot_asst_evlu_amt
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -167,31 +169,61 @@ def _InquireDepositOutput(d: Mapping[str, Any], strict: bool) -> InquireDepositO
                 if (v := g("crcy_cd"))
                 else _d.nothing(v),  # crcy_cd
                 date.fromisoformat(v) if (v := g("resp_dt")) else _d.nothing(v),  # resp_dt
-                Decimal(v) if (v := g("fm_dnca_rmnd")) else _d.nothing(v),  # fm_dnca_rmnd
-                Decimal(v) if (v := g("fm_lqd_pfls_amt")) else _d.nothing(v),  # fm_lqd_pfls_amt
-                Decimal(v) if (v := g("fm_fee")) else _d.nothing(v),  # fm_fee
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_dnca_rmnd"))
+                else _d.nothing(v),  # fm_dnca_rmnd
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_lqd_pfls_amt"))
+                else _d.nothing(v),  # fm_lqd_pfls_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_fee"))
+                else _d.nothing(v),  # fm_fee
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_fuop_evlu_pfls_amt"))
                 else _d.nothing(v),  # fm_fuop_evlu_pfls_amt
-                Decimal(v) if (v := g("fm_rcvb_amt")) else _d.nothing(v),  # fm_rcvb_amt
-                Decimal(v) if (v := g("fm_brkg_mgn_amt")) else _d.nothing(v),  # fm_brkg_mgn_amt
-                Decimal(v) if (v := g("fm_mntn_mgn_amt")) else _d.nothing(v),  # fm_mntn_mgn_amt
-                Decimal(v) if (v := g("fm_add_mgn_amt")) else _d.nothing(v),  # fm_add_mgn_amt
-                Decimal(v) if (v := g("fm_risk_rt")) else _d.nothing(v),  # fm_risk_rt
-                Decimal(v) if (v := g("fm_ord_psbl_amt")) else _d.nothing(v),  # fm_ord_psbl_amt
-                Decimal(v) if (v := g("fm_drwg_psbl_amt")) else _d.nothing(v),  # fm_drwg_psbl_amt
-                Decimal(v) if (v := g("fm_echm_rqrm_amt")) else _d.nothing(v),  # fm_echm_rqrm_amt
-                Decimal(v) if (v := g("fm_drwg_prar_amt")) else _d.nothing(v),  # fm_drwg_prar_amt
-                Decimal(v) if (v := g("fm_opt_tr_chgs")) else _d.nothing(v),  # fm_opt_tr_chgs
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_rcvb_amt"))
+                else _d.nothing(v),  # fm_rcvb_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_brkg_mgn_amt"))
+                else _d.nothing(v),  # fm_brkg_mgn_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_mntn_mgn_amt"))
+                else _d.nothing(v),  # fm_mntn_mgn_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_add_mgn_amt"))
+                else _d.nothing(v),  # fm_add_mgn_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_risk_rt"))
+                else _d.nothing(v),  # fm_risk_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ord_psbl_amt"))
+                else _d.nothing(v),  # fm_ord_psbl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_drwg_psbl_amt"))
+                else _d.nothing(v),  # fm_drwg_psbl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_echm_rqrm_amt"))
+                else _d.nothing(v),  # fm_echm_rqrm_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_drwg_prar_amt"))
+                else _d.nothing(v),  # fm_drwg_prar_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_opt_tr_chgs"))
+                else _d.nothing(v),  # fm_opt_tr_chgs
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_opt_icld_asst_evlu_amt"))
                 else _d.nothing(v),  # fm_opt_icld_asst_evlu_amt
-                Decimal(v) if (v := g("fm_opt_evlu_amt")) else _d.nothing(v),  # fm_opt_evlu_amt
-                Decimal(v) if (v := g("fm_crcy_sbst_amt")) else _d.nothing(v),  # fm_crcy_sbst_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_opt_evlu_amt"))
+                else _d.nothing(v),  # fm_opt_evlu_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_crcy_sbst_amt"))
+                else _d.nothing(v),  # fm_crcy_sbst_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_crcy_sbst_use_amt"))
                 else _d.nothing(v),  # fm_crcy_sbst_use_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_crcy_sbst_stup_amt"))
                 else _d.nothing(v),  # fm_crcy_sbst_stup_amt
             )
@@ -257,8 +289,15 @@ API: ApiSpec[InquireDepositResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("CRCY_CD", "crcy_cd", "str", label="통화코드", enum=OverseasFuturesCurrency),
-        Field("INQR_DT", "inqr_dt", "date", label="조회일자"),
+        Field(
+            "CRCY_CD",
+            "crcy_cd",
+            "str",
+            label="통화코드",
+            required=True,
+            enum=OverseasFuturesCurrency,
+        ),
+        Field("INQR_DT", "inqr_dt", "date", label="조회일자", required=True),
     ),
     decode=_decode,
     selectors=(),
@@ -279,8 +318,8 @@ class InquireDeposit(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        crcy_cd: OverseasFuturesCurrency | str | None = None,
-        inqr_dt: date | str | None = None,
+        crcy_cd: OverseasFuturesCurrency | str,
+        inqr_dt: date | str,
     ) -> InquireDepositResponse:
         """Call the API and return the typed response.
 
@@ -291,8 +330,8 @@ class InquireDeposit(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            crcy_cd: 통화코드 (CRCY_CD).
-            inqr_dt: 조회일자 (INQR_DT).
+            crcy_cd: 통화코드 (CRCY_CD, required).
+            inqr_dt: 조회일자 (INQR_DT, required).
         """
         return self._client.call(API, locals())
 
@@ -301,8 +340,8 @@ class InquireDeposit(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        crcy_cd: OverseasFuturesCurrency | str | None = None,
-        inqr_dt: date | str | None = None,
+        crcy_cd: OverseasFuturesCurrency | str,
+        inqr_dt: date | str,
     ) -> ApiResponse[InquireDepositResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -318,8 +357,8 @@ class AsyncInquireDeposit(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        crcy_cd: OverseasFuturesCurrency | str | None = None,
-        inqr_dt: date | str | None = None,
+        crcy_cd: OverseasFuturesCurrency | str,
+        inqr_dt: date | str,
     ) -> InquireDepositResponse:
         """Call the API and return the typed response.
 
@@ -330,8 +369,8 @@ class AsyncInquireDeposit(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            crcy_cd: 통화코드 (CRCY_CD).
-            inqr_dt: 조회일자 (INQR_DT).
+            crcy_cd: 통화코드 (CRCY_CD, required).
+            inqr_dt: 조회일자 (INQR_DT, required).
         """
         return await self._client.call(API, locals())
 
@@ -340,8 +379,8 @@ class AsyncInquireDeposit(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        crcy_cd: OverseasFuturesCurrency | str | None = None,
-        inqr_dt: date | str | None = None,
+        crcy_cd: OverseasFuturesCurrency | str,
+        inqr_dt: date | str,
     ) -> ApiResponse[InquireDepositResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

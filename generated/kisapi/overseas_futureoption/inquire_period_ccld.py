@@ -126,22 +126,32 @@ def _InquirePeriodCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquirePeri
                 else _d.nothing(v),  # crcy_cd
                 int(v) if (v := g("fm_buy_qty")) else _d.nothing(v),  # fm_buy_qty
                 int(v) if (v := g("fm_sll_qty")) else _d.nothing(v),  # fm_sll_qty
-                Decimal(v) if (v := g("fm_lqd_pfls_amt")) else _d.nothing(v),  # fm_lqd_pfls_amt
-                Decimal(v) if (v := g("fm_fee")) else _d.nothing(v),  # fm_fee
-                Decimal(v) if (v := g("fm_net_pfls_amt")) else _d.nothing(v),  # fm_net_pfls_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_lqd_pfls_amt"))
+                else _d.nothing(v),  # fm_lqd_pfls_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_fee"))
+                else _d.nothing(v),  # fm_fee
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_net_pfls_amt"))
+                else _d.nothing(v),  # fm_net_pfls_amt
                 int(v) if (v := g("fm_ustl_buy_qty")) else _d.nothing(v),  # fm_ustl_buy_qty
                 int(v) if (v := g("fm_ustl_sll_qty")) else _d.nothing(v),  # fm_ustl_sll_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_ustl_evlu_pfls_amt"))
                 else _d.nothing(v),  # fm_ustl_evlu_pfls_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_ustl_evlu_pfls_amt2"))
                 else _d.nothing(v),  # fm_ustl_evlu_pfls_amt2
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_ustl_evlu_pfls_icdc_amt"))
                 else _d.nothing(v),  # fm_ustl_evlu_pfls_icdc_amt
-                Decimal(v) if (v := g("fm_ustl_agrm_amt")) else _d.nothing(v),  # fm_ustl_agrm_amt
-                Decimal(v) if (v := g("fm_opt_lqd_amt")) else _d.nothing(v),  # fm_opt_lqd_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ustl_agrm_amt"))
+                else _d.nothing(v),  # fm_ustl_agrm_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_opt_lqd_amt"))
+                else _d.nothing(v),  # fm_opt_lqd_amt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -259,23 +269,35 @@ def _InquirePeriodCcldOutput2(d: Mapping[str, Any], strict: bool) -> InquirePeri
                 else _d.nothing(v),  # crcy_cd
                 int(v) if (v := g("fm_buy_qty")) else _d.nothing(v),  # fm_buy_qty
                 int(v) if (v := g("fm_sll_qty")) else _d.nothing(v),  # fm_sll_qty
-                Decimal(v) if (v := g("fm_lqd_pfls_amt")) else _d.nothing(v),  # fm_lqd_pfls_amt
-                Decimal(v) if (v := g("fm_fee")) else _d.nothing(v),  # fm_fee
-                Decimal(v) if (v := g("fm_net_pfls_amt")) else _d.nothing(v),  # fm_net_pfls_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_lqd_pfls_amt"))
+                else _d.nothing(v),  # fm_lqd_pfls_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_fee"))
+                else _d.nothing(v),  # fm_fee
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_net_pfls_amt"))
+                else _d.nothing(v),  # fm_net_pfls_amt
                 int(v) if (v := g("fm_ustl_buy_qty")) else _d.nothing(v),  # fm_ustl_buy_qty
                 int(v) if (v := g("fm_ustl_sll_qty")) else _d.nothing(v),  # fm_ustl_sll_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_ustl_evlu_pfls_amt"))
                 else _d.nothing(v),  # fm_ustl_evlu_pfls_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_ustl_evlu_pfls_amt2"))
                 else _d.nothing(v),  # fm_ustl_evlu_pfls_amt2
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_ustl_evlu_pfls_icdc_amt"))
                 else _d.nothing(v),  # fm_ustl_evlu_pfls_icdc_amt
-                Decimal(v) if (v := g("fm_ccld_avg_pric")) else _d.nothing(v),  # fm_ccld_avg_pric
-                Decimal(v) if (v := g("fm_ustl_agrm_amt")) else _d.nothing(v),  # fm_ustl_agrm_amt
-                Decimal(v) if (v := g("fm_opt_lqd_amt")) else _d.nothing(v),  # fm_opt_lqd_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ccld_avg_pric"))
+                else _d.nothing(v),  # fm_ccld_avg_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ustl_agrm_amt"))
+                else _d.nothing(v),  # fm_ustl_agrm_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_opt_lqd_amt"))
+                else _d.nothing(v),  # fm_opt_lqd_amt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -342,8 +364,14 @@ API: ApiSpec[InquirePeriodCcldResponse] = ApiSpec(
     kind="query",
     tr_ids=(TrIdRule(when=(), real="OTFM3118R", mock=None),),
     request=(
-        Field("INQR_TERM_FROM_DT", "inqr_term_from_dt", "date", label="조회기간FROM일자"),
-        Field("INQR_TERM_TO_DT", "inqr_term_to_dt", "date", label="조회기간TO일자"),
+        Field(
+            "INQR_TERM_FROM_DT",
+            "inqr_term_from_dt",
+            "date",
+            label="조회기간FROM일자",
+            required=True,
+        ),
+        Field("INQR_TERM_TO_DT", "inqr_term_to_dt", "date", label="조회기간TO일자", required=True),
         Field("CANO", "cano", "str", label="종합계좌번호", max_length=8, fill="account_number"),
         Field(
             "ACNT_PRDT_CD",
@@ -400,8 +428,8 @@ class InquirePeriodCcld(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,
@@ -417,8 +445,8 @@ class InquirePeriodCcld(Endpoint[SyncClient]):
         TR ID: real OTFM3118R, mock unsupported
 
         Args:
-            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT).
-            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT).
+            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT, required).
+            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT, required).
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
             crcy_cd: 통화코드 (CRCY_CD, default "%%%").
@@ -432,8 +460,8 @@ class InquirePeriodCcld(Endpoint[SyncClient]):
     def raw(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,
@@ -448,8 +476,8 @@ class InquirePeriodCcld(Endpoint[SyncClient]):
     def pages(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,
@@ -472,8 +500,8 @@ class AsyncInquirePeriodCcld(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,
@@ -489,8 +517,8 @@ class AsyncInquirePeriodCcld(Endpoint[AsyncClient]):
         TR ID: real OTFM3118R, mock unsupported
 
         Args:
-            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT).
-            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT).
+            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT, required).
+            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT, required).
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
             crcy_cd: 통화코드 (CRCY_CD, default "%%%").
@@ -504,8 +532,8 @@ class AsyncInquirePeriodCcld(Endpoint[AsyncClient]):
     async def raw(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,
@@ -520,8 +548,8 @@ class AsyncInquirePeriodCcld(Endpoint[AsyncClient]):
     def pages(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         crcy_cd: OverseasFuturesCurrency | str | None = None,

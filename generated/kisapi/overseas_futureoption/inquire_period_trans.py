@@ -141,15 +141,33 @@ def _InquirePeriodTransOutput(d: Mapping[str, Any], strict: bool) -> InquirePeri
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("tr_itm_name"))
                 else _d.nothing(v),  # tr_itm_name
-                Decimal(v) if (v := g("fm_iofw_amt")) else _d.nothing(v),  # fm_iofw_amt
-                Decimal(v) if (v := g("fm_fee")) else _d.nothing(v),  # fm_fee
-                Decimal(v) if (v := g("fm_tax_amt")) else _d.nothing(v),  # fm_tax_amt
-                Decimal(v) if (v := g("fm_sttl_amt")) else _d.nothing(v),  # fm_sttl_amt
-                Decimal(v) if (v := g("fm_bf_dncl_amt")) else _d.nothing(v),  # fm_bf_dncl_amt
-                Decimal(v) if (v := g("fm_dncl_amt")) else _d.nothing(v),  # fm_dncl_amt
-                Decimal(v) if (v := g("fm_rcvb_occr_amt")) else _d.nothing(v),  # fm_rcvb_occr_amt
-                Decimal(v) if (v := g("fm_rcvb_pybk_amt")) else _d.nothing(v),  # fm_rcvb_pybk_amt
-                Decimal(v) if (v := g("ovdu_int_pybk_amt")) else _d.nothing(v),  # ovdu_int_pybk_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_iofw_amt"))
+                else _d.nothing(v),  # fm_iofw_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_fee"))
+                else _d.nothing(v),  # fm_fee
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_tax_amt"))
+                else _d.nothing(v),  # fm_tax_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_sttl_amt"))
+                else _d.nothing(v),  # fm_sttl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_bf_dncl_amt"))
+                else _d.nothing(v),  # fm_bf_dncl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_dncl_amt"))
+                else _d.nothing(v),  # fm_dncl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_rcvb_occr_amt"))
+                else _d.nothing(v),  # fm_rcvb_occr_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_rcvb_pybk_amt"))
+                else _d.nothing(v),  # fm_rcvb_pybk_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovdu_int_pybk_amt"))
+                else _d.nothing(v),  # ovdu_int_pybk_amt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("rmks_text"))
                 else _d.nothing(v),  # rmks_text
@@ -212,8 +230,14 @@ API: ApiSpec[InquirePeriodTransResponse] = ApiSpec(
     kind="query",
     tr_ids=(TrIdRule(when=(), real="OTFM3114R", mock=None),),
     request=(
-        Field("INQR_TERM_FROM_DT", "inqr_term_from_dt", "date", label="조회기간FROM일자"),
-        Field("INQR_TERM_TO_DT", "inqr_term_to_dt", "date", label="조회기간TO일자"),
+        Field(
+            "INQR_TERM_FROM_DT",
+            "inqr_term_from_dt",
+            "date",
+            label="조회기간FROM일자",
+            required=True,
+        ),
+        Field("INQR_TERM_TO_DT", "inqr_term_to_dt", "date", label="조회기간TO일자", required=True),
         Field("CANO", "cano", "str", label="종합계좌번호", max_length=8, fill="account_number"),
         Field(
             "ACNT_PRDT_CD",
@@ -269,8 +293,8 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         acnt_tr_type_cd: OverseasFuturesAccountTransactionType | str | None = None,
@@ -286,8 +310,8 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
         TR ID: real OTFM3114R, mock unsupported
 
         Args:
-            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT).
-            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT).
+            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT, required).
+            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT, required).
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
             acnt_tr_type_cd: 계좌거래유형코드 (ACNT_TR_TYPE_CD, default "1").
@@ -301,8 +325,8 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
     def raw(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         acnt_tr_type_cd: OverseasFuturesAccountTransactionType | str | None = None,
@@ -317,8 +341,8 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
     def pages(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         acnt_tr_type_cd: OverseasFuturesAccountTransactionType | str | None = None,
@@ -341,8 +365,8 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         acnt_tr_type_cd: OverseasFuturesAccountTransactionType | str | None = None,
@@ -358,8 +382,8 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
         TR ID: real OTFM3114R, mock unsupported
 
         Args:
-            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT).
-            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT).
+            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT, required).
+            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT, required).
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
             acnt_tr_type_cd: 계좌거래유형코드 (ACNT_TR_TYPE_CD, default "1").
@@ -373,8 +397,8 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
     async def raw(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         acnt_tr_type_cd: OverseasFuturesAccountTransactionType | str | None = None,
@@ -389,8 +413,8 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
     def pages(
         self,
         *,
-        inqr_term_from_dt: date | str | None = None,
-        inqr_term_to_dt: date | str | None = None,
+        inqr_term_from_dt: date | str,
+        inqr_term_to_dt: date | str,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         acnt_tr_type_cd: OverseasFuturesAccountTransactionType | str | None = None,

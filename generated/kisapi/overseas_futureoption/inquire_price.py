@@ -182,21 +182,41 @@ def _InquirePriceOutput1(d: Mapping[str, Any], strict: bool) -> InquirePriceOutp
             # positional: much cheaper than keyword matching on wide rows
             return InquirePriceOutput1(
                 date.fromisoformat(v) if (v := g("proc_date")) else _d.nothing(v),  # proc_date
-                Decimal(v) if (v := g("high_price")) else _d.nothing(v),  # high_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high_price"))
+                else _d.nothing(v),  # high_price
                 time.fromisoformat(v) if (v := g("proc_time")) else _d.nothing(v),  # proc_time
-                Decimal(v) if (v := g("open_price")) else _d.nothing(v),  # open_price
-                Decimal(v) if (v := g("trst_mgn")) else _d.nothing(v),  # trst_mgn
-                Decimal(v) if (v := g("low_price")) else _d.nothing(v),  # low_price
-                Decimal(v) if (v := g("last_price")) else _d.nothing(v),  # last_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open_price"))
+                else _d.nothing(v),  # open_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("trst_mgn"))
+                else _d.nothing(v),  # trst_mgn
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("low_price"))
+                else _d.nothing(v),  # low_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last_price"))
+                else _d.nothing(v),  # last_price
                 int(v) if (v := g("vol")) else _d.nothing(v),  # vol
                 SIGN_CODES[v] if (v := g("prev_diff_flag")) else _d.nothing(v),  # prev_diff_flag
-                Decimal(v) if (v := g("prev_diff_price")) else _d.nothing(v),  # prev_diff_price
-                Decimal(v) if (v := g("prev_diff_rate")) else _d.nothing(v),  # prev_diff_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_price"))
+                else _d.nothing(v),  # prev_diff_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_rate"))
+                else _d.nothing(v),  # prev_diff_rate
                 int(v) if (v := g("bid_qntt")) else _d.nothing(v),  # bid_qntt
-                Decimal(v) if (v := g("bid_price")) else _d.nothing(v),  # bid_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bid_price"))
+                else _d.nothing(v),  # bid_price
                 int(v) if (v := g("ask_qntt")) else _d.nothing(v),  # ask_qntt
-                Decimal(v) if (v := g("ask_price")) else _d.nothing(v),  # ask_price
-                Decimal(v) if (v := g("prev_price")) else _d.nothing(v),  # prev_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ask_price"))
+                else _d.nothing(v),  # ask_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_price"))
+                else _d.nothing(v),  # prev_price
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("exch_cd"))
                 else _d.nothing(v),  # exch_cd
@@ -210,13 +230,17 @@ def _InquirePriceOutput1(d: Mapping[str, Any], strict: bool) -> InquirePriceOutp
                 int(v) if (v := g("last_qntt")) else _d.nothing(v),  # last_qntt
                 int(v) if (v := g("tot_ask_qntt")) else _d.nothing(v),  # tot_ask_qntt
                 int(v) if (v := g("tot_bid_qntt")) else _d.nothing(v),  # tot_bid_qntt
-                Decimal(v) if (v := g("tick_size")) else _d.nothing(v),  # tick_size
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tick_size"))
+                else _d.nothing(v),  # tick_size
                 date.fromisoformat(v) if (v := g("open_date")) else _d.nothing(v),  # open_date
                 time.fromisoformat(v) if (v := g("open_time")) else _d.nothing(v),  # open_time
                 date.fromisoformat(v) if (v := g("close_date")) else _d.nothing(v),  # close_date
                 time.fromisoformat(v) if (v := g("close_time")) else _d.nothing(v),  # close_time
                 date.fromisoformat(v) if (v := g("sbsnsdate")) else _d.nothing(v),  # sbsnsdate
-                Decimal(v) if (v := g("sttl_price")) else _d.nothing(v),  # sttl_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sttl_price"))
+                else _d.nothing(v),  # sttl_price
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -270,7 +294,7 @@ API: ApiSpec[InquirePriceResponse] = ApiSpec(
     path="/uapi/overseas-futureoption/v1/quotations/inquire-price",
     kind="query",
     tr_ids=(TrIdRule(when=(), real="HHDFC55010000", mock=None),),
-    request=(Field("SRS_CD", "srs_cd", "str", label="종목코드"),),
+    request=(Field("SRS_CD", "srs_cd", "str", label="종목코드", required=True),),
     decode=_decode,
     selectors=(),
     cacheable=True,
@@ -288,7 +312,7 @@ class InquirePrice(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> InquirePriceResponse:
         """Call the API and return the typed response.
 
@@ -297,14 +321,14 @@ class InquirePrice(Endpoint[SyncClient]):
         TR ID: real HHDFC55010000, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
         """
         return self._client.call(API, locals())
 
     def raw(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> ApiResponse[InquirePriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -318,7 +342,7 @@ class AsyncInquirePrice(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> InquirePriceResponse:
         """Call the API and return the typed response.
 
@@ -327,14 +351,14 @@ class AsyncInquirePrice(Endpoint[AsyncClient]):
         TR ID: real HHDFC55010000, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
         """
         return await self._client.call(API, locals())
 
     async def raw(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> ApiResponse[InquirePriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

@@ -177,12 +177,19 @@ API: ApiSpec[InquirePsamountResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("OVRS_FUTR_FX_PDNO", "ovrs_futr_fx_pdno", "str", label="해외선물FX상품번호"),
+        Field(
+            "OVRS_FUTR_FX_PDNO",
+            "ovrs_futr_fx_pdno",
+            "str",
+            label="해외선물FX상품번호",
+            required=True,
+        ),
         Field(
             "SLL_BUY_DVSN_CD",
             "sll_buy_dvsn_cd",
             "str",
             label="매도매수구분코드",
+            required=True,
             enum=OverseasFuturesSellBuyDivision,
         ),
         Field("FM_ORD_PRIC", "fm_ord_pric", "decimal", label="FM주문가격"),
@@ -209,8 +216,8 @@ class InquirePsamount(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_futr_fx_pdno: str | None = None,
-        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
+        ovrs_futr_fx_pdno: str,
+        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str,
         fm_ord_pric: Decimal | float | str | None = None,
         ecis_rsvn_ord_yn: bool | None = None,
     ) -> InquirePsamountResponse:
@@ -223,8 +230,8 @@ class InquirePsamount(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
+            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
             fm_ord_pric: FM주문가격 (FM_ORD_PRIC).
             ecis_rsvn_ord_yn: 행사예약주문여부 (ECIS_RSVN_ORD_YN, default "N").
         """
@@ -235,8 +242,8 @@ class InquirePsamount(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_futr_fx_pdno: str | None = None,
-        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
+        ovrs_futr_fx_pdno: str,
+        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str,
         fm_ord_pric: Decimal | float | str | None = None,
         ecis_rsvn_ord_yn: bool | None = None,
     ) -> ApiResponse[InquirePsamountResponse]:
@@ -254,8 +261,8 @@ class AsyncInquirePsamount(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_futr_fx_pdno: str | None = None,
-        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
+        ovrs_futr_fx_pdno: str,
+        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str,
         fm_ord_pric: Decimal | float | str | None = None,
         ecis_rsvn_ord_yn: bool | None = None,
     ) -> InquirePsamountResponse:
@@ -268,8 +275,8 @@ class AsyncInquirePsamount(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
+            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
             fm_ord_pric: FM주문가격 (FM_ORD_PRIC).
             ecis_rsvn_ord_yn: 행사예약주문여부 (ECIS_RSVN_ORD_YN, default "N").
         """
@@ -280,8 +287,8 @@ class AsyncInquirePsamount(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_futr_fx_pdno: str | None = None,
-        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
+        ovrs_futr_fx_pdno: str,
+        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str,
         fm_ord_pric: Decimal | float | str | None = None,
         ecis_rsvn_ord_yn: bool | None = None,
     ) -> ApiResponse[InquirePsamountResponse]:

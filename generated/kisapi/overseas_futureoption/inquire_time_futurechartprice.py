@@ -103,15 +103,27 @@ def _InquireTimeFuturechartpriceOutput1(
             return InquireTimeFuturechartpriceOutput1(
                 date.fromisoformat(v) if (v := g("data_date")) else _d.nothing(v),  # data_date
                 time.fromisoformat(v) if (v := g("data_time")) else _d.nothing(v),  # data_time
-                Decimal(v) if (v := g("open_price")) else _d.nothing(v),  # open_price
-                Decimal(v) if (v := g("high_price")) else _d.nothing(v),  # high_price
-                Decimal(v) if (v := g("low_price")) else _d.nothing(v),  # low_price
-                Decimal(v) if (v := g("last_price")) else _d.nothing(v),  # last_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open_price"))
+                else _d.nothing(v),  # open_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high_price"))
+                else _d.nothing(v),  # high_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("low_price"))
+                else _d.nothing(v),  # low_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last_price"))
+                else _d.nothing(v),  # last_price
                 int(v) if (v := g("last_qntt")) else _d.nothing(v),  # last_qntt
                 int(v) if (v := g("vol")) else _d.nothing(v),  # vol
                 SIGN_CODES[v] if (v := g("prev_diff_flag")) else _d.nothing(v),  # prev_diff_flag
-                Decimal(v) if (v := g("prev_diff_price")) else _d.nothing(v),  # prev_diff_price
-                Decimal(v) if (v := g("prev_diff_rate")) else _d.nothing(v),  # prev_diff_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_price"))
+                else _d.nothing(v),  # prev_diff_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_rate"))
+                else _d.nothing(v),  # prev_diff_rate
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -221,13 +233,13 @@ API: ApiSpec[InquireTimeFuturechartpriceResponse] = ApiSpec(
     kind="query",
     tr_ids=(TrIdRule(when=(), real="HHDFC55020400", mock=None),),
     request=(
-        Field("SRS_CD", "srs_cd", "str", label="종목코드"),
-        Field("EXCH_CD", "exch_cd", "str", label="거래소코드"),
+        Field("SRS_CD", "srs_cd", "str", label="종목코드", required=True),
+        Field("EXCH_CD", "exch_cd", "str", label="거래소코드", required=True),
         Field("START_DATE_TIME", "start_date_time", "date", label="조회시작일시"),
-        Field("CLOSE_DATE_TIME", "close_date_time", "date", label="조회종료일시"),
+        Field("CLOSE_DATE_TIME", "close_date_time", "date", label="조회종료일시", required=True),
         Field("QRY_TP", "qry_tp", "str", label="조회구분", enum=OverseasFuturesQueryType),
-        Field("QRY_CNT", "qry_cnt", "int", label="요청개수"),
-        Field("QRY_GAP", "qry_gap", "int", label="묶음개수"),
+        Field("QRY_CNT", "qry_cnt", "int", label="요청개수", required=True),
+        Field("QRY_GAP", "qry_gap", "int", label="묶음개수", required=True),
         Field("INDEX_KEY", "index_key", "str", label="이전조회KEY"),
     ),
     decode=_decode,
@@ -251,13 +263,13 @@ class InquireTimeFuturechartprice(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
-        qry_gap: int | None = None,
+        qry_cnt: int,
+        qry_gap: int,
         index_key: str | None = None,
     ) -> InquireTimeFuturechartpriceResponse:
         """Call the API and return the typed response.
@@ -267,13 +279,13 @@ class InquireTimeFuturechartprice(Endpoint[SyncClient]):
         TR ID: real HHDFC55020400, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
-            exch_cd: 거래소코드 (EXCH_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
+            exch_cd: 거래소코드 (EXCH_CD, required).
             start_date_time: 조회시작일시 (START_DATE_TIME).
-            close_date_time: 조회종료일시 (CLOSE_DATE_TIME).
+            close_date_time: 조회종료일시 (CLOSE_DATE_TIME, required).
             qry_tp: 조회구분 (QRY_TP).
-            qry_cnt: 요청개수 (QRY_CNT).
-            qry_gap: 묶음개수 (QRY_GAP).
+            qry_cnt: 요청개수 (QRY_CNT, required).
+            qry_gap: 묶음개수 (QRY_GAP, required).
             index_key: 이전조회KEY (INDEX_KEY).
         """
         return self._client.call(API, locals())
@@ -281,13 +293,13 @@ class InquireTimeFuturechartprice(Endpoint[SyncClient]):
     def raw(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
-        qry_gap: int | None = None,
+        qry_cnt: int,
+        qry_gap: int,
         index_key: str | None = None,
     ) -> ApiResponse[InquireTimeFuturechartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -296,13 +308,13 @@ class InquireTimeFuturechartprice(Endpoint[SyncClient]):
     def pages(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
-        qry_gap: int | None = None,
+        qry_cnt: int,
+        qry_gap: int,
         index_key: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InquireTimeFuturechartpriceResponse, InquireTimeFuturechartpriceOutput1]:
@@ -319,13 +331,13 @@ class AsyncInquireTimeFuturechartprice(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
-        qry_gap: int | None = None,
+        qry_cnt: int,
+        qry_gap: int,
         index_key: str | None = None,
     ) -> InquireTimeFuturechartpriceResponse:
         """Call the API and return the typed response.
@@ -335,13 +347,13 @@ class AsyncInquireTimeFuturechartprice(Endpoint[AsyncClient]):
         TR ID: real HHDFC55020400, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
-            exch_cd: 거래소코드 (EXCH_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
+            exch_cd: 거래소코드 (EXCH_CD, required).
             start_date_time: 조회시작일시 (START_DATE_TIME).
-            close_date_time: 조회종료일시 (CLOSE_DATE_TIME).
+            close_date_time: 조회종료일시 (CLOSE_DATE_TIME, required).
             qry_tp: 조회구분 (QRY_TP).
-            qry_cnt: 요청개수 (QRY_CNT).
-            qry_gap: 묶음개수 (QRY_GAP).
+            qry_cnt: 요청개수 (QRY_CNT, required).
+            qry_gap: 묶음개수 (QRY_GAP, required).
             index_key: 이전조회KEY (INDEX_KEY).
         """
         return await self._client.call(API, locals())
@@ -349,13 +361,13 @@ class AsyncInquireTimeFuturechartprice(Endpoint[AsyncClient]):
     async def raw(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
-        qry_gap: int | None = None,
+        qry_cnt: int,
+        qry_gap: int,
         index_key: str | None = None,
     ) -> ApiResponse[InquireTimeFuturechartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -364,13 +376,13 @@ class AsyncInquireTimeFuturechartprice(Endpoint[AsyncClient]):
     def pages(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
-        qry_gap: int | None = None,
+        qry_cnt: int,
+        qry_gap: int,
         index_key: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InquireTimeFuturechartpriceResponse, InquireTimeFuturechartpriceOutput1]:

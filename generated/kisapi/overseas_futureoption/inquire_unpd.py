@@ -131,11 +131,19 @@ def _InquireUnpdOutput(d: Mapping[str, Any], strict: bool) -> InquireUnpdOutput:
                 if (v := g("sll_buy_dvsn_cd"))
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 int(v) if (v := g("fm_ustl_qty")) else _d.nothing(v),  # fm_ustl_qty
-                Decimal(v) if (v := g("fm_ccld_avg_pric")) else _d.nothing(v),  # fm_ccld_avg_pric
-                Decimal(v) if (v := g("fm_now_pric")) else _d.nothing(v),  # fm_now_pric
-                Decimal(v) if (v := g("fm_evlu_pfls_amt")) else _d.nothing(v),  # fm_evlu_pfls_amt
-                Decimal(v) if (v := g("fm_opt_evlu_amt")) else _d.nothing(v),  # fm_opt_evlu_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ccld_avg_pric"))
+                else _d.nothing(v),  # fm_ccld_avg_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_now_pric"))
+                else _d.nothing(v),  # fm_now_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_evlu_pfls_amt"))
+                else _d.nothing(v),  # fm_evlu_pfls_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_opt_evlu_amt"))
+                else _d.nothing(v),  # fm_opt_evlu_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_otp_evlu_pfls_amt"))
                 else _d.nothing(v),  # fm_otp_evlu_pfls_amt
                 OVERSEAS_FUTURES_OPTION_DIVISION_CODES[v]

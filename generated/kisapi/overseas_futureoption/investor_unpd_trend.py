@@ -238,10 +238,15 @@ API: ApiSpec[InvestorUnpdTrendResponse] = ApiSpec(
     kind="query",
     tr_ids=(TrIdRule(when=(), real="HHDDB95030000", mock=None),),
     request=(
-        Field("PROD_ISCD", "prod_iscd", "str", label="상품"),
-        Field("BSOP_DATE", "bsop_date", "date", label="영업 일자"),
+        Field("PROD_ISCD", "prod_iscd", "str", label="상품", required=True),
+        Field("BSOP_DATE", "bsop_date", "date", label="영업 일자", required=True),
         Field(
-            "UPMU_GUBUN", "upmu_gubun", "str", label="구분", enum=OverseasFuturesOpenInterestView
+            "UPMU_GUBUN",
+            "upmu_gubun",
+            "str",
+            label="구분",
+            default="0",
+            enum=OverseasFuturesOpenInterestView,
         ),
         Field("CTS_KEY", "cts_key", "str", label="CTS_KEY"),
     ),
@@ -266,8 +271,8 @@ class InvestorUnpdTrend(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        prod_iscd: str | None = None,
-        bsop_date: date | str | None = None,
+        prod_iscd: str,
+        bsop_date: date | str,
         upmu_gubun: OverseasFuturesOpenInterestView | str | None = None,
         cts_key: str | None = None,
     ) -> InvestorUnpdTrendResponse:
@@ -278,9 +283,9 @@ class InvestorUnpdTrend(Endpoint[SyncClient]):
         TR ID: real HHDDB95030000, mock unsupported
 
         Args:
-            prod_iscd: 상품 (PROD_ISCD).
-            bsop_date: 영업 일자 (BSOP_DATE).
-            upmu_gubun: 구분 (UPMU_GUBUN).
+            prod_iscd: 상품 (PROD_ISCD, required).
+            bsop_date: 영업 일자 (BSOP_DATE, required).
+            upmu_gubun: 구분 (UPMU_GUBUN, default "0").
             cts_key: CTS_KEY (CTS_KEY).
         """
         return self._client.call(API, locals())
@@ -288,8 +293,8 @@ class InvestorUnpdTrend(Endpoint[SyncClient]):
     def raw(
         self,
         *,
-        prod_iscd: str | None = None,
-        bsop_date: date | str | None = None,
+        prod_iscd: str,
+        bsop_date: date | str,
         upmu_gubun: OverseasFuturesOpenInterestView | str | None = None,
         cts_key: str | None = None,
     ) -> ApiResponse[InvestorUnpdTrendResponse]:
@@ -299,8 +304,8 @@ class InvestorUnpdTrend(Endpoint[SyncClient]):
     def pages(
         self,
         *,
-        prod_iscd: str | None = None,
-        bsop_date: date | str | None = None,
+        prod_iscd: str,
+        bsop_date: date | str,
         upmu_gubun: OverseasFuturesOpenInterestView | str | None = None,
         cts_key: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
@@ -318,8 +323,8 @@ class AsyncInvestorUnpdTrend(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        prod_iscd: str | None = None,
-        bsop_date: date | str | None = None,
+        prod_iscd: str,
+        bsop_date: date | str,
         upmu_gubun: OverseasFuturesOpenInterestView | str | None = None,
         cts_key: str | None = None,
     ) -> InvestorUnpdTrendResponse:
@@ -330,9 +335,9 @@ class AsyncInvestorUnpdTrend(Endpoint[AsyncClient]):
         TR ID: real HHDDB95030000, mock unsupported
 
         Args:
-            prod_iscd: 상품 (PROD_ISCD).
-            bsop_date: 영업 일자 (BSOP_DATE).
-            upmu_gubun: 구분 (UPMU_GUBUN).
+            prod_iscd: 상품 (PROD_ISCD, required).
+            bsop_date: 영업 일자 (BSOP_DATE, required).
+            upmu_gubun: 구분 (UPMU_GUBUN, default "0").
             cts_key: CTS_KEY (CTS_KEY).
         """
         return await self._client.call(API, locals())
@@ -340,8 +345,8 @@ class AsyncInvestorUnpdTrend(Endpoint[AsyncClient]):
     async def raw(
         self,
         *,
-        prod_iscd: str | None = None,
-        bsop_date: date | str | None = None,
+        prod_iscd: str,
+        bsop_date: date | str,
         upmu_gubun: OverseasFuturesOpenInterestView | str | None = None,
         cts_key: str | None = None,
     ) -> ApiResponse[InvestorUnpdTrendResponse]:
@@ -351,8 +356,8 @@ class AsyncInvestorUnpdTrend(Endpoint[AsyncClient]):
     def pages(
         self,
         *,
-        prod_iscd: str | None = None,
-        bsop_date: date | str | None = None,
+        prod_iscd: str,
+        bsop_date: date | str,
         upmu_gubun: OverseasFuturesOpenInterestView | str | None = None,
         cts_key: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,

@@ -256,124 +256,136 @@ def _MarginDetailOutput(d: Mapping[str, Any], strict: bool) -> MarginDetailOutpu
                 _d.YN[v]
                 if (v := g("acnt_net_risk_mgna_aply_yn"))
                 else _d.nothing(v),  # acnt_net_risk_mgna_aply_yn
-                Decimal(v) if (v := g("fm_ord_psbl_amt")) else _d.nothing(v),  # fm_ord_psbl_amt
-                Decimal(v) if (v := g("fm_add_mgn_amt")) else _d.nothing(v),  # fm_add_mgn_amt
-                Decimal(v) if (v := g("fm_brkg_mgn_amt")) else _d.nothing(v),  # fm_brkg_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ord_psbl_amt"))
+                else _d.nothing(v),  # fm_ord_psbl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_add_mgn_amt"))
+                else _d.nothing(v),  # fm_add_mgn_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_brkg_mgn_amt"))
+                else _d.nothing(v),  # fm_brkg_mgn_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_excc_brkg_mgn_amt"))
                 else _d.nothing(v),  # fm_excc_brkg_mgn_amt
-                Decimal(v) if (v := g("fm_ustl_mgn_amt")) else _d.nothing(v),  # fm_ustl_mgn_amt
-                Decimal(v) if (v := g("fm_mntn_mgn_amt")) else _d.nothing(v),  # fm_mntn_mgn_amt
-                Decimal(v) if (v := g("fm_ord_mgn_amt")) else _d.nothing(v),  # fm_ord_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ustl_mgn_amt"))
+                else _d.nothing(v),  # fm_ustl_mgn_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_mntn_mgn_amt"))
+                else _d.nothing(v),  # fm_mntn_mgn_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("fm_ord_mgn_amt"))
+                else _d.nothing(v),  # fm_ord_mgn_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_futr_ord_mgn_amt"))
                 else _d.nothing(v),  # fm_futr_ord_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_opt_buy_ord_amt"))
                 else _d.nothing(v),  # fm_opt_buy_ord_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_opt_sll_ord_mgn_amt"))
                 else _d.nothing(v),  # fm_opt_sll_ord_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_opt_buy_ord_mgn_amt"))
                 else _d.nothing(v),  # fm_opt_buy_ord_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_ecis_rsvn_mgn_amt"))
                 else _d.nothing(v),  # fm_ecis_rsvn_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_brkg_mgn_amt"))
                 else _d.nothing(v),  # fm_span_brkg_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_pric_altr_mgn_amt"))
                 else _d.nothing(v),  # fm_span_pric_altr_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_term_sprd_mgn_amt"))
                 else _d.nothing(v),  # fm_span_term_sprd_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_buy_opt_min_mgn_amt"))
                 else _d.nothing(v),  # fm_span_buy_opt_min_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_opt_min_mgn_amt"))
                 else _d.nothing(v),  # fm_span_opt_min_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_tot_risk_mgn_amt"))
                 else _d.nothing(v),  # fm_span_tot_risk_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_mntn_mgn_amt"))
                 else _d.nothing(v),  # fm_span_mntn_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_mntn_pric_altr_mgn_amt"))
                 else _d.nothing(v),  # fm_span_mntn_pric_altr_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_mntn_term_sprd_mgn_amt"))
                 else _d.nothing(v),  # fm_span_mntn_term_sprd_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_mntn_opt_pric_mgn_amt"))
                 else _d.nothing(v),  # fm_span_mntn_opt_pric_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_mntn_opt_min_mgn_amt"))
                 else _d.nothing(v),  # fm_span_mntn_opt_min_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_span_mntn_tot_risk_mgn_amt"))
                 else _d.nothing(v),  # fm_span_mntn_tot_risk_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_eurx_brkg_mgn_amt"))
                 else _d.nothing(v),  # fm_eurx_brkg_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_eurx_pric_altr_mgn_amt"))
                 else _d.nothing(v),  # fm_eurx_pric_altr_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_eurx_term_sprd_mgn_amt"))
                 else _d.nothing(v),  # fm_eurx_term_sprd_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_eurx_opt_pric_mgn_amt"))
                 else _d.nothing(v),  # fm_eurx_opt_pric_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_eurx_buy_opt_min_mgn_amt"))
                 else _d.nothing(v),  # fm_eurx_buy_opt_min_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_eurx_tot_risk_mgn_amt"))
                 else _d.nothing(v),  # fm_eurx_tot_risk_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_eurx_mntn_mgn_amt"))
                 else _d.nothing(v),  # fm_eurx_mntn_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_eurx_mntn_pric_altr_mgn_amt"))
                 else _d.nothing(v),  # fm_eurx_mntn_pric_altr_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_eurx_mntn_term_sprd_mgn_amt"))
                 else _d.nothing(v),  # fm_eurx_mntn_term_sprd_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_eurx_mntn_opt_pric_mgn_amt"))
                 else _d.nothing(v),  # fm_eurx_mntn_opt_pric_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_eurx_mntn_tot_risk_mgn_amt"))
                 else _d.nothing(v),  # fm_eurx_mntn_tot_risk_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_gnrl_brkg_mgn_amt"))
                 else _d.nothing(v),  # fm_gnrl_brkg_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_futr_ustl_mgn_amt"))
                 else _d.nothing(v),  # fm_futr_ustl_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_sll_opt_ustl_mgn_amt"))
                 else _d.nothing(v),  # fm_sll_opt_ustl_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_buy_opt_ustl_mgn_amt"))
                 else _d.nothing(v),  # fm_buy_opt_ustl_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_sprd_ustl_mgn_amt"))
                 else _d.nothing(v),  # fm_sprd_ustl_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_avg_dsct_mgn_amt"))
                 else _d.nothing(v),  # fm_avg_dsct_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_gnrl_mntn_mgn_amt"))
                 else _d.nothing(v),  # fm_gnrl_mntn_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_futr_mntn_mgn_amt"))
                 else _d.nothing(v),  # fm_futr_mntn_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("fm_opt_mntn_mgn_amt"))
                 else _d.nothing(v),  # fm_opt_mntn_mgn_amt
             )
@@ -439,8 +451,15 @@ API: ApiSpec[MarginDetailResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("CRCY_CD", "crcy_cd", "str", label="통화코드", enum=OverseasFuturesCurrency),
-        Field("INQR_DT", "inqr_dt", "date", label="조회일자"),
+        Field(
+            "CRCY_CD",
+            "crcy_cd",
+            "str",
+            label="통화코드",
+            required=True,
+            enum=OverseasFuturesCurrency,
+        ),
+        Field("INQR_DT", "inqr_dt", "date", label="조회일자", required=True),
     ),
     decode=_decode,
     selectors=(),
@@ -461,8 +480,8 @@ class MarginDetail(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        crcy_cd: OverseasFuturesCurrency | str | None = None,
-        inqr_dt: date | str | None = None,
+        crcy_cd: OverseasFuturesCurrency | str,
+        inqr_dt: date | str,
     ) -> MarginDetailResponse:
         """Call the API and return the typed response.
 
@@ -473,8 +492,8 @@ class MarginDetail(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            crcy_cd: 통화코드 (CRCY_CD).
-            inqr_dt: 조회일자 (INQR_DT).
+            crcy_cd: 통화코드 (CRCY_CD, required).
+            inqr_dt: 조회일자 (INQR_DT, required).
         """
         return self._client.call(API, locals())
 
@@ -483,8 +502,8 @@ class MarginDetail(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        crcy_cd: OverseasFuturesCurrency | str | None = None,
-        inqr_dt: date | str | None = None,
+        crcy_cd: OverseasFuturesCurrency | str,
+        inqr_dt: date | str,
     ) -> ApiResponse[MarginDetailResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -500,8 +519,8 @@ class AsyncMarginDetail(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        crcy_cd: OverseasFuturesCurrency | str | None = None,
-        inqr_dt: date | str | None = None,
+        crcy_cd: OverseasFuturesCurrency | str,
+        inqr_dt: date | str,
     ) -> MarginDetailResponse:
         """Call the API and return the typed response.
 
@@ -512,8 +531,8 @@ class AsyncMarginDetail(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            crcy_cd: 통화코드 (CRCY_CD).
-            inqr_dt: 조회일자 (INQR_DT).
+            crcy_cd: 통화코드 (CRCY_CD, required).
+            inqr_dt: 조회일자 (INQR_DT, required).
         """
         return await self._client.call(API, locals())
 
@@ -522,8 +541,8 @@ class AsyncMarginDetail(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        crcy_cd: OverseasFuturesCurrency | str | None = None,
-        inqr_dt: date | str | None = None,
+        crcy_cd: OverseasFuturesCurrency | str,
+        inqr_dt: date | str,
     ) -> ApiResponse[MarginDetailResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

@@ -219,7 +219,7 @@ API: ApiSpec[MarketTimeResponse] = ApiSpec(
             label="FM클래스코드",
             enum=OverseasFuturesProductClass,
         ),
-        Field("FM_EXCG_CD", "fm_excg_cd", "str", label="FM거래소코드"),
+        Field("FM_EXCG_CD", "fm_excg_cd", "str", label="FM거래소코드", required=True),
         Field(
             "OPT_YN",
             "opt_yn",
@@ -257,7 +257,7 @@ class MarketTime(Endpoint[SyncClient]):
         *,
         fm_pdgr_cd: str | None = None,
         fm_clas_cd: OverseasFuturesProductClass | str | None = None,
-        fm_excg_cd: str | None = None,
+        fm_excg_cd: str,
         opt_yn: OverseasFuturesOptionFilter | str | None = None,
         ctx_area_nk200: str | None = None,
         ctx_area_fk200: str | None = None,
@@ -271,7 +271,7 @@ class MarketTime(Endpoint[SyncClient]):
         Args:
             fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
             fm_clas_cd: FM클래스코드 (FM_CLAS_CD).
-            fm_excg_cd: FM거래소코드 (FM_EXCG_CD).
+            fm_excg_cd: FM거래소코드 (FM_EXCG_CD, required).
             opt_yn: 옵션여부 (OPT_YN, default "%").
             ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
             ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
@@ -283,7 +283,7 @@ class MarketTime(Endpoint[SyncClient]):
         *,
         fm_pdgr_cd: str | None = None,
         fm_clas_cd: OverseasFuturesProductClass | str | None = None,
-        fm_excg_cd: str | None = None,
+        fm_excg_cd: str,
         opt_yn: OverseasFuturesOptionFilter | str | None = None,
         ctx_area_nk200: str | None = None,
         ctx_area_fk200: str | None = None,
@@ -296,7 +296,7 @@ class MarketTime(Endpoint[SyncClient]):
         *,
         fm_pdgr_cd: str | None = None,
         fm_clas_cd: OverseasFuturesProductClass | str | None = None,
-        fm_excg_cd: str | None = None,
+        fm_excg_cd: str,
         opt_yn: OverseasFuturesOptionFilter | str | None = None,
         ctx_area_nk200: str | None = None,
         ctx_area_fk200: str | None = None,
@@ -317,7 +317,7 @@ class AsyncMarketTime(Endpoint[AsyncClient]):
         *,
         fm_pdgr_cd: str | None = None,
         fm_clas_cd: OverseasFuturesProductClass | str | None = None,
-        fm_excg_cd: str | None = None,
+        fm_excg_cd: str,
         opt_yn: OverseasFuturesOptionFilter | str | None = None,
         ctx_area_nk200: str | None = None,
         ctx_area_fk200: str | None = None,
@@ -331,7 +331,7 @@ class AsyncMarketTime(Endpoint[AsyncClient]):
         Args:
             fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
             fm_clas_cd: FM클래스코드 (FM_CLAS_CD).
-            fm_excg_cd: FM거래소코드 (FM_EXCG_CD).
+            fm_excg_cd: FM거래소코드 (FM_EXCG_CD, required).
             opt_yn: 옵션여부 (OPT_YN, default "%").
             ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
             ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
@@ -343,7 +343,7 @@ class AsyncMarketTime(Endpoint[AsyncClient]):
         *,
         fm_pdgr_cd: str | None = None,
         fm_clas_cd: OverseasFuturesProductClass | str | None = None,
-        fm_excg_cd: str | None = None,
+        fm_excg_cd: str,
         opt_yn: OverseasFuturesOptionFilter | str | None = None,
         ctx_area_nk200: str | None = None,
         ctx_area_fk200: str | None = None,
@@ -356,7 +356,7 @@ class AsyncMarketTime(Endpoint[AsyncClient]):
         *,
         fm_pdgr_cd: str | None = None,
         fm_clas_cd: OverseasFuturesProductClass | str | None = None,
-        fm_excg_cd: str | None = None,
+        fm_excg_cd: str,
         opt_yn: OverseasFuturesOptionFilter | str | None = None,
         ctx_area_nk200: str | None = None,
         ctx_area_fk200: str | None = None,

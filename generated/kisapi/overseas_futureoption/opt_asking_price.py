@@ -93,14 +93,28 @@ def _OptAskingPriceOutput1(d: Mapping[str, Any], strict: bool) -> OptAskingPrice
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OptAskingPriceOutput1(
-                Decimal(v) if (v := g("open_price")) else _d.nothing(v),  # open_price
-                Decimal(v) if (v := g("high_price")) else _d.nothing(v),  # high_price
-                Decimal(v) if (v := g("lowp_rice")) else _d.nothing(v),  # lowp_rice
-                Decimal(v) if (v := g("last_price")) else _d.nothing(v),  # last_price
-                Decimal(v) if (v := g("sttl_price")) else _d.nothing(v),  # sttl_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open_price"))
+                else _d.nothing(v),  # open_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high_price"))
+                else _d.nothing(v),  # high_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("lowp_rice"))
+                else _d.nothing(v),  # lowp_rice
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last_price"))
+                else _d.nothing(v),  # last_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sttl_price"))
+                else _d.nothing(v),  # sttl_price
                 int(v) if (v := g("vol")) else _d.nothing(v),  # vol
-                Decimal(v) if (v := g("prev_diff_price")) else _d.nothing(v),  # prev_diff_price
-                Decimal(v) if (v := g("prev_diff_rate")) else _d.nothing(v),  # prev_diff_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_price"))
+                else _d.nothing(v),  # prev_diff_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_rate"))
+                else _d.nothing(v),  # prev_diff_rate
                 date.fromisoformat(v) if (v := g("quot_date")) else _d.nothing(v),  # quot_date
                 time.fromisoformat(v) if (v := g("quot_time")) else _d.nothing(v),  # quot_time
             )
@@ -157,10 +171,14 @@ def _OptAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> OptAskingPrice
             return OptAskingPriceOutput2(
                 int(v) if (v := g("bid_qntt")) else _d.nothing(v),  # bid_qntt
                 int(v) if (v := g("bid_num")) else _d.nothing(v),  # bid_num
-                Decimal(v) if (v := g("bid_price")) else _d.nothing(v),  # bid_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bid_price"))
+                else _d.nothing(v),  # bid_price
                 int(v) if (v := g("ask_qntt")) else _d.nothing(v),  # ask_qntt
                 int(v) if (v := g("ask_num")) else _d.nothing(v),  # ask_num
-                Decimal(v) if (v := g("ask_price")) else _d.nothing(v),  # ask_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ask_price"))
+                else _d.nothing(v),  # ask_price
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -217,7 +235,7 @@ API: ApiSpec[OptAskingPriceResponse] = ApiSpec(
     path="/uapi/overseas-futureoption/v1/quotations/opt-asking-price",
     kind="query",
     tr_ids=(TrIdRule(when=(), real="HHDFO86000000", mock=None),),
-    request=(Field("SRS_CD", "srs_cd", "str", label="종목코드"),),
+    request=(Field("SRS_CD", "srs_cd", "str", label="종목코드", required=True),),
     decode=_decode,
     selectors=(),
     pagination=Pagination(cursor=(), rows="output2"),
@@ -239,7 +257,7 @@ class OptAskingPrice(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> OptAskingPriceResponse:
         """Call the API and return the typed response.
 
@@ -248,14 +266,14 @@ class OptAskingPrice(Endpoint[SyncClient]):
         TR ID: real HHDFO86000000, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
         """
         return self._client.call(API, locals())
 
     def raw(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> ApiResponse[OptAskingPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -263,7 +281,7 @@ class OptAskingPrice(Endpoint[SyncClient]):
     def pages(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[OptAskingPriceResponse, OptAskingPriceOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
@@ -279,7 +297,7 @@ class AsyncOptAskingPrice(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> OptAskingPriceResponse:
         """Call the API and return the typed response.
 
@@ -288,14 +306,14 @@ class AsyncOptAskingPrice(Endpoint[AsyncClient]):
         TR ID: real HHDFO86000000, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
         """
         return await self._client.call(API, locals())
 
     async def raw(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> ApiResponse[OptAskingPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -303,7 +321,7 @@ class AsyncOptAskingPrice(Endpoint[AsyncClient]):
     def pages(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[OptAskingPriceResponse, OptAskingPriceOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``

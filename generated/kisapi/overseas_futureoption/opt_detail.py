@@ -138,12 +138,20 @@ def _OptDetailOutput1(d: Mapping[str, Any], strict: bool) -> OptDetailOutput1:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crc_cd"))
                 else _d.nothing(v),  # crc_cd
-                Decimal(v) if (v := g("sttl_price")) else _d.nothing(v),  # sttl_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sttl_price"))
+                else _d.nothing(v),  # sttl_price
                 date.fromisoformat(v) if (v := g("sttl_date")) else _d.nothing(v),  # sttl_date
-                Decimal(v) if (v := g("trst_mgn")) else _d.nothing(v),  # trst_mgn
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("trst_mgn"))
+                else _d.nothing(v),  # trst_mgn
                 int(v) if (v := g("disp_digit")) else _d.nothing(v),  # disp_digit
-                Decimal(v) if (v := g("tick_sz")) else _d.nothing(v),  # tick_sz
-                Decimal(v) if (v := g("tick_val")) else _d.nothing(v),  # tick_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tick_sz"))
+                else _d.nothing(v),  # tick_sz
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tick_val"))
+                else _d.nothing(v),  # tick_val
                 date.fromisoformat(v)
                 if (v := g("mrkt_open_date"))
                 else _d.nothing(v),  # mrkt_open_date
@@ -163,7 +171,9 @@ def _OptDetailOutput1(d: Mapping[str, Any], strict: bool) -> OptDetailOutput1:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stat_tp"))
                 else _d.nothing(v),  # stat_tp
-                Decimal(v) if (v := g("ctrt_size")) else _d.nothing(v),  # ctrt_size
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ctrt_size"))
+                else _d.nothing(v),  # ctrt_size
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stl_tp"))
                 else _d.nothing(v),  # stl_tp

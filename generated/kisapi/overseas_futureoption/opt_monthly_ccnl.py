@@ -147,15 +147,27 @@ def _OptMonthlyCcnlOutput2(d: Mapping[str, Any], strict: bool) -> OptMonthlyCcnl
             return OptMonthlyCcnlOutput2(
                 date.fromisoformat(v) if (v := g("data_date")) else _d.nothing(v),  # data_date
                 time.fromisoformat(v) if (v := g("data_time")) else _d.nothing(v),  # data_time
-                Decimal(v) if (v := g("open_price")) else _d.nothing(v),  # open_price
-                Decimal(v) if (v := g("high_price")) else _d.nothing(v),  # high_price
-                Decimal(v) if (v := g("low_price")) else _d.nothing(v),  # low_price
-                Decimal(v) if (v := g("last_price")) else _d.nothing(v),  # last_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open_price"))
+                else _d.nothing(v),  # open_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high_price"))
+                else _d.nothing(v),  # high_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("low_price"))
+                else _d.nothing(v),  # low_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last_price"))
+                else _d.nothing(v),  # last_price
                 int(v) if (v := g("last_qntt")) else _d.nothing(v),  # last_qntt
                 int(v) if (v := g("vol")) else _d.nothing(v),  # vol
                 SIGN_CODES[v] if (v := g("prev_diff_flag")) else _d.nothing(v),  # prev_diff_flag
-                Decimal(v) if (v := g("prev_diff_price")) else _d.nothing(v),  # prev_diff_price
-                Decimal(v) if (v := g("prev_diff_rate")) else _d.nothing(v),  # prev_diff_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_price"))
+                else _d.nothing(v),  # prev_diff_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_rate"))
+                else _d.nothing(v),  # prev_diff_rate
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -91,6 +91,8 @@ class OptPriceOutput1:
     """영업일자 (sbsnsdate)"""
     sttl_price: Decimal | None = None
     """정산가 (sttl_price)"""
+    prev_price: Decimal | None = None
+    """전일종가 (prev_price)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -128,6 +130,7 @@ _OptPriceOutput1_KEYS = frozenset(
         "close_time",
         "sbsnsdate",
         "sttl_price",
+        "prev_price",
     }
 )
 _OptPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
@@ -162,6 +165,7 @@ _OptPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("close_time", "close_time", "time", None),
     ("sbsnsdate", "sbsnsdate", "date", None),
     ("sttl_price", "sttl_price", "decimal", None),
+    ("prev_price", "prev_price", "decimal", None),
 )
 
 
@@ -173,19 +177,37 @@ def _OptPriceOutput1(d: Mapping[str, Any], strict: bool) -> OptPriceOutput1:
             return OptPriceOutput1(
                 date.fromisoformat(v) if (v := g("proc_date")) else _d.nothing(v),  # proc_date
                 time.fromisoformat(v) if (v := g("proc_time")) else _d.nothing(v),  # proc_time
-                Decimal(v) if (v := g("open_price")) else _d.nothing(v),  # open_price
-                Decimal(v) if (v := g("high_price")) else _d.nothing(v),  # high_price
-                Decimal(v) if (v := g("low_price")) else _d.nothing(v),  # low_price
-                Decimal(v) if (v := g("last_price")) else _d.nothing(v),  # last_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open_price"))
+                else _d.nothing(v),  # open_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high_price"))
+                else _d.nothing(v),  # high_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("low_price"))
+                else _d.nothing(v),  # low_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last_price"))
+                else _d.nothing(v),  # last_price
                 int(v) if (v := g("vol")) else _d.nothing(v),  # vol
                 SIGN_CODES[v] if (v := g("prev_diff_flag")) else _d.nothing(v),  # prev_diff_flag
-                Decimal(v) if (v := g("prev_diff_price")) else _d.nothing(v),  # prev_diff_price
-                Decimal(v) if (v := g("prev_diff_rate")) else _d.nothing(v),  # prev_diff_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_price"))
+                else _d.nothing(v),  # prev_diff_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_rate"))
+                else _d.nothing(v),  # prev_diff_rate
                 int(v) if (v := g("bid_qntt")) else _d.nothing(v),  # bid_qntt
-                Decimal(v) if (v := g("bid_price")) else _d.nothing(v),  # bid_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bid_price"))
+                else _d.nothing(v),  # bid_price
                 int(v) if (v := g("ask_qntt")) else _d.nothing(v),  # ask_qntt
-                Decimal(v) if (v := g("ask_price")) else _d.nothing(v),  # ask_price
-                Decimal(v) if (v := g("trst_mgn")) else _d.nothing(v),  # trst_mgn
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ask_price"))
+                else _d.nothing(v),  # ask_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("trst_mgn"))
+                else _d.nothing(v),  # trst_mgn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("exch_cd"))
                 else _d.nothing(v),  # exch_cd
@@ -199,13 +221,20 @@ def _OptPriceOutput1(d: Mapping[str, Any], strict: bool) -> OptPriceOutput1:
                 int(v) if (v := g("last_qntt")) else _d.nothing(v),  # last_qntt
                 int(v) if (v := g("tot_ask_qntt")) else _d.nothing(v),  # tot_ask_qntt
                 int(v) if (v := g("tot_bid_qntt")) else _d.nothing(v),  # tot_bid_qntt
-                Decimal(v) if (v := g("tick_size")) else _d.nothing(v),  # tick_size
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tick_size"))
+                else _d.nothing(v),  # tick_size
                 date.fromisoformat(v) if (v := g("open_date")) else _d.nothing(v),  # open_date
                 time.fromisoformat(v) if (v := g("open_time")) else _d.nothing(v),  # open_time
                 date.fromisoformat(v) if (v := g("close_date")) else _d.nothing(v),  # close_date
                 time.fromisoformat(v) if (v := g("close_time")) else _d.nothing(v),  # close_time
                 date.fromisoformat(v) if (v := g("sbsnsdate")) else _d.nothing(v),  # sbsnsdate
-                Decimal(v) if (v := g("sttl_price")) else _d.nothing(v),  # sttl_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sttl_price"))
+                else _d.nothing(v),  # sttl_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_price"))
+                else _d.nothing(v),  # prev_price
             )
         except _d.CONVERT_ERRORS:
             pass

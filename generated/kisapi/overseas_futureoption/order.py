@@ -112,12 +112,19 @@ API: ApiSpec[OrderResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("OVRS_FUTR_FX_PDNO", "ovrs_futr_fx_pdno", "str", label="해외선물FX상품번호"),
+        Field(
+            "OVRS_FUTR_FX_PDNO",
+            "ovrs_futr_fx_pdno",
+            "str",
+            label="해외선물FX상품번호",
+            required=True,
+        ),
         Field(
             "SLL_BUY_DVSN_CD",
             "sll_buy_dvsn_cd",
             "str",
             label="매도매수구분코드",
+            required=True,
             enum=OverseasFuturesSellBuyDivision,
         ),
         Field("FM_LQD_USTL_CCLD_DT", "fm_lqd_ustl_ccld_dt", "date", label="FM청산미결제체결일자"),
@@ -127,16 +134,17 @@ API: ApiSpec[OrderResponse] = ApiSpec(
             "pric_dvsn_cd",
             "str",
             label="가격구분코드",
+            required=True,
             enum=OverseasFuturesPriceDivision,
         ),
         Field("FM_LIMIT_ORD_PRIC", "fm_limit_ord_pric", "decimal", label="FMLIMIT주문가격"),
         Field("FM_STOP_ORD_PRIC", "fm_stop_ord_pric", "decimal", label="FMSTOP주문가격"),
-        Field("FM_ORD_QTY", "fm_ord_qty", "int", label="FM주문수량"),
+        Field("FM_ORD_QTY", "fm_ord_qty", "int", label="FM주문수량", required=True),
         Field("FM_LQD_LMT_ORD_PRIC", "fm_lqd_lmt_ord_pric", "decimal", label="FM청산LIMIT주문가격"),
         Field(
             "FM_LQD_STOP_ORD_PRIC", "fm_lqd_stop_ord_pric", "decimal", label="FM청산STOP주문가격"
         ),
-        Field("CCLD_CNDT_CD", "ccld_cndt_cd", "str", label="체결조건코드"),
+        Field("CCLD_CNDT_CD", "ccld_cndt_cd", "str", label="체결조건코드", required=True),
         Field("CPLX_ORD_DVSN_CD", "cplx_ord_dvsn_cd", "str", label="복합주문구분코드", default="0"),
         Field(
             "ECIS_RSVN_ORD_YN", "ecis_rsvn_ord_yn", "bool", label="행사예약주문여부", default="N"
@@ -168,17 +176,17 @@ class Order(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_futr_fx_pdno: str | None = None,
-        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
+        ovrs_futr_fx_pdno: str,
+        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str,
         fm_lqd_ustl_ccld_dt: date | str | None = None,
         fm_lqd_ustl_ccno: str | None = None,
-        pric_dvsn_cd: OverseasFuturesPriceDivision | str | None = None,
+        pric_dvsn_cd: OverseasFuturesPriceDivision | str,
         fm_limit_ord_pric: Decimal | float | str | None = None,
         fm_stop_ord_pric: Decimal | float | str | None = None,
-        fm_ord_qty: int | None = None,
+        fm_ord_qty: int,
         fm_lqd_lmt_ord_pric: Decimal | float | str | None = None,
         fm_lqd_stop_ord_pric: Decimal | float | str | None = None,
-        ccld_cndt_cd: str | None = None,
+        ccld_cndt_cd: str,
         cplx_ord_dvsn_cd: str | None = None,
         ecis_rsvn_ord_yn: bool | None = None,
         fm_hdge_ord_scrn_yn: bool | None = None,
@@ -192,17 +200,17 @@ class Order(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
+            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
             fm_lqd_ustl_ccld_dt: FM청산미결제체결일자 (FM_LQD_USTL_CCLD_DT).
             fm_lqd_ustl_ccno: FM청산미결제체결번호 (FM_LQD_USTL_CCNO).
-            pric_dvsn_cd: 가격구분코드 (PRIC_DVSN_CD).
+            pric_dvsn_cd: 가격구분코드 (PRIC_DVSN_CD, required).
             fm_limit_ord_pric: FMLIMIT주문가격 (FM_LIMIT_ORD_PRIC).
             fm_stop_ord_pric: FMSTOP주문가격 (FM_STOP_ORD_PRIC).
-            fm_ord_qty: FM주문수량 (FM_ORD_QTY).
+            fm_ord_qty: FM주문수량 (FM_ORD_QTY, required).
             fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 (FM_LQD_LMT_ORD_PRIC).
             fm_lqd_stop_ord_pric: FM청산STOP주문가격 (FM_LQD_STOP_ORD_PRIC).
-            ccld_cndt_cd: 체결조건코드 (CCLD_CNDT_CD).
+            ccld_cndt_cd: 체결조건코드 (CCLD_CNDT_CD, required).
             cplx_ord_dvsn_cd: 복합주문구분코드 (CPLX_ORD_DVSN_CD, default "0").
             ecis_rsvn_ord_yn: 행사예약주문여부 (ECIS_RSVN_ORD_YN, default "N").
             fm_hdge_ord_scrn_yn: FM_HEDGE주문화면여부 (FM_HDGE_ORD_SCRN_YN, default "N").
@@ -214,17 +222,17 @@ class Order(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_futr_fx_pdno: str | None = None,
-        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
+        ovrs_futr_fx_pdno: str,
+        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str,
         fm_lqd_ustl_ccld_dt: date | str | None = None,
         fm_lqd_ustl_ccno: str | None = None,
-        pric_dvsn_cd: OverseasFuturesPriceDivision | str | None = None,
+        pric_dvsn_cd: OverseasFuturesPriceDivision | str,
         fm_limit_ord_pric: Decimal | float | str | None = None,
         fm_stop_ord_pric: Decimal | float | str | None = None,
-        fm_ord_qty: int | None = None,
+        fm_ord_qty: int,
         fm_lqd_lmt_ord_pric: Decimal | float | str | None = None,
         fm_lqd_stop_ord_pric: Decimal | float | str | None = None,
-        ccld_cndt_cd: str | None = None,
+        ccld_cndt_cd: str,
         cplx_ord_dvsn_cd: str | None = None,
         ecis_rsvn_ord_yn: bool | None = None,
         fm_hdge_ord_scrn_yn: bool | None = None,
@@ -243,17 +251,17 @@ class AsyncOrder(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_futr_fx_pdno: str | None = None,
-        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
+        ovrs_futr_fx_pdno: str,
+        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str,
         fm_lqd_ustl_ccld_dt: date | str | None = None,
         fm_lqd_ustl_ccno: str | None = None,
-        pric_dvsn_cd: OverseasFuturesPriceDivision | str | None = None,
+        pric_dvsn_cd: OverseasFuturesPriceDivision | str,
         fm_limit_ord_pric: Decimal | float | str | None = None,
         fm_stop_ord_pric: Decimal | float | str | None = None,
-        fm_ord_qty: int | None = None,
+        fm_ord_qty: int,
         fm_lqd_lmt_ord_pric: Decimal | float | str | None = None,
         fm_lqd_stop_ord_pric: Decimal | float | str | None = None,
-        ccld_cndt_cd: str | None = None,
+        ccld_cndt_cd: str,
         cplx_ord_dvsn_cd: str | None = None,
         ecis_rsvn_ord_yn: bool | None = None,
         fm_hdge_ord_scrn_yn: bool | None = None,
@@ -267,17 +275,17 @@ class AsyncOrder(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
+            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
             fm_lqd_ustl_ccld_dt: FM청산미결제체결일자 (FM_LQD_USTL_CCLD_DT).
             fm_lqd_ustl_ccno: FM청산미결제체결번호 (FM_LQD_USTL_CCNO).
-            pric_dvsn_cd: 가격구분코드 (PRIC_DVSN_CD).
+            pric_dvsn_cd: 가격구분코드 (PRIC_DVSN_CD, required).
             fm_limit_ord_pric: FMLIMIT주문가격 (FM_LIMIT_ORD_PRIC).
             fm_stop_ord_pric: FMSTOP주문가격 (FM_STOP_ORD_PRIC).
-            fm_ord_qty: FM주문수량 (FM_ORD_QTY).
+            fm_ord_qty: FM주문수량 (FM_ORD_QTY, required).
             fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 (FM_LQD_LMT_ORD_PRIC).
             fm_lqd_stop_ord_pric: FM청산STOP주문가격 (FM_LQD_STOP_ORD_PRIC).
-            ccld_cndt_cd: 체결조건코드 (CCLD_CNDT_CD).
+            ccld_cndt_cd: 체결조건코드 (CCLD_CNDT_CD, required).
             cplx_ord_dvsn_cd: 복합주문구분코드 (CPLX_ORD_DVSN_CD, default "0").
             ecis_rsvn_ord_yn: 행사예약주문여부 (ECIS_RSVN_ORD_YN, default "N").
             fm_hdge_ord_scrn_yn: FM_HEDGE주문화면여부 (FM_HDGE_ORD_SCRN_YN, default "N").
@@ -289,17 +297,17 @@ class AsyncOrder(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_futr_fx_pdno: str | None = None,
-        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str | None = None,
+        ovrs_futr_fx_pdno: str,
+        sll_buy_dvsn_cd: OverseasFuturesSellBuyDivision | str,
         fm_lqd_ustl_ccld_dt: date | str | None = None,
         fm_lqd_ustl_ccno: str | None = None,
-        pric_dvsn_cd: OverseasFuturesPriceDivision | str | None = None,
+        pric_dvsn_cd: OverseasFuturesPriceDivision | str,
         fm_limit_ord_pric: Decimal | float | str | None = None,
         fm_stop_ord_pric: Decimal | float | str | None = None,
-        fm_ord_qty: int | None = None,
+        fm_ord_qty: int,
         fm_lqd_lmt_ord_pric: Decimal | float | str | None = None,
         fm_lqd_stop_ord_pric: Decimal | float | str | None = None,
-        ccld_cndt_cd: str | None = None,
+        ccld_cndt_cd: str,
         cplx_ord_dvsn_cd: str | None = None,
         ecis_rsvn_ord_yn: bool | None = None,
         fm_hdge_ord_scrn_yn: bool | None = None,

@@ -124,8 +124,8 @@ API: ApiSpec[OrderRvsecnclResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("ORGN_ORD_DT", "orgn_ord_dt", "date", label="원주문일자"),
-        Field("ORGN_ODNO", "orgn_odno", "str", label="원주문번호", max_length=10),
+        Field("ORGN_ORD_DT", "orgn_ord_dt", "date", label="원주문일자", required=True),
+        Field("ORGN_ODNO", "orgn_odno", "str", label="원주문번호", required=True, max_length=10),
         Field("FM_LIMIT_ORD_PRIC", "fm_limit_ord_pric", "decimal", label="FMLIMIT주문가격"),
         Field("FM_STOP_ORD_PRIC", "fm_stop_ord_pric", "decimal", label="FMSTOP주문가격"),
         Field("FM_LQD_LMT_ORD_PRIC", "fm_lqd_lmt_ord_pric", "decimal", label="FM청산LIMIT주문가격"),
@@ -161,8 +161,8 @@ class OrderRvsecncl(Endpoint[SyncClient]):
         action: Literal["modify", "cancel"],
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        orgn_ord_dt: date | str | None = None,
-        orgn_odno: str | None = None,
+        orgn_ord_dt: date | str,
+        orgn_odno: str,
         fm_limit_ord_pric: Decimal | float | str | None = None,
         fm_stop_ord_pric: Decimal | float | str | None = None,
         fm_lqd_lmt_ord_pric: Decimal | float | str | None = None,
@@ -181,8 +181,8 @@ class OrderRvsecncl(Endpoint[SyncClient]):
             action: 정정취소구분; one of modify, cancel (chooses the TR ID, not sent).
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            orgn_ord_dt: 원주문일자 (ORGN_ORD_DT).
-            orgn_odno: 원주문번호 (ORGN_ODNO).
+            orgn_ord_dt: 원주문일자 (ORGN_ORD_DT, required).
+            orgn_odno: 원주문번호 (ORGN_ODNO, required).
             fm_limit_ord_pric: FMLIMIT주문가격 (FM_LIMIT_ORD_PRIC).
             fm_stop_ord_pric: FMSTOP주문가격 (FM_STOP_ORD_PRIC).
             fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 (FM_LQD_LMT_ORD_PRIC).
@@ -198,8 +198,8 @@ class OrderRvsecncl(Endpoint[SyncClient]):
         action: Literal["modify", "cancel"],
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        orgn_ord_dt: date | str | None = None,
-        orgn_odno: str | None = None,
+        orgn_ord_dt: date | str,
+        orgn_odno: str,
         fm_limit_ord_pric: Decimal | float | str | None = None,
         fm_stop_ord_pric: Decimal | float | str | None = None,
         fm_lqd_lmt_ord_pric: Decimal | float | str | None = None,
@@ -222,8 +222,8 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
         action: Literal["modify", "cancel"],
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        orgn_ord_dt: date | str | None = None,
-        orgn_odno: str | None = None,
+        orgn_ord_dt: date | str,
+        orgn_odno: str,
         fm_limit_ord_pric: Decimal | float | str | None = None,
         fm_stop_ord_pric: Decimal | float | str | None = None,
         fm_lqd_lmt_ord_pric: Decimal | float | str | None = None,
@@ -242,8 +242,8 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
             action: 정정취소구분; one of modify, cancel (chooses the TR ID, not sent).
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            orgn_ord_dt: 원주문일자 (ORGN_ORD_DT).
-            orgn_odno: 원주문번호 (ORGN_ODNO).
+            orgn_ord_dt: 원주문일자 (ORGN_ORD_DT, required).
+            orgn_odno: 원주문번호 (ORGN_ODNO, required).
             fm_limit_ord_pric: FMLIMIT주문가격 (FM_LIMIT_ORD_PRIC).
             fm_stop_ord_pric: FMSTOP주문가격 (FM_STOP_ORD_PRIC).
             fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 (FM_LQD_LMT_ORD_PRIC).
@@ -259,8 +259,8 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
         action: Literal["modify", "cancel"],
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        orgn_ord_dt: date | str | None = None,
-        orgn_odno: str | None = None,
+        orgn_ord_dt: date | str,
+        orgn_odno: str,
         fm_limit_ord_pric: Decimal | float | str | None = None,
         fm_stop_ord_pric: Decimal | float | str | None = None,
         fm_lqd_lmt_ord_pric: Decimal | float | str | None = None,

@@ -149,12 +149,20 @@ def _SearchContractDetailOutput2(d: Mapping[str, Any], strict: bool) -> SearchCo
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crc_cd"))
                 else _d.nothing(v),  # crc_cd
-                Decimal(v) if (v := g("sttl_price")) else _d.nothing(v),  # sttl_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sttl_price"))
+                else _d.nothing(v),  # sttl_price
                 date.fromisoformat(v) if (v := g("sttl_date")) else _d.nothing(v),  # sttl_date
-                Decimal(v) if (v := g("trst_mgn")) else _d.nothing(v),  # trst_mgn
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("trst_mgn"))
+                else _d.nothing(v),  # trst_mgn
                 int(v) if (v := g("disp_digit")) else _d.nothing(v),  # disp_digit
-                Decimal(v) if (v := g("tick_sz")) else _d.nothing(v),  # tick_sz
-                Decimal(v) if (v := g("tick_val")) else _d.nothing(v),  # tick_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tick_sz"))
+                else _d.nothing(v),  # tick_sz
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tick_val"))
+                else _d.nothing(v),  # tick_val
                 date.fromisoformat(v)
                 if (v := g("mrkt_open_date"))
                 else _d.nothing(v),  # mrkt_open_date
@@ -174,7 +182,9 @@ def _SearchContractDetailOutput2(d: Mapping[str, Any], strict: bool) -> SearchCo
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stat_tp"))
                 else _d.nothing(v),  # stat_tp
-                Decimal(v) if (v := g("ctrt_size")) else _d.nothing(v),  # ctrt_size
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ctrt_size"))
+                else _d.nothing(v),  # ctrt_size
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stl_tp"))
                 else _d.nothing(v),  # stl_tp
@@ -236,7 +246,41 @@ API: ApiSpec[SearchContractDetailResponse] = ApiSpec(
     path="/uapi/overseas-futureoption/v1/quotations/search-contract-detail",
     kind="query",
     tr_ids=(TrIdRule(when=(), real="HHDFC55200000", mock=None),),
-    request=(Field("QRY_CNT", "qry_cnt", "int", label="요청개수"),),
+    request=(
+        Field("QRY_CNT", "qry_cnt", "int", label="요청개수", required=True),
+        Field("SRS_CD_01", "srs_cd_01", "str", label="종목코드1", required=True),
+        Field("SRS_CD_02", "srs_cd_02", "str", label="종목코드2"),
+        Field("SRS_CD_03", "srs_cd_03", "str", label="종목코드3"),
+        Field("SRS_CD_04", "srs_cd_04", "str", label="종목코드4"),
+        Field("SRS_CD_05", "srs_cd_05", "str", label="종목코드5"),
+        Field("SRS_CD_06", "srs_cd_06", "str", label="종목코드6"),
+        Field("SRS_CD_07", "srs_cd_07", "str", label="종목코드7"),
+        Field("SRS_CD_08", "srs_cd_08", "str", label="종목코드8"),
+        Field("SRS_CD_09", "srs_cd_09", "str", label="종목코드9"),
+        Field("SRS_CD_10", "srs_cd_10", "str", label="종목코드10"),
+        Field("SRS_CD_11", "srs_cd_11", "str", label="종목코드11"),
+        Field("SRS_CD_12", "srs_cd_12", "str", label="종목코드12"),
+        Field("SRS_CD_13", "srs_cd_13", "str", label="종목코드13"),
+        Field("SRS_CD_14", "srs_cd_14", "str", label="종목코드14"),
+        Field("SRS_CD_15", "srs_cd_15", "str", label="종목코드15"),
+        Field("SRS_CD_16", "srs_cd_16", "str", label="종목코드16"),
+        Field("SRS_CD_17", "srs_cd_17", "str", label="종목코드17"),
+        Field("SRS_CD_18", "srs_cd_18", "str", label="종목코드18"),
+        Field("SRS_CD_19", "srs_cd_19", "str", label="종목코드19"),
+        Field("SRS_CD_20", "srs_cd_20", "str", label="종목코드20"),
+        Field("SRS_CD_21", "srs_cd_21", "str", label="종목코드21"),
+        Field("SRS_CD_22", "srs_cd_22", "str", label="종목코드22"),
+        Field("SRS_CD_23", "srs_cd_23", "str", label="종목코드23"),
+        Field("SRS_CD_24", "srs_cd_24", "str", label="종목코드24"),
+        Field("SRS_CD_25", "srs_cd_25", "str", label="종목코드25"),
+        Field("SRS_CD_26", "srs_cd_26", "str", label="종목코드26"),
+        Field("SRS_CD_27", "srs_cd_27", "str", label="종목코드27"),
+        Field("SRS_CD_28", "srs_cd_28", "str", label="종목코드28"),
+        Field("SRS_CD_29", "srs_cd_29", "str", label="종목코드29"),
+        Field("SRS_CD_30", "srs_cd_30", "str", label="종목코드30"),
+        Field("SRS_CD_31", "srs_cd_31", "str", label="종목코드31"),
+        Field("SRS_CD_32", "srs_cd_32", "str", label="종목코드32"),
+    ),
     decode=_decode,
     selectors=(),
     pagination=Pagination(cursor=(), rows="output2"),
@@ -255,7 +299,39 @@ class SearchContractDetail(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
+        srs_cd_01: str,
+        srs_cd_02: str | None = None,
+        srs_cd_03: str | None = None,
+        srs_cd_04: str | None = None,
+        srs_cd_05: str | None = None,
+        srs_cd_06: str | None = None,
+        srs_cd_07: str | None = None,
+        srs_cd_08: str | None = None,
+        srs_cd_09: str | None = None,
+        srs_cd_10: str | None = None,
+        srs_cd_11: str | None = None,
+        srs_cd_12: str | None = None,
+        srs_cd_13: str | None = None,
+        srs_cd_14: str | None = None,
+        srs_cd_15: str | None = None,
+        srs_cd_16: str | None = None,
+        srs_cd_17: str | None = None,
+        srs_cd_18: str | None = None,
+        srs_cd_19: str | None = None,
+        srs_cd_20: str | None = None,
+        srs_cd_21: str | None = None,
+        srs_cd_22: str | None = None,
+        srs_cd_23: str | None = None,
+        srs_cd_24: str | None = None,
+        srs_cd_25: str | None = None,
+        srs_cd_26: str | None = None,
+        srs_cd_27: str | None = None,
+        srs_cd_28: str | None = None,
+        srs_cd_29: str | None = None,
+        srs_cd_30: str | None = None,
+        srs_cd_31: str | None = None,
+        srs_cd_32: str | None = None,
     ) -> SearchContractDetailResponse:
         """Call the API and return the typed response.
 
@@ -264,14 +340,78 @@ class SearchContractDetail(Endpoint[SyncClient]):
         TR ID: real HHDFC55200000, mock unsupported
 
         Args:
-            qry_cnt: 요청개수 (QRY_CNT).
+            qry_cnt: 요청개수 (QRY_CNT, required).
+            srs_cd_01: 종목코드1 (SRS_CD_01, required).
+            srs_cd_02: 종목코드2 (SRS_CD_02).
+            srs_cd_03: 종목코드3 (SRS_CD_03).
+            srs_cd_04: 종목코드4 (SRS_CD_04).
+            srs_cd_05: 종목코드5 (SRS_CD_05).
+            srs_cd_06: 종목코드6 (SRS_CD_06).
+            srs_cd_07: 종목코드7 (SRS_CD_07).
+            srs_cd_08: 종목코드8 (SRS_CD_08).
+            srs_cd_09: 종목코드9 (SRS_CD_09).
+            srs_cd_10: 종목코드10 (SRS_CD_10).
+            srs_cd_11: 종목코드11 (SRS_CD_11).
+            srs_cd_12: 종목코드12 (SRS_CD_12).
+            srs_cd_13: 종목코드13 (SRS_CD_13).
+            srs_cd_14: 종목코드14 (SRS_CD_14).
+            srs_cd_15: 종목코드15 (SRS_CD_15).
+            srs_cd_16: 종목코드16 (SRS_CD_16).
+            srs_cd_17: 종목코드17 (SRS_CD_17).
+            srs_cd_18: 종목코드18 (SRS_CD_18).
+            srs_cd_19: 종목코드19 (SRS_CD_19).
+            srs_cd_20: 종목코드20 (SRS_CD_20).
+            srs_cd_21: 종목코드21 (SRS_CD_21).
+            srs_cd_22: 종목코드22 (SRS_CD_22).
+            srs_cd_23: 종목코드23 (SRS_CD_23).
+            srs_cd_24: 종목코드24 (SRS_CD_24).
+            srs_cd_25: 종목코드25 (SRS_CD_25).
+            srs_cd_26: 종목코드26 (SRS_CD_26).
+            srs_cd_27: 종목코드27 (SRS_CD_27).
+            srs_cd_28: 종목코드28 (SRS_CD_28).
+            srs_cd_29: 종목코드29 (SRS_CD_29).
+            srs_cd_30: 종목코드30 (SRS_CD_30).
+            srs_cd_31: 종목코드31 (SRS_CD_31).
+            srs_cd_32: 종목코드32 (SRS_CD_32).
         """
         return self._client.call(API, locals())
 
     def raw(
         self,
         *,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
+        srs_cd_01: str,
+        srs_cd_02: str | None = None,
+        srs_cd_03: str | None = None,
+        srs_cd_04: str | None = None,
+        srs_cd_05: str | None = None,
+        srs_cd_06: str | None = None,
+        srs_cd_07: str | None = None,
+        srs_cd_08: str | None = None,
+        srs_cd_09: str | None = None,
+        srs_cd_10: str | None = None,
+        srs_cd_11: str | None = None,
+        srs_cd_12: str | None = None,
+        srs_cd_13: str | None = None,
+        srs_cd_14: str | None = None,
+        srs_cd_15: str | None = None,
+        srs_cd_16: str | None = None,
+        srs_cd_17: str | None = None,
+        srs_cd_18: str | None = None,
+        srs_cd_19: str | None = None,
+        srs_cd_20: str | None = None,
+        srs_cd_21: str | None = None,
+        srs_cd_22: str | None = None,
+        srs_cd_23: str | None = None,
+        srs_cd_24: str | None = None,
+        srs_cd_25: str | None = None,
+        srs_cd_26: str | None = None,
+        srs_cd_27: str | None = None,
+        srs_cd_28: str | None = None,
+        srs_cd_29: str | None = None,
+        srs_cd_30: str | None = None,
+        srs_cd_31: str | None = None,
+        srs_cd_32: str | None = None,
     ) -> ApiResponse[SearchContractDetailResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -279,7 +419,39 @@ class SearchContractDetail(Endpoint[SyncClient]):
     def pages(
         self,
         *,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
+        srs_cd_01: str,
+        srs_cd_02: str | None = None,
+        srs_cd_03: str | None = None,
+        srs_cd_04: str | None = None,
+        srs_cd_05: str | None = None,
+        srs_cd_06: str | None = None,
+        srs_cd_07: str | None = None,
+        srs_cd_08: str | None = None,
+        srs_cd_09: str | None = None,
+        srs_cd_10: str | None = None,
+        srs_cd_11: str | None = None,
+        srs_cd_12: str | None = None,
+        srs_cd_13: str | None = None,
+        srs_cd_14: str | None = None,
+        srs_cd_15: str | None = None,
+        srs_cd_16: str | None = None,
+        srs_cd_17: str | None = None,
+        srs_cd_18: str | None = None,
+        srs_cd_19: str | None = None,
+        srs_cd_20: str | None = None,
+        srs_cd_21: str | None = None,
+        srs_cd_22: str | None = None,
+        srs_cd_23: str | None = None,
+        srs_cd_24: str | None = None,
+        srs_cd_25: str | None = None,
+        srs_cd_26: str | None = None,
+        srs_cd_27: str | None = None,
+        srs_cd_28: str | None = None,
+        srs_cd_29: str | None = None,
+        srs_cd_30: str | None = None,
+        srs_cd_31: str | None = None,
+        srs_cd_32: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[SearchContractDetailResponse, SearchContractDetailOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
@@ -295,7 +467,39 @@ class AsyncSearchContractDetail(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
+        srs_cd_01: str,
+        srs_cd_02: str | None = None,
+        srs_cd_03: str | None = None,
+        srs_cd_04: str | None = None,
+        srs_cd_05: str | None = None,
+        srs_cd_06: str | None = None,
+        srs_cd_07: str | None = None,
+        srs_cd_08: str | None = None,
+        srs_cd_09: str | None = None,
+        srs_cd_10: str | None = None,
+        srs_cd_11: str | None = None,
+        srs_cd_12: str | None = None,
+        srs_cd_13: str | None = None,
+        srs_cd_14: str | None = None,
+        srs_cd_15: str | None = None,
+        srs_cd_16: str | None = None,
+        srs_cd_17: str | None = None,
+        srs_cd_18: str | None = None,
+        srs_cd_19: str | None = None,
+        srs_cd_20: str | None = None,
+        srs_cd_21: str | None = None,
+        srs_cd_22: str | None = None,
+        srs_cd_23: str | None = None,
+        srs_cd_24: str | None = None,
+        srs_cd_25: str | None = None,
+        srs_cd_26: str | None = None,
+        srs_cd_27: str | None = None,
+        srs_cd_28: str | None = None,
+        srs_cd_29: str | None = None,
+        srs_cd_30: str | None = None,
+        srs_cd_31: str | None = None,
+        srs_cd_32: str | None = None,
     ) -> SearchContractDetailResponse:
         """Call the API and return the typed response.
 
@@ -304,14 +508,78 @@ class AsyncSearchContractDetail(Endpoint[AsyncClient]):
         TR ID: real HHDFC55200000, mock unsupported
 
         Args:
-            qry_cnt: 요청개수 (QRY_CNT).
+            qry_cnt: 요청개수 (QRY_CNT, required).
+            srs_cd_01: 종목코드1 (SRS_CD_01, required).
+            srs_cd_02: 종목코드2 (SRS_CD_02).
+            srs_cd_03: 종목코드3 (SRS_CD_03).
+            srs_cd_04: 종목코드4 (SRS_CD_04).
+            srs_cd_05: 종목코드5 (SRS_CD_05).
+            srs_cd_06: 종목코드6 (SRS_CD_06).
+            srs_cd_07: 종목코드7 (SRS_CD_07).
+            srs_cd_08: 종목코드8 (SRS_CD_08).
+            srs_cd_09: 종목코드9 (SRS_CD_09).
+            srs_cd_10: 종목코드10 (SRS_CD_10).
+            srs_cd_11: 종목코드11 (SRS_CD_11).
+            srs_cd_12: 종목코드12 (SRS_CD_12).
+            srs_cd_13: 종목코드13 (SRS_CD_13).
+            srs_cd_14: 종목코드14 (SRS_CD_14).
+            srs_cd_15: 종목코드15 (SRS_CD_15).
+            srs_cd_16: 종목코드16 (SRS_CD_16).
+            srs_cd_17: 종목코드17 (SRS_CD_17).
+            srs_cd_18: 종목코드18 (SRS_CD_18).
+            srs_cd_19: 종목코드19 (SRS_CD_19).
+            srs_cd_20: 종목코드20 (SRS_CD_20).
+            srs_cd_21: 종목코드21 (SRS_CD_21).
+            srs_cd_22: 종목코드22 (SRS_CD_22).
+            srs_cd_23: 종목코드23 (SRS_CD_23).
+            srs_cd_24: 종목코드24 (SRS_CD_24).
+            srs_cd_25: 종목코드25 (SRS_CD_25).
+            srs_cd_26: 종목코드26 (SRS_CD_26).
+            srs_cd_27: 종목코드27 (SRS_CD_27).
+            srs_cd_28: 종목코드28 (SRS_CD_28).
+            srs_cd_29: 종목코드29 (SRS_CD_29).
+            srs_cd_30: 종목코드30 (SRS_CD_30).
+            srs_cd_31: 종목코드31 (SRS_CD_31).
+            srs_cd_32: 종목코드32 (SRS_CD_32).
         """
         return await self._client.call(API, locals())
 
     async def raw(
         self,
         *,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
+        srs_cd_01: str,
+        srs_cd_02: str | None = None,
+        srs_cd_03: str | None = None,
+        srs_cd_04: str | None = None,
+        srs_cd_05: str | None = None,
+        srs_cd_06: str | None = None,
+        srs_cd_07: str | None = None,
+        srs_cd_08: str | None = None,
+        srs_cd_09: str | None = None,
+        srs_cd_10: str | None = None,
+        srs_cd_11: str | None = None,
+        srs_cd_12: str | None = None,
+        srs_cd_13: str | None = None,
+        srs_cd_14: str | None = None,
+        srs_cd_15: str | None = None,
+        srs_cd_16: str | None = None,
+        srs_cd_17: str | None = None,
+        srs_cd_18: str | None = None,
+        srs_cd_19: str | None = None,
+        srs_cd_20: str | None = None,
+        srs_cd_21: str | None = None,
+        srs_cd_22: str | None = None,
+        srs_cd_23: str | None = None,
+        srs_cd_24: str | None = None,
+        srs_cd_25: str | None = None,
+        srs_cd_26: str | None = None,
+        srs_cd_27: str | None = None,
+        srs_cd_28: str | None = None,
+        srs_cd_29: str | None = None,
+        srs_cd_30: str | None = None,
+        srs_cd_31: str | None = None,
+        srs_cd_32: str | None = None,
     ) -> ApiResponse[SearchContractDetailResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -319,7 +587,39 @@ class AsyncSearchContractDetail(Endpoint[AsyncClient]):
     def pages(
         self,
         *,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
+        srs_cd_01: str,
+        srs_cd_02: str | None = None,
+        srs_cd_03: str | None = None,
+        srs_cd_04: str | None = None,
+        srs_cd_05: str | None = None,
+        srs_cd_06: str | None = None,
+        srs_cd_07: str | None = None,
+        srs_cd_08: str | None = None,
+        srs_cd_09: str | None = None,
+        srs_cd_10: str | None = None,
+        srs_cd_11: str | None = None,
+        srs_cd_12: str | None = None,
+        srs_cd_13: str | None = None,
+        srs_cd_14: str | None = None,
+        srs_cd_15: str | None = None,
+        srs_cd_16: str | None = None,
+        srs_cd_17: str | None = None,
+        srs_cd_18: str | None = None,
+        srs_cd_19: str | None = None,
+        srs_cd_20: str | None = None,
+        srs_cd_21: str | None = None,
+        srs_cd_22: str | None = None,
+        srs_cd_23: str | None = None,
+        srs_cd_24: str | None = None,
+        srs_cd_25: str | None = None,
+        srs_cd_26: str | None = None,
+        srs_cd_27: str | None = None,
+        srs_cd_28: str | None = None,
+        srs_cd_29: str | None = None,
+        srs_cd_30: str | None = None,
+        srs_cd_31: str | None = None,
+        srs_cd_32: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[SearchContractDetailResponse, SearchContractDetailOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``

@@ -140,18 +140,26 @@ def _StockDetailOutput1(d: Mapping[str, Any], strict: bool) -> StockDetailOutput
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("exch_cd"))
                 else _d.nothing(v),  # exch_cd
-                Decimal(v) if (v := g("tick_sz")) else _d.nothing(v),  # tick_sz
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tick_sz"))
+                else _d.nothing(v),  # tick_sz
                 int(v) if (v := g("disp_digit")) else _d.nothing(v),  # disp_digit
-                Decimal(v) if (v := g("trst_mgn")) else _d.nothing(v),  # trst_mgn
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("trst_mgn"))
+                else _d.nothing(v),  # trst_mgn
                 date.fromisoformat(v) if (v := g("sttl_date")) else _d.nothing(v),  # sttl_date
-                Decimal(v) if (v := g("prev_price")) else _d.nothing(v),  # prev_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_price"))
+                else _d.nothing(v),  # prev_price
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crc_cd"))
                 else _d.nothing(v),  # crc_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("clas_cd"))
                 else _d.nothing(v),  # clas_cd
-                Decimal(v) if (v := g("tick_val")) else _d.nothing(v),  # tick_val
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tick_val"))
+                else _d.nothing(v),  # tick_val
                 date.fromisoformat(v)
                 if (v := g("mrkt_open_date"))
                 else _d.nothing(v),  # mrkt_open_date
@@ -171,7 +179,9 @@ def _StockDetailOutput1(d: Mapping[str, Any], strict: bool) -> StockDetailOutput
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stat_tp"))
                 else _d.nothing(v),  # stat_tp
-                Decimal(v) if (v := g("ctrt_size")) else _d.nothing(v),  # ctrt_size
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ctrt_size"))
+                else _d.nothing(v),  # ctrt_size
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stl_tp"))
                 else _d.nothing(v),  # stl_tp
@@ -237,7 +247,7 @@ API: ApiSpec[StockDetailResponse] = ApiSpec(
     path="/uapi/overseas-futureoption/v1/quotations/stock-detail",
     kind="query",
     tr_ids=(TrIdRule(when=(), real="HHDFC55010100", mock=None),),
-    request=(Field("SRS_CD", "srs_cd", "str", label="종목코드"),),
+    request=(Field("SRS_CD", "srs_cd", "str", label="종목코드", required=True),),
     decode=_decode,
     selectors=(),
     cacheable=True,
@@ -255,7 +265,7 @@ class StockDetail(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> StockDetailResponse:
         """Call the API and return the typed response.
 
@@ -264,14 +274,14 @@ class StockDetail(Endpoint[SyncClient]):
         TR ID: real HHDFC55010100, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
         """
         return self._client.call(API, locals())
 
     def raw(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> ApiResponse[StockDetailResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -285,7 +295,7 @@ class AsyncStockDetail(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> StockDetailResponse:
         """Call the API and return the typed response.
 
@@ -294,14 +304,14 @@ class AsyncStockDetail(Endpoint[AsyncClient]):
         TR ID: real HHDFC55010100, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
         """
         return await self._client.call(API, locals())
 
     async def raw(
         self,
         *,
-        srs_cd: str | None = None,
+        srs_cd: str,
     ) -> ApiResponse[StockDetailResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

@@ -43,15 +43,18 @@ class TickCcnlOutput1:
     """N틱최종개수 (last_n_cnt)"""
     index_key: str | None = None
     """이전조회KEY (index_key)"""
+    ret_cnt: int | None = None
+    """자료개수 (ret_cnt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
 
-_TickCcnlOutput1_KEYS = frozenset({"tret_cnt", "last_n_cnt", "index_key"})
+_TickCcnlOutput1_KEYS = frozenset({"tret_cnt", "last_n_cnt", "index_key", "ret_cnt"})
 _TickCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tret_cnt", "tret_cnt", "int", None),
     ("last_n_cnt", "last_n_cnt", "int", None),
     ("index_key", "index_key", "str", None),
+    ("ret_cnt", "ret_cnt", "int", None),
 )
 
 
@@ -66,6 +69,7 @@ def _TickCcnlOutput1(d: Mapping[str, Any], strict: bool) -> TickCcnlOutput1:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("index_key"))
                 else _d.nothing(v),  # index_key
+                int(v) if (v := g("ret_cnt")) else _d.nothing(v),  # ret_cnt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -142,15 +146,27 @@ def _TickCcnlOutput2(d: Mapping[str, Any], strict: bool) -> TickCcnlOutput2:
             return TickCcnlOutput2(
                 date.fromisoformat(v) if (v := g("data_date")) else _d.nothing(v),  # data_date
                 time.fromisoformat(v) if (v := g("data_time")) else _d.nothing(v),  # data_time
-                Decimal(v) if (v := g("open_price")) else _d.nothing(v),  # open_price
-                Decimal(v) if (v := g("high_price")) else _d.nothing(v),  # high_price
-                Decimal(v) if (v := g("low_price")) else _d.nothing(v),  # low_price
-                Decimal(v) if (v := g("last_price")) else _d.nothing(v),  # last_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open_price"))
+                else _d.nothing(v),  # open_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high_price"))
+                else _d.nothing(v),  # high_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("low_price"))
+                else _d.nothing(v),  # low_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last_price"))
+                else _d.nothing(v),  # last_price
                 int(v) if (v := g("last_qntt")) else _d.nothing(v),  # last_qntt
                 int(v) if (v := g("vol")) else _d.nothing(v),  # vol
                 SIGN_CODES[v] if (v := g("prev_diff_flag")) else _d.nothing(v),  # prev_diff_flag
-                Decimal(v) if (v := g("prev_diff_price")) else _d.nothing(v),  # prev_diff_price
-                Decimal(v) if (v := g("prev_diff_rate")) else _d.nothing(v),  # prev_diff_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_price"))
+                else _d.nothing(v),  # prev_diff_price
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prev_diff_rate"))
+                else _d.nothing(v),  # prev_diff_rate
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -203,12 +219,14 @@ API: ApiSpec[TickCcnlResponse] = ApiSpec(
     kind="query",
     tr_ids=(TrIdRule(when=(), real="HHDFC55020200", mock=None),),
     request=(
-        Field("SRS_CD", "srs_cd", "str", label="종목코드"),
-        Field("EXCH_CD", "exch_cd", "str", label="거래소코드"),
+        Field("SRS_CD", "srs_cd", "str", label="종목코드", required=True),
+        Field("EXCH_CD", "exch_cd", "str", label="거래소코드", required=True),
         Field("START_DATE_TIME", "start_date_time", "date", label="조회시작일시"),
-        Field("CLOSE_DATE_TIME", "close_date_time", "date", label="조회종료일시"),
-        Field("QRY_TP", "qry_tp", "str", label="조회구분", enum=OverseasFuturesQueryType),
-        Field("QRY_CNT", "qry_cnt", "int", label="요청개수"),
+        Field("CLOSE_DATE_TIME", "close_date_time", "date", label="조회종료일시", required=True),
+        Field(
+            "QRY_TP", "qry_tp", "str", label="조회구분", default="Q", enum=OverseasFuturesQueryType
+        ),
+        Field("QRY_CNT", "qry_cnt", "int", label="요청개수", required=True),
         Field("QRY_GAP", "qry_gap", "int", label="묶음개수"),
         Field("INDEX_KEY", "index_key", "str", label="이전조회KEY"),
     ),
@@ -233,12 +251,12 @@ class TickCcnl(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
         qry_gap: int | None = None,
         index_key: str | None = None,
     ) -> TickCcnlResponse:
@@ -249,12 +267,12 @@ class TickCcnl(Endpoint[SyncClient]):
         TR ID: real HHDFC55020200, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
-            exch_cd: 거래소코드 (EXCH_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
+            exch_cd: 거래소코드 (EXCH_CD, required).
             start_date_time: 조회시작일시 (START_DATE_TIME).
-            close_date_time: 조회종료일시 (CLOSE_DATE_TIME).
-            qry_tp: 조회구분 (QRY_TP).
-            qry_cnt: 요청개수 (QRY_CNT).
+            close_date_time: 조회종료일시 (CLOSE_DATE_TIME, required).
+            qry_tp: 조회구분 (QRY_TP, default "Q").
+            qry_cnt: 요청개수 (QRY_CNT, required).
             qry_gap: 묶음개수 (QRY_GAP).
             index_key: 이전조회KEY (INDEX_KEY).
         """
@@ -263,12 +281,12 @@ class TickCcnl(Endpoint[SyncClient]):
     def raw(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
         qry_gap: int | None = None,
         index_key: str | None = None,
     ) -> ApiResponse[TickCcnlResponse]:
@@ -278,12 +296,12 @@ class TickCcnl(Endpoint[SyncClient]):
     def pages(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
         qry_gap: int | None = None,
         index_key: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
@@ -301,12 +319,12 @@ class AsyncTickCcnl(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
         qry_gap: int | None = None,
         index_key: str | None = None,
     ) -> TickCcnlResponse:
@@ -317,12 +335,12 @@ class AsyncTickCcnl(Endpoint[AsyncClient]):
         TR ID: real HHDFC55020200, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD).
-            exch_cd: 거래소코드 (EXCH_CD).
+            srs_cd: 종목코드 (SRS_CD, required).
+            exch_cd: 거래소코드 (EXCH_CD, required).
             start_date_time: 조회시작일시 (START_DATE_TIME).
-            close_date_time: 조회종료일시 (CLOSE_DATE_TIME).
-            qry_tp: 조회구분 (QRY_TP).
-            qry_cnt: 요청개수 (QRY_CNT).
+            close_date_time: 조회종료일시 (CLOSE_DATE_TIME, required).
+            qry_tp: 조회구분 (QRY_TP, default "Q").
+            qry_cnt: 요청개수 (QRY_CNT, required).
             qry_gap: 묶음개수 (QRY_GAP).
             index_key: 이전조회KEY (INDEX_KEY).
         """
@@ -331,12 +349,12 @@ class AsyncTickCcnl(Endpoint[AsyncClient]):
     async def raw(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
         qry_gap: int | None = None,
         index_key: str | None = None,
     ) -> ApiResponse[TickCcnlResponse]:
@@ -346,12 +364,12 @@ class AsyncTickCcnl(Endpoint[AsyncClient]):
     def pages(
         self,
         *,
-        srs_cd: str | None = None,
-        exch_cd: str | None = None,
+        srs_cd: str,
+        exch_cd: str,
         start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
+        close_date_time: date | str,
         qry_tp: OverseasFuturesQueryType | str | None = None,
-        qry_cnt: int | None = None,
+        qry_cnt: int,
         qry_gap: int | None = None,
         index_key: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,

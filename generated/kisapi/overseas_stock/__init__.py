@@ -269,7 +269,7 @@ class OverseasStock(Namespace[SyncClient]):
 
     @cached_property
     def order_resv(self) -> OrderResv:
-        """해외주식 예약주문접수: Books a reservation order for an overseas stock, sent to the exchange at the next session. US buy, US sell and Asian markets use different TR IDs."""
+        """해외주식 예약주문접수: Books a reservation order for an overseas stock, sent to the exchange at the next session. US buy, US sell and Asian markets use different TR IDs; for Asian markets the side, the product type and whether the request books or cancels a reservation also travel in the body."""
         from .order_resv import OrderResv
 
         return OrderResv(self._client)
@@ -595,7 +595,7 @@ class AsyncOverseasStock(Namespace[AsyncClient]):
 
     @cached_property
     def order_resv(self) -> AsyncOrderResv:
-        """해외주식 예약주문접수: Books a reservation order for an overseas stock, sent to the exchange at the next session. US buy, US sell and Asian markets use different TR IDs."""
+        """해외주식 예약주문접수: Books a reservation order for an overseas stock, sent to the exchange at the next session. US buy, US sell and Asian markets use different TR IDs; for Asian markets the side, the product type and whether the request books or cancels a reservation also travel in the body."""
         from .order_resv import AsyncOrderResv
 
         return AsyncOrderResv(self._client)

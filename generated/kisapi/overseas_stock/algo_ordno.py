@@ -95,7 +95,9 @@ def _AlgoOrdnoOutput(d: Mapping[str, Any], strict: bool) -> AlgoOrdnoOutput:
                 if (v := g("ITEM_NAME"))
                 else _d.nothing(v),  # item_name
                 int(v) if (v := g("FT_ORD_QTY")) else _d.nothing(v),  # ft_ord_qty
-                Decimal(v) if (v := g("FT_ORD_UNPR3")) else _d.nothing(v),  # ft_ord_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("FT_ORD_UNPR3"))
+                else _d.nothing(v),  # ft_ord_unpr3
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("SPLT_BUY_ATTR_NAME"))
                 else _d.nothing(v),  # splt_buy_attr_name

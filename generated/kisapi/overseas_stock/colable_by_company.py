@@ -13,10 +13,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import OVERSEAS_EXCHANGE_CODES, OverseasExchange
@@ -109,9 +108,15 @@ def _ColableByCompanyOutput1(d: Mapping[str, Any], strict: bool) -> ColableByCom
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ovrs_item_name"))
                 else _d.nothing(v),  # ovrs_item_name
-                Decimal(v) if (v := g("loan_rt")) else _d.nothing(v),  # loan_rt
-                Decimal(v) if (v := g("mgge_mntn_rt")) else _d.nothing(v),  # mgge_mntn_rt
-                Decimal(v) if (v := g("mgge_ensu_rt")) else _d.nothing(v),  # mgge_ensu_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("loan_rt"))
+                else _d.nothing(v),  # loan_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("mgge_mntn_rt"))
+                else _d.nothing(v),  # mgge_mntn_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("mgge_ensu_rt"))
+                else _d.nothing(v),  # mgge_ensu_rt
                 _d.YN[v] if (v := g("loan_exec_psbl_yn")) else _d.nothing(v),  # loan_exec_psbl_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stff_name"))
@@ -256,10 +261,6 @@ API: ApiSpec[ColableByCompanyResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(
-        cursor=(("CTX_AREA_FK100", "ctx_area_fk100"), ("CTX_AREA_NK100", "ctx_area_nk100")),
-        rows="output1",
-    ),
     cacheable=False,
     hashkey=False,
     response=(
@@ -335,27 +336,6 @@ class ColableByCompany(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        pdno: str,
-        natn_cd: str,
-        inqr_sqn_dvsn: str | None = None,
-        prdt_type_cd: str | None = None,
-        inqr_strt_dt: date | str | None = None,
-        inqr_end_dt: date | str | None = None,
-        inqr_dvsn: str | None = None,
-        rt_dvsn_cd: str | None = None,
-        rt: Decimal | float | str | None = None,
-        loan_psbl_yn: bool | None = None,
-        ctx_area_fk100: str | None = None,
-        ctx_area_nk100: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[ColableByCompanyResponse, ColableByCompanyOutput1]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output1 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncColableByCompany(Endpoint[AsyncClient]):
     """당사 해외주식담보대출 가능 종목: Overseas stocks that KIS accepts as collateral for stock-backed loans, with loan and margin ratios, plus the number of eligible stocks."""
@@ -418,24 +398,3 @@ class AsyncColableByCompany(Endpoint[AsyncClient]):
     ) -> ApiResponse[ColableByCompanyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        pdno: str,
-        natn_cd: str,
-        inqr_sqn_dvsn: str | None = None,
-        prdt_type_cd: str | None = None,
-        inqr_strt_dt: date | str | None = None,
-        inqr_end_dt: date | str | None = None,
-        inqr_dvsn: str | None = None,
-        rt_dvsn_cd: str | None = None,
-        rt: Decimal | float | str | None = None,
-        loan_psbl_yn: bool | None = None,
-        ctx_area_fk100: str | None = None,
-        ctx_area_nk100: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[ColableByCompanyResponse, ColableByCompanyOutput1]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output1 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)

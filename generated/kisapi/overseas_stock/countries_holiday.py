@@ -164,7 +164,7 @@ API: ApiSpec[CountriesHolidayResponse] = ApiSpec(
     kind="query",
     tr_ids=(TrIdRule(when=(), real="CTOS5011R", mock=None),),
     request=(
-        Field("TRAD_DT", "trad_dt", "date", label="거래일자"),
+        Field("TRAD_DT", "trad_dt", "date", label="거래일자", required=True),
         Field("CTX_AREA_NK", "ctx_area_nk", "str", label="연속조회키"),
         Field("CTX_AREA_FK", "ctx_area_fk", "str", label="연속조회검색조건"),
     ),
@@ -191,7 +191,7 @@ class CountriesHoliday(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        trad_dt: date | str | None = None,
+        trad_dt: date | str,
         ctx_area_nk: str | None = None,
         ctx_area_fk: str | None = None,
     ) -> CountriesHolidayResponse:
@@ -202,7 +202,7 @@ class CountriesHoliday(Endpoint[SyncClient]):
         TR ID: real CTOS5011R, mock unsupported
 
         Args:
-            trad_dt: 거래일자 (TRAD_DT).
+            trad_dt: 거래일자 (TRAD_DT, required).
             ctx_area_nk: 연속조회키 (CTX_AREA_NK).
             ctx_area_fk: 연속조회검색조건 (CTX_AREA_FK).
         """
@@ -211,7 +211,7 @@ class CountriesHoliday(Endpoint[SyncClient]):
     def raw(
         self,
         *,
-        trad_dt: date | str | None = None,
+        trad_dt: date | str,
         ctx_area_nk: str | None = None,
         ctx_area_fk: str | None = None,
     ) -> ApiResponse[CountriesHolidayResponse]:
@@ -221,7 +221,7 @@ class CountriesHoliday(Endpoint[SyncClient]):
     def pages(
         self,
         *,
-        trad_dt: date | str | None = None,
+        trad_dt: date | str,
         ctx_area_nk: str | None = None,
         ctx_area_fk: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
@@ -239,7 +239,7 @@ class AsyncCountriesHoliday(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        trad_dt: date | str | None = None,
+        trad_dt: date | str,
         ctx_area_nk: str | None = None,
         ctx_area_fk: str | None = None,
     ) -> CountriesHolidayResponse:
@@ -250,7 +250,7 @@ class AsyncCountriesHoliday(Endpoint[AsyncClient]):
         TR ID: real CTOS5011R, mock unsupported
 
         Args:
-            trad_dt: 거래일자 (TRAD_DT).
+            trad_dt: 거래일자 (TRAD_DT, required).
             ctx_area_nk: 연속조회키 (CTX_AREA_NK).
             ctx_area_fk: 연속조회검색조건 (CTX_AREA_FK).
         """
@@ -259,7 +259,7 @@ class AsyncCountriesHoliday(Endpoint[AsyncClient]):
     async def raw(
         self,
         *,
-        trad_dt: date | str | None = None,
+        trad_dt: date | str,
         ctx_area_nk: str | None = None,
         ctx_area_fk: str | None = None,
     ) -> ApiResponse[CountriesHolidayResponse]:
@@ -269,7 +269,7 @@ class AsyncCountriesHoliday(Endpoint[AsyncClient]):
     def pages(
         self,
         *,
-        trad_dt: date | str | None = None,
+        trad_dt: date | str,
         ctx_area_nk: str | None = None,
         ctx_area_fk: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,

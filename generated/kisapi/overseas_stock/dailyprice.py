@@ -158,20 +158,38 @@ def _DailypriceOutput2(d: Mapping[str, Any], strict: bool) -> DailypriceOutput2:
             # positional: much cheaper than keyword matching on wide rows
             return DailypriceOutput2(
                 date.fromisoformat(v) if (v := g("xymd")) else _d.nothing(v),  # xymd
-                Decimal(v) if (v := g("clos")) else _d.nothing(v),  # clos
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("clos"))
+                else _d.nothing(v),  # clos
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sign"))
                 else _d.nothing(v),  # sign
-                Decimal(v) if (v := g("diff")) else _d.nothing(v),  # diff
-                Decimal(v) if (v := g("rate")) else _d.nothing(v),  # rate
-                Decimal(v) if (v := g("open")) else _d.nothing(v),  # open
-                Decimal(v) if (v := g("high")) else _d.nothing(v),  # high
-                Decimal(v) if (v := g("low")) else _d.nothing(v),  # low
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("diff"))
+                else _d.nothing(v),  # diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rate"))
+                else _d.nothing(v),  # rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open"))
+                else _d.nothing(v),  # open
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high"))
+                else _d.nothing(v),  # high
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("low"))
+                else _d.nothing(v),  # low
                 int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
-                Decimal(v) if (v := g("tamt")) else _d.nothing(v),  # tamt
-                Decimal(v) if (v := g("pbid")) else _d.nothing(v),  # pbid
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tamt"))
+                else _d.nothing(v),  # tamt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid"))
+                else _d.nothing(v),  # pbid
                 int(v) if (v := g("vbid")) else _d.nothing(v),  # vbid
-                Decimal(v) if (v := g("pask")) else _d.nothing(v),  # pask
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask"))
+                else _d.nothing(v),  # pask
                 int(v) if (v := g("vask")) else _d.nothing(v),  # vask
             )
         except _d.CONVERT_ERRORS:
@@ -228,11 +246,11 @@ API: ApiSpec[DailypriceResponse] = ApiSpec(
     method="GET",
     path="/uapi/overseas-price/v1/quotations/dailyprice",
     kind="query",
-    tr_ids=(TrIdRule(when=(), real="HHDFS76240000", mock=None),),
+    tr_ids=(TrIdRule(when=(), real="HHDFS76240000", mock="HHDFS76240000"),),
     request=(
         Field("AUTH", "auth", "str", label="사용자권한정보", default=""),
-        Field("EXCD", "excd", "str", label="거래소코드", enum=OverseasQuoteExchange),
-        Field("SYMB", "symb", "str", label="종목코드"),
+        Field("EXCD", "excd", "str", label="거래소코드", required=True, enum=OverseasQuoteExchange),
+        Field("SYMB", "symb", "str", label="종목코드", required=True),
         Field("GUBN", "gubn", "str", label="일/주/월구분", default="0", enum=OverseasDailyPeriod),
         Field("BYMD", "bymd", "date", label="조회기준일자"),
         Field("MODP", "modp", "str", label="수정주가반영여부", default="0"),
@@ -259,8 +277,8 @@ class Dailyprice(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         gubn: OverseasDailyPeriod | str | None = None,
         bymd: date | str | None = None,
         modp: str | None = None,
@@ -269,12 +287,12 @@ class Dailyprice(Endpoint[SyncClient]):
 
         해외주식 기간별시세 [v1_해외주식-010]: Daily, weekly or monthly OHLC bars of one overseas stock up to a base date, with volume, traded value and last bid/ask.
 
-        TR ID: real HHDFS76240000, mock unsupported
+        TR ID: real HHDFS76240000, mock HHDFS76240000
 
         Args:
             auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD).
-            symb: 종목코드 (SYMB).
+            excd: 거래소코드 (EXCD, required).
+            symb: 종목코드 (SYMB, required).
             gubn: 일/주/월구분 (GUBN, default "0").
             bymd: 조회기준일자 (BYMD).
             modp: 수정주가반영여부 (MODP, default "0").
@@ -285,8 +303,8 @@ class Dailyprice(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         gubn: OverseasDailyPeriod | str | None = None,
         bymd: date | str | None = None,
         modp: str | None = None,
@@ -298,8 +316,8 @@ class Dailyprice(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         gubn: OverseasDailyPeriod | str | None = None,
         bymd: date | str | None = None,
         modp: str | None = None,
@@ -319,8 +337,8 @@ class AsyncDailyprice(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         gubn: OverseasDailyPeriod | str | None = None,
         bymd: date | str | None = None,
         modp: str | None = None,
@@ -329,12 +347,12 @@ class AsyncDailyprice(Endpoint[AsyncClient]):
 
         해외주식 기간별시세 [v1_해외주식-010]: Daily, weekly or monthly OHLC bars of one overseas stock up to a base date, with volume, traded value and last bid/ask.
 
-        TR ID: real HHDFS76240000, mock unsupported
+        TR ID: real HHDFS76240000, mock HHDFS76240000
 
         Args:
             auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD).
-            symb: 종목코드 (SYMB).
+            excd: 거래소코드 (EXCD, required).
+            symb: 종목코드 (SYMB, required).
             gubn: 일/주/월구분 (GUBN, default "0").
             bymd: 조회기준일자 (BYMD).
             modp: 수정주가반영여부 (MODP, default "0").
@@ -345,8 +363,8 @@ class AsyncDailyprice(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         gubn: OverseasDailyPeriod | str | None = None,
         bymd: date | str | None = None,
         modp: str | None = None,
@@ -358,8 +376,8 @@ class AsyncDailyprice(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         gubn: OverseasDailyPeriod | str | None = None,
         bymd: date | str | None = None,
         modp: str | None = None,

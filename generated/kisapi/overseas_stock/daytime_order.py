@@ -18,7 +18,7 @@ from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.response import ApiResponse
 
-from ..enums import OrderDivision, OverseasExchange
+from ..enums import OverseasExchange, OverseasOrderDivision
 
 __all__ = ["API", "AsyncDaytimeOrder", "DaytimeOrder", "DaytimeOrderOutput", "DaytimeOrderResponse"]
 
@@ -117,23 +117,46 @@ API: ApiSpec[DaytimeOrderResponse] = ApiSpec(
         TrIdRule(when=(("side", ("sell",)),), real="TTTS6037U", mock=None),
     ),
     request=(
-        Field("CANO", "cano", "str", label="종합계좌번호", max_length=8, fill="account_number"),
+        Field(
+            "CANO",
+            "cano",
+            "str",
+            label="종합계좌번호",
+            required=True,
+            max_length=8,
+            fill="account_number",
+        ),
         Field(
             "ACNT_PRDT_CD",
             "acnt_prdt_cd",
             "str",
             label="계좌상품코드",
+            required=True,
             max_length=2,
             fill="account_product",
         ),
-        Field("OVRS_EXCG_CD", "ovrs_excg_cd", "str", label="해외거래소코드", enum=OverseasExchange),
-        Field("PDNO", "pdno", "str", label="상품번호", max_length=12),
-        Field("ORD_QTY", "ord_qty", "int", label="주문수량"),
-        Field("OVRS_ORD_UNPR", "ovrs_ord_unpr", "decimal", label="해외주문단가"),
+        Field(
+            "OVRS_EXCG_CD",
+            "ovrs_excg_cd",
+            "str",
+            label="해외거래소코드",
+            required=True,
+            enum=OverseasExchange,
+        ),
+        Field("PDNO", "pdno", "str", label="상품번호", required=True, max_length=12),
+        Field("ORD_QTY", "ord_qty", "int", label="주문수량", required=True),
+        Field("OVRS_ORD_UNPR", "ovrs_ord_unpr", "decimal", label="해외주문단가", required=True),
         Field("CTAC_TLNO", "ctac_tlno", "str", label="연락전화번호"),
         Field("MGCO_APTM_ODNO", "mgco_aptm_odno", "str", label="운용사지정주문번호"),
         Field("ORD_SVR_DVSN_CD", "ord_svr_dvsn_cd", "str", label="주문서버구분코드", default="0"),
-        Field("ORD_DVSN", "ord_dvsn", "str", label="주문구분", default="00", enum=OrderDivision),
+        Field(
+            "ORD_DVSN",
+            "ord_dvsn",
+            "str",
+            label="주문구분",
+            default="00",
+            enum=OverseasOrderDivision,
+        ),
     ),
     decode=_decode,
     selectors=(Selector("side", ("buy", "sell"), None),),
@@ -155,14 +178,14 @@ class DaytimeOrder(Endpoint[SyncClient]):
         side: Literal["buy", "sell"],
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        pdno: str | None = None,
-        ord_qty: int | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        pdno: str,
+        ord_qty: int,
+        ovrs_ord_unpr: Decimal | float | str,
         ctac_tlno: str | None = None,
         mgco_aptm_odno: str | None = None,
         ord_svr_dvsn_cd: str | None = None,
-        ord_dvsn: OrderDivision | str | None = None,
+        ord_dvsn: OverseasOrderDivision | str | None = None,
     ) -> DaytimeOrderResponse:
         """Call the API and return the typed response.
 
@@ -175,10 +198,10 @@ class DaytimeOrder(Endpoint[SyncClient]):
             side: 매수매도구분; one of buy, sell (chooses the TR ID, not sent).
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
-            pdno: 상품번호 (PDNO).
-            ord_qty: 주문수량 (ORD_QTY).
-            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
+            pdno: 상품번호 (PDNO, required).
+            ord_qty: 주문수량 (ORD_QTY, required).
+            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR, required).
             ctac_tlno: 연락전화번호 (CTAC_TLNO).
             mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
             ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD, default "0").
@@ -192,14 +215,14 @@ class DaytimeOrder(Endpoint[SyncClient]):
         side: Literal["buy", "sell"],
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        pdno: str | None = None,
-        ord_qty: int | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        pdno: str,
+        ord_qty: int,
+        ovrs_ord_unpr: Decimal | float | str,
         ctac_tlno: str | None = None,
         mgco_aptm_odno: str | None = None,
         ord_svr_dvsn_cd: str | None = None,
-        ord_dvsn: OrderDivision | str | None = None,
+        ord_dvsn: OverseasOrderDivision | str | None = None,
     ) -> ApiResponse[DaytimeOrderResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -216,14 +239,14 @@ class AsyncDaytimeOrder(Endpoint[AsyncClient]):
         side: Literal["buy", "sell"],
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        pdno: str | None = None,
-        ord_qty: int | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        pdno: str,
+        ord_qty: int,
+        ovrs_ord_unpr: Decimal | float | str,
         ctac_tlno: str | None = None,
         mgco_aptm_odno: str | None = None,
         ord_svr_dvsn_cd: str | None = None,
-        ord_dvsn: OrderDivision | str | None = None,
+        ord_dvsn: OverseasOrderDivision | str | None = None,
     ) -> DaytimeOrderResponse:
         """Call the API and return the typed response.
 
@@ -236,10 +259,10 @@ class AsyncDaytimeOrder(Endpoint[AsyncClient]):
             side: 매수매도구분; one of buy, sell (chooses the TR ID, not sent).
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
-            pdno: 상품번호 (PDNO).
-            ord_qty: 주문수량 (ORD_QTY).
-            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
+            pdno: 상품번호 (PDNO, required).
+            ord_qty: 주문수량 (ORD_QTY, required).
+            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR, required).
             ctac_tlno: 연락전화번호 (CTAC_TLNO).
             mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
             ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD, default "0").
@@ -253,14 +276,14 @@ class AsyncDaytimeOrder(Endpoint[AsyncClient]):
         side: Literal["buy", "sell"],
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        pdno: str | None = None,
-        ord_qty: int | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        pdno: str,
+        ord_qty: int,
+        ovrs_ord_unpr: Decimal | float | str,
         ctac_tlno: str | None = None,
         mgco_aptm_odno: str | None = None,
         ord_svr_dvsn_cd: str | None = None,
-        ord_dvsn: OrderDivision | str | None = None,
+        ord_dvsn: OverseasOrderDivision | str | None = None,
     ) -> ApiResponse[DaytimeOrderResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

@@ -122,27 +122,44 @@ API: ApiSpec[DaytimeOrderRvsecnclResponse] = ApiSpec(
     kind="order",
     tr_ids=(TrIdRule(when=(), real="TTTS6038U", mock=None),),
     request=(
-        Field("CANO", "cano", "str", label="종합계좌번호", max_length=8, fill="account_number"),
+        Field(
+            "CANO",
+            "cano",
+            "str",
+            label="종합계좌번호",
+            required=True,
+            max_length=8,
+            fill="account_number",
+        ),
         Field(
             "ACNT_PRDT_CD",
             "acnt_prdt_cd",
             "str",
             label="계좌상품코드",
+            required=True,
             max_length=2,
             fill="account_product",
         ),
-        Field("OVRS_EXCG_CD", "ovrs_excg_cd", "str", label="해외거래소코드", enum=OverseasExchange),
-        Field("PDNO", "pdno", "str", label="상품번호", max_length=12),
-        Field("ORGN_ODNO", "orgn_odno", "str", label="원주문번호", max_length=10),
+        Field(
+            "OVRS_EXCG_CD",
+            "ovrs_excg_cd",
+            "str",
+            label="해외거래소코드",
+            required=True,
+            enum=OverseasExchange,
+        ),
+        Field("PDNO", "pdno", "str", label="상품번호", required=True, max_length=12),
+        Field("ORGN_ODNO", "orgn_odno", "str", label="원주문번호", required=True, max_length=10),
         Field(
             "RVSE_CNCL_DVSN_CD",
             "rvse_cncl_dvsn_cd",
             "str",
             label="정정취소구분코드",
+            required=True,
             enum=RevisionCancelDivision,
         ),
-        Field("ORD_QTY", "ord_qty", "int", label="주문수량"),
-        Field("OVRS_ORD_UNPR", "ovrs_ord_unpr", "decimal", label="해외주문단가"),
+        Field("ORD_QTY", "ord_qty", "int", label="주문수량", required=True),
+        Field("OVRS_ORD_UNPR", "ovrs_ord_unpr", "decimal", label="해외주문단가", required=True),
         Field("CTAC_TLNO", "ctac_tlno", "str", label="연락전화번호"),
         Field("MGCO_APTM_ODNO", "mgco_aptm_odno", "str", label="운용사지정주문번호"),
         Field("ORD_SVR_DVSN_CD", "ord_svr_dvsn_cd", "str", label="주문서버구분코드", default="0"),
@@ -166,12 +183,12 @@ class DaytimeOrderRvsecncl(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        pdno: str | None = None,
-        orgn_odno: str | None = None,
-        rvse_cncl_dvsn_cd: RevisionCancelDivision | str | None = None,
-        ord_qty: int | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        pdno: str,
+        orgn_odno: str,
+        rvse_cncl_dvsn_cd: RevisionCancelDivision | str,
+        ord_qty: int,
+        ovrs_ord_unpr: Decimal | float | str,
         ctac_tlno: str | None = None,
         mgco_aptm_odno: str | None = None,
         ord_svr_dvsn_cd: str | None = None,
@@ -185,12 +202,12 @@ class DaytimeOrderRvsecncl(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
-            pdno: 상품번호 (PDNO).
-            orgn_odno: 원주문번호 (ORGN_ODNO).
-            rvse_cncl_dvsn_cd: 정정취소구분코드 (RVSE_CNCL_DVSN_CD).
-            ord_qty: 주문수량 (ORD_QTY).
-            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
+            pdno: 상품번호 (PDNO, required).
+            orgn_odno: 원주문번호 (ORGN_ODNO, required).
+            rvse_cncl_dvsn_cd: 정정취소구분코드 (RVSE_CNCL_DVSN_CD, required).
+            ord_qty: 주문수량 (ORD_QTY, required).
+            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR, required).
             ctac_tlno: 연락전화번호 (CTAC_TLNO).
             mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
             ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD, default "0").
@@ -202,12 +219,12 @@ class DaytimeOrderRvsecncl(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        pdno: str | None = None,
-        orgn_odno: str | None = None,
-        rvse_cncl_dvsn_cd: RevisionCancelDivision | str | None = None,
-        ord_qty: int | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        pdno: str,
+        orgn_odno: str,
+        rvse_cncl_dvsn_cd: RevisionCancelDivision | str,
+        ord_qty: int,
+        ovrs_ord_unpr: Decimal | float | str,
         ctac_tlno: str | None = None,
         mgco_aptm_odno: str | None = None,
         ord_svr_dvsn_cd: str | None = None,
@@ -226,12 +243,12 @@ class AsyncDaytimeOrderRvsecncl(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        pdno: str | None = None,
-        orgn_odno: str | None = None,
-        rvse_cncl_dvsn_cd: RevisionCancelDivision | str | None = None,
-        ord_qty: int | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        pdno: str,
+        orgn_odno: str,
+        rvse_cncl_dvsn_cd: RevisionCancelDivision | str,
+        ord_qty: int,
+        ovrs_ord_unpr: Decimal | float | str,
         ctac_tlno: str | None = None,
         mgco_aptm_odno: str | None = None,
         ord_svr_dvsn_cd: str | None = None,
@@ -245,12 +262,12 @@ class AsyncDaytimeOrderRvsecncl(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
-            pdno: 상품번호 (PDNO).
-            orgn_odno: 원주문번호 (ORGN_ODNO).
-            rvse_cncl_dvsn_cd: 정정취소구분코드 (RVSE_CNCL_DVSN_CD).
-            ord_qty: 주문수량 (ORD_QTY).
-            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
+            pdno: 상품번호 (PDNO, required).
+            orgn_odno: 원주문번호 (ORGN_ODNO, required).
+            rvse_cncl_dvsn_cd: 정정취소구분코드 (RVSE_CNCL_DVSN_CD, required).
+            ord_qty: 주문수량 (ORD_QTY, required).
+            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR, required).
             ctac_tlno: 연락전화번호 (CTAC_TLNO).
             mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
             ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD, default "0").
@@ -262,12 +279,12 @@ class AsyncDaytimeOrderRvsecncl(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        pdno: str | None = None,
-        orgn_odno: str | None = None,
-        rvse_cncl_dvsn_cd: RevisionCancelDivision | str | None = None,
-        ord_qty: int | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        pdno: str,
+        orgn_odno: str,
+        rvse_cncl_dvsn_cd: RevisionCancelDivision | str,
+        ord_qty: int,
+        ovrs_ord_unpr: Decimal | float | str,
         ctac_tlno: str | None = None,
         mgco_aptm_odno: str | None = None,
         ord_svr_dvsn_cd: str | None = None,

@@ -101,19 +101,33 @@ def _ForeignMarginOutput(d: Mapping[str, Any], strict: bool) -> ForeignMarginOut
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crcy_cd"))
                 else _d.nothing(v),  # crcy_cd
-                Decimal(v) if (v := g("frcr_dncl_amt1")) else _d.nothing(v),  # frcr_dncl_amt1
-                Decimal(v) if (v := g("ustl_buy_amt")) else _d.nothing(v),  # ustl_buy_amt
-                Decimal(v) if (v := g("ustl_sll_amt")) else _d.nothing(v),  # ustl_sll_amt
-                Decimal(v) if (v := g("frcr_rcvb_amt")) else _d.nothing(v),  # frcr_rcvb_amt
-                Decimal(v) if (v := g("frcr_mgn_amt")) else _d.nothing(v),  # frcr_mgn_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_dncl_amt1"))
+                else _d.nothing(v),  # frcr_dncl_amt1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ustl_buy_amt"))
+                else _d.nothing(v),  # ustl_buy_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ustl_sll_amt"))
+                else _d.nothing(v),  # ustl_sll_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_rcvb_amt"))
+                else _d.nothing(v),  # frcr_rcvb_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_mgn_amt"))
+                else _d.nothing(v),  # frcr_mgn_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("frcr_gnrl_ord_psbl_amt"))
                 else _d.nothing(v),  # frcr_gnrl_ord_psbl_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("frcr_ord_psbl_amt1"))
                 else _d.nothing(v),  # frcr_ord_psbl_amt1
-                Decimal(v) if (v := g("itgr_ord_psbl_amt")) else _d.nothing(v),  # itgr_ord_psbl_amt
-                Decimal(v) if (v := g("bass_exrt")) else _d.nothing(v),  # bass_exrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("itgr_ord_psbl_amt"))
+                else _d.nothing(v),  # itgr_ord_psbl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bass_exrt"))
+                else _d.nothing(v),  # bass_exrt
             )
         except _d.CONVERT_ERRORS:
             pass

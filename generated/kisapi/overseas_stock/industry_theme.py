@@ -182,16 +182,26 @@ def _IndustryThemeOutput2(d: Mapping[str, Any], strict: bool) -> IndustryThemeOu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("name"))
                 else _d.nothing(v),  # name
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sign"))
                 else _d.nothing(v),  # sign
-                Decimal(v) if (v := g("diff")) else _d.nothing(v),  # diff
-                Decimal(v) if (v := g("rate")) else _d.nothing(v),  # rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("diff"))
+                else _d.nothing(v),  # diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rate"))
+                else _d.nothing(v),  # rate
                 int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
                 int(v) if (v := g("vask")) else _d.nothing(v),  # vask
-                Decimal(v) if (v := g("pask")) else _d.nothing(v),  # pask
-                Decimal(v) if (v := g("pbid")) else _d.nothing(v),  # pbid
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask"))
+                else _d.nothing(v),  # pask
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid"))
+                else _d.nothing(v),  # pbid
                 int(v) if (v := g("vbid")) else _d.nothing(v),  # vbid
                 int(v) if (v := g("seqn")) else _d.nothing(v),  # seqn
                 (t if (t := v.strip()) not in _d.NULLS else None)

@@ -86,8 +86,12 @@ def _InquireAlgoCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireAlgoCcn
                 if (v := g("ITEM_NAME"))
                 else _d.nothing(v),  # item_name
                 int(v) if (v := g("FT_CCLD_QTY")) else _d.nothing(v),  # ft_ccld_qty
-                Decimal(v) if (v := g("FT_CCLD_UNPR3")) else _d.nothing(v),  # ft_ccld_unpr3
-                Decimal(v) if (v := g("FT_CCLD_AMT3")) else _d.nothing(v),  # ft_ccld_amt3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("FT_CCLD_UNPR3"))
+                else _d.nothing(v),  # ft_ccld_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("FT_CCLD_AMT3"))
+                else _d.nothing(v),  # ft_ccld_amt3
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -188,7 +192,9 @@ def _InquireAlgoCcnlOutput3(d: Mapping[str, Any], strict: bool) -> InquireAlgoCc
                 if (v := g("ITEM_NAME"))
                 else _d.nothing(v),  # item_name
                 int(v) if (v := g("FT_ORD_QTY")) else _d.nothing(v),  # ft_ord_qty
-                Decimal(v) if (v := g("FT_ORD_UNPR3")) else _d.nothing(v),  # ft_ord_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("FT_ORD_UNPR3"))
+                else _d.nothing(v),  # ft_ord_unpr3
                 time.fromisoformat(v) if (v := g("ORD_TMD")) else _d.nothing(v),  # ord_tmd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("SPLT_BUY_ATTR_NAME"))
@@ -197,8 +203,12 @@ def _InquireAlgoCcnlOutput3(d: Mapping[str, Any], strict: bool) -> InquireAlgoCc
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("TR_CRCY"))
                 else _d.nothing(v),  # tr_crcy
-                Decimal(v) if (v := g("FT_CCLD_UNPR3")) else _d.nothing(v),  # ft_ccld_unpr3
-                Decimal(v) if (v := g("FT_CCLD_AMT3")) else _d.nothing(v),  # ft_ccld_amt3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("FT_CCLD_UNPR3"))
+                else _d.nothing(v),  # ft_ccld_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("FT_CCLD_AMT3"))
+                else _d.nothing(v),  # ft_ccld_amt3
                 int(v) if (v := g("CCLD_CNT")) else _d.nothing(v),  # ccld_cnt
             )
         except _d.CONVERT_ERRORS:

@@ -139,11 +139,21 @@ def _InquireAskingPriceOutput1(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("curr"))
                 else _d.nothing(v),  # curr
-                Decimal(v) if (v := g("base")) else _d.nothing(v),  # base
-                Decimal(v) if (v := g("open")) else _d.nothing(v),  # open
-                Decimal(v) if (v := g("high")) else _d.nothing(v),  # high
-                Decimal(v) if (v := g("low")) else _d.nothing(v),  # low
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("base"))
+                else _d.nothing(v),  # base
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open"))
+                else _d.nothing(v),  # open
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high"))
+                else _d.nothing(v),  # high
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("low"))
+                else _d.nothing(v),  # low
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
                 date.fromisoformat(v) if (v := g("dymd")) else _d.nothing(v),  # dymd
                 time.fromisoformat(v) if (v := g("dhms")) else _d.nothing(v),  # dhms
                 int(v) if (v := g("bvol")) else _d.nothing(v),  # bvol
@@ -153,10 +163,18 @@ def _InquireAskingPriceOutput1(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("code"))
                 else _d.nothing(v),  # code
-                Decimal(v) if (v := g("ropen")) else _d.nothing(v),  # ropen
-                Decimal(v) if (v := g("rhigh")) else _d.nothing(v),  # rhigh
-                Decimal(v) if (v := g("rlow")) else _d.nothing(v),  # rlow
-                Decimal(v) if (v := g("rclose")) else _d.nothing(v),  # rclose
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ropen"))
+                else _d.nothing(v),  # ropen
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rhigh"))
+                else _d.nothing(v),  # rhigh
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rlow"))
+                else _d.nothing(v),  # rlow
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rclose"))
+                else _d.nothing(v),  # rclose
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -432,66 +450,146 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceOutput2(
-                Decimal(v) if (v := g("pbid1")) else _d.nothing(v),  # pbid1
-                Decimal(v) if (v := g("pask1")) else _d.nothing(v),  # pask1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid1"))
+                else _d.nothing(v),  # pbid1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask1"))
+                else _d.nothing(v),  # pask1
                 int(v) if (v := g("vbid1")) else _d.nothing(v),  # vbid1
                 int(v) if (v := g("vask1")) else _d.nothing(v),  # vask1
-                Decimal(v) if (v := g("dbid1")) else _d.nothing(v),  # dbid1
-                Decimal(v) if (v := g("dask1")) else _d.nothing(v),  # dask1
-                Decimal(v) if (v := g("pbid2")) else _d.nothing(v),  # pbid2
-                Decimal(v) if (v := g("pask2")) else _d.nothing(v),  # pask2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dbid1"))
+                else _d.nothing(v),  # dbid1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dask1"))
+                else _d.nothing(v),  # dask1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid2"))
+                else _d.nothing(v),  # pbid2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask2"))
+                else _d.nothing(v),  # pask2
                 int(v) if (v := g("vbid2")) else _d.nothing(v),  # vbid2
                 int(v) if (v := g("vask2")) else _d.nothing(v),  # vask2
-                Decimal(v) if (v := g("dbid2")) else _d.nothing(v),  # dbid2
-                Decimal(v) if (v := g("dask2")) else _d.nothing(v),  # dask2
-                Decimal(v) if (v := g("pbid3")) else _d.nothing(v),  # pbid3
-                Decimal(v) if (v := g("pask3")) else _d.nothing(v),  # pask3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dbid2"))
+                else _d.nothing(v),  # dbid2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dask2"))
+                else _d.nothing(v),  # dask2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid3"))
+                else _d.nothing(v),  # pbid3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask3"))
+                else _d.nothing(v),  # pask3
                 int(v) if (v := g("vbid3")) else _d.nothing(v),  # vbid3
                 int(v) if (v := g("vask3")) else _d.nothing(v),  # vask3
-                Decimal(v) if (v := g("dbid3")) else _d.nothing(v),  # dbid3
-                Decimal(v) if (v := g("dask3")) else _d.nothing(v),  # dask3
-                Decimal(v) if (v := g("pbid4")) else _d.nothing(v),  # pbid4
-                Decimal(v) if (v := g("pask4")) else _d.nothing(v),  # pask4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dbid3"))
+                else _d.nothing(v),  # dbid3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dask3"))
+                else _d.nothing(v),  # dask3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid4"))
+                else _d.nothing(v),  # pbid4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask4"))
+                else _d.nothing(v),  # pask4
                 int(v) if (v := g("vbid4")) else _d.nothing(v),  # vbid4
                 int(v) if (v := g("vask4")) else _d.nothing(v),  # vask4
-                Decimal(v) if (v := g("dbid4")) else _d.nothing(v),  # dbid4
-                Decimal(v) if (v := g("dask4")) else _d.nothing(v),  # dask4
-                Decimal(v) if (v := g("pbid5")) else _d.nothing(v),  # pbid5
-                Decimal(v) if (v := g("pask5")) else _d.nothing(v),  # pask5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dbid4"))
+                else _d.nothing(v),  # dbid4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dask4"))
+                else _d.nothing(v),  # dask4
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid5"))
+                else _d.nothing(v),  # pbid5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask5"))
+                else _d.nothing(v),  # pask5
                 int(v) if (v := g("vbid5")) else _d.nothing(v),  # vbid5
                 int(v) if (v := g("vask5")) else _d.nothing(v),  # vask5
-                Decimal(v) if (v := g("dbid5")) else _d.nothing(v),  # dbid5
-                Decimal(v) if (v := g("dask5")) else _d.nothing(v),  # dask5
-                Decimal(v) if (v := g("pbid6")) else _d.nothing(v),  # pbid6
-                Decimal(v) if (v := g("pask6")) else _d.nothing(v),  # pask6
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dbid5"))
+                else _d.nothing(v),  # dbid5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dask5"))
+                else _d.nothing(v),  # dask5
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid6"))
+                else _d.nothing(v),  # pbid6
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask6"))
+                else _d.nothing(v),  # pask6
                 int(v) if (v := g("vbid6")) else _d.nothing(v),  # vbid6
                 int(v) if (v := g("vask6")) else _d.nothing(v),  # vask6
-                Decimal(v) if (v := g("dbid6")) else _d.nothing(v),  # dbid6
-                Decimal(v) if (v := g("dask6")) else _d.nothing(v),  # dask6
-                Decimal(v) if (v := g("pbid7")) else _d.nothing(v),  # pbid7
-                Decimal(v) if (v := g("pask7")) else _d.nothing(v),  # pask7
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dbid6"))
+                else _d.nothing(v),  # dbid6
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dask6"))
+                else _d.nothing(v),  # dask6
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid7"))
+                else _d.nothing(v),  # pbid7
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask7"))
+                else _d.nothing(v),  # pask7
                 int(v) if (v := g("vbid7")) else _d.nothing(v),  # vbid7
                 int(v) if (v := g("vask7")) else _d.nothing(v),  # vask7
-                Decimal(v) if (v := g("dbid7")) else _d.nothing(v),  # dbid7
-                Decimal(v) if (v := g("dask7")) else _d.nothing(v),  # dask7
-                Decimal(v) if (v := g("pbid8")) else _d.nothing(v),  # pbid8
-                Decimal(v) if (v := g("pask8")) else _d.nothing(v),  # pask8
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dbid7"))
+                else _d.nothing(v),  # dbid7
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dask7"))
+                else _d.nothing(v),  # dask7
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid8"))
+                else _d.nothing(v),  # pbid8
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask8"))
+                else _d.nothing(v),  # pask8
                 int(v) if (v := g("vbid8")) else _d.nothing(v),  # vbid8
                 int(v) if (v := g("vask8")) else _d.nothing(v),  # vask8
-                Decimal(v) if (v := g("dbid8")) else _d.nothing(v),  # dbid8
-                Decimal(v) if (v := g("dask8")) else _d.nothing(v),  # dask8
-                Decimal(v) if (v := g("pbid9")) else _d.nothing(v),  # pbid9
-                Decimal(v) if (v := g("pask9")) else _d.nothing(v),  # pask9
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dbid8"))
+                else _d.nothing(v),  # dbid8
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dask8"))
+                else _d.nothing(v),  # dask8
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid9"))
+                else _d.nothing(v),  # pbid9
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask9"))
+                else _d.nothing(v),  # pask9
                 int(v) if (v := g("vbid9")) else _d.nothing(v),  # vbid9
                 int(v) if (v := g("vask9")) else _d.nothing(v),  # vask9
-                Decimal(v) if (v := g("dbid9")) else _d.nothing(v),  # dbid9
-                Decimal(v) if (v := g("dask9")) else _d.nothing(v),  # dask9
-                Decimal(v) if (v := g("pbid10")) else _d.nothing(v),  # pbid10
-                Decimal(v) if (v := g("pask10")) else _d.nothing(v),  # pask10
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dbid9"))
+                else _d.nothing(v),  # dbid9
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dask9"))
+                else _d.nothing(v),  # dask9
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid10"))
+                else _d.nothing(v),  # pbid10
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask10"))
+                else _d.nothing(v),  # pask10
                 int(v) if (v := g("vbid10")) else _d.nothing(v),  # vbid10
                 int(v) if (v := g("vask10")) else _d.nothing(v),  # vask10
-                Decimal(v) if (v := g("dbid10")) else _d.nothing(v),  # dbid10
-                Decimal(v) if (v := g("dask10")) else _d.nothing(v),  # dask10
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dbid10"))
+                else _d.nothing(v),  # dbid10
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dask10"))
+                else _d.nothing(v),  # dask10
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -547,10 +645,18 @@ def _InquireAskingPriceOutput3(d: Mapping[str, Any], strict: bool) -> InquireAsk
             return InquireAskingPriceOutput3(
                 time.fromisoformat(v) if (v := g("vstm")) else _d.nothing(v),  # vstm
                 time.fromisoformat(v) if (v := g("vetm")) else _d.nothing(v),  # vetm
-                Decimal(v) if (v := g("csbp")) else _d.nothing(v),  # csbp
-                Decimal(v) if (v := g("cshi")) else _d.nothing(v),  # cshi
-                Decimal(v) if (v := g("cslo")) else _d.nothing(v),  # cslo
-                Decimal(v) if (v := g("iep")) else _d.nothing(v),  # iep
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("csbp"))
+                else _d.nothing(v),  # csbp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cshi"))
+                else _d.nothing(v),  # cshi
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cslo"))
+                else _d.nothing(v),  # cslo
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("iep"))
+                else _d.nothing(v),  # iep
                 int(v) if (v := g("iev")) else _d.nothing(v),  # iev
             )
         except _d.CONVERT_ERRORS:
@@ -622,8 +728,8 @@ API: ApiSpec[InquireAskingPriceResponse] = ApiSpec(
     tr_ids=(TrIdRule(when=(), real="HHDFS76200100", mock=None),),
     request=(
         Field("AUTH", "auth", "str", label="사용자권한정보", default=""),
-        Field("EXCD", "excd", "str", label="거래소코드", enum=OverseasQuoteExchange),
-        Field("SYMB", "symb", "str", label="종목코드"),
+        Field("EXCD", "excd", "str", label="거래소코드", required=True, enum=OverseasQuoteExchange),
+        Field("SYMB", "symb", "str", label="종목코드", required=True),
     ),
     decode=_decode,
     selectors=(),
@@ -648,8 +754,8 @@ class InquireAskingPrice(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
     ) -> InquireAskingPriceResponse:
         """Call the API and return the typed response.
 
@@ -659,8 +765,8 @@ class InquireAskingPrice(Endpoint[SyncClient]):
 
         Args:
             auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD).
-            symb: 종목코드 (SYMB).
+            excd: 거래소코드 (EXCD, required).
+            symb: 종목코드 (SYMB, required).
         """
         return self._client.call(API, locals())
 
@@ -668,8 +774,8 @@ class InquireAskingPrice(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
     ) -> ApiResponse[InquireAskingPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -678,8 +784,8 @@ class InquireAskingPrice(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InquireAskingPriceResponse, InquireAskingPriceOutput3]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output3 rows, ``.collect()``
@@ -696,8 +802,8 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
     ) -> InquireAskingPriceResponse:
         """Call the API and return the typed response.
 
@@ -707,8 +813,8 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
 
         Args:
             auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD).
-            symb: 종목코드 (SYMB).
+            excd: 거래소코드 (EXCD, required).
+            symb: 종목코드 (SYMB, required).
         """
         return await self._client.call(API, locals())
 
@@ -716,8 +822,8 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
     ) -> ApiResponse[InquireAskingPriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -726,8 +832,8 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InquireAskingPriceResponse, InquireAskingPriceOutput3]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output3 rows, ``.collect()``

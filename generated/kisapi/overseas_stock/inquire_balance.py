@@ -142,18 +142,26 @@ def _InquireBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireBalance
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ovrs_item_name"))
                 else _d.nothing(v),  # ovrs_item_name
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("frcr_evlu_pfls_amt"))
                 else _d.nothing(v),  # frcr_evlu_pfls_amt
-                Decimal(v) if (v := g("evlu_pfls_rt")) else _d.nothing(v),  # evlu_pfls_rt
-                Decimal(v) if (v := g("pchs_avg_pric")) else _d.nothing(v),  # pchs_avg_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_pfls_rt"))
+                else _d.nothing(v),  # evlu_pfls_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_avg_pric"))
+                else _d.nothing(v),  # pchs_avg_pric
                 int(v) if (v := g("ovrs_cblc_qty")) else _d.nothing(v),  # ovrs_cblc_qty
                 int(v) if (v := g("ord_psbl_qty")) else _d.nothing(v),  # ord_psbl_qty
-                Decimal(v) if (v := g("frcr_pchs_amt1")) else _d.nothing(v),  # frcr_pchs_amt1
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_pchs_amt1"))
+                else _d.nothing(v),  # frcr_pchs_amt1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovrs_stck_evlu_amt"))
                 else _d.nothing(v),  # ovrs_stck_evlu_amt
-                Decimal(v) if (v := g("now_pric2")) else _d.nothing(v),  # now_pric2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("now_pric2"))
+                else _d.nothing(v),  # now_pric2
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("tr_crcy_cd"))
                 else _d.nothing(v),  # tr_crcy_cd
@@ -236,21 +244,31 @@ def _InquireBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireBalance
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireBalanceOutput2(
-                Decimal(v) if (v := g("frcr_pchs_amt1")) else _d.nothing(v),  # frcr_pchs_amt1
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_pchs_amt1"))
+                else _d.nothing(v),  # frcr_pchs_amt1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovrs_rlzt_pfls_amt"))
                 else _d.nothing(v),  # ovrs_rlzt_pfls_amt
-                Decimal(v) if (v := g("ovrs_tot_pfls")) else _d.nothing(v),  # ovrs_tot_pfls
-                Decimal(v) if (v := g("rlzt_erng_rt")) else _d.nothing(v),  # rlzt_erng_rt
-                Decimal(v) if (v := g("tot_evlu_pfls_amt")) else _d.nothing(v),  # tot_evlu_pfls_amt
-                Decimal(v) if (v := g("tot_pftrt")) else _d.nothing(v),  # tot_pftrt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_tot_pfls"))
+                else _d.nothing(v),  # ovrs_tot_pfls
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rlzt_erng_rt"))
+                else _d.nothing(v),  # rlzt_erng_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_evlu_pfls_amt"))
+                else _d.nothing(v),  # tot_evlu_pfls_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_pftrt"))
+                else _d.nothing(v),  # tot_pftrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("frcr_buy_amt_smtl1"))
                 else _d.nothing(v),  # frcr_buy_amt_smtl1
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovrs_rlzt_pfls_amt2"))
                 else _d.nothing(v),  # ovrs_rlzt_pfls_amt2
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("frcr_buy_amt_smtl2"))
                 else _d.nothing(v),  # frcr_buy_amt_smtl2
             )
@@ -327,8 +345,8 @@ API: ApiSpec[InquireBalanceResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("OVRS_EXCG_CD", "ovrs_excg_cd", "str", label="해외거래소코드"),
-        Field("TR_CRCY_CD", "tr_crcy_cd", "str", label="거래통화코드"),
+        Field("OVRS_EXCG_CD", "ovrs_excg_cd", "str", label="해외거래소코드", required=True),
+        Field("TR_CRCY_CD", "tr_crcy_cd", "str", label="거래통화코드", required=True),
         Field("CTX_AREA_FK200", "ctx_area_fk200", "str", label="연속조회검색조건200"),
         Field("CTX_AREA_NK200", "ctx_area_nk200", "str", label="연속조회키200"),
     ),
@@ -361,8 +379,8 @@ class InquireBalance(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: str | None = None,
-        tr_crcy_cd: str | None = None,
+        ovrs_excg_cd: str,
+        tr_crcy_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
     ) -> InquireBalanceResponse:
@@ -375,8 +393,8 @@ class InquireBalance(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
-            tr_crcy_cd: 거래통화코드 (TR_CRCY_CD).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
+            tr_crcy_cd: 거래통화코드 (TR_CRCY_CD, required).
             ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
             ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
         """
@@ -387,8 +405,8 @@ class InquireBalance(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: str | None = None,
-        tr_crcy_cd: str | None = None,
+        ovrs_excg_cd: str,
+        tr_crcy_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
     ) -> ApiResponse[InquireBalanceResponse]:
@@ -400,8 +418,8 @@ class InquireBalance(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: str | None = None,
-        tr_crcy_cd: str | None = None,
+        ovrs_excg_cd: str,
+        tr_crcy_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
@@ -421,8 +439,8 @@ class AsyncInquireBalance(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: str | None = None,
-        tr_crcy_cd: str | None = None,
+        ovrs_excg_cd: str,
+        tr_crcy_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
     ) -> InquireBalanceResponse:
@@ -435,8 +453,8 @@ class AsyncInquireBalance(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
-            tr_crcy_cd: 거래통화코드 (TR_CRCY_CD).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
+            tr_crcy_cd: 거래통화코드 (TR_CRCY_CD, required).
             ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
             ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
         """
@@ -447,8 +465,8 @@ class AsyncInquireBalance(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: str | None = None,
-        tr_crcy_cd: str | None = None,
+        ovrs_excg_cd: str,
+        tr_crcy_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
     ) -> ApiResponse[InquireBalanceResponse]:
@@ -460,8 +478,8 @@ class AsyncInquireBalance(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: str | None = None,
-        tr_crcy_cd: str | None = None,
+        ovrs_excg_cd: str,
+        tr_crcy_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,

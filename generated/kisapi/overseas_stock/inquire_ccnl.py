@@ -212,10 +212,16 @@ def _InquireCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireCcnlOutput:
                 if (v := g("prdt_name"))
                 else _d.nothing(v),  # prdt_name
                 int(v) if (v := g("ft_ord_qty")) else _d.nothing(v),  # ft_ord_qty
-                Decimal(v) if (v := g("ft_ord_unpr3")) else _d.nothing(v),  # ft_ord_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ft_ord_unpr3"))
+                else _d.nothing(v),  # ft_ord_unpr3
                 int(v) if (v := g("ft_ccld_qty")) else _d.nothing(v),  # ft_ccld_qty
-                Decimal(v) if (v := g("ft_ccld_unpr3")) else _d.nothing(v),  # ft_ccld_unpr3
-                Decimal(v) if (v := g("ft_ccld_amt3")) else _d.nothing(v),  # ft_ccld_amt3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ft_ccld_unpr3"))
+                else _d.nothing(v),  # ft_ccld_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ft_ccld_amt3"))
+                else _d.nothing(v),  # ft_ccld_amt3
                 int(v) if (v := g("nccs_qty")) else _d.nothing(v),  # nccs_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("prcs_stat_name"))
@@ -328,8 +334,8 @@ API: ApiSpec[InquireCcnlResponse] = ApiSpec(
             fill="account_product",
         ),
         Field("PDNO", "pdno", "str", label="상품번호", max_length=12),
-        Field("ORD_STRT_DT", "ord_strt_dt", "date", label="주문시작일자"),
-        Field("ORD_END_DT", "ord_end_dt", "date", label="주문종료일자"),
+        Field("ORD_STRT_DT", "ord_strt_dt", "date", label="주문시작일자", required=True),
+        Field("ORD_END_DT", "ord_end_dt", "date", label="주문종료일자", required=True),
         Field(
             "SLL_BUY_DVSN",
             "sll_buy_dvsn",
@@ -383,8 +389,8 @@ class InquireCcnl(Endpoint[SyncClient]):
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         pdno: str | None = None,
-        ord_strt_dt: date | str | None = None,
-        ord_end_dt: date | str | None = None,
+        ord_strt_dt: date | str,
+        ord_end_dt: date | str,
         sll_buy_dvsn: SellBuyDivision | str | None = None,
         ccld_nccs_dvsn: ExecutionDivision | str | None = None,
         ovrs_excg_cd: str | None = None,
@@ -405,8 +411,8 @@ class InquireCcnl(Endpoint[SyncClient]):
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
             pdno: 상품번호 (PDNO).
-            ord_strt_dt: 주문시작일자 (ORD_STRT_DT).
-            ord_end_dt: 주문종료일자 (ORD_END_DT).
+            ord_strt_dt: 주문시작일자 (ORD_STRT_DT, required).
+            ord_end_dt: 주문종료일자 (ORD_END_DT, required).
             sll_buy_dvsn: 매도매수구분 (SLL_BUY_DVSN, default "00").
             ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "00").
             ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
@@ -425,8 +431,8 @@ class InquireCcnl(Endpoint[SyncClient]):
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         pdno: str | None = None,
-        ord_strt_dt: date | str | None = None,
-        ord_end_dt: date | str | None = None,
+        ord_strt_dt: date | str,
+        ord_end_dt: date | str,
         sll_buy_dvsn: SellBuyDivision | str | None = None,
         ccld_nccs_dvsn: ExecutionDivision | str | None = None,
         ovrs_excg_cd: str | None = None,
@@ -446,8 +452,8 @@ class InquireCcnl(Endpoint[SyncClient]):
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         pdno: str | None = None,
-        ord_strt_dt: date | str | None = None,
-        ord_end_dt: date | str | None = None,
+        ord_strt_dt: date | str,
+        ord_end_dt: date | str,
         sll_buy_dvsn: SellBuyDivision | str | None = None,
         ccld_nccs_dvsn: ExecutionDivision | str | None = None,
         ovrs_excg_cd: str | None = None,
@@ -475,8 +481,8 @@ class AsyncInquireCcnl(Endpoint[AsyncClient]):
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         pdno: str | None = None,
-        ord_strt_dt: date | str | None = None,
-        ord_end_dt: date | str | None = None,
+        ord_strt_dt: date | str,
+        ord_end_dt: date | str,
         sll_buy_dvsn: SellBuyDivision | str | None = None,
         ccld_nccs_dvsn: ExecutionDivision | str | None = None,
         ovrs_excg_cd: str | None = None,
@@ -497,8 +503,8 @@ class AsyncInquireCcnl(Endpoint[AsyncClient]):
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
             pdno: 상품번호 (PDNO).
-            ord_strt_dt: 주문시작일자 (ORD_STRT_DT).
-            ord_end_dt: 주문종료일자 (ORD_END_DT).
+            ord_strt_dt: 주문시작일자 (ORD_STRT_DT, required).
+            ord_end_dt: 주문종료일자 (ORD_END_DT, required).
             sll_buy_dvsn: 매도매수구분 (SLL_BUY_DVSN, default "00").
             ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "00").
             ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
@@ -517,8 +523,8 @@ class AsyncInquireCcnl(Endpoint[AsyncClient]):
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         pdno: str | None = None,
-        ord_strt_dt: date | str | None = None,
-        ord_end_dt: date | str | None = None,
+        ord_strt_dt: date | str,
+        ord_end_dt: date | str,
         sll_buy_dvsn: SellBuyDivision | str | None = None,
         ccld_nccs_dvsn: ExecutionDivision | str | None = None,
         ovrs_excg_cd: str | None = None,
@@ -538,8 +544,8 @@ class AsyncInquireCcnl(Endpoint[AsyncClient]):
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
         pdno: str | None = None,
-        ord_strt_dt: date | str | None = None,
-        ord_end_dt: date | str | None = None,
+        ord_strt_dt: date | str,
+        ord_end_dt: date | str,
         sll_buy_dvsn: SellBuyDivision | str | None = None,
         ccld_nccs_dvsn: ExecutionDivision | str | None = None,
         ovrs_excg_cd: str | None = None,

@@ -105,26 +105,36 @@ def _InquireDailyChartpriceOutput1(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyChartpriceOutput1(
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovrs_nmix_prdy_vrss"))
                 else _d.nothing(v),  # ovrs_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovrs_nmix_prdy_clpr"))
                 else _d.nothing(v),  # ovrs_nmix_prdy_clpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("ovrs_nmix_prpr")) else _d.nothing(v),  # ovrs_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_nmix_prpr"))
+                else _d.nothing(v),  # ovrs_nmix_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stck_shrn_iscd"))
                 else _d.nothing(v),  # stck_shrn_iscd
                 int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
-                Decimal(v) if (v := g("ovrs_prod_oprc")) else _d.nothing(v),  # ovrs_prod_oprc
-                Decimal(v) if (v := g("ovrs_prod_hgpr")) else _d.nothing(v),  # ovrs_prod_hgpr
-                Decimal(v) if (v := g("ovrs_prod_lwpr")) else _d.nothing(v),  # ovrs_prod_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_prod_oprc"))
+                else _d.nothing(v),  # ovrs_prod_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_prod_hgpr"))
+                else _d.nothing(v),  # ovrs_prod_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_prod_lwpr"))
+                else _d.nothing(v),  # ovrs_prod_lwpr
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -193,10 +203,18 @@ def _InquireDailyChartpriceOutput2(
                 date.fromisoformat(v)
                 if (v := g("stck_bsop_date"))
                 else _d.nothing(v),  # stck_bsop_date
-                Decimal(v) if (v := g("ovrs_nmix_prpr")) else _d.nothing(v),  # ovrs_nmix_prpr
-                Decimal(v) if (v := g("ovrs_nmix_oprc")) else _d.nothing(v),  # ovrs_nmix_oprc
-                Decimal(v) if (v := g("ovrs_nmix_hgpr")) else _d.nothing(v),  # ovrs_nmix_hgpr
-                Decimal(v) if (v := g("ovrs_nmix_lwpr")) else _d.nothing(v),  # ovrs_nmix_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_nmix_prpr"))
+                else _d.nothing(v),  # ovrs_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_nmix_oprc"))
+                else _d.nothing(v),  # ovrs_nmix_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_nmix_hgpr"))
+                else _d.nothing(v),  # ovrs_nmix_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_nmix_lwpr"))
+                else _d.nothing(v),  # ovrs_nmix_lwpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
                 _d.YN[v] if (v := g("mod_yn")) else _d.nothing(v),  # mod_yn
             )
@@ -258,7 +276,7 @@ API: ApiSpec[InquireDailyChartpriceResponse] = ApiSpec(
     method="GET",
     path="/uapi/overseas-price/v1/quotations/inquire-daily-chartprice",
     kind="query",
-    tr_ids=(TrIdRule(when=(), real="FHKST03030100", mock=None),),
+    tr_ids=(TrIdRule(when=(), real="FHKST03030100", mock="FHKST03030100"),),
     request=(
         Field(
             "FID_COND_MRKT_DIV_CODE",
@@ -268,14 +286,22 @@ API: ApiSpec[InquireDailyChartpriceResponse] = ApiSpec(
             default="N",
             enum=OverseasChartMarket,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
-        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1"),
-        Field("FID_INPUT_DATE_2", "fid_input_date_2", "date", label="입력 날짜 2"),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
+        Field("FID_INPUT_DATE_1", "fid_input_date_1", "date", label="입력 날짜 1", required=True),
+        Field("FID_INPUT_DATE_2", "fid_input_date_2", "date", label="입력 날짜 2", required=True),
         Field(
             "FID_PERIOD_DIV_CODE",
             "fid_period_div_code",
             "str",
             label="기간 분류 코드",
+            required=True,
             enum=PeriodDivision,
         ),
     ),
@@ -301,23 +327,23 @@ class InquireDailyChartprice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
-        fid_period_div_code: PeriodDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
+        fid_period_div_code: PeriodDivision | str,
     ) -> InquireDailyChartpriceResponse:
         """Call the API and return the typed response.
 
         해외주식 종목_지수_환율기간별시세(일_주_월_년) [v1_해외주식-012]: Daily, weekly, monthly or yearly bars of an overseas index, exchange rate, government bond or gold future, with the current quote.
 
-        TR ID: real FHKST03030100, mock unsupported
+        TR ID: real FHKST03030100, mock FHKST03030100
 
         Args:
             fid_cond_mrkt_div_code: 조건시장분류코드 (FID_COND_MRKT_DIV_CODE, default "N").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
+            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, required).
         """
         return self._client.call(API, locals())
 
@@ -325,10 +351,10 @@ class InquireDailyChartprice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
-        fid_period_div_code: PeriodDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
+        fid_period_div_code: PeriodDivision | str,
     ) -> ApiResponse[InquireDailyChartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -337,10 +363,10 @@ class InquireDailyChartprice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
-        fid_period_div_code: PeriodDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
+        fid_period_div_code: PeriodDivision | str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InquireDailyChartpriceResponse, InquireDailyChartpriceOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
@@ -357,23 +383,23 @@ class AsyncInquireDailyChartprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
-        fid_period_div_code: PeriodDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
+        fid_period_div_code: PeriodDivision | str,
     ) -> InquireDailyChartpriceResponse:
         """Call the API and return the typed response.
 
         해외주식 종목_지수_환율기간별시세(일_주_월_년) [v1_해외주식-012]: Daily, weekly, monthly or yearly bars of an overseas index, exchange rate, government bond or gold future, with the current quote.
 
-        TR ID: real FHKST03030100, mock unsupported
+        TR ID: real FHKST03030100, mock FHKST03030100
 
         Args:
             fid_cond_mrkt_div_code: 조건시장분류코드 (FID_COND_MRKT_DIV_CODE, default "N").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
+            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, required).
         """
         return await self._client.call(API, locals())
 
@@ -381,10 +407,10 @@ class AsyncInquireDailyChartprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
-        fid_period_div_code: PeriodDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
+        fid_period_div_code: PeriodDivision | str,
     ) -> ApiResponse[InquireDailyChartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -393,10 +419,10 @@ class AsyncInquireDailyChartprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
-        fid_input_date_1: date | str | None = None,
-        fid_input_date_2: date | str | None = None,
-        fid_period_div_code: PeriodDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
+        fid_period_div_code: PeriodDivision | str,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InquireDailyChartpriceResponse, InquireDailyChartpriceOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``

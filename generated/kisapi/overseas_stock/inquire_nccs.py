@@ -224,9 +224,15 @@ def _InquireNccsOutput(d: Mapping[str, Any], strict: bool) -> InquireNccsOutput:
                 int(v) if (v := g("ft_ord_qty")) else _d.nothing(v),  # ft_ord_qty
                 int(v) if (v := g("ft_ccld_qty")) else _d.nothing(v),  # ft_ccld_qty
                 int(v) if (v := g("nccs_qty")) else _d.nothing(v),  # nccs_qty
-                Decimal(v) if (v := g("ft_ord_unpr3")) else _d.nothing(v),  # ft_ord_unpr3
-                Decimal(v) if (v := g("ft_ccld_unpr3")) else _d.nothing(v),  # ft_ccld_unpr3
-                Decimal(v) if (v := g("ft_ccld_amt3")) else _d.nothing(v),  # ft_ccld_amt3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ft_ord_unpr3"))
+                else _d.nothing(v),  # ft_ord_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ft_ccld_unpr3"))
+                else _d.nothing(v),  # ft_ccld_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ft_ccld_amt3"))
+                else _d.nothing(v),  # ft_ccld_amt3
                 OVERSEAS_EXCHANGE_CODES[v]
                 if (v := g("ovrs_excg_cd"))
                 else _d.nothing(v),  # ovrs_excg_cd
@@ -314,7 +320,14 @@ API: ApiSpec[InquireNccsResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("OVRS_EXCG_CD", "ovrs_excg_cd", "str", label="해외거래소코드", enum=OverseasExchange),
+        Field(
+            "OVRS_EXCG_CD",
+            "ovrs_excg_cd",
+            "str",
+            label="해외거래소코드",
+            required=True,
+            enum=OverseasExchange,
+        ),
         Field(
             "SORT_SQN", "sort_sqn", "str", label="정렬순서", default="DS", enum=OverseasSortSequence
         ),
@@ -347,7 +360,7 @@ class InquireNccs(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
         sort_sqn: OverseasSortSequence | str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
@@ -361,7 +374,7 @@ class InquireNccs(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
             sort_sqn: 정렬순서 (SORT_SQN, default "DS").
             ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
             ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
@@ -373,7 +386,7 @@ class InquireNccs(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
         sort_sqn: OverseasSortSequence | str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
@@ -386,7 +399,7 @@ class InquireNccs(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
         sort_sqn: OverseasSortSequence | str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
@@ -407,7 +420,7 @@ class AsyncInquireNccs(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
         sort_sqn: OverseasSortSequence | str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
@@ -421,7 +434,7 @@ class AsyncInquireNccs(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
             sort_sqn: 정렬순서 (SORT_SQN, default "DS").
             ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
             ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
@@ -433,7 +446,7 @@ class AsyncInquireNccs(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
         sort_sqn: OverseasSortSequence | str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
@@ -446,7 +459,7 @@ class AsyncInquireNccs(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
         sort_sqn: OverseasSortSequence | str | None = None,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,

@@ -162,12 +162,24 @@ def _InquirePaymtStdrBalanceOutput1(
                 else _d.nothing(v),  # prdt_name
                 int(v) if (v := g("cblc_qty13")) else _d.nothing(v),  # cblc_qty13
                 int(v) if (v := g("ord_psbl_qty1")) else _d.nothing(v),  # ord_psbl_qty1
-                Decimal(v) if (v := g("avg_unpr3")) else _d.nothing(v),  # avg_unpr3
-                Decimal(v) if (v := g("ovrs_now_pric1")) else _d.nothing(v),  # ovrs_now_pric1
-                Decimal(v) if (v := g("frcr_pchs_amt")) else _d.nothing(v),  # frcr_pchs_amt
-                Decimal(v) if (v := g("frcr_evlu_amt2")) else _d.nothing(v),  # frcr_evlu_amt2
-                Decimal(v) if (v := g("evlu_pfls_amt2")) else _d.nothing(v),  # evlu_pfls_amt2
-                Decimal(v) if (v := g("bass_exrt")) else _d.nothing(v),  # bass_exrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("avg_unpr3"))
+                else _d.nothing(v),  # avg_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_now_pric1"))
+                else _d.nothing(v),  # ovrs_now_pric1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_pchs_amt"))
+                else _d.nothing(v),  # frcr_pchs_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_evlu_amt2"))
+                else _d.nothing(v),  # frcr_evlu_amt2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_pfls_amt2"))
+                else _d.nothing(v),  # evlu_pfls_amt2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bass_exrt"))
+                else _d.nothing(v),  # bass_exrt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("oprt_dtl_dtime"))
                 else _d.nothing(v),  # oprt_dtl_dtime
@@ -176,7 +188,9 @@ def _InquirePaymtStdrBalanceOutput1(
                 else _d.nothing(v),  # buy_crcy_cd
                 int(v) if (v := g("thdt_sll_ccld_qty1")) else _d.nothing(v),  # thdt_sll_ccld_qty1
                 int(v) if (v := g("thdt_buy_ccld_qty1")) else _d.nothing(v),  # thdt_buy_ccld_qty1
-                Decimal(v) if (v := g("evlu_pfls_rt1")) else _d.nothing(v),  # evlu_pfls_rt1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_pfls_rt1"))
+                else _d.nothing(v),  # evlu_pfls_rt1
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("tr_mket_name"))
                 else _d.nothing(v),  # tr_mket_name
@@ -187,7 +201,9 @@ def _InquirePaymtStdrBalanceOutput1(
                 if (v := g("std_pdno"))
                 else _d.nothing(v),  # std_pdno
                 int(v) if (v := g("mgge_qty")) else _d.nothing(v),  # mgge_qty
-                Decimal(v) if (v := g("loan_rmnd")) else _d.nothing(v),  # loan_rmnd
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("loan_rmnd"))
+                else _d.nothing(v),  # loan_rmnd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("prdt_type_cd"))
                 else _d.nothing(v),  # prdt_type_cd
@@ -255,9 +271,15 @@ def _InquirePaymtStdrBalanceOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crcy_cd_name"))
                 else _d.nothing(v),  # crcy_cd_name
-                Decimal(v) if (v := g("frcr_dncl_amt_2")) else _d.nothing(v),  # frcr_dncl_amt_2
-                Decimal(v) if (v := g("frst_bltn_exrt")) else _d.nothing(v),  # frst_bltn_exrt
-                Decimal(v) if (v := g("frcr_evlu_amt2")) else _d.nothing(v),  # frcr_evlu_amt2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_dncl_amt_2"))
+                else _d.nothing(v),  # frcr_dncl_amt_2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frst_bltn_exrt"))
+                else _d.nothing(v),  # frst_bltn_exrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_evlu_amt2"))
+                else _d.nothing(v),  # frcr_evlu_amt2
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -331,19 +353,33 @@ def _InquirePaymtStdrBalanceOutput3(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquirePaymtStdrBalanceOutput3(
-                Decimal(v) if (v := g("pchs_amt_smtl_amt")) else _d.nothing(v),  # pchs_amt_smtl_amt
-                Decimal(v) if (v := g("tot_evlu_pfls_amt")) else _d.nothing(v),  # tot_evlu_pfls_amt
-                Decimal(v) if (v := g("evlu_erng_rt1")) else _d.nothing(v),  # evlu_erng_rt1
-                Decimal(v) if (v := g("tot_dncl_amt")) else _d.nothing(v),  # tot_dncl_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_amt_smtl_amt"))
+                else _d.nothing(v),  # pchs_amt_smtl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_evlu_pfls_amt"))
+                else _d.nothing(v),  # tot_evlu_pfls_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_erng_rt1"))
+                else _d.nothing(v),  # evlu_erng_rt1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_dncl_amt"))
+                else _d.nothing(v),  # tot_dncl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("wcrc_evlu_amt_smtl"))
                 else _d.nothing(v),  # wcrc_evlu_amt_smtl
-                Decimal(v) if (v := g("tot_asst_amt2")) else _d.nothing(v),  # tot_asst_amt2
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_asst_amt2"))
+                else _d.nothing(v),  # tot_asst_amt2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("frcr_cblc_wcrc_evlu_amt_smtl"))
                 else _d.nothing(v),  # frcr_cblc_wcrc_evlu_amt_smtl
-                Decimal(v) if (v := g("tot_loan_amt")) else _d.nothing(v),  # tot_loan_amt
-                Decimal(v) if (v := g("tot_ldng_evlu_amt")) else _d.nothing(v),  # tot_ldng_evlu_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_loan_amt"))
+                else _d.nothing(v),  # tot_loan_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_ldng_evlu_amt"))
+                else _d.nothing(v),  # tot_ldng_evlu_amt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -419,9 +455,11 @@ API: ApiSpec[InquirePaymtStdrBalanceResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("BASS_DT", "bass_dt", "date", label="기준일자"),
-        Field("WCRC_FRCR_DVSN_CD", "wcrc_frcr_dvsn_cd", "str", label="원화외화구분코드"),
-        Field("INQR_DVSN_CD", "inqr_dvsn_cd", "str", label="조회구분코드"),
+        Field("BASS_DT", "bass_dt", "date", label="기준일자", required=True),
+        Field(
+            "WCRC_FRCR_DVSN_CD", "wcrc_frcr_dvsn_cd", "str", label="원화외화구분코드", required=True
+        ),
+        Field("INQR_DVSN_CD", "inqr_dvsn_cd", "str", label="조회구분코드", default="00"),
     ),
     decode=_decode,
     selectors=(),
@@ -447,8 +485,8 @@ class InquirePaymtStdrBalance(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        bass_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        bass_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         inqr_dvsn_cd: str | None = None,
     ) -> InquirePaymtStdrBalanceResponse:
         """Call the API and return the typed response.
@@ -460,9 +498,9 @@ class InquirePaymtStdrBalance(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            bass_dt: 기준일자 (BASS_DT).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD).
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD).
+            bass_dt: 기준일자 (BASS_DT, required).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
+            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, default "00").
         """
         return self._client.call(API, locals())
 
@@ -471,8 +509,8 @@ class InquirePaymtStdrBalance(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        bass_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        bass_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         inqr_dvsn_cd: str | None = None,
     ) -> ApiResponse[InquirePaymtStdrBalanceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -483,8 +521,8 @@ class InquirePaymtStdrBalance(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        bass_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        bass_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         inqr_dvsn_cd: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InquirePaymtStdrBalanceResponse, InquirePaymtStdrBalanceOutput1]:
@@ -503,8 +541,8 @@ class AsyncInquirePaymtStdrBalance(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        bass_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        bass_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         inqr_dvsn_cd: str | None = None,
     ) -> InquirePaymtStdrBalanceResponse:
         """Call the API and return the typed response.
@@ -516,9 +554,9 @@ class AsyncInquirePaymtStdrBalance(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            bass_dt: 기준일자 (BASS_DT).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD).
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD).
+            bass_dt: 기준일자 (BASS_DT, required).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
+            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, default "00").
         """
         return await self._client.call(API, locals())
 
@@ -527,8 +565,8 @@ class AsyncInquirePaymtStdrBalance(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        bass_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        bass_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         inqr_dvsn_cd: str | None = None,
     ) -> ApiResponse[InquirePaymtStdrBalanceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
@@ -539,8 +577,8 @@ class AsyncInquirePaymtStdrBalance(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        bass_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        bass_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         inqr_dvsn_cd: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InquirePaymtStdrBalanceResponse, InquirePaymtStdrBalanceOutput1]:

@@ -119,22 +119,36 @@ def _InquirePeriodProfitOutput1(d: Mapping[str, Any], strict: bool) -> InquirePe
                 if (v := g("ovrs_item_name"))
                 else _d.nothing(v),  # ovrs_item_name
                 int(v) if (v := g("slcl_qty")) else _d.nothing(v),  # slcl_qty
-                Decimal(v) if (v := g("pchs_avg_pric")) else _d.nothing(v),  # pchs_avg_pric
-                Decimal(v) if (v := g("frcr_pchs_amt1")) else _d.nothing(v),  # frcr_pchs_amt1
-                Decimal(v) if (v := g("avg_sll_unpr")) else _d.nothing(v),  # avg_sll_unpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_avg_pric"))
+                else _d.nothing(v),  # pchs_avg_pric
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_pchs_amt1"))
+                else _d.nothing(v),  # frcr_pchs_amt1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("avg_sll_unpr"))
+                else _d.nothing(v),  # avg_sll_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("frcr_sll_amt_smtl1"))
                 else _d.nothing(v),  # frcr_sll_amt_smtl1
-                Decimal(v) if (v := g("stck_sll_tlex")) else _d.nothing(v),  # stck_sll_tlex
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_sll_tlex"))
+                else _d.nothing(v),  # stck_sll_tlex
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovrs_rlzt_pfls_amt"))
                 else _d.nothing(v),  # ovrs_rlzt_pfls_amt
-                Decimal(v) if (v := g("pftrt")) else _d.nothing(v),  # pftrt
-                Decimal(v) if (v := g("exrt")) else _d.nothing(v),  # exrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pftrt"))
+                else _d.nothing(v),  # pftrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("exrt"))
+                else _d.nothing(v),  # exrt
                 OVERSEAS_EXCHANGE_CODES[v]
                 if (v := g("ovrs_excg_cd"))
                 else _d.nothing(v),  # ovrs_excg_cd
-                Decimal(v) if (v := g("frst_bltn_exrt")) else _d.nothing(v),  # frst_bltn_exrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frst_bltn_exrt"))
+                else _d.nothing(v),  # frst_bltn_exrt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -202,16 +216,28 @@ def _InquirePeriodProfitOutput2(d: Mapping[str, Any], strict: bool) -> InquirePe
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquirePeriodProfitOutput2(
-                Decimal(v) if (v := g("stck_sll_amt_smtl")) else _d.nothing(v),  # stck_sll_amt_smtl
-                Decimal(v) if (v := g("stck_buy_amt_smtl")) else _d.nothing(v),  # stck_buy_amt_smtl
-                Decimal(v) if (v := g("smtl_fee1")) else _d.nothing(v),  # smtl_fee1
-                Decimal(v) if (v := g("excc_dfrm_amt")) else _d.nothing(v),  # excc_dfrm_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_sll_amt_smtl"))
+                else _d.nothing(v),  # stck_sll_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_buy_amt_smtl"))
+                else _d.nothing(v),  # stck_buy_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("smtl_fee1"))
+                else _d.nothing(v),  # smtl_fee1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("excc_dfrm_amt"))
+                else _d.nothing(v),  # excc_dfrm_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovrs_rlzt_pfls_tot_amt"))
                 else _d.nothing(v),  # ovrs_rlzt_pfls_tot_amt
-                Decimal(v) if (v := g("tot_pftrt")) else _d.nothing(v),  # tot_pftrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_pftrt"))
+                else _d.nothing(v),  # tot_pftrt
                 date.fromisoformat(v) if (v := g("bass_dt")) else _d.nothing(v),  # bass_dt
-                Decimal(v) if (v := g("exrt")) else _d.nothing(v),  # exrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("exrt"))
+                else _d.nothing(v),  # exrt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -290,13 +316,15 @@ API: ApiSpec[InquirePeriodProfitResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("OVRS_EXCG_CD", "ovrs_excg_cd", "str", label="해외거래소코드"),
+        Field("OVRS_EXCG_CD", "ovrs_excg_cd", "str", label="해외거래소코드", default=""),
         Field("NATN_CD", "natn_cd", "str", label="국가코드"),
-        Field("CRCY_CD", "crcy_cd", "str", label="통화코드"),
+        Field("CRCY_CD", "crcy_cd", "str", label="통화코드", default=""),
         Field("PDNO", "pdno", "str", label="상품번호", max_length=12),
-        Field("INQR_STRT_DT", "inqr_strt_dt", "date", label="조회시작일자"),
-        Field("INQR_END_DT", "inqr_end_dt", "date", label="조회종료일자"),
-        Field("WCRC_FRCR_DVSN_CD", "wcrc_frcr_dvsn_cd", "str", label="원화외화구분코드"),
+        Field("INQR_STRT_DT", "inqr_strt_dt", "date", label="조회시작일자", required=True),
+        Field("INQR_END_DT", "inqr_end_dt", "date", label="조회종료일자", required=True),
+        Field(
+            "WCRC_FRCR_DVSN_CD", "wcrc_frcr_dvsn_cd", "str", label="원화외화구분코드", required=True
+        ),
         Field("CTX_AREA_FK200", "ctx_area_fk200", "str", label="연속조회검색조건200"),
         Field("CTX_AREA_NK200", "ctx_area_nk200", "str", label="연속조회키200"),
     ),
@@ -333,9 +361,9 @@ class InquirePeriodProfit(Endpoint[SyncClient]):
         natn_cd: str | None = None,
         crcy_cd: str | None = None,
         pdno: str | None = None,
-        inqr_strt_dt: date | str | None = None,
-        inqr_end_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        inqr_strt_dt: date | str,
+        inqr_end_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
     ) -> InquirePeriodProfitResponse:
@@ -348,13 +376,13 @@ class InquirePeriodProfit(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, default "").
             natn_cd: 국가코드 (NATN_CD).
-            crcy_cd: 통화코드 (CRCY_CD).
+            crcy_cd: 통화코드 (CRCY_CD, default "").
             pdno: 상품번호 (PDNO).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD).
+            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
             ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
             ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
         """
@@ -369,9 +397,9 @@ class InquirePeriodProfit(Endpoint[SyncClient]):
         natn_cd: str | None = None,
         crcy_cd: str | None = None,
         pdno: str | None = None,
-        inqr_strt_dt: date | str | None = None,
-        inqr_end_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        inqr_strt_dt: date | str,
+        inqr_end_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
     ) -> ApiResponse[InquirePeriodProfitResponse]:
@@ -387,9 +415,9 @@ class InquirePeriodProfit(Endpoint[SyncClient]):
         natn_cd: str | None = None,
         crcy_cd: str | None = None,
         pdno: str | None = None,
-        inqr_strt_dt: date | str | None = None,
-        inqr_end_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        inqr_strt_dt: date | str,
+        inqr_end_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,
@@ -413,9 +441,9 @@ class AsyncInquirePeriodProfit(Endpoint[AsyncClient]):
         natn_cd: str | None = None,
         crcy_cd: str | None = None,
         pdno: str | None = None,
-        inqr_strt_dt: date | str | None = None,
-        inqr_end_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        inqr_strt_dt: date | str,
+        inqr_end_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
     ) -> InquirePeriodProfitResponse:
@@ -428,13 +456,13 @@ class AsyncInquirePeriodProfit(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, default "").
             natn_cd: 국가코드 (NATN_CD).
-            crcy_cd: 통화코드 (CRCY_CD).
+            crcy_cd: 통화코드 (CRCY_CD, default "").
             pdno: 상품번호 (PDNO).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD).
+            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
             ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
             ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
         """
@@ -449,9 +477,9 @@ class AsyncInquirePeriodProfit(Endpoint[AsyncClient]):
         natn_cd: str | None = None,
         crcy_cd: str | None = None,
         pdno: str | None = None,
-        inqr_strt_dt: date | str | None = None,
-        inqr_end_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        inqr_strt_dt: date | str,
+        inqr_end_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
     ) -> ApiResponse[InquirePeriodProfitResponse]:
@@ -467,9 +495,9 @@ class AsyncInquirePeriodProfit(Endpoint[AsyncClient]):
         natn_cd: str | None = None,
         crcy_cd: str | None = None,
         pdno: str | None = None,
-        inqr_strt_dt: date | str | None = None,
-        inqr_end_dt: date | str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        inqr_strt_dt: date | str,
+        inqr_end_dt: date | str,
+        wcrc_frcr_dvsn_cd: str,
         ctx_area_fk200: str | None = None,
         ctx_area_nk200: str | None = None,
         max_pages: int | None = DEFAULT_MAX_PAGES,

@@ -162,26 +162,48 @@ def _InquirePeriodTransOutput1(d: Mapping[str, Any], strict: bool) -> InquirePer
                 if (v := g("ovrs_item_name"))
                 else _d.nothing(v),  # ovrs_item_name
                 int(v) if (v := g("ccld_qty")) else _d.nothing(v),  # ccld_qty
-                Decimal(v) if (v := g("amt_unit_ccld_qty")) else _d.nothing(v),  # amt_unit_ccld_qty
-                Decimal(v) if (v := g("ft_ccld_unpr2")) else _d.nothing(v),  # ft_ccld_unpr2
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("amt_unit_ccld_qty"))
+                else _d.nothing(v),  # amt_unit_ccld_qty
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ft_ccld_unpr2"))
+                else _d.nothing(v),  # ft_ccld_unpr2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovrs_stck_ccld_unpr"))
                 else _d.nothing(v),  # ovrs_stck_ccld_unpr
-                Decimal(v) if (v := g("tr_frcr_amt2")) else _d.nothing(v),  # tr_frcr_amt2
-                Decimal(v) if (v := g("tr_amt")) else _d.nothing(v),  # tr_amt
-                Decimal(v) if (v := g("frcr_excc_amt_1")) else _d.nothing(v),  # frcr_excc_amt_1
-                Decimal(v) if (v := g("wcrc_excc_amt")) else _d.nothing(v),  # wcrc_excc_amt
-                Decimal(v) if (v := g("dmst_frcr_fee1")) else _d.nothing(v),  # dmst_frcr_fee1
-                Decimal(v) if (v := g("frcr_fee1")) else _d.nothing(v),  # frcr_fee1
-                Decimal(v) if (v := g("dmst_wcrc_fee")) else _d.nothing(v),  # dmst_wcrc_fee
-                Decimal(v) if (v := g("ovrs_wcrc_fee")) else _d.nothing(v),  # ovrs_wcrc_fee
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tr_frcr_amt2"))
+                else _d.nothing(v),  # tr_frcr_amt2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tr_amt"))
+                else _d.nothing(v),  # tr_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_excc_amt_1"))
+                else _d.nothing(v),  # frcr_excc_amt_1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("wcrc_excc_amt"))
+                else _d.nothing(v),  # wcrc_excc_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dmst_frcr_fee1"))
+                else _d.nothing(v),  # dmst_frcr_fee1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_fee1"))
+                else _d.nothing(v),  # frcr_fee1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dmst_wcrc_fee"))
+                else _d.nothing(v),  # dmst_wcrc_fee
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_wcrc_fee"))
+                else _d.nothing(v),  # ovrs_wcrc_fee
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crcy_cd"))
                 else _d.nothing(v),  # crcy_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("std_pdno"))
                 else _d.nothing(v),  # std_pdno
-                Decimal(v) if (v := g("erlm_exrt")) else _d.nothing(v),  # erlm_exrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("erlm_exrt"))
+                else _d.nothing(v),  # erlm_exrt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("loan_dvsn_cd"))
                 else _d.nothing(v),  # loan_dvsn_cd
@@ -234,10 +256,18 @@ def _InquirePeriodTransOutput2(d: Mapping[str, Any], strict: bool) -> InquirePer
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquirePeriodTransOutput2(
-                Decimal(v) if (v := g("frcr_buy_amt_smtl")) else _d.nothing(v),  # frcr_buy_amt_smtl
-                Decimal(v) if (v := g("frcr_sll_amt_smtl")) else _d.nothing(v),  # frcr_sll_amt_smtl
-                Decimal(v) if (v := g("dmst_fee_smtl")) else _d.nothing(v),  # dmst_fee_smtl
-                Decimal(v) if (v := g("ovrs_fee_smtl")) else _d.nothing(v),  # ovrs_fee_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_buy_amt_smtl"))
+                else _d.nothing(v),  # frcr_buy_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_sll_amt_smtl"))
+                else _d.nothing(v),  # frcr_sll_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dmst_fee_smtl"))
+                else _d.nothing(v),  # dmst_fee_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_fee_smtl"))
+                else _d.nothing(v),  # ovrs_fee_smtl
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -316,9 +346,16 @@ API: ApiSpec[InquirePeriodTransResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("ERLM_STRT_DT", "erlm_strt_dt", "date", label="등록시작일자"),
-        Field("ERLM_END_DT", "erlm_end_dt", "date", label="등록종료일자"),
-        Field("OVRS_EXCG_CD", "ovrs_excg_cd", "str", label="해외거래소코드", enum=OverseasExchange),
+        Field("ERLM_STRT_DT", "erlm_strt_dt", "date", label="등록시작일자", required=True),
+        Field("ERLM_END_DT", "erlm_end_dt", "date", label="등록종료일자", required=True),
+        Field(
+            "OVRS_EXCG_CD",
+            "ovrs_excg_cd",
+            "str",
+            label="해외거래소코드",
+            default="",
+            enum=OverseasExchange,
+        ),
         Field("PDNO", "pdno", "str", label="상품번호", max_length=12),
         Field(
             "SLL_BUY_DVSN_CD",
@@ -363,8 +400,8 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        erlm_strt_dt: date | str | None = None,
-        erlm_end_dt: date | str | None = None,
+        erlm_strt_dt: date | str,
+        erlm_end_dt: date | str,
         ovrs_excg_cd: OverseasExchange | str | None = None,
         pdno: str | None = None,
         sll_buy_dvsn_cd: SellBuyDivision | str | None = None,
@@ -381,9 +418,9 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            erlm_strt_dt: 등록시작일자 (ERLM_STRT_DT).
-            erlm_end_dt: 등록종료일자 (ERLM_END_DT).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
+            erlm_strt_dt: 등록시작일자 (ERLM_STRT_DT, required).
+            erlm_end_dt: 등록종료일자 (ERLM_END_DT, required).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, default "").
             pdno: 상품번호 (PDNO).
             sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "00").
             loan_dvsn_cd: 대출구분코드 (LOAN_DVSN_CD).
@@ -397,8 +434,8 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        erlm_strt_dt: date | str | None = None,
-        erlm_end_dt: date | str | None = None,
+        erlm_strt_dt: date | str,
+        erlm_end_dt: date | str,
         ovrs_excg_cd: OverseasExchange | str | None = None,
         pdno: str | None = None,
         sll_buy_dvsn_cd: SellBuyDivision | str | None = None,
@@ -414,8 +451,8 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        erlm_strt_dt: date | str | None = None,
-        erlm_end_dt: date | str | None = None,
+        erlm_strt_dt: date | str,
+        erlm_end_dt: date | str,
         ovrs_excg_cd: OverseasExchange | str | None = None,
         pdno: str | None = None,
         sll_buy_dvsn_cd: SellBuyDivision | str | None = None,
@@ -439,8 +476,8 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        erlm_strt_dt: date | str | None = None,
-        erlm_end_dt: date | str | None = None,
+        erlm_strt_dt: date | str,
+        erlm_end_dt: date | str,
         ovrs_excg_cd: OverseasExchange | str | None = None,
         pdno: str | None = None,
         sll_buy_dvsn_cd: SellBuyDivision | str | None = None,
@@ -457,9 +494,9 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            erlm_strt_dt: 등록시작일자 (ERLM_STRT_DT).
-            erlm_end_dt: 등록종료일자 (ERLM_END_DT).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
+            erlm_strt_dt: 등록시작일자 (ERLM_STRT_DT, required).
+            erlm_end_dt: 등록종료일자 (ERLM_END_DT, required).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, default "").
             pdno: 상품번호 (PDNO).
             sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "00").
             loan_dvsn_cd: 대출구분코드 (LOAN_DVSN_CD).
@@ -473,8 +510,8 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        erlm_strt_dt: date | str | None = None,
-        erlm_end_dt: date | str | None = None,
+        erlm_strt_dt: date | str,
+        erlm_end_dt: date | str,
         ovrs_excg_cd: OverseasExchange | str | None = None,
         pdno: str | None = None,
         sll_buy_dvsn_cd: SellBuyDivision | str | None = None,
@@ -490,8 +527,8 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        erlm_strt_dt: date | str | None = None,
-        erlm_end_dt: date | str | None = None,
+        erlm_strt_dt: date | str,
+        erlm_end_dt: date | str,
         ovrs_excg_cd: OverseasExchange | str | None = None,
         pdno: str | None = None,
         sll_buy_dvsn_cd: SellBuyDivision | str | None = None,

@@ -182,35 +182,51 @@ def _InquirePresentBalanceOutput1(
                 int(v) if (v := g("thdt_sll_ccld_qty1")) else _d.nothing(v),  # thdt_sll_ccld_qty1
                 int(v) if (v := g("ccld_qty_smtl1")) else _d.nothing(v),  # ccld_qty_smtl1
                 int(v) if (v := g("ord_psbl_qty1")) else _d.nothing(v),  # ord_psbl_qty1
-                Decimal(v) if (v := g("frcr_pchs_amt")) else _d.nothing(v),  # frcr_pchs_amt
-                Decimal(v) if (v := g("frcr_evlu_amt2")) else _d.nothing(v),  # frcr_evlu_amt2
-                Decimal(v) if (v := g("evlu_pfls_amt2")) else _d.nothing(v),  # evlu_pfls_amt2
-                Decimal(v) if (v := g("evlu_pfls_rt1")) else _d.nothing(v),  # evlu_pfls_rt1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_pchs_amt"))
+                else _d.nothing(v),  # frcr_pchs_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_evlu_amt2"))
+                else _d.nothing(v),  # frcr_evlu_amt2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_pfls_amt2"))
+                else _d.nothing(v),  # evlu_pfls_amt2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_pfls_rt1"))
+                else _d.nothing(v),  # evlu_pfls_rt1
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("pdno"))
                 else _d.nothing(v),  # pdno
-                Decimal(v) if (v := g("bass_exrt")) else _d.nothing(v),  # bass_exrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bass_exrt"))
+                else _d.nothing(v),  # bass_exrt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("buy_crcy_cd"))
                 else _d.nothing(v),  # buy_crcy_cd
-                Decimal(v) if (v := g("ovrs_now_pric1")) else _d.nothing(v),  # ovrs_now_pric1
-                Decimal(v) if (v := g("avg_unpr3")) else _d.nothing(v),  # avg_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_now_pric1"))
+                else _d.nothing(v),  # ovrs_now_pric1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("avg_unpr3"))
+                else _d.nothing(v),  # avg_unpr3
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("tr_mket_name"))
                 else _d.nothing(v),  # tr_mket_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("natn_kor_name"))
                 else _d.nothing(v),  # natn_kor_name
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("pchs_rmnd_wcrc_amt"))
                 else _d.nothing(v),  # pchs_rmnd_wcrc_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("thdt_buy_ccld_frcr_amt"))
                 else _d.nothing(v),  # thdt_buy_ccld_frcr_amt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("thdt_sll_ccld_frcr_amt"))
                 else _d.nothing(v),  # thdt_sll_ccld_frcr_amt
-                Decimal(v) if (v := g("unit_amt")) else _d.nothing(v),  # unit_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("unit_amt"))
+                else _d.nothing(v),  # unit_amt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("std_pdno"))
                 else _d.nothing(v),  # std_pdno
@@ -220,7 +236,9 @@ def _InquirePresentBalanceOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("scts_dvsn_name"))
                 else _d.nothing(v),  # scts_dvsn_name
-                Decimal(v) if (v := g("loan_rmnd")) else _d.nothing(v),  # loan_rmnd
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("loan_rmnd"))
+                else _d.nothing(v),  # loan_rmnd
                 date.fromisoformat(v) if (v := g("loan_dt")) else _d.nothing(v),  # loan_dt
                 date.fromisoformat(v)
                 if (v := g("loan_expd_dt"))
@@ -322,18 +340,32 @@ def _InquirePresentBalanceOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crcy_cd_name"))
                 else _d.nothing(v),  # crcy_cd_name
-                Decimal(v) if (v := g("frcr_buy_amt_smtl")) else _d.nothing(v),  # frcr_buy_amt_smtl
-                Decimal(v) if (v := g("frcr_sll_amt_smtl")) else _d.nothing(v),  # frcr_sll_amt_smtl
-                Decimal(v) if (v := g("frcr_dncl_amt_2")) else _d.nothing(v),  # frcr_dncl_amt_2
-                Decimal(v) if (v := g("frst_bltn_exrt")) else _d.nothing(v),  # frst_bltn_exrt
-                Decimal(v) if (v := g("frcr_buy_mgn_amt")) else _d.nothing(v),  # frcr_buy_mgn_amt
-                Decimal(v) if (v := g("frcr_etc_mgna")) else _d.nothing(v),  # frcr_etc_mgna
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_buy_amt_smtl"))
+                else _d.nothing(v),  # frcr_buy_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_sll_amt_smtl"))
+                else _d.nothing(v),  # frcr_sll_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_dncl_amt_2"))
+                else _d.nothing(v),  # frcr_dncl_amt_2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frst_bltn_exrt"))
+                else _d.nothing(v),  # frst_bltn_exrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_buy_mgn_amt"))
+                else _d.nothing(v),  # frcr_buy_mgn_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_etc_mgna"))
+                else _d.nothing(v),  # frcr_etc_mgna
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("frcr_drwg_psbl_amt_1"))
                 else _d.nothing(v),  # frcr_drwg_psbl_amt_1
-                Decimal(v) if (v := g("frcr_evlu_amt2")) else _d.nothing(v),  # frcr_evlu_amt2
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_evlu_amt2"))
+                else _d.nothing(v),  # frcr_evlu_amt2
                 _d.YN[v] if (v := g("acpl_cstd_crcy_yn")) else _d.nothing(v),  # acpl_cstd_crcy_yn
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("nxdy_frcr_drwg_psbl_amt"))
                 else _d.nothing(v),  # nxdy_frcr_drwg_psbl_amt
             )
@@ -457,31 +489,69 @@ def _InquirePresentBalanceOutput3(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquirePresentBalanceOutput3(
-                Decimal(v) if (v := g("pchs_amt_smtl")) else _d.nothing(v),  # pchs_amt_smtl
-                Decimal(v) if (v := g("evlu_amt_smtl")) else _d.nothing(v),  # evlu_amt_smtl
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_amt_smtl"))
+                else _d.nothing(v),  # pchs_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_amt_smtl"))
+                else _d.nothing(v),  # evlu_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("evlu_pfls_amt_smtl"))
                 else _d.nothing(v),  # evlu_pfls_amt_smtl
-                Decimal(v) if (v := g("dncl_amt")) else _d.nothing(v),  # dncl_amt
-                Decimal(v) if (v := g("cma_evlu_amt")) else _d.nothing(v),  # cma_evlu_amt
-                Decimal(v) if (v := g("tot_dncl_amt")) else _d.nothing(v),  # tot_dncl_amt
-                Decimal(v) if (v := g("etc_mgna")) else _d.nothing(v),  # etc_mgna
-                Decimal(v) if (v := g("wdrw_psbl_tot_amt")) else _d.nothing(v),  # wdrw_psbl_tot_amt
-                Decimal(v) if (v := g("frcr_evlu_tota")) else _d.nothing(v),  # frcr_evlu_tota
-                Decimal(v) if (v := g("evlu_erng_rt1")) else _d.nothing(v),  # evlu_erng_rt1
-                Decimal(v) if (v := g("pchs_amt_smtl_amt")) else _d.nothing(v),  # pchs_amt_smtl_amt
-                Decimal(v) if (v := g("evlu_amt_smtl_amt")) else _d.nothing(v),  # evlu_amt_smtl_amt
-                Decimal(v) if (v := g("tot_evlu_pfls_amt")) else _d.nothing(v),  # tot_evlu_pfls_amt
-                Decimal(v) if (v := g("tot_asst_amt")) else _d.nothing(v),  # tot_asst_amt
-                Decimal(v) if (v := g("buy_mgn_amt")) else _d.nothing(v),  # buy_mgn_amt
-                Decimal(v) if (v := g("mgna_tota")) else _d.nothing(v),  # mgna_tota
-                Decimal(v) if (v := g("frcr_use_psbl_amt")) else _d.nothing(v),  # frcr_use_psbl_amt
-                Decimal(v) if (v := g("ustl_sll_amt_smtl")) else _d.nothing(v),  # ustl_sll_amt_smtl
-                Decimal(v) if (v := g("ustl_buy_amt_smtl")) else _d.nothing(v),  # ustl_buy_amt_smtl
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dncl_amt"))
+                else _d.nothing(v),  # dncl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cma_evlu_amt"))
+                else _d.nothing(v),  # cma_evlu_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_dncl_amt"))
+                else _d.nothing(v),  # tot_dncl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("etc_mgna"))
+                else _d.nothing(v),  # etc_mgna
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("wdrw_psbl_tot_amt"))
+                else _d.nothing(v),  # wdrw_psbl_tot_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_evlu_tota"))
+                else _d.nothing(v),  # frcr_evlu_tota
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_erng_rt1"))
+                else _d.nothing(v),  # evlu_erng_rt1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pchs_amt_smtl_amt"))
+                else _d.nothing(v),  # pchs_amt_smtl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("evlu_amt_smtl_amt"))
+                else _d.nothing(v),  # evlu_amt_smtl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_evlu_pfls_amt"))
+                else _d.nothing(v),  # tot_evlu_pfls_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_asst_amt"))
+                else _d.nothing(v),  # tot_asst_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("buy_mgn_amt"))
+                else _d.nothing(v),  # buy_mgn_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("mgna_tota"))
+                else _d.nothing(v),  # mgna_tota
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("frcr_use_psbl_amt"))
+                else _d.nothing(v),  # frcr_use_psbl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ustl_sll_amt_smtl"))
+                else _d.nothing(v),  # ustl_sll_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ustl_buy_amt_smtl"))
+                else _d.nothing(v),  # ustl_buy_amt_smtl
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("tot_frcr_cblc_smtl"))
                 else _d.nothing(v),  # tot_frcr_cblc_smtl
-                Decimal(v) if (v := g("tot_loan_amt")) else _d.nothing(v),  # tot_loan_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tot_loan_amt"))
+                else _d.nothing(v),  # tot_loan_amt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -557,10 +627,12 @@ API: ApiSpec[InquirePresentBalanceResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("WCRC_FRCR_DVSN_CD", "wcrc_frcr_dvsn_cd", "str", label="원화외화구분코드"),
-        Field("NATN_CD", "natn_cd", "str", label="국가코드"),
-        Field("TR_MKET_CD", "tr_mket_cd", "str", label="거래시장코드"),
-        Field("INQR_DVSN_CD", "inqr_dvsn_cd", "str", label="조회구분코드"),
+        Field(
+            "WCRC_FRCR_DVSN_CD", "wcrc_frcr_dvsn_cd", "str", label="원화외화구분코드", required=True
+        ),
+        Field("NATN_CD", "natn_cd", "str", label="국가코드", default="000"),
+        Field("TR_MKET_CD", "tr_mket_cd", "str", label="거래시장코드", default="00"),
+        Field("INQR_DVSN_CD", "inqr_dvsn_cd", "str", label="조회구분코드", default="00"),
     ),
     decode=_decode,
     selectors=(),
@@ -586,7 +658,7 @@ class InquirePresentBalance(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        wcrc_frcr_dvsn_cd: str,
         natn_cd: str | None = None,
         tr_mket_cd: str | None = None,
         inqr_dvsn_cd: str | None = None,
@@ -600,10 +672,10 @@ class InquirePresentBalance(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD).
-            natn_cd: 국가코드 (NATN_CD).
-            tr_mket_cd: 거래시장코드 (TR_MKET_CD).
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
+            natn_cd: 국가코드 (NATN_CD, default "000").
+            tr_mket_cd: 거래시장코드 (TR_MKET_CD, default "00").
+            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, default "00").
         """
         return self._client.call(API, locals())
 
@@ -612,7 +684,7 @@ class InquirePresentBalance(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        wcrc_frcr_dvsn_cd: str,
         natn_cd: str | None = None,
         tr_mket_cd: str | None = None,
         inqr_dvsn_cd: str | None = None,
@@ -625,7 +697,7 @@ class InquirePresentBalance(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        wcrc_frcr_dvsn_cd: str,
         natn_cd: str | None = None,
         tr_mket_cd: str | None = None,
         inqr_dvsn_cd: str | None = None,
@@ -646,7 +718,7 @@ class AsyncInquirePresentBalance(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        wcrc_frcr_dvsn_cd: str,
         natn_cd: str | None = None,
         tr_mket_cd: str | None = None,
         inqr_dvsn_cd: str | None = None,
@@ -660,10 +732,10 @@ class AsyncInquirePresentBalance(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD).
-            natn_cd: 국가코드 (NATN_CD).
-            tr_mket_cd: 거래시장코드 (TR_MKET_CD).
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
+            natn_cd: 국가코드 (NATN_CD, default "000").
+            tr_mket_cd: 거래시장코드 (TR_MKET_CD, default "00").
+            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, default "00").
         """
         return await self._client.call(API, locals())
 
@@ -672,7 +744,7 @@ class AsyncInquirePresentBalance(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        wcrc_frcr_dvsn_cd: str,
         natn_cd: str | None = None,
         tr_mket_cd: str | None = None,
         inqr_dvsn_cd: str | None = None,
@@ -685,7 +757,7 @@ class AsyncInquirePresentBalance(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        wcrc_frcr_dvsn_cd: str | None = None,
+        wcrc_frcr_dvsn_cd: str,
         natn_cd: str | None = None,
         tr_mket_cd: str | None = None,
         inqr_dvsn_cd: str | None = None,

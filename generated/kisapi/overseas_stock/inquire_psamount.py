@@ -42,19 +42,19 @@ class InquirePsamountOutput:
     """매도재사용가능금액 (sll_ruse_psbl_amt)"""
     ovrs_ord_psbl_amt: Decimal | None = None
     """해외주문가능금액 (ovrs_ord_psbl_amt)"""
-    max_ord_psbl_qty: int | None = None
+    max_ord_psbl_qty: Decimal | None = None
     """최대주문가능수량 (max_ord_psbl_qty)"""
     echm_af_ord_psbl_amt: Decimal | None = None
     """환전이후주문가능금액 (echm_af_ord_psbl_amt)"""
-    echm_af_ord_psbl_qty: int | None = None
+    echm_af_ord_psbl_qty: Decimal | None = None
     """환전이후주문가능수량 (echm_af_ord_psbl_qty)"""
-    ord_psbl_qty: int | None = None
+    ord_psbl_qty: Decimal | None = None
     """주문가능수량 (ord_psbl_qty)"""
     exrt: Decimal | None = None
     """환율 (exrt)"""
     frcr_ord_psbl_amt1: Decimal | None = None
     """외화주문가능금액 (frcr_ord_psbl_amt1)"""
-    ovrs_max_ord_psbl_qty: int | None = None
+    ovrs_max_ord_psbl_qty: Decimal | None = None
     """해외최대주문가능수량 (ovrs_max_ord_psbl_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
@@ -80,13 +80,13 @@ _InquirePsamountOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ord_psbl_frcr_amt", "ord_psbl_frcr_amt", "decimal", None),
     ("sll_ruse_psbl_amt", "sll_ruse_psbl_amt", "decimal", None),
     ("ovrs_ord_psbl_amt", "ovrs_ord_psbl_amt", "decimal", None),
-    ("max_ord_psbl_qty", "max_ord_psbl_qty", "int", None),
+    ("max_ord_psbl_qty", "max_ord_psbl_qty", "decimal", None),
     ("echm_af_ord_psbl_amt", "echm_af_ord_psbl_amt", "decimal", None),
-    ("echm_af_ord_psbl_qty", "echm_af_ord_psbl_qty", "int", None),
-    ("ord_psbl_qty", "ord_psbl_qty", "int", None),
+    ("echm_af_ord_psbl_qty", "echm_af_ord_psbl_qty", "decimal", None),
+    ("ord_psbl_qty", "ord_psbl_qty", "decimal", None),
     ("exrt", "exrt", "decimal", None),
     ("frcr_ord_psbl_amt1", "frcr_ord_psbl_amt1", "decimal", None),
-    ("ovrs_max_ord_psbl_qty", "ovrs_max_ord_psbl_qty", "int", None),
+    ("ovrs_max_ord_psbl_qty", "ovrs_max_ord_psbl_qty", "decimal", None),
 )
 
 
@@ -99,22 +99,34 @@ def _InquirePsamountOutput(d: Mapping[str, Any], strict: bool) -> InquirePsamoun
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("tr_crcy_cd"))
                 else _d.nothing(v),  # tr_crcy_cd
-                Decimal(v) if (v := g("ord_psbl_frcr_amt")) else _d.nothing(v),  # ord_psbl_frcr_amt
-                Decimal(v) if (v := g("sll_ruse_psbl_amt")) else _d.nothing(v),  # sll_ruse_psbl_amt
-                Decimal(v) if (v := g("ovrs_ord_psbl_amt")) else _d.nothing(v),  # ovrs_ord_psbl_amt
-                int(v) if (v := g("max_ord_psbl_qty")) else _d.nothing(v),  # max_ord_psbl_qty
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ord_psbl_frcr_amt"))
+                else _d.nothing(v),  # ord_psbl_frcr_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("sll_ruse_psbl_amt"))
+                else _d.nothing(v),  # sll_ruse_psbl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_ord_psbl_amt"))
+                else _d.nothing(v),  # ovrs_ord_psbl_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("max_ord_psbl_qty"))
+                else _d.nothing(v),  # max_ord_psbl_qty
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("echm_af_ord_psbl_amt"))
                 else _d.nothing(v),  # echm_af_ord_psbl_amt
-                int(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("echm_af_ord_psbl_qty"))
                 else _d.nothing(v),  # echm_af_ord_psbl_qty
-                int(v) if (v := g("ord_psbl_qty")) else _d.nothing(v),  # ord_psbl_qty
-                Decimal(v) if (v := g("exrt")) else _d.nothing(v),  # exrt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ord_psbl_qty"))
+                else _d.nothing(v),  # ord_psbl_qty
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("exrt"))
+                else _d.nothing(v),  # exrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("frcr_ord_psbl_amt1"))
                 else _d.nothing(v),  # frcr_ord_psbl_amt1
-                int(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovrs_max_ord_psbl_qty"))
                 else _d.nothing(v),  # ovrs_max_ord_psbl_qty
             )
@@ -180,9 +192,16 @@ API: ApiSpec[InquirePsamountResponse] = ApiSpec(
             max_length=2,
             fill="account_product",
         ),
-        Field("OVRS_EXCG_CD", "ovrs_excg_cd", "str", label="해외거래소코드", enum=OverseasExchange),
-        Field("OVRS_ORD_UNPR", "ovrs_ord_unpr", "decimal", label="해외주문단가"),
-        Field("ITEM_CD", "item_cd", "str", label="종목코드"),
+        Field(
+            "OVRS_EXCG_CD",
+            "ovrs_excg_cd",
+            "str",
+            label="해외거래소코드",
+            required=True,
+            enum=OverseasExchange,
+        ),
+        Field("OVRS_ORD_UNPR", "ovrs_ord_unpr", "decimal", label="해외주문단가", required=True),
+        Field("ITEM_CD", "item_cd", "str", label="종목코드", required=True),
     ),
     decode=_decode,
     selectors=(),
@@ -203,9 +222,9 @@ class InquirePsamount(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
-        item_cd: str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        ovrs_ord_unpr: Decimal | float | str,
+        item_cd: str,
     ) -> InquirePsamountResponse:
         """Call the API and return the typed response.
 
@@ -216,9 +235,9 @@ class InquirePsamount(Endpoint[SyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
-            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR).
-            item_cd: 종목코드 (ITEM_CD).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
+            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR, required).
+            item_cd: 종목코드 (ITEM_CD, required).
         """
         return self._client.call(API, locals())
 
@@ -227,9 +246,9 @@ class InquirePsamount(Endpoint[SyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
-        item_cd: str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        ovrs_ord_unpr: Decimal | float | str,
+        item_cd: str,
     ) -> ApiResponse[InquirePsamountResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -245,9 +264,9 @@ class AsyncInquirePsamount(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
-        item_cd: str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        ovrs_ord_unpr: Decimal | float | str,
+        item_cd: str,
     ) -> InquirePsamountResponse:
         """Call the API and return the typed response.
 
@@ -258,9 +277,9 @@ class AsyncInquirePsamount(Endpoint[AsyncClient]):
         Args:
             cano: 종합계좌번호 (CANO, defaults to the client's account number).
             acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD).
-            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR).
-            item_cd: 종목코드 (ITEM_CD).
+            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
+            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR, required).
+            item_cd: 종목코드 (ITEM_CD, required).
         """
         return await self._client.call(API, locals())
 
@@ -269,9 +288,9 @@ class AsyncInquirePsamount(Endpoint[AsyncClient]):
         *,
         cano: str | None = None,
         acnt_prdt_cd: str | None = None,
-        ovrs_excg_cd: OverseasExchange | str | None = None,
-        ovrs_ord_unpr: Decimal | float | str | None = None,
-        item_cd: str | None = None,
+        ovrs_excg_cd: OverseasExchange | str,
+        ovrs_ord_unpr: Decimal | float | str,
+        item_cd: str,
     ) -> ApiResponse[InquirePsamountResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

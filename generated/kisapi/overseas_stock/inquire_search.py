@@ -198,21 +198,39 @@ def _InquireSearchOutput2(d: Mapping[str, Any], strict: bool) -> InquireSearchOu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("symb"))
                 else _d.nothing(v),  # symb
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
                 int(v) if (v := g("shar")) else _d.nothing(v),  # shar
-                Decimal(v) if (v := g("valx")) else _d.nothing(v),  # valx
-                Decimal(v) if (v := g("plow")) else _d.nothing(v),  # plow
-                Decimal(v) if (v := g("phigh")) else _d.nothing(v),  # phigh
-                Decimal(v) if (v := g("popen")) else _d.nothing(v),  # popen
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("valx"))
+                else _d.nothing(v),  # valx
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("plow"))
+                else _d.nothing(v),  # plow
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("phigh"))
+                else _d.nothing(v),  # phigh
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("popen"))
+                else _d.nothing(v),  # popen
                 int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
-                Decimal(v) if (v := g("rate")) else _d.nothing(v),  # rate
-                Decimal(v) if (v := g("diff")) else _d.nothing(v),  # diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rate"))
+                else _d.nothing(v),  # rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("diff"))
+                else _d.nothing(v),  # diff
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sign"))
                 else _d.nothing(v),  # sign
                 int(v) if (v := g("avol")) else _d.nothing(v),  # avol
-                Decimal(v) if (v := g("eps")) else _d.nothing(v),  # eps
-                Decimal(v) if (v := g("per")) else _d.nothing(v),  # per
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("eps"))
+                else _d.nothing(v),  # eps
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("per"))
+                else _d.nothing(v),  # per
                 int(v) if (v := g("rank")) else _d.nothing(v),  # rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ename"))
@@ -278,7 +296,7 @@ API: ApiSpec[InquireSearchResponse] = ApiSpec(
     tr_ids=(TrIdRule(when=(), real="HHDFS76410000", mock=None),),
     request=(
         Field("AUTH", "auth", "str", label="사용자권한정보", default=""),
-        Field("EXCD", "excd", "str", label="거래소코드", enum=OverseasQuoteExchange),
+        Field("EXCD", "excd", "str", label="거래소코드", required=True, enum=OverseasQuoteExchange),
         Field("CO_YN_PRICECUR", "co_yn_pricecur", "str", label="현재가선택조건", enum=ConditionUse),
         Field("CO_ST_PRICECUR", "co_st_pricecur", "decimal", label="현재가시작범위가"),
         Field("CO_EN_PRICECUR", "co_en_pricecur", "decimal", label="현재가끝범위가"),
@@ -327,7 +345,7 @@ class InquireSearch(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
+        excd: OverseasQuoteExchange | str,
         co_yn_pricecur: ConditionUse | str | None = None,
         co_st_pricecur: Decimal | float | str | None = None,
         co_en_pricecur: Decimal | float | str | None = None,
@@ -362,7 +380,7 @@ class InquireSearch(Endpoint[SyncClient]):
 
         Args:
             auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD).
+            excd: 거래소코드 (EXCD, required).
             co_yn_pricecur: 현재가선택조건 (CO_YN_PRICECUR).
             co_st_pricecur: 현재가시작범위가 (CO_ST_PRICECUR).
             co_en_pricecur: 현재가끝범위가 (CO_EN_PRICECUR).
@@ -395,7 +413,7 @@ class InquireSearch(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
+        excd: OverseasQuoteExchange | str,
         co_yn_pricecur: ConditionUse | str | None = None,
         co_st_pricecur: Decimal | float | str | None = None,
         co_en_pricecur: Decimal | float | str | None = None,
@@ -429,7 +447,7 @@ class InquireSearch(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
+        excd: OverseasQuoteExchange | str,
         co_yn_pricecur: ConditionUse | str | None = None,
         co_st_pricecur: Decimal | float | str | None = None,
         co_en_pricecur: Decimal | float | str | None = None,
@@ -471,7 +489,7 @@ class AsyncInquireSearch(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
+        excd: OverseasQuoteExchange | str,
         co_yn_pricecur: ConditionUse | str | None = None,
         co_st_pricecur: Decimal | float | str | None = None,
         co_en_pricecur: Decimal | float | str | None = None,
@@ -506,7 +524,7 @@ class AsyncInquireSearch(Endpoint[AsyncClient]):
 
         Args:
             auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD).
+            excd: 거래소코드 (EXCD, required).
             co_yn_pricecur: 현재가선택조건 (CO_YN_PRICECUR).
             co_st_pricecur: 현재가시작범위가 (CO_ST_PRICECUR).
             co_en_pricecur: 현재가끝범위가 (CO_EN_PRICECUR).
@@ -539,7 +557,7 @@ class AsyncInquireSearch(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
+        excd: OverseasQuoteExchange | str,
         co_yn_pricecur: ConditionUse | str | None = None,
         co_st_pricecur: Decimal | float | str | None = None,
         co_en_pricecur: Decimal | float | str | None = None,
@@ -573,7 +591,7 @@ class AsyncInquireSearch(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
+        excd: OverseasQuoteExchange | str,
         co_yn_pricecur: ConditionUse | str | None = None,
         co_st_pricecur: Decimal | float | str | None = None,
         co_en_pricecur: Decimal | float | str | None = None,

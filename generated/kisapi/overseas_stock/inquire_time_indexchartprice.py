@@ -101,25 +101,35 @@ def _InquireTimeIndexchartpriceOutput1(
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeIndexchartpriceOutput1(
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovrs_nmix_prdy_vrss"))
                 else _d.nothing(v),  # ovrs_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("hts_kor_isnm"))
                 else _d.nothing(v),  # hts_kor_isnm
-                Decimal(v) if (v := g("prdy_ctrt")) else _d.nothing(v),  # prdy_ctrt
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("prdy_ctrt"))
+                else _d.nothing(v),  # prdy_ctrt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("ovrs_nmix_prdy_clpr"))
                 else _d.nothing(v),  # ovrs_nmix_prdy_clpr
                 int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                Decimal(v) if (v := g("ovrs_nmix_prpr")) else _d.nothing(v),  # ovrs_nmix_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_nmix_prpr"))
+                else _d.nothing(v),  # ovrs_nmix_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("stck_shrn_iscd"))
                 else _d.nothing(v),  # stck_shrn_iscd
-                Decimal(v) if (v := g("ovrs_prod_oprc")) else _d.nothing(v),  # ovrs_prod_oprc
-                Decimal(v) if (v := g("ovrs_prod_hgpr")) else _d.nothing(v),  # ovrs_prod_hgpr
-                Decimal(v) if (v := g("ovrs_prod_lwpr")) else _d.nothing(v),  # ovrs_prod_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_prod_oprc"))
+                else _d.nothing(v),  # ovrs_prod_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_prod_hgpr"))
+                else _d.nothing(v),  # ovrs_prod_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_prod_lwpr"))
+                else _d.nothing(v),  # ovrs_prod_lwpr
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -191,10 +201,18 @@ def _InquireTimeIndexchartpriceOutput2(
                 time.fromisoformat(v)
                 if (v := g("stck_cntg_hour"))
                 else _d.nothing(v),  # stck_cntg_hour
-                Decimal(v) if (v := g("optn_prpr")) else _d.nothing(v),  # optn_prpr
-                Decimal(v) if (v := g("optn_oprc")) else _d.nothing(v),  # optn_oprc
-                Decimal(v) if (v := g("optn_hgpr")) else _d.nothing(v),  # optn_hgpr
-                Decimal(v) if (v := g("optn_lwpr")) else _d.nothing(v),  # optn_lwpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_prpr"))
+                else _d.nothing(v),  # optn_prpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_oprc"))
+                else _d.nothing(v),  # optn_oprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_hgpr"))
+                else _d.nothing(v),  # optn_hgpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("optn_lwpr"))
+                else _d.nothing(v),  # optn_lwpr
                 int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
             )
         except _d.CONVERT_ERRORS:
@@ -265,9 +283,22 @@ API: ApiSpec[InquireTimeIndexchartpriceResponse] = ApiSpec(
             default="N",
             enum=OverseasChartMarket,
         ),
-        Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="입력 종목코드", max_length=12),
+        Field(
+            "FID_INPUT_ISCD",
+            "fid_input_iscd",
+            "str",
+            label="입력 종목코드",
+            required=True,
+            max_length=12,
+        ),
         Field("FID_HOUR_CLS_CODE", "fid_hour_cls_code", "str", label="시간 구분 코드", default="0"),
-        Field("FID_PW_DATA_INCU_YN", "fid_pw_data_incu_yn", "bool", label="과거 데이터 포함 여부"),
+        Field(
+            "FID_PW_DATA_INCU_YN",
+            "fid_pw_data_incu_yn",
+            "bool",
+            label="과거 데이터 포함 여부",
+            required=True,
+        ),
     ),
     decode=_decode,
     selectors=(),
@@ -291,9 +322,9 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_hour_cls_code: str | None = None,
-        fid_pw_data_incu_yn: bool | None = None,
+        fid_pw_data_incu_yn: bool,
     ) -> InquireTimeIndexchartpriceResponse:
         """Call the API and return the typed response.
 
@@ -303,9 +334,9 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
 
         Args:
             fid_cond_mrkt_div_code: 조건시장분류코드 (FID_COND_MRKT_DIV_CODE, default "N").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
             fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, default "0").
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, required).
         """
         return self._client.call(API, locals())
 
@@ -313,9 +344,9 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_hour_cls_code: str | None = None,
-        fid_pw_data_incu_yn: bool | None = None,
+        fid_pw_data_incu_yn: bool,
     ) -> ApiResponse[InquireTimeIndexchartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -324,9 +355,9 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_hour_cls_code: str | None = None,
-        fid_pw_data_incu_yn: bool | None = None,
+        fid_pw_data_incu_yn: bool,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> Paginator[InquireTimeIndexchartpriceResponse, InquireTimeIndexchartpriceOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
@@ -343,9 +374,9 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_hour_cls_code: str | None = None,
-        fid_pw_data_incu_yn: bool | None = None,
+        fid_pw_data_incu_yn: bool,
     ) -> InquireTimeIndexchartpriceResponse:
         """Call the API and return the typed response.
 
@@ -355,9 +386,9 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
 
         Args:
             fid_cond_mrkt_div_code: 조건시장분류코드 (FID_COND_MRKT_DIV_CODE, default "N").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
+            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
             fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, default "0").
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, required).
         """
         return await self._client.call(API, locals())
 
@@ -365,9 +396,9 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_hour_cls_code: str | None = None,
-        fid_pw_data_incu_yn: bool | None = None,
+        fid_pw_data_incu_yn: bool,
     ) -> ApiResponse[InquireTimeIndexchartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
@@ -376,9 +407,9 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
         self,
         *,
         fid_cond_mrkt_div_code: OverseasChartMarket | str | None = None,
-        fid_input_iscd: str | None = None,
+        fid_input_iscd: str,
         fid_hour_cls_code: str | None = None,
-        fid_pw_data_incu_yn: bool | None = None,
+        fid_pw_data_incu_yn: bool,
         max_pages: int | None = DEFAULT_MAX_PAGES,
     ) -> AsyncPaginator[InquireTimeIndexchartpriceResponse, InquireTimeIndexchartpriceOutput2]:
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``

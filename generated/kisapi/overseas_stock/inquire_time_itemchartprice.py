@@ -172,12 +172,22 @@ def _InquireTimeItemchartpriceOutput2(
                 time.fromisoformat(v) if (v := g("xhms")) else _d.nothing(v),  # xhms
                 date.fromisoformat(v) if (v := g("kymd")) else _d.nothing(v),  # kymd
                 time.fromisoformat(v) if (v := g("khms")) else _d.nothing(v),  # khms
-                Decimal(v) if (v := g("open")) else _d.nothing(v),  # open
-                Decimal(v) if (v := g("high")) else _d.nothing(v),  # high
-                Decimal(v) if (v := g("low")) else _d.nothing(v),  # low
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open"))
+                else _d.nothing(v),  # open
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high"))
+                else _d.nothing(v),  # high
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("low"))
+                else _d.nothing(v),  # low
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
                 int(v) if (v := g("evol")) else _d.nothing(v),  # evol
-                Decimal(v) if (v := g("eamt")) else _d.nothing(v),  # eamt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("eamt"))
+                else _d.nothing(v),  # eamt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -240,8 +250,8 @@ API: ApiSpec[InquireTimeItemchartpriceResponse] = ApiSpec(
     tr_ids=(TrIdRule(when=(), real="HHDFS76950200", mock=None),),
     request=(
         Field("AUTH", "auth", "str", label="사용자권한정보", default=""),
-        Field("EXCD", "excd", "str", label="거래소코드", enum=OverseasQuoteExchange),
-        Field("SYMB", "symb", "str", label="종목코드"),
+        Field("EXCD", "excd", "str", label="거래소코드", required=True, enum=OverseasQuoteExchange),
+        Field("SYMB", "symb", "str", label="종목코드", required=True),
         Field("NMIN", "nmin", "int", label="분갭", default="1"),
         Field("PINC", "pinc", "str", label="전일포함여부", default="1"),
         Field("NEXT", "next", "str", label="다음여부"),
@@ -271,8 +281,8 @@ class InquireTimeItemchartprice(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         nmin: int | None = None,
         pinc: str | None = None,
         next: str | None = None,
@@ -288,8 +298,8 @@ class InquireTimeItemchartprice(Endpoint[SyncClient]):
 
         Args:
             auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD).
-            symb: 종목코드 (SYMB).
+            excd: 거래소코드 (EXCD, required).
+            symb: 종목코드 (SYMB, required).
             nmin: 분갭 (NMIN, default "1").
             pinc: 전일포함여부 (PINC, default "1").
             next: 다음여부 (NEXT).
@@ -303,8 +313,8 @@ class InquireTimeItemchartprice(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         nmin: int | None = None,
         pinc: str | None = None,
         next: str | None = None,
@@ -319,8 +329,8 @@ class InquireTimeItemchartprice(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         nmin: int | None = None,
         pinc: str | None = None,
         next: str | None = None,
@@ -343,8 +353,8 @@ class AsyncInquireTimeItemchartprice(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         nmin: int | None = None,
         pinc: str | None = None,
         next: str | None = None,
@@ -360,8 +370,8 @@ class AsyncInquireTimeItemchartprice(Endpoint[AsyncClient]):
 
         Args:
             auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD).
-            symb: 종목코드 (SYMB).
+            excd: 거래소코드 (EXCD, required).
+            symb: 종목코드 (SYMB, required).
             nmin: 분갭 (NMIN, default "1").
             pinc: 전일포함여부 (PINC, default "1").
             next: 다음여부 (NEXT).
@@ -375,8 +385,8 @@ class AsyncInquireTimeItemchartprice(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         nmin: int | None = None,
         pinc: str | None = None,
         next: str | None = None,
@@ -391,8 +401,8 @@ class AsyncInquireTimeItemchartprice(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
         nmin: int | None = None,
         pinc: str | None = None,
         next: str | None = None,

@@ -186,16 +186,26 @@ def _MarketCapOutput2(d: Mapping[str, Any], strict: bool) -> MarketCapOutput2:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("name"))
                 else _d.nothing(v),  # name
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sign"))
                 else _d.nothing(v),  # sign
-                Decimal(v) if (v := g("diff")) else _d.nothing(v),  # diff
-                Decimal(v) if (v := g("rate")) else _d.nothing(v),  # rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("diff"))
+                else _d.nothing(v),  # diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rate"))
+                else _d.nothing(v),  # rate
                 int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
                 int(v) if (v := g("shar")) else _d.nothing(v),  # shar
-                Decimal(v) if (v := g("tomv")) else _d.nothing(v),  # tomv
-                Decimal(v) if (v := g("grav")) else _d.nothing(v),  # grav
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tomv"))
+                else _d.nothing(v),  # tomv
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("grav"))
+                else _d.nothing(v),  # grav
                 int(v) if (v := g("rank")) else _d.nothing(v),  # rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ename"))
@@ -203,8 +213,12 @@ def _MarketCapOutput2(d: Mapping[str, Any], strict: bool) -> MarketCapOutput2:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("e_ordyn"))
                 else _d.nothing(v),  # e_ordyn
-                Decimal(v) if (v := g("tamt")) else _d.nothing(v),  # tamt
-                Decimal(v) if (v := g("mcap")) else _d.nothing(v),  # mcap
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tamt"))
+                else _d.nothing(v),  # tamt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("mcap"))
+                else _d.nothing(v),  # mcap
             )
         except _d.CONVERT_ERRORS:
             pass

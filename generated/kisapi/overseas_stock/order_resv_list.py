@@ -217,9 +217,13 @@ def _OrderResvListOutput(d: Mapping[str, Any], strict: bool) -> OrderResvListOut
                 if (v := g("ord_stfno"))
                 else _d.nothing(v),  # ord_stfno
                 int(v) if (v := g("ft_ord_qty")) else _d.nothing(v),  # ft_ord_qty
-                Decimal(v) if (v := g("ft_ord_unpr3")) else _d.nothing(v),  # ft_ord_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ft_ord_unpr3"))
+                else _d.nothing(v),  # ft_ord_unpr3
                 int(v) if (v := g("ft_ccld_qty")) else _d.nothing(v),  # ft_ccld_qty
-                Decimal(v) if (v := g("ft_ccld_unpr3")) else _d.nothing(v),  # ft_ccld_unpr3
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ft_ccld_unpr3"))
+                else _d.nothing(v),  # ft_ccld_unpr3
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("nprc_rson_text"))
                 else _d.nothing(v),  # nprc_rson_text

@@ -151,8 +151,12 @@ def _PeriodRightsOutput(d: Mapping[str, Any], strict: bool) -> PeriodRightsOutpu
                 if (v := g("sbsc_strt_dt"))
                 else _d.nothing(v),  # sbsc_strt_dt
                 date.fromisoformat(v) if (v := g("sbsc_end_dt")) else _d.nothing(v),  # sbsc_end_dt
-                Decimal(v) if (v := g("cash_alct_rt")) else _d.nothing(v),  # cash_alct_rt
-                Decimal(v) if (v := g("stck_alct_rt")) else _d.nothing(v),  # stck_alct_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("cash_alct_rt"))
+                else _d.nothing(v),  # cash_alct_rt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("stck_alct_rt"))
+                else _d.nothing(v),  # stck_alct_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crcy_cd"))
                 else _d.nothing(v),  # crcy_cd
@@ -165,14 +169,16 @@ def _PeriodRightsOutput(d: Mapping[str, Any], strict: bool) -> PeriodRightsOutpu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crcy_cd4"))
                 else _d.nothing(v),  # crcy_cd4
-                Decimal(v) if (v := g("alct_frcr_unpr")) else _d.nothing(v),  # alct_frcr_unpr
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("alct_frcr_unpr"))
+                else _d.nothing(v),  # alct_frcr_unpr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("stkp_dvdn_frcr_amt2"))
                 else _d.nothing(v),  # stkp_dvdn_frcr_amt2
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("stkp_dvdn_frcr_amt3"))
                 else _d.nothing(v),  # stkp_dvdn_frcr_amt3
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("stkp_dvdn_frcr_amt4"))
                 else _d.nothing(v),  # stkp_dvdn_frcr_amt4
                 _d.YN[v] if (v := g("dfnt_yn")) else _d.nothing(v),  # dfnt_yn

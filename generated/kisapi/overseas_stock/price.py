@@ -82,16 +82,26 @@ def _PriceOutput(d: Mapping[str, Any], strict: bool) -> PriceOutput:
                 if (v := g("rsym"))
                 else _d.nothing(v),  # rsym
                 int(v) if (v := g("zdiv")) else _d.nothing(v),  # zdiv
-                Decimal(v) if (v := g("base")) else _d.nothing(v),  # base
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("base"))
+                else _d.nothing(v),  # base
                 int(v) if (v := g("pvol")) else _d.nothing(v),  # pvol
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sign"))
                 else _d.nothing(v),  # sign
-                Decimal(v) if (v := g("diff")) else _d.nothing(v),  # diff
-                Decimal(v) if (v := g("rate")) else _d.nothing(v),  # rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("diff"))
+                else _d.nothing(v),  # diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rate"))
+                else _d.nothing(v),  # rate
                 int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
-                Decimal(v) if (v := g("tamt")) else _d.nothing(v),  # tamt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tamt"))
+                else _d.nothing(v),  # tamt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ordy"))
                 else _d.nothing(v),  # ordy

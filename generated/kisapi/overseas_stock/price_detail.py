@@ -215,38 +215,86 @@ def _PriceDetailOutput(d: Mapping[str, Any], strict: bool) -> PriceDetailOutput:
                 if (v := g("rsym"))
                 else _d.nothing(v),  # rsym
                 int(v) if (v := g("pvol")) else _d.nothing(v),  # pvol
-                Decimal(v) if (v := g("open")) else _d.nothing(v),  # open
-                Decimal(v) if (v := g("high")) else _d.nothing(v),  # high
-                Decimal(v) if (v := g("low")) else _d.nothing(v),  # low
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
-                Decimal(v) if (v := g("base")) else _d.nothing(v),  # base
-                Decimal(v) if (v := g("tomv")) else _d.nothing(v),  # tomv
-                Decimal(v) if (v := g("pamt")) else _d.nothing(v),  # pamt
-                Decimal(v) if (v := g("uplp")) else _d.nothing(v),  # uplp
-                Decimal(v) if (v := g("dnlp")) else _d.nothing(v),  # dnlp
-                Decimal(v) if (v := g("h52p")) else _d.nothing(v),  # h52p
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("open"))
+                else _d.nothing(v),  # open
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("high"))
+                else _d.nothing(v),  # high
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("low"))
+                else _d.nothing(v),  # low
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("base"))
+                else _d.nothing(v),  # base
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tomv"))
+                else _d.nothing(v),  # tomv
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pamt"))
+                else _d.nothing(v),  # pamt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("uplp"))
+                else _d.nothing(v),  # uplp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("dnlp"))
+                else _d.nothing(v),  # dnlp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("h52p"))
+                else _d.nothing(v),  # h52p
                 date.fromisoformat(v) if (v := g("h52d")) else _d.nothing(v),  # h52d
-                Decimal(v) if (v := g("l52p")) else _d.nothing(v),  # l52p
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("l52p"))
+                else _d.nothing(v),  # l52p
                 date.fromisoformat(v) if (v := g("l52d")) else _d.nothing(v),  # l52d
-                Decimal(v) if (v := g("perx")) else _d.nothing(v),  # perx
-                Decimal(v) if (v := g("pbrx")) else _d.nothing(v),  # pbrx
-                Decimal(v) if (v := g("epsx")) else _d.nothing(v),  # epsx
-                Decimal(v) if (v := g("bpsx")) else _d.nothing(v),  # bpsx
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("perx"))
+                else _d.nothing(v),  # perx
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbrx"))
+                else _d.nothing(v),  # pbrx
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("epsx"))
+                else _d.nothing(v),  # epsx
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("bpsx"))
+                else _d.nothing(v),  # bpsx
                 int(v) if (v := g("shar")) else _d.nothing(v),  # shar
-                Decimal(v) if (v := g("mcap")) else _d.nothing(v),  # mcap
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("mcap"))
+                else _d.nothing(v),  # mcap
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("curr"))
                 else _d.nothing(v),  # curr
                 int(v) if (v := g("zdiv")) else _d.nothing(v),  # zdiv
                 int(v) if (v := g("vnit")) else _d.nothing(v),  # vnit
-                Decimal(v) if (v := g("t_xprc")) else _d.nothing(v),  # t_xprc
-                Decimal(v) if (v := g("t_xdif")) else _d.nothing(v),  # t_xdif
-                Decimal(v) if (v := g("t_xrat")) else _d.nothing(v),  # t_xrat
-                Decimal(v) if (v := g("p_xprc")) else _d.nothing(v),  # p_xprc
-                Decimal(v) if (v := g("p_xdif")) else _d.nothing(v),  # p_xdif
-                Decimal(v) if (v := g("p_xrat")) else _d.nothing(v),  # p_xrat
-                Decimal(v) if (v := g("t_rate")) else _d.nothing(v),  # t_rate
-                Decimal(v) if (v := g("p_rate")) else _d.nothing(v),  # p_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("t_xprc"))
+                else _d.nothing(v),  # t_xprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("t_xdif"))
+                else _d.nothing(v),  # t_xdif
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("t_xrat"))
+                else _d.nothing(v),  # t_xrat
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("p_xprc"))
+                else _d.nothing(v),  # p_xprc
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("p_xdif"))
+                else _d.nothing(v),  # p_xdif
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("p_xrat"))
+                else _d.nothing(v),  # p_xrat
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("t_rate"))
+                else _d.nothing(v),  # t_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("p_rate"))
+                else _d.nothing(v),  # p_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("t_xsgn"))
                 else _d.nothing(v),  # t_xsgn
@@ -256,13 +304,19 @@ def _PriceDetailOutput(d: Mapping[str, Any], strict: bool) -> PriceDetailOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("e_ordyn"))
                 else _d.nothing(v),  # e_ordyn
-                Decimal(v) if (v := g("e_hogau")) else _d.nothing(v),  # e_hogau
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("e_hogau"))
+                else _d.nothing(v),  # e_hogau
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("e_icod"))
                 else _d.nothing(v),  # e_icod
-                Decimal(v) if (v := g("e_parp")) else _d.nothing(v),  # e_parp
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("e_parp"))
+                else _d.nothing(v),  # e_parp
                 int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
-                Decimal(v) if (v := g("tamt")) else _d.nothing(v),  # tamt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tamt"))
+                else _d.nothing(v),  # tamt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("etyp_nm"))
                 else _d.nothing(v),  # etyp_nm
@@ -321,8 +375,8 @@ API: ApiSpec[PriceDetailResponse] = ApiSpec(
     tr_ids=(TrIdRule(when=(), real="HHDFS76200200", mock=None),),
     request=(
         Field("AUTH", "auth", "str", label="사용자권한정보", default=""),
-        Field("EXCD", "excd", "str", label="거래소코드", enum=OverseasQuoteExchange),
-        Field("SYMB", "symb", "str", label="종목코드"),
+        Field("EXCD", "excd", "str", label="거래소코드", required=True, enum=OverseasQuoteExchange),
+        Field("SYMB", "symb", "str", label="종목코드", required=True),
     ),
     decode=_decode,
     selectors=(),
@@ -342,8 +396,8 @@ class PriceDetail(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
     ) -> PriceDetailResponse:
         """Call the API and return the typed response.
 
@@ -353,8 +407,8 @@ class PriceDetail(Endpoint[SyncClient]):
 
         Args:
             auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD).
-            symb: 종목코드 (SYMB).
+            excd: 거래소코드 (EXCD, required).
+            symb: 종목코드 (SYMB, required).
         """
         return self._client.call(API, locals())
 
@@ -362,8 +416,8 @@ class PriceDetail(Endpoint[SyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
     ) -> ApiResponse[PriceDetailResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -378,8 +432,8 @@ class AsyncPriceDetail(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
     ) -> PriceDetailResponse:
         """Call the API and return the typed response.
 
@@ -389,8 +443,8 @@ class AsyncPriceDetail(Endpoint[AsyncClient]):
 
         Args:
             auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD).
-            symb: 종목코드 (SYMB).
+            excd: 거래소코드 (EXCD, required).
+            symb: 종목코드 (SYMB, required).
         """
         return await self._client.call(API, locals())
 
@@ -398,8 +452,8 @@ class AsyncPriceDetail(Endpoint[AsyncClient]):
         self,
         *,
         auth: str | None = None,
-        excd: OverseasQuoteExchange | str | None = None,
-        symb: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
     ) -> ApiResponse[PriceDetailResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

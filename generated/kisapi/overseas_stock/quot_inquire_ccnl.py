@@ -135,8 +135,12 @@ def _QuotInquireCcnlOutput2(d: Mapping[str, Any], strict: bool) -> QuotInquireCc
             return QuotInquireCcnlOutput2(
                 time.fromisoformat(v) if (v := g("khms")) else _d.nothing(v),  # khms
                 int(v) if (v := g("evol")) else _d.nothing(v),  # evol
-                Decimal(v) if (v := g("vpow")) else _d.nothing(v),  # vpow
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("vpow"))
+                else _d.nothing(v),  # vpow
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
                 int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sign"))
@@ -144,10 +148,18 @@ def _QuotInquireCcnlOutput2(d: Mapping[str, Any], strict: bool) -> QuotInquireCc
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("mtyp"))
                 else _d.nothing(v),  # mtyp
-                Decimal(v) if (v := g("diff")) else _d.nothing(v),  # diff
-                Decimal(v) if (v := g("pbid")) else _d.nothing(v),  # pbid
-                Decimal(v) if (v := g("rate")) else _d.nothing(v),  # rate
-                Decimal(v) if (v := g("pask")) else _d.nothing(v),  # pask
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("diff"))
+                else _d.nothing(v),  # diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid"))
+                else _d.nothing(v),  # pbid
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rate"))
+                else _d.nothing(v),  # rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask"))
+                else _d.nothing(v),  # pask
             )
         except _d.CONVERT_ERRORS:
             pass

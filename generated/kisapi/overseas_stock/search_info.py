@@ -294,7 +294,9 @@ def _SearchInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchInfoOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("tr_crcy_cd"))
                 else _d.nothing(v),  # tr_crcy_cd
-                Decimal(v) if (v := g("ovrs_papr")) else _d.nothing(v),  # ovrs_papr
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_papr"))
+                else _d.nothing(v),  # ovrs_papr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("crcy_name"))
                 else _d.nothing(v),  # crcy_name
@@ -309,7 +311,9 @@ def _SearchInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchInfoOutput:
                 else _d.nothing(v),  # prdt_clsf_name
                 int(v) if (v := g("sll_unit_qty")) else _d.nothing(v),  # sll_unit_qty
                 int(v) if (v := g("buy_unit_qty")) else _d.nothing(v),  # buy_unit_qty
-                Decimal(v) if (v := g("tr_unit_amt")) else _d.nothing(v),  # tr_unit_amt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tr_unit_amt"))
+                else _d.nothing(v),  # tr_unit_amt
                 int(v) if (v := g("lstg_stck_num")) else _d.nothing(v),  # lstg_stck_num
                 date.fromisoformat(v) if (v := g("lstg_dt")) else _d.nothing(v),  # lstg_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -345,7 +349,7 @@ def _SearchInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchInfoOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ovrs_stck_etf_risk_drtp_cd"))
                 else _d.nothing(v),  # ovrs_stck_etf_risk_drtp_cd
-                Decimal(v)
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := g("etp_chas_erng_rt_dbnb"))
                 else _d.nothing(v),  # etp_chas_erng_rt_dbnb
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -400,7 +404,9 @@ def _SearchInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchInfoOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("memo_text1"))
                 else _d.nothing(v),  # memo_text1
-                Decimal(v) if (v := g("ovrs_now_pric1")) else _d.nothing(v),  # ovrs_now_pric1
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("ovrs_now_pric1"))
+                else _d.nothing(v),  # ovrs_now_pric1
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("last_rcvg_dtime"))
                 else _d.nothing(v),  # last_rcvg_dtime
@@ -458,8 +464,8 @@ API: ApiSpec[SearchInfoResponse] = ApiSpec(
     kind="query",
     tr_ids=(TrIdRule(when=(), real="CTPF1702R", mock=None),),
     request=(
-        Field("PRDT_TYPE_CD", "prdt_type_cd", "str", label="상품유형코드"),
-        Field("PDNO", "pdno", "str", label="상품번호", max_length=12),
+        Field("PRDT_TYPE_CD", "prdt_type_cd", "str", label="상품유형코드", required=True),
+        Field("PDNO", "pdno", "str", label="상품번호", required=True, max_length=12),
     ),
     decode=_decode,
     selectors=(),
@@ -478,8 +484,8 @@ class SearchInfo(Endpoint[SyncClient]):
     def __call__(
         self,
         *,
-        prdt_type_cd: str | None = None,
-        pdno: str | None = None,
+        prdt_type_cd: str,
+        pdno: str,
     ) -> SearchInfoResponse:
         """Call the API and return the typed response.
 
@@ -488,16 +494,16 @@ class SearchInfo(Endpoint[SyncClient]):
         TR ID: real CTPF1702R, mock unsupported
 
         Args:
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD).
-            pdno: 상품번호 (PDNO).
+            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, required).
+            pdno: 상품번호 (PDNO, required).
         """
         return self._client.call(API, locals())
 
     def raw(
         self,
         *,
-        prdt_type_cd: str | None = None,
-        pdno: str | None = None,
+        prdt_type_cd: str,
+        pdno: str,
     ) -> ApiResponse[SearchInfoResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -511,8 +517,8 @@ class AsyncSearchInfo(Endpoint[AsyncClient]):
     async def __call__(
         self,
         *,
-        prdt_type_cd: str | None = None,
-        pdno: str | None = None,
+        prdt_type_cd: str,
+        pdno: str,
     ) -> SearchInfoResponse:
         """Call the API and return the typed response.
 
@@ -521,16 +527,16 @@ class AsyncSearchInfo(Endpoint[AsyncClient]):
         TR ID: real CTPF1702R, mock unsupported
 
         Args:
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD).
-            pdno: 상품번호 (PDNO).
+            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, required).
+            pdno: 상품번호 (PDNO, required).
         """
         return await self._client.call(API, locals())
 
     async def raw(
         self,
         *,
-        prdt_type_cd: str | None = None,
-        pdno: str | None = None,
+        prdt_type_cd: str,
+        pdno: str,
     ) -> ApiResponse[SearchInfoResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())

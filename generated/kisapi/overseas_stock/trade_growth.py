@@ -195,17 +195,29 @@ def _TradeGrowthOutput2(d: Mapping[str, Any], strict: bool) -> TradeGrowthOutput
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("name"))
                 else _d.nothing(v),  # name
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sign"))
                 else _d.nothing(v),  # sign
-                Decimal(v) if (v := g("diff")) else _d.nothing(v),  # diff
-                Decimal(v) if (v := g("rate")) else _d.nothing(v),  # rate
-                Decimal(v) if (v := g("pask")) else _d.nothing(v),  # pask
-                Decimal(v) if (v := g("pbid")) else _d.nothing(v),  # pbid
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("diff"))
+                else _d.nothing(v),  # diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rate"))
+                else _d.nothing(v),  # rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask"))
+                else _d.nothing(v),  # pask
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid"))
+                else _d.nothing(v),  # pbid
                 int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
                 int(v) if (v := g("n_tvol")) else _d.nothing(v),  # n_tvol
-                Decimal(v) if (v := g("n_rate")) else _d.nothing(v),  # n_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("n_rate"))
+                else _d.nothing(v),  # n_rate
                 int(v) if (v := g("rank")) else _d.nothing(v),  # rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ename"))
@@ -213,8 +225,12 @@ def _TradeGrowthOutput2(d: Mapping[str, Any], strict: bool) -> TradeGrowthOutput
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("e_ordyn"))
                 else _d.nothing(v),  # e_ordyn
-                Decimal(v) if (v := g("tamt")) else _d.nothing(v),  # tamt
-                Decimal(v) if (v := g("n_diff")) else _d.nothing(v),  # n_diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tamt"))
+                else _d.nothing(v),  # tamt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("n_diff"))
+                else _d.nothing(v),  # n_diff
             )
         except _d.CONVERT_ERRORS:
             pass

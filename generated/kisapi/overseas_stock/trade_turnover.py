@@ -199,18 +199,30 @@ def _TradeTurnoverOutput2(d: Mapping[str, Any], strict: bool) -> TradeTurnoverOu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("name"))
                 else _d.nothing(v),  # name
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sign"))
                 else _d.nothing(v),  # sign
-                Decimal(v) if (v := g("diff")) else _d.nothing(v),  # diff
-                Decimal(v) if (v := g("rate")) else _d.nothing(v),  # rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("diff"))
+                else _d.nothing(v),  # diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rate"))
+                else _d.nothing(v),  # rate
                 int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
-                Decimal(v) if (v := g("pask")) else _d.nothing(v),  # pask
-                Decimal(v) if (v := g("pbid")) else _d.nothing(v),  # pbid
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask"))
+                else _d.nothing(v),  # pask
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid"))
+                else _d.nothing(v),  # pbid
                 int(v) if (v := g("n_tvol")) else _d.nothing(v),  # n_tvol
                 int(v) if (v := g("shar")) else _d.nothing(v),  # shar
-                Decimal(v) if (v := g("tover")) else _d.nothing(v),  # tover
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tover"))
+                else _d.nothing(v),  # tover
                 int(v) if (v := g("rank")) else _d.nothing(v),  # rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("ename"))
@@ -218,8 +230,12 @@ def _TradeTurnoverOutput2(d: Mapping[str, Any], strict: bool) -> TradeTurnoverOu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("e_ordyn"))
                 else _d.nothing(v),  # e_ordyn
-                Decimal(v) if (v := g("tamt")) else _d.nothing(v),  # tamt
-                Decimal(v) if (v := g("trat")) else _d.nothing(v),  # trat
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tamt"))
+                else _d.nothing(v),  # tamt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("trat"))
+                else _d.nothing(v),  # trat
             )
         except _d.CONVERT_ERRORS:
             pass

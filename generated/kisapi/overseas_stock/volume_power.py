@@ -195,17 +195,31 @@ def _VolumePowerOutput2(d: Mapping[str, Any], strict: bool) -> VolumePowerOutput
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("knam"))
                 else _d.nothing(v),  # knam
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sign"))
                 else _d.nothing(v),  # sign
-                Decimal(v) if (v := g("diff")) else _d.nothing(v),  # diff
-                Decimal(v) if (v := g("rate")) else _d.nothing(v),  # rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("diff"))
+                else _d.nothing(v),  # diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rate"))
+                else _d.nothing(v),  # rate
                 int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
-                Decimal(v) if (v := g("pask")) else _d.nothing(v),  # pask
-                Decimal(v) if (v := g("pbid")) else _d.nothing(v),  # pbid
-                Decimal(v) if (v := g("tpow")) else _d.nothing(v),  # tpow
-                Decimal(v) if (v := g("powx")) else _d.nothing(v),  # powx
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask"))
+                else _d.nothing(v),  # pask
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid"))
+                else _d.nothing(v),  # pbid
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tpow"))
+                else _d.nothing(v),  # tpow
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("powx"))
+                else _d.nothing(v),  # powx
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("enam"))
                 else _d.nothing(v),  # enam
@@ -215,10 +229,14 @@ def _VolumePowerOutput2(d: Mapping[str, Any], strict: bool) -> VolumePowerOutput
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("name"))
                 else _d.nothing(v),  # name
-                Decimal(v) if (v := g("tamt")) else _d.nothing(v),  # tamt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tamt"))
+                else _d.nothing(v),  # tamt
                 int(v) if (v := g("bivl")) else _d.nothing(v),  # bivl
                 int(v) if (v := g("asvl")) else _d.nothing(v),  # asvl
-                Decimal(v) if (v := g("strn")) else _d.nothing(v),  # strn
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("strn"))
+                else _d.nothing(v),  # strn
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -191,18 +191,32 @@ def _VolumeSurgeOutput2(d: Mapping[str, Any], strict: bool) -> VolumeSurgeOutput
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("knam"))
                 else _d.nothing(v),  # knam
-                Decimal(v) if (v := g("last")) else _d.nothing(v),  # last
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("last"))
+                else _d.nothing(v),  # last
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("sign"))
                 else _d.nothing(v),  # sign
-                Decimal(v) if (v := g("diff")) else _d.nothing(v),  # diff
-                Decimal(v) if (v := g("rate")) else _d.nothing(v),  # rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("diff"))
+                else _d.nothing(v),  # diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("rate"))
+                else _d.nothing(v),  # rate
                 int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
-                Decimal(v) if (v := g("pask")) else _d.nothing(v),  # pask
-                Decimal(v) if (v := g("pbid")) else _d.nothing(v),  # pbid
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pask"))
+                else _d.nothing(v),  # pask
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("pbid"))
+                else _d.nothing(v),  # pbid
                 int(v) if (v := g("n_tvol")) else _d.nothing(v),  # n_tvol
-                Decimal(v) if (v := g("n_diff")) else _d.nothing(v),  # n_diff
-                Decimal(v) if (v := g("n_rate")) else _d.nothing(v),  # n_rate
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("n_diff"))
+                else _d.nothing(v),  # n_diff
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("n_rate"))
+                else _d.nothing(v),  # n_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("enam"))
                 else _d.nothing(v),  # enam
@@ -212,8 +226,12 @@ def _VolumeSurgeOutput2(d: Mapping[str, Any], strict: bool) -> VolumeSurgeOutput
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := g("name"))
                 else _d.nothing(v),  # name
-                Decimal(v) if (v := g("tamt")) else _d.nothing(v),  # tamt
-                Decimal(v) if (v := g("trat")) else _d.nothing(v),  # trat
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("tamt"))
+                else _d.nothing(v),  # tamt
+                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                if (v := g("trat"))
+                else _d.nothing(v),  # trat
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import Any, ClassVar, Final, TypeVar
 
 import attrs
 
-from ..codecs import NULLS, parse_date, parse_decimal, parse_int, parse_time
+from ..codecs import NULLS, padded_member, parse_date, parse_decimal, parse_int, parse_time
 from ..errors import KisError
 
 T = TypeVar("T")
+E = TypeVar("E", bound=Enum)
 
 
 class KisFrameError(KisError):
@@ -120,6 +122,32 @@ def to_bool(value: str) -> bool | None:
     return True if value == "Y" else False if value == "N" else None
 
 
+class EnumCodes(dict[str, E]):
+    """Code -> member of ``enum`` for the generated properties; a miss reads as ``None``.
+
+    Exact codes are plain dict hits; a code KIS writes without (or with more) zero padding
+    than the enum (``1`` for ``01``) is resolved by ``__missing__``.
+    """
+
+    __slots__ = ("_enum",)
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__((str(member.value), member) for member in enum)
+        self._enum = enum
+
+    def __missing__(self, key: str) -> E | None:
+        return to_padded_enum(key, self._enum)
+
+
+def to_padded_enum(text: str, enum: type[E]) -> E | None:
+    """The member a code names up to zero padding (``1`` for ``01``), after an exact miss.
+
+    The generated properties look the stripped code up exactly first; this is their fallback.
+    """
+    member = padded_member(enum, text) if text else None
+    return member if isinstance(member, enum) else None
+
+
 @attrs.frozen(slots=True)
 class RealtimeSpec:
     """What the runtime needs to subscribe to and decode one realtime TR."""
@@ -162,6 +190,6 @@ Decrypt = Callable[[str, str], str]
 """(TR ID, base64 payload) -> plain payload."""
 
 __all__: Final = [
-    "Decrypt", "KisFrameError", "RealtimeRecord", "RealtimeSpec", "decode_records", "split_frame",
-    "to_bool", "to_date", "to_decimal", "to_int", "to_str", "to_time",
+    "Decrypt", "EnumCodes", "KisFrameError", "RealtimeRecord", "RealtimeSpec", "decode_records", "split_frame",
+    "to_bool", "to_date", "to_decimal", "to_int", "to_padded_enum", "to_str", "to_time",
 ]  # fmt: skip

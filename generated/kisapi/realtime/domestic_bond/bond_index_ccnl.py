@@ -12,9 +12,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SIGN_CODES, Sign
+from ...enums import Sign
 
 __all__ = ["SPEC", "BondIndexCcnl"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SIGN_CODES = _r.EnumCodes(Sign)
 
 
 class BondIndexCcnl(RealtimeRecord):
@@ -118,7 +121,7 @@ class BondIndexCcnl(RealtimeRecord):
     @property
     def totl_ernn_nmix_prdy_vrss_sign(self) -> Sign | None:
         """총수익지수 전일대비 부호 (totl_ernn_nmix_prdy_vrss_sign)"""
-        return SIGN_CODES.get(self._v[9].strip())
+        return _SIGN_CODES[self._v[9].strip()]
 
     @property
     def totl_ernn_nmix_prdy_ctrt(self) -> Decimal | None:

@@ -12,9 +12,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SIGN_CODES, Sign
+from ...enums import Sign
 
 __all__ = ["SPEC", "IndexOptionRealtimeConclusion"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SIGN_CODES = _r.EnumCodes(Sign)
 
 
 class IndexOptionRealtimeConclusion(RealtimeRecord):
@@ -164,7 +167,7 @@ class IndexOptionRealtimeConclusion(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (prdy_vrss_sign)"""
-        return SIGN_CODES.get(self._v[3].strip())
+        return _SIGN_CODES[self._v[3].strip()]
 
     @property
     def optn_prdy_vrss(self) -> Decimal | None:
@@ -229,7 +232,7 @@ class IndexOptionRealtimeConclusion(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[16].strip())
+        return _SIGN_CODES[self._v[16].strip()]
 
     @property
     def oprc_vrss_nmix_prpr(self) -> Decimal | None:
@@ -244,7 +247,7 @@ class IndexOptionRealtimeConclusion(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (hgpr_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[19].strip())
+        return _SIGN_CODES[self._v[19].strip()]
 
     @property
     def hgpr_vrss_nmix_prpr(self) -> Decimal | None:
@@ -259,7 +262,7 @@ class IndexOptionRealtimeConclusion(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (lwpr_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[22].strip())
+        return _SIGN_CODES[self._v[22].strip()]
 
     @property
     def lwpr_vrss_nmix_prpr(self) -> Decimal | None:

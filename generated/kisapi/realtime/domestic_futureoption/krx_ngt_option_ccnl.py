@@ -12,9 +12,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SIGN_CODES, Sign
+from ...enums import Sign
 
 __all__ = ["SPEC", "KrxNgtOptionCcnl"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SIGN_CODES = _r.EnumCodes(Sign)
 
 
 class KrxNgtOptionCcnl(RealtimeRecord):
@@ -160,7 +163,7 @@ class KrxNgtOptionCcnl(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (prdy_vrss_sign)"""
-        return SIGN_CODES.get(self._v[3].strip())
+        return _SIGN_CODES[self._v[3].strip()]
 
     @property
     def optn_prdy_vrss(self) -> Decimal | None:
@@ -225,7 +228,7 @@ class KrxNgtOptionCcnl(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[16].strip())
+        return _SIGN_CODES[self._v[16].strip()]
 
     @property
     def oprc_vrss_nmix_prpr(self) -> Decimal | None:
@@ -240,7 +243,7 @@ class KrxNgtOptionCcnl(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (hgpr_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[19].strip())
+        return _SIGN_CODES[self._v[19].strip()]
 
     @property
     def hgpr_vrss_nmix_prpr(self) -> Decimal | None:
@@ -255,7 +258,7 @@ class KrxNgtOptionCcnl(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (lwpr_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[22].strip())
+        return _SIGN_CODES[self._v[22].strip()]
 
     @property
     def lwpr_vrss_nmix_prpr(self) -> Decimal | None:

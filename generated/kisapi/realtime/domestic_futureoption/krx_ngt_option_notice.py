@@ -12,9 +12,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SELL_BUY_DIVISION_CODES, SellBuyDivision
+from ...enums import SellBuyDivision
 
 __all__ = ["SPEC", "KrxNgtOptionNotice"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
 
 
 class KrxNgtOptionNotice(RealtimeRecord):
@@ -91,7 +94,7 @@ class KrxNgtOptionNotice(RealtimeRecord):
     @property
     def seln_byov_cls(self) -> SellBuyDivision | None:
         """매도매수구분 (seln_byov_cls)"""
-        return SELL_BUY_DIVISION_CODES.get(self._v[4].strip())
+        return _SELL_BUY_DIVISION_CODES[self._v[4].strip()]
 
     @property
     def rctf_cls(self) -> str | None:

@@ -12,9 +12,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SIGN_CODES, Sign
+from ...enums import Sign
 
 __all__ = ["SPEC", "StockFuturesRealtimeConclusion"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SIGN_CODES = _r.EnumCodes(Sign)
 
 
 class StockFuturesRealtimeConclusion(RealtimeRecord):
@@ -146,7 +149,7 @@ class StockFuturesRealtimeConclusion(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (prdy_vrss_sign)"""
-        return SIGN_CODES.get(self._v[3].strip())
+        return _SIGN_CODES[self._v[3].strip()]
 
     @property
     def prdy_vrss(self) -> Decimal | None:
@@ -236,7 +239,7 @@ class StockFuturesRealtimeConclusion(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[21].strip())
+        return _SIGN_CODES[self._v[21].strip()]
 
     @property
     def oprc_vrss_prpr(self) -> Decimal | None:
@@ -251,7 +254,7 @@ class StockFuturesRealtimeConclusion(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (hgpr_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[24].strip())
+        return _SIGN_CODES[self._v[24].strip()]
 
     @property
     def hgpr_vrss_prpr(self) -> Decimal | None:
@@ -266,7 +269,7 @@ class StockFuturesRealtimeConclusion(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (lwpr_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[27].strip())
+        return _SIGN_CODES[self._v[27].strip()]
 
     @property
     def lwpr_vrss_prpr(self) -> Decimal | None:

@@ -12,9 +12,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SIGN_CODES, Sign
+from ...enums import Sign
 
 __all__ = ["SPEC", "AskingPriceKrx"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SIGN_CODES = _r.EnumCodes(Sign)
 
 
 class AskingPriceKrx(RealtimeRecord):
@@ -88,6 +91,7 @@ class AskingPriceKrx(RealtimeRecord):
         "KMID_PRC",
         "KMID_TOTAL_RSQN",
         "KMID_CLS_CODE",
+        "MARKET_CLS_CODE",
     )
     PY_NAMES: ClassVar[tuple[str, ...]] = (
         "mksc_shrn_iscd",
@@ -152,6 +156,7 @@ class AskingPriceKrx(RealtimeRecord):
         "kmid_prc",
         "kmid_total_rsqn",
         "kmid_cls_code",
+        "market_cls_code",
     )
 
     @property
@@ -412,7 +417,7 @@ class AskingPriceKrx(RealtimeRecord):
     @property
     def antc_cntg_vrss_sign(self) -> Sign | None:
         """예상 체결 대비 부호 (ANTC_CNTG_VRSS_SIGN)"""
-        return SIGN_CODES.get(self._v[51].strip())
+        return _SIGN_CODES[self._v[51].strip()]
 
     @property
     def antc_cntg_prdy_ctrt(self) -> Decimal | None:
@@ -463,6 +468,11 @@ class AskingPriceKrx(RealtimeRecord):
     def kmid_cls_code(self) -> str | None:
         """KRX 중간가 매수매도 구분 (KMID_CLS_CODE)"""
         return _r.to_str(self._v[61])
+
+    @property
+    def market_cls_code(self) -> str | None:
+        """장구분코드 (1 장전, 2 장중, 3 장후, 5 종가) (MARKET_CLS_CODE)"""
+        return _r.to_str(self._v[62])
 
 
 SPEC = RealtimeSpec(

@@ -12,9 +12,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SIGN_CODES, Sign
+from ...enums import Sign
 
 __all__ = ["SPEC", "AskingPriceTotal"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SIGN_CODES = _r.EnumCodes(Sign)
 
 
 class AskingPriceTotal(RealtimeRecord):
@@ -418,7 +421,7 @@ class AskingPriceTotal(RealtimeRecord):
     @property
     def antc_cntg_vrss_sign(self) -> Sign | None:
         """예상 체결 대비 부호 (ANTC_CNTG_VRSS_SIGN)"""
-        return SIGN_CODES.get(self._v[51].strip())
+        return _SIGN_CODES[self._v[51].strip()]
 
     @property
     def antc_cntg_prdy_ctrt(self) -> Decimal | None:

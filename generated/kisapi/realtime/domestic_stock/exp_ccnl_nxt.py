@@ -12,9 +12,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SIGN_CODES, Sign
+from ...enums import Sign
 
 __all__ = ["SPEC", "ExpCcnlNxt"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SIGN_CODES = _r.EnumCodes(Sign)
 
 
 class ExpCcnlNxt(RealtimeRecord):
@@ -140,7 +143,7 @@ class ExpCcnlNxt(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (PRDY_VRSS_SIGN)"""
-        return SIGN_CODES.get(self._v[3].strip())
+        return _SIGN_CODES[self._v[3].strip()]
 
     @property
     def prdy_vrss(self) -> int | None:
@@ -250,7 +253,7 @@ class ExpCcnlNxt(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (OPRC_VRSS_PRPR_SIGN)"""
-        return SIGN_CODES.get(self._v[25].strip())
+        return _SIGN_CODES[self._v[25].strip()]
 
     @property
     def oprc_vrss_prpr(self) -> int | None:
@@ -265,7 +268,7 @@ class ExpCcnlNxt(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (HGPR_VRSS_PRPR_SIGN)"""
-        return SIGN_CODES.get(self._v[28].strip())
+        return _SIGN_CODES[self._v[28].strip()]
 
     @property
     def hgpr_vrss_prpr(self) -> int | None:
@@ -280,7 +283,7 @@ class ExpCcnlNxt(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (LWPR_VRSS_PRPR_SIGN)"""
-        return SIGN_CODES.get(self._v[31].strip())
+        return _SIGN_CODES[self._v[31].strip()]
 
     @property
     def lwpr_vrss_prpr(self) -> int | None:

@@ -12,9 +12,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SIGN_CODES, Sign
+from ...enums import Sign
 
 __all__ = ["SPEC", "IndexCcnl"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SIGN_CODES = _r.EnumCodes(Sign)
 
 
 class IndexCcnl(RealtimeRecord):
@@ -108,7 +111,7 @@ class IndexCcnl(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (prdy_vrss_sign)"""
-        return SIGN_CODES.get(self._v[3].strip())
+        return _SIGN_CODES[self._v[3].strip()]
 
     @property
     def bstp_nmix_prdy_vrss(self) -> Decimal | None:
@@ -163,7 +166,7 @@ class IndexCcnl(RealtimeRecord):
     @property
     def oprc_vrss_nmix_sign(self) -> Sign | None:
         """시가 대비 지수 부호 (oprc_vrss_nmix_sign)"""
-        return SIGN_CODES.get(self._v[14].strip())
+        return _SIGN_CODES[self._v[14].strip()]
 
     @property
     def hgpr_vrss_nmix_prpr(self) -> Decimal | None:
@@ -173,7 +176,7 @@ class IndexCcnl(RealtimeRecord):
     @property
     def hgpr_vrss_nmix_sign(self) -> Sign | None:
         """최고가 대비 지수 부호 (hgpr_vrss_nmix_sign)"""
-        return SIGN_CODES.get(self._v[16].strip())
+        return _SIGN_CODES[self._v[16].strip()]
 
     @property
     def lwpr_vrss_nmix_prpr(self) -> Decimal | None:
@@ -183,7 +186,7 @@ class IndexCcnl(RealtimeRecord):
     @property
     def lwpr_vrss_nmix_sign(self) -> Sign | None:
         """최저가 대비 지수 부호 (lwpr_vrss_nmix_sign)"""
-        return SIGN_CODES.get(self._v[18].strip())
+        return _SIGN_CODES[self._v[18].strip()]
 
     @property
     def prdy_clpr_vrss_oprc_rate(self) -> Decimal | None:

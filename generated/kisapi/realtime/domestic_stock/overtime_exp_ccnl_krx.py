@@ -12,9 +12,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SIGN_CODES, Sign
+from ...enums import Sign
 
 __all__ = ["SPEC", "OvertimeExpCcnlKrx"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SIGN_CODES = _r.EnumCodes(Sign)
 
 
 class OvertimeExpCcnlKrx(RealtimeRecord):
@@ -134,7 +137,7 @@ class OvertimeExpCcnlKrx(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (prdy_vrss_sign)"""
-        return SIGN_CODES.get(self._v[3].strip())
+        return _SIGN_CODES[self._v[3].strip()]
 
     @property
     def prdy_vrss(self) -> int | None:
@@ -244,7 +247,7 @@ class OvertimeExpCcnlKrx(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[25].strip())
+        return _SIGN_CODES[self._v[25].strip()]
 
     @property
     def oprc_vrss_prpr(self) -> int | None:
@@ -259,7 +262,7 @@ class OvertimeExpCcnlKrx(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (hgpr_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[28].strip())
+        return _SIGN_CODES[self._v[28].strip()]
 
     @property
     def hgpr_vrss_prpr(self) -> int | None:
@@ -274,7 +277,7 @@ class OvertimeExpCcnlKrx(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (lwpr_vrss_prpr_sign)"""
-        return SIGN_CODES.get(self._v[31].strip())
+        return _SIGN_CODES[self._v[31].strip()]
 
     @property
     def lwpr_vrss_prpr(self) -> int | None:

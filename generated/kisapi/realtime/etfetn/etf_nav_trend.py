@@ -11,9 +11,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SIGN_CODES, Sign
+from ...enums import Sign
 
 __all__ = ["SPEC", "EtfNavTrend"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SIGN_CODES = _r.EnumCodes(Sign)
 
 
 class EtfNavTrend(RealtimeRecord):
@@ -58,7 +61,7 @@ class EtfNavTrend(RealtimeRecord):
     @property
     def nav_prdy_vrss_sign(self) -> Sign | None:
         """NAV 전일 대비 부호 (nav_prdy_vrss_sign)"""
-        return SIGN_CODES.get(self._v[2].strip())
+        return _SIGN_CODES[self._v[2].strip()]
 
     @property
     def nav_prdy_vrss(self) -> Decimal | None:

@@ -12,9 +12,12 @@ from typing import ClassVar
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
-from ...enums import SELL_BUY_DIVISION_CODES, SellBuyDivision
+from ...enums import SellBuyDivision
 
 __all__ = ["SPEC", "CcnlNotice"]
+
+# code -> member; a code that matches only up to zero padding ("1" for "01") is found too
+_SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
 
 
 class CcnlNotice(RealtimeRecord):
@@ -26,6 +29,7 @@ class CcnlNotice(RealtimeRecord):
     __slots__ = ()
     TR_IDS: ClassVar[tuple[str, ...]] = ("HDFFF2C0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
+        "user_id",
         "acct_no",
         "ord_dt",
         "odno",
@@ -60,6 +64,7 @@ class CcnlNotice(RealtimeRecord):
         "fuop_item_dvsn_cd",
     )
     PY_NAMES: ClassVar[tuple[str, ...]] = (
+        "user_id",
         "acct_no",
         "ord_dt",
         "odno",
@@ -95,164 +100,169 @@ class CcnlNotice(RealtimeRecord):
     )
 
     @property
+    def user_id(self) -> str | None:
+        """사용자 HTS ID (user_id)"""
+        return _r.to_str(self._v[0])
+
+    @property
     def acct_no(self) -> str | None:
         """계좌번호 (acct_no)"""
-        return _r.to_str(self._v[0])
+        return _r.to_str(self._v[1])
 
     @property
     def ord_dt(self) -> date | None:
         """주문일자 (ord_dt)"""
-        return _r.to_date(self._v[1])
+        return _r.to_date(self._v[2])
 
     @property
     def odno(self) -> str | None:
         """주문번호 (odno)"""
-        return _r.to_str(self._v[2])
+        return _r.to_str(self._v[3])
 
     @property
     def orgn_ord_dt(self) -> date | None:
         """원주문일자 (orgn_ord_dt)"""
-        return _r.to_date(self._v[3])
+        return _r.to_date(self._v[4])
 
     @property
     def orgn_odno(self) -> str | None:
         """원주문번호 (orgn_odno)"""
-        return _r.to_str(self._v[4])
+        return _r.to_str(self._v[5])
 
     @property
     def series(self) -> str | None:
         """종목코드 (시리즈) (series)"""
-        return _r.to_str(self._v[5])
+        return _r.to_str(self._v[6])
 
     @property
     def rvse_cncl_dvsn_cd(self) -> str | None:
         """정정취소구분코드 (rvse_cncl_dvsn_cd)"""
-        return _r.to_str(self._v[6])
+        return _r.to_str(self._v[7])
 
     @property
     def sll_buy_dvsn_cd(self) -> SellBuyDivision | None:
         """매도매수구분코드 (sll_buy_dvsn_cd)"""
-        return SELL_BUY_DIVISION_CODES.get(self._v[7].strip())
+        return _SELL_BUY_DIVISION_CODES[self._v[8].strip()]
 
     @property
     def cplx_ord_dvsn_cd(self) -> str | None:
         """복합주문구분코드 (cplx_ord_dvsn_cd)"""
-        return _r.to_str(self._v[8])
+        return _r.to_str(self._v[9])
 
     @property
     def prce_tp(self) -> str | None:
         """가격구분코드 (prce_tp)"""
-        return _r.to_str(self._v[9])
+        return _r.to_str(self._v[10])
 
     @property
     def fm_excg_rcit_dvsn_cd(self) -> str | None:
         """FM 거래소접수구분코드 (fm_excg_rcit_dvsn_cd)"""
-        return _r.to_str(self._v[10])
+        return _r.to_str(self._v[11])
 
     @property
     def ord_qty(self) -> int | None:
         """주문수량 (ord_qty)"""
-        return _r.to_int(self._v[11])
+        return _r.to_int(self._v[12])
 
     @property
     def fm_lmt_pric(self) -> Decimal | None:
         """FM LIMIT 가격 (fm_lmt_pric)"""
-        return _r.to_decimal(self._v[12])
+        return _r.to_decimal(self._v[13])
 
     @property
     def fm_stop_ord_pric(self) -> Decimal | None:
         """FMSTOP주문가격 (fm_stop_ord_pric)"""
-        return _r.to_decimal(self._v[13])
+        return _r.to_decimal(self._v[14])
 
     @property
     def tot_ccld_qty(self) -> int | None:
         """총체결수량 (tot_ccld_qty)"""
-        return _r.to_int(self._v[14])
+        return _r.to_int(self._v[15])
 
     @property
     def tot_ccld_uv(self) -> Decimal | None:
         """총체결단가 (tot_ccld_uv)"""
-        return _r.to_decimal(self._v[15])
+        return _r.to_decimal(self._v[16])
 
     @property
     def ord_remq(self) -> int | None:
         """주문 잔량 (ord_remq)"""
-        return _r.to_int(self._v[16])
+        return _r.to_int(self._v[17])
 
     @property
     def fm_ord_grp_dt(self) -> date | None:
         """FM 주문그룹일자 (fm_ord_grp_dt)"""
-        return _r.to_date(self._v[17])
+        return _r.to_date(self._v[18])
 
     @property
     def ord_grp_stno(self) -> str | None:
         """주문그룹번호 (ord_grp_stno)"""
-        return _r.to_str(self._v[18])
+        return _r.to_str(self._v[19])
 
     @property
     def ord_dtl_dtime(self) -> str | None:
         """주문상세일시 (ord_dtl_dtime)"""
-        return _r.to_str(self._v[19])
+        return _r.to_str(self._v[20])
 
     @property
     def oprt_dtl_dtime(self) -> str | None:
         """조작상세일시 (oprt_dtl_dtime)"""
-        return _r.to_str(self._v[20])
+        return _r.to_str(self._v[21])
 
     @property
     def work_empl(self) -> str | None:
         """주문자 (work_empl)"""
-        return _r.to_str(self._v[21])
+        return _r.to_str(self._v[22])
 
     @property
     def ccld_dt(self) -> date | None:
         """체결일자 (ccld_dt)"""
-        return _r.to_date(self._v[22])
+        return _r.to_date(self._v[23])
 
     @property
     def ccno(self) -> str | None:
         """체결번호 (ccno)"""
-        return _r.to_str(self._v[23])
+        return _r.to_str(self._v[24])
 
     @property
     def api_ccno(self) -> str | None:
         """API 체결번호 (api_ccno)"""
-        return _r.to_str(self._v[24])
+        return _r.to_str(self._v[25])
 
     @property
     def ccld_qty(self) -> int | None:
         """체결수량 (ccld_qty)"""
-        return _r.to_int(self._v[25])
+        return _r.to_int(self._v[26])
 
     @property
     def fm_ccld_pric(self) -> Decimal | None:
         """FM체결가격 (fm_ccld_pric)"""
-        return _r.to_decimal(self._v[26])
+        return _r.to_decimal(self._v[27])
 
     @property
     def crcy_cd(self) -> str | None:
         """통화코드 (crcy_cd)"""
-        return _r.to_str(self._v[27])
+        return _r.to_str(self._v[28])
 
     @property
     def trst_fee(self) -> Decimal | None:
         """위탁수수료 (trst_fee)"""
-        return _r.to_decimal(self._v[28])
+        return _r.to_decimal(self._v[29])
 
     @property
     def ord_mdia_online_yn(self) -> str | None:
         """주문매체 온라인여부 (ord_mdia_online_yn)"""
-        return _r.to_str(self._v[29])
+        return _r.to_str(self._v[30])
 
     @property
     def fm_ccld_amt(self) -> Decimal | None:
         """FM체결금액 (fm_ccld_amt)"""
-        return _r.to_decimal(self._v[30])
+        return _r.to_decimal(self._v[31])
 
     @property
     def fuop_item_dvsn_cd(self) -> str | None:
         """선물옵션종목구분코드 (fuop_item_dvsn_cd)"""
-        return _r.to_str(self._v[31])
+        return _r.to_str(self._v[32])
 
 
 SPEC = RealtimeSpec(
