@@ -176,8 +176,10 @@ def _rest(api: ir.Api, entry: dict[str, Any], report: Report) -> list[Difference
     spec_cursor = [(r.upper(), s.lower()) for r, s in api.cursor or ()]
     if cursor and sorted(cursor) != sorted(spec_cursor):
         diff("cursor", f"{spec_cursor} != upstream {cursor}")
-    if entry.get("continuable") is False and api.cursor is not None:
-        diff("paginated", "upstream says it cannot be continued; the spec paginates")
+    portal_says = (entry.get("portal") or {}).get("continuable")
+    if api.cursor is not None and False in (entry.get("continuable"), portal_says):
+        who = "the example code" if entry.get("continuable") is False else "the portal"
+        diff("paginated", f"{who} says it cannot be continued; the spec paginates")
     return diffs
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .upstream_code import extract_function, iter_functions
+from .upstream_code import NOT_CONTINUABLE, extract_function, iter_functions
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "spec" / "_upstream"
 META = "_meta.json"
@@ -122,6 +122,9 @@ def _portal_facts(doc: dict[str, Any]) -> dict[str, Any]:
     }
     if mock and not facts["tr_id_mock"]:
         facts["mock_note"] = "unsupported" if "미지원" in mock else mock[:40]
+    notes = [doc.get("summary") or "", *(f.get("doc") or "" for f in doc.get("request", []))]
+    if any(NOT_CONTINUABLE.search(n) for n in notes):
+        facts["continuable"] = False
     for f in doc.get("request", []):
         item: dict[str, Any] = {"name": f["name"], "required": not f.get("optional", False)}
         if codes := _codes(f.get("doc", "")):

@@ -324,3 +324,27 @@ def test_drift_new_api_and_renamed_tr_id(tmp_path: Path) -> None:
         }
     ]
     assert result["prpr"] == 71200 and result["date"] == "2026-11-30"
+
+
+def test_portal_facts_keep_blocks_codes_and_not_continuable() -> None:
+    doc = {
+        "summary": "최대 30건 확인 가능하며, 다음 조회가 불가합니다.",
+        "tr_id_real": "FHPST99990000",
+        "tr_id_mock": "모의투자 미지원",
+        "request": [
+            {"name": "FID_COND_MRKT_DIV_CODE", "doc": "J : KRX, NX : NXT", "optional": False},
+            {"name": "FID_INPUT_ISCD", "doc": "종목코드", "optional": True},
+        ],
+        "response_blocks": [
+            {"key": "output", "shape": "array", "fields": [{"name": "stck_prpr"}]},
+        ],
+    }
+    facts = upstream._portal_facts(doc)
+    assert facts["continuable"] is False
+    assert facts["tr_id_mock"] is None and facts["mock_note"] == "unsupported"
+    assert facts["request"] == [
+        {"name": "FID_COND_MRKT_DIV_CODE", "required": True, "codes": {"J": "KRX", "NX": "NXT"}},
+        {"name": "FID_INPUT_ISCD", "required": False},
+    ]
+    assert facts["blocks"] == [{"key": "output", "shape": "array", "fields": ["stck_prpr"]}]
+    assert "continuable" not in upstream._portal_facts({**doc, "summary": "국내주식 시세"})

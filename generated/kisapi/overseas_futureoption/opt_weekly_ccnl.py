@@ -13,10 +13,9 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
-from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
 
 from ..enums import SIGN_CODES, OverseasFuturesQueryType, Sign
@@ -236,7 +235,6 @@ API: ApiSpec[OptWeeklyCcnlResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
-    pagination=Pagination(cursor=(), rows="output2"),
     cacheable=True,
     hashkey=False,
     response=(
@@ -297,23 +295,6 @@ class OptWeeklyCcnl(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
-    def pages(
-        self,
-        *,
-        srs_cd: str,
-        exch_cd: str,
-        qry_cnt: int,
-        start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
-        qry_gap: int | None = None,
-        qry_tp: OverseasFuturesQueryType | str | None = None,
-        index_key: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> Paginator[OptWeeklyCcnlResponse, OptWeeklyCcnlOutput2]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
-
 
 class AsyncOptWeeklyCcnl(Endpoint[AsyncClient]):
     """해외옵션 체결추이(주간): Weekly bars (OHLC, volume, change) of an overseas option."""
@@ -364,20 +345,3 @@ class AsyncOptWeeklyCcnl(Endpoint[AsyncClient]):
     ) -> ApiResponse[OptWeeklyCcnlResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
-
-    def pages(
-        self,
-        *,
-        srs_cd: str,
-        exch_cd: str,
-        qry_cnt: int,
-        start_date_time: date | str | None = None,
-        close_date_time: date | str | None = None,
-        qry_gap: int | None = None,
-        qry_tp: OverseasFuturesQueryType | str | None = None,
-        index_key: str | None = None,
-        max_pages: int | None = DEFAULT_MAX_PAGES,
-    ) -> AsyncPaginator[OptWeeklyCcnlResponse, OptWeeklyCcnlOutput2]:
-        """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
-        fetches all and says whether the last page was reached."""
-        return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)
