@@ -78,6 +78,22 @@ def _tr_sets(entry: dict[str, Any]) -> tuple[set[str], set[str]]:
     return real, demo
 
 
+def _real_only(entry: dict[str, Any]) -> set[str]:
+    """Real TR IDs of branches (side, session, exchange...) that have no demo branch."""
+    rows = entry.get("tr_ids", [])
+    demo = {
+        tuple(sorted((k, str(v)) for k, v in r["when"].items() if k != "env_dv"))
+        for r in rows
+        if r["when"].get("env_dv") == "demo"
+    }
+    return {
+        r["tr_id"]
+        for r in rows
+        if r["when"].get("env_dv") == "real"
+        and tuple(sorted((k, str(v)) for k, v in r["when"].items() if k != "env_dv")) not in demo
+    }
+
+
 def _spec_tr_sets(api: ir.Api) -> tuple[set[str], set[str], set[str]]:
     """(real, mock, deprecated) TR IDs of a spec."""
     real = {r.real for r in api.tr_rules if r.real}
@@ -108,6 +124,10 @@ def _rest(api: ir.Api, entry: dict[str, Any], report: Report) -> list[Difference
             diff(f"mock:{tr}", "upstream runs this TR ID in demo; the spec does not")
     if refused and spec_mock:
         diff("mock", "upstream refuses demo; the spec has a mock TR ID")
+    if "env_dv" in entry.get("selectors", []) and not refused:
+        for tr in sorted(_real_only(entry)):
+            if any(r.real == tr and r.mock for r in api.tr_rules):
+                diff(f"mock:{tr}", "upstream runs this branch on real accounts only")
     if "env_dv" not in entry.get("selectors", []):
         portal_mock = (entry.get("portal") or {}).get("tr_id_mock")
         if portal_mock and portal_mock not in spec_mock:

@@ -348,3 +348,22 @@ def test_portal_facts_keep_blocks_codes_and_not_continuable() -> None:
     ]
     assert facts["blocks"] == [{"key": "output", "shape": "array", "fields": ["stck_prpr"]}]
     assert "continuable" not in upstream._portal_facts({**doc, "summary": "국내주식 시세"})
+
+
+def test_branches_without_a_demo_twin_are_real_only(tmp_path: Path) -> None:
+    from codegen.coverage import _real_only
+
+    source = ORDER_EXAMPLE.replace(
+        """    elif env_dv == "demo":
+        raise ValueError("no demo")""",
+        """    elif env_dv == "demo":
+        if ord_dv == "buy":
+            tr_id = "VTTC9912U"
+        else:
+            raise ValueError("demo buys only")""",
+    )
+    _write(tmp_path, "domestic_stock", "test_order", source)
+    e = _entries(tmp_path)["domestic_stock/test_order"]
+    assert {"when": {"env_dv": "demo", "ord_dv": "buy"}, "tr_id": "VTTC9912U"} in e["tr_ids"]
+    assert "demo_refused" not in e  # only one branch is refused, which _real_only tells
+    assert _real_only(e) == {"TTTC9911U"}
