@@ -62,6 +62,7 @@ class Field:
     enum: str | None
     label: str
     required: bool = False
+    required_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
     default: str | None = None
     fixed: str | None = None
     max_length: int | None = None

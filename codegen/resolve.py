@@ -219,6 +219,10 @@ def _field(
         enum=enum,
         label=label,
         required=bool(entry.get("required", False)),
+        required_when=tuple(
+            (str(k), (v,) if isinstance(v, str) else tuple(v))
+            for k, v in sorted((entry.get("required_when") or {}).items())
+        ),
         default=entry.get("default"),
         fixed=entry.get("fixed"),
         max_length=entry.get("max_length", base.get("max_length")),
@@ -304,6 +308,25 @@ def _resolve_api(
         rules.append(
             ir.TrIdRule((), raw_tr["real"], raw_tr["mock"], tuple(raw_tr.get("deprecated", [])))
         )
+    names = {s.name: set(s.values) for s in selectors} | {f.py: None for f in request}
+    for i, f in enumerate(request):
+        for key, values in f.required_when:
+            if key not in names or key == f.py:
+                raise ctx.fail(
+                    ["request", i, "required_when", key],
+                    f"{key!r} is neither a selector nor another request field",
+                )
+            choices = names[key]
+            if choices is not None and not set(values) <= choices:
+                raise ctx.fail(
+                    ["request", i, "required_when", key],
+                    f"values {values} not among {sorted(choices)}",
+                )
+        if f.required_when and (f.required or f.default is not None or f.fixed is not None):
+            raise ctx.fail(
+                ["request", i, "required_when"],
+                "a field with required_when is optional otherwise: no required, default or fixed",
+            )
     if raw_tr is None and spec["kind"] != "auth":
         raise ctx.fail(["tr_id"], "only auth endpoints may have no TR ID")
     for s in selectors:

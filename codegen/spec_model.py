@@ -54,6 +54,7 @@ class RequestField1(TypedDict, closed=True):
     type: NotRequired[TypeName]
     label: NotRequired[str]
     required: NotRequired[bool]
+    required_when: NotRequired[dict[str, str | list[str]]]
     default: NotRequired[str]
     fixed: NotRequired[str]
     max_length: NotRequired[int]

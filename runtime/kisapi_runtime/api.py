@@ -26,6 +26,8 @@ class Field:
     max_length: int | None = None
     enum: type[Enum] | None = None
     fill: str | None = None
+    required_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Required only when every (selector or field, allowed values) condition holds."""
 
 
 @attrs.frozen(slots=True)

@@ -47,7 +47,22 @@ def prepare(
                 api.id, selector.py, f"{text!r} is not one of {list(selector.values)}"
             )
         chosen[selector.py] = text
+    _check_conditional(api, params, chosen)
     return Prepared(api, resolve_tr_id(api, params, chosen, mock=mock), params)
+
+
+def _check_conditional(
+    api: ApiSpec[Any], params: Mapping[str, str], chosen: Mapping[str, str]
+) -> None:
+    """Fields required only for some choices (a modify needs the new price; a cancel does not)."""
+    by_py = {f.py: params[f.wire] for f in api.request}
+    by_py.update(chosen)
+    for field in api.request:
+        if not field.required_when or params[field.wire] != "":
+            continue
+        if all(by_py.get(name) in allowed for name, allowed in field.required_when):
+            when = ", ".join(f"{name}={by_py.get(name)}" for name, _ in field.required_when)
+            raise KisValidationError(api.id, field.py, f"required when {when} ({field.label})")
 
 
 def _encode_field(

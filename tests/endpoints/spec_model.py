@@ -128,10 +128,19 @@ class ReqField:
     max_length: int | None
     fill: str | None
     secret: bool
+    required_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def is_enum(self) -> bool:
         return self.type.startswith("enum:")
+
+    def required_for(self, choice: Mapping[str, str]) -> bool:
+        """Required (and without default) for the selector/field values in ``choice``."""
+        if self.required and self.default is None:
+            return True
+        return bool(self.required_when) and all(
+            choice.get(name) in allowed for name, allowed in self.required_when
+        )
 
 
 @dataclass(frozen=True)
@@ -213,6 +222,10 @@ def _req_field(item: str | Mapping[str, Any]) -> ReqField:
         max_length=d.get("max_length", shared.get("max_length")),
         fill=shared.get("fill"),
         secret=bool(d.get("secret", shared.get("secret", False))),
+        required_when=tuple(
+            (str(k), (v,) if isinstance(v, str) else tuple(v))
+            for k, v in (d.get("required_when") or {}).items()
+        ),
     )
 
 
@@ -452,7 +465,7 @@ def call_values(api: SpecApi, case: Case, env: str, *, full: bool) -> dict[str, 
         if f.py in choice:
             values[f.py] = python_value(f, choice[f.py])
             continue
-        if not full and not (f.required and f.default is None):
+        if not full and not f.required_for(choice):
             continue
         value: Any = None
         if f.wire.upper() in example:

@@ -362,6 +362,42 @@ async def test_bad_input_is_refused_before_sending(
     assert recorder.requests == [], "bad input reached the network"
 
 
+CONDITIONAL = [
+    (case, f.py)
+    for case in CASES
+    for f in sm.load(case.api_id).request
+    if f.required_when and f.required_for(dict(case.choice))
+]
+
+
+def test_conditionally_required_fields_exist() -> None:
+    assert ("domestic_stock.order_resv_rvsecncl", "ord_unpr") in {
+        (c.api_id, py) for c, py in CONDITIONAL
+    }
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("case", "py"), CONDITIONAL, ids=[f"{c.label}-{py}" for c, py in CONDITIONAL]
+)
+async def test_conditionally_required_field_is_refused_when_missing(
+    case: sm.Case, py: str, mode: str, tmp_path: Path
+) -> None:
+    api = sm.load(case.api_id)
+    values = sm.call_values(api, case, "real", full=True)
+    values.pop(py, None)
+    recorder = Recorder(api, ok_responder(api, sm.response_body(api)))
+    client = make_client(mode, "real", recorder, tmp_path)
+    try:
+        with pytest.raises(KisValidationError) as info:
+            await invoke(mode, endpoint(client, api.id), **values)
+    finally:
+        await close(client)
+    assert (info.value.api, info.value.field) == (api.id, py)
+    assert "required when" in info.value.reason
+    assert recorder.requests == [], "an incomplete order reached the network"
+
+
 @pytest.mark.parametrize("mode", MODES)
 async def test_missing_account_is_refused_before_sending(mode: str, tmp_path: Path) -> None:
     api = sm.load("domestic_stock.inquire_balance")

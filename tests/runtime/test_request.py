@@ -140,3 +140,37 @@ def test_rule_on_a_request_field_value() -> None:
     assert prepare(api, {"ovrs_excg_cd": "SEHK"}, {}, mock=False).tr_id == "TTTS1002U"
     with pytest.raises(KisValidationError, match="no TR ID matches"):
         prepare(api, {"ovrs_excg_cd": "TKSE"}, {}, mock=False)
+
+
+MODIFY = ApiSpec(
+    id="demo.resv_rvsecncl",
+    title="예약주문정정취소",
+    method="POST",
+    path="/resv",
+    kind="order",
+    tr_ids=(
+        TrIdRule(when=(("action", ("cancel",)),), real="CTSC0009U", mock=None),
+        TrIdRule(when=(("action", ("modify",)),), real="CTSC0013U", mock=None),
+    ),
+    request=(
+        Field("RSVN_ORD_SEQ", "rsvn_ord_seq", "str", label="예약주문순번", required=True),
+        Field(
+            "ORD_QTY", "ord_qty", "int", label="주문수량", required_when=(("action", ("modify",)),)
+        ),
+    ),
+    decode=_decode,
+    selectors=(Selector("action", ("cancel", "modify")),),
+)
+
+
+def test_a_field_required_for_one_choice_only() -> None:
+    cancel = prepare(MODIFY, {"action": "cancel", "rsvn_ord_seq": "88"}, FILLS, mock=False)
+    assert cancel.params == {"RSVN_ORD_SEQ": "88", "ORD_QTY": ""}
+    with pytest.raises(KisValidationError) as err:
+        prepare(MODIFY, {"action": "modify", "rsvn_ord_seq": "88"}, FILLS, mock=False)
+    assert (err.value.api, err.value.field) == ("demo.resv_rvsecncl", "ord_qty")
+    assert "required when action=modify" in err.value.reason
+    modify = prepare(
+        MODIFY, {"action": "modify", "rsvn_ord_seq": "88", "ord_qty": 3}, FILLS, mock=False
+    )
+    assert (modify.tr_id, modify.params["ORD_QTY"]) == ("CTSC0013U", "3")

@@ -133,23 +133,47 @@ API: ApiSpec[OrderResvRvsecnclResponse] = ApiSpec(
         Field(
             "RSVN_ORD_ORD_DT", "rsvn_ord_ord_dt", "date", label="예약주문시작일자", required=True
         ),
-        Field("PDNO", "pdno", "str", label="상품번호", max_length=12),
-        Field("ORD_QTY", "ord_qty", "int", label="주문수량"),
-        Field("ORD_UNPR", "ord_unpr", "int", label="주문단가"),
+        Field(
+            "PDNO",
+            "pdno",
+            "str",
+            label="상품번호",
+            max_length=12,
+            required_when=(("action", ("modify",)),),
+        ),
+        Field(
+            "ORD_QTY", "ord_qty", "int", label="주문수량", required_when=(("action", ("modify",)),)
+        ),
+        Field(
+            "ORD_UNPR",
+            "ord_unpr",
+            "int",
+            label="주문단가",
+            required_when=(("action", ("modify",)),),
+        ),
         Field(
             "SLL_BUY_DVSN_CD",
             "sll_buy_dvsn_cd",
             "str",
             label="매도매수구분코드",
             enum=SellBuyDivision,
+            required_when=(("action", ("modify",)),),
         ),
-        Field("ORD_DVSN_CD", "ord_dvsn_cd", "str", label="주문구분코드", enum=OrderDivision),
+        Field(
+            "ORD_DVSN_CD",
+            "ord_dvsn_cd",
+            "str",
+            label="주문구분코드",
+            enum=OrderDivision,
+            required_when=(("action", ("modify",)),),
+        ),
         Field(
             "ORD_OBJT_CBLC_DVSN_CD",
             "ord_objt_cblc_dvsn_cd",
             "str",
             label="주문대상잔고구분코드",
             enum=OrderTargetBalanceDivision,
+            required_when=(("action", ("modify",)),),
         ),
         Field("LOAN_DT", "loan_dt", "date", label="대출일자"),
         Field("RSVN_ORD_END_DT", "rsvn_ord_end_dt", "date", label="예약주문종료일자"),
@@ -202,12 +226,12 @@ class OrderResvRvsecncl(Endpoint[SyncClient]):
             rsvn_ord_seq: 예약주문순번 (RSVN_ORD_SEQ, required).
             rsvn_ord_orgno: 예약주문조직번호 (RSVN_ORD_ORGNO, required).
             rsvn_ord_ord_dt: 예약주문시작일자 (RSVN_ORD_ORD_DT, required).
-            pdno: 상품번호 (PDNO).
-            ord_qty: 주문수량 (ORD_QTY).
-            ord_unpr: 주문단가 (ORD_UNPR).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD).
-            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 (ORD_OBJT_CBLC_DVSN_CD).
+            pdno: 상품번호 (PDNO, required when action=modify).
+            ord_qty: 주문수량 (ORD_QTY, required when action=modify).
+            ord_unpr: 주문단가 (ORD_UNPR, required when action=modify).
+            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required when action=modify).
+            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required when action=modify).
+            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 (ORD_OBJT_CBLC_DVSN_CD, required when action=modify).
             loan_dt: 대출일자 (LOAN_DT).
             rsvn_ord_end_dt: 예약주문종료일자 (RSVN_ORD_END_DT).
             ctal_tlno: 연락전화번호 (CTAL_TLNO).
@@ -275,12 +299,12 @@ class AsyncOrderResvRvsecncl(Endpoint[AsyncClient]):
             rsvn_ord_seq: 예약주문순번 (RSVN_ORD_SEQ, required).
             rsvn_ord_orgno: 예약주문조직번호 (RSVN_ORD_ORGNO, required).
             rsvn_ord_ord_dt: 예약주문시작일자 (RSVN_ORD_ORD_DT, required).
-            pdno: 상품번호 (PDNO).
-            ord_qty: 주문수량 (ORD_QTY).
-            ord_unpr: 주문단가 (ORD_UNPR).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD).
-            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 (ORD_OBJT_CBLC_DVSN_CD).
+            pdno: 상품번호 (PDNO, required when action=modify).
+            ord_qty: 주문수량 (ORD_QTY, required when action=modify).
+            ord_unpr: 주문단가 (ORD_UNPR, required when action=modify).
+            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required when action=modify).
+            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required when action=modify).
+            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 (ORD_OBJT_CBLC_DVSN_CD, required when action=modify).
             loan_dt: 대출일자 (LOAN_DT).
             rsvn_ord_end_dt: 예약주문종료일자 (RSVN_ORD_END_DT).
             ctal_tlno: 연락전화번호 (CTAL_TLNO).

@@ -128,6 +128,9 @@ API: ApiSpec[OrderResponse] = ApiSpec(
         Field("ORD_QTY", "ord_qty", "int", label="주문수량", required=True),
         Field("ORD_UNPR", "ord_unpr", "int", label="주문단가", required=True),
         Field("OFL_YN", "ofl_yn", "bool", label="오프라인여부", fixed=""),
+        Field(
+            "SLL_TYPE", "sll_type", "str", label="매도유형", required_when=(("side", ("sell",)),)
+        ),
     ),
     decode=_decode,
     selectors=(Selector("side", ("buy", "sell"), None),),
@@ -153,6 +156,7 @@ class Order(Endpoint[SyncClient]):
         ord_dvsn: OrderDivision | str,
         ord_qty: int,
         ord_unpr: int,
+        sll_type: str | None = None,
     ) -> OrderResponse:
         """Call the API and return the typed response.
 
@@ -169,6 +173,7 @@ class Order(Endpoint[SyncClient]):
             ord_dvsn: 주문구분 (ORD_DVSN, required).
             ord_qty: 주문수량 (ORD_QTY, required).
             ord_unpr: 주문단가 (ORD_UNPR, required).
+            sll_type: 매도유형 (SLL_TYPE, required when side=sell).
         """
         return self._client.call(API, locals())
 
@@ -182,6 +187,7 @@ class Order(Endpoint[SyncClient]):
         ord_dvsn: OrderDivision | str,
         ord_qty: int,
         ord_unpr: int,
+        sll_type: str | None = None,
     ) -> ApiResponse[OrderResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
@@ -202,6 +208,7 @@ class AsyncOrder(Endpoint[AsyncClient]):
         ord_dvsn: OrderDivision | str,
         ord_qty: int,
         ord_unpr: int,
+        sll_type: str | None = None,
     ) -> OrderResponse:
         """Call the API and return the typed response.
 
@@ -218,6 +225,7 @@ class AsyncOrder(Endpoint[AsyncClient]):
             ord_dvsn: 주문구분 (ORD_DVSN, required).
             ord_qty: 주문수량 (ORD_QTY, required).
             ord_unpr: 주문단가 (ORD_UNPR, required).
+            sll_type: 매도유형 (SLL_TYPE, required when side=sell).
         """
         return await self._client.call(API, locals())
 
@@ -231,6 +239,7 @@ class AsyncOrder(Endpoint[AsyncClient]):
         ord_dvsn: OrderDivision | str,
         ord_qty: int,
         ord_unpr: int,
+        sll_type: str | None = None,
     ) -> ApiResponse[OrderResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
