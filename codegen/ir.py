@@ -68,6 +68,8 @@ class Field:
     max_length: int | None = None
     fill: str | None = None
     secret: bool = False
+    en: str = ""
+    """English label (spec/_shared ``en:``); empty until someone writes one."""
 
     @property
     def py_type(self) -> str:

@@ -119,6 +119,13 @@ def render(project: ir.Project, out: Path) -> None:
     write("_errors.py", "errors_table.py.jinja", project=project)
     write("enums.py", "enums.py.jinja", project=project)
     write("errors.py", "errors_module.py.jinja", errors=ERROR_NAMES)
+    write(
+        "registry.py",
+        "registry.py.jinja",
+        project=project,
+        enums={e.name: e for e in project.enums},
+    )
+    write("__main__.py", "package_main.py.jinja")
     (pkg / "py.typed").write_text("", encoding="utf-8")
     for product in project.products:
         write(f"{product.name}/__init__.py", "namespace_init.py.jinja", product=product)

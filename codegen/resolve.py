@@ -228,6 +228,7 @@ def _field(
         max_length=entry.get("max_length", base.get("max_length")),
         fill=base.get("fill"),
         secret=bool(entry.get("secret", base.get("secret", False))),
+        en=entry.get("en") or base.get("en") or "",
     )
 
 

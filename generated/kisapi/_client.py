@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
 
 from kisapi_runtime.client import AsyncClient, SyncClient
+from kisapi_runtime.config import Account, KisConfig
+from kisapi_runtime.secret import Secret
 
 from ._errors import ERROR_TABLE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
 
     from kisapi_runtime.realtime.connection import RealtimeConnection
     from kisapi_runtime.realtime.records import RealtimeRecord
@@ -34,6 +38,45 @@ class Kis(SyncClient):
     ``KIS_ACCOUNT`` (``12345678-01``), ``KIS_ENV`` (real|mock)."""
 
     error_table = ERROR_TABLE
+
+    def __init__(
+        self,
+        config: KisConfig | None = None,
+        *,
+        appkey: str | Secret | None = None,
+        appsecret: str | Secret | None = None,
+        account: str | Account | None = None,
+        env: Literal["real", "mock"] | None = None,
+        hts_id: str | Secret | None = None,
+        rest_url: str | None = None,
+        ws_url: str | None = None,
+        custtype: str | None = None,
+        timeout: float | None = None,
+        rate_limit: float | None = None,
+        max_retries: int | None = None,
+        use_hashkey: bool | None = None,
+        cache_ttl: float | None = None,
+        token_cache_dir: str | Path | None = None,
+        strict: bool | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        """``config``, or keyword settings (``appkey``, ``appsecret``, ``account="12345678-01"``,
+        ``env="mock"``...); with neither, ``KIS_*`` from the environment fill the rest."""
+        settings: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "appkey": appkey, "appsecret": appsecret, "account": account, "env": env,
+                "hts_id": hts_id, "rest_url": rest_url, "ws_url": ws_url, "custtype": custtype,
+                "timeout": timeout, "rate_limit": rate_limit, "max_retries": max_retries,
+                "use_hashkey": use_hashkey, "cache_ttl": cache_ttl,
+                "token_cache_dir": token_cache_dir, "strict": strict,
+            }.items()
+            if v is not None
+        }  # fmt: skip
+        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+        super().__init__(config, http_client=http_client, transport=transport, **extra, **settings)
 
     def realtime_thread(
         self, on_record: Callable[[RealtimeRecord], object], **options: Any
@@ -110,6 +153,43 @@ class AsyncKis(AsyncClient):
     ``KIS_ACCOUNT`` (``12345678-01``), ``KIS_ENV`` (real|mock)."""
 
     error_table = ERROR_TABLE
+
+    def __init__(
+        self,
+        config: KisConfig | None = None,
+        *,
+        appkey: str | Secret | None = None,
+        appsecret: str | Secret | None = None,
+        account: str | Account | None = None,
+        env: Literal["real", "mock"] | None = None,
+        hts_id: str | Secret | None = None,
+        rest_url: str | None = None,
+        ws_url: str | None = None,
+        custtype: str | None = None,
+        timeout: float | None = None,
+        rate_limit: float | None = None,
+        max_retries: int | None = None,
+        use_hashkey: bool | None = None,
+        cache_ttl: float | None = None,
+        token_cache_dir: str | Path | None = None,
+        strict: bool | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """``config``, or keyword settings (``appkey``, ``appsecret``, ``account="12345678-01"``,
+        ``env="mock"``...); with neither, ``KIS_*`` from the environment fill the rest."""
+        settings: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "appkey": appkey, "appsecret": appsecret, "account": account, "env": env,
+                "hts_id": hts_id, "rest_url": rest_url, "ws_url": ws_url, "custtype": custtype,
+                "timeout": timeout, "rate_limit": rate_limit, "max_retries": max_retries,
+                "use_hashkey": use_hashkey, "cache_ttl": cache_ttl,
+                "token_cache_dir": token_cache_dir, "strict": strict,
+            }.items()
+            if v is not None
+        }  # fmt: skip
+        super().__init__(config, http_client=http_client, transport=transport, **settings)
 
     def realtime(self, **options: Any) -> RealtimeConnection:
         """A realtime (WebSocket) session using this client's approval key.

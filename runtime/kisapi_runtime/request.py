@@ -65,6 +65,14 @@ def _check_conditional(
             raise KisValidationError(api.id, field.py, f"required when {when} ({field.label})")
 
 
+# The client argument (and KIS_* variable) that supplies each ``fill``.
+_SETTING = {
+    "account_number": "account=, KIS_ACCOUNT",
+    "account_product": "account=, KIS_ACCOUNT",
+    "hts_id": "hts_id=, KIS_HTS_ID",
+}
+
+
 def _encode_field(
     api: ApiSpec[Any], field: Field, value: Any, fills: Mapping[str, str | None]
 ) -> str:
@@ -76,7 +84,11 @@ def _encode_field(
         if field.default is not None:
             return field.default
         if field.required:
-            hint = f" (set it on the client: {field.fill})" if field.fill else ""
+            hint = (
+                f" (set it on the client: {_SETTING.get(field.fill, field.fill)})"
+                if field.fill
+                else ""
+            )
             raise KisValidationError(api.id, field.py, f"required ({field.label}){hint}")
         return ""
     try:

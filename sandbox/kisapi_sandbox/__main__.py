@@ -22,7 +22,9 @@ from .responder import Broker
 try:
     from .server import SandboxServer
 except ImportError as exc:  # uvicorn is an optional dependency
-    raise SystemExit(f"kisapi-sandbox needs uvicorn ({exc}): pip install uvicorn") from None
+    raise SystemExit(
+        f"kisapi-sandbox needs uvicorn ({exc}): pip install 'kisapi[sandbox]'"
+    ) from None
 
 DEFAULT_BROKER = "kisapi_sandbox.paper:open_broker"
 

@@ -110,6 +110,7 @@ class AuthToken(Endpoint[SyncClient]):
     """접근토큰발급(P): Issues a REST access token (valid about 24 hours) for an app key and secret. KIS allows one issue per minute and returns the same token when asked again within six hours."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -142,6 +143,7 @@ class AsyncAuthToken(Endpoint[AsyncClient]):
     """접근토큰발급(P): Issues a REST access token (valid about 24 hours) for an app key and secret. KIS allows one issue per minute and returns the same token when asked again within six hours."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -83,6 +83,7 @@ class AuthWsToken(Endpoint[SyncClient]):
     """실시간 (웹소켓) 접속키 발급: Issues the approval key that authenticates a WebSocket session. The body carries the app secret under the name secretkey."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -115,6 +116,7 @@ class AsyncAuthWsToken(Endpoint[AsyncClient]):
     """실시간 (웹소켓) 접속키 발급: Issues the approval key that authenticates a WebSocket session. The body carries the app secret under the name secretkey."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -538,6 +538,7 @@ class AvgUnit(Endpoint[SyncClient]):
     """장내채권 평균단가조회: Daily average valuation prices, yields and amounts of a listed bond as published by the Korean bond pricing agencies (KIS, KBP, NICE, FnPricing)."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -602,6 +603,7 @@ class AsyncAvgUnit(Endpoint[AsyncClient]):
     """장내채권 평균단가조회: Daily average valuation prices, yields and amounts of a listed bond as published by the Korean bond pricing agencies (KIS, KBP, NICE, FnPricing)."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

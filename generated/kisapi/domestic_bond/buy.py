@@ -150,6 +150,7 @@ class Buy(Endpoint[SyncClient]):
     """장내채권 매수주문: Places a buy order for a bond listed on the KRX bond market; the reply carries the order number and time."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -210,6 +211,7 @@ class AsyncBuy(Endpoint[AsyncClient]):
     """장내채권 매수주문: Places a buy order for a bond listed on the KRX bond market; the reply carries the order number and time."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

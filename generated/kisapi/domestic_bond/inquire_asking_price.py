@@ -347,6 +347,7 @@ class InquireAskingPrice(Endpoint[SyncClient]):
     """장내채권현재가(호가): Five-level order book of a listed bond: ask and bid prices, their yields and remaining quantities, with totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -380,6 +381,7 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
     """장내채권현재가(호가): Five-level order book of a listed bond: ask and bid prices, their yields and remaining quantities, with totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -235,6 +235,7 @@ class InquireBalance(Endpoint[SyncClient]):
     """장내채권 잔고조회: Bond holdings of the account: quantity per purchase lot, split by taxation type, with purchase date and price."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -299,6 +300,7 @@ class AsyncInquireBalance(Endpoint[AsyncClient]):
     """장내채권 잔고조회: Bond holdings of the account: quantity per purchase lot, split by taxation type, with purchase date and price."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -173,6 +173,7 @@ class InquireCcnl(Endpoint[SyncClient]):
     """장내채권현재가(체결): Recent trades of a listed bond: trade time, price, change against the prior close, traded and cumulative volume per tick."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -217,6 +218,7 @@ class AsyncInquireCcnl(Endpoint[AsyncClient]):
     """장내채권현재가(체결): Recent trades of a listed bond: trade time, price, change against the prior close, traded and cumulative volume per tick."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

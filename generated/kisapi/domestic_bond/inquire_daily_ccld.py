@@ -375,6 +375,7 @@ class InquireDailyCcld(Endpoint[SyncClient]):
     """장내채권 일별체결조회: Bond orders placed in the account over a date range (up to a week) with fills, average price and unfilled quantity, plus totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -451,6 +452,7 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
     """장내채권 일별체결조회: Bond orders placed in the account over a date range (up to a week) with fills, average price and unfilled quantity, plus totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -171,6 +171,7 @@ class InquireDailyItemchartprice(Endpoint[SyncClient]):
     """장내채권 기간별시세(일): Daily price history of a listed bond: open, high, low, close and volume per business day."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -215,6 +216,7 @@ class AsyncInquireDailyItemchartprice(Endpoint[AsyncClient]):
     """장내채권 기간별시세(일): Daily price history of a listed bond: open, high, low, close and volume per business day."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

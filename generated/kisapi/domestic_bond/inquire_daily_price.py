@@ -195,6 +195,7 @@ class InquireDailyPrice(Endpoint[SyncClient]):
     """장내채권현재가(일별): Daily closing prices of a listed bond with change against the prior day and daily open, high and low."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -239,6 +240,7 @@ class AsyncInquireDailyPrice(Endpoint[AsyncClient]):
     """장내채권현재가(일별): Daily closing prices of a listed bond with change against the prior day and daily open, high and low."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

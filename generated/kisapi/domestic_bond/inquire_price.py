@@ -245,6 +245,7 @@ class InquirePrice(Endpoint[SyncClient]):
     """장내채권현재가(시세): Current quote of a listed bond: price, change, yield, open/high/low, price limits and volume."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -278,6 +279,7 @@ class AsyncInquirePrice(Endpoint[AsyncClient]):
     """장내채권현재가(시세): Current quote of a listed bond: price, change, yield, open/high/low, price limits and volume."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

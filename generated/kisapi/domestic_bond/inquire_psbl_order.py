@@ -175,6 +175,7 @@ class InquirePsblOrder(Endpoint[SyncClient]):
     """장내채권 매수가능조회: How much of a bond the account can buy at a given price: orderable cash and quantity."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -214,6 +215,7 @@ class AsyncInquirePsblOrder(Endpoint[AsyncClient]):
     """장내채권 매수가능조회: How much of a bond the account can buy at a given price: orderable cash and quantity."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

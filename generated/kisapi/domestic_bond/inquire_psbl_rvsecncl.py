@@ -249,6 +249,7 @@ class InquirePsblRvsecncl(Endpoint[SyncClient]):
     """채권정정취소가능주문조회: Bond orders of the account that can still be amended or cancelled, with their unfilled quantity."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -309,6 +310,7 @@ class AsyncInquirePsblRvsecncl(Endpoint[AsyncClient]):
     """채권정정취소가능주문조회: Bond orders of the account that can still be amended or cancelled, with their unfilled quantity."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -675,6 +675,7 @@ class IssueInfo(Endpoint[SyncClient]):
     """장내채권 발행정보: Issue terms of a bond: issuer, issue and maturity dates, coupon and interest payment scheme, redemption and listing details."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -708,6 +709,7 @@ class AsyncIssueInfo(Endpoint[AsyncClient]):
     """장내채권 발행정보: Issue terms of a bond: issuer, issue and maturity dates, coupon and interest payment scheme, redemption and listing details."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -168,6 +168,7 @@ class OrderRvsecncl(Endpoint[SyncClient]):
     """장내채권 정정취소주문: Amends or cancels an open bond order, in full or for part of its remaining quantity."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -228,6 +229,7 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
     """장내채권 정정취소주문: Amends or cancels an open bond order, in full or for part of its remaining quantity."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

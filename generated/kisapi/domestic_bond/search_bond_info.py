@@ -643,6 +643,7 @@ class SearchBondInfo(Endpoint[SyncClient]):
     """장내채권 기본조회: Reference data of a bond: names, classification, issuer, dates, coupon, credit and depository (KSD) attributes."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -676,6 +677,7 @@ class AsyncSearchBondInfo(Endpoint[AsyncClient]):
     """장내채권 기본조회: Reference data of a bond: names, classification, issuer, dates, coupon, credit and depository (KSD) attributes."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -171,6 +171,7 @@ class Sell(Endpoint[SyncClient]):
     """장내채권 매도주문: Places a sell order for a bond listed on the KRX bond market; the reply carries the order number and time."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -243,6 +244,7 @@ class AsyncSell(Endpoint[AsyncClient]):
     """장내채권 매도주문: Places a sell order for a bond listed on the KRX bond market; the reply carries the order number and time."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -744,6 +744,7 @@ class DisplayBoardCallput(Endpoint[SyncClient]):
     """국내옵션전광판_콜풋: Option board for one expiry: calls and puts by strike with price, change, volume, open interest, implied volatility and greeks."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -789,6 +790,7 @@ class AsyncDisplayBoardCallput(Endpoint[AsyncClient]):
     """국내옵션전광판_콜풋: Option board for one expiry: calls and puts by strike with price, change, volume, open interest, implied volatility and greeks."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -270,6 +270,7 @@ class DisplayBoardFutures(Endpoint[SyncClient]):
     """국내옵션전광판_선물: Futures board: every listed month of an index future (KOSPI200, mini, weekly, KOSDAQ150) with price, change, volume and open interest."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -306,6 +307,7 @@ class AsyncDisplayBoardFutures(Endpoint[AsyncClient]):
     """국내옵션전광판_선물: Futures board: every listed month of an index future (KOSPI200, mini, weekly, KOSDAQ150) with price, change, volume and open interest."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -139,6 +139,7 @@ class DisplayBoardOptionList(Endpoint[SyncClient]):
     """국내옵션전광판_옵션월물리스트: List of option expiries available on the option board, as maturity codes with their year-month."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -175,6 +176,7 @@ class AsyncDisplayBoardOptionList(Endpoint[AsyncClient]):
     """국내옵션전광판_옵션월물리스트: List of option expiries available on the option board, as maturity codes with their year-month."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

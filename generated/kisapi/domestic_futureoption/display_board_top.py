@@ -256,6 +256,7 @@ class DisplayBoardTop(Endpoint[SyncClient]):
     """국내선물 기초자산 시세: Headline of the futures/option board: the front-month future's price, basis and open interest, with the underlying index."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -301,6 +302,7 @@ class AsyncDisplayBoardTop(Endpoint[AsyncClient]):
     """국내선물 기초자산 시세: Headline of the futures/option board: the front-month future's price, basis and open interest, with the underlying index."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -257,6 +257,7 @@ class ExpPriceTrend(Endpoint[SyncClient]):
     """선물옵션 일중예상체결추이: Intraday trend of the expected (auction) price of a future or option during the opening and closing call periods."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -290,6 +291,7 @@ class AsyncExpPriceTrend(Endpoint[AsyncClient]):
     """선물옵션 일중예상체결추이: Intraday trend of the expected (auction) price of a future or option during the opening and closing call periods."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

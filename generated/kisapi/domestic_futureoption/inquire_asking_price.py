@@ -436,6 +436,7 @@ class InquireAskingPrice(Endpoint[SyncClient]):
     """선물옵션 시세호가: Five-level order book of a future or option: ask and bid prices with quantities and order counts, plus the latest price."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -469,6 +470,7 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
     """선물옵션 시세호가: Five-level order book of a future or option: ask and bid prices with quantities and order counts, plus the latest price."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

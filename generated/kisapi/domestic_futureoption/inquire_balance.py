@@ -483,6 +483,7 @@ class InquireBalance(Endpoint[SyncClient]):
     """선물옵션 잔고현황: Open futures and options positions of the account (day session) with average price, valuation and P&L, plus deposit and margin totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -543,6 +544,7 @@ class AsyncInquireBalance(Endpoint[AsyncClient]):
     """선물옵션 잔고현황: Open futures and options positions of the account (day session) with average price, valuation and P&L, plus deposit and margin totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -331,6 +331,7 @@ class InquireBalanceSettlementPl(Endpoint[SyncClient]):
     """선물옵션 잔고정산손익내역: Settlement P&L of each futures/option position on a given date, with account deposits, margins and fees."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -387,6 +388,7 @@ class AsyncInquireBalanceSettlementPl(Endpoint[AsyncClient]):
     """선물옵션 잔고정산손익내역: Settlement P&L of each futures/option position on a given date, with account deposits, margins and fees."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -477,6 +477,7 @@ class InquireBalanceValuationPl(Endpoint[SyncClient]):
     """선물옵션 잔고평가손익내역: Valuation P&L of each open futures/option position, with account deposits, margins and P&L totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -537,6 +538,7 @@ class AsyncInquireBalanceValuationPl(Endpoint[AsyncClient]):
     """선물옵션 잔고평가손익내역: Valuation P&L of each open futures/option position, with account deposits, margins and P&L totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -425,6 +425,7 @@ class InquireCcnl(Endpoint[SyncClient]):
     """선물옵션 주문체결내역조회: Futures and options orders of the account over a date range (day session) with fills, average fill index and rejections, plus totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -509,6 +510,7 @@ class AsyncInquireCcnl(Endpoint[AsyncClient]):
     """선물옵션 주문체결내역조회: Futures and options orders of the account over a date range (day session) with fills, average fill index and rejections, plus totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

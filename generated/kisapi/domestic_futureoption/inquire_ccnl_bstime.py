@@ -293,6 +293,7 @@ class InquireCcnlBstime(Endpoint[SyncClient]):
     """선물옵션 기준일체결내역: Futures and options fills of the account on one date within a time window, with fee totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -357,6 +358,7 @@ class AsyncInquireCcnlBstime(Endpoint[AsyncClient]):
     """선물옵션 기준일체결내역: Futures and options fills of the account on one date within a time window, with fee totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

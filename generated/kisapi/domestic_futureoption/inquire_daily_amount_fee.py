@@ -382,6 +382,7 @@ class InquireDailyAmountFee(Endpoint[SyncClient]):
     """선물옵션기간약정수수료일별: Daily traded amounts and fees for futures and options in the account over a period, with totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -442,6 +443,7 @@ class AsyncInquireDailyAmountFee(Endpoint[AsyncClient]):
     """선물옵션기간약정수수료일별: Daily traded amounts and fees for futures and options in the account over a period, with totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

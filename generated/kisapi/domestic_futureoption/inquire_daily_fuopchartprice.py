@@ -447,6 +447,7 @@ class InquireDailyFuopchartprice(Endpoint[SyncClient]):
     """선물옵션기간별시세(일/주/월/년): Daily, weekly, monthly or yearly price bars of a future or option, with the contract's current summary."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -489,6 +490,7 @@ class AsyncInquireDailyFuopchartprice(Endpoint[AsyncClient]):
     """선물옵션기간별시세(일/주/월/년): Daily, weekly, monthly or yearly price bars of a future or option, with the contract's current summary."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -292,6 +292,7 @@ class InquireDeposit(Endpoint[SyncClient]):
     """선물옵션 총자산현황: Total asset summary of a futures/options account: deposits, margins, orderable and withdrawable amounts, P&L and estimated net assets."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -325,6 +326,7 @@ class AsyncInquireDeposit(Endpoint[AsyncClient]):
     """선물옵션 총자산현황: Total asset summary of a futures/options account: deposits, margins, orderable and withdrawable amounts, P&L and estimated net assets."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

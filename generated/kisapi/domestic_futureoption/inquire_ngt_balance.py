@@ -519,6 +519,7 @@ class InquireNgtBalance(Endpoint[SyncClient]):
     """(야간)선물옵션 잔고현황: Open positions of the account in the night futures/options session, with valuation and P&L, plus deposit and margin totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -583,6 +584,7 @@ class AsyncInquireNgtBalance(Endpoint[AsyncClient]):
     """(야간)선물옵션 잔고현황: Open positions of the account in the night futures/options session, with valuation and P&L, plus deposit and margin totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -447,6 +447,7 @@ class InquireNgtCcnl(Endpoint[SyncClient]):
     """(야간)선물옵션 주문체결 내역조회: Futures and options orders of the account in the night session over a date range, with fills, average index and totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -539,6 +540,7 @@ class AsyncInquireNgtCcnl(Endpoint[AsyncClient]):
     """(야간)선물옵션 주문체결 내역조회: Futures and options orders of the account in the night session over a date range, with fills, average index and totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -532,6 +532,7 @@ class InquirePrice(Endpoint[SyncClient]):
     """선물옵션 시세: Current quote of a future or option: price, change, volume, open interest, limits, basis, theoretical price and greeks, with the related index levels."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -565,6 +566,7 @@ class AsyncInquirePrice(Endpoint[AsyncClient]):
     """선물옵션 시세: Current quote of a future or option: price, change, volume, open interest, limits, basis, theoretical price and greeks, with the related index levels."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

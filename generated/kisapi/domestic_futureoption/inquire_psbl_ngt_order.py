@@ -198,6 +198,7 @@ class InquirePsblNgtOrder(Endpoint[SyncClient]):
     """(야간)선물옵션 주문가능 조회: How many contracts the account can order in the night session for a given product, side and price, including closable quantity."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -246,6 +247,7 @@ class AsyncInquirePsblNgtOrder(Endpoint[AsyncClient]):
     """(야간)선물옵션 주문가능 조회: How many contracts the account can order in the night session for a given product, side and price, including closable quantity."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -173,6 +173,7 @@ class InquirePsblOrder(Endpoint[SyncClient]):
     """선물옵션 주문가능: How many contracts of a future or option the account can order (day session) at a given price and side, split into new and closing quantity."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -218,6 +219,7 @@ class AsyncInquirePsblOrder(Endpoint[AsyncClient]):
     """선물옵션 주문가능: How many contracts of a future or option the account can order (day session) at a given price and side, split into new and closing quantity."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -466,6 +466,7 @@ class InquireTimeFuopchartprice(Endpoint[SyncClient]):
     """선물옵션 분봉조회: Intraday bars (30 seconds to 1 hour) of a future or option going back from a given date and time, with the contract's current summary."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -514,6 +515,7 @@ class AsyncInquireTimeFuopchartprice(Endpoint[AsyncClient]):
     """선물옵션 분봉조회: Intraday bars (30 seconds to 1 hour) of a future or option going back from a given date and time, with the contract's current summary."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -596,6 +596,7 @@ class NgtMarginDetail(Endpoint[SyncClient]):
     """(야간)선물옵션 증거금 상세: Night-session margin breakdown of the account: new, price and spread margins per category, plus deposits, orderable and withdrawable amounts."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -632,6 +633,7 @@ class AsyncNgtMarginDetail(Endpoint[AsyncClient]):
     """(야간)선물옵션 증거금 상세: Night-session margin breakdown of the account: new, price and spread margins per category, plus deposits, orderable and withdrawable amounts."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -223,6 +223,7 @@ class Order(Endpoint[SyncClient]):
     """선물옵션 주문: Places a futures or options order in the day or night session; the session chooses the TR ID and the reply carries the order number and time."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -290,6 +291,7 @@ class AsyncOrder(Endpoint[AsyncClient]):
     """선물옵션 주문: Places a futures or options order in the day or night session; the session chooses the TR ID and the reply carries the order number and time."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

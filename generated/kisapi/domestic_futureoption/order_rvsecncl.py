@@ -250,6 +250,7 @@ class OrderRvsecncl(Endpoint[SyncClient]):
     """선물옵션 정정취소주문: Amends or cancels an open futures or options order in the day or night session; the session chooses the TR ID."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -317,6 +318,7 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
     """선물옵션 정정취소주문: Amends or cancels an open futures or options order in the day or night session; the session chooses the TR ID."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

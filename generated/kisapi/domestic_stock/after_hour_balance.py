@@ -225,6 +225,7 @@ class AfterHourBalance(Endpoint[SyncClient]):
     """국내주식 시간외잔량 순위: Ranking of domestic stocks by after-hours order book residuals: pre-market or post-market overtime totals, or sell/buy residual size, with price and overtime closing-price volumes."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -282,6 +283,7 @@ class AsyncAfterHourBalance(Endpoint[AsyncClient]):
     """국내주식 시간외잔량 순위: Ranking of domestic stocks by after-hours order book residuals: pre-market or post-market overtime totals, or sell/buy residual size, with price and overtime closing-price volumes."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -221,6 +221,7 @@ class BulkTransNum(Endpoint[SyncClient]):
     """국내주식 대량체결건수 상위: Domestic stocks ranked by the number of large (block-size) trades, buy-side or sell-side, with the buy/sell trade counts and net bought volume per stock."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -284,6 +285,7 @@ class AsyncBulkTransNum(Endpoint[AsyncClient]):
     """국내주식 대량체결건수 상위: Domestic stocks ranked by the number of large (block-size) trades, buy-side or sell-side, with the buy/sell trade counts and net bought volume per stock."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

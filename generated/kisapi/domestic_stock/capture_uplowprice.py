@@ -264,6 +264,7 @@ class CaptureUplowprice(Endpoint[SyncClient]):
     """국내주식 상하한가 포착: Stocks now at their upper or lower price limit, or within a chosen distance of it, with price, volume and order-book balances."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -321,6 +322,7 @@ class AsyncCaptureUplowprice(Endpoint[AsyncClient]):
     """국내주식 상하한가 포착: Stocks now at their upper or lower price limit, or within a chosen distance of it, with price, volume and order-book balances."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

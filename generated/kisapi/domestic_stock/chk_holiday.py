@@ -150,6 +150,7 @@ class ChkHoliday(Endpoint[SyncClient]):
     """국내휴장일조회: Calendar of Korean business, trading, market-open and settlement days starting at a base date. Use opnd_yn to know whether orders can be placed."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -198,6 +199,7 @@ class AsyncChkHoliday(Endpoint[AsyncClient]):
     """국내휴장일조회: Calendar of Korean business, trading, market-open and settlement days starting at a base date. Use opnd_yn to know whether orders can be placed."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

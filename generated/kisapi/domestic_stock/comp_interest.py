@@ -272,6 +272,7 @@ class CompInterest(Endpoint[SyncClient]):
     """금리 종합(국내채권_금리): Interest-rate overview: current levels and day-on-day changes of domestic bond and money-market rates (output1) and overseas rate indicators (output2)."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -324,6 +325,7 @@ class AsyncCompInterest(Endpoint[AsyncClient]):
     """금리 종합(국내채권_금리): Interest-rate overview: current levels and day-on-day changes of domestic bond and money-market rates (output1) and overseas rate indicators (output2)."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

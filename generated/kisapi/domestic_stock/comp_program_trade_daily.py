@@ -877,6 +877,7 @@ class CompProgramTradeDaily(Endpoint[SyncClient]):
     """프로그램매매 종합현황(일별): Daily program-trading totals for KOSPI or KOSDAQ over a date range, split into arbitrage and non-arbitrage, consignment and proprietary, with volumes, values and shares."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -916,6 +917,7 @@ class AsyncCompProgramTradeDaily(Endpoint[AsyncClient]):
     """프로그램매매 종합현황(일별): Daily program-trading totals for KOSPI or KOSDAQ over a date range, split into arbitrage and non-arbitrage, consignment and proprietary, with volumes, values and shares."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

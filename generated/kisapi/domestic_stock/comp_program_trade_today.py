@@ -338,6 +338,7 @@ class CompProgramTradeToday(Endpoint[SyncClient]):
     """프로그램매매 종합현황(시간): Intraday program-trading totals for KOSPI or KOSDAQ by time, with index-level price, total program buying, selling and net buying and its change."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -383,6 +384,7 @@ class AsyncCompProgramTradeToday(Endpoint[AsyncClient]):
     """프로그램매매 종합현황(시간): Intraday program-trading totals for KOSPI or KOSDAQ by time, with index-level price, total program buying, selling and net buying and its change."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -300,6 +300,7 @@ class CreditBalance(Endpoint[SyncClient]):
     """국내주식 신용잔고 상위: Domestic stocks ranked by margin-loan or stock-loan balances (ratio, shares, amount, or change over N days), with the reference dates of the balances."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -342,6 +343,7 @@ class AsyncCreditBalance(Endpoint[AsyncClient]):
     """국내주식 신용잔고 상위: Domestic stocks ranked by margin-loan or stock-loan balances (ratio, shares, amount, or change over N days), with the reference dates of the balances."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

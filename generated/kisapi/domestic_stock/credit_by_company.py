@@ -172,6 +172,7 @@ class CreditByCompany(Endpoint[SyncClient]):
     """국내주식 당사 신용가능종목: Stocks that KIS currently accepts (or refuses) for credit (margin) orders, with each stock's credit ratio; at most 100 rows, no further pages."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -214,6 +215,7 @@ class AsyncCreditByCompany(Endpoint[AsyncClient]):
     """국내주식 당사 신용가능종목: Stocks that KIS currently accepts (or refuses) for credit (margin) orders, with each stock's credit ratio; at most 100 rows, no further pages."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -286,6 +286,7 @@ class DailyCreditBalance(Endpoint[SyncClient]):
     """국내주식 신용잔고 일별추이: Day-by-day margin loan and stock-lending (short) balances of one domestic stock: new, repaid and outstanding shares and amounts, balance ratios and credit rates."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -338,6 +339,7 @@ class AsyncDailyCreditBalance(Endpoint[AsyncClient]):
     """국내주식 신용잔고 일별추이: Day-by-day margin loan and stock-lending (short) balances of one domestic stock: new, repaid and outstanding shares and amounts, balance ratios and credit rates."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

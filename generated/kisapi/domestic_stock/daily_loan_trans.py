@@ -296,6 +296,7 @@ class DailyLoanTrans(Endpoint[SyncClient]):
     """종목별 일별 대차거래추이: Daily securities-lending history for a market or one stock: shares lent and returned, outstanding lent shares and their value, with the closing price."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -338,6 +339,7 @@ class AsyncDailyLoanTrans(Endpoint[AsyncClient]):
     """종목별 일별 대차거래추이: Daily securities-lending history for a market or one stock: shares lent and returned, outstanding lent shares and their value, with the closing price."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

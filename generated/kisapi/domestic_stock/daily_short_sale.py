@@ -326,6 +326,7 @@ class DailyShortSale(Endpoint[SyncClient]):
     """국내주식 공매도 일별추이: Daily short-selling volume and value of one domestic stock with their share of total trading, plus the current price summary."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -365,6 +366,7 @@ class AsyncDailyShortSale(Endpoint[AsyncClient]):
     """국내주식 공매도 일별추이: Daily short-selling volume and value of one domestic stock with their share of total trading, plus the current price summary."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

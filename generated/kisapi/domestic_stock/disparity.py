@@ -240,6 +240,7 @@ class Disparity(Endpoint[SyncClient]):
     """국내주식 이격도 순위: Domestic stocks ranked by disparity, the gap between the current price and its 5/10/20/60/120-day moving average, highest or lowest first."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -300,6 +301,7 @@ class AsyncDisparity(Endpoint[AsyncClient]):
     """국내주식 이격도 순위: Domestic stocks ranked by disparity, the gap between the current price and its 5/10/20/60/120-day moving average, highest or lowest first."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

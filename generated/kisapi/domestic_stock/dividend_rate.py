@@ -157,6 +157,7 @@ class DividendRate(Endpoint[SyncClient]):
     """국내주식 배당률 상위: Domestic stocks ranked by dividend yield over a record-date range, for cash or stock dividends, year-end or interim, by market and sector."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -208,6 +209,7 @@ class AsyncDividendRate(Endpoint[AsyncClient]):
     """국내주식 배당률 상위: Domestic stocks ranked by dividend yield over a record-date range, for cash or stock dividends, year-end or interim, by market and sector."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

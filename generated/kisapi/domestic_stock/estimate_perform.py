@@ -352,6 +352,7 @@ class EstimatePerform(Endpoint[SyncClient]):
     """국내주식 종목추정실적: Analyst earnings estimates for one domestic stock: a header (stock, estimate date, recommendation, capital), estimated income-statement rows and valuation-indicator rows, each with up to five period columns whose settlement months come in output4."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -382,6 +383,7 @@ class AsyncEstimatePerform(Endpoint[AsyncClient]):
     """국내주식 종목추정실적: Analyst earnings estimates for one domestic stock: a header (stock, estimate date, recommendation, capital), estimated income-statement rows and valuation-indicator rows, each with up to five period columns whose settlement months come in output4."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

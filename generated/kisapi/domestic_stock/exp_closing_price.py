@@ -214,6 +214,7 @@ class ExpClosingPrice(Endpoint[SyncClient]):
     """국내주식 장마감 예상체결가: Expected closing-auction prices of domestic stocks during the closing call: expected price, change against the previous close and the base price, and expected volume, optionally filtered to expected limit-up/down names."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -256,6 +257,7 @@ class AsyncExpClosingPrice(Endpoint[AsyncClient]):
     """국내주식 장마감 예상체결가: Expected closing-auction prices of domestic stocks during the closing call: expected price, change against the previous close and the base price, and expected volume, optionally filtered to expected limit-up/down names."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -194,6 +194,7 @@ class ExpIndexTrend(Endpoint[SyncClient]):
     """국내주식 예상체결지수 추이: Expected (indicative) index levels during the opening or closing call auction, sampled every 10 s to 10 min, with expected volume and value."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -246,6 +247,7 @@ class AsyncExpIndexTrend(Endpoint[AsyncClient]):
     """국내주식 예상체결지수 추이: Expected (indicative) index levels during the opening or closing call auction, sampled every 10 s to 10 min, with expected volume and value."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

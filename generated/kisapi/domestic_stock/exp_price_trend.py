@@ -271,6 +271,7 @@ class ExpPriceTrend(Endpoint[SyncClient]):
     """국내주식 예상체결가 추이: How the expected (auction) execution price and volume of one domestic stock evolved, with the latest expected price as a summary."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -307,6 +308,7 @@ class AsyncExpPriceTrend(Endpoint[AsyncClient]):
     """국내주식 예상체결가 추이: How the expected (auction) execution price and volume of one domestic stock evolved, with the latest expected price as a summary."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -323,6 +323,7 @@ class ExpTotalIndex(Endpoint[SyncClient]):
     """국내주식 예상체결 전체지수: Expected (indicative) levels of all domestic sector indices during the opening or closing call auction: a headline index summary plus one row per sector with advancers and decliners."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -379,6 +380,7 @@ class AsyncExpTotalIndex(Endpoint[AsyncClient]):
     """국내주식 예상체결 전체지수: Expected (indicative) levels of all domestic sector indices during the opening or closing call auction: a headline index summary plus one row per sector with advancers and decliners."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

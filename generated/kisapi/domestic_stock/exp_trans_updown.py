@@ -258,6 +258,7 @@ class ExpTransUpdown(Endpoint[SyncClient]):
     """국내주식 예상체결 상승_하락상위: Ranking of domestic stocks by their expected (indicative) auction price before the open or the close: largest expected rises, falls, volume or value."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -315,6 +316,7 @@ class AsyncExpTransUpdown(Endpoint[AsyncClient]):
     """국내주식 예상체결 상승_하락상위: Ranking of domestic stocks by their expected (indicative) auction price before the open or the close: largest expected rises, falls, volume or value."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

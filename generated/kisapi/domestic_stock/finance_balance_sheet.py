@@ -218,6 +218,7 @@ class FinanceBalanceSheet(Endpoint[SyncClient]):
     """국내주식 대차대조표: Annual or quarterly balance sheet of a domestic company (in 100-million won): current and fixed assets, liabilities, capital stock and total equity per settlement period."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -266,6 +267,7 @@ class AsyncFinanceBalanceSheet(Endpoint[AsyncClient]):
     """국내주식 대차대조표: Annual or quarterly balance sheet of a domestic company (in 100-million won): current and fixed assets, liabilities, capital stock and total equity per settlement period."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

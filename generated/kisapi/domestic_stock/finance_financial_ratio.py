@@ -215,6 +215,7 @@ class FinanceFinancialRatio(Endpoint[SyncClient]):
     """국내주식 재무비율: Annual or quarterly financial ratios of a domestic company: growth rates, ROE, per-share figures, reserve and debt ratios."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -263,6 +264,7 @@ class AsyncFinanceFinancialRatio(Endpoint[AsyncClient]):
     """국내주식 재무비율: Annual or quarterly financial ratios of a domestic company: growth rates, ROE, per-share figures, reserve and debt ratios."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

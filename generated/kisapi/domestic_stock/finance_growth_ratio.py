@@ -172,6 +172,7 @@ class FinanceGrowthRatio(Endpoint[SyncClient]):
     """국내주식 성장성비율: Annual or quarterly growth rates of a domestic company: sales, operating profit, equity and total assets growth per settlement period."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -220,6 +221,7 @@ class AsyncFinanceGrowthRatio(Endpoint[AsyncClient]):
     """국내주식 성장성비율: Annual or quarterly growth rates of a domestic company: sales, operating profit, equity and total assets growth per settlement period."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

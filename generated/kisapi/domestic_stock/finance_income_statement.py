@@ -238,6 +238,7 @@ class FinanceIncomeStatement(Endpoint[SyncClient]):
     """국내주식 손익계산서: Annual or quarterly income statement of a domestic company (in 100-million won): sales, cost of sales, operating and ordinary profit, net income. Quarterly rows are year-to-date totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -286,6 +287,7 @@ class AsyncFinanceIncomeStatement(Endpoint[AsyncClient]):
     """국내주식 손익계산서: Annual or quarterly income statement of a domestic company (in 100-million won): sales, cost of sales, operating and ordinary profit, net income. Quarterly rows are year-to-date totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

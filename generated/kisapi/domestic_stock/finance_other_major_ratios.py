@@ -176,6 +176,7 @@ class FinanceOtherMajorRatios(Endpoint[SyncClient]):
     """국내주식 기타주요비율: Annual or quarterly EVA, EBITDA, EV/EBITDA and payout ratio of a domestic company (KIS notes the payout ratio is unreliable)."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -224,6 +225,7 @@ class AsyncFinanceOtherMajorRatios(Endpoint[AsyncClient]):
     """국내주식 기타주요비율: Annual or quarterly EVA, EBITDA, EV/EBITDA and payout ratio of a domestic company (KIS notes the payout ratio is unreliable)."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -172,6 +172,7 @@ class FinanceProfitRatio(Endpoint[SyncClient]):
     """국내주식 수익성비율: Annual or quarterly profitability of a domestic company: return on total capital and on equity, net and gross margin on sales."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -220,6 +221,7 @@ class AsyncFinanceProfitRatio(Endpoint[AsyncClient]):
     """국내주식 수익성비율: Annual or quarterly profitability of a domestic company: return on total capital and on equity, net and gross margin on sales."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -341,6 +341,7 @@ class FinanceRatio(Endpoint[SyncClient]):
     """국내주식 재무비율 순위: Domestic stocks ranked by financial ratios (profitability, stability, growth or activity) for a chosen fiscal year and quarter."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -407,6 +408,7 @@ class AsyncFinanceRatio(Endpoint[AsyncClient]):
     """국내주식 재무비율 순위: Domestic stocks ranked by financial ratios (profitability, stability, growth or activity) for a chosen fiscal year and quarter."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -174,6 +174,7 @@ class FinanceStabilityRatio(Endpoint[SyncClient]):
     """국내주식 안정성비율: Annual or quarterly balance-sheet safety ratios of a domestic company: debt ratio, reliance on borrowings, current ratio and quick ratio."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -222,6 +223,7 @@ class AsyncFinanceStabilityRatio(Endpoint[AsyncClient]):
     """국내주식 안정성비율: Annual or quarterly balance-sheet safety ratios of a domestic company: debt ratio, reliance on borrowings, current ratio and quick ratio."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -303,6 +303,7 @@ class Fluctuation(Endpoint[SyncClient]):
     """등락률 순위: Domestic stocks ranked by price change rate (rise or fall, versus the open or over a period), with intraday high/low, their times, and up/down streaks."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -372,6 +373,7 @@ class AsyncFluctuation(Endpoint[AsyncClient]):
     """등락률 순위: Domestic stocks ranked by price change rate (rise or fall, versus the open or over a period), with intraday high/low, their times, and up/down streaks."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -313,6 +313,7 @@ class ForeignInstitutionTotal(Endpoint[SyncClient]):
     """국내기관_외국인 매매종목가집계: Provisional intraday ranking of stocks most net-bought or net-sold by foreigners and institutions, with net quantities and values per investor type."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -358,6 +359,7 @@ class AsyncForeignInstitutionTotal(Endpoint[AsyncClient]):
     """국내기관_외국인 매매종목가집계: Provisional intraday ranking of stocks most net-bought or net-sold by foreigners and institutions, with net quantities and values per investor type."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

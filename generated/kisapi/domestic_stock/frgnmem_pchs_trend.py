@@ -195,6 +195,7 @@ class FrgnmemPchsTrend(Endpoint[SyncClient]):
     """종목별 외국계 순매수추이: Intraday trend of foreign-broker buying, selling and net buying in one domestic stock, with the price at each time."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -231,6 +232,7 @@ class AsyncFrgnmemPchsTrend(Endpoint[AsyncClient]):
     """종목별 외국계 순매수추이: Intraday trend of foreign-broker buying, selling and net buying in one domestic stock, with the price at each time."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

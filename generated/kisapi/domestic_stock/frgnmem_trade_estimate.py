@@ -217,6 +217,7 @@ class FrgnmemTradeEstimate(Endpoint[SyncClient]):
     """외국계 매매종목 가집계: Provisional ranking of stocks bought or sold by foreign brokers today, by amount or quantity, with their total buy and sell quantities."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -259,6 +260,7 @@ class AsyncFrgnmemTradeEstimate(Endpoint[AsyncClient]):
     """외국계 매매종목 가집계: Provisional ranking of stocks bought or sold by foreign brokers today, by amount or quantity, with their total buy and sell quantities."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -256,6 +256,7 @@ class FrgnmemTradeTrend(Endpoint[SyncClient]):
     """회원사 실 시간 매매동향(틱): Tick-by-tick trading of a member firm (broker) in one stock or a whole market today: total sell/buy quantities and each tick's volume with cumulative and foreign net buying."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -316,6 +317,7 @@ class AsyncFrgnmemTradeTrend(Endpoint[AsyncClient]):
     """회원사 실 시간 매매동향(틱): Tick-by-tick trading of a member firm (broker) in one stock or a whole market today: total sell/buy quantities and each tick's volume with cumulative and foreign net buying."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

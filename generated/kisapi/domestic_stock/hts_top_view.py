@@ -118,6 +118,7 @@ class HtsTopView(Endpoint[SyncClient]):
     """HTS조회상위20종목: The 20 domestic stocks most looked up on the KIS HTS trading terminal, each given as market division and stock code."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -141,6 +142,7 @@ class AsyncHtsTopView(Endpoint[AsyncClient]):
     """HTS조회상위20종목: The 20 domestic stocks most looked up on the KIS HTS trading terminal, each given as market division and stock code."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -352,6 +352,7 @@ class InquireAccountBalance(Endpoint[SyncClient]):
     """투자계좌자산현황조회: Asset overview of an investment account: evaluation per asset class (stocks, bonds, funds, CMA, overseas...) and account totals such as net assets, loans and deposits."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -391,6 +392,7 @@ class AsyncInquireAccountBalance(Endpoint[AsyncClient]):
     """투자계좌자산현황조회: Asset overview of an investment account: evaluation per asset class (stocks, bonds, funds, CMA, overseas...) and account totals such as net assets, loans and deposits."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

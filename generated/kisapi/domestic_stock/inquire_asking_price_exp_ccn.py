@@ -637,6 +637,7 @@ class InquireAskingPriceExpCcn(Endpoint[SyncClient]):
     """주식현재가 호가/예상체결: Ten-level order book of one domestic stock (prices, quantities and their changes) plus the expected auction price and volume."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -670,6 +671,7 @@ class AsyncInquireAskingPriceExpCcn(Endpoint[AsyncClient]):
     """주식현재가 호가/예상체결: Ten-level order book of one domestic stock (prices, quantities and their changes) plus the expected auction price and volume."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

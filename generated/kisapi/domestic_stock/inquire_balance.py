@@ -519,6 +519,7 @@ class InquireBalance(Endpoint[SyncClient]):
     """주식잔고조회: Holdings of a domestic stock account with valuation and profit per position, plus account totals (deposits, evaluation, net assets)."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -595,6 +596,7 @@ class AsyncInquireBalance(Endpoint[AsyncClient]):
     """주식잔고조회: Holdings of a domestic stock account with valuation and profit per position, plus account totals (deposits, evaluation, net assets)."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -521,6 +521,7 @@ class InquireBalanceRlzPl(Endpoint[SyncClient]):
     """주식잔고조회_실현손익: Domestic stock holdings with realized profit and loss per position, plus account totals including realized and real evaluation profit rates."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -605,6 +606,7 @@ class AsyncInquireBalanceRlzPl(Endpoint[AsyncClient]):
     """주식잔고조회_실현손익: Domestic stock holdings with realized profit and loss per position, plus account totals including realized and real evaluation profit rates."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

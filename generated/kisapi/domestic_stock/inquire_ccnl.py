@@ -170,6 +170,7 @@ class InquireCcnl(Endpoint[SyncClient]):
     """주식현재가 체결: Most recent trades (ticks) of one domestic stock, with time, price, change, volume and trade strength."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -203,6 +204,7 @@ class AsyncInquireCcnl(Endpoint[AsyncClient]):
     """주식현재가 체결: Most recent trades (ticks) of one domestic stock, with time, price, change, volume and trade strength."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -226,6 +226,7 @@ class InquireCreditPsamount(Endpoint[SyncClient]):
     """신용매수가능조회: How much of a domestic stock can be bought on margin for a given credit type, order type and price: orderable cash, maximum amount and quantity."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -277,6 +278,7 @@ class AsyncInquireCreditPsamount(Endpoint[AsyncClient]):
     """신용매수가능조회: How much of a domestic stock can be bought on margin for a given credit type, order type and price: orderable cash, maximum amount and quantity."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -514,6 +514,7 @@ class InquireDailyCcld(Endpoint[SyncClient]):
     """주식일별주문체결조회: Orders and fills of a domestic stock account between two dates, with per-order fill state and period totals. Orders older than three months use a separate TR ID."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -615,6 +616,7 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
     """주식일별주문체결조회: Orders and fills of a domestic stock account between two dates, with per-order fill state and period totals. Orders older than three months use a separate TR ID."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -353,6 +353,7 @@ class InquireDailyIndexchartprice(Endpoint[SyncClient]):
     """국내주식업종기간별시세(일_주_월_년): Daily, weekly, monthly or yearly bars of one domestic sector index between two dates, plus the index's current summary."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -409,6 +410,7 @@ class AsyncInquireDailyIndexchartprice(Endpoint[AsyncClient]):
     """국내주식업종기간별시세(일_주_월_년): Daily, weekly, monthly or yearly bars of one domestic sector index between two dates, plus the index's current summary."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -455,6 +455,7 @@ class InquireDailyItemchartprice(Endpoint[SyncClient]):
     """국내주식기간별시세(일/주/월/년): Daily, weekly, monthly or yearly bars of one domestic stock between two dates (up to 100 rows), plus a summary of the current quote."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -500,6 +501,7 @@ class AsyncInquireDailyItemchartprice(Endpoint[AsyncClient]):
     """국내주식기간별시세(일/주/월/년): Daily, weekly, monthly or yearly bars of one domestic stock between two dates (up to 100 rows), plus a summary of the current quote."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -346,6 +346,7 @@ class InquireDailyOvertimeprice(Endpoint[SyncClient]):
     """주식현재가 시간외일자별주가: After-hours single-price session of one domestic stock: today's overtime quote and expected price, and a daily history of overtime prices next to regular-session closes."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -379,6 +380,7 @@ class AsyncInquireDailyOvertimeprice(Endpoint[AsyncClient]):
     """주식현재가 시간외일자별주가: After-hours single-price session of one domestic stock: today's overtime quote and expected price, and a daily history of overtime prices next to regular-session closes."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -243,6 +243,7 @@ class InquireDailyPrice(Endpoint[SyncClient]):
     """주식현재가 일자별: Daily, weekly or monthly price rows of one domestic stock for the last 30 periods, with foreign ownership and net buying."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -282,6 +283,7 @@ class AsyncInquireDailyPrice(Endpoint[AsyncClient]):
     """주식현재가 일자별: Daily, weekly or monthly price rows of one domestic stock for the last 30 periods, with foreign ownership and net buying."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

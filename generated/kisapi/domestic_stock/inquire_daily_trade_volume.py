@@ -216,6 +216,7 @@ class InquireDailyTradeVolume(Endpoint[SyncClient]):
     """종목별일별매수매도체결량: Daily executed buy and sell volumes of one domestic stock over a period, with period totals of bought and sold quantity."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -258,6 +259,7 @@ class AsyncInquireDailyTradeVolume(Endpoint[AsyncClient]):
     """종목별일별매수매도체결량: Daily executed buy and sell volumes of one domestic stock over a period, with period totals of bought and sold quantity."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -364,6 +364,7 @@ class InquireElwPrice(Endpoint[SyncClient]):
     """ELW 현재가 시세: Current quote of one ELW: price, change and volume, underlying asset price, theoretical value, disparity, implied volatility, strike and pivot levels."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -397,6 +398,7 @@ class AsyncInquireElwPrice(Endpoint[AsyncClient]):
     """ELW 현재가 시세: Current quote of one ELW: price, change and volume, underlying asset price, theoretical value, disparity, implied volatility, strike and pivot levels."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -389,6 +389,7 @@ class InquireIndexCategoryPrice(Endpoint[SyncClient]):
     """국내업종 구분별전체시세: Current levels of every sector index in a market group (KOSPI, KOSDAQ or KOSPI200 families), with the headline index summary and each sector's change, volume and value share."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -445,6 +446,7 @@ class AsyncInquireIndexCategoryPrice(Endpoint[AsyncClient]):
     """국내업종 구분별전체시세: Current levels of every sector index in a market group (KOSPI, KOSDAQ or KOSPI200 families), with the headline index summary and each sector's change, volume and value share."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

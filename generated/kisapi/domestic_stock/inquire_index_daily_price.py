@@ -403,6 +403,7 @@ class InquireIndexDailyPrice(Endpoint[SyncClient]):
     """국내업종 일자별지수: Daily, weekly or monthly history of one domestic sector index up to a given date, with the current summary, advancers/decliners, volume share and sentiment indicators."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -455,6 +456,7 @@ class AsyncInquireIndexDailyPrice(Endpoint[AsyncClient]):
     """국내업종 일자별지수: Daily, weekly or monthly history of one domestic sector index up to a given date, with the current summary, advancers/decliners, volume share and sentiment indicators."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -363,6 +363,7 @@ class InquireIndexPrice(Endpoint[SyncClient]):
     """국내업종 현재지수: Current level of one domestic sector index (e.g. KOSPI 0001, KOSDAQ 1001): open/high/low, change, volume and value, advancing and declining issue counts, yearly extremes and order-book residuals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -396,6 +397,7 @@ class AsyncInquireIndexPrice(Endpoint[AsyncClient]):
     """국내업종 현재지수: Current level of one domestic sector index (e.g. KOSPI 0001, KOSDAQ 1001): open/high/low, change, volume and value, advancing and declining issue counts, yearly extremes and order-book residuals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -186,6 +186,7 @@ class InquireIndexTickprice(Endpoint[SyncClient]):
     """국내업종 시간별지수(초): Recent per-second ticks of one domestic index: level, change, cumulative volume and value, and volume of each tick."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -230,6 +231,7 @@ class AsyncInquireIndexTickprice(Endpoint[AsyncClient]):
     """국내업종 시간별지수(초): Recent per-second ticks of one domestic index: level, change, cumulative volume and value, and volume of each tick."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

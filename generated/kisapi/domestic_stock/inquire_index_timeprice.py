@@ -191,6 +191,7 @@ class InquireIndexTimeprice(Endpoint[SyncClient]):
     """국내업종 시간별지수(분): Intraday history of one domestic index sampled at a chosen interval (in seconds, e.g. 60, 300, 600): level, change, cumulative volume and value per sample."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -239,6 +240,7 @@ class AsyncInquireIndexTimeprice(Endpoint[AsyncClient]):
     """국내업종 시간별지수(분): Intraday history of one domestic index sampled at a chosen interval (in seconds, e.g. 60, 300, 600): level, change, cumulative volume and value per sample."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -246,6 +246,7 @@ class InquireInvestor(Endpoint[SyncClient]):
     """주식현재가 투자자: Daily net buying, buying and selling of individuals, foreigners and institutions in one domestic stock."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -279,6 +280,7 @@ class AsyncInquireInvestor(Endpoint[AsyncClient]):
     """주식현재가 투자자: Daily net buying, buying and selling of individuals, foreigners and institutions in one domestic stock."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -360,6 +360,7 @@ class InquireInvestorDailyByMarket(Endpoint[SyncClient]):
     """시장별 투자자매매동향(일별): Daily net buying by investor type (foreigners, individuals, institutions and their sub-groups) for a market or sector, with the sector index price."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -405,6 +406,7 @@ class AsyncInquireInvestorDailyByMarket(Endpoint[AsyncClient]):
     """시장별 투자자매매동향(일별): Daily net buying by investor type (foreigners, individuals, institutions and their sub-groups) for a market or sector, with the sector index price."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

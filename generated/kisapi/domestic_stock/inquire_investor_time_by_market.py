@@ -505,6 +505,7 @@ class InquireInvestorTimeByMarket(Endpoint[SyncClient]):
     """시장별 투자자매매동향(시세): Today's buying, selling and net buying by investor type for a market or sector, in volume and value."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -538,6 +539,7 @@ class AsyncInquireInvestorTimeByMarket(Endpoint[AsyncClient]):
     """시장별 투자자매매동향(시세): Today's buying, selling and net buying by investor type for a market or sector, in volume and value."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -560,6 +560,7 @@ class InquireMember(Endpoint[SyncClient]):
     """주식현재가 회원사: Top five selling and buying brokerage members of one domestic stock today, with quantities, shares and foreign-broker totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -593,6 +594,7 @@ class AsyncInquireMember(Endpoint[AsyncClient]):
     """주식현재가 회원사: Top five selling and buying brokerage members of one domestic stock today, with quantities, shares and foreign-broker totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

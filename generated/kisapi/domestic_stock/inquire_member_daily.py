@@ -188,6 +188,7 @@ class InquireMemberDaily(Endpoint[SyncClient]):
     """주식현재가 회원사 종목매매동향: Daily buying, selling and net buying of one domestic stock through one brokerage member over a date range, with the closing price."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -233,6 +234,7 @@ class AsyncInquireMemberDaily(Endpoint[AsyncClient]):
     """주식현재가 회원사 종목매매동향: Daily buying, selling and net buying of one domestic stock through one brokerage member over a date range, with the closing price."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -620,6 +620,7 @@ class InquireOvertimeAskingPrice(Endpoint[SyncClient]):
     """국내주식 시간외호가: Ten-level order book of one domestic stock in the after-hours single-price session: prices, residual sizes and their changes, plus session totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -653,6 +654,7 @@ class AsyncInquireOvertimeAskingPrice(Endpoint[AsyncClient]):
     """국내주식 시간외호가: Ten-level order book of one domestic stock in the after-hours single-price session: prices, residual sizes and their changes, plus session totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -346,6 +346,7 @@ class InquireOvertimePrice(Endpoint[SyncClient]):
     """국내주식 시간외현재가: After-hours single-price quote of one domestic stock: overtime price, change, limits, expected price and volume, bid/ask, and trading status flags."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -379,6 +380,7 @@ class AsyncInquireOvertimePrice(Endpoint[AsyncClient]):
     """국내주식 시간외현재가: After-hours single-price quote of one domestic stock: overtime price, change, limits, expected price and volume, bid/ask, and trading status flags."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -356,6 +356,7 @@ class InquirePeriodProfit(Endpoint[SyncClient]):
     """기간별손익일별합산조회: Realized profit and loss of a domestic stock account summed per trading day over a date range, with buy/sell amounts, fees and taxes, and period totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -432,6 +433,7 @@ class AsyncInquirePeriodProfit(Endpoint[AsyncClient]):
     """기간별손익일별합산조회: Realized profit and loss of a domestic stock account summed per trading day over a date range, with buy/sell amounts, fees and taxes, and period totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

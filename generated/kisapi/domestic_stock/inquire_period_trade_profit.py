@@ -411,6 +411,7 @@ class InquirePeriodTradeProfit(Endpoint[SyncClient]):
     """기간별매매손익현황조회: Realized profit and loss per stock and trading day over a date range (buy/sell prices, quantities, fees, taxes), with period totals and the total return rate."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -483,6 +484,7 @@ class AsyncInquirePeriodTradeProfit(Endpoint[AsyncClient]):
     """기간별매매손익현황조회: Realized profit and loss per stock and trading day over a date range (buy/sell prices, quantities, fees, taxes), with period totals and the total return rate."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -618,6 +618,7 @@ class InquirePrice(Endpoint[SyncClient]):
     """주식현재가 시세: Current price snapshot of one domestic stock: price, change, volume, limits, valuation ratios and 52-week and yearly highs and lows."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -651,6 +652,7 @@ class AsyncInquirePrice(Endpoint[AsyncClient]):
     """주식현재가 시세: Current price snapshot of one domestic stock: price, change, volume, limits, valuation ratios and 52-week and yearly highs and lows."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

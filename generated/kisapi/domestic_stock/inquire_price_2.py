@@ -459,6 +459,7 @@ class InquirePrice2(Endpoint[SyncClient]):
     """주식현재가 시세2: Alternative current-price snapshot of one domestic stock: price and change, open/high/low relative to current, limits, credit and margin rates, and warning/halt status flags."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -492,6 +493,7 @@ class AsyncInquirePrice2(Endpoint[AsyncClient]):
     """주식현재가 시세2: Alternative current-price snapshot of one domestic stock: price and change, open/high/low relative to current, limits, credit and margin rates, and warning/halt status flags."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -223,6 +223,7 @@ class InquirePsblOrder(Endpoint[SyncClient]):
     """매수가능조회: Cash and quantity available to buy a domestic stock at a given price and order type, with and without margin."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -271,6 +272,7 @@ class AsyncInquirePsblOrder(Endpoint[AsyncClient]):
     """매수가능조회: Cash and quantity available to buy a domestic stock at a given price and order type, with and without margin."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -313,6 +313,7 @@ class InquirePsblRvsecncl(Endpoint[SyncClient]):
     """주식정정취소가능주문조회: Open domestic stock orders that can still be amended or cancelled, with original order numbers, prices, filled and remaining quantities."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -373,6 +374,7 @@ class AsyncInquirePsblRvsecncl(Endpoint[AsyncClient]):
     """주식정정취소가능주문조회: Open domestic stock orders that can still be amended or cancelled, with original order numbers, prices, filled and remaining quantities."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -201,6 +201,7 @@ class InquirePsblSell(Endpoint[SyncClient]):
     """매도가능수량조회: Sellable quantity of one held domestic stock, with bought/sold quantities today, balance, average purchase price and current evaluation."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -237,6 +238,7 @@ class AsyncInquirePsblSell(Endpoint[AsyncClient]):
     """매도가능수량조회: Sellable quantity of one held domestic stock, with bought/sold quantities today, balance, average purchase price and current evaluation."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -286,6 +286,7 @@ class InquireTimeDailychartprice(Endpoint[SyncClient]):
     """주식일별분봉조회: One-minute bars of one domestic stock for a past trading day, ending at the given time, plus the stock's current summary."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -331,6 +332,7 @@ class AsyncInquireTimeDailychartprice(Endpoint[AsyncClient]):
     """주식일별분봉조회: One-minute bars of one domestic stock for a past trading day, ending at the given time, plus the stock's current summary."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

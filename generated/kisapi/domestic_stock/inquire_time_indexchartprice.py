@@ -367,6 +367,7 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
     """업종 분봉조회: Minute bars of one domestic sector index at a chosen interval (30/60 s, 10 min, 1 h), today or including past data, plus the index's current summary."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -423,6 +424,7 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
     """업종 분봉조회: Minute bars of one domestic sector index at a chosen interval (30/60 s, 10 min, 1 h), today or including past data, plus the index's current summary."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

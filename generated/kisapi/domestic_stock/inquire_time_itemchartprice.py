@@ -293,6 +293,7 @@ class InquireTimeItemchartprice(Endpoint[SyncClient]):
     """주식당일분봉조회: Intraday one-minute bars of one domestic stock for today, ending at the given time, plus a summary of the current quote."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -335,6 +336,7 @@ class AsyncInquireTimeItemchartprice(Endpoint[AsyncClient]):
     """주식당일분봉조회: Intraday one-minute bars of one domestic stock for today, ending at the given time, plus a summary of the current quote."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -284,6 +284,7 @@ class InquireTimeItemconclusion(Endpoint[SyncClient]):
     """주식현재가 당일시간대별체결: Trades of one domestic stock by time of day, going back from the given time: price, change, bid/ask, execution strength and volume, plus the current summary."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -320,6 +321,7 @@ class AsyncInquireTimeItemconclusion(Endpoint[AsyncClient]):
     """주식현재가 당일시간대별체결: Trades of one domestic stock by time of day, going back from the given time: price, change, bid/ask, execution strength and volume, plus the current summary."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

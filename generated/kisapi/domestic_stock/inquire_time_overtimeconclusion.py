@@ -349,6 +349,7 @@ class InquireTimeOvertimeconclusion(Endpoint[SyncClient]):
     """주식현재가 시간외시간별체결: Trades of one domestic stock in the after-hours single-price session by time, with the session's summary, expected price and limit indicators."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -385,6 +386,7 @@ class AsyncInquireTimeOvertimeconclusion(Endpoint[AsyncClient]):
     """주식현재가 시간외시간별체결: Trades of one domestic stock in the after-hours single-price session by time, with the session's summary, expected price and limit indicators."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -240,6 +240,7 @@ class InquireViStatus(Endpoint[SyncClient]):
     """변동성완화장치(VI) 현황: Volatility interruption (VI) events on a trading day: which stocks triggered static or dynamic VI, trigger and release times, trigger price, base price, disparity and count."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -308,6 +309,7 @@ class AsyncInquireViStatus(Endpoint[AsyncClient]):
     """변동성완화장치(VI) 현황: Volatility interruption (VI) events on a trading day: which stocks triggered static or dynamic VI, trigger and release times, trigger price, base price, disparity and count."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

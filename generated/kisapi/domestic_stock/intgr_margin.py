@@ -870,6 +870,7 @@ class IntgrMargin(Endpoint[SyncClient]):
     """주식통합증거금 현황: Integrated margin status of an account: margin rate, cash/substitute/reuse amounts used and orderable per margin rate, and per-currency orderable amounts for overseas stocks."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -912,6 +913,7 @@ class AsyncIntgrMargin(Endpoint[AsyncClient]):
     """주식통합증거금 현황: Integrated margin status of an account: margin rate, cash/substitute/reuse amounts used and orderable per margin rate, and per-currency orderable amounts for overseas stocks."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

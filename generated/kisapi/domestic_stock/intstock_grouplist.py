@@ -154,6 +154,7 @@ class IntstockGrouplist(Endpoint[SyncClient]):
     """관심종목 그룹조회: The user's watch-list (관심종목) groups as saved in HTS: group codes, names and how many stocks each holds."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -190,6 +191,7 @@ class AsyncIntstockGrouplist(Endpoint[AsyncClient]):
     """관심종목 그룹조회: The user's watch-list (관심종목) groups as saved in HTS: group codes, names and how many stocks each holds."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

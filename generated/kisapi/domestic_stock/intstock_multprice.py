@@ -542,6 +542,7 @@ class IntstockMultprice(Endpoint[SyncClient]):
     """관심종목(멀티종목) 시세조회: Current quote rows for watch-list items (stocks or sectors): price, change, day range, best bid and ask, balances and expected execution. Takes up to 30 market/code pairs (slots 1 to 30); slot 1 is required, each further slot needs both its market code and its symbol."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -749,6 +750,7 @@ class AsyncIntstockMultprice(Endpoint[AsyncClient]):
     """관심종목(멀티종목) 시세조회: Current quote rows for watch-list items (stocks or sectors): price, change, day range, best bid and ask, balances and expected execution. Takes up to 30 market/code pairs (slots 1 to 30); slot 1 is required, each further slot needs both its market code and its symbol."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -253,6 +253,7 @@ class IntstockStocklistByGroup(Endpoint[SyncClient]):
     """관심종목 그룹별 종목조회: The stocks in one of the user's HTS watch-list groups, with exchange, memo and colour codes."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -304,6 +305,7 @@ class AsyncIntstockStocklistByGroup(Endpoint[AsyncClient]):
     """관심종목 그룹별 종목조회: The stocks in one of the user's HTS watch-list groups, with exchange, memo and colour codes."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -253,6 +253,7 @@ class InvestOpbysec(Endpoint[SyncClient]):
     """국내주식 증권사별 투자의견: Research opinions published by one broker over a date range, optionally only buy, neutral or sell calls: stock, opinion and previous opinion, target price, current price and change."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -313,6 +314,7 @@ class AsyncInvestOpbysec(Endpoint[AsyncClient]):
     """국내주식 증권사별 투자의견: Research opinions published by one broker over a date range, optionally only buy, neutral or sell calls: stock, opinion and previous opinion, target price, current price and change."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -221,6 +221,7 @@ class InvestOpinion(Endpoint[SyncClient]):
     """국내주식 종목투자의견: Broker research opinions on one domestic stock over a date range: each report's opinion and the previous one, the broker, target price, previous close and the gap to the target."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -277,6 +278,7 @@ class AsyncInvestOpinion(Endpoint[AsyncClient]):
     """국내주식 종목투자의견: Broker research opinions on one domestic stock over a date range: each report's opinion and the previous one, the broker, target price, previous close and the gap to the target."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -232,6 +232,7 @@ class InvestorProgramTradeToday(Endpoint[SyncClient]):
     """프로그램매매 투자자매매동향(당일): Today's program trading in KOSPI or KOSDAQ broken down by investor type: total, arbitrage and non-arbitrage buying, selling and net buying."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -262,6 +263,7 @@ class AsyncInvestorProgramTradeToday(Endpoint[AsyncClient]):
     """프로그램매매 투자자매매동향(당일): Today's program trading in KOSPI or KOSDAQ broken down by investor type: total, arbitrage and non-arbitrage buying, selling and net buying."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -760,6 +760,7 @@ class InvestorTradeByStockDaily(Endpoint[SyncClient]):
     """종목별 투자자매매동향(일별): Daily buying, selling and net buying of one domestic stock by every investor type (foreign, individual, institutional sub-groups), with daily prices."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -812,6 +813,7 @@ class AsyncInvestorTradeByStockDaily(Endpoint[AsyncClient]):
     """종목별 투자자매매동향(일별): Daily buying, selling and net buying of one domestic stock by every investor type (foreign, individual, institutional sub-groups), with daily prices."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

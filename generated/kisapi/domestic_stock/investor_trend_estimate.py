@@ -138,6 +138,7 @@ class InvestorTrendEstimate(Endpoint[SyncClient]):
     """종목별 외인기관 추정가집계: Provisional intraday estimates of foreign and institutional net buying in one domestic stock, by reporting time slot."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -168,6 +169,7 @@ class AsyncInvestorTrendEstimate(Endpoint[AsyncClient]):
     """종목별 외인기관 추정가집계: Provisional intraday estimates of foreign and institutional net buying in one domestic stock, by reporting time slot."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

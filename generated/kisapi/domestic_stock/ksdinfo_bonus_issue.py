@@ -187,6 +187,7 @@ class KsdinfoBonusIssue(Endpoint[SyncClient]):
     """예탁원정보(무상증자일정): Bonus-issue (free share) schedule from the Korea Securities Depository for a date range, all stocks or one: record date, allocation rate, ex-rights date, new shares and listing date."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -239,6 +240,7 @@ class AsyncKsdinfoBonusIssue(Endpoint[AsyncClient]):
     """예탁원정보(무상증자일정): Bonus-issue (free share) schedule from the Korea Securities Depository for a date range, all stocks or one: record date, allocation rate, ex-rights date, new shares and listing date."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -181,6 +181,7 @@ class KsdinfoCapDcrs(Endpoint[SyncClient]):
     """예탁원정보(자본감소일정): Capital-reduction schedule from the Korea Securities Depository for a date range: reduction kind and ratio, how it is computed, trading-halt period and relisting date."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -233,6 +234,7 @@ class AsyncKsdinfoCapDcrs(Endpoint[AsyncClient]):
     """예탁원정보(자본감소일정): Capital-reduction schedule from the Korea Securities Depository for a date range: reduction kind and ratio, how it is computed, trading-halt period and relisting date."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

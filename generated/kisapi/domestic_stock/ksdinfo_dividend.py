@@ -207,6 +207,7 @@ class KsdinfoDividend(Endpoint[SyncClient]):
     """예탁원정보(배당일정): Dividend schedule from the Korea Securities Depository for a date range: record date, cash dividend per share and yield, stock dividend rate, payment dates and high-dividend flag."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -267,6 +268,7 @@ class AsyncKsdinfoDividend(Endpoint[AsyncClient]):
     """예탁원정보(배당일정): Dividend schedule from the Korea Securities Depository for a date range: record date, cash dividend per share and yield, stock dividend rate, payment dates and high-dividend flag."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

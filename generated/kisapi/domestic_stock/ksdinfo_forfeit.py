@@ -174,6 +174,7 @@ class KsdinfoForfeit(Endpoint[SyncClient]):
     """예탁원정보(실권주일정): Forfeited-share (unsubscribed rights) offering schedule from the Korea Securities Depository: subscription date, offer price and size, refund and listing dates, lead manager."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -226,6 +227,7 @@ class AsyncKsdinfoForfeit(Endpoint[AsyncClient]):
     """예탁원정보(실권주일정): Forfeited-share (unsubscribed rights) offering schedule from the Korea Securities Depository: subscription date, offer price and size, refund and listing dates, lead manager."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

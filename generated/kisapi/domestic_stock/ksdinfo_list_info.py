@@ -169,6 +169,7 @@ class KsdinfoListInfo(Endpoint[SyncClient]):
     """예탁원정보(상장정보일정): New-listing schedule from the Korea Securities Depository for a date range: listing date, share kind, reason, shares listed, total shares outstanding and issue price."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -221,6 +222,7 @@ class AsyncKsdinfoListInfo(Endpoint[AsyncClient]):
     """예탁원정보(상장정보일정): New-listing schedule from the Korea Securities Depository for a date range: listing date, share kind, reason, shares listed, total shares outstanding and issue price."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

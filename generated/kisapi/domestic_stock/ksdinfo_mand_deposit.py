@@ -157,6 +157,7 @@ class KsdinfoMandDeposit(Endpoint[SyncClient]):
     """예탁원정보(의무예치일정): Mandatory lock-up deposit schedule from the Korea Securities Depository: shares placed in compulsory deposit, deposit date, reason and share of total issued stock."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -209,6 +210,7 @@ class AsyncKsdinfoMandDeposit(Endpoint[AsyncClient]):
     """예탁원정보(의무예치일정): Mandatory lock-up deposit schedule from the Korea Securities Depository: shares placed in compulsory deposit, deposit date, reason and share of total issued stock."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

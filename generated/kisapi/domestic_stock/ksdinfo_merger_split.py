@@ -214,6 +214,7 @@ class KsdinfoMergerSplit(Endpoint[SyncClient]):
     """예탁원정보(합병_분할일정): Merger and spin-off schedule from the Korea Securities Depository: the companies involved, reason and ratio, trading-halt period, listing and odd-lot payment dates, shares issued."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -266,6 +267,7 @@ class AsyncKsdinfoMergerSplit(Endpoint[AsyncClient]):
     """예탁원정보(합병_분할일정): Merger and spin-off schedule from the Korea Securities Depository: the companies involved, reason and ratio, trading-halt period, listing and odd-lot payment dates, shares issued."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

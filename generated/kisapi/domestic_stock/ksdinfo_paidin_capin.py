@@ -329,6 +329,7 @@ class KsdinfoPaidinCapin(Endpoint[SyncClient]):
     """예탁원정보(유상증자일정): Rights-offering (paid-in capital increase) schedule from the Korea Securities Depository, searched by subscription or record date: allocation and discount rates, expected issue price, ex-rights date, subscription period and listing date."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -385,6 +386,7 @@ class AsyncKsdinfoPaidinCapin(Endpoint[AsyncClient]):
     """예탁원정보(유상증자일정): Rights-offering (paid-in capital increase) schedule from the Korea Securities Depository, searched by subscription or record date: allocation and discount rates, expected issue price, ex-rights date, subscription period and listing date."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

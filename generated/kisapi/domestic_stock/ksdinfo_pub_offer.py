@@ -194,6 +194,7 @@ class KsdinfoPubOffer(Endpoint[SyncClient]):
     """예탁원정보(공모주청약일정): IPO subscription schedule from the Korea Securities Depository: offer price, face value, subscription period, payment, refund and listing dates, lead manager, capital before and after the offering and the quantity allotted to KIS."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -246,6 +247,7 @@ class AsyncKsdinfoPubOffer(Endpoint[AsyncClient]):
     """예탁원정보(공모주청약일정): IPO subscription schedule from the Korea Securities Depository: offer price, face value, subscription period, payment, refund and listing dates, lead manager, capital before and after the offering and the quantity allotted to KIS."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -183,6 +183,7 @@ class KsdinfoPurreq(Endpoint[SyncClient]):
     """예탁원정보(주식매수청구일정): Appraisal-right (share purchase demand) schedule from the Korea Securities Depository: deadlines for dissent notice and purchase demand, purchase price, payment date and meeting date."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -235,6 +236,7 @@ class AsyncKsdinfoPurreq(Endpoint[AsyncClient]):
     """예탁원정보(주식매수청구일정): Appraisal-right (share purchase demand) schedule from the Korea Securities Depository: deadlines for dissent notice and purchase demand, purchase price, payment date and meeting date."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

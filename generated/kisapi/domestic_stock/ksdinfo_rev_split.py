@@ -165,6 +165,7 @@ class KsdinfoRevSplit(Endpoint[SyncClient]):
     """예탁원정보(액면교체일정): Par-value change (stock split or reverse split) schedule from the Korea Securities Depository: face value before and after, trading-halt period and relisting date."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -221,6 +222,7 @@ class AsyncKsdinfoRevSplit(Endpoint[AsyncClient]):
     """예탁원정보(액면교체일정): Par-value change (stock split or reverse split) schedule from the Korea Securities Depository: face value before and after, trading-halt period and relisting date."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -158,6 +158,7 @@ class KsdinfoSharehldMeet(Endpoint[SyncClient]):
     """예탁원정보(주주총회일정): Shareholders' meeting schedule from the Korea Securities Depository: record date, meeting date, meeting kind, agenda and total voting shares."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -210,6 +211,7 @@ class AsyncKsdinfoSharehldMeet(Endpoint[AsyncClient]):
     """예탁원정보(주주총회일정): Shareholders' meeting schedule from the Korea Securities Depository: record date, meeting date, meeting kind, agenda and total voting shares."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -283,6 +283,7 @@ class LendableByCompany(Endpoint[SyncClient]):
     """당사 대주가능 종목: Stocks KIS can lend for short selling: per stock the face value, previous close, collateral price, lending limits used and tradable quantity, plus the total, branch and requestable limits."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -328,6 +329,7 @@ class AsyncLendableByCompany(Endpoint[AsyncClient]):
     """당사 대주가능 종목: Stocks KIS can lend for short selling: per stock the face value, previous close, collateral price, lending limits used and tradable quantity, plus the total, branch and requestable limits."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

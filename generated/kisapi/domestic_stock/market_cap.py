@@ -211,6 +211,7 @@ class MarketCap(Endpoint[SyncClient]):
     """국내주식 시가총액 상위: Domestic stocks ranked by market capitalisation, with listed shares and each stock's share of the whole market's capitalisation."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -265,6 +266,7 @@ class AsyncMarketCap(Endpoint[AsyncClient]):
     """국내주식 시가총액 상위: Domestic stocks ranked by market capitalisation, with listed shares and each stock's share of the whole market's capitalisation."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

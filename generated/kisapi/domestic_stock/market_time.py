@@ -146,6 +146,7 @@ class MarketTime(Endpoint[SyncClient]):
     """국내선물 영업일조회: Market calendar snapshot: today's date, current time, regular-session open and close times, and the next business days."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -169,6 +170,7 @@ class AsyncMarketTime(Endpoint[AsyncClient]):
     """국내선물 영업일조회: Market calendar snapshot: today's date, current time, regular-session open and close times, and the next business days."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -306,6 +306,7 @@ class MarketValue(Endpoint[SyncClient]):
     """국내주식 시장가치 순위: Domestic stocks ranked by a valuation metric (PER, PBR, PCR, PSR, EPS, EVA, EBITDA, EV/EBITDA...) for a chosen fiscal year and quarter."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -372,6 +373,7 @@ class AsyncMarketValue(Endpoint[AsyncClient]):
     """국내주식 시장가치 순위: Domestic stocks ranked by a valuation metric (PER, PBR, PCR, PSR, EPS, EVA, EBITDA, EV/EBITDA...) for a chosen fiscal year and quarter."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

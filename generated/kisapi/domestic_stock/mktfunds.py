@@ -203,6 +203,7 @@ class Mktfunds(Endpoint[SyncClient]):
     """국내 증시자금 종합: Daily overview of money in the Korean market: customer deposits, unpaid amounts, margin loans, futures deposits and fund balances by type, with the index level."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -233,6 +234,7 @@ class AsyncMktfunds(Endpoint[AsyncClient]):
     """국내 증시자금 종합: Daily overview of money in the Korean market: customer deposits, unpaid amounts, margin loans, futures deposits and fund balances by type, with the index level."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

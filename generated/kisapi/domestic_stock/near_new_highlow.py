@@ -265,6 +265,7 @@ class NearNewHighlow(Endpoint[SyncClient]):
     """국내주식 신고_신저근접종목 상위: Domestic stocks trading close to a new high or a new low, with the new high/low price and how near the current price is to it."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -328,6 +329,7 @@ class AsyncNearNewHighlow(Endpoint[AsyncClient]):
     """국내주식 신고_신저근접종목 상위: Domestic stocks trading close to a new high or a new low, with the new high/low price and how near the current price is to it."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -219,6 +219,7 @@ class NewsTitle(Endpoint[SyncClient]):
     """종합 시황/공시(제목): Latest market news and exchange disclosure headlines, optionally for one stock or from a given date and time backwards: provider, category, source, time and up to five related stock codes."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -287,6 +288,7 @@ class AsyncNewsTitle(Endpoint[AsyncClient]):
     """종합 시황/공시(제목): Latest market news and exchange disclosure headlines, optionally for one stock or from a given date and time backwards: provider, category, source, time and up to five related stock codes."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -164,6 +164,7 @@ class OrderCash(Endpoint[SyncClient]):
     """주식주문(현금): Places a cash buy or sell order for a domestic stock. The side chooses the TR ID; the reply carries the order number and time."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -222,6 +223,7 @@ class AsyncOrderCash(Endpoint[AsyncClient]):
     """주식주문(현금): Places a cash buy or sell order for a domestic stock. The side chooses the TR ID; the reply carries the order number and time."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -183,6 +183,7 @@ class OrderCredit(Endpoint[SyncClient]):
     """주식주문(신용): Places a margin (credit) buy or sell order for a domestic stock; the side picks the TR ID and the credit type says which loan is opened or repaid."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -286,6 +287,7 @@ class AsyncOrderCredit(Endpoint[AsyncClient]):
     """주식주문(신용): Places a margin (credit) buy or sell order for a domestic stock; the side picks the TR ID and the credit type says which loan is opened or repaid."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -159,6 +159,7 @@ class OrderResv(Endpoint[SyncClient]):
     """주식예약주문: Registers a reserved domestic stock order that KIS submits at a later session (up to 30 days ahead); the reply carries the reservation sequence number."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -219,6 +220,7 @@ class AsyncOrderResv(Endpoint[AsyncClient]):
     """주식예약주문: Registers a reserved domestic stock order that KIS submits at a later session (up to 30 days ahead); the reply carries the reservation sequence number."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -344,6 +344,7 @@ class OrderResvCcnl(Endpoint[SyncClient]):
     """주식예약주문조회: Lists reserved domestic stock orders over a date range with their processing state, submitted order numbers, and any rejection reason."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -428,6 +429,7 @@ class AsyncOrderResvCcnl(Endpoint[AsyncClient]):
     """주식예약주문조회: Lists reserved domestic stock orders over a date range with their processing state, submitted order numbers, and any rejection reason."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -192,6 +192,7 @@ class OrderResvRvsecncl(Endpoint[SyncClient]):
     """주식예약주문정정취소: Cancels or amends a reserved domestic stock order identified by its reservation sequence; the action picks the TR ID and the reply says whether it was processed."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -265,6 +266,7 @@ class AsyncOrderResvRvsecncl(Endpoint[AsyncClient]):
     """주식예약주문정정취소: Cancels or amends a reserved domestic stock order identified by its reservation sequence; the action picks the TR ID and the reply says whether it was processed."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

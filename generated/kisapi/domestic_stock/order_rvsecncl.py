@@ -187,6 +187,7 @@ class OrderRvsecncl(Endpoint[SyncClient]):
     """주식주문(정정취소): Amends or cancels an open domestic stock order, in full or for part of the remaining quantity."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -247,6 +248,7 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
     """주식주문(정정취소): Amends or cancels an open domestic stock order, in full or for part of the remaining quantity."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -254,6 +254,7 @@ class OvertimeExpTransFluct(Endpoint[SyncClient]):
     """국내주식 시간외예상체결등락률: Ranking of stocks by expected price change in the after-hours single-price session, with expected price, volume and best bid and ask balances."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -305,6 +306,7 @@ class AsyncOvertimeExpTransFluct(Endpoint[AsyncClient]):
     """국내주식 시간외예상체결등락률: Ranking of stocks by expected price change in the after-hours single-price session, with expected price, volume and best bid and ask balances."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

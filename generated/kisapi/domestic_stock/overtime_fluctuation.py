@@ -372,6 +372,7 @@ class OvertimeFluctuation(Endpoint[SyncClient]):
     """국내주식 시간외등락율순위: After-hours single-price session ranking of domestic stocks by change rate (upper/lower limit, rise, flat, fall), with session-wide counts, volume and value."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -429,6 +430,7 @@ class AsyncOvertimeFluctuation(Endpoint[AsyncClient]):
     """국내주식 시간외등락율순위: After-hours single-price session ranking of domestic stocks by change rate (upper/lower limit, rise, flat, fall), with session-wide counts, volume and value."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

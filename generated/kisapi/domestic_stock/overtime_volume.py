@@ -310,6 +310,7 @@ class OvertimeVolume(Endpoint[SyncClient]):
     """국내주식 시간외거래량순위: Ranking of domestic stocks in the after-hours single-price session by buy residual, sell residual or volume, with exchange and KOSDAQ session totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -364,6 +365,7 @@ class AsyncOvertimeVolume(Endpoint[AsyncClient]):
     """국내주식 시간외거래량순위: Ranking of domestic stocks in the after-hours single-price session by buy residual, sell residual or volume, with exchange and KOSDAQ session totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

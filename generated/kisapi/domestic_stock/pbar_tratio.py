@@ -269,6 +269,7 @@ class PbarTratio(Endpoint[SyncClient]):
     """국내주식 매물대/거래비중: Volume profile of one domestic stock: traded volume and its share at each price level, with the volume-weighted average price."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -308,6 +309,7 @@ class AsyncPbarTratio(Endpoint[AsyncClient]):
     """국내주식 매물대/거래비중: Volume profile of one domestic stock: traded volume and its share at each price level, with the volume-weighted average price."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -337,6 +337,7 @@ class PensionInquireBalance(Endpoint[SyncClient]):
     """퇴직연금 잔고조회: Holdings of a retirement pension (IRP/DC) account with evaluation per position and account totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -397,6 +398,7 @@ class AsyncPensionInquireBalance(Endpoint[AsyncClient]):
     """퇴직연금 잔고조회: Holdings of a retirement pension (IRP/DC) account with evaluation per position and account totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -304,6 +304,7 @@ class PensionInquireDailyCcld(Endpoint[SyncClient]):
     """퇴직연금 미체결내역: Today's orders of a retirement pension account, filled and unfilled, with order and fill quantities and prices."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -372,6 +373,7 @@ class AsyncPensionInquireDailyCcld(Endpoint[AsyncClient]):
     """퇴직연금 미체결내역: Today's orders of a retirement pension account, filled and unfilled, with order and fill quantities and prices."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -160,6 +160,7 @@ class PensionInquireDeposit(Endpoint[SyncClient]):
     """퇴직연금 예수금조회: Cash deposits of a retirement pension account, including amounts settling on the next two business days."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -196,6 +197,7 @@ class AsyncPensionInquireDeposit(Endpoint[AsyncClient]):
     """퇴직연금 예수금조회: Cash deposits of a retirement pension account, including amounts settling on the next two business days."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

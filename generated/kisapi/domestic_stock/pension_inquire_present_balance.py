@@ -317,6 +317,7 @@ class PensionInquirePresentBalance(Endpoint[SyncClient]):
     """퇴직연금 체결기준잔고: Execution-based balance of a retirement pension account: quantities, sellable quantities, evaluation and profit per position, plus totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -359,6 +360,7 @@ class AsyncPensionInquirePresentBalance(Endpoint[AsyncClient]):
     """퇴직연금 체결기준잔고: Execution-based balance of a retirement pension account: quantities, sellable quantities, evaluation and profit per position, plus totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

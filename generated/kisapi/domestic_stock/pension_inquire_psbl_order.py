@@ -187,6 +187,7 @@ class PensionInquirePsblOrder(Endpoint[SyncClient]):
     """퇴직연금 매수가능조회: How much of a stock or ETF a retirement pension account can buy at a given price: orderable cash and maximum amount and quantity."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -235,6 +236,7 @@ class AsyncPensionInquirePsblOrder(Endpoint[AsyncClient]):
     """퇴직연금 매수가능조회: How much of a stock or ETF a retirement pension account can buy at a given price: orderable cash and maximum amount and quantity."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

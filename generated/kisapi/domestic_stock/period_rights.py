@@ -318,6 +318,7 @@ class PeriodRights(Endpoint[SyncClient]):
     """기간별계좌권리현황조회: Corporate-action rights of an account over a date range (dividends, rights issues, bonus shares...): allotted quantities and amounts, subscription and payment dates."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -402,6 +403,7 @@ class AsyncPeriodRights(Endpoint[AsyncClient]):
     """기간별계좌권리현황조회: Corporate-action rights of an account over a date range (dividends, rights issues, bonus shares...): allotted quantities and amounts, subscription and payment dates."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

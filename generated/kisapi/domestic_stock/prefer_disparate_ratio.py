@@ -253,6 +253,7 @@ class PreferDisparateRatio(Endpoint[SyncClient]):
     """국내주식 우선주_괴리율 상위: Preferred shares ranked by their price gap (disparity) to the matching common share, with prices and volumes of both."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -307,6 +308,7 @@ class AsyncPreferDisparateRatio(Endpoint[AsyncClient]):
     """국내주식 우선주_괴리율 상위: Preferred shares ranked by their price gap (disparity) to the matching common share, with prices and volumes of both."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -283,6 +283,7 @@ class ProfitAssetIndex(Endpoint[SyncClient]):
     """국내주식 수익자산지표 순위: Domestic stocks ranked by profit and asset indicators (sales, operating and net profit, assets, liabilities, equity) for a chosen fiscal year and quarter."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -349,6 +350,7 @@ class AsyncProfitAssetIndex(Endpoint[AsyncClient]):
     """국내주식 수익자산지표 순위: Domestic stocks ranked by profit and asset indicators (sales, operating and net profit, assets, liabilities, equity) for a chosen fiscal year and quarter."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

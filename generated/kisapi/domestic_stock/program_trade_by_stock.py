@@ -215,6 +215,7 @@ class ProgramTradeByStock(Endpoint[SyncClient]):
     """종목별 프로그램매매추이(체결): Intraday program buying, selling and net buying of one domestic stock by execution time, with the running price and volume."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -248,6 +249,7 @@ class AsyncProgramTradeByStock(Endpoint[AsyncClient]):
     """종목별 프로그램매매추이(체결): Intraday program buying, selling and net buying of one domestic stock by execution time, with the running price and volume."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

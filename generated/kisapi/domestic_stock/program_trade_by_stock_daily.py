@@ -227,6 +227,7 @@ class ProgramTradeByStockDaily(Endpoint[SyncClient]):
     """종목별 프로그램매매추이(일별): Daily program buying, selling and net buying of one domestic stock, with the closing price and daily volume and value."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -263,6 +264,7 @@ class AsyncProgramTradeByStockDaily(Endpoint[AsyncClient]):
     """종목별 프로그램매매추이(일별): Daily program buying, selling and net buying of one domestic stock, with the closing price and daily volume and value."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -281,6 +281,7 @@ class PsearchResult(Endpoint[SyncClient]):
     """종목조건검색조회: Runs one of the user's saved HTS stock screener conditions and returns the matching stocks with price, change, volume and expected-price data."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -314,6 +315,7 @@ class AsyncPsearchResult(Endpoint[AsyncClient]):
     """종목조건검색조회: Runs one of the user's saved HTS stock screener conditions and returns the matching stocks with price, change, volume and expected-price data."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

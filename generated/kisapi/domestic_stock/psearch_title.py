@@ -136,6 +136,7 @@ class PsearchTitle(Endpoint[SyncClient]):
     """종목조건검색 목록조회: Lists the stock screener conditions the user saved in HTS, with the key (seq) needed to run each one."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -166,6 +167,7 @@ class AsyncPsearchTitle(Endpoint[AsyncClient]):
     """종목조건검색 목록조회: Lists the stock screener conditions the user saved in HTS, with the key (seq) needed to run each one."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -231,6 +231,7 @@ class QuoteBalance(Endpoint[SyncClient]):
     """국내주식 호가잔량 순위: Ranking of domestic stocks by order-book residuals: net bid or ask residual and bid/ask residual ratios, with price and volume."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -288,6 +289,7 @@ class AsyncQuoteBalance(Endpoint[AsyncClient]):
     """국내주식 호가잔량 순위: Ranking of domestic stocks by order-book residuals: net bid or ask residual and bid/ask residual ratios, with price and volume."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

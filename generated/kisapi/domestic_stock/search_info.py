@@ -261,6 +261,7 @@ class SearchInfo(Endpoint[SyncClient]):
     """상품기본조회: Basic master data of any KIS product (domestic or foreign stock, futures/options, bond) by code and product type: names, standard and short codes, sale status, risk grade and class."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -294,6 +295,7 @@ class AsyncSearchInfo(Endpoint[AsyncClient]):
     """상품기본조회: Basic master data of any KIS product (domestic or foreign stock, futures/options, bond) by code and product type: names, standard and short codes, sale status, risk grade and class."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

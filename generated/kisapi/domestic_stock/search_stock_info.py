@@ -561,6 +561,7 @@ class SearchStockInfo(Endpoint[SyncClient]):
     """주식기본조회: Master data of one domestic stock, ETF, ETN or ELW: market and security group, listing dates, shares listed, capital, face value, sector classification, collateral prices, trading-halt, administrative-issue and NXT flags, and the last two closing prices."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -594,6 +595,7 @@ class AsyncSearchStockInfo(Endpoint[AsyncClient]):
     """주식기본조회: Master data of one domestic stock, ETF, ETN or ELW: market and security group, listing dates, shares listed, capital, face value, sector classification, collateral prices, trading-halt, administrative-issue and NXT flags, and the last two closing prices."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -243,6 +243,7 @@ class ShortSale(Endpoint[SyncClient]):
     """국내주식 공매도 상위종목: Domestic stocks ranked by short-selling volume or value over recent days or months, with their share of total volume and value."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -300,6 +301,7 @@ class AsyncShortSale(Endpoint[AsyncClient]):
     """국내주식 공매도 상위종목: Domestic stocks ranked by short-selling volume or value over recent days or months, with their share of total volume and value."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

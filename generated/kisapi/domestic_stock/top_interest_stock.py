@@ -241,6 +241,7 @@ class TopInterestStock(Endpoint[SyncClient]):
     """국내주식 관심종목등록 상위: Domestic stocks ranked by how many users registered them as watch-list (interest) stocks, with price and volume."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -301,6 +302,7 @@ class AsyncTopInterestStock(Endpoint[AsyncClient]):
     """국내주식 관심종목등록 상위: Domestic stocks ranked by how many users registered them as watch-list (interest) stocks, with price and volume."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -242,6 +242,7 @@ class TradedByCompany(Endpoint[SyncClient]):
     """국내주식 당사매매종목 상위: Domestic stocks most sold or bought through KIS itself over a date range, with buy and sell executed volumes and net buying."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -305,6 +306,7 @@ class AsyncTradedByCompany(Endpoint[AsyncClient]):
     """국내주식 당사매매종목 상위: Domestic stocks most sold or bought through KIS itself over a date range, with buy and sell executed volumes and net buying."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -201,6 +201,7 @@ class TradprtByamt(Endpoint[SyncClient]):
     """국내주식 체결금액별 매매비중: Trading in one domestic stock split by execution-size bracket: buy and sell volumes, counts, net buying and average price per bracket."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -237,6 +238,7 @@ class AsyncTradprtByamt(Endpoint[AsyncClient]):
     """국내주식 체결금액별 매매비중: Trading in one domestic stock split by execution-size bracket: buy and sell volumes, counts, net buying and average price per bracket."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

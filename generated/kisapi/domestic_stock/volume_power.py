@@ -216,6 +216,7 @@ class VolumePower(Endpoint[SyncClient]):
     """국내주식 체결강도 상위: Domestic stocks ranked by today's execution strength (buy volume versus sell volume), with the buy and sell executed volume sums."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -270,6 +271,7 @@ class AsyncVolumePower(Endpoint[AsyncClient]):
     """국내주식 체결강도 상위: Domestic stocks ranked by today's execution strength (buy volume versus sell volume), with the buy and sell executed volume sums."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -281,6 +281,7 @@ class VolumeRank(Endpoint[SyncClient]):
     """거래량순위: Domestic stocks ranked by volume, volume growth, turnover or trading value, filtered by market, share kind, price and volume."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -341,6 +342,7 @@ class AsyncVolumeRank(Endpoint[AsyncClient]):
     """거래량순위: Domestic stocks ranked by volume, volume growth, turnover or trading value, filtered by market, share kind, price and volume."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -140,6 +140,7 @@ class CompareStocks(Endpoint[SyncClient]):
     """ELW 비교대상종목조회: Lists the ELWs that have a given stock as underlying, for comparing warrants on the same asset (code and name of each)."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -184,6 +185,7 @@ class AsyncCompareStocks(Endpoint[AsyncClient]):
     """ELW 비교대상종목조회: Lists the ELWs that have a given stock as underlying, for comparing warrants on the same asset (code and name of each)."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

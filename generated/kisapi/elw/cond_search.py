@@ -477,6 +477,7 @@ class CondSearch(Endpoint[SyncClient]):
     """ELW 종목검색: Screens listed ELWs by issuer, underlying, call/put, listing and expiry window, price, volume, greeks, leverage and other indicators; returns the matching warrants with their key terms and quotes."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -741,6 +742,7 @@ class AsyncCondSearch(Endpoint[AsyncClient]):
     """ELW 종목검색: Screens listed ELWs by issuer, underlying, call/put, listing and expiry window, price, volume, greeks, leverage and other indicators; returns the matching warrants with their key terms and quotes."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -287,6 +287,7 @@ class ExpirationStocks(Endpoint[SyncClient]):
     """ELW 만기예정/만기종목: ELWs that expire (or have expired) within a date range, with strike, conversion ratio, last trading day and the redemption amounts paid at expiry."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -363,6 +364,7 @@ class AsyncExpirationStocks(Endpoint[AsyncClient]):
     """ELW 만기예정/만기종목: ELWs that expire (or have expired) within a date range, with strike, conversion ratio, last trading day and the redemption amounts paid at expiry."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -248,6 +248,7 @@ class Indicator(Endpoint[SyncClient]):
     """ELW 지표순위: Ranks ELWs by an investment indicator (conversion ratio, leverage, strike, intrinsic or time value), filtered by underlying, issuer, call/put, price and volume."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -328,6 +329,7 @@ class AsyncIndicator(Endpoint[AsyncClient]):
     """ELW 지표순위: Ranks ELWs by an investment indicator (conversion ratio, leverage, strike, intrinsic or time value), filtered by underlying, issuer, call/put, price and volume."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -212,6 +212,7 @@ class IndicatorTrendCcnl(Endpoint[SyncClient]):
     """ELW 투자지표추이(체결): Tick-by-tick history of one ELW's price together with its leverage, gearing, intrinsic/time value, parity and approach rate."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -256,6 +257,7 @@ class AsyncIndicatorTrendCcnl(Endpoint[AsyncClient]):
     """ELW 투자지표추이(체결): Tick-by-tick history of one ELW's price together with its leverage, gearing, intrinsic/time value, parity and approach rate."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -227,6 +227,7 @@ class IndicatorTrendDaily(Endpoint[SyncClient]):
     """ELW 투자지표추이(일별): Daily history of one ELW's OHLC and volume together with leverage, gearing, intrinsic/time value and parity."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -271,6 +272,7 @@ class AsyncIndicatorTrendDaily(Endpoint[AsyncClient]):
     """ELW 투자지표추이(일별): Daily history of one ELW's OHLC and volume together with leverage, gearing, intrinsic/time value and parity."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -225,6 +225,7 @@ class IndicatorTrendMinute(Endpoint[SyncClient]):
     """ELW 투자지표추이(분별): Minute-bar history of one ELW's price and volume with leverage, gearing, premium, intrinsic value and parity; the bar size is chosen by the interval code."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -277,6 +278,7 @@ class AsyncIndicatorTrendMinute(Endpoint[AsyncClient]):
     """ELW 투자지표추이(분별): Minute-bar history of one ELW's price and volume with leverage, gearing, premium, intrinsic value and parity; the bar size is chosen by the interval code."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -410,6 +410,7 @@ class LpTradeTrend(Endpoint[SyncClient]):
     """ELW LP매매추이: Liquidity-provider activity in one ELW: a current snapshot of price and indicators, plus daily rows of LP buying, selling, holdings and holding ratio."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -454,6 +455,7 @@ class AsyncLpTradeTrend(Endpoint[AsyncClient]):
     """ELW LP매매추이: Liquidity-provider activity in one ELW: a current snapshot of price and indicators, plus daily rows of LP buying, selling, holdings and holding ratio."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -208,6 +208,7 @@ class NewlyListed(Endpoint[SyncClient]):
     """ELW 신규상장종목: ELWs newly listed on a given date, filtered by underlying, issuer and call/put, with strike, listed units, last trading day and knock-out barrier."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -272,6 +273,7 @@ class AsyncNewlyListed(Endpoint[AsyncClient]):
     """ELW 신규상장종목: ELWs newly listed on a given date, filtered by underlying, issuer and call/put, with strike, listed units, last trading day and knock-out barrier."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -250,6 +250,7 @@ class QuickChange(Endpoint[SyncClient]):
     """ELW 당일급변종목: ELWs whose price, volume or order-book balance moved sharply against a reference minute or day, ranked by the chosen kind of move."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -342,6 +343,7 @@ class AsyncQuickChange(Endpoint[AsyncClient]):
     """ELW 당일급변종목: ELWs whose price, volume or order-book balance moved sharply against a reference minute or day, ranked by the chosen kind of move."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

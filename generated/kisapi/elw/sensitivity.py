@@ -276,6 +276,7 @@ class Sensitivity(Endpoint[SyncClient]):
     """ELW 민감도 순위: Ranks ELWs by theoretical price, a greek (delta, gamma, theta, vega, rho) or volatility, filtered by underlying, issuer, call/put and remaining days."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -364,6 +365,7 @@ class AsyncSensitivity(Endpoint[AsyncClient]):
     """ELW 민감도 순위: Ranks ELWs by theoretical price, a greek (delta, gamma, theta, vega, rho) or volatility, filtered by underlying, issuer, call/put and remaining days."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

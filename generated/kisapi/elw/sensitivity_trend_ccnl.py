@@ -207,6 +207,7 @@ class SensitivityTrendCcnl(Endpoint[SyncClient]):
     """ELW 민감도 추이(체결): Tick-by-tick history of one ELW's price with its theoretical price and greeks (delta, gamma, theta, vega, rho)."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -251,6 +252,7 @@ class AsyncSensitivityTrendCcnl(Endpoint[AsyncClient]):
     """ELW 민감도 추이(체결): Tick-by-tick history of one ELW's price with its theoretical price and greeks (delta, gamma, theta, vega, rho)."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -209,6 +209,7 @@ class SensitivityTrendDaily(Endpoint[SyncClient]):
     """ELW 민감도 추이(일별): Daily history of one ELW's closing price with its theoretical price and greeks (delta, gamma, theta, vega, rho)."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -253,6 +254,7 @@ class AsyncSensitivityTrendDaily(Endpoint[AsyncClient]):
     """ELW 민감도 추이(일별): Daily history of one ELW's closing price with its theoretical price and greeks (delta, gamma, theta, vega, rho)."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

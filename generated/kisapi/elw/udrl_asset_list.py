@@ -183,6 +183,7 @@ class UdrlAssetList(Endpoint[SyncClient]):
     """ELW 기초자산 목록조회: Lists the underlying assets that currently have ELWs issued on them, with each underlying's price and change, sortable by name, issue count or move."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -231,6 +232,7 @@ class AsyncUdrlAssetList(Endpoint[AsyncClient]):
     """ELW 기초자산 목록조회: Lists the underlying assets that currently have ELWs issued on them, with each underlying's price and change, sortable by name, issue count or move."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -357,6 +357,7 @@ class UdrlAssetPrice(Endpoint[SyncClient]):
     """ELW 기초자산별 종목시세: Quotes every ELW on one underlying (optionally by issuer, call/put, moneyness, price, volume and remaining-day range) with strike, break-even, implied volatility and LP holdings."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -457,6 +458,7 @@ class AsyncUdrlAssetPrice(Endpoint[AsyncClient]):
     """ELW 기초자산별 종목시세: Quotes every ELW on one underlying (optionally by issuer, call/put, moneyness, price, volume and remaining-day range) with strike, break-even, implied volatility and LP holdings."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

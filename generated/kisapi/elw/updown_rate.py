@@ -399,6 +399,7 @@ class UpdownRate(Endpoint[SyncClient]):
     """ELW 상승률순위: Ranks ELWs by rise or fall against the previous close or the open (or by range), with period change, key terms and indicators of each warrant."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -491,6 +492,7 @@ class AsyncUpdownRate(Endpoint[AsyncClient]):
     """ELW 상승률순위: Ranks ELWs by rise or fall against the previous close or the open (or by range), with period change, key terms and indicators of each warrant."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -187,6 +187,7 @@ class VolatilityTrendCcnl(Endpoint[SyncClient]):
     """ELW 변동성추이(체결): Tick-by-tick history of one ELW's price and best bid/ask with its implied volatility."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -231,6 +232,7 @@ class AsyncVolatilityTrendCcnl(Endpoint[AsyncClient]):
     """ELW 변동성추이(체결): Tick-by-tick history of one ELW's price and best bid/ask with its implied volatility."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

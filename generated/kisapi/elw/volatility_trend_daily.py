@@ -234,6 +234,7 @@ class VolatilityTrendDaily(Endpoint[SyncClient]):
     """ELW 변동성 추이(일별): Daily history of one ELW's OHLC and volume with 10/20/30/60/90-day historical volatility and implied volatility."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -278,6 +279,7 @@ class AsyncVolatilityTrendDaily(Endpoint[AsyncClient]):
     """ELW 변동성 추이(일별): Daily history of one ELW's OHLC and volume with 10/20/30/60/90-day historical volatility and implied volatility."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -196,6 +196,7 @@ class VolatilityTrendMinute(Endpoint[SyncClient]):
     """ELW 변동성 추이(분별): Minute-bar history of one ELW with implied and historical volatility; the bar size is chosen by the interval code."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -248,6 +249,7 @@ class AsyncVolatilityTrendMinute(Endpoint[AsyncClient]):
     """ELW 변동성 추이(분별): Minute-bar history of one ELW with implied and historical volatility; the bar size is chosen by the interval code."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -155,6 +155,7 @@ class VolatilityTrendTick(Endpoint[SyncClient]):
     """ELW 변동성 추이(틱): Tick history of one ELW's price with the implied volatility at each trade."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -199,6 +200,7 @@ class AsyncVolatilityTrendTick(Endpoint[AsyncClient]):
     """ELW 변동성 추이(틱): Tick history of one ELW's price with the implied volatility at each trade."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

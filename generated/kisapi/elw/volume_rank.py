@@ -443,6 +443,7 @@ class VolumeRank(Endpoint[SyncClient]):
     """ELW 거래량순위: Ranks ELWs by trading volume, average volume growth or turnover, traded value or net order-book balance, with volume statistics and LP member."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -539,6 +540,7 @@ class AsyncVolumeRank(Endpoint[AsyncClient]):
     """ELW 거래량순위: Ranks ELWs by trading volume, average volume growth or turnover, traded value or net order-book balance, with volume statistics and LP member."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -382,6 +382,7 @@ class InquireComponentStockPrice(Endpoint[SyncClient]):
     """ETF 구성종목시세: Constituents of an ETF with each stock's price, change, volume, weight and value inside the fund, plus the ETF's own price and NAV."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -418,6 +419,7 @@ class AsyncInquireComponentStockPrice(Endpoint[AsyncClient]):
     """ETF 구성종목시세: Constituents of an ETF with each stock's price, change, volume, weight and value inside the fund, plus the ETF's own price and NAV."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

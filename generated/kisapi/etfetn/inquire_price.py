@@ -497,6 +497,7 @@ class InquirePrice(Endpoint[SyncClient]):
     """ETF/ETN 현재가: Current quote of an ETF or ETN: price, change, volume, NAV and its change, tracking error, disparity, net assets, LP holdings and yearly range."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -530,6 +531,7 @@ class AsyncInquirePrice(Endpoint[AsyncClient]):
     """ETF/ETN 현재가: Current quote of an ETF or ETN: price, change, volume, NAV and its change, tracking error, disparity, net assets, LP holdings and yearly range."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -222,6 +222,7 @@ class NavComparisonDailyTrend(Endpoint[SyncClient]):
     """NAV 비교추이(일): Daily closing price against NAV of an ETF over a date range, with disparity and volume."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -261,6 +262,7 @@ class AsyncNavComparisonDailyTrend(Endpoint[AsyncClient]):
     """NAV 비교추이(일): Daily closing price against NAV of an ETF over a date range, with disparity and volume."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -225,6 +225,7 @@ class NavComparisonTimeTrend(Endpoint[SyncClient]):
     """NAV 비교추이(분): Intraday price against NAV of an ETF in bars of one minute up to two hours, with disparity and volume."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -261,6 +262,7 @@ class AsyncNavComparisonTimeTrend(Endpoint[AsyncClient]):
     """NAV 비교추이(분): Intraday price against NAV of an ETF in bars of one minute up to two hours, with disparity and volume."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

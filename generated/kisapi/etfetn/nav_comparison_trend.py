@@ -304,6 +304,7 @@ class NavComparisonTrend(Endpoint[SyncClient]):
     """NAV 비교추이(종목): Current price of an ETF set against its NAV: both prices with change, open, high and low."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -337,6 +338,7 @@ class AsyncNavComparisonTrend(Endpoint[AsyncClient]):
     """NAV 비교추이(종목): Current price of an ETF set against its NAV: both prices with change, open, high and low."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

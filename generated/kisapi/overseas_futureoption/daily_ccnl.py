@@ -257,6 +257,7 @@ class DailyCcnl(Endpoint[SyncClient]):
     """해외선물 체결추이(일간): Daily bars (OHLC, volume, change) of an overseas futures contract up to a given date; continue with INDEX_KEY for older data."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -325,6 +326,7 @@ class AsyncDailyCcnl(Endpoint[AsyncClient]):
     """해외선물 체결추이(일간): Daily bars (OHLC, volume, change) of an overseas futures contract up to a given date; continue with INDEX_KEY for older data."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -257,6 +257,7 @@ class InquireAskingPrice(Endpoint[SyncClient]):
     """해외선물 호가: Order book of an overseas futures contract: the day's prices and change in one block and the bid/ask levels with quantities and order counts in the other."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -297,6 +298,7 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
     """해외선물 호가: Order book of an overseas futures contract: the day's prices and change in one block and the bid/ask levels with quantities and order counts in the other."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

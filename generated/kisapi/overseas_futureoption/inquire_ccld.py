@@ -371,6 +371,7 @@ class InquireCcld(Endpoint[SyncClient]):
     """해외선물옵션 당일주문내역조회: Today's overseas futures/options orders of the account with fill state, prices, filled and remaining quantity, filterable by fill state, side and futures/options."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -435,6 +436,7 @@ class AsyncInquireCcld(Endpoint[AsyncClient]):
     """해외선물옵션 당일주문내역조회: Today's overseas futures/options orders of the account with fill state, prices, filled and remaining quantity, filterable by fill state, side and futures/options."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

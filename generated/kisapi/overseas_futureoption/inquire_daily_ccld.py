@@ -353,6 +353,7 @@ class InquireDailyCcld(Endpoint[SyncClient]):
     """해외선물옵션 일별체결내역: Overseas futures/options fills over a date range, one row per fill with amount and fee, plus totals of quantity, contract value and fees."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -433,6 +434,7 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
     """해외선물옵션 일별체결내역: Overseas futures/options fills over a date range, one row per fill with amount and fee, plus totals of quantity, contract value and fees."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -347,6 +347,7 @@ class InquireDailyOrder(Endpoint[SyncClient]):
     """해외선물옵션 일별 주문내역: Overseas futures/options orders placed over a date range, with status, order and fill prices and quantities."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -423,6 +424,7 @@ class AsyncInquireDailyOrder(Endpoint[AsyncClient]):
     """해외선물옵션 일별 주문내역: Overseas futures/options orders placed over a date range, with status, order and fill prices and quantities."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -312,6 +312,7 @@ class InquireDeposit(Endpoint[SyncClient]):
     """해외선물옵션 예수금현황: Cash and margin position of an overseas futures/options account in one currency (or a USD/KRW total): deposits, P&L, fees, margins, risk ratio and orderable or withdrawable amounts."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -351,6 +352,7 @@ class AsyncInquireDeposit(Endpoint[AsyncClient]):
     """해외선물옵션 예수금현황: Cash and margin position of an overseas futures/options account in one currency (or a USD/KRW total): deposits, P&L, fees, margins, risk ratio and orderable or withdrawable amounts."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -424,6 +424,7 @@ class InquirePeriodCcld(Endpoint[SyncClient]):
     """해외선물옵션 기간계좌손익 일별: Realised and unrealised profit of an overseas futures/options account over a period, by currency and by contract, with quantities traded and fees."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -496,6 +497,7 @@ class AsyncInquirePeriodCcld(Endpoint[AsyncClient]):
     """해외선물옵션 기간계좌손익 일별: Realised and unrealised profit of an overseas futures/options account over a period, by currency and by contract, with quantities traded and fees."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

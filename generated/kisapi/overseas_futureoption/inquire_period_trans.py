@@ -289,6 +289,7 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
     """해외선물옵션 기간계좌거래내역: Cash transactions of an overseas futures/options account over a period (deposits, withdrawals, settlements) with amounts and currency."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -361,6 +362,7 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
     """해외선물옵션 기간계좌거래내역: Cash transactions of an overseas futures/options account over a period (deposits, withdrawals, settlements) with amounts and currency."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

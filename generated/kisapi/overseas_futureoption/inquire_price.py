@@ -308,6 +308,7 @@ class InquirePrice(Endpoint[SyncClient]):
     """해외선물종목현재가: Current quote of an overseas futures contract: last, open/high/low, change, best bid/ask, volume, settlement price, margin, tick size and trading calendar."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -338,6 +339,7 @@ class AsyncInquirePrice(Endpoint[AsyncClient]):
     """해외선물종목현재가: Current quote of an overseas futures contract: last, open/high/low, change, best bid/ask, volume, settlement price, margin, tick size and trading calendar."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -210,6 +210,7 @@ class InquirePsamount(Endpoint[SyncClient]):
     """해외선물옵션 주문가능조회: How many contracts of an overseas futures/options product can be ordered on one side at a given price: new, closing, total and market-order quantities."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -255,6 +256,7 @@ class AsyncInquirePsamount(Endpoint[AsyncClient]):
     """해외선물옵션 주문가능조회: How many contracts of an overseas futures/options product can be ordered on one side at a given price: new, closing, total and market-order quantities."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

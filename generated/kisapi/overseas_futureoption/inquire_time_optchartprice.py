@@ -259,6 +259,7 @@ class InquireTimeOptchartprice(Endpoint[SyncClient]):
     """해외옵션 분봉조회: Minute bars of an overseas option (bar size set by QRY_GAP); continue with the returned index_key for earlier bars."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -327,6 +328,7 @@ class AsyncInquireTimeOptchartprice(Endpoint[AsyncClient]):
     """해외옵션 분봉조회: Minute bars of an overseas option (bar size set by QRY_GAP); continue with the returned index_key for earlier bars."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -252,6 +252,7 @@ class InquireUnpd(Endpoint[SyncClient]):
     """해외선물옵션 미결제내역조회(잔고): Open overseas futures/options positions of the account: contract, side, open and closable quantity, average price, current price and valuation P&L."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -308,6 +309,7 @@ class AsyncInquireUnpd(Endpoint[AsyncClient]):
     """해외선물옵션 미결제내역조회(잔고): Open overseas futures/options positions of the account: contract, side, open and closable quantity, average price, current price and valuation P&L."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

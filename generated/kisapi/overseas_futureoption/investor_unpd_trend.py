@@ -267,6 +267,7 @@ class InvestorUnpdTrend(Endpoint[SyncClient]):
     """해외선물 미결제추이: Daily CFTC open-interest breakdown of an overseas futures product by trader category (speculative, hedging, spread, non-reportable), as levels or changes."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -319,6 +320,7 @@ class AsyncInvestorUnpdTrend(Endpoint[AsyncClient]):
     """해외선물 미결제추이: Daily CFTC open-interest breakdown of an overseas futures product by trader category (speculative, hedging, spread, non-reportable), as levels or changes."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -474,6 +474,7 @@ class MarginDetail(Endpoint[SyncClient]):
     """해외선물옵션 증거금상세: Detailed margin requirement of an overseas futures/options account in one currency: order, maintenance and SPAN/EUREX margin components and option premiums."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -513,6 +514,7 @@ class AsyncMarginDetail(Endpoint[AsyncClient]):
     """해외선물옵션 증거금상세: Detailed margin requirement of an overseas futures/options account in one currency: order, maintenance and SPAN/EUREX margin components and option premiums."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -251,6 +251,7 @@ class MarketTime(Endpoint[SyncClient]):
     """해외선물옵션 장운영시간: Trading sessions of overseas futures and options products: exchange, product class, session start and end times for the regular and extended sessions."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -311,6 +312,7 @@ class AsyncMarketTime(Endpoint[AsyncClient]):
     """해외선물옵션 장운영시간: Trading sessions of overseas futures and options products: exchange, product class, session start and end times for the regular and extended sessions."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

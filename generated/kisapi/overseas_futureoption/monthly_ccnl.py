@@ -257,6 +257,7 @@ class MonthlyCcnl(Endpoint[SyncClient]):
     """해외선물 체결추이(월간): Monthly bars (OHLC, volume, change) of an overseas futures contract up to a given date; continue with INDEX_KEY for older data."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -325,6 +326,7 @@ class AsyncMonthlyCcnl(Endpoint[AsyncClient]):
     """해외선물 체결추이(월간): Monthly bars (OHLC, volume, change) of an overseas futures contract up to a given date; continue with INDEX_KEY for older data."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

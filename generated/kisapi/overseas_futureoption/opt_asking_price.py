@@ -253,6 +253,7 @@ class OptAskingPrice(Endpoint[SyncClient]):
     """해외옵션 호가: Order book of an overseas option: the day's prices and change in one block and the bid/ask levels with quantities and order counts in the other."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -293,6 +294,7 @@ class AsyncOptAskingPrice(Endpoint[AsyncClient]):
     """해외옵션 호가: Order book of an overseas option: the day's prices and change in one block and the bid/ask levels with quantities and order counts in the other."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

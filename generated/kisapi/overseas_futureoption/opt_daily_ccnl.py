@@ -249,6 +249,7 @@ class OptDailyCcnl(Endpoint[SyncClient]):
     """해외옵션 체결추이(일간): Daily bars (OHLC, volume, change) of an overseas option."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -300,6 +301,7 @@ class AsyncOptDailyCcnl(Endpoint[AsyncClient]):
     """해외옵션 체결추이(일간): Daily bars (OHLC, volume, change) of an overseas option."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -247,6 +247,7 @@ class OptDetail(Endpoint[SyncClient]):
     """해외옵션종목상세: Contract specification of an overseas option: exchange, currency, tick size and value, margin, settlement price, listing, expiry and trading hours."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -277,6 +278,7 @@ class AsyncOptDetail(Endpoint[AsyncClient]):
     """해외옵션종목상세: Contract specification of an overseas option: exchange, currency, tick size and value, margin, settlement price, listing, expiry and trading hours."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -249,6 +249,7 @@ class OptMonthlyCcnl(Endpoint[SyncClient]):
     """해외옵션 체결추이(월간): Monthly bars (OHLC, volume, change) of an overseas option."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -300,6 +301,7 @@ class AsyncOptMonthlyCcnl(Endpoint[AsyncClient]):
     """해외옵션 체결추이(월간): Monthly bars (OHLC, volume, change) of an overseas option."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -297,6 +297,7 @@ class OptPrice(Endpoint[SyncClient]):
     """해외옵션종목현재가: Current quote of an overseas option: last, open/high/low, change, best bid/ask, volume, settlement price and trading calendar."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -327,6 +328,7 @@ class AsyncOptPrice(Endpoint[AsyncClient]):
     """해외옵션종목현재가: Current quote of an overseas option: last, open/high/low, change, best bid/ask, volume, settlement price and trading calendar."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -251,6 +251,7 @@ class OptTickCcnl(Endpoint[SyncClient]):
     """해외옵션 체결추이(틱): Trade-by-trade history of an overseas option with price, size and change; continue with the returned index_key."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -319,6 +320,7 @@ class AsyncOptTickCcnl(Endpoint[AsyncClient]):
     """해외옵션 체결추이(틱): Trade-by-trade history of an overseas option with price, size and change; continue with the returned index_key."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

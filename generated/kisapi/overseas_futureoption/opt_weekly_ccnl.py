@@ -249,6 +249,7 @@ class OptWeeklyCcnl(Endpoint[SyncClient]):
     """해외옵션 체결추이(주간): Weekly bars (OHLC, volume, change) of an overseas option."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -300,6 +301,7 @@ class AsyncOptWeeklyCcnl(Endpoint[AsyncClient]):
     """해외옵션 체결추이(주간): Weekly bars (OHLC, volume, change) of an overseas option."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

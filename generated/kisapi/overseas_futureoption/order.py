@@ -170,6 +170,7 @@ class Order(Endpoint[SyncClient]):
     """해외선물옵션 주문: Places a new overseas futures/options order (limit, market, stop or stop-limit); the reply carries the order date and number."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -245,6 +246,7 @@ class AsyncOrder(Endpoint[AsyncClient]):
     """해외선물옵션 주문: Places a new overseas futures/options order (limit, market, stop or stop-limit); the reply carries the order date and number."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

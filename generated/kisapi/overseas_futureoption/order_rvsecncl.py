@@ -154,6 +154,7 @@ class OrderRvsecncl(Endpoint[SyncClient]):
     """해외선물옵션 정정취소주문: Modifies the prices of, or cancels, an open overseas futures/options order; the action chooses the TR ID."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -215,6 +216,7 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
     """해외선물옵션 정정취소주문: Modifies the prices of, or cancels, an open overseas futures/options order; the action chooses the TR ID."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -295,6 +295,7 @@ class SearchContractDetail(Endpoint[SyncClient]):
     """해외선물 상품기본정보: Contract specifications of up to 32 overseas futures codes at once: exchange, class, currency, tick size and value, margin, settlement, listing and expiry dates."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -463,6 +464,7 @@ class AsyncSearchContractDetail(Endpoint[AsyncClient]):
     """해외선물 상품기본정보: Contract specifications of up to 32 overseas futures codes at once: exchange, class, currency, tick size and value, margin, settlement, listing and expiry dates."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -282,6 +282,7 @@ class SearchOptDetail(Endpoint[SyncClient]):
     """해외옵션 상품기본정보: Contract specifications of up to 30 overseas option codes at once: exchange, class, currency, tick size and value, margin, settlement, listing and expiry dates."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -402,6 +403,7 @@ class AsyncSearchOptDetail(Endpoint[AsyncClient]):
     """해외옵션 상품기본정보: Contract specifications of up to 30 overseas option codes at once: exchange, class, currency, tick size and value, margin, settlement, listing and expiry dates."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -261,6 +261,7 @@ class StockDetail(Endpoint[SyncClient]):
     """해외선물종목상세: Contract specification of an overseas futures contract: exchange, currency, tick size and value, margin, settlement price, listing, expiry and trading hours."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -291,6 +292,7 @@ class AsyncStockDetail(Endpoint[AsyncClient]):
     """해외선물종목상세: Contract specification of an overseas futures contract: exchange, currency, tick size and value, margin, settlement price, listing, expiry and trading hours."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

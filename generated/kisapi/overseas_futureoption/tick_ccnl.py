@@ -247,6 +247,7 @@ class TickCcnl(Endpoint[SyncClient]):
     """해외선물 체결추이(틱): Trade-by-trade history of an overseas futures contract with price, size and change; continue with INDEX_KEY for older trades."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -315,6 +316,7 @@ class AsyncTickCcnl(Endpoint[AsyncClient]):
     """해외선물 체결추이(틱): Trade-by-trade history of an overseas futures contract with price, size and change; continue with INDEX_KEY for older trades."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

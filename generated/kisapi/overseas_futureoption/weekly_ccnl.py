@@ -251,6 +251,7 @@ class WeeklyCcnl(Endpoint[SyncClient]):
     """해외선물 체결추이(주간): Weekly bars (OHLC, volume, change) of an overseas futures contract up to a given date; continue with INDEX_KEY for older data."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -319,6 +320,7 @@ class AsyncWeeklyCcnl(Endpoint[AsyncClient]):
     """해외선물 체결추이(주간): Weekly bars (OHLC, volume, change) of an overseas futures contract up to a given date; continue with INDEX_KEY for older data."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

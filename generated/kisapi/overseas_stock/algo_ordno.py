@@ -201,6 +201,7 @@ class AlgoOrdno(Endpoint[SyncClient]):
     """해외주식 지정가주문번호조회: Order numbers of the day's overseas algorithmic limit orders (TWAP/VWAP style split orders) for an account, with quantities, prices and fill so far."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -257,6 +258,7 @@ class AsyncAlgoOrdno(Endpoint[AsyncClient]):
     """해외주식 지정가주문번호조회: Order numbers of the day's overseas algorithmic limit orders (TWAP/VWAP style split orders) for an account, with quantities, prices and fill so far."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -317,6 +317,7 @@ class BrknewsTitle(Endpoint[SyncClient]):
     """해외속보(제목): Latest overseas breaking-news headlines with their source, time and up to ten related stock codes."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -371,6 +372,7 @@ class AsyncBrknewsTitle(Endpoint[AsyncClient]):
     """해외속보(제목): Latest overseas breaking-news headlines with their source, time and up to ten related stock codes."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -278,6 +278,7 @@ class ColableByCompany(Endpoint[SyncClient]):
     """당사 해외주식담보대출 가능 종목: Overseas stocks that KIS accepts as collateral for stock-backed loans, with loan and margin ratios, plus the number of eligible stocks."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -341,6 +342,7 @@ class AsyncColableByCompany(Endpoint[AsyncClient]):
     """당사 해외주식담보대출 가능 종목: Overseas stocks that KIS accepts as collateral for stock-backed loans, with loan and margin ratios, plus the number of eligible stocks."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

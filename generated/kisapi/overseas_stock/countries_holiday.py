@@ -187,6 +187,7 @@ class CountriesHoliday(Endpoint[SyncClient]):
     """해외결제일자조회: Overseas settlement calendar: for a base date, the local and domestic settlement dates per country and market, useful to spot foreign holidays."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -235,6 +236,7 @@ class AsyncCountriesHoliday(Endpoint[AsyncClient]):
     """해외결제일자조회: Overseas settlement calendar: for a base date, the local and domestic settlement dates per country and market, useful to spot foreign holidays."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -272,6 +272,7 @@ class Dailyprice(Endpoint[SyncClient]):
     """해외주식 기간별시세: Daily, weekly or monthly OHLC bars of one overseas stock up to a base date, with volume, traded value and last bid/ask."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -332,6 +333,7 @@ class AsyncDailyprice(Endpoint[AsyncClient]):
     """해외주식 기간별시세: Daily, weekly or monthly OHLC bars of one overseas stock up to a base date, with volume, traded value and last bid/ask."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

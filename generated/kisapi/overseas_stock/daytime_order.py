@@ -171,6 +171,7 @@ class DaytimeOrder(Endpoint[SyncClient]):
     """해외주식 미국주간주문: Places a buy or sell limit order on a US stock during the US daytime session (Korean daytime). Real accounts only."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -232,6 +233,7 @@ class AsyncDaytimeOrder(Endpoint[AsyncClient]):
     """해외주식 미국주간주문: Places a buy or sell limit order on a US stock during the US daytime session (Korean daytime). Real accounts only."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -177,6 +177,7 @@ class DaytimeOrderRvsecncl(Endpoint[SyncClient]):
     """해외주식 미국주간정정취소: Amends or cancels a pending US daytime-session order. Real accounts only."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -237,6 +238,7 @@ class AsyncDaytimeOrderRvsecncl(Endpoint[AsyncClient]):
     """해외주식 미국주간정정취소: Amends or cancels a pending US daytime-session order. Real accounts only."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -203,6 +203,7 @@ class ForeignMargin(Endpoint[SyncClient]):
     """해외증거금 통화별조회: Per-currency overseas margin status of an account: foreign cash, margin used, unsettled amounts and orderable amounts."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -247,6 +248,7 @@ class AsyncForeignMargin(Endpoint[AsyncClient]):
     """해외증거금 통화별조회: Per-currency overseas margin status of an account: foreign cash, margin used, unsettled amounts and orderable amounts."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -173,6 +173,7 @@ class IndustryPrice(Endpoint[SyncClient]):
     """해외주식 업종별코드조회: List of sector (industry) codes and names for one overseas exchange, to be used with the sector quote API."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -217,6 +218,7 @@ class AsyncIndustryPrice(Endpoint[AsyncClient]):
     """해외주식 업종별코드조회: List of sector (industry) codes and names for one overseas exchange, to be used with the sector quote API."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -297,6 +297,7 @@ class IndustryTheme(Endpoint[SyncClient]):
     """해외주식 업종별시세: Quotes of the stocks in one overseas sector: price, change, volume and traded value per stock, with a volume filter."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -353,6 +354,7 @@ class AsyncIndustryTheme(Endpoint[AsyncClient]):
     """해외주식 업종별시세: Quotes of the stocks in one overseas sector: price, change, volume and traded value per stock, with a volume filter."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -320,6 +320,7 @@ class InquireAlgoCcnl(Endpoint[SyncClient]):
     """해외주식 지정가체결내역조회: Fills of an overseas algorithmic limit order: each fill's time, quantity and price, plus a per-order summary."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -388,6 +389,7 @@ class AsyncInquireAlgoCcnl(Endpoint[AsyncClient]):
     """해외주식 지정가체결내역조회: Fills of an overseas algorithmic limit order: each fill's time, quantity and price, plus a per-order summary."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -749,6 +749,7 @@ class InquireAskingPrice(Endpoint[SyncClient]):
     """해외주식 현재가 1호가: Overseas order book: ten levels of bid/ask prices and sizes, total resting volumes and the session's OHLC of one stock."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -797,6 +798,7 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
     """해외주식 현재가 1호가: Overseas order book: ten levels of bid/ask prices and sizes, total resting volumes and the session's OHLC of one stock."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

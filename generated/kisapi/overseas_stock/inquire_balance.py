@@ -373,6 +373,7 @@ class InquireBalance(Endpoint[SyncClient]):
     """해외주식 잔고: Overseas stock holdings of an account per market or currency: quantity, average price, current price, valuation and profit, plus totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -433,6 +434,7 @@ class AsyncInquireBalance(Endpoint[AsyncClient]):
     """해외주식 잔고: Overseas stock holdings of an account per market or currency: quantity, average price, current price, valuation and profit, plus totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

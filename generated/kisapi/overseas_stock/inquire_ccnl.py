@@ -382,6 +382,7 @@ class InquireCcnl(Endpoint[SyncClient]):
     """해외주식 주문체결내역: Overseas order and fill history for a date range: each order with side, quantity, prices, fill state and status."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -474,6 +475,7 @@ class AsyncInquireCcnl(Endpoint[AsyncClient]):
     """해외주식 주문체결내역: Overseas order and fill history for a date range: each order with side, quantity, prices, fill state and status."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

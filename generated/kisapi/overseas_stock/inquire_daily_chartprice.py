@@ -322,6 +322,7 @@ class InquireDailyChartprice(Endpoint[SyncClient]):
     """해외주식 종목_지수_환율기간별시세(일_주_월_년): Daily, weekly, monthly or yearly bars of an overseas index, exchange rate, government bond or gold future, with the current quote."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -378,6 +379,7 @@ class AsyncInquireDailyChartprice(Endpoint[AsyncClient]):
     """해외주식 종목_지수_환율기간별시세(일_주_월_년): Daily, weekly, monthly or yearly bars of an overseas index, exchange rate, government bond or gold future, with the current quote."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -354,6 +354,7 @@ class InquireNccs(Endpoint[SyncClient]):
     """해외주식 미체결내역: Open (unfilled) overseas orders of an account with ordered, filled and remaining quantities."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -414,6 +415,7 @@ class AsyncInquireNccs(Endpoint[AsyncClient]):
     """해외주식 미체결내역: Open (unfilled) overseas orders of an account with ordered, filled and remaining quantities."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -479,6 +479,7 @@ class InquirePaymtStdrBalance(Endpoint[SyncClient]):
     """해외주식 결제기준잔고: Overseas holdings and cash on a settlement basis as of a date, per stock and per currency, with totals in won or foreign currency."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -535,6 +536,7 @@ class AsyncInquirePaymtStdrBalance(Endpoint[AsyncClient]):
     """해외주식 결제기준잔고: Overseas holdings and cash on a settlement basis as of a date, per stock and per currency, with totals in won or foreign currency."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

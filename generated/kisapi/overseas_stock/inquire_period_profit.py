@@ -351,6 +351,7 @@ class InquirePeriodProfit(Endpoint[SyncClient]):
     """해외주식 기간손익: Realized profit and loss of overseas stock sales over a period, per trade day and stock, with totals and fees."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -431,6 +432,7 @@ class AsyncInquirePeriodProfit(Endpoint[AsyncClient]):
     """해외주식 기간손익: Realized profit and loss of overseas stock sales over a period, per trade day and stock, with totals and fees."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

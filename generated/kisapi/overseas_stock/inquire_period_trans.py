@@ -394,6 +394,7 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
     """해외주식 일별거래내역: Daily overseas transaction ledger for a registration period: each trade with amounts, fees, exchange rate and settlement date, plus totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -470,6 +471,7 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
     """해외주식 일별거래내역: Daily overseas transaction ledger for a registration period: each trade with amounts, fees, exchange rate and settlement date, plus totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -652,6 +652,7 @@ class InquirePresentBalance(Endpoint[SyncClient]):
     """해외주식 체결기준현재잔고: Overseas holdings on a fill basis (includes today's unsettled trades) per stock, cash per currency, and account totals."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -712,6 +713,7 @@ class AsyncInquirePresentBalance(Endpoint[AsyncClient]):
     """해외주식 체결기준현재잔고: Overseas holdings on a fill basis (includes today's unsettled trades) per stock, cash per currency, and account totals."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -216,6 +216,7 @@ class InquirePsamount(Endpoint[SyncClient]):
     """해외주식 매수가능금액조회: How much cash and how many shares can be bought for an overseas stock at a given price, in foreign currency and with integrated margin."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -258,6 +259,7 @@ class AsyncInquirePsamount(Endpoint[AsyncClient]):
     """해외주식 매수가능금액조회: How much cash and how many shares can be bought for an overseas stock at a given price, in foreign currency and with integrated margin."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -340,6 +340,7 @@ class InquireSearch(Endpoint[SyncClient]):
     """해외주식조건검색: Screens stocks of one overseas exchange by ranges of price, change rate, market value, shares, volume, traded value, EPS and PER."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -484,6 +485,7 @@ class AsyncInquireSearch(Endpoint[AsyncClient]):
     """해외주식조건검색: Screens stocks of one overseas exchange by ranges of price, change rate, market value, shares, volume, traded value, EPS and PER."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

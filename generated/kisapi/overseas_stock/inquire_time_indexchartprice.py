@@ -317,6 +317,7 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
     """해외지수분봉조회: Intraday minute bars of an overseas index or exchange rate, with its current quote."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -369,6 +370,7 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
     """해외지수분봉조회: Intraday minute bars of an overseas index or exchange rate, with its current quote."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -276,6 +276,7 @@ class InquireTimeItemchartprice(Endpoint[SyncClient]):
     """해외주식분봉조회: Intraday minute bars (1, 2, ... minutes) of one overseas stock, pageable backwards in time."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -348,6 +349,7 @@ class AsyncInquireTimeItemchartprice(Endpoint[AsyncClient]):
     """해외주식분봉조회: Intraday minute bars (1, 2, ... minutes) of one overseas stock, pageable backwards in time."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

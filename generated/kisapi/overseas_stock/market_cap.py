@@ -305,6 +305,7 @@ class MarketCap(Endpoint[SyncClient]):
     """해외주식 시가총액순위: Overseas stocks ranked by market capitalization on one exchange, with price, change, volume and weight."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -357,6 +358,7 @@ class AsyncMarketCap(Endpoint[AsyncClient]):
     """해외주식 시가총액순위: Overseas stocks ranked by market capitalization on one exchange, with price, change, volume and weight."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

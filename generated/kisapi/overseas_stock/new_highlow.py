@@ -333,6 +333,7 @@ class NewHighlow(Endpoint[SyncClient]):
     """해외주식 신고/신저가: Overseas stocks breaking to a new high or new low within a recent window on one exchange."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -397,6 +398,7 @@ class AsyncNewHighlow(Endpoint[AsyncClient]):
     """해외주식 신고/신저가: Overseas stocks breaking to a new high or new low within a recent window on one exchange."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -201,6 +201,7 @@ class NewsTitle(Endpoint[SyncClient]):
     """해외뉴스종합(제목): Overseas news headlines filterable by country, exchange, stock, date and time."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -269,6 +270,7 @@ class AsyncNewsTitle(Endpoint[AsyncClient]):
     """해외뉴스종합(제목): Overseas news headlines filterable by country, exchange, stock, date and time."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -225,6 +225,7 @@ class Order(Endpoint[SyncClient]):
     """해외주식 주문: Places a buy or sell order for an overseas stock (US, Hong Kong, Shanghai, Shenzhen, Tokyo, Hanoi, Ho Chi Minh). Side and exchange choose the TR ID."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -299,6 +300,7 @@ class AsyncOrder(Endpoint[AsyncClient]):
     """해외주식 주문: Places a buy or sell order for an overseas stock (US, Hong Kong, Shanghai, Shenzhen, Tokyo, Hanoi, Ho Chi Minh). Side and exchange choose the TR ID."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -217,6 +217,7 @@ class OrderResv(Endpoint[SyncClient]):
     """해외주식 예약주문접수: Books a reservation order for an overseas stock, sent to the exchange at the next session. US buy, US sell and Asian markets use different TR IDs; for Asian markets the side, the product type and whether the request books or cancels a reservation also travel in the body."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -292,6 +293,7 @@ class AsyncOrderResv(Endpoint[AsyncClient]):
     """해외주식 예약주문접수: Books a reservation order for an overseas stock, sent to the exchange at the next session. US buy, US sell and Asian markets use different TR IDs; for Asian markets the side, the product type and whether the request books or cancels a reservation also travel in the body."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -143,6 +143,7 @@ class OrderResvCcnl(Endpoint[SyncClient]):
     """해외주식 예약주문접수취소: Cancels a US overseas reservation order that has been booked but not yet sent."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -182,6 +183,7 @@ class AsyncOrderResvCcnl(Endpoint[AsyncClient]):
     """해외주식 예약주문접수취소: Cancels a US overseas reservation order that has been booked but not yet sent."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -348,6 +348,7 @@ class OrderResvList(Endpoint[SyncClient]):
     """해외주식 예약주문조회: Lists overseas reservation orders booked over a date range, with their status and fills. US and Asian markets use different TR IDs."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -425,6 +426,7 @@ class AsyncOrderResvList(Endpoint[AsyncClient]):
     """해외주식 예약주문조회: Lists overseas reservation orders booked over a date range, with their status and fills. US and Asian markets use different TR IDs."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

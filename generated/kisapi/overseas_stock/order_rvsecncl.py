@@ -183,6 +183,7 @@ class OrderRvsecncl(Endpoint[SyncClient]):
     """해외주식 정정취소주문: Amends or cancels a pending overseas stock order. The exchange of the order chooses the TR ID."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -245,6 +246,7 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
     """해외주식 정정취소주문: Amends or cancels a pending overseas stock order. The exchange of the order chooses the TR ID."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

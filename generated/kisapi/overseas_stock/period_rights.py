@@ -284,6 +284,7 @@ class PeriodRights(Endpoint[SyncClient]):
     """해외주식 기간별권리조회: Corporate actions of overseas stocks (dividends, splits, rights issues, mergers...) over a date range, with ratios and key dates."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -352,6 +353,7 @@ class AsyncPeriodRights(Endpoint[AsyncClient]):
     """해외주식 기간별권리조회: Corporate actions of overseas stocks (dividends, splits, rights issues, mergers...) over a date range, with ratios and key dates."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -171,6 +171,7 @@ class Price(Endpoint[SyncClient]):
     """해외주식 현재체결가: Last trade price of one overseas stock with previous close, change, volume and traded value."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -207,6 +208,7 @@ class AsyncPrice(Endpoint[AsyncClient]):
     """해외주식 현재체결가: Last trade price of one overseas stock with previous close, change, volume and traded value."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

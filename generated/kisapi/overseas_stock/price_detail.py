@@ -391,6 +391,7 @@ class PriceDetail(Endpoint[SyncClient]):
     """해외주식 현재가상세: Detailed quote of one overseas stock: OHLC, 52-week range, PER/PBR/EPS/BPS, shares, market value, tick size and won-converted prices."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -427,6 +428,7 @@ class AsyncPriceDetail(Endpoint[AsyncClient]):
     """해외주식 현재가상세: Detailed quote of one overseas stock: OHLC, 52-week range, PER/PBR/EPS/BPS, shares, market value, tick size and won-converted prices."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -323,6 +323,7 @@ class PriceFluct(Endpoint[SyncClient]):
     """해외주식 가격급등락: Overseas stocks with a sharp price rise or fall within the last N minutes on one exchange."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -383,6 +384,7 @@ class AsyncPriceFluct(Endpoint[AsyncClient]):
     """해외주식 가격급등락: Overseas stocks with a sharp price rise or fall within the last N minutes on one exchange."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

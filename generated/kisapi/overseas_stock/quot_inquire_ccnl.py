@@ -242,6 +242,7 @@ class QuotInquireCcnl(Endpoint[SyncClient]):
     """해외주식 체결추이: Recent trade ticks of one overseas stock (time, price, size, buying strength) for today or the previous day."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -298,6 +299,7 @@ class AsyncQuotInquireCcnl(Endpoint[AsyncClient]):
     """해외주식 체결추이: Recent trade ticks of one overseas stock (time, price, size, buying strength) for today or the previous day."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -181,6 +181,7 @@ class RightsByIce(Endpoint[SyncClient]):
     """해외주식 권리종합: Corporate actions of one overseas stock from the ICE data feed (dividends, splits, redemptions, ticker changes) with their dates."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -220,6 +221,7 @@ class AsyncRightsByIce(Endpoint[AsyncClient]):
     """해외주식 권리종합: Corporate actions of one overseas stock from the ICE data feed (dividends, splits, redemptions, ticker changes) with their dates."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -480,6 +480,7 @@ class SearchInfo(Endpoint[SyncClient]):
     """해외주식 상품기본정보: Reference data of one overseas product: names, exchange, currency, listing, trading units, tax and fractional-trading flags."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -513,6 +514,7 @@ class AsyncSearchInfo(Endpoint[AsyncClient]):
     """해외주식 상품기본정보: Reference data of one overseas product: names, exchange, currency, listing, trading units, tax and fractional-trading flags."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

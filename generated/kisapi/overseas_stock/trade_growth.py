@@ -318,6 +318,7 @@ class TradeGrowth(Endpoint[SyncClient]):
     """해외주식 거래증가율순위: Overseas stocks ranked by growth of trading volume against their average over the past N days."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -374,6 +375,7 @@ class AsyncTradeGrowth(Endpoint[AsyncClient]):
     """해외주식 거래증가율순위: Overseas stocks ranked by growth of trading volume against their average over the past N days."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

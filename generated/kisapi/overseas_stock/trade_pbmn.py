@@ -308,6 +308,7 @@ class TradePbmn(Endpoint[SyncClient]):
     """해외주식 거래대금순위: Overseas stocks ranked by traded value over the past N days, with an optional price range filter."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -372,6 +373,7 @@ class AsyncTradePbmn(Endpoint[AsyncClient]):
     """해외주식 거래대금순위: Overseas stocks ranked by traded value over the past N days, with an optional price range filter."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -323,6 +323,7 @@ class TradeTurnover(Endpoint[SyncClient]):
     """해외주식 거래회전율순위: Overseas stocks ranked by turnover (volume relative to shares outstanding) over the past N days."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -379,6 +380,7 @@ class AsyncTradeTurnover(Endpoint[AsyncClient]):
     """해외주식 거래회전율순위: Overseas stocks ranked by turnover (volume relative to shares outstanding) over the past N days."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

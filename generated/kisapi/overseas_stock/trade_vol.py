@@ -296,6 +296,7 @@ class TradeVol(Endpoint[SyncClient]):
     """해외주식 거래량순위: Overseas stocks ranked by trading volume over the past N days, with an optional price range filter."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -360,6 +361,7 @@ class AsyncTradeVol(Endpoint[AsyncClient]):
     """해외주식 거래량순위: Overseas stocks ranked by trading volume over the past N days, with an optional price range filter."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -322,6 +322,7 @@ class UpdownRate(Endpoint[SyncClient]):
     """해외주식 상승률/하락률: Overseas stocks ranked by rise or fall rate over the past N days on one exchange."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -382,6 +383,7 @@ class AsyncUpdownRate(Endpoint[AsyncClient]):
     """해외주식 상승률/하락률: Overseas stocks ranked by rise or fall rate over the past N days on one exchange."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -324,6 +324,7 @@ class VolumePower(Endpoint[SyncClient]):
     """해외주식 매수체결강도상위: Overseas stocks ranked by buying strength (buy vs sell fill volume) over the last N minutes."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -380,6 +381,7 @@ class AsyncVolumePower(Endpoint[AsyncClient]):
     """해외주식 매수체결강도상위: Overseas stocks ranked by buying strength (buy vs sell fill volume) over the last N minutes."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -319,6 +319,7 @@ class VolumeSurge(Endpoint[SyncClient]):
     """해외주식 거래량급증: Overseas stocks with a surge in trading volume within the last N minutes on one exchange."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -375,6 +376,7 @@ class AsyncVolumeSurge(Endpoint[AsyncClient]):
     """해외주식 거래량급증: Overseas stocks with a surge in trading volume within the last N minutes on one exchange."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

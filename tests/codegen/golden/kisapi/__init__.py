@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from . import enums
     from ._client import AsyncKis, Kis
+    from .registry import api, apis, realtime_trs
 
 _LAZY = {
     "Kis": "kisapi._client",
@@ -43,6 +44,9 @@ _LAZY = {
     "Account": "kisapi_runtime.config",
     "ApiResponse": "kisapi_runtime.response",
     "PageResult": "kisapi_runtime.pagination",
+    "api": "kisapi.registry",
+    "apis": "kisapi.registry",
+    "realtime_trs": "kisapi.registry",
     "KisError": "kisapi_runtime.errors",
     "KisConfigError": "kisapi_runtime.errors",
     "KisValidationError": "kisapi_runtime.errors",
@@ -86,7 +90,10 @@ __all__ = [
     "KisTokenExpiredError",
     "KisValidationError",
     "PageResult",
+    "api",
+    "apis",
     "enums",
+    "realtime_trs",
 ]
 
 __version__ = "0.1.0"

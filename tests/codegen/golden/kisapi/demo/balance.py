@@ -186,6 +186,7 @@ class Balance(Endpoint[SyncClient]):
     """데모 잔고: A paginated balance with two blocks, a keyword-named field and cursor keys."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -242,6 +243,7 @@ class AsyncBalance(Endpoint[AsyncClient]):
     """데모 잔고: A paginated balance with two blocks, a keyword-named field and cursor keys."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -115,6 +115,7 @@ class Clock(Endpoint[SyncClient]):
     """데모 시각: An API without any request field (its methods take no arguments)."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -138,6 +139,7 @@ class AsyncClock(Endpoint[AsyncClient]):
     """데모 시각: An API without any request field (its methods take no arguments)."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

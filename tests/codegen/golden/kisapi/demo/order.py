@@ -145,6 +145,7 @@ class Order(Endpoint[SyncClient]):
     """데모 주문: An order whose TR ID depends on a buy/sell selector, with deprecated IDs and a fixed field."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -197,6 +198,7 @@ class AsyncOrder(Endpoint[AsyncClient]):
     """데모 주문: An order whose TR ID depends on a buy/sell selector, with deprecated IDs and a fixed field."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -158,6 +158,7 @@ class Quote(Endpoint[SyncClient]):
     """데모 현재가: A cacheable quote with an enum parameter, a default and every value type."""
 
     __slots__ = ()
+    api = API
 
     def __call__(
         self,
@@ -191,6 +192,7 @@ class AsyncQuote(Endpoint[AsyncClient]):
     """데모 현재가: A cacheable quote with an enum parameter, a default and every value type."""
 
     __slots__ = ()
+    api = API
 
     async def __call__(
         self,

@@ -1,0 +1,1 @@
+"""``kisapi``: the command line, built from the API registry (``kisapi --help``)."""
