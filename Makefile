@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 KIS_ENV ?= mock
 
-.PHONY: install generate check test demo bench golden lint typecheck fresh coverage record clean
+.PHONY: install generate check test demo bench golden lint typecheck fresh coverage record clean openapi openapi-check
 
 install: $(STAMP)
 
@@ -30,7 +30,13 @@ fresh: install  ## fail when generated/ does not match spec/ + codegen/
 coverage: install  ## spec/ against the KIS catalog: missing, mismatched, mistyped
 	$(PY) -m codegen coverage
 
-check: lint typecheck fresh coverage
+openapi: install  ## spec/ -> openapi/ (OpenAPI 3.1 + AsyncAPI 3.0), validated
+	$(PY) -m codegen openapi
+
+openapi-check: install  ## fail when openapi/ is stale or invalid
+	$(PY) -m codegen openapi --check
+
+check: lint typecheck fresh coverage openapi-check
 
 test: install
 	$(PY) -m pytest

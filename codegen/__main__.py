@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--commit", help="upstream commit (default: git rev-parse HEAD in --from)")
     up.add_argument("--portal", type=Path, help="a portal docs capture (kis_portal_docs.json)")
     up.add_argument("--out", type=Path, help="snapshot folder (default: spec/_upstream)")
+    oa = sub.add_parser(
+        "openapi", help="export OpenAPI 3.1 + AsyncAPI 3.0 into openapi/ (validated)"
+    )
+    oa.add_argument("--check", action="store_true", help="fail when openapi/ is stale")
     val = sub.add_parser("validate", help="check some spec files (and optionally render them)")
     val.add_argument("paths", nargs="+", type=Path, help="spec files or folders")
     val.add_argument("--render", type=Path, help="also render them into DIR/kisapi")
@@ -88,6 +92,15 @@ def main(argv: list[str] | None = None) -> int:
             result = compare(load_project(SPEC_DIR), args.snapshot or SNAPSHOT)
             print("\n".join(result.lines(verbose=args.verbose)))
             return 0 if result.ok else 1
+        if args.command == "openapi":
+            from .openapi import write as write_openapi
+
+            stale = write_openapi(load_project(SPEC_DIR), check=args.check)
+            if args.check and stale:
+                print("openapi/ is stale (run `make openapi`):", *stale, file=sys.stderr)
+                return 1
+            print(f"openapi/: valid; {'unchanged' if not stale else 'wrote ' + ', '.join(stale)}")
+            return 0
         if args.command == "draft":
             from .draft import draft
 
