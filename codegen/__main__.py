@@ -88,9 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "coverage":
             from .coverage import compare
+            from .labels import report
 
             result = compare(load_project(SPEC_DIR), args.snapshot or SNAPSHOT)
             print("\n".join(result.lines(verbose=args.verbose)))
+            print("\n".join(report(SPEC_DIR, verbose=args.verbose)))
             return 0 if result.ok else 1
         if args.command == "openapi":
             from .openapi import write as write_openapi

@@ -33,13 +33,13 @@ class AuthTokenResponse:
     msg1: str | None = None
     """응답메세지"""
     access_token: str | None = attrs.field(default=None, repr=False)
-    """접근토큰 (access_token)"""
+    """접근토큰 / Access token (access_token)"""
     access_token_token_expired: datetime | None = None
-    """접근토큰유효기간_일시표시 (access_token_token_expired)"""
+    """접근토큰유효기간_일시표시 / Access token expiry (KST) (access_token_token_expired)"""
     token_type: str | None = None
-    """접근토큰유형 (token_type)"""
+    """접근토큰유형 / Token type (token_type)"""
     expires_in: int | None = None
-    """접근토큰유효기간_초 (expires_in)"""
+    """접근토큰유효기간_초 / Access token lifetime (seconds) (expires_in)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -124,8 +124,8 @@ class AuthToken(Endpoint[SyncClient]):
 
 
         Args:
-            appkey: 앱키 (appkey, defaults to the client's appkey).
-            appsecret: 앱시크릿키 (appsecret, defaults to the client's appsecret).
+            appkey: 앱키 / App key (appkey, defaults to the client's appkey).
+            appsecret: 앱시크릿키 / App secret (appsecret, defaults to the client's appsecret).
         """
         return self._client.call(API, locals())
 
@@ -157,8 +157,8 @@ class AsyncAuthToken(Endpoint[AsyncClient]):
 
 
         Args:
-            appkey: 앱키 (appkey, defaults to the client's appkey).
-            appsecret: 앱시크릿키 (appsecret, defaults to the client's appsecret).
+            appkey: 앱키 / App key (appkey, defaults to the client's appkey).
+            appsecret: 앱시크릿키 / App secret (appsecret, defaults to the client's appsecret).
         """
         return await self._client.call(API, locals())
 

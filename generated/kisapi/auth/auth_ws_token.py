@@ -32,7 +32,7 @@ class AuthWsTokenResponse:
     msg1: str | None = None
     """응답메세지"""
     approval_key: str | None = attrs.field(default=None, repr=False)
-    """웹소켓접속키 (approval_key)"""
+    """웹소켓접속키 / WebSocket approval key (approval_key)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -97,8 +97,8 @@ class AuthWsToken(Endpoint[SyncClient]):
 
 
         Args:
-            appkey: 앱키 (appkey, defaults to the client's appkey).
-            secretkey: 시크릿키 (secretkey, defaults to the client's secretkey).
+            appkey: 앱키 / App key (appkey, defaults to the client's appkey).
+            secretkey: 시크릿키 / App secret (secretkey, defaults to the client's secretkey).
         """
         return self._client.call(API, locals())
 
@@ -130,8 +130,8 @@ class AsyncAuthWsToken(Endpoint[AsyncClient]):
 
 
         Args:
-            appkey: 앱키 (appkey, defaults to the client's appkey).
-            secretkey: 시크릿키 (secretkey, defaults to the client's secretkey).
+            appkey: 앱키 / App key (appkey, defaults to the client's appkey).
+            secretkey: 시크릿키 / App secret (secretkey, defaults to the client's secretkey).
         """
         return await self._client.call(API, locals())
 

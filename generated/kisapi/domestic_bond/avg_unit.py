@@ -37,51 +37,51 @@ class AvgUnitOutput1:
     """장내채권 평균단가조회 output1 (rows)."""
 
     evlu_dt: date | None = None
-    """평가일자 (evlu_dt)"""
+    """평가일자 / Valuation date (evlu_dt)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     kis_unpr: Decimal | None = None
-    """한국신용평가단가 (kis_unpr)"""
+    """한국신용평가단가 / KIS Ratings price (kis_unpr)"""
     kbp_unpr: Decimal | None = None
-    """한국채권평가단가 (kbp_unpr)"""
+    """한국채권평가단가 / KBP price (kbp_unpr)"""
     nice_evlu_unpr: Decimal | None = None
-    """한국신용정보평가단가 (nice_evlu_unpr)"""
+    """한국신용정보평가단가 / NICE valuation price (nice_evlu_unpr)"""
     fnp_unpr: Decimal | None = None
-    """에프앤자산평가단가 (fnp_unpr)"""
+    """에프앤자산평가단가 / FnPricing price (fnp_unpr)"""
     avg_evlu_unpr: Decimal | None = None
-    """평균평가단가 (avg_evlu_unpr)"""
+    """평균평가단가 / Average valuation unit price (won) (avg_evlu_unpr)"""
     kis_crdt_grad_text: str | None = None
-    """한국신용평가신용등급내용 (kis_crdt_grad_text)"""
+    """한국신용평가신용등급내용 / KIS Ratings credit rating (kis_crdt_grad_text)"""
     kbp_crdt_grad_text: str | None = None
-    """한국채권평가신용등급내용 (kbp_crdt_grad_text)"""
+    """한국채권평가신용등급내용 / KBP credit rating (kbp_crdt_grad_text)"""
     nice_crdt_grad_text: str | None = None
-    """한국신용정보신용등급내용 (nice_crdt_grad_text)"""
+    """한국신용정보신용등급내용 / NICE credit rating (nice_crdt_grad_text)"""
     fnp_crdt_grad_text: str | None = None
-    """에프앤자산평가신용등급내용 (fnp_crdt_grad_text)"""
+    """에프앤자산평가신용등급내용 / FnPricing credit rating (fnp_crdt_grad_text)"""
     chng_yn: bool | None = None
-    """변경여부 (chng_yn)"""
+    """변경여부 / Changed (chng_yn)"""
     kis_erng_rt: Decimal | None = None
-    """한국신용평가수익율 (kis_erng_rt)"""
+    """한국신용평가수익율 / KIS Ratings yield (%) (kis_erng_rt)"""
     kbp_erng_rt: Decimal | None = None
-    """한국채권평가수익율 (kbp_erng_rt)"""
+    """한국채권평가수익율 / KBP yield (%) (kbp_erng_rt)"""
     nice_evlu_erng_rt: Decimal | None = None
-    """한국신용정보평가수익율 (nice_evlu_erng_rt)"""
+    """한국신용정보평가수익율 / NICE valuation yield (%) (nice_evlu_erng_rt)"""
     fnp_erng_rt: Decimal | None = None
-    """에프앤자산평가수익율 (fnp_erng_rt)"""
+    """에프앤자산평가수익율 / FnPricing yield (%) (fnp_erng_rt)"""
     avg_evlu_erng_rt: Decimal | None = None
-    """평균평가수익율 (avg_evlu_erng_rt)"""
+    """평균평가수익율 / Average valuation yield (%) (avg_evlu_erng_rt)"""
     kis_rf_unpr: Decimal | None = None
-    """한국신용평가RF단가 (kis_rf_unpr)"""
+    """한국신용평가RF단가 / KIS Ratings RF price (kis_rf_unpr)"""
     kbp_rf_unpr: Decimal | None = None
-    """한국채권평가RF단가 (kbp_rf_unpr)"""
+    """한국채권평가RF단가 / KBP RF price (kbp_rf_unpr)"""
     nice_evlu_rf_unpr: Decimal | None = None
-    """한국신용정보평가RF단가 (nice_evlu_rf_unpr)"""
+    """한국신용정보평가RF단가 / NICE valuation RF price (nice_evlu_rf_unpr)"""
     avg_evlu_rf_unpr: Decimal | None = None
-    """평균평가RF단가 (avg_evlu_rf_unpr)"""
+    """평균평가RF단가 / Average valuation RF price (won) (avg_evlu_rf_unpr)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -224,25 +224,25 @@ class AvgUnitOutput2:
     """장내채권 평균단가조회 output2 (rows)."""
 
     evlu_dt: date | None = None
-    """평가일자 (evlu_dt)"""
+    """평가일자 / Valuation date (evlu_dt)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     kis_evlu_amt: int | None = None
-    """한국신용평가평가금액 (kis_evlu_amt)"""
+    """한국신용평가평가금액 / KIS Ratings valuation (won) (kis_evlu_amt)"""
     kbp_evlu_amt: int | None = None
-    """한국채권평가평가금액 (kbp_evlu_amt)"""
+    """한국채권평가평가금액 / KBP valuation (won) (kbp_evlu_amt)"""
     nice_evlu_amt: int | None = None
-    """한국신용정보평가금액 (nice_evlu_amt)"""
+    """한국신용정보평가금액 / NICE valuation (won) (nice_evlu_amt)"""
     fnp_evlu_amt: int | None = None
-    """에프앤자산평가평가금액 (fnp_evlu_amt)"""
+    """에프앤자산평가평가금액 / FnPricing valuation (won) (fnp_evlu_amt)"""
     avg_evlu_amt: int | None = None
-    """평균평가금액 (avg_evlu_amt)"""
+    """평균평가금액 / Average valuation (won) (avg_evlu_amt)"""
     chng_yn: bool | None = None
-    """변경여부 (chng_yn)"""
+    """변경여부 / Changed (chng_yn)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -310,37 +310,37 @@ class AvgUnitOutput3:
     """장내채권 평균단가조회 output3 (rows)."""
 
     evlu_dt: date | None = None
-    """평가일자 (evlu_dt)"""
+    """평가일자 / Valuation date (evlu_dt)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     kis_crcy_cd: str | None = None
-    """한국신용평가통화코드 (kis_crcy_cd)"""
+    """한국신용평가통화코드 / KIS Ratings currency code (kis_crcy_cd)"""
     kis_evlu_unit_pric: Decimal | None = None
-    """한국신용평가평가단위가격 (kis_evlu_unit_pric)"""
+    """한국신용평가평가단위가격 / KIS Ratings valuation unit price (kis_evlu_unit_pric)"""
     kis_evlu_pric: Decimal | None = None
-    """한국신용평가평가가격 (kis_evlu_pric)"""
+    """한국신용평가평가가격 / KIS Ratings valuation price (kis_evlu_pric)"""
     kbp_crcy_cd: str | None = None
-    """한국채권평가통화코드 (kbp_crcy_cd)"""
+    """한국채권평가통화코드 / KBP currency code (kbp_crcy_cd)"""
     kbp_evlu_unit_pric: Decimal | None = None
-    """한국채권평가평가단위가격 (kbp_evlu_unit_pric)"""
+    """한국채권평가평가단위가격 / KBP valuation unit price (kbp_evlu_unit_pric)"""
     kbp_evlu_pric: Decimal | None = None
-    """한국채권평가평가가격 (kbp_evlu_pric)"""
+    """한국채권평가평가가격 / KBP valuation price (kbp_evlu_pric)"""
     nice_crcy_cd: str | None = None
-    """한국신용정보통화코드 (nice_crcy_cd)"""
+    """한국신용정보통화코드 / NICE currency code (nice_crcy_cd)"""
     nice_evlu_unit_pric: Decimal | None = None
-    """한국신용정보평가단위가격 (nice_evlu_unit_pric)"""
+    """한국신용정보평가단위가격 / NICE valuation unit price (nice_evlu_unit_pric)"""
     nice_evlu_pric: Decimal | None = None
-    """한국신용정보평가가격 (nice_evlu_pric)"""
+    """한국신용정보평가가격 / NICE valuation price (nice_evlu_pric)"""
     avg_evlu_unit_pric: Decimal | None = None
-    """평균평가단위가격 (avg_evlu_unit_pric)"""
+    """평균평가단위가격 / Average valuation unit price (won) (avg_evlu_unit_pric)"""
     avg_evlu_pric: Decimal | None = None
-    """평균평가가격 (avg_evlu_pric)"""
+    """평균평가가격 / Average valuation price (won) (avg_evlu_pric)"""
     chng_yn: bool | None = None
-    """변경여부 (chng_yn)"""
+    """변경여부 / Changed (chng_yn)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -460,9 +460,9 @@ class AvgUnitResponse:
     output3: list[AvgUnitOutput3] = attrs.field(factory=list)
     """output3"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk30: str | None = None
-    """연속조회키30 (ctx_area_nk30)"""
+    """연속조회키30 / Continuation key (30) (ctx_area_nk30)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -558,13 +558,13 @@ class AvgUnit(Endpoint[SyncClient]):
         TR ID: real CTPF2005R, mock unsupported
 
         Args:
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            pdno: 상품번호 (PDNO).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "302").
-            vrfc_kind_cd: 검증종류코드 (VRFC_KIND_CD, default "00").
-            ctx_area_nk30: 연속조회키30 (CTX_AREA_NK30).
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "302").
+            vrfc_kind_cd: 검증종류코드 / Verification type code (VRFC_KIND_CD, default "00").
+            ctx_area_nk30: 연속조회키30 / Continuation key (30) (CTX_AREA_NK30).
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
         """
         return self._client.call(API, locals())
 
@@ -623,13 +623,13 @@ class AsyncAvgUnit(Endpoint[AsyncClient]):
         TR ID: real CTPF2005R, mock unsupported
 
         Args:
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            pdno: 상품번호 (PDNO).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "302").
-            vrfc_kind_cd: 검증종류코드 (VRFC_KIND_CD, default "00").
-            ctx_area_nk30: 연속조회키30 (CTX_AREA_NK30).
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "302").
+            vrfc_kind_cd: 검증종류코드 / Verification type code (VRFC_KIND_CD, default "00").
+            ctx_area_nk30: 연속조회키30 / Continuation key (30) (CTX_AREA_NK30).
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
         """
         return await self._client.call(API, locals())
 

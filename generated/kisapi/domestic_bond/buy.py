@@ -28,11 +28,11 @@ class BuyOutput:
     """장내채권 매수주문 output (one record)."""
 
     krx_fwdg_ord_orgno: str | None = None
-    """한국거래소전송주문조직번호 (KRX_FWDG_ORD_ORGNO)"""
+    """한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO)"""
     odno: str | None = None
-    """주문번호 (ODNO)"""
+    """주문번호 / Order number (ODNO)"""
     ord_tmd: time | None = None
-    """주문시각 (ORD_TMD)"""
+    """주문시각 / Order time (KST) (ORD_TMD)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -174,17 +174,17 @@ class Buy(Endpoint[SyncClient]):
         TR ID: real TTTC0952U, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            ord_qty2: 주문수량2 (ORD_QTY2, required).
-            bond_ord_unpr: 채권주문단가 (BOND_ORD_UNPR, required).
-            samt_mket_ptci_yn: 소액시장참여여부 (SAMT_MKET_PTCI_YN, default "N").
-            bond_rtl_mket_yn: 채권소매시장여부 (BOND_RTL_MKET_YN, default "N").
-            idcr_stfno: 유치자직원번호 (IDCR_STFNO).
-            mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
-            ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD, default "0").
-            ctac_tlno: 연락전화번호 (CTAC_TLNO).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            ord_qty2: 주문수량2 / Order quantity 2 (shares) (ORD_QTY2, required).
+            bond_ord_unpr: 채권주문단가 / Bond order price (BOND_ORD_UNPR, required).
+            samt_mket_ptci_yn: 소액시장참여여부 / Small-amount market participant (SAMT_MKET_PTCI_YN, default "N").
+            bond_rtl_mket_yn: 채권소매시장여부 / Bond retail market (BOND_RTL_MKET_YN, default "N").
+            idcr_stfno: 유치자직원번호 / Referrer staff number (IDCR_STFNO).
+            mgco_aptm_odno: 운용사지정주문번호 / Asset manager order number (MGCO_APTM_ODNO).
+            ord_svr_dvsn_cd: 주문서버구분코드 / Order server code (ORD_SVR_DVSN_CD, default "0").
+            ctac_tlno: 연락전화번호 / Contact phone number (CTAC_TLNO).
         """
         return self._client.call(API, locals())
 
@@ -235,17 +235,17 @@ class AsyncBuy(Endpoint[AsyncClient]):
         TR ID: real TTTC0952U, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            ord_qty2: 주문수량2 (ORD_QTY2, required).
-            bond_ord_unpr: 채권주문단가 (BOND_ORD_UNPR, required).
-            samt_mket_ptci_yn: 소액시장참여여부 (SAMT_MKET_PTCI_YN, default "N").
-            bond_rtl_mket_yn: 채권소매시장여부 (BOND_RTL_MKET_YN, default "N").
-            idcr_stfno: 유치자직원번호 (IDCR_STFNO).
-            mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
-            ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD, default "0").
-            ctac_tlno: 연락전화번호 (CTAC_TLNO).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            ord_qty2: 주문수량2 / Order quantity 2 (shares) (ORD_QTY2, required).
+            bond_ord_unpr: 채권주문단가 / Bond order price (BOND_ORD_UNPR, required).
+            samt_mket_ptci_yn: 소액시장참여여부 / Small-amount market participant (SAMT_MKET_PTCI_YN, default "N").
+            bond_rtl_mket_yn: 채권소매시장여부 / Bond retail market (BOND_RTL_MKET_YN, default "N").
+            idcr_stfno: 유치자직원번호 / Referrer staff number (IDCR_STFNO).
+            mgco_aptm_odno: 운용사지정주문번호 / Asset manager order number (MGCO_APTM_ODNO).
+            ord_svr_dvsn_cd: 주문서버구분코드 / Order server code (ORD_SVR_DVSN_CD, default "0").
+            ctac_tlno: 연락전화번호 / Contact phone number (CTAC_TLNO).
         """
         return await self._client.call(API, locals())
 

@@ -34,73 +34,73 @@ class InquireAskingPriceOutput:
     """장내채권현재가(호가) output (one record)."""
 
     aspr_acpt_hour: time | None = None
-    """호가 접수 시간 (aspr_acpt_hour)"""
+    """호가 접수 시간 / Quote acceptance time (KST) (aspr_acpt_hour)"""
     bond_askp1: Decimal | None = None
-    """채권 매도호가1 (bond_askp1)"""
+    """채권 매도호가1 / Bond ask 1 (bond_askp1)"""
     bond_askp2: Decimal | None = None
-    """채권 매도호가2 (bond_askp2)"""
+    """채권 매도호가2 / Bond ask 2 (bond_askp2)"""
     bond_askp3: Decimal | None = None
-    """채권 매도호가3 (bond_askp3)"""
+    """채권 매도호가3 / Bond ask 3 (bond_askp3)"""
     bond_askp4: Decimal | None = None
-    """채권 매도호가4 (bond_askp4)"""
+    """채권 매도호가4 / Bond ask 4 (bond_askp4)"""
     bond_askp5: Decimal | None = None
-    """채권 매도호가5 (bond_askp5)"""
+    """채권 매도호가5 / Bond ask 5 (bond_askp5)"""
     bond_bidp1: Decimal | None = None
-    """채권 매수호가1 (bond_bidp1)"""
+    """채권 매수호가1 / Bond bid 1 (bond_bidp1)"""
     bond_bidp2: Decimal | None = None
-    """채권 매수호가2 (bond_bidp2)"""
+    """채권 매수호가2 / Bond bid 2 (bond_bidp2)"""
     bond_bidp3: Decimal | None = None
-    """채권 매수호가3 (bond_bidp3)"""
+    """채권 매수호가3 / Bond bid 3 (bond_bidp3)"""
     bond_bidp4: Decimal | None = None
-    """채권 매수호가4 (bond_bidp4)"""
+    """채권 매수호가4 / Bond bid 4 (bond_bidp4)"""
     bond_bidp5: Decimal | None = None
-    """채권 매수호가5 (bond_bidp5)"""
+    """채권 매수호가5 / Bond bid 5 (bond_bidp5)"""
     askp_rsqn1: int | None = None
-    """매도호가 잔량1 (askp_rsqn1)"""
+    """매도호가 잔량1 / Ask quantity 1 (shares) (askp_rsqn1)"""
     askp_rsqn2: int | None = None
-    """매도호가 잔량2 (askp_rsqn2)"""
+    """매도호가 잔량2 / Ask quantity 2 (shares) (askp_rsqn2)"""
     askp_rsqn3: int | None = None
-    """매도호가 잔량3 (askp_rsqn3)"""
+    """매도호가 잔량3 / Ask quantity 3 (shares) (askp_rsqn3)"""
     askp_rsqn4: int | None = None
-    """매도호가 잔량4 (askp_rsqn4)"""
+    """매도호가 잔량4 / Ask quantity 4 (shares) (askp_rsqn4)"""
     askp_rsqn5: int | None = None
-    """매도호가 잔량5 (askp_rsqn5)"""
+    """매도호가 잔량5 / Ask quantity 5 (shares) (askp_rsqn5)"""
     bidp_rsqn1: int | None = None
-    """매수호가 잔량1 (bidp_rsqn1)"""
+    """매수호가 잔량1 / Bid quantity 1 (shares) (bidp_rsqn1)"""
     bidp_rsqn2: int | None = None
-    """매수호가 잔량2 (bidp_rsqn2)"""
+    """매수호가 잔량2 / Bid quantity 2 (shares) (bidp_rsqn2)"""
     bidp_rsqn3: int | None = None
-    """매수호가 잔량3 (bidp_rsqn3)"""
+    """매수호가 잔량3 / Bid quantity 3 (shares) (bidp_rsqn3)"""
     bidp_rsqn4: int | None = None
-    """매수호가 잔량4 (bidp_rsqn4)"""
+    """매수호가 잔량4 / Bid quantity 4 (shares) (bidp_rsqn4)"""
     bidp_rsqn5: int | None = None
-    """매수호가 잔량5 (bidp_rsqn5)"""
+    """매수호가 잔량5 / Bid quantity 5 (shares) (bidp_rsqn5)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     ntby_aspr_rsqn: int | None = None
-    """순매수 호가 잔량 (ntby_aspr_rsqn)"""
+    """순매수 호가 잔량 / Net bid remaining quantity (shares) (ntby_aspr_rsqn)"""
     seln_ernn_rate1: Decimal | None = None
-    """매도 수익 비율1 (seln_ernn_rate1)"""
+    """매도 수익 비율1 / Sell return ratio 1 (%) (seln_ernn_rate1)"""
     seln_ernn_rate2: Decimal | None = None
-    """매도 수익 비율2 (seln_ernn_rate2)"""
+    """매도 수익 비율2 / Sell return ratio 2 (%) (seln_ernn_rate2)"""
     seln_ernn_rate3: Decimal | None = None
-    """매도 수익 비율3 (seln_ernn_rate3)"""
+    """매도 수익 비율3 / Sell return ratio 3 (%) (seln_ernn_rate3)"""
     seln_ernn_rate4: Decimal | None = None
-    """매도 수익 비율4 (seln_ernn_rate4)"""
+    """매도 수익 비율4 / Sell return ratio 4 (%) (seln_ernn_rate4)"""
     seln_ernn_rate5: Decimal | None = None
-    """매도 수익 비율5 (seln_ernn_rate5)"""
+    """매도 수익 비율5 / Sell return ratio 5 (%) (seln_ernn_rate5)"""
     shnu_ernn_rate1: Decimal | None = None
-    """매수2 수익 비율1 (shnu_ernn_rate1)"""
+    """매수2 수익 비율1 / Buy return ratio 1 (%) (shnu_ernn_rate1)"""
     shnu_ernn_rate2: Decimal | None = None
-    """매수2 수익 비율2 (shnu_ernn_rate2)"""
+    """매수2 수익 비율2 / Buy return ratio 2 (%) (shnu_ernn_rate2)"""
     shnu_ernn_rate3: Decimal | None = None
-    """매수2 수익 비율3 (shnu_ernn_rate3)"""
+    """매수2 수익 비율3 / Buy return ratio 3 (%) (shnu_ernn_rate3)"""
     shnu_ernn_rate4: Decimal | None = None
-    """매수2 수익 비율4 (shnu_ernn_rate4)"""
+    """매수2 수익 비율4 / Buy return ratio 4 (%) (shnu_ernn_rate4)"""
     shnu_ernn_rate5: Decimal | None = None
-    """매수2 수익 비율5 (shnu_ernn_rate5)"""
+    """매수2 수익 비율5 / Buy return ratio 5 (%) (shnu_ernn_rate5)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -362,8 +362,8 @@ class InquireAskingPrice(Endpoint[SyncClient]):
         TR ID: real FHKBJ773401C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "B").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "B").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -396,8 +396,8 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
         TR ID: real FHKBJ773401C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "B").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "B").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -37,29 +37,29 @@ class InquireBalanceOutput:
     """장내채권 잔고조회 output (rows)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     buy_dt: date | None = None
-    """매수일자 (buy_dt)"""
+    """매수일자 / Buy date (buy_dt)"""
     buy_sqno: str | None = None
-    """매수일련번호 (buy_sqno)"""
+    """매수일련번호 / Buy serial number (buy_sqno)"""
     cblc_qty: int | None = None
-    """잔고수량 (cblc_qty)"""
+    """잔고수량 / Balance quantity (shares) (cblc_qty)"""
     agrx_qty: int | None = None
-    """종합과세수량 (agrx_qty)"""
+    """종합과세수량 / Comprehensive taxation quantity (agrx_qty)"""
     sprx_qty: int | None = None
-    """분리과세수량 (sprx_qty)"""
+    """분리과세수량 / Separate taxation quantity (sprx_qty)"""
     exdt: date | None = None
-    """만기일 (exdt)"""
+    """만기일 / Maturity date (exdt)"""
     buy_erng_rt: Decimal | None = None
-    """매수수익율 (buy_erng_rt)"""
+    """매수수익율 / Buy yield (%) (buy_erng_rt)"""
     buy_unpr: Decimal | None = None
-    """매수단가 (buy_unpr)"""
+    """매수단가 / Buy price (buy_unpr)"""
     buy_amt: int | None = None
-    """매수금액 (buy_amt)"""
+    """매수금액 / Buy amount (won) (buy_amt)"""
     ord_psbl_qty: int | None = None
-    """주문가능수량 (ord_psbl_qty)"""
+    """주문가능수량 / Orderable quantity (shares) (ord_psbl_qty)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -150,9 +150,9 @@ class InquireBalanceResponse:
     output: list[InquireBalanceOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -255,13 +255,13 @@ class InquireBalance(Endpoint[SyncClient]):
         TR ID: real CTSC8407R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_cndt: 조회조건 (INQR_CNDT, default "00").
-            pdno: 상품번호 (PDNO).
-            buy_dt: 매수일자 (BUY_DT).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_cndt: 조회조건 / Inquiry condition (INQR_CNDT, default "00").
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            buy_dt: 매수일자 / Buy date (BUY_DT).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -320,13 +320,13 @@ class AsyncInquireBalance(Endpoint[AsyncClient]):
         TR ID: real CTSC8407R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_cndt: 조회조건 (INQR_CNDT, default "00").
-            pdno: 상품번호 (PDNO).
-            buy_dt: 매수일자 (BUY_DT).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_cndt: 조회조건 / Inquiry condition (INQR_CNDT, default "00").
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            buy_dt: 매수일자 / Buy date (BUY_DT).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

@@ -31,19 +31,19 @@ class InquireCcnlOutput:
     """장내채권현재가(체결) output (rows)."""
 
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     bond_prpr: Decimal | None = None
-    """채권 현재가 (bond_prpr)"""
+    """채권 현재가 / Bond current price (bond_prpr)"""
     bond_prdy_vrss: Decimal | None = None
-    """채권 전일 대비 (bond_prdy_vrss)"""
+    """채권 전일 대비 / Bond change (bond_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -188,8 +188,8 @@ class InquireCcnl(Endpoint[SyncClient]):
         TR ID: real FHKBJ773403C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "B").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "B").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -233,8 +233,8 @@ class AsyncInquireCcnl(Endpoint[AsyncClient]):
         TR ID: real FHKBJ773403C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "B").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "B").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -44,13 +44,13 @@ class InquireDailyCcldOutput1:
     """장내채권 일별체결조회 output1 (one record)."""
 
     tot_ord_qty: int | None = None
-    """총주문수량 (tot_ord_qty)"""
+    """총주문수량 / Total order quantity (shares) (tot_ord_qty)"""
     tot_ccld_qty_smtl: int | None = None
-    """총체결수량합계 (tot_ccld_qty_smtl)"""
+    """총체결수량합계 / Total executed quantity (tot_ccld_qty_smtl)"""
     tot_bond_ccld_avg_unpr: Decimal | None = None
-    """총채권체결평균단가 (tot_bond_ccld_avg_unpr)"""
+    """총채권체결평균단가 / Total bond average execution price (tot_bond_ccld_avg_unpr)"""
     tot_ccld_amt_smtl: int | None = None
-    """총체결금액합계 (tot_ccld_amt_smtl)"""
+    """총체결금액합계 / Total executed amount (won) (tot_ccld_amt_smtl)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -96,47 +96,47 @@ class InquireDailyCcldOutput2:
     """장내채권 일별체결조회 output2 (rows)."""
 
     ord_dt: date | None = None
-    """주문일자 (ord_dt)"""
+    """주문일자 / Order date (ord_dt)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     orgn_odno: str | None = None
-    """원주문번호 (orgn_odno)"""
+    """원주문번호 / Original order number (orgn_odno)"""
     ord_dvsn_name: str | None = None
-    """주문구분명 (ord_dvsn_name)"""
+    """주문구분명 / Order type name (ord_dvsn_name)"""
     sll_buy_dvsn_cd_name: str | None = None
-    """매도매수구분코드명 (sll_buy_dvsn_cd_name)"""
+    """매도매수구분코드명 / Sell or buy name (sll_buy_dvsn_cd_name)"""
     shtn_pdno: str | None = None
-    """단축상품번호 (shtn_pdno)"""
+    """단축상품번호 / Short product number (shtn_pdno)"""
     prdt_abrv_name: str | None = None
-    """상품약어명 (prdt_abrv_name)"""
+    """상품약어명 / Product short name (prdt_abrv_name)"""
     ord_qty: int | None = None
-    """주문수량 (ord_qty)"""
+    """주문수량 / Order quantity (shares) (ord_qty)"""
     bond_ord_unpr: Decimal | None = None
-    """채권주문단가 (bond_ord_unpr)"""
+    """채권주문단가 / Bond order price (bond_ord_unpr)"""
     ord_tmd: time | None = None
-    """주문시각 (ord_tmd)"""
+    """주문시각 / Order time (KST) (ord_tmd)"""
     tot_ccld_qty: int | None = None
-    """총체결수량 (tot_ccld_qty)"""
+    """총체결수량 / Total executed quantity (shares) (tot_ccld_qty)"""
     bond_avg_unpr: Decimal | None = None
-    """채권평균단가 (bond_avg_unpr)"""
+    """채권평균단가 / Bond average price (bond_avg_unpr)"""
     tot_ccld_amt: int | None = None
-    """총체결금액 (tot_ccld_amt)"""
+    """총체결금액 / Total executed amount (won) (tot_ccld_amt)"""
     loan_dt: date | None = None
-    """대출일자 (loan_dt)"""
+    """대출일자 / Loan date (loan_dt)"""
     buy_dt: date | None = None
-    """매수일자 (buy_dt)"""
+    """매수일자 / Buy date (buy_dt)"""
     samt_mket_ptci_yn_name: str | None = None
-    """소액시장참여여부명 (samt_mket_ptci_yn_name)"""
+    """소액시장참여여부명 / Small-amount market participation (samt_mket_ptci_yn_name)"""
     sprx_psbl_yn_ifom: str | None = None
-    """분리과세가능여부알림 (sprx_psbl_yn_ifom)"""
+    """분리과세가능여부알림 / Separate taxation notice (sprx_psbl_yn_ifom)"""
     ord_mdia_dvsn_name: str | None = None
-    """주문매체구분명 (ord_mdia_dvsn_name)"""
+    """주문매체구분명 / Order channel (ord_mdia_dvsn_name)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     nccs_qty: int | None = None
-    """미체결수량 (nccs_qty)"""
+    """미체결수량 / Unexecuted quantity (shares) (nccs_qty)"""
     ord_gno_brno: str | None = None
-    """주문채번지점번호 (ord_gno_brno)"""
+    """주문채번지점번호 / Order branch number (ord_gno_brno)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -272,9 +272,9 @@ class InquireDailyCcldResponse:
     output2: list[InquireDailyCcldOutput2] = attrs.field(factory=list)
     """output2"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -398,16 +398,16 @@ class InquireDailyCcld(Endpoint[SyncClient]):
         TR ID: real CTSC8013R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "%").
-            sort_sqn_dvsn: 정렬순서구분 (SORT_SQN_DVSN, default "01").
-            pdno: 상품번호 (PDNO).
-            nccs_yn: 미체결여부 (NCCS_YN, default "N").
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "%").
+            sort_sqn_dvsn: 정렬순서구분 / Sort order (SORT_SQN_DVSN, default "01").
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            nccs_yn: 미체결여부 / Unexecuted (NCCS_YN, default "N").
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
         """
         return self._client.call(API, locals())
 
@@ -475,16 +475,16 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
         TR ID: real CTSC8013R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "%").
-            sort_sqn_dvsn: 정렬순서구분 (SORT_SQN_DVSN, default "01").
-            pdno: 상품번호 (PDNO).
-            nccs_yn: 미체결여부 (NCCS_YN, default "N").
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "%").
+            sort_sqn_dvsn: 정렬순서구분 / Sort order (SORT_SQN_DVSN, default "01").
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            nccs_yn: 미체결여부 / Unexecuted (NCCS_YN, default "N").
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
         """
         return await self._client.call(API, locals())
 

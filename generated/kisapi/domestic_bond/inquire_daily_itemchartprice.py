@@ -35,17 +35,17 @@ class InquireDailyItemchartpriceOutput:
     """장내채권 기간별시세(일) output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     bond_oprc: Decimal | None = None
-    """채권시가2 (bond_oprc)"""
+    """채권시가2 / Bond open (bond_oprc)"""
     bond_hgpr: Decimal | None = None
-    """채권고가 (bond_hgpr)"""
+    """채권고가 / Bond high (bond_hgpr)"""
     bond_lwpr: Decimal | None = None
-    """채권저가 (bond_lwpr)"""
+    """채권저가 / Bond low (bond_lwpr)"""
     bond_prpr: Decimal | None = None
-    """채권 현재가 (bond_prpr)"""
+    """채권 현재가 / Bond current price (bond_prpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -186,8 +186,8 @@ class InquireDailyItemchartprice(Endpoint[SyncClient]):
         TR ID: real FHKBJ773701C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "B").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "B").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -231,8 +231,8 @@ class AsyncInquireDailyItemchartprice(Endpoint[AsyncClient]):
         TR ID: real FHKBJ773701C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "B").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "B").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -37,23 +37,23 @@ class InquireDailyPriceOutput:
     """장내채권현재가(일별) output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     bond_prpr: Decimal | None = None
-    """채권 현재가 (bond_prpr)"""
+    """채권 현재가 / Bond current price (bond_prpr)"""
     bond_prdy_vrss: Decimal | None = None
-    """채권 전일 대비 (bond_prdy_vrss)"""
+    """채권 전일 대비 / Bond change (bond_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     bond_oprc: Decimal | None = None
-    """채권시가2 (bond_oprc)"""
+    """채권시가2 / Bond open (bond_oprc)"""
     bond_hgpr: Decimal | None = None
-    """채권고가 (bond_hgpr)"""
+    """채권고가 / Bond high (bond_hgpr)"""
     bond_lwpr: Decimal | None = None
-    """채권저가 (bond_lwpr)"""
+    """채권저가 / Bond low (bond_lwpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -210,8 +210,8 @@ class InquireDailyPrice(Endpoint[SyncClient]):
         TR ID: real FHKBJ773404C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "B").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "B").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -255,8 +255,8 @@ class AsyncInquireDailyPrice(Endpoint[AsyncClient]):
         TR ID: real FHKBJ773404C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "B").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "B").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -29,39 +29,39 @@ class InquirePriceOutput:
     """장내채권현재가(시세) output (one record)."""
 
     stnd_iscd: str | None = None
-    """표준종목코드 (stnd_iscd)"""
+    """표준종목코드 / Standard code (ISIN) (stnd_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     bond_prpr: Decimal | None = None
-    """채권 현재가 (bond_prpr)"""
+    """채권 현재가 / Bond current price (bond_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bond_prdy_vrss: Decimal | None = None
-    """채권 전일 대비 (bond_prdy_vrss)"""
+    """채권 전일 대비 / Bond change (bond_prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     bond_prdy_clpr: Decimal | None = None
-    """채권전일종가 (bond_prdy_clpr)"""
+    """채권전일종가 / Bond previous close (bond_prdy_clpr)"""
     bond_oprc: Decimal | None = None
-    """채권시가2 (bond_oprc)"""
+    """채권시가2 / Bond open (bond_oprc)"""
     bond_hgpr: Decimal | None = None
-    """채권고가 (bond_hgpr)"""
+    """채권고가 / Bond high (bond_hgpr)"""
     bond_lwpr: Decimal | None = None
-    """채권저가 (bond_lwpr)"""
+    """채권저가 / Bond low (bond_lwpr)"""
     ernn_rate: Decimal | None = None
-    """수익비율 (ernn_rate)"""
+    """수익비율 / Return ratio (%) (ernn_rate)"""
     oprc_ert: Decimal | None = None
-    """시가2수익률 (oprc_ert)"""
+    """시가2수익률 / Open yield (%) (oprc_ert)"""
     hgpr_ert: Decimal | None = None
-    """최고가수익률 (hgpr_ert)"""
+    """최고가수익률 / High yield (%) (hgpr_ert)"""
     lwpr_ert: Decimal | None = None
-    """최저가수익률 (lwpr_ert)"""
+    """최저가수익률 / Low yield (%) (lwpr_ert)"""
     bond_mxpr: Decimal | None = None
-    """채권상한가 (bond_mxpr)"""
+    """채권상한가 / Bond upper limit (bond_mxpr)"""
     bond_llam: Decimal | None = None
-    """채권하한가 (bond_llam)"""
+    """채권하한가 / Bond lower limit (bond_llam)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -260,8 +260,8 @@ class InquirePrice(Endpoint[SyncClient]):
         TR ID: real FHKBJ773400C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "B").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "B").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -294,8 +294,8 @@ class AsyncInquirePrice(Endpoint[AsyncClient]):
         TR ID: real FHKBJ773400C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "B").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "B").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

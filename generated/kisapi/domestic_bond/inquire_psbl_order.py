@@ -33,19 +33,19 @@ class InquirePsblOrderOutput:
     """장내채권 매수가능조회 output (one record)."""
 
     ord_psbl_cash: int | None = None
-    """주문가능현금 (ord_psbl_cash)"""
+    """주문가능현금 / Orderable cash (won) (ord_psbl_cash)"""
     ord_psbl_sbst: int | None = None
-    """주문가능대용 (ord_psbl_sbst)"""
+    """주문가능대용 / Orderable collateral (won) (ord_psbl_sbst)"""
     ruse_psbl_amt: int | None = None
-    """재사용가능금액 (ruse_psbl_amt)"""
+    """재사용가능금액 / Reusable amount (won) (ruse_psbl_amt)"""
     bond_ord_unpr2: Decimal | None = None
-    """채권주문단가2 (bond_ord_unpr2)"""
+    """채권주문단가2 / Bond order price 2 (bond_ord_unpr2)"""
     buy_psbl_amt: int | None = None
-    """매수가능금액 (buy_psbl_amt)"""
+    """매수가능금액 / Buyable amount (won) (buy_psbl_amt)"""
     buy_psbl_qty: int | None = None
-    """매수가능수량 (buy_psbl_qty)"""
+    """매수가능수량 / Buyable quantity (buy_psbl_qty)"""
     cma_evlu_amt: int | None = None
-    """CMA평가금액 (cma_evlu_amt)"""
+    """CMA평가금액 / CMA valuation (won) (cma_evlu_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -192,10 +192,10 @@ class InquirePsblOrder(Endpoint[SyncClient]):
         TR ID: real TTTC8910R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            bond_ord_unpr: 채권주문단가 (BOND_ORD_UNPR, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            bond_ord_unpr: 채권주문단가 / Bond order price (BOND_ORD_UNPR, required).
         """
         return self._client.call(API, locals())
 
@@ -232,10 +232,10 @@ class AsyncInquirePsblOrder(Endpoint[AsyncClient]):
         TR ID: real TTTC8910R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            bond_ord_unpr: 채권주문단가 (BOND_ORD_UNPR, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            bond_ord_unpr: 채권주문단가 / Bond order price (BOND_ORD_UNPR, required).
         """
         return await self._client.call(API, locals())
 

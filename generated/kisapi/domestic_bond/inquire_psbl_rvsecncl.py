@@ -37,35 +37,35 @@ class InquirePsblRvsecnclOutput:
     """채권정정취소가능주문조회 output (rows)."""
 
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     rvse_cncl_dvsn_name: str | None = None
-    """정정취소구분명 (rvse_cncl_dvsn_name)"""
+    """정정취소구분명 / Modify or cancel name (rvse_cncl_dvsn_name)"""
     ord_qty: int | None = None
-    """주문수량 (ord_qty)"""
+    """주문수량 / Order quantity (shares) (ord_qty)"""
     bond_ord_unpr: Decimal | None = None
-    """채권주문단가 (bond_ord_unpr)"""
+    """채권주문단가 / Bond order price (bond_ord_unpr)"""
     ord_tmd: time | None = None
-    """주문시각 (ord_tmd)"""
+    """주문시각 / Order time (KST) (ord_tmd)"""
     tot_ccld_qty: int | None = None
-    """총체결수량 (tot_ccld_qty)"""
+    """총체결수량 / Total executed quantity (shares) (tot_ccld_qty)"""
     tot_ccld_amt: int | None = None
-    """총체결금액 (tot_ccld_amt)"""
+    """총체결금액 / Total executed amount (won) (tot_ccld_amt)"""
     ord_psbl_qty: int | None = None
-    """주문가능수량 (ord_psbl_qty)"""
+    """주문가능수량 / Orderable quantity (shares) (ord_psbl_qty)"""
     orgn_odno: str | None = None
-    """원주문번호 (orgn_odno)"""
+    """원주문번호 / Original order number (orgn_odno)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     ord_dvsn_cd: OrderDivision | None = None
-    """주문구분코드 (ord_dvsn_cd)"""
+    """주문구분코드 / Order type code (ord_dvsn_cd)"""
     mgco_aptm_odno: str | None = None
-    """운용사지정주문번호 (mgco_aptm_odno)"""
+    """운용사지정주문번호 / Asset manager order number (mgco_aptm_odno)"""
     samt_mket_ptci_yn: bool | None = None
-    """소액시장참여여부 (samt_mket_ptci_yn)"""
+    """소액시장참여여부 / Small-amount market participant (samt_mket_ptci_yn)"""
     prdt_abrv_name: str | None = None
-    """상품약어명 (prdt_abrv_name)"""
+    """상품약어명 / Product short name (prdt_abrv_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -173,9 +173,9 @@ class InquirePsblRvsecnclResponse:
     output: list[InquirePsblRvsecnclOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -268,12 +268,12 @@ class InquirePsblRvsecncl(Endpoint[SyncClient]):
         TR ID: real CTSC8035R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ord_dt: 주문일자 (ORD_DT).
-            odno: 주문번호 (ODNO).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ord_dt: 주문일자 / Order date (ORD_DT).
+            odno: 주문번호 / Order number (ODNO).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -329,12 +329,12 @@ class AsyncInquirePsblRvsecncl(Endpoint[AsyncClient]):
         TR ID: real CTSC8035R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ord_dt: 주문일자 (ORD_DT).
-            odno: 주문번호 (ODNO).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ord_dt: 주문일자 / Order date (ORD_DT).
+            odno: 주문번호 / Order number (ODNO).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

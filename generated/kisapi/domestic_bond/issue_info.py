@@ -28,177 +28,177 @@ class IssueInfoOutput:
     """장내채권 발행정보 output (one record)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     prdt_eng_name: str | None = None
-    """상품영문명 (prdt_eng_name)"""
+    """상품영문명 / Product name (English) (prdt_eng_name)"""
     ivst_heed_prdt_yn: bool | None = None
-    """투자유의상품여부 (ivst_heed_prdt_yn)"""
+    """투자유의상품여부 / Investment caution product (ivst_heed_prdt_yn)"""
     exts_yn: bool | None = None
-    """연장여부 (exts_yn)"""
+    """연장여부 / Extended (exts_yn)"""
     bond_clsf_cd: str | None = None
-    """채권분류코드 (bond_clsf_cd)"""
+    """채권분류코드 / Bond class code (bond_clsf_cd)"""
     bond_clsf_kor_name: str | None = None
-    """채권분류한글명 (bond_clsf_kor_name)"""
+    """채권분류한글명 / Bond class name (Korean) (bond_clsf_kor_name)"""
     papr: int | None = None
-    """액면가 (papr)"""
+    """액면가 / Par value (won) (papr)"""
     int_mned_dvsn_cd: str | None = None
-    """이자월말구분코드 (int_mned_dvsn_cd)"""
+    """이자월말구분코드 / Month-end interest code (int_mned_dvsn_cd)"""
     rvnu_shap_cd: str | None = None
-    """매출형태코드 (rvnu_shap_cd)"""
+    """매출형태코드 / Sale type code (rvnu_shap_cd)"""
     issu_amt: int | None = None
-    """발행금액 (issu_amt)"""
+    """발행금액 / Issue amount (won) (issu_amt)"""
     lstg_rmnd: int | None = None
-    """상장잔액 (lstg_rmnd)"""
+    """상장잔액 / Listed balance (lstg_rmnd)"""
     int_dfrm_mcnt: int | None = None
-    """이자지급개월수 (int_dfrm_mcnt)"""
+    """이자지급개월수 / Interest payment interval (months) (int_dfrm_mcnt)"""
     bond_int_dfrm_mthd_cd: str | None = None
-    """채권이자지급방법코드 (bond_int_dfrm_mthd_cd)"""
+    """채권이자지급방법코드 / Bond interest payment method code (bond_int_dfrm_mthd_cd)"""
     splt_rdpt_rcnt: int | None = None
-    """분할상환횟수 (splt_rdpt_rcnt)"""
+    """분할상환횟수 / Installment count (splt_rdpt_rcnt)"""
     prca_dfmt_term_mcnt: int | None = None
-    """원금거치기간개월수 (prca_dfmt_term_mcnt)"""
+    """원금거치기간개월수 / Principal grace period (months) (prca_dfmt_term_mcnt)"""
     int_anap_dvsn_cd: str | None = None
-    """이자선후급구분코드 (int_anap_dvsn_cd)"""
+    """이자선후급구분코드 / Interest in advance or arrears code (int_anap_dvsn_cd)"""
     bond_rght_dvsn_cd: str | None = None
-    """채권권리구분코드 (bond_rght_dvsn_cd)"""
+    """채권권리구분코드 / Bond rights code (bond_rght_dvsn_cd)"""
     prdt_pclc_text: str | None = None
-    """상품특성내용 (prdt_pclc_text)"""
+    """상품특성내용 / Product features (prdt_pclc_text)"""
     prdt_abrv_name: str | None = None
-    """상품약어명 (prdt_abrv_name)"""
+    """상품약어명 / Product short name (prdt_abrv_name)"""
     prdt_eng_abrv_name: str | None = None
-    """상품영문약어명 (prdt_eng_abrv_name)"""
+    """상품영문약어명 / Product short name (English) (prdt_eng_abrv_name)"""
     sprx_psbl_yn: bool | None = None
-    """분리과세가능여부 (sprx_psbl_yn)"""
+    """분리과세가능여부 / Separate taxation available (sprx_psbl_yn)"""
     pbff_pplc_ofrg_mthd_cd: str | None = None
-    """공모사모모집방법코드 (pbff_pplc_ofrg_mthd_cd)"""
+    """공모사모모집방법코드 / Public/private offering method code (pbff_pplc_ofrg_mthd_cd)"""
     cmco_cd: str | None = None
-    """주간사코드 (cmco_cd)"""
+    """주간사코드 / Lead manager code (cmco_cd)"""
     issu_istt_cd: str | None = None
-    """발행기관코드 (issu_istt_cd)"""
+    """발행기관코드 / Issuer code (issu_istt_cd)"""
     issu_istt_name: str | None = None
-    """발행기관명 (issu_istt_name)"""
+    """발행기관명 / Issuer (issu_istt_name)"""
     pnia_dfrm_agcy_istt_cd: str | None = None
-    """원리금지급대행기관코드 (pnia_dfrm_agcy_istt_cd)"""
+    """원리금지급대행기관코드 / Paying agent code (pnia_dfrm_agcy_istt_cd)"""
     dsct_ec_rt: Decimal | None = None
-    """할인할증율 (dsct_ec_rt)"""
+    """할인할증율 / Discount/premium rate (%) (dsct_ec_rt)"""
     srfc_inrt: Decimal | None = None
-    """표면이율 (srfc_inrt)"""
+    """표면이율 / Coupon rate (%) (srfc_inrt)"""
     expd_rdpt_rt: Decimal | None = None
-    """만기상환율 (expd_rdpt_rt)"""
+    """만기상환율 / Redemption rate at maturity (%) (expd_rdpt_rt)"""
     expd_asrc_erng_rt: Decimal | None = None
-    """만기보장수익율 (expd_asrc_erng_rt)"""
+    """만기보장수익율 / Guaranteed yield at maturity (%) (expd_asrc_erng_rt)"""
     bond_grte_istt_name: str | None = None
-    """채권보증기관명 (bond_grte_istt_name)"""
+    """채권보증기관명 / Bond guarantor (bond_grte_istt_name)"""
     int_dfrm_day_type_cd: str | None = None
-    """이자지급일유형코드 (int_dfrm_day_type_cd)"""
+    """이자지급일유형코드 / Interest payment day type code (int_dfrm_day_type_cd)"""
     ksd_int_calc_unit_cd: str | None = None
-    """증권예탁결제원이자계산단위코드 (ksd_int_calc_unit_cd)"""
+    """증권예탁결제원이자계산단위코드 / KSD interest calculation unit code (ksd_int_calc_unit_cd)"""
     int_wunt_uder_prcs_dvsn_cd: str | None = None
-    """이자원화단위미만처리구분코드 (int_wunt_uder_prcs_dvsn_cd)"""
+    """이자원화단위미만처리구분코드 / Sub-won interest rounding code (int_wunt_uder_prcs_dvsn_cd)"""
     rvnu_dt: date | None = None
-    """매출일자 (rvnu_dt)"""
+    """매출일자 / Sale date (rvnu_dt)"""
     issu_dt: date | None = None
-    """발행일자 (issu_dt)"""
+    """발행일자 / Issue date (issu_dt)"""
     lstg_dt: date | None = None
-    """상장일자 (lstg_dt)"""
+    """상장일자 / Listing date (lstg_dt)"""
     expd_dt: date | None = None
-    """만기일자 (expd_dt)"""
+    """만기일자 / Expiry date (expd_dt)"""
     rdpt_dt: date | None = None
-    """상환일자 (rdpt_dt)"""
+    """상환일자 / Redemption date (rdpt_dt)"""
     sbst_pric: Decimal | None = None
-    """대용가격 (sbst_pric)"""
+    """대용가격 / Collateral price (won) (sbst_pric)"""
     rgbf_int_dfrm_dt: date | None = None
-    """직전이자지급일자 (rgbf_int_dfrm_dt)"""
+    """직전이자지급일자 / Previous interest payment date (rgbf_int_dfrm_dt)"""
     nxtm_int_dfrm_dt: date | None = None
-    """차기이자지급일자 (nxtm_int_dfrm_dt)"""
+    """차기이자지급일자 / Next interest payment date (nxtm_int_dfrm_dt)"""
     frst_int_dfrm_dt: date | None = None
-    """최초이자지급일자 (frst_int_dfrm_dt)"""
+    """최초이자지급일자 / First interest payment date (frst_int_dfrm_dt)"""
     ecis_pric: Decimal | None = None
-    """행사가격 (ecis_pric)"""
+    """행사가격 / Exercise price (ecis_pric)"""
     rght_stck_std_pdno: str | None = None
-    """권리주식표준상품번호 (rght_stck_std_pdno)"""
+    """권리주식표준상품번호 / Rights share ISIN (rght_stck_std_pdno)"""
     ecis_opng_dt: date | None = None
-    """행사개시일자 (ecis_opng_dt)"""
+    """행사개시일자 / Exercise start date (ecis_opng_dt)"""
     ecis_end_dt: date | None = None
-    """행사종료일자 (ecis_end_dt)"""
+    """행사종료일자 / Exercise end date (ecis_end_dt)"""
     bond_rvnu_mthd_cd: str | None = None
-    """채권매출방법코드 (bond_rvnu_mthd_cd)"""
+    """채권매출방법코드 / Bond sale method code (bond_rvnu_mthd_cd)"""
     oprt_stfno: str | None = None
-    """조작직원번호 (oprt_stfno)"""
+    """조작직원번호 / Operator staff number (oprt_stfno)"""
     oprt_stff_name: str | None = None
-    """조작직원명 (oprt_stff_name)"""
+    """조작직원명 / Operator name (oprt_stff_name)"""
     rgbf_int_dfrm_wday: str | None = None
-    """직전이자지급요일 (rgbf_int_dfrm_wday)"""
+    """직전이자지급요일 / Previous interest payment weekday (rgbf_int_dfrm_wday)"""
     nxtm_int_dfrm_wday: str | None = None
-    """차기이자지급요일 (nxtm_int_dfrm_wday)"""
+    """차기이자지급요일 / Next interest payment weekday (nxtm_int_dfrm_wday)"""
     kis_crdt_grad_text: str | None = None
-    """한국신용평가신용등급내용 (kis_crdt_grad_text)"""
+    """한국신용평가신용등급내용 / KIS Ratings credit rating (kis_crdt_grad_text)"""
     kbp_crdt_grad_text: str | None = None
-    """한국채권평가신용등급내용 (kbp_crdt_grad_text)"""
+    """한국채권평가신용등급내용 / KBP credit rating (kbp_crdt_grad_text)"""
     nice_crdt_grad_text: str | None = None
-    """한국신용정보신용등급내용 (nice_crdt_grad_text)"""
+    """한국신용정보신용등급내용 / NICE credit rating (nice_crdt_grad_text)"""
     fnp_crdt_grad_text: str | None = None
-    """에프앤자산평가신용등급내용 (fnp_crdt_grad_text)"""
+    """에프앤자산평가신용등급내용 / FnPricing credit rating (fnp_crdt_grad_text)"""
     dpsi_psbl_yn: bool | None = None
-    """예탁가능여부 (dpsi_psbl_yn)"""
+    """예탁가능여부 / Depositable (dpsi_psbl_yn)"""
     pnia_int_calc_unpr: Decimal | None = None
-    """원리금이자계산단가 (pnia_int_calc_unpr)"""
+    """원리금이자계산단가 / Interest calculation unit price (pnia_int_calc_unpr)"""
     prcm_idx_bond_yn: bool | None = None
-    """물가지수채권여부 (prcm_idx_bond_yn)"""
+    """물가지수채권여부 / Inflation-linked bond (prcm_idx_bond_yn)"""
     expd_exts_srdp_rcnt: int | None = None
-    """만기연장분할상환횟수 (expd_exts_srdp_rcnt)"""
+    """만기연장분할상환횟수 / Installments after maturity extension (expd_exts_srdp_rcnt)"""
     expd_exts_srdp_rt: Decimal | None = None
-    """만기연장분할상환율 (expd_exts_srdp_rt)"""
+    """만기연장분할상환율 / Installment rate after maturity extension (%) (expd_exts_srdp_rt)"""
     loan_psbl_yn: bool | None = None
-    """대출가능여부 (loan_psbl_yn)"""
+    """대출가능여부 / Loanable (loan_psbl_yn)"""
     grte_dvsn_cd: str | None = None
-    """보증구분코드 (grte_dvsn_cd)"""
+    """보증구분코드 / Guarantee code (grte_dvsn_cd)"""
     fnrr_rank_dvsn_cd: str | None = None
-    """선후순위구분코드 (fnrr_rank_dvsn_cd)"""
+    """선후순위구분코드 / Seniority code (fnrr_rank_dvsn_cd)"""
     krx_lstg_abol_dvsn_cd: str | None = None
-    """한국거래소상장폐지구분코드 (krx_lstg_abol_dvsn_cd)"""
+    """한국거래소상장폐지구분코드 / KRX delisting code (krx_lstg_abol_dvsn_cd)"""
     asst_rqdi_dvsn_cd: str | None = None
-    """자산유동화구분코드 (asst_rqdi_dvsn_cd)"""
+    """자산유동화구분코드 / Asset securitization code (asst_rqdi_dvsn_cd)"""
     opcb_dvsn_cd: str | None = None
-    """옵션부사채구분코드 (opcb_dvsn_cd)"""
+    """옵션부사채구분코드 / Bond with options code (opcb_dvsn_cd)"""
     crfd_item_yn: bool | None = None
-    """크라우드펀딩종목여부 (crfd_item_yn)"""
+    """크라우드펀딩종목여부 / Crowdfunding stock (crfd_item_yn)"""
     crfd_item_rstc_cclc_dt: date | None = None
-    """크라우드펀딩종목제한해지일자 (crfd_item_rstc_cclc_dt)"""
+    """크라우드펀딩종목제한해지일자 / Crowdfunding restriction release date (crfd_item_rstc_cclc_dt)"""
     bond_nmpr_unit_pric: Decimal | None = None
-    """채권호가단위가격 (bond_nmpr_unit_pric)"""
+    """채권호가단위가격 / Bond quote unit price (bond_nmpr_unit_pric)"""
     ivst_heed_bond_dvsn_name: str | None = None
-    """투자유의채권구분명 (ivst_heed_bond_dvsn_name)"""
+    """투자유의채권구분명 / Investment caution bond type (ivst_heed_bond_dvsn_name)"""
     add_erng_rt: Decimal | None = None
-    """추가수익율 (add_erng_rt)"""
+    """추가수익율 / Additional yield (%) (add_erng_rt)"""
     add_erng_rt_aply_dt: date | None = None
-    """추가수익율적용일자 (add_erng_rt_aply_dt)"""
+    """추가수익율적용일자 / Additional yield effective date (add_erng_rt_aply_dt)"""
     bond_tr_stop_dvsn_cd: str | None = None
-    """채권거래정지구분코드 (bond_tr_stop_dvsn_cd)"""
+    """채권거래정지구분코드 / Bond trading halt code (bond_tr_stop_dvsn_cd)"""
     ivst_heed_bond_dvsn_cd: str | None = None
-    """투자유의채권구분코드 (ivst_heed_bond_dvsn_cd)"""
+    """투자유의채권구분코드 / Investment caution bond code (ivst_heed_bond_dvsn_cd)"""
     pclr_cndt_text: str | None = None
-    """특이조건내용 (pclr_cndt_text)"""
+    """특이조건내용 / Special conditions (pclr_cndt_text)"""
     hbbd_yn: bool | None = None
-    """하이브리드채권여부 (hbbd_yn)"""
+    """하이브리드채권여부 / Hybrid bond (hbbd_yn)"""
     cdtl_cptl_scty_type_cd: str | None = None
-    """조건부자본증권유형코드 (cdtl_cptl_scty_type_cd)"""
+    """조건부자본증권유형코드 / Contingent capital security type code (cdtl_cptl_scty_type_cd)"""
     elec_scty_yn: bool | None = None
-    """전자증권여부 (elec_scty_yn)"""
+    """전자증권여부 / Electronic security (elec_scty_yn)"""
     sq1_clop_ecis_opng_dt: date | None = None
-    """1차콜옵션행사개시일자 (sq1_clop_ecis_opng_dt)"""
+    """1차콜옵션행사개시일자 / First call option exercise start date (sq1_clop_ecis_opng_dt)"""
     frst_erlm_stfno: str | None = None
-    """최초등록직원번호 (frst_erlm_stfno)"""
+    """최초등록직원번호 / First registering staff number (frst_erlm_stfno)"""
     frst_erlm_dt: date | None = None
-    """최초등록일자 (frst_erlm_dt)"""
+    """최초등록일자 / First registration date (frst_erlm_dt)"""
     frst_erlm_tmd: time | None = None
-    """최초등록시각 (frst_erlm_tmd)"""
+    """최초등록시각 / First registration time (frst_erlm_tmd)"""
     tlg_rcvg_dtl_dtime: str | None = None
-    """전문수신상세일시 (tlg_rcvg_dtl_dtime)"""
+    """전문수신상세일시 / Message received time (tlg_rcvg_dtl_dtime)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -690,8 +690,8 @@ class IssueInfo(Endpoint[SyncClient]):
         TR ID: real CTPF1101R, mock unsupported
 
         Args:
-            pdno: 상품번호 (PDNO, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "302").
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "302").
         """
         return self._client.call(API, locals())
 
@@ -724,8 +724,8 @@ class AsyncIssueInfo(Endpoint[AsyncClient]):
         TR ID: real CTPF1101R, mock unsupported
 
         Args:
-            pdno: 상품번호 (PDNO, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "302").
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "302").
         """
         return await self._client.call(API, locals())
 

@@ -34,167 +34,167 @@ class SearchBondInfoOutput:
     """장내채권 기본조회 output (one record)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     ksd_bond_item_name: str | None = None
-    """증권예탁결제원채권종목명 (ksd_bond_item_name)"""
+    """증권예탁결제원채권종목명 / KSD bond name (ksd_bond_item_name)"""
     ksd_bond_item_eng_name: str | None = None
-    """증권예탁결제원채권종목영문명 (ksd_bond_item_eng_name)"""
+    """증권예탁결제원채권종목영문명 / KSD bond name (English) (ksd_bond_item_eng_name)"""
     ksd_bond_lstg_type_cd: str | None = None
-    """증권예탁결제원채권상장유형코드 (ksd_bond_lstg_type_cd)"""
+    """증권예탁결제원채권상장유형코드 / KSD bond listing type code (ksd_bond_lstg_type_cd)"""
     ksd_ofrg_dvsn_cd: str | None = None
-    """증권예탁결제원모집구분코드 (ksd_ofrg_dvsn_cd)"""
+    """증권예탁결제원모집구분코드 / KSD offering code (ksd_ofrg_dvsn_cd)"""
     ksd_bond_int_dfrm_dvsn_cd: str | None = None
-    """증권예탁결제원채권이자지급구분 (ksd_bond_int_dfrm_dvsn_cd)"""
+    """증권예탁결제원채권이자지급구분 / KSD bond interest payment code (ksd_bond_int_dfrm_dvsn_cd)"""
     issu_dt: date | None = None
-    """발행일자 (issu_dt)"""
+    """발행일자 / Issue date (issu_dt)"""
     rdpt_dt: date | None = None
-    """상환일자 (rdpt_dt)"""
+    """상환일자 / Redemption date (rdpt_dt)"""
     rvnu_dt: date | None = None
-    """매출일자 (rvnu_dt)"""
+    """매출일자 / Sale date (rvnu_dt)"""
     iso_crcy_cd: str | None = None
-    """통화코드 (iso_crcy_cd)"""
+    """통화코드 / ISO currency code (iso_crcy_cd)"""
     mdwy_rdpt_dt: date | None = None
-    """중도상환일자 (mdwy_rdpt_dt)"""
+    """중도상환일자 / Early redemption date (mdwy_rdpt_dt)"""
     ksd_rcvg_bond_dsct_rt: Decimal | None = None
-    """증권예탁결제원수신채권할인율 (ksd_rcvg_bond_dsct_rt)"""
+    """증권예탁결제원수신채권할인율 / KSD discount rate (%) (ksd_rcvg_bond_dsct_rt)"""
     ksd_rcvg_bond_srfc_inrt: Decimal | None = None
-    """증권예탁결제원수신채권표면이율 (ksd_rcvg_bond_srfc_inrt)"""
+    """증권예탁결제원수신채권표면이율 / KSD coupon rate (%) (ksd_rcvg_bond_srfc_inrt)"""
     bond_expd_rdpt_rt: Decimal | None = None
-    """채권만기상환율 (bond_expd_rdpt_rt)"""
+    """채권만기상환율 / Bond redemption rate at maturity (%) (bond_expd_rdpt_rt)"""
     ksd_prca_rdpt_mthd_cd: str | None = None
-    """증권예탁결제원원금상환방법코드 (ksd_prca_rdpt_mthd_cd)"""
+    """증권예탁결제원원금상환방법코드 / KSD principal redemption method code (ksd_prca_rdpt_mthd_cd)"""
     int_caltm_mcnt: int | None = None
-    """이자계산기간개월수 (int_caltm_mcnt)"""
+    """이자계산기간개월수 / Interest period (months) (int_caltm_mcnt)"""
     ksd_int_calc_unit_cd: str | None = None
-    """증권예탁결제원이자계산단위코드 (ksd_int_calc_unit_cd)"""
+    """증권예탁결제원이자계산단위코드 / KSD interest calculation unit code (ksd_int_calc_unit_cd)"""
     uval_cut_dvsn_cd: str | None = None
-    """절상절사구분코드 (uval_cut_dvsn_cd)"""
+    """절상절사구분코드 / Rounding code (uval_cut_dvsn_cd)"""
     uval_cut_dcpt_dgit: int | None = None
-    """절상절사소수점자릿수 (uval_cut_dcpt_dgit)"""
+    """절상절사소수점자릿수 / Rounding decimal places (uval_cut_dcpt_dgit)"""
     ksd_dydv_caltm_aply_dvsn_cd: str | None = None
-    """증권예탁결제원일할계산기간적용 (ksd_dydv_caltm_aply_dvsn_cd)"""
+    """증권예탁결제원일할계산기간적용 / KSD pro-rata period code (ksd_dydv_caltm_aply_dvsn_cd)"""
     dydv_calc_dcnt: int | None = None
-    """일할계산일수 (dydv_calc_dcnt)"""
+    """일할계산일수 / Days for pro-rata calculation (dydv_calc_dcnt)"""
     bond_expd_asrc_erng_rt: Decimal | None = None
-    """채권만기보장수익율 (bond_expd_asrc_erng_rt)"""
+    """채권만기보장수익율 / Bond guaranteed yield at maturity (%) (bond_expd_asrc_erng_rt)"""
     padf_plac_hdof_name: str | None = None
-    """원리금지급장소본점명 (padf_plac_hdof_name)"""
+    """원리금지급장소본점명 / Principal and interest paying head office (padf_plac_hdof_name)"""
     lstg_dt: date | None = None
-    """상장일자 (lstg_dt)"""
+    """상장일자 / Listing date (lstg_dt)"""
     lstg_abol_dt: date | None = None
-    """상장폐지일자 (lstg_abol_dt)"""
+    """상장폐지일자 / Delisting date (lstg_abol_dt)"""
     ksd_bond_issu_mthd_cd: str | None = None
-    """증권예탁결제원채권발행방법코드 (ksd_bond_issu_mthd_cd)"""
+    """증권예탁결제원채권발행방법코드 / KSD bond issue method code (ksd_bond_issu_mthd_cd)"""
     laps_indf_yn: bool | None = None
-    """경과이자지급여부 (laps_indf_yn)"""
+    """경과이자지급여부 / Accrued interest paid (laps_indf_yn)"""
     ksd_lhdy_pnia_dfrm_mthd_cd: str | None = None
-    """증권예탁결제원공휴일원리금지급 (ksd_lhdy_pnia_dfrm_mthd_cd)"""
+    """증권예탁결제원공휴일원리금지급 / KSD holiday payment method code (ksd_lhdy_pnia_dfrm_mthd_cd)"""
     frst_int_dfrm_dt: date | None = None
-    """최초이자지급일자 (frst_int_dfrm_dt)"""
+    """최초이자지급일자 / First interest payment date (frst_int_dfrm_dt)"""
     ksd_prcm_lnkg_gvbd_yn: bool | None = None
-    """증권예탁결제원물가연동국고채여 (ksd_prcm_lnkg_gvbd_yn)"""
+    """증권예탁결제원물가연동국고채여 / KSD inflation-linked treasury (ksd_prcm_lnkg_gvbd_yn)"""
     dpsi_end_dt: date | None = None
-    """예탁종료일자 (dpsi_end_dt)"""
+    """예탁종료일자 / Deposit end date (dpsi_end_dt)"""
     dpsi_strt_dt: date | None = None
-    """예탁시작일자 (dpsi_strt_dt)"""
+    """예탁시작일자 / Deposit start date (dpsi_strt_dt)"""
     dpsi_psbl_yn: bool | None = None
-    """예탁가능여부 (dpsi_psbl_yn)"""
+    """예탁가능여부 / Depositable (dpsi_psbl_yn)"""
     atyp_rdpt_bond_erlm_yn: bool | None = None
-    """비정형상환채권등록여부 (atyp_rdpt_bond_erlm_yn)"""
+    """비정형상환채권등록여부 / Irregular redemption bond registered (atyp_rdpt_bond_erlm_yn)"""
     dshn_occr_yn: bool | None = None
-    """부도발생여부 (dshn_occr_yn)"""
+    """부도발생여부 / Defaulted (dshn_occr_yn)"""
     expd_exts_yn: bool | None = None
-    """만기연장여부 (expd_exts_yn)"""
+    """만기연장여부 / Maturity extended (expd_exts_yn)"""
     pclr_ptcr_text: str | None = None
-    """특이사항내용 (pclr_ptcr_text)"""
+    """특이사항내용 / Special notes (pclr_ptcr_text)"""
     dpsi_psbl_excp_stat_cd: str | None = None
-    """예탁가능예외상태코드 (dpsi_psbl_excp_stat_cd)"""
+    """예탁가능예외상태코드 / Deposit exception status code (dpsi_psbl_excp_stat_cd)"""
     expd_exts_srdp_rcnt: int | None = None
-    """만기연장분할상환횟수 (expd_exts_srdp_rcnt)"""
+    """만기연장분할상환횟수 / Installments after maturity extension (expd_exts_srdp_rcnt)"""
     expd_exts_srdp_rt: Decimal | None = None
-    """만기연장분할상환율 (expd_exts_srdp_rt)"""
+    """만기연장분할상환율 / Installment rate after maturity extension (%) (expd_exts_srdp_rt)"""
     expd_rdpt_rt: Decimal | None = None
-    """만기상환율 (expd_rdpt_rt)"""
+    """만기상환율 / Redemption rate at maturity (%) (expd_rdpt_rt)"""
     expd_asrc_erng_rt: Decimal | None = None
-    """만기보장수익율 (expd_asrc_erng_rt)"""
+    """만기보장수익율 / Guaranteed yield at maturity (%) (expd_asrc_erng_rt)"""
     bond_int_dfrm_mthd_cd: str | None = None
-    """채권이자지급방법코드 (bond_int_dfrm_mthd_cd)"""
+    """채권이자지급방법코드 / Bond interest payment method code (bond_int_dfrm_mthd_cd)"""
     int_dfrm_day_type_cd: str | None = None
-    """이자지급일유형코드 (int_dfrm_day_type_cd)"""
+    """이자지급일유형코드 / Interest payment day type code (int_dfrm_day_type_cd)"""
     prca_dfmt_term_mcnt: int | None = None
-    """원금거치기간개월수 (prca_dfmt_term_mcnt)"""
+    """원금거치기간개월수 / Principal grace period (months) (prca_dfmt_term_mcnt)"""
     splt_rdpt_rcnt: int | None = None
-    """분할상환횟수 (splt_rdpt_rcnt)"""
+    """분할상환횟수 / Installment count (splt_rdpt_rcnt)"""
     rgbf_int_dfrm_dt: date | None = None
-    """직전이자지급일자 (rgbf_int_dfrm_dt)"""
+    """직전이자지급일자 / Previous interest payment date (rgbf_int_dfrm_dt)"""
     nxtm_int_dfrm_dt: date | None = None
-    """차기이자지급일자 (nxtm_int_dfrm_dt)"""
+    """차기이자지급일자 / Next interest payment date (nxtm_int_dfrm_dt)"""
     sprx_psbl_yn: bool | None = None
-    """분리과세가능여부 (sprx_psbl_yn)"""
+    """분리과세가능여부 / Separate taxation available (sprx_psbl_yn)"""
     ictx_rt_dvsn_cd: str | None = None
-    """소득세율구분코드 (ictx_rt_dvsn_cd)"""
+    """소득세율구분코드 / Income tax rate code (ictx_rt_dvsn_cd)"""
     bond_clsf_cd: str | None = None
-    """채권분류코드 (bond_clsf_cd)"""
+    """채권분류코드 / Bond class code (bond_clsf_cd)"""
     bond_clsf_kor_name: str | None = None
-    """채권분류한글명 (bond_clsf_kor_name)"""
+    """채권분류한글명 / Bond class name (Korean) (bond_clsf_kor_name)"""
     int_mned_dvsn_cd: str | None = None
-    """이자월말구분코드 (int_mned_dvsn_cd)"""
+    """이자월말구분코드 / Month-end interest code (int_mned_dvsn_cd)"""
     pnia_int_calc_unpr: Decimal | None = None
-    """원리금이자계산단가 (pnia_int_calc_unpr)"""
+    """원리금이자계산단가 / Interest calculation unit price (pnia_int_calc_unpr)"""
     frn_intr: Decimal | None = None
-    """FRN금리 (frn_intr)"""
+    """FRN금리 / FRN rate (%) (frn_intr)"""
     aply_day_prcm_idx_lnkg_cefc: Decimal | None = None
-    """적용일물가지수연동계수 (aply_day_prcm_idx_lnkg_cefc)"""
+    """적용일물가지수연동계수 / Inflation index ratio on the applied date (aply_day_prcm_idx_lnkg_cefc)"""
     ksd_expd_dydv_calc_bass_cd: str | None = None
-    """증권예탁결제원만기일할계산기준 (ksd_expd_dydv_calc_bass_cd)"""
+    """증권예탁결제원만기일할계산기준 / KSD maturity pro-rata basis code (ksd_expd_dydv_calc_bass_cd)"""
     expd_dydv_calc_dcnt: int | None = None
-    """만기일할계산일수 (expd_dydv_calc_dcnt)"""
+    """만기일할계산일수 / Days for pro-rata calculation at maturity (expd_dydv_calc_dcnt)"""
     ksd_cbbw_dvsn_cd: str | None = None
-    """증권예탁결제원신종사채구분코드 (ksd_cbbw_dvsn_cd)"""
+    """증권예탁결제원신종사채구분코드 / KSD new-type bond code (ksd_cbbw_dvsn_cd)"""
     crfd_item_yn: bool | None = None
-    """크라우드펀딩종목여부 (crfd_item_yn)"""
+    """크라우드펀딩종목여부 / Crowdfunding stock (crfd_item_yn)"""
     pnia_bank_ofdy_dfrm_mthd_cd: str | None = None
-    """원리금은행휴무일지급방법코드 (pnia_bank_ofdy_dfrm_mthd_cd)"""
+    """원리금은행휴무일지급방법코드 / Bank holiday payment method code (pnia_bank_ofdy_dfrm_mthd_cd)"""
     qib_yn: bool | None = None
-    """QIB여부 (qib_yn)"""
+    """QIB여부 / QIB (qib_yn)"""
     qib_cclc_dt: date | None = None
-    """QIB해지일자 (qib_cclc_dt)"""
+    """QIB해지일자 / QIB cancellation date (qib_cclc_dt)"""
     csbd_yn: bool | None = None
-    """영구채여부 (csbd_yn)"""
+    """영구채여부 / Perpetual bond (csbd_yn)"""
     csbd_cclc_dt: date | None = None
-    """영구채해지일자 (csbd_cclc_dt)"""
+    """영구채해지일자 / Perpetual bond cancellation date (csbd_cclc_dt)"""
     ksd_opcb_yn: bool | None = None
-    """증권예탁결제원옵션부사채여부 (ksd_opcb_yn)"""
+    """증권예탁결제원옵션부사채여부 / KSD bond with options (ksd_opcb_yn)"""
     ksd_sodn_yn: bool | None = None
-    """증권예탁결제원후순위채권여부 (ksd_sodn_yn)"""
+    """증권예탁결제원후순위채권여부 / KSD subordinated bond (ksd_sodn_yn)"""
     ksd_rqdi_scty_yn: bool | None = None
-    """증권예탁결제원유동화증권여부 (ksd_rqdi_scty_yn)"""
+    """증권예탁결제원유동화증권여부 / KSD asset-backed security (ksd_rqdi_scty_yn)"""
     elec_scty_yn: bool | None = None
-    """전자증권여부 (elec_scty_yn)"""
+    """전자증권여부 / Electronic security (elec_scty_yn)"""
     rght_ecis_mbdy_dvsn_cd: str | None = None
-    """권리행사주체구분코드 (rght_ecis_mbdy_dvsn_cd)"""
+    """권리행사주체구분코드 / Rights exerciser code (rght_ecis_mbdy_dvsn_cd)"""
     int_rkng_mthd_dvsn_cd: str | None = None
-    """이자산정방법구분코드 (int_rkng_mthd_dvsn_cd)"""
+    """이자산정방법구분코드 / Interest calculation method code (int_rkng_mthd_dvsn_cd)"""
     ofrg_dvsn_cd: str | None = None
-    """모집구분코드 (ofrg_dvsn_cd)"""
+    """모집구분코드 / Offering code (ofrg_dvsn_cd)"""
     ksd_tot_issu_amt: int | None = None
-    """증권예탁결제원총발행금액 (ksd_tot_issu_amt)"""
+    """증권예탁결제원총발행금액 / KSD total issue amount (won) (ksd_tot_issu_amt)"""
     next_indf_chk_ecls_yn: bool | None = None
-    """다음이자지급체크제외여부 (next_indf_chk_ecls_yn)"""
+    """다음이자지급체크제외여부 / Skip next interest payment check (next_indf_chk_ecls_yn)"""
     ksd_bond_intr_dvsn_cd: str | None = None
-    """증권예탁결제원채권금리구분코드 (ksd_bond_intr_dvsn_cd)"""
+    """증권예탁결제원채권금리구분코드 / KSD bond rate type code (ksd_bond_intr_dvsn_cd)"""
     ksd_inrt_aply_dvsn_cd: str | None = None
-    """증권예탁결제원이율적용구분코드 (ksd_inrt_aply_dvsn_cd)"""
+    """증권예탁결제원이율적용구분코드 / KSD interest rate application code (ksd_inrt_aply_dvsn_cd)"""
     krx_issu_istt_cd: str | None = None
-    """KRX발행기관코드 (krx_issu_istt_cd)"""
+    """KRX발행기관코드 / KRX issuer code (krx_issu_istt_cd)"""
     ksd_indf_frqc_uder_calc_cd: str | None = None
-    """증권예탁결제원이자지급주기미만 (ksd_indf_frqc_uder_calc_cd)"""
+    """증권예탁결제원이자지급주기미만 / KSD short interest period code (ksd_indf_frqc_uder_calc_cd)"""
     ksd_indf_frqc_uder_calc_dcnt: int | None = None
-    """증권예탁결제원이자지급주기미만 (ksd_indf_frqc_uder_calc_dcnt)"""
+    """증권예탁결제원이자지급주기미만 / KSD short interest period days (ksd_indf_frqc_uder_calc_dcnt)"""
     tlg_rcvg_dtl_dtime: str | None = None
-    """전문수신상세일시 (tlg_rcvg_dtl_dtime)"""
+    """전문수신상세일시 / Message received time (tlg_rcvg_dtl_dtime)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -658,8 +658,8 @@ class SearchBondInfo(Endpoint[SyncClient]):
         TR ID: real CTPF1114R, mock unsupported
 
         Args:
-            pdno: 상품번호 (PDNO, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "302").
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "302").
         """
         return self._client.call(API, locals())
 
@@ -692,8 +692,8 @@ class AsyncSearchBondInfo(Endpoint[AsyncClient]):
         TR ID: real CTPF1114R, mock unsupported
 
         Args:
-            pdno: 상품번호 (PDNO, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "302").
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "302").
         """
         return await self._client.call(API, locals())
 

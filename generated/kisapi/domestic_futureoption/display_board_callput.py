@@ -36,87 +36,87 @@ class DisplayBoardCallputOutput1:
     """국내옵션전광판_콜풋 output1 (rows)."""
 
     acpr: Decimal | None = None
-    """행사가 (acpr)"""
+    """행사가 / Strike price (acpr)"""
     unch_prpr: Decimal | None = None
-    """환산 현재가 (unch_prpr)"""
+    """환산 현재가 / Converted current price (unch_prpr)"""
     optn_shrn_iscd: str | None = None
-    """옵션 단축 종목코드 (optn_shrn_iscd)"""
+    """옵션 단축 종목코드 / Option code (short) (optn_shrn_iscd)"""
     optn_prpr: Decimal | None = None
-    """옵션 현재가 (optn_prpr)"""
+    """옵션 현재가 / Option current price (optn_prpr)"""
     optn_prdy_vrss: Decimal | None = None
-    """옵션 전일 대비 (optn_prdy_vrss)"""
+    """옵션 전일 대비 / Option change (optn_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     optn_prdy_ctrt: Decimal | None = None
-    """옵션 전일 대비율 (optn_prdy_ctrt)"""
+    """옵션 전일 대비율 / Option change (%) (optn_prdy_ctrt)"""
     optn_bidp: Decimal | None = None
-    """옵션 매수호가 (optn_bidp)"""
+    """옵션 매수호가 / Option bid (optn_bidp)"""
     optn_askp: Decimal | None = None
-    """옵션 매도호가 (optn_askp)"""
+    """옵션 매도호가 / Option ask (optn_askp)"""
     tmvl_val: Decimal | None = None
-    """시간가치값 (tmvl_val)"""
+    """시간가치값 / Time value (tmvl_val)"""
     nmix_sdpr: Decimal | None = None
-    """지수 기준가 (nmix_sdpr)"""
+    """지수 기준가 / Index base value (nmix_sdpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     seln_rsqn: int | None = None
-    """매도 잔량 (seln_rsqn)"""
+    """매도 잔량 / Sell remaining quantity (shares) (seln_rsqn)"""
     shnu_rsqn: int | None = None
-    """매수2 잔량 (shnu_rsqn)"""
+    """매수2 잔량 / Buy remaining quantity (shares) (shnu_rsqn)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     hts_otst_stpl_qty: int | None = None
-    """HTS 미결제 약정 수량 (hts_otst_stpl_qty)"""
+    """HTS 미결제 약정 수량 / Open interest (contracts) (hts_otst_stpl_qty)"""
     otst_stpl_qty_icdc: int | None = None
-    """미결제 약정 수량 증감 (otst_stpl_qty_icdc)"""
+    """미결제 약정 수량 증감 / Open interest change (contracts) (otst_stpl_qty_icdc)"""
     delta_val: Decimal | None = None
-    """델타값 (delta_val)"""
+    """델타값 / Delta (delta_val)"""
     gama: Decimal | None = None
-    """감마 (gama)"""
+    """감마 / Gamma (gama)"""
     vega: Decimal | None = None
-    """베가 (vega)"""
+    """베가 / Vega (vega)"""
     theta: Decimal | None = None
-    """세타 (theta)"""
+    """세타 / Theta (theta)"""
     rho: Decimal | None = None
-    """로우 (rho)"""
+    """로우 / Rho (rho)"""
     hts_ints_vltl: Decimal | None = None
-    """HTS 내재 변동성 (hts_ints_vltl)"""
+    """HTS 내재 변동성 / Implied volatility (%) (hts_ints_vltl)"""
     invl_val: Decimal | None = None
-    """내재가치값 (invl_val)"""
+    """내재가치값 / Intrinsic value (invl_val)"""
     esdg: Decimal | None = None
-    """괴리도 (esdg)"""
+    """괴리도 / Disparity (esdg)"""
     dprt: Decimal | None = None
-    """괴리율 (dprt)"""
+    """괴리율 / Disparity rate (%) (dprt)"""
     hist_vltl: Decimal | None = None
-    """역사적 변동성 (hist_vltl)"""
+    """역사적 변동성 / Historical volatility (%) (hist_vltl)"""
     hts_thpr: Decimal | None = None
-    """HTS 이론가 (hts_thpr)"""
+    """HTS 이론가 / Theoretical price (hts_thpr)"""
     optn_oprc: Decimal | None = None
-    """옵션 시가2 (optn_oprc)"""
+    """옵션 시가2 / Option open (optn_oprc)"""
     optn_hgpr: Decimal | None = None
-    """옵션 최고가 (optn_hgpr)"""
+    """옵션 최고가 / Option high (optn_hgpr)"""
     optn_lwpr: Decimal | None = None
-    """옵션 최저가 (optn_lwpr)"""
+    """옵션 최저가 / Option low (optn_lwpr)"""
     optn_mxpr: Decimal | None = None
-    """옵션 상한가 (optn_mxpr)"""
+    """옵션 상한가 / Option upper limit (optn_mxpr)"""
     optn_llam: Decimal | None = None
-    """옵션 하한가 (optn_llam)"""
+    """옵션 하한가 / Option lower limit (optn_llam)"""
     atm_cls_name: str | None = None
-    """ATM 구분 명 (atm_cls_name)"""
+    """ATM 구분 명 / ATM classification (atm_cls_name)"""
     rgbf_vrss_icdc: int | None = None
-    """직전 대비 증감 (rgbf_vrss_icdc)"""
+    """직전 대비 증감 / Change vs previous (rgbf_vrss_icdc)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     futs_antc_cnpr: Decimal | None = None
-    """선물예상체결가 (futs_antc_cnpr)"""
+    """선물예상체결가 / Futures expected execution price (futs_antc_cnpr)"""
     futs_antc_cntg_vrss: Decimal | None = None
-    """선물예상체결대비 (futs_antc_cntg_vrss)"""
+    """선물예상체결대비 / Futures expected change (futs_antc_cntg_vrss)"""
     antc_cntg_vrss_sign: Sign | None = None
-    """예상 체결 대비 부호 (antc_cntg_vrss_sign)"""
+    """예상 체결 대비 부호 / Expected execution change sign (antc_cntg_vrss_sign)"""
     antc_cntg_prdy_ctrt: Decimal | None = None
-    """예상 체결 전일 대비율 (antc_cntg_prdy_ctrt)"""
+    """예상 체결 전일 대비율 / Expected execution change vs previous close (%) (antc_cntg_prdy_ctrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -338,87 +338,87 @@ class DisplayBoardCallputOutput2:
     """국내옵션전광판_콜풋 output2 (rows)."""
 
     acpr: Decimal | None = None
-    """행사가 (acpr)"""
+    """행사가 / Strike price (acpr)"""
     unch_prpr: Decimal | None = None
-    """환산 현재가 (unch_prpr)"""
+    """환산 현재가 / Converted current price (unch_prpr)"""
     optn_shrn_iscd: str | None = None
-    """옵션 단축 종목코드 (optn_shrn_iscd)"""
+    """옵션 단축 종목코드 / Option code (short) (optn_shrn_iscd)"""
     optn_prpr: Decimal | None = None
-    """옵션 현재가 (optn_prpr)"""
+    """옵션 현재가 / Option current price (optn_prpr)"""
     optn_prdy_vrss: Decimal | None = None
-    """옵션 전일 대비 (optn_prdy_vrss)"""
+    """옵션 전일 대비 / Option change (optn_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     optn_prdy_ctrt: Decimal | None = None
-    """옵션 전일 대비율 (optn_prdy_ctrt)"""
+    """옵션 전일 대비율 / Option change (%) (optn_prdy_ctrt)"""
     optn_bidp: Decimal | None = None
-    """옵션 매수호가 (optn_bidp)"""
+    """옵션 매수호가 / Option bid (optn_bidp)"""
     optn_askp: Decimal | None = None
-    """옵션 매도호가 (optn_askp)"""
+    """옵션 매도호가 / Option ask (optn_askp)"""
     tmvl_val: Decimal | None = None
-    """시간가치값 (tmvl_val)"""
+    """시간가치값 / Time value (tmvl_val)"""
     nmix_sdpr: Decimal | None = None
-    """지수 기준가 (nmix_sdpr)"""
+    """지수 기준가 / Index base value (nmix_sdpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     seln_rsqn: int | None = None
-    """매도 잔량 (seln_rsqn)"""
+    """매도 잔량 / Sell remaining quantity (shares) (seln_rsqn)"""
     shnu_rsqn: int | None = None
-    """매수2 잔량 (shnu_rsqn)"""
+    """매수2 잔량 / Buy remaining quantity (shares) (shnu_rsqn)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     hts_otst_stpl_qty: int | None = None
-    """HTS 미결제 약정 수량 (hts_otst_stpl_qty)"""
+    """HTS 미결제 약정 수량 / Open interest (contracts) (hts_otst_stpl_qty)"""
     otst_stpl_qty_icdc: int | None = None
-    """미결제 약정 수량 증감 (otst_stpl_qty_icdc)"""
+    """미결제 약정 수량 증감 / Open interest change (contracts) (otst_stpl_qty_icdc)"""
     delta_val: Decimal | None = None
-    """델타값 (delta_val)"""
+    """델타값 / Delta (delta_val)"""
     gama: Decimal | None = None
-    """감마 (gama)"""
+    """감마 / Gamma (gama)"""
     vega: Decimal | None = None
-    """베가 (vega)"""
+    """베가 / Vega (vega)"""
     theta: Decimal | None = None
-    """세타 (theta)"""
+    """세타 / Theta (theta)"""
     rho: Decimal | None = None
-    """로우 (rho)"""
+    """로우 / Rho (rho)"""
     hts_ints_vltl: Decimal | None = None
-    """HTS 내재 변동성 (hts_ints_vltl)"""
+    """HTS 내재 변동성 / Implied volatility (%) (hts_ints_vltl)"""
     invl_val: Decimal | None = None
-    """내재가치값 (invl_val)"""
+    """내재가치값 / Intrinsic value (invl_val)"""
     esdg: Decimal | None = None
-    """괴리도 (esdg)"""
+    """괴리도 / Disparity (esdg)"""
     dprt: Decimal | None = None
-    """괴리율 (dprt)"""
+    """괴리율 / Disparity rate (%) (dprt)"""
     hist_vltl: Decimal | None = None
-    """역사적 변동성 (hist_vltl)"""
+    """역사적 변동성 / Historical volatility (%) (hist_vltl)"""
     hts_thpr: Decimal | None = None
-    """HTS 이론가 (hts_thpr)"""
+    """HTS 이론가 / Theoretical price (hts_thpr)"""
     optn_oprc: Decimal | None = None
-    """옵션 시가2 (optn_oprc)"""
+    """옵션 시가2 / Option open (optn_oprc)"""
     optn_hgpr: Decimal | None = None
-    """옵션 최고가 (optn_hgpr)"""
+    """옵션 최고가 / Option high (optn_hgpr)"""
     optn_lwpr: Decimal | None = None
-    """옵션 최저가 (optn_lwpr)"""
+    """옵션 최저가 / Option low (optn_lwpr)"""
     optn_mxpr: Decimal | None = None
-    """옵션 상한가 (optn_mxpr)"""
+    """옵션 상한가 / Option upper limit (optn_mxpr)"""
     optn_llam: Decimal | None = None
-    """옵션 하한가 (optn_llam)"""
+    """옵션 하한가 / Option lower limit (optn_llam)"""
     atm_cls_name: str | None = None
-    """ATM 구분 명 (atm_cls_name)"""
+    """ATM 구분 명 / ATM classification (atm_cls_name)"""
     rgbf_vrss_icdc: int | None = None
-    """직전 대비 증감 (rgbf_vrss_icdc)"""
+    """직전 대비 증감 / Change vs previous (rgbf_vrss_icdc)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     futs_antc_cnpr: Decimal | None = None
-    """선물예상체결가 (futs_antc_cnpr)"""
+    """선물예상체결가 / Futures expected execution price (futs_antc_cnpr)"""
     futs_antc_cntg_vrss: Decimal | None = None
-    """선물예상체결대비 (futs_antc_cntg_vrss)"""
+    """선물예상체결대비 / Futures expected change (futs_antc_cntg_vrss)"""
     antc_cntg_vrss_sign: Sign | None = None
-    """예상 체결 대비 부호 (antc_cntg_vrss_sign)"""
+    """예상 체결 대비 부호 / Expected execution change sign (antc_cntg_vrss_sign)"""
     antc_cntg_prdy_ctrt: Decimal | None = None
-    """예상 체결 전일 대비율 (antc_cntg_prdy_ctrt)"""
+    """예상 체결 전일 대비율 / Expected execution change vs previous close (%) (antc_cntg_prdy_ctrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -763,12 +763,12 @@ class DisplayBoardCallput(Endpoint[SyncClient]):
         TR ID: real FHPIF05030100, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "O").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20503").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "CO").
-            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) (FID_MTRT_CNT, required).
-            fid_mrkt_cls_code1: 시장 구분 코드 (FID_MRKT_CLS_CODE1, default "PO").
-            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 (FID_COND_MRKT_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "O").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20503").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, default "CO").
+            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) / Maturity month (YYYYMM) (FID_MTRT_CNT, required).
+            fid_mrkt_cls_code1: 시장 구분 코드 / Market classification code 1 (FID_MRKT_CLS_CODE1, default "PO").
+            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 / Market classification code (FID_COND_MRKT_CLS_CODE, default "").
         """
         return self._client.call(API, locals())
 
@@ -809,12 +809,12 @@ class AsyncDisplayBoardCallput(Endpoint[AsyncClient]):
         TR ID: real FHPIF05030100, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "O").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20503").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "CO").
-            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) (FID_MTRT_CNT, required).
-            fid_mrkt_cls_code1: 시장 구분 코드 (FID_MRKT_CLS_CODE1, default "PO").
-            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 (FID_COND_MRKT_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "O").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20503").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, default "CO").
+            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) / Maturity month (YYYYMM) (FID_MTRT_CNT, required).
+            fid_mrkt_cls_code1: 시장 구분 코드 / Market classification code 1 (FID_MRKT_CLS_CODE1, default "PO").
+            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 / Market classification code (FID_COND_MRKT_CLS_CODE, default "").
         """
         return await self._client.call(API, locals())
 

@@ -35,45 +35,45 @@ class DisplayBoardFuturesOutput:
     """국내옵션전광판_선물 output (rows)."""
 
     futs_shrn_iscd: str | None = None
-    """선물 단축 종목코드 (futs_shrn_iscd)"""
+    """선물 단축 종목코드 / Futures code (short) (futs_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     futs_prpr: Decimal | None = None
-    """선물 현재가 (futs_prpr)"""
+    """선물 현재가 / Futures current price (futs_prpr)"""
     futs_prdy_vrss: Decimal | None = None
-    """선물 전일 대비 (futs_prdy_vrss)"""
+    """선물 전일 대비 / Futures change (futs_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     futs_prdy_ctrt: Decimal | None = None
-    """선물 전일 대비율 (futs_prdy_ctrt)"""
+    """선물 전일 대비율 / Futures change (%) (futs_prdy_ctrt)"""
     hts_thpr: Decimal | None = None
-    """HTS 이론가 (hts_thpr)"""
+    """HTS 이론가 / Theoretical price (hts_thpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     futs_askp: Decimal | None = None
-    """선물 매도호가 (futs_askp)"""
+    """선물 매도호가 / Futures ask (futs_askp)"""
     futs_bidp: Decimal | None = None
-    """선물 매수호가 (futs_bidp)"""
+    """선물 매수호가 / Futures bid (futs_bidp)"""
     hts_otst_stpl_qty: int | None = None
-    """HTS 미결제 약정 수량 (hts_otst_stpl_qty)"""
+    """HTS 미결제 약정 수량 / Open interest (contracts) (hts_otst_stpl_qty)"""
     futs_hgpr: Decimal | None = None
-    """선물 최고가 (futs_hgpr)"""
+    """선물 최고가 / Futures high (futs_hgpr)"""
     futs_lwpr: Decimal | None = None
-    """선물 최저가 (futs_lwpr)"""
+    """선물 최저가 / Futures low (futs_lwpr)"""
     hts_rmnn_dynu: int | None = None
-    """HTS잔존일수 (hts_rmnn_dynu)"""
+    """HTS잔존일수 / Remaining days (hts_rmnn_dynu)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     futs_antc_cnpr: Decimal | None = None
-    """선물예상체결가 (futs_antc_cnpr)"""
+    """선물예상체결가 / Futures expected execution price (futs_antc_cnpr)"""
     futs_antc_cntg_vrss: Decimal | None = None
-    """선물예상체결대비 (futs_antc_cntg_vrss)"""
+    """선물예상체결대비 / Futures expected change (futs_antc_cntg_vrss)"""
     antc_cntg_vrss_sign: Sign | None = None
-    """예상 체결 대비 부호 (antc_cntg_vrss_sign)"""
+    """예상 체결 대비 부호 / Expected execution change sign (antc_cntg_vrss_sign)"""
     antc_cntg_prdy_ctrt: Decimal | None = None
-    """예상 체결 전일 대비율 (antc_cntg_prdy_ctrt)"""
+    """예상 체결 전일 대비율 / Expected execution change vs previous close (%) (antc_cntg_prdy_ctrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -286,9 +286,9 @@ class DisplayBoardFutures(Endpoint[SyncClient]):
         TR ID: real FHPIF05030200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20503").
-            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 (FID_COND_MRKT_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20503").
+            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 / Market classification code (FID_COND_MRKT_CLS_CODE, default "").
         """
         return self._client.call(API, locals())
 
@@ -323,9 +323,9 @@ class AsyncDisplayBoardFutures(Endpoint[AsyncClient]):
         TR ID: real FHPIF05030200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20503").
-            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 (FID_COND_MRKT_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20503").
+            fid_cond_mrkt_cls_code: 조건 시장 구분 코드 / Market classification code (FID_COND_MRKT_CLS_CODE, default "").
         """
         return await self._client.call(API, locals())
 

@@ -32,9 +32,9 @@ class DisplayBoardOptionListOutput:
     """국내옵션전광판_옵션월물리스트 output (rows)."""
 
     mtrt_yymm_code: str | None = None
-    """만기 년월 코드 (mtrt_yymm_code)"""
+    """만기 년월 코드 / Maturity month code (mtrt_yymm_code)"""
     mtrt_yymm: str | None = None
-    """만기 년월 (mtrt_yymm)"""
+    """만기 년월 / Maturity month (YYYYMM) (mtrt_yymm)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -155,9 +155,9 @@ class DisplayBoardOptionList(Endpoint[SyncClient]):
         TR ID: real FHPIO056104C0, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "509").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "509").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE).
+            fid_cond_mrkt_cls_code: 조건시장구분코드 / Market classification code (FID_COND_MRKT_CLS_CODE).
         """
         return self._client.call(API, locals())
 
@@ -192,9 +192,9 @@ class AsyncDisplayBoardOptionList(Endpoint[AsyncClient]):
         TR ID: real FHPIO056104C0, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "509").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE).
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "509").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE).
+            fid_cond_mrkt_cls_code: 조건시장구분코드 / Market classification code (FID_COND_MRKT_CLS_CODE).
         """
         return await self._client.call(API, locals())
 

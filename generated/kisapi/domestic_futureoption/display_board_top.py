@@ -36,25 +36,25 @@ class DisplayBoardTopOutput1:
     """국내선물 기초자산 시세 output1 (one record)."""
 
     unas_prpr: Decimal | None = None
-    """기초자산 현재가 (unas_prpr)"""
+    """기초자산 현재가 / Underlying price (unas_prpr)"""
     unas_prdy_vrss: Decimal | None = None
-    """기초자산 전일 대비 (unas_prdy_vrss)"""
+    """기초자산 전일 대비 / Underlying change (unas_prdy_vrss)"""
     unas_prdy_vrss_sign: Sign | None = None
-    """기초자산 전일 대비 부호 (unas_prdy_vrss_sign)"""
+    """기초자산 전일 대비 부호 / Underlying change sign (unas_prdy_vrss_sign)"""
     unas_prdy_ctrt: Decimal | None = None
-    """기초자산 전일 대비율 (unas_prdy_ctrt)"""
+    """기초자산 전일 대비율 / Underlying change (%) (unas_prdy_ctrt)"""
     unas_acml_vol: int | None = None
-    """기초자산누적거래량 (unas_acml_vol)"""
+    """기초자산누적거래량 / Underlying volume (unas_acml_vol)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     futs_prpr: Decimal | None = None
-    """선물 현재가 (futs_prpr)"""
+    """선물 현재가 / Futures current price (futs_prpr)"""
     futs_prdy_vrss: Decimal | None = None
-    """선물 전일 대비 (futs_prdy_vrss)"""
+    """선물 전일 대비 / Futures change (futs_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     futs_prdy_ctrt: Decimal | None = None
-    """선물 전일 대비율 (futs_prdy_ctrt)"""
+    """선물 전일 대비율 / Futures change (%) (futs_prdy_ctrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -137,7 +137,7 @@ class DisplayBoardTopOutput2:
     """국내선물 기초자산 시세 output2 (rows)."""
 
     hts_rmnn_dynu: int | None = None
-    """HTS잔존일수 (hts_rmnn_dynu)"""
+    """HTS잔존일수 / Remaining days (hts_rmnn_dynu)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -275,12 +275,12 @@ class DisplayBoardTop(Endpoint[SyncClient]):
         TR ID: real FHPIF05030000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_cond_mrkt_div_code1: 시장분류코드 (FID_COND_MRKT_DIV_CODE1).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) (FID_MTRT_CNT).
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code1: 시장분류코드 / Market division code 1 (FID_COND_MRKT_DIV_CODE1).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE).
+            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) / Maturity month (YYYYMM) (FID_MTRT_CNT).
+            fid_cond_mrkt_cls_code: 조건시장구분코드 / Market classification code (FID_COND_MRKT_CLS_CODE).
         """
         return self._client.call(API, locals())
 
@@ -321,12 +321,12 @@ class AsyncDisplayBoardTop(Endpoint[AsyncClient]):
         TR ID: real FHPIF05030000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_cond_mrkt_div_code1: 시장분류코드 (FID_COND_MRKT_DIV_CODE1).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE).
-            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) (FID_MTRT_CNT).
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code1: 시장분류코드 / Market division code 1 (FID_COND_MRKT_DIV_CODE1).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE).
+            fid_mtrt_cnt: 만기년월 (YYYYMM, 위클리옵션은 YYMMWW; 공백 가능) / Maturity month (YYYYMM) (FID_MTRT_CNT).
+            fid_cond_mrkt_cls_code: 조건시장구분코드 / Market classification code (FID_COND_MRKT_CLS_CODE).
         """
         return await self._client.call(API, locals())
 

@@ -37,17 +37,17 @@ class ExpPriceTrendOutput1:
     """선물옵션 일중예상체결추이 output1 (one record)."""
 
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     futs_antc_cnpr: Decimal | None = None
-    """선물예상체결가 (futs_antc_cnpr)"""
+    """선물예상체결가 / Futures expected execution price (futs_antc_cnpr)"""
     antc_cntg_vrss_sign: Sign | None = None
-    """예상 체결 대비 부호 (antc_cntg_vrss_sign)"""
+    """예상 체결 대비 부호 / Expected execution change sign (antc_cntg_vrss_sign)"""
     futs_antc_cntg_vrss: Decimal | None = None
-    """선물예상체결대비 (futs_antc_cntg_vrss)"""
+    """선물예상체결대비 / Futures expected change (futs_antc_cntg_vrss)"""
     antc_cntg_prdy_ctrt: Decimal | None = None
-    """예상 체결 전일 대비율 (antc_cntg_prdy_ctrt)"""
+    """예상 체결 전일 대비율 / Expected execution change vs previous close (%) (antc_cntg_prdy_ctrt)"""
     futs_sdpr: Decimal | None = None
-    """선물 기준가 (futs_sdpr)"""
+    """선물 기준가 / Futures base price (futs_sdpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -114,15 +114,15 @@ class ExpPriceTrendOutput2:
     """선물옵션 일중예상체결추이 output2 (rows)."""
 
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     futs_antc_cnpr: Decimal | None = None
-    """선물예상체결가 (futs_antc_cnpr)"""
+    """선물예상체결가 / Futures expected execution price (futs_antc_cnpr)"""
     antc_cntg_vrss_sign: Sign | None = None
-    """예상 체결 대비 부호 (antc_cntg_vrss_sign)"""
+    """예상 체결 대비 부호 / Expected execution change sign (antc_cntg_vrss_sign)"""
     futs_antc_cntg_vrss: Decimal | None = None
-    """선물예상체결대비 (futs_antc_cntg_vrss)"""
+    """선물예상체결대비 / Futures expected change (futs_antc_cntg_vrss)"""
     antc_cntg_prdy_ctrt: Decimal | None = None
-    """예상 체결 전일 대비율 (antc_cntg_prdy_ctrt)"""
+    """예상 체결 전일 대비율 / Expected execution change vs previous close (%) (antc_cntg_prdy_ctrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -272,8 +272,8 @@ class ExpPriceTrend(Endpoint[SyncClient]):
         TR ID: real FHPIF05110100, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
         """
         return self._client.call(API, locals())
 
@@ -306,8 +306,8 @@ class AsyncExpPriceTrend(Endpoint[AsyncClient]):
         TR ID: real FHPIF05110100, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
         """
         return await self._client.call(API, locals())
 

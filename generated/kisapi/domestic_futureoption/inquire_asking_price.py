@@ -37,21 +37,21 @@ class InquireAskingPriceOutput1:
     """선물옵션 시세호가 output1 (one record)."""
 
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     futs_prpr: Decimal | None = None
-    """선물 현재가 (futs_prpr)"""
+    """선물 현재가 / Futures current price (futs_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     futs_prdy_vrss: Decimal | None = None
-    """선물 전일 대비 (futs_prdy_vrss)"""
+    """선물 전일 대비 / Futures change (futs_prdy_vrss)"""
     futs_prdy_ctrt: Decimal | None = None
-    """선물 전일 대비율 (futs_prdy_ctrt)"""
+    """선물 전일 대비율 / Futures change (%) (futs_prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     futs_prdy_clpr: Decimal | None = None
-    """선물 전일 종가 (futs_prdy_clpr)"""
+    """선물 전일 종가 / Futures previous close (futs_prdy_clpr)"""
     futs_shrn_iscd: str | None = None
-    """선물 단축 종목코드 (futs_shrn_iscd)"""
+    """선물 단축 종목코드 / Futures code (short) (futs_shrn_iscd)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -124,75 +124,75 @@ class InquireAskingPriceOutput2:
     """선물옵션 시세호가 output2 (one record)."""
 
     futs_askp1: Decimal | None = None
-    """선물 매도호가1 (futs_askp1)"""
+    """선물 매도호가1 / Futures ask 1 (futs_askp1)"""
     futs_askp2: Decimal | None = None
-    """선물 매도호가2 (futs_askp2)"""
+    """선물 매도호가2 / Futures ask 2 (futs_askp2)"""
     futs_askp3: Decimal | None = None
-    """선물 매도호가3 (futs_askp3)"""
+    """선물 매도호가3 / Futures ask 3 (futs_askp3)"""
     futs_askp4: Decimal | None = None
-    """선물 매도호가4 (futs_askp4)"""
+    """선물 매도호가4 / Futures ask 4 (futs_askp4)"""
     futs_askp5: Decimal | None = None
-    """선물 매도호가5 (futs_askp5)"""
+    """선물 매도호가5 / Futures ask 5 (futs_askp5)"""
     futs_bidp1: Decimal | None = None
-    """선물 매수호가1 (futs_bidp1)"""
+    """선물 매수호가1 / Futures bid 1 (futs_bidp1)"""
     futs_bidp2: Decimal | None = None
-    """선물 매수호가2 (futs_bidp2)"""
+    """선물 매수호가2 / Futures bid 2 (futs_bidp2)"""
     futs_bidp3: Decimal | None = None
-    """선물 매수호가3 (futs_bidp3)"""
+    """선물 매수호가3 / Futures bid 3 (futs_bidp3)"""
     futs_bidp4: Decimal | None = None
-    """선물 매수호가4 (futs_bidp4)"""
+    """선물 매수호가4 / Futures bid 4 (futs_bidp4)"""
     futs_bidp5: Decimal | None = None
-    """선물 매수호가5 (futs_bidp5)"""
+    """선물 매수호가5 / Futures bid 5 (futs_bidp5)"""
     askp_rsqn1: int | None = None
-    """매도호가 잔량1 (askp_rsqn1)"""
+    """매도호가 잔량1 / Ask quantity 1 (shares) (askp_rsqn1)"""
     askp_rsqn2: int | None = None
-    """매도호가 잔량2 (askp_rsqn2)"""
+    """매도호가 잔량2 / Ask quantity 2 (shares) (askp_rsqn2)"""
     askp_rsqn3: int | None = None
-    """매도호가 잔량3 (askp_rsqn3)"""
+    """매도호가 잔량3 / Ask quantity 3 (shares) (askp_rsqn3)"""
     askp_rsqn4: int | None = None
-    """매도호가 잔량4 (askp_rsqn4)"""
+    """매도호가 잔량4 / Ask quantity 4 (shares) (askp_rsqn4)"""
     askp_rsqn5: int | None = None
-    """매도호가 잔량5 (askp_rsqn5)"""
+    """매도호가 잔량5 / Ask quantity 5 (shares) (askp_rsqn5)"""
     bidp_rsqn1: int | None = None
-    """매수호가 잔량1 (bidp_rsqn1)"""
+    """매수호가 잔량1 / Bid quantity 1 (shares) (bidp_rsqn1)"""
     bidp_rsqn2: int | None = None
-    """매수호가 잔량2 (bidp_rsqn2)"""
+    """매수호가 잔량2 / Bid quantity 2 (shares) (bidp_rsqn2)"""
     bidp_rsqn3: int | None = None
-    """매수호가 잔량3 (bidp_rsqn3)"""
+    """매수호가 잔량3 / Bid quantity 3 (shares) (bidp_rsqn3)"""
     bidp_rsqn4: int | None = None
-    """매수호가 잔량4 (bidp_rsqn4)"""
+    """매수호가 잔량4 / Bid quantity 4 (shares) (bidp_rsqn4)"""
     bidp_rsqn5: int | None = None
-    """매수호가 잔량5 (bidp_rsqn5)"""
+    """매수호가 잔량5 / Bid quantity 5 (shares) (bidp_rsqn5)"""
     askp_csnu1: int | None = None
-    """매도호가 건수1 (askp_csnu1)"""
+    """매도호가 건수1 / Ask count 1 (askp_csnu1)"""
     askp_csnu2: int | None = None
-    """매도호가 건수2 (askp_csnu2)"""
+    """매도호가 건수2 / Ask count 2 (askp_csnu2)"""
     askp_csnu3: int | None = None
-    """매도호가 건수3 (askp_csnu3)"""
+    """매도호가 건수3 / Ask count 3 (askp_csnu3)"""
     askp_csnu4: int | None = None
-    """매도호가 건수4 (askp_csnu4)"""
+    """매도호가 건수4 / Ask count 4 (askp_csnu4)"""
     askp_csnu5: int | None = None
-    """매도호가 건수5 (askp_csnu5)"""
+    """매도호가 건수5 / Ask count 5 (askp_csnu5)"""
     bidp_csnu1: int | None = None
-    """매수호가 건수1 (bidp_csnu1)"""
+    """매수호가 건수1 / Bid count 1 (bidp_csnu1)"""
     bidp_csnu2: int | None = None
-    """매수호가 건수2 (bidp_csnu2)"""
+    """매수호가 건수2 / Bid count 2 (bidp_csnu2)"""
     bidp_csnu3: int | None = None
-    """매수호가 건수3 (bidp_csnu3)"""
+    """매수호가 건수3 / Bid count 3 (bidp_csnu3)"""
     bidp_csnu4: int | None = None
-    """매수호가 건수4 (bidp_csnu4)"""
+    """매수호가 건수4 / Bid count 4 (bidp_csnu4)"""
     bidp_csnu5: int | None = None
-    """매수호가 건수5 (bidp_csnu5)"""
+    """매수호가 건수5 / Bid count 5 (bidp_csnu5)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     total_askp_csnu: int | None = None
-    """총 매도호가 건수 (total_askp_csnu)"""
+    """총 매도호가 건수 / Total ask count (total_askp_csnu)"""
     total_bidp_csnu: int | None = None
-    """총 매수호가 건수 (total_bidp_csnu)"""
+    """총 매수호가 건수 / Total bid count (total_bidp_csnu)"""
     aspr_acpt_hour: time | None = None
-    """호가 접수 시간 (aspr_acpt_hour)"""
+    """호가 접수 시간 / Quote acceptance time (KST) (aspr_acpt_hour)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -451,8 +451,8 @@ class InquireAskingPrice(Endpoint[SyncClient]):
         TR ID: real FHMIF10010000, mock FHMIF10010000
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -485,8 +485,8 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
         TR ID: real FHMIF10010000, mock FHMIF10010000
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

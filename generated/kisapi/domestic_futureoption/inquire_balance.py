@@ -37,37 +37,37 @@ class InquireBalanceOutput1:
     """선물옵션 잔고현황 output1 (rows)."""
 
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     shtn_pdno: str | None = None
-    """단축상품번호 (shtn_pdno)"""
+    """단축상품번호 / Short product number (shtn_pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     sll_buy_dvsn_name: str | None = None
-    """매도매수구분명 (sll_buy_dvsn_name)"""
+    """매도매수구분명 / Sell or buy name (sll_buy_dvsn_name)"""
     cblc_qty: int | None = None
-    """잔고수량 (cblc_qty)"""
+    """잔고수량 / Balance quantity (shares) (cblc_qty)"""
     excc_unpr: Decimal | None = None
-    """정산단가 (excc_unpr)"""
+    """정산단가 / Settlement price (excc_unpr)"""
     ccld_avg_unpr1: Decimal | None = None
-    """체결평균단가1 (ccld_avg_unpr1)"""
+    """체결평균단가1 / Average execution price 1 (ccld_avg_unpr1)"""
     idx_clpr: Decimal | None = None
-    """지수종가 (idx_clpr)"""
+    """지수종가 / Index close (idx_clpr)"""
     pchs_amt: int | None = None
-    """매입금액 (pchs_amt)"""
+    """매입금액 / Purchase amount (won) (pchs_amt)"""
     evlu_amt: int | None = None
-    """평가금액 (evlu_amt)"""
+    """평가금액 / Valuation (won) (evlu_amt)"""
     evlu_pfls_amt: int | None = None
-    """평가손익금액 (evlu_pfls_amt)"""
+    """평가손익금액 / Valuation profit/loss (won) (evlu_pfls_amt)"""
     trad_pfls_amt: int | None = None
-    """매매손익금액 (trad_pfls_amt)"""
+    """매매손익금액 / Trading profit/loss (won) (trad_pfls_amt)"""
     lqd_psbl_qty: int | None = None
-    """청산가능수량 (lqd_psbl_qty)"""
+    """청산가능수량 / Closable quantity (lqd_psbl_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -172,67 +172,67 @@ class InquireBalanceOutput2:
     """선물옵션 잔고현황 output2 (one record)."""
 
     dnca_cash: int | None = None
-    """예수금현금 (dnca_cash)"""
+    """예수금현금 / Deposit, cash (won) (dnca_cash)"""
     frcr_dncl_amt: int | None = None
-    """외화예수금액 (frcr_dncl_amt)"""
+    """외화예수금액 / Deposit (foreign currency) (frcr_dncl_amt)"""
     dnca_sbst: int | None = None
-    """예수금대용 (dnca_sbst)"""
+    """예수금대용 / Deposit, collateral (won) (dnca_sbst)"""
     tot_dncl_amt: Decimal | None = None
-    """총예수금액 (tot_dncl_amt)"""
+    """총예수금액 / Total deposit (tot_dncl_amt)"""
     tot_ccld_amt: int | None = None
-    """총체결금액 (tot_ccld_amt)"""
+    """총체결금액 / Total executed amount (won) (tot_ccld_amt)"""
     cash_mgna: int | None = None
-    """현금증거금 (cash_mgna)"""
+    """현금증거금 / Cash margin (won) (cash_mgna)"""
     sbst_mgna: int | None = None
-    """대용증거금 (sbst_mgna)"""
+    """대용증거금 / Collateral margin (won) (sbst_mgna)"""
     mgna_tota: Decimal | None = None
-    """증거금총액 (mgna_tota)"""
+    """증거금총액 / Total margin (mgna_tota)"""
     opt_dfpa: int | None = None
-    """옵션차금 (opt_dfpa)"""
+    """옵션차금 / Option difference (won) (opt_dfpa)"""
     thdt_dfpa: int | None = None
-    """당일차금 (thdt_dfpa)"""
+    """당일차금 / Today's difference (won) (thdt_dfpa)"""
     rnwl_dfpa: int | None = None
-    """갱신차금 (rnwl_dfpa)"""
+    """갱신차금 / Renewal difference (won) (rnwl_dfpa)"""
     fee: int | None = None
-    """수수료 (fee)"""
+    """수수료 / Fee (won) (fee)"""
     nxdy_dnca: int | None = None
-    """익일예수금 (nxdy_dnca)"""
+    """익일예수금 / Next day deposit (won) (nxdy_dnca)"""
     nxdy_dncl_amt: int | None = None
-    """익일예수금액 (nxdy_dncl_amt)"""
+    """익일예수금액 / Next day deposit (won) (nxdy_dncl_amt)"""
     prsm_dpast: int | None = None
-    """추정예탁자산 (prsm_dpast)"""
+    """추정예탁자산 / Estimated deposit assets (won) (prsm_dpast)"""
     prsm_dpast_amt: int | None = None
-    """추정예탁자산금액 (prsm_dpast_amt)"""
+    """추정예탁자산금액 / Estimated deposit assets (won) (prsm_dpast_amt)"""
     pprt_ord_psbl_cash: int | None = None
-    """적정주문가능현금 (pprt_ord_psbl_cash)"""
+    """적정주문가능현금 / Appropriate orderable cash (won) (pprt_ord_psbl_cash)"""
     add_mgna_cash: int | None = None
-    """추가증거금현금 (add_mgna_cash)"""
+    """추가증거금현금 / Additional margin, cash (won) (add_mgna_cash)"""
     add_mgna_tota: int | None = None
-    """추가증거금총액 (add_mgna_tota)"""
+    """추가증거금총액 / Additional margin, total (won) (add_mgna_tota)"""
     futr_trad_pfls_amt: int | None = None
-    """선물매매손익금액 (futr_trad_pfls_amt)"""
+    """선물매매손익금액 / Futures trading profit/loss (won) (futr_trad_pfls_amt)"""
     opt_trad_pfls_amt: int | None = None
-    """옵션매매손익금액 (opt_trad_pfls_amt)"""
+    """옵션매매손익금액 / Option trading profit/loss (won) (opt_trad_pfls_amt)"""
     futr_evlu_pfls_amt: int | None = None
-    """선물평가손익금액 (futr_evlu_pfls_amt)"""
+    """선물평가손익금액 / Futures valuation profit/loss (won) (futr_evlu_pfls_amt)"""
     opt_evlu_pfls_amt: int | None = None
-    """옵션평가손익금액 (opt_evlu_pfls_amt)"""
+    """옵션평가손익금액 / Option valuation profit/loss (won) (opt_evlu_pfls_amt)"""
     trad_pfls_amt_smtl: int | None = None
-    """매매손익금액합계 (trad_pfls_amt_smtl)"""
+    """매매손익금액합계 / Total trading profit/loss (won) (trad_pfls_amt_smtl)"""
     evlu_pfls_amt_smtl: Decimal | None = None
-    """평가손익금액합계 (evlu_pfls_amt_smtl)"""
+    """평가손익금액합계 / Total valuation profit/loss (evlu_pfls_amt_smtl)"""
     wdrw_psbl_tot_amt: Decimal | None = None
-    """인출가능총금액 (wdrw_psbl_tot_amt)"""
+    """인출가능총금액 / Total withdrawable amount (wdrw_psbl_tot_amt)"""
     ord_psbl_cash: int | None = None
-    """주문가능현금 (ord_psbl_cash)"""
+    """주문가능현금 / Orderable cash (won) (ord_psbl_cash)"""
     ord_psbl_sbst: int | None = None
-    """주문가능대용 (ord_psbl_sbst)"""
+    """주문가능대용 / Orderable collateral (won) (ord_psbl_sbst)"""
     ord_psbl_tota: int | None = None
-    """주문가능총액 (ord_psbl_tota)"""
+    """주문가능총액 / Total orderable (won) (ord_psbl_tota)"""
     pchs_amt_smtl: Decimal | None = None
-    """매입금액합계 (pchs_amt_smtl)"""
+    """매입금액합계 / Total purchase amount (pchs_amt_smtl)"""
     evlu_amt_smtl: Decimal | None = None
-    """평가금액합계 (evlu_amt_smtl)"""
+    """평가금액합계 / Total valuation (evlu_amt_smtl)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -384,9 +384,9 @@ class InquireBalanceResponse:
     output2: InquireBalanceOutput2 | None = None
     """output2"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -502,12 +502,12 @@ class InquireBalance(Endpoint[SyncClient]):
         TR ID: real CTFO6118R, mock VTFO6118R
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            mgna_dvsn: 증거금 구분 (MGNA_DVSN, default "01").
-            excc_stat_cd: 정산상태코드 (EXCC_STAT_CD, default "1").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            mgna_dvsn: 증거금 구분 / Margin type (MGNA_DVSN, default "01").
+            excc_stat_cd: 정산상태코드 / Settlement status code (EXCC_STAT_CD, default "1").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -563,12 +563,12 @@ class AsyncInquireBalance(Endpoint[AsyncClient]):
         TR ID: real CTFO6118R, mock VTFO6118R
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            mgna_dvsn: 증거금 구분 (MGNA_DVSN, default "01").
-            excc_stat_cd: 정산상태코드 (EXCC_STAT_CD, default "1").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            mgna_dvsn: 증거금 구분 / Margin type (MGNA_DVSN, default "01").
+            excc_stat_cd: 정산상태코드 / Settlement status code (EXCC_STAT_CD, default "1").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

@@ -35,31 +35,31 @@ class InquireBalanceSettlementPlOutput2:
     """선물옵션 잔고정산손익내역 output2 (one record)."""
 
     nxdy_dnca: int | None = None
-    """익일예수금 (nxdy_dnca)"""
+    """익일예수금 / Next day deposit (won) (nxdy_dnca)"""
     mmga_cash: int | None = None
-    """유지증거금현금 (mmga_cash)"""
+    """유지증거금현금 / Maintenance margin, cash (won) (mmga_cash)"""
     brkg_mgna_cash: int | None = None
-    """위탁증거금현금 (brkg_mgna_cash)"""
+    """위탁증거금현금 / Brokerage margin, cash (won) (brkg_mgna_cash)"""
     opt_buy_chgs: int | None = None
-    """옵션매수대금 (opt_buy_chgs)"""
+    """옵션매수대금 / Option buy premium (won) (opt_buy_chgs)"""
     opt_lqd_evlu_amt: int | None = None
-    """옵션청산평가금액 (opt_lqd_evlu_amt)"""
+    """옵션청산평가금액 / Option liquidation value (won) (opt_lqd_evlu_amt)"""
     dnca_sbst: int | None = None
-    """예수금대용 (dnca_sbst)"""
+    """예수금대용 / Deposit, collateral (won) (dnca_sbst)"""
     mmga_tota: int | None = None
-    """유지증거금총액 (mmga_tota)"""
+    """유지증거금총액 / Maintenance margin, total (won) (mmga_tota)"""
     brkg_mgna_tota: int | None = None
-    """위탁증거금총액 (brkg_mgna_tota)"""
+    """위탁증거금총액 / Brokerage margin, total (won) (brkg_mgna_tota)"""
     opt_sll_chgs: int | None = None
-    """옵션매도대금 (opt_sll_chgs)"""
+    """옵션매도대금 / Option sell premium (won) (opt_sll_chgs)"""
     fee: int | None = None
-    """수수료 (fee)"""
+    """수수료 / Fee (won) (fee)"""
     thdt_dfpa: int | None = None
-    """당일차금 (thdt_dfpa)"""
+    """당일차금 / Today's difference (won) (thdt_dfpa)"""
     rnwl_dfpa: int | None = None
-    """갱신차금 (rnwl_dfpa)"""
+    """갱신차금 / Renewal difference (won) (rnwl_dfpa)"""
     dnca_cash: int | None = None
-    """예수금현금 (dnca_cash)"""
+    """예수금현금 / Deposit, cash (won) (dnca_cash)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -137,27 +137,27 @@ class InquireBalanceSettlementPlOutput1:
     """선물옵션 잔고정산손익내역 output1 (rows)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     trad_dvsn_name: str | None = None
-    """매매구분명 (trad_dvsn_name)"""
+    """매매구분명 / Trade type name (trad_dvsn_name)"""
     bfdy_cblc_qty: int | None = None
-    """전일잔고수량 (bfdy_cblc_qty)"""
+    """전일잔고수량 / Previous day balance quantity (bfdy_cblc_qty)"""
     new_qty: int | None = None
-    """신규수량 (new_qty)"""
+    """신규수량 / New position quantity (new_qty)"""
     mnpl_rpch_qty: int | None = None
-    """전매환매수량 (mnpl_rpch_qty)"""
+    """전매환매수량 / Resale/repurchase quantity (mnpl_rpch_qty)"""
     cblc_qty: int | None = None
-    """잔고수량 (cblc_qty)"""
+    """잔고수량 / Balance quantity (shares) (cblc_qty)"""
     cblc_amt: int | None = None
-    """잔고금액 (cblc_amt)"""
+    """잔고금액 / Balance amount (won) (cblc_amt)"""
     trad_pfls_amt: int | None = None
-    """매매손익금액 (trad_pfls_amt)"""
+    """매매손익금액 / Trading profit/loss (won) (trad_pfls_amt)"""
     evlu_amt: int | None = None
-    """평가금액 (evlu_amt)"""
+    """평가금액 / Valuation (won) (evlu_amt)"""
     evlu_pfls_amt: int | None = None
-    """평가손익금액 (evlu_pfls_amt)"""
+    """평가손익금액 / Valuation profit/loss (won) (evlu_pfls_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -245,9 +245,9 @@ class InquireBalanceSettlementPlResponse:
     output1: list[InquireBalanceSettlementPlOutput1] = attrs.field(factory=list)
     """output1"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -349,11 +349,11 @@ class InquireBalanceSettlementPl(Endpoint[SyncClient]):
         TR ID: real CTFO6117R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_dt: 조회일자 (INQR_DT, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_dt: 조회일자 / Inquiry date (INQR_DT, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -406,11 +406,11 @@ class AsyncInquireBalanceSettlementPl(Endpoint[AsyncClient]):
         TR ID: real CTFO6117R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_dt: 조회일자 (INQR_DT, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_dt: 조회일자 / Inquiry date (INQR_DT, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

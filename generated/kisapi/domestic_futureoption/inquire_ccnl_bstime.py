@@ -36,25 +36,25 @@ class InquireCcnlBstimeOutput1:
     """선물옵션 기준일체결내역 output1 (rows)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     tr_type_name: str | None = None
-    """거래유형명 (tr_type_name)"""
+    """거래유형명 / Trade type (tr_type_name)"""
     last_sttldt: date | None = None
-    """최종결제일 (last_sttldt)"""
+    """최종결제일 / Last settlement date (last_sttldt)"""
     ccld_idx: Decimal | None = None
-    """체결지수 (ccld_idx)"""
+    """체결지수 / Execution index (ccld_idx)"""
     ccld_qty: int | None = None
-    """체결수량 (ccld_qty)"""
+    """체결수량 / Executed quantity (shares) (ccld_qty)"""
     trad_amt: int | None = None
-    """매매금액 (trad_amt)"""
+    """매매금액 / Trade amount (won) (trad_amt)"""
     fee: int | None = None
-    """수수료 (fee)"""
+    """수수료 / Fee (won) (fee)"""
     ccld_btwn: str | None = None
-    """체결시간 (ccld_btwn)"""
+    """체결시간 / Execution time (ccld_btwn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -133,13 +133,13 @@ class InquireCcnlBstimeOutput2:
     """선물옵션 기준일체결내역 output2 (one record)."""
 
     tot_ccld_qty_smtl: int | None = None
-    """총체결수량합계 (tot_ccld_qty_smtl)"""
+    """총체결수량합계 / Total executed quantity (tot_ccld_qty_smtl)"""
     tot_ccld_amt_smtl: int | None = None
-    """총체결금액합계 (tot_ccld_amt_smtl)"""
+    """총체결금액합계 / Total executed amount (won) (tot_ccld_amt_smtl)"""
     fee_adjt: int | None = None
-    """수수료조정 (fee_adjt)"""
+    """수수료조정 / Fee adjustment (won) (fee_adjt)"""
     fee_smtl: int | None = None
-    """수수료합계 (fee_smtl)"""
+    """수수료합계 / Total fees (won) (fee_smtl)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -193,9 +193,9 @@ class InquireCcnlBstimeResponse:
     output2: InquireCcnlBstimeOutput2 | None = None
     """output2"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -313,13 +313,13 @@ class InquireCcnlBstime(Endpoint[SyncClient]):
         TR ID: real CTFO5139R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ord_dt: 주문일자 (ORD_DT, required).
-            fuop_tr_strt_tmd: 선물옵션거래시작시각 (FUOP_TR_STRT_TMD, required).
-            fuop_tr_end_tmd: 선물옵션거래종료시각 (FUOP_TR_END_TMD, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ord_dt: 주문일자 / Order date (ORD_DT, required).
+            fuop_tr_strt_tmd: 선물옵션거래시작시각 / Futures/options trading start time (FUOP_TR_STRT_TMD, required).
+            fuop_tr_end_tmd: 선물옵션거래종료시각 / Futures/options trading end time (FUOP_TR_END_TMD, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -378,13 +378,13 @@ class AsyncInquireCcnlBstime(Endpoint[AsyncClient]):
         TR ID: real CTFO5139R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ord_dt: 주문일자 (ORD_DT, required).
-            fuop_tr_strt_tmd: 선물옵션거래시작시각 (FUOP_TR_STRT_TMD, required).
-            fuop_tr_end_tmd: 선물옵션거래종료시각 (FUOP_TR_END_TMD, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ord_dt: 주문일자 / Order date (ORD_DT, required).
+            fuop_tr_strt_tmd: 선물옵션거래시작시각 / Futures/options trading start time (FUOP_TR_STRT_TMD, required).
+            fuop_tr_end_tmd: 선물옵션거래종료시각 / Futures/options trading end time (FUOP_TR_END_TMD, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

@@ -35,23 +35,23 @@ class InquireDailyAmountFeeOutput1:
     """선물옵션기간약정수수료일별 output1 (rows)."""
 
     ord_dt: date | None = None
-    """주문일자 (ord_dt)"""
+    """주문일자 / Order date (ord_dt)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     item_name: str | None = None
-    """종목명 (item_name)"""
+    """종목명 / Stock name (item_name)"""
     sll_agrm_amt: int | None = None
-    """매도약정금액 (sll_agrm_amt)"""
+    """매도약정금액 / Sell contract amount (won) (sll_agrm_amt)"""
     sll_fee: int | None = None
-    """매도수수료 (sll_fee)"""
+    """매도수수료 / Sell fee (won) (sll_fee)"""
     buy_agrm_amt: int | None = None
-    """매수약정금액 (buy_agrm_amt)"""
+    """매수약정금액 / Buy contract amount (won) (buy_agrm_amt)"""
     buy_fee: int | None = None
-    """매수수수료 (buy_fee)"""
+    """매수수수료 / Buy fee (won) (buy_fee)"""
     tot_fee_smtl: int | None = None
-    """총수수료합계 (tot_fee_smtl)"""
+    """총수수료합계 / Total fees (won) (tot_fee_smtl)"""
     trad_pfls: int | None = None
-    """매매손익 (trad_pfls)"""
+    """매매손익 / Trading profit/loss (won) (trad_pfls)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -121,55 +121,55 @@ class InquireDailyAmountFeeOutput2:
     """선물옵션기간약정수수료일별 output2 (one record)."""
 
     futr_agrm: int | None = None
-    """선물약정 (futr_agrm)"""
+    """선물약정 / Futures contracts (futr_agrm)"""
     futr_agrm_amt: int | None = None
-    """선물약정금액 (futr_agrm_amt)"""
+    """선물약정금액 / Futures contract amount (won) (futr_agrm_amt)"""
     futr_agrm_amt_smtl: int | None = None
-    """선물약정금액합계 (futr_agrm_amt_smtl)"""
+    """선물약정금액합계 / Total futures contract amount (won) (futr_agrm_amt_smtl)"""
     futr_sll_fee_smtl: int | None = None
-    """선물매도수수료합계 (futr_sll_fee_smtl)"""
+    """선물매도수수료합계 / Total futures sell fees (won) (futr_sll_fee_smtl)"""
     futr_buy_fee_smtl: int | None = None
-    """선물매수수수료합계 (futr_buy_fee_smtl)"""
+    """선물매수수수료합계 / Total futures buy fees (won) (futr_buy_fee_smtl)"""
     futr_fee_smtl: int | None = None
-    """선물수수료합계 (futr_fee_smtl)"""
+    """선물수수료합계 / Total futures fees (won) (futr_fee_smtl)"""
     opt_agrm: int | None = None
-    """옵션약정 (opt_agrm)"""
+    """옵션약정 / Option contracts (opt_agrm)"""
     opt_agrm_amt: int | None = None
-    """옵션약정금액 (opt_agrm_amt)"""
+    """옵션약정금액 / Option contract amount (won) (opt_agrm_amt)"""
     opt_agrm_amt_smtl: int | None = None
-    """옵션약정금액합계 (opt_agrm_amt_smtl)"""
+    """옵션약정금액합계 / Total option contract amount (won) (opt_agrm_amt_smtl)"""
     opt_sll_fee_smtl: int | None = None
-    """옵션매도수수료합계 (opt_sll_fee_smtl)"""
+    """옵션매도수수료합계 / Total option sell fees (won) (opt_sll_fee_smtl)"""
     opt_buy_fee_smtl: int | None = None
-    """옵션매수수수료합계 (opt_buy_fee_smtl)"""
+    """옵션매수수수료합계 / Total option buy fees (won) (opt_buy_fee_smtl)"""
     opt_fee_smtl: int | None = None
-    """옵션수수료합계 (opt_fee_smtl)"""
+    """옵션수수료합계 / Total option fees (won) (opt_fee_smtl)"""
     prdt_futr_agrm: int | None = None
-    """상품선물약정 (prdt_futr_agrm)"""
+    """상품선물약정 / Commodity futures contracts (prdt_futr_agrm)"""
     prdt_fuop: str | None = None
-    """상품선물옵션 (prdt_fuop)"""
+    """상품선물옵션 / Commodity futures/options (prdt_fuop)"""
     prdt_futr_evlu_amt: int | None = None
-    """상품선물평가금액 (prdt_futr_evlu_amt)"""
+    """상품선물평가금액 / Commodity futures valuation (won) (prdt_futr_evlu_amt)"""
     futr_fee: int | None = None
-    """선물수수료 (futr_fee)"""
+    """선물수수료 / Futures fee (won) (futr_fee)"""
     opt_fee: int | None = None
-    """옵션수수료 (opt_fee)"""
+    """옵션수수료 / Option fee (won) (opt_fee)"""
     fee: int | None = None
-    """수수료 (fee)"""
+    """수수료 / Fee (won) (fee)"""
     sll_agrm_amt: int | None = None
-    """매도약정금액 (sll_agrm_amt)"""
+    """매도약정금액 / Sell contract amount (won) (sll_agrm_amt)"""
     buy_agrm_amt: int | None = None
-    """매수약정금액 (buy_agrm_amt)"""
+    """매수약정금액 / Buy contract amount (won) (buy_agrm_amt)"""
     agrm_amt_smtl: int | None = None
-    """약정금액합계 (agrm_amt_smtl)"""
+    """약정금액합계 / Total contract amount (won) (agrm_amt_smtl)"""
     sll_fee: int | None = None
-    """매도수수료 (sll_fee)"""
+    """매도수수료 / Sell fee (won) (sll_fee)"""
     buy_fee: int | None = None
-    """매수수수료 (buy_fee)"""
+    """매수수수료 / Buy fee (won) (buy_fee)"""
     fee_smtl: int | None = None
-    """수수료합계 (fee_smtl)"""
+    """수수료합계 / Total fees (won) (fee_smtl)"""
     trad_pfls_smtl: int | None = None
-    """매매손익합계 (trad_pfls_smtl)"""
+    """매매손익합계 / Total trading profit/loss (won) (trad_pfls_smtl)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -295,9 +295,9 @@ class InquireDailyAmountFeeResponse:
     output2: InquireDailyAmountFeeOutput2 | None = None
     """output2"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -401,12 +401,12 @@ class InquireDailyAmountFee(Endpoint[SyncClient]):
         TR ID: real CTFO6119R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_day: 조회시작일 (INQR_STRT_DAY, required).
-            inqr_end_day: 조회종료일 (INQR_END_DAY, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_day: 조회시작일 / Inquiry start date (INQR_STRT_DAY, required).
+            inqr_end_day: 조회종료일 / Inquiry end date (INQR_END_DAY, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -462,12 +462,12 @@ class AsyncInquireDailyAmountFee(Endpoint[AsyncClient]):
         TR ID: real CTFO6119R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_day: 조회시작일 (INQR_STRT_DAY, required).
-            inqr_end_day: 조회종료일 (INQR_END_DAY, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_day: 조회시작일 / Inquiry start date (INQR_STRT_DAY, required).
+            inqr_end_day: 조회종료일 / Inquiry end date (INQR_END_DAY, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

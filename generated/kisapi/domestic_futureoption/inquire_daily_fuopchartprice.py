@@ -37,65 +37,65 @@ class InquireDailyFuopchartpriceOutput1:
     """선물옵션기간별시세(일/주/월/년) output1 (one record)."""
 
     futs_prdy_vrss: Decimal | None = None
-    """선물 전일 대비 (futs_prdy_vrss)"""
+    """선물 전일 대비 / Futures change (futs_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     futs_prdy_ctrt: Decimal | None = None
-    """선물 전일 대비율 (futs_prdy_ctrt)"""
+    """선물 전일 대비율 / Futures change (%) (futs_prdy_ctrt)"""
     futs_prdy_clpr: Decimal | None = None
-    """선물 전일 종가 (futs_prdy_clpr)"""
+    """선물 전일 종가 / Futures previous close (futs_prdy_clpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     futs_prpr: Decimal | None = None
-    """선물 현재가 (futs_prpr)"""
+    """선물 현재가 / Futures current price (futs_prpr)"""
     futs_shrn_iscd: str | None = None
-    """선물 단축 종목코드 (futs_shrn_iscd)"""
+    """선물 단축 종목코드 / Futures code (short) (futs_shrn_iscd)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     futs_mxpr: Decimal | None = None
-    """선물 상한가 (futs_mxpr)"""
+    """선물 상한가 / Futures upper limit (futs_mxpr)"""
     futs_llam: Decimal | None = None
-    """선물 하한가 (futs_llam)"""
+    """선물 하한가 / Futures lower limit (futs_llam)"""
     futs_oprc: Decimal | None = None
-    """선물 시가 (futs_oprc)"""
+    """선물 시가 / Futures open (futs_oprc)"""
     futs_hgpr: Decimal | None = None
-    """선물 최고가 (futs_hgpr)"""
+    """선물 최고가 / Futures high (futs_hgpr)"""
     futs_lwpr: Decimal | None = None
-    """선물 최저가 (futs_lwpr)"""
+    """선물 최저가 / Futures low (futs_lwpr)"""
     futs_prdy_oprc: Decimal | None = None
-    """전일 시가(지수) (futs_prdy_oprc)"""
+    """전일 시가(지수) / Previous day open (index) (futs_prdy_oprc)"""
     futs_prdy_hgpr: Decimal | None = None
-    """전일 최고가(지수) (futs_prdy_hgpr)"""
+    """전일 최고가(지수) / Previous day high (index) (futs_prdy_hgpr)"""
     futs_prdy_lwpr: Decimal | None = None
-    """전일 최저가(지수) (futs_prdy_lwpr)"""
+    """전일 최저가(지수) / Previous day low (index) (futs_prdy_lwpr)"""
     futs_askp: Decimal | None = None
-    """선물 매도호가 (futs_askp)"""
+    """선물 매도호가 / Futures ask (futs_askp)"""
     futs_bidp: Decimal | None = None
-    """선물 매수호가 (futs_bidp)"""
+    """선물 매수호가 / Futures bid (futs_bidp)"""
     basis: Decimal | None = None
-    """베이시스 (basis)"""
+    """베이시스 / Basis (basis)"""
     kospi200_nmix: Decimal | None = None
-    """KOSPI200 지수 (kospi200_nmix)"""
+    """KOSPI200 지수 / KOSPI 200 index (kospi200_nmix)"""
     kospi200_prdy_vrss: Decimal | None = None
-    """KOSPI200 전일 대비 (kospi200_prdy_vrss)"""
+    """KOSPI200 전일 대비 / KOSPI 200 change (kospi200_prdy_vrss)"""
     kospi200_prdy_ctrt: Decimal | None = None
-    """KOSPI200 전일 대비율 (kospi200_prdy_ctrt)"""
+    """KOSPI200 전일 대비율 / KOSPI 200 change (%) (kospi200_prdy_ctrt)"""
     kospi200_prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (kospi200_prdy_vrss_sign)"""
+    """전일 대비 부호 / KOSPI 200 change sign (kospi200_prdy_vrss_sign)"""
     hts_otst_stpl_qty: int | None = None
-    """HTS 미결제 약정 수량 (hts_otst_stpl_qty)"""
+    """HTS 미결제 약정 수량 / Open interest (contracts) (hts_otst_stpl_qty)"""
     otst_stpl_qty_icdc: int | None = None
-    """미결제 약정 수량 증감 (otst_stpl_qty_icdc)"""
+    """미결제 약정 수량 증감 / Open interest change (contracts) (otst_stpl_qty_icdc)"""
     tday_rltv: Decimal | None = None
-    """당일 체결강도 (tday_rltv)"""
+    """당일 체결강도 / Execution strength today (%) (tday_rltv)"""
     hts_thpr: Decimal | None = None
-    """HTS 이론가 (hts_thpr)"""
+    """HTS 이론가 / Theoretical price (hts_thpr)"""
     dprt: Decimal | None = None
-    """괴리율 (dprt)"""
+    """괴리율 / Disparity rate (%) (dprt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -272,21 +272,21 @@ class InquireDailyFuopchartpriceOutput2:
     """선물옵션기간별시세(일/주/월/년) output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     futs_prpr: Decimal | None = None
-    """선물 현재가 (futs_prpr)"""
+    """선물 현재가 / Futures current price (futs_prpr)"""
     futs_oprc: Decimal | None = None
-    """선물 시가 (futs_oprc)"""
+    """선물 시가 / Futures open (futs_oprc)"""
     futs_hgpr: Decimal | None = None
-    """선물 최고가 (futs_hgpr)"""
+    """선물 최고가 / Futures high (futs_hgpr)"""
     futs_lwpr: Decimal | None = None
-    """선물 최저가 (futs_lwpr)"""
+    """선물 최저가 / Futures low (futs_lwpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     mod_yn: bool | None = None
-    """변경 여부 (mod_yn)"""
+    """변경 여부 / Modified (mod_yn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -465,11 +465,11 @@ class InquireDailyFuopchartprice(Endpoint[SyncClient]):
         TR ID: real FHKIF03020100, mock FHKIF03020100
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
         """
         return self._client.call(API, locals())
 
@@ -508,11 +508,11 @@ class AsyncInquireDailyFuopchartprice(Endpoint[AsyncClient]):
         TR ID: real FHKIF03020100, mock FHKIF03020100
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
         """
         return await self._client.call(API, locals())
 

@@ -33,65 +33,65 @@ class InquireDepositOutput:
     """선물옵션 총자산현황 output (one record)."""
 
     dnca_tota: int | None = None
-    """예수금총액 (dnca_tota)"""
+    """예수금총액 / Total deposit (won) (dnca_tota)"""
     bfdy_chck_amt: int | None = None
-    """전일수표금액 (bfdy_chck_amt)"""
+    """전일수표금액 / Previous day checks (won) (bfdy_chck_amt)"""
     thdt_chck_amt: int | None = None
-    """당일수표금액 (thdt_chck_amt)"""
+    """당일수표금액 / Today's checks (won) (thdt_chck_amt)"""
     rlth_uwdl_dpos_amt: int | None = None
-    """실물인수도예치금액 (rlth_uwdl_dpos_amt)"""
+    """실물인수도예치금액 / Physical delivery deposit (won) (rlth_uwdl_dpos_amt)"""
     brkg_mgna_cash: int | None = None
-    """위탁증거금현금 (brkg_mgna_cash)"""
+    """위탁증거금현금 / Brokerage margin, cash (won) (brkg_mgna_cash)"""
     wdrw_psbl_tot_amt: Decimal | None = None
-    """인출가능총금액 (wdrw_psbl_tot_amt)"""
+    """인출가능총금액 / Total withdrawable amount (wdrw_psbl_tot_amt)"""
     ord_psbl_cash: int | None = None
-    """주문가능현금 (ord_psbl_cash)"""
+    """주문가능현금 / Orderable cash (won) (ord_psbl_cash)"""
     ord_psbl_tota: int | None = None
-    """주문가능총액 (ord_psbl_tota)"""
+    """주문가능총액 / Total orderable (won) (ord_psbl_tota)"""
     dnca_sbst: int | None = None
-    """예수금대용 (dnca_sbst)"""
+    """예수금대용 / Deposit, collateral (won) (dnca_sbst)"""
     scts_sbst_amt: int | None = None
-    """유가증권대용금액 (scts_sbst_amt)"""
+    """유가증권대용금액 / Securities collateral (won) (scts_sbst_amt)"""
     frcr_evlu_amt: int | None = None
-    """외화평가금액 (frcr_evlu_amt)"""
+    """외화평가금액 / Valuation (foreign currency) (frcr_evlu_amt)"""
     brkg_mgna_sbst: int | None = None
-    """위탁증거금대용 (brkg_mgna_sbst)"""
+    """위탁증거금대용 / Brokerage margin, collateral (won) (brkg_mgna_sbst)"""
     sbst_rlse_psbl_amt: int | None = None
-    """대용해제가능금액 (sbst_rlse_psbl_amt)"""
+    """대용해제가능금액 / Releasable collateral (won) (sbst_rlse_psbl_amt)"""
     mtnc_rt: Decimal | None = None
-    """유지비율 (mtnc_rt)"""
+    """유지비율 / Maintenance ratio (%) (mtnc_rt)"""
     add_mgna_tota: int | None = None
-    """추가증거금총액 (add_mgna_tota)"""
+    """추가증거금총액 / Additional margin, total (won) (add_mgna_tota)"""
     add_mgna_cash: int | None = None
-    """추가증거금현금 (add_mgna_cash)"""
+    """추가증거금현금 / Additional margin, cash (won) (add_mgna_cash)"""
     rcva: int | None = None
-    """미수금 (rcva)"""
+    """미수금 / Receivables (won) (rcva)"""
     futr_trad_pfls: int | None = None
-    """선물매매손익 (futr_trad_pfls)"""
+    """선물매매손익 / Futures trading profit/loss (won) (futr_trad_pfls)"""
     opt_trad_pfls_amt: int | None = None
-    """옵션매매손익금액 (opt_trad_pfls_amt)"""
+    """옵션매매손익금액 / Option trading profit/loss (won) (opt_trad_pfls_amt)"""
     trad_pfls_smtl: int | None = None
-    """매매손익합계 (trad_pfls_smtl)"""
+    """매매손익합계 / Total trading profit/loss (won) (trad_pfls_smtl)"""
     futr_evlu_pfls_amt: int | None = None
-    """선물평가손익금액 (futr_evlu_pfls_amt)"""
+    """선물평가손익금액 / Futures valuation profit/loss (won) (futr_evlu_pfls_amt)"""
     opt_evlu_pfls_amt: int | None = None
-    """옵션평가손익금액 (opt_evlu_pfls_amt)"""
+    """옵션평가손익금액 / Option valuation profit/loss (won) (opt_evlu_pfls_amt)"""
     evlu_pfls_smtl: int | None = None
-    """평가손익합계 (evlu_pfls_smtl)"""
+    """평가손익합계 / Total valuation profit/loss (won) (evlu_pfls_smtl)"""
     excc_dfpa: int | None = None
-    """정산차금 (excc_dfpa)"""
+    """정산차금 / Settlement difference (won) (excc_dfpa)"""
     opt_dfpa: int | None = None
-    """옵션차금 (opt_dfpa)"""
+    """옵션차금 / Option difference (won) (opt_dfpa)"""
     brkg_fee: int | None = None
-    """위탁수수료 (brkg_fee)"""
+    """위탁수수료 / Brokerage fee (won) (brkg_fee)"""
     nxdy_dnca: int | None = None
-    """익일예수금 (nxdy_dnca)"""
+    """익일예수금 / Next day deposit (won) (nxdy_dnca)"""
     prsm_dpast_amt: int | None = None
-    """추정예탁자산금액 (prsm_dpast_amt)"""
+    """추정예탁자산금액 / Estimated deposit assets (won) (prsm_dpast_amt)"""
     cash_mntn_amt: int | None = None
-    """현금유지금액 (cash_mntn_amt)"""
+    """현금유지금액 / Cash maintenance amount (won) (cash_mntn_amt)"""
     hack_acdt_acnt_move_amt: int | None = None
-    """해킹사고계좌이전금액 (hack_acdt_acnt_move_amt)"""
+    """해킹사고계좌이전금액 / Hacking incident account transfer (won) (hack_acdt_acnt_move_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -307,8 +307,8 @@ class InquireDeposit(Endpoint[SyncClient]):
         TR ID: real CTRP6550R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
         """
         return self._client.call(API, locals())
 
@@ -341,8 +341,8 @@ class AsyncInquireDeposit(Endpoint[AsyncClient]):
         TR ID: real CTRP6550R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
         """
         return await self._client.call(API, locals())
 

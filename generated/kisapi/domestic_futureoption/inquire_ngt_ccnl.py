@@ -44,59 +44,59 @@ class InquireNgtCcnlOutput1:
     """(야간)선물옵션 주문체결 내역조회 output1 (rows)."""
 
     ord_gno_brno: str | None = None
-    """주문채번지점번호 (ord_gno_brno)"""
+    """주문채번지점번호 / Order branch number (ord_gno_brno)"""
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     csac_name: str | None = None
-    """종합계좌명 (csac_name)"""
+    """종합계좌명 / Account name (csac_name)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     ord_dt: date | None = None
-    """주문일자 (ord_dt)"""
+    """주문일자 / Order date (ord_dt)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     orgn_odno: str | None = None
-    """원주문번호 (orgn_odno)"""
+    """원주문번호 / Original order number (orgn_odno)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     trad_dvsn_name: str | None = None
-    """매매구분명 (trad_dvsn_name)"""
+    """매매구분명 / Trade type name (trad_dvsn_name)"""
     nmpr_type_name: str | None = None
-    """호가유형명 (nmpr_type_name)"""
+    """호가유형명 / Quote type (nmpr_type_name)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     ord_qty: int | None = None
-    """주문수량 (ord_qty)"""
+    """주문수량 / Order quantity (shares) (ord_qty)"""
     ord_idx: Decimal | None = None
-    """주문지수 (ord_idx)"""
+    """주문지수 / Order index (ord_idx)"""
     ord_idx4: Decimal | None = None
-    """주문지수 (ord_idx4)"""
+    """주문지수 / Order index 4 (ord_idx4)"""
     qty: int | None = None
-    """잔량 (qty)"""
+    """잔량 / Remaining quantity (qty)"""
     ord_tmd: time | None = None
-    """주문시각 (ord_tmd)"""
+    """주문시각 / Order time (KST) (ord_tmd)"""
     tot_ccld_qty: int | None = None
-    """총체결수량 (tot_ccld_qty)"""
+    """총체결수량 / Total executed quantity (shares) (tot_ccld_qty)"""
     avg_idx: Decimal | None = None
-    """평균지수 (avg_idx)"""
+    """평균지수 / Average index (avg_idx)"""
     tot_ccld_amt: int | None = None
-    """총체결금액 (tot_ccld_amt)"""
+    """총체결금액 / Total executed amount (won) (tot_ccld_amt)"""
     rjct_qty: int | None = None
-    """거부수량 (rjct_qty)"""
+    """거부수량 / Rejected quantity (shares) (rjct_qty)"""
     ingr_trad_rjct_rson_cd: str | None = None
-    """장내매매거부사유코드 (ingr_trad_rjct_rson_cd)"""
+    """장내매매거부사유코드 / Exchange trade rejection code (ingr_trad_rjct_rson_cd)"""
     ingr_trad_rjct_rson_name: str | None = None
-    """장내매매거부사유명 (ingr_trad_rjct_rson_name)"""
+    """장내매매거부사유명 / Exchange trade rejection reason (ingr_trad_rjct_rson_name)"""
     ord_stfno: str | None = None
-    """주문직원번호 (ord_stfno)"""
+    """주문직원번호 / Order staff number (ord_stfno)"""
     sprd_item_yn: bool | None = None
-    """스프레드종목여부 (sprd_item_yn)"""
+    """스프레드종목여부 / Spread product (sprd_item_yn)"""
     ord_ip_addr: str | None = None
-    """주문IP주소 (ord_ip_addr)"""
+    """주문IP주소 / Order IP address (ord_ip_addr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -252,19 +252,19 @@ class InquireNgtCcnlOutput2:
     """(야간)선물옵션 주문체결 내역조회 output2 (one record)."""
 
     tot_ord_qty: int | None = None
-    """총주문수량 (tot_ord_qty)"""
+    """총주문수량 / Total order quantity (shares) (tot_ord_qty)"""
     tot_ccld_qty: int | None = None
-    """총체결수량 (tot_ccld_qty)"""
+    """총체결수량 / Total executed quantity (shares) (tot_ccld_qty)"""
     tot_ccld_amt: int | None = None
-    """총체결금액 (tot_ccld_amt)"""
+    """총체결금액 / Total executed amount (won) (tot_ccld_amt)"""
     tot_ccld_qty_smtl: int | None = None
-    """총체결수량합계 (tot_ccld_qty_SMTL)"""
+    """총체결수량합계 / Total executed quantity (tot_ccld_qty_SMTL)"""
     tot_ccld_amt_smtl: int | None = None
-    """총체결금액합계 (tot_ccld_amt_SMTL)"""
+    """총체결금액합계 / Total executed amount (won) (tot_ccld_amt_SMTL)"""
     fee: int | None = None
-    """수수료 (fee)"""
+    """수수료 / Fee (won) (fee)"""
     ctac_tlno: str | None = None
-    """연락전화번호 (ctac_tlno)"""
+    """연락전화번호 / Contact phone number (ctac_tlno)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -334,9 +334,9 @@ class InquireNgtCcnlResponse:
     output2: InquireNgtCcnlOutput2 | None = None
     """output2"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -474,20 +474,20 @@ class InquireNgtCcnl(Endpoint[SyncClient]):
         TR ID: real STTN5201R, mock unsupported (replaces JTCE5005R)
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            strt_ord_dt: 시작주문일자 (STRT_ORD_DT, required).
-            end_ord_dt: 종료주문일자 (END_ORD_DT, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "00").
-            ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "00").
-            sort_sqn: 정렬순서 (SORT_SQN).
-            strt_odno: 시작주문번호 (STRT_ODNO).
-            pdno: 상품번호 (PDNO).
-            mket_id_cd: 시장ID코드 (MKET_ID_CD).
-            fuop_dvsn_cd: 선물옵션구분코드 (FUOP_DVSN_CD).
-            scrn_dvsn: 화면구분 (SCRN_DVSN, default "02").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            strt_ord_dt: 시작주문일자 / Start order date (STRT_ORD_DT, required).
+            end_ord_dt: 종료주문일자 / End order date (END_ORD_DT, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "00").
+            ccld_nccs_dvsn: 체결미체결구분 / Executed or unexecuted (CCLD_NCCS_DVSN, default "00").
+            sort_sqn: 정렬순서 / Sort order (SORT_SQN).
+            strt_odno: 시작주문번호 / Start order number (STRT_ODNO).
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            mket_id_cd: 시장ID코드 / Market ID code (MKET_ID_CD).
+            fuop_dvsn_cd: 선물옵션구분코드 / Futures or options code (FUOP_DVSN_CD).
+            scrn_dvsn: 화면구분 / Screen division (SCRN_DVSN, default "02").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -567,20 +567,20 @@ class AsyncInquireNgtCcnl(Endpoint[AsyncClient]):
         TR ID: real STTN5201R, mock unsupported (replaces JTCE5005R)
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            strt_ord_dt: 시작주문일자 (STRT_ORD_DT, required).
-            end_ord_dt: 종료주문일자 (END_ORD_DT, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "00").
-            ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "00").
-            sort_sqn: 정렬순서 (SORT_SQN).
-            strt_odno: 시작주문번호 (STRT_ODNO).
-            pdno: 상품번호 (PDNO).
-            mket_id_cd: 시장ID코드 (MKET_ID_CD).
-            fuop_dvsn_cd: 선물옵션구분코드 (FUOP_DVSN_CD).
-            scrn_dvsn: 화면구분 (SCRN_DVSN, default "02").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            strt_ord_dt: 시작주문일자 / Start order date (STRT_ORD_DT, required).
+            end_ord_dt: 종료주문일자 / End order date (END_ORD_DT, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "00").
+            ccld_nccs_dvsn: 체결미체결구분 / Executed or unexecuted (CCLD_NCCS_DVSN, default "00").
+            sort_sqn: 정렬순서 / Sort order (SORT_SQN).
+            strt_odno: 시작주문번호 / Start order number (STRT_ODNO).
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            mket_id_cd: 시장ID코드 / Market ID code (MKET_ID_CD).
+            fuop_dvsn_cd: 선물옵션구분코드 / Futures or options code (FUOP_DVSN_CD).
+            scrn_dvsn: 화면구분 / Screen division (SCRN_DVSN, default "02").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

@@ -38,73 +38,73 @@ class InquirePriceOutput1:
     """선물옵션 시세 output1 (one record)."""
 
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     futs_prpr: Decimal | None = None
-    """선물 현재가 (futs_prpr)"""
+    """선물 현재가 / Futures current price (futs_prpr)"""
     futs_prdy_vrss: Decimal | None = None
-    """선물 전일 대비 (futs_prdy_vrss)"""
+    """선물 전일 대비 / Futures change (futs_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     futs_prdy_clpr: Decimal | None = None
-    """선물 전일 종가 (futs_prdy_clpr)"""
+    """선물 전일 종가 / Futures previous close (futs_prdy_clpr)"""
     futs_prdy_ctrt: Decimal | None = None
-    """선물 전일 대비율 (futs_prdy_ctrt)"""
+    """선물 전일 대비율 / Futures change (%) (futs_prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     hts_otst_stpl_qty: int | None = None
-    """HTS 미결제 약정 수량 (hts_otst_stpl_qty)"""
+    """HTS 미결제 약정 수량 / Open interest (contracts) (hts_otst_stpl_qty)"""
     otst_stpl_qty_icdc: int | None = None
-    """미결제 약정 수량 증감 (otst_stpl_qty_icdc)"""
+    """미결제 약정 수량 증감 / Open interest change (contracts) (otst_stpl_qty_icdc)"""
     futs_oprc: Decimal | None = None
-    """선물 시가 (futs_oprc)"""
+    """선물 시가 / Futures open (futs_oprc)"""
     futs_hgpr: Decimal | None = None
-    """선물 최고가 (futs_hgpr)"""
+    """선물 최고가 / Futures high (futs_hgpr)"""
     futs_lwpr: Decimal | None = None
-    """선물 최저가 (futs_lwpr)"""
+    """선물 최저가 / Futures low (futs_lwpr)"""
     futs_mxpr: Decimal | None = None
-    """선물 상한가 (futs_mxpr)"""
+    """선물 상한가 / Futures upper limit (futs_mxpr)"""
     futs_llam: Decimal | None = None
-    """선물 하한가 (futs_llam)"""
+    """선물 하한가 / Futures lower limit (futs_llam)"""
     basis: Decimal | None = None
-    """베이시스 (basis)"""
+    """베이시스 / Basis (basis)"""
     futs_sdpr: Decimal | None = None
-    """선물 기준가 (futs_sdpr)"""
+    """선물 기준가 / Futures base price (futs_sdpr)"""
     hts_thpr: Decimal | None = None
-    """HTS 이론가 (hts_thpr)"""
+    """HTS 이론가 / Theoretical price (hts_thpr)"""
     dprt: Decimal | None = None
-    """괴리율 (dprt)"""
+    """괴리율 / Disparity rate (%) (dprt)"""
     crbr_aply_mxpr: Decimal | None = None
-    """서킷브레이커 적용 상한가 (crbr_aply_mxpr)"""
+    """서킷브레이커 적용 상한가 / Circuit breaker upper limit (crbr_aply_mxpr)"""
     crbr_aply_llam: Decimal | None = None
-    """서킷브레이커 적용 하한가 (crbr_aply_llam)"""
+    """서킷브레이커 적용 하한가 / Circuit breaker lower limit (crbr_aply_llam)"""
     futs_last_tr_date: date | None = None
-    """선물 최종 거래 일자 (futs_last_tr_date)"""
+    """선물 최종 거래 일자 / Futures last trading date (futs_last_tr_date)"""
     hts_rmnn_dynu: int | None = None
-    """HTS잔존일수 (hts_rmnn_dynu)"""
+    """HTS잔존일수 / Remaining days (hts_rmnn_dynu)"""
     futs_lstn_medm_hgpr: Decimal | None = None
-    """선물 상장 중 최고가 (futs_lstn_medm_hgpr)"""
+    """선물 상장 중 최고가 / Futures high since listing (futs_lstn_medm_hgpr)"""
     futs_lstn_medm_lwpr: Decimal | None = None
-    """선물 상장 중 최저가 (futs_lstn_medm_lwpr)"""
+    """선물 상장 중 최저가 / Futures low since listing (futs_lstn_medm_lwpr)"""
     delta_val: Decimal | None = None
-    """델타값 (delta_val)"""
+    """델타값 / Delta (delta_val)"""
     gama: Decimal | None = None
-    """감마 (gama)"""
+    """감마 / Gamma (gama)"""
     theta: Decimal | None = None
-    """세타 (theta)"""
+    """세타 / Theta (theta)"""
     vega: Decimal | None = None
-    """베가 (vega)"""
+    """베가 / Vega (vega)"""
     rho: Decimal | None = None
-    """로우 (rho)"""
+    """로우 / Rho (rho)"""
     hist_vltl: Decimal | None = None
-    """역사적 변동성 (hist_vltl)"""
+    """역사적 변동성 / Historical volatility (%) (hist_vltl)"""
     hts_ints_vltl: Decimal | None = None
-    """HTS 내재 변동성 (hts_ints_vltl)"""
+    """HTS 내재 변동성 / Implied volatility (%) (hts_ints_vltl)"""
     mrkt_basis: Decimal | None = None
-    """시장 베이시스 (mrkt_basis)"""
+    """시장 베이시스 / Market basis (mrkt_basis)"""
     acpr: Decimal | None = None
-    """행사가 (acpr)"""
+    """행사가 / Strike price (acpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -299,17 +299,17 @@ class InquirePriceOutput2:
     """선물옵션 시세 output2 (one record)."""
 
     bstp_cls_code: str | None = None
-    """업종 구분 코드 (bstp_cls_code)"""
+    """업종 구분 코드 / Sector code (bstp_cls_code)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -374,17 +374,17 @@ class InquirePriceOutput3:
     """선물옵션 시세 output3 (one record)."""
 
     bstp_cls_code: str | None = None
-    """업종 구분 코드 (bstp_cls_code)"""
+    """업종 구분 코드 / Sector code (bstp_cls_code)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -547,8 +547,8 @@ class InquirePrice(Endpoint[SyncClient]):
         TR ID: real FHMIF10000000, mock FHMIF10000000
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -581,8 +581,8 @@ class AsyncInquirePrice(Endpoint[AsyncClient]):
         TR ID: real FHMIF10000000, mock FHMIF10000000
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "F").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "F").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -35,17 +35,17 @@ class InquirePsblNgtOrderOutput:
     """(야간)선물옵션 주문가능 조회 output (one record)."""
 
     max_ord_psbl_qty: int | None = None
-    """최대주문가능수량 (max_ord_psbl_qty)"""
+    """최대주문가능수량 / Maximum orderable quantity (shares) (max_ord_psbl_qty)"""
     lqd_psbl_qty: int | None = None
-    """청산가능수량 (lqd_psbl_qty)"""
+    """청산가능수량 / Closable quantity (lqd_psbl_qty)"""
     ord_psbl_qty: int | None = None
-    """주문가능수량 (ord_psbl_qty)"""
+    """주문가능수량 / Orderable quantity (shares) (ord_psbl_qty)"""
     tot_psbl_qty: int | None = None
-    """총가능수량 (tot_psbl_qty)"""
+    """총가능수량 / Total available quantity (tot_psbl_qty)"""
     lqd_psbl_qty_1: int | None = None
-    """청산가능수량 (lqd_psbl_qty_1)"""
+    """청산가능수량 / Closable quantity (lqd_psbl_qty_1)"""
     bass_idx: Decimal | None = None
-    """기준지수 (bass_idx)"""
+    """기준지수 / Base index (bass_idx)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -218,13 +218,13 @@ class InquirePsblNgtOrder(Endpoint[SyncClient]):
         TR ID: real STTN5105R, mock unsupported (replaces JTCE1004R)
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "301").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
-            unit_price: 주문가격1 (UNIT_PRICE, required).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "301").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required).
+            unit_price: 주문가격1 / Order price 1 (UNIT_PRICE, required).
+            ord_dvsn_cd: 주문구분코드 / Order type code (ORD_DVSN_CD, required).
         """
         return self._client.call(API, locals())
 
@@ -267,13 +267,13 @@ class AsyncInquirePsblNgtOrder(Endpoint[AsyncClient]):
         TR ID: real STTN5105R, mock unsupported (replaces JTCE1004R)
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "301").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
-            unit_price: 주문가격1 (UNIT_PRICE, required).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "301").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required).
+            unit_price: 주문가격1 / Order price 1 (UNIT_PRICE, required).
+            ord_dvsn_cd: 주문구분코드 / Order type code (ORD_DVSN_CD, required).
         """
         return await self._client.call(API, locals())
 

@@ -35,13 +35,13 @@ class InquirePsblOrderOutput:
     """선물옵션 주문가능 output (one record)."""
 
     tot_psbl_qty: int | None = None
-    """총가능수량 (tot_psbl_qty)"""
+    """총가능수량 / Total available quantity (tot_psbl_qty)"""
     lqd_psbl_qty1: int | None = None
-    """청산가능수량1 (lqd_psbl_qty1)"""
+    """청산가능수량1 / Closable quantity 1 (lqd_psbl_qty1)"""
     ord_psbl_qty: int | None = None
-    """주문가능수량 (ord_psbl_qty)"""
+    """주문가능수량 / Orderable quantity (shares) (ord_psbl_qty)"""
     bass_idx: Decimal | None = None
-    """기준지수 (bass_idx)"""
+    """기준지수 / Base index (bass_idx)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -192,12 +192,12 @@ class InquirePsblOrder(Endpoint[SyncClient]):
         TR ID: real TTTO5105R, mock VTTO5105R
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
-            unit_price: 주문가격1 (UNIT_PRICE, required).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required).
+            unit_price: 주문가격1 / Order price 1 (UNIT_PRICE, required).
+            ord_dvsn_cd: 주문구분코드 / Order type code (ORD_DVSN_CD, required).
         """
         return self._client.call(API, locals())
 
@@ -238,12 +238,12 @@ class AsyncInquirePsblOrder(Endpoint[AsyncClient]):
         TR ID: real TTTO5105R, mock VTTO5105R
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
-            unit_price: 주문가격1 (UNIT_PRICE, required).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required).
+            unit_price: 주문가격1 / Order price 1 (UNIT_PRICE, required).
+            ord_dvsn_cd: 주문구분코드 / Order type code (ORD_DVSN_CD, required).
         """
         return await self._client.call(API, locals())
 

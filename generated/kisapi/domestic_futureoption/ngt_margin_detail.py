@@ -37,47 +37,47 @@ class NgtMarginDetailOutput1:
     """(야간)선물옵션 증거금 상세 output1 (rows)."""
 
     futr_new_mgn_amt: int | None = None
-    """선물신규증거금액 (futr_new_mgn_amt)"""
+    """선물신규증거금액 / Futures new position margin (won) (futr_new_mgn_amt)"""
     futr_sprd_ord_mgna: int | None = None
-    """선물스프레드주문증거금 (futr_sprd_ord_mgna)"""
+    """선물스프레드주문증거금 / Futures spread order margin (won) (futr_sprd_ord_mgna)"""
     opt_sll_new_mgn_amt: int | None = None
-    """옵션매도신규증거금액 (opt_sll_new_mgn_amt)"""
+    """옵션매도신규증거금액 / Option sell new margin (won) (opt_sll_new_mgn_amt)"""
     opt_buy_new_mgn_amt: int | None = None
-    """옵션매수신규증거금액 (opt_buy_new_mgn_amt)"""
+    """옵션매수신규증거금액 / Option buy new margin (won) (opt_buy_new_mgn_amt)"""
     new_mgn_amt: int | None = None
-    """신규증거금액 (new_mgn_amt)"""
+    """신규증거금액 / New position margin (won) (new_mgn_amt)"""
     opt_pric_mgna: int | None = None
-    """옵션가격증거금 (opt_pric_mgna)"""
+    """옵션가격증거금 / Option price margin (won) (opt_pric_mgna)"""
     fuop_pric_altr_mgna: int | None = None
-    """선물옵션가격변동증거금 (fuop_pric_altr_mgna)"""
+    """선물옵션가격변동증거금 / Futures/options price change margin (won) (fuop_pric_altr_mgna)"""
     futr_sprd_mgna: int | None = None
-    """선물스프레드증거금 (futr_sprd_mgna)"""
+    """선물스프레드증거금 / Futures spread margin (won) (futr_sprd_mgna)"""
     uwdl_mgna: int | None = None
-    """인수도증거금 (uwdl_mgna)"""
+    """인수도증거금 / Delivery margin (won) (uwdl_mgna)"""
     ctrt_per_min_mgna: int | None = None
-    """계약당최소증거금 (ctrt_per_min_mgna)"""
+    """계약당최소증거금 / Minimum margin per contract (ctrt_per_min_mgna)"""
     tot_risk_mgna: int | None = None
-    """총위험증거금 (tot_risk_mgna)"""
+    """총위험증거금 / Total risk margin (won) (tot_risk_mgna)"""
     netrisk_brkg_mgna: int | None = None
-    """순위험위탁증거금 (netrisk_brkg_mgna)"""
+    """순위험위탁증거금 / Net risk brokerage margin (won) (netrisk_brkg_mgna)"""
     opt_sll_chgs: int | None = None
-    """옵션매도대금 (opt_sll_chgs)"""
+    """옵션매도대금 / Option sell premium (won) (opt_sll_chgs)"""
     opt_buy_chgs: int | None = None
-    """옵션매수대금 (opt_buy_chgs)"""
+    """옵션매수대금 / Option buy premium (won) (opt_buy_chgs)"""
     futr_loss_amt: int | None = None
-    """선물손실금액 (futr_loss_amt)"""
+    """선물손실금액 / Futures loss (won) (futr_loss_amt)"""
     futr_prft_amt: int | None = None
-    """선물이익금액 (futr_prft_amt)"""
+    """선물이익금액 / Futures profit (won) (futr_prft_amt)"""
     thdt_ccld_net_loss_amt: int | None = None
-    """당일체결순손실금액 (thdt_ccld_net_loss_amt)"""
+    """당일체결순손실금액 / Today's executed net loss (won) (thdt_ccld_net_loss_amt)"""
     brkg_mgna: int | None = None
-    """위탁증거금 (brkg_mgna)"""
+    """위탁증거금 / Brokerage margin (won) (brkg_mgna)"""
     cash_amt: int | None = None
-    """현금금액 (cash_amt)"""
+    """현금금액 / Cash (won) (cash_amt)"""
     sbst_amt: int | None = None
-    """대용금액 (sbst_amt)"""
+    """대용금액 / Collateral (won) (sbst_amt)"""
     tot_amt: int | None = None
-    """총금액 (tot_amt)"""
+    """총금액 / Total amount (won) (tot_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -179,47 +179,47 @@ class NgtMarginDetailOutput2:
     """(야간)선물옵션 증거금 상세 output2 (rows)."""
 
     futr_new_mgn_amt: int | None = None
-    """선물신규증거금액 (futr_new_mgn_amt)"""
+    """선물신규증거금액 / Futures new position margin (won) (futr_new_mgn_amt)"""
     futr_sprd_ord_mgna: int | None = None
-    """선물스프레드주문증거금 (futr_sprd_ord_mgna)"""
+    """선물스프레드주문증거금 / Futures spread order margin (won) (futr_sprd_ord_mgna)"""
     opt_sll_new_mgn_amt: int | None = None
-    """옵션매도신규증거금액 (opt_sll_new_mgn_amt)"""
+    """옵션매도신규증거금액 / Option sell new margin (won) (opt_sll_new_mgn_amt)"""
     opt_buy_new_mgn_amt: int | None = None
-    """옵션매수신규증거금액 (opt_buy_new_mgn_amt)"""
+    """옵션매수신규증거금액 / Option buy new margin (won) (opt_buy_new_mgn_amt)"""
     new_mgn_amt: int | None = None
-    """신규증거금액 (new_mgn_amt)"""
+    """신규증거금액 / New position margin (won) (new_mgn_amt)"""
     opt_pric_mgna: int | None = None
-    """옵션가격증거금 (opt_pric_mgna)"""
+    """옵션가격증거금 / Option price margin (won) (opt_pric_mgna)"""
     fuop_pric_altr_mgna: int | None = None
-    """선물옵션가격변동증거금 (fuop_pric_altr_mgna)"""
+    """선물옵션가격변동증거금 / Futures/options price change margin (won) (fuop_pric_altr_mgna)"""
     futr_sprd_mgna: int | None = None
-    """선물스프레드증거금 (futr_sprd_mgna)"""
+    """선물스프레드증거금 / Futures spread margin (won) (futr_sprd_mgna)"""
     uwdl_mgna: int | None = None
-    """인수도증거금 (uwdl_mgna)"""
+    """인수도증거금 / Delivery margin (won) (uwdl_mgna)"""
     ctrt_per_min_mgna: int | None = None
-    """계약당최소증거금 (ctrt_per_min_mgna)"""
+    """계약당최소증거금 / Minimum margin per contract (ctrt_per_min_mgna)"""
     tot_risk_mgna: int | None = None
-    """총위험증거금 (tot_risk_mgna)"""
+    """총위험증거금 / Total risk margin (won) (tot_risk_mgna)"""
     netrisk_brkg_mgna: int | None = None
-    """순위험위탁증거금 (netrisk_brkg_mgna)"""
+    """순위험위탁증거금 / Net risk brokerage margin (won) (netrisk_brkg_mgna)"""
     opt_sll_chgs: int | None = None
-    """옵션매도대금 (opt_sll_chgs)"""
+    """옵션매도대금 / Option sell premium (won) (opt_sll_chgs)"""
     opt_buy_chgs: int | None = None
-    """옵션매수대금 (opt_buy_chgs)"""
+    """옵션매수대금 / Option buy premium (won) (opt_buy_chgs)"""
     futr_loss_amt: int | None = None
-    """선물손실금액 (futr_loss_amt)"""
+    """선물손실금액 / Futures loss (won) (futr_loss_amt)"""
     futr_prft_amt: int | None = None
-    """선물이익금액 (futr_prft_amt)"""
+    """선물이익금액 / Futures profit (won) (futr_prft_amt)"""
     thdt_ccld_net_loss_amt: int | None = None
-    """당일체결순손실금액 (thdt_ccld_net_loss_amt)"""
+    """당일체결순손실금액 / Today's executed net loss (won) (thdt_ccld_net_loss_amt)"""
     brkg_mgna: int | None = None
-    """위탁증거금 (brkg_mgna)"""
+    """위탁증거금 / Brokerage margin (won) (brkg_mgna)"""
     cash_amt: int | None = None
-    """현금금액 (cash_amt)"""
+    """현금금액 / Cash (won) (cash_amt)"""
     sbst_amt: int | None = None
-    """대용금액 (sbst_amt)"""
+    """대용금액 / Collateral (won) (sbst_amt)"""
     tot_amt: int | None = None
-    """총금액 (tot_amt)"""
+    """총금액 / Total amount (won) (tot_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -321,59 +321,59 @@ class NgtMarginDetailOutput3:
     """(야간)선물옵션 증거금 상세 output3 (one record)."""
 
     dnca_cash: int | None = None
-    """예수금현금 (dnca_cash)"""
+    """예수금현금 / Deposit, cash (won) (dnca_cash)"""
     dnca_sbst: int | None = None
-    """예수금대용 (dnca_sbst)"""
+    """예수금대용 / Deposit, collateral (won) (dnca_sbst)"""
     dnca_tota: int | None = None
-    """예수금총액 (dnca_tota)"""
+    """예수금총액 / Total deposit (won) (dnca_tota)"""
     wdrw_psbl_cash_amt: int | None = None
-    """인출가능현금금액 (wdrw_psbl_cash_amt)"""
+    """인출가능현금금액 / Withdrawable cash (won) (wdrw_psbl_cash_amt)"""
     wdrw_psbl_sbsa: int | None = None
-    """인출가능대용금액 (wdrw_psbl_sbsa)"""
+    """인출가능대용금액 / Withdrawable collateral (won) (wdrw_psbl_sbsa)"""
     wdrw_psbl_tot_amt: Decimal | None = None
-    """인출가능총금액 (wdrw_psbl_tot_amt)"""
+    """인출가능총금액 / Total withdrawable amount (wdrw_psbl_tot_amt)"""
     ord_psbl_cash_amt: int | None = None
-    """주문가능현금금액 (ord_psbl_cash_amt)"""
+    """주문가능현금금액 / Orderable cash (won) (ord_psbl_cash_amt)"""
     ord_psbl_sbsa: int | None = None
-    """주문가능대용금액 (ord_psbl_sbsa)"""
+    """주문가능대용금액 / Orderable collateral (won) (ord_psbl_sbsa)"""
     ord_psbl_tot_amt: int | None = None
-    """주문가능총금액 (ord_psbl_tot_amt)"""
+    """주문가능총금액 / Total orderable (won) (ord_psbl_tot_amt)"""
     brkg_mgna_cash_amt: int | None = None
-    """위탁증거금현금금액 (brkg_mgna_cash_amt)"""
+    """위탁증거금현금금액 / Brokerage margin, cash (won) (brkg_mgna_cash_amt)"""
     brkg_mgna_sbst: int | None = None
-    """위탁증거금대용 (brkg_mgna_sbst)"""
+    """위탁증거금대용 / Brokerage margin, collateral (won) (brkg_mgna_sbst)"""
     brkg_mgna_tot_amt: int | None = None
-    """위탁증거금총금액 (brkg_mgna_tot_amt)"""
+    """위탁증거금총금액 / Brokerage margin, total (won) (brkg_mgna_tot_amt)"""
     add_mgna_cash_amt: int | None = None
-    """추가증거금현금금액 (add_mgna_cash_amt)"""
+    """추가증거금현금금액 / Additional margin, cash (won) (add_mgna_cash_amt)"""
     add_mgna_sbsa: int | None = None
-    """추가증거금대용금액 (add_mgna_sbsa)"""
+    """추가증거금대용금액 / Additional margin, collateral (won) (add_mgna_sbsa)"""
     add_mgna_tot_amt: int | None = None
-    """추가증거금총금액 (add_mgna_tot_amt)"""
+    """추가증거금총금액 / Additional margin, total (won) (add_mgna_tot_amt)"""
     bfdy_sbst_sll_sbst_amt: int | None = None
-    """전일대용매도대용금액 (bfdy_sbst_sll_sbst_amt)"""
+    """전일대용매도대용금액 / Previous day collateral sale collateral value (won) (bfdy_sbst_sll_sbst_amt)"""
     thdt_sbst_sll_sbst_amt: int | None = None
-    """당일대용매도대용금액 (thdt_sbst_sll_sbst_amt)"""
+    """당일대용매도대용금액 / Today's collateral sale collateral value (won) (thdt_sbst_sll_sbst_amt)"""
     bfdy_sbst_sll_ccld_amt: int | None = None
-    """전일대용매도체결금액 (bfdy_sbst_sll_ccld_amt)"""
+    """전일대용매도체결금액 / Previous day collateral sale executed (won) (bfdy_sbst_sll_ccld_amt)"""
     thdt_sbst_sll_ccld_amt: int | None = None
-    """당일대용매도체결금액 (thdt_sbst_sll_ccld_amt)"""
+    """당일대용매도체결금액 / Today's collateral sale executed (won) (thdt_sbst_sll_ccld_amt)"""
     opt_dfpa: int | None = None
-    """옵션차금 (opt_dfpa)"""
+    """옵션차금 / Option difference (won) (opt_dfpa)"""
     excc_dfpa: int | None = None
-    """정산차금 (excc_dfpa)"""
+    """정산차금 / Settlement difference (won) (excc_dfpa)"""
     fee_amt: int | None = None
-    """수수료금액 (fee_amt)"""
+    """수수료금액 / Fee (won) (fee_amt)"""
     nxdy_dncl_amt: int | None = None
-    """익일예수금액 (nxdy_dncl_amt)"""
+    """익일예수금액 / Next day deposit (won) (nxdy_dncl_amt)"""
     prsm_dpast_amt: int | None = None
-    """추정예탁자산금액 (prsm_dpast_amt)"""
+    """추정예탁자산금액 / Estimated deposit assets (won) (prsm_dpast_amt)"""
     opt_buy_exus_acnt_yn: bool | None = None
-    """옵션매수전용계좌여부 (opt_buy_exus_acnt_yn)"""
+    """옵션매수전용계좌여부 / Option buy-only account (opt_buy_exus_acnt_yn)"""
     base_dpsa_gdat_grad_cd: str | None = None
-    """기본예탁금차등등급코드 (base_dpsa_gdat_grad_cd)"""
+    """기본예탁금차등등급코드 / Base deposit grade code (base_dpsa_gdat_grad_cd)"""
     opt_base_dpsa_gdat_grad_cd: str | None = None
-    """옵션기본예탁금차등등급코드 (opt_base_dpsa_gdat_grad_cd)"""
+    """옵션기본예탁금차등등급코드 / Option base deposit grade code (opt_base_dpsa_gdat_grad_cd)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -612,9 +612,9 @@ class NgtMarginDetail(Endpoint[SyncClient]):
         TR ID: real CTFN7107R, mock unsupported (replaces JTCE6003R)
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            mgna_dvsn_cd: 증거금 구분코드 (MGNA_DVSN_CD, default "01").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            mgna_dvsn_cd: 증거금 구분코드 / Margin type code (MGNA_DVSN_CD, default "01").
         """
         return self._client.call(API, locals())
 
@@ -649,9 +649,9 @@ class AsyncNgtMarginDetail(Endpoint[AsyncClient]):
         TR ID: real CTFN7107R, mock unsupported (replaces JTCE6003R)
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            mgna_dvsn_cd: 증거금 구분코드 (MGNA_DVSN_CD, default "01").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            mgna_dvsn_cd: 증거금 구분코드 / Margin type code (MGNA_DVSN_CD, default "01").
         """
         return await self._client.call(API, locals())
 

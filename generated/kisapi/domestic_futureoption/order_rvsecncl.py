@@ -42,21 +42,21 @@ class OrderRvsecnclOutput:
     """선물옵션 정정취소주문 output (rows)."""
 
     acnt_name: str | None = None
-    """계좌명 (ACNT_NAME)"""
+    """계좌명 / Account name (ACNT_NAME)"""
     trad_dvsn_name: str | None = None
-    """매매구분명 (TRAD_DVSN_NAME)"""
+    """매매구분명 / Trade type name (TRAD_DVSN_NAME)"""
     item_name: str | None = None
-    """종목명 (ITEM_NAME)"""
+    """종목명 / Stock name (ITEM_NAME)"""
     ord_tmd: time | None = None
-    """주문시각 (ORD_TMD)"""
+    """주문시각 / Order time (KST) (ORD_TMD)"""
     ord_gno_brno: str | None = None
-    """주문채번지점번호 (ORD_GNO_BRNO)"""
+    """주문채번지점번호 / Order branch number (ORD_GNO_BRNO)"""
     orgn_odno: str | None = None
-    """원주문번호 (ORGN_ODNO)"""
+    """원주문번호 / Original order number (ORGN_ODNO)"""
     odno: str | None = None
-    """주문번호 (ODNO)"""
+    """주문번호 / Order number (ODNO)"""
     krx_fwdg_ord_orgno: str | None = None
-    """한국거래소전송주문조직번호 (KRX_FWDG_ORD_ORGNO)"""
+    """한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -278,18 +278,18 @@ class OrderRvsecncl(Endpoint[SyncClient]):
 
         Args:
             session: 주간/야간 구분; one of day, night (chooses the TR ID, not sent).
-            ord_prcs_dvsn_cd: 주문처리구분코드 (ORD_PRCS_DVSN_CD, default "02").
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            rvse_cncl_dvsn_cd: 정정취소구분코드 (RVSE_CNCL_DVSN_CD, required).
-            orgn_odno: 원주문번호 (ORGN_ODNO, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            unit_price: 주문가격1 (UNIT_PRICE, required).
-            nmpr_type_cd: 호가유형코드 (NMPR_TYPE_CD, required).
-            krx_nmpr_cndt_cd: 한국거래소호가조건코드 (KRX_NMPR_CNDT_CD, required).
-            rmn_qty_yn: 잔여수량여부 (RMN_QTY_YN, required).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required).
-            fuop_item_dvsn_cd: 선물옵션종목구분코드 (FUOP_ITEM_DVSN_CD).
+            ord_prcs_dvsn_cd: 주문처리구분코드 / Order processing code (ORD_PRCS_DVSN_CD, default "02").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            rvse_cncl_dvsn_cd: 정정취소구분코드 / Modify or cancel (RVSE_CNCL_DVSN_CD, required).
+            orgn_odno: 원주문번호 / Original order number (ORGN_ODNO, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            unit_price: 주문가격1 / Order price 1 (UNIT_PRICE, required).
+            nmpr_type_cd: 호가유형코드 / Quote type code (NMPR_TYPE_CD, required).
+            krx_nmpr_cndt_cd: 한국거래소호가조건코드 / KRX quote condition code (KRX_NMPR_CNDT_CD, required).
+            rmn_qty_yn: 잔여수량여부 / Remaining quantity (RMN_QTY_YN, required).
+            ord_dvsn_cd: 주문구분코드 / Order type code (ORD_DVSN_CD, required).
+            fuop_item_dvsn_cd: 선물옵션종목구분코드 / Futures/options product code (FUOP_ITEM_DVSN_CD).
         """
         return self._client.call(API, locals())
 
@@ -346,18 +346,18 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
 
         Args:
             session: 주간/야간 구분; one of day, night (chooses the TR ID, not sent).
-            ord_prcs_dvsn_cd: 주문처리구분코드 (ORD_PRCS_DVSN_CD, default "02").
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            rvse_cncl_dvsn_cd: 정정취소구분코드 (RVSE_CNCL_DVSN_CD, required).
-            orgn_odno: 원주문번호 (ORGN_ODNO, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            unit_price: 주문가격1 (UNIT_PRICE, required).
-            nmpr_type_cd: 호가유형코드 (NMPR_TYPE_CD, required).
-            krx_nmpr_cndt_cd: 한국거래소호가조건코드 (KRX_NMPR_CNDT_CD, required).
-            rmn_qty_yn: 잔여수량여부 (RMN_QTY_YN, required).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required).
-            fuop_item_dvsn_cd: 선물옵션종목구분코드 (FUOP_ITEM_DVSN_CD).
+            ord_prcs_dvsn_cd: 주문처리구분코드 / Order processing code (ORD_PRCS_DVSN_CD, default "02").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            rvse_cncl_dvsn_cd: 정정취소구분코드 / Modify or cancel (RVSE_CNCL_DVSN_CD, required).
+            orgn_odno: 원주문번호 / Original order number (ORGN_ODNO, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            unit_price: 주문가격1 / Order price 1 (UNIT_PRICE, required).
+            nmpr_type_cd: 호가유형코드 / Quote type code (NMPR_TYPE_CD, required).
+            krx_nmpr_cndt_cd: 한국거래소호가조건코드 / KRX quote condition code (KRX_NMPR_CNDT_CD, required).
+            rmn_qty_yn: 잔여수량여부 / Remaining quantity (RMN_QTY_YN, required).
+            ord_dvsn_cd: 주문구분코드 / Order type code (ORD_DVSN_CD, required).
+            fuop_item_dvsn_cd: 선물옵션종목구분코드 / Futures/options product code (FUOP_ITEM_DVSN_CD).
         """
         return await self._client.call(API, locals())
 

@@ -35,27 +35,27 @@ class AfterHourBalanceOutput:
     """국내주식 시간외잔량 순위 output (rows)."""
 
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     ovtm_total_askp_rsqn: int | None = None
-    """시간외 총 매도호가 잔량 (ovtm_total_askp_rsqn)"""
+    """시간외 총 매도호가 잔량 / After-hours total ask quantity (shares) (ovtm_total_askp_rsqn)"""
     ovtm_total_bidp_rsqn: int | None = None
-    """시간외 총 매수호가 잔량 (ovtm_total_bidp_rsqn)"""
+    """시간외 총 매수호가 잔량 / After-hours total bid quantity (shares) (ovtm_total_bidp_rsqn)"""
     mkob_otcp_vol: int | None = None
-    """장개시전 시간외종가 거래량 (mkob_otcp_vol)"""
+    """장개시전 시간외종가 거래량 / Pre-open after-hours closing price volume (shares) (mkob_otcp_vol)"""
     mkfa_otcp_vol: int | None = None
-    """장종료후 시간외종가 거래량 (mkfa_otcp_vol)"""
+    """장종료후 시간외종가 거래량 / After-close after-hours closing price volume (shares) (mkfa_otcp_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -248,16 +248,16 @@ class AfterHourBalance(Endpoint[SyncClient]):
         TR ID: real FHPST01760000, mock unsupported
 
         Args:
-            fid_input_price_1: 입력 가격1 (fid_input_price_1).
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20176").
-            fid_rank_sort_cls_code: 순위 정렬 구분 코드 (fid_rank_sort_cls_code, default "1").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt).
-            fid_input_price_2: 입력 가격2 (fid_input_price_2).
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20176").
+            fid_rank_sort_cls_code: 순위 정렬 구분 코드 / Ranking sort code (fid_rank_sort_cls_code, default "1").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt).
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2).
         """
         return self._client.call(API, locals())
 
@@ -306,16 +306,16 @@ class AsyncAfterHourBalance(Endpoint[AsyncClient]):
         TR ID: real FHPST01760000, mock unsupported
 
         Args:
-            fid_input_price_1: 입력 가격1 (fid_input_price_1).
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20176").
-            fid_rank_sort_cls_code: 순위 정렬 구분 코드 (fid_rank_sort_cls_code, default "1").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt).
-            fid_input_price_2: 입력 가격2 (fid_input_price_2).
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20176").
+            fid_rank_sort_cls_code: 순위 정렬 구분 코드 / Ranking sort code (fid_rank_sort_cls_code, default "1").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt).
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2).
         """
         return await self._client.call(API, locals())
 

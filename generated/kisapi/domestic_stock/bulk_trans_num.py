@@ -29,27 +29,27 @@ class BulkTransNumOutput:
     """국내주식 대량체결건수 상위 output (rows)."""
 
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     shnu_cntg_csnu: int | None = None
-    """매수 건수 (shnu_cntg_csnu)"""
+    """매수 건수 / Buy executions (count) (shnu_cntg_csnu)"""
     seln_cntg_csnu: int | None = None
-    """매도 건수 (seln_cntg_csnu)"""
+    """매도 건수 / Sell executions (count) (seln_cntg_csnu)"""
     ntby_cnqn: int | None = None
-    """순매수 체결량 (ntby_cnqn)"""
+    """순매수 체결량 / Net buy execution volume (shares) (ntby_cnqn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -246,18 +246,18 @@ class BulkTransNum(Endpoint[SyncClient]):
         TR ID: real FHKST190900C0, mock unsupported
 
         Args:
-            fid_aply_rang_prc_2: 적용 범위 가격2 (fid_aply_rang_prc_2, default "").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "11909").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "0").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1).
-            fid_aply_rang_prc_1: 적용 범위 가격1 (fid_aply_rang_prc_1, default "").
-            fid_input_iscd_2: 입력 종목코드2 (fid_input_iscd_2, default "").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
+            fid_aply_rang_prc_2: 적용 범위 가격2 / Applied price range 2 (fid_aply_rang_prc_2, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "11909").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1).
+            fid_aply_rang_prc_1: 적용 범위 가격1 / Applied price range 1 (fid_aply_rang_prc_1, default "").
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (fid_input_iscd_2, default "").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
         """
         return self._client.call(API, locals())
 
@@ -310,18 +310,18 @@ class AsyncBulkTransNum(Endpoint[AsyncClient]):
         TR ID: real FHKST190900C0, mock unsupported
 
         Args:
-            fid_aply_rang_prc_2: 적용 범위 가격2 (fid_aply_rang_prc_2, default "").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "11909").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "0").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1).
-            fid_aply_rang_prc_1: 적용 범위 가격1 (fid_aply_rang_prc_1, default "").
-            fid_input_iscd_2: 입력 종목코드2 (fid_input_iscd_2, default "").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
+            fid_aply_rang_prc_2: 적용 범위 가격2 / Applied price range 2 (fid_aply_rang_prc_2, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "11909").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1).
+            fid_aply_rang_prc_1: 적용 범위 가격1 / Applied price range 1 (fid_aply_rang_prc_1, default "").
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (fid_input_iscd_2, default "").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
         """
         return await self._client.call(API, locals())
 

@@ -35,39 +35,39 @@ class CaptureUplowpriceOutput:
     """국내주식 상하한가 포착 output (rows)."""
 
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     askp_rsqn1: int | None = None
-    """매도호가 잔량1 (askp_rsqn1)"""
+    """매도호가 잔량1 / Ask quantity 1 (shares) (askp_rsqn1)"""
     bidp_rsqn1: int | None = None
-    """매수호가 잔량1 (bidp_rsqn1)"""
+    """매수호가 잔량1 / Bid quantity 1 (shares) (bidp_rsqn1)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     seln_cnqn: int | None = None
-    """매도체결량 (seln_cnqn)"""
+    """매도체결량 / Sell execution volume (shares) (seln_cnqn)"""
     shnu_cnqn: int | None = None
-    """매수2체결량 (shnu_cnqn)"""
+    """매수2체결량 / Buy execution volume (shares) (shnu_cnqn)"""
     stck_llam: int | None = None
-    """주식 하한가 (stck_llam)"""
+    """주식 하한가 / Lower price limit (won) (stck_llam)"""
     stck_mxpr: int | None = None
-    """주식 상한가 (stck_mxpr)"""
+    """주식 상한가 / Upper price limit (won) (stck_mxpr)"""
     prdy_vrss_vol_rate: Decimal | None = None
-    """전일 대비 거래량 비율 (prdy_vrss_vol_rate)"""
+    """전일 대비 거래량 비율 / Volume vs previous day (%) (prdy_vrss_vol_rate)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -287,16 +287,16 @@ class CaptureUplowprice(Endpoint[SyncClient]):
         TR ID: real FHKST130000C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11300").
-            fid_prc_cls_code: 상하한가 구분코드 (FID_PRC_CLS_CODE, required).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_vol_cnt: 거래량 수 (FID_VOL_CNT, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11300").
+            fid_prc_cls_code: 상하한가 구분코드 / Upper/lower limit code (FID_PRC_CLS_CODE, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE, default "").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (FID_VOL_CNT, default "").
         """
         return self._client.call(API, locals())
 
@@ -345,16 +345,16 @@ class AsyncCaptureUplowprice(Endpoint[AsyncClient]):
         TR ID: real FHKST130000C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11300").
-            fid_prc_cls_code: 상하한가 구분코드 (FID_PRC_CLS_CODE, required).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_vol_cnt: 거래량 수 (FID_VOL_CNT, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11300").
+            fid_prc_cls_code: 상하한가 구분코드 / Upper/lower limit code (FID_PRC_CLS_CODE, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE, default "").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (FID_VOL_CNT, default "").
         """
         return await self._client.call(API, locals())
 

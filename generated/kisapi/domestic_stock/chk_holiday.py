@@ -30,17 +30,17 @@ class ChkHolidayOutput:
     """국내휴장일조회 output (rows)."""
 
     bass_dt: date | None = None
-    """기준일자 (bass_dt)"""
+    """기준일자 / Base date (bass_dt)"""
     wday_dvsn_cd: Weekday | None = None
-    """요일구분코드 (wday_dvsn_cd)"""
+    """요일구분코드 / Weekday code (wday_dvsn_cd)"""
     bzdy_yn: bool | None = None
-    """영업일여부 (bzdy_yn)"""
+    """영업일여부 / Business day (bzdy_yn)"""
     tr_day_yn: bool | None = None
-    """거래일여부 (tr_day_yn)"""
+    """거래일여부 / Trading day (tr_day_yn)"""
     opnd_yn: bool | None = None
-    """개장일여부 (opnd_yn)"""
+    """개장일여부 / Market open day (opnd_yn)"""
     sttl_day_yn: bool | None = None
-    """결제일여부 (sttl_day_yn)"""
+    """결제일여부 / Settlement day (sttl_day_yn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -96,9 +96,9 @@ class ChkHolidayResponse:
     output: list[ChkHolidayOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_nk: str | None = None
-    """연속조회키 (ctx_area_nk)"""
+    """연속조회키 / Continuation key (ctx_area_nk)"""
     ctx_area_fk: str | None = None
-    """연속조회검색조건 (ctx_area_fk)"""
+    """연속조회검색조건 / Continuation search condition (ctx_area_fk)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -166,9 +166,9 @@ class ChkHoliday(Endpoint[SyncClient]):
         TR ID: real CTCA0903R, mock unsupported
 
         Args:
-            bass_dt: 기준일자 (BASS_DT, required).
-            ctx_area_nk: 연속조회키 (CTX_AREA_NK).
-            ctx_area_fk: 연속조회검색조건 (CTX_AREA_FK).
+            bass_dt: 기준일자 / Base date (BASS_DT, required).
+            ctx_area_nk: 연속조회키 / Continuation key (CTX_AREA_NK).
+            ctx_area_fk: 연속조회검색조건 / Continuation search condition (CTX_AREA_FK).
         """
         return self._client.call(API, locals())
 
@@ -215,9 +215,9 @@ class AsyncChkHoliday(Endpoint[AsyncClient]):
         TR ID: real CTCA0903R, mock unsupported
 
         Args:
-            bass_dt: 기준일자 (BASS_DT, required).
-            ctx_area_nk: 연속조회키 (CTX_AREA_NK).
-            ctx_area_fk: 연속조회검색조건 (CTX_AREA_FK).
+            bass_dt: 기준일자 / Base date (BASS_DT, required).
+            ctx_area_nk: 연속조회키 / Continuation key (CTX_AREA_NK).
+            ctx_area_fk: 연속조회검색조건 / Continuation search condition (CTX_AREA_FK).
         """
         return await self._client.call(API, locals())
 

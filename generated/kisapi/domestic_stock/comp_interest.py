@@ -38,19 +38,19 @@ class CompInterestOutput1:
     """금리 종합(국내채권_금리) output1 (rows)."""
 
     bcdt_code: str | None = None
-    """자료코드 (bcdt_code)"""
+    """자료코드 / Data code (bcdt_code)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     bond_mnrt_prpr: Decimal | None = None
-    """채권금리현재가 (bond_mnrt_prpr)"""
+    """채권금리현재가 / Bond yield (bond_mnrt_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bond_mnrt_prdy_vrss: Decimal | None = None
-    """채권금리전일대비 (bond_mnrt_prdy_vrss)"""
+    """채권금리전일대비 / Bond yield change vs previous day (bond_mnrt_prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -120,19 +120,19 @@ class CompInterestOutput2:
     """금리 종합(국내채권_금리) output2 (rows)."""
 
     bcdt_code: str | None = None
-    """자료코드 (bcdt_code)"""
+    """자료코드 / Data code (bcdt_code)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     bond_mnrt_prpr: Decimal | None = None
-    """채권금리현재가 (bond_mnrt_prpr)"""
+    """채권금리현재가 / Bond yield (bond_mnrt_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bond_mnrt_prdy_vrss: Decimal | None = None
-    """채권금리전일대비 (bond_mnrt_prdy_vrss)"""
+    """채권금리전일대비 / Bond yield change vs previous day (bond_mnrt_prdy_vrss)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -289,10 +289,10 @@ class CompInterest(Endpoint[SyncClient]):
         TR ID: real FHPST07020000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "I").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20702").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "1").
-            fid_div_cls_code1: 분류 구분 코드1 (FID_DIV_CLS_CODE1, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "I").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20702").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "1").
+            fid_div_cls_code1: 분류 구분 코드1 / Classification code 1 (FID_DIV_CLS_CODE1, default "").
         """
         return self._client.call(API, locals())
 
@@ -342,10 +342,10 @@ class AsyncCompInterest(Endpoint[AsyncClient]):
         TR ID: real FHPST07020000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "I").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20702").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "1").
-            fid_div_cls_code1: 분류 구분 코드1 (FID_DIV_CLS_CODE1, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "I").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20702").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "1").
+            fid_div_cls_code1: 분류 구분 코드1 / Classification code 1 (FID_DIV_CLS_CODE1, default "").
         """
         return await self._client.call(API, locals())
 

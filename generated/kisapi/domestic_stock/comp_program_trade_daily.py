@@ -36,233 +36,233 @@ class CompProgramTradeDailyOutput:
     """프로그램매매 종합현황(일별) output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     arbt_entm_seln_vol: int | None = None
-    """차익 위탁 매도 거래량 (arbt_entm_seln_vol)"""
+    """차익 위탁 매도 거래량 / Arbitrage customer sell volume (shares) (arbt_entm_seln_vol)"""
     arbt_entm_seln_vol_rate: Decimal | None = None
-    """차익 위탁 매도 거래량 비율 (arbt_entm_seln_vol_rate)"""
+    """차익 위탁 매도 거래량 비율 / Arbitrage customer sell volume ratio (%) (arbt_entm_seln_vol_rate)"""
     arbt_entm_seln_tr_pbmn: int | None = None
-    """차익 위탁 매도 거래 대금 (arbt_entm_seln_tr_pbmn)"""
+    """차익 위탁 매도 거래 대금 / Arbitrage customer sell value (won) (arbt_entm_seln_tr_pbmn)"""
     arbt_entm_seln_tr_pbmn_rate: Decimal | None = None
-    """차익 위탁 매도 거래 대금 비율 (arbt_entm_seln_tr_pbmn_rate)"""
+    """차익 위탁 매도 거래 대금 비율 / Arbitrage customer sell value ratio (%) (arbt_entm_seln_tr_pbmn_rate)"""
     arbt_onsl_seln_tr_pbmn: int | None = None
-    """차익 자기 매도 거래 대금 (arbt_onsl_seln_tr_pbmn)"""
+    """차익 자기 매도 거래 대금 / Arbitrage proprietary sell value (won) (arbt_onsl_seln_tr_pbmn)"""
     arbt_onsl_seln_tr_pbmn_rate: Decimal | None = None
-    """차익 자기 매도 거래 대금 비율 (arbt_onsl_seln_tr_pbmn_rate)"""
+    """차익 자기 매도 거래 대금 비율 / Arbitrage proprietary sell value ratio (%) (arbt_onsl_seln_tr_pbmn_rate)"""
     arbt_onsl_seln_vol: int | None = None
-    """차익 자기 매도 거래량 (arbt_onsl_seln_vol)"""
+    """차익 자기 매도 거래량 / Arbitrage proprietary sell volume (shares) (arbt_onsl_seln_vol)"""
     arbt_onsl_seln_vol_rate: Decimal | None = None
-    """차익 자기 매도 거래량 비율 (arbt_onsl_seln_vol_rate)"""
+    """차익 자기 매도 거래량 비율 / Arbitrage proprietary sell volume ratio (%) (arbt_onsl_seln_vol_rate)"""
     arbt_smtn_seln_vol: int | None = None
-    """차익 합계 매도 거래량 (arbt_smtn_seln_vol)"""
+    """차익 합계 매도 거래량 / Arbitrage total sell volume (shares) (arbt_smtn_seln_vol)"""
     arbt_smtm_seln_vol_rate: Decimal | None = None
-    """차익 합계 매도 거래량 비율 (arbt_smtm_seln_vol_rate)"""
+    """차익 합계 매도 거래량 비율 / Arbitrage total sell volume ratio (%) (arbt_smtm_seln_vol_rate)"""
     arbt_smtn_seln_tr_pbmn: int | None = None
-    """차익 합계 매도 거래 대금 (arbt_smtn_seln_tr_pbmn)"""
+    """차익 합계 매도 거래 대금 / Arbitrage total sell value (won) (arbt_smtn_seln_tr_pbmn)"""
     arbt_smtm_seln_tr_pbmn_rate: Decimal | None = None
-    """차익 합계 매도 거래대금 비율 (arbt_smtm_seln_tr_pbmn_rate)"""
+    """차익 합계 매도 거래대금 비율 / Arbitrage total sell value ratio (%) (arbt_smtm_seln_tr_pbmn_rate)"""
     nabt_entm_seln_vol: int | None = None
-    """비차익 위탁 매도 거래량 (nabt_entm_seln_vol)"""
+    """비차익 위탁 매도 거래량 / Non-arbitrage customer sell volume (shares) (nabt_entm_seln_vol)"""
     nabt_entm_seln_tr_pbmn: int | None = None
-    """비차익 위탁 매도 거래 대금 (nabt_entm_seln_tr_pbmn)"""
+    """비차익 위탁 매도 거래 대금 / Non-arbitrage customer sell value (won) (nabt_entm_seln_tr_pbmn)"""
     nabt_entm_seln_vol_rate: Decimal | None = None
-    """비차익 위탁 매도 거래량 비율 (nabt_entm_seln_vol_rate)"""
+    """비차익 위탁 매도 거래량 비율 / Non-arbitrage customer sell volume ratio (%) (nabt_entm_seln_vol_rate)"""
     nabt_entm_seln_tr_pbmn_rate: Decimal | None = None
-    """비차익 위탁 매도 거래 대금 비율 (nabt_entm_seln_tr_pbmn_rate)"""
+    """비차익 위탁 매도 거래 대금 비율 / Non-arbitrage customer sell value ratio (%) (nabt_entm_seln_tr_pbmn_rate)"""
     nabt_onsl_seln_vol: int | None = None
-    """비차익 자기 매도 거래량 (nabt_onsl_seln_vol)"""
+    """비차익 자기 매도 거래량 / Non-arbitrage proprietary sell volume (shares) (nabt_onsl_seln_vol)"""
     nabt_onsl_seln_vol_rate: Decimal | None = None
-    """비차익 자기 매도 거래량 비율 (nabt_onsl_seln_vol_rate)"""
+    """비차익 자기 매도 거래량 비율 / Non-arbitrage proprietary sell volume ratio (%) (nabt_onsl_seln_vol_rate)"""
     nabt_onsl_seln_tr_pbmn: int | None = None
-    """비차익 자기 매도 거래 대금 (nabt_onsl_seln_tr_pbmn)"""
+    """비차익 자기 매도 거래 대금 / Non-arbitrage proprietary sell value (won) (nabt_onsl_seln_tr_pbmn)"""
     nabt_onsl_seln_tr_pbmn_rate: Decimal | None = None
-    """비차익 자기 매도 거래 대금 비율 (nabt_onsl_seln_tr_pbmn_rate)"""
+    """비차익 자기 매도 거래 대금 비율 / Non-arbitrage proprietary sell value ratio (%) (nabt_onsl_seln_tr_pbmn_rate)"""
     nabt_smtn_seln_vol: int | None = None
-    """비차익 합계 매도 거래량 (nabt_smtn_seln_vol)"""
+    """비차익 합계 매도 거래량 / Non-arbitrage total sell volume (shares) (nabt_smtn_seln_vol)"""
     nabt_smtm_seln_vol_rate: Decimal | None = None
-    """비차익 합계 매도 거래량 비율 (nabt_smtm_seln_vol_rate)"""
+    """비차익 합계 매도 거래량 비율 / Non-arbitrage total sell volume ratio (%) (nabt_smtm_seln_vol_rate)"""
     nabt_smtn_seln_tr_pbmn: int | None = None
-    """비차익 합계 매도 거래 대금 (nabt_smtn_seln_tr_pbmn)"""
+    """비차익 합계 매도 거래 대금 / Non-arbitrage total sell value (won) (nabt_smtn_seln_tr_pbmn)"""
     nabt_smtm_seln_tr_pbmn_rate: Decimal | None = None
-    """비차익 합계 매도 거래대금 비율 (nabt_smtm_seln_tr_pbmn_rate)"""
+    """비차익 합계 매도 거래대금 비율 / Non-arbitrage total sell value ratio (%) (nabt_smtm_seln_tr_pbmn_rate)"""
     whol_entm_seln_vol: int | None = None
-    """전체 위탁 매도 거래량 (whol_entm_seln_vol)"""
+    """전체 위탁 매도 거래량 / Total customer sell volume (shares) (whol_entm_seln_vol)"""
     whol_entm_seln_tr_pbmn: int | None = None
-    """전체 위탁 매도 거래 대금 (whol_entm_seln_tr_pbmn)"""
+    """전체 위탁 매도 거래 대금 / Total customer sell value (won) (whol_entm_seln_tr_pbmn)"""
     whol_entm_seln_vol_rate: Decimal | None = None
-    """전체 위탁 매도 거래량 비율 (whol_entm_seln_vol_rate)"""
+    """전체 위탁 매도 거래량 비율 / Total customer sell volume ratio (%) (whol_entm_seln_vol_rate)"""
     whol_entm_seln_tr_pbmn_rate: Decimal | None = None
-    """전체 위탁 매도 거래 대금 비율 (whol_entm_seln_tr_pbmn_rate)"""
+    """전체 위탁 매도 거래 대금 비율 / Total customer sell value ratio (%) (whol_entm_seln_tr_pbmn_rate)"""
     whol_onsl_seln_vol: int | None = None
-    """전체 자기 매도 거래량 (whol_onsl_seln_vol)"""
+    """전체 자기 매도 거래량 / Total proprietary sell volume (shares) (whol_onsl_seln_vol)"""
     whol_onsl_seln_vol_rate: Decimal | None = None
-    """전체 자기 매도 거래량 비율 (whol_onsl_seln_vol_rate)"""
+    """전체 자기 매도 거래량 비율 / Total proprietary sell volume ratio (%) (whol_onsl_seln_vol_rate)"""
     whol_onsl_seln_tr_pbmn: int | None = None
-    """전체 자기 매도 거래 대금 (whol_onsl_seln_tr_pbmn)"""
+    """전체 자기 매도 거래 대금 / Total proprietary sell value (won) (whol_onsl_seln_tr_pbmn)"""
     whol_onsl_seln_tr_pbmn_rate: Decimal | None = None
-    """전체 자기 매도 거래 대금 비율 (whol_onsl_seln_tr_pbmn_rate)"""
+    """전체 자기 매도 거래 대금 비율 / Total proprietary sell value ratio (%) (whol_onsl_seln_tr_pbmn_rate)"""
     whol_smtn_seln_vol: int | None = None
-    """전체 합계 매도 거래량 (whol_smtn_seln_vol)"""
+    """전체 합계 매도 거래량 / Grand total sell volume (shares) (whol_smtn_seln_vol)"""
     whol_seln_vol_rate: Decimal | None = None
-    """전체 매도 거래량 비율 (whol_seln_vol_rate)"""
+    """전체 매도 거래량 비율 / Total sell volume ratio (%) (whol_seln_vol_rate)"""
     whol_smtn_seln_tr_pbmn: int | None = None
-    """전체합계매도거래대금 (whol_smtn_seln_tr_pbmn)"""
+    """전체합계매도거래대금 / Grand total sell value (won) (whol_smtn_seln_tr_pbmn)"""
     whol_seln_tr_pbmn_rate: Decimal | None = None
-    """전체 매도 거래 대금 비율 (whol_seln_tr_pbmn_rate)"""
+    """전체 매도 거래 대금 비율 / Total sell value ratio (%) (whol_seln_tr_pbmn_rate)"""
     arbt_entm_shnu_vol: int | None = None
-    """차익 위탁 매수2 거래량 (arbt_entm_shnu_vol)"""
+    """차익 위탁 매수2 거래량 / Arbitrage customer buy volume (shares) (arbt_entm_shnu_vol)"""
     arbt_entm_shnu_vol_rate: Decimal | None = None
-    """차익 위탁 매수 거래량 비율 (arbt_entm_shnu_vol_rate)"""
+    """차익 위탁 매수 거래량 비율 / Arbitrage customer buy volume ratio (%) (arbt_entm_shnu_vol_rate)"""
     arbt_entm_shnu_tr_pbmn: int | None = None
-    """차익 위탁 매수2 거래 대금 (arbt_entm_shnu_tr_pbmn)"""
+    """차익 위탁 매수2 거래 대금 / Arbitrage customer buy value (won) (arbt_entm_shnu_tr_pbmn)"""
     arbt_entm_shnu_tr_pbmn_rate: Decimal | None = None
-    """차익 위탁 매수2 거래 대금 비율 (arbt_entm_shnu_tr_pbmn_rate)"""
+    """차익 위탁 매수2 거래 대금 비율 / Arbitrage customer buy value ratio (%) (arbt_entm_shnu_tr_pbmn_rate)"""
     arbt_onsl_shnu_vol: int | None = None
-    """차익 자기 매수2 거래량 (arbt_onsl_shnu_vol)"""
+    """차익 자기 매수2 거래량 / Arbitrage proprietary buy volume (shares) (arbt_onsl_shnu_vol)"""
     arbt_onsl_shnu_vol_rate: Decimal | None = None
-    """차익 자기 매수 거래량 비율 (arbt_onsl_shnu_vol_rate)"""
+    """차익 자기 매수 거래량 비율 / Arbitrage proprietary buy volume ratio (%) (arbt_onsl_shnu_vol_rate)"""
     arbt_onsl_shnu_tr_pbmn: int | None = None
-    """차익 자기 매수2 거래 대금 (arbt_onsl_shnu_tr_pbmn)"""
+    """차익 자기 매수2 거래 대금 / Arbitrage proprietary buy value (won) (arbt_onsl_shnu_tr_pbmn)"""
     arbt_onsl_shnu_tr_pbmn_rate: Decimal | None = None
-    """차익 자기 매수 거래 대금 비율 (arbt_onsl_shnu_tr_pbmn_rate)"""
+    """차익 자기 매수 거래 대금 비율 / Arbitrage proprietary buy value ratio (%) (arbt_onsl_shnu_tr_pbmn_rate)"""
     arbt_smtn_shnu_vol: int | None = None
-    """차익 합계 매수2 거래량 (arbt_smtn_shnu_vol)"""
+    """차익 합계 매수2 거래량 / Arbitrage total buy volume (shares) (arbt_smtn_shnu_vol)"""
     arbt_smtm_shun_vol_rate: Decimal | None = None
-    """차익 합계 매수 거래량 비율 (arbt_smtm_shun_vol_rate)"""
+    """차익 합계 매수 거래량 비율 / Arbitrage total buy volume ratio (%) (arbt_smtm_shun_vol_rate)"""
     arbt_smtn_shnu_tr_pbmn: int | None = None
-    """차익 합계 매수2 거래 대금 (arbt_smtn_shnu_tr_pbmn)"""
+    """차익 합계 매수2 거래 대금 / Arbitrage total buy value (won) (arbt_smtn_shnu_tr_pbmn)"""
     arbt_smtm_shun_tr_pbmn_rate: Decimal | None = None
-    """차익 합계 매수 거래 대금 비율 (arbt_smtm_shun_tr_pbmn_rate)"""
+    """차익 합계 매수 거래 대금 비율 / Arbitrage total buy value ratio (%) (arbt_smtm_shun_tr_pbmn_rate)"""
     nabt_entm_shnu_vol: int | None = None
-    """비차익 위탁 매수2 거래량 (nabt_entm_shnu_vol)"""
+    """비차익 위탁 매수2 거래량 / Non-arbitrage customer buy volume (shares) (nabt_entm_shnu_vol)"""
     nabt_entm_shnu_vol_rate: Decimal | None = None
-    """비차익 위탁 매수2 거래량 비율 (nabt_entm_shnu_vol_rate)"""
+    """비차익 위탁 매수2 거래량 비율 / Non-arbitrage customer buy volume ratio (%) (nabt_entm_shnu_vol_rate)"""
     nabt_entm_shnu_tr_pbmn: int | None = None
-    """비차익 위탁 매수2 거래 대금 (nabt_entm_shnu_tr_pbmn)"""
+    """비차익 위탁 매수2 거래 대금 / Non-arbitrage customer buy value (won) (nabt_entm_shnu_tr_pbmn)"""
     nabt_entm_shnu_tr_pbmn_rate: Decimal | None = None
-    """비차익 위탁 매수 거래 대금 비율 (nabt_entm_shnu_tr_pbmn_rate)"""
+    """비차익 위탁 매수 거래 대금 비율 / Non-arbitrage customer buy value ratio (%) (nabt_entm_shnu_tr_pbmn_rate)"""
     nabt_onsl_shnu_vol: int | None = None
-    """비차익 자기 매수2 거래량 (nabt_onsl_shnu_vol)"""
+    """비차익 자기 매수2 거래량 / Non-arbitrage proprietary buy volume (shares) (nabt_onsl_shnu_vol)"""
     nabt_onsl_shnu_vol_rate: Decimal | None = None
-    """비차익 자기 매수2 거래량 비율 (nabt_onsl_shnu_vol_rate)"""
+    """비차익 자기 매수2 거래량 비율 / Non-arbitrage proprietary buy volume ratio (%) (nabt_onsl_shnu_vol_rate)"""
     nabt_onsl_shnu_tr_pbmn: int | None = None
-    """비차익 자기 매수2 거래 대금 (nabt_onsl_shnu_tr_pbmn)"""
+    """비차익 자기 매수2 거래 대금 / Non-arbitrage proprietary buy value (won) (nabt_onsl_shnu_tr_pbmn)"""
     nabt_onsl_shnu_tr_pbmn_rate: Decimal | None = None
-    """비차익 자기 매수2 거래 대금 비율 (nabt_onsl_shnu_tr_pbmn_rate)"""
+    """비차익 자기 매수2 거래 대금 비율 / Non-arbitrage proprietary buy value ratio (%) (nabt_onsl_shnu_tr_pbmn_rate)"""
     nabt_smtn_shnu_vol: int | None = None
-    """비차익 합계 매수2 거래량 (nabt_smtn_shnu_vol)"""
+    """비차익 합계 매수2 거래량 / Non-arbitrage total buy volume (shares) (nabt_smtn_shnu_vol)"""
     nabt_smtm_shun_vol_rate: Decimal | None = None
-    """비차익 합계 매수 거래량 비율 (nabt_smtm_shun_vol_rate)"""
+    """비차익 합계 매수 거래량 비율 / Non-arbitrage total buy volume ratio (%) (nabt_smtm_shun_vol_rate)"""
     nabt_smtn_shnu_tr_pbmn: int | None = None
-    """비차익 합계 매수2 거래 대금 (nabt_smtn_shnu_tr_pbmn)"""
+    """비차익 합계 매수2 거래 대금 / Non-arbitrage total buy value (won) (nabt_smtn_shnu_tr_pbmn)"""
     nabt_smtm_shun_tr_pbmn_rate: Decimal | None = None
-    """비차익 합계 매수 거래대금 비율 (nabt_smtm_shun_tr_pbmn_rate)"""
+    """비차익 합계 매수 거래대금 비율 / Non-arbitrage total buy value ratio (%) (nabt_smtm_shun_tr_pbmn_rate)"""
     whol_entm_shnu_vol: int | None = None
-    """전체 위탁 매수2 거래량 (whol_entm_shnu_vol)"""
+    """전체 위탁 매수2 거래량 / Total customer buy volume (shares) (whol_entm_shnu_vol)"""
     whol_entm_shnu_vol_rate: Decimal | None = None
-    """전체 위탁 매수 거래량 비율 (whol_entm_shnu_vol_rate)"""
+    """전체 위탁 매수 거래량 비율 / Total customer buy volume ratio (%) (whol_entm_shnu_vol_rate)"""
     whol_entm_shnu_tr_pbmn: int | None = None
-    """전체 위탁 매수2 거래 대금 (whol_entm_shnu_tr_pbmn)"""
+    """전체 위탁 매수2 거래 대금 / Total customer buy value (won) (whol_entm_shnu_tr_pbmn)"""
     whol_entm_shnu_tr_pbmn_rate: Decimal | None = None
-    """전체 위탁 매수2 거래 대금 비율 (whol_entm_shnu_tr_pbmn_rate)"""
+    """전체 위탁 매수2 거래 대금 비율 / Total customer buy value ratio (%) (whol_entm_shnu_tr_pbmn_rate)"""
     whol_onsl_shnu_vol: int | None = None
-    """전체 자기 매수2 거래량 (whol_onsl_shnu_vol)"""
+    """전체 자기 매수2 거래량 / Total proprietary buy volume (shares) (whol_onsl_shnu_vol)"""
     whol_onsl_shnu_tr_pbmn: int | None = None
-    """전체 자기 매수2 거래 대금 (whol_onsl_shnu_tr_pbmn)"""
+    """전체 자기 매수2 거래 대금 / Total proprietary buy value (won) (whol_onsl_shnu_tr_pbmn)"""
     whol_onsl_shnu_tr_pbmn_rate: Decimal | None = None
-    """전체 자기 매수2 거래 대금 비율 (whol_onsl_shnu_tr_pbmn_rate)"""
+    """전체 자기 매수2 거래 대금 비율 / Total proprietary buy value ratio (%) (whol_onsl_shnu_tr_pbmn_rate)"""
     whol_onsl_shnu_vol_rate: Decimal | None = None
-    """전체 자기 매수2 거래량 비율 (whol_onsl_shnu_vol_rate)"""
+    """전체 자기 매수2 거래량 비율 / Total proprietary buy volume ratio (%) (whol_onsl_shnu_vol_rate)"""
     whol_smtn_shnu_vol: int | None = None
-    """전체 합계 매수2 거래량 (whol_smtn_shnu_vol)"""
+    """전체 합계 매수2 거래량 / Grand total buy volume (shares) (whol_smtn_shnu_vol)"""
     whol_shun_vol_rate: Decimal | None = None
-    """전체 매수 거래량 비율 (whol_shun_vol_rate)"""
+    """전체 매수 거래량 비율 / Total buy volume ratio (%) (whol_shun_vol_rate)"""
     whol_smtn_shnu_tr_pbmn: int | None = None
-    """전체 합계 매수2 거래 대금 (whol_smtn_shnu_tr_pbmn)"""
+    """전체 합계 매수2 거래 대금 / Grand total buy value (won) (whol_smtn_shnu_tr_pbmn)"""
     whol_shun_tr_pbmn_rate: Decimal | None = None
-    """전체 매수 거래대금 비율 (whol_shun_tr_pbmn_rate)"""
+    """전체 매수 거래대금 비율 / Total buy value ratio (%) (whol_shun_tr_pbmn_rate)"""
     arbt_entm_ntby_qty: int | None = None
-    """차익 위탁 순매수 수량 (arbt_entm_ntby_qty)"""
+    """차익 위탁 순매수 수량 / Arbitrage customer net buy (shares) (arbt_entm_ntby_qty)"""
     arbt_entm_ntby_qty_rate: Decimal | None = None
-    """차익 위탁 순매수 수량 비율 (arbt_entm_ntby_qty_rate)"""
+    """차익 위탁 순매수 수량 비율 / Arbitrage customer net buy quantity ratio (%) (arbt_entm_ntby_qty_rate)"""
     arbt_entm_ntby_tr_pbmn: int | None = None
-    """차익 위탁 순매수 거래 대금 (arbt_entm_ntby_tr_pbmn)"""
+    """차익 위탁 순매수 거래 대금 / Arbitrage customer net buy value (won) (arbt_entm_ntby_tr_pbmn)"""
     arbt_entm_ntby_tr_pbmn_rate: Decimal | None = None
-    """차익 위탁 순매수 거래 대금 비율 (arbt_entm_ntby_tr_pbmn_rate)"""
+    """차익 위탁 순매수 거래 대금 비율 / Arbitrage customer net buy value ratio (%) (arbt_entm_ntby_tr_pbmn_rate)"""
     arbt_onsl_ntby_qty: int | None = None
-    """차익 자기 순매수 수량 (arbt_onsl_ntby_qty)"""
+    """차익 자기 순매수 수량 / Arbitrage proprietary net buy (shares) (arbt_onsl_ntby_qty)"""
     arbt_onsl_ntby_qty_rate: Decimal | None = None
-    """차익 자기 순매수 수량 비율 (arbt_onsl_ntby_qty_rate)"""
+    """차익 자기 순매수 수량 비율 / Arbitrage proprietary net buy quantity ratio (%) (arbt_onsl_ntby_qty_rate)"""
     arbt_onsl_ntby_tr_pbmn: int | None = None
-    """차익 자기 순매수 거래 대금 (arbt_onsl_ntby_tr_pbmn)"""
+    """차익 자기 순매수 거래 대금 / Arbitrage proprietary net buy value (won) (arbt_onsl_ntby_tr_pbmn)"""
     arbt_onsl_ntby_tr_pbmn_rate: Decimal | None = None
-    """차익 자기 순매수 거래 대금 비율 (arbt_onsl_ntby_tr_pbmn_rate)"""
+    """차익 자기 순매수 거래 대금 비율 / Arbitrage proprietary net buy value ratio (%) (arbt_onsl_ntby_tr_pbmn_rate)"""
     arbt_smtn_ntby_qty: int | None = None
-    """차익 합계 순매수 수량 (arbt_smtn_ntby_qty)"""
+    """차익 합계 순매수 수량 / Arbitrage total net buy (shares) (arbt_smtn_ntby_qty)"""
     arbt_smtm_ntby_qty_rate: Decimal | None = None
-    """차익 합계 순매수 수량 비율 (arbt_smtm_ntby_qty_rate)"""
+    """차익 합계 순매수 수량 비율 / Arbitrage total net buy quantity ratio (%) (arbt_smtm_ntby_qty_rate)"""
     arbt_smtn_ntby_tr_pbmn: int | None = None
-    """차익 합계 순매수 거래 대금 (arbt_smtn_ntby_tr_pbmn)"""
+    """차익 합계 순매수 거래 대금 / Arbitrage total net buy value (won) (arbt_smtn_ntby_tr_pbmn)"""
     arbt_smtm_ntby_tr_pbmn_rate: Decimal | None = None
-    """차익 합계 순매수 거래대금 비율 (arbt_smtm_ntby_tr_pbmn_rate)"""
+    """차익 합계 순매수 거래대금 비율 / Arbitrage total net buy value ratio (%) (arbt_smtm_ntby_tr_pbmn_rate)"""
     nabt_entm_ntby_qty: int | None = None
-    """비차익 위탁 순매수 수량 (nabt_entm_ntby_qty)"""
+    """비차익 위탁 순매수 수량 / Non-arbitrage customer net buy (shares) (nabt_entm_ntby_qty)"""
     nabt_entm_ntby_qty_rate: Decimal | None = None
-    """비차익 위탁 순매수 수량 비율 (nabt_entm_ntby_qty_rate)"""
+    """비차익 위탁 순매수 수량 비율 / Non-arbitrage customer net buy quantity ratio (%) (nabt_entm_ntby_qty_rate)"""
     nabt_entm_ntby_tr_pbmn: int | None = None
-    """비차익 위탁 순매수 거래 대금 (nabt_entm_ntby_tr_pbmn)"""
+    """비차익 위탁 순매수 거래 대금 / Non-arbitrage customer net buy value (won) (nabt_entm_ntby_tr_pbmn)"""
     nabt_entm_ntby_tr_pbmn_rate: Decimal | None = None
-    """비차익 위탁 순매수 거래 대금 비율 (nabt_entm_ntby_tr_pbmn_rate)"""
+    """비차익 위탁 순매수 거래 대금 비율 / Non-arbitrage customer net buy value ratio (%) (nabt_entm_ntby_tr_pbmn_rate)"""
     nabt_onsl_ntby_qty: int | None = None
-    """비차익 자기 순매수 수량 (nabt_onsl_ntby_qty)"""
+    """비차익 자기 순매수 수량 / Non-arbitrage proprietary net buy (shares) (nabt_onsl_ntby_qty)"""
     nabt_onsl_ntby_qty_rate: Decimal | None = None
-    """비차익 자기 순매수 수량 비율 (nabt_onsl_ntby_qty_rate)"""
+    """비차익 자기 순매수 수량 비율 / Non-arbitrage proprietary net buy quantity ratio (%) (nabt_onsl_ntby_qty_rate)"""
     nabt_onsl_ntby_tr_pbmn: int | None = None
-    """비차익 자기 순매수 거래 대금 (nabt_onsl_ntby_tr_pbmn)"""
+    """비차익 자기 순매수 거래 대금 / Non-arbitrage proprietary net buy value (won) (nabt_onsl_ntby_tr_pbmn)"""
     nabt_onsl_ntby_tr_pbmn_rate: Decimal | None = None
-    """비차익 자기 순매수 거래 대금 비율 (nabt_onsl_ntby_tr_pbmn_rate)"""
+    """비차익 자기 순매수 거래 대금 비율 / Non-arbitrage proprietary net buy value ratio (%) (nabt_onsl_ntby_tr_pbmn_rate)"""
     nabt_smtn_ntby_qty: int | None = None
-    """비차익 합계 순매수 수량 (nabt_smtn_ntby_qty)"""
+    """비차익 합계 순매수 수량 / Non-arbitrage total net buy (shares) (nabt_smtn_ntby_qty)"""
     nabt_smtm_ntby_qty_rate: Decimal | None = None
-    """비차익 합계 순매수 수량 비율 (nabt_smtm_ntby_qty_rate)"""
+    """비차익 합계 순매수 수량 비율 / Non-arbitrage total net buy quantity ratio (%) (nabt_smtm_ntby_qty_rate)"""
     nabt_smtn_ntby_tr_pbmn: int | None = None
-    """비차익 합계 순매수 거래 대금 (nabt_smtn_ntby_tr_pbmn)"""
+    """비차익 합계 순매수 거래 대금 / Non-arbitrage total net buy value (won) (nabt_smtn_ntby_tr_pbmn)"""
     nabt_smtm_ntby_tr_pbmn_rate: Decimal | None = None
-    """비차익 합계 순매수 거래 대금 비율 (nabt_smtm_ntby_tr_pbmn_rate)"""
+    """비차익 합계 순매수 거래 대금 비율 / Non-arbitrage total net buy value ratio (%) (nabt_smtm_ntby_tr_pbmn_rate)"""
     whol_entm_ntby_qty: int | None = None
-    """전체 위탁 순매수 수량 (whol_entm_ntby_qty)"""
+    """전체 위탁 순매수 수량 / Total customer net buy (shares) (whol_entm_ntby_qty)"""
     whol_entm_ntby_qty_rate: Decimal | None = None
-    """전체 위탁 순매수 수량 비율 (whol_entm_ntby_qty_rate)"""
+    """전체 위탁 순매수 수량 비율 / Total customer net buy quantity ratio (%) (whol_entm_ntby_qty_rate)"""
     whol_entm_ntby_tr_pbmn: int | None = None
-    """전체 위탁 순매수 거래 대금 (whol_entm_ntby_tr_pbmn)"""
+    """전체 위탁 순매수 거래 대금 / Total customer net buy value (won) (whol_entm_ntby_tr_pbmn)"""
     whol_entm_ntby_tr_pbmn_rate: Decimal | None = None
-    """전체 위탁 순매수 거래 대금 비율 (whol_entm_ntby_tr_pbmn_rate)"""
+    """전체 위탁 순매수 거래 대금 비율 / Total customer net buy value ratio (%) (whol_entm_ntby_tr_pbmn_rate)"""
     whol_onsl_ntby_qty: int | None = None
-    """전체 자기 순매수 수량 (whol_onsl_ntby_qty)"""
+    """전체 자기 순매수 수량 / Total proprietary net buy (shares) (whol_onsl_ntby_qty)"""
     whol_onsl_ntby_qty_rate: Decimal | None = None
-    """전체 자기 순매수 수량 비율 (whol_onsl_ntby_qty_rate)"""
+    """전체 자기 순매수 수량 비율 / Total proprietary net buy quantity ratio (%) (whol_onsl_ntby_qty_rate)"""
     whol_onsl_ntby_tr_pbmn: int | None = None
-    """전체 자기 순매수 거래 대금 (whol_onsl_ntby_tr_pbmn)"""
+    """전체 자기 순매수 거래 대금 / Total proprietary net buy value (won) (whol_onsl_ntby_tr_pbmn)"""
     whol_onsl_ntby_tr_pbmn_rate: Decimal | None = None
-    """전체 자기 순매수 거래 대금 비율 (whol_onsl_ntby_tr_pbmn_rate)"""
+    """전체 자기 순매수 거래 대금 비율 / Total proprietary net buy value ratio (%) (whol_onsl_ntby_tr_pbmn_rate)"""
     whol_smtn_ntby_qty: int | None = None
-    """전체합계순매수수량 (whol_smtn_ntby_qty)"""
+    """전체합계순매수수량 / Grand total net buy (shares) (whol_smtn_ntby_qty)"""
     whol_ntby_qty_rate: Decimal | None = None
-    """합계 순매수비율 (whol_ntby_qty_rate)"""
+    """합계 순매수비율 / Total net buy ratio (%) (whol_ntby_qty_rate)"""
     whol_smtn_ntby_tr_pbmn: int | None = None
-    """전체합계순매수거래대금 (whol_smtn_ntby_tr_pbmn)"""
+    """전체합계순매수거래대금 / Grand total net buy value (won) (whol_smtn_ntby_tr_pbmn)"""
     whol_ntby_tr_pbmn_rate: Decimal | None = None
-    """전체 순매수 거래 대금 비율 (whol_ntby_tr_pbmn_rate)"""
+    """전체 순매수 거래 대금 비율 / Total net buy value ratio (%) (whol_ntby_tr_pbmn_rate)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     nabt_smtm_seln_vol: int | None = None
-    """비차익 합계 매도 거래량 (nabt_smtm_seln_vol)"""
+    """비차익 합계 매도 거래량 / Non-arbitrage total sell volume (shares) (nabt_smtm_seln_vol)"""
     arbt_smtm_ntby_qty: int | None = None
-    """차익 합계 순매수 수량 (arbt_smtm_ntby_qty)"""
+    """차익 합계 순매수 수량 / Arbitrage total net buy (shares) (arbt_smtm_ntby_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -894,10 +894,10 @@ class CompProgramTradeDaily(Endpoint[SyncClient]):
         TR ID: real FHPPG04600001, mock unsupported (replaces FHPPG04600000)
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2).
         """
         return self._client.call(API, locals())
 
@@ -934,10 +934,10 @@ class AsyncCompProgramTradeDaily(Endpoint[AsyncClient]):
         TR ID: real FHPPG04600001, mock unsupported (replaces FHPPG04600000)
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2).
         """
         return await self._client.call(API, locals())
 

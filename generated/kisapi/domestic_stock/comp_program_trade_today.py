@@ -36,67 +36,67 @@ class CompProgramTradeTodayOutput:
     """프로그램매매 종합현황(시간) output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_clpr: int | None = None
-    """주식 종가 (stck_clpr)"""
+    """주식 종가 / Close (won) (stck_clpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     whol_smtn_seln_vol: int | None = None
-    """전체 합계 매도 거래량 (whol_smtn_seln_vol)"""
+    """전체 합계 매도 거래량 / Grand total sell volume (shares) (whol_smtn_seln_vol)"""
     whol_smtn_shnu_vol: int | None = None
-    """전체 합계 매수2 거래량 (whol_smtn_shnu_vol)"""
+    """전체 합계 매수2 거래량 / Grand total buy volume (shares) (whol_smtn_shnu_vol)"""
     whol_smtn_ntby_qty: int | None = None
-    """전체합계순매수수량 (whol_smtn_ntby_qty)"""
+    """전체합계순매수수량 / Grand total net buy (shares) (whol_smtn_ntby_qty)"""
     whol_smtn_seln_tr_pbmn: int | None = None
-    """전체합계매도거래대금 (whol_smtn_seln_tr_pbmn)"""
+    """전체합계매도거래대금 / Grand total sell value (won) (whol_smtn_seln_tr_pbmn)"""
     whol_smtn_shnu_tr_pbmn: int | None = None
-    """전체 합계 매수2 거래 대금 (whol_smtn_shnu_tr_pbmn)"""
+    """전체 합계 매수2 거래 대금 / Grand total buy value (won) (whol_smtn_shnu_tr_pbmn)"""
     whol_smtn_ntby_tr_pbmn: int | None = None
-    """전체합계순매수거래대금 (whol_smtn_ntby_tr_pbmn)"""
+    """전체합계순매수거래대금 / Grand total net buy value (won) (whol_smtn_ntby_tr_pbmn)"""
     whol_ntby_vol_icdc: int | None = None
-    """전체순매수거래량증감 (whol_ntby_vol_icdc)"""
+    """전체순매수거래량증감 / Total net buy volume change (shares) (whol_ntby_vol_icdc)"""
     whol_ntby_tr_pbmn_icdc2: int | None = None
-    """전체순매수거래대금증감2 (whol_ntby_tr_pbmn_icdc2)"""
+    """전체순매수거래대금증감2 / Total net buy value change 2 (won) (whol_ntby_tr_pbmn_icdc2)"""
     bsop_hour: time | None = None
-    """영업시간 (bsop_hour)"""
+    """영업시간 / Business time (KST) (bsop_hour)"""
     arbt_smtn_seln_tr_pbmn: int | None = None
-    """차익 합계 매도 거래 대금 (arbt_smtn_seln_tr_pbmn)"""
+    """차익 합계 매도 거래 대금 / Arbitrage total sell value (won) (arbt_smtn_seln_tr_pbmn)"""
     arbt_smtm_seln_tr_pbmn_rate: Decimal | None = None
-    """차익 합계 매도 거래대금 비율 (arbt_smtm_seln_tr_pbmn_rate)"""
+    """차익 합계 매도 거래대금 비율 / Arbitrage total sell value ratio (%) (arbt_smtm_seln_tr_pbmn_rate)"""
     arbt_smtn_shnu_tr_pbmn: int | None = None
-    """차익 합계 매수2 거래 대금 (arbt_smtn_shnu_tr_pbmn)"""
+    """차익 합계 매수2 거래 대금 / Arbitrage total buy value (won) (arbt_smtn_shnu_tr_pbmn)"""
     arbt_smtm_shun_tr_pbmn_rate: Decimal | None = None
-    """차익 합계 매수 거래 대금 비율 (arbt_smtm_shun_tr_pbmn_rate)"""
+    """차익 합계 매수 거래 대금 비율 / Arbitrage total buy value ratio (%) (arbt_smtm_shun_tr_pbmn_rate)"""
     nabt_smtn_seln_tr_pbmn: int | None = None
-    """비차익 합계 매도 거래 대금 (nabt_smtn_seln_tr_pbmn)"""
+    """비차익 합계 매도 거래 대금 / Non-arbitrage total sell value (won) (nabt_smtn_seln_tr_pbmn)"""
     nabt_smtm_seln_tr_pbmn_rate: Decimal | None = None
-    """비차익 합계 매도 거래대금 비율 (nabt_smtm_seln_tr_pbmn_rate)"""
+    """비차익 합계 매도 거래대금 비율 / Non-arbitrage total sell value ratio (%) (nabt_smtm_seln_tr_pbmn_rate)"""
     nabt_smtn_shnu_tr_pbmn: int | None = None
-    """비차익 합계 매수2 거래 대금 (nabt_smtn_shnu_tr_pbmn)"""
+    """비차익 합계 매수2 거래 대금 / Non-arbitrage total buy value (won) (nabt_smtn_shnu_tr_pbmn)"""
     nabt_smtm_shun_tr_pbmn_rate: Decimal | None = None
-    """비차익 합계 매수 거래대금 비율 (nabt_smtm_shun_tr_pbmn_rate)"""
+    """비차익 합계 매수 거래대금 비율 / Non-arbitrage total buy value ratio (%) (nabt_smtm_shun_tr_pbmn_rate)"""
     arbt_smtn_ntby_tr_pbmn: int | None = None
-    """차익 합계 순매수 거래 대금 (arbt_smtn_ntby_tr_pbmn)"""
+    """차익 합계 순매수 거래 대금 / Arbitrage total net buy value (won) (arbt_smtn_ntby_tr_pbmn)"""
     arbt_smtm_ntby_tr_pbmn_rate: Decimal | None = None
-    """차익 합계 순매수 거래대금 비율 (arbt_smtm_ntby_tr_pbmn_rate)"""
+    """차익 합계 순매수 거래대금 비율 / Arbitrage total net buy value ratio (%) (arbt_smtm_ntby_tr_pbmn_rate)"""
     nabt_smtn_ntby_tr_pbmn: int | None = None
-    """비차익 합계 순매수 거래 대금 (nabt_smtn_ntby_tr_pbmn)"""
+    """비차익 합계 순매수 거래 대금 / Non-arbitrage total net buy value (won) (nabt_smtn_ntby_tr_pbmn)"""
     nabt_smtm_ntby_tr_pbmn_rate: Decimal | None = None
-    """비차익 합계 순매수 거래 대금 비율 (nabt_smtm_ntby_tr_pbmn_rate)"""
+    """비차익 합계 순매수 거래 대금 비율 / Non-arbitrage total net buy value ratio (%) (nabt_smtm_ntby_tr_pbmn_rate)"""
     whol_ntby_tr_pbmn_rate: Decimal | None = None
-    """전체 순매수 거래 대금 비율 (whol_ntby_tr_pbmn_rate)"""
+    """전체 순매수 거래 대금 비율 / Total net buy value ratio (%) (whol_ntby_tr_pbmn_rate)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -357,12 +357,12 @@ class CompProgramTradeToday(Endpoint[SyncClient]):
         TR ID: real FHPPG04600101, mock unsupported (replaces FHPPG04600100)
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, required).
-            fid_sctn_cls_code: 구간 구분 코드 (FID_SCTN_CLS_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_cond_mrkt_div_code1: 시장분류코드 (FID_COND_MRKT_DIV_CODE1).
-            fid_input_hour_1: 입력 시간1 (FID_INPUT_HOUR_1).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, required).
+            fid_sctn_cls_code: 구간 구분 코드 / Section code (FID_SCTN_CLS_CODE).
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code1: 시장분류코드 / Market division code 1 (FID_COND_MRKT_DIV_CODE1).
+            fid_input_hour_1: 입력 시간1 / Input time (FID_INPUT_HOUR_1).
         """
         return self._client.call(API, locals())
 
@@ -403,12 +403,12 @@ class AsyncCompProgramTradeToday(Endpoint[AsyncClient]):
         TR ID: real FHPPG04600101, mock unsupported (replaces FHPPG04600100)
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, required).
-            fid_sctn_cls_code: 구간 구분 코드 (FID_SCTN_CLS_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_cond_mrkt_div_code1: 시장분류코드 (FID_COND_MRKT_DIV_CODE1).
-            fid_input_hour_1: 입력 시간1 (FID_INPUT_HOUR_1).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, required).
+            fid_sctn_cls_code: 구간 구분 코드 / Section code (FID_SCTN_CLS_CODE).
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD).
+            fid_cond_mrkt_div_code1: 시장분류코드 / Market division code 1 (FID_COND_MRKT_DIV_CODE1).
+            fid_input_hour_1: 입력 시간1 / Input time (FID_INPUT_HOUR_1).
         """
         return await self._client.call(API, locals())
 

@@ -37,13 +37,13 @@ class CreditBalanceOutput1:
     """국내주식 신용잔고 상위 output1 (rows)."""
 
     bstp_cls_code: str | None = None
-    """업종 구분 코드 (bstp_cls_code)"""
+    """업종 구분 코드 / Sector code (bstp_cls_code)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stnd_date1: date | None = None
-    """기준 일자1 (stnd_date1)"""
+    """기준 일자1 / Base date 1 (stnd_date1)"""
     stnd_date2: date | None = None
-    """기준 일자2 (stnd_date2)"""
+    """기준 일자2 / Base date 2 (stnd_date2)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -91,35 +91,35 @@ class CreditBalanceOutput2:
     """국내주식 신용잔고 상위 output2 (rows)."""
 
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     whol_loan_rmnd_stcn: int | None = None
-    """전체 융자 잔고 주수 (whol_loan_rmnd_stcn)"""
+    """전체 융자 잔고 주수 / Total loan balance (shares) (whol_loan_rmnd_stcn)"""
     whol_loan_rmnd_amt: int | None = None
-    """전체 융자 잔고 금액 (whol_loan_rmnd_amt)"""
+    """전체 융자 잔고 금액 / Total loan balance (won) (whol_loan_rmnd_amt)"""
     whol_loan_rmnd_rate: Decimal | None = None
-    """전체 융자 잔고 비율 (whol_loan_rmnd_rate)"""
+    """전체 융자 잔고 비율 / Total loan balance ratio (%) (whol_loan_rmnd_rate)"""
     whol_stln_rmnd_stcn: int | None = None
-    """전체 대주 잔고 주수 (whol_stln_rmnd_stcn)"""
+    """전체 대주 잔고 주수 / Total stock loan balance (shares) (whol_stln_rmnd_stcn)"""
     whol_stln_rmnd_amt: int | None = None
-    """전체 대주 잔고 금액 (whol_stln_rmnd_amt)"""
+    """전체 대주 잔고 금액 / Total stock loan balance (won) (whol_stln_rmnd_amt)"""
     whol_stln_rmnd_rate: Decimal | None = None
-    """전체 대주 잔고 비율 (whol_stln_rmnd_rate)"""
+    """전체 대주 잔고 비율 / Total stock loan balance ratio (%) (whol_stln_rmnd_rate)"""
     nday_vrss_loan_rmnd_inrt: Decimal | None = None
-    """N일 대비 융자 잔고 증가율 (nday_vrss_loan_rmnd_inrt)"""
+    """N일 대비 융자 잔고 증가율 / Loan balance growth over N days (%) (nday_vrss_loan_rmnd_inrt)"""
     nday_vrss_stln_rmnd_inrt: Decimal | None = None
-    """N일 대비 대주 잔고 증가율 (nday_vrss_stln_rmnd_inrt)"""
+    """N일 대비 대주 잔고 증가율 / Stock loan balance growth over N days (%) (nday_vrss_stln_rmnd_inrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -318,11 +318,11 @@ class CreditBalance(Endpoint[SyncClient]):
         TR ID: real FHKST17010000, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11701").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_option: 증가율기간 (FID_OPTION, default "2").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11701").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_option: 증가율기간 / Option (FID_OPTION, default "2").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
         """
         return self._client.call(API, locals())
 
@@ -361,11 +361,11 @@ class AsyncCreditBalance(Endpoint[AsyncClient]):
         TR ID: real FHKST17010000, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11701").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_option: 증가율기간 (FID_OPTION, default "2").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11701").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_option: 증가율기간 / Option (FID_OPTION, default "2").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
         """
         return await self._client.call(API, locals())
 

@@ -35,11 +35,11 @@ class CreditByCompanyOutput:
     """국내주식 당사 신용가능종목 output (rows)."""
 
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     crdt_rate: Decimal | None = None
-    """신용 비율 (crdt_rate)"""
+    """신용 비율 / Credit ratio (%) (crdt_rate)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -190,11 +190,11 @@ class CreditByCompany(Endpoint[SyncClient]):
         TR ID: real FHPST04770000, mock unsupported
 
         Args:
-            fid_rank_sort_cls_code: 순위 정렬 구분 코드 (fid_rank_sort_cls_code, default "0").
-            fid_slct_yn: 선택 여부 (fid_slct_yn, default "0").
-            fid_input_iscd: 입력 종목코드(시장) (fid_input_iscd, default "0000").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20477").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
+            fid_rank_sort_cls_code: 순위 정렬 구분 코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_slct_yn: 선택 여부 / Selection (fid_slct_yn, default "0").
+            fid_input_iscd: 입력 종목코드(시장) / Stock code (fid_input_iscd, default "0000").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20477").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
         """
         return self._client.call(API, locals())
 
@@ -233,11 +233,11 @@ class AsyncCreditByCompany(Endpoint[AsyncClient]):
         TR ID: real FHPST04770000, mock unsupported
 
         Args:
-            fid_rank_sort_cls_code: 순위 정렬 구분 코드 (fid_rank_sort_cls_code, default "0").
-            fid_slct_yn: 선택 여부 (fid_slct_yn, default "0").
-            fid_input_iscd: 입력 종목코드(시장) (fid_input_iscd, default "0000").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20477").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
+            fid_rank_sort_cls_code: 순위 정렬 구분 코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_slct_yn: 선택 여부 / Selection (fid_slct_yn, default "0").
+            fid_input_iscd: 입력 종목코드(시장) / Stock code (fid_input_iscd, default "0000").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20477").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
         """
         return await self._client.call(API, locals())
 

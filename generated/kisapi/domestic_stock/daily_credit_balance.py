@@ -37,57 +37,57 @@ class DailyCreditBalanceOutput:
     """국내주식 신용잔고 일별추이 output (rows)."""
 
     deal_date: date | None = None
-    """매매 일자 (deal_date)"""
+    """매매 일자 / Trade date (deal_date)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     stlm_date: date | None = None
-    """결제 일자 (stlm_date)"""
+    """결제 일자 / Settlement date (stlm_date)"""
     whol_loan_new_stcn: int | None = None
-    """전체 융자 신규 주수 (whol_loan_new_stcn)"""
+    """전체 융자 신규 주수 / Total new loans (shares) (whol_loan_new_stcn)"""
     whol_loan_rdmp_stcn: int | None = None
-    """전체 융자 상환 주수 (whol_loan_rdmp_stcn)"""
+    """전체 융자 상환 주수 / Total loan repayments (shares) (whol_loan_rdmp_stcn)"""
     whol_loan_rmnd_stcn: int | None = None
-    """전체 융자 잔고 주수 (whol_loan_rmnd_stcn)"""
+    """전체 융자 잔고 주수 / Total loan balance (shares) (whol_loan_rmnd_stcn)"""
     whol_loan_new_amt: int | None = None
-    """전체 융자 신규 금액 (whol_loan_new_amt)"""
+    """전체 융자 신규 금액 / Total new loans (won) (whol_loan_new_amt)"""
     whol_loan_rdmp_amt: int | None = None
-    """전체 융자 상환 금액 (whol_loan_rdmp_amt)"""
+    """전체 융자 상환 금액 / Total loan repayments (won) (whol_loan_rdmp_amt)"""
     whol_loan_rmnd_amt: int | None = None
-    """전체 융자 잔고 금액 (whol_loan_rmnd_amt)"""
+    """전체 융자 잔고 금액 / Total loan balance (won) (whol_loan_rmnd_amt)"""
     whol_loan_rmnd_rate: Decimal | None = None
-    """전체 융자 잔고 비율 (whol_loan_rmnd_rate)"""
+    """전체 융자 잔고 비율 / Total loan balance ratio (%) (whol_loan_rmnd_rate)"""
     whol_loan_gvrt: Decimal | None = None
-    """전체 융자 공여율 (whol_loan_gvrt)"""
+    """전체 융자 공여율 / Total loan provision rate (%) (whol_loan_gvrt)"""
     whol_stln_new_stcn: int | None = None
-    """전체 대주 신규 주수 (whol_stln_new_stcn)"""
+    """전체 대주 신규 주수 / Total new stock loans (shares) (whol_stln_new_stcn)"""
     whol_stln_rdmp_stcn: int | None = None
-    """전체 대주 상환 주수 (whol_stln_rdmp_stcn)"""
+    """전체 대주 상환 주수 / Total stock loan repayments (shares) (whol_stln_rdmp_stcn)"""
     whol_stln_rmnd_stcn: int | None = None
-    """전체 대주 잔고 주수 (whol_stln_rmnd_stcn)"""
+    """전체 대주 잔고 주수 / Total stock loan balance (shares) (whol_stln_rmnd_stcn)"""
     whol_stln_new_amt: int | None = None
-    """전체 대주 신규 금액 (whol_stln_new_amt)"""
+    """전체 대주 신규 금액 / Total new stock loans (won) (whol_stln_new_amt)"""
     whol_stln_rdmp_amt: int | None = None
-    """전체 대주 상환 금액 (whol_stln_rdmp_amt)"""
+    """전체 대주 상환 금액 / Total stock loan repayments (won) (whol_stln_rdmp_amt)"""
     whol_stln_rmnd_amt: int | None = None
-    """전체 대주 잔고 금액 (whol_stln_rmnd_amt)"""
+    """전체 대주 잔고 금액 / Total stock loan balance (won) (whol_stln_rmnd_amt)"""
     whol_stln_rmnd_rate: Decimal | None = None
-    """전체 대주 잔고 비율 (whol_stln_rmnd_rate)"""
+    """전체 대주 잔고 비율 / Total stock loan balance ratio (%) (whol_stln_rmnd_rate)"""
     whol_stln_gvrt: Decimal | None = None
-    """전체 대주 공여율 (whol_stln_gvrt)"""
+    """전체 대주 공여율 / Total stock loan provision rate (%) (whol_stln_gvrt)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -303,10 +303,10 @@ class DailyCreditBalance(Endpoint[SyncClient]):
         TR ID: real FHPST04760000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20476").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20476").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
         """
         return self._client.call(API, locals())
 
@@ -356,10 +356,10 @@ class AsyncDailyCreditBalance(Endpoint[AsyncClient]):
         TR ID: real FHPST04760000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20476").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20476").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
         """
         return await self._client.call(API, locals())
 

@@ -37,27 +37,27 @@ class DailyLoanTransOutput1:
     """종목별 일별 대차거래추이 output1 (rows)."""
 
     bsop_date: date | None = None
-    """영업 일자 (bsop_date)"""
+    """영업 일자 / Business date (bsop_date)"""
     stck_prpr: Decimal | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: Decimal | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     new_stcn: int | None = None
-    """당일 증가 주수 (new_stcn)"""
+    """당일 증가 주수 / New shares today (new_stcn)"""
     rdmp_stcn: int | None = None
-    """당일 감소 주수 (rdmp_stcn)"""
+    """당일 감소 주수 / Shares repaid today (rdmp_stcn)"""
     prdy_rmnd_vrss: int | None = None
-    """대차거래 증감 (prdy_rmnd_vrss)"""
+    """대차거래 증감 / Stock lending balance change (shares) (prdy_rmnd_vrss)"""
     rmnd_stcn: int | None = None
-    """당일 잔고 주수 (rmnd_stcn)"""
+    """당일 잔고 주수 / Balance today (shares) (rmnd_stcn)"""
     rmnd_amt: int | None = None
-    """당일 잔고 금액 (rmnd_amt)"""
+    """당일 잔고 금액 / Balance today (won) (rmnd_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -133,27 +133,27 @@ class DailyLoanTransOutput2:
     """종목별 일별 대차거래추이 output2 (rows)."""
 
     bsop_date: date | None = None
-    """영업 일자 (bsop_date)"""
+    """영업 일자 / Business date (bsop_date)"""
     stck_prpr: Decimal | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: Decimal | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     new_stcn: int | None = None
-    """당일 증가 주수 (new_stcn)"""
+    """당일 증가 주수 / New shares today (new_stcn)"""
     rdmp_stcn: int | None = None
-    """당일 감소 주수 (rdmp_stcn)"""
+    """당일 감소 주수 / Shares repaid today (rdmp_stcn)"""
     prdy_rmnd_vrss: int | None = None
-    """대차거래 증감 (prdy_rmnd_vrss)"""
+    """대차거래 증감 / Stock lending balance change (shares) (prdy_rmnd_vrss)"""
     rmnd_stcn: int | None = None
-    """당일 잔고 주수 (rmnd_stcn)"""
+    """당일 잔고 주수 / Balance today (shares) (rmnd_stcn)"""
     rmnd_amt: int | None = None
-    """당일 잔고 금액 (rmnd_amt)"""
+    """당일 잔고 금액 / Balance today (won) (rmnd_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -314,11 +314,11 @@ class DailyLoanTrans(Endpoint[SyncClient]):
         TR ID: real HHPST074500C0, mock unsupported
 
         Args:
-            mrkt_div_cls_code: 시장 구분 코드 (MRKT_DIV_CLS_CODE, required).
-            mksc_shrn_iscd: 유가증권 단축 종목코드 (MKSC_SHRN_ISCD, required).
-            start_date: 시작일자 (START_DATE).
-            end_date: 종료일자 (END_DATE).
-            cts: 이전조회KEY (CTS).
+            mrkt_div_cls_code: 시장 구분 코드 / Market code (MRKT_DIV_CLS_CODE, required).
+            mksc_shrn_iscd: 유가증권 단축 종목코드 / Stock code (short) (MKSC_SHRN_ISCD, required).
+            start_date: 시작일자 / Start date (START_DATE).
+            end_date: 종료일자 / End date (END_DATE).
+            cts: 이전조회KEY / Previous inquiry key (CTS).
         """
         return self._client.call(API, locals())
 
@@ -357,11 +357,11 @@ class AsyncDailyLoanTrans(Endpoint[AsyncClient]):
         TR ID: real HHPST074500C0, mock unsupported
 
         Args:
-            mrkt_div_cls_code: 시장 구분 코드 (MRKT_DIV_CLS_CODE, required).
-            mksc_shrn_iscd: 유가증권 단축 종목코드 (MKSC_SHRN_ISCD, required).
-            start_date: 시작일자 (START_DATE).
-            end_date: 종료일자 (END_DATE).
-            cts: 이전조회KEY (CTS).
+            mrkt_div_cls_code: 시장 구분 코드 / Market code (MRKT_DIV_CLS_CODE, required).
+            mksc_shrn_iscd: 유가증권 단축 종목코드 / Stock code (short) (MKSC_SHRN_ISCD, required).
+            start_date: 시작일자 / Start date (START_DATE).
+            end_date: 종료일자 / End date (END_DATE).
+            cts: 이전조회KEY / Previous inquiry key (CTS).
         """
         return await self._client.call(API, locals())
 

@@ -37,17 +37,17 @@ class DailyShortSaleOutput1:
     """국내주식 공매도 일별추이 output1 (one record)."""
 
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -97,47 +97,47 @@ class DailyShortSaleOutput2:
     """국내주식 공매도 일별추이 output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_clpr: int | None = None
-    """주식 종가 (stck_clpr)"""
+    """주식 종가 / Close (won) (stck_clpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     stnd_vol_smtn: int | None = None
-    """기준 거래량 합계 (stnd_vol_smtn)"""
+    """기준 거래량 합계 / Base total volume (shares) (stnd_vol_smtn)"""
     ssts_cntg_qty: int | None = None
-    """공매도 체결 수량 (ssts_cntg_qty)"""
+    """공매도 체결 수량 / Short sale volume (shares) (ssts_cntg_qty)"""
     ssts_vol_rlim: Decimal | None = None
-    """공매도 거래량 비중 (ssts_vol_rlim)"""
+    """공매도 거래량 비중 / Short sale share of volume (%) (ssts_vol_rlim)"""
     acml_ssts_cntg_qty: int | None = None
-    """누적 공매도 체결 수량 (acml_ssts_cntg_qty)"""
+    """누적 공매도 체결 수량 / Accumulated short sale volume (shares) (acml_ssts_cntg_qty)"""
     acml_ssts_cntg_qty_rlim: Decimal | None = None
-    """누적 공매도 체결 수량 비중 (acml_ssts_cntg_qty_rlim)"""
+    """누적 공매도 체결 수량 비중 / Short sale share of accumulated volume (%) (acml_ssts_cntg_qty_rlim)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     stnd_tr_pbmn_smtn: int | None = None
-    """기준 거래대금 합계 (stnd_tr_pbmn_smtn)"""
+    """기준 거래대금 합계 / Base total trading value (won) (stnd_tr_pbmn_smtn)"""
     ssts_tr_pbmn: int | None = None
-    """공매도 거래 대금 (ssts_tr_pbmn)"""
+    """공매도 거래 대금 / Short sale value (won) (ssts_tr_pbmn)"""
     ssts_tr_pbmn_rlim: Decimal | None = None
-    """공매도 거래대금 비중 (ssts_tr_pbmn_rlim)"""
+    """공매도 거래대금 비중 / Short sale share of value (%) (ssts_tr_pbmn_rlim)"""
     acml_ssts_tr_pbmn: int | None = None
-    """누적 공매도 거래 대금 (acml_ssts_tr_pbmn)"""
+    """누적 공매도 거래 대금 / Accumulated short sale value (won) (acml_ssts_tr_pbmn)"""
     acml_ssts_tr_pbmn_rlim: Decimal | None = None
-    """누적 공매도 거래 대금 비중 (acml_ssts_tr_pbmn_rlim)"""
+    """누적 공매도 거래 대금 비중 / Short sale share of accumulated value (%) (acml_ssts_tr_pbmn_rlim)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     avrg_prc: Decimal | None = None
-    """평균가격 (avrg_prc)"""
+    """평균가격 / Average price (avrg_prc)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -343,10 +343,10 @@ class DailyShortSale(Endpoint[SyncClient]):
         TR ID: real FHPST04830000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2).
         """
         return self._client.call(API, locals())
 
@@ -383,10 +383,10 @@ class AsyncDailyShortSale(Endpoint[AsyncClient]):
         TR ID: real FHPST04830000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2).
         """
         return await self._client.call(API, locals())
 

@@ -29,31 +29,31 @@ class DisparityOutput:
     """국내주식 이격도 순위 output (rows)."""
 
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     d5_dsrt: Decimal | None = None
-    """5일 이격도 (d5_dsrt)"""
+    """5일 이격도 / 5-day disparity (%) (d5_dsrt)"""
     d10_dsrt: Decimal | None = None
-    """10일 이격도 (d10_dsrt)"""
+    """10일 이격도 / 10-day disparity (%) (d10_dsrt)"""
     d20_dsrt: Decimal | None = None
-    """20일 이격도 (d20_dsrt)"""
+    """20일 이격도 / 20-day disparity (%) (d20_dsrt)"""
     d60_dsrt: Decimal | None = None
-    """60일 이격도 (d60_dsrt)"""
+    """60일 이격도 / 60-day disparity (%) (d60_dsrt)"""
     d120_dsrt: Decimal | None = None
-    """120일 이격도 (d120_dsrt)"""
+    """120일 이격도 / 120-day disparity (%) (d120_dsrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -264,17 +264,17 @@ class Disparity(Endpoint[SyncClient]):
         TR ID: real FHPST01780000, mock unsupported
 
         Args:
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20178").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "0").
-            fid_hour_cls_code: 시간 구분 코드 (fid_hour_cls_code, default "20").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20178").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (fid_hour_cls_code, default "20").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
         """
         return self._client.call(API, locals())
 
@@ -325,17 +325,17 @@ class AsyncDisparity(Endpoint[AsyncClient]):
         TR ID: real FHPST01780000, mock unsupported
 
         Args:
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20178").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "0").
-            fid_hour_cls_code: 시간 구분 코드 (fid_hour_cls_code, default "20").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20178").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (fid_hour_cls_code, default "20").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
         """
         return await self._client.call(API, locals())
 

@@ -30,19 +30,19 @@ class DividendRateOutput:
     """국내주식 배당률 상위 output (rows)."""
 
     rank: int | None = None
-    """순위 (rank)"""
+    """순위 / Rank (rank)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     per_sto_divi_amt: Decimal | None = None
-    """현금/주식배당금 (per_sto_divi_amt)"""
+    """현금/주식배당금 / Cash dividend per share (won) (per_sto_divi_amt)"""
     divi_rate: Decimal | None = None
-    """현금배당률(%) (divi_rate)"""
+    """현금배당률(%) / Cash dividend rate (%) (divi_rate)"""
     divi_kind: str | None = None
-    """배당종류 (divi_kind)"""
+    """배당종류 / Dividend type (divi_kind)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -178,14 +178,14 @@ class DividendRate(Endpoint[SyncClient]):
         TR ID: real HHKDB13470100, mock unsupported
 
         Args:
-            cts_area: 연속조회키 (CTS_AREA, default "").
-            gb1: 조회구분 (GB1, default "0").
-            upjong: 업종구분 (UPJONG, default "0001").
-            gb2: 종목선택 (GB2, default "0").
-            gb3: 배당구분 (GB3, required).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            gb4: 결산/중간배당 (GB4, default "0").
+            cts_area: 연속조회키 / Continuation key (CTS_AREA, default "").
+            gb1: 조회구분 / Inquiry division (GB1, default "0").
+            upjong: 업종구분 / Sector (UPJONG, default "0001").
+            gb2: 종목선택 / Stock selection (GB2, default "0").
+            gb3: 배당구분 / Dividend type (GB3, required).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            gb4: 결산/중간배당 / Year-end or interim dividend (GB4, default "0").
         """
         return self._client.call(API, locals())
 
@@ -230,14 +230,14 @@ class AsyncDividendRate(Endpoint[AsyncClient]):
         TR ID: real HHKDB13470100, mock unsupported
 
         Args:
-            cts_area: 연속조회키 (CTS_AREA, default "").
-            gb1: 조회구분 (GB1, default "0").
-            upjong: 업종구분 (UPJONG, default "0001").
-            gb2: 종목선택 (GB2, default "0").
-            gb3: 배당구분 (GB3, required).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            gb4: 결산/중간배당 (GB4, default "0").
+            cts_area: 연속조회키 / Continuation key (CTS_AREA, default "").
+            gb1: 조회구분 / Inquiry division (GB1, default "0").
+            upjong: 업종구분 / Sector (UPJONG, default "0001").
+            gb2: 종목선택 / Stock selection (GB2, default "0").
+            gb3: 배당구분 / Dividend type (GB3, required).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            gb4: 결산/중간배당 / Year-end or interim dividend (GB4, default "0").
         """
         return await self._client.call(API, locals())
 

@@ -36,21 +36,21 @@ class EstimatePerformOutput1:
     """국내주식 종목추정실적 output1 (one record)."""
 
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     item_kor_nm: str | None = None
-    """HTS한글종목명 (item_kor_nm)"""
+    """HTS한글종목명 / Stock name (Korean) (item_kor_nm)"""
     name1: str | None = None
-    """추정실적 머리 항목1 (name1)"""
+    """추정실적 머리 항목1 / Estimate header item 1 (name1)"""
     name2: str | None = None
-    """추정실적 머리 항목2 (name2)"""
+    """추정실적 머리 항목2 / Estimate header item 2 (name2)"""
     estdate: str | None = None
-    """추정일자 (estdate)"""
+    """추정일자 / Estimate date (estdate)"""
     rcmd_name: str | None = None
-    """투자의견명 (rcmd_name)"""
+    """투자의견명 / Investment opinion name (rcmd_name)"""
     capital: Decimal | None = None
-    """자본금 (capital)"""
+    """자본금 / Capital (capital)"""
     forn_item_lmtrt: Decimal | None = None
-    """외국인 종목 한도율 (forn_item_lmtrt)"""
+    """외국인 종목 한도율 / Foreign ownership limit (%) (forn_item_lmtrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -127,15 +127,15 @@ class EstimatePerformOutput2:
     """국내주식 종목추정실적 output2 (rows)."""
 
     data1: Decimal | None = None
-    """DATA1 (data1)"""
+    """DATA1 / Data 1 (data1)"""
     data2: Decimal | None = None
-    """DATA2 (data2)"""
+    """DATA2 / Data 2 (data2)"""
     data3: Decimal | None = None
-    """DATA3 (data3)"""
+    """DATA3 / Data 3 (data3)"""
     data4: Decimal | None = None
-    """DATA4 (data4)"""
+    """DATA4 / Data 4 (data4)"""
     data5: Decimal | None = None
-    """DATA5 (data5)"""
+    """DATA5 / Data 5 (data5)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -189,15 +189,15 @@ class EstimatePerformOutput3:
     """국내주식 종목추정실적 output3 (rows)."""
 
     data1: Decimal | None = None
-    """DATA1 (data1)"""
+    """DATA1 / Data 1 (data1)"""
     data2: Decimal | None = None
-    """DATA2 (data2)"""
+    """DATA2 / Data 2 (data2)"""
     data3: Decimal | None = None
-    """DATA3 (data3)"""
+    """DATA3 / Data 3 (data3)"""
     data4: Decimal | None = None
-    """DATA4 (data4)"""
+    """DATA4 / Data 4 (data4)"""
     data5: Decimal | None = None
-    """DATA5 (data5)"""
+    """DATA5 / Data 5 (data5)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -251,7 +251,7 @@ class EstimatePerformOutput4:
     """국내주식 종목추정실적 output4 (rows)."""
 
     dt: str | None = None
-    """결산년월 (dt)"""
+    """결산년월 / Date (dt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -366,7 +366,7 @@ class EstimatePerform(Endpoint[SyncClient]):
         TR ID: real HHKST668300C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, required).
         """
         return self._client.call(API, locals())
 
@@ -397,7 +397,7 @@ class AsyncEstimatePerform(Endpoint[AsyncClient]):
         TR ID: real HHKST668300C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, required).
         """
         return await self._client.call(API, locals())
 

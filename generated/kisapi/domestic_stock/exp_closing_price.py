@@ -35,23 +35,23 @@ class ExpClosingPriceOutput:
     """국내주식 장마감 예상체결가 output (rows)."""
 
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     sdpr_vrss_prpr: int | None = None
-    """기준가 대비 현재가 (sdpr_vrss_prpr)"""
+    """기준가 대비 현재가 / Current price vs base price (won) (sdpr_vrss_prpr)"""
     sdpr_vrss_prpr_rate: Decimal | None = None
-    """기준가 대비 현재가 비율 (sdpr_vrss_prpr_rate)"""
+    """기준가 대비 현재가 비율 / Current price vs base price (%) (sdpr_vrss_prpr_rate)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -232,11 +232,11 @@ class ExpClosingPrice(Endpoint[SyncClient]):
         TR ID: real FHKST117300C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_rank_sort_cls_code: 순위 정렬 구분 코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11173").
-            fid_blng_cls_code: 소속 구분 코드 (FID_BLNG_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_rank_sort_cls_code: 순위 정렬 구분 코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11173").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (FID_BLNG_CLS_CODE, default "0").
         """
         return self._client.call(API, locals())
 
@@ -275,11 +275,11 @@ class AsyncExpClosingPrice(Endpoint[AsyncClient]):
         TR ID: real FHKST117300C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_rank_sort_cls_code: 순위 정렬 구분 코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11173").
-            fid_blng_cls_code: 소속 구분 코드 (FID_BLNG_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_rank_sort_cls_code: 순위 정렬 구분 코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11173").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (FID_BLNG_CLS_CODE, default "0").
         """
         return await self._client.call(API, locals())
 

@@ -36,19 +36,19 @@ class ExpIndexTrendOutput:
     """국내주식 예상체결지수 추이 output (rows)."""
 
     stck_cntg_hour: str | None = None
-    """주식 체결 시간 (HHMMSS, or 666666) (stck_cntg_hour)"""
+    """주식 체결 시간 (HHMMSS, or 666666) / Execution time (KST) (stck_cntg_hour)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -211,10 +211,10 @@ class ExpIndexTrend(Endpoint[SyncClient]):
         TR ID: real FHPST01840000, mock unsupported
 
         Args:
-            fid_mkop_cls_code: 장운영 구분 코드 (FID_MKOP_CLS_CODE, default "1").
-            fid_input_hour_1: 입력 시간1 (조회 간격) (FID_INPUT_HOUR_1, default "10").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0001").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_mkop_cls_code: 장운영 구분 코드 / Market session code (FID_MKOP_CLS_CODE, default "1").
+            fid_input_hour_1: 입력 시간1 (조회 간격) / Input time (FID_INPUT_HOUR_1, default "10").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0001").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
         """
         return self._client.call(API, locals())
 
@@ -264,10 +264,10 @@ class AsyncExpIndexTrend(Endpoint[AsyncClient]):
         TR ID: real FHPST01840000, mock unsupported
 
         Args:
-            fid_mkop_cls_code: 장운영 구분 코드 (FID_MKOP_CLS_CODE, default "1").
-            fid_input_hour_1: 입력 시간1 (조회 간격) (FID_INPUT_HOUR_1, default "10").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0001").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_mkop_cls_code: 장운영 구분 코드 / Market session code (FID_MKOP_CLS_CODE, default "1").
+            fid_input_hour_1: 입력 시간1 (조회 간격) / Input time (FID_INPUT_HOUR_1, default "10").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0001").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
         """
         return await self._client.call(API, locals())
 

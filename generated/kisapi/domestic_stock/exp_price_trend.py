@@ -37,19 +37,19 @@ class ExpPriceTrendOutput1:
     """국내주식 예상체결가 추이 output1 (one record)."""
 
     rprs_mrkt_kor_name: str | None = None
-    """대표 시장 한글 명 (rprs_mrkt_kor_name)"""
+    """대표 시장 한글 명 / Main market name (Korean) (rprs_mrkt_kor_name)"""
     antc_cnpr: int | None = None
-    """예상 체결가 (antc_cnpr)"""
+    """예상 체결가 / Expected execution price (won) (antc_cnpr)"""
     antc_cntg_vrss_sign: Sign | None = None
-    """예상 체결 대비 부호 (antc_cntg_vrss_sign)"""
+    """예상 체결 대비 부호 / Expected execution change sign (antc_cntg_vrss_sign)"""
     antc_cntg_vrss: int | None = None
-    """예상 체결 대비 (antc_cntg_vrss)"""
+    """예상 체결 대비 / Expected execution change (won) (antc_cntg_vrss)"""
     antc_cntg_prdy_ctrt: Decimal | None = None
-    """예상 체결 전일 대비율 (antc_cntg_prdy_ctrt)"""
+    """예상 체결 전일 대비율 / Expected execution change vs previous close (%) (antc_cntg_prdy_ctrt)"""
     antc_vol: int | None = None
-    """예상 거래량 (antc_vol)"""
+    """예상 거래량 / Expected volume (shares) (antc_vol)"""
     antc_tr_pbmn: int | None = None
-    """예상 거래대금 (antc_tr_pbmn)"""
+    """예상 거래대금 / Expected trading value (won) (antc_tr_pbmn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -113,19 +113,19 @@ class ExpPriceTrendOutput2:
     """국내주식 예상체결가 추이 output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -287,9 +287,9 @@ class ExpPriceTrend(Endpoint[SyncClient]):
         TR ID: real FHPST01810000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_mkop_cls_code: 장운영 구분 코드 (FID_MKOP_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_mkop_cls_code: 장운영 구분 코드 / Market session code (FID_MKOP_CLS_CODE, default "0").
         """
         return self._client.call(API, locals())
 
@@ -324,9 +324,9 @@ class AsyncExpPriceTrend(Endpoint[AsyncClient]):
         TR ID: real FHPST01810000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_mkop_cls_code: 장운영 구분 코드 (FID_MKOP_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_mkop_cls_code: 장운영 구분 코드 / Market session code (FID_MKOP_CLS_CODE, default "0").
         """
         return await self._client.call(API, locals())
 

@@ -37,23 +37,23 @@ class ExpTotalIndexOutput1:
     """국내주식 예상체결 전체지수 output1 (one record)."""
 
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     ascn_issu_cnt: int | None = None
-    """상승 종목 수 (ascn_issu_cnt)"""
+    """상승 종목 수 / Advancing issues (ascn_issu_cnt)"""
     down_issu_cnt: int | None = None
-    """하락 종목 수 (down_issu_cnt)"""
+    """하락 종목 수 / Declining issues (down_issu_cnt)"""
     stnr_issu_cnt: int | None = None
-    """보합 종목 수 (stnr_issu_cnt)"""
+    """보합 종목 수 / Unchanged issues (stnr_issu_cnt)"""
     bstp_cls_code: str | None = None
-    """업종 구분 코드 (bstp_cls_code)"""
+    """업종 구분 코드 / Sector code (bstp_cls_code)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -125,27 +125,27 @@ class ExpTotalIndexOutput2:
     """국내주식 예상체결 전체지수 output2 (rows)."""
 
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     nmix_sdpr: Decimal | None = None
-    """지수 기준가 (nmix_sdpr)"""
+    """지수 기준가 / Index base value (nmix_sdpr)"""
     ascn_issu_cnt: int | None = None
-    """상승 종목 수 (ascn_issu_cnt)"""
+    """상승 종목 수 / Advancing issues (ascn_issu_cnt)"""
     stnr_issu_cnt: int | None = None
-    """보합 종목 수 (stnr_issu_cnt)"""
+    """보합 종목 수 / Unchanged issues (stnr_issu_cnt)"""
     down_issu_cnt: int | None = None
-    """하락 종목 수 (down_issu_cnt)"""
+    """하락 종목 수 / Declining issues (down_issu_cnt)"""
     bstp_cls_code: str | None = None
-    """업종 구분 코드 (bstp_cls_code)"""
+    """업종 구분 코드 / Sector code (bstp_cls_code)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -341,11 +341,11 @@ class ExpTotalIndex(Endpoint[SyncClient]):
         TR ID: real FHKUP11750000, mock unsupported
 
         Args:
-            fid_mrkt_cls_code: 시장 구분 코드 (fid_mrkt_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "U").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "11175").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_mkop_cls_code: 장운영 구분 코드 (fid_mkop_cls_code, default "1").
+            fid_mrkt_cls_code: 시장 구분 코드 / Market classification code (fid_mrkt_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "U").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "11175").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_mkop_cls_code: 장운영 구분 코드 / Market session code (fid_mkop_cls_code, default "1").
         """
         return self._client.call(API, locals())
 
@@ -398,11 +398,11 @@ class AsyncExpTotalIndex(Endpoint[AsyncClient]):
         TR ID: real FHKUP11750000, mock unsupported
 
         Args:
-            fid_mrkt_cls_code: 시장 구분 코드 (fid_mrkt_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "U").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "11175").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_mkop_cls_code: 장운영 구분 코드 (fid_mkop_cls_code, default "1").
+            fid_mrkt_cls_code: 시장 구분 코드 / Market classification code (fid_mrkt_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "U").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "11175").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_mkop_cls_code: 장운영 구분 코드 / Market session code (fid_mkop_cls_code, default "1").
         """
         return await self._client.call(API, locals())
 

@@ -42,35 +42,35 @@ class ExpTransUpdownOutput:
     """국내주식 예상체결 상승_하락상위 output (rows)."""
 
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     stck_sdpr: int | None = None
-    """주식 기준가 (stck_sdpr)"""
+    """주식 기준가 / Base price (won) (stck_sdpr)"""
     seln_rsqn: int | None = None
-    """매도 잔량 (seln_rsqn)"""
+    """매도 잔량 / Sell remaining quantity (shares) (seln_rsqn)"""
     askp: int | None = None
-    """매도호가 (askp)"""
+    """매도호가 / Ask price (won) (askp)"""
     bidp: int | None = None
-    """매수호가 (bidp)"""
+    """매수호가 / Bid price (won) (bidp)"""
     shnu_rsqn: int | None = None
-    """매수2 잔량 (shnu_rsqn)"""
+    """매수2 잔량 / Buy remaining quantity (shares) (shnu_rsqn)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     antc_tr_pbmn: int | None = None
-    """예상 거래대금 (antc_tr_pbmn)"""
+    """예상 거래대금 / Expected trading value (won) (antc_tr_pbmn)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -281,16 +281,16 @@ class ExpTransUpdown(Endpoint[SyncClient]):
         TR ID: real FHPST01820000, mock unsupported
 
         Args:
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20182").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_aply_rang_prc_1: 적용 범위 가격1 (fid_aply_rang_prc_1, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_pbmn: 거래대금 (천원) (fid_pbmn, default "").
-            fid_blng_cls_code: 소속 구분 코드 (fid_blng_cls_code, default "0").
-            fid_mkop_cls_code: 장운영 구분 코드 (fid_mkop_cls_code, default "0").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20182").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_aply_rang_prc_1: 적용 범위 가격1 / Applied price range 1 (fid_aply_rang_prc_1, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_pbmn: 거래대금 (천원) / Trading value (won) (fid_pbmn, default "").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (fid_blng_cls_code, default "0").
+            fid_mkop_cls_code: 장운영 구분 코드 / Market session code (fid_mkop_cls_code, default "0").
         """
         return self._client.call(API, locals())
 
@@ -339,16 +339,16 @@ class AsyncExpTransUpdown(Endpoint[AsyncClient]):
         TR ID: real FHPST01820000, mock unsupported
 
         Args:
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20182").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_aply_rang_prc_1: 적용 범위 가격1 (fid_aply_rang_prc_1, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_pbmn: 거래대금 (천원) (fid_pbmn, default "").
-            fid_blng_cls_code: 소속 구분 코드 (fid_blng_cls_code, default "0").
-            fid_mkop_cls_code: 장운영 구분 코드 (fid_mkop_cls_code, default "0").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20182").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_aply_rang_prc_1: 적용 범위 가격1 / Applied price range 1 (fid_aply_rang_prc_1, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_pbmn: 거래대금 (천원) / Trading value (won) (fid_pbmn, default "").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (fid_blng_cls_code, default "0").
+            fid_mkop_cls_code: 장운영 구분 코드 / Market session code (fid_mkop_cls_code, default "0").
         """
         return await self._client.call(API, locals())
 

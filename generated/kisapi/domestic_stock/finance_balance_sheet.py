@@ -36,27 +36,27 @@ class FinanceBalanceSheetOutput:
     """국내주식 대차대조표 output (rows)."""
 
     stac_yymm: str | None = None
-    """결산 년월 (stac_yymm)"""
+    """결산 년월 / Fiscal period (YYYYMM) (stac_yymm)"""
     cras: Decimal | None = None
-    """유동자산 (cras)"""
+    """유동자산 / Current assets (100 million won) (cras)"""
     fxas: Decimal | None = None
-    """고정자산 (fxas)"""
+    """고정자산 / Fixed assets (100 million won) (fxas)"""
     total_aset: Decimal | None = None
-    """자산총계 (total_aset)"""
+    """자산총계 / Total assets (100 million won) (total_aset)"""
     flow_lblt: Decimal | None = None
-    """유동부채 (flow_lblt)"""
+    """유동부채 / Current liabilities (100 million won) (flow_lblt)"""
     fix_lblt: Decimal | None = None
-    """고정부채 (fix_lblt)"""
+    """고정부채 / Fixed liabilities (100 million won) (fix_lblt)"""
     total_lblt: Decimal | None = None
-    """부채총계 (total_lblt)"""
+    """부채총계 / Total liabilities (100 million won) (total_lblt)"""
     cpfn: int | None = None
-    """자본금 (cpfn)"""
+    """자본금 / Capital (100 million won) (cpfn)"""
     cfp_surp: Decimal | None = None
-    """자본 잉여금 (cfp_surp)"""
+    """자본 잉여금 / Capital surplus (100 million won) (cfp_surp)"""
     prfi_surp: Decimal | None = None
-    """이익 잉여금 (prfi_surp)"""
+    """이익 잉여금 / Retained earnings (100 million won) (prfi_surp)"""
     total_cptl: Decimal | None = None
-    """자본총계 (total_cptl)"""
+    """자본총계 / Total equity (100 million won) (total_cptl)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -234,9 +234,9 @@ class FinanceBalanceSheet(Endpoint[SyncClient]):
         TR ID: real FHKST66430100, mock unsupported
 
         Args:
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
         """
         return self._client.call(API, locals())
 
@@ -283,9 +283,9 @@ class AsyncFinanceBalanceSheet(Endpoint[AsyncClient]):
         TR ID: real FHKST66430100, mock unsupported
 
         Args:
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
         """
         return await self._client.call(API, locals())
 

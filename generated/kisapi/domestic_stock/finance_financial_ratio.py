@@ -36,25 +36,25 @@ class FinanceFinancialRatioOutput:
     """국내주식 재무비율 output (rows)."""
 
     stac_yymm: str | None = None
-    """결산 년월 (stac_yymm)"""
+    """결산 년월 / Fiscal period (YYYYMM) (stac_yymm)"""
     grs: Decimal | None = None
-    """매출액 증가율 (grs)"""
+    """매출액 증가율 / Revenue growth (%) (grs)"""
     bsop_prfi_inrt: Decimal | None = None
-    """영업 이익 증가율 (bsop_prfi_inrt)"""
+    """영업 이익 증가율 / Operating profit growth (%) (bsop_prfi_inrt)"""
     ntin_inrt: Decimal | None = None
-    """순이익 증가율 (ntin_inrt)"""
+    """순이익 증가율 / Net income growth (%) (ntin_inrt)"""
     roe_val: Decimal | None = None
-    """ROE 값 (roe_val)"""
+    """ROE 값 / ROE (%) (roe_val)"""
     eps: Decimal | None = None
-    """EPS (eps)"""
+    """EPS / EPS, earnings per share (won) (eps)"""
     sps: Decimal | None = None
-    """주당매출액 (sps)"""
+    """주당매출액 / Sales per share (won) (sps)"""
     bps: Decimal | None = None
-    """BPS (bps)"""
+    """BPS / BPS, book value per share (won) (bps)"""
     rsrv_rate: Decimal | None = None
-    """유보 비율 (rsrv_rate)"""
+    """유보 비율 / Reserve ratio (%) (rsrv_rate)"""
     lblt_rate: Decimal | None = None
-    """부채 비율 (lblt_rate)"""
+    """부채 비율 / Debt ratio (%) (lblt_rate)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -231,9 +231,9 @@ class FinanceFinancialRatio(Endpoint[SyncClient]):
         TR ID: real FHKST66430300, mock unsupported
 
         Args:
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
         """
         return self._client.call(API, locals())
 
@@ -280,9 +280,9 @@ class AsyncFinanceFinancialRatio(Endpoint[AsyncClient]):
         TR ID: real FHKST66430300, mock unsupported
 
         Args:
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
         """
         return await self._client.call(API, locals())
 

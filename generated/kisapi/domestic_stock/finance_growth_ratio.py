@@ -36,15 +36,15 @@ class FinanceGrowthRatioOutput:
     """국내주식 성장성비율 output (rows)."""
 
     stac_yymm: str | None = None
-    """결산 년월 (stac_yymm)"""
+    """결산 년월 / Fiscal period (YYYYMM) (stac_yymm)"""
     grs: Decimal | None = None
-    """매출액 증가율 (grs)"""
+    """매출액 증가율 / Revenue growth (%) (grs)"""
     bsop_prfi_inrt: Decimal | None = None
-    """영업 이익 증가율 (bsop_prfi_inrt)"""
+    """영업 이익 증가율 / Operating profit growth (%) (bsop_prfi_inrt)"""
     equt_inrt: Decimal | None = None
-    """자기자본 증가율 (equt_inrt)"""
+    """자기자본 증가율 / Equity growth (%) (equt_inrt)"""
     totl_aset_inrt: Decimal | None = None
-    """총자산 증가율 (totl_aset_inrt)"""
+    """총자산 증가율 / Total asset growth (%) (totl_aset_inrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -188,9 +188,9 @@ class FinanceGrowthRatio(Endpoint[SyncClient]):
         TR ID: real FHKST66430800, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
         """
         return self._client.call(API, locals())
 
@@ -237,9 +237,9 @@ class AsyncFinanceGrowthRatio(Endpoint[AsyncClient]):
         TR ID: real FHKST66430800, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
         """
         return await self._client.call(API, locals())
 

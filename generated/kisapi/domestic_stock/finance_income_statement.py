@@ -36,31 +36,31 @@ class FinanceIncomeStatementOutput:
     """국내주식 손익계산서 output (rows)."""
 
     stac_yymm: str | None = None
-    """결산 년월 (stac_yymm)"""
+    """결산 년월 / Fiscal period (YYYYMM) (stac_yymm)"""
     sale_account: Decimal | None = None
-    """매출액 (sale_account)"""
+    """매출액 / Revenue (100 million won) (sale_account)"""
     sale_cost: Decimal | None = None
-    """매출 원가 (sale_cost)"""
+    """매출 원가 / Cost of sales (100 million won) (sale_cost)"""
     sale_totl_prfi: Decimal | None = None
-    """매출 총 이익 (sale_totl_prfi)"""
+    """매출 총 이익 / Gross profit (100 million won) (sale_totl_prfi)"""
     depr_cost: Decimal | None = None
-    """감가상각비 (depr_cost)"""
+    """감가상각비 / Depreciation (100 million won) (depr_cost)"""
     sell_mang: Decimal | None = None
-    """판매 및 관리비 (sell_mang)"""
+    """판매 및 관리비 / Selling and administrative expenses (100 million won) (sell_mang)"""
     bsop_prti: Decimal | None = None
-    """영업 이익 (bsop_prti)"""
+    """영업 이익 / Operating profit (100 million won) (bsop_prti)"""
     bsop_non_ernn: Decimal | None = None
-    """영업 외 수익 (bsop_non_ernn)"""
+    """영업 외 수익 / Non-operating income (100 million won) (bsop_non_ernn)"""
     bsop_non_expn: Decimal | None = None
-    """영업 외 비용 (bsop_non_expn)"""
+    """영업 외 비용 / Non-operating expenses (100 million won) (bsop_non_expn)"""
     op_prfi: Decimal | None = None
-    """경상 이익 (op_prfi)"""
+    """경상 이익 / Ordinary profit (100 million won) (op_prfi)"""
     spec_prfi: Decimal | None = None
-    """특별 이익 (spec_prfi)"""
+    """특별 이익 / Extraordinary gains (100 million won) (spec_prfi)"""
     spec_loss: Decimal | None = None
-    """특별 손실 (spec_loss)"""
+    """특별 손실 / Extraordinary losses (100 million won) (spec_loss)"""
     thtr_ntin: Decimal | None = None
-    """당기순이익 (thtr_ntin)"""
+    """당기순이익 / Net income (100 million won) (thtr_ntin)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -254,9 +254,9 @@ class FinanceIncomeStatement(Endpoint[SyncClient]):
         TR ID: real FHKST66430200, mock unsupported
 
         Args:
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
         """
         return self._client.call(API, locals())
 
@@ -303,9 +303,9 @@ class AsyncFinanceIncomeStatement(Endpoint[AsyncClient]):
         TR ID: real FHKST66430200, mock unsupported
 
         Args:
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
         """
         return await self._client.call(API, locals())
 

@@ -36,15 +36,15 @@ class FinanceOtherMajorRatiosOutput:
     """국내주식 기타주요비율 output (rows)."""
 
     stac_yymm: str | None = None
-    """결산 년월 (stac_yymm)"""
+    """결산 년월 / Fiscal period (YYYYMM) (stac_yymm)"""
     payout_rate: Decimal | None = None
-    """배당 성향 (payout_rate)"""
+    """배당 성향 / Payout ratio (%) (payout_rate)"""
     eva: Decimal | None = None
-    """EVA (eva)"""
+    """EVA / EVA (eva)"""
     ebitda: Decimal | None = None
-    """EBITDA (ebitda)"""
+    """EBITDA / EBITDA (ebitda)"""
     ev_ebitda: Decimal | None = None
-    """EV_EBITDA (ev_ebitda)"""
+    """EV_EBITDA / EV/EBITDA (ev_ebitda)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -192,9 +192,9 @@ class FinanceOtherMajorRatios(Endpoint[SyncClient]):
         TR ID: real FHKST66430500, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
         """
         return self._client.call(API, locals())
 
@@ -241,9 +241,9 @@ class AsyncFinanceOtherMajorRatios(Endpoint[AsyncClient]):
         TR ID: real FHKST66430500, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
         """
         return await self._client.call(API, locals())
 

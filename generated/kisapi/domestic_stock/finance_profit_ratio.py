@@ -36,15 +36,15 @@ class FinanceProfitRatioOutput:
     """국내주식 수익성비율 output (rows)."""
 
     stac_yymm: str | None = None
-    """결산 년월 (stac_yymm)"""
+    """결산 년월 / Fiscal period (YYYYMM) (stac_yymm)"""
     cptl_ntin_rate: Decimal | None = None
-    """총자본 순이익율 (cptl_ntin_rate)"""
+    """총자본 순이익율 / Return on total capital (%) (cptl_ntin_rate)"""
     self_cptl_ntin_inrt: Decimal | None = None
-    """자기자본 순이익율 (self_cptl_ntin_inrt)"""
+    """자기자본 순이익율 / Return on equity (%) (self_cptl_ntin_inrt)"""
     sale_ntin_rate: Decimal | None = None
-    """매출액 순이익율 (sale_ntin_rate)"""
+    """매출액 순이익율 / Net profit margin (%) (sale_ntin_rate)"""
     sale_totl_rate: Decimal | None = None
-    """매출액 총이익율 (sale_totl_rate)"""
+    """매출액 총이익율 / Gross profit margin (%) (sale_totl_rate)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -188,9 +188,9 @@ class FinanceProfitRatio(Endpoint[SyncClient]):
         TR ID: real FHKST66430400, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
         """
         return self._client.call(API, locals())
 
@@ -237,9 +237,9 @@ class AsyncFinanceProfitRatio(Endpoint[AsyncClient]):
         TR ID: real FHKST66430400, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
         """
         return await self._client.call(API, locals())
 

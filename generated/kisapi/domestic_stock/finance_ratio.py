@@ -29,59 +29,59 @@ class FinanceRatioOutput:
     """국내주식 재무비율 순위 output (rows)."""
 
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     cptl_op_prfi: Decimal | None = None
-    """총자본경상이익율 (cptl_op_prfi)"""
+    """총자본경상이익율 / Ordinary profit to total capital (%) (cptl_op_prfi)"""
     cptl_ntin_rate: Decimal | None = None
-    """총자본 순이익율 (cptl_ntin_rate)"""
+    """총자본 순이익율 / Return on total capital (%) (cptl_ntin_rate)"""
     sale_totl_rate: Decimal | None = None
-    """매출액 총이익율 (sale_totl_rate)"""
+    """매출액 총이익율 / Gross profit margin (%) (sale_totl_rate)"""
     sale_ntin_rate: Decimal | None = None
-    """매출액 순이익율 (sale_ntin_rate)"""
+    """매출액 순이익율 / Net profit margin (%) (sale_ntin_rate)"""
     bis: Decimal | None = None
-    """자기자본비율 (bis)"""
+    """자기자본비율 / BIS capital ratio (%) (bis)"""
     lblt_rate: Decimal | None = None
-    """부채 비율 (lblt_rate)"""
+    """부채 비율 / Debt ratio (%) (lblt_rate)"""
     bram_depn: Decimal | None = None
-    """차입금 의존도 (bram_depn)"""
+    """차입금 의존도 / Borrowings dependence (%) (bram_depn)"""
     rsrv_rate: Decimal | None = None
-    """유보 비율 (rsrv_rate)"""
+    """유보 비율 / Reserve ratio (%) (rsrv_rate)"""
     grs: Decimal | None = None
-    """매출액 증가율 (grs)"""
+    """매출액 증가율 / Revenue growth (%) (grs)"""
     op_prfi_inrt: Decimal | None = None
-    """경상 이익 증가율 (op_prfi_inrt)"""
+    """경상 이익 증가율 / Ordinary profit growth (%) (op_prfi_inrt)"""
     bsop_prfi_inrt: Decimal | None = None
-    """영업 이익 증가율 (bsop_prfi_inrt)"""
+    """영업 이익 증가율 / Operating profit growth (%) (bsop_prfi_inrt)"""
     ntin_inrt: Decimal | None = None
-    """순이익 증가율 (ntin_inrt)"""
+    """순이익 증가율 / Net income growth (%) (ntin_inrt)"""
     equt_inrt: Decimal | None = None
-    """자기자본 증가율 (equt_inrt)"""
+    """자기자본 증가율 / Equity growth (%) (equt_inrt)"""
     cptl_tnrt: Decimal | None = None
-    """총자본회전율 (cptl_tnrt)"""
+    """총자본회전율 / Total capital turnover (cptl_tnrt)"""
     sale_bond_tnrt: Decimal | None = None
-    """매출 채권 회전율 (sale_bond_tnrt)"""
+    """매출 채권 회전율 / Receivables turnover (sale_bond_tnrt)"""
     totl_aset_inrt: Decimal | None = None
-    """총자산 증가율 (totl_aset_inrt)"""
+    """총자산 증가율 / Total asset growth (%) (totl_aset_inrt)"""
     stac_month: str | None = None
-    """결산 월 (stac_month)"""
+    """결산 월 / Fiscal year-end month (stac_month)"""
     stac_month_cls_code: str | None = None
-    """결산 월 구분 코드 (stac_month_cls_code)"""
+    """결산 월 구분 코드 / Fiscal month code (stac_month_cls_code)"""
     iqry_csnu: int | None = None
-    """조회 건수 (iqry_csnu)"""
+    """조회 건수 / Inquiry count (iqry_csnu)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -367,19 +367,19 @@ class FinanceRatio(Endpoint[SyncClient]):
         TR ID: real FHPST01750000, mock unsupported
 
         Args:
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20175").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_input_option_1: 입력옵션1 (fid_input_option_1).
-            fid_input_option_2: 입력옵션2 (fid_input_option_2, default "3").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "7").
-            fid_blng_cls_code: 소속 구분 코드 (fid_blng_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20175").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_input_option_1: 입력옵션1 / Input option 1 (fid_input_option_1).
+            fid_input_option_2: 입력옵션2 / Input option 2 (fid_input_option_2, default "3").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "7").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (fid_blng_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
         """
         return self._client.call(API, locals())
 
@@ -434,19 +434,19 @@ class AsyncFinanceRatio(Endpoint[AsyncClient]):
         TR ID: real FHPST01750000, mock unsupported
 
         Args:
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20175").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_input_option_1: 입력옵션1 (fid_input_option_1).
-            fid_input_option_2: 입력옵션2 (fid_input_option_2, default "3").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "7").
-            fid_blng_cls_code: 소속 구분 코드 (fid_blng_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20175").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_input_option_1: 입력옵션1 / Input option 1 (fid_input_option_1).
+            fid_input_option_2: 입력옵션2 / Input option 2 (fid_input_option_2, default "3").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "7").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (fid_blng_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
         """
         return await self._client.call(API, locals())
 

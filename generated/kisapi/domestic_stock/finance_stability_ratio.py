@@ -36,15 +36,15 @@ class FinanceStabilityRatioOutput:
     """국내주식 안정성비율 output (rows)."""
 
     stac_yymm: str | None = None
-    """결산 년월 (stac_yymm)"""
+    """결산 년월 / Fiscal period (YYYYMM) (stac_yymm)"""
     lblt_rate: Decimal | None = None
-    """부채 비율 (lblt_rate)"""
+    """부채 비율 / Debt ratio (%) (lblt_rate)"""
     bram_depn: Decimal | None = None
-    """차입금 의존도 (bram_depn)"""
+    """차입금 의존도 / Borrowings dependence (%) (bram_depn)"""
     crnt_rate: Decimal | None = None
-    """유동 비율 (crnt_rate)"""
+    """유동 비율 / Current ratio (%) (crnt_rate)"""
     quck_rate: Decimal | None = None
-    """당좌 비율 (quck_rate)"""
+    """당좌 비율 / Quick ratio (%) (quck_rate)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -190,9 +190,9 @@ class FinanceStabilityRatio(Endpoint[SyncClient]):
         TR ID: real FHKST66430600, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
         """
         return self._client.call(API, locals())
 
@@ -239,9 +239,9 @@ class AsyncFinanceStabilityRatio(Endpoint[AsyncClient]):
         TR ID: real FHKST66430600, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, required).
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
         """
         return await self._client.call(API, locals())
 

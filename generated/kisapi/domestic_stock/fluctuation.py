@@ -30,53 +30,53 @@ class FluctuationOutput:
     """등락률 순위 output (rows)."""
 
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     hgpr_hour: time | None = None
-    """최고가 시간 (hgpr_hour)"""
+    """최고가 시간 / High time (KST) (hgpr_hour)"""
     acml_hgpr_date: date | None = None
-    """누적 최고가 일자 (acml_hgpr_date)"""
+    """누적 최고가 일자 / Accumulated high date (acml_hgpr_date)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     lwpr_hour: time | None = None
-    """최저가 시간 (lwpr_hour)"""
+    """최저가 시간 / Low time (KST) (lwpr_hour)"""
     acml_lwpr_date: date | None = None
-    """누적 최저가 일자 (acml_lwpr_date)"""
+    """누적 최저가 일자 / Accumulated low date (acml_lwpr_date)"""
     lwpr_vrss_prpr_rate: Decimal | None = None
-    """최저가 대비 현재가 비율 (lwpr_vrss_prpr_rate)"""
+    """최저가 대비 현재가 비율 / Current price vs low (%) (lwpr_vrss_prpr_rate)"""
     dsgt_date_clpr_vrss_prpr_rate: Decimal | None = None
-    """지정 일자 종가 대비 현재가 비율 (dsgt_date_clpr_vrss_prpr_rate)"""
+    """지정 일자 종가 대비 현재가 비율 / Current price vs close on the given date (%) (dsgt_date_clpr_vrss_prpr_rate)"""
     cnnt_ascn_dynu: int | None = None
-    """연속 상승 일수 (cnnt_ascn_dynu)"""
+    """연속 상승 일수 / Consecutive up days (cnnt_ascn_dynu)"""
     hgpr_vrss_prpr_rate: Decimal | None = None
-    """최고가 대비 현재가 비율 (hgpr_vrss_prpr_rate)"""
+    """최고가 대비 현재가 비율 / Current price vs high (%) (hgpr_vrss_prpr_rate)"""
     cnnt_down_dynu: int | None = None
-    """연속 하락 일수 (cnnt_down_dynu)"""
+    """연속 하락 일수 / Consecutive down days (cnnt_down_dynu)"""
     oprc_vrss_prpr_sign: Sign | None = None
-    """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
+    """시가2 대비 현재가 부호 / Current price vs open sign (oprc_vrss_prpr_sign)"""
     oprc_vrss_prpr: int | None = None
-    """시가2 대비 현재가 (oprc_vrss_prpr)"""
+    """시가2 대비 현재가 / Current price vs open (won) (oprc_vrss_prpr)"""
     oprc_vrss_prpr_rate: Decimal | None = None
-    """시가2대비현재가비율 (oprc_vrss_prpr_rate)"""
+    """시가2대비현재가비율 / Current price vs open (%) (oprc_vrss_prpr_rate)"""
     prd_rsfl: int | None = None
-    """기간등락 (prd_rsfl)"""
+    """기간등락 / Period change (prd_rsfl)"""
     prd_rsfl_rate: Decimal | None = None
-    """기간등락비율 (prd_rsfl_rate)"""
+    """기간등락비율 / Period change (%) (prd_rsfl_rate)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -330,20 +330,20 @@ class Fluctuation(Endpoint[SyncClient]):
         TR ID: real FHPST01700000, mock unsupported
 
         Args:
-            fid_rsfl_rate2: 등락비율2 (fid_rsfl_rate2, default "").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20170").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "0").
-            fid_input_cnt_1: 입력 수1 (fid_input_cnt_1, default "0").
-            fid_prc_cls_code: 상하한가 구분코드 (fid_prc_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_rsfl_rate1: 등락비율1 (fid_rsfl_rate1, default "").
+            fid_rsfl_rate2: 등락비율2 / Change rate 2 (%) (fid_rsfl_rate2, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20170").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_input_cnt_1: 입력 수1 / Input count 1 (fid_input_cnt_1, default "0").
+            fid_prc_cls_code: 상하한가 구분코드 / Upper/lower limit code (fid_prc_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_rsfl_rate1: 등락비율1 / Change rate 1 (%) (fid_rsfl_rate1, default "").
         """
         return self._client.call(API, locals())
 
@@ -400,20 +400,20 @@ class AsyncFluctuation(Endpoint[AsyncClient]):
         TR ID: real FHPST01700000, mock unsupported
 
         Args:
-            fid_rsfl_rate2: 등락비율2 (fid_rsfl_rate2, default "").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20170").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "0").
-            fid_input_cnt_1: 입력 수1 (fid_input_cnt_1, default "0").
-            fid_prc_cls_code: 상하한가 구분코드 (fid_prc_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_rsfl_rate1: 등락비율1 (fid_rsfl_rate1, default "").
+            fid_rsfl_rate2: 등락비율2 / Change rate 2 (%) (fid_rsfl_rate2, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20170").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_input_cnt_1: 입력 수1 / Input count 1 (fid_input_cnt_1, default "0").
+            fid_prc_cls_code: 상하한가 구분코드 / Upper/lower limit code (fid_prc_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_rsfl_rate1: 등락비율1 / Change rate 1 (%) (fid_rsfl_rate1, default "").
         """
         return await self._client.call(API, locals())
 

@@ -35,57 +35,57 @@ class ForeignInstitutionTotalOutput:
     """국내기관_외국인 매매종목가집계 output (rows)."""
 
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     ntby_qty: int | None = None
-    """순매수 수량 (ntby_qty)"""
+    """순매수 수량 / Net buy (shares) (ntby_qty)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     frgn_ntby_qty: int | None = None
-    """외국인 순매수 수량 (frgn_ntby_qty)"""
+    """외국인 순매수 수량 / Foreign net buy (shares) (frgn_ntby_qty)"""
     orgn_ntby_qty: int | None = None
-    """기관계 순매수 수량 (orgn_ntby_qty)"""
+    """기관계 순매수 수량 / Institutional net buy (shares) (orgn_ntby_qty)"""
     ivtr_ntby_qty: int | None = None
-    """투자신탁 순매수 수량 (ivtr_ntby_qty)"""
+    """투자신탁 순매수 수량 / Investment trust net buy (shares) (ivtr_ntby_qty)"""
     bank_ntby_qty: int | None = None
-    """은행 순매수 수량 (bank_ntby_qty)"""
+    """은행 순매수 수량 / Bank net buy (shares) (bank_ntby_qty)"""
     insu_ntby_qty: int | None = None
-    """보험 순매수 수량 (insu_ntby_qty)"""
+    """보험 순매수 수량 / Insurance net buy (shares) (insu_ntby_qty)"""
     mrbn_ntby_qty: int | None = None
-    """종금 순매수 수량 (mrbn_ntby_qty)"""
+    """종금 순매수 수량 / Merchant bank net buy (shares) (mrbn_ntby_qty)"""
     fund_ntby_qty: int | None = None
-    """기금 순매수 수량 (fund_ntby_qty)"""
+    """기금 순매수 수량 / Pension fund net buy (shares) (fund_ntby_qty)"""
     etc_orgt_ntby_vol: int | None = None
-    """기타 단체 순매수 거래량 (etc_orgt_ntby_vol)"""
+    """기타 단체 순매수 거래량 / Other organizations net buy volume (shares) (etc_orgt_ntby_vol)"""
     etc_corp_ntby_vol: int | None = None
-    """기타 법인 순매수 거래량 (etc_corp_ntby_vol)"""
+    """기타 법인 순매수 거래량 / Other corporations net buy volume (shares) (etc_corp_ntby_vol)"""
     frgn_ntby_tr_pbmn: int | None = None
-    """외국인 순매수 거래 대금 (frgn_ntby_tr_pbmn)"""
+    """외국인 순매수 거래 대금 / Foreign net buy value (won) (frgn_ntby_tr_pbmn)"""
     orgn_ntby_tr_pbmn: int | None = None
-    """기관계 순매수 거래 대금 (orgn_ntby_tr_pbmn)"""
+    """기관계 순매수 거래 대금 / Institutional net buy value (won) (orgn_ntby_tr_pbmn)"""
     ivtr_ntby_tr_pbmn: int | None = None
-    """투자신탁 순매수 거래 대금 (ivtr_ntby_tr_pbmn)"""
+    """투자신탁 순매수 거래 대금 / Investment trust net buy value (won) (ivtr_ntby_tr_pbmn)"""
     bank_ntby_tr_pbmn: int | None = None
-    """은행 순매수 거래 대금 (bank_ntby_tr_pbmn)"""
+    """은행 순매수 거래 대금 / Bank net buy value (won) (bank_ntby_tr_pbmn)"""
     insu_ntby_tr_pbmn: int | None = None
-    """보험 순매수 거래 대금 (insu_ntby_tr_pbmn)"""
+    """보험 순매수 거래 대금 / Insurance net buy value (won) (insu_ntby_tr_pbmn)"""
     mrbn_ntby_tr_pbmn: int | None = None
-    """종금 순매수 거래 대금 (mrbn_ntby_tr_pbmn)"""
+    """종금 순매수 거래 대금 / Merchant bank net buy value (won) (mrbn_ntby_tr_pbmn)"""
     fund_ntby_tr_pbmn: int | None = None
-    """기금 순매수 거래 대금 (fund_ntby_tr_pbmn)"""
+    """기금 순매수 거래 대금 / Pension fund net buy value (won) (fund_ntby_tr_pbmn)"""
     etc_orgt_ntby_tr_pbmn: int | None = None
-    """기타 단체 순매수 거래 대금 (etc_orgt_ntby_tr_pbmn)"""
+    """기타 단체 순매수 거래 대금 / Other organizations net buy value (won) (etc_orgt_ntby_tr_pbmn)"""
     etc_corp_ntby_tr_pbmn: int | None = None
-    """기타 법인 순매수 거래 대금 (etc_corp_ntby_tr_pbmn)"""
+    """기타 법인 순매수 거래 대금 / Other corporations net buy value (won) (etc_corp_ntby_tr_pbmn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -332,12 +332,12 @@ class ForeignInstitutionTotal(Endpoint[SyncClient]):
         TR ID: real FHPTJ04400000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "V").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "16449").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "V").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "16449").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "0").
         """
         return self._client.call(API, locals())
 
@@ -378,12 +378,12 @@ class AsyncForeignInstitutionTotal(Endpoint[AsyncClient]):
         TR ID: real FHPTJ04400000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "V").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "16449").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "V").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "16449").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "0").
         """
         return await self._client.call(API, locals())
 

@@ -36,25 +36,25 @@ class FrgnmemPchsTrendOutput:
     """종목별 외국계 순매수추이 output (rows)."""
 
     bsop_hour: time | None = None
-    """영업시간 (bsop_hour)"""
+    """영업시간 / Business time (KST) (bsop_hour)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     frgn_seln_vol: int | None = None
-    """외국인 매도 거래량 (frgn_seln_vol)"""
+    """외국인 매도 거래량 / Foreign sell volume (shares) (frgn_seln_vol)"""
     frgn_shnu_vol: int | None = None
-    """외국인 매수2 거래량 (frgn_shnu_vol)"""
+    """외국인 매수2 거래량 / Foreign buy volume (shares) (frgn_shnu_vol)"""
     glob_ntby_qty: int | None = None
-    """외국계 순매수 수량 (glob_ntby_qty)"""
+    """외국계 순매수 수량 / Foreign brokers' net buy (shares) (glob_ntby_qty)"""
     frgn_ntby_qty_icdc: int | None = None
-    """외국인순매수수량증감 (frgn_ntby_qty_icdc)"""
+    """외국인순매수수량증감 / Foreign net buy change (shares) (frgn_ntby_qty_icdc)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -211,9 +211,9 @@ class FrgnmemPchsTrend(Endpoint[SyncClient]):
         TR ID: real FHKST644400C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "99999").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, default "99999").
         """
         return self._client.call(API, locals())
 
@@ -248,9 +248,9 @@ class AsyncFrgnmemPchsTrend(Endpoint[AsyncClient]):
         TR ID: real FHKST644400C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "99999").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, default "99999").
         """
         return await self._client.call(API, locals())
 

@@ -35,25 +35,25 @@ class FrgnmemTradeEstimateOutput:
     """외국계 매매종목 가집계 output (rows)."""
 
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     glob_ntsl_qty: int | None = None
-    """외국계순매도수량 (glob_ntsl_qty)"""
+    """외국계순매도수량 / Foreign brokers' net sell (shares) (glob_ntsl_qty)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     glob_total_seln_qty: int | None = None
-    """외국계 총 매도 수량 (glob_total_seln_qty)"""
+    """외국계 총 매도 수량 / Foreign brokers' total sell (shares) (glob_total_seln_qty)"""
     glob_total_shnu_qty: int | None = None
-    """외국계 총 매수2 수량 (glob_total_shnu_qty)"""
+    """외국계 총 매수2 수량 / Foreign brokers' total buy (shares) (glob_total_shnu_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -235,11 +235,11 @@ class FrgnmemTradeEstimate(Endpoint[SyncClient]):
         TR ID: real FHKST644100C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "16441").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_rank_sort_cls_code_2: 순위정렬구분코드2 (FID_RANK_SORT_CLS_CODE_2, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "16441").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_rank_sort_cls_code_2: 순위정렬구분코드2 / Ranking sort code 2 (FID_RANK_SORT_CLS_CODE_2, default "0").
         """
         return self._client.call(API, locals())
 
@@ -278,11 +278,11 @@ class AsyncFrgnmemTradeEstimate(Endpoint[AsyncClient]):
         TR ID: real FHKST644100C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "16441").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_rank_sort_cls_code_2: 순위정렬구분코드2 (FID_RANK_SORT_CLS_CODE_2, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "16441").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_rank_sort_cls_code_2: 순위정렬구분코드2 / Ranking sort code 2 (FID_RANK_SORT_CLS_CODE_2, default "0").
         """
         return await self._client.call(API, locals())
 

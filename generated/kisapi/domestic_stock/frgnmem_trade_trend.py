@@ -37,9 +37,9 @@ class FrgnmemTradeTrendOutput1:
     """회원사 실 시간 매매동향(틱) output1 (one record)."""
 
     total_seln_qty: int | None = None
-    """총매도수량 (total_seln_qty)"""
+    """총매도수량 / Total sell quantity (shares) (total_seln_qty)"""
     total_shnu_qty: int | None = None
-    """총매수2수량 (total_shnu_qty)"""
+    """총매수2수량 / Total buy quantity (shares) (total_shnu_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -77,25 +77,25 @@ class FrgnmemTradeTrendOutput2:
     """회원사 실 시간 매매동향(틱) output2 (rows)."""
 
     bsop_hour: time | None = None
-    """영업시간 (bsop_hour)"""
+    """영업시간 / Business time (KST) (bsop_hour)"""
     mbcr_name: str | None = None
-    """회원사 명 (mbcr_name)"""
+    """회원사 명 / Broker name (mbcr_name)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     acml_ntby_qty: int | None = None
-    """누적순매수수량 (acml_ntby_qty)"""
+    """누적순매수수량 / Accumulated net buy (shares) (acml_ntby_qty)"""
     glob_ntby_qty: int | None = None
-    """외국계 순매수 수량 (glob_ntby_qty)"""
+    """외국계 순매수 수량 / Foreign brokers' net buy (shares) (glob_ntby_qty)"""
     frgn_ntby_qty_icdc: int | None = None
-    """외국인순매수수량증감 (frgn_ntby_qty_icdc)"""
+    """외국인순매수수량증감 / Foreign net buy change (shares) (frgn_ntby_qty_icdc)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -275,12 +275,12 @@ class FrgnmemTradeTrend(Endpoint[SyncClient]):
         TR ID: real FHPST04320000, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20432").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "99999").
-            fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE, default "A").
-            fid_vol_cnt: 거래량 수 (FID_VOL_CNT).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20432").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, default "99999").
+            fid_mrkt_cls_code: 시장 구분 코드 / Market classification code (FID_MRKT_CLS_CODE, default "A").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (FID_VOL_CNT).
         """
         return self._client.call(API, locals())
 
@@ -336,12 +336,12 @@ class AsyncFrgnmemTradeTrend(Endpoint[AsyncClient]):
         TR ID: real FHPST04320000, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20432").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "99999").
-            fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE, default "A").
-            fid_vol_cnt: 거래량 수 (FID_VOL_CNT).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20432").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, default "99999").
+            fid_mrkt_cls_code: 시장 구분 코드 / Market classification code (FID_MRKT_CLS_CODE, default "A").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (FID_VOL_CNT).
         """
         return await self._client.call(API, locals())
 

@@ -28,9 +28,9 @@ class HtsTopViewOutput1:
     """HTS조회상위20종목 output1 (rows)."""
 
     mrkt_div_cls_code: TopViewMarket | None = None
-    """시장 구분 코드 (mrkt_div_cls_code)"""
+    """시장 구분 코드 / Market code (mrkt_div_cls_code)"""
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 

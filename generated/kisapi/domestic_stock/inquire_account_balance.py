@@ -34,17 +34,17 @@ class InquireAccountBalanceOutput1:
     """투자계좌자산현황조회 output1 (rows)."""
 
     pchs_amt: int | None = None
-    """매입금액 (pchs_amt)"""
+    """매입금액 / Purchase amount (won) (pchs_amt)"""
     evlu_amt: int | None = None
-    """평가금액 (evlu_amt)"""
+    """평가금액 / Valuation (won) (evlu_amt)"""
     evlu_pfls_amt: int | None = None
-    """평가손익금액 (evlu_pfls_amt)"""
+    """평가손익금액 / Valuation profit/loss (won) (evlu_pfls_amt)"""
     crdt_lnd_amt: int | None = None
-    """신용대출금액 (crdt_lnd_amt)"""
+    """신용대출금액 / Credit loan (won) (crdt_lnd_amt)"""
     real_nass_amt: int | None = None
-    """실제순자산금액 (real_nass_amt)"""
+    """실제순자산금액 / Real net assets (won) (real_nass_amt)"""
     whol_weit_rt: Decimal | None = None
-    """전체비중율 (whol_weit_rt)"""
+    """전체비중율 / Total weight (%) (whol_weit_rt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -96,55 +96,55 @@ class InquireAccountBalanceOutput2:
     """투자계좌자산현황조회 output2 (one record)."""
 
     pchs_amt_smtl: int | None = None
-    """매입금액합계 (pchs_amt_smtl)"""
+    """매입금액합계 / Total purchase amount (pchs_amt_smtl)"""
     nass_tot_amt: int | None = None
-    """순자산총금액 (nass_tot_amt)"""
+    """순자산총금액 / Total net assets (won) (nass_tot_amt)"""
     loan_amt_smtl: int | None = None
-    """대출금액합계 (loan_amt_smtl)"""
+    """대출금액합계 / Total loans (won) (loan_amt_smtl)"""
     evlu_pfls_amt_smtl: int | None = None
-    """평가손익금액합계 (evlu_pfls_amt_smtl)"""
+    """평가손익금액합계 / Total valuation profit/loss (evlu_pfls_amt_smtl)"""
     evlu_amt_smtl: int | None = None
-    """평가금액합계 (evlu_amt_smtl)"""
+    """평가금액합계 / Total valuation (evlu_amt_smtl)"""
     tot_asst_amt: int | None = None
-    """총자산금액 (tot_asst_amt)"""
+    """총자산금액 / Total assets (tot_asst_amt)"""
     tot_lnda_tot_ulst_lnda: int | None = None
-    """총대출금액총융자대출금액 (tot_lnda_tot_ulst_lnda)"""
+    """총대출금액총융자대출금액 / Total loans incl. margin loans (won) (tot_lnda_tot_ulst_lnda)"""
     cma_auto_loan_amt: int | None = None
-    """CMA자동대출금액 (cma_auto_loan_amt)"""
+    """CMA자동대출금액 / CMA automatic loan (won) (cma_auto_loan_amt)"""
     tot_mgln_amt: int | None = None
-    """총담보대출금액 (tot_mgln_amt)"""
+    """총담보대출금액 / Total collateral loans (won) (tot_mgln_amt)"""
     stln_evlu_amt: int | None = None
-    """대주평가금액 (stln_evlu_amt)"""
+    """대주평가금액 / Stock loan valuation (won) (stln_evlu_amt)"""
     crdt_fncg_amt: int | None = None
-    """신용융자금액 (crdt_fncg_amt)"""
+    """신용융자금액 / Credit financing (won) (crdt_fncg_amt)"""
     ocl_apl_loan_amt: int | None = None
-    """OCL_APL대출금액 (ocl_apl_loan_amt)"""
+    """OCL_APL대출금액 / OCL/APL loan (won) (ocl_apl_loan_amt)"""
     pldg_stup_amt: int | None = None
-    """질권설정금액 (pldg_stup_amt)"""
+    """질권설정금액 / Pledged amount (won) (pldg_stup_amt)"""
     frcr_evlu_tota: int | None = None
-    """외화평가총액 (frcr_evlu_tota)"""
+    """외화평가총액 / Total valuation (foreign currency) (frcr_evlu_tota)"""
     tot_dncl_amt: int | None = None
-    """총예수금액 (tot_dncl_amt)"""
+    """총예수금액 / Total deposit (tot_dncl_amt)"""
     cma_evlu_amt: int | None = None
-    """CMA평가금액 (cma_evlu_amt)"""
+    """CMA평가금액 / CMA valuation (won) (cma_evlu_amt)"""
     dncl_amt: int | None = None
-    """예수금액 (dncl_amt)"""
+    """예수금액 / Deposit (dncl_amt)"""
     tot_sbst_amt: int | None = None
-    """총대용금액 (tot_sbst_amt)"""
+    """총대용금액 / Total collateral (won) (tot_sbst_amt)"""
     thdt_rcvb_amt: int | None = None
-    """당일미수금액 (thdt_rcvb_amt)"""
+    """당일미수금액 / Today's receivables (won) (thdt_rcvb_amt)"""
     ovrs_stck_evlu_amt1: int | None = None
-    """해외주식평가금액1 (ovrs_stck_evlu_amt1)"""
+    """해외주식평가금액1 / Overseas stock valuation 1 (ovrs_stck_evlu_amt1)"""
     ovrs_bond_evlu_amt: int | None = None
-    """해외채권평가금액 (ovrs_bond_evlu_amt)"""
+    """해외채권평가금액 / Overseas bond valuation (won) (ovrs_bond_evlu_amt)"""
     mmf_cma_mgge_loan_amt: int | None = None
-    """MMFCMA담보대출금액 (mmf_cma_mgge_loan_amt)"""
+    """MMFCMA담보대출금액 / MMF/CMA collateral loan (won) (mmf_cma_mgge_loan_amt)"""
     sbsc_dncl_amt: int | None = None
-    """청약예수금액 (sbsc_dncl_amt)"""
+    """청약예수금액 / Subscription deposit (won) (sbsc_dncl_amt)"""
     pbst_sbsc_fnds_loan_use_amt: int | None = None
-    """공모주청약자금대출사용금액 (pbst_sbsc_fnds_loan_use_amt)"""
+    """공모주청약자금대출사용금액 / IPO subscription loan used (won) (pbst_sbsc_fnds_loan_use_amt)"""
     etpr_crdt_grnt_loan_amt: int | None = None
-    """기업신용공여대출금액 (etpr_crdt_grnt_loan_amt)"""
+    """기업신용공여대출금액 / Corporate credit loan (won) (etpr_crdt_grnt_loan_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -369,10 +369,10 @@ class InquireAccountBalance(Endpoint[SyncClient]):
         TR ID: real CTRP6548R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_dvsn_1: 조회구분1 (INQR_DVSN_1, default "").
-            bspr_bf_dt_aply_yn: 기준가이전일자적용여부 (BSPR_BF_DT_APLY_YN, default "").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_dvsn_1: 조회구분1 / Inquiry division 1 (INQR_DVSN_1, default "").
+            bspr_bf_dt_aply_yn: 기준가이전일자적용여부 / Apply base price of the previous date (BSPR_BF_DT_APLY_YN, default "").
         """
         return self._client.call(API, locals())
 
@@ -409,10 +409,10 @@ class AsyncInquireAccountBalance(Endpoint[AsyncClient]):
         TR ID: real CTRP6548R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_dvsn_1: 조회구분1 (INQR_DVSN_1, default "").
-            bspr_bf_dt_aply_yn: 기준가이전일자적용여부 (BSPR_BF_DT_APLY_YN, default "").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_dvsn_1: 조회구분1 / Inquiry division 1 (INQR_DVSN_1, default "").
+            bspr_bf_dt_aply_yn: 기준가이전일자적용여부 / Apply base price of the previous date (BSPR_BF_DT_APLY_YN, default "").
         """
         return await self._client.call(API, locals())
 

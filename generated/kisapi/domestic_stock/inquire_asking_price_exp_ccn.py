@@ -37,147 +37,147 @@ class InquireAskingPriceExpCcnOutput1:
     """주식현재가 호가/예상체결 output1 (one record)."""
 
     aspr_acpt_hour: time | None = None
-    """호가 접수 시간 (aspr_acpt_hour)"""
+    """호가 접수 시간 / Quote acceptance time (KST) (aspr_acpt_hour)"""
     askp1: int | None = None
-    """매도호가1 (askp1)"""
+    """매도호가1 / Ask price 1 (won) (askp1)"""
     askp2: int | None = None
-    """매도호가2 (askp2)"""
+    """매도호가2 / Ask price 2 (won) (askp2)"""
     askp3: int | None = None
-    """매도호가3 (askp3)"""
+    """매도호가3 / Ask price 3 (won) (askp3)"""
     askp4: int | None = None
-    """매도호가4 (askp4)"""
+    """매도호가4 / Ask price 4 (won) (askp4)"""
     askp5: int | None = None
-    """매도호가5 (askp5)"""
+    """매도호가5 / Ask price 5 (won) (askp5)"""
     askp6: int | None = None
-    """매도호가6 (askp6)"""
+    """매도호가6 / Ask price 6 (won) (askp6)"""
     askp7: int | None = None
-    """매도호가7 (askp7)"""
+    """매도호가7 / Ask price 7 (won) (askp7)"""
     askp8: int | None = None
-    """매도호가8 (askp8)"""
+    """매도호가8 / Ask price 8 (won) (askp8)"""
     askp9: int | None = None
-    """매도호가9 (askp9)"""
+    """매도호가9 / Ask price 9 (won) (askp9)"""
     askp10: int | None = None
-    """매도호가10 (askp10)"""
+    """매도호가10 / Ask price 10 (won) (askp10)"""
     bidp1: int | None = None
-    """매수호가1 (bidp1)"""
+    """매수호가1 / Bid price 1 (won) (bidp1)"""
     bidp2: int | None = None
-    """매수호가2 (bidp2)"""
+    """매수호가2 / Bid price 2 (won) (bidp2)"""
     bidp3: int | None = None
-    """매수호가3 (bidp3)"""
+    """매수호가3 / Bid price 3 (won) (bidp3)"""
     bidp4: int | None = None
-    """매수호가4 (bidp4)"""
+    """매수호가4 / Bid price 4 (won) (bidp4)"""
     bidp5: int | None = None
-    """매수호가5 (bidp5)"""
+    """매수호가5 / Bid price 5 (won) (bidp5)"""
     bidp6: int | None = None
-    """매수호가6 (bidp6)"""
+    """매수호가6 / Bid price 6 (won) (bidp6)"""
     bidp7: int | None = None
-    """매수호가7 (bidp7)"""
+    """매수호가7 / Bid price 7 (won) (bidp7)"""
     bidp8: int | None = None
-    """매수호가8 (bidp8)"""
+    """매수호가8 / Bid price 8 (won) (bidp8)"""
     bidp9: int | None = None
-    """매수호가9 (bidp9)"""
+    """매수호가9 / Bid price 9 (won) (bidp9)"""
     bidp10: int | None = None
-    """매수호가10 (bidp10)"""
+    """매수호가10 / Bid price 10 (won) (bidp10)"""
     askp_rsqn1: int | None = None
-    """매도호가 잔량1 (askp_rsqn1)"""
+    """매도호가 잔량1 / Ask quantity 1 (shares) (askp_rsqn1)"""
     askp_rsqn2: int | None = None
-    """매도호가 잔량2 (askp_rsqn2)"""
+    """매도호가 잔량2 / Ask quantity 2 (shares) (askp_rsqn2)"""
     askp_rsqn3: int | None = None
-    """매도호가 잔량3 (askp_rsqn3)"""
+    """매도호가 잔량3 / Ask quantity 3 (shares) (askp_rsqn3)"""
     askp_rsqn4: int | None = None
-    """매도호가 잔량4 (askp_rsqn4)"""
+    """매도호가 잔량4 / Ask quantity 4 (shares) (askp_rsqn4)"""
     askp_rsqn5: int | None = None
-    """매도호가 잔량5 (askp_rsqn5)"""
+    """매도호가 잔량5 / Ask quantity 5 (shares) (askp_rsqn5)"""
     askp_rsqn6: int | None = None
-    """매도호가 잔량6 (askp_rsqn6)"""
+    """매도호가 잔량6 / Ask quantity 6 (shares) (askp_rsqn6)"""
     askp_rsqn7: int | None = None
-    """매도호가 잔량7 (askp_rsqn7)"""
+    """매도호가 잔량7 / Ask quantity 7 (shares) (askp_rsqn7)"""
     askp_rsqn8: int | None = None
-    """매도호가 잔량8 (askp_rsqn8)"""
+    """매도호가 잔량8 / Ask quantity 8 (shares) (askp_rsqn8)"""
     askp_rsqn9: int | None = None
-    """매도호가 잔량9 (askp_rsqn9)"""
+    """매도호가 잔량9 / Ask quantity 9 (shares) (askp_rsqn9)"""
     askp_rsqn10: int | None = None
-    """매도호가 잔량10 (askp_rsqn10)"""
+    """매도호가 잔량10 / Ask quantity 10 (shares) (askp_rsqn10)"""
     bidp_rsqn1: int | None = None
-    """매수호가 잔량1 (bidp_rsqn1)"""
+    """매수호가 잔량1 / Bid quantity 1 (shares) (bidp_rsqn1)"""
     bidp_rsqn2: int | None = None
-    """매수호가 잔량2 (bidp_rsqn2)"""
+    """매수호가 잔량2 / Bid quantity 2 (shares) (bidp_rsqn2)"""
     bidp_rsqn3: int | None = None
-    """매수호가 잔량3 (bidp_rsqn3)"""
+    """매수호가 잔량3 / Bid quantity 3 (shares) (bidp_rsqn3)"""
     bidp_rsqn4: int | None = None
-    """매수호가 잔량4 (bidp_rsqn4)"""
+    """매수호가 잔량4 / Bid quantity 4 (shares) (bidp_rsqn4)"""
     bidp_rsqn5: int | None = None
-    """매수호가 잔량5 (bidp_rsqn5)"""
+    """매수호가 잔량5 / Bid quantity 5 (shares) (bidp_rsqn5)"""
     bidp_rsqn6: int | None = None
-    """매수호가 잔량6 (bidp_rsqn6)"""
+    """매수호가 잔량6 / Bid quantity 6 (shares) (bidp_rsqn6)"""
     bidp_rsqn7: int | None = None
-    """매수호가 잔량7 (bidp_rsqn7)"""
+    """매수호가 잔량7 / Bid quantity 7 (shares) (bidp_rsqn7)"""
     bidp_rsqn8: int | None = None
-    """매수호가 잔량8 (bidp_rsqn8)"""
+    """매수호가 잔량8 / Bid quantity 8 (shares) (bidp_rsqn8)"""
     bidp_rsqn9: int | None = None
-    """매수호가 잔량9 (bidp_rsqn9)"""
+    """매수호가 잔량9 / Bid quantity 9 (shares) (bidp_rsqn9)"""
     bidp_rsqn10: int | None = None
-    """매수호가 잔량10 (bidp_rsqn10)"""
+    """매수호가 잔량10 / Bid quantity 10 (shares) (bidp_rsqn10)"""
     askp_rsqn_icdc1: int | None = None
-    """매도호가 잔량 증감1 (askp_rsqn_icdc1)"""
+    """매도호가 잔량 증감1 / Ask quantity change 1 (shares) (askp_rsqn_icdc1)"""
     askp_rsqn_icdc2: int | None = None
-    """매도호가 잔량 증감2 (askp_rsqn_icdc2)"""
+    """매도호가 잔량 증감2 / Ask quantity change 2 (shares) (askp_rsqn_icdc2)"""
     askp_rsqn_icdc3: int | None = None
-    """매도호가 잔량 증감3 (askp_rsqn_icdc3)"""
+    """매도호가 잔량 증감3 / Ask quantity change 3 (shares) (askp_rsqn_icdc3)"""
     askp_rsqn_icdc4: int | None = None
-    """매도호가 잔량 증감4 (askp_rsqn_icdc4)"""
+    """매도호가 잔량 증감4 / Ask quantity change 4 (shares) (askp_rsqn_icdc4)"""
     askp_rsqn_icdc5: int | None = None
-    """매도호가 잔량 증감5 (askp_rsqn_icdc5)"""
+    """매도호가 잔량 증감5 / Ask quantity change 5 (shares) (askp_rsqn_icdc5)"""
     askp_rsqn_icdc6: int | None = None
-    """매도호가 잔량 증감6 (askp_rsqn_icdc6)"""
+    """매도호가 잔량 증감6 / Ask quantity change 6 (shares) (askp_rsqn_icdc6)"""
     askp_rsqn_icdc7: int | None = None
-    """매도호가 잔량 증감7 (askp_rsqn_icdc7)"""
+    """매도호가 잔량 증감7 / Ask quantity change 7 (shares) (askp_rsqn_icdc7)"""
     askp_rsqn_icdc8: int | None = None
-    """매도호가 잔량 증감8 (askp_rsqn_icdc8)"""
+    """매도호가 잔량 증감8 / Ask quantity change 8 (shares) (askp_rsqn_icdc8)"""
     askp_rsqn_icdc9: int | None = None
-    """매도호가 잔량 증감9 (askp_rsqn_icdc9)"""
+    """매도호가 잔량 증감9 / Ask quantity change 9 (shares) (askp_rsqn_icdc9)"""
     askp_rsqn_icdc10: int | None = None
-    """매도호가 잔량 증감10 (askp_rsqn_icdc10)"""
+    """매도호가 잔량 증감10 / Ask quantity change 10 (shares) (askp_rsqn_icdc10)"""
     bidp_rsqn_icdc1: int | None = None
-    """매수호가 잔량 증감1 (bidp_rsqn_icdc1)"""
+    """매수호가 잔량 증감1 / Bid quantity change 1 (shares) (bidp_rsqn_icdc1)"""
     bidp_rsqn_icdc2: int | None = None
-    """매수호가 잔량 증감2 (bidp_rsqn_icdc2)"""
+    """매수호가 잔량 증감2 / Bid quantity change 2 (shares) (bidp_rsqn_icdc2)"""
     bidp_rsqn_icdc3: int | None = None
-    """매수호가 잔량 증감3 (bidp_rsqn_icdc3)"""
+    """매수호가 잔량 증감3 / Bid quantity change 3 (shares) (bidp_rsqn_icdc3)"""
     bidp_rsqn_icdc4: int | None = None
-    """매수호가 잔량 증감4 (bidp_rsqn_icdc4)"""
+    """매수호가 잔량 증감4 / Bid quantity change 4 (shares) (bidp_rsqn_icdc4)"""
     bidp_rsqn_icdc5: int | None = None
-    """매수호가 잔량 증감5 (bidp_rsqn_icdc5)"""
+    """매수호가 잔량 증감5 / Bid quantity change 5 (shares) (bidp_rsqn_icdc5)"""
     bidp_rsqn_icdc6: int | None = None
-    """매수호가 잔량 증감6 (bidp_rsqn_icdc6)"""
+    """매수호가 잔량 증감6 / Bid quantity change 6 (shares) (bidp_rsqn_icdc6)"""
     bidp_rsqn_icdc7: int | None = None
-    """매수호가 잔량 증감7 (bidp_rsqn_icdc7)"""
+    """매수호가 잔량 증감7 / Bid quantity change 7 (shares) (bidp_rsqn_icdc7)"""
     bidp_rsqn_icdc8: int | None = None
-    """매수호가 잔량 증감8 (bidp_rsqn_icdc8)"""
+    """매수호가 잔량 증감8 / Bid quantity change 8 (shares) (bidp_rsqn_icdc8)"""
     bidp_rsqn_icdc9: int | None = None
-    """매수호가 잔량 증감9 (bidp_rsqn_icdc9)"""
+    """매수호가 잔량 증감9 / Bid quantity change 9 (shares) (bidp_rsqn_icdc9)"""
     bidp_rsqn_icdc10: int | None = None
-    """매수호가 잔량 증감10 (bidp_rsqn_icdc10)"""
+    """매수호가 잔량 증감10 / Bid quantity change 10 (shares) (bidp_rsqn_icdc10)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     total_askp_rsqn_icdc: int | None = None
-    """총 매도호가 잔량 증감 (total_askp_rsqn_icdc)"""
+    """총 매도호가 잔량 증감 / Total ask quantity change (shares) (total_askp_rsqn_icdc)"""
     total_bidp_rsqn_icdc: int | None = None
-    """총 매수호가 잔량 증감 (total_bidp_rsqn_icdc)"""
+    """총 매수호가 잔량 증감 / Total bid quantity change (shares) (total_bidp_rsqn_icdc)"""
     ovtm_total_askp_icdc: int | None = None
-    """시간외 총 매도호가 증감 (ovtm_total_askp_icdc)"""
+    """시간외 총 매도호가 증감 / After-hours total ask change (shares) (ovtm_total_askp_icdc)"""
     ovtm_total_bidp_icdc: int | None = None
-    """시간외 총 매수호가 증감 (ovtm_total_bidp_icdc)"""
+    """시간외 총 매수호가 증감 / After-hours total bid change (shares) (ovtm_total_bidp_icdc)"""
     ovtm_total_askp_rsqn: int | None = None
-    """시간외 총 매도호가 잔량 (ovtm_total_askp_rsqn)"""
+    """시간외 총 매도호가 잔량 / After-hours total ask quantity (shares) (ovtm_total_askp_rsqn)"""
     ovtm_total_bidp_rsqn: int | None = None
-    """시간외 총 매수호가 잔량 (ovtm_total_bidp_rsqn)"""
+    """시간외 총 매수호가 잔량 / After-hours total bid quantity (shares) (ovtm_total_bidp_rsqn)"""
     ntby_aspr_rsqn: int | None = None
-    """순매수 호가 잔량 (ntby_aspr_rsqn)"""
+    """순매수 호가 잔량 / Net bid remaining quantity (shares) (ntby_aspr_rsqn)"""
     new_mkop_cls_code: str | None = None
-    """신 장운영 구분 코드 (new_mkop_cls_code)"""
+    """신 장운영 구분 코드 / New market operation code (new_mkop_cls_code)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -445,31 +445,31 @@ class InquireAskingPriceExpCcnOutput2:
     """주식현재가 호가/예상체결 output2 (one record)."""
 
     antc_mkop_cls_code: str | None = None
-    """예상 장운영 구분 코드 (antc_mkop_cls_code)"""
+    """예상 장운영 구분 코드 / Expected market operation code (antc_mkop_cls_code)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     stck_sdpr: int | None = None
-    """주식 기준가 (stck_sdpr)"""
+    """주식 기준가 / Base price (won) (stck_sdpr)"""
     antc_cnpr: int | None = None
-    """예상 체결가 (antc_cnpr)"""
+    """예상 체결가 / Expected execution price (won) (antc_cnpr)"""
     antc_cntg_vrss_sign: Sign | None = None
-    """예상 체결 대비 부호 (antc_cntg_vrss_sign)"""
+    """예상 체결 대비 부호 / Expected execution change sign (antc_cntg_vrss_sign)"""
     antc_cntg_vrss: int | None = None
-    """예상 체결 대비 (antc_cntg_vrss)"""
+    """예상 체결 대비 / Expected execution change (won) (antc_cntg_vrss)"""
     antc_cntg_prdy_ctrt: Decimal | None = None
-    """예상 체결 전일 대비율 (antc_cntg_prdy_ctrt)"""
+    """예상 체결 전일 대비율 / Expected execution change vs previous close (%) (antc_cntg_prdy_ctrt)"""
     antc_vol: int | None = None
-    """예상 거래량 (antc_vol)"""
+    """예상 거래량 / Expected volume (shares) (antc_vol)"""
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     vi_cls_code: str | None = None
-    """VI적용구분코드 (vi_cls_code)"""
+    """VI적용구분코드 / VI (volatility interruption) code (vi_cls_code)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -652,8 +652,8 @@ class InquireAskingPriceExpCcn(Endpoint[SyncClient]):
         TR ID: real FHKST01010200, mock FHKST01010200
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -686,8 +686,8 @@ class AsyncInquireAskingPriceExpCcn(Endpoint[AsyncClient]):
         TR ID: real FHKST01010200, mock FHKST01010200
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

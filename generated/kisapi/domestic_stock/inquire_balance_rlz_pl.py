@@ -38,51 +38,51 @@ class InquireBalanceRlzPlOutput1:
     """주식잔고조회_실현손익 output1 (rows)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     trad_dvsn_name: str | None = None
-    """매매구분명 (trad_dvsn_name)"""
+    """매매구분명 / Trade type name (trad_dvsn_name)"""
     bfdy_buy_qty: int | None = None
-    """전일매수수량 (bfdy_buy_qty)"""
+    """전일매수수량 / Previous day buy quantity (shares) (bfdy_buy_qty)"""
     bfdy_sll_qty: int | None = None
-    """전일매도수량 (bfdy_sll_qty)"""
+    """전일매도수량 / Previous day sell quantity (shares) (bfdy_sll_qty)"""
     thdt_buyqty: int | None = None
-    """금일매수수량 (thdt_buyqty)"""
+    """금일매수수량 / Today's buy quantity (shares) (thdt_buyqty)"""
     thdt_sll_qty: int | None = None
-    """금일매도수량 (thdt_sll_qty)"""
+    """금일매도수량 / Today's sell quantity (shares) (thdt_sll_qty)"""
     hldg_qty: int | None = None
-    """보유수량 (hldg_qty)"""
+    """보유수량 / Holding quantity (shares) (hldg_qty)"""
     ord_psbl_qty: int | None = None
-    """주문가능수량 (ord_psbl_qty)"""
+    """주문가능수량 / Orderable quantity (shares) (ord_psbl_qty)"""
     pchs_avg_pric: Decimal | None = None
-    """매입평균가격 (pchs_avg_pric)"""
+    """매입평균가격 / Average purchase price (won) (pchs_avg_pric)"""
     pchs_amt: int | None = None
-    """매입금액 (pchs_amt)"""
+    """매입금액 / Purchase amount (won) (pchs_amt)"""
     prpr: int | None = None
-    """현재가 (prpr)"""
+    """현재가 / Current price (won) (prpr)"""
     evlu_amt: int | None = None
-    """평가금액 (evlu_amt)"""
+    """평가금액 / Valuation (won) (evlu_amt)"""
     evlu_pfls_amt: int | None = None
-    """평가손익금액 (evlu_pfls_amt)"""
+    """평가손익금액 / Valuation profit/loss (won) (evlu_pfls_amt)"""
     evlu_pfls_rt: Decimal | None = None
-    """평가손익율 (evlu_pfls_rt)"""
+    """평가손익율 / Valuation profit/loss (%) (evlu_pfls_rt)"""
     evlu_erng_rt: Decimal | None = None
-    """평가수익율 (evlu_erng_rt)"""
+    """평가수익율 / Valuation return (%) (evlu_erng_rt)"""
     loan_dt: date | None = None
-    """대출일자 (loan_dt)"""
+    """대출일자 / Loan date (loan_dt)"""
     loan_amt: int | None = None
-    """대출금액 (loan_amt)"""
+    """대출금액 / Loan amount (won) (loan_amt)"""
     stln_slng_chgs: int | None = None
-    """대주매각대금 (stln_slng_chgs)"""
+    """대주매각대금 / Stock loan sale proceeds (won) (stln_slng_chgs)"""
     expd_dt: date | None = None
-    """만기일자 (expd_dt)"""
+    """만기일자 / Expiry date (expd_dt)"""
     stck_loan_unpr: Decimal | None = None
-    """주식대출단가 (stck_loan_unpr)"""
+    """주식대출단가 / Stock loan price (won) (stck_loan_unpr)"""
     bfdy_cprs_icdc: int | None = None
-    """전일대비증감 (bfdy_cprs_icdc)"""
+    """전일대비증감 / Change vs previous day (won) (bfdy_cprs_icdc)"""
     fltt_rt: Decimal | None = None
-    """등락율 (fltt_rt)"""
+    """등락율 / Change rate (%) (fltt_rt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -204,61 +204,61 @@ class InquireBalanceRlzPlOutput2:
     """주식잔고조회_실현손익 output2 (rows)."""
 
     dnca_tot_amt: int | None = None
-    """예수금총금액 (dnca_tot_amt)"""
+    """예수금총금액 / Total deposit (won) (dnca_tot_amt)"""
     nxdy_excc_amt: int | None = None
-    """익일정산금액 (nxdy_excc_amt)"""
+    """익일정산금액 / Next day settlement amount (won) (nxdy_excc_amt)"""
     prvs_rcdl_excc_amt: int | None = None
-    """가수도정산금액 (prvs_rcdl_excc_amt)"""
+    """가수도정산금액 / Provisional settlement amount (won) (prvs_rcdl_excc_amt)"""
     cma_evlu_amt: int | None = None
-    """CMA평가금액 (cma_evlu_amt)"""
+    """CMA평가금액 / CMA valuation (won) (cma_evlu_amt)"""
     bfdy_buy_amt: int | None = None
-    """전일매수금액 (bfdy_buy_amt)"""
+    """전일매수금액 / Previous day buy amount (won) (bfdy_buy_amt)"""
     thdt_buy_amt: int | None = None
-    """금일매수금액 (thdt_buy_amt)"""
+    """금일매수금액 / Today's buy amount (won) (thdt_buy_amt)"""
     nxdy_auto_rdpt_amt: int | None = None
-    """익일자동상환금액 (nxdy_auto_rdpt_amt)"""
+    """익일자동상환금액 / Next day automatic repayment (won) (nxdy_auto_rdpt_amt)"""
     bfdy_sll_amt: int | None = None
-    """전일매도금액 (bfdy_sll_amt)"""
+    """전일매도금액 / Previous day sell amount (won) (bfdy_sll_amt)"""
     thdt_sll_amt: int | None = None
-    """금일매도금액 (thdt_sll_amt)"""
+    """금일매도금액 / Today's sell amount (won) (thdt_sll_amt)"""
     d2_auto_rdpt_amt: int | None = None
-    """D+2자동상환금액 (d2_auto_rdpt_amt)"""
+    """D+2자동상환금액 / D+2 automatic repayment (won) (d2_auto_rdpt_amt)"""
     bfdy_tlex_amt: int | None = None
-    """전일제비용금액 (bfdy_tlex_amt)"""
+    """전일제비용금액 / Previous day costs (won) (bfdy_tlex_amt)"""
     thdt_tlex_amt: int | None = None
-    """금일제비용금액 (thdt_tlex_amt)"""
+    """금일제비용금액 / Today's costs (won) (thdt_tlex_amt)"""
     tot_loan_amt: int | None = None
-    """총대출금액 (tot_loan_amt)"""
+    """총대출금액 / Total loan amount (won) (tot_loan_amt)"""
     scts_evlu_amt: int | None = None
-    """유가평가금액 (scts_evlu_amt)"""
+    """유가평가금액 / Securities valuation (won) (scts_evlu_amt)"""
     tot_evlu_amt: int | None = None
-    """총평가금액 (tot_evlu_amt)"""
+    """총평가금액 / Total valuation (won) (tot_evlu_amt)"""
     nass_amt: int | None = None
-    """순자산금액 (nass_amt)"""
+    """순자산금액 / Net assets (won) (nass_amt)"""
     fncg_gld_auto_rdpt_yn: bool | None = None
-    """융자금자동상환여부 (fncg_gld_auto_rdpt_yn)"""
+    """융자금자동상환여부 / Automatic loan repayment (fncg_gld_auto_rdpt_yn)"""
     pchs_amt_smtl_amt: int | None = None
-    """매입금액합계금액 (pchs_amt_smtl_amt)"""
+    """매입금액합계금액 / Total purchase amount (won) (pchs_amt_smtl_amt)"""
     evlu_amt_smtl_amt: int | None = None
-    """평가금액합계금액 (evlu_amt_smtl_amt)"""
+    """평가금액합계금액 / Total valuation (won) (evlu_amt_smtl_amt)"""
     evlu_pfls_smtl_amt: int | None = None
-    """평가손익합계금액 (evlu_pfls_smtl_amt)"""
+    """평가손익합계금액 / Total valuation profit/loss (won) (evlu_pfls_smtl_amt)"""
     tot_stln_slng_chgs: int | None = None
-    """총대주매각대금 (tot_stln_slng_chgs)"""
+    """총대주매각대금 / Total stock loan sale proceeds (won) (tot_stln_slng_chgs)"""
     bfdy_tot_asst_evlu_amt: int | None = None
-    """전일총자산평가금액 (bfdy_tot_asst_evlu_amt)"""
+    """전일총자산평가금액 / Previous day total asset valuation (won) (bfdy_tot_asst_evlu_amt)"""
     asst_icdc_amt: int | None = None
-    """자산증감액 (asst_icdc_amt)"""
+    """자산증감액 / Asset change (won) (asst_icdc_amt)"""
     asst_icdc_erng_rt: Decimal | None = None
-    """자산증감수익율 (asst_icdc_erng_rt)"""
+    """자산증감수익율 / Asset change return (%) (asst_icdc_erng_rt)"""
     rlzt_pfls: int | None = None
-    """실현손익 (rlzt_pfls)"""
+    """실현손익 / Realized profit/loss (won) (rlzt_pfls)"""
     rlzt_erng_rt: Decimal | None = None
-    """실현수익율 (rlzt_erng_rt)"""
+    """실현수익율 / Realized return (%) (rlzt_erng_rt)"""
     real_evlu_pfls: int | None = None
-    """실평가손익 (real_evlu_pfls)"""
+    """실평가손익 / Real valuation profit/loss (won) (real_evlu_pfls)"""
     real_evlu_pfls_erng_rt: Decimal | None = None
-    """실평가손익수익율 (real_evlu_pfls_erng_rt)"""
+    """실평가손익수익율 / Real valuation return (%) (real_evlu_pfls_erng_rt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -399,9 +399,9 @@ class InquireBalanceRlzPlResponse:
     output2: list[InquireBalanceRlzPlOutput2] = attrs.field(factory=list)
     """output2"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -546,18 +546,18 @@ class InquireBalanceRlzPl(Endpoint[SyncClient]):
         TR ID: real TTTC8494R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            afhr_flpr_yn: 시간외단일가·거래소여부 (AFHR_FLPR_YN, default "N").
-            ofl_yn: 오프라인여부 (OFL_YN, default "").
-            inqr_dvsn: 조회구분 (INQR_DVSN, default "00").
-            unpr_dvsn: 단가구분 (UNPR_DVSN, default "01").
-            fund_sttl_icld_yn: 펀드결제분포함여부 (FUND_STTL_ICLD_YN, default "N").
-            fncg_amt_auto_rdpt_yn: 융자금액자동상환여부 (FNCG_AMT_AUTO_RDPT_YN, default "N").
-            prcs_dvsn: 처리구분 (PRCS_DVSN, default "00").
-            cost_icld_yn: 비용포함여부 (COST_ICLD_YN, default "N").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            afhr_flpr_yn: 시간외단일가·거래소여부 / After-hours single price / exchange flag (AFHR_FLPR_YN, default "N").
+            ofl_yn: 오프라인여부 / Offline flag (OFL_YN, default "").
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN, default "00").
+            unpr_dvsn: 단가구분 / Price division (UNPR_DVSN, default "01").
+            fund_sttl_icld_yn: 펀드결제분포함여부 / Include fund settlement (FUND_STTL_ICLD_YN, default "N").
+            fncg_amt_auto_rdpt_yn: 융자금액자동상환여부 / Automatic loan repayment (FNCG_AMT_AUTO_RDPT_YN, default "N").
+            prcs_dvsn: 처리구분 / Processing division (PRCS_DVSN, default "00").
+            cost_icld_yn: 비용포함여부 / Include costs (COST_ICLD_YN, default "N").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return self._client.call(API, locals())
 
@@ -631,18 +631,18 @@ class AsyncInquireBalanceRlzPl(Endpoint[AsyncClient]):
         TR ID: real TTTC8494R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            afhr_flpr_yn: 시간외단일가·거래소여부 (AFHR_FLPR_YN, default "N").
-            ofl_yn: 오프라인여부 (OFL_YN, default "").
-            inqr_dvsn: 조회구분 (INQR_DVSN, default "00").
-            unpr_dvsn: 단가구분 (UNPR_DVSN, default "01").
-            fund_sttl_icld_yn: 펀드결제분포함여부 (FUND_STTL_ICLD_YN, default "N").
-            fncg_amt_auto_rdpt_yn: 융자금액자동상환여부 (FNCG_AMT_AUTO_RDPT_YN, default "N").
-            prcs_dvsn: 처리구분 (PRCS_DVSN, default "00").
-            cost_icld_yn: 비용포함여부 (COST_ICLD_YN, default "N").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            afhr_flpr_yn: 시간외단일가·거래소여부 / After-hours single price / exchange flag (AFHR_FLPR_YN, default "N").
+            ofl_yn: 오프라인여부 / Offline flag (OFL_YN, default "").
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN, default "00").
+            unpr_dvsn: 단가구분 / Price division (UNPR_DVSN, default "01").
+            fund_sttl_icld_yn: 펀드결제분포함여부 / Include fund settlement (FUND_STTL_ICLD_YN, default "N").
+            fncg_amt_auto_rdpt_yn: 융자금액자동상환여부 / Automatic loan repayment (FNCG_AMT_AUTO_RDPT_YN, default "N").
+            prcs_dvsn: 처리구분 / Processing division (PRCS_DVSN, default "00").
+            cost_icld_yn: 비용포함여부 / Include costs (COST_ICLD_YN, default "N").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return await self._client.call(API, locals())
 

@@ -30,19 +30,19 @@ class InquireCcnlOutput:
     """주식현재가 체결 output (rows)."""
 
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     tday_rltv: Decimal | None = None
-    """당일 체결강도 (tday_rltv)"""
+    """당일 체결강도 / Execution strength today (%) (tday_rltv)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -185,8 +185,8 @@ class InquireCcnl(Endpoint[SyncClient]):
         TR ID: real FHKST01010300, mock FHKST01010300
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -219,8 +219,8 @@ class AsyncInquireCcnl(Endpoint[AsyncClient]):
         TR ID: real FHKST01010300, mock FHKST01010300
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

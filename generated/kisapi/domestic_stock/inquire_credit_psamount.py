@@ -34,29 +34,29 @@ class InquireCreditPsamountOutput:
     """신용매수가능조회 output (one record)."""
 
     ord_psbl_cash: int | None = None
-    """주문가능현금 (ord_psbl_cash)"""
+    """주문가능현금 / Orderable cash (won) (ord_psbl_cash)"""
     ord_psbl_sbst: int | None = None
-    """주문가능대용 (ord_psbl_sbst)"""
+    """주문가능대용 / Orderable collateral (won) (ord_psbl_sbst)"""
     ruse_psbl_amt: int | None = None
-    """재사용가능금액 (ruse_psbl_amt)"""
+    """재사용가능금액 / Reusable amount (won) (ruse_psbl_amt)"""
     fund_rpch_chgs: int | None = None
-    """펀드환매대금 (fund_rpch_chgs)"""
+    """펀드환매대금 / Fund redemption (won) (fund_rpch_chgs)"""
     psbl_qty_calc_unpr: int | None = None
-    """가능수량계산단가 (psbl_qty_calc_unpr)"""
+    """가능수량계산단가 / Price used for the quantity calculation (won) (psbl_qty_calc_unpr)"""
     nrcvb_buy_amt: int | None = None
-    """미수없는매수금액 (nrcvb_buy_amt)"""
+    """미수없는매수금액 / Buy amount without receivables (won) (nrcvb_buy_amt)"""
     nrcvb_buy_qty: int | None = None
-    """미수없는매수수량 (nrcvb_buy_qty)"""
+    """미수없는매수수량 / Buy quantity without receivables (shares) (nrcvb_buy_qty)"""
     max_buy_amt: int | None = None
-    """최대매수금액 (max_buy_amt)"""
+    """최대매수금액 / Maximum buy amount (won) (max_buy_amt)"""
     max_buy_qty: int | None = None
-    """최대매수수량 (max_buy_qty)"""
+    """최대매수수량 / Maximum buy quantity (shares) (max_buy_qty)"""
     cma_evlu_amt: int | None = None
-    """CMA평가금액 (cma_evlu_amt)"""
+    """CMA평가금액 / CMA valuation (won) (cma_evlu_amt)"""
     ovrs_re_use_amt_wcrc: int | None = None
-    """해외재사용금액원화 (ovrs_re_use_amt_wcrc)"""
+    """해외재사용금액원화 / Overseas reusable amount in won (won) (ovrs_re_use_amt_wcrc)"""
     ord_psbl_frcr_amt_wcrc: int | None = None
-    """주문가능외화금액원화 (ord_psbl_frcr_amt_wcrc)"""
+    """주문가능외화금액원화 / Orderable foreign currency in won (won) (ord_psbl_frcr_amt_wcrc)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -247,14 +247,14 @@ class InquireCreditPsamount(Endpoint[SyncClient]):
         TR ID: real TTTC8909R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            ord_dvsn: 주문구분 (ORD_DVSN, required).
-            crdt_type: 신용유형 (CRDT_TYPE, default "21").
-            cma_evlu_amt_icld_yn: CMA평가금액포함여부 (CMA_EVLU_AMT_ICLD_YN, default "N").
-            ovrs_icld_yn: 해외포함여부 (OVRS_ICLD_YN, default "N").
-            ord_unpr: 주문단가 (ORD_UNPR).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, required).
+            crdt_type: 신용유형 / Credit type (CRDT_TYPE, default "21").
+            cma_evlu_amt_icld_yn: CMA평가금액포함여부 / Include CMA valuation (CMA_EVLU_AMT_ICLD_YN, default "N").
+            ovrs_icld_yn: 해외포함여부 / Include overseas (OVRS_ICLD_YN, default "N").
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR).
         """
         return self._client.call(API, locals())
 
@@ -299,14 +299,14 @@ class AsyncInquireCreditPsamount(Endpoint[AsyncClient]):
         TR ID: real TTTC8909R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            ord_dvsn: 주문구분 (ORD_DVSN, required).
-            crdt_type: 신용유형 (CRDT_TYPE, default "21").
-            cma_evlu_amt_icld_yn: CMA평가금액포함여부 (CMA_EVLU_AMT_ICLD_YN, default "N").
-            ovrs_icld_yn: 해외포함여부 (OVRS_ICLD_YN, default "N").
-            ord_unpr: 주문단가 (ORD_UNPR).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, required).
+            crdt_type: 신용유형 / Credit type (CRDT_TYPE, default "21").
+            cma_evlu_amt_icld_yn: CMA평가금액포함여부 / Include CMA valuation (CMA_EVLU_AMT_ICLD_YN, default "N").
+            ovrs_icld_yn: 해외포함여부 / Include overseas (OVRS_ICLD_YN, default "N").
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR).
         """
         return await self._client.call(API, locals())
 

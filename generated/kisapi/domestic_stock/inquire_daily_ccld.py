@@ -49,77 +49,77 @@ class InquireDailyCcldOutput1:
     """주식일별주문체결조회 output1 (rows)."""
 
     ord_dt: date | None = None
-    """주문일자 (ord_dt)"""
+    """주문일자 / Order date (ord_dt)"""
     ord_gno_brno: str | None = None
-    """주문채번지점번호 (ord_gno_brno)"""
+    """주문채번지점번호 / Order branch number (ord_gno_brno)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     orgn_odno: str | None = None
-    """원주문번호 (orgn_odno)"""
+    """원주문번호 / Original order number (orgn_odno)"""
     ord_dvsn_name: str | None = None
-    """주문구분명 (ord_dvsn_name)"""
+    """주문구분명 / Order type name (ord_dvsn_name)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     sll_buy_dvsn_cd_name: str | None = None
-    """매도매수구분코드명 (sll_buy_dvsn_cd_name)"""
+    """매도매수구분코드명 / Sell or buy name (sll_buy_dvsn_cd_name)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     ord_qty: int | None = None
-    """주문수량 (ord_qty)"""
+    """주문수량 / Order quantity (shares) (ord_qty)"""
     ord_unpr: int | None = None
-    """주문단가 (ord_unpr)"""
+    """주문단가 / Order price (won) (ord_unpr)"""
     ord_tmd: time | None = None
-    """주문시각 (ord_tmd)"""
+    """주문시각 / Order time (KST) (ord_tmd)"""
     tot_ccld_qty: int | None = None
-    """총체결수량 (tot_ccld_qty)"""
+    """총체결수량 / Total executed quantity (shares) (tot_ccld_qty)"""
     avg_prvs: Decimal | None = None
-    """평균가 (avg_prvs)"""
+    """평균가 / Average price (avg_prvs)"""
     cncl_yn: bool | None = None
-    """취소여부 (cncl_yn)"""
+    """취소여부 / Cancelled (cncl_yn)"""
     tot_ccld_amt: int | None = None
-    """총체결금액 (tot_ccld_amt)"""
+    """총체결금액 / Total executed amount (won) (tot_ccld_amt)"""
     loan_dt: date | None = None
-    """대출일자 (loan_dt)"""
+    """대출일자 / Loan date (loan_dt)"""
     ordr_empno: str | None = None
-    """주문자사번 (ordr_empno)"""
+    """주문자사번 / Orderer employee number (ordr_empno)"""
     ord_dvsn_cd: OrderDivision | None = None
-    """주문구분코드 (ord_dvsn_cd)"""
+    """주문구분코드 / Order type code (ord_dvsn_cd)"""
     cncl_cfrm_qty: int | None = None
-    """취소확인수량 (cncl_cfrm_qty)"""
+    """취소확인수량 / Confirmed cancel quantity (shares) (cncl_cfrm_qty)"""
     rmn_qty: int | None = None
-    """잔여수량 (rmn_qty)"""
+    """잔여수량 / Remaining quantity (shares) (rmn_qty)"""
     rjct_qty: int | None = None
-    """거부수량 (rjct_qty)"""
+    """거부수량 / Rejected quantity (shares) (rjct_qty)"""
     ccld_cndt_name: str | None = None
-    """체결조건명 (ccld_cndt_name)"""
+    """체결조건명 / Execution condition name (ccld_cndt_name)"""
     inqr_ip_addr: str | None = None
-    """조회IP주소 (inqr_ip_addr)"""
+    """조회IP주소 / Inquiry IP address (inqr_ip_addr)"""
     cpbc_ordp_ord_rcit_dvsn_cd: str | None = None
-    """전산주문표주문접수구분코드 (cpbc_ordp_ord_rcit_dvsn_cd)"""
+    """전산주문표주문접수구분코드 / Order slip receipt code (cpbc_ordp_ord_rcit_dvsn_cd)"""
     cpbc_ordp_infm_mthd_dvsn_cd: str | None = None
-    """전산주문표통보방법구분코드 (cpbc_ordp_infm_mthd_dvsn_cd)"""
+    """전산주문표통보방법구분코드 / Order slip notification method code (cpbc_ordp_infm_mthd_dvsn_cd)"""
     infm_tmd: time | None = None
-    """통보시각 (infm_tmd)"""
+    """통보시각 / Notification time (KST) (infm_tmd)"""
     ctac_tlno: str | None = None
-    """연락전화번호 (ctac_tlno)"""
+    """연락전화번호 / Contact phone number (ctac_tlno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     excg_dvsn_cd: str | None = None
-    """거래소구분코드 (excg_dvsn_cd)"""
+    """거래소구분코드 / Exchange division code (excg_dvsn_cd)"""
     cpbc_ordp_mtrl_dvsn_cd: str | None = None
-    """전산주문표자료구분코드 (cpbc_ordp_mtrl_dvsn_cd)"""
+    """전산주문표자료구분코드 / Order slip material code (cpbc_ordp_mtrl_dvsn_cd)"""
     ord_orgno: str | None = None
-    """주문조직번호 (ord_orgno)"""
+    """주문조직번호 / Order organization number (ord_orgno)"""
     rsvn_ord_end_dt: date | None = None
-    """예약주문종료일자 (rsvn_ord_end_dt)"""
+    """예약주문종료일자 / Reserved order end date (rsvn_ord_end_dt)"""
     excg_id_dvsn_cd: ExchangeIdDivision | None = None
-    """거래소ID구분코드 (excg_id_dvsn_cd)"""
+    """거래소ID구분코드 / Exchange ID (KRX, NXT, SOR) (excg_id_dvsn_cd)"""
     stpm_cndt_pric: int | None = None
-    """스톱지정가조건가격 (stpm_cndt_pric)"""
+    """스톱지정가조건가격 / Stop-limit trigger price (won) (stpm_cndt_pric)"""
     stpm_efct_occr_dtmd: str | None = None
-    """스톱지정가효력발생상세시각 (stpm_efct_occr_dtmd)"""
+    """스톱지정가효력발생상세시각 / Stop-limit trigger time (KST) (stpm_efct_occr_dtmd)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -310,15 +310,15 @@ class InquireDailyCcldOutput2:
     """주식일별주문체결조회 output2 (one record)."""
 
     tot_ord_qty: int | None = None
-    """총주문수량 (tot_ord_qty)"""
+    """총주문수량 / Total order quantity (shares) (tot_ord_qty)"""
     tot_ccld_qty: int | None = None
-    """총체결수량 (tot_ccld_qty)"""
+    """총체결수량 / Total executed quantity (shares) (tot_ccld_qty)"""
     tot_ccld_amt: int | None = None
-    """총체결금액 (tot_ccld_amt)"""
+    """총체결금액 / Total executed amount (won) (tot_ccld_amt)"""
     prsm_tlex_smtl: int | None = None
-    """추정제비용합계 (prsm_tlex_smtl)"""
+    """추정제비용합계 / Estimated total costs (won) (prsm_tlex_smtl)"""
     pchs_avg_pric: Decimal | None = None
-    """매입평균가격 (pchs_avg_pric)"""
+    """매입평균가격 / Average purchase price (won) (pchs_avg_pric)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -376,9 +376,9 @@ class InquireDailyCcldResponse:
     output2: InquireDailyCcldOutput2 | None = None
     """output2"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -545,21 +545,21 @@ class InquireDailyCcld(Endpoint[SyncClient]):
 
         Args:
             period: 조회기간구분; one of recent, older (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "00").
-            pdno: 상품번호 (PDNO).
-            ccld_dvsn: 체결구분 (CCLD_DVSN, default "00").
-            inqr_dvsn: 조회구분 (INQR_DVSN, default "00").
-            inqr_dvsn_3: 조회구분3 (INQR_DVSN_3, default "00").
-            ord_gno_brno: 주문채번지점번호 (ORD_GNO_BRNO).
-            odno: 주문번호 (ODNO).
-            inqr_dvsn_1: 조회구분1 (INQR_DVSN_1).
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
-            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD, default "KRX").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "00").
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            ccld_dvsn: 체결구분 / Execution division (CCLD_DVSN, default "00").
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN, default "00").
+            inqr_dvsn_3: 조회구분3 / Inquiry division 3 (credit type) (INQR_DVSN_3, default "00").
+            ord_gno_brno: 주문채번지점번호 / Order branch number (ORD_GNO_BRNO).
+            odno: 주문번호 / Order number (ODNO).
+            inqr_dvsn_1: 조회구분1 / Inquiry division 1 (INQR_DVSN_1).
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
+            excg_id_dvsn_cd: 거래소ID구분코드 / Exchange ID (KRX, NXT, SOR) (EXCG_ID_DVSN_CD, default "KRX").
         """
         return self._client.call(API, locals())
 
@@ -647,21 +647,21 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
 
         Args:
             period: 조회기간구분; one of recent, older (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "00").
-            pdno: 상품번호 (PDNO).
-            ccld_dvsn: 체결구분 (CCLD_DVSN, default "00").
-            inqr_dvsn: 조회구분 (INQR_DVSN, default "00").
-            inqr_dvsn_3: 조회구분3 (INQR_DVSN_3, default "00").
-            ord_gno_brno: 주문채번지점번호 (ORD_GNO_BRNO).
-            odno: 주문번호 (ODNO).
-            inqr_dvsn_1: 조회구분1 (INQR_DVSN_1).
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
-            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD, default "KRX").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "00").
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            ccld_dvsn: 체결구분 / Execution division (CCLD_DVSN, default "00").
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN, default "00").
+            inqr_dvsn_3: 조회구분3 / Inquiry division 3 (credit type) (INQR_DVSN_3, default "00").
+            ord_gno_brno: 주문채번지점번호 / Order branch number (ORD_GNO_BRNO).
+            odno: 주문번호 / Order number (ODNO).
+            inqr_dvsn_1: 조회구분1 / Inquiry division 1 (INQR_DVSN_1).
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
+            excg_id_dvsn_cd: 거래소ID구분코드 / Exchange ID (KRX, NXT, SOR) (EXCG_ID_DVSN_CD, default "KRX").
         """
         return await self._client.call(API, locals())
 

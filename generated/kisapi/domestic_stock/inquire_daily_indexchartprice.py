@@ -38,37 +38,37 @@ class InquireDailyIndexchartpriceOutput1:
     """국내주식업종기간별시세(일_주_월_년) output1 (one record)."""
 
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     prdy_nmix: Decimal | None = None
-    """전일 지수 (prdy_nmix)"""
+    """전일 지수 / Previous index close (prdy_nmix)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_cls_code: str | None = None
-    """업종 구분 코드 (bstp_cls_code)"""
+    """업종 구분 코드 / Sector code (bstp_cls_code)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     bstp_nmix_oprc: Decimal | None = None
-    """업종 지수 시가 (bstp_nmix_oprc)"""
+    """업종 지수 시가 / Sector index open (bstp_nmix_oprc)"""
     bstp_nmix_hgpr: Decimal | None = None
-    """업종 지수 최고가 (bstp_nmix_hgpr)"""
+    """업종 지수 최고가 / Sector index high (bstp_nmix_hgpr)"""
     bstp_nmix_lwpr: Decimal | None = None
-    """업종 지수 최저가 (bstp_nmix_lwpr)"""
+    """업종 지수 최저가 / Sector index low (bstp_nmix_lwpr)"""
     futs_prdy_oprc: Decimal | None = None
-    """전일 시가(지수) (futs_prdy_oprc)"""
+    """전일 시가(지수) / Previous day open (index) (futs_prdy_oprc)"""
     futs_prdy_hgpr: Decimal | None = None
-    """전일 최고가(지수) (futs_prdy_hgpr)"""
+    """전일 최고가(지수) / Previous day high (index) (futs_prdy_hgpr)"""
     futs_prdy_lwpr: Decimal | None = None
-    """전일 최저가(지수) (futs_prdy_lwpr)"""
+    """전일 최저가(지수) / Previous day low (index) (futs_prdy_lwpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -179,21 +179,21 @@ class InquireDailyIndexchartpriceOutput2:
     """국내주식업종기간별시세(일_주_월_년) output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_oprc: Decimal | None = None
-    """업종 지수 시가 (bstp_nmix_oprc)"""
+    """업종 지수 시가 / Sector index open (bstp_nmix_oprc)"""
     bstp_nmix_hgpr: Decimal | None = None
-    """업종 지수 최고가 (bstp_nmix_hgpr)"""
+    """업종 지수 최고가 / Sector index high (bstp_nmix_hgpr)"""
     bstp_nmix_lwpr: Decimal | None = None
-    """업종 지수 최저가 (bstp_nmix_lwpr)"""
+    """업종 지수 최저가 / Sector index low (bstp_nmix_lwpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     mod_yn: bool | None = None
-    """변경 여부 (mod_yn)"""
+    """변경 여부 / Modified (mod_yn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -371,11 +371,11 @@ class InquireDailyIndexchartprice(Endpoint[SyncClient]):
         TR ID: real FHKUP03500100, mock FHKUP03500100
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
         """
         return self._client.call(API, locals())
 
@@ -428,11 +428,11 @@ class AsyncInquireDailyIndexchartprice(Endpoint[AsyncClient]):
         TR ID: real FHKUP03500100, mock FHKUP03500100
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
         """
         return await self._client.call(API, locals())
 

@@ -45,65 +45,65 @@ class InquireDailyItemchartpriceOutput1:
     """국내주식기간별시세(일/주/월/년) output1 (one record)."""
 
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     stck_prdy_clpr: int | None = None
-    """주식 전일 종가 (stck_prdy_clpr)"""
+    """주식 전일 종가 / Previous close (won) (stck_prdy_clpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     stck_mxpr: int | None = None
-    """주식 상한가 (stck_mxpr)"""
+    """주식 상한가 / Upper price limit (won) (stck_mxpr)"""
     stck_llam: int | None = None
-    """주식 하한가 (stck_llam)"""
+    """주식 하한가 / Lower price limit (won) (stck_llam)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     stck_prdy_oprc: int | None = None
-    """주식 전일 시가 (stck_prdy_oprc)"""
+    """주식 전일 시가 / Previous day open (won) (stck_prdy_oprc)"""
     stck_prdy_hgpr: int | None = None
-    """주식 전일 최고가 (stck_prdy_hgpr)"""
+    """주식 전일 최고가 / Previous day high (won) (stck_prdy_hgpr)"""
     stck_prdy_lwpr: int | None = None
-    """주식 전일 최저가 (stck_prdy_lwpr)"""
+    """주식 전일 최저가 / Previous day low (won) (stck_prdy_lwpr)"""
     askp: int | None = None
-    """매도호가 (askp)"""
+    """매도호가 / Ask price (won) (askp)"""
     bidp: int | None = None
-    """매수호가 (bidp)"""
+    """매수호가 / Bid price (won) (bidp)"""
     prdy_vrss_vol: int | None = None
-    """전일 대비 거래량 (prdy_vrss_vol)"""
+    """전일 대비 거래량 / Volume change vs previous day (shares) (prdy_vrss_vol)"""
     vol_tnrt: Decimal | None = None
-    """거래량 회전율 (vol_tnrt)"""
+    """거래량 회전율 / Volume turnover (%) (vol_tnrt)"""
     stck_fcam: int | None = None
-    """주식 액면가 (stck_fcam)"""
+    """주식 액면가 / Par value (won) (stck_fcam)"""
     lstn_stcn: int | None = None
-    """상장 주수 (lstn_stcn)"""
+    """상장 주수 / Listed shares (lstn_stcn)"""
     cpfn: int | None = None
-    """자본금 (cpfn)"""
+    """자본금 / Capital (100 million won) (cpfn)"""
     hts_avls: int | None = None
-    """HTS 시가총액 (hts_avls)"""
+    """HTS 시가총액 / Market capitalization (100 million won) (hts_avls)"""
     per: Decimal | None = None
-    """PER (per)"""
+    """PER / PER, price to earnings (per)"""
     eps: Decimal | None = None
-    """EPS (eps)"""
+    """EPS / EPS, earnings per share (won) (eps)"""
     pbr: Decimal | None = None
-    """PBR (pbr)"""
+    """PBR / PBR, price to book (pbr)"""
     itewhol_loan_rmnd_ratem: Decimal | None = None
-    """전체 융자 잔고 비율 (itewhol_loan_rmnd_ratem)"""
+    """전체 융자 잔고 비율 / Total loan balance ratio (%) (itewhol_loan_rmnd_ratem)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -248,31 +248,31 @@ class InquireDailyItemchartpriceOutput2:
     """국내주식기간별시세(일/주/월/년) output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_clpr: int | None = None
-    """주식 종가 (stck_clpr)"""
+    """주식 종가 / Close (won) (stck_clpr)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     flng_cls_code: ExRightsDivision | None = None
-    """락 구분 코드 (flng_cls_code)"""
+    """락 구분 코드 / Ex-rights/ex-dividend code (flng_cls_code)"""
     prtt_rate: Decimal | None = None
-    """분할 비율 (prtt_rate)"""
+    """분할 비율 / Split ratio (prtt_rate)"""
     mod_yn: bool | None = None
-    """변경 여부 (mod_yn)"""
+    """변경 여부 / Modified (mod_yn)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     revl_issu_reas: str | None = None
-    """재평가사유코드 (revl_issu_reas)"""
+    """재평가사유코드 / Revaluation reason code (revl_issu_reas)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -474,12 +474,12 @@ class InquireDailyItemchartprice(Endpoint[SyncClient]):
         TR ID: real FHKST03010100, mock FHKST03010100
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
-            fid_org_adj_prc: 수정주가 원주가 가격 여부 (FID_ORG_ADJ_PRC, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
+            fid_org_adj_prc: 수정주가 원주가 가격 여부 / Adjusted (0) or original (1) prices (FID_ORG_ADJ_PRC, default "0").
         """
         return self._client.call(API, locals())
 
@@ -520,12 +520,12 @@ class AsyncInquireDailyItemchartprice(Endpoint[AsyncClient]):
         TR ID: real FHKST03010100, mock FHKST03010100
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
-            fid_org_adj_prc: 수정주가 원주가 가격 여부 (FID_ORG_ADJ_PRC, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
+            fid_org_adj_prc: 수정주가 원주가 가격 여부 / Adjusted (0) or original (1) prices (FID_ORG_ADJ_PRC, default "0").
         """
         return await self._client.call(API, locals())
 

@@ -37,37 +37,37 @@ class InquireDailyOvertimepriceOutput1:
     """주식현재가 시간외일자별주가 output1 (one record)."""
 
     ovtm_untp_prpr: int | None = None
-    """시간외 단일가 현재가 (ovtm_untp_prpr)"""
+    """시간외 단일가 현재가 / After-hours single price current (won) (ovtm_untp_prpr)"""
     ovtm_untp_prdy_vrss: int | None = None
-    """시간외 단일가 전일 대비 (ovtm_untp_prdy_vrss)"""
+    """시간외 단일가 전일 대비 / After-hours single price change (won) (ovtm_untp_prdy_vrss)"""
     ovtm_untp_prdy_vrss_sign: Sign | None = None
-    """시간외 단일가 전일 대비 부호 (ovtm_untp_prdy_vrss_sign)"""
+    """시간외 단일가 전일 대비 부호 / After-hours single price change sign (ovtm_untp_prdy_vrss_sign)"""
     ovtm_untp_prdy_ctrt: Decimal | None = None
-    """시간외 단일가 전일 대비율 (ovtm_untp_prdy_ctrt)"""
+    """시간외 단일가 전일 대비율 / After-hours single price change (%) (ovtm_untp_prdy_ctrt)"""
     ovtm_untp_vol: int | None = None
-    """시간외 단일가 거래량 (ovtm_untp_vol)"""
+    """시간외 단일가 거래량 / After-hours single price volume (shares) (ovtm_untp_vol)"""
     ovtm_untp_tr_pbmn: int | None = None
-    """시간외 단일가 거래대금 (ovtm_untp_tr_pbmn)"""
+    """시간외 단일가 거래대금 / After-hours single price trading value (won) (ovtm_untp_tr_pbmn)"""
     ovtm_untp_mxpr: int | None = None
-    """시간외 단일가 상한가 (ovtm_untp_mxpr)"""
+    """시간외 단일가 상한가 / After-hours single price upper limit (won) (ovtm_untp_mxpr)"""
     ovtm_untp_llam: int | None = None
-    """시간외 단일가 하한가 (ovtm_untp_llam)"""
+    """시간외 단일가 하한가 / After-hours single price lower limit (won) (ovtm_untp_llam)"""
     ovtm_untp_oprc: int | None = None
-    """시간외 단일가 시가2 (ovtm_untp_oprc)"""
+    """시간외 단일가 시가2 / After-hours single price open (won) (ovtm_untp_oprc)"""
     ovtm_untp_hgpr: int | None = None
-    """시간외 단일가 최고가 (ovtm_untp_hgpr)"""
+    """시간외 단일가 최고가 / After-hours single price high (won) (ovtm_untp_hgpr)"""
     ovtm_untp_lwpr: int | None = None
-    """시간외 단일가 최저가 (ovtm_untp_lwpr)"""
+    """시간외 단일가 최저가 / After-hours single price low (won) (ovtm_untp_lwpr)"""
     ovtm_untp_antc_cnpr: int | None = None
-    """시간외 단일가 예상 체결가 (ovtm_untp_antc_cnpr)"""
+    """시간외 단일가 예상 체결가 / After-hours single price expected execution price (won) (ovtm_untp_antc_cnpr)"""
     ovtm_untp_antc_cntg_vrss: int | None = None
-    """시간외 단일가 예상 체결 대비 (ovtm_untp_antc_cntg_vrss)"""
+    """시간외 단일가 예상 체결 대비 / After-hours single price expected change (won) (ovtm_untp_antc_cntg_vrss)"""
     ovtm_untp_antc_cntg_vrss_sign: Sign | None = None
-    """시간외 단일가 예상 체결 대비 부호 (ovtm_untp_antc_cntg_vrss_sign)"""
+    """시간외 단일가 예상 체결 대비 부호 / After-hours single price expected change sign (ovtm_untp_antc_cntg_vrss_sign)"""
     ovtm_untp_antc_cntg_ctrt: Decimal | None = None
-    """시간외 단일가 예상 체결 대비율 (ovtm_untp_antc_cntg_ctrt)"""
+    """시간외 단일가 예상 체결 대비율 / After-hours single price expected change (%) (ovtm_untp_antc_cntg_ctrt)"""
     ovtm_untp_antc_vol: int | None = None
-    """시간외 단일가 예상 거래량 (ovtm_untp_antc_vol)"""
+    """시간외 단일가 예상 거래량 / After-hours single price expected volume (shares) (ovtm_untp_antc_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -164,29 +164,29 @@ class InquireDailyOvertimepriceOutput2:
     """주식현재가 시간외일자별주가 output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     ovtm_untp_prpr: int | None = None
-    """시간외 단일가 현재가 (ovtm_untp_prpr)"""
+    """시간외 단일가 현재가 / After-hours single price current (won) (ovtm_untp_prpr)"""
     ovtm_untp_prdy_vrss: int | None = None
-    """시간외 단일가 전일 대비 (ovtm_untp_prdy_vrss)"""
+    """시간외 단일가 전일 대비 / After-hours single price change (won) (ovtm_untp_prdy_vrss)"""
     ovtm_untp_prdy_vrss_sign: Sign | None = None
-    """시간외 단일가 전일 대비 부호 (ovtm_untp_prdy_vrss_sign)"""
+    """시간외 단일가 전일 대비 부호 / After-hours single price change sign (ovtm_untp_prdy_vrss_sign)"""
     ovtm_untp_prdy_ctrt: Decimal | None = None
-    """시간외 단일가 전일 대비율 (ovtm_untp_prdy_ctrt)"""
+    """시간외 단일가 전일 대비율 / After-hours single price change (%) (ovtm_untp_prdy_ctrt)"""
     ovtm_untp_vol: int | None = None
-    """시간외 단일가 거래량 (ovtm_untp_vol)"""
+    """시간외 단일가 거래량 / After-hours single price volume (shares) (ovtm_untp_vol)"""
     stck_clpr: int | None = None
-    """주식 종가 (stck_clpr)"""
+    """주식 종가 / Close (won) (stck_clpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     ovtm_untp_tr_pbmn: int | None = None
-    """시간외 단일가 거래대금 (ovtm_untp_tr_pbmn)"""
+    """시간외 단일가 거래대금 / After-hours single price trading value (won) (ovtm_untp_tr_pbmn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -361,8 +361,8 @@ class InquireDailyOvertimeprice(Endpoint[SyncClient]):
         TR ID: real FHPST02320000, mock FHPST02320000
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -395,8 +395,8 @@ class AsyncInquireDailyOvertimeprice(Endpoint[AsyncClient]):
         TR ID: real FHPST02320000, mock FHPST02320000
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

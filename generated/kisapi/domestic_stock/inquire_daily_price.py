@@ -44,33 +44,33 @@ class InquireDailyPriceOutput:
     """주식현재가 일자별 output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     stck_clpr: int | None = None
-    """주식 종가 (stck_clpr)"""
+    """주식 종가 / Close (won) (stck_clpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     prdy_vrss_vol_rate: Decimal | None = None
-    """전일 대비 거래량 비율 (prdy_vrss_vol_rate)"""
+    """전일 대비 거래량 비율 / Volume vs previous day (%) (prdy_vrss_vol_rate)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     hts_frgn_ehrt: Decimal | None = None
-    """HTS 외국인 소진율 (hts_frgn_ehrt)"""
+    """HTS 외국인 소진율 / Foreign ownership limit exhaustion (%) (hts_frgn_ehrt)"""
     frgn_ntby_qty: int | None = None
-    """외국인 순매수 수량 (frgn_ntby_qty)"""
+    """외국인 순매수 수량 / Foreign net buy (shares) (frgn_ntby_qty)"""
     flng_cls_code: ExRightsDivision | None = None
-    """락 구분 코드 (flng_cls_code)"""
+    """락 구분 코드 / Ex-rights/ex-dividend code (flng_cls_code)"""
     acml_prtt_rate: Decimal | None = None
-    """누적 분할 비율 (acml_prtt_rate)"""
+    """누적 분할 비율 / Accumulated split ratio (%) (acml_prtt_rate)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -260,10 +260,10 @@ class InquireDailyPrice(Endpoint[SyncClient]):
         TR ID: real FHKST01010400, mock FHKST01010400
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
-            fid_org_adj_prc: 수정주가 원주가 가격 여부 (FID_ORG_ADJ_PRC, default "1").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
+            fid_org_adj_prc: 수정주가 원주가 가격 여부 / Adjusted (0) or original (1) prices (FID_ORG_ADJ_PRC, default "1").
         """
         return self._client.call(API, locals())
 
@@ -300,10 +300,10 @@ class AsyncInquireDailyPrice(Endpoint[AsyncClient]):
         TR ID: real FHKST01010400, mock FHKST01010400
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
-            fid_org_adj_prc: 수정주가 원주가 가격 여부 (FID_ORG_ADJ_PRC, default "1").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
+            fid_org_adj_prc: 수정주가 원주가 가격 여부 / Adjusted (0) or original (1) prices (FID_ORG_ADJ_PRC, default "1").
         """
         return await self._client.call(API, locals())
 

@@ -36,9 +36,9 @@ class InquireDailyTradeVolumeOutput1:
     """종목별일별매수매도체결량 output1 (one record)."""
 
     shnu_cnqn_smtn: int | None = None
-    """매수 체결량 합계 (shnu_cnqn_smtn)"""
+    """매수 체결량 합계 / Total buy execution volume (shares) (shnu_cnqn_smtn)"""
     seln_cnqn_smtn: int | None = None
-    """매도 체결량 합계 (seln_cnqn_smtn)"""
+    """매도 체결량 합계 / Total sell execution volume (shares) (seln_cnqn_smtn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -78,11 +78,11 @@ class InquireDailyTradeVolumeOutput2:
     """종목별일별매수매도체결량 output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     total_seln_qty: int | None = None
-    """총매도수량 (total_seln_qty)"""
+    """총매도수량 / Total sell quantity (shares) (total_seln_qty)"""
     total_shnu_qty: int | None = None
-    """총매수2수량 (total_shnu_qty)"""
+    """총매수2수량 / Total buy quantity (shares) (total_shnu_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -234,11 +234,11 @@ class InquireDailyTradeVolume(Endpoint[SyncClient]):
         TR ID: real FHKST03010800, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2).
         """
         return self._client.call(API, locals())
 
@@ -277,11 +277,11 @@ class AsyncInquireDailyTradeVolume(Endpoint[AsyncClient]):
         TR ID: real FHKST03010800, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2).
         """
         return await self._client.call(API, locals())
 

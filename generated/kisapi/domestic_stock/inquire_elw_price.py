@@ -35,81 +35,81 @@ class InquireElwPriceOutput:
     """ELW 현재가 시세 output (one record)."""
 
     elw_shrn_iscd: str | None = None
-    """ELW 단축 종목코드 (elw_shrn_iscd)"""
+    """ELW 단축 종목코드 / ELW code (short) (elw_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     prdy_vrss_vol_rate: Decimal | None = None
-    """전일 대비 거래량 비율 (prdy_vrss_vol_rate)"""
+    """전일 대비 거래량 비율 / Volume vs previous day (%) (prdy_vrss_vol_rate)"""
     unas_shrn_iscd: str | None = None
-    """기초자산 단축 종목코드 (unas_shrn_iscd)"""
+    """기초자산 단축 종목코드 / Underlying code (short) (unas_shrn_iscd)"""
     unas_isnm: str | None = None
-    """기초자산 종목명 (unas_isnm)"""
+    """기초자산 종목명 / Underlying name (unas_isnm)"""
     unas_prpr: Decimal | None = None
-    """기초자산 현재가 (unas_prpr)"""
+    """기초자산 현재가 / Underlying price (unas_prpr)"""
     unas_prdy_vrss: Decimal | None = None
-    """기초자산 전일 대비 (unas_prdy_vrss)"""
+    """기초자산 전일 대비 / Underlying change (unas_prdy_vrss)"""
     unas_prdy_vrss_sign: Sign | None = None
-    """기초자산 전일 대비 부호 (unas_prdy_vrss_sign)"""
+    """기초자산 전일 대비 부호 / Underlying change sign (unas_prdy_vrss_sign)"""
     unas_prdy_ctrt: Decimal | None = None
-    """기초자산 전일 대비율 (unas_prdy_ctrt)"""
+    """기초자산 전일 대비율 / Underlying change (%) (unas_prdy_ctrt)"""
     bidp: int | None = None
-    """매수호가 (bidp)"""
+    """매수호가 / Bid price (won) (bidp)"""
     askp: int | None = None
-    """매도호가 (askp)"""
+    """매도호가 / Ask price (won) (askp)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     vol_tnrt: Decimal | None = None
-    """거래량 회전율 (vol_tnrt)"""
+    """거래량 회전율 / Volume turnover (%) (vol_tnrt)"""
     elw_oprc: int | None = None
-    """ELW 시가2 (elw_oprc)"""
+    """ELW 시가2 / ELW open (won) (elw_oprc)"""
     elw_hgpr: int | None = None
-    """ELW 최고가 (elw_hgpr)"""
+    """ELW 최고가 / ELW high (won) (elw_hgpr)"""
     elw_lwpr: int | None = None
-    """ELW 최저가 (elw_lwpr)"""
+    """ELW 최저가 / ELW low (won) (elw_lwpr)"""
     stck_prdy_clpr: int | None = None
-    """주식 전일 종가 (stck_prdy_clpr)"""
+    """주식 전일 종가 / Previous close (won) (stck_prdy_clpr)"""
     hts_thpr: Decimal | None = None
-    """HTS 이론가 (hts_thpr)"""
+    """HTS 이론가 / Theoretical price (hts_thpr)"""
     dprt: Decimal | None = None
-    """괴리율 (dprt)"""
+    """괴리율 / Disparity rate (%) (dprt)"""
     atm_cls_name: str | None = None
-    """ATM 구분 명 (atm_cls_name)"""
+    """ATM 구분 명 / ATM classification (atm_cls_name)"""
     hts_ints_vltl: Decimal | None = None
-    """HTS 내재 변동성 (hts_ints_vltl)"""
+    """HTS 내재 변동성 / Implied volatility (%) (hts_ints_vltl)"""
     acpr: Decimal | None = None
-    """행사가 (acpr)"""
+    """행사가 / Strike price (acpr)"""
     pvt_scnd_dmrs_prc: int | None = None
-    """피벗 2차 디저항 가격 (pvt_scnd_dmrs_prc)"""
+    """피벗 2차 디저항 가격 / Pivot second resistance (won) (pvt_scnd_dmrs_prc)"""
     pvt_frst_dmrs_prc: int | None = None
-    """피벗 1차 디저항 가격 (pvt_frst_dmrs_prc)"""
+    """피벗 1차 디저항 가격 / Pivot first resistance (won) (pvt_frst_dmrs_prc)"""
     pvt_pont_val: int | None = None
-    """피벗 포인트 값 (pvt_pont_val)"""
+    """피벗 포인트 값 / Pivot point (won) (pvt_pont_val)"""
     pvt_frst_dmsp_prc: int | None = None
-    """피벗 1차 디지지 가격 (pvt_frst_dmsp_prc)"""
+    """피벗 1차 디지지 가격 / Pivot first support (won) (pvt_frst_dmsp_prc)"""
     pvt_scnd_dmsp_prc: int | None = None
-    """피벗 2차 디지지 가격 (pvt_scnd_dmsp_prc)"""
+    """피벗 2차 디지지 가격 / Pivot second support (won) (pvt_scnd_dmsp_prc)"""
     dmsp_val: int | None = None
-    """디지지 값 (dmsp_val)"""
+    """디지지 값 / DeMark support value (won) (dmsp_val)"""
     dmrs_val: int | None = None
-    """디저항 값 (dmrs_val)"""
+    """디저항 값 / DeMark resistance value (won) (dmrs_val)"""
     elw_sdpr: int | None = None
-    """ELW 기준가 (elw_sdpr)"""
+    """ELW 기준가 / ELW base price (won) (elw_sdpr)"""
     apprch_rate: Decimal | None = None
-    """접근도 (apprch_rate)"""
+    """접근도 / Approach rate (%) (apprch_rate)"""
     tick_conv_prc: Decimal | None = None
-    """틱환산가 (tick_conv_prc)"""
+    """틱환산가 / Tick-converted price (tick_conv_prc)"""
     invt_epmd_cntt: str | None = None
-    """투자 유의 내용 (invt_epmd_cntt)"""
+    """투자 유의 내용 / Investment caution details (invt_epmd_cntt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -379,8 +379,8 @@ class InquireElwPrice(Endpoint[SyncClient]):
         TR ID: real FHKEW15010000, mock FHKEW15010000
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -413,8 +413,8 @@ class AsyncInquireElwPrice(Endpoint[AsyncClient]):
         TR ID: real FHKEW15010000, mock FHKEW15010000
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

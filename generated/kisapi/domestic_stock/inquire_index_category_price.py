@@ -38,45 +38,45 @@ class InquireIndexCategoryPriceOutput1:
     """국내업종 구분별전체시세 output1 (one record)."""
 
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     bstp_nmix_oprc: Decimal | None = None
-    """업종 지수 시가 (bstp_nmix_oprc)"""
+    """업종 지수 시가 / Sector index open (bstp_nmix_oprc)"""
     bstp_nmix_hgpr: Decimal | None = None
-    """업종 지수 최고가 (bstp_nmix_hgpr)"""
+    """업종 지수 최고가 / Sector index high (bstp_nmix_hgpr)"""
     bstp_nmix_lwpr: Decimal | None = None
-    """업종 지수 최저가 (bstp_nmix_lwpr)"""
+    """업종 지수 최저가 / Sector index low (bstp_nmix_lwpr)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     ascn_issu_cnt: int | None = None
-    """상승 종목 수 (ascn_issu_cnt)"""
+    """상승 종목 수 / Advancing issues (ascn_issu_cnt)"""
     down_issu_cnt: int | None = None
-    """하락 종목 수 (down_issu_cnt)"""
+    """하락 종목 수 / Declining issues (down_issu_cnt)"""
     stnr_issu_cnt: int | None = None
-    """보합 종목 수 (stnr_issu_cnt)"""
+    """보합 종목 수 / Unchanged issues (stnr_issu_cnt)"""
     uplm_issu_cnt: int | None = None
-    """상한 종목 수 (uplm_issu_cnt)"""
+    """상한 종목 수 / Issues at upper limit (uplm_issu_cnt)"""
     lslm_issu_cnt: int | None = None
-    """하한 종목 수 (lslm_issu_cnt)"""
+    """하한 종목 수 / Issues at lower limit (lslm_issu_cnt)"""
     prdy_tr_pbmn: int | None = None
-    """전일 거래 대금 (prdy_tr_pbmn)"""
+    """전일 거래 대금 / Previous day trading value (won) (prdy_tr_pbmn)"""
     dryy_bstp_nmix_hgpr_date: date | None = None
-    """연중업종지수최고가일자 (dryy_bstp_nmix_hgpr_date)"""
+    """연중업종지수최고가일자 / Sector index year high date (dryy_bstp_nmix_hgpr_date)"""
     dryy_bstp_nmix_hgpr: Decimal | None = None
-    """연중업종지수최고가 (dryy_bstp_nmix_hgpr)"""
+    """연중업종지수최고가 / Sector index year high (dryy_bstp_nmix_hgpr)"""
     dryy_bstp_nmix_lwpr: Decimal | None = None
-    """연중업종지수최저가 (dryy_bstp_nmix_lwpr)"""
+    """연중업종지수최저가 / Sector index year low (dryy_bstp_nmix_lwpr)"""
     dryy_bstp_nmix_lwpr_date: date | None = None
-    """연중업종지수최저가일자 (dryy_bstp_nmix_lwpr_date)"""
+    """연중업종지수최저가일자 / Sector index year low date (dryy_bstp_nmix_lwpr_date)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -195,25 +195,25 @@ class InquireIndexCategoryPriceOutput2:
     """국내업종 구분별전체시세 output2 (rows)."""
 
     bstp_cls_code: str | None = None
-    """업종 구분 코드 (bstp_cls_code)"""
+    """업종 구분 코드 / Sector code (bstp_cls_code)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     acml_vol_rlim: Decimal | None = None
-    """누적 거래량 비중 (acml_vol_rlim)"""
+    """누적 거래량 비중 / Share of accumulated volume (%) (acml_vol_rlim)"""
     acml_tr_pbmn_rlim: Decimal | None = None
-    """누적 거래 대금 비중 (acml_tr_pbmn_rlim)"""
+    """누적 거래 대금 비중 / Share of accumulated trading value (%) (acml_tr_pbmn_rlim)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -407,11 +407,11 @@ class InquireIndexCategoryPrice(Endpoint[SyncClient]):
         TR ID: real FHPUP02140000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0001").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20214").
-            fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE, default "K").
-            fid_blng_cls_code: 소속 구분 코드 (FID_BLNG_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0001").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20214").
+            fid_mrkt_cls_code: 시장 구분 코드 / Market classification code (FID_MRKT_CLS_CODE, default "K").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (FID_BLNG_CLS_CODE, default "0").
         """
         return self._client.call(API, locals())
 
@@ -464,11 +464,11 @@ class AsyncInquireIndexCategoryPrice(Endpoint[AsyncClient]):
         TR ID: real FHPUP02140000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0001").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20214").
-            fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE, default "K").
-            fid_blng_cls_code: 소속 구분 코드 (FID_BLNG_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0001").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20214").
+            fid_mrkt_cls_code: 시장 구분 코드 / Market classification code (FID_MRKT_CLS_CODE, default "K").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (FID_BLNG_CLS_CODE, default "0").
         """
         return await self._client.call(API, locals())
 

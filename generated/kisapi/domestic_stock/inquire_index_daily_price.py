@@ -38,45 +38,45 @@ class InquireIndexDailyPriceOutput1:
     """국내업종 일자별지수 output1 (one record)."""
 
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     bstp_nmix_oprc: Decimal | None = None
-    """업종 지수 시가 (bstp_nmix_oprc)"""
+    """업종 지수 시가 / Sector index open (bstp_nmix_oprc)"""
     bstp_nmix_hgpr: Decimal | None = None
-    """업종 지수 최고가 (bstp_nmix_hgpr)"""
+    """업종 지수 최고가 / Sector index high (bstp_nmix_hgpr)"""
     bstp_nmix_lwpr: Decimal | None = None
-    """업종 지수 최저가 (bstp_nmix_lwpr)"""
+    """업종 지수 최저가 / Sector index low (bstp_nmix_lwpr)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     ascn_issu_cnt: int | None = None
-    """상승 종목 수 (ascn_issu_cnt)"""
+    """상승 종목 수 / Advancing issues (ascn_issu_cnt)"""
     down_issu_cnt: int | None = None
-    """하락 종목 수 (down_issu_cnt)"""
+    """하락 종목 수 / Declining issues (down_issu_cnt)"""
     stnr_issu_cnt: int | None = None
-    """보합 종목 수 (stnr_issu_cnt)"""
+    """보합 종목 수 / Unchanged issues (stnr_issu_cnt)"""
     uplm_issu_cnt: int | None = None
-    """상한 종목 수 (uplm_issu_cnt)"""
+    """상한 종목 수 / Issues at upper limit (uplm_issu_cnt)"""
     lslm_issu_cnt: int | None = None
-    """하한 종목 수 (lslm_issu_cnt)"""
+    """하한 종목 수 / Issues at lower limit (lslm_issu_cnt)"""
     prdy_tr_pbmn: int | None = None
-    """전일 거래 대금 (prdy_tr_pbmn)"""
+    """전일 거래 대금 / Previous day trading value (won) (prdy_tr_pbmn)"""
     dryy_bstp_nmix_hgpr_date: date | None = None
-    """연중업종지수최고가일자 (dryy_bstp_nmix_hgpr_date)"""
+    """연중업종지수최고가일자 / Sector index year high date (dryy_bstp_nmix_hgpr_date)"""
     dryy_bstp_nmix_hgpr: Decimal | None = None
-    """연중업종지수최고가 (dryy_bstp_nmix_hgpr)"""
+    """연중업종지수최고가 / Sector index year high (dryy_bstp_nmix_hgpr)"""
     dryy_bstp_nmix_lwpr: Decimal | None = None
-    """연중업종지수최저가 (dryy_bstp_nmix_lwpr)"""
+    """연중업종지수최저가 / Sector index year low (dryy_bstp_nmix_lwpr)"""
     dryy_bstp_nmix_lwpr_date: date | None = None
-    """연중업종지수최저가일자 (dryy_bstp_nmix_lwpr_date)"""
+    """연중업종지수최저가일자 / Sector index year low date (dryy_bstp_nmix_lwpr_date)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -195,31 +195,31 @@ class InquireIndexDailyPriceOutput2:
     """국내업종 일자별지수 output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     bstp_nmix_oprc: Decimal | None = None
-    """업종 지수 시가 (bstp_nmix_oprc)"""
+    """업종 지수 시가 / Sector index open (bstp_nmix_oprc)"""
     bstp_nmix_hgpr: Decimal | None = None
-    """업종 지수 최고가 (bstp_nmix_hgpr)"""
+    """업종 지수 최고가 / Sector index high (bstp_nmix_hgpr)"""
     bstp_nmix_lwpr: Decimal | None = None
-    """업종 지수 최저가 (bstp_nmix_lwpr)"""
+    """업종 지수 최저가 / Sector index low (bstp_nmix_lwpr)"""
     acml_vol_rlim: Decimal | None = None
-    """누적 거래량 비중 (acml_vol_rlim)"""
+    """누적 거래량 비중 / Share of accumulated volume (%) (acml_vol_rlim)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     invt_new_psdg: Decimal | None = None
-    """투자 신 심리도 (invt_new_psdg)"""
+    """투자 신 심리도 / New investor psychology index (%) (invt_new_psdg)"""
     d20_dsrt: Decimal | None = None
-    """20일 이격도 (d20_dsrt)"""
+    """20일 이격도 / 20-day disparity (%) (d20_dsrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -420,10 +420,10 @@ class InquireIndexDailyPrice(Endpoint[SyncClient]):
         TR ID: real FHPUP02120000, mock unsupported
 
         Args:
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
         """
         return self._client.call(API, locals())
 
@@ -473,10 +473,10 @@ class AsyncInquireIndexDailyPrice(Endpoint[AsyncClient]):
         TR ID: real FHPUP02120000, mock unsupported
 
         Args:
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
         """
         return await self._client.call(API, locals())
 

@@ -36,77 +36,77 @@ class InquireIndexPriceOutput:
     """국내업종 현재지수 output (one record)."""
 
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     prdy_tr_pbmn: int | None = None
-    """전일 거래 대금 (prdy_tr_pbmn)"""
+    """전일 거래 대금 / Previous day trading value (won) (prdy_tr_pbmn)"""
     bstp_nmix_oprc: Decimal | None = None
-    """업종 지수 시가 (bstp_nmix_oprc)"""
+    """업종 지수 시가 / Sector index open (bstp_nmix_oprc)"""
     prdy_nmix_vrss_nmix_oprc: Decimal | None = None
-    """전일 지수 대비 지수 시가2 (prdy_nmix_vrss_nmix_oprc)"""
+    """전일 지수 대비 지수 시가2 / Index open vs previous close (prdy_nmix_vrss_nmix_oprc)"""
     oprc_vrss_prpr_sign: Sign | None = None
-    """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
+    """시가2 대비 현재가 부호 / Current price vs open sign (oprc_vrss_prpr_sign)"""
     bstp_nmix_oprc_prdy_ctrt: Decimal | None = None
-    """업종 지수 시가2 전일 대비율 (bstp_nmix_oprc_prdy_ctrt)"""
+    """업종 지수 시가2 전일 대비율 / Sector index open vs previous close (%) (bstp_nmix_oprc_prdy_ctrt)"""
     bstp_nmix_hgpr: Decimal | None = None
-    """업종 지수 최고가 (bstp_nmix_hgpr)"""
+    """업종 지수 최고가 / Sector index high (bstp_nmix_hgpr)"""
     prdy_nmix_vrss_nmix_hgpr: Decimal | None = None
-    """전일 지수 대비 지수 최고가 (prdy_nmix_vrss_nmix_hgpr)"""
+    """전일 지수 대비 지수 최고가 / Index high vs previous close (prdy_nmix_vrss_nmix_hgpr)"""
     hgpr_vrss_prpr_sign: Sign | None = None
-    """최고가 대비 현재가 부호 (hgpr_vrss_prpr_sign)"""
+    """최고가 대비 현재가 부호 / Current price vs high sign (hgpr_vrss_prpr_sign)"""
     bstp_nmix_hgpr_prdy_ctrt: Decimal | None = None
-    """업종 지수 최고가 전일 대비율 (bstp_nmix_hgpr_prdy_ctrt)"""
+    """업종 지수 최고가 전일 대비율 / Sector index high vs previous close (%) (bstp_nmix_hgpr_prdy_ctrt)"""
     bstp_nmix_lwpr: Decimal | None = None
-    """업종 지수 최저가 (bstp_nmix_lwpr)"""
+    """업종 지수 최저가 / Sector index low (bstp_nmix_lwpr)"""
     prdy_clpr_vrss_lwpr: Decimal | None = None
-    """전일 종가 대비 최저가 (prdy_clpr_vrss_lwpr)"""
+    """전일 종가 대비 최저가 / Low vs previous close (prdy_clpr_vrss_lwpr)"""
     lwpr_vrss_prpr_sign: Sign | None = None
-    """최저가 대비 현재가 부호 (lwpr_vrss_prpr_sign)"""
+    """최저가 대비 현재가 부호 / Current price vs low sign (lwpr_vrss_prpr_sign)"""
     prdy_clpr_vrss_lwpr_rate: Decimal | None = None
-    """전일 종가 대비 최저가 비율 (prdy_clpr_vrss_lwpr_rate)"""
+    """전일 종가 대비 최저가 비율 / Low vs previous close (%) (prdy_clpr_vrss_lwpr_rate)"""
     ascn_issu_cnt: int | None = None
-    """상승 종목 수 (ascn_issu_cnt)"""
+    """상승 종목 수 / Advancing issues (ascn_issu_cnt)"""
     uplm_issu_cnt: int | None = None
-    """상한 종목 수 (uplm_issu_cnt)"""
+    """상한 종목 수 / Issues at upper limit (uplm_issu_cnt)"""
     stnr_issu_cnt: int | None = None
-    """보합 종목 수 (stnr_issu_cnt)"""
+    """보합 종목 수 / Unchanged issues (stnr_issu_cnt)"""
     down_issu_cnt: int | None = None
-    """하락 종목 수 (down_issu_cnt)"""
+    """하락 종목 수 / Declining issues (down_issu_cnt)"""
     lslm_issu_cnt: int | None = None
-    """하한 종목 수 (lslm_issu_cnt)"""
+    """하한 종목 수 / Issues at lower limit (lslm_issu_cnt)"""
     dryy_bstp_nmix_hgpr: Decimal | None = None
-    """연중업종지수최고가 (dryy_bstp_nmix_hgpr)"""
+    """연중업종지수최고가 / Sector index year high (dryy_bstp_nmix_hgpr)"""
     dryy_hgpr_vrss_prpr_rate: Decimal | None = None
-    """연중 최고가 대비 현재가 비율 (dryy_hgpr_vrss_prpr_rate)"""
+    """연중 최고가 대비 현재가 비율 / Current price vs year high (%) (dryy_hgpr_vrss_prpr_rate)"""
     dryy_bstp_nmix_hgpr_date: date | None = None
-    """연중업종지수최고가일자 (dryy_bstp_nmix_hgpr_date)"""
+    """연중업종지수최고가일자 / Sector index year high date (dryy_bstp_nmix_hgpr_date)"""
     dryy_bstp_nmix_lwpr: Decimal | None = None
-    """연중업종지수최저가 (dryy_bstp_nmix_lwpr)"""
+    """연중업종지수최저가 / Sector index year low (dryy_bstp_nmix_lwpr)"""
     dryy_lwpr_vrss_prpr_rate: Decimal | None = None
-    """연중 최저가 대비 현재가 비율 (dryy_lwpr_vrss_prpr_rate)"""
+    """연중 최저가 대비 현재가 비율 / Current price vs year low (%) (dryy_lwpr_vrss_prpr_rate)"""
     dryy_bstp_nmix_lwpr_date: date | None = None
-    """연중업종지수최저가일자 (dryy_bstp_nmix_lwpr_date)"""
+    """연중업종지수최저가일자 / Sector index year low date (dryy_bstp_nmix_lwpr_date)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     seln_rsqn_rate: Decimal | None = None
-    """매도 잔량 비율 (seln_rsqn_rate)"""
+    """매도 잔량 비율 / Sell remaining quantity ratio (%) (seln_rsqn_rate)"""
     shnu_rsqn_rate: Decimal | None = None
-    """매수2 잔량 비율 (shnu_rsqn_rate)"""
+    """매수2 잔량 비율 / Buy remaining quantity ratio (%) (shnu_rsqn_rate)"""
     ntby_rsqn: int | None = None
-    """순매수 잔량 (ntby_rsqn)"""
+    """순매수 잔량 / Net buy remaining quantity (shares) (ntby_rsqn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -378,8 +378,8 @@ class InquireIndexPrice(Endpoint[SyncClient]):
         TR ID: real FHPUP02100000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -412,8 +412,8 @@ class AsyncInquireIndexPrice(Endpoint[AsyncClient]):
         TR ID: real FHPUP02100000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

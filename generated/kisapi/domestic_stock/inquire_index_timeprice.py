@@ -37,21 +37,21 @@ class InquireIndexTimepriceOutput:
     """국내업종 시간별지수(분) output (rows)."""
 
     bsop_hour: time | None = None
-    """영업시간 (bsop_hour)"""
+    """영업시간 / Business time (KST) (bsop_hour)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -207,9 +207,9 @@ class InquireIndexTimeprice(Endpoint[SyncClient]):
         TR ID: real FHPUP02110200, mock unsupported
 
         Args:
-            fid_input_hour_1: 입력 시간1 (간격, 초) (FID_INPUT_HOUR_1, default "60").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_hour_1: 입력 시간1 (간격, 초) / Input time (FID_INPUT_HOUR_1, default "60").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
         """
         return self._client.call(API, locals())
 
@@ -256,9 +256,9 @@ class AsyncInquireIndexTimeprice(Endpoint[AsyncClient]):
         TR ID: real FHPUP02110200, mock unsupported
 
         Args:
-            fid_input_hour_1: 입력 시간1 (간격, 초) (FID_INPUT_HOUR_1, default "60").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_hour_1: 입력 시간1 (간격, 초) / Input time (FID_INPUT_HOUR_1, default "60").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
         """
         return await self._client.call(API, locals())
 

@@ -35,49 +35,49 @@ class InquireInvestorOutput:
     """주식현재가 투자자 output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_clpr: int | None = None
-    """주식 종가 (stck_clpr)"""
+    """주식 종가 / Close (won) (stck_clpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prsn_ntby_qty: int | None = None
-    """개인 순매수 수량 (prsn_ntby_qty)"""
+    """개인 순매수 수량 / Individual net buy (shares) (prsn_ntby_qty)"""
     frgn_ntby_qty: int | None = None
-    """외국인 순매수 수량 (frgn_ntby_qty)"""
+    """외국인 순매수 수량 / Foreign net buy (shares) (frgn_ntby_qty)"""
     orgn_ntby_qty: int | None = None
-    """기관계 순매수 수량 (orgn_ntby_qty)"""
+    """기관계 순매수 수량 / Institutional net buy (shares) (orgn_ntby_qty)"""
     prsn_ntby_tr_pbmn: int | None = None
-    """개인 순매수 거래 대금 (prsn_ntby_tr_pbmn)"""
+    """개인 순매수 거래 대금 / Individual net buy value (won) (prsn_ntby_tr_pbmn)"""
     frgn_ntby_tr_pbmn: int | None = None
-    """외국인 순매수 거래 대금 (frgn_ntby_tr_pbmn)"""
+    """외국인 순매수 거래 대금 / Foreign net buy value (won) (frgn_ntby_tr_pbmn)"""
     orgn_ntby_tr_pbmn: int | None = None
-    """기관계 순매수 거래 대금 (orgn_ntby_tr_pbmn)"""
+    """기관계 순매수 거래 대금 / Institutional net buy value (won) (orgn_ntby_tr_pbmn)"""
     prsn_shnu_vol: int | None = None
-    """개인 매수2 거래량 (prsn_shnu_vol)"""
+    """개인 매수2 거래량 / Individual buy volume (shares) (prsn_shnu_vol)"""
     frgn_shnu_vol: int | None = None
-    """외국인 매수2 거래량 (frgn_shnu_vol)"""
+    """외국인 매수2 거래량 / Foreign buy volume (shares) (frgn_shnu_vol)"""
     orgn_shnu_vol: int | None = None
-    """기관계 매수2 거래량 (orgn_shnu_vol)"""
+    """기관계 매수2 거래량 / Institutional buy volume (shares) (orgn_shnu_vol)"""
     prsn_shnu_tr_pbmn: int | None = None
-    """개인 매수2 거래 대금 (prsn_shnu_tr_pbmn)"""
+    """개인 매수2 거래 대금 / Individual buy value (won) (prsn_shnu_tr_pbmn)"""
     frgn_shnu_tr_pbmn: int | None = None
-    """외국인 매수2 거래 대금 (frgn_shnu_tr_pbmn)"""
+    """외국인 매수2 거래 대금 / Foreign buy value (won) (frgn_shnu_tr_pbmn)"""
     orgn_shnu_tr_pbmn: int | None = None
-    """기관계 매수2 거래 대금 (orgn_shnu_tr_pbmn)"""
+    """기관계 매수2 거래 대금 / Institutional buy value (won) (orgn_shnu_tr_pbmn)"""
     prsn_seln_vol: int | None = None
-    """개인 매도 거래량 (prsn_seln_vol)"""
+    """개인 매도 거래량 / Individual sell volume (shares) (prsn_seln_vol)"""
     frgn_seln_vol: int | None = None
-    """외국인 매도 거래량 (frgn_seln_vol)"""
+    """외국인 매도 거래량 / Foreign sell volume (shares) (frgn_seln_vol)"""
     orgn_seln_vol: int | None = None
-    """기관계 매도 거래량 (orgn_seln_vol)"""
+    """기관계 매도 거래량 / Institutional sell volume (shares) (orgn_seln_vol)"""
     prsn_seln_tr_pbmn: int | None = None
-    """개인 매도 거래 대금 (prsn_seln_tr_pbmn)"""
+    """개인 매도 거래 대금 / Individual sell value (won) (prsn_seln_tr_pbmn)"""
     frgn_seln_tr_pbmn: int | None = None
-    """외국인 매도 거래 대금 (frgn_seln_tr_pbmn)"""
+    """외국인 매도 거래 대금 / Foreign sell value (won) (frgn_seln_tr_pbmn)"""
     orgn_seln_tr_pbmn: int | None = None
-    """기관계 매도 거래 대금 (orgn_seln_tr_pbmn)"""
+    """기관계 매도 거래 대금 / Institutional sell value (won) (orgn_seln_tr_pbmn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -261,8 +261,8 @@ class InquireInvestor(Endpoint[SyncClient]):
         TR ID: real FHKST01010900, mock FHKST01010900
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -295,8 +295,8 @@ class AsyncInquireInvestor(Endpoint[AsyncClient]):
         TR ID: real FHKST01010900, mock FHKST01010900
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

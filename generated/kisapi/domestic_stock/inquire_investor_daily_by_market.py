@@ -36,83 +36,83 @@ class InquireInvestorDailyByMarketOutput:
     """시장별 투자자매매동향(일별) output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     bstp_nmix_oprc: Decimal | None = None
-    """업종 지수 시가 (bstp_nmix_oprc)"""
+    """업종 지수 시가 / Sector index open (bstp_nmix_oprc)"""
     bstp_nmix_hgpr: Decimal | None = None
-    """업종 지수 최고가 (bstp_nmix_hgpr)"""
+    """업종 지수 최고가 / Sector index high (bstp_nmix_hgpr)"""
     bstp_nmix_lwpr: Decimal | None = None
-    """업종 지수 최저가 (bstp_nmix_lwpr)"""
+    """업종 지수 최저가 / Sector index low (bstp_nmix_lwpr)"""
     stck_prdy_clpr: Decimal | None = None
-    """주식 전일 종가 (stck_prdy_clpr)"""
+    """주식 전일 종가 / Previous close (won) (stck_prdy_clpr)"""
     frgn_ntby_qty: int | None = None
-    """외국인 순매수 수량 (frgn_ntby_qty)"""
+    """외국인 순매수 수량 / Foreign net buy (shares) (frgn_ntby_qty)"""
     frgn_reg_ntby_qty: int | None = None
-    """외국인 등록 순매수 수량 (frgn_reg_ntby_qty)"""
+    """외국인 등록 순매수 수량 / Registered foreign net buy (shares) (frgn_reg_ntby_qty)"""
     frgn_nreg_ntby_qty: int | None = None
-    """외국인 비등록 순매수 수량 (frgn_nreg_ntby_qty)"""
+    """외국인 비등록 순매수 수량 / Unregistered foreign net buy (shares) (frgn_nreg_ntby_qty)"""
     prsn_ntby_qty: int | None = None
-    """개인 순매수 수량 (prsn_ntby_qty)"""
+    """개인 순매수 수량 / Individual net buy (shares) (prsn_ntby_qty)"""
     orgn_ntby_qty: int | None = None
-    """기관계 순매수 수량 (orgn_ntby_qty)"""
+    """기관계 순매수 수량 / Institutional net buy (shares) (orgn_ntby_qty)"""
     scrt_ntby_qty: int | None = None
-    """증권 순매수 수량 (scrt_ntby_qty)"""
+    """증권 순매수 수량 / Securities firms net buy (shares) (scrt_ntby_qty)"""
     ivtr_ntby_qty: int | None = None
-    """투자신탁 순매수 수량 (ivtr_ntby_qty)"""
+    """투자신탁 순매수 수량 / Investment trust net buy (shares) (ivtr_ntby_qty)"""
     pe_fund_ntby_vol: int | None = None
-    """사모 펀드 순매수 거래량 (pe_fund_ntby_vol)"""
+    """사모 펀드 순매수 거래량 / Private equity fund net buy volume (shares) (pe_fund_ntby_vol)"""
     bank_ntby_qty: int | None = None
-    """은행 순매수 수량 (bank_ntby_qty)"""
+    """은행 순매수 수량 / Bank net buy (shares) (bank_ntby_qty)"""
     insu_ntby_qty: int | None = None
-    """보험 순매수 수량 (insu_ntby_qty)"""
+    """보험 순매수 수량 / Insurance net buy (shares) (insu_ntby_qty)"""
     mrbn_ntby_qty: int | None = None
-    """종금 순매수 수량 (mrbn_ntby_qty)"""
+    """종금 순매수 수량 / Merchant bank net buy (shares) (mrbn_ntby_qty)"""
     fund_ntby_qty: int | None = None
-    """기금 순매수 수량 (fund_ntby_qty)"""
+    """기금 순매수 수량 / Pension fund net buy (shares) (fund_ntby_qty)"""
     etc_ntby_qty: int | None = None
-    """기타 순매수 수량 (etc_ntby_qty)"""
+    """기타 순매수 수량 / Others net buy (shares) (etc_ntby_qty)"""
     etc_orgt_ntby_vol: int | None = None
-    """기타 단체 순매수 거래량 (etc_orgt_ntby_vol)"""
+    """기타 단체 순매수 거래량 / Other organizations net buy volume (shares) (etc_orgt_ntby_vol)"""
     etc_corp_ntby_vol: int | None = None
-    """기타 법인 순매수 거래량 (etc_corp_ntby_vol)"""
+    """기타 법인 순매수 거래량 / Other corporations net buy volume (shares) (etc_corp_ntby_vol)"""
     frgn_ntby_tr_pbmn: int | None = None
-    """외국인 순매수 거래 대금 (frgn_ntby_tr_pbmn)"""
+    """외국인 순매수 거래 대금 / Foreign net buy value (won) (frgn_ntby_tr_pbmn)"""
     frgn_reg_ntby_pbmn: int | None = None
-    """외국인 등록 순매수 대금 (frgn_reg_ntby_pbmn)"""
+    """외국인 등록 순매수 대금 / Registered foreign net buy value (won) (frgn_reg_ntby_pbmn)"""
     frgn_nreg_ntby_pbmn: int | None = None
-    """외국인 비등록 순매수 대금 (frgn_nreg_ntby_pbmn)"""
+    """외국인 비등록 순매수 대금 / Unregistered foreign net buy value (won) (frgn_nreg_ntby_pbmn)"""
     prsn_ntby_tr_pbmn: int | None = None
-    """개인 순매수 거래 대금 (prsn_ntby_tr_pbmn)"""
+    """개인 순매수 거래 대금 / Individual net buy value (won) (prsn_ntby_tr_pbmn)"""
     orgn_ntby_tr_pbmn: int | None = None
-    """기관계 순매수 거래 대금 (orgn_ntby_tr_pbmn)"""
+    """기관계 순매수 거래 대금 / Institutional net buy value (won) (orgn_ntby_tr_pbmn)"""
     scrt_ntby_tr_pbmn: int | None = None
-    """증권 순매수 거래 대금 (scrt_ntby_tr_pbmn)"""
+    """증권 순매수 거래 대금 / Securities firms net buy value (won) (scrt_ntby_tr_pbmn)"""
     ivtr_ntby_tr_pbmn: int | None = None
-    """투자신탁 순매수 거래 대금 (ivtr_ntby_tr_pbmn)"""
+    """투자신탁 순매수 거래 대금 / Investment trust net buy value (won) (ivtr_ntby_tr_pbmn)"""
     pe_fund_ntby_tr_pbmn: int | None = None
-    """사모 펀드 순매수 거래 대금 (pe_fund_ntby_tr_pbmn)"""
+    """사모 펀드 순매수 거래 대금 / Private equity fund net buy value (won) (pe_fund_ntby_tr_pbmn)"""
     bank_ntby_tr_pbmn: int | None = None
-    """은행 순매수 거래 대금 (bank_ntby_tr_pbmn)"""
+    """은행 순매수 거래 대금 / Bank net buy value (won) (bank_ntby_tr_pbmn)"""
     insu_ntby_tr_pbmn: int | None = None
-    """보험 순매수 거래 대금 (insu_ntby_tr_pbmn)"""
+    """보험 순매수 거래 대금 / Insurance net buy value (won) (insu_ntby_tr_pbmn)"""
     mrbn_ntby_tr_pbmn: int | None = None
-    """종금 순매수 거래 대금 (mrbn_ntby_tr_pbmn)"""
+    """종금 순매수 거래 대금 / Merchant bank net buy value (won) (mrbn_ntby_tr_pbmn)"""
     fund_ntby_tr_pbmn: int | None = None
-    """기금 순매수 거래 대금 (fund_ntby_tr_pbmn)"""
+    """기금 순매수 거래 대금 / Pension fund net buy value (won) (fund_ntby_tr_pbmn)"""
     etc_ntby_tr_pbmn: int | None = None
-    """기타 순매수 거래 대금 (etc_ntby_tr_pbmn)"""
+    """기타 순매수 거래 대금 / Others net buy value (won) (etc_ntby_tr_pbmn)"""
     etc_orgt_ntby_tr_pbmn: int | None = None
-    """기타 단체 순매수 거래 대금 (etc_orgt_ntby_tr_pbmn)"""
+    """기타 단체 순매수 거래 대금 / Other organizations net buy value (won) (etc_orgt_ntby_tr_pbmn)"""
     etc_corp_ntby_tr_pbmn: int | None = None
-    """기타 법인 순매수 거래 대금 (etc_corp_ntby_tr_pbmn)"""
+    """기타 법인 순매수 거래 대금 / Other corporations net buy value (won) (etc_corp_ntby_tr_pbmn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -379,12 +379,12 @@ class InquireInvestorDailyByMarket(Endpoint[SyncClient]):
         TR ID: real FHPTJ04040000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_iscd_1: 입력 종목코드1 (FID_INPUT_ISCD_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_iscd_1: 입력 종목코드1 / Stock code 1 (FID_INPUT_ISCD_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, required).
         """
         return self._client.call(API, locals())
 
@@ -425,12 +425,12 @@ class AsyncInquireInvestorDailyByMarket(Endpoint[AsyncClient]):
         TR ID: real FHPTJ04040000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_iscd_1: 입력 종목코드1 (FID_INPUT_ISCD_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_iscd_1: 입력 종목코드1 / Stock code 1 (FID_INPUT_ISCD_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, required).
         """
         return await self._client.call(API, locals())
 

@@ -32,149 +32,149 @@ class InquireInvestorTimeByMarketOutput:
     """시장별 투자자매매동향(시세) output (rows)."""
 
     frgn_seln_vol: int | None = None
-    """외국인 매도 거래량 (frgn_seln_vol)"""
+    """외국인 매도 거래량 / Foreign sell volume (shares) (frgn_seln_vol)"""
     frgn_shnu_vol: int | None = None
-    """외국인 매수2 거래량 (frgn_shnu_vol)"""
+    """외국인 매수2 거래량 / Foreign buy volume (shares) (frgn_shnu_vol)"""
     frgn_ntby_qty: int | None = None
-    """외국인 순매수 수량 (frgn_ntby_qty)"""
+    """외국인 순매수 수량 / Foreign net buy (shares) (frgn_ntby_qty)"""
     frgn_seln_tr_pbmn: int | None = None
-    """외국인 매도 거래 대금 (frgn_seln_tr_pbmn)"""
+    """외국인 매도 거래 대금 / Foreign sell value (won) (frgn_seln_tr_pbmn)"""
     frgn_shnu_tr_pbmn: int | None = None
-    """외국인 매수2 거래 대금 (frgn_shnu_tr_pbmn)"""
+    """외국인 매수2 거래 대금 / Foreign buy value (won) (frgn_shnu_tr_pbmn)"""
     frgn_ntby_tr_pbmn: int | None = None
-    """외국인 순매수 거래 대금 (frgn_ntby_tr_pbmn)"""
+    """외국인 순매수 거래 대금 / Foreign net buy value (won) (frgn_ntby_tr_pbmn)"""
     prsn_seln_vol: int | None = None
-    """개인 매도 거래량 (prsn_seln_vol)"""
+    """개인 매도 거래량 / Individual sell volume (shares) (prsn_seln_vol)"""
     prsn_shnu_vol: int | None = None
-    """개인 매수2 거래량 (prsn_shnu_vol)"""
+    """개인 매수2 거래량 / Individual buy volume (shares) (prsn_shnu_vol)"""
     prsn_ntby_qty: int | None = None
-    """개인 순매수 수량 (prsn_ntby_qty)"""
+    """개인 순매수 수량 / Individual net buy (shares) (prsn_ntby_qty)"""
     prsn_seln_tr_pbmn: int | None = None
-    """개인 매도 거래 대금 (prsn_seln_tr_pbmn)"""
+    """개인 매도 거래 대금 / Individual sell value (won) (prsn_seln_tr_pbmn)"""
     prsn_shnu_tr_pbmn: int | None = None
-    """개인 매수2 거래 대금 (prsn_shnu_tr_pbmn)"""
+    """개인 매수2 거래 대금 / Individual buy value (won) (prsn_shnu_tr_pbmn)"""
     prsn_ntby_tr_pbmn: int | None = None
-    """개인 순매수 거래 대금 (prsn_ntby_tr_pbmn)"""
+    """개인 순매수 거래 대금 / Individual net buy value (won) (prsn_ntby_tr_pbmn)"""
     orgn_seln_vol: int | None = None
-    """기관계 매도 거래량 (orgn_seln_vol)"""
+    """기관계 매도 거래량 / Institutional sell volume (shares) (orgn_seln_vol)"""
     orgn_shnu_vol: int | None = None
-    """기관계 매수2 거래량 (orgn_shnu_vol)"""
+    """기관계 매수2 거래량 / Institutional buy volume (shares) (orgn_shnu_vol)"""
     orgn_ntby_qty: int | None = None
-    """기관계 순매수 수량 (orgn_ntby_qty)"""
+    """기관계 순매수 수량 / Institutional net buy (shares) (orgn_ntby_qty)"""
     orgn_seln_tr_pbmn: int | None = None
-    """기관계 매도 거래 대금 (orgn_seln_tr_pbmn)"""
+    """기관계 매도 거래 대금 / Institutional sell value (won) (orgn_seln_tr_pbmn)"""
     orgn_shnu_tr_pbmn: int | None = None
-    """기관계 매수2 거래 대금 (orgn_shnu_tr_pbmn)"""
+    """기관계 매수2 거래 대금 / Institutional buy value (won) (orgn_shnu_tr_pbmn)"""
     orgn_ntby_tr_pbmn: int | None = None
-    """기관계 순매수 거래 대금 (orgn_ntby_tr_pbmn)"""
+    """기관계 순매수 거래 대금 / Institutional net buy value (won) (orgn_ntby_tr_pbmn)"""
     scrt_seln_vol: int | None = None
-    """증권 매도 거래량 (scrt_seln_vol)"""
+    """증권 매도 거래량 / Securities firms sell volume (shares) (scrt_seln_vol)"""
     scrt_shnu_vol: int | None = None
-    """증권 매수2 거래량 (scrt_shnu_vol)"""
+    """증권 매수2 거래량 / Securities firms buy volume (shares) (scrt_shnu_vol)"""
     scrt_ntby_qty: int | None = None
-    """증권 순매수 수량 (scrt_ntby_qty)"""
+    """증권 순매수 수량 / Securities firms net buy (shares) (scrt_ntby_qty)"""
     scrt_seln_tr_pbmn: int | None = None
-    """증권 매도 거래 대금 (scrt_seln_tr_pbmn)"""
+    """증권 매도 거래 대금 / Securities firms sell value (won) (scrt_seln_tr_pbmn)"""
     scrt_shnu_tr_pbmn: int | None = None
-    """증권 매수2 거래 대금 (scrt_shnu_tr_pbmn)"""
+    """증권 매수2 거래 대금 / Securities firms buy value (won) (scrt_shnu_tr_pbmn)"""
     scrt_ntby_tr_pbmn: int | None = None
-    """증권 순매수 거래 대금 (scrt_ntby_tr_pbmn)"""
+    """증권 순매수 거래 대금 / Securities firms net buy value (won) (scrt_ntby_tr_pbmn)"""
     ivtr_seln_vol: int | None = None
-    """투자신탁 매도 거래량 (ivtr_seln_vol)"""
+    """투자신탁 매도 거래량 / Investment trust sell volume (shares) (ivtr_seln_vol)"""
     ivtr_shnu_vol: int | None = None
-    """투자신탁 매수2 거래량 (ivtr_shnu_vol)"""
+    """투자신탁 매수2 거래량 / Investment trust buy volume (shares) (ivtr_shnu_vol)"""
     ivtr_ntby_qty: int | None = None
-    """투자신탁 순매수 수량 (ivtr_ntby_qty)"""
+    """투자신탁 순매수 수량 / Investment trust net buy (shares) (ivtr_ntby_qty)"""
     ivtr_seln_tr_pbmn: int | None = None
-    """투자신탁 매도 거래 대금 (ivtr_seln_tr_pbmn)"""
+    """투자신탁 매도 거래 대금 / Investment trust sell value (won) (ivtr_seln_tr_pbmn)"""
     ivtr_shnu_tr_pbmn: int | None = None
-    """투자신탁 매수2 거래 대금 (ivtr_shnu_tr_pbmn)"""
+    """투자신탁 매수2 거래 대금 / Investment trust buy value (won) (ivtr_shnu_tr_pbmn)"""
     ivtr_ntby_tr_pbmn: int | None = None
-    """투자신탁 순매수 거래 대금 (ivtr_ntby_tr_pbmn)"""
+    """투자신탁 순매수 거래 대금 / Investment trust net buy value (won) (ivtr_ntby_tr_pbmn)"""
     pe_fund_seln_tr_pbmn: int | None = None
-    """사모 펀드 매도 거래 대금 (pe_fund_seln_tr_pbmn)"""
+    """사모 펀드 매도 거래 대금 / Private equity fund sell value (won) (pe_fund_seln_tr_pbmn)"""
     pe_fund_seln_vol: int | None = None
-    """사모 펀드 매도 거래량 (pe_fund_seln_vol)"""
+    """사모 펀드 매도 거래량 / Private equity fund sell volume (shares) (pe_fund_seln_vol)"""
     pe_fund_ntby_vol: int | None = None
-    """사모 펀드 순매수 거래량 (pe_fund_ntby_vol)"""
+    """사모 펀드 순매수 거래량 / Private equity fund net buy volume (shares) (pe_fund_ntby_vol)"""
     pe_fund_shnu_tr_pbmn: int | None = None
-    """사모 펀드 매수2 거래 대금 (pe_fund_shnu_tr_pbmn)"""
+    """사모 펀드 매수2 거래 대금 / Private equity fund buy value (won) (pe_fund_shnu_tr_pbmn)"""
     pe_fund_shnu_vol: int | None = None
-    """사모 펀드 매수2 거래량 (pe_fund_shnu_vol)"""
+    """사모 펀드 매수2 거래량 / Private equity fund buy volume (shares) (pe_fund_shnu_vol)"""
     pe_fund_ntby_tr_pbmn: int | None = None
-    """사모 펀드 순매수 거래 대금 (pe_fund_ntby_tr_pbmn)"""
+    """사모 펀드 순매수 거래 대금 / Private equity fund net buy value (won) (pe_fund_ntby_tr_pbmn)"""
     bank_seln_vol: int | None = None
-    """은행 매도 거래량 (bank_seln_vol)"""
+    """은행 매도 거래량 / Bank sell volume (shares) (bank_seln_vol)"""
     bank_shnu_vol: int | None = None
-    """은행 매수2 거래량 (bank_shnu_vol)"""
+    """은행 매수2 거래량 / Bank buy volume (shares) (bank_shnu_vol)"""
     bank_ntby_qty: int | None = None
-    """은행 순매수 수량 (bank_ntby_qty)"""
+    """은행 순매수 수량 / Bank net buy (shares) (bank_ntby_qty)"""
     bank_seln_tr_pbmn: int | None = None
-    """은행 매도 거래 대금 (bank_seln_tr_pbmn)"""
+    """은행 매도 거래 대금 / Bank sell value (won) (bank_seln_tr_pbmn)"""
     bank_shnu_tr_pbmn: int | None = None
-    """은행 매수2 거래 대금 (bank_shnu_tr_pbmn)"""
+    """은행 매수2 거래 대금 / Bank buy value (won) (bank_shnu_tr_pbmn)"""
     bank_ntby_tr_pbmn: int | None = None
-    """은행 순매수 거래 대금 (bank_ntby_tr_pbmn)"""
+    """은행 순매수 거래 대금 / Bank net buy value (won) (bank_ntby_tr_pbmn)"""
     insu_seln_vol: int | None = None
-    """보험 매도 거래량 (insu_seln_vol)"""
+    """보험 매도 거래량 / Insurance sell volume (shares) (insu_seln_vol)"""
     insu_shnu_vol: int | None = None
-    """보험 매수2 거래량 (insu_shnu_vol)"""
+    """보험 매수2 거래량 / Insurance buy volume (shares) (insu_shnu_vol)"""
     insu_ntby_qty: int | None = None
-    """보험 순매수 수량 (insu_ntby_qty)"""
+    """보험 순매수 수량 / Insurance net buy (shares) (insu_ntby_qty)"""
     insu_seln_tr_pbmn: int | None = None
-    """보험 매도 거래 대금 (insu_seln_tr_pbmn)"""
+    """보험 매도 거래 대금 / Insurance sell value (won) (insu_seln_tr_pbmn)"""
     insu_shnu_tr_pbmn: int | None = None
-    """보험 매수2 거래 대금 (insu_shnu_tr_pbmn)"""
+    """보험 매수2 거래 대금 / Insurance buy value (won) (insu_shnu_tr_pbmn)"""
     insu_ntby_tr_pbmn: int | None = None
-    """보험 순매수 거래 대금 (insu_ntby_tr_pbmn)"""
+    """보험 순매수 거래 대금 / Insurance net buy value (won) (insu_ntby_tr_pbmn)"""
     mrbn_seln_vol: int | None = None
-    """종금 매도 거래량 (mrbn_seln_vol)"""
+    """종금 매도 거래량 / Merchant bank sell volume (shares) (mrbn_seln_vol)"""
     mrbn_shnu_vol: int | None = None
-    """종금 매수2 거래량 (mrbn_shnu_vol)"""
+    """종금 매수2 거래량 / Merchant bank buy volume (shares) (mrbn_shnu_vol)"""
     mrbn_ntby_qty: int | None = None
-    """종금 순매수 수량 (mrbn_ntby_qty)"""
+    """종금 순매수 수량 / Merchant bank net buy (shares) (mrbn_ntby_qty)"""
     mrbn_seln_tr_pbmn: int | None = None
-    """종금 매도 거래 대금 (mrbn_seln_tr_pbmn)"""
+    """종금 매도 거래 대금 / Merchant bank sell value (won) (mrbn_seln_tr_pbmn)"""
     mrbn_shnu_tr_pbmn: int | None = None
-    """종금 매수2 거래 대금 (mrbn_shnu_tr_pbmn)"""
+    """종금 매수2 거래 대금 / Merchant bank buy value (won) (mrbn_shnu_tr_pbmn)"""
     mrbn_ntby_tr_pbmn: int | None = None
-    """종금 순매수 거래 대금 (mrbn_ntby_tr_pbmn)"""
+    """종금 순매수 거래 대금 / Merchant bank net buy value (won) (mrbn_ntby_tr_pbmn)"""
     fund_seln_vol: int | None = None
-    """기금 매도 거래량 (fund_seln_vol)"""
+    """기금 매도 거래량 / Pension fund sell volume (shares) (fund_seln_vol)"""
     fund_shnu_vol: int | None = None
-    """기금 매수2 거래량 (fund_shnu_vol)"""
+    """기금 매수2 거래량 / Pension fund buy volume (shares) (fund_shnu_vol)"""
     fund_ntby_qty: int | None = None
-    """기금 순매수 수량 (fund_ntby_qty)"""
+    """기금 순매수 수량 / Pension fund net buy (shares) (fund_ntby_qty)"""
     fund_seln_tr_pbmn: int | None = None
-    """기금 매도 거래 대금 (fund_seln_tr_pbmn)"""
+    """기금 매도 거래 대금 / Pension fund sell value (won) (fund_seln_tr_pbmn)"""
     fund_shnu_tr_pbmn: int | None = None
-    """기금 매수2 거래 대금 (fund_shnu_tr_pbmn)"""
+    """기금 매수2 거래 대금 / Pension fund buy value (won) (fund_shnu_tr_pbmn)"""
     fund_ntby_tr_pbmn: int | None = None
-    """기금 순매수 거래 대금 (fund_ntby_tr_pbmn)"""
+    """기금 순매수 거래 대금 / Pension fund net buy value (won) (fund_ntby_tr_pbmn)"""
     etc_orgt_seln_vol: int | None = None
-    """기타 단체 매도 거래량 (etc_orgt_seln_vol)"""
+    """기타 단체 매도 거래량 / Other organizations sell volume (shares) (etc_orgt_seln_vol)"""
     etc_orgt_shnu_vol: int | None = None
-    """기타 단체 매수2 거래량 (etc_orgt_shnu_vol)"""
+    """기타 단체 매수2 거래량 / Other organizations buy volume (shares) (etc_orgt_shnu_vol)"""
     etc_orgt_ntby_vol: int | None = None
-    """기타 단체 순매수 거래량 (etc_orgt_ntby_vol)"""
+    """기타 단체 순매수 거래량 / Other organizations net buy volume (shares) (etc_orgt_ntby_vol)"""
     etc_orgt_seln_tr_pbmn: int | None = None
-    """기타 단체 매도 거래 대금 (etc_orgt_seln_tr_pbmn)"""
+    """기타 단체 매도 거래 대금 / Other organizations sell value (won) (etc_orgt_seln_tr_pbmn)"""
     etc_orgt_shnu_tr_pbmn: int | None = None
-    """기타 단체 매수2 거래 대금 (etc_orgt_shnu_tr_pbmn)"""
+    """기타 단체 매수2 거래 대금 / Other organizations buy value (won) (etc_orgt_shnu_tr_pbmn)"""
     etc_orgt_ntby_tr_pbmn: int | None = None
-    """기타 단체 순매수 거래 대금 (etc_orgt_ntby_tr_pbmn)"""
+    """기타 단체 순매수 거래 대금 / Other organizations net buy value (won) (etc_orgt_ntby_tr_pbmn)"""
     etc_corp_seln_vol: int | None = None
-    """기타 법인 매도 거래량 (etc_corp_seln_vol)"""
+    """기타 법인 매도 거래량 / Other corporations sell volume (shares) (etc_corp_seln_vol)"""
     etc_corp_shnu_vol: int | None = None
-    """기타 법인 매수2 거래량 (etc_corp_shnu_vol)"""
+    """기타 법인 매수2 거래량 / Other corporations buy volume (shares) (etc_corp_shnu_vol)"""
     etc_corp_ntby_vol: int | None = None
-    """기타 법인 순매수 거래량 (etc_corp_ntby_vol)"""
+    """기타 법인 순매수 거래량 / Other corporations net buy volume (shares) (etc_corp_ntby_vol)"""
     etc_corp_seln_tr_pbmn: int | None = None
-    """기타 법인 매도 거래 대금 (etc_corp_seln_tr_pbmn)"""
+    """기타 법인 매도 거래 대금 / Other corporations sell value (won) (etc_corp_seln_tr_pbmn)"""
     etc_corp_shnu_tr_pbmn: int | None = None
-    """기타 법인 매수2 거래 대금 (etc_corp_shnu_tr_pbmn)"""
+    """기타 법인 매수2 거래 대금 / Other corporations buy value (won) (etc_corp_shnu_tr_pbmn)"""
     etc_corp_ntby_tr_pbmn: int | None = None
-    """기타 법인 순매수 거래 대금 (etc_corp_ntby_tr_pbmn)"""
+    """기타 법인 순매수 거래 대금 / Other corporations net buy value (won) (etc_corp_ntby_tr_pbmn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -520,8 +520,8 @@ class InquireInvestorTimeByMarket(Endpoint[SyncClient]):
         TR ID: real FHPTJ04030000, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, required).
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, required).
         """
         return self._client.call(API, locals())
 
@@ -554,8 +554,8 @@ class AsyncInquireInvestorTimeByMarket(Endpoint[AsyncClient]):
         TR ID: real FHPTJ04030000, mock unsupported
 
         Args:
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, required).
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, required).
         """
         return await self._client.call(API, locals())
 

@@ -35,139 +35,139 @@ class InquireMemberOutput:
     """주식현재가 회원사 output (one record)."""
 
     seln_mbcr_no1: str | None = None
-    """매도 회원사 번호1 (seln_mbcr_no1)"""
+    """매도 회원사 번호1 / Sell broker number 1 (seln_mbcr_no1)"""
     seln_mbcr_no2: str | None = None
-    """매도 회원사 번호2 (seln_mbcr_no2)"""
+    """매도 회원사 번호2 / Sell broker number 2 (seln_mbcr_no2)"""
     seln_mbcr_no3: str | None = None
-    """매도 회원사 번호3 (seln_mbcr_no3)"""
+    """매도 회원사 번호3 / Sell broker number 3 (seln_mbcr_no3)"""
     seln_mbcr_no4: str | None = None
-    """매도 회원사 번호4 (seln_mbcr_no4)"""
+    """매도 회원사 번호4 / Sell broker number 4 (seln_mbcr_no4)"""
     seln_mbcr_no5: str | None = None
-    """매도 회원사 번호5 (seln_mbcr_no5)"""
+    """매도 회원사 번호5 / Sell broker number 5 (seln_mbcr_no5)"""
     seln_mbcr_name1: str | None = None
-    """매도 회원사 명1 (seln_mbcr_name1)"""
+    """매도 회원사 명1 / Sell broker name 1 (seln_mbcr_name1)"""
     seln_mbcr_name2: str | None = None
-    """매도 회원사 명2 (seln_mbcr_name2)"""
+    """매도 회원사 명2 / Sell broker name 2 (seln_mbcr_name2)"""
     seln_mbcr_name3: str | None = None
-    """매도 회원사 명3 (seln_mbcr_name3)"""
+    """매도 회원사 명3 / Sell broker name 3 (seln_mbcr_name3)"""
     seln_mbcr_name4: str | None = None
-    """매도 회원사 명4 (seln_mbcr_name4)"""
+    """매도 회원사 명4 / Sell broker name 4 (seln_mbcr_name4)"""
     seln_mbcr_name5: str | None = None
-    """매도 회원사 명5 (seln_mbcr_name5)"""
+    """매도 회원사 명5 / Sell broker name 5 (seln_mbcr_name5)"""
     total_seln_qty1: int | None = None
-    """총 매도 수량1 (total_seln_qty1)"""
+    """총 매도 수량1 / Total sell quantity 1 (shares) (total_seln_qty1)"""
     total_seln_qty2: int | None = None
-    """총 매도 수량2 (total_seln_qty2)"""
+    """총 매도 수량2 / Total sell quantity 2 (shares) (total_seln_qty2)"""
     total_seln_qty3: int | None = None
-    """총 매도 수량3 (total_seln_qty3)"""
+    """총 매도 수량3 / Total sell quantity 3 (shares) (total_seln_qty3)"""
     total_seln_qty4: int | None = None
-    """총 매도 수량4 (total_seln_qty4)"""
+    """총 매도 수량4 / Total sell quantity 4 (shares) (total_seln_qty4)"""
     total_seln_qty5: int | None = None
-    """총 매도 수량5 (total_seln_qty5)"""
+    """총 매도 수량5 / Total sell quantity 5 (shares) (total_seln_qty5)"""
     seln_mbcr_rlim1: Decimal | None = None
-    """매도 회원사 비중1 (seln_mbcr_rlim1)"""
+    """매도 회원사 비중1 / Sell broker share 1 (%) (seln_mbcr_rlim1)"""
     seln_mbcr_rlim2: Decimal | None = None
-    """매도 회원사 비중2 (seln_mbcr_rlim2)"""
+    """매도 회원사 비중2 / Sell broker share 2 (%) (seln_mbcr_rlim2)"""
     seln_mbcr_rlim3: Decimal | None = None
-    """매도 회원사 비중3 (seln_mbcr_rlim3)"""
+    """매도 회원사 비중3 / Sell broker share 3 (%) (seln_mbcr_rlim3)"""
     seln_mbcr_rlim4: Decimal | None = None
-    """매도 회원사 비중4 (seln_mbcr_rlim4)"""
+    """매도 회원사 비중4 / Sell broker share 4 (%) (seln_mbcr_rlim4)"""
     seln_mbcr_rlim5: Decimal | None = None
-    """매도 회원사 비중5 (seln_mbcr_rlim5)"""
+    """매도 회원사 비중5 / Sell broker share 5 (%) (seln_mbcr_rlim5)"""
     seln_qty_icdc1: int | None = None
-    """매도 수량 증감1 (seln_qty_icdc1)"""
+    """매도 수량 증감1 / Sell quantity change 1 (shares) (seln_qty_icdc1)"""
     seln_qty_icdc2: int | None = None
-    """매도 수량 증감2 (seln_qty_icdc2)"""
+    """매도 수량 증감2 / Sell quantity change 2 (shares) (seln_qty_icdc2)"""
     seln_qty_icdc3: int | None = None
-    """매도 수량 증감3 (seln_qty_icdc3)"""
+    """매도 수량 증감3 / Sell quantity change 3 (shares) (seln_qty_icdc3)"""
     seln_qty_icdc4: int | None = None
-    """매도 수량 증감4 (seln_qty_icdc4)"""
+    """매도 수량 증감4 / Sell quantity change 4 (shares) (seln_qty_icdc4)"""
     seln_qty_icdc5: int | None = None
-    """매도 수량 증감5 (seln_qty_icdc5)"""
+    """매도 수량 증감5 / Sell quantity change 5 (shares) (seln_qty_icdc5)"""
     shnu_mbcr_no1: str | None = None
-    """매수2 회원사 번호1 (shnu_mbcr_no1)"""
+    """매수2 회원사 번호1 / Buy broker number 1 (shnu_mbcr_no1)"""
     shnu_mbcr_no2: str | None = None
-    """매수2 회원사 번호2 (shnu_mbcr_no2)"""
+    """매수2 회원사 번호2 / Buy broker number 2 (shnu_mbcr_no2)"""
     shnu_mbcr_no3: str | None = None
-    """매수2 회원사 번호3 (shnu_mbcr_no3)"""
+    """매수2 회원사 번호3 / Buy broker number 3 (shnu_mbcr_no3)"""
     shnu_mbcr_no4: str | None = None
-    """매수2 회원사 번호4 (shnu_mbcr_no4)"""
+    """매수2 회원사 번호4 / Buy broker number 4 (shnu_mbcr_no4)"""
     shnu_mbcr_no5: str | None = None
-    """매수2 회원사 번호5 (shnu_mbcr_no5)"""
+    """매수2 회원사 번호5 / Buy broker number 5 (shnu_mbcr_no5)"""
     shnu_mbcr_name1: str | None = None
-    """매수2 회원사 명1 (shnu_mbcr_name1)"""
+    """매수2 회원사 명1 / Buy broker name 1 (shnu_mbcr_name1)"""
     shnu_mbcr_name2: str | None = None
-    """매수2 회원사 명2 (shnu_mbcr_name2)"""
+    """매수2 회원사 명2 / Buy broker name 2 (shnu_mbcr_name2)"""
     shnu_mbcr_name3: str | None = None
-    """매수2 회원사 명3 (shnu_mbcr_name3)"""
+    """매수2 회원사 명3 / Buy broker name 3 (shnu_mbcr_name3)"""
     shnu_mbcr_name4: str | None = None
-    """매수2 회원사 명4 (shnu_mbcr_name4)"""
+    """매수2 회원사 명4 / Buy broker name 4 (shnu_mbcr_name4)"""
     shnu_mbcr_name5: str | None = None
-    """매수2 회원사 명5 (shnu_mbcr_name5)"""
+    """매수2 회원사 명5 / Buy broker name 5 (shnu_mbcr_name5)"""
     total_shnu_qty1: int | None = None
-    """총 매수2 수량1 (total_shnu_qty1)"""
+    """총 매수2 수량1 / Total buy quantity 1 (shares) (total_shnu_qty1)"""
     total_shnu_qty2: int | None = None
-    """총 매수2 수량2 (total_shnu_qty2)"""
+    """총 매수2 수량2 / Total buy quantity 2 (shares) (total_shnu_qty2)"""
     total_shnu_qty3: int | None = None
-    """총 매수2 수량3 (total_shnu_qty3)"""
+    """총 매수2 수량3 / Total buy quantity 3 (shares) (total_shnu_qty3)"""
     total_shnu_qty4: int | None = None
-    """총 매수2 수량4 (total_shnu_qty4)"""
+    """총 매수2 수량4 / Total buy quantity 4 (shares) (total_shnu_qty4)"""
     total_shnu_qty5: int | None = None
-    """총 매수2 수량5 (total_shnu_qty5)"""
+    """총 매수2 수량5 / Total buy quantity 5 (shares) (total_shnu_qty5)"""
     shnu_mbcr_rlim1: Decimal | None = None
-    """매수2 회원사 비중1 (shnu_mbcr_rlim1)"""
+    """매수2 회원사 비중1 / Buy broker share 1 (%) (shnu_mbcr_rlim1)"""
     shnu_mbcr_rlim2: Decimal | None = None
-    """매수2 회원사 비중2 (shnu_mbcr_rlim2)"""
+    """매수2 회원사 비중2 / Buy broker share 2 (%) (shnu_mbcr_rlim2)"""
     shnu_mbcr_rlim3: Decimal | None = None
-    """매수2 회원사 비중3 (shnu_mbcr_rlim3)"""
+    """매수2 회원사 비중3 / Buy broker share 3 (%) (shnu_mbcr_rlim3)"""
     shnu_mbcr_rlim4: Decimal | None = None
-    """매수2 회원사 비중4 (shnu_mbcr_rlim4)"""
+    """매수2 회원사 비중4 / Buy broker share 4 (%) (shnu_mbcr_rlim4)"""
     shnu_mbcr_rlim5: Decimal | None = None
-    """매수2 회원사 비중5 (shnu_mbcr_rlim5)"""
+    """매수2 회원사 비중5 / Buy broker share 5 (%) (shnu_mbcr_rlim5)"""
     shnu_qty_icdc1: int | None = None
-    """매수2 수량 증감1 (shnu_qty_icdc1)"""
+    """매수2 수량 증감1 / Buy quantity change 1 (shares) (shnu_qty_icdc1)"""
     shnu_qty_icdc2: int | None = None
-    """매수2 수량 증감2 (shnu_qty_icdc2)"""
+    """매수2 수량 증감2 / Buy quantity change 2 (shares) (shnu_qty_icdc2)"""
     shnu_qty_icdc3: int | None = None
-    """매수2 수량 증감3 (shnu_qty_icdc3)"""
+    """매수2 수량 증감3 / Buy quantity change 3 (shares) (shnu_qty_icdc3)"""
     shnu_qty_icdc4: int | None = None
-    """매수2 수량 증감4 (shnu_qty_icdc4)"""
+    """매수2 수량 증감4 / Buy quantity change 4 (shares) (shnu_qty_icdc4)"""
     shnu_qty_icdc5: int | None = None
-    """매수2 수량 증감5 (shnu_qty_icdc5)"""
+    """매수2 수량 증감5 / Buy quantity change 5 (shares) (shnu_qty_icdc5)"""
     glob_total_seln_qty: int | None = None
-    """외국계 총 매도 수량 (glob_total_seln_qty)"""
+    """외국계 총 매도 수량 / Foreign brokers' total sell (shares) (glob_total_seln_qty)"""
     glob_seln_rlim: Decimal | None = None
-    """외국계 매도 비중 (glob_seln_rlim)"""
+    """외국계 매도 비중 / Foreign brokers' sell share (%) (glob_seln_rlim)"""
     glob_ntby_qty: int | None = None
-    """외국계 순매수 수량 (glob_ntby_qty)"""
+    """외국계 순매수 수량 / Foreign brokers' net buy (shares) (glob_ntby_qty)"""
     glob_total_shnu_qty: int | None = None
-    """외국계 총 매수2 수량 (glob_total_shnu_qty)"""
+    """외국계 총 매수2 수량 / Foreign brokers' total buy (shares) (glob_total_shnu_qty)"""
     glob_shnu_rlim: Decimal | None = None
-    """외국계 매수2 비중 (glob_shnu_rlim)"""
+    """외국계 매수2 비중 / Foreign brokers' buy share (%) (glob_shnu_rlim)"""
     seln_mbcr_glob_yn_1: bool | None = None
-    """매도 회원사 외국계 여부1 (seln_mbcr_glob_yn_1)"""
+    """매도 회원사 외국계 여부1 / Sell broker 1 is foreign (seln_mbcr_glob_yn_1)"""
     seln_mbcr_glob_yn_2: bool | None = None
-    """매도 회원사 외국계 여부2 (seln_mbcr_glob_yn_2)"""
+    """매도 회원사 외국계 여부2 / Sell broker 2 is foreign (seln_mbcr_glob_yn_2)"""
     seln_mbcr_glob_yn_3: bool | None = None
-    """매도 회원사 외국계 여부3 (seln_mbcr_glob_yn_3)"""
+    """매도 회원사 외국계 여부3 / Sell broker 3 is foreign (seln_mbcr_glob_yn_3)"""
     seln_mbcr_glob_yn_4: bool | None = None
-    """매도 회원사 외국계 여부4 (seln_mbcr_glob_yn_4)"""
+    """매도 회원사 외국계 여부4 / Sell broker 4 is foreign (seln_mbcr_glob_yn_4)"""
     seln_mbcr_glob_yn_5: bool | None = None
-    """매도 회원사 외국계 여부5 (seln_mbcr_glob_yn_5)"""
+    """매도 회원사 외국계 여부5 / Sell broker 5 is foreign (seln_mbcr_glob_yn_5)"""
     shnu_mbcr_glob_yn_1: bool | None = None
-    """매수2 회원사 외국계 여부1 (shnu_mbcr_glob_yn_1)"""
+    """매수2 회원사 외국계 여부1 / Buy broker 1 is foreign (shnu_mbcr_glob_yn_1)"""
     shnu_mbcr_glob_yn_2: bool | None = None
-    """매수2 회원사 외국계 여부2 (shnu_mbcr_glob_yn_2)"""
+    """매수2 회원사 외국계 여부2 / Buy broker 2 is foreign (shnu_mbcr_glob_yn_2)"""
     shnu_mbcr_glob_yn_3: bool | None = None
-    """매수2 회원사 외국계 여부3 (shnu_mbcr_glob_yn_3)"""
+    """매수2 회원사 외국계 여부3 / Buy broker 3 is foreign (shnu_mbcr_glob_yn_3)"""
     shnu_mbcr_glob_yn_4: bool | None = None
-    """매수2 회원사 외국계 여부4 (shnu_mbcr_glob_yn_4)"""
+    """매수2 회원사 외국계 여부4 / Buy broker 4 is foreign (shnu_mbcr_glob_yn_4)"""
     shnu_mbcr_glob_yn_5: bool | None = None
-    """매수2 회원사 외국계 여부5 (shnu_mbcr_glob_yn_5)"""
+    """매수2 회원사 외국계 여부5 / Buy broker 5 is foreign (shnu_mbcr_glob_yn_5)"""
     glob_total_seln_qty_icdc: int | None = None
-    """외국계 총 매도 수량 증감 (glob_total_seln_qty_icdc)"""
+    """외국계 총 매도 수량 증감 / Foreign brokers' total sell change (shares) (glob_total_seln_qty_icdc)"""
     glob_total_shnu_qty_icdc: int | None = None
-    """외국계 총 매수2 수량 증감 (glob_total_shnu_qty_icdc)"""
+    """외국계 총 매수2 수량 증감 / Foreign brokers' total buy change (shares) (glob_total_shnu_qty_icdc)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -575,8 +575,8 @@ class InquireMember(Endpoint[SyncClient]):
         TR ID: real FHKST01010600, mock FHKST01010600
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -609,8 +609,8 @@ class AsyncInquireMember(Endpoint[AsyncClient]):
         TR ID: real FHKST01010600, mock FHKST01010600
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -36,23 +36,23 @@ class InquireMemberDailyOutput:
     """주식현재가 회원사 종목매매동향 output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     total_seln_qty: int | None = None
-    """총매도수량 (total_seln_qty)"""
+    """총매도수량 / Total sell quantity (shares) (total_seln_qty)"""
     total_shnu_qty: int | None = None
-    """총매수2수량 (total_shnu_qty)"""
+    """총매수2수량 / Total buy quantity (shares) (total_shnu_qty)"""
     ntby_qty: int | None = None
-    """순매수 수량 (ntby_qty)"""
+    """순매수 수량 / Net buy (shares) (ntby_qty)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -207,12 +207,12 @@ class InquireMemberDaily(Endpoint[SyncClient]):
         TR ID: real FHPST04540000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_sctn_cls_code: 구간 구분 코드 (FID_SCTN_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_sctn_cls_code: 구간 구분 코드 / Section code (FID_SCTN_CLS_CODE, default "").
         """
         return self._client.call(API, locals())
 
@@ -253,12 +253,12 @@ class AsyncInquireMemberDaily(Endpoint[AsyncClient]):
         TR ID: real FHPST04540000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_sctn_cls_code: 구간 구분 코드 (FID_SCTN_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_sctn_cls_code: 구간 구분 코드 / Section code (FID_SCTN_CLS_CODE, default "").
         """
         return await self._client.call(API, locals())
 

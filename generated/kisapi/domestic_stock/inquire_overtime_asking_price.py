@@ -35,155 +35,155 @@ class InquireOvertimeAskingPriceOutput:
     """국내주식 시간외호가 output (one record)."""
 
     ovtm_untp_last_hour: time | None = None
-    """시간외 단일가 최종 시간 (ovtm_untp_last_hour)"""
+    """시간외 단일가 최종 시간 / After-hours single price last time (KST) (ovtm_untp_last_hour)"""
     ovtm_untp_askp1: int | None = None
-    """시간외 단일가 매도호가1 (ovtm_untp_askp1)"""
+    """시간외 단일가 매도호가1 / After-hours single price ask 1 (won) (ovtm_untp_askp1)"""
     ovtm_untp_askp2: int | None = None
-    """시간외 단일가 매도호가2 (ovtm_untp_askp2)"""
+    """시간외 단일가 매도호가2 / After-hours single price ask 2 (won) (ovtm_untp_askp2)"""
     ovtm_untp_askp3: int | None = None
-    """시간외 단일가 매도호가3 (ovtm_untp_askp3)"""
+    """시간외 단일가 매도호가3 / After-hours single price ask 3 (won) (ovtm_untp_askp3)"""
     ovtm_untp_askp4: int | None = None
-    """시간외 단일가 매도호가4 (ovtm_untp_askp4)"""
+    """시간외 단일가 매도호가4 / After-hours single price ask 4 (won) (ovtm_untp_askp4)"""
     ovtm_untp_askp5: int | None = None
-    """시간외 단일가 매도호가5 (ovtm_untp_askp5)"""
+    """시간외 단일가 매도호가5 / After-hours single price ask 5 (won) (ovtm_untp_askp5)"""
     ovtm_untp_askp6: int | None = None
-    """시간외 단일가 매도호가6 (ovtm_untp_askp6)"""
+    """시간외 단일가 매도호가6 / After-hours single price ask 6 (won) (ovtm_untp_askp6)"""
     ovtm_untp_askp7: int | None = None
-    """시간외 단일가 매도호가7 (ovtm_untp_askp7)"""
+    """시간외 단일가 매도호가7 / After-hours single price ask 7 (won) (ovtm_untp_askp7)"""
     ovtm_untp_askp8: int | None = None
-    """시간외 단일가 매도호가8 (ovtm_untp_askp8)"""
+    """시간외 단일가 매도호가8 / After-hours single price ask 8 (won) (ovtm_untp_askp8)"""
     ovtm_untp_askp9: int | None = None
-    """시간외 단일가 매도호가9 (ovtm_untp_askp9)"""
+    """시간외 단일가 매도호가9 / After-hours single price ask 9 (won) (ovtm_untp_askp9)"""
     ovtm_untp_askp10: int | None = None
-    """시간외 단일가 매도호가10 (ovtm_untp_askp10)"""
+    """시간외 단일가 매도호가10 / After-hours single price ask 10 (won) (ovtm_untp_askp10)"""
     ovtm_untp_bidp1: int | None = None
-    """시간외 단일가 매수호가1 (ovtm_untp_bidp1)"""
+    """시간외 단일가 매수호가1 / After-hours single price bid 1 (won) (ovtm_untp_bidp1)"""
     ovtm_untp_bidp2: int | None = None
-    """시간외 단일가 매수호가2 (ovtm_untp_bidp2)"""
+    """시간외 단일가 매수호가2 / After-hours single price bid 2 (won) (ovtm_untp_bidp2)"""
     ovtm_untp_bidp3: int | None = None
-    """시간외 단일가 매수호가3 (ovtm_untp_bidp3)"""
+    """시간외 단일가 매수호가3 / After-hours single price bid 3 (won) (ovtm_untp_bidp3)"""
     ovtm_untp_bidp4: int | None = None
-    """시간외 단일가 매수호가4 (ovtm_untp_bidp4)"""
+    """시간외 단일가 매수호가4 / After-hours single price bid 4 (won) (ovtm_untp_bidp4)"""
     ovtm_untp_bidp5: int | None = None
-    """시간외 단일가 매수호가5 (ovtm_untp_bidp5)"""
+    """시간외 단일가 매수호가5 / After-hours single price bid 5 (won) (ovtm_untp_bidp5)"""
     ovtm_untp_bidp6: int | None = None
-    """시간외 단일가 매수호가6 (ovtm_untp_bidp6)"""
+    """시간외 단일가 매수호가6 / After-hours single price bid 6 (won) (ovtm_untp_bidp6)"""
     ovtm_untp_bidp7: int | None = None
-    """시간외 단일가 매수호가7 (ovtm_untp_bidp7)"""
+    """시간외 단일가 매수호가7 / After-hours single price bid 7 (won) (ovtm_untp_bidp7)"""
     ovtm_untp_bidp8: int | None = None
-    """시간외 단일가 매수호가8 (ovtm_untp_bidp8)"""
+    """시간외 단일가 매수호가8 / After-hours single price bid 8 (won) (ovtm_untp_bidp8)"""
     ovtm_untp_bidp9: int | None = None
-    """시간외 단일가 매수호가9 (ovtm_untp_bidp9)"""
+    """시간외 단일가 매수호가9 / After-hours single price bid 9 (won) (ovtm_untp_bidp9)"""
     ovtm_untp_bidp10: int | None = None
-    """시간외 단일가 매수호가10 (ovtm_untp_bidp10)"""
+    """시간외 단일가 매수호가10 / After-hours single price bid 10 (won) (ovtm_untp_bidp10)"""
     ovtm_untp_askp_icdc1: int | None = None
-    """시간외 단일가 매도호가 증감1 (ovtm_untp_askp_icdc1)"""
+    """시간외 단일가 매도호가 증감1 / After-hours single price ask change 1 (shares) (ovtm_untp_askp_icdc1)"""
     ovtm_untp_askp_icdc2: int | None = None
-    """시간외 단일가 매도호가 증감2 (ovtm_untp_askp_icdc2)"""
+    """시간외 단일가 매도호가 증감2 / After-hours single price ask change 2 (shares) (ovtm_untp_askp_icdc2)"""
     ovtm_untp_askp_icdc3: int | None = None
-    """시간외 단일가 매도호가 증감3 (ovtm_untp_askp_icdc3)"""
+    """시간외 단일가 매도호가 증감3 / After-hours single price ask change 3 (shares) (ovtm_untp_askp_icdc3)"""
     ovtm_untp_askp_icdc4: int | None = None
-    """시간외 단일가 매도호가 증감4 (ovtm_untp_askp_icdc4)"""
+    """시간외 단일가 매도호가 증감4 / After-hours single price ask change 4 (shares) (ovtm_untp_askp_icdc4)"""
     ovtm_untp_askp_icdc5: int | None = None
-    """시간외 단일가 매도호가 증감5 (ovtm_untp_askp_icdc5)"""
+    """시간외 단일가 매도호가 증감5 / After-hours single price ask change 5 (shares) (ovtm_untp_askp_icdc5)"""
     ovtm_untp_askp_icdc6: int | None = None
-    """시간외 단일가 매도호가 증감6 (ovtm_untp_askp_icdc6)"""
+    """시간외 단일가 매도호가 증감6 / After-hours single price ask change 6 (shares) (ovtm_untp_askp_icdc6)"""
     ovtm_untp_askp_icdc7: int | None = None
-    """시간외 단일가 매도호가 증감7 (ovtm_untp_askp_icdc7)"""
+    """시간외 단일가 매도호가 증감7 / After-hours single price ask change 7 (shares) (ovtm_untp_askp_icdc7)"""
     ovtm_untp_askp_icdc8: int | None = None
-    """시간외 단일가 매도호가 증감8 (ovtm_untp_askp_icdc8)"""
+    """시간외 단일가 매도호가 증감8 / After-hours single price ask change 8 (shares) (ovtm_untp_askp_icdc8)"""
     ovtm_untp_askp_icdc9: int | None = None
-    """시간외 단일가 매도호가 증감9 (ovtm_untp_askp_icdc9)"""
+    """시간외 단일가 매도호가 증감9 / After-hours single price ask change 9 (shares) (ovtm_untp_askp_icdc9)"""
     ovtm_untp_askp_icdc10: int | None = None
-    """시간외 단일가 매도호가 증감10 (ovtm_untp_askp_icdc10)"""
+    """시간외 단일가 매도호가 증감10 / After-hours single price ask change 10 (shares) (ovtm_untp_askp_icdc10)"""
     ovtm_untp_bidp_icdc1: int | None = None
-    """시간외 단일가 매수호가 증감1 (ovtm_untp_bidp_icdc1)"""
+    """시간외 단일가 매수호가 증감1 / After-hours single price bid change 1 (shares) (ovtm_untp_bidp_icdc1)"""
     ovtm_untp_bidp_icdc2: int | None = None
-    """시간외 단일가 매수호가 증감2 (ovtm_untp_bidp_icdc2)"""
+    """시간외 단일가 매수호가 증감2 / After-hours single price bid change 2 (shares) (ovtm_untp_bidp_icdc2)"""
     ovtm_untp_bidp_icdc3: int | None = None
-    """시간외 단일가 매수호가 증감3 (ovtm_untp_bidp_icdc3)"""
+    """시간외 단일가 매수호가 증감3 / After-hours single price bid change 3 (shares) (ovtm_untp_bidp_icdc3)"""
     ovtm_untp_bidp_icdc4: int | None = None
-    """시간외 단일가 매수호가 증감4 (ovtm_untp_bidp_icdc4)"""
+    """시간외 단일가 매수호가 증감4 / After-hours single price bid change 4 (shares) (ovtm_untp_bidp_icdc4)"""
     ovtm_untp_bidp_icdc5: int | None = None
-    """시간외 단일가 매수호가 증감5 (ovtm_untp_bidp_icdc5)"""
+    """시간외 단일가 매수호가 증감5 / After-hours single price bid change 5 (shares) (ovtm_untp_bidp_icdc5)"""
     ovtm_untp_bidp_icdc6: int | None = None
-    """시간외 단일가 매수호가 증감6 (ovtm_untp_bidp_icdc6)"""
+    """시간외 단일가 매수호가 증감6 / After-hours single price bid change 6 (shares) (ovtm_untp_bidp_icdc6)"""
     ovtm_untp_bidp_icdc7: int | None = None
-    """시간외 단일가 매수호가 증감7 (ovtm_untp_bidp_icdc7)"""
+    """시간외 단일가 매수호가 증감7 / After-hours single price bid change 7 (shares) (ovtm_untp_bidp_icdc7)"""
     ovtm_untp_bidp_icdc8: int | None = None
-    """시간외 단일가 매수호가 증감8 (ovtm_untp_bidp_icdc8)"""
+    """시간외 단일가 매수호가 증감8 / After-hours single price bid change 8 (shares) (ovtm_untp_bidp_icdc8)"""
     ovtm_untp_bidp_icdc9: int | None = None
-    """시간외 단일가 매수호가 증감9 (ovtm_untp_bidp_icdc9)"""
+    """시간외 단일가 매수호가 증감9 / After-hours single price bid change 9 (shares) (ovtm_untp_bidp_icdc9)"""
     ovtm_untp_bidp_icdc10: int | None = None
-    """시간외 단일가 매수호가 증감10 (ovtm_untp_bidp_icdc10)"""
+    """시간외 단일가 매수호가 증감10 / After-hours single price bid change 10 (shares) (ovtm_untp_bidp_icdc10)"""
     ovtm_untp_askp_rsqn1: int | None = None
-    """시간외 단일가 매도호가 잔량1 (ovtm_untp_askp_rsqn1)"""
+    """시간외 단일가 매도호가 잔량1 / After-hours single price ask quantity 1 (shares) (ovtm_untp_askp_rsqn1)"""
     ovtm_untp_askp_rsqn2: int | None = None
-    """시간외 단일가 매도호가 잔량2 (ovtm_untp_askp_rsqn2)"""
+    """시간외 단일가 매도호가 잔량2 / After-hours single price ask quantity 2 (shares) (ovtm_untp_askp_rsqn2)"""
     ovtm_untp_askp_rsqn3: int | None = None
-    """시간외 단일가 매도호가 잔량3 (ovtm_untp_askp_rsqn3)"""
+    """시간외 단일가 매도호가 잔량3 / After-hours single price ask quantity 3 (shares) (ovtm_untp_askp_rsqn3)"""
     ovtm_untp_askp_rsqn4: int | None = None
-    """시간외 단일가 매도호가 잔량4 (ovtm_untp_askp_rsqn4)"""
+    """시간외 단일가 매도호가 잔량4 / After-hours single price ask quantity 4 (shares) (ovtm_untp_askp_rsqn4)"""
     ovtm_untp_askp_rsqn5: int | None = None
-    """시간외 단일가 매도호가 잔량5 (ovtm_untp_askp_rsqn5)"""
+    """시간외 단일가 매도호가 잔량5 / After-hours single price ask quantity 5 (shares) (ovtm_untp_askp_rsqn5)"""
     ovtm_untp_askp_rsqn6: int | None = None
-    """시간외 단일가 매도호가 잔량6 (ovtm_untp_askp_rsqn6)"""
+    """시간외 단일가 매도호가 잔량6 / After-hours single price ask quantity 6 (shares) (ovtm_untp_askp_rsqn6)"""
     ovtm_untp_askp_rsqn7: int | None = None
-    """시간외 단일가 매도호가 잔량7 (ovtm_untp_askp_rsqn7)"""
+    """시간외 단일가 매도호가 잔량7 / After-hours single price ask quantity 7 (shares) (ovtm_untp_askp_rsqn7)"""
     ovtm_untp_askp_rsqn8: int | None = None
-    """시간외 단일가 매도호가 잔량8 (ovtm_untp_askp_rsqn8)"""
+    """시간외 단일가 매도호가 잔량8 / After-hours single price ask quantity 8 (shares) (ovtm_untp_askp_rsqn8)"""
     ovtm_untp_askp_rsqn9: int | None = None
-    """시간외 단일가 매도호가 잔량9 (ovtm_untp_askp_rsqn9)"""
+    """시간외 단일가 매도호가 잔량9 / After-hours single price ask quantity 9 (shares) (ovtm_untp_askp_rsqn9)"""
     ovtm_untp_askp_rsqn10: int | None = None
-    """시간외 단일가 매도호가 잔량10 (ovtm_untp_askp_rsqn10)"""
+    """시간외 단일가 매도호가 잔량10 / After-hours single price ask quantity 10 (shares) (ovtm_untp_askp_rsqn10)"""
     ovtm_untp_bidp_rsqn1: int | None = None
-    """시간외 단일가 매수호가 잔량1 (ovtm_untp_bidp_rsqn1)"""
+    """시간외 단일가 매수호가 잔량1 / After-hours single price bid quantity 1 (shares) (ovtm_untp_bidp_rsqn1)"""
     ovtm_untp_bidp_rsqn2: int | None = None
-    """시간외 단일가 매수호가 잔량2 (ovtm_untp_bidp_rsqn2)"""
+    """시간외 단일가 매수호가 잔량2 / After-hours single price bid quantity 2 (shares) (ovtm_untp_bidp_rsqn2)"""
     ovtm_untp_bidp_rsqn3: int | None = None
-    """시간외 단일가 매수호가 잔량3 (ovtm_untp_bidp_rsqn3)"""
+    """시간외 단일가 매수호가 잔량3 / After-hours single price bid quantity 3 (shares) (ovtm_untp_bidp_rsqn3)"""
     ovtm_untp_bidp_rsqn4: int | None = None
-    """시간외 단일가 매수호가 잔량4 (ovtm_untp_bidp_rsqn4)"""
+    """시간외 단일가 매수호가 잔량4 / After-hours single price bid quantity 4 (shares) (ovtm_untp_bidp_rsqn4)"""
     ovtm_untp_bidp_rsqn5: int | None = None
-    """시간외 단일가 매수호가 잔량5 (ovtm_untp_bidp_rsqn5)"""
+    """시간외 단일가 매수호가 잔량5 / After-hours single price bid quantity 5 (shares) (ovtm_untp_bidp_rsqn5)"""
     ovtm_untp_bidp_rsqn6: int | None = None
-    """시간외 단일가 매수호가 잔량6 (ovtm_untp_bidp_rsqn6)"""
+    """시간외 단일가 매수호가 잔량6 / After-hours single price bid quantity 6 (shares) (ovtm_untp_bidp_rsqn6)"""
     ovtm_untp_bidp_rsqn7: int | None = None
-    """시간외 단일가 매수호가 잔량7 (ovtm_untp_bidp_rsqn7)"""
+    """시간외 단일가 매수호가 잔량7 / After-hours single price bid quantity 7 (shares) (ovtm_untp_bidp_rsqn7)"""
     ovtm_untp_bidp_rsqn8: int | None = None
-    """시간외 단일가 매수호가 잔량8 (ovtm_untp_bidp_rsqn8)"""
+    """시간외 단일가 매수호가 잔량8 / After-hours single price bid quantity 8 (shares) (ovtm_untp_bidp_rsqn8)"""
     ovtm_untp_bidp_rsqn9: int | None = None
-    """시간외 단일가 매수호가 잔량9 (ovtm_untp_bidp_rsqn9)"""
+    """시간외 단일가 매수호가 잔량9 / After-hours single price bid quantity 9 (shares) (ovtm_untp_bidp_rsqn9)"""
     ovtm_untp_bidp_rsqn10: int | None = None
-    """시간외 단일가 매수호가 잔량10 (ovtm_untp_bidp_rsqn10)"""
+    """시간외 단일가 매수호가 잔량10 / After-hours single price bid quantity 10 (shares) (ovtm_untp_bidp_rsqn10)"""
     ovtm_untp_total_askp_rsqn: int | None = None
-    """시간외 단일가 총 매도호가 잔량 (ovtm_untp_total_askp_rsqn)"""
+    """시간외 단일가 총 매도호가 잔량 / After-hours single price total ask quantity (shares) (ovtm_untp_total_askp_rsqn)"""
     ovtm_untp_total_bidp_rsqn: int | None = None
-    """시간외 단일가 총 매수호가 잔량 (ovtm_untp_total_bidp_rsqn)"""
+    """시간외 단일가 총 매수호가 잔량 / After-hours single price total bid quantity (shares) (ovtm_untp_total_bidp_rsqn)"""
     ovtm_untp_total_askp_rsqn_icdc: int | None = None
-    """시간외 단일가 총 매도호가 잔량 증감 (ovtm_untp_total_askp_rsqn_icdc)"""
+    """시간외 단일가 총 매도호가 잔량 증감 / After-hours single price total ask change (shares) (ovtm_untp_total_askp_rsqn_icdc)"""
     ovtm_untp_total_bidp_rsqn_icdc: int | None = None
-    """시간외 단일가 총 매수호가 잔량 증감 (ovtm_untp_total_bidp_rsqn_icdc)"""
+    """시간외 단일가 총 매수호가 잔량 증감 / After-hours single price total bid change (shares) (ovtm_untp_total_bidp_rsqn_icdc)"""
     ovtm_untp_ntby_bidp_rsqn: int | None = None
-    """시간외 단일가 순매수 호가 잔량 (ovtm_untp_ntby_bidp_rsqn)"""
+    """시간외 단일가 순매수 호가 잔량 / After-hours single price net bid quantity (shares) (ovtm_untp_ntby_bidp_rsqn)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     total_askp_rsqn_icdc: int | None = None
-    """총 매도호가 잔량 증감 (total_askp_rsqn_icdc)"""
+    """총 매도호가 잔량 증감 / Total ask quantity change (shares) (total_askp_rsqn_icdc)"""
     total_bidp_rsqn_icdc: int | None = None
-    """총 매수호가 잔량 증감 (total_bidp_rsqn_icdc)"""
+    """총 매수호가 잔량 증감 / Total bid quantity change (shares) (total_bidp_rsqn_icdc)"""
     ovtm_total_askp_rsqn: int | None = None
-    """시간외 총 매도호가 잔량 (ovtm_total_askp_rsqn)"""
+    """시간외 총 매도호가 잔량 / After-hours total ask quantity (shares) (ovtm_total_askp_rsqn)"""
     ovtm_total_bidp_rsqn: int | None = None
-    """시간외 총 매수호가 잔량 (ovtm_total_bidp_rsqn)"""
+    """시간외 총 매수호가 잔량 / After-hours total bid quantity (shares) (ovtm_total_bidp_rsqn)"""
     ovtm_total_askp_icdc: int | None = None
-    """시간외 총 매도호가 증감 (ovtm_total_askp_icdc)"""
+    """시간외 총 매도호가 증감 / After-hours total ask change (shares) (ovtm_total_askp_icdc)"""
     ovtm_total_bidp_icdc: int | None = None
-    """시간외 총 매수호가 증감 (ovtm_total_bidp_icdc)"""
+    """시간외 총 매수호가 증감 / After-hours total bid change (shares) (ovtm_total_bidp_icdc)"""
     ovtm_untp_bidp_rsqn: int | None = None
-    """시간외 단일가 매수호가 잔량2 (카탈로그 표기) (ovtm_untp_bidp_rsqn)"""
+    """시간외 단일가 매수호가 잔량2 (카탈로그 표기) / After-hours single price bid quantity (shares) (ovtm_untp_bidp_rsqn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -635,8 +635,8 @@ class InquireOvertimeAskingPrice(Endpoint[SyncClient]):
         TR ID: real FHPST02300400, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -669,8 +669,8 @@ class AsyncInquireOvertimeAskingPrice(Endpoint[AsyncClient]):
         TR ID: real FHPST02300400, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

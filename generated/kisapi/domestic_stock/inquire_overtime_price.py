@@ -35,75 +35,75 @@ class InquireOvertimePriceOutput:
     """국내주식 시간외현재가 output (one record)."""
 
     bstp_kor_isnm: str | None = None
-    """업종 한글 종목명 (bstp_kor_isnm)"""
+    """업종 한글 종목명 / Sector name (Korean) (bstp_kor_isnm)"""
     mang_issu_cls_name: str | None = None
-    """관리 종목 구분 명 (mang_issu_cls_name)"""
+    """관리 종목 구분 명 / Administrative issue type (mang_issu_cls_name)"""
     ovtm_untp_prpr: int | None = None
-    """시간외 단일가 현재가 (ovtm_untp_prpr)"""
+    """시간외 단일가 현재가 / After-hours single price current (won) (ovtm_untp_prpr)"""
     ovtm_untp_prdy_vrss: int | None = None
-    """시간외 단일가 전일 대비 (ovtm_untp_prdy_vrss)"""
+    """시간외 단일가 전일 대비 / After-hours single price change (won) (ovtm_untp_prdy_vrss)"""
     ovtm_untp_prdy_vrss_sign: Sign | None = None
-    """시간외 단일가 전일 대비 부호 (ovtm_untp_prdy_vrss_sign)"""
+    """시간외 단일가 전일 대비 부호 / After-hours single price change sign (ovtm_untp_prdy_vrss_sign)"""
     ovtm_untp_prdy_ctrt: Decimal | None = None
-    """시간외 단일가 전일 대비율 (ovtm_untp_prdy_ctrt)"""
+    """시간외 단일가 전일 대비율 / After-hours single price change (%) (ovtm_untp_prdy_ctrt)"""
     ovtm_untp_vol: int | None = None
-    """시간외 단일가 거래량 (ovtm_untp_vol)"""
+    """시간외 단일가 거래량 / After-hours single price volume (shares) (ovtm_untp_vol)"""
     ovtm_untp_tr_pbmn: int | None = None
-    """시간외 단일가 거래대금 (ovtm_untp_tr_pbmn)"""
+    """시간외 단일가 거래대금 / After-hours single price trading value (won) (ovtm_untp_tr_pbmn)"""
     ovtm_untp_mxpr: int | None = None
-    """시간외 단일가 상한가 (ovtm_untp_mxpr)"""
+    """시간외 단일가 상한가 / After-hours single price upper limit (won) (ovtm_untp_mxpr)"""
     ovtm_untp_llam: int | None = None
-    """시간외 단일가 하한가 (ovtm_untp_llam)"""
+    """시간외 단일가 하한가 / After-hours single price lower limit (won) (ovtm_untp_llam)"""
     ovtm_untp_oprc: int | None = None
-    """시간외 단일가 시가2 (ovtm_untp_oprc)"""
+    """시간외 단일가 시가2 / After-hours single price open (won) (ovtm_untp_oprc)"""
     ovtm_untp_hgpr: int | None = None
-    """시간외 단일가 최고가 (ovtm_untp_hgpr)"""
+    """시간외 단일가 최고가 / After-hours single price high (won) (ovtm_untp_hgpr)"""
     ovtm_untp_lwpr: int | None = None
-    """시간외 단일가 최저가 (ovtm_untp_lwpr)"""
+    """시간외 단일가 최저가 / After-hours single price low (won) (ovtm_untp_lwpr)"""
     marg_rate: Decimal | None = None
-    """증거금 비율 (marg_rate)"""
+    """증거금 비율 / Margin rate (%) (marg_rate)"""
     ovtm_untp_antc_cnpr: int | None = None
-    """시간외 단일가 예상 체결가 (ovtm_untp_antc_cnpr)"""
+    """시간외 단일가 예상 체결가 / After-hours single price expected execution price (won) (ovtm_untp_antc_cnpr)"""
     ovtm_untp_antc_cntg_vrss: int | None = None
-    """시간외 단일가 예상 체결 대비 (ovtm_untp_antc_cntg_vrss)"""
+    """시간외 단일가 예상 체결 대비 / After-hours single price expected change (won) (ovtm_untp_antc_cntg_vrss)"""
     ovtm_untp_antc_cntg_vrss_sign: Sign | None = None
-    """시간외 단일가 예상 체결 대비 부호 (ovtm_untp_antc_cntg_vrss_sign)"""
+    """시간외 단일가 예상 체결 대비 부호 / After-hours single price expected change sign (ovtm_untp_antc_cntg_vrss_sign)"""
     ovtm_untp_antc_cntg_ctrt: Decimal | None = None
-    """시간외 단일가 예상 체결 대비율 (ovtm_untp_antc_cntg_ctrt)"""
+    """시간외 단일가 예상 체결 대비율 / After-hours single price expected change (%) (ovtm_untp_antc_cntg_ctrt)"""
     ovtm_untp_antc_cnqn: int | None = None
-    """시간외 단일가 예상 체결량 (ovtm_untp_antc_cnqn)"""
+    """시간외 단일가 예상 체결량 / After-hours single price expected execution quantity (shares) (ovtm_untp_antc_cnqn)"""
     crdt_able_yn: bool | None = None
-    """신용 가능 여부 (crdt_able_yn)"""
+    """신용 가능 여부 / Credit trading allowed (crdt_able_yn)"""
     new_lstn_cls_name: str | None = None
-    """신규 상장 구분 명 (new_lstn_cls_name)"""
+    """신규 상장 구분 명 / New listing type (new_lstn_cls_name)"""
     sltr_yn: bool | None = None
-    """정리매매여부 (sltr_yn)"""
+    """정리매매여부 / Liquidation trading (sltr_yn)"""
     mang_issu_yn: bool | None = None
-    """관리 종목 여부 (mang_issu_yn)"""
+    """관리 종목 여부 / Administrative issue (mang_issu_yn)"""
     mrkt_warn_cls_code: MarketWarning | None = None
-    """시장경고코드 (mrkt_warn_cls_code)"""
+    """시장경고코드 / Market warning code (mrkt_warn_cls_code)"""
     trht_yn: bool | None = None
-    """거래정지 여부 (trht_yn)"""
+    """거래정지 여부 / Trading halted (trht_yn)"""
     vlnt_deal_cls_name: str | None = None
-    """임의 매매 구분 명 (vlnt_deal_cls_name)"""
+    """임의 매매 구분 명 / Voluntary trading type (vlnt_deal_cls_name)"""
     ovtm_untp_sdpr: int | None = None
-    """시간외 단일가 기준가 (ovtm_untp_sdpr)"""
+    """시간외 단일가 기준가 / After-hours single price base (won) (ovtm_untp_sdpr)"""
     mrkt_warn_cls_name: str | None = None
-    """시장 경고 구분 명 (mrkt_warn_cls_name)"""
+    """시장 경고 구분 명 / Market warning type (mrkt_warn_cls_name)"""
     revl_issu_reas_name: str | None = None
-    """재평가 종목 사유 명 (revl_issu_reas_name)"""
+    """재평가 종목 사유 명 / Revaluation reason (revl_issu_reas_name)"""
     insn_pbnt_yn: bool | None = None
-    """불성실 공시 여부 (insn_pbnt_yn)"""
+    """불성실 공시 여부 / Unfaithful disclosure (insn_pbnt_yn)"""
     flng_cls_name: str | None = None
-    """락 구분 이름 (flng_cls_name)"""
+    """락 구분 이름 / Ex-rights/ex-dividend type (flng_cls_name)"""
     rprs_mrkt_kor_name: str | None = None
-    """대표 시장 한글 명 (rprs_mrkt_kor_name)"""
+    """대표 시장 한글 명 / Main market name (Korean) (rprs_mrkt_kor_name)"""
     ovtm_vi_cls_code: str | None = None
-    """시간외단일가VI적용구분코드 (ovtm_vi_cls_code)"""
+    """시간외단일가VI적용구분코드 / After-hours VI code (ovtm_vi_cls_code)"""
     bidp: int | None = None
-    """매수호가 (bidp)"""
+    """매수호가 / Bid price (won) (bidp)"""
     askp: int | None = None
-    """매도호가 (askp)"""
+    """매도호가 / Ask price (won) (askp)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -361,8 +361,8 @@ class InquireOvertimePrice(Endpoint[SyncClient]):
         TR ID: real FHPST02300000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -395,8 +395,8 @@ class AsyncInquireOvertimePrice(Endpoint[AsyncClient]):
         TR ID: real FHPST02300000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

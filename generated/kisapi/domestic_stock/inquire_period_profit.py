@@ -38,25 +38,25 @@ class InquirePeriodProfitOutput1:
     """기간별손익일별합산조회 output1 (rows)."""
 
     trad_dt: date | None = None
-    """거래일자 (trad_dt)"""
+    """거래일자 / Trade date (trad_dt)"""
     buy_amt: int | None = None
-    """매수금액 (buy_amt)"""
+    """매수금액 / Buy amount (won) (buy_amt)"""
     sll_amt: int | None = None
-    """매도금액 (sll_amt)"""
+    """매도금액 / Sell amount (won) (sll_amt)"""
     rlzt_pfls: int | None = None
-    """실현손익 (rlzt_pfls)"""
+    """실현손익 / Realized profit/loss (won) (rlzt_pfls)"""
     fee: int | None = None
-    """수수료 (fee)"""
+    """수수료 / Fee (won) (fee)"""
     loan_int: int | None = None
-    """대출이자 (loan_int)"""
+    """대출이자 / Loan interest (won) (loan_int)"""
     tl_tax: int | None = None
-    """제세금 (tl_tax)"""
+    """제세금 / Taxes (won) (tl_tax)"""
     pfls_rt: Decimal | None = None
-    """손익률 (pfls_rt)"""
+    """손익률 / Profit/loss (%) (pfls_rt)"""
     sll_qty1: int | None = None
-    """매도수량1 (sll_qty1)"""
+    """매도수량1 / Sell quantity 1 (shares) (sll_qty1)"""
     buy_qty1: int | None = None
-    """매수수량1 (buy_qty1)"""
+    """매수수량1 / Buy quantity 1 (shares) (buy_qty1)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -125,39 +125,39 @@ class InquirePeriodProfitOutput2:
     """기간별손익일별합산조회 output2 (one record)."""
 
     sll_qty_smtl: int | None = None
-    """매도수량합계 (sll_qty_smtl)"""
+    """매도수량합계 / Total sell quantity (shares) (sll_qty_smtl)"""
     sll_tr_amt_smtl: int | None = None
-    """매도거래금액합계 (sll_tr_amt_smtl)"""
+    """매도거래금액합계 / Total sell trade amount (won) (sll_tr_amt_smtl)"""
     sll_fee_smtl: int | None = None
-    """매도수수료합계 (sll_fee_smtl)"""
+    """매도수수료합계 / Total sell fees (won) (sll_fee_smtl)"""
     sll_tltx_smtl: int | None = None
-    """매도제세금합계 (sll_tltx_smtl)"""
+    """매도제세금합계 / Total sell taxes (won) (sll_tltx_smtl)"""
     sll_excc_amt_smtl: int | None = None
-    """매도정산금액합계 (sll_excc_amt_smtl)"""
+    """매도정산금액합계 / Total sell settlement (won) (sll_excc_amt_smtl)"""
     buy_qty_smtl: int | None = None
-    """매수수량합계 (buy_qty_smtl)"""
+    """매수수량합계 / Total buy quantity (shares) (buy_qty_smtl)"""
     buy_tr_amt_smtl: int | None = None
-    """매수거래금액합계 (buy_tr_amt_smtl)"""
+    """매수거래금액합계 / Total buy trade amount (won) (buy_tr_amt_smtl)"""
     buy_fee_smtl: int | None = None
-    """매수수수료합계 (buy_fee_smtl)"""
+    """매수수수료합계 / Total buy fees (won) (buy_fee_smtl)"""
     buy_tax_smtl: int | None = None
-    """매수제세금합계 (buy_tax_smtl)"""
+    """매수제세금합계 / Total buy taxes (won) (buy_tax_smtl)"""
     buy_excc_amt_smtl: int | None = None
-    """매수정산금액합계 (buy_excc_amt_smtl)"""
+    """매수정산금액합계 / Total buy settlement (won) (buy_excc_amt_smtl)"""
     tot_qty: int | None = None
-    """총수량 (tot_qty)"""
+    """총수량 / Total quantity (shares) (tot_qty)"""
     tot_tr_amt: int | None = None
-    """총거래금액 (tot_tr_amt)"""
+    """총거래금액 / Total trade amount (won) (tot_tr_amt)"""
     tot_fee: int | None = None
-    """총수수료 (tot_fee)"""
+    """총수수료 / Total fees (won) (tot_fee)"""
     tot_tltx: int | None = None
-    """총제세금 (tot_tltx)"""
+    """총제세금 / Total taxes (won) (tot_tltx)"""
     tot_excc_amt: int | None = None
-    """총정산금액 (tot_excc_amt)"""
+    """총정산금액 / Total settlement (won) (tot_excc_amt)"""
     tot_rlzt_pfls: int | None = None
-    """총실현손익 (tot_rlzt_pfls)"""
+    """총실현손익 / Total realized profit/loss (won) (tot_rlzt_pfls)"""
     loan_int: int | None = None
-    """대출이자 (loan_int)"""
+    """대출이자 / Loan interest (won) (loan_int)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -255,9 +255,9 @@ class InquirePeriodProfitResponse:
     output2: InquirePeriodProfitOutput2 | None = None
     """output2"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -379,16 +379,16 @@ class InquirePeriodProfit(Endpoint[SyncClient]):
         TR ID: real TTTC8708R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            sort_dvsn: 정렬구분 (SORT_DVSN, default "00").
-            inqr_dvsn: 조회구분 (INQR_DVSN, default "00").
-            cblc_dvsn: 잔고구분 (CBLC_DVSN, default "00").
-            pdno: 상품번호 (PDNO, default "").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            sort_dvsn: 정렬구분 / Sort order (SORT_DVSN, default "00").
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN, default "00").
+            cblc_dvsn: 잔고구분 / Balance type (CBLC_DVSN, default "00").
+            pdno: 상품번호 / Product number (stock code) (PDNO, default "").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return self._client.call(API, locals())
 
@@ -456,16 +456,16 @@ class AsyncInquirePeriodProfit(Endpoint[AsyncClient]):
         TR ID: real TTTC8708R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            sort_dvsn: 정렬구분 (SORT_DVSN, default "00").
-            inqr_dvsn: 조회구분 (INQR_DVSN, default "00").
-            cblc_dvsn: 잔고구분 (CBLC_DVSN, default "00").
-            pdno: 상품번호 (PDNO, default "").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            sort_dvsn: 정렬구분 / Sort order (SORT_DVSN, default "00").
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN, default "00").
+            cblc_dvsn: 잔고구분 / Balance type (CBLC_DVSN, default "00").
+            pdno: 상품번호 / Product number (stock code) (PDNO, default "").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return await self._client.call(API, locals())
 

@@ -30,169 +30,169 @@ class InquirePriceOutput:
     """주식현재가 시세 output (one record)."""
 
     iscd_stat_cls_code: str | None = None
-    """종목 상태 구분 코드 (iscd_stat_cls_code)"""
+    """종목 상태 구분 코드 / Stock status code (iscd_stat_cls_code)"""
     marg_rate: Decimal | None = None
-    """증거금 비율 (marg_rate)"""
+    """증거금 비율 / Margin rate (%) (marg_rate)"""
     rprs_mrkt_kor_name: str | None = None
-    """대표 시장 한글 명 (rprs_mrkt_kor_name)"""
+    """대표 시장 한글 명 / Main market name (Korean) (rprs_mrkt_kor_name)"""
     new_hgpr_lwpr_cls_code: str | None = None
-    """신 고가 저가 구분 코드 (new_hgpr_lwpr_cls_code)"""
+    """신 고가 저가 구분 코드 / New high/low code (new_hgpr_lwpr_cls_code)"""
     bstp_kor_isnm: str | None = None
-    """업종 한글 종목명 (bstp_kor_isnm)"""
+    """업종 한글 종목명 / Sector name (Korean) (bstp_kor_isnm)"""
     temp_stop_yn: bool | None = None
-    """임시 정지 여부 (temp_stop_yn)"""
+    """임시 정지 여부 / Temporarily halted (temp_stop_yn)"""
     oprc_rang_cont_yn: bool | None = None
-    """시가 범위 연장 여부 (oprc_rang_cont_yn)"""
+    """시가 범위 연장 여부 / Opening price range extended (oprc_rang_cont_yn)"""
     clpr_rang_cont_yn: bool | None = None
-    """종가 범위 연장 여부 (clpr_rang_cont_yn)"""
+    """종가 범위 연장 여부 / Closing price range extended (clpr_rang_cont_yn)"""
     crdt_able_yn: bool | None = None
-    """신용 가능 여부 (crdt_able_yn)"""
+    """신용 가능 여부 / Credit trading allowed (crdt_able_yn)"""
     grmn_rate_cls_code: str | None = None
-    """보증금 비율 구분 코드 (grmn_rate_cls_code)"""
+    """보증금 비율 구분 코드 / Deposit rate code (grmn_rate_cls_code)"""
     elw_pblc_yn: bool | None = None
-    """ELW 발행 여부 (elw_pblc_yn)"""
+    """ELW 발행 여부 / ELW issued (elw_pblc_yn)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     prdy_vrss_vol_rate: Decimal | None = None
-    """전일 대비 거래량 비율 (prdy_vrss_vol_rate)"""
+    """전일 대비 거래량 비율 / Volume vs previous day (%) (prdy_vrss_vol_rate)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     stck_mxpr: int | None = None
-    """주식 상한가 (stck_mxpr)"""
+    """주식 상한가 / Upper price limit (won) (stck_mxpr)"""
     stck_llam: int | None = None
-    """주식 하한가 (stck_llam)"""
+    """주식 하한가 / Lower price limit (won) (stck_llam)"""
     stck_sdpr: int | None = None
-    """주식 기준가 (stck_sdpr)"""
+    """주식 기준가 / Base price (won) (stck_sdpr)"""
     wghn_avrg_stck_prc: Decimal | None = None
-    """가중 평균 주식 가격 (wghn_avrg_stck_prc)"""
+    """가중 평균 주식 가격 / Weighted average price (won) (wghn_avrg_stck_prc)"""
     hts_frgn_ehrt: Decimal | None = None
-    """HTS 외국인 소진율 (hts_frgn_ehrt)"""
+    """HTS 외국인 소진율 / Foreign ownership limit exhaustion (%) (hts_frgn_ehrt)"""
     frgn_ntby_qty: int | None = None
-    """외국인 순매수 수량 (frgn_ntby_qty)"""
+    """외국인 순매수 수량 / Foreign net buy (shares) (frgn_ntby_qty)"""
     pgtr_ntby_qty: int | None = None
-    """프로그램매매 순매수 수량 (pgtr_ntby_qty)"""
+    """프로그램매매 순매수 수량 / Program trading net buy (shares) (pgtr_ntby_qty)"""
     pvt_scnd_dmrs_prc: int | None = None
-    """피벗 2차 디저항 가격 (pvt_scnd_dmrs_prc)"""
+    """피벗 2차 디저항 가격 / Pivot second resistance (won) (pvt_scnd_dmrs_prc)"""
     pvt_frst_dmrs_prc: int | None = None
-    """피벗 1차 디저항 가격 (pvt_frst_dmrs_prc)"""
+    """피벗 1차 디저항 가격 / Pivot first resistance (won) (pvt_frst_dmrs_prc)"""
     pvt_pont_val: int | None = None
-    """피벗 포인트 값 (pvt_pont_val)"""
+    """피벗 포인트 값 / Pivot point (won) (pvt_pont_val)"""
     pvt_frst_dmsp_prc: int | None = None
-    """피벗 1차 디지지 가격 (pvt_frst_dmsp_prc)"""
+    """피벗 1차 디지지 가격 / Pivot first support (won) (pvt_frst_dmsp_prc)"""
     pvt_scnd_dmsp_prc: int | None = None
-    """피벗 2차 디지지 가격 (pvt_scnd_dmsp_prc)"""
+    """피벗 2차 디지지 가격 / Pivot second support (won) (pvt_scnd_dmsp_prc)"""
     dmrs_val: int | None = None
-    """디저항 값 (dmrs_val)"""
+    """디저항 값 / DeMark resistance value (won) (dmrs_val)"""
     dmsp_val: int | None = None
-    """디지지 값 (dmsp_val)"""
+    """디지지 값 / DeMark support value (won) (dmsp_val)"""
     cpfn: int | None = None
-    """자본금 (cpfn)"""
+    """자본금 / Capital (100 million won) (cpfn)"""
     rstc_wdth_prc: int | None = None
-    """제한 폭 가격 (rstc_wdth_prc)"""
+    """제한 폭 가격 / Price limit width (won) (rstc_wdth_prc)"""
     stck_fcam: int | None = None
-    """주식 액면가 (stck_fcam)"""
+    """주식 액면가 / Par value (won) (stck_fcam)"""
     stck_sspr: int | None = None
-    """주식 대용가 (stck_sspr)"""
+    """주식 대용가 / Collateral value (won) (stck_sspr)"""
     aspr_unit: int | None = None
-    """호가단위 (aspr_unit)"""
+    """호가단위 / Tick size (won) (aspr_unit)"""
     hts_deal_qty_unit_val: int | None = None
-    """HTS 매매 수량 단위 값 (hts_deal_qty_unit_val)"""
+    """HTS 매매 수량 단위 값 / Trading unit (shares) (hts_deal_qty_unit_val)"""
     lstn_stcn: int | None = None
-    """상장 주수 (lstn_stcn)"""
+    """상장 주수 / Listed shares (lstn_stcn)"""
     hts_avls: int | None = None
-    """HTS 시가총액 (hts_avls)"""
+    """HTS 시가총액 / Market capitalization (100 million won) (hts_avls)"""
     per: Decimal | None = None
-    """PER (per)"""
+    """PER / PER, price to earnings (per)"""
     pbr: Decimal | None = None
-    """PBR (pbr)"""
+    """PBR / PBR, price to book (pbr)"""
     stac_month: str | None = None
-    """결산 월 (stac_month)"""
+    """결산 월 / Fiscal year-end month (stac_month)"""
     vol_tnrt: Decimal | None = None
-    """거래량 회전율 (vol_tnrt)"""
+    """거래량 회전율 / Volume turnover (%) (vol_tnrt)"""
     eps: Decimal | None = None
-    """EPS (eps)"""
+    """EPS / EPS, earnings per share (won) (eps)"""
     bps: Decimal | None = None
-    """BPS (bps)"""
+    """BPS / BPS, book value per share (won) (bps)"""
     d250_hgpr: int | None = None
-    """250일 최고가 (d250_hgpr)"""
+    """250일 최고가 / 250-day high (won) (d250_hgpr)"""
     d250_hgpr_date: date | None = None
-    """250일 최고가 일자 (d250_hgpr_date)"""
+    """250일 최고가 일자 / 250-day high date (d250_hgpr_date)"""
     d250_hgpr_vrss_prpr_rate: Decimal | None = None
-    """250일 최고가 대비 현재가 비율 (d250_hgpr_vrss_prpr_rate)"""
+    """250일 최고가 대비 현재가 비율 / Current price vs 250-day high (%) (d250_hgpr_vrss_prpr_rate)"""
     d250_lwpr: int | None = None
-    """250일 최저가 (d250_lwpr)"""
+    """250일 최저가 / 250-day low (won) (d250_lwpr)"""
     d250_lwpr_date: date | None = None
-    """250일 최저가 일자 (d250_lwpr_date)"""
+    """250일 최저가 일자 / 250-day low date (d250_lwpr_date)"""
     d250_lwpr_vrss_prpr_rate: Decimal | None = None
-    """250일 최저가 대비 현재가 비율 (d250_lwpr_vrss_prpr_rate)"""
+    """250일 최저가 대비 현재가 비율 / Current price vs 250-day low (%) (d250_lwpr_vrss_prpr_rate)"""
     stck_dryy_hgpr: int | None = None
-    """주식 연중 최고가 (stck_dryy_hgpr)"""
+    """주식 연중 최고가 / Year high (won) (stck_dryy_hgpr)"""
     dryy_hgpr_vrss_prpr_rate: Decimal | None = None
-    """연중 최고가 대비 현재가 비율 (dryy_hgpr_vrss_prpr_rate)"""
+    """연중 최고가 대비 현재가 비율 / Current price vs year high (%) (dryy_hgpr_vrss_prpr_rate)"""
     dryy_hgpr_date: date | None = None
-    """연중 최고가 일자 (dryy_hgpr_date)"""
+    """연중 최고가 일자 / Year high date (dryy_hgpr_date)"""
     stck_dryy_lwpr: int | None = None
-    """주식 연중 최저가 (stck_dryy_lwpr)"""
+    """주식 연중 최저가 / Year low (won) (stck_dryy_lwpr)"""
     dryy_lwpr_vrss_prpr_rate: Decimal | None = None
-    """연중 최저가 대비 현재가 비율 (dryy_lwpr_vrss_prpr_rate)"""
+    """연중 최저가 대비 현재가 비율 / Current price vs year low (%) (dryy_lwpr_vrss_prpr_rate)"""
     dryy_lwpr_date: date | None = None
-    """연중 최저가 일자 (dryy_lwpr_date)"""
+    """연중 최저가 일자 / Year low date (dryy_lwpr_date)"""
     w52_hgpr: int | None = None
-    """52주일 최고가 (w52_hgpr)"""
+    """52주일 최고가 / 52-week high (won) (w52_hgpr)"""
     w52_hgpr_vrss_prpr_ctrt: Decimal | None = None
-    """52주일 최고가 대비 현재가 대비 (w52_hgpr_vrss_prpr_ctrt)"""
+    """52주일 최고가 대비 현재가 대비 / Current price vs 52-week high (%) (w52_hgpr_vrss_prpr_ctrt)"""
     w52_hgpr_date: date | None = None
-    """52주일 최고가 일자 (w52_hgpr_date)"""
+    """52주일 최고가 일자 / 52-week high date (w52_hgpr_date)"""
     w52_lwpr: int | None = None
-    """52주일 최저가 (w52_lwpr)"""
+    """52주일 최저가 / 52-week low (won) (w52_lwpr)"""
     w52_lwpr_vrss_prpr_ctrt: Decimal | None = None
-    """52주일 최저가 대비 현재가 대비 (w52_lwpr_vrss_prpr_ctrt)"""
+    """52주일 최저가 대비 현재가 대비 / Current price vs 52-week low (%) (w52_lwpr_vrss_prpr_ctrt)"""
     w52_lwpr_date: date | None = None
-    """52주일 최저가 일자 (w52_lwpr_date)"""
+    """52주일 최저가 일자 / 52-week low date (w52_lwpr_date)"""
     whol_loan_rmnd_rate: Decimal | None = None
-    """전체 융자 잔고 비율 (whol_loan_rmnd_rate)"""
+    """전체 융자 잔고 비율 / Total loan balance ratio (%) (whol_loan_rmnd_rate)"""
     ssts_yn: bool | None = None
-    """공매도가능여부 (ssts_yn)"""
+    """공매도가능여부 / Short selling allowed (ssts_yn)"""
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     fcam_cnnm: str | None = None
-    """액면가 통화명 (fcam_cnnm)"""
+    """액면가 통화명 / Par value currency name (fcam_cnnm)"""
     cpfn_cnnm: str | None = None
-    """자본금 통화명 (cpfn_cnnm)"""
+    """자본금 통화명 / Capital currency name (cpfn_cnnm)"""
     apprch_rate: Decimal | None = None
-    """접근도 (apprch_rate)"""
+    """접근도 / Approach rate (%) (apprch_rate)"""
     frgn_hldn_qty: int | None = None
-    """외국인 보유 수량 (frgn_hldn_qty)"""
+    """외국인 보유 수량 / Foreign holdings (shares) (frgn_hldn_qty)"""
     vi_cls_code: str | None = None
-    """VI적용구분코드 (vi_cls_code)"""
+    """VI적용구분코드 / VI (volatility interruption) code (vi_cls_code)"""
     ovtm_vi_cls_code: str | None = None
-    """시간외단일가VI적용구분코드 (ovtm_vi_cls_code)"""
+    """시간외단일가VI적용구분코드 / After-hours VI code (ovtm_vi_cls_code)"""
     last_ssts_cntg_qty: int | None = None
-    """최종 공매도 체결 수량 (last_ssts_cntg_qty)"""
+    """최종 공매도 체결 수량 / Last short sale volume (shares) (last_ssts_cntg_qty)"""
     invt_caful_yn: bool | None = None
-    """투자유의여부 (invt_caful_yn)"""
+    """투자유의여부 / Investment caution (invt_caful_yn)"""
     mrkt_warn_cls_code: MarketWarning | None = None
-    """시장경고코드 (mrkt_warn_cls_code)"""
+    """시장경고코드 / Market warning code (mrkt_warn_cls_code)"""
     short_over_yn: bool | None = None
-    """단기과열여부 (short_over_yn)"""
+    """단기과열여부 / Short-term overheating (short_over_yn)"""
     sltr_yn: bool | None = None
-    """정리매매여부 (sltr_yn)"""
+    """정리매매여부 / Liquidation trading (sltr_yn)"""
     mang_issu_cls_code: str | None = None
-    """관리종목여부 (mang_issu_cls_code)"""
+    """관리종목여부 / Administrative issue (mang_issu_cls_code)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -633,8 +633,8 @@ class InquirePrice(Endpoint[SyncClient]):
         TR ID: real FHKST01010100, mock FHKST01010100
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -667,8 +667,8 @@ class AsyncInquirePrice(Endpoint[AsyncClient]):
         TR ID: real FHKST01010100, mock FHKST01010100
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

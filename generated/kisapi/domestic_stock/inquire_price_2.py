@@ -35,113 +35,113 @@ class InquirePrice2Output:
     """주식현재가 시세2 output (one record)."""
 
     rprs_mrkt_kor_name: str | None = None
-    """대표 시장 한글 명 (rprs_mrkt_kor_name)"""
+    """대표 시장 한글 명 / Main market name (Korean) (rprs_mrkt_kor_name)"""
     new_hgpr_lwpr_cls_code: str | None = None
-    """신 고가 저가 구분 코드 (new_hgpr_lwpr_cls_code)"""
+    """신 고가 저가 구분 코드 / New high/low code (new_hgpr_lwpr_cls_code)"""
     mxpr_llam_cls_code: str | None = None
-    """상하한가 구분 코드 (mxpr_llam_cls_code)"""
+    """상하한가 구분 코드 / Upper/lower limit code (mxpr_llam_cls_code)"""
     crdt_able_yn: bool | None = None
-    """신용 가능 여부 (crdt_able_yn)"""
+    """신용 가능 여부 / Credit trading allowed (crdt_able_yn)"""
     stck_mxpr: int | None = None
-    """주식 상한가 (stck_mxpr)"""
+    """주식 상한가 / Upper price limit (won) (stck_mxpr)"""
     elw_pblc_yn: bool | None = None
-    """ELW 발행 여부 (elw_pblc_yn)"""
+    """ELW 발행 여부 / ELW issued (elw_pblc_yn)"""
     prdy_clpr_vrss_oprc_rate: Decimal | None = None
-    """전일 종가 대비 시가2 비율 (prdy_clpr_vrss_oprc_rate)"""
+    """전일 종가 대비 시가2 비율 / Open vs previous close (%) (prdy_clpr_vrss_oprc_rate)"""
     crdt_rate: Decimal | None = None
-    """신용 비율 (crdt_rate)"""
+    """신용 비율 / Credit ratio (%) (crdt_rate)"""
     marg_rate: Decimal | None = None
-    """증거금 비율 (marg_rate)"""
+    """증거금 비율 / Margin rate (%) (marg_rate)"""
     lwpr_vrss_prpr: int | None = None
-    """최저가 대비 현재가 (lwpr_vrss_prpr)"""
+    """최저가 대비 현재가 / Current price vs low (won) (lwpr_vrss_prpr)"""
     lwpr_vrss_prpr_sign: Sign | None = None
-    """최저가 대비 현재가 부호 (lwpr_vrss_prpr_sign)"""
+    """최저가 대비 현재가 부호 / Current price vs low sign (lwpr_vrss_prpr_sign)"""
     prdy_clpr_vrss_lwpr_rate: Decimal | None = None
-    """전일 종가 대비 최저가 비율 (prdy_clpr_vrss_lwpr_rate)"""
+    """전일 종가 대비 최저가 비율 / Low vs previous close (%) (prdy_clpr_vrss_lwpr_rate)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     hgpr_vrss_prpr: int | None = None
-    """최고가 대비 현재가 (hgpr_vrss_prpr)"""
+    """최고가 대비 현재가 / Current price vs high (won) (hgpr_vrss_prpr)"""
     hgpr_vrss_prpr_sign: Sign | None = None
-    """최고가 대비 현재가 부호 (hgpr_vrss_prpr_sign)"""
+    """최고가 대비 현재가 부호 / Current price vs high sign (hgpr_vrss_prpr_sign)"""
     prdy_clpr_vrss_hgpr_rate: Decimal | None = None
-    """전일 종가 대비 최고가 비율 (prdy_clpr_vrss_hgpr_rate)"""
+    """전일 종가 대비 최고가 비율 / High vs previous close (%) (prdy_clpr_vrss_hgpr_rate)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     oprc_vrss_prpr: int | None = None
-    """시가2 대비 현재가 (oprc_vrss_prpr)"""
+    """시가2 대비 현재가 / Current price vs open (won) (oprc_vrss_prpr)"""
     oprc_vrss_prpr_sign: Sign | None = None
-    """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
+    """시가2 대비 현재가 부호 / Current price vs open sign (oprc_vrss_prpr_sign)"""
     mang_issu_yn: bool | None = None
-    """관리 종목 여부 (mang_issu_yn)"""
+    """관리 종목 여부 / Administrative issue (mang_issu_yn)"""
     divi_app_cls_code: str | None = None
-    """동시호가배분처리코드 (divi_app_cls_code)"""
+    """동시호가배분처리코드 / Auction allocation code (divi_app_cls_code)"""
     short_over_yn: bool | None = None
-    """단기과열여부 (short_over_yn)"""
+    """단기과열여부 / Short-term overheating (short_over_yn)"""
     mrkt_warn_cls_code: MarketWarning | None = None
-    """시장경고코드 (mrkt_warn_cls_code)"""
+    """시장경고코드 / Market warning code (mrkt_warn_cls_code)"""
     invt_caful_yn: bool | None = None
-    """투자유의여부 (invt_caful_yn)"""
+    """투자유의여부 / Investment caution (invt_caful_yn)"""
     stange_runup_yn: bool | None = None
-    """이상급등여부 (stange_runup_yn)"""
+    """이상급등여부 / Abnormal surge (stange_runup_yn)"""
     ssts_hot_yn: bool | None = None
-    """공매도과열 여부 (ssts_hot_yn)"""
+    """공매도과열 여부 / Short selling overheated (ssts_hot_yn)"""
     low_current_yn: bool | None = None
-    """저유동성 종목 여부 (low_current_yn)"""
+    """저유동성 종목 여부 / Low liquidity stock (low_current_yn)"""
     vi_cls_code: str | None = None
-    """VI적용구분코드 (vi_cls_code)"""
+    """VI적용구분코드 / VI (volatility interruption) code (vi_cls_code)"""
     short_over_cls_code: str | None = None
-    """단기과열구분코드 (short_over_cls_code)"""
+    """단기과열구분코드 / Short-term overheating code (short_over_cls_code)"""
     stck_llam: int | None = None
-    """주식 하한가 (stck_llam)"""
+    """주식 하한가 / Lower price limit (won) (stck_llam)"""
     new_lstn_cls_name: str | None = None
-    """신규 상장 구분 명 (new_lstn_cls_name)"""
+    """신규 상장 구분 명 / New listing type (new_lstn_cls_name)"""
     vlnt_deal_cls_name: str | None = None
-    """임의 매매 구분 명 (vlnt_deal_cls_name)"""
+    """임의 매매 구분 명 / Voluntary trading type (vlnt_deal_cls_name)"""
     flng_cls_name: str | None = None
-    """락 구분 이름 (flng_cls_name)"""
+    """락 구분 이름 / Ex-rights/ex-dividend type (flng_cls_name)"""
     revl_issu_reas_name: str | None = None
-    """재평가 종목 사유 명 (revl_issu_reas_name)"""
+    """재평가 종목 사유 명 / Revaluation reason (revl_issu_reas_name)"""
     mrkt_warn_cls_name: str | None = None
-    """시장 경고 구분 명 (mrkt_warn_cls_name)"""
+    """시장 경고 구분 명 / Market warning type (mrkt_warn_cls_name)"""
     stck_sdpr: int | None = None
-    """주식 기준가 (stck_sdpr)"""
+    """주식 기준가 / Base price (won) (stck_sdpr)"""
     bstp_cls_code: str | None = None
-    """업종 구분 코드 (bstp_cls_code)"""
+    """업종 구분 코드 / Sector code (bstp_cls_code)"""
     stck_prdy_clpr: int | None = None
-    """주식 전일 종가 (stck_prdy_clpr)"""
+    """주식 전일 종가 / Previous close (won) (stck_prdy_clpr)"""
     insn_pbnt_yn: bool | None = None
-    """불성실 공시 여부 (insn_pbnt_yn)"""
+    """불성실 공시 여부 / Unfaithful disclosure (insn_pbnt_yn)"""
     fcam_mod_cls_name: str | None = None
-    """액면가 변경 구분 명 (fcam_mod_cls_name)"""
+    """액면가 변경 구분 명 / Par value change type (fcam_mod_cls_name)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     prdy_vrss_vol_rate: Decimal | None = None
-    """전일 대비 거래량 비율 (prdy_vrss_vol_rate)"""
+    """전일 대비 거래량 비율 / Volume vs previous day (%) (prdy_vrss_vol_rate)"""
     bstp_kor_isnm: str | None = None
-    """업종 한글 종목명 (bstp_kor_isnm)"""
+    """업종 한글 종목명 / Sector name (Korean) (bstp_kor_isnm)"""
     sltr_yn: bool | None = None
-    """정리매매여부 (sltr_yn)"""
+    """정리매매여부 / Liquidation trading (sltr_yn)"""
     trht_yn: bool | None = None
-    """거래정지 여부 (trht_yn)"""
+    """거래정지 여부 / Trading halted (trht_yn)"""
     oprc_rang_cont_yn: bool | None = None
-    """시가 범위 연장 여부 (oprc_rang_cont_yn)"""
+    """시가 범위 연장 여부 / Opening price range extended (oprc_rang_cont_yn)"""
     vlnt_fin_cls_code: str | None = None
-    """임의 종료 구분 코드 (vlnt_fin_cls_code)"""
+    """임의 종료 구분 코드 / Voluntary close code (vlnt_fin_cls_code)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -474,8 +474,8 @@ class InquirePrice2(Endpoint[SyncClient]):
         TR ID: real FHPST01010000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -508,8 +508,8 @@ class AsyncInquirePrice2(Endpoint[AsyncClient]):
         TR ID: real FHPST01010000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -45,47 +45,47 @@ class InquirePsblRvsecnclOutput:
     """주식정정취소가능주문조회 output (rows)."""
 
     ord_gno_brno: str | None = None
-    """주문채번지점번호 (ord_gno_brno)"""
+    """주문채번지점번호 / Order branch number (ord_gno_brno)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     orgn_odno: str | None = None
-    """원주문번호 (orgn_odno)"""
+    """원주문번호 / Original order number (orgn_odno)"""
     ord_dvsn_name: str | None = None
-    """주문구분명 (ord_dvsn_name)"""
+    """주문구분명 / Order type name (ord_dvsn_name)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     rvse_cncl_dvsn_name: str | None = None
-    """정정취소구분명 (rvse_cncl_dvsn_name)"""
+    """정정취소구분명 / Modify or cancel name (rvse_cncl_dvsn_name)"""
     ord_qty: int | None = None
-    """주문수량 (ord_qty)"""
+    """주문수량 / Order quantity (shares) (ord_qty)"""
     ord_unpr: int | None = None
-    """주문단가 (ord_unpr)"""
+    """주문단가 / Order price (won) (ord_unpr)"""
     ord_tmd: time | None = None
-    """주문시각 (ord_tmd)"""
+    """주문시각 / Order time (KST) (ord_tmd)"""
     tot_ccld_qty: int | None = None
-    """총체결수량 (tot_ccld_qty)"""
+    """총체결수량 / Total executed quantity (shares) (tot_ccld_qty)"""
     tot_ccld_amt: int | None = None
-    """총체결금액 (tot_ccld_amt)"""
+    """총체결금액 / Total executed amount (won) (tot_ccld_amt)"""
     psbl_qty: int | None = None
-    """가능수량 (psbl_qty)"""
+    """가능수량 / Available quantity (shares) (psbl_qty)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     ord_dvsn_cd: OrderDivision | None = None
-    """주문구분코드 (ord_dvsn_cd)"""
+    """주문구분코드 / Order type code (ord_dvsn_cd)"""
     mgco_aptm_odno: str | None = None
-    """운용사지정주문번호 (mgco_aptm_odno)"""
+    """운용사지정주문번호 / Asset manager order number (mgco_aptm_odno)"""
     excg_dvsn_cd: str | None = None
-    """거래소구분코드 (excg_dvsn_cd)"""
+    """거래소구분코드 / Exchange division code (excg_dvsn_cd)"""
     excg_id_dvsn_cd: ExchangeIdDivision | None = None
-    """거래소ID구분코드 (excg_id_dvsn_cd)"""
+    """거래소ID구분코드 / Exchange ID (KRX, NXT, SOR) (excg_id_dvsn_cd)"""
     excg_id_dvsn_name: str | None = None
-    """거래소ID구분명 (excg_id_dvsn_name)"""
+    """거래소ID구분명 / Exchange ID name (excg_id_dvsn_name)"""
     stpm_cndt_pric: int | None = None
-    """스톱지정가조건가격 (stpm_cndt_pric)"""
+    """스톱지정가조건가격 / Stop-limit trigger price (won) (stpm_cndt_pric)"""
     stpm_efct_occr_yn: bool | None = None
-    """스톱지정가효력발생여부 (stpm_efct_occr_yn)"""
+    """스톱지정가효력발생여부 / Stop-limit triggered (stpm_efct_occr_yn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -219,9 +219,9 @@ class InquirePsblRvsecnclResponse:
     output: list[InquirePsblRvsecnclOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -332,12 +332,12 @@ class InquirePsblRvsecncl(Endpoint[SyncClient]):
         TR ID: real TTTC0084R, mock unsupported (replaces TTTC8036R)
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_dvsn_1: 조회구분1 (INQR_DVSN_1, default "0").
-            inqr_dvsn_2: 조회구분2 (INQR_DVSN_2, default "0").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_dvsn_1: 조회구분1 / Inquiry division 1 (INQR_DVSN_1, default "0").
+            inqr_dvsn_2: 조회구분2 / Inquiry division 2 (INQR_DVSN_2, default "0").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return self._client.call(API, locals())
 
@@ -393,12 +393,12 @@ class AsyncInquirePsblRvsecncl(Endpoint[AsyncClient]):
         TR ID: real TTTC0084R, mock unsupported (replaces TTTC8036R)
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_dvsn_1: 조회구분1 (INQR_DVSN_1, default "0").
-            inqr_dvsn_2: 조회구분2 (INQR_DVSN_2, default "0").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_dvsn_1: 조회구분1 / Inquiry division 1 (INQR_DVSN_1, default "0").
+            inqr_dvsn_2: 조회구분2 / Inquiry division 2 (INQR_DVSN_2, default "0").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return await self._client.call(API, locals())
 

@@ -33,31 +33,31 @@ class InquirePsblSellOutput:
     """매도가능수량조회 output (one record)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     buy_qty: int | None = None
-    """매수수량 (buy_qty)"""
+    """매수수량 / Buy quantity (shares) (buy_qty)"""
     sll_qty: int | None = None
-    """매도수량 (sll_qty)"""
+    """매도수량 / Sell quantity (shares) (sll_qty)"""
     cblc_qty: int | None = None
-    """잔고수량 (cblc_qty)"""
+    """잔고수량 / Balance quantity (shares) (cblc_qty)"""
     nsvg_qty: int | None = None
-    """비저축수량 (nsvg_qty)"""
+    """비저축수량 / Non-savings quantity (shares) (nsvg_qty)"""
     ord_psbl_qty: int | None = None
-    """주문가능수량 (ord_psbl_qty)"""
+    """주문가능수량 / Orderable quantity (shares) (ord_psbl_qty)"""
     pchs_avg_pric: Decimal | None = None
-    """매입평균가격 (pchs_avg_pric)"""
+    """매입평균가격 / Average purchase price (won) (pchs_avg_pric)"""
     pchs_amt: int | None = None
-    """매입금액 (pchs_amt)"""
+    """매입금액 / Purchase amount (won) (pchs_amt)"""
     now_pric: int | None = None
-    """현재가 (now_pric)"""
+    """현재가 / Current price (now_pric)"""
     evlu_amt: int | None = None
-    """평가금액 (evlu_amt)"""
+    """평가금액 / Valuation (won) (evlu_amt)"""
     evlu_pfls_amt: int | None = None
-    """평가손익금액 (evlu_pfls_amt)"""
+    """평가손익금액 / Valuation profit/loss (won) (evlu_pfls_amt)"""
     evlu_pfls_rt: Decimal | None = None
-    """평가손익율 (evlu_pfls_rt)"""
+    """평가손익율 / Valuation profit/loss (%) (evlu_pfls_rt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -217,9 +217,9 @@ class InquirePsblSell(Endpoint[SyncClient]):
         TR ID: real TTTC8408R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
         """
         return self._client.call(API, locals())
 
@@ -254,9 +254,9 @@ class AsyncInquirePsblSell(Endpoint[AsyncClient]):
         TR ID: real TTTC8408R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
         """
         return await self._client.call(API, locals())
 

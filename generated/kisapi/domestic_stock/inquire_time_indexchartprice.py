@@ -38,37 +38,37 @@ class InquireTimeIndexchartpriceOutput1:
     """업종 분봉조회 output1 (one record)."""
 
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     bstp_nmix_prdy_ctrt: Decimal | None = None
-    """업종 지수 전일 대비율 (bstp_nmix_prdy_ctrt)"""
+    """업종 지수 전일 대비율 / Sector index change (%) (bstp_nmix_prdy_ctrt)"""
     prdy_nmix: Decimal | None = None
-    """전일 지수 (prdy_nmix)"""
+    """전일 지수 / Previous index close (prdy_nmix)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_cls_code: str | None = None
-    """업종 구분 코드 (bstp_cls_code)"""
+    """업종 구분 코드 / Sector code (bstp_cls_code)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     bstp_nmix_oprc: Decimal | None = None
-    """업종 지수 시가 (bstp_nmix_oprc)"""
+    """업종 지수 시가 / Sector index open (bstp_nmix_oprc)"""
     bstp_nmix_hgpr: Decimal | None = None
-    """업종 지수 최고가 (bstp_nmix_hgpr)"""
+    """업종 지수 최고가 / Sector index high (bstp_nmix_hgpr)"""
     bstp_nmix_lwpr: Decimal | None = None
-    """업종 지수 최저가 (bstp_nmix_lwpr)"""
+    """업종 지수 최저가 / Sector index low (bstp_nmix_lwpr)"""
     futs_prdy_oprc: Decimal | None = None
-    """전일 시가(지수) (futs_prdy_oprc)"""
+    """전일 시가(지수) / Previous day open (index) (futs_prdy_oprc)"""
     futs_prdy_hgpr: Decimal | None = None
-    """전일 최고가(지수) (futs_prdy_hgpr)"""
+    """전일 최고가(지수) / Previous day high (index) (futs_prdy_hgpr)"""
     futs_prdy_lwpr: Decimal | None = None
-    """전일 최저가(지수) (futs_prdy_lwpr)"""
+    """전일 최저가(지수) / Previous day low (index) (futs_prdy_lwpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -179,21 +179,21 @@ class InquireTimeIndexchartpriceOutput2:
     """업종 분봉조회 output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_oprc: Decimal | None = None
-    """업종 지수 시가 (bstp_nmix_oprc)"""
+    """업종 지수 시가 / Sector index open (bstp_nmix_oprc)"""
     bstp_nmix_hgpr: Decimal | None = None
-    """업종 지수 최고가 (bstp_nmix_hgpr)"""
+    """업종 지수 최고가 / Sector index high (bstp_nmix_hgpr)"""
     bstp_nmix_lwpr: Decimal | None = None
-    """업종 지수 최저가 (bstp_nmix_lwpr)"""
+    """업종 지수 최저가 / Sector index low (bstp_nmix_lwpr)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -385,11 +385,11 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
         TR ID: real FHKUP03500200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "0").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_hour_1: 입력 시간1 (봉 간격, 초) (FID_INPUT_HOUR_1, default "60").
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_hour_1: 입력 시간1 (봉 간격, 초) / Input time (FID_INPUT_HOUR_1, default "60").
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 / Include past data (FID_PW_DATA_INCU_YN, default "N").
         """
         return self._client.call(API, locals())
 
@@ -442,11 +442,11 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
         TR ID: real FHKUP03500200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "U").
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "0").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_hour_1: 입력 시간1 (봉 간격, 초) (FID_INPUT_HOUR_1, default "60").
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "U").
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_hour_1: 입력 시간1 (봉 간격, 초) / Input time (FID_INPUT_HOUR_1, default "60").
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 / Include past data (FID_PW_DATA_INCU_YN, default "N").
         """
         return await self._client.call(API, locals())
 

@@ -37,21 +37,21 @@ class InquireTimeItemchartpriceOutput1:
     """주식당일분봉조회 output1 (one record)."""
 
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     stck_prdy_clpr: int | None = None
-    """주식 전일 종가 (stck_prdy_clpr)"""
+    """주식 전일 종가 / Previous close (won) (stck_prdy_clpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -118,21 +118,21 @@ class InquireTimeItemchartpriceOutput2:
     """주식당일분봉조회 output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -311,11 +311,11 @@ class InquireTimeItemchartprice(Endpoint[SyncClient]):
         TR ID: real FHKST03010200, mock FHKST03010200
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_hour_1: 입력 시간1 (FID_INPUT_HOUR_1, required).
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "Y").
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_hour_1: 입력 시간1 / Input time (FID_INPUT_HOUR_1, required).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 / Include past data (FID_PW_DATA_INCU_YN, default "Y").
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "").
         """
         return self._client.call(API, locals())
 
@@ -354,11 +354,11 @@ class AsyncInquireTimeItemchartprice(Endpoint[AsyncClient]):
         TR ID: real FHKST03010200, mock FHKST03010200
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_hour_1: 입력 시간1 (FID_INPUT_HOUR_1, required).
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "Y").
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_hour_1: 입력 시간1 / Input time (FID_INPUT_HOUR_1, required).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 / Include past data (FID_PW_DATA_INCU_YN, default "Y").
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "").
         """
         return await self._client.call(API, locals())
 

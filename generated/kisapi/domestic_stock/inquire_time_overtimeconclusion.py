@@ -37,41 +37,41 @@ class InquireTimeOvertimeconclusionOutput1:
     """주식현재가 시간외시간별체결 output1 (one record)."""
 
     ovtm_untp_prpr: int | None = None
-    """시간외 단일가 현재가 (ovtm_untp_prpr)"""
+    """시간외 단일가 현재가 / After-hours single price current (won) (ovtm_untp_prpr)"""
     ovtm_untp_prdy_vrss: int | None = None
-    """시간외 단일가 전일 대비 (ovtm_untp_prdy_vrss)"""
+    """시간외 단일가 전일 대비 / After-hours single price change (won) (ovtm_untp_prdy_vrss)"""
     ovtm_untp_prdy_vrss_sign: Sign | None = None
-    """시간외 단일가 전일 대비 부호 (ovtm_untp_prdy_vrss_sign)"""
+    """시간외 단일가 전일 대비 부호 / After-hours single price change sign (ovtm_untp_prdy_vrss_sign)"""
     ovtm_untp_prdy_ctrt: Decimal | None = None
-    """시간외 단일가 전일 대비율 (ovtm_untp_prdy_ctrt)"""
+    """시간외 단일가 전일 대비율 / After-hours single price change (%) (ovtm_untp_prdy_ctrt)"""
     ovtm_untp_vol: int | None = None
-    """시간외 단일가 거래량 (ovtm_untp_vol)"""
+    """시간외 단일가 거래량 / After-hours single price volume (shares) (ovtm_untp_vol)"""
     ovtm_untp_tr_pbmn: int | None = None
-    """시간외 단일가 거래대금 (ovtm_untp_tr_pbmn)"""
+    """시간외 단일가 거래대금 / After-hours single price trading value (won) (ovtm_untp_tr_pbmn)"""
     ovtm_untp_mxpr: int | None = None
-    """시간외 단일가 상한가 (ovtm_untp_mxpr)"""
+    """시간외 단일가 상한가 / After-hours single price upper limit (won) (ovtm_untp_mxpr)"""
     ovtm_untp_llam: int | None = None
-    """시간외 단일가 하한가 (ovtm_untp_llam)"""
+    """시간외 단일가 하한가 / After-hours single price lower limit (won) (ovtm_untp_llam)"""
     ovtm_untp_oprc: int | None = None
-    """시간외 단일가 시가2 (ovtm_untp_oprc)"""
+    """시간외 단일가 시가2 / After-hours single price open (won) (ovtm_untp_oprc)"""
     ovtm_untp_hgpr: int | None = None
-    """시간외 단일가 최고가 (ovtm_untp_hgpr)"""
+    """시간외 단일가 최고가 / After-hours single price high (won) (ovtm_untp_hgpr)"""
     ovtm_untp_lwpr: int | None = None
-    """시간외 단일가 최저가 (ovtm_untp_lwpr)"""
+    """시간외 단일가 최저가 / After-hours single price low (won) (ovtm_untp_lwpr)"""
     ovtm_untp_antc_cnpr: int | None = None
-    """시간외 단일가 예상 체결가 (ovtm_untp_antc_cnpr)"""
+    """시간외 단일가 예상 체결가 / After-hours single price expected execution price (won) (ovtm_untp_antc_cnpr)"""
     ovtm_untp_antc_cntg_vrss: int | None = None
-    """시간외 단일가 예상 체결 대비 (ovtm_untp_antc_cntg_vrss)"""
+    """시간외 단일가 예상 체결 대비 / After-hours single price expected change (won) (ovtm_untp_antc_cntg_vrss)"""
     ovtm_untp_antc_cntg_vrss_sign: Sign | None = None
-    """시간외 단일가 예상 체결 대비 부호 (ovtm_untp_antc_cntg_vrss_sign)"""
+    """시간외 단일가 예상 체결 대비 부호 / After-hours single price expected change sign (ovtm_untp_antc_cntg_vrss_sign)"""
     ovtm_untp_antc_cntg_ctrt: Decimal | None = None
-    """시간외 단일가 예상 체결 대비율 (ovtm_untp_antc_cntg_ctrt)"""
+    """시간외 단일가 예상 체결 대비율 / After-hours single price expected change (%) (ovtm_untp_antc_cntg_ctrt)"""
     ovtm_untp_antc_vol: int | None = None
-    """시간외 단일가 예상 거래량 (ovtm_untp_antc_vol)"""
+    """시간외 단일가 예상 거래량 / After-hours single price expected volume (shares) (ovtm_untp_antc_vol)"""
     uplm_sign: str | None = None
-    """상한 부호 (uplm_sign)"""
+    """상한 부호 / Upper limit sign (uplm_sign)"""
     lslm_sign: str | None = None
-    """하한 부호 (lslm_sign)"""
+    """하한 부호 / Lower limit sign (lslm_sign)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -178,23 +178,23 @@ class InquireTimeOvertimeconclusionOutput2:
     """주식현재가 시간외시간별체결 output2 (rows)."""
 
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     askp: int | None = None
-    """매도호가 (askp)"""
+    """매도호가 / Ask price (won) (askp)"""
     bidp: int | None = None
-    """매수호가 (bidp)"""
+    """매수호가 / Bid price (won) (bidp)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -365,9 +365,9 @@ class InquireTimeOvertimeconclusion(Endpoint[SyncClient]):
         TR ID: real FHPST02310000, mock FHPST02310000
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, default "1").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, default "1").
         """
         return self._client.call(API, locals())
 
@@ -402,9 +402,9 @@ class AsyncInquireTimeOvertimeconclusion(Endpoint[AsyncClient]):
         TR ID: real FHPST02310000, mock FHPST02310000
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, default "1").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, default "1").
         """
         return await self._client.call(API, locals())
 

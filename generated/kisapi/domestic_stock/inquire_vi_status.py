@@ -37,31 +37,31 @@ class InquireViStatusOutput:
     """변동성완화장치(VI) 현황 output (rows)."""
 
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     vi_cls_code: str | None = None
-    """VI적용구분코드 (vi_cls_code)"""
+    """VI적용구분코드 / VI (volatility interruption) code (vi_cls_code)"""
     bsop_date: date | None = None
-    """영업 일자 (bsop_date)"""
+    """영업 일자 / Business date (bsop_date)"""
     cntg_vi_hour: time | None = None
-    """VI발동시간 (cntg_vi_hour)"""
+    """VI발동시간 / VI trigger time (KST) (cntg_vi_hour)"""
     vi_cncl_hour: time | None = None
-    """VI해제시간 (vi_cncl_hour)"""
+    """VI해제시간 / VI release time (KST) (vi_cncl_hour)"""
     vi_kind_code: ViKind | None = None
-    """VI종류코드 (vi_kind_code)"""
+    """VI종류코드 / VI type (vi_kind_code)"""
     vi_prc: int | None = None
-    """VI발동가격 (vi_prc)"""
+    """VI발동가격 / VI trigger price (won) (vi_prc)"""
     vi_stnd_prc: int | None = None
-    """정적VI발동기준가격 (vi_stnd_prc)"""
+    """정적VI발동기준가격 / Static VI reference price (won) (vi_stnd_prc)"""
     vi_dprt: Decimal | None = None
-    """정적VI발동괴리율 (vi_dprt)"""
+    """정적VI발동괴리율 / Static VI trigger disparity (%) (vi_dprt)"""
     vi_dmc_stnd_prc: int | None = None
-    """동적VI발동기준가격 (vi_dmc_stnd_prc)"""
+    """동적VI발동기준가격 / Dynamic VI reference price (won) (vi_dmc_stnd_prc)"""
     vi_dmc_dprt: Decimal | None = None
-    """동적VI발동괴리율 (vi_dmc_dprt)"""
+    """동적VI발동괴리율 / Dynamic VI trigger disparity (%) (vi_dmc_dprt)"""
     vi_count: int | None = None
-    """VI발동횟수 (vi_count)"""
+    """VI발동횟수 / VI trigger count (vi_count)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -261,14 +261,14 @@ class InquireViStatus(Endpoint[SyncClient]):
         TR ID: real FHPST01390000, mock unsupported
 
         Args:
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20139").
-            fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE, default "0").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_rank_sort_cls_code: 순위 정렬 구분 코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20139").
+            fid_mrkt_cls_code: 시장 구분 코드 / Market classification code (FID_MRKT_CLS_CODE, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD).
+            fid_rank_sort_cls_code: 순위 정렬 구분 코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE, default "").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "").
         """
         return self._client.call(API, locals())
 
@@ -330,14 +330,14 @@ class AsyncInquireViStatus(Endpoint[AsyncClient]):
         TR ID: real FHPST01390000, mock unsupported
 
         Args:
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20139").
-            fid_mrkt_cls_code: 시장 구분 코드 (FID_MRKT_CLS_CODE, default "0").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_rank_sort_cls_code: 순위 정렬 구분 코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20139").
+            fid_mrkt_cls_code: 시장 구분 코드 / Market classification code (FID_MRKT_CLS_CODE, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD).
+            fid_rank_sort_cls_code: 순위 정렬 구분 코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE, default "").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "").
         """
         return await self._client.call(API, locals())
 

@@ -29,213 +29,213 @@ class IntgrMarginOutput:
     """주식통합증거금 현황 output (one record)."""
 
     acmga_rt: Decimal | None = None
-    """계좌증거금율 (acmga_rt)"""
+    """계좌증거금율 / Account margin rate (%) (acmga_rt)"""
     acmga_pct100_aptm_rson: str | None = None
-    """계좌증거금100퍼센트지정사유 (acmga_pct100_aptm_rson)"""
+    """계좌증거금100퍼센트지정사유 / Reason for 100% account margin (acmga_pct100_aptm_rson)"""
     stck_cash_objt_amt: int | None = None
-    """주식현금대상금액 (stck_cash_objt_amt)"""
+    """주식현금대상금액 / Stock cash base amount (won) (stck_cash_objt_amt)"""
     stck_sbst_objt_amt: int | None = None
-    """주식대용대상금액 (stck_sbst_objt_amt)"""
+    """주식대용대상금액 / Stock collateral base amount (won) (stck_sbst_objt_amt)"""
     stck_evlu_objt_amt: int | None = None
-    """주식평가대상금액 (stck_evlu_objt_amt)"""
+    """주식평가대상금액 / Stock valuation base amount (won) (stck_evlu_objt_amt)"""
     stck_ruse_psbl_objt_amt: int | None = None
-    """주식재사용가능대상금액 (stck_ruse_psbl_objt_amt)"""
+    """주식재사용가능대상금액 / Stock reusable base amount (won) (stck_ruse_psbl_objt_amt)"""
     stck_fund_rpch_chgs_objt_amt: int | None = None
-    """주식펀드환매대금대상금액 (stck_fund_rpch_chgs_objt_amt)"""
+    """주식펀드환매대금대상금액 / Fund redemption base amount (won) (stck_fund_rpch_chgs_objt_amt)"""
     stck_fncg_rdpt_objt_atm: int | None = None
-    """주식융자상환금대상금액 (stck_fncg_rdpt_objt_atm)"""
+    """주식융자상환금대상금액 / Stock financing repayment base (won) (stck_fncg_rdpt_objt_atm)"""
     bond_ruse_psbl_objt_amt: int | None = None
-    """채권재사용가능대상금액 (bond_ruse_psbl_objt_amt)"""
+    """채권재사용가능대상금액 / Bond reusable base amount (won) (bond_ruse_psbl_objt_amt)"""
     stck_cash_use_amt: int | None = None
-    """주식현금사용금액 (stck_cash_use_amt)"""
+    """주식현금사용금액 / Stock cash used (won) (stck_cash_use_amt)"""
     stck_sbst_use_amt: int | None = None
-    """주식대용사용금액 (stck_sbst_use_amt)"""
+    """주식대용사용금액 / Stock collateral used (won) (stck_sbst_use_amt)"""
     stck_evlu_use_amt: int | None = None
-    """주식평가사용금액 (stck_evlu_use_amt)"""
+    """주식평가사용금액 / Stock valuation used (won) (stck_evlu_use_amt)"""
     stck_ruse_psbl_amt_use_amt: int | None = None
-    """주식재사용가능금사용금액 (stck_ruse_psbl_amt_use_amt)"""
+    """주식재사용가능금사용금액 / Stock reusable amount used (won) (stck_ruse_psbl_amt_use_amt)"""
     stck_fund_rpch_chgs_use_amt: int | None = None
-    """주식펀드환매대금사용금액 (stck_fund_rpch_chgs_use_amt)"""
+    """주식펀드환매대금사용금액 / Fund redemption used (won) (stck_fund_rpch_chgs_use_amt)"""
     stck_fncg_rdpt_amt_use_amt: int | None = None
-    """주식융자상환금사용금액 (stck_fncg_rdpt_amt_use_amt)"""
+    """주식융자상환금사용금액 / Stock financing repayment used (won) (stck_fncg_rdpt_amt_use_amt)"""
     bond_ruse_psbl_amt_use_amt: int | None = None
-    """채권재사용가능금사용금액 (bond_ruse_psbl_amt_use_amt)"""
+    """채권재사용가능금사용금액 / Bond reusable amount used (won) (bond_ruse_psbl_amt_use_amt)"""
     stck_cash_ord_psbl_amt: int | None = None
-    """주식현금주문가능금액 (stck_cash_ord_psbl_amt)"""
+    """주식현금주문가능금액 / Stock cash orderable (won) (stck_cash_ord_psbl_amt)"""
     stck_sbst_ord_psbl_amt: int | None = None
-    """주식대용주문가능금액 (stck_sbst_ord_psbl_amt)"""
+    """주식대용주문가능금액 / Stock collateral orderable (won) (stck_sbst_ord_psbl_amt)"""
     stck_evlu_ord_psbl_amt: int | None = None
-    """주식평가주문가능금액 (stck_evlu_ord_psbl_amt)"""
+    """주식평가주문가능금액 / Stock valuation orderable (won) (stck_evlu_ord_psbl_amt)"""
     stck_ruse_psbl_ord_psbl_amt: int | None = None
-    """주식재사용가능주문가능금액 (stck_ruse_psbl_ord_psbl_amt)"""
+    """주식재사용가능주문가능금액 / Stock reusable orderable (won) (stck_ruse_psbl_ord_psbl_amt)"""
     stck_fund_rpch_ord_psbl_amt: int | None = None
-    """주식펀드환매주문가능금액 (stck_fund_rpch_ord_psbl_amt)"""
+    """주식펀드환매주문가능금액 / Fund redemption orderable (won) (stck_fund_rpch_ord_psbl_amt)"""
     bond_ruse_psbl_ord_psbl_amt: int | None = None
-    """채권재사용가능주문가능금액 (bond_ruse_psbl_ord_psbl_amt)"""
+    """채권재사용가능주문가능금액 / Bond reusable orderable amount (won) (bond_ruse_psbl_ord_psbl_amt)"""
     rcvb_amt: int | None = None
-    """미수금액 (rcvb_amt)"""
+    """미수금액 / Receivables (won) (rcvb_amt)"""
     stck_loan_grta_ruse_psbl_amt: int | None = None
-    """주식대출보증금재사용가능금액 (stck_loan_grta_ruse_psbl_amt)"""
+    """주식대출보증금재사용가능금액 / Stock loan deposit reusable (won) (stck_loan_grta_ruse_psbl_amt)"""
     stck_cash20_max_ord_psbl_amt: int | None = None
-    """주식현금20최대주문가능금액 (stck_cash20_max_ord_psbl_amt)"""
+    """주식현금20최대주문가능금액 / Max orderable, 20% cash margin (won) (stck_cash20_max_ord_psbl_amt)"""
     stck_cash30_max_ord_psbl_amt: int | None = None
-    """주식현금30최대주문가능금액 (stck_cash30_max_ord_psbl_amt)"""
+    """주식현금30최대주문가능금액 / Max orderable, 30% cash margin (won) (stck_cash30_max_ord_psbl_amt)"""
     stck_cash40_max_ord_psbl_amt: int | None = None
-    """주식현금40최대주문가능금액 (stck_cash40_max_ord_psbl_amt)"""
+    """주식현금40최대주문가능금액 / Max orderable, 40% cash margin (won) (stck_cash40_max_ord_psbl_amt)"""
     stck_cash50_max_ord_psbl_amt: int | None = None
-    """주식현금50최대주문가능금액 (stck_cash50_max_ord_psbl_amt)"""
+    """주식현금50최대주문가능금액 / Max orderable, 50% cash margin (won) (stck_cash50_max_ord_psbl_amt)"""
     stck_cash60_max_ord_psbl_amt: int | None = None
-    """주식현금60최대주문가능금액 (stck_cash60_max_ord_psbl_amt)"""
+    """주식현금60최대주문가능금액 / Max orderable, 60% cash margin (won) (stck_cash60_max_ord_psbl_amt)"""
     stck_cash100_max_ord_psbl_amt: int | None = None
-    """주식현금100최대주문가능금액 (stck_cash100_max_ord_psbl_amt)"""
+    """주식현금100최대주문가능금액 / Max orderable, 100% cash margin (won) (stck_cash100_max_ord_psbl_amt)"""
     stck_rsip100_max_ord_psbl_amt: int | None = None
-    """주식재사용불가100최대주문가능 (stck_rsip100_max_ord_psbl_amt)"""
+    """주식재사용불가100최대주문가능 / Max orderable, 100% without reuse (won) (stck_rsip100_max_ord_psbl_amt)"""
     bond_max_ord_psbl_amt: int | None = None
-    """채권최대주문가능금액 (bond_max_ord_psbl_amt)"""
+    """채권최대주문가능금액 / Bond maximum orderable amount (won) (bond_max_ord_psbl_amt)"""
     stck_fncg45_max_ord_psbl_amt: int | None = None
-    """주식융자45최대주문가능금액 (stck_fncg45_max_ord_psbl_amt)"""
+    """주식융자45최대주문가능금액 / Max orderable, 45% financing (won) (stck_fncg45_max_ord_psbl_amt)"""
     stck_fncg50_max_ord_psbl_amt: int | None = None
-    """주식융자50최대주문가능금액 (stck_fncg50_max_ord_psbl_amt)"""
+    """주식융자50최대주문가능금액 / Max orderable, 50% financing (won) (stck_fncg50_max_ord_psbl_amt)"""
     stck_fncg60_max_ord_psbl_amt: int | None = None
-    """주식융자60최대주문가능금액 (stck_fncg60_max_ord_psbl_amt)"""
+    """주식융자60최대주문가능금액 / Max orderable, 60% financing (won) (stck_fncg60_max_ord_psbl_amt)"""
     stck_fncg70_max_ord_psbl_amt: int | None = None
-    """주식융자70최대주문가능금액 (stck_fncg70_max_ord_psbl_amt)"""
+    """주식융자70최대주문가능금액 / Max orderable, 70% financing (won) (stck_fncg70_max_ord_psbl_amt)"""
     stck_stln_max_ord_psbl_amt: int | None = None
-    """주식대주최대주문가능금액 (stck_stln_max_ord_psbl_amt)"""
+    """주식대주최대주문가능금액 / Max orderable, stock loan (won) (stck_stln_max_ord_psbl_amt)"""
     lmt_amt: int | None = None
-    """한도금액 (lmt_amt)"""
+    """한도금액 / Limit amount (won) (lmt_amt)"""
     ovrs_stck_itgr_mgna_dvsn_name: str | None = None
-    """해외주식통합증거금구분명 (ovrs_stck_itgr_mgna_dvsn_name)"""
+    """해외주식통합증거금구분명 / Overseas stock integrated margin type (ovrs_stck_itgr_mgna_dvsn_name)"""
     usd_objt_amt: Decimal | None = None
-    """미화대상금액 (usd_objt_amt)"""
+    """미화대상금액 / USD base amount (usd_objt_amt)"""
     usd_use_amt: Decimal | None = None
-    """미화사용금액 (usd_use_amt)"""
+    """미화사용금액 / USD used amount (usd_use_amt)"""
     usd_ord_psbl_amt: Decimal | None = None
-    """미화주문가능금액 (usd_ord_psbl_amt)"""
+    """미화주문가능금액 / USD orderable amount (usd_ord_psbl_amt)"""
     hkd_objt_amt: Decimal | None = None
-    """홍콩달러대상금액 (hkd_objt_amt)"""
+    """홍콩달러대상금액 / HKD base amount (hkd_objt_amt)"""
     hkd_use_amt: Decimal | None = None
-    """홍콩달러사용금액 (hkd_use_amt)"""
+    """홍콩달러사용금액 / HKD used amount (hkd_use_amt)"""
     hkd_ord_psbl_amt: Decimal | None = None
-    """홍콩달러주문가능금액 (hkd_ord_psbl_amt)"""
+    """홍콩달러주문가능금액 / HKD orderable amount (hkd_ord_psbl_amt)"""
     jpy_objt_amt: Decimal | None = None
-    """엔화대상금액 (jpy_objt_amt)"""
+    """엔화대상금액 / JPY base amount (jpy_objt_amt)"""
     jpy_use_amt: Decimal | None = None
-    """엔화사용금액 (jpy_use_amt)"""
+    """엔화사용금액 / JPY used amount (jpy_use_amt)"""
     jpy_ord_psbl_amt: Decimal | None = None
-    """엔화주문가능금액 (jpy_ord_psbl_amt)"""
+    """엔화주문가능금액 / JPY orderable amount (jpy_ord_psbl_amt)"""
     cny_objt_amt: Decimal | None = None
-    """위안화대상금액 (cny_objt_amt)"""
+    """위안화대상금액 / CNY base amount (cny_objt_amt)"""
     cny_use_amt: Decimal | None = None
-    """위안화사용금액 (cny_use_amt)"""
+    """위안화사용금액 / CNY used amount (cny_use_amt)"""
     cny_ord_psbl_amt: Decimal | None = None
-    """위안화주문가능금액 (cny_ord_psbl_amt)"""
+    """위안화주문가능금액 / CNY orderable amount (cny_ord_psbl_amt)"""
     usd_ruse_objt_amt: Decimal | None = None
-    """미화재사용대상금액 (usd_ruse_objt_amt)"""
+    """미화재사용대상금액 / USD reusable base amount (usd_ruse_objt_amt)"""
     usd_ruse_amt: Decimal | None = None
-    """미화재사용금액 (usd_ruse_amt)"""
+    """미화재사용금액 / USD reusable amount (usd_ruse_amt)"""
     usd_ruse_ord_psbl_amt: Decimal | None = None
-    """미화재사용주문가능금액 (usd_ruse_ord_psbl_amt)"""
+    """미화재사용주문가능금액 / USD reusable orderable amount (usd_ruse_ord_psbl_amt)"""
     hkd_ruse_objt_amt: Decimal | None = None
-    """홍콩달러재사용대상금액 (hkd_ruse_objt_amt)"""
+    """홍콩달러재사용대상금액 / HKD reusable base amount (hkd_ruse_objt_amt)"""
     hkd_ruse_amt: Decimal | None = None
-    """홍콩달러재사용금액 (hkd_ruse_amt)"""
+    """홍콩달러재사용금액 / HKD reusable amount (hkd_ruse_amt)"""
     hkd_ruse_ord_psbl_amt: Decimal | None = None
-    """홍콩달러재사용주문가능금액 (hkd_ruse_ord_psbl_amt)"""
+    """홍콩달러재사용주문가능금액 / HKD reusable orderable amount (hkd_ruse_ord_psbl_amt)"""
     jpy_ruse_objt_amt: Decimal | None = None
-    """엔화재사용대상금액 (jpy_ruse_objt_amt)"""
+    """엔화재사용대상금액 / JPY reusable base amount (jpy_ruse_objt_amt)"""
     jpy_ruse_amt: Decimal | None = None
-    """엔화재사용금액 (jpy_ruse_amt)"""
+    """엔화재사용금액 / JPY reusable amount (jpy_ruse_amt)"""
     jpy_ruse_ord_psbl_amt: Decimal | None = None
-    """엔화재사용주문가능금액 (jpy_ruse_ord_psbl_amt)"""
+    """엔화재사용주문가능금액 / JPY reusable orderable amount (jpy_ruse_ord_psbl_amt)"""
     cny_ruse_objt_amt: Decimal | None = None
-    """위안화재사용대상금액 (cny_ruse_objt_amt)"""
+    """위안화재사용대상금액 / CNY reusable base amount (cny_ruse_objt_amt)"""
     cny_ruse_amt: Decimal | None = None
-    """위안화재사용금액 (cny_ruse_amt)"""
+    """위안화재사용금액 / CNY reusable amount (cny_ruse_amt)"""
     cny_ruse_ord_psbl_amt: Decimal | None = None
-    """위안화재사용주문가능금액 (cny_ruse_ord_psbl_amt)"""
+    """위안화재사용주문가능금액 / CNY reusable orderable amount (cny_ruse_ord_psbl_amt)"""
     usd_gnrl_ord_psbl_amt: Decimal | None = None
-    """미화일반주문가능금액 (usd_gnrl_ord_psbl_amt)"""
+    """미화일반주문가능금액 / USD general orderable amount (usd_gnrl_ord_psbl_amt)"""
     usd_itgr_ord_psbl_amt: Decimal | None = None
-    """미화통합주문가능금액 (usd_itgr_ord_psbl_amt)"""
+    """미화통합주문가능금액 / USD integrated orderable amount (usd_itgr_ord_psbl_amt)"""
     hkd_gnrl_ord_psbl_amt: Decimal | None = None
-    """홍콩달러일반주문가능금액 (hkd_gnrl_ord_psbl_amt)"""
+    """홍콩달러일반주문가능금액 / HKD general orderable amount (hkd_gnrl_ord_psbl_amt)"""
     hkd_itgr_ord_psbl_amt: Decimal | None = None
-    """홍콩달러통합주문가능금액 (hkd_itgr_ord_psbl_amt)"""
+    """홍콩달러통합주문가능금액 / HKD integrated orderable amount (hkd_itgr_ord_psbl_amt)"""
     jpy_gnrl_ord_psbl_amt: Decimal | None = None
-    """엔화일반주문가능금액 (jpy_gnrl_ord_psbl_amt)"""
+    """엔화일반주문가능금액 / JPY general orderable amount (jpy_gnrl_ord_psbl_amt)"""
     jpy_itgr_ord_psbl_amt: Decimal | None = None
-    """엔화통합주문가능금액 (jpy_itgr_ord_psbl_amt)"""
+    """엔화통합주문가능금액 / JPY integrated orderable amount (jpy_itgr_ord_psbl_amt)"""
     cny_gnrl_ord_psbl_amt: Decimal | None = None
-    """위안화일반주문가능금액 (cny_gnrl_ord_psbl_amt)"""
+    """위안화일반주문가능금액 / CNY general orderable amount (cny_gnrl_ord_psbl_amt)"""
     cny_itgr_ord_psbl_amt: Decimal | None = None
-    """위안화통합주문가능금액 (cny_itgr_ord_psbl_amt)"""
+    """위안화통합주문가능금액 / CNY integrated orderable amount (cny_itgr_ord_psbl_amt)"""
     stck_itgr_cash20_ord_psbl_amt: int | None = None
-    """주식통합현금20주문가능금액 (stck_itgr_cash20_ord_psbl_amt)"""
+    """주식통합현금20주문가능금액 / Integrated orderable, 20% cash (won) (stck_itgr_cash20_ord_psbl_amt)"""
     stck_itgr_cash30_ord_psbl_amt: int | None = None
-    """주식통합현금30주문가능금액 (stck_itgr_cash30_ord_psbl_amt)"""
+    """주식통합현금30주문가능금액 / Integrated orderable, 30% cash (won) (stck_itgr_cash30_ord_psbl_amt)"""
     stck_itgr_cash40_ord_psbl_amt: int | None = None
-    """주식통합현금40주문가능금액 (stck_itgr_cash40_ord_psbl_amt)"""
+    """주식통합현금40주문가능금액 / Integrated orderable, 40% cash (won) (stck_itgr_cash40_ord_psbl_amt)"""
     stck_itgr_cash50_ord_psbl_amt: int | None = None
-    """주식통합현금50주문가능금액 (stck_itgr_cash50_ord_psbl_amt)"""
+    """주식통합현금50주문가능금액 / Integrated orderable, 50% cash (won) (stck_itgr_cash50_ord_psbl_amt)"""
     stck_itgr_cash60_ord_psbl_amt: int | None = None
-    """주식통합현금60주문가능금액 (stck_itgr_cash60_ord_psbl_amt)"""
+    """주식통합현금60주문가능금액 / Integrated orderable, 60% cash (won) (stck_itgr_cash60_ord_psbl_amt)"""
     stck_itgr_cash100_ord_psbl_amt: int | None = None
-    """주식통합현금100주문가능금액 (stck_itgr_cash100_ord_psbl_amt)"""
+    """주식통합현금100주문가능금액 / Integrated orderable, 100% cash (won) (stck_itgr_cash100_ord_psbl_amt)"""
     stck_itgr_100_ord_psbl_amt: int | None = None
-    """주식통합100주문가능금액 (stck_itgr_100_ord_psbl_amt)"""
+    """주식통합100주문가능금액 / Integrated orderable, 100% (won) (stck_itgr_100_ord_psbl_amt)"""
     stck_itgr_fncg45_ord_psbl_amt: int | None = None
-    """주식통합융자45주문가능금액 (stck_itgr_fncg45_ord_psbl_amt)"""
+    """주식통합융자45주문가능금액 / Integrated orderable, 45% financing (won) (stck_itgr_fncg45_ord_psbl_amt)"""
     stck_itgr_fncg50_ord_psbl_amt: int | None = None
-    """주식통합융자50주문가능금액 (stck_itgr_fncg50_ord_psbl_amt)"""
+    """주식통합융자50주문가능금액 / Integrated orderable, 50% financing (won) (stck_itgr_fncg50_ord_psbl_amt)"""
     stck_itgr_fncg60_ord_psbl_amt: int | None = None
-    """주식통합융자60주문가능금액 (stck_itgr_fncg60_ord_psbl_amt)"""
+    """주식통합융자60주문가능금액 / Integrated orderable, 60% financing (won) (stck_itgr_fncg60_ord_psbl_amt)"""
     stck_itgr_fncg70_ord_psbl_amt: int | None = None
-    """주식통합융자70주문가능금액 (stck_itgr_fncg70_ord_psbl_amt)"""
+    """주식통합융자70주문가능금액 / Integrated orderable, 70% financing (won) (stck_itgr_fncg70_ord_psbl_amt)"""
     stck_itgr_stln_ord_psbl_amt: int | None = None
-    """주식통합대주주문가능금액 (stck_itgr_stln_ord_psbl_amt)"""
+    """주식통합대주주문가능금액 / Integrated orderable, stock loan (won) (stck_itgr_stln_ord_psbl_amt)"""
     bond_itgr_ord_psbl_amt: int | None = None
-    """채권통합주문가능금액 (bond_itgr_ord_psbl_amt)"""
+    """채권통합주문가능금액 / Bond integrated orderable amount (won) (bond_itgr_ord_psbl_amt)"""
     stck_cash_ovrs_use_amt: int | None = None
-    """주식현금해외사용금액 (stck_cash_ovrs_use_amt)"""
+    """주식현금해외사용금액 / Stock cash used overseas (won) (stck_cash_ovrs_use_amt)"""
     stck_sbst_ovrs_use_amt: int | None = None
-    """주식대용해외사용금액 (stck_sbst_ovrs_use_amt)"""
+    """주식대용해외사용금액 / Stock collateral used overseas (won) (stck_sbst_ovrs_use_amt)"""
     stck_evlu_ovrs_use_amt: int | None = None
-    """주식평가해외사용금액 (stck_evlu_ovrs_use_amt)"""
+    """주식평가해외사용금액 / Stock valuation used overseas (won) (stck_evlu_ovrs_use_amt)"""
     stck_re_use_amt_ovrs_use_amt: int | None = None
-    """주식재사용금액해외사용금액 (stck_re_use_amt_ovrs_use_amt)"""
+    """주식재사용금액해외사용금액 / Stock reuse used overseas (won) (stck_re_use_amt_ovrs_use_amt)"""
     stck_fund_rpch_ovrs_use_amt: int | None = None
-    """주식펀드환매해외사용금액 (stck_fund_rpch_ovrs_use_amt)"""
+    """주식펀드환매해외사용금액 / Fund redemption used overseas (won) (stck_fund_rpch_ovrs_use_amt)"""
     stck_fncg_rdpt_ovrs_use_amt: int | None = None
-    """주식융자상환해외사용금액 (stck_fncg_rdpt_ovrs_use_amt)"""
+    """주식융자상환해외사용금액 / Stock financing repayment used overseas (won) (stck_fncg_rdpt_ovrs_use_amt)"""
     bond_re_use_ovrs_use_amt: int | None = None
-    """채권재사용해외사용금액 (bond_re_use_ovrs_use_amt)"""
+    """채권재사용해외사용금액 / Bond reuse used overseas (won) (bond_re_use_ovrs_use_amt)"""
     usd_oth_mket_use_amt: Decimal | None = None
-    """미화타시장사용금액 (usd_oth_mket_use_amt)"""
+    """미화타시장사용금액 / USD used in other markets (usd_oth_mket_use_amt)"""
     jpy_oth_mket_use_amt: Decimal | None = None
-    """엔화타시장사용금액 (jpy_oth_mket_use_amt)"""
+    """엔화타시장사용금액 / JPY used in other markets (jpy_oth_mket_use_amt)"""
     cny_oth_mket_use_amt: Decimal | None = None
-    """위안화타시장사용금액 (cny_oth_mket_use_amt)"""
+    """위안화타시장사용금액 / CNY used in other markets (cny_oth_mket_use_amt)"""
     hkd_oth_mket_use_amt: Decimal | None = None
-    """홍콩달러타시장사용금액 (hkd_oth_mket_use_amt)"""
+    """홍콩달러타시장사용금액 / HKD used in other markets (hkd_oth_mket_use_amt)"""
     usd_re_use_oth_mket_use_amt: Decimal | None = None
-    """미화재사용타시장사용금액 (usd_re_use_oth_mket_use_amt)"""
+    """미화재사용타시장사용금액 / USD reuse used in other markets (usd_re_use_oth_mket_use_amt)"""
     jpy_re_use_oth_mket_use_amt: Decimal | None = None
-    """엔화재사용타시장사용금액 (jpy_re_use_oth_mket_use_amt)"""
+    """엔화재사용타시장사용금액 / JPY reuse used in other markets (jpy_re_use_oth_mket_use_amt)"""
     cny_re_use_oth_mket_use_amt: Decimal | None = None
-    """위안화재사용타시장사용금액 (cny_re_use_oth_mket_use_amt)"""
+    """위안화재사용타시장사용금액 / CNY reuse used in other markets (cny_re_use_oth_mket_use_amt)"""
     hkd_re_use_oth_mket_use_amt: Decimal | None = None
-    """홍콩달러재사용타시장사용금액 (hkd_re_use_oth_mket_use_amt)"""
+    """홍콩달러재사용타시장사용금액 / HKD reuse used in other markets (hkd_re_use_oth_mket_use_amt)"""
     hgkg_cny_re_use_amt: Decimal | None = None
-    """홍콩위안화재사용금액 (hgkg_cny_re_use_amt)"""
+    """홍콩위안화재사용금액 / Hong Kong CNY reuse amount (hgkg_cny_re_use_amt)"""
     usd_frst_bltn_exrt: Decimal | None = None
-    """미국달러최초고시환율 (usd_frst_bltn_exrt)"""
+    """미국달러최초고시환율 / USD first announced exchange rate (usd_frst_bltn_exrt)"""
     hkd_frst_bltn_exrt: Decimal | None = None
-    """홍콩달러최초고시환율 (hkd_frst_bltn_exrt)"""
+    """홍콩달러최초고시환율 / HKD first announced exchange rate (hkd_frst_bltn_exrt)"""
     jpy_frst_bltn_exrt: Decimal | None = None
-    """일본엔화최초고시환율 (jpy_frst_bltn_exrt)"""
+    """일본엔화최초고시환율 / JPY first announced exchange rate (jpy_frst_bltn_exrt)"""
     cny_frst_bltn_exrt: Decimal | None = None
-    """중국위안화최초고시환율 (cny_frst_bltn_exrt)"""
+    """중국위안화최초고시환율 / CNY first announced exchange rate (cny_frst_bltn_exrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -888,11 +888,11 @@ class IntgrMargin(Endpoint[SyncClient]):
         TR ID: real TTTC0869R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            cma_evlu_amt_icld_yn: CMA평가금액포함여부 (CMA_EVLU_AMT_ICLD_YN, default "N").
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, default "01").
-            fwex_ctrt_frcr_dvsn_cd: 선도환계약외화구분코드 (FWEX_CTRT_FRCR_DVSN_CD, default "01").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            cma_evlu_amt_icld_yn: CMA평가금액포함여부 / Include CMA valuation (CMA_EVLU_AMT_ICLD_YN, default "N").
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 / Won or foreign currency (WCRC_FRCR_DVSN_CD, default "01").
+            fwex_ctrt_frcr_dvsn_cd: 선도환계약외화구분코드 / Forward contract currency code (FWEX_CTRT_FRCR_DVSN_CD, default "01").
         """
         return self._client.call(API, locals())
 
@@ -931,11 +931,11 @@ class AsyncIntgrMargin(Endpoint[AsyncClient]):
         TR ID: real TTTC0869R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            cma_evlu_amt_icld_yn: CMA평가금액포함여부 (CMA_EVLU_AMT_ICLD_YN, default "N").
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, default "01").
-            fwex_ctrt_frcr_dvsn_cd: 선도환계약외화구분코드 (FWEX_CTRT_FRCR_DVSN_CD, default "01").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            cma_evlu_amt_icld_yn: CMA평가금액포함여부 / Include CMA valuation (CMA_EVLU_AMT_ICLD_YN, default "N").
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 / Won or foreign currency (WCRC_FRCR_DVSN_CD, default "01").
+            fwex_ctrt_frcr_dvsn_cd: 선도환계약외화구분코드 / Forward contract currency code (FWEX_CTRT_FRCR_DVSN_CD, default "01").
         """
         return await self._client.call(API, locals())
 

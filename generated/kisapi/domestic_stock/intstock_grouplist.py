@@ -33,17 +33,17 @@ class IntstockGrouplistOutput2:
     """관심종목 그룹조회 output2 (rows)."""
 
     date_: date | None = None
-    """일자 (date)"""
+    """일자 / Business day (date)"""
     trnm_hour: time | None = None
-    """전송 시간 (trnm_hour)"""
+    """전송 시간 / Transmission time (KST) (trnm_hour)"""
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     inter_grp_code: str | None = None
-    """관심 그룹 코드 (inter_grp_code)"""
+    """관심 그룹 코드 / Watchlist group code (inter_grp_code)"""
     inter_grp_name: str | None = None
-    """관심 그룹 명 (inter_grp_name)"""
+    """관심 그룹 명 / Watchlist group name (inter_grp_name)"""
     ask_cnt: int | None = None
-    """요청 개수 (ask_cnt)"""
+    """요청 개수 / Requested count (ask_cnt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -170,9 +170,9 @@ class IntstockGrouplist(Endpoint[SyncClient]):
         TR ID: real HHKCM113004C7, mock unsupported
 
         Args:
-            type: 관심종목구분코드 (TYPE, default "1").
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "00").
-            user_id: 사용자 HTS ID (USER_ID, defaults to the client's hts id).
+            type: 관심종목구분코드 / Watchlist type code (TYPE, default "1").
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "00").
+            user_id: 사용자 HTS ID / HTS user ID (USER_ID, defaults to the client's hts id).
         """
         return self._client.call(API, locals())
 
@@ -207,9 +207,9 @@ class AsyncIntstockGrouplist(Endpoint[AsyncClient]):
         TR ID: real HHKCM113004C7, mock unsupported
 
         Args:
-            type: 관심종목구분코드 (TYPE, default "1").
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "00").
-            user_id: 사용자 HTS ID (USER_ID, defaults to the client's hts id).
+            type: 관심종목구분코드 / Watchlist type code (TYPE, default "1").
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "00").
+            user_id: 사용자 HTS ID / HTS user ID (USER_ID, defaults to the client's hts id).
         """
         return await self._client.call(API, locals())
 

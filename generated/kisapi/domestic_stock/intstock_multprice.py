@@ -35,63 +35,63 @@ class IntstockMultpriceOutput:
     """관심종목(멀티종목) 시세조회 output (rows)."""
 
     kospi_kosdaq_cls_name: str | None = None
-    """코스피 코스닥 구분 명 (kospi_kosdaq_cls_name)"""
+    """코스피 코스닥 구분 명 / KOSPI or KOSDAQ (kospi_kosdaq_cls_name)"""
     mrkt_trtm_cls_name: str | None = None
-    """시장 조치 구분 명 (mrkt_trtm_cls_name)"""
+    """시장 조치 구분 명 / Market measure type (mrkt_trtm_cls_name)"""
     hour_cls_code: str | None = None
-    """시간 구분 코드 (hour_cls_code)"""
+    """시간 구분 코드 / Time classification code (hour_cls_code)"""
     inter_shrn_iscd: str | None = None
-    """관심 단축 종목코드 (inter_shrn_iscd)"""
+    """관심 단축 종목코드 / Watchlist stock code (inter_shrn_iscd)"""
     inter_kor_isnm: str | None = None
-    """관심 한글 종목명 (inter_kor_isnm)"""
+    """관심 한글 종목명 / Watchlist stock name (Korean) (inter_kor_isnm)"""
     inter2_prpr: Decimal | None = None
-    """관심2 현재가 (inter2_prpr)"""
+    """관심2 현재가 / Watchlist current price (inter2_prpr)"""
     inter2_prdy_vrss: Decimal | None = None
-    """관심2 전일 대비 (inter2_prdy_vrss)"""
+    """관심2 전일 대비 / Watchlist change (inter2_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     inter2_oprc: Decimal | None = None
-    """관심2 시가 (inter2_oprc)"""
+    """관심2 시가 / Watchlist open (inter2_oprc)"""
     inter2_hgpr: Decimal | None = None
-    """관심2 고가 (inter2_hgpr)"""
+    """관심2 고가 / Watchlist high (inter2_hgpr)"""
     inter2_lwpr: Decimal | None = None
-    """관심2 저가 (inter2_lwpr)"""
+    """관심2 저가 / Watchlist low (inter2_lwpr)"""
     inter2_llam: Decimal | None = None
-    """관심2 하한가 (inter2_llam)"""
+    """관심2 하한가 / Watchlist lower limit (inter2_llam)"""
     inter2_mxpr: Decimal | None = None
-    """관심2 상한가 (inter2_mxpr)"""
+    """관심2 상한가 / Watchlist upper limit (inter2_mxpr)"""
     inter2_askp: int | None = None
-    """관심2 매도호가 (inter2_askp)"""
+    """관심2 매도호가 / Watchlist ask price (inter2_askp)"""
     inter2_bidp: int | None = None
-    """관심2 매수호가 (inter2_bidp)"""
+    """관심2 매수호가 / Watchlist bid price (inter2_bidp)"""
     seln_rsqn: int | None = None
-    """매도 잔량 (seln_rsqn)"""
+    """매도 잔량 / Sell remaining quantity (shares) (seln_rsqn)"""
     shnu_rsqn: int | None = None
-    """매수2 잔량 (shnu_rsqn)"""
+    """매수2 잔량 / Buy remaining quantity (shares) (shnu_rsqn)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     inter2_prdy_clpr: Decimal | None = None
-    """관심2 전일 종가 (inter2_prdy_clpr)"""
+    """관심2 전일 종가 / Watchlist previous close (inter2_prdy_clpr)"""
     oprc_vrss_hgpr_rate: Decimal | None = None
-    """시가 대비 최고가 비율 (oprc_vrss_hgpr_rate)"""
+    """시가 대비 최고가 비율 / High vs open (%) (oprc_vrss_hgpr_rate)"""
     intr_antc_cntg_vrss: Decimal | None = None
-    """관심 예상 체결 대비 (intr_antc_cntg_vrss)"""
+    """관심 예상 체결 대비 / Watchlist expected change (intr_antc_cntg_vrss)"""
     intr_antc_cntg_vrss_sign: Sign | None = None
-    """관심 예상 체결 대비 부호 (intr_antc_cntg_vrss_sign)"""
+    """관심 예상 체결 대비 부호 / Watchlist expected change sign (intr_antc_cntg_vrss_sign)"""
     intr_antc_cntg_prdy_ctrt: Decimal | None = None
-    """관심 예상 체결 전일 대비율 (intr_antc_cntg_prdy_ctrt)"""
+    """관심 예상 체결 전일 대비율 / Watchlist expected change (%) (intr_antc_cntg_prdy_ctrt)"""
     intr_antc_vol: int | None = None
-    """관심 예상 거래량 (intr_antc_vol)"""
+    """관심 예상 거래량 / Watchlist expected volume (shares) (intr_antc_vol)"""
     inter2_sdpr: Decimal | None = None
-    """관심2 기준가 (inter2_sdpr)"""
+    """관심2 기준가 / Watchlist base price (inter2_sdpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -615,66 +615,66 @@ class IntstockMultprice(Endpoint[SyncClient]):
         TR ID: real FHKST11300006, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code_1: 조건 시장 분류 코드1 (FID_COND_MRKT_DIV_CODE_1, default "J").
-            fid_input_iscd_1: 입력 종목코드1 (FID_INPUT_ISCD_1, required).
-            fid_cond_mrkt_div_code_2: 조건 시장 분류 코드2 (FID_COND_MRKT_DIV_CODE_2).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2).
-            fid_cond_mrkt_div_code_3: 조건 시장 분류 코드3 (FID_COND_MRKT_DIV_CODE_3).
-            fid_input_iscd_3: 입력 종목코드3 (FID_INPUT_ISCD_3).
-            fid_cond_mrkt_div_code_4: 조건 시장 분류 코드4 (FID_COND_MRKT_DIV_CODE_4).
-            fid_input_iscd_4: 입력 종목코드4 (FID_INPUT_ISCD_4).
-            fid_cond_mrkt_div_code_5: 조건 시장 분류 코드5 (FID_COND_MRKT_DIV_CODE_5).
-            fid_input_iscd_5: 입력 종목코드5 (FID_INPUT_ISCD_5).
-            fid_cond_mrkt_div_code_6: 조건 시장 분류 코드6 (FID_COND_MRKT_DIV_CODE_6).
-            fid_input_iscd_6: 입력 종목코드6 (FID_INPUT_ISCD_6).
-            fid_cond_mrkt_div_code_7: 조건 시장 분류 코드7 (FID_COND_MRKT_DIV_CODE_7).
-            fid_input_iscd_7: 입력 종목코드7 (FID_INPUT_ISCD_7).
-            fid_cond_mrkt_div_code_8: 조건 시장 분류 코드8 (FID_COND_MRKT_DIV_CODE_8).
-            fid_input_iscd_8: 입력 종목코드8 (FID_INPUT_ISCD_8).
-            fid_cond_mrkt_div_code_9: 조건 시장 분류 코드9 (FID_COND_MRKT_DIV_CODE_9).
-            fid_input_iscd_9: 입력 종목코드9 (FID_INPUT_ISCD_9).
-            fid_cond_mrkt_div_code_10: 조건 시장 분류 코드10 (FID_COND_MRKT_DIV_CODE_10).
-            fid_input_iscd_10: 입력 종목코드10 (FID_INPUT_ISCD_10).
-            fid_cond_mrkt_div_code_11: 조건 시장 분류 코드11 (FID_COND_MRKT_DIV_CODE_11).
-            fid_input_iscd_11: 입력 종목코드11 (FID_INPUT_ISCD_11).
-            fid_cond_mrkt_div_code_12: 조건 시장 분류 코드12 (FID_COND_MRKT_DIV_CODE_12).
-            fid_input_iscd_12: 입력 종목코드12 (FID_INPUT_ISCD_12).
-            fid_cond_mrkt_div_code_13: 조건 시장 분류 코드13 (FID_COND_MRKT_DIV_CODE_13).
-            fid_input_iscd_13: 입력 종목코드13 (FID_INPUT_ISCD_13).
-            fid_cond_mrkt_div_code_14: 조건 시장 분류 코드14 (FID_COND_MRKT_DIV_CODE_14).
-            fid_input_iscd_14: 입력 종목코드14 (FID_INPUT_ISCD_14).
-            fid_cond_mrkt_div_code_15: 조건 시장 분류 코드15 (FID_COND_MRKT_DIV_CODE_15).
-            fid_input_iscd_15: 입력 종목코드15 (FID_INPUT_ISCD_15).
-            fid_cond_mrkt_div_code_16: 조건 시장 분류 코드16 (FID_COND_MRKT_DIV_CODE_16).
-            fid_input_iscd_16: 입력 종목코드16 (FID_INPUT_ISCD_16).
-            fid_cond_mrkt_div_code_17: 조건 시장 분류 코드17 (FID_COND_MRKT_DIV_CODE_17).
-            fid_input_iscd_17: 입력 종목코드17 (FID_INPUT_ISCD_17).
-            fid_cond_mrkt_div_code_18: 조건 시장 분류 코드18 (FID_COND_MRKT_DIV_CODE_18).
-            fid_input_iscd_18: 입력 종목코드18 (FID_INPUT_ISCD_18).
-            fid_cond_mrkt_div_code_19: 조건 시장 분류 코드19 (FID_COND_MRKT_DIV_CODE_19).
-            fid_input_iscd_19: 입력 종목코드19 (FID_INPUT_ISCD_19).
-            fid_cond_mrkt_div_code_20: 조건 시장 분류 코드20 (FID_COND_MRKT_DIV_CODE_20).
-            fid_input_iscd_20: 입력 종목코드20 (FID_INPUT_ISCD_20).
-            fid_cond_mrkt_div_code_21: 조건 시장 분류 코드21 (FID_COND_MRKT_DIV_CODE_21).
-            fid_input_iscd_21: 입력 종목코드21 (FID_INPUT_ISCD_21).
-            fid_cond_mrkt_div_code_22: 조건 시장 분류 코드22 (FID_COND_MRKT_DIV_CODE_22).
-            fid_input_iscd_22: 입력 종목코드22 (FID_INPUT_ISCD_22).
-            fid_cond_mrkt_div_code_23: 조건 시장 분류 코드23 (FID_COND_MRKT_DIV_CODE_23).
-            fid_input_iscd_23: 입력 종목코드23 (FID_INPUT_ISCD_23).
-            fid_cond_mrkt_div_code_24: 조건 시장 분류 코드24 (FID_COND_MRKT_DIV_CODE_24).
-            fid_input_iscd_24: 입력 종목코드24 (FID_INPUT_ISCD_24).
-            fid_cond_mrkt_div_code_25: 조건 시장 분류 코드25 (FID_COND_MRKT_DIV_CODE_25).
-            fid_input_iscd_25: 입력 종목코드25 (FID_INPUT_ISCD_25).
-            fid_cond_mrkt_div_code_26: 조건 시장 분류 코드26 (FID_COND_MRKT_DIV_CODE_26).
-            fid_input_iscd_26: 입력 종목코드26 (FID_INPUT_ISCD_26).
-            fid_cond_mrkt_div_code_27: 조건 시장 분류 코드27 (FID_COND_MRKT_DIV_CODE_27).
-            fid_input_iscd_27: 입력 종목코드27 (FID_INPUT_ISCD_27).
-            fid_cond_mrkt_div_code_28: 조건 시장 분류 코드28 (FID_COND_MRKT_DIV_CODE_28).
-            fid_input_iscd_28: 입력 종목코드28 (FID_INPUT_ISCD_28).
-            fid_cond_mrkt_div_code_29: 조건 시장 분류 코드29 (FID_COND_MRKT_DIV_CODE_29).
-            fid_input_iscd_29: 입력 종목코드29 (FID_INPUT_ISCD_29).
-            fid_cond_mrkt_div_code_30: 조건 시장 분류 코드30 (FID_COND_MRKT_DIV_CODE_30).
-            fid_input_iscd_30: 입력 종목코드30 (FID_INPUT_ISCD_30).
+            fid_cond_mrkt_div_code_1: 조건 시장 분류 코드1 / Market division code 1 (FID_COND_MRKT_DIV_CODE_1, default "J").
+            fid_input_iscd_1: 입력 종목코드1 / Stock code 1 (FID_INPUT_ISCD_1, required).
+            fid_cond_mrkt_div_code_2: 조건 시장 분류 코드2 / Market division code 2 (FID_COND_MRKT_DIV_CODE_2).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2).
+            fid_cond_mrkt_div_code_3: 조건 시장 분류 코드3 / Market division code 3 (FID_COND_MRKT_DIV_CODE_3).
+            fid_input_iscd_3: 입력 종목코드3 / Stock code 3 (FID_INPUT_ISCD_3).
+            fid_cond_mrkt_div_code_4: 조건 시장 분류 코드4 / Market division code 4 (FID_COND_MRKT_DIV_CODE_4).
+            fid_input_iscd_4: 입력 종목코드4 / Stock code 4 (FID_INPUT_ISCD_4).
+            fid_cond_mrkt_div_code_5: 조건 시장 분류 코드5 / Market division code 5 (FID_COND_MRKT_DIV_CODE_5).
+            fid_input_iscd_5: 입력 종목코드5 / Stock code 5 (FID_INPUT_ISCD_5).
+            fid_cond_mrkt_div_code_6: 조건 시장 분류 코드6 / Market division code 6 (FID_COND_MRKT_DIV_CODE_6).
+            fid_input_iscd_6: 입력 종목코드6 / Stock code 6 (FID_INPUT_ISCD_6).
+            fid_cond_mrkt_div_code_7: 조건 시장 분류 코드7 / Market division code 7 (FID_COND_MRKT_DIV_CODE_7).
+            fid_input_iscd_7: 입력 종목코드7 / Stock code 7 (FID_INPUT_ISCD_7).
+            fid_cond_mrkt_div_code_8: 조건 시장 분류 코드8 / Market division code 8 (FID_COND_MRKT_DIV_CODE_8).
+            fid_input_iscd_8: 입력 종목코드8 / Stock code 8 (FID_INPUT_ISCD_8).
+            fid_cond_mrkt_div_code_9: 조건 시장 분류 코드9 / Market division code 9 (FID_COND_MRKT_DIV_CODE_9).
+            fid_input_iscd_9: 입력 종목코드9 / Stock code 9 (FID_INPUT_ISCD_9).
+            fid_cond_mrkt_div_code_10: 조건 시장 분류 코드10 / Market division code 10 (FID_COND_MRKT_DIV_CODE_10).
+            fid_input_iscd_10: 입력 종목코드10 / Stock code 10 (FID_INPUT_ISCD_10).
+            fid_cond_mrkt_div_code_11: 조건 시장 분류 코드11 / Market division code 11 (FID_COND_MRKT_DIV_CODE_11).
+            fid_input_iscd_11: 입력 종목코드11 / Stock code 11 (FID_INPUT_ISCD_11).
+            fid_cond_mrkt_div_code_12: 조건 시장 분류 코드12 / Market division code 12 (FID_COND_MRKT_DIV_CODE_12).
+            fid_input_iscd_12: 입력 종목코드12 / Stock code 12 (FID_INPUT_ISCD_12).
+            fid_cond_mrkt_div_code_13: 조건 시장 분류 코드13 / Market division code 13 (FID_COND_MRKT_DIV_CODE_13).
+            fid_input_iscd_13: 입력 종목코드13 / Stock code 13 (FID_INPUT_ISCD_13).
+            fid_cond_mrkt_div_code_14: 조건 시장 분류 코드14 / Market division code 14 (FID_COND_MRKT_DIV_CODE_14).
+            fid_input_iscd_14: 입력 종목코드14 / Stock code 14 (FID_INPUT_ISCD_14).
+            fid_cond_mrkt_div_code_15: 조건 시장 분류 코드15 / Market division code 15 (FID_COND_MRKT_DIV_CODE_15).
+            fid_input_iscd_15: 입력 종목코드15 / Stock code 15 (FID_INPUT_ISCD_15).
+            fid_cond_mrkt_div_code_16: 조건 시장 분류 코드16 / Market division code 16 (FID_COND_MRKT_DIV_CODE_16).
+            fid_input_iscd_16: 입력 종목코드16 / Stock code 16 (FID_INPUT_ISCD_16).
+            fid_cond_mrkt_div_code_17: 조건 시장 분류 코드17 / Market division code 17 (FID_COND_MRKT_DIV_CODE_17).
+            fid_input_iscd_17: 입력 종목코드17 / Stock code 17 (FID_INPUT_ISCD_17).
+            fid_cond_mrkt_div_code_18: 조건 시장 분류 코드18 / Market division code 18 (FID_COND_MRKT_DIV_CODE_18).
+            fid_input_iscd_18: 입력 종목코드18 / Stock code 18 (FID_INPUT_ISCD_18).
+            fid_cond_mrkt_div_code_19: 조건 시장 분류 코드19 / Market division code 19 (FID_COND_MRKT_DIV_CODE_19).
+            fid_input_iscd_19: 입력 종목코드19 / Stock code 19 (FID_INPUT_ISCD_19).
+            fid_cond_mrkt_div_code_20: 조건 시장 분류 코드20 / Market division code 20 (FID_COND_MRKT_DIV_CODE_20).
+            fid_input_iscd_20: 입력 종목코드20 / Stock code 20 (FID_INPUT_ISCD_20).
+            fid_cond_mrkt_div_code_21: 조건 시장 분류 코드21 / Market division code 21 (FID_COND_MRKT_DIV_CODE_21).
+            fid_input_iscd_21: 입력 종목코드21 / Stock code 21 (FID_INPUT_ISCD_21).
+            fid_cond_mrkt_div_code_22: 조건 시장 분류 코드22 / Market division code 22 (FID_COND_MRKT_DIV_CODE_22).
+            fid_input_iscd_22: 입력 종목코드22 / Stock code 22 (FID_INPUT_ISCD_22).
+            fid_cond_mrkt_div_code_23: 조건 시장 분류 코드23 / Market division code 23 (FID_COND_MRKT_DIV_CODE_23).
+            fid_input_iscd_23: 입력 종목코드23 / Stock code 23 (FID_INPUT_ISCD_23).
+            fid_cond_mrkt_div_code_24: 조건 시장 분류 코드24 / Market division code 24 (FID_COND_MRKT_DIV_CODE_24).
+            fid_input_iscd_24: 입력 종목코드24 / Stock code 24 (FID_INPUT_ISCD_24).
+            fid_cond_mrkt_div_code_25: 조건 시장 분류 코드25 / Market division code 25 (FID_COND_MRKT_DIV_CODE_25).
+            fid_input_iscd_25: 입력 종목코드25 / Stock code 25 (FID_INPUT_ISCD_25).
+            fid_cond_mrkt_div_code_26: 조건 시장 분류 코드26 / Market division code 26 (FID_COND_MRKT_DIV_CODE_26).
+            fid_input_iscd_26: 입력 종목코드26 / Stock code 26 (FID_INPUT_ISCD_26).
+            fid_cond_mrkt_div_code_27: 조건 시장 분류 코드27 / Market division code 27 (FID_COND_MRKT_DIV_CODE_27).
+            fid_input_iscd_27: 입력 종목코드27 / Stock code 27 (FID_INPUT_ISCD_27).
+            fid_cond_mrkt_div_code_28: 조건 시장 분류 코드28 / Market division code 28 (FID_COND_MRKT_DIV_CODE_28).
+            fid_input_iscd_28: 입력 종목코드28 / Stock code 28 (FID_INPUT_ISCD_28).
+            fid_cond_mrkt_div_code_29: 조건 시장 분류 코드29 / Market division code 29 (FID_COND_MRKT_DIV_CODE_29).
+            fid_input_iscd_29: 입력 종목코드29 / Stock code 29 (FID_INPUT_ISCD_29).
+            fid_cond_mrkt_div_code_30: 조건 시장 분류 코드30 / Market division code 30 (FID_COND_MRKT_DIV_CODE_30).
+            fid_input_iscd_30: 입력 종목코드30 / Stock code 30 (FID_INPUT_ISCD_30).
         """
         return self._client.call(API, locals())
 
@@ -823,66 +823,66 @@ class AsyncIntstockMultprice(Endpoint[AsyncClient]):
         TR ID: real FHKST11300006, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code_1: 조건 시장 분류 코드1 (FID_COND_MRKT_DIV_CODE_1, default "J").
-            fid_input_iscd_1: 입력 종목코드1 (FID_INPUT_ISCD_1, required).
-            fid_cond_mrkt_div_code_2: 조건 시장 분류 코드2 (FID_COND_MRKT_DIV_CODE_2).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2).
-            fid_cond_mrkt_div_code_3: 조건 시장 분류 코드3 (FID_COND_MRKT_DIV_CODE_3).
-            fid_input_iscd_3: 입력 종목코드3 (FID_INPUT_ISCD_3).
-            fid_cond_mrkt_div_code_4: 조건 시장 분류 코드4 (FID_COND_MRKT_DIV_CODE_4).
-            fid_input_iscd_4: 입력 종목코드4 (FID_INPUT_ISCD_4).
-            fid_cond_mrkt_div_code_5: 조건 시장 분류 코드5 (FID_COND_MRKT_DIV_CODE_5).
-            fid_input_iscd_5: 입력 종목코드5 (FID_INPUT_ISCD_5).
-            fid_cond_mrkt_div_code_6: 조건 시장 분류 코드6 (FID_COND_MRKT_DIV_CODE_6).
-            fid_input_iscd_6: 입력 종목코드6 (FID_INPUT_ISCD_6).
-            fid_cond_mrkt_div_code_7: 조건 시장 분류 코드7 (FID_COND_MRKT_DIV_CODE_7).
-            fid_input_iscd_7: 입력 종목코드7 (FID_INPUT_ISCD_7).
-            fid_cond_mrkt_div_code_8: 조건 시장 분류 코드8 (FID_COND_MRKT_DIV_CODE_8).
-            fid_input_iscd_8: 입력 종목코드8 (FID_INPUT_ISCD_8).
-            fid_cond_mrkt_div_code_9: 조건 시장 분류 코드9 (FID_COND_MRKT_DIV_CODE_9).
-            fid_input_iscd_9: 입력 종목코드9 (FID_INPUT_ISCD_9).
-            fid_cond_mrkt_div_code_10: 조건 시장 분류 코드10 (FID_COND_MRKT_DIV_CODE_10).
-            fid_input_iscd_10: 입력 종목코드10 (FID_INPUT_ISCD_10).
-            fid_cond_mrkt_div_code_11: 조건 시장 분류 코드11 (FID_COND_MRKT_DIV_CODE_11).
-            fid_input_iscd_11: 입력 종목코드11 (FID_INPUT_ISCD_11).
-            fid_cond_mrkt_div_code_12: 조건 시장 분류 코드12 (FID_COND_MRKT_DIV_CODE_12).
-            fid_input_iscd_12: 입력 종목코드12 (FID_INPUT_ISCD_12).
-            fid_cond_mrkt_div_code_13: 조건 시장 분류 코드13 (FID_COND_MRKT_DIV_CODE_13).
-            fid_input_iscd_13: 입력 종목코드13 (FID_INPUT_ISCD_13).
-            fid_cond_mrkt_div_code_14: 조건 시장 분류 코드14 (FID_COND_MRKT_DIV_CODE_14).
-            fid_input_iscd_14: 입력 종목코드14 (FID_INPUT_ISCD_14).
-            fid_cond_mrkt_div_code_15: 조건 시장 분류 코드15 (FID_COND_MRKT_DIV_CODE_15).
-            fid_input_iscd_15: 입력 종목코드15 (FID_INPUT_ISCD_15).
-            fid_cond_mrkt_div_code_16: 조건 시장 분류 코드16 (FID_COND_MRKT_DIV_CODE_16).
-            fid_input_iscd_16: 입력 종목코드16 (FID_INPUT_ISCD_16).
-            fid_cond_mrkt_div_code_17: 조건 시장 분류 코드17 (FID_COND_MRKT_DIV_CODE_17).
-            fid_input_iscd_17: 입력 종목코드17 (FID_INPUT_ISCD_17).
-            fid_cond_mrkt_div_code_18: 조건 시장 분류 코드18 (FID_COND_MRKT_DIV_CODE_18).
-            fid_input_iscd_18: 입력 종목코드18 (FID_INPUT_ISCD_18).
-            fid_cond_mrkt_div_code_19: 조건 시장 분류 코드19 (FID_COND_MRKT_DIV_CODE_19).
-            fid_input_iscd_19: 입력 종목코드19 (FID_INPUT_ISCD_19).
-            fid_cond_mrkt_div_code_20: 조건 시장 분류 코드20 (FID_COND_MRKT_DIV_CODE_20).
-            fid_input_iscd_20: 입력 종목코드20 (FID_INPUT_ISCD_20).
-            fid_cond_mrkt_div_code_21: 조건 시장 분류 코드21 (FID_COND_MRKT_DIV_CODE_21).
-            fid_input_iscd_21: 입력 종목코드21 (FID_INPUT_ISCD_21).
-            fid_cond_mrkt_div_code_22: 조건 시장 분류 코드22 (FID_COND_MRKT_DIV_CODE_22).
-            fid_input_iscd_22: 입력 종목코드22 (FID_INPUT_ISCD_22).
-            fid_cond_mrkt_div_code_23: 조건 시장 분류 코드23 (FID_COND_MRKT_DIV_CODE_23).
-            fid_input_iscd_23: 입력 종목코드23 (FID_INPUT_ISCD_23).
-            fid_cond_mrkt_div_code_24: 조건 시장 분류 코드24 (FID_COND_MRKT_DIV_CODE_24).
-            fid_input_iscd_24: 입력 종목코드24 (FID_INPUT_ISCD_24).
-            fid_cond_mrkt_div_code_25: 조건 시장 분류 코드25 (FID_COND_MRKT_DIV_CODE_25).
-            fid_input_iscd_25: 입력 종목코드25 (FID_INPUT_ISCD_25).
-            fid_cond_mrkt_div_code_26: 조건 시장 분류 코드26 (FID_COND_MRKT_DIV_CODE_26).
-            fid_input_iscd_26: 입력 종목코드26 (FID_INPUT_ISCD_26).
-            fid_cond_mrkt_div_code_27: 조건 시장 분류 코드27 (FID_COND_MRKT_DIV_CODE_27).
-            fid_input_iscd_27: 입력 종목코드27 (FID_INPUT_ISCD_27).
-            fid_cond_mrkt_div_code_28: 조건 시장 분류 코드28 (FID_COND_MRKT_DIV_CODE_28).
-            fid_input_iscd_28: 입력 종목코드28 (FID_INPUT_ISCD_28).
-            fid_cond_mrkt_div_code_29: 조건 시장 분류 코드29 (FID_COND_MRKT_DIV_CODE_29).
-            fid_input_iscd_29: 입력 종목코드29 (FID_INPUT_ISCD_29).
-            fid_cond_mrkt_div_code_30: 조건 시장 분류 코드30 (FID_COND_MRKT_DIV_CODE_30).
-            fid_input_iscd_30: 입력 종목코드30 (FID_INPUT_ISCD_30).
+            fid_cond_mrkt_div_code_1: 조건 시장 분류 코드1 / Market division code 1 (FID_COND_MRKT_DIV_CODE_1, default "J").
+            fid_input_iscd_1: 입력 종목코드1 / Stock code 1 (FID_INPUT_ISCD_1, required).
+            fid_cond_mrkt_div_code_2: 조건 시장 분류 코드2 / Market division code 2 (FID_COND_MRKT_DIV_CODE_2).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2).
+            fid_cond_mrkt_div_code_3: 조건 시장 분류 코드3 / Market division code 3 (FID_COND_MRKT_DIV_CODE_3).
+            fid_input_iscd_3: 입력 종목코드3 / Stock code 3 (FID_INPUT_ISCD_3).
+            fid_cond_mrkt_div_code_4: 조건 시장 분류 코드4 / Market division code 4 (FID_COND_MRKT_DIV_CODE_4).
+            fid_input_iscd_4: 입력 종목코드4 / Stock code 4 (FID_INPUT_ISCD_4).
+            fid_cond_mrkt_div_code_5: 조건 시장 분류 코드5 / Market division code 5 (FID_COND_MRKT_DIV_CODE_5).
+            fid_input_iscd_5: 입력 종목코드5 / Stock code 5 (FID_INPUT_ISCD_5).
+            fid_cond_mrkt_div_code_6: 조건 시장 분류 코드6 / Market division code 6 (FID_COND_MRKT_DIV_CODE_6).
+            fid_input_iscd_6: 입력 종목코드6 / Stock code 6 (FID_INPUT_ISCD_6).
+            fid_cond_mrkt_div_code_7: 조건 시장 분류 코드7 / Market division code 7 (FID_COND_MRKT_DIV_CODE_7).
+            fid_input_iscd_7: 입력 종목코드7 / Stock code 7 (FID_INPUT_ISCD_7).
+            fid_cond_mrkt_div_code_8: 조건 시장 분류 코드8 / Market division code 8 (FID_COND_MRKT_DIV_CODE_8).
+            fid_input_iscd_8: 입력 종목코드8 / Stock code 8 (FID_INPUT_ISCD_8).
+            fid_cond_mrkt_div_code_9: 조건 시장 분류 코드9 / Market division code 9 (FID_COND_MRKT_DIV_CODE_9).
+            fid_input_iscd_9: 입력 종목코드9 / Stock code 9 (FID_INPUT_ISCD_9).
+            fid_cond_mrkt_div_code_10: 조건 시장 분류 코드10 / Market division code 10 (FID_COND_MRKT_DIV_CODE_10).
+            fid_input_iscd_10: 입력 종목코드10 / Stock code 10 (FID_INPUT_ISCD_10).
+            fid_cond_mrkt_div_code_11: 조건 시장 분류 코드11 / Market division code 11 (FID_COND_MRKT_DIV_CODE_11).
+            fid_input_iscd_11: 입력 종목코드11 / Stock code 11 (FID_INPUT_ISCD_11).
+            fid_cond_mrkt_div_code_12: 조건 시장 분류 코드12 / Market division code 12 (FID_COND_MRKT_DIV_CODE_12).
+            fid_input_iscd_12: 입력 종목코드12 / Stock code 12 (FID_INPUT_ISCD_12).
+            fid_cond_mrkt_div_code_13: 조건 시장 분류 코드13 / Market division code 13 (FID_COND_MRKT_DIV_CODE_13).
+            fid_input_iscd_13: 입력 종목코드13 / Stock code 13 (FID_INPUT_ISCD_13).
+            fid_cond_mrkt_div_code_14: 조건 시장 분류 코드14 / Market division code 14 (FID_COND_MRKT_DIV_CODE_14).
+            fid_input_iscd_14: 입력 종목코드14 / Stock code 14 (FID_INPUT_ISCD_14).
+            fid_cond_mrkt_div_code_15: 조건 시장 분류 코드15 / Market division code 15 (FID_COND_MRKT_DIV_CODE_15).
+            fid_input_iscd_15: 입력 종목코드15 / Stock code 15 (FID_INPUT_ISCD_15).
+            fid_cond_mrkt_div_code_16: 조건 시장 분류 코드16 / Market division code 16 (FID_COND_MRKT_DIV_CODE_16).
+            fid_input_iscd_16: 입력 종목코드16 / Stock code 16 (FID_INPUT_ISCD_16).
+            fid_cond_mrkt_div_code_17: 조건 시장 분류 코드17 / Market division code 17 (FID_COND_MRKT_DIV_CODE_17).
+            fid_input_iscd_17: 입력 종목코드17 / Stock code 17 (FID_INPUT_ISCD_17).
+            fid_cond_mrkt_div_code_18: 조건 시장 분류 코드18 / Market division code 18 (FID_COND_MRKT_DIV_CODE_18).
+            fid_input_iscd_18: 입력 종목코드18 / Stock code 18 (FID_INPUT_ISCD_18).
+            fid_cond_mrkt_div_code_19: 조건 시장 분류 코드19 / Market division code 19 (FID_COND_MRKT_DIV_CODE_19).
+            fid_input_iscd_19: 입력 종목코드19 / Stock code 19 (FID_INPUT_ISCD_19).
+            fid_cond_mrkt_div_code_20: 조건 시장 분류 코드20 / Market division code 20 (FID_COND_MRKT_DIV_CODE_20).
+            fid_input_iscd_20: 입력 종목코드20 / Stock code 20 (FID_INPUT_ISCD_20).
+            fid_cond_mrkt_div_code_21: 조건 시장 분류 코드21 / Market division code 21 (FID_COND_MRKT_DIV_CODE_21).
+            fid_input_iscd_21: 입력 종목코드21 / Stock code 21 (FID_INPUT_ISCD_21).
+            fid_cond_mrkt_div_code_22: 조건 시장 분류 코드22 / Market division code 22 (FID_COND_MRKT_DIV_CODE_22).
+            fid_input_iscd_22: 입력 종목코드22 / Stock code 22 (FID_INPUT_ISCD_22).
+            fid_cond_mrkt_div_code_23: 조건 시장 분류 코드23 / Market division code 23 (FID_COND_MRKT_DIV_CODE_23).
+            fid_input_iscd_23: 입력 종목코드23 / Stock code 23 (FID_INPUT_ISCD_23).
+            fid_cond_mrkt_div_code_24: 조건 시장 분류 코드24 / Market division code 24 (FID_COND_MRKT_DIV_CODE_24).
+            fid_input_iscd_24: 입력 종목코드24 / Stock code 24 (FID_INPUT_ISCD_24).
+            fid_cond_mrkt_div_code_25: 조건 시장 분류 코드25 / Market division code 25 (FID_COND_MRKT_DIV_CODE_25).
+            fid_input_iscd_25: 입력 종목코드25 / Stock code 25 (FID_INPUT_ISCD_25).
+            fid_cond_mrkt_div_code_26: 조건 시장 분류 코드26 / Market division code 26 (FID_COND_MRKT_DIV_CODE_26).
+            fid_input_iscd_26: 입력 종목코드26 / Stock code 26 (FID_INPUT_ISCD_26).
+            fid_cond_mrkt_div_code_27: 조건 시장 분류 코드27 / Market division code 27 (FID_COND_MRKT_DIV_CODE_27).
+            fid_input_iscd_27: 입력 종목코드27 / Stock code 27 (FID_INPUT_ISCD_27).
+            fid_cond_mrkt_div_code_28: 조건 시장 분류 코드28 / Market division code 28 (FID_COND_MRKT_DIV_CODE_28).
+            fid_input_iscd_28: 입력 종목코드28 / Stock code 28 (FID_INPUT_ISCD_28).
+            fid_cond_mrkt_div_code_29: 조건 시장 분류 코드29 / Market division code 29 (FID_COND_MRKT_DIV_CODE_29).
+            fid_input_iscd_29: 입력 종목코드29 / Stock code 29 (FID_INPUT_ISCD_29).
+            fid_cond_mrkt_div_code_30: 조건 시장 분류 코드30 / Market division code 30 (FID_COND_MRKT_DIV_CODE_30).
+            fid_input_iscd_30: 입력 종목코드30 / Stock code 30 (FID_INPUT_ISCD_30).
         """
         return await self._client.call(API, locals())
 

@@ -33,9 +33,9 @@ class IntstockStocklistByGroupOutput1:
     """관심종목 그룹별 종목조회 output1 (one record)."""
 
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     inter_grp_name: str | None = None
-    """관심 그룹 명 (inter_grp_name)"""
+    """관심 그룹 명 / Watchlist group name (inter_grp_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -77,25 +77,25 @@ class IntstockStocklistByGroupOutput2:
     """관심종목 그룹별 종목조회 output2 (rows)."""
 
     fid_mrkt_cls_code: str | None = None
-    """시장구분코드 (fid_mrkt_cls_code)"""
+    """시장구분코드 / Market classification code (fid_mrkt_cls_code)"""
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     exch_code: str | None = None
-    """거래소코드 (exch_code)"""
+    """거래소코드 / Exchange code (exch_code)"""
     jong_code: str | None = None
-    """종목코드 (jong_code)"""
+    """종목코드 / Stock code (jong_code)"""
     color_code: str | None = None
-    """색상 코드 (color_code)"""
+    """색상 코드 / Color code (color_code)"""
     memo: str | None = None
-    """메모 (memo)"""
+    """메모 / Memo (memo)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     fxdt_ntby_qty: int | None = None
-    """기준일 순매수 수량 (fxdt_ntby_qty)"""
+    """기준일 순매수 수량 / Net buy on the base date (shares) (fxdt_ntby_qty)"""
     cntg_unpr: int | None = None
-    """체결단가 (cntg_unpr)"""
+    """체결단가 / Execution price (won) (cntg_unpr)"""
     cntg_cls_code: str | None = None
-    """체결 구분 코드 (cntg_cls_code)"""
+    """체결 구분 코드 / Execution type code (cntg_cls_code)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -274,14 +274,14 @@ class IntstockStocklistByGroup(Endpoint[SyncClient]):
         TR ID: real HHKCM113004C6, mock unsupported
 
         Args:
-            type: 관심종목구분코드 (TYPE, default "1").
-            user_id: 사용자 HTS ID (USER_ID, defaults to the client's hts id).
-            inter_grp_code: 관심 그룹 코드 (INTER_GRP_CODE, required).
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "4").
-            data_rank: 데이터 순위 (DATA_RANK, default "").
-            inter_grp_name: 관심 그룹 명 (INTER_GRP_NAME, default "").
-            hts_kor_isnm: 한글 종목명 (HTS_KOR_ISNM, default "").
-            cntg_cls_code: 체결 구분 코드 (CNTG_CLS_CODE, default "").
+            type: 관심종목구분코드 / Watchlist type code (TYPE, default "1").
+            user_id: 사용자 HTS ID / HTS user ID (USER_ID, defaults to the client's hts id).
+            inter_grp_code: 관심 그룹 코드 / Watchlist group code (INTER_GRP_CODE, required).
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "4").
+            data_rank: 데이터 순위 / Rank (DATA_RANK, default "").
+            inter_grp_name: 관심 그룹 명 / Watchlist group name (INTER_GRP_NAME, default "").
+            hts_kor_isnm: 한글 종목명 / Stock name (Korean) (HTS_KOR_ISNM, default "").
+            cntg_cls_code: 체결 구분 코드 / Execution type code (CNTG_CLS_CODE, default "").
         """
         return self._client.call(API, locals())
 
@@ -326,14 +326,14 @@ class AsyncIntstockStocklistByGroup(Endpoint[AsyncClient]):
         TR ID: real HHKCM113004C6, mock unsupported
 
         Args:
-            type: 관심종목구분코드 (TYPE, default "1").
-            user_id: 사용자 HTS ID (USER_ID, defaults to the client's hts id).
-            inter_grp_code: 관심 그룹 코드 (INTER_GRP_CODE, required).
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "4").
-            data_rank: 데이터 순위 (DATA_RANK, default "").
-            inter_grp_name: 관심 그룹 명 (INTER_GRP_NAME, default "").
-            hts_kor_isnm: 한글 종목명 (HTS_KOR_ISNM, default "").
-            cntg_cls_code: 체결 구분 코드 (CNTG_CLS_CODE, default "").
+            type: 관심종목구분코드 / Watchlist type code (TYPE, default "1").
+            user_id: 사용자 HTS ID / HTS user ID (USER_ID, defaults to the client's hts id).
+            inter_grp_code: 관심 그룹 코드 / Watchlist group code (INTER_GRP_CODE, required).
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "4").
+            data_rank: 데이터 순위 / Rank (DATA_RANK, default "").
+            inter_grp_name: 관심 그룹 명 / Watchlist group name (INTER_GRP_NAME, default "").
+            hts_kor_isnm: 한글 종목명 / Stock name (Korean) (HTS_KOR_ISNM, default "").
+            cntg_cls_code: 체결 구분 코드 / Execution type code (CNTG_CLS_CODE, default "").
         """
         return await self._client.call(API, locals())
 

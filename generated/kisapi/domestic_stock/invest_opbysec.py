@@ -37,37 +37,37 @@ class InvestOpbysecOutput:
     """국내주식 증권사별 투자의견 output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     invt_opnn: str | None = None
-    """투자의견 (invt_opnn)"""
+    """투자의견 / Investment opinion (invt_opnn)"""
     invt_opnn_cls_code: str | None = None
-    """투자의견구분코드 (invt_opnn_cls_code)"""
+    """투자의견구분코드 / Investment opinion code (invt_opnn_cls_code)"""
     rgbf_invt_opnn: str | None = None
-    """직전투자의견 (rgbf_invt_opnn)"""
+    """직전투자의견 / Previous investment opinion (rgbf_invt_opnn)"""
     rgbf_invt_opnn_cls_code: str | None = None
-    """직전투자의견구분코드 (rgbf_invt_opnn_cls_code)"""
+    """직전투자의견구분코드 / Previous investment opinion code (rgbf_invt_opnn_cls_code)"""
     mbcr_name: str | None = None
-    """회원사 명 (mbcr_name)"""
+    """회원사 명 / Broker name (mbcr_name)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     hts_goal_prc: int | None = None
-    """HTS목표가격 (hts_goal_prc)"""
+    """HTS목표가격 / Target price (won) (hts_goal_prc)"""
     stck_prdy_clpr: int | None = None
-    """주식 전일 종가 (stck_prdy_clpr)"""
+    """주식 전일 종가 / Previous close (won) (stck_prdy_clpr)"""
     stft_esdg: int | None = None
-    """주식선물괴리도 (stft_esdg)"""
+    """주식선물괴리도 / Stock futures disparity (won) (stft_esdg)"""
     dprt: Decimal | None = None
-    """괴리율 (dprt)"""
+    """괴리율 / Disparity rate (%) (dprt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -272,12 +272,12 @@ class InvestOpbysec(Endpoint[SyncClient]):
         TR ID: real FHKST663400C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "16634").
-            fid_input_iscd: 회원사코드 (FID_INPUT_ISCD, required).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "16634").
+            fid_input_iscd: 회원사코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
         """
         return self._client.call(API, locals())
 
@@ -333,12 +333,12 @@ class AsyncInvestOpbysec(Endpoint[AsyncClient]):
         TR ID: real FHKST663400C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "16634").
-            fid_input_iscd: 회원사코드 (FID_INPUT_ISCD, required).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "16634").
+            fid_input_iscd: 회원사코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
         """
         return await self._client.call(API, locals())
 

@@ -37,29 +37,29 @@ class InvestOpinionOutput:
     """국내주식 종목투자의견 output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     invt_opnn: str | None = None
-    """투자의견 (invt_opnn)"""
+    """투자의견 / Investment opinion (invt_opnn)"""
     invt_opnn_cls_code: str | None = None
-    """투자의견구분코드 (invt_opnn_cls_code)"""
+    """투자의견구분코드 / Investment opinion code (invt_opnn_cls_code)"""
     rgbf_invt_opnn: str | None = None
-    """직전투자의견 (rgbf_invt_opnn)"""
+    """직전투자의견 / Previous investment opinion (rgbf_invt_opnn)"""
     rgbf_invt_opnn_cls_code: str | None = None
-    """직전투자의견구분코드 (rgbf_invt_opnn_cls_code)"""
+    """직전투자의견구분코드 / Previous investment opinion code (rgbf_invt_opnn_cls_code)"""
     mbcr_name: str | None = None
-    """회원사 명 (mbcr_name)"""
+    """회원사 명 / Broker name (mbcr_name)"""
     hts_goal_prc: int | None = None
-    """HTS목표가격 (hts_goal_prc)"""
+    """HTS목표가격 / Target price (won) (hts_goal_prc)"""
     stck_prdy_clpr: int | None = None
-    """주식 전일 종가 (stck_prdy_clpr)"""
+    """주식 전일 종가 / Previous close (won) (stck_prdy_clpr)"""
     stck_nday_esdg: int | None = None
-    """주식N일괴리도 (stck_nday_esdg)"""
+    """주식N일괴리도 / N-day price disparity (won) (stck_nday_esdg)"""
     nday_dprt: Decimal | None = None
-    """N일괴리율 (nday_dprt)"""
+    """N일괴리율 / N-day disparity (%) (nday_dprt)"""
     stft_esdg: int | None = None
-    """주식선물괴리도 (stft_esdg)"""
+    """주식선물괴리도 / Stock futures disparity (won) (stft_esdg)"""
     dprt: Decimal | None = None
-    """괴리율 (dprt)"""
+    """괴리율 / Disparity rate (%) (dprt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -239,11 +239,11 @@ class InvestOpinion(Endpoint[SyncClient]):
         TR ID: real FHKST663300C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "16633").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "16633").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
         """
         return self._client.call(API, locals())
 
@@ -296,11 +296,11 @@ class AsyncInvestOpinion(Endpoint[AsyncClient]):
         TR ID: real FHKST663300C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "16633").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "16633").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
         """
         return await self._client.call(API, locals())
 

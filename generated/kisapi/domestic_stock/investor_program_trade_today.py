@@ -34,45 +34,45 @@ class InvestorProgramTradeTodayOutput1:
     """프로그램매매 투자자매매동향(당일) output1 (rows)."""
 
     invr_cls_code: str | None = None
-    """투자자코드 (invr_cls_code)"""
+    """투자자코드 / Investor code (invr_cls_code)"""
     all_seln_qty: int | None = None
-    """전체매도수량 (all_seln_qty)"""
+    """전체매도수량 / Total sell (shares) (all_seln_qty)"""
     all_seln_amt: int | None = None
-    """전체매도대금 (all_seln_amt)"""
+    """전체매도대금 / Total sell value (won) (all_seln_amt)"""
     invr_cls_name: str | None = None
-    """투자자 구분 명 (invr_cls_name)"""
+    """투자자 구분 명 / Investor type (invr_cls_name)"""
     all_shnu_qty: int | None = None
-    """전체매수수량 (all_shnu_qty)"""
+    """전체매수수량 / Total buy (shares) (all_shnu_qty)"""
     all_shnu_amt: int | None = None
-    """전체매수대금 (all_shnu_amt)"""
+    """전체매수대금 / Total buy value (won) (all_shnu_amt)"""
     all_ntby_amt: int | None = None
-    """전체순매수대금 (all_ntby_amt)"""
+    """전체순매수대금 / Total net buy value (won) (all_ntby_amt)"""
     arbt_seln_qty: int | None = None
-    """차익매도수량 (arbt_seln_qty)"""
+    """차익매도수량 / Arbitrage sell (shares) (arbt_seln_qty)"""
     all_ntby_qty: int | None = None
-    """전체순매수수량 (all_ntby_qty)"""
+    """전체순매수수량 / Total net buy (shares) (all_ntby_qty)"""
     arbt_shnu_qty: int | None = None
-    """차익매수수량 (arbt_shnu_qty)"""
+    """차익매수수량 / Arbitrage buy (shares) (arbt_shnu_qty)"""
     arbt_ntby_qty: int | None = None
-    """차익순매수수량 (arbt_ntby_qty)"""
+    """차익순매수수량 / Arbitrage net buy (shares) (arbt_ntby_qty)"""
     arbt_seln_amt: int | None = None
-    """차익매도대금 (arbt_seln_amt)"""
+    """차익매도대금 / Arbitrage sell value (won) (arbt_seln_amt)"""
     arbt_shnu_amt: int | None = None
-    """차익매수대금 (arbt_shnu_amt)"""
+    """차익매수대금 / Arbitrage buy value (won) (arbt_shnu_amt)"""
     arbt_ntby_amt: int | None = None
-    """차익순매수대금 (arbt_ntby_amt)"""
+    """차익순매수대금 / Arbitrage net buy value (won) (arbt_ntby_amt)"""
     nabt_seln_qty: int | None = None
-    """비차익매도수량 (nabt_seln_qty)"""
+    """비차익매도수량 / Non-arbitrage sell (shares) (nabt_seln_qty)"""
     nabt_shnu_qty: int | None = None
-    """비차익매수수량 (nabt_shnu_qty)"""
+    """비차익매수수량 / Non-arbitrage buy (shares) (nabt_shnu_qty)"""
     nabt_ntby_qty: int | None = None
-    """비차익순매수수량 (nabt_ntby_qty)"""
+    """비차익순매수수량 / Non-arbitrage net buy (shares) (nabt_ntby_qty)"""
     nabt_seln_amt: int | None = None
-    """비차익매도대금 (nabt_seln_amt)"""
+    """비차익매도대금 / Non-arbitrage sell value (won) (nabt_seln_amt)"""
     nabt_shnu_amt: int | None = None
-    """비차익매수대금 (nabt_shnu_amt)"""
+    """비차익매수대금 / Non-arbitrage buy value (won) (nabt_shnu_amt)"""
     nabt_ntby_amt: int | None = None
-    """비차익순매수대금 (nabt_ntby_amt)"""
+    """비차익순매수대금 / Non-arbitrage net buy value (won) (nabt_ntby_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -246,7 +246,7 @@ class InvestorProgramTradeToday(Endpoint[SyncClient]):
         TR ID: real HHPPG046600C1, mock unsupported (replaces HHPPG046600C0)
 
         Args:
-            mrkt_div_cls_code: 시장 구분 코드 (MRKT_DIV_CLS_CODE, required).
+            mrkt_div_cls_code: 시장 구분 코드 / Market code (MRKT_DIV_CLS_CODE, required).
         """
         return self._client.call(API, locals())
 
@@ -277,7 +277,7 @@ class AsyncInvestorProgramTradeToday(Endpoint[AsyncClient]):
         TR ID: real HHPPG046600C1, mock unsupported (replaces HHPPG046600C0)
 
         Args:
-            mrkt_div_cls_code: 시장 구분 코드 (MRKT_DIV_CLS_CODE, required).
+            mrkt_div_cls_code: 시장 구분 코드 / Market code (MRKT_DIV_CLS_CODE, required).
         """
         return await self._client.call(API, locals())
 

@@ -38,19 +38,19 @@ class InvestorTradeByStockDailyOutput1:
     """종목별 투자자매매동향(일별) output1 (one record)."""
 
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     rprs_mrkt_kor_name: str | None = None
-    """대표 시장 한글 명 (rprs_mrkt_kor_name)"""
+    """대표 시장 한글 명 / Main market name (Korean) (rprs_mrkt_kor_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -114,207 +114,207 @@ class InvestorTradeByStockDailyOutput2:
     """종목별 투자자매매동향(일별) output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_clpr: int | None = None
-    """주식 종가 (stck_clpr)"""
+    """주식 종가 / Close (won) (stck_clpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     frgn_ntby_qty: int | None = None
-    """외국인 순매수 수량 (frgn_ntby_qty)"""
+    """외국인 순매수 수량 / Foreign net buy (shares) (frgn_ntby_qty)"""
     frgn_reg_ntby_qty: int | None = None
-    """외국인 등록 순매수 수량 (frgn_reg_ntby_qty)"""
+    """외국인 등록 순매수 수량 / Registered foreign net buy (shares) (frgn_reg_ntby_qty)"""
     frgn_nreg_ntby_qty: int | None = None
-    """외국인 비등록 순매수 수량 (frgn_nreg_ntby_qty)"""
+    """외국인 비등록 순매수 수량 / Unregistered foreign net buy (shares) (frgn_nreg_ntby_qty)"""
     prsn_ntby_qty: int | None = None
-    """개인 순매수 수량 (prsn_ntby_qty)"""
+    """개인 순매수 수량 / Individual net buy (shares) (prsn_ntby_qty)"""
     orgn_ntby_qty: int | None = None
-    """기관계 순매수 수량 (orgn_ntby_qty)"""
+    """기관계 순매수 수량 / Institutional net buy (shares) (orgn_ntby_qty)"""
     scrt_ntby_qty: int | None = None
-    """증권 순매수 수량 (scrt_ntby_qty)"""
+    """증권 순매수 수량 / Securities firms net buy (shares) (scrt_ntby_qty)"""
     ivtr_ntby_qty: int | None = None
-    """투자신탁 순매수 수량 (ivtr_ntby_qty)"""
+    """투자신탁 순매수 수량 / Investment trust net buy (shares) (ivtr_ntby_qty)"""
     pe_fund_ntby_vol: int | None = None
-    """사모 펀드 순매수 거래량 (pe_fund_ntby_vol)"""
+    """사모 펀드 순매수 거래량 / Private equity fund net buy volume (shares) (pe_fund_ntby_vol)"""
     bank_ntby_qty: int | None = None
-    """은행 순매수 수량 (bank_ntby_qty)"""
+    """은행 순매수 수량 / Bank net buy (shares) (bank_ntby_qty)"""
     insu_ntby_qty: int | None = None
-    """보험 순매수 수량 (insu_ntby_qty)"""
+    """보험 순매수 수량 / Insurance net buy (shares) (insu_ntby_qty)"""
     mrbn_ntby_qty: int | None = None
-    """종금 순매수 수량 (mrbn_ntby_qty)"""
+    """종금 순매수 수량 / Merchant bank net buy (shares) (mrbn_ntby_qty)"""
     fund_ntby_qty: int | None = None
-    """기금 순매수 수량 (fund_ntby_qty)"""
+    """기금 순매수 수량 / Pension fund net buy (shares) (fund_ntby_qty)"""
     etc_ntby_qty: int | None = None
-    """기타 순매수 수량 (etc_ntby_qty)"""
+    """기타 순매수 수량 / Others net buy (shares) (etc_ntby_qty)"""
     etc_corp_ntby_vol: int | None = None
-    """기타 법인 순매수 거래량 (etc_corp_ntby_vol)"""
+    """기타 법인 순매수 거래량 / Other corporations net buy volume (shares) (etc_corp_ntby_vol)"""
     etc_orgt_ntby_vol: int | None = None
-    """기타 단체 순매수 거래량 (etc_orgt_ntby_vol)"""
+    """기타 단체 순매수 거래량 / Other organizations net buy volume (shares) (etc_orgt_ntby_vol)"""
     frgn_reg_ntby_pbmn: int | None = None
-    """외국인 등록 순매수 대금 (frgn_reg_ntby_pbmn)"""
+    """외국인 등록 순매수 대금 / Registered foreign net buy value (won) (frgn_reg_ntby_pbmn)"""
     frgn_ntby_tr_pbmn: int | None = None
-    """외국인 순매수 거래 대금 (frgn_ntby_tr_pbmn)"""
+    """외국인 순매수 거래 대금 / Foreign net buy value (won) (frgn_ntby_tr_pbmn)"""
     frgn_nreg_ntby_pbmn: int | None = None
-    """외국인 비등록 순매수 대금 (frgn_nreg_ntby_pbmn)"""
+    """외국인 비등록 순매수 대금 / Unregistered foreign net buy value (won) (frgn_nreg_ntby_pbmn)"""
     prsn_ntby_tr_pbmn: int | None = None
-    """개인 순매수 거래 대금 (prsn_ntby_tr_pbmn)"""
+    """개인 순매수 거래 대금 / Individual net buy value (won) (prsn_ntby_tr_pbmn)"""
     orgn_ntby_tr_pbmn: int | None = None
-    """기관계 순매수 거래 대금 (orgn_ntby_tr_pbmn)"""
+    """기관계 순매수 거래 대금 / Institutional net buy value (won) (orgn_ntby_tr_pbmn)"""
     scrt_ntby_tr_pbmn: int | None = None
-    """증권 순매수 거래 대금 (scrt_ntby_tr_pbmn)"""
+    """증권 순매수 거래 대금 / Securities firms net buy value (won) (scrt_ntby_tr_pbmn)"""
     pe_fund_ntby_tr_pbmn: int | None = None
-    """사모 펀드 순매수 거래 대금 (pe_fund_ntby_tr_pbmn)"""
+    """사모 펀드 순매수 거래 대금 / Private equity fund net buy value (won) (pe_fund_ntby_tr_pbmn)"""
     ivtr_ntby_tr_pbmn: int | None = None
-    """투자신탁 순매수 거래 대금 (ivtr_ntby_tr_pbmn)"""
+    """투자신탁 순매수 거래 대금 / Investment trust net buy value (won) (ivtr_ntby_tr_pbmn)"""
     bank_ntby_tr_pbmn: int | None = None
-    """은행 순매수 거래 대금 (bank_ntby_tr_pbmn)"""
+    """은행 순매수 거래 대금 / Bank net buy value (won) (bank_ntby_tr_pbmn)"""
     insu_ntby_tr_pbmn: int | None = None
-    """보험 순매수 거래 대금 (insu_ntby_tr_pbmn)"""
+    """보험 순매수 거래 대금 / Insurance net buy value (won) (insu_ntby_tr_pbmn)"""
     mrbn_ntby_tr_pbmn: int | None = None
-    """종금 순매수 거래 대금 (mrbn_ntby_tr_pbmn)"""
+    """종금 순매수 거래 대금 / Merchant bank net buy value (won) (mrbn_ntby_tr_pbmn)"""
     fund_ntby_tr_pbmn: int | None = None
-    """기금 순매수 거래 대금 (fund_ntby_tr_pbmn)"""
+    """기금 순매수 거래 대금 / Pension fund net buy value (won) (fund_ntby_tr_pbmn)"""
     etc_ntby_tr_pbmn: int | None = None
-    """기타 순매수 거래 대금 (etc_ntby_tr_pbmn)"""
+    """기타 순매수 거래 대금 / Others net buy value (won) (etc_ntby_tr_pbmn)"""
     etc_corp_ntby_tr_pbmn: int | None = None
-    """기타 법인 순매수 거래 대금 (etc_corp_ntby_tr_pbmn)"""
+    """기타 법인 순매수 거래 대금 / Other corporations net buy value (won) (etc_corp_ntby_tr_pbmn)"""
     etc_orgt_ntby_tr_pbmn: int | None = None
-    """기타 단체 순매수 거래 대금 (etc_orgt_ntby_tr_pbmn)"""
+    """기타 단체 순매수 거래 대금 / Other organizations net buy value (won) (etc_orgt_ntby_tr_pbmn)"""
     frgn_seln_vol: int | None = None
-    """외국인 매도 거래량 (frgn_seln_vol)"""
+    """외국인 매도 거래량 / Foreign sell volume (shares) (frgn_seln_vol)"""
     frgn_shnu_vol: int | None = None
-    """외국인 매수2 거래량 (frgn_shnu_vol)"""
+    """외국인 매수2 거래량 / Foreign buy volume (shares) (frgn_shnu_vol)"""
     frgn_seln_tr_pbmn: int | None = None
-    """외국인 매도 거래 대금 (frgn_seln_tr_pbmn)"""
+    """외국인 매도 거래 대금 / Foreign sell value (won) (frgn_seln_tr_pbmn)"""
     frgn_shnu_tr_pbmn: int | None = None
-    """외국인 매수2 거래 대금 (frgn_shnu_tr_pbmn)"""
+    """외국인 매수2 거래 대금 / Foreign buy value (won) (frgn_shnu_tr_pbmn)"""
     frgn_reg_askp_qty: int | None = None
-    """외국인 등록 매도 수량 (frgn_reg_askp_qty)"""
+    """외국인 등록 매도 수량 / Registered foreign sell (shares) (frgn_reg_askp_qty)"""
     frgn_reg_bidp_qty: int | None = None
-    """외국인 등록 매수 수량 (frgn_reg_bidp_qty)"""
+    """외국인 등록 매수 수량 / Registered foreign buy (shares) (frgn_reg_bidp_qty)"""
     frgn_reg_askp_pbmn: int | None = None
-    """외국인 등록 매도 대금 (frgn_reg_askp_pbmn)"""
+    """외국인 등록 매도 대금 / Registered foreign sell value (won) (frgn_reg_askp_pbmn)"""
     frgn_reg_bidp_pbmn: int | None = None
-    """외국인 등록 매수 대금 (frgn_reg_bidp_pbmn)"""
+    """외국인 등록 매수 대금 / Registered foreign buy value (won) (frgn_reg_bidp_pbmn)"""
     frgn_nreg_askp_qty: int | None = None
-    """외국인 비등록 매도 수량 (frgn_nreg_askp_qty)"""
+    """외국인 비등록 매도 수량 / Unregistered foreign sell (shares) (frgn_nreg_askp_qty)"""
     frgn_nreg_bidp_qty: int | None = None
-    """외국인 비등록 매수 수량 (frgn_nreg_bidp_qty)"""
+    """외국인 비등록 매수 수량 / Unregistered foreign buy (shares) (frgn_nreg_bidp_qty)"""
     frgn_nreg_askp_pbmn: int | None = None
-    """외국인 비등록 매도 대금 (frgn_nreg_askp_pbmn)"""
+    """외국인 비등록 매도 대금 / Unregistered foreign sell value (won) (frgn_nreg_askp_pbmn)"""
     frgn_nreg_bidp_pbmn: int | None = None
-    """외국인 비등록 매수 대금 (frgn_nreg_bidp_pbmn)"""
+    """외국인 비등록 매수 대금 / Unregistered foreign buy value (won) (frgn_nreg_bidp_pbmn)"""
     prsn_seln_vol: int | None = None
-    """개인 매도 거래량 (prsn_seln_vol)"""
+    """개인 매도 거래량 / Individual sell volume (shares) (prsn_seln_vol)"""
     prsn_shnu_vol: int | None = None
-    """개인 매수2 거래량 (prsn_shnu_vol)"""
+    """개인 매수2 거래량 / Individual buy volume (shares) (prsn_shnu_vol)"""
     prsn_seln_tr_pbmn: int | None = None
-    """개인 매도 거래 대금 (prsn_seln_tr_pbmn)"""
+    """개인 매도 거래 대금 / Individual sell value (won) (prsn_seln_tr_pbmn)"""
     prsn_shnu_tr_pbmn: int | None = None
-    """개인 매수2 거래 대금 (prsn_shnu_tr_pbmn)"""
+    """개인 매수2 거래 대금 / Individual buy value (won) (prsn_shnu_tr_pbmn)"""
     orgn_seln_vol: int | None = None
-    """기관계 매도 거래량 (orgn_seln_vol)"""
+    """기관계 매도 거래량 / Institutional sell volume (shares) (orgn_seln_vol)"""
     orgn_shnu_vol: int | None = None
-    """기관계 매수2 거래량 (orgn_shnu_vol)"""
+    """기관계 매수2 거래량 / Institutional buy volume (shares) (orgn_shnu_vol)"""
     orgn_seln_tr_pbmn: int | None = None
-    """기관계 매도 거래 대금 (orgn_seln_tr_pbmn)"""
+    """기관계 매도 거래 대금 / Institutional sell value (won) (orgn_seln_tr_pbmn)"""
     orgn_shnu_tr_pbmn: int | None = None
-    """기관계 매수2 거래 대금 (orgn_shnu_tr_pbmn)"""
+    """기관계 매수2 거래 대금 / Institutional buy value (won) (orgn_shnu_tr_pbmn)"""
     scrt_seln_vol: int | None = None
-    """증권 매도 거래량 (scrt_seln_vol)"""
+    """증권 매도 거래량 / Securities firms sell volume (shares) (scrt_seln_vol)"""
     scrt_shnu_vol: int | None = None
-    """증권 매수2 거래량 (scrt_shnu_vol)"""
+    """증권 매수2 거래량 / Securities firms buy volume (shares) (scrt_shnu_vol)"""
     scrt_seln_tr_pbmn: int | None = None
-    """증권 매도 거래 대금 (scrt_seln_tr_pbmn)"""
+    """증권 매도 거래 대금 / Securities firms sell value (won) (scrt_seln_tr_pbmn)"""
     scrt_shnu_tr_pbmn: int | None = None
-    """증권 매수2 거래 대금 (scrt_shnu_tr_pbmn)"""
+    """증권 매수2 거래 대금 / Securities firms buy value (won) (scrt_shnu_tr_pbmn)"""
     ivtr_seln_vol: int | None = None
-    """투자신탁 매도 거래량 (ivtr_seln_vol)"""
+    """투자신탁 매도 거래량 / Investment trust sell volume (shares) (ivtr_seln_vol)"""
     ivtr_shnu_vol: int | None = None
-    """투자신탁 매수2 거래량 (ivtr_shnu_vol)"""
+    """투자신탁 매수2 거래량 / Investment trust buy volume (shares) (ivtr_shnu_vol)"""
     ivtr_seln_tr_pbmn: int | None = None
-    """투자신탁 매도 거래 대금 (ivtr_seln_tr_pbmn)"""
+    """투자신탁 매도 거래 대금 / Investment trust sell value (won) (ivtr_seln_tr_pbmn)"""
     ivtr_shnu_tr_pbmn: int | None = None
-    """투자신탁 매수2 거래 대금 (ivtr_shnu_tr_pbmn)"""
+    """투자신탁 매수2 거래 대금 / Investment trust buy value (won) (ivtr_shnu_tr_pbmn)"""
     pe_fund_seln_tr_pbmn: int | None = None
-    """사모 펀드 매도 거래 대금 (pe_fund_seln_tr_pbmn)"""
+    """사모 펀드 매도 거래 대금 / Private equity fund sell value (won) (pe_fund_seln_tr_pbmn)"""
     pe_fund_seln_vol: int | None = None
-    """사모 펀드 매도 거래량 (pe_fund_seln_vol)"""
+    """사모 펀드 매도 거래량 / Private equity fund sell volume (shares) (pe_fund_seln_vol)"""
     pe_fund_shnu_tr_pbmn: int | None = None
-    """사모 펀드 매수2 거래 대금 (pe_fund_shnu_tr_pbmn)"""
+    """사모 펀드 매수2 거래 대금 / Private equity fund buy value (won) (pe_fund_shnu_tr_pbmn)"""
     pe_fund_shnu_vol: int | None = None
-    """사모 펀드 매수2 거래량 (pe_fund_shnu_vol)"""
+    """사모 펀드 매수2 거래량 / Private equity fund buy volume (shares) (pe_fund_shnu_vol)"""
     bank_seln_vol: int | None = None
-    """은행 매도 거래량 (bank_seln_vol)"""
+    """은행 매도 거래량 / Bank sell volume (shares) (bank_seln_vol)"""
     bank_shnu_vol: int | None = None
-    """은행 매수2 거래량 (bank_shnu_vol)"""
+    """은행 매수2 거래량 / Bank buy volume (shares) (bank_shnu_vol)"""
     bank_seln_tr_pbmn: int | None = None
-    """은행 매도 거래 대금 (bank_seln_tr_pbmn)"""
+    """은행 매도 거래 대금 / Bank sell value (won) (bank_seln_tr_pbmn)"""
     bank_shnu_tr_pbmn: int | None = None
-    """은행 매수2 거래 대금 (bank_shnu_tr_pbmn)"""
+    """은행 매수2 거래 대금 / Bank buy value (won) (bank_shnu_tr_pbmn)"""
     insu_seln_vol: int | None = None
-    """보험 매도 거래량 (insu_seln_vol)"""
+    """보험 매도 거래량 / Insurance sell volume (shares) (insu_seln_vol)"""
     insu_shnu_vol: int | None = None
-    """보험 매수2 거래량 (insu_shnu_vol)"""
+    """보험 매수2 거래량 / Insurance buy volume (shares) (insu_shnu_vol)"""
     insu_seln_tr_pbmn: int | None = None
-    """보험 매도 거래 대금 (insu_seln_tr_pbmn)"""
+    """보험 매도 거래 대금 / Insurance sell value (won) (insu_seln_tr_pbmn)"""
     insu_shnu_tr_pbmn: int | None = None
-    """보험 매수2 거래 대금 (insu_shnu_tr_pbmn)"""
+    """보험 매수2 거래 대금 / Insurance buy value (won) (insu_shnu_tr_pbmn)"""
     mrbn_seln_vol: int | None = None
-    """종금 매도 거래량 (mrbn_seln_vol)"""
+    """종금 매도 거래량 / Merchant bank sell volume (shares) (mrbn_seln_vol)"""
     mrbn_shnu_vol: int | None = None
-    """종금 매수2 거래량 (mrbn_shnu_vol)"""
+    """종금 매수2 거래량 / Merchant bank buy volume (shares) (mrbn_shnu_vol)"""
     mrbn_seln_tr_pbmn: int | None = None
-    """종금 매도 거래 대금 (mrbn_seln_tr_pbmn)"""
+    """종금 매도 거래 대금 / Merchant bank sell value (won) (mrbn_seln_tr_pbmn)"""
     mrbn_shnu_tr_pbmn: int | None = None
-    """종금 매수2 거래 대금 (mrbn_shnu_tr_pbmn)"""
+    """종금 매수2 거래 대금 / Merchant bank buy value (won) (mrbn_shnu_tr_pbmn)"""
     fund_seln_vol: int | None = None
-    """기금 매도 거래량 (fund_seln_vol)"""
+    """기금 매도 거래량 / Pension fund sell volume (shares) (fund_seln_vol)"""
     fund_shnu_vol: int | None = None
-    """기금 매수2 거래량 (fund_shnu_vol)"""
+    """기금 매수2 거래량 / Pension fund buy volume (shares) (fund_shnu_vol)"""
     fund_seln_tr_pbmn: int | None = None
-    """기금 매도 거래 대금 (fund_seln_tr_pbmn)"""
+    """기금 매도 거래 대금 / Pension fund sell value (won) (fund_seln_tr_pbmn)"""
     fund_shnu_tr_pbmn: int | None = None
-    """기금 매수2 거래 대금 (fund_shnu_tr_pbmn)"""
+    """기금 매수2 거래 대금 / Pension fund buy value (won) (fund_shnu_tr_pbmn)"""
     etc_seln_vol: int | None = None
-    """기타 매도 거래량 (etc_seln_vol)"""
+    """기타 매도 거래량 / Others sell volume (shares) (etc_seln_vol)"""
     etc_shnu_vol: int | None = None
-    """기타 매수2 거래량 (etc_shnu_vol)"""
+    """기타 매수2 거래량 / Others buy volume (shares) (etc_shnu_vol)"""
     etc_seln_tr_pbmn: int | None = None
-    """기타 매도 거래 대금 (etc_seln_tr_pbmn)"""
+    """기타 매도 거래 대금 / Others sell value (won) (etc_seln_tr_pbmn)"""
     etc_shnu_tr_pbmn: int | None = None
-    """기타 매수2 거래 대금 (etc_shnu_tr_pbmn)"""
+    """기타 매수2 거래 대금 / Others buy value (won) (etc_shnu_tr_pbmn)"""
     etc_orgt_seln_vol: int | None = None
-    """기타 단체 매도 거래량 (etc_orgt_seln_vol)"""
+    """기타 단체 매도 거래량 / Other organizations sell volume (shares) (etc_orgt_seln_vol)"""
     etc_orgt_shnu_vol: int | None = None
-    """기타 단체 매수2 거래량 (etc_orgt_shnu_vol)"""
+    """기타 단체 매수2 거래량 / Other organizations buy volume (shares) (etc_orgt_shnu_vol)"""
     etc_orgt_seln_tr_pbmn: int | None = None
-    """기타 단체 매도 거래 대금 (etc_orgt_seln_tr_pbmn)"""
+    """기타 단체 매도 거래 대금 / Other organizations sell value (won) (etc_orgt_seln_tr_pbmn)"""
     etc_orgt_shnu_tr_pbmn: int | None = None
-    """기타 단체 매수2 거래 대금 (etc_orgt_shnu_tr_pbmn)"""
+    """기타 단체 매수2 거래 대금 / Other organizations buy value (won) (etc_orgt_shnu_tr_pbmn)"""
     etc_corp_seln_vol: int | None = None
-    """기타 법인 매도 거래량 (etc_corp_seln_vol)"""
+    """기타 법인 매도 거래량 / Other corporations sell volume (shares) (etc_corp_seln_vol)"""
     etc_corp_shnu_vol: int | None = None
-    """기타 법인 매수2 거래량 (etc_corp_shnu_vol)"""
+    """기타 법인 매수2 거래량 / Other corporations buy volume (shares) (etc_corp_shnu_vol)"""
     etc_corp_seln_tr_pbmn: int | None = None
-    """기타 법인 매도 거래 대금 (etc_corp_seln_tr_pbmn)"""
+    """기타 법인 매도 거래 대금 / Other corporations sell value (won) (etc_corp_seln_tr_pbmn)"""
     etc_corp_shnu_tr_pbmn: int | None = None
-    """기타 법인 매수2 거래 대금 (etc_corp_shnu_tr_pbmn)"""
+    """기타 법인 매수2 거래 대금 / Other corporations buy value (won) (etc_corp_shnu_tr_pbmn)"""
     bold_yn: bool | None = None
-    """BOLD 여부 (bold_yn)"""
+    """BOLD 여부 / Bold (bold_yn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -777,10 +777,10 @@ class InvestorTradeByStockDaily(Endpoint[SyncClient]):
         TR ID: real FHPTJ04160001, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "").
         """
         return self._client.call(API, locals())
 
@@ -830,10 +830,10 @@ class AsyncInvestorTradeByStockDaily(Endpoint[AsyncClient]):
         TR ID: real FHPTJ04160001, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE, default "").
         """
         return await self._client.call(API, locals())
 

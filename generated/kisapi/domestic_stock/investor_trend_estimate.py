@@ -32,13 +32,13 @@ class InvestorTrendEstimateOutput2:
     """종목별 외인기관 추정가집계 output2 (rows)."""
 
     bsop_hour_gb: str | None = None
-    """입력구분 (bsop_hour_gb)"""
+    """입력구분 / Input division (bsop_hour_gb)"""
     frgn_fake_ntby_qty: int | None = None
-    """외국인수량(가집계) (frgn_fake_ntby_qty)"""
+    """외국인수량(가집계) / Foreign net buy, provisional (shares) (frgn_fake_ntby_qty)"""
     orgn_fake_ntby_qty: int | None = None
-    """기관수량(가집계) (orgn_fake_ntby_qty)"""
+    """기관수량(가집계) / Institutional net buy, provisional (shares) (orgn_fake_ntby_qty)"""
     sum_fake_ntby_qty: int | None = None
-    """합산수량(가집계) (sum_fake_ntby_qty)"""
+    """합산수량(가집계) / Total net buy, provisional (shares) (sum_fake_ntby_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -152,7 +152,7 @@ class InvestorTrendEstimate(Endpoint[SyncClient]):
         TR ID: real HHPTJ04160200, mock unsupported
 
         Args:
-            mksc_shrn_iscd: 유가증권 단축 종목코드 (MKSC_SHRN_ISCD, required).
+            mksc_shrn_iscd: 유가증권 단축 종목코드 / Stock code (short) (MKSC_SHRN_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -183,7 +183,7 @@ class AsyncInvestorTrendEstimate(Endpoint[AsyncClient]):
         TR ID: real HHPTJ04160200, mock unsupported
 
         Args:
-            mksc_shrn_iscd: 유가증권 단축 종목코드 (MKSC_SHRN_ISCD, required).
+            mksc_shrn_iscd: 유가증권 단축 종목코드 / Stock code (short) (MKSC_SHRN_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -35,27 +35,27 @@ class KsdinfoBonusIssueOutput1:
     """예탁원정보(무상증자일정) output1 (rows)."""
 
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     fix_rate: Decimal | None = None
-    """확정배정율 (fix_rate)"""
+    """확정배정율 / Confirmed allocation ratio (%) (fix_rate)"""
     odd_rec_price: int | None = None
-    """단주기준가 (odd_rec_price)"""
+    """단주기준가 / Fractional share base price (won) (odd_rec_price)"""
     right_dt: date | None = None
-    """권리락일 (right_dt)"""
+    """권리락일 / Ex-rights date (right_dt)"""
     odd_pay_dt: date | None = None
-    """단주대금지급일 (odd_pay_dt)"""
+    """단주대금지급일 / Fractional share payment date (odd_pay_dt)"""
     list_date: date | None = None
-    """상장/등록일 (list_date)"""
+    """상장/등록일 / Listing date (list_date)"""
     tot_issue_stk_qty: int | None = None
-    """발행주식 (tot_issue_stk_qty)"""
+    """발행주식 / Shares issued (tot_issue_stk_qty)"""
     issue_stk_qty: int | None = None
-    """발행할주식 (issue_stk_qty)"""
+    """발행할주식 / Shares to issue (issue_stk_qty)"""
     stk_kind: str | None = None
-    """주식종류 (stk_kind)"""
+    """주식종류 / Share type (stk_kind)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -204,10 +204,10 @@ class KsdinfoBonusIssue(Endpoint[SyncClient]):
         TR ID: real HHKDB669101C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
         """
         return self._client.call(API, locals())
 
@@ -257,10 +257,10 @@ class AsyncKsdinfoBonusIssue(Endpoint[AsyncClient]):
         TR ID: real HHKDB669101C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
         """
         return await self._client.call(API, locals())
 

@@ -35,23 +35,23 @@ class KsdinfoCapDcrsOutput1:
     """예탁원정보(자본감소일정) output1 (rows)."""
 
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     stk_kind: str | None = None
-    """주식종류 (stk_kind)"""
+    """주식종류 / Share type (stk_kind)"""
     reduce_cap_type: str | None = None
-    """감자구분 (reduce_cap_type)"""
+    """감자구분 / Capital reduction type (reduce_cap_type)"""
     reduce_cap_rate: Decimal | None = None
-    """감자배정율 (reduce_cap_rate)"""
+    """감자배정율 / Capital reduction ratio (reduce_cap_rate)"""
     comp_way: str | None = None
-    """계산방법 (comp_way)"""
+    """계산방법 / Calculation method (comp_way)"""
     td_stop_dt: str | None = None
-    """매매거래정지기간 (td_stop_dt)"""
+    """매매거래정지기간 / Trading halt period (td_stop_dt)"""
     list_dt: date | None = None
-    """상장/등록일 (list_dt)"""
+    """상장/등록일 / Listing date (list_dt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -198,10 +198,10 @@ class KsdinfoCapDcrs(Endpoint[SyncClient]):
         TR ID: real HHKDB669106C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
         """
         return self._client.call(API, locals())
 
@@ -251,10 +251,10 @@ class AsyncKsdinfoCapDcrs(Endpoint[AsyncClient]):
         TR ID: real HHKDB669106C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
         """
         return await self._client.call(API, locals())
 

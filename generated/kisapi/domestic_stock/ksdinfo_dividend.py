@@ -37,31 +37,31 @@ class KsdinfoDividendOutput1:
     """예탁원정보(배당일정) output1 (rows)."""
 
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     divi_kind: str | None = None
-    """배당종류 (divi_kind)"""
+    """배당종류 / Dividend type (divi_kind)"""
     face_val: int | None = None
-    """액면가 (face_val)"""
+    """액면가 / Par value (won) (face_val)"""
     per_sto_divi_amt: int | None = None
-    """현금배당금 (per_sto_divi_amt)"""
+    """현금배당금 / Cash dividend per share (won) (per_sto_divi_amt)"""
     divi_rate: Decimal | None = None
-    """현금배당률(%) (divi_rate)"""
+    """현금배당률(%) / Cash dividend rate (%) (divi_rate)"""
     stk_divi_rate: Decimal | None = None
-    """주식배당률(%) (stk_divi_rate)"""
+    """주식배당률(%) / Stock dividend rate (%) (stk_divi_rate)"""
     divi_pay_dt: date | None = None
-    """배당금지급일 (divi_pay_dt)"""
+    """배당금지급일 / Dividend payment date (divi_pay_dt)"""
     stk_div_pay_dt: date | None = None
-    """주식배당지급일 (stk_div_pay_dt)"""
+    """주식배당지급일 / Stock dividend payment date (stk_div_pay_dt)"""
     odd_pay_dt: date | None = None
-    """단주대금지급일 (odd_pay_dt)"""
+    """단주대금지급일 / Fractional share payment date (odd_pay_dt)"""
     stk_kind: str | None = None
-    """주식종류 (stk_kind)"""
+    """주식종류 / Share type (stk_kind)"""
     high_divi_gb: str | None = None
-    """고배당종목여부 (high_divi_gb)"""
+    """고배당종목여부 / High dividend stock (high_divi_gb)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -226,12 +226,12 @@ class KsdinfoDividend(Endpoint[SyncClient]):
         TR ID: real HHKDB669102C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            gb1: 조회구분 (GB1, default "0").
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
-            high_gb: 고배당여부 (HIGH_GB, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            gb1: 조회구분 / Inquiry division (GB1, default "0").
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            high_gb: 고배당여부 / High dividend (HIGH_GB, default "").
         """
         return self._client.call(API, locals())
 
@@ -287,12 +287,12 @@ class AsyncKsdinfoDividend(Endpoint[AsyncClient]):
         TR ID: real HHKDB669102C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            gb1: 조회구분 (GB1, default "0").
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
-            high_gb: 고배당여부 (HIGH_GB, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            gb1: 조회구분 / Inquiry division (GB1, default "0").
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            high_gb: 고배당여부 / High dividend (HIGH_GB, default "").
         """
         return await self._client.call(API, locals())
 

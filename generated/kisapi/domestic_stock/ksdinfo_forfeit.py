@@ -34,23 +34,23 @@ class KsdinfoForfeitOutput1:
     """예탁원정보(실권주일정) output1 (rows)."""
 
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     subscr_dt: str | None = None
-    """청약일(기간) (subscr_dt)"""
+    """청약일(기간) / Subscription period (subscr_dt)"""
     subscr_price: int | None = None
-    """공모가 (subscr_price)"""
+    """공모가 / Offering price (won) (subscr_price)"""
     subscr_stk_qty: int | None = None
-    """공모주식수 (subscr_stk_qty)"""
+    """공모주식수 / Shares offered (subscr_stk_qty)"""
     refund_dt: date | None = None
-    """환불일 (refund_dt)"""
+    """환불일 / Refund date (refund_dt)"""
     list_dt: date | None = None
-    """상장/등록일 (list_dt)"""
+    """상장/등록일 / Listing date (list_dt)"""
     lead_mgr: str | None = None
-    """주간사 (lead_mgr)"""
+    """주간사 / Lead manager (lead_mgr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -191,10 +191,10 @@ class KsdinfoForfeit(Endpoint[SyncClient]):
         TR ID: real HHKDB669109C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, default "").
-            t_dt: 조회일자To (T_DT, required).
-            f_dt: 조회일자From (F_DT, required).
-            cts: 이전조회KEY (CTS).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            cts: 이전조회KEY / Previous inquiry key (CTS).
         """
         return self._client.call(API, locals())
 
@@ -244,10 +244,10 @@ class AsyncKsdinfoForfeit(Endpoint[AsyncClient]):
         TR ID: real HHKDB669109C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, default "").
-            t_dt: 조회일자To (T_DT, required).
-            f_dt: 조회일자From (F_DT, required).
-            cts: 이전조회KEY (CTS).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            cts: 이전조회KEY / Previous inquiry key (CTS).
         """
         return await self._client.call(API, locals())
 

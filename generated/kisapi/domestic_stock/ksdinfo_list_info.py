@@ -34,21 +34,21 @@ class KsdinfoListInfoOutput1:
     """예탁원정보(상장정보일정) output1 (rows)."""
 
     list_dt: date | None = None
-    """상장/등록일 (list_dt)"""
+    """상장/등록일 / Listing date (list_dt)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     stk_kind: str | None = None
-    """주식종류 (stk_kind)"""
+    """주식종류 / Share type (stk_kind)"""
     issue_type: str | None = None
-    """사유 (issue_type)"""
+    """사유 / Reason (issue_type)"""
     issue_stk_qty: int | None = None
-    """발행할주식 (issue_stk_qty)"""
+    """발행할주식 / Shares to issue (issue_stk_qty)"""
     tot_issue_stk_qty: int | None = None
-    """발행주식 (tot_issue_stk_qty)"""
+    """발행주식 / Shares issued (tot_issue_stk_qty)"""
     issue_price: int | None = None
-    """발행가 (issue_price)"""
+    """발행가 / Issue price (won) (issue_price)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -186,10 +186,10 @@ class KsdinfoListInfo(Endpoint[SyncClient]):
         TR ID: real HHKDB669107C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, default "").
-            t_dt: 조회일자To (T_DT, required).
-            f_dt: 조회일자From (F_DT, required).
-            cts: 이전조회KEY (CTS).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            cts: 이전조회KEY / Previous inquiry key (CTS).
         """
         return self._client.call(API, locals())
 
@@ -239,10 +239,10 @@ class AsyncKsdinfoListInfo(Endpoint[AsyncClient]):
         TR ID: real HHKDB669107C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, default "").
-            t_dt: 조회일자To (T_DT, required).
-            f_dt: 조회일자From (F_DT, required).
-            cts: 이전조회KEY (CTS).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            cts: 이전조회KEY / Previous inquiry key (CTS).
         """
         return await self._client.call(API, locals())
 

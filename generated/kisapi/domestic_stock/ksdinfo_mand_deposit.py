@@ -35,17 +35,17 @@ class KsdinfoMandDepositOutput1:
     """예탁원정보(의무예치일정) output1 (rows)."""
 
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     stk_qty: int | None = None
-    """주식수 (stk_qty)"""
+    """주식수 / Shares (stk_qty)"""
     depo_date: str | None = None
-    """예치기간 (시작 ~ 종료) (depo_date)"""
+    """예치기간 (시작 ~ 종료) / Deposit date (depo_date)"""
     depo_reason: str | None = None
-    """사유 (depo_reason)"""
+    """사유 / Reason (depo_reason)"""
     tot_issue_qty_per_rate: Decimal | None = None
-    """총발행주식수대비비율(%) (tot_issue_qty_per_rate)"""
+    """총발행주식수대비비율(%) / Share of total issued shares (%) (tot_issue_qty_per_rate)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -174,10 +174,10 @@ class KsdinfoMandDeposit(Endpoint[SyncClient]):
         TR ID: real HHKDB669110C0, mock unsupported
 
         Args:
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
-            f_dt: 조회일자From (F_DT, required).
-            cts: 이전조회KEY (CTS).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            cts: 이전조회KEY / Previous inquiry key (CTS).
         """
         return self._client.call(API, locals())
 
@@ -227,10 +227,10 @@ class AsyncKsdinfoMandDeposit(Endpoint[AsyncClient]):
         TR ID: real HHKDB669110C0, mock unsupported
 
         Args:
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
-            f_dt: 조회일자From (F_DT, required).
-            cts: 이전조회KEY (CTS).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            cts: 이전조회KEY / Previous inquiry key (CTS).
         """
         return await self._client.call(API, locals())
 

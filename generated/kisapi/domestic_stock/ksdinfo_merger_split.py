@@ -35,33 +35,33 @@ class KsdinfoMergerSplitOutput1:
     """예탁원정보(합병_분할일정) output1 (rows)."""
 
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     opp_cust_cd: str | None = None
-    """피합병(피분할)회사코드 (opp_cust_cd)"""
+    """피합병(피분할)회사코드 / Merged (split) company code (opp_cust_cd)"""
     opp_cust_nm: str | None = None
-    """피합병(피분할)회사명 (opp_cust_nm)"""
+    """피합병(피분할)회사명 / Merged (split) company name (opp_cust_nm)"""
     cust_cd: str | None = None
-    """합병(분할)회사코드 (cust_cd)"""
+    """합병(분할)회사코드 / Surviving (splitting) company code (cust_cd)"""
     cust_nm: str | None = None
-    """합병(분할)회사명 (cust_nm)"""
+    """합병(분할)회사명 / Surviving (splitting) company name (cust_nm)"""
     merge_type: str | None = None
-    """합병사유 (merge_type)"""
+    """합병사유 / Merger reason (merge_type)"""
     merge_rate: Decimal | None = None
-    """비율 (merge_rate)"""
+    """비율 / Ratio (merge_rate)"""
     td_stop_dt: str | None = None
-    """매매거래정지기간 (td_stop_dt)"""
+    """매매거래정지기간 / Trading halt period (td_stop_dt)"""
     list_dt: date | None = None
-    """상장/등록일 (list_dt)"""
+    """상장/등록일 / Listing date (list_dt)"""
     odd_amt_pay_dt: date | None = None
-    """단주대금지급일 (odd_amt_pay_dt)"""
+    """단주대금지급일 / Fractional share payment date (odd_amt_pay_dt)"""
     tot_issue_stk_qty: int | None = None
-    """발행주식 (tot_issue_stk_qty)"""
+    """발행주식 / Shares issued (tot_issue_stk_qty)"""
     issue_stk_qty: int | None = None
-    """발행할주식 (issue_stk_qty)"""
+    """발행할주식 / Shares to issue (issue_stk_qty)"""
     seq: str | None = None
-    """연번 (seq)"""
+    """연번 / User condition key (seq)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -231,10 +231,10 @@ class KsdinfoMergerSplit(Endpoint[SyncClient]):
         TR ID: real HHKDB669104C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
         """
         return self._client.call(API, locals())
 
@@ -284,10 +284,10 @@ class AsyncKsdinfoMergerSplit(Endpoint[AsyncClient]):
         TR ID: real HHKDB669104C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
         """
         return await self._client.call(API, locals())
 

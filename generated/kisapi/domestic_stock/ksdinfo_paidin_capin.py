@@ -38,31 +38,31 @@ class KsdinfoPaidinCapinOutput1:
     """예탁원정보(유상증자일정) output1 (rows)."""
 
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     tot_issue_stk_qty: int | None = None
-    """발행주식 (tot_issue_stk_qty)"""
+    """발행주식 / Shares issued (tot_issue_stk_qty)"""
     issue_stk_qty: int | None = None
-    """발행할주식 (issue_stk_qty)"""
+    """발행할주식 / Shares to issue (issue_stk_qty)"""
     fix_rate: Decimal | None = None
-    """확정배정율 (fix_rate)"""
+    """확정배정율 / Confirmed allocation ratio (%) (fix_rate)"""
     disc_rate: Decimal | None = None
-    """할인율 (disc_rate)"""
+    """할인율 / Discount rate (%) (disc_rate)"""
     fix_price: int | None = None
-    """발행예정가 (fix_price)"""
+    """발행예정가 / Planned issue price (won) (fix_price)"""
     right_dt: date | None = None
-    """권리락일 (right_dt)"""
+    """권리락일 / Ex-rights date (right_dt)"""
     sub_term_ft: str | None = None
-    """청약기간(시작) (sub_term_ft)"""
+    """청약기간(시작) / Subscription period start (sub_term_ft)"""
     sub_term: str | None = None
-    """청약기간 (sub_term)"""
+    """청약기간 / Subscription period (sub_term)"""
     list_date: date | None = None
-    """상장/등록일 (list_date)"""
+    """상장/등록일 / Listing date (list_date)"""
     stk_kind: str | None = None
-    """주식종류 (stk_kind)"""
+    """주식종류 / Share type (stk_kind)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -152,31 +152,31 @@ class KsdinfoPaidinCapinOutputAlt:
     """예탁원정보(유상증자일정) output (rows)."""
 
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     tot_issue_stk_qty: int | None = None
-    """발행주식 (tot_issue_stk_qty)"""
+    """발행주식 / Shares issued (tot_issue_stk_qty)"""
     issue_stk_qty: int | None = None
-    """발행할주식 (issue_stk_qty)"""
+    """발행할주식 / Shares to issue (issue_stk_qty)"""
     fix_rate: Decimal | None = None
-    """확정배정율 (fix_rate)"""
+    """확정배정율 / Confirmed allocation ratio (%) (fix_rate)"""
     disc_rate: Decimal | None = None
-    """할인율 (disc_rate)"""
+    """할인율 / Discount rate (%) (disc_rate)"""
     fix_price: int | None = None
-    """발행예정가 (fix_price)"""
+    """발행예정가 / Planned issue price (won) (fix_price)"""
     right_dt: date | None = None
-    """권리락일 (right_dt)"""
+    """권리락일 / Ex-rights date (right_dt)"""
     sub_term_ft: str | None = None
-    """청약기간(시작) (sub_term_ft)"""
+    """청약기간(시작) / Subscription period start (sub_term_ft)"""
     sub_term: str | None = None
-    """청약기간 (sub_term)"""
+    """청약기간 / Subscription period (sub_term)"""
     list_date: date | None = None
-    """상장/등록일 (list_date)"""
+    """상장/등록일 / Listing date (list_date)"""
     stk_kind: str | None = None
-    """주식종류 (stk_kind)"""
+    """주식종류 / Share type (stk_kind)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -347,11 +347,11 @@ class KsdinfoPaidinCapin(Endpoint[SyncClient]):
         TR ID: real HHKDB669100C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            gb1: 조회구분 (GB1, default "1").
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            gb1: 조회구분 / Inquiry division (GB1, default "1").
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
         """
         return self._client.call(API, locals())
 
@@ -404,11 +404,11 @@ class AsyncKsdinfoPaidinCapin(Endpoint[AsyncClient]):
         TR ID: real HHKDB669100C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            gb1: 조회구분 (GB1, default "1").
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            gb1: 조회구분 / Inquiry division (GB1, default "1").
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
         """
         return await self._client.call(API, locals())
 

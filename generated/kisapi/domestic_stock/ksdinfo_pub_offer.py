@@ -34,31 +34,31 @@ class KsdinfoPubOfferOutput1:
     """예탁원정보(공모주청약일정) output1 (rows)."""
 
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     fix_subscr_pri: int | None = None
-    """공모가 (fix_subscr_pri)"""
+    """공모가 / Offering price (won) (fix_subscr_pri)"""
     face_value: int | None = None
-    """액면가 (face_value)"""
+    """액면가 / Par value (won) (face_value)"""
     subscr_dt: str | None = None
-    """청약일(기간) (subscr_dt)"""
+    """청약일(기간) / Subscription period (subscr_dt)"""
     pay_dt: date | None = None
-    """지급일 (pay_dt)"""
+    """지급일 / Payment date (pay_dt)"""
     refund_dt: date | None = None
-    """환불일 (refund_dt)"""
+    """환불일 / Refund date (refund_dt)"""
     list_dt: date | None = None
-    """상장/등록일 (list_dt)"""
+    """상장/등록일 / Listing date (list_dt)"""
     lead_mgr: str | None = None
-    """주간사 (lead_mgr)"""
+    """주간사 / Lead manager (lead_mgr)"""
     pub_bf_cap: int | None = None
-    """공모전자본금 (pub_bf_cap)"""
+    """공모전자본금 / Capital before offering (won) (pub_bf_cap)"""
     pub_af_cap: int | None = None
-    """공모후자본금 (pub_af_cap)"""
+    """공모후자본금 / Capital after offering (won) (pub_af_cap)"""
     assign_stk_qty: int | None = None
-    """당사배정물량 (assign_stk_qty)"""
+    """당사배정물량 / KIS allocation (shares) (assign_stk_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -211,10 +211,10 @@ class KsdinfoPubOffer(Endpoint[SyncClient]):
         TR ID: real HHKDB669108C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, default "").
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
         """
         return self._client.call(API, locals())
 
@@ -264,10 +264,10 @@ class AsyncKsdinfoPubOffer(Endpoint[AsyncClient]):
         TR ID: real HHKDB669108C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, default "").
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
         """
         return await self._client.call(API, locals())
 

@@ -34,25 +34,25 @@ class KsdinfoPurreqOutput1:
     """예탁원정보(주식매수청구일정) output1 (rows)."""
 
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     stk_kind: str | None = None
-    """주식종류 (stk_kind)"""
+    """주식종류 / Share type (stk_kind)"""
     opp_opi_rcpt_term: str | None = None
-    """반대의사접수시한 (opp_opi_rcpt_term)"""
+    """반대의사접수시한 / Dissent filing deadline (opp_opi_rcpt_term)"""
     buy_req_rcpt_term: str | None = None
-    """매수청구접수시한 (buy_req_rcpt_term)"""
+    """매수청구접수시한 / Appraisal request deadline (buy_req_rcpt_term)"""
     buy_req_price: int | None = None
-    """매수청구가격 (buy_req_price)"""
+    """매수청구가격 / Appraisal price (won) (buy_req_price)"""
     buy_amt_pay_dt: date | None = None
-    """매수대금지급일 (buy_amt_pay_dt)"""
+    """매수대금지급일 / Appraisal payment date (buy_amt_pay_dt)"""
     get_meet_dt: date | None = None
-    """주총일 (get_meet_dt)"""
+    """주총일 / Shareholders' meeting date (get_meet_dt)"""
     meet_dt: date | None = None
-    """주총일 (meet_dt)"""
+    """주총일 / Shareholders' meeting date (meet_dt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -200,10 +200,10 @@ class KsdinfoPurreq(Endpoint[SyncClient]):
         TR ID: real HHKDB669103C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, default "").
-            t_dt: 조회일자To (T_DT, required).
-            f_dt: 조회일자From (F_DT, required).
-            cts: 이전조회KEY (CTS).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            cts: 이전조회KEY / Previous inquiry key (CTS).
         """
         return self._client.call(API, locals())
 
@@ -253,10 +253,10 @@ class AsyncKsdinfoPurreq(Endpoint[AsyncClient]):
         TR ID: real HHKDB669103C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, default "").
-            t_dt: 조회일자To (T_DT, required).
-            f_dt: 조회일자From (F_DT, required).
-            cts: 이전조회KEY (CTS).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            cts: 이전조회KEY / Previous inquiry key (CTS).
         """
         return await self._client.call(API, locals())
 

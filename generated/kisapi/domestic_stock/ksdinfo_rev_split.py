@@ -36,19 +36,19 @@ class KsdinfoRevSplitOutput1:
     """예탁원정보(액면교체일정) output1 (rows)."""
 
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     inter_bf_face_amt: int | None = None
-    """변경전액면가 (inter_bf_face_amt)"""
+    """변경전액면가 / Par value before (won) (inter_bf_face_amt)"""
     inter_af_face_amt: int | None = None
-    """변경후액면가 (inter_af_face_amt)"""
+    """변경후액면가 / Par value after (won) (inter_af_face_amt)"""
     td_stop_dt: str | None = None
-    """매매거래정지기간 (td_stop_dt)"""
+    """매매거래정지기간 / Trading halt period (td_stop_dt)"""
     list_dt: date | None = None
-    """상장/등록일 (list_dt)"""
+    """상장/등록일 / Listing date (list_dt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -183,11 +183,11 @@ class KsdinfoRevSplit(Endpoint[SyncClient]):
         TR ID: real HHKDB669105C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, default "").
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            market_gb: 시장구분 (MARKET_GB, default "0").
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            market_gb: 시장구분 / Market (MARKET_GB, default "0").
         """
         return self._client.call(API, locals())
 
@@ -240,11 +240,11 @@ class AsyncKsdinfoRevSplit(Endpoint[AsyncClient]):
         TR ID: real HHKDB669105C0, mock unsupported
 
         Args:
-            sht_cd: 종목코드 (SHT_CD, default "").
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            market_gb: 시장구분 (MARKET_GB, default "0").
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            market_gb: 시장구분 / Market (MARKET_GB, default "0").
         """
         return await self._client.call(API, locals())
 

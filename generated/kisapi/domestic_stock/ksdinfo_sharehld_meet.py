@@ -34,19 +34,19 @@ class KsdinfoSharehldMeetOutput1:
     """예탁원정보(주주총회일정) output1 (rows)."""
 
     record_date: date | None = None
-    """기준일 (record_date)"""
+    """기준일 / Record date (record_date)"""
     sht_cd: str | None = None
-    """종목코드 (sht_cd)"""
+    """종목코드 / Stock code (sht_cd)"""
     isin_name: str | None = None
-    """종목명 (isin_name)"""
+    """종목명 / Stock name (isin_name)"""
     gen_meet_dt: date | None = None
-    """주총일자 (gen_meet_dt)"""
+    """주총일자 / Shareholders' meeting date (gen_meet_dt)"""
     gen_meet_type: str | None = None
-    """주총사유 (gen_meet_type)"""
+    """주총사유 / Meeting reason (gen_meet_type)"""
     agenda: str | None = None
-    """주총의안 (agenda)"""
+    """주총의안 / Meeting agenda (agenda)"""
     vote_tot_qty: int | None = None
-    """의결권주식총수 (vote_tot_qty)"""
+    """의결권주식총수 / Total voting shares (vote_tot_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -175,10 +175,10 @@ class KsdinfoSharehldMeet(Endpoint[SyncClient]):
         TR ID: real HHKDB669111C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
         """
         return self._client.call(API, locals())
 
@@ -228,10 +228,10 @@ class AsyncKsdinfoSharehldMeet(Endpoint[AsyncClient]):
         TR ID: real HHKDB669111C0, mock unsupported
 
         Args:
-            cts: 이전조회KEY (CTS).
-            f_dt: 조회일자From (F_DT, required).
-            t_dt: 조회일자To (T_DT, required).
-            sht_cd: 종목코드 (SHT_CD, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS).
+            f_dt: 조회일자From / Inquiry date from (F_DT, required).
+            t_dt: 조회일자To / Inquiry date to (T_DT, required).
+            sht_cd: 종목코드 / Stock code (SHT_CD, default "").
         """
         return await self._client.call(API, locals())
 

@@ -36,31 +36,31 @@ class LendableByCompanyOutput1:
     """당사 대주가능 종목 output1 (rows)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     papr: int | None = None
-    """액면가 (papr)"""
+    """액면가 / Par value (won) (papr)"""
     bfdy_clpr: int | None = None
-    """전일종가 (bfdy_clpr)"""
+    """전일종가 / Previous close (won) (bfdy_clpr)"""
     sbst_prvs: int | None = None
-    """대용가 (sbst_prvs)"""
+    """대용가 / Collateral price (won) (sbst_prvs)"""
     tr_stop_dvsn_name: str | None = None
-    """거래정지구분명 (tr_stop_dvsn_name)"""
+    """거래정지구분명 / Trading halt type (tr_stop_dvsn_name)"""
     psbl_yn_name: str | None = None
-    """가능여부명 (psbl_yn_name)"""
+    """가능여부명 / Availability (psbl_yn_name)"""
     lmt_qty1: int | None = None
-    """한도수량1 (lmt_qty1)"""
+    """한도수량1 / Limit quantity 1 (shares) (lmt_qty1)"""
     use_qty1: int | None = None
-    """사용수량1 (use_qty1)"""
+    """사용수량1 / Used quantity 1 (shares) (use_qty1)"""
     trad_psbl_qty2: int | None = None
-    """매매가능수량2 (trad_psbl_qty2)"""
+    """매매가능수량2 / Tradable quantity 2 (shares) (trad_psbl_qty2)"""
     rght_type_cd: str | None = None
-    """권리유형코드 (rght_type_cd)"""
+    """권리유형코드 / Rights type code (rght_type_cd)"""
     bass_dt: date | None = None
-    """기준일자 (bass_dt)"""
+    """기준일자 / Base date (bass_dt)"""
     psbl_yn: bool | None = None
-    """가능여부 (psbl_yn)"""
+    """가능여부 / Available (psbl_yn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -146,11 +146,11 @@ class LendableByCompanyOutput2:
     """당사 대주가능 종목 output2 (one record)."""
 
     tot_stup_lmt_qty: int | None = None
-    """총설정한도수량 (tot_stup_lmt_qty)"""
+    """총설정한도수량 / Total limit (shares) (tot_stup_lmt_qty)"""
     brch_lmt_qty: int | None = None
-    """지점한도수량 (brch_lmt_qty)"""
+    """지점한도수량 / Branch limit (shares) (brch_lmt_qty)"""
     rqst_psbl_qty: int | None = None
-    """신청가능수량 (rqst_psbl_qty)"""
+    """신청가능수량 / Requestable quantity (shares) (rqst_psbl_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -200,9 +200,9 @@ class LendableByCompanyResponse:
     output2: LendableByCompanyOutput2 | None = None
     """output2"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -302,12 +302,12 @@ class LendableByCompany(Endpoint[SyncClient]):
         TR ID: real CTSC2702R, mock unsupported
 
         Args:
-            excg_dvsn_cd: 거래소구분코드 (EXCG_DVSN_CD, default "00").
-            pdno: 상품번호 (PDNO, default "").
-            thco_stln_psbl_yn: 당사대주가능여부 (THCO_STLN_PSBL_YN, default "Y").
-            inqr_dvsn_1: 조회구분1 (INQR_DVSN_1, default "0").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            excg_dvsn_cd: 거래소구분코드 / Exchange division code (EXCG_DVSN_CD, default "00").
+            pdno: 상품번호 / Product number (stock code) (PDNO, default "").
+            thco_stln_psbl_yn: 당사대주가능여부 / KIS stock loan available (THCO_STLN_PSBL_YN, default "Y").
+            inqr_dvsn_1: 조회구분1 / Inquiry division 1 (INQR_DVSN_1, default "0").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return self._client.call(API, locals())
 
@@ -348,12 +348,12 @@ class AsyncLendableByCompany(Endpoint[AsyncClient]):
         TR ID: real CTSC2702R, mock unsupported
 
         Args:
-            excg_dvsn_cd: 거래소구분코드 (EXCG_DVSN_CD, default "00").
-            pdno: 상품번호 (PDNO, default "").
-            thco_stln_psbl_yn: 당사대주가능여부 (THCO_STLN_PSBL_YN, default "Y").
-            inqr_dvsn_1: 조회구분1 (INQR_DVSN_1, default "0").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            excg_dvsn_cd: 거래소구분코드 / Exchange division code (EXCG_DVSN_CD, default "00").
+            pdno: 상품번호 / Product number (stock code) (PDNO, default "").
+            thco_stln_psbl_yn: 당사대주가능여부 / KIS stock loan available (THCO_STLN_PSBL_YN, default "Y").
+            inqr_dvsn_1: 조회구분1 / Inquiry division 1 (INQR_DVSN_1, default "0").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return await self._client.call(API, locals())
 

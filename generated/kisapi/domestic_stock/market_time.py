@@ -27,23 +27,23 @@ class MarketTimeOutput1:
     """국내선물 영업일조회 output1 (one record)."""
 
     date1: date | None = None
-    """영업일1 (date1)"""
+    """영업일1 / Business day 1 (date1)"""
     date2: date | None = None
-    """영업일2 (date2)"""
+    """영업일2 / Business day 2 (date2)"""
     date3: date | None = None
-    """영업일3 (date3)"""
+    """영업일3 / Business day 3 (date3)"""
     date4: date | None = None
-    """영업일4 (date4)"""
+    """영업일4 / Business day 4 (date4)"""
     date5: date | None = None
-    """영업일5 (date5)"""
+    """영업일5 / Business day 5 (date5)"""
     today: date | None = None
-    """오늘 일자 (today)"""
+    """오늘 일자 / Today's date (today)"""
     time_: time | None = None
-    """현재 시간 (time)"""
+    """현재 시간 / Current time (KST) (time)"""
     s_time: time | None = None
-    """장 시작 시간 (s_time)"""
+    """장 시작 시간 / Market open time (KST) (s_time)"""
     e_time: time | None = None
-    """장 마감 시간 (e_time)"""
+    """장 마감 시간 / Market close time (KST) (e_time)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 

@@ -36,45 +36,45 @@ class MarketValueOutput:
     """국내주식 시장가치 순위 output (rows)."""
 
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     per: Decimal | None = None
-    """PER (per)"""
+    """PER / PER, price to earnings (per)"""
     pbr: Decimal | None = None
-    """PBR (pbr)"""
+    """PBR / PBR, price to book (pbr)"""
     pcr: Decimal | None = None
-    """PCR (pcr)"""
+    """PCR / PCR, price to cash flow (pcr)"""
     psr: Decimal | None = None
-    """PSR (psr)"""
+    """PSR / PSR, price to sales (psr)"""
     eps: Decimal | None = None
-    """EPS (eps)"""
+    """EPS / EPS, earnings per share (won) (eps)"""
     eva: Decimal | None = None
-    """EVA (eva)"""
+    """EVA / EVA (eva)"""
     ebitda: Decimal | None = None
-    """EBITDA (ebitda)"""
+    """EBITDA / EBITDA (ebitda)"""
     pv_div_ebitda: Decimal | None = None
-    """PV DIV EBITDA (pv_div_ebitda)"""
+    """PV DIV EBITDA / PV / EBITDA (pv_div_ebitda)"""
     ebitda_div_fnnc_expn: Decimal | None = None
-    """EBITDA DIV 금융비용 (ebitda_div_fnnc_expn)"""
+    """EBITDA DIV 금융비용 / EBITDA / financial expenses (ebitda_div_fnnc_expn)"""
     stac_month: str | None = None
-    """결산 월 (stac_month)"""
+    """결산 월 / Fiscal year-end month (stac_month)"""
     stac_month_cls_code: str | None = None
-    """결산 월 구분 코드 (stac_month_cls_code)"""
+    """결산 월 구분 코드 / Fiscal month code (stac_month_cls_code)"""
     iqry_csnu: int | None = None
-    """조회 건수 (iqry_csnu)"""
+    """조회 건수 / Inquiry count (iqry_csnu)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -332,19 +332,19 @@ class MarketValue(Endpoint[SyncClient]):
         TR ID: real FHPST01790000, mock unsupported
 
         Args:
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20179").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_input_option_1: 입력옵션1 (fid_input_option_1).
-            fid_input_option_2: 입력옵션2 (fid_input_option_2, default "3").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "23").
-            fid_blng_cls_code: 소속 구분 코드 (fid_blng_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20179").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_input_option_1: 입력옵션1 / Input option 1 (fid_input_option_1).
+            fid_input_option_2: 입력옵션2 / Input option 2 (fid_input_option_2, default "3").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "23").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (fid_blng_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
         """
         return self._client.call(API, locals())
 
@@ -399,19 +399,19 @@ class AsyncMarketValue(Endpoint[AsyncClient]):
         TR ID: real FHPST01790000, mock unsupported
 
         Args:
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20179").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_input_option_1: 입력옵션1 (fid_input_option_1).
-            fid_input_option_2: 입력옵션2 (fid_input_option_2, default "3").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "23").
-            fid_blng_cls_code: 소속 구분 코드 (fid_blng_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20179").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_input_option_1: 입력옵션1 / Input option 1 (fid_input_option_1).
+            fid_input_option_2: 입력옵션2 / Input option 2 (fid_input_option_2, default "3").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "23").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (fid_blng_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
         """
         return await self._client.call(API, locals())
 

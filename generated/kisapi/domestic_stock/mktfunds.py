@@ -30,39 +30,39 @@ class MktfundsOutput:
     """국내 증시자금 종합 output (rows)."""
 
     bsop_date: date | None = None
-    """영업 일자 (bsop_date)"""
+    """영업 일자 / Business date (bsop_date)"""
     bstp_nmix_prpr: Decimal | None = None
-    """업종 지수 현재가 (bstp_nmix_prpr)"""
+    """업종 지수 현재가 / Sector index value (bstp_nmix_prpr)"""
     bstp_nmix_prdy_vrss: Decimal | None = None
-    """업종 지수 전일 대비 (bstp_nmix_prdy_vrss)"""
+    """업종 지수 전일 대비 / Sector index change (bstp_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     hts_avls: int | None = None
-    """HTS 시가총액 (hts_avls)"""
+    """HTS 시가총액 / Market capitalization (100 million won) (hts_avls)"""
     cust_dpmn_amt: int | None = None
-    """고객예탁금금액 (cust_dpmn_amt)"""
+    """고객예탁금금액 / Customer deposits (100 million won) (cust_dpmn_amt)"""
     cust_dpmn_amt_prdy_vrss: int | None = None
-    """고객예탁금금액전일대비 (cust_dpmn_amt_prdy_vrss)"""
+    """고객예탁금금액전일대비 / Customer deposits change (100 million won) (cust_dpmn_amt_prdy_vrss)"""
     amt_tnrt: Decimal | None = None
-    """금액회전율 (amt_tnrt)"""
+    """금액회전율 / Value turnover (%) (amt_tnrt)"""
     uncl_amt: int | None = None
-    """미수금액 (uncl_amt)"""
+    """미수금액 / Receivables (100 million won) (uncl_amt)"""
     crdt_loan_rmnd: int | None = None
-    """신용융자잔고 (crdt_loan_rmnd)"""
+    """신용융자잔고 / Credit loan balance (won) (crdt_loan_rmnd)"""
     futs_tfam_amt: int | None = None
-    """선물예수금금액 (futs_tfam_amt)"""
+    """선물예수금금액 / Futures deposits (100 million won) (futs_tfam_amt)"""
     sttp_amt: int | None = None
-    """주식형금액 (sttp_amt)"""
+    """주식형금액 / Equity fund amount (won) (sttp_amt)"""
     mxtp_amt: int | None = None
-    """혼합형금액 (mxtp_amt)"""
+    """혼합형금액 / Mixed fund amount (won) (mxtp_amt)"""
     bntp_amt: int | None = None
-    """채권형금액 (bntp_amt)"""
+    """채권형금액 / Bond fund amount (won) (bntp_amt)"""
     mmf_amt: int | None = None
-    """MMF금액 (mmf_amt)"""
+    """MMF금액 / MMF amount (won) (mmf_amt)"""
     secu_lend_amt: int | None = None
-    """담보대출잔고금액 (secu_lend_amt)"""
+    """담보대출잔고금액 / Securities-backed loan balance (100 million won) (secu_lend_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -217,7 +217,7 @@ class Mktfunds(Endpoint[SyncClient]):
         TR ID: real FHKST649100C0, mock unsupported
 
         Args:
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, default "").
         """
         return self._client.call(API, locals())
 
@@ -248,7 +248,7 @@ class AsyncMktfunds(Endpoint[AsyncClient]):
         TR ID: real FHKST649100C0, mock unsupported
 
         Args:
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, default "").
         """
         return await self._client.call(API, locals())
 

@@ -35,37 +35,37 @@ class NearNewHighlowOutput:
     """국내주식 신고_신저근접종목 상위 output (rows)."""
 
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     askp: int | None = None
-    """매도호가 (askp)"""
+    """매도호가 / Ask price (won) (askp)"""
     askp_rsqn1: int | None = None
-    """매도호가 잔량1 (askp_rsqn1)"""
+    """매도호가 잔량1 / Ask quantity 1 (shares) (askp_rsqn1)"""
     bidp: int | None = None
-    """매수호가 (bidp)"""
+    """매수호가 / Bid price (won) (bidp)"""
     bidp_rsqn1: int | None = None
-    """매수호가 잔량1 (bidp_rsqn1)"""
+    """매수호가 잔량1 / Bid quantity 1 (shares) (bidp_rsqn1)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     new_hgpr: int | None = None
-    """신 최고가 (new_hgpr)"""
+    """신 최고가 / New high (won) (new_hgpr)"""
     hprc_near_rate: Decimal | None = None
-    """고가 근접 비율 (hprc_near_rate)"""
+    """고가 근접 비율 / Nearness to high (%) (hprc_near_rate)"""
     new_lwpr: int | None = None
-    """신 최저가 (new_lwpr)"""
+    """신 최저가 / New low (won) (new_lwpr)"""
     lwpr_near_rate: Decimal | None = None
-    """저가 근접 비율 (lwpr_near_rate)"""
+    """저가 근접 비율 / Nearness to low (%) (lwpr_near_rate)"""
     stck_sdpr: int | None = None
-    """주식 기준가 (stck_sdpr)"""
+    """주식 기준가 / Base price (won) (stck_sdpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -290,18 +290,18 @@ class NearNewHighlow(Endpoint[SyncClient]):
         TR ID: real FHPST01870000, mock unsupported
 
         Args:
-            fid_aply_rang_vol: 적용 범위 거래량 (fid_aply_rang_vol, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20187").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_cnt_1: 괴리율 최소 (fid_input_cnt_1, default "").
-            fid_input_cnt_2: 괴리율 최대 (fid_input_cnt_2, default "").
-            fid_prc_cls_code: 상하한가 구분코드 (fid_prc_cls_code, default "0").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_aply_rang_prc_1: 적용 범위 가격1 (fid_aply_rang_prc_1, default "").
-            fid_aply_rang_prc_2: 적용 범위 가격2 (fid_aply_rang_prc_2, default "").
+            fid_aply_rang_vol: 적용 범위 거래량 / Applied volume range (shares) (fid_aply_rang_vol, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20187").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_cnt_1: 괴리율 최소 / Input count 1 (fid_input_cnt_1, default "").
+            fid_input_cnt_2: 괴리율 최대 / Input count 2 (fid_input_cnt_2, default "").
+            fid_prc_cls_code: 상하한가 구분코드 / Upper/lower limit code (fid_prc_cls_code, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_aply_rang_prc_1: 적용 범위 가격1 / Applied price range 1 (fid_aply_rang_prc_1, default "").
+            fid_aply_rang_prc_2: 적용 범위 가격2 / Applied price range 2 (fid_aply_rang_prc_2, default "").
         """
         return self._client.call(API, locals())
 
@@ -354,18 +354,18 @@ class AsyncNearNewHighlow(Endpoint[AsyncClient]):
         TR ID: real FHPST01870000, mock unsupported
 
         Args:
-            fid_aply_rang_vol: 적용 범위 거래량 (fid_aply_rang_vol, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20187").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_cnt_1: 괴리율 최소 (fid_input_cnt_1, default "").
-            fid_input_cnt_2: 괴리율 최대 (fid_input_cnt_2, default "").
-            fid_prc_cls_code: 상하한가 구분코드 (fid_prc_cls_code, default "0").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_aply_rang_prc_1: 적용 범위 가격1 (fid_aply_rang_prc_1, default "").
-            fid_aply_rang_prc_2: 적용 범위 가격2 (fid_aply_rang_prc_2, default "").
+            fid_aply_rang_vol: 적용 범위 거래량 / Applied volume range (shares) (fid_aply_rang_vol, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20187").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_cnt_1: 괴리율 최소 / Input count 1 (fid_input_cnt_1, default "").
+            fid_input_cnt_2: 괴리율 최대 / Input count 2 (fid_input_cnt_2, default "").
+            fid_prc_cls_code: 상하한가 구분코드 / Upper/lower limit code (fid_prc_cls_code, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_aply_rang_prc_1: 적용 범위 가격1 / Applied price range 1 (fid_aply_rang_prc_1, default "").
+            fid_aply_rang_prc_2: 적용 범위 가격2 / Applied price range 2 (fid_aply_rang_prc_2, default "").
         """
         return await self._client.call(API, locals())
 

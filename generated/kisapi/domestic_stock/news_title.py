@@ -28,29 +28,29 @@ class NewsTitleOutput:
     """종합 시황/공시(제목) output (rows)."""
 
     cntt_usiq_srno: str | None = None
-    """내용조회용일련번호 (cntt_usiq_srno)"""
+    """내용조회용일련번호 / Content inquiry serial number (cntt_usiq_srno)"""
     news_ofer_entp_code: str | None = None
-    """뉴스제공업체코드 (news_ofer_entp_code)"""
+    """뉴스제공업체코드 / News provider code (news_ofer_entp_code)"""
     data_dt: date | None = None
-    """작성일자 (data_dt)"""
+    """작성일자 / Written date (data_dt)"""
     data_tm: time | None = None
-    """작성시간 (data_tm)"""
+    """작성시간 / Written time (data_tm)"""
     hts_pbnt_titl_cntt: str | None = None
-    """HTS공시제목내용 (hts_pbnt_titl_cntt)"""
+    """HTS공시제목내용 / Disclosure title (hts_pbnt_titl_cntt)"""
     news_lrdv_code: str | None = None
-    """뉴스대구분 (news_lrdv_code)"""
+    """뉴스대구분 / News category (news_lrdv_code)"""
     dorg: str | None = None
-    """자료원 (dorg)"""
+    """자료원 / Data source (dorg)"""
     iscd1: str | None = None
-    """종목코드1 (iscd1)"""
+    """종목코드1 / Stock code 1 (iscd1)"""
     iscd2: str | None = None
-    """종목코드2 (iscd2)"""
+    """종목코드2 / Stock code 2 (iscd2)"""
     iscd3: str | None = None
-    """종목코드3 (iscd3)"""
+    """종목코드3 / Stock code 3 (iscd3)"""
     iscd4: str | None = None
-    """종목코드4 (iscd4)"""
+    """종목코드4 / Stock code 4 (iscd4)"""
     iscd5: str | None = None
-    """종목코드5 (iscd5)"""
+    """종목코드5 / Stock code 5 (iscd5)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -240,14 +240,14 @@ class NewsTitle(Endpoint[SyncClient]):
         TR ID: real FHKST01011800, mock unsupported
 
         Args:
-            fid_news_ofer_entp_code: 뉴스제공업체코드 (FID_NEWS_OFER_ENTP_CODE, default "").
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE, default "").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "").
-            fid_titl_cntt: 제목내용 (FID_TITL_CNTT, default "").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
-            fid_input_hour_1: 입력 시간1 (FID_INPUT_HOUR_1, default "").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "").
-            fid_input_srno: 입력일련번호 (FID_INPUT_SRNO, default "").
+            fid_news_ofer_entp_code: 뉴스제공업체코드 / News provider code (FID_NEWS_OFER_ENTP_CODE, default "").
+            fid_cond_mrkt_cls_code: 조건시장구분코드 / Market classification code (FID_COND_MRKT_CLS_CODE, default "").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "").
+            fid_titl_cntt: 제목내용 / Title (FID_TITL_CNTT, default "").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, default "").
+            fid_input_hour_1: 입력 시간1 / Input time (FID_INPUT_HOUR_1, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "").
+            fid_input_srno: 입력일련번호 / Input serial number (FID_INPUT_SRNO, default "").
         """
         return self._client.call(API, locals())
 
@@ -309,14 +309,14 @@ class AsyncNewsTitle(Endpoint[AsyncClient]):
         TR ID: real FHKST01011800, mock unsupported
 
         Args:
-            fid_news_ofer_entp_code: 뉴스제공업체코드 (FID_NEWS_OFER_ENTP_CODE, default "").
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE, default "").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "").
-            fid_titl_cntt: 제목내용 (FID_TITL_CNTT, default "").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
-            fid_input_hour_1: 입력 시간1 (FID_INPUT_HOUR_1, default "").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "").
-            fid_input_srno: 입력일련번호 (FID_INPUT_SRNO, default "").
+            fid_news_ofer_entp_code: 뉴스제공업체코드 / News provider code (FID_NEWS_OFER_ENTP_CODE, default "").
+            fid_cond_mrkt_cls_code: 조건시장구분코드 / Market classification code (FID_COND_MRKT_CLS_CODE, default "").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "").
+            fid_titl_cntt: 제목내용 / Title (FID_TITL_CNTT, default "").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, default "").
+            fid_input_hour_1: 입력 시간1 / Input time (FID_INPUT_HOUR_1, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "").
+            fid_input_srno: 입력일련번호 / Input serial number (FID_INPUT_SRNO, default "").
         """
         return await self._client.call(API, locals())
 

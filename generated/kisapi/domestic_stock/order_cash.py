@@ -29,13 +29,13 @@ class OrderCashOutput:
     """주식주문(현금) output (one record)."""
 
     krx_fwdg_ord_orgno: str | None = None
-    """한국거래소전송주문조직번호 (KRX_FWDG_ORD_ORGNO)"""
+    """한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO)"""
     odno: str | None = None
-    """주문번호 (ODNO)"""
+    """주문번호 / Order number (ODNO)"""
     ord_tmd: time | None = None
-    """주문시각 (ORD_TMD)"""
+    """주문시각 / Order time (KST) (ORD_TMD)"""
     sor_odno: str | None = None
-    """SOR주문번호 (SOR_ODNO)"""
+    """SOR주문번호 / SOR order number (SOR_ODNO)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -189,15 +189,15 @@ class OrderCash(Endpoint[SyncClient]):
 
         Args:
             side: 매수매도구분; one of buy, sell (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            ord_dvsn: 주문구분 (ORD_DVSN, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            ord_unpr: 주문단가 (ORD_UNPR, required).
-            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD, default "KRX").
-            sll_type: 매도유형 (SLL_TYPE).
-            cndt_pric: 조건가격 (CNDT_PRIC).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required).
+            excg_id_dvsn_cd: 거래소ID구분코드 / Exchange ID (KRX, NXT, SOR) (EXCG_ID_DVSN_CD, default "KRX").
+            sll_type: 매도유형 / Sell type (SLL_TYPE).
+            cndt_pric: 조건가격 / Condition price (won) (CNDT_PRIC).
         """
         return self._client.call(API, locals())
 
@@ -248,15 +248,15 @@ class AsyncOrderCash(Endpoint[AsyncClient]):
 
         Args:
             side: 매수매도구분; one of buy, sell (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            ord_dvsn: 주문구분 (ORD_DVSN, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            ord_unpr: 주문단가 (ORD_UNPR, required).
-            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD, default "KRX").
-            sll_type: 매도유형 (SLL_TYPE).
-            cndt_pric: 조건가격 (CNDT_PRIC).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required).
+            excg_id_dvsn_cd: 거래소ID구분코드 / Exchange ID (KRX, NXT, SOR) (EXCG_ID_DVSN_CD, default "KRX").
+            sll_type: 매도유형 / Sell type (SLL_TYPE).
+            cndt_pric: 조건가격 / Condition price (won) (CNDT_PRIC).
         """
         return await self._client.call(API, locals())
 

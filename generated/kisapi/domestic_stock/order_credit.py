@@ -29,11 +29,11 @@ class OrderCreditOutput:
     """주식주문(신용) output (one record)."""
 
     krx_fwdg_ord_orgno: str | None = None
-    """한국거래소전송주문조직번호 (KRX_FWDG_ORD_ORGNO)"""
+    """한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO)"""
     odno: str | None = None
-    """주문번호 (ODNO)"""
+    """주문번호 / Order number (ODNO)"""
     ord_tmd: time | None = None
-    """주문시각 (ORD_TMD)"""
+    """주문시각 / Order time (KST) (ORD_TMD)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -223,30 +223,30 @@ class OrderCredit(Endpoint[SyncClient]):
 
         Args:
             side: 매수매도구분; one of buy, sell (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            crdt_type: 신용유형 (CRDT_TYPE, required).
-            loan_dt: 대출일자 (LOAN_DT, required).
-            ord_dvsn: 주문구분 (ORD_DVSN, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            ord_unpr: 주문단가 (ORD_UNPR, required).
-            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD).
-            sll_type: 매도유형 (SLL_TYPE).
-            rsvn_ord_yn: 예약주문여부 (RSVN_ORD_YN).
-            emgc_ord_yn: 비상주문여부 (EMGC_ORD_YN).
-            pgtr_dvsn: 프로그램매매구분 (PGTR_DVSN).
-            mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
-            lqty_tr_ngtn_dtl_no: 대량거래협상상세번호 (LQTY_TR_NGTN_DTL_NO).
-            lqty_tr_agmt_no: 대량거래협정번호 (LQTY_TR_AGMT_NO).
-            lqty_tr_ngtn_id: 대량거래협상자Id (LQTY_TR_NGTN_ID).
-            lp_ord_yn: LP주문여부 (LP_ORD_YN).
-            mdia_odno: 매체주문번호 (MDIA_ODNO).
-            ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD).
-            pgm_nmpr_stmt_dvsn_cd: 프로그램호가신고구분코드 (PGM_NMPR_STMT_DVSN_CD).
-            cvrg_slct_rson_cd: 반대매매선정사유코드 (CVRG_SLCT_RSON_CD).
-            cvrg_seq: 반대매매순번 (CVRG_SEQ).
-            cndt_pric: 조건가격 (CNDT_PRIC).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            crdt_type: 신용유형 / Credit type (CRDT_TYPE, required).
+            loan_dt: 대출일자 / Loan date (LOAN_DT, required).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required).
+            excg_id_dvsn_cd: 거래소ID구분코드 / Exchange ID (KRX, NXT, SOR) (EXCG_ID_DVSN_CD).
+            sll_type: 매도유형 / Sell type (SLL_TYPE).
+            rsvn_ord_yn: 예약주문여부 / Reserved order (RSVN_ORD_YN).
+            emgc_ord_yn: 비상주문여부 / Emergency order (EMGC_ORD_YN).
+            pgtr_dvsn: 프로그램매매구분 / Program trading type (PGTR_DVSN).
+            mgco_aptm_odno: 운용사지정주문번호 / Asset manager order number (MGCO_APTM_ODNO).
+            lqty_tr_ngtn_dtl_no: 대량거래협상상세번호 / Block trade negotiation detail number (LQTY_TR_NGTN_DTL_NO).
+            lqty_tr_agmt_no: 대량거래협정번호 / Block trade agreement number (LQTY_TR_AGMT_NO).
+            lqty_tr_ngtn_id: 대량거래협상자Id / Block trade negotiator ID (LQTY_TR_NGTN_ID).
+            lp_ord_yn: LP주문여부 / LP order (LP_ORD_YN).
+            mdia_odno: 매체주문번호 / Channel order number (MDIA_ODNO).
+            ord_svr_dvsn_cd: 주문서버구분코드 / Order server code (ORD_SVR_DVSN_CD).
+            pgm_nmpr_stmt_dvsn_cd: 프로그램호가신고구분코드 / Program quote report code (PGM_NMPR_STMT_DVSN_CD).
+            cvrg_slct_rson_cd: 반대매매선정사유코드 / Forced liquidation reason code (CVRG_SLCT_RSON_CD).
+            cvrg_seq: 반대매매순번 / Forced liquidation sequence (CVRG_SEQ).
+            cndt_pric: 조건가격 / Condition price (won) (CNDT_PRIC).
         """
         return self._client.call(API, locals())
 
@@ -327,30 +327,30 @@ class AsyncOrderCredit(Endpoint[AsyncClient]):
 
         Args:
             side: 매수매도구분; one of buy, sell (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            crdt_type: 신용유형 (CRDT_TYPE, required).
-            loan_dt: 대출일자 (LOAN_DT, required).
-            ord_dvsn: 주문구분 (ORD_DVSN, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            ord_unpr: 주문단가 (ORD_UNPR, required).
-            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD).
-            sll_type: 매도유형 (SLL_TYPE).
-            rsvn_ord_yn: 예약주문여부 (RSVN_ORD_YN).
-            emgc_ord_yn: 비상주문여부 (EMGC_ORD_YN).
-            pgtr_dvsn: 프로그램매매구분 (PGTR_DVSN).
-            mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
-            lqty_tr_ngtn_dtl_no: 대량거래협상상세번호 (LQTY_TR_NGTN_DTL_NO).
-            lqty_tr_agmt_no: 대량거래협정번호 (LQTY_TR_AGMT_NO).
-            lqty_tr_ngtn_id: 대량거래협상자Id (LQTY_TR_NGTN_ID).
-            lp_ord_yn: LP주문여부 (LP_ORD_YN).
-            mdia_odno: 매체주문번호 (MDIA_ODNO).
-            ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD).
-            pgm_nmpr_stmt_dvsn_cd: 프로그램호가신고구분코드 (PGM_NMPR_STMT_DVSN_CD).
-            cvrg_slct_rson_cd: 반대매매선정사유코드 (CVRG_SLCT_RSON_CD).
-            cvrg_seq: 반대매매순번 (CVRG_SEQ).
-            cndt_pric: 조건가격 (CNDT_PRIC).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            crdt_type: 신용유형 / Credit type (CRDT_TYPE, required).
+            loan_dt: 대출일자 / Loan date (LOAN_DT, required).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required).
+            excg_id_dvsn_cd: 거래소ID구분코드 / Exchange ID (KRX, NXT, SOR) (EXCG_ID_DVSN_CD).
+            sll_type: 매도유형 / Sell type (SLL_TYPE).
+            rsvn_ord_yn: 예약주문여부 / Reserved order (RSVN_ORD_YN).
+            emgc_ord_yn: 비상주문여부 / Emergency order (EMGC_ORD_YN).
+            pgtr_dvsn: 프로그램매매구분 / Program trading type (PGTR_DVSN).
+            mgco_aptm_odno: 운용사지정주문번호 / Asset manager order number (MGCO_APTM_ODNO).
+            lqty_tr_ngtn_dtl_no: 대량거래협상상세번호 / Block trade negotiation detail number (LQTY_TR_NGTN_DTL_NO).
+            lqty_tr_agmt_no: 대량거래협정번호 / Block trade agreement number (LQTY_TR_AGMT_NO).
+            lqty_tr_ngtn_id: 대량거래협상자Id / Block trade negotiator ID (LQTY_TR_NGTN_ID).
+            lp_ord_yn: LP주문여부 / LP order (LP_ORD_YN).
+            mdia_odno: 매체주문번호 / Channel order number (MDIA_ODNO).
+            ord_svr_dvsn_cd: 주문서버구분코드 / Order server code (ORD_SVR_DVSN_CD).
+            pgm_nmpr_stmt_dvsn_cd: 프로그램호가신고구분코드 / Program quote report code (PGM_NMPR_STMT_DVSN_CD).
+            cvrg_slct_rson_cd: 반대매매선정사유코드 / Forced liquidation reason code (CVRG_SLCT_RSON_CD).
+            cvrg_seq: 반대매매순번 / Forced liquidation sequence (CVRG_SEQ).
+            cndt_pric: 조건가격 / Condition price (won) (CNDT_PRIC).
         """
         return await self._client.call(API, locals())
 

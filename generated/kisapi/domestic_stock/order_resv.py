@@ -29,7 +29,7 @@ class OrderResvOutput:
     """주식예약주문 output (one record)."""
 
     rsvn_ord_seq: str | None = None
-    """예약주문순번 (RSVN_ORD_SEQ)"""
+    """예약주문순번 / Reserved order sequence (RSVN_ORD_SEQ)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -183,17 +183,17 @@ class OrderResv(Endpoint[SyncClient]):
         TR ID: real CTSC0008U, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            ord_unpr: 주문단가 (ORD_UNPR, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required).
-            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 (ORD_OBJT_CBLC_DVSN_CD, default "10").
-            loan_dt: 대출일자 (LOAN_DT).
-            rsvn_ord_end_dt: 예약주문종료일자 (RSVN_ORD_END_DT).
-            ldng_dt: 대여일자 (LDNG_DT).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required).
+            ord_dvsn_cd: 주문구분코드 / Order type code (ORD_DVSN_CD, required).
+            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 / Order balance type code (ORD_OBJT_CBLC_DVSN_CD, default "10").
+            loan_dt: 대출일자 / Loan date (LOAN_DT).
+            rsvn_ord_end_dt: 예약주문종료일자 / Reserved order end date (RSVN_ORD_END_DT).
+            ldng_dt: 대여일자 / Lending date (LDNG_DT).
         """
         return self._client.call(API, locals())
 
@@ -244,17 +244,17 @@ class AsyncOrderResv(Endpoint[AsyncClient]):
         TR ID: real CTSC0008U, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            ord_unpr: 주문단가 (ORD_UNPR, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required).
-            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 (ORD_OBJT_CBLC_DVSN_CD, default "10").
-            loan_dt: 대출일자 (LOAN_DT).
-            rsvn_ord_end_dt: 예약주문종료일자 (RSVN_ORD_END_DT).
-            ldng_dt: 대여일자 (LDNG_DT).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required).
+            ord_dvsn_cd: 주문구분코드 / Order type code (ORD_DVSN_CD, required).
+            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 / Order balance type code (ORD_OBJT_CBLC_DVSN_CD, default "10").
+            loan_dt: 대출일자 / Loan date (LOAN_DT).
+            rsvn_ord_end_dt: 예약주문종료일자 / Reserved order end date (RSVN_ORD_END_DT).
+            ldng_dt: 대여일자 / Lending date (LDNG_DT).
         """
         return await self._client.call(API, locals())
 

@@ -42,53 +42,53 @@ class OrderResvCcnlOutput:
     """주식예약주문조회 output (rows)."""
 
     rsvn_ord_seq: str | None = None
-    """예약주문순번 (rsvn_ord_seq)"""
+    """예약주문순번 / Reserved order sequence (rsvn_ord_seq)"""
     rsvn_ord_ord_dt: date | None = None
-    """예약주문시작일자 (rsvn_ord_ord_dt)"""
+    """예약주문시작일자 / Reserved order start date (rsvn_ord_ord_dt)"""
     rsvn_ord_rcit_dt: date | None = None
-    """예약주문접수일자 (rsvn_ord_rcit_dt)"""
+    """예약주문접수일자 / Reserved order received date (rsvn_ord_rcit_dt)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     ord_dvsn_cd: OrderDivision | None = None
-    """주문구분코드 (ord_dvsn_cd)"""
+    """주문구분코드 / Order type code (ord_dvsn_cd)"""
     ord_rsvn_qty: int | None = None
-    """주문예약수량 (ord_rsvn_qty)"""
+    """주문예약수량 / Reserved order quantity (shares) (ord_rsvn_qty)"""
     tot_ccld_qty: int | None = None
-    """총체결수량 (tot_ccld_qty)"""
+    """총체결수량 / Total executed quantity (shares) (tot_ccld_qty)"""
     cncl_ord_dt: date | None = None
-    """취소주문일자 (cncl_ord_dt)"""
+    """취소주문일자 / Cancel order date (cncl_ord_dt)"""
     ord_tmd: time | None = None
-    """주문시각 (ord_tmd)"""
+    """주문시각 / Order time (KST) (ord_tmd)"""
     ctac_tlno: str | None = None
-    """연락전화번호 (ctac_tlno)"""
+    """연락전화번호 / Contact phone number (ctac_tlno)"""
     rjct_rson2: str | None = None
-    """거부사유2 (rjct_rson2)"""
+    """거부사유2 / Rejection reason code 2 (rjct_rson2)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     rsvn_ord_rcit_tmd: time | None = None
-    """예약주문접수시각 (rsvn_ord_rcit_tmd)"""
+    """예약주문접수시각 / Reserved order received time (KST) (rsvn_ord_rcit_tmd)"""
     kor_item_shtn_name: str | None = None
-    """한글종목단축명 (kor_item_shtn_name)"""
+    """한글종목단축명 / Stock short name (Korean) (kor_item_shtn_name)"""
     sll_buy_dsvn_cd: str | None = None
-    """매도매수구분코드 (SLL_BUY_DSVN_CD)"""
+    """매도매수구분코드 / Sell or buy code (SLL_BUY_DSVN_CD)"""
     ord_rsvn_unpr: int | None = None
-    """주문예약단가 (ord_rsvn_unpr)"""
+    """주문예약단가 / Reserved order price (won) (ord_rsvn_unpr)"""
     tot_ccld_amt: int | None = None
-    """총체결금액 (tot_ccld_amt)"""
+    """총체결금액 / Total executed amount (won) (tot_ccld_amt)"""
     loan_dt: date | None = None
-    """대출일자 (loan_dt)"""
+    """대출일자 / Loan date (loan_dt)"""
     cncl_rcit_tmd: time | None = None
-    """취소접수시각 (cncl_rcit_tmd)"""
+    """취소접수시각 / Cancel received time (KST) (cncl_rcit_tmd)"""
     prcs_rslt: str | None = None
-    """처리결과 (prcs_rslt)"""
+    """처리결과 / Processing result (prcs_rslt)"""
     ord_dvsn_name: str | None = None
-    """주문구분명 (ord_dvsn_name)"""
+    """주문구분명 / Order type name (ord_dvsn_name)"""
     tmnl_mdia_kind_cd: str | None = None
-    """단말매체종류코드 (tmnl_mdia_kind_cd)"""
+    """단말매체종류코드 / Terminal channel code (tmnl_mdia_kind_cd)"""
     rsvn_end_dt: date | None = None
-    """예약종료일자 (rsvn_end_dt)"""
+    """예약종료일자 / Reservation end date (rsvn_end_dt)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -237,9 +237,9 @@ class OrderResvCcnlResponse:
     output: list[OrderResvCcnlOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -369,18 +369,18 @@ class OrderResvCcnl(Endpoint[SyncClient]):
         TR ID: real CTSC0004R, mock unsupported
 
         Args:
-            rsvn_ord_ord_dt: 예약주문시작일자 (RSVN_ORD_ORD_DT, required).
-            rsvn_ord_end_dt: 예약주문종료일자 (RSVN_ORD_END_DT, required).
-            tmnl_mdia_kind_cd: 단말매체종류코드 (TMNL_MDIA_KIND_CD, default "00").
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            prcs_dvsn_cd: 처리구분코드 (PRCS_DVSN_CD, default "0").
-            cncl_yn: 취소여부 (CNCL_YN, default "Y").
-            rsvn_ord_seq: 예약주문순번 (RSVN_ORD_SEQ).
-            pdno: 상품번호 (PDNO, default "").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            rsvn_ord_ord_dt: 예약주문시작일자 / Reserved order start date (RSVN_ORD_ORD_DT, required).
+            rsvn_ord_end_dt: 예약주문종료일자 / Reserved order end date (RSVN_ORD_END_DT, required).
+            tmnl_mdia_kind_cd: 단말매체종류코드 / Terminal channel code (TMNL_MDIA_KIND_CD, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            prcs_dvsn_cd: 처리구분코드 / Processing division code (PRCS_DVSN_CD, default "0").
+            cncl_yn: 취소여부 / Cancelled (CNCL_YN, default "Y").
+            rsvn_ord_seq: 예약주문순번 / Reserved order sequence (RSVN_ORD_SEQ).
+            pdno: 상품번호 / Product number (stock code) (PDNO, default "").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -454,18 +454,18 @@ class AsyncOrderResvCcnl(Endpoint[AsyncClient]):
         TR ID: real CTSC0004R, mock unsupported
 
         Args:
-            rsvn_ord_ord_dt: 예약주문시작일자 (RSVN_ORD_ORD_DT, required).
-            rsvn_ord_end_dt: 예약주문종료일자 (RSVN_ORD_END_DT, required).
-            tmnl_mdia_kind_cd: 단말매체종류코드 (TMNL_MDIA_KIND_CD, default "00").
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            prcs_dvsn_cd: 처리구분코드 (PRCS_DVSN_CD, default "0").
-            cncl_yn: 취소여부 (CNCL_YN, default "Y").
-            rsvn_ord_seq: 예약주문순번 (RSVN_ORD_SEQ).
-            pdno: 상품번호 (PDNO, default "").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            rsvn_ord_ord_dt: 예약주문시작일자 / Reserved order start date (RSVN_ORD_ORD_DT, required).
+            rsvn_ord_end_dt: 예약주문종료일자 / Reserved order end date (RSVN_ORD_END_DT, required).
+            tmnl_mdia_kind_cd: 단말매체종류코드 / Terminal channel code (TMNL_MDIA_KIND_CD, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            prcs_dvsn_cd: 처리구분코드 / Processing division code (PRCS_DVSN_CD, default "0").
+            cncl_yn: 취소여부 / Cancelled (CNCL_YN, default "Y").
+            rsvn_ord_seq: 예약주문순번 / Reserved order sequence (RSVN_ORD_SEQ).
+            pdno: 상품번호 / Product number (stock code) (PDNO, default "").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

@@ -35,7 +35,7 @@ class OrderResvRvsecnclOutput:
     """주식예약주문정정취소 output (one record)."""
 
     nrml_prcs_yn: bool | None = None
-    """정상처리여부 (NRML_PRCS_YN)"""
+    """정상처리여부 / Processed normally (NRML_PRCS_YN)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -222,20 +222,20 @@ class OrderResvRvsecncl(Endpoint[SyncClient]):
 
         Args:
             action: 정정취소구분; one of cancel, modify (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            rsvn_ord_seq: 예약주문순번 (RSVN_ORD_SEQ, required).
-            rsvn_ord_orgno: 예약주문조직번호 (RSVN_ORD_ORGNO, required).
-            rsvn_ord_ord_dt: 예약주문시작일자 (RSVN_ORD_ORD_DT, required).
-            pdno: 상품번호 (PDNO, required when action=modify).
-            ord_qty: 주문수량 (ORD_QTY, required when action=modify).
-            ord_unpr: 주문단가 (ORD_UNPR, required when action=modify).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required when action=modify).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required when action=modify).
-            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 (ORD_OBJT_CBLC_DVSN_CD, required when action=modify).
-            loan_dt: 대출일자 (LOAN_DT).
-            rsvn_ord_end_dt: 예약주문종료일자 (RSVN_ORD_END_DT).
-            ctal_tlno: 연락전화번호 (CTAL_TLNO).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            rsvn_ord_seq: 예약주문순번 / Reserved order sequence (RSVN_ORD_SEQ, required).
+            rsvn_ord_orgno: 예약주문조직번호 / Reserved order organization number (RSVN_ORD_ORGNO, required).
+            rsvn_ord_ord_dt: 예약주문시작일자 / Reserved order start date (RSVN_ORD_ORD_DT, required).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required when action=modify).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required when action=modify).
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required when action=modify).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required when action=modify).
+            ord_dvsn_cd: 주문구분코드 / Order type code (ORD_DVSN_CD, required when action=modify).
+            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 / Order balance type code (ORD_OBJT_CBLC_DVSN_CD, required when action=modify).
+            loan_dt: 대출일자 / Loan date (LOAN_DT).
+            rsvn_ord_end_dt: 예약주문종료일자 / Reserved order end date (RSVN_ORD_END_DT).
+            ctal_tlno: 연락전화번호 / Contact phone number (CTAL_TLNO).
         """
         return self._client.call(API, locals())
 
@@ -296,20 +296,20 @@ class AsyncOrderResvRvsecncl(Endpoint[AsyncClient]):
 
         Args:
             action: 정정취소구분; one of cancel, modify (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            rsvn_ord_seq: 예약주문순번 (RSVN_ORD_SEQ, required).
-            rsvn_ord_orgno: 예약주문조직번호 (RSVN_ORD_ORGNO, required).
-            rsvn_ord_ord_dt: 예약주문시작일자 (RSVN_ORD_ORD_DT, required).
-            pdno: 상품번호 (PDNO, required when action=modify).
-            ord_qty: 주문수량 (ORD_QTY, required when action=modify).
-            ord_unpr: 주문단가 (ORD_UNPR, required when action=modify).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required when action=modify).
-            ord_dvsn_cd: 주문구분코드 (ORD_DVSN_CD, required when action=modify).
-            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 (ORD_OBJT_CBLC_DVSN_CD, required when action=modify).
-            loan_dt: 대출일자 (LOAN_DT).
-            rsvn_ord_end_dt: 예약주문종료일자 (RSVN_ORD_END_DT).
-            ctal_tlno: 연락전화번호 (CTAL_TLNO).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            rsvn_ord_seq: 예약주문순번 / Reserved order sequence (RSVN_ORD_SEQ, required).
+            rsvn_ord_orgno: 예약주문조직번호 / Reserved order organization number (RSVN_ORD_ORGNO, required).
+            rsvn_ord_ord_dt: 예약주문시작일자 / Reserved order start date (RSVN_ORD_ORD_DT, required).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required when action=modify).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required when action=modify).
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required when action=modify).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required when action=modify).
+            ord_dvsn_cd: 주문구분코드 / Order type code (ORD_DVSN_CD, required when action=modify).
+            ord_objt_cblc_dvsn_cd: 주문대상잔고구분코드 / Order balance type code (ORD_OBJT_CBLC_DVSN_CD, required when action=modify).
+            loan_dt: 대출일자 / Loan date (LOAN_DT).
+            rsvn_ord_end_dt: 예약주문종료일자 / Reserved order end date (RSVN_ORD_END_DT).
+            ctal_tlno: 연락전화번호 / Contact phone number (CTAL_TLNO).
         """
         return await self._client.call(API, locals())
 

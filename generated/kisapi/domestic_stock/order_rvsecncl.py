@@ -35,13 +35,13 @@ class OrderRvsecnclOutput:
     """주식주문(정정취소) output (one record)."""
 
     krx_fwdg_ord_orgno: str | None = None
-    """한국거래소전송주문조직번호 (KRX_FWDG_ORD_ORGNO)"""
+    """한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO)"""
     odno: str | None = None
-    """주문번호 (ODNO)"""
+    """주문번호 / Order number (ODNO)"""
     ord_tmd: time | None = None
-    """주문시각 (ORD_TMD)"""
+    """주문시각 / Order time (KST) (ORD_TMD)"""
     sor_odno: str | None = None
-    """SOR주문번호 (SOR_ODNO)"""
+    """SOR주문번호 / SOR order number (SOR_ODNO)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -211,17 +211,17 @@ class OrderRvsecncl(Endpoint[SyncClient]):
         TR ID: real TTTC0013U, mock VTTC0013U (replaces TTTC0803U, VTTC0803U)
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            krx_fwdg_ord_orgno: 한국거래소전송주문조직번호 (KRX_FWDG_ORD_ORGNO, required).
-            orgn_odno: 원주문번호 (ORGN_ODNO, required).
-            ord_dvsn: 주문구분 (ORD_DVSN, required).
-            rvse_cncl_dvsn_cd: 정정취소구분코드 (RVSE_CNCL_DVSN_CD, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            ord_unpr: 주문단가 (ORD_UNPR, required).
-            qty_all_ord_yn: 잔량전부주문여부 (QTY_ALL_ORD_YN, required).
-            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD, required).
-            cndt_pric: 조건가격 (CNDT_PRIC).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            krx_fwdg_ord_orgno: 한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO, required).
+            orgn_odno: 원주문번호 / Original order number (ORGN_ODNO, required).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, required).
+            rvse_cncl_dvsn_cd: 정정취소구분코드 / Modify or cancel (RVSE_CNCL_DVSN_CD, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required).
+            qty_all_ord_yn: 잔량전부주문여부 / Order the whole remaining quantity (QTY_ALL_ORD_YN, required).
+            excg_id_dvsn_cd: 거래소ID구분코드 / Exchange ID (KRX, NXT, SOR) (EXCG_ID_DVSN_CD, required).
+            cndt_pric: 조건가격 / Condition price (won) (CNDT_PRIC).
         """
         return self._client.call(API, locals())
 
@@ -272,17 +272,17 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
         TR ID: real TTTC0013U, mock VTTC0013U (replaces TTTC0803U, VTTC0803U)
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            krx_fwdg_ord_orgno: 한국거래소전송주문조직번호 (KRX_FWDG_ORD_ORGNO, required).
-            orgn_odno: 원주문번호 (ORGN_ODNO, required).
-            ord_dvsn: 주문구분 (ORD_DVSN, required).
-            rvse_cncl_dvsn_cd: 정정취소구분코드 (RVSE_CNCL_DVSN_CD, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            ord_unpr: 주문단가 (ORD_UNPR, required).
-            qty_all_ord_yn: 잔량전부주문여부 (QTY_ALL_ORD_YN, required).
-            excg_id_dvsn_cd: 거래소ID구분코드 (EXCG_ID_DVSN_CD, required).
-            cndt_pric: 조건가격 (CNDT_PRIC).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            krx_fwdg_ord_orgno: 한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO, required).
+            orgn_odno: 원주문번호 / Original order number (ORGN_ODNO, required).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, required).
+            rvse_cncl_dvsn_cd: 정정취소구분코드 / Modify or cancel (RVSE_CNCL_DVSN_CD, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required).
+            qty_all_ord_yn: 잔량전부주문여부 / Order the whole remaining quantity (QTY_ALL_ORD_YN, required).
+            excg_id_dvsn_cd: 거래소ID구분코드 / Exchange ID (KRX, NXT, SOR) (EXCG_ID_DVSN_CD, required).
+            cndt_pric: 조건가격 / Condition price (won) (CNDT_PRIC).
         """
         return await self._client.call(API, locals())
 

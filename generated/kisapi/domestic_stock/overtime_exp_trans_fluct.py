@@ -35,33 +35,33 @@ class OvertimeExpTransFluctOutput:
     """국내주식 시간외예상체결등락률 output (rows)."""
 
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     iscd_stat_cls_code: str | None = None
-    """종목 상태 구분 코드 (iscd_stat_cls_code)"""
+    """종목 상태 구분 코드 / Stock status code (iscd_stat_cls_code)"""
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     ovtm_untp_antc_cnpr: int | None = None
-    """시간외 단일가 예상 체결가 (ovtm_untp_antc_cnpr)"""
+    """시간외 단일가 예상 체결가 / After-hours single price expected execution price (won) (ovtm_untp_antc_cnpr)"""
     ovtm_untp_antc_cntg_vrss: int | None = None
-    """시간외 단일가 예상 체결 대비 (ovtm_untp_antc_cntg_vrss)"""
+    """시간외 단일가 예상 체결 대비 / After-hours single price expected change (won) (ovtm_untp_antc_cntg_vrss)"""
     ovtm_untp_antc_cntg_vrsssign: Sign | None = None
-    """시간외 단일가 예상 체결 대비 부호 (ovtm_untp_antc_cntg_vrsssign)"""
+    """시간외 단일가 예상 체결 대비 부호 / After-hours single price expected change sign (ovtm_untp_antc_cntg_vrsssign)"""
     ovtm_untp_antc_cntg_ctrt: Decimal | None = None
-    """시간외 단일가 예상 체결 대비율 (ovtm_untp_antc_cntg_ctrt)"""
+    """시간외 단일가 예상 체결 대비율 / After-hours single price expected change (%) (ovtm_untp_antc_cntg_ctrt)"""
     ovtm_untp_askp_rsqn1: int | None = None
-    """시간외 단일가 매도호가 잔량1 (ovtm_untp_askp_rsqn1)"""
+    """시간외 단일가 매도호가 잔량1 / After-hours single price ask quantity 1 (shares) (ovtm_untp_askp_rsqn1)"""
     ovtm_untp_bidp_rsqn1: int | None = None
-    """시간외 단일가 매수호가 잔량1 (ovtm_untp_bidp_rsqn1)"""
+    """시간외 단일가 매수호가 잔량1 / After-hours single price bid quantity 1 (shares) (ovtm_untp_bidp_rsqn1)"""
     ovtm_untp_antc_cnqn: int | None = None
-    """시간외 단일가 예상 체결량 (ovtm_untp_antc_cnqn)"""
+    """시간외 단일가 예상 체결량 / After-hours single price expected execution quantity (shares) (ovtm_untp_antc_cnqn)"""
     itmt_vol: int | None = None
-    """장중 거래량 (itmt_vol)"""
+    """장중 거래량 / Intraday volume (shares) (itmt_vol)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     ovtm_untp_antc_cntg_vrss_sign: Sign | None = None
-    """시간외 단일가 예상 체결 대비 부호 (ovtm_untp_antc_cntg_vrss_sign)"""
+    """시간외 단일가 예상 체결 대비 부호 / After-hours single price expected change sign (ovtm_untp_antc_cntg_vrss_sign)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -275,14 +275,14 @@ class OvertimeExpTransFluct(Endpoint[SyncClient]):
         TR ID: real FHKST11860000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11186").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11186").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1, default "").
         """
         return self._client.call(API, locals())
 
@@ -327,14 +327,14 @@ class AsyncOvertimeExpTransFluct(Endpoint[AsyncClient]):
         TR ID: real FHKST11860000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11186").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11186").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1, default "").
         """
         return await self._client.call(API, locals())
 

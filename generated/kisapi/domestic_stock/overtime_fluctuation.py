@@ -36,27 +36,27 @@ class OvertimeFluctuationOutput1:
     """국내주식 시간외등락율순위 output1 (one record)."""
 
     ovtm_untp_uplm_issu_cnt: int | None = None
-    """시간외 단일가 상한 종목 수 (ovtm_untp_uplm_issu_cnt)"""
+    """시간외 단일가 상한 종목 수 / After-hours single price issues at upper limit (ovtm_untp_uplm_issu_cnt)"""
     ovtm_untp_ascn_issu_cnt: int | None = None
-    """시간외 단일가 상승 종목 수 (ovtm_untp_ascn_issu_cnt)"""
+    """시간외 단일가 상승 종목 수 / After-hours single price advancing issues (ovtm_untp_ascn_issu_cnt)"""
     ovtm_untp_stnr_issu_cnt: int | None = None
-    """시간외 단일가 보합 종목 수 (ovtm_untp_stnr_issu_cnt)"""
+    """시간외 단일가 보합 종목 수 / After-hours single price unchanged issues (ovtm_untp_stnr_issu_cnt)"""
     ovtm_untp_lslm_issu_cnt: int | None = None
-    """시간외 단일가 하한 종목 수 (ovtm_untp_lslm_issu_cnt)"""
+    """시간외 단일가 하한 종목 수 / After-hours single price issues at lower limit (ovtm_untp_lslm_issu_cnt)"""
     ovtm_untp_down_issu_cnt: int | None = None
-    """시간외 단일가 하락 종목 수 (ovtm_untp_down_issu_cnt)"""
+    """시간외 단일가 하락 종목 수 / After-hours single price declining issues (ovtm_untp_down_issu_cnt)"""
     ovtm_untp_acml_vol: int | None = None
-    """시간외 단일가 누적 거래량 (ovtm_untp_acml_vol)"""
+    """시간외 단일가 누적 거래량 / After-hours single price accumulated volume (shares) (ovtm_untp_acml_vol)"""
     ovtm_untp_acml_tr_pbmn: int | None = None
-    """시간외 단일가 누적 거래대금 (ovtm_untp_acml_tr_pbmn)"""
+    """시간외 단일가 누적 거래대금 / After-hours single price accumulated value (won) (ovtm_untp_acml_tr_pbmn)"""
     ovtm_untp_exch_vol: int | None = None
-    """시간외 단일가 거래소 거래량 (ovtm_untp_exch_vol)"""
+    """시간외 단일가 거래소 거래량 / After-hours single price KRX volume (shares) (ovtm_untp_exch_vol)"""
     ovtm_untp_exch_tr_pbmn: int | None = None
-    """시간외 단일가 거래소 거래대금 (ovtm_untp_exch_tr_pbmn)"""
+    """시간외 단일가 거래소 거래대금 / After-hours single price KRX trading value (won) (ovtm_untp_exch_tr_pbmn)"""
     ovtm_untp_kosdaq_vol: int | None = None
-    """시간외 단일가 KOSDAQ 거래량 (ovtm_untp_kosdaq_vol)"""
+    """시간외 단일가 KOSDAQ 거래량 / After-hours single price KOSDAQ volume (shares) (ovtm_untp_kosdaq_vol)"""
     ovtm_untp_kosdaq_tr_pbmn: int | None = None
-    """시간외 단일가 KOSDAQ 거래대금 (ovtm_untp_kosdaq_tr_pbmn)"""
+    """시간외 단일가 KOSDAQ 거래대금 / After-hours single price KOSDAQ trading value (won) (ovtm_untp_kosdaq_tr_pbmn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -144,37 +144,37 @@ class OvertimeFluctuationOutput2:
     """국내주식 시간외등락율순위 output2 (rows)."""
 
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     ovtm_untp_prpr: int | None = None
-    """시간외 단일가 현재가 (ovtm_untp_prpr)"""
+    """시간외 단일가 현재가 / After-hours single price current (won) (ovtm_untp_prpr)"""
     ovtm_untp_prdy_vrss: int | None = None
-    """시간외 단일가 전일 대비 (ovtm_untp_prdy_vrss)"""
+    """시간외 단일가 전일 대비 / After-hours single price change (won) (ovtm_untp_prdy_vrss)"""
     ovtm_untp_prdy_vrss_sign: Sign | None = None
-    """시간외 단일가 전일 대비 부호 (ovtm_untp_prdy_vrss_sign)"""
+    """시간외 단일가 전일 대비 부호 / After-hours single price change sign (ovtm_untp_prdy_vrss_sign)"""
     ovtm_untp_prdy_ctrt: Decimal | None = None
-    """시간외 단일가 전일 대비율 (ovtm_untp_prdy_ctrt)"""
+    """시간외 단일가 전일 대비율 / After-hours single price change (%) (ovtm_untp_prdy_ctrt)"""
     ovtm_untp_askp1: int | None = None
-    """시간외 단일가 매도호가1 (ovtm_untp_askp1)"""
+    """시간외 단일가 매도호가1 / After-hours single price ask 1 (won) (ovtm_untp_askp1)"""
     ovtm_untp_seln_rsqn: int | None = None
-    """시간외 단일가 매도 잔량 (ovtm_untp_seln_rsqn)"""
+    """시간외 단일가 매도 잔량 / After-hours single price sell quantity (shares) (ovtm_untp_seln_rsqn)"""
     ovtm_untp_bidp1: int | None = None
-    """시간외 단일가 매수호가1 (ovtm_untp_bidp1)"""
+    """시간외 단일가 매수호가1 / After-hours single price bid 1 (won) (ovtm_untp_bidp1)"""
     ovtm_untp_shnu_rsqn: int | None = None
-    """시간외 단일가 매수 잔량 (ovtm_untp_shnu_rsqn)"""
+    """시간외 단일가 매수 잔량 / After-hours single price buy quantity (shares) (ovtm_untp_shnu_rsqn)"""
     ovtm_untp_vol: int | None = None
-    """시간외 단일가 거래량 (ovtm_untp_vol)"""
+    """시간외 단일가 거래량 / After-hours single price volume (shares) (ovtm_untp_vol)"""
     ovtm_vrss_acml_vol_rlim: Decimal | None = None
-    """시간외 대비 누적 거래량 비중 (ovtm_vrss_acml_vol_rlim)"""
+    """시간외 대비 누적 거래량 비중 / After-hours share of accumulated volume (%) (ovtm_vrss_acml_vol_rlim)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     bidp: int | None = None
-    """매수호가 (bidp)"""
+    """매수호가 / Bid price (won) (bidp)"""
     askp: int | None = None
-    """매도호가 (askp)"""
+    """매도호가 / Ask price (won) (askp)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -395,16 +395,16 @@ class OvertimeFluctuation(Endpoint[SyncClient]):
         TR ID: real FHPST02340000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20234").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "2").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_vol_cnt: 거래량 수 (FID_VOL_CNT).
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, default "").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20234").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "2").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1).
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2).
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (FID_VOL_CNT).
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE, default "").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "").
         """
         return self._client.call(API, locals())
 
@@ -453,16 +453,16 @@ class AsyncOvertimeFluctuation(Endpoint[AsyncClient]):
         TR ID: real FHPST02340000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20234").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "2").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_vol_cnt: 거래량 수 (FID_VOL_CNT).
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, default "").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20234").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "2").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1).
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2).
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (FID_VOL_CNT).
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE, default "").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "").
         """
         return await self._client.call(API, locals())
 

@@ -35,33 +35,33 @@ class PensionInquireBalanceOutput1:
     """퇴직연금 잔고조회 output1 (rows)."""
 
     cblc_dvsn_name: str | None = None
-    """잔고구분명 (cblc_dvsn_name)"""
+    """잔고구분명 / Balance type name (cblc_dvsn_name)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     item_dvsn_name: str | None = None
-    """종목구분명 (item_dvsn_name)"""
+    """종목구분명 / Stock type (item_dvsn_name)"""
     thdt_buyqty: int | None = None
-    """금일매수수량 (thdt_buyqty)"""
+    """금일매수수량 / Today's buy quantity (shares) (thdt_buyqty)"""
     thdt_sll_qty: int | None = None
-    """금일매도수량 (thdt_sll_qty)"""
+    """금일매도수량 / Today's sell quantity (shares) (thdt_sll_qty)"""
     hldg_qty: int | None = None
-    """보유수량 (hldg_qty)"""
+    """보유수량 / Holding quantity (shares) (hldg_qty)"""
     ord_psbl_qty: int | None = None
-    """주문가능수량 (ord_psbl_qty)"""
+    """주문가능수량 / Orderable quantity (shares) (ord_psbl_qty)"""
     pchs_avg_pric: Decimal | None = None
-    """매입평균가격 (pchs_avg_pric)"""
+    """매입평균가격 / Average purchase price (won) (pchs_avg_pric)"""
     pchs_amt: int | None = None
-    """매입금액 (pchs_amt)"""
+    """매입금액 / Purchase amount (won) (pchs_amt)"""
     prpr: int | None = None
-    """현재가 (prpr)"""
+    """현재가 / Current price (won) (prpr)"""
     evlu_amt: int | None = None
-    """평가금액 (evlu_amt)"""
+    """평가금액 / Valuation (won) (evlu_amt)"""
     evlu_pfls_amt: int | None = None
-    """평가손익금액 (evlu_pfls_amt)"""
+    """평가손익금액 / Valuation profit/loss (won) (evlu_pfls_amt)"""
     evlu_erng_rt: Decimal | None = None
-    """평가수익율 (evlu_erng_rt)"""
+    """평가수익율 / Valuation return (%) (evlu_erng_rt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -154,21 +154,21 @@ class PensionInquireBalanceOutput2:
     """퇴직연금 잔고조회 output2 (one record)."""
 
     dnca_tot_amt: int | None = None
-    """예수금총금액 (dnca_tot_amt)"""
+    """예수금총금액 / Total deposit (won) (dnca_tot_amt)"""
     nxdy_excc_amt: int | None = None
-    """익일정산금액 (nxdy_excc_amt)"""
+    """익일정산금액 / Next day settlement amount (won) (nxdy_excc_amt)"""
     prvs_rcdl_excc_amt: int | None = None
-    """가수도정산금액 (prvs_rcdl_excc_amt)"""
+    """가수도정산금액 / Provisional settlement amount (won) (prvs_rcdl_excc_amt)"""
     thdt_buy_amt: int | None = None
-    """금일매수금액 (thdt_buy_amt)"""
+    """금일매수금액 / Today's buy amount (won) (thdt_buy_amt)"""
     thdt_sll_amt: int | None = None
-    """금일매도금액 (thdt_sll_amt)"""
+    """금일매도금액 / Today's sell amount (won) (thdt_sll_amt)"""
     thdt_tlex_amt: int | None = None
-    """금일제비용금액 (thdt_tlex_amt)"""
+    """금일제비용금액 / Today's costs (won) (thdt_tlex_amt)"""
     scts_evlu_amt: int | None = None
-    """유가평가금액 (scts_evlu_amt)"""
+    """유가평가금액 / Securities valuation (won) (scts_evlu_amt)"""
     tot_evlu_amt: int | None = None
-    """총평가금액 (tot_evlu_amt)"""
+    """총평가금액 / Total valuation (won) (tot_evlu_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -241,9 +241,9 @@ class PensionInquireBalanceResponse:
     output2: PensionInquireBalanceOutput2 | None = None
     """output2"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -356,12 +356,12 @@ class PensionInquireBalance(Endpoint[SyncClient]):
         TR ID: real TTTC2208R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            acca_dvsn_cd: 적립금구분코드 (ACCA_DVSN_CD, default "00").
-            inqr_dvsn: 조회구분 (INQR_DVSN, default "00").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            acca_dvsn_cd: 적립금구분코드 / Reserve type code (ACCA_DVSN_CD, default "00").
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN, default "00").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return self._client.call(API, locals())
 
@@ -417,12 +417,12 @@ class AsyncPensionInquireBalance(Endpoint[AsyncClient]):
         TR ID: real TTTC2208R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            acca_dvsn_cd: 적립금구분코드 (ACCA_DVSN_CD, default "00").
-            inqr_dvsn: 조회구분 (INQR_DVSN, default "00").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            acca_dvsn_cd: 적립금구분코드 / Reserve type code (ACCA_DVSN_CD, default "00").
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN, default "00").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return await self._client.call(API, locals())
 

@@ -44,37 +44,37 @@ class PensionInquireDailyCcldOutput:
     """퇴직연금 미체결내역 output (rows)."""
 
     ord_gno_brno: str | None = None
-    """주문채번지점번호 (ord_gno_brno)"""
+    """주문채번지점번호 / Order branch number (ord_gno_brno)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     trad_dvsn_name: str | None = None
-    """매매구분명 (trad_dvsn_name)"""
+    """매매구분명 / Trade type name (trad_dvsn_name)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     ord_unpr: int | None = None
-    """주문단가 (ord_unpr)"""
+    """주문단가 / Order price (won) (ord_unpr)"""
     ord_qty: int | None = None
-    """주문수량 (ord_qty)"""
+    """주문수량 / Order quantity (shares) (ord_qty)"""
     tot_ccld_qty: int | None = None
-    """총체결수량 (tot_ccld_qty)"""
+    """총체결수량 / Total executed quantity (shares) (tot_ccld_qty)"""
     nccs_qty: int | None = None
-    """미체결수량 (nccs_qty)"""
+    """미체결수량 / Unexecuted quantity (shares) (nccs_qty)"""
     ord_dvsn_cd: OrderDivision | None = None
-    """주문구분코드 (ord_dvsn_cd)"""
+    """주문구분코드 / Order type code (ord_dvsn_cd)"""
     ord_dvsn_name: str | None = None
-    """주문구분명 (ord_dvsn_name)"""
+    """주문구분명 / Order type name (ord_dvsn_name)"""
     orgn_odno: str | None = None
-    """원주문번호 (orgn_odno)"""
+    """원주문번호 / Original order number (orgn_odno)"""
     ord_tmd: time | None = None
-    """주문시각 (ord_tmd)"""
+    """주문시각 / Order time (KST) (ord_tmd)"""
     objt_cust_dvsn_name: str | None = None
-    """대상고객구분명 (objt_cust_dvsn_name)"""
+    """대상고객구분명 / Target customer type (objt_cust_dvsn_name)"""
     pchs_avg_pric: Decimal | None = None
-    """매입평균가격 (pchs_avg_pric)"""
+    """매입평균가격 / Average purchase price (won) (pchs_avg_pric)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -191,9 +191,9 @@ class PensionInquireDailyCcldResponse:
     output: list[PensionInquireDailyCcldOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -325,14 +325,14 @@ class PensionInquireDailyCcld(Endpoint[SyncClient]):
         TR ID: real TTTC2201R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            user_dvsn_cd: 사용자구분코드 (USER_DVSN_CD, default "%%").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "00").
-            ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "%%").
-            inqr_dvsn_3: 조회구분3 (INQR_DVSN_3, default "00").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            user_dvsn_cd: 사용자구분코드 / User type code (USER_DVSN_CD, default "%%").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "00").
+            ccld_nccs_dvsn: 체결미체결구분 / Executed or unexecuted (CCLD_NCCS_DVSN, default "%%").
+            inqr_dvsn_3: 조회구분3 / Inquiry division 3 (credit type) (INQR_DVSN_3, default "00").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return self._client.call(API, locals())
 
@@ -394,14 +394,14 @@ class AsyncPensionInquireDailyCcld(Endpoint[AsyncClient]):
         TR ID: real TTTC2201R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            user_dvsn_cd: 사용자구분코드 (USER_DVSN_CD, default "%%").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "00").
-            ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "%%").
-            inqr_dvsn_3: 조회구분3 (INQR_DVSN_3, default "00").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            user_dvsn_cd: 사용자구분코드 / User type code (USER_DVSN_CD, default "%%").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "00").
+            ccld_nccs_dvsn: 체결미체결구분 / Executed or unexecuted (CCLD_NCCS_DVSN, default "%%").
+            inqr_dvsn_3: 조회구분3 / Inquiry division 3 (credit type) (INQR_DVSN_3, default "00").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return await self._client.call(API, locals())
 

@@ -32,13 +32,13 @@ class PensionInquireDepositOutput:
     """퇴직연금 예수금조회 output (one record)."""
 
     dnca_tota: int | None = None
-    """예수금총액 (dnca_tota)"""
+    """예수금총액 / Total deposit (won) (dnca_tota)"""
     nxdy_excc_amt: int | None = None
-    """익일정산금액 (nxdy_excc_amt)"""
+    """익일정산금액 / Next day settlement amount (won) (nxdy_excc_amt)"""
     nxdy_sttl_amt: int | None = None
-    """익일결제금액 (nxdy_sttl_amt)"""
+    """익일결제금액 / Next day settlement amount (won) (nxdy_sttl_amt)"""
     nx2_day_sttl_amt: int | None = None
-    """2익일결제금액 (nx2_day_sttl_amt)"""
+    """2익일결제금액 / D+2 settlement amount (won) (nx2_day_sttl_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -176,9 +176,9 @@ class PensionInquireDeposit(Endpoint[SyncClient]):
         TR ID: real TTTC0506R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            acca_dvsn_cd: 적립금구분코드 (ACCA_DVSN_CD, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            acca_dvsn_cd: 적립금구분코드 / Reserve type code (ACCA_DVSN_CD, default "00").
         """
         return self._client.call(API, locals())
 
@@ -213,9 +213,9 @@ class AsyncPensionInquireDeposit(Endpoint[AsyncClient]):
         TR ID: real TTTC0506R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            acca_dvsn_cd: 적립금구분코드 (ACCA_DVSN_CD, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            acca_dvsn_cd: 적립금구분코드 / Reserve type code (ACCA_DVSN_CD, default "00").
         """
         return await self._client.call(API, locals())
 

@@ -34,31 +34,31 @@ class PensionInquirePresentBalanceOutput1:
     """퇴직연금 체결기준잔고 output1 (rows)."""
 
     cblc_dvsn: str | None = None
-    """잔고구분 (cblc_dvsn)"""
+    """잔고구분 / Balance type (cblc_dvsn)"""
     cblc_dvsn_name: str | None = None
-    """잔고구분명 (cblc_dvsn_name)"""
+    """잔고구분명 / Balance type name (cblc_dvsn_name)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     hldg_qty: int | None = None
-    """보유수량 (hldg_qty)"""
+    """보유수량 / Holding quantity (shares) (hldg_qty)"""
     slpsb_qty: int | None = None
-    """매도가능수량 (slpsb_qty)"""
+    """매도가능수량 / Sellable quantity (shares) (slpsb_qty)"""
     pchs_avg_pric: Decimal | None = None
-    """매입평균가격 (pchs_avg_pric)"""
+    """매입평균가격 / Average purchase price (won) (pchs_avg_pric)"""
     evlu_pfls_amt: int | None = None
-    """평가손익금액 (evlu_pfls_amt)"""
+    """평가손익금액 / Valuation profit/loss (won) (evlu_pfls_amt)"""
     evlu_pfls_rt: Decimal | None = None
-    """평가손익율 (evlu_pfls_rt)"""
+    """평가손익율 / Valuation profit/loss (%) (evlu_pfls_rt)"""
     prpr: int | None = None
-    """현재가 (prpr)"""
+    """현재가 / Current price (won) (prpr)"""
     evlu_amt: int | None = None
-    """평가금액 (evlu_amt)"""
+    """평가금액 / Valuation (won) (evlu_amt)"""
     pchs_amt: int | None = None
-    """매입금액 (pchs_amt)"""
+    """매입금액 / Purchase amount (won) (pchs_amt)"""
     cblc_weit: Decimal | None = None
-    """잔고비중 (cblc_weit)"""
+    """잔고비중 / Balance weight (%) (cblc_weit)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -150,17 +150,17 @@ class PensionInquirePresentBalanceOutput2:
     """퇴직연금 체결기준잔고 output2 (rows)."""
 
     pchs_amt_smtl_amt: int | None = None
-    """매입금액합계금액 (pchs_amt_smtl_amt)"""
+    """매입금액합계금액 / Total purchase amount (won) (pchs_amt_smtl_amt)"""
     evlu_amt_smtl_amt: int | None = None
-    """평가금액합계금액 (evlu_amt_smtl_amt)"""
+    """평가금액합계금액 / Total valuation (won) (evlu_amt_smtl_amt)"""
     evlu_pfls_smtl_amt: int | None = None
-    """평가손익합계금액 (evlu_pfls_smtl_amt)"""
+    """평가손익합계금액 / Total valuation profit/loss (won) (evlu_pfls_smtl_amt)"""
     trad_pfls_smtl: int | None = None
-    """매매손익합계 (trad_pfls_smtl)"""
+    """매매손익합계 / Total trading profit/loss (won) (trad_pfls_smtl)"""
     thdt_tot_pfls_amt: int | None = None
-    """당일총손익금액 (thdt_tot_pfls_amt)"""
+    """당일총손익금액 / Today's total profit/loss (won) (thdt_tot_pfls_amt)"""
     pftrt: Decimal | None = None
-    """수익률 (pftrt)"""
+    """수익률 / Return (%) (pftrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -229,9 +229,9 @@ class PensionInquirePresentBalanceResponse:
     output2: list[PensionInquirePresentBalanceOutput2] = attrs.field(factory=list)
     """output2"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -335,11 +335,11 @@ class PensionInquirePresentBalance(Endpoint[SyncClient]):
         TR ID: real TTTC2202R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            user_dvsn_cd: 사용자구분코드 (USER_DVSN_CD, default "00").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            user_dvsn_cd: 사용자구분코드 / User type code (USER_DVSN_CD, default "00").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return self._client.call(API, locals())
 
@@ -378,11 +378,11 @@ class AsyncPensionInquirePresentBalance(Endpoint[AsyncClient]):
         TR ID: real TTTC2202R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            user_dvsn_cd: 사용자구분코드 (USER_DVSN_CD, default "00").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            user_dvsn_cd: 사용자구분코드 / User type code (USER_DVSN_CD, default "00").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return await self._client.call(API, locals())
 

@@ -34,15 +34,15 @@ class PensionInquirePsblOrderOutput:
     """퇴직연금 매수가능조회 output (one record)."""
 
     ord_psbl_cash: int | None = None
-    """주문가능현금 (ord_psbl_cash)"""
+    """주문가능현금 / Orderable cash (won) (ord_psbl_cash)"""
     ruse_psbl_amt: int | None = None
-    """재사용가능금액 (ruse_psbl_amt)"""
+    """재사용가능금액 / Reusable amount (won) (ruse_psbl_amt)"""
     psbl_qty_calc_unpr: int | None = None
-    """가능수량계산단가 (psbl_qty_calc_unpr)"""
+    """가능수량계산단가 / Price used for the quantity calculation (won) (psbl_qty_calc_unpr)"""
     max_buy_amt: int | None = None
-    """최대매수금액 (max_buy_amt)"""
+    """최대매수금액 / Maximum buy amount (won) (max_buy_amt)"""
     max_buy_qty: int | None = None
-    """최대매수수량 (max_buy_qty)"""
+    """최대매수수량 / Maximum buy quantity (shares) (max_buy_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -207,13 +207,13 @@ class PensionInquirePsblOrder(Endpoint[SyncClient]):
         TR ID: real TTTC0503R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            acca_dvsn_cd: 적립금구분코드 (ACCA_DVSN_CD, default "00").
-            cma_evlu_amt_icld_yn: CMA평가금액포함여부 (CMA_EVLU_AMT_ICLD_YN, default "N").
-            ord_unpr: 주문단가 (ORD_UNPR, required).
-            ord_dvsn: 주문구분 (ORD_DVSN, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            acca_dvsn_cd: 적립금구분코드 / Reserve type code (ACCA_DVSN_CD, default "00").
+            cma_evlu_amt_icld_yn: CMA평가금액포함여부 / Include CMA valuation (CMA_EVLU_AMT_ICLD_YN, default "N").
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, default "00").
         """
         return self._client.call(API, locals())
 
@@ -256,13 +256,13 @@ class AsyncPensionInquirePsblOrder(Endpoint[AsyncClient]):
         TR ID: real TTTC0503R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            pdno: 상품번호 (PDNO, required).
-            acca_dvsn_cd: 적립금구분코드 (ACCA_DVSN_CD, default "00").
-            cma_evlu_amt_icld_yn: CMA평가금액포함여부 (CMA_EVLU_AMT_ICLD_YN, default "N").
-            ord_unpr: 주문단가 (ORD_UNPR, required).
-            ord_dvsn: 주문구분 (ORD_DVSN, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            acca_dvsn_cd: 적립금구분코드 / Reserve type code (ACCA_DVSN_CD, default "00").
+            cma_evlu_amt_icld_yn: CMA평가금액포함여부 / Include CMA valuation (CMA_EVLU_AMT_ICLD_YN, default "N").
+            ord_unpr: 주문단가 / Order price (won) (ORD_UNPR, required).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, default "00").
         """
         return await self._client.call(API, locals())
 

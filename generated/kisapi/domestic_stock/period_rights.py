@@ -28,63 +28,63 @@ class PeriodRightsOutput:
     """기간별계좌권리현황조회 output (rows)."""
 
     acno10: str | None = None
-    """계좌번호10 (acno10)"""
+    """계좌번호10 / Account number (10 digits) (acno10)"""
     rght_type_cd: str | None = None
-    """권리유형코드 (rght_type_cd)"""
+    """권리유형코드 / Rights type code (rght_type_cd)"""
     bass_dt: date | None = None
-    """기준일자 (bass_dt)"""
+    """기준일자 / Base date (bass_dt)"""
     rght_cblc_type_cd: str | None = None
-    """권리잔고유형코드 (rght_cblc_type_cd)"""
+    """권리잔고유형코드 / Rights balance type code (rght_cblc_type_cd)"""
     rptt_pdno: str | None = None
-    """대표상품번호 (rptt_pdno)"""
+    """대표상품번호 / Representative product number (rptt_pdno)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     shtn_pdno: str | None = None
-    """단축상품번호 (shtn_pdno)"""
+    """단축상품번호 / Short product number (shtn_pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     cblc_qty: int | None = None
-    """잔고수량 (cblc_qty)"""
+    """잔고수량 / Balance quantity (shares) (cblc_qty)"""
     last_alct_qty: int | None = None
-    """최종배정수량 (last_alct_qty)"""
+    """최종배정수량 / Final allocation (shares) (last_alct_qty)"""
     excs_alct_qty: int | None = None
-    """초과배정수량 (excs_alct_qty)"""
+    """초과배정수량 / Excess allocation (shares) (excs_alct_qty)"""
     tot_alct_qty: int | None = None
-    """총배정수량 (tot_alct_qty)"""
+    """총배정수량 / Total allocation (shares) (tot_alct_qty)"""
     last_ftsk_qty: int | None = None
-    """최종단수주수량 (last_ftsk_qty)"""
+    """최종단수주수량 / Final fractional shares (last_ftsk_qty)"""
     last_alct_amt: int | None = None
-    """최종배정금액 (last_alct_amt)"""
+    """최종배정금액 / Final allocation amount (won) (last_alct_amt)"""
     last_ftsk_chgs: int | None = None
-    """최종단수주대금 (last_ftsk_chgs)"""
+    """최종단수주대금 / Final fractional share payment (won) (last_ftsk_chgs)"""
     rdpt_prca: int | None = None
-    """상환원금 (rdpt_prca)"""
+    """상환원금 / Repaid principal (won) (rdpt_prca)"""
     dlay_int_amt: int | None = None
-    """지연이자금액 (dlay_int_amt)"""
+    """지연이자금액 / Late interest (won) (dlay_int_amt)"""
     lstg_dt: date | None = None
-    """상장일자 (lstg_dt)"""
+    """상장일자 / Listing date (lstg_dt)"""
     sbsc_end_dt: date | None = None
-    """청약종료일자 (sbsc_end_dt)"""
+    """청약종료일자 / Subscription end date (sbsc_end_dt)"""
     cash_dfrm_dt: date | None = None
-    """현금지급일자 (cash_dfrm_dt)"""
+    """현금지급일자 / Cash payment date (cash_dfrm_dt)"""
     rqst_qty: int | None = None
-    """신청수량 (rqst_qty)"""
+    """신청수량 / Requested quantity (shares) (rqst_qty)"""
     rqst_amt: int | None = None
-    """신청금액 (rqst_amt)"""
+    """신청금액 / Requested amount (won) (rqst_amt)"""
     rqst_dt: date | None = None
-    """신청일자 (rqst_dt)"""
+    """신청일자 / Request date (rqst_dt)"""
     rfnd_dt: date | None = None
-    """환불일자 (rfnd_dt)"""
+    """환불일자 / Refund date (rfnd_dt)"""
     rfnd_amt: int | None = None
-    """환불금액 (rfnd_amt)"""
+    """환불금액 / Refund amount (won) (rfnd_amt)"""
     lstg_stqt: int | None = None
-    """상장주수 (lstg_stqt)"""
+    """상장주수 / Listed shares (lstg_stqt)"""
     tax_amt: int | None = None
-    """세금금액 (tax_amt)"""
+    """세금금액 / Tax (won) (tax_amt)"""
     sbsc_unpr: int | None = None
-    """청약단가 (sbsc_unpr)"""
+    """청약단가 / Subscription price (won) (sbsc_unpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -234,9 +234,9 @@ class PeriodRightsResponse:
     output: list[PeriodRightsOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -343,18 +343,18 @@ class PeriodRights(Endpoint[SyncClient]):
         TR ID: real CTRGA011R, mock unsupported
 
         Args:
-            inqr_dvsn: 조회구분 (INQR_DVSN, default "03").
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            cust_rncno25: 고객실명확인번호25 (CUST_RNCNO25, default "").
-            hmid: 홈넷ID (HMID, default "").
-            rght_type_cd: 권리유형코드 (RGHT_TYPE_CD, default "").
-            pdno: 상품번호 (PDNO, default "").
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "").
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN, default "03").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            cust_rncno25: 고객실명확인번호25 / Customer real-name check number (CUST_RNCNO25, default "").
+            hmid: 홈넷ID / Home-net ID (HMID, default "").
+            rght_type_cd: 권리유형코드 / Rights type code (RGHT_TYPE_CD, default "").
+            pdno: 상품번호 / Product number (stock code) (PDNO, default "").
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "").
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
         """
         return self._client.call(API, locals())
 
@@ -428,18 +428,18 @@ class AsyncPeriodRights(Endpoint[AsyncClient]):
         TR ID: real CTRGA011R, mock unsupported
 
         Args:
-            inqr_dvsn: 조회구분 (INQR_DVSN, default "03").
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            cust_rncno25: 고객실명확인번호25 (CUST_RNCNO25, default "").
-            hmid: 홈넷ID (HMID, default "").
-            rght_type_cd: 권리유형코드 (RGHT_TYPE_CD, default "").
-            pdno: 상품번호 (PDNO, default "").
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "").
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN, default "03").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            cust_rncno25: 고객실명확인번호25 / Customer real-name check number (CUST_RNCNO25, default "").
+            hmid: 홈넷ID / Home-net ID (HMID, default "").
+            rght_type_cd: 권리유형코드 / Rights type code (RGHT_TYPE_CD, default "").
+            pdno: 상품번호 / Product number (stock code) (PDNO, default "").
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "").
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
         """
         return await self._client.call(API, locals())
 

@@ -35,39 +35,39 @@ class PreferDisparateRatioOutput:
     """국내주식 우선주_괴리율 상위 output (rows)."""
 
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     prst_iscd: str | None = None
-    """우선주 종목코드 (prst_iscd)"""
+    """우선주 종목코드 / Preferred share code (prst_iscd)"""
     prst_kor_isnm: str | None = None
-    """우선주 한글 종목명 (prst_kor_isnm)"""
+    """우선주 한글 종목명 / Preferred share name (Korean) (prst_kor_isnm)"""
     prst_prpr: int | None = None
-    """우선주 현재가 (prst_prpr)"""
+    """우선주 현재가 / Preferred share price (won) (prst_prpr)"""
     prst_prdy_vrss: int | None = None
-    """우선주 전일대비 (prst_prdy_vrss)"""
+    """우선주 전일대비 / Preferred share change (won) (prst_prdy_vrss)"""
     prst_prdy_vrss_sign: Sign | None = None
-    """우선주 전일 대비 부호 (prst_prdy_vrss_sign)"""
+    """우선주 전일 대비 부호 / Preferred share change sign (prst_prdy_vrss_sign)"""
     prst_acml_vol: int | None = None
-    """우선주 누적 거래량 (prst_acml_vol)"""
+    """우선주 누적 거래량 / Preferred share volume (shares) (prst_acml_vol)"""
     diff_prpr: int | None = None
-    """차이 현재가 (diff_prpr)"""
+    """차이 현재가 / Price difference (won) (diff_prpr)"""
     dprt: Decimal | None = None
-    """괴리율 (dprt)"""
+    """괴리율 / Disparity rate (%) (dprt)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     prst_prdy_ctrt: Decimal | None = None
-    """우선주 전일 대비율 (prst_prdy_ctrt)"""
+    """우선주 전일 대비율 / Preferred share change (%) (prst_prdy_ctrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -275,15 +275,15 @@ class PreferDisparateRatio(Endpoint[SyncClient]):
         TR ID: real FHPST01770000, mock unsupported
 
         Args:
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20177").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20177").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
         """
         return self._client.call(API, locals())
 
@@ -330,15 +330,15 @@ class AsyncPreferDisparateRatio(Endpoint[AsyncClient]):
         TR ID: real FHPST01770000, mock unsupported
 
         Args:
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20177").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20177").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
         """
         return await self._client.call(API, locals())
 

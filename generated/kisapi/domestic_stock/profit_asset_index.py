@@ -35,41 +35,41 @@ class ProfitAssetIndexOutput:
     """국내주식 수익자산지표 순위 output (rows)."""
 
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     sale_totl_prfi: Decimal | None = None
-    """매출 총 이익 (sale_totl_prfi)"""
+    """매출 총 이익 / Gross profit (100 million won) (sale_totl_prfi)"""
     bsop_prti: Decimal | None = None
-    """영업 이익 (bsop_prti)"""
+    """영업 이익 / Operating profit (100 million won) (bsop_prti)"""
     op_prfi: Decimal | None = None
-    """경상 이익 (op_prfi)"""
+    """경상 이익 / Ordinary profit (100 million won) (op_prfi)"""
     thtr_ntin: Decimal | None = None
-    """당기순이익 (thtr_ntin)"""
+    """당기순이익 / Net income (100 million won) (thtr_ntin)"""
     total_aset: Decimal | None = None
-    """자산총계 (total_aset)"""
+    """자산총계 / Total assets (100 million won) (total_aset)"""
     total_lblt: Decimal | None = None
-    """부채총계 (total_lblt)"""
+    """부채총계 / Total liabilities (100 million won) (total_lblt)"""
     total_cptl: Decimal | None = None
-    """자본총계 (total_cptl)"""
+    """자본총계 / Total equity (100 million won) (total_cptl)"""
     stac_month: str | None = None
-    """결산 월 (stac_month)"""
+    """결산 월 / Fiscal year-end month (stac_month)"""
     stac_month_cls_code: str | None = None
-    """결산 월 구분 코드 (stac_month_cls_code)"""
+    """결산 월 구분 코드 / Fiscal month code (stac_month_cls_code)"""
     iqry_csnu: int | None = None
-    """조회 건수 (iqry_csnu)"""
+    """조회 건수 / Inquiry count (iqry_csnu)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -309,19 +309,19 @@ class ProfitAssetIndex(Endpoint[SyncClient]):
         TR ID: real FHPST01730000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20173").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_input_option_1: 입력옵션1 (fid_input_option_1).
-            fid_input_option_2: 입력옵션2 (fid_input_option_2, default "0").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "0").
-            fid_blng_cls_code: 소속 구분 코드 (fid_blng_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20173").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_input_option_1: 입력옵션1 / Input option 1 (fid_input_option_1).
+            fid_input_option_2: 입력옵션2 / Input option 2 (fid_input_option_2, default "0").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (fid_blng_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
         """
         return self._client.call(API, locals())
 
@@ -376,19 +376,19 @@ class AsyncProfitAssetIndex(Endpoint[AsyncClient]):
         TR ID: real FHPST01730000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20173").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_input_option_1: 입력옵션1 (fid_input_option_1).
-            fid_input_option_2: 입력옵션2 (fid_input_option_2, default "0").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (fid_rank_sort_cls_code, default "0").
-            fid_blng_cls_code: 소속 구분 코드 (fid_blng_cls_code, default "0").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20173").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_input_option_1: 입력옵션1 / Input option 1 (fid_input_option_1).
+            fid_input_option_2: 입력옵션2 / Input option 2 (fid_input_option_2, default "0").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (fid_rank_sort_cls_code, default "0").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (fid_blng_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
         """
         return await self._client.call(API, locals())
 

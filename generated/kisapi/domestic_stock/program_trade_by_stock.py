@@ -36,33 +36,33 @@ class ProgramTradeByStockOutput:
     """종목별 프로그램매매추이(체결) output (rows)."""
 
     bsop_hour: time | None = None
-    """영업시간 (bsop_hour)"""
+    """영업시간 / Business time (KST) (bsop_hour)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     whol_smtn_seln_vol: int | None = None
-    """전체 합계 매도 거래량 (whol_smtn_seln_vol)"""
+    """전체 합계 매도 거래량 / Grand total sell volume (shares) (whol_smtn_seln_vol)"""
     whol_smtn_shnu_vol: int | None = None
-    """전체 합계 매수2 거래량 (whol_smtn_shnu_vol)"""
+    """전체 합계 매수2 거래량 / Grand total buy volume (shares) (whol_smtn_shnu_vol)"""
     whol_smtn_ntby_qty: int | None = None
-    """전체합계순매수수량 (whol_smtn_ntby_qty)"""
+    """전체합계순매수수량 / Grand total net buy (shares) (whol_smtn_ntby_qty)"""
     whol_smtn_seln_tr_pbmn: int | None = None
-    """전체합계매도거래대금 (whol_smtn_seln_tr_pbmn)"""
+    """전체합계매도거래대금 / Grand total sell value (won) (whol_smtn_seln_tr_pbmn)"""
     whol_smtn_shnu_tr_pbmn: int | None = None
-    """전체 합계 매수2 거래 대금 (whol_smtn_shnu_tr_pbmn)"""
+    """전체 합계 매수2 거래 대금 / Grand total buy value (won) (whol_smtn_shnu_tr_pbmn)"""
     whol_smtn_ntby_tr_pbmn: int | None = None
-    """전체합계순매수거래대금 (whol_smtn_ntby_tr_pbmn)"""
+    """전체합계순매수거래대금 / Grand total net buy value (won) (whol_smtn_ntby_tr_pbmn)"""
     whol_ntby_vol_icdc: int | None = None
-    """전체순매수거래량증감 (whol_ntby_vol_icdc)"""
+    """전체순매수거래량증감 / Total net buy volume change (shares) (whol_ntby_vol_icdc)"""
     whol_ntby_tr_pbmn_icdc: int | None = None
-    """전체 순매수 거래 대금 증감 (whol_ntby_tr_pbmn_icdc)"""
+    """전체 순매수 거래 대금 증감 / Total net buy value change (won) (whol_ntby_tr_pbmn_icdc)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -230,8 +230,8 @@ class ProgramTradeByStock(Endpoint[SyncClient]):
         TR ID: real FHPPG04650101, mock unsupported (replaces FHPPG04650100)
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -264,8 +264,8 @@ class AsyncProgramTradeByStock(Endpoint[AsyncClient]):
         TR ID: real FHPPG04650101, mock unsupported (replaces FHPPG04650100)
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

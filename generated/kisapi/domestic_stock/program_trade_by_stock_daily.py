@@ -36,35 +36,35 @@ class ProgramTradeByStockDailyOutput:
     """종목별 프로그램매매추이(일별) output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_clpr: int | None = None
-    """주식 종가 (stck_clpr)"""
+    """주식 종가 / Close (won) (stck_clpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     whol_smtn_seln_vol: int | None = None
-    """전체 합계 매도 거래량 (whol_smtn_seln_vol)"""
+    """전체 합계 매도 거래량 / Grand total sell volume (shares) (whol_smtn_seln_vol)"""
     whol_smtn_shnu_vol: int | None = None
-    """전체 합계 매수2 거래량 (whol_smtn_shnu_vol)"""
+    """전체 합계 매수2 거래량 / Grand total buy volume (shares) (whol_smtn_shnu_vol)"""
     whol_smtn_ntby_qty: int | None = None
-    """전체합계순매수수량 (whol_smtn_ntby_qty)"""
+    """전체합계순매수수량 / Grand total net buy (shares) (whol_smtn_ntby_qty)"""
     whol_smtn_seln_tr_pbmn: int | None = None
-    """전체합계매도거래대금 (whol_smtn_seln_tr_pbmn)"""
+    """전체합계매도거래대금 / Grand total sell value (won) (whol_smtn_seln_tr_pbmn)"""
     whol_smtn_shnu_tr_pbmn: int | None = None
-    """전체 합계 매수2 거래 대금 (whol_smtn_shnu_tr_pbmn)"""
+    """전체 합계 매수2 거래 대금 / Grand total buy value (won) (whol_smtn_shnu_tr_pbmn)"""
     whol_smtn_ntby_tr_pbmn: int | None = None
-    """전체합계순매수거래대금 (whol_smtn_ntby_tr_pbmn)"""
+    """전체합계순매수거래대금 / Grand total net buy value (won) (whol_smtn_ntby_tr_pbmn)"""
     whol_ntby_vol_icdc: int | None = None
-    """전체순매수거래량증감 (whol_ntby_vol_icdc)"""
+    """전체순매수거래량증감 / Total net buy volume change (shares) (whol_ntby_vol_icdc)"""
     whol_ntby_tr_pbmn_icdc2: int | None = None
-    """전체순매수거래대금증감2 (whol_ntby_tr_pbmn_icdc2)"""
+    """전체순매수거래대금증감2 / Total net buy value change 2 (won) (whol_ntby_tr_pbmn_icdc2)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -243,9 +243,9 @@ class ProgramTradeByStockDaily(Endpoint[SyncClient]):
         TR ID: real FHPPG04650201, mock unsupported (replaces FHPPG04650200)
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
         """
         return self._client.call(API, locals())
 
@@ -280,9 +280,9 @@ class AsyncProgramTradeByStockDaily(Endpoint[AsyncClient]):
         TR ID: real FHPPG04650201, mock unsupported (replaces FHPPG04650200)
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
         """
         return await self._client.call(API, locals())
 

@@ -33,53 +33,53 @@ class PsearchResultOutput2:
     """종목조건검색조회 output2 (rows)."""
 
     code: str | None = None
-    """종목코드 (code)"""
+    """종목코드 / Stock code (code)"""
     name: str | None = None
-    """종목명 (name)"""
+    """종목명 / Stock name (name)"""
     daebi: str | None = None
-    """전일대비부호 (daebi)"""
+    """전일대비부호 / Change sign (daebi)"""
     price: Decimal | None = None
-    """현재가 (price)"""
+    """현재가 / Current price (price)"""
     chgrate: Decimal | None = None
-    """등락율 (chgrate)"""
+    """등락율 / Change rate (%) (chgrate)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     trade_amt: Decimal | None = None
-    """거래대금 (trade_amt)"""
+    """거래대금 / Trading value (trade_amt)"""
     change: Decimal | None = None
-    """전일대비 (change)"""
+    """전일대비 / Change vs previous close (change)"""
     cttr: Decimal | None = None
-    """체결강도 (cttr)"""
+    """체결강도 / Execution strength (%) (cttr)"""
     open: Decimal | None = None
-    """시가 (open)"""
+    """시가 / Open (open)"""
     high: Decimal | None = None
-    """고가 (high)"""
+    """고가 / High (high)"""
     low: Decimal | None = None
-    """저가 (low)"""
+    """저가 / Low (low)"""
     high52: Decimal | None = None
-    """52주최고가 (high52)"""
+    """52주최고가 / 52-week high (high52)"""
     low52: Decimal | None = None
-    """52주최저가 (low52)"""
+    """52주최저가 / 52-week low (low52)"""
     expprice: Decimal | None = None
-    """예상체결가 (expprice)"""
+    """예상체결가 / Expected execution price (expprice)"""
     expchange: Decimal | None = None
-    """예상대비 (expchange)"""
+    """예상대비 / Expected change (expchange)"""
     expchggrate: Decimal | None = None
-    """예상등락률 (expchggrate)"""
+    """예상등락률 / Expected change rate (%) (expchggrate)"""
     expcvol: int | None = None
-    """예상체결수량 (expcvol)"""
+    """예상체결수량 / Expected execution quantity (shares) (expcvol)"""
     chgrate2: Decimal | None = None
-    """전일거래량대비율 (chgrate2)"""
+    """전일거래량대비율 / Volume vs previous day (%) (chgrate2)"""
     expdaebi: str | None = None
-    """예상대비부호 (expdaebi)"""
+    """예상대비부호 / Expected change sign (expdaebi)"""
     recprice: Decimal | None = None
-    """기준가 (recprice)"""
+    """기준가 / Base price (recprice)"""
     uplmtprice: Decimal | None = None
-    """상한가 (uplmtprice)"""
+    """상한가 / Upper price limit (uplmtprice)"""
     dnlmtprice: Decimal | None = None
-    """하한가 (dnlmtprice)"""
+    """하한가 / Lower price limit (dnlmtprice)"""
     stotprice: Decimal | None = None
-    """시가총액 (stotprice)"""
+    """시가총액 / Market cap (stotprice)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -296,8 +296,8 @@ class PsearchResult(Endpoint[SyncClient]):
         TR ID: real HHKST03900400, mock unsupported
 
         Args:
-            user_id: 사용자 HTS ID (user_id, defaults to the client's hts id).
-            seq: 사용자조건 키값 (seq, required).
+            user_id: 사용자 HTS ID / HTS user ID (user_id, defaults to the client's hts id).
+            seq: 사용자조건 키값 / User condition key (seq, required).
         """
         return self._client.call(API, locals())
 
@@ -330,8 +330,8 @@ class AsyncPsearchResult(Endpoint[AsyncClient]):
         TR ID: real HHKST03900400, mock unsupported
 
         Args:
-            user_id: 사용자 HTS ID (user_id, defaults to the client's hts id).
-            seq: 사용자조건 키값 (seq, required).
+            user_id: 사용자 HTS ID / HTS user ID (user_id, defaults to the client's hts id).
+            seq: 사용자조건 키값 / User condition key (seq, required).
         """
         return await self._client.call(API, locals())
 

@@ -32,13 +32,13 @@ class PsearchTitleOutput2:
     """종목조건검색 목록조회 output2 (rows)."""
 
     user_id: str | None = None
-    """사용자 HTS ID (user_id)"""
+    """사용자 HTS ID / HTS user ID (user_id)"""
     seq: str | None = None
-    """사용자조건 키값 (seq)"""
+    """사용자조건 키값 / User condition key (seq)"""
     grp_nm: str | None = None
-    """그룹명 (grp_nm)"""
+    """그룹명 / Group name (grp_nm)"""
     condition_nm: str | None = None
-    """조건명 (condition_nm)"""
+    """조건명 / Condition name (condition_nm)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -150,7 +150,7 @@ class PsearchTitle(Endpoint[SyncClient]):
         TR ID: real HHKST03900300, mock unsupported
 
         Args:
-            user_id: 사용자 HTS ID (user_id, defaults to the client's hts id).
+            user_id: 사용자 HTS ID / HTS user ID (user_id, defaults to the client's hts id).
         """
         return self._client.call(API, locals())
 
@@ -181,7 +181,7 @@ class AsyncPsearchTitle(Endpoint[AsyncClient]):
         TR ID: real HHKST03900300, mock unsupported
 
         Args:
-            user_id: 사용자 HTS ID (user_id, defaults to the client's hts id).
+            user_id: 사용자 HTS ID / HTS user ID (user_id, defaults to the client's hts id).
         """
         return await self._client.call(API, locals())
 

@@ -29,45 +29,45 @@ class SearchInfoOutput:
     """상품기본조회 output (one record)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     prdt_name120: str | None = None
-    """상품명120 (prdt_name120)"""
+    """상품명120 / Product name (120 bytes) (prdt_name120)"""
     prdt_abrv_name: str | None = None
-    """상품약어명 (prdt_abrv_name)"""
+    """상품약어명 / Product short name (prdt_abrv_name)"""
     prdt_eng_name: str | None = None
-    """상품영문명 (prdt_eng_name)"""
+    """상품영문명 / Product name (English) (prdt_eng_name)"""
     prdt_eng_name120: str | None = None
-    """상품영문명120 (prdt_eng_name120)"""
+    """상품영문명120 / Product name 120 (English) (prdt_eng_name120)"""
     prdt_eng_abrv_name: str | None = None
-    """상품영문약어명 (prdt_eng_abrv_name)"""
+    """상품영문약어명 / Product short name (English) (prdt_eng_abrv_name)"""
     std_pdno: str | None = None
-    """표준상품번호 (std_pdno)"""
+    """표준상품번호 / Standard product number (ISIN) (std_pdno)"""
     shtn_pdno: str | None = None
-    """단축상품번호 (shtn_pdno)"""
+    """단축상품번호 / Short product number (shtn_pdno)"""
     prdt_sale_stat_cd: str | None = None
-    """상품판매상태코드 (prdt_sale_stat_cd)"""
+    """상품판매상태코드 / Product sale status code (prdt_sale_stat_cd)"""
     prdt_risk_grad_cd: str | None = None
-    """상품위험등급코드 (prdt_risk_grad_cd)"""
+    """상품위험등급코드 / Product risk grade code (prdt_risk_grad_cd)"""
     prdt_clsf_cd: str | None = None
-    """상품분류코드 (prdt_clsf_cd)"""
+    """상품분류코드 / Product class code (prdt_clsf_cd)"""
     prdt_clsf_name: str | None = None
-    """상품분류명 (prdt_clsf_name)"""
+    """상품분류명 / Product class name (prdt_clsf_name)"""
     sale_strt_dt: date | None = None
-    """판매시작일자 (sale_strt_dt)"""
+    """판매시작일자 / Sale start date (sale_strt_dt)"""
     sale_end_dt: date | None = None
-    """판매종료일자 (sale_end_dt)"""
+    """판매종료일자 / Sale end date (sale_end_dt)"""
     wrap_asst_type_cd: str | None = None
-    """랩어카운트자산유형코드 (wrap_asst_type_cd)"""
+    """랩어카운트자산유형코드 / Wrap account asset type code (wrap_asst_type_cd)"""
     ivst_prdt_type_cd: str | None = None
-    """투자상품유형코드 (ivst_prdt_type_cd)"""
+    """투자상품유형코드 / Investment product type code (ivst_prdt_type_cd)"""
     ivst_prdt_type_cd_name: str | None = None
-    """투자상품유형코드명 (ivst_prdt_type_cd_name)"""
+    """투자상품유형코드명 / Investment product type (ivst_prdt_type_cd_name)"""
     frst_erlm_dt: date | None = None
-    """최초등록일자 (frst_erlm_dt)"""
+    """최초등록일자 / First registration date (frst_erlm_dt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -276,8 +276,8 @@ class SearchInfo(Endpoint[SyncClient]):
         TR ID: real CTPF1604R, mock unsupported
 
         Args:
-            pdno: 상품번호 (PDNO, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "300").
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "300").
         """
         return self._client.call(API, locals())
 
@@ -310,8 +310,8 @@ class AsyncSearchInfo(Endpoint[AsyncClient]):
         TR ID: real CTPF1604R, mock unsupported
 
         Args:
-            pdno: 상품번호 (PDNO, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "300").
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "300").
         """
         return await self._client.call(API, locals())
 

@@ -36,139 +36,139 @@ class SearchStockInfoOutput:
     """주식기본조회 output (one record)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     mket_id_cd: str | None = None
-    """시장ID코드 (mket_id_cd)"""
+    """시장ID코드 / Market ID code (mket_id_cd)"""
     scty_grp_id_cd: str | None = None
-    """증권그룹ID코드 (scty_grp_id_cd)"""
+    """증권그룹ID코드 / Security group ID code (scty_grp_id_cd)"""
     excg_dvsn_cd: str | None = None
-    """거래소구분코드 (excg_dvsn_cd)"""
+    """거래소구분코드 / Exchange division code (excg_dvsn_cd)"""
     setl_mmdd: str | None = None
-    """결산월일 (setl_mmdd)"""
+    """결산월일 / Fiscal year-end (MMDD) (setl_mmdd)"""
     lstg_stqt: int | None = None
-    """상장주수 (lstg_stqt)"""
+    """상장주수 / Listed shares (lstg_stqt)"""
     lstg_cptl_amt: int | None = None
-    """상장자본금액 (lstg_cptl_amt)"""
+    """상장자본금액 / Listed capital (won) (lstg_cptl_amt)"""
     cpta: int | None = None
-    """자본금 (cpta)"""
+    """자본금 / Capital (won) (cpta)"""
     papr: int | None = None
-    """액면가 (papr)"""
+    """액면가 / Par value (won) (papr)"""
     issu_pric: int | None = None
-    """발행가격 (issu_pric)"""
+    """발행가격 / Issue price (won) (issu_pric)"""
     kospi200_item_yn: bool | None = None
-    """코스피200종목여부 (kospi200_item_yn)"""
+    """코스피200종목여부 / KOSPI 200 member (kospi200_item_yn)"""
     scts_mket_lstg_dt: date | None = None
-    """유가증권시장상장일자 (scts_mket_lstg_dt)"""
+    """유가증권시장상장일자 / KOSPI listing date (scts_mket_lstg_dt)"""
     scts_mket_lstg_abol_dt: date | None = None
-    """유가증권시장상장폐지일자 (scts_mket_lstg_abol_dt)"""
+    """유가증권시장상장폐지일자 / KOSPI delisting date (scts_mket_lstg_abol_dt)"""
     kosdaq_mket_lstg_dt: date | None = None
-    """코스닥시장상장일자 (kosdaq_mket_lstg_dt)"""
+    """코스닥시장상장일자 / KOSDAQ listing date (kosdaq_mket_lstg_dt)"""
     kosdaq_mket_lstg_abol_dt: date | None = None
-    """코스닥시장상장폐지일자 (kosdaq_mket_lstg_abol_dt)"""
+    """코스닥시장상장폐지일자 / KOSDAQ delisting date (kosdaq_mket_lstg_abol_dt)"""
     frbd_mket_lstg_dt: date | None = None
-    """프리보드시장상장일자 (frbd_mket_lstg_dt)"""
+    """프리보드시장상장일자 / Freeboard listing date (frbd_mket_lstg_dt)"""
     frbd_mket_lstg_abol_dt: date | None = None
-    """프리보드시장상장폐지일자 (frbd_mket_lstg_abol_dt)"""
+    """프리보드시장상장폐지일자 / Freeboard delisting date (frbd_mket_lstg_abol_dt)"""
     reits_kind_cd: str | None = None
-    """리츠종류코드 (reits_kind_cd)"""
+    """리츠종류코드 / REIT type code (reits_kind_cd)"""
     etf_dvsn_cd: str | None = None
-    """ETF구분코드 (etf_dvsn_cd)"""
+    """ETF구분코드 / ETF type code (etf_dvsn_cd)"""
     oilf_fund_yn: bool | None = None
-    """유전펀드여부 (oilf_fund_yn)"""
+    """유전펀드여부 / Oil field fund (oilf_fund_yn)"""
     idx_bztp_lcls_cd: str | None = None
-    """지수업종대분류코드 (idx_bztp_lcls_cd)"""
+    """지수업종대분류코드 / Index sector large class code (idx_bztp_lcls_cd)"""
     idx_bztp_mcls_cd: str | None = None
-    """지수업종중분류코드 (idx_bztp_mcls_cd)"""
+    """지수업종중분류코드 / Index sector middle class code (idx_bztp_mcls_cd)"""
     idx_bztp_scls_cd: str | None = None
-    """지수업종소분류코드 (idx_bztp_scls_cd)"""
+    """지수업종소분류코드 / Index sector small class code (idx_bztp_scls_cd)"""
     stck_kind_cd: str | None = None
-    """주식종류코드 (stck_kind_cd)"""
+    """주식종류코드 / Share type code (stck_kind_cd)"""
     mfnd_opng_dt: date | None = None
-    """뮤추얼펀드개시일자 (mfnd_opng_dt)"""
+    """뮤추얼펀드개시일자 / Mutual fund start date (mfnd_opng_dt)"""
     mfnd_end_dt: date | None = None
-    """뮤추얼펀드종료일자 (mfnd_end_dt)"""
+    """뮤추얼펀드종료일자 / Mutual fund end date (mfnd_end_dt)"""
     dpsi_erlm_cncl_dt: date | None = None
-    """예탁등록취소일자 (dpsi_erlm_cncl_dt)"""
+    """예탁등록취소일자 / Deposit registration cancel date (dpsi_erlm_cncl_dt)"""
     etf_cu_qty: int | None = None
-    """ETFCU수량 (etf_cu_qty)"""
+    """ETFCU수량 / ETF creation unit (shares) (etf_cu_qty)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     prdt_name120: str | None = None
-    """상품명120 (prdt_name120)"""
+    """상품명120 / Product name (120 bytes) (prdt_name120)"""
     prdt_abrv_name: str | None = None
-    """상품약어명 (prdt_abrv_name)"""
+    """상품약어명 / Product short name (prdt_abrv_name)"""
     std_pdno: str | None = None
-    """표준상품번호 (std_pdno)"""
+    """표준상품번호 / Standard product number (ISIN) (std_pdno)"""
     prdt_eng_name: str | None = None
-    """상품영문명 (prdt_eng_name)"""
+    """상품영문명 / Product name (English) (prdt_eng_name)"""
     prdt_eng_name120: str | None = None
-    """상품영문명120 (prdt_eng_name120)"""
+    """상품영문명120 / Product name 120 (English) (prdt_eng_name120)"""
     prdt_eng_abrv_name: str | None = None
-    """상품영문약어명 (prdt_eng_abrv_name)"""
+    """상품영문약어명 / Product short name (English) (prdt_eng_abrv_name)"""
     dpsi_aptm_erlm_yn: bool | None = None
-    """예탁지정등록여부 (dpsi_aptm_erlm_yn)"""
+    """예탁지정등록여부 / Deposit designation registered (dpsi_aptm_erlm_yn)"""
     etf_txtn_type_cd: str | None = None
-    """ETF과세유형코드 (etf_txtn_type_cd)"""
+    """ETF과세유형코드 / ETF taxation type code (etf_txtn_type_cd)"""
     etf_type_cd: str | None = None
-    """ETF유형코드 (etf_type_cd)"""
+    """ETF유형코드 / ETF type code (etf_type_cd)"""
     lstg_abol_dt: date | None = None
-    """상장폐지일자 (lstg_abol_dt)"""
+    """상장폐지일자 / Delisting date (lstg_abol_dt)"""
     nwst_odst_dvsn_cd: str | None = None
-    """신주구주구분코드 (nwst_odst_dvsn_cd)"""
+    """신주구주구분코드 / New or old shares code (nwst_odst_dvsn_cd)"""
     sbst_pric: int | None = None
-    """대용가격 (sbst_pric)"""
+    """대용가격 / Collateral price (won) (sbst_pric)"""
     thco_sbst_pric: int | None = None
-    """당사대용가격 (thco_sbst_pric)"""
+    """당사대용가격 / KIS collateral price (won) (thco_sbst_pric)"""
     thco_sbst_pric_chng_dt: date | None = None
-    """당사대용가격변경일자 (thco_sbst_pric_chng_dt)"""
+    """당사대용가격변경일자 / KIS collateral price change date (thco_sbst_pric_chng_dt)"""
     tr_stop_yn: bool | None = None
-    """거래정지여부 (tr_stop_yn)"""
+    """거래정지여부 / Trading halted (tr_stop_yn)"""
     admn_item_yn: bool | None = None
-    """관리종목여부 (admn_item_yn)"""
+    """관리종목여부 / Administrative issue (admn_item_yn)"""
     thdt_clpr: int | None = None
-    """당일종가 (thdt_clpr)"""
+    """당일종가 / Today's close (won) (thdt_clpr)"""
     bfdy_clpr: int | None = None
-    """전일종가 (bfdy_clpr)"""
+    """전일종가 / Previous close (won) (bfdy_clpr)"""
     clpr_chng_dt: date | None = None
-    """종가변경일자 (clpr_chng_dt)"""
+    """종가변경일자 / Close change date (clpr_chng_dt)"""
     std_idst_clsf_cd: str | None = None
-    """표준산업분류코드 (std_idst_clsf_cd)"""
+    """표준산업분류코드 / Standard industry code (std_idst_clsf_cd)"""
     std_idst_clsf_cd_name: str | None = None
-    """표준산업분류코드명 (std_idst_clsf_cd_name)"""
+    """표준산업분류코드명 / Standard industry name (std_idst_clsf_cd_name)"""
     idx_bztp_lcls_cd_name: str | None = None
-    """지수업종대분류코드명 (idx_bztp_lcls_cd_name)"""
+    """지수업종대분류코드명 / Index sector large class (idx_bztp_lcls_cd_name)"""
     idx_bztp_mcls_cd_name: str | None = None
-    """지수업종중분류코드명 (idx_bztp_mcls_cd_name)"""
+    """지수업종중분류코드명 / Index sector middle class (idx_bztp_mcls_cd_name)"""
     idx_bztp_scls_cd_name: str | None = None
-    """지수업종소분류코드명 (idx_bztp_scls_cd_name)"""
+    """지수업종소분류코드명 / Index sector small class (idx_bztp_scls_cd_name)"""
     ocr_no: str | None = None
-    """OCR번호 (ocr_no)"""
+    """OCR번호 / OCR number (ocr_no)"""
     crfd_item_yn: bool | None = None
-    """크라우드펀딩종목여부 (crfd_item_yn)"""
+    """크라우드펀딩종목여부 / Crowdfunding stock (crfd_item_yn)"""
     elec_scty_yn: bool | None = None
-    """전자증권여부 (elec_scty_yn)"""
+    """전자증권여부 / Electronic security (elec_scty_yn)"""
     issu_istt_cd: str | None = None
-    """발행기관코드 (issu_istt_cd)"""
+    """발행기관코드 / Issuer code (issu_istt_cd)"""
     etf_chas_erng_rt_dbnb: Decimal | None = None
-    """ETF추적수익율배수 (etf_chas_erng_rt_dbnb)"""
+    """ETF추적수익율배수 / ETF tracking multiple (etf_chas_erng_rt_dbnb)"""
     etf_etn_ivst_heed_item_yn: bool | None = None
-    """ETFETN투자유의종목여부 (etf_etn_ivst_heed_item_yn)"""
+    """ETFETN투자유의종목여부 / ETF/ETN investment caution (etf_etn_ivst_heed_item_yn)"""
     stln_int_rt_dvsn_cd: str | None = None
-    """대주이자율구분코드 (stln_int_rt_dvsn_cd)"""
+    """대주이자율구분코드 / Stock loan interest rate code (stln_int_rt_dvsn_cd)"""
     frnr_psnl_lmt_rt: Decimal | None = None
-    """외국인개인한도비율 (frnr_psnl_lmt_rt)"""
+    """외국인개인한도비율 / Foreign individual limit (%) (frnr_psnl_lmt_rt)"""
     lstg_rqsr_issu_istt_cd: str | None = None
-    """상장신청인발행기관코드 (lstg_rqsr_issu_istt_cd)"""
+    """상장신청인발행기관코드 / Listing applicant issuer code (lstg_rqsr_issu_istt_cd)"""
     lstg_rqsr_item_cd: str | None = None
-    """상장신청인종목코드 (lstg_rqsr_item_cd)"""
+    """상장신청인종목코드 / Listing applicant stock code (lstg_rqsr_item_cd)"""
     trst_istt_issu_istt_cd: str | None = None
-    """신탁기관발행기관코드 (trst_istt_issu_istt_cd)"""
+    """신탁기관발행기관코드 / Trustee issuer code (trst_istt_issu_istt_cd)"""
     cptt_trad_tr_psbl_yn: bool | None = None
-    """NXT 거래종목여부 (cptt_trad_tr_psbl_yn)"""
+    """NXT 거래종목여부 / Tradable on NXT (cptt_trad_tr_psbl_yn)"""
     nxt_tr_stop_yn: bool | None = None
-    """NXT 거래정지여부 (nxt_tr_stop_yn)"""
+    """NXT 거래정지여부 / Halted on NXT (nxt_tr_stop_yn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -576,8 +576,8 @@ class SearchStockInfo(Endpoint[SyncClient]):
         TR ID: real CTPF1002R, mock unsupported
 
         Args:
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "300").
-            pdno: 상품번호 (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "300").
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
         """
         return self._client.call(API, locals())
 
@@ -610,8 +610,8 @@ class AsyncSearchStockInfo(Endpoint[AsyncClient]):
         TR ID: real CTPF1002R, mock unsupported
 
         Args:
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, default "300").
-            pdno: 상품번호 (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, default "300").
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
         """
         return await self._client.call(API, locals())
 

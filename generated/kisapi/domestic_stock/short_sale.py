@@ -30,35 +30,35 @@ class ShortSaleOutput:
     """국내주식 공매도 상위종목 output (rows)."""
 
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     ssts_cntg_qty: int | None = None
-    """공매도 체결 수량 (ssts_cntg_qty)"""
+    """공매도 체결 수량 / Short sale volume (shares) (ssts_cntg_qty)"""
     ssts_vol_rlim: Decimal | None = None
-    """공매도 거래량 비중 (ssts_vol_rlim)"""
+    """공매도 거래량 비중 / Short sale share of volume (%) (ssts_vol_rlim)"""
     ssts_tr_pbmn: int | None = None
-    """공매도 거래 대금 (ssts_tr_pbmn)"""
+    """공매도 거래 대금 / Short sale value (won) (ssts_tr_pbmn)"""
     ssts_tr_pbmn_rlim: Decimal | None = None
-    """공매도 거래대금 비중 (ssts_tr_pbmn_rlim)"""
+    """공매도 거래대금 비중 / Short sale share of value (%) (ssts_tr_pbmn_rlim)"""
     stnd_date1: date | None = None
-    """기준 일자1 (stnd_date1)"""
+    """기준 일자1 / Base date 1 (stnd_date1)"""
     stnd_date2: date | None = None
-    """기준 일자2 (stnd_date2)"""
+    """기준 일자2 / Base date 2 (stnd_date2)"""
     avrg_prc: Decimal | None = None
-    """평균가격 (avrg_prc)"""
+    """평균가격 / Average price (avrg_prc)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -266,16 +266,16 @@ class ShortSale(Endpoint[SyncClient]):
         TR ID: real FHPST04820000, mock unsupported
 
         Args:
-            fid_aply_rang_vol: 적용 범위 거래량 (FID_APLY_RANG_VOL, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20482").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
-            fid_input_cnt_1: 조회기간 구분 (FID_INPUT_CNT_1).
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "0").
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "0").
-            fid_aply_rang_prc_1: 적용 범위 가격1 (FID_APLY_RANG_PRC_1, default "").
-            fid_aply_rang_prc_2: 적용 범위 가격2 (FID_APLY_RANG_PRC_2, default "").
+            fid_aply_rang_vol: 적용 범위 거래량 / Applied volume range (shares) (FID_APLY_RANG_VOL, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20482").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
+            fid_input_cnt_1: 조회기간 구분 / Input count 1 (FID_INPUT_CNT_1).
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE, default "0").
+            fid_aply_rang_prc_1: 적용 범위 가격1 / Applied price range 1 (FID_APLY_RANG_PRC_1, default "").
+            fid_aply_rang_prc_2: 적용 범위 가격2 / Applied price range 2 (FID_APLY_RANG_PRC_2, default "").
         """
         return self._client.call(API, locals())
 
@@ -324,16 +324,16 @@ class AsyncShortSale(Endpoint[AsyncClient]):
         TR ID: real FHPST04820000, mock unsupported
 
         Args:
-            fid_aply_rang_vol: 적용 범위 거래량 (FID_APLY_RANG_VOL, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20482").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, default "D").
-            fid_input_cnt_1: 조회기간 구분 (FID_INPUT_CNT_1).
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "0").
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "0").
-            fid_aply_rang_prc_1: 적용 범위 가격1 (FID_APLY_RANG_PRC_1, default "").
-            fid_aply_rang_prc_2: 적용 범위 가격2 (FID_APLY_RANG_PRC_2, default "").
+            fid_aply_rang_vol: 적용 범위 거래량 / Applied volume range (shares) (FID_APLY_RANG_VOL, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20482").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, default "D").
+            fid_input_cnt_1: 조회기간 구분 / Input count 1 (FID_INPUT_CNT_1).
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE, default "0").
+            fid_aply_rang_prc_1: 적용 범위 가격1 / Applied price range 1 (FID_APLY_RANG_PRC_1, default "").
+            fid_aply_rang_prc_2: 적용 범위 가격2 / Applied price range 2 (FID_APLY_RANG_PRC_2, default "").
         """
         return await self._client.call(API, locals())
 

@@ -29,27 +29,27 @@ class TradprtByamtOutput:
     """국내주식 체결금액별 매매비중 output (rows)."""
 
     prpr_name: str | None = None
-    """가격명 (prpr_name)"""
+    """가격명 / Price name (prpr_name)"""
     smtn_avrg_prpr: Decimal | None = None
-    """합계 평균가격 (smtn_avrg_prpr)"""
+    """합계 평균가격 / Total average price (won) (smtn_avrg_prpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     whol_ntby_qty_rate: Decimal | None = None
-    """합계 순매수비율 (whol_ntby_qty_rate)"""
+    """합계 순매수비율 / Total net buy ratio (%) (whol_ntby_qty_rate)"""
     ntby_cntg_csnu: int | None = None
-    """합계 순매수건수 (ntby_cntg_csnu)"""
+    """합계 순매수건수 / Net buy executions (count) (ntby_cntg_csnu)"""
     seln_cnqn_smtn: int | None = None
-    """매도 체결량 합계 (seln_cnqn_smtn)"""
+    """매도 체결량 합계 / Total sell execution volume (shares) (seln_cnqn_smtn)"""
     whol_seln_vol_rate: Decimal | None = None
-    """전체 매도 거래량 비율 (whol_seln_vol_rate)"""
+    """전체 매도 거래량 비율 / Total sell volume ratio (%) (whol_seln_vol_rate)"""
     seln_cntg_csnu: int | None = None
-    """매도 건수 (seln_cntg_csnu)"""
+    """매도 건수 / Sell executions (count) (seln_cntg_csnu)"""
     shnu_cnqn_smtn: int | None = None
-    """매수 체결량 합계 (shnu_cnqn_smtn)"""
+    """매수 체결량 합계 / Total buy execution volume (shares) (shnu_cnqn_smtn)"""
     whol_shun_vol_rate: Decimal | None = None
-    """전체 매수 거래량 비율 (whol_shun_vol_rate)"""
+    """전체 매수 거래량 비율 / Total buy volume ratio (%) (whol_shun_vol_rate)"""
     shnu_cntg_csnu: int | None = None
-    """매수 건수 (shnu_cntg_csnu)"""
+    """매수 건수 / Buy executions (count) (shnu_cntg_csnu)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -217,9 +217,9 @@ class TradprtByamt(Endpoint[SyncClient]):
         TR ID: real FHKST111900C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11119").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11119").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -254,9 +254,9 @@ class AsyncTradprtByamt(Endpoint[AsyncClient]):
         TR ID: real FHKST111900C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11119").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11119").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -29,27 +29,27 @@ class VolumePowerOutput:
     """국내주식 체결강도 상위 output (rows)."""
 
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     tday_rltv: Decimal | None = None
-    """당일 체결강도 (tday_rltv)"""
+    """당일 체결강도 / Execution strength today (%) (tday_rltv)"""
     seln_cnqn_smtn: int | None = None
-    """매도 체결량 합계 (seln_cnqn_smtn)"""
+    """매도 체결량 합계 / Total sell execution volume (shares) (seln_cnqn_smtn)"""
     shnu_cnqn_smtn: int | None = None
-    """매수 체결량 합계 (shnu_cnqn_smtn)"""
+    """매수 체결량 합계 / Total buy execution volume (shares) (shnu_cnqn_smtn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -238,15 +238,15 @@ class VolumePower(Endpoint[SyncClient]):
         TR ID: real FHPST01680000, mock unsupported
 
         Args:
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20168").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20168").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
         """
         return self._client.call(API, locals())
 
@@ -293,15 +293,15 @@ class AsyncVolumePower(Endpoint[AsyncClient]):
         TR ID: real FHPST01680000, mock unsupported
 
         Args:
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (fid_trgt_exls_cls_code, default "0").
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (fid_cond_mrkt_div_code, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (fid_cond_scr_div_code, default "20168").
-            fid_input_iscd: 입력 종목코드 (fid_input_iscd, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (fid_div_cls_code, default "0").
-            fid_input_price_1: 입력 가격1 (fid_input_price_1, default "").
-            fid_input_price_2: 입력 가격2 (fid_input_price_2, default "").
-            fid_vol_cnt: 거래량 수 (fid_vol_cnt, default "").
-            fid_trgt_cls_code: 대상 구분 코드 (fid_trgt_cls_code, default "0").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (fid_trgt_exls_cls_code, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (fid_cond_mrkt_div_code, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (fid_cond_scr_div_code, default "20168").
+            fid_input_iscd: 입력 종목코드 / Stock code (fid_input_iscd, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (fid_div_cls_code, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (fid_input_price_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (fid_input_price_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (fid_vol_cnt, default "").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (fid_trgt_cls_code, default "0").
         """
         return await self._client.call(API, locals())
 

@@ -29,43 +29,43 @@ class VolumeRankOutput:
     """거래량순위 output (rows)."""
 
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     mksc_shrn_iscd: str | None = None
-    """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
+    """유가증권 단축 종목코드 / Stock code (short) (mksc_shrn_iscd)"""
     data_rank: int | None = None
-    """데이터 순위 (data_rank)"""
+    """데이터 순위 / Rank (data_rank)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     lstn_stcn: int | None = None
-    """상장 주수 (lstn_stcn)"""
+    """상장 주수 / Listed shares (lstn_stcn)"""
     avrg_vol: int | None = None
-    """평균 거래량 (avrg_vol)"""
+    """평균 거래량 / Average volume (shares) (avrg_vol)"""
     n_befr_clpr_vrss_prpr_rate: Decimal | None = None
-    """전일종가대비현재가(%) (n_befr_clpr_vrss_prpr_rate)"""
+    """전일종가대비현재가(%) / Current price vs previous close (%) (n_befr_clpr_vrss_prpr_rate)"""
     vol_inrt: Decimal | None = None
-    """거래량증가율 (vol_inrt)"""
+    """거래량증가율 / Volume growth (%) (vol_inrt)"""
     vol_tnrt: Decimal | None = None
-    """거래량 회전율 (vol_tnrt)"""
+    """거래량 회전율 / Volume turnover (%) (vol_tnrt)"""
     nday_vol_tnrt: Decimal | None = None
-    """N일 거래량회전율 (nday_vol_tnrt)"""
+    """N일 거래량회전율 / N-day volume turnover (%) (nday_vol_tnrt)"""
     avrg_tr_pbmn: int | None = None
-    """평균 거래 대금 (avrg_tr_pbmn)"""
+    """평균 거래 대금 / Average trading value (won) (avrg_tr_pbmn)"""
     tr_pbmn_tnrt: Decimal | None = None
-    """거래대금회전율 (tr_pbmn_tnrt)"""
+    """거래대금회전율 / Trading value turnover (%) (tr_pbmn_tnrt)"""
     nday_tr_pbmn_tnrt: Decimal | None = None
-    """N일 거래대금회전율 (nday_tr_pbmn_tnrt)"""
+    """N일 거래대금회전율 / N-day trading value turnover (%) (nday_tr_pbmn_tnrt)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -305,17 +305,17 @@ class VolumeRank(Endpoint[SyncClient]):
         TR ID: real FHPST01710000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20171").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_blng_cls_code: 소속 구분 코드 (FID_BLNG_CLS_CODE, default "0").
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "111111111").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "0000000000").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_vol_cnt: 거래량 수 (FID_VOL_CNT, default "").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20171").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (FID_BLNG_CLS_CODE, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE, default "111111111").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "0000000000").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (FID_VOL_CNT, default "").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, default "").
         """
         return self._client.call(API, locals())
 
@@ -366,17 +366,17 @@ class AsyncVolumeRank(Endpoint[AsyncClient]):
         TR ID: real FHPST01710000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20171").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "0000").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "0").
-            fid_blng_cls_code: 소속 구분 코드 (FID_BLNG_CLS_CODE, default "0").
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE, default "111111111").
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "0000000000").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_vol_cnt: 거래량 수 (FID_VOL_CNT, default "").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20171").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "0000").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_blng_cls_code: 소속 구분 코드 / Group code (FID_BLNG_CLS_CODE, default "0").
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE, default "111111111").
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "0000000000").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (FID_VOL_CNT, default "").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, default "").
         """
         return await self._client.call(API, locals())
 

@@ -33,9 +33,9 @@ class CompareStocksOutput:
     """ELW 비교대상종목조회 output (rows)."""
 
     elw_shrn_iscd: str | None = None
-    """ELW 단축 종목코드 (elw_shrn_iscd)"""
+    """ELW 단축 종목코드 / ELW code (short) (elw_shrn_iscd)"""
     elw_kor_isnm: str | None = None
-    """ELW한글종목명 (elw_kor_isnm)"""
+    """ELW한글종목명 / ELW name (Korean) (elw_kor_isnm)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -155,8 +155,8 @@ class CompareStocks(Endpoint[SyncClient]):
         TR ID: real FHKEW151701C0, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11517").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11517").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -200,8 +200,8 @@ class AsyncCompareStocks(Endpoint[AsyncClient]):
         TR ID: real FHKEW151701C0, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11517").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11517").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -31,91 +31,91 @@ class CondSearchOutput:
     """ELW 종목검색 output (rows)."""
 
     bond_shrn_iscd: str | None = None
-    """채권단축종목코드 (bond_shrn_iscd)"""
+    """채권단축종목코드 / Bond code (short) (bond_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     rght_type_name: str | None = None
-    """권리유형명 (rght_type_name)"""
+    """권리유형명 / Rights type (rght_type_name)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acpr: Decimal | None = None
-    """행사가 (acpr)"""
+    """행사가 / Strike price (acpr)"""
     stck_cnvr_rate: Decimal | None = None
-    """주식전환비율 (stck_cnvr_rate)"""
+    """주식전환비율 / Conversion ratio (stck_cnvr_rate)"""
     stck_lstn_date: date | None = None
-    """주식상장일자 (stck_lstn_date)"""
+    """주식상장일자 / Listing date (stck_lstn_date)"""
     stck_last_tr_date: date | None = None
-    """주식최종거래일자 (stck_last_tr_date)"""
+    """주식최종거래일자 / Last trading date (stck_last_tr_date)"""
     hts_rmnn_dynu: int | None = None
-    """HTS잔존일수 (hts_rmnn_dynu)"""
+    """HTS잔존일수 / Remaining days (hts_rmnn_dynu)"""
     unas_isnm: str | None = None
-    """기초자산 종목명 (unas_isnm)"""
+    """기초자산 종목명 / Underlying name (unas_isnm)"""
     unas_prpr: Decimal | None = None
-    """기초자산 현재가 (unas_prpr)"""
+    """기초자산 현재가 / Underlying price (unas_prpr)"""
     unas_prdy_vrss: Decimal | None = None
-    """기초자산 전일 대비 (unas_prdy_vrss)"""
+    """기초자산 전일 대비 / Underlying change (unas_prdy_vrss)"""
     unas_prdy_vrss_sign: Sign | None = None
-    """기초자산 전일 대비 부호 (unas_prdy_vrss_sign)"""
+    """기초자산 전일 대비 부호 / Underlying change sign (unas_prdy_vrss_sign)"""
     unas_prdy_ctrt: Decimal | None = None
-    """기초자산 전일 대비율 (unas_prdy_ctrt)"""
+    """기초자산 전일 대비율 / Underlying change (%) (unas_prdy_ctrt)"""
     unas_acml_vol: int | None = None
-    """기초자산누적거래량 (unas_acml_vol)"""
+    """기초자산누적거래량 / Underlying volume (unas_acml_vol)"""
     moneyness: Decimal | None = None
-    """MONEYNESS (moneyness)"""
+    """MONEYNESS / Moneyness (moneyness)"""
     atm_cls_name: str | None = None
-    """ATM 구분 명 (atm_cls_name)"""
+    """ATM 구분 명 / ATM classification (atm_cls_name)"""
     prit: Decimal | None = None
-    """패리티 (prit)"""
+    """패리티 / Parity (prit)"""
     delta_val: Decimal | None = None
-    """델타값 (delta_val)"""
+    """델타값 / Delta (delta_val)"""
     hts_ints_vltl: Decimal | None = None
-    """HTS 내재 변동성 (hts_ints_vltl)"""
+    """HTS 내재 변동성 / Implied volatility (%) (hts_ints_vltl)"""
     tmvl_val: Decimal | None = None
-    """시간가치값 (tmvl_val)"""
+    """시간가치값 / Time value (tmvl_val)"""
     gear: Decimal | None = None
-    """기어링 (gear)"""
+    """기어링 / Gearing (gear)"""
     lvrg_val: Decimal | None = None
-    """레버리지값 (lvrg_val)"""
+    """레버리지값 / Leverage (lvrg_val)"""
     prls_qryr_rate: Decimal | None = None
-    """손익분기비율 (prls_qryr_rate)"""
+    """손익분기비율 / Break-even rate (%) (prls_qryr_rate)"""
     cfp: Decimal | None = None
-    """자본지지점 (cfp)"""
+    """자본지지점 / Capital fulcrum point (cfp)"""
     lstn_stcn: int | None = None
-    """상장 주수 (lstn_stcn)"""
+    """상장 주수 / Listed shares (lstn_stcn)"""
     pblc_co_name: str | None = None
-    """발행회사명 (pblc_co_name)"""
+    """발행회사명 / Issuer name (pblc_co_name)"""
     lp_mbcr_name: str | None = None
-    """LP회원사명 (lp_mbcr_name)"""
+    """LP회원사명 / LP member name (lp_mbcr_name)"""
     lp_hldn_rate: Decimal | None = None
-    """LP보유비율 (lp_hldn_rate)"""
+    """LP보유비율 / LP holding ratio (%) (lp_hldn_rate)"""
     elw_rght_form: str | None = None
-    """ELW권리형태 (elw_rght_form)"""
+    """ELW권리형태 / ELW rights type (elw_rght_form)"""
     elw_ko_barrier: Decimal | None = None
-    """조기종료발생기준가격 (elw_ko_barrier)"""
+    """조기종료발생기준가격 / Knock-out barrier price (elw_ko_barrier)"""
     apprch_rate: Decimal | None = None
-    """접근도 (apprch_rate)"""
+    """접근도 / Approach rate (%) (apprch_rate)"""
     unas_shrn_iscd: str | None = None
-    """기초자산 단축 종목코드 (unas_shrn_iscd)"""
+    """기초자산 단축 종목코드 / Underlying code (short) (unas_shrn_iscd)"""
     mtrt_date: date | None = None
-    """만기일자 (mtrt_date)"""
+    """만기일자 / Maturity date (mtrt_date)"""
     prmm_val: Decimal | None = None
-    """프리미엄값 (prmm_val)"""
+    """프리미엄값 / Premium (prmm_val)"""
     stck_lp_fin_date: date | None = None
-    """주식LP종료일자 (stck_lp_fin_date)"""
+    """주식LP종료일자 / LP end date (stck_lp_fin_date)"""
     tick_conv_prc: Decimal | None = None
-    """틱환산가 (tick_conv_prc)"""
+    """틱환산가 / Tick-converted price (tick_conv_prc)"""
     prls_qryr_stpr_prc: Decimal | None = None
-    """손익분기주가가격 (prls_qryr_stpr_prc)"""
+    """손익분기주가가격 / Break-even stock price (prls_qryr_stpr_prc)"""
     lp_hvol: int | None = None
-    """LP보유량 (lp_hvol)"""
+    """LP보유량 / LP holdings (lp_hvol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -547,63 +547,63 @@ class CondSearch(Endpoint[SyncClient]):
         TR ID: real FHKEW15100000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11510").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_input_cnt_1: 입력수1 (FID_INPUT_CNT_1, default "1").
-            fid_rank_sort_cls_code_2: 순위정렬구분코드2 (FID_RANK_SORT_CLS_CODE_2).
-            fid_input_cnt_2: 입력수2 (FID_INPUT_CNT_2).
-            fid_rank_sort_cls_code_3: 순위정렬구분코드3 (FID_RANK_SORT_CLS_CODE_3).
-            fid_input_cnt_3: 입력수3 (FID_INPUT_CNT_3).
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE).
-            fid_input_date_1: 입력날짜1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력날짜2 (FID_INPUT_DATE_2).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2).
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE).
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1).
-            fid_input_rmnn_dynu_2: 입력잔존일수2 (FID_INPUT_RMNN_DYNU_2).
-            fid_prpr_cnt1: 현재가수1 (FID_PRPR_CNT1).
-            fid_prpr_cnt2: 현재가수2 (FID_PRPR_CNT2).
-            fid_rsfl_rate1: 등락비율1 (FID_RSFL_RATE1).
-            fid_rsfl_rate2: 등락비율2 (FID_RSFL_RATE2).
-            fid_vol1: 거래량1 (FID_VOL1).
-            fid_vol2: 거래량2 (FID_VOL2).
-            fid_aply_rang_prc_1: 적용범위가격1 (FID_APLY_RANG_PRC_1).
-            fid_aply_rang_prc_2: 적용범위가격2 (FID_APLY_RANG_PRC_2).
-            fid_lvrg_val1: 레버리지값1 (FID_LVRG_VAL1).
-            fid_lvrg_val2: 레버리지값2 (FID_LVRG_VAL2).
-            fid_vol3: 거래량3 (FID_VOL3).
-            fid_vol4: 거래량4 (FID_VOL4).
-            fid_ints_vltl1: 내재변동성1 (FID_INTS_VLTL1).
-            fid_ints_vltl2: 내재변동성2 (FID_INTS_VLTL2).
-            fid_prmm_val1: 프리미엄값1 (FID_PRMM_VAL1).
-            fid_prmm_val2: 프리미엄값2 (FID_PRMM_VAL2).
-            fid_gear1: 기어링1 (FID_GEAR1).
-            fid_gear2: 기어링2 (FID_GEAR2).
-            fid_prls_qryr_rate1: 손익분기비율1 (FID_PRLS_QRYR_RATE1).
-            fid_prls_qryr_rate2: 손익분기비율2 (FID_PRLS_QRYR_RATE2).
-            fid_delta1: 델타1 (FID_DELTA1).
-            fid_delta2: 델타2 (FID_DELTA2).
-            fid_acpr1: 행사가1 (FID_ACPR1).
-            fid_acpr2: 행사가2 (FID_ACPR2).
-            fid_stck_cnvr_rate1: 주식전환비율1 (FID_STCK_CNVR_RATE1).
-            fid_stck_cnvr_rate2: 주식전환비율2 (FID_STCK_CNVR_RATE2).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE).
-            fid_prit1: 패리티1 (FID_PRIT1).
-            fid_prit2: 패리티2 (FID_PRIT2).
-            fid_cfp1: 자본지지점1 (FID_CFP1).
-            fid_cfp2: 자본지지점2 (FID_CFP2).
-            fid_input_nmix_price_1: 지수가격1 (FID_INPUT_NMIX_PRICE_1).
-            fid_input_nmix_price_2: 지수가격2 (FID_INPUT_NMIX_PRICE_2).
-            fid_egea_val1: E기어링값1 (FID_EGEA_VAL1).
-            fid_egea_val2: E기어링값2 (FID_EGEA_VAL2).
-            fid_input_dvdn_ert: 배당수익율 (FID_INPUT_DVDN_ERT).
-            fid_input_hist_vltl: 역사적변동성 (FID_INPUT_HIST_VLTL).
-            fid_theta1: 세타1 (FID_THETA1).
-            fid_theta2: 세타2 (FID_THETA2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11510").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_cnt_1: 입력수1 / Input count 1 (FID_INPUT_CNT_1, default "1").
+            fid_rank_sort_cls_code_2: 순위정렬구분코드2 / Ranking sort code 2 (FID_RANK_SORT_CLS_CODE_2).
+            fid_input_cnt_2: 입력수2 / Input count 2 (FID_INPUT_CNT_2).
+            fid_rank_sort_cls_code_3: 순위정렬구분코드3 / Ranking sort code 3 (FID_RANK_SORT_CLS_CODE_3).
+            fid_input_cnt_3: 입력수3 / Input count 3 (FID_INPUT_CNT_3).
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE).
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD).
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD).
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE).
+            fid_input_date_1: 입력날짜1 / Start date (FID_INPUT_DATE_1).
+            fid_input_date_2: 입력날짜2 / End date (FID_INPUT_DATE_2).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2).
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE).
+            fid_input_rmnn_dynu_1: 입력잔존일수1 / Remaining days 1 (FID_INPUT_RMNN_DYNU_1).
+            fid_input_rmnn_dynu_2: 입력잔존일수2 / Remaining days 2 (FID_INPUT_RMNN_DYNU_2).
+            fid_prpr_cnt1: 현재가수1 / Current price count 1 (FID_PRPR_CNT1).
+            fid_prpr_cnt2: 현재가수2 / Current price count 2 (FID_PRPR_CNT2).
+            fid_rsfl_rate1: 등락비율1 / Change rate 1 (%) (FID_RSFL_RATE1).
+            fid_rsfl_rate2: 등락비율2 / Change rate 2 (%) (FID_RSFL_RATE2).
+            fid_vol1: 거래량1 / Volume 1 (FID_VOL1).
+            fid_vol2: 거래량2 / Volume 2 (FID_VOL2).
+            fid_aply_rang_prc_1: 적용범위가격1 / Applied price range 1 (FID_APLY_RANG_PRC_1).
+            fid_aply_rang_prc_2: 적용범위가격2 / Applied price range 2 (FID_APLY_RANG_PRC_2).
+            fid_lvrg_val1: 레버리지값1 / Leverage 1 (FID_LVRG_VAL1).
+            fid_lvrg_val2: 레버리지값2 / Leverage 2 (FID_LVRG_VAL2).
+            fid_vol3: 거래량3 / Volume 3 (FID_VOL3).
+            fid_vol4: 거래량4 / Volume 4 (FID_VOL4).
+            fid_ints_vltl1: 내재변동성1 / Implied volatility 1 (%) (FID_INTS_VLTL1).
+            fid_ints_vltl2: 내재변동성2 / Implied volatility 2 (%) (FID_INTS_VLTL2).
+            fid_prmm_val1: 프리미엄값1 / Premium 1 (FID_PRMM_VAL1).
+            fid_prmm_val2: 프리미엄값2 / Premium 2 (FID_PRMM_VAL2).
+            fid_gear1: 기어링1 / Gearing 1 (FID_GEAR1).
+            fid_gear2: 기어링2 / Gearing 2 (FID_GEAR2).
+            fid_prls_qryr_rate1: 손익분기비율1 / Break-even rate 1 (%) (FID_PRLS_QRYR_RATE1).
+            fid_prls_qryr_rate2: 손익분기비율2 / Break-even rate 2 (%) (FID_PRLS_QRYR_RATE2).
+            fid_delta1: 델타1 / Delta 1 (FID_DELTA1).
+            fid_delta2: 델타2 / Delta 2 (FID_DELTA2).
+            fid_acpr1: 행사가1 / Strike price 1 (FID_ACPR1).
+            fid_acpr2: 행사가2 / Strike price 2 (FID_ACPR2).
+            fid_stck_cnvr_rate1: 주식전환비율1 / Conversion ratio 1 (FID_STCK_CNVR_RATE1).
+            fid_stck_cnvr_rate2: 주식전환비율2 / Conversion ratio 2 (FID_STCK_CNVR_RATE2).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE).
+            fid_prit1: 패리티1 / Parity 1 (FID_PRIT1).
+            fid_prit2: 패리티2 / Parity 2 (FID_PRIT2).
+            fid_cfp1: 자본지지점1 / Capital fulcrum point 1 (FID_CFP1).
+            fid_cfp2: 자본지지점2 / Capital fulcrum point 2 (FID_CFP2).
+            fid_input_nmix_price_1: 지수가격1 / Index price 1 (FID_INPUT_NMIX_PRICE_1).
+            fid_input_nmix_price_2: 지수가격2 / Index price 2 (FID_INPUT_NMIX_PRICE_2).
+            fid_egea_val1: E기어링값1 / Effective gearing 1 (FID_EGEA_VAL1).
+            fid_egea_val2: E기어링값2 / Effective gearing 2 (FID_EGEA_VAL2).
+            fid_input_dvdn_ert: 배당수익율 / Dividend yield (%) (FID_INPUT_DVDN_ERT).
+            fid_input_hist_vltl: 역사적변동성 / Historical volatility (%) (FID_INPUT_HIST_VLTL).
+            fid_theta1: 세타1 / Theta 1 (FID_THETA1).
+            fid_theta2: 세타2 / Theta 2 (FID_THETA2).
         """
         return self._client.call(API, locals())
 
@@ -812,63 +812,63 @@ class AsyncCondSearch(Endpoint[AsyncClient]):
         TR ID: real FHKEW15100000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11510").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_input_cnt_1: 입력수1 (FID_INPUT_CNT_1, default "1").
-            fid_rank_sort_cls_code_2: 순위정렬구분코드2 (FID_RANK_SORT_CLS_CODE_2).
-            fid_input_cnt_2: 입력수2 (FID_INPUT_CNT_2).
-            fid_rank_sort_cls_code_3: 순위정렬구분코드3 (FID_RANK_SORT_CLS_CODE_3).
-            fid_input_cnt_3: 입력수3 (FID_INPUT_CNT_3).
-            fid_trgt_cls_code: 대상 구분 코드 (FID_TRGT_CLS_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD).
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE).
-            fid_input_date_1: 입력날짜1 (FID_INPUT_DATE_1).
-            fid_input_date_2: 입력날짜2 (FID_INPUT_DATE_2).
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2).
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE).
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1).
-            fid_input_rmnn_dynu_2: 입력잔존일수2 (FID_INPUT_RMNN_DYNU_2).
-            fid_prpr_cnt1: 현재가수1 (FID_PRPR_CNT1).
-            fid_prpr_cnt2: 현재가수2 (FID_PRPR_CNT2).
-            fid_rsfl_rate1: 등락비율1 (FID_RSFL_RATE1).
-            fid_rsfl_rate2: 등락비율2 (FID_RSFL_RATE2).
-            fid_vol1: 거래량1 (FID_VOL1).
-            fid_vol2: 거래량2 (FID_VOL2).
-            fid_aply_rang_prc_1: 적용범위가격1 (FID_APLY_RANG_PRC_1).
-            fid_aply_rang_prc_2: 적용범위가격2 (FID_APLY_RANG_PRC_2).
-            fid_lvrg_val1: 레버리지값1 (FID_LVRG_VAL1).
-            fid_lvrg_val2: 레버리지값2 (FID_LVRG_VAL2).
-            fid_vol3: 거래량3 (FID_VOL3).
-            fid_vol4: 거래량4 (FID_VOL4).
-            fid_ints_vltl1: 내재변동성1 (FID_INTS_VLTL1).
-            fid_ints_vltl2: 내재변동성2 (FID_INTS_VLTL2).
-            fid_prmm_val1: 프리미엄값1 (FID_PRMM_VAL1).
-            fid_prmm_val2: 프리미엄값2 (FID_PRMM_VAL2).
-            fid_gear1: 기어링1 (FID_GEAR1).
-            fid_gear2: 기어링2 (FID_GEAR2).
-            fid_prls_qryr_rate1: 손익분기비율1 (FID_PRLS_QRYR_RATE1).
-            fid_prls_qryr_rate2: 손익분기비율2 (FID_PRLS_QRYR_RATE2).
-            fid_delta1: 델타1 (FID_DELTA1).
-            fid_delta2: 델타2 (FID_DELTA2).
-            fid_acpr1: 행사가1 (FID_ACPR1).
-            fid_acpr2: 행사가2 (FID_ACPR2).
-            fid_stck_cnvr_rate1: 주식전환비율1 (FID_STCK_CNVR_RATE1).
-            fid_stck_cnvr_rate2: 주식전환비율2 (FID_STCK_CNVR_RATE2).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE).
-            fid_prit1: 패리티1 (FID_PRIT1).
-            fid_prit2: 패리티2 (FID_PRIT2).
-            fid_cfp1: 자본지지점1 (FID_CFP1).
-            fid_cfp2: 자본지지점2 (FID_CFP2).
-            fid_input_nmix_price_1: 지수가격1 (FID_INPUT_NMIX_PRICE_1).
-            fid_input_nmix_price_2: 지수가격2 (FID_INPUT_NMIX_PRICE_2).
-            fid_egea_val1: E기어링값1 (FID_EGEA_VAL1).
-            fid_egea_val2: E기어링값2 (FID_EGEA_VAL2).
-            fid_input_dvdn_ert: 배당수익율 (FID_INPUT_DVDN_ERT).
-            fid_input_hist_vltl: 역사적변동성 (FID_INPUT_HIST_VLTL).
-            fid_theta1: 세타1 (FID_THETA1).
-            fid_theta2: 세타2 (FID_THETA2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11510").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_cnt_1: 입력수1 / Input count 1 (FID_INPUT_CNT_1, default "1").
+            fid_rank_sort_cls_code_2: 순위정렬구분코드2 / Ranking sort code 2 (FID_RANK_SORT_CLS_CODE_2).
+            fid_input_cnt_2: 입력수2 / Input count 2 (FID_INPUT_CNT_2).
+            fid_rank_sort_cls_code_3: 순위정렬구분코드3 / Ranking sort code 3 (FID_RANK_SORT_CLS_CODE_3).
+            fid_input_cnt_3: 입력수3 / Input count 3 (FID_INPUT_CNT_3).
+            fid_trgt_cls_code: 대상 구분 코드 / Target classification code (FID_TRGT_CLS_CODE).
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD).
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD).
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE).
+            fid_input_date_1: 입력날짜1 / Start date (FID_INPUT_DATE_1).
+            fid_input_date_2: 입력날짜2 / End date (FID_INPUT_DATE_2).
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2).
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE).
+            fid_input_rmnn_dynu_1: 입력잔존일수1 / Remaining days 1 (FID_INPUT_RMNN_DYNU_1).
+            fid_input_rmnn_dynu_2: 입력잔존일수2 / Remaining days 2 (FID_INPUT_RMNN_DYNU_2).
+            fid_prpr_cnt1: 현재가수1 / Current price count 1 (FID_PRPR_CNT1).
+            fid_prpr_cnt2: 현재가수2 / Current price count 2 (FID_PRPR_CNT2).
+            fid_rsfl_rate1: 등락비율1 / Change rate 1 (%) (FID_RSFL_RATE1).
+            fid_rsfl_rate2: 등락비율2 / Change rate 2 (%) (FID_RSFL_RATE2).
+            fid_vol1: 거래량1 / Volume 1 (FID_VOL1).
+            fid_vol2: 거래량2 / Volume 2 (FID_VOL2).
+            fid_aply_rang_prc_1: 적용범위가격1 / Applied price range 1 (FID_APLY_RANG_PRC_1).
+            fid_aply_rang_prc_2: 적용범위가격2 / Applied price range 2 (FID_APLY_RANG_PRC_2).
+            fid_lvrg_val1: 레버리지값1 / Leverage 1 (FID_LVRG_VAL1).
+            fid_lvrg_val2: 레버리지값2 / Leverage 2 (FID_LVRG_VAL2).
+            fid_vol3: 거래량3 / Volume 3 (FID_VOL3).
+            fid_vol4: 거래량4 / Volume 4 (FID_VOL4).
+            fid_ints_vltl1: 내재변동성1 / Implied volatility 1 (%) (FID_INTS_VLTL1).
+            fid_ints_vltl2: 내재변동성2 / Implied volatility 2 (%) (FID_INTS_VLTL2).
+            fid_prmm_val1: 프리미엄값1 / Premium 1 (FID_PRMM_VAL1).
+            fid_prmm_val2: 프리미엄값2 / Premium 2 (FID_PRMM_VAL2).
+            fid_gear1: 기어링1 / Gearing 1 (FID_GEAR1).
+            fid_gear2: 기어링2 / Gearing 2 (FID_GEAR2).
+            fid_prls_qryr_rate1: 손익분기비율1 / Break-even rate 1 (%) (FID_PRLS_QRYR_RATE1).
+            fid_prls_qryr_rate2: 손익분기비율2 / Break-even rate 2 (%) (FID_PRLS_QRYR_RATE2).
+            fid_delta1: 델타1 / Delta 1 (FID_DELTA1).
+            fid_delta2: 델타2 / Delta 2 (FID_DELTA2).
+            fid_acpr1: 행사가1 / Strike price 1 (FID_ACPR1).
+            fid_acpr2: 행사가2 / Strike price 2 (FID_ACPR2).
+            fid_stck_cnvr_rate1: 주식전환비율1 / Conversion ratio 1 (FID_STCK_CNVR_RATE1).
+            fid_stck_cnvr_rate2: 주식전환비율2 / Conversion ratio 2 (FID_STCK_CNVR_RATE2).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE).
+            fid_prit1: 패리티1 / Parity 1 (FID_PRIT1).
+            fid_prit2: 패리티2 / Parity 2 (FID_PRIT2).
+            fid_cfp1: 자본지지점1 / Capital fulcrum point 1 (FID_CFP1).
+            fid_cfp2: 자본지지점2 / Capital fulcrum point 2 (FID_CFP2).
+            fid_input_nmix_price_1: 지수가격1 / Index price 1 (FID_INPUT_NMIX_PRICE_1).
+            fid_input_nmix_price_2: 지수가격2 / Index price 2 (FID_INPUT_NMIX_PRICE_2).
+            fid_egea_val1: E기어링값1 / Effective gearing 1 (FID_EGEA_VAL1).
+            fid_egea_val2: E기어링값2 / Effective gearing 2 (FID_EGEA_VAL2).
+            fid_input_dvdn_ert: 배당수익율 / Dividend yield (%) (FID_INPUT_DVDN_ERT).
+            fid_input_hist_vltl: 역사적변동성 / Historical volatility (%) (FID_INPUT_HIST_VLTL).
+            fid_theta1: 세타1 / Theta 1 (FID_THETA1).
+            fid_theta2: 세타2 / Theta 2 (FID_THETA2).
         """
         return await self._client.call(API, locals())
 

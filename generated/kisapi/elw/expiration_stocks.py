@@ -37,47 +37,47 @@ class ExpirationStocksOutput:
     """ELW 만기예정/만기종목 output (rows)."""
 
     elw_shrn_iscd: str | None = None
-    """ELW 단축 종목코드 (elw_shrn_iscd)"""
+    """ELW 단축 종목코드 / ELW code (short) (elw_shrn_iscd)"""
     elw_kor_isnm: str | None = None
-    """ELW한글종목명 (elw_kor_isnm)"""
+    """ELW한글종목명 / ELW name (Korean) (elw_kor_isnm)"""
     unas_isnm: str | None = None
-    """기초자산 종목명 (unas_isnm)"""
+    """기초자산 종목명 / Underlying name (unas_isnm)"""
     unas_prpr: Decimal | None = None
-    """기초자산 현재가 (unas_prpr)"""
+    """기초자산 현재가 / Underlying price (unas_prpr)"""
     acpr: Decimal | None = None
-    """행사가 (acpr)"""
+    """행사가 / Strike price (acpr)"""
     stck_cnvr_rate: Decimal | None = None
-    """주식전환비율 (stck_cnvr_rate)"""
+    """주식전환비율 / Conversion ratio (stck_cnvr_rate)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     stck_lstn_date: date | None = None
-    """주식상장일자 (stck_lstn_date)"""
+    """주식상장일자 / Listing date (stck_lstn_date)"""
     stck_last_tr_date: date | None = None
-    """주식최종거래일자 (stck_last_tr_date)"""
+    """주식최종거래일자 / Last trading date (stck_last_tr_date)"""
     total_rdmp_amt: int | None = None
-    """총상환금액 (total_rdmp_amt)"""
+    """총상환금액 / Total redemption amount (total_rdmp_amt)"""
     rdmp_amt: int | None = None
-    """상환금액 (rdmp_amt)"""
+    """상환금액 / Redemption amount (rdmp_amt)"""
     lstn_stcn: int | None = None
-    """상장 주수 (lstn_stcn)"""
+    """상장 주수 / Listed shares (lstn_stcn)"""
     lp_hvol: int | None = None
-    """LP보유량 (lp_hvol)"""
+    """LP보유량 / LP holdings (lp_hvol)"""
     ccls_paym_prc: Decimal | None = None
-    """확정지급2가격 (ccls_paym_prc)"""
+    """확정지급2가격 / Confirmed payment price (ccls_paym_prc)"""
     mtrt_vltn_amt: int | None = None
-    """만기평가금액 (mtrt_vltn_amt)"""
+    """만기평가금액 / Valuation at maturity (mtrt_vltn_amt)"""
     evnt_prd_fin_date: date | None = None
-    """행사2기간종료일자 (evnt_prd_fin_date)"""
+    """행사2기간종료일자 / Exercise period end date (evnt_prd_fin_date)"""
     stlm_date: date | None = None
-    """결제 일자 (stlm_date)"""
+    """결제 일자 / Settlement date (stlm_date)"""
     pblc_prc: int | None = None
-    """발행가격 (pblc_prc)"""
+    """발행가격 / Issue price (pblc_prc)"""
     unas_shrn_iscd: str | None = None
-    """기초자산 단축 종목코드 (unas_shrn_iscd)"""
+    """기초자산 단축 종목코드 / Underlying code (short) (unas_shrn_iscd)"""
     stnd_iscd: str | None = None
-    """표준종목코드 (stnd_iscd)"""
+    """표준종목코드 / Standard code (ISIN) (stnd_iscd)"""
     rdmp_ask_amt: int | None = None
-    """상환청구금액 (rdmp_ask_amt)"""
+    """상환청구금액 / Redemption request amount (rdmp_ask_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -310,16 +310,16 @@ class ExpirationStocks(Endpoint[SyncClient]):
         TR ID: real FHKEW154700C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11547").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "2").
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "00000").
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
-            fid_input_option_1: 입력옵션1 (FID_INPUT_OPTION_1).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11547").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "2").
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE).
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, default "00000").
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
+            fid_input_option_1: 입력옵션1 / Input option 1 (FID_INPUT_OPTION_1).
         """
         return self._client.call(API, locals())
 
@@ -387,16 +387,16 @@ class AsyncExpirationStocks(Endpoint[AsyncClient]):
         TR ID: real FHKEW154700C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11547").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "2").
-            fid_etc_cls_code: 기타 구분 코드 (FID_ETC_CLS_CODE).
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "00000").
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
-            fid_input_option_1: 입력옵션1 (FID_INPUT_OPTION_1).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11547").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "2").
+            fid_etc_cls_code: 기타 구분 코드 / Other classification code (FID_ETC_CLS_CODE).
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, default "00000").
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
+            fid_input_option_1: 입력옵션1 / Input option 1 (FID_INPUT_OPTION_1).
         """
         return await self._client.call(API, locals())
 

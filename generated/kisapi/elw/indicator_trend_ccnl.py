@@ -37,29 +37,29 @@ class IndicatorTrendCcnlOutput:
     """ELW 투자지표추이(체결) output (rows)."""
 
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     lvrg_val: Decimal | None = None
-    """레버리지값 (lvrg_val)"""
+    """레버리지값 / Leverage (lvrg_val)"""
     gear: Decimal | None = None
-    """기어링 (gear)"""
+    """기어링 / Gearing (gear)"""
     tmvl_val: Decimal | None = None
-    """시간가치값 (tmvl_val)"""
+    """시간가치값 / Time value (tmvl_val)"""
     invl_val: Decimal | None = None
-    """내재가치값 (invl_val)"""
+    """내재가치값 / Intrinsic value (invl_val)"""
     prit: Decimal | None = None
-    """패리티 (prit)"""
+    """패리티 / Parity (prit)"""
     apprch_rate: Decimal | None = None
-    """접근도 (apprch_rate)"""
+    """접근도 / Approach rate (%) (apprch_rate)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -227,8 +227,8 @@ class IndicatorTrendCcnl(Endpoint[SyncClient]):
         TR ID: real FHPEW02740100, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -272,8 +272,8 @@ class AsyncIndicatorTrendCcnl(Endpoint[AsyncClient]):
         TR ID: real FHPEW02740100, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

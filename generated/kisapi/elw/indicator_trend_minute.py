@@ -37,31 +37,31 @@ class IndicatorTrendMinuteOutput:
     """ELW 투자지표추이(분별) output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     elw_oprc: int | None = None
-    """ELW 시가2 (elw_oprc)"""
+    """ELW 시가2 / ELW open (won) (elw_oprc)"""
     elw_hgpr: int | None = None
-    """ELW 최고가 (elw_hgpr)"""
+    """ELW 최고가 / ELW high (won) (elw_hgpr)"""
     elw_lwpr: int | None = None
-    """ELW 최저가 (elw_lwpr)"""
+    """ELW 최저가 / ELW low (won) (elw_lwpr)"""
     lvrg_val: Decimal | None = None
-    """레버리지값 (lvrg_val)"""
+    """레버리지값 / Leverage (lvrg_val)"""
     gear: Decimal | None = None
-    """기어링 (gear)"""
+    """기어링 / Gearing (gear)"""
     prmm_val: Decimal | None = None
-    """프리미엄값 (prmm_val)"""
+    """프리미엄값 / Premium (prmm_val)"""
     invl_val: Decimal | None = None
-    """내재가치값 (invl_val)"""
+    """내재가치값 / Intrinsic value (invl_val)"""
     prit: Decimal | None = None
-    """패리티 (prit)"""
+    """패리티 / Parity (prit)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -242,10 +242,10 @@ class IndicatorTrendMinute(Endpoint[SyncClient]):
         TR ID: real FHPEW02740300, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, required).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 / Include past data (FID_PW_DATA_INCU_YN, default "N").
         """
         return self._client.call(API, locals())
 
@@ -295,10 +295,10 @@ class AsyncIndicatorTrendMinute(Endpoint[AsyncClient]):
         TR ID: real FHPEW02740300, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, required).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 / Include past data (FID_PW_DATA_INCU_YN, default "N").
         """
         return await self._client.call(API, locals())
 

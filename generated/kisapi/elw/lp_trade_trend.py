@@ -38,37 +38,37 @@ class LpTradeTrendOutput1:
     """ELW LP매매추이 output1 (one record)."""
 
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     stck_cnvr_rate: Decimal | None = None
-    """주식전환비율 (stck_cnvr_rate)"""
+    """주식전환비율 / Conversion ratio (stck_cnvr_rate)"""
     prit: Decimal | None = None
-    """패리티 (prit)"""
+    """패리티 / Parity (prit)"""
     lvrg_val: Decimal | None = None
-    """레버리지값 (lvrg_val)"""
+    """레버리지값 / Leverage (lvrg_val)"""
     gear: Decimal | None = None
-    """기어링 (gear)"""
+    """기어링 / Gearing (gear)"""
     prls_qryr_rate: Decimal | None = None
-    """손익분기비율 (prls_qryr_rate)"""
+    """손익분기비율 / Break-even rate (%) (prls_qryr_rate)"""
     cfp: Decimal | None = None
-    """자본지지점 (cfp)"""
+    """자본지지점 / Capital fulcrum point (cfp)"""
     invl_val: Decimal | None = None
-    """내재가치값 (invl_val)"""
+    """내재가치값 / Intrinsic value (invl_val)"""
     tmvl_val: Decimal | None = None
-    """시간가치값 (tmvl_val)"""
+    """시간가치값 / Time value (tmvl_val)"""
     acpr: Decimal | None = None
-    """행사가 (acpr)"""
+    """행사가 / Strike price (acpr)"""
     elw_ko_barrier: Decimal | None = None
-    """조기종료발생기준가격 (elw_ko_barrier)"""
+    """조기종료발생기준가격 / Knock-out barrier price (elw_ko_barrier)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -175,51 +175,51 @@ class LpTradeTrendOutput2:
     """ELW LP매매추이 output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     lp_seln_qty: int | None = None
-    """LP매도수량 (lp_seln_qty)"""
+    """LP매도수량 / LP sell quantity (lp_seln_qty)"""
     lp_seln_avrg_unpr: Decimal | None = None
-    """LP매도평균단가 (lp_seln_avrg_unpr)"""
+    """LP매도평균단가 / LP average sell price (won) (lp_seln_avrg_unpr)"""
     lp_shnu_qty: int | None = None
-    """LP매수수량 (lp_shnu_qty)"""
+    """LP매수수량 / LP buy quantity (lp_shnu_qty)"""
     lp_shnu_avrg_unpr: Decimal | None = None
-    """LP매수평균단가 (lp_shnu_avrg_unpr)"""
+    """LP매수평균단가 / LP average buy price (won) (lp_shnu_avrg_unpr)"""
     lp_hvol: int | None = None
-    """LP보유량 (lp_hvol)"""
+    """LP보유량 / LP holdings (lp_hvol)"""
     lp_hldn_rate: Decimal | None = None
-    """LP보유비율 (lp_hldn_rate)"""
+    """LP보유비율 / LP holding ratio (%) (lp_hldn_rate)"""
     prsn_deal_qty: int | None = None
-    """개인매매수량 (prsn_deal_qty)"""
+    """개인매매수량 / Individual trading quantity (prsn_deal_qty)"""
     apprch_rate: Decimal | None = None
-    """접근도 (apprch_rate)"""
+    """접근도 / Approach rate (%) (apprch_rate)"""
     cntg_hour: time | None = None
-    """체결시간 (cntg_hour)"""
+    """체결시간 / Execution time (cntg_hour)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     lp_buy_qty: int | None = None
-    """LP매수수량 (lp_buy_qty)"""
+    """LP매수수량 / LP buy quantity (lp_buy_qty)"""
     lp_sell_qty: int | None = None
-    """LP매도수량 (lp_sell_qty)"""
+    """LP매도수량 / LP sell quantity (lp_sell_qty)"""
     lp_ntby_qty: int | None = None
-    """LP순매수수량 (lp_ntby_qty)"""
+    """LP순매수수량 / LP net buy quantity (lp_ntby_qty)"""
     lp_buy_amt: int | None = None
-    """LP매수금액 (lp_buy_amt)"""
+    """LP매수금액 / LP buy amount (won) (lp_buy_amt)"""
     lp_sell_amt: int | None = None
-    """LP매도금액 (lp_sell_amt)"""
+    """LP매도금액 / LP sell amount (won) (lp_sell_amt)"""
     lp_ntby_amt: int | None = None
-    """LP순매수금액 (lp_ntby_amt)"""
+    """LP순매수금액 / LP net buy amount (won) (lp_ntby_amt)"""
     inst_deal_qty: int | None = None
-    """기관매매수량 (inst_deal_qty)"""
+    """기관매매수량 / Institutional trading quantity (inst_deal_qty)"""
     frgn_deal_qty: int | None = None
-    """외국인매매수량 (frgn_deal_qty)"""
+    """외국인매매수량 / Foreign trading quantity (frgn_deal_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -425,8 +425,8 @@ class LpTradeTrend(Endpoint[SyncClient]):
         TR ID: real FHPEW03760000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -470,8 +470,8 @@ class AsyncLpTradeTrend(Endpoint[AsyncClient]):
         TR ID: real FHPEW03760000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -31,23 +31,23 @@ class NewlyListedOutput:
     """ELW 신규상장종목 output (rows)."""
 
     stck_lstn_date: date | None = None
-    """주식상장일자 (stck_lstn_date)"""
+    """주식상장일자 / Listing date (stck_lstn_date)"""
     elw_kor_isnm: str | None = None
-    """ELW한글종목명 (elw_kor_isnm)"""
+    """ELW한글종목명 / ELW name (Korean) (elw_kor_isnm)"""
     elw_shrn_iscd: str | None = None
-    """ELW 단축 종목코드 (elw_shrn_iscd)"""
+    """ELW 단축 종목코드 / ELW code (short) (elw_shrn_iscd)"""
     unas_isnm: str | None = None
-    """기초자산 종목명 (unas_isnm)"""
+    """기초자산 종목명 / Underlying name (unas_isnm)"""
     pblc_co_name: str | None = None
-    """발행회사명 (pblc_co_name)"""
+    """발행회사명 / Issuer name (pblc_co_name)"""
     lstn_stcn: int | None = None
-    """상장 주수 (lstn_stcn)"""
+    """상장 주수 / Listed shares (lstn_stcn)"""
     acpr: Decimal | None = None
-    """행사가 (acpr)"""
+    """행사가 / Strike price (acpr)"""
     stck_last_tr_date: date | None = None
-    """주식최종거래일자 (stck_last_tr_date)"""
+    """주식최종거래일자 / Last trading date (stck_last_tr_date)"""
     elw_ko_barrier: Decimal | None = None
-    """조기종료발생기준가격 (elw_ko_barrier)"""
+    """조기종료발생기준가격 / Knock-out barrier price (elw_ko_barrier)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -228,13 +228,13 @@ class NewlyListed(Endpoint[SyncClient]):
         TR ID: real FHKEW154800C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11548").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "02").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11548").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "02").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
         """
         return self._client.call(API, locals())
 
@@ -293,13 +293,13 @@ class AsyncNewlyListed(Endpoint[AsyncClient]):
         TR ID: real FHKEW154800C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11548").
-            fid_div_cls_code: 분류 구분 코드 (FID_DIV_CLS_CODE, default "02").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11548").
+            fid_div_cls_code: 분류 구분 코드 / Classification code (FID_DIV_CLS_CODE, default "02").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
         """
         return await self._client.call(API, locals())
 

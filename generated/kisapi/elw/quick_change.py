@@ -30,33 +30,33 @@ class QuickChangeOutput:
     """ELW 당일급변종목 output (rows)."""
 
     elw_shrn_iscd: str | None = None
-    """ELW 단축 종목코드 (elw_shrn_iscd)"""
+    """ELW 단축 종목코드 / ELW code (short) (elw_shrn_iscd)"""
     elw_kor_isnm: str | None = None
-    """ELW한글종목명 (elw_kor_isnm)"""
+    """ELW한글종목명 / ELW name (Korean) (elw_kor_isnm)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     askp: int | None = None
-    """매도호가 (askp)"""
+    """매도호가 / Ask price (won) (askp)"""
     bidp: int | None = None
-    """매수호가 (bidp)"""
+    """매수호가 / Bid price (won) (bidp)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     stnd_val: Decimal | None = None
-    """기준값 (stnd_val)"""
+    """기준값 / Base value (stnd_val)"""
     stnd_val_vrss: Decimal | None = None
-    """기준값대비 (stnd_val_vrss)"""
+    """기준값대비 / Change vs base value (stnd_val_vrss)"""
     stnd_val_ctrt: Decimal | None = None
-    """기준값대비율 (stnd_val_ctrt)"""
+    """기준값대비율 / Change vs base value (%) (stnd_val_ctrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -277,20 +277,20 @@ class QuickChange(Endpoint[SyncClient]):
         TR ID: real FHPEW02870000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20287").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "A").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
-            fid_input_hour_1: 입력 일 또는 분 (FID_INPUT_HOUR_1).
-            fid_input_hour_2: 기준시간 (FID_INPUT_HOUR_2, default "").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "1").
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20287").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, default "A").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 / Volume (FID_INPUT_VOL_2, default "").
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, required).
+            fid_input_hour_1: 입력 일 또는 분 / Input time (FID_INPUT_HOUR_1).
+            fid_input_hour_2: 기준시간 / Base time (FID_INPUT_HOUR_2, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "1").
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
         """
         return self._client.call(API, locals())
 
@@ -370,20 +370,20 @@ class AsyncQuickChange(Endpoint[AsyncClient]):
         TR ID: real FHPEW02870000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20287").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "A").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
-            fid_input_hour_1: 입력 일 또는 분 (FID_INPUT_HOUR_1).
-            fid_input_hour_2: 기준시간 (FID_INPUT_HOUR_2, default "").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "1").
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20287").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, default "A").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 / Volume (FID_INPUT_VOL_2, default "").
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, required).
+            fid_input_hour_1: 입력 일 또는 분 / Input time (FID_INPUT_HOUR_1).
+            fid_input_hour_2: 기준시간 / Base time (FID_INPUT_HOUR_2, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "1").
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
         """
         return await self._client.call(API, locals())
 

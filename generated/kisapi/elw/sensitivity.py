@@ -31,35 +31,35 @@ class SensitivityOutput:
     """ELW 민감도 순위 output (rows)."""
 
     elw_shrn_iscd: str | None = None
-    """ELW 단축 종목코드 (elw_shrn_iscd)"""
+    """ELW 단축 종목코드 / ELW code (short) (elw_shrn_iscd)"""
     elw_kor_isnm: str | None = None
-    """ELW한글종목명 (elw_kor_isnm)"""
+    """ELW한글종목명 / ELW name (Korean) (elw_kor_isnm)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     hts_thpr: Decimal | None = None
-    """HTS 이론가 (hts_thpr)"""
+    """HTS 이론가 / Theoretical price (hts_thpr)"""
     delta_val: Decimal | None = None
-    """델타값 (delta_val)"""
+    """델타값 / Delta (delta_val)"""
     gama: Decimal | None = None
-    """감마 (gama)"""
+    """감마 / Gamma (gama)"""
     theta: Decimal | None = None
-    """세타 (theta)"""
+    """세타 / Theta (theta)"""
     vega: Decimal | None = None
-    """베가 (vega)"""
+    """베가 / Vega (vega)"""
     rho: Decimal | None = None
-    """로우 (rho)"""
+    """로우 / Rho (rho)"""
     hts_ints_vltl: Decimal | None = None
-    """HTS 내재 변동성 (hts_ints_vltl)"""
+    """HTS 내재 변동성 / Implied volatility (%) (hts_ints_vltl)"""
     d90_hist_vltl: Decimal | None = None
-    """90일역사적변동성 (d90_hist_vltl)"""
+    """90일역사적변동성 / 90-day historical volatility (%) (d90_hist_vltl)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -302,19 +302,19 @@ class Sensitivity(Endpoint[SyncClient]):
         TR ID: real FHPEW02850000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20285").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1, default "").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20285").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
+            fid_div_cls_code: 콜풋구분코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 / Volume (FID_INPUT_VOL_2, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_rmnn_dynu_1: 입력잔존일수1 / Remaining days 1 (FID_INPUT_RMNN_DYNU_1, default "").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, default "").
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
         """
         return self._client.call(API, locals())
 
@@ -391,19 +391,19 @@ class AsyncSensitivity(Endpoint[AsyncClient]):
         TR ID: real FHPEW02850000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20285").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1, default "").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20285").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
+            fid_div_cls_code: 콜풋구분코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 / Volume (FID_INPUT_VOL_2, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_rmnn_dynu_1: 입력잔존일수1 / Remaining days 1 (FID_INPUT_RMNN_DYNU_1, default "").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, default "").
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
         """
         return await self._client.call(API, locals())
 

@@ -36,17 +36,17 @@ class UdrlAssetListOutput:
     """ELW 기초자산 목록조회 output (rows)."""
 
     unas_shrn_iscd: str | None = None
-    """기초자산 단축 종목코드 (unas_shrn_iscd)"""
+    """기초자산 단축 종목코드 / Underlying code (short) (unas_shrn_iscd)"""
     unas_isnm: str | None = None
-    """기초자산 종목명 (unas_isnm)"""
+    """기초자산 종목명 / Underlying name (unas_isnm)"""
     unas_prpr: Decimal | None = None
-    """기초자산 현재가 (unas_prpr)"""
+    """기초자산 현재가 / Underlying price (unas_prpr)"""
     unas_prdy_vrss: Decimal | None = None
-    """기초자산 전일 대비 (unas_prdy_vrss)"""
+    """기초자산 전일 대비 / Underlying change (unas_prdy_vrss)"""
     unas_prdy_vrss_sign: Sign | None = None
-    """기초자산 전일 대비 부호 (unas_prdy_vrss_sign)"""
+    """기초자산 전일 대비 부호 / Underlying change sign (unas_prdy_vrss_sign)"""
     unas_prdy_ctrt: Decimal | None = None
-    """기초자산 전일 대비율 (unas_prdy_ctrt)"""
+    """기초자산 전일 대비율 / Underlying change (%) (unas_prdy_ctrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -199,9 +199,9 @@ class UdrlAssetList(Endpoint[SyncClient]):
         TR ID: real FHKEW154100C0, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11541").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11541").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
         """
         return self._client.call(API, locals())
 
@@ -248,9 +248,9 @@ class AsyncUdrlAssetList(Endpoint[AsyncClient]):
         TR ID: real FHKEW154100C0, mock unsupported
 
         Args:
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11541").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11541").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
         """
         return await self._client.call(API, locals())
 

@@ -37,63 +37,63 @@ class UdrlAssetPriceOutput:
     """ELW 기초자산별 종목시세 output (rows)."""
 
     elw_shrn_iscd: str | None = None
-    """ELW 단축 종목코드 (elw_shrn_iscd)"""
+    """ELW 단축 종목코드 / ELW code (short) (elw_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acpr: Decimal | None = None
-    """행사가 (acpr)"""
+    """행사가 / Strike price (acpr)"""
     prls_qryr_stpr_prc: Decimal | None = None
-    """손익분기주가가격 (prls_qryr_stpr_prc)"""
+    """손익분기주가가격 / Break-even stock price (prls_qryr_stpr_prc)"""
     hts_rmnn_dynu: int | None = None
-    """HTS잔존일수 (hts_rmnn_dynu)"""
+    """HTS잔존일수 / Remaining days (hts_rmnn_dynu)"""
     hts_ints_vltl: Decimal | None = None
-    """HTS 내재 변동성 (hts_ints_vltl)"""
+    """HTS 내재 변동성 / Implied volatility (%) (hts_ints_vltl)"""
     stck_cnvr_rate: Decimal | None = None
-    """주식전환비율 (stck_cnvr_rate)"""
+    """주식전환비율 / Conversion ratio (stck_cnvr_rate)"""
     lp_hvol: int | None = None
-    """LP보유량 (lp_hvol)"""
+    """LP보유량 / LP holdings (lp_hvol)"""
     lp_rlim: Decimal | None = None
-    """LP비중 (lp_rlim)"""
+    """LP비중 / LP share (%) (lp_rlim)"""
     lvrg_val: Decimal | None = None
-    """레버리지값 (lvrg_val)"""
+    """레버리지값 / Leverage (lvrg_val)"""
     gear: Decimal | None = None
-    """기어링 (gear)"""
+    """기어링 / Gearing (gear)"""
     delta_val: Decimal | None = None
-    """델타값 (delta_val)"""
+    """델타값 / Delta (delta_val)"""
     gama: Decimal | None = None
-    """감마 (gama)"""
+    """감마 / Gamma (gama)"""
     vega: Decimal | None = None
-    """베가 (vega)"""
+    """베가 / Vega (vega)"""
     theta: Decimal | None = None
-    """세타 (theta)"""
+    """세타 / Theta (theta)"""
     prls_qryr_rate: Decimal | None = None
-    """손익분기비율 (prls_qryr_rate)"""
+    """손익분기비율 / Break-even rate (%) (prls_qryr_rate)"""
     cfp: Decimal | None = None
-    """자본지지점 (cfp)"""
+    """자본지지점 / Capital fulcrum point (cfp)"""
     prit: Decimal | None = None
-    """패리티 (prit)"""
+    """패리티 / Parity (prit)"""
     invl_val: Decimal | None = None
-    """내재가치값 (invl_val)"""
+    """내재가치값 / Intrinsic value (invl_val)"""
     tmvl_val: Decimal | None = None
-    """시간가치값 (tmvl_val)"""
+    """시간가치값 / Time value (tmvl_val)"""
     hts_thpr: Decimal | None = None
-    """HTS 이론가 (hts_thpr)"""
+    """HTS 이론가 / Theoretical price (hts_thpr)"""
     stck_lstn_date: date | None = None
-    """주식상장일자 (stck_lstn_date)"""
+    """주식상장일자 / Listing date (stck_lstn_date)"""
     stck_last_tr_date: date | None = None
-    """주식최종거래일자 (stck_last_tr_date)"""
+    """주식최종거래일자 / Last trading date (stck_last_tr_date)"""
     lp_ntby_qty: int | None = None
-    """LP순매수수량 (lp_ntby_qty)"""
+    """LP순매수수량 / LP net buy quantity (lp_ntby_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -386,22 +386,22 @@ class UdrlAssetPrice(Endpoint[SyncClient]):
         TR ID: real FHKEW154101C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11541").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "A").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, required).
-            fid_vol_cnt: 거래량 수 (FID_VOL_CNT).
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "0").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1).
-            fid_input_rmnn_dynu_2: 입력잔존일수2 (FID_INPUT_RMNN_DYNU_2).
-            fid_option: 옵션 (FID_OPTION, default "0").
-            fid_input_option_1: 입력옵션1 (FID_INPUT_OPTION_1).
-            fid_input_option_2: 입력옵션2 (FID_INPUT_OPTION_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11541").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, default "A").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, required).
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (FID_VOL_CNT).
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1).
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2).
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1).
+            fid_input_vol_2: 거래량 / Volume (FID_INPUT_VOL_2).
+            fid_input_rmnn_dynu_1: 입력잔존일수1 / Remaining days 1 (FID_INPUT_RMNN_DYNU_1).
+            fid_input_rmnn_dynu_2: 입력잔존일수2 / Remaining days 2 (FID_INPUT_RMNN_DYNU_2).
+            fid_option: 옵션 / Option (FID_OPTION, default "0").
+            fid_input_option_1: 입력옵션1 / Input option 1 (FID_INPUT_OPTION_1).
+            fid_input_option_2: 입력옵션2 / Input option 2 (FID_INPUT_OPTION_2).
         """
         return self._client.call(API, locals())
 
@@ -487,22 +487,22 @@ class AsyncUdrlAssetPrice(Endpoint[AsyncClient]):
         TR ID: real FHKEW154101C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11541").
-            fid_mrkt_cls_code: 시장구분코드 (FID_MRKT_CLS_CODE, default "A").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, required).
-            fid_vol_cnt: 거래량 수 (FID_VOL_CNT).
-            fid_trgt_exls_cls_code: 대상 제외 구분 코드 (FID_TRGT_EXLS_CLS_CODE, default "0").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1).
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2).
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1).
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2).
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1).
-            fid_input_rmnn_dynu_2: 입력잔존일수2 (FID_INPUT_RMNN_DYNU_2).
-            fid_option: 옵션 (FID_OPTION, default "0").
-            fid_input_option_1: 입력옵션1 (FID_INPUT_OPTION_1).
-            fid_input_option_2: 입력옵션2 (FID_INPUT_OPTION_2).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11541").
+            fid_mrkt_cls_code: 시장구분코드 / Market classification code (FID_MRKT_CLS_CODE, default "A").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, required).
+            fid_vol_cnt: 거래량 수 / Volume threshold (shares) (FID_VOL_CNT).
+            fid_trgt_exls_cls_code: 대상 제외 구분 코드 / Excluded target code (FID_TRGT_EXLS_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1).
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2).
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1).
+            fid_input_vol_2: 거래량 / Volume (FID_INPUT_VOL_2).
+            fid_input_rmnn_dynu_1: 입력잔존일수1 / Remaining days 1 (FID_INPUT_RMNN_DYNU_1).
+            fid_input_rmnn_dynu_2: 입력잔존일수2 / Remaining days 2 (FID_INPUT_RMNN_DYNU_2).
+            fid_option: 옵션 / Option (FID_OPTION, default "0").
+            fid_input_option_1: 입력옵션1 / Input option 1 (FID_INPUT_OPTION_1).
+            fid_input_option_2: 입력옵션2 / Input option 2 (FID_INPUT_OPTION_2).
         """
         return await self._client.call(API, locals())
 

@@ -31,75 +31,75 @@ class UpdownRateOutput:
     """ELW 상승률순위 output (rows)."""
 
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     elw_shrn_iscd: str | None = None
-    """ELW 단축 종목코드 (elw_shrn_iscd)"""
+    """ELW 단축 종목코드 / ELW code (short) (elw_shrn_iscd)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     stck_sdpr: int | None = None
-    """주식 기준가 (stck_sdpr)"""
+    """주식 기준가 / Base price (won) (stck_sdpr)"""
     sdpr_vrss_prpr_sign: Sign | None = None
-    """기준가대비현재가부호 (sdpr_vrss_prpr_sign)"""
+    """기준가대비현재가부호 / Current price vs base price sign (sdpr_vrss_prpr_sign)"""
     sdpr_vrss_prpr: int | None = None
-    """기준가 대비 현재가 (sdpr_vrss_prpr)"""
+    """기준가 대비 현재가 / Current price vs base price (won) (sdpr_vrss_prpr)"""
     sdpr_vrss_prpr_rate: Decimal | None = None
-    """기준가 대비 현재가 비율 (sdpr_vrss_prpr_rate)"""
+    """기준가 대비 현재가 비율 / Current price vs base price (%) (sdpr_vrss_prpr_rate)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     oprc_vrss_prpr_sign: Sign | None = None
-    """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
+    """시가2 대비 현재가 부호 / Current price vs open sign (oprc_vrss_prpr_sign)"""
     oprc_vrss_prpr: int | None = None
-    """시가2 대비 현재가 (oprc_vrss_prpr)"""
+    """시가2 대비 현재가 / Current price vs open (won) (oprc_vrss_prpr)"""
     oprc_vrss_prpr_rate: Decimal | None = None
-    """시가2대비현재가비율 (oprc_vrss_prpr_rate)"""
+    """시가2대비현재가비율 / Current price vs open (%) (oprc_vrss_prpr_rate)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     prd_rsfl_sign: Sign | None = None
-    """기간등락부호 (prd_rsfl_sign)"""
+    """기간등락부호 / Period change sign (prd_rsfl_sign)"""
     prd_rsfl: int | None = None
-    """기간등락 (prd_rsfl)"""
+    """기간등락 / Period change (prd_rsfl)"""
     prd_rsfl_rate: Decimal | None = None
-    """기간등락비율 (prd_rsfl_rate)"""
+    """기간등락비율 / Period change (%) (prd_rsfl_rate)"""
     stck_cnvr_rate: Decimal | None = None
-    """주식전환비율 (stck_cnvr_rate)"""
+    """주식전환비율 / Conversion ratio (stck_cnvr_rate)"""
     hts_rmnn_dynu: int | None = None
-    """HTS잔존일수 (hts_rmnn_dynu)"""
+    """HTS잔존일수 / Remaining days (hts_rmnn_dynu)"""
     acpr: Decimal | None = None
-    """행사가 (acpr)"""
+    """행사가 / Strike price (acpr)"""
     unas_isnm: str | None = None
-    """기초자산 종목명 (unas_isnm)"""
+    """기초자산 종목명 / Underlying name (unas_isnm)"""
     unas_shrn_iscd: str | None = None
-    """기초자산 단축 종목코드 (unas_shrn_iscd)"""
+    """기초자산 단축 종목코드 / Underlying code (short) (unas_shrn_iscd)"""
     lp_hldn_rate: Decimal | None = None
-    """LP보유비율 (lp_hldn_rate)"""
+    """LP보유비율 / LP holding ratio (%) (lp_hldn_rate)"""
     prit: Decimal | None = None
-    """패리티 (prit)"""
+    """패리티 / Parity (prit)"""
     prls_qryr_stpr_prc: Decimal | None = None
-    """손익분기주가가격 (prls_qryr_stpr_prc)"""
+    """손익분기주가가격 / Break-even stock price (prls_qryr_stpr_prc)"""
     delta_val: Decimal | None = None
-    """델타값 (delta_val)"""
+    """델타값 / Delta (delta_val)"""
     theta: Decimal | None = None
-    """세타 (theta)"""
+    """세타 / Theta (theta)"""
     prls_qryr_rate: Decimal | None = None
-    """손익분기비율 (prls_qryr_rate)"""
+    """손익분기비율 / Break-even rate (%) (prls_qryr_rate)"""
     stck_lstn_date: date | None = None
-    """주식상장일자 (stck_lstn_date)"""
+    """주식상장일자 / Listing date (stck_lstn_date)"""
     stck_last_tr_date: date | None = None
-    """주식최종거래일자 (stck_last_tr_date)"""
+    """주식최종거래일자 / Last trading date (stck_last_tr_date)"""
     hts_ints_vltl: Decimal | None = None
-    """HTS 내재 변동성 (hts_ints_vltl)"""
+    """HTS 내재 변동성 / Implied volatility (%) (hts_ints_vltl)"""
     lvrg_val: Decimal | None = None
-    """레버리지값 (lvrg_val)"""
+    """레버리지값 / Leverage (lvrg_val)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -426,20 +426,20 @@ class UpdownRate(Endpoint[SyncClient]):
         TR ID: real FHPEW02770000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20277").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
-            fid_input_rmnn_dynu_1: 잔존기간구분 (FID_INPUT_RMNN_DYNU_1, default "0").
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
-            fid_input_date_1: 입력날짜1 (FID_INPUT_DATE_1, default "1").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
-            fid_input_date_2: 입력날짜2 (FID_INPUT_DATE_2, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20277").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
+            fid_input_rmnn_dynu_1: 잔존기간구분 / Remaining days 1 (FID_INPUT_RMNN_DYNU_1, default "0").
+            fid_div_cls_code: 콜풋구분코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 / Volume (FID_INPUT_VOL_2, default "").
+            fid_input_date_1: 입력날짜1 / Start date (FID_INPUT_DATE_1, default "1").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
+            fid_input_date_2: 입력날짜2 / End date (FID_INPUT_DATE_2, default "").
         """
         return self._client.call(API, locals())
 
@@ -519,20 +519,20 @@ class AsyncUpdownRate(Endpoint[AsyncClient]):
         TR ID: real FHPEW02770000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20277").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
-            fid_input_rmnn_dynu_1: 잔존기간구분 (FID_INPUT_RMNN_DYNU_1, default "0").
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
-            fid_input_date_1: 입력날짜1 (FID_INPUT_DATE_1, default "1").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
-            fid_input_date_2: 입력날짜2 (FID_INPUT_DATE_2, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20277").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
+            fid_input_rmnn_dynu_1: 잔존기간구분 / Remaining days 1 (FID_INPUT_RMNN_DYNU_1, default "0").
+            fid_div_cls_code: 콜풋구분코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 / Volume (FID_INPUT_VOL_2, default "").
+            fid_input_date_1: 입력날짜1 / Start date (FID_INPUT_DATE_1, default "1").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
+            fid_input_date_2: 입력날짜2 / End date (FID_INPUT_DATE_2, default "").
         """
         return await self._client.call(API, locals())
 

@@ -37,37 +37,37 @@ class VolatilityTrendDailyOutput:
     """ELW 변동성 추이(일별) output (rows)."""
 
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     elw_oprc: int | None = None
-    """ELW 시가2 (elw_oprc)"""
+    """ELW 시가2 / ELW open (won) (elw_oprc)"""
     elw_hgpr: int | None = None
-    """ELW 최고가 (elw_hgpr)"""
+    """ELW 최고가 / ELW high (won) (elw_hgpr)"""
     elw_lwpr: int | None = None
-    """ELW 최저가 (elw_lwpr)"""
+    """ELW 최저가 / ELW low (won) (elw_lwpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     d10_hist_vltl: Decimal | None = None
-    """10일 역사적 변동성 (d10_hist_vltl)"""
+    """10일 역사적 변동성 / 10-day historical volatility (%) (d10_hist_vltl)"""
     d20_hist_vltl: Decimal | None = None
-    """20일 역사적 변동성 (d20_hist_vltl)"""
+    """20일 역사적 변동성 / 20-day historical volatility (%) (d20_hist_vltl)"""
     d30_hist_vltl: Decimal | None = None
-    """30일 역사적 변동성 (d30_hist_vltl)"""
+    """30일 역사적 변동성 / 30-day historical volatility (%) (d30_hist_vltl)"""
     d60_hist_vltl: Decimal | None = None
-    """60일 역사적 변동성 (d60_hist_vltl)"""
+    """60일 역사적 변동성 / 60-day historical volatility (%) (d60_hist_vltl)"""
     d90_hist_vltl: Decimal | None = None
-    """90일역사적변동성 (d90_hist_vltl)"""
+    """90일역사적변동성 / 90-day historical volatility (%) (d90_hist_vltl)"""
     hts_ints_vltl: Decimal | None = None
-    """HTS 내재 변동성 (hts_ints_vltl)"""
+    """HTS 내재 변동성 / Implied volatility (%) (hts_ints_vltl)"""
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -249,8 +249,8 @@ class VolatilityTrendDaily(Endpoint[SyncClient]):
         TR ID: real FHPEW02840200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -294,8 +294,8 @@ class AsyncVolatilityTrendDaily(Endpoint[AsyncClient]):
         TR ID: real FHPEW02840200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

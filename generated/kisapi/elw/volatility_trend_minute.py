@@ -37,21 +37,21 @@ class VolatilityTrendMinuteOutput:
     """ELW 변동성 추이(분별) output (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     elw_oprc: int | None = None
-    """ELW 시가2 (elw_oprc)"""
+    """ELW 시가2 / ELW open (won) (elw_oprc)"""
     elw_hgpr: int | None = None
-    """ELW 최고가 (elw_hgpr)"""
+    """ELW 최고가 / ELW high (won) (elw_hgpr)"""
     elw_lwpr: int | None = None
-    """ELW 최저가 (elw_lwpr)"""
+    """ELW 최저가 / ELW low (won) (elw_lwpr)"""
     hts_ints_vltl: Decimal | None = None
-    """HTS 내재 변동성 (hts_ints_vltl)"""
+    """HTS 내재 변동성 / Implied volatility (%) (hts_ints_vltl)"""
     hist_vltl: Decimal | None = None
-    """역사적 변동성 (hist_vltl)"""
+    """역사적 변동성 / Historical volatility (%) (hist_vltl)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -213,10 +213,10 @@ class VolatilityTrendMinute(Endpoint[SyncClient]):
         TR ID: real FHPEW02840300, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, required).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 / Include past data (FID_PW_DATA_INCU_YN, default "N").
         """
         return self._client.call(API, locals())
 
@@ -266,10 +266,10 @@ class AsyncVolatilityTrendMinute(Endpoint[AsyncClient]):
         TR ID: real FHPEW02840300, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, required).
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, default "N").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, required).
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 / Include past data (FID_PW_DATA_INCU_YN, default "N").
         """
         return await self._client.call(API, locals())
 

@@ -31,89 +31,89 @@ class VolumeRankOutput:
     """ELW 거래량순위 output (rows)."""
 
     elw_kor_isnm: str | None = None
-    """ELW한글종목명 (elw_kor_isnm)"""
+    """ELW한글종목명 / ELW name (Korean) (elw_kor_isnm)"""
     elw_shrn_iscd: str | None = None
-    """ELW 단축 종목코드 (elw_shrn_iscd)"""
+    """ELW 단축 종목코드 / ELW code (short) (elw_shrn_iscd)"""
     elw_prpr: int | None = None
-    """ELW 현재가 (elw_prpr)"""
+    """ELW 현재가 / ELW current price (won) (elw_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     lstn_stcn: int | None = None
-    """상장 주수 (lstn_stcn)"""
+    """상장 주수 / Listed shares (lstn_stcn)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     n_prdy_vol: int | None = None
-    """N전일거래량 (n_prdy_vol)"""
+    """N전일거래량 / Volume N days ago (n_prdy_vol)"""
     n_prdy_vol_vrss: int | None = None
-    """N전일거래량대비 (n_prdy_vol_vrss)"""
+    """N전일거래량대비 / Volume vs N days ago (n_prdy_vol_vrss)"""
     vol_inrt: Decimal | None = None
-    """거래량증가율 (vol_inrt)"""
+    """거래량증가율 / Volume growth (%) (vol_inrt)"""
     vol_tnrt: Decimal | None = None
-    """거래량 회전율 (vol_tnrt)"""
+    """거래량 회전율 / Volume turnover (%) (vol_tnrt)"""
     nday_vol_tnrt: Decimal | None = None
-    """N일 거래량회전율 (nday_vol_tnrt)"""
+    """N일 거래량회전율 / N-day volume turnover (%) (nday_vol_tnrt)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     n_prdy_tr_pbmn: int | None = None
-    """N전일거래대금 (n_prdy_tr_pbmn)"""
+    """N전일거래대금 / Trading value N days ago (n_prdy_tr_pbmn)"""
     n_prdy_tr_pbmn_vrss: int | None = None
-    """N전일거래대금대비 (n_prdy_tr_pbmn_vrss)"""
+    """N전일거래대금대비 / Trading value vs N days ago (n_prdy_tr_pbmn_vrss)"""
     total_askp_rsqn: int | None = None
-    """총 매도호가 잔량 (total_askp_rsqn)"""
+    """총 매도호가 잔량 / Total ask quantity (shares) (total_askp_rsqn)"""
     total_bidp_rsqn: int | None = None
-    """총 매수호가 잔량 (total_bidp_rsqn)"""
+    """총 매수호가 잔량 / Total bid quantity (shares) (total_bidp_rsqn)"""
     ntsl_rsqn: int | None = None
-    """순매도잔량 (ntsl_rsqn)"""
+    """순매도잔량 / Net sell remaining quantity (ntsl_rsqn)"""
     ntby_rsqn: int | None = None
-    """순매수 잔량 (ntby_rsqn)"""
+    """순매수 잔량 / Net buy remaining quantity (shares) (ntby_rsqn)"""
     seln_rsqn_rate: Decimal | None = None
-    """매도 잔량 비율 (seln_rsqn_rate)"""
+    """매도 잔량 비율 / Sell remaining quantity ratio (%) (seln_rsqn_rate)"""
     shnu_rsqn_rate: Decimal | None = None
-    """매수2 잔량 비율 (shnu_rsqn_rate)"""
+    """매수2 잔량 비율 / Buy remaining quantity ratio (%) (shnu_rsqn_rate)"""
     stck_cnvr_rate: Decimal | None = None
-    """주식전환비율 (stck_cnvr_rate)"""
+    """주식전환비율 / Conversion ratio (stck_cnvr_rate)"""
     hts_rmnn_dynu: int | None = None
-    """HTS잔존일수 (hts_rmnn_dynu)"""
+    """HTS잔존일수 / Remaining days (hts_rmnn_dynu)"""
     invl_val: Decimal | None = None
-    """내재가치값 (invl_val)"""
+    """내재가치값 / Intrinsic value (invl_val)"""
     tmvl_val: Decimal | None = None
-    """시간가치값 (tmvl_val)"""
+    """시간가치값 / Time value (tmvl_val)"""
     acpr: Decimal | None = None
-    """행사가 (acpr)"""
+    """행사가 / Strike price (acpr)"""
     lp_mbcr_name: str | None = None
-    """LP회원사명 (lp_mbcr_name)"""
+    """LP회원사명 / LP member name (lp_mbcr_name)"""
     unas_isnm: str | None = None
-    """기초자산 종목명 (unas_isnm)"""
+    """기초자산 종목명 / Underlying name (unas_isnm)"""
     stck_last_tr_date: date | None = None
-    """주식최종거래일자 (stck_last_tr_date)"""
+    """주식최종거래일자 / Last trading date (stck_last_tr_date)"""
     unas_shrn_iscd: str | None = None
-    """기초자산 단축 종목코드 (unas_shrn_iscd)"""
+    """기초자산 단축 종목코드 / Underlying code (short) (unas_shrn_iscd)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     lp_hldn_rate: Decimal | None = None
-    """LP보유비율 (lp_hldn_rate)"""
+    """LP보유비율 / LP holding ratio (%) (lp_hldn_rate)"""
     prit: Decimal | None = None
-    """패리티 (prit)"""
+    """패리티 / Parity (prit)"""
     prls_qryr_stpr_prc: Decimal | None = None
-    """손익분기주가가격 (prls_qryr_stpr_prc)"""
+    """손익분기주가가격 / Break-even stock price (prls_qryr_stpr_prc)"""
     delta_val: Decimal | None = None
-    """델타값 (delta_val)"""
+    """델타값 / Delta (delta_val)"""
     theta: Decimal | None = None
-    """세타 (theta)"""
+    """세타 / Theta (theta)"""
     prls_qryr_rate: Decimal | None = None
-    """손익분기비율 (prls_qryr_rate)"""
+    """손익분기비율 / Break-even rate (%) (prls_qryr_rate)"""
     stck_lstn_date: date | None = None
-    """주식상장일자 (stck_lstn_date)"""
+    """주식상장일자 / Listing date (stck_lstn_date)"""
     hts_ints_vltl: Decimal | None = None
-    """HTS 내재 변동성 (hts_ints_vltl)"""
+    """HTS 내재 변동성 / Implied volatility (%) (hts_ints_vltl)"""
     lvrg_val: Decimal | None = None
-    """레버리지값 (lvrg_val)"""
+    """레버리지값 / Leverage (lvrg_val)"""
     lp_ntby_qty: int | None = None
-    """LP순매수수량 (lp_ntby_qty)"""
+    """LP순매수수량 / LP net buy quantity (lp_ntby_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -471,21 +471,21 @@ class VolumeRank(Endpoint[SyncClient]):
         TR ID: real FHPEW02780000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20278").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1, default "").
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "0000").
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20278").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
+            fid_input_rmnn_dynu_1: 입력잔존일수1 / Remaining days 1 (FID_INPUT_RMNN_DYNU_1, default "").
+            fid_div_cls_code: 콜풋구분코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 / Volume (FID_INPUT_VOL_2, default "").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, default "0000").
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, default "").
         """
         return self._client.call(API, locals())
 
@@ -568,21 +568,21 @@ class AsyncVolumeRank(Endpoint[AsyncClient]):
         TR ID: real FHPEW02780000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "W").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "20278").
-            fid_unas_input_iscd: 기초자산입력종목코드 (FID_UNAS_INPUT_ISCD, default "000000").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, default "00000").
-            fid_input_rmnn_dynu_1: 입력잔존일수1 (FID_INPUT_RMNN_DYNU_1, default "").
-            fid_div_cls_code: 콜풋구분코드 (FID_DIV_CLS_CODE, default "0").
-            fid_input_price_1: 입력 가격1 (FID_INPUT_PRICE_1, default "").
-            fid_input_price_2: 입력 가격2 (FID_INPUT_PRICE_2, default "").
-            fid_input_vol_1: 입력 거래량 (FID_INPUT_VOL_1, default "").
-            fid_input_vol_2: 거래량 (FID_INPUT_VOL_2, default "").
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, default "").
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE, default "0").
-            fid_blng_cls_code: 결제방법 (FID_BLNG_CLS_CODE, default "0").
-            fid_input_iscd_2: 입력 종목코드2 (FID_INPUT_ISCD_2, default "0000").
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, default "").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "W").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "20278").
+            fid_unas_input_iscd: 기초자산입력종목코드 / Underlying code (FID_UNAS_INPUT_ISCD, default "000000").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, default "00000").
+            fid_input_rmnn_dynu_1: 입력잔존일수1 / Remaining days 1 (FID_INPUT_RMNN_DYNU_1, default "").
+            fid_div_cls_code: 콜풋구분코드 / Classification code (FID_DIV_CLS_CODE, default "0").
+            fid_input_price_1: 입력 가격1 / Price from (won) (FID_INPUT_PRICE_1, default "").
+            fid_input_price_2: 입력 가격2 / Price to (won) (FID_INPUT_PRICE_2, default "").
+            fid_input_vol_1: 입력 거래량 / Input volume (shares) (FID_INPUT_VOL_1, default "").
+            fid_input_vol_2: 거래량 / Volume (FID_INPUT_VOL_2, default "").
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, default "").
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE, default "0").
+            fid_blng_cls_code: 결제방법 / Group code (FID_BLNG_CLS_CODE, default "0").
+            fid_input_iscd_2: 입력 종목코드2 / Stock code 2 (FID_INPUT_ISCD_2, default "0000").
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, default "").
         """
         return await self._client.call(API, locals())
 

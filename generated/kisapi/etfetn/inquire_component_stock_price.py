@@ -36,37 +36,37 @@ class InquireComponentStockPriceOutput1:
     """ETF 구성종목시세 output1 (one record)."""
 
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     etf_cnfg_issu_avls: int | None = None
-    """ETF 구성 종목 시가총액 (etf_cnfg_issu_avls)"""
+    """ETF 구성 종목 시가총액 / ETF constituents market cap (100 million won) (etf_cnfg_issu_avls)"""
     nav: Decimal | None = None
-    """NAV (nav)"""
+    """NAV / NAV (nav)"""
     nav_prdy_vrss_sign: Sign | None = None
-    """NAV 전일 대비 부호 (nav_prdy_vrss_sign)"""
+    """NAV 전일 대비 부호 / NAV change sign (nav_prdy_vrss_sign)"""
     nav_prdy_vrss: Decimal | None = None
-    """NAV 전일 대비 (nav_prdy_vrss)"""
+    """NAV 전일 대비 / NAV change (nav_prdy_vrss)"""
     nav_prdy_ctrt: Decimal | None = None
-    """NAV 전일 대비율 (nav_prdy_ctrt)"""
+    """NAV 전일 대비율 / NAV change (%) (nav_prdy_ctrt)"""
     etf_ntas_ttam: int | None = None
-    """ETF 순자산 총액 (etf_ntas_ttam)"""
+    """ETF 순자산 총액 / ETF net assets (100 million won) (etf_ntas_ttam)"""
     prdy_clpr_nav: Decimal | None = None
-    """전일 종가 NAV (prdy_clpr_nav)"""
+    """전일 종가 NAV / Previous close NAV (prdy_clpr_nav)"""
     oprc_nav: Decimal | None = None
-    """시가 NAV (oprc_nav)"""
+    """시가 NAV / Open NAV (oprc_nav)"""
     hprc_nav: Decimal | None = None
-    """최고가 NAV (hprc_nav)"""
+    """최고가 NAV / High NAV (hprc_nav)"""
     lprc_nav: Decimal | None = None
-    """최저가 NAV (lprc_nav)"""
+    """최저가 NAV / Low NAV (lprc_nav)"""
     etf_cu_unit_scrt_cnt: int | None = None
-    """ETF CU 단위 증권 수 (etf_cu_unit_scrt_cnt)"""
+    """ETF CU 단위 증권 수 / Securities per ETF creation unit (etf_cu_unit_scrt_cnt)"""
     etf_cnfg_issu_cnt: int | None = None
-    """ETF 구성 종목 수 (etf_cnfg_issu_cnt)"""
+    """ETF 구성 종목 수 / ETF constituents (etf_cnfg_issu_cnt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -173,35 +173,35 @@ class InquireComponentStockPriceOutput2:
     """ETF 구성종목시세 output2 (rows)."""
 
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     tday_rsfl_rate: Decimal | None = None
-    """당일 등락 비율 (tday_rsfl_rate)"""
+    """당일 등락 비율 / Today's change (%) (tday_rsfl_rate)"""
     prdy_vrss_vol: int | None = None
-    """전일 대비 거래량 (prdy_vrss_vol)"""
+    """전일 대비 거래량 / Volume change vs previous day (shares) (prdy_vrss_vol)"""
     tr_pbmn_tnrt: Decimal | None = None
-    """거래대금회전율 (tr_pbmn_tnrt)"""
+    """거래대금회전율 / Trading value turnover (%) (tr_pbmn_tnrt)"""
     hts_avls: int | None = None
-    """HTS 시가총액 (hts_avls)"""
+    """HTS 시가총액 / Market capitalization (100 million won) (hts_avls)"""
     etf_cnfg_issu_avls: int | None = None
-    """ETF 구성 종목 시가총액 (etf_cnfg_issu_avls)"""
+    """ETF 구성 종목 시가총액 / ETF constituents market cap (100 million won) (etf_cnfg_issu_avls)"""
     etf_cnfg_issu_rlim: Decimal | None = None
-    """ETF구성종목비중 (etf_cnfg_issu_rlim)"""
+    """ETF구성종목비중 / ETF constituent weight (%) (etf_cnfg_issu_rlim)"""
     etf_vltn_amt: int | None = None
-    """ETF구성종목내평가금액 (etf_vltn_amt)"""
+    """ETF구성종목내평가금액 / ETF constituent valuation (won) (etf_vltn_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -398,9 +398,9 @@ class InquireComponentStockPrice(Endpoint[SyncClient]):
         TR ID: real FHKST121600C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11216").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11216").
         """
         return self._client.call(API, locals())
 
@@ -435,9 +435,9 @@ class AsyncInquireComponentStockPrice(Endpoint[AsyncClient]):
         TR ID: real FHKST121600C0, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11216").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11216").
         """
         return await self._client.call(API, locals())
 

@@ -30,123 +30,123 @@ class InquirePriceOutput:
     """ETF/ETN 현재가 output (one record)."""
 
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     stck_mxpr: int | None = None
-    """주식 상한가 (stck_mxpr)"""
+    """주식 상한가 / Upper price limit (won) (stck_mxpr)"""
     stck_llam: int | None = None
-    """주식 하한가 (stck_llam)"""
+    """주식 하한가 / Lower price limit (won) (stck_llam)"""
     stck_prdy_clpr: int | None = None
-    """주식 전일 종가 (stck_prdy_clpr)"""
+    """주식 전일 종가 / Previous close (won) (stck_prdy_clpr)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     prdy_clpr_vrss_oprc_rate: Decimal | None = None
-    """전일 종가 대비 시가2 비율 (prdy_clpr_vrss_oprc_rate)"""
+    """전일 종가 대비 시가2 비율 / Open vs previous close (%) (prdy_clpr_vrss_oprc_rate)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     prdy_clpr_vrss_hgpr_rate: Decimal | None = None
-    """전일 종가 대비 최고가 비율 (prdy_clpr_vrss_hgpr_rate)"""
+    """전일 종가 대비 최고가 비율 / High vs previous close (%) (prdy_clpr_vrss_hgpr_rate)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     prdy_clpr_vrss_lwpr_rate: Decimal | None = None
-    """전일 종가 대비 최저가 비율 (prdy_clpr_vrss_lwpr_rate)"""
+    """전일 종가 대비 최저가 비율 / Low vs previous close (%) (prdy_clpr_vrss_lwpr_rate)"""
     prdy_last_nav: Decimal | None = None
-    """전일 최종 NAV (prdy_last_nav)"""
+    """전일 최종 NAV / Previous day last NAV (prdy_last_nav)"""
     nav: Decimal | None = None
-    """NAV (nav)"""
+    """NAV / NAV (nav)"""
     nav_prdy_vrss: Decimal | None = None
-    """NAV 전일 대비 (nav_prdy_vrss)"""
+    """NAV 전일 대비 / NAV change (nav_prdy_vrss)"""
     nav_prdy_vrss_sign: Sign | None = None
-    """NAV 전일 대비 부호 (nav_prdy_vrss_sign)"""
+    """NAV 전일 대비 부호 / NAV change sign (nav_prdy_vrss_sign)"""
     nav_prdy_ctrt: Decimal | None = None
-    """NAV 전일 대비율 (nav_prdy_ctrt)"""
+    """NAV 전일 대비율 / NAV change (%) (nav_prdy_ctrt)"""
     trc_errt: Decimal | None = None
-    """추적 오차율 (trc_errt)"""
+    """추적 오차율 / Tracking error (%) (trc_errt)"""
     stck_sdpr: int | None = None
-    """주식 기준가 (stck_sdpr)"""
+    """주식 기준가 / Base price (won) (stck_sdpr)"""
     stck_sspr: int | None = None
-    """주식 대용가 (stck_sspr)"""
+    """주식 대용가 / Collateral value (won) (stck_sspr)"""
     nmix_ctrt: Decimal | None = None
-    """지수 대비율 (nmix_ctrt)"""
+    """지수 대비율 / Index change (%) (nmix_ctrt)"""
     etf_crcl_stcn: int | None = None
-    """ETF 유통 주수 (etf_crcl_stcn)"""
+    """ETF 유통 주수 / ETF circulating shares (etf_crcl_stcn)"""
     etf_ntas_ttam: int | None = None
-    """ETF 순자산 총액 (etf_ntas_ttam)"""
+    """ETF 순자산 총액 / ETF net assets (100 million won) (etf_ntas_ttam)"""
     etf_frcr_ntas_ttam: Decimal | None = None
-    """ETF 외화 순자산 총액 (etf_frcr_ntas_ttam)"""
+    """ETF 외화 순자산 총액 / ETF net assets (foreign currency) (etf_frcr_ntas_ttam)"""
     frgn_limt_rate: Decimal | None = None
-    """외국인 한도 비율 (frgn_limt_rate)"""
+    """외국인 한도 비율 / Foreign limit ratio (%) (frgn_limt_rate)"""
     frgn_oder_able_qty: int | None = None
-    """외국인 주문 가능 수량 (frgn_oder_able_qty)"""
+    """외국인 주문 가능 수량 / Foreign orderable quantity (shares) (frgn_oder_able_qty)"""
     etf_cu_unit_scrt_cnt: int | None = None
-    """ETF CU 단위 증권 수 (etf_cu_unit_scrt_cnt)"""
+    """ETF CU 단위 증권 수 / Securities per ETF creation unit (etf_cu_unit_scrt_cnt)"""
     etf_cnfg_issu_cnt: int | None = None
-    """ETF 구성 종목 수 (etf_cnfg_issu_cnt)"""
+    """ETF 구성 종목 수 / ETF constituents (etf_cnfg_issu_cnt)"""
     etf_dvdn_cycl: str | None = None
-    """ETF 배당 주기 (etf_dvdn_cycl)"""
+    """ETF 배당 주기 / ETF dividend cycle (etf_dvdn_cycl)"""
     crcd: str | None = None
-    """통화 코드 (crcd)"""
+    """통화 코드 / Currency code (crcd)"""
     etf_crcl_ntas_ttam: int | None = None
-    """ETF 유통 순자산 총액 (etf_crcl_ntas_ttam)"""
+    """ETF 유통 순자산 총액 / ETF circulating net assets (100 million won) (etf_crcl_ntas_ttam)"""
     etf_frcr_crcl_ntas_ttam: Decimal | None = None
-    """ETF 외화 유통 순자산 총액 (etf_frcr_crcl_ntas_ttam)"""
+    """ETF 외화 유통 순자산 총액 / ETF circulating net assets (foreign currency) (etf_frcr_crcl_ntas_ttam)"""
     etf_frcr_last_ntas_wrth_val: Decimal | None = None
-    """ETF 외화 최종 순자산 가치 값 (etf_frcr_last_ntas_wrth_val)"""
+    """ETF 외화 최종 순자산 가치 값 / ETF last NAV (foreign currency) (etf_frcr_last_ntas_wrth_val)"""
     lp_oder_able_cls_code: str | None = None
-    """LP 주문 가능 구분 코드 (lp_oder_able_cls_code)"""
+    """LP 주문 가능 구분 코드 / LP orderable code (lp_oder_able_cls_code)"""
     stck_dryy_hgpr: int | None = None
-    """주식 연중 최고가 (stck_dryy_hgpr)"""
+    """주식 연중 최고가 / Year high (won) (stck_dryy_hgpr)"""
     dryy_hgpr_vrss_prpr_rate: Decimal | None = None
-    """연중 최고가 대비 현재가 비율 (dryy_hgpr_vrss_prpr_rate)"""
+    """연중 최고가 대비 현재가 비율 / Current price vs year high (%) (dryy_hgpr_vrss_prpr_rate)"""
     dryy_hgpr_date: date | None = None
-    """연중 최고가 일자 (dryy_hgpr_date)"""
+    """연중 최고가 일자 / Year high date (dryy_hgpr_date)"""
     stck_dryy_lwpr: int | None = None
-    """주식 연중 최저가 (stck_dryy_lwpr)"""
+    """주식 연중 최저가 / Year low (won) (stck_dryy_lwpr)"""
     dryy_lwpr_vrss_prpr_rate: Decimal | None = None
-    """연중 최저가 대비 현재가 비율 (dryy_lwpr_vrss_prpr_rate)"""
+    """연중 최저가 대비 현재가 비율 / Current price vs year low (%) (dryy_lwpr_vrss_prpr_rate)"""
     dryy_lwpr_date: date | None = None
-    """연중 최저가 일자 (dryy_lwpr_date)"""
+    """연중 최저가 일자 / Year low date (dryy_lwpr_date)"""
     bstp_kor_isnm: str | None = None
-    """업종 한글 종목명 (bstp_kor_isnm)"""
+    """업종 한글 종목명 / Sector name (Korean) (bstp_kor_isnm)"""
     vi_cls_code: str | None = None
-    """VI적용구분코드 (vi_cls_code)"""
+    """VI적용구분코드 / VI (volatility interruption) code (vi_cls_code)"""
     lstn_stcn: int | None = None
-    """상장 주수 (lstn_stcn)"""
+    """상장 주수 / Listed shares (lstn_stcn)"""
     frgn_hldn_qty: int | None = None
-    """외국인 보유 수량 (frgn_hldn_qty)"""
+    """외국인 보유 수량 / Foreign holdings (shares) (frgn_hldn_qty)"""
     frgn_hldn_qty_rate: Decimal | None = None
-    """외국인 보유 수량 비율 (frgn_hldn_qty_rate)"""
+    """외국인 보유 수량 비율 / Foreign holding ratio (%) (frgn_hldn_qty_rate)"""
     etf_trc_ert_mltp: Decimal | None = None
-    """ETF 추적 수익률 배수 (etf_trc_ert_mltp)"""
+    """ETF 추적 수익률 배수 / ETF tracking multiple (etf_trc_ert_mltp)"""
     dprt: Decimal | None = None
-    """괴리율 (dprt)"""
+    """괴리율 / Disparity rate (%) (dprt)"""
     mbcr_name: str | None = None
-    """회원사 명 (mbcr_name)"""
+    """회원사 명 / Broker name (mbcr_name)"""
     stck_lstn_date: date | None = None
-    """주식상장일자 (stck_lstn_date)"""
+    """주식상장일자 / Listing date (stck_lstn_date)"""
     mtrt_date: date | None = None
-    """만기일자 (mtrt_date)"""
+    """만기일자 / Maturity date (mtrt_date)"""
     shrg_type_code: str | None = None
-    """분배금형태코드 (shrg_type_code)"""
+    """분배금형태코드 / Distribution type code (shrg_type_code)"""
     lp_hldn_rate: Decimal | None = None
-    """LP보유비율 (lp_hldn_rate)"""
+    """LP보유비율 / LP holding ratio (%) (lp_hldn_rate)"""
     etf_trgt_nmix_bstp_code: str | None = None
-    """ETF대상지수업종코드 (etf_trgt_nmix_bstp_code)"""
+    """ETF대상지수업종코드 / ETF target index code (etf_trgt_nmix_bstp_code)"""
     etf_div_name: str | None = None
-    """ETF 분류 명 (etf_div_name)"""
+    """ETF 분류 명 / ETF category (etf_div_name)"""
     etf_rprs_bstp_kor_isnm: str | None = None
-    """ETF 대표 업종 한글 종목명 (etf_rprs_bstp_kor_isnm)"""
+    """ETF 대표 업종 한글 종목명 / ETF main sector (Korean) (etf_rprs_bstp_kor_isnm)"""
     lp_hldn_vol: int | None = None
-    """ETN LP 보유량 (lp_hldn_vol)"""
+    """ETN LP 보유량 / ETN LP holdings (lp_hldn_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -512,8 +512,8 @@ class InquirePrice(Endpoint[SyncClient]):
         TR ID: real FHPST02400000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -546,8 +546,8 @@ class AsyncInquirePrice(Endpoint[AsyncClient]):
         TR ID: real FHPST02400000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

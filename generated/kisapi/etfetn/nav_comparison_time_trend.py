@@ -36,31 +36,31 @@ class NavComparisonTimeTrendOutput:
     """NAV 비교추이(분) output (rows)."""
 
     bsop_hour: time | None = None
-    """영업시간 (bsop_hour)"""
+    """영업시간 / Business time (KST) (bsop_hour)"""
     nav: Decimal | None = None
-    """NAV (nav)"""
+    """NAV / NAV (nav)"""
     nav_prdy_vrss_sign: Sign | None = None
-    """NAV 전일 대비 부호 (nav_prdy_vrss_sign)"""
+    """NAV 전일 대비 부호 / NAV change sign (nav_prdy_vrss_sign)"""
     nav_prdy_vrss: Decimal | None = None
-    """NAV 전일 대비 (nav_prdy_vrss)"""
+    """NAV 전일 대비 / NAV change (nav_prdy_vrss)"""
     nav_prdy_ctrt: Decimal | None = None
-    """NAV 전일 대비율 (nav_prdy_ctrt)"""
+    """NAV 전일 대비율 / NAV change (%) (nav_prdy_ctrt)"""
     nav_vrss_prpr: Decimal | None = None
-    """NAV 대비 현재가 (nav_vrss_prpr)"""
+    """NAV 대비 현재가 / Current price vs NAV (nav_vrss_prpr)"""
     dprt: Decimal | None = None
-    """괴리율 (dprt)"""
+    """괴리율 / Disparity rate (%) (dprt)"""
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -241,9 +241,9 @@ class NavComparisonTimeTrend(Endpoint[SyncClient]):
         TR ID: real FHPST02440100, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "E").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, default "60").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "E").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, default "60").
         """
         return self._client.call(API, locals())
 
@@ -278,9 +278,9 @@ class AsyncNavComparisonTimeTrend(Endpoint[AsyncClient]):
         TR ID: real FHPST02440100, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "E").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, default "60").
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "E").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, default "60").
         """
         return await self._client.call(API, locals())
 

@@ -36,29 +36,29 @@ class NavComparisonTrendOutput1:
     """NAV 비교추이(종목) output1 (one record)."""
 
     stck_prpr: int | None = None
-    """주식 현재가 (stck_prpr)"""
+    """주식 현재가 / Current price (won) (stck_prpr)"""
     prdy_vrss: int | None = None
-    """전일 대비 (prdy_vrss)"""
+    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     acml_tr_pbmn: int | None = None
-    """누적 거래 대금 (acml_tr_pbmn)"""
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
     stck_prdy_clpr: int | None = None
-    """주식 전일 종가 (stck_prdy_clpr)"""
+    """주식 전일 종가 / Previous close (won) (stck_prdy_clpr)"""
     stck_oprc: int | None = None
-    """주식 시가2 (stck_oprc)"""
+    """주식 시가2 / Open (won) (stck_oprc)"""
     stck_hgpr: int | None = None
-    """주식 최고가 (stck_hgpr)"""
+    """주식 최고가 / High (won) (stck_hgpr)"""
     stck_lwpr: int | None = None
-    """주식 최저가 (stck_lwpr)"""
+    """주식 최저가 / Low (won) (stck_lwpr)"""
     stck_mxpr: int | None = None
-    """주식 상한가 (stck_mxpr)"""
+    """주식 상한가 / Upper price limit (won) (stck_mxpr)"""
     stck_llam: int | None = None
-    """주식 하한가 (stck_llam)"""
+    """주식 하한가 / Lower price limit (won) (stck_llam)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -133,21 +133,21 @@ class NavComparisonTrendOutput2:
     """NAV 비교추이(종목) output2 (one record)."""
 
     nav: Decimal | None = None
-    """NAV (nav)"""
+    """NAV / NAV (nav)"""
     nav_prdy_vrss_sign: Sign | None = None
-    """NAV 전일 대비 부호 (nav_prdy_vrss_sign)"""
+    """NAV 전일 대비 부호 / NAV change sign (nav_prdy_vrss_sign)"""
     nav_prdy_vrss: Decimal | None = None
-    """NAV 전일 대비 (nav_prdy_vrss)"""
+    """NAV 전일 대비 / NAV change (nav_prdy_vrss)"""
     nav_prdy_ctrt: Decimal | None = None
-    """NAV 전일 대비율 (nav_prdy_ctrt)"""
+    """NAV 전일 대비율 / NAV change (%) (nav_prdy_ctrt)"""
     prdy_clpr_nav: Decimal | None = None
-    """전일 종가 NAV (prdy_clpr_nav)"""
+    """전일 종가 NAV / Previous close NAV (prdy_clpr_nav)"""
     oprc_nav: Decimal | None = None
-    """시가 NAV (oprc_nav)"""
+    """시가 NAV / Open NAV (oprc_nav)"""
     hprc_nav: Decimal | None = None
-    """최고가 NAV (hprc_nav)"""
+    """최고가 NAV / High NAV (hprc_nav)"""
     lprc_nav: Decimal | None = None
-    """최저가 NAV (lprc_nav)"""
+    """최저가 NAV / Low NAV (lprc_nav)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -319,8 +319,8 @@ class NavComparisonTrend(Endpoint[SyncClient]):
         TR ID: real FHPST02440000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return self._client.call(API, locals())
 
@@ -353,8 +353,8 @@ class AsyncNavComparisonTrend(Endpoint[AsyncClient]):
         TR ID: real FHPST02440000, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건 시장 분류 코드 (FID_COND_MRKT_DIV_CODE, default "J").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
+            fid_cond_mrkt_div_code: 조건 시장 분류 코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "J").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
         """
         return await self._client.call(API, locals())
 

@@ -39,67 +39,67 @@ class InquireCcldOutput:
     """해외선물옵션 당일주문내역조회 output (rows)."""
 
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     ord_dt: date | None = None
-    """주문일자 (ord_dt)"""
+    """주문일자 / Order date (ord_dt)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     orgn_ord_dt: date | None = None
-    """원주문일자 (orgn_ord_dt)"""
+    """원주문일자 / Original order date (orgn_ord_dt)"""
     orgn_odno: str | None = None
-    """원주문번호 (orgn_odno)"""
+    """원주문번호 / Original order number (orgn_odno)"""
     ovrs_futr_fx_pdno: str | None = None
-    """해외선물FX상품번호 (ovrs_futr_fx_pdno)"""
+    """해외선물FX상품번호 / Overseas futures FX product number (ovrs_futr_fx_pdno)"""
     rcit_dvsn_cd: str | None = None
-    """접수구분코드 (rcit_dvsn_cd)"""
+    """접수구분코드 / Receipt type code (rcit_dvsn_cd)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     trad_stgy_dvsn_cd: str | None = None
-    """매매전략구분코드 (trad_stgy_dvsn_cd)"""
+    """매매전략구분코드 / Trading strategy code (trad_stgy_dvsn_cd)"""
     bass_pric_type_cd: str | None = None
-    """기준가격유형코드 (bass_pric_type_cd)"""
+    """기준가격유형코드 / Base price type code (bass_pric_type_cd)"""
     ord_stat_cd: str | None = None
-    """주문상태코드 (ord_stat_cd)"""
+    """주문상태코드 / Order status code (ord_stat_cd)"""
     fm_ord_qty: int | None = None
-    """FM주문수량 (fm_ord_qty)"""
+    """FM주문수량 / Order quantity (contracts) (fm_ord_qty)"""
     fm_ord_pric: Decimal | None = None
-    """FM주문가격 (fm_ord_pric)"""
+    """FM주문가격 / Order price (fm_ord_pric)"""
     fm_stop_ord_pric: Decimal | None = None
-    """FMSTOP주문가격 (fm_stop_ord_pric)"""
+    """FMSTOP주문가격 / Stop order price (fm_stop_ord_pric)"""
     rsvn_dvsn: str | None = None
-    """예약구분 (rsvn_dvsn)"""
+    """예약구분 / Reservation type (rsvn_dvsn)"""
     fm_ccld_qty: int | None = None
-    """FM체결수량 (fm_ccld_qty)"""
+    """FM체결수량 / Executed quantity (contracts) (fm_ccld_qty)"""
     fm_ccld_pric: Decimal | None = None
-    """FM체결가격 (fm_ccld_pric)"""
+    """FM체결가격 / Execution price (fm_ccld_pric)"""
     fm_ord_rmn_qty: int | None = None
-    """FM주문잔여수량 (fm_ord_rmn_qty)"""
+    """FM주문잔여수량 / Remaining order quantity (contracts) (fm_ord_rmn_qty)"""
     ord_grp_name: str | None = None
-    """주문그룹명 (ord_grp_name)"""
+    """주문그룹명 / Order group name (ord_grp_name)"""
     erlm_dtl_dtime: str | None = None
-    """등록상세일시 (erlm_dtl_dtime)"""
+    """등록상세일시 / Registration time (erlm_dtl_dtime)"""
     ccld_dtl_dtime: str | None = None
-    """체결상세일시 (ccld_dtl_dtime)"""
+    """체결상세일시 / Execution time (ccld_dtl_dtime)"""
     ord_stfno: str | None = None
-    """주문직원번호 (ord_stfno)"""
+    """주문직원번호 / Order staff number (ord_stfno)"""
     rmks1: str | None = None
-    """비고1 (rmks1)"""
+    """비고1 / Remarks 1 (rmks1)"""
     new_lqd_dvsn_cd: OverseasFuturesNewLiquidationDivision | None = None
-    """신규청산구분코드 (new_lqd_dvsn_cd)"""
+    """신규청산구분코드 / Open or close code (new_lqd_dvsn_cd)"""
     fm_lqd_lmt_ord_pric: Decimal | None = None
-    """FM청산LIMIT주문가격 (fm_lqd_lmt_ord_pric)"""
+    """FM청산LIMIT주문가격 / Closing limit order price (fm_lqd_lmt_ord_pric)"""
     fm_lqd_stop_pric: Decimal | None = None
-    """FM청산STOP가격 (fm_lqd_stop_pric)"""
+    """FM청산STOP가격 / Closing stop price (fm_lqd_stop_pric)"""
     ccld_cndt_cd: str | None = None
-    """체결조건코드 (ccld_cndt_cd)"""
+    """체결조건코드 / Execution condition code (ccld_cndt_cd)"""
     noti_vald_dt: date | None = None
-    """게시유효일자 (noti_vald_dt)"""
+    """게시유효일자 / Notice valid date (noti_vald_dt)"""
     acnt_type_cd: str | None = None
-    """계좌유형코드 (acnt_type_cd)"""
+    """계좌유형코드 / Account type code (acnt_type_cd)"""
     fuop_dvsn: OverseasFuturesOptionDivision | None = None
-    """선물옵션구분 (fuop_dvsn)"""
+    """선물옵션구분 / Futures or options (fuop_dvsn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -289,9 +289,9 @@ class InquireCcldResponse:
     output: list[InquireCcldOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -391,13 +391,13 @@ class InquireCcld(Endpoint[SyncClient]):
         TR ID: real OTFM3116R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "01").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "%%").
-            fuop_dvsn: 선물옵션구분 (FUOP_DVSN, default "00").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ccld_nccs_dvsn: 체결미체결구분 / Executed or unexecuted (CCLD_NCCS_DVSN, default "01").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "%%").
+            fuop_dvsn: 선물옵션구분 / Futures or options (FUOP_DVSN, default "00").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -456,13 +456,13 @@ class AsyncInquireCcld(Endpoint[AsyncClient]):
         TR ID: real OTFM3116R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "01").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "%%").
-            fuop_dvsn: 선물옵션구분 (FUOP_DVSN, default "00").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ccld_nccs_dvsn: 체결미체결구분 / Executed or unexecuted (CCLD_NCCS_DVSN, default "01").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "%%").
+            fuop_dvsn: 선물옵션구분 / Futures or options (FUOP_DVSN, default "00").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

@@ -44,37 +44,37 @@ class InquireDailyCcldOutput1:
     """해외선물옵션 일별체결내역 output1 (rows)."""
 
     dt: date | None = None
-    """일자 (dt)"""
+    """일자 / Date (dt)"""
     ccno: str | None = None
-    """체결번호 (ccno)"""
+    """체결번호 / Execution number (ccno)"""
     ovrs_futr_fx_pdno: str | None = None
-    """해외선물FX상품번호 (ovrs_futr_fx_pdno)"""
+    """해외선물FX상품번호 / Overseas futures FX product number (ovrs_futr_fx_pdno)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     fm_ccld_qty: int | None = None
-    """FM체결수량 (fm_ccld_qty)"""
+    """FM체결수량 / Executed quantity (contracts) (fm_ccld_qty)"""
     fm_ccld_amt: Decimal | None = None
-    """FM체결금액 (fm_ccld_amt)"""
+    """FM체결금액 / Executed amount (fm_ccld_amt)"""
     fm_futr_ccld_amt: Decimal | None = None
-    """FM선물체결금액 (fm_futr_ccld_amt)"""
+    """FM선물체결금액 / Futures executed amount (fm_futr_ccld_amt)"""
     fm_opt_ccld_amt: Decimal | None = None
-    """FM옵션체결금액 (fm_opt_ccld_amt)"""
+    """FM옵션체결금액 / Option executed amount (fm_opt_ccld_amt)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     fm_fee: Decimal | None = None
-    """FM수수료 (fm_fee)"""
+    """FM수수료 / Fee (fm_fee)"""
     fm_futr_pure_agrm_amt: Decimal | None = None
-    """FM선물순약정금액 (fm_futr_pure_agrm_amt)"""
+    """FM선물순약정금액 / Futures net contract amount (fm_futr_pure_agrm_amt)"""
     fm_opt_pure_agrm_amt: Decimal | None = None
-    """FM옵션순약정금액 (fm_opt_pure_agrm_amt)"""
+    """FM옵션순약정금액 / Option net contract amount (fm_opt_pure_agrm_amt)"""
     ccld_dtl_dtime: str | None = None
-    """체결상세일시 (ccld_dtl_dtime)"""
+    """체결상세일시 / Execution time (ccld_dtl_dtime)"""
     ord_dt: date | None = None
-    """주문일자 (ord_dt)"""
+    """주문일자 / Order date (ord_dt)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     ord_mdia_dvsn_name: str | None = None
-    """주문매체구분명 (ord_mdia_dvsn_name)"""
+    """주문매체구분명 / Order channel (ord_mdia_dvsn_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -185,13 +185,13 @@ class InquireDailyCcldOutput2:
     """해외선물옵션 일별체결내역 output2 (one record)."""
 
     fm_tot_ccld_qty: int | None = None
-    """FM총체결수량 (fm_tot_ccld_qty)"""
+    """FM총체결수량 / Total executed quantity (contracts) (fm_tot_ccld_qty)"""
     fm_tot_futr_agrm_amt: Decimal | None = None
-    """FM총선물약정금액 (fm_tot_futr_agrm_amt)"""
+    """FM총선물약정금액 / Total futures contract amount (fm_tot_futr_agrm_amt)"""
     fm_tot_opt_agrm_amt: Decimal | None = None
-    """FM총옵션약정금액 (fm_tot_opt_agrm_amt)"""
+    """FM총옵션약정금액 / Total option contract amount (fm_tot_opt_agrm_amt)"""
     fm_fee_smtl: Decimal | None = None
-    """FM수수료합계 (fm_fee_smtl)"""
+    """FM수수료합계 / Total fees (fm_fee_smtl)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -251,9 +251,9 @@ class InquireDailyCcldResponse:
     output2: InquireDailyCcldOutput2 | None = None
     """output2"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -377,17 +377,17 @@ class InquireDailyCcld(Endpoint[SyncClient]):
         TR ID: real OTFM3122R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            strt_dt: 시작일자 (STRT_DT, required).
-            end_dt: 종료일자 (END_DT, required).
-            fuop_dvsn_cd: 선물옵션구분코드 (FUOP_DVSN_CD, default "00").
-            fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
-            crcy_cd: 통화코드 (CRCY_CD, default "%%%").
-            fm_item_ftng_yn: FM종목합산여부 (FM_ITEM_FTNG_YN, default "N").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "%%").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            strt_dt: 시작일자 / Start date (STRT_DT, required).
+            end_dt: 종료일자 / End date (END_DT, required).
+            fuop_dvsn_cd: 선물옵션구분코드 / Futures or options code (FUOP_DVSN_CD, default "00").
+            fm_pdgr_cd: FM상품군코드 / Product group code (FM_PDGR_CD).
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, default "%%%").
+            fm_item_ftng_yn: FM종목합산여부 / Aggregate by product (FM_ITEM_FTNG_YN, default "N").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "%%").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -458,17 +458,17 @@ class AsyncInquireDailyCcld(Endpoint[AsyncClient]):
         TR ID: real OTFM3122R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            strt_dt: 시작일자 (STRT_DT, required).
-            end_dt: 종료일자 (END_DT, required).
-            fuop_dvsn_cd: 선물옵션구분코드 (FUOP_DVSN_CD, default "00").
-            fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
-            crcy_cd: 통화코드 (CRCY_CD, default "%%%").
-            fm_item_ftng_yn: FM종목합산여부 (FM_ITEM_FTNG_YN, default "N").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "%%").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            strt_dt: 시작일자 / Start date (STRT_DT, required).
+            end_dt: 종료일자 / End date (END_DT, required).
+            fuop_dvsn_cd: 선물옵션구분코드 / Futures or options code (FUOP_DVSN_CD, default "00").
+            fm_pdgr_cd: FM상품군코드 / Product group code (FM_PDGR_CD).
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, default "%%%").
+            fm_item_ftng_yn: FM종목합산여부 / Aggregate by product (FM_ITEM_FTNG_YN, default "N").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "%%").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

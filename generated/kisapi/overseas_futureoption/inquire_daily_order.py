@@ -46,59 +46,59 @@ class InquireDailyOrderOutput:
     """해외선물옵션 일별 주문내역 output (rows)."""
 
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     dt: date | None = None
-    """일자 (dt)"""
+    """일자 / Date (dt)"""
     ord_dt: date | None = None
-    """주문일자 (ord_dt)"""
+    """주문일자 / Order date (ord_dt)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     orgn_ord_dt: date | None = None
-    """원주문일자 (orgn_ord_dt)"""
+    """원주문일자 / Original order date (orgn_ord_dt)"""
     orgn_odno: str | None = None
-    """원주문번호 (orgn_odno)"""
+    """원주문번호 / Original order number (orgn_odno)"""
     ovrs_futr_fx_pdno: str | None = None
-    """해외선물FX상품번호 (ovrs_futr_fx_pdno)"""
+    """해외선물FX상품번호 / Overseas futures FX product number (ovrs_futr_fx_pdno)"""
     rvse_cncl_dvsn_cd: RevisionCancelDivision | None = None
-    """정정취소구분코드 (rvse_cncl_dvsn_cd)"""
+    """정정취소구분코드 / Modify or cancel (rvse_cncl_dvsn_cd)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     cplx_ord_dvsn_cd: str | None = None
-    """복합주문구분코드 (cplx_ord_dvsn_cd)"""
+    """복합주문구분코드 / Complex order code (cplx_ord_dvsn_cd)"""
     pric_dvsn_cd: OverseasFuturesPriceDivision | None = None
-    """가격구분코드 (pric_dvsn_cd)"""
+    """가격구분코드 / Price type code (pric_dvsn_cd)"""
     rcit_dvsn_cd: str | None = None
-    """접수구분코드 (rcit_dvsn_cd)"""
+    """접수구분코드 / Receipt type code (rcit_dvsn_cd)"""
     fm_ord_qty: int | None = None
-    """FM주문수량 (fm_ord_qty)"""
+    """FM주문수량 / Order quantity (contracts) (fm_ord_qty)"""
     fm_ord_pric: Decimal | None = None
-    """FM주문가격 (fm_ord_pric)"""
+    """FM주문가격 / Order price (fm_ord_pric)"""
     fm_stop_ord_pric: Decimal | None = None
-    """FMSTOP주문가격 (fm_stop_ord_pric)"""
+    """FMSTOP주문가격 / Stop order price (fm_stop_ord_pric)"""
     ecis_rsvn_ord_yn: bool | None = None
-    """행사예약주문여부 (ecis_rsvn_ord_yn)"""
+    """행사예약주문여부 / Exercise reservation order (ecis_rsvn_ord_yn)"""
     fm_ccld_qty: int | None = None
-    """FM체결수량 (fm_ccld_qty)"""
+    """FM체결수량 / Executed quantity (contracts) (fm_ccld_qty)"""
     fm_ccld_pric: Decimal | None = None
-    """FM체결가격 (fm_ccld_pric)"""
+    """FM체결가격 / Execution price (fm_ccld_pric)"""
     fm_ord_rmn_qty: int | None = None
-    """FM주문잔여수량 (fm_ord_rmn_qty)"""
+    """FM주문잔여수량 / Remaining order quantity (contracts) (fm_ord_rmn_qty)"""
     ord_grp_name: str | None = None
-    """주문그룹명 (ord_grp_name)"""
+    """주문그룹명 / Order group name (ord_grp_name)"""
     rcit_dtl_dtime: str | None = None
-    """접수상세일시 (rcit_dtl_dtime)"""
+    """접수상세일시 / Received time (rcit_dtl_dtime)"""
     ccld_dtl_dtime: str | None = None
-    """체결상세일시 (ccld_dtl_dtime)"""
+    """체결상세일시 / Execution time (ccld_dtl_dtime)"""
     ordr_emp_no: str | None = None
-    """주문자사원번호 (ordr_emp_no)"""
+    """주문자사원번호 / Orderer employee number (ordr_emp_no)"""
     rjct_rson_name: str | None = None
-    """거부사유명 (rjct_rson_name)"""
+    """거부사유명 / Rejection reason (rjct_rson_name)"""
     ccld_cndt_cd: str | None = None
-    """체결조건코드 (ccld_cndt_cd)"""
+    """체결조건코드 / Execution condition code (ccld_cndt_cd)"""
     trad_end_dt: date | None = None
-    """매매종료일자 (trad_end_dt)"""
+    """매매종료일자 / Trading end date (trad_end_dt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -262,9 +262,9 @@ class InquireDailyOrderResponse:
     output: list[InquireDailyOrderOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -370,16 +370,16 @@ class InquireDailyOrder(Endpoint[SyncClient]):
         TR ID: real OTFM3120R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            strt_dt: 시작일자 (STRT_DT, required).
-            end_dt: 종료일자 (END_DT, required).
-            fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
-            ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "01").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "%%").
-            fuop_dvsn: 선물옵션구분 (FUOP_DVSN, default "00").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            strt_dt: 시작일자 / Start date (STRT_DT, required).
+            end_dt: 종료일자 / End date (END_DT, required).
+            fm_pdgr_cd: FM상품군코드 / Product group code (FM_PDGR_CD).
+            ccld_nccs_dvsn: 체결미체결구분 / Executed or unexecuted (CCLD_NCCS_DVSN, default "01").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "%%").
+            fuop_dvsn: 선물옵션구분 / Futures or options (FUOP_DVSN, default "00").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -447,16 +447,16 @@ class AsyncInquireDailyOrder(Endpoint[AsyncClient]):
         TR ID: real OTFM3120R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            strt_dt: 시작일자 (STRT_DT, required).
-            end_dt: 종료일자 (END_DT, required).
-            fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
-            ccld_nccs_dvsn: 체결미체결구분 (CCLD_NCCS_DVSN, default "01").
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "%%").
-            fuop_dvsn: 선물옵션구분 (FUOP_DVSN, default "00").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            strt_dt: 시작일자 / Start date (STRT_DT, required).
+            end_dt: 종료일자 / End date (END_DT, required).
+            fm_pdgr_cd: FM상품군코드 / Product group code (FM_PDGR_CD).
+            ccld_nccs_dvsn: 체결미체결구분 / Executed or unexecuted (CCLD_NCCS_DVSN, default "01").
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "%%").
+            fuop_dvsn: 선물옵션구분 / Futures or options (FUOP_DVSN, default "00").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

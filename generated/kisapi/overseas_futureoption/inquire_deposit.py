@@ -36,55 +36,55 @@ class InquireDepositOutput:
     """해외선물옵션 예수금현황 output (one record)."""
 
     fm_nxdy_dncl_amt: Decimal | None = None
-    """FM익일예수금액 (fm_nxdy_dncl_amt)"""
+    """FM익일예수금액 / Next day deposit (fm_nxdy_dncl_amt)"""
     fm_tot_asst_evlu_amt: Decimal | None = None
-    """FM총자산평가금액 (fm_tot_asst_evlu_amt)"""
+    """FM총자산평가금액 / Total asset valuation (fm_tot_asst_evlu_amt)"""
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     resp_dt: date | None = None
-    """응답일자 (resp_dt)"""
+    """응답일자 / Response date (resp_dt)"""
     fm_dnca_rmnd: Decimal | None = None
-    """FM예수금잔액 (fm_dnca_rmnd)"""
+    """FM예수금잔액 / Deposit balance (fm_dnca_rmnd)"""
     fm_lqd_pfls_amt: Decimal | None = None
-    """FM청산손익금액 (fm_lqd_pfls_amt)"""
+    """FM청산손익금액 / Closing profit/loss (fm_lqd_pfls_amt)"""
     fm_fee: Decimal | None = None
-    """FM수수료 (fm_fee)"""
+    """FM수수료 / Fee (fm_fee)"""
     fm_fuop_evlu_pfls_amt: Decimal | None = None
-    """FM선물옵션평가손익금액 (fm_fuop_evlu_pfls_amt)"""
+    """FM선물옵션평가손익금액 / Futures/options valuation profit/loss (fm_fuop_evlu_pfls_amt)"""
     fm_rcvb_amt: Decimal | None = None
-    """FM미수금액 (fm_rcvb_amt)"""
+    """FM미수금액 / Receivables (fm_rcvb_amt)"""
     fm_brkg_mgn_amt: Decimal | None = None
-    """FM위탁증거금액 (fm_brkg_mgn_amt)"""
+    """FM위탁증거금액 / Brokerage margin (fm_brkg_mgn_amt)"""
     fm_mntn_mgn_amt: Decimal | None = None
-    """FM유지증거금액 (fm_mntn_mgn_amt)"""
+    """FM유지증거금액 / Maintenance margin (fm_mntn_mgn_amt)"""
     fm_add_mgn_amt: Decimal | None = None
-    """FM추가증거금액 (fm_add_mgn_amt)"""
+    """FM추가증거금액 / Additional margin (fm_add_mgn_amt)"""
     fm_risk_rt: Decimal | None = None
-    """FM위험율 (fm_risk_rt)"""
+    """FM위험율 / Risk ratio (%) (fm_risk_rt)"""
     fm_ord_psbl_amt: Decimal | None = None
-    """FM주문가능금액 (fm_ord_psbl_amt)"""
+    """FM주문가능금액 / Orderable amount (fm_ord_psbl_amt)"""
     fm_drwg_psbl_amt: Decimal | None = None
-    """FM출금가능금액 (fm_drwg_psbl_amt)"""
+    """FM출금가능금액 / Withdrawable (fm_drwg_psbl_amt)"""
     fm_echm_rqrm_amt: Decimal | None = None
-    """FM환전요청금액 (fm_echm_rqrm_amt)"""
+    """FM환전요청금액 / Exchange requested amount (fm_echm_rqrm_amt)"""
     fm_drwg_prar_amt: Decimal | None = None
-    """FM출금예정금액 (fm_drwg_prar_amt)"""
+    """FM출금예정금액 / Scheduled withdrawal (fm_drwg_prar_amt)"""
     fm_opt_tr_chgs: Decimal | None = None
-    """FM옵션거래대금 (fm_opt_tr_chgs)"""
+    """FM옵션거래대금 / Option premium (fm_opt_tr_chgs)"""
     fm_opt_icld_asst_evlu_amt: Decimal | None = None
-    """FM옵션포함자산평가금액 (fm_opt_icld_asst_evlu_amt)"""
+    """FM옵션포함자산평가금액 / Asset valuation incl. options (fm_opt_icld_asst_evlu_amt)"""
     fm_opt_evlu_amt: Decimal | None = None
-    """FM옵션평가금액 (fm_opt_evlu_amt)"""
+    """FM옵션평가금액 / Option valuation (fm_opt_evlu_amt)"""
     fm_crcy_sbst_amt: Decimal | None = None
-    """FM통화대용금액 (fm_crcy_sbst_amt)"""
+    """FM통화대용금액 / Currency collateral (fm_crcy_sbst_amt)"""
     fm_crcy_sbst_use_amt: Decimal | None = None
-    """FM통화대용사용금액 (fm_crcy_sbst_use_amt)"""
+    """FM통화대용사용금액 / Currency collateral used (fm_crcy_sbst_use_amt)"""
     fm_crcy_sbst_stup_amt: Decimal | None = None
-    """FM통화대용설정금액 (fm_crcy_sbst_stup_amt)"""
+    """FM통화대용설정금액 / Currency collateral set up (fm_crcy_sbst_stup_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -329,10 +329,10 @@ class InquireDeposit(Endpoint[SyncClient]):
         TR ID: real OTFM1411R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            crcy_cd: 통화코드 (CRCY_CD, required).
-            inqr_dt: 조회일자 (INQR_DT, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, required).
+            inqr_dt: 조회일자 / Inquiry date (INQR_DT, required).
         """
         return self._client.call(API, locals())
 
@@ -369,10 +369,10 @@ class AsyncInquireDeposit(Endpoint[AsyncClient]):
         TR ID: real OTFM1411R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            crcy_cd: 통화코드 (CRCY_CD, required).
-            inqr_dt: 조회일자 (INQR_DT, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, required).
+            inqr_dt: 조회일자 / Inquiry date (INQR_DT, required).
         """
         return await self._client.call(API, locals())
 

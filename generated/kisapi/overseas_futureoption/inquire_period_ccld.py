@@ -38,35 +38,35 @@ class InquirePeriodCcldOutput1:
     """해외선물옵션 기간계좌손익 일별 output1 (rows)."""
 
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     fm_buy_qty: int | None = None
-    """FM매수수량 (fm_buy_qty)"""
+    """FM매수수량 / Buy quantity (contracts) (fm_buy_qty)"""
     fm_sll_qty: int | None = None
-    """FM매도수량 (fm_sll_qty)"""
+    """FM매도수량 / Sell quantity (contracts) (fm_sll_qty)"""
     fm_lqd_pfls_amt: Decimal | None = None
-    """FM청산손익금액 (fm_lqd_pfls_amt)"""
+    """FM청산손익금액 / Closing profit/loss (fm_lqd_pfls_amt)"""
     fm_fee: Decimal | None = None
-    """FM수수료 (fm_fee)"""
+    """FM수수료 / Fee (fm_fee)"""
     fm_net_pfls_amt: Decimal | None = None
-    """FM순손익금액 (fm_net_pfls_amt)"""
+    """FM순손익금액 / Net profit/loss (fm_net_pfls_amt)"""
     fm_ustl_buy_qty: int | None = None
-    """FM미결제매수수량 (fm_ustl_buy_qty)"""
+    """FM미결제매수수량 / Open long quantity (contracts) (fm_ustl_buy_qty)"""
     fm_ustl_sll_qty: int | None = None
-    """FM미결제매도수량 (fm_ustl_sll_qty)"""
+    """FM미결제매도수량 / Open short quantity (contracts) (fm_ustl_sll_qty)"""
     fm_ustl_evlu_pfls_amt: Decimal | None = None
-    """FM미결제평가손익금액 (fm_ustl_evlu_pfls_amt)"""
+    """FM미결제평가손익금액 / Open position valuation profit/loss (fm_ustl_evlu_pfls_amt)"""
     fm_ustl_evlu_pfls_amt2: Decimal | None = None
-    """FM미결제평가손익금액2 (fm_ustl_evlu_pfls_amt2)"""
+    """FM미결제평가손익금액2 / Open position valuation profit/loss 2 (fm_ustl_evlu_pfls_amt2)"""
     fm_ustl_evlu_pfls_icdc_amt: Decimal | None = None
-    """FM미결제평가손익증감금액 (fm_ustl_evlu_pfls_icdc_amt)"""
+    """FM미결제평가손익증감금액 / Open position valuation profit/loss change (fm_ustl_evlu_pfls_icdc_amt)"""
     fm_ustl_agrm_amt: Decimal | None = None
-    """FM미결제약정금액 (fm_ustl_agrm_amt)"""
+    """FM미결제약정금액 / Open position contract amount (fm_ustl_agrm_amt)"""
     fm_opt_lqd_amt: Decimal | None = None
-    """FM옵션청산금액 (fm_opt_lqd_amt)"""
+    """FM옵션청산금액 / Option closing amount (fm_opt_lqd_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -170,39 +170,39 @@ class InquirePeriodCcldOutput2:
     """해외선물옵션 기간계좌손익 일별 output2 (rows)."""
 
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     ovrs_futr_fx_pdno: str | None = None
-    """해외선물FX상품번호 (ovrs_futr_fx_pdno)"""
+    """해외선물FX상품번호 / Overseas futures FX product number (ovrs_futr_fx_pdno)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     fm_buy_qty: int | None = None
-    """FM매수수량 (fm_buy_qty)"""
+    """FM매수수량 / Buy quantity (contracts) (fm_buy_qty)"""
     fm_sll_qty: int | None = None
-    """FM매도수량 (fm_sll_qty)"""
+    """FM매도수량 / Sell quantity (contracts) (fm_sll_qty)"""
     fm_lqd_pfls_amt: Decimal | None = None
-    """FM청산손익금액 (fm_lqd_pfls_amt)"""
+    """FM청산손익금액 / Closing profit/loss (fm_lqd_pfls_amt)"""
     fm_fee: Decimal | None = None
-    """FM수수료 (fm_fee)"""
+    """FM수수료 / Fee (fm_fee)"""
     fm_net_pfls_amt: Decimal | None = None
-    """FM순손익금액 (fm_net_pfls_amt)"""
+    """FM순손익금액 / Net profit/loss (fm_net_pfls_amt)"""
     fm_ustl_buy_qty: int | None = None
-    """FM미결제매수수량 (fm_ustl_buy_qty)"""
+    """FM미결제매수수량 / Open long quantity (contracts) (fm_ustl_buy_qty)"""
     fm_ustl_sll_qty: int | None = None
-    """FM미결제매도수량 (fm_ustl_sll_qty)"""
+    """FM미결제매도수량 / Open short quantity (contracts) (fm_ustl_sll_qty)"""
     fm_ustl_evlu_pfls_amt: Decimal | None = None
-    """FM미결제평가손익금액 (fm_ustl_evlu_pfls_amt)"""
+    """FM미결제평가손익금액 / Open position valuation profit/loss (fm_ustl_evlu_pfls_amt)"""
     fm_ustl_evlu_pfls_amt2: Decimal | None = None
-    """FM미결제평가손익금액2 (fm_ustl_evlu_pfls_amt2)"""
+    """FM미결제평가손익금액2 / Open position valuation profit/loss 2 (fm_ustl_evlu_pfls_amt2)"""
     fm_ustl_evlu_pfls_icdc_amt: Decimal | None = None
-    """FM미결제평가손익증감금액 (fm_ustl_evlu_pfls_icdc_amt)"""
+    """FM미결제평가손익증감금액 / Open position valuation profit/loss change (fm_ustl_evlu_pfls_icdc_amt)"""
     fm_ccld_avg_pric: Decimal | None = None
-    """FM체결평균가격 (fm_ccld_avg_pric)"""
+    """FM체결평균가격 / Average execution price (fm_ccld_avg_pric)"""
     fm_ustl_agrm_amt: Decimal | None = None
-    """FM미결제약정금액 (fm_ustl_agrm_amt)"""
+    """FM미결제약정금액 / Open position contract amount (fm_ustl_agrm_amt)"""
     fm_opt_lqd_amt: Decimal | None = None
-    """FM옵션청산금액 (fm_opt_lqd_amt)"""
+    """FM옵션청산금액 / Option closing amount (fm_opt_lqd_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -326,9 +326,9 @@ class InquirePeriodCcldResponse:
     output2: list[InquirePeriodCcldOutput2] = attrs.field(factory=list)
     """output2"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -446,15 +446,15 @@ class InquirePeriodCcld(Endpoint[SyncClient]):
         TR ID: real OTFM3118R, mock unsupported
 
         Args:
-            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT, required).
-            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT, required).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            crcy_cd: 통화코드 (CRCY_CD, default "%%%").
-            whol_trsl_yn: 전체환산여부 (WHOL_TRSL_YN, default "N").
-            fuop_dvsn: 선물옵션구분 (FUOP_DVSN, default "00").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            inqr_term_from_dt: 조회기간FROM일자 / Inquiry period from (INQR_TERM_FROM_DT, required).
+            inqr_term_to_dt: 조회기간TO일자 / Inquiry period to (INQR_TERM_TO_DT, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, default "%%%").
+            whol_trsl_yn: 전체환산여부 / Convert all (WHOL_TRSL_YN, default "N").
+            fuop_dvsn: 선물옵션구분 / Futures or options (FUOP_DVSN, default "00").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -519,15 +519,15 @@ class AsyncInquirePeriodCcld(Endpoint[AsyncClient]):
         TR ID: real OTFM3118R, mock unsupported
 
         Args:
-            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT, required).
-            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT, required).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            crcy_cd: 통화코드 (CRCY_CD, default "%%%").
-            whol_trsl_yn: 전체환산여부 (WHOL_TRSL_YN, default "N").
-            fuop_dvsn: 선물옵션구분 (FUOP_DVSN, default "00").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            inqr_term_from_dt: 조회기간FROM일자 / Inquiry period from (INQR_TERM_FROM_DT, required).
+            inqr_term_to_dt: 조회기간TO일자 / Inquiry period to (INQR_TERM_TO_DT, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, default "%%%").
+            whol_trsl_yn: 전체환산여부 / Convert all (WHOL_TRSL_YN, default "N").
+            fuop_dvsn: 선물옵션구분 / Futures or options (FUOP_DVSN, default "00").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

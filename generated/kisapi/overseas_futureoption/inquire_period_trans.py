@@ -37,39 +37,39 @@ class InquirePeriodTransOutput:
     """해외선물옵션 기간계좌거래내역 output (rows)."""
 
     bass_dt: date | None = None
-    """기준일자 (bass_dt)"""
+    """기준일자 / Base date (bass_dt)"""
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     fm_ldgr_inog_seq: str | None = None
-    """FM원장출납순번 (fm_ldgr_inog_seq)"""
+    """FM원장출납순번 / Ledger sequence (fm_ldgr_inog_seq)"""
     acnt_tr_type_name: str | None = None
-    """계좌거래유형명 (acnt_tr_type_name)"""
+    """계좌거래유형명 / Account trade type (acnt_tr_type_name)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     tr_itm_name: str | None = None
-    """거래항목명 (tr_itm_name)"""
+    """거래항목명 / Trade item name (tr_itm_name)"""
     fm_iofw_amt: Decimal | None = None
-    """FM입출금액 (fm_iofw_amt)"""
+    """FM입출금액 / Deposits and withdrawals (fm_iofw_amt)"""
     fm_fee: Decimal | None = None
-    """FM수수료 (fm_fee)"""
+    """FM수수료 / Fee (fm_fee)"""
     fm_tax_amt: Decimal | None = None
-    """FM세금금액 (fm_tax_amt)"""
+    """FM세금금액 / Tax (fm_tax_amt)"""
     fm_sttl_amt: Decimal | None = None
-    """FM결제금액 (fm_sttl_amt)"""
+    """FM결제금액 / Settlement amount (fm_sttl_amt)"""
     fm_bf_dncl_amt: Decimal | None = None
-    """FM이전예수금액 (fm_bf_dncl_amt)"""
+    """FM이전예수금액 / Previous deposit (fm_bf_dncl_amt)"""
     fm_dncl_amt: Decimal | None = None
-    """FM예수금액 (fm_dncl_amt)"""
+    """FM예수금액 / Deposit (fm_dncl_amt)"""
     fm_rcvb_occr_amt: Decimal | None = None
-    """FM미수발생금액 (fm_rcvb_occr_amt)"""
+    """FM미수발생금액 / Receivables incurred (fm_rcvb_occr_amt)"""
     fm_rcvb_pybk_amt: Decimal | None = None
-    """FM미수변제금액 (fm_rcvb_pybk_amt)"""
+    """FM미수변제금액 / Receivables repaid (fm_rcvb_pybk_amt)"""
     ovdu_int_pybk_amt: Decimal | None = None
-    """연체이자변제금액 (ovdu_int_pybk_amt)"""
+    """연체이자변제금액 / Overdue interest repaid (ovdu_int_pybk_amt)"""
     rmks_text: str | None = None
-    """비고내용 (rmks_text)"""
+    """비고내용 / Remarks (rmks_text)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -197,9 +197,9 @@ class InquirePeriodTransResponse:
     output: list[InquirePeriodTransOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -311,15 +311,15 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
         TR ID: real OTFM3114R, mock unsupported
 
         Args:
-            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT, required).
-            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT, required).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            acnt_tr_type_cd: 계좌거래유형코드 (ACNT_TR_TYPE_CD, default "1").
-            crcy_cd: 통화코드 (CRCY_CD, default "%%%").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
-            pwd_chk_yn: 비밀번호체크여부 (PWD_CHK_YN).
+            inqr_term_from_dt: 조회기간FROM일자 / Inquiry period from (INQR_TERM_FROM_DT, required).
+            inqr_term_to_dt: 조회기간TO일자 / Inquiry period to (INQR_TERM_TO_DT, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            acnt_tr_type_cd: 계좌거래유형코드 / Account trade type code (ACNT_TR_TYPE_CD, default "1").
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, default "%%%").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
+            pwd_chk_yn: 비밀번호체크여부 / Check password (PWD_CHK_YN).
         """
         return self._client.call(API, locals())
 
@@ -384,15 +384,15 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
         TR ID: real OTFM3114R, mock unsupported
 
         Args:
-            inqr_term_from_dt: 조회기간FROM일자 (INQR_TERM_FROM_DT, required).
-            inqr_term_to_dt: 조회기간TO일자 (INQR_TERM_TO_DT, required).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            acnt_tr_type_cd: 계좌거래유형코드 (ACNT_TR_TYPE_CD, default "1").
-            crcy_cd: 통화코드 (CRCY_CD, default "%%%").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
-            pwd_chk_yn: 비밀번호체크여부 (PWD_CHK_YN).
+            inqr_term_from_dt: 조회기간FROM일자 / Inquiry period from (INQR_TERM_FROM_DT, required).
+            inqr_term_to_dt: 조회기간TO일자 / Inquiry period to (INQR_TERM_TO_DT, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            acnt_tr_type_cd: 계좌거래유형코드 / Account trade type code (ACNT_TR_TYPE_CD, default "1").
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, default "%%%").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
+            pwd_chk_yn: 비밀번호체크여부 / Check password (PWD_CHK_YN).
         """
         return await self._client.call(API, locals())
 

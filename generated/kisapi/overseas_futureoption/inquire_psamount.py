@@ -35,25 +35,25 @@ class InquirePsamountOutput:
     """해외선물옵션 주문가능조회 output (one record)."""
 
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     ovrs_futr_fx_pdno: str | None = None
-    """해외선물FX상품번호 (ovrs_futr_fx_pdno)"""
+    """해외선물FX상품번호 / Overseas futures FX product number (ovrs_futr_fx_pdno)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     fm_ustl_qty: int | None = None
-    """FM미결제수량 (fm_ustl_qty)"""
+    """FM미결제수량 / Open position quantity (contracts) (fm_ustl_qty)"""
     fm_lqd_psbl_qty: int | None = None
-    """FM청산가능수량 (fm_lqd_psbl_qty)"""
+    """FM청산가능수량 / Closable quantity (contracts) (fm_lqd_psbl_qty)"""
     fm_new_ord_psbl_qty: int | None = None
-    """FM신규주문가능수량 (fm_new_ord_psbl_qty)"""
+    """FM신규주문가능수량 / New orderable quantity (contracts) (fm_new_ord_psbl_qty)"""
     fm_tot_ord_psbl_qty: int | None = None
-    """FM총주문가능수량 (fm_tot_ord_psbl_qty)"""
+    """FM총주문가능수량 / Total orderable quantity (contracts) (fm_tot_ord_psbl_qty)"""
     fm_mkpr_tot_ord_psbl_qty: int | None = None
-    """FM시장가총주문가능수량 (fm_mkpr_tot_ord_psbl_qty)"""
+    """FM시장가총주문가능수량 / Total orderable at market (contracts) (fm_mkpr_tot_ord_psbl_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -229,12 +229,12 @@ class InquirePsamount(Endpoint[SyncClient]):
         TR ID: real OTFM3304R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
-            fm_ord_pric: FM주문가격 (FM_ORD_PRIC).
-            ecis_rsvn_ord_yn: 행사예약주문여부 (ECIS_RSVN_ORD_YN, default "N").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_futr_fx_pdno: 해외선물FX상품번호 / Overseas futures FX product number (OVRS_FUTR_FX_PDNO, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required).
+            fm_ord_pric: FM주문가격 / Order price (FM_ORD_PRIC).
+            ecis_rsvn_ord_yn: 행사예약주문여부 / Exercise reservation order (ECIS_RSVN_ORD_YN, default "N").
         """
         return self._client.call(API, locals())
 
@@ -275,12 +275,12 @@ class AsyncInquirePsamount(Endpoint[AsyncClient]):
         TR ID: real OTFM3304R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
-            fm_ord_pric: FM주문가격 (FM_ORD_PRIC).
-            ecis_rsvn_ord_yn: 행사예약주문여부 (ECIS_RSVN_ORD_YN, default "N").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_futr_fx_pdno: 해외선물FX상품번호 / Overseas futures FX product number (OVRS_FUTR_FX_PDNO, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required).
+            fm_ord_pric: FM주문가격 / Order price (FM_ORD_PRIC).
+            ecis_rsvn_ord_yn: 행사예약주문여부 / Exercise reservation order (ECIS_RSVN_ORD_YN, default "N").
         """
         return await self._client.call(API, locals())
 

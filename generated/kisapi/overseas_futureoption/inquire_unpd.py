@@ -35,35 +35,35 @@ class InquireUnpdOutput:
     """해외선물옵션 미결제내역조회(잔고) output (rows)."""
 
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     ovrs_futr_fx_pdno: str | None = None
-    """해외선물FX상품번호 (ovrs_futr_fx_pdno)"""
+    """해외선물FX상품번호 / Overseas futures FX product number (ovrs_futr_fx_pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     fm_ustl_qty: int | None = None
-    """FM미결제수량 (fm_ustl_qty)"""
+    """FM미결제수량 / Open position quantity (contracts) (fm_ustl_qty)"""
     fm_ccld_avg_pric: Decimal | None = None
-    """FM체결평균가격 (fm_ccld_avg_pric)"""
+    """FM체결평균가격 / Average execution price (fm_ccld_avg_pric)"""
     fm_now_pric: Decimal | None = None
-    """FM현재가격 (fm_now_pric)"""
+    """FM현재가격 / Current price (fm_now_pric)"""
     fm_evlu_pfls_amt: Decimal | None = None
-    """FM평가손익금액 (fm_evlu_pfls_amt)"""
+    """FM평가손익금액 / Valuation profit/loss (fm_evlu_pfls_amt)"""
     fm_opt_evlu_amt: Decimal | None = None
-    """FM옵션평가금액 (fm_opt_evlu_amt)"""
+    """FM옵션평가금액 / Option valuation (fm_opt_evlu_amt)"""
     fm_otp_evlu_pfls_amt: Decimal | None = None
-    """FM옵션평가손익금액 (fm_otp_evlu_pfls_amt)"""
+    """FM옵션평가손익금액 / Option valuation profit/loss (fm_otp_evlu_pfls_amt)"""
     fuop_dvsn: OverseasFuturesOptionDivision | None = None
-    """선물옵션구분 (fuop_dvsn)"""
+    """선물옵션구분 / Futures or options (fuop_dvsn)"""
     ecis_rsvn_ord_yn: bool | None = None
-    """행사예약주문여부 (ecis_rsvn_ord_yn)"""
+    """행사예약주문여부 / Exercise reservation order (ecis_rsvn_ord_yn)"""
     fm_lqd_psbl_qty: int | None = None
-    """FM청산가능수량 (fm_lqd_psbl_qty)"""
+    """FM청산가능수량 / Closable quantity (contracts) (fm_lqd_psbl_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -177,9 +177,9 @@ class InquireUnpdResponse:
     output: list[InquireUnpdOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -270,11 +270,11 @@ class InquireUnpd(Endpoint[SyncClient]):
         TR ID: real OTFM1412R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            fuop_dvsn: 선물옵션구분 (FUOP_DVSN, default "00").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            fuop_dvsn: 선물옵션구분 / Futures or options (FUOP_DVSN, default "00").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return self._client.call(API, locals())
 
@@ -327,11 +327,11 @@ class AsyncInquireUnpd(Endpoint[AsyncClient]):
         TR ID: real OTFM1412R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            fuop_dvsn: 선물옵션구분 (FUOP_DVSN, default "00").
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            fuop_dvsn: 선물옵션구분 / Futures or options (FUOP_DVSN, default "00").
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return await self._client.call(API, locals())
 

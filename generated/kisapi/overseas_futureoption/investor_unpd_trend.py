@@ -37,7 +37,7 @@ class InvestorUnpdTrendOutput1:
     """해외선물 미결제추이 output1 (one record)."""
 
     row_cnt: int | None = None
-    """응답레코드카운트 (row_cnt)"""
+    """응답레코드카운트 / Response record count (row_cnt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -71,39 +71,39 @@ class InvestorUnpdTrendOutput2:
     """해외선물 미결제추이 output2 (rows)."""
 
     prod_iscd: str | None = None
-    """상품 (prod_iscd)"""
+    """상품 / Product (prod_iscd)"""
     cftc_iscd: str | None = None
-    """CFTC코드 (cftc_iscd)"""
+    """CFTC코드 / CFTC code (cftc_iscd)"""
     bsop_date: date | None = None
-    """영업 일자 (bsop_date)"""
+    """영업 일자 / Business date (bsop_date)"""
     bidp_spec: int | None = None
-    """매수투기 (bidp_spec)"""
+    """매수투기 / Buy speculative (bidp_spec)"""
     askp_spec: int | None = None
-    """매도투기 (askp_spec)"""
+    """매도투기 / Sell speculative (askp_spec)"""
     spread_spec: int | None = None
-    """스프레드투기 (spread_spec)"""
+    """스프레드투기 / Spread speculative (spread_spec)"""
     bidp_hedge: int | None = None
-    """매수헤지 (bidp_hedge)"""
+    """매수헤지 / Buy hedge (bidp_hedge)"""
     askp_hedge: int | None = None
-    """매도헤지 (askp_hedge)"""
+    """매도헤지 / Sell hedge (askp_hedge)"""
     hts_otst_smtn: int | None = None
-    """미결제합계 (hts_otst_smtn)"""
+    """미결제합계 / Total open interest (contracts) (hts_otst_smtn)"""
     bidp_missing: int | None = None
-    """매수누락 (bidp_missing)"""
+    """매수누락 / Buy missing (bidp_missing)"""
     askp_missing: int | None = None
-    """매도누락 (askp_missing)"""
+    """매도누락 / Sell missing (askp_missing)"""
     bidp_spec_cust: int | None = None
-    """매수투기고객 (bidp_spec_cust)"""
+    """매수투기고객 / Buy speculative, customers (bidp_spec_cust)"""
     askp_spec_cust: int | None = None
-    """매도투기고객 (askp_spec_cust)"""
+    """매도투기고객 / Sell speculative, customers (askp_spec_cust)"""
     spread_spec_cust: int | None = None
-    """스프레드투기고객 (spread_spec_cust)"""
+    """스프레드투기고객 / Spread speculative, customers (spread_spec_cust)"""
     bidp_hedge_cust: int | None = None
-    """매수헤지고객 (bidp_hedge_cust)"""
+    """매수헤지고객 / Buy hedge, customers (bidp_hedge_cust)"""
     askp_hedge_cust: int | None = None
-    """매도헤지고객 (askp_hedge_cust)"""
+    """매도헤지고객 / Sell hedge, customers (askp_hedge_cust)"""
     cust_smtn: int | None = None
-    """고객합계 (cust_smtn)"""
+    """고객합계 / Customer total (cust_smtn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -284,10 +284,10 @@ class InvestorUnpdTrend(Endpoint[SyncClient]):
         TR ID: real HHDDB95030000, mock unsupported
 
         Args:
-            prod_iscd: 상품 (PROD_ISCD, required).
-            bsop_date: 영업 일자 (BSOP_DATE, required).
-            upmu_gubun: 구분 (UPMU_GUBUN, default "0").
-            cts_key: CTS_KEY (CTS_KEY).
+            prod_iscd: 상품 / Product (PROD_ISCD, required).
+            bsop_date: 영업 일자 / Business date (BSOP_DATE, required).
+            upmu_gubun: 구분 / Division (UPMU_GUBUN, default "0").
+            cts_key: CTS_KEY / Continuation key (CTS_KEY).
         """
         return self._client.call(API, locals())
 
@@ -337,10 +337,10 @@ class AsyncInvestorUnpdTrend(Endpoint[AsyncClient]):
         TR ID: real HHDDB95030000, mock unsupported
 
         Args:
-            prod_iscd: 상품 (PROD_ISCD, required).
-            bsop_date: 영업 일자 (BSOP_DATE, required).
-            upmu_gubun: 구분 (UPMU_GUBUN, default "0").
-            cts_key: CTS_KEY (CTS_KEY).
+            prod_iscd: 상품 / Product (PROD_ISCD, required).
+            bsop_date: 영업 일자 / Business date (BSOP_DATE, required).
+            upmu_gubun: 구분 / Division (UPMU_GUBUN, default "0").
+            cts_key: CTS_KEY / Continuation key (CTS_KEY).
         """
         return await self._client.call(API, locals())
 

@@ -30,103 +30,103 @@ class MarginDetailOutput:
     """해외선물옵션 증거금상세 output (one record)."""
 
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     resp_dt: date | None = None
-    """응답일자 (resp_dt)"""
+    """응답일자 / Response date (resp_dt)"""
     acnt_net_risk_mgna_aply_yn: bool | None = None
-    """계좌순위험증거금적용여부 (acnt_net_risk_mgna_aply_yn)"""
+    """계좌순위험증거금적용여부 / Account net risk margin applied (acnt_net_risk_mgna_aply_yn)"""
     fm_ord_psbl_amt: Decimal | None = None
-    """FM주문가능금액 (fm_ord_psbl_amt)"""
+    """FM주문가능금액 / Orderable amount (fm_ord_psbl_amt)"""
     fm_add_mgn_amt: Decimal | None = None
-    """FM추가증거금액 (fm_add_mgn_amt)"""
+    """FM추가증거금액 / Additional margin (fm_add_mgn_amt)"""
     fm_brkg_mgn_amt: Decimal | None = None
-    """FM위탁증거금액 (fm_brkg_mgn_amt)"""
+    """FM위탁증거금액 / Brokerage margin (fm_brkg_mgn_amt)"""
     fm_excc_brkg_mgn_amt: Decimal | None = None
-    """FM정산위탁증거금액 (fm_excc_brkg_mgn_amt)"""
+    """FM정산위탁증거금액 / Settlement brokerage margin (fm_excc_brkg_mgn_amt)"""
     fm_ustl_mgn_amt: Decimal | None = None
-    """FM미결제증거금액 (fm_ustl_mgn_amt)"""
+    """FM미결제증거금액 / Open position margin (fm_ustl_mgn_amt)"""
     fm_mntn_mgn_amt: Decimal | None = None
-    """FM유지증거금액 (fm_mntn_mgn_amt)"""
+    """FM유지증거금액 / Maintenance margin (fm_mntn_mgn_amt)"""
     fm_ord_mgn_amt: Decimal | None = None
-    """FM주문증거금액 (fm_ord_mgn_amt)"""
+    """FM주문증거금액 / Order margin (fm_ord_mgn_amt)"""
     fm_futr_ord_mgn_amt: Decimal | None = None
-    """FM선물주문증거금액 (fm_futr_ord_mgn_amt)"""
+    """FM선물주문증거금액 / Futures order margin (fm_futr_ord_mgn_amt)"""
     fm_opt_buy_ord_amt: Decimal | None = None
-    """FM옵션매수주문금액 (fm_opt_buy_ord_amt)"""
+    """FM옵션매수주문금액 / Option buy order amount (fm_opt_buy_ord_amt)"""
     fm_opt_sll_ord_mgn_amt: Decimal | None = None
-    """FM옵션매도주문증거금액 (fm_opt_sll_ord_mgn_amt)"""
+    """FM옵션매도주문증거금액 / Option sell order margin (fm_opt_sll_ord_mgn_amt)"""
     fm_opt_buy_ord_mgn_amt: Decimal | None = None
-    """FM옵션매수주문증거금액 (fm_opt_buy_ord_mgn_amt)"""
+    """FM옵션매수주문증거금액 / Option buy order margin (fm_opt_buy_ord_mgn_amt)"""
     fm_ecis_rsvn_mgn_amt: Decimal | None = None
-    """FM행사예약증거금액 (fm_ecis_rsvn_mgn_amt)"""
+    """FM행사예약증거금액 / Exercise reservation margin (fm_ecis_rsvn_mgn_amt)"""
     fm_span_brkg_mgn_amt: Decimal | None = None
-    """FMSPAN위탁증거금액 (fm_span_brkg_mgn_amt)"""
+    """FMSPAN위탁증거금액 / SPAN brokerage margin (fm_span_brkg_mgn_amt)"""
     fm_span_pric_altr_mgn_amt: Decimal | None = None
-    """FMSPAN가격변동증거금액 (fm_span_pric_altr_mgn_amt)"""
+    """FMSPAN가격변동증거금액 / SPAN price change margin (fm_span_pric_altr_mgn_amt)"""
     fm_span_term_sprd_mgn_amt: Decimal | None = None
-    """FMSPAN기간스프레드증거금액 (fm_span_term_sprd_mgn_amt)"""
+    """FMSPAN기간스프레드증거금액 / SPAN calendar spread margin (fm_span_term_sprd_mgn_amt)"""
     fm_span_buy_opt_min_mgn_amt: Decimal | None = None
-    """FMSPAN옵션가격증거금액 (fm_span_buy_opt_min_mgn_amt)"""
+    """FMSPAN옵션가격증거금액 / SPAN option price margin (fm_span_buy_opt_min_mgn_amt)"""
     fm_span_opt_min_mgn_amt: Decimal | None = None
-    """FMSPAN옵션최소증거금액 (fm_span_opt_min_mgn_amt)"""
+    """FMSPAN옵션최소증거금액 / SPAN option minimum margin (fm_span_opt_min_mgn_amt)"""
     fm_span_tot_risk_mgn_amt: Decimal | None = None
-    """FMSPAN총위험증거금액 (fm_span_tot_risk_mgn_amt)"""
+    """FMSPAN총위험증거금액 / SPAN total risk margin (fm_span_tot_risk_mgn_amt)"""
     fm_span_mntn_mgn_amt: Decimal | None = None
-    """FMSPAN유지증거금액 (fm_span_mntn_mgn_amt)"""
+    """FMSPAN유지증거금액 / SPAN maintenance margin (fm_span_mntn_mgn_amt)"""
     fm_span_mntn_pric_altr_mgn_amt: Decimal | None = None
-    """FMSPAN유지가격변동증거금액 (fm_span_mntn_pric_altr_mgn_amt)"""
+    """FMSPAN유지가격변동증거금액 / SPAN maintenance price change margin (fm_span_mntn_pric_altr_mgn_amt)"""
     fm_span_mntn_term_sprd_mgn_amt: Decimal | None = None
-    """FMSPAN유지기간스프레드증거금액 (fm_span_mntn_term_sprd_mgn_amt)"""
+    """FMSPAN유지기간스프레드증거금액 / SPAN maintenance calendar spread margin (fm_span_mntn_term_sprd_mgn_amt)"""
     fm_span_mntn_opt_pric_mgn_amt: Decimal | None = None
-    """FMSPAN유지옵션가격증거금액 (fm_span_mntn_opt_pric_mgn_amt)"""
+    """FMSPAN유지옵션가격증거금액 / SPAN maintenance option price margin (fm_span_mntn_opt_pric_mgn_amt)"""
     fm_span_mntn_opt_min_mgn_amt: Decimal | None = None
-    """FMSPAN유지옵션최소증거금액 (fm_span_mntn_opt_min_mgn_amt)"""
+    """FMSPAN유지옵션최소증거금액 / SPAN maintenance option minimum margin (fm_span_mntn_opt_min_mgn_amt)"""
     fm_span_mntn_tot_risk_mgn_amt: Decimal | None = None
-    """FMSPAN유지총위험증거금액 (fm_span_mntn_tot_risk_mgn_amt)"""
+    """FMSPAN유지총위험증거금액 / SPAN maintenance total risk margin (fm_span_mntn_tot_risk_mgn_amt)"""
     fm_eurx_brkg_mgn_amt: Decimal | None = None
-    """FMEUREX위탁증거금액 (fm_eurx_brkg_mgn_amt)"""
+    """FMEUREX위탁증거금액 / EUREX brokerage margin (fm_eurx_brkg_mgn_amt)"""
     fm_eurx_pric_altr_mgn_amt: Decimal | None = None
-    """FMEUREX가격변동증거금액 (fm_eurx_pric_altr_mgn_amt)"""
+    """FMEUREX가격변동증거금액 / EUREX price change margin (fm_eurx_pric_altr_mgn_amt)"""
     fm_eurx_term_sprd_mgn_amt: Decimal | None = None
-    """FMEUREX기간스프레드증거금액 (fm_eurx_term_sprd_mgn_amt)"""
+    """FMEUREX기간스프레드증거금액 / EUREX calendar spread margin (fm_eurx_term_sprd_mgn_amt)"""
     fm_eurx_opt_pric_mgn_amt: Decimal | None = None
-    """FMEUREX옵션가격증거금액 (fm_eurx_opt_pric_mgn_amt)"""
+    """FMEUREX옵션가격증거금액 / EUREX option price margin (fm_eurx_opt_pric_mgn_amt)"""
     fm_eurx_buy_opt_min_mgn_amt: Decimal | None = None
-    """FMEUREX매수옵션최소증거금액 (fm_eurx_buy_opt_min_mgn_amt)"""
+    """FMEUREX매수옵션최소증거금액 / EUREX long option minimum margin (fm_eurx_buy_opt_min_mgn_amt)"""
     fm_eurx_tot_risk_mgn_amt: Decimal | None = None
-    """FMEUREX총위험증거금액 (fm_eurx_tot_risk_mgn_amt)"""
+    """FMEUREX총위험증거금액 / EUREX total risk margin (fm_eurx_tot_risk_mgn_amt)"""
     fm_eurx_mntn_mgn_amt: Decimal | None = None
-    """FMEUREX유지증거금액 (fm_eurx_mntn_mgn_amt)"""
+    """FMEUREX유지증거금액 / EUREX maintenance margin (fm_eurx_mntn_mgn_amt)"""
     fm_eurx_mntn_pric_altr_mgn_amt: Decimal | None = None
-    """FMEUREX유지가격변동증거금액 (fm_eurx_mntn_pric_altr_mgn_amt)"""
+    """FMEUREX유지가격변동증거금액 / EUREX maintenance price change margin (fm_eurx_mntn_pric_altr_mgn_amt)"""
     fm_eurx_mntn_term_sprd_mgn_amt: Decimal | None = None
-    """FMEUREX기간스프레드증거금액 (fm_eurx_mntn_term_sprd_mgn_amt)"""
+    """FMEUREX기간스프레드증거금액 / EUREX maintenance calendar spread margin (fm_eurx_mntn_term_sprd_mgn_amt)"""
     fm_eurx_mntn_opt_pric_mgn_amt: Decimal | None = None
-    """FMEUREX유지옵션가격증거금액 (fm_eurx_mntn_opt_pric_mgn_amt)"""
+    """FMEUREX유지옵션가격증거금액 / EUREX maintenance option price margin (fm_eurx_mntn_opt_pric_mgn_amt)"""
     fm_eurx_mntn_tot_risk_mgn_amt: Decimal | None = None
-    """FMEUREX유지총위험증거금액 (fm_eurx_mntn_tot_risk_mgn_amt)"""
+    """FMEUREX유지총위험증거금액 / EUREX maintenance total risk margin (fm_eurx_mntn_tot_risk_mgn_amt)"""
     fm_gnrl_brkg_mgn_amt: Decimal | None = None
-    """FM일반위탁증거금액 (fm_gnrl_brkg_mgn_amt)"""
+    """FM일반위탁증거금액 / General brokerage margin (fm_gnrl_brkg_mgn_amt)"""
     fm_futr_ustl_mgn_amt: Decimal | None = None
-    """FM선물미결제증거금액 (fm_futr_ustl_mgn_amt)"""
+    """FM선물미결제증거금액 / Futures open position margin (fm_futr_ustl_mgn_amt)"""
     fm_sll_opt_ustl_mgn_amt: Decimal | None = None
-    """FM매도옵션미결제증거금액 (fm_sll_opt_ustl_mgn_amt)"""
+    """FM매도옵션미결제증거금액 / Short option open position margin (fm_sll_opt_ustl_mgn_amt)"""
     fm_buy_opt_ustl_mgn_amt: Decimal | None = None
-    """FM매수옵션미결제증거금액 (fm_buy_opt_ustl_mgn_amt)"""
+    """FM매수옵션미결제증거금액 / Long option open position margin (fm_buy_opt_ustl_mgn_amt)"""
     fm_sprd_ustl_mgn_amt: Decimal | None = None
-    """FM스프레드미결제증거금액 (fm_sprd_ustl_mgn_amt)"""
+    """FM스프레드미결제증거금액 / Spread open position margin (fm_sprd_ustl_mgn_amt)"""
     fm_avg_dsct_mgn_amt: Decimal | None = None
-    """FMAVG할인증거금액 (fm_avg_dsct_mgn_amt)"""
+    """FMAVG할인증거금액 / Average discount margin (fm_avg_dsct_mgn_amt)"""
     fm_gnrl_mntn_mgn_amt: Decimal | None = None
-    """FM일반유지증거금액 (fm_gnrl_mntn_mgn_amt)"""
+    """FM일반유지증거금액 / General maintenance margin (fm_gnrl_mntn_mgn_amt)"""
     fm_futr_mntn_mgn_amt: Decimal | None = None
-    """FM선물유지증거금액 (fm_futr_mntn_mgn_amt)"""
+    """FM선물유지증거금액 / Futures maintenance margin (fm_futr_mntn_mgn_amt)"""
     fm_opt_mntn_mgn_amt: Decimal | None = None
-    """FM옵션유지증거금액 (fm_opt_mntn_mgn_amt)"""
+    """FM옵션유지증거금액 / Option maintenance margin (fm_opt_mntn_mgn_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -491,10 +491,10 @@ class MarginDetail(Endpoint[SyncClient]):
         TR ID: real OTFM3115R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            crcy_cd: 통화코드 (CRCY_CD, required).
-            inqr_dt: 조회일자 (INQR_DT, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, required).
+            inqr_dt: 조회일자 / Inquiry date (INQR_DT, required).
         """
         return self._client.call(API, locals())
 
@@ -531,10 +531,10 @@ class AsyncMarginDetail(Endpoint[AsyncClient]):
         TR ID: real OTFM3115R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            crcy_cd: 통화코드 (CRCY_CD, required).
-            inqr_dt: 조회일자 (INQR_DT, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, required).
+            inqr_dt: 조회일자 / Inquiry date (INQR_DT, required).
         """
         return await self._client.call(API, locals())
 

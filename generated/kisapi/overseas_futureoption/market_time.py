@@ -30,35 +30,35 @@ class MarketTimeOutput:
     """해외선물옵션 장운영시간 output (rows)."""
 
     fm_pdgr_cd: str | None = None
-    """FM상품군코드 (fm_pdgr_cd)"""
+    """FM상품군코드 / Product group code (fm_pdgr_cd)"""
     fm_pdgr_name: str | None = None
-    """FM상품군명 (fm_pdgr_name)"""
+    """FM상품군명 / Product group name (fm_pdgr_name)"""
     fm_excg_cd: str | None = None
-    """FM거래소코드 (fm_excg_cd)"""
+    """FM거래소코드 / Exchange code (fm_excg_cd)"""
     fm_excg_name: str | None = None
-    """FM거래소명 (fm_excg_name)"""
+    """FM거래소명 / Exchange name (fm_excg_name)"""
     fuop_dvsn_name: str | None = None
-    """선물옵션구분명 (fuop_dvsn_name)"""
+    """선물옵션구분명 / Futures or options name (fuop_dvsn_name)"""
     fm_clas_cd: str | None = None
-    """FM클래스코드 (fm_clas_cd)"""
+    """FM클래스코드 / Class code (fm_clas_cd)"""
     fm_clas_name: str | None = None
-    """FM클래스명 (fm_clas_name)"""
+    """FM클래스명 / Class name (fm_clas_name)"""
     am_mkmn_strt_tmd: time | None = None
-    """오전장운영시작시각 (am_mkmn_strt_tmd)"""
+    """오전장운영시작시각 / Morning session start time (am_mkmn_strt_tmd)"""
     am_mkmn_end_tmd: time | None = None
-    """오전장운영종료시각 (am_mkmn_end_tmd)"""
+    """오전장운영종료시각 / Morning session end time (am_mkmn_end_tmd)"""
     pm_mkmn_strt_tmd: time | None = None
-    """오후장운영시작시각 (pm_mkmn_strt_tmd)"""
+    """오후장운영시작시각 / Afternoon session start time (pm_mkmn_strt_tmd)"""
     pm_mkmn_end_tmd: time | None = None
-    """오후장운영종료시각 (pm_mkmn_end_tmd)"""
+    """오후장운영종료시각 / Afternoon session end time (pm_mkmn_end_tmd)"""
     mkmn_nxdy_strt_tmd: time | None = None
-    """장운영익일시작시각 (mkmn_nxdy_strt_tmd)"""
+    """장운영익일시작시각 / Next-day session start time (mkmn_nxdy_strt_tmd)"""
     mkmn_nxdy_end_tmd: time | None = None
-    """장운영익일종료시각 (mkmn_nxdy_end_tmd)"""
+    """장운영익일종료시각 / Next-day session end time (mkmn_nxdy_end_tmd)"""
     base_mket_strt_tmd: time | None = None
-    """기본시장시작시각 (base_mket_strt_tmd)"""
+    """기본시장시작시각 / Base market start time (base_mket_strt_tmd)"""
     base_mket_end_tmd: time | None = None
-    """기본시장종료시각 (base_mket_end_tmd)"""
+    """기본시장종료시각 / Base market end time (base_mket_end_tmd)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -178,9 +178,9 @@ class MarketTimeResponse:
     output: list[MarketTimeOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -270,12 +270,12 @@ class MarketTime(Endpoint[SyncClient]):
         TR ID: real OTFM2229R, mock unsupported
 
         Args:
-            fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
-            fm_clas_cd: FM클래스코드 (FM_CLAS_CD).
-            fm_excg_cd: FM거래소코드 (FM_EXCG_CD, required).
-            opt_yn: 옵션여부 (OPT_YN, default "%").
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
+            fm_pdgr_cd: FM상품군코드 / Product group code (FM_PDGR_CD).
+            fm_clas_cd: FM클래스코드 / Class code (FM_CLAS_CD).
+            fm_excg_cd: FM거래소코드 / Exchange code (FM_EXCG_CD, required).
+            opt_yn: 옵션여부 / Option (OPT_YN, default "%").
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
         """
         return self._client.call(API, locals())
 
@@ -331,12 +331,12 @@ class AsyncMarketTime(Endpoint[AsyncClient]):
         TR ID: real OTFM2229R, mock unsupported
 
         Args:
-            fm_pdgr_cd: FM상품군코드 (FM_PDGR_CD).
-            fm_clas_cd: FM클래스코드 (FM_CLAS_CD).
-            fm_excg_cd: FM거래소코드 (FM_EXCG_CD, required).
-            opt_yn: 옵션여부 (OPT_YN, default "%").
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
+            fm_pdgr_cd: FM상품군코드 / Product group code (FM_PDGR_CD).
+            fm_clas_cd: FM클래스코드 / Class code (FM_CLAS_CD).
+            fm_excg_cd: FM거래소코드 / Exchange code (FM_EXCG_CD, required).
+            opt_yn: 옵션여부 / Option (OPT_YN, default "%").
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
         """
         return await self._client.call(API, locals())
 

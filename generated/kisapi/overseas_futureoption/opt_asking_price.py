@@ -36,25 +36,25 @@ class OptAskingPriceOutput1:
     """해외옵션 호가 output1 (one record)."""
 
     open_price: Decimal | None = None
-    """시가 (open_price)"""
+    """시가 / Open (open_price)"""
     high_price: Decimal | None = None
-    """고가 (high_price)"""
+    """고가 / High (high_price)"""
     lowp_rice: Decimal | None = None
-    """저가 (lowp_rice)"""
+    """저가 / Low (lowp_rice)"""
     last_price: Decimal | None = None
-    """체결가격 (last_price)"""
+    """체결가격 / Execution price (last_price)"""
     sttl_price: Decimal | None = None
-    """정산가 (sttl_price)"""
+    """정산가 / Settlement price (sttl_price)"""
     vol: int | None = None
-    """누적거래수량 (vol)"""
+    """누적거래수량 / Accumulated volume (vol)"""
     prev_diff_price: Decimal | None = None
-    """전일대비가격 (prev_diff_price)"""
+    """전일대비가격 / Change vs previous close (prev_diff_price)"""
     prev_diff_rate: Decimal | None = None
-    """전일대비율 (prev_diff_rate)"""
+    """전일대비율 / Change vs previous close (%) (prev_diff_rate)"""
     quot_date: date | None = None
-    """호가수신일자 (quot_date)"""
+    """호가수신일자 / Quote received date (quot_date)"""
     quot_time: time | None = None
-    """호가수신시각 (quot_time)"""
+    """호가수신시각 / Quote received time (quot_time)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -135,17 +135,17 @@ class OptAskingPriceOutput2:
     """해외옵션 호가 output2 (rows)."""
 
     bid_qntt: int | None = None
-    """매수수량 (bid_qntt)"""
+    """매수수량 / Bid quantity (bid_qntt)"""
     bid_num: int | None = None
-    """매수번호 (bid_num)"""
+    """매수번호 / Bid count (bid_num)"""
     bid_price: Decimal | None = None
-    """매수호가 (bid_price)"""
+    """매수호가 / Bid price (bid_price)"""
     ask_qntt: int | None = None
-    """매도수량 (ask_qntt)"""
+    """매도수량 / Ask quantity (ask_qntt)"""
     ask_num: int | None = None
-    """매도번호 (ask_num)"""
+    """매도번호 / Ask count (ask_num)"""
     ask_price: Decimal | None = None
-    """매도호가 (ask_price)"""
+    """매도호가 / Ask price (ask_price)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -267,7 +267,7 @@ class OptAskingPrice(Endpoint[SyncClient]):
         TR ID: real HHDFO86000000, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD, required).
+            srs_cd: 종목코드 / Product code (SRS_CD, required).
         """
         return self._client.call(API, locals())
 
@@ -308,7 +308,7 @@ class AsyncOptAskingPrice(Endpoint[AsyncClient]):
         TR ID: real HHDFO86000000, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD, required).
+            srs_cd: 종목코드 / Product code (SRS_CD, required).
         """
         return await self._client.call(API, locals())
 

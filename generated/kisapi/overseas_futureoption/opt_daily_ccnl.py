@@ -37,11 +37,11 @@ class OptDailyCcnlOutput1:
     """해외옵션 체결추이(일간) output1 (one record)."""
 
     ret_cnt: int | None = None
-    """자료개수 (ret_cnt)"""
+    """자료개수 / Record count (ret_cnt)"""
     last_n_cnt: int | None = None
-    """N틱최종개수 (last_n_cnt)"""
+    """N틱최종개수 / Last N ticks (last_n_cnt)"""
     index_key: str | None = None
-    """이전조회KEY (index_key)"""
+    """이전조회KEY / Previous inquiry key (index_key)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -83,27 +83,27 @@ class OptDailyCcnlOutput2:
     """해외옵션 체결추이(일간) output2 (rows)."""
 
     data_date: date | None = None
-    """일자 (data_date)"""
+    """일자 / Date (data_date)"""
     data_time: time | None = None
-    """시각 (data_time)"""
+    """시각 / Time (data_time)"""
     open_price: Decimal | None = None
-    """시가 (open_price)"""
+    """시가 / Open (open_price)"""
     high_price: Decimal | None = None
-    """고가 (high_price)"""
+    """고가 / High (high_price)"""
     low_price: Decimal | None = None
-    """저가 (low_price)"""
+    """저가 / Low (low_price)"""
     last_price: Decimal | None = None
-    """체결가격 (last_price)"""
+    """체결가격 / Execution price (last_price)"""
     last_qntt: int | None = None
-    """체결수량 (last_qntt)"""
+    """체결수량 / Execution quantity (last_qntt)"""
     vol: int | None = None
-    """누적거래수량 (vol)"""
+    """누적거래수량 / Accumulated volume (vol)"""
     prev_diff_flag: Sign | None = None
-    """전일대비구분 (prev_diff_flag)"""
+    """전일대비구분 / Change sign (prev_diff_flag)"""
     prev_diff_price: Decimal | None = None
-    """전일대비가격 (prev_diff_price)"""
+    """전일대비가격 / Change vs previous close (prev_diff_price)"""
     prev_diff_rate: Decimal | None = None
-    """전일대비율 (prev_diff_rate)"""
+    """전일대비율 / Change vs previous close (%) (prev_diff_rate)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -270,14 +270,14 @@ class OptDailyCcnl(Endpoint[SyncClient]):
         TR ID: real HHDFO55020100, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD, required).
-            exch_cd: 거래소코드 (EXCH_CD, required).
-            qry_cnt: 요청개수 (QRY_CNT, required).
-            start_date_time: 조회시작일시 (START_DATE_TIME).
-            close_date_time: 조회종료일시 (CLOSE_DATE_TIME).
-            qry_gap: 묶음개수 (QRY_GAP).
-            qry_tp: 조회구분 (QRY_TP).
-            index_key: 이전조회KEY (INDEX_KEY).
+            srs_cd: 종목코드 / Product code (SRS_CD, required).
+            exch_cd: 거래소코드 / Exchange code (EXCH_CD, required).
+            qry_cnt: 요청개수 / Requested count (QRY_CNT, required).
+            start_date_time: 조회시작일시 / Inquiry start date and time (START_DATE_TIME).
+            close_date_time: 조회종료일시 / Inquiry end date and time (CLOSE_DATE_TIME).
+            qry_gap: 묶음개수 / Bundle size (QRY_GAP).
+            qry_tp: 조회구분 / Inquiry type (QRY_TP).
+            index_key: 이전조회KEY / Previous inquiry key (INDEX_KEY).
         """
         return self._client.call(API, locals())
 
@@ -322,14 +322,14 @@ class AsyncOptDailyCcnl(Endpoint[AsyncClient]):
         TR ID: real HHDFO55020100, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD, required).
-            exch_cd: 거래소코드 (EXCH_CD, required).
-            qry_cnt: 요청개수 (QRY_CNT, required).
-            start_date_time: 조회시작일시 (START_DATE_TIME).
-            close_date_time: 조회종료일시 (CLOSE_DATE_TIME).
-            qry_gap: 묶음개수 (QRY_GAP).
-            qry_tp: 조회구분 (QRY_TP).
-            index_key: 이전조회KEY (INDEX_KEY).
+            srs_cd: 종목코드 / Product code (SRS_CD, required).
+            exch_cd: 거래소코드 / Exchange code (EXCH_CD, required).
+            qry_cnt: 요청개수 / Requested count (QRY_CNT, required).
+            start_date_time: 조회시작일시 / Inquiry start date and time (START_DATE_TIME).
+            close_date_time: 조회종료일시 / Inquiry end date and time (CLOSE_DATE_TIME).
+            qry_gap: 묶음개수 / Bundle size (QRY_GAP).
+            qry_tp: 조회구분 / Inquiry type (QRY_TP).
+            index_key: 이전조회KEY / Previous inquiry key (INDEX_KEY).
         """
         return await self._client.call(API, locals())
 

@@ -30,69 +30,69 @@ class OptPriceOutput1:
     """해외옵션종목현재가 output1 (one record)."""
 
     proc_date: date | None = None
-    """최종처리일자 (proc_date)"""
+    """최종처리일자 / Last processed date (proc_date)"""
     proc_time: time | None = None
-    """최종처리시각 (proc_time)"""
+    """최종처리시각 / Last processed time (proc_time)"""
     open_price: Decimal | None = None
-    """시가 (open_price)"""
+    """시가 / Open (open_price)"""
     high_price: Decimal | None = None
-    """고가 (high_price)"""
+    """고가 / High (high_price)"""
     low_price: Decimal | None = None
-    """저가 (low_price)"""
+    """저가 / Low (low_price)"""
     last_price: Decimal | None = None
-    """체결가격 (last_price)"""
+    """체결가격 / Execution price (last_price)"""
     vol: int | None = None
-    """누적거래수량 (vol)"""
+    """누적거래수량 / Accumulated volume (vol)"""
     prev_diff_flag: Sign | None = None
-    """전일대비구분 (prev_diff_flag)"""
+    """전일대비구분 / Change sign (prev_diff_flag)"""
     prev_diff_price: Decimal | None = None
-    """전일대비가격 (prev_diff_price)"""
+    """전일대비가격 / Change vs previous close (prev_diff_price)"""
     prev_diff_rate: Decimal | None = None
-    """전일대비율 (prev_diff_rate)"""
+    """전일대비율 / Change vs previous close (%) (prev_diff_rate)"""
     bid_qntt: int | None = None
-    """매수수량 (bid_qntt)"""
+    """매수수량 / Bid quantity (bid_qntt)"""
     bid_price: Decimal | None = None
-    """매수호가 (bid_price)"""
+    """매수호가 / Bid price (bid_price)"""
     ask_qntt: int | None = None
-    """매도수량 (ask_qntt)"""
+    """매도수량 / Ask quantity (ask_qntt)"""
     ask_price: Decimal | None = None
-    """매도호가 (ask_price)"""
+    """매도호가 / Ask price (ask_price)"""
     trst_mgn: Decimal | None = None
-    """증거금 (trst_mgn)"""
+    """증거금 / Margin (trst_mgn)"""
     exch_cd: str | None = None
-    """거래소코드 (exch_cd)"""
+    """거래소코드 / Exchange code (exch_cd)"""
     crc_cd: str | None = None
-    """거래통화 (crc_cd)"""
+    """거래통화 / Trading currency (crc_cd)"""
     trd_fr_date: date | None = None
-    """상장일 (trd_fr_date)"""
+    """상장일 / Listing date (trd_fr_date)"""
     expr_date: date | None = None
-    """만기일 (expr_date)"""
+    """만기일 / Maturity date (expr_date)"""
     trd_to_date: date | None = None
-    """최종거래일 (trd_to_date)"""
+    """최종거래일 / Last trading date (trd_to_date)"""
     remn_cnt: int | None = None
-    """잔존일수 (remn_cnt)"""
+    """잔존일수 / Remaining days (remn_cnt)"""
     last_qntt: int | None = None
-    """체결수량 (last_qntt)"""
+    """체결수량 / Execution quantity (last_qntt)"""
     tot_ask_qntt: int | None = None
-    """총매도잔량 (tot_ask_qntt)"""
+    """총매도잔량 / Total ask quantity (tot_ask_qntt)"""
     tot_bid_qntt: int | None = None
-    """총매수잔량 (tot_bid_qntt)"""
+    """총매수잔량 / Total bid quantity (tot_bid_qntt)"""
     tick_size: Decimal | None = None
-    """틱사이즈 (tick_size)"""
+    """틱사이즈 / Tick size (tick_size)"""
     open_date: date | None = None
-    """장개시일자 (open_date)"""
+    """장개시일자 / Market open date (open_date)"""
     open_time: time | None = None
-    """장개시시각 (open_time)"""
+    """장개시시각 / Market open time (open_time)"""
     close_date: date | None = None
-    """장종료일자 (close_date)"""
+    """장종료일자 / Market close date (close_date)"""
     close_time: time | None = None
-    """장종료시각 (close_time)"""
+    """장종료시각 / Market close time (close_time)"""
     sbsnsdate: date | None = None
-    """영업일자 (sbsnsdate)"""
+    """영업일자 / Business date (sbsnsdate)"""
     sttl_price: Decimal | None = None
-    """정산가 (sttl_price)"""
+    """정산가 / Settlement price (sttl_price)"""
     prev_price: Decimal | None = None
-    """전일종가 (prev_price)"""
+    """전일종가 / Previous close (prev_price)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -311,7 +311,7 @@ class OptPrice(Endpoint[SyncClient]):
         TR ID: real HHDFO55010000, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD, required).
+            srs_cd: 종목코드 / Product code (SRS_CD, required).
         """
         return self._client.call(API, locals())
 
@@ -342,7 +342,7 @@ class AsyncOptPrice(Endpoint[AsyncClient]):
         TR ID: real HHDFO55010000, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD, required).
+            srs_cd: 종목코드 / Product code (SRS_CD, required).
         """
         return await self._client.call(API, locals())
 

@@ -30,9 +30,9 @@ class OrderOutput:
     """해외선물옵션 주문 output (one record)."""
 
     ord_dt: date | None = None
-    """주문일자 (ORD_DT)"""
+    """주문일자 / Order date (ORD_DT)"""
     odno: str | None = None
-    """주문번호 (ODNO)"""
+    """주문번호 / Order number (ODNO)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -199,22 +199,22 @@ class Order(Endpoint[SyncClient]):
         TR ID: real OTFM3001U, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
-            fm_lqd_ustl_ccld_dt: FM청산미결제체결일자 (FM_LQD_USTL_CCLD_DT).
-            fm_lqd_ustl_ccno: FM청산미결제체결번호 (FM_LQD_USTL_CCNO).
-            pric_dvsn_cd: 가격구분코드 (PRIC_DVSN_CD, required).
-            fm_limit_ord_pric: FMLIMIT주문가격 (FM_LIMIT_ORD_PRIC).
-            fm_stop_ord_pric: FMSTOP주문가격 (FM_STOP_ORD_PRIC).
-            fm_ord_qty: FM주문수량 (FM_ORD_QTY, required).
-            fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 (FM_LQD_LMT_ORD_PRIC).
-            fm_lqd_stop_ord_pric: FM청산STOP주문가격 (FM_LQD_STOP_ORD_PRIC).
-            ccld_cndt_cd: 체결조건코드 (CCLD_CNDT_CD, required).
-            cplx_ord_dvsn_cd: 복합주문구분코드 (CPLX_ORD_DVSN_CD, default "0").
-            ecis_rsvn_ord_yn: 행사예약주문여부 (ECIS_RSVN_ORD_YN, default "N").
-            fm_hdge_ord_scrn_yn: FM_HEDGE주문화면여부 (FM_HDGE_ORD_SCRN_YN, default "N").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_futr_fx_pdno: 해외선물FX상품번호 / Overseas futures FX product number (OVRS_FUTR_FX_PDNO, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required).
+            fm_lqd_ustl_ccld_dt: FM청산미결제체결일자 / Closed position execution date (FM_LQD_USTL_CCLD_DT).
+            fm_lqd_ustl_ccno: FM청산미결제체결번호 / Closed position execution number (FM_LQD_USTL_CCNO).
+            pric_dvsn_cd: 가격구분코드 / Price type code (PRIC_DVSN_CD, required).
+            fm_limit_ord_pric: FMLIMIT주문가격 / Limit order price (FM_LIMIT_ORD_PRIC).
+            fm_stop_ord_pric: FMSTOP주문가격 / Stop order price (FM_STOP_ORD_PRIC).
+            fm_ord_qty: FM주문수량 / Order quantity (contracts) (FM_ORD_QTY, required).
+            fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 / Closing limit order price (FM_LQD_LMT_ORD_PRIC).
+            fm_lqd_stop_ord_pric: FM청산STOP주문가격 / Closing stop order price (FM_LQD_STOP_ORD_PRIC).
+            ccld_cndt_cd: 체결조건코드 / Execution condition code (CCLD_CNDT_CD, required).
+            cplx_ord_dvsn_cd: 복합주문구분코드 / Complex order code (CPLX_ORD_DVSN_CD, default "0").
+            ecis_rsvn_ord_yn: 행사예약주문여부 / Exercise reservation order (ECIS_RSVN_ORD_YN, default "N").
+            fm_hdge_ord_scrn_yn: FM_HEDGE주문화면여부 / Hedge order screen (FM_HDGE_ORD_SCRN_YN, default "N").
         """
         return self._client.call(API, locals())
 
@@ -275,22 +275,22 @@ class AsyncOrder(Endpoint[AsyncClient]):
         TR ID: real OTFM3001U, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_futr_fx_pdno: 해외선물FX상품번호 (OVRS_FUTR_FX_PDNO, required).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, required).
-            fm_lqd_ustl_ccld_dt: FM청산미결제체결일자 (FM_LQD_USTL_CCLD_DT).
-            fm_lqd_ustl_ccno: FM청산미결제체결번호 (FM_LQD_USTL_CCNO).
-            pric_dvsn_cd: 가격구분코드 (PRIC_DVSN_CD, required).
-            fm_limit_ord_pric: FMLIMIT주문가격 (FM_LIMIT_ORD_PRIC).
-            fm_stop_ord_pric: FMSTOP주문가격 (FM_STOP_ORD_PRIC).
-            fm_ord_qty: FM주문수량 (FM_ORD_QTY, required).
-            fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 (FM_LQD_LMT_ORD_PRIC).
-            fm_lqd_stop_ord_pric: FM청산STOP주문가격 (FM_LQD_STOP_ORD_PRIC).
-            ccld_cndt_cd: 체결조건코드 (CCLD_CNDT_CD, required).
-            cplx_ord_dvsn_cd: 복합주문구분코드 (CPLX_ORD_DVSN_CD, default "0").
-            ecis_rsvn_ord_yn: 행사예약주문여부 (ECIS_RSVN_ORD_YN, default "N").
-            fm_hdge_ord_scrn_yn: FM_HEDGE주문화면여부 (FM_HDGE_ORD_SCRN_YN, default "N").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_futr_fx_pdno: 해외선물FX상품번호 / Overseas futures FX product number (OVRS_FUTR_FX_PDNO, required).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, required).
+            fm_lqd_ustl_ccld_dt: FM청산미결제체결일자 / Closed position execution date (FM_LQD_USTL_CCLD_DT).
+            fm_lqd_ustl_ccno: FM청산미결제체결번호 / Closed position execution number (FM_LQD_USTL_CCNO).
+            pric_dvsn_cd: 가격구분코드 / Price type code (PRIC_DVSN_CD, required).
+            fm_limit_ord_pric: FMLIMIT주문가격 / Limit order price (FM_LIMIT_ORD_PRIC).
+            fm_stop_ord_pric: FMSTOP주문가격 / Stop order price (FM_STOP_ORD_PRIC).
+            fm_ord_qty: FM주문수량 / Order quantity (contracts) (FM_ORD_QTY, required).
+            fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 / Closing limit order price (FM_LQD_LMT_ORD_PRIC).
+            fm_lqd_stop_ord_pric: FM청산STOP주문가격 / Closing stop order price (FM_LQD_STOP_ORD_PRIC).
+            ccld_cndt_cd: 체결조건코드 / Execution condition code (CCLD_CNDT_CD, required).
+            cplx_ord_dvsn_cd: 복합주문구분코드 / Complex order code (CPLX_ORD_DVSN_CD, default "0").
+            ecis_rsvn_ord_yn: 행사예약주문여부 / Exercise reservation order (ECIS_RSVN_ORD_YN, default "N").
+            fm_hdge_ord_scrn_yn: FM_HEDGE주문화면여부 / Hedge order screen (FM_HDGE_ORD_SCRN_YN, default "N").
         """
         return await self._client.call(API, locals())
 

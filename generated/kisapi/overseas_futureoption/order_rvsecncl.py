@@ -34,9 +34,9 @@ class OrderRvsecnclOutput:
     """해외선물옵션 정정취소주문 output (one record)."""
 
     ord_dt: date | None = None
-    """주문일자 (ORD_DT)"""
+    """주문일자 / Order date (ORD_DT)"""
     odno: str | None = None
-    """주문번호 (ODNO)"""
+    """주문번호 / Order number (ODNO)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -180,16 +180,16 @@ class OrderRvsecncl(Endpoint[SyncClient]):
 
         Args:
             action: 정정취소구분; one of modify, cancel (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            orgn_ord_dt: 원주문일자 (ORGN_ORD_DT, required).
-            orgn_odno: 원주문번호 (ORGN_ODNO, required).
-            fm_limit_ord_pric: FMLIMIT주문가격 (FM_LIMIT_ORD_PRIC).
-            fm_stop_ord_pric: FMSTOP주문가격 (FM_STOP_ORD_PRIC).
-            fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 (FM_LQD_LMT_ORD_PRIC).
-            fm_lqd_stop_ord_pric: FM청산STOP주문가격 (FM_LQD_STOP_ORD_PRIC).
-            fm_hdge_ord_scrn_yn: FM_HEDGE주문화면여부 (FM_HDGE_ORD_SCRN_YN, default "N").
-            fm_mkpr_cvsn_yn: FM시장가전환여부 (FM_MKPR_CVSN_YN).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            orgn_ord_dt: 원주문일자 / Original order date (ORGN_ORD_DT, required).
+            orgn_odno: 원주문번호 / Original order number (ORGN_ODNO, required).
+            fm_limit_ord_pric: FMLIMIT주문가격 / Limit order price (FM_LIMIT_ORD_PRIC).
+            fm_stop_ord_pric: FMSTOP주문가격 / Stop order price (FM_STOP_ORD_PRIC).
+            fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 / Closing limit order price (FM_LQD_LMT_ORD_PRIC).
+            fm_lqd_stop_ord_pric: FM청산STOP주문가격 / Closing stop order price (FM_LQD_STOP_ORD_PRIC).
+            fm_hdge_ord_scrn_yn: FM_HEDGE주문화면여부 / Hedge order screen (FM_HDGE_ORD_SCRN_YN, default "N").
+            fm_mkpr_cvsn_yn: FM시장가전환여부 / Converted to market order (FM_MKPR_CVSN_YN).
         """
         return self._client.call(API, locals())
 
@@ -242,16 +242,16 @@ class AsyncOrderRvsecncl(Endpoint[AsyncClient]):
 
         Args:
             action: 정정취소구분; one of modify, cancel (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            orgn_ord_dt: 원주문일자 (ORGN_ORD_DT, required).
-            orgn_odno: 원주문번호 (ORGN_ODNO, required).
-            fm_limit_ord_pric: FMLIMIT주문가격 (FM_LIMIT_ORD_PRIC).
-            fm_stop_ord_pric: FMSTOP주문가격 (FM_STOP_ORD_PRIC).
-            fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 (FM_LQD_LMT_ORD_PRIC).
-            fm_lqd_stop_ord_pric: FM청산STOP주문가격 (FM_LQD_STOP_ORD_PRIC).
-            fm_hdge_ord_scrn_yn: FM_HEDGE주문화면여부 (FM_HDGE_ORD_SCRN_YN, default "N").
-            fm_mkpr_cvsn_yn: FM시장가전환여부 (FM_MKPR_CVSN_YN).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            orgn_ord_dt: 원주문일자 / Original order date (ORGN_ORD_DT, required).
+            orgn_odno: 원주문번호 / Original order number (ORGN_ODNO, required).
+            fm_limit_ord_pric: FMLIMIT주문가격 / Limit order price (FM_LIMIT_ORD_PRIC).
+            fm_stop_ord_pric: FMSTOP주문가격 / Stop order price (FM_STOP_ORD_PRIC).
+            fm_lqd_lmt_ord_pric: FM청산LIMIT주문가격 / Closing limit order price (FM_LQD_LMT_ORD_PRIC).
+            fm_lqd_stop_ord_pric: FM청산STOP주문가격 / Closing stop order price (FM_LQD_STOP_ORD_PRIC).
+            fm_hdge_ord_scrn_yn: FM_HEDGE주문화면여부 / Hedge order screen (FM_HDGE_ORD_SCRN_YN, default "N").
+            fm_mkpr_cvsn_yn: FM시장가전환여부 / Converted to market order (FM_MKPR_CVSN_YN).
         """
         return await self._client.call(API, locals())
 

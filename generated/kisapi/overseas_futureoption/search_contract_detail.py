@@ -35,49 +35,49 @@ class SearchContractDetailOutput2:
     """해외선물 상품기본정보 output2 (rows)."""
 
     exch_cd: str | None = None
-    """거래소코드 (exch_cd)"""
+    """거래소코드 / Exchange code (exch_cd)"""
     clas_cd: str | None = None
-    """품목종류 (clas_cd)"""
+    """품목종류 / Commodity class (clas_cd)"""
     crc_cd: str | None = None
-    """거래통화 (crc_cd)"""
+    """거래통화 / Trading currency (crc_cd)"""
     sttl_price: Decimal | None = None
-    """정산가 (sttl_price)"""
+    """정산가 / Settlement price (sttl_price)"""
     sttl_date: date | None = None
-    """정산일 (sttl_date)"""
+    """정산일 / Settlement date (sttl_date)"""
     trst_mgn: Decimal | None = None
-    """증거금 (trst_mgn)"""
+    """증거금 / Margin (trst_mgn)"""
     disp_digit: int | None = None
-    """가격표시진법 (disp_digit)"""
+    """가격표시진법 / Price display base (disp_digit)"""
     tick_sz: Decimal | None = None
-    """틱사이즈 (tick_sz)"""
+    """틱사이즈 / Tick size (tick_sz)"""
     tick_val: Decimal | None = None
-    """틱가치 (tick_val)"""
+    """틱가치 / Tick value (tick_val)"""
     mrkt_open_date: date | None = None
-    """장개시일자 (mrkt_open_date)"""
+    """장개시일자 / Market open date (mrkt_open_date)"""
     mrkt_open_time: time | None = None
-    """장개시시각 (mrkt_open_time)"""
+    """장개시시각 / Market open time (mrkt_open_time)"""
     mrkt_close_date: date | None = None
-    """장마감일자 (mrkt_close_date)"""
+    """장마감일자 / Market close date (mrkt_close_date)"""
     mrkt_close_time: time | None = None
-    """장마감시각 (mrkt_close_time)"""
+    """장마감시각 / Market close time (mrkt_close_time)"""
     trd_fr_date: date | None = None
-    """상장일 (trd_fr_date)"""
+    """상장일 / Listing date (trd_fr_date)"""
     expr_date: date | None = None
-    """만기일 (expr_date)"""
+    """만기일 / Maturity date (expr_date)"""
     trd_to_date: date | None = None
-    """최종거래일 (trd_to_date)"""
+    """최종거래일 / Last trading date (trd_to_date)"""
     remn_cnt: int | None = None
-    """잔존일수 (remn_cnt)"""
+    """잔존일수 / Remaining days (remn_cnt)"""
     stat_tp: str | None = None
-    """매매여부 (stat_tp)"""
+    """매매여부 / Tradable (stat_tp)"""
     ctrt_size: Decimal | None = None
-    """계약크기 (ctrt_size)"""
+    """계약크기 / Contract size (ctrt_size)"""
     stl_tp: str | None = None
-    """최종결제구분 (stl_tp)"""
+    """최종결제구분 / Final settlement type (stl_tp)"""
     frst_noti_date: date | None = None
-    """최초식별일 (frst_noti_date)"""
+    """최초식별일 / First notice date (frst_noti_date)"""
     sub_exch_nm: str | None = None
-    """서브거래소코드 (sub_exch_nm)"""
+    """서브거래소코드 / Sub-exchange code (sub_exch_nm)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -341,39 +341,39 @@ class SearchContractDetail(Endpoint[SyncClient]):
         TR ID: real HHDFC55200000, mock unsupported
 
         Args:
-            qry_cnt: 요청개수 (QRY_CNT, required).
-            srs_cd_01: 종목코드1 (SRS_CD_01, required).
-            srs_cd_02: 종목코드2 (SRS_CD_02).
-            srs_cd_03: 종목코드3 (SRS_CD_03).
-            srs_cd_04: 종목코드4 (SRS_CD_04).
-            srs_cd_05: 종목코드5 (SRS_CD_05).
-            srs_cd_06: 종목코드6 (SRS_CD_06).
-            srs_cd_07: 종목코드7 (SRS_CD_07).
-            srs_cd_08: 종목코드8 (SRS_CD_08).
-            srs_cd_09: 종목코드9 (SRS_CD_09).
-            srs_cd_10: 종목코드10 (SRS_CD_10).
-            srs_cd_11: 종목코드11 (SRS_CD_11).
-            srs_cd_12: 종목코드12 (SRS_CD_12).
-            srs_cd_13: 종목코드13 (SRS_CD_13).
-            srs_cd_14: 종목코드14 (SRS_CD_14).
-            srs_cd_15: 종목코드15 (SRS_CD_15).
-            srs_cd_16: 종목코드16 (SRS_CD_16).
-            srs_cd_17: 종목코드17 (SRS_CD_17).
-            srs_cd_18: 종목코드18 (SRS_CD_18).
-            srs_cd_19: 종목코드19 (SRS_CD_19).
-            srs_cd_20: 종목코드20 (SRS_CD_20).
-            srs_cd_21: 종목코드21 (SRS_CD_21).
-            srs_cd_22: 종목코드22 (SRS_CD_22).
-            srs_cd_23: 종목코드23 (SRS_CD_23).
-            srs_cd_24: 종목코드24 (SRS_CD_24).
-            srs_cd_25: 종목코드25 (SRS_CD_25).
-            srs_cd_26: 종목코드26 (SRS_CD_26).
-            srs_cd_27: 종목코드27 (SRS_CD_27).
-            srs_cd_28: 종목코드28 (SRS_CD_28).
-            srs_cd_29: 종목코드29 (SRS_CD_29).
-            srs_cd_30: 종목코드30 (SRS_CD_30).
-            srs_cd_31: 종목코드31 (SRS_CD_31).
-            srs_cd_32: 종목코드32 (SRS_CD_32).
+            qry_cnt: 요청개수 / Requested count (QRY_CNT, required).
+            srs_cd_01: 종목코드1 / Product code 01 (SRS_CD_01, required).
+            srs_cd_02: 종목코드2 / Product code 02 (SRS_CD_02).
+            srs_cd_03: 종목코드3 / Product code 03 (SRS_CD_03).
+            srs_cd_04: 종목코드4 / Product code 04 (SRS_CD_04).
+            srs_cd_05: 종목코드5 / Product code 05 (SRS_CD_05).
+            srs_cd_06: 종목코드6 / Product code 06 (SRS_CD_06).
+            srs_cd_07: 종목코드7 / Product code 07 (SRS_CD_07).
+            srs_cd_08: 종목코드8 / Product code 08 (SRS_CD_08).
+            srs_cd_09: 종목코드9 / Product code 09 (SRS_CD_09).
+            srs_cd_10: 종목코드10 / Product code 10 (SRS_CD_10).
+            srs_cd_11: 종목코드11 / Product code 11 (SRS_CD_11).
+            srs_cd_12: 종목코드12 / Product code 12 (SRS_CD_12).
+            srs_cd_13: 종목코드13 / Product code 13 (SRS_CD_13).
+            srs_cd_14: 종목코드14 / Product code 14 (SRS_CD_14).
+            srs_cd_15: 종목코드15 / Product code 15 (SRS_CD_15).
+            srs_cd_16: 종목코드16 / Product code 16 (SRS_CD_16).
+            srs_cd_17: 종목코드17 / Product code 17 (SRS_CD_17).
+            srs_cd_18: 종목코드18 / Product code 18 (SRS_CD_18).
+            srs_cd_19: 종목코드19 / Product code 19 (SRS_CD_19).
+            srs_cd_20: 종목코드20 / Product code 20 (SRS_CD_20).
+            srs_cd_21: 종목코드21 / Product code 21 (SRS_CD_21).
+            srs_cd_22: 종목코드22 / Product code 22 (SRS_CD_22).
+            srs_cd_23: 종목코드23 / Product code 23 (SRS_CD_23).
+            srs_cd_24: 종목코드24 / Product code 24 (SRS_CD_24).
+            srs_cd_25: 종목코드25 / Product code 25 (SRS_CD_25).
+            srs_cd_26: 종목코드26 / Product code 26 (SRS_CD_26).
+            srs_cd_27: 종목코드27 / Product code 27 (SRS_CD_27).
+            srs_cd_28: 종목코드28 / Product code 28 (SRS_CD_28).
+            srs_cd_29: 종목코드29 / Product code 29 (SRS_CD_29).
+            srs_cd_30: 종목코드30 / Product code 30 (SRS_CD_30).
+            srs_cd_31: 종목코드31 / Product code 31 (SRS_CD_31).
+            srs_cd_32: 종목코드32 / Product code 32 (SRS_CD_32).
         """
         return self._client.call(API, locals())
 
@@ -510,39 +510,39 @@ class AsyncSearchContractDetail(Endpoint[AsyncClient]):
         TR ID: real HHDFC55200000, mock unsupported
 
         Args:
-            qry_cnt: 요청개수 (QRY_CNT, required).
-            srs_cd_01: 종목코드1 (SRS_CD_01, required).
-            srs_cd_02: 종목코드2 (SRS_CD_02).
-            srs_cd_03: 종목코드3 (SRS_CD_03).
-            srs_cd_04: 종목코드4 (SRS_CD_04).
-            srs_cd_05: 종목코드5 (SRS_CD_05).
-            srs_cd_06: 종목코드6 (SRS_CD_06).
-            srs_cd_07: 종목코드7 (SRS_CD_07).
-            srs_cd_08: 종목코드8 (SRS_CD_08).
-            srs_cd_09: 종목코드9 (SRS_CD_09).
-            srs_cd_10: 종목코드10 (SRS_CD_10).
-            srs_cd_11: 종목코드11 (SRS_CD_11).
-            srs_cd_12: 종목코드12 (SRS_CD_12).
-            srs_cd_13: 종목코드13 (SRS_CD_13).
-            srs_cd_14: 종목코드14 (SRS_CD_14).
-            srs_cd_15: 종목코드15 (SRS_CD_15).
-            srs_cd_16: 종목코드16 (SRS_CD_16).
-            srs_cd_17: 종목코드17 (SRS_CD_17).
-            srs_cd_18: 종목코드18 (SRS_CD_18).
-            srs_cd_19: 종목코드19 (SRS_CD_19).
-            srs_cd_20: 종목코드20 (SRS_CD_20).
-            srs_cd_21: 종목코드21 (SRS_CD_21).
-            srs_cd_22: 종목코드22 (SRS_CD_22).
-            srs_cd_23: 종목코드23 (SRS_CD_23).
-            srs_cd_24: 종목코드24 (SRS_CD_24).
-            srs_cd_25: 종목코드25 (SRS_CD_25).
-            srs_cd_26: 종목코드26 (SRS_CD_26).
-            srs_cd_27: 종목코드27 (SRS_CD_27).
-            srs_cd_28: 종목코드28 (SRS_CD_28).
-            srs_cd_29: 종목코드29 (SRS_CD_29).
-            srs_cd_30: 종목코드30 (SRS_CD_30).
-            srs_cd_31: 종목코드31 (SRS_CD_31).
-            srs_cd_32: 종목코드32 (SRS_CD_32).
+            qry_cnt: 요청개수 / Requested count (QRY_CNT, required).
+            srs_cd_01: 종목코드1 / Product code 01 (SRS_CD_01, required).
+            srs_cd_02: 종목코드2 / Product code 02 (SRS_CD_02).
+            srs_cd_03: 종목코드3 / Product code 03 (SRS_CD_03).
+            srs_cd_04: 종목코드4 / Product code 04 (SRS_CD_04).
+            srs_cd_05: 종목코드5 / Product code 05 (SRS_CD_05).
+            srs_cd_06: 종목코드6 / Product code 06 (SRS_CD_06).
+            srs_cd_07: 종목코드7 / Product code 07 (SRS_CD_07).
+            srs_cd_08: 종목코드8 / Product code 08 (SRS_CD_08).
+            srs_cd_09: 종목코드9 / Product code 09 (SRS_CD_09).
+            srs_cd_10: 종목코드10 / Product code 10 (SRS_CD_10).
+            srs_cd_11: 종목코드11 / Product code 11 (SRS_CD_11).
+            srs_cd_12: 종목코드12 / Product code 12 (SRS_CD_12).
+            srs_cd_13: 종목코드13 / Product code 13 (SRS_CD_13).
+            srs_cd_14: 종목코드14 / Product code 14 (SRS_CD_14).
+            srs_cd_15: 종목코드15 / Product code 15 (SRS_CD_15).
+            srs_cd_16: 종목코드16 / Product code 16 (SRS_CD_16).
+            srs_cd_17: 종목코드17 / Product code 17 (SRS_CD_17).
+            srs_cd_18: 종목코드18 / Product code 18 (SRS_CD_18).
+            srs_cd_19: 종목코드19 / Product code 19 (SRS_CD_19).
+            srs_cd_20: 종목코드20 / Product code 20 (SRS_CD_20).
+            srs_cd_21: 종목코드21 / Product code 21 (SRS_CD_21).
+            srs_cd_22: 종목코드22 / Product code 22 (SRS_CD_22).
+            srs_cd_23: 종목코드23 / Product code 23 (SRS_CD_23).
+            srs_cd_24: 종목코드24 / Product code 24 (SRS_CD_24).
+            srs_cd_25: 종목코드25 / Product code 25 (SRS_CD_25).
+            srs_cd_26: 종목코드26 / Product code 26 (SRS_CD_26).
+            srs_cd_27: 종목코드27 / Product code 27 (SRS_CD_27).
+            srs_cd_28: 종목코드28 / Product code 28 (SRS_CD_28).
+            srs_cd_29: 종목코드29 / Product code 29 (SRS_CD_29).
+            srs_cd_30: 종목코드30 / Product code 30 (SRS_CD_30).
+            srs_cd_31: 종목코드31 / Product code 31 (SRS_CD_31).
+            srs_cd_32: 종목코드32 / Product code 32 (SRS_CD_32).
         """
         return await self._client.call(API, locals())
 

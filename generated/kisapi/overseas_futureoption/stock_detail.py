@@ -28,51 +28,51 @@ class StockDetailOutput1:
     """해외선물종목상세 output1 (one record)."""
 
     exch_cd: str | None = None
-    """거래소코드 (exch_cd)"""
+    """거래소코드 / Exchange code (exch_cd)"""
     tick_sz: Decimal | None = None
-    """틱사이즈 (tick_sz)"""
+    """틱사이즈 / Tick size (tick_sz)"""
     disp_digit: int | None = None
-    """가격표시진법 (disp_digit)"""
+    """가격표시진법 / Price display base (disp_digit)"""
     trst_mgn: Decimal | None = None
-    """증거금 (trst_mgn)"""
+    """증거금 / Margin (trst_mgn)"""
     sttl_date: date | None = None
-    """정산일 (sttl_date)"""
+    """정산일 / Settlement date (sttl_date)"""
     prev_price: Decimal | None = None
-    """전일종가 (prev_price)"""
+    """전일종가 / Previous close (prev_price)"""
     crc_cd: str | None = None
-    """거래통화 (crc_cd)"""
+    """거래통화 / Trading currency (crc_cd)"""
     clas_cd: str | None = None
-    """품목종류 (clas_cd)"""
+    """품목종류 / Commodity class (clas_cd)"""
     tick_val: Decimal | None = None
-    """틱가치 (tick_val)"""
+    """틱가치 / Tick value (tick_val)"""
     mrkt_open_date: date | None = None
-    """장개시일자 (mrkt_open_date)"""
+    """장개시일자 / Market open date (mrkt_open_date)"""
     mrkt_open_time: time | None = None
-    """장개시시각 (mrkt_open_time)"""
+    """장개시시각 / Market open time (mrkt_open_time)"""
     mrkt_close_date: date | None = None
-    """장마감일자 (mrkt_close_date)"""
+    """장마감일자 / Market close date (mrkt_close_date)"""
     mrkt_close_time: time | None = None
-    """장마감시각 (mrkt_close_time)"""
+    """장마감시각 / Market close time (mrkt_close_time)"""
     trd_fr_date: date | None = None
-    """상장일 (trd_fr_date)"""
+    """상장일 / Listing date (trd_fr_date)"""
     expr_date: date | None = None
-    """만기일 (expr_date)"""
+    """만기일 / Maturity date (expr_date)"""
     trd_to_date: date | None = None
-    """최종거래일 (trd_to_date)"""
+    """최종거래일 / Last trading date (trd_to_date)"""
     remn_cnt: int | None = None
-    """잔존일수 (remn_cnt)"""
+    """잔존일수 / Remaining days (remn_cnt)"""
     stat_tp: str | None = None
-    """매매여부 (stat_tp)"""
+    """매매여부 / Tradable (stat_tp)"""
     ctrt_size: Decimal | None = None
-    """계약크기 (ctrt_size)"""
+    """계약크기 / Contract size (ctrt_size)"""
     stl_tp: str | None = None
-    """최종결제구분 (stl_tp)"""
+    """최종결제구분 / Final settlement type (stl_tp)"""
     frst_noti_date: date | None = None
-    """최초식별일 (frst_noti_date)"""
+    """최초식별일 / First notice date (frst_noti_date)"""
     sprd_srs_cd1: str | None = None
-    """스프레드 종목 #1 (sprd_srs_cd1)"""
+    """스프레드 종목 #1 / Spread leg 1 (sprd_srs_cd1)"""
     sprd_srs_cd2: str | None = None
-    """스프레드 종목 #2 (sprd_srs_cd2)"""
+    """스프레드 종목 #2 / Spread leg 2 (sprd_srs_cd2)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -275,7 +275,7 @@ class StockDetail(Endpoint[SyncClient]):
         TR ID: real HHDFC55010100, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD, required).
+            srs_cd: 종목코드 / Product code (SRS_CD, required).
         """
         return self._client.call(API, locals())
 
@@ -306,7 +306,7 @@ class AsyncStockDetail(Endpoint[AsyncClient]):
         TR ID: real HHDFC55010100, mock unsupported
 
         Args:
-            srs_cd: 종목코드 (SRS_CD, required).
+            srs_cd: 종목코드 / Product code (SRS_CD, required).
         """
         return await self._client.call(API, locals())
 

@@ -29,23 +29,23 @@ class AlgoOrdnoOutput:
     """해외주식 지정가주문번호조회 output (rows)."""
 
     odno: str | None = None
-    """주문번호 (ODNO)"""
+    """주문번호 / Order number (ODNO)"""
     trad_dvsn_name: str | None = None
-    """매매구분명 (TRAD_DVSN_NAME)"""
+    """매매구분명 / Trade type name (TRAD_DVSN_NAME)"""
     pdno: str | None = None
-    """상품번호 (PDNO)"""
+    """상품번호 / Product number (stock code) (PDNO)"""
     item_name: str | None = None
-    """종목명 (ITEM_NAME)"""
+    """종목명 / Stock name (ITEM_NAME)"""
     ft_ord_qty: int | None = None
-    """FT주문수량 (FT_ORD_QTY)"""
+    """FT주문수량 / FT order quantity (shares) (FT_ORD_QTY)"""
     ft_ord_unpr3: Decimal | None = None
-    """FT주문단가 (FT_ORD_UNPR3)"""
+    """FT주문단가 / FT order price 3 (FT_ORD_UNPR3)"""
     splt_buy_attr_name: str | None = None
-    """분할매수속성명 (SPLT_BUY_ATTR_NAME)"""
+    """분할매수속성명 / Split buy attribute (SPLT_BUY_ATTR_NAME)"""
     ft_ccld_qty: int | None = None
-    """FT체결수량 (FT_CCLD_QTY)"""
+    """FT체결수량 / FT executed quantity (shares) (FT_CCLD_QTY)"""
     ord_gno_brno: str | None = None
-    """주문채번지점번호 (ORD_GNO_BRNO)"""
+    """주문채번지점번호 / Order branch number (ORD_GNO_BRNO)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -126,9 +126,9 @@ class AlgoOrdnoResponse:
     output: list[AlgoOrdnoOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -219,11 +219,11 @@ class AlgoOrdno(Endpoint[SyncClient]):
         TR ID: real TTTS6058R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            trad_dt: 거래일자 (TRAD_DT, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            trad_dt: 거래일자 / Trade date (TRAD_DT, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -276,11 +276,11 @@ class AsyncAlgoOrdno(Endpoint[AsyncClient]):
         TR ID: real TTTS6058R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            trad_dt: 거래일자 (TRAD_DT, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            trad_dt: 거래일자 / Trade date (TRAD_DT, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

@@ -27,59 +27,59 @@ class BrknewsTitleOutput:
     """해외속보(제목) output (rows)."""
 
     cntt_usiq_srno: str | None = None
-    """내용조회용일련번호 (cntt_usiq_srno)"""
+    """내용조회용일련번호 / Content inquiry serial number (cntt_usiq_srno)"""
     news_ofer_entp_code: str | None = None
-    """뉴스제공업체코드 (news_ofer_entp_code)"""
+    """뉴스제공업체코드 / News provider code (news_ofer_entp_code)"""
     data_dt: date | None = None
-    """작성일자 (data_dt)"""
+    """작성일자 / Written date (data_dt)"""
     data_tm: time | None = None
-    """작성시간 (data_tm)"""
+    """작성시간 / Written time (data_tm)"""
     hts_pbnt_titl_cntt: str | None = None
-    """HTS공시제목내용 (hts_pbnt_titl_cntt)"""
+    """HTS공시제목내용 / Disclosure title (hts_pbnt_titl_cntt)"""
     news_lrdv_code: str | None = None
-    """뉴스대구분 (news_lrdv_code)"""
+    """뉴스대구분 / News category (news_lrdv_code)"""
     dorg: str | None = None
-    """자료원 (dorg)"""
+    """자료원 / Data source (dorg)"""
     iscd1: str | None = None
-    """종목코드1 (iscd1)"""
+    """종목코드1 / Stock code 1 (iscd1)"""
     iscd2: str | None = None
-    """종목코드2 (iscd2)"""
+    """종목코드2 / Stock code 2 (iscd2)"""
     iscd3: str | None = None
-    """종목코드3 (iscd3)"""
+    """종목코드3 / Stock code 3 (iscd3)"""
     iscd4: str | None = None
-    """종목코드4 (iscd4)"""
+    """종목코드4 / Stock code 4 (iscd4)"""
     iscd5: str | None = None
-    """종목코드5 (iscd5)"""
+    """종목코드5 / Stock code 5 (iscd5)"""
     iscd6: str | None = None
-    """종목코드6 (iscd6)"""
+    """종목코드6 / Stock code 6 (iscd6)"""
     iscd7: str | None = None
-    """종목코드7 (iscd7)"""
+    """종목코드7 / Stock code 7 (iscd7)"""
     iscd8: str | None = None
-    """종목코드8 (iscd8)"""
+    """종목코드8 / Stock code 8 (iscd8)"""
     iscd9: str | None = None
-    """종목코드9 (iscd9)"""
+    """종목코드9 / Stock code 9 (iscd9)"""
     iscd10: str | None = None
-    """종목코드10 (iscd10)"""
+    """종목코드10 / Stock code 10 (iscd10)"""
     kor_isnm1: str | None = None
-    """한글종목명1 (kor_isnm1)"""
+    """한글종목명1 / Stock name 1 (Korean) (kor_isnm1)"""
     kor_isnm2: str | None = None
-    """한글종목명2 (kor_isnm2)"""
+    """한글종목명2 / Stock name 2 (Korean) (kor_isnm2)"""
     kor_isnm3: str | None = None
-    """한글종목명3 (kor_isnm3)"""
+    """한글종목명3 / Stock name 3 (Korean) (kor_isnm3)"""
     kor_isnm4: str | None = None
-    """한글종목명4 (kor_isnm4)"""
+    """한글종목명4 / Stock name 4 (Korean) (kor_isnm4)"""
     kor_isnm5: str | None = None
-    """한글종목명5 (kor_isnm5)"""
+    """한글종목명5 / Stock name 5 (Korean) (kor_isnm5)"""
     kor_isnm6: str | None = None
-    """한글종목명6 (kor_isnm6)"""
+    """한글종목명6 / Stock name 6 (Korean) (kor_isnm6)"""
     kor_isnm7: str | None = None
-    """한글종목명7 (kor_isnm7)"""
+    """한글종목명7 / Stock name 7 (Korean) (kor_isnm7)"""
     kor_isnm8: str | None = None
-    """한글종목명8 (kor_isnm8)"""
+    """한글종목명8 / Stock name 8 (Korean) (kor_isnm8)"""
     kor_isnm9: str | None = None
-    """한글종목명9 (kor_isnm9)"""
+    """한글종목명9 / Stock name 9 (Korean) (kor_isnm9)"""
     kor_isnm10: str | None = None
-    """한글종목명10 (kor_isnm10)"""
+    """한글종목명10 / Stock name 10 (Korean) (kor_isnm10)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -339,15 +339,15 @@ class BrknewsTitle(Endpoint[SyncClient]):
         TR ID: real FHKST01011801, mock unsupported
 
         Args:
-            fid_news_ofer_entp_code: 뉴스제공업체코드 (FID_NEWS_OFER_ENTP_CODE, default "0").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11801").
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_titl_cntt: 제목내용 (FID_TITL_CNTT).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_hour_1: 입력 시간1 (FID_INPUT_HOUR_1).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_input_srno: 입력일련번호 (FID_INPUT_SRNO).
+            fid_news_ofer_entp_code: 뉴스제공업체코드 / News provider code (FID_NEWS_OFER_ENTP_CODE, default "0").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11801").
+            fid_cond_mrkt_cls_code: 조건시장구분코드 / Market classification code (FID_COND_MRKT_CLS_CODE).
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD).
+            fid_titl_cntt: 제목내용 / Title (FID_TITL_CNTT).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1).
+            fid_input_hour_1: 입력 시간1 / Input time (FID_INPUT_HOUR_1).
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE).
+            fid_input_srno: 입력일련번호 / Input serial number (FID_INPUT_SRNO).
         """
         return self._client.call(API, locals())
 
@@ -394,15 +394,15 @@ class AsyncBrknewsTitle(Endpoint[AsyncClient]):
         TR ID: real FHKST01011801, mock unsupported
 
         Args:
-            fid_news_ofer_entp_code: 뉴스제공업체코드 (FID_NEWS_OFER_ENTP_CODE, default "0").
-            fid_cond_scr_div_code: 조건 화면 분류 코드 (FID_COND_SCR_DIV_CODE, default "11801").
-            fid_cond_mrkt_cls_code: 조건시장구분코드 (FID_COND_MRKT_CLS_CODE).
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD).
-            fid_titl_cntt: 제목내용 (FID_TITL_CNTT).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1).
-            fid_input_hour_1: 입력 시간1 (FID_INPUT_HOUR_1).
-            fid_rank_sort_cls_code: 순위정렬구분코드 (FID_RANK_SORT_CLS_CODE).
-            fid_input_srno: 입력일련번호 (FID_INPUT_SRNO).
+            fid_news_ofer_entp_code: 뉴스제공업체코드 / News provider code (FID_NEWS_OFER_ENTP_CODE, default "0").
+            fid_cond_scr_div_code: 조건 화면 분류 코드 / Screen code (FID_COND_SCR_DIV_CODE, default "11801").
+            fid_cond_mrkt_cls_code: 조건시장구분코드 / Market classification code (FID_COND_MRKT_CLS_CODE).
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD).
+            fid_titl_cntt: 제목내용 / Title (FID_TITL_CNTT).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1).
+            fid_input_hour_1: 입력 시간1 / Input time (FID_INPUT_HOUR_1).
+            fid_rank_sort_cls_code: 순위정렬구분코드 / Ranking sort code (FID_RANK_SORT_CLS_CODE).
+            fid_input_srno: 입력일련번호 / Input serial number (FID_INPUT_SRNO).
         """
         return await self._client.call(API, locals())
 

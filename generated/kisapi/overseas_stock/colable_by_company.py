@@ -37,29 +37,29 @@ class ColableByCompanyOutput1:
     """당사 해외주식담보대출 가능 종목 output1 (rows)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     ovrs_item_name: str | None = None
-    """해외종목명 (ovrs_item_name)"""
+    """해외종목명 / Overseas stock name (ovrs_item_name)"""
     loan_rt: Decimal | None = None
-    """대출비율 (loan_rt)"""
+    """대출비율 / Loan ratio (%) (loan_rt)"""
     mgge_mntn_rt: Decimal | None = None
-    """담보유지비율 (mgge_mntn_rt)"""
+    """담보유지비율 / Collateral maintenance ratio (%) (mgge_mntn_rt)"""
     mgge_ensu_rt: Decimal | None = None
-    """담보확보비율 (mgge_ensu_rt)"""
+    """담보확보비율 / Collateral coverage ratio (%) (mgge_ensu_rt)"""
     loan_exec_psbl_yn: bool | None = None
-    """대출실행가능여부 (loan_exec_psbl_yn)"""
+    """대출실행가능여부 / Loan executable (loan_exec_psbl_yn)"""
     stff_name: str | None = None
-    """직원명 (stff_name)"""
+    """직원명 / Staff name (stff_name)"""
     erlm_dt: date | None = None
-    """등록일자 (erlm_dt)"""
+    """등록일자 / Registration date (erlm_dt)"""
     tr_mket_name: str | None = None
-    """거래시장명 (tr_mket_name)"""
+    """거래시장명 / Trading market name (tr_mket_name)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     natn_kor_name: str | None = None
-    """국가한글명 (natn_kor_name)"""
+    """국가한글명 / Country name (Korean) (natn_kor_name)"""
     ovrs_excg_cd: OverseasExchange | None = None
-    """해외거래소코드 (ovrs_excg_cd)"""
+    """해외거래소코드 / Overseas exchange code (ovrs_excg_cd)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -152,7 +152,7 @@ class ColableByCompanyOutput2:
     """당사 해외주식담보대출 가능 종목 output2 (one record)."""
 
     loan_psbl_item_num: int | None = None
-    """대출가능종목수 (loan_psbl_item_num)"""
+    """대출가능종목수 / Loanable stocks (loan_psbl_item_num)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -198,9 +198,9 @@ class ColableByCompanyResponse:
     output2: ColableByCompanyOutput2 | None = None
     """output2"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -303,18 +303,18 @@ class ColableByCompany(Endpoint[SyncClient]):
         TR ID: real CTLN4050R, mock unsupported
 
         Args:
-            pdno: 상품번호 (PDNO, required).
-            natn_cd: 국가코드 (NATN_CD, required).
-            inqr_sqn_dvsn: 조회순서구분 (INQR_SQN_DVSN, default "01").
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT).
-            inqr_dvsn: 조회구분 (INQR_DVSN).
-            rt_dvsn_cd: 비율구분코드 (RT_DVSN_CD).
-            rt: 비율 (RT).
-            loan_psbl_yn: 대출가능여부 (LOAN_PSBL_YN).
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            natn_cd: 국가코드 / Country code (NATN_CD, required).
+            inqr_sqn_dvsn: 조회순서구분 / Inquiry order (INQR_SQN_DVSN, default "01").
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT).
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN).
+            rt_dvsn_cd: 비율구분코드 / Ratio type code (RT_DVSN_CD).
+            rt: 비율 / Ratio (%) (RT).
+            loan_psbl_yn: 대출가능여부 / Loanable (LOAN_PSBL_YN).
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return self._client.call(API, locals())
 
@@ -367,18 +367,18 @@ class AsyncColableByCompany(Endpoint[AsyncClient]):
         TR ID: real CTLN4050R, mock unsupported
 
         Args:
-            pdno: 상품번호 (PDNO, required).
-            natn_cd: 국가코드 (NATN_CD, required).
-            inqr_sqn_dvsn: 조회순서구분 (INQR_SQN_DVSN, default "01").
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT).
-            inqr_dvsn: 조회구분 (INQR_DVSN).
-            rt_dvsn_cd: 비율구분코드 (RT_DVSN_CD).
-            rt: 비율 (RT).
-            loan_psbl_yn: 대출가능여부 (LOAN_PSBL_YN).
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            natn_cd: 국가코드 / Country code (NATN_CD, required).
+            inqr_sqn_dvsn: 조회순서구분 / Inquiry order (INQR_SQN_DVSN, default "01").
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT).
+            inqr_dvsn: 조회구분 / Inquiry division (INQR_DVSN).
+            rt_dvsn_cd: 비율구분코드 / Ratio type code (RT_DVSN_CD).
+            rt: 비율 / Ratio (%) (RT).
+            loan_psbl_yn: 대출가능여부 / Loanable (LOAN_PSBL_YN).
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return await self._client.call(API, locals())
 

@@ -34,21 +34,21 @@ class CountriesHolidayOutput:
     """해외결제일자조회 output (rows)."""
 
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     tr_natn_cd: str | None = None
-    """거래국가코드 (tr_natn_cd)"""
+    """거래국가코드 / Trading country code (tr_natn_cd)"""
     tr_natn_name: str | None = None
-    """거래국가명 (tr_natn_name)"""
+    """거래국가명 / Trading country name (tr_natn_name)"""
     natn_eng_abrv_cd: str | None = None
-    """국가영문약어코드 (natn_eng_abrv_cd)"""
+    """국가영문약어코드 / Country code (English) (natn_eng_abrv_cd)"""
     tr_mket_cd: str | None = None
-    """거래시장코드 (tr_mket_cd)"""
+    """거래시장코드 / Trading market code (tr_mket_cd)"""
     tr_mket_name: str | None = None
-    """거래시장명 (tr_mket_name)"""
+    """거래시장명 / Trading market name (tr_mket_name)"""
     acpl_sttl_dt: date | None = None
-    """현지결제일자 (acpl_sttl_dt)"""
+    """현지결제일자 / Local settlement date (acpl_sttl_dt)"""
     dmst_sttl_dt: date | None = None
-    """국내결제일자 (dmst_sttl_dt)"""
+    """국내결제일자 / Domestic settlement date (dmst_sttl_dt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -133,9 +133,9 @@ class CountriesHolidayResponse:
     output: list[CountriesHolidayOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk: str | None = None
-    """연속조회검색조건 (ctx_area_fk)"""
+    """연속조회검색조건 / Continuation search condition (ctx_area_fk)"""
     ctx_area_nk: str | None = None
-    """연속조회키 (ctx_area_nk)"""
+    """연속조회키 / Continuation key (ctx_area_nk)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -203,9 +203,9 @@ class CountriesHoliday(Endpoint[SyncClient]):
         TR ID: real CTOS5011R, mock unsupported
 
         Args:
-            trad_dt: 거래일자 (TRAD_DT, required).
-            ctx_area_nk: 연속조회키 (CTX_AREA_NK).
-            ctx_area_fk: 연속조회검색조건 (CTX_AREA_FK).
+            trad_dt: 거래일자 / Trade date (TRAD_DT, required).
+            ctx_area_nk: 연속조회키 / Continuation key (CTX_AREA_NK).
+            ctx_area_fk: 연속조회검색조건 / Continuation search condition (CTX_AREA_FK).
         """
         return self._client.call(API, locals())
 
@@ -252,9 +252,9 @@ class AsyncCountriesHoliday(Endpoint[AsyncClient]):
         TR ID: real CTOS5011R, mock unsupported
 
         Args:
-            trad_dt: 거래일자 (TRAD_DT, required).
-            ctx_area_nk: 연속조회키 (CTX_AREA_NK).
-            ctx_area_fk: 연속조회검색조건 (CTX_AREA_FK).
+            trad_dt: 거래일자 / Trade date (TRAD_DT, required).
+            ctx_area_nk: 연속조회키 / Continuation key (CTX_AREA_NK).
+            ctx_area_fk: 연속조회검색조건 / Continuation search condition (CTX_AREA_FK).
         """
         return await self._client.call(API, locals())
 

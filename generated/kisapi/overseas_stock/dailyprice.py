@@ -38,11 +38,11 @@ class DailypriceOutput1:
     """해외주식 기간별시세 output1 (one record)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     nrec: int | None = None
-    """레코드갯수 (nrec)"""
+    """레코드갯수 / Record count (nrec)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -84,33 +84,33 @@ class DailypriceOutput2:
     """해외주식 기간별시세 output2 (rows)."""
 
     xymd: date | None = None
-    """일자 (xymd)"""
+    """일자 / Date (xymd)"""
     clos: Decimal | None = None
-    """종가 (clos)"""
+    """종가 / Close (clos)"""
     sign: str | None = None
-    """대비기호 (sign)"""
+    """대비기호 / Change sign (sign)"""
     diff: Decimal | None = None
-    """대비 (diff)"""
+    """대비 / Change (diff)"""
     rate: Decimal | None = None
-    """등락율 (rate)"""
+    """등락율 / Change rate (%) (rate)"""
     open: Decimal | None = None
-    """시가 (open)"""
+    """시가 / Open (open)"""
     high: Decimal | None = None
-    """고가 (high)"""
+    """고가 / High (high)"""
     low: Decimal | None = None
-    """저가 (low)"""
+    """저가 / Low (low)"""
     tvol: int | None = None
-    """거래량 (tvol)"""
+    """거래량 / Volume (tvol)"""
     tamt: Decimal | None = None
-    """거래대금 (tamt)"""
+    """거래대금 / Trading value (tamt)"""
     pbid: Decimal | None = None
-    """매수호가 (pbid)"""
+    """매수호가 / Bid price (pbid)"""
     vbid: int | None = None
-    """매수호가잔량 (vbid)"""
+    """매수호가잔량 / Bid quantity (shares) (vbid)"""
     pask: Decimal | None = None
-    """매도호가 (pask)"""
+    """매도호가 / Ask price (pask)"""
     vask: int | None = None
-    """매도호가잔량 (vask)"""
+    """매도호가잔량 / Ask quantity (shares) (vask)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -291,12 +291,12 @@ class Dailyprice(Endpoint[SyncClient]):
         TR ID: real HHDFS76240000, mock HHDFS76240000
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            symb: 종목코드 (SYMB, required).
-            gubn: 일/주/월구분 (GUBN, default "0").
-            bymd: 조회기준일자 (BYMD).
-            modp: 수정주가반영여부 (MODP, default "0").
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
+            gubn: 일/주/월구분 / Day/week/month (GUBN, default "0").
+            bymd: 조회기준일자 / Inquiry base date (BYMD).
+            modp: 수정주가반영여부 / Adjusted prices (MODP, default "0").
         """
         return self._client.call(API, locals())
 
@@ -352,12 +352,12 @@ class AsyncDailyprice(Endpoint[AsyncClient]):
         TR ID: real HHDFS76240000, mock HHDFS76240000
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            symb: 종목코드 (SYMB, required).
-            gubn: 일/주/월구분 (GUBN, default "0").
-            bymd: 조회기준일자 (BYMD).
-            modp: 수정주가반영여부 (MODP, default "0").
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
+            gubn: 일/주/월구분 / Day/week/month (GUBN, default "0").
+            bymd: 조회기준일자 / Inquiry base date (BYMD).
+            modp: 수정주가반영여부 / Adjusted prices (MODP, default "0").
         """
         return await self._client.call(API, locals())
 

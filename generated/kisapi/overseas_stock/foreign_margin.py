@@ -34,27 +34,27 @@ class ForeignMarginOutput:
     """해외증거금 통화별조회 output (rows)."""
 
     natn_name: str | None = None
-    """국가명 (natn_name)"""
+    """국가명 / Country name (natn_name)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     frcr_dncl_amt1: Decimal | None = None
-    """외화예수금액 (frcr_dncl_amt1)"""
+    """외화예수금액 / Deposit 1 (foreign currency) (frcr_dncl_amt1)"""
     ustl_buy_amt: Decimal | None = None
-    """미결제매수금액 (ustl_buy_amt)"""
+    """미결제매수금액 / Unsettled buy amount (ustl_buy_amt)"""
     ustl_sll_amt: Decimal | None = None
-    """미결제매도금액 (ustl_sll_amt)"""
+    """미결제매도금액 / Unsettled sell amount (ustl_sll_amt)"""
     frcr_rcvb_amt: Decimal | None = None
-    """외화미수금액 (frcr_rcvb_amt)"""
+    """외화미수금액 / Receivables (foreign currency) (frcr_rcvb_amt)"""
     frcr_mgn_amt: Decimal | None = None
-    """외화증거금액 (frcr_mgn_amt)"""
+    """외화증거금액 / Margin (foreign currency) (frcr_mgn_amt)"""
     frcr_gnrl_ord_psbl_amt: Decimal | None = None
-    """외화일반주문가능금액 (frcr_gnrl_ord_psbl_amt)"""
+    """외화일반주문가능금액 / General orderable amount (foreign currency) (frcr_gnrl_ord_psbl_amt)"""
     frcr_ord_psbl_amt1: Decimal | None = None
-    """외화주문가능금액 (frcr_ord_psbl_amt1)"""
+    """외화주문가능금액 / Orderable amount 1 (foreign currency) (frcr_ord_psbl_amt1)"""
     itgr_ord_psbl_amt: Decimal | None = None
-    """통합주문가능금액 (itgr_ord_psbl_amt)"""
+    """통합주문가능금액 / Integrated orderable amount (itgr_ord_psbl_amt)"""
     bass_exrt: Decimal | None = None
-    """기준환율 (bass_exrt)"""
+    """기준환율 / Base exchange rate (bass_exrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -218,8 +218,8 @@ class ForeignMargin(Endpoint[SyncClient]):
         TR ID: real TTTC2101R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
         """
         return self._client.call(API, locals())
 
@@ -263,8 +263,8 @@ class AsyncForeignMargin(Endpoint[AsyncClient]):
         TR ID: real TTTC2101R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
         """
         return await self._client.call(API, locals())
 

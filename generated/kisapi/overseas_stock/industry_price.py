@@ -36,7 +36,7 @@ class IndustryPriceOutput1:
     """해외주식 업종별코드조회 output1 (one record)."""
 
     nrec: int | None = None
-    """레코드갯수 (nrec)"""
+    """레코드갯수 / Record count (nrec)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -70,9 +70,9 @@ class IndustryPriceOutput2:
     """해외주식 업종별코드조회 output2 (rows)."""
 
     icod: str | None = None
-    """업종코드 (icod)"""
+    """업종코드 / Sector code (icod)"""
     name: str | None = None
-    """종목명 (name)"""
+    """종목명 / Stock name (name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -188,8 +188,8 @@ class IndustryPrice(Endpoint[SyncClient]):
         TR ID: real HHDFS76370100, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            auth: 사용자권한정보 (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
         """
         return self._client.call(API, locals())
 
@@ -233,8 +233,8 @@ class AsyncIndustryPrice(Endpoint[AsyncClient]):
         TR ID: real HHDFS76370100, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            auth: 사용자권한정보 (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
         """
         return await self._client.call(API, locals())
 

@@ -37,15 +37,15 @@ class IndustryThemeOutput1:
     """해외주식 업종별시세 output1 (one record)."""
 
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     stat: str | None = None
-    """거래상태종보 (stat)"""
+    """거래상태종보 / Trading status (stat)"""
     crec: int | None = None
-    """현재조회종목수 (crec)"""
+    """현재조회종목수 / Stocks returned (crec)"""
     trec: int | None = None
-    """전체조회종목수 (trec)"""
+    """전체조회종목수 / Total stocks (trec)"""
     nrec: int | None = None
-    """레코드갯수 (nrec)"""
+    """레코드갯수 / Record count (nrec)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -91,37 +91,37 @@ class IndustryThemeOutput2:
     """해외주식 업종별시세 output2 (rows)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     excd: OverseasQuoteExchange | None = None
-    """거래소코드 (excd)"""
+    """거래소코드 / Exchange code (excd)"""
     symb: str | None = None
-    """종목코드 (symb)"""
+    """종목코드 / Symbol (symb)"""
     name: str | None = None
-    """종목명 (name)"""
+    """종목명 / Stock name (name)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     sign: str | None = None
-    """대비기호 (sign)"""
+    """대비기호 / Change sign (sign)"""
     diff: Decimal | None = None
-    """대비 (diff)"""
+    """대비 / Change (diff)"""
     rate: Decimal | None = None
-    """등락율 (rate)"""
+    """등락율 / Change rate (%) (rate)"""
     tvol: int | None = None
-    """거래량 (tvol)"""
+    """거래량 / Volume (tvol)"""
     vask: int | None = None
-    """매도호가잔량 (vask)"""
+    """매도호가잔량 / Ask quantity (shares) (vask)"""
     pask: Decimal | None = None
-    """매도호가 (pask)"""
+    """매도호가 / Ask price (pask)"""
     pbid: Decimal | None = None
-    """매수호가 (pbid)"""
+    """매수호가 / Bid price (pbid)"""
     vbid: int | None = None
-    """매수호가잔량 (vbid)"""
+    """매수호가잔량 / Bid quantity (shares) (vbid)"""
     seqn: int | None = None
-    """순위 (seqn)"""
+    """순위 / Rank (seqn)"""
     ename: str | None = None
-    """영문종목명 (ename)"""
+    """영문종목명 / English name (ename)"""
     e_ordyn: str | None = None
-    """매매가능 (e_ordyn)"""
+    """매매가능 / Tradable (e_ordyn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -315,11 +315,11 @@ class IndustryTheme(Endpoint[SyncClient]):
         TR ID: real HHDFS76370000, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            icod: 업종코드 (ICOD, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            auth: 사용자권한정보 (AUTH, default "").
-            keyb: NEXT KEY BUFF (KEYB).
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            icod: 업종코드 / Sector code (ICOD, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
         """
         return self._client.call(API, locals())
 
@@ -372,11 +372,11 @@ class AsyncIndustryTheme(Endpoint[AsyncClient]):
         TR ID: real HHDFS76370000, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            icod: 업종코드 (ICOD, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            auth: 사용자권한정보 (AUTH, default "").
-            keyb: NEXT KEY BUFF (KEYB).
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            icod: 업종코드 / Sector code (ICOD, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
         """
         return await self._client.call(API, locals())
 

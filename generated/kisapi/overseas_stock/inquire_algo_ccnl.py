@@ -36,19 +36,19 @@ class InquireAlgoCcnlOutput:
     """해외주식 지정가체결내역조회 output (rows)."""
 
     ccld_seq: str | None = None
-    """체결순번 (CCLD_SEQ)"""
+    """체결순번 / Execution sequence (CCLD_SEQ)"""
     ccld_btwn: str | None = None
-    """체결시간 (CCLD_BTWN)"""
+    """체결시간 / Execution time (CCLD_BTWN)"""
     pdno: str | None = None
-    """상품번호 (PDNO)"""
+    """상품번호 / Product number (stock code) (PDNO)"""
     item_name: str | None = None
-    """종목명 (ITEM_NAME)"""
+    """종목명 / Stock name (ITEM_NAME)"""
     ft_ccld_qty: int | None = None
-    """FT체결수량 (FT_CCLD_QTY)"""
+    """FT체결수량 / FT executed quantity (shares) (FT_CCLD_QTY)"""
     ft_ccld_unpr3: Decimal | None = None
-    """FT체결단가 (FT_CCLD_UNPR3)"""
+    """FT체결단가 / FT execution price 3 (FT_CCLD_UNPR3)"""
     ft_ccld_amt3: Decimal | None = None
-    """FT체결금액 (FT_CCLD_AMT3)"""
+    """FT체결금액 / FT executed amount 3 (FT_CCLD_AMT3)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -110,31 +110,31 @@ class InquireAlgoCcnlOutput3:
     """해외주식 지정가체결내역조회 output3 (rows)."""
 
     odno: str | None = None
-    """주문번호 (ODNO)"""
+    """주문번호 / Order number (ODNO)"""
     trad_dvsn_name: str | None = None
-    """매매구분명 (TRAD_DVSN_NAME)"""
+    """매매구분명 / Trade type name (TRAD_DVSN_NAME)"""
     pdno: str | None = None
-    """상품번호 (PDNO)"""
+    """상품번호 / Product number (stock code) (PDNO)"""
     item_name: str | None = None
-    """종목명 (ITEM_NAME)"""
+    """종목명 / Stock name (ITEM_NAME)"""
     ft_ord_qty: int | None = None
-    """FT주문수량 (FT_ORD_QTY)"""
+    """FT주문수량 / FT order quantity (shares) (FT_ORD_QTY)"""
     ft_ord_unpr3: Decimal | None = None
-    """FT주문단가 (FT_ORD_UNPR3)"""
+    """FT주문단가 / FT order price 3 (FT_ORD_UNPR3)"""
     ord_tmd: time | None = None
-    """주문시각 (ORD_TMD)"""
+    """주문시각 / Order time (KST) (ORD_TMD)"""
     splt_buy_attr_name: str | None = None
-    """분할매수속성명 (SPLT_BUY_ATTR_NAME)"""
+    """분할매수속성명 / Split buy attribute (SPLT_BUY_ATTR_NAME)"""
     ft_ccld_qty: int | None = None
-    """FT체결수량 (FT_CCLD_QTY)"""
+    """FT체결수량 / FT executed quantity (shares) (FT_CCLD_QTY)"""
     tr_crcy: str | None = None
-    """거래통화 (TR_CRCY)"""
+    """거래통화 / Trading currency (TR_CRCY)"""
     ft_ccld_unpr3: Decimal | None = None
-    """FT체결단가 (FT_CCLD_UNPR3)"""
+    """FT체결단가 / FT execution price 3 (FT_CCLD_UNPR3)"""
     ft_ccld_amt3: Decimal | None = None
-    """FT체결금액 (FT_CCLD_AMT3)"""
+    """FT체결금액 / FT executed amount 3 (FT_CCLD_AMT3)"""
     ccld_cnt: int | None = None
-    """체결건수 (CCLD_CNT)"""
+    """체결건수 / Execution count (CCLD_CNT)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -238,9 +238,9 @@ class InquireAlgoCcnlResponse:
     output3: list[InquireAlgoCcnlOutput3] = attrs.field(factory=list)
     """output3"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -341,14 +341,14 @@ class InquireAlgoCcnl(Endpoint[SyncClient]):
         TR ID: real TTTS6059R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ord_dt: 주문일자 (ORD_DT).
-            ord_gno_brno: 주문채번지점번호 (ORD_GNO_BRNO).
-            odno: 주문번호 (ODNO).
-            ttlz_icld_yn: 집계포함여부 (TTLZ_ICLD_YN).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ord_dt: 주문일자 / Order date (ORD_DT).
+            ord_gno_brno: 주문채번지점번호 / Order branch number (ORD_GNO_BRNO).
+            odno: 주문번호 / Order number (ODNO).
+            ttlz_icld_yn: 집계포함여부 / Included in totals (TTLZ_ICLD_YN).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
         """
         return self._client.call(API, locals())
 
@@ -410,14 +410,14 @@ class AsyncInquireAlgoCcnl(Endpoint[AsyncClient]):
         TR ID: real TTTS6059R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ord_dt: 주문일자 (ORD_DT).
-            ord_gno_brno: 주문채번지점번호 (ORD_GNO_BRNO).
-            odno: 주문번호 (ODNO).
-            ttlz_icld_yn: 집계포함여부 (TTLZ_ICLD_YN).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ord_dt: 주문일자 / Order date (ORD_DT).
+            ord_gno_brno: 주문채번지점번호 / Order branch number (ORD_GNO_BRNO).
+            odno: 주문번호 / Order number (ODNO).
+            ttlz_icld_yn: 집계포함여부 / Included in totals (TTLZ_ICLD_YN).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
         """
         return await self._client.call(API, locals())
 

@@ -39,43 +39,43 @@ class InquireAskingPriceOutput1:
     """해외주식 현재가 1호가 output1 (one record)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     curr: str | None = None
-    """통화 (curr)"""
+    """통화 / Currency (curr)"""
     base: Decimal | None = None
-    """전일종가 (base)"""
+    """전일종가 / Previous close (base)"""
     open: Decimal | None = None
-    """시가 (open)"""
+    """시가 / Open (open)"""
     high: Decimal | None = None
-    """고가 (high)"""
+    """고가 / High (high)"""
     low: Decimal | None = None
-    """저가 (low)"""
+    """저가 / Low (low)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     dymd: date | None = None
-    """호가일자 (dymd)"""
+    """호가일자 / Quote date (dymd)"""
     dhms: time | None = None
-    """호가시간 (dhms)"""
+    """호가시간 / Quote time (dhms)"""
     bvol: int | None = None
-    """매수호가총잔량 (bvol)"""
+    """매수호가총잔량 / Total bid quantity (shares) (bvol)"""
     avol: int | None = None
-    """매도호가총잔량 (avol)"""
+    """매도호가총잔량 / Total ask quantity (shares) (avol)"""
     bdvl: int | None = None
-    """매수호가총잔량대비 (bdvl)"""
+    """매수호가총잔량대비 / Total bid quantity change (shares) (bdvl)"""
     advl: int | None = None
-    """매도호가총잔량대비 (advl)"""
+    """매도호가총잔량대비 / Total ask quantity change (shares) (advl)"""
     code: str | None = None
-    """종목코드 (code)"""
+    """종목코드 / Stock code (code)"""
     ropen: Decimal | None = None
-    """시가율 (ropen)"""
+    """시가율 / Open vs base (%) (ropen)"""
     rhigh: Decimal | None = None
-    """고가율 (rhigh)"""
+    """고가율 / High vs base (%) (rhigh)"""
     rlow: Decimal | None = None
-    """저가율 (rlow)"""
+    """저가율 / Low vs base (%) (rlow)"""
     rclose: Decimal | None = None
-    """현재가율 (rclose)"""
+    """현재가율 / Close vs base (%) (rclose)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -193,125 +193,125 @@ class InquireAskingPriceOutput2:
     """해외주식 현재가 1호가 output2 (one record)."""
 
     pbid1: Decimal | None = None
-    """매수호가가격1 (pbid1)"""
+    """매수호가가격1 / Bid price 1 (pbid1)"""
     pask1: Decimal | None = None
-    """매도호가가격1 (pask1)"""
+    """매도호가가격1 / Ask price 1 (pask1)"""
     vbid1: int | None = None
-    """매수호가잔량1 (vbid1)"""
+    """매수호가잔량1 / Bid quantity 1 (shares) (vbid1)"""
     vask1: int | None = None
-    """매도호가잔량1 (vask1)"""
+    """매도호가잔량1 / Ask quantity 1 (shares) (vask1)"""
     dbid1: Decimal | None = None
-    """매수호가대비1 (dbid1)"""
+    """매수호가대비1 / Bid change 1 (dbid1)"""
     dask1: Decimal | None = None
-    """매도호가대비1 (dask1)"""
+    """매도호가대비1 / Ask change 1 (dask1)"""
     pbid2: Decimal | None = None
-    """매수호가가격2 (pbid2)"""
+    """매수호가가격2 / Bid price 2 (pbid2)"""
     pask2: Decimal | None = None
-    """매도호가가격2 (pask2)"""
+    """매도호가가격2 / Ask price 2 (pask2)"""
     vbid2: int | None = None
-    """매수호가잔량2 (vbid2)"""
+    """매수호가잔량2 / Bid quantity 2 (shares) (vbid2)"""
     vask2: int | None = None
-    """매도호가잔량2 (vask2)"""
+    """매도호가잔량2 / Ask quantity 2 (shares) (vask2)"""
     dbid2: Decimal | None = None
-    """매수호가대비2 (dbid2)"""
+    """매수호가대비2 / Bid change 2 (dbid2)"""
     dask2: Decimal | None = None
-    """매도호가대비2 (dask2)"""
+    """매도호가대비2 / Ask change 2 (dask2)"""
     pbid3: Decimal | None = None
-    """매수호가가격3 (pbid3)"""
+    """매수호가가격3 / Bid price 3 (pbid3)"""
     pask3: Decimal | None = None
-    """매도호가가격3 (pask3)"""
+    """매도호가가격3 / Ask price 3 (pask3)"""
     vbid3: int | None = None
-    """매수호가잔량3 (vbid3)"""
+    """매수호가잔량3 / Bid quantity 3 (shares) (vbid3)"""
     vask3: int | None = None
-    """매도호가잔량3 (vask3)"""
+    """매도호가잔량3 / Ask quantity 3 (shares) (vask3)"""
     dbid3: Decimal | None = None
-    """매수호가대비3 (dbid3)"""
+    """매수호가대비3 / Bid change 3 (dbid3)"""
     dask3: Decimal | None = None
-    """매도호가대비3 (dask3)"""
+    """매도호가대비3 / Ask change 3 (dask3)"""
     pbid4: Decimal | None = None
-    """매수호가가격4 (pbid4)"""
+    """매수호가가격4 / Bid price 4 (pbid4)"""
     pask4: Decimal | None = None
-    """매도호가가격4 (pask4)"""
+    """매도호가가격4 / Ask price 4 (pask4)"""
     vbid4: int | None = None
-    """매수호가잔량4 (vbid4)"""
+    """매수호가잔량4 / Bid quantity 4 (shares) (vbid4)"""
     vask4: int | None = None
-    """매도호가잔량4 (vask4)"""
+    """매도호가잔량4 / Ask quantity 4 (shares) (vask4)"""
     dbid4: Decimal | None = None
-    """매수호가대비4 (dbid4)"""
+    """매수호가대비4 / Bid change 4 (dbid4)"""
     dask4: Decimal | None = None
-    """매도호가대비4 (dask4)"""
+    """매도호가대비4 / Ask change 4 (dask4)"""
     pbid5: Decimal | None = None
-    """매수호가가격5 (pbid5)"""
+    """매수호가가격5 / Bid price 5 (pbid5)"""
     pask5: Decimal | None = None
-    """매도호가가격5 (pask5)"""
+    """매도호가가격5 / Ask price 5 (pask5)"""
     vbid5: int | None = None
-    """매수호가잔량5 (vbid5)"""
+    """매수호가잔량5 / Bid quantity 5 (shares) (vbid5)"""
     vask5: int | None = None
-    """매도호가잔량5 (vask5)"""
+    """매도호가잔량5 / Ask quantity 5 (shares) (vask5)"""
     dbid5: Decimal | None = None
-    """매수호가대비5 (dbid5)"""
+    """매수호가대비5 / Bid change 5 (dbid5)"""
     dask5: Decimal | None = None
-    """매도호가대비5 (dask5)"""
+    """매도호가대비5 / Ask change 5 (dask5)"""
     pbid6: Decimal | None = None
-    """매수호가가격6 (pbid6)"""
+    """매수호가가격6 / Bid price 6 (pbid6)"""
     pask6: Decimal | None = None
-    """매도호가가격6 (pask6)"""
+    """매도호가가격6 / Ask price 6 (pask6)"""
     vbid6: int | None = None
-    """매수호가잔량6 (vbid6)"""
+    """매수호가잔량6 / Bid quantity 6 (shares) (vbid6)"""
     vask6: int | None = None
-    """매도호가잔량6 (vask6)"""
+    """매도호가잔량6 / Ask quantity 6 (shares) (vask6)"""
     dbid6: Decimal | None = None
-    """매수호가대비6 (dbid6)"""
+    """매수호가대비6 / Bid change 6 (dbid6)"""
     dask6: Decimal | None = None
-    """매도호가대비6 (dask6)"""
+    """매도호가대비6 / Ask change 6 (dask6)"""
     pbid7: Decimal | None = None
-    """매수호가가격7 (pbid7)"""
+    """매수호가가격7 / Bid price 7 (pbid7)"""
     pask7: Decimal | None = None
-    """매도호가가격7 (pask7)"""
+    """매도호가가격7 / Ask price 7 (pask7)"""
     vbid7: int | None = None
-    """매수호가잔량7 (vbid7)"""
+    """매수호가잔량7 / Bid quantity 7 (shares) (vbid7)"""
     vask7: int | None = None
-    """매도호가잔량7 (vask7)"""
+    """매도호가잔량7 / Ask quantity 7 (shares) (vask7)"""
     dbid7: Decimal | None = None
-    """매수호가대비7 (dbid7)"""
+    """매수호가대비7 / Bid change 7 (dbid7)"""
     dask7: Decimal | None = None
-    """매도호가대비7 (dask7)"""
+    """매도호가대비7 / Ask change 7 (dask7)"""
     pbid8: Decimal | None = None
-    """매수호가가격8 (pbid8)"""
+    """매수호가가격8 / Bid price 8 (pbid8)"""
     pask8: Decimal | None = None
-    """매도호가가격8 (pask8)"""
+    """매도호가가격8 / Ask price 8 (pask8)"""
     vbid8: int | None = None
-    """매수호가잔량8 (vbid8)"""
+    """매수호가잔량8 / Bid quantity 8 (shares) (vbid8)"""
     vask8: int | None = None
-    """매도호가잔량8 (vask8)"""
+    """매도호가잔량8 / Ask quantity 8 (shares) (vask8)"""
     dbid8: Decimal | None = None
-    """매수호가대비8 (dbid8)"""
+    """매수호가대비8 / Bid change 8 (dbid8)"""
     dask8: Decimal | None = None
-    """매도호가대비8 (dask8)"""
+    """매도호가대비8 / Ask change 8 (dask8)"""
     pbid9: Decimal | None = None
-    """매수호가가격9 (pbid9)"""
+    """매수호가가격9 / Bid price 9 (pbid9)"""
     pask9: Decimal | None = None
-    """매도호가가격9 (pask9)"""
+    """매도호가가격9 / Ask price 9 (pask9)"""
     vbid9: int | None = None
-    """매수호가잔량9 (vbid9)"""
+    """매수호가잔량9 / Bid quantity 9 (shares) (vbid9)"""
     vask9: int | None = None
-    """매도호가잔량9 (vask9)"""
+    """매도호가잔량9 / Ask quantity 9 (shares) (vask9)"""
     dbid9: Decimal | None = None
-    """매수호가대비9 (dbid9)"""
+    """매수호가대비9 / Bid change 9 (dbid9)"""
     dask9: Decimal | None = None
-    """매도호가대비9 (dask9)"""
+    """매도호가대비9 / Ask change 9 (dask9)"""
     pbid10: Decimal | None = None
-    """매수호가가격10 (pbid10)"""
+    """매수호가가격10 / Bid price 10 (pbid10)"""
     pask10: Decimal | None = None
-    """매도호가가격10 (pask10)"""
+    """매도호가가격10 / Ask price 10 (pask10)"""
     vbid10: int | None = None
-    """매수호가잔량10 (vbid10)"""
+    """매수호가잔량10 / Bid quantity 10 (shares) (vbid10)"""
     vask10: int | None = None
-    """매도호가잔량10 (vask10)"""
+    """매도호가잔량10 / Ask quantity 10 (shares) (vask10)"""
     dbid10: Decimal | None = None
-    """매수호가대비10 (dbid10)"""
+    """매수호가대비10 / Bid change 10 (dbid10)"""
     dask10: Decimal | None = None
-    """매도호가대비10 (dask10)"""
+    """매도호가대비10 / Ask change 10 (dask10)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -608,19 +608,19 @@ class InquireAskingPriceOutput3:
     """해외주식 현재가 1호가 output3 (rows)."""
 
     vstm: time | None = None
-    """VCMStart시간 (vstm)"""
+    """VCMStart시간 / VCM start time (vstm)"""
     vetm: time | None = None
-    """VCMEnd시간 (vetm)"""
+    """VCMEnd시간 / VCM end time (vetm)"""
     csbp: Decimal | None = None
-    """CAS/VCM기준가 (csbp)"""
+    """CAS/VCM기준가 / CAS/VCM reference price (csbp)"""
     cshi: Decimal | None = None
-    """CAS/VCMHighprice (cshi)"""
+    """CAS/VCMHighprice / CAS/VCM high price (cshi)"""
     cslo: Decimal | None = None
-    """CAS/VCMLowprice (cslo)"""
+    """CAS/VCMLowprice / CAS/VCM low price (cslo)"""
     iep: Decimal | None = None
-    """IEP (iep)"""
+    """IEP / IEP, indicative equilibrium price (iep)"""
     iev: int | None = None
-    """IEV (iev)"""
+    """IEV / IEV, indicative equilibrium volume (iev)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -765,9 +765,9 @@ class InquireAskingPrice(Endpoint[SyncClient]):
         TR ID: real HHDFS76200100, mock unsupported
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            symb: 종목코드 (SYMB, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
         """
         return self._client.call(API, locals())
 
@@ -814,9 +814,9 @@ class AsyncInquireAskingPrice(Endpoint[AsyncClient]):
         TR ID: real HHDFS76200100, mock unsupported
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            symb: 종목코드 (SYMB, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
         """
         return await self._client.call(API, locals())
 

@@ -38,41 +38,41 @@ class InquireBalanceOutput1:
     """해외주식 잔고 output1 (rows)."""
 
     cano: str | None = attrs.field(default=None, repr=False)
-    """종합계좌번호 (cano)"""
+    """종합계좌번호 / Account number (8 digits) (cano)"""
     acnt_prdt_cd: str | None = None
-    """계좌상품코드 (acnt_prdt_cd)"""
+    """계좌상품코드 / Account product code (2 digits) (acnt_prdt_cd)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     ovrs_pdno: str | None = None
-    """해외상품번호 (ovrs_pdno)"""
+    """해외상품번호 / Overseas product number (ovrs_pdno)"""
     ovrs_item_name: str | None = None
-    """해외종목명 (ovrs_item_name)"""
+    """해외종목명 / Overseas stock name (ovrs_item_name)"""
     frcr_evlu_pfls_amt: Decimal | None = None
-    """외화평가손익금액 (frcr_evlu_pfls_amt)"""
+    """외화평가손익금액 / Valuation profit/loss (foreign currency) (frcr_evlu_pfls_amt)"""
     evlu_pfls_rt: Decimal | None = None
-    """평가손익율 (evlu_pfls_rt)"""
+    """평가손익율 / Valuation profit/loss (%) (evlu_pfls_rt)"""
     pchs_avg_pric: Decimal | None = None
-    """매입평균가격 (pchs_avg_pric)"""
+    """매입평균가격 / Average purchase price (won) (pchs_avg_pric)"""
     ovrs_cblc_qty: int | None = None
-    """해외잔고수량 (ovrs_cblc_qty)"""
+    """해외잔고수량 / Overseas balance (shares) (ovrs_cblc_qty)"""
     ord_psbl_qty: int | None = None
-    """주문가능수량 (ord_psbl_qty)"""
+    """주문가능수량 / Orderable quantity (shares) (ord_psbl_qty)"""
     frcr_pchs_amt1: Decimal | None = None
-    """외화매입금액1 (frcr_pchs_amt1)"""
+    """외화매입금액1 / Purchase amount 1 (foreign currency) (frcr_pchs_amt1)"""
     ovrs_stck_evlu_amt: Decimal | None = None
-    """해외주식평가금액 (ovrs_stck_evlu_amt)"""
+    """해외주식평가금액 / Overseas stock valuation (ovrs_stck_evlu_amt)"""
     now_pric2: Decimal | None = None
-    """현재가격2 (now_pric2)"""
+    """현재가격2 / Current price 2 (now_pric2)"""
     tr_crcy_cd: str | None = None
-    """거래통화코드 (tr_crcy_cd)"""
+    """거래통화코드 / Trading currency code (tr_crcy_cd)"""
     ovrs_excg_cd: OverseasExchange | None = None
-    """해외거래소코드 (ovrs_excg_cd)"""
+    """해외거래소코드 / Overseas exchange code (ovrs_excg_cd)"""
     loan_type_cd: str | None = None
-    """대출유형코드 (loan_type_cd)"""
+    """대출유형코드 / Loan type code (loan_type_cd)"""
     loan_dt: date | None = None
-    """대출일자 (loan_dt)"""
+    """대출일자 / Loan date (loan_dt)"""
     expd_dt: date | None = None
-    """만기일자 (expd_dt)"""
+    """만기일자 / Expiry date (expd_dt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -191,23 +191,23 @@ class InquireBalanceOutput2:
     """해외주식 잔고 output2 (one record)."""
 
     frcr_pchs_amt1: Decimal | None = None
-    """외화매입금액1 (frcr_pchs_amt1)"""
+    """외화매입금액1 / Purchase amount 1 (foreign currency) (frcr_pchs_amt1)"""
     ovrs_rlzt_pfls_amt: Decimal | None = None
-    """해외실현손익금액 (ovrs_rlzt_pfls_amt)"""
+    """해외실현손익금액 / Overseas realized profit/loss (ovrs_rlzt_pfls_amt)"""
     ovrs_tot_pfls: Decimal | None = None
-    """해외총손익 (ovrs_tot_pfls)"""
+    """해외총손익 / Overseas total profit/loss (ovrs_tot_pfls)"""
     rlzt_erng_rt: Decimal | None = None
-    """실현수익율 (rlzt_erng_rt)"""
+    """실현수익율 / Realized return (%) (rlzt_erng_rt)"""
     tot_evlu_pfls_amt: Decimal | None = None
-    """총평가손익금액 (tot_evlu_pfls_amt)"""
+    """총평가손익금액 / Total valuation profit/loss (tot_evlu_pfls_amt)"""
     tot_pftrt: Decimal | None = None
-    """총수익률 (tot_pftrt)"""
+    """총수익률 / Total return (%) (tot_pftrt)"""
     frcr_buy_amt_smtl1: Decimal | None = None
-    """외화매수금액합계1 (frcr_buy_amt_smtl1)"""
+    """외화매수금액합계1 / Total buy amount 1 (foreign currency) (frcr_buy_amt_smtl1)"""
     ovrs_rlzt_pfls_amt2: Decimal | None = None
-    """해외실현손익금액2 (ovrs_rlzt_pfls_amt2)"""
+    """해외실현손익금액2 / Overseas realized profit/loss 2 (ovrs_rlzt_pfls_amt2)"""
     frcr_buy_amt_smtl2: Decimal | None = None
-    """외화매수금액합계2 (frcr_buy_amt_smtl2)"""
+    """외화매수금액합계2 / Total buy amount 2 (foreign currency) (frcr_buy_amt_smtl2)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -299,9 +299,9 @@ class InquireBalanceResponse:
     output2: InquireBalanceOutput2 | None = None
     """output2"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -392,12 +392,12 @@ class InquireBalance(Endpoint[SyncClient]):
         TR ID: real TTTS3012R, mock VTTS3012R
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            tr_crcy_cd: 거래통화코드 (TR_CRCY_CD, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            tr_crcy_cd: 거래통화코드 / Trading currency code (TR_CRCY_CD, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -453,12 +453,12 @@ class AsyncInquireBalance(Endpoint[AsyncClient]):
         TR ID: real TTTS3012R, mock VTTS3012R
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            tr_crcy_cd: 거래통화코드 (TR_CRCY_CD, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            tr_crcy_cd: 거래통화코드 / Trading currency code (TR_CRCY_CD, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

@@ -38,29 +38,29 @@ class InquireDailyChartpriceOutput1:
     """해외주식 종목_지수_환율기간별시세(일_주_월_년) output1 (one record)."""
 
     ovrs_nmix_prdy_vrss: Decimal | None = None
-    """전일 대비 (ovrs_nmix_prdy_vrss)"""
+    """전일 대비 / Change vs previous close (ovrs_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     ovrs_nmix_prdy_clpr: Decimal | None = None
-    """전일 종가 (ovrs_nmix_prdy_clpr)"""
+    """전일 종가 / Previous close (ovrs_nmix_prdy_clpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     ovrs_nmix_prpr: Decimal | None = None
-    """현재가 (ovrs_nmix_prpr)"""
+    """현재가 / Current price (ovrs_nmix_prpr)"""
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     prdy_vol: int | None = None
-    """전일 거래량 (prdy_vol)"""
+    """전일 거래량 / Previous day volume (shares) (prdy_vol)"""
     ovrs_prod_oprc: Decimal | None = None
-    """시가 (ovrs_prod_oprc)"""
+    """시가 / Open (ovrs_prod_oprc)"""
     ovrs_prod_hgpr: Decimal | None = None
-    """최고가 (ovrs_prod_hgpr)"""
+    """최고가 / High (ovrs_prod_hgpr)"""
     ovrs_prod_lwpr: Decimal | None = None
-    """최저가 (ovrs_prod_lwpr)"""
+    """최저가 / Low (ovrs_prod_lwpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -153,19 +153,19 @@ class InquireDailyChartpriceOutput2:
     """해외주식 종목_지수_환율기간별시세(일_주_월_년) output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     ovrs_nmix_prpr: Decimal | None = None
-    """현재가 (ovrs_nmix_prpr)"""
+    """현재가 / Current price (ovrs_nmix_prpr)"""
     ovrs_nmix_oprc: Decimal | None = None
-    """시가 (ovrs_nmix_oprc)"""
+    """시가 / Open (ovrs_nmix_oprc)"""
     ovrs_nmix_hgpr: Decimal | None = None
-    """최고가 (ovrs_nmix_hgpr)"""
+    """최고가 / High (ovrs_nmix_hgpr)"""
     ovrs_nmix_lwpr: Decimal | None = None
-    """최저가 (ovrs_nmix_lwpr)"""
+    """최저가 / Low (ovrs_nmix_lwpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     mod_yn: bool | None = None
-    """변경 여부 (mod_yn)"""
+    """변경 여부 / Modified (mod_yn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -340,11 +340,11 @@ class InquireDailyChartprice(Endpoint[SyncClient]):
         TR ID: real FHKST03030100, mock FHKST03030100
 
         Args:
-            fid_cond_mrkt_div_code: 조건시장분류코드 (FID_COND_MRKT_DIV_CODE, default "N").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, required).
+            fid_cond_mrkt_div_code: 조건시장분류코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "N").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, required).
         """
         return self._client.call(API, locals())
 
@@ -397,11 +397,11 @@ class AsyncInquireDailyChartprice(Endpoint[AsyncClient]):
         TR ID: real FHKST03030100, mock FHKST03030100
 
         Args:
-            fid_cond_mrkt_div_code: 조건시장분류코드 (FID_COND_MRKT_DIV_CODE, default "N").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_input_date_1: 입력 날짜 1 (FID_INPUT_DATE_1, required).
-            fid_input_date_2: 입력 날짜 2 (FID_INPUT_DATE_2, required).
-            fid_period_div_code: 기간 분류 코드 (FID_PERIOD_DIV_CODE, required).
+            fid_cond_mrkt_div_code: 조건시장분류코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "N").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_input_date_1: 입력 날짜 1 / Start date (FID_INPUT_DATE_1, required).
+            fid_input_date_2: 입력 날짜 2 / End date (FID_INPUT_DATE_2, required).
+            fid_period_div_code: 기간 분류 코드 / Period (day, week, month, year) (FID_PERIOD_DIV_CODE, required).
         """
         return await self._client.call(API, locals())
 

@@ -37,65 +37,65 @@ class InquireNccsOutput:
     """해외주식 미체결내역 output (rows)."""
 
     ord_dt: date | None = None
-    """주문일자 (ord_dt)"""
+    """주문일자 / Order date (ord_dt)"""
     ord_gno_brno: str | None = None
-    """주문채번지점번호 (ord_gno_brno)"""
+    """주문채번지점번호 / Order branch number (ord_gno_brno)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     orgn_odno: str | None = None
-    """원주문번호 (orgn_odno)"""
+    """원주문번호 / Original order number (orgn_odno)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     sll_buy_dvsn_cd_name: str | None = None
-    """매도매수구분코드명 (sll_buy_dvsn_cd_name)"""
+    """매도매수구분코드명 / Sell or buy name (sll_buy_dvsn_cd_name)"""
     rvse_cncl_dvsn_cd: str | None = None
-    """정정취소구분코드 (rvse_cncl_dvsn_cd)"""
+    """정정취소구분코드 / Modify or cancel (rvse_cncl_dvsn_cd)"""
     rvse_cncl_dvsn_cd_name: str | None = None
-    """정정취소구분코드명 (rvse_cncl_dvsn_cd_name)"""
+    """정정취소구분코드명 / Modify or cancel name (rvse_cncl_dvsn_cd_name)"""
     rjct_rson: str | None = None
-    """거부사유 (rjct_rson)"""
+    """거부사유 / Rejection reason code (rjct_rson)"""
     rjct_rson_name: str | None = None
-    """거부사유명 (rjct_rson_name)"""
+    """거부사유명 / Rejection reason (rjct_rson_name)"""
     ord_tmd: time | None = None
-    """주문시각 (ord_tmd)"""
+    """주문시각 / Order time (KST) (ord_tmd)"""
     tr_mket_name: str | None = None
-    """거래시장명 (tr_mket_name)"""
+    """거래시장명 / Trading market name (tr_mket_name)"""
     tr_crcy_cd: str | None = None
-    """거래통화코드 (tr_crcy_cd)"""
+    """거래통화코드 / Trading currency code (tr_crcy_cd)"""
     natn_cd: str | None = None
-    """국가코드 (natn_cd)"""
+    """국가코드 / Country code (natn_cd)"""
     natn_kor_name: str | None = None
-    """국가한글명 (natn_kor_name)"""
+    """국가한글명 / Country name (Korean) (natn_kor_name)"""
     ft_ord_qty: int | None = None
-    """FT주문수량 (ft_ord_qty)"""
+    """FT주문수량 / FT order quantity (shares) (ft_ord_qty)"""
     ft_ccld_qty: int | None = None
-    """FT체결수량 (ft_ccld_qty)"""
+    """FT체결수량 / FT executed quantity (shares) (ft_ccld_qty)"""
     nccs_qty: int | None = None
-    """미체결수량 (nccs_qty)"""
+    """미체결수량 / Unexecuted quantity (shares) (nccs_qty)"""
     ft_ord_unpr3: Decimal | None = None
-    """FT주문단가 (ft_ord_unpr3)"""
+    """FT주문단가 / FT order price 3 (ft_ord_unpr3)"""
     ft_ccld_unpr3: Decimal | None = None
-    """FT체결단가 (ft_ccld_unpr3)"""
+    """FT체결단가 / FT execution price 3 (ft_ccld_unpr3)"""
     ft_ccld_amt3: Decimal | None = None
-    """FT체결금액 (ft_ccld_amt3)"""
+    """FT체결금액 / FT executed amount 3 (ft_ccld_amt3)"""
     ovrs_excg_cd: OverseasExchange | None = None
-    """해외거래소코드 (ovrs_excg_cd)"""
+    """해외거래소코드 / Overseas exchange code (ovrs_excg_cd)"""
     prcs_stat_name: str | None = None
-    """처리상태명 (prcs_stat_name)"""
+    """처리상태명 / Processing status (prcs_stat_name)"""
     loan_type_cd: str | None = None
-    """대출유형코드 (loan_type_cd)"""
+    """대출유형코드 / Loan type code (loan_type_cd)"""
     loan_dt: date | None = None
-    """대출일자 (loan_dt)"""
+    """대출일자 / Loan date (loan_dt)"""
     usa_amk_exts_rqst_yn: bool | None = None
-    """미국애프터마켓연장신청여부 (usa_amk_exts_rqst_yn)"""
+    """미국애프터마켓연장신청여부 / US after-market extension requested (usa_amk_exts_rqst_yn)"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -278,9 +278,9 @@ class InquireNccsResponse:
     output: list[InquireNccsOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -373,12 +373,12 @@ class InquireNccs(Endpoint[SyncClient]):
         TR ID: real TTTS3018R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            sort_sqn: 정렬순서 (SORT_SQN, default "DS").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            sort_sqn: 정렬순서 / Sort order (SORT_SQN, default "DS").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -434,12 +434,12 @@ class AsyncInquireNccs(Endpoint[AsyncClient]):
         TR ID: real TTTS3018R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            sort_sqn: 정렬순서 (SORT_SQN, default "DS").
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            sort_sqn: 정렬순서 / Sort order (SORT_SQN, default "DS").
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

@@ -39,53 +39,53 @@ class InquirePaymtStdrBalanceOutput1:
     """해외주식 결제기준잔고 output1 (rows)."""
 
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     cblc_qty13: int | None = None
-    """잔고수량13 (cblc_qty13)"""
+    """잔고수량13 / Balance quantity 13 (shares) (cblc_qty13)"""
     ord_psbl_qty1: int | None = None
-    """주문가능수량1 (ord_psbl_qty1)"""
+    """주문가능수량1 / Orderable quantity 1 (shares) (ord_psbl_qty1)"""
     avg_unpr3: Decimal | None = None
-    """평균단가3 (avg_unpr3)"""
+    """평균단가3 / Average price 3 (avg_unpr3)"""
     ovrs_now_pric1: Decimal | None = None
-    """해외현재가격1 (ovrs_now_pric1)"""
+    """해외현재가격1 / Overseas current price 1 (ovrs_now_pric1)"""
     frcr_pchs_amt: Decimal | None = None
-    """외화매입금액 (frcr_pchs_amt)"""
+    """외화매입금액 / Purchase amount (foreign currency) (frcr_pchs_amt)"""
     frcr_evlu_amt2: Decimal | None = None
-    """외화평가금액2 (frcr_evlu_amt2)"""
+    """외화평가금액2 / Valuation 2 (foreign currency) (frcr_evlu_amt2)"""
     evlu_pfls_amt2: Decimal | None = None
-    """평가손익금액2 (evlu_pfls_amt2)"""
+    """평가손익금액2 / Valuation profit/loss 2 (evlu_pfls_amt2)"""
     bass_exrt: Decimal | None = None
-    """기준환율 (bass_exrt)"""
+    """기준환율 / Base exchange rate (bass_exrt)"""
     oprt_dtl_dtime: str | None = None
-    """조작상세일시 (oprt_dtl_dtime)"""
+    """조작상세일시 / Operation time (oprt_dtl_dtime)"""
     buy_crcy_cd: str | None = None
-    """매수통화코드 (buy_crcy_cd)"""
+    """매수통화코드 / Buy currency code (buy_crcy_cd)"""
     thdt_sll_ccld_qty1: int | None = None
-    """당일매도체결수량1 (thdt_sll_ccld_qty1)"""
+    """당일매도체결수량1 / Today's executed sells 1 (shares) (thdt_sll_ccld_qty1)"""
     thdt_buy_ccld_qty1: int | None = None
-    """당일매수체결수량1 (thdt_buy_ccld_qty1)"""
+    """당일매수체결수량1 / Today's executed buys 1 (shares) (thdt_buy_ccld_qty1)"""
     evlu_pfls_rt1: Decimal | None = None
-    """평가손익율1 (evlu_pfls_rt1)"""
+    """평가손익율1 / Valuation profit/loss 1 (%) (evlu_pfls_rt1)"""
     tr_mket_name: str | None = None
-    """거래시장명 (tr_mket_name)"""
+    """거래시장명 / Trading market name (tr_mket_name)"""
     natn_kor_name: str | None = None
-    """국가한글명 (natn_kor_name)"""
+    """국가한글명 / Country name (Korean) (natn_kor_name)"""
     std_pdno: str | None = None
-    """표준상품번호 (std_pdno)"""
+    """표준상품번호 / Standard product number (ISIN) (std_pdno)"""
     mgge_qty: int | None = None
-    """담보수량 (mgge_qty)"""
+    """담보수량 / Collateral quantity (shares) (mgge_qty)"""
     loan_rmnd: Decimal | None = None
-    """대출잔액 (loan_rmnd)"""
+    """대출잔액 / Loan balance (loan_rmnd)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     ovrs_excg_cd: OverseasExchange | None = None
-    """해외거래소코드 (ovrs_excg_cd)"""
+    """해외거래소코드 / Overseas exchange code (ovrs_excg_cd)"""
     scts_dvsn_name: str | None = None
-    """유가증권구분명 (scts_dvsn_name)"""
+    """유가증권구분명 / Security type (scts_dvsn_name)"""
     ldng_cblc_qty: int | None = None
-    """대여잔고수량 (ldng_cblc_qty)"""
+    """대여잔고수량 / Lent balance (shares) (ldng_cblc_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -232,15 +232,15 @@ class InquirePaymtStdrBalanceOutput2:
     """해외주식 결제기준잔고 output2 (rows)."""
 
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     crcy_cd_name: str | None = None
-    """통화코드명 (crcy_cd_name)"""
+    """통화코드명 / Currency name (crcy_cd_name)"""
     frcr_dncl_amt_2: Decimal | None = None
-    """외화예수금액2 (frcr_dncl_amt_2)"""
+    """외화예수금액2 / Deposit 2 (foreign currency) (frcr_dncl_amt_2)"""
     frst_bltn_exrt: Decimal | None = None
-    """최초고시환율 (frst_bltn_exrt)"""
+    """최초고시환율 / First announced exchange rate (frst_bltn_exrt)"""
     frcr_evlu_amt2: Decimal | None = None
-    """외화평가금액2 (frcr_evlu_amt2)"""
+    """외화평가금액2 / Valuation 2 (foreign currency) (frcr_evlu_amt2)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -298,23 +298,23 @@ class InquirePaymtStdrBalanceOutput3:
     """해외주식 결제기준잔고 output3 (one record)."""
 
     pchs_amt_smtl_amt: Decimal | None = None
-    """매입금액합계금액 (pchs_amt_smtl_amt)"""
+    """매입금액합계금액 / Total purchase amount (won) (pchs_amt_smtl_amt)"""
     tot_evlu_pfls_amt: Decimal | None = None
-    """총평가손익금액 (tot_evlu_pfls_amt)"""
+    """총평가손익금액 / Total valuation profit/loss (tot_evlu_pfls_amt)"""
     evlu_erng_rt1: Decimal | None = None
-    """평가수익율1 (evlu_erng_rt1)"""
+    """평가수익율1 / Valuation return 1 (%) (evlu_erng_rt1)"""
     tot_dncl_amt: Decimal | None = None
-    """총예수금액 (tot_dncl_amt)"""
+    """총예수금액 / Total deposit (tot_dncl_amt)"""
     wcrc_evlu_amt_smtl: Decimal | None = None
-    """원화평가금액합계 (wcrc_evlu_amt_smtl)"""
+    """원화평가금액합계 / Total valuation in won (won) (wcrc_evlu_amt_smtl)"""
     tot_asst_amt2: Decimal | None = None
-    """총자산금액2 (tot_asst_amt2)"""
+    """총자산금액2 / Total assets 2 (tot_asst_amt2)"""
     frcr_cblc_wcrc_evlu_amt_smtl: Decimal | None = None
-    """외화잔고원화평가금액합계 (frcr_cblc_wcrc_evlu_amt_smtl)"""
+    """외화잔고원화평가금액합계 / Total foreign balance valued in won (won) (frcr_cblc_wcrc_evlu_amt_smtl)"""
     tot_loan_amt: Decimal | None = None
-    """총대출금액 (tot_loan_amt)"""
+    """총대출금액 / Total loan amount (won) (tot_loan_amt)"""
     tot_ldng_evlu_amt: Decimal | None = None
-    """총대여평가금액 (tot_ldng_evlu_amt)"""
+    """총대여평가금액 / Total lent valuation (tot_ldng_evlu_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -497,11 +497,11 @@ class InquirePaymtStdrBalance(Endpoint[SyncClient]):
         TR ID: real CTRP6010R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            bass_dt: 기준일자 (BASS_DT, required).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            bass_dt: 기준일자 / Base date (BASS_DT, required).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 / Won or foreign currency (WCRC_FRCR_DVSN_CD, required).
+            inqr_dvsn_cd: 조회구분코드 / Inquiry division code (INQR_DVSN_CD, default "00").
         """
         return self._client.call(API, locals())
 
@@ -554,11 +554,11 @@ class AsyncInquirePaymtStdrBalance(Endpoint[AsyncClient]):
         TR ID: real CTRP6010R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            bass_dt: 기준일자 (BASS_DT, required).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            bass_dt: 기준일자 / Base date (BASS_DT, required).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 / Won or foreign currency (WCRC_FRCR_DVSN_CD, required).
+            inqr_dvsn_cd: 조회구분코드 / Inquiry division code (INQR_DVSN_CD, default "00").
         """
         return await self._client.call(API, locals())
 

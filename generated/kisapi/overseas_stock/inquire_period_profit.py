@@ -38,33 +38,33 @@ class InquirePeriodProfitOutput1:
     """해외주식 기간손익 output1 (rows)."""
 
     trad_day: date | None = None
-    """매매일 (trad_day)"""
+    """매매일 / Trade date (trad_day)"""
     ovrs_pdno: str | None = None
-    """해외상품번호 (ovrs_pdno)"""
+    """해외상품번호 / Overseas product number (ovrs_pdno)"""
     ovrs_item_name: str | None = None
-    """해외종목명 (ovrs_item_name)"""
+    """해외종목명 / Overseas stock name (ovrs_item_name)"""
     slcl_qty: int | None = None
-    """매도청산수량 (slcl_qty)"""
+    """매도청산수량 / Sell-to-close quantity (shares) (slcl_qty)"""
     pchs_avg_pric: Decimal | None = None
-    """매입평균가격 (pchs_avg_pric)"""
+    """매입평균가격 / Average purchase price (won) (pchs_avg_pric)"""
     frcr_pchs_amt1: Decimal | None = None
-    """외화매입금액1 (frcr_pchs_amt1)"""
+    """외화매입금액1 / Purchase amount 1 (foreign currency) (frcr_pchs_amt1)"""
     avg_sll_unpr: Decimal | None = None
-    """평균매도단가 (avg_sll_unpr)"""
+    """평균매도단가 / Average sell price (avg_sll_unpr)"""
     frcr_sll_amt_smtl1: Decimal | None = None
-    """외화매도금액합계1 (frcr_sll_amt_smtl1)"""
+    """외화매도금액합계1 / Total sell amount 1 (foreign currency) (frcr_sll_amt_smtl1)"""
     stck_sll_tlex: Decimal | None = None
-    """주식매도제비용 (stck_sll_tlex)"""
+    """주식매도제비용 / Stock sell costs (stck_sll_tlex)"""
     ovrs_rlzt_pfls_amt: Decimal | None = None
-    """해외실현손익금액 (ovrs_rlzt_pfls_amt)"""
+    """해외실현손익금액 / Overseas realized profit/loss (ovrs_rlzt_pfls_amt)"""
     pftrt: Decimal | None = None
-    """수익률 (pftrt)"""
+    """수익률 / Return (%) (pftrt)"""
     exrt: Decimal | None = None
-    """환율 (exrt)"""
+    """환율 / Exchange rate (exrt)"""
     ovrs_excg_cd: OverseasExchange | None = None
-    """해외거래소코드 (ovrs_excg_cd)"""
+    """해외거래소코드 / Overseas exchange code (ovrs_excg_cd)"""
     frst_bltn_exrt: Decimal | None = None
-    """최초고시환율 (frst_bltn_exrt)"""
+    """최초고시환율 / First announced exchange rate (frst_bltn_exrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -167,21 +167,21 @@ class InquirePeriodProfitOutput2:
     """해외주식 기간손익 output2 (one record)."""
 
     stck_sll_amt_smtl: Decimal | None = None
-    """주식매도금액합계 (stck_sll_amt_smtl)"""
+    """주식매도금액합계 / Total stock sell amount (stck_sll_amt_smtl)"""
     stck_buy_amt_smtl: Decimal | None = None
-    """주식매수금액합계 (stck_buy_amt_smtl)"""
+    """주식매수금액합계 / Total stock buy amount (stck_buy_amt_smtl)"""
     smtl_fee1: Decimal | None = None
-    """합계수수료1 (smtl_fee1)"""
+    """합계수수료1 / Total fee 1 (smtl_fee1)"""
     excc_dfrm_amt: Decimal | None = None
-    """정산지급금액 (excc_dfrm_amt)"""
+    """정산지급금액 / Settlement payment (excc_dfrm_amt)"""
     ovrs_rlzt_pfls_tot_amt: Decimal | None = None
-    """해외실현손익총금액 (ovrs_rlzt_pfls_tot_amt)"""
+    """해외실현손익총금액 / Overseas total realized profit/loss (ovrs_rlzt_pfls_tot_amt)"""
     tot_pftrt: Decimal | None = None
-    """총수익률 (tot_pftrt)"""
+    """총수익률 / Total return (%) (tot_pftrt)"""
     bass_dt: date | None = None
-    """기준일자 (bass_dt)"""
+    """기준일자 / Base date (bass_dt)"""
     exrt: Decimal | None = None
-    """환율 (exrt)"""
+    """환율 / Exchange rate (exrt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -266,9 +266,9 @@ class InquirePeriodProfitResponse:
     output2: InquirePeriodProfitOutput2 | None = None
     """output2"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -375,17 +375,17 @@ class InquirePeriodProfit(Endpoint[SyncClient]):
         TR ID: real TTTS3039R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, default "").
-            natn_cd: 국가코드 (NATN_CD).
-            crcy_cd: 통화코드 (CRCY_CD, default "").
-            pdno: 상품번호 (PDNO).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, default "").
+            natn_cd: 국가코드 / Country code (NATN_CD).
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, default "").
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 / Won or foreign currency (WCRC_FRCR_DVSN_CD, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -456,17 +456,17 @@ class AsyncInquirePeriodProfit(Endpoint[AsyncClient]):
         TR ID: real TTTS3039R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, default "").
-            natn_cd: 국가코드 (NATN_CD).
-            crcy_cd: 통화코드 (CRCY_CD, default "").
-            pdno: 상품번호 (PDNO).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, default "").
+            natn_cd: 국가코드 / Country code (NATN_CD).
+            crcy_cd: 통화코드 / Currency code (CRCY_CD, default "").
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 / Won or foreign currency (WCRC_FRCR_DVSN_CD, required).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

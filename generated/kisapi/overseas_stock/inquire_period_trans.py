@@ -38,51 +38,51 @@ class InquirePeriodTransOutput1:
     """해외주식 일별거래내역 output1 (rows)."""
 
     trad_dt: date | None = None
-    """거래일자 (trad_dt)"""
+    """거래일자 / Trade date (trad_dt)"""
     sttl_dt: date | None = None
-    """결제일자 (sttl_dt)"""
+    """결제일자 / Settlement date (sttl_dt)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     sll_buy_dvsn_name: str | None = None
-    """매도매수구분명 (sll_buy_dvsn_name)"""
+    """매도매수구분명 / Sell or buy name (sll_buy_dvsn_name)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     ovrs_item_name: str | None = None
-    """해외종목명 (ovrs_item_name)"""
+    """해외종목명 / Overseas stock name (ovrs_item_name)"""
     ccld_qty: int | None = None
-    """체결수량 (ccld_qty)"""
+    """체결수량 / Executed quantity (shares) (ccld_qty)"""
     amt_unit_ccld_qty: Decimal | None = None
-    """금액단위체결수량 (amt_unit_ccld_qty)"""
+    """금액단위체결수량 / Amount-unit executed quantity (amt_unit_ccld_qty)"""
     ft_ccld_unpr2: Decimal | None = None
-    """FT체결단가2 (ft_ccld_unpr2)"""
+    """FT체결단가2 / FT execution price 2 (ft_ccld_unpr2)"""
     ovrs_stck_ccld_unpr: Decimal | None = None
-    """해외주식체결단가 (ovrs_stck_ccld_unpr)"""
+    """해외주식체결단가 / Overseas execution price (ovrs_stck_ccld_unpr)"""
     tr_frcr_amt2: Decimal | None = None
-    """거래외화금액2 (tr_frcr_amt2)"""
+    """거래외화금액2 / Trade amount 2 (foreign currency) (tr_frcr_amt2)"""
     tr_amt: Decimal | None = None
-    """거래금액 (tr_amt)"""
+    """거래금액 / Trade amount (tr_amt)"""
     frcr_excc_amt_1: Decimal | None = None
-    """외화정산금액1 (frcr_excc_amt_1)"""
+    """외화정산금액1 / Settlement amount 1 (foreign currency) (frcr_excc_amt_1)"""
     wcrc_excc_amt: Decimal | None = None
-    """원화정산금액 (wcrc_excc_amt)"""
+    """원화정산금액 / Settlement in won (won) (wcrc_excc_amt)"""
     dmst_frcr_fee1: Decimal | None = None
-    """국내외화수수료1 (dmst_frcr_fee1)"""
+    """국내외화수수료1 / Domestic fee 1 (foreign currency) (dmst_frcr_fee1)"""
     frcr_fee1: Decimal | None = None
-    """외화수수료1 (frcr_fee1)"""
+    """외화수수료1 / Fee 1 (foreign currency) (frcr_fee1)"""
     dmst_wcrc_fee: Decimal | None = None
-    """국내원화수수료 (dmst_wcrc_fee)"""
+    """국내원화수수료 / Domestic fee (won) (dmst_wcrc_fee)"""
     ovrs_wcrc_fee: Decimal | None = None
-    """해외원화수수료 (ovrs_wcrc_fee)"""
+    """해외원화수수료 / Overseas fee (won) (ovrs_wcrc_fee)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     std_pdno: str | None = None
-    """표준상품번호 (std_pdno)"""
+    """표준상품번호 / Standard product number (ISIN) (std_pdno)"""
     erlm_exrt: Decimal | None = None
-    """등록환율 (erlm_exrt)"""
+    """등록환율 / Registered exchange rate (erlm_exrt)"""
     loan_dvsn_cd: str | None = None
-    """대출구분코드 (loan_dvsn_cd)"""
+    """대출구분코드 / Loan type code (loan_dvsn_cd)"""
     loan_dvsn_name: str | None = None
-    """대출구분명 (loan_dvsn_name)"""
+    """대출구분명 / Loan type name (loan_dvsn_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -228,13 +228,13 @@ class InquirePeriodTransOutput2:
     """해외주식 일별거래내역 output2 (one record)."""
 
     frcr_buy_amt_smtl: Decimal | None = None
-    """외화매수금액합계 (frcr_buy_amt_smtl)"""
+    """외화매수금액합계 / Total buy amount (foreign currency) (frcr_buy_amt_smtl)"""
     frcr_sll_amt_smtl: Decimal | None = None
-    """외화매도금액합계 (frcr_sll_amt_smtl)"""
+    """외화매도금액합계 / Total sell amount (foreign currency) (frcr_sll_amt_smtl)"""
     dmst_fee_smtl: Decimal | None = None
-    """국내수수료합계 (dmst_fee_smtl)"""
+    """국내수수료합계 / Total domestic fees (dmst_fee_smtl)"""
     ovrs_fee_smtl: Decimal | None = None
-    """해외수수료합계 (ovrs_fee_smtl)"""
+    """해외수수료합계 / Total overseas fees (ovrs_fee_smtl)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -296,9 +296,9 @@ class InquirePeriodTransResponse:
     output2: InquirePeriodTransOutput2 | None = None
     """output2"""
     ctx_area_fk100: str | None = None
-    """연속조회검색조건100 (ctx_area_fk100)"""
+    """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
-    """연속조회키100 (ctx_area_nk100)"""
+    """연속조회키100 / Continuation key (100) (ctx_area_nk100)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -417,16 +417,16 @@ class InquirePeriodTrans(Endpoint[SyncClient]):
         TR ID: real CTOS4001R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            erlm_strt_dt: 등록시작일자 (ERLM_STRT_DT, required).
-            erlm_end_dt: 등록종료일자 (ERLM_END_DT, required).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, default "").
-            pdno: 상품번호 (PDNO).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "00").
-            loan_dvsn_cd: 대출구분코드 (LOAN_DVSN_CD).
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            erlm_strt_dt: 등록시작일자 / Registration start date (ERLM_STRT_DT, required).
+            erlm_end_dt: 등록종료일자 / Registration end date (ERLM_END_DT, required).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, default "").
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "00").
+            loan_dvsn_cd: 대출구분코드 / Loan type code (LOAN_DVSN_CD).
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return self._client.call(API, locals())
 
@@ -494,16 +494,16 @@ class AsyncInquirePeriodTrans(Endpoint[AsyncClient]):
         TR ID: real CTOS4001R, mock unsupported
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            erlm_strt_dt: 등록시작일자 (ERLM_STRT_DT, required).
-            erlm_end_dt: 등록종료일자 (ERLM_END_DT, required).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, default "").
-            pdno: 상품번호 (PDNO).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD, default "00").
-            loan_dvsn_cd: 대출구분코드 (LOAN_DVSN_CD).
-            ctx_area_fk100: 연속조회검색조건100 (CTX_AREA_FK100).
-            ctx_area_nk100: 연속조회키100 (CTX_AREA_NK100).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            erlm_strt_dt: 등록시작일자 / Registration start date (ERLM_STRT_DT, required).
+            erlm_end_dt: 등록종료일자 / Registration end date (ERLM_END_DT, required).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, default "").
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD, default "00").
+            loan_dvsn_cd: 대출구분코드 / Loan type code (LOAN_DVSN_CD).
+            ctx_area_fk100: 연속조회검색조건100 / Continuation search condition (100) (CTX_AREA_FK100).
+            ctx_area_nk100: 연속조회키100 / Continuation key (100) (CTX_AREA_NK100).
         """
         return await self._client.call(API, locals())
 

@@ -39,63 +39,63 @@ class InquirePresentBalanceOutput1:
     """해외주식 체결기준현재잔고 output1 (rows)."""
 
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     cblc_qty13: int | None = None
-    """잔고수량13 (cblc_qty13)"""
+    """잔고수량13 / Balance quantity 13 (shares) (cblc_qty13)"""
     thdt_buy_ccld_qty1: int | None = None
-    """당일매수체결수량1 (thdt_buy_ccld_qty1)"""
+    """당일매수체결수량1 / Today's executed buys 1 (shares) (thdt_buy_ccld_qty1)"""
     thdt_sll_ccld_qty1: int | None = None
-    """당일매도체결수량1 (thdt_sll_ccld_qty1)"""
+    """당일매도체결수량1 / Today's executed sells 1 (shares) (thdt_sll_ccld_qty1)"""
     ccld_qty_smtl1: int | None = None
-    """체결수량합계1 (ccld_qty_smtl1)"""
+    """체결수량합계1 / Total executed quantity 1 (shares) (ccld_qty_smtl1)"""
     ord_psbl_qty1: int | None = None
-    """주문가능수량1 (ord_psbl_qty1)"""
+    """주문가능수량1 / Orderable quantity 1 (shares) (ord_psbl_qty1)"""
     frcr_pchs_amt: Decimal | None = None
-    """외화매입금액 (frcr_pchs_amt)"""
+    """외화매입금액 / Purchase amount (foreign currency) (frcr_pchs_amt)"""
     frcr_evlu_amt2: Decimal | None = None
-    """외화평가금액2 (frcr_evlu_amt2)"""
+    """외화평가금액2 / Valuation 2 (foreign currency) (frcr_evlu_amt2)"""
     evlu_pfls_amt2: Decimal | None = None
-    """평가손익금액2 (evlu_pfls_amt2)"""
+    """평가손익금액2 / Valuation profit/loss 2 (evlu_pfls_amt2)"""
     evlu_pfls_rt1: Decimal | None = None
-    """평가손익율1 (evlu_pfls_rt1)"""
+    """평가손익율1 / Valuation profit/loss 1 (%) (evlu_pfls_rt1)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     bass_exrt: Decimal | None = None
-    """기준환율 (bass_exrt)"""
+    """기준환율 / Base exchange rate (bass_exrt)"""
     buy_crcy_cd: str | None = None
-    """매수통화코드 (buy_crcy_cd)"""
+    """매수통화코드 / Buy currency code (buy_crcy_cd)"""
     ovrs_now_pric1: Decimal | None = None
-    """해외현재가격1 (ovrs_now_pric1)"""
+    """해외현재가격1 / Overseas current price 1 (ovrs_now_pric1)"""
     avg_unpr3: Decimal | None = None
-    """평균단가3 (avg_unpr3)"""
+    """평균단가3 / Average price 3 (avg_unpr3)"""
     tr_mket_name: str | None = None
-    """거래시장명 (tr_mket_name)"""
+    """거래시장명 / Trading market name (tr_mket_name)"""
     natn_kor_name: str | None = None
-    """국가한글명 (natn_kor_name)"""
+    """국가한글명 / Country name (Korean) (natn_kor_name)"""
     pchs_rmnd_wcrc_amt: Decimal | None = None
-    """매입잔액원화금액 (pchs_rmnd_wcrc_amt)"""
+    """매입잔액원화금액 / Purchase balance in won (won) (pchs_rmnd_wcrc_amt)"""
     thdt_buy_ccld_frcr_amt: Decimal | None = None
-    """당일매수체결외화금액 (thdt_buy_ccld_frcr_amt)"""
+    """당일매수체결외화금액 / Today's executed buys (foreign currency) (thdt_buy_ccld_frcr_amt)"""
     thdt_sll_ccld_frcr_amt: Decimal | None = None
-    """당일매도체결외화금액 (thdt_sll_ccld_frcr_amt)"""
+    """당일매도체결외화금액 / Today's executed sells (foreign currency) (thdt_sll_ccld_frcr_amt)"""
     unit_amt: Decimal | None = None
-    """단위금액 (unit_amt)"""
+    """단위금액 / Unit amount (unit_amt)"""
     std_pdno: str | None = None
-    """표준상품번호 (std_pdno)"""
+    """표준상품번호 / Standard product number (ISIN) (std_pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     scts_dvsn_name: str | None = None
-    """유가증권구분명 (scts_dvsn_name)"""
+    """유가증권구분명 / Security type (scts_dvsn_name)"""
     loan_rmnd: Decimal | None = None
-    """대출잔액 (loan_rmnd)"""
+    """대출잔액 / Loan balance (loan_rmnd)"""
     loan_dt: date | None = None
-    """대출일자 (loan_dt)"""
+    """대출일자 / Loan date (loan_dt)"""
     loan_expd_dt: date | None = None
-    """대출만기일자 (loan_expd_dt)"""
+    """대출만기일자 / Loan maturity date (loan_expd_dt)"""
     ovrs_excg_cd: OverseasExchange | None = None
-    """해외거래소코드 (ovrs_excg_cd)"""
+    """해외거래소코드 / Overseas exchange code (ovrs_excg_cd)"""
     item_lnkg_excg_cd: str | None = None
-    """종목연동거래소코드 (item_lnkg_excg_cd)"""
+    """종목연동거래소코드 / Linked exchange code (item_lnkg_excg_cd)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -267,29 +267,29 @@ class InquirePresentBalanceOutput2:
     """해외주식 체결기준현재잔고 output2 (rows)."""
 
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     crcy_cd_name: str | None = None
-    """통화코드명 (crcy_cd_name)"""
+    """통화코드명 / Currency name (crcy_cd_name)"""
     frcr_buy_amt_smtl: Decimal | None = None
-    """외화매수금액합계 (frcr_buy_amt_smtl)"""
+    """외화매수금액합계 / Total buy amount (foreign currency) (frcr_buy_amt_smtl)"""
     frcr_sll_amt_smtl: Decimal | None = None
-    """외화매도금액합계 (frcr_sll_amt_smtl)"""
+    """외화매도금액합계 / Total sell amount (foreign currency) (frcr_sll_amt_smtl)"""
     frcr_dncl_amt_2: Decimal | None = None
-    """외화예수금액2 (frcr_dncl_amt_2)"""
+    """외화예수금액2 / Deposit 2 (foreign currency) (frcr_dncl_amt_2)"""
     frst_bltn_exrt: Decimal | None = None
-    """최초고시환율 (frst_bltn_exrt)"""
+    """최초고시환율 / First announced exchange rate (frst_bltn_exrt)"""
     frcr_buy_mgn_amt: Decimal | None = None
-    """외화매수증거금액 (frcr_buy_mgn_amt)"""
+    """외화매수증거금액 / Buy margin (foreign currency) (frcr_buy_mgn_amt)"""
     frcr_etc_mgna: Decimal | None = None
-    """외화기타증거금 (frcr_etc_mgna)"""
+    """외화기타증거금 / Other margin (foreign currency) (frcr_etc_mgna)"""
     frcr_drwg_psbl_amt_1: Decimal | None = None
-    """외화출금가능금액1 (frcr_drwg_psbl_amt_1)"""
+    """외화출금가능금액1 / Withdrawable 1 (foreign currency) (frcr_drwg_psbl_amt_1)"""
     frcr_evlu_amt2: Decimal | None = None
-    """외화평가금액2 (frcr_evlu_amt2)"""
+    """외화평가금액2 / Valuation 2 (foreign currency) (frcr_evlu_amt2)"""
     acpl_cstd_crcy_yn: bool | None = None
-    """현지보관통화여부 (acpl_cstd_crcy_yn)"""
+    """현지보관통화여부 / Held in local currency (acpl_cstd_crcy_yn)"""
     nxdy_frcr_drwg_psbl_amt: Decimal | None = None
-    """익일외화출금가능금액 (nxdy_frcr_drwg_psbl_amt)"""
+    """익일외화출금가능금액 / Next day withdrawable (foreign currency) (nxdy_frcr_drwg_psbl_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -386,47 +386,47 @@ class InquirePresentBalanceOutput3:
     """해외주식 체결기준현재잔고 output3 (one record)."""
 
     pchs_amt_smtl: Decimal | None = None
-    """매입금액합계 (pchs_amt_smtl)"""
+    """매입금액합계 / Total purchase amount (pchs_amt_smtl)"""
     evlu_amt_smtl: Decimal | None = None
-    """평가금액합계 (evlu_amt_smtl)"""
+    """평가금액합계 / Total valuation (evlu_amt_smtl)"""
     evlu_pfls_amt_smtl: Decimal | None = None
-    """평가손익금액합계 (evlu_pfls_amt_smtl)"""
+    """평가손익금액합계 / Total valuation profit/loss (evlu_pfls_amt_smtl)"""
     dncl_amt: Decimal | None = None
-    """예수금액 (dncl_amt)"""
+    """예수금액 / Deposit (dncl_amt)"""
     cma_evlu_amt: Decimal | None = None
-    """CMA평가금액 (cma_evlu_amt)"""
+    """CMA평가금액 / CMA valuation (won) (cma_evlu_amt)"""
     tot_dncl_amt: Decimal | None = None
-    """총예수금액 (tot_dncl_amt)"""
+    """총예수금액 / Total deposit (tot_dncl_amt)"""
     etc_mgna: Decimal | None = None
-    """기타증거금 (etc_mgna)"""
+    """기타증거금 / Other margin (etc_mgna)"""
     wdrw_psbl_tot_amt: Decimal | None = None
-    """인출가능총금액 (wdrw_psbl_tot_amt)"""
+    """인출가능총금액 / Total withdrawable amount (wdrw_psbl_tot_amt)"""
     frcr_evlu_tota: Decimal | None = None
-    """외화평가총액 (frcr_evlu_tota)"""
+    """외화평가총액 / Total valuation (foreign currency) (frcr_evlu_tota)"""
     evlu_erng_rt1: Decimal | None = None
-    """평가수익율1 (evlu_erng_rt1)"""
+    """평가수익율1 / Valuation return 1 (%) (evlu_erng_rt1)"""
     pchs_amt_smtl_amt: Decimal | None = None
-    """매입금액합계금액 (pchs_amt_smtl_amt)"""
+    """매입금액합계금액 / Total purchase amount (won) (pchs_amt_smtl_amt)"""
     evlu_amt_smtl_amt: Decimal | None = None
-    """평가금액합계금액 (evlu_amt_smtl_amt)"""
+    """평가금액합계금액 / Total valuation (won) (evlu_amt_smtl_amt)"""
     tot_evlu_pfls_amt: Decimal | None = None
-    """총평가손익금액 (tot_evlu_pfls_amt)"""
+    """총평가손익금액 / Total valuation profit/loss (tot_evlu_pfls_amt)"""
     tot_asst_amt: Decimal | None = None
-    """총자산금액 (tot_asst_amt)"""
+    """총자산금액 / Total assets (tot_asst_amt)"""
     buy_mgn_amt: Decimal | None = None
-    """매수증거금액 (buy_mgn_amt)"""
+    """매수증거금액 / Buy margin amount (buy_mgn_amt)"""
     mgna_tota: Decimal | None = None
-    """증거금총액 (mgna_tota)"""
+    """증거금총액 / Total margin (mgna_tota)"""
     frcr_use_psbl_amt: Decimal | None = None
-    """외화사용가능금액 (frcr_use_psbl_amt)"""
+    """외화사용가능금액 / Usable amount (foreign currency) (frcr_use_psbl_amt)"""
     ustl_sll_amt_smtl: Decimal | None = None
-    """미결제매도금액합계 (ustl_sll_amt_smtl)"""
+    """미결제매도금액합계 / Total unsettled sells (ustl_sll_amt_smtl)"""
     ustl_buy_amt_smtl: Decimal | None = None
-    """미결제매수금액합계 (ustl_buy_amt_smtl)"""
+    """미결제매수금액합계 / Total unsettled buys (ustl_buy_amt_smtl)"""
     tot_frcr_cblc_smtl: Decimal | None = None
-    """총외화잔고합계 (tot_frcr_cblc_smtl)"""
+    """총외화잔고합계 / Total foreign currency balance (tot_frcr_cblc_smtl)"""
     tot_loan_amt: Decimal | None = None
-    """총대출금액 (tot_loan_amt)"""
+    """총대출금액 / Total loan amount (won) (tot_loan_amt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -671,12 +671,12 @@ class InquirePresentBalance(Endpoint[SyncClient]):
         TR ID: real CTRP6504R, mock VTRP6504R
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
-            natn_cd: 국가코드 (NATN_CD, default "000").
-            tr_mket_cd: 거래시장코드 (TR_MKET_CD, default "00").
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 / Won or foreign currency (WCRC_FRCR_DVSN_CD, required).
+            natn_cd: 국가코드 / Country code (NATN_CD, default "000").
+            tr_mket_cd: 거래시장코드 / Trading market code (TR_MKET_CD, default "00").
+            inqr_dvsn_cd: 조회구분코드 / Inquiry division code (INQR_DVSN_CD, default "00").
         """
         return self._client.call(API, locals())
 
@@ -732,12 +732,12 @@ class AsyncInquirePresentBalance(Endpoint[AsyncClient]):
         TR ID: real CTRP6504R, mock VTRP6504R
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            wcrc_frcr_dvsn_cd: 원화외화구분코드 (WCRC_FRCR_DVSN_CD, required).
-            natn_cd: 국가코드 (NATN_CD, default "000").
-            tr_mket_cd: 거래시장코드 (TR_MKET_CD, default "00").
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            wcrc_frcr_dvsn_cd: 원화외화구분코드 / Won or foreign currency (WCRC_FRCR_DVSN_CD, required).
+            natn_cd: 국가코드 / Country code (NATN_CD, default "000").
+            tr_mket_cd: 거래시장코드 / Trading market code (TR_MKET_CD, default "00").
+            inqr_dvsn_cd: 조회구분코드 / Inquiry division code (INQR_DVSN_CD, default "00").
         """
         return await self._client.call(API, locals())
 

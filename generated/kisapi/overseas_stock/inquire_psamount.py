@@ -35,27 +35,27 @@ class InquirePsamountOutput:
     """해외주식 매수가능금액조회 output (one record)."""
 
     tr_crcy_cd: str | None = None
-    """거래통화코드 (tr_crcy_cd)"""
+    """거래통화코드 / Trading currency code (tr_crcy_cd)"""
     ord_psbl_frcr_amt: Decimal | None = None
-    """주문가능외화금액 (ord_psbl_frcr_amt)"""
+    """주문가능외화금액 / Orderable amount (foreign currency) (ord_psbl_frcr_amt)"""
     sll_ruse_psbl_amt: Decimal | None = None
-    """매도재사용가능금액 (sll_ruse_psbl_amt)"""
+    """매도재사용가능금액 / Reusable sale proceeds (sll_ruse_psbl_amt)"""
     ovrs_ord_psbl_amt: Decimal | None = None
-    """해외주문가능금액 (ovrs_ord_psbl_amt)"""
+    """해외주문가능금액 / Overseas orderable amount (ovrs_ord_psbl_amt)"""
     max_ord_psbl_qty: Decimal | None = None
-    """최대주문가능수량 (max_ord_psbl_qty)"""
+    """최대주문가능수량 / Maximum orderable quantity (shares) (max_ord_psbl_qty)"""
     echm_af_ord_psbl_amt: Decimal | None = None
-    """환전이후주문가능금액 (echm_af_ord_psbl_amt)"""
+    """환전이후주문가능금액 / Orderable amount after exchange (echm_af_ord_psbl_amt)"""
     echm_af_ord_psbl_qty: Decimal | None = None
-    """환전이후주문가능수량 (echm_af_ord_psbl_qty)"""
+    """환전이후주문가능수량 / Orderable quantity after exchange (echm_af_ord_psbl_qty)"""
     ord_psbl_qty: Decimal | None = None
-    """주문가능수량 (ord_psbl_qty)"""
+    """주문가능수량 / Orderable quantity (shares) (ord_psbl_qty)"""
     exrt: Decimal | None = None
-    """환율 (exrt)"""
+    """환율 / Exchange rate (exrt)"""
     frcr_ord_psbl_amt1: Decimal | None = None
-    """외화주문가능금액 (frcr_ord_psbl_amt1)"""
+    """외화주문가능금액 / Orderable amount 1 (foreign currency) (frcr_ord_psbl_amt1)"""
     ovrs_max_ord_psbl_qty: Decimal | None = None
-    """해외최대주문가능수량 (ovrs_max_ord_psbl_qty)"""
+    """해외최대주문가능수량 / Overseas maximum orderable quantity (shares) (ovrs_max_ord_psbl_qty)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -234,11 +234,11 @@ class InquirePsamount(Endpoint[SyncClient]):
         TR ID: real TTTS3007R, mock VTTS3007R
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR, required).
-            item_cd: 종목코드 (ITEM_CD, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            ovrs_ord_unpr: 해외주문단가 / Overseas order price (local currency) (OVRS_ORD_UNPR, required).
+            item_cd: 종목코드 / Stock code (ITEM_CD, required).
         """
         return self._client.call(API, locals())
 
@@ -277,11 +277,11 @@ class AsyncInquirePsamount(Endpoint[AsyncClient]):
         TR ID: real TTTS3007R, mock VTTS3007R
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR, required).
-            item_cd: 종목코드 (ITEM_CD, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            ovrs_ord_unpr: 해외주문단가 / Overseas order price (local currency) (OVRS_ORD_UNPR, required).
+            item_cd: 종목코드 / Stock code (ITEM_CD, required).
         """
         return await self._client.call(API, locals())
 

@@ -37,15 +37,15 @@ class InquireSearchOutput1:
     """해외주식조건검색 output1 (one record)."""
 
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     stat: str | None = None
-    """거래상태종보 (stat)"""
+    """거래상태종보 / Trading status (stat)"""
     crec: int | None = None
-    """현재조회종목수 (crec)"""
+    """현재조회종목수 / Stocks returned (crec)"""
     trec: int | None = None
-    """전체조회종목수 (trec)"""
+    """전체조회종목수 / Total stocks (trec)"""
     nrec: int | None = None
-    """레코드갯수 (nrec)"""
+    """레코드갯수 / Record count (nrec)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -91,45 +91,45 @@ class InquireSearchOutput2:
     """해외주식조건검색 output2 (rows)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     excd: OverseasQuoteExchange | None = None
-    """거래소코드 (excd)"""
+    """거래소코드 / Exchange code (excd)"""
     name: str | None = None
-    """종목명 (name)"""
+    """종목명 / Stock name (name)"""
     symb: str | None = None
-    """종목코드 (symb)"""
+    """종목코드 / Symbol (symb)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     shar: int | None = None
-    """발행주식 (shar)"""
+    """발행주식 / Shares outstanding (shar)"""
     valx: Decimal | None = None
-    """시가총액 (valx)"""
+    """시가총액 / Market cap (valx)"""
     plow: Decimal | None = None
-    """저가 (plow)"""
+    """저가 / Low (plow)"""
     phigh: Decimal | None = None
-    """고가 (phigh)"""
+    """고가 / High (phigh)"""
     popen: Decimal | None = None
-    """시가 (popen)"""
+    """시가 / Open (popen)"""
     tvol: int | None = None
-    """거래량 (tvol)"""
+    """거래량 / Volume (tvol)"""
     rate: Decimal | None = None
-    """등락율 (rate)"""
+    """등락율 / Change rate (%) (rate)"""
     diff: Decimal | None = None
-    """대비 (diff)"""
+    """대비 / Change (diff)"""
     sign: str | None = None
-    """대비기호 (sign)"""
+    """대비기호 / Change sign (sign)"""
     avol: int | None = None
-    """매도호가총잔량 (avol)"""
+    """매도호가총잔량 / Total ask quantity (shares) (avol)"""
     eps: Decimal | None = None
-    """EPS (eps)"""
+    """EPS / EPS, earnings per share (won) (eps)"""
     per: Decimal | None = None
-    """PER (per)"""
+    """PER / PER, price to earnings (per)"""
     rank: int | None = None
-    """순위 (rank)"""
+    """순위 / Rank (rank)"""
     ename: str | None = None
-    """영문종목명 (ename)"""
+    """영문종목명 / English name (ename)"""
     e_ordyn: str | None = None
-    """매매가능 (e_ordyn)"""
+    """매매가능 / Tradable (e_ordyn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -380,33 +380,33 @@ class InquireSearch(Endpoint[SyncClient]):
         TR ID: real HHDFS76410000, mock unsupported
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            co_yn_pricecur: 현재가선택조건 (CO_YN_PRICECUR).
-            co_st_pricecur: 현재가시작범위가 (CO_ST_PRICECUR).
-            co_en_pricecur: 현재가끝범위가 (CO_EN_PRICECUR).
-            co_yn_rate: 등락율선택조건 (CO_YN_RATE).
-            co_st_rate: 등락율시작율 (CO_ST_RATE).
-            co_en_rate: 등락율끝율 (CO_EN_RATE).
-            co_yn_valx: 시가총액선택조건 (CO_YN_VALX).
-            co_st_valx: 시가총액시작액 (CO_ST_VALX).
-            co_en_valx: 시가총액끝액 (CO_EN_VALX).
-            co_yn_shar: 발행주식수선택조건 (CO_YN_SHAR).
-            co_st_shar: 발행주식시작수 (CO_ST_SHAR).
-            co_en_shar: 발행주식끝수 (CO_EN_SHAR).
-            co_yn_volume: 거래량선택조건 (CO_YN_VOLUME).
-            co_st_volume: 거래량시작량 (CO_ST_VOLUME).
-            co_en_volume: 거래량끝량 (CO_EN_VOLUME).
-            co_yn_amt: 거래대금선택조건 (CO_YN_AMT).
-            co_st_amt: 거래대금시작금 (CO_ST_AMT).
-            co_en_amt: 거래대금끝금 (CO_EN_AMT).
-            co_yn_eps: EPS선택조건 (CO_YN_EPS).
-            co_st_eps: EPS시작 (CO_ST_EPS).
-            co_en_eps: EPS끝 (CO_EN_EPS).
-            co_yn_per: PER선택조건 (CO_YN_PER).
-            co_st_per: PER시작 (CO_ST_PER).
-            co_en_per: PER끝 (CO_EN_PER).
-            keyb: NEXT KEY BUFF (KEYB).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            co_yn_pricecur: 현재가선택조건 / Filter by current price (CO_YN_PRICECUR).
+            co_st_pricecur: 현재가시작범위가 / Current price from (CO_ST_PRICECUR).
+            co_en_pricecur: 현재가끝범위가 / Current price to (CO_EN_PRICECUR).
+            co_yn_rate: 등락율선택조건 / Filter by change rate (CO_YN_RATE).
+            co_st_rate: 등락율시작율 / Change rate from (%) (CO_ST_RATE).
+            co_en_rate: 등락율끝율 / Change rate to (%) (CO_EN_RATE).
+            co_yn_valx: 시가총액선택조건 / Filter by market cap (CO_YN_VALX).
+            co_st_valx: 시가총액시작액 / Market cap from (CO_ST_VALX).
+            co_en_valx: 시가총액끝액 / Market cap to (CO_EN_VALX).
+            co_yn_shar: 발행주식수선택조건 / Filter by shares outstanding (CO_YN_SHAR).
+            co_st_shar: 발행주식시작수 / Shares outstanding from (CO_ST_SHAR).
+            co_en_shar: 발행주식끝수 / Shares outstanding to (CO_EN_SHAR).
+            co_yn_volume: 거래량선택조건 / Filter by volume (CO_YN_VOLUME).
+            co_st_volume: 거래량시작량 / Volume from (shares) (CO_ST_VOLUME).
+            co_en_volume: 거래량끝량 / Volume to (shares) (CO_EN_VOLUME).
+            co_yn_amt: 거래대금선택조건 / Filter by trading value (CO_YN_AMT).
+            co_st_amt: 거래대금시작금 / Trading value from (CO_ST_AMT).
+            co_en_amt: 거래대금끝금 / Trading value to (CO_EN_AMT).
+            co_yn_eps: EPS선택조건 / Filter by EPS (CO_YN_EPS).
+            co_st_eps: EPS시작 / EPS from (CO_ST_EPS).
+            co_en_eps: EPS끝 / EPS to (CO_EN_EPS).
+            co_yn_per: PER선택조건 / Filter by PER (CO_YN_PER).
+            co_st_per: PER시작 / PER from (CO_ST_PER).
+            co_en_per: PER끝 / PER to (CO_EN_PER).
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
         """
         return self._client.call(API, locals())
 
@@ -525,33 +525,33 @@ class AsyncInquireSearch(Endpoint[AsyncClient]):
         TR ID: real HHDFS76410000, mock unsupported
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            co_yn_pricecur: 현재가선택조건 (CO_YN_PRICECUR).
-            co_st_pricecur: 현재가시작범위가 (CO_ST_PRICECUR).
-            co_en_pricecur: 현재가끝범위가 (CO_EN_PRICECUR).
-            co_yn_rate: 등락율선택조건 (CO_YN_RATE).
-            co_st_rate: 등락율시작율 (CO_ST_RATE).
-            co_en_rate: 등락율끝율 (CO_EN_RATE).
-            co_yn_valx: 시가총액선택조건 (CO_YN_VALX).
-            co_st_valx: 시가총액시작액 (CO_ST_VALX).
-            co_en_valx: 시가총액끝액 (CO_EN_VALX).
-            co_yn_shar: 발행주식수선택조건 (CO_YN_SHAR).
-            co_st_shar: 발행주식시작수 (CO_ST_SHAR).
-            co_en_shar: 발행주식끝수 (CO_EN_SHAR).
-            co_yn_volume: 거래량선택조건 (CO_YN_VOLUME).
-            co_st_volume: 거래량시작량 (CO_ST_VOLUME).
-            co_en_volume: 거래량끝량 (CO_EN_VOLUME).
-            co_yn_amt: 거래대금선택조건 (CO_YN_AMT).
-            co_st_amt: 거래대금시작금 (CO_ST_AMT).
-            co_en_amt: 거래대금끝금 (CO_EN_AMT).
-            co_yn_eps: EPS선택조건 (CO_YN_EPS).
-            co_st_eps: EPS시작 (CO_ST_EPS).
-            co_en_eps: EPS끝 (CO_EN_EPS).
-            co_yn_per: PER선택조건 (CO_YN_PER).
-            co_st_per: PER시작 (CO_ST_PER).
-            co_en_per: PER끝 (CO_EN_PER).
-            keyb: NEXT KEY BUFF (KEYB).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            co_yn_pricecur: 현재가선택조건 / Filter by current price (CO_YN_PRICECUR).
+            co_st_pricecur: 현재가시작범위가 / Current price from (CO_ST_PRICECUR).
+            co_en_pricecur: 현재가끝범위가 / Current price to (CO_EN_PRICECUR).
+            co_yn_rate: 등락율선택조건 / Filter by change rate (CO_YN_RATE).
+            co_st_rate: 등락율시작율 / Change rate from (%) (CO_ST_RATE).
+            co_en_rate: 등락율끝율 / Change rate to (%) (CO_EN_RATE).
+            co_yn_valx: 시가총액선택조건 / Filter by market cap (CO_YN_VALX).
+            co_st_valx: 시가총액시작액 / Market cap from (CO_ST_VALX).
+            co_en_valx: 시가총액끝액 / Market cap to (CO_EN_VALX).
+            co_yn_shar: 발행주식수선택조건 / Filter by shares outstanding (CO_YN_SHAR).
+            co_st_shar: 발행주식시작수 / Shares outstanding from (CO_ST_SHAR).
+            co_en_shar: 발행주식끝수 / Shares outstanding to (CO_EN_SHAR).
+            co_yn_volume: 거래량선택조건 / Filter by volume (CO_YN_VOLUME).
+            co_st_volume: 거래량시작량 / Volume from (shares) (CO_ST_VOLUME).
+            co_en_volume: 거래량끝량 / Volume to (shares) (CO_EN_VOLUME).
+            co_yn_amt: 거래대금선택조건 / Filter by trading value (CO_YN_AMT).
+            co_st_amt: 거래대금시작금 / Trading value from (CO_ST_AMT).
+            co_en_amt: 거래대금끝금 / Trading value to (CO_EN_AMT).
+            co_yn_eps: EPS선택조건 / Filter by EPS (CO_YN_EPS).
+            co_st_eps: EPS시작 / EPS from (CO_ST_EPS).
+            co_en_eps: EPS끝 / EPS to (CO_EN_EPS).
+            co_yn_per: PER선택조건 / Filter by PER (CO_YN_PER).
+            co_st_per: PER시작 / PER from (CO_ST_PER).
+            co_en_per: PER끝 / PER to (CO_EN_PER).
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
         """
         return await self._client.call(API, locals())
 

@@ -38,27 +38,27 @@ class InquireTimeIndexchartpriceOutput1:
     """해외지수분봉조회 output1 (one record)."""
 
     ovrs_nmix_prdy_vrss: Decimal | None = None
-    """전일 대비 (ovrs_nmix_prdy_vrss)"""
+    """전일 대비 / Change vs previous close (ovrs_nmix_prdy_vrss)"""
     prdy_vrss_sign: Sign | None = None
-    """전일 대비 부호 (prdy_vrss_sign)"""
+    """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
     hts_kor_isnm: str | None = None
-    """한글 종목명 (hts_kor_isnm)"""
+    """한글 종목명 / Stock name (Korean) (hts_kor_isnm)"""
     prdy_ctrt: Decimal | None = None
-    """전일 대비율 (prdy_ctrt)"""
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
     ovrs_nmix_prdy_clpr: Decimal | None = None
-    """전일 종가 (ovrs_nmix_prdy_clpr)"""
+    """전일 종가 / Previous close (ovrs_nmix_prdy_clpr)"""
     acml_vol: int | None = None
-    """누적 거래량 (acml_vol)"""
+    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
     ovrs_nmix_prpr: Decimal | None = None
-    """현재가 (ovrs_nmix_prpr)"""
+    """현재가 / Current price (ovrs_nmix_prpr)"""
     stck_shrn_iscd: str | None = None
-    """주식 단축 종목코드 (stck_shrn_iscd)"""
+    """주식 단축 종목코드 / Stock code (short) (stck_shrn_iscd)"""
     ovrs_prod_oprc: Decimal | None = None
-    """시가 (ovrs_prod_oprc)"""
+    """시가 / Open (ovrs_prod_oprc)"""
     ovrs_prod_hgpr: Decimal | None = None
-    """최고가 (ovrs_prod_hgpr)"""
+    """최고가 / High (ovrs_prod_hgpr)"""
     ovrs_prod_lwpr: Decimal | None = None
-    """최저가 (ovrs_prod_lwpr)"""
+    """최저가 / Low (ovrs_prod_lwpr)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -148,19 +148,19 @@ class InquireTimeIndexchartpriceOutput2:
     """해외지수분봉조회 output2 (rows)."""
 
     stck_bsop_date: date | None = None
-    """주식 영업 일자 (stck_bsop_date)"""
+    """주식 영업 일자 / Business date (stck_bsop_date)"""
     stck_cntg_hour: time | None = None
-    """주식 체결 시간 (stck_cntg_hour)"""
+    """주식 체결 시간 / Execution time (KST) (stck_cntg_hour)"""
     optn_prpr: Decimal | None = None
-    """옵션 현재가 (optn_prpr)"""
+    """옵션 현재가 / Option current price (optn_prpr)"""
     optn_oprc: Decimal | None = None
-    """옵션 시가2 (optn_oprc)"""
+    """옵션 시가2 / Option open (optn_oprc)"""
     optn_hgpr: Decimal | None = None
-    """옵션 최고가 (optn_hgpr)"""
+    """옵션 최고가 / Option high (optn_hgpr)"""
     optn_lwpr: Decimal | None = None
-    """옵션 최저가 (optn_lwpr)"""
+    """옵션 최저가 / Option low (optn_lwpr)"""
     cntg_vol: int | None = None
-    """체결 거래량 (cntg_vol)"""
+    """체결 거래량 / Execution volume (shares) (cntg_vol)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -334,10 +334,10 @@ class InquireTimeIndexchartprice(Endpoint[SyncClient]):
         TR ID: real FHKST03030200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건시장분류코드 (FID_COND_MRKT_DIV_CODE, default "N").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, default "0").
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, required).
+            fid_cond_mrkt_div_code: 조건시장분류코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "N").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, default "0").
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 / Include past data (FID_PW_DATA_INCU_YN, required).
         """
         return self._client.call(API, locals())
 
@@ -387,10 +387,10 @@ class AsyncInquireTimeIndexchartprice(Endpoint[AsyncClient]):
         TR ID: real FHKST03030200, mock unsupported
 
         Args:
-            fid_cond_mrkt_div_code: 조건시장분류코드 (FID_COND_MRKT_DIV_CODE, default "N").
-            fid_input_iscd: 입력 종목코드 (FID_INPUT_ISCD, required).
-            fid_hour_cls_code: 시간 구분 코드 (FID_HOUR_CLS_CODE, default "0").
-            fid_pw_data_incu_yn: 과거 데이터 포함 여부 (FID_PW_DATA_INCU_YN, required).
+            fid_cond_mrkt_div_code: 조건시장분류코드 / Market division code (FID_COND_MRKT_DIV_CODE, default "N").
+            fid_input_iscd: 입력 종목코드 / Stock code (FID_INPUT_ISCD, required).
+            fid_hour_cls_code: 시간 구분 코드 / Time classification code (FID_HOUR_CLS_CODE, default "0").
+            fid_pw_data_incu_yn: 과거 데이터 포함 여부 / Include past data (FID_PW_DATA_INCU_YN, required).
         """
         return await self._client.call(API, locals())
 

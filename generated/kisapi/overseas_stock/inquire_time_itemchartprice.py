@@ -38,23 +38,23 @@ class InquireTimeItemchartpriceOutput1:
     """해외주식분봉조회 output1 (one record)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     stim: time | None = None
-    """장시작현지시간 (stim)"""
+    """장시작현지시간 / Market open (local time) (stim)"""
     etim: time | None = None
-    """장종료현지시간 (etim)"""
+    """장종료현지시간 / Market close (local time) (etim)"""
     sktm: time | None = None
-    """장시작한국시간 (sktm)"""
+    """장시작한국시간 / Market open (KST) (sktm)"""
     ektm: time | None = None
-    """장종료한국시간 (ektm)"""
+    """장종료한국시간 / Market close (KST) (ektm)"""
     next: str | None = None
-    """다음여부 (next)"""
+    """다음여부 / Next page exists (next)"""
     more: str | None = None
-    """추가데이타여부 (more)"""
+    """추가데이타여부 / More data (more)"""
     nrec: int | None = None
-    """레코드갯수 (nrec)"""
+    """레코드갯수 / Record count (nrec)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -116,27 +116,27 @@ class InquireTimeItemchartpriceOutput2:
     """해외주식분봉조회 output2 (rows)."""
 
     tymd: date | None = None
-    """현지영업일자 (tymd)"""
+    """현지영업일자 / Local business date (tymd)"""
     xymd: date | None = None
-    """일자 (xymd)"""
+    """일자 / Date (xymd)"""
     xhms: time | None = None
-    """현지기준시간 (xhms)"""
+    """현지기준시간 / Local time (xhms)"""
     kymd: date | None = None
-    """한국기준일자 (kymd)"""
+    """한국기준일자 / Korean date (KST) (kymd)"""
     khms: time | None = None
-    """한국기준시간 (khms)"""
+    """한국기준시간 / Korean time (KST) (khms)"""
     open: Decimal | None = None
-    """시가 (open)"""
+    """시가 / Open (open)"""
     high: Decimal | None = None
-    """고가 (high)"""
+    """고가 / High (high)"""
     low: Decimal | None = None
-    """저가 (low)"""
+    """저가 / Low (low)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     evol: int | None = None
-    """체결량 (evol)"""
+    """체결량 / Execution volume (shares) (evol)"""
     eamt: Decimal | None = None
-    """체결대금 (eamt)"""
+    """체결대금 / Executed amount (eamt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -298,15 +298,15 @@ class InquireTimeItemchartprice(Endpoint[SyncClient]):
         TR ID: real HHDFS76950200, mock unsupported
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            symb: 종목코드 (SYMB, required).
-            nmin: 분갭 (NMIN, default "1").
-            pinc: 전일포함여부 (PINC, default "1").
-            next: 다음여부 (NEXT).
-            nrec: 레코드갯수 (NREC, default "120").
-            fill: 미체결채움구분 (FILL).
-            keyb: NEXT KEY BUFF (KEYB).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
+            nmin: 분갭 / Minute interval (NMIN, default "1").
+            pinc: 전일포함여부 / Include previous day (PINC, default "1").
+            next: 다음여부 / Next page exists (NEXT).
+            nrec: 레코드갯수 / Record count (NREC, default "120").
+            fill: 미체결채움구분 / Unexecuted fill flag (FILL).
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
         """
         return self._client.call(API, locals())
 
@@ -371,15 +371,15 @@ class AsyncInquireTimeItemchartprice(Endpoint[AsyncClient]):
         TR ID: real HHDFS76950200, mock unsupported
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            symb: 종목코드 (SYMB, required).
-            nmin: 분갭 (NMIN, default "1").
-            pinc: 전일포함여부 (PINC, default "1").
-            next: 다음여부 (NEXT).
-            nrec: 레코드갯수 (NREC, default "120").
-            fill: 미체결채움구분 (FILL).
-            keyb: NEXT KEY BUFF (KEYB).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
+            nmin: 분갭 / Minute interval (NMIN, default "1").
+            pinc: 전일포함여부 / Include previous day (PINC, default "1").
+            next: 다음여부 / Next page exists (NEXT).
+            nrec: 레코드갯수 / Record count (NREC, default "120").
+            fill: 미체결채움구분 / Unexecuted fill flag (FILL).
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
         """
         return await self._client.call(API, locals())
 

@@ -37,15 +37,15 @@ class MarketCapOutput1:
     """해외주식 시가총액순위 output1 (one record)."""
 
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     stat: str | None = None
-    """거래상태종보 (stat)"""
+    """거래상태종보 / Trading status (stat)"""
     crec: int | None = None
-    """현재조회종목수 (crec)"""
+    """현재조회종목수 / Stocks returned (crec)"""
     trec: int | None = None
-    """전체조회종목수 (trec)"""
+    """전체조회종목수 / Total stocks (trec)"""
     nrec: int | None = None
-    """레코드갯수 (nrec)"""
+    """레코드갯수 / Record count (nrec)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -91,39 +91,39 @@ class MarketCapOutput2:
     """해외주식 시가총액순위 output2 (rows)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     excd: OverseasQuoteExchange | None = None
-    """거래소코드 (excd)"""
+    """거래소코드 / Exchange code (excd)"""
     symb: str | None = None
-    """종목코드 (symb)"""
+    """종목코드 / Symbol (symb)"""
     name: str | None = None
-    """종목명 (name)"""
+    """종목명 / Stock name (name)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     sign: str | None = None
-    """대비기호 (sign)"""
+    """대비기호 / Change sign (sign)"""
     diff: Decimal | None = None
-    """대비 (diff)"""
+    """대비 / Change (diff)"""
     rate: Decimal | None = None
-    """등락율 (rate)"""
+    """등락율 / Change rate (%) (rate)"""
     tvol: int | None = None
-    """거래량 (tvol)"""
+    """거래량 / Volume (tvol)"""
     shar: int | None = None
-    """발행주식 (shar)"""
+    """발행주식 / Shares outstanding (shar)"""
     tomv: Decimal | None = None
-    """시가총액 (tomv)"""
+    """시가총액 / Market cap (tomv)"""
     grav: Decimal | None = None
-    """비중 (grav)"""
+    """비중 / Weight (%) (grav)"""
     rank: int | None = None
-    """순위 (rank)"""
+    """순위 / Rank (rank)"""
     ename: str | None = None
-    """영문종목명 (ename)"""
+    """영문종목명 / English name (ename)"""
     e_ordyn: str | None = None
-    """매매가능 (e_ordyn)"""
+    """매매가능 / Tradable (e_ordyn)"""
     tamt: Decimal | None = None
-    """거래대금 (tamt)"""
+    """거래대금 / Trading value (tamt)"""
     mcap: Decimal | None = None
-    """시가총액 (mcap)"""
+    """시가총액 / Market cap (mcap)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -322,10 +322,10 @@ class MarketCap(Endpoint[SyncClient]):
         TR ID: real HHDFS76350100, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            keyb: NEXT KEY BUFF (KEYB).
-            auth: 사용자권한정보 (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
         """
         return self._client.call(API, locals())
 
@@ -375,10 +375,10 @@ class AsyncMarketCap(Endpoint[AsyncClient]):
         TR ID: real HHDFS76350100, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            keyb: NEXT KEY BUFF (KEYB).
-            auth: 사용자권한정보 (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
         """
         return await self._client.call(API, locals())
 

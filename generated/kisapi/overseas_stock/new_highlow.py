@@ -44,11 +44,11 @@ class NewHighlowOutput1:
     """해외주식 신고/신저가 output1 (one record)."""
 
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     stat: str | None = None
-    """거래상태종보 (stat)"""
+    """거래상태종보 / Trading status (stat)"""
     nrec: int | None = None
-    """레코드갯수 (nrec)"""
+    """레코드갯수 / Record count (nrec)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -90,45 +90,45 @@ class NewHighlowOutput2:
     """해외주식 신고/신저가 output2 (rows)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     excd: OverseasQuoteExchange | None = None
-    """거래소코드 (excd)"""
+    """거래소코드 / Exchange code (excd)"""
     symb: str | None = None
-    """종목코드 (symb)"""
+    """종목코드 / Symbol (symb)"""
     name: str | None = None
-    """종목명 (name)"""
+    """종목명 / Stock name (name)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     sign: str | None = None
-    """대비기호 (sign)"""
+    """대비기호 / Change sign (sign)"""
     diff: Decimal | None = None
-    """대비 (diff)"""
+    """대비 / Change (diff)"""
     rate: Decimal | None = None
-    """등락율 (rate)"""
+    """등락율 / Change rate (%) (rate)"""
     tvol: int | None = None
-    """거래량 (tvol)"""
+    """거래량 / Volume (tvol)"""
     pask: Decimal | None = None
-    """매도호가 (pask)"""
+    """매도호가 / Ask price (pask)"""
     pbid: Decimal | None = None
-    """매수호가 (pbid)"""
+    """매수호가 / Bid price (pbid)"""
     n_base: Decimal | None = None
-    """기준가 (n_base)"""
+    """기준가 / Base price (n_base)"""
     n_diff: Decimal | None = None
-    """기준가대비 (n_diff)"""
+    """기준가대비 / Change vs base (n_diff)"""
     n_rate: Decimal | None = None
-    """기준가대비율 (n_rate)"""
+    """기준가대비율 / Change vs base (%) (n_rate)"""
     ename: str | None = None
-    """영문종목명 (ename)"""
+    """영문종목명 / English name (ename)"""
     e_ordyn: str | None = None
-    """매매가능 (e_ordyn)"""
+    """매매가능 / Tradable (e_ordyn)"""
     tamt: Decimal | None = None
-    """거래대금 (tamt)"""
+    """거래대금 / Trading value (tamt)"""
     nhgh: int | None = None
-    """신고가 (nhgh)"""
+    """신고가 / New highs (nhgh)"""
     nlow: int | None = None
-    """신저가 (nlow)"""
+    """신저가 / New lows (nlow)"""
     rank: int | None = None
-    """순위 (rank)"""
+    """순위 / Rank (rank)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -353,13 +353,13 @@ class NewHighlow(Endpoint[SyncClient]):
         TR ID: real HHDFS76300000, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            minx: N분전콤보값 (MINX, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            gubn: 신고신저구분 (GUBN, required).
-            gubn2: 일시돌파돌파구분 (GUBN2, required).
-            keyb: NEXT KEY BUFF (KEYB).
-            auth: 사용자권한정보 (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            minx: N분전콤보값 / Minutes-ago option (MINX, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            gubn: 신고신저구분 / Day/week/month (GUBN, required).
+            gubn2: 일시돌파돌파구분 / Day/week/month 2 (GUBN2, required).
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
         """
         return self._client.call(API, locals())
 
@@ -418,13 +418,13 @@ class AsyncNewHighlow(Endpoint[AsyncClient]):
         TR ID: real HHDFS76300000, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            minx: N분전콤보값 (MINX, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            gubn: 신고신저구분 (GUBN, required).
-            gubn2: 일시돌파돌파구분 (GUBN2, required).
-            keyb: NEXT KEY BUFF (KEYB).
-            auth: 사용자권한정보 (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            minx: N분전콤보값 / Minutes-ago option (MINX, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            gubn: 신고신저구분 / Day/week/month (GUBN, required).
+            gubn2: 일시돌파돌파구분 / Day/week/month 2 (GUBN2, required).
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
         """
         return await self._client.call(API, locals())
 

@@ -28,29 +28,29 @@ class NewsTitleOutblock1:
     """해외뉴스종합(제목) outblock1 (rows)."""
 
     info_gb: str | None = None
-    """뉴스구분 (info_gb)"""
+    """뉴스구분 / News type (info_gb)"""
     news_key: str | None = None
-    """뉴스키 (news_key)"""
+    """뉴스키 / News key (news_key)"""
     data_dt: date | None = None
-    """작성일자 (data_dt)"""
+    """작성일자 / Written date (data_dt)"""
     data_tm: time | None = None
-    """작성시간 (data_tm)"""
+    """작성시간 / Written time (data_tm)"""
     class_cd: str | None = None
-    """중분류 (class_cd)"""
+    """중분류 / Middle class code (class_cd)"""
     class_name: str | None = None
-    """중분류명 (class_name)"""
+    """중분류명 / Middle class name (class_name)"""
     source: str | None = None
-    """자료원 (source)"""
+    """자료원 / Data source (source)"""
     nation_cd: str | None = None
-    """국가코드 (nation_cd)"""
+    """국가코드 / Country code (nation_cd)"""
     exchange_cd: str | None = None
-    """거래소코드 (exchange_cd)"""
+    """거래소코드 / Exchange code (exchange_cd)"""
     symb: str | None = None
-    """종목코드 (symb)"""
+    """종목코드 / Symbol (symb)"""
     symb_name: str | None = None
-    """종목명 (symb_name)"""
+    """종목명 / Stock name (symb_name)"""
     title: str | None = None
-    """제목 (title)"""
+    """제목 / Title (title)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -222,14 +222,14 @@ class NewsTitle(Endpoint[SyncClient]):
         TR ID: real HHPSTH60100C1, mock unsupported
 
         Args:
-            info_gb: 뉴스구분 (INFO_GB, default "").
-            class_cd: 중분류 (CLASS_CD, default "").
-            nation_cd: 국가코드 (NATION_CD, default "").
-            exchange_cd: 거래소코드 (EXCHANGE_CD, default "").
-            symb: 종목코드 (SYMB, default "").
-            data_dt: 작성일자 (DATA_DT, default "").
-            data_tm: 작성시간 (DATA_TM, default "").
-            cts: 이전조회KEY (CTS, default "").
+            info_gb: 뉴스구분 / News type (INFO_GB, default "").
+            class_cd: 중분류 / Middle class code (CLASS_CD, default "").
+            nation_cd: 국가코드 / Country code (NATION_CD, default "").
+            exchange_cd: 거래소코드 / Exchange code (EXCHANGE_CD, default "").
+            symb: 종목코드 / Symbol (SYMB, default "").
+            data_dt: 작성일자 / Written date (DATA_DT, default "").
+            data_tm: 작성시간 / Written time (DATA_TM, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS, default "").
         """
         return self._client.call(API, locals())
 
@@ -291,14 +291,14 @@ class AsyncNewsTitle(Endpoint[AsyncClient]):
         TR ID: real HHPSTH60100C1, mock unsupported
 
         Args:
-            info_gb: 뉴스구분 (INFO_GB, default "").
-            class_cd: 중분류 (CLASS_CD, default "").
-            nation_cd: 국가코드 (NATION_CD, default "").
-            exchange_cd: 거래소코드 (EXCHANGE_CD, default "").
-            symb: 종목코드 (SYMB, default "").
-            data_dt: 작성일자 (DATA_DT, default "").
-            data_tm: 작성시간 (DATA_TM, default "").
-            cts: 이전조회KEY (CTS, default "").
+            info_gb: 뉴스구분 / News type (INFO_GB, default "").
+            class_cd: 중분류 / Middle class code (CLASS_CD, default "").
+            nation_cd: 국가코드 / Country code (NATION_CD, default "").
+            exchange_cd: 거래소코드 / Exchange code (EXCHANGE_CD, default "").
+            symb: 종목코드 / Symbol (SYMB, default "").
+            data_dt: 작성일자 / Written date (DATA_DT, default "").
+            data_tm: 작성시간 / Written time (DATA_TM, default "").
+            cts: 이전조회KEY / Previous inquiry key (CTS, default "").
         """
         return await self._client.call(API, locals())
 

@@ -30,11 +30,11 @@ class OrderOutput:
     """해외주식 주문 output (one record)."""
 
     krx_fwdg_ord_orgno: str | None = None
-    """한국거래소전송주문조직번호 (KRX_FWDG_ORD_ORGNO)"""
+    """한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO)"""
     odno: str | None = None
-    """주문번호 (ODNO)"""
+    """주문번호 / Order number (ODNO)"""
     ord_tmd: time | None = None
-    """주문시각 (ORD_TMD)"""
+    """주문시각 / Order time (KST) (ORD_TMD)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -262,17 +262,17 @@ class Order(Endpoint[SyncClient]):
 
         Args:
             side: 매수매도구분; one of buy, sell (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            pdno: 상품번호 (PDNO, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR, required).
-            ctac_tlno: 연락전화번호 (CTAC_TLNO).
-            mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
-            sll_type: 매도유형 (SLL_TYPE).
-            ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD, default "0").
-            ord_dvsn: 주문구분 (ORD_DVSN, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            ovrs_ord_unpr: 해외주문단가 / Overseas order price (local currency) (OVRS_ORD_UNPR, required).
+            ctac_tlno: 연락전화번호 / Contact phone number (CTAC_TLNO).
+            mgco_aptm_odno: 운용사지정주문번호 / Asset manager order number (MGCO_APTM_ODNO).
+            sll_type: 매도유형 / Sell type (SLL_TYPE).
+            ord_svr_dvsn_cd: 주문서버구분코드 / Order server code (ORD_SVR_DVSN_CD, default "0").
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, default "00").
         """
         return self._client.call(API, locals())
 
@@ -337,17 +337,17 @@ class AsyncOrder(Endpoint[AsyncClient]):
 
         Args:
             side: 매수매도구분; one of buy, sell (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            pdno: 상품번호 (PDNO, required).
-            ord_qty: 주문수량 (ORD_QTY, required).
-            ovrs_ord_unpr: 해외주문단가 (OVRS_ORD_UNPR, required).
-            ctac_tlno: 연락전화번호 (CTAC_TLNO).
-            mgco_aptm_odno: 운용사지정주문번호 (MGCO_APTM_ODNO).
-            sll_type: 매도유형 (SLL_TYPE).
-            ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD, default "0").
-            ord_dvsn: 주문구분 (ORD_DVSN, default "00").
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            ord_qty: 주문수량 / Order quantity (shares) (ORD_QTY, required).
+            ovrs_ord_unpr: 해외주문단가 / Overseas order price (local currency) (OVRS_ORD_UNPR, required).
+            ctac_tlno: 연락전화번호 / Contact phone number (CTAC_TLNO).
+            mgco_aptm_odno: 운용사지정주문번호 / Asset manager order number (MGCO_APTM_ODNO).
+            sll_type: 매도유형 / Sell type (SLL_TYPE).
+            ord_svr_dvsn_cd: 주문서버구분코드 / Order server code (ORD_SVR_DVSN_CD, default "0").
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN, default "00").
         """
         return await self._client.call(API, locals())
 

@@ -36,11 +36,11 @@ class OrderResvOutput:
     """해외주식 예약주문접수 output (one record)."""
 
     odno: str | None = None
-    """주문번호 (ODNO)"""
+    """주문번호 / Order number (ODNO)"""
     rsvn_ord_rcit_dt: date | None = None
-    """예약주문접수일자 (RSVN_ORD_RCIT_DT)"""
+    """예약주문접수일자 / Reserved order received date (RSVN_ORD_RCIT_DT)"""
     ovrs_rsvn_odno: str | None = None
-    """해외예약주문번호 (OVRS_RSVN_ODNO)"""
+    """해외예약주문번호 / Overseas reserved order number (OVRS_RSVN_ODNO)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -249,20 +249,20 @@ class OrderResv(Endpoint[SyncClient]):
 
         Args:
             side: 매수매도구분; one of buy, sell (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
-            rvse_cncl_dvsn_cd: 정정취소구분코드 (RVSE_CNCL_DVSN_CD).
-            pdno: 상품번호 (PDNO, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            ft_ord_qty: FT주문수량 (FT_ORD_QTY, required).
-            ft_ord_unpr3: FT주문단가 (FT_ORD_UNPR3, required).
-            ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD, default "0").
-            rsvn_ord_rcit_dt: 예약주문접수일자 (RSVN_ORD_RCIT_DT).
-            ord_dvsn: 주문구분 (ORD_DVSN).
-            ovrs_rsvn_odno: 해외예약주문번호 (OVRS_RSVN_ODNO).
-            algo_ord_tmd_dvsn_cd: 알고리즘주문시간구분코드 (ALGO_ORD_TMD_DVSN_CD).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD).
+            rvse_cncl_dvsn_cd: 정정취소구분코드 / Modify or cancel (RVSE_CNCL_DVSN_CD).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            ft_ord_qty: FT주문수량 / FT order quantity (shares) (FT_ORD_QTY, required).
+            ft_ord_unpr3: FT주문단가 / FT order price 3 (FT_ORD_UNPR3, required).
+            ord_svr_dvsn_cd: 주문서버구분코드 / Order server code (ORD_SVR_DVSN_CD, default "0").
+            rsvn_ord_rcit_dt: 예약주문접수일자 / Reserved order received date (RSVN_ORD_RCIT_DT).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN).
+            ovrs_rsvn_odno: 해외예약주문번호 / Overseas reserved order number (OVRS_RSVN_ODNO).
+            algo_ord_tmd_dvsn_cd: 알고리즘주문시간구분코드 / Algorithm order time code (ALGO_ORD_TMD_DVSN_CD).
         """
         return self._client.call(API, locals())
 
@@ -325,20 +325,20 @@ class AsyncOrderResv(Endpoint[AsyncClient]):
 
         Args:
             side: 매수매도구분; one of buy, sell (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            sll_buy_dvsn_cd: 매도매수구분코드 (SLL_BUY_DVSN_CD).
-            rvse_cncl_dvsn_cd: 정정취소구분코드 (RVSE_CNCL_DVSN_CD).
-            pdno: 상품번호 (PDNO, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            ft_ord_qty: FT주문수량 (FT_ORD_QTY, required).
-            ft_ord_unpr3: FT주문단가 (FT_ORD_UNPR3, required).
-            ord_svr_dvsn_cd: 주문서버구분코드 (ORD_SVR_DVSN_CD, default "0").
-            rsvn_ord_rcit_dt: 예약주문접수일자 (RSVN_ORD_RCIT_DT).
-            ord_dvsn: 주문구분 (ORD_DVSN).
-            ovrs_rsvn_odno: 해외예약주문번호 (OVRS_RSVN_ODNO).
-            algo_ord_tmd_dvsn_cd: 알고리즘주문시간구분코드 (ALGO_ORD_TMD_DVSN_CD).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            sll_buy_dvsn_cd: 매도매수구분코드 / Sell or buy (SLL_BUY_DVSN_CD).
+            rvse_cncl_dvsn_cd: 정정취소구분코드 / Modify or cancel (RVSE_CNCL_DVSN_CD).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            ft_ord_qty: FT주문수량 / FT order quantity (shares) (FT_ORD_QTY, required).
+            ft_ord_unpr3: FT주문단가 / FT order price 3 (FT_ORD_UNPR3, required).
+            ord_svr_dvsn_cd: 주문서버구분코드 / Order server code (ORD_SVR_DVSN_CD, default "0").
+            rsvn_ord_rcit_dt: 예약주문접수일자 / Reserved order received date (RSVN_ORD_RCIT_DT).
+            ord_dvsn: 주문구분 / Order type (ORD_DVSN).
+            ovrs_rsvn_odno: 해외예약주문번호 / Overseas reserved order number (OVRS_RSVN_ODNO).
+            algo_ord_tmd_dvsn_cd: 알고리즘주문시간구분코드 / Algorithm order time code (ALGO_ORD_TMD_DVSN_CD).
         """
         return await self._client.call(API, locals())
 

@@ -33,7 +33,7 @@ class OrderResvCcnlOutput:
     """해외주식 예약주문접수취소 output (one record)."""
 
     ovrs_rsvn_odno: str | None = None
-    """해외예약주문번호 (OVRS_RSVN_ODNO)"""
+    """해외예약주문번호 / Overseas reserved order number (OVRS_RSVN_ODNO)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -160,10 +160,10 @@ class OrderResvCcnl(Endpoint[SyncClient]):
         TR ID: real TTTT3017U, mock VTTT3017U
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            rsvn_ord_rcit_dt: 예약주문접수일자 (RSVN_ORD_RCIT_DT, required).
-            ovrs_rsvn_odno: 해외예약주문번호 (OVRS_RSVN_ODNO, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            rsvn_ord_rcit_dt: 예약주문접수일자 / Reserved order received date (RSVN_ORD_RCIT_DT, required).
+            ovrs_rsvn_odno: 해외예약주문번호 / Overseas reserved order number (OVRS_RSVN_ODNO, required).
         """
         return self._client.call(API, locals())
 
@@ -200,10 +200,10 @@ class AsyncOrderResvCcnl(Endpoint[AsyncClient]):
         TR ID: real TTTT3017U, mock VTTT3017U
 
         Args:
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            rsvn_ord_rcit_dt: 예약주문접수일자 (RSVN_ORD_RCIT_DT, required).
-            ovrs_rsvn_odno: 해외예약주문번호 (OVRS_RSVN_ODNO, required).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            rsvn_ord_rcit_dt: 예약주문접수일자 / Reserved order received date (RSVN_ORD_RCIT_DT, required).
+            ovrs_rsvn_odno: 해외예약주문번호 / Overseas reserved order number (OVRS_RSVN_ODNO, required).
         """
         return await self._client.call(API, locals())
 

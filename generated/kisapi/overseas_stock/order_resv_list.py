@@ -42,57 +42,57 @@ class OrderResvListOutput:
     """해외주식 예약주문조회 output (rows)."""
 
     cncl_yn: bool | None = None
-    """취소여부 (cncl_yn)"""
+    """취소여부 / Cancelled (cncl_yn)"""
     rsvn_ord_rcit_dt: date | None = None
-    """예약주문접수일자 (rsvn_ord_rcit_dt)"""
+    """예약주문접수일자 / Reserved order received date (rsvn_ord_rcit_dt)"""
     ovrs_rsvn_odno: str | None = None
-    """해외예약주문번호 (ovrs_rsvn_odno)"""
+    """해외예약주문번호 / Overseas reserved order number (ovrs_rsvn_odno)"""
     ord_dt: date | None = None
-    """주문일자 (ord_dt)"""
+    """주문일자 / Order date (ord_dt)"""
     ord_gno_brno: str | None = None
-    """주문채번지점번호 (ord_gno_brno)"""
+    """주문채번지점번호 / Order branch number (ord_gno_brno)"""
     odno: str | None = None
-    """주문번호 (odno)"""
+    """주문번호 / Order number (odno)"""
     sll_buy_dvsn_cd: SellBuyDivision | None = None
-    """매도매수구분코드 (sll_buy_dvsn_cd)"""
+    """매도매수구분코드 / Sell or buy (sll_buy_dvsn_cd)"""
     sll_buy_dvsn_name: str | None = None
-    """매도매수구분명 (sll_buy_dvsn_name)"""
+    """매도매수구분명 / Sell or buy name (sll_buy_dvsn_name)"""
     ovrs_rsvn_ord_stat_cd: str | None = None
-    """해외예약주문상태코드 (ovrs_rsvn_ord_stat_cd)"""
+    """해외예약주문상태코드 / Overseas reserved order status code (ovrs_rsvn_ord_stat_cd)"""
     ovrs_rsvn_ord_stat_cd_name: str | None = None
-    """해외예약주문상태코드명 (ovrs_rsvn_ord_stat_cd_name)"""
+    """해외예약주문상태코드명 / Overseas reserved order status (ovrs_rsvn_ord_stat_cd_name)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     ord_rcit_tmd: time | None = None
-    """주문접수시각 (ord_rcit_tmd)"""
+    """주문접수시각 / Order received time (ord_rcit_tmd)"""
     ord_fwdg_tmd: time | None = None
-    """주문전송시각 (ord_fwdg_tmd)"""
+    """주문전송시각 / Order sent time (ord_fwdg_tmd)"""
     tr_dvsn_name: str | None = None
-    """거래구분명 (tr_dvsn_name)"""
+    """거래구분명 / Trade type name (tr_dvsn_name)"""
     ovrs_excg_cd: OverseasExchange | None = None
-    """해외거래소코드 (ovrs_excg_cd)"""
+    """해외거래소코드 / Overseas exchange code (ovrs_excg_cd)"""
     tr_mket_name: str | None = None
-    """거래시장명 (tr_mket_name)"""
+    """거래시장명 / Trading market name (tr_mket_name)"""
     ord_stfno: str | None = None
-    """주문직원번호 (ord_stfno)"""
+    """주문직원번호 / Order staff number (ord_stfno)"""
     ft_ord_qty: int | None = None
-    """FT주문수량 (ft_ord_qty)"""
+    """FT주문수량 / FT order quantity (shares) (ft_ord_qty)"""
     ft_ord_unpr3: Decimal | None = None
-    """FT주문단가 (ft_ord_unpr3)"""
+    """FT주문단가 / FT order price 3 (ft_ord_unpr3)"""
     ft_ccld_qty: int | None = None
-    """FT체결수량 (ft_ccld_qty)"""
+    """FT체결수량 / FT executed quantity (shares) (ft_ccld_qty)"""
     ft_ccld_unpr3: Decimal | None = None
-    """FT체결단가 (ft_ccld_unpr3)"""
+    """FT체결단가 / FT execution price 3 (ft_ccld_unpr3)"""
     nprc_rson_text: str | None = None
-    """미처리사유내용 (nprc_rson_text)"""
+    """미처리사유내용 / Unprocessed reason (nprc_rson_text)"""
     sll_buy_dvsn_cd_name: str | None = None
-    """매도매수구분코드명 (sll_buy_dvsn_cd_name)"""
+    """매도매수구분코드명 / Sell or buy name (sll_buy_dvsn_cd_name)"""
     splt_buy_attr_name: str | None = None
-    """분할매수속성명 (splt_buy_attr_name)"""
+    """분할매수속성명 / Split buy attribute (splt_buy_attr_name)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -259,9 +259,9 @@ class OrderResvListResponse:
     output: list[OrderResvListOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk200: str | None = None
-    """연속조회검색조건200 (ctx_area_fk200)"""
+    """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
-    """연속조회키200 (ctx_area_nk200)"""
+    """연속조회키200 / Continuation key (200) (ctx_area_nk200)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -373,15 +373,15 @@ class OrderResvList(Endpoint[SyncClient]):
 
         Args:
             market: 국가구분; one of us, asia (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, required).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            inqr_dvsn_cd: 조회구분코드 / Inquiry division code (INQR_DVSN_CD, required).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return self._client.call(API, locals())
 
@@ -451,15 +451,15 @@ class AsyncOrderResvList(Endpoint[AsyncClient]):
 
         Args:
             market: 국가구분; one of us, asia (chooses the TR ID, not sent).
-            cano: 종합계좌번호 (CANO, defaults to the client's account number).
-            acnt_prdt_cd: 계좌상품코드 (ACNT_PRDT_CD, defaults to the client's account product).
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, required).
-            ovrs_excg_cd: 해외거래소코드 (OVRS_EXCG_CD, required).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD).
-            ctx_area_fk200: 연속조회검색조건200 (CTX_AREA_FK200).
-            ctx_area_nk200: 연속조회키200 (CTX_AREA_NK200).
+            cano: 종합계좌번호 / Account number (8 digits) (CANO, defaults to the client's account number).
+            acnt_prdt_cd: 계좌상품코드 / Account product code (2 digits) (ACNT_PRDT_CD, defaults to the client's account product).
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            inqr_dvsn_cd: 조회구분코드 / Inquiry division code (INQR_DVSN_CD, required).
+            ovrs_excg_cd: 해외거래소코드 / Overseas exchange code (OVRS_EXCG_CD, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD).
+            ctx_area_fk200: 연속조회검색조건200 / Continuation search condition (200) (CTX_AREA_FK200).
+            ctx_area_nk200: 연속조회키200 / Continuation key (200) (CTX_AREA_NK200).
         """
         return await self._client.call(API, locals())
 

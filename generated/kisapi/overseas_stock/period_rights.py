@@ -31,45 +31,45 @@ class PeriodRightsOutput:
     """해외주식 기간별권리조회 output (rows)."""
 
     bass_dt: date | None = None
-    """기준일자 (bass_dt)"""
+    """기준일자 / Base date (bass_dt)"""
     rght_type_cd: str | None = None
-    """권리유형코드 (rght_type_cd)"""
+    """권리유형코드 / Rights type code (rght_type_cd)"""
     pdno: str | None = None
-    """상품번호 (pdno)"""
+    """상품번호 / Product number (stock code) (pdno)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     prdt_type_cd: str | None = None
-    """상품유형코드 (prdt_type_cd)"""
+    """상품유형코드 / Product type code (prdt_type_cd)"""
     std_pdno: str | None = None
-    """표준상품번호 (std_pdno)"""
+    """표준상품번호 / Standard product number (ISIN) (std_pdno)"""
     acpl_bass_dt: date | None = None
-    """현지기준일자 (acpl_bass_dt)"""
+    """현지기준일자 / Local base date (acpl_bass_dt)"""
     sbsc_strt_dt: date | None = None
-    """청약시작일자 (sbsc_strt_dt)"""
+    """청약시작일자 / Subscription start date (sbsc_strt_dt)"""
     sbsc_end_dt: date | None = None
-    """청약종료일자 (sbsc_end_dt)"""
+    """청약종료일자 / Subscription end date (sbsc_end_dt)"""
     cash_alct_rt: Decimal | None = None
-    """현금배정비율 (cash_alct_rt)"""
+    """현금배정비율 / Cash allocation ratio (%) (cash_alct_rt)"""
     stck_alct_rt: Decimal | None = None
-    """주식배정비율 (stck_alct_rt)"""
+    """주식배정비율 / Stock allocation ratio (%) (stck_alct_rt)"""
     crcy_cd: str | None = None
-    """통화코드 (crcy_cd)"""
+    """통화코드 / Currency code (crcy_cd)"""
     crcy_cd2: str | None = None
-    """통화코드2 (crcy_cd2)"""
+    """통화코드2 / Currency code 2 (crcy_cd2)"""
     crcy_cd3: str | None = None
-    """통화코드3 (crcy_cd3)"""
+    """통화코드3 / Currency code 3 (crcy_cd3)"""
     crcy_cd4: str | None = None
-    """통화코드4 (crcy_cd4)"""
+    """통화코드4 / Currency code 4 (crcy_cd4)"""
     alct_frcr_unpr: Decimal | None = None
-    """배정외화단가 (alct_frcr_unpr)"""
+    """배정외화단가 / Allocated price (foreign currency) (alct_frcr_unpr)"""
     stkp_dvdn_frcr_amt2: Decimal | None = None
-    """주당배당외화금액2 (stkp_dvdn_frcr_amt2)"""
+    """주당배당외화금액2 / Dividend per share 2 (foreign currency) (stkp_dvdn_frcr_amt2)"""
     stkp_dvdn_frcr_amt3: Decimal | None = None
-    """주당배당외화금액3 (stkp_dvdn_frcr_amt3)"""
+    """주당배당외화금액3 / Dividend per share 3 (foreign currency) (stkp_dvdn_frcr_amt3)"""
     stkp_dvdn_frcr_amt4: Decimal | None = None
-    """주당배당외화금액4 (stkp_dvdn_frcr_amt4)"""
+    """주당배당외화금액4 / Dividend per share 4 (foreign currency) (stkp_dvdn_frcr_amt4)"""
     dfnt_yn: bool | None = None
-    """확정여부 (dfnt_yn)"""
+    """확정여부 / Confirmed (dfnt_yn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -208,9 +208,9 @@ class PeriodRightsResponse:
     output: list[PeriodRightsOutput] = attrs.field(factory=list)
     """output"""
     ctx_area_fk50: str | None = None
-    """연속조회검색조건50 (ctx_area_fk50)"""
+    """연속조회검색조건50 / Continuation search condition (50) (ctx_area_fk50)"""
     ctx_area_nk50: str | None = None
-    """연속조회키50 (ctx_area_nk50)"""
+    """연속조회키50 / Continuation key (50) (ctx_area_nk50)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -305,14 +305,14 @@ class PeriodRights(Endpoint[SyncClient]):
         TR ID: real CTRGT011R, mock unsupported
 
         Args:
-            rght_type_cd: 권리유형코드 (RGHT_TYPE_CD, default "%%").
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, default "02").
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            pdno: 상품번호 (PDNO).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD).
-            ctx_area_nk50: 연속조회키50 (CTX_AREA_NK50).
-            ctx_area_fk50: 연속조회검색조건50 (CTX_AREA_FK50).
+            rght_type_cd: 권리유형코드 / Rights type code (RGHT_TYPE_CD, default "%%").
+            inqr_dvsn_cd: 조회구분코드 / Inquiry division code (INQR_DVSN_CD, default "02").
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD).
+            ctx_area_nk50: 연속조회키50 / Continuation key (50) (CTX_AREA_NK50).
+            ctx_area_fk50: 연속조회검색조건50 / Continuation search condition (50) (CTX_AREA_FK50).
         """
         return self._client.call(API, locals())
 
@@ -374,14 +374,14 @@ class AsyncPeriodRights(Endpoint[AsyncClient]):
         TR ID: real CTRGT011R, mock unsupported
 
         Args:
-            rght_type_cd: 권리유형코드 (RGHT_TYPE_CD, default "%%").
-            inqr_dvsn_cd: 조회구분코드 (INQR_DVSN_CD, default "02").
-            inqr_strt_dt: 조회시작일자 (INQR_STRT_DT, required).
-            inqr_end_dt: 조회종료일자 (INQR_END_DT, required).
-            pdno: 상품번호 (PDNO).
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD).
-            ctx_area_nk50: 연속조회키50 (CTX_AREA_NK50).
-            ctx_area_fk50: 연속조회검색조건50 (CTX_AREA_FK50).
+            rght_type_cd: 권리유형코드 / Rights type code (RGHT_TYPE_CD, default "%%").
+            inqr_dvsn_cd: 조회구분코드 / Inquiry division code (INQR_DVSN_CD, default "02").
+            inqr_strt_dt: 조회시작일자 / Inquiry start date (INQR_STRT_DT, required).
+            inqr_end_dt: 조회종료일자 / Inquiry end date (INQR_END_DT, required).
+            pdno: 상품번호 / Product number (stock code) (PDNO).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD).
+            ctx_area_nk50: 연속조회키50 / Continuation key (50) (CTX_AREA_NK50).
+            ctx_area_fk50: 연속조회검색조건50 / Continuation search condition (50) (CTX_AREA_FK50).
         """
         return await self._client.call(API, locals())
 

@@ -29,27 +29,27 @@ class PriceOutput:
     """해외주식 현재체결가 output (one record)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     base: Decimal | None = None
-    """전일종가 (base)"""
+    """전일종가 / Previous close (base)"""
     pvol: int | None = None
-    """전일거래량 (pvol)"""
+    """전일거래량 / Previous day volume (pvol)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     sign: str | None = None
-    """대비기호 (sign)"""
+    """대비기호 / Change sign (sign)"""
     diff: Decimal | None = None
-    """대비 (diff)"""
+    """대비 / Change (diff)"""
     rate: Decimal | None = None
-    """등락율 (rate)"""
+    """등락율 / Change rate (%) (rate)"""
     tvol: int | None = None
-    """거래량 (tvol)"""
+    """거래량 / Volume (tvol)"""
     tamt: Decimal | None = None
-    """거래대금 (tamt)"""
+    """거래대금 / Trading value (tamt)"""
     ordy: str | None = None
-    """매수가능여부 (ordy)"""
+    """매수가능여부 / Buy allowed (ordy)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -187,9 +187,9 @@ class Price(Endpoint[SyncClient]):
         TR ID: real HHDFS00000300, mock HHDFS00000300
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            symb: 종목코드 (SYMB, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
         """
         return self._client.call(API, locals())
 
@@ -224,9 +224,9 @@ class AsyncPrice(Endpoint[AsyncClient]):
         TR ID: real HHDFS00000300, mock HHDFS00000300
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            symb: 종목코드 (SYMB, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
         """
         return await self._client.call(API, locals())
 

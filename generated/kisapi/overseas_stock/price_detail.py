@@ -30,87 +30,87 @@ class PriceDetailOutput:
     """해외주식 현재가상세 output (one record)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     pvol: int | None = None
-    """전일거래량 (pvol)"""
+    """전일거래량 / Previous day volume (pvol)"""
     open: Decimal | None = None
-    """시가 (open)"""
+    """시가 / Open (open)"""
     high: Decimal | None = None
-    """고가 (high)"""
+    """고가 / High (high)"""
     low: Decimal | None = None
-    """저가 (low)"""
+    """저가 / Low (low)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     base: Decimal | None = None
-    """전일종가 (base)"""
+    """전일종가 / Previous close (base)"""
     tomv: Decimal | None = None
-    """시가총액 (tomv)"""
+    """시가총액 / Market cap (tomv)"""
     pamt: Decimal | None = None
-    """전일거래대금 (pamt)"""
+    """전일거래대금 / Previous day trading value (pamt)"""
     uplp: Decimal | None = None
-    """상한가 (uplp)"""
+    """상한가 / Upper price limit (uplp)"""
     dnlp: Decimal | None = None
-    """하한가 (dnlp)"""
+    """하한가 / Lower price limit (dnlp)"""
     h52p: Decimal | None = None
-    """52주최고가 (h52p)"""
+    """52주최고가 / 52-week high (h52p)"""
     h52d: date | None = None
-    """52주최고일자 (h52d)"""
+    """52주최고일자 / 52-week high date (h52d)"""
     l52p: Decimal | None = None
-    """52주최저가 (l52p)"""
+    """52주최저가 / 52-week low (l52p)"""
     l52d: date | None = None
-    """52주최저일자 (l52d)"""
+    """52주최저일자 / 52-week low date (l52d)"""
     perx: Decimal | None = None
-    """PER (perx)"""
+    """PER / PER, price to earnings (perx)"""
     pbrx: Decimal | None = None
-    """PBR (pbrx)"""
+    """PBR / PBR, price to book (pbrx)"""
     epsx: Decimal | None = None
-    """EPS (epsx)"""
+    """EPS / EPS, earnings per share (epsx)"""
     bpsx: Decimal | None = None
-    """BPS (bpsx)"""
+    """BPS / BPS, book value per share (bpsx)"""
     shar: int | None = None
-    """발행주식 (shar)"""
+    """발행주식 / Shares outstanding (shar)"""
     mcap: Decimal | None = None
-    """시가총액 (mcap)"""
+    """시가총액 / Market cap (mcap)"""
     curr: str | None = None
-    """통화 (curr)"""
+    """통화 / Currency (curr)"""
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     vnit: int | None = None
-    """매매단위 (vnit)"""
+    """매매단위 / Trading unit (shares) (vnit)"""
     t_xprc: Decimal | None = None
-    """원환산당일가격 (t_xprc)"""
+    """원환산당일가격 / Today's price in won (won) (t_xprc)"""
     t_xdif: Decimal | None = None
-    """원환산당일대비 (t_xdif)"""
+    """원환산당일대비 / Today's change in won (won) (t_xdif)"""
     t_xrat: Decimal | None = None
-    """원환산당일등락 (t_xrat)"""
+    """원환산당일등락 / Today's change in won (%) (t_xrat)"""
     p_xprc: Decimal | None = None
-    """원환산전일가격 (p_xprc)"""
+    """원환산전일가격 / Previous price in won (won) (p_xprc)"""
     p_xdif: Decimal | None = None
-    """원환산전일대비 (p_xdif)"""
+    """원환산전일대비 / Previous change in won (won) (p_xdif)"""
     p_xrat: Decimal | None = None
-    """원환산전일등락 (p_xrat)"""
+    """원환산전일등락 / Previous change in won (%) (p_xrat)"""
     t_rate: Decimal | None = None
-    """당일환율 (t_rate)"""
+    """당일환율 / Today's exchange rate (t_rate)"""
     p_rate: Decimal | None = None
-    """전일환율 (p_rate)"""
+    """전일환율 / Previous day exchange rate (p_rate)"""
     t_xsgn: str | None = None
-    """원환산당일기호 (t_xsgn)"""
+    """원환산당일기호 / Today's change sign in won (t_xsgn)"""
     p_xsng: str | None = None
-    """원환산전일기호 (p_xsng)"""
+    """원환산전일기호 / Previous change sign in won (p_xsng)"""
     e_ordyn: str | None = None
-    """매매가능 (e_ordyn)"""
+    """매매가능 / Tradable (e_ordyn)"""
     e_hogau: Decimal | None = None
-    """호가단위 (e_hogau)"""
+    """호가단위 / Tick size (e_hogau)"""
     e_icod: str | None = None
-    """업종 (e_icod)"""
+    """업종 / Sector (e_icod)"""
     e_parp: Decimal | None = None
-    """액면가 (e_parp)"""
+    """액면가 / Par value (e_parp)"""
     tvol: int | None = None
-    """거래량 (tvol)"""
+    """거래량 / Volume (tvol)"""
     tamt: Decimal | None = None
-    """거래대금 (tamt)"""
+    """거래대금 / Trading value (tamt)"""
     etyp_nm: str | None = None
-    """ETP 분류명 (etyp_nm)"""
+    """ETP 분류명 / ETP category name (etyp_nm)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -407,9 +407,9 @@ class PriceDetail(Endpoint[SyncClient]):
         TR ID: real HHDFS76200200, mock unsupported
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            symb: 종목코드 (SYMB, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
         """
         return self._client.call(API, locals())
 
@@ -444,9 +444,9 @@ class AsyncPriceDetail(Endpoint[AsyncClient]):
         TR ID: real HHDFS76200200, mock unsupported
 
         Args:
-            auth: 사용자권한정보 (AUTH, default "").
-            excd: 거래소코드 (EXCD, required).
-            symb: 종목코드 (SYMB, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
         """
         return await self._client.call(API, locals())
 

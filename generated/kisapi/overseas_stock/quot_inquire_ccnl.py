@@ -38,11 +38,11 @@ class QuotInquireCcnlOutput1:
     """해외주식 체결추이 output1 (one record)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     nrec: int | None = None
-    """레코드갯수 (nrec)"""
+    """레코드갯수 / Record count (nrec)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -84,27 +84,27 @@ class QuotInquireCcnlOutput2:
     """해외주식 체결추이 output2 (rows)."""
 
     khms: time | None = None
-    """한국기준시간 (khms)"""
+    """한국기준시간 / Korean time (KST) (khms)"""
     evol: int | None = None
-    """체결량 (evol)"""
+    """체결량 / Execution volume (shares) (evol)"""
     vpow: Decimal | None = None
-    """체결강도 (vpow)"""
+    """체결강도 / Execution strength (%) (vpow)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     tvol: int | None = None
-    """거래량 (tvol)"""
+    """거래량 / Volume (tvol)"""
     sign: str | None = None
-    """대비기호 (sign)"""
+    """대비기호 / Change sign (sign)"""
     mtyp: str | None = None
-    """시장구분 (mtyp)"""
+    """시장구분 / Market type (mtyp)"""
     diff: Decimal | None = None
-    """대비 (diff)"""
+    """대비 / Change (diff)"""
     pbid: Decimal | None = None
-    """매수호가 (pbid)"""
+    """매수호가 / Bid price (pbid)"""
     rate: Decimal | None = None
-    """등락율 (rate)"""
+    """등락율 / Change rate (%) (rate)"""
     pask: Decimal | None = None
-    """매도호가 (pask)"""
+    """매도호가 / Ask price (pask)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -260,11 +260,11 @@ class QuotInquireCcnl(Endpoint[SyncClient]):
         TR ID: real HHDFS76200300, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            tday: 당일전일구분 (TDAY, default "1").
-            symb: 종목코드 (SYMB, required).
-            auth: 사용자권한정보 (AUTH, default "").
-            keyb: NEXT KEY BUFF (KEYB).
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            tday: 당일전일구분 / Today or previous day (TDAY, default "1").
+            symb: 종목코드 / Symbol (SYMB, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
         """
         return self._client.call(API, locals())
 
@@ -317,11 +317,11 @@ class AsyncQuotInquireCcnl(Endpoint[AsyncClient]):
         TR ID: real HHDFS76200300, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            tday: 당일전일구분 (TDAY, default "1").
-            symb: 종목코드 (SYMB, required).
-            auth: 사용자권한정보 (AUTH, default "").
-            keyb: NEXT KEY BUFF (KEYB).
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            tday: 당일전일구분 / Today or previous day (TDAY, default "1").
+            symb: 종목코드 / Symbol (SYMB, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
         """
         return await self._client.call(API, locals())
 

@@ -27,29 +27,29 @@ class RightsByIceOutput1:
     """해외주식 권리종합 output1 (rows)."""
 
     anno_dt: date | None = None
-    """ICE공시일 (anno_dt)"""
+    """ICE공시일 / ICE announcement date (anno_dt)"""
     ca_title: str | None = None
-    """권리유형 (ca_title)"""
+    """권리유형 / Corporate action type (ca_title)"""
     div_lock_dt: date | None = None
-    """배당락일 (div_lock_dt)"""
+    """배당락일 / Ex-dividend date (div_lock_dt)"""
     pay_dt: date | None = None
-    """지급일 (pay_dt)"""
+    """지급일 / Payment date (pay_dt)"""
     record_dt: date | None = None
-    """기준일 (record_dt)"""
+    """기준일 / Record date (record_dt)"""
     validity_dt: date | None = None
-    """효력일자 (validity_dt)"""
+    """효력일자 / Effective date (validity_dt)"""
     local_end_dt: date | None = None
-    """현지지시마감일 (local_end_dt)"""
+    """현지지시마감일 / Local deadline (local_end_dt)"""
     lock_dt: date | None = None
-    """권리락일 (lock_dt)"""
+    """권리락일 / Ex-rights date (lock_dt)"""
     delist_dt: date | None = None
-    """상장폐지일 (delist_dt)"""
+    """상장폐지일 / Delisting date (delist_dt)"""
     redempt_dt: date | None = None
-    """상환일자 (redempt_dt)"""
+    """상환일자 / Redemption date (redempt_dt)"""
     early_redempt_dt: date | None = None
-    """조기상환일자 (early_redempt_dt)"""
+    """조기상환일자 / Early redemption date (early_redempt_dt)"""
     effective_dt: date | None = None
-    """적용일 (effective_dt)"""
+    """적용일 / Effective date (effective_dt)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -198,10 +198,10 @@ class RightsByIce(Endpoint[SyncClient]):
         TR ID: real HHDFS78330900, mock unsupported
 
         Args:
-            ncod: 국가코드 (NCOD, required).
-            symb: 종목코드 (SYMB, required).
-            st_ymd: 일자 시작일 (ST_YMD).
-            ed_ymd: 일자 종료일 (ED_YMD).
+            ncod: 국가코드 / Country code (NCOD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
+            st_ymd: 일자 시작일 / Start date (ST_YMD).
+            ed_ymd: 일자 종료일 / End date (ED_YMD).
         """
         return self._client.call(API, locals())
 
@@ -238,10 +238,10 @@ class AsyncRightsByIce(Endpoint[AsyncClient]):
         TR ID: real HHDFS78330900, mock unsupported
 
         Args:
-            ncod: 국가코드 (NCOD, required).
-            symb: 종목코드 (SYMB, required).
-            st_ymd: 일자 시작일 (ST_YMD).
-            ed_ymd: 일자 종료일 (ED_YMD).
+            ncod: 국가코드 / Country code (NCOD, required).
+            symb: 종목코드 / Symbol (SYMB, required).
+            st_ymd: 일자 시작일 / Start date (ST_YMD).
+            ed_ymd: 일자 종료일 / End date (ED_YMD).
         """
         return await self._client.call(API, locals())
 

@@ -30,115 +30,115 @@ class SearchInfoOutput:
     """해외주식 상품기본정보 output (one record)."""
 
     std_pdno: str | None = None
-    """표준상품번호 (std_pdno)"""
+    """표준상품번호 / Standard product number (ISIN) (std_pdno)"""
     prdt_eng_name: str | None = None
-    """상품영문명 (prdt_eng_name)"""
+    """상품영문명 / Product name (English) (prdt_eng_name)"""
     natn_cd: str | None = None
-    """국가코드 (natn_cd)"""
+    """국가코드 / Country code (natn_cd)"""
     natn_name: str | None = None
-    """국가명 (natn_name)"""
+    """국가명 / Country name (natn_name)"""
     tr_mket_cd: str | None = None
-    """거래시장코드 (tr_mket_cd)"""
+    """거래시장코드 / Trading market code (tr_mket_cd)"""
     tr_mket_name: str | None = None
-    """거래시장명 (tr_mket_name)"""
+    """거래시장명 / Trading market name (tr_mket_name)"""
     ovrs_excg_cd: OverseasExchange | None = None
-    """해외거래소코드 (ovrs_excg_cd)"""
+    """해외거래소코드 / Overseas exchange code (ovrs_excg_cd)"""
     ovrs_excg_name: str | None = None
-    """해외거래소명 (ovrs_excg_name)"""
+    """해외거래소명 / Overseas exchange name (ovrs_excg_name)"""
     tr_crcy_cd: str | None = None
-    """거래통화코드 (tr_crcy_cd)"""
+    """거래통화코드 / Trading currency code (tr_crcy_cd)"""
     ovrs_papr: Decimal | None = None
-    """해외액면가 (ovrs_papr)"""
+    """해외액면가 / Overseas par value (ovrs_papr)"""
     crcy_name: str | None = None
-    """통화명 (crcy_name)"""
+    """통화명 / Currency name (crcy_name)"""
     ovrs_stck_dvsn_cd: str | None = None
-    """해외주식구분코드 (ovrs_stck_dvsn_cd)"""
+    """해외주식구분코드 / Overseas stock type code (ovrs_stck_dvsn_cd)"""
     prdt_clsf_cd: str | None = None
-    """상품분류코드 (prdt_clsf_cd)"""
+    """상품분류코드 / Product class code (prdt_clsf_cd)"""
     prdt_clsf_name: str | None = None
-    """상품분류명 (prdt_clsf_name)"""
+    """상품분류명 / Product class name (prdt_clsf_name)"""
     sll_unit_qty: int | None = None
-    """매도단위수량 (sll_unit_qty)"""
+    """매도단위수량 / Sell unit (shares) (sll_unit_qty)"""
     buy_unit_qty: int | None = None
-    """매수단위수량 (buy_unit_qty)"""
+    """매수단위수량 / Buy unit (shares) (buy_unit_qty)"""
     tr_unit_amt: Decimal | None = None
-    """거래단위금액 (tr_unit_amt)"""
+    """거래단위금액 / Trading unit amount (tr_unit_amt)"""
     lstg_stck_num: int | None = None
-    """상장주식수 (lstg_stck_num)"""
+    """상장주식수 / Listed shares (lstg_stck_num)"""
     lstg_dt: date | None = None
-    """상장일자 (lstg_dt)"""
+    """상장일자 / Listing date (lstg_dt)"""
     ovrs_stck_tr_stop_dvsn_cd: str | None = None
-    """해외주식거래정지구분코드 (ovrs_stck_tr_stop_dvsn_cd)"""
+    """해외주식거래정지구분코드 / Overseas stock trading halt code (ovrs_stck_tr_stop_dvsn_cd)"""
     lstg_abol_item_yn: bool | None = None
-    """상장폐지종목여부 (lstg_abol_item_yn)"""
+    """상장폐지종목여부 / Delisted (lstg_abol_item_yn)"""
     ovrs_stck_prdt_grp_no: str | None = None
-    """해외주식상품그룹번호 (ovrs_stck_prdt_grp_no)"""
+    """해외주식상품그룹번호 / Overseas stock product group (ovrs_stck_prdt_grp_no)"""
     lstg_yn: bool | None = None
-    """상장여부 (lstg_yn)"""
+    """상장여부 / Listed (lstg_yn)"""
     tax_levy_yn: bool | None = None
-    """세금징수여부 (tax_levy_yn)"""
+    """세금징수여부 / Taxed (tax_levy_yn)"""
     ovrs_stck_erlm_rosn_cd: str | None = None
-    """해외주식등록사유코드 (ovrs_stck_erlm_rosn_cd)"""
+    """해외주식등록사유코드 / Overseas stock registration reason code (ovrs_stck_erlm_rosn_cd)"""
     ovrs_stck_hist_rght_dvsn_cd: str | None = None
-    """해외주식이력권리구분코드 (ovrs_stck_hist_rght_dvsn_cd)"""
+    """해외주식이력권리구분코드 / Overseas stock rights history code (ovrs_stck_hist_rght_dvsn_cd)"""
     chng_bf_pdno: str | None = None
-    """변경전상품번호 (chng_bf_pdno)"""
+    """변경전상품번호 / Product number before change (chng_bf_pdno)"""
     prdt_type_cd_2: str | None = None
-    """상품유형코드2 (prdt_type_cd_2)"""
+    """상품유형코드2 / Product type code 2 (prdt_type_cd_2)"""
     ovrs_item_name: str | None = None
-    """해외종목명 (ovrs_item_name)"""
+    """해외종목명 / Overseas stock name (ovrs_item_name)"""
     sedol_no: str | None = None
-    """SEDOL번호 (sedol_no)"""
+    """SEDOL번호 / SEDOL (sedol_no)"""
     blbg_tckr_text: str | None = None
-    """블름버그티커내용 (blbg_tckr_text)"""
+    """블름버그티커내용 / Bloomberg ticker (blbg_tckr_text)"""
     ovrs_stck_etf_risk_drtp_cd: str | None = None
-    """해외주식ETF위험지표코드 (ovrs_stck_etf_risk_drtp_cd)"""
+    """해외주식ETF위험지표코드 / Overseas ETF risk indicator code (ovrs_stck_etf_risk_drtp_cd)"""
     etp_chas_erng_rt_dbnb: Decimal | None = None
-    """ETP추적수익율배수 (etp_chas_erng_rt_dbnb)"""
+    """ETP추적수익율배수 / ETP tracking multiple (etp_chas_erng_rt_dbnb)"""
     istt_usge_isin_cd: str | None = None
-    """기관용도ISIN코드 (istt_usge_isin_cd)"""
+    """기관용도ISIN코드 / Institutional ISIN (istt_usge_isin_cd)"""
     mint_svc_yn: bool | None = None
-    """MINT서비스여부 (mint_svc_yn)"""
+    """MINT서비스여부 / MINT service (mint_svc_yn)"""
     mint_svc_yn_chng_dt: date | None = None
-    """MINT서비스여부변경일자 (mint_svc_yn_chng_dt)"""
+    """MINT서비스여부변경일자 / MINT service change date (mint_svc_yn_chng_dt)"""
     prdt_name: str | None = None
-    """상품명 (prdt_name)"""
+    """상품명 / Product name (prdt_name)"""
     lei_cd: str | None = None
-    """LEI코드 (lei_cd)"""
+    """LEI코드 / LEI code (lei_cd)"""
     ovrs_stck_stop_rson_cd: str | None = None
-    """해외주식정지사유코드 (ovrs_stck_stop_rson_cd)"""
+    """해외주식정지사유코드 / Overseas stock halt reason code (ovrs_stck_stop_rson_cd)"""
     lstg_abol_dt: date | None = None
-    """상장폐지일자 (lstg_abol_dt)"""
+    """상장폐지일자 / Delisting date (lstg_abol_dt)"""
     mini_stk_tr_stat_dvsn_cd: str | None = None
-    """미니스탁거래상태구분코드 (mini_stk_tr_stat_dvsn_cd)"""
+    """미니스탁거래상태구분코드 / Mini stock trading status code (mini_stk_tr_stat_dvsn_cd)"""
     mint_frst_svc_erlm_dt: date | None = None
-    """MINT최초서비스등록일자 (mint_frst_svc_erlm_dt)"""
+    """MINT최초서비스등록일자 / MINT first service date (mint_frst_svc_erlm_dt)"""
     mint_dcpt_trad_psbl_yn: bool | None = None
-    """MINT소수점매매가능여부 (mint_dcpt_trad_psbl_yn)"""
+    """MINT소수점매매가능여부 / MINT fractional trading allowed (mint_dcpt_trad_psbl_yn)"""
     mint_fnum_trad_psbl_yn: bool | None = None
-    """MINT정수매매가능여부 (mint_fnum_trad_psbl_yn)"""
+    """MINT정수매매가능여부 / MINT whole-share trading allowed (mint_fnum_trad_psbl_yn)"""
     mint_cblc_cvsn_ipsb_yn: bool | None = None
-    """MINT잔고전환불가여부 (mint_cblc_cvsn_ipsb_yn)"""
+    """MINT잔고전환불가여부 / MINT balance conversion not allowed (mint_cblc_cvsn_ipsb_yn)"""
     ptp_item_yn: bool | None = None
-    """PTP종목여부 (ptp_item_yn)"""
+    """PTP종목여부 / PTP stock (ptp_item_yn)"""
     ptp_item_trfx_exmt_yn: bool | None = None
-    """PTP종목양도세면제여부 (ptp_item_trfx_exmt_yn)"""
+    """PTP종목양도세면제여부 / PTP transfer tax exempt (ptp_item_trfx_exmt_yn)"""
     ptp_item_trfx_exmt_strt_dt: date | None = None
-    """PTP종목양도세면제시작일자 (ptp_item_trfx_exmt_strt_dt)"""
+    """PTP종목양도세면제시작일자 / PTP transfer tax exemption start date (ptp_item_trfx_exmt_strt_dt)"""
     ptp_item_trfx_exmt_end_dt: date | None = None
-    """PTP종목양도세면제종료일자 (ptp_item_trfx_exmt_end_dt)"""
+    """PTP종목양도세면제종료일자 / PTP transfer tax exemption end date (ptp_item_trfx_exmt_end_dt)"""
     dtm_tr_psbl_yn: bool | None = None
-    """주간거래가능여부 (dtm_tr_psbl_yn)"""
+    """주간거래가능여부 / Daytime trading allowed (dtm_tr_psbl_yn)"""
     sdrf_stop_ecls_yn: bool | None = None
-    """급등락정지제외여부 (sdrf_stop_ecls_yn)"""
+    """급등락정지제외여부 / Excluded from volatility halt (sdrf_stop_ecls_yn)"""
     sdrf_stop_ecls_erlm_dt: date | None = None
-    """급등락정지제외등록일자 (sdrf_stop_ecls_erlm_dt)"""
+    """급등락정지제외등록일자 / Excluded from volatility halt since (sdrf_stop_ecls_erlm_dt)"""
     memo_text1: str | None = None
-    """메모내용1 (memo_text1)"""
+    """메모내용1 / Memo 1 (memo_text1)"""
     ovrs_now_pric1: Decimal | None = None
-    """해외현재가격1 (ovrs_now_pric1)"""
+    """해외현재가격1 / Overseas current price 1 (ovrs_now_pric1)"""
     last_rcvg_dtime: str | None = None
-    """최종수신일시 (last_rcvg_dtime)"""
+    """최종수신일시 / Last received time (last_rcvg_dtime)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -495,8 +495,8 @@ class SearchInfo(Endpoint[SyncClient]):
         TR ID: real CTPF1702R, mock unsupported
 
         Args:
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, required).
-            pdno: 상품번호 (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, required).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
         """
         return self._client.call(API, locals())
 
@@ -529,8 +529,8 @@ class AsyncSearchInfo(Endpoint[AsyncClient]):
         TR ID: real CTPF1702R, mock unsupported
 
         Args:
-            prdt_type_cd: 상품유형코드 (PRDT_TYPE_CD, required).
-            pdno: 상품번호 (PDNO, required).
+            prdt_type_cd: 상품유형코드 / Product type code (PRDT_TYPE_CD, required).
+            pdno: 상품번호 / Product number (stock code) (PDNO, required).
         """
         return await self._client.call(API, locals())
 

@@ -42,15 +42,15 @@ class TradePbmnOutput1:
     """해외주식 거래대금순위 output1 (one record)."""
 
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     stat: str | None = None
-    """거래상태종보 (stat)"""
+    """거래상태종보 / Trading status (stat)"""
     crec: int | None = None
-    """현재조회종목수 (crec)"""
+    """현재조회종목수 / Stocks returned (crec)"""
     trec: int | None = None
-    """전체조회종목수 (trec)"""
+    """전체조회종목수 / Total stocks (trec)"""
     nrec: int | None = None
-    """레코드갯수 (nrec)"""
+    """레코드갯수 / Record count (nrec)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -96,37 +96,37 @@ class TradePbmnOutput2:
     """해외주식 거래대금순위 output2 (rows)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     excd: OverseasQuoteExchange | None = None
-    """거래소코드 (excd)"""
+    """거래소코드 / Exchange code (excd)"""
     symb: str | None = None
-    """종목코드 (symb)"""
+    """종목코드 / Symbol (symb)"""
     name: str | None = None
-    """종목명 (name)"""
+    """종목명 / Stock name (name)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     sign: str | None = None
-    """대비기호 (sign)"""
+    """대비기호 / Change sign (sign)"""
     diff: Decimal | None = None
-    """대비 (diff)"""
+    """대비 / Change (diff)"""
     rate: Decimal | None = None
-    """등락율 (rate)"""
+    """등락율 / Change rate (%) (rate)"""
     pask: Decimal | None = None
-    """매도호가 (pask)"""
+    """매도호가 / Ask price (pask)"""
     pbid: Decimal | None = None
-    """매수호가 (pbid)"""
+    """매수호가 / Bid price (pbid)"""
     tvol: int | None = None
-    """거래량 (tvol)"""
+    """거래량 / Volume (tvol)"""
     tamt: Decimal | None = None
-    """거래대금 (tamt)"""
+    """거래대금 / Trading value (tamt)"""
     a_tamt: Decimal | None = None
-    """평균거래대금 (a_tamt)"""
+    """평균거래대금 / Average trading value (a_tamt)"""
     rank: int | None = None
-    """순위 (rank)"""
+    """순위 / Rank (rank)"""
     ename: str | None = None
-    """영문종목명 (ename)"""
+    """영문종목명 / English name (ename)"""
     e_ordyn: str | None = None
-    """매매가능 (e_ordyn)"""
+    """매매가능 / Tradable (e_ordyn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -328,13 +328,13 @@ class TradePbmn(Endpoint[SyncClient]):
         TR ID: real HHDFS76320010, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            nday: N일자값 (NDAY, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            auth: 사용자권한정보 (AUTH, default "").
-            keyb: NEXT KEY BUFF (KEYB).
-            prc1: 현재가 필터범위 1 (PRC1).
-            prc2: 현재가 필터범위 2 (PRC2).
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            nday: N일자값 / N days (NDAY, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
+            prc1: 현재가 필터범위 1 / Current price filter 1 (PRC1).
+            prc2: 현재가 필터범위 2 / Current price filter 2 (PRC2).
         """
         return self._client.call(API, locals())
 
@@ -393,13 +393,13 @@ class AsyncTradePbmn(Endpoint[AsyncClient]):
         TR ID: real HHDFS76320010, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            nday: N일자값 (NDAY, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            auth: 사용자권한정보 (AUTH, default "").
-            keyb: NEXT KEY BUFF (KEYB).
-            prc1: 현재가 필터범위 1 (PRC1).
-            prc2: 현재가 필터범위 2 (PRC2).
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            nday: N일자값 / N days (NDAY, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
+            prc1: 현재가 필터범위 1 / Current price filter 1 (PRC1).
+            prc2: 현재가 필터범위 2 / Current price filter 2 (PRC2).
         """
         return await self._client.call(API, locals())
 

@@ -42,11 +42,11 @@ class VolumePowerOutput1:
     """해외주식 매수체결강도상위 output1 (one record)."""
 
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     stat: str | None = None
-    """거래상태종보 (stat)"""
+    """거래상태종보 / Trading status (stat)"""
     nrec: int | None = None
-    """레코드갯수 (nrec)"""
+    """레코드갯수 / Record count (nrec)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -88,45 +88,45 @@ class VolumePowerOutput2:
     """해외주식 매수체결강도상위 output2 (rows)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     excd: OverseasQuoteExchange | None = None
-    """거래소코드 (excd)"""
+    """거래소코드 / Exchange code (excd)"""
     symb: str | None = None
-    """종목코드 (symb)"""
+    """종목코드 / Symbol (symb)"""
     knam: str | None = None
-    """종목명 (knam)"""
+    """종목명 / Stock name (knam)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     sign: str | None = None
-    """대비기호 (sign)"""
+    """대비기호 / Change sign (sign)"""
     diff: Decimal | None = None
-    """대비 (diff)"""
+    """대비 / Change (diff)"""
     rate: Decimal | None = None
-    """등락율 (rate)"""
+    """등락율 / Change rate (%) (rate)"""
     tvol: int | None = None
-    """거래량 (tvol)"""
+    """거래량 / Volume (tvol)"""
     pask: Decimal | None = None
-    """매도호가 (pask)"""
+    """매도호가 / Ask price (pask)"""
     pbid: Decimal | None = None
-    """매수호가 (pbid)"""
+    """매수호가 / Bid price (pbid)"""
     tpow: Decimal | None = None
-    """당일체결강도 (tpow)"""
+    """당일체결강도 / Execution strength today (%) (tpow)"""
     powx: Decimal | None = None
-    """체결강도 (powx)"""
+    """체결강도 / Execution strength (%) (powx)"""
     enam: str | None = None
-    """영문종목명 (enam)"""
+    """영문종목명 / English name (enam)"""
     e_ordyn: str | None = None
-    """매매가능 (e_ordyn)"""
+    """매매가능 / Tradable (e_ordyn)"""
     name: str | None = None
-    """종목명 (name)"""
+    """종목명 / Stock name (name)"""
     tamt: Decimal | None = None
-    """거래대금 (tamt)"""
+    """거래대금 / Trading value (tamt)"""
     bivl: int | None = None
-    """매도체결량 (bivl)"""
+    """매도체결량 / Sell execution volume (shares) (bivl)"""
     asvl: int | None = None
-    """매수체결량 (asvl)"""
+    """매수체결량 / Buy execution volume (shares) (asvl)"""
     strn: Decimal | None = None
-    """체결강도 (strn)"""
+    """체결강도 / Execution strength (%) (strn)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -342,11 +342,11 @@ class VolumePower(Endpoint[SyncClient]):
         TR ID: real HHDFS76280000, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            nday: N분전콤보값 (NDAY, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            auth: 사용자권한정보 (AUTH, default "").
-            keyb: NEXT KEY BUFF (KEYB).
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            nday: N분전콤보값 / N days (NDAY, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
         """
         return self._client.call(API, locals())
 
@@ -399,11 +399,11 @@ class AsyncVolumePower(Endpoint[AsyncClient]):
         TR ID: real HHDFS76280000, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            nday: N분전콤보값 (NDAY, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            auth: 사용자권한정보 (AUTH, default "").
-            keyb: NEXT KEY BUFF (KEYB).
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            nday: N분전콤보값 / N days (NDAY, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
         """
         return await self._client.call(API, locals())
 

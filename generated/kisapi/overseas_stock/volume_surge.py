@@ -42,11 +42,11 @@ class VolumeSurgeOutput1:
     """해외주식 거래량급증 output1 (one record)."""
 
     zdiv: int | None = None
-    """소수점자리수 (zdiv)"""
+    """소수점자리수 / Decimal places (zdiv)"""
     stat: str | None = None
-    """거래상태종보 (stat)"""
+    """거래상태종보 / Trading status (stat)"""
     nrec: int | None = None
-    """레코드갯수 (nrec)"""
+    """레코드갯수 / Record count (nrec)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -88,43 +88,43 @@ class VolumeSurgeOutput2:
     """해외주식 거래량급증 output2 (rows)."""
 
     rsym: str | None = None
-    """실시간조회종목코드 (rsym)"""
+    """실시간조회종목코드 / Realtime symbol (rsym)"""
     excd: OverseasQuoteExchange | None = None
-    """거래소코드 (excd)"""
+    """거래소코드 / Exchange code (excd)"""
     symb: str | None = None
-    """종목코드 (symb)"""
+    """종목코드 / Symbol (symb)"""
     knam: str | None = None
-    """종목명 (knam)"""
+    """종목명 / Stock name (knam)"""
     last: Decimal | None = None
-    """현재가 (last)"""
+    """현재가 / Current price (last)"""
     sign: str | None = None
-    """대비기호 (sign)"""
+    """대비기호 / Change sign (sign)"""
     diff: Decimal | None = None
-    """대비 (diff)"""
+    """대비 / Change (diff)"""
     rate: Decimal | None = None
-    """등락율 (rate)"""
+    """등락율 / Change rate (%) (rate)"""
     tvol: int | None = None
-    """거래량 (tvol)"""
+    """거래량 / Volume (tvol)"""
     pask: Decimal | None = None
-    """매도호가 (pask)"""
+    """매도호가 / Ask price (pask)"""
     pbid: Decimal | None = None
-    """매수호가 (pbid)"""
+    """매수호가 / Bid price (pbid)"""
     n_tvol: int | None = None
-    """평균거래량 (n_tvol)"""
+    """평균거래량 / Average volume (shares) (n_tvol)"""
     n_diff: Decimal | None = None
-    """기준가대비 (n_diff)"""
+    """기준가대비 / Change vs base (n_diff)"""
     n_rate: Decimal | None = None
-    """기준가대비율 (n_rate)"""
+    """기준가대비율 / Change vs base (%) (n_rate)"""
     enam: str | None = None
-    """영문종목명 (enam)"""
+    """영문종목명 / English name (enam)"""
     e_ordyn: str | None = None
-    """매매가능 (e_ordyn)"""
+    """매매가능 / Tradable (e_ordyn)"""
     name: str | None = None
-    """종목명 (name)"""
+    """종목명 / Stock name (name)"""
     tamt: Decimal | None = None
-    """거래대금 (tamt)"""
+    """거래대금 / Trading value (tamt)"""
     trat: Decimal | None = None
-    """회전율 (trat)"""
+    """회전율 / Turnover (%) (trat)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
@@ -337,11 +337,11 @@ class VolumeSurge(Endpoint[SyncClient]):
         TR ID: real HHDFS76270000, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            minx: N분전콤보값 (MINX, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            keyb: NEXT KEY BUFF (KEYB).
-            auth: 사용자권한정보 (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            minx: N분전콤보값 / Minutes-ago option (MINX, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
         """
         return self._client.call(API, locals())
 
@@ -394,11 +394,11 @@ class AsyncVolumeSurge(Endpoint[AsyncClient]):
         TR ID: real HHDFS76270000, mock unsupported
 
         Args:
-            excd: 거래소코드 (EXCD, required).
-            minx: N분전콤보값 (MINX, required).
-            vol_rang: 거래량조건 (VOL_RANG, required).
-            keyb: NEXT KEY BUFF (KEYB).
-            auth: 사용자권한정보 (AUTH, default "").
+            excd: 거래소코드 / Exchange code (EXCD, required).
+            minx: N분전콤보값 / Minutes-ago option (MINX, required).
+            vol_rang: 거래량조건 / Volume condition (VOL_RANG, required).
+            keyb: NEXT KEY BUFF / Next key buffer (KEYB).
+            auth: 사용자권한정보 / User permission info (AUTH, default "").
         """
         return await self._client.call(API, locals())
 
