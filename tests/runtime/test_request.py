@@ -111,7 +111,7 @@ def test_bad_input_names_api_field_and_reason(
 
 
 def test_missing_account_says_where_to_set_it() -> None:
-    with pytest.raises(KisValidationError, match="account_number"):
+    with pytest.raises(KisValidationError, match=r"set it on the client: account=, KIS_ACCOUNT"):
         prepare(ORDER, {"side": "buy", "pdno": "1", "ord_dvsn": "00", "ord_qty": 1}, {}, mock=False)
 
 
