@@ -1,0 +1,1 @@
+"""``kisapi-mcp``: the KIS APIs as MCP tools, generated from the registry."""
