@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 KIS_ENV ?= mock
 
-.PHONY: install generate check test demo bench golden lint typecheck fresh coverage record clean openapi openapi-check
+.PHONY: install generate check test demo bench golden lint typecheck fresh coverage record clean openapi openapi-check docs
 
 install: $(STAMP)
 
@@ -36,7 +36,10 @@ openapi: install  ## spec/ -> openapi/ (OpenAPI 3.1 + AsyncAPI 3.0), validated
 openapi-check: install  ## fail when openapi/ is stale or invalid
 	$(PY) -m codegen openapi --check
 
-check: lint typecheck fresh coverage openapi-check
+docs: install  ## build/site: the reference site (mkdocs-material, strict: no broken link; every API and TR has a page)
+	$(PY) -m codegen docs
+
+check: lint typecheck fresh coverage openapi-check docs
 
 test: install
 	$(PY) -m pytest

@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         "openapi", help="export OpenAPI 3.1 + AsyncAPI 3.0 into openapi/ (validated)"
     )
     oa.add_argument("--check", action="store_true", help="fail when openapi/ is stale")
+    sub.add_parser("docs", help="build the reference site into build/site (strict)")
     val = sub.add_parser("validate", help="check some spec files (and optionally render them)")
     val.add_argument("paths", nargs="+", type=Path, help="spec files or folders")
     val.add_argument("--render", type=Path, help="also render them into DIR/kisapi")
@@ -94,6 +95,15 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(result.lines(verbose=args.verbose)))
             print("\n".join(report(SPEC_DIR, verbose=args.verbose)))
             return 0 if result.ok else 1
+        if args.command == "docs":
+            from .docs import SITE, build
+
+            problems = build(load_project(SPEC_DIR))
+            if problems:
+                print("\n".join(problems), file=sys.stderr)
+                return 1
+            print(f"docs: built {SITE} (every API and realtime TR has a page)")
+            return 0
         if args.command == "openapi":
             from .openapi import write as write_openapi
 
