@@ -81,3 +81,14 @@ def test_tokens_expire_and_bind_arguments() -> None:
     assert not c.check("u", {"a": 1}, token)
     now[0] += 301
     assert not c.check("t", {"a": 1}, token)
+
+
+def test_without_the_sdk_names_the_extra() -> None:
+    import subprocess
+
+    script = "import sys; sys.modules['mcp'] = None; import kisapi_mcp; kisapi_mcp.main()"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert "pip install 'kisapi[mcp]'" in done.stderr
