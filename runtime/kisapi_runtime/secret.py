@@ -97,3 +97,26 @@ def get_logger(name: str) -> logging.Logger:
     if REDACTOR not in logger.filters:
         logger.addFilter(REDACTOR)
     return logger
+
+
+LIBRARY_LOGGERS: Final = (
+    "httpx", "httpcore", "h11", "h2", "hpack", "websockets", "asyncio", "uvicorn",
+    "kisapi_sandbox",
+)  # fmt: skip
+"""Loggers whose lines can carry the SDK's URLs, headers or frames (``?CANO=...``): the HTTP
+and WebSocket libraries, and the sandbox server when it runs in the same process (tests)."""
+
+
+def guard_library_loggers() -> None:
+    """Attach the redacting filter to the HTTP and WebSocket libraries' loggers.
+
+    Logger filters do not propagate, so every existing ``httpcore.*`` / ``websockets.*``
+    logger gets its own; called whenever a client or a realtime session starts, so loggers
+    the libraries create on import are covered without the user configuring anything.
+    """
+    roots = frozenset(LIBRARY_LOGGERS)
+    names = {name for name in list(logging.root.manager.loggerDict) if name.split(".")[0] in roots}
+    for name in names | roots:
+        logger = logging.getLogger(name)
+        if REDACTOR not in logger.filters:
+            logger.addFilter(REDACTOR)

@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 
 from ..config import KisConfig
 from ..errors import KisApiError, KisConnectionError, KisError, KisTimeoutError, KisValidationError
-from ..secret import REDACTOR, get_logger
+from ..secret import REDACTOR, get_logger, guard_library_loggers
 from .crypto import decrypt
 from .records import KisFrameError, RealtimeRecord, RealtimeSpec, decode_records, split_frame
 
@@ -459,6 +459,7 @@ class RealtimeConnection:
     # -- internals: the session --
 
     async def _open(self) -> ClientConnection:
+        guard_library_loggers()
         try:
             return await connect(
                 self.url,
