@@ -118,6 +118,8 @@ class Session:
     """Data frames sent (ticks and notices)."""
     notices: int = 0
     open: bool = True
+    silent: bool = False
+    """Gone silent (fault): sends nothing, answers nothing, and never closes."""
     echoed: asyncio.Event = attrs.field(factory=asyncio.Event)
     notice_order: asyncio.Lock = attrs.field(factory=asyncio.Lock)
 
@@ -259,6 +261,11 @@ class RealtimeSandbox:
         """Cut every open connection (clients see a network failure); callable from any thread."""
         self._in_loop(self._abort_all)
 
+    def silence_all(self) -> None:
+        """Every open session goes silent without closing (a dead link); new ones are normal."""
+        for session in self.open_sessions:
+            session.silent = True
+
     async def send_ticks(self, tr_id: str, key: str, count: int = 1) -> int:
         """Send one frame of ``count`` records to every session registered for it; sessions reached."""
         stream = self._stream((tr_id, key))
@@ -360,6 +367,8 @@ class RealtimeSandbox:
         assert self.ping_interval is not None
         while session.open:
             await asyncio.sleep(self.ping_interval)
+            if session.silent:
+                continue
             session.echoed.clear()
             try:
                 await session.ws.send(_ping_text())
@@ -394,7 +403,7 @@ class RealtimeSandbox:
             await self._send_frame(session, text)
 
     async def _send_frame(self, session: Session, text: str) -> None:
-        if not session.open:
+        if not session.open or session.silent:
             return
         try:
             await session.ws.send(text)
@@ -409,6 +418,8 @@ class RealtimeSandbox:
     # -- internals: protocol --
 
     async def _on_message(self, session: Session, text: str) -> None:
+        if session.silent:
+            return
         try:
             message = json.loads(text)
             header = message["header"]
@@ -546,6 +557,9 @@ class RealtimeSandboxThread:
 
     def drop_all(self) -> None:
         self.sandbox.drop_all()
+
+    def silence_all(self) -> None:
+        self.sandbox.silence_all()
 
     def _main(self) -> None:
         asyncio.run(self._serve())
