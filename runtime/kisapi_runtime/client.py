@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping
+from datetime import datetime
 from typing import Any, ClassVar, Final, TypeVar
 
 import httpx
@@ -20,6 +21,7 @@ import httpx
 from .api import ApiSpec
 from .auth import ApprovalKeyManager, ahashkey, hashkey, shared_token_manager
 from .cache import TtlCache
+from .codecs import KST
 from .config import KisConfig
 from .decode import CONVERT_ERRORS
 from .errors import (
@@ -36,6 +38,7 @@ from .errors import (
 )
 from .orders import body_text, masked_request, order_number
 from .ratelimit import RateLimiter
+from .reconcile import Reconciliation, choices, judge, plan
 from .request import Prepared, prepare
 from .response import ApiResponse
 from .secret import get_logger, guard_library_loggers
@@ -204,8 +207,10 @@ class BaseClient:
                 if hash_value is None:
                     hash_value = yield _HashKey(prepared.params)
                 headers["hashkey"] = str(hash_value)
+            request = self._build(prepared, headers)
             started = time.perf_counter()
-            result = yield _Send(self._build(prepared, headers))
+            sent_at = datetime.now(KST)
+            result = yield _Send(request)
             if isinstance(result, httpx.TransportError):
                 log.warning("%s %s: %s", api.id, prepared.tr_id, type(result).__name__)
                 if isinstance(result, _REFUSED):
@@ -219,6 +224,8 @@ class BaseClient:
                         prepared.tr_id or "",
                         type(result).__name__,
                         request=masked_request(api, prepared.params),
+                        choices=choices(api, prepared.tr_id),
+                        sent_at=sent_at,
                     ) from None
                 if attempt >= self.config.max_retries:
                     cls = (
@@ -242,6 +249,8 @@ class BaseClient:
             if isinstance(outcome, ApiResponse):
                 return outcome
             error, rule, retry_safe = outcome
+            if isinstance(error, KisOrderStateUnknownError):
+                error.sent_at = sent_at
             if rule is not None and rule.reissue_token and token is not None and not reissued:
                 reissued = True
                 yield _Invalidate(token)
@@ -301,6 +310,7 @@ class BaseClient:
                 body=body if body is not None else body_text(response.content),
                 msg_cd=msg_cd,
                 order_number=number,
+                choices=choices(api, prepared.tr_id),
             )
             return error, None, False
 
@@ -327,6 +337,12 @@ class BaseClient:
             cause = f"a success that did not decode ({type(exc).__name__})"
             return unknown(cause, str(code) if code else None, number)
         return ApiResponse(parsed, status, response.headers, prepared.tr_id, body)
+
+
+def _endpoint(client: BaseClient, api_id: str) -> Any:
+    """The generated endpoint ``namespace.method`` of a ``Kis``/``AsyncKis`` client."""
+    namespace, method = api_id.split(".")
+    return getattr(getattr(client, namespace), method)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
@@ -452,6 +468,19 @@ class SyncClient(BaseClient):
         """The WebSocket approval key (issued once, then reused)."""
         return self._approval.get(self._http)
 
+    def reconcile(self, error: KisOrderStateUnknownError) -> Reconciliation:
+        """What became of an order whose state is unknown: looked up in the day's orders.
+
+        ``placed`` (with its order number), ``not_placed`` or ``unknown`` (several candidates).
+        """
+        planned = plan(error)
+        if isinstance(planned, Reconciliation):
+            return planned
+        lookup, args, code = planned
+        endpoint = _endpoint(self, lookup.query)
+        rows = endpoint.pages(**args).collect().rows
+        return judge(lookup, error, code, rows)
+
     def invalidate_approval_key(self) -> None:
         """Forget the approval key (KIS refused it); the next call issues a fresh one."""
         self._approval.invalidate()
@@ -538,6 +567,19 @@ class AsyncClient(BaseClient):
     async def approval_key(self) -> str:
         """The WebSocket approval key (issued once, then reused)."""
         return await self._approval.aget(self._http)
+
+    async def reconcile(self, error: KisOrderStateUnknownError) -> Reconciliation:
+        """What became of an order whose state is unknown: looked up in the day's orders.
+
+        ``placed`` (with its order number), ``not_placed`` or ``unknown`` (several candidates).
+        """
+        planned = plan(error)
+        if isinstance(planned, Reconciliation):
+            return planned
+        lookup, args, code = planned
+        endpoint = _endpoint(self, lookup.query)
+        rows = (await endpoint.pages(**args).collect()).rows
+        return judge(lookup, error, code, rows)
 
     def invalidate_approval_key(self) -> None:
         """Forget the approval key (KIS refused it); the next call issues a fresh one."""

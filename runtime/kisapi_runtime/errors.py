@@ -8,6 +8,7 @@ and the lookup.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, NamedTuple
 
 
@@ -55,8 +56,8 @@ class KisOrderStateUnknownError(KisError):
     Raised for every outcome that proves neither acceptance (an order number in a parsable
     success) nor rejection (a KIS refusal code). Carries what is known: ``request`` (the wire
     parameters with account fields masked), ``status_code``, ``body`` (parsed JSON or raw text),
-    ``msg_cd`` and ``order_number`` when KIS sent them. Check the order book (daily executions
-    / open orders) before sending it again.
+    ``msg_cd`` and ``order_number`` when KIS sent them, ``sent_at``. ``kis.reconcile(error)``
+    looks the order up in the day's orders before anything is sent again.
     """
 
     def __init__(
@@ -70,18 +71,24 @@ class KisOrderStateUnknownError(KisError):
         body: Mapping[str, Any] | str | None = None,
         msg_cd: str | None = None,
         order_number: str | None = None,
+        choices: Mapping[str, str] | None = None,
+        sent_at: datetime | None = None,
     ) -> None:
         self.api = api
         self.tr_id = tr_id
         self.cause = cause
         self.request: Mapping[str, str] = dict(request or {})
+        self.choices: Mapping[str, str] = dict(choices or {})
+        """Selector values that chose the TR ID (``side``, ``session``...)."""
+        self.sent_at = sent_at
+        """When the request was handed to the network (aware datetime)."""
         self.status_code = status_code
         self.body = body
         self.msg_cd = msg_cd
         self.order_number = order_number
         super().__init__(
             f"{api} ({tr_id}): the order state is unknown after {cause}; it was NOT retried. "
-            "Check today's orders (e.g. inquire_daily_ccld) before sending it again."
+            "Check today's orders (kis.reconcile(error)) before sending it again."
         )
 
 

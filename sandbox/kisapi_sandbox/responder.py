@@ -221,7 +221,11 @@ class Sandbox:
         tr_id = request.headers.get("tr_id") or None
         self.calls.append((path, tr_id))
         injected = self.faults.take(path, tr_id)
-        if injected.error is not None:
+        if injected.lose:
+            # Never processed: any answer will do, it is cut before its body.
+            reply = _injected_error(path, Fault("error"))
+            injected = attrs.evolve(injected, drop=True)
+        elif injected.error is not None:
             reply = _injected_error(path, injected.error)
         else:
             try:
