@@ -86,15 +86,18 @@ _REFERS_TO_ORDER: Final = ("ORGN_ODNO", "RSVN_ORD_SEQ", "OVRS_RSVN_ODNO")
 
 def check_order_amounts(api: ApiSpec[Any], params: Mapping[str, str]) -> None:
     """KIS requires order quantities and prices that are not negative, and a new order's
-    quantity to be positive; anything else is refused here, before it is sent."""
+    quantity to be positive; anything else is refused here, before it is sent. Futures and
+    options prices may be negative (spreads), their quantities may not."""
     amends = any(f.wire in _REFERS_TO_ORDER and f.required for f in api.request)
+    futures = api.id.split(".")[0].endswith("futureoption")
     for field in api.request:
         text = params.get(field.wire, "")
         if field.kind not in ("int", "decimal") or not text or field.fixed is not None:
             continue
-        if text.startswith("-"):
+        quantity = "QTY" in field.wire
+        if text.startswith("-") and (quantity or not futures):
             raise KisValidationError(api.id, field.py, f"must not be negative, got {text}")
-        if "QTY" in field.wire and not amends and text.strip("0.") == "":
+        if quantity and not amends and text.strip("0.") == "":
             raise KisValidationError(
                 api.id, field.py, f"an order quantity must be positive, got {text}"
             )

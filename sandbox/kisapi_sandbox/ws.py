@@ -57,6 +57,8 @@ Registration = tuple[str, str]
 """(TR ID, tr_key)."""
 
 PING: Final = "PINGPONG"
+MAX_TR_KEY: Final = 32
+"""Longest tr_key taken (stock codes, overseas symbols like DNASAAPL, HTS IDs are far shorter)."""
 MAX_REGISTRATIONS: Final = 41
 """40 quote registrations plus the execution notice, per session."""
 NOTICE_API: Final = "domestic_stock.ccnl_notice"
@@ -446,8 +448,8 @@ class RealtimeSandbox:
             await self._reply(session, registration, FAIL, *BAD_APPROVAL)
         elif tr_id not in TR_IDS:
             await self._reply(session, registration, FAIL, BAD_REQUEST, f"invalid tr_id : {tr_id}")
-        elif not tr_key:
-            await self._reply(session, registration, FAIL, BAD_REQUEST, "invalid tr_key")
+        elif not tr_key or len(tr_key) > MAX_TR_KEY or not tr_key.isprintable():
+            await self._reply(session, (tr_id, ""), FAIL, BAD_REQUEST, "invalid tr_key")
         elif received.tr_type == "1":
             await self._subscribe(session, registration)
         elif received.tr_type == "2":

@@ -100,3 +100,15 @@ def test_settings_are_checked(tmp_path: Path) -> None:
         RealtimeConnection(client, realtime.registry(), max_frame_size=10)
     with pytest.raises(ValueError, match="silence_timeout"):
         RealtimeConnection(client, realtime.registry(), silence_timeout=0)
+
+
+@pytest.mark.parametrize("key", ["0" * 100_000, "00\r\n59", "", " 005930"])
+async def test_bad_realtime_keys_are_refused_before_sending(
+    server: KisWsServer, tmp_path: Path, key: str
+) -> None:
+    from kisapi_runtime.errors import KisValidationError
+
+    async with connection(server, tmp_path) as rt:
+        with pytest.raises(KisValidationError, match="key"):
+            await rt.subscribe("H0STCNT0", key)
+    assert server.received == []

@@ -56,6 +56,8 @@ _UNSUBSCRIBE: Final = "2"
 _ALREADY: Final = "ALREADY IN SUBSCRIBE"
 _APPROVAL_REFUSED: Final = "OPSP0011"
 _MAX_CONTROL_PAYLOAD: Final = 125
+_MAX_KEY: Final = 32
+"""Longest realtime key sent (stock codes, overseas symbols and HTS IDs are far shorter)."""
 _SHORT_TOLERANCE: Final = 0.1
 """Share of a record's spec fields a frame in an older KIS layout may lack at the end."""
 _ATTEMPTS: Final = 3
@@ -396,6 +398,10 @@ class RealtimeConnection:
         if spec is None:
             raise KisValidationError("realtime", "tr_id", f"unknown realtime TR ID {tr_id!r}")
         if key is not None:
+            if not key or len(key) > _MAX_KEY or not key.isprintable() or key != key.strip():
+                raise KisValidationError(
+                    "realtime", "key", f"{tr_id}: a key of 1 to {_MAX_KEY} printable characters"
+                )
             return key
         hts_id = self._client.config.hts_id
         if spec.key != "hts_id" or hts_id is None:
