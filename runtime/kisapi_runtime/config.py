@@ -12,7 +12,7 @@ from typing import Any, Literal
 import attrs
 
 from .errors import KisConfigError
-from .secret import REDACTOR, Secret, mask_account
+from .secret import REDACTOR, Secret, guard_library_loggers, mask_account
 
 Env = Literal["real", "mock"]
 
@@ -99,6 +99,7 @@ class KisConfig:
             REDACTOR.add(self.account.cano)
         if self.hts_id is not None:
             REDACTOR.add(self.hts_id.reveal())
+        guard_library_loggers()
 
     def _check_text(self) -> None:
         """Values that travel in HTTP headers or URLs: printable ASCII only (no CR/LF, NUL or

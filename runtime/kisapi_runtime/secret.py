@@ -108,6 +108,16 @@ and WebSocket libraries, libraries that patch or record them (vcrpy logs whole r
 responses), and the sandbox server when it runs in the same process (tests)."""
 
 
+KNOWN_CHILDREN: Final = (
+    "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
+    "httpcore.socks", "websockets.client", "websockets.server", "websockets.protocol",
+    "uvicorn.access", "uvicorn.asgi", "uvicorn.error", "vcr.cassette", "vcr.request",
+    "vcr.stubs",
+)  # fmt: skip
+"""Loggers those libraries create lazily (websockets at connect time): made in advance so
+they exist, guarded, when the library asks for them."""
+
+
 def guard_library_loggers() -> None:
     """Attach the redacting filter to the HTTP and WebSocket libraries' loggers.
 
@@ -117,7 +127,7 @@ def guard_library_loggers() -> None:
     """
     roots = frozenset(LIBRARY_LOGGERS)
     names = {name for name in list(logging.root.manager.loggerDict) if name.split(".")[0] in roots}
-    for name in names | roots:
+    for name in names | roots | set(KNOWN_CHILDREN):
         logger = logging.getLogger(name)
         if REDACTOR not in logger.filters:
             logger.addFilter(REDACTOR)
