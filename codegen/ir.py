@@ -52,6 +52,7 @@ class ErrorDef:
     reissue_token: bool
     meaning: str
     source: str
+    order_state_unknown: bool = False
 
 
 @attrs.frozen

@@ -78,6 +78,7 @@ def load_project(spec_dir: Path, only: Sequence[Path] | None = None) -> ir.Proje
             d.get("reissue_token", False),
             d["meaning"],
             d["source"],
+            d.get("order_state_unknown", False),
         )
         for code, d in sorted(errors_raw.items(), key=lambda item: str(item[0]))
     )

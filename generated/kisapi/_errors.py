@@ -119,9 +119,13 @@ ERROR_TABLE: Mapping[str, ErrorRule] = {
     # Gateway 라우팅 오류가 발생했습니다 (gateway routing error)
     "EGW00300": ErrorRule("KisServerError", retry=False, reissue_token=False),
     # 연결 시간이 초과되었습니다. 직전 거래를 반드시 확인하세요 (connection timed out; check the last transaction, never resend blindly)
-    "EGW00301": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    "EGW00301": ErrorRule(
+        "KisServerError", retry=False, reissue_token=False, order_state_unknown=True
+    ),
     # 거래시간이 초과되었습니다. 직전 거래를 반드시 확인하세요 (transaction timed out; check the last transaction, never resend blindly)
-    "EGW00302": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    "EGW00302": ErrorRule(
+        "KisServerError", retry=False, reissue_token=False, order_state_unknown=True
+    ),
     # 법인고객에게 허용되지 않은 IP접근입니다 (IP not allowed for this corporate customer)
     "EGW00303": ErrorRule("KisAuthError", retry=False, reissue_token=False),
     # 고객식별키(법인 personalSeckey, 개인 appSecret)가 유효하지 않습니다 (invalid customer key)
@@ -197,17 +201,29 @@ ERROR_TABLE: Mapping[str, ErrorRule] = {
     # 호출 오류 입니다 (call error)
     "OPSQ0003": ErrorRule("KisServerError", retry=False, reissue_token=False),
     # 호출 후처리 오류 입니다 (post-processing error after the call)
-    "OPSQ0004": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    "OPSQ0004": ErrorRule(
+        "KisServerError", retry=False, reissue_token=False, order_state_unknown=True
+    ),
     # 호출 후처리 오류 입니다 (post-processing error after the call)
-    "OPSQ0005": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    "OPSQ0005": ErrorRule(
+        "KisServerError", retry=False, reissue_token=False, order_state_unknown=True
+    ),
     # 호출 후처리 오류 입니다 (post-processing error after the call)
-    "OPSQ0006": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    "OPSQ0006": ErrorRule(
+        "KisServerError", retry=False, reissue_token=False, order_state_unknown=True
+    ),
     # 호출 후처리(헤더설정) 오류 입니다 (post-processing error: response headers)
-    "OPSQ0007": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    "OPSQ0007": ErrorRule(
+        "KisServerError", retry=False, reissue_token=False, order_state_unknown=True
+    ),
     # 호출 후처리(MCI전송) 오류 입니다 (post-processing error: MCI send)
-    "OPSQ0008": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    "OPSQ0008": ErrorRule(
+        "KisServerError", retry=False, reissue_token=False, order_state_unknown=True
+    ),
     # 호출 후처리(MCI수신) 오류 입니다 (post-processing error: MCI receive)
-    "OPSQ0009": ErrorRule("KisServerError", retry=False, reissue_token=False),
+    "OPSQ0009": ErrorRule(
+        "KisServerError", retry=False, reissue_token=False, order_state_unknown=True
+    ),
     # 호출 결과처리(리소스 부족) 오류 입니다 (result handling: out of resources)
     "OPSQ0010": ErrorRule("KisServerError", retry=False, reissue_token=False),
     # 호출 결과처리(리소스 부족) 오류 입니다 (result handling: out of resources)

@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import math
 import os
+import stat
 import tempfile
 import threading
 import time
@@ -34,6 +36,7 @@ __all__ = [
     "TokenManager",
     "ahashkey",
     "hashkey",
+    "shared_token_manager",
     "token_cache_path",
 ]
 
@@ -45,6 +48,8 @@ TOO_FREQUENT: Final = "EGW00133"
 DEFAULT_LIFETIME: Final = 86400.0
 KST: Final = timezone(timedelta(hours=9))
 _JSON_HEADERS: Final = {"content-type": "application/json; charset=utf-8"}
+CLOCK_SKEW: Final = 5.0
+"""Seconds a cache's issue time may lie in the future before it is distrusted."""
 # invalidate() may run on an event loop: never block it for long on another process's lock.
 _INVALIDATE_LOCK_TIMEOUT: Final = 0.5
 
@@ -339,6 +344,14 @@ class TokenManager:
         if token is not None:
             return token
         if entry is not None and entry.issued_at is not None:
+            if entry.issued_at > self._clock() + CLOCK_SKEW:
+                log.warning(
+                    "ignoring the token cache %s: it says the token was issued %.0f s in the "
+                    "future (the clock stepped back?)",
+                    self._path,
+                    entry.issued_at - self._clock(),
+                )
+                return None
             self._last_issue = max(self._last_issue or 0.0, entry.issued_at)
         if entry is None or not self._usable(entry):
             return None
@@ -356,7 +369,9 @@ class TokenManager:
         last = max((t for t in issued if t is not None), default=None)
         if last is None:
             return 0.0
-        wait = last + ISSUE_INTERVAL - self._clock()
+        # Capped at KIS's rule: a last issue "in the future" (clock stepped back) never blocks
+        # longer than a minute.
+        wait = min(last + ISSUE_INTERVAL - self._clock(), ISSUE_INTERVAL)
         if wait > 0:
             log.warning(
                 "KIS issues one access token a minute per app key: waiting %.1f s for a new one",
@@ -433,6 +448,8 @@ class TokenManager:
                 if not directory.is_dir():
                     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
                     os.chmod(directory, 0o700)  # mkdir's mode is masked by the umask
+                else:
+                    _tighten_directory(directory)
                 self._disk = True
             except OSError as exc:
                 log.warning(
@@ -499,8 +516,11 @@ class TokenManager:
         )
 
     def _read(self) -> _Entry | None:
+        if self._path.is_symlink():
+            log.warning("ignoring the token cache %s: it is a symbolic link", self._path)
+            return None
         try:
-            raw = self._path.read_bytes()
+            raw = _read_private(self._path)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -512,11 +532,14 @@ class TokenManager:
             issued_at = data.get("issued_at")
             if not isinstance(token, str):
                 raise TypeError("access_token")
-            return _Entry(
+            entry = _Entry(
                 token,
                 float(data.get("expires_at") or 0.0),
                 None if issued_at is None else float(issued_at),
             )
+            if not all(math.isfinite(t) for t in entry[1:] if t is not None):
+                raise ValueError("not a finite time")
+            return entry
         except (ValueError, TypeError, AttributeError):
             log.warning("ignoring the unreadable token cache %s", self._path)
             return None
@@ -543,6 +566,52 @@ class TokenManager:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             log.warning("cannot write the token cache %s (%s)", self._path, type(exc).__name__)
+
+
+def _read_private(path: Path) -> bytes:
+    """The file's bytes without following a symbolic link; a file others may read is made
+    owner-only (with a warning) before it is trusted."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if stat.S_IMODE(mode) & 0o077:
+            log.warning("token cache %s was readable by others (%o); made it owner-only",
+                        path, stat.S_IMODE(mode))  # fmt: skip
+            os.fchmod(fd, 0o600)
+        return f.read()
+
+
+def _tighten_directory(directory: Path) -> None:
+    """Make the user's own cache directory owner-only (with a warning); shared directories
+    (sticky like /tmp, or owned by someone else) are left alone with a warning."""
+    info = directory.stat()
+    loose = stat.S_IMODE(info.st_mode) & 0o077
+    if not loose:
+        return
+    if info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX:
+        os.chmod(directory, 0o700)
+        log.warning("token cache directory %s was open to others (%o); made it owner-only",
+                    directory, stat.S_IMODE(info.st_mode))  # fmt: skip
+    else:
+        log.warning("token cache directory %s is shared (%o); cache files stay owner-only",
+                    directory, stat.S_IMODE(info.st_mode))  # fmt: skip
+
+
+_managers: weakref.WeakValueDictionary[tuple[str, ...], TokenManager] = (
+    weakref.WeakValueDictionary()
+)
+_managers_lock = threading.Lock()
+
+
+def shared_token_manager(config: KisConfig) -> TokenManager:
+    """One token manager per (app key, environment, host, cache file) in this process, so
+    clients created side by side share one token even without a usable disk cache."""
+    key = (config.appkey.reveal(), config.appsecret.reveal(), str(token_cache_path(config)))
+    with _managers_lock:
+        manager = _managers.get(key)
+        if manager is None:
+            manager = _managers[key] = TokenManager(config)
+        return manager
 
 
 def _expiry(body: Mapping[str, Any], issued_at: float) -> float:

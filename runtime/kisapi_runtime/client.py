@@ -9,19 +9,25 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping
+from datetime import datetime
 from typing import Any, ClassVar, Final, TypeVar
 
 import httpx
 
 from .api import ApiSpec
-from .auth import ApprovalKeyManager, TokenManager, ahashkey, hashkey
+from .auth import ApprovalKeyManager, ahashkey, hashkey, shared_token_manager
 from .cache import TtlCache
+from .codecs import KST
 from .config import KisConfig
+from .decode import CONVERT_ERRORS
 from .errors import (
     ErrorRule,
+    KisApiError,
+    KisConfigError,
     KisConnectionError,
     KisDecodeError,
     KisError,
@@ -30,10 +36,12 @@ from .errors import (
     KisTimeoutError,
     classify,
 )
+from .orders import body_text, masked_request, order_number
 from .ratelimit import RateLimiter
+from .reconcile import Reconciliation, choices, judge, plan
 from .request import Prepared, prepare
 from .response import ApiResponse
-from .secret import get_logger
+from .secret import get_logger, guard_library_loggers
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -45,6 +53,12 @@ INITIAL_RETRY_DELAY: Final = 0.5
 MAX_RETRY_DELAY: Final = 8.0
 # Failures raised before any byte of the request left the machine: safe to retry, orders too.
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# httpx/h11 refused to write the request (an illegal header, a bad URL): nothing was sent.
+_REFUSED: Final = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
+# Bytes HTTP allows in a header value (visible ASCII, space, tab).
+_HEADER_OK: Final = re.compile(r"[\t\x20-\x7e]*")
+# What a body that is not JSON makes json() raise (RecursionError: absurdly deep nesting).
+_NOT_JSON: Final = (ValueError, RecursionError)
 
 _limiters: dict[tuple[str, str], RateLimiter] = {}
 _limiters_lock = threading.Lock()
@@ -122,8 +136,9 @@ class BaseClient:
 
     def __init__(self, config: KisConfig) -> None:
         self.config = config
+        guard_library_loggers()
         self._limiter = shared_limiter(config)
-        self._tokens = TokenManager(config)
+        self._tokens = shared_token_manager(config)
         self._approval = ApprovalKeyManager(config)
         self._cache: TtlCache[ApiResponse[Any]] = TtlCache(config.cache_ttl)
         account = config.account
@@ -161,6 +176,12 @@ class BaseClient:
         return headers
 
     def _build(self, prepared: Prepared, headers: dict[str, str]) -> httpx.Request:
+        for name, value in headers.items():
+            if not _HEADER_OK.fullmatch(value):
+                raise KisConfigError(
+                    f"{prepared.api.id}: header {name} holds a character HTTP forbids "
+                    "(control, CR/LF or non-ASCII); nothing was sent"
+                )
         url = self.config.base_url + prepared.api.path
         if prepared.api.method == "GET":
             return httpx.Request("GET", url, params=prepared.params, headers=headers)
@@ -186,13 +207,25 @@ class BaseClient:
                 if hash_value is None:
                     hash_value = yield _HashKey(prepared.params)
                 headers["hashkey"] = str(hash_value)
+            request = self._build(prepared, headers)
             started = time.perf_counter()
-            result = yield _Send(self._build(prepared, headers))
+            sent_at = datetime.now(KST)
+            result = yield _Send(request)
             if isinstance(result, httpx.TransportError):
                 log.warning("%s %s: %s", api.id, prepared.tr_id, type(result).__name__)
+                if isinstance(result, _REFUSED):
+                    raise KisConfigError(
+                        f"{api.id}: httpx refused to send the request "
+                        f"({type(result).__name__}); nothing was sent"
+                    ) from None
                 if is_order and not isinstance(result, _NOT_SENT):
                     raise KisOrderStateUnknownError(
-                        api.id, prepared.tr_id or "", type(result).__name__
+                        api.id,
+                        prepared.tr_id or "",
+                        type(result).__name__,
+                        request=masked_request(api, prepared.params),
+                        choices=choices(api, prepared.tr_id),
+                        sent_at=sent_at,
                     ) from None
                 if attempt >= self.config.max_retries:
                     cls = (
@@ -216,6 +249,8 @@ class BaseClient:
             if isinstance(outcome, ApiResponse):
                 return outcome
             error, rule, retry_safe = outcome
+            if isinstance(error, KisOrderStateUnknownError):
+                error.sent_at = sent_at
             if rule is not None and rule.reissue_token and token is not None and not reissued:
                 reissued = True
                 yield _Invalidate(token)
@@ -230,21 +265,13 @@ class BaseClient:
         self, prepared: Prepared, response: httpx.Response
     ) -> ApiResponse[Any] | tuple[KisError, ErrorRule | None, bool]:
         """A typed result, or (error, its rule, whether a retry is safe)."""
+        if prepared.api.kind == "order":
+            return self._interpret_order(prepared, response)
         api = prepared.api
-        is_order = api.kind == "order"
         status = response.status_code
-        try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
-        if not isinstance(body, dict):
+        body = _json_object(response)
+        if body is None:
             if status >= 500:
-                if is_order:
-                    return (
-                        KisOrderStateUnknownError(api.id, prepared.tr_id or "", f"HTTP {status}"),
-                        None,
-                        False,
-                    )
                 return KisServerError(rt_cd=None, msg_cd=None, msg1=f"HTTP {status} without a KIS body", tr_id=prepared.tr_id, api=api.id, status_code=status), None, True  # fmt: skip
             return (
                 KisDecodeError(f"{api.id}: HTTP {status}, body is not a JSON object"),
@@ -254,20 +281,95 @@ class BaseClient:
         code = body.get("msg_cd") or body.get("error_code")
         failed = ("rt_cd" in body and str(body["rt_cd"]) != "0") or "error_code" in body
         if failed or status >= 400:
-            cls, rule = classify(str(code) if code else None, self.error_table, is_order=is_order)
-            error = cls(
-                rt_cd=None if body.get("rt_cd") is None else str(body["rt_cd"]),
-                msg_cd=str(code) if code else None,
-                msg1=str(body.get("msg1") or body.get("error_description") or ""),
-                tr_id=prepared.tr_id,
-                api=api.id,
-                status_code=status,
-                body=body,
-            )
-            retry_safe = rule.retry if rule is not None else (status >= 500 and not is_order)
+            cls, rule = classify(str(code) if code else None, self.error_table, is_order=False)
+            error = _api_error(cls, prepared, status, body, code)
+            retry_safe = rule.retry if rule is not None else status >= 500
             return error, rule, retry_safe
         parsed = api.decode(body, self.config.strict)
         return ApiResponse(parsed, status, response.headers, prepared.tr_id, body)
+
+    def _interpret_order(
+        self, prepared: Prepared, response: httpx.Response
+    ) -> ApiResponse[Any] | tuple[KisError, ErrorRule | None, bool]:
+        """Accepted (an order number in a parsable success), rejected (a KIS refusal code), or
+        :class:`KisOrderStateUnknownError` for everything in between; never retried unless KIS
+        refused before processing."""
+        api = prepared.api
+        status = response.status_code
+        body = _json_object(response)
+
+        def unknown(
+            cause: str, msg_cd: str | None = None, number: str | None = None
+        ) -> tuple[KisError, None, bool]:
+            error = KisOrderStateUnknownError(
+                api.id,
+                prepared.tr_id or "",
+                cause,
+                request=masked_request(api, prepared.params),
+                status_code=status,
+                body=body if body is not None else body_text(response.content),
+                msg_cd=msg_cd,
+                order_number=number,
+                choices=choices(api, prepared.tr_id),
+            )
+            return error, None, False
+
+        if body is None:
+            return unknown(f"HTTP {status} with a body that is not a JSON object")
+        code = body.get("msg_cd") or body.get("error_code")
+        rt_cd = body.get("rt_cd")
+        if (rt_cd is not None and str(rt_cd) != "0") or "error_code" in body:
+            if not code:
+                return unknown(f"HTTP {status}, rt_cd {rt_cd!r} without a message code")
+            cls, rule = classify(str(code), self.error_table, is_order=True)
+            if rule is not None and rule.order_state_unknown:
+                return unknown(f"HTTP {status} [{code}] (KIS: check the previous order)", str(code))
+            error = _api_error(cls, prepared, status, body, code)
+            return error, rule, rule.retry if rule is not None else False
+        if status >= 400 or rt_cd is None:
+            return unknown(f"HTTP {status} with rt_cd {rt_cd!r}", str(code) if code else None)
+        number = order_number(api, body)
+        if number is None:
+            return unknown(f"HTTP {status}, a success without an order number")
+        try:
+            parsed = api.decode(body, self.config.strict)
+        except (KisDecodeError, *CONVERT_ERRORS) as exc:
+            cause = f"a success that did not decode ({type(exc).__name__})"
+            return unknown(cause, str(code) if code else None, number)
+        return ApiResponse(parsed, status, response.headers, prepared.tr_id, body)
+
+
+def _endpoint(client: BaseClient, api_id: str) -> Any:
+    """The generated endpoint ``namespace.method`` of a ``Kis``/``AsyncKis`` client."""
+    namespace, method = api_id.split(".")
+    return getattr(getattr(client, namespace), method)
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The body as a JSON object, or ``None`` (empty, truncated, not UTF-8, array, too deep)."""
+    try:
+        body = response.json()
+    except _NOT_JSON:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _api_error(
+    cls: type[KisApiError],
+    prepared: Prepared,
+    status: int,
+    body: Mapping[str, Any],
+    code: object,
+) -> KisApiError:
+    return cls(
+        rt_cd=None if body.get("rt_cd") is None else str(body["rt_cd"]),
+        msg_cd=str(code) if code else None,
+        msg1=str(body.get("msg1") or body.get("error_description") or ""),
+        tr_id=prepared.tr_id,
+        api=prepared.api.id,
+        status_code=status,
+        body=body,
+    )
 
 
 def make_config(config: KisConfig | None, settings: Mapping[str, Any]) -> KisConfig:
@@ -366,6 +468,19 @@ class SyncClient(BaseClient):
         """The WebSocket approval key (issued once, then reused)."""
         return self._approval.get(self._http)
 
+    def reconcile(self, error: KisOrderStateUnknownError) -> Reconciliation:
+        """What became of an order whose state is unknown: looked up in the day's orders.
+
+        ``placed`` (with its order number), ``not_placed`` or ``unknown`` (several candidates).
+        """
+        planned = plan(error)
+        if isinstance(planned, Reconciliation):
+            return planned
+        lookup, args, code = planned
+        endpoint = _endpoint(self, lookup.query)
+        rows = endpoint.pages(**args).collect().rows
+        return judge(lookup, error, code, rows)
+
     def invalidate_approval_key(self) -> None:
         """Forget the approval key (KIS refused it); the next call issues a fresh one."""
         self._approval.invalidate()
@@ -452,6 +567,19 @@ class AsyncClient(BaseClient):
     async def approval_key(self) -> str:
         """The WebSocket approval key (issued once, then reused)."""
         return await self._approval.aget(self._http)
+
+    async def reconcile(self, error: KisOrderStateUnknownError) -> Reconciliation:
+        """What became of an order whose state is unknown: looked up in the day's orders.
+
+        ``placed`` (with its order number), ``not_placed`` or ``unknown`` (several candidates).
+        """
+        planned = plan(error)
+        if isinstance(planned, Reconciliation):
+            return planned
+        lookup, args, code = planned
+        endpoint = _endpoint(self, lookup.query)
+        rows = (await endpoint.pages(**args).collect()).rows
+        return judge(lookup, error, code, rows)
 
     def invalidate_approval_key(self) -> None:
         """Forget the approval key (KIS refused it); the next call issues a fresh one."""

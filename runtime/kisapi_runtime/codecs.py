@@ -9,6 +9,7 @@ the exact string KIS expects, or raise :class:`ValueError` with a reason.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -22,6 +23,8 @@ _EMPTY_DATES: Final = frozenset({"00000000", "0"})
 _NAN: Final = frozenset({"nan", "-nan", "+nan"})
 """Not-a-number text KIS sends in numeric fields it could not compute (option Greeks): no value."""
 _YN: Final = {"Y": True, "N": False, "y": True, "n": False}
+_FORBIDDEN: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Unicode categories never sent: control, format (bidi overrides), surrogates, line breaks."""
 
 
 def _clean(value: object) -> str | None:
@@ -179,16 +182,34 @@ def parse(kind: str, value: object, enum: type[Enum] | None = None) -> Any:
 # --- encoding (requests) ---------------------------------------------------------------
 
 
+MAX_DIGITS: Final = 30
+"""Digits before the decimal point any KIS number may have (amounts are 19 digits at most)."""
+_LIMIT: Final = 10**MAX_DIGITS
+
+
+def _in_range(value: Decimal | int) -> bool:
+    if isinstance(value, int):
+        return abs(value) < _LIMIT
+    return value.is_finite() and value.adjusted() < MAX_DIGITS
+
+
 def encode_int(value: object) -> str:
     if isinstance(value, bool):
         raise ValueError("expected an integer, got a bool")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"expected a finite integer, got {_show(value)}")
+    if isinstance(value, int | Decimal) and not _in_range(value):
+        raise ValueError(f"out of range: more than {MAX_DIGITS} digits")
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return str(int(value))
     if isinstance(value, str):
         text = value.strip()
-        if text.lstrip("-").isdigit():
+        digits = text.removeprefix("-")
+        if digits.isascii() and digits.isdigit():
+            if len(digits.lstrip("0")) > MAX_DIGITS:
+                raise ValueError(f"out of range: more than {MAX_DIGITS} digits")
             return str(int(text))
     raise ValueError(f"expected an integer, got {type(value).__name__} {_show(value)}")
 
@@ -197,6 +218,8 @@ def encode_decimal(value: object) -> str:
     if isinstance(value, bool):
         raise ValueError("expected a number, got a bool")
     if isinstance(value, int):
+        if not _in_range(value):
+            raise ValueError(f"out of range: more than {MAX_DIGITS} digits")
         return str(value)
     if isinstance(value, float):
         value = Decimal(repr(value))
@@ -206,8 +229,10 @@ def encode_decimal(value: object) -> str:
         except InvalidOperation:
             raise ValueError(f"expected a number, got {_show(value)}") from None
     if isinstance(value, Decimal) and value.is_finite():
+        if not _in_range(value) or value.as_tuple().exponent < -MAX_DIGITS:  # type: ignore[operator]
+            raise ValueError(f"out of range: more than {MAX_DIGITS} digits")
         return format(value, "f")
-    raise ValueError(f"expected a number, got {type(value).__name__} {_show(value)}")
+    raise ValueError(f"expected a finite number, got {type(value).__name__} {_show(value)}")
 
 
 def encode_date(value: object) -> str:
@@ -240,12 +265,24 @@ def encode_bool(value: object) -> str:
 
 def encode_str(value: object) -> str:
     if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, str):
-        return value
+        value = str(value.value)
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise ValueError(f"expected a string, got {type(value).__name__}")
+        raise ValueError(
+            f"expected a string, got int {_show(value)}: codes keep their leading zeros, "
+            f"pass it as text (e.g. {str(value).zfill(6)!r})"
+        )
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    _check_text(value)
+    return value
+
+
+def _check_text(value: str) -> None:
+    if value.isprintable():  # fast path: no control, format or line-break character
+        return
+    bad = next((ch for ch in value if unicodedata.category(ch) in _FORBIDDEN), None)
+    if bad is not None:
+        raise ValueError(f"control character {bad!r} (CR, LF, NUL and the like are not allowed)")
 
 
 def encode_enum(value: object, enum: type[Enum]) -> str:
@@ -270,6 +307,8 @@ ENCODERS: Final[dict[str, Callable[[object], str]]] = {
 
 def encode(kind: str, value: object, enum: type[Enum] | None = None) -> str:
     """Turn a user value into KIS's string encoding, or raise ValueError with the reason."""
+    if isinstance(value, str):
+        _check_text(value)
     if enum is not None:
         return encode_enum(value, enum)
     return ENCODERS[kind](value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any, Literal
 import attrs
 
 from .errors import KisConfigError
-from .secret import REDACTOR, Secret, mask_account
+from .secret import REDACTOR, Secret, guard_library_loggers, mask_account
 
 Env = Literal["real", "mock"]
 
@@ -24,6 +25,7 @@ WS_URLS: Mapping[str, str] = {
     "mock": "ws://ops.koreainvestment.com:31000",
 }
 DEFAULT_RATE: Mapping[str, float] = {"real": 20.0, "mock": 2.0}
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]*")
 
 
 @attrs.frozen(repr=False)
@@ -91,11 +93,36 @@ class KisConfig:
             raise KisConfigError(f"env must be 'real' or 'mock', not {self.env!r}")
         if not self.appkey or not self.appsecret:
             raise KisConfigError("appkey and appsecret are required (KIS_APPKEY, KIS_APPSECRET)")
+        self._check_text()
         REDACTOR.add(self.appkey.reveal(), self.appsecret.reveal())
         if self.account is not None:
             REDACTOR.add(self.account.cano)
         if self.hts_id is not None:
             REDACTOR.add(self.hts_id.reveal())
+        guard_library_loggers()
+
+    def _check_text(self) -> None:
+        """Values that travel in HTTP headers or URLs: printable ASCII only (no CR/LF, NUL or
+        other control characters), so a bad value fails here and never half-way through a
+        request. Values are never echoed: some are secrets."""
+        texts = {
+            "appkey": self.appkey.reveal(),
+            "appsecret": self.appsecret.reveal(),
+            "hts_id": self.hts_id.reveal() if self.hts_id else "",
+            "custtype": self.custtype,
+            "rest_url": self.rest_url or "",
+            "ws_url": self.ws_url or "",
+        }
+        for name, value in texts.items():
+            if not isinstance(value, str) or not _PRINTABLE_ASCII.fullmatch(value):
+                raise KisConfigError(
+                    f"{name}: only printable ASCII is allowed (no spaces, CR/LF, NUL or other "
+                    "control characters)"
+                )
+        if self.custtype not in ("P", "B"):
+            raise KisConfigError("custtype must be 'P' (individual) or 'B' (corporate)")
+        if any(ch in str(self.token_cache_dir) for ch in "\r\n\x00"):
+            raise KisConfigError("token_cache_dir: CR, LF and NUL are not allowed")
 
     @property
     def base_url(self) -> str:

@@ -8,6 +8,7 @@ and the lookup.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, NamedTuple
 
 
@@ -50,17 +51,44 @@ class KisTimeoutError(KisConnectionError):
 
 
 class KisOrderStateUnknownError(KisError):
-    """An order request may or may not have reached KIS; it was not retried.
+    """An order request may or may not have been placed; it was not retried.
 
-    Check the order book (daily executions / open orders) before sending it again.
+    Raised for every outcome that proves neither acceptance (an order number in a parsable
+    success) nor rejection (a KIS refusal code). Carries what is known: ``request`` (the wire
+    parameters with account fields masked), ``status_code``, ``body`` (parsed JSON or raw text),
+    ``msg_cd`` and ``order_number`` when KIS sent them, ``sent_at``. ``kis.reconcile(error)``
+    looks the order up in the day's orders before anything is sent again.
     """
 
-    def __init__(self, api: str, tr_id: str, cause: str) -> None:
+    def __init__(
+        self,
+        api: str,
+        tr_id: str,
+        cause: str,
+        *,
+        request: Mapping[str, str] | None = None,
+        status_code: int | None = None,
+        body: Mapping[str, Any] | str | None = None,
+        msg_cd: str | None = None,
+        order_number: str | None = None,
+        choices: Mapping[str, str] | None = None,
+        sent_at: datetime | None = None,
+    ) -> None:
         self.api = api
         self.tr_id = tr_id
+        self.cause = cause
+        self.request: Mapping[str, str] = dict(request or {})
+        self.choices: Mapping[str, str] = dict(choices or {})
+        """Selector values that chose the TR ID (``side``, ``session``...)."""
+        self.sent_at = sent_at
+        """When the request was handed to the network (aware datetime)."""
+        self.status_code = status_code
+        self.body = body
+        self.msg_cd = msg_cd
+        self.order_number = order_number
         super().__init__(
             f"{api} ({tr_id}): the order state is unknown after {cause}; it was NOT retried. "
-            "Check today's orders (e.g. inquire_daily_ccld) before sending it again."
+            "Check today's orders (kis.reconcile(error)) before sending it again."
         )
 
 
@@ -149,6 +177,8 @@ class ErrorRule(NamedTuple):
     error: str
     retry: bool
     reissue_token: bool
+    order_state_unknown: bool = False
+    """On an order: KIS did not say whether it was placed ("check the previous transaction")."""
 
 
 def classify(

@@ -10,6 +10,7 @@ import attrs
 from .api import ApiSpec, Field
 from .codecs import encode
 from .errors import KisMockUnsupportedError, KisValidationError
+from .orders import check_order_amounts
 
 
 @attrs.frozen(slots=True)
@@ -34,6 +35,8 @@ def prepare(
     params: dict[str, str] = {}
     for field in api.request:
         params[field.wire] = _encode_field(api, field, values.get(field.py), fills)
+    if api.kind == "order":
+        check_order_amounts(api, params)
     chosen: dict[str, str] = {}
     for selector in api.selectors:
         value = values.get(selector.py, selector.default)
@@ -93,8 +96,13 @@ def _encode_field(
         return ""
     try:
         text = encode(field.kind, value, field.enum)
-    except ValueError as exc:
+    except (ValueError, TypeError, ArithmeticError) as exc:
         raise KisValidationError(api.id, field.py, str(exc)) from None
+    if field.required and not text.strip():
+        hint = f"; leave it out to use the client's {field.fill}" if field.fill else ""
+        raise KisValidationError(
+            api.id, field.py, f"required ({field.label}), got an empty value{hint}"
+        )
     if field.max_length is not None and len(text.encode("utf-8")) > field.max_length:
         raise KisValidationError(
             api.id, field.py, f"longer than {field.max_length} bytes ({len(text.encode())})"

@@ -97,3 +97,37 @@ def get_logger(name: str) -> logging.Logger:
     if REDACTOR not in logger.filters:
         logger.addFilter(REDACTOR)
     return logger
+
+
+LIBRARY_LOGGERS: Final = (
+    "httpx", "httpcore", "h11", "h2", "hpack", "websockets", "asyncio", "uvicorn", "urllib3",
+    "vcr", "respx", "kisapi_sandbox",
+)  # fmt: skip
+"""Loggers whose lines can carry the SDK's URLs, headers or frames (``?CANO=...``): the HTTP
+and WebSocket libraries, libraries that patch or record them (vcrpy logs whole requests and
+responses), and the sandbox server when it runs in the same process (tests)."""
+
+
+KNOWN_CHILDREN: Final = (
+    "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
+    "httpcore.socks", "websockets.client", "websockets.server", "websockets.protocol",
+    "uvicorn.access", "uvicorn.asgi", "uvicorn.error", "vcr.cassette", "vcr.request",
+    "vcr.stubs",
+)  # fmt: skip
+"""Loggers those libraries create lazily (websockets at connect time): made in advance so
+they exist, guarded, when the library asks for them."""
+
+
+def guard_library_loggers() -> None:
+    """Attach the redacting filter to the HTTP and WebSocket libraries' loggers.
+
+    Logger filters do not propagate, so every existing ``httpcore.*`` / ``websockets.*``
+    logger gets its own; called whenever a client or a realtime session starts, so loggers
+    the libraries create on import are covered without the user configuring anything.
+    """
+    roots = frozenset(LIBRARY_LOGGERS)
+    names = {name for name in list(logging.root.manager.loggerDict) if name.split(".")[0] in roots}
+    for name in names | roots | set(KNOWN_CHILDREN):
+        logger = logging.getLogger(name)
+        if REDACTOR not in logger.filters:
+            logger.addFilter(REDACTOR)

@@ -151,8 +151,8 @@ class SandboxApp:
                 result = dict(sandbox.counts)
             else:
                 return _control_reply(404, {"error": f"no control {method} {name!r}"})
-        except (ValueError, TypeError) as exc:
-            return _control_reply(400, {"error": str(exc)})
+        except (ValueError, TypeError, RecursionError) as exc:
+            return _control_reply(400, {"error": str(exc)[:200]})
         return _control_reply(200, result)
 
 

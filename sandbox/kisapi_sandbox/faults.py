@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import attrs
 
-FaultKind = Literal["error", "slow", "drop"]
+FaultKind = Literal["error", "slow", "drop", "lose"]
 API_PREFIX = "/uapi/"
 SYSTEM_ERROR = "EGW00001"
 SYSTEM_ERROR_MSG = "일시적인 오류가 발생하였습니다."
@@ -54,6 +54,7 @@ class Injected:
     delay: float = 0.0
     drop: bool = False
     error: Fault | None = None
+    lose: bool = False
 
 
 NOTHING = Injected()
@@ -73,7 +74,7 @@ class Faults:
         return f"Faults({self.active()!r})"
 
     def add(self, fault: Fault) -> Fault:
-        if fault.kind not in ("error", "slow", "drop"):
+        if fault.kind not in ("error", "slow", "drop", "lose"):
             raise ValueError(f"unknown fault kind {fault.kind!r}")
         if fault.times is not None and fault.times < 1:
             raise ValueError("times must be at least 1 (or None: until cleared)")
@@ -113,6 +114,13 @@ class Faults:
         """Close the connection after the status line and headers, before the body."""
         return self.add(Fault("drop", times, path, tr_id))
 
+    def lose(
+        self, *, times: int | None = 1, path: str | None = None, tr_id: str | None = None
+    ) -> Fault:
+        """Lose the request before KIS processes it (nothing happens), then cut the connection
+        as :meth:`drop` does: the client cannot tell this from a reply lost after processing."""
+        return self.add(Fault("lose", times, path, tr_id))
+
     def expire_tokens(self) -> None:
         """Every token issued so far is expired from now on (API calls get EGW00123)."""
         with self._lock:
@@ -133,7 +141,7 @@ class Faults:
             if not self._faults:
                 return NOTHING
             delay = 0.0
-            drop = False
+            drop = lose = False
             error: Fault | None = None
             for fault in list(self._faults):
                 if not fault.matches(path, tr_id):
@@ -142,6 +150,8 @@ class Faults:
                     delay += fault.seconds
                 elif fault.kind == "drop":
                     drop = True
+                elif fault.kind == "lose":
+                    lose = True
                 elif error is None:
                     error = fault
                 else:
@@ -150,7 +160,7 @@ class Faults:
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
-            return Injected(delay, drop, error)
+            return Injected(delay, drop, error, lose)
 
     def apply(self, spec: Mapping[str, Any]) -> dict[str, Any]:
         """The control endpoint: ``{"kind": "error"|"slow"|"drop"|"expire_tokens"|"clear", ...}``."""
@@ -162,7 +172,7 @@ class Faults:
         if kind == "expire_tokens":
             self.expire_tokens()
             return {"expired_at": self.tokens_expired_at}
-        if kind not in ("error", "slow", "drop"):
+        if kind not in ("error", "slow", "drop", "lose"):
             raise ValueError("kind must be error, slow, drop, expire_tokens or clear")
         known = {a.name for a in attrs.fields(Fault)} - {"kind"}
         unknown = sorted(set(options) - known)

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import itertools
 import json
+import math
 import re
 import secrets
 import threading
@@ -30,6 +31,8 @@ import attrs
 import httpx
 
 from kisapi_runtime.api import ApiSpec, Block, Field
+from kisapi_runtime.errors import KisValidationError
+from kisapi_runtime.orders import check_order_amounts
 
 from . import catalog
 from .faults import Fault, Faults
@@ -49,6 +52,10 @@ JSON_TYPE: Final = "application/json; charset=UTF-8"
 KST: Final = timezone(timedelta(hours=9))
 ANSWER_CACHE = 1024
 CALLS_KEPT = 10_000
+MAX_NUMBER_TEXT = 40
+"""Characters of the longest number a request field may carry."""
+MAX_CLOCK_OFFSET = 100 * 366 * 86_400
+"""How far the control endpoint may move the clock (a century): datetimes stay representable."""
 
 # KIS's own texts for the codes the sandbox answers with.
 MESSAGES: Final[Mapping[str, str]] = {
@@ -170,8 +177,10 @@ class Sandbox:
 
     def advance(self, seconds: float) -> None:
         """Move the sandbox's clock forward: tokens age, the 1/min issue rule relaxes."""
-        if seconds < 0:
-            raise ValueError("the sandbox clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("the sandbox clock only moves forward, by a finite number of seconds")
+        if self._offset + seconds > MAX_CLOCK_OFFSET:
+            raise ValueError(f"the sandbox clock moves at most {MAX_CLOCK_OFFSET:.0f} s ahead")
         with self._lock:
             self._offset += seconds
 
@@ -221,7 +230,11 @@ class Sandbox:
         tr_id = request.headers.get("tr_id") or None
         self.calls.append((path, tr_id))
         injected = self.faults.take(path, tr_id)
-        if injected.error is not None:
+        if injected.lose:
+            # Never processed: any answer will do, it is cut before its body.
+            reply = _injected_error(path, Fault("error"))
+            injected = attrs.evolve(injected, drop=True)
+        elif injected.error is not None:
             reply = _injected_error(path, injected.error)
         else:
             try:
@@ -254,7 +267,7 @@ class Sandbox:
     # --- auth ------------------------------------------------------------------------
 
     def _token(self, env: str, body: Mapping[str, Any]) -> Reply:
-        appkey, appsecret = str(body.get("appkey") or ""), str(body.get("appsecret") or "")
+        appkey, appsecret = _auth_text(body, "appkey"), _auth_text(body, "appsecret")
         if body.get("grant_type") != "client_credentials":
             return _oauth_error(403, "EGW00002", "grant_type 이 올바르지 않습니다.")
         with self._lock:
@@ -286,10 +299,10 @@ class Sandbox:
         return token
 
     def _revoke(self, env: str, body: Mapping[str, Any]) -> Reply:
-        appkey, appsecret = str(body.get("appkey") or ""), str(body.get("appsecret") or "")
+        appkey, appsecret = _auth_text(body, "appkey"), _auth_text(body, "appsecret")
         with self._lock:
             self._check_app(env, appkey, appsecret, oauth=True)
-            token = self._tokens.get(str(body.get("token") or ""))
+            token = self._tokens.get(_auth_text(body, "token"))
             if token is None or token.revoked or (token.env, token.appkey) != (env, appkey):
                 return _oauth_error(403, "EGW00121", MESSAGES["EGW00121"])
             token.revoked = True
@@ -300,7 +313,7 @@ class Sandbox:
     def _approval(self, env: str, body: Mapping[str, Any]) -> Reply:
         if body.get("grant_type") != "client_credentials":
             return _oauth_error(403, "EGW00002", "grant_type 이 올바르지 않습니다.")
-        appkey, secret = str(body.get("appkey") or ""), str(body.get("secretkey") or "")
+        appkey, secret = _auth_text(body, "appkey"), _auth_text(body, "secretkey")
         with self._lock:
             self._check_app(env, appkey, secret, oauth=True)
             key = str(uuid.uuid4())
@@ -550,6 +563,12 @@ def _checked(api: ApiSpec[Any], raw: Iterable[tuple[str, Any]]) -> dict[str, str
             continue
         if not _valid(found, text):
             raise _Refusal(_field_error(found.wire))
+    if api.kind == "order":
+        try:
+            check_order_amounts(api, params)
+        except KisValidationError as exc:
+            wire = next((f.wire for f in api.request if f.py == exc.field), exc.field)
+            raise _Refusal(_field_error(wire)) from None
     return params
 
 
@@ -581,6 +600,8 @@ def _valid(field: Field, text: str) -> bool:
     if field.enum is not None:
         return text in _enum_values(field.enum)
     kind = field.kind
+    if kind in ("int", "decimal") and len(text) > MAX_NUMBER_TEXT:
+        return False  # 10**400 is no quantity or price KIS takes
     if kind == "int":
         return _INT.fullmatch(text) is not None
     if kind == "decimal":
@@ -611,11 +632,17 @@ def _json_object(body: bytes) -> dict[str, Any]:
     """A request body that must be a JSON object (KIS's POST bodies)."""
     try:
         parsed = json.loads(body) if body.strip() else {}
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested absurdly deep
         raise _Refusal(kis_error(500, "EGW00002", "잘못된 요청입니다.(JSON)")) from None
     if not isinstance(parsed, dict):
         raise _Refusal(kis_error(500, "EGW00002", "잘못된 요청입니다.(JSON)"))
     return parsed
+
+
+def _auth_text(body: Mapping[str, Any], key: str) -> str:
+    """A string field of an auth body; anything else (an object, a number) counts as missing."""
+    value = body.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def _oauth_body(body: bytes) -> dict[str, Any]:

@@ -57,6 +57,8 @@ Registration = tuple[str, str]
 """(TR ID, tr_key)."""
 
 PING: Final = "PINGPONG"
+MAX_TR_KEY: Final = 32
+"""Longest tr_key taken (stock codes, overseas symbols like DNASAAPL, HTS IDs are far shorter)."""
 MAX_REGISTRATIONS: Final = 41
 """40 quote registrations plus the execution notice, per session."""
 NOTICE_API: Final = "domestic_stock.ccnl_notice"
@@ -118,6 +120,8 @@ class Session:
     """Data frames sent (ticks and notices)."""
     notices: int = 0
     open: bool = True
+    silent: bool = False
+    """Gone silent (fault): sends nothing, answers nothing, and never closes."""
     echoed: asyncio.Event = attrs.field(factory=asyncio.Event)
     notice_order: asyncio.Lock = attrs.field(factory=asyncio.Lock)
 
@@ -259,6 +263,11 @@ class RealtimeSandbox:
         """Cut every open connection (clients see a network failure); callable from any thread."""
         self._in_loop(self._abort_all)
 
+    def silence_all(self) -> None:
+        """Every open session goes silent without closing (a dead link); new ones are normal."""
+        for session in self.open_sessions:
+            session.silent = True
+
     async def send_ticks(self, tr_id: str, key: str, count: int = 1) -> int:
         """Send one frame of ``count`` records to every session registered for it; sessions reached."""
         stream = self._stream((tr_id, key))
@@ -360,6 +369,8 @@ class RealtimeSandbox:
         assert self.ping_interval is not None
         while session.open:
             await asyncio.sleep(self.ping_interval)
+            if session.silent:
+                continue
             session.echoed.clear()
             try:
                 await session.ws.send(_ping_text())
@@ -394,7 +405,7 @@ class RealtimeSandbox:
             await self._send_frame(session, text)
 
     async def _send_frame(self, session: Session, text: str) -> None:
-        if not session.open:
+        if not session.open or session.silent:
             return
         try:
             await session.ws.send(text)
@@ -409,6 +420,8 @@ class RealtimeSandbox:
     # -- internals: protocol --
 
     async def _on_message(self, session: Session, text: str) -> None:
+        if session.silent:
+            return
         try:
             message = json.loads(text)
             header = message["header"]
@@ -435,8 +448,8 @@ class RealtimeSandbox:
             await self._reply(session, registration, FAIL, *BAD_APPROVAL)
         elif tr_id not in TR_IDS:
             await self._reply(session, registration, FAIL, BAD_REQUEST, f"invalid tr_id : {tr_id}")
-        elif not tr_key:
-            await self._reply(session, registration, FAIL, BAD_REQUEST, "invalid tr_key")
+        elif not tr_key or len(tr_key) > MAX_TR_KEY or not tr_key.isprintable():
+            await self._reply(session, (tr_id, ""), FAIL, BAD_REQUEST, "invalid tr_key")
         elif received.tr_type == "1":
             await self._subscribe(session, registration)
         elif received.tr_type == "2":
@@ -546,6 +559,9 @@ class RealtimeSandboxThread:
 
     def drop_all(self) -> None:
         self.sandbox.drop_all()
+
+    def silence_all(self) -> None:
+        self.sandbox.silence_all()
 
     def _main(self) -> None:
         asyncio.run(self._serve())

@@ -21,12 +21,15 @@ import pytest
 
 from kisapi_runtime import auth
 from kisapi_runtime.auth import (
+    ISSUE_INTERVAL,
     ApprovalKeyManager,
     TokenManager,
     ahashkey,
     hashkey,
+    shared_token_manager,
     token_cache_path,
 )
+from kisapi_runtime.client import SyncClient
 from kisapi_runtime.config import KisConfig
 from kisapi_runtime.errors import KisApiError, KisAuthError, KisConnectionError, KisTimeoutError
 from kisapi_runtime.secret import REDACTOR
@@ -703,3 +706,110 @@ def test_hashkey_errors(auth_config: KisConfig, fake_kis: FakeKis, http: httpx.C
     with pytest.raises(KisApiError) as info:
         hashkey(http, auth_config, ORDER)
     assert not isinstance(info.value, KisAuthError) and info.value.status_code == 500
+
+
+# --- hardening: a stepped-back clock, symlinks, loose permissions, one manager per key ------
+
+
+def write_cache(config: KisConfig, token: str, issued_at: float, expires_at: float) -> Path:
+    path = token_cache_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data = {"access_token": token, "issued_at": issued_at, "expires_at": expires_at}
+    path.write_text(json.dumps(data))
+    os.chmod(path, 0o600)
+    return path
+
+
+def test_a_cache_from_the_future_is_ignored_and_the_wait_is_capped(
+    auth_config: KisConfig,
+    fake_clock: FakeClock,
+    fake_kis: FakeKis,
+    http: httpx.Client,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = fake_clock()
+    write_cache(auth_config, "future-token-abcdef", now + 3600, now + 90_000)
+    tokens = manager(auth_config, fake_clock)
+    with caplog.at_level(logging.WARNING, logger="kisapi"):
+        token = tokens.get(http)
+    assert token == "eyJ0eXAi.token1.sig" and fake_kis.count() == 1
+    assert sum(fake_clock.sleeps) <= ISSUE_INTERVAL
+    assert "future" in caplog.text
+
+
+def test_the_wait_before_an_issue_never_exceeds_a_minute(
+    auth_config: KisConfig, fake_clock: FakeClock, fake_kis: FakeKis, http: httpx.Client
+) -> None:
+    tokens = manager(auth_config, fake_clock)
+    tokens.get(http)
+    tokens._last_issue = fake_clock() + 3600  # the clock stepped back an hour
+    tokens.invalidate("eyJ0eXAi.token1.sig")
+    tokens.get(http)
+    assert fake_clock.sleeps and max(fake_clock.sleeps) <= ISSUE_INTERVAL
+    assert fake_kis.count() == 2
+
+
+def test_a_symlinked_cache_is_refused(
+    auth_config: KisConfig,
+    fake_clock: FakeClock,
+    fake_kis: FakeKis,
+    http: httpx.Client,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = fake_clock()
+    elsewhere = tmp_path / "planted.json"
+    elsewhere.write_text(json.dumps({"access_token": "planted-token-xyz", "issued_at": now - 10,
+                                     "expires_at": now + 80_000}))  # fmt: skip
+    os.chmod(elsewhere, 0o600)
+    path = token_cache_path(auth_config)
+    path.parent.mkdir(parents=True, mode=0o700)
+    path.symlink_to(elsewhere)
+    with caplog.at_level(logging.WARNING, logger="kisapi"):
+        token = manager(auth_config, fake_clock).get(http)
+    assert token != "planted-token-xyz" and fake_kis.count() == 1
+    assert "symbolic link" in caplog.text
+    assert not path.is_symlink()  # the fresh token replaced the link, not the file behind it
+    assert json.loads(elsewhere.read_text())["access_token"] == "planted-token-xyz"
+
+
+def test_loose_permissions_are_tightened_with_a_warning(
+    auth_config: KisConfig,
+    fake_clock: FakeClock,
+    fake_kis: FakeKis,
+    http: httpx.Client,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = fake_clock()
+    path = write_cache(auth_config, "cached-token-abcdef", now - 10, now + 80_000)
+    os.chmod(path, 0o644)
+    os.chmod(path.parent, 0o777)
+    with caplog.at_level(logging.WARNING, logger="kisapi"):
+        token = manager(auth_config, fake_clock).get(http)
+    assert token == "cached-token-abcdef" and fake_kis.count() == 0
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700
+    assert "owner-only" in caplog.text
+
+
+def test_clients_of_one_process_share_one_token_manager(tmp_path: Path) -> None:
+    issued: list[int] = []
+
+    def kis(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth2/tokenP":
+            issued.append(1)
+            return httpx.Response(200, json={"access_token": f"tok-{len(issued)}-abcdef",
+                                             "expires_in": 86400})  # fmt: skip
+        return httpx.Response(200, json={"rt_cd": "0"})
+
+    # A cache directory that cannot be created: no disk cache to share through.
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    settings = {"appkey": "PSshared0123456789", "appsecret": "shared-secret-0123456789",
+                "env": "real", "token_cache_dir": blocker / "cache", "rate_limit": 0}  # fmt: skip
+    one = SyncClient(KisConfig(**settings), transport=httpx.MockTransport(kis))
+    two = SyncClient(KisConfig(**settings), transport=httpx.MockTransport(kis))
+    assert one._tokens is two._tokens
+    assert one._tokens.get(one._http) == two._tokens.get(two._http)
+    assert len(issued) == 1
+    other_env = KisConfig(**{**settings, "env": "mock"})
+    assert shared_token_manager(other_env) is not one._tokens

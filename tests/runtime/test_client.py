@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kisapi_runtime.api import ApiSpec, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
 from kisapi_runtime.auth import TokenManager
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.config import KisConfig
@@ -65,6 +65,7 @@ ORDER: ApiSpec[dict[str, Any]] = ApiSpec(
         Field("ORD_QTY", "ord_qty", "int", label="수량", required=True),
     ),
     decode=_decode, hashkey=True,
+    response=(Block("output", "object", (("ODNO", "odno", "str", None),)),),
 )  # fmt: skip
 PAGED: ApiSpec[dict[str, Any]] = ApiSpec(
     id="demo.balance", title="잔고", method="GET", path="/uapi/b", kind="query",
@@ -93,8 +94,11 @@ class Server:
         if request.url.path == "/uapi/hashkey":
             return httpx.Response(200, json={"HASH": "h" * 64})
         self.requests.append(request)
-        answer = self.answers.pop(0) if self.answers else ok({})
+        answer = self.answers.pop(0) if self.answers else ok(PLACED)
         return answer(request) if callable(answer) else answer
+
+
+PLACED = {"output": {"ODNO": "0000012345"}}
 
 
 def ok(body: dict[str, Any], **headers: str) -> httpx.Response:
@@ -243,7 +247,7 @@ def test_order_retried_when_nothing_was_sent(client: Client, server: Server) -> 
     def refused(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    server.answers = [refused, ok({"done": "Y"})]
+    server.answers = [refused, ok({"done": "Y", **PLACED})]
     assert client.call(ORDER, {"ord_qty": 1})["done"] == "Y"
 
 

@@ -16,7 +16,7 @@ import yaml
 
 from kisapi._errors import ERROR_TABLE
 from kisapi_runtime import errors
-from kisapi_runtime.api import ApiSpec, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.config import KisConfig
 from kisapi_runtime.errors import (
@@ -25,6 +25,7 @@ from kisapi_runtime.errors import (
     KisBadRequestError,
     KisDataChangedError,
     KisOrderRejectedError,
+    KisOrderStateUnknownError,
     KisRateLimitError,
     KisServerError,
     classify,
@@ -158,6 +159,7 @@ ORDER: ApiSpec[dict[str, Any]] = ApiSpec(
         Field("ORD_QTY", "ord_qty", "int", label="수량", required=True),
     ),
     decode=_decode, hashkey=True,
+    response=(Block("output", "object", (("ODNO", "odno", "str", None),)),),
 )  # fmt: skip
 
 
@@ -195,6 +197,7 @@ class Server:
 
 def page(rows: list[int], tr_cont: str, nk: str = "") -> httpx.Response:
     body = {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": "정상", "output1": rows,
+            "output": {"ODNO": "0000012345"},
             "ctx_area_fk100": "FK".ljust(100), "ctx_area_nk100": nk.ljust(100)}  # fmt: skip
     return httpx.Response(200, json=body, headers={"tr_cont": tr_cont})
 
@@ -358,14 +361,30 @@ def test_retry_code_on_an_order_gives_up_without_an_extra_send(
     assert len(server.requests) == client.config.max_retries + 1
 
 
-@pytest.mark.parametrize("code", ["EGW00301", "EGW00302", "OPSQ0004", "OPSQ0008"])
-def test_order_timeouts_and_post_processing_errors_are_sent_once(
+CHECK_PREVIOUS = ["EGW00301", "EGW00302", *(f"OPSQ000{n}" for n in range(4, 10))]
+
+
+def test_check_the_previous_transaction_codes_are_marked_state_unknown() -> None:
+    marked = {code for code, rule in ERROR_TABLE.items() if rule.order_state_unknown}
+    said = {
+        c for c, e in _yaml().items() if "직전 거래" in e["meaning"] or "후처리" in e["meaning"]
+    }
+    assert marked == said == set(CHECK_PREVIOUS)
+
+
+@pytest.mark.parametrize("code", CHECK_PREVIOUS)
+def test_order_timeouts_and_post_processing_errors_are_state_unknown_and_sent_once(
     client: Client, server: Server, code: str
 ) -> None:
     server.answers = [kis_error(500, code), kis_error(200, "EGW00201")]
-    with pytest.raises(KisServerError) as err:
+    with pytest.raises(KisOrderStateUnknownError) as err:
         client.call(ORDER, {"ord_qty": 1})
-    assert err.value.msg_cd == code and len(server.requests) == 1
+    assert err.value.msg_cd == code and err.value.status_code == 500
+    assert len(server.requests) == 1
+    assert err.value.request["CANO"] != "12345678" and err.value.request["ORD_QTY"] == "1"
+    server.answers = [kis_error(500, code)]
+    with pytest.raises(KisServerError):  # on a query it is a plain server error
+        client.call(QUOTE, {"fid_input_iscd": "005930"})
 
 
 def test_order_refused_for_its_input_is_an_order_rejection(client: Client, server: Server) -> None:

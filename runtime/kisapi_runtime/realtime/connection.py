@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 
 from ..config import KisConfig
 from ..errors import KisApiError, KisConnectionError, KisError, KisTimeoutError, KisValidationError
-from ..secret import REDACTOR, get_logger
+from ..secret import REDACTOR, get_logger, guard_library_loggers
 from .crypto import decrypt
 from .records import KisFrameError, RealtimeRecord, RealtimeSpec, decode_records, split_frame
 
@@ -56,6 +56,10 @@ _UNSUBSCRIBE: Final = "2"
 _ALREADY: Final = "ALREADY IN SUBSCRIBE"
 _APPROVAL_REFUSED: Final = "OPSP0011"
 _MAX_CONTROL_PAYLOAD: Final = 125
+_MAX_KEY: Final = 32
+"""Longest realtime key sent (stock codes, overseas symbols and HTS IDs are far shorter)."""
+_SHORT_TOLERANCE: Final = 0.1
+"""Share of a record's spec fields a frame in an older KIS layout may lack at the end."""
 _ATTEMPTS: Final = 3
 """Sends of one request across dropped sessions before giving up."""
 
@@ -94,6 +98,10 @@ class RealtimeStats:
     bad_frames: int = 0
     dropped: int = 0
     reconnects: int = 0
+    oversized: int = 0
+    """Sessions ended by a frame over ``max_frame_size`` (close code 1009), then resumed."""
+    silences: int = 0
+    """Sessions replaced after ``silence_timeout`` without data or PINGPONG."""
 
 
 def realtime_url(base: str) -> str:
@@ -148,6 +156,17 @@ class _Inbox:
         return record
 
 
+def least_fields(width: int) -> int:
+    """Fewest fields a record of a spec with ``width`` fields may carry.
+
+    KIS appends fields at the end over the years, so frames in an older layout lack a few
+    trailing ones (real captures: 59 of 63 for H0STASP0, 46 of 49 for H0MFCNT0); those are
+    kept, with :data:`_SHORT_TOLERANCE` of the spec's width missing at most. Extra trailing
+    fields are always allowed (``record.extra``); anything shorter is a bad frame.
+    """
+    return width - max(1, int(width * _SHORT_TOLERANCE))
+
+
 def _approval_refused(body: Mapping[str, Any]) -> bool:
     if str(body.get("rt_cd", "")) == "0":
         return False
@@ -192,6 +211,8 @@ class RealtimeConnection:
         reply_timeout: float = 10.0,
         open_timeout: float = 10.0,
         ping_interval: float | None = 20.0,
+        max_frame_size: int | None = 1 << 20,
+        silence_timeout: float | None = 60.0,
     ) -> None:
         if overflow not in ("drop_oldest", "drop_newest", "error"):
             raise ValueError(
@@ -199,6 +220,10 @@ class RealtimeConnection:
             )
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
+        if max_frame_size is not None and max_frame_size < 1024:
+            raise ValueError("max_frame_size must be at least 1024 bytes (or None: no limit)")
+        if silence_timeout is not None and silence_timeout <= 0:
+            raise ValueError("silence_timeout must be positive (or None: never)")
         self._client = client
         self._registry = registry
         self.url = url or realtime_url(client.config.websocket_url)
@@ -212,12 +237,15 @@ class RealtimeConnection:
         self._reply_timeout = reply_timeout
         self._open_timeout = open_timeout
         self._ping_interval = ping_interval
+        self._max_frame_size = max_frame_size
+        self._silence_timeout = silence_timeout
         self._inbox = _Inbox(queue_size, overflow, self.stats)
         self._streams: dict[str, list[_Inbox]] = {}
         self._stream_users: Counter[Registration] = Counter()
         self._stream_owned: set[Registration] = set()
         self._subs: dict[Registration, None] = {}  # ordered set
         self._ciphers: dict[str, tuple[str, str]] = {}  # TR ID -> (key, iv)
+        self._least: dict[str, int] = {}  # TR ID -> fewest fields a record may carry
         self._pending: tuple[str, str, asyncio.Future[Mapping[str, Any]]] | None = None
         self._ws: ClientConnection | None = None
         self._ready = asyncio.Event()
@@ -364,6 +392,10 @@ class RealtimeConnection:
         if spec is None:
             raise KisValidationError("realtime", "tr_id", f"unknown realtime TR ID {tr_id!r}")
         if key is not None:
+            if not key or len(key) > _MAX_KEY or not key.isprintable() or key != key.strip():
+                raise KisValidationError(
+                    "realtime", "key", f"{tr_id}: a key of 1 to {_MAX_KEY} printable characters"
+                )
             return key
         hts_id = self._client.config.hts_id
         if spec.key != "hts_id" or hts_id is None:
@@ -459,11 +491,13 @@ class RealtimeConnection:
     # -- internals: the session --
 
     async def _open(self) -> ClientConnection:
+        guard_library_loggers()
         try:
             return await connect(
                 self.url,
                 open_timeout=self._open_timeout,
                 ping_interval=self._ping_interval,
+                max_size=self._max_frame_size,
                 close_timeout=2.0,
                 logger=_wire_log,
             )
@@ -520,7 +554,18 @@ class RealtimeConnection:
 
     async def _read(self, ws: ClientConnection) -> None:
         try:
-            async for message in ws:
+            while True:
+                try:
+                    async with asyncio.timeout(self._silence_timeout):
+                        message = await ws.recv()
+                except TimeoutError:
+                    # KIS sessions can die without a close frame: silence means dead.
+                    self.stats.silences += 1
+                    log.warning(
+                        "realtime: no data and no PINGPONG for %.0f s; replacing the session",
+                        self._silence_timeout,
+                    )
+                    return
                 text = message if isinstance(message, str) else message.decode("utf-8", "replace")
                 try:
                     await self._dispatch(ws, text)
@@ -531,7 +576,14 @@ class RealtimeConnection:
                     self.stats.bad_frames += 1
                     log.exception("realtime: could not handle a frame")
         except ConnectionClosed as exc:
-            log.warning("realtime: connection lost: %s", exc)
+            if exc.sent is not None and exc.sent.code == 1009:
+                self.stats.oversized += 1
+                log.warning(
+                    "realtime: a frame exceeded max_frame_size (%s bytes); resuming the session",
+                    self._max_frame_size,
+                )
+            else:
+                log.warning("realtime: connection lost: %s", exc)
         finally:
             self._ready.clear()
             self._fail_pending()
@@ -567,6 +619,14 @@ class RealtimeConnection:
             if cipher is None:
                 raise KisFrameError(f"{tr_id}: encrypted frame but no key from a subscribe reply")
             payload = decrypt(payload, *cipher)
+        least = self._least.get(tr_id)
+        if least is None:
+            least = self._least[tr_id] = least_fields(len(spec.record.FIELDS))
+        if count < 1 or payload.count("^") + 1 < least * count:
+            raise KisFrameError(
+                f"{tr_id}: {payload.count('^') + 1} fields for {count} record(s); the spec has "
+                f"{len(spec.record.FIELDS)} per record"
+            )
         return tr_id, decode_records(spec.record, count, payload)
 
     async def _on_json(self, ws: ClientConnection, text: str) -> None:
