@@ -73,6 +73,28 @@ def fast_expr(field: ir.Field) -> str:
     return _FAST[field.kind].format(k=key)
 
 
+# Realtime records: the whole-record read converts each field inline, with exactly the result
+# of its property (records.to_*); anything these raise on falls back to the properties.
+_TO_STR = "(t if (t := v[{i}].strip()) not in _r.NULLS else None)"
+_RT_FAST = {
+    "str": _TO_STR,
+    "text": _TO_STR,
+    "datetime": _TO_STR,
+    "int": "int(x) if (x := v[{i}]) else None",
+    "decimal": "(n if (n := Decimal(x)).is_finite() else None) if (x := v[{i}]) else None",
+    "date": "date.fromisoformat(x) if (x := v[{i}]) else None",
+    "time": "time.fromisoformat(x) if (x := v[{i}]) else None",
+    "bool": "_YN(v[{i}])",
+}
+
+
+def realtime_expr(field: ir.Field, index: int) -> str:
+    """Inline conversion of field ``index`` of a realtime record's value list ``v``."""
+    if field.enum:
+        return f"_{codes_name(field.enum)}[v[{index}].strip()]"
+    return _RT_FAST[field.kind].format(i=index)
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -84,6 +106,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["py"] = py_literal
     env.filters["fast"] = fast_expr
+    env.filters["rt_fast"] = realtime_expr
     env.filters["codes"] = codes_name
     return env
 

@@ -26,8 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 from ..config import KisConfig
 from ..errors import KisApiError, KisConnectionError, KisError, KisTimeoutError, KisValidationError
 from ..secret import REDACTOR, get_logger
-from .crypto import decrypt
-from .records import KisFrameError, RealtimeRecord, RealtimeSpec, decode_records, split_frame
+from .records import FrameDecoder, KisFrameError, RealtimeRecord, RealtimeSpec
 
 __all__ = [
     "DEFAULT_PATH",
@@ -218,6 +217,7 @@ class RealtimeConnection:
         self._stream_owned: set[Registration] = set()
         self._subs: dict[Registration, None] = {}  # ordered set
         self._ciphers: dict[str, tuple[str, str]] = {}  # TR ID -> (key, iv)
+        self._decode = FrameDecoder(registry, self._ciphers).decode
         self._pending: tuple[str, str, asyncio.Future[Mapping[str, Any]]] | None = None
         self._ws: ClientConnection | None = None
         self._ready = asyncio.Event()
@@ -556,18 +556,6 @@ class RealtimeConnection:
         for record in records:
             for inbox in inboxes:
                 inbox.put(record)
-
-    def _decode(self, frame: str) -> tuple[str, list[RealtimeRecord]]:
-        encrypted, tr_id, count, payload = split_frame(frame)
-        spec = self._registry.get(tr_id)
-        if spec is None:
-            raise KisFrameError(f"unknown realtime TR ID {tr_id!r}")
-        if encrypted:
-            cipher = self._ciphers.get(tr_id)
-            if cipher is None:
-                raise KisFrameError(f"{tr_id}: encrypted frame but no key from a subscribe reply")
-            payload = decrypt(payload, *cipher)
-        return tr_id, decode_records(spec.record, count, payload)
 
     async def _on_json(self, ws: ClientConnection, text: str) -> None:
         try:

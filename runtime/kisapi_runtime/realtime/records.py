@@ -37,10 +37,16 @@ class RealtimeRecord:
     """Wire names in frame order."""
     PY_NAMES: ClassVar[tuple[str, ...]] = ()
 
+    WIDTH: ClassVar[int] = 0
+    """``len(FIELDS)``, kept so the hot path does not recount it."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.WIDTH = len(cls.FIELDS)
+
     def __init__(self, values: list[str]) -> None:
-        missing = len(self.FIELDS) - len(values)
-        if missing > 0:
-            values = values + [""] * missing
+        if len(values) < self.WIDTH:
+            values = values + [""] * (self.WIDTH - len(values))
         self._v = values
 
     @property
@@ -53,11 +59,22 @@ class RealtimeRecord:
         """Trailing fields KIS sent that the spec does not know yet."""
         return tuple(self._v[len(self.FIELDS) :])
 
+    def as_tuple(self) -> tuple[Any, ...]:
+        """Every field in ``PY_NAMES`` order, typed (generated classes convert in one pass)."""
+        result: tuple[Any, ...] = self._read_each()
+        return result
+
+    def _read_each(self) -> Any:
+        """Every field through its property: the lenient path for values the fast one rejects."""
+        return tuple(getattr(self, name) for name in self.PY_NAMES)
+
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.PY_NAMES}
+        """Python name -> typed value of every field."""
+        return dict(zip(self.PY_NAMES, self.as_tuple()))  # noqa: B905 (as_tuple has one per name)
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
-        return iter(self.as_dict().items())
+        """(Python name, typed value) of every field."""
+        return zip(self.PY_NAMES, self.as_tuple())  # noqa: B905
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -74,6 +91,10 @@ class RealtimeRecord:
 
 
 # --- field converters used by the generated properties: never raise; None when no value ---
+
+CONVERT_ERRORS: Final = (ValueError, ArithmeticError)
+"""What the generated whole-record read may raise on a value it leaves to the properties."""
+YN: Final = {"Y": True, "N": False}
 
 
 def to_str(value: str) -> str | None:
@@ -119,7 +140,7 @@ def to_time(value: str) -> time | None:
 
 
 def to_bool(value: str) -> bool | None:
-    return True if value == "Y" else False if value == "N" else None
+    return YN.get(value)
 
 
 class EnumCodes(dict[str, E]):
@@ -178,18 +199,81 @@ def decode_records(record: type[RealtimeRecord], count: int, payload: str) -> li
     values = payload.split("^")
     if count <= 1:
         return [record(values)]
+    return _split_records(record, count, values)
+
+
+def _split_records(
+    record: type[RealtimeRecord], count: int, values: list[str]
+) -> list[RealtimeRecord]:
     width, rest = divmod(len(values), count)
     if rest or width == 0:
         raise KisFrameError(
             f"{record.__name__}: {len(values)} fields do not split into {count} records"
         )
-    return [record(values[i * width : (i + 1) * width]) for i in range(count)]
+    return [record(values[i : i + width]) for i in range(0, len(values), width)]
+
+
+class FrameDecoder:
+    """Data frame -> (TR ID, records), the connection's hot path.
+
+    The record class of a TR ID is looked up in ``registry`` (which may import its module)
+    once, on its first frame, and kept; ``ciphers`` (TR ID -> AES key, IV) is read when an
+    encrypted frame arrives, so the connection can keep filling it from subscribe replies.
+    """
+
+    __slots__ = ("_ciphers", "_records", "_registry")
+
+    def __init__(
+        self,
+        registry: Mapping[str, RealtimeSpec],
+        ciphers: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
+        self._registry = registry
+        self._ciphers: Mapping[str, tuple[str, str]] = {} if ciphers is None else ciphers
+        self._records: dict[str, type[RealtimeRecord]] = {}
+
+    def record(self, tr_id: str) -> type[RealtimeRecord]:
+        """The record class of ``tr_id``; :class:`KisFrameError` if the registry lacks it."""
+        found = self._records.get(tr_id)
+        if found is None:
+            spec = self._registry.get(tr_id)
+            if spec is None:
+                raise KisFrameError(f"unknown realtime TR ID {tr_id!r}")
+            found = self._records[tr_id] = spec.record
+        return found
+
+    def decode(self, frame: str) -> tuple[str, list[RealtimeRecord]]:
+        """(TR ID, records) of one data frame; :class:`KisFrameError` when it is malformed."""
+        try:
+            flag, tr_id, count, payload = frame.split("|", 3)
+        except ValueError:
+            raise KisFrameError(f"not a data frame: {frame[:40]!r}") from None
+        record = self._records.get(tr_id) or self.record(tr_id)
+        if flag != "0":
+            payload = self._decrypt(flag, tr_id, payload, frame)
+        if count == "001":  # nearly every frame: one record
+            return tr_id, [record(payload.split("^"))]
+        if not count.isdigit():
+            raise KisFrameError(f"bad frame header: {frame[:40]!r}")
+        n = int(count)
+        values = payload.split("^")
+        return tr_id, [record(values)] if n <= 1 else _split_records(record, n, values)
+
+    def _decrypt(self, flag: str, tr_id: str, payload: str, frame: str) -> str:
+        if flag != "1":
+            raise KisFrameError(f"bad frame header: {frame[:40]!r}")
+        cipher = self._ciphers.get(tr_id)
+        if cipher is None:
+            raise KisFrameError(f"{tr_id}: encrypted frame but no key from a subscribe reply")
+        from .crypto import decrypt  # cryptography loads only when a TR is encrypted
+
+        return decrypt(payload, *cipher)
 
 
 Decrypt = Callable[[str, str], str]
 """(TR ID, base64 payload) -> plain payload."""
 
 __all__: Final = [
-    "Decrypt", "EnumCodes", "KisFrameError", "RealtimeRecord", "RealtimeSpec", "decode_records", "split_frame",
+    "CONVERT_ERRORS", "NULLS", "YN", "Decrypt", "EnumCodes", "FrameDecoder", "KisFrameError", "RealtimeRecord", "RealtimeSpec", "decode_records", "split_frame",
     "to_bool", "to_date", "to_decimal", "to_int", "to_padded_enum", "to_str", "to_time",
 ]  # fmt: skip

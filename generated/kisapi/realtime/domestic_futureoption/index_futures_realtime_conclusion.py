@@ -16,6 +16,8 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "IndexFuturesRealtimeConclusion"]
 
+_YN = _r.YN.get
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -132,6 +134,160 @@ class IndexFuturesRealtimeConclusion(RealtimeRecord):
         "dynm_llam",
         "dynm_prc_limt_yn",
     )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        Decimal | None,
+        Sign | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        time | None,
+        Sign | None,
+        Decimal | None,
+        time | None,
+        Sign | None,
+        Decimal | None,
+        time | None,
+        Sign | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # futs_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[2])
+                else None,  # futs_prdy_vrss
+                _SIGN_CODES[v[3].strip()],  # prdy_vrss_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[4])
+                else None,  # futs_prdy_ctrt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # futs_prpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # futs_oprc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[7])
+                else None,  # futs_hgpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[8])
+                else None,  # futs_lwpr
+                int(x) if (x := v[9]) else None,  # last_cnqn
+                int(x) if (x := v[10]) else None,  # acml_vol
+                int(x) if (x := v[11]) else None,  # acml_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[12])
+                else None,  # hts_thpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[13])
+                else None,  # mrkt_basis
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[14]) else None,  # dprt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[15])
+                else None,  # nmsc_fctn_stpl_prc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[16])
+                else None,  # fmsc_fctn_stpl_prc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[17])
+                else None,  # spead_prc
+                int(x) if (x := v[18]) else None,  # hts_otst_stpl_qty
+                int(x) if (x := v[19]) else None,  # otst_stpl_qty_icdc
+                time.fromisoformat(x) if (x := v[20]) else None,  # oprc_hour
+                _SIGN_CODES[v[21].strip()],  # oprc_vrss_prpr_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[22])
+                else None,  # oprc_vrss_nmix_prpr
+                time.fromisoformat(x) if (x := v[23]) else None,  # hgpr_hour
+                _SIGN_CODES[v[24].strip()],  # hgpr_vrss_prpr_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[25])
+                else None,  # hgpr_vrss_nmix_prpr
+                time.fromisoformat(x) if (x := v[26]) else None,  # lwpr_hour
+                _SIGN_CODES[v[27].strip()],  # lwpr_vrss_prpr_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[28])
+                else None,  # lwpr_vrss_nmix_prpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[29])
+                else None,  # shnu_rate
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[30]) else None,  # cttr
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[31]) else None,  # esdg
+                int(x) if (x := v[32]) else None,  # otst_stpl_rgbf_qty_icdc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[33])
+                else None,  # thpr_basis
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[34])
+                else None,  # futs_askp1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[35])
+                else None,  # futs_bidp1
+                int(x) if (x := v[36]) else None,  # askp_rsqn1
+                int(x) if (x := v[37]) else None,  # bidp_rsqn1
+                int(x) if (x := v[38]) else None,  # seln_cntg_csnu
+                int(x) if (x := v[39]) else None,  # shnu_cntg_csnu
+                int(x) if (x := v[40]) else None,  # ntby_cntg_csnu
+                int(x) if (x := v[41]) else None,  # seln_cntg_smtn
+                int(x) if (x := v[42]) else None,  # shnu_cntg_smtn
+                int(x) if (x := v[43]) else None,  # total_askp_rsqn
+                int(x) if (x := v[44]) else None,  # total_bidp_rsqn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[45])
+                else None,  # prdy_vol_vrss_acml_vol_rate
+                int(x) if (x := v[46]) else None,  # dscs_bltr_acml_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[47])
+                else None,  # dynm_mxpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[48])
+                else None,  # dynm_llam
+                (t if (t := v[49].strip()) not in _r.NULLS else None),  # dynm_prc_limt_yn
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def futs_shrn_iscd(self) -> str | None:

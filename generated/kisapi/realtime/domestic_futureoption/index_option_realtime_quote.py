@@ -14,6 +14,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "IndexOptionRealtimeQuote"]
 
+_YN = _r.YN.get
+
 
 class IndexOptionRealtimeQuote(RealtimeRecord):
     """지수옵션 실시간호가: one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -103,6 +105,114 @@ class IndexOptionRealtimeQuote(RealtimeRecord):
         "total_askp_rsqn_icdc",
         "total_bidp_rsqn_icdc",
     )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # optn_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[2])
+                else None,  # optn_askp1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[3])
+                else None,  # optn_askp2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[4])
+                else None,  # optn_askp3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # optn_askp4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # optn_askp5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[7])
+                else None,  # optn_bidp1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[8])
+                else None,  # optn_bidp2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[9])
+                else None,  # optn_bidp3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[10])
+                else None,  # optn_bidp4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[11])
+                else None,  # optn_bidp5
+                int(x) if (x := v[12]) else None,  # askp_csnu1
+                int(x) if (x := v[13]) else None,  # askp_csnu2
+                int(x) if (x := v[14]) else None,  # askp_csnu3
+                int(x) if (x := v[15]) else None,  # askp_csnu4
+                int(x) if (x := v[16]) else None,  # askp_csnu5
+                int(x) if (x := v[17]) else None,  # bidp_csnu1
+                int(x) if (x := v[18]) else None,  # bidp_csnu2
+                int(x) if (x := v[19]) else None,  # bidp_csnu3
+                int(x) if (x := v[20]) else None,  # bidp_csnu4
+                int(x) if (x := v[21]) else None,  # bidp_csnu5
+                int(x) if (x := v[22]) else None,  # askp_rsqn1
+                int(x) if (x := v[23]) else None,  # askp_rsqn2
+                int(x) if (x := v[24]) else None,  # askp_rsqn3
+                int(x) if (x := v[25]) else None,  # askp_rsqn4
+                int(x) if (x := v[26]) else None,  # askp_rsqn5
+                int(x) if (x := v[27]) else None,  # bidp_rsqn1
+                int(x) if (x := v[28]) else None,  # bidp_rsqn2
+                int(x) if (x := v[29]) else None,  # bidp_rsqn3
+                int(x) if (x := v[30]) else None,  # bidp_rsqn4
+                int(x) if (x := v[31]) else None,  # bidp_rsqn5
+                int(x) if (x := v[32]) else None,  # total_askp_csnu
+                int(x) if (x := v[33]) else None,  # total_bidp_csnu
+                int(x) if (x := v[34]) else None,  # total_askp_rsqn
+                int(x) if (x := v[35]) else None,  # total_bidp_rsqn
+                int(x) if (x := v[36]) else None,  # total_askp_rsqn_icdc
+                int(x) if (x := v[37]) else None,  # total_bidp_rsqn_icdc
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def optn_shrn_iscd(self) -> str | None:

@@ -14,6 +14,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "StockOptionAskingPrice"]
 
+_YN = _r.YN.get
+
 
 class StockOptionAskingPrice(RealtimeRecord):
     """주식옵션 실시간호가: one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -163,6 +165,194 @@ class StockOptionAskingPrice(RealtimeRecord):
         "bidp_rsqn9",
         "bidp_rsqn10",
     )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # optn_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[2])
+                else None,  # optn_askp1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[3])
+                else None,  # optn_askp2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[4])
+                else None,  # optn_askp3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # optn_askp4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # optn_askp5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[7])
+                else None,  # optn_bidp1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[8])
+                else None,  # optn_bidp2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[9])
+                else None,  # optn_bidp3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[10])
+                else None,  # optn_bidp4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[11])
+                else None,  # optn_bidp5
+                int(x) if (x := v[12]) else None,  # askp_csnu1
+                int(x) if (x := v[13]) else None,  # askp_csnu2
+                int(x) if (x := v[14]) else None,  # askp_csnu3
+                int(x) if (x := v[15]) else None,  # askp_csnu4
+                int(x) if (x := v[16]) else None,  # askp_csnu5
+                int(x) if (x := v[17]) else None,  # bidp_csnu1
+                int(x) if (x := v[18]) else None,  # bidp_csnu2
+                int(x) if (x := v[19]) else None,  # bidp_csnu3
+                int(x) if (x := v[20]) else None,  # bidp_csnu4
+                int(x) if (x := v[21]) else None,  # bidp_csnu5
+                int(x) if (x := v[22]) else None,  # askp_rsqn1
+                int(x) if (x := v[23]) else None,  # askp_rsqn2
+                int(x) if (x := v[24]) else None,  # askp_rsqn3
+                int(x) if (x := v[25]) else None,  # askp_rsqn4
+                int(x) if (x := v[26]) else None,  # askp_rsqn5
+                int(x) if (x := v[27]) else None,  # bidp_rsqn1
+                int(x) if (x := v[28]) else None,  # bidp_rsqn2
+                int(x) if (x := v[29]) else None,  # bidp_rsqn3
+                int(x) if (x := v[30]) else None,  # bidp_rsqn4
+                int(x) if (x := v[31]) else None,  # bidp_rsqn5
+                int(x) if (x := v[32]) else None,  # total_askp_csnu
+                int(x) if (x := v[33]) else None,  # total_bidp_csnu
+                int(x) if (x := v[34]) else None,  # total_askp_rsqn
+                int(x) if (x := v[35]) else None,  # total_bidp_rsqn
+                int(x) if (x := v[36]) else None,  # total_askp_rsqn_icdc
+                int(x) if (x := v[37]) else None,  # total_bidp_rsqn_icdc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[38])
+                else None,  # optn_askp6
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[39])
+                else None,  # optn_askp7
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[40])
+                else None,  # optn_askp8
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[41])
+                else None,  # optn_askp9
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[42])
+                else None,  # optn_askp10
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[43])
+                else None,  # optn_bidp6
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[44])
+                else None,  # optn_bidp7
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[45])
+                else None,  # optn_bidp8
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[46])
+                else None,  # optn_bidp9
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[47])
+                else None,  # optn_bidp10
+                int(x) if (x := v[48]) else None,  # askp_csnu6
+                int(x) if (x := v[49]) else None,  # askp_csnu7
+                int(x) if (x := v[50]) else None,  # askp_csnu8
+                int(x) if (x := v[51]) else None,  # askp_csnu9
+                int(x) if (x := v[52]) else None,  # askp_csnu10
+                int(x) if (x := v[53]) else None,  # bidp_csnu6
+                int(x) if (x := v[54]) else None,  # bidp_csnu7
+                int(x) if (x := v[55]) else None,  # bidp_csnu8
+                int(x) if (x := v[56]) else None,  # bidp_csnu9
+                int(x) if (x := v[57]) else None,  # bidp_csnu10
+                int(x) if (x := v[58]) else None,  # askp_rsqn6
+                int(x) if (x := v[59]) else None,  # askp_rsqn7
+                int(x) if (x := v[60]) else None,  # askp_rsqn8
+                int(x) if (x := v[61]) else None,  # askp_rsqn9
+                int(x) if (x := v[62]) else None,  # askp_rsqn10
+                int(x) if (x := v[63]) else None,  # bidp_rsqn6
+                int(x) if (x := v[64]) else None,  # bidp_rsqn7
+                int(x) if (x := v[65]) else None,  # bidp_rsqn8
+                int(x) if (x := v[66]) else None,  # bidp_rsqn9
+                int(x) if (x := v[67]) else None,  # bidp_rsqn10
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def optn_shrn_iscd(self) -> str | None:

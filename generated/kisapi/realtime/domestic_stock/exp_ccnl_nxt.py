@@ -16,6 +16,8 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "ExpCcnlNxt"]
 
+_YN = _r.YN.get
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -124,6 +126,122 @@ class ExpCcnlNxt(RealtimeRecord):
         "mrkt_trtm_cls_code",
         "vi_stnd_prc",
     )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        int | None,
+        Sign | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        str | None,
+        Decimal | None,
+        Decimal | None,
+        time | None,
+        Sign | None,
+        int | None,
+        time | None,
+        Sign | None,
+        int | None,
+        time | None,
+        Sign | None,
+        int | None,
+        date | None,
+        str | None,
+        bool | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        str | None,
+        str | None,
+        int | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # stck_cntg_hour
+                int(x) if (x := v[2]) else None,  # stck_prpr
+                _SIGN_CODES[v[3].strip()],  # prdy_vrss_sign
+                int(x) if (x := v[4]) else None,  # prdy_vrss
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # prdy_ctrt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # wghn_avrg_stck_prc
+                int(x) if (x := v[7]) else None,  # stck_oprc
+                int(x) if (x := v[8]) else None,  # stck_hgpr
+                int(x) if (x := v[9]) else None,  # stck_lwpr
+                int(x) if (x := v[10]) else None,  # askp1
+                int(x) if (x := v[11]) else None,  # bidp1
+                int(x) if (x := v[12]) else None,  # cntg_vol
+                int(x) if (x := v[13]) else None,  # acml_vol
+                int(x) if (x := v[14]) else None,  # acml_tr_pbmn
+                int(x) if (x := v[15]) else None,  # seln_cntg_csnu
+                int(x) if (x := v[16]) else None,  # shnu_cntg_csnu
+                int(x) if (x := v[17]) else None,  # ntby_cntg_csnu
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[18]) else None,  # cttr
+                int(x) if (x := v[19]) else None,  # seln_cntg_smtn
+                int(x) if (x := v[20]) else None,  # shnu_cntg_smtn
+                (t if (t := v[21].strip()) not in _r.NULLS else None),  # cntg_cls_code
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[22])
+                else None,  # shnu_rate
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[23])
+                else None,  # prdy_vol_vrss_acml_vol_rate
+                time.fromisoformat(x) if (x := v[24]) else None,  # oprc_hour
+                _SIGN_CODES[v[25].strip()],  # oprc_vrss_prpr_sign
+                int(x) if (x := v[26]) else None,  # oprc_vrss_prpr
+                time.fromisoformat(x) if (x := v[27]) else None,  # hgpr_hour
+                _SIGN_CODES[v[28].strip()],  # hgpr_vrss_prpr_sign
+                int(x) if (x := v[29]) else None,  # hgpr_vrss_prpr
+                time.fromisoformat(x) if (x := v[30]) else None,  # lwpr_hour
+                _SIGN_CODES[v[31].strip()],  # lwpr_vrss_prpr_sign
+                int(x) if (x := v[32]) else None,  # lwpr_vrss_prpr
+                date.fromisoformat(x) if (x := v[33]) else None,  # bsop_date
+                (t if (t := v[34].strip()) not in _r.NULLS else None),  # new_mkop_cls_code
+                _YN(v[35]),  # trht_yn
+                int(x) if (x := v[36]) else None,  # askp_rsqn1
+                int(x) if (x := v[37]) else None,  # bidp_rsqn1
+                int(x) if (x := v[38]) else None,  # total_askp_rsqn
+                int(x) if (x := v[39]) else None,  # total_bidp_rsqn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[40])
+                else None,  # vol_tnrt
+                int(x) if (x := v[41]) else None,  # prdy_smns_hour_acml_vol
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[42])
+                else None,  # prdy_smns_hour_acml_vol_rate
+                (t if (t := v[43].strip()) not in _r.NULLS else None),  # hour_cls_code
+                (t if (t := v[44].strip()) not in _r.NULLS else None),  # mrkt_trtm_cls_code
+                int(x) if (x := v[45]) else None,  # vi_stnd_prc
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

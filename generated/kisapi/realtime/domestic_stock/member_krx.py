@@ -13,6 +13,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "MemberKrx"]
 
+_YN = _r.YN.get
+
 
 class MemberKrx(RealtimeRecord):
     """국내주식 실시간회원사 (KRX): one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -182,6 +184,198 @@ class MemberKrx(RealtimeRecord):
         "byov_mbcr_eng_name4",
         "byov_mbcr_eng_name5",
     )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # seln2_mbcr_name1
+                (t if (t := v[2].strip()) not in _r.NULLS else None),  # seln2_mbcr_name2
+                (t if (t := v[3].strip()) not in _r.NULLS else None),  # seln2_mbcr_name3
+                (t if (t := v[4].strip()) not in _r.NULLS else None),  # seln2_mbcr_name4
+                (t if (t := v[5].strip()) not in _r.NULLS else None),  # seln2_mbcr_name5
+                (t if (t := v[6].strip()) not in _r.NULLS else None),  # byov_mbcr_name1
+                (t if (t := v[7].strip()) not in _r.NULLS else None),  # byov_mbcr_name2
+                (t if (t := v[8].strip()) not in _r.NULLS else None),  # byov_mbcr_name3
+                (t if (t := v[9].strip()) not in _r.NULLS else None),  # byov_mbcr_name4
+                (t if (t := v[10].strip()) not in _r.NULLS else None),  # byov_mbcr_name5
+                int(x) if (x := v[11]) else None,  # total_seln_qty1
+                int(x) if (x := v[12]) else None,  # total_seln_qty2
+                int(x) if (x := v[13]) else None,  # total_seln_qty3
+                int(x) if (x := v[14]) else None,  # total_seln_qty4
+                int(x) if (x := v[15]) else None,  # total_seln_qty5
+                int(x) if (x := v[16]) else None,  # total_shnu_qty1
+                int(x) if (x := v[17]) else None,  # total_shnu_qty2
+                int(x) if (x := v[18]) else None,  # total_shnu_qty3
+                int(x) if (x := v[19]) else None,  # total_shnu_qty4
+                int(x) if (x := v[20]) else None,  # total_shnu_qty5
+                _YN(v[21]),  # seln_mbcr_glob_yn_1
+                _YN(v[22]),  # seln_mbcr_glob_yn_2
+                _YN(v[23]),  # seln_mbcr_glob_yn_3
+                _YN(v[24]),  # seln_mbcr_glob_yn_4
+                _YN(v[25]),  # seln_mbcr_glob_yn_5
+                _YN(v[26]),  # shnu_mbcr_glob_yn_1
+                _YN(v[27]),  # shnu_mbcr_glob_yn_2
+                _YN(v[28]),  # shnu_mbcr_glob_yn_3
+                _YN(v[29]),  # shnu_mbcr_glob_yn_4
+                _YN(v[30]),  # shnu_mbcr_glob_yn_5
+                (t if (t := v[31].strip()) not in _r.NULLS else None),  # seln_mbcr_no1
+                (t if (t := v[32].strip()) not in _r.NULLS else None),  # seln_mbcr_no2
+                (t if (t := v[33].strip()) not in _r.NULLS else None),  # seln_mbcr_no3
+                (t if (t := v[34].strip()) not in _r.NULLS else None),  # seln_mbcr_no4
+                (t if (t := v[35].strip()) not in _r.NULLS else None),  # seln_mbcr_no5
+                (t if (t := v[36].strip()) not in _r.NULLS else None),  # shnu_mbcr_no1
+                (t if (t := v[37].strip()) not in _r.NULLS else None),  # shnu_mbcr_no2
+                (t if (t := v[38].strip()) not in _r.NULLS else None),  # shnu_mbcr_no3
+                (t if (t := v[39].strip()) not in _r.NULLS else None),  # shnu_mbcr_no4
+                (t if (t := v[40].strip()) not in _r.NULLS else None),  # shnu_mbcr_no5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[41])
+                else None,  # seln_mbcr_rlim1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[42])
+                else None,  # seln_mbcr_rlim2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[43])
+                else None,  # seln_mbcr_rlim3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[44])
+                else None,  # seln_mbcr_rlim4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[45])
+                else None,  # seln_mbcr_rlim5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[46])
+                else None,  # shnu_mbcr_rlim1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[47])
+                else None,  # shnu_mbcr_rlim2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[48])
+                else None,  # shnu_mbcr_rlim3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[49])
+                else None,  # shnu_mbcr_rlim4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[50])
+                else None,  # shnu_mbcr_rlim5
+                int(x) if (x := v[51]) else None,  # seln_qty_icdc1
+                int(x) if (x := v[52]) else None,  # seln_qty_icdc2
+                int(x) if (x := v[53]) else None,  # seln_qty_icdc3
+                int(x) if (x := v[54]) else None,  # seln_qty_icdc4
+                int(x) if (x := v[55]) else None,  # seln_qty_icdc5
+                int(x) if (x := v[56]) else None,  # shnu_qty_icdc1
+                int(x) if (x := v[57]) else None,  # shnu_qty_icdc2
+                int(x) if (x := v[58]) else None,  # shnu_qty_icdc3
+                int(x) if (x := v[59]) else None,  # shnu_qty_icdc4
+                int(x) if (x := v[60]) else None,  # shnu_qty_icdc5
+                int(x) if (x := v[61]) else None,  # glob_total_seln_qty
+                int(x) if (x := v[62]) else None,  # glob_total_shnu_qty
+                int(x) if (x := v[63]) else None,  # glob_total_seln_qty_icdc
+                int(x) if (x := v[64]) else None,  # glob_total_shnu_qty_icdc
+                int(x) if (x := v[65]) else None,  # glob_ntby_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[66])
+                else None,  # glob_seln_rlim
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[67])
+                else None,  # glob_shnu_rlim
+                (t if (t := v[68].strip()) not in _r.NULLS else None),  # seln2_mbcr_eng_name1
+                (t if (t := v[69].strip()) not in _r.NULLS else None),  # seln2_mbcr_eng_name2
+                (t if (t := v[70].strip()) not in _r.NULLS else None),  # seln2_mbcr_eng_name3
+                (t if (t := v[71].strip()) not in _r.NULLS else None),  # seln2_mbcr_eng_name4
+                (t if (t := v[72].strip()) not in _r.NULLS else None),  # seln2_mbcr_eng_name5
+                (t if (t := v[73].strip()) not in _r.NULLS else None),  # byov_mbcr_eng_name1
+                (t if (t := v[74].strip()) not in _r.NULLS else None),  # byov_mbcr_eng_name2
+                (t if (t := v[75].strip()) not in _r.NULLS else None),  # byov_mbcr_eng_name3
+                (t if (t := v[76].strip()) not in _r.NULLS else None),  # byov_mbcr_eng_name4
+                (t if (t := v[77].strip()) not in _r.NULLS else None),  # byov_mbcr_eng_name5
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

@@ -13,6 +13,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "ProgramTradeNxt"]
 
+_YN = _r.YN.get
+
 
 class ProgramTradeNxt(RealtimeRecord):
     """국내주식 실시간프로그램매매 (NXT): one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -48,6 +50,40 @@ class ProgramTradeNxt(RealtimeRecord):
         "shnu_rsqn",
         "whol_ntby_qty",
     )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # stck_cntg_hour
+                int(x) if (x := v[2]) else None,  # seln_cnqn
+                int(x) if (x := v[3]) else None,  # seln_tr_pbmn
+                int(x) if (x := v[4]) else None,  # shnu_cnqn
+                int(x) if (x := v[5]) else None,  # shnu_tr_pbmn
+                int(x) if (x := v[6]) else None,  # ntby_cnqn
+                int(x) if (x := v[7]) else None,  # ntby_tr_pbmn
+                int(x) if (x := v[8]) else None,  # seln_rsqn
+                int(x) if (x := v[9]) else None,  # shnu_rsqn
+                int(x) if (x := v[10]) else None,  # whol_ntby_qty
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

@@ -16,6 +16,8 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "ElwAskingPrice"]
 
+_YN = _r.YN.get
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -178,6 +180,166 @@ class ElwAskingPrice(RealtimeRecord):
         "lp_bidp_rsqn3",
         "antc_vol",
     )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        str | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Sign | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
+                (t if (t := v[2].strip()) not in _r.NULLS else None),  # hour_cls_code
+                int(x) if (x := v[3]) else None,  # askp1
+                int(x) if (x := v[4]) else None,  # askp2
+                int(x) if (x := v[5]) else None,  # askp3
+                int(x) if (x := v[6]) else None,  # askp4
+                int(x) if (x := v[7]) else None,  # askp5
+                int(x) if (x := v[8]) else None,  # askp6
+                int(x) if (x := v[9]) else None,  # askp7
+                int(x) if (x := v[10]) else None,  # askp8
+                int(x) if (x := v[11]) else None,  # askp9
+                int(x) if (x := v[12]) else None,  # askp10
+                int(x) if (x := v[13]) else None,  # bidp1
+                int(x) if (x := v[14]) else None,  # bidp2
+                int(x) if (x := v[15]) else None,  # bidp3
+                int(x) if (x := v[16]) else None,  # bidp4
+                int(x) if (x := v[17]) else None,  # bidp5
+                int(x) if (x := v[18]) else None,  # bidp6
+                int(x) if (x := v[19]) else None,  # bidp7
+                int(x) if (x := v[20]) else None,  # bidp8
+                int(x) if (x := v[21]) else None,  # bidp9
+                int(x) if (x := v[22]) else None,  # bidp10
+                int(x) if (x := v[23]) else None,  # askp_rsqn1
+                int(x) if (x := v[24]) else None,  # askp_rsqn2
+                int(x) if (x := v[25]) else None,  # askp_rsqn3
+                int(x) if (x := v[26]) else None,  # askp_rsqn4
+                int(x) if (x := v[27]) else None,  # askp_rsqn5
+                int(x) if (x := v[28]) else None,  # askp_rsqn6
+                int(x) if (x := v[29]) else None,  # askp_rsqn7
+                int(x) if (x := v[30]) else None,  # askp_rsqn8
+                int(x) if (x := v[31]) else None,  # askp_rsqn9
+                int(x) if (x := v[32]) else None,  # askp_rsqn10
+                int(x) if (x := v[33]) else None,  # bidp_rsqn1
+                int(x) if (x := v[34]) else None,  # bidp_rsqn2
+                int(x) if (x := v[35]) else None,  # bidp_rsqn3
+                int(x) if (x := v[36]) else None,  # bidp_rsqn4
+                int(x) if (x := v[37]) else None,  # bidp_rsqn5
+                int(x) if (x := v[38]) else None,  # bidp_rsqn6
+                int(x) if (x := v[39]) else None,  # bidp_rsqn7
+                int(x) if (x := v[40]) else None,  # bidp_rsqn8
+                int(x) if (x := v[41]) else None,  # bidp_rsqn9
+                int(x) if (x := v[42]) else None,  # bidp_rsqn10
+                int(x) if (x := v[43]) else None,  # total_askp_rsqn
+                int(x) if (x := v[44]) else None,  # total_bidp_rsqn
+                int(x) if (x := v[45]) else None,  # antc_cnpr
+                int(x) if (x := v[46]) else None,  # antc_cnqn
+                _SIGN_CODES[v[47].strip()],  # antc_cntg_vrss_sign
+                int(x) if (x := v[48]) else None,  # antc_cntg_vrss
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[49])
+                else None,  # antc_cntg_prdy_ctrt
+                int(x) if (x := v[50]) else None,  # lp_askp_rsqn1
+                int(x) if (x := v[51]) else None,  # lp_askp_rsqn2
+                int(x) if (x := v[52]) else None,  # lp_askp_rsqn3
+                int(x) if (x := v[53]) else None,  # lp_bidp_rsqn4
+                int(x) if (x := v[54]) else None,  # lp_askp_rsqn4
+                int(x) if (x := v[55]) else None,  # lp_bidp_rsqn5
+                int(x) if (x := v[56]) else None,  # lp_askp_rsqn5
+                int(x) if (x := v[57]) else None,  # lp_bidp_rsqn6
+                int(x) if (x := v[58]) else None,  # lp_askp_rsqn6
+                int(x) if (x := v[59]) else None,  # lp_bidp_rsqn7
+                int(x) if (x := v[60]) else None,  # lp_askp_rsqn7
+                int(x) if (x := v[61]) else None,  # lp_askp_rsqn8
+                int(x) if (x := v[62]) else None,  # lp_bidp_rsqn8
+                int(x) if (x := v[63]) else None,  # lp_askp_rsqn9
+                int(x) if (x := v[64]) else None,  # lp_bidp_rsqn9
+                int(x) if (x := v[65]) else None,  # lp_askp_rsqn10
+                int(x) if (x := v[66]) else None,  # lp_bidp_rsqn10
+                int(x) if (x := v[67]) else None,  # lp_bidp_rsqn1
+                int(x) if (x := v[68]) else None,  # lp_total_askp_rsqn
+                int(x) if (x := v[69]) else None,  # lp_bidp_rsqn2
+                int(x) if (x := v[70]) else None,  # lp_total_bidp_rsqn
+                int(x) if (x := v[71]) else None,  # lp_bidp_rsqn3
+                int(x) if (x := v[72]) else None,  # antc_vol
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

@@ -14,6 +14,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "AskingPrice"]
 
+_YN = _r.YN.get
+
 
 class AskingPrice(RealtimeRecord):
     """해외선물옵션 실시간호가: one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -97,6 +99,112 @@ class AskingPrice(RealtimeRecord):
         "ask_price_5",
         "sttl_price",
     )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        date | None,
+        time | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # series_cd
+                date.fromisoformat(x) if (x := v[1]) else None,  # recv_date
+                time.fromisoformat(x) if (x := v[2]) else None,  # recv_time
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[3])
+                else None,  # prev_price
+                int(x) if (x := v[4]) else None,  # bid_qntt_1
+                int(x) if (x := v[5]) else None,  # bid_num_1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # bid_price_1
+                int(x) if (x := v[7]) else None,  # ask_qntt_1
+                int(x) if (x := v[8]) else None,  # ask_num_1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[9])
+                else None,  # ask_price_1
+                int(x) if (x := v[10]) else None,  # bid_qntt_2
+                int(x) if (x := v[11]) else None,  # bid_num_2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[12])
+                else None,  # bid_price_2
+                int(x) if (x := v[13]) else None,  # ask_qntt_2
+                int(x) if (x := v[14]) else None,  # ask_num_2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[15])
+                else None,  # ask_price_2
+                int(x) if (x := v[16]) else None,  # bid_qntt_3
+                int(x) if (x := v[17]) else None,  # bid_num_3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[18])
+                else None,  # bid_price_3
+                int(x) if (x := v[19]) else None,  # ask_qntt_3
+                int(x) if (x := v[20]) else None,  # ask_num_3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[21])
+                else None,  # ask_price_3
+                int(x) if (x := v[22]) else None,  # bid_qntt_4
+                int(x) if (x := v[23]) else None,  # bid_num_4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[24])
+                else None,  # bid_price_4
+                int(x) if (x := v[25]) else None,  # ask_qntt_4
+                int(x) if (x := v[26]) else None,  # ask_num_4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[27])
+                else None,  # ask_price_4
+                int(x) if (x := v[28]) else None,  # bid_qntt_5
+                int(x) if (x := v[29]) else None,  # bid_num_5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[30])
+                else None,  # bid_price_5
+                int(x) if (x := v[31]) else None,  # ask_qntt_5
+                int(x) if (x := v[32]) else None,  # ask_num_5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[33])
+                else None,  # ask_price_5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[34])
+                else None,  # sttl_price
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def series_cd(self) -> str | None:

@@ -14,6 +14,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "DelayedAskingPriceAsia"]
 
+_YN = _r.YN.get
+
 
 class DelayedAskingPriceAsia(RealtimeRecord):
     """해외주식 지연호가(아시아): one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -61,6 +63,52 @@ class DelayedAskingPriceAsia(RealtimeRecord):
         "dbid1",
         "dask1",
     )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        str | None,
+        int | None,
+        date | None,
+        time | None,
+        date | None,
+        time | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb
+                int(x) if (x := v[2]) else None,  # zdiv
+                date.fromisoformat(x) if (x := v[3]) else None,  # xymd
+                time.fromisoformat(x) if (x := v[4]) else None,  # xhms
+                date.fromisoformat(x) if (x := v[5]) else None,  # kymd
+                time.fromisoformat(x) if (x := v[6]) else None,  # khms
+                int(x) if (x := v[7]) else None,  # bvol
+                int(x) if (x := v[8]) else None,  # avol
+                int(x) if (x := v[9]) else None,  # bdvl
+                int(x) if (x := v[10]) else None,  # advl
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[11]) else None,  # pbid1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[12]) else None,  # pask1
+                int(x) if (x := v[13]) else None,  # vbid1
+                int(x) if (x := v[14]) else None,  # vask1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[15]) else None,  # dbid1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[16]) else None,  # dask1
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def rsym(self) -> str | None:

@@ -14,6 +14,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "DelayedCcnl"]
 
+_YN = _r.YN.get
+
 
 class DelayedCcnl(RealtimeRecord):
     """해외주식 실시간지연체결가: one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -79,6 +81,70 @@ class DelayedCcnl(RealtimeRecord):
         "strn",
         "mtyp",
     )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        str | None,
+        int | None,
+        date | None,
+        date | None,
+        time | None,
+        date | None,
+        time | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        str | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb
+                int(x) if (x := v[2]) else None,  # zdiv
+                date.fromisoformat(x) if (x := v[3]) else None,  # tymd
+                date.fromisoformat(x) if (x := v[4]) else None,  # xymd
+                time.fromisoformat(x) if (x := v[5]) else None,  # xhms
+                date.fromisoformat(x) if (x := v[6]) else None,  # kymd
+                time.fromisoformat(x) if (x := v[7]) else None,  # khms
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[8]) else None,  # open
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[9]) else None,  # high
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[10]) else None,  # low
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[11]) else None,  # last
+                (t if (t := v[12].strip()) not in _r.NULLS else None),  # sign
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[13]) else None,  # diff
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[14]) else None,  # rate
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[15]) else None,  # pbid
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[16]) else None,  # pask
+                int(x) if (x := v[17]) else None,  # vbid
+                int(x) if (x := v[18]) else None,  # vask
+                int(x) if (x := v[19]) else None,  # evol
+                int(x) if (x := v[20]) else None,  # tvol
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[21]) else None,  # tamt
+                int(x) if (x := v[22]) else None,  # bivl
+                int(x) if (x := v[23]) else None,  # asvl
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[24]) else None,  # strn
+                (t if (t := v[25].strip()) not in _r.NULLS else None),  # mtyp
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def rsym(self) -> str | None:
