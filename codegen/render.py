@@ -36,15 +36,15 @@ ERROR_NAMES = (
 # Falsy values go through _d.nothing: None and "" mean no value; a JSON 0 or false raises and
 # takes the slow path, which parses it properly.
 _FAST = {
-    "str": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := g({k})) else _d.nothing(v)",
-    "text": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := g({k})) else _d.nothing(v)",
-    "int": "int(v) if (v := g({k})) else _d.nothing(v)",
+    "str": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := full[{k}]) else _d.nothing(v)",
+    "text": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := full[{k}]) else _d.nothing(v)",
+    "int": "int(v) if (v := full[{k}]) else _d.nothing(v)",
     # Decimal() reads "nan"/"Infinity" without raising: a non-finite result takes the slow path.
-    "decimal": "(n if (n := Decimal(v)).is_finite() else _d.nothing(v)) if (v := g({k})) else _d.nothing(v)",
-    "date": "date.fromisoformat(v) if (v := g({k})) else _d.nothing(v)",
-    "time": "time.fromisoformat(v) if (v := g({k})) else _d.nothing(v)",
-    "datetime": "_d.parse_datetime(v) if (v := g({k})) else _d.nothing(v)",
-    "bool": "_d.YN[v] if (v := g({k})) else _d.nothing(v)",
+    "decimal": "(n if (n := Decimal(v)).is_finite() else _d.nothing(v)) if (v := full[{k}]) else _d.nothing(v)",
+    "date": "date.fromisoformat(v) if (v := full[{k}]) else _d.nothing(v)",
+    "time": "time.fromisoformat(v) if (v := full[{k}]) else _d.nothing(v)",
+    "datetime": "_d.parse_datetime(v) if (v := full[{k}]) else _d.nothing(v)",
+    "bool": "_d.YN[v] if (v := full[{k}]) else _d.nothing(v)",
 }
 
 
@@ -69,7 +69,7 @@ def fast_expr(field: ir.Field) -> str:
     """Inline conversion of one wire value; failures fall back to the runtime's slow path."""
     key = py_literal(field.wire)
     if field.enum:
-        return f"{codes_name(field.enum)}[v] if (v := g({key})) else _d.nothing(v)"
+        return f"{codes_name(field.enum)}[v] if (v := full[{key}]) else _d.nothing(v)"
     return _FAST[field.kind].format(k=key)
 
 

@@ -30,6 +30,7 @@ from .errors import (
     KisTimeoutError,
     classify,
 )
+from .jsonlib import loads as parse_json
 from .ratelimit import RateLimiter
 from .request import Prepared, prepare
 from .response import ApiResponse
@@ -234,7 +235,7 @@ class BaseClient:
         is_order = api.kind == "order"
         status = response.status_code
         try:
-            body = response.json()
+            body = parse_json(response.content)  # orjson when installed
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = None
         if not isinstance(body, dict):

@@ -91,7 +91,9 @@ def as_list(
     if isinstance(raw, Mapping):
         return [one(raw, strict)]
     if isinstance(raw, list):
-        return [one(item, strict) for item in raw if isinstance(item, Mapping)]
+        return [
+            one(item, strict) for item in raw if type(item) is dict or isinstance(item, Mapping)
+        ]
     raise KisDecodeError(f"{where}: expected an array of objects, got {type(raw).__name__}")
 
 

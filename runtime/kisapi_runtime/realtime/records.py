@@ -36,6 +36,8 @@ class RealtimeRecord:
     FIELDS: ClassVar[tuple[str, ...]] = ()
     """Wire names in frame order."""
     PY_NAMES: ClassVar[tuple[str, ...]] = ()
+    CONVERTERS: ClassVar[tuple[Callable[[str], Any], ...]] = ()
+    """The converter each property applies (``to_int``, an enum table's ``read``...), in order."""
 
     WIDTH: ClassVar[int] = 0
     """``len(FIELDS)``, kept so the hot path does not recount it."""
@@ -158,6 +160,14 @@ class EnumCodes(dict[str, E]):
 
     def __missing__(self, key: str) -> E | None:
         return to_padded_enum(key, self._enum)
+
+    def read(self, value: str) -> E | None:
+        """The member a wire value names (spaces ignored), or ``None``."""
+        return self[value.strip()]
+
+    @property
+    def enum(self) -> type[E]:
+        return self._enum
 
 
 def to_padded_enum(text: str, enum: type[E]) -> E | None:

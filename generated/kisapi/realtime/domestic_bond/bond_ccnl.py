@@ -72,6 +72,27 @@ class BondCcnl(RealtimeRecord):
         "prdy_vol",
         "cntg_type_cls_code",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_time,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_str,
+    )
 
     def as_tuple(
         self,

@@ -74,6 +74,28 @@ class BondIndexCcnl(RealtimeRecord):
         "bond_avrg_ytm_val",
         "bond_avrg_frdl_ytm_val",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_date,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+    )
 
     def as_tuple(
         self,

@@ -72,6 +72,27 @@ class KrxNgtFuturesCcnlNotice(RealtimeRecord):
         "cntg_isnm",
         "oder_cond",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _SELL_BUY_DIVISION_CODES.read,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_time,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+    )
 
     def as_tuple(
         self,

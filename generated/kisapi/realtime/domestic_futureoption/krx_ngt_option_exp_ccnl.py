@@ -50,6 +50,16 @@ class KrxNgtOptionExpCcnl(RealtimeRecord):
         "antc_mkop_cls_code",
         "antc_cnqn",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_str,
+        _r.to_int,
+    )
 
     def as_tuple(
         self,

@@ -48,6 +48,15 @@ class OptionExpCcnl(RealtimeRecord):
         "antc_cntg_prdy_ctrt",
         "antc_mkop_cls_code",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_str,
+    )
 
     def as_tuple(
         self,

@@ -49,6 +49,19 @@ class MarketStatusNxt(RealtimeRecord):
         "ovtm_vi_cls_code",
         "exch_cls_code",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_bool,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+    )
 
     def as_tuple(
         self,

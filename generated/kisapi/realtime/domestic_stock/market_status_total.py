@@ -47,6 +47,18 @@ class MarketStatusTotal(RealtimeRecord):
         "ovtm_vi_cls_code",
         "exch_cls_code",
     )
+    CONVERTERS = (
+        _r.to_bool,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+    )
 
     def as_tuple(
         self,

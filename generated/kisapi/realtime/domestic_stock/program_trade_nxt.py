@@ -50,6 +50,19 @@ class ProgramTradeNxt(RealtimeRecord):
         "shnu_rsqn",
         "whol_ntby_qty",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+    )
 
     def as_tuple(
         self,

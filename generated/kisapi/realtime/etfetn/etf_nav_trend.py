@@ -49,6 +49,16 @@ class EtfNavTrend(RealtimeRecord):
         "hprc_nav",
         "lprc_nav",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+    )
 
     def as_tuple(
         self,

@@ -79,6 +79,33 @@ class Ccnl(RealtimeRecord):
         "psttl_diff_price",
         "psttl_diff_rate",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_date,
+        _r.to_date,
+        _r.to_time,
+        _r.to_date,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_date,
+        _r.to_time,
+        _r.to_str,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_decimal,
+        _r.to_str,
+        _r.to_decimal,
+        _r.to_decimal,
+    )
 
     def as_tuple(
         self,

@@ -84,6 +84,33 @@ class CcnlNotice(RealtimeRecord):
         "tm_div_tp",
         "cntg_unpr12",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _SELL_BUY_DIVISION_CODES.read,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_time,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_date,
+        _r.to_time,
+        _r.to_time,
+        _r.to_str,
+        _r.to_decimal,
+    )
 
     def as_tuple(
         self,

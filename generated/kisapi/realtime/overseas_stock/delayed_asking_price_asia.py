@@ -63,6 +63,25 @@ class DelayedAskingPriceAsia(RealtimeRecord):
         "dbid1",
         "dask1",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_date,
+        _r.to_time,
+        _r.to_date,
+        _r.to_time,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+    )
 
     def as_tuple(
         self,
