@@ -193,6 +193,9 @@ class RealtimeSpec:
     record: type[RealtimeRecord]
 
 
+_new = object.__new__
+
+
 def split_frame(frame: str) -> tuple[bool, str, int, str]:
     """(encrypted, TR ID, record count, payload) of a data frame."""
     parts = frame.split("|", 3)
@@ -208,7 +211,7 @@ def decode_records(record: type[RealtimeRecord], count: int, payload: str) -> li
     """Split a (decrypted) payload into ``count`` records of ``record``."""
     values = payload.split("^")
     if count <= 1:
-        return [record(values)]
+        return [_owned(record, values)]
     return _split_records(record, count, values)
 
 
@@ -220,7 +223,17 @@ def _split_records(
         raise KisFrameError(
             f"{record.__name__}: {len(values)} fields do not split into {count} records"
         )
-    return [record(values[i : i + width]) for i in range(0, len(values), width)]
+    return [_owned(record, values[i : i + width]) for i in range(0, len(values), width)]
+
+
+def _owned(record: type[RealtimeRecord], values: list[str]) -> RealtimeRecord:
+    """``record(values)`` for a list nobody else holds: padded in place, no copy."""
+    missing = record.WIDTH - len(values)
+    if missing > 0:  # an older, shorter layout (KIS's samples know 46 of H0STCNT0's 47)
+        values += [""] * missing
+    one: RealtimeRecord = _new(record)
+    one._v = values
+    return one
 
 
 class FrameDecoder:
@@ -258,16 +271,24 @@ class FrameDecoder:
             flag, tr_id, count, payload = frame.split("|", 3)
         except ValueError:
             raise KisFrameError(f"not a data frame: {frame[:40]!r}") from None
-        record = self._records.get(tr_id) or self.record(tr_id)
+        try:
+            record = self._records[tr_id]
+        except KeyError:
+            record = self.record(tr_id)
         if flag != "0":
             payload = self._decrypt(flag, tr_id, payload, frame)
-        if count == "001":  # nearly every frame: one record
-            return tr_id, [record(payload.split("^"))]
+        if count == "001":  # nearly every frame: one record; _owned() inlined
+            values = payload.split("^")
+            if len(values) < record.WIDTH:
+                values += [""] * (record.WIDTH - len(values))
+            one: RealtimeRecord = _new(record)
+            one._v = values
+            return tr_id, [one]
         if not count.isdigit():
             raise KisFrameError(f"bad frame header: {frame[:40]!r}")
         n = int(count)
         values = payload.split("^")
-        return tr_id, [record(values)] if n <= 1 else _split_records(record, n, values)
+        return tr_id, [_owned(record, values)] if n <= 1 else _split_records(record, n, values)
 
     def _decrypt(self, flag: str, tr_id: str, payload: str, frame: str) -> str:
         if flag != "1":
