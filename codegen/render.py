@@ -88,8 +88,16 @@ _RT_FAST = {
 }
 
 
-def realtime_expr(field: ir.Field, index: int) -> str:
-    """Inline conversion of field ``index`` of a realtime record's value list ``v``."""
+def int_positions(rt: ir.RealtimeApi) -> tuple[int, ...]:
+    """Positions of a realtime record's integer fields (converted together by ``_r.ints``)."""
+    return tuple(i for i, f in enumerate(rt.fields) if f.kind == "int" and not f.enum)
+
+
+def realtime_expr(field: ir.Field, index: int, ints: tuple[int, ...] = ()) -> str:
+    """Inline conversion of field ``index`` of a realtime record's value list ``v``
+    (integers come from ``iv``, their one-pass conversion, when ``ints`` lists them)."""
+    if index in ints:
+        return f"iv[{ints.index(index)}]"
     if field.enum:
         return f"_{codes_name(field.enum)}[v[{index}].strip()]"
     return _RT_FAST[field.kind].format(i=index)
@@ -107,6 +115,7 @@ def environment() -> jinja2.Environment:
     env.filters["py"] = py_literal
     env.filters["fast"] = fast_expr
     env.filters["rt_fast"] = realtime_expr
+    env.filters["int_positions"] = int_positions
     env.filters["codes"] = codes_name
     return env
 

@@ -18,6 +18,8 @@ from kisapi_runtime.realtime.records import (
     KisFrameError,
     RealtimeRecord,
     RealtimeSpec,
+    ints,
+    to_int,
 )
 
 TR_IDS = sorted(realtime.TR_IDS)
@@ -101,7 +103,9 @@ def test_malformed_frames_raise_frame_errors(frame: str, reason: str) -> None:
 VALUE = st.one_of(
     st.sampled_from(["", " ", "0", "-5", "0012", "1,200", "1.50", "-0.25", " 3 ", "nan", "NaN",
                      "Infinity", "(null)", "null", "1e3", "20261124", "2026-11-24", "093015",
-                     "09:30:15", "240000", "Y", "N", "y", "1", "01", "5", "05", "A1", "샘플"]),
+                     "09:30:15", "240000", "Y", "N", "y", "1", "01", "5", "05", "A1", "샘플", "+7", "-",
+                     "true", "false", '"1"', "[1]", "{}", "1_000", "٣", "99999999999999999999999",
+                     "-9223372036854775809", "18446744073709551615"]),
     st.text(max_size=6),
 )  # fmt: skip
 
@@ -116,3 +120,31 @@ def test_whole_record_read_equals_the_properties(tr_id: str, data: st.DataObject
     record = record_class(["" if "^" in v else v for v in values])
     assert record.as_tuple() == by_property(record)
     assert list(record) == list(zip(record.PY_NAMES, by_property(record), strict=True))
+
+
+TRICKY = ["", " 5", "5 ", "0", "-0", "007", "+7", "-", "1,200", "1.5", "1e3", "1E3", "nan",
+          "NaN", "Infinity", "null", "NULL", "(null)", "true", "false", '"1"', "[1]", "{}",
+          "1_000", "٣", "0x10", "99999999999999999999999", "-9223372036854775809",
+          "18446744073709551615", "9223372036854775807"]  # fmt: skip
+
+
+@pytest.mark.parametrize("tricky", TRICKY)
+def test_one_pass_integers_equal_to_int_or_refuse(tricky: str) -> None:
+    for texts in ([tricky], ["5", tricky, "", "-3"], [tricky, tricky]):
+        try:
+            got = ints(texts)
+        except ValueError:
+            continue  # the caller then converts each text with to_int
+        want = [to_int(t) for t in texts]
+        assert [(type(g), g) for g in got] == [(type(w), w) for w in want], texts
+
+
+@pytest.mark.parametrize("tricky", TRICKY)
+def test_a_tricky_integer_in_a_real_record_reads_as_its_property(tricky: str) -> None:
+    _, (record,) = FrameDecoder(realtime.registry()).decode(
+        next(f for f in FRAMES if f.split("|")[1] == "H0STCNT0" and f.split("|")[2] == "001")
+    )
+    values = list(record._v)
+    values[record.PY_NAMES.index("acml_vol")] = tricky
+    changed = type(record)(values)
+    assert changed.as_tuple() == by_property(changed)

@@ -1,9 +1,9 @@
 """Many frames of one realtime TR -> one typed column per field, no record object per record.
 
-For collectors that store ticks: :func:`decode_columns` joins the payloads, splits them once
-and converts each field's column with one C-level pass where the values allow it (``map(int,
-...)``, orjson for whole integer columns), falling back, per column, to the converters the
-record properties use. The values are exactly what the properties would read.
+For collectors that store ticks: :func:`decode_columns` joins the payloads of a chunk, splits
+them once and converts each field's column in one C-level pass where the values allow it
+(``map(Decimal, ...)``, one orjson parse for a whole integer column), falling back, per
+column, to the converters the record properties use. The values are exactly what the properties would read.
 :meth:`Columns.to_arrow` and :meth:`Columns.to_polars` need the ``arrow`` extra.
 """
 
@@ -16,7 +16,6 @@ from typing import Any, Final
 
 import attrs
 
-from ..jsonlib import orjson
 from .records import (
     NULLS,
     YN,
@@ -24,6 +23,7 @@ from .records import (
     EnumCodes,
     KisFrameError,
     RealtimeRecord,
+    ints,
     to_bool,
     to_date,
     to_decimal,
@@ -145,8 +145,6 @@ def _convert(record: type[RealtimeRecord], out: list[Column], chunk: list[str], 
 
 _NULL_TO_NONE: Final = dict.fromkeys(NULLS)
 _strip = str.strip
-# An element containing one of these could parse as JSON to something other than an integer.
-_NOT_INTEGER_JSON: Final = '.eEn"[{tf'
 
 
 def _strs(col: list[str]) -> Column:
@@ -155,23 +153,8 @@ def _strs(col: list[str]) -> Column:
 
 
 def _ints(col: list[str]) -> Column:
-    if orjson is not None:
-        inner = ",".join(col)
-        if not any(c in inner for c in _NOT_INTEGER_JSON):
-            try:
-                parsed = orjson.loads("[" + inner + "]")
-            except orjson.JSONDecodeError:
-                parsed = None  # "", leading zeros, "+5", non-ASCII digits: int() decides
-            # one value per text, and no float (orjson reads integers beyond 64 bits as floats)
-            if parsed is not None and len(parsed) == len(col) and type(sum(parsed)) is int:
-                return parsed  # type: ignore[no-any-return]
-    if "" not in col:
-        try:
-            return list(map(int, col))
-        except ValueError:
-            pass
     try:
-        return [int(x) if x else None for x in col]
+        return ints(col)
     except ValueError:
         return list(map(to_int, col))
 

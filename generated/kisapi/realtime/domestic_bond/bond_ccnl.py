@@ -17,6 +17,8 @@ from ...enums import Sign
 __all__ = ["SPEC", "BondCcnl"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((7, 16, 17))
+"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -120,6 +122,7 @@ class BondCcnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # stnd_iscd
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # bond_isnm
@@ -134,7 +137,7 @@ class BondCcnl(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[6])
                 else None,  # stck_prpr
-                int(x) if (x := v[7]) else None,  # cntg_vol
+                iv[0],  # cntg_vol
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[8])
                 else None,  # stck_oprc
@@ -159,8 +162,8 @@ class BondCcnl(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[15])
                 else None,  # lwpr_ert
-                int(x) if (x := v[16]) else None,  # acml_vol
-                int(x) if (x := v[17]) else None,  # prdy_vol
+                iv[1],  # acml_vol
+                iv[2],  # prdy_vol
                 (t if (t := v[18].strip()) not in _r.NULLS else None),  # cntg_type_cls_code
             )
         except _r.CONVERT_ERRORS:

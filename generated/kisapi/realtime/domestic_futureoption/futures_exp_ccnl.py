@@ -17,6 +17,8 @@ from ...enums import Sign
 __all__ = ["SPEC", "FuturesExpCcnl"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((7,))
+"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -76,6 +78,7 @@ class FuturesExpCcnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # futs_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
@@ -90,7 +93,7 @@ class FuturesExpCcnl(RealtimeRecord):
                 if (x := v[5])
                 else None,  # antc_cntg_prdy_ctrt
                 (t if (t := v[6].strip()) not in _r.NULLS else None),  # antc_mkop_cls_code
-                int(x) if (x := v[7]) else None,  # antc_cnqn
+                iv[0],  # antc_cnqn
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]

@@ -17,6 +17,8 @@ from ...enums import SellBuyDivision
 __all__ = ["SPEC", "KrxNgtFuturesCcnlNotice"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((8, 15))
+"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
@@ -120,6 +122,7 @@ class KrxNgtFuturesCcnlNotice(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # cust_id
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # acnt_no
@@ -129,7 +132,7 @@ class KrxNgtFuturesCcnlNotice(RealtimeRecord):
                 (t if (t := v[5].strip()) not in _r.NULLS else None),  # rctf_cls
                 (t if (t := v[6].strip()) not in _r.NULLS else None),  # oder_kind2
                 (t if (t := v[7].strip()) not in _r.NULLS else None),  # stck_shrn_iscd
-                int(x) if (x := v[8]) else None,  # cntg_qty
+                iv[0],  # cntg_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[9])
                 else None,  # cntg_unpr
@@ -138,7 +141,7 @@ class KrxNgtFuturesCcnlNotice(RealtimeRecord):
                 (t if (t := v[12].strip()) not in _r.NULLS else None),  # cntg_yn
                 (t if (t := v[13].strip()) not in _r.NULLS else None),  # acpt_yn
                 (t if (t := v[14].strip()) not in _r.NULLS else None),  # brnc_no
-                int(x) if (x := v[15]) else None,  # oder_qty
+                iv[1],  # oder_qty
                 (t if (t := v[16].strip()) not in _r.NULLS else None),  # acnt_name
                 (t if (t := v[17].strip()) not in _r.NULLS else None),  # cntg_isnm
                 (t if (t := v[18].strip()) not in _r.NULLS else None),  # oder_cond

@@ -15,6 +15,37 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "KrxNgtOptionAskingPrice"]
 
 _YN = _r.YN.get
+_INTS = _r.picker(
+    (
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+        22,
+        23,
+        24,
+        25,
+        26,
+        27,
+        28,
+        29,
+        30,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+    )
+)
+"""The integer fields, converted in one pass by as_tuple."""
 
 
 class KrxNgtOptionAskingPrice(RealtimeRecord):
@@ -191,6 +222,7 @@ class KrxNgtOptionAskingPrice(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # optn_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
@@ -224,32 +256,32 @@ class KrxNgtOptionAskingPrice(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[11])
                 else None,  # optn_bidp5
-                int(x) if (x := v[12]) else None,  # askp_csnu1
-                int(x) if (x := v[13]) else None,  # askp_csnu2
-                int(x) if (x := v[14]) else None,  # askp_csnu3
-                int(x) if (x := v[15]) else None,  # askp_csnu4
-                int(x) if (x := v[16]) else None,  # askp_csnu5
-                int(x) if (x := v[17]) else None,  # bidp_csnu1
-                int(x) if (x := v[18]) else None,  # bidp_csnu2
-                int(x) if (x := v[19]) else None,  # bidp_csnu3
-                int(x) if (x := v[20]) else None,  # bidp_csnu4
-                int(x) if (x := v[21]) else None,  # bidp_csnu5
-                int(x) if (x := v[22]) else None,  # askp_rsqn1
-                int(x) if (x := v[23]) else None,  # askp_rsqn2
-                int(x) if (x := v[24]) else None,  # askp_rsqn3
-                int(x) if (x := v[25]) else None,  # askp_rsqn4
-                int(x) if (x := v[26]) else None,  # askp_rsqn5
-                int(x) if (x := v[27]) else None,  # bidp_rsqn1
-                int(x) if (x := v[28]) else None,  # bidp_rsqn2
-                int(x) if (x := v[29]) else None,  # bidp_rsqn3
-                int(x) if (x := v[30]) else None,  # bidp_rsqn4
-                int(x) if (x := v[31]) else None,  # bidp_rsqn5
-                int(x) if (x := v[32]) else None,  # total_askp_csnu
-                int(x) if (x := v[33]) else None,  # total_bidp_csnu
-                int(x) if (x := v[34]) else None,  # total_askp_rsqn
-                int(x) if (x := v[35]) else None,  # total_bidp_rsqn
-                int(x) if (x := v[36]) else None,  # total_askp_rsqn_icdc
-                int(x) if (x := v[37]) else None,  # total_bidp_rsqn_icdc
+                iv[0],  # askp_csnu1
+                iv[1],  # askp_csnu2
+                iv[2],  # askp_csnu3
+                iv[3],  # askp_csnu4
+                iv[4],  # askp_csnu5
+                iv[5],  # bidp_csnu1
+                iv[6],  # bidp_csnu2
+                iv[7],  # bidp_csnu3
+                iv[8],  # bidp_csnu4
+                iv[9],  # bidp_csnu5
+                iv[10],  # askp_rsqn1
+                iv[11],  # askp_rsqn2
+                iv[12],  # askp_rsqn3
+                iv[13],  # askp_rsqn4
+                iv[14],  # askp_rsqn5
+                iv[15],  # bidp_rsqn1
+                iv[16],  # bidp_rsqn2
+                iv[17],  # bidp_rsqn3
+                iv[18],  # bidp_rsqn4
+                iv[19],  # bidp_rsqn5
+                iv[20],  # total_askp_csnu
+                iv[21],  # total_bidp_csnu
+                iv[22],  # total_askp_rsqn
+                iv[23],  # total_bidp_rsqn
+                iv[24],  # total_askp_rsqn_icdc
+                iv[25],  # total_bidp_rsqn_icdc
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]

@@ -17,6 +17,8 @@ from ...enums import Sign
 __all__ = ["SPEC", "StockFuturesRealtimeConclusion"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((9, 10, 11, 18, 19, 32, 36, 37, 38, 39, 40, 41, 42, 43, 44))
+"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -240,6 +242,7 @@ class StockFuturesRealtimeConclusion(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # futs_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
@@ -262,9 +265,9 @@ class StockFuturesRealtimeConclusion(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[8])
                 else None,  # stck_lwpr
-                int(x) if (x := v[9]) else None,  # last_cnqn
-                int(x) if (x := v[10]) else None,  # acml_vol
-                int(x) if (x := v[11]) else None,  # acml_tr_pbmn
+                iv[0],  # last_cnqn
+                iv[1],  # acml_vol
+                iv[2],  # acml_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[12])
                 else None,  # hts_thpr
@@ -281,8 +284,8 @@ class StockFuturesRealtimeConclusion(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[17])
                 else None,  # spead_prc
-                int(x) if (x := v[18]) else None,  # hts_otst_stpl_qty
-                int(x) if (x := v[19]) else None,  # otst_stpl_qty_icdc
+                iv[3],  # hts_otst_stpl_qty
+                iv[4],  # otst_stpl_qty_icdc
                 time.fromisoformat(x) if (x := v[20]) else None,  # oprc_hour
                 _SIGN_CODES[v[21].strip()],  # oprc_vrss_prpr_sign
                 (n if (n := Decimal(x)).is_finite() else None)
@@ -303,21 +306,21 @@ class StockFuturesRealtimeConclusion(RealtimeRecord):
                 else None,  # shnu_rate
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[30]) else None,  # cttr
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[31]) else None,  # esdg
-                int(x) if (x := v[32]) else None,  # otst_stpl_rgbf_qty_icdc
+                iv[5],  # otst_stpl_rgbf_qty_icdc
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[33])
                 else None,  # thpr_basis
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[34]) else None,  # askp1
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[35]) else None,  # bidp1
-                int(x) if (x := v[36]) else None,  # askp_rsqn1
-                int(x) if (x := v[37]) else None,  # bidp_rsqn1
-                int(x) if (x := v[38]) else None,  # seln_cntg_csnu
-                int(x) if (x := v[39]) else None,  # shnu_cntg_csnu
-                int(x) if (x := v[40]) else None,  # ntby_cntg_csnu
-                int(x) if (x := v[41]) else None,  # seln_cntg_smtn
-                int(x) if (x := v[42]) else None,  # shnu_cntg_smtn
-                int(x) if (x := v[43]) else None,  # total_askp_rsqn
-                int(x) if (x := v[44]) else None,  # total_bidp_rsqn
+                iv[6],  # askp_rsqn1
+                iv[7],  # bidp_rsqn1
+                iv[8],  # seln_cntg_csnu
+                iv[9],  # shnu_cntg_csnu
+                iv[10],  # ntby_cntg_csnu
+                iv[11],  # seln_cntg_smtn
+                iv[12],  # shnu_cntg_smtn
+                iv[13],  # total_askp_rsqn
+                iv[14],  # total_bidp_rsqn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[45])
                 else None,  # prdy_vol_vrss_acml_vol_rate

@@ -17,6 +17,8 @@ from ...enums import Sign
 __all__ = ["SPEC", "StockOptionCcnl"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((9, 10, 11, 13, 14, 35, 43, 44, 45, 46, 47, 48, 49, 50, 51))
+"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -256,6 +258,7 @@ class StockOptionCcnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # optn_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
@@ -278,14 +281,14 @@ class StockOptionCcnl(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[8])
                 else None,  # optn_lwpr
-                int(x) if (x := v[9]) else None,  # last_cnqn
-                int(x) if (x := v[10]) else None,  # acml_vol
-                int(x) if (x := v[11]) else None,  # acml_tr_pbmn
+                iv[0],  # last_cnqn
+                iv[1],  # acml_vol
+                iv[2],  # acml_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[12])
                 else None,  # hts_thpr
-                int(x) if (x := v[13]) else None,  # hts_otst_stpl_qty
-                int(x) if (x := v[14]) else None,  # otst_stpl_qty_icdc
+                iv[3],  # hts_otst_stpl_qty
+                iv[4],  # otst_stpl_qty_icdc
                 time.fromisoformat(x) if (x := v[15]) else None,  # oprc_hour
                 _SIGN_CODES[v[16].strip()],  # oprc_vrss_prpr_sign
                 (n if (n := Decimal(x)).is_finite() else None)
@@ -322,7 +325,7 @@ class StockOptionCcnl(RealtimeRecord):
                 if (x := v[33])
                 else None,  # hts_ints_vltl
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[34]) else None,  # esdg
-                int(x) if (x := v[35]) else None,  # otst_stpl_rgbf_qty_icdc
+                iv[5],  # otst_stpl_rgbf_qty_icdc
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[36])
                 else None,  # thpr_basis
@@ -340,15 +343,15 @@ class StockOptionCcnl(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[42])
                 else None,  # optn_bidp1
-                int(x) if (x := v[43]) else None,  # askp_rsqn1
-                int(x) if (x := v[44]) else None,  # bidp_rsqn1
-                int(x) if (x := v[45]) else None,  # seln_cntg_csnu
-                int(x) if (x := v[46]) else None,  # shnu_cntg_csnu
-                int(x) if (x := v[47]) else None,  # ntby_cntg_csnu
-                int(x) if (x := v[48]) else None,  # seln_cntg_smtn
-                int(x) if (x := v[49]) else None,  # shnu_cntg_smtn
-                int(x) if (x := v[50]) else None,  # total_askp_rsqn
-                int(x) if (x := v[51]) else None,  # total_bidp_rsqn
+                iv[6],  # askp_rsqn1
+                iv[7],  # bidp_rsqn1
+                iv[8],  # seln_cntg_csnu
+                iv[9],  # shnu_cntg_csnu
+                iv[10],  # ntby_cntg_csnu
+                iv[11],  # seln_cntg_smtn
+                iv[12],  # shnu_cntg_smtn
+                iv[13],  # total_askp_rsqn
+                iv[14],  # total_bidp_rsqn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[52])
                 else None,  # prdy_vol_vrss_acml_vol_rate

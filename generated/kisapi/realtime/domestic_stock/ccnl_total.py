@@ -17,6 +17,10 @@ from ...enums import Sign
 __all__ = ["SPEC", "CcnlTotal"]
 
 _YN = _r.YN.get
+_INTS = _r.picker(
+    (2, 4, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 26, 29, 32, 36, 37, 38, 39, 41, 45)
+)
+"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -228,32 +232,33 @@ class CcnlTotal(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # stck_cntg_hour
-                int(x) if (x := v[2]) else None,  # stck_prpr
+                iv[0],  # stck_prpr
                 _SIGN_CODES[v[3].strip()],  # prdy_vrss_sign
-                int(x) if (x := v[4]) else None,  # prdy_vrss
+                iv[1],  # prdy_vrss
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[5])
                 else None,  # prdy_ctrt
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[6])
                 else None,  # wghn_avrg_stck_prc
-                int(x) if (x := v[7]) else None,  # stck_oprc
-                int(x) if (x := v[8]) else None,  # stck_hgpr
-                int(x) if (x := v[9]) else None,  # stck_lwpr
-                int(x) if (x := v[10]) else None,  # askp1
-                int(x) if (x := v[11]) else None,  # bidp1
-                int(x) if (x := v[12]) else None,  # cntg_vol
-                int(x) if (x := v[13]) else None,  # acml_vol
-                int(x) if (x := v[14]) else None,  # acml_tr_pbmn
-                int(x) if (x := v[15]) else None,  # seln_cntg_csnu
-                int(x) if (x := v[16]) else None,  # shnu_cntg_csnu
-                int(x) if (x := v[17]) else None,  # ntby_cntg_csnu
+                iv[2],  # stck_oprc
+                iv[3],  # stck_hgpr
+                iv[4],  # stck_lwpr
+                iv[5],  # askp1
+                iv[6],  # bidp1
+                iv[7],  # cntg_vol
+                iv[8],  # acml_vol
+                iv[9],  # acml_tr_pbmn
+                iv[10],  # seln_cntg_csnu
+                iv[11],  # shnu_cntg_csnu
+                iv[12],  # ntby_cntg_csnu
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[18]) else None,  # cttr
-                int(x) if (x := v[19]) else None,  # seln_cntg_smtn
-                int(x) if (x := v[20]) else None,  # shnu_cntg_smtn
+                iv[13],  # seln_cntg_smtn
+                iv[14],  # shnu_cntg_smtn
                 (t if (t := v[21].strip()) not in _r.NULLS else None),  # cntg_cls_code
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[22])
@@ -263,30 +268,30 @@ class CcnlTotal(RealtimeRecord):
                 else None,  # prdy_vol_vrss_acml_vol_rate
                 time.fromisoformat(x) if (x := v[24]) else None,  # oprc_hour
                 _SIGN_CODES[v[25].strip()],  # oprc_vrss_prpr_sign
-                int(x) if (x := v[26]) else None,  # oprc_vrss_prpr
+                iv[15],  # oprc_vrss_prpr
                 time.fromisoformat(x) if (x := v[27]) else None,  # hgpr_hour
                 _SIGN_CODES[v[28].strip()],  # hgpr_vrss_prpr_sign
-                int(x) if (x := v[29]) else None,  # hgpr_vrss_prpr
+                iv[16],  # hgpr_vrss_prpr
                 time.fromisoformat(x) if (x := v[30]) else None,  # lwpr_hour
                 _SIGN_CODES[v[31].strip()],  # lwpr_vrss_prpr_sign
-                int(x) if (x := v[32]) else None,  # lwpr_vrss_prpr
+                iv[17],  # lwpr_vrss_prpr
                 date.fromisoformat(x) if (x := v[33]) else None,  # bsop_date
                 (t if (t := v[34].strip()) not in _r.NULLS else None),  # new_mkop_cls_code
                 _YN(v[35]),  # trht_yn
-                int(x) if (x := v[36]) else None,  # askp_rsqn1
-                int(x) if (x := v[37]) else None,  # bidp_rsqn1
-                int(x) if (x := v[38]) else None,  # total_askp_rsqn
-                int(x) if (x := v[39]) else None,  # total_bidp_rsqn
+                iv[18],  # askp_rsqn1
+                iv[19],  # bidp_rsqn1
+                iv[20],  # total_askp_rsqn
+                iv[21],  # total_bidp_rsqn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[40])
                 else None,  # vol_tnrt
-                int(x) if (x := v[41]) else None,  # prdy_smns_hour_acml_vol
+                iv[22],  # prdy_smns_hour_acml_vol
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[42])
                 else None,  # prdy_smns_hour_acml_vol_rate
                 (t if (t := v[43].strip()) not in _r.NULLS else None),  # hour_cls_code
                 (t if (t := v[44].strip()) not in _r.NULLS else None),  # mrkt_trtm_cls_code
-                int(x) if (x := v[45]) else None,  # vi_stnd_prc
+                iv[23],  # vi_stnd_prc
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]

@@ -17,6 +17,8 @@ from ...enums import Sign
 __all__ = ["SPEC", "IndexExpCcnl"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((5, 6, 7, 8, 22, 23, 24, 25, 26, 27, 28))
+"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -164,6 +166,7 @@ class IndexExpCcnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # bstp_cls_code
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
@@ -174,10 +177,10 @@ class IndexExpCcnl(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[4])
                 else None,  # bstp_nmix_prdy_vrss
-                int(x) if (x := v[5]) else None,  # acml_vol
-                int(x) if (x := v[6]) else None,  # acml_tr_pbmn
-                int(x) if (x := v[7]) else None,  # pcas_vol
-                int(x) if (x := v[8]) else None,  # pcas_tr_pbmn
+                iv[0],  # acml_vol
+                iv[1],  # acml_tr_pbmn
+                iv[2],  # pcas_vol
+                iv[3],  # pcas_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[9])
                 else None,  # prdy_ctrt
@@ -211,13 +214,13 @@ class IndexExpCcnl(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[21])
                 else None,  # prdy_clpr_vrss_lwpr_rate
-                int(x) if (x := v[22]) else None,  # uplm_issu_cnt
-                int(x) if (x := v[23]) else None,  # ascn_issu_cnt
-                int(x) if (x := v[24]) else None,  # stnr_issu_cnt
-                int(x) if (x := v[25]) else None,  # down_issu_cnt
-                int(x) if (x := v[26]) else None,  # lslm_issu_cnt
-                int(x) if (x := v[27]) else None,  # qtqt_ascn_issu_cnt
-                int(x) if (x := v[28]) else None,  # qtqt_down_issu_cnt
+                iv[4],  # uplm_issu_cnt
+                iv[5],  # ascn_issu_cnt
+                iv[6],  # stnr_issu_cnt
+                iv[7],  # down_issu_cnt
+                iv[8],  # lslm_issu_cnt
+                iv[9],  # qtqt_ascn_issu_cnt
+                iv[10],  # qtqt_down_issu_cnt
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[29])
                 else None,  # tick_vrss

@@ -15,6 +15,67 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "IndexProgramTrade"]
 
 _YN = _r.YN.get
+_INTS = _r.picker(
+    (
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        20,
+        22,
+        24,
+        26,
+        28,
+        30,
+        32,
+        34,
+        36,
+        38,
+        40,
+        42,
+        44,
+        46,
+        48,
+        50,
+        52,
+        54,
+        56,
+        58,
+        60,
+        62,
+        64,
+        66,
+        68,
+        70,
+        72,
+        74,
+        76,
+        78,
+        79,
+        80,
+        81,
+        82,
+        83,
+        84,
+        85,
+        86,
+        87,
+    )
+)
+"""The integer fields, converted in one pass by as_tuple."""
 
 
 class IndexProgramTrade(RealtimeRecord):
@@ -391,155 +452,156 @@ class IndexProgramTrade(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # bstp_cls_code
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
-                int(x) if (x := v[2]) else None,  # arbt_seln_entm_cnqn
-                int(x) if (x := v[3]) else None,  # arbt_seln_onsl_cnqn
-                int(x) if (x := v[4]) else None,  # arbt_shnu_entm_cnqn
-                int(x) if (x := v[5]) else None,  # arbt_shnu_onsl_cnqn
-                int(x) if (x := v[6]) else None,  # nabt_seln_entm_cnqn
-                int(x) if (x := v[7]) else None,  # nabt_seln_onsl_cnqn
-                int(x) if (x := v[8]) else None,  # nabt_shnu_entm_cnqn
-                int(x) if (x := v[9]) else None,  # nabt_shnu_onsl_cnqn
-                int(x) if (x := v[10]) else None,  # arbt_seln_entm_cntg_amt
-                int(x) if (x := v[11]) else None,  # arbt_seln_onsl_cntg_amt
-                int(x) if (x := v[12]) else None,  # arbt_shnu_entm_cntg_amt
-                int(x) if (x := v[13]) else None,  # arbt_shnu_onsl_cntg_amt
-                int(x) if (x := v[14]) else None,  # nabt_seln_entm_cntg_amt
-                int(x) if (x := v[15]) else None,  # nabt_seln_onsl_cntg_amt
-                int(x) if (x := v[16]) else None,  # nabt_shnu_entm_cntg_amt
-                int(x) if (x := v[17]) else None,  # nabt_shnu_onsl_cntg_amt
-                int(x) if (x := v[18]) else None,  # arbt_smtn_seln_vol
+                iv[0],  # arbt_seln_entm_cnqn
+                iv[1],  # arbt_seln_onsl_cnqn
+                iv[2],  # arbt_shnu_entm_cnqn
+                iv[3],  # arbt_shnu_onsl_cnqn
+                iv[4],  # nabt_seln_entm_cnqn
+                iv[5],  # nabt_seln_onsl_cnqn
+                iv[6],  # nabt_shnu_entm_cnqn
+                iv[7],  # nabt_shnu_onsl_cnqn
+                iv[8],  # arbt_seln_entm_cntg_amt
+                iv[9],  # arbt_seln_onsl_cntg_amt
+                iv[10],  # arbt_shnu_entm_cntg_amt
+                iv[11],  # arbt_shnu_onsl_cntg_amt
+                iv[12],  # nabt_seln_entm_cntg_amt
+                iv[13],  # nabt_seln_onsl_cntg_amt
+                iv[14],  # nabt_shnu_entm_cntg_amt
+                iv[15],  # nabt_shnu_onsl_cntg_amt
+                iv[16],  # arbt_smtn_seln_vol
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[19])
                 else None,  # arbt_smtm_seln_vol_rate
-                int(x) if (x := v[20]) else None,  # arbt_smtn_seln_tr_pbmn
+                iv[17],  # arbt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[21])
                 else None,  # arbt_smtm_seln_tr_pbmn_rate
-                int(x) if (x := v[22]) else None,  # arbt_smtn_shnu_vol
+                iv[18],  # arbt_smtn_shnu_vol
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[23])
                 else None,  # arbt_smtm_shnu_vol_rate
-                int(x) if (x := v[24]) else None,  # arbt_smtn_shnu_tr_pbmn
+                iv[19],  # arbt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[25])
                 else None,  # arbt_smtm_shnu_tr_pbmn_rate
-                int(x) if (x := v[26]) else None,  # arbt_smtn_ntby_qty
+                iv[20],  # arbt_smtn_ntby_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[27])
                 else None,  # arbt_smtm_ntby_qty_rate
-                int(x) if (x := v[28]) else None,  # arbt_smtn_ntby_tr_pbmn
+                iv[21],  # arbt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[29])
                 else None,  # arbt_smtm_ntby_tr_pbmn_rate
-                int(x) if (x := v[30]) else None,  # nabt_smtn_seln_vol
+                iv[22],  # nabt_smtn_seln_vol
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[31])
                 else None,  # nabt_smtm_seln_vol_rate
-                int(x) if (x := v[32]) else None,  # nabt_smtn_seln_tr_pbmn
+                iv[23],  # nabt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[33])
                 else None,  # nabt_smtm_seln_tr_pbmn_rate
-                int(x) if (x := v[34]) else None,  # nabt_smtn_shnu_vol
+                iv[24],  # nabt_smtn_shnu_vol
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[35])
                 else None,  # nabt_smtm_shnu_vol_rate
-                int(x) if (x := v[36]) else None,  # nabt_smtn_shnu_tr_pbmn
+                iv[25],  # nabt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[37])
                 else None,  # nabt_smtm_shnu_tr_pbmn_rate
-                int(x) if (x := v[38]) else None,  # nabt_smtn_ntby_qty
+                iv[26],  # nabt_smtn_ntby_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[39])
                 else None,  # nabt_smtm_ntby_qty_rate
-                int(x) if (x := v[40]) else None,  # nabt_smtn_ntby_tr_pbmn
+                iv[27],  # nabt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[41])
                 else None,  # nabt_smtm_ntby_tr_pbmn_rate
-                int(x) if (x := v[42]) else None,  # whol_entm_seln_vol
+                iv[28],  # whol_entm_seln_vol
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[43])
                 else None,  # entm_seln_vol_rate
-                int(x) if (x := v[44]) else None,  # whol_entm_seln_tr_pbmn
+                iv[29],  # whol_entm_seln_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[45])
                 else None,  # entm_seln_tr_pbmn_rate
-                int(x) if (x := v[46]) else None,  # whol_entm_shnu_vol
+                iv[30],  # whol_entm_shnu_vol
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[47])
                 else None,  # entm_shnu_vol_rate
-                int(x) if (x := v[48]) else None,  # whol_entm_shnu_tr_pbmn
+                iv[31],  # whol_entm_shnu_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[49])
                 else None,  # entm_shnu_tr_pbmn_rate
-                int(x) if (x := v[50]) else None,  # whol_entm_ntby_qt
+                iv[32],  # whol_entm_ntby_qt
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[51])
                 else None,  # entm_ntby_qty_rat
-                int(x) if (x := v[52]) else None,  # whol_entm_ntby_tr_pbmn
+                iv[33],  # whol_entm_ntby_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[53])
                 else None,  # entm_ntby_tr_pbmn_rate
-                int(x) if (x := v[54]) else None,  # whol_onsl_seln_vol
+                iv[34],  # whol_onsl_seln_vol
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[55])
                 else None,  # onsl_seln_vol_rate
-                int(x) if (x := v[56]) else None,  # whol_onsl_seln_tr_pbmn
+                iv[35],  # whol_onsl_seln_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[57])
                 else None,  # onsl_seln_tr_pbmn_rate
-                int(x) if (x := v[58]) else None,  # whol_onsl_shnu_vol
+                iv[36],  # whol_onsl_shnu_vol
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[59])
                 else None,  # onsl_shnu_vol_rate
-                int(x) if (x := v[60]) else None,  # whol_onsl_shnu_tr_pbmn
+                iv[37],  # whol_onsl_shnu_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[61])
                 else None,  # onsl_shnu_tr_pbmn_rate
-                int(x) if (x := v[62]) else None,  # whol_onsl_ntby_qty
+                iv[38],  # whol_onsl_ntby_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[63])
                 else None,  # onsl_ntby_qty_rate
-                int(x) if (x := v[64]) else None,  # whol_onsl_ntby_tr_pbmn
+                iv[39],  # whol_onsl_ntby_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[65])
                 else None,  # onsl_ntby_tr_pbmn_rate
-                int(x) if (x := v[66]) else None,  # total_seln_qty
+                iv[40],  # total_seln_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[67])
                 else None,  # whol_seln_vol_rate
-                int(x) if (x := v[68]) else None,  # total_seln_tr_pbmn
+                iv[41],  # total_seln_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[69])
                 else None,  # whol_seln_tr_pbmn_rate
-                int(x) if (x := v[70]) else None,  # shnu_cntg_smtn
+                iv[42],  # shnu_cntg_smtn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[71])
                 else None,  # whol_shun_vol_rate
-                int(x) if (x := v[72]) else None,  # total_shnu_tr_pbmn
+                iv[43],  # total_shnu_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[73])
                 else None,  # whol_shun_tr_pbmn_rate
-                int(x) if (x := v[74]) else None,  # whol_ntby_qty
+                iv[44],  # whol_ntby_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[75])
                 else None,  # whol_smtm_ntby_qty_rate
-                int(x) if (x := v[76]) else None,  # whol_ntby_tr_pbmn
+                iv[45],  # whol_ntby_tr_pbmn
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[77])
                 else None,  # whol_ntby_tr_pbmn_rate
-                int(x) if (x := v[78]) else None,  # arbt_entm_ntby_qty
-                int(x) if (x := v[79]) else None,  # arbt_entm_ntby_tr_pbmn
-                int(x) if (x := v[80]) else None,  # arbt_onsl_ntby_qty
-                int(x) if (x := v[81]) else None,  # arbt_onsl_ntby_tr_pbmn
-                int(x) if (x := v[82]) else None,  # nabt_entm_ntby_qty
-                int(x) if (x := v[83]) else None,  # nabt_entm_ntby_tr_pbmn
-                int(x) if (x := v[84]) else None,  # nabt_onsl_ntby_qty
-                int(x) if (x := v[85]) else None,  # nabt_onsl_ntby_tr_pbmn
-                int(x) if (x := v[86]) else None,  # acml_vol
-                int(x) if (x := v[87]) else None,  # acml_tr_pbmn
+                iv[46],  # arbt_entm_ntby_qty
+                iv[47],  # arbt_entm_ntby_tr_pbmn
+                iv[48],  # arbt_onsl_ntby_qty
+                iv[49],  # arbt_onsl_ntby_tr_pbmn
+                iv[50],  # nabt_entm_ntby_qty
+                iv[51],  # nabt_entm_ntby_tr_pbmn
+                iv[52],  # nabt_onsl_ntby_qty
+                iv[53],  # nabt_onsl_ntby_tr_pbmn
+                iv[54],  # acml_vol
+                iv[55],  # acml_tr_pbmn
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]

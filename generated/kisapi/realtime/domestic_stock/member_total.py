@@ -14,6 +14,36 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "MemberTotal"]
 
 _YN = _r.YN.get
+_INTS = _r.picker(
+    (
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        51,
+        52,
+        53,
+        54,
+        55,
+        56,
+        57,
+        58,
+        59,
+        60,
+        61,
+        62,
+        63,
+        64,
+        65,
+    )
+)
+"""The integer fields, converted in one pass by as_tuple."""
 
 
 class MemberTotal(RealtimeRecord):
@@ -350,6 +380,7 @@ class MemberTotal(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # seln2_mbcr_name1
@@ -362,16 +393,16 @@ class MemberTotal(RealtimeRecord):
                 (t if (t := v[8].strip()) not in _r.NULLS else None),  # byov_mbcr_name3
                 (t if (t := v[9].strip()) not in _r.NULLS else None),  # byov_mbcr_name4
                 (t if (t := v[10].strip()) not in _r.NULLS else None),  # byov_mbcr_name5
-                int(x) if (x := v[11]) else None,  # total_seln_qty1
-                int(x) if (x := v[12]) else None,  # total_seln_qty2
-                int(x) if (x := v[13]) else None,  # total_seln_qty3
-                int(x) if (x := v[14]) else None,  # total_seln_qty4
-                int(x) if (x := v[15]) else None,  # total_seln_qty5
-                int(x) if (x := v[16]) else None,  # total_shnu_qty1
-                int(x) if (x := v[17]) else None,  # total_shnu_qty2
-                int(x) if (x := v[18]) else None,  # total_shnu_qty3
-                int(x) if (x := v[19]) else None,  # total_shnu_qty4
-                int(x) if (x := v[20]) else None,  # total_shnu_qty5
+                iv[0],  # total_seln_qty1
+                iv[1],  # total_seln_qty2
+                iv[2],  # total_seln_qty3
+                iv[3],  # total_seln_qty4
+                iv[4],  # total_seln_qty5
+                iv[5],  # total_shnu_qty1
+                iv[6],  # total_shnu_qty2
+                iv[7],  # total_shnu_qty3
+                iv[8],  # total_shnu_qty4
+                iv[9],  # total_shnu_qty5
                 _YN(v[21]),  # seln_mbcr_glob_yn_1
                 _YN(v[22]),  # seln_mbcr_glob_yn_2
                 _YN(v[23]),  # seln_mbcr_glob_yn_3
@@ -422,21 +453,21 @@ class MemberTotal(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[50])
                 else None,  # shnu_mbcr_rlim5
-                int(x) if (x := v[51]) else None,  # seln_qty_icdc1
-                int(x) if (x := v[52]) else None,  # seln_qty_icdc2
-                int(x) if (x := v[53]) else None,  # seln_qty_icdc3
-                int(x) if (x := v[54]) else None,  # seln_qty_icdc4
-                int(x) if (x := v[55]) else None,  # seln_qty_icdc5
-                int(x) if (x := v[56]) else None,  # shnu_qty_icdc1
-                int(x) if (x := v[57]) else None,  # shnu_qty_icdc2
-                int(x) if (x := v[58]) else None,  # shnu_qty_icdc3
-                int(x) if (x := v[59]) else None,  # shnu_qty_icdc4
-                int(x) if (x := v[60]) else None,  # shnu_qty_icdc5
-                int(x) if (x := v[61]) else None,  # glob_total_seln_qty
-                int(x) if (x := v[62]) else None,  # glob_total_shnu_qty
-                int(x) if (x := v[63]) else None,  # glob_total_seln_qty_icdc
-                int(x) if (x := v[64]) else None,  # glob_total_shnu_qty_icdc
-                int(x) if (x := v[65]) else None,  # glob_ntby_qty
+                iv[10],  # seln_qty_icdc1
+                iv[11],  # seln_qty_icdc2
+                iv[12],  # seln_qty_icdc3
+                iv[13],  # seln_qty_icdc4
+                iv[14],  # seln_qty_icdc5
+                iv[15],  # shnu_qty_icdc1
+                iv[16],  # shnu_qty_icdc2
+                iv[17],  # shnu_qty_icdc3
+                iv[18],  # shnu_qty_icdc4
+                iv[19],  # shnu_qty_icdc5
+                iv[20],  # glob_total_seln_qty
+                iv[21],  # glob_total_shnu_qty
+                iv[22],  # glob_total_seln_qty_icdc
+                iv[23],  # glob_total_shnu_qty_icdc
+                iv[24],  # glob_ntby_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[66])
                 else None,  # glob_seln_rlim

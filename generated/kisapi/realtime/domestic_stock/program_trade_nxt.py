@@ -14,6 +14,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "ProgramTradeNxt"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((2, 3, 4, 5, 6, 7, 8, 9, 10))
+"""The integer fields, converted in one pass by as_tuple."""
 
 
 class ProgramTradeNxt(RealtimeRecord):
@@ -82,18 +84,19 @@ class ProgramTradeNxt(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # stck_cntg_hour
-                int(x) if (x := v[2]) else None,  # seln_cnqn
-                int(x) if (x := v[3]) else None,  # seln_tr_pbmn
-                int(x) if (x := v[4]) else None,  # shnu_cnqn
-                int(x) if (x := v[5]) else None,  # shnu_tr_pbmn
-                int(x) if (x := v[6]) else None,  # ntby_cnqn
-                int(x) if (x := v[7]) else None,  # ntby_tr_pbmn
-                int(x) if (x := v[8]) else None,  # seln_rsqn
-                int(x) if (x := v[9]) else None,  # shnu_rsqn
-                int(x) if (x := v[10]) else None,  # whol_ntby_qty
+                iv[0],  # seln_cnqn
+                iv[1],  # seln_tr_pbmn
+                iv[2],  # shnu_cnqn
+                iv[3],  # shnu_tr_pbmn
+                iv[4],  # ntby_cnqn
+                iv[5],  # ntby_tr_pbmn
+                iv[6],  # seln_rsqn
+                iv[7],  # shnu_rsqn
+                iv[8],  # whol_ntby_qty
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]

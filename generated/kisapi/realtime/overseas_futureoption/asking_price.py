@@ -15,6 +15,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "AskingPrice"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((4, 5, 7, 8, 10, 11, 13, 14, 16, 17, 19, 20, 22, 23, 25, 26, 28, 29, 31, 32))
+"""The integer fields, converted in one pass by as_tuple."""
 
 
 class AskingPrice(RealtimeRecord):
@@ -179,6 +181,7 @@ class AskingPrice(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # series_cd
                 date.fromisoformat(x) if (x := v[1]) else None,  # recv_date
@@ -186,53 +189,53 @@ class AskingPrice(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[3])
                 else None,  # prev_price
-                int(x) if (x := v[4]) else None,  # bid_qntt_1
-                int(x) if (x := v[5]) else None,  # bid_num_1
+                iv[0],  # bid_qntt_1
+                iv[1],  # bid_num_1
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[6])
                 else None,  # bid_price_1
-                int(x) if (x := v[7]) else None,  # ask_qntt_1
-                int(x) if (x := v[8]) else None,  # ask_num_1
+                iv[2],  # ask_qntt_1
+                iv[3],  # ask_num_1
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[9])
                 else None,  # ask_price_1
-                int(x) if (x := v[10]) else None,  # bid_qntt_2
-                int(x) if (x := v[11]) else None,  # bid_num_2
+                iv[4],  # bid_qntt_2
+                iv[5],  # bid_num_2
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[12])
                 else None,  # bid_price_2
-                int(x) if (x := v[13]) else None,  # ask_qntt_2
-                int(x) if (x := v[14]) else None,  # ask_num_2
+                iv[6],  # ask_qntt_2
+                iv[7],  # ask_num_2
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[15])
                 else None,  # ask_price_2
-                int(x) if (x := v[16]) else None,  # bid_qntt_3
-                int(x) if (x := v[17]) else None,  # bid_num_3
+                iv[8],  # bid_qntt_3
+                iv[9],  # bid_num_3
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[18])
                 else None,  # bid_price_3
-                int(x) if (x := v[19]) else None,  # ask_qntt_3
-                int(x) if (x := v[20]) else None,  # ask_num_3
+                iv[10],  # ask_qntt_3
+                iv[11],  # ask_num_3
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[21])
                 else None,  # ask_price_3
-                int(x) if (x := v[22]) else None,  # bid_qntt_4
-                int(x) if (x := v[23]) else None,  # bid_num_4
+                iv[12],  # bid_qntt_4
+                iv[13],  # bid_num_4
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[24])
                 else None,  # bid_price_4
-                int(x) if (x := v[25]) else None,  # ask_qntt_4
-                int(x) if (x := v[26]) else None,  # ask_num_4
+                iv[14],  # ask_qntt_4
+                iv[15],  # ask_num_4
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[27])
                 else None,  # ask_price_4
-                int(x) if (x := v[28]) else None,  # bid_qntt_5
-                int(x) if (x := v[29]) else None,  # bid_num_5
+                iv[16],  # bid_qntt_5
+                iv[17],  # bid_num_5
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[30])
                 else None,  # bid_price_5
-                int(x) if (x := v[31]) else None,  # ask_qntt_5
-                int(x) if (x := v[32]) else None,  # ask_num_5
+                iv[18],  # ask_qntt_5
+                iv[19],  # ask_num_5
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[33])
                 else None,  # ask_price_5

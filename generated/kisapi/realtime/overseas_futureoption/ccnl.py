@@ -15,6 +15,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "Ccnl"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((11, 17))
+"""The integer fields, converted in one pass by as_tuple."""
 
 
 class Ccnl(RealtimeRecord):
@@ -139,6 +141,7 @@ class Ccnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # series_cd
                 date.fromisoformat(x) if (x := v[1]) else None,  # bsns_date
@@ -155,7 +158,7 @@ class Ccnl(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[10])
                 else None,  # last_price
-                int(x) if (x := v[11]) else None,  # last_qntt
+                iv[0],  # last_qntt
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[12])
                 else None,  # prev_diff_price
@@ -171,7 +174,7 @@ class Ccnl(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[16])
                 else None,  # low_price
-                int(x) if (x := v[17]) else None,  # vol
+                iv[1],  # vol
                 (t if (t := v[18].strip()) not in _r.NULLS else None),  # prev_sign
                 (t if (t := v[19].strip()) not in _r.NULLS else None),  # quotsign
                 (t if (t := v[20].strip()) not in _r.NULLS else None),  # recv_time2

@@ -17,6 +17,8 @@ from ...enums import SellBuyDivision
 __all__ = ["SPEC", "CcnlNotice"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((12, 15, 17, 26))
+"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
@@ -176,6 +178,7 @@ class CcnlNotice(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # user_id
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # acct_no
@@ -189,18 +192,18 @@ class CcnlNotice(RealtimeRecord):
                 (t if (t := v[9].strip()) not in _r.NULLS else None),  # cplx_ord_dvsn_cd
                 (t if (t := v[10].strip()) not in _r.NULLS else None),  # prce_tp
                 (t if (t := v[11].strip()) not in _r.NULLS else None),  # fm_excg_rcit_dvsn_cd
-                int(x) if (x := v[12]) else None,  # ord_qty
+                iv[0],  # ord_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[13])
                 else None,  # fm_lmt_pric
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[14])
                 else None,  # fm_stop_ord_pric
-                int(x) if (x := v[15]) else None,  # tot_ccld_qty
+                iv[1],  # tot_ccld_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[16])
                 else None,  # tot_ccld_uv
-                int(x) if (x := v[17]) else None,  # ord_remq
+                iv[2],  # ord_remq
                 date.fromisoformat(x) if (x := v[18]) else None,  # fm_ord_grp_dt
                 (t if (t := v[19].strip()) not in _r.NULLS else None),  # ord_grp_stno
                 (t if (t := v[20].strip()) not in _r.NULLS else None),  # ord_dtl_dtime
@@ -209,7 +212,7 @@ class CcnlNotice(RealtimeRecord):
                 date.fromisoformat(x) if (x := v[23]) else None,  # ccld_dt
                 (t if (t := v[24].strip()) not in _r.NULLS else None),  # ccno
                 (t if (t := v[25].strip()) not in _r.NULLS else None),  # api_ccno
-                int(x) if (x := v[26]) else None,  # ccld_qty
+                iv[3],  # ccld_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[27])
                 else None,  # fm_ccld_pric

@@ -15,6 +15,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "DelayedAskingPriceAsia"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((2, 7, 8, 9, 10, 13, 14))
+"""The integer fields, converted in one pass by as_tuple."""
 
 
 class DelayedAskingPriceAsia(RealtimeRecord):
@@ -107,22 +109,23 @@ class DelayedAskingPriceAsia(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb
-                int(x) if (x := v[2]) else None,  # zdiv
+                iv[0],  # zdiv
                 date.fromisoformat(x) if (x := v[3]) else None,  # xymd
                 time.fromisoformat(x) if (x := v[4]) else None,  # xhms
                 date.fromisoformat(x) if (x := v[5]) else None,  # kymd
                 time.fromisoformat(x) if (x := v[6]) else None,  # khms
-                int(x) if (x := v[7]) else None,  # bvol
-                int(x) if (x := v[8]) else None,  # avol
-                int(x) if (x := v[9]) else None,  # bdvl
-                int(x) if (x := v[10]) else None,  # advl
+                iv[1],  # bvol
+                iv[2],  # avol
+                iv[3],  # bdvl
+                iv[4],  # advl
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[11]) else None,  # pbid1
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[12]) else None,  # pask1
-                int(x) if (x := v[13]) else None,  # vbid1
-                int(x) if (x := v[14]) else None,  # vask1
+                iv[5],  # vbid1
+                iv[6],  # vask1
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[15]) else None,  # dbid1
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[16]) else None,  # dask1
             )

@@ -15,6 +15,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "DelayedCcnl"]
 
 _YN = _r.YN.get
+_INTS = _r.picker((2, 17, 18, 19, 20, 22, 23))
+"""The integer fields, converted in one pass by as_tuple."""
 
 
 class DelayedCcnl(RealtimeRecord):
@@ -143,10 +145,11 @@ class DelayedCcnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
+            iv = _r.ints(_INTS(v))
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb
-                int(x) if (x := v[2]) else None,  # zdiv
+                iv[0],  # zdiv
                 date.fromisoformat(x) if (x := v[3]) else None,  # tymd
                 date.fromisoformat(x) if (x := v[4]) else None,  # xymd
                 time.fromisoformat(x) if (x := v[5]) else None,  # xhms
@@ -161,13 +164,13 @@ class DelayedCcnl(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[14]) else None,  # rate
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[15]) else None,  # pbid
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[16]) else None,  # pask
-                int(x) if (x := v[17]) else None,  # vbid
-                int(x) if (x := v[18]) else None,  # vask
-                int(x) if (x := v[19]) else None,  # evol
-                int(x) if (x := v[20]) else None,  # tvol
+                iv[1],  # vbid
+                iv[2],  # vask
+                iv[3],  # evol
+                iv[4],  # tvol
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[21]) else None,  # tamt
-                int(x) if (x := v[22]) else None,  # bivl
-                int(x) if (x := v[23]) else None,  # asvl
+                iv[5],  # bivl
+                iv[6],  # asvl
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[24]) else None,  # strn
                 (t if (t := v[25].strip()) not in _r.NULLS else None),  # mtyp
             )
