@@ -98,3 +98,94 @@ def test_malformed_bodies_raise_json_decode_error_on_both(monkeypatch: pytest.Mo
         for bad in (b"{", b"\xff\xfe", b""):
             with pytest.raises((jsonlib.JSONDecodeError, UnicodeDecodeError)):
                 jsonlib.loads(bad)
+
+
+def array_bodies() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for _, entry, api_id in SUCCESS:
+        if any(isinstance(v, list) and len(v) >= 2 for v in entry["body"].values()):
+            found.append((api_id, entry["body"]))
+    return found
+
+
+ARRAYS = array_bodies()
+
+
+def longer(body: dict[str, Any], change: Callable[[int, dict[str, Any]], None]) -> dict[str, Any]:
+    """``body`` with every array block repeated to 12 rows, ``change`` applied to each row."""
+    out = dict(body)
+    for key, value in body.items():
+        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+            rows = [dict(value[i % len(value)]) for i in range(12)]
+            for i, row in enumerate(rows):
+                change(i, row)
+            out[key] = rows
+    return out
+
+
+def no_change(i: int, row: dict[str, Any]) -> None:
+    pass
+
+
+def drop_one(i: int, row: dict[str, Any]) -> None:
+    if i == 5 and row:
+        del row[next(iter(row))]
+
+
+def add_one(i: int, row: dict[str, Any]) -> None:
+    if i == 7:
+        row["zz_new_field"] = "x"
+
+
+def empty_one(i: int, row: dict[str, Any]) -> None:
+    if i == 3 and row:
+        row[list(row)[-1]] = ""
+
+
+def numbers(i: int, row: dict[str, Any]) -> None:
+    for k, v in row.items():
+        if isinstance(v, str) and v.lstrip("-").isdigit() and not v.startswith("0"):
+            row[k] = int(v)
+
+
+def nulls(i: int, row: dict[str, Any]) -> None:
+    if i == 2:
+        for k in list(row)[:3]:
+            row[k] = "null"
+
+
+def test_some_real_bodies_have_arrays() -> None:
+    assert len(ARRAYS) >= 5
+
+
+@pytest.mark.parametrize("change", [no_change, drop_one, add_one, empty_one, numbers, nulls])
+@pytest.mark.parametrize("strict", [False, True])
+def test_arrays_by_column_equal_arrays_by_row(
+    change: Callable[[int, dict[str, Any]], None], strict: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kisapi_sandbox.catalog import api_for
+
+    columns = 0
+    real_column = _d._column
+
+    def counting(*args: Any) -> Any:
+        nonlocal columns
+        columns += 1
+        return real_column(*args)
+
+    for api_id, body in ARRAYS:
+        api = api_for(api_id)
+        long = longer(body, change)
+        monkeypatch.setattr(_d, "_column", counting)
+
+        def decode(b: dict[str, Any] = long, a: Any = api) -> Any:
+            try:
+                return a.decode(b, strict)
+            except Exception as exc:  # strict refusals must match too
+                return type(exc), str(exc)
+
+        by_column = decode()
+        monkeypatch.setattr(_d, "ROWS_BY_COLUMN", 10**9)
+        assert by_column == decode(), (api_id, change.__name__)
+        monkeypatch.undo()
+    assert columns or change is not no_change, "no array went column by column"

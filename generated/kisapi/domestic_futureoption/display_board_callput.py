@@ -674,11 +674,21 @@ def _decode(body: Mapping[str, Any], strict: bool) -> DisplayBoardCallputRespons
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _DisplayBoardCallputOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _DisplayBoardCallputOutput1,
+            DisplayBoardCallputOutput1,
+            _DisplayBoardCallputOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
-        output2=_d.as_list(
-            body.get("output2"), _DisplayBoardCallputOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _DisplayBoardCallputOutput2,
+            DisplayBoardCallputOutput2,
+            _DisplayBoardCallputOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -220,7 +220,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> DisplayBoardFuturesRespons
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _DisplayBoardFuturesOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _DisplayBoardFuturesOutput,
+            DisplayBoardFuturesOutput,
+            _DisplayBoardFuturesOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

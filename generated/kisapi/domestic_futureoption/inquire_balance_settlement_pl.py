@@ -277,8 +277,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireBalanceSettlementPl
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output2=output2,
-        output1=_d.as_list(
-            body.get("output1"), _InquireBalanceSettlementPlOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InquireBalanceSettlementPlOutput1,
+            InquireBalanceSettlementPlOutput1,
+            _InquireBalanceSettlementPlOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),
         ctx_area_nk200=_d.scalar(body, "ctx_area_nk200", "str", None, strict, _ID, extra),

@@ -414,8 +414,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireBalanceValuationPlR
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output2=output2,
-        output1=_d.as_list(
-            body.get("output1"), _InquireBalanceValuationPlOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InquireBalanceValuationPlOutput1,
+            InquireBalanceValuationPlOutput1,
+            _InquireBalanceValuationPlOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),
         ctx_area_nk200=_d.scalar(body, "ctx_area_nk200", "str", None, strict, _ID, extra),

@@ -255,8 +255,22 @@ def _decode(body: Mapping[str, Any], strict: bool) -> DailyLoanTransResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _DailyLoanTransOutput1, strict, _ID + ".output1"),
-        output2=_d.as_list(body.get("output2"), _DailyLoanTransOutput2, strict, _ID + ".output2"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _DailyLoanTransOutput1,
+            DailyLoanTransOutput1,
+            _DailyLoanTransOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _DailyLoanTransOutput2,
+            DailyLoanTransOutput2,
+            _DailyLoanTransOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -327,9 +327,30 @@ def _decode(body: Mapping[str, Any], strict: bool) -> EstimatePerformResponse:
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(body.get("output2"), _EstimatePerformOutput2, strict, _ID + ".output2"),
-        output3=_d.as_list(body.get("output3"), _EstimatePerformOutput3, strict, _ID + ".output3"),
-        output4=_d.as_list(body.get("output4"), _EstimatePerformOutput4, strict, _ID + ".output4"),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _EstimatePerformOutput2,
+            EstimatePerformOutput2,
+            _EstimatePerformOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
+        output3=_d.as_rows(
+            body.get("output3"),
+            _EstimatePerformOutput3,
+            EstimatePerformOutput3,
+            _EstimatePerformOutput3_FIELDS,
+            strict,
+            _ID + ".output3",
+        ),
+        output4=_d.as_rows(
+            body.get("output4"),
+            _EstimatePerformOutput4,
+            EstimatePerformOutput4,
+            _EstimatePerformOutput4_FIELDS,
+            strict,
+            _ID + ".output4",
+        ),
         extra=extra or _d.EMPTY,
     )
 

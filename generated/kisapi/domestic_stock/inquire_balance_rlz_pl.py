@@ -433,11 +433,21 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireBalanceRlzPlRespons
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _InquireBalanceRlzPlOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InquireBalanceRlzPlOutput1,
+            InquireBalanceRlzPlOutput1,
+            _InquireBalanceRlzPlOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
-        output2=_d.as_list(
-            body.get("output2"), _InquireBalanceRlzPlOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InquireBalanceRlzPlOutput2,
+            InquireBalanceRlzPlOutput2,
+            _InquireBalanceRlzPlOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         ctx_area_fk100=_d.scalar(body, "ctx_area_fk100", "str", None, strict, _ID, extra),
         ctx_area_nk100=_d.scalar(body, "ctx_area_nk100", "str", None, strict, _ID, extra),

@@ -184,8 +184,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoMergerSplitResponse
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _KsdinfoMergerSplitOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _KsdinfoMergerSplitOutput1,
+            KsdinfoMergerSplitOutput1,
+            _KsdinfoMergerSplitOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -298,11 +298,21 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoPaidinCapinResponse
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _KsdinfoPaidinCapinOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _KsdinfoPaidinCapinOutput1,
+            KsdinfoPaidinCapinOutput1,
+            _KsdinfoPaidinCapinOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
-        output=_d.as_list(
-            body.get("output"), _KsdinfoPaidinCapinOutputAlt, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _KsdinfoPaidinCapinOutputAlt,
+            KsdinfoPaidinCapinOutputAlt,
+            _KsdinfoPaidinCapinOutputAlt_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

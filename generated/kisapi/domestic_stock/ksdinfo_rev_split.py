@@ -136,7 +136,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoRevSplitResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _KsdinfoRevSplitOutput1, strict, _ID + ".output1"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _KsdinfoRevSplitOutput1,
+            KsdinfoRevSplitOutput1,
+            _KsdinfoRevSplitOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
         extra=extra or _d.EMPTY,
     )
 

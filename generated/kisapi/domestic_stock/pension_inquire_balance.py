@@ -274,8 +274,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> PensionInquireBalanceRespo
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _PensionInquireBalanceOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _PensionInquireBalanceOutput1,
+            PensionInquireBalanceOutput1,
+            _PensionInquireBalanceOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         output2=output2,
         ctx_area_fk100=_d.scalar(body, "ctx_area_fk100", "str", None, strict, _ID, extra),

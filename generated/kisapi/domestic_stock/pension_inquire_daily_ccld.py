@@ -213,8 +213,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> PensionInquireDailyCcldRes
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _PensionInquireDailyCcldOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _PensionInquireDailyCcldOutput,
+            PensionInquireDailyCcldOutput,
+            _PensionInquireDailyCcldOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         ctx_area_fk100=_d.scalar(body, "ctx_area_fk100", "str", None, strict, _ID, extra),
         ctx_area_nk100=_d.scalar(body, "ctx_area_nk100", "str", None, strict, _ID, extra),

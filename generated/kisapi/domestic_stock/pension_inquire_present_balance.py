@@ -257,11 +257,21 @@ def _decode(body: Mapping[str, Any], strict: bool) -> PensionInquirePresentBalan
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _PensionInquirePresentBalanceOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _PensionInquirePresentBalanceOutput1,
+            PensionInquirePresentBalanceOutput1,
+            _PensionInquirePresentBalanceOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
-        output2=_d.as_list(
-            body.get("output2"), _PensionInquirePresentBalanceOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _PensionInquirePresentBalanceOutput2,
+            PensionInquirePresentBalanceOutput2,
+            _PensionInquirePresentBalanceOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         ctx_area_fk100=_d.scalar(body, "ctx_area_fk100", "str", None, strict, _ID, extra),
         ctx_area_nk100=_d.scalar(body, "ctx_area_nk100", "str", None, strict, _ID, extra),

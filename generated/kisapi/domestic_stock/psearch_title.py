@@ -110,7 +110,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> PsearchTitleResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output2=_d.as_list(body.get("output2"), _PsearchTitleOutput2, strict, _ID + ".output2"),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _PsearchTitleOutput2,
+            PsearchTitleOutput2,
+            _PsearchTitleOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

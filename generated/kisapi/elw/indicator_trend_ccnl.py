@@ -170,7 +170,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> IndicatorTrendCcnlResponse
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _IndicatorTrendCcnlOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _IndicatorTrendCcnlOutput,
+            IndicatorTrendCcnlOutput,
+            _IndicatorTrendCcnlOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -220,7 +220,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> DailyCcnlResponse:
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(body.get("output2"), _DailyCcnlOutput2, strict, _ID + ".output2"),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _DailyCcnlOutput2,
+            DailyCcnlOutput2,
+            _DailyCcnlOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -348,11 +348,21 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquirePeriodCcldResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _InquirePeriodCcldOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InquirePeriodCcldOutput1,
+            InquirePeriodCcldOutput1,
+            _InquirePeriodCcldOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
-        output2=_d.as_list(
-            body.get("output2"), _InquirePeriodCcldOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InquirePeriodCcldOutput2,
+            InquirePeriodCcldOutput2,
+            _InquirePeriodCcldOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),
         ctx_area_nk200=_d.scalar(body, "ctx_area_nk200", "str", None, strict, _ID, extra),

@@ -718,8 +718,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireAskingPriceResponse
         msg1=body.get("msg1"),
         output1=output1,
         output2=output2,
-        output3=_d.as_list(
-            body.get("output3"), _InquireAskingPriceOutput3, strict, _ID + ".output3"
+        output3=_d.as_rows(
+            body.get("output3"),
+            _InquireAskingPriceOutput3,
+            InquireAskingPriceOutput3,
+            _InquireAskingPriceOutput3_FIELDS,
+            strict,
+            _ID + ".output3",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -443,11 +443,21 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquirePaymtStdrBalanceRes
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _InquirePaymtStdrBalanceOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InquirePaymtStdrBalanceOutput1,
+            InquirePaymtStdrBalanceOutput1,
+            _InquirePaymtStdrBalanceOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
-        output2=_d.as_list(
-            body.get("output2"), _InquirePaymtStdrBalanceOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InquirePaymtStdrBalanceOutput2,
+            InquirePaymtStdrBalanceOutput2,
+            _InquirePaymtStdrBalanceOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         output3=output3,
         extra=extra or _d.EMPTY,

@@ -617,11 +617,21 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquirePresentBalanceRespo
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _InquirePresentBalanceOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InquirePresentBalanceOutput1,
+            InquirePresentBalanceOutput1,
+            _InquirePresentBalanceOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
-        output2=_d.as_list(
-            body.get("output2"), _InquirePresentBalanceOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InquirePresentBalanceOutput2,
+            InquirePresentBalanceOutput2,
+            _InquirePresentBalanceOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         output3=output3,
         extra=extra or _d.EMPTY,

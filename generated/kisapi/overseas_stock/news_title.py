@@ -165,8 +165,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> NewsTitleResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        outblock1=_d.as_list(
-            body.get("outblock1"), _NewsTitleOutblock1, strict, _ID + ".outblock1"
+        outblock1=_d.as_rows(
+            body.get("outblock1"),
+            _NewsTitleOutblock1,
+            NewsTitleOutblock1,
+            _NewsTitleOutblock1_FIELDS,
+            strict,
+            _ID + ".outblock1",
         ),
         extra=extra or _d.EMPTY,
     )

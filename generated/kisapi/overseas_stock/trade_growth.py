@@ -279,7 +279,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> TradeGrowthResponse:
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(body.get("output2"), _TradeGrowthOutput2, strict, _ID + ".output2"),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _TradeGrowthOutput2,
+            TradeGrowthOutput2,
+            _TradeGrowthOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -20,7 +20,7 @@ import attrs
 
 from ..codecs import NULLS, padded_member, parse_date, parse_decimal, parse_int, parse_time
 from ..errors import KisError
-from ..jsonlib import orjson
+from ..jsonlib import integers as ints
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Enum)
@@ -119,45 +119,6 @@ def to_int(value: str) -> int | None:
         return int(value)
     except ValueError:
         return _lenient(parse_int, value)
-
-
-_NULL_FOR_EMPTY: Final = {"": "null"}
-
-
-def ints(texts: Sequence[str]) -> list[int | None]:
-    """``[to_int(t) for t in texts]`` when each text is an integer or empty, in one orjson
-    parse of the joined texts where installed; :class:`ValueError` when one is neither."""
-    if orjson is not None:
-        joined = ",".join(texts)
-        # what could parse as something else than an integer or null: strings, arrays,
-        # objects, true, false (floats are caught below, NaN and Infinity orjson refuses)
-        if (
-            '"' not in joined
-            and "[" not in joined
-            and "{" not in joined
-            and "t" not in joined
-            and "f" not in joined
-        ):
-            parsed = _parse_integers(joined, texts)
-            # one value per text (a text with a comma makes more), no float (orjson reads
-            # integers beyond 64 bits as floats)
-            if (
-                parsed is not None
-                and len(parsed) == len(texts)
-                and type(sum(filter(None, parsed))) is int
-            ):
-                return parsed
-    return [int(t) if t else None for t in texts]
-
-
-def _parse_integers(joined: str, texts: Sequence[str]) -> list[Any] | None:
-    if "" in texts:  # no value: null, as to_int reads it
-        joined = ",".join(map(_NULL_FOR_EMPTY.get, texts, texts))
-    try:
-        parsed: list[Any] = orjson.loads("[" + joined + "]")
-    except orjson.JSONDecodeError:
-        return None  # leading zeros, "+5", non-ASCII digits: int() decides
-    return parsed
 
 
 def picker(indices: tuple[int, ...]) -> Callable[[Sequence[str]], tuple[str, ...]]:
