@@ -233,7 +233,16 @@ def _split_records(
         raise KisFrameError(
             f"{record.__name__}: {len(values)} fields do not split into {count} records"
         )
-    return [_owned(record, values[i : i + width]) for i in range(0, len(values), width)]
+    pad = [""] * (record.WIDTH - width)  # an older, shorter layout: padded in place
+    records: list[RealtimeRecord] = []
+    for start in range(0, len(values), width):  # _owned() inlined
+        part = values[start : start + width]
+        if pad:
+            part += pad
+        one: RealtimeRecord = _new(record)
+        one._v = part
+        records.append(one)
+    return records
 
 
 def _owned(record: type[RealtimeRecord], values: list[str]) -> RealtimeRecord:
