@@ -47,7 +47,8 @@ test: install
 demo: install  ## quote, chart, paper order, balance against the embedded sandbox
 	$(PY) -m kisapi_sandbox.demo
 
-bench: install
+bench: install  ## ratio table + import/memory/generate/client figures; rivals from the bench extra
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) benchmarks/run.py
 
 APIS ?=

@@ -1,7 +1,10 @@
 """Benchmarks, measured as ratios against a baseline run in the same process/run.
 
+- the decode paths (realtime frames, whole-record reads, batch columns, REST bodies) against
+  their floor (``str.split``, ``json.loads``) and against the rivals installed beside kisapi
+  (``pip install -e '.[bench]'``): one table of ratios, see ``decode_table.py``
 - cold ``import kisapi`` (and import + first call through the sandbox) vs ``import httpx``
-- typed decode of a 100-row daily chart vs ``json.loads`` of the same body
+- one client call vs the same request through raw httpx, generate time, memory
 
 Run: ``make bench`` (prints a table; ``--json`` for machine-readable output).
 """
@@ -15,12 +18,12 @@ import subprocess
 import sys
 import time
 import timeit
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-ROWS = 100
-CHART_API = "domestic_stock.inquire_daily_itemchartprice"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import decode_table
 
 FIRST_CALL = """
 import tempfile
@@ -60,50 +63,6 @@ def bench_import(runs: int) -> dict[str, float]:
     }
 
 
-def chart_body(rows: int = ROWS) -> bytes:
-    """A daily-chart body shaped and encoded as KIS sends it (from the sandbox)."""
-    from kisapi_sandbox.catalog import api_for
-    from kisapi_sandbox.values import rng, value
-
-    api = api_for(CHART_API)
-    r = rng("bench")
-    body: dict[str, Any] = {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": "정상처리 되었습니다."}
-    for block in api.response:
-        n = 1 if block.shape == "object" else rows
-        records = [
-            {
-                wire: value(wire, kind, enum, r, i, date(2026, 11, 24), 71_000)
-                for wire, _p, kind, enum in block.fields
-            }
-            for i in range(n)
-        ]
-        body[block.key] = records[0] if block.shape == "object" else records
-    return json.dumps(body, ensure_ascii=False).encode()
-
-
-def bench_decode(seconds: float = 1.0) -> dict[str, float]:
-    from kisapi_sandbox.catalog import api_for
-
-    api = api_for(CHART_API)
-    body = chart_body()
-    decoded = api.decode(json.loads(body), True)  # strict: the body must fit the spec
-    assert len(decoded.output2) == ROWS
-
-    def per_call(fn: Any) -> float:
-        number = max(1, int(seconds / max(timeit.timeit(fn, number=20) / 20, 1e-9)))
-        return min(timeit.repeat(fn, number=number, repeat=5)) / number
-
-    loads_s = per_call(lambda: json.loads(body))
-    typed_s = per_call(lambda: api.decode(json.loads(body), False))
-    return {
-        "body_bytes": len(body),
-        "json_loads_us": loads_s * 1e6,
-        "typed_decode_us": typed_s * 1e6,
-        "decode_ratio": typed_s / loads_s,
-        "rows_per_s": ROWS / typed_s,
-    }
-
-
 MEMORY = """
 import resource, sys, httpx
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -139,85 +98,77 @@ def bench_memory() -> dict[str, float]:
             "rss_all_loaded_mb": after / 1024, "rss_delta_mb": (after - before) / 1024}  # fmt: skip
 
 
-def bench_realtime(seconds: float = 0.5) -> dict[str, float]:
-    """H0STCNT0 frames (1 and 4 records) -> typed records, against str.split and pandas.read_csv."""
-    import io
+def bench_client_overhead() -> dict[str, float]:
+    """``kis.domestic_stock.inquire_price(...)`` vs the same GET + ``response.json()`` through
+    raw httpx, both on an in-process transport answering the real inquire_price body."""
+    import tempfile
 
-    from kisapi import realtime
-    from kisapi_runtime.realtime.records import decode_records, split_frame
+    import httpx
 
-    record = realtime.spec("H0STCNT0").record
-    path = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "real_payloads.json"
-    frames = [
-        e["frame"]
-        for e in json.loads(path.read_text(encoding="utf-8"))["ws"]
-        if e["tr_id"] == "H0STCNT0" and e["frame"][:2] == "0|"
-    ]
-    one = next(f for f in frames if f.split("|")[2] == "001")
-    payload1 = one.split("|", 3)[3]
-    four = "0|H0STCNT0|004|" + "^".join([payload1] * 4)
+    from kisapi import Kis
 
-    def typed(frame: str) -> list[Any]:
-        _, _, count, payload = split_frame(frame)
-        records = decode_records(record, count, payload)
-        for r in records:  # read every field: the conversion is part of the cost
-            r.as_dict()
-        return records
+    body = decode_table.rest_body(decode_table.PRICE_API)
+    token = json.dumps({"access_token": "bench-token", "token_type": "Bearer",
+                        "expires_in": 86400, "access_token_token_expired": "2099-01-01 00:00:00"})  # fmt: skip
 
-    def typed_lazy(frame: str) -> list[Any]:
-        _, _, count, payload = split_frame(frame)
-        return decode_records(record, count, payload)
+    def handle(request: httpx.Request) -> httpx.Response:
+        content = token.encode() if request.url.path == "/oauth2/tokenP" else body
+        return httpx.Response(200, content=content, headers={"content-type": "application/json"})
 
-    def bare(frame: str) -> list[str]:
-        return frame.split("|", 3)[3].split("^")
-
-    def pandas_path(frame: str) -> Any:
-        import pandas as pd
-
-        payload = frame.split("|", 3)[3]
-        width = len(record.FIELDS) - 1  # the official samples know 46 columns
-        return pd.read_csv(io.StringIO(payload), header=None, sep="^", names=list(range(width)))
-
-    def per_call(fn: Any, arg: str) -> float:
-        number = max(1, int(seconds / max(timeit.timeit(lambda: fn(arg), number=20) / 20, 1e-9)))
-        return min(timeit.repeat(lambda: fn(arg), number=number, repeat=5)) / number
-
-    out: dict[str, float] = {}
-    for label, frame, n in (("1", one, 1), ("4", four, 4)):
-        bare_s = per_call(bare, frame)
-        lazy_s = per_call(typed_lazy, frame)
-        full_s = per_call(typed, frame)
-        out[f"bare_split_{label}_us"] = bare_s * 1e6
-        out[f"decode_{label}_us"] = lazy_s * 1e6
-        out[f"decode_read_all_{label}_us"] = full_s * 1e6
-        out[f"decode_vs_split_{label}"] = lazy_s / bare_s
-        out[f"records_per_s_{label}"] = n / lazy_s
-        out[f"records_read_all_per_s_{label}"] = n / full_s
-        try:
-            pandas_s = per_call(pandas_path, frame)
-        except ImportError:
-            continue
-        out[f"pandas_{label}_us"] = pandas_s * 1e6
-        out[f"pandas_vs_decode_{label}"] = pandas_s / lazy_s
-    return out
+    transport = httpx.MockTransport(handle)
+    path = "/uapi/domestic-stock/v1/quotations/inquire-price"
+    headers = {"authorization": "Bearer bench-token", "appkey": "k", "appsecret": "s",
+               "tr_id": "FHKST01010100", "custtype": "P"}  # fmt: skip
+    params = {"FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": "005930"}
+    with (
+        Kis(appkey="bench-appkey", appsecret="bench-secret", env="real", rate_limit=0,
+            token_cache_dir=tempfile.mkdtemp(), transport=transport) as kis,
+        httpx.Client(base_url="https://bench.invalid", transport=transport) as http,
+    ):  # fmt: skip
+        kis.domestic_stock.inquire_price(fid_input_iscd="005930")  # token issued once here
+        sdk = decode_table.ratio(
+            lambda: kis.domestic_stock.inquire_price(fid_input_iscd="005930"),
+            lambda: http.get(path, params=params, headers=headers).json(),
+        )
+        raw_s = (
+            timeit.timeit(lambda: http.get(path, params=params, headers=headers).json(), number=200)
+            / 200
+        )
+    return {"ratio": sdk, "httpx_us": raw_s * 1e6, "kisapi_us": raw_s * sdk * 1e6}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--decode-only", action="store_true", help="only the ratio table")
     args = parser.parse_args()
-    results = {
-        "import": bench_import(args.runs),
-        "decode": bench_decode(),
-        "generate": bench_generate(),
-        "memory": bench_memory(),
-        "realtime": bench_realtime(),
-    }
+    results: dict[str, Any] = {}
+    if not args.decode_only:
+        # fresh interpreters first: a child forked from a process that has grown reports the
+        # parent's peak RSS as its own
+        results |= {
+            "import": bench_import(args.runs),
+            "generate": bench_generate(),
+            "memory": bench_memory(),
+        }
+    table = decode_table.measure()
+    results["decode"] = [row.as_json() for row in table]
+    if not args.decode_only:
+        results["client"] = bench_client_overhead()
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    imp, dec = results["import"], results["decode"]
+    decode_table.print_table(table)
+    if args.decode_only:
+        return 0
+    imp, gen, mem, cli = (
+        results["import"],
+        results["generate"],
+        results["memory"],
+        results["client"],
+    )
+    print()
     print(f"cold import httpx            {imp['import_httpx_s'] * 1e3:8.1f} ms  (baseline)")
     print(
         f"cold import kisapi           {imp['import_kisapi_s'] * 1e3:8.1f} ms  {imp['import_kisapi_ratio']:.2f}x httpx (target <= 3x)"
@@ -229,29 +180,13 @@ def main() -> int:
         f"import + first call (sandbox){imp['first_call_s'] * 1e3:8.1f} ms  {imp['first_call_ratio']:.2f}x httpx (target < 3x)"
     )
     print(
-        f"json.loads 100-row chart     {dec['json_loads_us']:8.1f} us  (baseline, {dec['body_bytes']} bytes)"
+        f"client call (inquire_price)  {cli['kisapi_us']:8.1f} us  {cli['ratio']:.2f}x raw httpx + json ({cli['httpx_us']:.1f} us)"
     )
-    print(
-        f"typed decode 100-row chart   {dec['typed_decode_us']:8.1f} us  {dec['decode_ratio']:.2f}x json.loads (target <= 3x)"
-    )
-    gen, mem, rt = results["generate"], results["memory"], results["realtime"]
     print(f"make generate (all specs)    {gen['generate_s']:8.2f} s   (target < 10 s)")
     print(
         f"RSS, every API + realtime TR {mem['rss_all_loaded_mb']:8.1f} MB  (+{mem['rss_delta_mb']:.1f} MB "
         f"over httpx; {mem['apis']:.0f} APIs, {mem['realtime_trs']:.0f} TR IDs)"
     )
-    for n in ("1", "4"):
-        print(
-            f"H0STCNT0 {n}-record frame      {rt[f'decode_{n}_us']:8.2f} us  "
-            f"{rt[f'decode_vs_split_{n}']:.2f}x str.split (target <= 4x); "
-            f"{rt[f'records_per_s_{n}']:,.0f} records/s (target >= 300,000); "
-            f"reading every field: {rt[f'records_read_all_per_s_{n}']:,.0f}/s"
-        )
-        if f"pandas_vs_decode_{n}" in rt:
-            print(
-                f"  pandas.read_csv path        {rt[f'pandas_{n}_us']:8.1f} us  "
-                f"{rt[f'pandas_vs_decode_{n}']:.0f}x the typed decode (target >= 300x)"
-            )
     return 0
 
 

@@ -36,15 +36,15 @@ ERROR_NAMES = (
 # Falsy values go through _d.nothing: None and "" mean no value; a JSON 0 or false raises and
 # takes the slow path, which parses it properly.
 _FAST = {
-    "str": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := g({k})) else _d.nothing(v)",
-    "text": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := g({k})) else _d.nothing(v)",
-    "int": "int(v) if (v := g({k})) else _d.nothing(v)",
+    "str": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := full[{k}]) else _d.nothing(v)",
+    "text": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := full[{k}]) else _d.nothing(v)",
+    "int": "int(v) if (v := full[{k}]) else _d.nothing(v)",
     # Decimal() reads "nan"/"Infinity" without raising: a non-finite result takes the slow path.
-    "decimal": "(n if (n := Decimal(v)).is_finite() else _d.nothing(v)) if (v := g({k})) else _d.nothing(v)",
-    "date": "date.fromisoformat(v) if (v := g({k})) else _d.nothing(v)",
-    "time": "time.fromisoformat(v) if (v := g({k})) else _d.nothing(v)",
-    "datetime": "_d.parse_datetime(v) if (v := g({k})) else _d.nothing(v)",
-    "bool": "_d.YN[v] if (v := g({k})) else _d.nothing(v)",
+    "decimal": "(n if (n := Decimal(v)).is_finite() else _d.nothing(v)) if (v := full[{k}]) else _d.nothing(v)",
+    "date": "date.fromisoformat(v) if (v := full[{k}]) else _d.nothing(v)",
+    "time": "time.fromisoformat(v) if (v := full[{k}]) else _d.nothing(v)",
+    "datetime": "_d.parse_datetime(v) if (v := full[{k}]) else _d.nothing(v)",
+    "bool": "_d.YN[v] if (v := full[{k}]) else _d.nothing(v)",
 }
 
 
@@ -69,8 +69,38 @@ def fast_expr(field: ir.Field) -> str:
     """Inline conversion of one wire value; failures fall back to the runtime's slow path."""
     key = py_literal(field.wire)
     if field.enum:
-        return f"{codes_name(field.enum)}[v] if (v := g({key})) else _d.nothing(v)"
+        return f"{codes_name(field.enum)}[v] if (v := full[{key}]) else _d.nothing(v)"
     return _FAST[field.kind].format(k=key)
+
+
+# Realtime records: the whole-record read converts each field inline, with exactly the result
+# of its property (records.to_*); anything these raise on falls back to the properties.
+_TO_STR = "(t if (t := v[{i}].strip()) not in _r.NULLS else None)"
+_RT_FAST = {
+    "str": _TO_STR,
+    "text": _TO_STR,
+    "datetime": _TO_STR,
+    "int": "int(x) if (x := v[{i}]) else None",
+    "decimal": "(n if (n := Decimal(x)).is_finite() else None) if (x := v[{i}]) else None",
+    "date": "date.fromisoformat(x) if (x := v[{i}]) else None",
+    "time": "time.fromisoformat(x) if (x := v[{i}]) else None",
+    "bool": "_YN(v[{i}])",
+}
+
+
+def int_positions(rt: ir.RealtimeApi) -> tuple[int, ...]:
+    """Positions of a realtime record's integer fields (converted together by ``_r.ints``)."""
+    return tuple(i for i, f in enumerate(rt.fields) if f.kind == "int" and not f.enum)
+
+
+def realtime_expr(field: ir.Field, index: int, ints: tuple[int, ...] = ()) -> str:
+    """Inline conversion of field ``index`` of a realtime record's value list ``v``
+    (integers come from ``iv``, their one-pass conversion, when ``ints`` lists them)."""
+    if index in ints:
+        return f"iv[{ints.index(index)}]"
+    if field.enum:
+        return f"_{codes_name(field.enum)}[v[{index}].strip()]"
+    return _RT_FAST[field.kind].format(i=index)
 
 
 def environment() -> jinja2.Environment:
@@ -84,6 +114,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters["py"] = py_literal
     env.filters["fast"] = fast_expr
+    env.filters["rt_fast"] = realtime_expr
+    env.filters["int_positions"] = int_positions
     env.filters["codes"] = codes_name
     return env
 

@@ -48,7 +48,8 @@ def no_secret_in_any_log_record() -> Iterator[SecretWatch]:
     finally:
         root.removeHandler(watch)
         root.setLevel(level)
-    assert watch.records > 0
+    # (tests/runtime/test_log_watch.py proves the watch sees records and catches a leak;
+    # a focused run may log nothing at all)
     assert watch.leaks == [], f"{len(watch.leaks)} log records held a secret: {watch.leaks[:10]}"
 
 

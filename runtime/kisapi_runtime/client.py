@@ -36,6 +36,7 @@ from .errors import (
     KisTimeoutError,
     classify,
 )
+from .jsonlib import loads as parse_json
 from .orders import body_text, masked_request, order_number
 from .ratelimit import RateLimiter
 from .reconcile import Reconciliation, choices, judge, plan
@@ -348,7 +349,7 @@ def _endpoint(client: BaseClient, api_id: str) -> Any:
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
     """The body as a JSON object, or ``None`` (empty, truncated, not UTF-8, array, too deep)."""
     try:
-        body = response.json()
+        body = parse_json(response.content)  # orjson when installed
     except _NOT_JSON:
         return None
     return body if isinstance(body, dict) else None

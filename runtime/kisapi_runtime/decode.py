@@ -8,13 +8,18 @@ Nothing KIS sends is dropped.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, time
+from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
 from .codecs import NULLS, parse, parse_datetime
 from .errors import KisDecodeError
+from .jsonlib import integers
 
 T = TypeVar("T")
 
@@ -34,6 +39,7 @@ __all__ = [
     "FieldInfo",
     "as_list",
     "as_one",
+    "as_rows",
     "nothing",
     "parse_datetime",
     "scalar",
@@ -91,8 +97,75 @@ def as_list(
     if isinstance(raw, Mapping):
         return [one(raw, strict)]
     if isinstance(raw, list):
-        return [one(item, strict) for item in raw if isinstance(item, Mapping)]
+        return [
+            one(item, strict) for item in raw if type(item) is dict or isinstance(item, Mapping)
+        ]
     raise KisDecodeError(f"{where}: expected an array of objects, got {type(raw).__name__}")
+
+
+ROWS_BY_COLUMN: Final = 8
+"""Array blocks from this many rows convert column by column (one C-level pass a field)."""
+_NULL_TO_NONE: Final = dict.fromkeys(NULLS)
+_strip = str.strip
+
+
+@functools.cache
+def _codes(enum: type[Enum]) -> dict[Any, Enum]:
+    return {member.value: member for member in enum}
+
+
+def _column(kind: str, enum: type[Enum] | None, col: list[Any]) -> list[Any]:
+    """What the generated row expressions give for each truthy value; raises where they do."""
+    if enum is not None:
+        return list(map(_codes(enum).__getitem__, col))
+    if kind == "int":
+        try:
+            return integers(col)
+        except (ValueError, TypeError):  # a JSON number among the strings: int() each
+            return list(map(int, col))
+    if kind == "decimal":
+        numbers = list(map(Decimal, col))
+        if not all(map(Decimal.is_finite, numbers)):
+            raise ValueError("not a finite number")
+        return numbers
+    if kind == "date":
+        return list(map(date.fromisoformat, col))
+    if kind == "time":
+        return list(map(time.fromisoformat, col))
+    if kind == "datetime":
+        return list(map(parse_datetime, col))
+    if kind == "bool":
+        return list(map(YN.__getitem__, col))
+    stripped = list(map(_strip, col))
+    return list(map(_NULL_TO_NONE.get, stripped, stripped))
+
+
+def as_rows(
+    raw: Any,
+    one: Callable[[Mapping[str, Any], bool], T],
+    model: Callable[..., T],
+    fields: Sequence[FieldInfo],
+    strict: bool,
+    where: str,
+) -> list[T]:
+    """:func:`as_list`, converting a long array of regular rows column by column.
+
+    Rows of exactly the known keys whose values all convert the way the generated row
+    expressions convert them give the same models; anything else goes row by row.
+    """
+    if type(raw) is list and len(raw) >= ROWS_BY_COLUMN:
+        try:
+            if set(map(type, raw)) == {dict} and set(map(len, raw)) == {len(fields)}:
+                columns = []
+                for wire, _py, kind, enum in fields:
+                    col = list(map(operator.itemgetter(wire), raw))
+                    if not all(col):  # None, "" and JSON 0/false: the row path decides
+                        raise ValueError(wire)
+                    columns.append(_column(kind, enum, col))
+                return list(map(model, *columns))
+        except (*CONVERT_ERRORS, TypeError):
+            pass
+    return as_list(raw, one, strict, where)
 
 
 def as_one(

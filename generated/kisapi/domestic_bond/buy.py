@@ -23,7 +23,7 @@ __all__ = ["API", "AsyncBuy", "Buy", "BuyOutput", "BuyResponse"]
 _ID = "domestic_bond.buy"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class BuyOutput:
     """장내채권 매수주문 output (one record)."""
 
@@ -38,6 +38,7 @@ class BuyOutput:
 
 
 _BuyOutput_KEYS = frozenset({"KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"})
+_BuyOutput_NONE: Mapping[str, None] = dict.fromkeys(_BuyOutput_KEYS)
 _BuyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("KRX_FWDG_ORD_ORGNO", "krx_fwdg_ord_orgno", "str", None),
     ("ODNO", "odno", "str", None),
@@ -46,18 +47,19 @@ _BuyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _BuyOutput(d: Mapping[str, Any], strict: bool) -> BuyOutput:
-    if d.keys() <= _BuyOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 3 else {**_BuyOutput_NONE, **d}
+    if len(full) == 3:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return BuyOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("KRX_FWDG_ORD_ORGNO"))
+                if (v := full["KRX_FWDG_ORD_ORGNO"])
                 else _d.nothing(v),  # krx_fwdg_ord_orgno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ODNO"))
+                if (v := full["ODNO"])
                 else _d.nothing(v),  # odno
-                time.fromisoformat(v) if (v := g("ORD_TMD")) else _d.nothing(v),  # ord_tmd
+                time.fromisoformat(v) if (v := full["ORD_TMD"]) else _d.nothing(v),  # ord_tmd
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -26,7 +26,7 @@ __all__ = ["API", "AsyncInquireCcnl", "InquireCcnl", "InquireCcnlOutput", "Inqui
 _ID = "domestic_bond.inquire_ccnl"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireCcnlOutput:
     """장내채권현재가(체결) output (rows)."""
 
@@ -59,6 +59,7 @@ _InquireCcnlOutput_KEYS = frozenset(
         "acml_vol",
     }
 )
+_InquireCcnlOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquireCcnlOutput_KEYS)
 _InquireCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
     ("bond_prpr", "bond_prpr", "decimal", None),
@@ -71,26 +72,27 @@ _InquireCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireCcnlOutput:
-    if d.keys() <= _InquireCcnlOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_InquireCcnlOutput_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireCcnlOutput(
                 time.fromisoformat(v)
-                if (v := g("stck_cntg_hour"))
+                if (v := full["stck_cntg_hour"])
                 else _d.nothing(v),  # stck_cntg_hour
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_prpr"))
+                if (v := full["bond_prpr"])
                 else _d.nothing(v),  # bond_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_prdy_vrss"))
+                if (v := full["bond_prdy_vrss"])
                 else _d.nothing(v),  # bond_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -129,7 +131,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireCcnlResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _InquireCcnlOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireCcnlOutput,
+            InquireCcnlOutput,
+            _InquireCcnlOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_bond.inquire_daily_price"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireDailyPriceOutput:
     """장내채권현재가(일별) output (rows)."""
 
@@ -71,6 +71,7 @@ _InquireDailyPriceOutput_KEYS = frozenset(
         "bond_lwpr",
     }
 )
+_InquireDailyPriceOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquireDailyPriceOutput_KEYS)
 _InquireDailyPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("bond_prpr", "bond_prpr", "decimal", None),
@@ -85,33 +86,34 @@ _InquireDailyPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireDailyPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireDailyPriceOutput:
-    if d.keys() <= _InquireDailyPriceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 9 else {**_InquireDailyPriceOutput_NONE, **d}
+    if len(full) == 9:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyPriceOutput(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_prpr"))
+                if (v := full["bond_prpr"])
                 else _d.nothing(v),  # bond_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_prdy_vrss"))
+                if (v := full["bond_prdy_vrss"])
                 else _d.nothing(v),  # bond_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_oprc"))
+                if (v := full["bond_oprc"])
                 else _d.nothing(v),  # bond_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_hgpr"))
+                if (v := full["bond_hgpr"])
                 else _d.nothing(v),  # bond_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_lwpr"))
+                if (v := full["bond_lwpr"])
                 else _d.nothing(v),  # bond_lwpr
             )
         except _d.CONVERT_ERRORS:
@@ -151,7 +153,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyPriceResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _InquireDailyPriceOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireDailyPriceOutput,
+            InquireDailyPriceOutput,
+            _InquireDailyPriceOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -29,7 +29,7 @@ __all__ = [
 _ID = "domestic_bond.search_bond_info"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class SearchBondInfoOutput:
     """장내채권 기본조회 output (one record)."""
 
@@ -284,6 +284,7 @@ _SearchBondInfoOutput_KEYS = frozenset(
         "tlg_rcvg_dtl_dtime",
     }
 )
+_SearchBondInfoOutput_NONE: Mapping[str, None] = dict.fromkeys(_SearchBondInfoOutput_KEYS)
 _SearchBondInfoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pdno", "pdno", "str", None),
     ("prdt_type_cd", "prdt_type_cd", "str", None),
@@ -370,201 +371,214 @@ _SearchBondInfoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoOutput:
-    if d.keys() <= _SearchBondInfoOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 81 else {**_SearchBondInfoOutput_NONE, **d}
+    if len(full) == 81:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return SearchBondInfoOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("pdno"))
+                if (v := full["pdno"])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prdt_type_cd"))
+                if (v := full["prdt_type_cd"])
                 else _d.nothing(v),  # prdt_type_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_bond_item_name"))
+                if (v := full["ksd_bond_item_name"])
                 else _d.nothing(v),  # ksd_bond_item_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_bond_item_eng_name"))
+                if (v := full["ksd_bond_item_eng_name"])
                 else _d.nothing(v),  # ksd_bond_item_eng_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_bond_lstg_type_cd"))
+                if (v := full["ksd_bond_lstg_type_cd"])
                 else _d.nothing(v),  # ksd_bond_lstg_type_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_ofrg_dvsn_cd"))
+                if (v := full["ksd_ofrg_dvsn_cd"])
                 else _d.nothing(v),  # ksd_ofrg_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_bond_int_dfrm_dvsn_cd"))
+                if (v := full["ksd_bond_int_dfrm_dvsn_cd"])
                 else _d.nothing(v),  # ksd_bond_int_dfrm_dvsn_cd
-                date.fromisoformat(v) if (v := g("issu_dt")) else _d.nothing(v),  # issu_dt
-                date.fromisoformat(v) if (v := g("rdpt_dt")) else _d.nothing(v),  # rdpt_dt
-                date.fromisoformat(v) if (v := g("rvnu_dt")) else _d.nothing(v),  # rvnu_dt
+                date.fromisoformat(v) if (v := full["issu_dt"]) else _d.nothing(v),  # issu_dt
+                date.fromisoformat(v) if (v := full["rdpt_dt"]) else _d.nothing(v),  # rdpt_dt
+                date.fromisoformat(v) if (v := full["rvnu_dt"]) else _d.nothing(v),  # rvnu_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iso_crcy_cd"))
+                if (v := full["iso_crcy_cd"])
                 else _d.nothing(v),  # iso_crcy_cd
                 date.fromisoformat(v)
-                if (v := g("mdwy_rdpt_dt"))
+                if (v := full["mdwy_rdpt_dt"])
                 else _d.nothing(v),  # mdwy_rdpt_dt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ksd_rcvg_bond_dsct_rt"))
+                if (v := full["ksd_rcvg_bond_dsct_rt"])
                 else _d.nothing(v),  # ksd_rcvg_bond_dsct_rt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ksd_rcvg_bond_srfc_inrt"))
+                if (v := full["ksd_rcvg_bond_srfc_inrt"])
                 else _d.nothing(v),  # ksd_rcvg_bond_srfc_inrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_expd_rdpt_rt"))
+                if (v := full["bond_expd_rdpt_rt"])
                 else _d.nothing(v),  # bond_expd_rdpt_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_prca_rdpt_mthd_cd"))
+                if (v := full["ksd_prca_rdpt_mthd_cd"])
                 else _d.nothing(v),  # ksd_prca_rdpt_mthd_cd
-                int(v) if (v := g("int_caltm_mcnt")) else _d.nothing(v),  # int_caltm_mcnt
+                int(v) if (v := full["int_caltm_mcnt"]) else _d.nothing(v),  # int_caltm_mcnt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_int_calc_unit_cd"))
+                if (v := full["ksd_int_calc_unit_cd"])
                 else _d.nothing(v),  # ksd_int_calc_unit_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("uval_cut_dvsn_cd"))
+                if (v := full["uval_cut_dvsn_cd"])
                 else _d.nothing(v),  # uval_cut_dvsn_cd
-                int(v) if (v := g("uval_cut_dcpt_dgit")) else _d.nothing(v),  # uval_cut_dcpt_dgit
+                int(v)
+                if (v := full["uval_cut_dcpt_dgit"])
+                else _d.nothing(v),  # uval_cut_dcpt_dgit
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_dydv_caltm_aply_dvsn_cd"))
+                if (v := full["ksd_dydv_caltm_aply_dvsn_cd"])
                 else _d.nothing(v),  # ksd_dydv_caltm_aply_dvsn_cd
-                int(v) if (v := g("dydv_calc_dcnt")) else _d.nothing(v),  # dydv_calc_dcnt
+                int(v) if (v := full["dydv_calc_dcnt"]) else _d.nothing(v),  # dydv_calc_dcnt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_expd_asrc_erng_rt"))
+                if (v := full["bond_expd_asrc_erng_rt"])
                 else _d.nothing(v),  # bond_expd_asrc_erng_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("padf_plac_hdof_name"))
+                if (v := full["padf_plac_hdof_name"])
                 else _d.nothing(v),  # padf_plac_hdof_name
-                date.fromisoformat(v) if (v := g("lstg_dt")) else _d.nothing(v),  # lstg_dt
+                date.fromisoformat(v) if (v := full["lstg_dt"]) else _d.nothing(v),  # lstg_dt
                 date.fromisoformat(v)
-                if (v := g("lstg_abol_dt"))
+                if (v := full["lstg_abol_dt"])
                 else _d.nothing(v),  # lstg_abol_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_bond_issu_mthd_cd"))
+                if (v := full["ksd_bond_issu_mthd_cd"])
                 else _d.nothing(v),  # ksd_bond_issu_mthd_cd
-                _d.YN[v] if (v := g("laps_indf_yn")) else _d.nothing(v),  # laps_indf_yn
+                _d.YN[v] if (v := full["laps_indf_yn"]) else _d.nothing(v),  # laps_indf_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_lhdy_pnia_dfrm_mthd_cd"))
+                if (v := full["ksd_lhdy_pnia_dfrm_mthd_cd"])
                 else _d.nothing(v),  # ksd_lhdy_pnia_dfrm_mthd_cd
                 date.fromisoformat(v)
-                if (v := g("frst_int_dfrm_dt"))
+                if (v := full["frst_int_dfrm_dt"])
                 else _d.nothing(v),  # frst_int_dfrm_dt
                 _d.YN[v]
-                if (v := g("ksd_prcm_lnkg_gvbd_yn"))
+                if (v := full["ksd_prcm_lnkg_gvbd_yn"])
                 else _d.nothing(v),  # ksd_prcm_lnkg_gvbd_yn
-                date.fromisoformat(v) if (v := g("dpsi_end_dt")) else _d.nothing(v),  # dpsi_end_dt
                 date.fromisoformat(v)
-                if (v := g("dpsi_strt_dt"))
+                if (v := full["dpsi_end_dt"])
+                else _d.nothing(v),  # dpsi_end_dt
+                date.fromisoformat(v)
+                if (v := full["dpsi_strt_dt"])
                 else _d.nothing(v),  # dpsi_strt_dt
-                _d.YN[v] if (v := g("dpsi_psbl_yn")) else _d.nothing(v),  # dpsi_psbl_yn
+                _d.YN[v] if (v := full["dpsi_psbl_yn"]) else _d.nothing(v),  # dpsi_psbl_yn
                 _d.YN[v]
-                if (v := g("atyp_rdpt_bond_erlm_yn"))
+                if (v := full["atyp_rdpt_bond_erlm_yn"])
                 else _d.nothing(v),  # atyp_rdpt_bond_erlm_yn
-                _d.YN[v] if (v := g("dshn_occr_yn")) else _d.nothing(v),  # dshn_occr_yn
-                _d.YN[v] if (v := g("expd_exts_yn")) else _d.nothing(v),  # expd_exts_yn
+                _d.YN[v] if (v := full["dshn_occr_yn"]) else _d.nothing(v),  # dshn_occr_yn
+                _d.YN[v] if (v := full["expd_exts_yn"]) else _d.nothing(v),  # expd_exts_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("pclr_ptcr_text"))
+                if (v := full["pclr_ptcr_text"])
                 else _d.nothing(v),  # pclr_ptcr_text
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("dpsi_psbl_excp_stat_cd"))
+                if (v := full["dpsi_psbl_excp_stat_cd"])
                 else _d.nothing(v),  # dpsi_psbl_excp_stat_cd
-                int(v) if (v := g("expd_exts_srdp_rcnt")) else _d.nothing(v),  # expd_exts_srdp_rcnt
+                int(v)
+                if (v := full["expd_exts_srdp_rcnt"])
+                else _d.nothing(v),  # expd_exts_srdp_rcnt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("expd_exts_srdp_rt"))
+                if (v := full["expd_exts_srdp_rt"])
                 else _d.nothing(v),  # expd_exts_srdp_rt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("expd_rdpt_rt"))
+                if (v := full["expd_rdpt_rt"])
                 else _d.nothing(v),  # expd_rdpt_rt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("expd_asrc_erng_rt"))
+                if (v := full["expd_asrc_erng_rt"])
                 else _d.nothing(v),  # expd_asrc_erng_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("bond_int_dfrm_mthd_cd"))
+                if (v := full["bond_int_dfrm_mthd_cd"])
                 else _d.nothing(v),  # bond_int_dfrm_mthd_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("int_dfrm_day_type_cd"))
+                if (v := full["int_dfrm_day_type_cd"])
                 else _d.nothing(v),  # int_dfrm_day_type_cd
-                int(v) if (v := g("prca_dfmt_term_mcnt")) else _d.nothing(v),  # prca_dfmt_term_mcnt
-                int(v) if (v := g("splt_rdpt_rcnt")) else _d.nothing(v),  # splt_rdpt_rcnt
+                int(v)
+                if (v := full["prca_dfmt_term_mcnt"])
+                else _d.nothing(v),  # prca_dfmt_term_mcnt
+                int(v) if (v := full["splt_rdpt_rcnt"]) else _d.nothing(v),  # splt_rdpt_rcnt
                 date.fromisoformat(v)
-                if (v := g("rgbf_int_dfrm_dt"))
+                if (v := full["rgbf_int_dfrm_dt"])
                 else _d.nothing(v),  # rgbf_int_dfrm_dt
                 date.fromisoformat(v)
-                if (v := g("nxtm_int_dfrm_dt"))
+                if (v := full["nxtm_int_dfrm_dt"])
                 else _d.nothing(v),  # nxtm_int_dfrm_dt
-                _d.YN[v] if (v := g("sprx_psbl_yn")) else _d.nothing(v),  # sprx_psbl_yn
+                _d.YN[v] if (v := full["sprx_psbl_yn"]) else _d.nothing(v),  # sprx_psbl_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ictx_rt_dvsn_cd"))
+                if (v := full["ictx_rt_dvsn_cd"])
                 else _d.nothing(v),  # ictx_rt_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("bond_clsf_cd"))
+                if (v := full["bond_clsf_cd"])
                 else _d.nothing(v),  # bond_clsf_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("bond_clsf_kor_name"))
+                if (v := full["bond_clsf_kor_name"])
                 else _d.nothing(v),  # bond_clsf_kor_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("int_mned_dvsn_cd"))
+                if (v := full["int_mned_dvsn_cd"])
                 else _d.nothing(v),  # int_mned_dvsn_cd
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("pnia_int_calc_unpr"))
+                if (v := full["pnia_int_calc_unpr"])
                 else _d.nothing(v),  # pnia_int_calc_unpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("frn_intr"))
+                if (v := full["frn_intr"])
                 else _d.nothing(v),  # frn_intr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("aply_day_prcm_idx_lnkg_cefc"))
+                if (v := full["aply_day_prcm_idx_lnkg_cefc"])
                 else _d.nothing(v),  # aply_day_prcm_idx_lnkg_cefc
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_expd_dydv_calc_bass_cd"))
+                if (v := full["ksd_expd_dydv_calc_bass_cd"])
                 else _d.nothing(v),  # ksd_expd_dydv_calc_bass_cd
-                int(v) if (v := g("expd_dydv_calc_dcnt")) else _d.nothing(v),  # expd_dydv_calc_dcnt
+                int(v)
+                if (v := full["expd_dydv_calc_dcnt"])
+                else _d.nothing(v),  # expd_dydv_calc_dcnt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_cbbw_dvsn_cd"))
+                if (v := full["ksd_cbbw_dvsn_cd"])
                 else _d.nothing(v),  # ksd_cbbw_dvsn_cd
-                _d.YN[v] if (v := g("crfd_item_yn")) else _d.nothing(v),  # crfd_item_yn
+                _d.YN[v] if (v := full["crfd_item_yn"]) else _d.nothing(v),  # crfd_item_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("pnia_bank_ofdy_dfrm_mthd_cd"))
+                if (v := full["pnia_bank_ofdy_dfrm_mthd_cd"])
                 else _d.nothing(v),  # pnia_bank_ofdy_dfrm_mthd_cd
-                _d.YN[v] if (v := g("qib_yn")) else _d.nothing(v),  # qib_yn
-                date.fromisoformat(v) if (v := g("qib_cclc_dt")) else _d.nothing(v),  # qib_cclc_dt
-                _d.YN[v] if (v := g("csbd_yn")) else _d.nothing(v),  # csbd_yn
+                _d.YN[v] if (v := full["qib_yn"]) else _d.nothing(v),  # qib_yn
                 date.fromisoformat(v)
-                if (v := g("csbd_cclc_dt"))
+                if (v := full["qib_cclc_dt"])
+                else _d.nothing(v),  # qib_cclc_dt
+                _d.YN[v] if (v := full["csbd_yn"]) else _d.nothing(v),  # csbd_yn
+                date.fromisoformat(v)
+                if (v := full["csbd_cclc_dt"])
                 else _d.nothing(v),  # csbd_cclc_dt
-                _d.YN[v] if (v := g("ksd_opcb_yn")) else _d.nothing(v),  # ksd_opcb_yn
-                _d.YN[v] if (v := g("ksd_sodn_yn")) else _d.nothing(v),  # ksd_sodn_yn
-                _d.YN[v] if (v := g("ksd_rqdi_scty_yn")) else _d.nothing(v),  # ksd_rqdi_scty_yn
-                _d.YN[v] if (v := g("elec_scty_yn")) else _d.nothing(v),  # elec_scty_yn
+                _d.YN[v] if (v := full["ksd_opcb_yn"]) else _d.nothing(v),  # ksd_opcb_yn
+                _d.YN[v] if (v := full["ksd_sodn_yn"]) else _d.nothing(v),  # ksd_sodn_yn
+                _d.YN[v] if (v := full["ksd_rqdi_scty_yn"]) else _d.nothing(v),  # ksd_rqdi_scty_yn
+                _d.YN[v] if (v := full["elec_scty_yn"]) else _d.nothing(v),  # elec_scty_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rght_ecis_mbdy_dvsn_cd"))
+                if (v := full["rght_ecis_mbdy_dvsn_cd"])
                 else _d.nothing(v),  # rght_ecis_mbdy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("int_rkng_mthd_dvsn_cd"))
+                if (v := full["int_rkng_mthd_dvsn_cd"])
                 else _d.nothing(v),  # int_rkng_mthd_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ofrg_dvsn_cd"))
+                if (v := full["ofrg_dvsn_cd"])
                 else _d.nothing(v),  # ofrg_dvsn_cd
-                int(v) if (v := g("ksd_tot_issu_amt")) else _d.nothing(v),  # ksd_tot_issu_amt
+                int(v) if (v := full["ksd_tot_issu_amt"]) else _d.nothing(v),  # ksd_tot_issu_amt
                 _d.YN[v]
-                if (v := g("next_indf_chk_ecls_yn"))
+                if (v := full["next_indf_chk_ecls_yn"])
                 else _d.nothing(v),  # next_indf_chk_ecls_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_bond_intr_dvsn_cd"))
+                if (v := full["ksd_bond_intr_dvsn_cd"])
                 else _d.nothing(v),  # ksd_bond_intr_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_inrt_aply_dvsn_cd"))
+                if (v := full["ksd_inrt_aply_dvsn_cd"])
                 else _d.nothing(v),  # ksd_inrt_aply_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("krx_issu_istt_cd"))
+                if (v := full["krx_issu_istt_cd"])
                 else _d.nothing(v),  # krx_issu_istt_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ksd_indf_frqc_uder_calc_cd"))
+                if (v := full["ksd_indf_frqc_uder_calc_cd"])
                 else _d.nothing(v),  # ksd_indf_frqc_uder_calc_cd
                 int(v)
-                if (v := g("ksd_indf_frqc_uder_calc_dcnt"))
+                if (v := full["ksd_indf_frqc_uder_calc_dcnt"])
                 else _d.nothing(v),  # ksd_indf_frqc_uder_calc_dcnt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("tlg_rcvg_dtl_dtime"))
+                if (v := full["tlg_rcvg_dtl_dtime"])
                 else _d.nothing(v),  # tlg_rcvg_dtl_dtime
             )
         except _d.CONVERT_ERRORS:

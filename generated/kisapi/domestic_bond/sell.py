@@ -25,7 +25,7 @@ __all__ = ["API", "AsyncSell", "Sell", "SellOutput", "SellResponse"]
 _ID = "domestic_bond.sell"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class SellOutput:
     """장내채권 매도주문 output (one record)."""
 
@@ -40,6 +40,7 @@ class SellOutput:
 
 
 _SellOutput_KEYS = frozenset({"KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"})
+_SellOutput_NONE: Mapping[str, None] = dict.fromkeys(_SellOutput_KEYS)
 _SellOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("KRX_FWDG_ORD_ORGNO", "krx_fwdg_ord_orgno", "str", None),
     ("ODNO", "odno", "str", None),
@@ -48,18 +49,19 @@ _SellOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _SellOutput(d: Mapping[str, Any], strict: bool) -> SellOutput:
-    if d.keys() <= _SellOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 3 else {**_SellOutput_NONE, **d}
+    if len(full) == 3:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return SellOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("KRX_FWDG_ORD_ORGNO"))
+                if (v := full["KRX_FWDG_ORD_ORGNO"])
                 else _d.nothing(v),  # krx_fwdg_ord_orgno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ODNO"))
+                if (v := full["ODNO"])
                 else _d.nothing(v),  # odno
-                time.fromisoformat(v) if (v := g("ORD_TMD")) else _d.nothing(v),  # ord_tmd
+                time.fromisoformat(v) if (v := full["ORD_TMD"]) else _d.nothing(v),  # ord_tmd
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_futureoption.display_board_callput"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class DisplayBoardCallputOutput1:
     """국내옵션전광판_콜풋 output1 (rows)."""
 
@@ -166,6 +166,9 @@ _DisplayBoardCallputOutput1_KEYS = frozenset(
         "antc_cntg_prdy_ctrt",
     }
 )
+_DisplayBoardCallputOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _DisplayBoardCallputOutput1_KEYS
+)
 _DisplayBoardCallputOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acpr", "acpr", "decimal", None),
     ("unch_prpr", "unch_prpr", "decimal", None),
@@ -212,113 +215,116 @@ _DisplayBoardCallputOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _DisplayBoardCallputOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBoardCallputOutput1:
-    if d.keys() <= _DisplayBoardCallputOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 41 else {**_DisplayBoardCallputOutput1_NONE, **d}
+    if len(full) == 41:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DisplayBoardCallputOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("acpr"))
+                if (v := full["acpr"])
                 else _d.nothing(v),  # acpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("unch_prpr"))
+                if (v := full["unch_prpr"])
                 else _d.nothing(v),  # unch_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("optn_shrn_iscd"))
+                if (v := full["optn_shrn_iscd"])
                 else _d.nothing(v),  # optn_shrn_iscd
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_prpr"))
+                if (v := full["optn_prpr"])
                 else _d.nothing(v),  # optn_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_prdy_vrss"))
+                if (v := full["optn_prdy_vrss"])
                 else _d.nothing(v),  # optn_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_prdy_ctrt"))
+                if (v := full["optn_prdy_ctrt"])
                 else _d.nothing(v),  # optn_prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_bidp"))
+                if (v := full["optn_bidp"])
                 else _d.nothing(v),  # optn_bidp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_askp"))
+                if (v := full["optn_askp"])
                 else _d.nothing(v),  # optn_askp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tmvl_val"))
+                if (v := full["tmvl_val"])
                 else _d.nothing(v),  # tmvl_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nmix_sdpr"))
+                if (v := full["nmix_sdpr"])
                 else _d.nothing(v),  # nmix_sdpr
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("seln_rsqn")) else _d.nothing(v),  # seln_rsqn
-                int(v) if (v := g("shnu_rsqn")) else _d.nothing(v),  # shnu_rsqn
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := g("hts_otst_stpl_qty")) else _d.nothing(v),  # hts_otst_stpl_qty
-                int(v) if (v := g("otst_stpl_qty_icdc")) else _d.nothing(v),  # otst_stpl_qty_icdc
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["seln_rsqn"]) else _d.nothing(v),  # seln_rsqn
+                int(v) if (v := full["shnu_rsqn"]) else _d.nothing(v),  # shnu_rsqn
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["hts_otst_stpl_qty"]) else _d.nothing(v),  # hts_otst_stpl_qty
+                int(v)
+                if (v := full["otst_stpl_qty_icdc"])
+                else _d.nothing(v),  # otst_stpl_qty_icdc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("delta_val"))
+                if (v := full["delta_val"])
                 else _d.nothing(v),  # delta_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("gama"))
+                if (v := full["gama"])
                 else _d.nothing(v),  # gama
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("vega"))
+                if (v := full["vega"])
                 else _d.nothing(v),  # vega
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("theta"))
+                if (v := full["theta"])
                 else _d.nothing(v),  # theta
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("rho"))
+                if (v := full["rho"])
                 else _d.nothing(v),  # rho
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hts_ints_vltl"))
+                if (v := full["hts_ints_vltl"])
                 else _d.nothing(v),  # hts_ints_vltl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("invl_val"))
+                if (v := full["invl_val"])
                 else _d.nothing(v),  # invl_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("esdg"))
+                if (v := full["esdg"])
                 else _d.nothing(v),  # esdg
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dprt"))
+                if (v := full["dprt"])
                 else _d.nothing(v),  # dprt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hist_vltl"))
+                if (v := full["hist_vltl"])
                 else _d.nothing(v),  # hist_vltl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hts_thpr"))
+                if (v := full["hts_thpr"])
                 else _d.nothing(v),  # hts_thpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_oprc"))
+                if (v := full["optn_oprc"])
                 else _d.nothing(v),  # optn_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_hgpr"))
+                if (v := full["optn_hgpr"])
                 else _d.nothing(v),  # optn_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_lwpr"))
+                if (v := full["optn_lwpr"])
                 else _d.nothing(v),  # optn_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_mxpr"))
+                if (v := full["optn_mxpr"])
                 else _d.nothing(v),  # optn_mxpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_llam"))
+                if (v := full["optn_llam"])
                 else _d.nothing(v),  # optn_llam
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("atm_cls_name"))
+                if (v := full["atm_cls_name"])
                 else _d.nothing(v),  # atm_cls_name
-                int(v) if (v := g("rgbf_vrss_icdc")) else _d.nothing(v),  # rgbf_vrss_icdc
-                int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
+                int(v) if (v := full["rgbf_vrss_icdc"]) else _d.nothing(v),  # rgbf_vrss_icdc
+                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
+                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_antc_cnpr"))
+                if (v := full["futs_antc_cnpr"])
                 else _d.nothing(v),  # futs_antc_cnpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_antc_cntg_vrss"))
+                if (v := full["futs_antc_cntg_vrss"])
                 else _d.nothing(v),  # futs_antc_cntg_vrss
                 SIGN_CODES[v]
-                if (v := g("antc_cntg_vrss_sign"))
+                if (v := full["antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("antc_cntg_prdy_ctrt"))
+                if (v := full["antc_cntg_prdy_ctrt"])
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
@@ -333,7 +339,7 @@ def _DisplayBoardCallputOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBo
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class DisplayBoardCallputOutput2:
     """국내옵션전광판_콜풋 output2 (rows)."""
 
@@ -468,6 +474,9 @@ _DisplayBoardCallputOutput2_KEYS = frozenset(
         "antc_cntg_prdy_ctrt",
     }
 )
+_DisplayBoardCallputOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _DisplayBoardCallputOutput2_KEYS
+)
 _DisplayBoardCallputOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acpr", "acpr", "decimal", None),
     ("unch_prpr", "unch_prpr", "decimal", None),
@@ -514,113 +523,116 @@ _DisplayBoardCallputOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _DisplayBoardCallputOutput2(d: Mapping[str, Any], strict: bool) -> DisplayBoardCallputOutput2:
-    if d.keys() <= _DisplayBoardCallputOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 41 else {**_DisplayBoardCallputOutput2_NONE, **d}
+    if len(full) == 41:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DisplayBoardCallputOutput2(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("acpr"))
+                if (v := full["acpr"])
                 else _d.nothing(v),  # acpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("unch_prpr"))
+                if (v := full["unch_prpr"])
                 else _d.nothing(v),  # unch_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("optn_shrn_iscd"))
+                if (v := full["optn_shrn_iscd"])
                 else _d.nothing(v),  # optn_shrn_iscd
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_prpr"))
+                if (v := full["optn_prpr"])
                 else _d.nothing(v),  # optn_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_prdy_vrss"))
+                if (v := full["optn_prdy_vrss"])
                 else _d.nothing(v),  # optn_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_prdy_ctrt"))
+                if (v := full["optn_prdy_ctrt"])
                 else _d.nothing(v),  # optn_prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_bidp"))
+                if (v := full["optn_bidp"])
                 else _d.nothing(v),  # optn_bidp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_askp"))
+                if (v := full["optn_askp"])
                 else _d.nothing(v),  # optn_askp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tmvl_val"))
+                if (v := full["tmvl_val"])
                 else _d.nothing(v),  # tmvl_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nmix_sdpr"))
+                if (v := full["nmix_sdpr"])
                 else _d.nothing(v),  # nmix_sdpr
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("seln_rsqn")) else _d.nothing(v),  # seln_rsqn
-                int(v) if (v := g("shnu_rsqn")) else _d.nothing(v),  # shnu_rsqn
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := g("hts_otst_stpl_qty")) else _d.nothing(v),  # hts_otst_stpl_qty
-                int(v) if (v := g("otst_stpl_qty_icdc")) else _d.nothing(v),  # otst_stpl_qty_icdc
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["seln_rsqn"]) else _d.nothing(v),  # seln_rsqn
+                int(v) if (v := full["shnu_rsqn"]) else _d.nothing(v),  # shnu_rsqn
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["hts_otst_stpl_qty"]) else _d.nothing(v),  # hts_otst_stpl_qty
+                int(v)
+                if (v := full["otst_stpl_qty_icdc"])
+                else _d.nothing(v),  # otst_stpl_qty_icdc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("delta_val"))
+                if (v := full["delta_val"])
                 else _d.nothing(v),  # delta_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("gama"))
+                if (v := full["gama"])
                 else _d.nothing(v),  # gama
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("vega"))
+                if (v := full["vega"])
                 else _d.nothing(v),  # vega
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("theta"))
+                if (v := full["theta"])
                 else _d.nothing(v),  # theta
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("rho"))
+                if (v := full["rho"])
                 else _d.nothing(v),  # rho
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hts_ints_vltl"))
+                if (v := full["hts_ints_vltl"])
                 else _d.nothing(v),  # hts_ints_vltl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("invl_val"))
+                if (v := full["invl_val"])
                 else _d.nothing(v),  # invl_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("esdg"))
+                if (v := full["esdg"])
                 else _d.nothing(v),  # esdg
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dprt"))
+                if (v := full["dprt"])
                 else _d.nothing(v),  # dprt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hist_vltl"))
+                if (v := full["hist_vltl"])
                 else _d.nothing(v),  # hist_vltl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hts_thpr"))
+                if (v := full["hts_thpr"])
                 else _d.nothing(v),  # hts_thpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_oprc"))
+                if (v := full["optn_oprc"])
                 else _d.nothing(v),  # optn_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_hgpr"))
+                if (v := full["optn_hgpr"])
                 else _d.nothing(v),  # optn_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_lwpr"))
+                if (v := full["optn_lwpr"])
                 else _d.nothing(v),  # optn_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_mxpr"))
+                if (v := full["optn_mxpr"])
                 else _d.nothing(v),  # optn_mxpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_llam"))
+                if (v := full["optn_llam"])
                 else _d.nothing(v),  # optn_llam
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("atm_cls_name"))
+                if (v := full["atm_cls_name"])
                 else _d.nothing(v),  # atm_cls_name
-                int(v) if (v := g("rgbf_vrss_icdc")) else _d.nothing(v),  # rgbf_vrss_icdc
-                int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
+                int(v) if (v := full["rgbf_vrss_icdc"]) else _d.nothing(v),  # rgbf_vrss_icdc
+                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
+                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_antc_cnpr"))
+                if (v := full["futs_antc_cnpr"])
                 else _d.nothing(v),  # futs_antc_cnpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_antc_cntg_vrss"))
+                if (v := full["futs_antc_cntg_vrss"])
                 else _d.nothing(v),  # futs_antc_cntg_vrss
                 SIGN_CODES[v]
-                if (v := g("antc_cntg_vrss_sign"))
+                if (v := full["antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("antc_cntg_prdy_ctrt"))
+                if (v := full["antc_cntg_prdy_ctrt"])
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
@@ -662,11 +674,21 @@ def _decode(body: Mapping[str, Any], strict: bool) -> DisplayBoardCallputRespons
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _DisplayBoardCallputOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _DisplayBoardCallputOutput1,
+            DisplayBoardCallputOutput1,
+            _DisplayBoardCallputOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
-        output2=_d.as_list(
-            body.get("output2"), _DisplayBoardCallputOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _DisplayBoardCallputOutput2,
+            DisplayBoardCallputOutput2,
+            _DisplayBoardCallputOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

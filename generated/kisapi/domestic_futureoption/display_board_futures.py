@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_futureoption.display_board_futures"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class DisplayBoardFuturesOutput:
     """국내옵션전광판_선물 output (rows)."""
 
@@ -102,6 +102,7 @@ _DisplayBoardFuturesOutput_KEYS = frozenset(
         "antc_cntg_prdy_ctrt",
     }
 )
+_DisplayBoardFuturesOutput_NONE: Mapping[str, None] = dict.fromkeys(_DisplayBoardFuturesOutput_KEYS)
 _DisplayBoardFuturesOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("futs_shrn_iscd", "futs_shrn_iscd", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -127,58 +128,59 @@ _DisplayBoardFuturesOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _DisplayBoardFuturesOutput(d: Mapping[str, Any], strict: bool) -> DisplayBoardFuturesOutput:
-    if d.keys() <= _DisplayBoardFuturesOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 20 else {**_DisplayBoardFuturesOutput_NONE, **d}
+    if len(full) == 20:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DisplayBoardFuturesOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("futs_shrn_iscd"))
+                if (v := full["futs_shrn_iscd"])
                 else _d.nothing(v),  # futs_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_prpr"))
+                if (v := full["futs_prpr"])
                 else _d.nothing(v),  # futs_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_prdy_vrss"))
+                if (v := full["futs_prdy_vrss"])
                 else _d.nothing(v),  # futs_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_prdy_ctrt"))
+                if (v := full["futs_prdy_ctrt"])
                 else _d.nothing(v),  # futs_prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hts_thpr"))
+                if (v := full["hts_thpr"])
                 else _d.nothing(v),  # hts_thpr
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_askp"))
+                if (v := full["futs_askp"])
                 else _d.nothing(v),  # futs_askp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_bidp"))
+                if (v := full["futs_bidp"])
                 else _d.nothing(v),  # futs_bidp
-                int(v) if (v := g("hts_otst_stpl_qty")) else _d.nothing(v),  # hts_otst_stpl_qty
+                int(v) if (v := full["hts_otst_stpl_qty"]) else _d.nothing(v),  # hts_otst_stpl_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_hgpr"))
+                if (v := full["futs_hgpr"])
                 else _d.nothing(v),  # futs_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_lwpr"))
+                if (v := full["futs_lwpr"])
                 else _d.nothing(v),  # futs_lwpr
-                int(v) if (v := g("hts_rmnn_dynu")) else _d.nothing(v),  # hts_rmnn_dynu
-                int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
+                int(v) if (v := full["hts_rmnn_dynu"]) else _d.nothing(v),  # hts_rmnn_dynu
+                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
+                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_antc_cnpr"))
+                if (v := full["futs_antc_cnpr"])
                 else _d.nothing(v),  # futs_antc_cnpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_antc_cntg_vrss"))
+                if (v := full["futs_antc_cntg_vrss"])
                 else _d.nothing(v),  # futs_antc_cntg_vrss
                 SIGN_CODES[v]
-                if (v := g("antc_cntg_vrss_sign"))
+                if (v := full["antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("antc_cntg_prdy_ctrt"))
+                if (v := full["antc_cntg_prdy_ctrt"])
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
@@ -218,7 +220,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> DisplayBoardFuturesRespons
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _DisplayBoardFuturesOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _DisplayBoardFuturesOutput,
+            DisplayBoardFuturesOutput,
+            _DisplayBoardFuturesOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -27,7 +27,7 @@ __all__ = [
 _ID = "domestic_futureoption.display_board_option_list"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class DisplayBoardOptionListOutput:
     """국내옵션전광판_옵션월물리스트 output (rows)."""
 
@@ -40,6 +40,9 @@ class DisplayBoardOptionListOutput:
 
 
 _DisplayBoardOptionListOutput_KEYS = frozenset({"mtrt_yymm_code", "mtrt_yymm"})
+_DisplayBoardOptionListOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _DisplayBoardOptionListOutput_KEYS
+)
 _DisplayBoardOptionListOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mtrt_yymm_code", "mtrt_yymm_code", "str", None),
     ("mtrt_yymm", "mtrt_yymm", "str", None),
@@ -49,16 +52,17 @@ _DisplayBoardOptionListOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _DisplayBoardOptionListOutput(
     d: Mapping[str, Any], strict: bool
 ) -> DisplayBoardOptionListOutput:
-    if d.keys() <= _DisplayBoardOptionListOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 2 else {**_DisplayBoardOptionListOutput_NONE, **d}
+    if len(full) == 2:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DisplayBoardOptionListOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mtrt_yymm_code"))
+                if (v := full["mtrt_yymm_code"])
                 else _d.nothing(v),  # mtrt_yymm_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mtrt_yymm"))
+                if (v := full["mtrt_yymm"])
                 else _d.nothing(v),  # mtrt_yymm
             )
         except _d.CONVERT_ERRORS:
@@ -98,8 +102,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> DisplayBoardOptionListResp
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _DisplayBoardOptionListOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _DisplayBoardOptionListOutput,
+            DisplayBoardOptionListOutput,
+            _DisplayBoardOptionListOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

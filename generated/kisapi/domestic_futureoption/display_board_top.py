@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_futureoption.display_board_top"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class DisplayBoardTopOutput1:
     """국내선물 기초자산 시세 output1 (one record)."""
 
@@ -73,6 +73,7 @@ _DisplayBoardTopOutput1_KEYS = frozenset(
         "futs_prdy_ctrt",
     }
 )
+_DisplayBoardTopOutput1_NONE: Mapping[str, None] = dict.fromkeys(_DisplayBoardTopOutput1_KEYS)
 _DisplayBoardTopOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("unas_prpr", "unas_prpr", "decimal", None),
     ("unas_prdy_vrss", "unas_prdy_vrss", "decimal", None),
@@ -88,36 +89,37 @@ _DisplayBoardTopOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _DisplayBoardTopOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBoardTopOutput1:
-    if d.keys() <= _DisplayBoardTopOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 10 else {**_DisplayBoardTopOutput1_NONE, **d}
+    if len(full) == 10:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DisplayBoardTopOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("unas_prpr"))
+                if (v := full["unas_prpr"])
                 else _d.nothing(v),  # unas_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("unas_prdy_vrss"))
+                if (v := full["unas_prdy_vrss"])
                 else _d.nothing(v),  # unas_prdy_vrss
                 SIGN_CODES[v]
-                if (v := g("unas_prdy_vrss_sign"))
+                if (v := full["unas_prdy_vrss_sign"])
                 else _d.nothing(v),  # unas_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("unas_prdy_ctrt"))
+                if (v := full["unas_prdy_ctrt"])
                 else _d.nothing(v),  # unas_prdy_ctrt
-                int(v) if (v := g("unas_acml_vol")) else _d.nothing(v),  # unas_acml_vol
+                int(v) if (v := full["unas_acml_vol"]) else _d.nothing(v),  # unas_acml_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_prpr"))
+                if (v := full["futs_prpr"])
                 else _d.nothing(v),  # futs_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_prdy_vrss"))
+                if (v := full["futs_prdy_vrss"])
                 else _d.nothing(v),  # futs_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_prdy_ctrt"))
+                if (v := full["futs_prdy_ctrt"])
                 else _d.nothing(v),  # futs_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
@@ -132,7 +134,7 @@ def _DisplayBoardTopOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBoardT
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class DisplayBoardTopOutput2:
     """국내선물 기초자산 시세 output2 (rows)."""
 
@@ -143,18 +145,20 @@ class DisplayBoardTopOutput2:
 
 
 _DisplayBoardTopOutput2_KEYS = frozenset({"hts_rmnn_dynu"})
+_DisplayBoardTopOutput2_NONE: Mapping[str, None] = dict.fromkeys(_DisplayBoardTopOutput2_KEYS)
 _DisplayBoardTopOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_rmnn_dynu", "hts_rmnn_dynu", "int", None),
 )
 
 
 def _DisplayBoardTopOutput2(d: Mapping[str, Any], strict: bool) -> DisplayBoardTopOutput2:
-    if d.keys() <= _DisplayBoardTopOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 1 else {**_DisplayBoardTopOutput2_NONE, **d}
+    if len(full) == 1:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DisplayBoardTopOutput2(
-                int(v) if (v := g("hts_rmnn_dynu")) else _d.nothing(v),  # hts_rmnn_dynu
+                int(v) if (v := full["hts_rmnn_dynu"]) else _d.nothing(v),  # hts_rmnn_dynu
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -201,7 +205,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> DisplayBoardTopResponse:
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(body.get("output2"), _DisplayBoardTopOutput2, strict, _ID + ".output2"),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _DisplayBoardTopOutput2,
+            DisplayBoardTopOutput2,
+            _DisplayBoardTopOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

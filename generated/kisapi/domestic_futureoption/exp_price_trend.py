@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_futureoption.exp_price_trend"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class ExpPriceTrendOutput1:
     """선물옵션 일중예상체결추이 output1 (one record)."""
 
@@ -62,6 +62,7 @@ _ExpPriceTrendOutput1_KEYS = frozenset(
         "futs_sdpr",
     }
 )
+_ExpPriceTrendOutput1_NONE: Mapping[str, None] = dict.fromkeys(_ExpPriceTrendOutput1_KEYS)
 _ExpPriceTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
     ("futs_antc_cnpr", "futs_antc_cnpr", "decimal", None),
@@ -73,28 +74,29 @@ _ExpPriceTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _ExpPriceTrendOutput1(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOutput1:
-    if d.keys() <= _ExpPriceTrendOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 6 else {**_ExpPriceTrendOutput1_NONE, **d}
+    if len(full) == 6:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ExpPriceTrendOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_antc_cnpr"))
+                if (v := full["futs_antc_cnpr"])
                 else _d.nothing(v),  # futs_antc_cnpr
                 SIGN_CODES[v]
-                if (v := g("antc_cntg_vrss_sign"))
+                if (v := full["antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_antc_cntg_vrss"))
+                if (v := full["futs_antc_cntg_vrss"])
                 else _d.nothing(v),  # futs_antc_cntg_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("antc_cntg_prdy_ctrt"))
+                if (v := full["antc_cntg_prdy_ctrt"])
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_sdpr"))
+                if (v := full["futs_sdpr"])
                 else _d.nothing(v),  # futs_sdpr
             )
         except _d.CONVERT_ERRORS:
@@ -109,7 +111,7 @@ def _ExpPriceTrendOutput1(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOu
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class ExpPriceTrendOutput2:
     """선물옵션 일중예상체결추이 output2 (rows)."""
 
@@ -136,6 +138,7 @@ _ExpPriceTrendOutput2_KEYS = frozenset(
         "antc_cntg_prdy_ctrt",
     }
 )
+_ExpPriceTrendOutput2_NONE: Mapping[str, None] = dict.fromkeys(_ExpPriceTrendOutput2_KEYS)
 _ExpPriceTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
     ("futs_antc_cnpr", "futs_antc_cnpr", "decimal", None),
@@ -146,25 +149,26 @@ _ExpPriceTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _ExpPriceTrendOutput2(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOutput2:
-    if d.keys() <= _ExpPriceTrendOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 5 else {**_ExpPriceTrendOutput2_NONE, **d}
+    if len(full) == 5:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ExpPriceTrendOutput2(
                 time.fromisoformat(v)
-                if (v := g("stck_cntg_hour"))
+                if (v := full["stck_cntg_hour"])
                 else _d.nothing(v),  # stck_cntg_hour
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_antc_cnpr"))
+                if (v := full["futs_antc_cnpr"])
                 else _d.nothing(v),  # futs_antc_cnpr
                 SIGN_CODES[v]
-                if (v := g("antc_cntg_vrss_sign"))
+                if (v := full["antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("futs_antc_cntg_vrss"))
+                if (v := full["futs_antc_cntg_vrss"])
                 else _d.nothing(v),  # futs_antc_cntg_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("antc_cntg_prdy_ctrt"))
+                if (v := full["antc_cntg_prdy_ctrt"])
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
@@ -210,7 +214,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> ExpPriceTrendResponse:
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(body.get("output2"), _ExpPriceTrendOutput2, strict, _ID + ".output2"),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _ExpPriceTrendOutput2,
+            ExpPriceTrendOutput2,
+            _ExpPriceTrendOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

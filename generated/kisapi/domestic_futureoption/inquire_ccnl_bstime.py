@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_futureoption.inquire_ccnl_bstime"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireCcnlBstimeOutput1:
     """선물옵션 기준일체결내역 output1 (rows)."""
 
@@ -73,6 +73,7 @@ _InquireCcnlBstimeOutput1_KEYS = frozenset(
         "ccld_btwn",
     }
 )
+_InquireCcnlBstimeOutput1_NONE: Mapping[str, None] = dict.fromkeys(_InquireCcnlBstimeOutput1_KEYS)
 _InquireCcnlBstimeOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pdno", "pdno", "str", None),
     ("prdt_name", "prdt_name", "text", None),
@@ -88,32 +89,35 @@ _InquireCcnlBstimeOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireCcnlBstimeOutput1(d: Mapping[str, Any], strict: bool) -> InquireCcnlBstimeOutput1:
-    if d.keys() <= _InquireCcnlBstimeOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 10 else {**_InquireCcnlBstimeOutput1_NONE, **d}
+    if len(full) == 10:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireCcnlBstimeOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("pdno"))
+                if (v := full["pdno"])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prdt_name"))
+                if (v := full["prdt_name"])
                 else _d.nothing(v),  # prdt_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("odno"))
+                if (v := full["odno"])
                 else _d.nothing(v),  # odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("tr_type_name"))
+                if (v := full["tr_type_name"])
                 else _d.nothing(v),  # tr_type_name
-                date.fromisoformat(v) if (v := g("last_sttldt")) else _d.nothing(v),  # last_sttldt
+                date.fromisoformat(v)
+                if (v := full["last_sttldt"])
+                else _d.nothing(v),  # last_sttldt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ccld_idx"))
+                if (v := full["ccld_idx"])
                 else _d.nothing(v),  # ccld_idx
-                int(v) if (v := g("ccld_qty")) else _d.nothing(v),  # ccld_qty
-                int(v) if (v := g("trad_amt")) else _d.nothing(v),  # trad_amt
-                int(v) if (v := g("fee")) else _d.nothing(v),  # fee
+                int(v) if (v := full["ccld_qty"]) else _d.nothing(v),  # ccld_qty
+                int(v) if (v := full["trad_amt"]) else _d.nothing(v),  # trad_amt
+                int(v) if (v := full["fee"]) else _d.nothing(v),  # fee
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ccld_btwn"))
+                if (v := full["ccld_btwn"])
                 else _d.nothing(v),  # ccld_btwn
             )
         except _d.CONVERT_ERRORS:
@@ -128,7 +132,7 @@ def _InquireCcnlBstimeOutput1(d: Mapping[str, Any], strict: bool) -> InquireCcnl
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireCcnlBstimeOutput2:
     """선물옵션 기준일체결내역 output2 (one record)."""
 
@@ -147,6 +151,7 @@ class InquireCcnlBstimeOutput2:
 _InquireCcnlBstimeOutput2_KEYS = frozenset(
     {"tot_ccld_qty_smtl", "tot_ccld_amt_smtl", "fee_adjt", "fee_smtl"}
 )
+_InquireCcnlBstimeOutput2_NONE: Mapping[str, None] = dict.fromkeys(_InquireCcnlBstimeOutput2_KEYS)
 _InquireCcnlBstimeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_ccld_qty_smtl", "tot_ccld_qty_smtl", "int", None),
     ("tot_ccld_amt_smtl", "tot_ccld_amt_smtl", "int", None),
@@ -156,15 +161,16 @@ _InquireCcnlBstimeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireCcnlBstimeOutput2(d: Mapping[str, Any], strict: bool) -> InquireCcnlBstimeOutput2:
-    if d.keys() <= _InquireCcnlBstimeOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 4 else {**_InquireCcnlBstimeOutput2_NONE, **d}
+    if len(full) == 4:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireCcnlBstimeOutput2(
-                int(v) if (v := g("tot_ccld_qty_smtl")) else _d.nothing(v),  # tot_ccld_qty_smtl
-                int(v) if (v := g("tot_ccld_amt_smtl")) else _d.nothing(v),  # tot_ccld_amt_smtl
-                int(v) if (v := g("fee_adjt")) else _d.nothing(v),  # fee_adjt
-                int(v) if (v := g("fee_smtl")) else _d.nothing(v),  # fee_smtl
+                int(v) if (v := full["tot_ccld_qty_smtl"]) else _d.nothing(v),  # tot_ccld_qty_smtl
+                int(v) if (v := full["tot_ccld_amt_smtl"]) else _d.nothing(v),  # tot_ccld_amt_smtl
+                int(v) if (v := full["fee_adjt"]) else _d.nothing(v),  # fee_adjt
+                int(v) if (v := full["fee_smtl"]) else _d.nothing(v),  # fee_smtl
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -216,8 +222,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireCcnlBstimeResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _InquireCcnlBstimeOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InquireCcnlBstimeOutput1,
+            InquireCcnlBstimeOutput1,
+            _InquireCcnlBstimeOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         output2=output2,
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),

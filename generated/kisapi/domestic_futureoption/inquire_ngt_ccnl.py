@@ -39,7 +39,7 @@ __all__ = [
 _ID = "domestic_futureoption.inquire_ngt_ccnl"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireNgtCcnlOutput1:
     """(야간)선물옵션 주문체결 내역조회 output1 (rows)."""
 
@@ -132,6 +132,7 @@ _InquireNgtCcnlOutput1_KEYS = frozenset(
         "ord_ip_addr",
     }
 )
+_InquireNgtCcnlOutput1_NONE: Mapping[str, None] = dict.fromkeys(_InquireNgtCcnlOutput1_KEYS)
 _InquireNgtCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ord_gno_brno", "ord_gno_brno", "str", None),
     ("cano", "cano", "str", None),
@@ -164,75 +165,76 @@ _InquireNgtCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireNgtCcnlOutput1(d: Mapping[str, Any], strict: bool) -> InquireNgtCcnlOutput1:
-    if d.keys() <= _InquireNgtCcnlOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 27 else {**_InquireNgtCcnlOutput1_NONE, **d}
+    if len(full) == 27:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireNgtCcnlOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_gno_brno"))
+                if (v := full["ord_gno_brno"])
                 else _d.nothing(v),  # ord_gno_brno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cano"))
+                if (v := full["cano"])
                 else _d.nothing(v),  # cano
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("csac_name"))
+                if (v := full["csac_name"])
                 else _d.nothing(v),  # csac_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("acnt_prdt_cd"))
+                if (v := full["acnt_prdt_cd"])
                 else _d.nothing(v),  # acnt_prdt_cd
-                date.fromisoformat(v) if (v := g("ord_dt")) else _d.nothing(v),  # ord_dt
+                date.fromisoformat(v) if (v := full["ord_dt"]) else _d.nothing(v),  # ord_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("odno"))
+                if (v := full["odno"])
                 else _d.nothing(v),  # odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("orgn_odno"))
+                if (v := full["orgn_odno"])
                 else _d.nothing(v),  # orgn_odno
                 SELL_BUY_DIVISION_CODES[v]
-                if (v := g("sll_buy_dvsn_cd"))
+                if (v := full["sll_buy_dvsn_cd"])
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("trad_dvsn_name"))
+                if (v := full["trad_dvsn_name"])
                 else _d.nothing(v),  # trad_dvsn_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("nmpr_type_name"))
+                if (v := full["nmpr_type_name"])
                 else _d.nothing(v),  # nmpr_type_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("pdno"))
+                if (v := full["pdno"])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prdt_name"))
+                if (v := full["prdt_name"])
                 else _d.nothing(v),  # prdt_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prdt_type_cd"))
+                if (v := full["prdt_type_cd"])
                 else _d.nothing(v),  # prdt_type_cd
-                int(v) if (v := g("ord_qty")) else _d.nothing(v),  # ord_qty
+                int(v) if (v := full["ord_qty"]) else _d.nothing(v),  # ord_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ord_idx"))
+                if (v := full["ord_idx"])
                 else _d.nothing(v),  # ord_idx
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ord_idx4"))
+                if (v := full["ord_idx4"])
                 else _d.nothing(v),  # ord_idx4
-                int(v) if (v := g("qty")) else _d.nothing(v),  # qty
-                time.fromisoformat(v) if (v := g("ord_tmd")) else _d.nothing(v),  # ord_tmd
-                int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
+                int(v) if (v := full["qty"]) else _d.nothing(v),  # qty
+                time.fromisoformat(v) if (v := full["ord_tmd"]) else _d.nothing(v),  # ord_tmd
+                int(v) if (v := full["tot_ccld_qty"]) else _d.nothing(v),  # tot_ccld_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("avg_idx"))
+                if (v := full["avg_idx"])
                 else _d.nothing(v),  # avg_idx
-                int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
-                int(v) if (v := g("rjct_qty")) else _d.nothing(v),  # rjct_qty
+                int(v) if (v := full["tot_ccld_amt"]) else _d.nothing(v),  # tot_ccld_amt
+                int(v) if (v := full["rjct_qty"]) else _d.nothing(v),  # rjct_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ingr_trad_rjct_rson_cd"))
+                if (v := full["ingr_trad_rjct_rson_cd"])
                 else _d.nothing(v),  # ingr_trad_rjct_rson_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ingr_trad_rjct_rson_name"))
+                if (v := full["ingr_trad_rjct_rson_name"])
                 else _d.nothing(v),  # ingr_trad_rjct_rson_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_stfno"))
+                if (v := full["ord_stfno"])
                 else _d.nothing(v),  # ord_stfno
-                _d.YN[v] if (v := g("sprd_item_yn")) else _d.nothing(v),  # sprd_item_yn
+                _d.YN[v] if (v := full["sprd_item_yn"]) else _d.nothing(v),  # sprd_item_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_ip_addr"))
+                if (v := full["ord_ip_addr"])
                 else _d.nothing(v),  # ord_ip_addr
             )
         except _d.CONVERT_ERRORS:
@@ -247,7 +249,7 @@ def _InquireNgtCcnlOutput1(d: Mapping[str, Any], strict: bool) -> InquireNgtCcnl
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireNgtCcnlOutput2:
     """(야간)선물옵션 주문체결 내역조회 output2 (one record)."""
 
@@ -280,6 +282,7 @@ _InquireNgtCcnlOutput2_KEYS = frozenset(
         "ctac_tlno",
     }
 )
+_InquireNgtCcnlOutput2_NONE: Mapping[str, None] = dict.fromkeys(_InquireNgtCcnlOutput2_KEYS)
 _InquireNgtCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_ord_qty", "tot_ord_qty", "int", None),
     ("tot_ccld_qty", "tot_ccld_qty", "int", None),
@@ -292,19 +295,20 @@ _InquireNgtCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireNgtCcnlOutput2(d: Mapping[str, Any], strict: bool) -> InquireNgtCcnlOutput2:
-    if d.keys() <= _InquireNgtCcnlOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_InquireNgtCcnlOutput2_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireNgtCcnlOutput2(
-                int(v) if (v := g("tot_ord_qty")) else _d.nothing(v),  # tot_ord_qty
-                int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
-                int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
-                int(v) if (v := g("tot_ccld_qty_SMTL")) else _d.nothing(v),  # tot_ccld_qty_smtl
-                int(v) if (v := g("tot_ccld_amt_SMTL")) else _d.nothing(v),  # tot_ccld_amt_smtl
-                int(v) if (v := g("fee")) else _d.nothing(v),  # fee
+                int(v) if (v := full["tot_ord_qty"]) else _d.nothing(v),  # tot_ord_qty
+                int(v) if (v := full["tot_ccld_qty"]) else _d.nothing(v),  # tot_ccld_qty
+                int(v) if (v := full["tot_ccld_amt"]) else _d.nothing(v),  # tot_ccld_amt
+                int(v) if (v := full["tot_ccld_qty_SMTL"]) else _d.nothing(v),  # tot_ccld_qty_smtl
+                int(v) if (v := full["tot_ccld_amt_SMTL"]) else _d.nothing(v),  # tot_ccld_amt_smtl
+                int(v) if (v := full["fee"]) else _d.nothing(v),  # fee
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ctac_tlno"))
+                if (v := full["ctac_tlno"])
                 else _d.nothing(v),  # ctac_tlno
             )
         except _d.CONVERT_ERRORS:
@@ -355,7 +359,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireNgtCcnlResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _InquireNgtCcnlOutput1, strict, _ID + ".output1"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InquireNgtCcnlOutput1,
+            InquireNgtCcnlOutput1,
+            _InquireNgtCcnlOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
         output2=output2,
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),
         ctx_area_nk200=_d.scalar(body, "ctx_area_nk200", "str", None, strict, _ID, extra),

@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_futureoption.inquire_psbl_ngt_order"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquirePsblNgtOrderOutput:
     """(야간)선물옵션 주문가능 조회 output (one record)."""
 
@@ -60,6 +60,7 @@ _InquirePsblNgtOrderOutput_KEYS = frozenset(
         "bass_idx",
     }
 )
+_InquirePsblNgtOrderOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquirePsblNgtOrderOutput_KEYS)
 _InquirePsblNgtOrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("max_ord_psbl_qty", "max_ord_psbl_qty", "int", None),
     ("lqd_psbl_qty", "lqd_psbl_qty", "int", None),
@@ -71,18 +72,19 @@ _InquirePsblNgtOrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquirePsblNgtOrderOutput(d: Mapping[str, Any], strict: bool) -> InquirePsblNgtOrderOutput:
-    if d.keys() <= _InquirePsblNgtOrderOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 6 else {**_InquirePsblNgtOrderOutput_NONE, **d}
+    if len(full) == 6:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquirePsblNgtOrderOutput(
-                int(v) if (v := g("max_ord_psbl_qty")) else _d.nothing(v),  # max_ord_psbl_qty
-                int(v) if (v := g("lqd_psbl_qty")) else _d.nothing(v),  # lqd_psbl_qty
-                int(v) if (v := g("ord_psbl_qty")) else _d.nothing(v),  # ord_psbl_qty
-                int(v) if (v := g("tot_psbl_qty")) else _d.nothing(v),  # tot_psbl_qty
-                int(v) if (v := g("lqd_psbl_qty_1")) else _d.nothing(v),  # lqd_psbl_qty_1
+                int(v) if (v := full["max_ord_psbl_qty"]) else _d.nothing(v),  # max_ord_psbl_qty
+                int(v) if (v := full["lqd_psbl_qty"]) else _d.nothing(v),  # lqd_psbl_qty
+                int(v) if (v := full["ord_psbl_qty"]) else _d.nothing(v),  # ord_psbl_qty
+                int(v) if (v := full["tot_psbl_qty"]) else _d.nothing(v),  # tot_psbl_qty
+                int(v) if (v := full["lqd_psbl_qty_1"]) else _d.nothing(v),  # lqd_psbl_qty_1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bass_idx"))
+                if (v := full["bass_idx"])
                 else _d.nothing(v),  # bass_idx
             )
         except _d.CONVERT_ERRORS:

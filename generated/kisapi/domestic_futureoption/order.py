@@ -25,7 +25,7 @@ __all__ = ["API", "AsyncOrder", "Order", "OrderOutput", "OrderResponse"]
 _ID = "domestic_futureoption.order"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OrderOutput:
     """선물옵션 주문 output (one record)."""
 
@@ -58,6 +58,7 @@ _OrderOutput_KEYS = frozenset(
         "KRX_FWDG_ORD_ORGNO",
     }
 )
+_OrderOutput_NONE: Mapping[str, None] = dict.fromkeys(_OrderOutput_KEYS)
 _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ACNT_NAME", "acnt_name", "text", None),
     ("TRAD_DVSN_NAME", "trad_dvsn_name", "text", None),
@@ -70,29 +71,30 @@ _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OrderOutput(d: Mapping[str, Any], strict: bool) -> OrderOutput:
-    if d.keys() <= _OrderOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_OrderOutput_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ACNT_NAME"))
+                if (v := full["ACNT_NAME"])
                 else _d.nothing(v),  # acnt_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("TRAD_DVSN_NAME"))
+                if (v := full["TRAD_DVSN_NAME"])
                 else _d.nothing(v),  # trad_dvsn_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ITEM_NAME"))
+                if (v := full["ITEM_NAME"])
                 else _d.nothing(v),  # item_name
-                time.fromisoformat(v) if (v := g("ORD_TMD")) else _d.nothing(v),  # ord_tmd
+                time.fromisoformat(v) if (v := full["ORD_TMD"]) else _d.nothing(v),  # ord_tmd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ORD_GNO_BRNO"))
+                if (v := full["ORD_GNO_BRNO"])
                 else _d.nothing(v),  # ord_gno_brno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ODNO"))
+                if (v := full["ODNO"])
                 else _d.nothing(v),  # odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("KRX_FWDG_ORD_ORGNO"))
+                if (v := full["KRX_FWDG_ORD_ORGNO"])
                 else _d.nothing(v),  # krx_fwdg_ord_orgno
             )
         except _d.CONVERT_ERRORS:

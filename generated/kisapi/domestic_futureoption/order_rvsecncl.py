@@ -37,7 +37,7 @@ __all__ = [
 _ID = "domestic_futureoption.order_rvsecncl"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OrderRvsecnclOutput:
     """선물옵션 정정취소주문 output (rows)."""
 
@@ -73,6 +73,7 @@ _OrderRvsecnclOutput_KEYS = frozenset(
         "KRX_FWDG_ORD_ORGNO",
     }
 )
+_OrderRvsecnclOutput_NONE: Mapping[str, None] = dict.fromkeys(_OrderRvsecnclOutput_KEYS)
 _OrderRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ACNT_NAME", "acnt_name", "text", None),
     ("TRAD_DVSN_NAME", "trad_dvsn_name", "text", None),
@@ -86,32 +87,33 @@ _OrderRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OrderRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> OrderRvsecnclOutput:
-    if d.keys() <= _OrderRvsecnclOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 8 else {**_OrderRvsecnclOutput_NONE, **d}
+    if len(full) == 8:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderRvsecnclOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ACNT_NAME"))
+                if (v := full["ACNT_NAME"])
                 else _d.nothing(v),  # acnt_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("TRAD_DVSN_NAME"))
+                if (v := full["TRAD_DVSN_NAME"])
                 else _d.nothing(v),  # trad_dvsn_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ITEM_NAME"))
+                if (v := full["ITEM_NAME"])
                 else _d.nothing(v),  # item_name
-                time.fromisoformat(v) if (v := g("ORD_TMD")) else _d.nothing(v),  # ord_tmd
+                time.fromisoformat(v) if (v := full["ORD_TMD"]) else _d.nothing(v),  # ord_tmd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ORD_GNO_BRNO"))
+                if (v := full["ORD_GNO_BRNO"])
                 else _d.nothing(v),  # ord_gno_brno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ORGN_ODNO"))
+                if (v := full["ORGN_ODNO"])
                 else _d.nothing(v),  # orgn_odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ODNO"))
+                if (v := full["ODNO"])
                 else _d.nothing(v),  # odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("KRX_FWDG_ORD_ORGNO"))
+                if (v := full["KRX_FWDG_ORD_ORGNO"])
                 else _d.nothing(v),  # krx_fwdg_ord_orgno
             )
         except _d.CONVERT_ERRORS:
@@ -151,7 +153,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> OrderRvsecnclResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _OrderRvsecnclOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _OrderRvsecnclOutput,
+            OrderRvsecnclOutput,
+            _OrderRvsecnclOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_stock.after_hour_balance"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class AfterHourBalanceOutput:
     """국내주식 시간외잔량 순위 output (rows)."""
 
@@ -75,6 +75,7 @@ _AfterHourBalanceOutput_KEYS = frozenset(
         "mkfa_otcp_vol",
     }
 )
+_AfterHourBalanceOutput_NONE: Mapping[str, None] = dict.fromkeys(_AfterHourBalanceOutput_KEYS)
 _AfterHourBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_shrn_iscd", "stck_shrn_iscd", "str", None),
     ("data_rank", "data_rank", "int", None),
@@ -91,32 +92,33 @@ _AfterHourBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _AfterHourBalanceOutput(d: Mapping[str, Any], strict: bool) -> AfterHourBalanceOutput:
-    if d.keys() <= _AfterHourBalanceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 11 else {**_AfterHourBalanceOutput_NONE, **d}
+    if len(full) == 11:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return AfterHourBalanceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stck_shrn_iscd"))
+                if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
-                int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
+                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
                 int(v)
-                if (v := g("ovtm_total_askp_rsqn"))
+                if (v := full["ovtm_total_askp_rsqn"])
                 else _d.nothing(v),  # ovtm_total_askp_rsqn
                 int(v)
-                if (v := g("ovtm_total_bidp_rsqn"))
+                if (v := full["ovtm_total_bidp_rsqn"])
                 else _d.nothing(v),  # ovtm_total_bidp_rsqn
-                int(v) if (v := g("mkob_otcp_vol")) else _d.nothing(v),  # mkob_otcp_vol
-                int(v) if (v := g("mkfa_otcp_vol")) else _d.nothing(v),  # mkfa_otcp_vol
+                int(v) if (v := full["mkob_otcp_vol"]) else _d.nothing(v),  # mkob_otcp_vol
+                int(v) if (v := full["mkfa_otcp_vol"]) else _d.nothing(v),  # mkfa_otcp_vol
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -155,7 +157,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> AfterHourBalanceResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _AfterHourBalanceOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _AfterHourBalanceOutput,
+            AfterHourBalanceOutput,
+            _AfterHourBalanceOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -24,7 +24,7 @@ __all__ = ["API", "AsyncBulkTransNum", "BulkTransNum", "BulkTransNumOutput", "Bu
 _ID = "domestic_stock.bulk_trans_num"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class BulkTransNumOutput:
     """국내주식 대량체결건수 상위 output (rows)."""
 
@@ -69,6 +69,7 @@ _BulkTransNumOutput_KEYS = frozenset(
         "ntby_cnqn",
     }
 )
+_BulkTransNumOutput_NONE: Mapping[str, None] = dict.fromkeys(_BulkTransNumOutput_KEYS)
 _BulkTransNumOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
     ("data_rank", "data_rank", "int", None),
@@ -85,28 +86,29 @@ _BulkTransNumOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _BulkTransNumOutput(d: Mapping[str, Any], strict: bool) -> BulkTransNumOutput:
-    if d.keys() <= _BulkTransNumOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 11 else {**_BulkTransNumOutput_NONE, **d}
+    if len(full) == 11:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return BulkTransNumOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mksc_shrn_iscd"))
+                if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
-                int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
+                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("shnu_cntg_csnu")) else _d.nothing(v),  # shnu_cntg_csnu
-                int(v) if (v := g("seln_cntg_csnu")) else _d.nothing(v),  # seln_cntg_csnu
-                int(v) if (v := g("ntby_cnqn")) else _d.nothing(v),  # ntby_cnqn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["shnu_cntg_csnu"]) else _d.nothing(v),  # shnu_cntg_csnu
+                int(v) if (v := full["seln_cntg_csnu"]) else _d.nothing(v),  # seln_cntg_csnu
+                int(v) if (v := full["ntby_cnqn"]) else _d.nothing(v),  # ntby_cnqn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -145,7 +147,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> BulkTransNumResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _BulkTransNumOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _BulkTransNumOutput,
+            BulkTransNumOutput,
+            _BulkTransNumOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

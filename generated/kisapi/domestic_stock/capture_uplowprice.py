@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_stock.capture_uplowprice"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class CaptureUplowpriceOutput:
     """국내주식 상하한가 포착 output (rows)."""
 
@@ -93,6 +93,7 @@ _CaptureUplowpriceOutput_KEYS = frozenset(
         "prdy_vrss_vol_rate",
     }
 )
+_CaptureUplowpriceOutput_NONE: Mapping[str, None] = dict.fromkeys(_CaptureUplowpriceOutput_KEYS)
 _CaptureUplowpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -115,35 +116,36 @@ _CaptureUplowpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _CaptureUplowpriceOutput(d: Mapping[str, Any], strict: bool) -> CaptureUplowpriceOutput:
-    if d.keys() <= _CaptureUplowpriceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 17 else {**_CaptureUplowpriceOutput_NONE, **d}
+    if len(full) == 17:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return CaptureUplowpriceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mksc_shrn_iscd"))
+                if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
-                int(v) if (v := g("askp_rsqn1")) else _d.nothing(v),  # askp_rsqn1
-                int(v) if (v := g("bidp_rsqn1")) else _d.nothing(v),  # bidp_rsqn1
-                int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
-                int(v) if (v := g("seln_cnqn")) else _d.nothing(v),  # seln_cnqn
-                int(v) if (v := g("shnu_cnqn")) else _d.nothing(v),  # shnu_cnqn
-                int(v) if (v := g("stck_llam")) else _d.nothing(v),  # stck_llam
-                int(v) if (v := g("stck_mxpr")) else _d.nothing(v),  # stck_mxpr
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
+                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
+                int(v) if (v := full["askp_rsqn1"]) else _d.nothing(v),  # askp_rsqn1
+                int(v) if (v := full["bidp_rsqn1"]) else _d.nothing(v),  # bidp_rsqn1
+                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := full["seln_cnqn"]) else _d.nothing(v),  # seln_cnqn
+                int(v) if (v := full["shnu_cnqn"]) else _d.nothing(v),  # shnu_cnqn
+                int(v) if (v := full["stck_llam"]) else _d.nothing(v),  # stck_llam
+                int(v) if (v := full["stck_mxpr"]) else _d.nothing(v),  # stck_mxpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_vrss_vol_rate"))
+                if (v := full["prdy_vrss_vol_rate"])
                 else _d.nothing(v),  # prdy_vrss_vol_rate
             )
         except _d.CONVERT_ERRORS:
@@ -183,7 +185,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> CaptureUplowpriceResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _CaptureUplowpriceOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _CaptureUplowpriceOutput,
+            CaptureUplowpriceOutput,
+            _CaptureUplowpriceOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -25,7 +25,7 @@ __all__ = ["API", "AsyncChkHoliday", "ChkHoliday", "ChkHolidayOutput", "ChkHolid
 _ID = "domestic_stock.chk_holiday"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class ChkHolidayOutput:
     """국내휴장일조회 output (rows)."""
 
@@ -48,6 +48,7 @@ class ChkHolidayOutput:
 _ChkHolidayOutput_KEYS = frozenset(
     {"bass_dt", "wday_dvsn_cd", "bzdy_yn", "tr_day_yn", "opnd_yn", "sttl_day_yn"}
 )
+_ChkHolidayOutput_NONE: Mapping[str, None] = dict.fromkeys(_ChkHolidayOutput_KEYS)
 _ChkHolidayOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bass_dt", "bass_dt", "date", None),
     ("wday_dvsn_cd", "wday_dvsn_cd", "str", Weekday),
@@ -59,17 +60,18 @@ _ChkHolidayOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _ChkHolidayOutput(d: Mapping[str, Any], strict: bool) -> ChkHolidayOutput:
-    if d.keys() <= _ChkHolidayOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 6 else {**_ChkHolidayOutput_NONE, **d}
+    if len(full) == 6:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ChkHolidayOutput(
-                date.fromisoformat(v) if (v := g("bass_dt")) else _d.nothing(v),  # bass_dt
-                WEEKDAY_CODES[v] if (v := g("wday_dvsn_cd")) else _d.nothing(v),  # wday_dvsn_cd
-                _d.YN[v] if (v := g("bzdy_yn")) else _d.nothing(v),  # bzdy_yn
-                _d.YN[v] if (v := g("tr_day_yn")) else _d.nothing(v),  # tr_day_yn
-                _d.YN[v] if (v := g("opnd_yn")) else _d.nothing(v),  # opnd_yn
-                _d.YN[v] if (v := g("sttl_day_yn")) else _d.nothing(v),  # sttl_day_yn
+                date.fromisoformat(v) if (v := full["bass_dt"]) else _d.nothing(v),  # bass_dt
+                WEEKDAY_CODES[v] if (v := full["wday_dvsn_cd"]) else _d.nothing(v),  # wday_dvsn_cd
+                _d.YN[v] if (v := full["bzdy_yn"]) else _d.nothing(v),  # bzdy_yn
+                _d.YN[v] if (v := full["tr_day_yn"]) else _d.nothing(v),  # tr_day_yn
+                _d.YN[v] if (v := full["opnd_yn"]) else _d.nothing(v),  # opnd_yn
+                _d.YN[v] if (v := full["sttl_day_yn"]) else _d.nothing(v),  # sttl_day_yn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -112,7 +114,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> ChkHolidayResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _ChkHolidayOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _ChkHolidayOutput,
+            ChkHolidayOutput,
+            _ChkHolidayOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         ctx_area_nk=_d.scalar(body, "ctx_area_nk", "str", None, strict, _ID, extra),
         ctx_area_fk=_d.scalar(body, "ctx_area_fk", "str", None, strict, _ID, extra),
         extra=extra or _d.EMPTY,

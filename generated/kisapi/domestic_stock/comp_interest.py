@@ -33,7 +33,7 @@ __all__ = [
 _ID = "domestic_stock.comp_interest"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class CompInterestOutput1:
     """금리 종합(국내채권_금리) output1 (rows)."""
 
@@ -66,6 +66,7 @@ _CompInterestOutput1_KEYS = frozenset(
         "stck_bsop_date",
     }
 )
+_CompInterestOutput1_NONE: Mapping[str, None] = dict.fromkeys(_CompInterestOutput1_KEYS)
 _CompInterestOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bcdt_code", "bcdt_code", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -78,29 +79,30 @@ _CompInterestOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _CompInterestOutput1(d: Mapping[str, Any], strict: bool) -> CompInterestOutput1:
-    if d.keys() <= _CompInterestOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_CompInterestOutput1_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return CompInterestOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("bcdt_code"))
+                if (v := full["bcdt_code"])
                 else _d.nothing(v),  # bcdt_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_mnrt_prpr"))
+                if (v := full["bond_mnrt_prpr"])
                 else _d.nothing(v),  # bond_mnrt_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_mnrt_prdy_vrss"))
+                if (v := full["bond_mnrt_prdy_vrss"])
                 else _d.nothing(v),  # bond_mnrt_prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
             )
         except _d.CONVERT_ERRORS:
@@ -115,7 +117,7 @@ def _CompInterestOutput1(d: Mapping[str, Any], strict: bool) -> CompInterestOutp
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class CompInterestOutput2:
     """금리 종합(국내채권_금리) output2 (rows)."""
 
@@ -148,6 +150,7 @@ _CompInterestOutput2_KEYS = frozenset(
         "stck_bsop_date",
     }
 )
+_CompInterestOutput2_NONE: Mapping[str, None] = dict.fromkeys(_CompInterestOutput2_KEYS)
 _CompInterestOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bcdt_code", "bcdt_code", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -160,29 +163,30 @@ _CompInterestOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _CompInterestOutput2(d: Mapping[str, Any], strict: bool) -> CompInterestOutput2:
-    if d.keys() <= _CompInterestOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_CompInterestOutput2_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return CompInterestOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("bcdt_code"))
+                if (v := full["bcdt_code"])
                 else _d.nothing(v),  # bcdt_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_mnrt_prpr"))
+                if (v := full["bond_mnrt_prpr"])
                 else _d.nothing(v),  # bond_mnrt_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bond_mnrt_prdy_vrss"))
+                if (v := full["bond_mnrt_prdy_vrss"])
                 else _d.nothing(v),  # bond_mnrt_prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_ctrt"))
+                if (v := full["bstp_nmix_prdy_ctrt"])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
             )
         except _d.CONVERT_ERRORS:
@@ -224,8 +228,22 @@ def _decode(body: Mapping[str, Any], strict: bool) -> CompInterestResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _CompInterestOutput1, strict, _ID + ".output1"),
-        output2=_d.as_list(body.get("output2"), _CompInterestOutput2, strict, _ID + ".output2"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _CompInterestOutput1,
+            CompInterestOutput1,
+            _CompInterestOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _CompInterestOutput2,
+            CompInterestOutput2,
+            _CompInterestOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.comp_program_trade_daily"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class CompProgramTradeDailyOutput:
     """프로그램매매 종합현황(일별) output (rows)."""
 
@@ -385,6 +385,9 @@ _CompProgramTradeDailyOutput_KEYS = frozenset(
         "arbt_smtm_ntby_qty",
     }
 )
+_CompProgramTradeDailyOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _CompProgramTradeDailyOutput_KEYS
+)
 _CompProgramTradeDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("arbt_entm_seln_vol", "arbt_entm_seln_vol", "int", None),
@@ -504,293 +507,352 @@ _CompProgramTradeDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _CompProgramTradeDailyOutput(d: Mapping[str, Any], strict: bool) -> CompProgramTradeDailyOutput:
-    if d.keys() <= _CompProgramTradeDailyOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 114 else {**_CompProgramTradeDailyOutput_NONE, **d}
+    if len(full) == 114:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return CompProgramTradeDailyOutput(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := g("arbt_entm_seln_vol")) else _d.nothing(v),  # arbt_entm_seln_vol
+                int(v)
+                if (v := full["arbt_entm_seln_vol"])
+                else _d.nothing(v),  # arbt_entm_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_entm_seln_vol_rate"))
+                if (v := full["arbt_entm_seln_vol_rate"])
                 else _d.nothing(v),  # arbt_entm_seln_vol_rate
                 int(v)
-                if (v := g("arbt_entm_seln_tr_pbmn"))
+                if (v := full["arbt_entm_seln_tr_pbmn"])
                 else _d.nothing(v),  # arbt_entm_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_entm_seln_tr_pbmn_rate"))
+                if (v := full["arbt_entm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_entm_seln_tr_pbmn_rate
                 int(v)
-                if (v := g("arbt_onsl_seln_tr_pbmn"))
+                if (v := full["arbt_onsl_seln_tr_pbmn"])
                 else _d.nothing(v),  # arbt_onsl_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_onsl_seln_tr_pbmn_rate"))
+                if (v := full["arbt_onsl_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_onsl_seln_tr_pbmn_rate
-                int(v) if (v := g("arbt_onsl_seln_vol")) else _d.nothing(v),  # arbt_onsl_seln_vol
+                int(v)
+                if (v := full["arbt_onsl_seln_vol"])
+                else _d.nothing(v),  # arbt_onsl_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_onsl_seln_vol_rate"))
+                if (v := full["arbt_onsl_seln_vol_rate"])
                 else _d.nothing(v),  # arbt_onsl_seln_vol_rate
-                int(v) if (v := g("arbt_smtn_seln_vol")) else _d.nothing(v),  # arbt_smtn_seln_vol
+                int(v)
+                if (v := full["arbt_smtn_seln_vol"])
+                else _d.nothing(v),  # arbt_smtn_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_smtm_seln_vol_rate"))
+                if (v := full["arbt_smtm_seln_vol_rate"])
                 else _d.nothing(v),  # arbt_smtm_seln_vol_rate
                 int(v)
-                if (v := g("arbt_smtn_seln_tr_pbmn"))
+                if (v := full["arbt_smtn_seln_tr_pbmn"])
                 else _d.nothing(v),  # arbt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_smtm_seln_tr_pbmn_rate"))
+                if (v := full["arbt_smtm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_seln_tr_pbmn_rate
-                int(v) if (v := g("nabt_entm_seln_vol")) else _d.nothing(v),  # nabt_entm_seln_vol
                 int(v)
-                if (v := g("nabt_entm_seln_tr_pbmn"))
+                if (v := full["nabt_entm_seln_vol"])
+                else _d.nothing(v),  # nabt_entm_seln_vol
+                int(v)
+                if (v := full["nabt_entm_seln_tr_pbmn"])
                 else _d.nothing(v),  # nabt_entm_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_entm_seln_vol_rate"))
+                if (v := full["nabt_entm_seln_vol_rate"])
                 else _d.nothing(v),  # nabt_entm_seln_vol_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_entm_seln_tr_pbmn_rate"))
+                if (v := full["nabt_entm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_entm_seln_tr_pbmn_rate
-                int(v) if (v := g("nabt_onsl_seln_vol")) else _d.nothing(v),  # nabt_onsl_seln_vol
+                int(v)
+                if (v := full["nabt_onsl_seln_vol"])
+                else _d.nothing(v),  # nabt_onsl_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_onsl_seln_vol_rate"))
+                if (v := full["nabt_onsl_seln_vol_rate"])
                 else _d.nothing(v),  # nabt_onsl_seln_vol_rate
                 int(v)
-                if (v := g("nabt_onsl_seln_tr_pbmn"))
+                if (v := full["nabt_onsl_seln_tr_pbmn"])
                 else _d.nothing(v),  # nabt_onsl_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_onsl_seln_tr_pbmn_rate"))
+                if (v := full["nabt_onsl_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_onsl_seln_tr_pbmn_rate
-                int(v) if (v := g("nabt_smtn_seln_vol")) else _d.nothing(v),  # nabt_smtn_seln_vol
+                int(v)
+                if (v := full["nabt_smtn_seln_vol"])
+                else _d.nothing(v),  # nabt_smtn_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_smtm_seln_vol_rate"))
+                if (v := full["nabt_smtm_seln_vol_rate"])
                 else _d.nothing(v),  # nabt_smtm_seln_vol_rate
                 int(v)
-                if (v := g("nabt_smtn_seln_tr_pbmn"))
+                if (v := full["nabt_smtn_seln_tr_pbmn"])
                 else _d.nothing(v),  # nabt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_smtm_seln_tr_pbmn_rate"))
+                if (v := full["nabt_smtm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_seln_tr_pbmn_rate
-                int(v) if (v := g("whol_entm_seln_vol")) else _d.nothing(v),  # whol_entm_seln_vol
                 int(v)
-                if (v := g("whol_entm_seln_tr_pbmn"))
+                if (v := full["whol_entm_seln_vol"])
+                else _d.nothing(v),  # whol_entm_seln_vol
+                int(v)
+                if (v := full["whol_entm_seln_tr_pbmn"])
                 else _d.nothing(v),  # whol_entm_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_entm_seln_vol_rate"))
+                if (v := full["whol_entm_seln_vol_rate"])
                 else _d.nothing(v),  # whol_entm_seln_vol_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_entm_seln_tr_pbmn_rate"))
+                if (v := full["whol_entm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_entm_seln_tr_pbmn_rate
-                int(v) if (v := g("whol_onsl_seln_vol")) else _d.nothing(v),  # whol_onsl_seln_vol
+                int(v)
+                if (v := full["whol_onsl_seln_vol"])
+                else _d.nothing(v),  # whol_onsl_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_onsl_seln_vol_rate"))
+                if (v := full["whol_onsl_seln_vol_rate"])
                 else _d.nothing(v),  # whol_onsl_seln_vol_rate
                 int(v)
-                if (v := g("whol_onsl_seln_tr_pbmn"))
+                if (v := full["whol_onsl_seln_tr_pbmn"])
                 else _d.nothing(v),  # whol_onsl_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_onsl_seln_tr_pbmn_rate"))
+                if (v := full["whol_onsl_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_onsl_seln_tr_pbmn_rate
-                int(v) if (v := g("whol_smtn_seln_vol")) else _d.nothing(v),  # whol_smtn_seln_vol
+                int(v)
+                if (v := full["whol_smtn_seln_vol"])
+                else _d.nothing(v),  # whol_smtn_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_seln_vol_rate"))
+                if (v := full["whol_seln_vol_rate"])
                 else _d.nothing(v),  # whol_seln_vol_rate
                 int(v)
-                if (v := g("whol_smtn_seln_tr_pbmn"))
+                if (v := full["whol_smtn_seln_tr_pbmn"])
                 else _d.nothing(v),  # whol_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_seln_tr_pbmn_rate"))
+                if (v := full["whol_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_seln_tr_pbmn_rate
-                int(v) if (v := g("arbt_entm_shnu_vol")) else _d.nothing(v),  # arbt_entm_shnu_vol
+                int(v)
+                if (v := full["arbt_entm_shnu_vol"])
+                else _d.nothing(v),  # arbt_entm_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_entm_shnu_vol_rate"))
+                if (v := full["arbt_entm_shnu_vol_rate"])
                 else _d.nothing(v),  # arbt_entm_shnu_vol_rate
                 int(v)
-                if (v := g("arbt_entm_shnu_tr_pbmn"))
+                if (v := full["arbt_entm_shnu_tr_pbmn"])
                 else _d.nothing(v),  # arbt_entm_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_entm_shnu_tr_pbmn_rate"))
+                if (v := full["arbt_entm_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_entm_shnu_tr_pbmn_rate
-                int(v) if (v := g("arbt_onsl_shnu_vol")) else _d.nothing(v),  # arbt_onsl_shnu_vol
+                int(v)
+                if (v := full["arbt_onsl_shnu_vol"])
+                else _d.nothing(v),  # arbt_onsl_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_onsl_shnu_vol_rate"))
+                if (v := full["arbt_onsl_shnu_vol_rate"])
                 else _d.nothing(v),  # arbt_onsl_shnu_vol_rate
                 int(v)
-                if (v := g("arbt_onsl_shnu_tr_pbmn"))
+                if (v := full["arbt_onsl_shnu_tr_pbmn"])
                 else _d.nothing(v),  # arbt_onsl_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_onsl_shnu_tr_pbmn_rate"))
+                if (v := full["arbt_onsl_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_onsl_shnu_tr_pbmn_rate
-                int(v) if (v := g("arbt_smtn_shnu_vol")) else _d.nothing(v),  # arbt_smtn_shnu_vol
+                int(v)
+                if (v := full["arbt_smtn_shnu_vol"])
+                else _d.nothing(v),  # arbt_smtn_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_smtm_shun_vol_rate"))
+                if (v := full["arbt_smtm_shun_vol_rate"])
                 else _d.nothing(v),  # arbt_smtm_shun_vol_rate
                 int(v)
-                if (v := g("arbt_smtn_shnu_tr_pbmn"))
+                if (v := full["arbt_smtn_shnu_tr_pbmn"])
                 else _d.nothing(v),  # arbt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_smtm_shun_tr_pbmn_rate"))
+                if (v := full["arbt_smtm_shun_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_shun_tr_pbmn_rate
-                int(v) if (v := g("nabt_entm_shnu_vol")) else _d.nothing(v),  # nabt_entm_shnu_vol
+                int(v)
+                if (v := full["nabt_entm_shnu_vol"])
+                else _d.nothing(v),  # nabt_entm_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_entm_shnu_vol_rate"))
+                if (v := full["nabt_entm_shnu_vol_rate"])
                 else _d.nothing(v),  # nabt_entm_shnu_vol_rate
                 int(v)
-                if (v := g("nabt_entm_shnu_tr_pbmn"))
+                if (v := full["nabt_entm_shnu_tr_pbmn"])
                 else _d.nothing(v),  # nabt_entm_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_entm_shnu_tr_pbmn_rate"))
+                if (v := full["nabt_entm_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_entm_shnu_tr_pbmn_rate
-                int(v) if (v := g("nabt_onsl_shnu_vol")) else _d.nothing(v),  # nabt_onsl_shnu_vol
+                int(v)
+                if (v := full["nabt_onsl_shnu_vol"])
+                else _d.nothing(v),  # nabt_onsl_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_onsl_shnu_vol_rate"))
+                if (v := full["nabt_onsl_shnu_vol_rate"])
                 else _d.nothing(v),  # nabt_onsl_shnu_vol_rate
                 int(v)
-                if (v := g("nabt_onsl_shnu_tr_pbmn"))
+                if (v := full["nabt_onsl_shnu_tr_pbmn"])
                 else _d.nothing(v),  # nabt_onsl_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_onsl_shnu_tr_pbmn_rate"))
+                if (v := full["nabt_onsl_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_onsl_shnu_tr_pbmn_rate
-                int(v) if (v := g("nabt_smtn_shnu_vol")) else _d.nothing(v),  # nabt_smtn_shnu_vol
+                int(v)
+                if (v := full["nabt_smtn_shnu_vol"])
+                else _d.nothing(v),  # nabt_smtn_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_smtm_shun_vol_rate"))
+                if (v := full["nabt_smtm_shun_vol_rate"])
                 else _d.nothing(v),  # nabt_smtm_shun_vol_rate
                 int(v)
-                if (v := g("nabt_smtn_shnu_tr_pbmn"))
+                if (v := full["nabt_smtn_shnu_tr_pbmn"])
                 else _d.nothing(v),  # nabt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_smtm_shun_tr_pbmn_rate"))
+                if (v := full["nabt_smtm_shun_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_shun_tr_pbmn_rate
-                int(v) if (v := g("whol_entm_shnu_vol")) else _d.nothing(v),  # whol_entm_shnu_vol
+                int(v)
+                if (v := full["whol_entm_shnu_vol"])
+                else _d.nothing(v),  # whol_entm_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_entm_shnu_vol_rate"))
+                if (v := full["whol_entm_shnu_vol_rate"])
                 else _d.nothing(v),  # whol_entm_shnu_vol_rate
                 int(v)
-                if (v := g("whol_entm_shnu_tr_pbmn"))
+                if (v := full["whol_entm_shnu_tr_pbmn"])
                 else _d.nothing(v),  # whol_entm_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_entm_shnu_tr_pbmn_rate"))
+                if (v := full["whol_entm_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_entm_shnu_tr_pbmn_rate
-                int(v) if (v := g("whol_onsl_shnu_vol")) else _d.nothing(v),  # whol_onsl_shnu_vol
                 int(v)
-                if (v := g("whol_onsl_shnu_tr_pbmn"))
+                if (v := full["whol_onsl_shnu_vol"])
+                else _d.nothing(v),  # whol_onsl_shnu_vol
+                int(v)
+                if (v := full["whol_onsl_shnu_tr_pbmn"])
                 else _d.nothing(v),  # whol_onsl_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_onsl_shnu_tr_pbmn_rate"))
+                if (v := full["whol_onsl_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_onsl_shnu_tr_pbmn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_onsl_shnu_vol_rate"))
+                if (v := full["whol_onsl_shnu_vol_rate"])
                 else _d.nothing(v),  # whol_onsl_shnu_vol_rate
-                int(v) if (v := g("whol_smtn_shnu_vol")) else _d.nothing(v),  # whol_smtn_shnu_vol
+                int(v)
+                if (v := full["whol_smtn_shnu_vol"])
+                else _d.nothing(v),  # whol_smtn_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_shun_vol_rate"))
+                if (v := full["whol_shun_vol_rate"])
                 else _d.nothing(v),  # whol_shun_vol_rate
                 int(v)
-                if (v := g("whol_smtn_shnu_tr_pbmn"))
+                if (v := full["whol_smtn_shnu_tr_pbmn"])
                 else _d.nothing(v),  # whol_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_shun_tr_pbmn_rate"))
+                if (v := full["whol_shun_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_shun_tr_pbmn_rate
-                int(v) if (v := g("arbt_entm_ntby_qty")) else _d.nothing(v),  # arbt_entm_ntby_qty
+                int(v)
+                if (v := full["arbt_entm_ntby_qty"])
+                else _d.nothing(v),  # arbt_entm_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_entm_ntby_qty_rate"))
+                if (v := full["arbt_entm_ntby_qty_rate"])
                 else _d.nothing(v),  # arbt_entm_ntby_qty_rate
                 int(v)
-                if (v := g("arbt_entm_ntby_tr_pbmn"))
+                if (v := full["arbt_entm_ntby_tr_pbmn"])
                 else _d.nothing(v),  # arbt_entm_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_entm_ntby_tr_pbmn_rate"))
+                if (v := full["arbt_entm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_entm_ntby_tr_pbmn_rate
-                int(v) if (v := g("arbt_onsl_ntby_qty")) else _d.nothing(v),  # arbt_onsl_ntby_qty
+                int(v)
+                if (v := full["arbt_onsl_ntby_qty"])
+                else _d.nothing(v),  # arbt_onsl_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_onsl_ntby_qty_rate"))
+                if (v := full["arbt_onsl_ntby_qty_rate"])
                 else _d.nothing(v),  # arbt_onsl_ntby_qty_rate
                 int(v)
-                if (v := g("arbt_onsl_ntby_tr_pbmn"))
+                if (v := full["arbt_onsl_ntby_tr_pbmn"])
                 else _d.nothing(v),  # arbt_onsl_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_onsl_ntby_tr_pbmn_rate"))
+                if (v := full["arbt_onsl_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_onsl_ntby_tr_pbmn_rate
-                int(v) if (v := g("arbt_smtn_ntby_qty")) else _d.nothing(v),  # arbt_smtn_ntby_qty
+                int(v)
+                if (v := full["arbt_smtn_ntby_qty"])
+                else _d.nothing(v),  # arbt_smtn_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_smtm_ntby_qty_rate"))
+                if (v := full["arbt_smtm_ntby_qty_rate"])
                 else _d.nothing(v),  # arbt_smtm_ntby_qty_rate
                 int(v)
-                if (v := g("arbt_smtn_ntby_tr_pbmn"))
+                if (v := full["arbt_smtn_ntby_tr_pbmn"])
                 else _d.nothing(v),  # arbt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_smtm_ntby_tr_pbmn_rate"))
+                if (v := full["arbt_smtm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_ntby_tr_pbmn_rate
-                int(v) if (v := g("nabt_entm_ntby_qty")) else _d.nothing(v),  # nabt_entm_ntby_qty
+                int(v)
+                if (v := full["nabt_entm_ntby_qty"])
+                else _d.nothing(v),  # nabt_entm_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_entm_ntby_qty_rate"))
+                if (v := full["nabt_entm_ntby_qty_rate"])
                 else _d.nothing(v),  # nabt_entm_ntby_qty_rate
                 int(v)
-                if (v := g("nabt_entm_ntby_tr_pbmn"))
+                if (v := full["nabt_entm_ntby_tr_pbmn"])
                 else _d.nothing(v),  # nabt_entm_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_entm_ntby_tr_pbmn_rate"))
+                if (v := full["nabt_entm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_entm_ntby_tr_pbmn_rate
-                int(v) if (v := g("nabt_onsl_ntby_qty")) else _d.nothing(v),  # nabt_onsl_ntby_qty
+                int(v)
+                if (v := full["nabt_onsl_ntby_qty"])
+                else _d.nothing(v),  # nabt_onsl_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_onsl_ntby_qty_rate"))
+                if (v := full["nabt_onsl_ntby_qty_rate"])
                 else _d.nothing(v),  # nabt_onsl_ntby_qty_rate
                 int(v)
-                if (v := g("nabt_onsl_ntby_tr_pbmn"))
+                if (v := full["nabt_onsl_ntby_tr_pbmn"])
                 else _d.nothing(v),  # nabt_onsl_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_onsl_ntby_tr_pbmn_rate"))
+                if (v := full["nabt_onsl_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_onsl_ntby_tr_pbmn_rate
-                int(v) if (v := g("nabt_smtn_ntby_qty")) else _d.nothing(v),  # nabt_smtn_ntby_qty
+                int(v)
+                if (v := full["nabt_smtn_ntby_qty"])
+                else _d.nothing(v),  # nabt_smtn_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_smtm_ntby_qty_rate"))
+                if (v := full["nabt_smtm_ntby_qty_rate"])
                 else _d.nothing(v),  # nabt_smtm_ntby_qty_rate
                 int(v)
-                if (v := g("nabt_smtn_ntby_tr_pbmn"))
+                if (v := full["nabt_smtn_ntby_tr_pbmn"])
                 else _d.nothing(v),  # nabt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_smtm_ntby_tr_pbmn_rate"))
+                if (v := full["nabt_smtm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_ntby_tr_pbmn_rate
-                int(v) if (v := g("whol_entm_ntby_qty")) else _d.nothing(v),  # whol_entm_ntby_qty
+                int(v)
+                if (v := full["whol_entm_ntby_qty"])
+                else _d.nothing(v),  # whol_entm_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_entm_ntby_qty_rate"))
+                if (v := full["whol_entm_ntby_qty_rate"])
                 else _d.nothing(v),  # whol_entm_ntby_qty_rate
                 int(v)
-                if (v := g("whol_entm_ntby_tr_pbmn"))
+                if (v := full["whol_entm_ntby_tr_pbmn"])
                 else _d.nothing(v),  # whol_entm_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_entm_ntby_tr_pbmn_rate"))
+                if (v := full["whol_entm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_entm_ntby_tr_pbmn_rate
-                int(v) if (v := g("whol_onsl_ntby_qty")) else _d.nothing(v),  # whol_onsl_ntby_qty
+                int(v)
+                if (v := full["whol_onsl_ntby_qty"])
+                else _d.nothing(v),  # whol_onsl_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_onsl_ntby_qty_rate"))
+                if (v := full["whol_onsl_ntby_qty_rate"])
                 else _d.nothing(v),  # whol_onsl_ntby_qty_rate
                 int(v)
-                if (v := g("whol_onsl_ntby_tr_pbmn"))
+                if (v := full["whol_onsl_ntby_tr_pbmn"])
                 else _d.nothing(v),  # whol_onsl_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_onsl_ntby_tr_pbmn_rate"))
+                if (v := full["whol_onsl_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_onsl_ntby_tr_pbmn_rate
-                int(v) if (v := g("whol_smtn_ntby_qty")) else _d.nothing(v),  # whol_smtn_ntby_qty
+                int(v)
+                if (v := full["whol_smtn_ntby_qty"])
+                else _d.nothing(v),  # whol_smtn_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_ntby_qty_rate"))
+                if (v := full["whol_ntby_qty_rate"])
                 else _d.nothing(v),  # whol_ntby_qty_rate
                 int(v)
-                if (v := g("whol_smtn_ntby_tr_pbmn"))
+                if (v := full["whol_smtn_ntby_tr_pbmn"])
                 else _d.nothing(v),  # whol_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_ntby_tr_pbmn_rate"))
+                if (v := full["whol_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_ntby_tr_pbmn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prpr"))
+                if (v := full["bstp_nmix_prpr"])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_vrss"))
+                if (v := full["bstp_nmix_prdy_vrss"])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := g("nabt_smtm_seln_vol")) else _d.nothing(v),  # nabt_smtm_seln_vol
-                int(v) if (v := g("arbt_smtm_ntby_qty")) else _d.nothing(v),  # arbt_smtm_ntby_qty
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v)
+                if (v := full["nabt_smtm_seln_vol"])
+                else _d.nothing(v),  # nabt_smtm_seln_vol
+                int(v)
+                if (v := full["arbt_smtm_ntby_qty"])
+                else _d.nothing(v),  # arbt_smtm_ntby_qty
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -829,8 +891,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> CompProgramTradeDailyRespo
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _CompProgramTradeDailyOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _CompProgramTradeDailyOutput,
+            CompProgramTradeDailyOutput,
+            _CompProgramTradeDailyOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

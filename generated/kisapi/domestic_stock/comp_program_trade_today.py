@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.comp_program_trade_today"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class CompProgramTradeTodayOutput:
     """프로그램매매 종합현황(시간) output (rows)."""
 
@@ -136,6 +136,9 @@ _CompProgramTradeTodayOutput_KEYS = frozenset(
         "bstp_nmix_prdy_vrss",
     }
 )
+_CompProgramTradeTodayOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _CompProgramTradeTodayOutput_KEYS
+)
 _CompProgramTradeTodayOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_clpr", "stck_clpr", "int", None),
@@ -172,83 +175,92 @@ _CompProgramTradeTodayOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _CompProgramTradeTodayOutput(d: Mapping[str, Any], strict: bool) -> CompProgramTradeTodayOutput:
-    if d.keys() <= _CompProgramTradeTodayOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 31 else {**_CompProgramTradeTodayOutput_NONE, **d}
+    if len(full) == 31:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return CompProgramTradeTodayOutput(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := g("whol_smtn_seln_vol")) else _d.nothing(v),  # whol_smtn_seln_vol
-                int(v) if (v := g("whol_smtn_shnu_vol")) else _d.nothing(v),  # whol_smtn_shnu_vol
-                int(v) if (v := g("whol_smtn_ntby_qty")) else _d.nothing(v),  # whol_smtn_ntby_qty
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
                 int(v)
-                if (v := g("whol_smtn_seln_tr_pbmn"))
+                if (v := full["whol_smtn_seln_vol"])
+                else _d.nothing(v),  # whol_smtn_seln_vol
+                int(v)
+                if (v := full["whol_smtn_shnu_vol"])
+                else _d.nothing(v),  # whol_smtn_shnu_vol
+                int(v)
+                if (v := full["whol_smtn_ntby_qty"])
+                else _d.nothing(v),  # whol_smtn_ntby_qty
+                int(v)
+                if (v := full["whol_smtn_seln_tr_pbmn"])
                 else _d.nothing(v),  # whol_smtn_seln_tr_pbmn
                 int(v)
-                if (v := g("whol_smtn_shnu_tr_pbmn"))
+                if (v := full["whol_smtn_shnu_tr_pbmn"])
                 else _d.nothing(v),  # whol_smtn_shnu_tr_pbmn
                 int(v)
-                if (v := g("whol_smtn_ntby_tr_pbmn"))
+                if (v := full["whol_smtn_ntby_tr_pbmn"])
                 else _d.nothing(v),  # whol_smtn_ntby_tr_pbmn
-                int(v) if (v := g("whol_ntby_vol_icdc")) else _d.nothing(v),  # whol_ntby_vol_icdc
                 int(v)
-                if (v := g("whol_ntby_tr_pbmn_icdc2"))
+                if (v := full["whol_ntby_vol_icdc"])
+                else _d.nothing(v),  # whol_ntby_vol_icdc
+                int(v)
+                if (v := full["whol_ntby_tr_pbmn_icdc2"])
                 else _d.nothing(v),  # whol_ntby_tr_pbmn_icdc2
-                time.fromisoformat(v) if (v := g("bsop_hour")) else _d.nothing(v),  # bsop_hour
+                time.fromisoformat(v) if (v := full["bsop_hour"]) else _d.nothing(v),  # bsop_hour
                 int(v)
-                if (v := g("arbt_smtn_seln_tr_pbmn"))
+                if (v := full["arbt_smtn_seln_tr_pbmn"])
                 else _d.nothing(v),  # arbt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_smtm_seln_tr_pbmn_rate"))
+                if (v := full["arbt_smtm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_seln_tr_pbmn_rate
                 int(v)
-                if (v := g("arbt_smtn_shnu_tr_pbmn"))
+                if (v := full["arbt_smtn_shnu_tr_pbmn"])
                 else _d.nothing(v),  # arbt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_smtm_shun_tr_pbmn_rate"))
+                if (v := full["arbt_smtm_shun_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_shun_tr_pbmn_rate
                 int(v)
-                if (v := g("nabt_smtn_seln_tr_pbmn"))
+                if (v := full["nabt_smtn_seln_tr_pbmn"])
                 else _d.nothing(v),  # nabt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_smtm_seln_tr_pbmn_rate"))
+                if (v := full["nabt_smtm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_seln_tr_pbmn_rate
                 int(v)
-                if (v := g("nabt_smtn_shnu_tr_pbmn"))
+                if (v := full["nabt_smtn_shnu_tr_pbmn"])
                 else _d.nothing(v),  # nabt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_smtm_shun_tr_pbmn_rate"))
+                if (v := full["nabt_smtm_shun_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_shun_tr_pbmn_rate
                 int(v)
-                if (v := g("arbt_smtn_ntby_tr_pbmn"))
+                if (v := full["arbt_smtn_ntby_tr_pbmn"])
                 else _d.nothing(v),  # arbt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("arbt_smtm_ntby_tr_pbmn_rate"))
+                if (v := full["arbt_smtm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_ntby_tr_pbmn_rate
                 int(v)
-                if (v := g("nabt_smtn_ntby_tr_pbmn"))
+                if (v := full["nabt_smtn_ntby_tr_pbmn"])
                 else _d.nothing(v),  # nabt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nabt_smtm_ntby_tr_pbmn_rate"))
+                if (v := full["nabt_smtm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_ntby_tr_pbmn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_ntby_tr_pbmn_rate"))
+                if (v := full["whol_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_ntby_tr_pbmn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prpr"))
+                if (v := full["bstp_nmix_prpr"])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_vrss"))
+                if (v := full["bstp_nmix_prdy_vrss"])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
             )
         except _d.CONVERT_ERRORS:
@@ -288,8 +300,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> CompProgramTradeTodayRespo
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _CompProgramTradeTodayOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _CompProgramTradeTodayOutput,
+            CompProgramTradeTodayOutput,
+            _CompProgramTradeTodayOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

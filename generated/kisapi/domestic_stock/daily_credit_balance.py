@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_stock.daily_credit_balance"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class DailyCreditBalanceOutput:
     """국내주식 신용잔고 일별추이 output (rows)."""
 
@@ -122,6 +122,7 @@ _DailyCreditBalanceOutput_KEYS = frozenset(
         "stck_lwpr",
     }
 )
+_DailyCreditBalanceOutput_NONE: Mapping[str, None] = dict.fromkeys(_DailyCreditBalanceOutput_KEYS)
 _DailyCreditBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("deal_date", "deal_date", "date", None),
     ("stck_prpr", "stck_prpr", "int", None),
@@ -153,47 +154,68 @@ _DailyCreditBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _DailyCreditBalanceOutput(d: Mapping[str, Any], strict: bool) -> DailyCreditBalanceOutput:
-    if d.keys() <= _DailyCreditBalanceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 26 else {**_DailyCreditBalanceOutput_NONE, **d}
+    if len(full) == 26:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DailyCreditBalanceOutput(
-                date.fromisoformat(v) if (v := g("deal_date")) else _d.nothing(v),  # deal_date
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                date.fromisoformat(v) if (v := full["deal_date"]) else _d.nothing(v),  # deal_date
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                date.fromisoformat(v) if (v := g("stlm_date")) else _d.nothing(v),  # stlm_date
-                int(v) if (v := g("whol_loan_new_stcn")) else _d.nothing(v),  # whol_loan_new_stcn
-                int(v) if (v := g("whol_loan_rdmp_stcn")) else _d.nothing(v),  # whol_loan_rdmp_stcn
-                int(v) if (v := g("whol_loan_rmnd_stcn")) else _d.nothing(v),  # whol_loan_rmnd_stcn
-                int(v) if (v := g("whol_loan_new_amt")) else _d.nothing(v),  # whol_loan_new_amt
-                int(v) if (v := g("whol_loan_rdmp_amt")) else _d.nothing(v),  # whol_loan_rdmp_amt
-                int(v) if (v := g("whol_loan_rmnd_amt")) else _d.nothing(v),  # whol_loan_rmnd_amt
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                date.fromisoformat(v) if (v := full["stlm_date"]) else _d.nothing(v),  # stlm_date
+                int(v)
+                if (v := full["whol_loan_new_stcn"])
+                else _d.nothing(v),  # whol_loan_new_stcn
+                int(v)
+                if (v := full["whol_loan_rdmp_stcn"])
+                else _d.nothing(v),  # whol_loan_rdmp_stcn
+                int(v)
+                if (v := full["whol_loan_rmnd_stcn"])
+                else _d.nothing(v),  # whol_loan_rmnd_stcn
+                int(v) if (v := full["whol_loan_new_amt"]) else _d.nothing(v),  # whol_loan_new_amt
+                int(v)
+                if (v := full["whol_loan_rdmp_amt"])
+                else _d.nothing(v),  # whol_loan_rdmp_amt
+                int(v)
+                if (v := full["whol_loan_rmnd_amt"])
+                else _d.nothing(v),  # whol_loan_rmnd_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_loan_rmnd_rate"))
+                if (v := full["whol_loan_rmnd_rate"])
                 else _d.nothing(v),  # whol_loan_rmnd_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_loan_gvrt"))
+                if (v := full["whol_loan_gvrt"])
                 else _d.nothing(v),  # whol_loan_gvrt
-                int(v) if (v := g("whol_stln_new_stcn")) else _d.nothing(v),  # whol_stln_new_stcn
-                int(v) if (v := g("whol_stln_rdmp_stcn")) else _d.nothing(v),  # whol_stln_rdmp_stcn
-                int(v) if (v := g("whol_stln_rmnd_stcn")) else _d.nothing(v),  # whol_stln_rmnd_stcn
-                int(v) if (v := g("whol_stln_new_amt")) else _d.nothing(v),  # whol_stln_new_amt
-                int(v) if (v := g("whol_stln_rdmp_amt")) else _d.nothing(v),  # whol_stln_rdmp_amt
-                int(v) if (v := g("whol_stln_rmnd_amt")) else _d.nothing(v),  # whol_stln_rmnd_amt
+                int(v)
+                if (v := full["whol_stln_new_stcn"])
+                else _d.nothing(v),  # whol_stln_new_stcn
+                int(v)
+                if (v := full["whol_stln_rdmp_stcn"])
+                else _d.nothing(v),  # whol_stln_rdmp_stcn
+                int(v)
+                if (v := full["whol_stln_rmnd_stcn"])
+                else _d.nothing(v),  # whol_stln_rmnd_stcn
+                int(v) if (v := full["whol_stln_new_amt"]) else _d.nothing(v),  # whol_stln_new_amt
+                int(v)
+                if (v := full["whol_stln_rdmp_amt"])
+                else _d.nothing(v),  # whol_stln_rdmp_amt
+                int(v)
+                if (v := full["whol_stln_rmnd_amt"])
+                else _d.nothing(v),  # whol_stln_rmnd_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_stln_rmnd_rate"))
+                if (v := full["whol_stln_rmnd_rate"])
                 else _d.nothing(v),  # whol_stln_rmnd_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_stln_gvrt"))
+                if (v := full["whol_stln_gvrt"])
                 else _d.nothing(v),  # whol_stln_gvrt
-                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -232,7 +254,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> DailyCreditBalanceResponse
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _DailyCreditBalanceOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _DailyCreditBalanceOutput,
+            DailyCreditBalanceOutput,
+            _DailyCreditBalanceOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_stock.daily_loan_trans"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class DailyLoanTransOutput1:
     """종목별 일별 대차거래추이 output1 (rows)."""
 
@@ -77,6 +77,7 @@ _DailyLoanTransOutput1_KEYS = frozenset(
         "rmnd_amt",
     }
 )
+_DailyLoanTransOutput1_NONE: Mapping[str, None] = dict.fromkeys(_DailyLoanTransOutput1_KEYS)
 _DailyLoanTransOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bsop_date", "bsop_date", "date", None),
     ("stck_prpr", "stck_prpr", "decimal", None),
@@ -93,28 +94,29 @@ _DailyLoanTransOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _DailyLoanTransOutput1(d: Mapping[str, Any], strict: bool) -> DailyLoanTransOutput1:
-    if d.keys() <= _DailyLoanTransOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 11 else {**_DailyLoanTransOutput1_NONE, **d}
+    if len(full) == 11:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DailyLoanTransOutput1(
-                date.fromisoformat(v) if (v := g("bsop_date")) else _d.nothing(v),  # bsop_date
+                date.fromisoformat(v) if (v := full["bsop_date"]) else _d.nothing(v),  # bsop_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("stck_prpr"))
+                if (v := full["stck_prpr"])
                 else _d.nothing(v),  # stck_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_vrss"))
+                if (v := full["prdy_vrss"])
                 else _d.nothing(v),  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("new_stcn")) else _d.nothing(v),  # new_stcn
-                int(v) if (v := g("rdmp_stcn")) else _d.nothing(v),  # rdmp_stcn
-                int(v) if (v := g("prdy_rmnd_vrss")) else _d.nothing(v),  # prdy_rmnd_vrss
-                int(v) if (v := g("rmnd_stcn")) else _d.nothing(v),  # rmnd_stcn
-                int(v) if (v := g("rmnd_amt")) else _d.nothing(v),  # rmnd_amt
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["new_stcn"]) else _d.nothing(v),  # new_stcn
+                int(v) if (v := full["rdmp_stcn"]) else _d.nothing(v),  # rdmp_stcn
+                int(v) if (v := full["prdy_rmnd_vrss"]) else _d.nothing(v),  # prdy_rmnd_vrss
+                int(v) if (v := full["rmnd_stcn"]) else _d.nothing(v),  # rmnd_stcn
+                int(v) if (v := full["rmnd_amt"]) else _d.nothing(v),  # rmnd_amt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -128,7 +130,7 @@ def _DailyLoanTransOutput1(d: Mapping[str, Any], strict: bool) -> DailyLoanTrans
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class DailyLoanTransOutput2:
     """종목별 일별 대차거래추이 output2 (rows)."""
 
@@ -173,6 +175,7 @@ _DailyLoanTransOutput2_KEYS = frozenset(
         "rmnd_amt",
     }
 )
+_DailyLoanTransOutput2_NONE: Mapping[str, None] = dict.fromkeys(_DailyLoanTransOutput2_KEYS)
 _DailyLoanTransOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bsop_date", "bsop_date", "date", None),
     ("stck_prpr", "stck_prpr", "decimal", None),
@@ -189,28 +192,29 @@ _DailyLoanTransOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _DailyLoanTransOutput2(d: Mapping[str, Any], strict: bool) -> DailyLoanTransOutput2:
-    if d.keys() <= _DailyLoanTransOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 11 else {**_DailyLoanTransOutput2_NONE, **d}
+    if len(full) == 11:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DailyLoanTransOutput2(
-                date.fromisoformat(v) if (v := g("bsop_date")) else _d.nothing(v),  # bsop_date
+                date.fromisoformat(v) if (v := full["bsop_date"]) else _d.nothing(v),  # bsop_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("stck_prpr"))
+                if (v := full["stck_prpr"])
                 else _d.nothing(v),  # stck_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_vrss"))
+                if (v := full["prdy_vrss"])
                 else _d.nothing(v),  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("new_stcn")) else _d.nothing(v),  # new_stcn
-                int(v) if (v := g("rdmp_stcn")) else _d.nothing(v),  # rdmp_stcn
-                int(v) if (v := g("prdy_rmnd_vrss")) else _d.nothing(v),  # prdy_rmnd_vrss
-                int(v) if (v := g("rmnd_stcn")) else _d.nothing(v),  # rmnd_stcn
-                int(v) if (v := g("rmnd_amt")) else _d.nothing(v),  # rmnd_amt
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["new_stcn"]) else _d.nothing(v),  # new_stcn
+                int(v) if (v := full["rdmp_stcn"]) else _d.nothing(v),  # rdmp_stcn
+                int(v) if (v := full["prdy_rmnd_vrss"]) else _d.nothing(v),  # prdy_rmnd_vrss
+                int(v) if (v := full["rmnd_stcn"]) else _d.nothing(v),  # rmnd_stcn
+                int(v) if (v := full["rmnd_amt"]) else _d.nothing(v),  # rmnd_amt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -251,8 +255,22 @@ def _decode(body: Mapping[str, Any], strict: bool) -> DailyLoanTransResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _DailyLoanTransOutput1, strict, _ID + ".output1"),
-        output2=_d.as_list(body.get("output2"), _DailyLoanTransOutput2, strict, _ID + ".output2"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _DailyLoanTransOutput1,
+            DailyLoanTransOutput1,
+            _DailyLoanTransOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _DailyLoanTransOutput2,
+            DailyLoanTransOutput2,
+            _DailyLoanTransOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

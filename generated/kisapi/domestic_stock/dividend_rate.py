@@ -25,7 +25,7 @@ __all__ = ["API", "AsyncDividendRate", "DividendRate", "DividendRateOutput", "Di
 _ID = "domestic_stock.dividend_rate"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class DividendRateOutput:
     """국내주식 배당률 상위 output (rows)."""
 
@@ -50,6 +50,7 @@ class DividendRateOutput:
 _DividendRateOutput_KEYS = frozenset(
     {"rank", "sht_cd", "isin_name", "record_date", "per_sto_divi_amt", "divi_rate", "divi_kind"}
 )
+_DividendRateOutput_NONE: Mapping[str, None] = dict.fromkeys(_DividendRateOutput_KEYS)
 _DividendRateOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rank", "rank", "int", None),
     ("sht_cd", "sht_cd", "str", None),
@@ -62,27 +63,30 @@ _DividendRateOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _DividendRateOutput(d: Mapping[str, Any], strict: bool) -> DividendRateOutput:
-    if d.keys() <= _DividendRateOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_DividendRateOutput_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return DividendRateOutput(
-                int(v) if (v := g("rank")) else _d.nothing(v),  # rank
+                int(v) if (v := full["rank"]) else _d.nothing(v),  # rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sht_cd"))
+                if (v := full["sht_cd"])
                 else _d.nothing(v),  # sht_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("isin_name"))
+                if (v := full["isin_name"])
                 else _d.nothing(v),  # isin_name
-                date.fromisoformat(v) if (v := g("record_date")) else _d.nothing(v),  # record_date
+                date.fromisoformat(v)
+                if (v := full["record_date"])
+                else _d.nothing(v),  # record_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("per_sto_divi_amt"))
+                if (v := full["per_sto_divi_amt"])
                 else _d.nothing(v),  # per_sto_divi_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("divi_rate"))
+                if (v := full["divi_rate"])
                 else _d.nothing(v),  # divi_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("divi_kind"))
+                if (v := full["divi_kind"])
                 else _d.nothing(v),  # divi_kind
             )
         except _d.CONVERT_ERRORS:
@@ -122,7 +126,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> DividendRateResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _DividendRateOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _DividendRateOutput,
+            DividendRateOutput,
+            _DividendRateOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_stock.exp_closing_price"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class ExpClosingPriceOutput:
     """국내주식 장마감 예상체결가 output (rows)."""
 
@@ -69,6 +69,7 @@ _ExpClosingPriceOutput_KEYS = frozenset(
         "cntg_vol",
     }
 )
+_ExpClosingPriceOutput_NONE: Mapping[str, None] = dict.fromkeys(_ExpClosingPriceOutput_KEYS)
 _ExpClosingPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_shrn_iscd", "stck_shrn_iscd", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -83,28 +84,29 @@ _ExpClosingPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _ExpClosingPriceOutput(d: Mapping[str, Any], strict: bool) -> ExpClosingPriceOutput:
-    if d.keys() <= _ExpClosingPriceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 9 else {**_ExpClosingPriceOutput_NONE, **d}
+    if len(full) == 9:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ExpClosingPriceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stck_shrn_iscd"))
+                if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("sdpr_vrss_prpr")) else _d.nothing(v),  # sdpr_vrss_prpr
+                int(v) if (v := full["sdpr_vrss_prpr"]) else _d.nothing(v),  # sdpr_vrss_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("sdpr_vrss_prpr_rate"))
+                if (v := full["sdpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # sdpr_vrss_prpr_rate
-                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -143,7 +145,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> ExpClosingPriceResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _ExpClosingPriceOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _ExpClosingPriceOutput,
+            ExpClosingPriceOutput,
+            _ExpClosingPriceOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

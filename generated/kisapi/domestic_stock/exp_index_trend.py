@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.exp_index_trend"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class ExpIndexTrendOutput:
     """국내주식 예상체결지수 추이 output (rows)."""
 
@@ -64,6 +64,7 @@ _ExpIndexTrendOutput_KEYS = frozenset(
         "acml_tr_pbmn",
     }
 )
+_ExpIndexTrendOutput_NONE: Mapping[str, None] = dict.fromkeys(_ExpIndexTrendOutput_KEYS)
 _ExpIndexTrendOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_cntg_hour", "stck_cntg_hour", "str", None),
     ("bstp_nmix_prpr", "bstp_nmix_prpr", "decimal", None),
@@ -76,26 +77,27 @@ _ExpIndexTrendOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _ExpIndexTrendOutput(d: Mapping[str, Any], strict: bool) -> ExpIndexTrendOutput:
-    if d.keys() <= _ExpIndexTrendOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_ExpIndexTrendOutput_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ExpIndexTrendOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stck_cntg_hour"))
+                if (v := full["stck_cntg_hour"])
                 else _d.nothing(v),  # stck_cntg_hour
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prpr"))
+                if (v := full["bstp_nmix_prpr"])
                 else _d.nothing(v),  # bstp_nmix_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_vrss"))
+                if (v := full["bstp_nmix_prdy_vrss"])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -134,7 +136,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> ExpIndexTrendResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _ExpIndexTrendOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _ExpIndexTrendOutput,
+            ExpIndexTrendOutput,
+            _ExpIndexTrendOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

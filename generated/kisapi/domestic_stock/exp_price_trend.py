@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_stock.exp_price_trend"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class ExpPriceTrendOutput1:
     """국내주식 예상체결가 추이 output1 (one record)."""
 
@@ -65,6 +65,7 @@ _ExpPriceTrendOutput1_KEYS = frozenset(
         "antc_tr_pbmn",
     }
 )
+_ExpPriceTrendOutput1_NONE: Mapping[str, None] = dict.fromkeys(_ExpPriceTrendOutput1_KEYS)
 _ExpPriceTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rprs_mrkt_kor_name", "rprs_mrkt_kor_name", "text", None),
     ("antc_cnpr", "antc_cnpr", "int", None),
@@ -77,24 +78,25 @@ _ExpPriceTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _ExpPriceTrendOutput1(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOutput1:
-    if d.keys() <= _ExpPriceTrendOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_ExpPriceTrendOutput1_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ExpPriceTrendOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rprs_mrkt_kor_name"))
+                if (v := full["rprs_mrkt_kor_name"])
                 else _d.nothing(v),  # rprs_mrkt_kor_name
-                int(v) if (v := g("antc_cnpr")) else _d.nothing(v),  # antc_cnpr
+                int(v) if (v := full["antc_cnpr"]) else _d.nothing(v),  # antc_cnpr
                 SIGN_CODES[v]
-                if (v := g("antc_cntg_vrss_sign"))
+                if (v := full["antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # antc_cntg_vrss_sign
-                int(v) if (v := g("antc_cntg_vrss")) else _d.nothing(v),  # antc_cntg_vrss
+                int(v) if (v := full["antc_cntg_vrss"]) else _d.nothing(v),  # antc_cntg_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("antc_cntg_prdy_ctrt"))
+                if (v := full["antc_cntg_prdy_ctrt"])
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
-                int(v) if (v := g("antc_vol")) else _d.nothing(v),  # antc_vol
-                int(v) if (v := g("antc_tr_pbmn")) else _d.nothing(v),  # antc_tr_pbmn
+                int(v) if (v := full["antc_vol"]) else _d.nothing(v),  # antc_vol
+                int(v) if (v := full["antc_tr_pbmn"]) else _d.nothing(v),  # antc_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -108,7 +110,7 @@ def _ExpPriceTrendOutput1(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOu
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class ExpPriceTrendOutput2:
     """국내주식 예상체결가 추이 output2 (rows)."""
 
@@ -141,6 +143,7 @@ _ExpPriceTrendOutput2_KEYS = frozenset(
         "acml_vol",
     }
 )
+_ExpPriceTrendOutput2_NONE: Mapping[str, None] = dict.fromkeys(_ExpPriceTrendOutput2_KEYS)
 _ExpPriceTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
@@ -153,24 +156,25 @@ _ExpPriceTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _ExpPriceTrendOutput2(d: Mapping[str, Any], strict: bool) -> ExpPriceTrendOutput2:
-    if d.keys() <= _ExpPriceTrendOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_ExpPriceTrendOutput2_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ExpPriceTrendOutput2(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
                 time.fromisoformat(v)
-                if (v := g("stck_cntg_hour"))
+                if (v := full["stck_cntg_hour"])
                 else _d.nothing(v),  # stck_cntg_hour
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -215,7 +219,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> ExpPriceTrendResponse:
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(body.get("output2"), _ExpPriceTrendOutput2, strict, _ID + ".output2"),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _ExpPriceTrendOutput2,
+            ExpPriceTrendOutput2,
+            _ExpPriceTrendOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

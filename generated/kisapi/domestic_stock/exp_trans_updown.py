@@ -37,7 +37,7 @@ __all__ = [
 _ID = "domestic_stock.exp_trans_updown"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class ExpTransUpdownOutput:
     """국내주식 예상체결 상승_하락상위 output (rows)."""
 
@@ -94,6 +94,7 @@ _ExpTransUpdownOutput_KEYS = frozenset(
         "total_bidp_rsqn",
     }
 )
+_ExpTransUpdownOutput_NONE: Mapping[str, None] = dict.fromkeys(_ExpTransUpdownOutput_KEYS)
 _ExpTransUpdownOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_shrn_iscd", "stck_shrn_iscd", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -114,32 +115,33 @@ _ExpTransUpdownOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _ExpTransUpdownOutput(d: Mapping[str, Any], strict: bool) -> ExpTransUpdownOutput:
-    if d.keys() <= _ExpTransUpdownOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 15 else {**_ExpTransUpdownOutput_NONE, **d}
+    if len(full) == 15:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ExpTransUpdownOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stck_shrn_iscd"))
+                if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
-                int(v) if (v := g("seln_rsqn")) else _d.nothing(v),  # seln_rsqn
-                int(v) if (v := g("askp")) else _d.nothing(v),  # askp
-                int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
-                int(v) if (v := g("shnu_rsqn")) else _d.nothing(v),  # shnu_rsqn
-                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
-                int(v) if (v := g("antc_tr_pbmn")) else _d.nothing(v),  # antc_tr_pbmn
-                int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
+                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
+                int(v) if (v := full["seln_rsqn"]) else _d.nothing(v),  # seln_rsqn
+                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
+                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
+                int(v) if (v := full["shnu_rsqn"]) else _d.nothing(v),  # shnu_rsqn
+                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := full["antc_tr_pbmn"]) else _d.nothing(v),  # antc_tr_pbmn
+                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
+                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -178,7 +180,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> ExpTransUpdownResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _ExpTransUpdownOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _ExpTransUpdownOutput,
+            ExpTransUpdownOutput,
+            _ExpTransUpdownOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.finance_other_major_ratios"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class FinanceOtherMajorRatiosOutput:
     """국내주식 기타주요비율 output (rows)."""
 
@@ -52,6 +52,9 @@ class FinanceOtherMajorRatiosOutput:
 _FinanceOtherMajorRatiosOutput_KEYS = frozenset(
     {"stac_yymm", "payout_rate", "eva", "ebitda", "ev_ebitda"}
 )
+_FinanceOtherMajorRatiosOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _FinanceOtherMajorRatiosOutput_KEYS
+)
 _FinanceOtherMajorRatiosOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stac_yymm", "stac_yymm", "str", None),
     ("payout_rate", "payout_rate", "decimal", None),
@@ -64,25 +67,26 @@ _FinanceOtherMajorRatiosOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _FinanceOtherMajorRatiosOutput(
     d: Mapping[str, Any], strict: bool
 ) -> FinanceOtherMajorRatiosOutput:
-    if d.keys() <= _FinanceOtherMajorRatiosOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 5 else {**_FinanceOtherMajorRatiosOutput_NONE, **d}
+    if len(full) == 5:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return FinanceOtherMajorRatiosOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stac_yymm"))
+                if (v := full["stac_yymm"])
                 else _d.nothing(v),  # stac_yymm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("payout_rate"))
+                if (v := full["payout_rate"])
                 else _d.nothing(v),  # payout_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("eva"))
+                if (v := full["eva"])
                 else _d.nothing(v),  # eva
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ebitda"))
+                if (v := full["ebitda"])
                 else _d.nothing(v),  # ebitda
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ev_ebitda"))
+                if (v := full["ev_ebitda"])
                 else _d.nothing(v),  # ev_ebitda
             )
         except _d.CONVERT_ERRORS:
@@ -122,8 +126,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> FinanceOtherMajorRatiosRes
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _FinanceOtherMajorRatiosOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _FinanceOtherMajorRatiosOutput,
+            FinanceOtherMajorRatiosOutput,
+            _FinanceOtherMajorRatiosOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

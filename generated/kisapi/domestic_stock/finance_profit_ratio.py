@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.finance_profit_ratio"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class FinanceProfitRatioOutput:
     """국내주식 수익성비율 output (rows)."""
 
@@ -52,6 +52,7 @@ class FinanceProfitRatioOutput:
 _FinanceProfitRatioOutput_KEYS = frozenset(
     {"stac_yymm", "cptl_ntin_rate", "self_cptl_ntin_inrt", "sale_ntin_rate", "sale_totl_rate"}
 )
+_FinanceProfitRatioOutput_NONE: Mapping[str, None] = dict.fromkeys(_FinanceProfitRatioOutput_KEYS)
 _FinanceProfitRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stac_yymm", "stac_yymm", "str", None),
     ("cptl_ntin_rate", "cptl_ntin_rate", "decimal", None),
@@ -62,25 +63,26 @@ _FinanceProfitRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _FinanceProfitRatioOutput(d: Mapping[str, Any], strict: bool) -> FinanceProfitRatioOutput:
-    if d.keys() <= _FinanceProfitRatioOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 5 else {**_FinanceProfitRatioOutput_NONE, **d}
+    if len(full) == 5:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return FinanceProfitRatioOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stac_yymm"))
+                if (v := full["stac_yymm"])
                 else _d.nothing(v),  # stac_yymm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cptl_ntin_rate"))
+                if (v := full["cptl_ntin_rate"])
                 else _d.nothing(v),  # cptl_ntin_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("self_cptl_ntin_inrt"))
+                if (v := full["self_cptl_ntin_inrt"])
                 else _d.nothing(v),  # self_cptl_ntin_inrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("sale_ntin_rate"))
+                if (v := full["sale_ntin_rate"])
                 else _d.nothing(v),  # sale_ntin_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("sale_totl_rate"))
+                if (v := full["sale_totl_rate"])
                 else _d.nothing(v),  # sale_totl_rate
             )
         except _d.CONVERT_ERRORS:
@@ -120,7 +122,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> FinanceProfitRatioResponse
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _FinanceProfitRatioOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _FinanceProfitRatioOutput,
+            FinanceProfitRatioOutput,
+            _FinanceProfitRatioOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

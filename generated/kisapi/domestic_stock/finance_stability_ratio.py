@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.finance_stability_ratio"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class FinanceStabilityRatioOutput:
     """국내주식 안정성비율 output (rows)."""
 
@@ -52,6 +52,9 @@ class FinanceStabilityRatioOutput:
 _FinanceStabilityRatioOutput_KEYS = frozenset(
     {"stac_yymm", "lblt_rate", "bram_depn", "crnt_rate", "quck_rate"}
 )
+_FinanceStabilityRatioOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _FinanceStabilityRatioOutput_KEYS
+)
 _FinanceStabilityRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stac_yymm", "stac_yymm", "str", None),
     ("lblt_rate", "lblt_rate", "decimal", None),
@@ -62,25 +65,26 @@ _FinanceStabilityRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _FinanceStabilityRatioOutput(d: Mapping[str, Any], strict: bool) -> FinanceStabilityRatioOutput:
-    if d.keys() <= _FinanceStabilityRatioOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 5 else {**_FinanceStabilityRatioOutput_NONE, **d}
+    if len(full) == 5:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return FinanceStabilityRatioOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stac_yymm"))
+                if (v := full["stac_yymm"])
                 else _d.nothing(v),  # stac_yymm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("lblt_rate"))
+                if (v := full["lblt_rate"])
                 else _d.nothing(v),  # lblt_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bram_depn"))
+                if (v := full["bram_depn"])
                 else _d.nothing(v),  # bram_depn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("crnt_rate"))
+                if (v := full["crnt_rate"])
                 else _d.nothing(v),  # crnt_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("quck_rate"))
+                if (v := full["quck_rate"])
                 else _d.nothing(v),  # quck_rate
             )
         except _d.CONVERT_ERRORS:
@@ -120,8 +124,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> FinanceStabilityRatioRespo
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _FinanceStabilityRatioOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _FinanceStabilityRatioOutput,
+            FinanceStabilityRatioOutput,
+            _FinanceStabilityRatioOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

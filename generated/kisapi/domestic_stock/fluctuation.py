@@ -25,7 +25,7 @@ __all__ = ["API", "AsyncFluctuation", "Fluctuation", "FluctuationOutput", "Fluct
 _ID = "domestic_stock.fluctuation"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class FluctuationOutput:
     """등락률 순위 output (rows)."""
 
@@ -109,6 +109,7 @@ _FluctuationOutput_KEYS = frozenset(
         "prd_rsfl_rate",
     }
 )
+_FluctuationOutput_NONE: Mapping[str, None] = dict.fromkeys(_FluctuationOutput_KEYS)
 _FluctuationOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_shrn_iscd", "stck_shrn_iscd", "str", None),
     ("data_rank", "data_rank", "int", None),
@@ -138,56 +139,57 @@ _FluctuationOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _FluctuationOutput(d: Mapping[str, Any], strict: bool) -> FluctuationOutput:
-    if d.keys() <= _FluctuationOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 24 else {**_FluctuationOutput_NONE, **d}
+    if len(full) == 24:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return FluctuationOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stck_shrn_iscd"))
+                if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
-                int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
+                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
-                time.fromisoformat(v) if (v := g("hgpr_hour")) else _d.nothing(v),  # hgpr_hour
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
+                time.fromisoformat(v) if (v := full["hgpr_hour"]) else _d.nothing(v),  # hgpr_hour
                 date.fromisoformat(v)
-                if (v := g("acml_hgpr_date"))
+                if (v := full["acml_hgpr_date"])
                 else _d.nothing(v),  # acml_hgpr_date
-                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
-                time.fromisoformat(v) if (v := g("lwpr_hour")) else _d.nothing(v),  # lwpr_hour
+                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
+                time.fromisoformat(v) if (v := full["lwpr_hour"]) else _d.nothing(v),  # lwpr_hour
                 date.fromisoformat(v)
-                if (v := g("acml_lwpr_date"))
+                if (v := full["acml_lwpr_date"])
                 else _d.nothing(v),  # acml_lwpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("lwpr_vrss_prpr_rate"))
+                if (v := full["lwpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # lwpr_vrss_prpr_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dsgt_date_clpr_vrss_prpr_rate"))
+                if (v := full["dsgt_date_clpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # dsgt_date_clpr_vrss_prpr_rate
-                int(v) if (v := g("cnnt_ascn_dynu")) else _d.nothing(v),  # cnnt_ascn_dynu
+                int(v) if (v := full["cnnt_ascn_dynu"]) else _d.nothing(v),  # cnnt_ascn_dynu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hgpr_vrss_prpr_rate"))
+                if (v := full["hgpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # hgpr_vrss_prpr_rate
-                int(v) if (v := g("cnnt_down_dynu")) else _d.nothing(v),  # cnnt_down_dynu
+                int(v) if (v := full["cnnt_down_dynu"]) else _d.nothing(v),  # cnnt_down_dynu
                 SIGN_CODES[v]
-                if (v := g("oprc_vrss_prpr_sign"))
+                if (v := full["oprc_vrss_prpr_sign"])
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
-                int(v) if (v := g("oprc_vrss_prpr")) else _d.nothing(v),  # oprc_vrss_prpr
+                int(v) if (v := full["oprc_vrss_prpr"]) else _d.nothing(v),  # oprc_vrss_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("oprc_vrss_prpr_rate"))
+                if (v := full["oprc_vrss_prpr_rate"])
                 else _d.nothing(v),  # oprc_vrss_prpr_rate
-                int(v) if (v := g("prd_rsfl")) else _d.nothing(v),  # prd_rsfl
+                int(v) if (v := full["prd_rsfl"]) else _d.nothing(v),  # prd_rsfl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prd_rsfl_rate"))
+                if (v := full["prd_rsfl_rate"])
                 else _d.nothing(v),  # prd_rsfl_rate
             )
         except _d.CONVERT_ERRORS:
@@ -227,7 +229,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> FluctuationResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _FluctuationOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _FluctuationOutput,
+            FluctuationOutput,
+            _FluctuationOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_stock.foreign_institution_total"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class ForeignInstitutionTotalOutput:
     """국내기관_외국인 매매종목가집계 output (rows)."""
 
@@ -120,6 +120,9 @@ _ForeignInstitutionTotalOutput_KEYS = frozenset(
         "etc_corp_ntby_tr_pbmn",
     }
 )
+_ForeignInstitutionTotalOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _ForeignInstitutionTotalOutput_KEYS
+)
 _ForeignInstitutionTotalOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
@@ -153,46 +156,47 @@ _ForeignInstitutionTotalOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _ForeignInstitutionTotalOutput(
     d: Mapping[str, Any], strict: bool
 ) -> ForeignInstitutionTotalOutput:
-    if d.keys() <= _ForeignInstitutionTotalOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 26 else {**_ForeignInstitutionTotalOutput_NONE, **d}
+    if len(full) == 26:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ForeignInstitutionTotalOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mksc_shrn_iscd"))
+                if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
-                int(v) if (v := g("ntby_qty")) else _d.nothing(v),  # ntby_qty
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                int(v) if (v := full["ntby_qty"]) else _d.nothing(v),  # ntby_qty
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
-                int(v) if (v := g("orgn_ntby_qty")) else _d.nothing(v),  # orgn_ntby_qty
-                int(v) if (v := g("ivtr_ntby_qty")) else _d.nothing(v),  # ivtr_ntby_qty
-                int(v) if (v := g("bank_ntby_qty")) else _d.nothing(v),  # bank_ntby_qty
-                int(v) if (v := g("insu_ntby_qty")) else _d.nothing(v),  # insu_ntby_qty
-                int(v) if (v := g("mrbn_ntby_qty")) else _d.nothing(v),  # mrbn_ntby_qty
-                int(v) if (v := g("fund_ntby_qty")) else _d.nothing(v),  # fund_ntby_qty
-                int(v) if (v := g("etc_orgt_ntby_vol")) else _d.nothing(v),  # etc_orgt_ntby_vol
-                int(v) if (v := g("etc_corp_ntby_vol")) else _d.nothing(v),  # etc_corp_ntby_vol
-                int(v) if (v := g("frgn_ntby_tr_pbmn")) else _d.nothing(v),  # frgn_ntby_tr_pbmn
-                int(v) if (v := g("orgn_ntby_tr_pbmn")) else _d.nothing(v),  # orgn_ntby_tr_pbmn
-                int(v) if (v := g("ivtr_ntby_tr_pbmn")) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
-                int(v) if (v := g("bank_ntby_tr_pbmn")) else _d.nothing(v),  # bank_ntby_tr_pbmn
-                int(v) if (v := g("insu_ntby_tr_pbmn")) else _d.nothing(v),  # insu_ntby_tr_pbmn
-                int(v) if (v := g("mrbn_ntby_tr_pbmn")) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
-                int(v) if (v := g("fund_ntby_tr_pbmn")) else _d.nothing(v),  # fund_ntby_tr_pbmn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
+                int(v) if (v := full["orgn_ntby_qty"]) else _d.nothing(v),  # orgn_ntby_qty
+                int(v) if (v := full["ivtr_ntby_qty"]) else _d.nothing(v),  # ivtr_ntby_qty
+                int(v) if (v := full["bank_ntby_qty"]) else _d.nothing(v),  # bank_ntby_qty
+                int(v) if (v := full["insu_ntby_qty"]) else _d.nothing(v),  # insu_ntby_qty
+                int(v) if (v := full["mrbn_ntby_qty"]) else _d.nothing(v),  # mrbn_ntby_qty
+                int(v) if (v := full["fund_ntby_qty"]) else _d.nothing(v),  # fund_ntby_qty
+                int(v) if (v := full["etc_orgt_ntby_vol"]) else _d.nothing(v),  # etc_orgt_ntby_vol
+                int(v) if (v := full["etc_corp_ntby_vol"]) else _d.nothing(v),  # etc_corp_ntby_vol
+                int(v) if (v := full["frgn_ntby_tr_pbmn"]) else _d.nothing(v),  # frgn_ntby_tr_pbmn
+                int(v) if (v := full["orgn_ntby_tr_pbmn"]) else _d.nothing(v),  # orgn_ntby_tr_pbmn
+                int(v) if (v := full["ivtr_ntby_tr_pbmn"]) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
+                int(v) if (v := full["bank_ntby_tr_pbmn"]) else _d.nothing(v),  # bank_ntby_tr_pbmn
+                int(v) if (v := full["insu_ntby_tr_pbmn"]) else _d.nothing(v),  # insu_ntby_tr_pbmn
+                int(v) if (v := full["mrbn_ntby_tr_pbmn"]) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
+                int(v) if (v := full["fund_ntby_tr_pbmn"]) else _d.nothing(v),  # fund_ntby_tr_pbmn
                 int(v)
-                if (v := g("etc_orgt_ntby_tr_pbmn"))
+                if (v := full["etc_orgt_ntby_tr_pbmn"])
                 else _d.nothing(v),  # etc_orgt_ntby_tr_pbmn
                 int(v)
-                if (v := g("etc_corp_ntby_tr_pbmn"))
+                if (v := full["etc_corp_ntby_tr_pbmn"])
                 else _d.nothing(v),  # etc_corp_ntby_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
@@ -232,8 +236,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> ForeignInstitutionTotalRes
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _ForeignInstitutionTotalOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _ForeignInstitutionTotalOutput,
+            ForeignInstitutionTotalOutput,
+            _ForeignInstitutionTotalOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

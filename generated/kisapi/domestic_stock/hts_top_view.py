@@ -23,7 +23,7 @@ __all__ = ["API", "AsyncHtsTopView", "HtsTopView", "HtsTopViewOutput1", "HtsTopV
 _ID = "domestic_stock.hts_top_view"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class HtsTopViewOutput1:
     """HTS조회상위20종목 output1 (rows)."""
 
@@ -36,6 +36,7 @@ class HtsTopViewOutput1:
 
 
 _HtsTopViewOutput1_KEYS = frozenset({"mrkt_div_cls_code", "mksc_shrn_iscd"})
+_HtsTopViewOutput1_NONE: Mapping[str, None] = dict.fromkeys(_HtsTopViewOutput1_KEYS)
 _HtsTopViewOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mrkt_div_cls_code", "mrkt_div_cls_code", "str", TopViewMarket),
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
@@ -43,16 +44,17 @@ _HtsTopViewOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _HtsTopViewOutput1(d: Mapping[str, Any], strict: bool) -> HtsTopViewOutput1:
-    if d.keys() <= _HtsTopViewOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 2 else {**_HtsTopViewOutput1_NONE, **d}
+    if len(full) == 2:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return HtsTopViewOutput1(
                 TOP_VIEW_MARKET_CODES[v]
-                if (v := g("mrkt_div_cls_code"))
+                if (v := full["mrkt_div_cls_code"])
                 else _d.nothing(v),  # mrkt_div_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mksc_shrn_iscd"))
+                if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
             )
         except _d.CONVERT_ERRORS:
@@ -92,7 +94,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> HtsTopViewResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _HtsTopViewOutput1, strict, _ID + ".output1"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _HtsTopViewOutput1,
+            HtsTopViewOutput1,
+            _HtsTopViewOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
         extra=extra or _d.EMPTY,
     )
 

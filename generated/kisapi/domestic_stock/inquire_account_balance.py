@@ -29,7 +29,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_account_balance"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireAccountBalanceOutput1:
     """투자계좌자산현황조회 output1 (rows)."""
 
@@ -52,6 +52,9 @@ class InquireAccountBalanceOutput1:
 _InquireAccountBalanceOutput1_KEYS = frozenset(
     {"pchs_amt", "evlu_amt", "evlu_pfls_amt", "crdt_lnd_amt", "real_nass_amt", "whol_weit_rt"}
 )
+_InquireAccountBalanceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireAccountBalanceOutput1_KEYS
+)
 _InquireAccountBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pchs_amt", "pchs_amt", "int", None),
     ("evlu_amt", "evlu_amt", "int", None),
@@ -65,18 +68,19 @@ _InquireAccountBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireAccountBalanceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireAccountBalanceOutput1:
-    if d.keys() <= _InquireAccountBalanceOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 6 else {**_InquireAccountBalanceOutput1_NONE, **d}
+    if len(full) == 6:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAccountBalanceOutput1(
-                int(v) if (v := g("pchs_amt")) else _d.nothing(v),  # pchs_amt
-                int(v) if (v := g("evlu_amt")) else _d.nothing(v),  # evlu_amt
-                int(v) if (v := g("evlu_pfls_amt")) else _d.nothing(v),  # evlu_pfls_amt
-                int(v) if (v := g("crdt_lnd_amt")) else _d.nothing(v),  # crdt_lnd_amt
-                int(v) if (v := g("real_nass_amt")) else _d.nothing(v),  # real_nass_amt
+                int(v) if (v := full["pchs_amt"]) else _d.nothing(v),  # pchs_amt
+                int(v) if (v := full["evlu_amt"]) else _d.nothing(v),  # evlu_amt
+                int(v) if (v := full["evlu_pfls_amt"]) else _d.nothing(v),  # evlu_pfls_amt
+                int(v) if (v := full["crdt_lnd_amt"]) else _d.nothing(v),  # crdt_lnd_amt
+                int(v) if (v := full["real_nass_amt"]) else _d.nothing(v),  # real_nass_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_weit_rt"))
+                if (v := full["whol_weit_rt"])
                 else _d.nothing(v),  # whol_weit_rt
             )
         except _d.CONVERT_ERRORS:
@@ -91,7 +95,7 @@ def _InquireAccountBalanceOutput1(
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireAccountBalanceOutput2:
     """투자계좌자산현황조회 output2 (one record)."""
 
@@ -178,6 +182,9 @@ _InquireAccountBalanceOutput2_KEYS = frozenset(
         "etpr_crdt_grnt_loan_amt",
     }
 )
+_InquireAccountBalanceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireAccountBalanceOutput2_KEYS
+)
 _InquireAccountBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pchs_amt_smtl", "pchs_amt_smtl", "int", None),
     ("nass_tot_amt", "nass_tot_amt", "int", None),
@@ -210,43 +217,50 @@ _InquireAccountBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireAccountBalanceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireAccountBalanceOutput2:
-    if d.keys() <= _InquireAccountBalanceOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 25 else {**_InquireAccountBalanceOutput2_NONE, **d}
+    if len(full) == 25:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAccountBalanceOutput2(
-                int(v) if (v := g("pchs_amt_smtl")) else _d.nothing(v),  # pchs_amt_smtl
-                int(v) if (v := g("nass_tot_amt")) else _d.nothing(v),  # nass_tot_amt
-                int(v) if (v := g("loan_amt_smtl")) else _d.nothing(v),  # loan_amt_smtl
-                int(v) if (v := g("evlu_pfls_amt_smtl")) else _d.nothing(v),  # evlu_pfls_amt_smtl
-                int(v) if (v := g("evlu_amt_smtl")) else _d.nothing(v),  # evlu_amt_smtl
-                int(v) if (v := g("tot_asst_amt")) else _d.nothing(v),  # tot_asst_amt
+                int(v) if (v := full["pchs_amt_smtl"]) else _d.nothing(v),  # pchs_amt_smtl
+                int(v) if (v := full["nass_tot_amt"]) else _d.nothing(v),  # nass_tot_amt
+                int(v) if (v := full["loan_amt_smtl"]) else _d.nothing(v),  # loan_amt_smtl
                 int(v)
-                if (v := g("tot_lnda_tot_ulst_lnda"))
+                if (v := full["evlu_pfls_amt_smtl"])
+                else _d.nothing(v),  # evlu_pfls_amt_smtl
+                int(v) if (v := full["evlu_amt_smtl"]) else _d.nothing(v),  # evlu_amt_smtl
+                int(v) if (v := full["tot_asst_amt"]) else _d.nothing(v),  # tot_asst_amt
+                int(v)
+                if (v := full["tot_lnda_tot_ulst_lnda"])
                 else _d.nothing(v),  # tot_lnda_tot_ulst_lnda
-                int(v) if (v := g("cma_auto_loan_amt")) else _d.nothing(v),  # cma_auto_loan_amt
-                int(v) if (v := g("tot_mgln_amt")) else _d.nothing(v),  # tot_mgln_amt
-                int(v) if (v := g("stln_evlu_amt")) else _d.nothing(v),  # stln_evlu_amt
-                int(v) if (v := g("crdt_fncg_amt")) else _d.nothing(v),  # crdt_fncg_amt
-                int(v) if (v := g("ocl_apl_loan_amt")) else _d.nothing(v),  # ocl_apl_loan_amt
-                int(v) if (v := g("pldg_stup_amt")) else _d.nothing(v),  # pldg_stup_amt
-                int(v) if (v := g("frcr_evlu_tota")) else _d.nothing(v),  # frcr_evlu_tota
-                int(v) if (v := g("tot_dncl_amt")) else _d.nothing(v),  # tot_dncl_amt
-                int(v) if (v := g("cma_evlu_amt")) else _d.nothing(v),  # cma_evlu_amt
-                int(v) if (v := g("dncl_amt")) else _d.nothing(v),  # dncl_amt
-                int(v) if (v := g("tot_sbst_amt")) else _d.nothing(v),  # tot_sbst_amt
-                int(v) if (v := g("thdt_rcvb_amt")) else _d.nothing(v),  # thdt_rcvb_amt
-                int(v) if (v := g("ovrs_stck_evlu_amt1")) else _d.nothing(v),  # ovrs_stck_evlu_amt1
-                int(v) if (v := g("ovrs_bond_evlu_amt")) else _d.nothing(v),  # ovrs_bond_evlu_amt
+                int(v) if (v := full["cma_auto_loan_amt"]) else _d.nothing(v),  # cma_auto_loan_amt
+                int(v) if (v := full["tot_mgln_amt"]) else _d.nothing(v),  # tot_mgln_amt
+                int(v) if (v := full["stln_evlu_amt"]) else _d.nothing(v),  # stln_evlu_amt
+                int(v) if (v := full["crdt_fncg_amt"]) else _d.nothing(v),  # crdt_fncg_amt
+                int(v) if (v := full["ocl_apl_loan_amt"]) else _d.nothing(v),  # ocl_apl_loan_amt
+                int(v) if (v := full["pldg_stup_amt"]) else _d.nothing(v),  # pldg_stup_amt
+                int(v) if (v := full["frcr_evlu_tota"]) else _d.nothing(v),  # frcr_evlu_tota
+                int(v) if (v := full["tot_dncl_amt"]) else _d.nothing(v),  # tot_dncl_amt
+                int(v) if (v := full["cma_evlu_amt"]) else _d.nothing(v),  # cma_evlu_amt
+                int(v) if (v := full["dncl_amt"]) else _d.nothing(v),  # dncl_amt
+                int(v) if (v := full["tot_sbst_amt"]) else _d.nothing(v),  # tot_sbst_amt
+                int(v) if (v := full["thdt_rcvb_amt"]) else _d.nothing(v),  # thdt_rcvb_amt
                 int(v)
-                if (v := g("mmf_cma_mgge_loan_amt"))
+                if (v := full["ovrs_stck_evlu_amt1"])
+                else _d.nothing(v),  # ovrs_stck_evlu_amt1
+                int(v)
+                if (v := full["ovrs_bond_evlu_amt"])
+                else _d.nothing(v),  # ovrs_bond_evlu_amt
+                int(v)
+                if (v := full["mmf_cma_mgge_loan_amt"])
                 else _d.nothing(v),  # mmf_cma_mgge_loan_amt
-                int(v) if (v := g("sbsc_dncl_amt")) else _d.nothing(v),  # sbsc_dncl_amt
+                int(v) if (v := full["sbsc_dncl_amt"]) else _d.nothing(v),  # sbsc_dncl_amt
                 int(v)
-                if (v := g("pbst_sbsc_fnds_loan_use_amt"))
+                if (v := full["pbst_sbsc_fnds_loan_use_amt"])
                 else _d.nothing(v),  # pbst_sbsc_fnds_loan_use_amt
                 int(v)
-                if (v := g("etpr_crdt_grnt_loan_amt"))
+                if (v := full["etpr_crdt_grnt_loan_amt"])
                 else _d.nothing(v),  # etpr_crdt_grnt_loan_amt
             )
         except _d.CONVERT_ERRORS:
@@ -293,8 +307,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireAccountBalanceRespo
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _InquireAccountBalanceOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InquireAccountBalanceOutput1,
+            InquireAccountBalanceOutput1,
+            _InquireAccountBalanceOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         output2=output2,
         extra=extra or _d.EMPTY,

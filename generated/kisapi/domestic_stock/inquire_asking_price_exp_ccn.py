@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_asking_price_exp_ccn"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireAskingPriceExpCcnOutput1:
     """주식현재가 호가/예상체결 output1 (one record)."""
 
@@ -257,6 +257,9 @@ _InquireAskingPriceExpCcnOutput1_KEYS = frozenset(
         "new_mkop_cls_code",
     }
 )
+_InquireAskingPriceExpCcnOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireAskingPriceExpCcnOutput1_KEYS
+)
 _InquireAskingPriceExpCcnOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("aspr_acpt_hour", "aspr_acpt_hour", "time", None),
     ("askp1", "askp1", "int", None),
@@ -335,97 +338,98 @@ _InquireAskingPriceExpCcnOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireAskingPriceExpCcnOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireAskingPriceExpCcnOutput1:
-    if d.keys() <= _InquireAskingPriceExpCcnOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 71 else {**_InquireAskingPriceExpCcnOutput1_NONE, **d}
+    if len(full) == 71:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceExpCcnOutput1(
                 time.fromisoformat(v)
-                if (v := g("aspr_acpt_hour"))
+                if (v := full["aspr_acpt_hour"])
                 else _d.nothing(v),  # aspr_acpt_hour
-                int(v) if (v := g("askp1")) else _d.nothing(v),  # askp1
-                int(v) if (v := g("askp2")) else _d.nothing(v),  # askp2
-                int(v) if (v := g("askp3")) else _d.nothing(v),  # askp3
-                int(v) if (v := g("askp4")) else _d.nothing(v),  # askp4
-                int(v) if (v := g("askp5")) else _d.nothing(v),  # askp5
-                int(v) if (v := g("askp6")) else _d.nothing(v),  # askp6
-                int(v) if (v := g("askp7")) else _d.nothing(v),  # askp7
-                int(v) if (v := g("askp8")) else _d.nothing(v),  # askp8
-                int(v) if (v := g("askp9")) else _d.nothing(v),  # askp9
-                int(v) if (v := g("askp10")) else _d.nothing(v),  # askp10
-                int(v) if (v := g("bidp1")) else _d.nothing(v),  # bidp1
-                int(v) if (v := g("bidp2")) else _d.nothing(v),  # bidp2
-                int(v) if (v := g("bidp3")) else _d.nothing(v),  # bidp3
-                int(v) if (v := g("bidp4")) else _d.nothing(v),  # bidp4
-                int(v) if (v := g("bidp5")) else _d.nothing(v),  # bidp5
-                int(v) if (v := g("bidp6")) else _d.nothing(v),  # bidp6
-                int(v) if (v := g("bidp7")) else _d.nothing(v),  # bidp7
-                int(v) if (v := g("bidp8")) else _d.nothing(v),  # bidp8
-                int(v) if (v := g("bidp9")) else _d.nothing(v),  # bidp9
-                int(v) if (v := g("bidp10")) else _d.nothing(v),  # bidp10
-                int(v) if (v := g("askp_rsqn1")) else _d.nothing(v),  # askp_rsqn1
-                int(v) if (v := g("askp_rsqn2")) else _d.nothing(v),  # askp_rsqn2
-                int(v) if (v := g("askp_rsqn3")) else _d.nothing(v),  # askp_rsqn3
-                int(v) if (v := g("askp_rsqn4")) else _d.nothing(v),  # askp_rsqn4
-                int(v) if (v := g("askp_rsqn5")) else _d.nothing(v),  # askp_rsqn5
-                int(v) if (v := g("askp_rsqn6")) else _d.nothing(v),  # askp_rsqn6
-                int(v) if (v := g("askp_rsqn7")) else _d.nothing(v),  # askp_rsqn7
-                int(v) if (v := g("askp_rsqn8")) else _d.nothing(v),  # askp_rsqn8
-                int(v) if (v := g("askp_rsqn9")) else _d.nothing(v),  # askp_rsqn9
-                int(v) if (v := g("askp_rsqn10")) else _d.nothing(v),  # askp_rsqn10
-                int(v) if (v := g("bidp_rsqn1")) else _d.nothing(v),  # bidp_rsqn1
-                int(v) if (v := g("bidp_rsqn2")) else _d.nothing(v),  # bidp_rsqn2
-                int(v) if (v := g("bidp_rsqn3")) else _d.nothing(v),  # bidp_rsqn3
-                int(v) if (v := g("bidp_rsqn4")) else _d.nothing(v),  # bidp_rsqn4
-                int(v) if (v := g("bidp_rsqn5")) else _d.nothing(v),  # bidp_rsqn5
-                int(v) if (v := g("bidp_rsqn6")) else _d.nothing(v),  # bidp_rsqn6
-                int(v) if (v := g("bidp_rsqn7")) else _d.nothing(v),  # bidp_rsqn7
-                int(v) if (v := g("bidp_rsqn8")) else _d.nothing(v),  # bidp_rsqn8
-                int(v) if (v := g("bidp_rsqn9")) else _d.nothing(v),  # bidp_rsqn9
-                int(v) if (v := g("bidp_rsqn10")) else _d.nothing(v),  # bidp_rsqn10
-                int(v) if (v := g("askp_rsqn_icdc1")) else _d.nothing(v),  # askp_rsqn_icdc1
-                int(v) if (v := g("askp_rsqn_icdc2")) else _d.nothing(v),  # askp_rsqn_icdc2
-                int(v) if (v := g("askp_rsqn_icdc3")) else _d.nothing(v),  # askp_rsqn_icdc3
-                int(v) if (v := g("askp_rsqn_icdc4")) else _d.nothing(v),  # askp_rsqn_icdc4
-                int(v) if (v := g("askp_rsqn_icdc5")) else _d.nothing(v),  # askp_rsqn_icdc5
-                int(v) if (v := g("askp_rsqn_icdc6")) else _d.nothing(v),  # askp_rsqn_icdc6
-                int(v) if (v := g("askp_rsqn_icdc7")) else _d.nothing(v),  # askp_rsqn_icdc7
-                int(v) if (v := g("askp_rsqn_icdc8")) else _d.nothing(v),  # askp_rsqn_icdc8
-                int(v) if (v := g("askp_rsqn_icdc9")) else _d.nothing(v),  # askp_rsqn_icdc9
-                int(v) if (v := g("askp_rsqn_icdc10")) else _d.nothing(v),  # askp_rsqn_icdc10
-                int(v) if (v := g("bidp_rsqn_icdc1")) else _d.nothing(v),  # bidp_rsqn_icdc1
-                int(v) if (v := g("bidp_rsqn_icdc2")) else _d.nothing(v),  # bidp_rsqn_icdc2
-                int(v) if (v := g("bidp_rsqn_icdc3")) else _d.nothing(v),  # bidp_rsqn_icdc3
-                int(v) if (v := g("bidp_rsqn_icdc4")) else _d.nothing(v),  # bidp_rsqn_icdc4
-                int(v) if (v := g("bidp_rsqn_icdc5")) else _d.nothing(v),  # bidp_rsqn_icdc5
-                int(v) if (v := g("bidp_rsqn_icdc6")) else _d.nothing(v),  # bidp_rsqn_icdc6
-                int(v) if (v := g("bidp_rsqn_icdc7")) else _d.nothing(v),  # bidp_rsqn_icdc7
-                int(v) if (v := g("bidp_rsqn_icdc8")) else _d.nothing(v),  # bidp_rsqn_icdc8
-                int(v) if (v := g("bidp_rsqn_icdc9")) else _d.nothing(v),  # bidp_rsqn_icdc9
-                int(v) if (v := g("bidp_rsqn_icdc10")) else _d.nothing(v),  # bidp_rsqn_icdc10
-                int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
+                int(v) if (v := full["askp1"]) else _d.nothing(v),  # askp1
+                int(v) if (v := full["askp2"]) else _d.nothing(v),  # askp2
+                int(v) if (v := full["askp3"]) else _d.nothing(v),  # askp3
+                int(v) if (v := full["askp4"]) else _d.nothing(v),  # askp4
+                int(v) if (v := full["askp5"]) else _d.nothing(v),  # askp5
+                int(v) if (v := full["askp6"]) else _d.nothing(v),  # askp6
+                int(v) if (v := full["askp7"]) else _d.nothing(v),  # askp7
+                int(v) if (v := full["askp8"]) else _d.nothing(v),  # askp8
+                int(v) if (v := full["askp9"]) else _d.nothing(v),  # askp9
+                int(v) if (v := full["askp10"]) else _d.nothing(v),  # askp10
+                int(v) if (v := full["bidp1"]) else _d.nothing(v),  # bidp1
+                int(v) if (v := full["bidp2"]) else _d.nothing(v),  # bidp2
+                int(v) if (v := full["bidp3"]) else _d.nothing(v),  # bidp3
+                int(v) if (v := full["bidp4"]) else _d.nothing(v),  # bidp4
+                int(v) if (v := full["bidp5"]) else _d.nothing(v),  # bidp5
+                int(v) if (v := full["bidp6"]) else _d.nothing(v),  # bidp6
+                int(v) if (v := full["bidp7"]) else _d.nothing(v),  # bidp7
+                int(v) if (v := full["bidp8"]) else _d.nothing(v),  # bidp8
+                int(v) if (v := full["bidp9"]) else _d.nothing(v),  # bidp9
+                int(v) if (v := full["bidp10"]) else _d.nothing(v),  # bidp10
+                int(v) if (v := full["askp_rsqn1"]) else _d.nothing(v),  # askp_rsqn1
+                int(v) if (v := full["askp_rsqn2"]) else _d.nothing(v),  # askp_rsqn2
+                int(v) if (v := full["askp_rsqn3"]) else _d.nothing(v),  # askp_rsqn3
+                int(v) if (v := full["askp_rsqn4"]) else _d.nothing(v),  # askp_rsqn4
+                int(v) if (v := full["askp_rsqn5"]) else _d.nothing(v),  # askp_rsqn5
+                int(v) if (v := full["askp_rsqn6"]) else _d.nothing(v),  # askp_rsqn6
+                int(v) if (v := full["askp_rsqn7"]) else _d.nothing(v),  # askp_rsqn7
+                int(v) if (v := full["askp_rsqn8"]) else _d.nothing(v),  # askp_rsqn8
+                int(v) if (v := full["askp_rsqn9"]) else _d.nothing(v),  # askp_rsqn9
+                int(v) if (v := full["askp_rsqn10"]) else _d.nothing(v),  # askp_rsqn10
+                int(v) if (v := full["bidp_rsqn1"]) else _d.nothing(v),  # bidp_rsqn1
+                int(v) if (v := full["bidp_rsqn2"]) else _d.nothing(v),  # bidp_rsqn2
+                int(v) if (v := full["bidp_rsqn3"]) else _d.nothing(v),  # bidp_rsqn3
+                int(v) if (v := full["bidp_rsqn4"]) else _d.nothing(v),  # bidp_rsqn4
+                int(v) if (v := full["bidp_rsqn5"]) else _d.nothing(v),  # bidp_rsqn5
+                int(v) if (v := full["bidp_rsqn6"]) else _d.nothing(v),  # bidp_rsqn6
+                int(v) if (v := full["bidp_rsqn7"]) else _d.nothing(v),  # bidp_rsqn7
+                int(v) if (v := full["bidp_rsqn8"]) else _d.nothing(v),  # bidp_rsqn8
+                int(v) if (v := full["bidp_rsqn9"]) else _d.nothing(v),  # bidp_rsqn9
+                int(v) if (v := full["bidp_rsqn10"]) else _d.nothing(v),  # bidp_rsqn10
+                int(v) if (v := full["askp_rsqn_icdc1"]) else _d.nothing(v),  # askp_rsqn_icdc1
+                int(v) if (v := full["askp_rsqn_icdc2"]) else _d.nothing(v),  # askp_rsqn_icdc2
+                int(v) if (v := full["askp_rsqn_icdc3"]) else _d.nothing(v),  # askp_rsqn_icdc3
+                int(v) if (v := full["askp_rsqn_icdc4"]) else _d.nothing(v),  # askp_rsqn_icdc4
+                int(v) if (v := full["askp_rsqn_icdc5"]) else _d.nothing(v),  # askp_rsqn_icdc5
+                int(v) if (v := full["askp_rsqn_icdc6"]) else _d.nothing(v),  # askp_rsqn_icdc6
+                int(v) if (v := full["askp_rsqn_icdc7"]) else _d.nothing(v),  # askp_rsqn_icdc7
+                int(v) if (v := full["askp_rsqn_icdc8"]) else _d.nothing(v),  # askp_rsqn_icdc8
+                int(v) if (v := full["askp_rsqn_icdc9"]) else _d.nothing(v),  # askp_rsqn_icdc9
+                int(v) if (v := full["askp_rsqn_icdc10"]) else _d.nothing(v),  # askp_rsqn_icdc10
+                int(v) if (v := full["bidp_rsqn_icdc1"]) else _d.nothing(v),  # bidp_rsqn_icdc1
+                int(v) if (v := full["bidp_rsqn_icdc2"]) else _d.nothing(v),  # bidp_rsqn_icdc2
+                int(v) if (v := full["bidp_rsqn_icdc3"]) else _d.nothing(v),  # bidp_rsqn_icdc3
+                int(v) if (v := full["bidp_rsqn_icdc4"]) else _d.nothing(v),  # bidp_rsqn_icdc4
+                int(v) if (v := full["bidp_rsqn_icdc5"]) else _d.nothing(v),  # bidp_rsqn_icdc5
+                int(v) if (v := full["bidp_rsqn_icdc6"]) else _d.nothing(v),  # bidp_rsqn_icdc6
+                int(v) if (v := full["bidp_rsqn_icdc7"]) else _d.nothing(v),  # bidp_rsqn_icdc7
+                int(v) if (v := full["bidp_rsqn_icdc8"]) else _d.nothing(v),  # bidp_rsqn_icdc8
+                int(v) if (v := full["bidp_rsqn_icdc9"]) else _d.nothing(v),  # bidp_rsqn_icdc9
+                int(v) if (v := full["bidp_rsqn_icdc10"]) else _d.nothing(v),  # bidp_rsqn_icdc10
+                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
+                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
                 int(v)
-                if (v := g("total_askp_rsqn_icdc"))
+                if (v := full["total_askp_rsqn_icdc"])
                 else _d.nothing(v),  # total_askp_rsqn_icdc
                 int(v)
-                if (v := g("total_bidp_rsqn_icdc"))
+                if (v := full["total_bidp_rsqn_icdc"])
                 else _d.nothing(v),  # total_bidp_rsqn_icdc
                 int(v)
-                if (v := g("ovtm_total_askp_icdc"))
+                if (v := full["ovtm_total_askp_icdc"])
                 else _d.nothing(v),  # ovtm_total_askp_icdc
                 int(v)
-                if (v := g("ovtm_total_bidp_icdc"))
+                if (v := full["ovtm_total_bidp_icdc"])
                 else _d.nothing(v),  # ovtm_total_bidp_icdc
                 int(v)
-                if (v := g("ovtm_total_askp_rsqn"))
+                if (v := full["ovtm_total_askp_rsqn"])
                 else _d.nothing(v),  # ovtm_total_askp_rsqn
                 int(v)
-                if (v := g("ovtm_total_bidp_rsqn"))
+                if (v := full["ovtm_total_bidp_rsqn"])
                 else _d.nothing(v),  # ovtm_total_bidp_rsqn
-                int(v) if (v := g("ntby_aspr_rsqn")) else _d.nothing(v),  # ntby_aspr_rsqn
+                int(v) if (v := full["ntby_aspr_rsqn"]) else _d.nothing(v),  # ntby_aspr_rsqn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("new_mkop_cls_code"))
+                if (v := full["new_mkop_cls_code"])
                 else _d.nothing(v),  # new_mkop_cls_code
             )
         except _d.CONVERT_ERRORS:
@@ -440,7 +444,7 @@ def _InquireAskingPriceExpCcnOutput1(
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireAskingPriceExpCcnOutput2:
     """주식현재가 호가/예상체결 output2 (one record)."""
 
@@ -491,6 +495,9 @@ _InquireAskingPriceExpCcnOutput2_KEYS = frozenset(
         "vi_cls_code",
     }
 )
+_InquireAskingPriceExpCcnOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireAskingPriceExpCcnOutput2_KEYS
+)
 _InquireAskingPriceExpCcnOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("antc_mkop_cls_code", "antc_mkop_cls_code", "str", None),
     ("stck_prpr", "stck_prpr", "int", None),
@@ -511,33 +518,34 @@ _InquireAskingPriceExpCcnOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireAskingPriceExpCcnOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireAskingPriceExpCcnOutput2:
-    if d.keys() <= _InquireAskingPriceExpCcnOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 13 else {**_InquireAskingPriceExpCcnOutput2_NONE, **d}
+    if len(full) == 13:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceExpCcnOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("antc_mkop_cls_code"))
+                if (v := full["antc_mkop_cls_code"])
                 else _d.nothing(v),  # antc_mkop_cls_code
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
-                int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
-                int(v) if (v := g("antc_cnpr")) else _d.nothing(v),  # antc_cnpr
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
+                int(v) if (v := full["antc_cnpr"]) else _d.nothing(v),  # antc_cnpr
                 SIGN_CODES[v]
-                if (v := g("antc_cntg_vrss_sign"))
+                if (v := full["antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # antc_cntg_vrss_sign
-                int(v) if (v := g("antc_cntg_vrss")) else _d.nothing(v),  # antc_cntg_vrss
+                int(v) if (v := full["antc_cntg_vrss"]) else _d.nothing(v),  # antc_cntg_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("antc_cntg_prdy_ctrt"))
+                if (v := full["antc_cntg_prdy_ctrt"])
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
-                int(v) if (v := g("antc_vol")) else _d.nothing(v),  # antc_vol
+                int(v) if (v := full["antc_vol"]) else _d.nothing(v),  # antc_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stck_shrn_iscd"))
+                if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("vi_cls_code"))
+                if (v := full["vi_cls_code"])
                 else _d.nothing(v),  # vi_cls_code
             )
         except _d.CONVERT_ERRORS:

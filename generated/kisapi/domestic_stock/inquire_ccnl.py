@@ -25,7 +25,7 @@ __all__ = ["API", "AsyncInquireCcnl", "InquireCcnl", "InquireCcnlOutput", "Inqui
 _ID = "domestic_stock.inquire_ccnl"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireCcnlOutput:
     """주식현재가 체결 output (rows)."""
 
@@ -58,6 +58,7 @@ _InquireCcnlOutput_KEYS = frozenset(
         "prdy_ctrt",
     }
 )
+_InquireCcnlOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquireCcnlOutput_KEYS)
 _InquireCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
     ("stck_prpr", "stck_prpr", "int", None),
@@ -70,23 +71,24 @@ _InquireCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireCcnlOutput:
-    if d.keys() <= _InquireCcnlOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_InquireCcnlOutput_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireCcnlOutput(
                 time.fromisoformat(v)
-                if (v := g("stck_cntg_hour"))
+                if (v := full["stck_cntg_hour"])
                 else _d.nothing(v),  # stck_cntg_hour
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tday_rltv"))
+                if (v := full["tday_rltv"])
                 else _d.nothing(v),  # tday_rltv
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
@@ -126,7 +128,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireCcnlResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _InquireCcnlOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireCcnlOutput,
+            InquireCcnlOutput,
+            _InquireCcnlOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

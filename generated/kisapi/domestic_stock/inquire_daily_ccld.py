@@ -44,7 +44,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_daily_ccld"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireDailyCcldOutput1:
     """주식일별주문체결조회 output1 (rows)."""
 
@@ -164,6 +164,7 @@ _InquireDailyCcldOutput1_KEYS = frozenset(
         "stpm_efct_occr_dtmd",
     }
 )
+_InquireDailyCcldOutput1_NONE: Mapping[str, None] = dict.fromkeys(_InquireDailyCcldOutput1_KEYS)
 _InquireDailyCcldOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ord_dt", "ord_dt", "date", None),
     ("ord_gno_brno", "ord_gno_brno", "str", None),
@@ -205,92 +206,93 @@ _InquireDailyCcldOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDailyCcldOutput1:
-    if d.keys() <= _InquireDailyCcldOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 36 else {**_InquireDailyCcldOutput1_NONE, **d}
+    if len(full) == 36:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyCcldOutput1(
-                date.fromisoformat(v) if (v := g("ord_dt")) else _d.nothing(v),  # ord_dt
+                date.fromisoformat(v) if (v := full["ord_dt"]) else _d.nothing(v),  # ord_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_gno_brno"))
+                if (v := full["ord_gno_brno"])
                 else _d.nothing(v),  # ord_gno_brno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("odno"))
+                if (v := full["odno"])
                 else _d.nothing(v),  # odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("orgn_odno"))
+                if (v := full["orgn_odno"])
                 else _d.nothing(v),  # orgn_odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_dvsn_name"))
+                if (v := full["ord_dvsn_name"])
                 else _d.nothing(v),  # ord_dvsn_name
                 SELL_BUY_DIVISION_CODES[v]
-                if (v := g("sll_buy_dvsn_cd"))
+                if (v := full["sll_buy_dvsn_cd"])
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sll_buy_dvsn_cd_name"))
+                if (v := full["sll_buy_dvsn_cd_name"])
                 else _d.nothing(v),  # sll_buy_dvsn_cd_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("pdno"))
+                if (v := full["pdno"])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prdt_name"))
+                if (v := full["prdt_name"])
                 else _d.nothing(v),  # prdt_name
-                int(v) if (v := g("ord_qty")) else _d.nothing(v),  # ord_qty
-                int(v) if (v := g("ord_unpr")) else _d.nothing(v),  # ord_unpr
-                time.fromisoformat(v) if (v := g("ord_tmd")) else _d.nothing(v),  # ord_tmd
-                int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
+                int(v) if (v := full["ord_qty"]) else _d.nothing(v),  # ord_qty
+                int(v) if (v := full["ord_unpr"]) else _d.nothing(v),  # ord_unpr
+                time.fromisoformat(v) if (v := full["ord_tmd"]) else _d.nothing(v),  # ord_tmd
+                int(v) if (v := full["tot_ccld_qty"]) else _d.nothing(v),  # tot_ccld_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("avg_prvs"))
+                if (v := full["avg_prvs"])
                 else _d.nothing(v),  # avg_prvs
-                _d.YN[v] if (v := g("cncl_yn")) else _d.nothing(v),  # cncl_yn
-                int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
-                date.fromisoformat(v) if (v := g("loan_dt")) else _d.nothing(v),  # loan_dt
+                _d.YN[v] if (v := full["cncl_yn"]) else _d.nothing(v),  # cncl_yn
+                int(v) if (v := full["tot_ccld_amt"]) else _d.nothing(v),  # tot_ccld_amt
+                date.fromisoformat(v) if (v := full["loan_dt"]) else _d.nothing(v),  # loan_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ordr_empno"))
+                if (v := full["ordr_empno"])
                 else _d.nothing(v),  # ordr_empno
                 ORDER_DIVISION_CODES[v]
-                if (v := g("ord_dvsn_cd"))
+                if (v := full["ord_dvsn_cd"])
                 else _d.nothing(v),  # ord_dvsn_cd
-                int(v) if (v := g("cncl_cfrm_qty")) else _d.nothing(v),  # cncl_cfrm_qty
-                int(v) if (v := g("rmn_qty")) else _d.nothing(v),  # rmn_qty
-                int(v) if (v := g("rjct_qty")) else _d.nothing(v),  # rjct_qty
+                int(v) if (v := full["cncl_cfrm_qty"]) else _d.nothing(v),  # cncl_cfrm_qty
+                int(v) if (v := full["rmn_qty"]) else _d.nothing(v),  # rmn_qty
+                int(v) if (v := full["rjct_qty"]) else _d.nothing(v),  # rjct_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ccld_cndt_name"))
+                if (v := full["ccld_cndt_name"])
                 else _d.nothing(v),  # ccld_cndt_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("inqr_ip_addr"))
+                if (v := full["inqr_ip_addr"])
                 else _d.nothing(v),  # inqr_ip_addr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cpbc_ordp_ord_rcit_dvsn_cd"))
+                if (v := full["cpbc_ordp_ord_rcit_dvsn_cd"])
                 else _d.nothing(v),  # cpbc_ordp_ord_rcit_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cpbc_ordp_infm_mthd_dvsn_cd"))
+                if (v := full["cpbc_ordp_infm_mthd_dvsn_cd"])
                 else _d.nothing(v),  # cpbc_ordp_infm_mthd_dvsn_cd
-                time.fromisoformat(v) if (v := g("infm_tmd")) else _d.nothing(v),  # infm_tmd
+                time.fromisoformat(v) if (v := full["infm_tmd"]) else _d.nothing(v),  # infm_tmd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ctac_tlno"))
+                if (v := full["ctac_tlno"])
                 else _d.nothing(v),  # ctac_tlno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prdt_type_cd"))
+                if (v := full["prdt_type_cd"])
                 else _d.nothing(v),  # prdt_type_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("excg_dvsn_cd"))
+                if (v := full["excg_dvsn_cd"])
                 else _d.nothing(v),  # excg_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cpbc_ordp_mtrl_dvsn_cd"))
+                if (v := full["cpbc_ordp_mtrl_dvsn_cd"])
                 else _d.nothing(v),  # cpbc_ordp_mtrl_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_orgno"))
+                if (v := full["ord_orgno"])
                 else _d.nothing(v),  # ord_orgno
                 date.fromisoformat(v)
-                if (v := g("rsvn_ord_end_dt"))
+                if (v := full["rsvn_ord_end_dt"])
                 else _d.nothing(v),  # rsvn_ord_end_dt
                 EXCHANGE_ID_DIVISION_CODES[v]
-                if (v := g("excg_id_dvsn_cd"))
+                if (v := full["excg_id_dvsn_cd"])
                 else _d.nothing(v),  # excg_id_dvsn_cd
-                int(v) if (v := g("stpm_cndt_pric")) else _d.nothing(v),  # stpm_cndt_pric
+                int(v) if (v := full["stpm_cndt_pric"]) else _d.nothing(v),  # stpm_cndt_pric
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stpm_efct_occr_dtmd"))
+                if (v := full["stpm_efct_occr_dtmd"])
                 else _d.nothing(v),  # stpm_efct_occr_dtmd
             )
         except _d.CONVERT_ERRORS:
@@ -305,7 +307,7 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireDailyCcldOutput2:
     """주식일별주문체결조회 output2 (one record)."""
 
@@ -326,6 +328,7 @@ class InquireDailyCcldOutput2:
 _InquireDailyCcldOutput2_KEYS = frozenset(
     {"tot_ord_qty", "tot_ccld_qty", "tot_ccld_amt", "prsm_tlex_smtl", "pchs_avg_pric"}
 )
+_InquireDailyCcldOutput2_NONE: Mapping[str, None] = dict.fromkeys(_InquireDailyCcldOutput2_KEYS)
 _InquireDailyCcldOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_ord_qty", "tot_ord_qty", "int", None),
     ("tot_ccld_qty", "tot_ccld_qty", "int", None),
@@ -336,17 +339,18 @@ _InquireDailyCcldOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireDailyCcldOutput2(d: Mapping[str, Any], strict: bool) -> InquireDailyCcldOutput2:
-    if d.keys() <= _InquireDailyCcldOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 5 else {**_InquireDailyCcldOutput2_NONE, **d}
+    if len(full) == 5:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyCcldOutput2(
-                int(v) if (v := g("tot_ord_qty")) else _d.nothing(v),  # tot_ord_qty
-                int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
-                int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
-                int(v) if (v := g("prsm_tlex_smtl")) else _d.nothing(v),  # prsm_tlex_smtl
+                int(v) if (v := full["tot_ord_qty"]) else _d.nothing(v),  # tot_ord_qty
+                int(v) if (v := full["tot_ccld_qty"]) else _d.nothing(v),  # tot_ccld_qty
+                int(v) if (v := full["tot_ccld_amt"]) else _d.nothing(v),  # tot_ccld_amt
+                int(v) if (v := full["prsm_tlex_smtl"]) else _d.nothing(v),  # prsm_tlex_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("pchs_avg_pric"))
+                if (v := full["pchs_avg_pric"])
                 else _d.nothing(v),  # pchs_avg_pric
             )
         except _d.CONVERT_ERRORS:
@@ -399,7 +403,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyCcldResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _InquireDailyCcldOutput1, strict, _ID + ".output1"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InquireDailyCcldOutput1,
+            InquireDailyCcldOutput1,
+            _InquireDailyCcldOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
         output2=output2,
         ctx_area_fk100=_d.scalar(body, "ctx_area_fk100", "str", None, strict, _ID, extra),
         ctx_area_nk100=_d.scalar(body, "ctx_area_nk100", "str", None, strict, _ID, extra),

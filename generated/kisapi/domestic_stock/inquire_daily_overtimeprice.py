@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_daily_overtimeprice"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireDailyOvertimepriceOutput1:
     """주식현재가 시간외일자별주가 output1 (one record)."""
 
@@ -92,6 +92,9 @@ _InquireDailyOvertimepriceOutput1_KEYS = frozenset(
         "ovtm_untp_antc_vol",
     }
 )
+_InquireDailyOvertimepriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireDailyOvertimepriceOutput1_KEYS
+)
 _InquireDailyOvertimepriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_prpr", "ovtm_untp_prpr", "int", None),
     ("ovtm_untp_prdy_vrss", "ovtm_untp_prdy_vrss", "int", None),
@@ -115,37 +118,44 @@ _InquireDailyOvertimepriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireDailyOvertimepriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireDailyOvertimepriceOutput1:
-    if d.keys() <= _InquireDailyOvertimepriceOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 16 else {**_InquireDailyOvertimepriceOutput1_NONE, **d}
+    if len(full) == 16:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyOvertimepriceOutput1(
-                int(v) if (v := g("ovtm_untp_prpr")) else _d.nothing(v),  # ovtm_untp_prpr
-                int(v) if (v := g("ovtm_untp_prdy_vrss")) else _d.nothing(v),  # ovtm_untp_prdy_vrss
+                int(v) if (v := full["ovtm_untp_prpr"]) else _d.nothing(v),  # ovtm_untp_prpr
+                int(v)
+                if (v := full["ovtm_untp_prdy_vrss"])
+                else _d.nothing(v),  # ovtm_untp_prdy_vrss
                 SIGN_CODES[v]
-                if (v := g("ovtm_untp_prdy_vrss_sign"))
+                if (v := full["ovtm_untp_prdy_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovtm_untp_prdy_ctrt"))
+                if (v := full["ovtm_untp_prdy_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
-                int(v) if (v := g("ovtm_untp_vol")) else _d.nothing(v),  # ovtm_untp_vol
-                int(v) if (v := g("ovtm_untp_tr_pbmn")) else _d.nothing(v),  # ovtm_untp_tr_pbmn
-                int(v) if (v := g("ovtm_untp_mxpr")) else _d.nothing(v),  # ovtm_untp_mxpr
-                int(v) if (v := g("ovtm_untp_llam")) else _d.nothing(v),  # ovtm_untp_llam
-                int(v) if (v := g("ovtm_untp_oprc")) else _d.nothing(v),  # ovtm_untp_oprc
-                int(v) if (v := g("ovtm_untp_hgpr")) else _d.nothing(v),  # ovtm_untp_hgpr
-                int(v) if (v := g("ovtm_untp_lwpr")) else _d.nothing(v),  # ovtm_untp_lwpr
-                int(v) if (v := g("ovtm_untp_antc_cnpr")) else _d.nothing(v),  # ovtm_untp_antc_cnpr
+                int(v) if (v := full["ovtm_untp_vol"]) else _d.nothing(v),  # ovtm_untp_vol
+                int(v) if (v := full["ovtm_untp_tr_pbmn"]) else _d.nothing(v),  # ovtm_untp_tr_pbmn
+                int(v) if (v := full["ovtm_untp_mxpr"]) else _d.nothing(v),  # ovtm_untp_mxpr
+                int(v) if (v := full["ovtm_untp_llam"]) else _d.nothing(v),  # ovtm_untp_llam
+                int(v) if (v := full["ovtm_untp_oprc"]) else _d.nothing(v),  # ovtm_untp_oprc
+                int(v) if (v := full["ovtm_untp_hgpr"]) else _d.nothing(v),  # ovtm_untp_hgpr
+                int(v) if (v := full["ovtm_untp_lwpr"]) else _d.nothing(v),  # ovtm_untp_lwpr
                 int(v)
-                if (v := g("ovtm_untp_antc_cntg_vrss"))
+                if (v := full["ovtm_untp_antc_cnpr"])
+                else _d.nothing(v),  # ovtm_untp_antc_cnpr
+                int(v)
+                if (v := full["ovtm_untp_antc_cntg_vrss"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss
                 SIGN_CODES[v]
-                if (v := g("ovtm_untp_antc_cntg_vrss_sign"))
+                if (v := full["ovtm_untp_antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovtm_untp_antc_cntg_ctrt"))
+                if (v := full["ovtm_untp_antc_cntg_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
-                int(v) if (v := g("ovtm_untp_antc_vol")) else _d.nothing(v),  # ovtm_untp_antc_vol
+                int(v)
+                if (v := full["ovtm_untp_antc_vol"])
+                else _d.nothing(v),  # ovtm_untp_antc_vol
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -159,7 +169,7 @@ def _InquireDailyOvertimepriceOutput1(
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireDailyOvertimepriceOutput2:
     """주식현재가 시간외일자별주가 output2 (rows)."""
 
@@ -207,6 +217,9 @@ _InquireDailyOvertimepriceOutput2_KEYS = frozenset(
         "ovtm_untp_tr_pbmn",
     }
 )
+_InquireDailyOvertimepriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireDailyOvertimepriceOutput2_KEYS
+)
 _InquireDailyOvertimepriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("ovtm_untp_prpr", "ovtm_untp_prpr", "int", None),
@@ -226,31 +239,34 @@ _InquireDailyOvertimepriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireDailyOvertimepriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireDailyOvertimepriceOutput2:
-    if d.keys() <= _InquireDailyOvertimepriceOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 12 else {**_InquireDailyOvertimepriceOutput2_NONE, **d}
+    if len(full) == 12:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyOvertimepriceOutput2(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := g("ovtm_untp_prpr")) else _d.nothing(v),  # ovtm_untp_prpr
-                int(v) if (v := g("ovtm_untp_prdy_vrss")) else _d.nothing(v),  # ovtm_untp_prdy_vrss
+                int(v) if (v := full["ovtm_untp_prpr"]) else _d.nothing(v),  # ovtm_untp_prpr
+                int(v)
+                if (v := full["ovtm_untp_prdy_vrss"])
+                else _d.nothing(v),  # ovtm_untp_prdy_vrss
                 SIGN_CODES[v]
-                if (v := g("ovtm_untp_prdy_vrss_sign"))
+                if (v := full["ovtm_untp_prdy_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovtm_untp_prdy_ctrt"))
+                if (v := full["ovtm_untp_prdy_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
-                int(v) if (v := g("ovtm_untp_vol")) else _d.nothing(v),  # ovtm_untp_vol
-                int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["ovtm_untp_vol"]) else _d.nothing(v),  # ovtm_untp_vol
+                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("ovtm_untp_tr_pbmn")) else _d.nothing(v),  # ovtm_untp_tr_pbmn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["ovtm_untp_tr_pbmn"]) else _d.nothing(v),  # ovtm_untp_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -297,8 +313,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyOvertimepriceR
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(
-            body.get("output2"), _InquireDailyOvertimepriceOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InquireDailyOvertimepriceOutput2,
+            InquireDailyOvertimepriceOutput2,
+            _InquireDailyOvertimepriceOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -39,7 +39,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_daily_price"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireDailyPriceOutput:
     """주식현재가 일자별 output (rows)."""
 
@@ -93,6 +93,7 @@ _InquireDailyPriceOutput_KEYS = frozenset(
         "acml_prtt_rate",
     }
 )
+_InquireDailyPriceOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquireDailyPriceOutput_KEYS)
 _InquireDailyPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_oprc", "stck_oprc", "int", None),
@@ -112,36 +113,37 @@ _InquireDailyPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireDailyPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireDailyPriceOutput:
-    if d.keys() <= _InquireDailyPriceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 14 else {**_InquireDailyPriceOutput_NONE, **d}
+    if len(full) == 14:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyPriceOutput(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
-                int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_vrss_vol_rate"))
+                if (v := full["prdy_vrss_vol_rate"])
                 else _d.nothing(v),  # prdy_vrss_vol_rate
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hts_frgn_ehrt"))
+                if (v := full["hts_frgn_ehrt"])
                 else _d.nothing(v),  # hts_frgn_ehrt
-                int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
+                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
                 EX_RIGHTS_DIVISION_CODES[v]
-                if (v := g("flng_cls_code"))
+                if (v := full["flng_cls_code"])
                 else _d.nothing(v),  # flng_cls_code
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("acml_prtt_rate"))
+                if (v := full["acml_prtt_rate"])
                 else _d.nothing(v),  # acml_prtt_rate
             )
         except _d.CONVERT_ERRORS:
@@ -181,7 +183,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyPriceResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _InquireDailyPriceOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireDailyPriceOutput,
+            InquireDailyPriceOutput,
+            _InquireDailyPriceOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -33,7 +33,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_index_category_price"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireIndexCategoryPriceOutput1:
     """국내업종 구분별전체시세 output1 (one record)."""
 
@@ -105,6 +105,9 @@ _InquireIndexCategoryPriceOutput1_KEYS = frozenset(
         "dryy_bstp_nmix_lwpr_date",
     }
 )
+_InquireIndexCategoryPriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireIndexCategoryPriceOutput1_KEYS
+)
 _InquireIndexCategoryPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_nmix_prpr", "bstp_nmix_prpr", "decimal", None),
     ("bstp_nmix_prdy_vrss", "bstp_nmix_prdy_vrss", "decimal", None),
@@ -132,50 +135,51 @@ _InquireIndexCategoryPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireIndexCategoryPriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireIndexCategoryPriceOutput1:
-    if d.keys() <= _InquireIndexCategoryPriceOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 20 else {**_InquireIndexCategoryPriceOutput1_NONE, **d}
+    if len(full) == 20:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexCategoryPriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prpr"))
+                if (v := full["bstp_nmix_prpr"])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_vrss"))
+                if (v := full["bstp_nmix_prdy_vrss"])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_ctrt"))
+                if (v := full["bstp_nmix_prdy_ctrt"])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_oprc"))
+                if (v := full["bstp_nmix_oprc"])
                 else _d.nothing(v),  # bstp_nmix_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_hgpr"))
+                if (v := full["bstp_nmix_hgpr"])
                 else _d.nothing(v),  # bstp_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_lwpr"))
+                if (v := full["bstp_nmix_lwpr"])
                 else _d.nothing(v),  # bstp_nmix_lwpr
-                int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
-                int(v) if (v := g("ascn_issu_cnt")) else _d.nothing(v),  # ascn_issu_cnt
-                int(v) if (v := g("down_issu_cnt")) else _d.nothing(v),  # down_issu_cnt
-                int(v) if (v := g("stnr_issu_cnt")) else _d.nothing(v),  # stnr_issu_cnt
-                int(v) if (v := g("uplm_issu_cnt")) else _d.nothing(v),  # uplm_issu_cnt
-                int(v) if (v := g("lslm_issu_cnt")) else _d.nothing(v),  # lslm_issu_cnt
-                int(v) if (v := g("prdy_tr_pbmn")) else _d.nothing(v),  # prdy_tr_pbmn
+                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := full["ascn_issu_cnt"]) else _d.nothing(v),  # ascn_issu_cnt
+                int(v) if (v := full["down_issu_cnt"]) else _d.nothing(v),  # down_issu_cnt
+                int(v) if (v := full["stnr_issu_cnt"]) else _d.nothing(v),  # stnr_issu_cnt
+                int(v) if (v := full["uplm_issu_cnt"]) else _d.nothing(v),  # uplm_issu_cnt
+                int(v) if (v := full["lslm_issu_cnt"]) else _d.nothing(v),  # lslm_issu_cnt
+                int(v) if (v := full["prdy_tr_pbmn"]) else _d.nothing(v),  # prdy_tr_pbmn
                 date.fromisoformat(v)
-                if (v := g("dryy_bstp_nmix_hgpr_date"))
+                if (v := full["dryy_bstp_nmix_hgpr_date"])
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dryy_bstp_nmix_hgpr"))
+                if (v := full["dryy_bstp_nmix_hgpr"])
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dryy_bstp_nmix_lwpr"))
+                if (v := full["dryy_bstp_nmix_lwpr"])
                 else _d.nothing(v),  # dryy_bstp_nmix_lwpr
                 date.fromisoformat(v)
-                if (v := g("dryy_bstp_nmix_lwpr_date"))
+                if (v := full["dryy_bstp_nmix_lwpr_date"])
                 else _d.nothing(v),  # dryy_bstp_nmix_lwpr_date
             )
         except _d.CONVERT_ERRORS:
@@ -190,7 +194,7 @@ def _InquireIndexCategoryPriceOutput1(
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireIndexCategoryPriceOutput2:
     """국내업종 구분별전체시세 output2 (rows)."""
 
@@ -232,6 +236,9 @@ _InquireIndexCategoryPriceOutput2_KEYS = frozenset(
         "acml_tr_pbmn_rlim",
     }
 )
+_InquireIndexCategoryPriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireIndexCategoryPriceOutput2_KEYS
+)
 _InquireIndexCategoryPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_cls_code", "bstp_cls_code", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -249,34 +256,35 @@ _InquireIndexCategoryPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireIndexCategoryPriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireIndexCategoryPriceOutput2:
-    if d.keys() <= _InquireIndexCategoryPriceOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 10 else {**_InquireIndexCategoryPriceOutput2_NONE, **d}
+    if len(full) == 10:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexCategoryPriceOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("bstp_cls_code"))
+                if (v := full["bstp_cls_code"])
                 else _d.nothing(v),  # bstp_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prpr"))
+                if (v := full["bstp_nmix_prpr"])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_vrss"))
+                if (v := full["bstp_nmix_prdy_vrss"])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_ctrt"))
+                if (v := full["bstp_nmix_prdy_ctrt"])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("acml_vol_rlim"))
+                if (v := full["acml_vol_rlim"])
                 else _d.nothing(v),  # acml_vol_rlim
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("acml_tr_pbmn_rlim"))
+                if (v := full["acml_tr_pbmn_rlim"])
                 else _d.nothing(v),  # acml_tr_pbmn_rlim
             )
         except _d.CONVERT_ERRORS:
@@ -324,8 +332,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireIndexCategoryPriceR
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(
-            body.get("output2"), _InquireIndexCategoryPriceOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InquireIndexCategoryPriceOutput2,
+            InquireIndexCategoryPriceOutput2,
+            _InquireIndexCategoryPriceOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

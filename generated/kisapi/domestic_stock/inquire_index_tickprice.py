@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_index_tickprice"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireIndexTickpriceOutput:
     """국내업종 시간별지수(초) output (rows)."""
 
@@ -68,6 +68,9 @@ _InquireIndexTickpriceOutput_KEYS = frozenset(
         "cntg_vol",
     }
 )
+_InquireIndexTickpriceOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireIndexTickpriceOutput_KEYS
+)
 _InquireIndexTickpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
     ("bstp_nmix_prpr", "bstp_nmix_prpr", "decimal", None),
@@ -81,27 +84,28 @@ _InquireIndexTickpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireIndexTickpriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndexTickpriceOutput:
-    if d.keys() <= _InquireIndexTickpriceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 8 else {**_InquireIndexTickpriceOutput_NONE, **d}
+    if len(full) == 8:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexTickpriceOutput(
                 time.fromisoformat(v)
-                if (v := g("stck_cntg_hour"))
+                if (v := full["stck_cntg_hour"])
                 else _d.nothing(v),  # stck_cntg_hour
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prpr"))
+                if (v := full["bstp_nmix_prpr"])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_vrss"))
+                if (v := full["bstp_nmix_prdy_vrss"])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_ctrt"))
+                if (v := full["bstp_nmix_prdy_ctrt"])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -140,8 +144,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireIndexTickpriceRespo
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _InquireIndexTickpriceOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireIndexTickpriceOutput,
+            InquireIndexTickpriceOutput,
+            _InquireIndexTickpriceOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

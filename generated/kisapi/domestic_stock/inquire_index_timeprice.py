@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_index_timeprice"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireIndexTimepriceOutput:
     """국내업종 시간별지수(분) output (rows)."""
 
@@ -68,6 +68,9 @@ _InquireIndexTimepriceOutput_KEYS = frozenset(
         "cntg_vol",
     }
 )
+_InquireIndexTimepriceOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireIndexTimepriceOutput_KEYS
+)
 _InquireIndexTimepriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bsop_hour", "bsop_hour", "time", None),
     ("bstp_nmix_prpr", "bstp_nmix_prpr", "decimal", None),
@@ -81,25 +84,26 @@ _InquireIndexTimepriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireIndexTimepriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndexTimepriceOutput:
-    if d.keys() <= _InquireIndexTimepriceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 8 else {**_InquireIndexTimepriceOutput_NONE, **d}
+    if len(full) == 8:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexTimepriceOutput(
-                time.fromisoformat(v) if (v := g("bsop_hour")) else _d.nothing(v),  # bsop_hour
+                time.fromisoformat(v) if (v := full["bsop_hour"]) else _d.nothing(v),  # bsop_hour
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prpr"))
+                if (v := full["bstp_nmix_prpr"])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_vrss"))
+                if (v := full["bstp_nmix_prdy_vrss"])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_ctrt"))
+                if (v := full["bstp_nmix_prdy_ctrt"])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -138,8 +142,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireIndexTimepriceRespo
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _InquireIndexTimepriceOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireIndexTimepriceOutput,
+            InquireIndexTimepriceOutput,
+            _InquireIndexTimepriceOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_investor_daily_by_market"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireInvestorDailyByMarketOutput:
     """시장별 투자자매매동향(일별) output (rows)."""
 
@@ -160,6 +160,9 @@ _InquireInvestorDailyByMarketOutput_KEYS = frozenset(
         "etc_corp_ntby_tr_pbmn",
     }
 )
+_InquireInvestorDailyByMarketOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireInvestorDailyByMarketOutput_KEYS
+)
 _InquireInvestorDailyByMarketOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("bstp_nmix_prpr", "bstp_nmix_prpr", "decimal", None),
@@ -206,71 +209,78 @@ _InquireInvestorDailyByMarketOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireInvestorDailyByMarketOutput(
     d: Mapping[str, Any], strict: bool
 ) -> InquireInvestorDailyByMarketOutput:
-    if d.keys() <= _InquireInvestorDailyByMarketOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 39 else {**_InquireInvestorDailyByMarketOutput_NONE, **d}
+    if len(full) == 39:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireInvestorDailyByMarketOutput(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prpr"))
+                if (v := full["bstp_nmix_prpr"])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_vrss"))
+                if (v := full["bstp_nmix_prdy_vrss"])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_prdy_ctrt"))
+                if (v := full["bstp_nmix_prdy_ctrt"])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_oprc"))
+                if (v := full["bstp_nmix_oprc"])
                 else _d.nothing(v),  # bstp_nmix_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_hgpr"))
+                if (v := full["bstp_nmix_hgpr"])
                 else _d.nothing(v),  # bstp_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bstp_nmix_lwpr"))
+                if (v := full["bstp_nmix_lwpr"])
                 else _d.nothing(v),  # bstp_nmix_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("stck_prdy_clpr"))
+                if (v := full["stck_prdy_clpr"])
                 else _d.nothing(v),  # stck_prdy_clpr
-                int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
-                int(v) if (v := g("frgn_reg_ntby_qty")) else _d.nothing(v),  # frgn_reg_ntby_qty
-                int(v) if (v := g("frgn_nreg_ntby_qty")) else _d.nothing(v),  # frgn_nreg_ntby_qty
-                int(v) if (v := g("prsn_ntby_qty")) else _d.nothing(v),  # prsn_ntby_qty
-                int(v) if (v := g("orgn_ntby_qty")) else _d.nothing(v),  # orgn_ntby_qty
-                int(v) if (v := g("scrt_ntby_qty")) else _d.nothing(v),  # scrt_ntby_qty
-                int(v) if (v := g("ivtr_ntby_qty")) else _d.nothing(v),  # ivtr_ntby_qty
-                int(v) if (v := g("pe_fund_ntby_vol")) else _d.nothing(v),  # pe_fund_ntby_vol
-                int(v) if (v := g("bank_ntby_qty")) else _d.nothing(v),  # bank_ntby_qty
-                int(v) if (v := g("insu_ntby_qty")) else _d.nothing(v),  # insu_ntby_qty
-                int(v) if (v := g("mrbn_ntby_qty")) else _d.nothing(v),  # mrbn_ntby_qty
-                int(v) if (v := g("fund_ntby_qty")) else _d.nothing(v),  # fund_ntby_qty
-                int(v) if (v := g("etc_ntby_qty")) else _d.nothing(v),  # etc_ntby_qty
-                int(v) if (v := g("etc_orgt_ntby_vol")) else _d.nothing(v),  # etc_orgt_ntby_vol
-                int(v) if (v := g("etc_corp_ntby_vol")) else _d.nothing(v),  # etc_corp_ntby_vol
-                int(v) if (v := g("frgn_ntby_tr_pbmn")) else _d.nothing(v),  # frgn_ntby_tr_pbmn
-                int(v) if (v := g("frgn_reg_ntby_pbmn")) else _d.nothing(v),  # frgn_reg_ntby_pbmn
-                int(v) if (v := g("frgn_nreg_ntby_pbmn")) else _d.nothing(v),  # frgn_nreg_ntby_pbmn
-                int(v) if (v := g("prsn_ntby_tr_pbmn")) else _d.nothing(v),  # prsn_ntby_tr_pbmn
-                int(v) if (v := g("orgn_ntby_tr_pbmn")) else _d.nothing(v),  # orgn_ntby_tr_pbmn
-                int(v) if (v := g("scrt_ntby_tr_pbmn")) else _d.nothing(v),  # scrt_ntby_tr_pbmn
-                int(v) if (v := g("ivtr_ntby_tr_pbmn")) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
+                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
+                int(v) if (v := full["frgn_reg_ntby_qty"]) else _d.nothing(v),  # frgn_reg_ntby_qty
                 int(v)
-                if (v := g("pe_fund_ntby_tr_pbmn"))
+                if (v := full["frgn_nreg_ntby_qty"])
+                else _d.nothing(v),  # frgn_nreg_ntby_qty
+                int(v) if (v := full["prsn_ntby_qty"]) else _d.nothing(v),  # prsn_ntby_qty
+                int(v) if (v := full["orgn_ntby_qty"]) else _d.nothing(v),  # orgn_ntby_qty
+                int(v) if (v := full["scrt_ntby_qty"]) else _d.nothing(v),  # scrt_ntby_qty
+                int(v) if (v := full["ivtr_ntby_qty"]) else _d.nothing(v),  # ivtr_ntby_qty
+                int(v) if (v := full["pe_fund_ntby_vol"]) else _d.nothing(v),  # pe_fund_ntby_vol
+                int(v) if (v := full["bank_ntby_qty"]) else _d.nothing(v),  # bank_ntby_qty
+                int(v) if (v := full["insu_ntby_qty"]) else _d.nothing(v),  # insu_ntby_qty
+                int(v) if (v := full["mrbn_ntby_qty"]) else _d.nothing(v),  # mrbn_ntby_qty
+                int(v) if (v := full["fund_ntby_qty"]) else _d.nothing(v),  # fund_ntby_qty
+                int(v) if (v := full["etc_ntby_qty"]) else _d.nothing(v),  # etc_ntby_qty
+                int(v) if (v := full["etc_orgt_ntby_vol"]) else _d.nothing(v),  # etc_orgt_ntby_vol
+                int(v) if (v := full["etc_corp_ntby_vol"]) else _d.nothing(v),  # etc_corp_ntby_vol
+                int(v) if (v := full["frgn_ntby_tr_pbmn"]) else _d.nothing(v),  # frgn_ntby_tr_pbmn
+                int(v)
+                if (v := full["frgn_reg_ntby_pbmn"])
+                else _d.nothing(v),  # frgn_reg_ntby_pbmn
+                int(v)
+                if (v := full["frgn_nreg_ntby_pbmn"])
+                else _d.nothing(v),  # frgn_nreg_ntby_pbmn
+                int(v) if (v := full["prsn_ntby_tr_pbmn"]) else _d.nothing(v),  # prsn_ntby_tr_pbmn
+                int(v) if (v := full["orgn_ntby_tr_pbmn"]) else _d.nothing(v),  # orgn_ntby_tr_pbmn
+                int(v) if (v := full["scrt_ntby_tr_pbmn"]) else _d.nothing(v),  # scrt_ntby_tr_pbmn
+                int(v) if (v := full["ivtr_ntby_tr_pbmn"]) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
+                int(v)
+                if (v := full["pe_fund_ntby_tr_pbmn"])
                 else _d.nothing(v),  # pe_fund_ntby_tr_pbmn
-                int(v) if (v := g("bank_ntby_tr_pbmn")) else _d.nothing(v),  # bank_ntby_tr_pbmn
-                int(v) if (v := g("insu_ntby_tr_pbmn")) else _d.nothing(v),  # insu_ntby_tr_pbmn
-                int(v) if (v := g("mrbn_ntby_tr_pbmn")) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
-                int(v) if (v := g("fund_ntby_tr_pbmn")) else _d.nothing(v),  # fund_ntby_tr_pbmn
-                int(v) if (v := g("etc_ntby_tr_pbmn")) else _d.nothing(v),  # etc_ntby_tr_pbmn
+                int(v) if (v := full["bank_ntby_tr_pbmn"]) else _d.nothing(v),  # bank_ntby_tr_pbmn
+                int(v) if (v := full["insu_ntby_tr_pbmn"]) else _d.nothing(v),  # insu_ntby_tr_pbmn
+                int(v) if (v := full["mrbn_ntby_tr_pbmn"]) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
+                int(v) if (v := full["fund_ntby_tr_pbmn"]) else _d.nothing(v),  # fund_ntby_tr_pbmn
+                int(v) if (v := full["etc_ntby_tr_pbmn"]) else _d.nothing(v),  # etc_ntby_tr_pbmn
                 int(v)
-                if (v := g("etc_orgt_ntby_tr_pbmn"))
+                if (v := full["etc_orgt_ntby_tr_pbmn"])
                 else _d.nothing(v),  # etc_orgt_ntby_tr_pbmn
                 int(v)
-                if (v := g("etc_corp_ntby_tr_pbmn"))
+                if (v := full["etc_corp_ntby_tr_pbmn"])
                 else _d.nothing(v),  # etc_corp_ntby_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
@@ -310,8 +320,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireInvestorDailyByMark
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _InquireInvestorDailyByMarketOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireInvestorDailyByMarketOutput,
+            InquireInvestorDailyByMarketOutput,
+            _InquireInvestorDailyByMarketOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

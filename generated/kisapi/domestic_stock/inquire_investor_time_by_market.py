@@ -27,7 +27,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_investor_time_by_market"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireInvestorTimeByMarketOutput:
     """시장별 투자자매매동향(시세) output (rows)."""
 
@@ -255,6 +255,9 @@ _InquireInvestorTimeByMarketOutput_KEYS = frozenset(
         "etc_corp_ntby_tr_pbmn",
     }
 )
+_InquireInvestorTimeByMarketOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireInvestorTimeByMarketOutput_KEYS
+)
 _InquireInvestorTimeByMarketOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("frgn_seln_vol", "frgn_seln_vol", "int", None),
     ("frgn_shnu_vol", "frgn_shnu_vol", "int", None),
@@ -334,100 +337,101 @@ _InquireInvestorTimeByMarketOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireInvestorTimeByMarketOutput(
     d: Mapping[str, Any], strict: bool
 ) -> InquireInvestorTimeByMarketOutput:
-    if d.keys() <= _InquireInvestorTimeByMarketOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 72 else {**_InquireInvestorTimeByMarketOutput_NONE, **d}
+    if len(full) == 72:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireInvestorTimeByMarketOutput(
-                int(v) if (v := g("frgn_seln_vol")) else _d.nothing(v),  # frgn_seln_vol
-                int(v) if (v := g("frgn_shnu_vol")) else _d.nothing(v),  # frgn_shnu_vol
-                int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
-                int(v) if (v := g("frgn_seln_tr_pbmn")) else _d.nothing(v),  # frgn_seln_tr_pbmn
-                int(v) if (v := g("frgn_shnu_tr_pbmn")) else _d.nothing(v),  # frgn_shnu_tr_pbmn
-                int(v) if (v := g("frgn_ntby_tr_pbmn")) else _d.nothing(v),  # frgn_ntby_tr_pbmn
-                int(v) if (v := g("prsn_seln_vol")) else _d.nothing(v),  # prsn_seln_vol
-                int(v) if (v := g("prsn_shnu_vol")) else _d.nothing(v),  # prsn_shnu_vol
-                int(v) if (v := g("prsn_ntby_qty")) else _d.nothing(v),  # prsn_ntby_qty
-                int(v) if (v := g("prsn_seln_tr_pbmn")) else _d.nothing(v),  # prsn_seln_tr_pbmn
-                int(v) if (v := g("prsn_shnu_tr_pbmn")) else _d.nothing(v),  # prsn_shnu_tr_pbmn
-                int(v) if (v := g("prsn_ntby_tr_pbmn")) else _d.nothing(v),  # prsn_ntby_tr_pbmn
-                int(v) if (v := g("orgn_seln_vol")) else _d.nothing(v),  # orgn_seln_vol
-                int(v) if (v := g("orgn_shnu_vol")) else _d.nothing(v),  # orgn_shnu_vol
-                int(v) if (v := g("orgn_ntby_qty")) else _d.nothing(v),  # orgn_ntby_qty
-                int(v) if (v := g("orgn_seln_tr_pbmn")) else _d.nothing(v),  # orgn_seln_tr_pbmn
-                int(v) if (v := g("orgn_shnu_tr_pbmn")) else _d.nothing(v),  # orgn_shnu_tr_pbmn
-                int(v) if (v := g("orgn_ntby_tr_pbmn")) else _d.nothing(v),  # orgn_ntby_tr_pbmn
-                int(v) if (v := g("scrt_seln_vol")) else _d.nothing(v),  # scrt_seln_vol
-                int(v) if (v := g("scrt_shnu_vol")) else _d.nothing(v),  # scrt_shnu_vol
-                int(v) if (v := g("scrt_ntby_qty")) else _d.nothing(v),  # scrt_ntby_qty
-                int(v) if (v := g("scrt_seln_tr_pbmn")) else _d.nothing(v),  # scrt_seln_tr_pbmn
-                int(v) if (v := g("scrt_shnu_tr_pbmn")) else _d.nothing(v),  # scrt_shnu_tr_pbmn
-                int(v) if (v := g("scrt_ntby_tr_pbmn")) else _d.nothing(v),  # scrt_ntby_tr_pbmn
-                int(v) if (v := g("ivtr_seln_vol")) else _d.nothing(v),  # ivtr_seln_vol
-                int(v) if (v := g("ivtr_shnu_vol")) else _d.nothing(v),  # ivtr_shnu_vol
-                int(v) if (v := g("ivtr_ntby_qty")) else _d.nothing(v),  # ivtr_ntby_qty
-                int(v) if (v := g("ivtr_seln_tr_pbmn")) else _d.nothing(v),  # ivtr_seln_tr_pbmn
-                int(v) if (v := g("ivtr_shnu_tr_pbmn")) else _d.nothing(v),  # ivtr_shnu_tr_pbmn
-                int(v) if (v := g("ivtr_ntby_tr_pbmn")) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
+                int(v) if (v := full["frgn_seln_vol"]) else _d.nothing(v),  # frgn_seln_vol
+                int(v) if (v := full["frgn_shnu_vol"]) else _d.nothing(v),  # frgn_shnu_vol
+                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
+                int(v) if (v := full["frgn_seln_tr_pbmn"]) else _d.nothing(v),  # frgn_seln_tr_pbmn
+                int(v) if (v := full["frgn_shnu_tr_pbmn"]) else _d.nothing(v),  # frgn_shnu_tr_pbmn
+                int(v) if (v := full["frgn_ntby_tr_pbmn"]) else _d.nothing(v),  # frgn_ntby_tr_pbmn
+                int(v) if (v := full["prsn_seln_vol"]) else _d.nothing(v),  # prsn_seln_vol
+                int(v) if (v := full["prsn_shnu_vol"]) else _d.nothing(v),  # prsn_shnu_vol
+                int(v) if (v := full["prsn_ntby_qty"]) else _d.nothing(v),  # prsn_ntby_qty
+                int(v) if (v := full["prsn_seln_tr_pbmn"]) else _d.nothing(v),  # prsn_seln_tr_pbmn
+                int(v) if (v := full["prsn_shnu_tr_pbmn"]) else _d.nothing(v),  # prsn_shnu_tr_pbmn
+                int(v) if (v := full["prsn_ntby_tr_pbmn"]) else _d.nothing(v),  # prsn_ntby_tr_pbmn
+                int(v) if (v := full["orgn_seln_vol"]) else _d.nothing(v),  # orgn_seln_vol
+                int(v) if (v := full["orgn_shnu_vol"]) else _d.nothing(v),  # orgn_shnu_vol
+                int(v) if (v := full["orgn_ntby_qty"]) else _d.nothing(v),  # orgn_ntby_qty
+                int(v) if (v := full["orgn_seln_tr_pbmn"]) else _d.nothing(v),  # orgn_seln_tr_pbmn
+                int(v) if (v := full["orgn_shnu_tr_pbmn"]) else _d.nothing(v),  # orgn_shnu_tr_pbmn
+                int(v) if (v := full["orgn_ntby_tr_pbmn"]) else _d.nothing(v),  # orgn_ntby_tr_pbmn
+                int(v) if (v := full["scrt_seln_vol"]) else _d.nothing(v),  # scrt_seln_vol
+                int(v) if (v := full["scrt_shnu_vol"]) else _d.nothing(v),  # scrt_shnu_vol
+                int(v) if (v := full["scrt_ntby_qty"]) else _d.nothing(v),  # scrt_ntby_qty
+                int(v) if (v := full["scrt_seln_tr_pbmn"]) else _d.nothing(v),  # scrt_seln_tr_pbmn
+                int(v) if (v := full["scrt_shnu_tr_pbmn"]) else _d.nothing(v),  # scrt_shnu_tr_pbmn
+                int(v) if (v := full["scrt_ntby_tr_pbmn"]) else _d.nothing(v),  # scrt_ntby_tr_pbmn
+                int(v) if (v := full["ivtr_seln_vol"]) else _d.nothing(v),  # ivtr_seln_vol
+                int(v) if (v := full["ivtr_shnu_vol"]) else _d.nothing(v),  # ivtr_shnu_vol
+                int(v) if (v := full["ivtr_ntby_qty"]) else _d.nothing(v),  # ivtr_ntby_qty
+                int(v) if (v := full["ivtr_seln_tr_pbmn"]) else _d.nothing(v),  # ivtr_seln_tr_pbmn
+                int(v) if (v := full["ivtr_shnu_tr_pbmn"]) else _d.nothing(v),  # ivtr_shnu_tr_pbmn
+                int(v) if (v := full["ivtr_ntby_tr_pbmn"]) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
                 int(v)
-                if (v := g("pe_fund_seln_tr_pbmn"))
+                if (v := full["pe_fund_seln_tr_pbmn"])
                 else _d.nothing(v),  # pe_fund_seln_tr_pbmn
-                int(v) if (v := g("pe_fund_seln_vol")) else _d.nothing(v),  # pe_fund_seln_vol
-                int(v) if (v := g("pe_fund_ntby_vol")) else _d.nothing(v),  # pe_fund_ntby_vol
+                int(v) if (v := full["pe_fund_seln_vol"]) else _d.nothing(v),  # pe_fund_seln_vol
+                int(v) if (v := full["pe_fund_ntby_vol"]) else _d.nothing(v),  # pe_fund_ntby_vol
                 int(v)
-                if (v := g("pe_fund_shnu_tr_pbmn"))
+                if (v := full["pe_fund_shnu_tr_pbmn"])
                 else _d.nothing(v),  # pe_fund_shnu_tr_pbmn
-                int(v) if (v := g("pe_fund_shnu_vol")) else _d.nothing(v),  # pe_fund_shnu_vol
+                int(v) if (v := full["pe_fund_shnu_vol"]) else _d.nothing(v),  # pe_fund_shnu_vol
                 int(v)
-                if (v := g("pe_fund_ntby_tr_pbmn"))
+                if (v := full["pe_fund_ntby_tr_pbmn"])
                 else _d.nothing(v),  # pe_fund_ntby_tr_pbmn
-                int(v) if (v := g("bank_seln_vol")) else _d.nothing(v),  # bank_seln_vol
-                int(v) if (v := g("bank_shnu_vol")) else _d.nothing(v),  # bank_shnu_vol
-                int(v) if (v := g("bank_ntby_qty")) else _d.nothing(v),  # bank_ntby_qty
-                int(v) if (v := g("bank_seln_tr_pbmn")) else _d.nothing(v),  # bank_seln_tr_pbmn
-                int(v) if (v := g("bank_shnu_tr_pbmn")) else _d.nothing(v),  # bank_shnu_tr_pbmn
-                int(v) if (v := g("bank_ntby_tr_pbmn")) else _d.nothing(v),  # bank_ntby_tr_pbmn
-                int(v) if (v := g("insu_seln_vol")) else _d.nothing(v),  # insu_seln_vol
-                int(v) if (v := g("insu_shnu_vol")) else _d.nothing(v),  # insu_shnu_vol
-                int(v) if (v := g("insu_ntby_qty")) else _d.nothing(v),  # insu_ntby_qty
-                int(v) if (v := g("insu_seln_tr_pbmn")) else _d.nothing(v),  # insu_seln_tr_pbmn
-                int(v) if (v := g("insu_shnu_tr_pbmn")) else _d.nothing(v),  # insu_shnu_tr_pbmn
-                int(v) if (v := g("insu_ntby_tr_pbmn")) else _d.nothing(v),  # insu_ntby_tr_pbmn
-                int(v) if (v := g("mrbn_seln_vol")) else _d.nothing(v),  # mrbn_seln_vol
-                int(v) if (v := g("mrbn_shnu_vol")) else _d.nothing(v),  # mrbn_shnu_vol
-                int(v) if (v := g("mrbn_ntby_qty")) else _d.nothing(v),  # mrbn_ntby_qty
-                int(v) if (v := g("mrbn_seln_tr_pbmn")) else _d.nothing(v),  # mrbn_seln_tr_pbmn
-                int(v) if (v := g("mrbn_shnu_tr_pbmn")) else _d.nothing(v),  # mrbn_shnu_tr_pbmn
-                int(v) if (v := g("mrbn_ntby_tr_pbmn")) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
-                int(v) if (v := g("fund_seln_vol")) else _d.nothing(v),  # fund_seln_vol
-                int(v) if (v := g("fund_shnu_vol")) else _d.nothing(v),  # fund_shnu_vol
-                int(v) if (v := g("fund_ntby_qty")) else _d.nothing(v),  # fund_ntby_qty
-                int(v) if (v := g("fund_seln_tr_pbmn")) else _d.nothing(v),  # fund_seln_tr_pbmn
-                int(v) if (v := g("fund_shnu_tr_pbmn")) else _d.nothing(v),  # fund_shnu_tr_pbmn
-                int(v) if (v := g("fund_ntby_tr_pbmn")) else _d.nothing(v),  # fund_ntby_tr_pbmn
-                int(v) if (v := g("etc_orgt_seln_vol")) else _d.nothing(v),  # etc_orgt_seln_vol
-                int(v) if (v := g("etc_orgt_shnu_vol")) else _d.nothing(v),  # etc_orgt_shnu_vol
-                int(v) if (v := g("etc_orgt_ntby_vol")) else _d.nothing(v),  # etc_orgt_ntby_vol
+                int(v) if (v := full["bank_seln_vol"]) else _d.nothing(v),  # bank_seln_vol
+                int(v) if (v := full["bank_shnu_vol"]) else _d.nothing(v),  # bank_shnu_vol
+                int(v) if (v := full["bank_ntby_qty"]) else _d.nothing(v),  # bank_ntby_qty
+                int(v) if (v := full["bank_seln_tr_pbmn"]) else _d.nothing(v),  # bank_seln_tr_pbmn
+                int(v) if (v := full["bank_shnu_tr_pbmn"]) else _d.nothing(v),  # bank_shnu_tr_pbmn
+                int(v) if (v := full["bank_ntby_tr_pbmn"]) else _d.nothing(v),  # bank_ntby_tr_pbmn
+                int(v) if (v := full["insu_seln_vol"]) else _d.nothing(v),  # insu_seln_vol
+                int(v) if (v := full["insu_shnu_vol"]) else _d.nothing(v),  # insu_shnu_vol
+                int(v) if (v := full["insu_ntby_qty"]) else _d.nothing(v),  # insu_ntby_qty
+                int(v) if (v := full["insu_seln_tr_pbmn"]) else _d.nothing(v),  # insu_seln_tr_pbmn
+                int(v) if (v := full["insu_shnu_tr_pbmn"]) else _d.nothing(v),  # insu_shnu_tr_pbmn
+                int(v) if (v := full["insu_ntby_tr_pbmn"]) else _d.nothing(v),  # insu_ntby_tr_pbmn
+                int(v) if (v := full["mrbn_seln_vol"]) else _d.nothing(v),  # mrbn_seln_vol
+                int(v) if (v := full["mrbn_shnu_vol"]) else _d.nothing(v),  # mrbn_shnu_vol
+                int(v) if (v := full["mrbn_ntby_qty"]) else _d.nothing(v),  # mrbn_ntby_qty
+                int(v) if (v := full["mrbn_seln_tr_pbmn"]) else _d.nothing(v),  # mrbn_seln_tr_pbmn
+                int(v) if (v := full["mrbn_shnu_tr_pbmn"]) else _d.nothing(v),  # mrbn_shnu_tr_pbmn
+                int(v) if (v := full["mrbn_ntby_tr_pbmn"]) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
+                int(v) if (v := full["fund_seln_vol"]) else _d.nothing(v),  # fund_seln_vol
+                int(v) if (v := full["fund_shnu_vol"]) else _d.nothing(v),  # fund_shnu_vol
+                int(v) if (v := full["fund_ntby_qty"]) else _d.nothing(v),  # fund_ntby_qty
+                int(v) if (v := full["fund_seln_tr_pbmn"]) else _d.nothing(v),  # fund_seln_tr_pbmn
+                int(v) if (v := full["fund_shnu_tr_pbmn"]) else _d.nothing(v),  # fund_shnu_tr_pbmn
+                int(v) if (v := full["fund_ntby_tr_pbmn"]) else _d.nothing(v),  # fund_ntby_tr_pbmn
+                int(v) if (v := full["etc_orgt_seln_vol"]) else _d.nothing(v),  # etc_orgt_seln_vol
+                int(v) if (v := full["etc_orgt_shnu_vol"]) else _d.nothing(v),  # etc_orgt_shnu_vol
+                int(v) if (v := full["etc_orgt_ntby_vol"]) else _d.nothing(v),  # etc_orgt_ntby_vol
                 int(v)
-                if (v := g("etc_orgt_seln_tr_pbmn"))
+                if (v := full["etc_orgt_seln_tr_pbmn"])
                 else _d.nothing(v),  # etc_orgt_seln_tr_pbmn
                 int(v)
-                if (v := g("etc_orgt_shnu_tr_pbmn"))
+                if (v := full["etc_orgt_shnu_tr_pbmn"])
                 else _d.nothing(v),  # etc_orgt_shnu_tr_pbmn
                 int(v)
-                if (v := g("etc_orgt_ntby_tr_pbmn"))
+                if (v := full["etc_orgt_ntby_tr_pbmn"])
                 else _d.nothing(v),  # etc_orgt_ntby_tr_pbmn
-                int(v) if (v := g("etc_corp_seln_vol")) else _d.nothing(v),  # etc_corp_seln_vol
-                int(v) if (v := g("etc_corp_shnu_vol")) else _d.nothing(v),  # etc_corp_shnu_vol
-                int(v) if (v := g("etc_corp_ntby_vol")) else _d.nothing(v),  # etc_corp_ntby_vol
+                int(v) if (v := full["etc_corp_seln_vol"]) else _d.nothing(v),  # etc_corp_seln_vol
+                int(v) if (v := full["etc_corp_shnu_vol"]) else _d.nothing(v),  # etc_corp_shnu_vol
+                int(v) if (v := full["etc_corp_ntby_vol"]) else _d.nothing(v),  # etc_corp_ntby_vol
                 int(v)
-                if (v := g("etc_corp_seln_tr_pbmn"))
+                if (v := full["etc_corp_seln_tr_pbmn"])
                 else _d.nothing(v),  # etc_corp_seln_tr_pbmn
                 int(v)
-                if (v := g("etc_corp_shnu_tr_pbmn"))
+                if (v := full["etc_corp_shnu_tr_pbmn"])
                 else _d.nothing(v),  # etc_corp_shnu_tr_pbmn
                 int(v)
-                if (v := g("etc_corp_ntby_tr_pbmn"))
+                if (v := full["etc_corp_ntby_tr_pbmn"])
                 else _d.nothing(v),  # etc_corp_ntby_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
@@ -467,8 +471,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireInvestorTimeByMarke
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _InquireInvestorTimeByMarketOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireInvestorTimeByMarketOutput,
+            InquireInvestorTimeByMarketOutput,
+            _InquireInvestorTimeByMarketOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_member_daily"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireMemberDailyOutput:
     """주식현재가 회원사 종목매매동향 output (rows)."""
 
@@ -70,6 +70,7 @@ _InquireMemberDailyOutput_KEYS = frozenset(
         "acml_vol",
     }
 )
+_InquireMemberDailyOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquireMemberDailyOutput_KEYS)
 _InquireMemberDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("total_seln_qty", "total_seln_qty", "int", None),
@@ -84,24 +85,25 @@ _InquireMemberDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireMemberDailyOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberDailyOutput:
-    if d.keys() <= _InquireMemberDailyOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 9 else {**_InquireMemberDailyOutput_NONE, **d}
+    if len(full) == 9:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireMemberDailyOutput(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := g("total_seln_qty")) else _d.nothing(v),  # total_seln_qty
-                int(v) if (v := g("total_shnu_qty")) else _d.nothing(v),  # total_shnu_qty
-                int(v) if (v := g("ntby_qty")) else _d.nothing(v),  # ntby_qty
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["total_seln_qty"]) else _d.nothing(v),  # total_seln_qty
+                int(v) if (v := full["total_shnu_qty"]) else _d.nothing(v),  # total_shnu_qty
+                int(v) if (v := full["ntby_qty"]) else _d.nothing(v),  # ntby_qty
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -140,7 +142,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireMemberDailyResponse
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _InquireMemberDailyOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireMemberDailyOutput,
+            InquireMemberDailyOutput,
+            _InquireMemberDailyOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_overtime_asking_price"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireOvertimeAskingPriceOutput:
     """국내주식 시간외호가 output (one record)."""
 
@@ -267,6 +267,9 @@ _InquireOvertimeAskingPriceOutput_KEYS = frozenset(
         "ovtm_untp_bidp_rsqn",
     }
 )
+_InquireOvertimeAskingPriceOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireOvertimeAskingPriceOutput_KEYS
+)
 _InquireOvertimeAskingPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_last_hour", "ovtm_untp_last_hour", "time", None),
     ("ovtm_untp_askp1", "ovtm_untp_askp1", "int", None),
@@ -349,190 +352,193 @@ _InquireOvertimeAskingPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireOvertimeAskingPriceOutput(
     d: Mapping[str, Any], strict: bool
 ) -> InquireOvertimeAskingPriceOutput:
-    if d.keys() <= _InquireOvertimeAskingPriceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 75 else {**_InquireOvertimeAskingPriceOutput_NONE, **d}
+    if len(full) == 75:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireOvertimeAskingPriceOutput(
                 time.fromisoformat(v)
-                if (v := g("ovtm_untp_last_hour"))
+                if (v := full["ovtm_untp_last_hour"])
                 else _d.nothing(v),  # ovtm_untp_last_hour
-                int(v) if (v := g("ovtm_untp_askp1")) else _d.nothing(v),  # ovtm_untp_askp1
-                int(v) if (v := g("ovtm_untp_askp2")) else _d.nothing(v),  # ovtm_untp_askp2
-                int(v) if (v := g("ovtm_untp_askp3")) else _d.nothing(v),  # ovtm_untp_askp3
-                int(v) if (v := g("ovtm_untp_askp4")) else _d.nothing(v),  # ovtm_untp_askp4
-                int(v) if (v := g("ovtm_untp_askp5")) else _d.nothing(v),  # ovtm_untp_askp5
-                int(v) if (v := g("ovtm_untp_askp6")) else _d.nothing(v),  # ovtm_untp_askp6
-                int(v) if (v := g("ovtm_untp_askp7")) else _d.nothing(v),  # ovtm_untp_askp7
-                int(v) if (v := g("ovtm_untp_askp8")) else _d.nothing(v),  # ovtm_untp_askp8
-                int(v) if (v := g("ovtm_untp_askp9")) else _d.nothing(v),  # ovtm_untp_askp9
-                int(v) if (v := g("ovtm_untp_askp10")) else _d.nothing(v),  # ovtm_untp_askp10
-                int(v) if (v := g("ovtm_untp_bidp1")) else _d.nothing(v),  # ovtm_untp_bidp1
-                int(v) if (v := g("ovtm_untp_bidp2")) else _d.nothing(v),  # ovtm_untp_bidp2
-                int(v) if (v := g("ovtm_untp_bidp3")) else _d.nothing(v),  # ovtm_untp_bidp3
-                int(v) if (v := g("ovtm_untp_bidp4")) else _d.nothing(v),  # ovtm_untp_bidp4
-                int(v) if (v := g("ovtm_untp_bidp5")) else _d.nothing(v),  # ovtm_untp_bidp5
-                int(v) if (v := g("ovtm_untp_bidp6")) else _d.nothing(v),  # ovtm_untp_bidp6
-                int(v) if (v := g("ovtm_untp_bidp7")) else _d.nothing(v),  # ovtm_untp_bidp7
-                int(v) if (v := g("ovtm_untp_bidp8")) else _d.nothing(v),  # ovtm_untp_bidp8
-                int(v) if (v := g("ovtm_untp_bidp9")) else _d.nothing(v),  # ovtm_untp_bidp9
-                int(v) if (v := g("ovtm_untp_bidp10")) else _d.nothing(v),  # ovtm_untp_bidp10
+                int(v) if (v := full["ovtm_untp_askp1"]) else _d.nothing(v),  # ovtm_untp_askp1
+                int(v) if (v := full["ovtm_untp_askp2"]) else _d.nothing(v),  # ovtm_untp_askp2
+                int(v) if (v := full["ovtm_untp_askp3"]) else _d.nothing(v),  # ovtm_untp_askp3
+                int(v) if (v := full["ovtm_untp_askp4"]) else _d.nothing(v),  # ovtm_untp_askp4
+                int(v) if (v := full["ovtm_untp_askp5"]) else _d.nothing(v),  # ovtm_untp_askp5
+                int(v) if (v := full["ovtm_untp_askp6"]) else _d.nothing(v),  # ovtm_untp_askp6
+                int(v) if (v := full["ovtm_untp_askp7"]) else _d.nothing(v),  # ovtm_untp_askp7
+                int(v) if (v := full["ovtm_untp_askp8"]) else _d.nothing(v),  # ovtm_untp_askp8
+                int(v) if (v := full["ovtm_untp_askp9"]) else _d.nothing(v),  # ovtm_untp_askp9
+                int(v) if (v := full["ovtm_untp_askp10"]) else _d.nothing(v),  # ovtm_untp_askp10
+                int(v) if (v := full["ovtm_untp_bidp1"]) else _d.nothing(v),  # ovtm_untp_bidp1
+                int(v) if (v := full["ovtm_untp_bidp2"]) else _d.nothing(v),  # ovtm_untp_bidp2
+                int(v) if (v := full["ovtm_untp_bidp3"]) else _d.nothing(v),  # ovtm_untp_bidp3
+                int(v) if (v := full["ovtm_untp_bidp4"]) else _d.nothing(v),  # ovtm_untp_bidp4
+                int(v) if (v := full["ovtm_untp_bidp5"]) else _d.nothing(v),  # ovtm_untp_bidp5
+                int(v) if (v := full["ovtm_untp_bidp6"]) else _d.nothing(v),  # ovtm_untp_bidp6
+                int(v) if (v := full["ovtm_untp_bidp7"]) else _d.nothing(v),  # ovtm_untp_bidp7
+                int(v) if (v := full["ovtm_untp_bidp8"]) else _d.nothing(v),  # ovtm_untp_bidp8
+                int(v) if (v := full["ovtm_untp_bidp9"]) else _d.nothing(v),  # ovtm_untp_bidp9
+                int(v) if (v := full["ovtm_untp_bidp10"]) else _d.nothing(v),  # ovtm_untp_bidp10
                 int(v)
-                if (v := g("ovtm_untp_askp_icdc1"))
+                if (v := full["ovtm_untp_askp_icdc1"])
                 else _d.nothing(v),  # ovtm_untp_askp_icdc1
                 int(v)
-                if (v := g("ovtm_untp_askp_icdc2"))
+                if (v := full["ovtm_untp_askp_icdc2"])
                 else _d.nothing(v),  # ovtm_untp_askp_icdc2
                 int(v)
-                if (v := g("ovtm_untp_askp_icdc3"))
+                if (v := full["ovtm_untp_askp_icdc3"])
                 else _d.nothing(v),  # ovtm_untp_askp_icdc3
                 int(v)
-                if (v := g("ovtm_untp_askp_icdc4"))
+                if (v := full["ovtm_untp_askp_icdc4"])
                 else _d.nothing(v),  # ovtm_untp_askp_icdc4
                 int(v)
-                if (v := g("ovtm_untp_askp_icdc5"))
+                if (v := full["ovtm_untp_askp_icdc5"])
                 else _d.nothing(v),  # ovtm_untp_askp_icdc5
                 int(v)
-                if (v := g("ovtm_untp_askp_icdc6"))
+                if (v := full["ovtm_untp_askp_icdc6"])
                 else _d.nothing(v),  # ovtm_untp_askp_icdc6
                 int(v)
-                if (v := g("ovtm_untp_askp_icdc7"))
+                if (v := full["ovtm_untp_askp_icdc7"])
                 else _d.nothing(v),  # ovtm_untp_askp_icdc7
                 int(v)
-                if (v := g("ovtm_untp_askp_icdc8"))
+                if (v := full["ovtm_untp_askp_icdc8"])
                 else _d.nothing(v),  # ovtm_untp_askp_icdc8
                 int(v)
-                if (v := g("ovtm_untp_askp_icdc9"))
+                if (v := full["ovtm_untp_askp_icdc9"])
                 else _d.nothing(v),  # ovtm_untp_askp_icdc9
                 int(v)
-                if (v := g("ovtm_untp_askp_icdc10"))
+                if (v := full["ovtm_untp_askp_icdc10"])
                 else _d.nothing(v),  # ovtm_untp_askp_icdc10
                 int(v)
-                if (v := g("ovtm_untp_bidp_icdc1"))
+                if (v := full["ovtm_untp_bidp_icdc1"])
                 else _d.nothing(v),  # ovtm_untp_bidp_icdc1
                 int(v)
-                if (v := g("ovtm_untp_bidp_icdc2"))
+                if (v := full["ovtm_untp_bidp_icdc2"])
                 else _d.nothing(v),  # ovtm_untp_bidp_icdc2
                 int(v)
-                if (v := g("ovtm_untp_bidp_icdc3"))
+                if (v := full["ovtm_untp_bidp_icdc3"])
                 else _d.nothing(v),  # ovtm_untp_bidp_icdc3
                 int(v)
-                if (v := g("ovtm_untp_bidp_icdc4"))
+                if (v := full["ovtm_untp_bidp_icdc4"])
                 else _d.nothing(v),  # ovtm_untp_bidp_icdc4
                 int(v)
-                if (v := g("ovtm_untp_bidp_icdc5"))
+                if (v := full["ovtm_untp_bidp_icdc5"])
                 else _d.nothing(v),  # ovtm_untp_bidp_icdc5
                 int(v)
-                if (v := g("ovtm_untp_bidp_icdc6"))
+                if (v := full["ovtm_untp_bidp_icdc6"])
                 else _d.nothing(v),  # ovtm_untp_bidp_icdc6
                 int(v)
-                if (v := g("ovtm_untp_bidp_icdc7"))
+                if (v := full["ovtm_untp_bidp_icdc7"])
                 else _d.nothing(v),  # ovtm_untp_bidp_icdc7
                 int(v)
-                if (v := g("ovtm_untp_bidp_icdc8"))
+                if (v := full["ovtm_untp_bidp_icdc8"])
                 else _d.nothing(v),  # ovtm_untp_bidp_icdc8
                 int(v)
-                if (v := g("ovtm_untp_bidp_icdc9"))
+                if (v := full["ovtm_untp_bidp_icdc9"])
                 else _d.nothing(v),  # ovtm_untp_bidp_icdc9
                 int(v)
-                if (v := g("ovtm_untp_bidp_icdc10"))
+                if (v := full["ovtm_untp_bidp_icdc10"])
                 else _d.nothing(v),  # ovtm_untp_bidp_icdc10
                 int(v)
-                if (v := g("ovtm_untp_askp_rsqn1"))
+                if (v := full["ovtm_untp_askp_rsqn1"])
                 else _d.nothing(v),  # ovtm_untp_askp_rsqn1
                 int(v)
-                if (v := g("ovtm_untp_askp_rsqn2"))
+                if (v := full["ovtm_untp_askp_rsqn2"])
                 else _d.nothing(v),  # ovtm_untp_askp_rsqn2
                 int(v)
-                if (v := g("ovtm_untp_askp_rsqn3"))
+                if (v := full["ovtm_untp_askp_rsqn3"])
                 else _d.nothing(v),  # ovtm_untp_askp_rsqn3
                 int(v)
-                if (v := g("ovtm_untp_askp_rsqn4"))
+                if (v := full["ovtm_untp_askp_rsqn4"])
                 else _d.nothing(v),  # ovtm_untp_askp_rsqn4
                 int(v)
-                if (v := g("ovtm_untp_askp_rsqn5"))
+                if (v := full["ovtm_untp_askp_rsqn5"])
                 else _d.nothing(v),  # ovtm_untp_askp_rsqn5
                 int(v)
-                if (v := g("ovtm_untp_askp_rsqn6"))
+                if (v := full["ovtm_untp_askp_rsqn6"])
                 else _d.nothing(v),  # ovtm_untp_askp_rsqn6
                 int(v)
-                if (v := g("ovtm_untp_askp_rsqn7"))
+                if (v := full["ovtm_untp_askp_rsqn7"])
                 else _d.nothing(v),  # ovtm_untp_askp_rsqn7
                 int(v)
-                if (v := g("ovtm_untp_askp_rsqn8"))
+                if (v := full["ovtm_untp_askp_rsqn8"])
                 else _d.nothing(v),  # ovtm_untp_askp_rsqn8
                 int(v)
-                if (v := g("ovtm_untp_askp_rsqn9"))
+                if (v := full["ovtm_untp_askp_rsqn9"])
                 else _d.nothing(v),  # ovtm_untp_askp_rsqn9
                 int(v)
-                if (v := g("ovtm_untp_askp_rsqn10"))
+                if (v := full["ovtm_untp_askp_rsqn10"])
                 else _d.nothing(v),  # ovtm_untp_askp_rsqn10
                 int(v)
-                if (v := g("ovtm_untp_bidp_rsqn1"))
+                if (v := full["ovtm_untp_bidp_rsqn1"])
                 else _d.nothing(v),  # ovtm_untp_bidp_rsqn1
                 int(v)
-                if (v := g("ovtm_untp_bidp_rsqn2"))
+                if (v := full["ovtm_untp_bidp_rsqn2"])
                 else _d.nothing(v),  # ovtm_untp_bidp_rsqn2
                 int(v)
-                if (v := g("ovtm_untp_bidp_rsqn3"))
+                if (v := full["ovtm_untp_bidp_rsqn3"])
                 else _d.nothing(v),  # ovtm_untp_bidp_rsqn3
                 int(v)
-                if (v := g("ovtm_untp_bidp_rsqn4"))
+                if (v := full["ovtm_untp_bidp_rsqn4"])
                 else _d.nothing(v),  # ovtm_untp_bidp_rsqn4
                 int(v)
-                if (v := g("ovtm_untp_bidp_rsqn5"))
+                if (v := full["ovtm_untp_bidp_rsqn5"])
                 else _d.nothing(v),  # ovtm_untp_bidp_rsqn5
                 int(v)
-                if (v := g("ovtm_untp_bidp_rsqn6"))
+                if (v := full["ovtm_untp_bidp_rsqn6"])
                 else _d.nothing(v),  # ovtm_untp_bidp_rsqn6
                 int(v)
-                if (v := g("ovtm_untp_bidp_rsqn7"))
+                if (v := full["ovtm_untp_bidp_rsqn7"])
                 else _d.nothing(v),  # ovtm_untp_bidp_rsqn7
                 int(v)
-                if (v := g("ovtm_untp_bidp_rsqn8"))
+                if (v := full["ovtm_untp_bidp_rsqn8"])
                 else _d.nothing(v),  # ovtm_untp_bidp_rsqn8
                 int(v)
-                if (v := g("ovtm_untp_bidp_rsqn9"))
+                if (v := full["ovtm_untp_bidp_rsqn9"])
                 else _d.nothing(v),  # ovtm_untp_bidp_rsqn9
                 int(v)
-                if (v := g("ovtm_untp_bidp_rsqn10"))
+                if (v := full["ovtm_untp_bidp_rsqn10"])
                 else _d.nothing(v),  # ovtm_untp_bidp_rsqn10
                 int(v)
-                if (v := g("ovtm_untp_total_askp_rsqn"))
+                if (v := full["ovtm_untp_total_askp_rsqn"])
                 else _d.nothing(v),  # ovtm_untp_total_askp_rsqn
                 int(v)
-                if (v := g("ovtm_untp_total_bidp_rsqn"))
+                if (v := full["ovtm_untp_total_bidp_rsqn"])
                 else _d.nothing(v),  # ovtm_untp_total_bidp_rsqn
                 int(v)
-                if (v := g("ovtm_untp_total_askp_rsqn_icdc"))
+                if (v := full["ovtm_untp_total_askp_rsqn_icdc"])
                 else _d.nothing(v),  # ovtm_untp_total_askp_rsqn_icdc
                 int(v)
-                if (v := g("ovtm_untp_total_bidp_rsqn_icdc"))
+                if (v := full["ovtm_untp_total_bidp_rsqn_icdc"])
                 else _d.nothing(v),  # ovtm_untp_total_bidp_rsqn_icdc
                 int(v)
-                if (v := g("ovtm_untp_ntby_bidp_rsqn"))
+                if (v := full["ovtm_untp_ntby_bidp_rsqn"])
                 else _d.nothing(v),  # ovtm_untp_ntby_bidp_rsqn
-                int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
+                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
+                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
                 int(v)
-                if (v := g("total_askp_rsqn_icdc"))
+                if (v := full["total_askp_rsqn_icdc"])
                 else _d.nothing(v),  # total_askp_rsqn_icdc
                 int(v)
-                if (v := g("total_bidp_rsqn_icdc"))
+                if (v := full["total_bidp_rsqn_icdc"])
                 else _d.nothing(v),  # total_bidp_rsqn_icdc
                 int(v)
-                if (v := g("ovtm_total_askp_rsqn"))
+                if (v := full["ovtm_total_askp_rsqn"])
                 else _d.nothing(v),  # ovtm_total_askp_rsqn
                 int(v)
-                if (v := g("ovtm_total_bidp_rsqn"))
+                if (v := full["ovtm_total_bidp_rsqn"])
                 else _d.nothing(v),  # ovtm_total_bidp_rsqn
                 int(v)
-                if (v := g("ovtm_total_askp_icdc"))
+                if (v := full["ovtm_total_askp_icdc"])
                 else _d.nothing(v),  # ovtm_total_askp_icdc
                 int(v)
-                if (v := g("ovtm_total_bidp_icdc"))
+                if (v := full["ovtm_total_bidp_icdc"])
                 else _d.nothing(v),  # ovtm_total_bidp_icdc
-                int(v) if (v := g("ovtm_untp_bidp_rsqn")) else _d.nothing(v),  # ovtm_untp_bidp_rsqn
+                int(v)
+                if (v := full["ovtm_untp_bidp_rsqn"])
+                else _d.nothing(v),  # ovtm_untp_bidp_rsqn
             )
         except _d.CONVERT_ERRORS:
             pass

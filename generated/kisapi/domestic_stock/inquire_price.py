@@ -25,7 +25,7 @@ __all__ = ["API", "AsyncInquirePrice", "InquirePrice", "InquirePriceOutput", "In
 _ID = "domestic_stock.inquire_price"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquirePriceOutput:
     """주식현재가 시세 output (one record)."""
 
@@ -283,6 +283,7 @@ _InquirePriceOutput_KEYS = frozenset(
         "mang_issu_cls_code",
     }
 )
+_InquirePriceOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquirePriceOutput_KEYS)
 _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("iscd_stat_cls_code", "iscd_stat_cls_code", "str", None),
     ("marg_rate", "marg_rate", "decimal", None),
@@ -370,168 +371,175 @@ _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutput:
-    if d.keys() <= _InquirePriceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 82 else {**_InquirePriceOutput_NONE, **d}
+    if len(full) == 82:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquirePriceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iscd_stat_cls_code"))
+                if (v := full["iscd_stat_cls_code"])
                 else _d.nothing(v),  # iscd_stat_cls_code
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("marg_rate"))
+                if (v := full["marg_rate"])
                 else _d.nothing(v),  # marg_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rprs_mrkt_kor_name"))
+                if (v := full["rprs_mrkt_kor_name"])
                 else _d.nothing(v),  # rprs_mrkt_kor_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("new_hgpr_lwpr_cls_code"))
+                if (v := full["new_hgpr_lwpr_cls_code"])
                 else _d.nothing(v),  # new_hgpr_lwpr_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("bstp_kor_isnm"))
+                if (v := full["bstp_kor_isnm"])
                 else _d.nothing(v),  # bstp_kor_isnm
-                _d.YN[v] if (v := g("temp_stop_yn")) else _d.nothing(v),  # temp_stop_yn
-                _d.YN[v] if (v := g("oprc_rang_cont_yn")) else _d.nothing(v),  # oprc_rang_cont_yn
-                _d.YN[v] if (v := g("clpr_rang_cont_yn")) else _d.nothing(v),  # clpr_rang_cont_yn
-                _d.YN[v] if (v := g("crdt_able_yn")) else _d.nothing(v),  # crdt_able_yn
+                _d.YN[v] if (v := full["temp_stop_yn"]) else _d.nothing(v),  # temp_stop_yn
+                _d.YN[v]
+                if (v := full["oprc_rang_cont_yn"])
+                else _d.nothing(v),  # oprc_rang_cont_yn
+                _d.YN[v]
+                if (v := full["clpr_rang_cont_yn"])
+                else _d.nothing(v),  # clpr_rang_cont_yn
+                _d.YN[v] if (v := full["crdt_able_yn"]) else _d.nothing(v),  # crdt_able_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("grmn_rate_cls_code"))
+                if (v := full["grmn_rate_cls_code"])
                 else _d.nothing(v),  # grmn_rate_cls_code
-                _d.YN[v] if (v := g("elw_pblc_yn")) else _d.nothing(v),  # elw_pblc_yn
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                _d.YN[v] if (v := full["elw_pblc_yn"]) else _d.nothing(v),  # elw_pblc_yn
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_vrss_vol_rate"))
+                if (v := full["prdy_vrss_vol_rate"])
                 else _d.nothing(v),  # prdy_vrss_vol_rate
-                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
-                int(v) if (v := g("stck_mxpr")) else _d.nothing(v),  # stck_mxpr
-                int(v) if (v := g("stck_llam")) else _d.nothing(v),  # stck_llam
-                int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
+                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := full["stck_mxpr"]) else _d.nothing(v),  # stck_mxpr
+                int(v) if (v := full["stck_llam"]) else _d.nothing(v),  # stck_llam
+                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("wghn_avrg_stck_prc"))
+                if (v := full["wghn_avrg_stck_prc"])
                 else _d.nothing(v),  # wghn_avrg_stck_prc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hts_frgn_ehrt"))
+                if (v := full["hts_frgn_ehrt"])
                 else _d.nothing(v),  # hts_frgn_ehrt
-                int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
-                int(v) if (v := g("pgtr_ntby_qty")) else _d.nothing(v),  # pgtr_ntby_qty
-                int(v) if (v := g("pvt_scnd_dmrs_prc")) else _d.nothing(v),  # pvt_scnd_dmrs_prc
-                int(v) if (v := g("pvt_frst_dmrs_prc")) else _d.nothing(v),  # pvt_frst_dmrs_prc
-                int(v) if (v := g("pvt_pont_val")) else _d.nothing(v),  # pvt_pont_val
-                int(v) if (v := g("pvt_frst_dmsp_prc")) else _d.nothing(v),  # pvt_frst_dmsp_prc
-                int(v) if (v := g("pvt_scnd_dmsp_prc")) else _d.nothing(v),  # pvt_scnd_dmsp_prc
-                int(v) if (v := g("dmrs_val")) else _d.nothing(v),  # dmrs_val
-                int(v) if (v := g("dmsp_val")) else _d.nothing(v),  # dmsp_val
-                int(v) if (v := g("cpfn")) else _d.nothing(v),  # cpfn
-                int(v) if (v := g("rstc_wdth_prc")) else _d.nothing(v),  # rstc_wdth_prc
-                int(v) if (v := g("stck_fcam")) else _d.nothing(v),  # stck_fcam
-                int(v) if (v := g("stck_sspr")) else _d.nothing(v),  # stck_sspr
-                int(v) if (v := g("aspr_unit")) else _d.nothing(v),  # aspr_unit
+                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
+                int(v) if (v := full["pgtr_ntby_qty"]) else _d.nothing(v),  # pgtr_ntby_qty
+                int(v) if (v := full["pvt_scnd_dmrs_prc"]) else _d.nothing(v),  # pvt_scnd_dmrs_prc
+                int(v) if (v := full["pvt_frst_dmrs_prc"]) else _d.nothing(v),  # pvt_frst_dmrs_prc
+                int(v) if (v := full["pvt_pont_val"]) else _d.nothing(v),  # pvt_pont_val
+                int(v) if (v := full["pvt_frst_dmsp_prc"]) else _d.nothing(v),  # pvt_frst_dmsp_prc
+                int(v) if (v := full["pvt_scnd_dmsp_prc"]) else _d.nothing(v),  # pvt_scnd_dmsp_prc
+                int(v) if (v := full["dmrs_val"]) else _d.nothing(v),  # dmrs_val
+                int(v) if (v := full["dmsp_val"]) else _d.nothing(v),  # dmsp_val
+                int(v) if (v := full["cpfn"]) else _d.nothing(v),  # cpfn
+                int(v) if (v := full["rstc_wdth_prc"]) else _d.nothing(v),  # rstc_wdth_prc
+                int(v) if (v := full["stck_fcam"]) else _d.nothing(v),  # stck_fcam
+                int(v) if (v := full["stck_sspr"]) else _d.nothing(v),  # stck_sspr
+                int(v) if (v := full["aspr_unit"]) else _d.nothing(v),  # aspr_unit
                 int(v)
-                if (v := g("hts_deal_qty_unit_val"))
+                if (v := full["hts_deal_qty_unit_val"])
                 else _d.nothing(v),  # hts_deal_qty_unit_val
-                int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
-                int(v) if (v := g("hts_avls")) else _d.nothing(v),  # hts_avls
+                int(v) if (v := full["lstn_stcn"]) else _d.nothing(v),  # lstn_stcn
+                int(v) if (v := full["hts_avls"]) else _d.nothing(v),  # hts_avls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("per"))
+                if (v := full["per"])
                 else _d.nothing(v),  # per
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("pbr"))
+                if (v := full["pbr"])
                 else _d.nothing(v),  # pbr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stac_month"))
+                if (v := full["stac_month"])
                 else _d.nothing(v),  # stac_month
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("vol_tnrt"))
+                if (v := full["vol_tnrt"])
                 else _d.nothing(v),  # vol_tnrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("eps"))
+                if (v := full["eps"])
                 else _d.nothing(v),  # eps
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bps"))
+                if (v := full["bps"])
                 else _d.nothing(v),  # bps
-                int(v) if (v := g("d250_hgpr")) else _d.nothing(v),  # d250_hgpr
+                int(v) if (v := full["d250_hgpr"]) else _d.nothing(v),  # d250_hgpr
                 date.fromisoformat(v)
-                if (v := g("d250_hgpr_date"))
+                if (v := full["d250_hgpr_date"])
                 else _d.nothing(v),  # d250_hgpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("d250_hgpr_vrss_prpr_rate"))
+                if (v := full["d250_hgpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # d250_hgpr_vrss_prpr_rate
-                int(v) if (v := g("d250_lwpr")) else _d.nothing(v),  # d250_lwpr
+                int(v) if (v := full["d250_lwpr"]) else _d.nothing(v),  # d250_lwpr
                 date.fromisoformat(v)
-                if (v := g("d250_lwpr_date"))
+                if (v := full["d250_lwpr_date"])
                 else _d.nothing(v),  # d250_lwpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("d250_lwpr_vrss_prpr_rate"))
+                if (v := full["d250_lwpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # d250_lwpr_vrss_prpr_rate
-                int(v) if (v := g("stck_dryy_hgpr")) else _d.nothing(v),  # stck_dryy_hgpr
+                int(v) if (v := full["stck_dryy_hgpr"]) else _d.nothing(v),  # stck_dryy_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dryy_hgpr_vrss_prpr_rate"))
+                if (v := full["dryy_hgpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # dryy_hgpr_vrss_prpr_rate
                 date.fromisoformat(v)
-                if (v := g("dryy_hgpr_date"))
+                if (v := full["dryy_hgpr_date"])
                 else _d.nothing(v),  # dryy_hgpr_date
-                int(v) if (v := g("stck_dryy_lwpr")) else _d.nothing(v),  # stck_dryy_lwpr
+                int(v) if (v := full["stck_dryy_lwpr"]) else _d.nothing(v),  # stck_dryy_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dryy_lwpr_vrss_prpr_rate"))
+                if (v := full["dryy_lwpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # dryy_lwpr_vrss_prpr_rate
                 date.fromisoformat(v)
-                if (v := g("dryy_lwpr_date"))
+                if (v := full["dryy_lwpr_date"])
                 else _d.nothing(v),  # dryy_lwpr_date
-                int(v) if (v := g("w52_hgpr")) else _d.nothing(v),  # w52_hgpr
+                int(v) if (v := full["w52_hgpr"]) else _d.nothing(v),  # w52_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("w52_hgpr_vrss_prpr_ctrt"))
+                if (v := full["w52_hgpr_vrss_prpr_ctrt"])
                 else _d.nothing(v),  # w52_hgpr_vrss_prpr_ctrt
                 date.fromisoformat(v)
-                if (v := g("w52_hgpr_date"))
+                if (v := full["w52_hgpr_date"])
                 else _d.nothing(v),  # w52_hgpr_date
-                int(v) if (v := g("w52_lwpr")) else _d.nothing(v),  # w52_lwpr
+                int(v) if (v := full["w52_lwpr"]) else _d.nothing(v),  # w52_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("w52_lwpr_vrss_prpr_ctrt"))
+                if (v := full["w52_lwpr_vrss_prpr_ctrt"])
                 else _d.nothing(v),  # w52_lwpr_vrss_prpr_ctrt
                 date.fromisoformat(v)
-                if (v := g("w52_lwpr_date"))
+                if (v := full["w52_lwpr_date"])
                 else _d.nothing(v),  # w52_lwpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_loan_rmnd_rate"))
+                if (v := full["whol_loan_rmnd_rate"])
                 else _d.nothing(v),  # whol_loan_rmnd_rate
-                _d.YN[v] if (v := g("ssts_yn")) else _d.nothing(v),  # ssts_yn
+                _d.YN[v] if (v := full["ssts_yn"]) else _d.nothing(v),  # ssts_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stck_shrn_iscd"))
+                if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("fcam_cnnm"))
+                if (v := full["fcam_cnnm"])
                 else _d.nothing(v),  # fcam_cnnm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cpfn_cnnm"))
+                if (v := full["cpfn_cnnm"])
                 else _d.nothing(v),  # cpfn_cnnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("apprch_rate"))
+                if (v := full["apprch_rate"])
                 else _d.nothing(v),  # apprch_rate
-                int(v) if (v := g("frgn_hldn_qty")) else _d.nothing(v),  # frgn_hldn_qty
+                int(v) if (v := full["frgn_hldn_qty"]) else _d.nothing(v),  # frgn_hldn_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("vi_cls_code"))
+                if (v := full["vi_cls_code"])
                 else _d.nothing(v),  # vi_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ovtm_vi_cls_code"))
+                if (v := full["ovtm_vi_cls_code"])
                 else _d.nothing(v),  # ovtm_vi_cls_code
-                int(v) if (v := g("last_ssts_cntg_qty")) else _d.nothing(v),  # last_ssts_cntg_qty
-                _d.YN[v] if (v := g("invt_caful_yn")) else _d.nothing(v),  # invt_caful_yn
+                int(v)
+                if (v := full["last_ssts_cntg_qty"])
+                else _d.nothing(v),  # last_ssts_cntg_qty
+                _d.YN[v] if (v := full["invt_caful_yn"]) else _d.nothing(v),  # invt_caful_yn
                 MARKET_WARNING_CODES[v]
-                if (v := g("mrkt_warn_cls_code"))
+                if (v := full["mrkt_warn_cls_code"])
                 else _d.nothing(v),  # mrkt_warn_cls_code
-                _d.YN[v] if (v := g("short_over_yn")) else _d.nothing(v),  # short_over_yn
-                _d.YN[v] if (v := g("sltr_yn")) else _d.nothing(v),  # sltr_yn
+                _d.YN[v] if (v := full["short_over_yn"]) else _d.nothing(v),  # short_over_yn
+                _d.YN[v] if (v := full["sltr_yn"]) else _d.nothing(v),  # sltr_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mang_issu_cls_code"))
+                if (v := full["mang_issu_cls_code"])
                 else _d.nothing(v),  # mang_issu_cls_code
             )
         except _d.CONVERT_ERRORS:

@@ -40,7 +40,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_psbl_rvsecncl"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquirePsblRvsecnclOutput:
     """주식정정취소가능주문조회 output (rows)."""
 
@@ -115,6 +115,7 @@ _InquirePsblRvsecnclOutput_KEYS = frozenset(
         "stpm_efct_occr_yn",
     }
 )
+_InquirePsblRvsecnclOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquirePsblRvsecnclOutput_KEYS)
 _InquirePsblRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ord_gno_brno", "ord_gno_brno", "str", None),
     ("odno", "odno", "str", None),
@@ -141,58 +142,61 @@ _InquirePsblRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquirePsblRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> InquirePsblRvsecnclOutput:
-    if d.keys() <= _InquirePsblRvsecnclOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 21 else {**_InquirePsblRvsecnclOutput_NONE, **d}
+    if len(full) == 21:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquirePsblRvsecnclOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_gno_brno"))
+                if (v := full["ord_gno_brno"])
                 else _d.nothing(v),  # ord_gno_brno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("odno"))
+                if (v := full["odno"])
                 else _d.nothing(v),  # odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("orgn_odno"))
+                if (v := full["orgn_odno"])
                 else _d.nothing(v),  # orgn_odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_dvsn_name"))
+                if (v := full["ord_dvsn_name"])
                 else _d.nothing(v),  # ord_dvsn_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("pdno"))
+                if (v := full["pdno"])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prdt_name"))
+                if (v := full["prdt_name"])
                 else _d.nothing(v),  # prdt_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rvse_cncl_dvsn_name"))
+                if (v := full["rvse_cncl_dvsn_name"])
                 else _d.nothing(v),  # rvse_cncl_dvsn_name
-                int(v) if (v := g("ord_qty")) else _d.nothing(v),  # ord_qty
-                int(v) if (v := g("ord_unpr")) else _d.nothing(v),  # ord_unpr
-                time.fromisoformat(v) if (v := g("ord_tmd")) else _d.nothing(v),  # ord_tmd
-                int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
-                int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
-                int(v) if (v := g("psbl_qty")) else _d.nothing(v),  # psbl_qty
+                int(v) if (v := full["ord_qty"]) else _d.nothing(v),  # ord_qty
+                int(v) if (v := full["ord_unpr"]) else _d.nothing(v),  # ord_unpr
+                time.fromisoformat(v) if (v := full["ord_tmd"]) else _d.nothing(v),  # ord_tmd
+                int(v) if (v := full["tot_ccld_qty"]) else _d.nothing(v),  # tot_ccld_qty
+                int(v) if (v := full["tot_ccld_amt"]) else _d.nothing(v),  # tot_ccld_amt
+                int(v) if (v := full["psbl_qty"]) else _d.nothing(v),  # psbl_qty
                 SELL_BUY_DIVISION_CODES[v]
-                if (v := g("sll_buy_dvsn_cd"))
+                if (v := full["sll_buy_dvsn_cd"])
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 ORDER_DIVISION_CODES[v]
-                if (v := g("ord_dvsn_cd"))
+                if (v := full["ord_dvsn_cd"])
                 else _d.nothing(v),  # ord_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mgco_aptm_odno"))
+                if (v := full["mgco_aptm_odno"])
                 else _d.nothing(v),  # mgco_aptm_odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("excg_dvsn_cd"))
+                if (v := full["excg_dvsn_cd"])
                 else _d.nothing(v),  # excg_dvsn_cd
                 EXCHANGE_ID_DIVISION_CODES[v]
-                if (v := g("excg_id_dvsn_cd"))
+                if (v := full["excg_id_dvsn_cd"])
                 else _d.nothing(v),  # excg_id_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("excg_id_dvsn_name"))
+                if (v := full["excg_id_dvsn_name"])
                 else _d.nothing(v),  # excg_id_dvsn_name
-                int(v) if (v := g("stpm_cndt_pric")) else _d.nothing(v),  # stpm_cndt_pric
-                _d.YN[v] if (v := g("stpm_efct_occr_yn")) else _d.nothing(v),  # stpm_efct_occr_yn
+                int(v) if (v := full["stpm_cndt_pric"]) else _d.nothing(v),  # stpm_cndt_pric
+                _d.YN[v]
+                if (v := full["stpm_efct_occr_yn"])
+                else _d.nothing(v),  # stpm_efct_occr_yn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -237,7 +241,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquirePsblRvsecnclRespons
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _InquirePsblRvsecnclOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _InquirePsblRvsecnclOutput,
+            InquirePsblRvsecnclOutput,
+            _InquirePsblRvsecnclOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         ctx_area_fk100=_d.scalar(body, "ctx_area_fk100", "str", None, strict, _ID, extra),
         ctx_area_nk100=_d.scalar(body, "ctx_area_nk100", "str", None, strict, _ID, extra),
         extra=extra or _d.EMPTY,

@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_time_itemconclusion"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireTimeItemconclusionOutput1:
     """주식현재가 당일시간대별체결 output1 (one record)."""
 
@@ -65,6 +65,9 @@ _InquireTimeItemconclusionOutput1_KEYS = frozenset(
         "rprs_mrkt_kor_name",
     }
 )
+_InquireTimeItemconclusionOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireTimeItemconclusionOutput1_KEYS
+)
 _InquireTimeItemconclusionOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_prpr", "stck_prpr", "int", None),
     ("prdy_vrss", "prdy_vrss", "int", None),
@@ -79,21 +82,22 @@ _InquireTimeItemconclusionOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireTimeItemconclusionOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireTimeItemconclusionOutput1:
-    if d.keys() <= _InquireTimeItemconclusionOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_InquireTimeItemconclusionOutput1_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeItemconclusionOutput1(
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rprs_mrkt_kor_name"))
+                if (v := full["rprs_mrkt_kor_name"])
                 else _d.nothing(v),  # rprs_mrkt_kor_name
             )
         except _d.CONVERT_ERRORS:
@@ -108,7 +112,7 @@ def _InquireTimeItemconclusionOutput1(
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireTimeItemconclusionOutput2:
     """주식현재가 당일시간대별체결 output2 (rows)."""
 
@@ -150,6 +154,9 @@ _InquireTimeItemconclusionOutput2_KEYS = frozenset(
         "cnqn",
     }
 )
+_InquireTimeItemconclusionOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireTimeItemconclusionOutput2_KEYS
+)
 _InquireTimeItemconclusionOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
     ("stck_pbpr", "stck_pbpr", "int", None),
@@ -167,27 +174,28 @@ _InquireTimeItemconclusionOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireTimeItemconclusionOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireTimeItemconclusionOutput2:
-    if d.keys() <= _InquireTimeItemconclusionOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 10 else {**_InquireTimeItemconclusionOutput2_NONE, **d}
+    if len(full) == 10:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeItemconclusionOutput2(
                 time.fromisoformat(v)
-                if (v := g("stck_cntg_hour"))
+                if (v := full["stck_cntg_hour"])
                 else _d.nothing(v),  # stck_cntg_hour
-                int(v) if (v := g("stck_pbpr")) else _d.nothing(v),  # stck_pbpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_pbpr"]) else _d.nothing(v),  # stck_pbpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("askp")) else _d.nothing(v),  # askp
-                int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
+                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
+                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tday_rltv"))
+                if (v := full["tday_rltv"])
                 else _d.nothing(v),  # tday_rltv
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("cnqn")) else _d.nothing(v),  # cnqn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["cnqn"]) else _d.nothing(v),  # cnqn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -234,8 +242,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireTimeItemconclusionR
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(
-            body.get("output2"), _InquireTimeItemconclusionOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InquireTimeItemconclusionOutput2,
+            InquireTimeItemconclusionOutput2,
+            _InquireTimeItemconclusionOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

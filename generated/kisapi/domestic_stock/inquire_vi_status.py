@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_stock.inquire_vi_status"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireViStatusOutput:
     """변동성완화장치(VI) 현황 output (rows)."""
 
@@ -83,6 +83,7 @@ _InquireViStatusOutput_KEYS = frozenset(
         "vi_count",
     }
 )
+_InquireViStatusOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquireViStatusOutput_KEYS)
 _InquireViStatusOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
@@ -101,38 +102,39 @@ _InquireViStatusOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireViStatusOutput(d: Mapping[str, Any], strict: bool) -> InquireViStatusOutput:
-    if d.keys() <= _InquireViStatusOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 13 else {**_InquireViStatusOutput_NONE, **d}
+    if len(full) == 13:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireViStatusOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mksc_shrn_iscd"))
+                if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("vi_cls_code"))
+                if (v := full["vi_cls_code"])
                 else _d.nothing(v),  # vi_cls_code
-                date.fromisoformat(v) if (v := g("bsop_date")) else _d.nothing(v),  # bsop_date
+                date.fromisoformat(v) if (v := full["bsop_date"]) else _d.nothing(v),  # bsop_date
                 time.fromisoformat(v)
-                if (v := g("cntg_vi_hour"))
+                if (v := full["cntg_vi_hour"])
                 else _d.nothing(v),  # cntg_vi_hour
                 time.fromisoformat(v)
-                if (v := g("vi_cncl_hour"))
+                if (v := full["vi_cncl_hour"])
                 else _d.nothing(v),  # vi_cncl_hour
-                VI_KIND_CODES[v] if (v := g("vi_kind_code")) else _d.nothing(v),  # vi_kind_code
-                int(v) if (v := g("vi_prc")) else _d.nothing(v),  # vi_prc
-                int(v) if (v := g("vi_stnd_prc")) else _d.nothing(v),  # vi_stnd_prc
+                VI_KIND_CODES[v] if (v := full["vi_kind_code"]) else _d.nothing(v),  # vi_kind_code
+                int(v) if (v := full["vi_prc"]) else _d.nothing(v),  # vi_prc
+                int(v) if (v := full["vi_stnd_prc"]) else _d.nothing(v),  # vi_stnd_prc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("vi_dprt"))
+                if (v := full["vi_dprt"])
                 else _d.nothing(v),  # vi_dprt
-                int(v) if (v := g("vi_dmc_stnd_prc")) else _d.nothing(v),  # vi_dmc_stnd_prc
+                int(v) if (v := full["vi_dmc_stnd_prc"]) else _d.nothing(v),  # vi_dmc_stnd_prc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("vi_dmc_dprt"))
+                if (v := full["vi_dmc_dprt"])
                 else _d.nothing(v),  # vi_dmc_dprt
-                int(v) if (v := g("vi_count")) else _d.nothing(v),  # vi_count
+                int(v) if (v := full["vi_count"]) else _d.nothing(v),  # vi_count
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -171,7 +173,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireViStatusResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _InquireViStatusOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireViStatusOutput,
+            InquireViStatusOutput,
+            _InquireViStatusOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -24,7 +24,7 @@ __all__ = ["API", "AsyncIntgrMargin", "IntgrMargin", "IntgrMarginOutput", "Intgr
 _ID = "domestic_stock.intgr_margin"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class IntgrMarginOutput:
     """주식통합증거금 현황 output (one record)."""
 
@@ -348,6 +348,7 @@ _IntgrMarginOutput_KEYS = frozenset(
         "cny_frst_bltn_exrt",
     }
 )
+_IntgrMarginOutput_NONE: Mapping[str, None] = dict.fromkeys(_IntgrMarginOutput_KEYS)
 _IntgrMarginOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acmga_rt", "acmga_rt", "decimal", None),
     ("acmga_pct100_aptm_rson", "acmga_pct100_aptm_rson", "text", None),
@@ -457,306 +458,313 @@ _IntgrMarginOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
-    if d.keys() <= _IntgrMarginOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 104 else {**_IntgrMarginOutput_NONE, **d}
+    if len(full) == 104:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return IntgrMarginOutput(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("acmga_rt"))
+                if (v := full["acmga_rt"])
                 else _d.nothing(v),  # acmga_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("acmga_pct100_aptm_rson"))
+                if (v := full["acmga_pct100_aptm_rson"])
                 else _d.nothing(v),  # acmga_pct100_aptm_rson
-                int(v) if (v := g("stck_cash_objt_amt")) else _d.nothing(v),  # stck_cash_objt_amt
-                int(v) if (v := g("stck_sbst_objt_amt")) else _d.nothing(v),  # stck_sbst_objt_amt
-                int(v) if (v := g("stck_evlu_objt_amt")) else _d.nothing(v),  # stck_evlu_objt_amt
                 int(v)
-                if (v := g("stck_ruse_psbl_objt_amt"))
+                if (v := full["stck_cash_objt_amt"])
+                else _d.nothing(v),  # stck_cash_objt_amt
+                int(v)
+                if (v := full["stck_sbst_objt_amt"])
+                else _d.nothing(v),  # stck_sbst_objt_amt
+                int(v)
+                if (v := full["stck_evlu_objt_amt"])
+                else _d.nothing(v),  # stck_evlu_objt_amt
+                int(v)
+                if (v := full["stck_ruse_psbl_objt_amt"])
                 else _d.nothing(v),  # stck_ruse_psbl_objt_amt
                 int(v)
-                if (v := g("stck_fund_rpch_chgs_objt_amt"))
+                if (v := full["stck_fund_rpch_chgs_objt_amt"])
                 else _d.nothing(v),  # stck_fund_rpch_chgs_objt_amt
                 int(v)
-                if (v := g("stck_fncg_rdpt_objt_atm"))
+                if (v := full["stck_fncg_rdpt_objt_atm"])
                 else _d.nothing(v),  # stck_fncg_rdpt_objt_atm
                 int(v)
-                if (v := g("bond_ruse_psbl_objt_amt"))
+                if (v := full["bond_ruse_psbl_objt_amt"])
                 else _d.nothing(v),  # bond_ruse_psbl_objt_amt
-                int(v) if (v := g("stck_cash_use_amt")) else _d.nothing(v),  # stck_cash_use_amt
-                int(v) if (v := g("stck_sbst_use_amt")) else _d.nothing(v),  # stck_sbst_use_amt
-                int(v) if (v := g("stck_evlu_use_amt")) else _d.nothing(v),  # stck_evlu_use_amt
+                int(v) if (v := full["stck_cash_use_amt"]) else _d.nothing(v),  # stck_cash_use_amt
+                int(v) if (v := full["stck_sbst_use_amt"]) else _d.nothing(v),  # stck_sbst_use_amt
+                int(v) if (v := full["stck_evlu_use_amt"]) else _d.nothing(v),  # stck_evlu_use_amt
                 int(v)
-                if (v := g("stck_ruse_psbl_amt_use_amt"))
+                if (v := full["stck_ruse_psbl_amt_use_amt"])
                 else _d.nothing(v),  # stck_ruse_psbl_amt_use_amt
                 int(v)
-                if (v := g("stck_fund_rpch_chgs_use_amt"))
+                if (v := full["stck_fund_rpch_chgs_use_amt"])
                 else _d.nothing(v),  # stck_fund_rpch_chgs_use_amt
                 int(v)
-                if (v := g("stck_fncg_rdpt_amt_use_amt"))
+                if (v := full["stck_fncg_rdpt_amt_use_amt"])
                 else _d.nothing(v),  # stck_fncg_rdpt_amt_use_amt
                 int(v)
-                if (v := g("bond_ruse_psbl_amt_use_amt"))
+                if (v := full["bond_ruse_psbl_amt_use_amt"])
                 else _d.nothing(v),  # bond_ruse_psbl_amt_use_amt
                 int(v)
-                if (v := g("stck_cash_ord_psbl_amt"))
+                if (v := full["stck_cash_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_cash_ord_psbl_amt
                 int(v)
-                if (v := g("stck_sbst_ord_psbl_amt"))
+                if (v := full["stck_sbst_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_sbst_ord_psbl_amt
                 int(v)
-                if (v := g("stck_evlu_ord_psbl_amt"))
+                if (v := full["stck_evlu_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_evlu_ord_psbl_amt
                 int(v)
-                if (v := g("stck_ruse_psbl_ord_psbl_amt"))
+                if (v := full["stck_ruse_psbl_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_ruse_psbl_ord_psbl_amt
                 int(v)
-                if (v := g("stck_fund_rpch_ord_psbl_amt"))
+                if (v := full["stck_fund_rpch_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_fund_rpch_ord_psbl_amt
                 int(v)
-                if (v := g("bond_ruse_psbl_ord_psbl_amt"))
+                if (v := full["bond_ruse_psbl_ord_psbl_amt"])
                 else _d.nothing(v),  # bond_ruse_psbl_ord_psbl_amt
-                int(v) if (v := g("rcvb_amt")) else _d.nothing(v),  # rcvb_amt
+                int(v) if (v := full["rcvb_amt"]) else _d.nothing(v),  # rcvb_amt
                 int(v)
-                if (v := g("stck_loan_grta_ruse_psbl_amt"))
+                if (v := full["stck_loan_grta_ruse_psbl_amt"])
                 else _d.nothing(v),  # stck_loan_grta_ruse_psbl_amt
                 int(v)
-                if (v := g("stck_cash20_max_ord_psbl_amt"))
+                if (v := full["stck_cash20_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_cash20_max_ord_psbl_amt
                 int(v)
-                if (v := g("stck_cash30_max_ord_psbl_amt"))
+                if (v := full["stck_cash30_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_cash30_max_ord_psbl_amt
                 int(v)
-                if (v := g("stck_cash40_max_ord_psbl_amt"))
+                if (v := full["stck_cash40_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_cash40_max_ord_psbl_amt
                 int(v)
-                if (v := g("stck_cash50_max_ord_psbl_amt"))
+                if (v := full["stck_cash50_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_cash50_max_ord_psbl_amt
                 int(v)
-                if (v := g("stck_cash60_max_ord_psbl_amt"))
+                if (v := full["stck_cash60_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_cash60_max_ord_psbl_amt
                 int(v)
-                if (v := g("stck_cash100_max_ord_psbl_amt"))
+                if (v := full["stck_cash100_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_cash100_max_ord_psbl_amt
                 int(v)
-                if (v := g("stck_rsip100_max_ord_psbl_amt"))
+                if (v := full["stck_rsip100_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_rsip100_max_ord_psbl_amt
                 int(v)
-                if (v := g("bond_max_ord_psbl_amt"))
+                if (v := full["bond_max_ord_psbl_amt"])
                 else _d.nothing(v),  # bond_max_ord_psbl_amt
                 int(v)
-                if (v := g("stck_fncg45_max_ord_psbl_amt"))
+                if (v := full["stck_fncg45_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_fncg45_max_ord_psbl_amt
                 int(v)
-                if (v := g("stck_fncg50_max_ord_psbl_amt"))
+                if (v := full["stck_fncg50_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_fncg50_max_ord_psbl_amt
                 int(v)
-                if (v := g("stck_fncg60_max_ord_psbl_amt"))
+                if (v := full["stck_fncg60_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_fncg60_max_ord_psbl_amt
                 int(v)
-                if (v := g("stck_fncg70_max_ord_psbl_amt"))
+                if (v := full["stck_fncg70_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_fncg70_max_ord_psbl_amt
                 int(v)
-                if (v := g("stck_stln_max_ord_psbl_amt"))
+                if (v := full["stck_stln_max_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_stln_max_ord_psbl_amt
-                int(v) if (v := g("lmt_amt")) else _d.nothing(v),  # lmt_amt
+                int(v) if (v := full["lmt_amt"]) else _d.nothing(v),  # lmt_amt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ovrs_stck_itgr_mgna_dvsn_name"))
+                if (v := full["ovrs_stck_itgr_mgna_dvsn_name"])
                 else _d.nothing(v),  # ovrs_stck_itgr_mgna_dvsn_name
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("usd_objt_amt"))
+                if (v := full["usd_objt_amt"])
                 else _d.nothing(v),  # usd_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("usd_use_amt"))
+                if (v := full["usd_use_amt"])
                 else _d.nothing(v),  # usd_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("usd_ord_psbl_amt"))
+                if (v := full["usd_ord_psbl_amt"])
                 else _d.nothing(v),  # usd_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hkd_objt_amt"))
+                if (v := full["hkd_objt_amt"])
                 else _d.nothing(v),  # hkd_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hkd_use_amt"))
+                if (v := full["hkd_use_amt"])
                 else _d.nothing(v),  # hkd_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hkd_ord_psbl_amt"))
+                if (v := full["hkd_ord_psbl_amt"])
                 else _d.nothing(v),  # hkd_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("jpy_objt_amt"))
+                if (v := full["jpy_objt_amt"])
                 else _d.nothing(v),  # jpy_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("jpy_use_amt"))
+                if (v := full["jpy_use_amt"])
                 else _d.nothing(v),  # jpy_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("jpy_ord_psbl_amt"))
+                if (v := full["jpy_ord_psbl_amt"])
                 else _d.nothing(v),  # jpy_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cny_objt_amt"))
+                if (v := full["cny_objt_amt"])
                 else _d.nothing(v),  # cny_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cny_use_amt"))
+                if (v := full["cny_use_amt"])
                 else _d.nothing(v),  # cny_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cny_ord_psbl_amt"))
+                if (v := full["cny_ord_psbl_amt"])
                 else _d.nothing(v),  # cny_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("usd_ruse_objt_amt"))
+                if (v := full["usd_ruse_objt_amt"])
                 else _d.nothing(v),  # usd_ruse_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("usd_ruse_amt"))
+                if (v := full["usd_ruse_amt"])
                 else _d.nothing(v),  # usd_ruse_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("usd_ruse_ord_psbl_amt"))
+                if (v := full["usd_ruse_ord_psbl_amt"])
                 else _d.nothing(v),  # usd_ruse_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hkd_ruse_objt_amt"))
+                if (v := full["hkd_ruse_objt_amt"])
                 else _d.nothing(v),  # hkd_ruse_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hkd_ruse_amt"))
+                if (v := full["hkd_ruse_amt"])
                 else _d.nothing(v),  # hkd_ruse_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hkd_ruse_ord_psbl_amt"))
+                if (v := full["hkd_ruse_ord_psbl_amt"])
                 else _d.nothing(v),  # hkd_ruse_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("jpy_ruse_objt_amt"))
+                if (v := full["jpy_ruse_objt_amt"])
                 else _d.nothing(v),  # jpy_ruse_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("jpy_ruse_amt"))
+                if (v := full["jpy_ruse_amt"])
                 else _d.nothing(v),  # jpy_ruse_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("jpy_ruse_ord_psbl_amt"))
+                if (v := full["jpy_ruse_ord_psbl_amt"])
                 else _d.nothing(v),  # jpy_ruse_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cny_ruse_objt_amt"))
+                if (v := full["cny_ruse_objt_amt"])
                 else _d.nothing(v),  # cny_ruse_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cny_ruse_amt"))
+                if (v := full["cny_ruse_amt"])
                 else _d.nothing(v),  # cny_ruse_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cny_ruse_ord_psbl_amt"))
+                if (v := full["cny_ruse_ord_psbl_amt"])
                 else _d.nothing(v),  # cny_ruse_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("usd_gnrl_ord_psbl_amt"))
+                if (v := full["usd_gnrl_ord_psbl_amt"])
                 else _d.nothing(v),  # usd_gnrl_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("usd_itgr_ord_psbl_amt"))
+                if (v := full["usd_itgr_ord_psbl_amt"])
                 else _d.nothing(v),  # usd_itgr_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hkd_gnrl_ord_psbl_amt"))
+                if (v := full["hkd_gnrl_ord_psbl_amt"])
                 else _d.nothing(v),  # hkd_gnrl_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hkd_itgr_ord_psbl_amt"))
+                if (v := full["hkd_itgr_ord_psbl_amt"])
                 else _d.nothing(v),  # hkd_itgr_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("jpy_gnrl_ord_psbl_amt"))
+                if (v := full["jpy_gnrl_ord_psbl_amt"])
                 else _d.nothing(v),  # jpy_gnrl_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("jpy_itgr_ord_psbl_amt"))
+                if (v := full["jpy_itgr_ord_psbl_amt"])
                 else _d.nothing(v),  # jpy_itgr_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cny_gnrl_ord_psbl_amt"))
+                if (v := full["cny_gnrl_ord_psbl_amt"])
                 else _d.nothing(v),  # cny_gnrl_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cny_itgr_ord_psbl_amt"))
+                if (v := full["cny_itgr_ord_psbl_amt"])
                 else _d.nothing(v),  # cny_itgr_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_cash20_ord_psbl_amt"))
+                if (v := full["stck_itgr_cash20_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_cash20_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_cash30_ord_psbl_amt"))
+                if (v := full["stck_itgr_cash30_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_cash30_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_cash40_ord_psbl_amt"))
+                if (v := full["stck_itgr_cash40_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_cash40_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_cash50_ord_psbl_amt"))
+                if (v := full["stck_itgr_cash50_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_cash50_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_cash60_ord_psbl_amt"))
+                if (v := full["stck_itgr_cash60_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_cash60_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_cash100_ord_psbl_amt"))
+                if (v := full["stck_itgr_cash100_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_cash100_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_100_ord_psbl_amt"))
+                if (v := full["stck_itgr_100_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_100_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_fncg45_ord_psbl_amt"))
+                if (v := full["stck_itgr_fncg45_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_fncg45_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_fncg50_ord_psbl_amt"))
+                if (v := full["stck_itgr_fncg50_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_fncg50_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_fncg60_ord_psbl_amt"))
+                if (v := full["stck_itgr_fncg60_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_fncg60_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_fncg70_ord_psbl_amt"))
+                if (v := full["stck_itgr_fncg70_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_fncg70_ord_psbl_amt
                 int(v)
-                if (v := g("stck_itgr_stln_ord_psbl_amt"))
+                if (v := full["stck_itgr_stln_ord_psbl_amt"])
                 else _d.nothing(v),  # stck_itgr_stln_ord_psbl_amt
                 int(v)
-                if (v := g("bond_itgr_ord_psbl_amt"))
+                if (v := full["bond_itgr_ord_psbl_amt"])
                 else _d.nothing(v),  # bond_itgr_ord_psbl_amt
                 int(v)
-                if (v := g("stck_cash_ovrs_use_amt"))
+                if (v := full["stck_cash_ovrs_use_amt"])
                 else _d.nothing(v),  # stck_cash_ovrs_use_amt
                 int(v)
-                if (v := g("stck_sbst_ovrs_use_amt"))
+                if (v := full["stck_sbst_ovrs_use_amt"])
                 else _d.nothing(v),  # stck_sbst_ovrs_use_amt
                 int(v)
-                if (v := g("stck_evlu_ovrs_use_amt"))
+                if (v := full["stck_evlu_ovrs_use_amt"])
                 else _d.nothing(v),  # stck_evlu_ovrs_use_amt
                 int(v)
-                if (v := g("stck_re_use_amt_ovrs_use_amt"))
+                if (v := full["stck_re_use_amt_ovrs_use_amt"])
                 else _d.nothing(v),  # stck_re_use_amt_ovrs_use_amt
                 int(v)
-                if (v := g("stck_fund_rpch_ovrs_use_amt"))
+                if (v := full["stck_fund_rpch_ovrs_use_amt"])
                 else _d.nothing(v),  # stck_fund_rpch_ovrs_use_amt
                 int(v)
-                if (v := g("stck_fncg_rdpt_ovrs_use_amt"))
+                if (v := full["stck_fncg_rdpt_ovrs_use_amt"])
                 else _d.nothing(v),  # stck_fncg_rdpt_ovrs_use_amt
                 int(v)
-                if (v := g("bond_re_use_ovrs_use_amt"))
+                if (v := full["bond_re_use_ovrs_use_amt"])
                 else _d.nothing(v),  # bond_re_use_ovrs_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("usd_oth_mket_use_amt"))
+                if (v := full["usd_oth_mket_use_amt"])
                 else _d.nothing(v),  # usd_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("jpy_oth_mket_use_amt"))
+                if (v := full["jpy_oth_mket_use_amt"])
                 else _d.nothing(v),  # jpy_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cny_oth_mket_use_amt"))
+                if (v := full["cny_oth_mket_use_amt"])
                 else _d.nothing(v),  # cny_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hkd_oth_mket_use_amt"))
+                if (v := full["hkd_oth_mket_use_amt"])
                 else _d.nothing(v),  # hkd_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("usd_re_use_oth_mket_use_amt"))
+                if (v := full["usd_re_use_oth_mket_use_amt"])
                 else _d.nothing(v),  # usd_re_use_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("jpy_re_use_oth_mket_use_amt"))
+                if (v := full["jpy_re_use_oth_mket_use_amt"])
                 else _d.nothing(v),  # jpy_re_use_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cny_re_use_oth_mket_use_amt"))
+                if (v := full["cny_re_use_oth_mket_use_amt"])
                 else _d.nothing(v),  # cny_re_use_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hkd_re_use_oth_mket_use_amt"))
+                if (v := full["hkd_re_use_oth_mket_use_amt"])
                 else _d.nothing(v),  # hkd_re_use_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hgkg_cny_re_use_amt"))
+                if (v := full["hgkg_cny_re_use_amt"])
                 else _d.nothing(v),  # hgkg_cny_re_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("usd_frst_bltn_exrt"))
+                if (v := full["usd_frst_bltn_exrt"])
                 else _d.nothing(v),  # usd_frst_bltn_exrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hkd_frst_bltn_exrt"))
+                if (v := full["hkd_frst_bltn_exrt"])
                 else _d.nothing(v),  # hkd_frst_bltn_exrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("jpy_frst_bltn_exrt"))
+                if (v := full["jpy_frst_bltn_exrt"])
                 else _d.nothing(v),  # jpy_frst_bltn_exrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("cny_frst_bltn_exrt"))
+                if (v := full["cny_frst_bltn_exrt"])
                 else _d.nothing(v),  # cny_frst_bltn_exrt
             )
         except _d.CONVERT_ERRORS:

@@ -28,7 +28,7 @@ __all__ = [
 _ID = "domestic_stock.intstock_grouplist"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class IntstockGrouplistOutput2:
     """관심종목 그룹조회 output2 (rows)."""
 
@@ -51,6 +51,7 @@ class IntstockGrouplistOutput2:
 _IntstockGrouplistOutput2_KEYS = frozenset(
     {"date", "trnm_hour", "data_rank", "inter_grp_code", "inter_grp_name", "ask_cnt"}
 )
+_IntstockGrouplistOutput2_NONE: Mapping[str, None] = dict.fromkeys(_IntstockGrouplistOutput2_KEYS)
 _IntstockGrouplistOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("date", "date_", "date", None),
     ("trnm_hour", "trnm_hour", "time", None),
@@ -62,21 +63,22 @@ _IntstockGrouplistOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _IntstockGrouplistOutput2(d: Mapping[str, Any], strict: bool) -> IntstockGrouplistOutput2:
-    if d.keys() <= _IntstockGrouplistOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 6 else {**_IntstockGrouplistOutput2_NONE, **d}
+    if len(full) == 6:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return IntstockGrouplistOutput2(
-                date.fromisoformat(v) if (v := g("date")) else _d.nothing(v),  # date_
-                time.fromisoformat(v) if (v := g("trnm_hour")) else _d.nothing(v),  # trnm_hour
-                int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
+                date.fromisoformat(v) if (v := full["date"]) else _d.nothing(v),  # date_
+                time.fromisoformat(v) if (v := full["trnm_hour"]) else _d.nothing(v),  # trnm_hour
+                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("inter_grp_code"))
+                if (v := full["inter_grp_code"])
                 else _d.nothing(v),  # inter_grp_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("inter_grp_name"))
+                if (v := full["inter_grp_name"])
                 else _d.nothing(v),  # inter_grp_name
-                int(v) if (v := g("ask_cnt")) else _d.nothing(v),  # ask_cnt
+                int(v) if (v := full["ask_cnt"]) else _d.nothing(v),  # ask_cnt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -115,8 +117,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> IntstockGrouplistResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output2=_d.as_list(
-            body.get("output2"), _IntstockGrouplistOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _IntstockGrouplistOutput2,
+            IntstockGrouplistOutput2,
+            _IntstockGrouplistOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

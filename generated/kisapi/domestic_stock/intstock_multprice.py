@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_stock.intstock_multprice"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class IntstockMultpriceOutput:
     """관심종목(멀티종목) 시세조회 output (rows)."""
 
@@ -129,6 +129,7 @@ _IntstockMultpriceOutput_KEYS = frozenset(
         "inter2_sdpr",
     }
 )
+_IntstockMultpriceOutput_NONE: Mapping[str, None] = dict.fromkeys(_IntstockMultpriceOutput_KEYS)
 _IntstockMultpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("kospi_kosdaq_cls_name", "kospi_kosdaq_cls_name", "text", None),
     ("mrkt_trtm_cls_name", "mrkt_trtm_cls_name", "text", None),
@@ -163,77 +164,78 @@ _IntstockMultpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _IntstockMultpriceOutput(d: Mapping[str, Any], strict: bool) -> IntstockMultpriceOutput:
-    if d.keys() <= _IntstockMultpriceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 29 else {**_IntstockMultpriceOutput_NONE, **d}
+    if len(full) == 29:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return IntstockMultpriceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kospi_kosdaq_cls_name"))
+                if (v := full["kospi_kosdaq_cls_name"])
                 else _d.nothing(v),  # kospi_kosdaq_cls_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mrkt_trtm_cls_name"))
+                if (v := full["mrkt_trtm_cls_name"])
                 else _d.nothing(v),  # mrkt_trtm_cls_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hour_cls_code"))
+                if (v := full["hour_cls_code"])
                 else _d.nothing(v),  # hour_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("inter_shrn_iscd"))
+                if (v := full["inter_shrn_iscd"])
                 else _d.nothing(v),  # inter_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("inter_kor_isnm"))
+                if (v := full["inter_kor_isnm"])
                 else _d.nothing(v),  # inter_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("inter2_prpr"))
+                if (v := full["inter2_prpr"])
                 else _d.nothing(v),  # inter2_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("inter2_prdy_vrss"))
+                if (v := full["inter2_prdy_vrss"])
                 else _d.nothing(v),  # inter2_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("inter2_oprc"))
+                if (v := full["inter2_oprc"])
                 else _d.nothing(v),  # inter2_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("inter2_hgpr"))
+                if (v := full["inter2_hgpr"])
                 else _d.nothing(v),  # inter2_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("inter2_lwpr"))
+                if (v := full["inter2_lwpr"])
                 else _d.nothing(v),  # inter2_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("inter2_llam"))
+                if (v := full["inter2_llam"])
                 else _d.nothing(v),  # inter2_llam
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("inter2_mxpr"))
+                if (v := full["inter2_mxpr"])
                 else _d.nothing(v),  # inter2_mxpr
-                int(v) if (v := g("inter2_askp")) else _d.nothing(v),  # inter2_askp
-                int(v) if (v := g("inter2_bidp")) else _d.nothing(v),  # inter2_bidp
-                int(v) if (v := g("seln_rsqn")) else _d.nothing(v),  # seln_rsqn
-                int(v) if (v := g("shnu_rsqn")) else _d.nothing(v),  # shnu_rsqn
-                int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["inter2_askp"]) else _d.nothing(v),  # inter2_askp
+                int(v) if (v := full["inter2_bidp"]) else _d.nothing(v),  # inter2_bidp
+                int(v) if (v := full["seln_rsqn"]) else _d.nothing(v),  # seln_rsqn
+                int(v) if (v := full["shnu_rsqn"]) else _d.nothing(v),  # shnu_rsqn
+                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
+                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("inter2_prdy_clpr"))
+                if (v := full["inter2_prdy_clpr"])
                 else _d.nothing(v),  # inter2_prdy_clpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("oprc_vrss_hgpr_rate"))
+                if (v := full["oprc_vrss_hgpr_rate"])
                 else _d.nothing(v),  # oprc_vrss_hgpr_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("intr_antc_cntg_vrss"))
+                if (v := full["intr_antc_cntg_vrss"])
                 else _d.nothing(v),  # intr_antc_cntg_vrss
                 SIGN_CODES[v]
-                if (v := g("intr_antc_cntg_vrss_sign"))
+                if (v := full["intr_antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # intr_antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("intr_antc_cntg_prdy_ctrt"))
+                if (v := full["intr_antc_cntg_prdy_ctrt"])
                 else _d.nothing(v),  # intr_antc_cntg_prdy_ctrt
-                int(v) if (v := g("intr_antc_vol")) else _d.nothing(v),  # intr_antc_vol
+                int(v) if (v := full["intr_antc_vol"]) else _d.nothing(v),  # intr_antc_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("inter2_sdpr"))
+                if (v := full["inter2_sdpr"])
                 else _d.nothing(v),  # inter2_sdpr
             )
         except _d.CONVERT_ERRORS:
@@ -273,7 +275,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> IntstockMultpriceResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _IntstockMultpriceOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _IntstockMultpriceOutput,
+            IntstockMultpriceOutput,
+            _IntstockMultpriceOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -28,7 +28,7 @@ __all__ = [
 _ID = "domestic_stock.intstock_stocklist_by_group"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class IntstockStocklistByGroupOutput1:
     """관심종목 그룹별 종목조회 output1 (one record)."""
 
@@ -41,6 +41,9 @@ class IntstockStocklistByGroupOutput1:
 
 
 _IntstockStocklistByGroupOutput1_KEYS = frozenset({"data_rank", "inter_grp_name"})
+_IntstockStocklistByGroupOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _IntstockStocklistByGroupOutput1_KEYS
+)
 _IntstockStocklistByGroupOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("data_rank", "data_rank", "int", None),
     ("inter_grp_name", "inter_grp_name", "text", None),
@@ -50,14 +53,15 @@ _IntstockStocklistByGroupOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _IntstockStocklistByGroupOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> IntstockStocklistByGroupOutput1:
-    if d.keys() <= _IntstockStocklistByGroupOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 2 else {**_IntstockStocklistByGroupOutput1_NONE, **d}
+    if len(full) == 2:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return IntstockStocklistByGroupOutput1(
-                int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
+                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("inter_grp_name"))
+                if (v := full["inter_grp_name"])
                 else _d.nothing(v),  # inter_grp_name
             )
         except _d.CONVERT_ERRORS:
@@ -72,7 +76,7 @@ def _IntstockStocklistByGroupOutput1(
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class IntstockStocklistByGroupOutput2:
     """관심종목 그룹별 종목조회 output2 (rows)."""
 
@@ -114,6 +118,9 @@ _IntstockStocklistByGroupOutput2_KEYS = frozenset(
         "cntg_cls_code",
     }
 )
+_IntstockStocklistByGroupOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _IntstockStocklistByGroupOutput2_KEYS
+)
 _IntstockStocklistByGroupOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fid_mrkt_cls_code", "fid_mrkt_cls_code", "str", None),
     ("data_rank", "data_rank", "int", None),
@@ -131,34 +138,35 @@ _IntstockStocklistByGroupOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _IntstockStocklistByGroupOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> IntstockStocklistByGroupOutput2:
-    if d.keys() <= _IntstockStocklistByGroupOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 10 else {**_IntstockStocklistByGroupOutput2_NONE, **d}
+    if len(full) == 10:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return IntstockStocklistByGroupOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("fid_mrkt_cls_code"))
+                if (v := full["fid_mrkt_cls_code"])
                 else _d.nothing(v),  # fid_mrkt_cls_code
-                int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
+                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("exch_code"))
+                if (v := full["exch_code"])
                 else _d.nothing(v),  # exch_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("jong_code"))
+                if (v := full["jong_code"])
                 else _d.nothing(v),  # jong_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("color_code"))
+                if (v := full["color_code"])
                 else _d.nothing(v),  # color_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("memo"))
+                if (v := full["memo"])
                 else _d.nothing(v),  # memo
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("fxdt_ntby_qty")) else _d.nothing(v),  # fxdt_ntby_qty
-                int(v) if (v := g("cntg_unpr")) else _d.nothing(v),  # cntg_unpr
+                int(v) if (v := full["fxdt_ntby_qty"]) else _d.nothing(v),  # fxdt_ntby_qty
+                int(v) if (v := full["cntg_unpr"]) else _d.nothing(v),  # cntg_unpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cntg_cls_code"))
+                if (v := full["cntg_cls_code"])
                 else _d.nothing(v),  # cntg_cls_code
             )
         except _d.CONVERT_ERRORS:
@@ -206,8 +214,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> IntstockStocklistByGroupRe
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(
-            body.get("output2"), _IntstockStocklistByGroupOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _IntstockStocklistByGroupOutput2,
+            IntstockStocklistByGroupOutput2,
+            _IntstockStocklistByGroupOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -29,7 +29,7 @@ __all__ = [
 _ID = "domestic_stock.investor_program_trade_today"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InvestorProgramTradeTodayOutput1:
     """프로그램매매 투자자매매동향(당일) output1 (rows)."""
 
@@ -101,6 +101,9 @@ _InvestorProgramTradeTodayOutput1_KEYS = frozenset(
         "nabt_ntby_amt",
     }
 )
+_InvestorProgramTradeTodayOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _InvestorProgramTradeTodayOutput1_KEYS
+)
 _InvestorProgramTradeTodayOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("invr_cls_code", "invr_cls_code", "str", None),
     ("all_seln_qty", "all_seln_qty", "int", None),
@@ -128,35 +131,36 @@ _InvestorProgramTradeTodayOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InvestorProgramTradeTodayOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InvestorProgramTradeTodayOutput1:
-    if d.keys() <= _InvestorProgramTradeTodayOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 20 else {**_InvestorProgramTradeTodayOutput1_NONE, **d}
+    if len(full) == 20:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InvestorProgramTradeTodayOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("invr_cls_code"))
+                if (v := full["invr_cls_code"])
                 else _d.nothing(v),  # invr_cls_code
-                int(v) if (v := g("all_seln_qty")) else _d.nothing(v),  # all_seln_qty
-                int(v) if (v := g("all_seln_amt")) else _d.nothing(v),  # all_seln_amt
+                int(v) if (v := full["all_seln_qty"]) else _d.nothing(v),  # all_seln_qty
+                int(v) if (v := full["all_seln_amt"]) else _d.nothing(v),  # all_seln_amt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("invr_cls_name"))
+                if (v := full["invr_cls_name"])
                 else _d.nothing(v),  # invr_cls_name
-                int(v) if (v := g("all_shnu_qty")) else _d.nothing(v),  # all_shnu_qty
-                int(v) if (v := g("all_shnu_amt")) else _d.nothing(v),  # all_shnu_amt
-                int(v) if (v := g("all_ntby_amt")) else _d.nothing(v),  # all_ntby_amt
-                int(v) if (v := g("arbt_seln_qty")) else _d.nothing(v),  # arbt_seln_qty
-                int(v) if (v := g("all_ntby_qty")) else _d.nothing(v),  # all_ntby_qty
-                int(v) if (v := g("arbt_shnu_qty")) else _d.nothing(v),  # arbt_shnu_qty
-                int(v) if (v := g("arbt_ntby_qty")) else _d.nothing(v),  # arbt_ntby_qty
-                int(v) if (v := g("arbt_seln_amt")) else _d.nothing(v),  # arbt_seln_amt
-                int(v) if (v := g("arbt_shnu_amt")) else _d.nothing(v),  # arbt_shnu_amt
-                int(v) if (v := g("arbt_ntby_amt")) else _d.nothing(v),  # arbt_ntby_amt
-                int(v) if (v := g("nabt_seln_qty")) else _d.nothing(v),  # nabt_seln_qty
-                int(v) if (v := g("nabt_shnu_qty")) else _d.nothing(v),  # nabt_shnu_qty
-                int(v) if (v := g("nabt_ntby_qty")) else _d.nothing(v),  # nabt_ntby_qty
-                int(v) if (v := g("nabt_seln_amt")) else _d.nothing(v),  # nabt_seln_amt
-                int(v) if (v := g("nabt_shnu_amt")) else _d.nothing(v),  # nabt_shnu_amt
-                int(v) if (v := g("nabt_ntby_amt")) else _d.nothing(v),  # nabt_ntby_amt
+                int(v) if (v := full["all_shnu_qty"]) else _d.nothing(v),  # all_shnu_qty
+                int(v) if (v := full["all_shnu_amt"]) else _d.nothing(v),  # all_shnu_amt
+                int(v) if (v := full["all_ntby_amt"]) else _d.nothing(v),  # all_ntby_amt
+                int(v) if (v := full["arbt_seln_qty"]) else _d.nothing(v),  # arbt_seln_qty
+                int(v) if (v := full["all_ntby_qty"]) else _d.nothing(v),  # all_ntby_qty
+                int(v) if (v := full["arbt_shnu_qty"]) else _d.nothing(v),  # arbt_shnu_qty
+                int(v) if (v := full["arbt_ntby_qty"]) else _d.nothing(v),  # arbt_ntby_qty
+                int(v) if (v := full["arbt_seln_amt"]) else _d.nothing(v),  # arbt_seln_amt
+                int(v) if (v := full["arbt_shnu_amt"]) else _d.nothing(v),  # arbt_shnu_amt
+                int(v) if (v := full["arbt_ntby_amt"]) else _d.nothing(v),  # arbt_ntby_amt
+                int(v) if (v := full["nabt_seln_qty"]) else _d.nothing(v),  # nabt_seln_qty
+                int(v) if (v := full["nabt_shnu_qty"]) else _d.nothing(v),  # nabt_shnu_qty
+                int(v) if (v := full["nabt_ntby_qty"]) else _d.nothing(v),  # nabt_ntby_qty
+                int(v) if (v := full["nabt_seln_amt"]) else _d.nothing(v),  # nabt_seln_amt
+                int(v) if (v := full["nabt_shnu_amt"]) else _d.nothing(v),  # nabt_shnu_amt
+                int(v) if (v := full["nabt_ntby_amt"]) else _d.nothing(v),  # nabt_ntby_amt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -195,8 +199,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InvestorProgramTradeTodayR
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _InvestorProgramTradeTodayOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InvestorProgramTradeTodayOutput1,
+            InvestorProgramTradeTodayOutput1,
+            _InvestorProgramTradeTodayOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -33,7 +33,7 @@ __all__ = [
 _ID = "domestic_stock.investor_trade_by_stock_daily"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InvestorTradeByStockDailyOutput1:
     """종목별 투자자매매동향(일별) output1 (one record)."""
 
@@ -66,6 +66,9 @@ _InvestorTradeByStockDailyOutput1_KEYS = frozenset(
         "rprs_mrkt_kor_name",
     }
 )
+_InvestorTradeByStockDailyOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _InvestorTradeByStockDailyOutput1_KEYS
+)
 _InvestorTradeByStockDailyOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_prpr", "stck_prpr", "int", None),
     ("prdy_vrss", "prdy_vrss", "int", None),
@@ -80,21 +83,22 @@ _InvestorTradeByStockDailyOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InvestorTradeByStockDailyOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InvestorTradeByStockDailyOutput1:
-    if d.keys() <= _InvestorTradeByStockDailyOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_InvestorTradeByStockDailyOutput1_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InvestorTradeByStockDailyOutput1(
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rprs_mrkt_kor_name"))
+                if (v := full["rprs_mrkt_kor_name"])
                 else _d.nothing(v),  # rprs_mrkt_kor_name
             )
         except _d.CONVERT_ERRORS:
@@ -109,7 +113,7 @@ def _InvestorTradeByStockDailyOutput1(
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InvestorTradeByStockDailyOutput2:
     """종목별 투자자매매동향(일별) output2 (rows)."""
 
@@ -424,6 +428,9 @@ _InvestorTradeByStockDailyOutput2_KEYS = frozenset(
         "bold_yn",
     }
 )
+_InvestorTradeByStockDailyOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _InvestorTradeByStockDailyOutput2_KEYS
+)
 _InvestorTradeByStockDailyOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_clpr", "stck_clpr", "int", None),
@@ -532,134 +539,153 @@ _InvestorTradeByStockDailyOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InvestorTradeByStockDailyOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InvestorTradeByStockDailyOutput2:
-    if d.keys() <= _InvestorTradeByStockDailyOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 101 else {**_InvestorTradeByStockDailyOutput2_NONE, **d}
+    if len(full) == 101:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InvestorTradeByStockDailyOutput2(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
-                int(v) if (v := g("frgn_ntby_qty")) else _d.nothing(v),  # frgn_ntby_qty
-                int(v) if (v := g("frgn_reg_ntby_qty")) else _d.nothing(v),  # frgn_reg_ntby_qty
-                int(v) if (v := g("frgn_nreg_ntby_qty")) else _d.nothing(v),  # frgn_nreg_ntby_qty
-                int(v) if (v := g("prsn_ntby_qty")) else _d.nothing(v),  # prsn_ntby_qty
-                int(v) if (v := g("orgn_ntby_qty")) else _d.nothing(v),  # orgn_ntby_qty
-                int(v) if (v := g("scrt_ntby_qty")) else _d.nothing(v),  # scrt_ntby_qty
-                int(v) if (v := g("ivtr_ntby_qty")) else _d.nothing(v),  # ivtr_ntby_qty
-                int(v) if (v := g("pe_fund_ntby_vol")) else _d.nothing(v),  # pe_fund_ntby_vol
-                int(v) if (v := g("bank_ntby_qty")) else _d.nothing(v),  # bank_ntby_qty
-                int(v) if (v := g("insu_ntby_qty")) else _d.nothing(v),  # insu_ntby_qty
-                int(v) if (v := g("mrbn_ntby_qty")) else _d.nothing(v),  # mrbn_ntby_qty
-                int(v) if (v := g("fund_ntby_qty")) else _d.nothing(v),  # fund_ntby_qty
-                int(v) if (v := g("etc_ntby_qty")) else _d.nothing(v),  # etc_ntby_qty
-                int(v) if (v := g("etc_corp_ntby_vol")) else _d.nothing(v),  # etc_corp_ntby_vol
-                int(v) if (v := g("etc_orgt_ntby_vol")) else _d.nothing(v),  # etc_orgt_ntby_vol
-                int(v) if (v := g("frgn_reg_ntby_pbmn")) else _d.nothing(v),  # frgn_reg_ntby_pbmn
-                int(v) if (v := g("frgn_ntby_tr_pbmn")) else _d.nothing(v),  # frgn_ntby_tr_pbmn
-                int(v) if (v := g("frgn_nreg_ntby_pbmn")) else _d.nothing(v),  # frgn_nreg_ntby_pbmn
-                int(v) if (v := g("prsn_ntby_tr_pbmn")) else _d.nothing(v),  # prsn_ntby_tr_pbmn
-                int(v) if (v := g("orgn_ntby_tr_pbmn")) else _d.nothing(v),  # orgn_ntby_tr_pbmn
-                int(v) if (v := g("scrt_ntby_tr_pbmn")) else _d.nothing(v),  # scrt_ntby_tr_pbmn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
+                int(v) if (v := full["frgn_reg_ntby_qty"]) else _d.nothing(v),  # frgn_reg_ntby_qty
                 int(v)
-                if (v := g("pe_fund_ntby_tr_pbmn"))
+                if (v := full["frgn_nreg_ntby_qty"])
+                else _d.nothing(v),  # frgn_nreg_ntby_qty
+                int(v) if (v := full["prsn_ntby_qty"]) else _d.nothing(v),  # prsn_ntby_qty
+                int(v) if (v := full["orgn_ntby_qty"]) else _d.nothing(v),  # orgn_ntby_qty
+                int(v) if (v := full["scrt_ntby_qty"]) else _d.nothing(v),  # scrt_ntby_qty
+                int(v) if (v := full["ivtr_ntby_qty"]) else _d.nothing(v),  # ivtr_ntby_qty
+                int(v) if (v := full["pe_fund_ntby_vol"]) else _d.nothing(v),  # pe_fund_ntby_vol
+                int(v) if (v := full["bank_ntby_qty"]) else _d.nothing(v),  # bank_ntby_qty
+                int(v) if (v := full["insu_ntby_qty"]) else _d.nothing(v),  # insu_ntby_qty
+                int(v) if (v := full["mrbn_ntby_qty"]) else _d.nothing(v),  # mrbn_ntby_qty
+                int(v) if (v := full["fund_ntby_qty"]) else _d.nothing(v),  # fund_ntby_qty
+                int(v) if (v := full["etc_ntby_qty"]) else _d.nothing(v),  # etc_ntby_qty
+                int(v) if (v := full["etc_corp_ntby_vol"]) else _d.nothing(v),  # etc_corp_ntby_vol
+                int(v) if (v := full["etc_orgt_ntby_vol"]) else _d.nothing(v),  # etc_orgt_ntby_vol
+                int(v)
+                if (v := full["frgn_reg_ntby_pbmn"])
+                else _d.nothing(v),  # frgn_reg_ntby_pbmn
+                int(v) if (v := full["frgn_ntby_tr_pbmn"]) else _d.nothing(v),  # frgn_ntby_tr_pbmn
+                int(v)
+                if (v := full["frgn_nreg_ntby_pbmn"])
+                else _d.nothing(v),  # frgn_nreg_ntby_pbmn
+                int(v) if (v := full["prsn_ntby_tr_pbmn"]) else _d.nothing(v),  # prsn_ntby_tr_pbmn
+                int(v) if (v := full["orgn_ntby_tr_pbmn"]) else _d.nothing(v),  # orgn_ntby_tr_pbmn
+                int(v) if (v := full["scrt_ntby_tr_pbmn"]) else _d.nothing(v),  # scrt_ntby_tr_pbmn
+                int(v)
+                if (v := full["pe_fund_ntby_tr_pbmn"])
                 else _d.nothing(v),  # pe_fund_ntby_tr_pbmn
-                int(v) if (v := g("ivtr_ntby_tr_pbmn")) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
-                int(v) if (v := g("bank_ntby_tr_pbmn")) else _d.nothing(v),  # bank_ntby_tr_pbmn
-                int(v) if (v := g("insu_ntby_tr_pbmn")) else _d.nothing(v),  # insu_ntby_tr_pbmn
-                int(v) if (v := g("mrbn_ntby_tr_pbmn")) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
-                int(v) if (v := g("fund_ntby_tr_pbmn")) else _d.nothing(v),  # fund_ntby_tr_pbmn
-                int(v) if (v := g("etc_ntby_tr_pbmn")) else _d.nothing(v),  # etc_ntby_tr_pbmn
+                int(v) if (v := full["ivtr_ntby_tr_pbmn"]) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
+                int(v) if (v := full["bank_ntby_tr_pbmn"]) else _d.nothing(v),  # bank_ntby_tr_pbmn
+                int(v) if (v := full["insu_ntby_tr_pbmn"]) else _d.nothing(v),  # insu_ntby_tr_pbmn
+                int(v) if (v := full["mrbn_ntby_tr_pbmn"]) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
+                int(v) if (v := full["fund_ntby_tr_pbmn"]) else _d.nothing(v),  # fund_ntby_tr_pbmn
+                int(v) if (v := full["etc_ntby_tr_pbmn"]) else _d.nothing(v),  # etc_ntby_tr_pbmn
                 int(v)
-                if (v := g("etc_corp_ntby_tr_pbmn"))
+                if (v := full["etc_corp_ntby_tr_pbmn"])
                 else _d.nothing(v),  # etc_corp_ntby_tr_pbmn
                 int(v)
-                if (v := g("etc_orgt_ntby_tr_pbmn"))
+                if (v := full["etc_orgt_ntby_tr_pbmn"])
                 else _d.nothing(v),  # etc_orgt_ntby_tr_pbmn
-                int(v) if (v := g("frgn_seln_vol")) else _d.nothing(v),  # frgn_seln_vol
-                int(v) if (v := g("frgn_shnu_vol")) else _d.nothing(v),  # frgn_shnu_vol
-                int(v) if (v := g("frgn_seln_tr_pbmn")) else _d.nothing(v),  # frgn_seln_tr_pbmn
-                int(v) if (v := g("frgn_shnu_tr_pbmn")) else _d.nothing(v),  # frgn_shnu_tr_pbmn
-                int(v) if (v := g("frgn_reg_askp_qty")) else _d.nothing(v),  # frgn_reg_askp_qty
-                int(v) if (v := g("frgn_reg_bidp_qty")) else _d.nothing(v),  # frgn_reg_bidp_qty
-                int(v) if (v := g("frgn_reg_askp_pbmn")) else _d.nothing(v),  # frgn_reg_askp_pbmn
-                int(v) if (v := g("frgn_reg_bidp_pbmn")) else _d.nothing(v),  # frgn_reg_bidp_pbmn
-                int(v) if (v := g("frgn_nreg_askp_qty")) else _d.nothing(v),  # frgn_nreg_askp_qty
-                int(v) if (v := g("frgn_nreg_bidp_qty")) else _d.nothing(v),  # frgn_nreg_bidp_qty
-                int(v) if (v := g("frgn_nreg_askp_pbmn")) else _d.nothing(v),  # frgn_nreg_askp_pbmn
-                int(v) if (v := g("frgn_nreg_bidp_pbmn")) else _d.nothing(v),  # frgn_nreg_bidp_pbmn
-                int(v) if (v := g("prsn_seln_vol")) else _d.nothing(v),  # prsn_seln_vol
-                int(v) if (v := g("prsn_shnu_vol")) else _d.nothing(v),  # prsn_shnu_vol
-                int(v) if (v := g("prsn_seln_tr_pbmn")) else _d.nothing(v),  # prsn_seln_tr_pbmn
-                int(v) if (v := g("prsn_shnu_tr_pbmn")) else _d.nothing(v),  # prsn_shnu_tr_pbmn
-                int(v) if (v := g("orgn_seln_vol")) else _d.nothing(v),  # orgn_seln_vol
-                int(v) if (v := g("orgn_shnu_vol")) else _d.nothing(v),  # orgn_shnu_vol
-                int(v) if (v := g("orgn_seln_tr_pbmn")) else _d.nothing(v),  # orgn_seln_tr_pbmn
-                int(v) if (v := g("orgn_shnu_tr_pbmn")) else _d.nothing(v),  # orgn_shnu_tr_pbmn
-                int(v) if (v := g("scrt_seln_vol")) else _d.nothing(v),  # scrt_seln_vol
-                int(v) if (v := g("scrt_shnu_vol")) else _d.nothing(v),  # scrt_shnu_vol
-                int(v) if (v := g("scrt_seln_tr_pbmn")) else _d.nothing(v),  # scrt_seln_tr_pbmn
-                int(v) if (v := g("scrt_shnu_tr_pbmn")) else _d.nothing(v),  # scrt_shnu_tr_pbmn
-                int(v) if (v := g("ivtr_seln_vol")) else _d.nothing(v),  # ivtr_seln_vol
-                int(v) if (v := g("ivtr_shnu_vol")) else _d.nothing(v),  # ivtr_shnu_vol
-                int(v) if (v := g("ivtr_seln_tr_pbmn")) else _d.nothing(v),  # ivtr_seln_tr_pbmn
-                int(v) if (v := g("ivtr_shnu_tr_pbmn")) else _d.nothing(v),  # ivtr_shnu_tr_pbmn
+                int(v) if (v := full["frgn_seln_vol"]) else _d.nothing(v),  # frgn_seln_vol
+                int(v) if (v := full["frgn_shnu_vol"]) else _d.nothing(v),  # frgn_shnu_vol
+                int(v) if (v := full["frgn_seln_tr_pbmn"]) else _d.nothing(v),  # frgn_seln_tr_pbmn
+                int(v) if (v := full["frgn_shnu_tr_pbmn"]) else _d.nothing(v),  # frgn_shnu_tr_pbmn
+                int(v) if (v := full["frgn_reg_askp_qty"]) else _d.nothing(v),  # frgn_reg_askp_qty
+                int(v) if (v := full["frgn_reg_bidp_qty"]) else _d.nothing(v),  # frgn_reg_bidp_qty
                 int(v)
-                if (v := g("pe_fund_seln_tr_pbmn"))
+                if (v := full["frgn_reg_askp_pbmn"])
+                else _d.nothing(v),  # frgn_reg_askp_pbmn
+                int(v)
+                if (v := full["frgn_reg_bidp_pbmn"])
+                else _d.nothing(v),  # frgn_reg_bidp_pbmn
+                int(v)
+                if (v := full["frgn_nreg_askp_qty"])
+                else _d.nothing(v),  # frgn_nreg_askp_qty
+                int(v)
+                if (v := full["frgn_nreg_bidp_qty"])
+                else _d.nothing(v),  # frgn_nreg_bidp_qty
+                int(v)
+                if (v := full["frgn_nreg_askp_pbmn"])
+                else _d.nothing(v),  # frgn_nreg_askp_pbmn
+                int(v)
+                if (v := full["frgn_nreg_bidp_pbmn"])
+                else _d.nothing(v),  # frgn_nreg_bidp_pbmn
+                int(v) if (v := full["prsn_seln_vol"]) else _d.nothing(v),  # prsn_seln_vol
+                int(v) if (v := full["prsn_shnu_vol"]) else _d.nothing(v),  # prsn_shnu_vol
+                int(v) if (v := full["prsn_seln_tr_pbmn"]) else _d.nothing(v),  # prsn_seln_tr_pbmn
+                int(v) if (v := full["prsn_shnu_tr_pbmn"]) else _d.nothing(v),  # prsn_shnu_tr_pbmn
+                int(v) if (v := full["orgn_seln_vol"]) else _d.nothing(v),  # orgn_seln_vol
+                int(v) if (v := full["orgn_shnu_vol"]) else _d.nothing(v),  # orgn_shnu_vol
+                int(v) if (v := full["orgn_seln_tr_pbmn"]) else _d.nothing(v),  # orgn_seln_tr_pbmn
+                int(v) if (v := full["orgn_shnu_tr_pbmn"]) else _d.nothing(v),  # orgn_shnu_tr_pbmn
+                int(v) if (v := full["scrt_seln_vol"]) else _d.nothing(v),  # scrt_seln_vol
+                int(v) if (v := full["scrt_shnu_vol"]) else _d.nothing(v),  # scrt_shnu_vol
+                int(v) if (v := full["scrt_seln_tr_pbmn"]) else _d.nothing(v),  # scrt_seln_tr_pbmn
+                int(v) if (v := full["scrt_shnu_tr_pbmn"]) else _d.nothing(v),  # scrt_shnu_tr_pbmn
+                int(v) if (v := full["ivtr_seln_vol"]) else _d.nothing(v),  # ivtr_seln_vol
+                int(v) if (v := full["ivtr_shnu_vol"]) else _d.nothing(v),  # ivtr_shnu_vol
+                int(v) if (v := full["ivtr_seln_tr_pbmn"]) else _d.nothing(v),  # ivtr_seln_tr_pbmn
+                int(v) if (v := full["ivtr_shnu_tr_pbmn"]) else _d.nothing(v),  # ivtr_shnu_tr_pbmn
+                int(v)
+                if (v := full["pe_fund_seln_tr_pbmn"])
                 else _d.nothing(v),  # pe_fund_seln_tr_pbmn
-                int(v) if (v := g("pe_fund_seln_vol")) else _d.nothing(v),  # pe_fund_seln_vol
+                int(v) if (v := full["pe_fund_seln_vol"]) else _d.nothing(v),  # pe_fund_seln_vol
                 int(v)
-                if (v := g("pe_fund_shnu_tr_pbmn"))
+                if (v := full["pe_fund_shnu_tr_pbmn"])
                 else _d.nothing(v),  # pe_fund_shnu_tr_pbmn
-                int(v) if (v := g("pe_fund_shnu_vol")) else _d.nothing(v),  # pe_fund_shnu_vol
-                int(v) if (v := g("bank_seln_vol")) else _d.nothing(v),  # bank_seln_vol
-                int(v) if (v := g("bank_shnu_vol")) else _d.nothing(v),  # bank_shnu_vol
-                int(v) if (v := g("bank_seln_tr_pbmn")) else _d.nothing(v),  # bank_seln_tr_pbmn
-                int(v) if (v := g("bank_shnu_tr_pbmn")) else _d.nothing(v),  # bank_shnu_tr_pbmn
-                int(v) if (v := g("insu_seln_vol")) else _d.nothing(v),  # insu_seln_vol
-                int(v) if (v := g("insu_shnu_vol")) else _d.nothing(v),  # insu_shnu_vol
-                int(v) if (v := g("insu_seln_tr_pbmn")) else _d.nothing(v),  # insu_seln_tr_pbmn
-                int(v) if (v := g("insu_shnu_tr_pbmn")) else _d.nothing(v),  # insu_shnu_tr_pbmn
-                int(v) if (v := g("mrbn_seln_vol")) else _d.nothing(v),  # mrbn_seln_vol
-                int(v) if (v := g("mrbn_shnu_vol")) else _d.nothing(v),  # mrbn_shnu_vol
-                int(v) if (v := g("mrbn_seln_tr_pbmn")) else _d.nothing(v),  # mrbn_seln_tr_pbmn
-                int(v) if (v := g("mrbn_shnu_tr_pbmn")) else _d.nothing(v),  # mrbn_shnu_tr_pbmn
-                int(v) if (v := g("fund_seln_vol")) else _d.nothing(v),  # fund_seln_vol
-                int(v) if (v := g("fund_shnu_vol")) else _d.nothing(v),  # fund_shnu_vol
-                int(v) if (v := g("fund_seln_tr_pbmn")) else _d.nothing(v),  # fund_seln_tr_pbmn
-                int(v) if (v := g("fund_shnu_tr_pbmn")) else _d.nothing(v),  # fund_shnu_tr_pbmn
-                int(v) if (v := g("etc_seln_vol")) else _d.nothing(v),  # etc_seln_vol
-                int(v) if (v := g("etc_shnu_vol")) else _d.nothing(v),  # etc_shnu_vol
-                int(v) if (v := g("etc_seln_tr_pbmn")) else _d.nothing(v),  # etc_seln_tr_pbmn
-                int(v) if (v := g("etc_shnu_tr_pbmn")) else _d.nothing(v),  # etc_shnu_tr_pbmn
-                int(v) if (v := g("etc_orgt_seln_vol")) else _d.nothing(v),  # etc_orgt_seln_vol
-                int(v) if (v := g("etc_orgt_shnu_vol")) else _d.nothing(v),  # etc_orgt_shnu_vol
+                int(v) if (v := full["pe_fund_shnu_vol"]) else _d.nothing(v),  # pe_fund_shnu_vol
+                int(v) if (v := full["bank_seln_vol"]) else _d.nothing(v),  # bank_seln_vol
+                int(v) if (v := full["bank_shnu_vol"]) else _d.nothing(v),  # bank_shnu_vol
+                int(v) if (v := full["bank_seln_tr_pbmn"]) else _d.nothing(v),  # bank_seln_tr_pbmn
+                int(v) if (v := full["bank_shnu_tr_pbmn"]) else _d.nothing(v),  # bank_shnu_tr_pbmn
+                int(v) if (v := full["insu_seln_vol"]) else _d.nothing(v),  # insu_seln_vol
+                int(v) if (v := full["insu_shnu_vol"]) else _d.nothing(v),  # insu_shnu_vol
+                int(v) if (v := full["insu_seln_tr_pbmn"]) else _d.nothing(v),  # insu_seln_tr_pbmn
+                int(v) if (v := full["insu_shnu_tr_pbmn"]) else _d.nothing(v),  # insu_shnu_tr_pbmn
+                int(v) if (v := full["mrbn_seln_vol"]) else _d.nothing(v),  # mrbn_seln_vol
+                int(v) if (v := full["mrbn_shnu_vol"]) else _d.nothing(v),  # mrbn_shnu_vol
+                int(v) if (v := full["mrbn_seln_tr_pbmn"]) else _d.nothing(v),  # mrbn_seln_tr_pbmn
+                int(v) if (v := full["mrbn_shnu_tr_pbmn"]) else _d.nothing(v),  # mrbn_shnu_tr_pbmn
+                int(v) if (v := full["fund_seln_vol"]) else _d.nothing(v),  # fund_seln_vol
+                int(v) if (v := full["fund_shnu_vol"]) else _d.nothing(v),  # fund_shnu_vol
+                int(v) if (v := full["fund_seln_tr_pbmn"]) else _d.nothing(v),  # fund_seln_tr_pbmn
+                int(v) if (v := full["fund_shnu_tr_pbmn"]) else _d.nothing(v),  # fund_shnu_tr_pbmn
+                int(v) if (v := full["etc_seln_vol"]) else _d.nothing(v),  # etc_seln_vol
+                int(v) if (v := full["etc_shnu_vol"]) else _d.nothing(v),  # etc_shnu_vol
+                int(v) if (v := full["etc_seln_tr_pbmn"]) else _d.nothing(v),  # etc_seln_tr_pbmn
+                int(v) if (v := full["etc_shnu_tr_pbmn"]) else _d.nothing(v),  # etc_shnu_tr_pbmn
+                int(v) if (v := full["etc_orgt_seln_vol"]) else _d.nothing(v),  # etc_orgt_seln_vol
+                int(v) if (v := full["etc_orgt_shnu_vol"]) else _d.nothing(v),  # etc_orgt_shnu_vol
                 int(v)
-                if (v := g("etc_orgt_seln_tr_pbmn"))
+                if (v := full["etc_orgt_seln_tr_pbmn"])
                 else _d.nothing(v),  # etc_orgt_seln_tr_pbmn
                 int(v)
-                if (v := g("etc_orgt_shnu_tr_pbmn"))
+                if (v := full["etc_orgt_shnu_tr_pbmn"])
                 else _d.nothing(v),  # etc_orgt_shnu_tr_pbmn
-                int(v) if (v := g("etc_corp_seln_vol")) else _d.nothing(v),  # etc_corp_seln_vol
-                int(v) if (v := g("etc_corp_shnu_vol")) else _d.nothing(v),  # etc_corp_shnu_vol
+                int(v) if (v := full["etc_corp_seln_vol"]) else _d.nothing(v),  # etc_corp_seln_vol
+                int(v) if (v := full["etc_corp_shnu_vol"]) else _d.nothing(v),  # etc_corp_shnu_vol
                 int(v)
-                if (v := g("etc_corp_seln_tr_pbmn"))
+                if (v := full["etc_corp_seln_tr_pbmn"])
                 else _d.nothing(v),  # etc_corp_seln_tr_pbmn
                 int(v)
-                if (v := g("etc_corp_shnu_tr_pbmn"))
+                if (v := full["etc_corp_shnu_tr_pbmn"])
                 else _d.nothing(v),  # etc_corp_shnu_tr_pbmn
-                _d.YN[v] if (v := g("bold_yn")) else _d.nothing(v),  # bold_yn
+                _d.YN[v] if (v := full["bold_yn"]) else _d.nothing(v),  # bold_yn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -706,8 +732,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InvestorTradeByStockDailyR
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(
-            body.get("output2"), _InvestorTradeByStockDailyOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InvestorTradeByStockDailyOutput2,
+            InvestorTradeByStockDailyOutput2,
+            _InvestorTradeByStockDailyOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -27,7 +27,7 @@ __all__ = [
 _ID = "domestic_stock.investor_trend_estimate"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InvestorTrendEstimateOutput2:
     """종목별 외인기관 추정가집계 output2 (rows)."""
 
@@ -46,6 +46,9 @@ class InvestorTrendEstimateOutput2:
 _InvestorTrendEstimateOutput2_KEYS = frozenset(
     {"bsop_hour_gb", "frgn_fake_ntby_qty", "orgn_fake_ntby_qty", "sum_fake_ntby_qty"}
 )
+_InvestorTrendEstimateOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _InvestorTrendEstimateOutput2_KEYS
+)
 _InvestorTrendEstimateOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bsop_hour_gb", "bsop_hour_gb", "str", None),
     ("frgn_fake_ntby_qty", "frgn_fake_ntby_qty", "int", None),
@@ -57,17 +60,22 @@ _InvestorTrendEstimateOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InvestorTrendEstimateOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InvestorTrendEstimateOutput2:
-    if d.keys() <= _InvestorTrendEstimateOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 4 else {**_InvestorTrendEstimateOutput2_NONE, **d}
+    if len(full) == 4:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InvestorTrendEstimateOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("bsop_hour_gb"))
+                if (v := full["bsop_hour_gb"])
                 else _d.nothing(v),  # bsop_hour_gb
-                int(v) if (v := g("frgn_fake_ntby_qty")) else _d.nothing(v),  # frgn_fake_ntby_qty
-                int(v) if (v := g("orgn_fake_ntby_qty")) else _d.nothing(v),  # orgn_fake_ntby_qty
-                int(v) if (v := g("sum_fake_ntby_qty")) else _d.nothing(v),  # sum_fake_ntby_qty
+                int(v)
+                if (v := full["frgn_fake_ntby_qty"])
+                else _d.nothing(v),  # frgn_fake_ntby_qty
+                int(v)
+                if (v := full["orgn_fake_ntby_qty"])
+                else _d.nothing(v),  # orgn_fake_ntby_qty
+                int(v) if (v := full["sum_fake_ntby_qty"]) else _d.nothing(v),  # sum_fake_ntby_qty
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -106,8 +114,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InvestorTrendEstimateRespo
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output2=_d.as_list(
-            body.get("output2"), _InvestorTrendEstimateOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InvestorTrendEstimateOutput2,
+            InvestorTrendEstimateOutput2,
+            _InvestorTrendEstimateOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

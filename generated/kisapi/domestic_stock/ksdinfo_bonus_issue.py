@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_stock.ksdinfo_bonus_issue"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class KsdinfoBonusIssueOutput1:
     """예탁원정보(무상증자일정) output1 (rows)."""
 
@@ -75,6 +75,7 @@ _KsdinfoBonusIssueOutput1_KEYS = frozenset(
         "stk_kind",
     }
 )
+_KsdinfoBonusIssueOutput1_NONE: Mapping[str, None] = dict.fromkeys(_KsdinfoBonusIssueOutput1_KEYS)
 _KsdinfoBonusIssueOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("record_date", "record_date", "date", None),
     ("sht_cd", "sht_cd", "str", None),
@@ -91,29 +92,32 @@ _KsdinfoBonusIssueOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _KsdinfoBonusIssueOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoBonusIssueOutput1:
-    if d.keys() <= _KsdinfoBonusIssueOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 11 else {**_KsdinfoBonusIssueOutput1_NONE, **d}
+    if len(full) == 11:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return KsdinfoBonusIssueOutput1(
-                date.fromisoformat(v) if (v := g("record_date")) else _d.nothing(v),  # record_date
+                date.fromisoformat(v)
+                if (v := full["record_date"])
+                else _d.nothing(v),  # record_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sht_cd"))
+                if (v := full["sht_cd"])
                 else _d.nothing(v),  # sht_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("isin_name"))
+                if (v := full["isin_name"])
                 else _d.nothing(v),  # isin_name
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("fix_rate"))
+                if (v := full["fix_rate"])
                 else _d.nothing(v),  # fix_rate
-                int(v) if (v := g("odd_rec_price")) else _d.nothing(v),  # odd_rec_price
-                date.fromisoformat(v) if (v := g("right_dt")) else _d.nothing(v),  # right_dt
-                date.fromisoformat(v) if (v := g("odd_pay_dt")) else _d.nothing(v),  # odd_pay_dt
-                date.fromisoformat(v) if (v := g("list_date")) else _d.nothing(v),  # list_date
-                int(v) if (v := g("tot_issue_stk_qty")) else _d.nothing(v),  # tot_issue_stk_qty
-                int(v) if (v := g("issue_stk_qty")) else _d.nothing(v),  # issue_stk_qty
+                int(v) if (v := full["odd_rec_price"]) else _d.nothing(v),  # odd_rec_price
+                date.fromisoformat(v) if (v := full["right_dt"]) else _d.nothing(v),  # right_dt
+                date.fromisoformat(v) if (v := full["odd_pay_dt"]) else _d.nothing(v),  # odd_pay_dt
+                date.fromisoformat(v) if (v := full["list_date"]) else _d.nothing(v),  # list_date
+                int(v) if (v := full["tot_issue_stk_qty"]) else _d.nothing(v),  # tot_issue_stk_qty
+                int(v) if (v := full["issue_stk_qty"]) else _d.nothing(v),  # issue_stk_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stk_kind"))
+                if (v := full["stk_kind"])
                 else _d.nothing(v),  # stk_kind
             )
         except _d.CONVERT_ERRORS:
@@ -153,8 +157,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoBonusIssueResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _KsdinfoBonusIssueOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _KsdinfoBonusIssueOutput1,
+            KsdinfoBonusIssueOutput1,
+            _KsdinfoBonusIssueOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -32,7 +32,7 @@ __all__ = [
 _ID = "domestic_stock.ksdinfo_dividend"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class KsdinfoDividendOutput1:
     """예탁원정보(배당일정) output1 (rows)."""
 
@@ -83,6 +83,7 @@ _KsdinfoDividendOutput1_KEYS = frozenset(
         "high_divi_gb",
     }
 )
+_KsdinfoDividendOutput1_NONE: Mapping[str, None] = dict.fromkeys(_KsdinfoDividendOutput1_KEYS)
 _KsdinfoDividendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("record_date", "record_date", "date", None),
     ("sht_cd", "sht_cd", "str", None),
@@ -101,39 +102,44 @@ _KsdinfoDividendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _KsdinfoDividendOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoDividendOutput1:
-    if d.keys() <= _KsdinfoDividendOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 13 else {**_KsdinfoDividendOutput1_NONE, **d}
+    if len(full) == 13:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return KsdinfoDividendOutput1(
-                date.fromisoformat(v) if (v := g("record_date")) else _d.nothing(v),  # record_date
+                date.fromisoformat(v)
+                if (v := full["record_date"])
+                else _d.nothing(v),  # record_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sht_cd"))
+                if (v := full["sht_cd"])
                 else _d.nothing(v),  # sht_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("isin_name"))
+                if (v := full["isin_name"])
                 else _d.nothing(v),  # isin_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("divi_kind"))
+                if (v := full["divi_kind"])
                 else _d.nothing(v),  # divi_kind
-                int(v) if (v := g("face_val")) else _d.nothing(v),  # face_val
-                int(v) if (v := g("per_sto_divi_amt")) else _d.nothing(v),  # per_sto_divi_amt
+                int(v) if (v := full["face_val"]) else _d.nothing(v),  # face_val
+                int(v) if (v := full["per_sto_divi_amt"]) else _d.nothing(v),  # per_sto_divi_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("divi_rate"))
+                if (v := full["divi_rate"])
                 else _d.nothing(v),  # divi_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("stk_divi_rate"))
+                if (v := full["stk_divi_rate"])
                 else _d.nothing(v),  # stk_divi_rate
-                date.fromisoformat(v) if (v := g("divi_pay_dt")) else _d.nothing(v),  # divi_pay_dt
                 date.fromisoformat(v)
-                if (v := g("stk_div_pay_dt"))
+                if (v := full["divi_pay_dt"])
+                else _d.nothing(v),  # divi_pay_dt
+                date.fromisoformat(v)
+                if (v := full["stk_div_pay_dt"])
                 else _d.nothing(v),  # stk_div_pay_dt
-                date.fromisoformat(v) if (v := g("odd_pay_dt")) else _d.nothing(v),  # odd_pay_dt
+                date.fromisoformat(v) if (v := full["odd_pay_dt"]) else _d.nothing(v),  # odd_pay_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stk_kind"))
+                if (v := full["stk_kind"])
                 else _d.nothing(v),  # stk_kind
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("high_divi_gb"))
+                if (v := full["high_divi_gb"])
                 else _d.nothing(v),  # high_divi_gb
             )
         except _d.CONVERT_ERRORS:
@@ -173,7 +179,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoDividendResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _KsdinfoDividendOutput1, strict, _ID + ".output1"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _KsdinfoDividendOutput1,
+            KsdinfoDividendOutput1,
+            _KsdinfoDividendOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
         extra=extra or _d.EMPTY,
     )
 

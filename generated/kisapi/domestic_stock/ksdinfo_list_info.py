@@ -29,7 +29,7 @@ __all__ = [
 _ID = "domestic_stock.ksdinfo_list_info"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class KsdinfoListInfoOutput1:
     """예탁원정보(상장정보일정) output1 (rows)."""
 
@@ -65,6 +65,7 @@ _KsdinfoListInfoOutput1_KEYS = frozenset(
         "issue_price",
     }
 )
+_KsdinfoListInfoOutput1_NONE: Mapping[str, None] = dict.fromkeys(_KsdinfoListInfoOutput1_KEYS)
 _KsdinfoListInfoOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("list_dt", "list_dt", "date", None),
     ("sht_cd", "sht_cd", "str", None),
@@ -78,27 +79,28 @@ _KsdinfoListInfoOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _KsdinfoListInfoOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoListInfoOutput1:
-    if d.keys() <= _KsdinfoListInfoOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 8 else {**_KsdinfoListInfoOutput1_NONE, **d}
+    if len(full) == 8:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return KsdinfoListInfoOutput1(
-                date.fromisoformat(v) if (v := g("list_dt")) else _d.nothing(v),  # list_dt
+                date.fromisoformat(v) if (v := full["list_dt"]) else _d.nothing(v),  # list_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sht_cd"))
+                if (v := full["sht_cd"])
                 else _d.nothing(v),  # sht_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("isin_name"))
+                if (v := full["isin_name"])
                 else _d.nothing(v),  # isin_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stk_kind"))
+                if (v := full["stk_kind"])
                 else _d.nothing(v),  # stk_kind
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("issue_type"))
+                if (v := full["issue_type"])
                 else _d.nothing(v),  # issue_type
-                int(v) if (v := g("issue_stk_qty")) else _d.nothing(v),  # issue_stk_qty
-                int(v) if (v := g("tot_issue_stk_qty")) else _d.nothing(v),  # tot_issue_stk_qty
-                int(v) if (v := g("issue_price")) else _d.nothing(v),  # issue_price
+                int(v) if (v := full["issue_stk_qty"]) else _d.nothing(v),  # issue_stk_qty
+                int(v) if (v := full["tot_issue_stk_qty"]) else _d.nothing(v),  # tot_issue_stk_qty
+                int(v) if (v := full["issue_price"]) else _d.nothing(v),  # issue_price
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -137,7 +139,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoListInfoResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _KsdinfoListInfoOutput1, strict, _ID + ".output1"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _KsdinfoListInfoOutput1,
+            KsdinfoListInfoOutput1,
+            _KsdinfoListInfoOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
         extra=extra or _d.EMPTY,
     )
 

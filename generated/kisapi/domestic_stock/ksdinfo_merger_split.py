@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_stock.ksdinfo_merger_split"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class KsdinfoMergerSplitOutput1:
     """예탁원정보(합병_분할일정) output1 (rows)."""
 
@@ -84,6 +84,7 @@ _KsdinfoMergerSplitOutput1_KEYS = frozenset(
         "seq",
     }
 )
+_KsdinfoMergerSplitOutput1_NONE: Mapping[str, None] = dict.fromkeys(_KsdinfoMergerSplitOutput1_KEYS)
 _KsdinfoMergerSplitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("record_date", "record_date", "date", None),
     ("sht_cd", "sht_cd", "str", None),
@@ -103,44 +104,47 @@ _KsdinfoMergerSplitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _KsdinfoMergerSplitOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoMergerSplitOutput1:
-    if d.keys() <= _KsdinfoMergerSplitOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 14 else {**_KsdinfoMergerSplitOutput1_NONE, **d}
+    if len(full) == 14:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return KsdinfoMergerSplitOutput1(
-                date.fromisoformat(v) if (v := g("record_date")) else _d.nothing(v),  # record_date
+                date.fromisoformat(v)
+                if (v := full["record_date"])
+                else _d.nothing(v),  # record_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sht_cd"))
+                if (v := full["sht_cd"])
                 else _d.nothing(v),  # sht_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("opp_cust_cd"))
+                if (v := full["opp_cust_cd"])
                 else _d.nothing(v),  # opp_cust_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("opp_cust_nm"))
+                if (v := full["opp_cust_nm"])
                 else _d.nothing(v),  # opp_cust_nm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cust_cd"))
+                if (v := full["cust_cd"])
                 else _d.nothing(v),  # cust_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cust_nm"))
+                if (v := full["cust_nm"])
                 else _d.nothing(v),  # cust_nm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("merge_type"))
+                if (v := full["merge_type"])
                 else _d.nothing(v),  # merge_type
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("merge_rate"))
+                if (v := full["merge_rate"])
                 else _d.nothing(v),  # merge_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("td_stop_dt"))
+                if (v := full["td_stop_dt"])
                 else _d.nothing(v),  # td_stop_dt
-                date.fromisoformat(v) if (v := g("list_dt")) else _d.nothing(v),  # list_dt
+                date.fromisoformat(v) if (v := full["list_dt"]) else _d.nothing(v),  # list_dt
                 date.fromisoformat(v)
-                if (v := g("odd_amt_pay_dt"))
+                if (v := full["odd_amt_pay_dt"])
                 else _d.nothing(v),  # odd_amt_pay_dt
-                int(v) if (v := g("tot_issue_stk_qty")) else _d.nothing(v),  # tot_issue_stk_qty
-                int(v) if (v := g("issue_stk_qty")) else _d.nothing(v),  # issue_stk_qty
+                int(v) if (v := full["tot_issue_stk_qty"]) else _d.nothing(v),  # tot_issue_stk_qty
+                int(v) if (v := full["issue_stk_qty"]) else _d.nothing(v),  # issue_stk_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("seq"))
+                if (v := full["seq"])
                 else _d.nothing(v),  # seq
             )
         except _d.CONVERT_ERRORS:
@@ -180,8 +184,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoMergerSplitResponse
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _KsdinfoMergerSplitOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _KsdinfoMergerSplitOutput1,
+            KsdinfoMergerSplitOutput1,
+            _KsdinfoMergerSplitOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         extra=extra or _d.EMPTY,
     )

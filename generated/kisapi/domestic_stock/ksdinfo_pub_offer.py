@@ -29,7 +29,7 @@ __all__ = [
 _ID = "domestic_stock.ksdinfo_pub_offer"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class KsdinfoPubOfferOutput1:
     """예탁원정보(공모주청약일정) output1 (rows)."""
 
@@ -80,6 +80,7 @@ _KsdinfoPubOfferOutput1_KEYS = frozenset(
         "assign_stk_qty",
     }
 )
+_KsdinfoPubOfferOutput1_NONE: Mapping[str, None] = dict.fromkeys(_KsdinfoPubOfferOutput1_KEYS)
 _KsdinfoPubOfferOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("record_date", "record_date", "date", None),
     ("sht_cd", "sht_cd", "str", None),
@@ -98,32 +99,35 @@ _KsdinfoPubOfferOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _KsdinfoPubOfferOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoPubOfferOutput1:
-    if d.keys() <= _KsdinfoPubOfferOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 13 else {**_KsdinfoPubOfferOutput1_NONE, **d}
+    if len(full) == 13:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return KsdinfoPubOfferOutput1(
-                date.fromisoformat(v) if (v := g("record_date")) else _d.nothing(v),  # record_date
+                date.fromisoformat(v)
+                if (v := full["record_date"])
+                else _d.nothing(v),  # record_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sht_cd"))
+                if (v := full["sht_cd"])
                 else _d.nothing(v),  # sht_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("isin_name"))
+                if (v := full["isin_name"])
                 else _d.nothing(v),  # isin_name
-                int(v) if (v := g("fix_subscr_pri")) else _d.nothing(v),  # fix_subscr_pri
-                int(v) if (v := g("face_value")) else _d.nothing(v),  # face_value
+                int(v) if (v := full["fix_subscr_pri"]) else _d.nothing(v),  # fix_subscr_pri
+                int(v) if (v := full["face_value"]) else _d.nothing(v),  # face_value
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("subscr_dt"))
+                if (v := full["subscr_dt"])
                 else _d.nothing(v),  # subscr_dt
-                date.fromisoformat(v) if (v := g("pay_dt")) else _d.nothing(v),  # pay_dt
-                date.fromisoformat(v) if (v := g("refund_dt")) else _d.nothing(v),  # refund_dt
-                date.fromisoformat(v) if (v := g("list_dt")) else _d.nothing(v),  # list_dt
+                date.fromisoformat(v) if (v := full["pay_dt"]) else _d.nothing(v),  # pay_dt
+                date.fromisoformat(v) if (v := full["refund_dt"]) else _d.nothing(v),  # refund_dt
+                date.fromisoformat(v) if (v := full["list_dt"]) else _d.nothing(v),  # list_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("lead_mgr"))
+                if (v := full["lead_mgr"])
                 else _d.nothing(v),  # lead_mgr
-                int(v) if (v := g("pub_bf_cap")) else _d.nothing(v),  # pub_bf_cap
-                int(v) if (v := g("pub_af_cap")) else _d.nothing(v),  # pub_af_cap
-                int(v) if (v := g("assign_stk_qty")) else _d.nothing(v),  # assign_stk_qty
+                int(v) if (v := full["pub_bf_cap"]) else _d.nothing(v),  # pub_bf_cap
+                int(v) if (v := full["pub_af_cap"]) else _d.nothing(v),  # pub_af_cap
+                int(v) if (v := full["assign_stk_qty"]) else _d.nothing(v),  # assign_stk_qty
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -162,7 +166,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoPubOfferResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _KsdinfoPubOfferOutput1, strict, _ID + ".output1"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _KsdinfoPubOfferOutput1,
+            KsdinfoPubOfferOutput1,
+            _KsdinfoPubOfferOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
         extra=extra or _d.EMPTY,
     )
 

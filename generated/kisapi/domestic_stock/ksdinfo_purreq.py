@@ -29,7 +29,7 @@ __all__ = [
 _ID = "domestic_stock.ksdinfo_purreq"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class KsdinfoPurreqOutput1:
     """예탁원정보(주식매수청구일정) output1 (rows)."""
 
@@ -71,6 +71,7 @@ _KsdinfoPurreqOutput1_KEYS = frozenset(
         "meet_dt",
     }
 )
+_KsdinfoPurreqOutput1_NONE: Mapping[str, None] = dict.fromkeys(_KsdinfoPurreqOutput1_KEYS)
 _KsdinfoPurreqOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("record_date", "record_date", "date", None),
     ("sht_cd", "sht_cd", "str", None),
@@ -86,33 +87,38 @@ _KsdinfoPurreqOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _KsdinfoPurreqOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoPurreqOutput1:
-    if d.keys() <= _KsdinfoPurreqOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 10 else {**_KsdinfoPurreqOutput1_NONE, **d}
+    if len(full) == 10:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return KsdinfoPurreqOutput1(
-                date.fromisoformat(v) if (v := g("record_date")) else _d.nothing(v),  # record_date
+                date.fromisoformat(v)
+                if (v := full["record_date"])
+                else _d.nothing(v),  # record_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sht_cd"))
+                if (v := full["sht_cd"])
                 else _d.nothing(v),  # sht_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("isin_name"))
+                if (v := full["isin_name"])
                 else _d.nothing(v),  # isin_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stk_kind"))
+                if (v := full["stk_kind"])
                 else _d.nothing(v),  # stk_kind
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("opp_opi_rcpt_term"))
+                if (v := full["opp_opi_rcpt_term"])
                 else _d.nothing(v),  # opp_opi_rcpt_term
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("buy_req_rcpt_term"))
+                if (v := full["buy_req_rcpt_term"])
                 else _d.nothing(v),  # buy_req_rcpt_term
-                int(v) if (v := g("buy_req_price")) else _d.nothing(v),  # buy_req_price
+                int(v) if (v := full["buy_req_price"]) else _d.nothing(v),  # buy_req_price
                 date.fromisoformat(v)
-                if (v := g("buy_amt_pay_dt"))
+                if (v := full["buy_amt_pay_dt"])
                 else _d.nothing(v),  # buy_amt_pay_dt
-                date.fromisoformat(v) if (v := g("get_meet_dt")) else _d.nothing(v),  # get_meet_dt
-                date.fromisoformat(v) if (v := g("meet_dt")) else _d.nothing(v),  # meet_dt
+                date.fromisoformat(v)
+                if (v := full["get_meet_dt"])
+                else _d.nothing(v),  # get_meet_dt
+                date.fromisoformat(v) if (v := full["meet_dt"]) else _d.nothing(v),  # meet_dt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -151,7 +157,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoPurreqResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _KsdinfoPurreqOutput1, strict, _ID + ".output1"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _KsdinfoPurreqOutput1,
+            KsdinfoPurreqOutput1,
+            _KsdinfoPurreqOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.ksdinfo_rev_split"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class KsdinfoRevSplitOutput1:
     """예탁원정보(액면교체일정) output1 (rows)."""
 
@@ -64,6 +64,7 @@ _KsdinfoRevSplitOutput1_KEYS = frozenset(
         "list_dt",
     }
 )
+_KsdinfoRevSplitOutput1_NONE: Mapping[str, None] = dict.fromkeys(_KsdinfoRevSplitOutput1_KEYS)
 _KsdinfoRevSplitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("record_date", "record_date", "date", None),
     ("sht_cd", "sht_cd", "str", None),
@@ -76,24 +77,27 @@ _KsdinfoRevSplitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _KsdinfoRevSplitOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoRevSplitOutput1:
-    if d.keys() <= _KsdinfoRevSplitOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_KsdinfoRevSplitOutput1_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return KsdinfoRevSplitOutput1(
-                date.fromisoformat(v) if (v := g("record_date")) else _d.nothing(v),  # record_date
+                date.fromisoformat(v)
+                if (v := full["record_date"])
+                else _d.nothing(v),  # record_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sht_cd"))
+                if (v := full["sht_cd"])
                 else _d.nothing(v),  # sht_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("isin_name"))
+                if (v := full["isin_name"])
                 else _d.nothing(v),  # isin_name
-                int(v) if (v := g("inter_bf_face_amt")) else _d.nothing(v),  # inter_bf_face_amt
-                int(v) if (v := g("inter_af_face_amt")) else _d.nothing(v),  # inter_af_face_amt
+                int(v) if (v := full["inter_bf_face_amt"]) else _d.nothing(v),  # inter_bf_face_amt
+                int(v) if (v := full["inter_af_face_amt"]) else _d.nothing(v),  # inter_af_face_amt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("td_stop_dt"))
+                if (v := full["td_stop_dt"])
                 else _d.nothing(v),  # td_stop_dt
-                date.fromisoformat(v) if (v := g("list_dt")) else _d.nothing(v),  # list_dt
+                date.fromisoformat(v) if (v := full["list_dt"]) else _d.nothing(v),  # list_dt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -132,7 +136,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoRevSplitResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _KsdinfoRevSplitOutput1, strict, _ID + ".output1"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _KsdinfoRevSplitOutput1,
+            KsdinfoRevSplitOutput1,
+            _KsdinfoRevSplitOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -29,7 +29,7 @@ __all__ = [
 _ID = "domestic_stock.ksdinfo_sharehld_meet"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class KsdinfoSharehldMeetOutput1:
     """예탁원정보(주주총회일정) output1 (rows)."""
 
@@ -54,6 +54,9 @@ class KsdinfoSharehldMeetOutput1:
 _KsdinfoSharehldMeetOutput1_KEYS = frozenset(
     {"record_date", "sht_cd", "isin_name", "gen_meet_dt", "gen_meet_type", "agenda", "vote_tot_qty"}
 )
+_KsdinfoSharehldMeetOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _KsdinfoSharehldMeetOutput1_KEYS
+)
 _KsdinfoSharehldMeetOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("record_date", "record_date", "date", None),
     ("sht_cd", "sht_cd", "str", None),
@@ -66,26 +69,31 @@ _KsdinfoSharehldMeetOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _KsdinfoSharehldMeetOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoSharehldMeetOutput1:
-    if d.keys() <= _KsdinfoSharehldMeetOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_KsdinfoSharehldMeetOutput1_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return KsdinfoSharehldMeetOutput1(
-                date.fromisoformat(v) if (v := g("record_date")) else _d.nothing(v),  # record_date
+                date.fromisoformat(v)
+                if (v := full["record_date"])
+                else _d.nothing(v),  # record_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sht_cd"))
+                if (v := full["sht_cd"])
                 else _d.nothing(v),  # sht_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("isin_name"))
+                if (v := full["isin_name"])
                 else _d.nothing(v),  # isin_name
-                date.fromisoformat(v) if (v := g("gen_meet_dt")) else _d.nothing(v),  # gen_meet_dt
+                date.fromisoformat(v)
+                if (v := full["gen_meet_dt"])
+                else _d.nothing(v),  # gen_meet_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("gen_meet_type"))
+                if (v := full["gen_meet_type"])
                 else _d.nothing(v),  # gen_meet_type
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("agenda"))
+                if (v := full["agenda"])
                 else _d.nothing(v),  # agenda
-                int(v) if (v := g("vote_tot_qty")) else _d.nothing(v),  # vote_tot_qty
+                int(v) if (v := full["vote_tot_qty"]) else _d.nothing(v),  # vote_tot_qty
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -124,8 +132,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoSharehldMeetRespons
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _KsdinfoSharehldMeetOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _KsdinfoSharehldMeetOutput1,
+            KsdinfoSharehldMeetOutput1,
+            _KsdinfoSharehldMeetOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.lendable_by_company"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class LendableByCompanyOutput1:
     """당사 대주가능 종목 output1 (rows)."""
 
@@ -82,6 +82,7 @@ _LendableByCompanyOutput1_KEYS = frozenset(
         "psbl_yn",
     }
 )
+_LendableByCompanyOutput1_NONE: Mapping[str, None] = dict.fromkeys(_LendableByCompanyOutput1_KEYS)
 _LendableByCompanyOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pdno", "pdno", "str", None),
     ("prdt_name", "prdt_name", "text", None),
@@ -100,34 +101,35 @@ _LendableByCompanyOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _LendableByCompanyOutput1(d: Mapping[str, Any], strict: bool) -> LendableByCompanyOutput1:
-    if d.keys() <= _LendableByCompanyOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 13 else {**_LendableByCompanyOutput1_NONE, **d}
+    if len(full) == 13:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return LendableByCompanyOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("pdno"))
+                if (v := full["pdno"])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prdt_name"))
+                if (v := full["prdt_name"])
                 else _d.nothing(v),  # prdt_name
-                int(v) if (v := g("papr")) else _d.nothing(v),  # papr
-                int(v) if (v := g("bfdy_clpr")) else _d.nothing(v),  # bfdy_clpr
-                int(v) if (v := g("sbst_prvs")) else _d.nothing(v),  # sbst_prvs
+                int(v) if (v := full["papr"]) else _d.nothing(v),  # papr
+                int(v) if (v := full["bfdy_clpr"]) else _d.nothing(v),  # bfdy_clpr
+                int(v) if (v := full["sbst_prvs"]) else _d.nothing(v),  # sbst_prvs
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("tr_stop_dvsn_name"))
+                if (v := full["tr_stop_dvsn_name"])
                 else _d.nothing(v),  # tr_stop_dvsn_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("psbl_yn_name"))
+                if (v := full["psbl_yn_name"])
                 else _d.nothing(v),  # psbl_yn_name
-                int(v) if (v := g("lmt_qty1")) else _d.nothing(v),  # lmt_qty1
-                int(v) if (v := g("use_qty1")) else _d.nothing(v),  # use_qty1
-                int(v) if (v := g("trad_psbl_qty2")) else _d.nothing(v),  # trad_psbl_qty2
+                int(v) if (v := full["lmt_qty1"]) else _d.nothing(v),  # lmt_qty1
+                int(v) if (v := full["use_qty1"]) else _d.nothing(v),  # use_qty1
+                int(v) if (v := full["trad_psbl_qty2"]) else _d.nothing(v),  # trad_psbl_qty2
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rght_type_cd"))
+                if (v := full["rght_type_cd"])
                 else _d.nothing(v),  # rght_type_cd
-                date.fromisoformat(v) if (v := g("bass_dt")) else _d.nothing(v),  # bass_dt
-                _d.YN[v] if (v := g("psbl_yn")) else _d.nothing(v),  # psbl_yn
+                date.fromisoformat(v) if (v := full["bass_dt"]) else _d.nothing(v),  # bass_dt
+                _d.YN[v] if (v := full["psbl_yn"]) else _d.nothing(v),  # psbl_yn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -141,7 +143,7 @@ def _LendableByCompanyOutput1(d: Mapping[str, Any], strict: bool) -> LendableByC
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class LendableByCompanyOutput2:
     """당사 대주가능 종목 output2 (one record)."""
 
@@ -156,6 +158,7 @@ class LendableByCompanyOutput2:
 
 
 _LendableByCompanyOutput2_KEYS = frozenset({"tot_stup_lmt_qty", "brch_lmt_qty", "rqst_psbl_qty"})
+_LendableByCompanyOutput2_NONE: Mapping[str, None] = dict.fromkeys(_LendableByCompanyOutput2_KEYS)
 _LendableByCompanyOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_stup_lmt_qty", "tot_stup_lmt_qty", "int", None),
     ("brch_lmt_qty", "brch_lmt_qty", "int", None),
@@ -164,14 +167,15 @@ _LendableByCompanyOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _LendableByCompanyOutput2(d: Mapping[str, Any], strict: bool) -> LendableByCompanyOutput2:
-    if d.keys() <= _LendableByCompanyOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 3 else {**_LendableByCompanyOutput2_NONE, **d}
+    if len(full) == 3:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return LendableByCompanyOutput2(
-                int(v) if (v := g("tot_stup_lmt_qty")) else _d.nothing(v),  # tot_stup_lmt_qty
-                int(v) if (v := g("brch_lmt_qty")) else _d.nothing(v),  # brch_lmt_qty
-                int(v) if (v := g("rqst_psbl_qty")) else _d.nothing(v),  # rqst_psbl_qty
+                int(v) if (v := full["tot_stup_lmt_qty"]) else _d.nothing(v),  # tot_stup_lmt_qty
+                int(v) if (v := full["brch_lmt_qty"]) else _d.nothing(v),  # brch_lmt_qty
+                int(v) if (v := full["rqst_psbl_qty"]) else _d.nothing(v),  # rqst_psbl_qty
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -223,8 +227,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> LendableByCompanyResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _LendableByCompanyOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _LendableByCompanyOutput1,
+            LendableByCompanyOutput1,
+            _LendableByCompanyOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         output2=output2,
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),

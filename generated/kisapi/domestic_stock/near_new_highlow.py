@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_stock.near_new_highlow"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class NearNewHighlowOutput:
     """국내주식 신고_신저근접종목 상위 output (rows)."""
 
@@ -90,6 +90,7 @@ _NearNewHighlowOutput_KEYS = frozenset(
         "stck_sdpr",
     }
 )
+_NearNewHighlowOutput_NONE: Mapping[str, None] = dict.fromkeys(_NearNewHighlowOutput_KEYS)
 _NearNewHighlowOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
@@ -111,37 +112,38 @@ _NearNewHighlowOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _NearNewHighlowOutput(d: Mapping[str, Any], strict: bool) -> NearNewHighlowOutput:
-    if d.keys() <= _NearNewHighlowOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 16 else {**_NearNewHighlowOutput_NONE, **d}
+    if len(full) == 16:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return NearNewHighlowOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mksc_shrn_iscd"))
+                if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("askp")) else _d.nothing(v),  # askp
-                int(v) if (v := g("askp_rsqn1")) else _d.nothing(v),  # askp_rsqn1
-                int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
-                int(v) if (v := g("bidp_rsqn1")) else _d.nothing(v),  # bidp_rsqn1
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("new_hgpr")) else _d.nothing(v),  # new_hgpr
+                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
+                int(v) if (v := full["askp_rsqn1"]) else _d.nothing(v),  # askp_rsqn1
+                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
+                int(v) if (v := full["bidp_rsqn1"]) else _d.nothing(v),  # bidp_rsqn1
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["new_hgpr"]) else _d.nothing(v),  # new_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hprc_near_rate"))
+                if (v := full["hprc_near_rate"])
                 else _d.nothing(v),  # hprc_near_rate
-                int(v) if (v := g("new_lwpr")) else _d.nothing(v),  # new_lwpr
+                int(v) if (v := full["new_lwpr"]) else _d.nothing(v),  # new_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("lwpr_near_rate"))
+                if (v := full["lwpr_near_rate"])
                 else _d.nothing(v),  # lwpr_near_rate
-                int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
+                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -180,7 +182,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> NearNewHighlowResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _NearNewHighlowOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _NearNewHighlowOutput,
+            NearNewHighlowOutput,
+            _NearNewHighlowOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

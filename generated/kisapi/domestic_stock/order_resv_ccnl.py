@@ -37,7 +37,7 @@ __all__ = [
 _ID = "domestic_stock.order_resv_ccnl"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OrderResvCcnlOutput:
     """주식예약주문조회 output (rows)."""
 
@@ -121,6 +121,7 @@ _OrderResvCcnlOutput_KEYS = frozenset(
         "sll_buy_dvsn_cd",
     }
 )
+_OrderResvCcnlOutput_NONE: Mapping[str, None] = dict.fromkeys(_OrderResvCcnlOutput_KEYS)
 _OrderResvCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rsvn_ord_seq", "rsvn_ord_seq", "str", None),
     ("rsvn_ord_ord_dt", "rsvn_ord_ord_dt", "date", None),
@@ -150,66 +151,71 @@ _OrderResvCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OrderResvCcnlOutput(d: Mapping[str, Any], strict: bool) -> OrderResvCcnlOutput:
-    if d.keys() <= _OrderResvCcnlOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 24 else {**_OrderResvCcnlOutput_NONE, **d}
+    if len(full) == 24:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderResvCcnlOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rsvn_ord_seq"))
+                if (v := full["rsvn_ord_seq"])
                 else _d.nothing(v),  # rsvn_ord_seq
                 date.fromisoformat(v)
-                if (v := g("rsvn_ord_ord_dt"))
+                if (v := full["rsvn_ord_ord_dt"])
                 else _d.nothing(v),  # rsvn_ord_ord_dt
                 date.fromisoformat(v)
-                if (v := g("rsvn_ord_rcit_dt"))
+                if (v := full["rsvn_ord_rcit_dt"])
                 else _d.nothing(v),  # rsvn_ord_rcit_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("pdno"))
+                if (v := full["pdno"])
                 else _d.nothing(v),  # pdno
                 ORDER_DIVISION_CODES[v]
-                if (v := g("ord_dvsn_cd"))
+                if (v := full["ord_dvsn_cd"])
                 else _d.nothing(v),  # ord_dvsn_cd
-                int(v) if (v := g("ord_rsvn_qty")) else _d.nothing(v),  # ord_rsvn_qty
-                int(v) if (v := g("tot_ccld_qty")) else _d.nothing(v),  # tot_ccld_qty
-                date.fromisoformat(v) if (v := g("cncl_ord_dt")) else _d.nothing(v),  # cncl_ord_dt
-                time.fromisoformat(v) if (v := g("ord_tmd")) else _d.nothing(v),  # ord_tmd
+                int(v) if (v := full["ord_rsvn_qty"]) else _d.nothing(v),  # ord_rsvn_qty
+                int(v) if (v := full["tot_ccld_qty"]) else _d.nothing(v),  # tot_ccld_qty
+                date.fromisoformat(v)
+                if (v := full["cncl_ord_dt"])
+                else _d.nothing(v),  # cncl_ord_dt
+                time.fromisoformat(v) if (v := full["ord_tmd"]) else _d.nothing(v),  # ord_tmd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ctac_tlno"))
+                if (v := full["ctac_tlno"])
                 else _d.nothing(v),  # ctac_tlno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rjct_rson2"))
+                if (v := full["rjct_rson2"])
                 else _d.nothing(v),  # rjct_rson2
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("odno"))
+                if (v := full["odno"])
                 else _d.nothing(v),  # odno
                 time.fromisoformat(v)
-                if (v := g("rsvn_ord_rcit_tmd"))
+                if (v := full["rsvn_ord_rcit_tmd"])
                 else _d.nothing(v),  # rsvn_ord_rcit_tmd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kor_item_shtn_name"))
+                if (v := full["kor_item_shtn_name"])
                 else _d.nothing(v),  # kor_item_shtn_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("SLL_BUY_DSVN_CD"))
+                if (v := full["SLL_BUY_DSVN_CD"])
                 else _d.nothing(v),  # sll_buy_dsvn_cd
-                int(v) if (v := g("ord_rsvn_unpr")) else _d.nothing(v),  # ord_rsvn_unpr
-                int(v) if (v := g("tot_ccld_amt")) else _d.nothing(v),  # tot_ccld_amt
-                date.fromisoformat(v) if (v := g("loan_dt")) else _d.nothing(v),  # loan_dt
+                int(v) if (v := full["ord_rsvn_unpr"]) else _d.nothing(v),  # ord_rsvn_unpr
+                int(v) if (v := full["tot_ccld_amt"]) else _d.nothing(v),  # tot_ccld_amt
+                date.fromisoformat(v) if (v := full["loan_dt"]) else _d.nothing(v),  # loan_dt
                 time.fromisoformat(v)
-                if (v := g("cncl_rcit_tmd"))
+                if (v := full["cncl_rcit_tmd"])
                 else _d.nothing(v),  # cncl_rcit_tmd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prcs_rslt"))
+                if (v := full["prcs_rslt"])
                 else _d.nothing(v),  # prcs_rslt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_dvsn_name"))
+                if (v := full["ord_dvsn_name"])
                 else _d.nothing(v),  # ord_dvsn_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("tmnl_mdia_kind_cd"))
+                if (v := full["tmnl_mdia_kind_cd"])
                 else _d.nothing(v),  # tmnl_mdia_kind_cd
-                date.fromisoformat(v) if (v := g("rsvn_end_dt")) else _d.nothing(v),  # rsvn_end_dt
+                date.fromisoformat(v)
+                if (v := full["rsvn_end_dt"])
+                else _d.nothing(v),  # rsvn_end_dt
                 SELL_BUY_DIVISION_CODES[v]
-                if (v := g("sll_buy_dvsn_cd"))
+                if (v := full["sll_buy_dvsn_cd"])
                 else _d.nothing(v),  # sll_buy_dvsn_cd
             )
         except _d.CONVERT_ERRORS:
@@ -255,7 +261,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> OrderResvCcnlResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _OrderResvCcnlOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _OrderResvCcnlOutput,
+            OrderResvCcnlOutput,
+            _OrderResvCcnlOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),
         ctx_area_nk200=_d.scalar(body, "ctx_area_nk200", "str", None, strict, _ID, extra),
         extra=extra or _d.EMPTY,

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.overtime_fluctuation"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OvertimeFluctuationOutput1:
     """국내주식 시간외등락율순위 output1 (one record)."""
 
@@ -76,6 +76,9 @@ _OvertimeFluctuationOutput1_KEYS = frozenset(
         "ovtm_untp_kosdaq_tr_pbmn",
     }
 )
+_OvertimeFluctuationOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _OvertimeFluctuationOutput1_KEYS
+)
 _OvertimeFluctuationOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_uplm_issu_cnt", "ovtm_untp_uplm_issu_cnt", "int", None),
     ("ovtm_untp_ascn_issu_cnt", "ovtm_untp_ascn_issu_cnt", "int", None),
@@ -92,39 +95,44 @@ _OvertimeFluctuationOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OvertimeFluctuationOutput1(d: Mapping[str, Any], strict: bool) -> OvertimeFluctuationOutput1:
-    if d.keys() <= _OvertimeFluctuationOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 11 else {**_OvertimeFluctuationOutput1_NONE, **d}
+    if len(full) == 11:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OvertimeFluctuationOutput1(
                 int(v)
-                if (v := g("ovtm_untp_uplm_issu_cnt"))
+                if (v := full["ovtm_untp_uplm_issu_cnt"])
                 else _d.nothing(v),  # ovtm_untp_uplm_issu_cnt
                 int(v)
-                if (v := g("ovtm_untp_ascn_issu_cnt"))
+                if (v := full["ovtm_untp_ascn_issu_cnt"])
                 else _d.nothing(v),  # ovtm_untp_ascn_issu_cnt
                 int(v)
-                if (v := g("ovtm_untp_stnr_issu_cnt"))
+                if (v := full["ovtm_untp_stnr_issu_cnt"])
                 else _d.nothing(v),  # ovtm_untp_stnr_issu_cnt
                 int(v)
-                if (v := g("ovtm_untp_lslm_issu_cnt"))
+                if (v := full["ovtm_untp_lslm_issu_cnt"])
                 else _d.nothing(v),  # ovtm_untp_lslm_issu_cnt
                 int(v)
-                if (v := g("ovtm_untp_down_issu_cnt"))
+                if (v := full["ovtm_untp_down_issu_cnt"])
                 else _d.nothing(v),  # ovtm_untp_down_issu_cnt
-                int(v) if (v := g("ovtm_untp_acml_vol")) else _d.nothing(v),  # ovtm_untp_acml_vol
                 int(v)
-                if (v := g("ovtm_untp_acml_tr_pbmn"))
+                if (v := full["ovtm_untp_acml_vol"])
+                else _d.nothing(v),  # ovtm_untp_acml_vol
+                int(v)
+                if (v := full["ovtm_untp_acml_tr_pbmn"])
                 else _d.nothing(v),  # ovtm_untp_acml_tr_pbmn
-                int(v) if (v := g("ovtm_untp_exch_vol")) else _d.nothing(v),  # ovtm_untp_exch_vol
                 int(v)
-                if (v := g("ovtm_untp_exch_tr_pbmn"))
+                if (v := full["ovtm_untp_exch_vol"])
+                else _d.nothing(v),  # ovtm_untp_exch_vol
+                int(v)
+                if (v := full["ovtm_untp_exch_tr_pbmn"])
                 else _d.nothing(v),  # ovtm_untp_exch_tr_pbmn
                 int(v)
-                if (v := g("ovtm_untp_kosdaq_vol"))
+                if (v := full["ovtm_untp_kosdaq_vol"])
                 else _d.nothing(v),  # ovtm_untp_kosdaq_vol
                 int(v)
-                if (v := g("ovtm_untp_kosdaq_tr_pbmn"))
+                if (v := full["ovtm_untp_kosdaq_tr_pbmn"])
                 else _d.nothing(v),  # ovtm_untp_kosdaq_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
@@ -139,7 +147,7 @@ def _OvertimeFluctuationOutput1(d: Mapping[str, Any], strict: bool) -> OvertimeF
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OvertimeFluctuationOutput2:
     """국내주식 시간외등락율순위 output2 (rows)."""
 
@@ -199,6 +207,9 @@ _OvertimeFluctuationOutput2_KEYS = frozenset(
         "askp",
     }
 )
+_OvertimeFluctuationOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _OvertimeFluctuationOutput2_KEYS
+)
 _OvertimeFluctuationOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -220,37 +231,44 @@ _OvertimeFluctuationOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OvertimeFluctuationOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeFluctuationOutput2:
-    if d.keys() <= _OvertimeFluctuationOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 16 else {**_OvertimeFluctuationOutput2_NONE, **d}
+    if len(full) == 16:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OvertimeFluctuationOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mksc_shrn_iscd"))
+                if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("ovtm_untp_prpr")) else _d.nothing(v),  # ovtm_untp_prpr
-                int(v) if (v := g("ovtm_untp_prdy_vrss")) else _d.nothing(v),  # ovtm_untp_prdy_vrss
+                int(v) if (v := full["ovtm_untp_prpr"]) else _d.nothing(v),  # ovtm_untp_prpr
+                int(v)
+                if (v := full["ovtm_untp_prdy_vrss"])
+                else _d.nothing(v),  # ovtm_untp_prdy_vrss
                 SIGN_CODES[v]
-                if (v := g("ovtm_untp_prdy_vrss_sign"))
+                if (v := full["ovtm_untp_prdy_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovtm_untp_prdy_ctrt"))
+                if (v := full["ovtm_untp_prdy_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
-                int(v) if (v := g("ovtm_untp_askp1")) else _d.nothing(v),  # ovtm_untp_askp1
-                int(v) if (v := g("ovtm_untp_seln_rsqn")) else _d.nothing(v),  # ovtm_untp_seln_rsqn
-                int(v) if (v := g("ovtm_untp_bidp1")) else _d.nothing(v),  # ovtm_untp_bidp1
-                int(v) if (v := g("ovtm_untp_shnu_rsqn")) else _d.nothing(v),  # ovtm_untp_shnu_rsqn
-                int(v) if (v := g("ovtm_untp_vol")) else _d.nothing(v),  # ovtm_untp_vol
+                int(v) if (v := full["ovtm_untp_askp1"]) else _d.nothing(v),  # ovtm_untp_askp1
+                int(v)
+                if (v := full["ovtm_untp_seln_rsqn"])
+                else _d.nothing(v),  # ovtm_untp_seln_rsqn
+                int(v) if (v := full["ovtm_untp_bidp1"]) else _d.nothing(v),  # ovtm_untp_bidp1
+                int(v)
+                if (v := full["ovtm_untp_shnu_rsqn"])
+                else _d.nothing(v),  # ovtm_untp_shnu_rsqn
+                int(v) if (v := full["ovtm_untp_vol"]) else _d.nothing(v),  # ovtm_untp_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovtm_vrss_acml_vol_rlim"))
+                if (v := full["ovtm_vrss_acml_vol_rlim"])
                 else _d.nothing(v),  # ovtm_vrss_acml_vol_rlim
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
-                int(v) if (v := g("askp")) else _d.nothing(v),  # askp
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
+                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -297,8 +315,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> OvertimeFluctuationRespons
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(
-            body.get("output2"), _OvertimeFluctuationOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _OvertimeFluctuationOutput2,
+            OvertimeFluctuationOutput2,
+            _OvertimeFluctuationOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.overtime_volume"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OvertimeVolumeOutput1:
     """국내주식 시간외거래량순위 output1 (one record)."""
 
@@ -55,6 +55,7 @@ _OvertimeVolumeOutput1_KEYS = frozenset(
         "ovtm_untp_kosdaq_tr_pbmn",
     }
 )
+_OvertimeVolumeOutput1_NONE: Mapping[str, None] = dict.fromkeys(_OvertimeVolumeOutput1_KEYS)
 _OvertimeVolumeOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_exch_vol", "ovtm_untp_exch_vol", "int", None),
     ("ovtm_untp_exch_tr_pbmn", "ovtm_untp_exch_tr_pbmn", "int", None),
@@ -64,20 +65,23 @@ _OvertimeVolumeOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OvertimeVolumeOutput1(d: Mapping[str, Any], strict: bool) -> OvertimeVolumeOutput1:
-    if d.keys() <= _OvertimeVolumeOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 4 else {**_OvertimeVolumeOutput1_NONE, **d}
+    if len(full) == 4:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OvertimeVolumeOutput1(
-                int(v) if (v := g("ovtm_untp_exch_vol")) else _d.nothing(v),  # ovtm_untp_exch_vol
                 int(v)
-                if (v := g("ovtm_untp_exch_tr_pbmn"))
+                if (v := full["ovtm_untp_exch_vol"])
+                else _d.nothing(v),  # ovtm_untp_exch_vol
+                int(v)
+                if (v := full["ovtm_untp_exch_tr_pbmn"])
                 else _d.nothing(v),  # ovtm_untp_exch_tr_pbmn
                 int(v)
-                if (v := g("ovtm_untp_kosdaq_vol"))
+                if (v := full["ovtm_untp_kosdaq_vol"])
                 else _d.nothing(v),  # ovtm_untp_kosdaq_vol
                 int(v)
-                if (v := g("ovtm_untp_kosdaq_tr_pbmn"))
+                if (v := full["ovtm_untp_kosdaq_tr_pbmn"])
                 else _d.nothing(v),  # ovtm_untp_kosdaq_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
@@ -92,7 +96,7 @@ def _OvertimeVolumeOutput1(d: Mapping[str, Any], strict: bool) -> OvertimeVolume
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OvertimeVolumeOutput2:
     """국내주식 시간외거래량순위 output2 (rows)."""
 
@@ -146,6 +150,7 @@ _OvertimeVolumeOutput2_KEYS = frozenset(
         "askp",
     }
 )
+_OvertimeVolumeOutput2_NONE: Mapping[str, None] = dict.fromkeys(_OvertimeVolumeOutput2_KEYS)
 _OvertimeVolumeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_shrn_iscd", "stck_shrn_iscd", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -165,35 +170,42 @@ _OvertimeVolumeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OvertimeVolumeOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeVolumeOutput2:
-    if d.keys() <= _OvertimeVolumeOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 14 else {**_OvertimeVolumeOutput2_NONE, **d}
+    if len(full) == 14:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OvertimeVolumeOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stck_shrn_iscd"))
+                if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("ovtm_untp_prpr")) else _d.nothing(v),  # ovtm_untp_prpr
-                int(v) if (v := g("ovtm_untp_prdy_vrss")) else _d.nothing(v),  # ovtm_untp_prdy_vrss
+                int(v) if (v := full["ovtm_untp_prpr"]) else _d.nothing(v),  # ovtm_untp_prpr
+                int(v)
+                if (v := full["ovtm_untp_prdy_vrss"])
+                else _d.nothing(v),  # ovtm_untp_prdy_vrss
                 SIGN_CODES[v]
-                if (v := g("ovtm_untp_prdy_vrss_sign"))
+                if (v := full["ovtm_untp_prdy_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovtm_untp_prdy_ctrt"))
+                if (v := full["ovtm_untp_prdy_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
-                int(v) if (v := g("ovtm_untp_seln_rsqn")) else _d.nothing(v),  # ovtm_untp_seln_rsqn
-                int(v) if (v := g("ovtm_untp_shnu_rsqn")) else _d.nothing(v),  # ovtm_untp_shnu_rsqn
-                int(v) if (v := g("ovtm_untp_vol")) else _d.nothing(v),  # ovtm_untp_vol
+                int(v)
+                if (v := full["ovtm_untp_seln_rsqn"])
+                else _d.nothing(v),  # ovtm_untp_seln_rsqn
+                int(v)
+                if (v := full["ovtm_untp_shnu_rsqn"])
+                else _d.nothing(v),  # ovtm_untp_shnu_rsqn
+                int(v) if (v := full["ovtm_untp_vol"]) else _d.nothing(v),  # ovtm_untp_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovtm_vrss_acml_vol_rlim"))
+                if (v := full["ovtm_vrss_acml_vol_rlim"])
                 else _d.nothing(v),  # ovtm_vrss_acml_vol_rlim
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
-                int(v) if (v := g("askp")) else _d.nothing(v),  # askp
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
+                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -238,7 +250,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> OvertimeVolumeResponse:
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(body.get("output2"), _OvertimeVolumeOutput2, strict, _ID + ".output2"),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _OvertimeVolumeOutput2,
+            OvertimeVolumeOutput2,
+            _OvertimeVolumeOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

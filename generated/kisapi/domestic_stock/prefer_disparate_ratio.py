@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_stock.prefer_disparate_ratio"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class PreferDisparateRatioOutput:
     """국내주식 우선주_괴리율 상위 output (rows)."""
 
@@ -93,6 +93,9 @@ _PreferDisparateRatioOutput_KEYS = frozenset(
         "prst_prdy_ctrt",
     }
 )
+_PreferDisparateRatioOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _PreferDisparateRatioOutput_KEYS
+)
 _PreferDisparateRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
     ("data_rank", "data_rank", "int", None),
@@ -115,43 +118,44 @@ _PreferDisparateRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _PreferDisparateRatioOutput(d: Mapping[str, Any], strict: bool) -> PreferDisparateRatioOutput:
-    if d.keys() <= _PreferDisparateRatioOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 17 else {**_PreferDisparateRatioOutput_NONE, **d}
+    if len(full) == 17:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return PreferDisparateRatioOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mksc_shrn_iscd"))
+                if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
-                int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
+                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prst_iscd"))
+                if (v := full["prst_iscd"])
                 else _d.nothing(v),  # prst_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prst_kor_isnm"))
+                if (v := full["prst_kor_isnm"])
                 else _d.nothing(v),  # prst_kor_isnm
-                int(v) if (v := g("prst_prpr")) else _d.nothing(v),  # prst_prpr
-                int(v) if (v := g("prst_prdy_vrss")) else _d.nothing(v),  # prst_prdy_vrss
+                int(v) if (v := full["prst_prpr"]) else _d.nothing(v),  # prst_prpr
+                int(v) if (v := full["prst_prdy_vrss"]) else _d.nothing(v),  # prst_prdy_vrss
                 SIGN_CODES[v]
-                if (v := g("prst_prdy_vrss_sign"))
+                if (v := full["prst_prdy_vrss_sign"])
                 else _d.nothing(v),  # prst_prdy_vrss_sign
-                int(v) if (v := g("prst_acml_vol")) else _d.nothing(v),  # prst_acml_vol
-                int(v) if (v := g("diff_prpr")) else _d.nothing(v),  # diff_prpr
+                int(v) if (v := full["prst_acml_vol"]) else _d.nothing(v),  # prst_acml_vol
+                int(v) if (v := full["diff_prpr"]) else _d.nothing(v),  # diff_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dprt"))
+                if (v := full["dprt"])
                 else _d.nothing(v),  # dprt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prst_prdy_ctrt"))
+                if (v := full["prst_prdy_ctrt"])
                 else _d.nothing(v),  # prst_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
@@ -191,7 +195,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> PreferDisparateRatioRespon
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _PreferDisparateRatioOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _PreferDisparateRatioOutput,
+            PreferDisparateRatioOutput,
+            _PreferDisparateRatioOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

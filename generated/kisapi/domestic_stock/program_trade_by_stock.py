@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.program_trade_by_stock"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class ProgramTradeByStockOutput:
     """종목별 프로그램매매추이(체결) output (rows)."""
 
@@ -85,6 +85,7 @@ _ProgramTradeByStockOutput_KEYS = frozenset(
         "whol_ntby_tr_pbmn_icdc",
     }
 )
+_ProgramTradeByStockOutput_NONE: Mapping[str, None] = dict.fromkeys(_ProgramTradeByStockOutput_KEYS)
 _ProgramTradeByStockOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bsop_hour", "bsop_hour", "time", None),
     ("stck_prpr", "stck_prpr", "int", None),
@@ -104,34 +105,43 @@ _ProgramTradeByStockOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _ProgramTradeByStockOutput(d: Mapping[str, Any], strict: bool) -> ProgramTradeByStockOutput:
-    if d.keys() <= _ProgramTradeByStockOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 14 else {**_ProgramTradeByStockOutput_NONE, **d}
+    if len(full) == 14:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ProgramTradeByStockOutput(
-                time.fromisoformat(v) if (v := g("bsop_hour")) else _d.nothing(v),  # bsop_hour
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                time.fromisoformat(v) if (v := full["bsop_hour"]) else _d.nothing(v),  # bsop_hour
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("whol_smtn_seln_vol")) else _d.nothing(v),  # whol_smtn_seln_vol
-                int(v) if (v := g("whol_smtn_shnu_vol")) else _d.nothing(v),  # whol_smtn_shnu_vol
-                int(v) if (v := g("whol_smtn_ntby_qty")) else _d.nothing(v),  # whol_smtn_ntby_qty
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
                 int(v)
-                if (v := g("whol_smtn_seln_tr_pbmn"))
+                if (v := full["whol_smtn_seln_vol"])
+                else _d.nothing(v),  # whol_smtn_seln_vol
+                int(v)
+                if (v := full["whol_smtn_shnu_vol"])
+                else _d.nothing(v),  # whol_smtn_shnu_vol
+                int(v)
+                if (v := full["whol_smtn_ntby_qty"])
+                else _d.nothing(v),  # whol_smtn_ntby_qty
+                int(v)
+                if (v := full["whol_smtn_seln_tr_pbmn"])
                 else _d.nothing(v),  # whol_smtn_seln_tr_pbmn
                 int(v)
-                if (v := g("whol_smtn_shnu_tr_pbmn"))
+                if (v := full["whol_smtn_shnu_tr_pbmn"])
                 else _d.nothing(v),  # whol_smtn_shnu_tr_pbmn
                 int(v)
-                if (v := g("whol_smtn_ntby_tr_pbmn"))
+                if (v := full["whol_smtn_ntby_tr_pbmn"])
                 else _d.nothing(v),  # whol_smtn_ntby_tr_pbmn
-                int(v) if (v := g("whol_ntby_vol_icdc")) else _d.nothing(v),  # whol_ntby_vol_icdc
                 int(v)
-                if (v := g("whol_ntby_tr_pbmn_icdc"))
+                if (v := full["whol_ntby_vol_icdc"])
+                else _d.nothing(v),  # whol_ntby_vol_icdc
+                int(v)
+                if (v := full["whol_ntby_tr_pbmn_icdc"])
                 else _d.nothing(v),  # whol_ntby_tr_pbmn_icdc
             )
         except _d.CONVERT_ERRORS:
@@ -171,7 +181,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> ProgramTradeByStockRespons
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _ProgramTradeByStockOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _ProgramTradeByStockOutput,
+            ProgramTradeByStockOutput,
+            _ProgramTradeByStockOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -24,7 +24,7 @@ __all__ = ["API", "AsyncQuoteBalance", "QuoteBalance", "QuoteBalanceOutput", "Qu
 _ID = "domestic_stock.quote_balance"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class QuoteBalanceOutput:
     """국내주식 호가잔량 순위 output (rows)."""
 
@@ -75,6 +75,7 @@ _QuoteBalanceOutput_KEYS = frozenset(
         "seln_rsqn_rate",
     }
 )
+_QuoteBalanceOutput_NONE: Mapping[str, None] = dict.fromkeys(_QuoteBalanceOutput_KEYS)
 _QuoteBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
     ("data_rank", "data_rank", "int", None),
@@ -93,35 +94,36 @@ _QuoteBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _QuoteBalanceOutput(d: Mapping[str, Any], strict: bool) -> QuoteBalanceOutput:
-    if d.keys() <= _QuoteBalanceOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 13 else {**_QuoteBalanceOutput_NONE, **d}
+    if len(full) == 13:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return QuoteBalanceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mksc_shrn_iscd"))
+                if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
-                int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
+                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
+                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
                 int(v)
-                if (v := g("total_ntsl_bidp_rsqn"))
+                if (v := full["total_ntsl_bidp_rsqn"])
                 else _d.nothing(v),  # total_ntsl_bidp_rsqn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("shnu_rsqn_rate"))
+                if (v := full["shnu_rsqn_rate"])
                 else _d.nothing(v),  # shnu_rsqn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("seln_rsqn_rate"))
+                if (v := full["seln_rsqn_rate"])
                 else _d.nothing(v),  # seln_rsqn_rate
             )
         except _d.CONVERT_ERRORS:
@@ -161,7 +163,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> QuoteBalanceResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _QuoteBalanceOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _QuoteBalanceOutput,
+            QuoteBalanceOutput,
+            _QuoteBalanceOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -30,7 +30,7 @@ __all__ = [
 _ID = "domestic_stock.top_interest_stock"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class TopInterestStockOutput:
     """국내주식 관심종목등록 상위 output (rows)."""
 
@@ -81,6 +81,7 @@ _TopInterestStockOutput_KEYS = frozenset(
         "inter_issu_reg_csnu",
     }
 )
+_TopInterestStockOutput_NONE: Mapping[str, None] = dict.fromkeys(_TopInterestStockOutput_KEYS)
 _TopInterestStockOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mrkt_div_cls_name", "mrkt_div_cls_name", "text", None),
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
@@ -99,32 +100,35 @@ _TopInterestStockOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _TopInterestStockOutput(d: Mapping[str, Any], strict: bool) -> TopInterestStockOutput:
-    if d.keys() <= _TopInterestStockOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 13 else {**_TopInterestStockOutput_NONE, **d}
+    if len(full) == 13:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return TopInterestStockOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mrkt_div_cls_name"))
+                if (v := full["mrkt_div_cls_name"])
                 else _d.nothing(v),  # mrkt_div_cls_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mksc_shrn_iscd"))
+                if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := g("askp")) else _d.nothing(v),  # askp
-                int(v) if (v := g("bidp")) else _d.nothing(v),  # bidp
-                int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
-                int(v) if (v := g("inter_issu_reg_csnu")) else _d.nothing(v),  # inter_issu_reg_csnu
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
+                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
+                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
+                int(v)
+                if (v := full["inter_issu_reg_csnu"])
+                else _d.nothing(v),  # inter_issu_reg_csnu
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -163,7 +167,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> TopInterestStockResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _TopInterestStockOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _TopInterestStockOutput,
+            TopInterestStockOutput,
+            _TopInterestStockOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "domestic_stock.traded_by_company"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class TradedByCompanyOutput:
     """국내주식 당사매매종목 상위 output (rows)."""
 
@@ -79,6 +79,7 @@ _TradedByCompanyOutput_KEYS = frozenset(
         "ntby_cnqn",
     }
 )
+_TradedByCompanyOutput_NONE: Mapping[str, None] = dict.fromkeys(_TradedByCompanyOutput_KEYS)
 _TradedByCompanyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("data_rank", "data_rank", "int", None),
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
@@ -96,29 +97,30 @@ _TradedByCompanyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _TradedByCompanyOutput(d: Mapping[str, Any], strict: bool) -> TradedByCompanyOutput:
-    if d.keys() <= _TradedByCompanyOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 12 else {**_TradedByCompanyOutput_NONE, **d}
+    if len(full) == 12:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return TradedByCompanyOutput(
-                int(v) if (v := g("data_rank")) else _d.nothing(v),  # data_rank
+                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mksc_shrn_iscd"))
+                if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := g("seln_cnqn_smtn")) else _d.nothing(v),  # seln_cnqn_smtn
-                int(v) if (v := g("shnu_cnqn_smtn")) else _d.nothing(v),  # shnu_cnqn_smtn
-                int(v) if (v := g("ntby_cnqn")) else _d.nothing(v),  # ntby_cnqn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["seln_cnqn_smtn"]) else _d.nothing(v),  # seln_cnqn_smtn
+                int(v) if (v := full["shnu_cnqn_smtn"]) else _d.nothing(v),  # shnu_cnqn_smtn
+                int(v) if (v := full["ntby_cnqn"]) else _d.nothing(v),  # ntby_cnqn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -157,7 +159,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> TradedByCompanyResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _TradedByCompanyOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _TradedByCompanyOutput,
+            TradedByCompanyOutput,
+            _TradedByCompanyOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -24,7 +24,7 @@ __all__ = ["API", "AsyncTradprtByamt", "TradprtByamt", "TradprtByamtOutput", "Tr
 _ID = "domestic_stock.tradprt_byamt"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class TradprtByamtOutput:
     """국내주식 체결금액별 매매비중 output (rows)."""
 
@@ -69,6 +69,7 @@ _TradprtByamtOutput_KEYS = frozenset(
         "shnu_cntg_csnu",
     }
 )
+_TradprtByamtOutput_NONE: Mapping[str, None] = dict.fromkeys(_TradprtByamtOutput_KEYS)
 _TradprtByamtOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prpr_name", "prpr_name", "text", None),
     ("smtn_avrg_prpr", "smtn_avrg_prpr", "decimal", None),
@@ -85,32 +86,33 @@ _TradprtByamtOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _TradprtByamtOutput(d: Mapping[str, Any], strict: bool) -> TradprtByamtOutput:
-    if d.keys() <= _TradprtByamtOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 11 else {**_TradprtByamtOutput_NONE, **d}
+    if len(full) == 11:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return TradprtByamtOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("prpr_name"))
+                if (v := full["prpr_name"])
                 else _d.nothing(v),  # prpr_name
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("smtn_avrg_prpr"))
+                if (v := full["smtn_avrg_prpr"])
                 else _d.nothing(v),  # smtn_avrg_prpr
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_ntby_qty_rate"))
+                if (v := full["whol_ntby_qty_rate"])
                 else _d.nothing(v),  # whol_ntby_qty_rate
-                int(v) if (v := g("ntby_cntg_csnu")) else _d.nothing(v),  # ntby_cntg_csnu
-                int(v) if (v := g("seln_cnqn_smtn")) else _d.nothing(v),  # seln_cnqn_smtn
+                int(v) if (v := full["ntby_cntg_csnu"]) else _d.nothing(v),  # ntby_cntg_csnu
+                int(v) if (v := full["seln_cnqn_smtn"]) else _d.nothing(v),  # seln_cnqn_smtn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_seln_vol_rate"))
+                if (v := full["whol_seln_vol_rate"])
                 else _d.nothing(v),  # whol_seln_vol_rate
-                int(v) if (v := g("seln_cntg_csnu")) else _d.nothing(v),  # seln_cntg_csnu
-                int(v) if (v := g("shnu_cnqn_smtn")) else _d.nothing(v),  # shnu_cnqn_smtn
+                int(v) if (v := full["seln_cntg_csnu"]) else _d.nothing(v),  # seln_cntg_csnu
+                int(v) if (v := full["shnu_cnqn_smtn"]) else _d.nothing(v),  # shnu_cnqn_smtn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("whol_shun_vol_rate"))
+                if (v := full["whol_shun_vol_rate"])
                 else _d.nothing(v),  # whol_shun_vol_rate
-                int(v) if (v := g("shnu_cntg_csnu")) else _d.nothing(v),  # shnu_cntg_csnu
+                int(v) if (v := full["shnu_cntg_csnu"]) else _d.nothing(v),  # shnu_cntg_csnu
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -149,7 +151,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> TradprtByamtResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _TradprtByamtOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _TradprtByamtOutput,
+            TradprtByamtOutput,
+            _TradprtByamtOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -32,7 +32,7 @@ __all__ = [
 _ID = "elw.indicator_trend_minute"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class IndicatorTrendMinuteOutput:
     """ELW 투자지표추이(분별) output (rows)."""
 
@@ -83,6 +83,9 @@ _IndicatorTrendMinuteOutput_KEYS = frozenset(
         "cntg_vol",
     }
 )
+_IndicatorTrendMinuteOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _IndicatorTrendMinuteOutput_KEYS
+)
 _IndicatorTrendMinuteOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
@@ -101,38 +104,39 @@ _IndicatorTrendMinuteOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _IndicatorTrendMinuteOutput(d: Mapping[str, Any], strict: bool) -> IndicatorTrendMinuteOutput:
-    if d.keys() <= _IndicatorTrendMinuteOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 13 else {**_IndicatorTrendMinuteOutput_NONE, **d}
+    if len(full) == 13:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return IndicatorTrendMinuteOutput(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
                 time.fromisoformat(v)
-                if (v := g("stck_cntg_hour"))
+                if (v := full["stck_cntg_hour"])
                 else _d.nothing(v),  # stck_cntg_hour
-                int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
-                int(v) if (v := g("elw_oprc")) else _d.nothing(v),  # elw_oprc
-                int(v) if (v := g("elw_hgpr")) else _d.nothing(v),  # elw_hgpr
-                int(v) if (v := g("elw_lwpr")) else _d.nothing(v),  # elw_lwpr
+                int(v) if (v := full["elw_prpr"]) else _d.nothing(v),  # elw_prpr
+                int(v) if (v := full["elw_oprc"]) else _d.nothing(v),  # elw_oprc
+                int(v) if (v := full["elw_hgpr"]) else _d.nothing(v),  # elw_hgpr
+                int(v) if (v := full["elw_lwpr"]) else _d.nothing(v),  # elw_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("lvrg_val"))
+                if (v := full["lvrg_val"])
                 else _d.nothing(v),  # lvrg_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("gear"))
+                if (v := full["gear"])
                 else _d.nothing(v),  # gear
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prmm_val"))
+                if (v := full["prmm_val"])
                 else _d.nothing(v),  # prmm_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("invl_val"))
+                if (v := full["invl_val"])
                 else _d.nothing(v),  # invl_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prit"))
+                if (v := full["prit"])
                 else _d.nothing(v),  # prit
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -171,7 +175,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> IndicatorTrendMinuteRespon
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _IndicatorTrendMinuteOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _IndicatorTrendMinuteOutput,
+            IndicatorTrendMinuteOutput,
+            _IndicatorTrendMinuteOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -32,7 +32,7 @@ __all__ = [
 _ID = "elw.sensitivity_trend_daily"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class SensitivityTrendDailyOutput:
     """ELW 민감도 추이(일별) output (rows)."""
 
@@ -77,6 +77,9 @@ _SensitivityTrendDailyOutput_KEYS = frozenset(
         "rho",
     }
 )
+_SensitivityTrendDailyOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _SensitivityTrendDailyOutput_KEYS
+)
 _SensitivityTrendDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("elw_prpr", "elw_prpr", "int", None),
@@ -93,37 +96,38 @@ _SensitivityTrendDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _SensitivityTrendDailyOutput(d: Mapping[str, Any], strict: bool) -> SensitivityTrendDailyOutput:
-    if d.keys() <= _SensitivityTrendDailyOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 11 else {**_SensitivityTrendDailyOutput_NONE, **d}
+    if len(full) == 11:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return SensitivityTrendDailyOutput(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["elw_prpr"]) else _d.nothing(v),  # elw_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hts_thpr"))
+                if (v := full["hts_thpr"])
                 else _d.nothing(v),  # hts_thpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("delta_val"))
+                if (v := full["delta_val"])
                 else _d.nothing(v),  # delta_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("gama"))
+                if (v := full["gama"])
                 else _d.nothing(v),  # gama
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("theta"))
+                if (v := full["theta"])
                 else _d.nothing(v),  # theta
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("vega"))
+                if (v := full["vega"])
                 else _d.nothing(v),  # vega
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("rho"))
+                if (v := full["rho"])
                 else _d.nothing(v),  # rho
             )
         except _d.CONVERT_ERRORS:
@@ -163,8 +167,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> SensitivityTrendDailyRespo
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _SensitivityTrendDailyOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _SensitivityTrendDailyOutput,
+            SensitivityTrendDailyOutput,
+            _SensitivityTrendDailyOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

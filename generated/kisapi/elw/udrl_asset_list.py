@@ -31,7 +31,7 @@ __all__ = [
 _ID = "elw.udrl_asset_list"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class UdrlAssetListOutput:
     """ELW 기초자산 목록조회 output (rows)."""
 
@@ -61,6 +61,7 @@ _UdrlAssetListOutput_KEYS = frozenset(
         "unas_prdy_ctrt",
     }
 )
+_UdrlAssetListOutput_NONE: Mapping[str, None] = dict.fromkeys(_UdrlAssetListOutput_KEYS)
 _UdrlAssetListOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("unas_shrn_iscd", "unas_shrn_iscd", "str", None),
     ("unas_isnm", "unas_isnm", "text", None),
@@ -72,28 +73,29 @@ _UdrlAssetListOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _UdrlAssetListOutput(d: Mapping[str, Any], strict: bool) -> UdrlAssetListOutput:
-    if d.keys() <= _UdrlAssetListOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 6 else {**_UdrlAssetListOutput_NONE, **d}
+    if len(full) == 6:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return UdrlAssetListOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("unas_shrn_iscd"))
+                if (v := full["unas_shrn_iscd"])
                 else _d.nothing(v),  # unas_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("unas_isnm"))
+                if (v := full["unas_isnm"])
                 else _d.nothing(v),  # unas_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("unas_prpr"))
+                if (v := full["unas_prpr"])
                 else _d.nothing(v),  # unas_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("unas_prdy_vrss"))
+                if (v := full["unas_prdy_vrss"])
                 else _d.nothing(v),  # unas_prdy_vrss
                 SIGN_CODES[v]
-                if (v := g("unas_prdy_vrss_sign"))
+                if (v := full["unas_prdy_vrss_sign"])
                 else _d.nothing(v),  # unas_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("unas_prdy_ctrt"))
+                if (v := full["unas_prdy_ctrt"])
                 else _d.nothing(v),  # unas_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
@@ -133,7 +135,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> UdrlAssetListResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _UdrlAssetListOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _UdrlAssetListOutput,
+            UdrlAssetListOutput,
+            _UdrlAssetListOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -26,7 +26,7 @@ __all__ = ["API", "AsyncUpdownRate", "UpdownRate", "UpdownRateOutput", "UpdownRa
 _ID = "elw.updown_rate"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class UpdownRateOutput:
     """ELW 상승률순위 output (rows)."""
 
@@ -143,6 +143,7 @@ _UpdownRateOutput_KEYS = frozenset(
         "lvrg_val",
     }
 )
+_UpdownRateOutput_NONE: Mapping[str, None] = dict.fromkeys(_UpdownRateOutput_KEYS)
 _UpdownRateOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
     ("elw_shrn_iscd", "elw_shrn_iscd", "str", None),
@@ -183,89 +184,90 @@ _UpdownRateOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _UpdownRateOutput(d: Mapping[str, Any], strict: bool) -> UpdownRateOutput:
-    if d.keys() <= _UpdownRateOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 35 else {**_UpdownRateOutput_NONE, **d}
+    if len(full) == 35:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return UpdownRateOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("elw_shrn_iscd"))
+                if (v := full["elw_shrn_iscd"])
                 else _d.nothing(v),  # elw_shrn_iscd
-                int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["elw_prpr"]) else _d.nothing(v),  # elw_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("stck_sdpr")) else _d.nothing(v),  # stck_sdpr
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
                 SIGN_CODES[v]
-                if (v := g("sdpr_vrss_prpr_sign"))
+                if (v := full["sdpr_vrss_prpr_sign"])
                 else _d.nothing(v),  # sdpr_vrss_prpr_sign
-                int(v) if (v := g("sdpr_vrss_prpr")) else _d.nothing(v),  # sdpr_vrss_prpr
+                int(v) if (v := full["sdpr_vrss_prpr"]) else _d.nothing(v),  # sdpr_vrss_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("sdpr_vrss_prpr_rate"))
+                if (v := full["sdpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # sdpr_vrss_prpr_rate
-                int(v) if (v := g("stck_oprc")) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
                 SIGN_CODES[v]
-                if (v := g("oprc_vrss_prpr_sign"))
+                if (v := full["oprc_vrss_prpr_sign"])
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
-                int(v) if (v := g("oprc_vrss_prpr")) else _d.nothing(v),  # oprc_vrss_prpr
+                int(v) if (v := full["oprc_vrss_prpr"]) else _d.nothing(v),  # oprc_vrss_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("oprc_vrss_prpr_rate"))
+                if (v := full["oprc_vrss_prpr_rate"])
                 else _d.nothing(v),  # oprc_vrss_prpr_rate
-                int(v) if (v := g("stck_hgpr")) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := g("stck_lwpr")) else _d.nothing(v),  # stck_lwpr
-                SIGN_CODES[v] if (v := g("prd_rsfl_sign")) else _d.nothing(v),  # prd_rsfl_sign
-                int(v) if (v := g("prd_rsfl")) else _d.nothing(v),  # prd_rsfl
+                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
+                SIGN_CODES[v] if (v := full["prd_rsfl_sign"]) else _d.nothing(v),  # prd_rsfl_sign
+                int(v) if (v := full["prd_rsfl"]) else _d.nothing(v),  # prd_rsfl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prd_rsfl_rate"))
+                if (v := full["prd_rsfl_rate"])
                 else _d.nothing(v),  # prd_rsfl_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("stck_cnvr_rate"))
+                if (v := full["stck_cnvr_rate"])
                 else _d.nothing(v),  # stck_cnvr_rate
-                int(v) if (v := g("hts_rmnn_dynu")) else _d.nothing(v),  # hts_rmnn_dynu
+                int(v) if (v := full["hts_rmnn_dynu"]) else _d.nothing(v),  # hts_rmnn_dynu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("acpr"))
+                if (v := full["acpr"])
                 else _d.nothing(v),  # acpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("unas_isnm"))
+                if (v := full["unas_isnm"])
                 else _d.nothing(v),  # unas_isnm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("unas_shrn_iscd"))
+                if (v := full["unas_shrn_iscd"])
                 else _d.nothing(v),  # unas_shrn_iscd
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("lp_hldn_rate"))
+                if (v := full["lp_hldn_rate"])
                 else _d.nothing(v),  # lp_hldn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prit"))
+                if (v := full["prit"])
                 else _d.nothing(v),  # prit
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prls_qryr_stpr_prc"))
+                if (v := full["prls_qryr_stpr_prc"])
                 else _d.nothing(v),  # prls_qryr_stpr_prc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("delta_val"))
+                if (v := full["delta_val"])
                 else _d.nothing(v),  # delta_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("theta"))
+                if (v := full["theta"])
                 else _d.nothing(v),  # theta
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prls_qryr_rate"))
+                if (v := full["prls_qryr_rate"])
                 else _d.nothing(v),  # prls_qryr_rate
                 date.fromisoformat(v)
-                if (v := g("stck_lstn_date"))
+                if (v := full["stck_lstn_date"])
                 else _d.nothing(v),  # stck_lstn_date
                 date.fromisoformat(v)
-                if (v := g("stck_last_tr_date"))
+                if (v := full["stck_last_tr_date"])
                 else _d.nothing(v),  # stck_last_tr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hts_ints_vltl"))
+                if (v := full["hts_ints_vltl"])
                 else _d.nothing(v),  # hts_ints_vltl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("lvrg_val"))
+                if (v := full["lvrg_val"])
                 else _d.nothing(v),  # lvrg_val
             )
         except _d.CONVERT_ERRORS:
@@ -305,7 +307,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> UpdownRateResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _UpdownRateOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _UpdownRateOutput,
+            UpdownRateOutput,
+            _UpdownRateOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -26,7 +26,7 @@ __all__ = ["API", "AsyncVolumeRank", "VolumeRank", "VolumeRankOutput", "VolumeRa
 _ID = "elw.volume_rank"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class VolumeRankOutput:
     """ELW 거래량순위 output (rows)."""
 
@@ -164,6 +164,7 @@ _VolumeRankOutput_KEYS = frozenset(
         "lp_ntby_qty",
     }
 )
+_VolumeRankOutput_NONE: Mapping[str, None] = dict.fromkeys(_VolumeRankOutput_KEYS)
 _VolumeRankOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("elw_kor_isnm", "elw_kor_isnm", "text", None),
     ("elw_shrn_iscd", "elw_shrn_iscd", "str", None),
@@ -211,103 +212,106 @@ _VolumeRankOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
-    if d.keys() <= _VolumeRankOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 42 else {**_VolumeRankOutput_NONE, **d}
+    if len(full) == 42:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return VolumeRankOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("elw_kor_isnm"))
+                if (v := full["elw_kor_isnm"])
                 else _d.nothing(v),  # elw_kor_isnm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("elw_shrn_iscd"))
+                if (v := full["elw_shrn_iscd"])
                 else _d.nothing(v),  # elw_shrn_iscd
-                int(v) if (v := g("elw_prpr")) else _d.nothing(v),  # elw_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["elw_prpr"]) else _d.nothing(v),  # elw_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("lstn_stcn")) else _d.nothing(v),  # lstn_stcn
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("n_prdy_vol")) else _d.nothing(v),  # n_prdy_vol
-                int(v) if (v := g("n_prdy_vol_vrss")) else _d.nothing(v),  # n_prdy_vol_vrss
+                int(v) if (v := full["lstn_stcn"]) else _d.nothing(v),  # lstn_stcn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["n_prdy_vol"]) else _d.nothing(v),  # n_prdy_vol
+                int(v) if (v := full["n_prdy_vol_vrss"]) else _d.nothing(v),  # n_prdy_vol_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("vol_inrt"))
+                if (v := full["vol_inrt"])
                 else _d.nothing(v),  # vol_inrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("vol_tnrt"))
+                if (v := full["vol_tnrt"])
                 else _d.nothing(v),  # vol_tnrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nday_vol_tnrt"))
+                if (v := full["nday_vol_tnrt"])
                 else _d.nothing(v),  # nday_vol_tnrt
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := g("n_prdy_tr_pbmn")) else _d.nothing(v),  # n_prdy_tr_pbmn
-                int(v) if (v := g("n_prdy_tr_pbmn_vrss")) else _d.nothing(v),  # n_prdy_tr_pbmn_vrss
-                int(v) if (v := g("total_askp_rsqn")) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := g("total_bidp_rsqn")) else _d.nothing(v),  # total_bidp_rsqn
-                int(v) if (v := g("ntsl_rsqn")) else _d.nothing(v),  # ntsl_rsqn
-                int(v) if (v := g("ntby_rsqn")) else _d.nothing(v),  # ntby_rsqn
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["n_prdy_tr_pbmn"]) else _d.nothing(v),  # n_prdy_tr_pbmn
+                int(v)
+                if (v := full["n_prdy_tr_pbmn_vrss"])
+                else _d.nothing(v),  # n_prdy_tr_pbmn_vrss
+                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
+                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
+                int(v) if (v := full["ntsl_rsqn"]) else _d.nothing(v),  # ntsl_rsqn
+                int(v) if (v := full["ntby_rsqn"]) else _d.nothing(v),  # ntby_rsqn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("seln_rsqn_rate"))
+                if (v := full["seln_rsqn_rate"])
                 else _d.nothing(v),  # seln_rsqn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("shnu_rsqn_rate"))
+                if (v := full["shnu_rsqn_rate"])
                 else _d.nothing(v),  # shnu_rsqn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("stck_cnvr_rate"))
+                if (v := full["stck_cnvr_rate"])
                 else _d.nothing(v),  # stck_cnvr_rate
-                int(v) if (v := g("hts_rmnn_dynu")) else _d.nothing(v),  # hts_rmnn_dynu
+                int(v) if (v := full["hts_rmnn_dynu"]) else _d.nothing(v),  # hts_rmnn_dynu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("invl_val"))
+                if (v := full["invl_val"])
                 else _d.nothing(v),  # invl_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tmvl_val"))
+                if (v := full["tmvl_val"])
                 else _d.nothing(v),  # tmvl_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("acpr"))
+                if (v := full["acpr"])
                 else _d.nothing(v),  # acpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("lp_mbcr_name"))
+                if (v := full["lp_mbcr_name"])
                 else _d.nothing(v),  # lp_mbcr_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("unas_isnm"))
+                if (v := full["unas_isnm"])
                 else _d.nothing(v),  # unas_isnm
                 date.fromisoformat(v)
-                if (v := g("stck_last_tr_date"))
+                if (v := full["stck_last_tr_date"])
                 else _d.nothing(v),  # stck_last_tr_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("unas_shrn_iscd"))
+                if (v := full["unas_shrn_iscd"])
                 else _d.nothing(v),  # unas_shrn_iscd
-                int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("lp_hldn_rate"))
+                if (v := full["lp_hldn_rate"])
                 else _d.nothing(v),  # lp_hldn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prit"))
+                if (v := full["prit"])
                 else _d.nothing(v),  # prit
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prls_qryr_stpr_prc"))
+                if (v := full["prls_qryr_stpr_prc"])
                 else _d.nothing(v),  # prls_qryr_stpr_prc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("delta_val"))
+                if (v := full["delta_val"])
                 else _d.nothing(v),  # delta_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("theta"))
+                if (v := full["theta"])
                 else _d.nothing(v),  # theta
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prls_qryr_rate"))
+                if (v := full["prls_qryr_rate"])
                 else _d.nothing(v),  # prls_qryr_rate
                 date.fromisoformat(v)
-                if (v := g("stck_lstn_date"))
+                if (v := full["stck_lstn_date"])
                 else _d.nothing(v),  # stck_lstn_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hts_ints_vltl"))
+                if (v := full["hts_ints_vltl"])
                 else _d.nothing(v),  # hts_ints_vltl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("lvrg_val"))
+                if (v := full["lvrg_val"])
                 else _d.nothing(v),  # lvrg_val
-                int(v) if (v := g("lp_ntby_qty")) else _d.nothing(v),  # lp_ntby_qty
+                int(v) if (v := full["lp_ntby_qty"]) else _d.nothing(v),  # lp_ntby_qty
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -346,7 +350,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> VolumeRankResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _VolumeRankOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _VolumeRankOutput,
+            VolumeRankOutput,
+            _VolumeRankOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "etfetn.inquire_component_stock_price"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireComponentStockPriceOutput1:
     """ETF 구성종목시세 output1 (one record)."""
 
@@ -91,6 +91,9 @@ _InquireComponentStockPriceOutput1_KEYS = frozenset(
         "etf_cnfg_issu_cnt",
     }
 )
+_InquireComponentStockPriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireComponentStockPriceOutput1_KEYS
+)
 _InquireComponentStockPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_prpr", "stck_prpr", "int", None),
     ("prdy_vrss", "prdy_vrss", "int", None),
@@ -114,47 +117,50 @@ _InquireComponentStockPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireComponentStockPriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireComponentStockPriceOutput1:
-    if d.keys() <= _InquireComponentStockPriceOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 16 else {**_InquireComponentStockPriceOutput1_NONE, **d}
+    if len(full) == 16:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireComponentStockPriceOutput1(
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("etf_cnfg_issu_avls")) else _d.nothing(v),  # etf_cnfg_issu_avls
+                int(v)
+                if (v := full["etf_cnfg_issu_avls"])
+                else _d.nothing(v),  # etf_cnfg_issu_avls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nav"))
+                if (v := full["nav"])
                 else _d.nothing(v),  # nav
                 SIGN_CODES[v]
-                if (v := g("nav_prdy_vrss_sign"))
+                if (v := full["nav_prdy_vrss_sign"])
                 else _d.nothing(v),  # nav_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nav_prdy_vrss"))
+                if (v := full["nav_prdy_vrss"])
                 else _d.nothing(v),  # nav_prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nav_prdy_ctrt"))
+                if (v := full["nav_prdy_ctrt"])
                 else _d.nothing(v),  # nav_prdy_ctrt
-                int(v) if (v := g("etf_ntas_ttam")) else _d.nothing(v),  # etf_ntas_ttam
+                int(v) if (v := full["etf_ntas_ttam"]) else _d.nothing(v),  # etf_ntas_ttam
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_clpr_nav"))
+                if (v := full["prdy_clpr_nav"])
                 else _d.nothing(v),  # prdy_clpr_nav
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("oprc_nav"))
+                if (v := full["oprc_nav"])
                 else _d.nothing(v),  # oprc_nav
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("hprc_nav"))
+                if (v := full["hprc_nav"])
                 else _d.nothing(v),  # hprc_nav
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("lprc_nav"))
+                if (v := full["lprc_nav"])
                 else _d.nothing(v),  # lprc_nav
                 int(v)
-                if (v := g("etf_cu_unit_scrt_cnt"))
+                if (v := full["etf_cu_unit_scrt_cnt"])
                 else _d.nothing(v),  # etf_cu_unit_scrt_cnt
-                int(v) if (v := g("etf_cnfg_issu_cnt")) else _d.nothing(v),  # etf_cnfg_issu_cnt
+                int(v) if (v := full["etf_cnfg_issu_cnt"]) else _d.nothing(v),  # etf_cnfg_issu_cnt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -168,7 +174,7 @@ def _InquireComponentStockPriceOutput1(
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireComponentStockPriceOutput2:
     """ETF 구성종목시세 output2 (rows)."""
 
@@ -225,6 +231,9 @@ _InquireComponentStockPriceOutput2_KEYS = frozenset(
         "etf_vltn_amt",
     }
 )
+_InquireComponentStockPriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireComponentStockPriceOutput2_KEYS
+)
 _InquireComponentStockPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_shrn_iscd", "stck_shrn_iscd", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -247,38 +256,41 @@ _InquireComponentStockPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireComponentStockPriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireComponentStockPriceOutput2:
-    if d.keys() <= _InquireComponentStockPriceOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 15 else {**_InquireComponentStockPriceOutput2_NONE, **d}
+    if len(full) == 15:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireComponentStockPriceOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stck_shrn_iscd"))
+                if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("acml_tr_pbmn")) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tday_rsfl_rate"))
+                if (v := full["tday_rsfl_rate"])
                 else _d.nothing(v),  # tday_rsfl_rate
-                int(v) if (v := g("prdy_vrss_vol")) else _d.nothing(v),  # prdy_vrss_vol
+                int(v) if (v := full["prdy_vrss_vol"]) else _d.nothing(v),  # prdy_vrss_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tr_pbmn_tnrt"))
+                if (v := full["tr_pbmn_tnrt"])
                 else _d.nothing(v),  # tr_pbmn_tnrt
-                int(v) if (v := g("hts_avls")) else _d.nothing(v),  # hts_avls
-                int(v) if (v := g("etf_cnfg_issu_avls")) else _d.nothing(v),  # etf_cnfg_issu_avls
+                int(v) if (v := full["hts_avls"]) else _d.nothing(v),  # hts_avls
+                int(v)
+                if (v := full["etf_cnfg_issu_avls"])
+                else _d.nothing(v),  # etf_cnfg_issu_avls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("etf_cnfg_issu_rlim"))
+                if (v := full["etf_cnfg_issu_rlim"])
                 else _d.nothing(v),  # etf_cnfg_issu_rlim
-                int(v) if (v := g("etf_vltn_amt")) else _d.nothing(v),  # etf_vltn_amt
+                int(v) if (v := full["etf_vltn_amt"]) else _d.nothing(v),  # etf_vltn_amt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -325,8 +337,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireComponentStockPrice
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(
-            body.get("output2"), _InquireComponentStockPriceOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InquireComponentStockPriceOutput2,
+            InquireComponentStockPriceOutput2,
+            _InquireComponentStockPriceOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

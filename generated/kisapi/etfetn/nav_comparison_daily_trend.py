@@ -31,7 +31,7 @@ __all__ = [
 _ID = "etfetn.nav_comparison_daily_trend"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class NavComparisonDailyTrendOutput:
     """NAV 비교추이(일) output (rows)."""
 
@@ -82,6 +82,9 @@ _NavComparisonDailyTrendOutput_KEYS = frozenset(
         "nav_prdy_ctrt",
     }
 )
+_NavComparisonDailyTrendOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _NavComparisonDailyTrendOutput_KEYS
+)
 _NavComparisonDailyTrendOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_clpr", "stck_clpr", "int", None),
@@ -102,39 +105,40 @@ _NavComparisonDailyTrendOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _NavComparisonDailyTrendOutput(
     d: Mapping[str, Any], strict: bool
 ) -> NavComparisonDailyTrendOutput:
-    if d.keys() <= _NavComparisonDailyTrendOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 13 else {**_NavComparisonDailyTrendOutput_NONE, **d}
+    if len(full) == 13:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return NavComparisonDailyTrendOutput(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := g("stck_clpr")) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dprt"))
+                if (v := full["dprt"])
                 else _d.nothing(v),  # dprt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nav_vrss_prpr"))
+                if (v := full["nav_vrss_prpr"])
                 else _d.nothing(v),  # nav_vrss_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nav"))
+                if (v := full["nav"])
                 else _d.nothing(v),  # nav
                 SIGN_CODES[v]
-                if (v := g("nav_prdy_vrss_sign"))
+                if (v := full["nav_prdy_vrss_sign"])
                 else _d.nothing(v),  # nav_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nav_prdy_vrss"))
+                if (v := full["nav_prdy_vrss"])
                 else _d.nothing(v),  # nav_prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nav_prdy_ctrt"))
+                if (v := full["nav_prdy_ctrt"])
                 else _d.nothing(v),  # nav_prdy_ctrt
             )
         except _d.CONVERT_ERRORS:
@@ -174,8 +178,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> NavComparisonDailyTrendRes
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _NavComparisonDailyTrendOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _NavComparisonDailyTrendOutput,
+            NavComparisonDailyTrendOutput,
+            _NavComparisonDailyTrendOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "etfetn.nav_comparison_time_trend"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class NavComparisonTimeTrendOutput:
     """NAV 비교추이(분) output (rows)."""
 
@@ -82,6 +82,9 @@ _NavComparisonTimeTrendOutput_KEYS = frozenset(
         "cntg_vol",
     }
 )
+_NavComparisonTimeTrendOutput_NONE: Mapping[str, None] = dict.fromkeys(
+    _NavComparisonTimeTrendOutput_KEYS
+)
 _NavComparisonTimeTrendOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bsop_hour", "bsop_hour", "time", None),
     ("nav", "nav", "decimal", None),
@@ -102,38 +105,39 @@ _NavComparisonTimeTrendOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _NavComparisonTimeTrendOutput(
     d: Mapping[str, Any], strict: bool
 ) -> NavComparisonTimeTrendOutput:
-    if d.keys() <= _NavComparisonTimeTrendOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 13 else {**_NavComparisonTimeTrendOutput_NONE, **d}
+    if len(full) == 13:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return NavComparisonTimeTrendOutput(
-                time.fromisoformat(v) if (v := g("bsop_hour")) else _d.nothing(v),  # bsop_hour
+                time.fromisoformat(v) if (v := full["bsop_hour"]) else _d.nothing(v),  # bsop_hour
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nav"))
+                if (v := full["nav"])
                 else _d.nothing(v),  # nav
                 SIGN_CODES[v]
-                if (v := g("nav_prdy_vrss_sign"))
+                if (v := full["nav_prdy_vrss_sign"])
                 else _d.nothing(v),  # nav_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nav_prdy_vrss"))
+                if (v := full["nav_prdy_vrss"])
                 else _d.nothing(v),  # nav_prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nav_prdy_ctrt"))
+                if (v := full["nav_prdy_ctrt"])
                 else _d.nothing(v),  # nav_prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("nav_vrss_prpr"))
+                if (v := full["nav_vrss_prpr"])
                 else _d.nothing(v),  # nav_vrss_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dprt"))
+                if (v := full["dprt"])
                 else _d.nothing(v),  # dprt
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := g("prdy_vrss")) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -172,8 +176,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> NavComparisonTimeTrendResp
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(
-            body.get("output"), _NavComparisonTimeTrendOutput, strict, _ID + ".output"
+        output=_d.as_rows(
+            body.get("output"),
+            _NavComparisonTimeTrendOutput,
+            NavComparisonTimeTrendOutput,
+            _NavComparisonTimeTrendOutput_FIELDS,
+            strict,
+            _ID + ".output",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -31,7 +31,7 @@ __all__ = [
 _ID = "overseas_futureoption.inquire_asking_price"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireAskingPriceOutput1:
     """해외선물 호가 output1 (one record)."""
 
@@ -73,6 +73,7 @@ _InquireAskingPriceOutput1_KEYS = frozenset(
         "quot_time",
     }
 )
+_InquireAskingPriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(_InquireAskingPriceOutput1_KEYS)
 _InquireAskingPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("open_price", "open_price", "decimal", None),
     ("high_price", "high_price", "decimal", None),
@@ -88,35 +89,36 @@ _InquireAskingPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireAskingPriceOutput1(d: Mapping[str, Any], strict: bool) -> InquireAskingPriceOutput1:
-    if d.keys() <= _InquireAskingPriceOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 10 else {**_InquireAskingPriceOutput1_NONE, **d}
+    if len(full) == 10:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("open_price"))
+                if (v := full["open_price"])
                 else _d.nothing(v),  # open_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("high_price"))
+                if (v := full["high_price"])
                 else _d.nothing(v),  # high_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("lowp_rice"))
+                if (v := full["lowp_rice"])
                 else _d.nothing(v),  # lowp_rice
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("last_price"))
+                if (v := full["last_price"])
                 else _d.nothing(v),  # last_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prev_price"))
+                if (v := full["prev_price"])
                 else _d.nothing(v),  # prev_price
-                int(v) if (v := g("vol")) else _d.nothing(v),  # vol
+                int(v) if (v := full["vol"]) else _d.nothing(v),  # vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prev_diff_price"))
+                if (v := full["prev_diff_price"])
                 else _d.nothing(v),  # prev_diff_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prev_diff_rate"))
+                if (v := full["prev_diff_rate"])
                 else _d.nothing(v),  # prev_diff_rate
-                date.fromisoformat(v) if (v := g("quot_date")) else _d.nothing(v),  # quot_date
-                time.fromisoformat(v) if (v := g("quot_time")) else _d.nothing(v),  # quot_time
+                date.fromisoformat(v) if (v := full["quot_date"]) else _d.nothing(v),  # quot_date
+                time.fromisoformat(v) if (v := full["quot_time"]) else _d.nothing(v),  # quot_time
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -130,7 +132,7 @@ def _InquireAskingPriceOutput1(d: Mapping[str, Any], strict: bool) -> InquireAsk
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireAskingPriceOutput2:
     """해외선물 호가 output2 (rows)."""
 
@@ -153,6 +155,7 @@ class InquireAskingPriceOutput2:
 _InquireAskingPriceOutput2_KEYS = frozenset(
     {"bid_qntt", "bid_num", "bid_price", "ask_qntt", "ask_num", "ask_price"}
 )
+_InquireAskingPriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(_InquireAskingPriceOutput2_KEYS)
 _InquireAskingPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bid_qntt", "bid_qntt", "int", None),
     ("bid_num", "bid_num", "int", None),
@@ -164,20 +167,21 @@ _InquireAskingPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAskingPriceOutput2:
-    if d.keys() <= _InquireAskingPriceOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 6 else {**_InquireAskingPriceOutput2_NONE, **d}
+    if len(full) == 6:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceOutput2(
-                int(v) if (v := g("bid_qntt")) else _d.nothing(v),  # bid_qntt
-                int(v) if (v := g("bid_num")) else _d.nothing(v),  # bid_num
+                int(v) if (v := full["bid_qntt"]) else _d.nothing(v),  # bid_qntt
+                int(v) if (v := full["bid_num"]) else _d.nothing(v),  # bid_num
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bid_price"))
+                if (v := full["bid_price"])
                 else _d.nothing(v),  # bid_price
-                int(v) if (v := g("ask_qntt")) else _d.nothing(v),  # ask_qntt
-                int(v) if (v := g("ask_num")) else _d.nothing(v),  # ask_num
+                int(v) if (v := full["ask_qntt"]) else _d.nothing(v),  # ask_qntt
+                int(v) if (v := full["ask_num"]) else _d.nothing(v),  # ask_num
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ask_price"))
+                if (v := full["ask_price"])
                 else _d.nothing(v),  # ask_price
             )
         except _d.CONVERT_ERRORS:
@@ -225,8 +229,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireAskingPriceResponse
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(
-            body.get("output2"), _InquireAskingPriceOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InquireAskingPriceOutput2,
+            InquireAskingPriceOutput2,
+            _InquireAskingPriceOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

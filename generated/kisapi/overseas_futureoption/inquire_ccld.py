@@ -34,7 +34,7 @@ __all__ = ["API", "AsyncInquireCcld", "InquireCcld", "InquireCcldOutput", "Inqui
 _ID = "overseas_futureoption.inquire_ccld"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireCcldOutput:
     """해외선물옵션 당일주문내역조회 output (rows)."""
 
@@ -139,6 +139,7 @@ _InquireCcldOutput_KEYS = frozenset(
         "fuop_dvsn",
     }
 )
+_InquireCcldOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquireCcldOutput_KEYS)
 _InquireCcldOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cano", "cano", "str", None),
     ("acnt_prdt_cd", "acnt_prdt_cd", "str", None),
@@ -175,93 +176,96 @@ _InquireCcldOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireCcldOutput(d: Mapping[str, Any], strict: bool) -> InquireCcldOutput:
-    if d.keys() <= _InquireCcldOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 31 else {**_InquireCcldOutput_NONE, **d}
+    if len(full) == 31:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireCcldOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cano"))
+                if (v := full["cano"])
                 else _d.nothing(v),  # cano
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("acnt_prdt_cd"))
+                if (v := full["acnt_prdt_cd"])
                 else _d.nothing(v),  # acnt_prdt_cd
-                date.fromisoformat(v) if (v := g("ord_dt")) else _d.nothing(v),  # ord_dt
+                date.fromisoformat(v) if (v := full["ord_dt"]) else _d.nothing(v),  # ord_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("odno"))
+                if (v := full["odno"])
                 else _d.nothing(v),  # odno
-                date.fromisoformat(v) if (v := g("orgn_ord_dt")) else _d.nothing(v),  # orgn_ord_dt
+                date.fromisoformat(v)
+                if (v := full["orgn_ord_dt"])
+                else _d.nothing(v),  # orgn_ord_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("orgn_odno"))
+                if (v := full["orgn_odno"])
                 else _d.nothing(v),  # orgn_odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ovrs_futr_fx_pdno"))
+                if (v := full["ovrs_futr_fx_pdno"])
                 else _d.nothing(v),  # ovrs_futr_fx_pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rcit_dvsn_cd"))
+                if (v := full["rcit_dvsn_cd"])
                 else _d.nothing(v),  # rcit_dvsn_cd
                 SELL_BUY_DIVISION_CODES[v]
-                if (v := g("sll_buy_dvsn_cd"))
+                if (v := full["sll_buy_dvsn_cd"])
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("trad_stgy_dvsn_cd"))
+                if (v := full["trad_stgy_dvsn_cd"])
                 else _d.nothing(v),  # trad_stgy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("bass_pric_type_cd"))
+                if (v := full["bass_pric_type_cd"])
                 else _d.nothing(v),  # bass_pric_type_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_stat_cd"))
+                if (v := full["ord_stat_cd"])
                 else _d.nothing(v),  # ord_stat_cd
-                int(v) if (v := g("fm_ord_qty")) else _d.nothing(v),  # fm_ord_qty
+                int(v) if (v := full["fm_ord_qty"]) else _d.nothing(v),  # fm_ord_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("fm_ord_pric"))
+                if (v := full["fm_ord_pric"])
                 else _d.nothing(v),  # fm_ord_pric
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("fm_stop_ord_pric"))
+                if (v := full["fm_stop_ord_pric"])
                 else _d.nothing(v),  # fm_stop_ord_pric
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rsvn_dvsn"))
+                if (v := full["rsvn_dvsn"])
                 else _d.nothing(v),  # rsvn_dvsn
-                int(v) if (v := g("fm_ccld_qty")) else _d.nothing(v),  # fm_ccld_qty
+                int(v) if (v := full["fm_ccld_qty"]) else _d.nothing(v),  # fm_ccld_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("fm_ccld_pric"))
+                if (v := full["fm_ccld_pric"])
                 else _d.nothing(v),  # fm_ccld_pric
-                int(v) if (v := g("fm_ord_rmn_qty")) else _d.nothing(v),  # fm_ord_rmn_qty
+                int(v) if (v := full["fm_ord_rmn_qty"]) else _d.nothing(v),  # fm_ord_rmn_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_grp_name"))
+                if (v := full["ord_grp_name"])
                 else _d.nothing(v),  # ord_grp_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("erlm_dtl_dtime"))
+                if (v := full["erlm_dtl_dtime"])
                 else _d.nothing(v),  # erlm_dtl_dtime
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ccld_dtl_dtime"))
+                if (v := full["ccld_dtl_dtime"])
                 else _d.nothing(v),  # ccld_dtl_dtime
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_stfno"))
+                if (v := full["ord_stfno"])
                 else _d.nothing(v),  # ord_stfno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rmks1"))
+                if (v := full["rmks1"])
                 else _d.nothing(v),  # rmks1
                 OVERSEAS_FUTURES_NEW_LIQUIDATION_DIVISION_CODES[v]
-                if (v := g("new_lqd_dvsn_cd"))
+                if (v := full["new_lqd_dvsn_cd"])
                 else _d.nothing(v),  # new_lqd_dvsn_cd
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("fm_lqd_lmt_ord_pric"))
+                if (v := full["fm_lqd_lmt_ord_pric"])
                 else _d.nothing(v),  # fm_lqd_lmt_ord_pric
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("fm_lqd_stop_pric"))
+                if (v := full["fm_lqd_stop_pric"])
                 else _d.nothing(v),  # fm_lqd_stop_pric
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ccld_cndt_cd"))
+                if (v := full["ccld_cndt_cd"])
                 else _d.nothing(v),  # ccld_cndt_cd
                 date.fromisoformat(v)
-                if (v := g("noti_vald_dt"))
+                if (v := full["noti_vald_dt"])
                 else _d.nothing(v),  # noti_vald_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("acnt_type_cd"))
+                if (v := full["acnt_type_cd"])
                 else _d.nothing(v),  # acnt_type_cd
                 OVERSEAS_FUTURES_OPTION_DIVISION_CODES[v]
-                if (v := g("fuop_dvsn"))
+                if (v := full["fuop_dvsn"])
                 else _d.nothing(v),  # fuop_dvsn
             )
         except _d.CONVERT_ERRORS:
@@ -307,7 +311,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireCcldResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _InquireCcldOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireCcldOutput,
+            InquireCcldOutput,
+            _InquireCcldOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),
         ctx_area_nk200=_d.scalar(body, "ctx_area_nk200", "str", None, strict, _ID, extra),
         extra=extra or _d.EMPTY,

@@ -41,7 +41,7 @@ __all__ = [
 _ID = "overseas_futureoption.inquire_daily_order"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireDailyOrderOutput:
     """해외선물옵션 일별 주문내역 output (rows)."""
 
@@ -134,6 +134,7 @@ _InquireDailyOrderOutput_KEYS = frozenset(
         "trad_end_dt",
     }
 )
+_InquireDailyOrderOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquireDailyOrderOutput_KEYS)
 _InquireDailyOrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cano", "cano", "str", None),
     ("acnt_prdt_cd", "acnt_prdt_cd", "str", None),
@@ -166,76 +167,81 @@ _InquireDailyOrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireDailyOrderOutput(d: Mapping[str, Any], strict: bool) -> InquireDailyOrderOutput:
-    if d.keys() <= _InquireDailyOrderOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 27 else {**_InquireDailyOrderOutput_NONE, **d}
+    if len(full) == 27:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyOrderOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cano"))
+                if (v := full["cano"])
                 else _d.nothing(v),  # cano
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("acnt_prdt_cd"))
+                if (v := full["acnt_prdt_cd"])
                 else _d.nothing(v),  # acnt_prdt_cd
-                date.fromisoformat(v) if (v := g("dt")) else _d.nothing(v),  # dt
-                date.fromisoformat(v) if (v := g("ord_dt")) else _d.nothing(v),  # ord_dt
+                date.fromisoformat(v) if (v := full["dt"]) else _d.nothing(v),  # dt
+                date.fromisoformat(v) if (v := full["ord_dt"]) else _d.nothing(v),  # ord_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("odno"))
+                if (v := full["odno"])
                 else _d.nothing(v),  # odno
-                date.fromisoformat(v) if (v := g("orgn_ord_dt")) else _d.nothing(v),  # orgn_ord_dt
+                date.fromisoformat(v)
+                if (v := full["orgn_ord_dt"])
+                else _d.nothing(v),  # orgn_ord_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("orgn_odno"))
+                if (v := full["orgn_odno"])
                 else _d.nothing(v),  # orgn_odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ovrs_futr_fx_pdno"))
+                if (v := full["ovrs_futr_fx_pdno"])
                 else _d.nothing(v),  # ovrs_futr_fx_pdno
                 REVISION_CANCEL_DIVISION_CODES[v]
-                if (v := g("rvse_cncl_dvsn_cd"))
+                if (v := full["rvse_cncl_dvsn_cd"])
                 else _d.nothing(v),  # rvse_cncl_dvsn_cd
                 SELL_BUY_DIVISION_CODES[v]
-                if (v := g("sll_buy_dvsn_cd"))
+                if (v := full["sll_buy_dvsn_cd"])
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cplx_ord_dvsn_cd"))
+                if (v := full["cplx_ord_dvsn_cd"])
                 else _d.nothing(v),  # cplx_ord_dvsn_cd
                 OVERSEAS_FUTURES_PRICE_DIVISION_CODES[v]
-                if (v := g("pric_dvsn_cd"))
+                if (v := full["pric_dvsn_cd"])
                 else _d.nothing(v),  # pric_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rcit_dvsn_cd"))
+                if (v := full["rcit_dvsn_cd"])
                 else _d.nothing(v),  # rcit_dvsn_cd
-                int(v) if (v := g("fm_ord_qty")) else _d.nothing(v),  # fm_ord_qty
+                int(v) if (v := full["fm_ord_qty"]) else _d.nothing(v),  # fm_ord_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("fm_ord_pric"))
+                if (v := full["fm_ord_pric"])
                 else _d.nothing(v),  # fm_ord_pric
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("fm_stop_ord_pric"))
+                if (v := full["fm_stop_ord_pric"])
                 else _d.nothing(v),  # fm_stop_ord_pric
-                _d.YN[v] if (v := g("ecis_rsvn_ord_yn")) else _d.nothing(v),  # ecis_rsvn_ord_yn
-                int(v) if (v := g("fm_ccld_qty")) else _d.nothing(v),  # fm_ccld_qty
+                _d.YN[v] if (v := full["ecis_rsvn_ord_yn"]) else _d.nothing(v),  # ecis_rsvn_ord_yn
+                int(v) if (v := full["fm_ccld_qty"]) else _d.nothing(v),  # fm_ccld_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("fm_ccld_pric"))
+                if (v := full["fm_ccld_pric"])
                 else _d.nothing(v),  # fm_ccld_pric
-                int(v) if (v := g("fm_ord_rmn_qty")) else _d.nothing(v),  # fm_ord_rmn_qty
+                int(v) if (v := full["fm_ord_rmn_qty"]) else _d.nothing(v),  # fm_ord_rmn_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ord_grp_name"))
+                if (v := full["ord_grp_name"])
                 else _d.nothing(v),  # ord_grp_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rcit_dtl_dtime"))
+                if (v := full["rcit_dtl_dtime"])
                 else _d.nothing(v),  # rcit_dtl_dtime
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ccld_dtl_dtime"))
+                if (v := full["ccld_dtl_dtime"])
                 else _d.nothing(v),  # ccld_dtl_dtime
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ordr_emp_no"))
+                if (v := full["ordr_emp_no"])
                 else _d.nothing(v),  # ordr_emp_no
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rjct_rson_name"))
+                if (v := full["rjct_rson_name"])
                 else _d.nothing(v),  # rjct_rson_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ccld_cndt_cd"))
+                if (v := full["ccld_cndt_cd"])
                 else _d.nothing(v),  # ccld_cndt_cd
-                date.fromisoformat(v) if (v := g("trad_end_dt")) else _d.nothing(v),  # trad_end_dt
+                date.fromisoformat(v)
+                if (v := full["trad_end_dt"])
+                else _d.nothing(v),  # trad_end_dt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -280,7 +286,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyOrderResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _InquireDailyOrderOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireDailyOrderOutput,
+            InquireDailyOrderOutput,
+            _InquireDailyOrderOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),
         ctx_area_nk200=_d.scalar(body, "ctx_area_nk200", "str", None, strict, _ID, extra),
         extra=extra or _d.EMPTY,

@@ -25,7 +25,7 @@ __all__ = ["API", "AsyncOptPrice", "OptPrice", "OptPriceOutput1", "OptPriceRespo
 _ID = "overseas_futureoption.opt_price"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OptPriceOutput1:
     """해외옵션종목현재가 output1 (one record)."""
 
@@ -133,6 +133,7 @@ _OptPriceOutput1_KEYS = frozenset(
         "prev_price",
     }
 )
+_OptPriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(_OptPriceOutput1_KEYS)
 _OptPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("proc_date", "proc_date", "date", None),
     ("proc_time", "proc_time", "time", None),
@@ -170,70 +171,75 @@ _OptPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OptPriceOutput1(d: Mapping[str, Any], strict: bool) -> OptPriceOutput1:
-    if d.keys() <= _OptPriceOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 32 else {**_OptPriceOutput1_NONE, **d}
+    if len(full) == 32:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OptPriceOutput1(
-                date.fromisoformat(v) if (v := g("proc_date")) else _d.nothing(v),  # proc_date
-                time.fromisoformat(v) if (v := g("proc_time")) else _d.nothing(v),  # proc_time
+                date.fromisoformat(v) if (v := full["proc_date"]) else _d.nothing(v),  # proc_date
+                time.fromisoformat(v) if (v := full["proc_time"]) else _d.nothing(v),  # proc_time
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("open_price"))
+                if (v := full["open_price"])
                 else _d.nothing(v),  # open_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("high_price"))
+                if (v := full["high_price"])
                 else _d.nothing(v),  # high_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("low_price"))
+                if (v := full["low_price"])
                 else _d.nothing(v),  # low_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("last_price"))
+                if (v := full["last_price"])
                 else _d.nothing(v),  # last_price
-                int(v) if (v := g("vol")) else _d.nothing(v),  # vol
-                SIGN_CODES[v] if (v := g("prev_diff_flag")) else _d.nothing(v),  # prev_diff_flag
+                int(v) if (v := full["vol"]) else _d.nothing(v),  # vol
+                SIGN_CODES[v] if (v := full["prev_diff_flag"]) else _d.nothing(v),  # prev_diff_flag
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prev_diff_price"))
+                if (v := full["prev_diff_price"])
                 else _d.nothing(v),  # prev_diff_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prev_diff_rate"))
+                if (v := full["prev_diff_rate"])
                 else _d.nothing(v),  # prev_diff_rate
-                int(v) if (v := g("bid_qntt")) else _d.nothing(v),  # bid_qntt
+                int(v) if (v := full["bid_qntt"]) else _d.nothing(v),  # bid_qntt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("bid_price"))
+                if (v := full["bid_price"])
                 else _d.nothing(v),  # bid_price
-                int(v) if (v := g("ask_qntt")) else _d.nothing(v),  # ask_qntt
+                int(v) if (v := full["ask_qntt"]) else _d.nothing(v),  # ask_qntt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ask_price"))
+                if (v := full["ask_price"])
                 else _d.nothing(v),  # ask_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("trst_mgn"))
+                if (v := full["trst_mgn"])
                 else _d.nothing(v),  # trst_mgn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("exch_cd"))
+                if (v := full["exch_cd"])
                 else _d.nothing(v),  # exch_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("crc_cd"))
+                if (v := full["crc_cd"])
                 else _d.nothing(v),  # crc_cd
-                date.fromisoformat(v) if (v := g("trd_fr_date")) else _d.nothing(v),  # trd_fr_date
-                date.fromisoformat(v) if (v := g("expr_date")) else _d.nothing(v),  # expr_date
-                date.fromisoformat(v) if (v := g("trd_to_date")) else _d.nothing(v),  # trd_to_date
-                int(v) if (v := g("remn_cnt")) else _d.nothing(v),  # remn_cnt
-                int(v) if (v := g("last_qntt")) else _d.nothing(v),  # last_qntt
-                int(v) if (v := g("tot_ask_qntt")) else _d.nothing(v),  # tot_ask_qntt
-                int(v) if (v := g("tot_bid_qntt")) else _d.nothing(v),  # tot_bid_qntt
+                date.fromisoformat(v)
+                if (v := full["trd_fr_date"])
+                else _d.nothing(v),  # trd_fr_date
+                date.fromisoformat(v) if (v := full["expr_date"]) else _d.nothing(v),  # expr_date
+                date.fromisoformat(v)
+                if (v := full["trd_to_date"])
+                else _d.nothing(v),  # trd_to_date
+                int(v) if (v := full["remn_cnt"]) else _d.nothing(v),  # remn_cnt
+                int(v) if (v := full["last_qntt"]) else _d.nothing(v),  # last_qntt
+                int(v) if (v := full["tot_ask_qntt"]) else _d.nothing(v),  # tot_ask_qntt
+                int(v) if (v := full["tot_bid_qntt"]) else _d.nothing(v),  # tot_bid_qntt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tick_size"))
+                if (v := full["tick_size"])
                 else _d.nothing(v),  # tick_size
-                date.fromisoformat(v) if (v := g("open_date")) else _d.nothing(v),  # open_date
-                time.fromisoformat(v) if (v := g("open_time")) else _d.nothing(v),  # open_time
-                date.fromisoformat(v) if (v := g("close_date")) else _d.nothing(v),  # close_date
-                time.fromisoformat(v) if (v := g("close_time")) else _d.nothing(v),  # close_time
-                date.fromisoformat(v) if (v := g("sbsnsdate")) else _d.nothing(v),  # sbsnsdate
+                date.fromisoformat(v) if (v := full["open_date"]) else _d.nothing(v),  # open_date
+                time.fromisoformat(v) if (v := full["open_time"]) else _d.nothing(v),  # open_time
+                date.fromisoformat(v) if (v := full["close_date"]) else _d.nothing(v),  # close_date
+                time.fromisoformat(v) if (v := full["close_time"]) else _d.nothing(v),  # close_time
+                date.fromisoformat(v) if (v := full["sbsnsdate"]) else _d.nothing(v),  # sbsnsdate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("sttl_price"))
+                if (v := full["sttl_price"])
                 else _d.nothing(v),  # sttl_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prev_price"))
+                if (v := full["prev_price"])
                 else _d.nothing(v),  # prev_price
             )
         except _d.CONVERT_ERRORS:

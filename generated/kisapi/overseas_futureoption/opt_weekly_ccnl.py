@@ -32,7 +32,7 @@ __all__ = [
 _ID = "overseas_futureoption.opt_weekly_ccnl"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OptWeeklyCcnlOutput1:
     """해외옵션 체결추이(주간) output1 (one record)."""
 
@@ -47,6 +47,7 @@ class OptWeeklyCcnlOutput1:
 
 
 _OptWeeklyCcnlOutput1_KEYS = frozenset({"ret_cnt", "last_n_cnt", "index_key"})
+_OptWeeklyCcnlOutput1_NONE: Mapping[str, None] = dict.fromkeys(_OptWeeklyCcnlOutput1_KEYS)
 _OptWeeklyCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ret_cnt", "ret_cnt", "int", None),
     ("last_n_cnt", "last_n_cnt", "int", None),
@@ -55,15 +56,16 @@ _OptWeeklyCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OptWeeklyCcnlOutput1(d: Mapping[str, Any], strict: bool) -> OptWeeklyCcnlOutput1:
-    if d.keys() <= _OptWeeklyCcnlOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 3 else {**_OptWeeklyCcnlOutput1_NONE, **d}
+    if len(full) == 3:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OptWeeklyCcnlOutput1(
-                int(v) if (v := g("ret_cnt")) else _d.nothing(v),  # ret_cnt
-                int(v) if (v := g("last_n_cnt")) else _d.nothing(v),  # last_n_cnt
+                int(v) if (v := full["ret_cnt"]) else _d.nothing(v),  # ret_cnt
+                int(v) if (v := full["last_n_cnt"]) else _d.nothing(v),  # last_n_cnt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("index_key"))
+                if (v := full["index_key"])
                 else _d.nothing(v),  # index_key
             )
         except _d.CONVERT_ERRORS:
@@ -78,7 +80,7 @@ def _OptWeeklyCcnlOutput1(d: Mapping[str, Any], strict: bool) -> OptWeeklyCcnlOu
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OptWeeklyCcnlOutput2:
     """해외옵션 체결추이(주간) output2 (rows)."""
 
@@ -123,6 +125,7 @@ _OptWeeklyCcnlOutput2_KEYS = frozenset(
         "prev_diff_rate",
     }
 )
+_OptWeeklyCcnlOutput2_NONE: Mapping[str, None] = dict.fromkeys(_OptWeeklyCcnlOutput2_KEYS)
 _OptWeeklyCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("data_date", "data_date", "date", None),
     ("data_time", "data_time", "time", None),
@@ -139,33 +142,34 @@ _OptWeeklyCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OptWeeklyCcnlOutput2(d: Mapping[str, Any], strict: bool) -> OptWeeklyCcnlOutput2:
-    if d.keys() <= _OptWeeklyCcnlOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 11 else {**_OptWeeklyCcnlOutput2_NONE, **d}
+    if len(full) == 11:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OptWeeklyCcnlOutput2(
-                date.fromisoformat(v) if (v := g("data_date")) else _d.nothing(v),  # data_date
-                time.fromisoformat(v) if (v := g("data_time")) else _d.nothing(v),  # data_time
+                date.fromisoformat(v) if (v := full["data_date"]) else _d.nothing(v),  # data_date
+                time.fromisoformat(v) if (v := full["data_time"]) else _d.nothing(v),  # data_time
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("open_price"))
+                if (v := full["open_price"])
                 else _d.nothing(v),  # open_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("high_price"))
+                if (v := full["high_price"])
                 else _d.nothing(v),  # high_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("low_price"))
+                if (v := full["low_price"])
                 else _d.nothing(v),  # low_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("last_price"))
+                if (v := full["last_price"])
                 else _d.nothing(v),  # last_price
-                int(v) if (v := g("last_qntt")) else _d.nothing(v),  # last_qntt
-                int(v) if (v := g("vol")) else _d.nothing(v),  # vol
-                SIGN_CODES[v] if (v := g("prev_diff_flag")) else _d.nothing(v),  # prev_diff_flag
+                int(v) if (v := full["last_qntt"]) else _d.nothing(v),  # last_qntt
+                int(v) if (v := full["vol"]) else _d.nothing(v),  # vol
+                SIGN_CODES[v] if (v := full["prev_diff_flag"]) else _d.nothing(v),  # prev_diff_flag
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prev_diff_price"))
+                if (v := full["prev_diff_price"])
                 else _d.nothing(v),  # prev_diff_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prev_diff_rate"))
+                if (v := full["prev_diff_rate"])
                 else _d.nothing(v),  # prev_diff_rate
             )
         except _d.CONVERT_ERRORS:
@@ -211,7 +215,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> OptWeeklyCcnlResponse:
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(body.get("output2"), _OptWeeklyCcnlOutput2, strict, _ID + ".output2"),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _OptWeeklyCcnlOutput2,
+            OptWeeklyCcnlOutput2,
+            _OptWeeklyCcnlOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -25,7 +25,7 @@ __all__ = ["API", "AsyncOrder", "Order", "OrderOutput", "OrderResponse"]
 _ID = "overseas_futureoption.order"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OrderOutput:
     """해외선물옵션 주문 output (one record)."""
 
@@ -38,6 +38,7 @@ class OrderOutput:
 
 
 _OrderOutput_KEYS = frozenset({"ORD_DT", "ODNO"})
+_OrderOutput_NONE: Mapping[str, None] = dict.fromkeys(_OrderOutput_KEYS)
 _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ORD_DT", "ord_dt", "date", None),
     ("ODNO", "odno", "str", None),
@@ -45,14 +46,15 @@ _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OrderOutput(d: Mapping[str, Any], strict: bool) -> OrderOutput:
-    if d.keys() <= _OrderOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 2 else {**_OrderOutput_NONE, **d}
+    if len(full) == 2:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderOutput(
-                date.fromisoformat(v) if (v := g("ORD_DT")) else _d.nothing(v),  # ord_dt
+                date.fromisoformat(v) if (v := full["ORD_DT"]) else _d.nothing(v),  # ord_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ODNO"))
+                if (v := full["ODNO"])
                 else _d.nothing(v),  # odno
             )
         except _d.CONVERT_ERRORS:

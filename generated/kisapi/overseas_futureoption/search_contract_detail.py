@@ -30,7 +30,7 @@ __all__ = [
 _ID = "overseas_futureoption.search_contract_detail"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class SearchContractDetailOutput2:
     """해외선물 상품기본정보 output2 (rows)."""
 
@@ -108,6 +108,9 @@ _SearchContractDetailOutput2_KEYS = frozenset(
         "sub_exch_nm",
     }
 )
+_SearchContractDetailOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _SearchContractDetailOutput2_KEYS
+)
 _SearchContractDetailOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("exch_cd", "exch_cd", "str", None),
     ("clas_cd", "clas_cd", "str", None),
@@ -135,64 +138,69 @@ _SearchContractDetailOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _SearchContractDetailOutput2(d: Mapping[str, Any], strict: bool) -> SearchContractDetailOutput2:
-    if d.keys() <= _SearchContractDetailOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 22 else {**_SearchContractDetailOutput2_NONE, **d}
+    if len(full) == 22:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return SearchContractDetailOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("exch_cd"))
+                if (v := full["exch_cd"])
                 else _d.nothing(v),  # exch_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("clas_cd"))
+                if (v := full["clas_cd"])
                 else _d.nothing(v),  # clas_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("crc_cd"))
+                if (v := full["crc_cd"])
                 else _d.nothing(v),  # crc_cd
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("sttl_price"))
+                if (v := full["sttl_price"])
                 else _d.nothing(v),  # sttl_price
-                date.fromisoformat(v) if (v := g("sttl_date")) else _d.nothing(v),  # sttl_date
+                date.fromisoformat(v) if (v := full["sttl_date"]) else _d.nothing(v),  # sttl_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("trst_mgn"))
+                if (v := full["trst_mgn"])
                 else _d.nothing(v),  # trst_mgn
-                int(v) if (v := g("disp_digit")) else _d.nothing(v),  # disp_digit
+                int(v) if (v := full["disp_digit"]) else _d.nothing(v),  # disp_digit
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tick_sz"))
+                if (v := full["tick_sz"])
                 else _d.nothing(v),  # tick_sz
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tick_val"))
+                if (v := full["tick_val"])
                 else _d.nothing(v),  # tick_val
                 date.fromisoformat(v)
-                if (v := g("mrkt_open_date"))
+                if (v := full["mrkt_open_date"])
                 else _d.nothing(v),  # mrkt_open_date
                 time.fromisoformat(v)
-                if (v := g("mrkt_open_time"))
+                if (v := full["mrkt_open_time"])
                 else _d.nothing(v),  # mrkt_open_time
                 date.fromisoformat(v)
-                if (v := g("mrkt_close_date"))
+                if (v := full["mrkt_close_date"])
                 else _d.nothing(v),  # mrkt_close_date
                 time.fromisoformat(v)
-                if (v := g("mrkt_close_time"))
+                if (v := full["mrkt_close_time"])
                 else _d.nothing(v),  # mrkt_close_time
-                date.fromisoformat(v) if (v := g("trd_fr_date")) else _d.nothing(v),  # trd_fr_date
-                date.fromisoformat(v) if (v := g("expr_date")) else _d.nothing(v),  # expr_date
-                date.fromisoformat(v) if (v := g("trd_to_date")) else _d.nothing(v),  # trd_to_date
-                int(v) if (v := g("remn_cnt")) else _d.nothing(v),  # remn_cnt
+                date.fromisoformat(v)
+                if (v := full["trd_fr_date"])
+                else _d.nothing(v),  # trd_fr_date
+                date.fromisoformat(v) if (v := full["expr_date"]) else _d.nothing(v),  # expr_date
+                date.fromisoformat(v)
+                if (v := full["trd_to_date"])
+                else _d.nothing(v),  # trd_to_date
+                int(v) if (v := full["remn_cnt"]) else _d.nothing(v),  # remn_cnt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stat_tp"))
+                if (v := full["stat_tp"])
                 else _d.nothing(v),  # stat_tp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ctrt_size"))
+                if (v := full["ctrt_size"])
                 else _d.nothing(v),  # ctrt_size
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stl_tp"))
+                if (v := full["stl_tp"])
                 else _d.nothing(v),  # stl_tp
                 date.fromisoformat(v)
-                if (v := g("frst_noti_date"))
+                if (v := full["frst_noti_date"])
                 else _d.nothing(v),  # frst_noti_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sub_exch_nm"))
+                if (v := full["sub_exch_nm"])
                 else _d.nothing(v),  # sub_exch_nm
             )
         except _d.CONVERT_ERRORS:
@@ -232,8 +240,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> SearchContractDetailRespon
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output2=_d.as_list(
-            body.get("output2"), _SearchContractDetailOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _SearchContractDetailOutput2,
+            SearchContractDetailOutput2,
+            _SearchContractDetailOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -22,7 +22,7 @@ __all__ = ["API", "AsyncBrknewsTitle", "BrknewsTitle", "BrknewsTitleOutput", "Br
 _ID = "overseas_stock.brknews_title"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class BrknewsTitleOutput:
     """해외속보(제목) output (rows)."""
 
@@ -115,6 +115,7 @@ _BrknewsTitleOutput_KEYS = frozenset(
         "kor_isnm10",
     }
 )
+_BrknewsTitleOutput_NONE: Mapping[str, None] = dict.fromkeys(_BrknewsTitleOutput_KEYS)
 _BrknewsTitleOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cntt_usiq_srno", "cntt_usiq_srno", "str", None),
     ("news_ofer_entp_code", "news_ofer_entp_code", "str", None),
@@ -147,87 +148,88 @@ _BrknewsTitleOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _BrknewsTitleOutput(d: Mapping[str, Any], strict: bool) -> BrknewsTitleOutput:
-    if d.keys() <= _BrknewsTitleOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 27 else {**_BrknewsTitleOutput_NONE, **d}
+    if len(full) == 27:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return BrknewsTitleOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("cntt_usiq_srno"))
+                if (v := full["cntt_usiq_srno"])
                 else _d.nothing(v),  # cntt_usiq_srno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("news_ofer_entp_code"))
+                if (v := full["news_ofer_entp_code"])
                 else _d.nothing(v),  # news_ofer_entp_code
-                date.fromisoformat(v) if (v := g("data_dt")) else _d.nothing(v),  # data_dt
-                time.fromisoformat(v) if (v := g("data_tm")) else _d.nothing(v),  # data_tm
+                date.fromisoformat(v) if (v := full["data_dt"]) else _d.nothing(v),  # data_dt
+                time.fromisoformat(v) if (v := full["data_tm"]) else _d.nothing(v),  # data_tm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_pbnt_titl_cntt"))
+                if (v := full["hts_pbnt_titl_cntt"])
                 else _d.nothing(v),  # hts_pbnt_titl_cntt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("news_lrdv_code"))
+                if (v := full["news_lrdv_code"])
                 else _d.nothing(v),  # news_lrdv_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("dorg"))
+                if (v := full["dorg"])
                 else _d.nothing(v),  # dorg
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iscd1"))
+                if (v := full["iscd1"])
                 else _d.nothing(v),  # iscd1
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iscd2"))
+                if (v := full["iscd2"])
                 else _d.nothing(v),  # iscd2
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iscd3"))
+                if (v := full["iscd3"])
                 else _d.nothing(v),  # iscd3
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iscd4"))
+                if (v := full["iscd4"])
                 else _d.nothing(v),  # iscd4
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iscd5"))
+                if (v := full["iscd5"])
                 else _d.nothing(v),  # iscd5
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iscd6"))
+                if (v := full["iscd6"])
                 else _d.nothing(v),  # iscd6
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iscd7"))
+                if (v := full["iscd7"])
                 else _d.nothing(v),  # iscd7
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iscd8"))
+                if (v := full["iscd8"])
                 else _d.nothing(v),  # iscd8
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iscd9"))
+                if (v := full["iscd9"])
                 else _d.nothing(v),  # iscd9
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("iscd10"))
+                if (v := full["iscd10"])
                 else _d.nothing(v),  # iscd10
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kor_isnm1"))
+                if (v := full["kor_isnm1"])
                 else _d.nothing(v),  # kor_isnm1
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kor_isnm2"))
+                if (v := full["kor_isnm2"])
                 else _d.nothing(v),  # kor_isnm2
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kor_isnm3"))
+                if (v := full["kor_isnm3"])
                 else _d.nothing(v),  # kor_isnm3
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kor_isnm4"))
+                if (v := full["kor_isnm4"])
                 else _d.nothing(v),  # kor_isnm4
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kor_isnm5"))
+                if (v := full["kor_isnm5"])
                 else _d.nothing(v),  # kor_isnm5
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kor_isnm6"))
+                if (v := full["kor_isnm6"])
                 else _d.nothing(v),  # kor_isnm6
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kor_isnm7"))
+                if (v := full["kor_isnm7"])
                 else _d.nothing(v),  # kor_isnm7
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kor_isnm8"))
+                if (v := full["kor_isnm8"])
                 else _d.nothing(v),  # kor_isnm8
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kor_isnm9"))
+                if (v := full["kor_isnm9"])
                 else _d.nothing(v),  # kor_isnm9
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("kor_isnm10"))
+                if (v := full["kor_isnm10"])
                 else _d.nothing(v),  # kor_isnm10
             )
         except _d.CONVERT_ERRORS:
@@ -267,7 +269,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> BrknewsTitleResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _BrknewsTitleOutput, strict, _ID + ".output"),
+        output=_d.as_rows(
+            body.get("output"),
+            _BrknewsTitleOutput,
+            BrknewsTitleOutput,
+            _BrknewsTitleOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
         extra=extra or _d.EMPTY,
     )
 

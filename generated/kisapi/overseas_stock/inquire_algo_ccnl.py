@@ -31,7 +31,7 @@ __all__ = [
 _ID = "overseas_stock.inquire_algo_ccnl"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireAlgoCcnlOutput:
     """해외주식 지정가체결내역조회 output (rows)."""
 
@@ -56,6 +56,7 @@ class InquireAlgoCcnlOutput:
 _InquireAlgoCcnlOutput_KEYS = frozenset(
     {"CCLD_SEQ", "CCLD_BTWN", "PDNO", "ITEM_NAME", "FT_CCLD_QTY", "FT_CCLD_UNPR3", "FT_CCLD_AMT3"}
 )
+_InquireAlgoCcnlOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquireAlgoCcnlOutput_KEYS)
 _InquireAlgoCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("CCLD_SEQ", "ccld_seq", "str", None),
     ("CCLD_BTWN", "ccld_btwn", "str", None),
@@ -68,29 +69,30 @@ _InquireAlgoCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireAlgoCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireAlgoCcnlOutput:
-    if d.keys() <= _InquireAlgoCcnlOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_InquireAlgoCcnlOutput_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAlgoCcnlOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("CCLD_SEQ"))
+                if (v := full["CCLD_SEQ"])
                 else _d.nothing(v),  # ccld_seq
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("CCLD_BTWN"))
+                if (v := full["CCLD_BTWN"])
                 else _d.nothing(v),  # ccld_btwn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("PDNO"))
+                if (v := full["PDNO"])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ITEM_NAME"))
+                if (v := full["ITEM_NAME"])
                 else _d.nothing(v),  # item_name
-                int(v) if (v := g("FT_CCLD_QTY")) else _d.nothing(v),  # ft_ccld_qty
+                int(v) if (v := full["FT_CCLD_QTY"]) else _d.nothing(v),  # ft_ccld_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("FT_CCLD_UNPR3"))
+                if (v := full["FT_CCLD_UNPR3"])
                 else _d.nothing(v),  # ft_ccld_unpr3
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("FT_CCLD_AMT3"))
+                if (v := full["FT_CCLD_AMT3"])
                 else _d.nothing(v),  # ft_ccld_amt3
             )
         except _d.CONVERT_ERRORS:
@@ -105,7 +107,7 @@ def _InquireAlgoCcnlOutput(d: Mapping[str, Any], strict: bool) -> InquireAlgoCcn
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireAlgoCcnlOutput3:
     """해외주식 지정가체결내역조회 output3 (rows)."""
 
@@ -156,6 +158,7 @@ _InquireAlgoCcnlOutput3_KEYS = frozenset(
         "CCLD_CNT",
     }
 )
+_InquireAlgoCcnlOutput3_NONE: Mapping[str, None] = dict.fromkeys(_InquireAlgoCcnlOutput3_KEYS)
 _InquireAlgoCcnlOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("TRAD_DVSN_NAME", "trad_dvsn_name", "text", None),
@@ -174,42 +177,43 @@ _InquireAlgoCcnlOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquireAlgoCcnlOutput3(d: Mapping[str, Any], strict: bool) -> InquireAlgoCcnlOutput3:
-    if d.keys() <= _InquireAlgoCcnlOutput3_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 13 else {**_InquireAlgoCcnlOutput3_NONE, **d}
+    if len(full) == 13:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireAlgoCcnlOutput3(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ODNO"))
+                if (v := full["ODNO"])
                 else _d.nothing(v),  # odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("TRAD_DVSN_NAME"))
+                if (v := full["TRAD_DVSN_NAME"])
                 else _d.nothing(v),  # trad_dvsn_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("PDNO"))
+                if (v := full["PDNO"])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ITEM_NAME"))
+                if (v := full["ITEM_NAME"])
                 else _d.nothing(v),  # item_name
-                int(v) if (v := g("FT_ORD_QTY")) else _d.nothing(v),  # ft_ord_qty
+                int(v) if (v := full["FT_ORD_QTY"]) else _d.nothing(v),  # ft_ord_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("FT_ORD_UNPR3"))
+                if (v := full["FT_ORD_UNPR3"])
                 else _d.nothing(v),  # ft_ord_unpr3
-                time.fromisoformat(v) if (v := g("ORD_TMD")) else _d.nothing(v),  # ord_tmd
+                time.fromisoformat(v) if (v := full["ORD_TMD"]) else _d.nothing(v),  # ord_tmd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("SPLT_BUY_ATTR_NAME"))
+                if (v := full["SPLT_BUY_ATTR_NAME"])
                 else _d.nothing(v),  # splt_buy_attr_name
-                int(v) if (v := g("FT_CCLD_QTY")) else _d.nothing(v),  # ft_ccld_qty
+                int(v) if (v := full["FT_CCLD_QTY"]) else _d.nothing(v),  # ft_ccld_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("TR_CRCY"))
+                if (v := full["TR_CRCY"])
                 else _d.nothing(v),  # tr_crcy
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("FT_CCLD_UNPR3"))
+                if (v := full["FT_CCLD_UNPR3"])
                 else _d.nothing(v),  # ft_ccld_unpr3
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("FT_CCLD_AMT3"))
+                if (v := full["FT_CCLD_AMT3"])
                 else _d.nothing(v),  # ft_ccld_amt3
-                int(v) if (v := g("CCLD_CNT")) else _d.nothing(v),  # ccld_cnt
+                int(v) if (v := full["CCLD_CNT"]) else _d.nothing(v),  # ccld_cnt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -256,8 +260,22 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireAlgoCcnlResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output=_d.as_list(body.get("output"), _InquireAlgoCcnlOutput, strict, _ID + ".output"),
-        output3=_d.as_list(body.get("output3"), _InquireAlgoCcnlOutput3, strict, _ID + ".output3"),
+        output=_d.as_rows(
+            body.get("output"),
+            _InquireAlgoCcnlOutput,
+            InquireAlgoCcnlOutput,
+            _InquireAlgoCcnlOutput_FIELDS,
+            strict,
+            _ID + ".output",
+        ),
+        output3=_d.as_rows(
+            body.get("output3"),
+            _InquireAlgoCcnlOutput3,
+            InquireAlgoCcnlOutput3,
+            _InquireAlgoCcnlOutput3_FIELDS,
+            strict,
+            _ID + ".output3",
+        ),
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),
         ctx_area_nk200=_d.scalar(body, "ctx_area_nk200", "str", None, strict, _ID, extra),
         extra=extra or _d.EMPTY,

@@ -33,7 +33,7 @@ __all__ = [
 _ID = "overseas_stock.inquire_daily_chartprice"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireDailyChartpriceOutput1:
     """해외주식 종목_지수_환율기간별시세(일_주_월_년) output1 (one record)."""
 
@@ -81,6 +81,9 @@ _InquireDailyChartpriceOutput1_KEYS = frozenset(
         "ovrs_prod_lwpr",
     }
 )
+_InquireDailyChartpriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireDailyChartpriceOutput1_KEYS
+)
 _InquireDailyChartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_nmix_prdy_vrss", "ovrs_nmix_prdy_vrss", "decimal", None),
     ("prdy_vrss_sign", "prdy_vrss_sign", "str", Sign),
@@ -100,40 +103,41 @@ _InquireDailyChartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireDailyChartpriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireDailyChartpriceOutput1:
-    if d.keys() <= _InquireDailyChartpriceOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 12 else {**_InquireDailyChartpriceOutput1_NONE, **d}
+    if len(full) == 12:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyChartpriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_nmix_prdy_vrss"))
+                if (v := full["ovrs_nmix_prdy_vrss"])
                 else _d.nothing(v),  # ovrs_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_nmix_prdy_clpr"))
+                if (v := full["ovrs_nmix_prdy_clpr"])
                 else _d.nothing(v),  # ovrs_nmix_prdy_clpr
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_nmix_prpr"))
+                if (v := full["ovrs_nmix_prpr"])
                 else _d.nothing(v),  # ovrs_nmix_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stck_shrn_iscd"))
+                if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
-                int(v) if (v := g("prdy_vol")) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_prod_oprc"))
+                if (v := full["ovrs_prod_oprc"])
                 else _d.nothing(v),  # ovrs_prod_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_prod_hgpr"))
+                if (v := full["ovrs_prod_hgpr"])
                 else _d.nothing(v),  # ovrs_prod_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_prod_lwpr"))
+                if (v := full["ovrs_prod_lwpr"])
                 else _d.nothing(v),  # ovrs_prod_lwpr
             )
         except _d.CONVERT_ERRORS:
@@ -148,7 +152,7 @@ def _InquireDailyChartpriceOutput1(
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireDailyChartpriceOutput2:
     """해외주식 종목_지수_환율기간별시세(일_주_월_년) output2 (rows)."""
 
@@ -181,6 +185,9 @@ _InquireDailyChartpriceOutput2_KEYS = frozenset(
         "mod_yn",
     }
 )
+_InquireDailyChartpriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireDailyChartpriceOutput2_KEYS
+)
 _InquireDailyChartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("ovrs_nmix_prpr", "ovrs_nmix_prpr", "decimal", None),
@@ -195,28 +202,29 @@ _InquireDailyChartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireDailyChartpriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireDailyChartpriceOutput2:
-    if d.keys() <= _InquireDailyChartpriceOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_InquireDailyChartpriceOutput2_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyChartpriceOutput2(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_nmix_prpr"))
+                if (v := full["ovrs_nmix_prpr"])
                 else _d.nothing(v),  # ovrs_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_nmix_oprc"))
+                if (v := full["ovrs_nmix_oprc"])
                 else _d.nothing(v),  # ovrs_nmix_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_nmix_hgpr"))
+                if (v := full["ovrs_nmix_hgpr"])
                 else _d.nothing(v),  # ovrs_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_nmix_lwpr"))
+                if (v := full["ovrs_nmix_lwpr"])
                 else _d.nothing(v),  # ovrs_nmix_lwpr
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
-                _d.YN[v] if (v := g("mod_yn")) else _d.nothing(v),  # mod_yn
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                _d.YN[v] if (v := full["mod_yn"]) else _d.nothing(v),  # mod_yn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -263,8 +271,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyChartpriceResp
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(
-            body.get("output2"), _InquireDailyChartpriceOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InquireDailyChartpriceOutput2,
+            InquireDailyChartpriceOutput2,
+            _InquireDailyChartpriceOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

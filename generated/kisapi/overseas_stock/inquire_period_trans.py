@@ -33,7 +33,7 @@ __all__ = [
 _ID = "overseas_stock.inquire_period_trans"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquirePeriodTransOutput1:
     """해외주식 일별거래내역 output1 (rows)."""
 
@@ -114,6 +114,7 @@ _InquirePeriodTransOutput1_KEYS = frozenset(
         "loan_dvsn_name",
     }
 )
+_InquirePeriodTransOutput1_NONE: Mapping[str, None] = dict.fromkeys(_InquirePeriodTransOutput1_KEYS)
 _InquirePeriodTransOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trad_dt", "trad_dt", "date", None),
     ("sttl_dt", "sttl_dt", "date", None),
@@ -142,73 +143,74 @@ _InquirePeriodTransOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquirePeriodTransOutput1(d: Mapping[str, Any], strict: bool) -> InquirePeriodTransOutput1:
-    if d.keys() <= _InquirePeriodTransOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 23 else {**_InquirePeriodTransOutput1_NONE, **d}
+    if len(full) == 23:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquirePeriodTransOutput1(
-                date.fromisoformat(v) if (v := g("trad_dt")) else _d.nothing(v),  # trad_dt
-                date.fromisoformat(v) if (v := g("sttl_dt")) else _d.nothing(v),  # sttl_dt
+                date.fromisoformat(v) if (v := full["trad_dt"]) else _d.nothing(v),  # trad_dt
+                date.fromisoformat(v) if (v := full["sttl_dt"]) else _d.nothing(v),  # sttl_dt
                 SELL_BUY_DIVISION_CODES[v]
-                if (v := g("sll_buy_dvsn_cd"))
+                if (v := full["sll_buy_dvsn_cd"])
                 else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sll_buy_dvsn_name"))
+                if (v := full["sll_buy_dvsn_name"])
                 else _d.nothing(v),  # sll_buy_dvsn_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("pdno"))
+                if (v := full["pdno"])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ovrs_item_name"))
+                if (v := full["ovrs_item_name"])
                 else _d.nothing(v),  # ovrs_item_name
-                int(v) if (v := g("ccld_qty")) else _d.nothing(v),  # ccld_qty
+                int(v) if (v := full["ccld_qty"]) else _d.nothing(v),  # ccld_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("amt_unit_ccld_qty"))
+                if (v := full["amt_unit_ccld_qty"])
                 else _d.nothing(v),  # amt_unit_ccld_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ft_ccld_unpr2"))
+                if (v := full["ft_ccld_unpr2"])
                 else _d.nothing(v),  # ft_ccld_unpr2
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_stck_ccld_unpr"))
+                if (v := full["ovrs_stck_ccld_unpr"])
                 else _d.nothing(v),  # ovrs_stck_ccld_unpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tr_frcr_amt2"))
+                if (v := full["tr_frcr_amt2"])
                 else _d.nothing(v),  # tr_frcr_amt2
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("tr_amt"))
+                if (v := full["tr_amt"])
                 else _d.nothing(v),  # tr_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("frcr_excc_amt_1"))
+                if (v := full["frcr_excc_amt_1"])
                 else _d.nothing(v),  # frcr_excc_amt_1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("wcrc_excc_amt"))
+                if (v := full["wcrc_excc_amt"])
                 else _d.nothing(v),  # wcrc_excc_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dmst_frcr_fee1"))
+                if (v := full["dmst_frcr_fee1"])
                 else _d.nothing(v),  # dmst_frcr_fee1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("frcr_fee1"))
+                if (v := full["frcr_fee1"])
                 else _d.nothing(v),  # frcr_fee1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dmst_wcrc_fee"))
+                if (v := full["dmst_wcrc_fee"])
                 else _d.nothing(v),  # dmst_wcrc_fee
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_wcrc_fee"))
+                if (v := full["ovrs_wcrc_fee"])
                 else _d.nothing(v),  # ovrs_wcrc_fee
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("crcy_cd"))
+                if (v := full["crcy_cd"])
                 else _d.nothing(v),  # crcy_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("std_pdno"))
+                if (v := full["std_pdno"])
                 else _d.nothing(v),  # std_pdno
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("erlm_exrt"))
+                if (v := full["erlm_exrt"])
                 else _d.nothing(v),  # erlm_exrt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("loan_dvsn_cd"))
+                if (v := full["loan_dvsn_cd"])
                 else _d.nothing(v),  # loan_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("loan_dvsn_name"))
+                if (v := full["loan_dvsn_name"])
                 else _d.nothing(v),  # loan_dvsn_name
             )
         except _d.CONVERT_ERRORS:
@@ -223,7 +225,7 @@ def _InquirePeriodTransOutput1(d: Mapping[str, Any], strict: bool) -> InquirePer
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquirePeriodTransOutput2:
     """해외주식 일별거래내역 output2 (one record)."""
 
@@ -242,6 +244,7 @@ class InquirePeriodTransOutput2:
 _InquirePeriodTransOutput2_KEYS = frozenset(
     {"frcr_buy_amt_smtl", "frcr_sll_amt_smtl", "dmst_fee_smtl", "ovrs_fee_smtl"}
 )
+_InquirePeriodTransOutput2_NONE: Mapping[str, None] = dict.fromkeys(_InquirePeriodTransOutput2_KEYS)
 _InquirePeriodTransOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("frcr_buy_amt_smtl", "frcr_buy_amt_smtl", "decimal", None),
     ("frcr_sll_amt_smtl", "frcr_sll_amt_smtl", "decimal", None),
@@ -251,22 +254,23 @@ _InquirePeriodTransOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _InquirePeriodTransOutput2(d: Mapping[str, Any], strict: bool) -> InquirePeriodTransOutput2:
-    if d.keys() <= _InquirePeriodTransOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 4 else {**_InquirePeriodTransOutput2_NONE, **d}
+    if len(full) == 4:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquirePeriodTransOutput2(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("frcr_buy_amt_smtl"))
+                if (v := full["frcr_buy_amt_smtl"])
                 else _d.nothing(v),  # frcr_buy_amt_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("frcr_sll_amt_smtl"))
+                if (v := full["frcr_sll_amt_smtl"])
                 else _d.nothing(v),  # frcr_sll_amt_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("dmst_fee_smtl"))
+                if (v := full["dmst_fee_smtl"])
                 else _d.nothing(v),  # dmst_fee_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_fee_smtl"))
+                if (v := full["ovrs_fee_smtl"])
                 else _d.nothing(v),  # ovrs_fee_smtl
             )
         except _d.CONVERT_ERRORS:
@@ -319,8 +323,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquirePeriodTransResponse
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(
-            body.get("output1"), _InquirePeriodTransOutput1, strict, _ID + ".output1"
+        output1=_d.as_rows(
+            body.get("output1"),
+            _InquirePeriodTransOutput1,
+            InquirePeriodTransOutput1,
+            _InquirePeriodTransOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
         ),
         output2=output2,
         ctx_area_fk100=_d.scalar(body, "ctx_area_fk100", "str", None, strict, _ID, extra),

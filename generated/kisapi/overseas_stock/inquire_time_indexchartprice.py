@@ -33,7 +33,7 @@ __all__ = [
 _ID = "overseas_stock.inquire_time_indexchartprice"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireTimeIndexchartpriceOutput1:
     """해외지수분봉조회 output1 (one record)."""
 
@@ -78,6 +78,9 @@ _InquireTimeIndexchartpriceOutput1_KEYS = frozenset(
         "ovrs_prod_lwpr",
     }
 )
+_InquireTimeIndexchartpriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireTimeIndexchartpriceOutput1_KEYS
+)
 _InquireTimeIndexchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_nmix_prdy_vrss", "ovrs_nmix_prdy_vrss", "decimal", None),
     ("prdy_vrss_sign", "prdy_vrss_sign", "str", Sign),
@@ -96,39 +99,40 @@ _InquireTimeIndexchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireTimeIndexchartpriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireTimeIndexchartpriceOutput1:
-    if d.keys() <= _InquireTimeIndexchartpriceOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 11 else {**_InquireTimeIndexchartpriceOutput1_NONE, **d}
+    if len(full) == 11:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeIndexchartpriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_nmix_prdy_vrss"))
+                if (v := full["ovrs_nmix_prdy_vrss"])
                 else _d.nothing(v),  # ovrs_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_nmix_prdy_clpr"))
+                if (v := full["ovrs_nmix_prdy_clpr"])
                 else _d.nothing(v),  # ovrs_nmix_prdy_clpr
-                int(v) if (v := g("acml_vol")) else _d.nothing(v),  # acml_vol
+                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_nmix_prpr"))
+                if (v := full["ovrs_nmix_prpr"])
                 else _d.nothing(v),  # ovrs_nmix_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("stck_shrn_iscd"))
+                if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_prod_oprc"))
+                if (v := full["ovrs_prod_oprc"])
                 else _d.nothing(v),  # ovrs_prod_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_prod_hgpr"))
+                if (v := full["ovrs_prod_hgpr"])
                 else _d.nothing(v),  # ovrs_prod_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("ovrs_prod_lwpr"))
+                if (v := full["ovrs_prod_lwpr"])
                 else _d.nothing(v),  # ovrs_prod_lwpr
             )
         except _d.CONVERT_ERRORS:
@@ -143,7 +147,7 @@ def _InquireTimeIndexchartpriceOutput1(
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class InquireTimeIndexchartpriceOutput2:
     """해외지수분봉조회 output2 (rows)."""
 
@@ -176,6 +180,9 @@ _InquireTimeIndexchartpriceOutput2_KEYS = frozenset(
         "cntg_vol",
     }
 )
+_InquireTimeIndexchartpriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
+    _InquireTimeIndexchartpriceOutput2_KEYS
+)
 _InquireTimeIndexchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
@@ -190,30 +197,31 @@ _InquireTimeIndexchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 def _InquireTimeIndexchartpriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireTimeIndexchartpriceOutput2:
-    if d.keys() <= _InquireTimeIndexchartpriceOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 7 else {**_InquireTimeIndexchartpriceOutput2_NONE, **d}
+    if len(full) == 7:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeIndexchartpriceOutput2(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
                 time.fromisoformat(v)
-                if (v := g("stck_cntg_hour"))
+                if (v := full["stck_cntg_hour"])
                 else _d.nothing(v),  # stck_cntg_hour
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_prpr"))
+                if (v := full["optn_prpr"])
                 else _d.nothing(v),  # optn_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_oprc"))
+                if (v := full["optn_oprc"])
                 else _d.nothing(v),  # optn_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_hgpr"))
+                if (v := full["optn_hgpr"])
                 else _d.nothing(v),  # optn_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("optn_lwpr"))
+                if (v := full["optn_lwpr"])
                 else _d.nothing(v),  # optn_lwpr
-                int(v) if (v := g("cntg_vol")) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -260,8 +268,13 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireTimeIndexchartprice
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(
-            body.get("output2"), _InquireTimeIndexchartpriceOutput2, strict, _ID + ".output2"
+        output2=_d.as_rows(
+            body.get("output2"),
+            _InquireTimeIndexchartpriceOutput2,
+            InquireTimeIndexchartpriceOutput2,
+            _InquireTimeIndexchartpriceOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -25,7 +25,7 @@ __all__ = ["API", "AsyncOrder", "Order", "OrderOutput", "OrderResponse"]
 _ID = "overseas_stock.order"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OrderOutput:
     """해외주식 주문 output (one record)."""
 
@@ -40,6 +40,7 @@ class OrderOutput:
 
 
 _OrderOutput_KEYS = frozenset({"KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"})
+_OrderOutput_NONE: Mapping[str, None] = dict.fromkeys(_OrderOutput_KEYS)
 _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("KRX_FWDG_ORD_ORGNO", "krx_fwdg_ord_orgno", "str", None),
     ("ODNO", "odno", "str", None),
@@ -48,18 +49,19 @@ _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OrderOutput(d: Mapping[str, Any], strict: bool) -> OrderOutput:
-    if d.keys() <= _OrderOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 3 else {**_OrderOutput_NONE, **d}
+    if len(full) == 3:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("KRX_FWDG_ORD_ORGNO"))
+                if (v := full["KRX_FWDG_ORD_ORGNO"])
                 else _d.nothing(v),  # krx_fwdg_ord_orgno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ODNO"))
+                if (v := full["ODNO"])
                 else _d.nothing(v),  # odno
-                time.fromisoformat(v) if (v := g("ORD_TMD")) else _d.nothing(v),  # ord_tmd
+                time.fromisoformat(v) if (v := full["ORD_TMD"]) else _d.nothing(v),  # ord_tmd
             )
         except _d.CONVERT_ERRORS:
             pass

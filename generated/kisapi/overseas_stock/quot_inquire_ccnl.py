@@ -33,7 +33,7 @@ __all__ = [
 _ID = "overseas_stock.quot_inquire_ccnl"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class QuotInquireCcnlOutput1:
     """해외주식 체결추이 output1 (one record)."""
 
@@ -48,6 +48,7 @@ class QuotInquireCcnlOutput1:
 
 
 _QuotInquireCcnlOutput1_KEYS = frozenset({"rsym", "zdiv", "nrec"})
+_QuotInquireCcnlOutput1_NONE: Mapping[str, None] = dict.fromkeys(_QuotInquireCcnlOutput1_KEYS)
 _QuotInquireCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rsym", "rsym", "str", None),
     ("zdiv", "zdiv", "int", None),
@@ -56,16 +57,17 @@ _QuotInquireCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _QuotInquireCcnlOutput1(d: Mapping[str, Any], strict: bool) -> QuotInquireCcnlOutput1:
-    if d.keys() <= _QuotInquireCcnlOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 3 else {**_QuotInquireCcnlOutput1_NONE, **d}
+    if len(full) == 3:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return QuotInquireCcnlOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("rsym"))
+                if (v := full["rsym"])
                 else _d.nothing(v),  # rsym
-                int(v) if (v := g("zdiv")) else _d.nothing(v),  # zdiv
-                int(v) if (v := g("nrec")) else _d.nothing(v),  # nrec
+                int(v) if (v := full["zdiv"]) else _d.nothing(v),  # zdiv
+                int(v) if (v := full["nrec"]) else _d.nothing(v),  # nrec
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -79,7 +81,7 @@ def _QuotInquireCcnlOutput1(d: Mapping[str, Any], strict: bool) -> QuotInquireCc
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class QuotInquireCcnlOutput2:
     """해외주식 체결추이 output2 (rows)."""
 
@@ -112,6 +114,7 @@ class QuotInquireCcnlOutput2:
 _QuotInquireCcnlOutput2_KEYS = frozenset(
     {"khms", "evol", "vpow", "last", "tvol", "sign", "mtyp", "diff", "pbid", "rate", "pask"}
 )
+_QuotInquireCcnlOutput2_NONE: Mapping[str, None] = dict.fromkeys(_QuotInquireCcnlOutput2_KEYS)
 _QuotInquireCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("khms", "khms", "time", None),
     ("evol", "evol", "int", None),
@@ -128,37 +131,38 @@ _QuotInquireCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _QuotInquireCcnlOutput2(d: Mapping[str, Any], strict: bool) -> QuotInquireCcnlOutput2:
-    if d.keys() <= _QuotInquireCcnlOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 11 else {**_QuotInquireCcnlOutput2_NONE, **d}
+    if len(full) == 11:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return QuotInquireCcnlOutput2(
-                time.fromisoformat(v) if (v := g("khms")) else _d.nothing(v),  # khms
-                int(v) if (v := g("evol")) else _d.nothing(v),  # evol
+                time.fromisoformat(v) if (v := full["khms"]) else _d.nothing(v),  # khms
+                int(v) if (v := full["evol"]) else _d.nothing(v),  # evol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("vpow"))
+                if (v := full["vpow"])
                 else _d.nothing(v),  # vpow
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("last"))
+                if (v := full["last"])
                 else _d.nothing(v),  # last
-                int(v) if (v := g("tvol")) else _d.nothing(v),  # tvol
+                int(v) if (v := full["tvol"]) else _d.nothing(v),  # tvol
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("sign"))
+                if (v := full["sign"])
                 else _d.nothing(v),  # sign
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("mtyp"))
+                if (v := full["mtyp"])
                 else _d.nothing(v),  # mtyp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("diff"))
+                if (v := full["diff"])
                 else _d.nothing(v),  # diff
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("pbid"))
+                if (v := full["pbid"])
                 else _d.nothing(v),  # pbid
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("rate"))
+                if (v := full["rate"])
                 else _d.nothing(v),  # rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("pask"))
+                if (v := full["pask"])
                 else _d.nothing(v),  # pask
             )
         except _d.CONVERT_ERRORS:
@@ -206,7 +210,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> QuotInquireCcnlResponse:
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
         output1=output1,
-        output2=_d.as_list(body.get("output2"), _QuotInquireCcnlOutput2, strict, _ID + ".output2"),
+        output2=_d.as_rows(
+            body.get("output2"),
+            _QuotInquireCcnlOutput2,
+            QuotInquireCcnlOutput2,
+            _QuotInquireCcnlOutput2_FIELDS,
+            strict,
+            _ID + ".output2",
+        ),
         extra=extra or _d.EMPTY,
     )
 

@@ -26,8 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 from ..config import KisConfig
 from ..errors import KisApiError, KisConnectionError, KisError, KisTimeoutError, KisValidationError
 from ..secret import REDACTOR, get_logger, guard_library_loggers
-from .crypto import decrypt
-from .records import KisFrameError, RealtimeRecord, RealtimeSpec, decode_records, split_frame
+from .records import FrameDecoder, KisFrameError, RealtimeRecord, RealtimeSpec
 
 __all__ = [
     "DEFAULT_PATH",
@@ -58,7 +57,6 @@ _APPROVAL_REFUSED: Final = "OPSP0011"
 _MAX_CONTROL_PAYLOAD: Final = 125
 _MAX_KEY: Final = 32
 """Longest realtime key sent (stock codes, overseas symbols and HTS IDs are far shorter)."""
-_SHORT_TOLERANCE: Final = 0.1
 """Share of a record's spec fields a frame in an older KIS layout may lack at the end."""
 _ATTEMPTS: Final = 3
 """Sends of one request across dropped sessions before giving up."""
@@ -156,17 +154,6 @@ class _Inbox:
         return record
 
 
-def least_fields(width: int) -> int:
-    """Fewest fields a record of a spec with ``width`` fields may carry.
-
-    KIS appends fields at the end over the years, so frames in an older layout lack a few
-    trailing ones (real captures: 59 of 63 for H0STASP0, 46 of 49 for H0MFCNT0); those are
-    kept, with :data:`_SHORT_TOLERANCE` of the spec's width missing at most. Extra trailing
-    fields are always allowed (``record.extra``); anything shorter is a bad frame.
-    """
-    return width - max(1, int(width * _SHORT_TOLERANCE))
-
-
 def _approval_refused(body: Mapping[str, Any]) -> bool:
     if str(body.get("rt_cd", "")) == "0":
         return False
@@ -245,7 +232,7 @@ class RealtimeConnection:
         self._stream_owned: set[Registration] = set()
         self._subs: dict[Registration, None] = {}  # ordered set
         self._ciphers: dict[str, tuple[str, str]] = {}  # TR ID -> (key, iv)
-        self._least: dict[str, int] = {}  # TR ID -> fewest fields a record may carry
+        self._decode = FrameDecoder(registry, self._ciphers).decode
         self._pending: tuple[str, str, asyncio.Future[Mapping[str, Any]]] | None = None
         self._ws: ClientConnection | None = None
         self._ready = asyncio.Event()
@@ -608,26 +595,6 @@ class RealtimeConnection:
         for record in records:
             for inbox in inboxes:
                 inbox.put(record)
-
-    def _decode(self, frame: str) -> tuple[str, list[RealtimeRecord]]:
-        encrypted, tr_id, count, payload = split_frame(frame)
-        spec = self._registry.get(tr_id)
-        if spec is None:
-            raise KisFrameError(f"unknown realtime TR ID {tr_id!r}")
-        if encrypted:
-            cipher = self._ciphers.get(tr_id)
-            if cipher is None:
-                raise KisFrameError(f"{tr_id}: encrypted frame but no key from a subscribe reply")
-            payload = decrypt(payload, *cipher)
-        least = self._least.get(tr_id)
-        if least is None:
-            least = self._least[tr_id] = least_fields(len(spec.record.FIELDS))
-        if count < 1 or payload.count("^") + 1 < least * count:
-            raise KisFrameError(
-                f"{tr_id}: {payload.count('^') + 1} fields for {count} record(s); the spec has "
-                f"{len(spec.record.FIELDS)} per record"
-            )
-        return tr_id, decode_records(spec.record, count, payload)
 
     async def _on_json(self, ws: ClientConnection, text: str) -> None:
         try:

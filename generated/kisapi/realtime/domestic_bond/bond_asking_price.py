@@ -14,6 +14,10 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "BondAskingPrice"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((6, 7, 12, 13, 18, 19, 24, 25, 30, 31, 32, 33))
+"""The integer fields, converted in one pass by as_tuple."""
+
 
 class BondAskingPrice(RealtimeRecord):
     """일반채권 실시간호가: one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -95,6 +99,143 @@ class BondAskingPrice(RealtimeRecord):
         "total_askp_rsqn",
         "total_bidp_rsqn",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # stnd_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # stck_cntg_hour
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[2])
+                else None,  # askp_ert1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[3])
+                else None,  # bidp_ert1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[4]) else None,  # askp1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[5]) else None,  # bidp1
+                iv[0],  # askp_rsqn1
+                iv[1],  # bidp_rsqn1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[8])
+                else None,  # askp_ert2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[9])
+                else None,  # bidp_ert2
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[10]) else None,  # askp2
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[11]) else None,  # bidp2
+                iv[2],  # askp_rsqn2
+                iv[3],  # bidp_rsqn2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[14])
+                else None,  # askp_ert3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[15])
+                else None,  # bidp_ert3
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[16]) else None,  # askp3
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[17]) else None,  # bidp3
+                iv[4],  # askp_rsqn3
+                iv[5],  # bidp_rsqn3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[20])
+                else None,  # askp_ert4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[21])
+                else None,  # bidp_ert4
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[22]) else None,  # askp4
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[23]) else None,  # bidp4
+                iv[6],  # askp_rsqn4
+                iv[7],  # bidp_rsqn4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[26])
+                else None,  # askp_ert5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[27])
+                else None,  # bidp_ert5
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[28]) else None,  # askp5
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[29]) else None,  # bidp5
+                iv[8],  # askp_rsqn52
+                iv[9],  # bidp_rsqn53
+                iv[10],  # total_askp_rsqn
+                iv[11],  # total_bidp_rsqn
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def stnd_iscd(self) -> str | None:

@@ -16,6 +16,10 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "BondCcnl"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((7, 16, 17))
+"""The integer fields, converted in one pass by as_tuple."""
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -70,6 +74,100 @@ class BondCcnl(RealtimeRecord):
         "prdy_vol",
         "cntg_type_cls_code",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_time,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_str,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        str | None,
+        time | None,
+        Sign | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # stnd_iscd
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # bond_isnm
+                time.fromisoformat(x) if (x := v[2]) else None,  # stck_cntg_hour
+                _SIGN_CODES[v[3].strip()],  # prdy_vrss_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[4])
+                else None,  # prdy_vrss
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # prdy_ctrt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # stck_prpr
+                iv[0],  # cntg_vol
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[8])
+                else None,  # stck_oprc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[9])
+                else None,  # stck_hgpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[10])
+                else None,  # stck_lwpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[11])
+                else None,  # stck_prdy_clpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[12])
+                else None,  # bond_cntg_ert
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[13])
+                else None,  # oprc_ert
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[14])
+                else None,  # hgpr_ert
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[15])
+                else None,  # lwpr_ert
+                iv[1],  # acml_vol
+                iv[2],  # prdy_vol
+                (t if (t := v[18].strip()) not in _r.NULLS else None),  # cntg_type_cls_code
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def stnd_iscd(self) -> str | None:

@@ -16,6 +16,8 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "BondIndexCcnl"]
 
+_YN = _r.YN.get
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -72,6 +74,112 @@ class BondIndexCcnl(RealtimeRecord):
         "bond_avrg_ytm_val",
         "bond_avrg_frdl_ytm_val",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_date,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        date | None,
+        time | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Sign | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # nmix_id
+                date.fromisoformat(x) if (x := v[1]) else None,  # stnd_date1
+                time.fromisoformat(x) if (x := v[2]) else None,  # trnm_hour
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[3])
+                else None,  # totl_ernn_nmix_oprc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[4])
+                else None,  # totl_ernn_nmix_hgpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # totl_ernn_nmix_lwpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # totl_ernn_nmix
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[7])
+                else None,  # prdy_totl_ernn_nmix
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[8])
+                else None,  # totl_ernn_nmix_prdy_vrss
+                _SIGN_CODES[v[9].strip()],  # totl_ernn_nmix_prdy_vrss_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[10])
+                else None,  # totl_ernn_nmix_prdy_ctrt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[11])
+                else None,  # clen_prc_nmix
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[12])
+                else None,  # mrkt_prc_nmix
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[13])
+                else None,  # bond_call_rnvs_nmix
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[14])
+                else None,  # bond_zero_rnvs_nmix
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[15])
+                else None,  # bond_futs_thpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[16])
+                else None,  # bond_avrg_drtn_val
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[17])
+                else None,  # bond_avrg_cnvx_val
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[18])
+                else None,  # bond_avrg_ytm_val
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[19])
+                else None,  # bond_avrg_frdl_ytm_val
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def nmix_id(self) -> str | None:

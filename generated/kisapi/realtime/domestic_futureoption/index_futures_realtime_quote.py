@@ -14,6 +14,39 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "IndexFuturesRealtimeQuote"]
 
+_YN = _r.YN.get
+_INTS = _r.picker(
+    (
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+        22,
+        23,
+        24,
+        25,
+        26,
+        27,
+        28,
+        29,
+        30,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+    )
+)
+"""The integer fields, converted in one pass by as_tuple."""
+
 
 class IndexFuturesRealtimeQuote(RealtimeRecord):
     """지수선물 실시간호가: one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -103,6 +136,155 @@ class IndexFuturesRealtimeQuote(RealtimeRecord):
         "total_askp_rsqn_icdc",
         "total_bidp_rsqn_icdc",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # futs_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[2])
+                else None,  # futs_askp1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[3])
+                else None,  # futs_askp2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[4])
+                else None,  # futs_askp3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # futs_askp4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # futs_askp5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[7])
+                else None,  # futs_bidp1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[8])
+                else None,  # futs_bidp2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[9])
+                else None,  # futs_bidp3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[10])
+                else None,  # futs_bidp4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[11])
+                else None,  # futs_bidp5
+                iv[0],  # askp_csnu1
+                iv[1],  # askp_csnu2
+                iv[2],  # askp_csnu3
+                iv[3],  # askp_csnu4
+                iv[4],  # askp_csnu5
+                iv[5],  # bidp_csnu1
+                iv[6],  # bidp_csnu2
+                iv[7],  # bidp_csnu3
+                iv[8],  # bidp_csnu4
+                iv[9],  # bidp_csnu5
+                iv[10],  # askp_rsqn1
+                iv[11],  # askp_rsqn2
+                iv[12],  # askp_rsqn3
+                iv[13],  # askp_rsqn4
+                iv[14],  # askp_rsqn5
+                iv[15],  # bidp_rsqn1
+                iv[16],  # bidp_rsqn2
+                iv[17],  # bidp_rsqn3
+                iv[18],  # bidp_rsqn4
+                iv[19],  # bidp_rsqn5
+                iv[20],  # total_askp_csnu
+                iv[21],  # total_bidp_csnu
+                iv[22],  # total_askp_rsqn
+                iv[23],  # total_bidp_rsqn
+                iv[24],  # total_askp_rsqn_icdc
+                iv[25],  # total_bidp_rsqn_icdc
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def futs_shrn_iscd(self) -> str | None:

@@ -16,6 +16,10 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "KrxNgtFuturesCcnl"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((9, 10, 11, 18, 19, 32, 36, 37, 38, 39, 40, 41, 42, 43, 44))
+"""The integer fields, converted in one pass by as_tuple."""
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -130,6 +134,210 @@ class KrxNgtFuturesCcnl(RealtimeRecord):
         "dynm_llam",
         "dynm_prc_limt_yn",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_time,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_time,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_time,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_str,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        Decimal | None,
+        Sign | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        time | None,
+        Sign | None,
+        Decimal | None,
+        time | None,
+        Sign | None,
+        Decimal | None,
+        time | None,
+        Sign | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # futs_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[2])
+                else None,  # futs_prdy_vrss
+                _SIGN_CODES[v[3].strip()],  # prdy_vrss_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[4])
+                else None,  # futs_prdy_ctrt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # futs_prpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # futs_oprc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[7])
+                else None,  # futs_hgpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[8])
+                else None,  # futs_lwpr
+                iv[0],  # last_cnqn
+                iv[1],  # acml_vol
+                iv[2],  # acml_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[12])
+                else None,  # hts_thpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[13])
+                else None,  # mrkt_basis
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[14]) else None,  # dprt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[15])
+                else None,  # nmsc_fctn_stpl_prc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[16])
+                else None,  # fmsc_fctn_stpl_prc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[17])
+                else None,  # spead_prc
+                iv[3],  # hts_otst_stpl_qty
+                iv[4],  # otst_stpl_qty_icdc
+                time.fromisoformat(x) if (x := v[20]) else None,  # oprc_hour
+                _SIGN_CODES[v[21].strip()],  # oprc_vrss_prpr_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[22])
+                else None,  # oprc_vrss_nmix_prpr
+                time.fromisoformat(x) if (x := v[23]) else None,  # hgpr_hour
+                _SIGN_CODES[v[24].strip()],  # hgpr_vrss_prpr_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[25])
+                else None,  # hgpr_vrss_nmix_prpr
+                time.fromisoformat(x) if (x := v[26]) else None,  # lwpr_hour
+                _SIGN_CODES[v[27].strip()],  # lwpr_vrss_prpr_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[28])
+                else None,  # lwpr_vrss_nmix_prpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[29])
+                else None,  # shnu_rate
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[30]) else None,  # cttr
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[31]) else None,  # esdg
+                iv[5],  # otst_stpl_rgbf_qty_icdc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[33])
+                else None,  # thpr_basis
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[34])
+                else None,  # futs_askp1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[35])
+                else None,  # futs_bidp1
+                iv[6],  # askp_rsqn1
+                iv[7],  # bidp_rsqn1
+                iv[8],  # seln_cntg_csnu
+                iv[9],  # shnu_cntg_csnu
+                iv[10],  # ntby_cntg_csnu
+                iv[11],  # seln_cntg_smtn
+                iv[12],  # shnu_cntg_smtn
+                iv[13],  # total_askp_rsqn
+                iv[14],  # total_bidp_rsqn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[45])
+                else None,  # prdy_vol_vrss_acml_vol_rate
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[46])
+                else None,  # dynm_mxpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[47])
+                else None,  # dynm_llam
+                (t if (t := v[48].strip()) not in _r.NULLS else None),  # dynm_prc_limt_yn
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def futs_shrn_iscd(self) -> str | None:

@@ -16,6 +16,10 @@ from ...enums import SellBuyDivision
 
 __all__ = ["SPEC", "KrxNgtFuturesCcnlNotice"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((8, 15))
+"""The integer fields, converted in one pass by as_tuple."""
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
 
@@ -70,6 +74,80 @@ class KrxNgtFuturesCcnlNotice(RealtimeRecord):
         "cntg_isnm",
         "oder_cond",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _SELL_BUY_DIVISION_CODES.read,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_time,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        SellBuyDivision | None,
+        str | None,
+        str | None,
+        str | None,
+        int | None,
+        Decimal | None,
+        time | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        int | None,
+        str | None,
+        str | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # cust_id
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # acnt_no
+                (t if (t := v[2].strip()) not in _r.NULLS else None),  # oder_no
+                (t if (t := v[3].strip()) not in _r.NULLS else None),  # ooder_no
+                _SELL_BUY_DIVISION_CODES[v[4].strip()],  # seln_byov_cls
+                (t if (t := v[5].strip()) not in _r.NULLS else None),  # rctf_cls
+                (t if (t := v[6].strip()) not in _r.NULLS else None),  # oder_kind2
+                (t if (t := v[7].strip()) not in _r.NULLS else None),  # stck_shrn_iscd
+                iv[0],  # cntg_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[9])
+                else None,  # cntg_unpr
+                time.fromisoformat(x) if (x := v[10]) else None,  # stck_cntg_hour
+                (t if (t := v[11].strip()) not in _r.NULLS else None),  # rfus_yn
+                (t if (t := v[12].strip()) not in _r.NULLS else None),  # cntg_yn
+                (t if (t := v[13].strip()) not in _r.NULLS else None),  # acpt_yn
+                (t if (t := v[14].strip()) not in _r.NULLS else None),  # brnc_no
+                iv[1],  # oder_qty
+                (t if (t := v[16].strip()) not in _r.NULLS else None),  # acnt_name
+                (t if (t := v[17].strip()) not in _r.NULLS else None),  # cntg_isnm
+                (t if (t := v[18].strip()) not in _r.NULLS else None),  # oder_cond
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def cust_id(self) -> str | None:

@@ -16,6 +16,10 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "KrxNgtOptionCcnl"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((9, 10, 11, 13, 14, 35, 43, 44, 45, 46, 47, 48, 49, 50, 51))
+"""The integer fields, converted in one pass by as_tuple."""
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -144,6 +148,235 @@ class KrxNgtOptionCcnl(RealtimeRecord):
         "dynm_prc_limt_yn",
         "dynm_llam",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_time,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_time,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_time,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_str,
+        _r.to_decimal,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        Decimal | None,
+        Sign | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        time | None,
+        Sign | None,
+        Decimal | None,
+        time | None,
+        Sign | None,
+        Decimal | None,
+        time | None,
+        Sign | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        str | None,
+        Decimal | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # optn_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[2])
+                else None,  # optn_prpr
+                _SIGN_CODES[v[3].strip()],  # prdy_vrss_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[4])
+                else None,  # optn_prdy_vrss
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # prdy_ctrt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # optn_oprc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[7])
+                else None,  # optn_hgpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[8])
+                else None,  # optn_lwpr
+                iv[0],  # last_cnqn
+                iv[1],  # acml_vol
+                iv[2],  # acml_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[12])
+                else None,  # hts_thpr
+                iv[3],  # hts_otst_stpl_qty
+                iv[4],  # otst_stpl_qty_icdc
+                time.fromisoformat(x) if (x := v[15]) else None,  # oprc_hour
+                _SIGN_CODES[v[16].strip()],  # oprc_vrss_prpr_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[17])
+                else None,  # oprc_vrss_nmix_prpr
+                time.fromisoformat(x) if (x := v[18]) else None,  # hgpr_hour
+                _SIGN_CODES[v[19].strip()],  # hgpr_vrss_prpr_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[20])
+                else None,  # hgpr_vrss_nmix_prpr
+                time.fromisoformat(x) if (x := v[21]) else None,  # lwpr_hour
+                _SIGN_CODES[v[22].strip()],  # lwpr_vrss_prpr_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[23])
+                else None,  # lwpr_vrss_nmix_prpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[24])
+                else None,  # shnu_rate
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[25])
+                else None,  # prmm_val
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[26])
+                else None,  # invl_val
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[27])
+                else None,  # tmvl_val
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[28]) else None,  # delta
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[29]) else None,  # gama
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[30]) else None,  # vega
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[31]) else None,  # theta
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[32]) else None,  # rho
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[33])
+                else None,  # hts_ints_vltl
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[34]) else None,  # esdg
+                iv[5],  # otst_stpl_rgbf_qty_icdc
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[36])
+                else None,  # thpr_basis
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[37])
+                else None,  # unas_hist_vltl
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[38]) else None,  # cttr
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[39]) else None,  # dprt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[40])
+                else None,  # mrkt_basis
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[41])
+                else None,  # optn_askp1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[42])
+                else None,  # optn_bidp1
+                iv[6],  # askp_rsqn1
+                iv[7],  # bidp_rsqn1
+                iv[8],  # seln_cntg_csnu
+                iv[9],  # shnu_cntg_csnu
+                iv[10],  # ntby_cntg_csnu
+                iv[11],  # seln_cntg_smtn
+                iv[12],  # shnu_cntg_smtn
+                iv[13],  # total_askp_rsqn
+                iv[14],  # total_bidp_rsqn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[52])
+                else None,  # prdy_vol_vrss_acml_vol_rate
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[53])
+                else None,  # dynm_mxpr
+                (t if (t := v[54].strip()) not in _r.NULLS else None),  # dynm_prc_limt_yn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[55])
+                else None,  # dynm_llam
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def optn_shrn_iscd(self) -> str | None:

@@ -16,6 +16,10 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "KrxNgtOptionExpCcnl"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((7,))
+"""The integer fields, converted in one pass by as_tuple."""
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -48,6 +52,51 @@ class KrxNgtOptionExpCcnl(RealtimeRecord):
         "antc_mkop_cls_code",
         "antc_cnqn",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_str,
+        _r.to_int,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        Decimal | None,
+        Decimal | None,
+        Sign | None,
+        Decimal | None,
+        str | None,
+        int | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # optn_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[2])
+                else None,  # antc_cnpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[3])
+                else None,  # antc_cntg_vrss
+                _SIGN_CODES[v[4].strip()],  # antc_cntg_vrss_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # antc_cntg_prdy_ctrt
+                (t if (t := v[6].strip()) not in _r.NULLS else None),  # antc_mkop_cls_code
+                iv[0],  # antc_cnqn
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def optn_shrn_iscd(self) -> str | None:

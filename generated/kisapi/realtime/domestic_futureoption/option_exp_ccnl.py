@@ -16,6 +16,8 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "OptionExpCcnl"]
 
+_YN = _r.YN.get
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -46,6 +48,47 @@ class OptionExpCcnl(RealtimeRecord):
         "antc_cntg_prdy_ctrt",
         "antc_mkop_cls_code",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_str,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        Decimal | None,
+        Decimal | None,
+        Sign | None,
+        Decimal | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # optn_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[2])
+                else None,  # antc_cnpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[3])
+                else None,  # antc_cntg_vrss
+                _SIGN_CODES[v[4].strip()],  # antc_cntg_vrss_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # antc_cntg_prdy_ctrt
+                (t if (t := v[6].strip()) not in _r.NULLS else None),  # antc_mkop_cls_code
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def optn_shrn_iscd(self) -> str | None:

@@ -15,6 +15,10 @@ from ...enums import SellBuyDivision
 
 __all__ = ["SPEC", "CcnlNotice"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((9, 10, 16, 18, 25))
+"""The integer fields, converted in one pass by as_tuple."""
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
 
@@ -83,6 +87,99 @@ class CcnlNotice(RealtimeRecord):
         "cntg_isnm40",
         "oder_prc",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _SELL_BUY_DIVISION_CODES.read,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_int,
+        _r.to_time,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_str,
+        _r.to_int,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_date,
+        _r.to_str,
+        _r.to_int,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        SellBuyDivision | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        int | None,
+        int | None,
+        time | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        int | None,
+        str | None,
+        int | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        date | None,
+        str | None,
+        int | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # cust_id
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # acnt_no
+                (t if (t := v[2].strip()) not in _r.NULLS else None),  # oder_no
+                (t if (t := v[3].strip()) not in _r.NULLS else None),  # ooder_no
+                _SELL_BUY_DIVISION_CODES[v[4].strip()],  # seln_byov_cls
+                (t if (t := v[5].strip()) not in _r.NULLS else None),  # rctf_cls
+                (t if (t := v[6].strip()) not in _r.NULLS else None),  # oder_kind
+                (t if (t := v[7].strip()) not in _r.NULLS else None),  # oder_cond
+                (t if (t := v[8].strip()) not in _r.NULLS else None),  # stck_shrn_iscd
+                iv[0],  # cntg_qty
+                iv[1],  # cntg_unpr
+                time.fromisoformat(x) if (x := v[11]) else None,  # stck_cntg_hour
+                (t if (t := v[12].strip()) not in _r.NULLS else None),  # rfus_yn
+                (t if (t := v[13].strip()) not in _r.NULLS else None),  # cntg_yn
+                (t if (t := v[14].strip()) not in _r.NULLS else None),  # acpt_yn
+                (t if (t := v[15].strip()) not in _r.NULLS else None),  # brnc_no
+                iv[2],  # oder_qty
+                (t if (t := v[17].strip()) not in _r.NULLS else None),  # acnt_name
+                iv[3],  # ord_cond_prc
+                (t if (t := v[19].strip()) not in _r.NULLS else None),  # ord_exg_gb
+                (t if (t := v[20].strip()) not in _r.NULLS else None),  # popup_yn
+                (t if (t := v[21].strip()) not in _r.NULLS else None),  # filler
+                (t if (t := v[22].strip()) not in _r.NULLS else None),  # crdt_cls
+                date.fromisoformat(x) if (x := v[23]) else None,  # crdt_loan_date
+                (t if (t := v[24].strip()) not in _r.NULLS else None),  # cntg_isnm40
+                iv[4],  # oder_prc
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def cust_id(self) -> str | None:

@@ -16,6 +16,10 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "IndexExpCcnl"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((5, 6, 7, 8, 22, 23, 24, 25, 26, 27, 28))
+"""The integer fields, converted in one pass by as_tuple."""
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -92,6 +96,137 @@ class IndexExpCcnl(RealtimeRecord):
         "qtqt_down_issu_cnt",
         "tick_vrss",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        Decimal | None,
+        Sign | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Sign | None,
+        Decimal | None,
+        Sign | None,
+        Decimal | None,
+        Sign | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # bstp_cls_code
+                time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[2])
+                else None,  # prpr_nmix
+                _SIGN_CODES[v[3].strip()],  # prdy_vrss_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[4])
+                else None,  # bstp_nmix_prdy_vrss
+                iv[0],  # acml_vol
+                iv[1],  # acml_tr_pbmn
+                iv[2],  # pcas_vol
+                iv[3],  # pcas_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[9])
+                else None,  # prdy_ctrt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[10])
+                else None,  # oprc_nmix
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[11])
+                else None,  # nmix_hgpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[12])
+                else None,  # nmix_lwpr
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[13])
+                else None,  # oprc_vrss_nmix_prpr
+                _SIGN_CODES[v[14].strip()],  # oprc_vrss_nmix_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[15])
+                else None,  # hgpr_vrss_nmix_prpr
+                _SIGN_CODES[v[16].strip()],  # hgpr_vrss_nmix_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[17])
+                else None,  # lwpr_vrss_nmix_prpr
+                _SIGN_CODES[v[18].strip()],  # lwpr_vrss_nmix_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[19])
+                else None,  # prdy_clpr_vrss_oprc_rate
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[20])
+                else None,  # prdy_clpr_vrss_hgpr_rate
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[21])
+                else None,  # prdy_clpr_vrss_lwpr_rate
+                iv[4],  # uplm_issu_cnt
+                iv[5],  # ascn_issu_cnt
+                iv[6],  # stnr_issu_cnt
+                iv[7],  # down_issu_cnt
+                iv[8],  # lslm_issu_cnt
+                iv[9],  # qtqt_ascn_issu_cnt
+                iv[10],  # qtqt_down_issu_cnt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[29])
+                else None,  # tick_vrss
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def bstp_cls_code(self) -> str | None:

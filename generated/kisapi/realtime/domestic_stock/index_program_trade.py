@@ -14,6 +14,69 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "IndexProgramTrade"]
 
+_YN = _r.YN.get
+_INTS = _r.picker(
+    (
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        20,
+        22,
+        24,
+        26,
+        28,
+        30,
+        32,
+        34,
+        36,
+        38,
+        40,
+        42,
+        44,
+        46,
+        48,
+        50,
+        52,
+        54,
+        56,
+        58,
+        60,
+        62,
+        64,
+        66,
+        68,
+        70,
+        72,
+        74,
+        76,
+        78,
+        79,
+        80,
+        81,
+        82,
+        83,
+        84,
+        85,
+        86,
+        87,
+    )
+)
+"""The integer fields, converted in one pass by as_tuple."""
+
 
 class IndexProgramTrade(RealtimeRecord):
     """국내지수 실시간프로그램매매: one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -203,6 +266,345 @@ class IndexProgramTrade(RealtimeRecord):
         "acml_vol",
         "acml_tr_pbmn",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # bstp_cls_code
+                time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
+                iv[0],  # arbt_seln_entm_cnqn
+                iv[1],  # arbt_seln_onsl_cnqn
+                iv[2],  # arbt_shnu_entm_cnqn
+                iv[3],  # arbt_shnu_onsl_cnqn
+                iv[4],  # nabt_seln_entm_cnqn
+                iv[5],  # nabt_seln_onsl_cnqn
+                iv[6],  # nabt_shnu_entm_cnqn
+                iv[7],  # nabt_shnu_onsl_cnqn
+                iv[8],  # arbt_seln_entm_cntg_amt
+                iv[9],  # arbt_seln_onsl_cntg_amt
+                iv[10],  # arbt_shnu_entm_cntg_amt
+                iv[11],  # arbt_shnu_onsl_cntg_amt
+                iv[12],  # nabt_seln_entm_cntg_amt
+                iv[13],  # nabt_seln_onsl_cntg_amt
+                iv[14],  # nabt_shnu_entm_cntg_amt
+                iv[15],  # nabt_shnu_onsl_cntg_amt
+                iv[16],  # arbt_smtn_seln_vol
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[19])
+                else None,  # arbt_smtm_seln_vol_rate
+                iv[17],  # arbt_smtn_seln_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[21])
+                else None,  # arbt_smtm_seln_tr_pbmn_rate
+                iv[18],  # arbt_smtn_shnu_vol
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[23])
+                else None,  # arbt_smtm_shnu_vol_rate
+                iv[19],  # arbt_smtn_shnu_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[25])
+                else None,  # arbt_smtm_shnu_tr_pbmn_rate
+                iv[20],  # arbt_smtn_ntby_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[27])
+                else None,  # arbt_smtm_ntby_qty_rate
+                iv[21],  # arbt_smtn_ntby_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[29])
+                else None,  # arbt_smtm_ntby_tr_pbmn_rate
+                iv[22],  # nabt_smtn_seln_vol
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[31])
+                else None,  # nabt_smtm_seln_vol_rate
+                iv[23],  # nabt_smtn_seln_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[33])
+                else None,  # nabt_smtm_seln_tr_pbmn_rate
+                iv[24],  # nabt_smtn_shnu_vol
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[35])
+                else None,  # nabt_smtm_shnu_vol_rate
+                iv[25],  # nabt_smtn_shnu_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[37])
+                else None,  # nabt_smtm_shnu_tr_pbmn_rate
+                iv[26],  # nabt_smtn_ntby_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[39])
+                else None,  # nabt_smtm_ntby_qty_rate
+                iv[27],  # nabt_smtn_ntby_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[41])
+                else None,  # nabt_smtm_ntby_tr_pbmn_rate
+                iv[28],  # whol_entm_seln_vol
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[43])
+                else None,  # entm_seln_vol_rate
+                iv[29],  # whol_entm_seln_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[45])
+                else None,  # entm_seln_tr_pbmn_rate
+                iv[30],  # whol_entm_shnu_vol
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[47])
+                else None,  # entm_shnu_vol_rate
+                iv[31],  # whol_entm_shnu_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[49])
+                else None,  # entm_shnu_tr_pbmn_rate
+                iv[32],  # whol_entm_ntby_qt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[51])
+                else None,  # entm_ntby_qty_rat
+                iv[33],  # whol_entm_ntby_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[53])
+                else None,  # entm_ntby_tr_pbmn_rate
+                iv[34],  # whol_onsl_seln_vol
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[55])
+                else None,  # onsl_seln_vol_rate
+                iv[35],  # whol_onsl_seln_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[57])
+                else None,  # onsl_seln_tr_pbmn_rate
+                iv[36],  # whol_onsl_shnu_vol
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[59])
+                else None,  # onsl_shnu_vol_rate
+                iv[37],  # whol_onsl_shnu_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[61])
+                else None,  # onsl_shnu_tr_pbmn_rate
+                iv[38],  # whol_onsl_ntby_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[63])
+                else None,  # onsl_ntby_qty_rate
+                iv[39],  # whol_onsl_ntby_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[65])
+                else None,  # onsl_ntby_tr_pbmn_rate
+                iv[40],  # total_seln_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[67])
+                else None,  # whol_seln_vol_rate
+                iv[41],  # total_seln_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[69])
+                else None,  # whol_seln_tr_pbmn_rate
+                iv[42],  # shnu_cntg_smtn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[71])
+                else None,  # whol_shun_vol_rate
+                iv[43],  # total_shnu_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[73])
+                else None,  # whol_shun_tr_pbmn_rate
+                iv[44],  # whol_ntby_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[75])
+                else None,  # whol_smtm_ntby_qty_rate
+                iv[45],  # whol_ntby_tr_pbmn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[77])
+                else None,  # whol_ntby_tr_pbmn_rate
+                iv[46],  # arbt_entm_ntby_qty
+                iv[47],  # arbt_entm_ntby_tr_pbmn
+                iv[48],  # arbt_onsl_ntby_qty
+                iv[49],  # arbt_onsl_ntby_tr_pbmn
+                iv[50],  # nabt_entm_ntby_qty
+                iv[51],  # nabt_entm_ntby_tr_pbmn
+                iv[52],  # nabt_onsl_ntby_qty
+                iv[53],  # nabt_onsl_ntby_tr_pbmn
+                iv[54],  # acml_vol
+                iv[55],  # acml_tr_pbmn
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def bstp_cls_code(self) -> str | None:

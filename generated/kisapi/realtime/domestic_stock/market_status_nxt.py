@@ -12,6 +12,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "MarketStatusNxt"]
 
+_YN = _r.YN.get
+
 
 class MarketStatusNxt(RealtimeRecord):
     """국내주식 장운영정보 (NXT): one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -47,6 +49,53 @@ class MarketStatusNxt(RealtimeRecord):
         "ovtm_vi_cls_code",
         "exch_cls_code",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_bool,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        bool | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
+                _YN(v[1]),  # trht_yn
+                (t if (t := v[2].strip()) not in _r.NULLS else None),  # tr_susp_reas_cntt
+                (t if (t := v[3].strip()) not in _r.NULLS else None),  # mkop_cls_code
+                (t if (t := v[4].strip()) not in _r.NULLS else None),  # antc_mkop_cls_code
+                (t if (t := v[5].strip()) not in _r.NULLS else None),  # mrkt_trtm_cls_code
+                (t if (t := v[6].strip()) not in _r.NULLS else None),  # divi_app_cls_code
+                (t if (t := v[7].strip()) not in _r.NULLS else None),  # iscd_stat_cls_code
+                (t if (t := v[8].strip()) not in _r.NULLS else None),  # vi_cls_code
+                (t if (t := v[9].strip()) not in _r.NULLS else None),  # ovtm_vi_cls_code
+                (t if (t := v[10].strip()) not in _r.NULLS else None),  # exch_cls_code
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

@@ -12,6 +12,8 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "MarketStatusTotal"]
 
+_YN = _r.YN.get
+
 
 class MarketStatusTotal(RealtimeRecord):
     """국내주식 장운영정보 (통합): one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -45,6 +47,50 @@ class MarketStatusTotal(RealtimeRecord):
         "ovtm_vi_cls_code",
         "exch_cls_code",
     )
+    CONVERTERS = (
+        _r.to_bool,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        bool | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                _YN(v[0]),  # trht_yn
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # tr_susp_reas_cntt
+                (t if (t := v[2].strip()) not in _r.NULLS else None),  # mkop_cls_code
+                (t if (t := v[3].strip()) not in _r.NULLS else None),  # antc_mkop_cls_code
+                (t if (t := v[4].strip()) not in _r.NULLS else None),  # mrkt_trtm_cls_code
+                (t if (t := v[5].strip()) not in _r.NULLS else None),  # divi_app_cls_code
+                (t if (t := v[6].strip()) not in _r.NULLS else None),  # iscd_stat_cls_code
+                (t if (t := v[7].strip()) not in _r.NULLS else None),  # vi_cls_code
+                (t if (t := v[8].strip()) not in _r.NULLS else None),  # ovtm_vi_cls_code
+                (t if (t := v[9].strip()) not in _r.NULLS else None),  # exch_cls_code
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def trht_yn(self) -> bool | None:

@@ -13,6 +13,38 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "MemberTotal"]
 
+_YN = _r.YN.get
+_INTS = _r.picker(
+    (
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        51,
+        52,
+        53,
+        54,
+        55,
+        56,
+        57,
+        58,
+        59,
+        60,
+        61,
+        62,
+        63,
+        64,
+        65,
+    )
+)
+"""The integer fields, converted in one pass by as_tuple."""
+
 
 class MemberTotal(RealtimeRecord):
     """국내주식 실시간회원사 (통합): one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -182,6 +214,279 @@ class MemberTotal(RealtimeRecord):
         "byov_mbcr_eng_name4",
         "byov_mbcr_eng_name5",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_bool,
+        _r.to_bool,
+        _r.to_bool,
+        _r.to_bool,
+        _r.to_bool,
+        _r.to_bool,
+        _r.to_bool,
+        _r.to_bool,
+        _r.to_bool,
+        _r.to_bool,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        bool | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # seln2_mbcr_name1
+                (t if (t := v[2].strip()) not in _r.NULLS else None),  # seln2_mbcr_name2
+                (t if (t := v[3].strip()) not in _r.NULLS else None),  # seln2_mbcr_name3
+                (t if (t := v[4].strip()) not in _r.NULLS else None),  # seln2_mbcr_name4
+                (t if (t := v[5].strip()) not in _r.NULLS else None),  # seln2_mbcr_name5
+                (t if (t := v[6].strip()) not in _r.NULLS else None),  # byov_mbcr_name1
+                (t if (t := v[7].strip()) not in _r.NULLS else None),  # byov_mbcr_name2
+                (t if (t := v[8].strip()) not in _r.NULLS else None),  # byov_mbcr_name3
+                (t if (t := v[9].strip()) not in _r.NULLS else None),  # byov_mbcr_name4
+                (t if (t := v[10].strip()) not in _r.NULLS else None),  # byov_mbcr_name5
+                iv[0],  # total_seln_qty1
+                iv[1],  # total_seln_qty2
+                iv[2],  # total_seln_qty3
+                iv[3],  # total_seln_qty4
+                iv[4],  # total_seln_qty5
+                iv[5],  # total_shnu_qty1
+                iv[6],  # total_shnu_qty2
+                iv[7],  # total_shnu_qty3
+                iv[8],  # total_shnu_qty4
+                iv[9],  # total_shnu_qty5
+                _YN(v[21]),  # seln_mbcr_glob_yn_1
+                _YN(v[22]),  # seln_mbcr_glob_yn_2
+                _YN(v[23]),  # seln_mbcr_glob_yn_3
+                _YN(v[24]),  # seln_mbcr_glob_yn_4
+                _YN(v[25]),  # seln_mbcr_glob_yn_5
+                _YN(v[26]),  # shnu_mbcr_glob_yn_1
+                _YN(v[27]),  # shnu_mbcr_glob_yn_2
+                _YN(v[28]),  # shnu_mbcr_glob_yn_3
+                _YN(v[29]),  # shnu_mbcr_glob_yn_4
+                _YN(v[30]),  # shnu_mbcr_glob_yn_5
+                (t if (t := v[31].strip()) not in _r.NULLS else None),  # seln_mbcr_no1
+                (t if (t := v[32].strip()) not in _r.NULLS else None),  # seln_mbcr_no2
+                (t if (t := v[33].strip()) not in _r.NULLS else None),  # seln_mbcr_no3
+                (t if (t := v[34].strip()) not in _r.NULLS else None),  # seln_mbcr_no4
+                (t if (t := v[35].strip()) not in _r.NULLS else None),  # seln_mbcr_no5
+                (t if (t := v[36].strip()) not in _r.NULLS else None),  # shnu_mbcr_no1
+                (t if (t := v[37].strip()) not in _r.NULLS else None),  # shnu_mbcr_no2
+                (t if (t := v[38].strip()) not in _r.NULLS else None),  # shnu_mbcr_no3
+                (t if (t := v[39].strip()) not in _r.NULLS else None),  # shnu_mbcr_no4
+                (t if (t := v[40].strip()) not in _r.NULLS else None),  # shnu_mbcr_no5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[41])
+                else None,  # seln_mbcr_rlim1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[42])
+                else None,  # seln_mbcr_rlim2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[43])
+                else None,  # seln_mbcr_rlim3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[44])
+                else None,  # seln_mbcr_rlim4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[45])
+                else None,  # seln_mbcr_rlim5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[46])
+                else None,  # shnu_mbcr_rlim1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[47])
+                else None,  # shnu_mbcr_rlim2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[48])
+                else None,  # shnu_mbcr_rlim3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[49])
+                else None,  # shnu_mbcr_rlim4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[50])
+                else None,  # shnu_mbcr_rlim5
+                iv[10],  # seln_qty_icdc1
+                iv[11],  # seln_qty_icdc2
+                iv[12],  # seln_qty_icdc3
+                iv[13],  # seln_qty_icdc4
+                iv[14],  # seln_qty_icdc5
+                iv[15],  # shnu_qty_icdc1
+                iv[16],  # shnu_qty_icdc2
+                iv[17],  # shnu_qty_icdc3
+                iv[18],  # shnu_qty_icdc4
+                iv[19],  # shnu_qty_icdc5
+                iv[20],  # glob_total_seln_qty
+                iv[21],  # glob_total_shnu_qty
+                iv[22],  # glob_total_seln_qty_icdc
+                iv[23],  # glob_total_shnu_qty_icdc
+                iv[24],  # glob_ntby_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[66])
+                else None,  # glob_seln_rlim
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[67])
+                else None,  # glob_shnu_rlim
+                (t if (t := v[68].strip()) not in _r.NULLS else None),  # seln2_mbcr_eng_name1
+                (t if (t := v[69].strip()) not in _r.NULLS else None),  # seln2_mbcr_eng_name2
+                (t if (t := v[70].strip()) not in _r.NULLS else None),  # seln2_mbcr_eng_name3
+                (t if (t := v[71].strip()) not in _r.NULLS else None),  # seln2_mbcr_eng_name4
+                (t if (t := v[72].strip()) not in _r.NULLS else None),  # seln2_mbcr_eng_name5
+                (t if (t := v[73].strip()) not in _r.NULLS else None),  # byov_mbcr_eng_name1
+                (t if (t := v[74].strip()) not in _r.NULLS else None),  # byov_mbcr_eng_name2
+                (t if (t := v[75].strip()) not in _r.NULLS else None),  # byov_mbcr_eng_name3
+                (t if (t := v[76].strip()) not in _r.NULLS else None),  # byov_mbcr_eng_name4
+                (t if (t := v[77].strip()) not in _r.NULLS else None),  # byov_mbcr_eng_name5
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

@@ -16,6 +16,12 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "OvertimeCcnlKrx"]
 
+_YN = _r.YN.get
+_INTS = _r.picker(
+    (2, 4, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 26, 29, 32, 36, 37, 38, 39, 41)
+)
+"""The integer fields, converted in one pass by as_tuple."""
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -118,6 +124,162 @@ class OvertimeCcnlKrx(RealtimeRecord):
         "prdy_smns_hour_acml_vol",
         "prdy_smns_hour_acml_vol_rate",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_int,
+        _SIGN_CODES.read,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_str,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_time,
+        _SIGN_CODES.read,
+        _r.to_int,
+        _r.to_time,
+        _SIGN_CODES.read,
+        _r.to_int,
+        _r.to_time,
+        _SIGN_CODES.read,
+        _r.to_int,
+        _r.to_date,
+        _r.to_str,
+        _r.to_bool,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        int | None,
+        Sign | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        str | None,
+        Decimal | None,
+        Decimal | None,
+        time | None,
+        Sign | None,
+        int | None,
+        time | None,
+        Sign | None,
+        int | None,
+        time | None,
+        Sign | None,
+        int | None,
+        date | None,
+        str | None,
+        bool | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # stck_cntg_hour
+                iv[0],  # stck_prpr
+                _SIGN_CODES[v[3].strip()],  # prdy_vrss_sign
+                iv[1],  # prdy_vrss
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[5])
+                else None,  # prdy_ctrt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # wghn_avrg_stck_prc
+                iv[2],  # stck_oprc
+                iv[3],  # stck_hgpr
+                iv[4],  # stck_lwpr
+                iv[5],  # askp1
+                iv[6],  # bidp1
+                iv[7],  # cntg_vol
+                iv[8],  # acml_vol
+                iv[9],  # acml_tr_pbmn
+                iv[10],  # seln_cntg_csnu
+                iv[11],  # shnu_cntg_csnu
+                iv[12],  # ntby_cntg_csnu
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[18]) else None,  # cttr
+                iv[13],  # seln_cntg_smtn
+                iv[14],  # shnu_cntg_smtn
+                (t if (t := v[21].strip()) not in _r.NULLS else None),  # cntg_cls_code
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[22])
+                else None,  # shnu_rate
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[23])
+                else None,  # prdy_vol_vrss_acml_vol_rate
+                time.fromisoformat(x) if (x := v[24]) else None,  # oprc_hour
+                _SIGN_CODES[v[25].strip()],  # oprc_vrss_prpr_sign
+                iv[15],  # oprc_vrss_prpr
+                time.fromisoformat(x) if (x := v[27]) else None,  # hgpr_hour
+                _SIGN_CODES[v[28].strip()],  # hgpr_vrss_prpr_sign
+                iv[16],  # hgpr_vrss_prpr
+                time.fromisoformat(x) if (x := v[30]) else None,  # lwpr_hour
+                _SIGN_CODES[v[31].strip()],  # lwpr_vrss_prpr_sign
+                iv[17],  # lwpr_vrss_prpr
+                date.fromisoformat(x) if (x := v[33]) else None,  # bsop_date
+                (t if (t := v[34].strip()) not in _r.NULLS else None),  # new_mkop_cls_code
+                _YN(v[35]),  # trht_yn
+                iv[18],  # askp_rsqn1
+                iv[19],  # bidp_rsqn1
+                iv[20],  # total_askp_rsqn
+                iv[21],  # total_bidp_rsqn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[40])
+                else None,  # vol_tnrt
+                iv[22],  # prdy_smns_hour_acml_vol
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[42])
+                else None,  # prdy_smns_hour_acml_vol_rate
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

@@ -13,6 +13,10 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "ProgramTradeKrx"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((2, 3, 4, 5, 6, 7, 8, 9, 10))
+"""The integer fields, converted in one pass by as_tuple."""
+
 
 class ProgramTradeKrx(RealtimeRecord):
     """국내주식 실시간프로그램매매 (KRX): one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -48,6 +52,54 @@ class ProgramTradeKrx(RealtimeRecord):
         "shnu_rsqn",
         "whol_ntby_qty",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_time,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        time | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
+                time.fromisoformat(x) if (x := v[1]) else None,  # stck_cntg_hour
+                iv[0],  # seln_cnqn
+                iv[1],  # seln_tr_pbmn
+                iv[2],  # shnu_cnqn
+                iv[3],  # shnu_tr_pbmn
+                iv[4],  # ntby_cnqn
+                iv[5],  # ntby_tr_pbmn
+                iv[6],  # seln_rsqn
+                iv[7],  # shnu_rsqn
+                iv[8],  # whol_ntby_qty
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

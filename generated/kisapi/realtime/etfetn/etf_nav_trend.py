@@ -15,6 +15,8 @@ from ...enums import Sign
 
 __all__ = ["SPEC", "EtfNavTrend"]
 
+_YN = _r.YN.get
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
 
@@ -47,6 +49,48 @@ class EtfNavTrend(RealtimeRecord):
         "hprc_nav",
         "lprc_nav",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_decimal,
+        _SIGN_CODES.read,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        Decimal | None,
+        Sign | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[1]) else None,  # nav
+                _SIGN_CODES[v[2].strip()],  # nav_prdy_vrss_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[3])
+                else None,  # nav_prdy_vrss
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[4])
+                else None,  # nav_prdy_ctrt
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[5]) else None,  # oprc_nav
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[6]) else None,  # hprc_nav
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[7]) else None,  # lprc_nav
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

@@ -14,6 +14,10 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "AskingPrice"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((4, 5, 7, 8, 10, 11, 13, 14, 16, 17, 19, 20, 22, 23, 25, 26, 28, 29, 31, 32))
+"""The integer fields, converted in one pass by as_tuple."""
+
 
 class AskingPrice(RealtimeRecord):
     """해외선물옵션 실시간호가: one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -97,6 +101,150 @@ class AskingPrice(RealtimeRecord):
         "ask_price_5",
         "sttl_price",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_date,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        date | None,
+        time | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # series_cd
+                date.fromisoformat(x) if (x := v[1]) else None,  # recv_date
+                time.fromisoformat(x) if (x := v[2]) else None,  # recv_time
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[3])
+                else None,  # prev_price
+                iv[0],  # bid_qntt_1
+                iv[1],  # bid_num_1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # bid_price_1
+                iv[2],  # ask_qntt_1
+                iv[3],  # ask_num_1
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[9])
+                else None,  # ask_price_1
+                iv[4],  # bid_qntt_2
+                iv[5],  # bid_num_2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[12])
+                else None,  # bid_price_2
+                iv[6],  # ask_qntt_2
+                iv[7],  # ask_num_2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[15])
+                else None,  # ask_price_2
+                iv[8],  # bid_qntt_3
+                iv[9],  # bid_num_3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[18])
+                else None,  # bid_price_3
+                iv[10],  # ask_qntt_3
+                iv[11],  # ask_num_3
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[21])
+                else None,  # ask_price_3
+                iv[12],  # bid_qntt_4
+                iv[13],  # bid_num_4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[24])
+                else None,  # bid_price_4
+                iv[14],  # ask_qntt_4
+                iv[15],  # ask_num_4
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[27])
+                else None,  # ask_price_4
+                iv[16],  # bid_qntt_5
+                iv[17],  # bid_num_5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[30])
+                else None,  # bid_price_5
+                iv[18],  # ask_qntt_5
+                iv[19],  # ask_num_5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[33])
+                else None,  # ask_price_5
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[34])
+                else None,  # sttl_price
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def series_cd(self) -> str | None:

@@ -14,6 +14,10 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "Ccnl"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((11, 17))
+"""The integer fields, converted in one pass by as_tuple."""
+
 
 class Ccnl(RealtimeRecord):
     """해외선물옵션 실시간체결가: one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -77,6 +81,116 @@ class Ccnl(RealtimeRecord):
         "psttl_diff_price",
         "psttl_diff_rate",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_date,
+        _r.to_date,
+        _r.to_time,
+        _r.to_date,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_date,
+        _r.to_time,
+        _r.to_str,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_decimal,
+        _r.to_str,
+        _r.to_decimal,
+        _r.to_decimal,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        date | None,
+        date | None,
+        time | None,
+        date | None,
+        time | None,
+        Decimal | None,
+        date | None,
+        time | None,
+        str | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        str | None,
+        str | None,
+        str | None,
+        Decimal | None,
+        str | None,
+        Decimal | None,
+        Decimal | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # series_cd
+                date.fromisoformat(x) if (x := v[1]) else None,  # bsns_date
+                date.fromisoformat(x) if (x := v[2]) else None,  # mrkt_open_date
+                time.fromisoformat(x) if (x := v[3]) else None,  # mrkt_open_time
+                date.fromisoformat(x) if (x := v[4]) else None,  # mrkt_close_date
+                time.fromisoformat(x) if (x := v[5]) else None,  # mrkt_close_time
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[6])
+                else None,  # prev_price
+                date.fromisoformat(x) if (x := v[7]) else None,  # recv_date
+                time.fromisoformat(x) if (x := v[8]) else None,  # recv_time
+                (t if (t := v[9].strip()) not in _r.NULLS else None),  # active_flag
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[10])
+                else None,  # last_price
+                iv[0],  # last_qntt
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[12])
+                else None,  # prev_diff_price
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[13])
+                else None,  # prev_diff_rate
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[14])
+                else None,  # open_price
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[15])
+                else None,  # high_price
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[16])
+                else None,  # low_price
+                iv[1],  # vol
+                (t if (t := v[18].strip()) not in _r.NULLS else None),  # prev_sign
+                (t if (t := v[19].strip()) not in _r.NULLS else None),  # quotsign
+                (t if (t := v[20].strip()) not in _r.NULLS else None),  # recv_time2
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[21])
+                else None,  # psttl_price
+                (t if (t := v[22].strip()) not in _r.NULLS else None),  # psttl_sign
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[23])
+                else None,  # psttl_diff_price
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[24])
+                else None,  # psttl_diff_rate
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def series_cd(self) -> str | None:

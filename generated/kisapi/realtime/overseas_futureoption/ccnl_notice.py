@@ -16,6 +16,10 @@ from ...enums import SellBuyDivision
 
 __all__ = ["SPEC", "CcnlNotice"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((12, 15, 17, 26))
+"""The integer fields, converted in one pass by as_tuple."""
+
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
 
@@ -98,6 +102,132 @@ class CcnlNotice(RealtimeRecord):
         "fm_ccld_amt",
         "fuop_item_dvsn_cd",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_date,
+        _r.to_str,
+        _r.to_date,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _SELL_BUY_DIVISION_CODES.read,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_date,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_str,
+        _r.to_date,
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_str,
+        _r.to_decimal,
+        _r.to_str,
+        _r.to_decimal,
+        _r.to_str,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        str | None,
+        date | None,
+        str | None,
+        date | None,
+        str | None,
+        str | None,
+        str | None,
+        SellBuyDivision | None,
+        str | None,
+        str | None,
+        str | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        date | None,
+        str | None,
+        str | None,
+        str | None,
+        str | None,
+        date | None,
+        str | None,
+        str | None,
+        int | None,
+        Decimal | None,
+        str | None,
+        Decimal | None,
+        str | None,
+        Decimal | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # user_id
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # acct_no
+                date.fromisoformat(x) if (x := v[2]) else None,  # ord_dt
+                (t if (t := v[3].strip()) not in _r.NULLS else None),  # odno
+                date.fromisoformat(x) if (x := v[4]) else None,  # orgn_ord_dt
+                (t if (t := v[5].strip()) not in _r.NULLS else None),  # orgn_odno
+                (t if (t := v[6].strip()) not in _r.NULLS else None),  # series
+                (t if (t := v[7].strip()) not in _r.NULLS else None),  # rvse_cncl_dvsn_cd
+                _SELL_BUY_DIVISION_CODES[v[8].strip()],  # sll_buy_dvsn_cd
+                (t if (t := v[9].strip()) not in _r.NULLS else None),  # cplx_ord_dvsn_cd
+                (t if (t := v[10].strip()) not in _r.NULLS else None),  # prce_tp
+                (t if (t := v[11].strip()) not in _r.NULLS else None),  # fm_excg_rcit_dvsn_cd
+                iv[0],  # ord_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[13])
+                else None,  # fm_lmt_pric
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[14])
+                else None,  # fm_stop_ord_pric
+                iv[1],  # tot_ccld_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[16])
+                else None,  # tot_ccld_uv
+                iv[2],  # ord_remq
+                date.fromisoformat(x) if (x := v[18]) else None,  # fm_ord_grp_dt
+                (t if (t := v[19].strip()) not in _r.NULLS else None),  # ord_grp_stno
+                (t if (t := v[20].strip()) not in _r.NULLS else None),  # ord_dtl_dtime
+                (t if (t := v[21].strip()) not in _r.NULLS else None),  # oprt_dtl_dtime
+                (t if (t := v[22].strip()) not in _r.NULLS else None),  # work_empl
+                date.fromisoformat(x) if (x := v[23]) else None,  # ccld_dt
+                (t if (t := v[24].strip()) not in _r.NULLS else None),  # ccno
+                (t if (t := v[25].strip()) not in _r.NULLS else None),  # api_ccno
+                iv[3],  # ccld_qty
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[27])
+                else None,  # fm_ccld_pric
+                (t if (t := v[28].strip()) not in _r.NULLS else None),  # crcy_cd
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[29])
+                else None,  # trst_fee
+                (t if (t := v[30].strip()) not in _r.NULLS else None),  # ord_mdia_online_yn
+                (n if (n := Decimal(x)).is_finite() else None)
+                if (x := v[31])
+                else None,  # fm_ccld_amt
+                (t if (t := v[32].strip()) not in _r.NULLS else None),  # fuop_item_dvsn_cd
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def user_id(self) -> str | None:

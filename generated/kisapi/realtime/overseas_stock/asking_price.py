@@ -14,6 +14,12 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "AskingPrice"]
 
+_YN = _r.YN.get
+_INTS = _r.picker(
+    (2, 7, 8, 9, 10, 13, 14, 19, 20, 25, 26, 31, 32, 37, 38, 43, 44, 49, 50, 55, 56, 61, 62, 67, 68)
+)
+"""The integer fields, converted in one pass by as_tuple."""
+
 
 class AskingPrice(RealtimeRecord):
     """해외주식 실시간호가: one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -169,6 +175,234 @@ class AskingPrice(RealtimeRecord):
         "dbid10",
         "dask10",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_date,
+        _r.to_time,
+        _r.to_date,
+        _r.to_time,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        str | None,
+        int | None,
+        date | None,
+        time | None,
+        date | None,
+        time | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb
+                iv[0],  # zdiv
+                date.fromisoformat(x) if (x := v[3]) else None,  # xymd
+                time.fromisoformat(x) if (x := v[4]) else None,  # xhms
+                date.fromisoformat(x) if (x := v[5]) else None,  # kymd
+                time.fromisoformat(x) if (x := v[6]) else None,  # khms
+                iv[1],  # bvol
+                iv[2],  # avol
+                iv[3],  # bdvl
+                iv[4],  # advl
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[11]) else None,  # pbid1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[12]) else None,  # pask1
+                iv[5],  # vbid1
+                iv[6],  # vask1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[15]) else None,  # dbid1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[16]) else None,  # dask1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[17]) else None,  # pbid2
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[18]) else None,  # pask2
+                iv[7],  # vbid2
+                iv[8],  # vask2
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[21]) else None,  # dbid2
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[22]) else None,  # dask2
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[23]) else None,  # pbid3
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[24]) else None,  # pask3
+                iv[9],  # vbid3
+                iv[10],  # vask3
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[27]) else None,  # dbid3
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[28]) else None,  # dask3
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[29]) else None,  # pbid4
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[30]) else None,  # pask4
+                iv[11],  # vbid4
+                iv[12],  # vask4
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[33]) else None,  # dbid4
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[34]) else None,  # dask4
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[35]) else None,  # pbid5
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[36]) else None,  # pask5
+                iv[13],  # vbid5
+                iv[14],  # vask5
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[39]) else None,  # dbid5
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[40]) else None,  # dask5
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[41]) else None,  # pbid6
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[42]) else None,  # pask6
+                iv[15],  # vbid6
+                iv[16],  # vask6
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[45]) else None,  # dbid6
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[46]) else None,  # dask6
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[47]) else None,  # pbid7
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[48]) else None,  # pask7
+                iv[17],  # vbid7
+                iv[18],  # vask7
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[51]) else None,  # dbid7
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[52]) else None,  # dask7
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[53]) else None,  # pbid8
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[54]) else None,  # pask8
+                iv[19],  # vbid8
+                iv[20],  # vask8
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[57]) else None,  # dbid8
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[58]) else None,  # dask8
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[59]) else None,  # pbid9
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[60]) else None,  # pask9
+                iv[21],  # vbid9
+                iv[22],  # vask9
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[63]) else None,  # dbid9
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[64]) else None,  # dask9
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[65]) else None,  # pbid10
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[66]) else None,  # pask10
+                iv[23],  # vbid10
+                iv[24],  # vask10
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[69]) else None,  # dbid10
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[70]) else None,  # dask10
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def rsym(self) -> str | None:

@@ -14,6 +14,10 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "DelayedAskingPriceAsia"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((2, 7, 8, 9, 10, 13, 14))
+"""The integer fields, converted in one pass by as_tuple."""
+
 
 class DelayedAskingPriceAsia(RealtimeRecord):
     """해외주식 지연호가(아시아): one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -61,6 +65,72 @@ class DelayedAskingPriceAsia(RealtimeRecord):
         "dbid1",
         "dask1",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_date,
+        _r.to_time,
+        _r.to_date,
+        _r.to_time,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_decimal,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        str | None,
+        int | None,
+        date | None,
+        time | None,
+        date | None,
+        time | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        Decimal | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb
+                iv[0],  # zdiv
+                date.fromisoformat(x) if (x := v[3]) else None,  # xymd
+                time.fromisoformat(x) if (x := v[4]) else None,  # xhms
+                date.fromisoformat(x) if (x := v[5]) else None,  # kymd
+                time.fromisoformat(x) if (x := v[6]) else None,  # khms
+                iv[1],  # bvol
+                iv[2],  # avol
+                iv[3],  # bdvl
+                iv[4],  # advl
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[11]) else None,  # pbid1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[12]) else None,  # pask1
+                iv[5],  # vbid1
+                iv[6],  # vask1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[15]) else None,  # dbid1
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[16]) else None,  # dask1
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def rsym(self) -> str | None:

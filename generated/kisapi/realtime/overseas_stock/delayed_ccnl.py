@@ -14,6 +14,10 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
 __all__ = ["SPEC", "DelayedCcnl"]
 
+_YN = _r.YN.get
+_INTS = _r.picker((2, 17, 18, 19, 20, 22, 23))
+"""The integer fields, converted in one pass by as_tuple."""
+
 
 class DelayedCcnl(RealtimeRecord):
     """해외주식 실시간지연체결가: one record. Fields convert when read; ``raw`` keeps the strings KIS sent.
@@ -79,6 +83,99 @@ class DelayedCcnl(RealtimeRecord):
         "strn",
         "mtyp",
     )
+    CONVERTERS = (
+        _r.to_str,
+        _r.to_str,
+        _r.to_int,
+        _r.to_date,
+        _r.to_date,
+        _r.to_time,
+        _r.to_date,
+        _r.to_time,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_str,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_int,
+        _r.to_int,
+        _r.to_decimal,
+        _r.to_str,
+    )
+
+    def as_tuple(
+        self,
+    ) -> tuple[
+        str | None,
+        str | None,
+        int | None,
+        date | None,
+        date | None,
+        time | None,
+        date | None,
+        time | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        str | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        int | None,
+        int | None,
+        Decimal | None,
+        str | None,
+    ]:
+        """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
+        v = self._v
+        try:
+            iv = _r.ints(_INTS(v))
+            return (
+                (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
+                (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb
+                iv[0],  # zdiv
+                date.fromisoformat(x) if (x := v[3]) else None,  # tymd
+                date.fromisoformat(x) if (x := v[4]) else None,  # xymd
+                time.fromisoformat(x) if (x := v[5]) else None,  # xhms
+                date.fromisoformat(x) if (x := v[6]) else None,  # kymd
+                time.fromisoformat(x) if (x := v[7]) else None,  # khms
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[8]) else None,  # open
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[9]) else None,  # high
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[10]) else None,  # low
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[11]) else None,  # last
+                (t if (t := v[12].strip()) not in _r.NULLS else None),  # sign
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[13]) else None,  # diff
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[14]) else None,  # rate
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[15]) else None,  # pbid
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[16]) else None,  # pask
+                iv[1],  # vbid
+                iv[2],  # vask
+                iv[3],  # evol
+                iv[4],  # tvol
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[21]) else None,  # tamt
+                iv[5],  # bivl
+                iv[6],  # asvl
+                (n if (n := Decimal(x)).is_finite() else None) if (x := v[24]) else None,  # strn
+                (t if (t := v[25].strip()) not in _r.NULLS else None),  # mtyp
+            )
+        except _r.CONVERT_ERRORS:
+            return self._read_each()  # type: ignore[no-any-return]
 
     @property
     def rsym(self) -> str | None:

@@ -23,7 +23,7 @@ __all__ = ["API", "AsyncBalance", "Balance", "BalanceOutput1", "BalanceOutput2",
 _ID = "demo.balance"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class BalanceOutput1:
     """데모 잔고 output1 (rows)."""
 
@@ -36,6 +36,7 @@ class BalanceOutput1:
 
 
 _BalanceOutput1_KEYS = frozenset({"pdno", "hldg_qty"})
+_BalanceOutput1_NONE: Mapping[str, None] = dict.fromkeys(_BalanceOutput1_KEYS)
 _BalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pdno", "pdno", "str", None),
     ("hldg_qty", "hldg_qty", "int", None),
@@ -43,15 +44,16 @@ _BalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _BalanceOutput1(d: Mapping[str, Any], strict: bool) -> BalanceOutput1:
-    if d.keys() <= _BalanceOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 2 else {**_BalanceOutput1_NONE, **d}
+    if len(full) == 2:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return BalanceOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("pdno"))
+                if (v := full["pdno"])
                 else _d.nothing(v),  # pdno
-                int(v) if (v := g("hldg_qty")) else _d.nothing(v),  # hldg_qty
+                int(v) if (v := full["hldg_qty"]) else _d.nothing(v),  # hldg_qty
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -60,7 +62,7 @@ def _BalanceOutput1(d: Mapping[str, Any], strict: bool) -> BalanceOutput1:
     )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class BalanceOutput2:
     """데모 잔고 output2 (one record)."""
 
@@ -71,16 +73,18 @@ class BalanceOutput2:
 
 
 _BalanceOutput2_KEYS = frozenset({"tot_evlu_amt"})
+_BalanceOutput2_NONE: Mapping[str, None] = dict.fromkeys(_BalanceOutput2_KEYS)
 _BalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (("tot_evlu_amt", "tot_evlu_amt", "int", None),)
 
 
 def _BalanceOutput2(d: Mapping[str, Any], strict: bool) -> BalanceOutput2:
-    if d.keys() <= _BalanceOutput2_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 1 else {**_BalanceOutput2_NONE, **d}
+    if len(full) == 1:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return BalanceOutput2(
-                int(v) if (v := g("tot_evlu_amt")) else _d.nothing(v),  # tot_evlu_amt
+                int(v) if (v := full["tot_evlu_amt"]) else _d.nothing(v),  # tot_evlu_amt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -125,7 +129,14 @@ def _decode(body: Mapping[str, Any], strict: bool) -> BalanceResponse:
         rt_cd=body.get("rt_cd"),
         msg_cd=body.get("msg_cd"),
         msg1=body.get("msg1"),
-        output1=_d.as_list(body.get("output1"), _BalanceOutput1, strict, _ID + ".output1"),
+        output1=_d.as_rows(
+            body.get("output1"),
+            _BalanceOutput1,
+            BalanceOutput1,
+            _BalanceOutput1_FIELDS,
+            strict,
+            _ID + ".output1",
+        ),
         output2=output2,
         ctx_area_fk100=_d.scalar(body, "ctx_area_fk100", "str", None, strict, _ID, extra),
         ctx_area_nk100=_d.scalar(body, "ctx_area_nk100", "str", None, strict, _ID, extra),

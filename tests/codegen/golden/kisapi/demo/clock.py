@@ -22,7 +22,7 @@ __all__ = ["API", "AsyncClock", "Clock", "ClockOutput1", "ClockResponse"]
 _ID = "demo.clock"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class ClockOutput1:
     """데모 시각 output1 (one record)."""
 
@@ -35,6 +35,7 @@ class ClockOutput1:
 
 
 _ClockOutput1_KEYS = frozenset({"stck_bsop_date", "stck_cntg_hour"})
+_ClockOutput1_NONE: Mapping[str, None] = dict.fromkeys(_ClockOutput1_KEYS)
 _ClockOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
@@ -42,16 +43,17 @@ _ClockOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _ClockOutput1(d: Mapping[str, Any], strict: bool) -> ClockOutput1:
-    if d.keys() <= _ClockOutput1_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 2 else {**_ClockOutput1_NONE, **d}
+    if len(full) == 2:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return ClockOutput1(
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
                 time.fromisoformat(v)
-                if (v := g("stck_cntg_hour"))
+                if (v := full["stck_cntg_hour"])
                 else _d.nothing(v),  # stck_cntg_hour
             )
         except _d.CONVERT_ERRORS:

@@ -24,7 +24,7 @@ __all__ = ["API", "AsyncOrder", "Order", "OrderOutput", "OrderResponse"]
 _ID = "demo.order"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class OrderOutput:
     """데모 주문 output (one record)."""
 
@@ -37,6 +37,7 @@ class OrderOutput:
 
 
 _OrderOutput_KEYS = frozenset({"ODNO", "ORD_TMD"})
+_OrderOutput_NONE: Mapping[str, None] = dict.fromkeys(_OrderOutput_KEYS)
 _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("ORD_TMD", "ord_tmd", "time", None),
@@ -44,15 +45,16 @@ _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _OrderOutput(d: Mapping[str, Any], strict: bool) -> OrderOutput:
-    if d.keys() <= _OrderOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 2 else {**_OrderOutput_NONE, **d}
+    if len(full) == 2:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("ODNO"))
+                if (v := full["ODNO"])
                 else _d.nothing(v),  # odno
-                time.fromisoformat(v) if (v := g("ORD_TMD")) else _d.nothing(v),  # ord_tmd
+                time.fromisoformat(v) if (v := full["ORD_TMD"]) else _d.nothing(v),  # ord_tmd
             )
         except _d.CONVERT_ERRORS:
             pass

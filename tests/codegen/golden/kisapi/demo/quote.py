@@ -25,7 +25,7 @@ __all__ = ["API", "AsyncQuote", "Quote", "QuoteOutput", "QuoteResponse"]
 _ID = "demo.quote"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
 class QuoteOutput:
     """데모 현재가 output (one record)."""
 
@@ -48,6 +48,7 @@ class QuoteOutput:
 _QuoteOutput_KEYS = frozenset(
     {"stck_prpr", "prdy_ctrt", "prdy_vrss_sign", "stck_bsop_date", "stck_cntg_hour", "hts_kor_isnm"}
 )
+_QuoteOutput_NONE: Mapping[str, None] = dict.fromkeys(_QuoteOutput_KEYS)
 _QuoteOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_prpr", "stck_prpr", "int", None),
     ("prdy_ctrt", "prdy_ctrt", "decimal", None),
@@ -59,24 +60,25 @@ _QuoteOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
 
 
 def _QuoteOutput(d: Mapping[str, Any], strict: bool) -> QuoteOutput:
-    if d.keys() <= _QuoteOutput_KEYS:
-        g = d.get
+    # Every known key present and no other (fields KIS left out read as None): convert inline.
+    full = d if len(d) == 6 else {**_QuoteOutput_NONE, **d}
+    if len(full) == 6:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return QuoteOutput(
-                int(v) if (v := g("stck_prpr")) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := g("prdy_ctrt"))
+                if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                SIGN_CODES[v] if (v := g("prdy_vrss_sign")) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 date.fromisoformat(v)
-                if (v := g("stck_bsop_date"))
+                if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
                 time.fromisoformat(v)
-                if (v := g("stck_cntg_hour"))
+                if (v := full["stck_cntg_hour"])
                 else _d.nothing(v),  # stck_cntg_hour
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := g("hts_kor_isnm"))
+                if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
             )
         except _d.CONVERT_ERRORS:

@@ -1,0 +1,153 @@
+"""The hot paths give exactly what the per-field properties give: the frame decoder (record
+class looked up once per TR ID) and the whole-record read (``as_tuple``/``as_dict``/iteration)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kisapi import realtime
+from kisapi_runtime.realtime.records import (
+    FrameDecoder,
+    KisFrameError,
+    RealtimeRecord,
+    RealtimeSpec,
+    ints,
+    to_int,
+)
+
+TR_IDS = sorted(realtime.TR_IDS)
+FRAMES = [
+    e["frame"]
+    for e in json.loads(
+        (Path(__file__).resolve().parents[1] / "fixtures" / "real_payloads.json").read_text(
+            encoding="utf-8"
+        )
+    )["ws"]
+    if e["frame"][:2] == "0|"
+]
+
+
+def by_property(record: RealtimeRecord) -> tuple[Any, ...]:
+    return tuple(getattr(record, name) for name in record.PY_NAMES)
+
+
+class CountingRegistry(Mapping[str, RealtimeSpec]):
+    def __init__(self) -> None:
+        self.lookups: list[str] = []
+
+    def __getitem__(self, tr_id: str) -> RealtimeSpec:
+        self.lookups.append(tr_id)
+        return realtime.registry()[tr_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(realtime.TR_IDS)
+
+    def __len__(self) -> int:
+        return len(realtime.TR_IDS)
+
+
+def test_the_record_class_is_looked_up_once_per_tr_id() -> None:
+    registry = CountingRegistry()
+    decode = FrameDecoder(registry).decode
+    for _ in range(3):
+        for frame in FRAMES:
+            decode(frame)
+    assert sorted(registry.lookups) == sorted({f.split("|")[1] for f in FRAMES})
+
+
+@pytest.mark.parametrize("frame", FRAMES, ids=[f.split("|")[1] for f in FRAMES])
+def test_real_frames_decode_as_before_and_read_whole_on_the_fast_path(
+    frame: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tr_id, records = FrameDecoder(realtime.registry()).decode(frame)
+    assert tr_id == frame.split("|")[1] and len(records) == int(frame.split("|")[2])
+    record_class = realtime.spec(tr_id).record
+    expected = [by_property(r) for r in records]
+
+    def refuse(self: RealtimeRecord) -> Any:
+        raise AssertionError("a real frame fell back to the per-field path")
+
+    monkeypatch.setattr(record_class, "_read_each", refuse)
+    assert [r.as_tuple() for r in records] == expected
+    assert [r.as_dict() for r in records] == [
+        dict(zip(r.PY_NAMES, e, strict=True)) for r, e in zip(records, expected, strict=True)
+    ]
+    assert [dict(r) for r in records] == [r.as_dict() for r in records]
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        ("0|H0STCNT0", "not a data frame"),
+        ("0|ZZZZZZZ0|001|a^b", "unknown realtime TR ID"),
+        ("2|H0STCNT0|001|a^b", "bad frame header"),
+        ("0|H0STCNT0|0x2|a^b", "bad frame header"),
+        ("0|H0STCNT0|002|" + "^".join(["1"] * 95), "do not split into 2 records"),
+        ("0|H0STCNT0|002|a^b^c", "3 fields for 2 record"),
+        ("0|H0STCNT0|001|a^b^c", "3 fields for 1 record"),
+        ("0|H0STCNT0|000|a^b^c", "for 0 record"),
+        ("1|H0STCNT0|001|AAAA", "no key from a subscribe reply"),
+    ],
+)
+def test_malformed_frames_raise_frame_errors(frame: str, reason: str) -> None:
+    with pytest.raises(KisFrameError, match=reason):
+        FrameDecoder(realtime.registry()).decode(frame)
+
+
+# Values a field may hold: well-formed ones of every kind, KIS's no-value spellings, padding,
+# and text that converts to nothing (the fast read must then give what the property gives).
+VALUE = st.one_of(
+    st.sampled_from(["", " ", "0", "-5", "0012", "1,200", "1.50", "-0.25", " 3 ", "nan", "NaN",
+                     "Infinity", "(null)", "null", "1e3", "20261124", "2026-11-24", "093015",
+                     "09:30:15", "240000", "Y", "N", "y", "1", "01", "5", "05", "A1", "샘플", "+7", "-",
+                     "true", "false", '"1"', "[1]", "{}", "1_000", "٣", "99999999999999999999999",
+                     "-9223372036854775809", "18446744073709551615"]),
+    st.text(max_size=6),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("tr_id", TR_IDS)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_whole_record_read_equals_the_properties(tr_id: str, data: st.DataObject) -> None:
+    record_class = realtime.spec(tr_id).record
+    width = len(record_class.FIELDS)
+    values = data.draw(st.lists(VALUE, min_size=width - 2, max_size=width + 2))
+    record = record_class(["" if "^" in v else v for v in values])
+    assert record.as_tuple() == by_property(record)
+    assert list(record) == list(zip(record.PY_NAMES, by_property(record), strict=True))
+
+
+TRICKY = ["", " 5", "5 ", "0", "-0", "007", "+7", "-", "1,200", "1.5", "1e3", "1E3", "nan",
+          "NaN", "Infinity", "null", "NULL", "(null)", "true", "false", '"1"', "[1]", "{}",
+          "1_000", "٣", "0x10", "99999999999999999999999", "-9223372036854775809",
+          "18446744073709551615", "9223372036854775807"]  # fmt: skip
+
+
+@pytest.mark.parametrize("tricky", TRICKY)
+def test_one_pass_integers_equal_to_int_or_refuse(tricky: str) -> None:
+    for texts in ([tricky], ["5", tricky, "", "-3"], [tricky, tricky]):
+        try:
+            got = ints(texts)
+        except ValueError:
+            continue  # the caller then converts each text with to_int
+        want = [to_int(t) for t in texts]
+        assert [(type(g), g) for g in got] == [(type(w), w) for w in want], texts
+
+
+@pytest.mark.parametrize("tricky", TRICKY)
+def test_a_tricky_integer_in_a_real_record_reads_as_its_property(tricky: str) -> None:
+    _, (record,) = FrameDecoder(realtime.registry()).decode(
+        next(f for f in FRAMES if f.split("|")[1] == "H0STCNT0" and f.split("|")[2] == "001")
+    )
+    values = list(record._v)
+    values[record.PY_NAMES.index("acml_vol")] = tricky
+    changed = type(record)(values)
+    assert changed.as_tuple() == by_property(changed)
