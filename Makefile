@@ -27,7 +27,7 @@ typecheck: install
 fresh: install  ## fail when generated/ does not match spec/ + codegen/
 	$(PY) -m codegen check
 
-coverage: install  ## spec/ against the KIS catalog: missing, mismatched, mistyped
+coverage: install  ## spec/ against the upstream snapshot spec/_upstream: undeclared differences fail
 	$(PY) -m codegen coverage
 
 openapi: install  ## spec/ -> openapi/ (OpenAPI 3.1 + AsyncAPI 3.0), validated
