@@ -1,6 +1,8 @@
 """Stateful paper trading for the sandbox's ``Broker`` hook: domestic cash orders, corrections
 and cancels filled against the simulated market, with balances, buying power and the day's
-orders and executions read back in KIS's own response shapes.
+orders and executions read back in KIS's own response shapes. Overseas stock and
+domestic futures/options orders are accepted and listed by the day's order queries but not
+filled (see ``bookings``).
 
 ``Sandbox(broker=PaperBroker(clock=ManualClock(...)))``; real and mock TR IDs share the logic,
 only the message codes and texts differ as they do at KIS.
@@ -13,14 +15,13 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
 from typing import Any, Literal
 
 import attrs
 
-from . import catalog
+from .bookings import Ledger
 from .market import Clock, Market, add_business_days, in_session, on_tick, stock_name, system_clock
+from .replies import Reject, _bad_field, _cursor, _int, _query, _ratio, _record
 from .store import Account, Execution, Order, Position, Store
 
 log = logging.getLogger(__name__)
@@ -89,22 +90,6 @@ class Fill:
         return self.account.split("-")[1]
 
 
-class Reject(Exception):
-    """An order or query KIS would refuse; becomes an error body."""
-
-    def __init__(self, msg_cd: str, msg1: str, *, rt_cd: str = "1") -> None:
-        super().__init__(f"{msg_cd} {msg1}")
-        self.msg_cd, self.msg1, self.rt_cd = msg_cd, msg1, rt_cd
-
-    def body(self, mock: bool) -> dict[str, Any]:
-        text = f"모의투자 {self.msg1}" if mock and self.rt_cd == "1" else self.msg1
-        return {"rt_cd": self.rt_cd, "msg_cd": self.msg_cd, "msg1": text}
-
-
-def _bad_field(name: str) -> Reject:
-    return Reject("OPSQ2001", f"ERROR : INPUT_FIELD_NAME {name}", rt_cd="2")
-
-
 Handler = Callable[[str, Mapping[str, str], bool, datetime], dict[str, Any]]
 
 
@@ -149,6 +134,8 @@ class PaperBroker:
             "domestic_stock.inquire_psbl_rvsecncl": self._inquire_psbl_rvsecncl,
             "domestic_stock.inquire_account_balance": self._inquire_account_balance,
         }
+        # overseas stock and futures/options orders are booked and listed, never filled
+        self._handlers.update(Ledger(self.store, self._branch).handlers)
 
     @property
     def api_ids(self) -> frozenset[str]:
@@ -734,65 +721,3 @@ def _traded(executions: Iterable[Execution], pdno: str) -> _Counts:
         if e.pdno == pdno:
             counts[e.side, e.ccld_dt] += e.qty
     return counts
-
-
-@cache
-def _fields(api_id: str, block: str) -> tuple[tuple[str, str], ...]:
-    for b in catalog.api_for(api_id).response:
-        if b.key == block:
-            return tuple((wire, kind) for wire, _py, kind, _enum in b.fields)
-    raise KeyError(f"{api_id} has no response block {block}")
-
-
-def _record(api_id: str, block: str, values: Mapping[str, object]) -> dict[str, str]:
-    """One response record with every field the spec declares, in its wire spelling."""
-    fields = _fields(api_id, block)
-    unknown = set(values) - {wire for wire, _ in fields}
-    if unknown:
-        raise KeyError(f"{api_id}.{block}: fields not in the spec: {sorted(unknown)}")
-    return {
-        wire: _wire(values[wire]) if wire in values else ("0" if kind == "int" else "")
-        for wire, kind in fields
-    }
-
-
-def _wire(value: object) -> str:
-    if isinstance(value, bool):
-        return "Y" if value else "N"
-    return "" if value is None else str(value)
-
-
-def _ratio(numerator: int, denominator: int, places: int, scale: int = 100) -> str:
-    """``numerator / denominator`` (times ``scale``, 100 for a percentage) in KIS's fixed
-    decimals; zero when the denominator is."""
-    quantum = Decimal(1).scaleb(-places)
-    value = Decimal(numerator) * scale / Decimal(denominator) if denominator else Decimal(0)
-    return f"{value.quantize(quantum, rounding=ROUND_HALF_UP):f}"
-
-
-def _pad(text: str) -> str:
-    """KIS pads account-API messages with spaces to 80 bytes of EUC-KR."""
-    return text + " " * max(80 - len(text.encode("euc-kr")), 0)
-
-
-def _query(
-    mock: bool,
-    blocks: Mapping[str, Any],
-    *,
-    real: tuple[str, str] = ("KIOK0510", "조회가 완료되었습니다"),
-) -> dict[str, Any]:
-    msg_cd, msg1 = ("20310000", "모의투자 조회가 완료되었습니다.") if mock else real
-    return {**blocks, "rt_cd": "0", "msg_cd": msg_cd, "msg1": _pad(msg1)}
-
-
-def _cursor(account: str = "", *parts: str) -> str:
-    """A 100-character continuation key (the sandbox answers every query in one page)."""
-    keys = [*account.split("-"), *parts] if account else []
-    return "".join(f"{k}^" for k in keys).ljust(100)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int((value or "").strip())
-    except ValueError:
-        return None

@@ -119,8 +119,38 @@ class Execution:
         return self.amount if self.side == "sell" else -self.amount
 
 
-Record = Account | Position | Order | Execution
-_TYPES: dict[str, type[Record]] = {t.KIND: t for t in (Account, Position, Order, Execution)}
+@attrs.define
+class Booking:
+    """An order the broker accepts and lists but does not fill (overseas stock, futures and
+    options): the request's fields as sent, kept as text."""
+
+    KIND: ClassVar[str] = "booking"
+    odno: str
+    account: str
+    api: str
+    """The order API that took it, e.g. ``overseas_stock.order``."""
+    side: str
+    """``buy`` or ``sell``."""
+    pdno: str
+    qty: int
+    price: str
+    """The limit price as sent (a decimal for overseas stock and futures)."""
+    ord_dt: str
+    ord_tmd: str
+    branch: str
+    mock: bool
+    market: str = ""
+    """The exchange code for overseas stock; empty otherwise."""
+
+    @property
+    def key(self) -> str:
+        return self.odno
+
+
+Record = Account | Position | Order | Execution | Booking
+_TYPES: dict[str, type[Record]] = {
+    t.KIND: t for t in (Account, Position, Order, Execution, Booking)
+}
 
 
 class Store:
@@ -132,6 +162,7 @@ class Store:
         self.positions: dict[tuple[str, str], Position] = {}
         self.orders: dict[str, Order] = {}
         self.executions: list[Execution] = []
+        self.bookings: dict[str, Booking] = {}
         self.meta: dict[str, str] = {}
         self._db: sqlite3.Connection | None = None
         if path is not None:
@@ -172,6 +203,8 @@ class Store:
             self.positions[record.account, record.pdno] = record
         elif isinstance(record, Order):
             self.orders[record.odno] = record
+        elif isinstance(record, Booking):
+            self.bookings[record.odno] = record
         elif not self.executions or self.executions[-1].seq < record.seq:
             self.executions.append(record)
 
@@ -218,6 +251,7 @@ class Store:
             "positions": list(self.positions.values()),
             "orders": list(self.orders.values()),
             "executions": list(self.executions),
+            "bookings": list(self.bookings.values()),
         }
         out: dict[str, Any] = {
             name: [attrs.asdict(r) for r in sorted(records, key=lambda r: r.key)]

@@ -1,6 +1,7 @@
 """kis.reconcile(error) for overseas stock and domestic futures orders against a small fake
-broker (the sandbox's paper broker trades domestic stock only; tests/sandbox/test_reconcile.py
-covers that end to end): reply lost after acceptance -> placed, request lost -> not placed."""
+broker that answers in KIS's real environment (tests/sandbox/test_reconcile.py covers all
+three end to end on the sandbox's paper broker): reply lost after acceptance -> placed,
+request lost -> not placed."""
 
 from __future__ import annotations
 
