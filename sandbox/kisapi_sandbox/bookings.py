@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from . import catalog
-from .replies import Reject, _bad_field, _cursor, _int, _query, _record
+from .replies import Reject, bad_field, cursor, query_body, spec_record, to_int
 from .store import Booking, Store
 
 SIDES = {"01": "sell", "02": "buy"}
@@ -60,8 +60,8 @@ class Ledger:
     ) -> Booking:  # fmt: skip
         pdno = params.get(pdno_key, "").strip()
         if not pdno:
-            raise _bad_field(pdno_key)
-        qty = _int(params.get("ORD_QTY"))
+            raise bad_field(pdno_key)
+        qty = to_int(params.get("ORD_QTY"))
         if qty is None or qty <= 0:
             raise Reject("OPSQ0001", "주문수량을 확인하여 주십시오.")
         booking = Booking(
@@ -79,10 +79,10 @@ class Ledger:
         ) -> dict[str, Any]:
             side = rule_side(api, tr_id)
             if side is None:
-                raise _bad_field("tr_id")
+                raise bad_field("tr_id")
             market = params.get("OVRS_EXCG_CD", "").strip()
             booking = self._book(api, params, side, "PDNO", "OVRS_ORD_UNPR", mock, now, market)
-            output = _record(api, "output", {"KRX_FWDG_ORD_ORGNO": booking.branch,
+            output = spec_record(api, "output", {"KRX_FWDG_ORD_ORGNO": booking.branch,
                                              "ODNO": booking.odno, "ORD_TMD": booking.ord_tmd})  # fmt: skip
             return _accepted(mock, side, output)
 
@@ -93,9 +93,9 @@ class Ledger:
     ) -> dict[str, Any]:
         side = SIDES.get(params.get("SLL_BUY_DVSN_CD", "").strip())
         if side is None:
-            raise _bad_field("SLL_BUY_DVSN_CD")
+            raise bad_field("SLL_BUY_DVSN_CD")
         booking = self._book(FUTURES, params, side, "SHTN_PDNO", "UNIT_PRICE", mock, now)
-        output = _record(FUTURES, "output", {
+        output = spec_record(FUTURES, "output", {
             "TRAD_DVSN_NAME": SIDE_NAMES[side], "ITEM_NAME": booking.pdno,
             "ORD_TMD": booking.ord_tmd, "ORD_GNO_BRNO": booking.branch, "ODNO": booking.odno,
             "KRX_FWDG_ORD_ORGNO": booking.branch,
@@ -127,7 +127,7 @@ class Ledger:
         self, tr_id: str, params: Mapping[str, str], mock: bool, now: datetime
     ) -> dict[str, Any]:
         api = "overseas_stock.inquire_ccnl"
-        rows = [_record(api, "output", {
+        rows = [spec_record(api, "output", {
             "ord_dt": b.ord_dt, "ord_gno_brno": b.branch, "odno": b.odno, "orgn_odno": "",
             "sll_buy_dvsn_cd": SIDE_CODES[b.side],
             "sll_buy_dvsn_cd_name": SIDE_NAMES[b.side], "rvse_cncl_dvsn": "00",
@@ -135,20 +135,20 @@ class Ledger:
             "ft_ccld_qty": 0, "nccs_qty": b.qty, "prcs_stat_name": "접수", "ord_tmd": b.ord_tmd,
             "ovrs_excg_cd": b.market, "dmst_ord_dt": b.ord_dt, "thco_ord_tmd": b.ord_tmd,
         }) for b in self._overseas_rows(params)]  # fmt: skip
-        return _query(mock, _page(params, {"output": rows}))
+        return query_body(mock, _page(params, {"output": rows}))
 
     def _overseas_nccs(
         self, tr_id: str, params: Mapping[str, str], mock: bool, now: datetime
     ) -> dict[str, Any]:
         api = "overseas_stock.inquire_nccs"
-        rows = [_record(api, "output", {
+        rows = [spec_record(api, "output", {
             "ord_dt": b.ord_dt, "ord_gno_brno": b.branch, "odno": b.odno, "orgn_odno": "",
             "pdno": b.pdno, "prdt_name": b.pdno, "sll_buy_dvsn_cd": SIDE_CODES[b.side],
             "sll_buy_dvsn_cd_name": SIDE_NAMES[b.side], "ft_ord_qty": b.qty,
             "ft_ord_unpr3": b.price, "ft_ccld_qty": 0, "nccs_qty": b.qty,
             "ord_tmd": b.ord_tmd, "ovrs_excg_cd": b.market, "prcs_stat_name": "접수",
         }) for b in self._overseas_rows(params)]  # fmt: skip
-        return _query(mock, _page(params, {"output": rows}))
+        return query_body(mock, _page(params, {"output": rows}))
 
     def _futures_ccnl(
         self, tr_id: str, params: Mapping[str, str], mock: bool, now: datetime
@@ -156,7 +156,7 @@ class Ledger:
         api = "domestic_futureoption.inquire_ccnl"
         listed = self._listed((FUTURES,), params, "STRT_ORD_DT", "END_ORD_DT", "SLL_BUY_DVSN_CD",
                               "PDNO")  # fmt: skip
-        rows = [_record(api, "output1", {
+        rows = [spec_record(api, "output1", {
             "ord_gno_brno": b.branch, "cano": b.account.split("-")[0],
             "acnt_prdt_cd": b.account.split("-")[1], "ord_dt": b.ord_dt, "odno": b.odno,
             "orgn_odno": "", "sll_buy_dvsn_cd": SIDE_CODES[b.side],
@@ -165,9 +165,9 @@ class Ledger:
             "tot_ccld_qty": 0, "tot_ccld_amt": 0, "rjct_qty": 0, "ord_stfno": "OpnAPI",
             "sprd_item_yn": "N",
         }) for b in listed]  # fmt: skip
-        totals = _record(api, "output2", {"tot_ord_qty": sum(b.qty for b in listed),
+        totals = spec_record(api, "output2", {"tot_ord_qty": sum(b.qty for b in listed),
                                           "tot_ccld_qty_smtl": 0, "tot_ccld_amt_smtl": 0})  # fmt: skip
-        return _query(mock, _page(params, {"output1": rows, "output2": totals}))
+        return query_body(mock, _page(params, {"output1": rows, "output2": totals}))
 
 
 def _account(params: Mapping[str, str]) -> str:
@@ -177,8 +177,8 @@ def _account(params: Mapping[str, str]) -> str:
 def _page(params: Mapping[str, str], blocks: Mapping[str, Any]) -> dict[str, Any]:
     """Everything in one page: the continuation keys come back blank-padded."""
     account = _account(params)
-    return {**blocks, "ctx_area_fk200": _cursor(account).ljust(200),
-            "ctx_area_nk200": _cursor().ljust(200)}  # fmt: skip
+    return {**blocks, "ctx_area_fk200": cursor(account).ljust(200),
+            "ctx_area_nk200": cursor().ljust(200)}  # fmt: skip
 
 
 def _accepted(mock: bool, side: str, output: Mapping[str, str]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import attrs
 
 from .bookings import Ledger
 from .market import Clock, Market, add_business_days, in_session, on_tick, stock_name, system_clock
-from .replies import Reject, _bad_field, _cursor, _int, _query, _ratio, _record
+from .replies import Reject, bad_field, cursor, query_body, ratio, spec_record, to_int
 from .store import Account, Execution, Order, Position, Store
 
 log = logging.getLogger(__name__)
@@ -364,8 +364,8 @@ class PaperBroker:
         """(ORD_DVSN, limit price or 0), checked against the tick table."""
         dvsn = params.get("ORD_DVSN", "").strip()
         if dvsn not in ORDER_NAMES:
-            raise _bad_field("ORD_DVSN")
-        price = _int(params.get("ORD_UNPR")) or 0
+            raise bad_field("ORD_DVSN")
+        price = to_int(params.get("ORD_UNPR")) or 0
         if dvsn not in LIMIT_TYPES:
             return dvsn, 0
         if not on_tick(price):
@@ -393,7 +393,7 @@ class PaperBroker:
             msg1 = f"모의투자 {verb}주문이 완료 되었습니다."
         else:
             msg_cd, msg1 = "APBK0013", "주문 전송 완료 되었습니다."
-        output = _record(api, "output",
+        output = spec_record(api, "output",
                          {"KRX_FWDG_ORD_ORGNO": order.branch, "ODNO": order.odno,
                           "ORD_TMD": order.ord_tmd, "SOR_ODNO": ""})  # fmt: skip
         return {"rt_cd": "0", "msg_cd": msg_cd, "msg1": msg1, "output": output}
@@ -404,19 +404,19 @@ class PaperBroker:
         self, tr_id: str, params: Mapping[str, str], mock: bool, now: datetime
     ) -> dict[str, Any]:
         if tr_id not in BUY_TR_IDS | SELL_TR_IDS:
-            raise _bad_field("tr_id")
+            raise bad_field("tr_id")
         side: Side = "buy" if tr_id in BUY_TR_IDS else "sell"
         account = self._account_of(params)
         pdno = params.get("PDNO", "").strip()
         if len(pdno) != 6 or not pdno.isalnum():
-            raise _bad_field("PDNO")
-        qty = _int(params.get("ORD_QTY"))
+            raise bad_field("PDNO")
+        qty = to_int(params.get("ORD_QTY"))
         if qty is None or qty <= 0:
             raise Reject("OPSQ0001", "주문수량을 확인하여 주십시오.")
         dvsn, price = self._order_type(params)
         excg = params.get("EXCG_ID_DVSN_CD", "").strip() or "KRX"
         if excg not in EXCHANGES:
-            raise _bad_field("EXCG_ID_DVSN_CD")
+            raise bad_field("EXCG_ID_DVSN_CD")
         self._check_hours(now)
         if side == "buy":
             need = qty * (price or self.market.price(pdno, now))
@@ -436,17 +436,17 @@ class PaperBroker:
         original = params.get("ORGN_ODNO", "").strip()
         target = self.store.orders.get(original.zfill(10) if original.isdigit() else original)
         if target is None or target.account != account.account or target.kind == "cancel":
-            raise _bad_field("ORGN_ODNO")
+            raise bad_field("ORGN_ODNO")
         action = params.get("RVSE_CNCL_DVSN_CD", "").strip()
         if action not in ("01", "02"):
-            raise _bad_field("RVSE_CNCL_DVSN_CD")
+            raise bad_field("RVSE_CNCL_DVSN_CD")
         self._check_hours(now)
         if not target.working:
             raise Reject("OPSQ0001", "정정/취소할 수량이 없습니다.")
         if params.get("QTY_ALL_ORD_YN", "").strip() == "Y":
             qty = target.remaining
         else:
-            qty = _int(params.get("ORD_QTY")) or 0
+            qty = to_int(params.get("ORD_QTY")) or 0
             if not 0 < qty <= target.remaining:
                 raise Reject("OPSQ0001", f"정정/취소 가능수량({target.remaining})을 확인하십시오.")
         common = {"side": target.side, "pdno": target.pdno, "qty": qty, "excg": target.excg,
@@ -501,7 +501,7 @@ class PaperBroker:
             totals["pchs"] += position.cost
             totals["evlu"] += evlu
             totals["prev_evlu"] += held_before * quote.reference
-            rows.append(_record(api, "output1", {
+            rows.append(spec_record(api, "output1", {
                 "pdno": code, "prdt_name": stock_name(code), "trad_dvsn_name": "현금",
                 "bfdy_buy_qty": moved["buy", days.previous],
                 "bfdy_sll_qty": moved["sell", days.previous],
@@ -509,13 +509,13 @@ class PaperBroker:
                 "thdt_sll_qty": moved["sell", days.today],
                 "hldg_qty": position.qty,
                 "ord_psbl_qty": max(self._sellable(account.account, code), 0),
-                "pchs_avg_pric": _ratio(position.cost, position.qty, 4, 1),
+                "pchs_avg_pric": ratio(position.cost, position.qty, 4, 1),
                 "pchs_amt": position.cost, "prpr": quote.price, "evlu_amt": evlu,
                 "evlu_pfls_amt": profit,
-                "evlu_pfls_rt": _ratio(profit, position.cost, 2),
-                "evlu_erng_rt": _ratio(profit, position.cost, 8),
+                "evlu_pfls_rt": ratio(profit, position.cost, 2),
+                "evlu_erng_rt": ratio(profit, position.cost, 8),
                 "loan_amt": 0, "stln_slng_chgs": 0,
-                "fltt_rt": _ratio(quote.change, quote.reference, 8),
+                "fltt_rt": ratio(quote.change, quote.reference, 8),
                 "bfdy_cprs_icdc": quote.change,
                 "item_mgna_rt_name": "20%", "sbst_pric": 0, "stck_loan_unpr": "0.0000",
             }))  # fmt: skip
@@ -528,7 +528,7 @@ class PaperBroker:
         amounts = {(side, day): sum(e.amount for e in executions
                                     if e.side == side and e.ccld_dt == day)
                    for side in ("buy", "sell") for day in (days.today, days.previous)}  # fmt: skip
-        summary = _record(api, "output2", {
+        summary = spec_record(api, "output2", {
             "dnca_tot_amt": self._settled(account, today),
             "nxdy_excc_amt": self._settled(account, add_business_days(today, 1)),
             "prvs_rcdl_excc_amt": d2,
@@ -541,28 +541,28 @@ class PaperBroker:
             "evlu_pfls_smtl_amt": totals["evlu"] - totals["pchs"],
             "bfdy_tot_asst_evlu_amt": previous_total,
             "asst_icdc_amt": total - previous_total,
-            "asst_icdc_erng_rt": _ratio(total - previous_total, previous_total, 8),
+            "asst_icdc_erng_rt": ratio(total - previous_total, previous_total, 8),
         })  # fmt: skip
-        return _query(mock, {"ctx_area_fk100": _cursor(account.account, "N", "N"),
-                             "ctx_area_nk100": _cursor(), "output1": rows, "output2": [summary]})  # fmt: skip
+        return query_body(mock, {"ctx_area_fk100": cursor(account.account, "N", "N"),
+                             "ctx_area_nk100": cursor(), "output1": rows, "output2": [summary]})  # fmt: skip
 
     def _inquire_psbl_order(
         self, tr_id: str, params: Mapping[str, str], mock: bool, now: datetime
     ) -> dict[str, Any]:
         account = self._account_of(params)
         pdno = params.get("PDNO", "").strip()
-        price = _int(params.get("ORD_UNPR")) or 0
+        price = to_int(params.get("ORD_UNPR")) or 0
         dvsn = params.get("ORD_DVSN", "").strip() or "01"
         unit = price if dvsn in LIMIT_TYPES and price > 0 else self.market.price(pdno, now)
         cash = self._buying_power(account)
         qty = max(cash, 0) // unit
-        output = _record("domestic_stock.inquire_psbl_order", "output", {
+        output = spec_record("domestic_stock.inquire_psbl_order", "output", {
             "ord_psbl_cash": cash, "ord_psbl_sbst": 0, "ruse_psbl_amt": 0, "fund_rpch_chgs": 0,
             "psbl_qty_calc_unpr": unit, "nrcvb_buy_amt": qty * unit, "nrcvb_buy_qty": qty,
             "max_buy_amt": qty * unit, "max_buy_qty": qty, "cma_evlu_amt": 0,
             "ovrs_re_use_amt_wcrc": 0, "ord_psbl_frcr_amt_wcrc": 0,
         })  # fmt: skip
-        return _query(mock, {"output": output})
+        return query_body(mock, {"output": output})
 
     def _inquire_psbl_sell(
         self, tr_id: str, params: Mapping[str, str], mock: bool, now: datetime
@@ -574,17 +574,17 @@ class PaperBroker:
         moved = _traded(self._executions(account.account), pdno)
         price = self.market.price(pdno, now)
         evlu = position.qty * price
-        output = _record("domestic_stock.inquire_psbl_sell", "output", {
+        output = spec_record("domestic_stock.inquire_psbl_sell", "output", {
             "pdno": pdno, "prdt_name": stock_name(pdno),
             "buy_qty": moved["buy", today], "sll_qty": moved["sell", today],
             "cblc_qty": position.qty, "nsvg_qty": 0,
             "ord_psbl_qty": max(self._sellable(account.account, pdno), 0),
-            "pchs_avg_pric": _ratio(position.cost, position.qty, 4, 1),
+            "pchs_avg_pric": ratio(position.cost, position.qty, 4, 1),
             "pchs_amt": position.cost, "now_pric": price, "evlu_amt": evlu,
             "evlu_pfls_amt": evlu - position.cost,
-            "evlu_pfls_rt": _ratio(evlu - position.cost, position.cost, 2),
+            "evlu_pfls_rt": ratio(evlu - position.cost, position.cost, 2),
         })  # fmt: skip
-        return _query(mock, {"output": output})
+        return query_body(mock, {"output": output})
 
     def _inquire_daily_ccld(
         self, tr_id: str, params: Mapping[str, str], mock: bool, now: datetime
@@ -611,26 +611,26 @@ class PaperBroker:
         placed = [o for o in orders if o.kind != "cancel"]
         qty = sum(o.filled_qty for o in placed)
         amount = sum(o.filled_amt for o in placed)
-        totals = _record(api, "output2", {
+        totals = spec_record(api, "output2", {
             "tot_ord_qty": sum(o.qty for o in placed), "tot_ccld_qty": qty,
             "tot_ccld_amt": amount, "prsm_tlex_smtl": 0,
-            "pchs_avg_pric": _ratio(amount, qty, 4, 1),
+            "pchs_avg_pric": ratio(amount, qty, 4, 1),
         })  # fmt: skip
-        return _query(mock, {"ctx_area_fk100": _cursor(account.account, start, end),
-                             "ctx_area_nk100": _cursor(), "output1": rows, "output2": totals},
+        return query_body(mock, {"ctx_area_fk100": cursor(account.account, start, end),
+                             "ctx_area_nk100": cursor(), "output1": rows, "output2": totals},
                       real=("KIOK0460", "조회 되었습니다. (마지막 자료)"))  # fmt: skip
 
     def _ccld_row(self, api: str, order: Order) -> dict[str, str]:
         side = SIDE_NAMES[order.side]
         kind = {"new": f"현금{side}", "revise": f"{side}정정", "cancel": f"{side}취소"}
-        return _record(api, "output1", {
+        return spec_record(api, "output1", {
             "ord_dt": order.ord_dt, "ord_gno_brno": order.branch, "odno": order.odno,
             "orgn_odno": order.orgn_odno, "ord_dvsn_name": ORDER_NAMES[order.ord_dvsn],
             "sll_buy_dvsn_cd": SIDE_CODES[order.side], "sll_buy_dvsn_cd_name": kind[order.kind],
             "pdno": order.pdno, "prdt_name": stock_name(order.pdno), "ord_qty": order.qty,
             "ord_unpr": order.price, "ord_tmd": order.ord_tmd,
             "tot_ccld_qty": order.filled_qty,
-            "avg_prvs": _ratio(order.filled_amt, order.filled_qty, 0, 1),
+            "avg_prvs": ratio(order.filled_amt, order.filled_qty, 0, 1),
             "cncl_yn": "Y" if order.kind == "cancel" else "",
             "tot_ccld_amt": order.filled_amt, "ordr_empno": "OpnAPI",
             "ord_dvsn_cd": order.ord_dvsn,
@@ -652,7 +652,7 @@ class PaperBroker:
         orders.sort(key=lambda o: o.odno, reverse=True)
         if params.get("INQR_DVSN_1", "").strip() == "1":
             orders.sort(key=lambda o: o.pdno)
-        rows = [_record(api, "output", {
+        rows = [spec_record(api, "output", {
             "ord_gno_brno": o.branch, "odno": o.odno, "orgn_odno": o.orgn_odno,
             "ord_dvsn_name": ORDER_NAMES[o.ord_dvsn], "pdno": o.pdno,
             "prdt_name": stock_name(o.pdno), "rvse_cncl_dvsn_name": f"현금{SIDE_NAMES[o.side]}",
@@ -662,8 +662,8 @@ class PaperBroker:
             "excg_dvsn_cd": "02", "excg_id_dvsn_cd": o.excg, "excg_id_dvsn_name": o.excg,
             "stpm_cndt_pric": 0,
         }) for o in orders]  # fmt: skip
-        return _query(mock, {"ctx_area_fk100": _cursor(account.account),
-                             "ctx_area_nk100": _cursor(), "output": rows})  # fmt: skip
+        return query_body(mock, {"ctx_area_fk100": cursor(account.account),
+                             "ctx_area_nk100": cursor(), "output": rows})  # fmt: skip
 
     def _inquire_account_balance(
         self, tr_id: str, params: Mapping[str, str], mock: bool, now: datetime
@@ -679,18 +679,18 @@ class PaperBroker:
         cash = self._settled(account, None)
         total = cash + evlu
         rows = [
-            _record(api, "output1", {"pchs_amt": cost, "evlu_amt": evlu,
+            spec_record(api, "output1", {"pchs_amt": cost, "evlu_amt": evlu,
                                      "evlu_pfls_amt": evlu - cost, "real_nass_amt": evlu,
-                                     "whol_weit_rt": _ratio(evlu, total, 2)}),
-            _record(api, "output1", {"pchs_amt": cash, "evlu_amt": cash, "real_nass_amt": cash,
-                                     "whol_weit_rt": _ratio(cash, total, 2)}),
+                                     "whol_weit_rt": ratio(evlu, total, 2)}),
+            spec_record(api, "output1", {"pchs_amt": cash, "evlu_amt": cash, "real_nass_amt": cash,
+                                     "whol_weit_rt": ratio(cash, total, 2)}),
         ]  # fmt: skip
-        totals = _record(api, "output2", {
+        totals = spec_record(api, "output2", {
             "pchs_amt_smtl": cost + cash, "nass_tot_amt": total, "evlu_amt_smtl": total,
             "evlu_pfls_amt_smtl": evlu - cost, "tot_asst_amt": total,
             "tot_dncl_amt": cash, "dncl_amt": self._settled(account, now.date()),
         })  # fmt: skip
-        return _query(mock, {"output1": rows, "output2": totals})
+        return query_body(mock, {"output1": rows, "output2": totals})
 
 
 def open_broker(db: str | os.PathLike[str] | None = None, **options: Any) -> PaperBroker:

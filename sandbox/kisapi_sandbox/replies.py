@@ -23,37 +23,37 @@ class Reject(Exception):
         return {"rt_cd": self.rt_cd, "msg_cd": self.msg_cd, "msg1": text}
 
 
-def _bad_field(name: str) -> Reject:
+def bad_field(name: str) -> Reject:
     return Reject("OPSQ2001", f"ERROR : INPUT_FIELD_NAME {name}", rt_cd="2")
 
 
 @cache
-def _fields(api_id: str, block: str) -> tuple[tuple[str, str], ...]:
+def fields_of(api_id: str, block: str) -> tuple[tuple[str, str], ...]:
     for b in catalog.api_for(api_id).response:
         if b.key == block:
             return tuple((wire, kind) for wire, _py, kind, _enum in b.fields)
     raise KeyError(f"{api_id} has no response block {block}")
 
 
-def _record(api_id: str, block: str, values: Mapping[str, object]) -> dict[str, str]:
+def spec_record(api_id: str, block: str, values: Mapping[str, object]) -> dict[str, str]:
     """One response record with every field the spec declares, in its wire spelling."""
-    fields = _fields(api_id, block)
+    fields = fields_of(api_id, block)
     unknown = set(values) - {wire for wire, _ in fields}
     if unknown:
         raise KeyError(f"{api_id}.{block}: fields not in the spec: {sorted(unknown)}")
     return {
-        wire: _wire(values[wire]) if wire in values else ("0" if kind == "int" else "")
+        wire: wire_text(values[wire]) if wire in values else ("0" if kind == "int" else "")
         for wire, kind in fields
     }
 
 
-def _wire(value: object) -> str:
+def wire_text(value: object) -> str:
     if isinstance(value, bool):
         return "Y" if value else "N"
     return "" if value is None else str(value)
 
 
-def _ratio(numerator: int, denominator: int, places: int, scale: int = 100) -> str:
+def ratio(numerator: int, denominator: int, places: int, scale: int = 100) -> str:
     """``numerator / denominator`` (times ``scale``, 100 for a percentage) in KIS's fixed
     decimals; zero when the denominator is."""
     quantum = Decimal(1).scaleb(-places)
@@ -61,28 +61,28 @@ def _ratio(numerator: int, denominator: int, places: int, scale: int = 100) -> s
     return f"{value.quantize(quantum, rounding=ROUND_HALF_UP):f}"
 
 
-def _pad(text: str) -> str:
+def pad(text: str) -> str:
     """KIS pads account-API messages with spaces to 80 bytes of EUC-KR."""
     return text + " " * max(80 - len(text.encode("euc-kr")), 0)
 
 
-def _query(
+def query_body(
     mock: bool,
     blocks: Mapping[str, Any],
     *,
     real: tuple[str, str] = ("KIOK0510", "조회가 완료되었습니다"),
 ) -> dict[str, Any]:
     msg_cd, msg1 = ("20310000", "모의투자 조회가 완료되었습니다.") if mock else real
-    return {**blocks, "rt_cd": "0", "msg_cd": msg_cd, "msg1": _pad(msg1)}
+    return {**blocks, "rt_cd": "0", "msg_cd": msg_cd, "msg1": pad(msg1)}
 
 
-def _cursor(account: str = "", *parts: str) -> str:
+def cursor(account: str = "", *parts: str) -> str:
     """A 100-character continuation key (the sandbox answers every query in one page)."""
     keys = [*account.split("-"), *parts] if account else []
     return "".join(f"{k}^" for k in keys).ljust(100)
 
 
-def _int(value: str | None) -> int | None:
+def to_int(value: str | None) -> int | None:
     try:
         return int((value or "").strip())
     except ValueError:
