@@ -45,11 +45,26 @@ def _wall(code: str, runs: int) -> float:
     return statistics.median(samples)
 
 
+WITHOUT_HTTPX_CLI = """
+import sys
+class _Hide:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("click", "rich", "pygments"):
+            raise ImportError(name)
+sys.meta_path.insert(0, _Hide())
+import kisapi; kisapi.Kis
+"""
+"""``import kisapi; kisapi.Kis`` as if httpx's optional CLI dependencies were not installed:
+``import httpx`` loads its command line (click, rich, pygments) whenever they are, and the
+kisapi CLI makes them installed."""
+
+
 def bench_import(runs: int) -> dict[str, float]:
     base = _wall("pass", runs)
     httpx_s = _wall("import httpx", runs) - base
     kisapi_s = _wall("import kisapi", runs) - base
     client_s = _wall("import kisapi; kisapi.Kis", runs) - base
+    no_cli_s = _wall(WITHOUT_HTTPX_CLI, runs) - base
     first_call_s = _wall(FIRST_CALL, max(3, runs // 2)) - base
     return {
         "interpreter_s": base,
@@ -58,6 +73,7 @@ def bench_import(runs: int) -> dict[str, float]:
         "import_kisapi_ratio": kisapi_s / httpx_s,
         "import_client_s": client_s,
         "import_client_ratio": client_s / httpx_s,
+        "import_client_without_httpx_cli_s": no_cli_s,
         "first_call_s": first_call_s,
         "first_call_ratio": first_call_s / httpx_s,
     }
@@ -175,6 +191,9 @@ def main() -> int:
     )
     print(
         f"import kisapi + Kis class    {imp['import_client_s'] * 1e3:8.1f} ms  {imp['import_client_ratio']:.2f}x httpx"
+    )
+    print(
+        f"  same without httpx's CLI   {imp['import_client_without_httpx_cli_s'] * 1e3:8.1f} ms  (click, rich, pygments: loaded by import httpx when installed)"
     )
     print(
         f"import + first call (sandbox){imp['first_call_s'] * 1e3:8.1f} ms  {imp['first_call_ratio']:.2f}x httpx (target < 3x)"
