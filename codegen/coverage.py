@@ -19,9 +19,7 @@ from typing import Any
 from . import ir
 from .reference import looks_numeric
 from .upstream import SNAPSHOT_DIR, load
-
-PORTAL_JUNK = frozenset({"method", "server", "customheader", "tr_id", "rt_cd", "msg_cd", "msg1"})
-"""Pseudo-fields the portal capture lists in some response tables."""
+from .upstream import portal_blocks as upstream_portal_blocks
 
 
 @dataclass(frozen=True)
@@ -154,25 +152,12 @@ def _rest(api: ir.Api, entry: dict[str, Any], report: Report) -> list[Difference
 
     blocks = {b.key.lower(): b for b in api.blocks}
     scalars = {f.wire.lower() for f in api.scalars}
-    portal_blocks = {
-        b["key"].lower(): b
-        for b in (entry.get("portal") or {}).get("blocks", [])
-        if b["key"].lower().startswith("output")
-    }
     for b in (entry.get("portal") or {}).get("blocks", []):
         low = b["key"].lower()
-        if not low.startswith("output") and low not in scalars and low not in PORTAL_JUNK:
+        if not low.startswith("output") and low not in scalars:
             diff(f"scalar:{low}", "the portal lists this top-level value; the spec does not")
     code_shapes = {o["key"].lower(): o["shape"] for o in entry.get("outputs", [])}
-    if (
-        len(portal_blocks) == 1
-        and len(code_shapes) == 1
-        and portal_blocks.keys() != code_shapes.keys()
-    ):
-        # the portal names a lone block output1 where the code (and KIS) say output, or back
-        portal_blocks = {next(iter(code_shapes)): next(iter(portal_blocks.values()))}
-    elif code_shapes:
-        portal_blocks = {k: v for k, v in portal_blocks.items() if k in code_shapes}
+    portal_blocks = upstream_portal_blocks(entry)
     for key in sorted(set(portal_blocks) | set(code_shapes)):
         block = blocks.get(key)
         if block is None:
@@ -190,7 +175,7 @@ def _rest(api: ir.Api, entry: dict[str, Any], report: Report) -> list[Difference
             have = {f.wire.lower() for f in block.fields}
             for name in portal_blocks[key]["fields"]:
                 low = name.lower()
-                if low not in have and low not in PORTAL_JUNK:
+                if low not in have:
                     diff(f"field:{key}.{name.lower()}", "the portal lists it; the spec does not")
     cursor = [(c["request"].upper(), c["response"].lower()) for c in entry.get("cursor", [])]
     spec_cursor = [(r.upper(), s.lower()) for r, s in api.cursor or ()]

@@ -15,9 +15,7 @@ import yaml
 
 from .load import load_shared
 from .reference import clean_label, guess_type
-from .upstream import SNAPSHOT_DIR, load
-
-JUNK = frozenset({"method", "server", "customHeader", "tr_id"})
+from .upstream import SNAPSHOT_DIR, load, portal_blocks
 
 
 @cache
@@ -103,15 +101,12 @@ def draft(key: str, spec_dir: Path, snapshot: Path | None = None) -> tuple[str, 
         request.append(field(f["name"], f.get("label", ""), **extra))
     labels: Mapping[str, str] = entry.get("response_labels", {})
     blocks = []
-    outputs = {o["key"]: o["shape"] for o in entry.get("outputs", [])}
-    portal_blocks = (entry.get("portal") or {}).get("blocks", [])
-    portal_blocks = [b for b in portal_blocks if b["key"].lower().startswith("output")]
-    lone = len(portal_blocks) == 1 and len(outputs) == 1
-    for block in portal_blocks:
-        bkey = next(iter(outputs)) if lone else block["key"]
-        names = [n for n in block["fields"] if n not in JUNK]
+    outputs = {o["key"].lower(): (o["key"], o["shape"]) for o in entry.get("outputs", [])}
+    for low, block in portal_blocks(entry).items():
+        bkey, code_shape = outputs.get(low, (block["key"], None))
+        names = block["fields"]
         if names:
-            blocks.append({"key": bkey, "shape": _shape(block["shape"], outputs.get(bkey)),
+            blocks.append({"key": bkey, "shape": _shape(block["shape"], code_shape),
                            "fields": [field(n, labels.get(n, "")) for n in names]})  # fmt: skip
     if not blocks and entry.get("outputs"):
         first = entry["outputs"][0]

@@ -25,6 +25,8 @@ from .upstream_code import NOT_CONTINUABLE, extract_function, iter_functions
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "spec" / "_upstream"
 META = "_meta.json"
+PORTAL_JUNK = frozenset({"method", "server", "customheader", "tr_id", "rt_cd", "msg_cd", "msg1"})
+"""Rows the portal capture lists among response fields that are headers or the envelope."""
 CODE_ITEM = re.compile(r"(?<![\w.])([0-9A-Z]{1,4})\s*:\s*([^\s:/,]+(?:\s[^\s:/,0-9]+)?)")
 
 
@@ -131,11 +133,17 @@ def _portal_facts(doc: dict[str, Any]) -> dict[str, Any]:
             item["codes"] = codes
         facts["request"].append(item)
     for block in doc.get("response_blocks", []):
+        if block["key"].lower() in PORTAL_JUNK:
+            continue
         facts["blocks"].append(
             {
                 "key": block["key"],
                 "shape": block.get("shape") or "unknown",
-                "fields": [f["name"] for f in block.get("fields", [])],
+                "fields": [
+                    f["name"]
+                    for f in block.get("fields", [])
+                    if f["name"].lower() not in PORTAL_JUNK
+                ],
             }
         )
     return facts
@@ -225,6 +233,22 @@ def write(files: dict[str, Any], out_dir: Path = SNAPSHOT_DIR) -> list[str]:
             stale.unlink()
             changed.append(f"-{stale.name}")
     return changed
+
+
+def portal_blocks(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The portal's response blocks of an entry by lower-cased key, aligned with the blocks the
+    example code reads: a lone portal block takes the code's name for its lone block (the portal
+    calls it output1 where the code and KIS say output, or back), and blocks the code does not
+    read are left out when the code reads any."""
+    found = {
+        b["key"].lower(): b
+        for b in (entry.get("portal") or {}).get("blocks", [])
+        if b["key"].lower().startswith("output")
+    }
+    code = [o["key"].lower() for o in entry.get("outputs", [])]
+    if len(found) == 1 and len(code) == 1:
+        return {code[0]: next(iter(found.values()))}
+    return {k: v for k, v in found.items() if k in code} if code else found
 
 
 def load(snapshot_dir: Path = SNAPSHOT_DIR) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -506,15 +506,10 @@ def _columns(fn: ast.FunctionDef) -> list[str]:
     return []
 
 
-def _fetch_facts(call: ast.Call) -> tuple[str, str | None]:
-    """(method, the api-url variable) of a ``_url_fetch`` call."""
-    post = any(
-        k.arg == "postFlag" and isinstance(k.value, ast.Constant) and k.value.value
-        for k in call.keywords
-    )
-    if len(call.args) >= 6 and isinstance(call.args[5], ast.Constant) and call.args[5].value:
-        post = True
-    return ("POST" if post else "GET"), None
+def _is_post(call: ast.Call) -> bool:
+    """Whether a ``_url_fetch`` call sends a POST (``postFlag``, keyword or 6th argument)."""
+    flags = [k.value for k in call.keywords if k.arg == "postFlag"] + call.args[5:6]
+    return any(isinstance(v, ast.Constant) and bool(v.value) for v in flags)
 
 
 def _module_constant(tree: ast.Module, name: str) -> str | None:
@@ -618,8 +613,7 @@ def extract_function(path: Path, category: str) -> dict[str, Any]:
         ]
     else:
         entry["path"] = _module_constant(tree, "API_URL")
-        methods = {_fetch_facts(c)[0] for _, _, c in walker.fetches}
-        entry["method"] = "POST" if "POST" in methods else "GET"
+        entry["method"] = "POST" if any(_is_post(c) for _, _, c in walker.fetches) else "GET"
         params = _params(fn)
         fields = []
         for p in params:

@@ -336,7 +336,12 @@ def test_portal_facts_keep_blocks_codes_and_not_continuable() -> None:
             {"name": "FID_INPUT_ISCD", "doc": "종목코드", "optional": True},
         ],
         "response_blocks": [
-            {"key": "output", "shape": "array", "fields": [{"name": "stck_prpr"}]},
+            {
+                "key": "output",
+                "shape": "array",
+                "fields": [{"name": "stck_prpr"}, {"name": "rt_cd"}],
+            },
+            {"key": "customHeader", "shape": "object", "fields": [{"name": "method"}]},
         ],
     }
     facts = upstream._portal_facts(doc)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import yaml
 
 from kisapi._errors import ERROR_TABLE
 from kisapi_runtime import errors
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Field, Pagination, TrIdRule
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.config import KisConfig
 from kisapi_runtime.errors import (
@@ -31,6 +31,8 @@ from kisapi_runtime.errors import (
     classify,
 )
 from kisapi_runtime.pagination import AsyncPaginator, Paginator
+
+from .test_client import APPKEY, APPSECRET, ORDER, _decode
 
 REPO = Path(__file__).resolve().parents[2]
 ERRORS_YAML = REPO / "spec" / "_shared" / "errors.yaml"
@@ -129,37 +131,12 @@ def test_bad_request_on_an_order_is_also_an_order_rejection() -> None:
 
 # --- through a client ---------------------------------------------------------------------
 
-APPKEY = "PSappkey1234567890"
-APPSECRET = "appsecret-very-secret-0987654321"
-
-
-class Body(dict[str, Any]):
-    """A decoded page: keys as items and as attributes (like generated models)."""
-
-    def __getattr__(self, name: str) -> Any:
-        return self[name]
-
-
-def _decode(body: Mapping[str, Any], strict: bool) -> dict[str, Any]:
-    return Body(body)
-
-
+# the same request scaffolding as test_client (ORDER is its order API, unchanged)
 QUOTE: ApiSpec[dict[str, Any]] = ApiSpec(
     id="demo.quote", title="현재가", method="GET", path="/uapi/q", kind="query",
     tr_ids=(TrIdRule((), "FHKST01010100", "FHKST01010100"),),
     request=(Field("FID_INPUT_ISCD", "fid_input_iscd", "str", label="종목", required=True),),
     decode=_decode,
-)  # fmt: skip
-ORDER: ApiSpec[dict[str, Any]] = ApiSpec(
-    id="demo.order", title="주문", method="POST", path="/uapi/o", kind="order",
-    tr_ids=(TrIdRule((), "TTTC0012U", "VTTC0012U"),),
-    request=(
-        Field("CANO", "cano", "str", label="계좌", required=True, fill="account_number"),
-        Field("ACNT_PRDT_CD", "acnt_prdt_cd", "str", label="상품", required=True, fill="account_product"),
-        Field("ORD_QTY", "ord_qty", "int", label="수량", required=True),
-    ),
-    decode=_decode, hashkey=True,
-    response=(Block("output", "object", (("ODNO", "odno", "str", None),)),),
 )  # fmt: skip
 
 
