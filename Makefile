@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	command -v redis-server >/dev/null || [ "$$(id -u)" != 0 ] || (apt-get install -y -q redis-server >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q redis-server >/dev/null)) || echo "redis-server not installed: the Redis tests will be skipped"
 	touch $(STAMP)
 
 generate: install  ## regenerate codegen/spec_model.py and generated/ from spec/

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from kisapi_runtime.secret import REDACTOR
+from tests.redis_server import STATUS as REDIS_STATUS
+from tests.redis_server import redis_server, redis_url  # noqa: F401  (shared fixtures)
 
 
 class SecretWatch(logging.Handler):
@@ -57,3 +59,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(
         f"log records checked for secrets at DEBUG: {WATCH.records}, leaks: {len(WATCH.leaks)}"
     )
+    for line in dict.fromkeys(REDIS_STATUS):
+        terminalreporter.write_line(line)
