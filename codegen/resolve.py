@@ -422,9 +422,9 @@ def _window(
         named.append(("start", None, w["start"]))
     named += [("carry", None, wire) for wire in w.get("carry", {})]
     named += [("fixed", None, wire) for wire in w.get("fixed", {})]
-    for part, i, wire in named:
+    for part, index, wire in named:
         if wire not in req:
-            where: list[str | int] = ["window", part] + ([i] if i is not None else [])
+            where: list[str | int] = ["window", part] + ([index] if index is not None else [])
             raise ctx.fail(where, f"{wire!r} is not a request field")
         if req[wire].fixed is not None:
             raise ctx.fail(

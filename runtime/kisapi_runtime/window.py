@@ -181,6 +181,8 @@ class _WindowState:
         self.rows_attr = self.window.rows.lower()
         self.key = _key_fields(prepared.api, self.window)
         self.kind = moment_kind(prepared.api)
+        # bars (one row a moment): a row at a moment already read is a repeat, even if it changed
+        self.by_moment = self.window.step != "none" and not self.window.carry
         self.low = low if low is not None else self._start_from(prepared)
         self.high = high
         self.request: Prepared | None = prepared
@@ -228,7 +230,9 @@ class _WindowState:
                     continue
                 if self.oldest is not None and at > self.oldest:  # type: ignore[operator]
                     continue  # newer than what we already have: a repeat
-                if at == self.oldest and any(row == seen for seen in self.boundary):
+                if at == self.oldest and (
+                    self.by_moment or any(row == seen for seen in self.boundary)
+                ):
                     continue
             out.append(row)
         return out
