@@ -273,3 +273,12 @@ def test_limits_url_must_be_redis(tmp_path: Path) -> None:
            "KIS_LIMITS_URL": "redis://127.0.0.1:1/2", "KIS_LIMITS_FALLBACK": "local"}  # fmt: skip
     from_env = KisConfig.from_env(env)
     assert from_env.limits_url is not None and from_env.limits_fallback == "local"
+    toml = tmp_path / "kis.toml"
+    toml.write_text(
+        f'appkey = "{APPKEY}"\nappsecret = "{APPSECRET}"\n'
+        f'limits_url = "redis://:{PASSWORD}@10.0.0.5:6380/3"\nshared_limits = false\n'
+    )
+    from_file = KisConfig.from_file(toml)
+    assert from_file.limits_url is not None and from_file.shared_limits is False
+    assert RedisTokenStore(from_file).where == "redis://10.0.0.5:6380/3"
+    assert PASSWORD not in repr(from_file)
