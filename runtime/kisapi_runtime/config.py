@@ -86,6 +86,8 @@ def describe_url(url: str) -> str:
     if parts.scheme == "unix":
         return f"unix://{parts.path}"
     host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
 

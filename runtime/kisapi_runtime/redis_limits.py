@@ -140,7 +140,7 @@ class RedisRateLimiter(RateLimiter):
         """Take the next slot of the schedule shared through Redis; return the wait."""
         if self._rate <= 0:
             return 0.0
-        if self._down_until is not None and time.monotonic() < self._down_until:
+        if self._down_until is not None and self._stay_local():
             return self._local().reserve()
         try:
             wait = self._script(keys=[self._key], args=self._args)
@@ -153,7 +153,7 @@ class RedisRateLimiter(RateLimiter):
         """Wait (without blocking the event loop) until the caller may send."""
         if self._rate <= 0:
             return
-        if self._down_until is not None and time.monotonic() < self._down_until:
+        if self._down_until is not None and self._stay_local():
             await self._local().aacquire()
             return
         try:
@@ -179,6 +179,18 @@ class RedisRateLimiter(RateLimiter):
             )
             current = self._async = (weakref.ref(loop), client.register_script(GCRA_SCRIPT))
         return current[1]
+
+    def _stay_local(self) -> bool:
+        """While Redis is down: whether this call uses the local budget. One caller at a time
+        probes Redis again (RETRY_AFTER apart), so a store that hangs stalls only that one."""
+        now = time.monotonic()
+        with self._state:
+            if self._down_until is None:
+                return False
+            if now < self._down_until:
+                return True
+            self._down_until = now + RETRY_AFTER + 2 * STORE_TIMEOUT
+            return False
 
     def _local(self) -> RateLimiter:
         with self._state:
