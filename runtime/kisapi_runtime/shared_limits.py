@@ -114,8 +114,9 @@ class SharedRateLimiter(RateLimiter):
         # A forked child shares the parent's open file description, and flock does not exclude
         # holders of one description: the child needs its own.
         self._lock = threading.Lock()
-        self._closer()
-        self._open()
+        if self._map is not None:
+            self._closer()
+            self._open()
 
     def close(self) -> None:
         """Unmap and close the file (the schedule stays on disk for the other processes)."""
