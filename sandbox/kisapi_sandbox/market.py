@@ -124,6 +124,12 @@ def _year_days(domestic: bool, year: int) -> tuple[date, ...]:
     return tuple(out)
 
 
+@cache
+def _volume_shape(steps: int) -> tuple[float, ...]:
+    """Relative activity over a session: busy at the open and the close (a U)."""
+    return tuple(1 + 2.0 * (2 * i / steps - 1) ** 2 for i in range(steps))
+
+
 @attrs.frozen
 class Quote:
     """The state of one instrument at one moment of the simulated day (prices in units)."""
@@ -313,16 +319,22 @@ class Market:
             end = math.log(self._close(code, day))
             last = steps - 1
             logs = [start + i / last * (end - start + -walk[-1]) + w for i, w in enumerate(walk)]
-        align_ = inst.align
-        prices = [ref] + [align_(math.exp(min(max(v, low), high))) for v in logs[1:]]
+        aligned: dict[int, int] = {}
+        exp, align_ = math.exp, inst.align
+        prices = [ref]
+        for v in logs[1:]:
+            raw = round(exp(low if v < low else high if v > high else v))
+            price = aligned.get(raw)
+            if price is None:
+                price = aligned[raw] = align_(raw)
+            prices.append(price)
         if not pinned:
             prices[-1] = self._close(code, day)
         v = rng("volume", self.seed, code, day.isoformat())
         per_step = inst.volume / steps
-        volumes = [
-            max(int(per_step * (0.2 + 1.6 * v.random()) * (1 + 2.0 * (2 * i / steps - 1) ** 2)), 1)
-            for i in range(steps)
-        ]
+        shape = _volume_shape(steps)
+        rand = v.random
+        volumes = [int(per_step * (0.2 + 1.6 * rand()) * w) + 1 for w in shape]
         if len(self._paths) > PATHS_KEPT:  # bounded cache: drop the oldest paths
             for old in list(self._paths)[: PATHS_KEPT // 4]:
                 del self._paths[old]

@@ -370,8 +370,21 @@ def chart(api_id: str, market: Market, key: str, params: Mapping[str, str]) -> C
     return None if found is None else found(market, key, params)
 
 
+def chart_header(market: Market, key: str, found: Chart) -> dict[str, str]:
+    """The header fields of a chart answer: row counts and the key of its oldest row (the
+    ``index_key`` / ``KEYB`` a caller continues from)."""
+    count = str(len(found.rows))
+    oldest = found.rows[-1] if found.rows else None
+    stamp = "" if oldest is None else f"{oldest.day:%Y%m%d}{oldest.at:%H%M%S}"
+    return {"nrec": count, "ret_cnt": count, "tret_cnt": count, "last_n_cnt": count,
+            "index_key": stamp, "next": "1" if found.rows else "0",
+            "more": "Y" if found.rows else "N"}  # fmt: skip
+
+
 # --- one row -------------------------------------------------------------------------------
 
+_DATE_NAME = re.compile(r".*_(bsop_date|date)|[xkt]ymd")
+_TIME_NAME = re.compile(r".*_(cntg_hour|hour|time)|[xk]hms")
 _OPEN = re.compile(r".*oprc|open|open_price")
 _HIGH = re.compile(r".*hgpr|high|high_price")
 _LOW = re.compile(r".*lwpr|low|low_price")
@@ -406,9 +419,9 @@ def row_facts(
     for wire, _py, kind, _enum in fields:
         low = wire.lower()
         text: str | None = None
-        if kind == "date":
+        if kind == "date" or _DATE_NAME.fullmatch(low):
             text = (korean if low.startswith("k") else local).strftime("%Y%m%d")
-        elif kind == "time":
+        elif kind == "time" or _TIME_NAME.fullmatch(low):
             text = (korean if low.startswith("k") else local).strftime("%H%M%S")
         elif "vrss" not in low and _OPEN.fullmatch(low):
             text = shown(o)

@@ -563,7 +563,10 @@ class _Known:
         price = market.price(symbol)
         base = price if inst.scale == 1 else price * 1000 // inst.scale
         chart = marketdata.chart(api.id, market, symbol, params) if page == 1 else None
-        return cls(market, symbol, marketdata.quote_facts(market, symbol), chart, max(base, 1))
+        facts = marketdata.quote_facts(market, symbol)
+        if chart is not None:
+            facts |= marketdata.chart_header(market, symbol, chart)
+        return cls(market, symbol, facts, chart, max(base, 1))
 
     def lay(self, record: dict[str, str], enums: Mapping[str, type[Enum] | None]) -> None:
         _lay(record, self.facts, enums)

@@ -188,11 +188,8 @@ class TickStream:
                 text = f"{(self.price - self.close) * 100 / self.close:.2f}"
             elif kind == "int" and (level := _BOOK.fullmatch(low)):
                 depth = int(level[2])
-                text = str(
-                    self.price + depth * step
-                    if level[1] == "askp"
-                    else max(self.price - (depth - 1) * step, step)
-                )
+                asks, bids = _levels(self.price, depth)
+                text = str(asks[-1] if level[1] == "askp" else bids[-1])
             else:
                 # "askp_rsqn3" is a quantity like "askp_rsqn": the level number says nothing.
                 text = value(wire.rstrip(_DIGITS), kind, enum, r, self.sent, today, self.price)
@@ -208,6 +205,21 @@ class TickStream:
     def frame(self, count: int = 1) -> str:
         """A data frame of ``count`` records (KIS batches records when ticks come fast)."""
         return frame(self.tr_id, [self.record() for _ in range(count)])
+
+
+def _levels(price: int, depth: int) -> tuple[list[int], list[int]]:
+    """``depth`` ask levels climbing from one tick above ``price`` and bid levels falling from
+    it, each on the KRX tick of its own level (as the REST order book)."""
+    asks, bids = [], []
+    level = price
+    for _ in range(depth):
+        level += tick(level)
+        asks.append(level)
+    level = price
+    for _ in range(depth):
+        bids.append(level)
+        level = max(level - tick(max(level - 1, 1)), 1)
+    return asks, bids
 
 
 # --- execution notices ----------------------------------------------------------------------
