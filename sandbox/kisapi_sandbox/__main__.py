@@ -81,10 +81,18 @@ def parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--db", help="paper-trading state file for the broker")
     p.add_argument("--broker", help=f"broker factory MODULE:CALLABLE, called with db=FILE "
                                     f"(default with --db: {DEFAULT_BROKER})")  # fmt: skip
-    p.add_argument("--always-open", action="store_true", default=_flag(env, ENV_ALWAYS_OPEN),
-                   help=f"paper broker: take orders at any hour ({ENV_ALWAYS_OPEN}=1)")
-    p.add_argument("--hts-id", default=env.get(ENV_HTS_ID) or None, metavar="ID",
-                   help=f"paper broker: the HTS ID execution notices go to ({ENV_HTS_ID})")
+    p.add_argument(
+        "--always-open",
+        action="store_true",
+        default=_flag(env, ENV_ALWAYS_OPEN),
+        help=f"paper broker: take orders at any hour ({ENV_ALWAYS_OPEN}=1)",
+    )
+    p.add_argument(
+        "--hts-id",
+        default=env.get(ENV_HTS_ID) or None,
+        metavar="ID",
+        help=f"paper broker: the HTS ID execution notices go to ({ENV_HTS_ID})",
+    )
     p.add_argument("--seed", type=int, default=int(env.get(ENV_SEED) or 0),
                    help=f"seed of the simulated market ({ENV_SEED}, 0)")  # fmt: skip
     p.add_argument("--today", type=date.fromisoformat, help="fix the calendar (YYYY-MM-DD)")

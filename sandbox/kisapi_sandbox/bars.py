@@ -8,7 +8,7 @@ All prices are in the instrument's units (``instruments``); rows come newest fir
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 import attrs
@@ -109,11 +109,19 @@ def _merge(newest_first: Sequence[Bar]) -> Bar:
 
 
 def minute_bars(
-    market: Market, key: str, day: date, until: time, limit: int, minutes: int = 1,
-    *, seconds: int = 0,
+    market: Market,
+    key: str,
+    day: date,
+    until: time,
+    limit: int,
+    minutes: int = 1,
+    *,
+    seconds: int = 0,
 ) -> list[Bar]:
     """Bars of ``minutes`` (or ``seconds``) of ``day``'s session whose start is at or before
     ``until`` (local time), newest first, at most ``limit``; today's end at the current step."""
+    if not market.trading_day(key, day):
+        return []
     inst = market.instrument(key)
     step = int(market.step.total_seconds())
     per = max((seconds or minutes * 60) // step, 1)
@@ -126,7 +134,7 @@ def minute_bars(
     if last <= 0:
         return []
     path, volumes = market.path(key, day), market.volumes(key, day)
-    out = []
+    out: list[Bar] = []
     begin = (last - 1) // per * per
     while begin >= 0 and len(out) < limit:
         stop = min(begin + per, last)
@@ -138,8 +146,15 @@ def minute_bars(
 
 
 def minute_bars_back(
-    market: Market, key: str, day: date, until: time, limit: int, minutes: int = 1,
-    *, seconds: int = 0, earliest: date | None = None,
+    market: Market,
+    key: str,
+    day: date,
+    until: time,
+    limit: int,
+    minutes: int = 1,
+    *,
+    seconds: int = 0,
+    earliest: date | None = None,
 ) -> list[Bar]:
     """Like :func:`minute_bars`, continuing into earlier trading days until ``limit`` bars
     (never before ``earliest`` or the listing)."""
@@ -171,7 +186,7 @@ def trades(market: Market, key: str, day: date, until: time, limit: int) -> list
     ref = market.reference(key, day)
     total = sum(b.volume for b in bars)
     full = sum(market.volumes(key, day)[: _index(market, key, bars)])
-    out = []
+    out: list[Trade] = []
     running = full + total
     for bar in bars:
         out.append(Trade(bar.day, bar.at, bar.close, bar.volume, running, ref))
@@ -179,13 +194,11 @@ def trades(market: Market, key: str, day: date, until: time, limit: int) -> list
     return out
 
 
-def _index(market: Market, key: str, newest_first: Iterable[Bar]) -> int:
+def _index(market: Market, key: str, newest_first: Sequence[Bar]) -> int:
     """Path steps before the oldest of ``newest_first``."""
-    oldest = None
-    for oldest in newest_first:
-        pass
-    if oldest is None:
+    if not newest_first:
         return 0
+    oldest = newest_first[-1]
     inst = market.instrument(key)
     opened = datetime.combine(oldest.day, inst.open)
     step = int(market.step.total_seconds())

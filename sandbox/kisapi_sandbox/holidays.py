@@ -11,11 +11,12 @@ _TABLE: Final = {
     "1225 1231",
     2025: "0101 0127 0128 0129 0130 0303 0501 0505 0506 0603 0606 0815 1003 1006 1007 1008 "
     "1009 1225 1231",
-    2026: "0101 0216 0217 0218 0302 0501 0505 0525 0603 0817 0924 0925 0928 1005 1009 1225 "
-    "1231",
+    2026: "0101 0216 0217 0218 0302 0501 0505 0525 0603 0817 0924 0925 0928 1005 1009 1225 1231",
 }
 KRX_HOLIDAYS: Final[frozenset[date]] = frozenset(
-    date(year, int(mmdd[:2]), int(mmdd[2:])) for year, days in _TABLE.items() for mmdd in days.split()
+    date(year, int(mmdd[:2]), int(mmdd[2:]))
+    for year, days in _TABLE.items()
+    for mmdd in days.split()
 )
 """Weekdays KRX does not trade (new year, Lunar New Year, Chuseok, substitutes, elections,
 Labour Day, the year-end closing day)."""

@@ -119,65 +119,59 @@ def instrument(key: str) -> Instrument:
     prefix, _, rest = key.partition(":") if ":" in key else ("", "", key)
     r = rng("instrument", key)
     listed = date(1995 + r.randint(0, 20), r.randint(1, 12), r.randint(1, 28))
-    common = {"key": key, "listed": listed, "zone": "Asia/Seoul", "open": KRX_OPEN,
-              "minutes": KRX_MINUTES, "currency": "KRW", "multiplier": 1}  # fmt: skip
+
+    def make(kind: Kind, name: str, base: int, scale: int, volatility: float, volume: int,
+             *, code: str = rest, band: float | None = None, currency: str = "KRW",
+             multiplier: int = 1, zone: str = "Asia/Seoul", open_: time = KRX_OPEN,
+             minutes: int = KRX_MINUTES) -> Instrument:  # fmt: skip
+        places = len(str(scale)) - 1
+        return Instrument(key=key, kind=kind, code=code, name=name, base=base, scale=scale,
+                          places=places, currency=currency, multiplier=multiplier, band=band,
+                          volatility=volatility, zone=zone, open=open_, minutes=minutes,
+                          listed=listed, volume=volume)  # fmt: skip
+
     if prefix == "":
         base = rng("base", rest).randint(2_000, 300_000)  # the spec-driven quotes' base
-        return Instrument(kind="stock", code=rest, name=NAMES.get(rest, f"모의종목{rest}"),
-                          base=base, scale=1, places=0, band=0.30, volatility=0.02,
-                          volume=r.randint(100_000, 20_000_000), **common)  # fmt: skip
+        return make("stock", NAMES.get(rest, f"모의종목{rest}"), base, 1, 0.02,
+                    r.randint(100_000, 20_000_000), band=0.30)  # fmt: skip
     if prefix == "F":
-        return Instrument(kind="future", code=rest, name=f"KOSPI200 F {_month(rest)}",
-                          base=r.randint(30_000, 40_000), scale=100, places=2, band=0.08,
-                          volatility=0.012, volume=r.randint(100_000, 400_000),
-                          **common | {"multiplier": KOSPI200_MULTIPLIER, "minutes":
-                                      FUTURES_MINUTES, "open": time(8, 45)})  # fmt: skip
+        return make("future", f"KOSPI200 F {_month(rest)}", r.randint(30_000, 40_000), 100,
+                    0.012, r.randint(100_000, 400_000), band=0.08,
+                    multiplier=KOSPI200_MULTIPLIER, open_=time(8, 45),
+                    minutes=FUTURES_MINUTES)  # fmt: skip
     if prefix == "O":
         side = "P" if rest[:1] in ("3", "C") else "C"
         strike = rest[6:] if len(rest) > 6 and rest[6:].isdigit() else ""
         name = f"KOSPI200 {side} {_month(rest)} {strike}".rstrip()
-        return Instrument(kind="option", code=rest, name=name, base=r.randint(50, 1_200),
-                          scale=100, places=2, band=None, volatility=0.08,
-                          volume=r.randint(1_000, 200_000),
-                          **common | {"multiplier": KOSPI200_OPTION_MULTIPLIER})  # fmt: skip
+        return make("option", name, r.randint(50, 1_200), 100, 0.08, r.randint(1_000, 200_000),
+                    multiplier=KOSPI200_OPTION_MULTIPLIER, open_=time(8, 45),
+                    minutes=FUTURES_MINUTES)  # fmt: skip
     if prefix == "W":
-        return Instrument(kind="elw", code=rest, name=f"모의ELW{rest}", base=r.randint(50, 3_000),
-                          scale=1, places=0, band=None, volatility=0.06,
-                          volume=r.randint(10_000, 2_000_000), **common)  # fmt: skip
+        return make("elw", f"모의ELW{rest}", r.randint(50, 3_000), 1, 0.06,
+                    r.randint(10_000, 2_000_000))  # fmt: skip
     if prefix == "B":
-        return Instrument(kind="bond", code=rest, name=f"모의채권{rest[-6:]}",
-                          base=r.randint(950_000, 1_050_000), scale=100, places=2, band=None,
-                          volatility=0.001, volume=r.randint(1_000, 100_000), **common)  # fmt: skip
+        return make("bond", f"모의채권{rest[-6:]}", r.randint(950_000, 1_050_000), 100, 0.001,
+                    r.randint(1_000, 100_000))  # fmt: skip
     if prefix == "I":
-        return Instrument(kind="index", code=rest, name=f"업종지수{rest}",
-                          base=r.randint(80_000, 350_000), scale=100, places=2, band=None,
-                          volatility=0.01, volume=r.randint(100_000_000, 900_000_000),
-                          **common)  # fmt: skip
+        return make("index", f"업종지수{rest}", r.randint(80_000, 350_000), 100, 0.01,
+                    r.randint(100_000_000, 900_000_000))  # fmt: skip
     if prefix == "X":
         exchange, _, symbol = rest.partition(":")
         currency, zone, places = EXCHANGES.get(exchange, EXCHANGES["NAS"])
         local_open, minutes = SESSIONS[zone]
-        scale = 10**places if places else 1
+        scale = 10**places
         low, high = {"USD": (5, 500), "HKD": (5, 400), "JPY": (500, 20_000),
                      "CNY": (5, 200), "VND": (10_000, 150_000)}[currency]  # fmt: skip
-        base = r.randint(low * scale, high * scale)
-        return Instrument(kind="overseas", code=symbol, name=symbol, base=base, scale=scale,
-                          places=places, band=None, volatility=0.02,
-                          volume=r.randint(100_000, 50_000_000),
-                          **common | {"currency": currency, "zone": zone, "open": local_open,
-                                      "minutes": minutes})  # fmt: skip
+        return make("overseas", symbol, r.randint(low * scale, high * scale), scale, 0.02,
+                    r.randint(100_000, 50_000_000), code=symbol, currency=currency, zone=zone,
+                    open_=local_open, minutes=minutes)  # fmt: skip
     if prefix == "XF":
-        return Instrument(kind="ofuture", code=rest, name=rest, base=r.randint(5_000, 500_000),
-                          scale=100, places=2, band=None, volatility=0.015,
-                          volume=r.randint(10_000, 500_000),
-                          **common | {"currency": "USD", "zone": "America/Chicago",
-                                      "open": time(8, 30), "minutes": 405,
-                                      "multiplier": 1000})  # fmt: skip
-    return Instrument(kind="oindex", code=rest, name=rest, base=r.randint(100_000, 4_000_000),
-                      scale=100, places=2, band=None, volatility=0.01,
-                      volume=r.randint(1_000_000, 900_000_000),
-                      **common | {"currency": "USD", "zone": "America/New_York",
-                                  "open": time(9, 30), "minutes": 390})  # fmt: skip
+        return make("ofuture", rest, r.randint(5_000, 500_000), 100, 0.015,
+                    r.randint(10_000, 500_000), currency="USD", zone="America/Chicago",
+                    open_=time(8, 30), minutes=405, multiplier=1000)  # fmt: skip
+    return make("oindex", rest, r.randint(100_000, 4_000_000), 100, 0.01,
+                r.randint(1_000_000, 900_000_000), currency="USD", zone="America/New_York",
+                open_=time(9, 30), minutes=390)  # fmt: skip
 
 
 def _month(code: str) -> str:

@@ -118,7 +118,7 @@ def _zone(name: str) -> tzinfo:
 def _year_days(domestic: bool, year: int) -> tuple[date, ...]:
     day, out = date(year, 1, 1), []
     while day.year == year:
-        if (is_trading_day(day) if domestic else day.weekday() < 5):
+        if is_trading_day(day) if domestic else day.weekday() < 5:
             out.append(day)
         day += timedelta(days=1)
     return tuple(out)
@@ -256,8 +256,7 @@ class Market:
         r = rng("closes", self.seed, key, year)
         walk = list(itertools.accumulate(r.gauss(0.0, vol) for _ in range(n)))
         closes = tuple(
-            start + (k + 1) / n * (end - start) + walk[k] - (k + 1) / n * walk[-1]
-            for k in range(n)
+            start + (k + 1) / n * (end - start) + walk[k] - (k + 1) / n * walk[-1] for k in range(n)
         )
         if len(self._closes) > PATHS_KEPT:
             self._closes.clear()
@@ -330,10 +329,9 @@ class Market:
             prices.append(price)
         if not pinned:
             prices[-1] = self._close(code, day)
-        v = rng("volume", self.seed, code, day.isoformat())
         per_step = inst.volume / steps
         shape = _volume_shape(steps)
-        rand = v.random
+        rand = rng("volume", self.seed, code, day.isoformat()).random
         volumes = [int(per_step * (0.2 + 1.6 * rand()) * w) + 1 for w in shape]
         if len(self._paths) > PATHS_KEPT:  # bounded cache: drop the oldest paths
             for old in list(self._paths)[: PATHS_KEPT // 4]:

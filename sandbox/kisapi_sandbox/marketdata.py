@@ -60,8 +60,9 @@ def key_of(api_id: str, params: Mapping[str, str]) -> str | None:
     elif family == "overseas_futureoption":
         kind = "ofuture"
     exchange = params.get("EXCD", "").strip() or params.get("OVRS_EXCG_CD", "").strip()
-    return key_for(kind, code, {"NASD": "NAS", "NYSE": "NYS", "AMEX": "AMS"}.get(exchange,
-                                                                               exchange or "NAS"))
+    return key_for(
+        kind, code, {"NASD": "NAS", "NYSE": "NYS", "AMEX": "AMS"}.get(exchange, exchange or "NAS")
+    )
 
 
 # --- the quote -----------------------------------------------------------------------------
@@ -93,7 +94,9 @@ def limits(inst: Instrument, reference: int) -> tuple[int, int]:
     return upper, max(lower, step(1))
 
 
-def book(inst: Instrument, price: int, seed: object) -> tuple[list[int], list[int], list[int], list[int]]:
+def book(
+    inst: Instrument, price: int, seed: object
+) -> tuple[list[int], list[int], list[int], list[int]]:
     """(asks, bids, ask sizes, bid sizes) of ``BOOK_LEVELS`` levels: asks climb from one tick
     above ``price``, bids fall from ``price``, each on the tick of its own level."""
     asks, bids = [], []
@@ -128,15 +131,26 @@ def quote_facts(market: Market, key: str) -> dict[str, str]:
     previous = market.previous_day(key, day)
     prev_path = market.path(key, previous)
     prev_volume = sum(market.volumes(key, previous))
-    amount = q.amount // inst.scale * inst.multiplier if inst.kind in ("future", "option") else q.amount // inst.scale
+    amount = (
+        q.amount // inst.scale * inst.multiplier
+        if inst.kind in ("future", "option")
+        else q.amount // inst.scale
+    )
     asks, bids, ask_sizes, bid_sizes = book(inst, q.price, (key, q.at.isoformat()))
     facts = {
         "prdy_vrss": shown(change) if inst.places else str(change),
-        "prdy_ctrt": rate, "prdy_vrss_sign": sign(change, at_limit),
-        "acml_vol": str(q.volume), "acml_tr_pbmn": str(amount), "prdy_vol": str(prev_volume),
-        "hts_kor_isnm": inst.name, "prdt_name": inst.name, "prdt_abrv_name": inst.name,
-        "askp": shown(asks[0]), "bidp": shown(bids[0]),
-        "total_askp_rsqn": str(sum(ask_sizes)), "total_bidp_rsqn": str(sum(bid_sizes)),
+        "prdy_ctrt": rate,
+        "prdy_vrss_sign": sign(change, at_limit),
+        "acml_vol": str(q.volume),
+        "acml_tr_pbmn": str(amount),
+        "prdy_vol": str(prev_volume),
+        "hts_kor_isnm": inst.name,
+        "prdt_name": inst.name,
+        "prdt_abrv_name": inst.name,
+        "askp": shown(asks[0]),
+        "bidp": shown(bids[0]),
+        "total_askp_rsqn": str(sum(ask_sizes)),
+        "total_bidp_rsqn": str(sum(bid_sizes)),
         "aspr_unit": shown(inst.tick(q.price)),
     }
     for n, (ask, bid, ask_qty, bid_qty) in enumerate(zip(asks, bids, ask_sizes, bid_sizes,
@@ -178,8 +192,17 @@ def quote_facts(market: Market, key: str) -> dict[str, str]:
 
 
 def _overseas(
-    inst: Instrument, price: int, ref: int, open_: int, high: int, low: int, volume: int,
-    amount: int, asks: Sequence[int], bids: Sequence[int], ask_sizes: Sequence[int],
+    inst: Instrument,
+    price: int,
+    ref: int,
+    open_: int,
+    high: int,
+    low: int,
+    volume: int,
+    amount: int,
+    asks: Sequence[int],
+    bids: Sequence[int],
+    ask_sizes: Sequence[int],
     bid_sizes: Sequence[int],
 ) -> dict[str, str]:
     shown = inst.shown
@@ -337,10 +360,12 @@ CHARTS: Final[Mapping[str, ChartFn]] = {
     "domestic_stock.inquire_daily_indexchartprice": _window_chart("output2", DAILY_PAGE),
     "domestic_stock.inquire_daily_price": _recent_chart("output", PERIOD_PAGE),
     "domestic_stock.inquire_time_itemchartprice": _minute_chart("output2", MINUTE_PAGE, past=False),
-    "domestic_stock.inquire_time_dailychartprice": _minute_chart("output2", PAST_MINUTE_PAGE,
-                                                                 past=True),  # fmt: skip
-    "domestic_stock.inquire_time_itemconclusion": _trade_chart("output2", MINUTE_PAGE,
-                                                               at_hour=True),  # fmt: skip
+    "domestic_stock.inquire_time_dailychartprice": _minute_chart(
+        "output2", PAST_MINUTE_PAGE, past=True
+    ),
+    "domestic_stock.inquire_time_itemconclusion": _trade_chart(
+        "output2", MINUTE_PAGE, at_hour=True
+    ),
     "domestic_stock.inquire_ccnl": _trade_chart("output", MINUTE_PAGE, at_hour=False),
     "domestic_futureoption.inquire_daily_fuopchartprice": _window_chart("output2", DAILY_PAGE),
     "domestic_futureoption.inquire_time_fuopchartprice": _minute_chart(

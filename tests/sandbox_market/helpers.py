@@ -31,7 +31,9 @@ class Caller:
         assert response.status_code == 200 and body["rt_cd"] == "0", body
         return body
 
-    def daily(self, start: date, end: date, code: str = CODE, period: str = "D") -> list[dict[str, str]]:
+    def daily(
+        self, start: date, end: date, code: str = CODE, period: str = "D"
+    ) -> list[dict[str, str]]:
         body = self.get("/uapi/domestic-stock/v1/quotations/inquire-daily-itemchartprice",
                         "FHKST03010100", FID_COND_MRKT_DIV_CODE="J", FID_INPUT_ISCD=code,
                         FID_INPUT_DATE_1=f"{start:%Y%m%d}", FID_INPUT_DATE_2=f"{end:%Y%m%d}",

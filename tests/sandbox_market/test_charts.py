@@ -4,6 +4,7 @@ covers a year; minute bars and trades agree with the day's bar and the current q
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -61,7 +62,7 @@ def test_the_daily_chart_stops_at_a_page_and_at_today(kis: Caller) -> None:
 
 def test_daily_bars_chain_close_to_reference_and_keep_highs_over_lows(kis: Caller) -> None:
     rows = kis.daily(date(2025, 10, 1), date(2026, 3, 4))
-    for newer, older in zip(rows, rows[1:], strict=False):
+    for newer, older in itertools.pairwise(rows):
         close, prev = int(newer["stck_clpr"]), int(older["stck_clpr"])
         assert int(newer["prdy_vrss"]) == close - prev
         assert {"2": close > prev, "5": close < prev, "3": close == prev}[newer["prdy_vrss_sign"]]
@@ -101,7 +102,9 @@ def test_weekly_and_monthly_bars_cover_their_days(kis: Caller) -> None:
     bar = monthly[-1]
     assert int(bar["stck_hgpr"]) == max(int(r["stck_hgpr"]) for r in january)
     assert int(bar["stck_lwpr"]) == min(int(r["stck_lwpr"]) for r in january)
-    assert bar["stck_clpr"] == january[0]["stck_clpr"] and bar["stck_oprc"] == january[-1]["stck_oprc"]
+    assert (
+        bar["stck_clpr"] == january[0]["stck_clpr"] and bar["stck_oprc"] == january[-1]["stck_oprc"]
+    )
     assert int(bar["acml_vol"]) == sum(int(r["acml_vol"]) for r in january)
 
 
@@ -206,4 +209,9 @@ def test_overseas_daily_and_minute_charts_page_back(kis: Caller) -> None:
 
 def test_holidays_are_weekdays_krx_closes(kis: Caller) -> None:
     assert all(d.weekday() < 5 for d in KRX_HOLIDAYS)
-    assert {date(2026, 1, 1), date(2026, 2, 17), date(2026, 9, 25), date(2026, 12, 31)} <= KRX_HOLIDAYS
+    assert {
+        date(2026, 1, 1),
+        date(2026, 2, 17),
+        date(2026, 9, 25),
+        date(2026, 12, 31),
+    } <= KRX_HOLIDAYS
