@@ -217,7 +217,8 @@ def _overseas(
         "h52p": shown(max(high, int(ref * 1.25))), "l52p": shown(min(low, int(ref * 0.75))),
         "pbid": shown(bids[0]), "pask": shown(asks[0]), "vbid": str(bid_sizes[0]),
         "vask": str(ask_sizes[0]), "bvol": str(sum(bid_sizes)), "avol": str(sum(ask_sizes)),
-        "t_xprc": shown(price), "p_xprc": shown(ref), "rsym": f"D{inst.key.split(':')[1]}{inst.code}",
+        "t_xprc": shown(price), "p_xprc": shown(ref), "symb": inst.code,
+        "rsym": f"D{inst.key.split(':')[1]}{inst.code}",
     }  # fmt: skip
     for n, (ask, bid, ask_qty, bid_qty) in enumerate(zip(asks, bids, ask_sizes, bid_sizes,
                                                          strict=True), 1):  # fmt: skip

@@ -14,6 +14,7 @@ import pytest
 from kisapi_runtime.codecs import KST
 from kisapi_sandbox import Sandbox
 from kisapi_sandbox.instruments import KOSPI200_MULTIPLIER, instrument
+from kisapi_sandbox.ticks import TickStream
 from kisapi_sandbox.values import STOCKS, tick
 
 from .helpers import CODE, Caller, market_at
@@ -132,3 +133,30 @@ def test_bonds_and_elw_have_their_own_scales(kis: Caller) -> None:
                   FID_COND_MRKT_DIV_CODE="W", FID_INPUT_ISCD="57JB12")["output"]  # fmt: skip
     price = int(elw["elw_prpr"])
     assert 0 < price < 10_000 and price % 5 == 0 and elw["hts_kor_isnm"] not in STOCK_NAMES
+
+
+@pytest.mark.parametrize(
+    ("tr_id", "tr_key", "field", "path", "tr", "params", "block", "quoted"),
+    [
+        ("H0IFCNT0", "101W09", "futs_prpr", FUTURES_QUOTE, "FHMIF10000000",
+         {"FID_COND_MRKT_DIV_CODE": "F", "FID_INPUT_ISCD": "101W09"}, "output1", "futs_prpr"),
+        ("HDFSCNT0", "DNASAAPL", "LAST", "/uapi/overseas-price/v1/quotations/price",
+         "HHDFS00000300", {"AUTH": "", "EXCD": "NAS", "SYMB": "AAPL"}, "output", "last"),
+        ("H0STASP0", CODE, "ASKP1", "/uapi/domestic-stock/v1/quotations/inquire-asking-price-exp-ccn",
+         "FHKST01010200", {"FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": CODE}, "output1",
+         "askp1"),
+    ],
+)  # fmt: skip
+def test_realtime_ticks_show_the_rest_quote(
+    tr_id: str, tr_key: str, field: str, path: str, tr: str, params: dict[str, str],
+    block: str, quoted: str,
+) -> None:  # fmt: skip
+    market = market_at()
+    caller = Caller(Sandbox(market=market))
+    try:
+        rest = caller.get(path, tr, **params)[block][quoted]
+    finally:
+        caller.close()
+    stream = TickStream(tr_id, tr_key, market=market)
+    record = dict(zip(stream.spec.record.FIELDS, stream.record(), strict=True))
+    assert record[field] == rest
