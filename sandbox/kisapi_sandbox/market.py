@@ -373,11 +373,17 @@ class Market:
         day, index = self.position(when, code)
         path, volumes = self._day(code, day)
         seen = path[: index + 1]
-        traded = volumes[: index + 1]
+        traded = volumes[: index + 1] if self._opened(code, when, day) else (0,)
         amount = sum(p * q for p, q in zip(seen, traded, strict=True))
         return Quote(code=code, price=seen[-1], reference=self.reference(code, day),
                      open=seen[0], high=max(seen), low=min(seen), at=when,
                      volume=sum(traded), amount=amount)  # fmt: skip
+
+    def _opened(self, code: str, when: datetime, day: date) -> bool:
+        """Whether ``day``'s session has begun by ``when`` (nothing traded before the open)."""
+        inst = instrument(code or "005930")
+        local = kst(when).astimezone(_zone(inst.zone))
+        return local.date() != day or local.time() >= inst.open
 
     def first_cross(
         self, code: str, side: Side, limit: int, after: datetime, until: datetime
