@@ -69,7 +69,7 @@ class Kis(SyncClient):
 
     @cached_property
     def demo(self) -> Demo:
-        """demo: 4 APIs."""
+        """demo: 5 APIs."""
         from .demo import Demo
 
         return Demo(self)
@@ -120,7 +120,7 @@ class AsyncKis(AsyncClient):
 
     @cached_property
     def demo(self) -> AsyncDemo:
-        """demo: 4 APIs."""
+        """demo: 5 APIs."""
         from .demo import AsyncDemo
 
         return AsyncDemo(self)
