@@ -292,8 +292,9 @@ def _minute_chart(block: str, limit: int, *, past: bool) -> ChartFn:
         day = _date(p.get("FID_INPUT_DATE_1"), today) if past else today
         until = _time(p.get("FID_INPUT_HOUR_1"), time(23, 59, 59))
         seconds = _int(p.get("FID_HOUR_CLS_CODE"), 60, low=1, high=86_400)
-        if not market.trading_day(key, day):
-            return Chart(block, [], True)
+        if past and (p.get("FID_PW_DATA_INCU_YN") or "").strip() == "Y":  # 과거 데이터 포함
+            rows = minute_bars_back(market, key, day, until, limit, seconds=seconds)
+            return Chart(block, rows, True)
         return Chart(block, minute_bars(market, key, day, until, limit, seconds=seconds), True)
 
     return answer
@@ -316,39 +317,51 @@ def _overseas_daily(market: Market, key: str, p: Mapping[str, str]) -> Chart:
 
 
 def _overseas_minutes(market: Market, key: str, p: Mapping[str, str]) -> Chart:
-    """Minute bars ending now, or before the ``KEYB`` (YYYYMMDDHHMMSS, local) of the last row
-    when ``NEXT`` is 1."""
+    """Minute bars ending now, or at the ``KEYB`` (YYYYMMDDHHMMSS, local time, included) when
+    ``NEXT`` is 1: KIS's callers send the last row's time minus one bar."""
     limit = _int(p.get("NREC"), OVERSEAS_MINUTE_PAGE, high=OVERSEAS_MINUTE_PAGE)
     minutes = _int(p.get("NMIN"), 1, high=390)
     day, until = market.today(key), time(23, 59, 59)
     keyb = "".join(ch for ch in p.get("KEYB", "") if ch.isdigit())
     if (p.get("NEXT") or "").strip() == "1" and len(keyb) >= 8:
         day = _date(keyb[:8], day)
-        moment = datetime.combine(day, _time(keyb[8:14], time(0))) - timedelta(seconds=1)
-        if moment.date() < day:
-            day, until = day - timedelta(days=1), time(23, 59, 59)
-        else:
-            until = moment.time()
+        until = _time(keyb[8:14], time(23, 59, 59))
     rows = minute_bars_back(market, key, day, until, limit, minutes)
     return Chart("output2", rows, True)
+
+
+def _before(stamp: str, default: date) -> tuple[date, time]:
+    """The moment just before an ``INDEX_KEY`` (YYYYMMDD[HHMMSS]) a caller continues from."""
+    day = _date(stamp[:8], default)
+    if len(stamp) < 14:
+        return day - timedelta(days=1), time(23, 59, 59)
+    moment = datetime.combine(day, _time(stamp[8:14], time(0))) - timedelta(seconds=1)
+    return moment.date(), moment.time()
 
 
 def _ofutures(block: str, *, period: str = "D", intraday: bool = False,
               tick: bool = False) -> ChartFn:  # fmt: skip
     def answer(market: Market, key: str, p: Mapping[str, str]) -> Chart:
+        """Rows up to ``CLOSE_DATE_TIME``; with ``QRY_TP`` P, before the ``INDEX_KEY`` the
+        last answer's ``index_key`` gave (its oldest row)."""
         today = market.today(key)
-        end = _date(p.get("CLOSE_DATE_TIME"), today)
+        end, until = _date(p.get("CLOSE_DATE_TIME"), today), time(23, 59, 59)
         index = "".join(ch for ch in p.get("INDEX_KEY", "") if ch.isdigit())
         if (p.get("QRY_TP") or "").strip() == "P" and len(index) >= 8:
-            end = min(end, _date(index[:8], end) - timedelta(days=0 if intraday else 1))
+            moved, moved_until = _before(index if (intraday or tick) else index[:8], end)
+            if moved <= end:
+                end, until = moved, moved_until
         start = _date(p.get("START_DATE_TIME"), date.min)
         limit = _int(p.get("QRY_CNT"), 30, high=OVERSEAS_FUTURES_PAGE)
         if tick:
             day, _ = market.position(market.now(), key)
-            return Chart(block, trades(market, key, min(day, end), time(23, 59, 59), limit), True)
+            day = min(day, end)
+            if day < start:
+                return Chart(block, [], True)
+            return Chart(block, trades(market, key, day, until if day == end else time(23, 59, 59),
+                                       limit), True)  # fmt: skip
         if intraday:
             gap = _int(p.get("QRY_GAP"), 1, high=1440)
-            until = _time(index[8:14], time(23, 59, 59)) if len(index) >= 14 else time(23, 59, 59)
             rows = minute_bars_back(market, key, end, until, limit, gap, earliest=start)
             return Chart(block, rows, True)
         return Chart(block, period_bars(market, key, start, end, period, limit), False)

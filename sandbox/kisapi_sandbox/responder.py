@@ -497,6 +497,8 @@ class Sandbox:
         records = []
         for row in range(count):
             record = {}
+            # a chart row's own values depend on the row only: equal rows on two pages agree
+            source = known.row_source(api, block, rows[row]) if rows is not None else r
             for wire, _py, kind, enum in block.fields:
                 upper, low = wire.upper(), wire.lower()
                 given = params.get(upper, "")
@@ -511,7 +513,14 @@ class Sandbox:
                     record[wire] = _STOCK_NAMES[stock]
                 else:
                     record[wire] = value(
-                        wire, kind, enum, r, row, self.today, known.base, overseas=overseas
+                        wire,
+                        kind,
+                        enum,
+                        source,
+                        row if rows is None else 0,
+                        self.today,
+                        known.base,
+                        overseas=overseas,
                     )
             if rows is not None:
                 facts = known.row(block, rows[row])
@@ -570,6 +579,9 @@ class _Known:
 
     def lay(self, record: dict[str, str], enums: Mapping[str, type[Enum] | None]) -> None:
         _lay(record, self.facts, enums)
+
+    def row_source(self, api: ApiSpec[Any], block: Block, row: Any) -> Any:
+        return rng(api.id, block.key, self.symbol, row.day, row.at)
 
     def row(self, block: Block, row: Any) -> dict[str, str]:
         assert self.symbol is not None

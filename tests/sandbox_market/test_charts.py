@@ -202,8 +202,13 @@ def test_overseas_daily_and_minute_charts_page_back(kis: Caller) -> None:
         stamps = [r["xymd"] + r["xhms"] for r in page["output2"]]
         assert stamps == sorted(stamps, reverse=True)
         assert not set(stamps) & set(seen)
+        if seen:  # continues right before the last page: no minute skipped
+            last = datetime.strptime(seen[-1], "%Y%m%d%H%M%S")
+            first = datetime.strptime(stamps[0], "%Y%m%d%H%M%S")
+            assert first == last - timedelta(minutes=1) or first.date() < last.date()
         seen += stamps
-        keyb = stamps[-1]
+        oldest = datetime.strptime(stamps[-1], "%Y%m%d%H%M%S")
+        keyb = f"{oldest - timedelta(minutes=1):%Y%m%d%H%M%S}"  # KIS: the last row minus a bar
     assert len(seen) == 600 and len({s[:8] for s in seen}) >= 2  # into the previous day
 
 
@@ -215,3 +220,42 @@ def test_holidays_are_weekdays_krx_closes(kis: Caller) -> None:
         date(2026, 9, 25),
         date(2026, 12, 31),
     } <= KRX_HOLIDAYS
+
+
+def test_overseas_futures_continue_before_the_index_key(kis: Caller) -> None:
+    common = {"SRS_CD": "CLZ25", "EXCH_CD": "NYMEX", "START_DATE_TIME": "20260101",
+              "CLOSE_DATE_TIME": "20260304", "QRY_CNT": "40", "QRY_GAP": "5"}  # fmt: skip
+    path = "/uapi/overseas-futureoption/v1/quotations/inquire-time-futurechartprice"
+    seen: list[str] = []
+    index, kind = "", "Q"
+    for _ in range(4):
+        body = kis.get(path, "HHDFC55020400", **common, QRY_TP=kind, INDEX_KEY=index)
+        stamps = [r["data_date"] + r["data_time"] for r in body["output1"]]
+        assert len(stamps) == 40 and stamps == sorted(stamps, reverse=True)
+        assert not set(stamps) & set(seen)
+        assert body["output2"]["index_key"] == stamps[-1]
+        seen += stamps
+        index, kind = body["output2"]["index_key"], "P"
+    daily_path = "/uapi/overseas-futureoption/v1/quotations/daily-ccnl"
+    first = kis.get(daily_path, "HHDFC55020100", **common, QRY_TP="Q", INDEX_KEY="")
+    days = [r["data_date"] for r in first["output2"]]
+    assert days[0] == "20260303"  # 11:00 in Seoul is the evening before in Chicago
+    assert all(d >= "20260101" for d in days)
+    more = kis.get(daily_path, "HHDFC55020100", **common, QRY_TP="P",
+                   INDEX_KEY=first["output1"]["index_key"])  # fmt: skip
+    assert more["output2"] == [] or more["output2"][0]["data_date"] < days[-1]
+
+
+def test_past_minutes_continue_into_earlier_days_only_with_past_data(kis: Caller) -> None:
+    def page(include: str) -> list[dict[str, str]]:
+        body = kis.get(PAST_MINUTES_PATH, "FHKST03010230", FID_COND_MRKT_DIV_CODE="J",
+                       FID_INPUT_ISCD=CODE, FID_INPUT_HOUR_1="090100", FID_INPUT_DATE_1="20260302",
+                       FID_PW_DATA_INCU_YN=include)  # fmt: skip
+        rows: list[dict[str, str]] = body["output2"]
+        return rows
+
+    assert page("N") == []  # 2026-03-02 is a KRX holiday (substitute for 03-01)
+    with_past = page("Y")  # back to the trading day before: Friday 02-27
+    assert len(with_past) == 120
+    assert {r["stck_bsop_date"] for r in with_past} == {"20260227"}
+    assert with_past[0]["stck_cntg_hour"] == "152900"
