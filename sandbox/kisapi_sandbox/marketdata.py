@@ -15,9 +15,10 @@ from typing import Final
 
 import attrs
 
+from kisapi_runtime.api import Window
 from kisapi_runtime.codecs import KST
 
-from .bars import Bar, Trade, minute_bars, minute_bars_back, period_bars, trades
+from .bars import Bar, Trade, daily_bars, minute_bars, minute_bars_back, period_bars, trades
 from .instruments import Instrument, Kind, key_for
 from .market import Market
 from .values import rng
@@ -30,6 +31,7 @@ PAST_MINUTE_PAGE: Final = 120
 FUTURES_MINUTE_PAGE: Final = 102
 OVERSEAS_MINUTE_PAGE: Final = 120
 OVERSEAS_FUTURES_PAGE: Final = 120
+SERIES_PAGE: Final = 30
 _INDEX_APIS: Final = re.compile(r"domestic_stock\.(inquire_index_\w+|inquire_daily_indexchartprice"
                                 r"|inquire_time_indexchartprice)")  # fmt: skip
 _OVERSEAS_INDEX_APIS: Final = frozenset(
@@ -403,10 +405,22 @@ CHARTS: Final[Mapping[str, ChartFn]] = {
 }
 
 
-def chart(api_id: str, market: Market, key: str, params: Mapping[str, str]) -> Chart | None:
-    """The rows ``api_id`` answers with for ``params``; None for an API without a chart."""
+def chart(
+    api_id: str, market: Market, key: str, params: Mapping[str, str], window: Window | None = None
+) -> Chart | None:
+    """The rows ``api_id`` answers with for ``params``; None for an API without a chart.
+
+    A daily series the table does not know but whose spec declares a date ``window`` answers
+    the trading days of the requested window (``SERIES_PAGE`` at most, newest first)."""
     found = CHARTS.get(api_id)
-    return None if found is None else found(market, key, params)
+    if found is not None:
+        return found(market, key, params)
+    if window is None or len(window.key) != 1 or window.step == "minute" or window.carry:
+        return None
+    today = market.today(key)
+    end = _date(params.get(window.end[0]), today)
+    start = _date(params.get(window.start), date.min) if window.start else date.min
+    return Chart(window.rows, daily_bars(market, key, start, end, SERIES_PAGE), False)
 
 
 def chart_header(market: Market, key: str, found: Chart) -> dict[str, str]:

@@ -571,7 +571,8 @@ class _Known:
         inst = market.instrument(symbol)
         price = market.price(symbol)
         base = price if inst.scale == 1 else price * 1000 // inst.scale
-        chart = marketdata.chart(api.id, market, symbol, params) if page == 1 else None
+        window = api.window
+        chart = marketdata.chart(api.id, market, symbol, params, window) if page == 1 else None
         facts = marketdata.quote_facts(market, symbol)
         if chart is not None:
             facts |= marketdata.chart_header(market, symbol, chart)

@@ -259,3 +259,11 @@ def test_past_minutes_continue_into_earlier_days_only_with_past_data(kis: Caller
     assert len(with_past) == 120
     assert {r["stck_bsop_date"] for r in with_past} == {"20260227"}
     assert with_past[0]["stck_cntg_hour"] == "152900"
+
+
+def test_a_daily_series_with_a_spec_window_honours_it(kis: Caller) -> None:
+    body = kis.get("/uapi/domestic-stock/v1/quotations/daily-short-sale", "FHPST04830000",
+                   FID_COND_MRKT_DIV_CODE="J", FID_INPUT_ISCD=CODE,
+                   FID_INPUT_DATE_1="20260201", FID_INPUT_DATE_2="20260220")  # fmt: skip
+    got = [datetime.strptime(r["stck_bsop_date"], "%Y%m%d").date() for r in body["output2"]]
+    assert got == trading_days(date(2026, 2, 1), date(2026, 2, 20))
