@@ -1,18 +1,14 @@
 """``.range()`` against the sandbox: a year of daily bars must arrive in one call.
 
-The sandbox's chart answers do not yet honour the requested dates (issue 11d makes them do
-so: at most N bars ending at FID_INPUT_DATE_2, newest first, trading days only, nothing before
-FID_INPUT_DATE_1). Until then ``.range()`` must still end, without looping, and say it did not
-cover the window; the xfail below turns into a failure (strict) the day the sandbox honours the
-window, to be removed then.
+The sandbox's charts honour the requested dates (at most 100 bars ending at
+FID_INPUT_DATE_2, newest first, trading days only, nothing before FID_INPUT_DATE_1), so
+``.range()`` ends on its own and covers the window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-
-import pytest
 
 from kisapi import Kis
 
@@ -29,7 +25,6 @@ def test_range_against_the_sandbox_ends(sandbox_kis: Callable[..., Kis]) -> None
     assert all(date(2025, 1, 1) <= d <= date(2025, 12, 31) for d in days if d is not None)
 
 
-@pytest.mark.xfail(strict=True, reason="the sandbox's charts ignore the requested dates (11d)")
 def test_a_year_of_daily_bars_from_the_sandbox(sandbox_kis: Callable[..., Kis]) -> None:
     kis = sandbox_kis(rate_limit=0)
     result = kis.domestic_stock.inquire_daily_itemchartprice.range(
