@@ -24,6 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import decode_table
+import symbols_load
 
 FIRST_CALL = """
 import tempfile
@@ -172,6 +173,7 @@ def main() -> int:
     results["decode"] = [row.as_json() for row in table]
     if not args.decode_only:
         results["client"] = bench_client_overhead()
+        results["symbols"] = symbols_load.measure()
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
@@ -206,6 +208,7 @@ def main() -> int:
         f"RSS, every API + realtime TR {mem['rss_all_loaded_mb']:8.1f} MB  (+{mem['rss_delta_mb']:.1f} MB "
         f"over httpx; {mem['apis']:.0f} APIs, {mem['realtime_trs']:.0f} TR IDs)"
     )
+    print(*symbols_load.report(results["symbols"]), sep="\n")
     return 0
 
 

@@ -36,6 +36,9 @@ class _Row:
     isin: str | None
     name: str
     line: bytes = attrs.field(repr=False)
+    norm: str = attrs.field(repr=False, default="")
+    """The name as :meth:`Symbols.find` compares it (case folded, no spaces)."""
+    english: str = attrs.field(repr=False, default="")
 
     def symbol(self) -> Symbol:
         layout = self.layout
@@ -82,6 +85,7 @@ class Symbols:
         self._today = today
         self._lock = threading.RLock()
         self._rows: dict[str, list[_Row]] = {}  # master id -> rows, in file order
+        self._by_code: dict[str, dict[str, _Row]] = {}  # master id -> code / ISIN -> row
         self._loaded_on: dict[str, date] = {}
 
     def __repr__(self) -> str:
@@ -112,6 +116,7 @@ class Symbols:
         """Forget what is loaded: the next lookup reads the files again (downloading if stale)."""
         with self._lock:
             self._rows.clear()
+            self._by_code.clear()
             self._loaded_on.clear()
 
     def _ensure(self, master: str) -> list[_Row]:
@@ -129,18 +134,31 @@ class Symbols:
         name_of = layout.slicer(str(keys["name"]))
         isin_name = keys.get("isin")
         isin_of = layout.slicer(isin_name) if isin_name else None
+        english_of = _english_slicer(layout)
         rows: list[_Row] = []
+        by_code: dict[str, _Row] = {}
         for file, blob in zip(layout.files, blobs, strict=True):
             for line in records(read_zip(blob, file.member)):
                 code = code_of(line)
                 if not code:
                     continue
                 isin = isin_of(line) or None if isin_of else None
-                rows.append(_Row(layout, file, code, isin, name_of(line), line))
+                name = name_of(line)
+                english = _norm(english_of(line)) if english_of else ""
+                row = _Row(layout, file, code, isin, name, line, _norm(name), english)
+                rows.append(row)
+                for key in (code.upper(), isin):
+                    if key and key not in by_code:  # the first file listing it wins
+                        by_code[key] = row
         with self._lock:
             self._rows[layout.id] = rows
+            self._by_code[layout.id] = by_code
             self._loaded_on[layout.id] = self._today()
         return rows
+
+    def _code_index(self, master: str) -> dict[str, _Row]:
+        self._ensure(master)
+        return self._by_code[master]
 
     # --- lookups -----------------------------------------------------------------------
 
@@ -149,11 +167,9 @@ class Symbols:
         stocks first (KOSPI, KOSDAQ, KONEX), then index and stock derivatives."""
         wanted = code.strip().upper()
         for master in (*STOCK_MASTERS, *DERIVATIVE_MASTERS):
-            for row in self._ensure(master):
-                if (row.code == wanted or row.isin == wanted) and (
-                    market is None or row.file.market == market
-                ):
-                    return row.symbol()
+            row = self._code_index(master).get(wanted)
+            if row is not None and market in (None, row.file.market):
+                return row.symbol()
         raise SymbolNotFoundError(
             f"symbols.get: no domestic master lists {code!r}"
             + (f" in market {market}" if market else "")
@@ -175,11 +191,8 @@ class Symbols:
         prefix: list[_Row] = []
         contains: list[_Row] = []
         for master in masters:
-            rows = self._ensure(master)
-            english_of = _english_slicer(_layout(master))
-            for row in rows:
-                name = _norm(row.name)
-                english = _norm(english_of(row.line)) if english_of else ""
+            for row in self._ensure(master):
+                name, english = row.norm, row.english
                 if wanted in (name, english, row.code.casefold()):
                     exact.append(row)
                 elif name.startswith(wanted) or english.startswith(wanted):
