@@ -181,7 +181,7 @@ class Calendar:
         """Ask KIS (the async client's chk_holiday) about the days from ``start`` (today)."""
         if self._afetch is None:
             return
-        day = start or self._today()
+        day = _day(start, self._today)
         self.update(await self._afetch(day))
         self._asked.add(day)
 
@@ -198,7 +198,7 @@ class Calendar:
 
     def is_trading_day(self, day: date | None = None) -> bool:
         """Whether the Korean stock market is open on ``day`` (default today)."""
-        day = day or self._today()
+        day = _day(day, self._today)
         known = self._known.get(day)
         if known is None and self._fetch is not None:
             self._ask(day)
@@ -211,11 +211,11 @@ class Calendar:
 
     def next_trading_day(self, day: date | None = None) -> date:
         """The first trading day after ``day`` (default today)."""
-        return self._step(day or self._today(), 1)
+        return self._step(_day(day, self._today), 1)
 
     def previous_trading_day(self, day: date | None = None) -> date:
         """The last trading day before ``day`` (default today)."""
-        return self._step(day or self._today(), -1)
+        return self._step(_day(day, self._today), -1)
 
     def trading_days(self, start: date, end: date) -> list[date]:
         """Trading days from ``start`` to ``end``, both included."""
@@ -253,7 +253,7 @@ class Calendar:
     def session_times(self, day: date | None = None, venue: str = "KRX") -> DaySessions | None:
         """Sessions of ``venue`` (``KRX`` or ``NXT``) on ``day`` as Asia/Seoul datetimes;
         None when the market is closed that day."""
-        day = day or self._today()
+        day = _day(day, self._today)
         venue = venue.upper()
         if venue not in self.table.venues:
             raise ValueError(
@@ -289,6 +289,15 @@ class Calendar:
         local = when.astimezone(SEOUL)
         day = self.session_times(local.date(), venue)
         return day is not None and session in day.sessions and local in day[session]
+
+
+def _day(day: date | None, today: Callable[[], date]) -> date:
+    """``day`` as a plain date (a datetime counts by its date in Korea); today when None."""
+    if day is None:
+        return today()
+    if isinstance(day, datetime):
+        return (day.astimezone(SEOUL) if day.tzinfo else day).date()
+    return day
 
 
 def _at(day: date, text: str) -> datetime:

@@ -143,6 +143,8 @@ def test_front_month_errors(symbols: Symbols) -> None:
         symbols.front_month("KOSPI200", on=date(2026, 4, 1))
     with pytest.raises(SymbolNotFoundError, match="no futures"):
         symbols.front_month("000660", on=date(2025, 10, 1))
+    with pytest.raises(ValueError, match="underlying: empty"):
+        symbols.front_month(" ")
 
 
 def test_unknown_master_is_refused(symbols: Symbols) -> None:

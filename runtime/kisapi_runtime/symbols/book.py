@@ -183,7 +183,7 @@ class Symbols:
         limit: int | None = 20,
     ) -> list[Symbol]:
         """Symbols whose name matches ``query``: exact names first, then names starting with it,
-        then names containing it (case, width of spaces ignored); codes match exactly too."""
+        then names containing it (case and spaces ignored); codes match exactly too."""
         wanted = _norm(query)
         if not wanted:
             raise ValueError("symbols.find: query: empty")
@@ -223,6 +223,8 @@ class Symbols:
         """The futures contract of ``underlying`` with the nearest expiry not yet passed on
         ``on`` (default today in Korea): ``KOSPI200``, ``MINI_KOSPI200``, ``KOSDAQ150`` (index
         futures) or a stock's short code / name (stock futures)."""
+        if not underlying.strip():
+            raise ValueError("symbols.front_month: underlying: empty")
         day = on or self._today()
         layout = _layout("fo_idx")
         futures: dict[str, Any] = dict(layout.extra.get("futures", {}))
