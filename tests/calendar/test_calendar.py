@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -134,11 +134,10 @@ def test_the_table_is_sane() -> None:
 
 
 def test_a_datetime_counts_by_its_day_in_korea(c: Calendar) -> None:
-    from datetime import timezone
 
     # Friday 13 Feb 2026 20:00 UTC is Saturday 05:00 in Seoul.
-    assert c.is_trading_day(datetime(2026, 2, 13, 20, 0, tzinfo=timezone.utc)) is False
-    assert c.is_trading_day(datetime(2026, 2, 13, 1, 0, tzinfo=timezone.utc)) is True
+    assert c.is_trading_day(datetime(2026, 2, 13, 20, 0, tzinfo=UTC)) is False
+    assert c.is_trading_day(datetime(2026, 2, 13, 1, 0, tzinfo=UTC)) is True
     assert c.is_trading_day(datetime(2026, 2, 17, 10, 0)) is False  # naive: its own date
-    sessions = c.session_times(datetime(2026, 1, 1, 16, 0, tzinfo=timezone.utc))  # 2 Jan KST
+    sessions = c.session_times(datetime(2026, 1, 1, 16, 0, tzinfo=UTC))  # 2 Jan KST
     assert sessions is not None and sessions.special == "year_open"
