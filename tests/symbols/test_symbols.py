@@ -58,6 +58,20 @@ def test_get_by_isin_and_across_markets(symbols: Symbols) -> None:
     assert symbols.get("101W12").market == "INDEX_FO"
 
 
+def test_bonds_and_sectors_on_request(symbols: Symbols, server: MasterServer) -> None:
+    with pytest.raises(SymbolNotFoundError, match="'KR103502GE97'"):
+        symbols.get("KR103502GE97")
+    assert "bond_code.mst.zip" not in server.requests
+    bond = symbols.get("KR103502GE97", masters=["bond"])
+    assert (bond.kind, bond.name, bond.listing_date) == (
+        "bond",
+        "국고채권 03125-2709(24-6)",
+        date(2024, 9, 11),
+    )
+    assert bond.fields["rdmp_date"] == date(2027, 9, 10)
+    assert symbols.get("0002", masters=["sector"]).name == "대형주"
+
+
 def test_get_with_a_market_filter(symbols: Symbols) -> None:
     with pytest.raises(SymbolNotFoundError, match=r"'005930'.*KOSDAQ"):
         symbols.get("005930", market="KOSDAQ")

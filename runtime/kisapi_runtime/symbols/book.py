@@ -162,16 +162,23 @@ class Symbols:
 
     # --- lookups -----------------------------------------------------------------------
 
-    def get(self, code: str, *, market: str | None = None) -> Symbol:
+    def get(
+        self,
+        code: str,
+        *,
+        market: str | None = None,
+        masters: Iterable[str] = (*STOCK_MASTERS, *DERIVATIVE_MASTERS),
+    ) -> Symbol:
         """The symbol with this short code (``005930``) or standard code (``KR7005930003``);
-        stocks first (KOSPI, KOSDAQ, KONEX), then index and stock derivatives."""
+        stocks first (KOSPI, KOSDAQ, KONEX), then index and stock derivatives (``masters=``
+        to look elsewhere: ``["bond"]``, ``["sector"]``)."""
         wanted = code.strip().upper()
-        for master in (*STOCK_MASTERS, *DERIVATIVE_MASTERS):
+        for master in masters:
             row = self._code_index(master).get(wanted)
             if row is not None and market in (None, row.file.market):
                 return row.symbol()
         raise SymbolNotFoundError(
-            f"symbols.get: no domestic master lists {code!r}"
+            f"symbols.get: no master of {list(masters)} lists {code!r}"
             + (f" in market {market}" if market else "")
         )
 

@@ -30,7 +30,7 @@ class Symbol:
     isin: str | None
     """Standard code (ISIN) where the master has one."""
     kind: str
-    """``stock``, ``derivative``, ``overseas`` or ``sector``."""
+    """``stock``, ``derivative``, ``overseas``, ``bond`` or ``sector``."""
     fields: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     order_exchange: str | None = None
     """Overseas: the exchange code of the order and account APIs (``NASD`` for ``NAS``)."""
@@ -58,7 +58,7 @@ class Symbol:
 
     @property
     def listing_date(self) -> date | None:
-        return self._get("stck_lstn_date", date)
+        return self._get("stck_lstn_date", date) or self._get("lstn_date", date)
 
     @property
     def par_value(self) -> int | None:
