@@ -23,6 +23,7 @@ import attrs
 
 from .codecs import KST
 from .errors import KisError
+from .kis_days import KisDays
 from .secret import get_logger
 
 log = get_logger("calendar")
@@ -156,53 +157,55 @@ class Calendar:
         *,
         fetch: Fetch | None = None,
         afetch: AsyncFetch | None = None,
+        days: KisDays | None = None,
         today: Callable[[], date] = today_kst,
     ) -> None:
         self.table = table or krx_table()
         self._fetch = fetch
         self._afetch = afetch
+        self._days = days if days is not None else KisDays()
         self._today = today
-        self._known: dict[date, bool] = {}
-        self._asked: set[date] = set()
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         source = "chk_holiday + table" if self._fetch or self._afetch else "table"
-        return f"Calendar(source={source!r}, known={len(self._known)} days from KIS)"
+        return f"Calendar(source={source!r}, known={len(self._days)} days from KIS)"
 
     # --- what KIS said -----------------------------------------------------------------
 
     def update(self, days: Iterable[tuple[date, bool]]) -> None:
         """Record (day, market open) answers, e.g. rows of chk_holiday (``bass_dt``, ``opnd_yn``)."""
-        with self._lock:
-            self._known.update(days)
+        self._days.put(days, self._today())
 
     async def aload(self, start: date | None = None) -> None:
-        """Ask KIS (the async client's chk_holiday) about the days from ``start`` (today)."""
-        if self._afetch is None:
-            return
+        """Ask KIS (the async client's chk_holiday) about the days from ``start`` (today),
+        unless it was asked from that day today already."""
         day = _day(start, self._today)
-        self.update(await self._afetch(day))
-        self._asked.add(day)
+        today = self._today()
+        if self._afetch is None or self._days.asked_today(day, today):
+            return
+        self._days.put(await self._afetch(day), today, start=day)
 
     def _ask(self, day: date) -> None:
-        if self._fetch is None or day in self._asked:
+        today = self._today()
+        if self._fetch is None or self._days.asked_today(day, today):
             return
-        self._asked.add(day)
         try:
-            self.update(self._fetch(day))
+            rows = list(self._fetch(day))
         except KisError as exc:
             log.warning("calendar: chk_holiday from %s failed (%s); using the table", day, exc)
+            rows = []
+        self._days.put(rows, today, start=day)
 
     # --- days --------------------------------------------------------------------------
 
     def is_trading_day(self, day: date | None = None) -> bool:
         """Whether the Korean stock market is open on ``day`` (default today)."""
         day = _day(day, self._today)
-        known = self._known.get(day)
+        today = self._today()
+        known = self._days.get(day, today)
         if known is None and self._fetch is not None:
             self._ask(day)
-            known = self._known.get(day)
+            known = self._days.get(day, today)
         return known if known is not None else self.table.is_open(day)
 
     def holiday_name(self, day: date) -> str | None:

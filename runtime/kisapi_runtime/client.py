@@ -68,6 +68,8 @@ _NOT_JSON: Final = (ValueError, RecursionError)
 
 HOLIDAY_API: Final = "domestic_stock.chk_holiday"
 """The API a real client's ``calendar`` asks (KIS has no mock version of it)."""
+HOLIDAY_FILE: Final = "chk_holiday.json"
+"""Its answers, in the token cache folder: KIS asks for about one call a day."""
 
 _limiters: dict[tuple[str, str], RateLimiter] = {}
 _limiters_lock = threading.Lock()
@@ -499,8 +501,12 @@ class SyncClient(BaseClient):
         """Trading days and sessions: a real client asks KIS (chk_holiday), a mock one reads
         the holiday table (``kisapi_runtime.calendar``)."""
         from .calendar import Calendar
+        from .kis_days import shared_days
 
-        return Calendar(fetch=None if self.config.is_mock else self._open_days)
+        if self.config.is_mock:
+            return Calendar()
+        days = shared_days(self.config.token_cache_dir / HOLIDAY_FILE)
+        return Calendar(fetch=self._open_days, days=days)
 
     def _open_days(self, day: date) -> list[tuple[date, bool]]:
         return open_days(_endpoint(self, HOLIDAY_API)(bass_dt=day))
@@ -618,8 +624,12 @@ class AsyncClient(BaseClient):
         """The holiday table; on a real client ``await akis.calendar.aload()`` adds what KIS
         (chk_holiday) says from today on."""
         from .calendar import Calendar
+        from .kis_days import shared_days
 
-        return Calendar(afetch=None if self.config.is_mock else self._open_days)
+        if self.config.is_mock:
+            return Calendar()
+        days = shared_days(self.config.token_cache_dir / HOLIDAY_FILE)
+        return Calendar(afetch=self._open_days, days=days)
 
     async def _open_days(self, day: date) -> list[tuple[date, bool]]:
         return open_days(await _endpoint(self, HOLIDAY_API)(bass_dt=day))
