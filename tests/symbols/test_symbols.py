@@ -138,6 +138,11 @@ def test_front_month_is_the_nearest_unexpired_future(symbols: Symbols) -> None:
     assert symbols.front_month("KOSPI200", on=date(2025, 9, 12)).code == "101W12"
     assert symbols.front_month("kospi200", on=date(2025, 12, 12)).code == "101X03"
     assert symbols.front_month("KOSDAQ150", on=date(2025, 10, 1)).code == "106W12"
+    # a datetime counts by its date in Korea: 11 Sep 2025 16:00 UTC is the 12th in Seoul
+    from datetime import UTC, datetime
+
+    assert symbols.front_month(on=datetime(2025, 9, 11, 16, 0, tzinfo=UTC)).code == "101W12"
+    assert symbols.front_month(on=datetime(2025, 9, 11, 14, 0, tzinfo=UTC)).code == "101W09"
 
 
 def test_front_month_moves_expiry_before_a_holiday(symbols: Symbols) -> None:

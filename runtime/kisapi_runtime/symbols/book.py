@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 import attrs
 import httpx
 
+from ..codecs import KST
 from ..errors import KisError
 from .download import MasterCache, today_kst
 from .layout import MasterFile, MasterLayout, convert, layouts, read_zip, records
@@ -232,6 +233,8 @@ class Symbols:
         futures) or a stock's short code / name (stock futures)."""
         if not underlying.strip():
             raise ValueError("symbols.front_month: underlying: empty")
+        if isinstance(on, datetime):  # its date in Korea
+            on = (on.astimezone(KST) if on.tzinfo else on).date()
         day = on or self._today()
         layout = _layout("fo_idx")
         futures: dict[str, Any] = dict(layout.extra.get("futures", {}))
@@ -250,9 +253,9 @@ class Symbols:
         if not rows:
             raise SymbolNotFoundError(f"symbols.front_month: no futures on {underlying!r}")
         dated = [(expiry, r) for r in rows if (expiry := self._expiry(r.code, futures)) is not None]
-        live = sorted((e, r.code, r) for e, r in dated if e >= day)
+        live = [(e, r) for e, r in dated if e >= day]
         if live:
-            return live[0][2].symbol()
+            return min(live, key=lambda item: (item[0], item[1].code))[1].symbol()
         marked = [r for r in rows if r.layout.split(r.line).get("mmsc_cls_code") == "1"]
         if marked and not dated:
             return marked[0].symbol()
