@@ -88,3 +88,12 @@ def test_read_zip_takes_the_only_member_whatever_its_name() -> None:
     layout = layouts()["sector"]
     data = layout.zip("IDXCODE.MST", [{"idx_code": "0001", "idx_name": "종합"}])
     assert read_zip(data, "idxcode.mst").startswith(b" 0001")
+
+
+def test_delimited_fields_kis_adds_are_kept() -> None:
+    layout = layouts()["fo_idx"]
+    line = layout.encode({"shrn_iscd": "101W12", "kor_name": "코스피200 F 202512"}) + b"|X|Y"
+    fields = layout.split(line)
+    assert fields["shrn_iscd"] == "101W12"
+    assert fields["extra"] == "X|Y"
+    assert "extra" not in layout.split(layout.encode({"shrn_iscd": "101W12"}))

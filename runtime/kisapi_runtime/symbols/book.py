@@ -15,7 +15,7 @@ import httpx
 from ..codecs import KST
 from ..errors import KisError
 from .download import MasterCache, today_kst
-from .layout import MasterFile, MasterLayout, convert, layouts, read_zip, records
+from .layout import EXTRA, MasterFile, MasterLayout, convert, layouts, read_zip, records
 from .models import Symbol
 
 STOCK_MASTERS: Final = ("kospi", "kosdaq", "konex")
@@ -44,7 +44,9 @@ class _Row:
     def symbol(self) -> Symbol:
         layout = self.layout
         text = layout.split(self.line)
-        fields = {f.name: convert(f.type, text[f.name]) for f in layout.all_fields}
+        fields: dict[str, Any] = {f.name: convert(f.type, text[f.name]) for f in layout.all_fields}
+        if EXTRA in text:
+            fields[EXTRA] = text[EXTRA]
         return Symbol(
             market=self.file.market,
             code=self.code,

@@ -15,6 +15,9 @@ from typing import Any
 
 import attrs
 
+EXTRA = "extra"
+"""Key of the text after the last known field of a delimited record (fields KIS added)."""
+
 
 @attrs.frozen
 class FieldSpec:
@@ -69,11 +72,15 @@ class MasterLayout:
         enc = self.encoding
         if self.format == "delimited":
             parts = line.decode(enc, "replace").split(self.separator)
-            return {
+            known = len(self.fields)
+            out = {
                 f.name: (parts[i].strip() if i < len(parts) else "")
                 for i, f in enumerate(self.fields)
             }
-        out: dict[str, str] = {}
+            if any(p.strip() for p in parts[known:]):
+                out[EXTRA] = self.separator.join(parts[known:])  # fields KIS added
+            return out
+        out = {}
         width = self.tail_width
         head, tail = (line[:-width], line[-width:]) if width else (line, b"")
         pos = 0
