@@ -238,3 +238,11 @@ def test_aload_downloads_with_an_async_client(tmp_path: Path, server: MasterServ
     assert symbols.get("005930").name == "삼성전자"  # no download: already loaded
     assert symbols.overseas("AAPL").order_exchange == "NASD"
     assert len(server.requests) == count == 12
+
+
+def test_default_cache_dir_follows_the_token_cache_setting(
+    tmp_path: Path, server: MasterServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIS_TOKEN_CACHE_DIR", str(tmp_path / "tokens"))
+    Symbols(base_url="http://m/", transport=server.transport()).load("kospi")
+    assert (tmp_path / "tokens" / "masters" / "kospi_code.mst.zip").exists()

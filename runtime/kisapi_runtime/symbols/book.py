@@ -14,7 +14,7 @@ import httpx
 
 from ..codecs import KST
 from ..errors import KisError
-from .download import MasterCache, today_kst
+from .download import MasterCache, default_cache_dir, today_kst
 from .layout import EXTRA, MasterFile, MasterLayout, convert, layouts, read_zip, records
 from .models import Symbol
 
@@ -64,7 +64,8 @@ def _norm(text: str) -> str:
 
 class Symbols:
     """Codes, names and listings from KIS's master files (downloaded when first needed, cached
-    under ``cache_dir`` and fetched again on a later day in Korea).
+    under ``cache_dir`` (default ``~/.cache/kisapi/masters``, or ``$KIS_TOKEN_CACHE_DIR/masters``)
+    and fetched again on a later day in Korea).
 
     ``symbols.get("005930")``, ``symbols.find("삼성전자")``, ``symbols.front_month("KOSPI200")``,
     ``symbols.overseas("AAPL")``. Blocking; ``await symbols.aload(...)`` downloads without
@@ -73,7 +74,7 @@ class Symbols:
 
     def __init__(
         self,
-        cache_dir: str | Path,
+        cache_dir: str | Path | None = None,
         *,
         base_url: str | None = None,
         http_client: httpx.Client | None = None,
@@ -83,7 +84,11 @@ class Symbols:
     ) -> None:
         self._async_http = async_http
         self.cache = MasterCache(
-            Path(cache_dir), base_url, http_client=http_client, transport=transport, today=today
+            Path(cache_dir) if cache_dir is not None else default_cache_dir(),
+            base_url,
+            http_client=http_client,
+            transport=transport,
+            today=today,
         )
         self._today = today
         self._lock = threading.RLock()

@@ -31,6 +31,15 @@ def master_url(base_url: str | None = None) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def default_cache_dir() -> Path:
+    """``$KIS_TOKEN_CACHE_DIR/masters``, else ``~/.cache/kisapi/masters`` (the token cache's
+    default folder)."""
+    base = os.environ.get("KIS_TOKEN_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "kisapi"
+    )
+    return Path(base) / "masters"
+
+
 def today_kst() -> date:
     return datetime.now(KST).date()
 
