@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import decode_table
 import multiprocess_limits
+import symbols_load
 
 FIRST_CALL = """
 import tempfile
@@ -174,6 +175,7 @@ def main() -> int:
     results["decode"] = [row.as_json() for row in table]
     if not args.decode_only:
         results["client"] = bench_client_overhead()
+        results["symbols"] = symbols_load.measure()
     if not args.decode_only and not args.skip_limits:
         results["limits"] = multiprocess_limits.measure()
     if args.json:
@@ -210,6 +212,7 @@ def main() -> int:
         f"RSS, every API + realtime TR {mem['rss_all_loaded_mb']:8.1f} MB  (+{mem['rss_delta_mb']:.1f} MB "
         f"over httpx; {mem['apis']:.0f} APIs, {mem['realtime_trs']:.0f} TR IDs)"
     )
+    print(*symbols_load.report(results["symbols"]), sep="\n")
     if "limits" in results:
         print()
         multiprocess_limits.report(results["limits"])

@@ -271,6 +271,8 @@ class Project:
     enums: tuple[EnumDef, ...]
     errors: tuple[ErrorDef, ...]
     realtime: tuple[RealtimeApi, ...] = ()
+    data: tuple[tuple[str, str], ...] = ()
+    """(package-relative path, text) of the data specs (codegen/data.py)."""
 
     @property
     def apis(self) -> tuple[Api, ...]:

@@ -19,6 +19,8 @@ from .spec_model import ApiSpecFile
 
 SHARED_DIR = "_shared"
 SCHEMA_DIR = "schema"
+DATA_DIRS = ("masters", "calendar")
+"""Folders of ``spec/`` holding data (codegen/data.py), not API specs."""
 DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parent.parent / "spec" / SCHEMA_DIR
 
 
@@ -107,7 +109,7 @@ def check(data: Any, path: Path, v: jsonschema.Draft202012Validator) -> None:
 def api_files(spec_dir: Path) -> Iterator[Path]:
     for path in sorted(spec_dir.rglob("*.yaml")):
         rel = path.relative_to(spec_dir)
-        if rel.parts[0] in (SHARED_DIR, SCHEMA_DIR):
+        if rel.parts[0] in (SHARED_DIR, SCHEMA_DIR, *DATA_DIRS):
             continue
         yield path
 

@@ -160,6 +160,9 @@ def render(project: ir.Project, out: Path) -> None:
     )
     write("__main__.py", "package_main.py.jinja")
     (pkg / "py.typed").write_text("", encoding="utf-8")
+    for rel, text in project.data:
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(text, encoding="utf-8", newline="\n")
     for product in project.products:
         write(f"{product.name}/__init__.py", "namespace_init.py.jinja", product=product)
         for api in product.apis:

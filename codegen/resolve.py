@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from . import ir
+from .data import data_files
 from .load import DEFAULT_SCHEMA_DIR, SpecError, api_files, line_of, load_api, load_shared
 from .spec_model import ApiSpecFile
 
@@ -115,7 +116,8 @@ def load_project(spec_dir: Path, only: Sequence[Path] | None = None) -> ir.Proje
     )
     _check_methods(products, spec_dir)
     _check_realtime(realtime)
-    return ir.Project(products, enums, errors, tuple(sorted(realtime, key=lambda r: r.id)))
+    data = tuple(sorted(data_files(spec_dir).items())) if chosen is None else ()
+    return ir.Project(products, enums, errors, tuple(sorted(realtime, key=lambda r: r.id)), data)
 
 
 def _check_realtime(items: Sequence[ir.RealtimeApi]) -> None:

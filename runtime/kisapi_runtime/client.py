@@ -12,8 +12,9 @@ import random
 import re
 import time
 from collections.abc import Callable, Generator, Mapping
-from datetime import datetime
-from typing import Any, ClassVar, Final, TypeVar
+from datetime import date, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 import httpx
 
@@ -43,6 +44,10 @@ from .request import Prepared, prepare
 from .response import ApiResponse
 from .secret import get_logger, guard_library_loggers
 
+if TYPE_CHECKING:
+    from .calendar import Calendar
+    from .symbols import Symbols
+
 T = TypeVar("T")
 R = TypeVar("R")
 S = TypeVar("S", bound="SyncClient")
@@ -59,6 +64,11 @@ _REFUSED: Final = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
 _HEADER_OK: Final = re.compile(r"[\t\x20-\x7e]*")
 # What a body that is not JSON makes json() raise (RecursionError: absurdly deep nesting).
 _NOT_JSON: Final = (ValueError, RecursionError)
+
+HOLIDAY_API: Final = "domestic_stock.chk_holiday"
+"""The API a real client's ``calendar`` asks (KIS has no mock version of it)."""
+HOLIDAY_FILE: Final = "chk_holiday.json"
+"""Its answers, in the token cache folder: KIS asks for about one call a day."""
 
 # --- actions the retry plan yields ------------------------------------------------------
 
@@ -331,6 +341,15 @@ def _endpoint(client: BaseClient, api_id: str) -> Any:
     return getattr(getattr(client, namespace), method)
 
 
+def open_days(response: Any) -> list[tuple[date, bool]]:
+    """(day, market open) from a chk_holiday response (``bass_dt``, ``opnd_yn``)."""
+    return [
+        (row.bass_dt, row.opnd_yn)
+        for row in response.output
+        if isinstance(row.bass_dt, date) and isinstance(row.opnd_yn, bool)
+    ]
+
+
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
     """The body as a JSON object, or ``None`` (empty, truncated, not UTF-8, array, too deep)."""
     try:
@@ -454,6 +473,29 @@ class SyncClient(BaseClient):
         """The WebSocket approval key (issued once, then reused)."""
         return self._approval.get(self._http)
 
+    @cached_property
+    def symbols(self) -> Symbols:
+        """Codes and names from KIS's master files, cached under the token cache folder and
+        downloaded through this client's HTTP client (``kisapi_runtime.symbols``)."""
+        from .symbols import Symbols
+
+        return Symbols(self.config.token_cache_dir / "masters", http_client=self._http)
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        """Trading days and sessions: a real client asks KIS (chk_holiday), a mock one reads
+        the holiday table (``kisapi_runtime.calendar``)."""
+        from .calendar import Calendar
+        from .kis_days import shared_days
+
+        if self.config.is_mock:
+            return Calendar()
+        days = shared_days(self.config.token_cache_dir / HOLIDAY_FILE)
+        return Calendar(fetch=self._open_days, days=days)
+
+    def _open_days(self, day: date) -> list[tuple[date, bool]]:
+        return open_days(_endpoint(self, HOLIDAY_API)(bass_dt=day))
+
     def reconcile(self, error: KisOrderStateUnknownError) -> Reconciliation:
         """What became of an order whose state is unknown: looked up in the day's orders.
 
@@ -553,6 +595,29 @@ class AsyncClient(BaseClient):
     async def approval_key(self) -> str:
         """The WebSocket approval key (issued once, then reused)."""
         return await self._approval.aget(self._http)
+
+    @cached_property
+    def symbols(self) -> Symbols:
+        """Like ``Kis.symbols``; lookups block while a file downloads: ``await
+        akis.symbols.aload(...)`` fetches with this client first."""
+        from .symbols import Symbols
+
+        return Symbols(self.config.token_cache_dir / "masters", async_http=self._http)
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        """The holiday table; on a real client ``await akis.calendar.aload()`` adds what KIS
+        (chk_holiday) says from today on."""
+        from .calendar import Calendar
+        from .kis_days import shared_days
+
+        if self.config.is_mock:
+            return Calendar()
+        days = shared_days(self.config.token_cache_dir / HOLIDAY_FILE)
+        return Calendar(afetch=self._open_days, days=days)
+
+    async def _open_days(self, day: date) -> list[tuple[date, bool]]:
+        return open_days(await _endpoint(self, HOLIDAY_API)(bass_dt=day))
 
     async def reconcile(self, error: KisOrderStateUnknownError) -> Reconciliation:
         """What became of an order whose state is unknown: looked up in the day's orders.

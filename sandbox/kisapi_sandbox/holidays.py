@@ -1,28 +1,62 @@
-"""KRX market holidays the simulated market keeps (a small table; outside the years it covers
-only weekends are closed). Merge with the project's trading calendar when it has one."""
+"""The sandbox's answer to chk_holiday, from the same holiday table as ``kisapi_runtime.calendar``."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Final
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any, Final
 
-_TABLE: Final = {
-    2024: "0101 0209 0212 0301 0410 0501 0506 0515 0606 0815 0916 0917 0918 1001 1003 1009 "
-    "1225 1231",
-    2025: "0101 0127 0128 0129 0130 0303 0501 0505 0506 0603 0606 0815 1003 1006 1007 1008 "
-    "1009 1225 1231",
-    2026: "0101 0216 0217 0218 0302 0501 0505 0525 0603 0817 0924 0925 0928 1005 1009 1225 1231",
-}
-KRX_HOLIDAYS: Final[frozenset[date]] = frozenset(
-    date(year, int(mmdd[:2]), int(mmdd[2:]))
-    for year, days in _TABLE.items()
-    for mmdd in days.split()
-)
-"""Weekdays KRX does not trade (new year, Lunar New Year, Chuseok, substitutes, elections,
-Labour Day, the year-end closing day)."""
-COVERED: Final = range(min(_TABLE), max(_TABLE) + 1)
+from kisapi_runtime.calendar import CalendarRangeError, krx_table
+
+HOLIDAY_API: Final = "domestic_stock.chk_holiday"
+DAYS_PER_PAGE: Final = 23
+"""Rows KIS returns per call (20241201 -> next key 20241224 in a real capture)."""
+WEEKDAY_CODES: Final = ("02", "03", "04", "05", "06", "07", "01")  # Monday .. Sunday
+
+
+def _yn(flag: bool) -> str:
+    return "Y" if flag else "N"
 
 
 def is_trading_day(day: date) -> bool:
-    """Whether KRX trades on ``day``: a weekday that is no holiday."""
-    return day.weekday() < 5 and day not in KRX_HOLIDAYS
+    """Whether KRX trades on ``day`` (the project's KRX table; outside it, weekdays)."""
+    try:
+        return krx_table().is_open(day)
+    except CalendarRangeError:
+        return day.weekday() < 5
+
+
+KRX_HOLIDAYS: Final[frozenset[date]] = frozenset(krx_table().closed)
+"""Weekdays KRX does not trade, as the simulated market sees them."""
+
+
+def chk_holiday(params: Mapping[str, str], today: date) -> dict[str, Any]:
+    """KIS's chk_holiday body: a page of days from ``BASS_DT`` (or the continuation key)."""
+    text = (params.get("CTX_AREA_NK") or "").strip() or (params.get("BASS_DT") or "").strip()
+    try:
+        start = date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        start = today
+    rows = []
+    for i in range(DAYS_PER_PAGE):
+        day = start + timedelta(days=i)
+        open_ = is_trading_day(day)
+        rows.append(
+            {
+                "bass_dt": day.strftime("%Y%m%d"),
+                "wday_dvsn_cd": WEEKDAY_CODES[day.weekday()],
+                "bzdy_yn": _yn(open_),
+                "tr_day_yn": _yn(open_),
+                "opnd_yn": _yn(open_),
+                "sttl_day_yn": _yn(open_),
+            }
+        )
+    after = start + timedelta(days=DAYS_PER_PAGE)
+    return {
+        "ctx_area_nk": after.strftime("%Y%m%d").ljust(20),
+        "ctx_area_fk": start.strftime("%Y%m%d").ljust(20),
+        "output": rows,
+        "rt_cd": "0",
+        "msg_cd": "MCA00000",
+        "msg1": "정상처리 되었습니다.",
+    }

@@ -36,8 +36,10 @@ from kisapi_runtime.orders import check_order_amounts
 
 from . import catalog, marketdata
 from .faults import Fault, Faults
+from .holidays import HOLIDAY_API, chk_holiday
 from .limits import RateLimits
 from .market import Market, fixed_clock, system_clock
+from .masters import MASTER_PATH
 from .values import CODE_NAMES, NAME_NAMES, STOCKS, rng, tidy, value
 
 Env = Literal["real", "mock"]
@@ -278,6 +280,8 @@ class Sandbox:
             return handler(request.env, _oauth_body(request.body))
         if path == "/uapi/hashkey":
             return self._hashkey(request)
+        if path.startswith(MASTER_PATH):
+            return _master(path[len(MASTER_PATH) :], self.today)
         return self._api(request)
 
     # --- auth ------------------------------------------------------------------------
@@ -412,6 +416,8 @@ class Sandbox:
             answer = self.broker.handle(api.id, tr_id, params, mock=env == "mock")
             if answer is not None:
                 return _json(200, answer, tr_id=tr_id, tr_cont="D")
+        if api.id == HOLIDAY_API:  # from the holiday table the SDK's calendar reads
+            return _json(200, chk_holiday(params, self.today), tr_id=tr_id, tr_cont="D")
         return self._answer(api, tr_id, params, tr_cont)
 
     def _answer(
@@ -804,6 +810,16 @@ def _json(
 ) -> Reply:
     code = str(body.get("msg_cd") or body.get("error_code") or "")
     return _reply(status, _encode(body), code, tr_id=tr_id, tr_cont=tr_cont)
+
+
+def _master(name: str, today: date) -> Reply:
+    """A master file zip, as KIS's download host serves it (404 for an unknown name)."""
+    from .masters import master_zip
+
+    data = master_zip(name, today)
+    if data is None:
+        return Reply(404, b"Not Found", (("Content-Type", "text/plain"),))
+    return Reply(200, data, (("Content-Type", "application/zip"),))
 
 
 def kis_error(status: int, msg_cd: str, msg1: str, *, rt_cd: str = "1") -> Reply:
