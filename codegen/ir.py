@@ -89,6 +89,11 @@ class Block:
     model: str
     fields: tuple[Field, ...]
 
+    @property
+    def rows_type(self) -> str:
+        """Annotation of an array block: a list of records that converts to tables."""
+        return f"_d.Rows[{self.model}]"
+
 
 @attrs.frozen
 class Selector:
