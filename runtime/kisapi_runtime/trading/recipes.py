@@ -197,7 +197,7 @@ class DomesticStock:
                 symbol=row.pdno, qty=row.rmn_qty or row.ord_qty or 0,
                 price=row.ord_unpr or None,
                 order_type="market" if _text(row.ord_dvsn_cd) == "01" else "limit",
-                exchange=row.excg_id_dvsn_cd or "KRX", time=row.ord_tmd, response=row,
+                exchange=_text(row.excg_id_dvsn_cd) or "KRX", time=row.ord_tmd, response=row,
             )  # fmt: skip
         raise KisValidationError(api, "order", f"no order {number} among today's orders")
 
