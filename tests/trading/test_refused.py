@@ -133,7 +133,7 @@ def test_overseas_mock_takes_limit_orders_only(settings: Callable[..., dict[str,
 def test_futures_refusals_send_nothing(settings: Callable[..., dict[str, Any]]) -> None:
     with _kis(settings, account="50000123-03") as kis:
         fo = kis.domestic_futureoption
-        with pytest.raises(KisValidationError, match="domestic_futureoption.buy: qty: must be"):
+        with pytest.raises(KisValidationError, match=r"domestic_futureoption\.buy: qty: must be"):
             fo.buy("101W09", qty=0, price="350")
         with pytest.raises(KisValidationError, match="price: must be finite"):
             fo.sell("101W09", qty=1, price="nan")
@@ -143,11 +143,11 @@ def test_futures_refusals_send_nothing(settings: Callable[..., dict[str, Any]]) 
 
 async def test_async_refusals_send_nothing(settings: Callable[..., dict[str, Any]]) -> None:
     async with AsyncKis(**settings(), transport=httpx.MockTransport(_record)) as kis:
-        with pytest.raises(KisValidationError, match="domestic_stock.buy: price: 70001"):
+        with pytest.raises(KisValidationError, match=r"domestic_stock\.buy: price: 70001"):
             await kis.domestic_stock.buy("005930", qty=1, price=70001)
-        with pytest.raises(KisValidationError, match="overseas_stock.sell: exchange"):
+        with pytest.raises(KisValidationError, match=r"overseas_stock\.sell: exchange"):
             await kis.overseas_stock.sell("AAPL", qty=1, price="1")
-        with pytest.raises(KisValidationError, match="domestic_futureoption.cancel: qty"):
+        with pytest.raises(KisValidationError, match=r"domestic_futureoption\.cancel: qty"):
             await kis.domestic_futureoption.cancel("0000000001", qty=-2)
 
 
