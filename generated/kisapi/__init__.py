@@ -30,8 +30,10 @@ if TYPE_CHECKING:
         KisTokenExpiredError,
         KisValidationError,
     )
+    from kisapi_runtime.frames import Rows
     from kisapi_runtime.pagination import PageResult
     from kisapi_runtime.response import ApiResponse
+    from kisapi_runtime.trading import AsyncOrder, Order
 
     from . import enums
     from ._client import AsyncKis, Kis
@@ -44,6 +46,9 @@ _LAZY = {
     "Account": "kisapi_runtime.config",
     "ApiResponse": "kisapi_runtime.response",
     "PageResult": "kisapi_runtime.pagination",
+    "Rows": "kisapi_runtime.frames",
+    "Order": "kisapi_runtime.trading",
+    "AsyncOrder": "kisapi_runtime.trading",
     "api": "kisapi.registry",
     "apis": "kisapi.registry",
     "realtime_trs": "kisapi.registry",
@@ -70,6 +75,7 @@ __all__ = [
     "Account",
     "ApiResponse",
     "AsyncKis",
+    "AsyncOrder",
     "Kis",
     "KisApiError",
     "KisAuthError",
@@ -89,7 +95,9 @@ __all__ = [
     "KisTimeoutError",
     "KisTokenExpiredError",
     "KisValidationError",
+    "Order",
     "PageResult",
+    "Rows",
     "api",
     "apis",
     "enums",

@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import operator
 import sys
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -181,16 +182,27 @@ def to_arrow(
     if model is None:
         return pa.table({})
     columns = column_kinds(model)
-    arrays = [
-        arrow_column(kind, [getattr(r, name) for r in rows], decimals=decimals, enums=enums)
-        for name, kind, _ in columns
-    ]
     names = [name for name, _, _ in columns]
+    arrays = [
+        arrow_column(kind, values, decimals=decimals, enums=enums)
+        for (_, kind, _), values in zip(columns, _transpose(rows, names), strict=True)
+    ]
     if extra:
         names.append("extra")
         texts = [json.dumps(dict(r.extra), ensure_ascii=False) if r.extra else None for r in rows]
         arrays.append(pa.array(texts, pa.string()))
     return pa.Table.from_arrays(arrays, names=_renamed(model, names, labels))
+
+
+def _transpose(rows: Sequence[Any], names: list[str]) -> list[Sequence[Any]]:
+    """One value list per field name: one C-level attribute read per row, then a transpose."""
+    if not names:
+        return []
+    if len(names) == 1:
+        return [list(map(operator.attrgetter(names[0]), rows))]
+    if not rows:
+        return [[] for _ in names]
+    return list(zip(*map(operator.attrgetter(*names), rows), strict=True))
 
 
 def to_polars(rows: Sequence[Any], **options: Any) -> Any:

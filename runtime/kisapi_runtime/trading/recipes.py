@@ -315,11 +315,11 @@ class OverseasStock:
         api = api or f"{self.product}.find_order"
         number = check_number(api, number)
         today = datetime.now(KST).date()
-        args: dict[str, Any] = {"ord_strt_dt": today - timedelta(days=1), "ord_end_dt": today,
-                                "odno": number}  # fmt: skip
-        if exchange is not None:
-            args["ovrs_excg_cd"] = self.exchange(api, exchange, "")
-        rows = yield ("rows", self.list_api, args)
+        market = "%" if exchange is None else self.exchange(api, exchange, "")
+        rows = yield ("rows", self.list_api, {
+            "ord_strt_dt": today - timedelta(days=1), "ord_end_dt": today, "pdno": "%",
+            "ovrs_excg_cd": market,  # "%": every exchange (KIS's docs)
+        })  # fmt: skip
         for row in _matching(rows, number):
             _not_done(api, number, row.nccs_qty)
             return OrderInfo(
