@@ -92,8 +92,13 @@ def test_overseas_buy_modify_cancel_sell(
         cancelled = moved.cancel()
         assert broker.store.bookings[cancelled.number].kind == "cancel"
         assert broker.store.bookings[moved.number].remaining == 0
-        rest = kis.overseas_stock.cancel(order.number)  # by number: remaining 2 found
+        rest = order.cancel()  # the object says 5; what remains (2) is looked up and sent
         assert rest.qty == 2 and broker.store.bookings[rest.number].qty == 2
+        assert broker.store.bookings[order.number].remaining == 0
+        other = kis.overseas_stock.buy("MSFT", qty=4, price="400", exchange="NYSE")
+        by_number = kis.overseas_stock.cancel(other.number)  # exchange and remaining found
+        assert (by_number.exchange, by_number.qty) == ("NYSE", 4)
+        assert broker.store.bookings[other.number].remaining == 0
         sold = kis.overseas_stock.sell("TSLA", qty=1, price="250", exchange="NASD")
         assert broker.store.bookings[sold.number].side == "sell"
         with pytest.raises(KisValidationError, match="mock accounts take limit orders only"):

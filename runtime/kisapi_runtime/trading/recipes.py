@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
+import attrs
+
 from ..codecs import KST
 from ..errors import KisValidationError
 from .exchanges import ORDER_EXCHANGES, US, order_exchange
@@ -290,7 +292,11 @@ class OverseasStock:
         number = None if price is None else check_price(api, price)
         if isinstance(order, str):
             order = yield from self.find(order, api, exchange)
-        _own(api, self.product, order)
+        else:
+            _own(api, self.product, order)
+            if qty is None:  # KIS takes no "all that remains" flag abroad: look it up
+                found = yield from self.find(order.number, api, order.exchange)
+                order = attrs.evolve(order, qty=found.qty)
         if action == "modify":
             number = number if number is not None else _decimal(order.price)
             if number is None:
