@@ -18,12 +18,14 @@ datetime   timestamp[us, Asia/Seoul]  Datetime                  datetime64[us, A
 bool       bool                       Boolean                   bool (boolean with blanks)
 str        string                     String                    object (str)
 enum       dictionary<string> codes   Categorical               category
+           (or labels, names)
 ========== ========================== ========================= ===========================
 
 Column names are the KIS field names; ``labels="ko"`` or ``labels="en"`` use the Korean or
-English labels of the specs. Enum columns hold the KIS codes (``enums="name"``: the member
-names). The ``extra`` mapping (fields KIS sent that the spec does not know) becomes a JSON text
-column only with ``extra=True``. pyarrow, polars and pandas are imported on first use.
+English labels of the specs. Enum columns hold the KIS codes (``enums="label"``: their Korean
+labels, ``enums="name"``: the member names). The ``extra`` mapping (fields KIS sent that the
+spec does not know) becomes a JSON text column only with ``extra=True``. pyarrow, polars and
+pandas are imported on first use.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ __all__ = ["Rows", "column_kinds", "to_arrow", "to_pandas", "to_polars"]
 T = TypeVar("T")
 Labels = Literal["ko", "en"] | Mapping[str, str] | None
 Decimals = Literal["float", "decimal"]
-EnumValues = Literal["code", "name"]
+EnumValues = Literal["code", "name", "label"]
 Column = tuple[str, str, "type[Enum] | None"]
 """(Python name, kind, enum class): kind is int, decimal, date, time, datetime, bool or str."""
 
@@ -121,10 +123,7 @@ def arrow_column(
     """One typed column (values as the records hold them) as a ``pyarrow.Array``."""
     pa = import_optional("pyarrow", "arrow")
     if kind == "enum":
-        texts = [
-            None if v is None else (v.name if enums == "name" else str(v.value)) for v in values
-        ]
-        return pa.array(texts, pa.string()).dictionary_encode()
+        return pa.array(_enum_texts(values, enums), pa.string()).dictionary_encode()
     if kind == "decimal":
         if decimals == "decimal":
             return _decimal128(pa, values)
@@ -143,6 +142,30 @@ def arrow_column(
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return pa.array([None if v is None else str(v) for v in values], pa.string())
     return pa.array(values, arrow_type)
+
+
+def _enum_texts(values: Sequence[Any], enums: EnumValues) -> list[str | None]:
+    if enums == "name":
+        return [None if v is None else v.name for v in values]
+    codes = [None if v is None else str(v.value) for v in values]
+    if enums != "label":
+        return codes
+    member = next((v for v in values if v is not None), None)
+    enum: type = type(member)
+    labels = enum_labels(enum) if member is not None else {}
+    return [None if c is None else labels.get(c, c) for c in codes]
+
+
+@functools.cache
+def enum_labels(enum: type) -> Mapping[str, str]:
+    """Code -> Korean label of a generated enum (``<package>.enum_labels``), or nothing."""
+    package = enum.__module__.rpartition(".")[0]
+    try:
+        found = importlib.import_module(f"{package}.enum_labels").LABELS
+    except (ImportError, AttributeError):
+        return {}
+    labels: Mapping[str, str] = found.get(enum.__name__, {})
+    return labels
 
 
 def _decimal128(pa: Any, values: Sequence[Any]) -> Any:
@@ -173,8 +196,8 @@ def to_arrow(
     ``model``: the record class when ``rows`` may be empty (else the first row's class).
     ``labels``: ``"ko"``/``"en"`` for the specs' labels as column names, or a mapping
     (field name -> column name). ``extra=True`` adds the ``extra`` mapping as JSON text.
-    ``decimals="decimal"`` keeps decimals exact (decimal128); ``enums="name"`` writes the
-    enum member names instead of the KIS codes.
+    ``decimals="decimal"`` keeps decimals exact (decimal128); ``enums="label"`` writes the
+    Korean labels of the KIS codes, ``enums="name"`` the enum member names.
     """
     pa = import_optional("pyarrow", "arrow")
     if model is None:

@@ -18,6 +18,7 @@ import pytest
 
 from kisapi import Kis
 from kisapi.domestic_stock import inquire_daily_ccld as ccld
+from kisapi.enum_labels import LABELS
 from kisapi.enums import ExchangeIdDivision
 from kisapi_runtime import decode
 from kisapi_runtime.codecs import KST
@@ -102,6 +103,19 @@ def test_polars_dtypes_and_exact_decimals() -> None:
     assert _rows(FULL).to_polars(decimals="decimal").schema["avg_prvs"] == pl.Decimal(6, 1)
     names = _rows(FULL).to_polars(enums="name")["excg_id_dvsn_cd"].to_list()
     assert names == [ExchangeIdDivision.KRX.name]
+
+
+def test_enum_labels_on_request() -> None:
+    rows = _rows(FULL, BLANKS)
+    labels = rows.to_pandas(enums="label")["excg_id_dvsn_cd"]
+    assert isinstance(labels.dtype, pd.CategoricalDtype)
+    assert labels.tolist() == [
+        LABELS["ExchangeIdDivision"]["KRX"],
+        LABELS["ExchangeIdDivision"]["NXT"],
+    ]
+    assert labels.tolist()[0] != "KRX"  # a Korean label, not the code
+    blank = _rows({**FULL, "excg_id_dvsn_cd": ""}).to_arrow(enums="label")["excg_id_dvsn_cd"]
+    assert blank.to_pylist() == [None]
 
 
 def test_labels_korean_english_and_a_mapping() -> None:
