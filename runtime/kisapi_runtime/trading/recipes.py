@@ -31,7 +31,6 @@ Price = int | Decimal | str | float | None
 
 MODIFY, CANCEL = "01", "02"  # RVSE_CNCL_DVSN_CD
 SIDE_CODES: Final = {"sell": "01", "buy": "02"}
-SIDES: Final = {"01": "sell", "02": "buy"}
 
 
 # --- argument checks (nothing is sent when one fails) --------------------------------------
@@ -102,6 +101,16 @@ def _first(block: Any) -> Any:
 def _own(api: str, product: str, order: OrderInfo) -> None:
     if order.product != product:
         raise KisValidationError(api, "order", f"a {order.product} order, not {product}")
+
+
+def _side(api: str, number: str, code: object) -> Side:
+    """buy/sell from a listed order's SLL_BUY_DVSN_CD (01 sell, 02 buy)."""
+    text = _text(code)
+    if text == "01":
+        return "sell"
+    if text == "02":
+        return "buy"
+    raise KisValidationError(api, "order", f"order {number} is listed with side {text!r}")
 
 
 def _not_done(api: str, number: str, remaining: int | None) -> None:
@@ -195,7 +204,7 @@ class DomesticStock:
             _not_done(api, number, row.rmn_qty)
             return OrderInfo(
                 product=self.product, number=row.odno, branch=row.ord_gno_brno,
-                side=SIDES.get(_text(row.sll_buy_dvsn_cd), "buy"),  # type: ignore[arg-type]
+                side=_side(api, number, row.sll_buy_dvsn_cd),
                 symbol=row.pdno, qty=row.rmn_qty or row.ord_qty or 0,
                 price=row.ord_unpr or None,
                 order_type="market" if _text(row.ord_dvsn_cd) == "01" else "limit",
@@ -330,7 +339,7 @@ class OverseasStock:
             _not_done(api, number, row.nccs_qty)
             return OrderInfo(
                 product=self.product, number=row.odno, branch=row.ord_gno_brno,
-                side=SIDES.get(_text(row.sll_buy_dvsn_cd), "buy"),  # type: ignore[arg-type]
+                side=_side(api, number, row.sll_buy_dvsn_cd),
                 symbol=row.pdno, qty=row.nccs_qty or row.ft_ord_qty or 0,
                 price=row.ft_ord_unpr3 or None, order_type="limit",
                 exchange=order_exchange(row.ovrs_excg_cd, row.pdno), time=row.ord_tmd,
@@ -423,7 +432,7 @@ class Futures:
             _not_done(api, number, row.qty)
             return OrderInfo(
                 product=self.product, number=row.odno, branch=row.ord_gno_brno,
-                side=SIDES.get(_text(row.sll_buy_dvsn_cd), "buy"),  # type: ignore[arg-type]
+                side=_side(api, number, row.sll_buy_dvsn_cd),
                 symbol=row.pdno, qty=row.qty or row.ord_qty or 0, price=row.ord_idx,
                 order_type="market" if _text(row.nmpr_type_cd) == "02" else "limit",
                 session="day", time=row.ord_tmd, response=row,
