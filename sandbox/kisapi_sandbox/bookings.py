@@ -217,7 +217,7 @@ class Ledger:
         rows = [spec_record(api, "output1", {
             "ord_gno_brno": b.branch, "cano": b.account.split("-")[0],
             "acnt_prdt_cd": b.account.split("-")[1], "ord_dt": b.ord_dt, "odno": b.odno,
-            "orgn_odno": "", "sll_buy_dvsn_cd": SIDE_CODES[b.side],
+            "orgn_odno": b.orgn_odno, "sll_buy_dvsn_cd": SIDE_CODES[b.side],
             "trad_dvsn_name": SIDE_NAMES[b.side], "pdno": b.pdno, "prdt_name": b.pdno,
             "ord_qty": b.qty, "ord_idx": b.price, "qty": b.remaining, "ord_tmd": b.ord_tmd,
             "tot_ccld_qty": 0, "tot_ccld_amt": 0, "rjct_qty": 0, "ord_stfno": "OpnAPI",
