@@ -45,7 +45,7 @@ from typing import Any, Final, Literal, TypeVar
 
 import attrs
 
-__all__ = ["Rows", "column_kinds", "to_arrow", "to_pandas", "to_polars"]
+__all__ = ["Rows", "column_kinds", "rows_of", "to_arrow", "to_pandas", "to_polars"]
 
 T = TypeVar("T")
 Labels = Literal["ko", "en"] | Mapping[str, str] | None
@@ -89,6 +89,16 @@ class Rows(list[T]):
     def to_pandas(self, **options: Any) -> Any:
         """A ``pandas.DataFrame``; options as :func:`to_arrow`."""
         return to_pandas(self, model=self.model, **options)
+
+
+def rows_of(rows: Iterable[T]) -> Rows[T]:
+    """``rows`` when already :class:`Rows`, else :class:`Rows` of the first row's class."""
+    if isinstance(rows, Rows):
+        return rows
+    found: Rows[T] = Rows(rows)
+    if found:
+        found.model = type(found[0])
+    return found
 
 
 @functools.cache

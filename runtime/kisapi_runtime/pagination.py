@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from .errors import KisDataChangedError, KisError
-from .frames import Rows
+from .frames import Rows, rows_of
 from .request import Prepared
 from .response import ApiResponse
 from .secret import get_logger
@@ -46,7 +46,7 @@ class PageResult(Generic[R, T]):
     """
 
     pages: list[R]
-    rows: Rows[T]
+    rows: Rows[T] = attrs.field(converter=rows_of)
     complete: bool
 
     def to_arrow(self, **options: Any) -> Any:

@@ -192,3 +192,16 @@ def test_paginated_collect_to_polars_and_pandas(kis: Kis) -> None:
     assert frame["odno"].to_list() == [r.odno for r in result.rows]
     assert result.to_pandas(labels="ko").shape == frame.shape
     assert result.to_arrow().num_rows == frame.height
+
+
+def test_ranged_collect_to_polars(kis: Kis) -> None:
+    """``.range()`` results (several pages of a date window) convert like ``collect()``."""
+    chart = kis.domestic_stock.inquire_daily_itemchartprice
+    result = chart.range(date(2025, 1, 1), date(2025, 12, 31), fid_input_iscd="005930",
+                         fid_period_div_code="D").collect()  # fmt: skip
+    assert len(result.pages) > 1 and isinstance(result.rows, Rows)
+    frame = result.to_polars()
+    assert frame.height == len(result.rows) > 100
+    assert frame.schema["stck_bsop_date"] == pl.Date and frame.schema["stck_clpr"] == pl.Int64
+    assert frame["stck_bsop_date"].is_sorted()  # oldest first, as the range gives them
+    assert to_polars(list(result.rows)).equals(frame)  # a plain list converts the same
