@@ -269,7 +269,7 @@ def write_sources(project: ir.Project) -> None:
         page = SRC / "realtime" / rt.product / f"{rt.name}.md"
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text(realtime_page(rt, enums), encoding="utf-8")
-    order = ["quickstart", "sandbox", "environments", "pagination", "errors", "realtime", "processes", "cli"]  # fmt: skip
+    order = ["quickstart", "sandbox", "environments", "orders", "tables", "pagination", "errors", "realtime", "processes", "cli"]  # fmt: skip
     found = {p.stem for p in (GUIDE / "guide").glob("*.md")}
     guide = [f"{n}.md" for n in order if n in found] + sorted(f"{n}.md" for n in found - set(order))
     config = {

@@ -89,6 +89,11 @@ class Block:
     model: str
     fields: tuple[Field, ...]
 
+    @property
+    def rows_type(self) -> str:
+        """Annotation of an array block: a list of records that converts to tables."""
+        return f"_d.Rows[{self.model}]"
+
 
 @attrs.frozen
 class Selector:
@@ -255,6 +260,16 @@ class RealtimeApi:
         return tuple(sorted({t for t in (self.real, self.mock) if t}))
 
 
+ORDER_DESKS = {
+    "domestic_stock": "DomesticStockOrders",
+    "overseas_stock": "OverseasStockOrders",
+    "domestic_futureoption": "FuturesOrders",
+}
+"""Products whose namespace derives from an order desk of ``kisapi_runtime.trading``."""
+DESK_METHODS = frozenset({"buy", "sell", "modify", "cancel", "find_order"})
+"""What a desk adds (``kisapi_runtime.trading.HELPERS``); no endpoint of its product may clash."""
+
+
 @attrs.frozen
 class Product:
     name: str
@@ -263,6 +278,15 @@ class Product:
     @property
     def cls(self) -> str:
         return pascal(self.name)
+
+    @property
+    def order_desk(self) -> str | None:
+        """The order desk class the namespace derives from (``buy``/``sell``...), if any."""
+        desk = ORDER_DESKS.get(self.name)
+        clash = {n for a in self.apis for n in (a.name, *a.aliases)} & DESK_METHODS
+        if desk and clash:
+            raise ValueError(f"{self.name}: endpoints {sorted(clash)} clash with the order desk")
+        return desk
 
 
 @attrs.frozen

@@ -151,6 +151,7 @@ def render(project: ir.Project, out: Path) -> None:
     write("_client.py", "client.py.jinja", project=project)
     write("_errors.py", "errors_table.py.jinja", project=project)
     write("enums.py", "enums.py.jinja", project=project)
+    write("enum_labels.py", "enum_labels.py.jinja", project=project)
     write("errors.py", "errors_module.py.jinja", errors=ERROR_NAMES)
     write(
         "registry.py",

@@ -31,8 +31,10 @@ if TYPE_CHECKING:
         KisTokenExpiredError,
         KisValidationError,
     )
+    from kisapi_runtime.frames import Rows
     from kisapi_runtime.pagination import PageResult
     from kisapi_runtime.response import ApiResponse
+    from kisapi_runtime.trading import AsyncOrder, Order
 
     from . import enums
     from ._client import AsyncKis, Kis
@@ -45,6 +47,9 @@ _LAZY = {
     "Account": "kisapi_runtime.config",
     "ApiResponse": "kisapi_runtime.response",
     "PageResult": "kisapi_runtime.pagination",
+    "Rows": "kisapi_runtime.frames",
+    "Order": "kisapi_runtime.trading",
+    "AsyncOrder": "kisapi_runtime.trading",
     "api": "kisapi.registry",
     "apis": "kisapi.registry",
     "realtime_trs": "kisapi.registry",
@@ -72,6 +77,7 @@ __all__ = [
     "Account",
     "ApiResponse",
     "AsyncKis",
+    "AsyncOrder",
     "Kis",
     "KisApiError",
     "KisAuthError",
@@ -92,7 +98,9 @@ __all__ = [
     "KisTimeoutError",
     "KisTokenExpiredError",
     "KisValidationError",
+    "Order",
     "PageResult",
+    "Rows",
     "api",
     "apis",
     "enums",

@@ -19,6 +19,7 @@ from typing import Any, Final, TypeVar
 
 from .codecs import NULLS, parse, parse_datetime
 from .errors import KisDecodeError
+from .frames import Rows
 from .jsonlib import integers
 
 T = TypeVar("T")
@@ -37,6 +38,7 @@ __all__ = [
     "NULLS",
     "YN",
     "FieldInfo",
+    "Rows",
     "as_list",
     "as_one",
     "as_rows",
@@ -147,8 +149,9 @@ def as_rows(
     fields: Sequence[FieldInfo],
     strict: bool,
     where: str,
-) -> list[T]:
-    """:func:`as_list`, converting a long array of regular rows column by column.
+) -> Rows[T]:
+    """:func:`as_list` as :class:`Rows` of ``model``, converting a long array of regular rows
+    column by column.
 
     Rows of exactly the known keys whose values all convert the way the generated row
     expressions convert them give the same models; anything else goes row by row.
@@ -162,10 +165,10 @@ def as_rows(
                     if not all(col):  # None, "" and JSON 0/false: the row path decides
                         raise ValueError(wire)
                     columns.append(_column(kind, enum, col))
-                return list(map(model, *columns))
+                return Rows(map(model, *columns), model)
         except (*CONVERT_ERRORS, TypeError):
             pass
-    return as_list(raw, one, strict, where)
+    return Rows(as_list(raw, one, strict, where), model)
 
 
 def as_one(

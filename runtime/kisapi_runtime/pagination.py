@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from .errors import KisDataChangedError, KisError
+from .frames import Rows, rows_of
 from .request import Prepared
 from .response import ApiResponse
 from .secret import get_logger
@@ -39,11 +40,23 @@ class KisIncompleteError(KisError):
 
 @attrs.frozen(slots=True)
 class PageResult(Generic[R, T]):
-    """Every page fetched, their rows concatenated, and whether the last page was reached."""
+    """Every page fetched, their rows concatenated, and whether the last page was reached.
+
+    ``to_arrow()``, ``to_polars()`` and ``to_pandas()`` convert the rows (see ``frames``).
+    """
 
     pages: list[R]
-    rows: list[T]
+    rows: Rows[T] = attrs.field(converter=rows_of)
     complete: bool
+
+    def to_arrow(self, **options: Any) -> Any:
+        return self.rows.to_arrow(**options)
+
+    def to_polars(self, **options: Any) -> Any:
+        return self.rows.to_polars(**options)
+
+    def to_pandas(self, **options: Any) -> Any:
+        return self.rows.to_pandas(**options)
 
 
 class _Cursor:
@@ -117,7 +130,9 @@ class _Cursor:
         return self.first.with_cursor(cursor)
 
     def result(self, pages: list[Any], require_complete: bool) -> PageResult[Any, Any]:
-        rows = [row for page in pages for row in self.rows(page)]
+        blocks = [self.rows(page) for page in pages]
+        model = next((b.model for b in blocks if isinstance(b, Rows)), None)
+        rows: Rows[Any] = Rows((row for block in blocks for row in block), model)
         result: PageResult[Any, Any] = PageResult(pages, rows, bool(self.complete))
         if require_complete and not result.complete:
             raise KisIncompleteError(

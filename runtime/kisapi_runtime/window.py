@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from .api import ApiSpec, Window
 from .codecs import KST, parse_date, parse_datetime, parse_time
 from .errors import KisValidationError
+from .frames import Rows
 from .pagination import DEFAULT_MAX_PAGES, KisIncompleteError, PageResult
 from .request import Prepared
 from .response import ApiResponse
@@ -305,7 +306,9 @@ class _WindowState:
         self, pages: list[Any], rows: list[Any], require_complete: bool
     ) -> PageResult[Any, Any]:
         rows.reverse()  # oldest first
-        result: PageResult[Any, Any] = PageResult(pages, rows, bool(self.complete))
+        blocks = (self.page_rows(page) for page in pages)
+        model = next((b.model for b in blocks if isinstance(b, Rows)), None)
+        result: PageResult[Any, Any] = PageResult(pages, Rows(rows, model), bool(self.complete))
         if require_complete and not result.complete:
             raise KisIncompleteError(
                 f"{self.api.id}: the window was not covered after {len(pages)} pages"

@@ -141,6 +141,16 @@ class Booking:
     mock: bool
     market: str = ""
     """The exchange code for overseas stock; empty otherwise."""
+    orgn_odno: str = ""
+    """The order a modify or cancel refers to; empty for a new order."""
+    kind: str = "new"
+    """``new``, ``revise`` or ``cancel``."""
+    moved: int = 0
+    """Quantity taken off by later modifies and cancels."""
+
+    @property
+    def remaining(self) -> int:
+        return 0 if self.kind == "cancel" else self.qty - self.moved
 
     @property
     def key(self) -> str:

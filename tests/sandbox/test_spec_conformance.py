@@ -63,6 +63,8 @@ class Caller:
                         for env, url in HOSTS.items()}  # fmt: skip
         self.tokens: dict[str, str] = {}
         self.answers: dict[str, tuple[int, dict[str, Any], dict[str, str]]] = {}
+        self.originals: dict[str, str] = {}
+        """API id -> the ORGN_ODNO its samples modify (an order the paper broker booked)."""
 
     def token(self, env: str) -> str:
         if env not in self.tokens:
@@ -85,6 +87,8 @@ class Caller:
         """(status, body, request) of the request with only the fields the caller must send."""
         if spec.id not in self.answers:
             params = {f.wire: sample(f) for f in spec.request if f.must_send}
+            if spec.id in self.originals:
+                params["ORGN_ODNO"] = self.originals[spec.id]
             response = self.call(spec, params)
             self.answers[spec.id] = (response.status_code, response.json(), params)
         return self.answers[spec.id]
@@ -107,6 +111,19 @@ def kis(request: pytest.FixtureRequest) -> Iterator[Caller]:
             answer = broker.handle("domestic_stock.order_cash", "TTTC0012U", order, mock=False)
             assert answer is not None and answer["rt_cd"] == "0", answer
     caller = Caller(Sandbox(today=TODAY, broker=broker))
+    if broker is not None:  # booked overseas and futures orders for their corrections
+        account = {"CANO": ACCOUNT[0], "ACNT_PRDT_CD": ACCOUNT[1], "ORD_QTY": "5"}
+        for api, tr_id, order, amend in (
+            ("overseas_stock.order", "TTTT1002U",
+             {"OVRS_EXCG_CD": "NASD", "PDNO": "AAPL", "OVRS_ORD_UNPR": "1"},
+             "overseas_stock.order_rvsecncl"),
+            ("domestic_futureoption.order", "TTTO1101U",
+             {"SLL_BUY_DVSN_CD": "02", "SHTN_PDNO": "101W09", "UNIT_PRICE": "1"},
+             "domestic_futureoption.order_rvsecncl"),
+        ):  # fmt: skip
+            answer = broker.handle(api, tr_id, {**account, **order}, mock=False)
+            assert answer is not None and answer["rt_cd"] == "0", answer
+            caller.originals[amend] = answer["output"]["ODNO"]
     yield caller
     caller.close()
     if broker is not None:

@@ -459,11 +459,11 @@ class AvgUnitResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[AvgUnitOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[AvgUnitOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: list[AvgUnitOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[AvgUnitOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
-    output3: list[AvgUnitOutput3] = attrs.field(factory=list)
+    output3: _d.Rows[AvgUnitOutput3] = attrs.field(factory=_d.Rows)
     """output3"""
     ctx_area_fk100: str | None = None
     """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""

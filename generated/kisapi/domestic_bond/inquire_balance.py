@@ -149,7 +149,7 @@ class InquireBalanceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[InquireBalanceOutput] = attrs.field(factory=list)
+    output: _d.Rows[InquireBalanceOutput] = attrs.field(factory=_d.Rows)
     """output"""
     ctx_area_fk200: str | None = None
     """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""

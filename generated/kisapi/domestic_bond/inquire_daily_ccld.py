@@ -273,7 +273,7 @@ class InquireDailyCcldResponse:
     """응답메세지"""
     output1: InquireDailyCcldOutput1 | None = None
     """output1"""
-    output2: list[InquireDailyCcldOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireDailyCcldOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     ctx_area_fk200: str | None = None
     """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""

@@ -8,8 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from kisapi_runtime.client import AsyncClient, SyncClient
-from kisapi_runtime.endpoint import Namespace
+from kisapi_runtime.trading import AsyncFuturesOrders, FuturesOrders
 
 if TYPE_CHECKING:
     from .display_board_callput import AsyncDisplayBoardCallput, DisplayBoardCallput
@@ -51,8 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["AsyncDomesticFutureoption", "DomesticFutureoption"]
 
 
-class DomesticFutureoption(Namespace[SyncClient]):
-    """domestic_futureoption: 23 APIs."""
+class DomesticFutureoption(FuturesOrders):
+    """domestic_futureoption: 23 APIs, and buy/sell/modify/cancel/find_order."""
 
     @cached_property
     def display_board_callput(self) -> DisplayBoardCallput:
@@ -216,8 +215,8 @@ class DomesticFutureoption(Namespace[SyncClient]):
         return OrderRvsecncl(self._client)
 
 
-class AsyncDomesticFutureoption(Namespace[AsyncClient]):
-    """domestic_futureoption: 23 APIs."""
+class AsyncDomesticFutureoption(AsyncFuturesOrders):
+    """domestic_futureoption: 23 APIs, and buy/sell/modify/cancel/find_order."""
 
     @cached_property
     def display_board_callput(self) -> AsyncDisplayBoardCallput:

@@ -657,9 +657,9 @@ class DisplayBoardCallputResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[DisplayBoardCallputOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[DisplayBoardCallputOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: list[DisplayBoardCallputOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[DisplayBoardCallputOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

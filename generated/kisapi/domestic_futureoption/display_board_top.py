@@ -184,7 +184,7 @@ class DisplayBoardTopResponse:
     """응답메세지"""
     output1: DisplayBoardTopOutput1 | None = None
     """output1"""
-    output2: list[DisplayBoardTopOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[DisplayBoardTopOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -195,7 +195,7 @@ class ExpPriceTrendResponse:
     """응답메세지"""
     output1: ExpPriceTrendOutput1 | None = None
     """output1"""
-    output2: list[ExpPriceTrendOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[ExpPriceTrendOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -391,7 +391,7 @@ class InquireBalanceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireBalanceOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireBalanceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquireBalanceOutput2 | None = None
     """output2"""

@@ -387,7 +387,7 @@ class InquireBalanceValuationPlResponse:
     """응답메세지"""
     output2: InquireBalanceValuationPlOutput2 | None = None
     """output2"""
-    output1: list[InquireBalanceValuationPlOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireBalanceValuationPlOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     ctx_area_fk200: str | None = None
     """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""

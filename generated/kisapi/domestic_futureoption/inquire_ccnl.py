@@ -311,7 +311,7 @@ class InquireCcnlResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireCcnlOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireCcnlOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquireCcnlOutput2 | None = None
     """output2"""

@@ -194,7 +194,7 @@ class InquireCcnlBstimeResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireCcnlBstimeOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireCcnlBstimeOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquireCcnlBstimeOutput2 | None = None
     """output2"""

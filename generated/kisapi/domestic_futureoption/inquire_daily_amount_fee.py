@@ -302,7 +302,7 @@ class InquireDailyAmountFeeResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireDailyAmountFeeOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireDailyAmountFeeOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquireDailyAmountFeeOutput2 | None = None
     """output2"""

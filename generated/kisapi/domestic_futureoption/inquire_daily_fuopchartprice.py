@@ -378,7 +378,7 @@ class InquireDailyFuopchartpriceResponse:
     """응답메세지"""
     output1: InquireDailyFuopchartpriceOutput1 | None = None
     """output1"""
-    output2: list[InquireDailyFuopchartpriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireDailyFuopchartpriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

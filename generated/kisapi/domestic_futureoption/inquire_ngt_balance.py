@@ -422,7 +422,7 @@ class InquireNgtBalanceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireNgtBalanceOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireNgtBalanceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquireNgtBalanceOutput2 | None = None
     """output2"""

@@ -333,7 +333,7 @@ class InquireNgtCcnlResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireNgtCcnlOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireNgtCcnlOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquireNgtCcnlOutput2 | None = None
     """output2"""

@@ -385,7 +385,7 @@ class InquireTimeFuopchartpriceResponse:
     """응답메세지"""
     output1: InquireTimeFuopchartpriceOutput1 | None = None
     """output1"""
-    output2: list[InquireTimeFuopchartpriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireTimeFuopchartpriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

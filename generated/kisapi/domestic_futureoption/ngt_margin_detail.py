@@ -538,9 +538,9 @@ class NgtMarginDetailResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[NgtMarginDetailOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[NgtMarginDetailOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: list[NgtMarginDetailOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[NgtMarginDetailOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     output3: NgtMarginDetailOutput3 | None = None
     """output3"""

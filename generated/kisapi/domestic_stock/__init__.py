@@ -8,8 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from kisapi_runtime.client import AsyncClient, SyncClient
-from kisapi_runtime.endpoint import Namespace
+from kisapi_runtime.trading import AsyncDomesticStockOrders, DomesticStockOrders
 
 if TYPE_CHECKING:
     from .after_hour_balance import AfterHourBalance, AsyncAfterHourBalance
@@ -198,8 +197,8 @@ if TYPE_CHECKING:
 __all__ = ["AsyncDomesticStock", "DomesticStock"]
 
 
-class DomesticStock(Namespace[SyncClient]):
-    """domestic_stock: 131 APIs."""
+class DomesticStock(DomesticStockOrders):
+    """domestic_stock: 131 APIs, and buy/sell/modify/cancel/find_order."""
 
     @cached_property
     def after_hour_balance(self) -> AfterHourBalance:
@@ -1119,8 +1118,8 @@ class DomesticStock(Namespace[SyncClient]):
         return VolumeRank(self._client)
 
 
-class AsyncDomesticStock(Namespace[AsyncClient]):
-    """domestic_stock: 131 APIs."""
+class AsyncDomesticStock(AsyncDomesticStockOrders):
+    """domestic_stock: 131 APIs, and buy/sell/modify/cancel/find_order."""
 
     @cached_property
     def after_hour_balance(self) -> AsyncAfterHourBalance:

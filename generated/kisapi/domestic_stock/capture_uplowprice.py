@@ -170,7 +170,7 @@ class CaptureUplowpriceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[CaptureUplowpriceOutput] = attrs.field(factory=list)
+    output: _d.Rows[CaptureUplowpriceOutput] = attrs.field(factory=_d.Rows)
     """output"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

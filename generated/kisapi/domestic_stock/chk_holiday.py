@@ -95,7 +95,7 @@ class ChkHolidayResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[ChkHolidayOutput] = attrs.field(factory=list)
+    output: _d.Rows[ChkHolidayOutput] = attrs.field(factory=_d.Rows)
     """output"""
     ctx_area_nk: str | None = None
     """연속조회키 / Continuation key (ctx_area_nk)"""

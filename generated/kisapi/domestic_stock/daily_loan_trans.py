@@ -238,9 +238,9 @@ class DailyLoanTransResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[DailyLoanTransOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[DailyLoanTransOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: list[DailyLoanTransOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[DailyLoanTransOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -302,11 +302,11 @@ class EstimatePerformResponse:
     """응답메세지"""
     output1: EstimatePerformOutput1 | None = None
     """output1"""
-    output2: list[EstimatePerformOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[EstimatePerformOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
-    output3: list[EstimatePerformOutput3] = attrs.field(factory=list)
+    output3: _d.Rows[EstimatePerformOutput3] = attrs.field(factory=_d.Rows)
     """output3"""
-    output4: list[EstimatePerformOutput4] = attrs.field(factory=list)
+    output4: _d.Rows[EstimatePerformOutput4] = attrs.field(factory=_d.Rows)
     """output4"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

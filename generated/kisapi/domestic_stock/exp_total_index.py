@@ -238,7 +238,7 @@ class ExpTotalIndexResponse:
     """응답메세지"""
     output1: ExpTotalIndexOutput1 | None = None
     """output1"""
-    output2: list[ExpTotalIndexOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[ExpTotalIndexOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

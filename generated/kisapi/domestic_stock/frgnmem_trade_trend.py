@@ -179,7 +179,7 @@ class FrgnmemTradeTrendResponse:
     """응답메세지"""
     output1: FrgnmemTradeTrendOutput1 | None = None
     """output1"""
-    output2: list[FrgnmemTradeTrendOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[FrgnmemTradeTrendOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

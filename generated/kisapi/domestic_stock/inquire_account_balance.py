@@ -285,7 +285,7 @@ class InquireAccountBalanceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireAccountBalanceOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireAccountBalanceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquireAccountBalanceOutput2 | None = None
     """output2"""

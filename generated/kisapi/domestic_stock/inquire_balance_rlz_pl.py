@@ -410,9 +410,9 @@ class InquireBalanceRlzPlResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireBalanceRlzPlOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireBalanceRlzPlOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: list[InquireBalanceRlzPlOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireBalanceRlzPlOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     ctx_area_fk100: str | None = None
     """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""

@@ -113,7 +113,7 @@ class InquireCcnlResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[InquireCcnlOutput] = attrs.field(factory=list)
+    output: _d.Rows[InquireCcnlOutput] = attrs.field(factory=_d.Rows)
     """output"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -375,7 +375,7 @@ class InquireDailyCcldResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireDailyCcldOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireDailyCcldOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquireDailyCcldOutput2 | None = None
     """output2"""

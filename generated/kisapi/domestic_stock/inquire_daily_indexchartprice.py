@@ -282,7 +282,7 @@ class InquireDailyIndexchartpriceResponse:
     """응답메세지"""
     output1: InquireDailyIndexchartpriceOutput1 | None = None
     """output1"""
-    output2: list[InquireDailyIndexchartpriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireDailyIndexchartpriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

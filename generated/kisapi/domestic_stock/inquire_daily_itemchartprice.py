@@ -375,7 +375,7 @@ class InquireDailyItemchartpriceResponse:
     """응답메세지"""
     output1: InquireDailyItemchartpriceOutput1 | None = None
     """output1"""
-    output2: list[InquireDailyItemchartpriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireDailyItemchartpriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -292,7 +292,7 @@ class InquireDailyOvertimepriceResponse:
     """응답메세지"""
     output1: InquireDailyOvertimepriceOutput1 | None = None
     """output1"""
-    output2: list[InquireDailyOvertimepriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireDailyOvertimepriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

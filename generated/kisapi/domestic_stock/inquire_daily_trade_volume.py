@@ -145,7 +145,7 @@ class InquireDailyTradeVolumeResponse:
     """응답메세지"""
     output1: InquireDailyTradeVolumeOutput1 | None = None
     """output1"""
-    output2: list[InquireDailyTradeVolumeOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireDailyTradeVolumeOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

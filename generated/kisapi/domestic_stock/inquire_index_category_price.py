@@ -311,7 +311,7 @@ class InquireIndexCategoryPriceResponse:
     """응답메세지"""
     output1: InquireIndexCategoryPriceOutput1 | None = None
     """output1"""
-    output2: list[InquireIndexCategoryPriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireIndexCategoryPriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

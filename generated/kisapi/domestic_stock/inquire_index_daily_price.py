@@ -333,7 +333,7 @@ class InquireIndexDailyPriceResponse:
     """응답메세지"""
     output1: InquireIndexDailyPriceOutput1 | None = None
     """output1"""
-    output2: list[InquireIndexDailyPriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireIndexDailyPriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

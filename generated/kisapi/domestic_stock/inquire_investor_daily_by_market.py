@@ -305,7 +305,7 @@ class InquireInvestorDailyByMarketResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[InquireInvestorDailyByMarketOutput] = attrs.field(factory=list)
+    output: _d.Rows[InquireInvestorDailyByMarketOutput] = attrs.field(factory=_d.Rows)
     """output"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -314,7 +314,7 @@ class InquirePeriodTradeProfitResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquirePeriodTradeProfitOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquirePeriodTradeProfitOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquirePeriodTradeProfitOutput2 | None = None
     """output2"""

@@ -216,7 +216,7 @@ class InquireTimeDailychartpriceResponse:
     """응답메세지"""
     output1: InquireTimeDailychartpriceOutput1 | None = None
     """output1"""
-    output2: list[InquireTimeDailychartpriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireTimeDailychartpriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -216,7 +216,7 @@ class InquireTimeItemchartpriceResponse:
     """응답메세지"""
     output1: InquireTimeItemchartpriceOutput1 | None = None
     """output1"""
-    output2: list[InquireTimeItemchartpriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireTimeItemchartpriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

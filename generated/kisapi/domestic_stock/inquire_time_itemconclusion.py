@@ -223,7 +223,7 @@ class InquireTimeItemconclusionResponse:
     """응답메세지"""
     output1: InquireTimeItemconclusionOutput1 | None = None
     """output1"""
-    output2: list[InquireTimeItemconclusionOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireTimeItemconclusionOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -285,7 +285,7 @@ class InquireTimeOvertimeconclusionResponse:
     """응답메세지"""
     output1: InquireTimeOvertimeconclusionOutput1 | None = None
     """output1"""
-    output2: list[InquireTimeOvertimeconclusionOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireTimeOvertimeconclusionOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -193,7 +193,7 @@ class IntstockStocklistByGroupResponse:
     """응답메세지"""
     output1: IntstockStocklistByGroupOutput1 | None = None
     """output1"""
-    output2: list[IntstockStocklistByGroupOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[IntstockStocklistByGroupOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -712,7 +712,7 @@ class InvestorTradeByStockDailyResponse:
     """응답메세지"""
     output1: InvestorTradeByStockDailyOutput1 | None = None
     """output1"""
-    output2: list[InvestorTradeByStockDailyOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InvestorTradeByStockDailyOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -164,7 +164,7 @@ class KsdinfoDividendResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[KsdinfoDividendOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[KsdinfoDividendOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

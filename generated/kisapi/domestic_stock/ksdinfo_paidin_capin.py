@@ -281,9 +281,9 @@ class KsdinfoPaidinCapinResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[KsdinfoPaidinCapinOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[KsdinfoPaidinCapinOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output: list[KsdinfoPaidinCapinOutputAlt] = attrs.field(factory=list)
+    output: _d.Rows[KsdinfoPaidinCapinOutputAlt] = attrs.field(factory=_d.Rows)
     """output"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -199,7 +199,7 @@ class LendableByCompanyResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[LendableByCompanyOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[LendableByCompanyOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: LendableByCompanyOutput2 | None = None
     """output2"""

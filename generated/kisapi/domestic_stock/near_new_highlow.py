@@ -167,7 +167,7 @@ class NearNewHighlowResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[NearNewHighlowOutput] = attrs.field(factory=list)
+    output: _d.Rows[NearNewHighlowOutput] = attrs.field(factory=_d.Rows)
     """output"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

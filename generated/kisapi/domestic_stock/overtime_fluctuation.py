@@ -294,7 +294,7 @@ class OvertimeFluctuationResponse:
     """응답메세지"""
     output1: OvertimeFluctuationOutput1 | None = None
     """output1"""
-    output2: list[OvertimeFluctuationOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[OvertimeFluctuationOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

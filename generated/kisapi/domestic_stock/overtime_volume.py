@@ -231,7 +231,7 @@ class OvertimeVolumeResponse:
     """응답메세지"""
     output1: OvertimeVolumeOutput1 | None = None
     """output1"""
-    output2: list[OvertimeVolumeOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[OvertimeVolumeOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -246,7 +246,7 @@ class PensionInquireBalanceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[PensionInquireBalanceOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[PensionInquireBalanceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: PensionInquireBalanceOutput2 | None = None
     """output2"""

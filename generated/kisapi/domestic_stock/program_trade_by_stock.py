@@ -166,7 +166,7 @@ class ProgramTradeByStockResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[ProgramTradeByStockOutput] = attrs.field(factory=list)
+    output: _d.Rows[ProgramTradeByStockOutput] = attrs.field(factory=_d.Rows)
     """output"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -154,7 +154,7 @@ class ShortSaleResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[ShortSaleOutput] = attrs.field(factory=list)
+    output: _d.Rows[ShortSaleOutput] = attrs.field(factory=_d.Rows)
     """output"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -348,7 +348,7 @@ class LpTradeTrendResponse:
     """응답메세지"""
     output1: LpTradeTrendOutput1 | None = None
     """output1"""
-    output2: list[LpTradeTrendOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[LpTradeTrendOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -316,7 +316,7 @@ class InquireComponentStockPriceResponse:
     """응답메세지"""
     output1: InquireComponentStockPriceOutput1 | None = None
     """output1"""
-    output2: list[InquireComponentStockPriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireComponentStockPriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

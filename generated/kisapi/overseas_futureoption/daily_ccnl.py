@@ -202,7 +202,7 @@ class DailyCcnlResponse:
     """응답메세지"""
     output1: DailyCcnlOutput1 | None = None
     """output1"""
-    output2: list[DailyCcnlOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[DailyCcnlOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

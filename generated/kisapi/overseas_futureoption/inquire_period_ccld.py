@@ -325,9 +325,9 @@ class InquirePeriodCcldResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquirePeriodCcldOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquirePeriodCcldOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: list[InquirePeriodCcldOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquirePeriodCcldOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     ctx_area_fk200: str | None = None
     """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""

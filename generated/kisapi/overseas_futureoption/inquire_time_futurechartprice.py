@@ -204,7 +204,7 @@ class InquireTimeFuturechartpriceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireTimeFuturechartpriceOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireTimeFuturechartpriceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquireTimeFuturechartpriceOutput2 | None = None
     """output2"""

@@ -204,7 +204,7 @@ class InquireTimeOptchartpriceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquireTimeOptchartpriceOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquireTimeOptchartpriceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquireTimeOptchartpriceOutput2 | None = None
     """output2"""

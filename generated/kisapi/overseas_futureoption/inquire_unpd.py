@@ -176,7 +176,7 @@ class InquireUnpdResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[InquireUnpdOutput] = attrs.field(factory=list)
+    output: _d.Rows[InquireUnpdOutput] = attrs.field(factory=_d.Rows)
     """output"""
     ctx_area_fk100: str | None = None
     """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""

@@ -206,7 +206,7 @@ class InvestorUnpdTrendResponse:
     """응답메세지"""
     output1: InvestorUnpdTrendOutput1 | None = None
     """output1"""
-    output2: list[InvestorUnpdTrendOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InvestorUnpdTrendOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

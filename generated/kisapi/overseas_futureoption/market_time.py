@@ -177,7 +177,7 @@ class MarketTimeResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[MarketTimeOutput] = attrs.field(factory=list)
+    output: _d.Rows[MarketTimeOutput] = attrs.field(factory=_d.Rows)
     """output"""
     ctx_area_fk200: str | None = None
     """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""

@@ -202,7 +202,7 @@ class MonthlyCcnlResponse:
     """응답메세지"""
     output1: MonthlyCcnlOutput1 | None = None
     """output1"""
-    output2: list[MonthlyCcnlOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[MonthlyCcnlOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -208,7 +208,7 @@ class OptAskingPriceResponse:
     """응답메세지"""
     output1: OptAskingPriceOutput1 | None = None
     """output1"""
-    output2: list[OptAskingPriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[OptAskingPriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -198,7 +198,7 @@ class OptDailyCcnlResponse:
     """응답메세지"""
     output1: OptDailyCcnlOutput1 | None = None
     """output1"""
-    output2: list[OptDailyCcnlOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[OptDailyCcnlOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -198,7 +198,7 @@ class OptTickCcnlResponse:
     """응답메세지"""
     output1: OptTickCcnlOutput1 | None = None
     """output1"""
-    output2: list[OptTickCcnlOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[OptTickCcnlOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -192,7 +192,7 @@ class TickCcnlResponse:
     """응답메세지"""
     output1: TickCcnlOutput1 | None = None
     """output1"""
-    output2: list[TickCcnlOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[TickCcnlOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

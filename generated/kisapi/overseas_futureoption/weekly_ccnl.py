@@ -198,7 +198,7 @@ class WeeklyCcnlResponse:
     """응답메세지"""
     output1: WeeklyCcnlOutput1 | None = None
     """output1"""
-    output2: list[WeeklyCcnlOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[WeeklyCcnlOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -8,8 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from kisapi_runtime.client import AsyncClient, SyncClient
-from kisapi_runtime.endpoint import Namespace
+from kisapi_runtime.trading import AsyncOverseasStockOrders, OverseasStockOrders
 
 if TYPE_CHECKING:
     from .algo_ordno import AlgoOrdno, AsyncAlgoOrdno
@@ -68,8 +67,8 @@ if TYPE_CHECKING:
 __all__ = ["AsyncOverseasStock", "OverseasStock"]
 
 
-class OverseasStock(Namespace[SyncClient]):
-    """overseas_stock: 46 APIs."""
+class OverseasStock(OverseasStockOrders):
+    """overseas_stock: 46 APIs, and buy/sell/modify/cancel/find_order."""
 
     @cached_property
     def algo_ordno(self) -> AlgoOrdno:
@@ -394,8 +393,8 @@ class OverseasStock(Namespace[SyncClient]):
         return VolumeSurge(self._client)
 
 
-class AsyncOverseasStock(Namespace[AsyncClient]):
-    """overseas_stock: 46 APIs."""
+class AsyncOverseasStock(AsyncOverseasStockOrders):
+    """overseas_stock: 46 APIs, and buy/sell/modify/cancel/find_order."""
 
     @cached_property
     def algo_ordno(self) -> AsyncAlgoOrdno:

@@ -201,7 +201,7 @@ class ColableByCompanyResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[ColableByCompanyOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[ColableByCompanyOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: ColableByCompanyOutput2 | None = None
     """output2"""

@@ -132,7 +132,7 @@ class CountriesHolidayResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[CountriesHolidayOutput] = attrs.field(factory=list)
+    output: _d.Rows[CountriesHolidayOutput] = attrs.field(factory=_d.Rows)
     """output"""
     ctx_area_fk: str | None = None
     """연속조회검색조건 / Continuation search condition (ctx_area_fk)"""

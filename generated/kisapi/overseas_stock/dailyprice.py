@@ -221,7 +221,7 @@ class DailypriceResponse:
     """응답메세지"""
     output1: DailypriceOutput1 | None = None
     """output1"""
-    output2: list[DailypriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[DailypriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -125,7 +125,7 @@ class IndustryPriceResponse:
     """응답메세지"""
     output1: IndustryPriceOutput1 | None = None
     """output1"""
-    output2: list[IndustryPriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[IndustryPriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

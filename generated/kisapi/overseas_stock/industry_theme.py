@@ -239,7 +239,7 @@ class IndustryThemeResponse:
     """응답메세지"""
     output1: IndustryThemeOutput1 | None = None
     """output1"""
-    output2: list[IndustryThemeOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[IndustryThemeOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

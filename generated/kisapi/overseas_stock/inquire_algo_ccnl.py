@@ -237,9 +237,9 @@ class InquireAlgoCcnlResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[InquireAlgoCcnlOutput] = attrs.field(factory=list)
+    output: _d.Rows[InquireAlgoCcnlOutput] = attrs.field(factory=_d.Rows)
     """output"""
-    output3: list[InquireAlgoCcnlOutput3] = attrs.field(factory=list)
+    output3: _d.Rows[InquireAlgoCcnlOutput3] = attrs.field(factory=_d.Rows)
     """output3"""
     ctx_area_fk200: str | None = None
     """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""

@@ -691,7 +691,7 @@ class InquireAskingPriceResponse:
     """output1"""
     output2: InquireAskingPriceOutput2 | None = None
     """output2"""
-    output3: list[InquireAskingPriceOutput3] = attrs.field(factory=list)
+    output3: _d.Rows[InquireAskingPriceOutput3] = attrs.field(factory=_d.Rows)
     """output3"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

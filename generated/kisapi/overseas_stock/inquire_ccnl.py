@@ -292,7 +292,7 @@ class InquireCcnlResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[InquireCcnlOutput] = attrs.field(factory=list)
+    output: _d.Rows[InquireCcnlOutput] = attrs.field(factory=_d.Rows)
     """output"""
     ctx_area_fk200: str | None = None
     """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""

@@ -251,7 +251,7 @@ class InquireDailyChartpriceResponse:
     """응답메세지"""
     output1: InquireDailyChartpriceOutput1 | None = None
     """output1"""
-    output2: list[InquireDailyChartpriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireDailyChartpriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -419,9 +419,9 @@ class InquirePaymtStdrBalanceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquirePaymtStdrBalanceOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquirePaymtStdrBalanceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: list[InquirePaymtStdrBalanceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquirePaymtStdrBalanceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     output3: InquirePaymtStdrBalanceOutput3 | None = None
     """output3"""

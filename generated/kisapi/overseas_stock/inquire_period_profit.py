@@ -269,7 +269,7 @@ class InquirePeriodProfitResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquirePeriodProfitOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquirePeriodProfitOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquirePeriodProfitOutput2 | None = None
     """output2"""

@@ -295,7 +295,7 @@ class InquirePeriodTransResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquirePeriodTransOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquirePeriodTransOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: InquirePeriodTransOutput2 | None = None
     """output2"""

@@ -593,9 +593,9 @@ class InquirePresentBalanceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[InquirePresentBalanceOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[InquirePresentBalanceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: list[InquirePresentBalanceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquirePresentBalanceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     output3: InquirePresentBalanceOutput3 | None = None
     """output3"""

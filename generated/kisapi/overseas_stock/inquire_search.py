@@ -267,7 +267,7 @@ class InquireSearchResponse:
     """응답메세지"""
     output1: InquireSearchOutput1 | None = None
     """output1"""
-    output2: list[InquireSearchOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireSearchOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -247,7 +247,7 @@ class InquireTimeIndexchartpriceResponse:
     """응답메세지"""
     output1: InquireTimeIndexchartpriceOutput1 | None = None
     """output1"""
-    output2: list[InquireTimeIndexchartpriceOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[InquireTimeIndexchartpriceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

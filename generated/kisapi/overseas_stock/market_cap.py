@@ -248,7 +248,7 @@ class MarketCapResponse:
     """응답메세지"""
     output1: MarketCapOutput1 | None = None
     """output1"""
-    output2: list[MarketCapOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[MarketCapOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -150,7 +150,7 @@ class NewsTitleResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    outblock1: list[NewsTitleOutblock1] = attrs.field(factory=list)
+    outblock1: _d.Rows[NewsTitleOutblock1] = attrs.field(factory=_d.Rows)
     """outblock1"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

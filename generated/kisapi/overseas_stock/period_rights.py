@@ -209,7 +209,7 @@ class PeriodRightsResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: list[PeriodRightsOutput] = attrs.field(factory=list)
+    output: _d.Rows[PeriodRightsOutput] = attrs.field(factory=_d.Rows)
     """output"""
     ctx_area_fk50: str | None = None
     """연속조회검색조건50 / Continuation search condition (50) (ctx_area_fk50)"""

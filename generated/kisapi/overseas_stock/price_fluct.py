@@ -264,7 +264,7 @@ class PriceFluctResponse:
     """응답메세지"""
     output1: PriceFluctOutput1 | None = None
     """output1"""
-    output2: list[PriceFluctOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[PriceFluctOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -189,7 +189,7 @@ class QuotInquireCcnlResponse:
     """응답메세지"""
     output1: QuotInquireCcnlOutput1 | None = None
     """output1"""
-    output2: list[QuotInquireCcnlOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[QuotInquireCcnlOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -141,7 +141,7 @@ class RightsByIceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[RightsByIceOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[RightsByIceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -260,7 +260,7 @@ class TradeGrowthResponse:
     """응답메세지"""
     output1: TradeGrowthOutput1 | None = None
     """output1"""
-    output2: list[TradeGrowthOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[TradeGrowthOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -248,7 +248,7 @@ class TradePbmnResponse:
     """응답메세지"""
     output1: TradePbmnOutput1 | None = None
     """output1"""
-    output2: list[TradePbmnOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[TradePbmnOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -265,7 +265,7 @@ class TradeTurnoverResponse:
     """응답메세지"""
     output1: TradeTurnoverOutput1 | None = None
     """output1"""
-    output2: list[TradeTurnoverOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[TradeTurnoverOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

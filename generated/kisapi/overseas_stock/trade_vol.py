@@ -236,7 +236,7 @@ class TradeVolResponse:
     """응답메세지"""
     output1: TradeVolOutput1 | None = None
     """output1"""
-    output2: list[TradeVolOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[TradeVolOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

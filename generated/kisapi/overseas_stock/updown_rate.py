@@ -263,7 +263,7 @@ class UpdownRateResponse:
     """응답메세지"""
     output1: UpdownRateOutput1 | None = None
     """output1"""
-    output2: list[UpdownRateOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[UpdownRateOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -266,7 +266,7 @@ class VolumePowerResponse:
     """응답메세지"""
     output1: VolumePowerOutput1 | None = None
     """output1"""
-    output2: list[VolumePowerOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[VolumePowerOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -261,7 +261,7 @@ class VolumeSurgeResponse:
     """응답메세지"""
     output1: VolumeSurgeOutput1 | None = None
     """output1"""
-    output2: list[VolumeSurgeOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[VolumeSurgeOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import attrs
 
+from .. import frames
 from .records import (
     NULLS,
     YN,
@@ -58,26 +59,33 @@ class Columns:
     def __iter__(self) -> Iterator[str]:
         return iter(self.data)
 
-    def to_arrow(self) -> Any:
-        """A ``pyarrow.Table`` (enum members become their codes)."""
-        try:
-            import pyarrow as pa
-        except ImportError:
-            raise ImportError("to_arrow needs pyarrow: pip install 'kisapi[arrow]'") from None
-        arrays = {}
-        for (name, values), convert in zip(self.data.items(), self.record.CONVERTERS, strict=True):
-            if isinstance(getattr(convert, "__self__", None), EnumCodes):
-                values = [None if v is None else v.value for v in values]
-            arrays[name] = pa.array(values)
-        return pa.table(arrays)
+    def to_arrow(self, **options: Any) -> Any:
+        """A ``pyarrow.Table`` typed by the same rule as REST rows (:mod:`kisapi_runtime.frames`:
+        enum columns hold the codes, decimals float64 unless ``decimals="decimal"``)."""
+        pa = frames.import_optional("pyarrow", "arrow")
+        arrays = [
+            frames.arrow_column(_kind(convert), values, **options)
+            for values, convert in zip(self.data.values(), self.record.CONVERTERS, strict=True)
+        ]
+        return pa.Table.from_arrays(arrays, names=list(self.data))
 
-    def to_polars(self) -> Any:
+    def to_polars(self, **options: Any) -> Any:
         """A ``polars.DataFrame`` (through Arrow, without copying the columns again)."""
-        try:
-            import polars as pl
-        except ImportError:
-            raise ImportError("to_polars needs polars: pip install 'kisapi[arrow]'") from None
-        return pl.from_arrow(self.to_arrow())
+        pl = frames.import_optional("polars", "arrow")
+        return pl.from_arrow(self.to_arrow(**options))
+
+
+_KINDS: Final[dict[Callable[[str], Any], str]] = {
+    to_str: "str", to_int: "int", to_decimal: "decimal", to_date: "date", to_time: "time",
+    to_bool: "bool",
+}  # fmt: skip
+
+
+def _kind(convert: Callable[[str], Any]) -> str:
+    """The column kind (:mod:`kisapi_runtime.frames`) of a record property's converter."""
+    if isinstance(getattr(convert, "__self__", None), EnumCodes):
+        return "enum"
+    return _KINDS.get(convert, "object")
 
 
 def decode_columns(

@@ -103,7 +103,7 @@ class BalanceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: list[BalanceOutput1] = attrs.field(factory=list)
+    output1: _d.Rows[BalanceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     output2: BalanceOutput2 | None = None
     """output2"""

@@ -73,7 +73,7 @@ class ChartResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output2: list[ChartOutput2] = attrs.field(factory=list)
+    output2: _d.Rows[ChartOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
