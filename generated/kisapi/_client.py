@@ -62,6 +62,7 @@ class Kis(SyncClient):
         limits_dir: str | Path | None = None,
         limits_url: str | Secret | None = None,
         limits_fallback: Literal["fail", "local"] | None = None,
+        master_url: str | None = None,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
@@ -78,6 +79,7 @@ class Kis(SyncClient):
                 "token_cache_dir": token_cache_dir, "strict": strict,
                 "shared_limits": shared_limits, "limits_dir": limits_dir,
                 "limits_url": limits_url, "limits_fallback": limits_fallback,
+                "master_url": master_url,
             }.items()
             if v is not None
         }  # fmt: skip
@@ -183,6 +185,7 @@ class AsyncKis(AsyncClient):
         limits_dir: str | Path | None = None,
         limits_url: str | Secret | None = None,
         limits_fallback: Literal["fail", "local"] | None = None,
+        master_url: str | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -198,6 +201,7 @@ class AsyncKis(AsyncClient):
                 "token_cache_dir": token_cache_dir, "strict": strict,
                 "shared_limits": shared_limits, "limits_dir": limits_dir,
                 "limits_url": limits_url, "limits_fallback": limits_fallback,
+                "master_url": master_url,
             }.items()
             if v is not None
         }  # fmt: skip

@@ -479,7 +479,11 @@ class SyncClient(BaseClient):
         downloaded through this client's HTTP client (``kisapi_runtime.symbols``)."""
         from .symbols import Symbols
 
-        return Symbols(self.config.token_cache_dir / "masters", http_client=self._http)
+        return Symbols(
+            self.config.token_cache_dir / "masters",
+            http_client=self._http,
+            base_url=self.config.master_url,
+        )
 
     @cached_property
     def calendar(self) -> Calendar:
@@ -602,7 +606,11 @@ class AsyncClient(BaseClient):
         akis.symbols.aload(...)`` fetches with this client first."""
         from .symbols import Symbols
 
-        return Symbols(self.config.token_cache_dir / "masters", async_http=self._http)
+        return Symbols(
+            self.config.token_cache_dir / "masters",
+            async_http=self._http,
+            base_url=self.config.master_url,
+        )
 
     @cached_property
     def calendar(self) -> Calendar:

@@ -125,6 +125,9 @@ class KisConfig:
     """Folder of the machine-wide rate budget files; ``None`` means ``token_cache_dir``."""
     limits_url: Secret | None = attrs.field(default=None, converter=_optional_secret)
     """``redis://[:password@]host:port/db``: rate budget and token shared by every machine."""
+    master_url: str | None = None
+    """Where KIS's master files (symbols) are downloaded from; ``None``: ``KIS_MASTER_URL`` or
+    KIS's own host. A sandbox serves them too (``kisapi_sandbox``: ``<rest_url>/common/master/``)."""
     limits_fallback: LimitsFallback = "fail"
     """What to do while ``limits_url`` is unreachable: ``fail`` (raise) or ``local`` (a
     quarter of the rate on this machine's budget, with a warning)."""
@@ -219,7 +222,7 @@ class KisConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> KisConfig:
         """Read ``KIS_APPKEY``, ``KIS_APPSECRET``, ``KIS_ACCOUNT``, ``KIS_ENV``, ``KIS_HTS_ID``,
         ``KIS_REST_URL``, ``KIS_WS_URL``, ``KIS_TOKEN_CACHE_DIR``, ``KIS_SHARED_LIMITS``,
-        ``KIS_LIMITS_DIR``, ``KIS_LIMITS_URL``, ``KIS_LIMITS_FALLBACK``; ``KIS_CONFIG`` names a TOML
+        ``KIS_LIMITS_DIR``, ``KIS_LIMITS_URL``, ``KIS_LIMITS_FALLBACK``, ``KIS_MASTER_URL``; ``KIS_CONFIG`` names a TOML
         file whose values the environment overrides. Keyword arguments override both."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -238,6 +241,7 @@ class KisConfig:
             "KIS_LIMITS_DIR": "limits_dir",
             "KIS_LIMITS_URL": "limits_url",
             "KIS_LIMITS_FALLBACK": "limits_fallback",
+            "KIS_MASTER_URL": "master_url",
         }
         for var, key in names.items():
             if env.get(var):

@@ -28,7 +28,7 @@ def settings(server: SandboxServer, tmp_path: Path) -> Callable[..., dict[str, A
         url = server.mock_url if env == "mock" else server.rest_url
         return {"appkey": "PStrading0123456789abcdefghijklmn", "appsecret": "trading-secret",
                 "account": account, "env": env, "rest_url": url, "token_cache_dir": tmp_path,
-                "rate_limit": 1000}  # fmt: skip
+                "rate_limit": 1000, "master_url": f"{server.rest_url}/common/master/"}  # fmt: skip
 
     return make
 

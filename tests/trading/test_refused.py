@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from kisapi import AsyncKis, Kis, KisValidationError
-from kisapi_runtime.trading import OrderInfo, register_exchange_resolver
+from kisapi_runtime.trading import OrderInfo
 from kisapi_runtime.trading import exchanges as exchanges_module
 from kisapi_runtime.trading.ticks import off_tick, stock_tick
 
@@ -88,8 +88,6 @@ def test_domestic_refusals_send_nothing(
 
 
 OVERSEAS: list[tuple[str, Callable[[Kis], Any], str, str]] = [
-    ("no exchange", lambda k: k.overseas_stock.buy("AAPL", qty=1, price="1"), "exchange",
-     "required"),
     ("unknown exchange", lambda k: k.overseas_stock.buy("AAPL", qty=1, price="1", exchange="XXX"),
      "exchange", "not one of"),
     ("market order", lambda k: k.overseas_stock.buy("AAPL", qty=1, exchange="NASD"), "price",
@@ -122,6 +120,19 @@ def test_overseas_refusals_send_nothing(
     assert err.value.api.startswith("overseas_stock.")
 
 
+def test_an_unlisted_symbol_without_exchange_is_refused(
+    settings: Callable[..., dict[str, Any]],
+) -> None:
+    """With no ``exchange=`` the desk reads the overseas master file (here it cannot be had);
+    no order request goes out and the error asks for the exchange."""
+    with _kis(settings) as kis, pytest.raises(KisValidationError) as err:
+        kis.overseas_stock.buy("AAPL", qty=1, price="1")
+    assert (err.value.api, err.value.field) == ("overseas_stock.buy", "exchange")
+    assert "required" in err.value.reason
+    assert SENT and all("/common/master/" in r.url.path for r in SENT)
+    SENT.clear()
+
+
 def test_overseas_mock_takes_limit_orders_only(settings: Callable[..., dict[str, Any]]) -> None:
     with (
         _kis(settings, env="mock") as kis,
@@ -146,7 +157,7 @@ async def test_async_refusals_send_nothing(settings: Callable[..., dict[str, Any
         with pytest.raises(KisValidationError, match=r"domestic_stock\.buy: price: 70001"):
             await kis.domestic_stock.buy("005930", qty=1, price=70001)
         with pytest.raises(KisValidationError, match=r"overseas_stock\.sell: exchange"):
-            await kis.overseas_stock.sell("AAPL", qty=1, price="1")
+            await kis.overseas_stock.sell("AAPL", qty=1, price="1", exchange="XXX")
         with pytest.raises(KisValidationError, match=r"domestic_futureoption\.cancel: qty"):
             await kis.domestic_futureoption.cancel("0000000001", qty=-2)
 
@@ -172,11 +183,7 @@ def test_tick_check_off_lets_etf_prices_through(
     SENT.clear()
 
 
-def test_exchange_resolver_hook(
-    settings: Callable[..., dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(exchanges_module, "_resolvers", [])
-    register_exchange_resolver(lambda symbol: "NAS" if symbol == "AAPL" else None)
-    assert exchanges_module.order_exchange(None, "AAPL") == "NASD"
-    assert exchanges_module.order_exchange(None, "0700") is None
+def test_exchange_codes_read() -> None:
+    assert exchanges_module.order_exchange(None, "AAPL") is None  # the desk looks it up first
+    assert exchanges_module.order_exchange("nas", "AAPL") == "NASD"
     assert exchanges_module.order_exchange("hks", "0700") == "SEHK"

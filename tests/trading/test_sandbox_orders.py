@@ -95,6 +95,8 @@ def test_overseas_buy_modify_cancel_sell(
         rest = order.cancel()  # the object says 5; what remains (2) is looked up and sent
         assert rest.qty == 2 and broker.store.bookings[rest.number].qty == 2
         assert broker.store.bookings[order.number].remaining == 0
+        listed = kis.overseas_stock.buy("AAPL", qty=1, price="187.25")  # master file: NAS
+        assert listed.exchange == "NASD" and broker.store.bookings[listed.number].market == "NASD"
         other = kis.overseas_stock.buy("MSFT", qty=4, price="400", exchange="NYSE")
         by_number = kis.overseas_stock.cancel(other.number)  # exchange and remaining found
         assert (by_number.exchange, by_number.qty) == ("NYSE", 4)
@@ -142,7 +144,8 @@ async def test_async_helpers_all_products(
         again = await kis.domestic_stock.buy("005930", qty=1, price=LOW)
         await kis.domestic_stock.cancel(again.number)
         assert broker.store.orders[again.number].remaining == 0
-        abroad = await kis.overseas_stock.buy("AAPL", qty=1, price="10", exchange="NASD")
+        abroad = await kis.overseas_stock.buy("AAPL", qty=1, price="10")  # exchange: masters
+        assert abroad.exchange == "NASD"
         await kis.overseas_stock.cancel(abroad.number)
         assert broker.store.bookings[abroad.number].remaining == 0
     async with AsyncKis(**settings(FUTURES)) as fkis:

@@ -12,7 +12,6 @@ from .desks import (
     FuturesOrders,
     OverseasStockOrders,
 )
-from .exchanges import register_exchange_resolver
 from .order import AsyncOrder, Order, OrderInfo
 
 __all__ = [
@@ -26,5 +25,4 @@ __all__ = [
     "Order",
     "OrderInfo",
     "OverseasStockOrders",
-    "register_exchange_resolver",
 ]

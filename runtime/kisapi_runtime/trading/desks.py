@@ -8,14 +8,21 @@ Each method drives a flow of :mod:`.recipes` through the namespace's own generat
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
+import httpx
 
 from ..client import AsyncClient, SyncClient
 from ..endpoint import Namespace
+from ..errors import KisError
 from .order import AsyncOrder, Order, OrderInfo
 from .recipes import DomesticStock, Flow, Futures, OverseasStock
+
+if TYPE_CHECKING:
+    from ..symbols import Symbols
+
+OVERSEAS_MASTER = "overseas"  # the master file that lists overseas symbols
 
 HELPERS = ("buy", "sell", "modify", "cancel", "find_order")
 """Method names the order desks add to a namespace (no generated endpoint may use them)."""
@@ -28,6 +35,13 @@ def _fields(info: OrderInfo) -> dict[str, Any]:
     return {name: getattr(info, name) for name in _FIELDS}
 
 
+def _listed_on(symbols: Symbols, symbol: str) -> str | None:
+    try:
+        return symbols.overseas(symbol).order_exchange
+    except (LookupError, KisError, httpx.HTTPError, OSError):  # not listed, or no master file
+        return None  # the recipe asks for exchange=
+
+
 class _SyncDesk(Namespace[SyncClient]):
     def _drive(self, flow: Flow) -> Order:
         value: Any = None
@@ -36,6 +50,9 @@ class _SyncDesk(Namespace[SyncClient]):
                 what, api, kwargs = flow.send(value)
             except StopIteration as stop:
                 return Order(**_fields(stop.value), desk=self)
+            if what == "listing":
+                value = _listed_on(self._client.symbols, kwargs["symbol"])
+                continue
             endpoint = getattr(self, api.split(".", 1)[1])
             value = (
                 endpoint(**kwargs) if what == "call" else endpoint.pages(**kwargs).collect().rows
@@ -50,6 +67,14 @@ class _AsyncDesk(Namespace[AsyncClient]):
                 what, api, kwargs = flow.send(value)
             except StopIteration as stop:
                 return AsyncOrder(**_fields(stop.value), desk=self)
+            if what == "listing":
+                try:
+                    await self._client.symbols.aload(OVERSEAS_MASTER)
+                except (KisError, httpx.HTTPError, OSError):
+                    value = None  # no master file: the recipe asks for exchange=
+                else:
+                    value = _listed_on(self._client.symbols, kwargs["symbol"])
+                continue
             endpoint = getattr(self, api.split(".", 1)[1])
             if what == "call":
                 value = await endpoint(**kwargs)

@@ -24,7 +24,9 @@ from .exchanges import ORDER_EXCHANGES, US, order_exchange
 from .order import OrderInfo, Side
 from .ticks import off_tick
 
-Step = tuple[Literal["call", "rows"], str, dict[str, Any]]
+Step = tuple[Literal["call", "rows", "listing"], str, dict[str, Any]]
+"""What a flow asks its desk: call an API, collect an API's rows, or the order exchange that
+lists ``symbol`` (from the client's symbols; ``None`` when no master lists it)."""
 Flow = Generator[Step, Any, OrderInfo]
 Action = Literal["modify", "cancel"]
 Price = int | Decimal | str | float | None
@@ -255,6 +257,10 @@ class OverseasStock:
         api = f"{self.product}.{side}"
         symbol = check_symbol(api, symbol)
         qty = check_qty(api, qty)
+        if price is not None:
+            check_price(api, price)
+        if exchange is None:
+            exchange = yield ("listing", "", {"symbol": symbol})
         market = self.exchange(api, exchange, symbol)
         kind = order_type or ("limit" if price is not None else "market")
         allowed = US_TYPES[side] if market in US else ("limit",)
