@@ -1,0 +1,19 @@
+"""``kisapi-gateway``: one KIS realtime session per app key, shared by many processes.
+
+The gateway registers each (TR, key) once, however many consumers want it, and publishes the
+records to Redis Streams; consumers use the usual realtime API with
+``akis.realtime(gateway="redis://...")``. Needs the ``kisapi[redis]`` extra.
+"""
+
+from __future__ import annotations
+
+__all__ = ["GatewayConfig", "GatewayConnection", "GatewayThread", "main"]
+
+from .config import GatewayConfig
+from .consumer import GatewayConnection, GatewayThread
+
+
+def main() -> None:
+    from .__main__ import main as run
+
+    run()
