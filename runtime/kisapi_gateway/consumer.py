@@ -162,6 +162,7 @@ class GatewayConnection:
         self._inbox: asyncio.Queue[_Item | None] = asyncio.Queue(queue_size)
         self._streams: dict[str, list[asyncio.Queue[_Item | None]]] = {}
         self._changed = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribing = asyncio.Lock()
         self._heartbeat_script = self._redis.register_script(_HEARTBEAT)
@@ -213,11 +214,10 @@ class GatewayConnection:
         if self._closed:
             return
         self._closed = True
+        self._changed.set()
+        self._stopping.set()
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await finish(task, self._block_ms / 1000 + 2.0)
         if release:
             with contextlib.suppress(RedisError, OSError):
                 async with self._redis.pipeline(transaction=True) as pipe:
@@ -414,14 +414,19 @@ class GatewayConnection:
 
     async def _heartbeat_loop(self) -> None:
         while True:
-            await asyncio.sleep(self._heartbeat_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._heartbeat_s)
+            if self._stopping.is_set():
+                return
             try:
                 await self._beat()
             except (RedisError, OSError) as exc:
                 log.warning("gateway: heartbeat failed (%s)", type(exc).__name__)
+            except Exception:
+                log.exception("gateway: heartbeat failed")
 
     async def _read_loop(self) -> None:
-        while True:
+        while not self._closed:
             if not self._follow:
                 self._changed.clear()
                 await self._changed.wait()
@@ -438,6 +443,8 @@ class GatewayConnection:
                 if follow is None:
                     continue  # unsubscribed meanwhile
                 for entry, fields in entries:
+                    if self._closed:
+                        return
                     try:
                         records = follow.decode(fields)
                     except (KisError, ValueError, KeyError) as exc:
@@ -448,6 +455,20 @@ class GatewayConnection:
                     self.stats.records += len(records)
                     await self._deliver(follow, entry, records, 0)
                     follow.last_id = entry
+
+
+async def finish(task: asyncio.Task[None], timeout: float) -> None:
+    """Wait for a task told to stop; cancel it only if it does not within ``timeout``.
+
+    Tasks are not cancelled in the middle of a Redis command: redis-py can swallow the
+    cancellation there and wait on a half-read connection for good.
+    """
+    with contextlib.suppress(TimeoutError, Exception):
+        await asyncio.wait_for(asyncio.shield(task), timeout)
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(task, 1.0)
 
 
 def _end(queue: asyncio.Queue[_Item | None]) -> None:

@@ -31,6 +31,7 @@ from kisapi_runtime.realtime.connection import RealtimeClient, RealtimeConnectio
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 from kisapi_runtime.secret import get_logger
 
+from .consumer import finish
 from .names import (
     DEFAULT_PREFIX,
     NOTICE_KEY,
@@ -177,11 +178,9 @@ class Gateway:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        self._has_data.set()
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await finish(task, self._interval + 2.0)
         for session in self._sessions:
             if session.connection is not None:
                 await session.connection.close()
@@ -372,6 +371,8 @@ class Gateway:
     async def _publish_loop(self) -> None:
         while True:
             await self._has_data.wait()
+            if self._stopped.is_set():
+                return  # stop() writes the rest
             self._has_data.clear()
             try:
                 await self._flush()
@@ -406,7 +407,7 @@ class Gateway:
         await pubsub.subscribe(self.keys.wake)
         ttl = max(int(self._interval * 3000), 1000)
         try:
-            while True:
+            while not self._stopped.is_set():
                 try:
                     await self._redis.set(self.keys.alive, self._token, px=ttl)
                     await self.reconcile()
