@@ -153,6 +153,19 @@ def bench_client_overhead() -> dict[str, float]:
     return {"ratio": sdk, "httpx_us": raw_s * 1e6, "kisapi_us": raw_s * sdk * 1e6}
 
 
+def bench_gateway() -> dict[str, Any] | None:
+    """benchmarks/gateway.py in its own process: it starts redis-server, a KIS-format feed,
+    the gateway and 8 consumer processes. None when redis-server is not installed."""
+    script = Path(__file__).with_name("gateway.py")
+    out = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True)
+    if "redis-server is not installed" in out.stderr:
+        return None
+    if not out.stdout.strip():
+        raise RuntimeError(f"benchmarks/gateway.py failed: {out.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
@@ -172,6 +185,7 @@ def main() -> int:
     results["decode"] = [row.as_json() for row in table]
     if not args.decode_only:
         results["client"] = bench_client_overhead()
+        results["gateway"] = bench_gateway()
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
@@ -206,6 +220,12 @@ def main() -> int:
         f"RSS, every API + realtime TR {mem['rss_all_loaded_mb']:8.1f} MB  (+{mem['rss_delta_mb']:.1f} MB "
         f"over httpx; {mem['apis']:.0f} APIs, {mem['realtime_trs']:.0f} TR IDs)"
     )
+    if results["gateway"] is None:
+        print("realtime gateway             skipped: redis-server is not installed")
+    else:
+        from gateway import report as gateway_report
+
+        gateway_report(results["gateway"])
     return 0
 
 

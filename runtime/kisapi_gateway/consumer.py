@@ -48,6 +48,7 @@ __all__ = ["GatewayConnection", "GatewayStats", "GatewayThread", "KisGatewayRefu
 log = get_logger("gateway.consumer")
 
 _MAX_KEY: Final = 32
+_new = object.__new__
 _HEARTBEAT: Final = """
 local t = redis.call('TIME')
 redis.call('ZADD', KEYS[1], t[1] * 1000 + math.floor(t[2] / 1000), ARGV[1])
@@ -89,8 +90,16 @@ class _Follow:
             if self.seal is None:
                 raise KisGatewayRefusedError(f"{self.tr_id}: a sealed entry and no account key")
             body = self.seal.open(fields.get("s", ""))
-        record = self.record
-        return [record(part.split("^")) for part in body.split(RECORD_SEP)]
+        record, width = self.record, self.record.WIDTH
+        records: list[RealtimeRecord] = []
+        for part in body.split(RECORD_SEP):
+            values = part.split("^")
+            if len(values) < width:  # an older, shorter layout, as the direct session pads it
+                values += [""] * (width - len(values))
+            one: RealtimeRecord = _new(record)
+            one._v = values
+            records.append(one)
+        return records
 
 
 def _parse_positions(resume_from: str | Mapping[str, str] | None) -> dict[str, Position]:
@@ -296,10 +305,9 @@ class GatewayConnection:
 
     # -- consuming --
 
-    async def records(self) -> AsyncIterator[RealtimeRecord]:
+    def records(self) -> AsyncIterator[RealtimeRecord]:
         """Every record not claimed by a :meth:`stream`; ends when the connection closes."""
-        async for record in self._drain(self._inbox):
-            yield record
+        return self._drain(self._inbox)
 
     async def stream(self, tr_id: str, key: str | None = None) -> AsyncIterator[RealtimeRecord]:
         """Subscribe and yield the records of ``tr_id``; unsubscribes on exit if it subscribed."""
