@@ -24,6 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import decode_table
+import multiprocess_limits
 
 FIRST_CALL = """
 import tempfile
@@ -171,6 +172,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--decode-only", action="store_true", help="only the ratio table")
+    parser.add_argument("--skip-limits", action="store_true", help="no multi-process run (~1 min)")
     args = parser.parse_args()
     results: dict[str, Any] = {}
     if not args.decode_only:
@@ -186,6 +188,8 @@ def main() -> int:
     if not args.decode_only:
         results["client"] = bench_client_overhead()
         results["gateway"] = bench_gateway()
+    if not args.decode_only and not args.skip_limits:
+        results["limits"] = multiprocess_limits.measure()
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
@@ -220,8 +224,12 @@ def main() -> int:
         f"RSS, every API + realtime TR {mem['rss_all_loaded_mb']:8.1f} MB  (+{mem['rss_delta_mb']:.1f} MB "
         f"over httpx; {mem['apis']:.0f} APIs, {mem['realtime_trs']:.0f} TR IDs)"
     )
+    if "limits" in results:
+        print()
+        multiprocess_limits.report(results["limits"])
+    print()
     if results["gateway"] is None:
-        print("realtime gateway             skipped: redis-server is not installed")
+        print("realtime gateway: skipped, redis-server is not installed")
     else:
         from gateway import report as gateway_report
 

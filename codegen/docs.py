@@ -102,6 +102,13 @@ def example_args(api: ir.Api, values: dict[str, str], tr_id: str | None) -> list
     return args
 
 
+_RANGE_EXAMPLE = {
+    "date": '"20250101", "20251231"',
+    "time": '"090000", "153000"',
+    "datetime": '"20260105", "20260105"',
+}
+
+
 def api_page(api: ir.Api, enums: dict[str, ir.EnumDef]) -> str:
     values, tr_id, body = recorded(api)
     args = example_args(api, values, tr_id)
@@ -115,6 +122,8 @@ def api_page(api: ir.Api, enums: dict[str, ir.EnumDef]) -> str:
     if api.doc_id:
         out.append(f"| KIS doc | {api.doc_id} |")
     out.append(f"| paginated | {'yes' if api.cursor is not None else 'no'} |")
+    if api.window is not None:
+        out.append(f"| date/time window | `.range(start, end)` over {api.window.moment}s of `{api.window.rows}` |")  # fmt: skip
     for r in api.tr_rules:
         when = ", ".join(f"{k}={'|'.join(v)}" for k, v in r.when)
         label = f"TR ID ({when})" if when else "TR ID"
@@ -173,7 +182,19 @@ def api_page(api: ir.Api, enums: dict[str, ir.EnumDef]) -> str:
     call = ", ".join(f"{k}={py_value(api, k, v)}" for k, v in args)
     method = f"kis.{api.product}.{api.name}"
     out += ["## Python", "", "```python", "from kisapi import Kis", "", "kis = Kis.from_env()"]
-    if api.cursor is not None:
+    if api.window is not None:
+        wires = api.window.wires
+        rest = ", ".join(
+            f"{k}={py_value(api, k, v)}"
+            for k, v in args
+            if k not in {f.py for f in api.request if f.wire in wires}
+        )
+        bounds = _RANGE_EXAMPLE[api.window.moment]
+        out += [
+            f"result = {method}.range({bounds}{', ' + rest if rest else ''}).collect()",
+            "result.rows, result.complete  # oldest first",
+        ]
+    elif api.cursor is not None:
         out += [f"result = {method}.pages({call}).collect()", "result.rows, result.complete"]
     else:
         out.append(f"response = {method}({call})")

@@ -107,6 +107,44 @@ class TrIdRule:
 
 
 @attrs.frozen
+class Window:
+    """A date/time window read page by page (spec ``window``; see runtime ``window``)."""
+
+    rows: str
+    key: tuple[Field, ...]
+    end: tuple[str, ...]
+    start: str | None
+    step: str
+    carry: tuple[tuple[str, str], ...]
+    fixed: tuple[tuple[str, str], ...]
+
+    @property
+    def key_wires(self) -> tuple[str, ...]:
+        return tuple(f.wire for f in self.key)
+
+    @property
+    def moment(self) -> str:
+        """``date``, ``time`` or ``datetime``: what a row's key holds."""
+        kinds = {f.kind for f in self.key}
+        return "datetime" if len(kinds) > 1 else next(iter(kinds))
+
+    @property
+    def bound_type(self) -> str:
+        """Python type of ``.range()``'s start and end (KIS strings accepted too)."""
+        return {"date": "date | str", "time": "time | str"}.get(
+            self.moment, "datetime | date | str"
+        )
+
+    @property
+    def wires(self) -> frozenset[str]:
+        """Request fields the window fills in (not parameters of ``.range()``)."""
+        start = {self.start} if self.start else set()
+        return frozenset(
+            {*self.end, *start, *(r for r, _ in self.carry), *(r for r, _ in self.fixed)}
+        )
+
+
+@attrs.frozen
 class Api:
     id: str
     product: str
@@ -133,10 +171,21 @@ class Api:
     cursor: tuple[tuple[str, str], ...] | None
     rows: str | None
     aliases: tuple[str, ...]
+    window: Window | None = None
 
     @property
     def cls(self) -> str:
         return pascal(self.name)
+
+    @property
+    def range_params(self) -> tuple[Field, ...]:
+        """Parameters of ``.range()``: those of a call minus the fields the window fills."""
+        wires = self.window.wires if self.window else frozenset()
+        return tuple(f for f in self.params if f.wire not in wires)
+
+    @property
+    def window_block(self) -> Block | None:
+        return next((b for b in self.blocks if self.window and b.key == self.window.rows), None)
 
     @property
     def response_model(self) -> str:

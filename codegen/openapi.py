@@ -148,6 +148,17 @@ def operation(api: ir.Api, enums: Mapping[str, ir.EnumDef]) -> dict[str, Any]:
         op["x-kis-selectors"] = selectors
     if api.cursor is not None:
         op["x-kis-cursor"] = {"request": [c[0] for c in api.cursor], "rows": api.rows}
+    if api.window is not None:
+        w = api.window
+        op["x-kis-window"] = {
+            "rows": w.rows,
+            "key": list(w.key_wires),
+            "end": list(w.end),
+            **({"start": w.start} if w.start else {}),
+            "step": w.step,
+            **({"carry": dict(w.carry)} if w.carry else {}),
+            **({"fixed": dict(w.fixed)} if w.fixed else {}),
+        }
     if api.method == "GET":
         params += [
             {

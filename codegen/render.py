@@ -27,7 +27,8 @@ PACKAGE = "kisapi"
 
 ERROR_NAMES = (
     "KisError", "KisConfigError", "KisValidationError", "KisMockUnsupportedError",
-    "KisDecodeError", "KisConnectionError", "KisTimeoutError", "KisOrderStateUnknownError",
+    "KisDecodeError", "KisConnectionError", "KisTimeoutError", "KisLimitStoreError",
+    "KisOrderStateUnknownError",
     "KisApiError", "KisRateLimitError", "KisAuthError", "KisTokenExpiredError",
     "KisBadRequestError", "KisOrderRejectedError", "KisOrderBadRequestError",
     "KisDataChangedError", "KisServerError",

@@ -356,6 +356,7 @@ def _resolve_api(
         rows = pg["rows"]
         if rows not in {b.key for b in blocks}:
             raise ctx.fail(["pagination", "rows"], f"{rows!r} is not a response block")
+    window = _window(spec, request, blocks, scalars, ctx) if "window" in spec else None
     if spec.get("cache") and (spec["kind"] != "query" or spec["method"] != "GET"):
         raise ctx.fail(["cache"], "only query GETs may be cached")
 
@@ -386,4 +387,75 @@ def _resolve_api(
         cursor=cursor,
         rows=rows,
         aliases=tuple(spec.get("aliases", [])),
+        window=window,
+    )
+
+
+_RANGE_ARGS = frozenset({"start", "end", "max_pages"})
+
+
+def _window(
+    spec: ApiSpecFile,
+    request: Sequence[ir.Field],
+    blocks: Sequence[ir.Block],
+    scalars: Sequence[ir.Field],
+    ctx: _Ctx,
+) -> ir.Window:
+    """Check a ``window`` against the request fields and the rows block."""
+    w = spec["window"]
+    req = {f.wire: f for f in request}
+    block = next((b for b in blocks if b.key == w["rows"]), None)
+    if block is None or block.shape != "array":
+        raise ctx.fail(["window", "rows"], f"{w['rows']!r} is not an array response block")
+    fields = {f.wire: f for f in block.fields}
+    key = []
+    for i, wire in enumerate(w["key"]):
+        if wire not in fields or fields[wire].kind not in ("date", "time") or fields[wire].enum:
+            raise ctx.fail(
+                ["window", "key", i], f"{wire!r} is not a date or time field of {block.key}"
+            )
+        key.append(fields[wire])
+    if len(key) == 2 and {f.kind for f in key} != {"date", "time"}:
+        raise ctx.fail(["window", "key"], "a two-field key is one date and one time field")
+    named: list[tuple[str, int | None, str]] = [("end", i, w_) for i, w_ in enumerate(w["end"])]
+    if "start" in w:
+        named.append(("start", None, w["start"]))
+    named += [("carry", None, wire) for wire in w.get("carry", {})]
+    named += [("fixed", None, wire) for wire in w.get("fixed", {})]
+    for part, index, wire in named:
+        if wire not in req:
+            where: list[str | int] = ["window", part] + ([index] if index is not None else [])
+            raise ctx.fail(where, f"{wire!r} is not a request field")
+        if req[wire].fixed is not None:
+            raise ctx.fail(
+                ["window", part], f"{wire!r} is fixed in the request; the window cannot move it"
+            )
+    if any(req[wire].kind == "date" for wire in w["end"]) and "date" not in {f.kind for f in key}:
+        raise ctx.fail(["window", "end"], "a date request field needs a date field in the key")
+    step = w.get("step", "none")
+    if "carry" in w:
+        scalar_wires = {f.wire for f in scalars}
+        objects = {b.key: {f.wire for f in b.fields} for b in blocks}
+        for wire, source in w["carry"].items():
+            holder, _, name = source.rpartition(".")
+            ok = name in objects.get(holder, set()) if holder else name in scalar_wires
+            if not ok:
+                raise ctx.fail(
+                    ["window", "carry", wire], f"{source!r} is not a response block field or scalar"
+                )
+        if "step" in w:
+            raise ctx.fail(["window", "step"], "a carry window does not move its end: no step")
+    elif step == "day" and {f.kind for f in key} == {"time"}:
+        raise ctx.fail(["window", "step"], "a time-of-day key cannot step a day")
+    clash = _RANGE_ARGS & {f.py for f in request}
+    if clash:
+        raise ctx.fail(["window"], f"request fields {sorted(clash)} clash with .range() arguments")
+    return ir.Window(
+        rows=block.key,
+        key=tuple(key),
+        end=tuple(w["end"]),
+        start=w.get("start"),
+        step=step,
+        carry=tuple(sorted(w.get("carry", {}).items())),
+        fixed=tuple(sorted(w.get("fixed", {}).items())),
     )

@@ -98,6 +98,16 @@ class Pagination(TypedDict, closed=True):
     rows: WireName
 
 
+class Window(TypedDict, closed=True):
+    rows: WireName
+    key: list[WireName]
+    end: list[WireName]
+    start: NotRequired[WireName]
+    step: NotRequired[Literal["day", "minute", "none"]]
+    carry: NotRequired[dict[WireName, str]]
+    fixed: NotRequired[dict[WireName, str]]
+
+
 class ApiSpecFile(TypedDict, closed=True):
     id: str
     catalog_key: NotRequired[str]
@@ -116,3 +126,4 @@ class ApiSpecFile(TypedDict, closed=True):
     request: NotRequired[list[RequestField]]
     response: NotRequired[Response]
     pagination: NotRequired[Pagination]
+    window: NotRequired[Window]

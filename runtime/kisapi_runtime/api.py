@@ -57,6 +57,27 @@ class Pagination:
 
 
 @attrs.frozen(slots=True)
+class Window:
+    """A date/time window read page by page, newest rows first (see :mod:`.window`).
+
+    ``key`` names the row fields (date and/or time) giving each row's moment; ``end`` the
+    request fields holding the newest moment asked for, ``start`` the one holding the oldest.
+    Each later page asks again with ``end`` moved to the oldest row's moment minus ``step``,
+    or, when ``carry`` is set, with those request fields copied from the previous response
+    (``block.field`` or a top-level key) and ``end`` left as it was. ``fixed`` values go with
+    every moved cursor.
+    """
+
+    rows: str
+    key: tuple[str, ...]
+    end: tuple[str, ...]
+    start: str | None = None
+    step: Literal["day", "minute", "none"] = "none"
+    carry: tuple[tuple[str, str], ...] = ()
+    fixed: tuple[tuple[str, str], ...] = ()
+
+
+@attrs.frozen(slots=True)
 class Block:
     """Shape of one response block: wire key, ``object`` or ``array``, and its fields."""
 
@@ -79,6 +100,7 @@ class ApiSpec(Generic[R]):
     decode: Callable[[Mapping[str, Any], bool], R]
     selectors: tuple[Selector, ...] = ()
     pagination: Pagination | None = None
+    window: Window | None = None
     cacheable: bool = False
     hashkey: bool = False
     response: tuple[Block, ...] = ()

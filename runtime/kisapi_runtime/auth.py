@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import math
 import os
@@ -26,9 +25,16 @@ from typing import Any, Final, NamedTuple
 import filelock
 import httpx
 
-from .config import REST_URLS, KisConfig
-from .errors import KisApiError, KisAuthError, KisConnectionError, KisTimeoutError
+from .config import KisConfig
+from .errors import (
+    KisApiError,
+    KisAuthError,
+    KisConnectionError,
+    KisLimitStoreError,
+    KisTimeoutError,
+)
 from .secret import REDACTOR, get_logger
+from .token_store import SharedTokenStore, TokenEntry
 
 __all__ = [
     "ISSUE_INTERVAL",
@@ -65,19 +71,17 @@ def token_cache_path(config: KisConfig) -> Path:
     A host other than KIS's own (a sandbox, a proxy) gets its own file, so its tokens are never
     sent to KIS and vice versa.
     """
-    digest = hashlib.sha256(config.appkey.reveal().encode()).hexdigest()[:32]
-    name = f"token-{config.env}-{digest}"
-    if config.base_url != REST_URLS[config.env]:
-        name += "-" + hashlib.sha256(config.base_url.encode()).hexdigest()[:8]
-    return config.token_cache_dir / f"{name}.json"
+    return config.token_cache_dir / f"token-{config.app_id}.json"
 
 
-class _Entry(NamedTuple):
-    """A token as kept in memory and on disk; ``token`` is ``""`` once dropped."""
+_Entry = TokenEntry
 
-    token: str
-    expires_at: float
-    issued_at: float | None
+
+class _Backend(NamedTuple):
+    """The token store a lock holder reads and writes: the disk cache or a shared store."""
+
+    read: Callable[[], _Entry | None]
+    write: Callable[[_Entry], None]
 
 
 class _LoopLock:
@@ -182,7 +186,8 @@ class TokenManager:
     """Hands out a valid access token: from memory, else the disk cache, else a new issue.
 
     One manager serves all threads and tasks of a client; the disk cache and its file lock
-    extend that to every process using the same app key and environment.
+    extend that to every process using the same app key and environment, and a shared
+    ``store`` (Redis, ``limits_url``) to every machine.
     """
 
     def __init__(
@@ -193,8 +198,12 @@ class TokenManager:
         sleep: Callable[[float], None] = time.sleep,
         asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         refresh_margin: float = 600.0,
+        store: SharedTokenStore | None = None,
     ) -> None:
         self._config = config
+        self._shared = store
+        self._shared_backend = None if store is None else _Backend(store.read, store.write)
+        self._files = _Backend(self._read, self._write)
         self._clock = clock
         self._sleep = sleep
         self._asleep = asleep
@@ -231,7 +240,7 @@ class TokenManager:
             if token is not None:
                 return token
             with self._file_lock() as disk:
-                entry = self._read() if disk else None
+                entry = disk.read() if disk else None
                 token = self._adopt(entry)
                 if token is not None:
                     return token
@@ -259,7 +268,7 @@ class TokenManager:
             if token is not None:
                 return token
             async with self._afile_lock() as disk:
-                entry = self._read() if disk else None
+                entry = disk.read() if disk else None
                 token = self._adopt(entry)
                 if token is not None:
                     return token
@@ -289,7 +298,12 @@ class TokenManager:
             if self._current is not None and self._current.token == token:
                 self._current = None
         # While this process is issuing, the new token replaces the refused one on disk anyway.
-        if self._thread_lock.locked() or self._loop_lock.locked() or not self._disk_ready():
+        if self._thread_lock.locked() or self._loop_lock.locked():
+            return
+        if self._shared is not None:
+            self._invalidate_shared(self._shared, token)
+            return
+        if not self._disk_ready():
             return
         lock = filelock.FileLock(self._lock_path, timeout=_INVALIDATE_LOCK_TIMEOUT, mode=0o600)
         try:
@@ -300,6 +314,20 @@ class TokenManager:
         except OSError:  # filelock.Timeout included
             # Another process holds the cache; get() skips the refused token all the same.
             log.debug("token cache busy; the refused token stays on disk for now")
+
+    def _invalidate_shared(self, store: SharedTokenStore, token: str) -> None:
+        handle = store.try_acquire(_INVALIDATE_LOCK_TIMEOUT)
+        if handle is None:
+            log.debug("token store busy or unreachable; the refused token stays there for now")
+            return
+        try:
+            entry = store.read()
+            if entry is not None and entry.token == token:
+                store.write(_Entry("", 0.0, entry.issued_at))
+        except KisLimitStoreError:
+            log.debug("token store unreachable; the refused token stays there for now")
+        finally:
+            store.release(handle)
 
     def revoke(self, http: httpx.Client) -> None:
         """Revoke the current token at KIS (``/oauth2/revokeP``) and drop it from the cache."""
@@ -401,7 +429,7 @@ class TokenManager:
             "token": token,
         }
 
-    def _accept(self, response: httpx.Response, issued_at: float, disk: bool) -> str:
+    def _accept(self, response: httpx.Response, issued_at: float, disk: _Backend | None) -> str:
         """Check an issue response, then remember the token in memory and on disk."""
         body = _json_object(response)
         if _failed(response, body) or body is None or not body.get("access_token"):
@@ -412,7 +440,7 @@ class TokenManager:
         self._last_issue = issued_at
         self._set_current(entry)
         if disk:
-            self._write(entry)
+            disk.write(entry)
         log.info(
             "issued a new KIS access token (%s), valid until %s KST",
             self._config.env,
@@ -420,16 +448,16 @@ class TokenManager:
         )
         return token
 
-    def _drop(self, disk: bool) -> str:
-        """Forget the current token (memory and disk, keeping the issue time); return it."""
-        entry = self._read() if disk else None
+    def _drop(self, disk: _Backend | None) -> str:
+        """Forget the current token (memory and store, keeping the issue time); return it."""
+        entry = disk.read() if disk else None
         current = self._current
         token = current.token if current is not None and current.token else ""
         if not token and entry is not None:
             token = entry.token
         self._set_current(None)
-        if entry is not None and entry.token:
-            self._write(_Entry("", 0.0, entry.issued_at))
+        if disk and entry is not None and entry.token:
+            disk.write(_Entry("", 0.0, entry.issued_at))
         return token
 
     def _check_revoked(self, response: httpx.Response) -> None:
@@ -461,11 +489,33 @@ class TokenManager:
                 self._disk = False
         return self._disk
 
+    def _shared_failed(self, store: SharedTokenStore, exc: KisLimitStoreError) -> None:
+        """Redis is unreachable: raise (``limits_fallback="fail"``) or go on with this
+        machine's disk cache."""
+        if self._config.limits_fallback != "local":
+            raise exc
+        log.warning(
+            "the shared token store %s is unreachable: using this machine's token cache %s",
+            store.where,
+            self._path,
+        )
+
     @contextlib.contextmanager
-    def _file_lock(self) -> Iterator[bool]:
-        """Hold the cross-process cache lock; yields whether the disk cache is in use."""
+    def _file_lock(self) -> Iterator[_Backend | None]:
+        """Hold the cross-process (or cross-machine) store lock; yields the store in use."""
+        if self._shared is not None:
+            try:
+                handle = self._shared.acquire(self._lock_timeout)
+            except KisLimitStoreError as exc:
+                self._shared_failed(self._shared, exc)
+            else:
+                try:
+                    yield self._shared_backend
+                finally:
+                    self._shared.release(handle)
+                return
         if not self._disk_ready():
-            yield False
+            yield None
             return
         lock = filelock.FileLock(self._lock_path, timeout=self._lock_timeout, mode=0o600)
         try:
@@ -476,15 +526,26 @@ class TokenManager:
         except OSError as exc:
             held = self._lock_failed(exc)
         try:
-            yield held
+            yield self._files if held else None
         finally:
             if held:
                 lock.release()
 
     @contextlib.asynccontextmanager
-    async def _afile_lock(self) -> AsyncIterator[bool]:
+    async def _afile_lock(self) -> AsyncIterator[_Backend | None]:
+        if self._shared is not None:
+            try:
+                handle = await self._shared.aacquire(self._lock_timeout)
+            except KisLimitStoreError as exc:
+                self._shared_failed(self._shared, exc)
+            else:
+                try:
+                    yield self._shared_backend
+                finally:
+                    await self._shared.arelease(handle)
+                return
         if not self._disk_ready():
-            yield False
+            yield None
             return
         alock = _async_file_lock()(self._lock_path, timeout=self._lock_timeout, mode=0o600)
         try:
@@ -495,7 +556,7 @@ class TokenManager:
         except OSError as exc:
             held = self._lock_failed(exc)
         try:
-            yield held
+            yield self._files if held else None
         finally:
             if held:
                 await alock.release()
@@ -604,13 +665,25 @@ _managers_lock = threading.Lock()
 
 
 def shared_token_manager(config: KisConfig) -> TokenManager:
-    """One token manager per (app key, environment, host, cache file) in this process, so
-    clients created side by side share one token even without a usable disk cache."""
-    key = (config.appkey.reveal(), config.appsecret.reveal(), str(token_cache_path(config)))
+    """One token manager per (app key, environment, host, cache file, shared store) in this
+    process, so clients created side by side share one token even without a usable disk
+    cache; with ``limits_url`` the token lives in Redis."""
+    key = (
+        config.appkey.reveal(),
+        config.appsecret.reveal(),
+        str(token_cache_path(config)),
+        "" if config.limits_url is None else config.limits_url.reveal(),
+        config.limits_fallback,
+    )
     with _managers_lock:
         manager = _managers.get(key)
         if manager is None:
-            manager = _managers[key] = TokenManager(config)
+            store: SharedTokenStore | None = None
+            if config.limits_url is not None:
+                from .redis_limits import RedisTokenStore
+
+                store = RedisTokenStore(config)
+            manager = _managers[key] = TokenManager(config, store=store)
         return manager
 
 

@@ -10,7 +10,6 @@ import asyncio
 import json
 import random
 import re
-import threading
 import time
 from collections.abc import Callable, Generator, Mapping
 from datetime import datetime
@@ -37,8 +36,8 @@ from .errors import (
     classify,
 )
 from .jsonlib import loads as parse_json
+from .limits import shared_limiter
 from .orders import body_text, masked_request, order_number
-from .ratelimit import RateLimiter
 from .reconcile import Reconciliation, choices, judge, plan
 from .request import Prepared, prepare
 from .response import ApiResponse
@@ -60,20 +59,6 @@ _REFUSED: Final = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
 _HEADER_OK: Final = re.compile(r"[\t\x20-\x7e]*")
 # What a body that is not JSON makes json() raise (RecursionError: absurdly deep nesting).
 _NOT_JSON: Final = (ValueError, RecursionError)
-
-_limiters: dict[tuple[str, str], RateLimiter] = {}
-_limiters_lock = threading.Lock()
-
-
-def shared_limiter(config: KisConfig) -> RateLimiter:
-    """One limiter per (app key, environment) in this process: KIS counts per app key."""
-    key = (config.appkey.reveal(), config.env)
-    with _limiters_lock:
-        limiter = _limiters.get(key)
-        if limiter is None or limiter.rate != config.calls_per_second:
-            limiter = _limiters[key] = RateLimiter(config.calls_per_second)
-        return limiter
-
 
 # --- actions the retry plan yields ------------------------------------------------------
 

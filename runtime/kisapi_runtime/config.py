@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +27,8 @@ WS_URLS: Mapping[str, str] = {
     "mock": "ws://ops.koreainvestment.com:31000",
 }
 DEFAULT_RATE: Mapping[str, float] = {"real": 20.0, "mock": 2.0}
+LimitsFallback = Literal["fail", "local"]
+_LIMITS_SCHEMES = ("redis", "rediss", "unix")
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]*")
 
 
@@ -60,6 +64,34 @@ def _account(value: str | Account | None) -> Account | None:
     return Account.parse(value) if isinstance(value, str) else value
 
 
+def _flag(value: bool | str) -> bool:
+    """A boolean from an argument, a TOML file or an environment variable (``0``/``off``...)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise KisConfigError(f"expected a boolean (1/0, true/false, yes/no, on/off), not {value!r}")
+
+
+def _optional_path(value: str | os.PathLike[str] | None) -> Path | None:
+    return None if value is None or value == "" else Path(value)
+
+
+def describe_url(url: str) -> str:
+    """``scheme://host:port/db`` of a store URL: no user name, password or query."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "unix":
+        return f"unix://{parts.path}"
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     return Path(base) / "kisapi"
@@ -87,6 +119,15 @@ class KisConfig:
     token_cache_dir: Path = attrs.field(factory=_default_cache_dir, converter=Path)
     strict: bool = False
     """Raise on response fields the spec does not know (tests); loose keeps them in ``extra``."""
+    shared_limits: bool = attrs.field(default=True, converter=_flag)
+    """Share the rate budget with the other processes of this machine using the app key."""
+    limits_dir: Path | None = attrs.field(default=None, converter=_optional_path)
+    """Folder of the machine-wide rate budget files; ``None`` means ``token_cache_dir``."""
+    limits_url: Secret | None = attrs.field(default=None, converter=_optional_secret)
+    """``redis://[:password@]host:port/db``: rate budget and token shared by every machine."""
+    limits_fallback: LimitsFallback = "fail"
+    """What to do while ``limits_url`` is unreachable: ``fail`` (raise) or ``local`` (a
+    quarter of the rate on this machine's budget, with a warning)."""
 
     def __attrs_post_init__(self) -> None:
         if self.env not in ("real", "mock"):
@@ -99,7 +140,27 @@ class KisConfig:
             REDACTOR.add(self.account.cano)
         if self.hts_id is not None:
             REDACTOR.add(self.hts_id.reveal())
+        self._check_limits()
         guard_library_loggers()
+
+    def _check_limits(self) -> None:
+        if self.limits_fallback not in ("fail", "local"):
+            raise KisConfigError(
+                f"limits_fallback must be 'fail' or 'local', not {self.limits_fallback!r}"
+            )
+        if self.limits_url is None:
+            return
+        url = self.limits_url.reveal()
+        parts = urllib.parse.urlsplit(url)
+        # The URL may carry a password: it is never echoed, only its scheme://host:port/db.
+        if parts.password:
+            REDACTOR.add(parts.password, urllib.parse.unquote(parts.password))
+        REDACTOR.add(url)
+        if parts.scheme not in _LIMITS_SCHEMES or not (parts.hostname or parts.path):
+            raise KisConfigError(
+                "limits_url must look like redis://[:password@]host:port/db (or rediss://, "
+                f"unix://), not {parts.scheme or 'no scheme'}://..."
+            )
 
     def _check_text(self) -> None:
         """Values that travel in HTTP headers or URLs: printable ASCII only (no CR/LF, NUL or
@@ -121,8 +182,12 @@ class KisConfig:
                 )
         if self.custtype not in ("P", "B"):
             raise KisConfigError("custtype must be 'P' (individual) or 'B' (corporate)")
-        if any(ch in str(self.token_cache_dir) for ch in "\r\n\x00"):
-            raise KisConfigError("token_cache_dir: CR, LF and NUL are not allowed")
+        for name, folder in (
+            ("token_cache_dir", self.token_cache_dir),
+            ("limits_dir", self.limits_dir),
+        ):
+            if folder is not None and any(ch in str(folder) for ch in "\r\n\x00"):
+                raise KisConfigError(f"{name}: CR, LF and NUL are not allowed")
 
     @property
     def base_url(self) -> str:
@@ -140,10 +205,21 @@ class KisConfig:
     def is_mock(self) -> bool:
         return self.env == "mock"
 
+    @property
+    def app_id(self) -> str:
+        """Names this (environment, app key, host) in file names and store keys: a hash, never
+        the key itself. A host other than KIS's own (a sandbox, a proxy) gets its own."""
+        digest = hashlib.sha256(self.appkey.reveal().encode()).hexdigest()[:32]
+        name = f"{self.env}-{digest}"
+        if self.base_url != REST_URLS[self.env]:
+            name += "-" + hashlib.sha256(self.base_url.encode()).hexdigest()[:8]
+        return name
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> KisConfig:
         """Read ``KIS_APPKEY``, ``KIS_APPSECRET``, ``KIS_ACCOUNT``, ``KIS_ENV``, ``KIS_HTS_ID``,
-        ``KIS_REST_URL``, ``KIS_WS_URL``, ``KIS_TOKEN_CACHE_DIR``; ``KIS_CONFIG`` names a TOML
+        ``KIS_REST_URL``, ``KIS_WS_URL``, ``KIS_TOKEN_CACHE_DIR``, ``KIS_SHARED_LIMITS``,
+        ``KIS_LIMITS_DIR``, ``KIS_LIMITS_URL``, ``KIS_LIMITS_FALLBACK``; ``KIS_CONFIG`` names a TOML
         file whose values the environment overrides. Keyword arguments override both."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -158,6 +234,10 @@ class KisConfig:
             "KIS_REST_URL": "rest_url",
             "KIS_WS_URL": "ws_url",
             "KIS_TOKEN_CACHE_DIR": "token_cache_dir",
+            "KIS_SHARED_LIMITS": "shared_limits",
+            "KIS_LIMITS_DIR": "limits_dir",
+            "KIS_LIMITS_URL": "limits_url",
+            "KIS_LIMITS_FALLBACK": "limits_fallback",
         }
         for var, key in names.items():
             if env.get(var):
@@ -182,6 +262,7 @@ _FILE_KEYS = frozenset(
     {
         "appkey", "appsecret", "env", "account", "hts_id", "rest_url", "ws_url", "custtype",
         "timeout", "rate_limit", "max_retries", "use_hashkey", "cache_ttl", "token_cache_dir",
+        "shared_limits", "limits_dir", "limits_url", "limits_fallback",
     }
 )  # fmt: skip
 

@@ -195,3 +195,8 @@ def classify(
     if is_order and cls is KisBadRequestError:
         cls = KisOrderBadRequestError
     return cls, rule
+
+
+class KisLimitStoreError(KisConnectionError):
+    """The shared store of rate limits and tokens (``limits_url``, Redis) is unreachable and
+    ``limits_fallback`` is ``fail``. The message names the store without its password."""

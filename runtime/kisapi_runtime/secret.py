@@ -101,11 +101,12 @@ def get_logger(name: str) -> logging.Logger:
 
 LIBRARY_LOGGERS: Final = (
     "httpx", "httpcore", "h11", "h2", "hpack", "websockets", "asyncio", "uvicorn", "urllib3",
-    "vcr", "respx", "kisapi_sandbox",
+    "vcr", "respx", "kisapi_sandbox", "redis",
 )  # fmt: skip
 """Loggers whose lines can carry the SDK's URLs, headers or frames (``?CANO=...``): the HTTP
 and WebSocket libraries, libraries that patch or record them (vcrpy logs whole requests and
-responses), and the sandbox server when it runs in the same process (tests)."""
+responses), the sandbox server when it runs in the same process (tests), and redis-py (its
+errors can carry the ``limits_url``)."""
 
 
 KNOWN_CHILDREN: Final = (

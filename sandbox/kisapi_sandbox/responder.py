@@ -34,10 +34,11 @@ from kisapi_runtime.api import ApiSpec, Block, Field
 from kisapi_runtime.errors import KisValidationError
 from kisapi_runtime.orders import check_order_amounts
 
-from . import catalog
+from . import catalog, marketdata
 from .faults import Fault, Faults
 from .limits import RateLimits
-from .values import CODE_NAMES, NAME_NAMES, STOCKS, quote_price, rng, tidy, value
+from .market import Market, fixed_clock, system_clock
+from .values import CODE_NAMES, NAME_NAMES, STOCKS, rng, tidy, value
 
 Env = Literal["real", "mock"]
 
@@ -133,6 +134,10 @@ class Sandbox:
     account APIs statefully (the rest are answered from the specs); ``rate_limits`` maps
     ``real``/``mock`` to calls per second (None: no limit, the default in-process);
     ``clock`` is the wall clock tokens live by (:meth:`advance` moves it forward).
+
+    Quotes, charts and order books come from one simulated ``market`` (``market.Market``):
+    the broker's when it has one (so quotes and fills agree), else one on the wall clock, or
+    standing at the close of ``today`` when ``today`` is given.
     """
 
     def __init__(
@@ -143,9 +148,15 @@ class Sandbox:
         rate_limits: Mapping[str, float | None] | None = None,
         clock: Callable[[], float] = time.time,
         token_lifetime: float = TOKEN_LIFETIME,
+        market: Market | None = None,
     ) -> None:
-        self.today = today or date.today()
+        self._today = today
         self.broker = broker
+        if market is None:
+            market = getattr(broker, "market", None)
+        if not isinstance(market, Market):
+            market = Market(clock=fixed_clock(today) if today is not None else system_clock)
+        self.market = market
         self.token_lifetime = token_lifetime
         self.calls: deque[tuple[str, str | None]] = deque(maxlen=CALLS_KEPT)
         self.counts: Counter[str] = Counter()
@@ -161,6 +172,11 @@ class Sandbox:
         self._order_no = itertools.count(1)
         self._answers: OrderedDict[tuple[Any, ...], tuple[bytes, str]] = OrderedDict()
         self._clear_auth()
+
+    @property
+    def today(self) -> date:
+        """The calendar the answers' dates follow: ``today`` when fixed, else the market's."""
+        return self._today or self.market.now().date()
 
     def _clear_auth(self) -> None:
         self._tokens: dict[str, _Token] = {}
@@ -407,7 +423,9 @@ class Sandbox:
                 marker = params.get(request_key, "").strip()
                 if marker.startswith("P") and marker[1:].isdigit():
                     page = int(marker[1:])
-        key = (api.id, tr_id, tuple(sorted(params.items())), page)
+        symbol = marketdata.key_of(api.id, params)
+        moment = self.market.position(self.market.now(), symbol or "") if symbol else None
+        key = (api.id, tr_id, tuple(sorted(params.items())), page, moment, self.today)
         cacheable = api.kind != "order"
         with self._lock:
             hit = self._answers.get(key) if cacheable else None
@@ -430,16 +448,20 @@ class Sandbox:
             (v for k, v in params.items() if k.upper().endswith(("ISCD", "PDNO", "SYMB")) and v),
             None,
         )
-        base = rng("base", stock or "005930").randint(2_000, 300_000)
+        symbol = marketdata.key_of(api.id, params)
+        known = _Known.of(self.market, api, symbol, params, page)
         r = rng(tr_id, sorted(params.items()), page)
         out: dict[str, Any] = {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": OK_MSG}
         for block in api.response:
-            out[block.key] = self._block(api, block, r, base, params, stock)
+            out[block.key] = self._block(api, block, r, known, params, stock)
         more = api.pagination is not None and bool(api.pagination.cursor) and page < PAGES
         overseas = api.id.startswith("overseas")
-        scalars = {wire: value(wire, kind, enum, r, 0, self.today, base, overseas=overseas)
+        scalars = {wire: value(wire, kind, enum, r, 0, self.today, known.base, overseas=overseas)
                    for wire, _py, kind, enum in api.scalars}  # fmt: skip
-        tidy(scalars, _enums(api.scalars), price=quote_price(base))
+        enums = _enums(api.scalars)
+        known.lay(scalars, enums)
+        tidy(scalars, enums, price=known.base)
+        known.lay(scalars, enums)
         out.update(scalars)
         if api.pagination is not None:
             for _, response_key in api.pagination.cursor:
@@ -454,24 +476,29 @@ class Sandbox:
         api: ApiSpec[Any],
         block: Block,
         r: Any,
-        base: int,
+        known: _Known,
         params: Mapping[str, str],
         stock: str | None,
     ) -> Any:
-        """One response block in its spec's shape: an object, or an array of ``ROWS`` records.
+        """One response block in its spec's shape: an object, or an array of records (a
+        chart's rows, else ``ROWS`` records).
 
         A field named like a request field echoes the request's value when that value is one
         the field can hold; in an object block the stock code and name are the requested
-        stock's; every other value comes from :func:`values.value`, then :func:`values.tidy`
+        stock's; every other value comes from :func:`values.value`, then the market's facts
+        (the quote, the order book, a chart row) are laid over it and :func:`values.tidy`
         makes the record agree with itself and with the quote's price.
         """
         single = block.shape == "object"
-        rows = 1 if single else ROWS
+        rows = known.rows if known.chart_block == block.key else None
+        count = 1 if single else len(rows) if rows is not None else ROWS
         overseas = api.id.startswith("overseas")
         enums = _enums(block.fields)
         records = []
-        for row in range(rows):
+        for row in range(count):
             record = {}
+            # a chart row's own values depend on the row only: equal rows on two pages agree
+            source = known.row_source(api, block, rows[row]) if rows is not None else r
             for wire, _py, kind, enum in block.fields:
                 upper, low = wire.upper(), wire.lower()
                 given = params.get(upper, "")
@@ -486,11 +513,98 @@ class Sandbox:
                     record[wire] = _STOCK_NAMES[stock]
                 else:
                     record[wire] = value(
-                        wire, kind, enum, r, row, self.today, base, overseas=overseas
+                        wire,
+                        kind,
+                        enum,
+                        source,
+                        row if rows is None else 0,
+                        self.today,
+                        known.base,
+                        overseas=overseas,
                     )
-            tidy(record, enums, price=quote_price(base))
+            if rows is not None:
+                facts = known.row(block, rows[row])
+                _lay(record, facts, enums)
+                tidy(record, enums, price=known.base)
+                _lay(record, facts, enums)
+            else:
+                if single:
+                    known.lay(record, enums)
+                tidy(record, enums, price=known.base)
+                if single:
+                    known.lay(record, enums)
             records.append(record)
         return records[0] if single else records
+
+
+class _Known:
+    """What the market knows for one request: the quote's facts, a chart's rows, and the base
+    price spec-driven values are made around (won, or 1/1000 of a decimal price)."""
+
+    def __init__(
+        self,
+        market: Market,
+        symbol: str | None,
+        facts: Mapping[str, str],
+        chart: marketdata.Chart | None,
+        base: int,
+    ) -> None:
+        self.market = market
+        self.symbol = symbol
+        self.facts = facts
+        self.chart_block = chart.block if chart is not None else None
+        self.rows = chart.rows if chart is not None else None
+        self.intraday = chart.intraday if chart is not None else False
+        self.base = base
+
+    @classmethod
+    def of(
+        cls,
+        market: Market,
+        api: ApiSpec[Any],
+        symbol: str | None,
+        params: Mapping[str, str],
+        page: int,
+    ) -> _Known:
+        if symbol is None:
+            return cls(market, None, {}, None, rng("base", "005930").randint(2_000, 300_000))
+        inst = market.instrument(symbol)
+        price = market.price(symbol)
+        base = price if inst.scale == 1 else price * 1000 // inst.scale
+        window = api.window
+        chart = marketdata.chart(api.id, market, symbol, params, window) if page == 1 else None
+        facts = marketdata.quote_facts(market, symbol)
+        if chart is not None:
+            facts |= marketdata.chart_header(market, symbol, chart)
+        return cls(market, symbol, facts, chart, max(base, 1))
+
+    def lay(self, record: dict[str, str], enums: Mapping[str, type[Enum] | None]) -> None:
+        _lay(record, self.facts, enums)
+
+    def row_source(self, api: ApiSpec[Any], block: Block, row: Any) -> Any:
+        return rng(api.id, block.key, self.symbol, row.day, row.at)
+
+    def row(self, block: Block, row: Any) -> dict[str, str]:
+        assert self.symbol is not None
+        inst = self.market.instrument(self.symbol)
+        found = marketdata.row_facts(block.fields, row, inst, self.market, intraday=self.intraday)
+        return {wire.lower(): text for wire, text in found.items()}
+
+
+def _lay(
+    record: dict[str, str], facts: Mapping[str, str], enums: Mapping[str, type[Enum] | None]
+) -> None:
+    """Overwrite ``record``'s fields the market knows (keeping enum fields among their codes)."""
+    if not facts:
+        return
+    for wire in record:
+        low = wire.lower()
+        fact = facts.get(low)
+        if fact is None:
+            continue
+        enum = enums.get(low)
+        if enum is None or fact in _enum_values(enum):
+            record[wire] = fact
 
 
 _STOCK_NAMES: Final[Mapping[str, str]] = dict(STOCKS)

@@ -219,7 +219,7 @@ class SandboxServer:
                 "host": self.host,
                 "port": port,
                 "approval_keys": self._approval_check(env),
-                "market": getattr(broker, "market", None),
+                "market": self.sandbox.market,
                 **self._realtime_options,
             }
             realtime = self.realtime[env] = RealtimeSandboxThread(**options).start()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -21,6 +21,8 @@ from kisapi_runtime.codecs import KST
 from kisapi_runtime.realtime.crypto import encrypt
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 
+from .market import Market
+from .marketdata import key_of, quote_facts
 from .values import STOCKS, rng, tick, tidy, value
 
 __all__ = [
@@ -143,6 +145,7 @@ class TickStream:
         self._r = rng("ticks", tr_id, key, seed)
         self._today = today
         self._market = market
+        self._symbol = _market_key(self.spec.id, key)
         self.close = rng("base", key).randint(2_000, 300_000)
         """Yesterday's close: the REST sandbox's base price for the same code."""
         self.price = self.close - self.close % tick(self.close)
@@ -154,7 +157,7 @@ class TickStream:
         r = self._r
         ohlc: dict[str, int] = {}
         if self._market is not None:
-            quote = self._market.quote(self.key)
+            quote = self._market.quote(self._symbol)
             self.price, self.close, now = quote.price, quote.reference, quote.at
             ohlc = {"stck_oprc": quote.open, "stck_hgpr": quote.high, "stck_lwpr": quote.low}
         else:
@@ -188,11 +191,8 @@ class TickStream:
                 text = f"{(self.price - self.close) * 100 / self.close:.2f}"
             elif kind == "int" and (level := _BOOK.fullmatch(low)):
                 depth = int(level[2])
-                text = str(
-                    self.price + depth * step
-                    if level[1] == "askp"
-                    else max(self.price - (depth - 1) * step, step)
-                )
+                asks, bids = _levels(self.price, depth)
+                text = str(asks[-1] if level[1] == "askp" else bids[-1])
             else:
                 # "askp_rsqn3" is a quantity like "askp_rsqn": the level number says nothing.
                 text = value(wire.rstrip(_DIGITS), kind, enum, r, self.sent, today, self.price)
@@ -200,14 +200,69 @@ class TickStream:
         names = [wire for wire, _, _ in self.kinds]
         if len(set(names)) == len(names):  # unique names: OHLC order and sign can be fixed
             by_name = dict(zip(names, values, strict=True))
+            facts = self._facts()
+            _lay(by_name, facts, self.kinds)
             tidy(by_name)
+            _lay(by_name, facts, self.kinds)
             values = list(by_name.values())
         self.sent += 1
         return values
 
+    def _facts(self) -> dict[str, str]:
+        """The market's quote facts (prices, limits, book, name) when a full market is given."""
+        if not isinstance(self._market, Market):
+            return {}
+        facts = quote_facts(self._market, self._symbol)
+        return {k: v for k, v in facts.items() if "vol" not in k and "rsqn" not in k}
+
     def frame(self, count: int = 1) -> str:
         """A data frame of ``count`` records (KIS batches records when ticks come fast)."""
         return frame(self.tr_id, [self.record() for _ in range(count)])
+
+
+def _levels(price: int, depth: int) -> tuple[list[int], list[int]]:
+    """``depth`` ask levels climbing from one tick above ``price`` and bid levels falling from
+    it, each on the KRX tick of its own level (as the REST order book)."""
+    asks, bids = [], []
+    level = price
+    for _ in range(depth):
+        level += tick(level)
+        asks.append(level)
+    level = price
+    for _ in range(depth):
+        bids.append(level)
+        level = max(level - tick(max(level - 1, 1)), 1)
+    return asks, bids
+
+
+_FITS: Final = {"int": re.compile(r"-?\d+"), "decimal": re.compile(r"-?\d+(\.\d+)?")}
+
+
+def _market_key(spec_id: str, key: str) -> str:
+    """The market key of a realtime registration: overseas keys are ``D``/``R`` + exchange +
+    symbol (``DNASAAPL``); every other key is the instrument's code."""
+    if spec_id.startswith("overseas_stock") and len(key) > 4 and key[0] in "DR":
+        return key_of(spec_id, {"EXCD": key[1:4], "SYMB": key[4:]}) or key
+    return key_of(spec_id, {"FID_INPUT_ISCD": key}) or key
+
+
+def _lay(record: dict[str, str], facts: Mapping[str, str], kinds: Sequence[FieldKind]) -> None:
+    """Overwrite fields the market knows with its facts, where the fact fits the field."""
+    if not facts:
+        return
+    for wire, kind, enum in kinds:
+        fact = facts.get(wire.lower())
+        if fact is None or wire not in record:
+            continue
+        pattern = _FITS.get(kind)
+        if enum is not None:
+            fits = fact in {str(m.value) for m in enum}
+        elif pattern is not None:
+            fits = pattern.fullmatch(fact) is not None
+        else:
+            fits = kind in ("text", "code")
+        if fits:
+            record[wire] = fact
 
 
 # --- execution notices ----------------------------------------------------------------------

@@ -13,10 +13,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule, Window
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
+from kisapi_runtime.pagination import DEFAULT_MAX_PAGES
 from kisapi_runtime.response import ApiResponse
+from kisapi_runtime.window import AsyncWindowPager, WindowPager
 
 from ..enums import SIGN_CODES, FuturesMarketDivision, PeriodDivision, Sign
 
@@ -448,6 +450,13 @@ API: ApiSpec[InquireDailyFuopchartpriceResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
+    window=Window(
+        rows="output2",
+        key=("stck_bsop_date",),
+        end=("FID_INPUT_DATE_2",),
+        start="FID_INPUT_DATE_1",
+        step="day",
+    ),
     cacheable=True,
     hashkey=False,
     response=(
@@ -500,6 +509,38 @@ class InquireDailyFuopchartprice(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: FuturesMarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_period_div_code: PeriodDivision | str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InquireDailyFuopchartpriceResponse, InquireDailyFuopchartpriceOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1, FID_INPUT_DATE_2; other arguments as for a call.
+        """
+        return WindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: FuturesMarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
+        fid_period_div_code: PeriodDivision | str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InquireDailyFuopchartpriceResponse, InquireDailyFuopchartpriceOutput2]:
+        """Pages back from this request's end (FID_INPUT_DATE_2), newest first; ``.rows()``
+        iterates output2 rows, ``.collect()`` fetches all (oldest first)."""
+        return WindowPager(self._client, self._client.prepare(API, locals()), max_pages)
+
 
 class AsyncInquireDailyFuopchartprice(Endpoint[AsyncClient]):
     """선물옵션기간별시세(일/주/월/년): Daily, weekly, monthly or yearly price bars of a future or option, with the contract's current summary."""
@@ -542,3 +583,35 @@ class AsyncInquireDailyFuopchartprice(Endpoint[AsyncClient]):
     ) -> ApiResponse[InquireDailyFuopchartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
+
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: FuturesMarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_period_div_code: PeriodDivision | str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InquireDailyFuopchartpriceResponse, InquireDailyFuopchartpriceOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1, FID_INPUT_DATE_2; other arguments as for a call.
+        """
+        return AsyncWindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: FuturesMarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
+        fid_period_div_code: PeriodDivision | str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InquireDailyFuopchartpriceResponse, InquireDailyFuopchartpriceOutput2]:
+        """Pages back from this request's end (FID_INPUT_DATE_2), newest first; ``.rows()``
+        iterates output2 rows, ``.collect()`` fetches all (oldest first)."""
+        return AsyncWindowPager(self._client, self._client.prepare(API, locals()), max_pages)

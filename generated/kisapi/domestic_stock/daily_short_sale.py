@@ -13,10 +13,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule, Window
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
+from kisapi_runtime.pagination import DEFAULT_MAX_PAGES
 from kisapi_runtime.response import ApiResponse
+from kisapi_runtime.window import AsyncWindowPager, WindowPager
 
 from ..enums import SIGN_CODES, MarketDivision, Sign
 
@@ -325,6 +327,13 @@ API: ApiSpec[DailyShortSaleResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
+    window=Window(
+        rows="output2",
+        key=("stck_bsop_date",),
+        end=("FID_INPUT_DATE_2",),
+        start="FID_INPUT_DATE_1",
+        step="day",
+    ),
     cacheable=True,
     hashkey=False,
     response=(
@@ -374,6 +383,36 @@ class DailyShortSale(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[DailyShortSaleResponse, DailyShortSaleOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1, FID_INPUT_DATE_2; other arguments as for a call.
+        """
+        return WindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str | None = None,
+        fid_input_date_2: date | str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[DailyShortSaleResponse, DailyShortSaleOutput2]:
+        """Pages back from this request's end (FID_INPUT_DATE_2), newest first; ``.rows()``
+        iterates output2 rows, ``.collect()`` fetches all (oldest first)."""
+        return WindowPager(self._client, self._client.prepare(API, locals()), max_pages)
+
 
 class AsyncDailyShortSale(Endpoint[AsyncClient]):
     """국내주식 공매도 일별추이: Daily short-selling volume and value of one domestic stock with their share of total trading, plus the current price summary."""
@@ -413,3 +452,33 @@ class AsyncDailyShortSale(Endpoint[AsyncClient]):
     ) -> ApiResponse[DailyShortSaleResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
+
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[DailyShortSaleResponse, DailyShortSaleOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1, FID_INPUT_DATE_2; other arguments as for a call.
+        """
+        return AsyncWindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str | None = None,
+        fid_input_date_2: date | str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[DailyShortSaleResponse, DailyShortSaleOutput2]:
+        """Pages back from this request's end (FID_INPUT_DATE_2), newest first; ``.rows()``
+        iterates output2 rows, ``.collect()`` fetches all (oldest first)."""
+        return AsyncWindowPager(self._client, self._client.prepare(API, locals()), max_pages)

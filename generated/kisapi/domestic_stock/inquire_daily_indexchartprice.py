@@ -13,11 +13,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule, Window
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
+from kisapi_runtime.window import AsyncWindowPager, WindowPager
 
 from ..enums import SIGN_CODES, MarketDivision, PeriodDivision, Sign
 
@@ -352,6 +353,13 @@ API: ApiSpec[InquireDailyIndexchartpriceResponse] = ApiSpec(
     decode=_decode,
     selectors=(),
     pagination=Pagination(cursor=(), rows="output2"),
+    window=Window(
+        rows="output2",
+        key=("stck_bsop_date",),
+        end=("FID_INPUT_DATE_2",),
+        start="FID_INPUT_DATE_1",
+        step="day",
+    ),
     cacheable=True,
     hashkey=False,
     response=(
@@ -418,6 +426,24 @@ class InquireDailyIndexchartprice(Endpoint[SyncClient]):
         fetches all and says whether the last page was reached."""
         return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
 
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_period_div_code: PeriodDivision | str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InquireDailyIndexchartpriceResponse, InquireDailyIndexchartpriceOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1, FID_INPUT_DATE_2; other arguments as for a call.
+        """
+        return WindowPager.range(self._client, API, locals(), start, end, max_pages)
+
 
 class AsyncInquireDailyIndexchartprice(Endpoint[AsyncClient]):
     """국내주식업종기간별시세(일_주_월_년): Daily, weekly, monthly or yearly bars of one domestic sector index between two dates, plus the index's current summary."""
@@ -474,3 +500,21 @@ class AsyncInquireDailyIndexchartprice(Endpoint[AsyncClient]):
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
         fetches all and says whether the last page was reached."""
         return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)
+
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_period_div_code: PeriodDivision | str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InquireDailyIndexchartpriceResponse, InquireDailyIndexchartpriceOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1, FID_INPUT_DATE_2; other arguments as for a call.
+        """
+        return AsyncWindowPager.range(self._client, API, locals(), start, end, max_pages)

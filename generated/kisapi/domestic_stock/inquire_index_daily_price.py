@@ -13,11 +13,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule, Window
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
+from kisapi_runtime.window import AsyncWindowPager, WindowPager
 
 from ..enums import SIGN_CODES, MarketDivision, PeriodDivision, Sign
 
@@ -402,6 +403,7 @@ API: ApiSpec[InquireIndexDailyPriceResponse] = ApiSpec(
     decode=_decode,
     selectors=(),
     pagination=Pagination(cursor=(), rows="output2"),
+    window=Window(rows="output2", key=("stck_bsop_date",), end=("FID_INPUT_DATE_1",), step="day"),
     cacheable=True,
     hashkey=False,
     response=(
@@ -464,6 +466,24 @@ class InquireIndexDailyPrice(Endpoint[SyncClient]):
         fetches all and says whether the last page was reached."""
         return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
 
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_period_div_code: PeriodDivision | str | None = None,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InquireIndexDailyPriceResponse, InquireIndexDailyPriceOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1; other arguments as for a call.
+        """
+        return WindowPager.range(self._client, API, locals(), start, end, max_pages)
+
 
 class AsyncInquireIndexDailyPrice(Endpoint[AsyncClient]):
     """국내업종 일자별지수: Daily, weekly or monthly history of one domestic sector index up to a given date, with the current summary, advancers/decliners, volume share and sentiment indicators."""
@@ -516,3 +536,21 @@ class AsyncInquireIndexDailyPrice(Endpoint[AsyncClient]):
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
         fetches all and says whether the last page was reached."""
         return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)
+
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_period_div_code: PeriodDivision | str | None = None,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InquireIndexDailyPriceResponse, InquireIndexDailyPriceOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1; other arguments as for a call.
+        """
+        return AsyncWindowPager.range(self._client, API, locals(), start, end, max_pages)

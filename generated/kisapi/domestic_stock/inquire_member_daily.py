@@ -13,10 +13,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule, Window
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
+from kisapi_runtime.pagination import DEFAULT_MAX_PAGES
 from kisapi_runtime.response import ApiResponse
+from kisapi_runtime.window import AsyncWindowPager, WindowPager
 
 from ..enums import SIGN_CODES, MarketDivision, Sign
 
@@ -186,6 +188,13 @@ API: ApiSpec[InquireMemberDailyResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
+    window=Window(
+        rows="output",
+        key=("stck_bsop_date",),
+        end=("FID_INPUT_DATE_2",),
+        start="FID_INPUT_DATE_1",
+        step="day",
+    ),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _InquireMemberDailyOutput_FIELDS),),
@@ -238,6 +247,40 @@ class InquireMemberDaily(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_iscd_2: str,
+        fid_sctn_cls_code: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InquireMemberDailyResponse, InquireMemberDailyOutput]:
+        """Every output row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1, FID_INPUT_DATE_2; other arguments as for a call.
+        """
+        return WindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_iscd_2: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
+        fid_sctn_cls_code: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InquireMemberDailyResponse, InquireMemberDailyOutput]:
+        """Pages back from this request's end (FID_INPUT_DATE_2), newest first; ``.rows()``
+        iterates output rows, ``.collect()`` fetches all (oldest first)."""
+        return WindowPager(self._client, self._client.prepare(API, locals()), max_pages)
+
 
 class AsyncInquireMemberDaily(Endpoint[AsyncClient]):
     """주식현재가 회원사 종목매매동향: Daily buying, selling and net buying of one domestic stock through one brokerage member over a date range, with the closing price."""
@@ -283,3 +326,37 @@ class AsyncInquireMemberDaily(Endpoint[AsyncClient]):
     ) -> ApiResponse[InquireMemberDailyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
+
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_iscd_2: str,
+        fid_sctn_cls_code: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InquireMemberDailyResponse, InquireMemberDailyOutput]:
+        """Every output row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1, FID_INPUT_DATE_2; other arguments as for a call.
+        """
+        return AsyncWindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_iscd_2: str,
+        fid_input_date_1: date | str,
+        fid_input_date_2: date | str,
+        fid_sctn_cls_code: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InquireMemberDailyResponse, InquireMemberDailyOutput]:
+        """Pages back from this request's end (FID_INPUT_DATE_2), newest first; ``.rows()``
+        iterates output rows, ``.collect()`` fetches all (oldest first)."""
+        return AsyncWindowPager(self._client, self._client.prepare(API, locals()), max_pages)

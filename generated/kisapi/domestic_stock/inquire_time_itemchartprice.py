@@ -13,10 +13,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule, Window
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
+from kisapi_runtime.pagination import DEFAULT_MAX_PAGES
 from kisapi_runtime.response import ApiResponse
+from kisapi_runtime.window import AsyncWindowPager, WindowPager
 
 from ..enums import SIGN_CODES, MarketDivision, Sign
 
@@ -292,6 +294,9 @@ API: ApiSpec[InquireTimeItemchartpriceResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
+    window=Window(
+        rows="output2", key=("stck_cntg_hour",), end=("FID_INPUT_HOUR_1",), step="minute"
+    ),
     cacheable=True,
     hashkey=False,
     response=(
@@ -344,6 +349,39 @@ class InquireTimeItemchartprice(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
+    def range(
+        self,
+        start: time | str,
+        end: time | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_pw_data_incu_yn: bool | None = None,
+        fid_etc_cls_code: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InquireTimeItemchartpriceResponse, InquireTimeItemchartpriceOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the time window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_HOUR_1; other arguments as for a call.
+        """
+        return WindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_hour_1: time | str,
+        fid_pw_data_incu_yn: bool | None = None,
+        fid_etc_cls_code: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InquireTimeItemchartpriceResponse, InquireTimeItemchartpriceOutput2]:
+        """Pages back from this request's end (FID_INPUT_HOUR_1), newest first; ``.rows()``
+        iterates output2 rows, ``.collect()`` fetches all (oldest first)."""
+        return WindowPager(self._client, self._client.prepare(API, locals()), max_pages)
+
 
 class AsyncInquireTimeItemchartprice(Endpoint[AsyncClient]):
     """주식당일분봉조회: Intraday one-minute bars of one domestic stock for today, ending at the given time, plus a summary of the current quote."""
@@ -386,3 +424,36 @@ class AsyncInquireTimeItemchartprice(Endpoint[AsyncClient]):
     ) -> ApiResponse[InquireTimeItemchartpriceResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
+
+    def range(
+        self,
+        start: time | str,
+        end: time | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_pw_data_incu_yn: bool | None = None,
+        fid_etc_cls_code: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InquireTimeItemchartpriceResponse, InquireTimeItemchartpriceOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the time window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_HOUR_1; other arguments as for a call.
+        """
+        return AsyncWindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_hour_1: time | str,
+        fid_pw_data_incu_yn: bool | None = None,
+        fid_etc_cls_code: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InquireTimeItemchartpriceResponse, InquireTimeItemchartpriceOutput2]:
+        """Pages back from this request's end (FID_INPUT_HOUR_1), newest first; ``.rows()``
+        iterates output2 rows, ``.collect()`` fetches all (oldest first)."""
+        return AsyncWindowPager(self._client, self._client.prepare(API, locals()), max_pages)

@@ -13,10 +13,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule, Window
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
+from kisapi_runtime.pagination import DEFAULT_MAX_PAGES
 from kisapi_runtime.response import ApiResponse
+from kisapi_runtime.window import AsyncWindowPager, WindowPager
 
 from ..enums import SIGN_CODES, MarketDivision, Sign
 
@@ -283,6 +285,7 @@ API: ApiSpec[InquireTimeItemconclusionResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
+    window=Window(rows="output2", key=("stck_cntg_hour",), end=("FID_INPUT_HOUR_1",), step="none"),
     cacheable=True,
     hashkey=False,
     response=(
@@ -329,6 +332,35 @@ class InquireTimeItemconclusion(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
+    def range(
+        self,
+        start: time | str,
+        end: time | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InquireTimeItemconclusionResponse, InquireTimeItemconclusionOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the time window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_HOUR_1; other arguments as for a call.
+        """
+        return WindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_hour_1: time | str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InquireTimeItemconclusionResponse, InquireTimeItemconclusionOutput2]:
+        """Pages back from this request's end (FID_INPUT_HOUR_1), newest first; ``.rows()``
+        iterates output2 rows, ``.collect()`` fetches all (oldest first)."""
+        return WindowPager(self._client, self._client.prepare(API, locals()), max_pages)
+
 
 class AsyncInquireTimeItemconclusion(Endpoint[AsyncClient]):
     """주식현재가 당일시간대별체결: Trades of one domestic stock by time of day, going back from the given time: price, change, bid/ask, execution strength and volume, plus the current summary."""
@@ -365,3 +397,32 @@ class AsyncInquireTimeItemconclusion(Endpoint[AsyncClient]):
     ) -> ApiResponse[InquireTimeItemconclusionResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
+
+    def range(
+        self,
+        start: time | str,
+        end: time | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InquireTimeItemconclusionResponse, InquireTimeItemconclusionOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the time window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_HOUR_1; other arguments as for a call.
+        """
+        return AsyncWindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_hour_1: time | str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InquireTimeItemconclusionResponse, InquireTimeItemconclusionOutput2]:
+        """Pages back from this request's end (FID_INPUT_HOUR_1), newest first; ``.rows()``
+        iterates output2 rows, ``.collect()`` fetches all (oldest first)."""
+        return AsyncWindowPager(self._client, self._client.prepare(API, locals()), max_pages)

@@ -13,11 +13,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule, Window
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
+from kisapi_runtime.window import AsyncWindowPager, WindowPager
 
 from ..enums import MarketDivision
 
@@ -219,6 +220,13 @@ API: ApiSpec[InvestOpinionResponse] = ApiSpec(
     decode=_decode,
     selectors=(),
     pagination=Pagination(cursor=(), rows="output"),
+    window=Window(
+        rows="output",
+        key=("stck_bsop_date",),
+        end=("FID_INPUT_DATE_2",),
+        start="FID_INPUT_DATE_1",
+        step="none",
+    ),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _InvestOpinionOutput_FIELDS),),
@@ -282,6 +290,24 @@ class InvestOpinion(Endpoint[SyncClient]):
         fetches all and says whether the last page was reached."""
         return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
 
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_cond_scr_div_code: str | None = None,
+        fid_input_iscd: str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InvestOpinionResponse, InvestOpinionOutput]:
+        """Every output row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1, FID_INPUT_DATE_2; other arguments as for a call.
+        """
+        return WindowPager.range(self._client, API, locals(), start, end, max_pages)
+
 
 class AsyncInvestOpinion(Endpoint[AsyncClient]):
     """국내주식 종목투자의견: Broker research opinions on one domestic stock over a date range: each report's opinion and the previous one, the broker, target price, previous close and the gap to the target."""
@@ -338,3 +364,21 @@ class AsyncInvestOpinion(Endpoint[AsyncClient]):
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output rows, ``.collect()``
         fetches all and says whether the last page was reached."""
         return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)
+
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_cond_scr_div_code: str | None = None,
+        fid_input_iscd: str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InvestOpinionResponse, InvestOpinionOutput]:
+        """Every output row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1, FID_INPUT_DATE_2; other arguments as for a call.
+        """
+        return AsyncWindowPager.range(self._client, API, locals(), start, end, max_pages)

@@ -13,11 +13,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule, Window
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
+from kisapi_runtime.window import AsyncWindowPager, WindowPager
 
 from ..enums import SIGN_CODES, MarketDivision, Sign
 
@@ -777,6 +778,7 @@ API: ApiSpec[InvestorTradeByStockDailyResponse] = ApiSpec(
     decode=_decode,
     selectors=(),
     pagination=Pagination(cursor=(), rows="output2"),
+    window=Window(rows="output2", key=("stck_bsop_date",), end=("FID_INPUT_DATE_1",), step="day"),
     cacheable=True,
     hashkey=False,
     response=(
@@ -839,6 +841,24 @@ class InvestorTradeByStockDaily(Endpoint[SyncClient]):
         fetches all and says whether the last page was reached."""
         return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
 
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_etc_cls_code: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[InvestorTradeByStockDailyResponse, InvestorTradeByStockDailyOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1; other arguments as for a call.
+        """
+        return WindowPager.range(self._client, API, locals(), start, end, max_pages)
+
 
 class AsyncInvestorTradeByStockDaily(Endpoint[AsyncClient]):
     """종목별 투자자매매동향(일별): Daily buying, selling and net buying of one domestic stock by every investor type (foreign, individual, institutional sub-groups), with daily prices."""
@@ -891,3 +911,21 @@ class AsyncInvestorTradeByStockDaily(Endpoint[AsyncClient]):
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
         fetches all and says whether the last page was reached."""
         return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)
+
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_etc_cls_code: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[InvestorTradeByStockDailyResponse, InvestorTradeByStockDailyOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1; other arguments as for a call.
+        """
+        return AsyncWindowPager.range(self._client, API, locals(), start, end, max_pages)

@@ -13,10 +13,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, TrIdRule, Window
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
+from kisapi_runtime.pagination import DEFAULT_MAX_PAGES
 from kisapi_runtime.response import ApiResponse
+from kisapi_runtime.window import AsyncWindowPager, WindowPager
 
 from ..enums import SIGN_CODES, MarketDivision, Sign
 
@@ -233,6 +235,7 @@ API: ApiSpec[ProgramTradeByStockDailyResponse] = ApiSpec(
     ),
     decode=_decode,
     selectors=(),
+    window=Window(rows="output", key=("stck_bsop_date",), end=("FID_INPUT_DATE_1",), step="day"),
     cacheable=True,
     hashkey=False,
     response=(Block("output", "array", _ProgramTradeByStockDailyOutput_FIELDS),),
@@ -276,6 +279,35 @@ class ProgramTradeByStockDaily(Endpoint[SyncClient]):
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return self._client.call_raw(API, locals())
 
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[ProgramTradeByStockDailyResponse, ProgramTradeByStockDailyOutput]:
+        """Every output row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1; other arguments as for a call.
+        """
+        return WindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[ProgramTradeByStockDailyResponse, ProgramTradeByStockDailyOutput]:
+        """Pages back from this request's end (FID_INPUT_DATE_1), newest first; ``.rows()``
+        iterates output rows, ``.collect()`` fetches all (oldest first)."""
+        return WindowPager(self._client, self._client.prepare(API, locals()), max_pages)
+
 
 class AsyncProgramTradeByStockDaily(Endpoint[AsyncClient]):
     """종목별 프로그램매매추이(일별): Daily program buying, selling and net buying of one domestic stock, with the closing price and daily volume and value."""
@@ -312,3 +344,32 @@ class AsyncProgramTradeByStockDaily(Endpoint[AsyncClient]):
     ) -> ApiResponse[ProgramTradeByStockDailyResponse]:
         """Like calling the endpoint, plus HTTP status, headers (tr_cont) and the raw body."""
         return await self._client.call_raw(API, locals())
+
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[ProgramTradeByStockDailyResponse, ProgramTradeByStockDailyOutput]:
+        """Every output row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills FID_INPUT_DATE_1; other arguments as for a call.
+        """
+        return AsyncWindowPager.range(self._client, API, locals(), start, end, max_pages)
+
+    def pages(
+        self,
+        *,
+        fid_cond_mrkt_div_code: MarketDivision | str | None = None,
+        fid_input_iscd: str,
+        fid_input_date_1: date | str,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[ProgramTradeByStockDailyResponse, ProgramTradeByStockDailyOutput]:
+        """Pages back from this request's end (FID_INPUT_DATE_1), newest first; ``.rows()``
+        iterates output rows, ``.collect()`` fetches all (oldest first)."""
+        return AsyncWindowPager(self._client, self._client.prepare(API, locals()), max_pages)

@@ -13,11 +13,12 @@ from typing import Any
 import attrs
 
 from kisapi_runtime import decode as _d
-from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule
+from kisapi_runtime.api import ApiSpec, Block, Field, Pagination, TrIdRule, Window
 from kisapi_runtime.client import AsyncClient, SyncClient
 from kisapi_runtime.endpoint import Endpoint
 from kisapi_runtime.pagination import DEFAULT_MAX_PAGES, AsyncPaginator, Paginator
 from kisapi_runtime.response import ApiResponse
+from kisapi_runtime.window import AsyncWindowPager, WindowPager
 
 from ..enums import OverseasDailyPeriod, OverseasQuoteExchange
 
@@ -269,6 +270,7 @@ API: ApiSpec[DailypriceResponse] = ApiSpec(
     decode=_decode,
     selectors=(),
     pagination=Pagination(cursor=(), rows="output2"),
+    window=Window(rows="output2", key=("xymd",), end=("BYMD",), step="day"),
     cacheable=True,
     hashkey=False,
     response=(
@@ -339,6 +341,26 @@ class Dailyprice(Endpoint[SyncClient]):
         fetches all and says whether the last page was reached."""
         return Paginator(self._client, self._client.prepare(API, locals()), max_pages)
 
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        auth: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
+        gubn: OverseasDailyPeriod | str | None = None,
+        modp: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> WindowPager[DailypriceResponse, DailypriceOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills BYMD; other arguments as for a call.
+        """
+        return WindowPager.range(self._client, API, locals(), start, end, max_pages)
+
 
 class AsyncDailyprice(Endpoint[AsyncClient]):
     """해외주식 기간별시세: Daily, weekly or monthly OHLC bars of one overseas stock up to a base date, with volume, traded value and last bid/ask."""
@@ -399,3 +421,23 @@ class AsyncDailyprice(Endpoint[AsyncClient]):
         """Every page (tr_cont + cursor keys); ``.rows()`` iterates output2 rows, ``.collect()``
         fetches all and says whether the last page was reached."""
         return AsyncPaginator(self._client, self._client.prepare(API, locals()), max_pages)
+
+    def range(
+        self,
+        start: date | str,
+        end: date | str | None = None,
+        *,
+        auth: str | None = None,
+        excd: OverseasQuoteExchange | str,
+        symb: str,
+        gubn: OverseasDailyPeriod | str | None = None,
+        modp: str | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+    ) -> AsyncWindowPager[DailypriceResponse, DailypriceOutput2]:
+        """Every output2 row from ``start`` to ``end`` (default: now, Korean time), paging
+        back through the date window; ``.collect()`` gives the rows oldest first, each
+        once, and says whether the window was covered; ``.rows()`` streams them newest first.
+
+        Fills BYMD; other arguments as for a call.
+        """
+        return AsyncWindowPager.range(self._client, API, locals(), start, end, max_pages)

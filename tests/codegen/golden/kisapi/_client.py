@@ -47,6 +47,10 @@ class Kis(SyncClient):
         cache_ttl: float | None = None,
         token_cache_dir: str | Path | None = None,
         strict: bool | None = None,
+        shared_limits: bool | None = None,
+        limits_dir: str | Path | None = None,
+        limits_url: str | Secret | None = None,
+        limits_fallback: Literal["fail", "local"] | None = None,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
@@ -61,6 +65,8 @@ class Kis(SyncClient):
                 "timeout": timeout, "rate_limit": rate_limit, "max_retries": max_retries,
                 "use_hashkey": use_hashkey, "cache_ttl": cache_ttl,
                 "token_cache_dir": token_cache_dir, "strict": strict,
+                "shared_limits": shared_limits, "limits_dir": limits_dir,
+                "limits_url": limits_url, "limits_fallback": limits_fallback,
             }.items()
             if v is not None
         }  # fmt: skip
@@ -69,7 +75,7 @@ class Kis(SyncClient):
 
     @cached_property
     def demo(self) -> Demo:
-        """demo: 4 APIs."""
+        """demo: 5 APIs."""
         from .demo import Demo
 
         return Demo(self)
@@ -100,6 +106,10 @@ class AsyncKis(AsyncClient):
         cache_ttl: float | None = None,
         token_cache_dir: str | Path | None = None,
         strict: bool | None = None,
+        shared_limits: bool | None = None,
+        limits_dir: str | Path | None = None,
+        limits_url: str | Secret | None = None,
+        limits_fallback: Literal["fail", "local"] | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -113,6 +123,8 @@ class AsyncKis(AsyncClient):
                 "timeout": timeout, "rate_limit": rate_limit, "max_retries": max_retries,
                 "use_hashkey": use_hashkey, "cache_ttl": cache_ttl,
                 "token_cache_dir": token_cache_dir, "strict": strict,
+                "shared_limits": shared_limits, "limits_dir": limits_dir,
+                "limits_url": limits_url, "limits_fallback": limits_fallback,
             }.items()
             if v is not None
         }  # fmt: skip
@@ -120,7 +132,7 @@ class AsyncKis(AsyncClient):
 
     @cached_property
     def demo(self) -> AsyncDemo:
-        """demo: 4 APIs."""
+        """demo: 5 APIs."""
         from .demo import AsyncDemo
 
         return AsyncDemo(self)

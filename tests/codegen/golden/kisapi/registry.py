@@ -80,6 +80,40 @@ def registry() -> Registry:
                 ),
             ),
             ApiInfo(
+                id="demo.chart",
+                title="데모 기간별시세",
+                summary="Daily bars between two dates, at most a page of them per call, newest first.",
+                method="GET",
+                path="/uapi/demo/v1/quotations/chart",
+                kind="query",
+                paginated=False,
+                tr_ids=(TrIds("DEMO0002", "DEMO0002", ()),),
+                module="kisapi.demo.chart",
+                doc_id="demo-002",
+                group="",
+                params=(
+                    ParamInfo(
+                        "fid_input_iscd", "FID_INPUT_ISCD", "str", "입력종목코드", required=True
+                    ),
+                    ParamInfo(
+                        "fid_input_date_1", "FID_INPUT_DATE_1", "date", "입력날짜1", required=True
+                    ),
+                    ParamInfo(
+                        "fid_input_date_2", "FID_INPUT_DATE_2", "date", "입력날짜2", required=True
+                    ),
+                ),
+                blocks=(
+                    BlockInfo(
+                        "output2",
+                        "array",
+                        (
+                            FieldInfo("stck_bsop_date", "stck_bsop_date", "date", "주식영업일자"),
+                            FieldInfo("stck_clpr", "stck_clpr", "int", "주식종가"),
+                        ),
+                    ),
+                ),
+            ),
+            ApiInfo(
                 id="demo.clock",
                 title="데모 시각",
                 summary="An API without any request field (its methods take no arguments).",
