@@ -7,13 +7,7 @@ records to Redis Streams; consumers use the usual realtime API with
 
 from __future__ import annotations
 
-__all__ = ["GatewayConfig", "GatewayConnection", "GatewayThread", "main"]
+__all__ = ["GatewayConfig", "GatewayConnection", "GatewayThread", "KisGatewayRefusedError"]
 
 from .config import GatewayConfig
-from .consumer import GatewayConnection, GatewayThread
-
-
-def main() -> None:
-    from .__main__ import main as run
-
-    run()
+from .consumer import GatewayConnection, GatewayThread, KisGatewayRefusedError
