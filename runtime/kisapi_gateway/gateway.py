@@ -355,7 +355,8 @@ class Gateway:
         buffer = self._buffer
         for record in records:
             values: list[str] = record._v  # the split fields: joined back without conversion
-            stream = routes.get(values[0], only)  # KIS records start with their key
+            # KIS records start with their key; otherwise the TR's only key on this session.
+            stream = routes.get(values[0]) or routes.get(values[0].strip(), only)
             if stream is None:
                 self.stats.unrouted += 1
                 continue
