@@ -7,6 +7,11 @@ records to Redis Streams; consumers use the usual realtime API with
 
 from __future__ import annotations
 
+try:
+    import redis  # noqa: F401
+except ImportError as exc:  # pragma: no cover (the dev install has it)
+    raise ImportError("kisapi_gateway needs Redis support: pip install 'kisapi[redis]'") from exc
+
 __all__ = ["GatewayConfig", "GatewayConnection", "GatewayThread", "KisGatewayRefusedError"]
 
 from .config import GatewayConfig
