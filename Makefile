@@ -23,7 +23,7 @@ lint: install
 	$(PY) -m ruff format --check .
 
 typecheck: install
-	$(PY) -m mypy runtime/kisapi_runtime codegen generated/kisapi sandbox/kisapi_sandbox cli/kisapi_cli cli/kisapi_mcp
+	$(PY) -m mypy runtime/kisapi_runtime runtime/kisapi_gateway codegen generated/kisapi sandbox/kisapi_sandbox cli/kisapi_cli cli/kisapi_mcp
 
 fresh: install  ## fail when generated/ does not match spec/ + codegen/
 	$(PY) -m codegen check

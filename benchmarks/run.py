@@ -155,6 +155,19 @@ def bench_client_overhead() -> dict[str, float]:
     return {"ratio": sdk, "httpx_us": raw_s * 1e6, "kisapi_us": raw_s * sdk * 1e6}
 
 
+def bench_gateway() -> dict[str, Any] | None:
+    """benchmarks/gateway.py in its own process: it starts redis-server, a KIS-format feed,
+    the gateway and 8 consumer processes. None when redis-server is not installed."""
+    script = Path(__file__).with_name("gateway.py")
+    out = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True)
+    if "redis-server is not installed" in out.stderr:
+        return None
+    if not out.stdout.strip():
+        raise RuntimeError(f"benchmarks/gateway.py failed: {out.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
@@ -176,6 +189,7 @@ def main() -> int:
     if not args.decode_only:
         results["client"] = bench_client_overhead()
         results["symbols"] = symbols_load.measure()
+        results["gateway"] = bench_gateway()
     if not args.decode_only and not args.skip_limits:
         results["limits"] = multiprocess_limits.measure()
     if args.json:
@@ -216,6 +230,13 @@ def main() -> int:
     if "limits" in results:
         print()
         multiprocess_limits.report(results["limits"])
+    print()
+    if results["gateway"] is None:
+        print("realtime gateway: skipped, redis-server is not installed")
+    else:
+        from gateway import report as gateway_report
+
+        gateway_report(results["gateway"])
     return 0
 
 

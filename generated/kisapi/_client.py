@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import httpx
 
@@ -17,6 +17,7 @@ from ._errors import ERROR_TABLE
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from kisapi_gateway.consumer import GatewayConnection, GatewayThread
     from kisapi_runtime.realtime.connection import RealtimeConnection
     from kisapi_runtime.realtime.records import RealtimeRecord
     from kisapi_runtime.realtime.thread import RealtimeThread
@@ -86,16 +87,33 @@ class Kis(SyncClient):
         extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
         super().__init__(config, http_client=http_client, transport=transport, **extra, **settings)
 
+    @overload
     def realtime_thread(
-        self, on_record: Callable[[RealtimeRecord], object], **options: Any
-    ) -> RealtimeThread:
+        self, on_record: Callable[[RealtimeRecord], object], *, gateway: None = None, **options: Any
+    ) -> RealtimeThread: ...
+    @overload
+    def realtime_thread(
+        self, on_record: Callable[[RealtimeRecord], object], *, gateway: str, **options: Any
+    ) -> GatewayThread: ...
+    def realtime_thread(
+        self,
+        on_record: Callable[[RealtimeRecord], object],
+        *,
+        gateway: str | None = None,
+        **options: Any,
+    ) -> RealtimeThread | GatewayThread:
         """A realtime session on a background thread calling ``on_record`` for every record.
 
-        ``with kis.realtime_thread(print) as rt: rt.subscribe("H0STCNT0", "005930")``
+        ``with kis.realtime_thread(print) as rt: rt.subscribe("H0STCNT0", "005930")``;
+        ``gateway="redis://..."`` reads from a ``kisapi-gateway`` instead.
         """
-        from kisapi_runtime.realtime.thread import RealtimeThread
-
         from .realtime import registry
+
+        if gateway is not None:
+            from kisapi_gateway.consumer import GatewayThread
+
+            return GatewayThread(self.config, registry(), gateway, on_record, **options)
+        from kisapi_runtime.realtime.thread import RealtimeThread
 
         return RealtimeThread(self, registry(), on_record, **options)
 
@@ -207,16 +225,28 @@ class AsyncKis(AsyncClient):
         }  # fmt: skip
         super().__init__(config, http_client=http_client, transport=transport, **settings)
 
-    def realtime(self, **options: Any) -> RealtimeConnection:
+    @overload
+    def realtime(self, *, gateway: None = None, **options: Any) -> RealtimeConnection: ...
+    @overload
+    def realtime(self, *, gateway: str, **options: Any) -> GatewayConnection: ...
+    def realtime(
+        self, *, gateway: str | None = None, **options: Any
+    ) -> RealtimeConnection | GatewayConnection:
         """A realtime (WebSocket) session using this client's approval key.
 
         ``async with akis.realtime() as rt: async for tick in rt.stream("H0STCNT0", "005930"): ...``
         Options: ``queue_size``, ``overflow`` ("drop_oldest" | "drop_newest" | "error"),
-        ``url``, reconnect timings; see :class:`RealtimeConnection`.
+        ``url``, reconnect timings; see :class:`RealtimeConnection`. ``gateway="redis://..."``
+        reads the records a ``kisapi-gateway`` publishes instead (same API; see
+        :class:`kisapi_gateway.consumer.GatewayConnection`).
         """
-        from kisapi_runtime.realtime.connection import RealtimeConnection
-
         from .realtime import registry
+
+        if gateway is not None:
+            from kisapi_gateway.consumer import GatewayConnection
+
+            return GatewayConnection(self.config, registry(), gateway, **options)
+        from kisapi_runtime.realtime.connection import RealtimeConnection
 
         return RealtimeConnection(self, registry(), **options)
 

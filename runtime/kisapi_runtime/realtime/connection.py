@@ -15,7 +15,7 @@ import json
 import logging
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Final, Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -200,6 +200,7 @@ class RealtimeConnection:
         ping_interval: float | None = 20.0,
         max_frame_size: int | None = 1 << 20,
         silence_timeout: float | None = 60.0,
+        on_frame: Callable[[str, list[RealtimeRecord]], object] | None = None,
     ) -> None:
         if overflow not in ("drop_oldest", "drop_newest", "error"):
             raise ValueError(
@@ -226,6 +227,8 @@ class RealtimeConnection:
         self._ping_interval = ping_interval
         self._max_frame_size = max_frame_size
         self._silence_timeout = silence_timeout
+        self._on_frame = on_frame
+        """Takes every decoded frame instead of the queues (the gateway publishes them)."""
         self._inbox = _Inbox(queue_size, overflow, self.stats)
         self._streams: dict[str, list[_Inbox]] = {}
         self._stream_users: Counter[Registration] = Counter()
@@ -591,6 +594,9 @@ class RealtimeConnection:
             log.warning("realtime: bad frame skipped: %s", exc)
             return
         self.stats.records += len(records)
+        if self._on_frame is not None:
+            self._on_frame(tr_id, records)
+            return
         inboxes = self._streams.get(tr_id) or [self._inbox]
         for record in records:
             for inbox in inboxes:
