@@ -16,8 +16,8 @@ subscribing to an overlapping window of the ``--pairs`` codes.
 2. Latency at a steady 20,000 records/s (p50/p99, send to consumer), then throughput with
    the feed flat out: records/s from the first frame sent until every consumer has its last
    record. The machine is shared, so the CPU time every process used is reported too, and the
-   rate the pipeline would sustain on 2 cores of its own; the target (50,000 records/s) must be
-   met by one of the two.
+   rate the pipeline would sustain on 2 cores of its own (for information only); the target
+   (50,000 records/s) is judged on the measured rate.
 """
 
 from __future__ import annotations
@@ -325,7 +325,7 @@ def coordinate(args: argparse.Namespace) -> dict[str, Any]:
             and layout["second_sessions_refused"] == 0
             and phase1["lost"] == 0 and phase1["duplicated"] == 0 and complete
             and phase2["lost"] == 0 and phase2["duplicated"] == 0 and complete2
-            and max(phase2["records_per_s"], phase2["cpu_bound_records_per_s"]) >= TARGET_RATE
+            and phase2["records_per_s"] >= TARGET_RATE
         )  # fmt: skip
         return {"ok": ok, "layout": layout, "disconnect_and_restart": phase1, "throughput": phase2,
                 "consumers": args.consumers, "pairs": args.pairs, "app_keys": args.app_keys,
