@@ -17,7 +17,6 @@ from ._errors import ERROR_TABLE
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from kisapi_runtime.realtime.connection import RealtimeConnection
     from kisapi_runtime.realtime.records import RealtimeRecord
     from kisapi_runtime.realtime.thread import RealtimeThread
 
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from .etfetn import AsyncEtfetn, Etfetn
     from .overseas_futureoption import AsyncOverseasFutureoption, OverseasFutureoption
     from .overseas_stock import AsyncOverseasStock, OverseasStock
+    from .realtime.session import RealtimeSession
 
 __all__ = ["AsyncKis", "Kis"]
 
@@ -191,18 +191,19 @@ class AsyncKis(AsyncClient):
         }  # fmt: skip
         super().__init__(config, http_client=http_client, transport=transport, **settings)
 
-    def realtime(self, **options: Any) -> RealtimeConnection:
+    def realtime(self, **options: Any) -> RealtimeSession:
         """A realtime (WebSocket) session using this client's approval key.
 
         ``async with akis.realtime() as rt: async for tick in rt.stream("H0STCNT0", "005930"): ...``
-        Options: ``queue_size``, ``overflow`` ("drop_oldest" | "drop_newest" | "error"),
-        ``url``, reconnect timings; see :class:`RealtimeConnection`.
+        (``tick`` is typed per TR; a record class works in place of the TR ID). The client's
+        environment picks each TR's ID (``H0STCNI9`` for ``H0STCNI0`` on mock) and refuses
+        TRs KIS does not offer there. Options: ``queue_size``, ``overflow`` ("drop_oldest" |
+        "drop_newest" | "error"), ``url``, reconnect timings; see :class:`RealtimeConnection`.
         """
-        from kisapi_runtime.realtime.connection import RealtimeConnection
-
         from .realtime import registry
+        from .realtime.session import RealtimeSession
 
-        return RealtimeConnection(self, registry(), **options)
+        return RealtimeSession(self, registry(), **options)
 
     @cached_property
     def auth(self) -> AsyncAuth:

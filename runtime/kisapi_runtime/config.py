@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -60,6 +61,28 @@ def _account(value: str | Account | None) -> Account | None:
     return Account.parse(value) if isinstance(value, str) else value
 
 
+_MOCK_DEFAULT_WARNED = False
+
+
+def _env(value: str | None) -> Env:
+    """``None`` (nobody said which) means mock: real orders need ``env="real"`` said explicitly."""
+    global _MOCK_DEFAULT_WARNED
+    if value is None:
+        if not _MOCK_DEFAULT_WARNED:
+            _MOCK_DEFAULT_WARNED = True
+            warnings.warn(
+                "kisapi: no environment given; using the mock (paper trading) environment. "
+                "Pass env='real' (or KIS_ENV=real, or env = \"real\" in the KIS_CONFIG file) "
+                "to trade with real money, env='mock' to silence this warning.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return "mock"
+    if value not in ("real", "mock"):
+        raise KisConfigError(f"env must be 'real' or 'mock', not {value!r}")
+    return value  # type: ignore[return-value]
+
+
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     return Path(base) / "kisapi"
@@ -71,7 +94,10 @@ class KisConfig:
 
     appkey: Secret = attrs.field(converter=_secret)
     appsecret: Secret = attrs.field(converter=_secret)
-    env: Env = "real"
+    env: Env = attrs.field(default=None, converter=_env)
+    """``"real"`` or ``"mock"``; not given (``None``) means mock, with a one-time warning:
+    a client places real orders only when told so (``env="real"``, ``KIS_ENV=real`` or the
+    config file's ``env``)."""
     account: Account | None = attrs.field(default=None, converter=_account)
     hts_id: Secret | None = attrs.field(default=None, converter=_optional_secret)
     rest_url: str | None = None
@@ -89,8 +115,6 @@ class KisConfig:
     """Raise on response fields the spec does not know (tests); loose keeps them in ``extra``."""
 
     def __attrs_post_init__(self) -> None:
-        if self.env not in ("real", "mock"):
-            raise KisConfigError(f"env must be 'real' or 'mock', not {self.env!r}")
         if not self.appkey or not self.appsecret:
             raise KisConfigError("appkey and appsecret are required (KIS_APPKEY, KIS_APPSECRET)")
         self._check_text()
@@ -191,7 +215,7 @@ def _read_toml(path: Path, env: str | None) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise KisConfigError(f"cannot read config file {path}: {type(exc).__name__}") from None
-    chosen = env or data.get("env", "real")
+    chosen = env or data.get("env") or "mock"  # no env anywhere: the mock table, if any
     values = {k: v for k, v in data.items() if k in _FILE_KEYS}
     section = data.get(chosen)
     if isinstance(section, dict):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -28,6 +28,7 @@ class AskingPrice(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["HDFSASP0"]] = "HDFSASP0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("HDFSASP0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "rsym",
@@ -403,6 +404,11 @@ class AskingPrice(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 실시간 종목코드 (예: DNASAAPL) (rsym)."""
+        return self._v[0].strip()
 
     @property
     def rsym(self) -> str | None:
