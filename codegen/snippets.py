@@ -32,7 +32,8 @@ def blocks(text: str) -> Iterator[tuple[int, str]]:
 def as_module(code: str) -> str:
     """``code`` as a module mypy can check: top-level ``await`` goes inside an ``async def``."""
     try:
-        ast.parse(code)
+        compile(code, "<snippet>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        compile(code, "<snippet>", "exec", dont_inherit=True)  # await outside a function
         return code
     except SyntaxError:
         body = textwrap.indent(code, "    ")

@@ -16,7 +16,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, Self
 from urllib.parse import urlsplit
 
 import attrs
@@ -268,7 +268,7 @@ class RealtimeConnection:
 
     # -- lifecycle --
 
-    async def __aenter__(self) -> RealtimeConnection:
+    async def __aenter__(self) -> Self:
         await self.connect()
         return self
 
