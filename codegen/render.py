@@ -72,7 +72,11 @@ def fast_expr(field: ir.Field) -> str:
         return f"{codes_name(field.enum)}[v] if (v := full[{key}]) else _d.nothing(v)"
     expr = _FAST[field.kind].format(k=key)
     # A blank ``always`` field takes the slow path, which reads it as the kind's empty value.
-    return expr.replace("else None", "else _d.missing(v)").replace("_d.nothing(v)", "_d.missing(v)") if field.always else expr
+    return (
+        expr.replace("else None", "else _d.missing(v)").replace("_d.nothing(v)", "_d.missing(v)")
+        if field.always
+        else expr
+    )
 
 
 # Realtime records: the whole-record read converts each field inline, with exactly the result

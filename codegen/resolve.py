@@ -248,7 +248,9 @@ def _check_always(
         if not f.always:
             continue
         if shape != "object":
-            raise ctx.fail([*where, i], f"{f.wire}: always only in object blocks (rows can be blank)")
+            raise ctx.fail(
+                [*where, i], f"{f.wire}: always only in object blocks (rows can be blank)"
+            )
         if f.enum or f.kind not in ir.ALWAYS_KINDS:
             kinds = ", ".join(sorted(ir.ALWAYS_KINDS))
             raise ctx.fail([*where, i], f"{f.wire}: always only on fields of kind {kinds}")
@@ -289,10 +291,14 @@ def _resolve_api(
         _unique(fields, ["response", "blocks", b_i, "fields"], ctx)
         _check_always(fields, b["shape"], ["response", "blocks", b_i, "fields"], ctx)
         if b.get("optional") and b["shape"] != "object":
-            raise ctx.fail(["response", "blocks", b_i], "optional: only object blocks (arrays are lists)")
+            raise ctx.fail(
+                ["response", "blocks", b_i], "optional: only object blocks (arrays are lists)"
+            )
         model = b.get("model") or ir.pascal(name) + ir.pascal(b["key"].lower())
         blocks.append(
-            ir.Block(b["key"], py_name(b["key"]), b["shape"], model, fields, bool(b.get("optional")))
+            ir.Block(
+                b["key"], py_name(b["key"]), b["shape"], model, fields, bool(b.get("optional"))
+            )
         )
     scalars = tuple(
         _field(f, ["response", "scalars", i], ctx, shared, enum_names)

@@ -69,5 +69,7 @@ def check() -> int:
     if result.returncode != 0:
         print(output, result.stderr, sep="", end="", file=sys.stderr)
         return 1
-    print(f"snippets: {len(files)} documented blocks and {len(examples)} examples pass mypy --strict")
+    print(
+        f"snippets: {len(files)} documented blocks and {len(examples)} examples pass mypy --strict"
+    )
     return 0

@@ -21,15 +21,18 @@ def client(live: bool) -> Iterator[Kis]:
         with Kis.from_env() as kis:
             yield kis
         return
-    with serve(port=0) as server, tempfile.TemporaryDirectory() as tokens:
-        with Kis(
+    with (
+        serve(port=0) as server,
+        tempfile.TemporaryDirectory() as tokens,
+        Kis(
             appkey="sandbox-appkey",
             appsecret="sandbox-appsecret",
             env="mock",
             rest_url=server.mock_url,
             token_cache_dir=tokens,
-        ) as kis:
-            yield kis
+        ) as kis,
+    ):
+        yield kis
 
 
 def main(live: bool = False) -> None:

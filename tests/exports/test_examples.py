@@ -22,7 +22,9 @@ def test_quote_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("005930 ") and " won (" in out and "volume" in out
 
 
-def test_realtime_example_gets_ticks_and_the_mock_notice(capsys: pytest.CaptureFixture[str]) -> None:
+def test_realtime_example_gets_ticks_and_the_mock_notice(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     out = run("realtime_ticks.py", capsys).splitlines()
     assert [line.split("]")[0] for line in out[:3]] == ["[H0STCNT0 005930"] * 3
     assert out[3].startswith("[H0STCNI0] order ")  # subscribed as H0STCNI9 by the mock client

@@ -36,7 +36,9 @@ def test_the_environment_picks_the_tr_id(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
-def test_every_tr_is_offered_or_refused_per_environment(spec: realtime.RealtimeSpec, tmp_path: Path) -> None:
+def test_every_tr_is_offered_or_refused_per_environment(
+    spec: realtime.RealtimeSpec, tmp_path: Path
+) -> None:
     mock, real = session(tmp_path, "mock"), session(tmp_path, "real")
     for name in {t for t in (spec.real, spec.mock) if t}:
         assert real.tr_id_for(name) == spec.real
@@ -68,7 +70,8 @@ async def test_a_mock_client_subscribes_the_mock_notice(tmp_path: Path) -> None:
     from kisapi_runtime.realtime.crypto import encrypt
 
     async with KisWsServer(encrypted={"H0STCNI9"}) as server:
-        async with session(tmp_path, "mock", server.url) as rt:
+        rt = session(tmp_path, "mock", server.url)
+        async with rt:
             stream = rt.stream(CcnlNotice)  # the class, keyed by the configured HTS ID
             task = asyncio.ensure_future(anext(stream))
             await server.wait_until(lambda: bool(server.received))
