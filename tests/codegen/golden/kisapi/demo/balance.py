@@ -105,8 +105,8 @@ class BalanceResponse:
     """응답메세지"""
     output1: list[BalanceOutput1] = attrs.field(factory=list)
     """output1"""
-    output2: BalanceOutput2
-    """output2 (always there on success)"""
+    output2: BalanceOutput2 | None = None
+    """output2"""
     ctx_area_fk100: str | None = None
     """연속조회검색조건100 (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
@@ -122,7 +122,7 @@ _RESPONSE_KEYS = frozenset(
 
 def _decode(body: Mapping[str, Any], strict: bool) -> BalanceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output2, keep = _d.as_required(body.get("output2"), _BalanceOutput2, strict, _ID + ".output2")
+    output2, keep = _d.as_one(body.get("output2"), _BalanceOutput2, strict, _ID + ".output2")
     if keep:
         extra["output2"] = body["output2"]
     return BalanceResponse(

@@ -28,8 +28,8 @@ _ID = "demo.order"
 class OrderOutput:
     """데모 주문 output (one record)."""
 
-    odno: str | None = None
-    """주문번호 (ODNO)"""
+    odno: str = ""
+    """주문번호 (ODNO; KIS always fills it)"""
     ord_tmd: time | None = None
     """주문시각 (ORD_TMD)"""
     extra: Mapping[str, Any] = _d.EMPTY
@@ -38,6 +38,7 @@ class OrderOutput:
 
 _OrderOutput_KEYS = frozenset({"ODNO", "ORD_TMD"})
 _OrderOutput_NONE: Mapping[str, None] = dict.fromkeys(_OrderOutput_KEYS)
+_OrderOutput_ALWAYS = frozenset({"ODNO"})
 _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("ORD_TMD", "ord_tmd", "time", None),
@@ -51,15 +52,21 @@ def _OrderOutput(d: Mapping[str, Any], strict: bool) -> OrderOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderOutput(
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                (t if (t := v.strip()) not in _d.NULLS else _d.missing(v))
                 if (v := full["ODNO"])
-                else _d.nothing(v),  # odno
+                else _d.missing(v),  # odno
                 time.fromisoformat(v) if (v := full["ORD_TMD"]) else _d.nothing(v),  # ord_tmd
             )
         except _d.CONVERT_ERRORS:
             pass
     return _d.slow_model(
-        OrderOutput, _OrderOutput_FIELDS, d, _OrderOutput_KEYS, strict, _ID + ".output"
+        OrderOutput,
+        _OrderOutput_FIELDS,
+        d,
+        _OrderOutput_KEYS,
+        strict,
+        _ID + ".output",
+        always=_OrderOutput_ALWAYS,
     )
 
 
