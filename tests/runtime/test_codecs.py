@@ -229,7 +229,7 @@ def test_a_nan_where_kis_always_sends_a_number_reads_zero_loose_and_fails_strict
     body = _quote(prdy_ctrt=" -nan ")
     out = inquire_price.API.decode(body, False).output
     assert out.prdy_ctrt == Decimal(0) and out.extra == {"prdy_ctrt": " -nan "}
-    with pytest.raises(KisDecodeError, match="inquire_price.output.prdy_ctrt"):
+    with pytest.raises(KisDecodeError, match=r"inquire_price\.output\.prdy_ctrt"):
         inquire_price.API.decode(body, True)
 
 
