@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
 import warnings
 from collections.abc import Mapping
@@ -75,12 +76,24 @@ def _env(value: str | None) -> Env:
                 "Pass env='real' (or KIS_ENV=real, or env = \"real\" in the KIS_CONFIG file) "
                 "to trade with real money, env='mock' to silence this warning.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=_outside_kisapi(),
             )
         return "mock"
     if value not in ("real", "mock"):
         raise KisConfigError(f"env must be 'real' or 'mock', not {value!r}")
     return value  # type: ignore[return-value]
+
+
+def _outside_kisapi() -> int:
+    """The ``stacklevel`` of the first caller outside kisapi (and attrs' generated ``__init__``),
+    counted from :func:`_env`, so a warning names the user's line."""
+    frame, level = sys._getframe(2), 2  # level 1 is _env, 2 its caller
+    while frame is not None and (
+        str(frame.f_globals.get("__name__", "")).startswith(("kisapi", "attr"))
+        or frame.f_code.co_filename.startswith("<attrs")
+    ):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
 
 
 def _default_cache_dir() -> Path:
