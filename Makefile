@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 KIS_ENV ?= mock
 
-.PHONY: install generate check test demo bench golden lint typecheck fresh coverage record clean openapi openapi-check docs
+.PHONY: install generate check test demo bench golden lint typecheck fresh coverage record clean openapi openapi-check docs snippets
 
 install: $(STAMP)
 
@@ -40,7 +40,10 @@ openapi-check: install  ## fail when openapi/ is stale or invalid
 docs: install  ## build/site: the reference site (mkdocs-material, strict: no broken link; every API and TR has a page)
 	$(PY) -m codegen docs
 
-check: lint typecheck fresh coverage openapi-check docs
+snippets: install  ## mypy --strict on the README's (and docs/guide's) Python blocks and examples/*.py
+	$(PY) -m codegen snippets
+
+check: lint typecheck fresh coverage openapi-check docs snippets
 
 test: install
 	$(PY) -m pytest

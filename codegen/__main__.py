@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     oa.add_argument("--check", action="store_true", help="fail when openapi/ is stale")
     sub.add_parser("docs", help="build the reference site into build/site (strict)")
+    sub.add_parser("snippets", help="mypy --strict on the README's Python blocks and examples/")
     val = sub.add_parser("validate", help="check some spec files (and optionally render them)")
     val.add_argument("paths", nargs="+", type=Path, help="spec files or folders")
     val.add_argument("--render", type=Path, help="also render them into DIR/kisapi")
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     from .resolve import load_project
 
     started = time.perf_counter()
+    if args.command == "snippets":
+        from .snippets import check as check_snippets
+
+        return check_snippets()
     if args.command == "upstream":
         from . import upstream
 

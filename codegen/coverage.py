@@ -195,6 +195,12 @@ def _realtime(rt: ir.RealtimeApi, entry: dict[str, Any], report: Report) -> list
         diffs.append(Difference(rt.id, f"tr_id:{tr}", "upstream real TR ID the spec lacks"))
     for tr in sorted(up_demo - {t for t in (rt.mock,) if t}):
         diffs.append(Difference(rt.id, f"mock:{tr}", "upstream runs this TR ID in demo"))
+    if rt.mock is not None and rt.mock not in up_demo:
+        diffs.append(
+            Difference(
+                rt.id, f"mock:{rt.mock}", "the spec has a mock TR ID upstream does not run in demo"
+            )
+        )
     columns = [c.lower() for c in entry.get("ws_columns", [])]
     fields = [f.wire.lower() for f in rt.fields]
     report.counts["columns"] += len(columns)

@@ -29,6 +29,12 @@ PARAM_TYPES = {
 """Python type a request parameter accepts per kind (raw KIS strings are accepted too)."""
 
 
+ALWAYS_KINDS = frozenset({"str", "text", "int", "decimal"})
+"""Kinds a response field marked ``always`` may have: each has an empty value for a blank."""
+BLANKS = {"str": '""', "text": '""', "int": "0", "decimal": 'Decimal("0")'}
+"""What a blank ``always`` field reads as (outside strict mode)."""
+
+
 @attrs.frozen
 class EnumValue:
     code: str
@@ -71,10 +77,22 @@ class Field:
     secret: bool = False
     en: str = ""
     """English label (spec/_shared ``en:``); empty until someone writes one."""
+    always: bool = False
+    """Response field KIS fills in every success: typed without ``| None``."""
 
     @property
     def py_type(self) -> str:
         return self.enum or PY_TYPES[self.kind]
+
+    @property
+    def annotation(self) -> str:
+        """The attribute's annotation in a response model: Optional unless ``always``."""
+        return self.py_type if self.always else f"{self.py_type} | None"
+
+    @property
+    def blank(self) -> str:
+        """Default of the attribute (a Python expression): what a blank value reads as."""
+        return BLANKS[self.kind] if self.always else "None"
 
     @property
     def param_type(self) -> str:
@@ -88,6 +106,19 @@ class Block:
     shape: str
     model: str
     fields: tuple[Field, ...]
+    optional: bool = False
+    """An object block KIS may leave out of a success (Optional attribute)."""
+
+    @property
+    def annotation(self) -> str:
+        """The response attribute's annotation: the one place that decides a block's type."""
+        if self.shape == "array":
+            return self.rows_type
+        return f"{self.model} | None" if self.optional else self.model
+
+    @property
+    def always(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.always)
 
     @property
     def rows_type(self) -> str:
@@ -246,6 +277,8 @@ class RealtimeApi:
     key_label: str
     encrypted: bool
     fields: tuple[Field, ...]
+    key_index: int | None = 0
+    """Position of the frame field holding the subscription key (``None``: no field does)."""
 
     @property
     def cls(self) -> str:

@@ -71,7 +71,13 @@ def fast_expr(field: ir.Field) -> str:
     key = py_literal(field.wire)
     if field.enum:
         return f"{codes_name(field.enum)}[v] if (v := full[{key}]) else _d.nothing(v)"
-    return _FAST[field.kind].format(k=key)
+    expr = _FAST[field.kind].format(k=key)
+    # A blank ``always`` field takes the slow path, which reads it as the kind's empty value.
+    return (
+        expr.replace("else None", "else _d.missing(v)").replace("_d.nothing(v)", "_d.missing(v)")
+        if field.always
+        else expr
+    )
 
 
 # Realtime records: the whole-record read converts each field inline, with exactly the result
@@ -118,6 +124,7 @@ def environment() -> jinja2.Environment:
     env.filters["rt_fast"] = realtime_expr
     env.filters["int_positions"] = int_positions
     env.filters["codes"] = codes_name
+    env.filters["session_alias"] = lambda rt: f"_{ir.pascal(rt.product)}{rt.cls}"
     return env
 
 
@@ -170,6 +177,7 @@ def render(project: ir.Project, out: Path) -> None:
             write(f"{product.name}/{api.name}.py", "endpoint_module.py.jinja", api=api)
     if project.realtime:
         write("realtime/__init__.py", "realtime_init.py.jinja", project=project)
+        write("realtime/session.py", "realtime_session.py.jinja", project=project)
         for product_name in sorted({rt.product for rt in project.realtime}):
             path = pkg / "realtime" / product_name / "__init__.py"
             path.parent.mkdir(parents=True, exist_ok=True)

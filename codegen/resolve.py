@@ -147,6 +147,11 @@ def _resolve_realtime(
         _field(f, ["fields", i], ctx, shared, enum_names) for i, f in enumerate(spec["fields"])
     )
     _unique(fields, ["fields"], ctx)
+    _check_always(fields, "array", ["fields"], ctx)
+    key_field = spec["key"].get("field", fields[0].wire)
+    wires = [f.wire for f in fields]
+    if key_field is not None and key_field not in wires:
+        raise ctx.fail(["key", "field"], f"{key_field!r} is not one of the fields")
     return ir.RealtimeApi(
         id=spec["id"],
         product=product,
@@ -165,6 +170,7 @@ def _resolve_realtime(
         key_label=spec["key"]["label"],
         encrypted=bool(spec["encrypted"]),
         fields=fields,
+        key_index=None if key_field is None else wires.index(key_field),
     )
 
 
@@ -232,7 +238,24 @@ def _field(
         fill=base.get("fill"),
         secret=bool(entry.get("secret", base.get("secret", False))),
         en=entry.get("en") or base.get("en") or "",
+        always=bool(entry.get("always", False)),
     )
+
+
+def _check_always(
+    fields: Sequence[ir.Field], shape: str, where: list[str | int], ctx: _Ctx
+) -> None:
+    """``always`` (not Optional) only where a blank has an honest empty value: object blocks."""
+    for i, f in enumerate(fields):
+        if not f.always:
+            continue
+        if shape != "object":
+            raise ctx.fail(
+                [*where, i], f"{f.wire}: always only in object blocks (rows can be blank)"
+            )
+        if f.enum or f.kind not in ir.ALWAYS_KINDS:
+            kinds = ", ".join(sorted(ir.ALWAYS_KINDS))
+            raise ctx.fail([*where, i], f"{f.wire}: always only on fields of kind {kinds}")
 
 
 def _unique(fields: Sequence[ir.Field], where: list[str | int], ctx: _Ctx) -> None:
@@ -268,8 +291,17 @@ def _resolve_api(
             for i, f in enumerate(b["fields"])
         )
         _unique(fields, ["response", "blocks", b_i, "fields"], ctx)
+        _check_always(fields, b["shape"], ["response", "blocks", b_i, "fields"], ctx)
+        if b.get("optional") and b["shape"] != "object":
+            raise ctx.fail(
+                ["response", "blocks", b_i], "optional: only object blocks (arrays are lists)"
+            )
         model = b.get("model") or ir.pascal(name) + ir.pascal(b["key"].lower())
-        blocks.append(ir.Block(b["key"], py_name(b["key"]), b["shape"], model, fields))
+        blocks.append(
+            ir.Block(
+                b["key"], py_name(b["key"]), b["shape"], model, fields, bool(b.get("optional"))
+            )
+        )
     scalars = tuple(
         _field(f, ["response", "scalars", i], ctx, shared, enum_names)
         for i, f in enumerate(response.get("scalars", []))

@@ -71,6 +71,7 @@ class ResponseField1(TypedDict, closed=True):
     type: NotRequired[TypeName]
     label: NotRequired[str]
     secret: NotRequired[bool]
+    always: NotRequired[bool]
 
 
 ResponseField: TypeAlias = WireName | ResponseField1
@@ -79,6 +80,7 @@ ResponseField: TypeAlias = WireName | ResponseField1
 class Block(TypedDict, closed=True):
     key: WireName
     shape: Literal["object", "array"]
+    optional: NotRequired[bool]
     model: NotRequired[str]
     fields: list[ResponseField]
 

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kisapi_gateway.consumer import GatewayConnection, GatewayThread
-    from kisapi_runtime.realtime.connection import RealtimeConnection
     from kisapi_runtime.realtime.records import RealtimeRecord
     from kisapi_runtime.realtime.thread import RealtimeThread
 
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from .etfetn import AsyncEtfetn, Etfetn
     from .overseas_futureoption import AsyncOverseasFutureoption, OverseasFutureoption
     from .overseas_stock import AsyncOverseasStock, OverseasStock
+    from .realtime.session import RealtimeSession
 
 __all__ = ["AsyncKis", "Kis"]
 
@@ -226,29 +226,30 @@ class AsyncKis(AsyncClient):
         super().__init__(config, http_client=http_client, transport=transport, **settings)
 
     @overload
-    def realtime(self, *, gateway: None = None, **options: Any) -> RealtimeConnection: ...
+    def realtime(self, *, gateway: None = None, **options: Any) -> RealtimeSession: ...
     @overload
     def realtime(self, *, gateway: str, **options: Any) -> GatewayConnection: ...
     def realtime(
         self, *, gateway: str | None = None, **options: Any
-    ) -> RealtimeConnection | GatewayConnection:
+    ) -> RealtimeSession | GatewayConnection:
         """A realtime (WebSocket) session using this client's approval key.
 
         ``async with akis.realtime() as rt: async for tick in rt.stream("H0STCNT0", "005930"): ...``
-        Options: ``queue_size``, ``overflow`` ("drop_oldest" | "drop_newest" | "error"),
-        ``url``, reconnect timings; see :class:`RealtimeConnection`. ``gateway="redis://..."``
-        reads the records a ``kisapi-gateway`` publishes instead (same API; see
-        :class:`kisapi_gateway.consumer.GatewayConnection`).
+        (``tick`` is typed per TR; a record class works in place of the TR ID). The client's
+        environment picks each TR's ID (``H0STCNI9`` for ``H0STCNI0`` on mock) and refuses
+        TRs KIS does not offer there. Options: ``queue_size``, ``overflow`` ("drop_oldest" |
+        "drop_newest" | "error"), ``url``, reconnect timings; see :class:`RealtimeConnection`.
+        ``gateway="redis://..."`` reads the records a ``kisapi-gateway`` publishes instead (same
+        API; see :class:`kisapi_gateway.consumer.GatewayConnection`).
         """
         from .realtime import registry
+        from .realtime.session import RealtimeSession
 
         if gateway is not None:
             from kisapi_gateway.consumer import GatewayConnection
 
             return GatewayConnection(self.config, registry(), gateway, **options)
-        from kisapi_runtime.realtime.connection import RealtimeConnection
-
-        return RealtimeConnection(self, registry(), **options)
+        return RealtimeSession(self, registry(), **options)
 
     @cached_property
     def auth(self) -> AsyncAuth:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import tomllib
 import urllib.parse
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -92,6 +94,40 @@ def describe_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+_MOCK_DEFAULT_WARNED = False
+
+
+def _env(value: str | None) -> Env:
+    """``None`` (nobody said which) means mock: real orders need ``env="real"`` said explicitly."""
+    global _MOCK_DEFAULT_WARNED
+    if value is None:
+        if not _MOCK_DEFAULT_WARNED:
+            _MOCK_DEFAULT_WARNED = True
+            warnings.warn(
+                "kisapi: no environment given; using the mock (paper trading) environment. "
+                "Pass env='real' (or KIS_ENV=real, or env = \"real\" in the KIS_CONFIG file) "
+                "to trade with real money, env='mock' to silence this warning.",
+                UserWarning,
+                stacklevel=_outside_kisapi(),
+            )
+        return "mock"
+    if value not in ("real", "mock"):
+        raise KisConfigError(f"env must be 'real' or 'mock', not {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def _outside_kisapi() -> int:
+    """The ``stacklevel`` of the first caller outside kisapi (and attrs' generated ``__init__``),
+    counted from :func:`_env`, so a warning names the user's line."""
+    frame, level = sys._getframe(2), 2  # level 1 is _env, 2 its caller
+    while frame is not None and (
+        str(frame.f_globals.get("__name__", "")).startswith(("kisapi", "attr"))
+        or frame.f_code.co_filename.startswith("<attrs")
+    ):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     return Path(base) / "kisapi"
@@ -103,7 +139,10 @@ class KisConfig:
 
     appkey: Secret = attrs.field(converter=_secret)
     appsecret: Secret = attrs.field(converter=_secret)
-    env: Env = "real"
+    env: Env = attrs.field(default=None, converter=_env)
+    """``"real"`` or ``"mock"``; not given (``None``) means mock, with a one-time warning:
+    a client places real orders only when told so (``env="real"``, ``KIS_ENV=real`` or the
+    config file's ``env``)."""
     account: Account | None = attrs.field(default=None, converter=_account)
     hts_id: Secret | None = attrs.field(default=None, converter=_optional_secret)
     rest_url: str | None = None
@@ -133,8 +172,6 @@ class KisConfig:
     quarter of the rate on this machine's budget, with a warning)."""
 
     def __attrs_post_init__(self) -> None:
-        if self.env not in ("real", "mock"):
-            raise KisConfigError(f"env must be 'real' or 'mock', not {self.env!r}")
         if not self.appkey or not self.appsecret:
             raise KisConfigError("appkey and appsecret are required (KIS_APPKEY, KIS_APPSECRET)")
         self._check_text()
@@ -276,7 +313,7 @@ def _read_toml(path: Path, env: str | None) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise KisConfigError(f"cannot read config file {path}: {type(exc).__name__}") from None
-    chosen = env or data.get("env", "real")
+    chosen = env or data.get("env") or "mock"  # no env anywhere: the mock table, if any
     values = {k: v for k, v in data.items() if k in _FILE_KEYS}
     section = data.get(chosen)
     if isinstance(section, dict):

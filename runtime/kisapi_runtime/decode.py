@@ -31,8 +31,13 @@ FieldInfo = tuple[str, str, str, "type[Enum] | None"]
 
 CONVERT_ERRORS: Final = (ValueError, TypeError, ArithmeticError, KeyError, AttributeError)
 YN: Final = {"Y": True, "N": False}
+BLANKS: Final[Mapping[str, Any]] = MappingProxyType(
+    {"str": "", "text": "", "int": 0, "decimal": Decimal(0)}
+)
+"""What a blank field the spec marks ``always`` reads as outside strict mode (raw kept in extra)."""
 
 __all__ = [
+    "BLANKS",
     "CONVERT_ERRORS",
     "EMPTY",
     "NULLS",
@@ -41,7 +46,9 @@ __all__ = [
     "Rows",
     "as_list",
     "as_one",
+    "as_required",
     "as_rows",
+    "missing",
     "nothing",
     "parse_datetime",
     "scalar",
@@ -55,6 +62,11 @@ def nothing(value: Any) -> Any:
     if value is None or value == "":
         return None
     raise ValueError(f"needs the slow path: {value!r}")
+
+
+def missing(value: Any) -> Any:
+    """Always raises: a blank ``always`` field is left to :func:`slow_model`."""
+    raise ValueError(f"blank where the spec expects a value: {value!r}")
 
 
 def unknown(
@@ -74,18 +86,28 @@ def slow_model(
     known: frozenset[str],
     strict: bool,
     where: str,
+    *,
+    always: frozenset[str] = frozenset(),
 ) -> T:
-    """Decode one record field by field, keeping what does not parse."""
+    """Decode one record field by field, keeping what does not parse.
+
+    Fields in ``always`` (wire names the spec marks as filled in every success) never read as
+    ``None``: blank or unparsable, they raise in strict mode, else read as their kind's empty
+    value (:data:`BLANKS`) with the raw value kept in ``extra``.
+    """
     extra = unknown(d, known, strict, where)
     values: dict[str, Any] = {}
     for wire, py, kind, enum in fields:
         raw = d.get(wire)
         try:
-            values[py] = parse(kind, raw, enum)
+            value = parse(kind, raw, enum)
+            if value is None and wire in always:
+                raise ValueError("blank, but the spec says KIS always fills it")
+            values[py] = value
         except CONVERT_ERRORS as exc:
             if strict:
                 raise KisDecodeError(f"{where}.{wire}: {exc}") from None
-            values[py] = None
+            values[py] = BLANKS[kind] if wire in always else None
             extra[wire] = raw
     return cls(**values, extra=extra or EMPTY)
 
@@ -185,6 +207,16 @@ def as_one(
     if isinstance(raw, list) and raw and isinstance(raw[0], Mapping):
         return one(raw[0], strict), len(raw) > 1
     raise KisDecodeError(f"{where}: expected an object, got {type(raw).__name__}")
+
+
+def as_required(
+    raw: Any, one: Callable[[Mapping[str, Any], bool], T], strict: bool, where: str
+) -> tuple[T, bool]:
+    """:func:`as_one` for a block every success carries: absent or empty is a decode error."""
+    record, keep = as_one(raw, one, strict, where)
+    if record is None:
+        raise KisDecodeError(f"{where}: missing from a successful response ({raw!r})")
+    return record, keep
 
 
 def scalar(

@@ -57,7 +57,6 @@ def main() -> None:
 
         quote = stock.inquire_price(fid_input_iscd="005930")
         out = quote.output
-        assert out is not None
         print(f"\n[quote] 005930 price={out.stck_prpr:,} won  change={out.prdy_vrss} ({out.prdy_ctrt}%)"
               f"  sign={out.prdy_vrss_sign!r}  volume={out.acml_vol:,}")  # fmt: skip
 
@@ -77,18 +76,17 @@ def main() -> None:
         ticks: queue.Queue[RealtimeRecord] = queue.Queue()
         with kis.realtime_thread(ticks.put) as rt:
             rt.subscribe("H0STCNT0", "005930")
-            rt.subscribe("H0STCNI9", HTS_ID)  # execution notices (encrypted) for the demo account
+            rt.subscribe("H0STCNI0", HTS_ID)  # execution notices (encrypted); H0STCNI9 on mock
 
             limit = stock.order_cash(
                 side="buy", pdno="005930", ord_dvsn="00", ord_qty=1, ord_unpr=1_000
             )
-            assert limit.output is not None
             print(
                 f"\n[paper order] buy 1 x 005930 @ 1,000 (far below market) -> order {limit.output.odno}"
             )
             cancel = stock.order_rvsecncl(
-                krx_fwdg_ord_orgno=limit.output.krx_fwdg_ord_orgno or "",
-                orgn_odno=limit.output.odno or "",
+                krx_fwdg_ord_orgno=limit.output.krx_fwdg_ord_orgno,
+                orgn_odno=limit.output.odno,
                 ord_dvsn="00",
                 rvse_cncl_dvsn_cd="02",
                 ord_qty=0,
@@ -101,7 +99,6 @@ def main() -> None:
             market = stock.order_cash(
                 side="buy", pdno="005930", ord_dvsn="01", ord_qty=3, ord_unpr=0
             )
-            assert market.output is not None
             print(f"[paper order] buy 3 x 005930 at market -> order {market.output.odno}")
 
             shown_ticks, notices = 0, 0

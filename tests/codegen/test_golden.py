@@ -117,3 +117,40 @@ def test_cross_reference_errors(tmp_path: Path, old: str, new: str, reason: str)
         path.write_text(path.read_text().replace(old, new))
     with pytest.raises(SpecError, match=reason):
         load_project(spec)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        (
+            "{key: output1, shape: array, fields: [pdno, hldg_qty]}",
+            "{key: output1, shape: array, fields: [pdno, {name: hldg_qty, always: true}]}",
+            "always only in object blocks",
+        ),
+        (
+            "{key: output1, shape: array, fields",
+            "{key: output1, shape: array, optional: true, fields",
+            "optional: only object blocks",
+        ),
+    ],
+    ids=["always-in-rows", "optional-array"],
+)
+def test_typing_options_are_refused_where_they_would_lie(
+    tmp_path: Path, old: str, new: str, reason: str
+) -> None:
+    spec = _copy_fixtures(tmp_path)
+    balance = spec / "demo" / "trading" / "balance.yaml"
+    text = balance.read_text()
+    assert old in text
+    balance.write_text(text.replace(old, new))
+    with pytest.raises(SpecError, match=reason):
+        load_project(spec)
+
+
+@pytest.mark.parametrize("field", ["stck_bsop_date", "prdy_vrss_sign"])
+def test_always_needs_a_kind_with_an_empty_value(tmp_path: Path, field: str) -> None:
+    spec = _copy_fixtures(tmp_path)
+    quote = spec / "demo" / "quotations" / "quote.yaml"
+    quote.write_text(quote.read_text().replace(f" {field},", f" {{name: {field}, always: true}},"))
+    with pytest.raises(SpecError, match=f"{field}: always only on fields of kind"):
+        load_project(spec)

@@ -67,12 +67,12 @@ def test_unparsable_values_are_kept_loose_and_refused_strict(api_id: str) -> Non
             first_record(body, block)[f.wire] = garbage
             model = first_model(decoder(api_id)(body, False), block)
             where = f"{api_id}.{block.key}.{f.wire}"
-            assert getattr(model, f.py) is None, where
+            assert getattr(model, f.py) == f.blank, where  # None, or "" / 0 for an always field
             assert dict(model.extra) == {f.wire: garbage}, where
             # The other fields of the record still decode.
             others = [g for g in block.fields if g.wire != f.wire and g.type in TYPED]
             for g in others[:3]:
-                assert getattr(model, g.py) is not None, f"{where}: {g.wire} lost"
+                assert getattr(model, g.py) not in (None, g.blank), f"{where}: {g.wire} lost"
             with pytest.raises(KisDecodeError) as info:
                 decoder(api_id)(body, True)
             assert api_id in str(info.value) and f.wire in str(info.value), str(info.value)
@@ -138,12 +138,18 @@ def test_empty_values_are_none(api_id: str) -> None:
         for rec in records:
             for key in rec:
                 rec[key] = "" if len(key) % 2 else "   "
-    parsed = decoder(api_id)(body, True)
+    always = [f.wire for b in api.blocks for f in b.fields if f.always]
+    if always:  # a blank where KIS always sends a value: refused strict, empty value loose
+        with pytest.raises(KisDecodeError) as info:
+            decoder(api_id)(body, True)
+        assert api_id in str(info.value) and str(info.value).split(".")[-1].split(":")[0] in always
+    parsed = decoder(api_id)(body, not always)
     for block in api.blocks:
         model = first_model(parsed, block)
         for f in block.fields:
-            assert getattr(model, f.py) is None, (api_id, f.wire)
-        assert not dict(model.extra)
+            assert getattr(model, f.py) == f.blank, (api_id, f.wire)
+        assert set(model.extra) == {f.wire for f in block.fields if f.always}
+        assert all(v.strip() == "" for v in model.extra.values())  # the raw blanks are kept
 
 
 # --- fast path and slow path must agree (both were bugs once) ------------------------------
@@ -184,3 +190,56 @@ def test_null_literal_decodes_the_same_on_both_paths(api_id: str) -> None:
             f"{api_id}.{block.key}.{text.wire}: '(null)' -> {fast!r} inline, {slow!r} slow"
         )
         assert fast is None
+
+
+# --- a success carries its object blocks; arrays may be empty ------------------------------
+
+WITH_OBJECTS = [a for a in WITH_BLOCKS if any(b.shape == "object" for b in sm.load(a).blocks)]
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["loose", "strict"])
+@pytest.mark.parametrize("api_id", WITH_OBJECTS)
+def test_a_success_without_an_object_block_is_a_decode_error(api_id: str, strict: bool) -> None:
+    api = sm.load(api_id)
+    for block in api.blocks:
+        if block.shape != "object":
+            continue
+        for missing in (None, "", []):
+            body = sm.response_body(api)
+            if missing is None:
+                del body[block.key]
+            else:
+                body[block.key] = missing
+            with pytest.raises(KisDecodeError) as info:
+                decoder(api_id)(body, strict)
+            assert f"{api_id}.{block.key}" in str(info.value), str(info.value)
+            assert "missing" in str(info.value)
+
+
+@pytest.mark.parametrize("api_id", WITH_BLOCKS)
+def test_absent_array_blocks_are_empty_lists(api_id: str) -> None:
+    api = sm.load(api_id)
+    arrays = [b for b in api.blocks if b.shape == "array"]
+    if not arrays:
+        return
+    body = sm.response_body(api)
+    for block in arrays:
+        del body[block.key]
+    parsed = decoder(api_id)(body, True)
+    for block in arrays:
+        assert getattr(parsed, block.key.lower()) == [], block.key
+
+
+def test_some_fields_are_always_filled() -> None:
+    """The spec marks the fields KIS always fills: they decode as plain values, typed so."""
+    import typing
+
+    from kisapi.domestic_stock import inquire_price, order_cash
+
+    hints = typing.get_type_hints(inquire_price.InquirePriceOutput)
+    assert hints["stck_prpr"] is int and hints["prdy_ctrt"] is Decimal
+    assert hints["new_hgpr_lwpr_cls_code"] == str | None  # KIS leaves it blank: Optional
+    assert typing.get_type_hints(order_cash.OrderCashOutput)["odno"] is str
+    assert typing.get_type_hints(inquire_price.InquirePriceResponse)["output"] is (
+        inquire_price.InquirePriceOutput
+    )

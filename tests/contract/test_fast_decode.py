@@ -21,7 +21,8 @@ RowDecoder = Callable[[Mapping[str, Any], bool], Any]
 
 def row_decoders(
     api_id: str,
-) -> list[tuple[RowDecoder, type, tuple[_d.FieldInfo, ...], frozenset[str]]]:
+) -> list[tuple[RowDecoder, type, tuple[_d.FieldInfo, ...], frozenset[str], frozenset[str]]]:
+    """(decoder, model, fields, known keys, fields KIS always fills) of each block."""
     product, name = api_id.split(".")
     module = importlib.import_module(f"kisapi.{product}.{name}")
     found = []
@@ -29,7 +30,10 @@ def row_decoders(
         if attr.startswith("_") and attr.endswith("_FIELDS"):
             model = attr[1 : -len("_FIELDS")]
             keys = getattr(module, f"_{model}_KEYS")
-            found.append((getattr(module, f"_{model}"), getattr(module, model), fields, keys))
+            always = getattr(module, f"_{model}_ALWAYS", frozenset())
+            found.append(
+                (getattr(module, f"_{model}"), getattr(module, model), fields, keys, always)
+            )
     return found
 
 
@@ -51,7 +55,7 @@ def variants(row: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def has_rows(entry: dict[str, Any], api_id: str) -> bool:
-    keys = [k for *_, k in row_decoders(api_id)]
+    keys = [k for *_, k, _always in row_decoders(api_id)]
     return any(set(row) & k for row in rows_of(entry["body"]) for k in keys)
 
 
@@ -67,12 +71,12 @@ def test_most_real_payloads_have_blocks() -> None:
 )
 def test_fast_rows_equal_the_slow_path(index: int, entry: dict[str, Any], api_id: str) -> None:
     checked = 0
-    for decode, model, fields, keys in row_decoders(api_id):
+    for decode, model, fields, keys, always in row_decoders(api_id):
         for row in rows_of(entry["body"]):
             if not set(row) & keys:
                 continue  # a row of another block
             for variant in variants(row):
-                slow = _d.slow_model(model, fields, variant, keys, False, api_id)
+                slow = _d.slow_model(model, fields, variant, keys, False, api_id, always=always)
                 assert decode(variant, False) == slow, (api_id, sorted(set(variant) - keys))
                 checked += 1
     assert checked

@@ -491,3 +491,21 @@ async def test_token_error_during_implicit_issue(mode: str, tmp_path: Path) -> N
     assert isinstance(info.value, kisapi.KisAuthError | kisapi.KisRateLimitError)
     # Retried once after the one-minute wait, never reached the quotation endpoint.
     assert server.paths() == ["/oauth2/tokenP", "/oauth2/tokenP"]
+
+
+def test_always_fields_are_backed_by_real_payloads() -> None:
+    """A field marked ``always`` (typed without None) needs real successes showing it filled:
+    every real success payload of its API has it non-blank, and there is at least one."""
+    marked = {
+        api_id: [(b.key, f.wire) for b in sm.load(api_id).blocks for f in b.fields if f.always]
+        for api_id in sm.api_ids()
+    }
+    marked = {a: fields for a, fields in marked.items() if fields}
+    assert marked, "no field is marked always"
+    for api_id, fields in marked.items():
+        bodies = [e["body"] for _, e, a in SUCCESS if a == api_id]
+        assert bodies, f"{api_id}: always fields without a real payload to back them"
+        for body in bodies:
+            for key, wire in fields:
+                block = body[key][0] if isinstance(body[key], list) else body[key]
+                assert not empty(block.get(wire)), f"{api_id}.{key}.{wire} blank in a real success"

@@ -149,6 +149,13 @@ class RespField:
     py: str
     type: str
     secret: bool
+    always: bool = False
+    """KIS fills it in every success: typed without None, a blank reads as the kind's empty value."""
+
+    @property
+    def blank(self) -> Any:
+        """What a blank value of this field decodes to outside strict mode."""
+        return {"int": 0, "decimal": Decimal(0)}.get(self.type, "") if self.always else None
 
 
 @dataclass(frozen=True)
@@ -238,6 +245,7 @@ def _resp_field(item: str | Mapping[str, Any]) -> RespField:
         py=str(d.get("py_name") or python_name(name)),
         type=str(d.get("type") or shared.get("type") or "str"),
         secret=bool(d.get("secret", shared.get("secret", False))),
+        always=bool(d.get("always", False)),
     )
 
 

@@ -26,6 +26,7 @@ class AppKeyClient:
             appsecret=f"gwAppSecret{n:03d}-0123456789abcdef",
             account=account,
             hts_id=hts_id,
+            env="real",  # the fake KIS speaks the real TR IDs (H0STCNI0)
             ws_url=url,
             token_cache_dir=cache,
         )

@@ -65,7 +65,8 @@ def test_bad_files_are_refused_with_the_reason(tmp_path: Path) -> None:
 
 def test_without_a_file_the_kis_environment_is_the_one_app_key(tmp_path: Path) -> None:
     env = {"KIS_APPKEY": "PSenvGatewayKey0001", "KIS_APPSECRET": "env-secret-0001",
-           "KIS_TOKEN_CACHE_DIR": str(tmp_path), "KIS_GATEWAY_REDIS": "redis://h:1/0"}  # fmt: skip
+           "KIS_TOKEN_CACHE_DIR": str(tmp_path), "KIS_GATEWAY_REDIS": "redis://h:1/0",
+           "KIS_ENV": "mock"}  # fmt: skip
     config = GatewayConfig.load(None, environ=env)
     assert len(config.app_keys) == 1 and config.redis == "redis://h:1/0"
 

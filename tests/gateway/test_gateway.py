@@ -257,7 +257,7 @@ async def test_notices_reach_only_their_account_and_redis_holds_no_secret(
         )  # fmt: skip
         intruder = KisConfig(
             appkey="PSintruderKey0001", appsecret="intruder-secret-0001",
-            account="11112222-01", token_cache_dir=tmp_path,
+            account="11112222-01", token_cache_dir=tmp_path, env="real",
         )  # fmt: skip
         ra, rb, rc = (
             GatewayConnection(config, registry, redis_url, heartbeat=0.1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from kisapi_runtime.config import KisConfig
 
@@ -13,11 +14,18 @@ class FakeClient:
     """What RealtimeConnection needs from a client; approval keys are ``<prefix>-1``, ``-2``..."""
 
     def __init__(
-        self, url: str, tmp_path: Path, *, prefix: str = "approval-key", hts_id: str = HTS_ID
+        self,
+        url: str,
+        tmp_path: Path,
+        *,
+        prefix: str = "approval-key",
+        hts_id: str = HTS_ID,
+        env: Literal["real", "mock"] = "mock",
     ) -> None:
         self.config = KisConfig(
             appkey="PSappkey-realtime-1234",
             appsecret="secret-realtime-5678",
+            env=env,
             hts_id=hts_id,
             ws_url=url,
             token_cache_dir=tmp_path,

@@ -346,7 +346,7 @@ async def test_a_refused_approval_key_is_replaced_through_the_sdk_client(
     issued: list[str] = []
     sdk = AsyncClient(
         KisConfig(
-            appkey="PSappkey-realtime-1234", appsecret="secret-realtime-5678",
+            appkey="PSappkey-realtime-1234", appsecret="secret-realtime-5678", env="mock",
             ws_url=server.url, token_cache_dir=tmp_path, rest_url="https://kis.test",
         ),
         transport=_approval_transport(issued),

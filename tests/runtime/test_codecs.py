@@ -195,8 +195,14 @@ def test_unknown_enum_code_still_raises(enum: type[StrEnum], raw: str) -> None:
 # --- the same rules through generated decoders (REST fast and slow path, realtime records) ---
 
 
+# inquire_price's fields the spec marks ``always`` (KIS fills them in every success)
+_ALWAYS = ("stck_prpr", "prdy_vrss", "prdy_ctrt", "acml_tr_pbmn", "acml_vol", "stck_oprc",
+           "stck_hgpr", "stck_lwpr", "stck_mxpr", "stck_llam", "stck_sdpr")  # fmt: skip
+
+
 def _quote(**fields: str) -> dict[str, object]:
-    return {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": "ok", "output": fields}
+    output = {**dict.fromkeys(_ALWAYS, "1"), **fields}
+    return {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": "ok", "output": output}
 
 
 @pytest.mark.parametrize("strict", [True, False])
@@ -205,16 +211,26 @@ def test_rest_decoder_reads_nan_as_no_value(strict: bool, extra: dict[str, str])
     from kisapi import KisDecodeError
     from kisapi.domestic_stock import inquire_price
 
-    body = _quote(stck_prpr="71200", prdy_ctrt=" -nan ", prdy_vrss_sign="2", **extra)
+    body = _quote(stck_prpr="71200", prdy_vrss_vol_rate=" -nan ", prdy_vrss_sign="2", **extra)
     if strict and extra:
         with pytest.raises(KisDecodeError, match="not_in_spec"):
             inquire_price.API.decode(body, strict)
         return
     out = inquire_price.API.decode(body, strict).output
-    assert out is not None
-    assert out.prdy_ctrt is None  # not Decimal('NaN')
+    assert out.prdy_vrss_vol_rate is None  # not Decimal('NaN')
     assert out.stck_prpr == 71200
-    assert "prdy_ctrt" not in out.extra
+    assert "prdy_vrss_vol_rate" not in out.extra
+
+
+def test_a_nan_where_kis_always_sends_a_number_reads_zero_loose_and_fails_strict() -> None:
+    from kisapi import KisDecodeError
+    from kisapi.domestic_stock import inquire_price
+
+    body = _quote(prdy_ctrt=" -nan ")
+    out = inquire_price.API.decode(body, False).output
+    assert out.prdy_ctrt == Decimal(0) and out.extra == {"prdy_ctrt": " -nan "}
+    with pytest.raises(KisDecodeError, match=r"inquire_price\.output\.prdy_ctrt"):
+        inquire_price.API.decode(body, True)
 
 
 @pytest.mark.parametrize("extra", [{}, {"not_in_spec": "x"}], ids=["fast", "slow"])

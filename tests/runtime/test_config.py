@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
+from kisapi_runtime import config as config_module
 from kisapi_runtime.config import Account, KisConfig
 from kisapi_runtime.errors import KisConfigError
 
@@ -32,10 +34,54 @@ def test_from_env() -> None:
 
 
 def test_from_env_overrides_and_defaults() -> None:
-    config = KisConfig.from_env({"KIS_APPKEY": "k" * 10, "KIS_APPSECRET": "s" * 10}, rate_limit=5)
+    creds = {"KIS_APPKEY": "k" * 10, "KIS_APPSECRET": "s" * 10}
+    config = KisConfig.from_env({**creds, "KIS_ENV": "real"}, rate_limit=5)
     assert config.env == "real" and config.calls_per_second == 5
     assert config.base_url == "https://openapi.koreainvestment.com:9443"
     assert config.websocket_url == "ws://ops.koreainvestment.com:21000"
+
+
+@pytest.fixture
+def unwarned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The no-env warning is once per process: make this test the first to trigger it."""
+    monkeypatch.setattr(config_module, "_MOCK_DEFAULT_WARNED", False)
+
+
+@pytest.mark.usefixtures("unwarned")
+def test_no_env_means_mock_with_one_warning() -> None:
+    creds = {"KIS_APPKEY": "k" * 10, "KIS_APPSECRET": "s" * 10}
+    with pytest.warns(UserWarning, match="mock \\(paper trading\\).*env='real'"):
+        config = KisConfig.from_env(creds)
+    assert config.env == "mock" and config.is_mock
+    assert config.base_url == "https://openapivts.koreainvestment.com:29443"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once per process, not on every client
+        assert KisConfig(appkey="a" * 8, appsecret="b" * 8).env == "mock"
+
+
+@pytest.mark.usefixtures("unwarned")
+def test_explicit_env_never_warns() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert KisConfig(appkey="a" * 8, appsecret="b" * 8, env="real").env == "real"
+        assert KisConfig(appkey="a" * 8, appsecret="b" * 8, env="mock").env == "mock"
+
+
+@pytest.mark.usefixtures("unwarned")
+def test_toml_without_env_picks_the_mock_table(tmp_path: Path) -> None:
+    path = tmp_path / "kis.toml"
+    path.write_text(
+        '[real]\nappkey = "realkey123"\nappsecret = "realsecret1"\n'
+        '[mock]\nappkey = "mockkey123"\nappsecret = "mocksecret1"\n'
+    )
+    config = KisConfig.from_file(path)
+    assert config.env == "mock" and config.appkey.reveal() == "mockkey123"
+    top = tmp_path / "top.toml"
+    top.write_text('appkey = "topkey1234"\nappsecret = "topsecret1"\n')
+    with pytest.warns(UserWarning, match="mock"):
+        assert KisConfig.from_file(top).env == "mock"
+    top.write_text('env = "real"\nappkey = "topkey1234"\nappsecret = "topsecret1"\n')
+    assert KisConfig.from_file(top).env == "real"
 
 
 def test_missing_credentials_named() -> None:

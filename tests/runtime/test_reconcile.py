@@ -35,6 +35,7 @@ CASES: dict[str, dict[str, Any]] = {
                   "nmpr_type_cd": "01", "krx_nmpr_cndt_cd": "0", "ord_dvsn_cd": "01"},
         "query_path": "/uapi/domestic-futureoption/v1/trading/inquire-ccnl",
         "rows": "output1",
+        "more": {"output2": {"tot_ord_qty": "0", "tot_ccld_qty_smtl": "0"}},  # KIS's totals
         "row": lambda body, side: {"pdno": body["SHTN_PDNO"], "ord_qty": body["ORD_QTY"],
                                    "ord_idx": body["UNIT_PRICE"],
                                    "sll_buy_dvsn_cd": body["SLL_BUY_DVSN_CD"]},
@@ -71,7 +72,8 @@ class Broker:
         assert path == self.case["query_path"], path
         self.queries.append(dict(request.url.params))
         return httpx.Response(200, json={"rt_cd": "0", "msg_cd": "KIOK0460", "msg1": "ok",
-                                         self.case["rows"]: self.orders},
+                                         self.case["rows"]: self.orders,
+                                         **self.case.get("more", {})},
                               headers={"tr_cont": "D"})  # fmt: skip
 
 

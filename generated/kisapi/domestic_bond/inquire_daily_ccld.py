@@ -271,8 +271,8 @@ class InquireDailyCcldResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: InquireDailyCcldOutput1 | None = None
-    """output1"""
+    output1: InquireDailyCcldOutput1
+    """output1 (always there on success)"""
     output2: _d.Rows[InquireDailyCcldOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     ctx_area_fk200: str | None = None
@@ -290,7 +290,7 @@ _RESPONSE_KEYS = frozenset(
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyCcldResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output1, keep = _d.as_one(
+    output1, keep = _d.as_required(
         body.get("output1"), _InquireDailyCcldOutput1, strict, _ID + ".output1"
     )
     if keep:

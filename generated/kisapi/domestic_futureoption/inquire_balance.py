@@ -393,8 +393,8 @@ class InquireBalanceResponse:
     """응답메세지"""
     output1: _d.Rows[InquireBalanceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: InquireBalanceOutput2 | None = None
-    """output2"""
+    output2: InquireBalanceOutput2
+    """output2 (always there on success)"""
     ctx_area_fk200: str | None = None
     """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
@@ -410,7 +410,9 @@ _RESPONSE_KEYS = frozenset(
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireBalanceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output2, keep = _d.as_one(body.get("output2"), _InquireBalanceOutput2, strict, _ID + ".output2")
+    output2, keep = _d.as_required(
+        body.get("output2"), _InquireBalanceOutput2, strict, _ID + ".output2"
+    )
     if keep:
         extra["output2"] = body["output2"]
     return InquireBalanceResponse(

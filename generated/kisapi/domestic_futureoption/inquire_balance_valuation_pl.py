@@ -385,8 +385,8 @@ class InquireBalanceValuationPlResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output2: InquireBalanceValuationPlOutput2 | None = None
-    """output2"""
+    output2: InquireBalanceValuationPlOutput2
+    """output2 (always there on success)"""
     output1: _d.Rows[InquireBalanceValuationPlOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
     ctx_area_fk200: str | None = None
@@ -404,7 +404,7 @@ _RESPONSE_KEYS = frozenset(
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireBalanceValuationPlResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output2, keep = _d.as_one(
+    output2, keep = _d.as_required(
         body.get("output2"), _InquireBalanceValuationPlOutput2, strict, _ID + ".output2"
     )
     if keep:

@@ -304,8 +304,8 @@ class InquireDailyAmountFeeResponse:
     """응답메세지"""
     output1: _d.Rows[InquireDailyAmountFeeOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: InquireDailyAmountFeeOutput2 | None = None
-    """output2"""
+    output2: InquireDailyAmountFeeOutput2
+    """output2 (always there on success)"""
     ctx_area_fk200: str | None = None
     """연속조회검색조건200 / Continuation search condition (200) (ctx_area_fk200)"""
     ctx_area_nk200: str | None = None
@@ -321,7 +321,7 @@ _RESPONSE_KEYS = frozenset(
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyAmountFeeResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output2, keep = _d.as_one(
+    output2, keep = _d.as_required(
         body.get("output2"), _InquireDailyAmountFeeOutput2, strict, _ID + ".output2"
     )
     if keep:

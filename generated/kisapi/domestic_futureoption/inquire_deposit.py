@@ -237,8 +237,8 @@ class InquireDepositResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: InquireDepositOutput | None = None
-    """output"""
+    output: InquireDepositOutput
+    """output (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -248,7 +248,9 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireDepositResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_one(body.get("output"), _InquireDepositOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(
+        body.get("output"), _InquireDepositOutput, strict, _ID + ".output"
+    )
     if keep:
         extra["output"] = body["output"]
     return InquireDepositResponse(

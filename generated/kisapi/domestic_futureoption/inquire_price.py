@@ -462,12 +462,12 @@ class InquirePriceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: InquirePriceOutput1 | None = None
-    """output1"""
-    output2: InquirePriceOutput2 | None = None
-    """output2"""
-    output3: InquirePriceOutput3 | None = None
-    """output3"""
+    output1: InquirePriceOutput1
+    """output1 (always there on success)"""
+    output2: InquirePriceOutput2
+    """output2 (always there on success)"""
+    output3: InquirePriceOutput3
+    """output3 (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -477,13 +477,19 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2", "ou
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquirePriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output1, keep = _d.as_one(body.get("output1"), _InquirePriceOutput1, strict, _ID + ".output1")
+    output1, keep = _d.as_required(
+        body.get("output1"), _InquirePriceOutput1, strict, _ID + ".output1"
+    )
     if keep:
         extra["output1"] = body["output1"]
-    output2, keep = _d.as_one(body.get("output2"), _InquirePriceOutput2, strict, _ID + ".output2")
+    output2, keep = _d.as_required(
+        body.get("output2"), _InquirePriceOutput2, strict, _ID + ".output2"
+    )
     if keep:
         extra["output2"] = body["output2"]
-    output3, keep = _d.as_one(body.get("output3"), _InquirePriceOutput3, strict, _ID + ".output3")
+    output3, keep = _d.as_required(
+        body.get("output3"), _InquirePriceOutput3, strict, _ID + ".output3"
+    )
     if keep:
         extra["output3"] = body["output3"]
     return InquirePriceResponse(

@@ -109,8 +109,8 @@ class InquirePsblNgtOrderResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: InquirePsblNgtOrderOutput | None = None
-    """output"""
+    output: InquirePsblNgtOrderOutput
+    """output (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -120,7 +120,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquirePsblNgtOrderResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_one(
+    output, keep = _d.as_required(
         body.get("output"), _InquirePsblNgtOrderOutput, strict, _ID + ".output"
     )
     if keep:

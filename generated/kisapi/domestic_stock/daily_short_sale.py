@@ -264,8 +264,8 @@ class DailyShortSaleResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: DailyShortSaleOutput1 | None = None
-    """output1"""
+    output1: DailyShortSaleOutput1
+    """output1 (always there on success)"""
     output2: _d.Rows[DailyShortSaleOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     extra: Mapping[str, Any] = _d.EMPTY
@@ -277,7 +277,9 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> DailyShortSaleResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output1, keep = _d.as_one(body.get("output1"), _DailyShortSaleOutput1, strict, _ID + ".output1")
+    output1, keep = _d.as_required(
+        body.get("output1"), _DailyShortSaleOutput1, strict, _ID + ".output1"
+    )
     if keep:
         extra["output1"] = body["output1"]
     return DailyShortSaleResponse(

@@ -300,8 +300,8 @@ class EstimatePerformResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: EstimatePerformOutput1 | None = None
-    """output1"""
+    output1: EstimatePerformOutput1
+    """output1 (always there on success)"""
     output2: _d.Rows[EstimatePerformOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
     output3: _d.Rows[EstimatePerformOutput3] = attrs.field(factory=_d.Rows)
@@ -317,7 +317,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2", "ou
 
 def _decode(body: Mapping[str, Any], strict: bool) -> EstimatePerformResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output1, keep = _d.as_one(
+    output1, keep = _d.as_required(
         body.get("output1"), _EstimatePerformOutput1, strict, _ID + ".output1"
     )
     if keep:

@@ -287,8 +287,8 @@ class InquireAccountBalanceResponse:
     """응답메세지"""
     output1: _d.Rows[InquireAccountBalanceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: InquireAccountBalanceOutput2 | None = None
-    """output2"""
+    output2: InquireAccountBalanceOutput2
+    """output2 (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -298,7 +298,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireAccountBalanceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output2, keep = _d.as_one(
+    output2, keep = _d.as_required(
         body.get("output2"), _InquireAccountBalanceOutput2, strict, _ID + ".output2"
     )
     if keep:

@@ -570,10 +570,10 @@ class InquireAskingPriceExpCcnResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: InquireAskingPriceExpCcnOutput1 | None = None
-    """output1"""
-    output2: InquireAskingPriceExpCcnOutput2 | None = None
-    """output2"""
+    output1: InquireAskingPriceExpCcnOutput1
+    """output1 (always there on success)"""
+    output2: InquireAskingPriceExpCcnOutput2
+    """output2 (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -583,12 +583,12 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireAskingPriceExpCcnResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output1, keep = _d.as_one(
+    output1, keep = _d.as_required(
         body.get("output1"), _InquireAskingPriceExpCcnOutput1, strict, _ID + ".output1"
     )
     if keep:
         extra["output1"] = body["output1"]
-    output2, keep = _d.as_one(
+    output2, keep = _d.as_required(
         body.get("output2"), _InquireAskingPriceExpCcnOutput2, strict, _ID + ".output2"
     )
     if keep:

@@ -562,8 +562,8 @@ class InquireOvertimeAskingPriceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: InquireOvertimeAskingPriceOutput | None = None
-    """output"""
+    output: InquireOvertimeAskingPriceOutput
+    """output (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -573,7 +573,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireOvertimeAskingPriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_one(
+    output, keep = _d.as_required(
         body.get("output"), _InquireOvertimeAskingPriceOutput, strict, _ID + ".output"
     )
     if keep:

@@ -316,8 +316,8 @@ class InquirePeriodTradeProfitResponse:
     """응답메세지"""
     output1: _d.Rows[InquirePeriodTradeProfitOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: InquirePeriodTradeProfitOutput2 | None = None
-    """output2"""
+    output2: InquirePeriodTradeProfitOutput2
+    """output2 (always there on success)"""
     ctx_area_fk100: str | None = None
     """연속조회검색조건100 / Continuation search condition (100) (ctx_area_fk100)"""
     ctx_area_nk100: str | None = None
@@ -333,7 +333,7 @@ _RESPONSE_KEYS = frozenset(
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquirePeriodTradeProfitResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output2, keep = _d.as_one(
+    output2, keep = _d.as_required(
         body.get("output2"), _InquirePeriodTradeProfitOutput2, strict, _ID + ".output2"
     )
     if keep:

@@ -51,32 +51,32 @@ class InquirePriceOutput:
     """보증금 비율 구분 코드 / Deposit rate code (grmn_rate_cls_code)"""
     elw_pblc_yn: bool | None = None
     """ELW 발행 여부 / ELW issued (elw_pblc_yn)"""
-    stck_prpr: int | None = None
-    """주식 현재가 / Current price (won) (stck_prpr)"""
-    prdy_vrss: int | None = None
-    """전일 대비 / Change vs previous close (won) (prdy_vrss)"""
+    stck_prpr: int = 0
+    """주식 현재가 / Current price (won) (stck_prpr; KIS always fills it)"""
+    prdy_vrss: int = 0
+    """전일 대비 / Change vs previous close (won) (prdy_vrss; KIS always fills it)"""
     prdy_vrss_sign: Sign | None = None
     """전일 대비 부호 / Change sign (prdy_vrss_sign)"""
-    prdy_ctrt: Decimal | None = None
-    """전일 대비율 / Change vs previous close (%) (prdy_ctrt)"""
-    acml_tr_pbmn: int | None = None
-    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn)"""
-    acml_vol: int | None = None
-    """누적 거래량 / Accumulated volume (shares) (acml_vol)"""
+    prdy_ctrt: Decimal = Decimal("0")
+    """전일 대비율 / Change vs previous close (%) (prdy_ctrt; KIS always fills it)"""
+    acml_tr_pbmn: int = 0
+    """누적 거래 대금 / Accumulated trading value (won) (acml_tr_pbmn; KIS always fills it)"""
+    acml_vol: int = 0
+    """누적 거래량 / Accumulated volume (shares) (acml_vol; KIS always fills it)"""
     prdy_vrss_vol_rate: Decimal | None = None
     """전일 대비 거래량 비율 / Volume vs previous day (%) (prdy_vrss_vol_rate)"""
-    stck_oprc: int | None = None
-    """주식 시가2 / Open (won) (stck_oprc)"""
-    stck_hgpr: int | None = None
-    """주식 최고가 / High (won) (stck_hgpr)"""
-    stck_lwpr: int | None = None
-    """주식 최저가 / Low (won) (stck_lwpr)"""
-    stck_mxpr: int | None = None
-    """주식 상한가 / Upper price limit (won) (stck_mxpr)"""
-    stck_llam: int | None = None
-    """주식 하한가 / Lower price limit (won) (stck_llam)"""
-    stck_sdpr: int | None = None
-    """주식 기준가 / Base price (won) (stck_sdpr)"""
+    stck_oprc: int = 0
+    """주식 시가2 / Open (won) (stck_oprc; KIS always fills it)"""
+    stck_hgpr: int = 0
+    """주식 최고가 / High (won) (stck_hgpr; KIS always fills it)"""
+    stck_lwpr: int = 0
+    """주식 최저가 / Low (won) (stck_lwpr; KIS always fills it)"""
+    stck_mxpr: int = 0
+    """주식 상한가 / Upper price limit (won) (stck_mxpr; KIS always fills it)"""
+    stck_llam: int = 0
+    """주식 하한가 / Lower price limit (won) (stck_llam; KIS always fills it)"""
+    stck_sdpr: int = 0
+    """주식 기준가 / Base price (won) (stck_sdpr; KIS always fills it)"""
     wghn_avrg_stck_prc: Decimal | None = None
     """가중 평균 주식 가격 / Weighted average price (won) (wghn_avrg_stck_prc)"""
     hts_frgn_ehrt: Decimal | None = None
@@ -284,6 +284,21 @@ _InquirePriceOutput_KEYS = frozenset(
     }
 )
 _InquirePriceOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquirePriceOutput_KEYS)
+_InquirePriceOutput_ALWAYS = frozenset(
+    {
+        "stck_prpr",
+        "prdy_vrss",
+        "prdy_ctrt",
+        "acml_tr_pbmn",
+        "acml_vol",
+        "stck_oprc",
+        "stck_hgpr",
+        "stck_lwpr",
+        "stck_mxpr",
+        "stck_llam",
+        "stck_sdpr",
+    }
+)
 _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("iscd_stat_cls_code", "iscd_stat_cls_code", "str", None),
     ("marg_rate", "marg_rate", "decimal", None),
@@ -404,23 +419,23 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 if (v := full["grmn_rate_cls_code"])
                 else _d.nothing(v),  # grmn_rate_cls_code
                 _d.YN[v] if (v := full["elw_pblc_yn"]) else _d.nothing(v),  # elw_pblc_yn
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                int(v) if (v := full["stck_prpr"]) else _d.missing(v),  # stck_prpr
+                int(v) if (v := full["prdy_vrss"]) else _d.missing(v),  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
+                (n if (n := Decimal(v)).is_finite() else _d.missing(v))
                 if (v := full["prdy_ctrt"])
-                else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                else _d.missing(v),  # prdy_ctrt
+                int(v) if (v := full["acml_tr_pbmn"]) else _d.missing(v),  # acml_tr_pbmn
+                int(v) if (v := full["acml_vol"]) else _d.missing(v),  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_vrss_vol_rate"])
                 else _d.nothing(v),  # prdy_vrss_vol_rate
-                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
-                int(v) if (v := full["stck_mxpr"]) else _d.nothing(v),  # stck_mxpr
-                int(v) if (v := full["stck_llam"]) else _d.nothing(v),  # stck_llam
-                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
+                int(v) if (v := full["stck_oprc"]) else _d.missing(v),  # stck_oprc
+                int(v) if (v := full["stck_hgpr"]) else _d.missing(v),  # stck_hgpr
+                int(v) if (v := full["stck_lwpr"]) else _d.missing(v),  # stck_lwpr
+                int(v) if (v := full["stck_mxpr"]) else _d.missing(v),  # stck_mxpr
+                int(v) if (v := full["stck_llam"]) else _d.missing(v),  # stck_llam
+                int(v) if (v := full["stck_sdpr"]) else _d.missing(v),  # stck_sdpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["wghn_avrg_stck_prc"])
                 else _d.nothing(v),  # wghn_avrg_stck_prc
@@ -551,6 +566,7 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
         _InquirePriceOutput_KEYS,
         strict,
         _ID + ".output",
+        always=_InquirePriceOutput_ALWAYS,
     )
 
 
@@ -564,8 +580,8 @@ class InquirePriceResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: InquirePriceOutput | None = None
-    """output"""
+    output: InquirePriceOutput
+    """output (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -575,7 +591,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquirePriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_one(body.get("output"), _InquirePriceOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(body.get("output"), _InquirePriceOutput, strict, _ID + ".output")
     if keep:
         extra["output"] = body["output"]
     return InquirePriceResponse(

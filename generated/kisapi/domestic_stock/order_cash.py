@@ -28,10 +28,10 @@ _ID = "domestic_stock.order_cash"
 class OrderCashOutput:
     """주식주문(현금) output (one record)."""
 
-    krx_fwdg_ord_orgno: str | None = None
-    """한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO)"""
-    odno: str | None = None
-    """주문번호 / Order number (ODNO)"""
+    krx_fwdg_ord_orgno: str = ""
+    """한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO; KIS always fills it)"""
+    odno: str = ""
+    """주문번호 / Order number (ODNO; KIS always fills it)"""
     ord_tmd: time | None = None
     """주문시각 / Order time (KST) (ORD_TMD)"""
     sor_odno: str | None = None
@@ -42,6 +42,7 @@ class OrderCashOutput:
 
 _OrderCashOutput_KEYS = frozenset({"KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD", "SOR_ODNO"})
 _OrderCashOutput_NONE: Mapping[str, None] = dict.fromkeys(_OrderCashOutput_KEYS)
+_OrderCashOutput_ALWAYS = frozenset({"KRX_FWDG_ORD_ORGNO", "ODNO"})
 _OrderCashOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("KRX_FWDG_ORD_ORGNO", "krx_fwdg_ord_orgno", "str", None),
     ("ODNO", "odno", "str", None),
@@ -57,12 +58,12 @@ def _OrderCashOutput(d: Mapping[str, Any], strict: bool) -> OrderCashOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderCashOutput(
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                (t if (t := v.strip()) not in _d.NULLS else _d.missing(v))
                 if (v := full["KRX_FWDG_ORD_ORGNO"])
-                else _d.nothing(v),  # krx_fwdg_ord_orgno
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                else _d.missing(v),  # krx_fwdg_ord_orgno
+                (t if (t := v.strip()) not in _d.NULLS else _d.missing(v))
                 if (v := full["ODNO"])
-                else _d.nothing(v),  # odno
+                else _d.missing(v),  # odno
                 time.fromisoformat(v) if (v := full["ORD_TMD"]) else _d.nothing(v),  # ord_tmd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["SOR_ODNO"])
@@ -71,7 +72,13 @@ def _OrderCashOutput(d: Mapping[str, Any], strict: bool) -> OrderCashOutput:
         except _d.CONVERT_ERRORS:
             pass
     return _d.slow_model(
-        OrderCashOutput, _OrderCashOutput_FIELDS, d, _OrderCashOutput_KEYS, strict, _ID + ".output"
+        OrderCashOutput,
+        _OrderCashOutput_FIELDS,
+        d,
+        _OrderCashOutput_KEYS,
+        strict,
+        _ID + ".output",
+        always=_OrderCashOutput_ALWAYS,
     )
 
 
@@ -85,8 +92,8 @@ class OrderCashResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: OrderCashOutput | None = None
-    """output"""
+    output: OrderCashOutput
+    """output (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -96,7 +103,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> OrderCashResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_one(body.get("output"), _OrderCashOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(body.get("output"), _OrderCashOutput, strict, _ID + ".output")
     if keep:
         extra["output"] = body["output"]
     return OrderCashResponse(

@@ -34,10 +34,10 @@ _ID = "domestic_stock.order_rvsecncl"
 class OrderRvsecnclOutput:
     """주식주문(정정취소) output (one record)."""
 
-    krx_fwdg_ord_orgno: str | None = None
-    """한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO)"""
-    odno: str | None = None
-    """주문번호 / Order number (ODNO)"""
+    krx_fwdg_ord_orgno: str = ""
+    """한국거래소전송주문조직번호 / KRX order organization number (KRX_FWDG_ORD_ORGNO; KIS always fills it)"""
+    odno: str = ""
+    """주문번호 / Order number (ODNO; KIS always fills it)"""
     ord_tmd: time | None = None
     """주문시각 / Order time (KST) (ORD_TMD)"""
     sor_odno: str | None = None
@@ -48,6 +48,7 @@ class OrderRvsecnclOutput:
 
 _OrderRvsecnclOutput_KEYS = frozenset({"KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD", "SOR_ODNO"})
 _OrderRvsecnclOutput_NONE: Mapping[str, None] = dict.fromkeys(_OrderRvsecnclOutput_KEYS)
+_OrderRvsecnclOutput_ALWAYS = frozenset({"KRX_FWDG_ORD_ORGNO", "ODNO"})
 _OrderRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("KRX_FWDG_ORD_ORGNO", "krx_fwdg_ord_orgno", "str", None),
     ("ODNO", "odno", "str", None),
@@ -63,12 +64,12 @@ def _OrderRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> OrderRvsecnclOut
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderRvsecnclOutput(
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                (t if (t := v.strip()) not in _d.NULLS else _d.missing(v))
                 if (v := full["KRX_FWDG_ORD_ORGNO"])
-                else _d.nothing(v),  # krx_fwdg_ord_orgno
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                else _d.missing(v),  # krx_fwdg_ord_orgno
+                (t if (t := v.strip()) not in _d.NULLS else _d.missing(v))
                 if (v := full["ODNO"])
-                else _d.nothing(v),  # odno
+                else _d.missing(v),  # odno
                 time.fromisoformat(v) if (v := full["ORD_TMD"]) else _d.nothing(v),  # ord_tmd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["SOR_ODNO"])
@@ -83,6 +84,7 @@ def _OrderRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> OrderRvsecnclOut
         _OrderRvsecnclOutput_KEYS,
         strict,
         _ID + ".output",
+        always=_OrderRvsecnclOutput_ALWAYS,
     )
 
 
@@ -96,8 +98,8 @@ class OrderRvsecnclResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: OrderRvsecnclOutput | None = None
-    """output"""
+    output: OrderRvsecnclOutput
+    """output (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -107,7 +109,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> OrderRvsecnclResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_one(body.get("output"), _OrderRvsecnclOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(body.get("output"), _OrderRvsecnclOutput, strict, _ID + ".output")
     if keep:
         extra["output"] = body["output"]
     return OrderRvsecnclResponse(

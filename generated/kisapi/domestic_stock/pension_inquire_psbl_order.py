@@ -101,8 +101,8 @@ class PensionInquirePsblOrderResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: PensionInquirePsblOrderOutput | None = None
-    """output"""
+    output: PensionInquirePsblOrderOutput
+    """output (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -112,7 +112,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> PensionInquirePsblOrderResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_one(
+    output, keep = _d.as_required(
         body.get("output"), _PensionInquirePsblOrderOutput, strict, _ID + ".output"
     )
     if keep:

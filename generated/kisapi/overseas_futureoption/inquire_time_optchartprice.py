@@ -206,8 +206,8 @@ class InquireTimeOptchartpriceResponse:
     """응답메세지"""
     output1: _d.Rows[InquireTimeOptchartpriceOutput1] = attrs.field(factory=_d.Rows)
     """output1"""
-    output2: InquireTimeOptchartpriceOutput2 | None = None
-    """output2"""
+    output2: InquireTimeOptchartpriceOutput2
+    """output2 (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -217,7 +217,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireTimeOptchartpriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output2, keep = _d.as_one(
+    output2, keep = _d.as_required(
         body.get("output2"), _InquireTimeOptchartpriceOutput2, strict, _ID + ".output2"
     )
     if keep:

@@ -223,8 +223,8 @@ class StockDetailResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output1: StockDetailOutput1 | None = None
-    """output1"""
+    output1: StockDetailOutput1
+    """output1 (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -234,7 +234,9 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> StockDetailResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output1, keep = _d.as_one(body.get("output1"), _StockDetailOutput1, strict, _ID + ".output1")
+    output1, keep = _d.as_required(
+        body.get("output1"), _StockDetailOutput1, strict, _ID + ".output1"
+    )
     if keep:
         extra["output1"] = body["output1"]
     return StockDetailResponse(

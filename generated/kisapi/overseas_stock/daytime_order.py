@@ -85,8 +85,8 @@ class DaytimeOrderResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: DaytimeOrderOutput | None = None
-    """output"""
+    output: DaytimeOrderOutput
+    """output (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -96,7 +96,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> DaytimeOrderResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_one(body.get("output"), _DaytimeOrderOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(body.get("output"), _DaytimeOrderOutput, strict, _ID + ".output")
     if keep:
         extra["output"] = body["output"]
     return DaytimeOrderResponse(

@@ -423,8 +423,8 @@ class InquirePaymtStdrBalanceResponse:
     """output1"""
     output2: _d.Rows[InquirePaymtStdrBalanceOutput2] = attrs.field(factory=_d.Rows)
     """output2"""
-    output3: InquirePaymtStdrBalanceOutput3 | None = None
-    """output3"""
+    output3: InquirePaymtStdrBalanceOutput3
+    """output3 (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -434,7 +434,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2", "ou
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquirePaymtStdrBalanceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output3, keep = _d.as_one(
+    output3, keep = _d.as_required(
         body.get("output3"), _InquirePaymtStdrBalanceOutput3, strict, _ID + ".output3"
     )
     if keep:

@@ -16,7 +16,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, Self
 from urllib.parse import urlsplit
 
 import attrs
@@ -24,7 +24,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from ..config import KisConfig
-from ..errors import KisApiError, KisConnectionError, KisError, KisTimeoutError, KisValidationError
+from ..errors import (
+    KisApiError,
+    KisConnectionError,
+    KisError,
+    KisMockUnsupportedError,
+    KisTimeoutError,
+    KisValidationError,
+)
 from ..secret import REDACTOR, get_logger, guard_library_loggers
 from .records import FrameDecoder, KisFrameError, RealtimeRecord, RealtimeSpec
 
@@ -37,6 +44,7 @@ __all__ = [
     "RealtimeClient",
     "RealtimeConnection",
     "RealtimeStats",
+    "TrOrRecord",
     "realtime_url",
 ]
 
@@ -62,6 +70,8 @@ _ATTEMPTS: Final = 3
 """Sends of one request across dropped sessions before giving up."""
 
 Registration = tuple[str, str]
+TrOrRecord = str | type[RealtimeRecord]
+"""A TR ID (real or mock: the client's environment picks) or a generated record class."""
 
 
 class KisRealtimeError(KisApiError):
@@ -261,7 +271,7 @@ class RealtimeConnection:
 
     # -- lifecycle --
 
-    async def __aenter__(self) -> RealtimeConnection:
+    async def __aenter__(self) -> Self:
         await self.connect()
         return self
 
@@ -296,11 +306,15 @@ class RealtimeConnection:
 
     # -- subscriptions --
 
-    async def subscribe(self, tr_id: str, key: str | None = None) -> None:
+    async def subscribe(self, tr_id: TrOrRecord, key: str | None = None) -> None:
         """Register (``tr_id``, ``key``); a no-op if already registered.
 
-        ``key`` defaults to the configured HTS ID for TRs keyed by it (execution notices).
+        ``tr_id`` is a TR ID or a record class; the client's environment picks the TR ID sent
+        (``H0STCNI0`` becomes ``H0STCNI9`` on mock), and a TR KIS does not offer there is
+        refused before anything is sent. ``key`` defaults to the configured HTS ID for TRs
+        keyed by it (execution notices).
         """
+        tr_id = self.tr_id_for(tr_id)
         key = self._key_for(tr_id, key)
         self._check_limit((tr_id, key))
         for attempt in range(_ATTEMPTS):
@@ -322,8 +336,9 @@ class RealtimeConnection:
                 return
         raise KisConnectionError(f"could not subscribe to {tr_id}: the session keeps dropping")
 
-    async def unsubscribe(self, tr_id: str, key: str | None = None) -> None:
+    async def unsubscribe(self, tr_id: TrOrRecord, key: str | None = None) -> None:
         """Remove (``tr_id``, ``key``); a no-op if not registered."""
+        tr_id = self.tr_id_for(tr_id)
         key = self._key_for(tr_id, key)
         async with self._control:
             ws = self._ws
@@ -349,8 +364,14 @@ class RealtimeConnection:
         while (record := await self._inbox.get()) is not None:
             yield record
 
-    async def stream(self, tr_id: str, key: str | None = None) -> AsyncIterator[RealtimeRecord]:
-        """Subscribe and yield the records of ``tr_id`` (all its keys); unsubscribes on exit."""
+    async def stream(
+        self, tr_id: TrOrRecord, key: str | None = None
+    ) -> AsyncIterator[RealtimeRecord]:
+        """Subscribe and yield the records of ``tr_id`` (all its keys); unsubscribes on exit.
+
+        ``tr_id`` is a TR ID or a record class, as for :meth:`subscribe`.
+        """
+        tr_id = self.tr_id_for(tr_id)
         key = self._key_for(tr_id, key)
         registration = (tr_id, key)
         inbox = _Inbox(self._queue_size, self._overflow, self.stats)
@@ -376,6 +397,21 @@ class RealtimeConnection:
                             await self.unsubscribe(tr_id, key)
 
     # -- internals: requests --
+
+    def tr_id_for(self, tr: TrOrRecord) -> str:
+        """The TR ID this session's environment uses for ``tr`` (a TR ID of either environment,
+        or a record class); refuses a TR that KIS does not offer in that environment."""
+        name = tr if isinstance(tr, str) else tr.tr_id
+        spec = self._registry.get(name)
+        if spec is None:
+            raise KisValidationError("realtime", "tr_id", f"unknown realtime TR ID {name!r}")
+        if self._client.config.is_mock:
+            if spec.mock is None:
+                raise KisMockUnsupportedError(f"realtime {name} ({spec.id})")
+            return spec.mock
+        if spec.real is None:
+            raise KisValidationError("realtime", "tr_id", f"{name} ({spec.id}) is mock-only")
+        return spec.real
 
     def _key_for(self, tr_id: str, key: str | None) -> str:
         spec = self._registry.get(tr_id)

@@ -34,6 +34,9 @@ class RealtimeRecord:
     """Base of the generated record classes: one record of one realtime TR."""
 
     __slots__ = ("_v",)
+    tr_id: ClassVar[str] = ""
+    """The TR's real TR ID (``H0STCNI0``), whichever environment sent the frame
+    (``H0STCNI9`` on mock): dispatch on it and the same code runs on both."""
     TR_IDS: ClassVar[tuple[str, ...]] = ()
     FIELDS: ClassVar[tuple[str, ...]] = ()
     """Wire names in frame order."""
@@ -52,6 +55,12 @@ class RealtimeRecord:
         if len(values) < self.WIDTH:
             values = values + [""] * (self.WIDTH - len(values))
         self._v = values
+
+    @property
+    def key(self) -> str | None:
+        """The subscription key (stock code, symbol, HTS ID...) as the frame carries it; the
+        generated classes read it from their key field, ``None`` where the frame has none."""
+        return None
 
     @property
     def raw(self) -> Mapping[str, str]:

@@ -10,7 +10,13 @@ from typing import Any
 
 from ..errors import KisConnectionError, KisTimeoutError
 from ..secret import get_logger
-from .connection import KisRealtimeOverflowError, RealtimeClient, RealtimeConnection, RealtimeStats
+from .connection import (
+    KisRealtimeOverflowError,
+    RealtimeClient,
+    RealtimeConnection,
+    RealtimeStats,
+    TrOrRecord,
+)
 from .records import RealtimeRecord, RealtimeSpec
 
 log = get_logger("realtime")
@@ -63,11 +69,11 @@ class RealtimeThread:
         if self._error is not None:
             raise self._error
 
-    def subscribe(self, tr_id: str, key: str | None = None, timeout: float = 30.0) -> None:
+    def subscribe(self, tr_id: TrOrRecord, key: str | None = None, timeout: float = 30.0) -> None:
         loop, connection = self._running()
         asyncio.run_coroutine_threadsafe(connection.subscribe(tr_id, key), loop).result(timeout)
 
-    def unsubscribe(self, tr_id: str, key: str | None = None, timeout: float = 30.0) -> None:
+    def unsubscribe(self, tr_id: TrOrRecord, key: str | None = None, timeout: float = 30.0) -> None:
         loop, connection = self._running()
         asyncio.run_coroutine_threadsafe(connection.unsubscribe(tr_id, key), loop).result(timeout)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -26,6 +26,7 @@ class BondAskingPrice(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0BJASP0"]] = "H0BJASP0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0BJASP0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "stnd_iscd",
@@ -236,6 +237,11 @@ class BondAskingPrice(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 채권 종목코드 (stnd_iscd)."""
+        return self._v[0].strip()
 
     @property
     def stnd_iscd(self) -> str | None:

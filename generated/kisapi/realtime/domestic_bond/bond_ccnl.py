@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -31,6 +31,7 @@ class BondCcnl(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0BJCNT0"]] = "H0BJCNT0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0BJCNT0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "stnd_iscd",
@@ -168,6 +169,11 @@ class BondCcnl(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 채권 종목코드 (stnd_iscd)."""
+        return self._v[0].strip()
 
     @property
     def stnd_iscd(self) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -29,6 +29,7 @@ class BondIndexCcnl(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0BICNT0"]] = "H0BICNT0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0BICNT0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "nmix_id",
@@ -180,6 +181,11 @@ class BondIndexCcnl(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 채권지수 ID (nmix_id)."""
+        return self._v[0].strip()
 
     @property
     def nmix_id(self) -> str | None:

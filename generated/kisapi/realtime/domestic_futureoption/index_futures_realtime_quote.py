@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -55,6 +55,7 @@ class IndexFuturesRealtimeQuote(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0IFASP0"]] = "H0IFASP0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0IFASP0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "futs_shrn_iscd",
@@ -287,6 +288,11 @@ class IndexFuturesRealtimeQuote(RealtimeRecord):
             return self._read_each()  # type: ignore[no-any-return]
 
     @property
+    def key(self) -> str:
+        """The subscription key: 선물 단축종목코드 (futs_shrn_iscd)."""
+        return self._v[0].strip()
+
+    @property
     def futs_shrn_iscd(self) -> str | None:
         """선물 단축 종목코드 (futs_shrn_iscd)"""
         return _r.to_str(self._v[0])
@@ -481,7 +487,7 @@ SPEC = RealtimeSpec(
     id="domestic_futureoption.index_futures_realtime_quote",
     title="지수선물 실시간호가",
     real="H0IFASP0",
-    mock=None,
+    mock="H0IFASP0",
     key="futures_code",
     encrypted=False,
     record=IndexFuturesRealtimeQuote,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -31,6 +31,7 @@ class IndexOptionRealtimeConclusion(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0IOCNT0"]] = "H0IOCNT0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0IOCNT0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "optn_shrn_iscd",
@@ -391,6 +392,11 @@ class IndexOptionRealtimeConclusion(RealtimeRecord):
             return self._read_each()  # type: ignore[no-any-return]
 
     @property
+    def key(self) -> str:
+        """The subscription key: 옵션 단축종목코드 (optn_shrn_iscd)."""
+        return self._v[0].strip()
+
+    @property
     def optn_shrn_iscd(self) -> str | None:
         """옵션 단축 종목코드 (optn_shrn_iscd)"""
         return _r.to_str(self._v[0])
@@ -685,7 +691,7 @@ SPEC = RealtimeSpec(
     id="domestic_futureoption.index_option_realtime_conclusion",
     title="지수옵션 실시간체결가",
     real="H0IOCNT0",
-    mock=None,
+    mock="H0IOCNT0",
     key="option_code",
     encrypted=False,
     record=IndexOptionRealtimeConclusion,

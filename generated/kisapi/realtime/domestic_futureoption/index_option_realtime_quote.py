@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -55,6 +55,7 @@ class IndexOptionRealtimeQuote(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0IOASP0"]] = "H0IOASP0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0IOASP0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "optn_shrn_iscd",
@@ -287,6 +288,11 @@ class IndexOptionRealtimeQuote(RealtimeRecord):
             return self._read_each()  # type: ignore[no-any-return]
 
     @property
+    def key(self) -> str:
+        """The subscription key: 옵션 단축종목코드 (optn_shrn_iscd)."""
+        return self._v[0].strip()
+
+    @property
     def optn_shrn_iscd(self) -> str | None:
         """옵션 단축 종목코드 (optn_shrn_iscd)"""
         return _r.to_str(self._v[0])
@@ -481,7 +487,7 @@ SPEC = RealtimeSpec(
     id="domestic_futureoption.index_option_realtime_quote",
     title="지수옵션 실시간호가",
     real="H0IOASP0",
-    mock=None,
+    mock="H0IOASP0",
     key="option_code",
     encrypted=False,
     record=IndexOptionRealtimeQuote,

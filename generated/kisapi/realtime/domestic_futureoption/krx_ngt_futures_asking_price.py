@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -55,6 +55,7 @@ class KrxNgtFuturesAskingPrice(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0MFASP0"]] = "H0MFASP0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0MFASP0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "futs_shrn_iscd",
@@ -285,6 +286,11 @@ class KrxNgtFuturesAskingPrice(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 선물 단축종목코드 (futs_shrn_iscd)."""
+        return self._v[0].strip()
 
     @property
     def futs_shrn_iscd(self) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -31,6 +31,7 @@ class KrxNgtOptionCcnl(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0EUCNT0"]] = "H0EUCNT0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0EUCNT0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "optn_shrn_iscd",
@@ -377,6 +378,11 @@ class KrxNgtOptionCcnl(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 옵션 단축종목코드 (optn_shrn_iscd)."""
+        return self._v[0].strip()
 
     @property
     def optn_shrn_iscd(self) -> str | None:

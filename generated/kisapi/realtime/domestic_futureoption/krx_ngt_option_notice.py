@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -31,6 +31,7 @@ class KrxNgtOptionNotice(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0EUCNI0"]] = "H0EUCNI0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0EUCNI0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "cust_id",
@@ -148,6 +149,11 @@ class KrxNgtOptionNotice(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 고객 ID (HTS ID) (cust_id)."""
+        return self._v[0].strip()
 
     @property
     def cust_id(self) -> str | None:

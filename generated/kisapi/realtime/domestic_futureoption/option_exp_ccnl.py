@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -29,6 +29,7 @@ class OptionExpCcnl(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0ZOANC0"]] = "H0ZOANC0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0ZOANC0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "optn_shrn_iscd",
@@ -89,6 +90,11 @@ class OptionExpCcnl(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 옵션 단축종목코드 (optn_shrn_iscd)."""
+        return self._v[0].strip()
 
     @property
     def optn_shrn_iscd(self) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -31,6 +31,7 @@ class StockOptionCcnl(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0ZOCNT0"]] = "H0ZOCNT0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0ZOCNT0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "optn_shrn_iscd",
@@ -358,6 +359,11 @@ class StockOptionCcnl(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 옵션 단축종목코드 (optn_shrn_iscd)."""
+        return self._v[0].strip()
 
     @property
     def optn_shrn_iscd(self) -> str | None:

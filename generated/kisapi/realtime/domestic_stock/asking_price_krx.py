@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -88,6 +88,7 @@ class AskingPriceKrx(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0STASP0"]] = "H0STASP0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0STASP0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "MKSC_SHRN_ISCD",
@@ -427,6 +428,11 @@ class AskingPriceKrx(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 종목코드 (MKSC_SHRN_ISCD)."""
+        return self._v[0].strip()
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

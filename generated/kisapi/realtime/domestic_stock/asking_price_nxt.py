@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -89,6 +89,7 @@ class AskingPriceNxt(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0NXASP0"]] = "H0NXASP0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0NXASP0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "MKSC_SHRN_ISCD",
@@ -440,6 +441,11 @@ class AskingPriceNxt(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 종목코드 (MKSC_SHRN_ISCD)."""
+        return self._v[0].strip()
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

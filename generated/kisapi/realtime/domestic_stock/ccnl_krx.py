@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -33,6 +33,7 @@ class CcnlKrx(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0STCNT0"]] = "H0STCNT0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0STCNT0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "MKSC_SHRN_ISCD",
@@ -300,6 +301,11 @@ class CcnlKrx(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 종목코드 (MKSC_SHRN_ISCD)."""
+        return self._v[0].strip()
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -33,6 +33,7 @@ class ExpCcnlKrx(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0STANC0"]] = "H0STANC0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0STANC0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "mksc_shrn_iscd",
@@ -292,6 +293,11 @@ class ExpCcnlKrx(RealtimeRecord):
             return self._read_each()  # type: ignore[no-any-return]
 
     @property
+    def key(self) -> str:
+        """The subscription key: 종목코드 (mksc_shrn_iscd)."""
+        return self._v[0].strip()
+
+    @property
     def mksc_shrn_iscd(self) -> str | None:
         """유가증권 단축 종목코드 (mksc_shrn_iscd)"""
         return _r.to_str(self._v[0])
@@ -521,7 +527,7 @@ SPEC = RealtimeSpec(
     id="domestic_stock.exp_ccnl_krx",
     title="국내주식 실시간예상체결 (KRX)",
     real="H0STANC0",
-    mock=None,
+    mock="H0STANC0",
     key="stock_code",
     encrypted=False,
     record=ExpCcnlKrx,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -85,6 +85,7 @@ class IndexProgramTrade(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0UPPGM0"]] = "H0UPPGM0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0UPPGM0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "bstp_cls_code",
@@ -605,6 +606,11 @@ class IndexProgramTrade(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 업종코드 (bstp_cls_code)."""
+        return self._v[0].strip()
 
     @property
     def bstp_cls_code(self) -> str | None:

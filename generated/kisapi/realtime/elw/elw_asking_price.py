@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -102,6 +102,7 @@ class ElwAskingPrice(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0EWASP0"]] = "H0EWASP0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0EWASP0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "mksc_shrn_iscd",
@@ -489,6 +490,11 @@ class ElwAskingPrice(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: ELW 종목코드 (mksc_shrn_iscd)."""
+        return self._v[0].strip()
 
     @property
     def mksc_shrn_iscd(self) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -26,6 +26,7 @@ class AskingPrice(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["HDFFF010"]] = "HDFFF010"
     TR_IDS: ClassVar[tuple[str, ...]] = ("HDFFF010",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "series_cd",
@@ -245,6 +246,11 @@ class AskingPrice(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 해외선물옵션 종목코드 (series_cd)."""
+        return self._v[0].strip()
 
     @property
     def series_cd(self) -> str | None:

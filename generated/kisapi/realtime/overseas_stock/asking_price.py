@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -28,6 +28,7 @@ class AskingPrice(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["HDFSASP0"]] = "HDFSASP0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("HDFSASP0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "rsym",
@@ -405,6 +406,11 @@ class AskingPrice(RealtimeRecord):
             return self._read_each()  # type: ignore[no-any-return]
 
     @property
+    def key(self) -> str:
+        """The subscription key: 실시간 종목코드 (예: DNASAAPL) (rsym)."""
+        return self._v[0].strip()
+
+    @property
     def rsym(self) -> str | None:
         """실시간조회종목코드 (rsym)"""
         return _r.to_str(self._v[0])
@@ -764,7 +770,7 @@ SPEC = RealtimeSpec(
     id="overseas_stock.asking_price",
     title="해외주식 실시간호가",
     real="HDFSASP0",
-    mock=None,
+    mock="HDFSASP0",
     key="symbol",
     encrypted=False,
     record=AskingPrice,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -31,6 +31,7 @@ class CcnlNotice(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["H0GSCNI0"]] = "H0GSCNI0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("H0GSCNI0", "H0GSCNI9")
     FIELDS: ClassVar[tuple[str, ...]] = (
         "CUST_ID",
@@ -180,6 +181,11 @@ class CcnlNotice(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: HTS ID (CUST_ID)."""
+        return self._v[0].strip()
 
     @property
     def cust_id(self) -> str | None:

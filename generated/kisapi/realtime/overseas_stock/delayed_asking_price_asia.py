@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -26,6 +26,7 @@ class DelayedAskingPriceAsia(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["HDFSASP1"]] = "HDFSASP1"
     TR_IDS: ClassVar[tuple[str, ...]] = ("HDFSASP1",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "rsym",
@@ -131,6 +132,11 @@ class DelayedAskingPriceAsia(RealtimeRecord):
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
+
+    @property
+    def key(self) -> str:
+        """The subscription key: 실시간 종목코드 (예: DHKS00003) (rsym)."""
+        return self._v[0].strip()
 
     @property
     def rsym(self) -> str | None:

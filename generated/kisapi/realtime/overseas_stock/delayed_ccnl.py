@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from kisapi_runtime.realtime import records as _r
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
@@ -26,6 +26,7 @@ class DelayedCcnl(RealtimeRecord):
     """
 
     __slots__ = ()
+    tr_id: ClassVar[Literal["HDFSCNT0"]] = "HDFSCNT0"
     TR_IDS: ClassVar[tuple[str, ...]] = ("HDFSCNT0",)
     FIELDS: ClassVar[tuple[str, ...]] = (
         "RSYM",
@@ -178,6 +179,11 @@ class DelayedCcnl(RealtimeRecord):
             return self._read_each()  # type: ignore[no-any-return]
 
     @property
+    def key(self) -> str:
+        """The subscription key: 실시간 종목코드 (예: DNASAAPL) (RSYM)."""
+        return self._v[0].strip()
+
+    @property
     def rsym(self) -> str | None:
         """실시간조회종목코드 (RSYM)"""
         return _r.to_str(self._v[0])
@@ -312,7 +318,7 @@ SPEC = RealtimeSpec(
     id="overseas_stock.delayed_ccnl",
     title="해외주식 실시간지연체결가",
     real="HDFSCNT0",
-    mock=None,
+    mock="HDFSCNT0",
     key="symbol",
     encrypted=False,
     record=DelayedCcnl,

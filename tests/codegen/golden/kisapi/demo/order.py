@@ -28,8 +28,8 @@ _ID = "demo.order"
 class OrderOutput:
     """데모 주문 output (one record)."""
 
-    odno: str | None = None
-    """주문번호 (ODNO)"""
+    odno: str = ""
+    """주문번호 (ODNO; KIS always fills it)"""
     ord_tmd: time | None = None
     """주문시각 (ORD_TMD)"""
     extra: Mapping[str, Any] = _d.EMPTY
@@ -38,6 +38,7 @@ class OrderOutput:
 
 _OrderOutput_KEYS = frozenset({"ODNO", "ORD_TMD"})
 _OrderOutput_NONE: Mapping[str, None] = dict.fromkeys(_OrderOutput_KEYS)
+_OrderOutput_ALWAYS = frozenset({"ODNO"})
 _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("ORD_TMD", "ord_tmd", "time", None),
@@ -51,15 +52,21 @@ def _OrderOutput(d: Mapping[str, Any], strict: bool) -> OrderOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return OrderOutput(
-                (t if (t := v.strip()) not in _d.NULLS else None)
+                (t if (t := v.strip()) not in _d.NULLS else _d.missing(v))
                 if (v := full["ODNO"])
-                else _d.nothing(v),  # odno
+                else _d.missing(v),  # odno
                 time.fromisoformat(v) if (v := full["ORD_TMD"]) else _d.nothing(v),  # ord_tmd
             )
         except _d.CONVERT_ERRORS:
             pass
     return _d.slow_model(
-        OrderOutput, _OrderOutput_FIELDS, d, _OrderOutput_KEYS, strict, _ID + ".output"
+        OrderOutput,
+        _OrderOutput_FIELDS,
+        d,
+        _OrderOutput_KEYS,
+        strict,
+        _ID + ".output",
+        always=_OrderOutput_ALWAYS,
     )
 
 
@@ -73,8 +80,8 @@ class OrderResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: OrderOutput | None = None
-    """output"""
+    output: OrderOutput
+    """output (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -84,7 +91,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> OrderResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_one(body.get("output"), _OrderOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(body.get("output"), _OrderOutput, strict, _ID + ".output")
     if keep:
         extra["output"] = body["output"]
     return OrderResponse(

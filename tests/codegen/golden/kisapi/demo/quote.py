@@ -29,8 +29,8 @@ _ID = "demo.quote"
 class QuoteOutput:
     """데모 현재가 output (one record)."""
 
-    stck_prpr: int | None = None
-    """주식현재가 (stck_prpr)"""
+    stck_prpr: int = 0
+    """주식현재가 (stck_prpr; KIS always fills it)"""
     prdy_ctrt: Decimal | None = None
     """전일대비율 (prdy_ctrt)"""
     prdy_vrss_sign: Sign | None = None
@@ -49,6 +49,7 @@ _QuoteOutput_KEYS = frozenset(
     {"stck_prpr", "prdy_ctrt", "prdy_vrss_sign", "stck_bsop_date", "stck_cntg_hour", "hts_kor_isnm"}
 )
 _QuoteOutput_NONE: Mapping[str, None] = dict.fromkeys(_QuoteOutput_KEYS)
+_QuoteOutput_ALWAYS = frozenset({"stck_prpr"})
 _QuoteOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_prpr", "stck_prpr", "int", None),
     ("prdy_ctrt", "prdy_ctrt", "decimal", None),
@@ -66,7 +67,7 @@ def _QuoteOutput(d: Mapping[str, Any], strict: bool) -> QuoteOutput:
         try:
             # positional: much cheaper than keyword matching on wide rows
             return QuoteOutput(
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := full["stck_prpr"]) else _d.missing(v),  # stck_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
@@ -84,7 +85,13 @@ def _QuoteOutput(d: Mapping[str, Any], strict: bool) -> QuoteOutput:
         except _d.CONVERT_ERRORS:
             pass
     return _d.slow_model(
-        QuoteOutput, _QuoteOutput_FIELDS, d, _QuoteOutput_KEYS, strict, _ID + ".output"
+        QuoteOutput,
+        _QuoteOutput_FIELDS,
+        d,
+        _QuoteOutput_KEYS,
+        strict,
+        _ID + ".output",
+        always=_QuoteOutput_ALWAYS,
     )
 
 
@@ -98,8 +105,8 @@ class QuoteResponse:
     """응답코드"""
     msg1: str | None = None
     """응답메세지"""
-    output: QuoteOutput | None = None
-    """output"""
+    output: QuoteOutput
+    """output (always there on success)"""
     extra: Mapping[str, Any] = _d.EMPTY
     """Top-level keys KIS sent that the spec does not know (raw)."""
 
@@ -109,7 +116,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> QuoteResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_one(body.get("output"), _QuoteOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(body.get("output"), _QuoteOutput, strict, _ID + ".output")
     if keep:
         extra["output"] = body["output"]
     return QuoteResponse(
