@@ -86,7 +86,6 @@ def test_no_frames_give_empty_columns() -> None:
     assert len(got) == 0 and all(v == [] for v in got.data.values())
 
 
-
 def test_chunks_the_bulk_path_declines_decode_frame_by_frame() -> None:
     """A chunk with one irregular frame (a pipe in the first field, another width, two records,
     a bare count) decodes like the records, before and after it."""
@@ -117,6 +116,7 @@ def test_columns_of_repeated_values_equal_mapping_the_property_converter(
         col = data.draw(st.lists(st.sampled_from(values), min_size=20, max_size=200))
         got, want = convert_column(convert, col), [convert(x) for x in col]
         assert [(type(g), g) for g in got] == [(type(w), w) for w in want], (convert, col)
+
 
 TEXT = st.one_of(
     st.sampled_from(["", " ", "0", "-5", "0012", "+7", "1,200", "1.50", "1e3", "nan", "NaN",

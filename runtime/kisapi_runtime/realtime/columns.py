@@ -10,9 +10,9 @@ column, to the converters the record properties use. The values are exactly what
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice, repeat
 from datetime import date, time
 from decimal import Decimal
+from itertools import islice, repeat
 from typing import Any, Final
 
 import attrs
