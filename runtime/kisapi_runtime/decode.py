@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, time
 from decimal import Decimal
 from enum import Enum
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
@@ -39,6 +40,8 @@ __all__ = [
     "as_list",
     "as_one",
     "as_rows",
+    "integers",
+    "itemgetter",
     "nothing",
     "parse_datetime",
     "scalar",
