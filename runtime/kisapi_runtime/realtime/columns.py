@@ -1,9 +1,11 @@
 """Many frames of one realtime TR -> one typed column per field, no record object per record.
 
-For collectors that store ticks: :func:`decode_columns` joins the payloads of a chunk, splits
-them once and converts each field's column in one C-level pass where the values allow it
-(``map(Decimal, ...)``, one orjson parse for a whole integer column), falling back, per
-column, to the converters the record properties use. The values are exactly what the properties would read.
+For collectors that store ticks: :func:`decode_columns` joins a chunk of frames, splits it
+once (headers checked as sets when every frame is a plain one-record frame of one width, else
+frame by frame) and converts each field's column in one C-level pass where the values allow
+it (``map(Decimal, ...)``, one orjson parse for a whole integer column; a column of few
+distinct values converts each once), falling back, per column, to the converters the record
+properties use. The values are exactly what the properties would read.
 :meth:`Columns.to_arrow` and :meth:`Columns.to_polars` need the ``arrow`` extra.
 """
 

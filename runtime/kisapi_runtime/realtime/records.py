@@ -3,8 +3,8 @@
 A data frame is ``<encrypted 0|1>|<TR ID>|<count, 3 digits>|<payload>``; the payload holds
 ``count`` records of ``^``-separated fields, concatenated with ``^``. Records keep the split
 strings and convert a field when it is read (generated typed properties), so decoding a frame
-costs little more than splitting it; fields KIS appends are kept in ``extra``, missing ones
-read as ``None``.
+costs little more than splitting it (the records of a several-record frame share its split
+list until first read); fields KIS appends are kept in ``extra``, missing ones read as ``None``.
 """
 
 from __future__ import annotations
