@@ -56,9 +56,9 @@ class _Hide:
 sys.meta_path.insert(0, _Hide())
 import kisapi; kisapi.Kis
 """
-"""``import kisapi; kisapi.Kis`` as if httpx's optional CLI dependencies were not installed:
-``import httpx`` loads its command line (click, rich, pygments) whenever they are, and the
-kisapi CLI makes them installed."""
+"""``import kisapi; kisapi.Kis`` as if httpx's optional CLI dependencies were not installed, as
+after ``pip install kisapi``: ``import httpx`` loads its command line (click, rich, pygments)
+whenever they are, and the ``cli`` extra (part of dev) installs them."""
 
 
 def bench_import(runs: int) -> dict[str, float]:
@@ -213,7 +213,7 @@ def main() -> int:
         f"import kisapi + Kis class    {imp['import_client_s'] * 1e3:8.1f} ms  {imp['import_client_ratio']:.2f}x httpx"
     )
     print(
-        f"  same without httpx's CLI   {imp['import_client_without_httpx_cli_s'] * 1e3:8.1f} ms  (click, rich, pygments: loaded by import httpx when installed)"
+        f"  same without httpx's CLI   {imp['import_client_without_httpx_cli_s'] * 1e3:8.1f} ms  (pip install kisapi: the CLI's click, rich, pygments come with kisapi[cli]; import httpx loads them when installed)"
     )
     print(
         f"import + first call (sandbox){imp['first_call_s'] * 1e3:8.1f} ms  {imp['first_call_ratio']:.2f}x httpx (target < 3x)"

@@ -66,8 +66,22 @@ def codes_name(enum: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", enum).upper() + "_CODES"
 
 
-def fast_expr(field: ir.Field) -> str:
-    """Inline conversion of one wire value; failures fall back to the runtime's slow path."""
+REST_INTS_FROM = 8
+"""Response models with this many integer fields convert them in one pass (``_d.integers``)."""
+
+
+def rest_ints(block: ir.Block) -> tuple[str, ...]:
+    """Wire names of a response block's integer fields when they are converted in one pass
+    (not ``always`` fields: a blank one must reach the slow path, which reads it as 0)."""
+    wires = tuple(f.wire for f in block.fields if f.kind == "int" and not f.enum and not f.always)
+    return wires if len(wires) >= REST_INTS_FROM else ()
+
+
+def fast_expr(field: ir.Field, ints: tuple[str, ...] = ()) -> str:
+    """Inline conversion of one wire value; failures fall back to the runtime's slow path
+    (integers come from ``iv``, their one-pass conversion, when ``ints`` lists them)."""
+    if field.wire in ints:
+        return f"iv[{ints.index(field.wire)}]"
     key = py_literal(field.wire)
     if field.enum:
         return f"{codes_name(field.enum)}[v] if (v := full[{key}]) else _d.nothing(v)"
@@ -123,6 +137,7 @@ def environment() -> jinja2.Environment:
     env.filters["fast"] = fast_expr
     env.filters["rt_fast"] = realtime_expr
     env.filters["int_positions"] = int_positions
+    env.filters["rest_ints"] = rest_ints
     env.filters["codes"] = codes_name
     env.filters["session_alias"] = lambda rt: f"_{ir.pascal(rt.product)}{rt.cls}"
     return env

@@ -9,11 +9,11 @@ Nothing KIS sends is dropped.
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, time
 from decimal import Decimal
 from enum import Enum
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
@@ -48,6 +48,8 @@ __all__ = [
     "as_one",
     "as_required",
     "as_rows",
+    "integers",
+    "itemgetter",
     "missing",
     "nothing",
     "parse_datetime",
@@ -138,7 +140,7 @@ def _codes(enum: type[Enum]) -> dict[Any, Enum]:
     return {member.value: member for member in enum}
 
 
-def _column(kind: str, enum: type[Enum] | None, col: list[Any]) -> list[Any]:
+def _column(kind: str, enum: type[Enum] | None, col: Sequence[Any]) -> list[Any]:
     """What the generated row expressions give for each truthy value; raises where they do."""
     if enum is not None:
         return list(map(_codes(enum).__getitem__, col))
@@ -180,14 +182,19 @@ def as_rows(
     """
     if type(raw) is list and len(raw) >= ROWS_BY_COLUMN:
         try:
-            if set(map(type, raw)) == {dict} and set(map(len, raw)) == {len(fields)}:
-                columns = []
-                for wire, _py, kind, enum in fields:
-                    col = list(map(operator.itemgetter(wire), raw))
-                    if not all(col):  # None, "" and JSON 0/false: the row path decides
-                        raise ValueError(wire)
-                    columns.append(_column(kind, enum, col))
-                return Rows(map(model, *columns), model)
+            if set(map(type, raw)) == {dict}:
+                (keys,) = set(map(tuple, raw))  # every row: the same keys in the same order
+                at = dict(zip(keys, range(len(keys)), strict=True))
+                if len(at) == len(fields):
+                    # transposed in one C-level pass; values in ``keys`` order
+                    wire_cols = list(zip(*map(dict.values, raw), strict=True))
+                    columns = []
+                    for wire, _py, kind, enum in fields:
+                        col = wire_cols[at[wire]]
+                        if not all(col):  # None, "" and JSON 0/false: the row path decides
+                            raise ValueError(wire)
+                        columns.append(_column(kind, enum, col))
+                    return Rows(map(model, *columns), model)
         except (*CONVERT_ERRORS, TypeError):
             pass
     return Rows(as_list(raw, one, strict, where), model)

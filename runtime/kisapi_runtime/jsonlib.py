@@ -31,40 +31,36 @@ def loads(data: bytes | str) -> Any:
     return json.loads(data)
 
 
-_NULL_FOR_EMPTY: Final = {"": "null"}
-
-
 def integers(texts: Sequence[str]) -> list[int | None]:
     """``[int(t) if t else None for t in texts]`` in one orjson parse of the joined texts where
     installed (``"null"`` reads as None too); :class:`ValueError` when a text is no integer."""
     if orjson is not None:
-        joined = ",".join(texts)
+        joined = "," + ",".join(texts) + ","
         # what could parse as something else than an integer or null: strings, arrays,
-        # objects, true, false (floats are caught below, NaN and Infinity orjson refuses)
-        if (
-            '"' not in joined
-            and "[" not in joined
-            and "{" not in joined
-            and "t" not in joined
-            and "f" not in joined
+        # objects, true, false, floats (NaN and Infinity orjson refuses)
+        if not (
+            '"' in joined
+            or "[" in joined
+            or "{" in joined
+            or "t" in joined
+            or "f" in joined
+            or "." in joined
+            or "e" in joined
+            or "E" in joined
         ):
-            parsed = _parse_integers(joined, texts)
+            blank = ",," in joined
+            if blank:  # an empty text is no value: null
+                joined = joined.replace(",,", ",null,")
+                if ",," in joined:  # runs of empty texts
+                    joined = joined.replace(",,", ",null,")
+            try:
+                parsed: list[Any] = orjson.loads("[" + joined[1:-1] + "]")
+            except orjson.JSONDecodeError:
+                parsed = []  # leading zeros, "+5", non-ASCII digits: int() decides
             # one value per text (a text with a comma makes more), no float (orjson reads
             # integers beyond 64 bits as floats)
-            if (
-                parsed is not None
-                and len(parsed) == len(texts)
-                and type(sum(filter(None, parsed))) is int
+            if len(parsed) == len(texts) and (
+                type(sum(filter(None, parsed) if blank or "n" in joined else parsed)) is int
             ):
                 return parsed
     return [int(t) if t else None for t in texts]
-
-
-def _parse_integers(joined: str, texts: Sequence[str]) -> list[Any] | None:
-    if "" in texts:  # no value: null, as to_int reads it
-        joined = ",".join(map(_NULL_FOR_EMPTY.get, texts, texts))
-    try:
-        parsed: list[Any] = orjson.loads("[" + joined + "]")
-    except orjson.JSONDecodeError:
-        return None  # leading zeros, "+5", non-ASCII digits: int() decides
-    return parsed

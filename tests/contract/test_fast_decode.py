@@ -193,3 +193,28 @@ def test_arrays_by_column_equal_arrays_by_row(
         assert by_column == decode(), (api_id, change.__name__)
         monkeypatch.undo()
     assert columns or change is not no_change, "no array went column by column"
+
+
+TRICKY_INTS = ["", " 5", "0012", "+7", "-0", "1,200", "1.5", "1e3", "null", "(null)", "nan",
+               "99999999999999999999999", "٣", 7, 0, None, True]  # fmt: skip
+
+
+@pytest.mark.parametrize("tricky", TRICKY_INTS, ids=repr)
+def test_integers_converted_in_one_pass_equal_the_slow_path(tricky: Any) -> None:
+    """Models with many integer fields convert them together (``_d.integers``): a value that
+    does not suit it, in any of them, gives what the field-by-field path gives."""
+    checked = 0
+    for index, entry, api_id in WITH_BLOCKS:
+        for decode, model, fields, keys in row_decoders(api_id):
+            ints = [wire for wire, _py, kind, enum in fields if kind == "int" and enum is None]
+            module = importlib.import_module(decode.__module__)
+            if not hasattr(module, f"{decode.__name__}_INTS"):
+                continue
+            for row in rows_of(entry["body"]):
+                if set(row) == keys:
+                    for wire in (ints[0], ints[-1]):
+                        variant = {**row, wire: tricky}
+                        slow = _d.slow_model(model, fields, variant, keys, False, api_id)
+                        assert decode(variant, False) == slow, (api_id, index, wire)
+                        checked += 1
+    assert checked >= 4

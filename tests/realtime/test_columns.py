@@ -86,6 +86,38 @@ def test_no_frames_give_empty_columns() -> None:
     assert len(got) == 0 and all(v == [] for v in got.data.values())
 
 
+def test_chunks_the_bulk_path_declines_decode_frame_by_frame() -> None:
+    """A chunk with one irregular frame (a pipe in the first field, another width, two records,
+    a bare count) decodes like the records, before and after it."""
+    record = realtime.spec("H0STCNT0").record
+    tick = next(f for f in FRAMES if f.split("|")[1] == "H0STCNT0")
+    head, payload = tick.rsplit("|", 1)
+    odd = [
+        head + "|a|b" + payload[payload.index("^") :],
+        head + "|" + payload + "^extra",
+        "0|H0STCNT0|002|" + payload + "^" + payload,
+        "0|H0STCNT0|1|" + payload,
+    ]
+    for frame in odd:
+        frames = [tick] * 3 + [frame] + [tick] * 3
+        assert decode_columns(record, frames).data == expected(record, frames), frame
+
+
+@pytest.mark.parametrize("tr_id", ["H0STCNT0", "H0STASP0"])
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_columns_of_repeated_values_equal_mapping_the_property_converter(
+    tr_id: str, data: st.DataObject
+) -> None:
+    """Constant columns and columns of a few distinct values (converted once each)."""
+    record = realtime.spec(tr_id).record
+    for convert in dict.fromkeys(record.CONVERTERS):
+        values = data.draw(st.lists(TEXT, min_size=1, max_size=3))
+        col = data.draw(st.lists(st.sampled_from(values), min_size=20, max_size=200))
+        got, want = convert_column(convert, col), [convert(x) for x in col]
+        assert [(type(g), g) for g in got] == [(type(w), w) for w in want], (convert, col)
+
+
 TEXT = st.one_of(
     st.sampled_from(["", " ", "0", "-5", "0012", "+7", "1,200", "1.50", "1e3", "nan", "NaN",
                      "Infinity", "null", "true", "(null)", "99999999999999999999999", "20261124",

@@ -151,3 +151,26 @@ def test_a_tricky_integer_in_a_real_record_reads_as_its_property(tricky: str) ->
     values[record.PY_NAMES.index("acml_vol")] = tricky
     changed = type(record)(values)
     assert changed.as_tuple() == by_property(changed)
+
+
+@pytest.mark.parametrize("fields", [46, 47])
+def test_records_of_a_several_record_frame_equal_the_frames_of_each(fields: int) -> None:
+    """They share the frame's split list until read; each then reads (and pickles) as its own."""
+    import pickle
+
+    decode = FrameDecoder(realtime.registry()).decode
+    ticks = [
+        f.split("|", 3)[3]
+        for f in FRAMES
+        if f.split("|")[1] == "H0STCNT0" and f.split("|")[2] == "001"
+        and len(f.split("^")) == fields
+    ][:3] * 2  # fmt: skip
+    _, records = decode(f"0|H0STCNT0|{len(ticks):03d}|" + "^".join(ticks))
+    alone = [decode("0|H0STCNT0|001|" + t)[1][0] for t in ticks]
+    assert [pickle.loads(pickle.dumps(r)) for r in records] == alone  # before any read
+    assert [r.as_tuple() for r in records] == [r.as_tuple() for r in alone]
+    assert [(r.raw, r.extra, hash(r)) for r in records] == [
+        (r.raw, r.extra, hash(r)) for r in alone
+    ]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        records[0].nope  # noqa: B018

@@ -180,6 +180,23 @@ _InquireAskingPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("shnu_ernn_rate4", "shnu_ernn_rate4", "decimal", None),
     ("shnu_ernn_rate5", "shnu_ernn_rate5", "decimal", None),
 )
+_InquireAskingPriceOutput_INTS = _d.itemgetter(
+    *(
+        "askp_rsqn1",
+        "askp_rsqn2",
+        "askp_rsqn3",
+        "askp_rsqn4",
+        "askp_rsqn5",
+        "bidp_rsqn1",
+        "bidp_rsqn2",
+        "bidp_rsqn3",
+        "bidp_rsqn4",
+        "bidp_rsqn5",
+        "total_askp_rsqn",
+        "total_bidp_rsqn",
+        "ntby_aspr_rsqn",
+    )
+)
 
 
 def _InquireAskingPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireAskingPriceOutput:
@@ -187,6 +204,9 @@ def _InquireAskingPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireAski
     full = d if len(d) == 34 else {**_InquireAskingPriceOutput_NONE, **d}
     if len(full) == 34:
         try:
+            iv = _d.integers(
+                _InquireAskingPriceOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceOutput(
                 time.fromisoformat(v)
@@ -222,19 +242,19 @@ def _InquireAskingPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireAski
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["bond_bidp5"])
                 else _d.nothing(v),  # bond_bidp5
-                int(v) if (v := full["askp_rsqn1"]) else _d.nothing(v),  # askp_rsqn1
-                int(v) if (v := full["askp_rsqn2"]) else _d.nothing(v),  # askp_rsqn2
-                int(v) if (v := full["askp_rsqn3"]) else _d.nothing(v),  # askp_rsqn3
-                int(v) if (v := full["askp_rsqn4"]) else _d.nothing(v),  # askp_rsqn4
-                int(v) if (v := full["askp_rsqn5"]) else _d.nothing(v),  # askp_rsqn5
-                int(v) if (v := full["bidp_rsqn1"]) else _d.nothing(v),  # bidp_rsqn1
-                int(v) if (v := full["bidp_rsqn2"]) else _d.nothing(v),  # bidp_rsqn2
-                int(v) if (v := full["bidp_rsqn3"]) else _d.nothing(v),  # bidp_rsqn3
-                int(v) if (v := full["bidp_rsqn4"]) else _d.nothing(v),  # bidp_rsqn4
-                int(v) if (v := full["bidp_rsqn5"]) else _d.nothing(v),  # bidp_rsqn5
-                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
-                int(v) if (v := full["ntby_aspr_rsqn"]) else _d.nothing(v),  # ntby_aspr_rsqn
+                iv[0],  # askp_rsqn1
+                iv[1],  # askp_rsqn2
+                iv[2],  # askp_rsqn3
+                iv[3],  # askp_rsqn4
+                iv[4],  # askp_rsqn5
+                iv[5],  # bidp_rsqn1
+                iv[6],  # bidp_rsqn2
+                iv[7],  # bidp_rsqn3
+                iv[8],  # bidp_rsqn4
+                iv[9],  # bidp_rsqn5
+                iv[10],  # total_askp_rsqn
+                iv[11],  # total_bidp_rsqn
+                iv[12],  # ntby_aspr_rsqn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["seln_ernn_rate1"])
                 else _d.nothing(v),  # seln_ernn_rate1

@@ -368,6 +368,19 @@ _SearchBondInfoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ksd_indf_frqc_uder_calc_dcnt", "ksd_indf_frqc_uder_calc_dcnt", "int", None),
     ("tlg_rcvg_dtl_dtime", "tlg_rcvg_dtl_dtime", "text", None),
 )
+_SearchBondInfoOutput_INTS = _d.itemgetter(
+    *(
+        "int_caltm_mcnt",
+        "uval_cut_dcpt_dgit",
+        "dydv_calc_dcnt",
+        "expd_exts_srdp_rcnt",
+        "prca_dfmt_term_mcnt",
+        "splt_rdpt_rcnt",
+        "expd_dydv_calc_dcnt",
+        "ksd_tot_issu_amt",
+        "ksd_indf_frqc_uder_calc_dcnt",
+    )
+)
 
 
 def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoOutput:
@@ -375,6 +388,7 @@ def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoO
     full = d if len(d) == 81 else {**_SearchBondInfoOutput_NONE, **d}
     if len(full) == 81:
         try:
+            iv = _d.integers(_SearchBondInfoOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return SearchBondInfoOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -419,20 +433,18 @@ def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoO
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ksd_prca_rdpt_mthd_cd"])
                 else _d.nothing(v),  # ksd_prca_rdpt_mthd_cd
-                int(v) if (v := full["int_caltm_mcnt"]) else _d.nothing(v),  # int_caltm_mcnt
+                iv[0],  # int_caltm_mcnt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ksd_int_calc_unit_cd"])
                 else _d.nothing(v),  # ksd_int_calc_unit_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["uval_cut_dvsn_cd"])
                 else _d.nothing(v),  # uval_cut_dvsn_cd
-                int(v)
-                if (v := full["uval_cut_dcpt_dgit"])
-                else _d.nothing(v),  # uval_cut_dcpt_dgit
+                iv[1],  # uval_cut_dcpt_dgit
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ksd_dydv_caltm_aply_dvsn_cd"])
                 else _d.nothing(v),  # ksd_dydv_caltm_aply_dvsn_cd
-                int(v) if (v := full["dydv_calc_dcnt"]) else _d.nothing(v),  # dydv_calc_dcnt
+                iv[2],  # dydv_calc_dcnt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["bond_expd_asrc_erng_rt"])
                 else _d.nothing(v),  # bond_expd_asrc_erng_rt
@@ -474,9 +486,7 @@ def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoO
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["dpsi_psbl_excp_stat_cd"])
                 else _d.nothing(v),  # dpsi_psbl_excp_stat_cd
-                int(v)
-                if (v := full["expd_exts_srdp_rcnt"])
-                else _d.nothing(v),  # expd_exts_srdp_rcnt
+                iv[3],  # expd_exts_srdp_rcnt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["expd_exts_srdp_rt"])
                 else _d.nothing(v),  # expd_exts_srdp_rt
@@ -492,10 +502,8 @@ def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoO
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["int_dfrm_day_type_cd"])
                 else _d.nothing(v),  # int_dfrm_day_type_cd
-                int(v)
-                if (v := full["prca_dfmt_term_mcnt"])
-                else _d.nothing(v),  # prca_dfmt_term_mcnt
-                int(v) if (v := full["splt_rdpt_rcnt"]) else _d.nothing(v),  # splt_rdpt_rcnt
+                iv[4],  # prca_dfmt_term_mcnt
+                iv[5],  # splt_rdpt_rcnt
                 date.fromisoformat(v)
                 if (v := full["rgbf_int_dfrm_dt"])
                 else _d.nothing(v),  # rgbf_int_dfrm_dt
@@ -527,9 +535,7 @@ def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoO
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ksd_expd_dydv_calc_bass_cd"])
                 else _d.nothing(v),  # ksd_expd_dydv_calc_bass_cd
-                int(v)
-                if (v := full["expd_dydv_calc_dcnt"])
-                else _d.nothing(v),  # expd_dydv_calc_dcnt
+                iv[6],  # expd_dydv_calc_dcnt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ksd_cbbw_dvsn_cd"])
                 else _d.nothing(v),  # ksd_cbbw_dvsn_cd
@@ -558,7 +564,7 @@ def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoO
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ofrg_dvsn_cd"])
                 else _d.nothing(v),  # ofrg_dvsn_cd
-                int(v) if (v := full["ksd_tot_issu_amt"]) else _d.nothing(v),  # ksd_tot_issu_amt
+                iv[7],  # ksd_tot_issu_amt
                 _d.YN[v]
                 if (v := full["next_indf_chk_ecls_yn"])
                 else _d.nothing(v),  # next_indf_chk_ecls_yn
@@ -574,9 +580,7 @@ def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoO
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ksd_indf_frqc_uder_calc_cd"])
                 else _d.nothing(v),  # ksd_indf_frqc_uder_calc_cd
-                int(v)
-                if (v := full["ksd_indf_frqc_uder_calc_dcnt"])
-                else _d.nothing(v),  # ksd_indf_frqc_uder_calc_dcnt
+                iv[8],  # ksd_indf_frqc_uder_calc_dcnt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["tlg_rcvg_dtl_dtime"])
                 else _d.nothing(v),  # tlg_rcvg_dtl_dtime

@@ -212,6 +212,19 @@ _DisplayBoardCallputOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("antc_cntg_vrss_sign", "antc_cntg_vrss_sign", "str", Sign),
     ("antc_cntg_prdy_ctrt", "antc_cntg_prdy_ctrt", "decimal", None),
 )
+_DisplayBoardCallputOutput1_INTS = _d.itemgetter(
+    *(
+        "acml_vol",
+        "seln_rsqn",
+        "shnu_rsqn",
+        "acml_tr_pbmn",
+        "hts_otst_stpl_qty",
+        "otst_stpl_qty_icdc",
+        "rgbf_vrss_icdc",
+        "total_askp_rsqn",
+        "total_bidp_rsqn",
+    )
+)
 
 
 def _DisplayBoardCallputOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBoardCallputOutput1:
@@ -219,6 +232,9 @@ def _DisplayBoardCallputOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBo
     full = d if len(d) == 41 else {**_DisplayBoardCallputOutput1_NONE, **d}
     if len(full) == 41:
         try:
+            iv = _d.integers(
+                _DisplayBoardCallputOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return DisplayBoardCallputOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
@@ -252,14 +268,12 @@ def _DisplayBoardCallputOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBo
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nmix_sdpr"])
                 else _d.nothing(v),  # nmix_sdpr
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["seln_rsqn"]) else _d.nothing(v),  # seln_rsqn
-                int(v) if (v := full["shnu_rsqn"]) else _d.nothing(v),  # shnu_rsqn
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["hts_otst_stpl_qty"]) else _d.nothing(v),  # hts_otst_stpl_qty
-                int(v)
-                if (v := full["otst_stpl_qty_icdc"])
-                else _d.nothing(v),  # otst_stpl_qty_icdc
+                iv[0],  # acml_vol
+                iv[1],  # seln_rsqn
+                iv[2],  # shnu_rsqn
+                iv[3],  # acml_tr_pbmn
+                iv[4],  # hts_otst_stpl_qty
+                iv[5],  # otst_stpl_qty_icdc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["delta_val"])
                 else _d.nothing(v),  # delta_val
@@ -311,9 +325,9 @@ def _DisplayBoardCallputOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBo
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["atm_cls_name"])
                 else _d.nothing(v),  # atm_cls_name
-                int(v) if (v := full["rgbf_vrss_icdc"]) else _d.nothing(v),  # rgbf_vrss_icdc
-                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
+                iv[6],  # rgbf_vrss_icdc
+                iv[7],  # total_askp_rsqn
+                iv[8],  # total_bidp_rsqn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["futs_antc_cnpr"])
                 else _d.nothing(v),  # futs_antc_cnpr
@@ -520,6 +534,19 @@ _DisplayBoardCallputOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("antc_cntg_vrss_sign", "antc_cntg_vrss_sign", "str", Sign),
     ("antc_cntg_prdy_ctrt", "antc_cntg_prdy_ctrt", "decimal", None),
 )
+_DisplayBoardCallputOutput2_INTS = _d.itemgetter(
+    *(
+        "acml_vol",
+        "seln_rsqn",
+        "shnu_rsqn",
+        "acml_tr_pbmn",
+        "hts_otst_stpl_qty",
+        "otst_stpl_qty_icdc",
+        "rgbf_vrss_icdc",
+        "total_askp_rsqn",
+        "total_bidp_rsqn",
+    )
+)
 
 
 def _DisplayBoardCallputOutput2(d: Mapping[str, Any], strict: bool) -> DisplayBoardCallputOutput2:
@@ -527,6 +554,9 @@ def _DisplayBoardCallputOutput2(d: Mapping[str, Any], strict: bool) -> DisplayBo
     full = d if len(d) == 41 else {**_DisplayBoardCallputOutput2_NONE, **d}
     if len(full) == 41:
         try:
+            iv = _d.integers(
+                _DisplayBoardCallputOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return DisplayBoardCallputOutput2(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
@@ -560,14 +590,12 @@ def _DisplayBoardCallputOutput2(d: Mapping[str, Any], strict: bool) -> DisplayBo
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nmix_sdpr"])
                 else _d.nothing(v),  # nmix_sdpr
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["seln_rsqn"]) else _d.nothing(v),  # seln_rsqn
-                int(v) if (v := full["shnu_rsqn"]) else _d.nothing(v),  # shnu_rsqn
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["hts_otst_stpl_qty"]) else _d.nothing(v),  # hts_otst_stpl_qty
-                int(v)
-                if (v := full["otst_stpl_qty_icdc"])
-                else _d.nothing(v),  # otst_stpl_qty_icdc
+                iv[0],  # acml_vol
+                iv[1],  # seln_rsqn
+                iv[2],  # shnu_rsqn
+                iv[3],  # acml_tr_pbmn
+                iv[4],  # hts_otst_stpl_qty
+                iv[5],  # otst_stpl_qty_icdc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["delta_val"])
                 else _d.nothing(v),  # delta_val
@@ -619,9 +647,9 @@ def _DisplayBoardCallputOutput2(d: Mapping[str, Any], strict: bool) -> DisplayBo
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["atm_cls_name"])
                 else _d.nothing(v),  # atm_cls_name
-                int(v) if (v := full["rgbf_vrss_icdc"]) else _d.nothing(v),  # rgbf_vrss_icdc
-                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
+                iv[6],  # rgbf_vrss_icdc
+                iv[7],  # total_askp_rsqn
+                iv[8],  # total_bidp_rsqn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["futs_antc_cnpr"])
                 else _d.nothing(v),  # futs_antc_cnpr

@@ -276,6 +276,34 @@ _InquireAskingPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("total_bidp_csnu", "total_bidp_csnu", "int", None),
     ("aspr_acpt_hour", "aspr_acpt_hour", "time", None),
 )
+_InquireAskingPriceOutput2_INTS = _d.itemgetter(
+    *(
+        "askp_rsqn1",
+        "askp_rsqn2",
+        "askp_rsqn3",
+        "askp_rsqn4",
+        "askp_rsqn5",
+        "bidp_rsqn1",
+        "bidp_rsqn2",
+        "bidp_rsqn3",
+        "bidp_rsqn4",
+        "bidp_rsqn5",
+        "askp_csnu1",
+        "askp_csnu2",
+        "askp_csnu3",
+        "askp_csnu4",
+        "askp_csnu5",
+        "bidp_csnu1",
+        "bidp_csnu2",
+        "bidp_csnu3",
+        "bidp_csnu4",
+        "bidp_csnu5",
+        "total_askp_rsqn",
+        "total_bidp_rsqn",
+        "total_askp_csnu",
+        "total_bidp_csnu",
+    )
+)
 
 
 def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAskingPriceOutput2:
@@ -283,6 +311,9 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
     full = d if len(d) == 35 else {**_InquireAskingPriceOutput2_NONE, **d}
     if len(full) == 35:
         try:
+            iv = _d.integers(
+                _InquireAskingPriceOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceOutput2(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
@@ -315,30 +346,30 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["futs_bidp5"])
                 else _d.nothing(v),  # futs_bidp5
-                int(v) if (v := full["askp_rsqn1"]) else _d.nothing(v),  # askp_rsqn1
-                int(v) if (v := full["askp_rsqn2"]) else _d.nothing(v),  # askp_rsqn2
-                int(v) if (v := full["askp_rsqn3"]) else _d.nothing(v),  # askp_rsqn3
-                int(v) if (v := full["askp_rsqn4"]) else _d.nothing(v),  # askp_rsqn4
-                int(v) if (v := full["askp_rsqn5"]) else _d.nothing(v),  # askp_rsqn5
-                int(v) if (v := full["bidp_rsqn1"]) else _d.nothing(v),  # bidp_rsqn1
-                int(v) if (v := full["bidp_rsqn2"]) else _d.nothing(v),  # bidp_rsqn2
-                int(v) if (v := full["bidp_rsqn3"]) else _d.nothing(v),  # bidp_rsqn3
-                int(v) if (v := full["bidp_rsqn4"]) else _d.nothing(v),  # bidp_rsqn4
-                int(v) if (v := full["bidp_rsqn5"]) else _d.nothing(v),  # bidp_rsqn5
-                int(v) if (v := full["askp_csnu1"]) else _d.nothing(v),  # askp_csnu1
-                int(v) if (v := full["askp_csnu2"]) else _d.nothing(v),  # askp_csnu2
-                int(v) if (v := full["askp_csnu3"]) else _d.nothing(v),  # askp_csnu3
-                int(v) if (v := full["askp_csnu4"]) else _d.nothing(v),  # askp_csnu4
-                int(v) if (v := full["askp_csnu5"]) else _d.nothing(v),  # askp_csnu5
-                int(v) if (v := full["bidp_csnu1"]) else _d.nothing(v),  # bidp_csnu1
-                int(v) if (v := full["bidp_csnu2"]) else _d.nothing(v),  # bidp_csnu2
-                int(v) if (v := full["bidp_csnu3"]) else _d.nothing(v),  # bidp_csnu3
-                int(v) if (v := full["bidp_csnu4"]) else _d.nothing(v),  # bidp_csnu4
-                int(v) if (v := full["bidp_csnu5"]) else _d.nothing(v),  # bidp_csnu5
-                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
-                int(v) if (v := full["total_askp_csnu"]) else _d.nothing(v),  # total_askp_csnu
-                int(v) if (v := full["total_bidp_csnu"]) else _d.nothing(v),  # total_bidp_csnu
+                iv[0],  # askp_rsqn1
+                iv[1],  # askp_rsqn2
+                iv[2],  # askp_rsqn3
+                iv[3],  # askp_rsqn4
+                iv[4],  # askp_rsqn5
+                iv[5],  # bidp_rsqn1
+                iv[6],  # bidp_rsqn2
+                iv[7],  # bidp_rsqn3
+                iv[8],  # bidp_rsqn4
+                iv[9],  # bidp_rsqn5
+                iv[10],  # askp_csnu1
+                iv[11],  # askp_csnu2
+                iv[12],  # askp_csnu3
+                iv[13],  # askp_csnu4
+                iv[14],  # askp_csnu5
+                iv[15],  # bidp_csnu1
+                iv[16],  # bidp_csnu2
+                iv[17],  # bidp_csnu3
+                iv[18],  # bidp_csnu4
+                iv[19],  # bidp_csnu5
+                iv[20],  # total_askp_rsqn
+                iv[21],  # total_bidp_rsqn
+                iv[22],  # total_askp_csnu
+                iv[23],  # total_bidp_csnu
                 time.fromisoformat(v)
                 if (v := full["aspr_acpt_hour"])
                 else _d.nothing(v),  # aspr_acpt_hour

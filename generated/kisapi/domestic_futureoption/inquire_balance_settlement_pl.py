@@ -99,6 +99,23 @@ _InquireBalanceSettlementPlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rnwl_dfpa", "rnwl_dfpa", "int", None),
     ("dnca_cash", "dnca_cash", "int", None),
 )
+_InquireBalanceSettlementPlOutput2_INTS = _d.itemgetter(
+    *(
+        "nxdy_dnca",
+        "mmga_cash",
+        "brkg_mgna_cash",
+        "opt_buy_chgs",
+        "opt_lqd_evlu_amt",
+        "dnca_sbst",
+        "mmga_tota",
+        "brkg_mgna_tota",
+        "opt_sll_chgs",
+        "fee",
+        "thdt_dfpa",
+        "rnwl_dfpa",
+        "dnca_cash",
+    )
+)
 
 
 def _InquireBalanceSettlementPlOutput2(
@@ -108,21 +125,24 @@ def _InquireBalanceSettlementPlOutput2(
     full = d if len(d) == 13 else {**_InquireBalanceSettlementPlOutput2_NONE, **d}
     if len(full) == 13:
         try:
+            iv = _d.integers(
+                _InquireBalanceSettlementPlOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireBalanceSettlementPlOutput2(
-                int(v) if (v := full["nxdy_dnca"]) else _d.nothing(v),  # nxdy_dnca
-                int(v) if (v := full["mmga_cash"]) else _d.nothing(v),  # mmga_cash
-                int(v) if (v := full["brkg_mgna_cash"]) else _d.nothing(v),  # brkg_mgna_cash
-                int(v) if (v := full["opt_buy_chgs"]) else _d.nothing(v),  # opt_buy_chgs
-                int(v) if (v := full["opt_lqd_evlu_amt"]) else _d.nothing(v),  # opt_lqd_evlu_amt
-                int(v) if (v := full["dnca_sbst"]) else _d.nothing(v),  # dnca_sbst
-                int(v) if (v := full["mmga_tota"]) else _d.nothing(v),  # mmga_tota
-                int(v) if (v := full["brkg_mgna_tota"]) else _d.nothing(v),  # brkg_mgna_tota
-                int(v) if (v := full["opt_sll_chgs"]) else _d.nothing(v),  # opt_sll_chgs
-                int(v) if (v := full["fee"]) else _d.nothing(v),  # fee
-                int(v) if (v := full["thdt_dfpa"]) else _d.nothing(v),  # thdt_dfpa
-                int(v) if (v := full["rnwl_dfpa"]) else _d.nothing(v),  # rnwl_dfpa
-                int(v) if (v := full["dnca_cash"]) else _d.nothing(v),  # dnca_cash
+                iv[0],  # nxdy_dnca
+                iv[1],  # mmga_cash
+                iv[2],  # brkg_mgna_cash
+                iv[3],  # opt_buy_chgs
+                iv[4],  # opt_lqd_evlu_amt
+                iv[5],  # dnca_sbst
+                iv[6],  # mmga_tota
+                iv[7],  # brkg_mgna_tota
+                iv[8],  # opt_sll_chgs
+                iv[9],  # fee
+                iv[10],  # thdt_dfpa
+                iv[11],  # rnwl_dfpa
+                iv[12],  # dnca_cash
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -197,6 +217,18 @@ _InquireBalanceSettlementPlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("evlu_amt", "evlu_amt", "int", None),
     ("evlu_pfls_amt", "evlu_pfls_amt", "int", None),
 )
+_InquireBalanceSettlementPlOutput1_INTS = _d.itemgetter(
+    *(
+        "bfdy_cblc_qty",
+        "new_qty",
+        "mnpl_rpch_qty",
+        "cblc_qty",
+        "cblc_amt",
+        "trad_pfls_amt",
+        "evlu_amt",
+        "evlu_pfls_amt",
+    )
+)
 
 
 def _InquireBalanceSettlementPlOutput1(
@@ -206,6 +238,9 @@ def _InquireBalanceSettlementPlOutput1(
     full = d if len(d) == 11 else {**_InquireBalanceSettlementPlOutput1_NONE, **d}
     if len(full) == 11:
         try:
+            iv = _d.integers(
+                _InquireBalanceSettlementPlOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireBalanceSettlementPlOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -217,14 +252,14 @@ def _InquireBalanceSettlementPlOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["trad_dvsn_name"])
                 else _d.nothing(v),  # trad_dvsn_name
-                int(v) if (v := full["bfdy_cblc_qty"]) else _d.nothing(v),  # bfdy_cblc_qty
-                int(v) if (v := full["new_qty"]) else _d.nothing(v),  # new_qty
-                int(v) if (v := full["mnpl_rpch_qty"]) else _d.nothing(v),  # mnpl_rpch_qty
-                int(v) if (v := full["cblc_qty"]) else _d.nothing(v),  # cblc_qty
-                int(v) if (v := full["cblc_amt"]) else _d.nothing(v),  # cblc_amt
-                int(v) if (v := full["trad_pfls_amt"]) else _d.nothing(v),  # trad_pfls_amt
-                int(v) if (v := full["evlu_amt"]) else _d.nothing(v),  # evlu_amt
-                int(v) if (v := full["evlu_pfls_amt"]) else _d.nothing(v),  # evlu_pfls_amt
+                iv[0],  # bfdy_cblc_qty
+                iv[1],  # new_qty
+                iv[2],  # mnpl_rpch_qty
+                iv[3],  # cblc_qty
+                iv[4],  # cblc_amt
+                iv[5],  # trad_pfls_amt
+                iv[6],  # evlu_amt
+                iv[7],  # evlu_pfls_amt
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -237,6 +237,34 @@ _InquireDailyAmountFeeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fee_smtl", "fee_smtl", "int", None),
     ("trad_pfls_smtl", "trad_pfls_smtl", "int", None),
 )
+_InquireDailyAmountFeeOutput2_INTS = _d.itemgetter(
+    *(
+        "futr_agrm",
+        "futr_agrm_amt",
+        "futr_agrm_amt_smtl",
+        "futr_sll_fee_smtl",
+        "futr_buy_fee_smtl",
+        "futr_fee_smtl",
+        "opt_agrm",
+        "opt_agrm_amt",
+        "opt_agrm_amt_smtl",
+        "opt_sll_fee_smtl",
+        "opt_buy_fee_smtl",
+        "opt_fee_smtl",
+        "prdt_futr_agrm",
+        "prdt_futr_evlu_amt",
+        "futr_fee",
+        "opt_fee",
+        "fee",
+        "sll_agrm_amt",
+        "buy_agrm_amt",
+        "agrm_amt_smtl",
+        "sll_fee",
+        "buy_fee",
+        "fee_smtl",
+        "trad_pfls_smtl",
+    )
+)
 
 
 def _InquireDailyAmountFeeOutput2(
@@ -246,39 +274,38 @@ def _InquireDailyAmountFeeOutput2(
     full = d if len(d) == 25 else {**_InquireDailyAmountFeeOutput2_NONE, **d}
     if len(full) == 25:
         try:
+            iv = _d.integers(
+                _InquireDailyAmountFeeOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyAmountFeeOutput2(
-                int(v) if (v := full["futr_agrm"]) else _d.nothing(v),  # futr_agrm
-                int(v) if (v := full["futr_agrm_amt"]) else _d.nothing(v),  # futr_agrm_amt
-                int(v)
-                if (v := full["futr_agrm_amt_smtl"])
-                else _d.nothing(v),  # futr_agrm_amt_smtl
-                int(v) if (v := full["futr_sll_fee_smtl"]) else _d.nothing(v),  # futr_sll_fee_smtl
-                int(v) if (v := full["futr_buy_fee_smtl"]) else _d.nothing(v),  # futr_buy_fee_smtl
-                int(v) if (v := full["futr_fee_smtl"]) else _d.nothing(v),  # futr_fee_smtl
-                int(v) if (v := full["opt_agrm"]) else _d.nothing(v),  # opt_agrm
-                int(v) if (v := full["opt_agrm_amt"]) else _d.nothing(v),  # opt_agrm_amt
-                int(v) if (v := full["opt_agrm_amt_smtl"]) else _d.nothing(v),  # opt_agrm_amt_smtl
-                int(v) if (v := full["opt_sll_fee_smtl"]) else _d.nothing(v),  # opt_sll_fee_smtl
-                int(v) if (v := full["opt_buy_fee_smtl"]) else _d.nothing(v),  # opt_buy_fee_smtl
-                int(v) if (v := full["opt_fee_smtl"]) else _d.nothing(v),  # opt_fee_smtl
-                int(v) if (v := full["prdt_futr_agrm"]) else _d.nothing(v),  # prdt_futr_agrm
+                iv[0],  # futr_agrm
+                iv[1],  # futr_agrm_amt
+                iv[2],  # futr_agrm_amt_smtl
+                iv[3],  # futr_sll_fee_smtl
+                iv[4],  # futr_buy_fee_smtl
+                iv[5],  # futr_fee_smtl
+                iv[6],  # opt_agrm
+                iv[7],  # opt_agrm_amt
+                iv[8],  # opt_agrm_amt_smtl
+                iv[9],  # opt_sll_fee_smtl
+                iv[10],  # opt_buy_fee_smtl
+                iv[11],  # opt_fee_smtl
+                iv[12],  # prdt_futr_agrm
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["prdt_fuop"])
                 else _d.nothing(v),  # prdt_fuop
-                int(v)
-                if (v := full["prdt_futr_evlu_amt"])
-                else _d.nothing(v),  # prdt_futr_evlu_amt
-                int(v) if (v := full["futr_fee"]) else _d.nothing(v),  # futr_fee
-                int(v) if (v := full["opt_fee"]) else _d.nothing(v),  # opt_fee
-                int(v) if (v := full["fee"]) else _d.nothing(v),  # fee
-                int(v) if (v := full["sll_agrm_amt"]) else _d.nothing(v),  # sll_agrm_amt
-                int(v) if (v := full["buy_agrm_amt"]) else _d.nothing(v),  # buy_agrm_amt
-                int(v) if (v := full["agrm_amt_smtl"]) else _d.nothing(v),  # agrm_amt_smtl
-                int(v) if (v := full["sll_fee"]) else _d.nothing(v),  # sll_fee
-                int(v) if (v := full["buy_fee"]) else _d.nothing(v),  # buy_fee
-                int(v) if (v := full["fee_smtl"]) else _d.nothing(v),  # fee_smtl
-                int(v) if (v := full["trad_pfls_smtl"]) else _d.nothing(v),  # trad_pfls_smtl
+                iv[13],  # prdt_futr_evlu_amt
+                iv[14],  # futr_fee
+                iv[15],  # opt_fee
+                iv[16],  # fee
+                iv[17],  # sll_agrm_amt
+                iv[18],  # buy_agrm_amt
+                iv[19],  # agrm_amt_smtl
+                iv[20],  # sll_fee
+                iv[21],  # buy_fee
+                iv[22],  # fee_smtl
+                iv[23],  # trad_pfls_smtl
             )
         except _d.CONVERT_ERRORS:
             pass

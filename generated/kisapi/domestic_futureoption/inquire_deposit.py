@@ -163,6 +163,38 @@ _InquireDepositOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cash_mntn_amt", "cash_mntn_amt", "int", None),
     ("hack_acdt_acnt_move_amt", "hack_acdt_acnt_move_amt", "int", None),
 )
+_InquireDepositOutput_INTS = _d.itemgetter(
+    *(
+        "dnca_tota",
+        "bfdy_chck_amt",
+        "thdt_chck_amt",
+        "rlth_uwdl_dpos_amt",
+        "brkg_mgna_cash",
+        "ord_psbl_cash",
+        "ord_psbl_tota",
+        "dnca_sbst",
+        "scts_sbst_amt",
+        "frcr_evlu_amt",
+        "brkg_mgna_sbst",
+        "sbst_rlse_psbl_amt",
+        "add_mgna_tota",
+        "add_mgna_cash",
+        "rcva",
+        "futr_trad_pfls",
+        "opt_trad_pfls_amt",
+        "trad_pfls_smtl",
+        "futr_evlu_pfls_amt",
+        "opt_evlu_pfls_amt",
+        "evlu_pfls_smtl",
+        "excc_dfpa",
+        "opt_dfpa",
+        "brkg_fee",
+        "nxdy_dnca",
+        "prsm_dpast_amt",
+        "cash_mntn_amt",
+        "hack_acdt_acnt_move_amt",
+    )
+)
 
 
 def _InquireDepositOutput(d: Mapping[str, Any], strict: bool) -> InquireDepositOutput:
@@ -170,50 +202,43 @@ def _InquireDepositOutput(d: Mapping[str, Any], strict: bool) -> InquireDepositO
     full = d if len(d) == 30 else {**_InquireDepositOutput_NONE, **d}
     if len(full) == 30:
         try:
+            iv = _d.integers(_InquireDepositOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireDepositOutput(
-                int(v) if (v := full["dnca_tota"]) else _d.nothing(v),  # dnca_tota
-                int(v) if (v := full["bfdy_chck_amt"]) else _d.nothing(v),  # bfdy_chck_amt
-                int(v) if (v := full["thdt_chck_amt"]) else _d.nothing(v),  # thdt_chck_amt
-                int(v)
-                if (v := full["rlth_uwdl_dpos_amt"])
-                else _d.nothing(v),  # rlth_uwdl_dpos_amt
-                int(v) if (v := full["brkg_mgna_cash"]) else _d.nothing(v),  # brkg_mgna_cash
+                iv[0],  # dnca_tota
+                iv[1],  # bfdy_chck_amt
+                iv[2],  # thdt_chck_amt
+                iv[3],  # rlth_uwdl_dpos_amt
+                iv[4],  # brkg_mgna_cash
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["wdrw_psbl_tot_amt"])
                 else _d.nothing(v),  # wdrw_psbl_tot_amt
-                int(v) if (v := full["ord_psbl_cash"]) else _d.nothing(v),  # ord_psbl_cash
-                int(v) if (v := full["ord_psbl_tota"]) else _d.nothing(v),  # ord_psbl_tota
-                int(v) if (v := full["dnca_sbst"]) else _d.nothing(v),  # dnca_sbst
-                int(v) if (v := full["scts_sbst_amt"]) else _d.nothing(v),  # scts_sbst_amt
-                int(v) if (v := full["frcr_evlu_amt"]) else _d.nothing(v),  # frcr_evlu_amt
-                int(v) if (v := full["brkg_mgna_sbst"]) else _d.nothing(v),  # brkg_mgna_sbst
-                int(v)
-                if (v := full["sbst_rlse_psbl_amt"])
-                else _d.nothing(v),  # sbst_rlse_psbl_amt
+                iv[5],  # ord_psbl_cash
+                iv[6],  # ord_psbl_tota
+                iv[7],  # dnca_sbst
+                iv[8],  # scts_sbst_amt
+                iv[9],  # frcr_evlu_amt
+                iv[10],  # brkg_mgna_sbst
+                iv[11],  # sbst_rlse_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["mtnc_rt"])
                 else _d.nothing(v),  # mtnc_rt
-                int(v) if (v := full["add_mgna_tota"]) else _d.nothing(v),  # add_mgna_tota
-                int(v) if (v := full["add_mgna_cash"]) else _d.nothing(v),  # add_mgna_cash
-                int(v) if (v := full["rcva"]) else _d.nothing(v),  # rcva
-                int(v) if (v := full["futr_trad_pfls"]) else _d.nothing(v),  # futr_trad_pfls
-                int(v) if (v := full["opt_trad_pfls_amt"]) else _d.nothing(v),  # opt_trad_pfls_amt
-                int(v) if (v := full["trad_pfls_smtl"]) else _d.nothing(v),  # trad_pfls_smtl
-                int(v)
-                if (v := full["futr_evlu_pfls_amt"])
-                else _d.nothing(v),  # futr_evlu_pfls_amt
-                int(v) if (v := full["opt_evlu_pfls_amt"]) else _d.nothing(v),  # opt_evlu_pfls_amt
-                int(v) if (v := full["evlu_pfls_smtl"]) else _d.nothing(v),  # evlu_pfls_smtl
-                int(v) if (v := full["excc_dfpa"]) else _d.nothing(v),  # excc_dfpa
-                int(v) if (v := full["opt_dfpa"]) else _d.nothing(v),  # opt_dfpa
-                int(v) if (v := full["brkg_fee"]) else _d.nothing(v),  # brkg_fee
-                int(v) if (v := full["nxdy_dnca"]) else _d.nothing(v),  # nxdy_dnca
-                int(v) if (v := full["prsm_dpast_amt"]) else _d.nothing(v),  # prsm_dpast_amt
-                int(v) if (v := full["cash_mntn_amt"]) else _d.nothing(v),  # cash_mntn_amt
-                int(v)
-                if (v := full["hack_acdt_acnt_move_amt"])
-                else _d.nothing(v),  # hack_acdt_acnt_move_amt
+                iv[12],  # add_mgna_tota
+                iv[13],  # add_mgna_cash
+                iv[14],  # rcva
+                iv[15],  # futr_trad_pfls
+                iv[16],  # opt_trad_pfls_amt
+                iv[17],  # trad_pfls_smtl
+                iv[18],  # futr_evlu_pfls_amt
+                iv[19],  # opt_evlu_pfls_amt
+                iv[20],  # evlu_pfls_smtl
+                iv[21],  # excc_dfpa
+                iv[22],  # opt_dfpa
+                iv[23],  # brkg_fee
+                iv[24],  # nxdy_dnca
+                iv[25],  # prsm_dpast_amt
+                iv[26],  # cash_mntn_amt
+                iv[27],  # hack_acdt_acnt_move_amt
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -335,6 +335,36 @@ _InquireNgtBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pchs_amt_smtl", "pchs_amt_smtl", "decimal", None),
     ("evlu_amt_smtl", "evlu_amt_smtl", "decimal", None),
 )
+_InquireNgtBalanceOutput2_INTS = _d.itemgetter(
+    *(
+        "dnca_cash",
+        "frcr_dncl_amt",
+        "dnca_sbst",
+        "cash_mgna",
+        "sbst_mgna",
+        "opt_dfpa",
+        "thdt_dfpa",
+        "rnwl_dfpa",
+        "fee",
+        "nxdy_dnca",
+        "nxdy_dncl_amt",
+        "prsm_dpast",
+        "pprt_ord_psbl_cash",
+        "add_mgna_cash",
+        "add_mgna_tota",
+        "futr_trad_pfls_amt",
+        "opt_trad_pfls_amt",
+        "futr_evlu_pfls_amt",
+        "opt_evlu_pfls_amt",
+        "trad_pfls_amt_smtl",
+        "ord_psbl_cash",
+        "ord_psbl_sbst",
+        "ord_psbl_tota",
+        "mmga_tot_amt",
+        "mmga_cash_amt",
+        "isfc_amt",
+    )
+)
 
 
 def _InquireNgtBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireNgtBalanceOutput2:
@@ -342,57 +372,52 @@ def _InquireNgtBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireNgtB
     full = d if len(d) == 33 else {**_InquireNgtBalanceOutput2_NONE, **d}
     if len(full) == 33:
         try:
+            iv = _d.integers(
+                _InquireNgtBalanceOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireNgtBalanceOutput2(
-                int(v) if (v := full["dnca_cash"]) else _d.nothing(v),  # dnca_cash
-                int(v) if (v := full["frcr_dncl_amt"]) else _d.nothing(v),  # frcr_dncl_amt
-                int(v) if (v := full["dnca_sbst"]) else _d.nothing(v),  # dnca_sbst
+                iv[0],  # dnca_cash
+                iv[1],  # frcr_dncl_amt
+                iv[2],  # dnca_sbst
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["tot_dncl_amt"])
                 else _d.nothing(v),  # tot_dncl_amt
-                int(v) if (v := full["cash_mgna"]) else _d.nothing(v),  # cash_mgna
-                int(v) if (v := full["sbst_mgna"]) else _d.nothing(v),  # sbst_mgna
+                iv[3],  # cash_mgna
+                iv[4],  # sbst_mgna
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["mgna_tota"])
                 else _d.nothing(v),  # mgna_tota
-                int(v) if (v := full["opt_dfpa"]) else _d.nothing(v),  # opt_dfpa
-                int(v) if (v := full["thdt_dfpa"]) else _d.nothing(v),  # thdt_dfpa
-                int(v) if (v := full["rnwl_dfpa"]) else _d.nothing(v),  # rnwl_dfpa
-                int(v) if (v := full["fee"]) else _d.nothing(v),  # fee
-                int(v) if (v := full["nxdy_dnca"]) else _d.nothing(v),  # nxdy_dnca
-                int(v) if (v := full["nxdy_dncl_amt"]) else _d.nothing(v),  # nxdy_dncl_amt
-                int(v) if (v := full["prsm_dpast"]) else _d.nothing(v),  # prsm_dpast
-                int(v)
-                if (v := full["pprt_ord_psbl_cash"])
-                else _d.nothing(v),  # pprt_ord_psbl_cash
-                int(v) if (v := full["add_mgna_cash"]) else _d.nothing(v),  # add_mgna_cash
-                int(v) if (v := full["add_mgna_tota"]) else _d.nothing(v),  # add_mgna_tota
-                int(v)
-                if (v := full["futr_trad_pfls_amt"])
-                else _d.nothing(v),  # futr_trad_pfls_amt
-                int(v) if (v := full["opt_trad_pfls_amt"]) else _d.nothing(v),  # opt_trad_pfls_amt
-                int(v)
-                if (v := full["futr_evlu_pfls_amt"])
-                else _d.nothing(v),  # futr_evlu_pfls_amt
-                int(v) if (v := full["opt_evlu_pfls_amt"]) else _d.nothing(v),  # opt_evlu_pfls_amt
-                int(v)
-                if (v := full["trad_pfls_amt_smtl"])
-                else _d.nothing(v),  # trad_pfls_amt_smtl
+                iv[5],  # opt_dfpa
+                iv[6],  # thdt_dfpa
+                iv[7],  # rnwl_dfpa
+                iv[8],  # fee
+                iv[9],  # nxdy_dnca
+                iv[10],  # nxdy_dncl_amt
+                iv[11],  # prsm_dpast
+                iv[12],  # pprt_ord_psbl_cash
+                iv[13],  # add_mgna_cash
+                iv[14],  # add_mgna_tota
+                iv[15],  # futr_trad_pfls_amt
+                iv[16],  # opt_trad_pfls_amt
+                iv[17],  # futr_evlu_pfls_amt
+                iv[18],  # opt_evlu_pfls_amt
+                iv[19],  # trad_pfls_amt_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["evlu_pfls_amt_smtl"])
                 else _d.nothing(v),  # evlu_pfls_amt_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["wdrw_psbl_tot_amt"])
                 else _d.nothing(v),  # wdrw_psbl_tot_amt
-                int(v) if (v := full["ord_psbl_cash"]) else _d.nothing(v),  # ord_psbl_cash
-                int(v) if (v := full["ord_psbl_sbst"]) else _d.nothing(v),  # ord_psbl_sbst
-                int(v) if (v := full["ord_psbl_tota"]) else _d.nothing(v),  # ord_psbl_tota
-                int(v) if (v := full["mmga_tot_amt"]) else _d.nothing(v),  # mmga_tot_amt
-                int(v) if (v := full["mmga_cash_amt"]) else _d.nothing(v),  # mmga_cash_amt
+                iv[20],  # ord_psbl_cash
+                iv[21],  # ord_psbl_sbst
+                iv[22],  # ord_psbl_tota
+                iv[23],  # mmga_tot_amt
+                iv[24],  # mmga_cash_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["mtnc_rt"])
                 else _d.nothing(v),  # mtnc_rt
-                int(v) if (v := full["isfc_amt"]) else _d.nothing(v),  # isfc_amt
+                iv[25],  # isfc_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pchs_amt_smtl"])
                 else _d.nothing(v),  # pchs_amt_smtl

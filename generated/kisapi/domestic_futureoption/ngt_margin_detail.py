@@ -131,6 +131,31 @@ _NgtMarginDetailOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sbst_amt", "sbst_amt", "int", None),
     ("tot_amt", "tot_amt", "int", None),
 )
+_NgtMarginDetailOutput1_INTS = _d.itemgetter(
+    *(
+        "futr_new_mgn_amt",
+        "futr_sprd_ord_mgna",
+        "opt_sll_new_mgn_amt",
+        "opt_buy_new_mgn_amt",
+        "new_mgn_amt",
+        "opt_pric_mgna",
+        "fuop_pric_altr_mgna",
+        "futr_sprd_mgna",
+        "uwdl_mgna",
+        "ctrt_per_min_mgna",
+        "tot_risk_mgna",
+        "netrisk_brkg_mgna",
+        "opt_sll_chgs",
+        "opt_buy_chgs",
+        "futr_loss_amt",
+        "futr_prft_amt",
+        "thdt_ccld_net_loss_amt",
+        "brkg_mgna",
+        "cash_amt",
+        "sbst_amt",
+        "tot_amt",
+    )
+)
 
 
 def _NgtMarginDetailOutput1(d: Mapping[str, Any], strict: bool) -> NgtMarginDetailOutput1:
@@ -138,39 +163,32 @@ def _NgtMarginDetailOutput1(d: Mapping[str, Any], strict: bool) -> NgtMarginDeta
     full = d if len(d) == 21 else {**_NgtMarginDetailOutput1_NONE, **d}
     if len(full) == 21:
         try:
+            iv = _d.integers(
+                _NgtMarginDetailOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return NgtMarginDetailOutput1(
-                int(v) if (v := full["futr_new_mgn_amt"]) else _d.nothing(v),  # futr_new_mgn_amt
-                int(v)
-                if (v := full["futr_sprd_ord_mgna"])
-                else _d.nothing(v),  # futr_sprd_ord_mgna
-                int(v)
-                if (v := full["opt_sll_new_mgn_amt"])
-                else _d.nothing(v),  # opt_sll_new_mgn_amt
-                int(v)
-                if (v := full["opt_buy_new_mgn_amt"])
-                else _d.nothing(v),  # opt_buy_new_mgn_amt
-                int(v) if (v := full["new_mgn_amt"]) else _d.nothing(v),  # new_mgn_amt
-                int(v) if (v := full["opt_pric_mgna"]) else _d.nothing(v),  # opt_pric_mgna
-                int(v)
-                if (v := full["fuop_pric_altr_mgna"])
-                else _d.nothing(v),  # fuop_pric_altr_mgna
-                int(v) if (v := full["futr_sprd_mgna"]) else _d.nothing(v),  # futr_sprd_mgna
-                int(v) if (v := full["uwdl_mgna"]) else _d.nothing(v),  # uwdl_mgna
-                int(v) if (v := full["ctrt_per_min_mgna"]) else _d.nothing(v),  # ctrt_per_min_mgna
-                int(v) if (v := full["tot_risk_mgna"]) else _d.nothing(v),  # tot_risk_mgna
-                int(v) if (v := full["netrisk_brkg_mgna"]) else _d.nothing(v),  # netrisk_brkg_mgna
-                int(v) if (v := full["opt_sll_chgs"]) else _d.nothing(v),  # opt_sll_chgs
-                int(v) if (v := full["opt_buy_chgs"]) else _d.nothing(v),  # opt_buy_chgs
-                int(v) if (v := full["futr_loss_amt"]) else _d.nothing(v),  # futr_loss_amt
-                int(v) if (v := full["futr_prft_amt"]) else _d.nothing(v),  # futr_prft_amt
-                int(v)
-                if (v := full["thdt_ccld_net_loss_amt"])
-                else _d.nothing(v),  # thdt_ccld_net_loss_amt
-                int(v) if (v := full["brkg_mgna"]) else _d.nothing(v),  # brkg_mgna
-                int(v) if (v := full["cash_amt"]) else _d.nothing(v),  # cash_amt
-                int(v) if (v := full["sbst_amt"]) else _d.nothing(v),  # sbst_amt
-                int(v) if (v := full["tot_amt"]) else _d.nothing(v),  # tot_amt
+                iv[0],  # futr_new_mgn_amt
+                iv[1],  # futr_sprd_ord_mgna
+                iv[2],  # opt_sll_new_mgn_amt
+                iv[3],  # opt_buy_new_mgn_amt
+                iv[4],  # new_mgn_amt
+                iv[5],  # opt_pric_mgna
+                iv[6],  # fuop_pric_altr_mgna
+                iv[7],  # futr_sprd_mgna
+                iv[8],  # uwdl_mgna
+                iv[9],  # ctrt_per_min_mgna
+                iv[10],  # tot_risk_mgna
+                iv[11],  # netrisk_brkg_mgna
+                iv[12],  # opt_sll_chgs
+                iv[13],  # opt_buy_chgs
+                iv[14],  # futr_loss_amt
+                iv[15],  # futr_prft_amt
+                iv[16],  # thdt_ccld_net_loss_amt
+                iv[17],  # brkg_mgna
+                iv[18],  # cash_amt
+                iv[19],  # sbst_amt
+                iv[20],  # tot_amt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -283,6 +301,31 @@ _NgtMarginDetailOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sbst_amt", "sbst_amt", "int", None),
     ("tot_amt", "tot_amt", "int", None),
 )
+_NgtMarginDetailOutput2_INTS = _d.itemgetter(
+    *(
+        "futr_new_mgn_amt",
+        "futr_sprd_ord_mgna",
+        "opt_sll_new_mgn_amt",
+        "opt_buy_new_mgn_amt",
+        "new_mgn_amt",
+        "opt_pric_mgna",
+        "fuop_pric_altr_mgna",
+        "futr_sprd_mgna",
+        "uwdl_mgna",
+        "ctrt_per_min_mgna",
+        "tot_risk_mgna",
+        "netrisk_brkg_mgna",
+        "opt_sll_chgs",
+        "opt_buy_chgs",
+        "futr_loss_amt",
+        "futr_prft_amt",
+        "thdt_ccld_net_loss_amt",
+        "brkg_mgna",
+        "cash_amt",
+        "sbst_amt",
+        "tot_amt",
+    )
+)
 
 
 def _NgtMarginDetailOutput2(d: Mapping[str, Any], strict: bool) -> NgtMarginDetailOutput2:
@@ -290,39 +333,32 @@ def _NgtMarginDetailOutput2(d: Mapping[str, Any], strict: bool) -> NgtMarginDeta
     full = d if len(d) == 21 else {**_NgtMarginDetailOutput2_NONE, **d}
     if len(full) == 21:
         try:
+            iv = _d.integers(
+                _NgtMarginDetailOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return NgtMarginDetailOutput2(
-                int(v) if (v := full["futr_new_mgn_amt"]) else _d.nothing(v),  # futr_new_mgn_amt
-                int(v)
-                if (v := full["futr_sprd_ord_mgna"])
-                else _d.nothing(v),  # futr_sprd_ord_mgna
-                int(v)
-                if (v := full["opt_sll_new_mgn_amt"])
-                else _d.nothing(v),  # opt_sll_new_mgn_amt
-                int(v)
-                if (v := full["opt_buy_new_mgn_amt"])
-                else _d.nothing(v),  # opt_buy_new_mgn_amt
-                int(v) if (v := full["new_mgn_amt"]) else _d.nothing(v),  # new_mgn_amt
-                int(v) if (v := full["opt_pric_mgna"]) else _d.nothing(v),  # opt_pric_mgna
-                int(v)
-                if (v := full["fuop_pric_altr_mgna"])
-                else _d.nothing(v),  # fuop_pric_altr_mgna
-                int(v) if (v := full["futr_sprd_mgna"]) else _d.nothing(v),  # futr_sprd_mgna
-                int(v) if (v := full["uwdl_mgna"]) else _d.nothing(v),  # uwdl_mgna
-                int(v) if (v := full["ctrt_per_min_mgna"]) else _d.nothing(v),  # ctrt_per_min_mgna
-                int(v) if (v := full["tot_risk_mgna"]) else _d.nothing(v),  # tot_risk_mgna
-                int(v) if (v := full["netrisk_brkg_mgna"]) else _d.nothing(v),  # netrisk_brkg_mgna
-                int(v) if (v := full["opt_sll_chgs"]) else _d.nothing(v),  # opt_sll_chgs
-                int(v) if (v := full["opt_buy_chgs"]) else _d.nothing(v),  # opt_buy_chgs
-                int(v) if (v := full["futr_loss_amt"]) else _d.nothing(v),  # futr_loss_amt
-                int(v) if (v := full["futr_prft_amt"]) else _d.nothing(v),  # futr_prft_amt
-                int(v)
-                if (v := full["thdt_ccld_net_loss_amt"])
-                else _d.nothing(v),  # thdt_ccld_net_loss_amt
-                int(v) if (v := full["brkg_mgna"]) else _d.nothing(v),  # brkg_mgna
-                int(v) if (v := full["cash_amt"]) else _d.nothing(v),  # cash_amt
-                int(v) if (v := full["sbst_amt"]) else _d.nothing(v),  # sbst_amt
-                int(v) if (v := full["tot_amt"]) else _d.nothing(v),  # tot_amt
+                iv[0],  # futr_new_mgn_amt
+                iv[1],  # futr_sprd_ord_mgna
+                iv[2],  # opt_sll_new_mgn_amt
+                iv[3],  # opt_buy_new_mgn_amt
+                iv[4],  # new_mgn_amt
+                iv[5],  # opt_pric_mgna
+                iv[6],  # fuop_pric_altr_mgna
+                iv[7],  # futr_sprd_mgna
+                iv[8],  # uwdl_mgna
+                iv[9],  # ctrt_per_min_mgna
+                iv[10],  # tot_risk_mgna
+                iv[11],  # netrisk_brkg_mgna
+                iv[12],  # opt_sll_chgs
+                iv[13],  # opt_buy_chgs
+                iv[14],  # futr_loss_amt
+                iv[15],  # futr_prft_amt
+                iv[16],  # thdt_ccld_net_loss_amt
+                iv[17],  # brkg_mgna
+                iv[18],  # cash_amt
+                iv[19],  # sbst_amt
+                iv[20],  # tot_amt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -459,6 +495,33 @@ _NgtMarginDetailOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("base_dpsa_gdat_grad_cd", "base_dpsa_gdat_grad_cd", "str", None),
     ("opt_base_dpsa_gdat_grad_cd", "opt_base_dpsa_gdat_grad_cd", "str", None),
 )
+_NgtMarginDetailOutput3_INTS = _d.itemgetter(
+    *(
+        "dnca_cash",
+        "dnca_sbst",
+        "dnca_tota",
+        "wdrw_psbl_cash_amt",
+        "wdrw_psbl_sbsa",
+        "ord_psbl_cash_amt",
+        "ord_psbl_sbsa",
+        "ord_psbl_tot_amt",
+        "brkg_mgna_cash_amt",
+        "brkg_mgna_sbst",
+        "brkg_mgna_tot_amt",
+        "add_mgna_cash_amt",
+        "add_mgna_sbsa",
+        "add_mgna_tot_amt",
+        "bfdy_sbst_sll_sbst_amt",
+        "thdt_sbst_sll_sbst_amt",
+        "bfdy_sbst_sll_ccld_amt",
+        "thdt_sbst_sll_ccld_amt",
+        "opt_dfpa",
+        "excc_dfpa",
+        "fee_amt",
+        "nxdy_dncl_amt",
+        "prsm_dpast_amt",
+    )
+)
 
 
 def _NgtMarginDetailOutput3(d: Mapping[str, Any], strict: bool) -> NgtMarginDetailOutput3:
@@ -466,46 +529,37 @@ def _NgtMarginDetailOutput3(d: Mapping[str, Any], strict: bool) -> NgtMarginDeta
     full = d if len(d) == 27 else {**_NgtMarginDetailOutput3_NONE, **d}
     if len(full) == 27:
         try:
+            iv = _d.integers(
+                _NgtMarginDetailOutput3_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return NgtMarginDetailOutput3(
-                int(v) if (v := full["dnca_cash"]) else _d.nothing(v),  # dnca_cash
-                int(v) if (v := full["dnca_sbst"]) else _d.nothing(v),  # dnca_sbst
-                int(v) if (v := full["dnca_tota"]) else _d.nothing(v),  # dnca_tota
-                int(v)
-                if (v := full["wdrw_psbl_cash_amt"])
-                else _d.nothing(v),  # wdrw_psbl_cash_amt
-                int(v) if (v := full["wdrw_psbl_sbsa"]) else _d.nothing(v),  # wdrw_psbl_sbsa
+                iv[0],  # dnca_cash
+                iv[1],  # dnca_sbst
+                iv[2],  # dnca_tota
+                iv[3],  # wdrw_psbl_cash_amt
+                iv[4],  # wdrw_psbl_sbsa
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["wdrw_psbl_tot_amt"])
                 else _d.nothing(v),  # wdrw_psbl_tot_amt
-                int(v) if (v := full["ord_psbl_cash_amt"]) else _d.nothing(v),  # ord_psbl_cash_amt
-                int(v) if (v := full["ord_psbl_sbsa"]) else _d.nothing(v),  # ord_psbl_sbsa
-                int(v) if (v := full["ord_psbl_tot_amt"]) else _d.nothing(v),  # ord_psbl_tot_amt
-                int(v)
-                if (v := full["brkg_mgna_cash_amt"])
-                else _d.nothing(v),  # brkg_mgna_cash_amt
-                int(v) if (v := full["brkg_mgna_sbst"]) else _d.nothing(v),  # brkg_mgna_sbst
-                int(v) if (v := full["brkg_mgna_tot_amt"]) else _d.nothing(v),  # brkg_mgna_tot_amt
-                int(v) if (v := full["add_mgna_cash_amt"]) else _d.nothing(v),  # add_mgna_cash_amt
-                int(v) if (v := full["add_mgna_sbsa"]) else _d.nothing(v),  # add_mgna_sbsa
-                int(v) if (v := full["add_mgna_tot_amt"]) else _d.nothing(v),  # add_mgna_tot_amt
-                int(v)
-                if (v := full["bfdy_sbst_sll_sbst_amt"])
-                else _d.nothing(v),  # bfdy_sbst_sll_sbst_amt
-                int(v)
-                if (v := full["thdt_sbst_sll_sbst_amt"])
-                else _d.nothing(v),  # thdt_sbst_sll_sbst_amt
-                int(v)
-                if (v := full["bfdy_sbst_sll_ccld_amt"])
-                else _d.nothing(v),  # bfdy_sbst_sll_ccld_amt
-                int(v)
-                if (v := full["thdt_sbst_sll_ccld_amt"])
-                else _d.nothing(v),  # thdt_sbst_sll_ccld_amt
-                int(v) if (v := full["opt_dfpa"]) else _d.nothing(v),  # opt_dfpa
-                int(v) if (v := full["excc_dfpa"]) else _d.nothing(v),  # excc_dfpa
-                int(v) if (v := full["fee_amt"]) else _d.nothing(v),  # fee_amt
-                int(v) if (v := full["nxdy_dncl_amt"]) else _d.nothing(v),  # nxdy_dncl_amt
-                int(v) if (v := full["prsm_dpast_amt"]) else _d.nothing(v),  # prsm_dpast_amt
+                iv[5],  # ord_psbl_cash_amt
+                iv[6],  # ord_psbl_sbsa
+                iv[7],  # ord_psbl_tot_amt
+                iv[8],  # brkg_mgna_cash_amt
+                iv[9],  # brkg_mgna_sbst
+                iv[10],  # brkg_mgna_tot_amt
+                iv[11],  # add_mgna_cash_amt
+                iv[12],  # add_mgna_sbsa
+                iv[13],  # add_mgna_tot_amt
+                iv[14],  # bfdy_sbst_sll_sbst_amt
+                iv[15],  # thdt_sbst_sll_sbst_amt
+                iv[16],  # bfdy_sbst_sll_ccld_amt
+                iv[17],  # thdt_sbst_sll_ccld_amt
+                iv[18],  # opt_dfpa
+                iv[19],  # excc_dfpa
+                iv[20],  # fee_amt
+                iv[21],  # nxdy_dncl_amt
+                iv[22],  # prsm_dpast_amt
                 _d.YN[v]
                 if (v := full["opt_buy_exus_acnt_yn"])
                 else _d.nothing(v),  # opt_buy_exus_acnt_yn

@@ -113,6 +113,22 @@ _CaptureUplowpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_mxpr", "stck_mxpr", "int", None),
     ("prdy_vrss_vol_rate", "prdy_vrss_vol_rate", "decimal", None),
 )
+_CaptureUplowpriceOutput_INTS = _d.itemgetter(
+    *(
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "total_askp_rsqn",
+        "total_bidp_rsqn",
+        "askp_rsqn1",
+        "bidp_rsqn1",
+        "prdy_vol",
+        "seln_cnqn",
+        "shnu_cnqn",
+        "stck_llam",
+        "stck_mxpr",
+    )
+)
 
 
 def _CaptureUplowpriceOutput(d: Mapping[str, Any], strict: bool) -> CaptureUplowpriceOutput:
@@ -120,6 +136,9 @@ def _CaptureUplowpriceOutput(d: Mapping[str, Any], strict: bool) -> CaptureUplow
     full = d if len(d) == 17 else {**_CaptureUplowpriceOutput_NONE, **d}
     if len(full) == 17:
         try:
+            iv = _d.integers(
+                _CaptureUplowpriceOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return CaptureUplowpriceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -128,22 +147,22 @@ def _CaptureUplowpriceOutput(d: Mapping[str, Any], strict: bool) -> CaptureUplow
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                iv[0],  # stck_prpr
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[1],  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
-                int(v) if (v := full["askp_rsqn1"]) else _d.nothing(v),  # askp_rsqn1
-                int(v) if (v := full["bidp_rsqn1"]) else _d.nothing(v),  # bidp_rsqn1
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
-                int(v) if (v := full["seln_cnqn"]) else _d.nothing(v),  # seln_cnqn
-                int(v) if (v := full["shnu_cnqn"]) else _d.nothing(v),  # shnu_cnqn
-                int(v) if (v := full["stck_llam"]) else _d.nothing(v),  # stck_llam
-                int(v) if (v := full["stck_mxpr"]) else _d.nothing(v),  # stck_mxpr
+                iv[2],  # acml_vol
+                iv[3],  # total_askp_rsqn
+                iv[4],  # total_bidp_rsqn
+                iv[5],  # askp_rsqn1
+                iv[6],  # bidp_rsqn1
+                iv[7],  # prdy_vol
+                iv[8],  # seln_cnqn
+                iv[9],  # shnu_cnqn
+                iv[10],  # stck_llam
+                iv[11],  # stck_mxpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_vrss_vol_rate"])
                 else _d.nothing(v),  # prdy_vrss_vol_rate

@@ -506,6 +506,66 @@ _CompProgramTradeDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nabt_smtm_seln_vol", "nabt_smtm_seln_vol", "int", None),
     ("arbt_smtm_ntby_qty", "arbt_smtm_ntby_qty", "int", None),
 )
+_CompProgramTradeDailyOutput_INTS = _d.itemgetter(
+    *(
+        "arbt_entm_seln_vol",
+        "arbt_entm_seln_tr_pbmn",
+        "arbt_onsl_seln_tr_pbmn",
+        "arbt_onsl_seln_vol",
+        "arbt_smtn_seln_vol",
+        "arbt_smtn_seln_tr_pbmn",
+        "nabt_entm_seln_vol",
+        "nabt_entm_seln_tr_pbmn",
+        "nabt_onsl_seln_vol",
+        "nabt_onsl_seln_tr_pbmn",
+        "nabt_smtn_seln_vol",
+        "nabt_smtn_seln_tr_pbmn",
+        "whol_entm_seln_vol",
+        "whol_entm_seln_tr_pbmn",
+        "whol_onsl_seln_vol",
+        "whol_onsl_seln_tr_pbmn",
+        "whol_smtn_seln_vol",
+        "whol_smtn_seln_tr_pbmn",
+        "arbt_entm_shnu_vol",
+        "arbt_entm_shnu_tr_pbmn",
+        "arbt_onsl_shnu_vol",
+        "arbt_onsl_shnu_tr_pbmn",
+        "arbt_smtn_shnu_vol",
+        "arbt_smtn_shnu_tr_pbmn",
+        "nabt_entm_shnu_vol",
+        "nabt_entm_shnu_tr_pbmn",
+        "nabt_onsl_shnu_vol",
+        "nabt_onsl_shnu_tr_pbmn",
+        "nabt_smtn_shnu_vol",
+        "nabt_smtn_shnu_tr_pbmn",
+        "whol_entm_shnu_vol",
+        "whol_entm_shnu_tr_pbmn",
+        "whol_onsl_shnu_vol",
+        "whol_onsl_shnu_tr_pbmn",
+        "whol_smtn_shnu_vol",
+        "whol_smtn_shnu_tr_pbmn",
+        "arbt_entm_ntby_qty",
+        "arbt_entm_ntby_tr_pbmn",
+        "arbt_onsl_ntby_qty",
+        "arbt_onsl_ntby_tr_pbmn",
+        "arbt_smtn_ntby_qty",
+        "arbt_smtn_ntby_tr_pbmn",
+        "nabt_entm_ntby_qty",
+        "nabt_entm_ntby_tr_pbmn",
+        "nabt_onsl_ntby_qty",
+        "nabt_onsl_ntby_tr_pbmn",
+        "nabt_smtn_ntby_qty",
+        "nabt_smtn_ntby_tr_pbmn",
+        "whol_entm_ntby_qty",
+        "whol_entm_ntby_tr_pbmn",
+        "whol_onsl_ntby_qty",
+        "whol_onsl_ntby_tr_pbmn",
+        "whol_smtn_ntby_qty",
+        "whol_smtn_ntby_tr_pbmn",
+        "nabt_smtm_seln_vol",
+        "arbt_smtm_ntby_qty",
+    )
+)
 
 
 def _CompProgramTradeDailyOutput(d: Mapping[str, Any], strict: bool) -> CompProgramTradeDailyOutput:
@@ -513,332 +573,227 @@ def _CompProgramTradeDailyOutput(d: Mapping[str, Any], strict: bool) -> CompProg
     full = d if len(d) == 114 else {**_CompProgramTradeDailyOutput_NONE, **d}
     if len(full) == 114:
         try:
+            iv = _d.integers(
+                _CompProgramTradeDailyOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return CompProgramTradeDailyOutput(
                 date.fromisoformat(v)
                 if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v)
-                if (v := full["arbt_entm_seln_vol"])
-                else _d.nothing(v),  # arbt_entm_seln_vol
+                iv[0],  # arbt_entm_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_entm_seln_vol_rate"])
                 else _d.nothing(v),  # arbt_entm_seln_vol_rate
-                int(v)
-                if (v := full["arbt_entm_seln_tr_pbmn"])
-                else _d.nothing(v),  # arbt_entm_seln_tr_pbmn
+                iv[1],  # arbt_entm_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_entm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_entm_seln_tr_pbmn_rate
-                int(v)
-                if (v := full["arbt_onsl_seln_tr_pbmn"])
-                else _d.nothing(v),  # arbt_onsl_seln_tr_pbmn
+                iv[2],  # arbt_onsl_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_onsl_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_onsl_seln_tr_pbmn_rate
-                int(v)
-                if (v := full["arbt_onsl_seln_vol"])
-                else _d.nothing(v),  # arbt_onsl_seln_vol
+                iv[3],  # arbt_onsl_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_onsl_seln_vol_rate"])
                 else _d.nothing(v),  # arbt_onsl_seln_vol_rate
-                int(v)
-                if (v := full["arbt_smtn_seln_vol"])
-                else _d.nothing(v),  # arbt_smtn_seln_vol
+                iv[4],  # arbt_smtn_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_smtm_seln_vol_rate"])
                 else _d.nothing(v),  # arbt_smtm_seln_vol_rate
-                int(v)
-                if (v := full["arbt_smtn_seln_tr_pbmn"])
-                else _d.nothing(v),  # arbt_smtn_seln_tr_pbmn
+                iv[5],  # arbt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_smtm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_seln_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_entm_seln_vol"])
-                else _d.nothing(v),  # nabt_entm_seln_vol
-                int(v)
-                if (v := full["nabt_entm_seln_tr_pbmn"])
-                else _d.nothing(v),  # nabt_entm_seln_tr_pbmn
+                iv[6],  # nabt_entm_seln_vol
+                iv[7],  # nabt_entm_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_entm_seln_vol_rate"])
                 else _d.nothing(v),  # nabt_entm_seln_vol_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_entm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_entm_seln_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_onsl_seln_vol"])
-                else _d.nothing(v),  # nabt_onsl_seln_vol
+                iv[8],  # nabt_onsl_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_onsl_seln_vol_rate"])
                 else _d.nothing(v),  # nabt_onsl_seln_vol_rate
-                int(v)
-                if (v := full["nabt_onsl_seln_tr_pbmn"])
-                else _d.nothing(v),  # nabt_onsl_seln_tr_pbmn
+                iv[9],  # nabt_onsl_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_onsl_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_onsl_seln_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_smtn_seln_vol"])
-                else _d.nothing(v),  # nabt_smtn_seln_vol
+                iv[10],  # nabt_smtn_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_smtm_seln_vol_rate"])
                 else _d.nothing(v),  # nabt_smtm_seln_vol_rate
-                int(v)
-                if (v := full["nabt_smtn_seln_tr_pbmn"])
-                else _d.nothing(v),  # nabt_smtn_seln_tr_pbmn
+                iv[11],  # nabt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_smtm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_seln_tr_pbmn_rate
-                int(v)
-                if (v := full["whol_entm_seln_vol"])
-                else _d.nothing(v),  # whol_entm_seln_vol
-                int(v)
-                if (v := full["whol_entm_seln_tr_pbmn"])
-                else _d.nothing(v),  # whol_entm_seln_tr_pbmn
+                iv[12],  # whol_entm_seln_vol
+                iv[13],  # whol_entm_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_entm_seln_vol_rate"])
                 else _d.nothing(v),  # whol_entm_seln_vol_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_entm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_entm_seln_tr_pbmn_rate
-                int(v)
-                if (v := full["whol_onsl_seln_vol"])
-                else _d.nothing(v),  # whol_onsl_seln_vol
+                iv[14],  # whol_onsl_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_onsl_seln_vol_rate"])
                 else _d.nothing(v),  # whol_onsl_seln_vol_rate
-                int(v)
-                if (v := full["whol_onsl_seln_tr_pbmn"])
-                else _d.nothing(v),  # whol_onsl_seln_tr_pbmn
+                iv[15],  # whol_onsl_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_onsl_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_onsl_seln_tr_pbmn_rate
-                int(v)
-                if (v := full["whol_smtn_seln_vol"])
-                else _d.nothing(v),  # whol_smtn_seln_vol
+                iv[16],  # whol_smtn_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_seln_vol_rate"])
                 else _d.nothing(v),  # whol_seln_vol_rate
-                int(v)
-                if (v := full["whol_smtn_seln_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_seln_tr_pbmn
+                iv[17],  # whol_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_seln_tr_pbmn_rate
-                int(v)
-                if (v := full["arbt_entm_shnu_vol"])
-                else _d.nothing(v),  # arbt_entm_shnu_vol
+                iv[18],  # arbt_entm_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_entm_shnu_vol_rate"])
                 else _d.nothing(v),  # arbt_entm_shnu_vol_rate
-                int(v)
-                if (v := full["arbt_entm_shnu_tr_pbmn"])
-                else _d.nothing(v),  # arbt_entm_shnu_tr_pbmn
+                iv[19],  # arbt_entm_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_entm_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_entm_shnu_tr_pbmn_rate
-                int(v)
-                if (v := full["arbt_onsl_shnu_vol"])
-                else _d.nothing(v),  # arbt_onsl_shnu_vol
+                iv[20],  # arbt_onsl_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_onsl_shnu_vol_rate"])
                 else _d.nothing(v),  # arbt_onsl_shnu_vol_rate
-                int(v)
-                if (v := full["arbt_onsl_shnu_tr_pbmn"])
-                else _d.nothing(v),  # arbt_onsl_shnu_tr_pbmn
+                iv[21],  # arbt_onsl_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_onsl_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_onsl_shnu_tr_pbmn_rate
-                int(v)
-                if (v := full["arbt_smtn_shnu_vol"])
-                else _d.nothing(v),  # arbt_smtn_shnu_vol
+                iv[22],  # arbt_smtn_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_smtm_shun_vol_rate"])
                 else _d.nothing(v),  # arbt_smtm_shun_vol_rate
-                int(v)
-                if (v := full["arbt_smtn_shnu_tr_pbmn"])
-                else _d.nothing(v),  # arbt_smtn_shnu_tr_pbmn
+                iv[23],  # arbt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_smtm_shun_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_shun_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_entm_shnu_vol"])
-                else _d.nothing(v),  # nabt_entm_shnu_vol
+                iv[24],  # nabt_entm_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_entm_shnu_vol_rate"])
                 else _d.nothing(v),  # nabt_entm_shnu_vol_rate
-                int(v)
-                if (v := full["nabt_entm_shnu_tr_pbmn"])
-                else _d.nothing(v),  # nabt_entm_shnu_tr_pbmn
+                iv[25],  # nabt_entm_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_entm_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_entm_shnu_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_onsl_shnu_vol"])
-                else _d.nothing(v),  # nabt_onsl_shnu_vol
+                iv[26],  # nabt_onsl_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_onsl_shnu_vol_rate"])
                 else _d.nothing(v),  # nabt_onsl_shnu_vol_rate
-                int(v)
-                if (v := full["nabt_onsl_shnu_tr_pbmn"])
-                else _d.nothing(v),  # nabt_onsl_shnu_tr_pbmn
+                iv[27],  # nabt_onsl_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_onsl_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_onsl_shnu_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_smtn_shnu_vol"])
-                else _d.nothing(v),  # nabt_smtn_shnu_vol
+                iv[28],  # nabt_smtn_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_smtm_shun_vol_rate"])
                 else _d.nothing(v),  # nabt_smtm_shun_vol_rate
-                int(v)
-                if (v := full["nabt_smtn_shnu_tr_pbmn"])
-                else _d.nothing(v),  # nabt_smtn_shnu_tr_pbmn
+                iv[29],  # nabt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_smtm_shun_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_shun_tr_pbmn_rate
-                int(v)
-                if (v := full["whol_entm_shnu_vol"])
-                else _d.nothing(v),  # whol_entm_shnu_vol
+                iv[30],  # whol_entm_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_entm_shnu_vol_rate"])
                 else _d.nothing(v),  # whol_entm_shnu_vol_rate
-                int(v)
-                if (v := full["whol_entm_shnu_tr_pbmn"])
-                else _d.nothing(v),  # whol_entm_shnu_tr_pbmn
+                iv[31],  # whol_entm_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_entm_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_entm_shnu_tr_pbmn_rate
-                int(v)
-                if (v := full["whol_onsl_shnu_vol"])
-                else _d.nothing(v),  # whol_onsl_shnu_vol
-                int(v)
-                if (v := full["whol_onsl_shnu_tr_pbmn"])
-                else _d.nothing(v),  # whol_onsl_shnu_tr_pbmn
+                iv[32],  # whol_onsl_shnu_vol
+                iv[33],  # whol_onsl_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_onsl_shnu_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_onsl_shnu_tr_pbmn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_onsl_shnu_vol_rate"])
                 else _d.nothing(v),  # whol_onsl_shnu_vol_rate
-                int(v)
-                if (v := full["whol_smtn_shnu_vol"])
-                else _d.nothing(v),  # whol_smtn_shnu_vol
+                iv[34],  # whol_smtn_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_shun_vol_rate"])
                 else _d.nothing(v),  # whol_shun_vol_rate
-                int(v)
-                if (v := full["whol_smtn_shnu_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_shnu_tr_pbmn
+                iv[35],  # whol_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_shun_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_shun_tr_pbmn_rate
-                int(v)
-                if (v := full["arbt_entm_ntby_qty"])
-                else _d.nothing(v),  # arbt_entm_ntby_qty
+                iv[36],  # arbt_entm_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_entm_ntby_qty_rate"])
                 else _d.nothing(v),  # arbt_entm_ntby_qty_rate
-                int(v)
-                if (v := full["arbt_entm_ntby_tr_pbmn"])
-                else _d.nothing(v),  # arbt_entm_ntby_tr_pbmn
+                iv[37],  # arbt_entm_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_entm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_entm_ntby_tr_pbmn_rate
-                int(v)
-                if (v := full["arbt_onsl_ntby_qty"])
-                else _d.nothing(v),  # arbt_onsl_ntby_qty
+                iv[38],  # arbt_onsl_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_onsl_ntby_qty_rate"])
                 else _d.nothing(v),  # arbt_onsl_ntby_qty_rate
-                int(v)
-                if (v := full["arbt_onsl_ntby_tr_pbmn"])
-                else _d.nothing(v),  # arbt_onsl_ntby_tr_pbmn
+                iv[39],  # arbt_onsl_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_onsl_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_onsl_ntby_tr_pbmn_rate
-                int(v)
-                if (v := full["arbt_smtn_ntby_qty"])
-                else _d.nothing(v),  # arbt_smtn_ntby_qty
+                iv[40],  # arbt_smtn_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_smtm_ntby_qty_rate"])
                 else _d.nothing(v),  # arbt_smtm_ntby_qty_rate
-                int(v)
-                if (v := full["arbt_smtn_ntby_tr_pbmn"])
-                else _d.nothing(v),  # arbt_smtn_ntby_tr_pbmn
+                iv[41],  # arbt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_smtm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_ntby_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_entm_ntby_qty"])
-                else _d.nothing(v),  # nabt_entm_ntby_qty
+                iv[42],  # nabt_entm_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_entm_ntby_qty_rate"])
                 else _d.nothing(v),  # nabt_entm_ntby_qty_rate
-                int(v)
-                if (v := full["nabt_entm_ntby_tr_pbmn"])
-                else _d.nothing(v),  # nabt_entm_ntby_tr_pbmn
+                iv[43],  # nabt_entm_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_entm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_entm_ntby_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_onsl_ntby_qty"])
-                else _d.nothing(v),  # nabt_onsl_ntby_qty
+                iv[44],  # nabt_onsl_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_onsl_ntby_qty_rate"])
                 else _d.nothing(v),  # nabt_onsl_ntby_qty_rate
-                int(v)
-                if (v := full["nabt_onsl_ntby_tr_pbmn"])
-                else _d.nothing(v),  # nabt_onsl_ntby_tr_pbmn
+                iv[45],  # nabt_onsl_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_onsl_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_onsl_ntby_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_smtn_ntby_qty"])
-                else _d.nothing(v),  # nabt_smtn_ntby_qty
+                iv[46],  # nabt_smtn_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_smtm_ntby_qty_rate"])
                 else _d.nothing(v),  # nabt_smtm_ntby_qty_rate
-                int(v)
-                if (v := full["nabt_smtn_ntby_tr_pbmn"])
-                else _d.nothing(v),  # nabt_smtn_ntby_tr_pbmn
+                iv[47],  # nabt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_smtm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_ntby_tr_pbmn_rate
-                int(v)
-                if (v := full["whol_entm_ntby_qty"])
-                else _d.nothing(v),  # whol_entm_ntby_qty
+                iv[48],  # whol_entm_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_entm_ntby_qty_rate"])
                 else _d.nothing(v),  # whol_entm_ntby_qty_rate
-                int(v)
-                if (v := full["whol_entm_ntby_tr_pbmn"])
-                else _d.nothing(v),  # whol_entm_ntby_tr_pbmn
+                iv[49],  # whol_entm_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_entm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_entm_ntby_tr_pbmn_rate
-                int(v)
-                if (v := full["whol_onsl_ntby_qty"])
-                else _d.nothing(v),  # whol_onsl_ntby_qty
+                iv[50],  # whol_onsl_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_onsl_ntby_qty_rate"])
                 else _d.nothing(v),  # whol_onsl_ntby_qty_rate
-                int(v)
-                if (v := full["whol_onsl_ntby_tr_pbmn"])
-                else _d.nothing(v),  # whol_onsl_ntby_tr_pbmn
+                iv[51],  # whol_onsl_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_onsl_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_onsl_ntby_tr_pbmn_rate
-                int(v)
-                if (v := full["whol_smtn_ntby_qty"])
-                else _d.nothing(v),  # whol_smtn_ntby_qty
+                iv[52],  # whol_smtn_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_ntby_qty_rate"])
                 else _d.nothing(v),  # whol_ntby_qty_rate
-                int(v)
-                if (v := full["whol_smtn_ntby_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_ntby_tr_pbmn
+                iv[53],  # whol_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # whol_ntby_tr_pbmn_rate
@@ -849,12 +804,8 @@ def _CompProgramTradeDailyOutput(d: Mapping[str, Any], strict: bool) -> CompProg
                 if (v := full["bstp_nmix_prdy_vrss"])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v)
-                if (v := full["nabt_smtm_seln_vol"])
-                else _d.nothing(v),  # nabt_smtm_seln_vol
-                int(v)
-                if (v := full["arbt_smtm_ntby_qty"])
-                else _d.nothing(v),  # arbt_smtm_ntby_qty
+                iv[54],  # nabt_smtm_seln_vol
+                iv[55],  # arbt_smtm_ntby_qty
             )
         except _d.CONVERT_ERRORS:
             pass

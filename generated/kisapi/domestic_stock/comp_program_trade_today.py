@@ -172,6 +172,28 @@ _CompProgramTradeTodayOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_nmix_prpr", "bstp_nmix_prpr", "decimal", None),
     ("bstp_nmix_prdy_vrss", "bstp_nmix_prdy_vrss", "decimal", None),
 )
+_CompProgramTradeTodayOutput_INTS = _d.itemgetter(
+    *(
+        "stck_clpr",
+        "prdy_vrss",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "whol_smtn_seln_vol",
+        "whol_smtn_shnu_vol",
+        "whol_smtn_ntby_qty",
+        "whol_smtn_seln_tr_pbmn",
+        "whol_smtn_shnu_tr_pbmn",
+        "whol_smtn_ntby_tr_pbmn",
+        "whol_ntby_vol_icdc",
+        "whol_ntby_tr_pbmn_icdc2",
+        "arbt_smtn_seln_tr_pbmn",
+        "arbt_smtn_shnu_tr_pbmn",
+        "nabt_smtn_seln_tr_pbmn",
+        "nabt_smtn_shnu_tr_pbmn",
+        "arbt_smtn_ntby_tr_pbmn",
+        "nabt_smtn_ntby_tr_pbmn",
+    )
+)
 
 
 def _CompProgramTradeTodayOutput(d: Mapping[str, Any], strict: bool) -> CompProgramTradeTodayOutput:
@@ -179,77 +201,52 @@ def _CompProgramTradeTodayOutput(d: Mapping[str, Any], strict: bool) -> CompProg
     full = d if len(d) == 31 else {**_CompProgramTradeTodayOutput_NONE, **d}
     if len(full) == 31:
         try:
+            iv = _d.integers(
+                _CompProgramTradeTodayOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return CompProgramTradeTodayOutput(
                 date.fromisoformat(v)
                 if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # stck_clpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v)
-                if (v := full["whol_smtn_seln_vol"])
-                else _d.nothing(v),  # whol_smtn_seln_vol
-                int(v)
-                if (v := full["whol_smtn_shnu_vol"])
-                else _d.nothing(v),  # whol_smtn_shnu_vol
-                int(v)
-                if (v := full["whol_smtn_ntby_qty"])
-                else _d.nothing(v),  # whol_smtn_ntby_qty
-                int(v)
-                if (v := full["whol_smtn_seln_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_seln_tr_pbmn
-                int(v)
-                if (v := full["whol_smtn_shnu_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_shnu_tr_pbmn
-                int(v)
-                if (v := full["whol_smtn_ntby_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_ntby_tr_pbmn
-                int(v)
-                if (v := full["whol_ntby_vol_icdc"])
-                else _d.nothing(v),  # whol_ntby_vol_icdc
-                int(v)
-                if (v := full["whol_ntby_tr_pbmn_icdc2"])
-                else _d.nothing(v),  # whol_ntby_tr_pbmn_icdc2
+                iv[2],  # acml_vol
+                iv[3],  # acml_tr_pbmn
+                iv[4],  # whol_smtn_seln_vol
+                iv[5],  # whol_smtn_shnu_vol
+                iv[6],  # whol_smtn_ntby_qty
+                iv[7],  # whol_smtn_seln_tr_pbmn
+                iv[8],  # whol_smtn_shnu_tr_pbmn
+                iv[9],  # whol_smtn_ntby_tr_pbmn
+                iv[10],  # whol_ntby_vol_icdc
+                iv[11],  # whol_ntby_tr_pbmn_icdc2
                 time.fromisoformat(v) if (v := full["bsop_hour"]) else _d.nothing(v),  # bsop_hour
-                int(v)
-                if (v := full["arbt_smtn_seln_tr_pbmn"])
-                else _d.nothing(v),  # arbt_smtn_seln_tr_pbmn
+                iv[12],  # arbt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_smtm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_seln_tr_pbmn_rate
-                int(v)
-                if (v := full["arbt_smtn_shnu_tr_pbmn"])
-                else _d.nothing(v),  # arbt_smtn_shnu_tr_pbmn
+                iv[13],  # arbt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_smtm_shun_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_shun_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_smtn_seln_tr_pbmn"])
-                else _d.nothing(v),  # nabt_smtn_seln_tr_pbmn
+                iv[14],  # nabt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_smtm_seln_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_seln_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_smtn_shnu_tr_pbmn"])
-                else _d.nothing(v),  # nabt_smtn_shnu_tr_pbmn
+                iv[15],  # nabt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_smtm_shun_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_shun_tr_pbmn_rate
-                int(v)
-                if (v := full["arbt_smtn_ntby_tr_pbmn"])
-                else _d.nothing(v),  # arbt_smtn_ntby_tr_pbmn
+                iv[16],  # arbt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["arbt_smtm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # arbt_smtm_ntby_tr_pbmn_rate
-                int(v)
-                if (v := full["nabt_smtn_ntby_tr_pbmn"])
-                else _d.nothing(v),  # nabt_smtn_ntby_tr_pbmn
+                iv[17],  # nabt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nabt_smtm_ntby_tr_pbmn_rate"])
                 else _d.nothing(v),  # nabt_smtm_ntby_tr_pbmn_rate

@@ -152,6 +152,28 @@ _DailyCreditBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_hgpr", "stck_hgpr", "int", None),
     ("stck_lwpr", "stck_lwpr", "int", None),
 )
+_DailyCreditBalanceOutput_INTS = _d.itemgetter(
+    *(
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "whol_loan_new_stcn",
+        "whol_loan_rdmp_stcn",
+        "whol_loan_rmnd_stcn",
+        "whol_loan_new_amt",
+        "whol_loan_rdmp_amt",
+        "whol_loan_rmnd_amt",
+        "whol_stln_new_stcn",
+        "whol_stln_rdmp_stcn",
+        "whol_stln_rmnd_stcn",
+        "whol_stln_new_amt",
+        "whol_stln_rdmp_amt",
+        "whol_stln_rmnd_amt",
+        "stck_oprc",
+        "stck_hgpr",
+        "stck_lwpr",
+    )
+)
 
 
 def _DailyCreditBalanceOutput(d: Mapping[str, Any], strict: bool) -> DailyCreditBalanceOutput:
@@ -159,64 +181,47 @@ def _DailyCreditBalanceOutput(d: Mapping[str, Any], strict: bool) -> DailyCredit
     full = d if len(d) == 26 else {**_DailyCreditBalanceOutput_NONE, **d}
     if len(full) == 26:
         try:
+            iv = _d.integers(
+                _DailyCreditBalanceOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return DailyCreditBalanceOutput(
                 date.fromisoformat(v) if (v := full["deal_date"]) else _d.nothing(v),  # deal_date
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                iv[0],  # stck_prpr
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[1],  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                iv[2],  # acml_vol
                 date.fromisoformat(v) if (v := full["stlm_date"]) else _d.nothing(v),  # stlm_date
-                int(v)
-                if (v := full["whol_loan_new_stcn"])
-                else _d.nothing(v),  # whol_loan_new_stcn
-                int(v)
-                if (v := full["whol_loan_rdmp_stcn"])
-                else _d.nothing(v),  # whol_loan_rdmp_stcn
-                int(v)
-                if (v := full["whol_loan_rmnd_stcn"])
-                else _d.nothing(v),  # whol_loan_rmnd_stcn
-                int(v) if (v := full["whol_loan_new_amt"]) else _d.nothing(v),  # whol_loan_new_amt
-                int(v)
-                if (v := full["whol_loan_rdmp_amt"])
-                else _d.nothing(v),  # whol_loan_rdmp_amt
-                int(v)
-                if (v := full["whol_loan_rmnd_amt"])
-                else _d.nothing(v),  # whol_loan_rmnd_amt
+                iv[3],  # whol_loan_new_stcn
+                iv[4],  # whol_loan_rdmp_stcn
+                iv[5],  # whol_loan_rmnd_stcn
+                iv[6],  # whol_loan_new_amt
+                iv[7],  # whol_loan_rdmp_amt
+                iv[8],  # whol_loan_rmnd_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_loan_rmnd_rate"])
                 else _d.nothing(v),  # whol_loan_rmnd_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_loan_gvrt"])
                 else _d.nothing(v),  # whol_loan_gvrt
-                int(v)
-                if (v := full["whol_stln_new_stcn"])
-                else _d.nothing(v),  # whol_stln_new_stcn
-                int(v)
-                if (v := full["whol_stln_rdmp_stcn"])
-                else _d.nothing(v),  # whol_stln_rdmp_stcn
-                int(v)
-                if (v := full["whol_stln_rmnd_stcn"])
-                else _d.nothing(v),  # whol_stln_rmnd_stcn
-                int(v) if (v := full["whol_stln_new_amt"]) else _d.nothing(v),  # whol_stln_new_amt
-                int(v)
-                if (v := full["whol_stln_rdmp_amt"])
-                else _d.nothing(v),  # whol_stln_rdmp_amt
-                int(v)
-                if (v := full["whol_stln_rmnd_amt"])
-                else _d.nothing(v),  # whol_stln_rmnd_amt
+                iv[9],  # whol_stln_new_stcn
+                iv[10],  # whol_stln_rdmp_stcn
+                iv[11],  # whol_stln_rmnd_stcn
+                iv[12],  # whol_stln_new_amt
+                iv[13],  # whol_stln_rdmp_amt
+                iv[14],  # whol_stln_rmnd_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_stln_rmnd_rate"])
                 else _d.nothing(v),  # whol_stln_rmnd_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["whol_stln_gvrt"])
                 else _d.nothing(v),  # whol_stln_gvrt
-                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
+                iv[15],  # stck_oprc
+                iv[16],  # stck_hgpr
+                iv[17],  # stck_lwpr
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -195,6 +195,23 @@ _DailyShortSaleOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_lwpr", "stck_lwpr", "int", None),
     ("avrg_prc", "avrg_prc", "decimal", None),
 )
+_DailyShortSaleOutput2_INTS = _d.itemgetter(
+    *(
+        "stck_clpr",
+        "prdy_vrss",
+        "acml_vol",
+        "stnd_vol_smtn",
+        "ssts_cntg_qty",
+        "acml_ssts_cntg_qty",
+        "acml_tr_pbmn",
+        "stnd_tr_pbmn_smtn",
+        "ssts_tr_pbmn",
+        "acml_ssts_tr_pbmn",
+        "stck_oprc",
+        "stck_hgpr",
+        "stck_lwpr",
+    )
+)
 
 
 def _DailyShortSaleOutput2(d: Mapping[str, Any], strict: bool) -> DailyShortSaleOutput2:
@@ -202,42 +219,43 @@ def _DailyShortSaleOutput2(d: Mapping[str, Any], strict: bool) -> DailyShortSale
     full = d if len(d) == 21 else {**_DailyShortSaleOutput2_NONE, **d}
     if len(full) == 21:
         try:
+            iv = _d.integers(
+                _DailyShortSaleOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return DailyShortSaleOutput2(
                 date.fromisoformat(v)
                 if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # stck_clpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["stnd_vol_smtn"]) else _d.nothing(v),  # stnd_vol_smtn
-                int(v) if (v := full["ssts_cntg_qty"]) else _d.nothing(v),  # ssts_cntg_qty
+                iv[2],  # acml_vol
+                iv[3],  # stnd_vol_smtn
+                iv[4],  # ssts_cntg_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ssts_vol_rlim"])
                 else _d.nothing(v),  # ssts_vol_rlim
-                int(v)
-                if (v := full["acml_ssts_cntg_qty"])
-                else _d.nothing(v),  # acml_ssts_cntg_qty
+                iv[5],  # acml_ssts_cntg_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["acml_ssts_cntg_qty_rlim"])
                 else _d.nothing(v),  # acml_ssts_cntg_qty_rlim
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["stnd_tr_pbmn_smtn"]) else _d.nothing(v),  # stnd_tr_pbmn_smtn
-                int(v) if (v := full["ssts_tr_pbmn"]) else _d.nothing(v),  # ssts_tr_pbmn
+                iv[6],  # acml_tr_pbmn
+                iv[7],  # stnd_tr_pbmn_smtn
+                iv[8],  # ssts_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ssts_tr_pbmn_rlim"])
                 else _d.nothing(v),  # ssts_tr_pbmn_rlim
-                int(v) if (v := full["acml_ssts_tr_pbmn"]) else _d.nothing(v),  # acml_ssts_tr_pbmn
+                iv[9],  # acml_ssts_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["acml_ssts_tr_pbmn_rlim"])
                 else _d.nothing(v),  # acml_ssts_tr_pbmn_rlim
-                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
+                iv[10],  # stck_oprc
+                iv[11],  # stck_hgpr
+                iv[12],  # stck_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["avrg_prc"])
                 else _d.nothing(v),  # avrg_prc

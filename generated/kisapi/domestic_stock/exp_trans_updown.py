@@ -112,6 +112,21 @@ _ExpTransUpdownOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("total_askp_rsqn", "total_askp_rsqn", "int", None),
     ("total_bidp_rsqn", "total_bidp_rsqn", "int", None),
 )
+_ExpTransUpdownOutput_INTS = _d.itemgetter(
+    *(
+        "stck_prpr",
+        "prdy_vrss",
+        "stck_sdpr",
+        "seln_rsqn",
+        "askp",
+        "bidp",
+        "shnu_rsqn",
+        "cntg_vol",
+        "antc_tr_pbmn",
+        "total_askp_rsqn",
+        "total_bidp_rsqn",
+    )
+)
 
 
 def _ExpTransUpdownOutput(d: Mapping[str, Any], strict: bool) -> ExpTransUpdownOutput:
@@ -119,6 +134,7 @@ def _ExpTransUpdownOutput(d: Mapping[str, Any], strict: bool) -> ExpTransUpdownO
     full = d if len(d) == 15 else {**_ExpTransUpdownOutput_NONE, **d}
     if len(full) == 15:
         try:
+            iv = _d.integers(_ExpTransUpdownOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return ExpTransUpdownOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -127,21 +143,21 @@ def _ExpTransUpdownOutput(d: Mapping[str, Any], strict: bool) -> ExpTransUpdownO
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # stck_prpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
-                int(v) if (v := full["seln_rsqn"]) else _d.nothing(v),  # seln_rsqn
-                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
-                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
-                int(v) if (v := full["shnu_rsqn"]) else _d.nothing(v),  # shnu_rsqn
-                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
-                int(v) if (v := full["antc_tr_pbmn"]) else _d.nothing(v),  # antc_tr_pbmn
-                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
+                iv[2],  # stck_sdpr
+                iv[3],  # seln_rsqn
+                iv[4],  # askp
+                iv[5],  # bidp
+                iv[6],  # shnu_rsqn
+                iv[7],  # cntg_vol
+                iv[8],  # antc_tr_pbmn
+                iv[9],  # total_askp_rsqn
+                iv[10],  # total_bidp_rsqn
             )
         except _d.CONVERT_ERRORS:
             pass

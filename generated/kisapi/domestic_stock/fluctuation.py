@@ -136,6 +136,20 @@ _FluctuationOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prd_rsfl", "prd_rsfl", "int", None),
     ("prd_rsfl_rate", "prd_rsfl_rate", "decimal", None),
 )
+_FluctuationOutput_INTS = _d.itemgetter(
+    *(
+        "data_rank",
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "stck_hgpr",
+        "stck_lwpr",
+        "cnnt_ascn_dynu",
+        "cnnt_down_dynu",
+        "oprc_vrss_prpr",
+        "prd_rsfl",
+    )
+)
 
 
 def _FluctuationOutput(d: Mapping[str, Any], strict: bool) -> FluctuationOutput:
@@ -143,28 +157,29 @@ def _FluctuationOutput(d: Mapping[str, Any], strict: bool) -> FluctuationOutput:
     full = d if len(d) == 24 else {**_FluctuationOutput_NONE, **d}
     if len(full) == 24:
         try:
+            iv = _d.integers(_FluctuationOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return FluctuationOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
-                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
+                iv[0],  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[1],  # stck_prpr
+                iv[2],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
+                iv[3],  # acml_vol
+                iv[4],  # stck_hgpr
                 time.fromisoformat(v) if (v := full["hgpr_hour"]) else _d.nothing(v),  # hgpr_hour
                 date.fromisoformat(v)
                 if (v := full["acml_hgpr_date"])
                 else _d.nothing(v),  # acml_hgpr_date
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
+                iv[5],  # stck_lwpr
                 time.fromisoformat(v) if (v := full["lwpr_hour"]) else _d.nothing(v),  # lwpr_hour
                 date.fromisoformat(v)
                 if (v := full["acml_lwpr_date"])
@@ -175,19 +190,19 @@ def _FluctuationOutput(d: Mapping[str, Any], strict: bool) -> FluctuationOutput:
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dsgt_date_clpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # dsgt_date_clpr_vrss_prpr_rate
-                int(v) if (v := full["cnnt_ascn_dynu"]) else _d.nothing(v),  # cnnt_ascn_dynu
+                iv[6],  # cnnt_ascn_dynu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["hgpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # hgpr_vrss_prpr_rate
-                int(v) if (v := full["cnnt_down_dynu"]) else _d.nothing(v),  # cnnt_down_dynu
+                iv[7],  # cnnt_down_dynu
                 SIGN_CODES[v]
                 if (v := full["oprc_vrss_prpr_sign"])
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
-                int(v) if (v := full["oprc_vrss_prpr"]) else _d.nothing(v),  # oprc_vrss_prpr
+                iv[8],  # oprc_vrss_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["oprc_vrss_prpr_rate"])
                 else _d.nothing(v),  # oprc_vrss_prpr_rate
-                int(v) if (v := full["prd_rsfl"]) else _d.nothing(v),  # prd_rsfl
+                iv[9],  # prd_rsfl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prd_rsfl_rate"])
                 else _d.nothing(v),  # prd_rsfl_rate

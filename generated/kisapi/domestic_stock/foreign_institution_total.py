@@ -151,6 +151,32 @@ _ForeignInstitutionTotalOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etc_orgt_ntby_tr_pbmn", "etc_orgt_ntby_tr_pbmn", "int", None),
     ("etc_corp_ntby_tr_pbmn", "etc_corp_ntby_tr_pbmn", "int", None),
 )
+_ForeignInstitutionTotalOutput_INTS = _d.itemgetter(
+    *(
+        "ntby_qty",
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "frgn_ntby_qty",
+        "orgn_ntby_qty",
+        "ivtr_ntby_qty",
+        "bank_ntby_qty",
+        "insu_ntby_qty",
+        "mrbn_ntby_qty",
+        "fund_ntby_qty",
+        "etc_orgt_ntby_vol",
+        "etc_corp_ntby_vol",
+        "frgn_ntby_tr_pbmn",
+        "orgn_ntby_tr_pbmn",
+        "ivtr_ntby_tr_pbmn",
+        "bank_ntby_tr_pbmn",
+        "insu_ntby_tr_pbmn",
+        "mrbn_ntby_tr_pbmn",
+        "fund_ntby_tr_pbmn",
+        "etc_orgt_ntby_tr_pbmn",
+        "etc_corp_ntby_tr_pbmn",
+    )
+)
 
 
 def _ForeignInstitutionTotalOutput(
@@ -160,6 +186,9 @@ def _ForeignInstitutionTotalOutput(
     full = d if len(d) == 26 else {**_ForeignInstitutionTotalOutput_NONE, **d}
     if len(full) == 26:
         try:
+            iv = _d.integers(
+                _ForeignInstitutionTotalOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return ForeignInstitutionTotalOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -168,36 +197,32 @@ def _ForeignInstitutionTotalOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
-                int(v) if (v := full["ntby_qty"]) else _d.nothing(v),  # ntby_qty
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                iv[0],  # ntby_qty
+                iv[1],  # stck_prpr
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[2],  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
-                int(v) if (v := full["orgn_ntby_qty"]) else _d.nothing(v),  # orgn_ntby_qty
-                int(v) if (v := full["ivtr_ntby_qty"]) else _d.nothing(v),  # ivtr_ntby_qty
-                int(v) if (v := full["bank_ntby_qty"]) else _d.nothing(v),  # bank_ntby_qty
-                int(v) if (v := full["insu_ntby_qty"]) else _d.nothing(v),  # insu_ntby_qty
-                int(v) if (v := full["mrbn_ntby_qty"]) else _d.nothing(v),  # mrbn_ntby_qty
-                int(v) if (v := full["fund_ntby_qty"]) else _d.nothing(v),  # fund_ntby_qty
-                int(v) if (v := full["etc_orgt_ntby_vol"]) else _d.nothing(v),  # etc_orgt_ntby_vol
-                int(v) if (v := full["etc_corp_ntby_vol"]) else _d.nothing(v),  # etc_corp_ntby_vol
-                int(v) if (v := full["frgn_ntby_tr_pbmn"]) else _d.nothing(v),  # frgn_ntby_tr_pbmn
-                int(v) if (v := full["orgn_ntby_tr_pbmn"]) else _d.nothing(v),  # orgn_ntby_tr_pbmn
-                int(v) if (v := full["ivtr_ntby_tr_pbmn"]) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
-                int(v) if (v := full["bank_ntby_tr_pbmn"]) else _d.nothing(v),  # bank_ntby_tr_pbmn
-                int(v) if (v := full["insu_ntby_tr_pbmn"]) else _d.nothing(v),  # insu_ntby_tr_pbmn
-                int(v) if (v := full["mrbn_ntby_tr_pbmn"]) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
-                int(v) if (v := full["fund_ntby_tr_pbmn"]) else _d.nothing(v),  # fund_ntby_tr_pbmn
-                int(v)
-                if (v := full["etc_orgt_ntby_tr_pbmn"])
-                else _d.nothing(v),  # etc_orgt_ntby_tr_pbmn
-                int(v)
-                if (v := full["etc_corp_ntby_tr_pbmn"])
-                else _d.nothing(v),  # etc_corp_ntby_tr_pbmn
+                iv[3],  # acml_vol
+                iv[4],  # frgn_ntby_qty
+                iv[5],  # orgn_ntby_qty
+                iv[6],  # ivtr_ntby_qty
+                iv[7],  # bank_ntby_qty
+                iv[8],  # insu_ntby_qty
+                iv[9],  # mrbn_ntby_qty
+                iv[10],  # fund_ntby_qty
+                iv[11],  # etc_orgt_ntby_vol
+                iv[12],  # etc_corp_ntby_vol
+                iv[13],  # frgn_ntby_tr_pbmn
+                iv[14],  # orgn_ntby_tr_pbmn
+                iv[15],  # ivtr_ntby_tr_pbmn
+                iv[16],  # bank_ntby_tr_pbmn
+                iv[17],  # insu_ntby_tr_pbmn
+                iv[18],  # mrbn_ntby_tr_pbmn
+                iv[19],  # fund_ntby_tr_pbmn
+                iv[20],  # etc_orgt_ntby_tr_pbmn
+                iv[21],  # etc_corp_ntby_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -212,6 +212,35 @@ _InquireAccountBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pbst_sbsc_fnds_loan_use_amt", "pbst_sbsc_fnds_loan_use_amt", "int", None),
     ("etpr_crdt_grnt_loan_amt", "etpr_crdt_grnt_loan_amt", "int", None),
 )
+_InquireAccountBalanceOutput2_INTS = _d.itemgetter(
+    *(
+        "pchs_amt_smtl",
+        "nass_tot_amt",
+        "loan_amt_smtl",
+        "evlu_pfls_amt_smtl",
+        "evlu_amt_smtl",
+        "tot_asst_amt",
+        "tot_lnda_tot_ulst_lnda",
+        "cma_auto_loan_amt",
+        "tot_mgln_amt",
+        "stln_evlu_amt",
+        "crdt_fncg_amt",
+        "ocl_apl_loan_amt",
+        "pldg_stup_amt",
+        "frcr_evlu_tota",
+        "tot_dncl_amt",
+        "cma_evlu_amt",
+        "dncl_amt",
+        "tot_sbst_amt",
+        "thdt_rcvb_amt",
+        "ovrs_stck_evlu_amt1",
+        "ovrs_bond_evlu_amt",
+        "mmf_cma_mgge_loan_amt",
+        "sbsc_dncl_amt",
+        "pbst_sbsc_fnds_loan_use_amt",
+        "etpr_crdt_grnt_loan_amt",
+    )
+)
 
 
 def _InquireAccountBalanceOutput2(
@@ -221,47 +250,36 @@ def _InquireAccountBalanceOutput2(
     full = d if len(d) == 25 else {**_InquireAccountBalanceOutput2_NONE, **d}
     if len(full) == 25:
         try:
+            iv = _d.integers(
+                _InquireAccountBalanceOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireAccountBalanceOutput2(
-                int(v) if (v := full["pchs_amt_smtl"]) else _d.nothing(v),  # pchs_amt_smtl
-                int(v) if (v := full["nass_tot_amt"]) else _d.nothing(v),  # nass_tot_amt
-                int(v) if (v := full["loan_amt_smtl"]) else _d.nothing(v),  # loan_amt_smtl
-                int(v)
-                if (v := full["evlu_pfls_amt_smtl"])
-                else _d.nothing(v),  # evlu_pfls_amt_smtl
-                int(v) if (v := full["evlu_amt_smtl"]) else _d.nothing(v),  # evlu_amt_smtl
-                int(v) if (v := full["tot_asst_amt"]) else _d.nothing(v),  # tot_asst_amt
-                int(v)
-                if (v := full["tot_lnda_tot_ulst_lnda"])
-                else _d.nothing(v),  # tot_lnda_tot_ulst_lnda
-                int(v) if (v := full["cma_auto_loan_amt"]) else _d.nothing(v),  # cma_auto_loan_amt
-                int(v) if (v := full["tot_mgln_amt"]) else _d.nothing(v),  # tot_mgln_amt
-                int(v) if (v := full["stln_evlu_amt"]) else _d.nothing(v),  # stln_evlu_amt
-                int(v) if (v := full["crdt_fncg_amt"]) else _d.nothing(v),  # crdt_fncg_amt
-                int(v) if (v := full["ocl_apl_loan_amt"]) else _d.nothing(v),  # ocl_apl_loan_amt
-                int(v) if (v := full["pldg_stup_amt"]) else _d.nothing(v),  # pldg_stup_amt
-                int(v) if (v := full["frcr_evlu_tota"]) else _d.nothing(v),  # frcr_evlu_tota
-                int(v) if (v := full["tot_dncl_amt"]) else _d.nothing(v),  # tot_dncl_amt
-                int(v) if (v := full["cma_evlu_amt"]) else _d.nothing(v),  # cma_evlu_amt
-                int(v) if (v := full["dncl_amt"]) else _d.nothing(v),  # dncl_amt
-                int(v) if (v := full["tot_sbst_amt"]) else _d.nothing(v),  # tot_sbst_amt
-                int(v) if (v := full["thdt_rcvb_amt"]) else _d.nothing(v),  # thdt_rcvb_amt
-                int(v)
-                if (v := full["ovrs_stck_evlu_amt1"])
-                else _d.nothing(v),  # ovrs_stck_evlu_amt1
-                int(v)
-                if (v := full["ovrs_bond_evlu_amt"])
-                else _d.nothing(v),  # ovrs_bond_evlu_amt
-                int(v)
-                if (v := full["mmf_cma_mgge_loan_amt"])
-                else _d.nothing(v),  # mmf_cma_mgge_loan_amt
-                int(v) if (v := full["sbsc_dncl_amt"]) else _d.nothing(v),  # sbsc_dncl_amt
-                int(v)
-                if (v := full["pbst_sbsc_fnds_loan_use_amt"])
-                else _d.nothing(v),  # pbst_sbsc_fnds_loan_use_amt
-                int(v)
-                if (v := full["etpr_crdt_grnt_loan_amt"])
-                else _d.nothing(v),  # etpr_crdt_grnt_loan_amt
+                iv[0],  # pchs_amt_smtl
+                iv[1],  # nass_tot_amt
+                iv[2],  # loan_amt_smtl
+                iv[3],  # evlu_pfls_amt_smtl
+                iv[4],  # evlu_amt_smtl
+                iv[5],  # tot_asst_amt
+                iv[6],  # tot_lnda_tot_ulst_lnda
+                iv[7],  # cma_auto_loan_amt
+                iv[8],  # tot_mgln_amt
+                iv[9],  # stln_evlu_amt
+                iv[10],  # crdt_fncg_amt
+                iv[11],  # ocl_apl_loan_amt
+                iv[12],  # pldg_stup_amt
+                iv[13],  # frcr_evlu_tota
+                iv[14],  # tot_dncl_amt
+                iv[15],  # cma_evlu_amt
+                iv[16],  # dncl_amt
+                iv[17],  # tot_sbst_amt
+                iv[18],  # thdt_rcvb_amt
+                iv[19],  # ovrs_stck_evlu_amt1
+                iv[20],  # ovrs_bond_evlu_amt
+                iv[21],  # mmf_cma_mgge_loan_amt
+                iv[22],  # sbsc_dncl_amt
+                iv[23],  # pbst_sbsc_fnds_loan_use_amt
+                iv[24],  # etpr_crdt_grnt_loan_amt
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -333,6 +333,79 @@ _InquireAskingPriceExpCcnOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ntby_aspr_rsqn", "ntby_aspr_rsqn", "int", None),
     ("new_mkop_cls_code", "new_mkop_cls_code", "str", None),
 )
+_InquireAskingPriceExpCcnOutput1_INTS = _d.itemgetter(
+    *(
+        "askp1",
+        "askp2",
+        "askp3",
+        "askp4",
+        "askp5",
+        "askp6",
+        "askp7",
+        "askp8",
+        "askp9",
+        "askp10",
+        "bidp1",
+        "bidp2",
+        "bidp3",
+        "bidp4",
+        "bidp5",
+        "bidp6",
+        "bidp7",
+        "bidp8",
+        "bidp9",
+        "bidp10",
+        "askp_rsqn1",
+        "askp_rsqn2",
+        "askp_rsqn3",
+        "askp_rsqn4",
+        "askp_rsqn5",
+        "askp_rsqn6",
+        "askp_rsqn7",
+        "askp_rsqn8",
+        "askp_rsqn9",
+        "askp_rsqn10",
+        "bidp_rsqn1",
+        "bidp_rsqn2",
+        "bidp_rsqn3",
+        "bidp_rsqn4",
+        "bidp_rsqn5",
+        "bidp_rsqn6",
+        "bidp_rsqn7",
+        "bidp_rsqn8",
+        "bidp_rsqn9",
+        "bidp_rsqn10",
+        "askp_rsqn_icdc1",
+        "askp_rsqn_icdc2",
+        "askp_rsqn_icdc3",
+        "askp_rsqn_icdc4",
+        "askp_rsqn_icdc5",
+        "askp_rsqn_icdc6",
+        "askp_rsqn_icdc7",
+        "askp_rsqn_icdc8",
+        "askp_rsqn_icdc9",
+        "askp_rsqn_icdc10",
+        "bidp_rsqn_icdc1",
+        "bidp_rsqn_icdc2",
+        "bidp_rsqn_icdc3",
+        "bidp_rsqn_icdc4",
+        "bidp_rsqn_icdc5",
+        "bidp_rsqn_icdc6",
+        "bidp_rsqn_icdc7",
+        "bidp_rsqn_icdc8",
+        "bidp_rsqn_icdc9",
+        "bidp_rsqn_icdc10",
+        "total_askp_rsqn",
+        "total_bidp_rsqn",
+        "total_askp_rsqn_icdc",
+        "total_bidp_rsqn_icdc",
+        "ovtm_total_askp_icdc",
+        "ovtm_total_bidp_icdc",
+        "ovtm_total_askp_rsqn",
+        "ovtm_total_bidp_rsqn",
+        "ntby_aspr_rsqn",
+    )
+)
 
 
 def _InquireAskingPriceExpCcnOutput1(
@@ -342,92 +415,83 @@ def _InquireAskingPriceExpCcnOutput1(
     full = d if len(d) == 71 else {**_InquireAskingPriceExpCcnOutput1_NONE, **d}
     if len(full) == 71:
         try:
+            iv = _d.integers(
+                _InquireAskingPriceExpCcnOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceExpCcnOutput1(
                 time.fromisoformat(v)
                 if (v := full["aspr_acpt_hour"])
                 else _d.nothing(v),  # aspr_acpt_hour
-                int(v) if (v := full["askp1"]) else _d.nothing(v),  # askp1
-                int(v) if (v := full["askp2"]) else _d.nothing(v),  # askp2
-                int(v) if (v := full["askp3"]) else _d.nothing(v),  # askp3
-                int(v) if (v := full["askp4"]) else _d.nothing(v),  # askp4
-                int(v) if (v := full["askp5"]) else _d.nothing(v),  # askp5
-                int(v) if (v := full["askp6"]) else _d.nothing(v),  # askp6
-                int(v) if (v := full["askp7"]) else _d.nothing(v),  # askp7
-                int(v) if (v := full["askp8"]) else _d.nothing(v),  # askp8
-                int(v) if (v := full["askp9"]) else _d.nothing(v),  # askp9
-                int(v) if (v := full["askp10"]) else _d.nothing(v),  # askp10
-                int(v) if (v := full["bidp1"]) else _d.nothing(v),  # bidp1
-                int(v) if (v := full["bidp2"]) else _d.nothing(v),  # bidp2
-                int(v) if (v := full["bidp3"]) else _d.nothing(v),  # bidp3
-                int(v) if (v := full["bidp4"]) else _d.nothing(v),  # bidp4
-                int(v) if (v := full["bidp5"]) else _d.nothing(v),  # bidp5
-                int(v) if (v := full["bidp6"]) else _d.nothing(v),  # bidp6
-                int(v) if (v := full["bidp7"]) else _d.nothing(v),  # bidp7
-                int(v) if (v := full["bidp8"]) else _d.nothing(v),  # bidp8
-                int(v) if (v := full["bidp9"]) else _d.nothing(v),  # bidp9
-                int(v) if (v := full["bidp10"]) else _d.nothing(v),  # bidp10
-                int(v) if (v := full["askp_rsqn1"]) else _d.nothing(v),  # askp_rsqn1
-                int(v) if (v := full["askp_rsqn2"]) else _d.nothing(v),  # askp_rsqn2
-                int(v) if (v := full["askp_rsqn3"]) else _d.nothing(v),  # askp_rsqn3
-                int(v) if (v := full["askp_rsqn4"]) else _d.nothing(v),  # askp_rsqn4
-                int(v) if (v := full["askp_rsqn5"]) else _d.nothing(v),  # askp_rsqn5
-                int(v) if (v := full["askp_rsqn6"]) else _d.nothing(v),  # askp_rsqn6
-                int(v) if (v := full["askp_rsqn7"]) else _d.nothing(v),  # askp_rsqn7
-                int(v) if (v := full["askp_rsqn8"]) else _d.nothing(v),  # askp_rsqn8
-                int(v) if (v := full["askp_rsqn9"]) else _d.nothing(v),  # askp_rsqn9
-                int(v) if (v := full["askp_rsqn10"]) else _d.nothing(v),  # askp_rsqn10
-                int(v) if (v := full["bidp_rsqn1"]) else _d.nothing(v),  # bidp_rsqn1
-                int(v) if (v := full["bidp_rsqn2"]) else _d.nothing(v),  # bidp_rsqn2
-                int(v) if (v := full["bidp_rsqn3"]) else _d.nothing(v),  # bidp_rsqn3
-                int(v) if (v := full["bidp_rsqn4"]) else _d.nothing(v),  # bidp_rsqn4
-                int(v) if (v := full["bidp_rsqn5"]) else _d.nothing(v),  # bidp_rsqn5
-                int(v) if (v := full["bidp_rsqn6"]) else _d.nothing(v),  # bidp_rsqn6
-                int(v) if (v := full["bidp_rsqn7"]) else _d.nothing(v),  # bidp_rsqn7
-                int(v) if (v := full["bidp_rsqn8"]) else _d.nothing(v),  # bidp_rsqn8
-                int(v) if (v := full["bidp_rsqn9"]) else _d.nothing(v),  # bidp_rsqn9
-                int(v) if (v := full["bidp_rsqn10"]) else _d.nothing(v),  # bidp_rsqn10
-                int(v) if (v := full["askp_rsqn_icdc1"]) else _d.nothing(v),  # askp_rsqn_icdc1
-                int(v) if (v := full["askp_rsqn_icdc2"]) else _d.nothing(v),  # askp_rsqn_icdc2
-                int(v) if (v := full["askp_rsqn_icdc3"]) else _d.nothing(v),  # askp_rsqn_icdc3
-                int(v) if (v := full["askp_rsqn_icdc4"]) else _d.nothing(v),  # askp_rsqn_icdc4
-                int(v) if (v := full["askp_rsqn_icdc5"]) else _d.nothing(v),  # askp_rsqn_icdc5
-                int(v) if (v := full["askp_rsqn_icdc6"]) else _d.nothing(v),  # askp_rsqn_icdc6
-                int(v) if (v := full["askp_rsqn_icdc7"]) else _d.nothing(v),  # askp_rsqn_icdc7
-                int(v) if (v := full["askp_rsqn_icdc8"]) else _d.nothing(v),  # askp_rsqn_icdc8
-                int(v) if (v := full["askp_rsqn_icdc9"]) else _d.nothing(v),  # askp_rsqn_icdc9
-                int(v) if (v := full["askp_rsqn_icdc10"]) else _d.nothing(v),  # askp_rsqn_icdc10
-                int(v) if (v := full["bidp_rsqn_icdc1"]) else _d.nothing(v),  # bidp_rsqn_icdc1
-                int(v) if (v := full["bidp_rsqn_icdc2"]) else _d.nothing(v),  # bidp_rsqn_icdc2
-                int(v) if (v := full["bidp_rsqn_icdc3"]) else _d.nothing(v),  # bidp_rsqn_icdc3
-                int(v) if (v := full["bidp_rsqn_icdc4"]) else _d.nothing(v),  # bidp_rsqn_icdc4
-                int(v) if (v := full["bidp_rsqn_icdc5"]) else _d.nothing(v),  # bidp_rsqn_icdc5
-                int(v) if (v := full["bidp_rsqn_icdc6"]) else _d.nothing(v),  # bidp_rsqn_icdc6
-                int(v) if (v := full["bidp_rsqn_icdc7"]) else _d.nothing(v),  # bidp_rsqn_icdc7
-                int(v) if (v := full["bidp_rsqn_icdc8"]) else _d.nothing(v),  # bidp_rsqn_icdc8
-                int(v) if (v := full["bidp_rsqn_icdc9"]) else _d.nothing(v),  # bidp_rsqn_icdc9
-                int(v) if (v := full["bidp_rsqn_icdc10"]) else _d.nothing(v),  # bidp_rsqn_icdc10
-                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
-                int(v)
-                if (v := full["total_askp_rsqn_icdc"])
-                else _d.nothing(v),  # total_askp_rsqn_icdc
-                int(v)
-                if (v := full["total_bidp_rsqn_icdc"])
-                else _d.nothing(v),  # total_bidp_rsqn_icdc
-                int(v)
-                if (v := full["ovtm_total_askp_icdc"])
-                else _d.nothing(v),  # ovtm_total_askp_icdc
-                int(v)
-                if (v := full["ovtm_total_bidp_icdc"])
-                else _d.nothing(v),  # ovtm_total_bidp_icdc
-                int(v)
-                if (v := full["ovtm_total_askp_rsqn"])
-                else _d.nothing(v),  # ovtm_total_askp_rsqn
-                int(v)
-                if (v := full["ovtm_total_bidp_rsqn"])
-                else _d.nothing(v),  # ovtm_total_bidp_rsqn
-                int(v) if (v := full["ntby_aspr_rsqn"]) else _d.nothing(v),  # ntby_aspr_rsqn
+                iv[0],  # askp1
+                iv[1],  # askp2
+                iv[2],  # askp3
+                iv[3],  # askp4
+                iv[4],  # askp5
+                iv[5],  # askp6
+                iv[6],  # askp7
+                iv[7],  # askp8
+                iv[8],  # askp9
+                iv[9],  # askp10
+                iv[10],  # bidp1
+                iv[11],  # bidp2
+                iv[12],  # bidp3
+                iv[13],  # bidp4
+                iv[14],  # bidp5
+                iv[15],  # bidp6
+                iv[16],  # bidp7
+                iv[17],  # bidp8
+                iv[18],  # bidp9
+                iv[19],  # bidp10
+                iv[20],  # askp_rsqn1
+                iv[21],  # askp_rsqn2
+                iv[22],  # askp_rsqn3
+                iv[23],  # askp_rsqn4
+                iv[24],  # askp_rsqn5
+                iv[25],  # askp_rsqn6
+                iv[26],  # askp_rsqn7
+                iv[27],  # askp_rsqn8
+                iv[28],  # askp_rsqn9
+                iv[29],  # askp_rsqn10
+                iv[30],  # bidp_rsqn1
+                iv[31],  # bidp_rsqn2
+                iv[32],  # bidp_rsqn3
+                iv[33],  # bidp_rsqn4
+                iv[34],  # bidp_rsqn5
+                iv[35],  # bidp_rsqn6
+                iv[36],  # bidp_rsqn7
+                iv[37],  # bidp_rsqn8
+                iv[38],  # bidp_rsqn9
+                iv[39],  # bidp_rsqn10
+                iv[40],  # askp_rsqn_icdc1
+                iv[41],  # askp_rsqn_icdc2
+                iv[42],  # askp_rsqn_icdc3
+                iv[43],  # askp_rsqn_icdc4
+                iv[44],  # askp_rsqn_icdc5
+                iv[45],  # askp_rsqn_icdc6
+                iv[46],  # askp_rsqn_icdc7
+                iv[47],  # askp_rsqn_icdc8
+                iv[48],  # askp_rsqn_icdc9
+                iv[49],  # askp_rsqn_icdc10
+                iv[50],  # bidp_rsqn_icdc1
+                iv[51],  # bidp_rsqn_icdc2
+                iv[52],  # bidp_rsqn_icdc3
+                iv[53],  # bidp_rsqn_icdc4
+                iv[54],  # bidp_rsqn_icdc5
+                iv[55],  # bidp_rsqn_icdc6
+                iv[56],  # bidp_rsqn_icdc7
+                iv[57],  # bidp_rsqn_icdc8
+                iv[58],  # bidp_rsqn_icdc9
+                iv[59],  # bidp_rsqn_icdc10
+                iv[60],  # total_askp_rsqn
+                iv[61],  # total_bidp_rsqn
+                iv[62],  # total_askp_rsqn_icdc
+                iv[63],  # total_bidp_rsqn_icdc
+                iv[64],  # ovtm_total_askp_icdc
+                iv[65],  # ovtm_total_bidp_icdc
+                iv[66],  # ovtm_total_askp_rsqn
+                iv[67],  # ovtm_total_bidp_rsqn
+                iv[68],  # ntby_aspr_rsqn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["new_mkop_cls_code"])
                 else _d.nothing(v),  # new_mkop_cls_code
@@ -513,6 +577,18 @@ _InquireAskingPriceExpCcnOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_shrn_iscd", "stck_shrn_iscd", "str", None),
     ("vi_cls_code", "vi_cls_code", "str", None),
 )
+_InquireAskingPriceExpCcnOutput2_INTS = _d.itemgetter(
+    *(
+        "stck_prpr",
+        "stck_oprc",
+        "stck_hgpr",
+        "stck_lwpr",
+        "stck_sdpr",
+        "antc_cnpr",
+        "antc_cntg_vrss",
+        "antc_vol",
+    )
+)
 
 
 def _InquireAskingPriceExpCcnOutput2(
@@ -522,25 +598,28 @@ def _InquireAskingPriceExpCcnOutput2(
     full = d if len(d) == 13 else {**_InquireAskingPriceExpCcnOutput2_NONE, **d}
     if len(full) == 13:
         try:
+            iv = _d.integers(
+                _InquireAskingPriceExpCcnOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceExpCcnOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["antc_mkop_cls_code"])
                 else _d.nothing(v),  # antc_mkop_cls_code
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
-                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
-                int(v) if (v := full["antc_cnpr"]) else _d.nothing(v),  # antc_cnpr
+                iv[0],  # stck_prpr
+                iv[1],  # stck_oprc
+                iv[2],  # stck_hgpr
+                iv[3],  # stck_lwpr
+                iv[4],  # stck_sdpr
+                iv[5],  # antc_cnpr
                 SIGN_CODES[v]
                 if (v := full["antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # antc_cntg_vrss_sign
-                int(v) if (v := full["antc_cntg_vrss"]) else _d.nothing(v),  # antc_cntg_vrss
+                iv[6],  # antc_cntg_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["antc_cntg_prdy_ctrt"])
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
-                int(v) if (v := full["antc_vol"]) else _d.nothing(v),  # antc_vol
+                iv[7],  # antc_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd

@@ -152,6 +152,24 @@ _InquireBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sbst_pric", "sbst_pric", "int", None),
     ("stck_loan_unpr", "stck_loan_unpr", "decimal", None),
 )
+_InquireBalanceOutput1_INTS = _d.itemgetter(
+    *(
+        "bfdy_buy_qty",
+        "bfdy_sll_qty",
+        "thdt_buyqty",
+        "thdt_sll_qty",
+        "hldg_qty",
+        "ord_psbl_qty",
+        "pchs_amt",
+        "prpr",
+        "evlu_amt",
+        "evlu_pfls_amt",
+        "loan_amt",
+        "stln_slng_chgs",
+        "bfdy_cprs_icdc",
+        "sbst_pric",
+    )
+)
 
 
 def _InquireBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireBalanceOutput1:
@@ -159,6 +177,9 @@ def _InquireBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireBalance
     full = d if len(d) == 26 else {**_InquireBalanceOutput1_NONE, **d}
     if len(full) == 26:
         try:
+            iv = _d.integers(
+                _InquireBalanceOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireBalanceOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -170,19 +191,19 @@ def _InquireBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireBalance
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["trad_dvsn_name"])
                 else _d.nothing(v),  # trad_dvsn_name
-                int(v) if (v := full["bfdy_buy_qty"]) else _d.nothing(v),  # bfdy_buy_qty
-                int(v) if (v := full["bfdy_sll_qty"]) else _d.nothing(v),  # bfdy_sll_qty
-                int(v) if (v := full["thdt_buyqty"]) else _d.nothing(v),  # thdt_buyqty
-                int(v) if (v := full["thdt_sll_qty"]) else _d.nothing(v),  # thdt_sll_qty
-                int(v) if (v := full["hldg_qty"]) else _d.nothing(v),  # hldg_qty
-                int(v) if (v := full["ord_psbl_qty"]) else _d.nothing(v),  # ord_psbl_qty
+                iv[0],  # bfdy_buy_qty
+                iv[1],  # bfdy_sll_qty
+                iv[2],  # thdt_buyqty
+                iv[3],  # thdt_sll_qty
+                iv[4],  # hldg_qty
+                iv[5],  # ord_psbl_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pchs_avg_pric"])
                 else _d.nothing(v),  # pchs_avg_pric
-                int(v) if (v := full["pchs_amt"]) else _d.nothing(v),  # pchs_amt
-                int(v) if (v := full["prpr"]) else _d.nothing(v),  # prpr
-                int(v) if (v := full["evlu_amt"]) else _d.nothing(v),  # evlu_amt
-                int(v) if (v := full["evlu_pfls_amt"]) else _d.nothing(v),  # evlu_pfls_amt
+                iv[6],  # pchs_amt
+                iv[7],  # prpr
+                iv[8],  # evlu_amt
+                iv[9],  # evlu_pfls_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["evlu_pfls_rt"])
                 else _d.nothing(v),  # evlu_pfls_rt
@@ -190,20 +211,20 @@ def _InquireBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireBalance
                 if (v := full["evlu_erng_rt"])
                 else _d.nothing(v),  # evlu_erng_rt
                 date.fromisoformat(v) if (v := full["loan_dt"]) else _d.nothing(v),  # loan_dt
-                int(v) if (v := full["loan_amt"]) else _d.nothing(v),  # loan_amt
-                int(v) if (v := full["stln_slng_chgs"]) else _d.nothing(v),  # stln_slng_chgs
+                iv[10],  # loan_amt
+                iv[11],  # stln_slng_chgs
                 date.fromisoformat(v) if (v := full["expd_dt"]) else _d.nothing(v),  # expd_dt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["fltt_rt"])
                 else _d.nothing(v),  # fltt_rt
-                int(v) if (v := full["bfdy_cprs_icdc"]) else _d.nothing(v),  # bfdy_cprs_icdc
+                iv[12],  # bfdy_cprs_icdc
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["item_mgna_rt_name"])
                 else _d.nothing(v),  # item_mgna_rt_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["grta_rt_name"])
                 else _d.nothing(v),  # grta_rt_name
-                int(v) if (v := full["sbst_pric"]) else _d.nothing(v),  # sbst_pric
+                iv[13],  # sbst_pric
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["stck_loan_unpr"])
                 else _d.nothing(v),  # stck_loan_unpr
@@ -331,6 +352,32 @@ _InquireBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("asst_icdc_amt", "asst_icdc_amt", "int", None),
     ("asst_icdc_erng_rt", "asst_icdc_erng_rt", "decimal", None),
 )
+_InquireBalanceOutput2_INTS = _d.itemgetter(
+    *(
+        "dnca_tot_amt",
+        "nxdy_excc_amt",
+        "prvs_rcdl_excc_amt",
+        "cma_evlu_amt",
+        "bfdy_buy_amt",
+        "thdt_buy_amt",
+        "nxdy_auto_rdpt_amt",
+        "bfdy_sll_amt",
+        "thdt_sll_amt",
+        "d2_auto_rdpt_amt",
+        "bfdy_tlex_amt",
+        "thdt_tlex_amt",
+        "tot_loan_amt",
+        "scts_evlu_amt",
+        "tot_evlu_amt",
+        "nass_amt",
+        "pchs_amt_smtl_amt",
+        "evlu_amt_smtl_amt",
+        "evlu_pfls_smtl_amt",
+        "tot_stln_slng_chgs",
+        "bfdy_tot_asst_evlu_amt",
+        "asst_icdc_amt",
+    )
+)
 
 
 def _InquireBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireBalanceOutput2:
@@ -338,43 +385,36 @@ def _InquireBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireBalance
     full = d if len(d) == 24 else {**_InquireBalanceOutput2_NONE, **d}
     if len(full) == 24:
         try:
+            iv = _d.integers(
+                _InquireBalanceOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireBalanceOutput2(
-                int(v) if (v := full["dnca_tot_amt"]) else _d.nothing(v),  # dnca_tot_amt
-                int(v) if (v := full["nxdy_excc_amt"]) else _d.nothing(v),  # nxdy_excc_amt
-                int(v)
-                if (v := full["prvs_rcdl_excc_amt"])
-                else _d.nothing(v),  # prvs_rcdl_excc_amt
-                int(v) if (v := full["cma_evlu_amt"]) else _d.nothing(v),  # cma_evlu_amt
-                int(v) if (v := full["bfdy_buy_amt"]) else _d.nothing(v),  # bfdy_buy_amt
-                int(v) if (v := full["thdt_buy_amt"]) else _d.nothing(v),  # thdt_buy_amt
-                int(v)
-                if (v := full["nxdy_auto_rdpt_amt"])
-                else _d.nothing(v),  # nxdy_auto_rdpt_amt
-                int(v) if (v := full["bfdy_sll_amt"]) else _d.nothing(v),  # bfdy_sll_amt
-                int(v) if (v := full["thdt_sll_amt"]) else _d.nothing(v),  # thdt_sll_amt
-                int(v) if (v := full["d2_auto_rdpt_amt"]) else _d.nothing(v),  # d2_auto_rdpt_amt
-                int(v) if (v := full["bfdy_tlex_amt"]) else _d.nothing(v),  # bfdy_tlex_amt
-                int(v) if (v := full["thdt_tlex_amt"]) else _d.nothing(v),  # thdt_tlex_amt
-                int(v) if (v := full["tot_loan_amt"]) else _d.nothing(v),  # tot_loan_amt
-                int(v) if (v := full["scts_evlu_amt"]) else _d.nothing(v),  # scts_evlu_amt
-                int(v) if (v := full["tot_evlu_amt"]) else _d.nothing(v),  # tot_evlu_amt
-                int(v) if (v := full["nass_amt"]) else _d.nothing(v),  # nass_amt
+                iv[0],  # dnca_tot_amt
+                iv[1],  # nxdy_excc_amt
+                iv[2],  # prvs_rcdl_excc_amt
+                iv[3],  # cma_evlu_amt
+                iv[4],  # bfdy_buy_amt
+                iv[5],  # thdt_buy_amt
+                iv[6],  # nxdy_auto_rdpt_amt
+                iv[7],  # bfdy_sll_amt
+                iv[8],  # thdt_sll_amt
+                iv[9],  # d2_auto_rdpt_amt
+                iv[10],  # bfdy_tlex_amt
+                iv[11],  # thdt_tlex_amt
+                iv[12],  # tot_loan_amt
+                iv[13],  # scts_evlu_amt
+                iv[14],  # tot_evlu_amt
+                iv[15],  # nass_amt
                 _d.YN[v]
                 if (v := full["fncg_gld_auto_rdpt_yn"])
                 else _d.nothing(v),  # fncg_gld_auto_rdpt_yn
-                int(v) if (v := full["pchs_amt_smtl_amt"]) else _d.nothing(v),  # pchs_amt_smtl_amt
-                int(v) if (v := full["evlu_amt_smtl_amt"]) else _d.nothing(v),  # evlu_amt_smtl_amt
-                int(v)
-                if (v := full["evlu_pfls_smtl_amt"])
-                else _d.nothing(v),  # evlu_pfls_smtl_amt
-                int(v)
-                if (v := full["tot_stln_slng_chgs"])
-                else _d.nothing(v),  # tot_stln_slng_chgs
-                int(v)
-                if (v := full["bfdy_tot_asst_evlu_amt"])
-                else _d.nothing(v),  # bfdy_tot_asst_evlu_amt
-                int(v) if (v := full["asst_icdc_amt"]) else _d.nothing(v),  # asst_icdc_amt
+                iv[16],  # pchs_amt_smtl_amt
+                iv[17],  # evlu_amt_smtl_amt
+                iv[18],  # evlu_pfls_smtl_amt
+                iv[19],  # tot_stln_slng_chgs
+                iv[20],  # bfdy_tot_asst_evlu_amt
+                iv[21],  # asst_icdc_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["asst_icdc_erng_rt"])
                 else _d.nothing(v),  # asst_icdc_erng_rt

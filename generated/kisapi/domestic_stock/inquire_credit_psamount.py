@@ -94,6 +94,22 @@ _InquireCreditPsamountOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_re_use_amt_wcrc", "ovrs_re_use_amt_wcrc", "int", None),
     ("ord_psbl_frcr_amt_wcrc", "ord_psbl_frcr_amt_wcrc", "int", None),
 )
+_InquireCreditPsamountOutput_INTS = _d.itemgetter(
+    *(
+        "ord_psbl_cash",
+        "ord_psbl_sbst",
+        "ruse_psbl_amt",
+        "fund_rpch_chgs",
+        "psbl_qty_calc_unpr",
+        "nrcvb_buy_amt",
+        "nrcvb_buy_qty",
+        "max_buy_amt",
+        "max_buy_qty",
+        "cma_evlu_amt",
+        "ovrs_re_use_amt_wcrc",
+        "ord_psbl_frcr_amt_wcrc",
+    )
+)
 
 
 def _InquireCreditPsamountOutput(d: Mapping[str, Any], strict: bool) -> InquireCreditPsamountOutput:
@@ -101,26 +117,23 @@ def _InquireCreditPsamountOutput(d: Mapping[str, Any], strict: bool) -> InquireC
     full = d if len(d) == 12 else {**_InquireCreditPsamountOutput_NONE, **d}
     if len(full) == 12:
         try:
+            iv = _d.integers(
+                _InquireCreditPsamountOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireCreditPsamountOutput(
-                int(v) if (v := full["ord_psbl_cash"]) else _d.nothing(v),  # ord_psbl_cash
-                int(v) if (v := full["ord_psbl_sbst"]) else _d.nothing(v),  # ord_psbl_sbst
-                int(v) if (v := full["ruse_psbl_amt"]) else _d.nothing(v),  # ruse_psbl_amt
-                int(v) if (v := full["fund_rpch_chgs"]) else _d.nothing(v),  # fund_rpch_chgs
-                int(v)
-                if (v := full["psbl_qty_calc_unpr"])
-                else _d.nothing(v),  # psbl_qty_calc_unpr
-                int(v) if (v := full["nrcvb_buy_amt"]) else _d.nothing(v),  # nrcvb_buy_amt
-                int(v) if (v := full["nrcvb_buy_qty"]) else _d.nothing(v),  # nrcvb_buy_qty
-                int(v) if (v := full["max_buy_amt"]) else _d.nothing(v),  # max_buy_amt
-                int(v) if (v := full["max_buy_qty"]) else _d.nothing(v),  # max_buy_qty
-                int(v) if (v := full["cma_evlu_amt"]) else _d.nothing(v),  # cma_evlu_amt
-                int(v)
-                if (v := full["ovrs_re_use_amt_wcrc"])
-                else _d.nothing(v),  # ovrs_re_use_amt_wcrc
-                int(v)
-                if (v := full["ord_psbl_frcr_amt_wcrc"])
-                else _d.nothing(v),  # ord_psbl_frcr_amt_wcrc
+                iv[0],  # ord_psbl_cash
+                iv[1],  # ord_psbl_sbst
+                iv[2],  # ruse_psbl_amt
+                iv[3],  # fund_rpch_chgs
+                iv[4],  # psbl_qty_calc_unpr
+                iv[5],  # nrcvb_buy_amt
+                iv[6],  # nrcvb_buy_qty
+                iv[7],  # max_buy_amt
+                iv[8],  # max_buy_qty
+                iv[9],  # cma_evlu_amt
+                iv[10],  # ovrs_re_use_amt_wcrc
+                iv[11],  # ord_psbl_frcr_amt_wcrc
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -203,6 +203,18 @@ _InquireDailyCcldOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stpm_cndt_pric", "stpm_cndt_pric", "int", None),
     ("stpm_efct_occr_dtmd", "stpm_efct_occr_dtmd", "str", None),
 )
+_InquireDailyCcldOutput1_INTS = _d.itemgetter(
+    *(
+        "ord_qty",
+        "ord_unpr",
+        "tot_ccld_qty",
+        "tot_ccld_amt",
+        "cncl_cfrm_qty",
+        "rmn_qty",
+        "rjct_qty",
+        "stpm_cndt_pric",
+    )
+)
 
 
 def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDailyCcldOutput1:
@@ -210,6 +222,9 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
     full = d if len(d) == 36 else {**_InquireDailyCcldOutput1_NONE, **d}
     if len(full) == 36:
         try:
+            iv = _d.integers(
+                _InquireDailyCcldOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyCcldOutput1(
                 date.fromisoformat(v) if (v := full["ord_dt"]) else _d.nothing(v),  # ord_dt
@@ -237,15 +252,15 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["prdt_name"])
                 else _d.nothing(v),  # prdt_name
-                int(v) if (v := full["ord_qty"]) else _d.nothing(v),  # ord_qty
-                int(v) if (v := full["ord_unpr"]) else _d.nothing(v),  # ord_unpr
+                iv[0],  # ord_qty
+                iv[1],  # ord_unpr
                 time.fromisoformat(v) if (v := full["ord_tmd"]) else _d.nothing(v),  # ord_tmd
-                int(v) if (v := full["tot_ccld_qty"]) else _d.nothing(v),  # tot_ccld_qty
+                iv[2],  # tot_ccld_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["avg_prvs"])
                 else _d.nothing(v),  # avg_prvs
                 _d.YN[v] if (v := full["cncl_yn"]) else _d.nothing(v),  # cncl_yn
-                int(v) if (v := full["tot_ccld_amt"]) else _d.nothing(v),  # tot_ccld_amt
+                iv[3],  # tot_ccld_amt
                 date.fromisoformat(v) if (v := full["loan_dt"]) else _d.nothing(v),  # loan_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ordr_empno"])
@@ -253,9 +268,9 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 ORDER_DIVISION_CODES[v]
                 if (v := full["ord_dvsn_cd"])
                 else _d.nothing(v),  # ord_dvsn_cd
-                int(v) if (v := full["cncl_cfrm_qty"]) else _d.nothing(v),  # cncl_cfrm_qty
-                int(v) if (v := full["rmn_qty"]) else _d.nothing(v),  # rmn_qty
-                int(v) if (v := full["rjct_qty"]) else _d.nothing(v),  # rjct_qty
+                iv[4],  # cncl_cfrm_qty
+                iv[5],  # rmn_qty
+                iv[6],  # rjct_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ccld_cndt_name"])
                 else _d.nothing(v),  # ccld_cndt_name
@@ -290,7 +305,7 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
                 EXCHANGE_ID_DIVISION_CODES[v]
                 if (v := full["excg_id_dvsn_cd"])
                 else _d.nothing(v),  # excg_id_dvsn_cd
-                int(v) if (v := full["stpm_cndt_pric"]) else _d.nothing(v),  # stpm_cndt_pric
+                iv[7],  # stpm_cndt_pric
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["stpm_efct_occr_dtmd"])
                 else _d.nothing(v),  # stpm_efct_occr_dtmd

@@ -179,6 +179,31 @@ _InquireDailyItemchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pbr", "pbr", "decimal", None),
     ("itewhol_loan_rmnd_ratem", "itewhol_loan_rmnd_ratem", "decimal", None),
 )
+_InquireDailyItemchartpriceOutput1_INTS = _d.itemgetter(
+    *(
+        "prdy_vrss",
+        "stck_prdy_clpr",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "stck_prpr",
+        "prdy_vol",
+        "stck_mxpr",
+        "stck_llam",
+        "stck_oprc",
+        "stck_hgpr",
+        "stck_lwpr",
+        "stck_prdy_oprc",
+        "stck_prdy_hgpr",
+        "stck_prdy_lwpr",
+        "askp",
+        "bidp",
+        "prdy_vrss_vol",
+        "stck_fcam",
+        "lstn_stcn",
+        "cpfn",
+        "hts_avls",
+    )
+)
 
 
 def _InquireDailyItemchartpriceOutput1(
@@ -188,42 +213,45 @@ def _InquireDailyItemchartpriceOutput1(
     full = d if len(d) == 30 else {**_InquireDailyItemchartpriceOutput1_NONE, **d}
     if len(full) == 30:
         try:
+            iv = _d.integers(
+                _InquireDailyItemchartpriceOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyItemchartpriceOutput1(
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["stck_prdy_clpr"]) else _d.nothing(v),  # stck_prdy_clpr
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                iv[1],  # stck_prdy_clpr
+                iv[2],  # acml_vol
+                iv[3],  # acml_tr_pbmn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                iv[4],  # stck_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["stck_shrn_iscd"])
                 else _d.nothing(v),  # stck_shrn_iscd
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
-                int(v) if (v := full["stck_mxpr"]) else _d.nothing(v),  # stck_mxpr
-                int(v) if (v := full["stck_llam"]) else _d.nothing(v),  # stck_llam
-                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
-                int(v) if (v := full["stck_prdy_oprc"]) else _d.nothing(v),  # stck_prdy_oprc
-                int(v) if (v := full["stck_prdy_hgpr"]) else _d.nothing(v),  # stck_prdy_hgpr
-                int(v) if (v := full["stck_prdy_lwpr"]) else _d.nothing(v),  # stck_prdy_lwpr
-                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
-                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
-                int(v) if (v := full["prdy_vrss_vol"]) else _d.nothing(v),  # prdy_vrss_vol
+                iv[5],  # prdy_vol
+                iv[6],  # stck_mxpr
+                iv[7],  # stck_llam
+                iv[8],  # stck_oprc
+                iv[9],  # stck_hgpr
+                iv[10],  # stck_lwpr
+                iv[11],  # stck_prdy_oprc
+                iv[12],  # stck_prdy_hgpr
+                iv[13],  # stck_prdy_lwpr
+                iv[14],  # askp
+                iv[15],  # bidp
+                iv[16],  # prdy_vrss_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["vol_tnrt"])
                 else _d.nothing(v),  # vol_tnrt
-                int(v) if (v := full["stck_fcam"]) else _d.nothing(v),  # stck_fcam
-                int(v) if (v := full["lstn_stcn"]) else _d.nothing(v),  # lstn_stcn
-                int(v) if (v := full["cpfn"]) else _d.nothing(v),  # cpfn
-                int(v) if (v := full["hts_avls"]) else _d.nothing(v),  # hts_avls
+                iv[17],  # stck_fcam
+                iv[18],  # lstn_stcn
+                iv[19],  # cpfn
+                iv[20],  # hts_avls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["per"])
                 else _d.nothing(v),  # per

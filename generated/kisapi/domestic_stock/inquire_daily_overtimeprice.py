@@ -113,6 +113,22 @@ _InquireDailyOvertimepriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_antc_cntg_ctrt", "ovtm_untp_antc_cntg_ctrt", "decimal", None),
     ("ovtm_untp_antc_vol", "ovtm_untp_antc_vol", "int", None),
 )
+_InquireDailyOvertimepriceOutput1_INTS = _d.itemgetter(
+    *(
+        "ovtm_untp_prpr",
+        "ovtm_untp_prdy_vrss",
+        "ovtm_untp_vol",
+        "ovtm_untp_tr_pbmn",
+        "ovtm_untp_mxpr",
+        "ovtm_untp_llam",
+        "ovtm_untp_oprc",
+        "ovtm_untp_hgpr",
+        "ovtm_untp_lwpr",
+        "ovtm_untp_antc_cnpr",
+        "ovtm_untp_antc_cntg_vrss",
+        "ovtm_untp_antc_vol",
+    )
+)
 
 
 def _InquireDailyOvertimepriceOutput1(
@@ -122,40 +138,35 @@ def _InquireDailyOvertimepriceOutput1(
     full = d if len(d) == 16 else {**_InquireDailyOvertimepriceOutput1_NONE, **d}
     if len(full) == 16:
         try:
+            iv = _d.integers(
+                _InquireDailyOvertimepriceOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyOvertimepriceOutput1(
-                int(v) if (v := full["ovtm_untp_prpr"]) else _d.nothing(v),  # ovtm_untp_prpr
-                int(v)
-                if (v := full["ovtm_untp_prdy_vrss"])
-                else _d.nothing(v),  # ovtm_untp_prdy_vrss
+                iv[0],  # ovtm_untp_prpr
+                iv[1],  # ovtm_untp_prdy_vrss
                 SIGN_CODES[v]
                 if (v := full["ovtm_untp_prdy_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ovtm_untp_prdy_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
-                int(v) if (v := full["ovtm_untp_vol"]) else _d.nothing(v),  # ovtm_untp_vol
-                int(v) if (v := full["ovtm_untp_tr_pbmn"]) else _d.nothing(v),  # ovtm_untp_tr_pbmn
-                int(v) if (v := full["ovtm_untp_mxpr"]) else _d.nothing(v),  # ovtm_untp_mxpr
-                int(v) if (v := full["ovtm_untp_llam"]) else _d.nothing(v),  # ovtm_untp_llam
-                int(v) if (v := full["ovtm_untp_oprc"]) else _d.nothing(v),  # ovtm_untp_oprc
-                int(v) if (v := full["ovtm_untp_hgpr"]) else _d.nothing(v),  # ovtm_untp_hgpr
-                int(v) if (v := full["ovtm_untp_lwpr"]) else _d.nothing(v),  # ovtm_untp_lwpr
-                int(v)
-                if (v := full["ovtm_untp_antc_cnpr"])
-                else _d.nothing(v),  # ovtm_untp_antc_cnpr
-                int(v)
-                if (v := full["ovtm_untp_antc_cntg_vrss"])
-                else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss
+                iv[2],  # ovtm_untp_vol
+                iv[3],  # ovtm_untp_tr_pbmn
+                iv[4],  # ovtm_untp_mxpr
+                iv[5],  # ovtm_untp_llam
+                iv[6],  # ovtm_untp_oprc
+                iv[7],  # ovtm_untp_hgpr
+                iv[8],  # ovtm_untp_lwpr
+                iv[9],  # ovtm_untp_antc_cnpr
+                iv[10],  # ovtm_untp_antc_cntg_vrss
                 SIGN_CODES[v]
                 if (v := full["ovtm_untp_antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ovtm_untp_antc_cntg_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
-                int(v)
-                if (v := full["ovtm_untp_antc_vol"])
-                else _d.nothing(v),  # ovtm_untp_antc_vol
+                iv[11],  # ovtm_untp_antc_vol
             )
         except _d.CONVERT_ERRORS:
             pass

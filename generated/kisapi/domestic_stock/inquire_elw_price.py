@@ -197,6 +197,28 @@ _InquireElwPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tick_conv_prc", "tick_conv_prc", "decimal", None),
     ("invt_epmd_cntt", "invt_epmd_cntt", "text", None),
 )
+_InquireElwPriceOutput_INTS = _d.itemgetter(
+    *(
+        "elw_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "bidp",
+        "askp",
+        "acml_tr_pbmn",
+        "elw_oprc",
+        "elw_hgpr",
+        "elw_lwpr",
+        "stck_prdy_clpr",
+        "pvt_scnd_dmrs_prc",
+        "pvt_frst_dmrs_prc",
+        "pvt_pont_val",
+        "pvt_frst_dmsp_prc",
+        "pvt_scnd_dmsp_prc",
+        "dmsp_val",
+        "dmrs_val",
+        "elw_sdpr",
+    )
+)
 
 
 def _InquireElwPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireElwPriceOutput:
@@ -204,6 +226,9 @@ def _InquireElwPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireElwPric
     full = d if len(d) == 38 else {**_InquireElwPriceOutput_NONE, **d}
     if len(full) == 38:
         try:
+            iv = _d.integers(
+                _InquireElwPriceOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireElwPriceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -212,13 +237,13 @@ def _InquireElwPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireElwPric
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["elw_prpr"]) else _d.nothing(v),  # elw_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # elw_prpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                iv[2],  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_vrss_vol_rate"])
                 else _d.nothing(v),  # prdy_vrss_vol_rate
@@ -240,16 +265,16 @@ def _InquireElwPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireElwPric
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["unas_prdy_ctrt"])
                 else _d.nothing(v),  # unas_prdy_ctrt
-                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
-                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                iv[3],  # bidp
+                iv[4],  # askp
+                iv[5],  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["vol_tnrt"])
                 else _d.nothing(v),  # vol_tnrt
-                int(v) if (v := full["elw_oprc"]) else _d.nothing(v),  # elw_oprc
-                int(v) if (v := full["elw_hgpr"]) else _d.nothing(v),  # elw_hgpr
-                int(v) if (v := full["elw_lwpr"]) else _d.nothing(v),  # elw_lwpr
-                int(v) if (v := full["stck_prdy_clpr"]) else _d.nothing(v),  # stck_prdy_clpr
+                iv[6],  # elw_oprc
+                iv[7],  # elw_hgpr
+                iv[8],  # elw_lwpr
+                iv[9],  # stck_prdy_clpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["hts_thpr"])
                 else _d.nothing(v),  # hts_thpr
@@ -265,14 +290,14 @@ def _InquireElwPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireElwPric
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["acpr"])
                 else _d.nothing(v),  # acpr
-                int(v) if (v := full["pvt_scnd_dmrs_prc"]) else _d.nothing(v),  # pvt_scnd_dmrs_prc
-                int(v) if (v := full["pvt_frst_dmrs_prc"]) else _d.nothing(v),  # pvt_frst_dmrs_prc
-                int(v) if (v := full["pvt_pont_val"]) else _d.nothing(v),  # pvt_pont_val
-                int(v) if (v := full["pvt_frst_dmsp_prc"]) else _d.nothing(v),  # pvt_frst_dmsp_prc
-                int(v) if (v := full["pvt_scnd_dmsp_prc"]) else _d.nothing(v),  # pvt_scnd_dmsp_prc
-                int(v) if (v := full["dmsp_val"]) else _d.nothing(v),  # dmsp_val
-                int(v) if (v := full["dmrs_val"]) else _d.nothing(v),  # dmrs_val
-                int(v) if (v := full["elw_sdpr"]) else _d.nothing(v),  # elw_sdpr
+                iv[10],  # pvt_scnd_dmrs_prc
+                iv[11],  # pvt_frst_dmrs_prc
+                iv[12],  # pvt_pont_val
+                iv[13],  # pvt_frst_dmsp_prc
+                iv[14],  # pvt_scnd_dmsp_prc
+                iv[15],  # dmsp_val
+                iv[16],  # dmrs_val
+                iv[17],  # elw_sdpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["apprch_rate"])
                 else _d.nothing(v),  # apprch_rate

@@ -131,6 +131,19 @@ _InquireIndexDailyPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("dryy_bstp_nmix_lwpr", "dryy_bstp_nmix_lwpr", "decimal", None),
     ("dryy_bstp_nmix_lwpr_date", "dryy_bstp_nmix_lwpr_date", "date", None),
 )
+_InquireIndexDailyPriceOutput1_INTS = _d.itemgetter(
+    *(
+        "acml_vol",
+        "acml_tr_pbmn",
+        "prdy_vol",
+        "ascn_issu_cnt",
+        "down_issu_cnt",
+        "stnr_issu_cnt",
+        "uplm_issu_cnt",
+        "lslm_issu_cnt",
+        "prdy_tr_pbmn",
+    )
+)
 
 
 def _InquireIndexDailyPriceOutput1(
@@ -140,6 +153,9 @@ def _InquireIndexDailyPriceOutput1(
     full = d if len(d) == 20 else {**_InquireIndexDailyPriceOutput1_NONE, **d}
     if len(full) == 20:
         try:
+            iv = _d.integers(
+                _InquireIndexDailyPriceOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexDailyPriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
@@ -152,8 +168,8 @@ def _InquireIndexDailyPriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["bstp_nmix_prdy_ctrt"])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                iv[0],  # acml_vol
+                iv[1],  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["bstp_nmix_oprc"])
                 else _d.nothing(v),  # bstp_nmix_oprc
@@ -163,13 +179,13 @@ def _InquireIndexDailyPriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["bstp_nmix_lwpr"])
                 else _d.nothing(v),  # bstp_nmix_lwpr
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
-                int(v) if (v := full["ascn_issu_cnt"]) else _d.nothing(v),  # ascn_issu_cnt
-                int(v) if (v := full["down_issu_cnt"]) else _d.nothing(v),  # down_issu_cnt
-                int(v) if (v := full["stnr_issu_cnt"]) else _d.nothing(v),  # stnr_issu_cnt
-                int(v) if (v := full["uplm_issu_cnt"]) else _d.nothing(v),  # uplm_issu_cnt
-                int(v) if (v := full["lslm_issu_cnt"]) else _d.nothing(v),  # lslm_issu_cnt
-                int(v) if (v := full["prdy_tr_pbmn"]) else _d.nothing(v),  # prdy_tr_pbmn
+                iv[2],  # prdy_vol
+                iv[3],  # ascn_issu_cnt
+                iv[4],  # down_issu_cnt
+                iv[5],  # stnr_issu_cnt
+                iv[6],  # uplm_issu_cnt
+                iv[7],  # lslm_issu_cnt
+                iv[8],  # prdy_tr_pbmn
                 date.fromisoformat(v)
                 if (v := full["dryy_bstp_nmix_hgpr_date"])
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr_date

@@ -190,6 +190,22 @@ _InquireIndexPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("shnu_rsqn_rate", "shnu_rsqn_rate", "decimal", None),
     ("ntby_rsqn", "ntby_rsqn", "int", None),
 )
+_InquireIndexPriceOutput_INTS = _d.itemgetter(
+    *(
+        "acml_vol",
+        "prdy_vol",
+        "acml_tr_pbmn",
+        "prdy_tr_pbmn",
+        "ascn_issu_cnt",
+        "uplm_issu_cnt",
+        "stnr_issu_cnt",
+        "down_issu_cnt",
+        "lslm_issu_cnt",
+        "total_askp_rsqn",
+        "total_bidp_rsqn",
+        "ntby_rsqn",
+    )
+)
 
 
 def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndexPriceOutput:
@@ -197,6 +213,9 @@ def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndex
     full = d if len(d) == 36 else {**_InquireIndexPriceOutput_NONE, **d}
     if len(full) == 36:
         try:
+            iv = _d.integers(
+                _InquireIndexPriceOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexPriceOutput(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
@@ -209,10 +228,10 @@ def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndex
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["bstp_nmix_prdy_ctrt"])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["prdy_tr_pbmn"]) else _d.nothing(v),  # prdy_tr_pbmn
+                iv[0],  # acml_vol
+                iv[1],  # prdy_vol
+                iv[2],  # acml_tr_pbmn
+                iv[3],  # prdy_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["bstp_nmix_oprc"])
                 else _d.nothing(v),  # bstp_nmix_oprc
@@ -249,11 +268,11 @@ def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndex
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_clpr_vrss_lwpr_rate"])
                 else _d.nothing(v),  # prdy_clpr_vrss_lwpr_rate
-                int(v) if (v := full["ascn_issu_cnt"]) else _d.nothing(v),  # ascn_issu_cnt
-                int(v) if (v := full["uplm_issu_cnt"]) else _d.nothing(v),  # uplm_issu_cnt
-                int(v) if (v := full["stnr_issu_cnt"]) else _d.nothing(v),  # stnr_issu_cnt
-                int(v) if (v := full["down_issu_cnt"]) else _d.nothing(v),  # down_issu_cnt
-                int(v) if (v := full["lslm_issu_cnt"]) else _d.nothing(v),  # lslm_issu_cnt
+                iv[4],  # ascn_issu_cnt
+                iv[5],  # uplm_issu_cnt
+                iv[6],  # stnr_issu_cnt
+                iv[7],  # down_issu_cnt
+                iv[8],  # lslm_issu_cnt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dryy_bstp_nmix_hgpr"])
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr
@@ -272,15 +291,15 @@ def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndex
                 date.fromisoformat(v)
                 if (v := full["dryy_bstp_nmix_lwpr_date"])
                 else _d.nothing(v),  # dryy_bstp_nmix_lwpr_date
-                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
+                iv[9],  # total_askp_rsqn
+                iv[10],  # total_bidp_rsqn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["seln_rsqn_rate"])
                 else _d.nothing(v),  # seln_rsqn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["shnu_rsqn_rate"])
                 else _d.nothing(v),  # shnu_rsqn_rate
-                int(v) if (v := full["ntby_rsqn"]) else _d.nothing(v),  # ntby_rsqn
+                iv[11],  # ntby_rsqn
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -133,6 +133,30 @@ _InquireInvestorOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("frgn_seln_tr_pbmn", "frgn_seln_tr_pbmn", "int", None),
     ("orgn_seln_tr_pbmn", "orgn_seln_tr_pbmn", "int", None),
 )
+_InquireInvestorOutput_INTS = _d.itemgetter(
+    *(
+        "stck_clpr",
+        "prdy_vrss",
+        "prsn_ntby_qty",
+        "frgn_ntby_qty",
+        "orgn_ntby_qty",
+        "prsn_ntby_tr_pbmn",
+        "frgn_ntby_tr_pbmn",
+        "orgn_ntby_tr_pbmn",
+        "prsn_shnu_vol",
+        "frgn_shnu_vol",
+        "orgn_shnu_vol",
+        "prsn_shnu_tr_pbmn",
+        "frgn_shnu_tr_pbmn",
+        "orgn_shnu_tr_pbmn",
+        "prsn_seln_vol",
+        "frgn_seln_vol",
+        "orgn_seln_vol",
+        "prsn_seln_tr_pbmn",
+        "frgn_seln_tr_pbmn",
+        "orgn_seln_tr_pbmn",
+    )
+)
 
 
 def _InquireInvestorOutput(d: Mapping[str, Any], strict: bool) -> InquireInvestorOutput:
@@ -140,32 +164,35 @@ def _InquireInvestorOutput(d: Mapping[str, Any], strict: bool) -> InquireInvesto
     full = d if len(d) == 22 else {**_InquireInvestorOutput_NONE, **d}
     if len(full) == 22:
         try:
+            iv = _d.integers(
+                _InquireInvestorOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireInvestorOutput(
                 date.fromisoformat(v)
                 if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # stck_clpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["prsn_ntby_qty"]) else _d.nothing(v),  # prsn_ntby_qty
-                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
-                int(v) if (v := full["orgn_ntby_qty"]) else _d.nothing(v),  # orgn_ntby_qty
-                int(v) if (v := full["prsn_ntby_tr_pbmn"]) else _d.nothing(v),  # prsn_ntby_tr_pbmn
-                int(v) if (v := full["frgn_ntby_tr_pbmn"]) else _d.nothing(v),  # frgn_ntby_tr_pbmn
-                int(v) if (v := full["orgn_ntby_tr_pbmn"]) else _d.nothing(v),  # orgn_ntby_tr_pbmn
-                int(v) if (v := full["prsn_shnu_vol"]) else _d.nothing(v),  # prsn_shnu_vol
-                int(v) if (v := full["frgn_shnu_vol"]) else _d.nothing(v),  # frgn_shnu_vol
-                int(v) if (v := full["orgn_shnu_vol"]) else _d.nothing(v),  # orgn_shnu_vol
-                int(v) if (v := full["prsn_shnu_tr_pbmn"]) else _d.nothing(v),  # prsn_shnu_tr_pbmn
-                int(v) if (v := full["frgn_shnu_tr_pbmn"]) else _d.nothing(v),  # frgn_shnu_tr_pbmn
-                int(v) if (v := full["orgn_shnu_tr_pbmn"]) else _d.nothing(v),  # orgn_shnu_tr_pbmn
-                int(v) if (v := full["prsn_seln_vol"]) else _d.nothing(v),  # prsn_seln_vol
-                int(v) if (v := full["frgn_seln_vol"]) else _d.nothing(v),  # frgn_seln_vol
-                int(v) if (v := full["orgn_seln_vol"]) else _d.nothing(v),  # orgn_seln_vol
-                int(v) if (v := full["prsn_seln_tr_pbmn"]) else _d.nothing(v),  # prsn_seln_tr_pbmn
-                int(v) if (v := full["frgn_seln_tr_pbmn"]) else _d.nothing(v),  # frgn_seln_tr_pbmn
-                int(v) if (v := full["orgn_seln_tr_pbmn"]) else _d.nothing(v),  # orgn_seln_tr_pbmn
+                iv[2],  # prsn_ntby_qty
+                iv[3],  # frgn_ntby_qty
+                iv[4],  # orgn_ntby_qty
+                iv[5],  # prsn_ntby_tr_pbmn
+                iv[6],  # frgn_ntby_tr_pbmn
+                iv[7],  # orgn_ntby_tr_pbmn
+                iv[8],  # prsn_shnu_vol
+                iv[9],  # frgn_shnu_vol
+                iv[10],  # orgn_shnu_vol
+                iv[11],  # prsn_shnu_tr_pbmn
+                iv[12],  # frgn_shnu_tr_pbmn
+                iv[13],  # orgn_shnu_tr_pbmn
+                iv[14],  # prsn_seln_vol
+                iv[15],  # frgn_seln_vol
+                iv[16],  # orgn_seln_vol
+                iv[17],  # prsn_seln_tr_pbmn
+                iv[18],  # frgn_seln_tr_pbmn
+                iv[19],  # orgn_seln_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -204,6 +204,40 @@ _InquireInvestorDailyByMarketOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etc_orgt_ntby_tr_pbmn", "etc_orgt_ntby_tr_pbmn", "int", None),
     ("etc_corp_ntby_tr_pbmn", "etc_corp_ntby_tr_pbmn", "int", None),
 )
+_InquireInvestorDailyByMarketOutput_INTS = _d.itemgetter(
+    *(
+        "frgn_ntby_qty",
+        "frgn_reg_ntby_qty",
+        "frgn_nreg_ntby_qty",
+        "prsn_ntby_qty",
+        "orgn_ntby_qty",
+        "scrt_ntby_qty",
+        "ivtr_ntby_qty",
+        "pe_fund_ntby_vol",
+        "bank_ntby_qty",
+        "insu_ntby_qty",
+        "mrbn_ntby_qty",
+        "fund_ntby_qty",
+        "etc_ntby_qty",
+        "etc_orgt_ntby_vol",
+        "etc_corp_ntby_vol",
+        "frgn_ntby_tr_pbmn",
+        "frgn_reg_ntby_pbmn",
+        "frgn_nreg_ntby_pbmn",
+        "prsn_ntby_tr_pbmn",
+        "orgn_ntby_tr_pbmn",
+        "scrt_ntby_tr_pbmn",
+        "ivtr_ntby_tr_pbmn",
+        "pe_fund_ntby_tr_pbmn",
+        "bank_ntby_tr_pbmn",
+        "insu_ntby_tr_pbmn",
+        "mrbn_ntby_tr_pbmn",
+        "fund_ntby_tr_pbmn",
+        "etc_ntby_tr_pbmn",
+        "etc_orgt_ntby_tr_pbmn",
+        "etc_corp_ntby_tr_pbmn",
+    )
+)
 
 
 def _InquireInvestorDailyByMarketOutput(
@@ -213,6 +247,9 @@ def _InquireInvestorDailyByMarketOutput(
     full = d if len(d) == 39 else {**_InquireInvestorDailyByMarketOutput_NONE, **d}
     if len(full) == 39:
         try:
+            iv = _d.integers(
+                _InquireInvestorDailyByMarketOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireInvestorDailyByMarketOutput(
                 date.fromisoformat(v)
@@ -240,48 +277,36 @@ def _InquireInvestorDailyByMarketOutput(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["stck_prdy_clpr"])
                 else _d.nothing(v),  # stck_prdy_clpr
-                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
-                int(v) if (v := full["frgn_reg_ntby_qty"]) else _d.nothing(v),  # frgn_reg_ntby_qty
-                int(v)
-                if (v := full["frgn_nreg_ntby_qty"])
-                else _d.nothing(v),  # frgn_nreg_ntby_qty
-                int(v) if (v := full["prsn_ntby_qty"]) else _d.nothing(v),  # prsn_ntby_qty
-                int(v) if (v := full["orgn_ntby_qty"]) else _d.nothing(v),  # orgn_ntby_qty
-                int(v) if (v := full["scrt_ntby_qty"]) else _d.nothing(v),  # scrt_ntby_qty
-                int(v) if (v := full["ivtr_ntby_qty"]) else _d.nothing(v),  # ivtr_ntby_qty
-                int(v) if (v := full["pe_fund_ntby_vol"]) else _d.nothing(v),  # pe_fund_ntby_vol
-                int(v) if (v := full["bank_ntby_qty"]) else _d.nothing(v),  # bank_ntby_qty
-                int(v) if (v := full["insu_ntby_qty"]) else _d.nothing(v),  # insu_ntby_qty
-                int(v) if (v := full["mrbn_ntby_qty"]) else _d.nothing(v),  # mrbn_ntby_qty
-                int(v) if (v := full["fund_ntby_qty"]) else _d.nothing(v),  # fund_ntby_qty
-                int(v) if (v := full["etc_ntby_qty"]) else _d.nothing(v),  # etc_ntby_qty
-                int(v) if (v := full["etc_orgt_ntby_vol"]) else _d.nothing(v),  # etc_orgt_ntby_vol
-                int(v) if (v := full["etc_corp_ntby_vol"]) else _d.nothing(v),  # etc_corp_ntby_vol
-                int(v) if (v := full["frgn_ntby_tr_pbmn"]) else _d.nothing(v),  # frgn_ntby_tr_pbmn
-                int(v)
-                if (v := full["frgn_reg_ntby_pbmn"])
-                else _d.nothing(v),  # frgn_reg_ntby_pbmn
-                int(v)
-                if (v := full["frgn_nreg_ntby_pbmn"])
-                else _d.nothing(v),  # frgn_nreg_ntby_pbmn
-                int(v) if (v := full["prsn_ntby_tr_pbmn"]) else _d.nothing(v),  # prsn_ntby_tr_pbmn
-                int(v) if (v := full["orgn_ntby_tr_pbmn"]) else _d.nothing(v),  # orgn_ntby_tr_pbmn
-                int(v) if (v := full["scrt_ntby_tr_pbmn"]) else _d.nothing(v),  # scrt_ntby_tr_pbmn
-                int(v) if (v := full["ivtr_ntby_tr_pbmn"]) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
-                int(v)
-                if (v := full["pe_fund_ntby_tr_pbmn"])
-                else _d.nothing(v),  # pe_fund_ntby_tr_pbmn
-                int(v) if (v := full["bank_ntby_tr_pbmn"]) else _d.nothing(v),  # bank_ntby_tr_pbmn
-                int(v) if (v := full["insu_ntby_tr_pbmn"]) else _d.nothing(v),  # insu_ntby_tr_pbmn
-                int(v) if (v := full["mrbn_ntby_tr_pbmn"]) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
-                int(v) if (v := full["fund_ntby_tr_pbmn"]) else _d.nothing(v),  # fund_ntby_tr_pbmn
-                int(v) if (v := full["etc_ntby_tr_pbmn"]) else _d.nothing(v),  # etc_ntby_tr_pbmn
-                int(v)
-                if (v := full["etc_orgt_ntby_tr_pbmn"])
-                else _d.nothing(v),  # etc_orgt_ntby_tr_pbmn
-                int(v)
-                if (v := full["etc_corp_ntby_tr_pbmn"])
-                else _d.nothing(v),  # etc_corp_ntby_tr_pbmn
+                iv[0],  # frgn_ntby_qty
+                iv[1],  # frgn_reg_ntby_qty
+                iv[2],  # frgn_nreg_ntby_qty
+                iv[3],  # prsn_ntby_qty
+                iv[4],  # orgn_ntby_qty
+                iv[5],  # scrt_ntby_qty
+                iv[6],  # ivtr_ntby_qty
+                iv[7],  # pe_fund_ntby_vol
+                iv[8],  # bank_ntby_qty
+                iv[9],  # insu_ntby_qty
+                iv[10],  # mrbn_ntby_qty
+                iv[11],  # fund_ntby_qty
+                iv[12],  # etc_ntby_qty
+                iv[13],  # etc_orgt_ntby_vol
+                iv[14],  # etc_corp_ntby_vol
+                iv[15],  # frgn_ntby_tr_pbmn
+                iv[16],  # frgn_reg_ntby_pbmn
+                iv[17],  # frgn_nreg_ntby_pbmn
+                iv[18],  # prsn_ntby_tr_pbmn
+                iv[19],  # orgn_ntby_tr_pbmn
+                iv[20],  # scrt_ntby_tr_pbmn
+                iv[21],  # ivtr_ntby_tr_pbmn
+                iv[22],  # pe_fund_ntby_tr_pbmn
+                iv[23],  # bank_ntby_tr_pbmn
+                iv[24],  # insu_ntby_tr_pbmn
+                iv[25],  # mrbn_ntby_tr_pbmn
+                iv[26],  # fund_ntby_tr_pbmn
+                iv[27],  # etc_ntby_tr_pbmn
+                iv[28],  # etc_orgt_ntby_tr_pbmn
+                iv[29],  # etc_corp_ntby_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -332,6 +332,82 @@ _InquireInvestorTimeByMarketOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etc_corp_shnu_tr_pbmn", "etc_corp_shnu_tr_pbmn", "int", None),
     ("etc_corp_ntby_tr_pbmn", "etc_corp_ntby_tr_pbmn", "int", None),
 )
+_InquireInvestorTimeByMarketOutput_INTS = _d.itemgetter(
+    *(
+        "frgn_seln_vol",
+        "frgn_shnu_vol",
+        "frgn_ntby_qty",
+        "frgn_seln_tr_pbmn",
+        "frgn_shnu_tr_pbmn",
+        "frgn_ntby_tr_pbmn",
+        "prsn_seln_vol",
+        "prsn_shnu_vol",
+        "prsn_ntby_qty",
+        "prsn_seln_tr_pbmn",
+        "prsn_shnu_tr_pbmn",
+        "prsn_ntby_tr_pbmn",
+        "orgn_seln_vol",
+        "orgn_shnu_vol",
+        "orgn_ntby_qty",
+        "orgn_seln_tr_pbmn",
+        "orgn_shnu_tr_pbmn",
+        "orgn_ntby_tr_pbmn",
+        "scrt_seln_vol",
+        "scrt_shnu_vol",
+        "scrt_ntby_qty",
+        "scrt_seln_tr_pbmn",
+        "scrt_shnu_tr_pbmn",
+        "scrt_ntby_tr_pbmn",
+        "ivtr_seln_vol",
+        "ivtr_shnu_vol",
+        "ivtr_ntby_qty",
+        "ivtr_seln_tr_pbmn",
+        "ivtr_shnu_tr_pbmn",
+        "ivtr_ntby_tr_pbmn",
+        "pe_fund_seln_tr_pbmn",
+        "pe_fund_seln_vol",
+        "pe_fund_ntby_vol",
+        "pe_fund_shnu_tr_pbmn",
+        "pe_fund_shnu_vol",
+        "pe_fund_ntby_tr_pbmn",
+        "bank_seln_vol",
+        "bank_shnu_vol",
+        "bank_ntby_qty",
+        "bank_seln_tr_pbmn",
+        "bank_shnu_tr_pbmn",
+        "bank_ntby_tr_pbmn",
+        "insu_seln_vol",
+        "insu_shnu_vol",
+        "insu_ntby_qty",
+        "insu_seln_tr_pbmn",
+        "insu_shnu_tr_pbmn",
+        "insu_ntby_tr_pbmn",
+        "mrbn_seln_vol",
+        "mrbn_shnu_vol",
+        "mrbn_ntby_qty",
+        "mrbn_seln_tr_pbmn",
+        "mrbn_shnu_tr_pbmn",
+        "mrbn_ntby_tr_pbmn",
+        "fund_seln_vol",
+        "fund_shnu_vol",
+        "fund_ntby_qty",
+        "fund_seln_tr_pbmn",
+        "fund_shnu_tr_pbmn",
+        "fund_ntby_tr_pbmn",
+        "etc_orgt_seln_vol",
+        "etc_orgt_shnu_vol",
+        "etc_orgt_ntby_vol",
+        "etc_orgt_seln_tr_pbmn",
+        "etc_orgt_shnu_tr_pbmn",
+        "etc_orgt_ntby_tr_pbmn",
+        "etc_corp_seln_vol",
+        "etc_corp_shnu_vol",
+        "etc_corp_ntby_vol",
+        "etc_corp_seln_tr_pbmn",
+        "etc_corp_shnu_tr_pbmn",
+        "etc_corp_ntby_tr_pbmn",
+    )
+)
 
 
 def _InquireInvestorTimeByMarketOutput(
@@ -341,98 +417,83 @@ def _InquireInvestorTimeByMarketOutput(
     full = d if len(d) == 72 else {**_InquireInvestorTimeByMarketOutput_NONE, **d}
     if len(full) == 72:
         try:
+            iv = _d.integers(
+                _InquireInvestorTimeByMarketOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireInvestorTimeByMarketOutput(
-                int(v) if (v := full["frgn_seln_vol"]) else _d.nothing(v),  # frgn_seln_vol
-                int(v) if (v := full["frgn_shnu_vol"]) else _d.nothing(v),  # frgn_shnu_vol
-                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
-                int(v) if (v := full["frgn_seln_tr_pbmn"]) else _d.nothing(v),  # frgn_seln_tr_pbmn
-                int(v) if (v := full["frgn_shnu_tr_pbmn"]) else _d.nothing(v),  # frgn_shnu_tr_pbmn
-                int(v) if (v := full["frgn_ntby_tr_pbmn"]) else _d.nothing(v),  # frgn_ntby_tr_pbmn
-                int(v) if (v := full["prsn_seln_vol"]) else _d.nothing(v),  # prsn_seln_vol
-                int(v) if (v := full["prsn_shnu_vol"]) else _d.nothing(v),  # prsn_shnu_vol
-                int(v) if (v := full["prsn_ntby_qty"]) else _d.nothing(v),  # prsn_ntby_qty
-                int(v) if (v := full["prsn_seln_tr_pbmn"]) else _d.nothing(v),  # prsn_seln_tr_pbmn
-                int(v) if (v := full["prsn_shnu_tr_pbmn"]) else _d.nothing(v),  # prsn_shnu_tr_pbmn
-                int(v) if (v := full["prsn_ntby_tr_pbmn"]) else _d.nothing(v),  # prsn_ntby_tr_pbmn
-                int(v) if (v := full["orgn_seln_vol"]) else _d.nothing(v),  # orgn_seln_vol
-                int(v) if (v := full["orgn_shnu_vol"]) else _d.nothing(v),  # orgn_shnu_vol
-                int(v) if (v := full["orgn_ntby_qty"]) else _d.nothing(v),  # orgn_ntby_qty
-                int(v) if (v := full["orgn_seln_tr_pbmn"]) else _d.nothing(v),  # orgn_seln_tr_pbmn
-                int(v) if (v := full["orgn_shnu_tr_pbmn"]) else _d.nothing(v),  # orgn_shnu_tr_pbmn
-                int(v) if (v := full["orgn_ntby_tr_pbmn"]) else _d.nothing(v),  # orgn_ntby_tr_pbmn
-                int(v) if (v := full["scrt_seln_vol"]) else _d.nothing(v),  # scrt_seln_vol
-                int(v) if (v := full["scrt_shnu_vol"]) else _d.nothing(v),  # scrt_shnu_vol
-                int(v) if (v := full["scrt_ntby_qty"]) else _d.nothing(v),  # scrt_ntby_qty
-                int(v) if (v := full["scrt_seln_tr_pbmn"]) else _d.nothing(v),  # scrt_seln_tr_pbmn
-                int(v) if (v := full["scrt_shnu_tr_pbmn"]) else _d.nothing(v),  # scrt_shnu_tr_pbmn
-                int(v) if (v := full["scrt_ntby_tr_pbmn"]) else _d.nothing(v),  # scrt_ntby_tr_pbmn
-                int(v) if (v := full["ivtr_seln_vol"]) else _d.nothing(v),  # ivtr_seln_vol
-                int(v) if (v := full["ivtr_shnu_vol"]) else _d.nothing(v),  # ivtr_shnu_vol
-                int(v) if (v := full["ivtr_ntby_qty"]) else _d.nothing(v),  # ivtr_ntby_qty
-                int(v) if (v := full["ivtr_seln_tr_pbmn"]) else _d.nothing(v),  # ivtr_seln_tr_pbmn
-                int(v) if (v := full["ivtr_shnu_tr_pbmn"]) else _d.nothing(v),  # ivtr_shnu_tr_pbmn
-                int(v) if (v := full["ivtr_ntby_tr_pbmn"]) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
-                int(v)
-                if (v := full["pe_fund_seln_tr_pbmn"])
-                else _d.nothing(v),  # pe_fund_seln_tr_pbmn
-                int(v) if (v := full["pe_fund_seln_vol"]) else _d.nothing(v),  # pe_fund_seln_vol
-                int(v) if (v := full["pe_fund_ntby_vol"]) else _d.nothing(v),  # pe_fund_ntby_vol
-                int(v)
-                if (v := full["pe_fund_shnu_tr_pbmn"])
-                else _d.nothing(v),  # pe_fund_shnu_tr_pbmn
-                int(v) if (v := full["pe_fund_shnu_vol"]) else _d.nothing(v),  # pe_fund_shnu_vol
-                int(v)
-                if (v := full["pe_fund_ntby_tr_pbmn"])
-                else _d.nothing(v),  # pe_fund_ntby_tr_pbmn
-                int(v) if (v := full["bank_seln_vol"]) else _d.nothing(v),  # bank_seln_vol
-                int(v) if (v := full["bank_shnu_vol"]) else _d.nothing(v),  # bank_shnu_vol
-                int(v) if (v := full["bank_ntby_qty"]) else _d.nothing(v),  # bank_ntby_qty
-                int(v) if (v := full["bank_seln_tr_pbmn"]) else _d.nothing(v),  # bank_seln_tr_pbmn
-                int(v) if (v := full["bank_shnu_tr_pbmn"]) else _d.nothing(v),  # bank_shnu_tr_pbmn
-                int(v) if (v := full["bank_ntby_tr_pbmn"]) else _d.nothing(v),  # bank_ntby_tr_pbmn
-                int(v) if (v := full["insu_seln_vol"]) else _d.nothing(v),  # insu_seln_vol
-                int(v) if (v := full["insu_shnu_vol"]) else _d.nothing(v),  # insu_shnu_vol
-                int(v) if (v := full["insu_ntby_qty"]) else _d.nothing(v),  # insu_ntby_qty
-                int(v) if (v := full["insu_seln_tr_pbmn"]) else _d.nothing(v),  # insu_seln_tr_pbmn
-                int(v) if (v := full["insu_shnu_tr_pbmn"]) else _d.nothing(v),  # insu_shnu_tr_pbmn
-                int(v) if (v := full["insu_ntby_tr_pbmn"]) else _d.nothing(v),  # insu_ntby_tr_pbmn
-                int(v) if (v := full["mrbn_seln_vol"]) else _d.nothing(v),  # mrbn_seln_vol
-                int(v) if (v := full["mrbn_shnu_vol"]) else _d.nothing(v),  # mrbn_shnu_vol
-                int(v) if (v := full["mrbn_ntby_qty"]) else _d.nothing(v),  # mrbn_ntby_qty
-                int(v) if (v := full["mrbn_seln_tr_pbmn"]) else _d.nothing(v),  # mrbn_seln_tr_pbmn
-                int(v) if (v := full["mrbn_shnu_tr_pbmn"]) else _d.nothing(v),  # mrbn_shnu_tr_pbmn
-                int(v) if (v := full["mrbn_ntby_tr_pbmn"]) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
-                int(v) if (v := full["fund_seln_vol"]) else _d.nothing(v),  # fund_seln_vol
-                int(v) if (v := full["fund_shnu_vol"]) else _d.nothing(v),  # fund_shnu_vol
-                int(v) if (v := full["fund_ntby_qty"]) else _d.nothing(v),  # fund_ntby_qty
-                int(v) if (v := full["fund_seln_tr_pbmn"]) else _d.nothing(v),  # fund_seln_tr_pbmn
-                int(v) if (v := full["fund_shnu_tr_pbmn"]) else _d.nothing(v),  # fund_shnu_tr_pbmn
-                int(v) if (v := full["fund_ntby_tr_pbmn"]) else _d.nothing(v),  # fund_ntby_tr_pbmn
-                int(v) if (v := full["etc_orgt_seln_vol"]) else _d.nothing(v),  # etc_orgt_seln_vol
-                int(v) if (v := full["etc_orgt_shnu_vol"]) else _d.nothing(v),  # etc_orgt_shnu_vol
-                int(v) if (v := full["etc_orgt_ntby_vol"]) else _d.nothing(v),  # etc_orgt_ntby_vol
-                int(v)
-                if (v := full["etc_orgt_seln_tr_pbmn"])
-                else _d.nothing(v),  # etc_orgt_seln_tr_pbmn
-                int(v)
-                if (v := full["etc_orgt_shnu_tr_pbmn"])
-                else _d.nothing(v),  # etc_orgt_shnu_tr_pbmn
-                int(v)
-                if (v := full["etc_orgt_ntby_tr_pbmn"])
-                else _d.nothing(v),  # etc_orgt_ntby_tr_pbmn
-                int(v) if (v := full["etc_corp_seln_vol"]) else _d.nothing(v),  # etc_corp_seln_vol
-                int(v) if (v := full["etc_corp_shnu_vol"]) else _d.nothing(v),  # etc_corp_shnu_vol
-                int(v) if (v := full["etc_corp_ntby_vol"]) else _d.nothing(v),  # etc_corp_ntby_vol
-                int(v)
-                if (v := full["etc_corp_seln_tr_pbmn"])
-                else _d.nothing(v),  # etc_corp_seln_tr_pbmn
-                int(v)
-                if (v := full["etc_corp_shnu_tr_pbmn"])
-                else _d.nothing(v),  # etc_corp_shnu_tr_pbmn
-                int(v)
-                if (v := full["etc_corp_ntby_tr_pbmn"])
-                else _d.nothing(v),  # etc_corp_ntby_tr_pbmn
+                iv[0],  # frgn_seln_vol
+                iv[1],  # frgn_shnu_vol
+                iv[2],  # frgn_ntby_qty
+                iv[3],  # frgn_seln_tr_pbmn
+                iv[4],  # frgn_shnu_tr_pbmn
+                iv[5],  # frgn_ntby_tr_pbmn
+                iv[6],  # prsn_seln_vol
+                iv[7],  # prsn_shnu_vol
+                iv[8],  # prsn_ntby_qty
+                iv[9],  # prsn_seln_tr_pbmn
+                iv[10],  # prsn_shnu_tr_pbmn
+                iv[11],  # prsn_ntby_tr_pbmn
+                iv[12],  # orgn_seln_vol
+                iv[13],  # orgn_shnu_vol
+                iv[14],  # orgn_ntby_qty
+                iv[15],  # orgn_seln_tr_pbmn
+                iv[16],  # orgn_shnu_tr_pbmn
+                iv[17],  # orgn_ntby_tr_pbmn
+                iv[18],  # scrt_seln_vol
+                iv[19],  # scrt_shnu_vol
+                iv[20],  # scrt_ntby_qty
+                iv[21],  # scrt_seln_tr_pbmn
+                iv[22],  # scrt_shnu_tr_pbmn
+                iv[23],  # scrt_ntby_tr_pbmn
+                iv[24],  # ivtr_seln_vol
+                iv[25],  # ivtr_shnu_vol
+                iv[26],  # ivtr_ntby_qty
+                iv[27],  # ivtr_seln_tr_pbmn
+                iv[28],  # ivtr_shnu_tr_pbmn
+                iv[29],  # ivtr_ntby_tr_pbmn
+                iv[30],  # pe_fund_seln_tr_pbmn
+                iv[31],  # pe_fund_seln_vol
+                iv[32],  # pe_fund_ntby_vol
+                iv[33],  # pe_fund_shnu_tr_pbmn
+                iv[34],  # pe_fund_shnu_vol
+                iv[35],  # pe_fund_ntby_tr_pbmn
+                iv[36],  # bank_seln_vol
+                iv[37],  # bank_shnu_vol
+                iv[38],  # bank_ntby_qty
+                iv[39],  # bank_seln_tr_pbmn
+                iv[40],  # bank_shnu_tr_pbmn
+                iv[41],  # bank_ntby_tr_pbmn
+                iv[42],  # insu_seln_vol
+                iv[43],  # insu_shnu_vol
+                iv[44],  # insu_ntby_qty
+                iv[45],  # insu_seln_tr_pbmn
+                iv[46],  # insu_shnu_tr_pbmn
+                iv[47],  # insu_ntby_tr_pbmn
+                iv[48],  # mrbn_seln_vol
+                iv[49],  # mrbn_shnu_vol
+                iv[50],  # mrbn_ntby_qty
+                iv[51],  # mrbn_seln_tr_pbmn
+                iv[52],  # mrbn_shnu_tr_pbmn
+                iv[53],  # mrbn_ntby_tr_pbmn
+                iv[54],  # fund_seln_vol
+                iv[55],  # fund_shnu_vol
+                iv[56],  # fund_ntby_qty
+                iv[57],  # fund_seln_tr_pbmn
+                iv[58],  # fund_shnu_tr_pbmn
+                iv[59],  # fund_ntby_tr_pbmn
+                iv[60],  # etc_orgt_seln_vol
+                iv[61],  # etc_orgt_shnu_vol
+                iv[62],  # etc_orgt_ntby_vol
+                iv[63],  # etc_orgt_seln_tr_pbmn
+                iv[64],  # etc_orgt_shnu_tr_pbmn
+                iv[65],  # etc_orgt_ntby_tr_pbmn
+                iv[66],  # etc_corp_seln_vol
+                iv[67],  # etc_corp_shnu_vol
+                iv[68],  # etc_corp_ntby_vol
+                iv[69],  # etc_corp_seln_tr_pbmn
+                iv[70],  # etc_corp_shnu_tr_pbmn
+                iv[71],  # etc_corp_ntby_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -313,6 +313,35 @@ _InquireMemberOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("glob_total_seln_qty_icdc", "glob_total_seln_qty_icdc", "int", None),
     ("glob_total_shnu_qty_icdc", "glob_total_shnu_qty_icdc", "int", None),
 )
+_InquireMemberOutput_INTS = _d.itemgetter(
+    *(
+        "total_seln_qty1",
+        "total_seln_qty2",
+        "total_seln_qty3",
+        "total_seln_qty4",
+        "total_seln_qty5",
+        "seln_qty_icdc1",
+        "seln_qty_icdc2",
+        "seln_qty_icdc3",
+        "seln_qty_icdc4",
+        "seln_qty_icdc5",
+        "total_shnu_qty1",
+        "total_shnu_qty2",
+        "total_shnu_qty3",
+        "total_shnu_qty4",
+        "total_shnu_qty5",
+        "shnu_qty_icdc1",
+        "shnu_qty_icdc2",
+        "shnu_qty_icdc3",
+        "shnu_qty_icdc4",
+        "shnu_qty_icdc5",
+        "glob_total_seln_qty",
+        "glob_ntby_qty",
+        "glob_total_shnu_qty",
+        "glob_total_seln_qty_icdc",
+        "glob_total_shnu_qty_icdc",
+    )
+)
 
 
 def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOutput:
@@ -320,6 +349,7 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
     full = d if len(d) == 67 else {**_InquireMemberOutput_NONE, **d}
     if len(full) == 67:
         try:
+            iv = _d.integers(_InquireMemberOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireMemberOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -352,11 +382,11 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["seln_mbcr_name5"])
                 else _d.nothing(v),  # seln_mbcr_name5
-                int(v) if (v := full["total_seln_qty1"]) else _d.nothing(v),  # total_seln_qty1
-                int(v) if (v := full["total_seln_qty2"]) else _d.nothing(v),  # total_seln_qty2
-                int(v) if (v := full["total_seln_qty3"]) else _d.nothing(v),  # total_seln_qty3
-                int(v) if (v := full["total_seln_qty4"]) else _d.nothing(v),  # total_seln_qty4
-                int(v) if (v := full["total_seln_qty5"]) else _d.nothing(v),  # total_seln_qty5
+                iv[0],  # total_seln_qty1
+                iv[1],  # total_seln_qty2
+                iv[2],  # total_seln_qty3
+                iv[3],  # total_seln_qty4
+                iv[4],  # total_seln_qty5
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["seln_mbcr_rlim1"])
                 else _d.nothing(v),  # seln_mbcr_rlim1
@@ -372,11 +402,11 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["seln_mbcr_rlim5"])
                 else _d.nothing(v),  # seln_mbcr_rlim5
-                int(v) if (v := full["seln_qty_icdc1"]) else _d.nothing(v),  # seln_qty_icdc1
-                int(v) if (v := full["seln_qty_icdc2"]) else _d.nothing(v),  # seln_qty_icdc2
-                int(v) if (v := full["seln_qty_icdc3"]) else _d.nothing(v),  # seln_qty_icdc3
-                int(v) if (v := full["seln_qty_icdc4"]) else _d.nothing(v),  # seln_qty_icdc4
-                int(v) if (v := full["seln_qty_icdc5"]) else _d.nothing(v),  # seln_qty_icdc5
+                iv[5],  # seln_qty_icdc1
+                iv[6],  # seln_qty_icdc2
+                iv[7],  # seln_qty_icdc3
+                iv[8],  # seln_qty_icdc4
+                iv[9],  # seln_qty_icdc5
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["shnu_mbcr_no1"])
                 else _d.nothing(v),  # shnu_mbcr_no1
@@ -407,11 +437,11 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["shnu_mbcr_name5"])
                 else _d.nothing(v),  # shnu_mbcr_name5
-                int(v) if (v := full["total_shnu_qty1"]) else _d.nothing(v),  # total_shnu_qty1
-                int(v) if (v := full["total_shnu_qty2"]) else _d.nothing(v),  # total_shnu_qty2
-                int(v) if (v := full["total_shnu_qty3"]) else _d.nothing(v),  # total_shnu_qty3
-                int(v) if (v := full["total_shnu_qty4"]) else _d.nothing(v),  # total_shnu_qty4
-                int(v) if (v := full["total_shnu_qty5"]) else _d.nothing(v),  # total_shnu_qty5
+                iv[10],  # total_shnu_qty1
+                iv[11],  # total_shnu_qty2
+                iv[12],  # total_shnu_qty3
+                iv[13],  # total_shnu_qty4
+                iv[14],  # total_shnu_qty5
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["shnu_mbcr_rlim1"])
                 else _d.nothing(v),  # shnu_mbcr_rlim1
@@ -427,21 +457,17 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["shnu_mbcr_rlim5"])
                 else _d.nothing(v),  # shnu_mbcr_rlim5
-                int(v) if (v := full["shnu_qty_icdc1"]) else _d.nothing(v),  # shnu_qty_icdc1
-                int(v) if (v := full["shnu_qty_icdc2"]) else _d.nothing(v),  # shnu_qty_icdc2
-                int(v) if (v := full["shnu_qty_icdc3"]) else _d.nothing(v),  # shnu_qty_icdc3
-                int(v) if (v := full["shnu_qty_icdc4"]) else _d.nothing(v),  # shnu_qty_icdc4
-                int(v) if (v := full["shnu_qty_icdc5"]) else _d.nothing(v),  # shnu_qty_icdc5
-                int(v)
-                if (v := full["glob_total_seln_qty"])
-                else _d.nothing(v),  # glob_total_seln_qty
+                iv[15],  # shnu_qty_icdc1
+                iv[16],  # shnu_qty_icdc2
+                iv[17],  # shnu_qty_icdc3
+                iv[18],  # shnu_qty_icdc4
+                iv[19],  # shnu_qty_icdc5
+                iv[20],  # glob_total_seln_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["glob_seln_rlim"])
                 else _d.nothing(v),  # glob_seln_rlim
-                int(v) if (v := full["glob_ntby_qty"]) else _d.nothing(v),  # glob_ntby_qty
-                int(v)
-                if (v := full["glob_total_shnu_qty"])
-                else _d.nothing(v),  # glob_total_shnu_qty
+                iv[21],  # glob_ntby_qty
+                iv[22],  # glob_total_shnu_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["glob_shnu_rlim"])
                 else _d.nothing(v),  # glob_shnu_rlim
@@ -475,12 +501,8 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
                 _d.YN[v]
                 if (v := full["shnu_mbcr_glob_yn_5"])
                 else _d.nothing(v),  # shnu_mbcr_glob_yn_5
-                int(v)
-                if (v := full["glob_total_seln_qty_icdc"])
-                else _d.nothing(v),  # glob_total_seln_qty_icdc
-                int(v)
-                if (v := full["glob_total_shnu_qty_icdc"])
-                else _d.nothing(v),  # glob_total_shnu_qty_icdc
+                iv[23],  # glob_total_seln_qty_icdc
+                iv[24],  # glob_total_shnu_qty_icdc
             )
         except _d.CONVERT_ERRORS:
             pass

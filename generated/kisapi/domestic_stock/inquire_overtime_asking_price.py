@@ -347,6 +347,84 @@ _InquireOvertimeAskingPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_total_bidp_icdc", "ovtm_total_bidp_icdc", "int", None),
     ("ovtm_untp_bidp_rsqn", "ovtm_untp_bidp_rsqn", "int", None),
 )
+_InquireOvertimeAskingPriceOutput_INTS = _d.itemgetter(
+    *(
+        "ovtm_untp_askp1",
+        "ovtm_untp_askp2",
+        "ovtm_untp_askp3",
+        "ovtm_untp_askp4",
+        "ovtm_untp_askp5",
+        "ovtm_untp_askp6",
+        "ovtm_untp_askp7",
+        "ovtm_untp_askp8",
+        "ovtm_untp_askp9",
+        "ovtm_untp_askp10",
+        "ovtm_untp_bidp1",
+        "ovtm_untp_bidp2",
+        "ovtm_untp_bidp3",
+        "ovtm_untp_bidp4",
+        "ovtm_untp_bidp5",
+        "ovtm_untp_bidp6",
+        "ovtm_untp_bidp7",
+        "ovtm_untp_bidp8",
+        "ovtm_untp_bidp9",
+        "ovtm_untp_bidp10",
+        "ovtm_untp_askp_icdc1",
+        "ovtm_untp_askp_icdc2",
+        "ovtm_untp_askp_icdc3",
+        "ovtm_untp_askp_icdc4",
+        "ovtm_untp_askp_icdc5",
+        "ovtm_untp_askp_icdc6",
+        "ovtm_untp_askp_icdc7",
+        "ovtm_untp_askp_icdc8",
+        "ovtm_untp_askp_icdc9",
+        "ovtm_untp_askp_icdc10",
+        "ovtm_untp_bidp_icdc1",
+        "ovtm_untp_bidp_icdc2",
+        "ovtm_untp_bidp_icdc3",
+        "ovtm_untp_bidp_icdc4",
+        "ovtm_untp_bidp_icdc5",
+        "ovtm_untp_bidp_icdc6",
+        "ovtm_untp_bidp_icdc7",
+        "ovtm_untp_bidp_icdc8",
+        "ovtm_untp_bidp_icdc9",
+        "ovtm_untp_bidp_icdc10",
+        "ovtm_untp_askp_rsqn1",
+        "ovtm_untp_askp_rsqn2",
+        "ovtm_untp_askp_rsqn3",
+        "ovtm_untp_askp_rsqn4",
+        "ovtm_untp_askp_rsqn5",
+        "ovtm_untp_askp_rsqn6",
+        "ovtm_untp_askp_rsqn7",
+        "ovtm_untp_askp_rsqn8",
+        "ovtm_untp_askp_rsqn9",
+        "ovtm_untp_askp_rsqn10",
+        "ovtm_untp_bidp_rsqn1",
+        "ovtm_untp_bidp_rsqn2",
+        "ovtm_untp_bidp_rsqn3",
+        "ovtm_untp_bidp_rsqn4",
+        "ovtm_untp_bidp_rsqn5",
+        "ovtm_untp_bidp_rsqn6",
+        "ovtm_untp_bidp_rsqn7",
+        "ovtm_untp_bidp_rsqn8",
+        "ovtm_untp_bidp_rsqn9",
+        "ovtm_untp_bidp_rsqn10",
+        "ovtm_untp_total_askp_rsqn",
+        "ovtm_untp_total_bidp_rsqn",
+        "ovtm_untp_total_askp_rsqn_icdc",
+        "ovtm_untp_total_bidp_rsqn_icdc",
+        "ovtm_untp_ntby_bidp_rsqn",
+        "total_askp_rsqn",
+        "total_bidp_rsqn",
+        "total_askp_rsqn_icdc",
+        "total_bidp_rsqn_icdc",
+        "ovtm_total_askp_rsqn",
+        "ovtm_total_bidp_rsqn",
+        "ovtm_total_askp_icdc",
+        "ovtm_total_bidp_icdc",
+        "ovtm_untp_bidp_rsqn",
+    )
+)
 
 
 def _InquireOvertimeAskingPriceOutput(
@@ -356,189 +434,88 @@ def _InquireOvertimeAskingPriceOutput(
     full = d if len(d) == 75 else {**_InquireOvertimeAskingPriceOutput_NONE, **d}
     if len(full) == 75:
         try:
+            iv = _d.integers(
+                _InquireOvertimeAskingPriceOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireOvertimeAskingPriceOutput(
                 time.fromisoformat(v)
                 if (v := full["ovtm_untp_last_hour"])
                 else _d.nothing(v),  # ovtm_untp_last_hour
-                int(v) if (v := full["ovtm_untp_askp1"]) else _d.nothing(v),  # ovtm_untp_askp1
-                int(v) if (v := full["ovtm_untp_askp2"]) else _d.nothing(v),  # ovtm_untp_askp2
-                int(v) if (v := full["ovtm_untp_askp3"]) else _d.nothing(v),  # ovtm_untp_askp3
-                int(v) if (v := full["ovtm_untp_askp4"]) else _d.nothing(v),  # ovtm_untp_askp4
-                int(v) if (v := full["ovtm_untp_askp5"]) else _d.nothing(v),  # ovtm_untp_askp5
-                int(v) if (v := full["ovtm_untp_askp6"]) else _d.nothing(v),  # ovtm_untp_askp6
-                int(v) if (v := full["ovtm_untp_askp7"]) else _d.nothing(v),  # ovtm_untp_askp7
-                int(v) if (v := full["ovtm_untp_askp8"]) else _d.nothing(v),  # ovtm_untp_askp8
-                int(v) if (v := full["ovtm_untp_askp9"]) else _d.nothing(v),  # ovtm_untp_askp9
-                int(v) if (v := full["ovtm_untp_askp10"]) else _d.nothing(v),  # ovtm_untp_askp10
-                int(v) if (v := full["ovtm_untp_bidp1"]) else _d.nothing(v),  # ovtm_untp_bidp1
-                int(v) if (v := full["ovtm_untp_bidp2"]) else _d.nothing(v),  # ovtm_untp_bidp2
-                int(v) if (v := full["ovtm_untp_bidp3"]) else _d.nothing(v),  # ovtm_untp_bidp3
-                int(v) if (v := full["ovtm_untp_bidp4"]) else _d.nothing(v),  # ovtm_untp_bidp4
-                int(v) if (v := full["ovtm_untp_bidp5"]) else _d.nothing(v),  # ovtm_untp_bidp5
-                int(v) if (v := full["ovtm_untp_bidp6"]) else _d.nothing(v),  # ovtm_untp_bidp6
-                int(v) if (v := full["ovtm_untp_bidp7"]) else _d.nothing(v),  # ovtm_untp_bidp7
-                int(v) if (v := full["ovtm_untp_bidp8"]) else _d.nothing(v),  # ovtm_untp_bidp8
-                int(v) if (v := full["ovtm_untp_bidp9"]) else _d.nothing(v),  # ovtm_untp_bidp9
-                int(v) if (v := full["ovtm_untp_bidp10"]) else _d.nothing(v),  # ovtm_untp_bidp10
-                int(v)
-                if (v := full["ovtm_untp_askp_icdc1"])
-                else _d.nothing(v),  # ovtm_untp_askp_icdc1
-                int(v)
-                if (v := full["ovtm_untp_askp_icdc2"])
-                else _d.nothing(v),  # ovtm_untp_askp_icdc2
-                int(v)
-                if (v := full["ovtm_untp_askp_icdc3"])
-                else _d.nothing(v),  # ovtm_untp_askp_icdc3
-                int(v)
-                if (v := full["ovtm_untp_askp_icdc4"])
-                else _d.nothing(v),  # ovtm_untp_askp_icdc4
-                int(v)
-                if (v := full["ovtm_untp_askp_icdc5"])
-                else _d.nothing(v),  # ovtm_untp_askp_icdc5
-                int(v)
-                if (v := full["ovtm_untp_askp_icdc6"])
-                else _d.nothing(v),  # ovtm_untp_askp_icdc6
-                int(v)
-                if (v := full["ovtm_untp_askp_icdc7"])
-                else _d.nothing(v),  # ovtm_untp_askp_icdc7
-                int(v)
-                if (v := full["ovtm_untp_askp_icdc8"])
-                else _d.nothing(v),  # ovtm_untp_askp_icdc8
-                int(v)
-                if (v := full["ovtm_untp_askp_icdc9"])
-                else _d.nothing(v),  # ovtm_untp_askp_icdc9
-                int(v)
-                if (v := full["ovtm_untp_askp_icdc10"])
-                else _d.nothing(v),  # ovtm_untp_askp_icdc10
-                int(v)
-                if (v := full["ovtm_untp_bidp_icdc1"])
-                else _d.nothing(v),  # ovtm_untp_bidp_icdc1
-                int(v)
-                if (v := full["ovtm_untp_bidp_icdc2"])
-                else _d.nothing(v),  # ovtm_untp_bidp_icdc2
-                int(v)
-                if (v := full["ovtm_untp_bidp_icdc3"])
-                else _d.nothing(v),  # ovtm_untp_bidp_icdc3
-                int(v)
-                if (v := full["ovtm_untp_bidp_icdc4"])
-                else _d.nothing(v),  # ovtm_untp_bidp_icdc4
-                int(v)
-                if (v := full["ovtm_untp_bidp_icdc5"])
-                else _d.nothing(v),  # ovtm_untp_bidp_icdc5
-                int(v)
-                if (v := full["ovtm_untp_bidp_icdc6"])
-                else _d.nothing(v),  # ovtm_untp_bidp_icdc6
-                int(v)
-                if (v := full["ovtm_untp_bidp_icdc7"])
-                else _d.nothing(v),  # ovtm_untp_bidp_icdc7
-                int(v)
-                if (v := full["ovtm_untp_bidp_icdc8"])
-                else _d.nothing(v),  # ovtm_untp_bidp_icdc8
-                int(v)
-                if (v := full["ovtm_untp_bidp_icdc9"])
-                else _d.nothing(v),  # ovtm_untp_bidp_icdc9
-                int(v)
-                if (v := full["ovtm_untp_bidp_icdc10"])
-                else _d.nothing(v),  # ovtm_untp_bidp_icdc10
-                int(v)
-                if (v := full["ovtm_untp_askp_rsqn1"])
-                else _d.nothing(v),  # ovtm_untp_askp_rsqn1
-                int(v)
-                if (v := full["ovtm_untp_askp_rsqn2"])
-                else _d.nothing(v),  # ovtm_untp_askp_rsqn2
-                int(v)
-                if (v := full["ovtm_untp_askp_rsqn3"])
-                else _d.nothing(v),  # ovtm_untp_askp_rsqn3
-                int(v)
-                if (v := full["ovtm_untp_askp_rsqn4"])
-                else _d.nothing(v),  # ovtm_untp_askp_rsqn4
-                int(v)
-                if (v := full["ovtm_untp_askp_rsqn5"])
-                else _d.nothing(v),  # ovtm_untp_askp_rsqn5
-                int(v)
-                if (v := full["ovtm_untp_askp_rsqn6"])
-                else _d.nothing(v),  # ovtm_untp_askp_rsqn6
-                int(v)
-                if (v := full["ovtm_untp_askp_rsqn7"])
-                else _d.nothing(v),  # ovtm_untp_askp_rsqn7
-                int(v)
-                if (v := full["ovtm_untp_askp_rsqn8"])
-                else _d.nothing(v),  # ovtm_untp_askp_rsqn8
-                int(v)
-                if (v := full["ovtm_untp_askp_rsqn9"])
-                else _d.nothing(v),  # ovtm_untp_askp_rsqn9
-                int(v)
-                if (v := full["ovtm_untp_askp_rsqn10"])
-                else _d.nothing(v),  # ovtm_untp_askp_rsqn10
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn1"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn1
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn2"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn2
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn3"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn3
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn4"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn4
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn5"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn5
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn6"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn6
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn7"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn7
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn8"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn8
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn9"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn9
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn10"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn10
-                int(v)
-                if (v := full["ovtm_untp_total_askp_rsqn"])
-                else _d.nothing(v),  # ovtm_untp_total_askp_rsqn
-                int(v)
-                if (v := full["ovtm_untp_total_bidp_rsqn"])
-                else _d.nothing(v),  # ovtm_untp_total_bidp_rsqn
-                int(v)
-                if (v := full["ovtm_untp_total_askp_rsqn_icdc"])
-                else _d.nothing(v),  # ovtm_untp_total_askp_rsqn_icdc
-                int(v)
-                if (v := full["ovtm_untp_total_bidp_rsqn_icdc"])
-                else _d.nothing(v),  # ovtm_untp_total_bidp_rsqn_icdc
-                int(v)
-                if (v := full["ovtm_untp_ntby_bidp_rsqn"])
-                else _d.nothing(v),  # ovtm_untp_ntby_bidp_rsqn
-                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
-                int(v)
-                if (v := full["total_askp_rsqn_icdc"])
-                else _d.nothing(v),  # total_askp_rsqn_icdc
-                int(v)
-                if (v := full["total_bidp_rsqn_icdc"])
-                else _d.nothing(v),  # total_bidp_rsqn_icdc
-                int(v)
-                if (v := full["ovtm_total_askp_rsqn"])
-                else _d.nothing(v),  # ovtm_total_askp_rsqn
-                int(v)
-                if (v := full["ovtm_total_bidp_rsqn"])
-                else _d.nothing(v),  # ovtm_total_bidp_rsqn
-                int(v)
-                if (v := full["ovtm_total_askp_icdc"])
-                else _d.nothing(v),  # ovtm_total_askp_icdc
-                int(v)
-                if (v := full["ovtm_total_bidp_icdc"])
-                else _d.nothing(v),  # ovtm_total_bidp_icdc
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn
+                iv[0],  # ovtm_untp_askp1
+                iv[1],  # ovtm_untp_askp2
+                iv[2],  # ovtm_untp_askp3
+                iv[3],  # ovtm_untp_askp4
+                iv[4],  # ovtm_untp_askp5
+                iv[5],  # ovtm_untp_askp6
+                iv[6],  # ovtm_untp_askp7
+                iv[7],  # ovtm_untp_askp8
+                iv[8],  # ovtm_untp_askp9
+                iv[9],  # ovtm_untp_askp10
+                iv[10],  # ovtm_untp_bidp1
+                iv[11],  # ovtm_untp_bidp2
+                iv[12],  # ovtm_untp_bidp3
+                iv[13],  # ovtm_untp_bidp4
+                iv[14],  # ovtm_untp_bidp5
+                iv[15],  # ovtm_untp_bidp6
+                iv[16],  # ovtm_untp_bidp7
+                iv[17],  # ovtm_untp_bidp8
+                iv[18],  # ovtm_untp_bidp9
+                iv[19],  # ovtm_untp_bidp10
+                iv[20],  # ovtm_untp_askp_icdc1
+                iv[21],  # ovtm_untp_askp_icdc2
+                iv[22],  # ovtm_untp_askp_icdc3
+                iv[23],  # ovtm_untp_askp_icdc4
+                iv[24],  # ovtm_untp_askp_icdc5
+                iv[25],  # ovtm_untp_askp_icdc6
+                iv[26],  # ovtm_untp_askp_icdc7
+                iv[27],  # ovtm_untp_askp_icdc8
+                iv[28],  # ovtm_untp_askp_icdc9
+                iv[29],  # ovtm_untp_askp_icdc10
+                iv[30],  # ovtm_untp_bidp_icdc1
+                iv[31],  # ovtm_untp_bidp_icdc2
+                iv[32],  # ovtm_untp_bidp_icdc3
+                iv[33],  # ovtm_untp_bidp_icdc4
+                iv[34],  # ovtm_untp_bidp_icdc5
+                iv[35],  # ovtm_untp_bidp_icdc6
+                iv[36],  # ovtm_untp_bidp_icdc7
+                iv[37],  # ovtm_untp_bidp_icdc8
+                iv[38],  # ovtm_untp_bidp_icdc9
+                iv[39],  # ovtm_untp_bidp_icdc10
+                iv[40],  # ovtm_untp_askp_rsqn1
+                iv[41],  # ovtm_untp_askp_rsqn2
+                iv[42],  # ovtm_untp_askp_rsqn3
+                iv[43],  # ovtm_untp_askp_rsqn4
+                iv[44],  # ovtm_untp_askp_rsqn5
+                iv[45],  # ovtm_untp_askp_rsqn6
+                iv[46],  # ovtm_untp_askp_rsqn7
+                iv[47],  # ovtm_untp_askp_rsqn8
+                iv[48],  # ovtm_untp_askp_rsqn9
+                iv[49],  # ovtm_untp_askp_rsqn10
+                iv[50],  # ovtm_untp_bidp_rsqn1
+                iv[51],  # ovtm_untp_bidp_rsqn2
+                iv[52],  # ovtm_untp_bidp_rsqn3
+                iv[53],  # ovtm_untp_bidp_rsqn4
+                iv[54],  # ovtm_untp_bidp_rsqn5
+                iv[55],  # ovtm_untp_bidp_rsqn6
+                iv[56],  # ovtm_untp_bidp_rsqn7
+                iv[57],  # ovtm_untp_bidp_rsqn8
+                iv[58],  # ovtm_untp_bidp_rsqn9
+                iv[59],  # ovtm_untp_bidp_rsqn10
+                iv[60],  # ovtm_untp_total_askp_rsqn
+                iv[61],  # ovtm_untp_total_bidp_rsqn
+                iv[62],  # ovtm_untp_total_askp_rsqn_icdc
+                iv[63],  # ovtm_untp_total_bidp_rsqn_icdc
+                iv[64],  # ovtm_untp_ntby_bidp_rsqn
+                iv[65],  # total_askp_rsqn
+                iv[66],  # total_bidp_rsqn
+                iv[67],  # total_askp_rsqn_icdc
+                iv[68],  # total_bidp_rsqn_icdc
+                iv[69],  # ovtm_total_askp_rsqn
+                iv[70],  # ovtm_total_bidp_rsqn
+                iv[71],  # ovtm_total_askp_icdc
+                iv[72],  # ovtm_total_bidp_icdc
+                iv[73],  # ovtm_untp_bidp_rsqn
             )
         except _d.CONVERT_ERRORS:
             pass

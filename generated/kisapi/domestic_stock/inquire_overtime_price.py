@@ -187,6 +187,25 @@ _InquireOvertimePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bidp", "bidp", "int", None),
     ("askp", "askp", "int", None),
 )
+_InquireOvertimePriceOutput_INTS = _d.itemgetter(
+    *(
+        "ovtm_untp_prpr",
+        "ovtm_untp_prdy_vrss",
+        "ovtm_untp_vol",
+        "ovtm_untp_tr_pbmn",
+        "ovtm_untp_mxpr",
+        "ovtm_untp_llam",
+        "ovtm_untp_oprc",
+        "ovtm_untp_hgpr",
+        "ovtm_untp_lwpr",
+        "ovtm_untp_antc_cnpr",
+        "ovtm_untp_antc_cntg_vrss",
+        "ovtm_untp_antc_cnqn",
+        "ovtm_untp_sdpr",
+        "bidp",
+        "askp",
+    )
+)
 
 
 def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOvertimePriceOutput:
@@ -194,6 +213,9 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
     full = d if len(d) == 35 else {**_InquireOvertimePriceOutput_NONE, **d}
     if len(full) == 35:
         try:
+            iv = _d.integers(
+                _InquireOvertimePriceOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireOvertimePriceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -202,41 +224,33 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["mang_issu_cls_name"])
                 else _d.nothing(v),  # mang_issu_cls_name
-                int(v) if (v := full["ovtm_untp_prpr"]) else _d.nothing(v),  # ovtm_untp_prpr
-                int(v)
-                if (v := full["ovtm_untp_prdy_vrss"])
-                else _d.nothing(v),  # ovtm_untp_prdy_vrss
+                iv[0],  # ovtm_untp_prpr
+                iv[1],  # ovtm_untp_prdy_vrss
                 SIGN_CODES[v]
                 if (v := full["ovtm_untp_prdy_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ovtm_untp_prdy_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
-                int(v) if (v := full["ovtm_untp_vol"]) else _d.nothing(v),  # ovtm_untp_vol
-                int(v) if (v := full["ovtm_untp_tr_pbmn"]) else _d.nothing(v),  # ovtm_untp_tr_pbmn
-                int(v) if (v := full["ovtm_untp_mxpr"]) else _d.nothing(v),  # ovtm_untp_mxpr
-                int(v) if (v := full["ovtm_untp_llam"]) else _d.nothing(v),  # ovtm_untp_llam
-                int(v) if (v := full["ovtm_untp_oprc"]) else _d.nothing(v),  # ovtm_untp_oprc
-                int(v) if (v := full["ovtm_untp_hgpr"]) else _d.nothing(v),  # ovtm_untp_hgpr
-                int(v) if (v := full["ovtm_untp_lwpr"]) else _d.nothing(v),  # ovtm_untp_lwpr
+                iv[2],  # ovtm_untp_vol
+                iv[3],  # ovtm_untp_tr_pbmn
+                iv[4],  # ovtm_untp_mxpr
+                iv[5],  # ovtm_untp_llam
+                iv[6],  # ovtm_untp_oprc
+                iv[7],  # ovtm_untp_hgpr
+                iv[8],  # ovtm_untp_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["marg_rate"])
                 else _d.nothing(v),  # marg_rate
-                int(v)
-                if (v := full["ovtm_untp_antc_cnpr"])
-                else _d.nothing(v),  # ovtm_untp_antc_cnpr
-                int(v)
-                if (v := full["ovtm_untp_antc_cntg_vrss"])
-                else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss
+                iv[9],  # ovtm_untp_antc_cnpr
+                iv[10],  # ovtm_untp_antc_cntg_vrss
                 SIGN_CODES[v]
                 if (v := full["ovtm_untp_antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ovtm_untp_antc_cntg_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
-                int(v)
-                if (v := full["ovtm_untp_antc_cnqn"])
-                else _d.nothing(v),  # ovtm_untp_antc_cnqn
+                iv[11],  # ovtm_untp_antc_cnqn
                 _d.YN[v] if (v := full["crdt_able_yn"]) else _d.nothing(v),  # crdt_able_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["new_lstn_cls_name"])
@@ -250,7 +264,7 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["vlnt_deal_cls_name"])
                 else _d.nothing(v),  # vlnt_deal_cls_name
-                int(v) if (v := full["ovtm_untp_sdpr"]) else _d.nothing(v),  # ovtm_untp_sdpr
+                iv[12],  # ovtm_untp_sdpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["mrkt_warn_cls_name"])
                 else _d.nothing(v),  # mrkt_warn_cls_name
@@ -267,8 +281,8 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ovtm_vi_cls_code"])
                 else _d.nothing(v),  # ovtm_vi_cls_code
-                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
-                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
+                iv[13],  # bidp
+                iv[14],  # askp
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -90,6 +90,9 @@ _InquirePeriodProfitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sll_qty1", "sll_qty1", "int", None),
     ("buy_qty1", "buy_qty1", "int", None),
 )
+_InquirePeriodProfitOutput1_INTS = _d.itemgetter(
+    *("buy_amt", "sll_amt", "rlzt_pfls", "fee", "loan_int", "tl_tax", "sll_qty1", "buy_qty1")
+)
 
 
 def _InquirePeriodProfitOutput1(d: Mapping[str, Any], strict: bool) -> InquirePeriodProfitOutput1:
@@ -97,20 +100,23 @@ def _InquirePeriodProfitOutput1(d: Mapping[str, Any], strict: bool) -> InquirePe
     full = d if len(d) == 10 else {**_InquirePeriodProfitOutput1_NONE, **d}
     if len(full) == 10:
         try:
+            iv = _d.integers(
+                _InquirePeriodProfitOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquirePeriodProfitOutput1(
                 date.fromisoformat(v) if (v := full["trad_dt"]) else _d.nothing(v),  # trad_dt
-                int(v) if (v := full["buy_amt"]) else _d.nothing(v),  # buy_amt
-                int(v) if (v := full["sll_amt"]) else _d.nothing(v),  # sll_amt
-                int(v) if (v := full["rlzt_pfls"]) else _d.nothing(v),  # rlzt_pfls
-                int(v) if (v := full["fee"]) else _d.nothing(v),  # fee
-                int(v) if (v := full["loan_int"]) else _d.nothing(v),  # loan_int
-                int(v) if (v := full["tl_tax"]) else _d.nothing(v),  # tl_tax
+                iv[0],  # buy_amt
+                iv[1],  # sll_amt
+                iv[2],  # rlzt_pfls
+                iv[3],  # fee
+                iv[4],  # loan_int
+                iv[5],  # tl_tax
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pfls_rt"])
                 else _d.nothing(v),  # pfls_rt
-                int(v) if (v := full["sll_qty1"]) else _d.nothing(v),  # sll_qty1
-                int(v) if (v := full["buy_qty1"]) else _d.nothing(v),  # buy_qty1
+                iv[6],  # sll_qty1
+                iv[7],  # buy_qty1
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -209,6 +215,27 @@ _InquirePeriodProfitOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_rlzt_pfls", "tot_rlzt_pfls", "int", None),
     ("loan_int", "loan_int", "int", None),
 )
+_InquirePeriodProfitOutput2_INTS = _d.itemgetter(
+    *(
+        "sll_qty_smtl",
+        "sll_tr_amt_smtl",
+        "sll_fee_smtl",
+        "sll_tltx_smtl",
+        "sll_excc_amt_smtl",
+        "buy_qty_smtl",
+        "buy_tr_amt_smtl",
+        "buy_fee_smtl",
+        "buy_tax_smtl",
+        "buy_excc_amt_smtl",
+        "tot_qty",
+        "tot_tr_amt",
+        "tot_fee",
+        "tot_tltx",
+        "tot_excc_amt",
+        "tot_rlzt_pfls",
+        "loan_int",
+    )
+)
 
 
 def _InquirePeriodProfitOutput2(d: Mapping[str, Any], strict: bool) -> InquirePeriodProfitOutput2:
@@ -216,25 +243,28 @@ def _InquirePeriodProfitOutput2(d: Mapping[str, Any], strict: bool) -> InquirePe
     full = d if len(d) == 17 else {**_InquirePeriodProfitOutput2_NONE, **d}
     if len(full) == 17:
         try:
+            iv = _d.integers(
+                _InquirePeriodProfitOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquirePeriodProfitOutput2(
-                int(v) if (v := full["sll_qty_smtl"]) else _d.nothing(v),  # sll_qty_smtl
-                int(v) if (v := full["sll_tr_amt_smtl"]) else _d.nothing(v),  # sll_tr_amt_smtl
-                int(v) if (v := full["sll_fee_smtl"]) else _d.nothing(v),  # sll_fee_smtl
-                int(v) if (v := full["sll_tltx_smtl"]) else _d.nothing(v),  # sll_tltx_smtl
-                int(v) if (v := full["sll_excc_amt_smtl"]) else _d.nothing(v),  # sll_excc_amt_smtl
-                int(v) if (v := full["buy_qty_smtl"]) else _d.nothing(v),  # buy_qty_smtl
-                int(v) if (v := full["buy_tr_amt_smtl"]) else _d.nothing(v),  # buy_tr_amt_smtl
-                int(v) if (v := full["buy_fee_smtl"]) else _d.nothing(v),  # buy_fee_smtl
-                int(v) if (v := full["buy_tax_smtl"]) else _d.nothing(v),  # buy_tax_smtl
-                int(v) if (v := full["buy_excc_amt_smtl"]) else _d.nothing(v),  # buy_excc_amt_smtl
-                int(v) if (v := full["tot_qty"]) else _d.nothing(v),  # tot_qty
-                int(v) if (v := full["tot_tr_amt"]) else _d.nothing(v),  # tot_tr_amt
-                int(v) if (v := full["tot_fee"]) else _d.nothing(v),  # tot_fee
-                int(v) if (v := full["tot_tltx"]) else _d.nothing(v),  # tot_tltx
-                int(v) if (v := full["tot_excc_amt"]) else _d.nothing(v),  # tot_excc_amt
-                int(v) if (v := full["tot_rlzt_pfls"]) else _d.nothing(v),  # tot_rlzt_pfls
-                int(v) if (v := full["loan_int"]) else _d.nothing(v),  # loan_int
+                iv[0],  # sll_qty_smtl
+                iv[1],  # sll_tr_amt_smtl
+                iv[2],  # sll_fee_smtl
+                iv[3],  # sll_tltx_smtl
+                iv[4],  # sll_excc_amt_smtl
+                iv[5],  # buy_qty_smtl
+                iv[6],  # buy_tr_amt_smtl
+                iv[7],  # buy_fee_smtl
+                iv[8],  # buy_tax_smtl
+                iv[9],  # buy_excc_amt_smtl
+                iv[10],  # tot_qty
+                iv[11],  # tot_tr_amt
+                iv[12],  # tot_fee
+                iv[13],  # tot_tltx
+                iv[14],  # tot_excc_amt
+                iv[15],  # tot_rlzt_pfls
+                iv[16],  # loan_int
             )
         except _d.CONVERT_ERRORS:
             pass

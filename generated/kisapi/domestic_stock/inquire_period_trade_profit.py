@@ -118,6 +118,19 @@ _InquirePeriodTradeProfitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tl_tax", "tl_tax", "int", None),
     ("loan_int", "loan_int", "int", None),
 )
+_InquirePeriodTradeProfitOutput1_INTS = _d.itemgetter(
+    *(
+        "hldg_qty",
+        "buy_qty",
+        "buy_amt",
+        "sll_qty",
+        "sll_amt",
+        "rlzt_pfls",
+        "fee",
+        "tl_tax",
+        "loan_int",
+    )
+)
 
 
 def _InquirePeriodTradeProfitOutput1(
@@ -127,6 +140,9 @@ def _InquirePeriodTradeProfitOutput1(
     full = d if len(d) == 17 else {**_InquirePeriodTradeProfitOutput1_NONE, **d}
     if len(full) == 17:
         try:
+            iv = _d.integers(
+                _InquirePeriodTradeProfitOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquirePeriodTradeProfitOutput1(
                 date.fromisoformat(v) if (v := full["trad_dt"]) else _d.nothing(v),  # trad_dt
@@ -140,24 +156,24 @@ def _InquirePeriodTradeProfitOutput1(
                 if (v := full["trad_dvsn_name"])
                 else _d.nothing(v),  # trad_dvsn_name
                 date.fromisoformat(v) if (v := full["loan_dt"]) else _d.nothing(v),  # loan_dt
-                int(v) if (v := full["hldg_qty"]) else _d.nothing(v),  # hldg_qty
+                iv[0],  # hldg_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pchs_unpr"])
                 else _d.nothing(v),  # pchs_unpr
-                int(v) if (v := full["buy_qty"]) else _d.nothing(v),  # buy_qty
-                int(v) if (v := full["buy_amt"]) else _d.nothing(v),  # buy_amt
+                iv[1],  # buy_qty
+                iv[2],  # buy_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["sll_pric"])
                 else _d.nothing(v),  # sll_pric
-                int(v) if (v := full["sll_qty"]) else _d.nothing(v),  # sll_qty
-                int(v) if (v := full["sll_amt"]) else _d.nothing(v),  # sll_amt
-                int(v) if (v := full["rlzt_pfls"]) else _d.nothing(v),  # rlzt_pfls
+                iv[3],  # sll_qty
+                iv[4],  # sll_amt
+                iv[5],  # rlzt_pfls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pfls_rt"])
                 else _d.nothing(v),  # pfls_rt
-                int(v) if (v := full["fee"]) else _d.nothing(v),  # fee
-                int(v) if (v := full["tl_tax"]) else _d.nothing(v),  # tl_tax
-                int(v) if (v := full["loan_int"]) else _d.nothing(v),  # loan_int
+                iv[6],  # fee
+                iv[7],  # tl_tax
+                iv[8],  # loan_int
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -260,6 +276,27 @@ _InquirePeriodTradeProfitOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("loan_int", "loan_int", "int", None),
     ("tot_pftrt", "tot_pftrt", "decimal", None),
 )
+_InquirePeriodTradeProfitOutput2_INTS = _d.itemgetter(
+    *(
+        "sll_qty_smtl",
+        "sll_tr_amt_smtl",
+        "sll_fee_smtl",
+        "sll_tltx_smtl",
+        "sll_excc_amt_smtl",
+        "buyqty_smtl",
+        "buy_tr_amt_smtl",
+        "buy_fee_smtl",
+        "buy_tax_smtl",
+        "buy_excc_amt_smtl",
+        "tot_qty",
+        "tot_tr_amt",
+        "tot_fee",
+        "tot_tltx",
+        "tot_excc_amt",
+        "tot_rlzt_pfls",
+        "loan_int",
+    )
+)
 
 
 def _InquirePeriodTradeProfitOutput2(
@@ -269,25 +306,28 @@ def _InquirePeriodTradeProfitOutput2(
     full = d if len(d) == 18 else {**_InquirePeriodTradeProfitOutput2_NONE, **d}
     if len(full) == 18:
         try:
+            iv = _d.integers(
+                _InquirePeriodTradeProfitOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquirePeriodTradeProfitOutput2(
-                int(v) if (v := full["sll_qty_smtl"]) else _d.nothing(v),  # sll_qty_smtl
-                int(v) if (v := full["sll_tr_amt_smtl"]) else _d.nothing(v),  # sll_tr_amt_smtl
-                int(v) if (v := full["sll_fee_smtl"]) else _d.nothing(v),  # sll_fee_smtl
-                int(v) if (v := full["sll_tltx_smtl"]) else _d.nothing(v),  # sll_tltx_smtl
-                int(v) if (v := full["sll_excc_amt_smtl"]) else _d.nothing(v),  # sll_excc_amt_smtl
-                int(v) if (v := full["buyqty_smtl"]) else _d.nothing(v),  # buyqty_smtl
-                int(v) if (v := full["buy_tr_amt_smtl"]) else _d.nothing(v),  # buy_tr_amt_smtl
-                int(v) if (v := full["buy_fee_smtl"]) else _d.nothing(v),  # buy_fee_smtl
-                int(v) if (v := full["buy_tax_smtl"]) else _d.nothing(v),  # buy_tax_smtl
-                int(v) if (v := full["buy_excc_amt_smtl"]) else _d.nothing(v),  # buy_excc_amt_smtl
-                int(v) if (v := full["tot_qty"]) else _d.nothing(v),  # tot_qty
-                int(v) if (v := full["tot_tr_amt"]) else _d.nothing(v),  # tot_tr_amt
-                int(v) if (v := full["tot_fee"]) else _d.nothing(v),  # tot_fee
-                int(v) if (v := full["tot_tltx"]) else _d.nothing(v),  # tot_tltx
-                int(v) if (v := full["tot_excc_amt"]) else _d.nothing(v),  # tot_excc_amt
-                int(v) if (v := full["tot_rlzt_pfls"]) else _d.nothing(v),  # tot_rlzt_pfls
-                int(v) if (v := full["loan_int"]) else _d.nothing(v),  # loan_int
+                iv[0],  # sll_qty_smtl
+                iv[1],  # sll_tr_amt_smtl
+                iv[2],  # sll_fee_smtl
+                iv[3],  # sll_tltx_smtl
+                iv[4],  # sll_excc_amt_smtl
+                iv[5],  # buyqty_smtl
+                iv[6],  # buy_tr_amt_smtl
+                iv[7],  # buy_fee_smtl
+                iv[8],  # buy_tax_smtl
+                iv[9],  # buy_excc_amt_smtl
+                iv[10],  # tot_qty
+                iv[11],  # tot_tr_amt
+                iv[12],  # tot_fee
+                iv[13],  # tot_tltx
+                iv[14],  # tot_excc_amt
+                iv[15],  # tot_rlzt_pfls
+                iv[16],  # loan_int
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["tot_pftrt"])
                 else _d.nothing(v),  # tot_pftrt

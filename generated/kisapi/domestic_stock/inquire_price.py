@@ -383,6 +383,35 @@ _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sltr_yn", "sltr_yn", "bool", None),
     ("mang_issu_cls_code", "mang_issu_cls_code", "str", None),
 )
+_InquirePriceOutput_INTS = _d.itemgetter(
+    *(
+        "frgn_ntby_qty",
+        "pgtr_ntby_qty",
+        "pvt_scnd_dmrs_prc",
+        "pvt_frst_dmrs_prc",
+        "pvt_pont_val",
+        "pvt_frst_dmsp_prc",
+        "pvt_scnd_dmsp_prc",
+        "dmrs_val",
+        "dmsp_val",
+        "cpfn",
+        "rstc_wdth_prc",
+        "stck_fcam",
+        "stck_sspr",
+        "aspr_unit",
+        "hts_deal_qty_unit_val",
+        "lstn_stcn",
+        "hts_avls",
+        "d250_hgpr",
+        "d250_lwpr",
+        "stck_dryy_hgpr",
+        "stck_dryy_lwpr",
+        "w52_hgpr",
+        "w52_lwpr",
+        "frgn_hldn_qty",
+        "last_ssts_cntg_qty",
+    )
+)
 
 
 def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutput:
@@ -390,6 +419,7 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
     full = d if len(d) == 82 else {**_InquirePriceOutput_NONE, **d}
     if len(full) == 82:
         try:
+            iv = _d.integers(_InquirePriceOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquirePriceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -442,25 +472,23 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["hts_frgn_ehrt"])
                 else _d.nothing(v),  # hts_frgn_ehrt
-                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
-                int(v) if (v := full["pgtr_ntby_qty"]) else _d.nothing(v),  # pgtr_ntby_qty
-                int(v) if (v := full["pvt_scnd_dmrs_prc"]) else _d.nothing(v),  # pvt_scnd_dmrs_prc
-                int(v) if (v := full["pvt_frst_dmrs_prc"]) else _d.nothing(v),  # pvt_frst_dmrs_prc
-                int(v) if (v := full["pvt_pont_val"]) else _d.nothing(v),  # pvt_pont_val
-                int(v) if (v := full["pvt_frst_dmsp_prc"]) else _d.nothing(v),  # pvt_frst_dmsp_prc
-                int(v) if (v := full["pvt_scnd_dmsp_prc"]) else _d.nothing(v),  # pvt_scnd_dmsp_prc
-                int(v) if (v := full["dmrs_val"]) else _d.nothing(v),  # dmrs_val
-                int(v) if (v := full["dmsp_val"]) else _d.nothing(v),  # dmsp_val
-                int(v) if (v := full["cpfn"]) else _d.nothing(v),  # cpfn
-                int(v) if (v := full["rstc_wdth_prc"]) else _d.nothing(v),  # rstc_wdth_prc
-                int(v) if (v := full["stck_fcam"]) else _d.nothing(v),  # stck_fcam
-                int(v) if (v := full["stck_sspr"]) else _d.nothing(v),  # stck_sspr
-                int(v) if (v := full["aspr_unit"]) else _d.nothing(v),  # aspr_unit
-                int(v)
-                if (v := full["hts_deal_qty_unit_val"])
-                else _d.nothing(v),  # hts_deal_qty_unit_val
-                int(v) if (v := full["lstn_stcn"]) else _d.nothing(v),  # lstn_stcn
-                int(v) if (v := full["hts_avls"]) else _d.nothing(v),  # hts_avls
+                iv[0],  # frgn_ntby_qty
+                iv[1],  # pgtr_ntby_qty
+                iv[2],  # pvt_scnd_dmrs_prc
+                iv[3],  # pvt_frst_dmrs_prc
+                iv[4],  # pvt_pont_val
+                iv[5],  # pvt_frst_dmsp_prc
+                iv[6],  # pvt_scnd_dmsp_prc
+                iv[7],  # dmrs_val
+                iv[8],  # dmsp_val
+                iv[9],  # cpfn
+                iv[10],  # rstc_wdth_prc
+                iv[11],  # stck_fcam
+                iv[12],  # stck_sspr
+                iv[13],  # aspr_unit
+                iv[14],  # hts_deal_qty_unit_val
+                iv[15],  # lstn_stcn
+                iv[16],  # hts_avls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["per"])
                 else _d.nothing(v),  # per
@@ -479,42 +507,42 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["bps"])
                 else _d.nothing(v),  # bps
-                int(v) if (v := full["d250_hgpr"]) else _d.nothing(v),  # d250_hgpr
+                iv[17],  # d250_hgpr
                 date.fromisoformat(v)
                 if (v := full["d250_hgpr_date"])
                 else _d.nothing(v),  # d250_hgpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["d250_hgpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # d250_hgpr_vrss_prpr_rate
-                int(v) if (v := full["d250_lwpr"]) else _d.nothing(v),  # d250_lwpr
+                iv[18],  # d250_lwpr
                 date.fromisoformat(v)
                 if (v := full["d250_lwpr_date"])
                 else _d.nothing(v),  # d250_lwpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["d250_lwpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # d250_lwpr_vrss_prpr_rate
-                int(v) if (v := full["stck_dryy_hgpr"]) else _d.nothing(v),  # stck_dryy_hgpr
+                iv[19],  # stck_dryy_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dryy_hgpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # dryy_hgpr_vrss_prpr_rate
                 date.fromisoformat(v)
                 if (v := full["dryy_hgpr_date"])
                 else _d.nothing(v),  # dryy_hgpr_date
-                int(v) if (v := full["stck_dryy_lwpr"]) else _d.nothing(v),  # stck_dryy_lwpr
+                iv[20],  # stck_dryy_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dryy_lwpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # dryy_lwpr_vrss_prpr_rate
                 date.fromisoformat(v)
                 if (v := full["dryy_lwpr_date"])
                 else _d.nothing(v),  # dryy_lwpr_date
-                int(v) if (v := full["w52_hgpr"]) else _d.nothing(v),  # w52_hgpr
+                iv[21],  # w52_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["w52_hgpr_vrss_prpr_ctrt"])
                 else _d.nothing(v),  # w52_hgpr_vrss_prpr_ctrt
                 date.fromisoformat(v)
                 if (v := full["w52_hgpr_date"])
                 else _d.nothing(v),  # w52_hgpr_date
-                int(v) if (v := full["w52_lwpr"]) else _d.nothing(v),  # w52_lwpr
+                iv[22],  # w52_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["w52_lwpr_vrss_prpr_ctrt"])
                 else _d.nothing(v),  # w52_lwpr_vrss_prpr_ctrt
@@ -537,16 +565,14 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["apprch_rate"])
                 else _d.nothing(v),  # apprch_rate
-                int(v) if (v := full["frgn_hldn_qty"]) else _d.nothing(v),  # frgn_hldn_qty
+                iv[23],  # frgn_hldn_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["vi_cls_code"])
                 else _d.nothing(v),  # vi_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ovtm_vi_cls_code"])
                 else _d.nothing(v),  # ovtm_vi_cls_code
-                int(v)
-                if (v := full["last_ssts_cntg_qty"])
-                else _d.nothing(v),  # last_ssts_cntg_qty
+                iv[24],  # last_ssts_cntg_qty
                 _d.YN[v] if (v := full["invt_caful_yn"]) else _d.nothing(v),  # invt_caful_yn
                 MARKET_WARNING_CODES[v]
                 if (v := full["mrkt_warn_cls_code"])

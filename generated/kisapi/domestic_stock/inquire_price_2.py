@@ -261,6 +261,25 @@ _InquirePrice2Output_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_oprc", "stck_oprc", "int", None),
     ("prdy_vol", "prdy_vol", "int", None),
 )
+_InquirePrice2Output_INTS = _d.itemgetter(
+    *(
+        "stck_mxpr",
+        "lwpr_vrss_prpr",
+        "stck_lwpr",
+        "hgpr_vrss_prpr",
+        "stck_hgpr",
+        "oprc_vrss_prpr",
+        "stck_llam",
+        "stck_sdpr",
+        "stck_prdy_clpr",
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_tr_pbmn",
+        "acml_vol",
+        "stck_oprc",
+        "prdy_vol",
+    )
+)
 
 
 def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Output:
@@ -268,6 +287,7 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
     full = d if len(d) == 54 else {**_InquirePrice2Output_NONE, **d}
     if len(full) == 54:
         try:
+            iv = _d.integers(_InquirePrice2Output_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquirePrice2Output(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -280,7 +300,7 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 if (v := full["mxpr_llam_cls_code"])
                 else _d.nothing(v),  # mxpr_llam_cls_code
                 _d.YN[v] if (v := full["crdt_able_yn"]) else _d.nothing(v),  # crdt_able_yn
-                int(v) if (v := full["stck_mxpr"]) else _d.nothing(v),  # stck_mxpr
+                iv[0],  # stck_mxpr
                 _d.YN[v] if (v := full["elw_pblc_yn"]) else _d.nothing(v),  # elw_pblc_yn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_clpr_vrss_oprc_rate"])
@@ -291,23 +311,23 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["marg_rate"])
                 else _d.nothing(v),  # marg_rate
-                int(v) if (v := full["lwpr_vrss_prpr"]) else _d.nothing(v),  # lwpr_vrss_prpr
+                iv[1],  # lwpr_vrss_prpr
                 SIGN_CODES[v]
                 if (v := full["lwpr_vrss_prpr_sign"])
                 else _d.nothing(v),  # lwpr_vrss_prpr_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_clpr_vrss_lwpr_rate"])
                 else _d.nothing(v),  # prdy_clpr_vrss_lwpr_rate
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
-                int(v) if (v := full["hgpr_vrss_prpr"]) else _d.nothing(v),  # hgpr_vrss_prpr
+                iv[2],  # stck_lwpr
+                iv[3],  # hgpr_vrss_prpr
                 SIGN_CODES[v]
                 if (v := full["hgpr_vrss_prpr_sign"])
                 else _d.nothing(v),  # hgpr_vrss_prpr_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_clpr_vrss_hgpr_rate"])
                 else _d.nothing(v),  # prdy_clpr_vrss_hgpr_rate
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := full["oprc_vrss_prpr"]) else _d.nothing(v),  # oprc_vrss_prpr
+                iv[4],  # stck_hgpr
+                iv[5],  # oprc_vrss_prpr
                 SIGN_CODES[v]
                 if (v := full["oprc_vrss_prpr_sign"])
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
@@ -329,7 +349,7 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["short_over_cls_code"])
                 else _d.nothing(v),  # short_over_cls_code
-                int(v) if (v := full["stck_llam"]) else _d.nothing(v),  # stck_llam
+                iv[6],  # stck_llam
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["new_lstn_cls_name"])
                 else _d.nothing(v),  # new_lstn_cls_name
@@ -345,23 +365,23 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["mrkt_warn_cls_name"])
                 else _d.nothing(v),  # mrkt_warn_cls_name
-                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
+                iv[7],  # stck_sdpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["bstp_cls_code"])
                 else _d.nothing(v),  # bstp_cls_code
-                int(v) if (v := full["stck_prdy_clpr"]) else _d.nothing(v),  # stck_prdy_clpr
+                iv[8],  # stck_prdy_clpr
                 _d.YN[v] if (v := full["insn_pbnt_yn"]) else _d.nothing(v),  # insn_pbnt_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["fcam_mod_cls_name"])
                 else _d.nothing(v),  # fcam_mod_cls_name
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[9],  # stck_prpr
+                iv[10],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                iv[11],  # acml_tr_pbmn
+                iv[12],  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_vrss_vol_rate"])
                 else _d.nothing(v),  # prdy_vrss_vol_rate
@@ -376,8 +396,8 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["vlnt_fin_cls_code"])
                 else _d.nothing(v),  # vlnt_fin_cls_code
-                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
+                iv[13],  # stck_oprc
+                iv[14],  # prdy_vol
             )
         except _d.CONVERT_ERRORS:
             pass

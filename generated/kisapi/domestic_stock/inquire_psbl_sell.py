@@ -95,6 +95,19 @@ _InquirePsblSellOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("evlu_pfls_amt", "evlu_pfls_amt", "int", None),
     ("evlu_pfls_rt", "evlu_pfls_rt", "decimal", None),
 )
+_InquirePsblSellOutput_INTS = _d.itemgetter(
+    *(
+        "buy_qty",
+        "sll_qty",
+        "cblc_qty",
+        "nsvg_qty",
+        "ord_psbl_qty",
+        "pchs_amt",
+        "now_pric",
+        "evlu_amt",
+        "evlu_pfls_amt",
+    )
+)
 
 
 def _InquirePsblSellOutput(d: Mapping[str, Any], strict: bool) -> InquirePsblSellOutput:
@@ -102,6 +115,9 @@ def _InquirePsblSellOutput(d: Mapping[str, Any], strict: bool) -> InquirePsblSel
     full = d if len(d) == 13 else {**_InquirePsblSellOutput_NONE, **d}
     if len(full) == 13:
         try:
+            iv = _d.integers(
+                _InquirePsblSellOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquirePsblSellOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -110,18 +126,18 @@ def _InquirePsblSellOutput(d: Mapping[str, Any], strict: bool) -> InquirePsblSel
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["prdt_name"])
                 else _d.nothing(v),  # prdt_name
-                int(v) if (v := full["buy_qty"]) else _d.nothing(v),  # buy_qty
-                int(v) if (v := full["sll_qty"]) else _d.nothing(v),  # sll_qty
-                int(v) if (v := full["cblc_qty"]) else _d.nothing(v),  # cblc_qty
-                int(v) if (v := full["nsvg_qty"]) else _d.nothing(v),  # nsvg_qty
-                int(v) if (v := full["ord_psbl_qty"]) else _d.nothing(v),  # ord_psbl_qty
+                iv[0],  # buy_qty
+                iv[1],  # sll_qty
+                iv[2],  # cblc_qty
+                iv[3],  # nsvg_qty
+                iv[4],  # ord_psbl_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pchs_avg_pric"])
                 else _d.nothing(v),  # pchs_avg_pric
-                int(v) if (v := full["pchs_amt"]) else _d.nothing(v),  # pchs_amt
-                int(v) if (v := full["now_pric"]) else _d.nothing(v),  # now_pric
-                int(v) if (v := full["evlu_amt"]) else _d.nothing(v),  # evlu_amt
-                int(v) if (v := full["evlu_pfls_amt"]) else _d.nothing(v),  # evlu_pfls_amt
+                iv[5],  # pchs_amt
+                iv[6],  # now_pric
+                iv[7],  # evlu_amt
+                iv[8],  # evlu_pfls_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["evlu_pfls_rt"])
                 else _d.nothing(v),  # evlu_pfls_rt

@@ -121,6 +121,22 @@ _InquireTimeOvertimeconclusionOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("uplm_sign", "uplm_sign", "str", None),
     ("lslm_sign", "lslm_sign", "str", None),
 )
+_InquireTimeOvertimeconclusionOutput1_INTS = _d.itemgetter(
+    *(
+        "ovtm_untp_prpr",
+        "ovtm_untp_prdy_vrss",
+        "ovtm_untp_vol",
+        "ovtm_untp_tr_pbmn",
+        "ovtm_untp_mxpr",
+        "ovtm_untp_llam",
+        "ovtm_untp_oprc",
+        "ovtm_untp_hgpr",
+        "ovtm_untp_lwpr",
+        "ovtm_untp_antc_cnpr",
+        "ovtm_untp_antc_cntg_vrss",
+        "ovtm_untp_antc_vol",
+    )
+)
 
 
 def _InquireTimeOvertimeconclusionOutput1(
@@ -130,40 +146,35 @@ def _InquireTimeOvertimeconclusionOutput1(
     full = d if len(d) == 18 else {**_InquireTimeOvertimeconclusionOutput1_NONE, **d}
     if len(full) == 18:
         try:
+            iv = _d.integers(
+                _InquireTimeOvertimeconclusionOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeOvertimeconclusionOutput1(
-                int(v) if (v := full["ovtm_untp_prpr"]) else _d.nothing(v),  # ovtm_untp_prpr
-                int(v)
-                if (v := full["ovtm_untp_prdy_vrss"])
-                else _d.nothing(v),  # ovtm_untp_prdy_vrss
+                iv[0],  # ovtm_untp_prpr
+                iv[1],  # ovtm_untp_prdy_vrss
                 SIGN_CODES[v]
                 if (v := full["ovtm_untp_prdy_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ovtm_untp_prdy_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
-                int(v) if (v := full["ovtm_untp_vol"]) else _d.nothing(v),  # ovtm_untp_vol
-                int(v) if (v := full["ovtm_untp_tr_pbmn"]) else _d.nothing(v),  # ovtm_untp_tr_pbmn
-                int(v) if (v := full["ovtm_untp_mxpr"]) else _d.nothing(v),  # ovtm_untp_mxpr
-                int(v) if (v := full["ovtm_untp_llam"]) else _d.nothing(v),  # ovtm_untp_llam
-                int(v) if (v := full["ovtm_untp_oprc"]) else _d.nothing(v),  # ovtm_untp_oprc
-                int(v) if (v := full["ovtm_untp_hgpr"]) else _d.nothing(v),  # ovtm_untp_hgpr
-                int(v) if (v := full["ovtm_untp_lwpr"]) else _d.nothing(v),  # ovtm_untp_lwpr
-                int(v)
-                if (v := full["ovtm_untp_antc_cnpr"])
-                else _d.nothing(v),  # ovtm_untp_antc_cnpr
-                int(v)
-                if (v := full["ovtm_untp_antc_cntg_vrss"])
-                else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss
+                iv[2],  # ovtm_untp_vol
+                iv[3],  # ovtm_untp_tr_pbmn
+                iv[4],  # ovtm_untp_mxpr
+                iv[5],  # ovtm_untp_llam
+                iv[6],  # ovtm_untp_oprc
+                iv[7],  # ovtm_untp_hgpr
+                iv[8],  # ovtm_untp_lwpr
+                iv[9],  # ovtm_untp_antc_cnpr
+                iv[10],  # ovtm_untp_antc_cntg_vrss
                 SIGN_CODES[v]
                 if (v := full["ovtm_untp_antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ovtm_untp_antc_cntg_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
-                int(v)
-                if (v := full["ovtm_untp_antc_vol"])
-                else _d.nothing(v),  # ovtm_untp_antc_vol
+                iv[11],  # ovtm_untp_antc_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["uplm_sign"])
                 else _d.nothing(v),  # uplm_sign

@@ -455,6 +455,66 @@ _IntgrMarginOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("jpy_frst_bltn_exrt", "jpy_frst_bltn_exrt", "decimal", None),
     ("cny_frst_bltn_exrt", "cny_frst_bltn_exrt", "decimal", None),
 )
+_IntgrMarginOutput_INTS = _d.itemgetter(
+    *(
+        "stck_cash_objt_amt",
+        "stck_sbst_objt_amt",
+        "stck_evlu_objt_amt",
+        "stck_ruse_psbl_objt_amt",
+        "stck_fund_rpch_chgs_objt_amt",
+        "stck_fncg_rdpt_objt_atm",
+        "bond_ruse_psbl_objt_amt",
+        "stck_cash_use_amt",
+        "stck_sbst_use_amt",
+        "stck_evlu_use_amt",
+        "stck_ruse_psbl_amt_use_amt",
+        "stck_fund_rpch_chgs_use_amt",
+        "stck_fncg_rdpt_amt_use_amt",
+        "bond_ruse_psbl_amt_use_amt",
+        "stck_cash_ord_psbl_amt",
+        "stck_sbst_ord_psbl_amt",
+        "stck_evlu_ord_psbl_amt",
+        "stck_ruse_psbl_ord_psbl_amt",
+        "stck_fund_rpch_ord_psbl_amt",
+        "bond_ruse_psbl_ord_psbl_amt",
+        "rcvb_amt",
+        "stck_loan_grta_ruse_psbl_amt",
+        "stck_cash20_max_ord_psbl_amt",
+        "stck_cash30_max_ord_psbl_amt",
+        "stck_cash40_max_ord_psbl_amt",
+        "stck_cash50_max_ord_psbl_amt",
+        "stck_cash60_max_ord_psbl_amt",
+        "stck_cash100_max_ord_psbl_amt",
+        "stck_rsip100_max_ord_psbl_amt",
+        "bond_max_ord_psbl_amt",
+        "stck_fncg45_max_ord_psbl_amt",
+        "stck_fncg50_max_ord_psbl_amt",
+        "stck_fncg60_max_ord_psbl_amt",
+        "stck_fncg70_max_ord_psbl_amt",
+        "stck_stln_max_ord_psbl_amt",
+        "lmt_amt",
+        "stck_itgr_cash20_ord_psbl_amt",
+        "stck_itgr_cash30_ord_psbl_amt",
+        "stck_itgr_cash40_ord_psbl_amt",
+        "stck_itgr_cash50_ord_psbl_amt",
+        "stck_itgr_cash60_ord_psbl_amt",
+        "stck_itgr_cash100_ord_psbl_amt",
+        "stck_itgr_100_ord_psbl_amt",
+        "stck_itgr_fncg45_ord_psbl_amt",
+        "stck_itgr_fncg50_ord_psbl_amt",
+        "stck_itgr_fncg60_ord_psbl_amt",
+        "stck_itgr_fncg70_ord_psbl_amt",
+        "stck_itgr_stln_ord_psbl_amt",
+        "bond_itgr_ord_psbl_amt",
+        "stck_cash_ovrs_use_amt",
+        "stck_sbst_ovrs_use_amt",
+        "stck_evlu_ovrs_use_amt",
+        "stck_re_use_amt_ovrs_use_amt",
+        "stck_fund_rpch_ovrs_use_amt",
+        "stck_fncg_rdpt_ovrs_use_amt",
+        "bond_re_use_ovrs_use_amt",
+    )
+)
 
 
 def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
@@ -462,6 +522,7 @@ def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
     full = d if len(d) == 104 else {**_IntgrMarginOutput_NONE, **d}
     if len(full) == 104:
         try:
+            iv = _d.integers(_IntgrMarginOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return IntgrMarginOutput(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
@@ -470,104 +531,42 @@ def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["acmga_pct100_aptm_rson"])
                 else _d.nothing(v),  # acmga_pct100_aptm_rson
-                int(v)
-                if (v := full["stck_cash_objt_amt"])
-                else _d.nothing(v),  # stck_cash_objt_amt
-                int(v)
-                if (v := full["stck_sbst_objt_amt"])
-                else _d.nothing(v),  # stck_sbst_objt_amt
-                int(v)
-                if (v := full["stck_evlu_objt_amt"])
-                else _d.nothing(v),  # stck_evlu_objt_amt
-                int(v)
-                if (v := full["stck_ruse_psbl_objt_amt"])
-                else _d.nothing(v),  # stck_ruse_psbl_objt_amt
-                int(v)
-                if (v := full["stck_fund_rpch_chgs_objt_amt"])
-                else _d.nothing(v),  # stck_fund_rpch_chgs_objt_amt
-                int(v)
-                if (v := full["stck_fncg_rdpt_objt_atm"])
-                else _d.nothing(v),  # stck_fncg_rdpt_objt_atm
-                int(v)
-                if (v := full["bond_ruse_psbl_objt_amt"])
-                else _d.nothing(v),  # bond_ruse_psbl_objt_amt
-                int(v) if (v := full["stck_cash_use_amt"]) else _d.nothing(v),  # stck_cash_use_amt
-                int(v) if (v := full["stck_sbst_use_amt"]) else _d.nothing(v),  # stck_sbst_use_amt
-                int(v) if (v := full["stck_evlu_use_amt"]) else _d.nothing(v),  # stck_evlu_use_amt
-                int(v)
-                if (v := full["stck_ruse_psbl_amt_use_amt"])
-                else _d.nothing(v),  # stck_ruse_psbl_amt_use_amt
-                int(v)
-                if (v := full["stck_fund_rpch_chgs_use_amt"])
-                else _d.nothing(v),  # stck_fund_rpch_chgs_use_amt
-                int(v)
-                if (v := full["stck_fncg_rdpt_amt_use_amt"])
-                else _d.nothing(v),  # stck_fncg_rdpt_amt_use_amt
-                int(v)
-                if (v := full["bond_ruse_psbl_amt_use_amt"])
-                else _d.nothing(v),  # bond_ruse_psbl_amt_use_amt
-                int(v)
-                if (v := full["stck_cash_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_cash_ord_psbl_amt
-                int(v)
-                if (v := full["stck_sbst_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_sbst_ord_psbl_amt
-                int(v)
-                if (v := full["stck_evlu_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_evlu_ord_psbl_amt
-                int(v)
-                if (v := full["stck_ruse_psbl_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_ruse_psbl_ord_psbl_amt
-                int(v)
-                if (v := full["stck_fund_rpch_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_fund_rpch_ord_psbl_amt
-                int(v)
-                if (v := full["bond_ruse_psbl_ord_psbl_amt"])
-                else _d.nothing(v),  # bond_ruse_psbl_ord_psbl_amt
-                int(v) if (v := full["rcvb_amt"]) else _d.nothing(v),  # rcvb_amt
-                int(v)
-                if (v := full["stck_loan_grta_ruse_psbl_amt"])
-                else _d.nothing(v),  # stck_loan_grta_ruse_psbl_amt
-                int(v)
-                if (v := full["stck_cash20_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_cash20_max_ord_psbl_amt
-                int(v)
-                if (v := full["stck_cash30_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_cash30_max_ord_psbl_amt
-                int(v)
-                if (v := full["stck_cash40_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_cash40_max_ord_psbl_amt
-                int(v)
-                if (v := full["stck_cash50_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_cash50_max_ord_psbl_amt
-                int(v)
-                if (v := full["stck_cash60_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_cash60_max_ord_psbl_amt
-                int(v)
-                if (v := full["stck_cash100_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_cash100_max_ord_psbl_amt
-                int(v)
-                if (v := full["stck_rsip100_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_rsip100_max_ord_psbl_amt
-                int(v)
-                if (v := full["bond_max_ord_psbl_amt"])
-                else _d.nothing(v),  # bond_max_ord_psbl_amt
-                int(v)
-                if (v := full["stck_fncg45_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_fncg45_max_ord_psbl_amt
-                int(v)
-                if (v := full["stck_fncg50_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_fncg50_max_ord_psbl_amt
-                int(v)
-                if (v := full["stck_fncg60_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_fncg60_max_ord_psbl_amt
-                int(v)
-                if (v := full["stck_fncg70_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_fncg70_max_ord_psbl_amt
-                int(v)
-                if (v := full["stck_stln_max_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_stln_max_ord_psbl_amt
-                int(v) if (v := full["lmt_amt"]) else _d.nothing(v),  # lmt_amt
+                iv[0],  # stck_cash_objt_amt
+                iv[1],  # stck_sbst_objt_amt
+                iv[2],  # stck_evlu_objt_amt
+                iv[3],  # stck_ruse_psbl_objt_amt
+                iv[4],  # stck_fund_rpch_chgs_objt_amt
+                iv[5],  # stck_fncg_rdpt_objt_atm
+                iv[6],  # bond_ruse_psbl_objt_amt
+                iv[7],  # stck_cash_use_amt
+                iv[8],  # stck_sbst_use_amt
+                iv[9],  # stck_evlu_use_amt
+                iv[10],  # stck_ruse_psbl_amt_use_amt
+                iv[11],  # stck_fund_rpch_chgs_use_amt
+                iv[12],  # stck_fncg_rdpt_amt_use_amt
+                iv[13],  # bond_ruse_psbl_amt_use_amt
+                iv[14],  # stck_cash_ord_psbl_amt
+                iv[15],  # stck_sbst_ord_psbl_amt
+                iv[16],  # stck_evlu_ord_psbl_amt
+                iv[17],  # stck_ruse_psbl_ord_psbl_amt
+                iv[18],  # stck_fund_rpch_ord_psbl_amt
+                iv[19],  # bond_ruse_psbl_ord_psbl_amt
+                iv[20],  # rcvb_amt
+                iv[21],  # stck_loan_grta_ruse_psbl_amt
+                iv[22],  # stck_cash20_max_ord_psbl_amt
+                iv[23],  # stck_cash30_max_ord_psbl_amt
+                iv[24],  # stck_cash40_max_ord_psbl_amt
+                iv[25],  # stck_cash50_max_ord_psbl_amt
+                iv[26],  # stck_cash60_max_ord_psbl_amt
+                iv[27],  # stck_cash100_max_ord_psbl_amt
+                iv[28],  # stck_rsip100_max_ord_psbl_amt
+                iv[29],  # bond_max_ord_psbl_amt
+                iv[30],  # stck_fncg45_max_ord_psbl_amt
+                iv[31],  # stck_fncg50_max_ord_psbl_amt
+                iv[32],  # stck_fncg60_max_ord_psbl_amt
+                iv[33],  # stck_fncg70_max_ord_psbl_amt
+                iv[34],  # stck_stln_max_ord_psbl_amt
+                iv[35],  # lmt_amt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["ovrs_stck_itgr_mgna_dvsn_name"])
                 else _d.nothing(v),  # ovrs_stck_itgr_mgna_dvsn_name
@@ -667,66 +666,26 @@ def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["cny_itgr_ord_psbl_amt"])
                 else _d.nothing(v),  # cny_itgr_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_cash20_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_cash20_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_cash30_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_cash30_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_cash40_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_cash40_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_cash50_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_cash50_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_cash60_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_cash60_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_cash100_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_cash100_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_100_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_100_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_fncg45_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_fncg45_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_fncg50_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_fncg50_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_fncg60_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_fncg60_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_fncg70_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_fncg70_ord_psbl_amt
-                int(v)
-                if (v := full["stck_itgr_stln_ord_psbl_amt"])
-                else _d.nothing(v),  # stck_itgr_stln_ord_psbl_amt
-                int(v)
-                if (v := full["bond_itgr_ord_psbl_amt"])
-                else _d.nothing(v),  # bond_itgr_ord_psbl_amt
-                int(v)
-                if (v := full["stck_cash_ovrs_use_amt"])
-                else _d.nothing(v),  # stck_cash_ovrs_use_amt
-                int(v)
-                if (v := full["stck_sbst_ovrs_use_amt"])
-                else _d.nothing(v),  # stck_sbst_ovrs_use_amt
-                int(v)
-                if (v := full["stck_evlu_ovrs_use_amt"])
-                else _d.nothing(v),  # stck_evlu_ovrs_use_amt
-                int(v)
-                if (v := full["stck_re_use_amt_ovrs_use_amt"])
-                else _d.nothing(v),  # stck_re_use_amt_ovrs_use_amt
-                int(v)
-                if (v := full["stck_fund_rpch_ovrs_use_amt"])
-                else _d.nothing(v),  # stck_fund_rpch_ovrs_use_amt
-                int(v)
-                if (v := full["stck_fncg_rdpt_ovrs_use_amt"])
-                else _d.nothing(v),  # stck_fncg_rdpt_ovrs_use_amt
-                int(v)
-                if (v := full["bond_re_use_ovrs_use_amt"])
-                else _d.nothing(v),  # bond_re_use_ovrs_use_amt
+                iv[36],  # stck_itgr_cash20_ord_psbl_amt
+                iv[37],  # stck_itgr_cash30_ord_psbl_amt
+                iv[38],  # stck_itgr_cash40_ord_psbl_amt
+                iv[39],  # stck_itgr_cash50_ord_psbl_amt
+                iv[40],  # stck_itgr_cash60_ord_psbl_amt
+                iv[41],  # stck_itgr_cash100_ord_psbl_amt
+                iv[42],  # stck_itgr_100_ord_psbl_amt
+                iv[43],  # stck_itgr_fncg45_ord_psbl_amt
+                iv[44],  # stck_itgr_fncg50_ord_psbl_amt
+                iv[45],  # stck_itgr_fncg60_ord_psbl_amt
+                iv[46],  # stck_itgr_fncg70_ord_psbl_amt
+                iv[47],  # stck_itgr_stln_ord_psbl_amt
+                iv[48],  # bond_itgr_ord_psbl_amt
+                iv[49],  # stck_cash_ovrs_use_amt
+                iv[50],  # stck_sbst_ovrs_use_amt
+                iv[51],  # stck_evlu_ovrs_use_amt
+                iv[52],  # stck_re_use_amt_ovrs_use_amt
+                iv[53],  # stck_fund_rpch_ovrs_use_amt
+                iv[54],  # stck_fncg_rdpt_ovrs_use_amt
+                iv[55],  # bond_re_use_ovrs_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["usd_oth_mket_use_amt"])
                 else _d.nothing(v),  # usd_oth_mket_use_amt

@@ -161,6 +161,19 @@ _IntstockMultpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("intr_antc_vol", "intr_antc_vol", "int", None),
     ("inter2_sdpr", "inter2_sdpr", "decimal", None),
 )
+_IntstockMultpriceOutput_INTS = _d.itemgetter(
+    *(
+        "acml_vol",
+        "inter2_askp",
+        "inter2_bidp",
+        "seln_rsqn",
+        "shnu_rsqn",
+        "total_askp_rsqn",
+        "total_bidp_rsqn",
+        "acml_tr_pbmn",
+        "intr_antc_vol",
+    )
+)
 
 
 def _IntstockMultpriceOutput(d: Mapping[str, Any], strict: bool) -> IntstockMultpriceOutput:
@@ -168,6 +181,9 @@ def _IntstockMultpriceOutput(d: Mapping[str, Any], strict: bool) -> IntstockMult
     full = d if len(d) == 29 else {**_IntstockMultpriceOutput_NONE, **d}
     if len(full) == 29:
         try:
+            iv = _d.integers(
+                _IntstockMultpriceOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return IntstockMultpriceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -195,7 +211,7 @@ def _IntstockMultpriceOutput(d: Mapping[str, Any], strict: bool) -> IntstockMult
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                iv[0],  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["inter2_oprc"])
                 else _d.nothing(v),  # inter2_oprc
@@ -211,13 +227,13 @@ def _IntstockMultpriceOutput(d: Mapping[str, Any], strict: bool) -> IntstockMult
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["inter2_mxpr"])
                 else _d.nothing(v),  # inter2_mxpr
-                int(v) if (v := full["inter2_askp"]) else _d.nothing(v),  # inter2_askp
-                int(v) if (v := full["inter2_bidp"]) else _d.nothing(v),  # inter2_bidp
-                int(v) if (v := full["seln_rsqn"]) else _d.nothing(v),  # seln_rsqn
-                int(v) if (v := full["shnu_rsqn"]) else _d.nothing(v),  # shnu_rsqn
-                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                iv[1],  # inter2_askp
+                iv[2],  # inter2_bidp
+                iv[3],  # seln_rsqn
+                iv[4],  # shnu_rsqn
+                iv[5],  # total_askp_rsqn
+                iv[6],  # total_bidp_rsqn
+                iv[7],  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["inter2_prdy_clpr"])
                 else _d.nothing(v),  # inter2_prdy_clpr
@@ -233,7 +249,7 @@ def _IntstockMultpriceOutput(d: Mapping[str, Any], strict: bool) -> IntstockMult
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["intr_antc_cntg_prdy_ctrt"])
                 else _d.nothing(v),  # intr_antc_cntg_prdy_ctrt
-                int(v) if (v := full["intr_antc_vol"]) else _d.nothing(v),  # intr_antc_vol
+                iv[8],  # intr_antc_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["inter2_sdpr"])
                 else _d.nothing(v),  # inter2_sdpr

@@ -126,6 +126,28 @@ _InvestorProgramTradeTodayOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nabt_shnu_amt", "nabt_shnu_amt", "int", None),
     ("nabt_ntby_amt", "nabt_ntby_amt", "int", None),
 )
+_InvestorProgramTradeTodayOutput1_INTS = _d.itemgetter(
+    *(
+        "all_seln_qty",
+        "all_seln_amt",
+        "all_shnu_qty",
+        "all_shnu_amt",
+        "all_ntby_amt",
+        "arbt_seln_qty",
+        "all_ntby_qty",
+        "arbt_shnu_qty",
+        "arbt_ntby_qty",
+        "arbt_seln_amt",
+        "arbt_shnu_amt",
+        "arbt_ntby_amt",
+        "nabt_seln_qty",
+        "nabt_shnu_qty",
+        "nabt_ntby_qty",
+        "nabt_seln_amt",
+        "nabt_shnu_amt",
+        "nabt_ntby_amt",
+    )
+)
 
 
 def _InvestorProgramTradeTodayOutput1(
@@ -135,32 +157,35 @@ def _InvestorProgramTradeTodayOutput1(
     full = d if len(d) == 20 else {**_InvestorProgramTradeTodayOutput1_NONE, **d}
     if len(full) == 20:
         try:
+            iv = _d.integers(
+                _InvestorProgramTradeTodayOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InvestorProgramTradeTodayOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["invr_cls_code"])
                 else _d.nothing(v),  # invr_cls_code
-                int(v) if (v := full["all_seln_qty"]) else _d.nothing(v),  # all_seln_qty
-                int(v) if (v := full["all_seln_amt"]) else _d.nothing(v),  # all_seln_amt
+                iv[0],  # all_seln_qty
+                iv[1],  # all_seln_amt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["invr_cls_name"])
                 else _d.nothing(v),  # invr_cls_name
-                int(v) if (v := full["all_shnu_qty"]) else _d.nothing(v),  # all_shnu_qty
-                int(v) if (v := full["all_shnu_amt"]) else _d.nothing(v),  # all_shnu_amt
-                int(v) if (v := full["all_ntby_amt"]) else _d.nothing(v),  # all_ntby_amt
-                int(v) if (v := full["arbt_seln_qty"]) else _d.nothing(v),  # arbt_seln_qty
-                int(v) if (v := full["all_ntby_qty"]) else _d.nothing(v),  # all_ntby_qty
-                int(v) if (v := full["arbt_shnu_qty"]) else _d.nothing(v),  # arbt_shnu_qty
-                int(v) if (v := full["arbt_ntby_qty"]) else _d.nothing(v),  # arbt_ntby_qty
-                int(v) if (v := full["arbt_seln_amt"]) else _d.nothing(v),  # arbt_seln_amt
-                int(v) if (v := full["arbt_shnu_amt"]) else _d.nothing(v),  # arbt_shnu_amt
-                int(v) if (v := full["arbt_ntby_amt"]) else _d.nothing(v),  # arbt_ntby_amt
-                int(v) if (v := full["nabt_seln_qty"]) else _d.nothing(v),  # nabt_seln_qty
-                int(v) if (v := full["nabt_shnu_qty"]) else _d.nothing(v),  # nabt_shnu_qty
-                int(v) if (v := full["nabt_ntby_qty"]) else _d.nothing(v),  # nabt_ntby_qty
-                int(v) if (v := full["nabt_seln_amt"]) else _d.nothing(v),  # nabt_seln_amt
-                int(v) if (v := full["nabt_shnu_amt"]) else _d.nothing(v),  # nabt_shnu_amt
-                int(v) if (v := full["nabt_ntby_amt"]) else _d.nothing(v),  # nabt_ntby_amt
+                iv[2],  # all_shnu_qty
+                iv[3],  # all_shnu_amt
+                iv[4],  # all_ntby_amt
+                iv[5],  # arbt_seln_qty
+                iv[6],  # all_ntby_qty
+                iv[7],  # arbt_shnu_qty
+                iv[8],  # arbt_ntby_qty
+                iv[9],  # arbt_seln_amt
+                iv[10],  # arbt_shnu_amt
+                iv[11],  # arbt_ntby_amt
+                iv[12],  # nabt_seln_qty
+                iv[13],  # nabt_shnu_qty
+                iv[14],  # nabt_ntby_qty
+                iv[15],  # nabt_seln_amt
+                iv[16],  # nabt_shnu_amt
+                iv[17],  # nabt_ntby_amt
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -535,6 +535,107 @@ _InvestorTradeByStockDailyOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etc_corp_shnu_tr_pbmn", "etc_corp_shnu_tr_pbmn", "int", None),
     ("bold_yn", "bold_yn", "bool", None),
 )
+_InvestorTradeByStockDailyOutput2_INTS = _d.itemgetter(
+    *(
+        "stck_clpr",
+        "prdy_vrss",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "stck_oprc",
+        "stck_hgpr",
+        "stck_lwpr",
+        "frgn_ntby_qty",
+        "frgn_reg_ntby_qty",
+        "frgn_nreg_ntby_qty",
+        "prsn_ntby_qty",
+        "orgn_ntby_qty",
+        "scrt_ntby_qty",
+        "ivtr_ntby_qty",
+        "pe_fund_ntby_vol",
+        "bank_ntby_qty",
+        "insu_ntby_qty",
+        "mrbn_ntby_qty",
+        "fund_ntby_qty",
+        "etc_ntby_qty",
+        "etc_corp_ntby_vol",
+        "etc_orgt_ntby_vol",
+        "frgn_reg_ntby_pbmn",
+        "frgn_ntby_tr_pbmn",
+        "frgn_nreg_ntby_pbmn",
+        "prsn_ntby_tr_pbmn",
+        "orgn_ntby_tr_pbmn",
+        "scrt_ntby_tr_pbmn",
+        "pe_fund_ntby_tr_pbmn",
+        "ivtr_ntby_tr_pbmn",
+        "bank_ntby_tr_pbmn",
+        "insu_ntby_tr_pbmn",
+        "mrbn_ntby_tr_pbmn",
+        "fund_ntby_tr_pbmn",
+        "etc_ntby_tr_pbmn",
+        "etc_corp_ntby_tr_pbmn",
+        "etc_orgt_ntby_tr_pbmn",
+        "frgn_seln_vol",
+        "frgn_shnu_vol",
+        "frgn_seln_tr_pbmn",
+        "frgn_shnu_tr_pbmn",
+        "frgn_reg_askp_qty",
+        "frgn_reg_bidp_qty",
+        "frgn_reg_askp_pbmn",
+        "frgn_reg_bidp_pbmn",
+        "frgn_nreg_askp_qty",
+        "frgn_nreg_bidp_qty",
+        "frgn_nreg_askp_pbmn",
+        "frgn_nreg_bidp_pbmn",
+        "prsn_seln_vol",
+        "prsn_shnu_vol",
+        "prsn_seln_tr_pbmn",
+        "prsn_shnu_tr_pbmn",
+        "orgn_seln_vol",
+        "orgn_shnu_vol",
+        "orgn_seln_tr_pbmn",
+        "orgn_shnu_tr_pbmn",
+        "scrt_seln_vol",
+        "scrt_shnu_vol",
+        "scrt_seln_tr_pbmn",
+        "scrt_shnu_tr_pbmn",
+        "ivtr_seln_vol",
+        "ivtr_shnu_vol",
+        "ivtr_seln_tr_pbmn",
+        "ivtr_shnu_tr_pbmn",
+        "pe_fund_seln_tr_pbmn",
+        "pe_fund_seln_vol",
+        "pe_fund_shnu_tr_pbmn",
+        "pe_fund_shnu_vol",
+        "bank_seln_vol",
+        "bank_shnu_vol",
+        "bank_seln_tr_pbmn",
+        "bank_shnu_tr_pbmn",
+        "insu_seln_vol",
+        "insu_shnu_vol",
+        "insu_seln_tr_pbmn",
+        "insu_shnu_tr_pbmn",
+        "mrbn_seln_vol",
+        "mrbn_shnu_vol",
+        "mrbn_seln_tr_pbmn",
+        "mrbn_shnu_tr_pbmn",
+        "fund_seln_vol",
+        "fund_shnu_vol",
+        "fund_seln_tr_pbmn",
+        "fund_shnu_tr_pbmn",
+        "etc_seln_vol",
+        "etc_shnu_vol",
+        "etc_seln_tr_pbmn",
+        "etc_shnu_tr_pbmn",
+        "etc_orgt_seln_vol",
+        "etc_orgt_shnu_vol",
+        "etc_orgt_seln_tr_pbmn",
+        "etc_orgt_shnu_tr_pbmn",
+        "etc_corp_seln_vol",
+        "etc_corp_shnu_vol",
+        "etc_corp_seln_tr_pbmn",
+        "etc_corp_shnu_tr_pbmn",
+    )
+)
 
 
 def _InvestorTradeByStockDailyOutput2(
@@ -544,148 +645,115 @@ def _InvestorTradeByStockDailyOutput2(
     full = d if len(d) == 101 else {**_InvestorTradeByStockDailyOutput2_NONE, **d}
     if len(full) == 101:
         try:
+            iv = _d.integers(
+                _InvestorTradeByStockDailyOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InvestorTradeByStockDailyOutput2(
                 date.fromisoformat(v)
                 if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # stck_clpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
-                int(v) if (v := full["frgn_ntby_qty"]) else _d.nothing(v),  # frgn_ntby_qty
-                int(v) if (v := full["frgn_reg_ntby_qty"]) else _d.nothing(v),  # frgn_reg_ntby_qty
-                int(v)
-                if (v := full["frgn_nreg_ntby_qty"])
-                else _d.nothing(v),  # frgn_nreg_ntby_qty
-                int(v) if (v := full["prsn_ntby_qty"]) else _d.nothing(v),  # prsn_ntby_qty
-                int(v) if (v := full["orgn_ntby_qty"]) else _d.nothing(v),  # orgn_ntby_qty
-                int(v) if (v := full["scrt_ntby_qty"]) else _d.nothing(v),  # scrt_ntby_qty
-                int(v) if (v := full["ivtr_ntby_qty"]) else _d.nothing(v),  # ivtr_ntby_qty
-                int(v) if (v := full["pe_fund_ntby_vol"]) else _d.nothing(v),  # pe_fund_ntby_vol
-                int(v) if (v := full["bank_ntby_qty"]) else _d.nothing(v),  # bank_ntby_qty
-                int(v) if (v := full["insu_ntby_qty"]) else _d.nothing(v),  # insu_ntby_qty
-                int(v) if (v := full["mrbn_ntby_qty"]) else _d.nothing(v),  # mrbn_ntby_qty
-                int(v) if (v := full["fund_ntby_qty"]) else _d.nothing(v),  # fund_ntby_qty
-                int(v) if (v := full["etc_ntby_qty"]) else _d.nothing(v),  # etc_ntby_qty
-                int(v) if (v := full["etc_corp_ntby_vol"]) else _d.nothing(v),  # etc_corp_ntby_vol
-                int(v) if (v := full["etc_orgt_ntby_vol"]) else _d.nothing(v),  # etc_orgt_ntby_vol
-                int(v)
-                if (v := full["frgn_reg_ntby_pbmn"])
-                else _d.nothing(v),  # frgn_reg_ntby_pbmn
-                int(v) if (v := full["frgn_ntby_tr_pbmn"]) else _d.nothing(v),  # frgn_ntby_tr_pbmn
-                int(v)
-                if (v := full["frgn_nreg_ntby_pbmn"])
-                else _d.nothing(v),  # frgn_nreg_ntby_pbmn
-                int(v) if (v := full["prsn_ntby_tr_pbmn"]) else _d.nothing(v),  # prsn_ntby_tr_pbmn
-                int(v) if (v := full["orgn_ntby_tr_pbmn"]) else _d.nothing(v),  # orgn_ntby_tr_pbmn
-                int(v) if (v := full["scrt_ntby_tr_pbmn"]) else _d.nothing(v),  # scrt_ntby_tr_pbmn
-                int(v)
-                if (v := full["pe_fund_ntby_tr_pbmn"])
-                else _d.nothing(v),  # pe_fund_ntby_tr_pbmn
-                int(v) if (v := full["ivtr_ntby_tr_pbmn"]) else _d.nothing(v),  # ivtr_ntby_tr_pbmn
-                int(v) if (v := full["bank_ntby_tr_pbmn"]) else _d.nothing(v),  # bank_ntby_tr_pbmn
-                int(v) if (v := full["insu_ntby_tr_pbmn"]) else _d.nothing(v),  # insu_ntby_tr_pbmn
-                int(v) if (v := full["mrbn_ntby_tr_pbmn"]) else _d.nothing(v),  # mrbn_ntby_tr_pbmn
-                int(v) if (v := full["fund_ntby_tr_pbmn"]) else _d.nothing(v),  # fund_ntby_tr_pbmn
-                int(v) if (v := full["etc_ntby_tr_pbmn"]) else _d.nothing(v),  # etc_ntby_tr_pbmn
-                int(v)
-                if (v := full["etc_corp_ntby_tr_pbmn"])
-                else _d.nothing(v),  # etc_corp_ntby_tr_pbmn
-                int(v)
-                if (v := full["etc_orgt_ntby_tr_pbmn"])
-                else _d.nothing(v),  # etc_orgt_ntby_tr_pbmn
-                int(v) if (v := full["frgn_seln_vol"]) else _d.nothing(v),  # frgn_seln_vol
-                int(v) if (v := full["frgn_shnu_vol"]) else _d.nothing(v),  # frgn_shnu_vol
-                int(v) if (v := full["frgn_seln_tr_pbmn"]) else _d.nothing(v),  # frgn_seln_tr_pbmn
-                int(v) if (v := full["frgn_shnu_tr_pbmn"]) else _d.nothing(v),  # frgn_shnu_tr_pbmn
-                int(v) if (v := full["frgn_reg_askp_qty"]) else _d.nothing(v),  # frgn_reg_askp_qty
-                int(v) if (v := full["frgn_reg_bidp_qty"]) else _d.nothing(v),  # frgn_reg_bidp_qty
-                int(v)
-                if (v := full["frgn_reg_askp_pbmn"])
-                else _d.nothing(v),  # frgn_reg_askp_pbmn
-                int(v)
-                if (v := full["frgn_reg_bidp_pbmn"])
-                else _d.nothing(v),  # frgn_reg_bidp_pbmn
-                int(v)
-                if (v := full["frgn_nreg_askp_qty"])
-                else _d.nothing(v),  # frgn_nreg_askp_qty
-                int(v)
-                if (v := full["frgn_nreg_bidp_qty"])
-                else _d.nothing(v),  # frgn_nreg_bidp_qty
-                int(v)
-                if (v := full["frgn_nreg_askp_pbmn"])
-                else _d.nothing(v),  # frgn_nreg_askp_pbmn
-                int(v)
-                if (v := full["frgn_nreg_bidp_pbmn"])
-                else _d.nothing(v),  # frgn_nreg_bidp_pbmn
-                int(v) if (v := full["prsn_seln_vol"]) else _d.nothing(v),  # prsn_seln_vol
-                int(v) if (v := full["prsn_shnu_vol"]) else _d.nothing(v),  # prsn_shnu_vol
-                int(v) if (v := full["prsn_seln_tr_pbmn"]) else _d.nothing(v),  # prsn_seln_tr_pbmn
-                int(v) if (v := full["prsn_shnu_tr_pbmn"]) else _d.nothing(v),  # prsn_shnu_tr_pbmn
-                int(v) if (v := full["orgn_seln_vol"]) else _d.nothing(v),  # orgn_seln_vol
-                int(v) if (v := full["orgn_shnu_vol"]) else _d.nothing(v),  # orgn_shnu_vol
-                int(v) if (v := full["orgn_seln_tr_pbmn"]) else _d.nothing(v),  # orgn_seln_tr_pbmn
-                int(v) if (v := full["orgn_shnu_tr_pbmn"]) else _d.nothing(v),  # orgn_shnu_tr_pbmn
-                int(v) if (v := full["scrt_seln_vol"]) else _d.nothing(v),  # scrt_seln_vol
-                int(v) if (v := full["scrt_shnu_vol"]) else _d.nothing(v),  # scrt_shnu_vol
-                int(v) if (v := full["scrt_seln_tr_pbmn"]) else _d.nothing(v),  # scrt_seln_tr_pbmn
-                int(v) if (v := full["scrt_shnu_tr_pbmn"]) else _d.nothing(v),  # scrt_shnu_tr_pbmn
-                int(v) if (v := full["ivtr_seln_vol"]) else _d.nothing(v),  # ivtr_seln_vol
-                int(v) if (v := full["ivtr_shnu_vol"]) else _d.nothing(v),  # ivtr_shnu_vol
-                int(v) if (v := full["ivtr_seln_tr_pbmn"]) else _d.nothing(v),  # ivtr_seln_tr_pbmn
-                int(v) if (v := full["ivtr_shnu_tr_pbmn"]) else _d.nothing(v),  # ivtr_shnu_tr_pbmn
-                int(v)
-                if (v := full["pe_fund_seln_tr_pbmn"])
-                else _d.nothing(v),  # pe_fund_seln_tr_pbmn
-                int(v) if (v := full["pe_fund_seln_vol"]) else _d.nothing(v),  # pe_fund_seln_vol
-                int(v)
-                if (v := full["pe_fund_shnu_tr_pbmn"])
-                else _d.nothing(v),  # pe_fund_shnu_tr_pbmn
-                int(v) if (v := full["pe_fund_shnu_vol"]) else _d.nothing(v),  # pe_fund_shnu_vol
-                int(v) if (v := full["bank_seln_vol"]) else _d.nothing(v),  # bank_seln_vol
-                int(v) if (v := full["bank_shnu_vol"]) else _d.nothing(v),  # bank_shnu_vol
-                int(v) if (v := full["bank_seln_tr_pbmn"]) else _d.nothing(v),  # bank_seln_tr_pbmn
-                int(v) if (v := full["bank_shnu_tr_pbmn"]) else _d.nothing(v),  # bank_shnu_tr_pbmn
-                int(v) if (v := full["insu_seln_vol"]) else _d.nothing(v),  # insu_seln_vol
-                int(v) if (v := full["insu_shnu_vol"]) else _d.nothing(v),  # insu_shnu_vol
-                int(v) if (v := full["insu_seln_tr_pbmn"]) else _d.nothing(v),  # insu_seln_tr_pbmn
-                int(v) if (v := full["insu_shnu_tr_pbmn"]) else _d.nothing(v),  # insu_shnu_tr_pbmn
-                int(v) if (v := full["mrbn_seln_vol"]) else _d.nothing(v),  # mrbn_seln_vol
-                int(v) if (v := full["mrbn_shnu_vol"]) else _d.nothing(v),  # mrbn_shnu_vol
-                int(v) if (v := full["mrbn_seln_tr_pbmn"]) else _d.nothing(v),  # mrbn_seln_tr_pbmn
-                int(v) if (v := full["mrbn_shnu_tr_pbmn"]) else _d.nothing(v),  # mrbn_shnu_tr_pbmn
-                int(v) if (v := full["fund_seln_vol"]) else _d.nothing(v),  # fund_seln_vol
-                int(v) if (v := full["fund_shnu_vol"]) else _d.nothing(v),  # fund_shnu_vol
-                int(v) if (v := full["fund_seln_tr_pbmn"]) else _d.nothing(v),  # fund_seln_tr_pbmn
-                int(v) if (v := full["fund_shnu_tr_pbmn"]) else _d.nothing(v),  # fund_shnu_tr_pbmn
-                int(v) if (v := full["etc_seln_vol"]) else _d.nothing(v),  # etc_seln_vol
-                int(v) if (v := full["etc_shnu_vol"]) else _d.nothing(v),  # etc_shnu_vol
-                int(v) if (v := full["etc_seln_tr_pbmn"]) else _d.nothing(v),  # etc_seln_tr_pbmn
-                int(v) if (v := full["etc_shnu_tr_pbmn"]) else _d.nothing(v),  # etc_shnu_tr_pbmn
-                int(v) if (v := full["etc_orgt_seln_vol"]) else _d.nothing(v),  # etc_orgt_seln_vol
-                int(v) if (v := full["etc_orgt_shnu_vol"]) else _d.nothing(v),  # etc_orgt_shnu_vol
-                int(v)
-                if (v := full["etc_orgt_seln_tr_pbmn"])
-                else _d.nothing(v),  # etc_orgt_seln_tr_pbmn
-                int(v)
-                if (v := full["etc_orgt_shnu_tr_pbmn"])
-                else _d.nothing(v),  # etc_orgt_shnu_tr_pbmn
-                int(v) if (v := full["etc_corp_seln_vol"]) else _d.nothing(v),  # etc_corp_seln_vol
-                int(v) if (v := full["etc_corp_shnu_vol"]) else _d.nothing(v),  # etc_corp_shnu_vol
-                int(v)
-                if (v := full["etc_corp_seln_tr_pbmn"])
-                else _d.nothing(v),  # etc_corp_seln_tr_pbmn
-                int(v)
-                if (v := full["etc_corp_shnu_tr_pbmn"])
-                else _d.nothing(v),  # etc_corp_shnu_tr_pbmn
+                iv[2],  # acml_vol
+                iv[3],  # acml_tr_pbmn
+                iv[4],  # stck_oprc
+                iv[5],  # stck_hgpr
+                iv[6],  # stck_lwpr
+                iv[7],  # frgn_ntby_qty
+                iv[8],  # frgn_reg_ntby_qty
+                iv[9],  # frgn_nreg_ntby_qty
+                iv[10],  # prsn_ntby_qty
+                iv[11],  # orgn_ntby_qty
+                iv[12],  # scrt_ntby_qty
+                iv[13],  # ivtr_ntby_qty
+                iv[14],  # pe_fund_ntby_vol
+                iv[15],  # bank_ntby_qty
+                iv[16],  # insu_ntby_qty
+                iv[17],  # mrbn_ntby_qty
+                iv[18],  # fund_ntby_qty
+                iv[19],  # etc_ntby_qty
+                iv[20],  # etc_corp_ntby_vol
+                iv[21],  # etc_orgt_ntby_vol
+                iv[22],  # frgn_reg_ntby_pbmn
+                iv[23],  # frgn_ntby_tr_pbmn
+                iv[24],  # frgn_nreg_ntby_pbmn
+                iv[25],  # prsn_ntby_tr_pbmn
+                iv[26],  # orgn_ntby_tr_pbmn
+                iv[27],  # scrt_ntby_tr_pbmn
+                iv[28],  # pe_fund_ntby_tr_pbmn
+                iv[29],  # ivtr_ntby_tr_pbmn
+                iv[30],  # bank_ntby_tr_pbmn
+                iv[31],  # insu_ntby_tr_pbmn
+                iv[32],  # mrbn_ntby_tr_pbmn
+                iv[33],  # fund_ntby_tr_pbmn
+                iv[34],  # etc_ntby_tr_pbmn
+                iv[35],  # etc_corp_ntby_tr_pbmn
+                iv[36],  # etc_orgt_ntby_tr_pbmn
+                iv[37],  # frgn_seln_vol
+                iv[38],  # frgn_shnu_vol
+                iv[39],  # frgn_seln_tr_pbmn
+                iv[40],  # frgn_shnu_tr_pbmn
+                iv[41],  # frgn_reg_askp_qty
+                iv[42],  # frgn_reg_bidp_qty
+                iv[43],  # frgn_reg_askp_pbmn
+                iv[44],  # frgn_reg_bidp_pbmn
+                iv[45],  # frgn_nreg_askp_qty
+                iv[46],  # frgn_nreg_bidp_qty
+                iv[47],  # frgn_nreg_askp_pbmn
+                iv[48],  # frgn_nreg_bidp_pbmn
+                iv[49],  # prsn_seln_vol
+                iv[50],  # prsn_shnu_vol
+                iv[51],  # prsn_seln_tr_pbmn
+                iv[52],  # prsn_shnu_tr_pbmn
+                iv[53],  # orgn_seln_vol
+                iv[54],  # orgn_shnu_vol
+                iv[55],  # orgn_seln_tr_pbmn
+                iv[56],  # orgn_shnu_tr_pbmn
+                iv[57],  # scrt_seln_vol
+                iv[58],  # scrt_shnu_vol
+                iv[59],  # scrt_seln_tr_pbmn
+                iv[60],  # scrt_shnu_tr_pbmn
+                iv[61],  # ivtr_seln_vol
+                iv[62],  # ivtr_shnu_vol
+                iv[63],  # ivtr_seln_tr_pbmn
+                iv[64],  # ivtr_shnu_tr_pbmn
+                iv[65],  # pe_fund_seln_tr_pbmn
+                iv[66],  # pe_fund_seln_vol
+                iv[67],  # pe_fund_shnu_tr_pbmn
+                iv[68],  # pe_fund_shnu_vol
+                iv[69],  # bank_seln_vol
+                iv[70],  # bank_shnu_vol
+                iv[71],  # bank_seln_tr_pbmn
+                iv[72],  # bank_shnu_tr_pbmn
+                iv[73],  # insu_seln_vol
+                iv[74],  # insu_shnu_vol
+                iv[75],  # insu_seln_tr_pbmn
+                iv[76],  # insu_shnu_tr_pbmn
+                iv[77],  # mrbn_seln_vol
+                iv[78],  # mrbn_shnu_vol
+                iv[79],  # mrbn_seln_tr_pbmn
+                iv[80],  # mrbn_shnu_tr_pbmn
+                iv[81],  # fund_seln_vol
+                iv[82],  # fund_shnu_vol
+                iv[83],  # fund_seln_tr_pbmn
+                iv[84],  # fund_shnu_tr_pbmn
+                iv[85],  # etc_seln_vol
+                iv[86],  # etc_shnu_vol
+                iv[87],  # etc_seln_tr_pbmn
+                iv[88],  # etc_shnu_tr_pbmn
+                iv[89],  # etc_orgt_seln_vol
+                iv[90],  # etc_orgt_shnu_vol
+                iv[91],  # etc_orgt_seln_tr_pbmn
+                iv[92],  # etc_orgt_shnu_tr_pbmn
+                iv[93],  # etc_corp_seln_vol
+                iv[94],  # etc_corp_shnu_vol
+                iv[95],  # etc_corp_seln_tr_pbmn
+                iv[96],  # etc_corp_shnu_tr_pbmn
                 _d.YN[v] if (v := full["bold_yn"]) else _d.nothing(v),  # bold_yn
             )
         except _d.CONVERT_ERRORS:

@@ -108,6 +108,21 @@ _MktfundsOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mmf_amt", "mmf_amt", "int", None),
     ("secu_lend_amt", "secu_lend_amt", "int", None),
 )
+_MktfundsOutput_INTS = _d.itemgetter(
+    *(
+        "hts_avls",
+        "cust_dpmn_amt",
+        "cust_dpmn_amt_prdy_vrss",
+        "uncl_amt",
+        "crdt_loan_rmnd",
+        "futs_tfam_amt",
+        "sttp_amt",
+        "mxtp_amt",
+        "bntp_amt",
+        "mmf_amt",
+        "secu_lend_amt",
+    )
+)
 
 
 def _MktfundsOutput(d: Mapping[str, Any], strict: bool) -> MktfundsOutput:
@@ -115,6 +130,7 @@ def _MktfundsOutput(d: Mapping[str, Any], strict: bool) -> MktfundsOutput:
     full = d if len(d) == 17 else {**_MktfundsOutput_NONE, **d}
     if len(full) == 17:
         try:
+            iv = _d.integers(_MktfundsOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return MktfundsOutput(
                 date.fromisoformat(v) if (v := full["bsop_date"]) else _d.nothing(v),  # bsop_date
@@ -128,22 +144,20 @@ def _MktfundsOutput(d: Mapping[str, Any], strict: bool) -> MktfundsOutput:
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["hts_avls"]) else _d.nothing(v),  # hts_avls
-                int(v) if (v := full["cust_dpmn_amt"]) else _d.nothing(v),  # cust_dpmn_amt
-                int(v)
-                if (v := full["cust_dpmn_amt_prdy_vrss"])
-                else _d.nothing(v),  # cust_dpmn_amt_prdy_vrss
+                iv[0],  # hts_avls
+                iv[1],  # cust_dpmn_amt
+                iv[2],  # cust_dpmn_amt_prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["amt_tnrt"])
                 else _d.nothing(v),  # amt_tnrt
-                int(v) if (v := full["uncl_amt"]) else _d.nothing(v),  # uncl_amt
-                int(v) if (v := full["crdt_loan_rmnd"]) else _d.nothing(v),  # crdt_loan_rmnd
-                int(v) if (v := full["futs_tfam_amt"]) else _d.nothing(v),  # futs_tfam_amt
-                int(v) if (v := full["sttp_amt"]) else _d.nothing(v),  # sttp_amt
-                int(v) if (v := full["mxtp_amt"]) else _d.nothing(v),  # mxtp_amt
-                int(v) if (v := full["bntp_amt"]) else _d.nothing(v),  # bntp_amt
-                int(v) if (v := full["mmf_amt"]) else _d.nothing(v),  # mmf_amt
-                int(v) if (v := full["secu_lend_amt"]) else _d.nothing(v),  # secu_lend_amt
+                iv[3],  # uncl_amt
+                iv[4],  # crdt_loan_rmnd
+                iv[5],  # futs_tfam_amt
+                iv[6],  # sttp_amt
+                iv[7],  # mxtp_amt
+                iv[8],  # bntp_amt
+                iv[9],  # mmf_amt
+                iv[10],  # secu_lend_amt
             )
         except _d.CONVERT_ERRORS:
             pass

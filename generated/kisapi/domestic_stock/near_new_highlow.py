@@ -109,6 +109,20 @@ _NearNewHighlowOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("lwpr_near_rate", "lwpr_near_rate", "decimal", None),
     ("stck_sdpr", "stck_sdpr", "int", None),
 )
+_NearNewHighlowOutput_INTS = _d.itemgetter(
+    *(
+        "stck_prpr",
+        "prdy_vrss",
+        "askp",
+        "askp_rsqn1",
+        "bidp",
+        "bidp_rsqn1",
+        "acml_vol",
+        "new_hgpr",
+        "new_lwpr",
+        "stck_sdpr",
+    )
+)
 
 
 def _NearNewHighlowOutput(d: Mapping[str, Any], strict: bool) -> NearNewHighlowOutput:
@@ -116,6 +130,7 @@ def _NearNewHighlowOutput(d: Mapping[str, Any], strict: bool) -> NearNewHighlowO
     full = d if len(d) == 16 else {**_NearNewHighlowOutput_NONE, **d}
     if len(full) == 16:
         try:
+            iv = _d.integers(_NearNewHighlowOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return NearNewHighlowOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -124,26 +139,26 @@ def _NearNewHighlowOutput(d: Mapping[str, Any], strict: bool) -> NearNewHighlowO
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                iv[0],  # stck_prpr
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[1],  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
-                int(v) if (v := full["askp_rsqn1"]) else _d.nothing(v),  # askp_rsqn1
-                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
-                int(v) if (v := full["bidp_rsqn1"]) else _d.nothing(v),  # bidp_rsqn1
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["new_hgpr"]) else _d.nothing(v),  # new_hgpr
+                iv[2],  # askp
+                iv[3],  # askp_rsqn1
+                iv[4],  # bidp
+                iv[5],  # bidp_rsqn1
+                iv[6],  # acml_vol
+                iv[7],  # new_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["hprc_near_rate"])
                 else _d.nothing(v),  # hprc_near_rate
-                int(v) if (v := full["new_lwpr"]) else _d.nothing(v),  # new_lwpr
+                iv[8],  # new_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["lwpr_near_rate"])
                 else _d.nothing(v),  # lwpr_near_rate
-                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
+                iv[9],  # stck_sdpr
             )
         except _d.CONVERT_ERRORS:
             pass

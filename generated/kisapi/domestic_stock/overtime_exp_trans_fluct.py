@@ -103,6 +103,18 @@ _OvertimeExpTransFluctOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_prpr", "stck_prpr", "int", None),
     ("ovtm_untp_antc_cntg_vrss_sign", "ovtm_untp_antc_cntg_vrss_sign", "str", Sign),
 )
+_OvertimeExpTransFluctOutput_INTS = _d.itemgetter(
+    *(
+        "data_rank",
+        "ovtm_untp_antc_cnpr",
+        "ovtm_untp_antc_cntg_vrss",
+        "ovtm_untp_askp_rsqn1",
+        "ovtm_untp_bidp_rsqn1",
+        "ovtm_untp_antc_cnqn",
+        "itmt_vol",
+        "stck_prpr",
+    )
+)
 
 
 def _OvertimeExpTransFluctOutput(d: Mapping[str, Any], strict: bool) -> OvertimeExpTransFluctOutput:
@@ -110,9 +122,12 @@ def _OvertimeExpTransFluctOutput(d: Mapping[str, Any], strict: bool) -> Overtime
     full = d if len(d) == 14 else {**_OvertimeExpTransFluctOutput_NONE, **d}
     if len(full) == 14:
         try:
+            iv = _d.integers(
+                _OvertimeExpTransFluctOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return OvertimeExpTransFluctOutput(
-                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
+                iv[0],  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["iscd_stat_cls_code"])
                 else _d.nothing(v),  # iscd_stat_cls_code
@@ -122,29 +137,19 @@ def _OvertimeExpTransFluctOutput(d: Mapping[str, Any], strict: bool) -> Overtime
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v)
-                if (v := full["ovtm_untp_antc_cnpr"])
-                else _d.nothing(v),  # ovtm_untp_antc_cnpr
-                int(v)
-                if (v := full["ovtm_untp_antc_cntg_vrss"])
-                else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss
+                iv[1],  # ovtm_untp_antc_cnpr
+                iv[2],  # ovtm_untp_antc_cntg_vrss
                 SIGN_CODES[v]
                 if (v := full["ovtm_untp_antc_cntg_vrsssign"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrsssign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ovtm_untp_antc_cntg_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
-                int(v)
-                if (v := full["ovtm_untp_askp_rsqn1"])
-                else _d.nothing(v),  # ovtm_untp_askp_rsqn1
-                int(v)
-                if (v := full["ovtm_untp_bidp_rsqn1"])
-                else _d.nothing(v),  # ovtm_untp_bidp_rsqn1
-                int(v)
-                if (v := full["ovtm_untp_antc_cnqn"])
-                else _d.nothing(v),  # ovtm_untp_antc_cnqn
-                int(v) if (v := full["itmt_vol"]) else _d.nothing(v),  # itmt_vol
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                iv[3],  # ovtm_untp_askp_rsqn1
+                iv[4],  # ovtm_untp_bidp_rsqn1
+                iv[5],  # ovtm_untp_antc_cnqn
+                iv[6],  # itmt_vol
+                iv[7],  # stck_prpr
                 SIGN_CODES[v]
                 if (v := full["ovtm_untp_antc_cntg_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign

@@ -92,6 +92,21 @@ _OvertimeFluctuationOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_kosdaq_vol", "ovtm_untp_kosdaq_vol", "int", None),
     ("ovtm_untp_kosdaq_tr_pbmn", "ovtm_untp_kosdaq_tr_pbmn", "int", None),
 )
+_OvertimeFluctuationOutput1_INTS = _d.itemgetter(
+    *(
+        "ovtm_untp_uplm_issu_cnt",
+        "ovtm_untp_ascn_issu_cnt",
+        "ovtm_untp_stnr_issu_cnt",
+        "ovtm_untp_lslm_issu_cnt",
+        "ovtm_untp_down_issu_cnt",
+        "ovtm_untp_acml_vol",
+        "ovtm_untp_acml_tr_pbmn",
+        "ovtm_untp_exch_vol",
+        "ovtm_untp_exch_tr_pbmn",
+        "ovtm_untp_kosdaq_vol",
+        "ovtm_untp_kosdaq_tr_pbmn",
+    )
+)
 
 
 def _OvertimeFluctuationOutput1(d: Mapping[str, Any], strict: bool) -> OvertimeFluctuationOutput1:
@@ -99,41 +114,22 @@ def _OvertimeFluctuationOutput1(d: Mapping[str, Any], strict: bool) -> OvertimeF
     full = d if len(d) == 11 else {**_OvertimeFluctuationOutput1_NONE, **d}
     if len(full) == 11:
         try:
+            iv = _d.integers(
+                _OvertimeFluctuationOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return OvertimeFluctuationOutput1(
-                int(v)
-                if (v := full["ovtm_untp_uplm_issu_cnt"])
-                else _d.nothing(v),  # ovtm_untp_uplm_issu_cnt
-                int(v)
-                if (v := full["ovtm_untp_ascn_issu_cnt"])
-                else _d.nothing(v),  # ovtm_untp_ascn_issu_cnt
-                int(v)
-                if (v := full["ovtm_untp_stnr_issu_cnt"])
-                else _d.nothing(v),  # ovtm_untp_stnr_issu_cnt
-                int(v)
-                if (v := full["ovtm_untp_lslm_issu_cnt"])
-                else _d.nothing(v),  # ovtm_untp_lslm_issu_cnt
-                int(v)
-                if (v := full["ovtm_untp_down_issu_cnt"])
-                else _d.nothing(v),  # ovtm_untp_down_issu_cnt
-                int(v)
-                if (v := full["ovtm_untp_acml_vol"])
-                else _d.nothing(v),  # ovtm_untp_acml_vol
-                int(v)
-                if (v := full["ovtm_untp_acml_tr_pbmn"])
-                else _d.nothing(v),  # ovtm_untp_acml_tr_pbmn
-                int(v)
-                if (v := full["ovtm_untp_exch_vol"])
-                else _d.nothing(v),  # ovtm_untp_exch_vol
-                int(v)
-                if (v := full["ovtm_untp_exch_tr_pbmn"])
-                else _d.nothing(v),  # ovtm_untp_exch_tr_pbmn
-                int(v)
-                if (v := full["ovtm_untp_kosdaq_vol"])
-                else _d.nothing(v),  # ovtm_untp_kosdaq_vol
-                int(v)
-                if (v := full["ovtm_untp_kosdaq_tr_pbmn"])
-                else _d.nothing(v),  # ovtm_untp_kosdaq_tr_pbmn
+                iv[0],  # ovtm_untp_uplm_issu_cnt
+                iv[1],  # ovtm_untp_ascn_issu_cnt
+                iv[2],  # ovtm_untp_stnr_issu_cnt
+                iv[3],  # ovtm_untp_lslm_issu_cnt
+                iv[4],  # ovtm_untp_down_issu_cnt
+                iv[5],  # ovtm_untp_acml_vol
+                iv[6],  # ovtm_untp_acml_tr_pbmn
+                iv[7],  # ovtm_untp_exch_vol
+                iv[8],  # ovtm_untp_exch_tr_pbmn
+                iv[9],  # ovtm_untp_kosdaq_vol
+                iv[10],  # ovtm_untp_kosdaq_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -228,6 +224,21 @@ _OvertimeFluctuationOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bidp", "bidp", "int", None),
     ("askp", "askp", "int", None),
 )
+_OvertimeFluctuationOutput2_INTS = _d.itemgetter(
+    *(
+        "ovtm_untp_prpr",
+        "ovtm_untp_prdy_vrss",
+        "ovtm_untp_askp1",
+        "ovtm_untp_seln_rsqn",
+        "ovtm_untp_bidp1",
+        "ovtm_untp_shnu_rsqn",
+        "ovtm_untp_vol",
+        "stck_prpr",
+        "acml_vol",
+        "bidp",
+        "askp",
+    )
+)
 
 
 def _OvertimeFluctuationOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeFluctuationOutput2:
@@ -235,6 +246,9 @@ def _OvertimeFluctuationOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeF
     full = d if len(d) == 16 else {**_OvertimeFluctuationOutput2_NONE, **d}
     if len(full) == 16:
         try:
+            iv = _d.integers(
+                _OvertimeFluctuationOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return OvertimeFluctuationOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -243,32 +257,26 @@ def _OvertimeFluctuationOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeF
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["ovtm_untp_prpr"]) else _d.nothing(v),  # ovtm_untp_prpr
-                int(v)
-                if (v := full["ovtm_untp_prdy_vrss"])
-                else _d.nothing(v),  # ovtm_untp_prdy_vrss
+                iv[0],  # ovtm_untp_prpr
+                iv[1],  # ovtm_untp_prdy_vrss
                 SIGN_CODES[v]
                 if (v := full["ovtm_untp_prdy_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ovtm_untp_prdy_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
-                int(v) if (v := full["ovtm_untp_askp1"]) else _d.nothing(v),  # ovtm_untp_askp1
-                int(v)
-                if (v := full["ovtm_untp_seln_rsqn"])
-                else _d.nothing(v),  # ovtm_untp_seln_rsqn
-                int(v) if (v := full["ovtm_untp_bidp1"]) else _d.nothing(v),  # ovtm_untp_bidp1
-                int(v)
-                if (v := full["ovtm_untp_shnu_rsqn"])
-                else _d.nothing(v),  # ovtm_untp_shnu_rsqn
-                int(v) if (v := full["ovtm_untp_vol"]) else _d.nothing(v),  # ovtm_untp_vol
+                iv[2],  # ovtm_untp_askp1
+                iv[3],  # ovtm_untp_seln_rsqn
+                iv[4],  # ovtm_untp_bidp1
+                iv[5],  # ovtm_untp_shnu_rsqn
+                iv[6],  # ovtm_untp_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ovtm_vrss_acml_vol_rlim"])
                 else _d.nothing(v),  # ovtm_vrss_acml_vol_rlim
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
-                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
+                iv[7],  # stck_prpr
+                iv[8],  # acml_vol
+                iv[9],  # bidp
+                iv[10],  # askp
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -167,6 +167,19 @@ _OvertimeVolumeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bidp", "bidp", "int", None),
     ("askp", "askp", "int", None),
 )
+_OvertimeVolumeOutput2_INTS = _d.itemgetter(
+    *(
+        "ovtm_untp_prpr",
+        "ovtm_untp_prdy_vrss",
+        "ovtm_untp_seln_rsqn",
+        "ovtm_untp_shnu_rsqn",
+        "ovtm_untp_vol",
+        "stck_prpr",
+        "acml_vol",
+        "bidp",
+        "askp",
+    )
+)
 
 
 def _OvertimeVolumeOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeVolumeOutput2:
@@ -174,6 +187,9 @@ def _OvertimeVolumeOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeVolume
     full = d if len(d) == 14 else {**_OvertimeVolumeOutput2_NONE, **d}
     if len(full) == 14:
         try:
+            iv = _d.integers(
+                _OvertimeVolumeOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return OvertimeVolumeOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -182,30 +198,24 @@ def _OvertimeVolumeOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeVolume
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["ovtm_untp_prpr"]) else _d.nothing(v),  # ovtm_untp_prpr
-                int(v)
-                if (v := full["ovtm_untp_prdy_vrss"])
-                else _d.nothing(v),  # ovtm_untp_prdy_vrss
+                iv[0],  # ovtm_untp_prpr
+                iv[1],  # ovtm_untp_prdy_vrss
                 SIGN_CODES[v]
                 if (v := full["ovtm_untp_prdy_vrss_sign"])
                 else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ovtm_untp_prdy_ctrt"])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
-                int(v)
-                if (v := full["ovtm_untp_seln_rsqn"])
-                else _d.nothing(v),  # ovtm_untp_seln_rsqn
-                int(v)
-                if (v := full["ovtm_untp_shnu_rsqn"])
-                else _d.nothing(v),  # ovtm_untp_shnu_rsqn
-                int(v) if (v := full["ovtm_untp_vol"]) else _d.nothing(v),  # ovtm_untp_vol
+                iv[2],  # ovtm_untp_seln_rsqn
+                iv[3],  # ovtm_untp_shnu_rsqn
+                iv[4],  # ovtm_untp_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ovtm_vrss_acml_vol_rlim"])
                 else _d.nothing(v),  # ovtm_vrss_acml_vol_rlim
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
-                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
+                iv[5],  # stck_prpr
+                iv[6],  # acml_vol
+                iv[7],  # bidp
+                iv[8],  # askp
             )
         except _d.CONVERT_ERRORS:
             pass

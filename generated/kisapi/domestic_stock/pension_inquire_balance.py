@@ -103,6 +103,18 @@ _PensionInquireBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("evlu_pfls_amt", "evlu_pfls_amt", "int", None),
     ("evlu_erng_rt", "evlu_erng_rt", "decimal", None),
 )
+_PensionInquireBalanceOutput1_INTS = _d.itemgetter(
+    *(
+        "thdt_buyqty",
+        "thdt_sll_qty",
+        "hldg_qty",
+        "ord_psbl_qty",
+        "pchs_amt",
+        "prpr",
+        "evlu_amt",
+        "evlu_pfls_amt",
+    )
+)
 
 
 def _PensionInquireBalanceOutput1(
@@ -112,6 +124,9 @@ def _PensionInquireBalanceOutput1(
     full = d if len(d) == 14 else {**_PensionInquireBalanceOutput1_NONE, **d}
     if len(full) == 14:
         try:
+            iv = _d.integers(
+                _PensionInquireBalanceOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return PensionInquireBalanceOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -126,17 +141,17 @@ def _PensionInquireBalanceOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["item_dvsn_name"])
                 else _d.nothing(v),  # item_dvsn_name
-                int(v) if (v := full["thdt_buyqty"]) else _d.nothing(v),  # thdt_buyqty
-                int(v) if (v := full["thdt_sll_qty"]) else _d.nothing(v),  # thdt_sll_qty
-                int(v) if (v := full["hldg_qty"]) else _d.nothing(v),  # hldg_qty
-                int(v) if (v := full["ord_psbl_qty"]) else _d.nothing(v),  # ord_psbl_qty
+                iv[0],  # thdt_buyqty
+                iv[1],  # thdt_sll_qty
+                iv[2],  # hldg_qty
+                iv[3],  # ord_psbl_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pchs_avg_pric"])
                 else _d.nothing(v),  # pchs_avg_pric
-                int(v) if (v := full["pchs_amt"]) else _d.nothing(v),  # pchs_amt
-                int(v) if (v := full["prpr"]) else _d.nothing(v),  # prpr
-                int(v) if (v := full["evlu_amt"]) else _d.nothing(v),  # evlu_amt
-                int(v) if (v := full["evlu_pfls_amt"]) else _d.nothing(v),  # evlu_pfls_amt
+                iv[4],  # pchs_amt
+                iv[5],  # prpr
+                iv[6],  # evlu_amt
+                iv[7],  # evlu_pfls_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["evlu_erng_rt"])
                 else _d.nothing(v),  # evlu_erng_rt
@@ -202,6 +217,18 @@ _PensionInquireBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("scts_evlu_amt", "scts_evlu_amt", "int", None),
     ("tot_evlu_amt", "tot_evlu_amt", "int", None),
 )
+_PensionInquireBalanceOutput2_INTS = _d.itemgetter(
+    *(
+        "dnca_tot_amt",
+        "nxdy_excc_amt",
+        "prvs_rcdl_excc_amt",
+        "thdt_buy_amt",
+        "thdt_sll_amt",
+        "thdt_tlex_amt",
+        "scts_evlu_amt",
+        "tot_evlu_amt",
+    )
+)
 
 
 def _PensionInquireBalanceOutput2(
@@ -211,18 +238,19 @@ def _PensionInquireBalanceOutput2(
     full = d if len(d) == 8 else {**_PensionInquireBalanceOutput2_NONE, **d}
     if len(full) == 8:
         try:
+            iv = _d.integers(
+                _PensionInquireBalanceOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return PensionInquireBalanceOutput2(
-                int(v) if (v := full["dnca_tot_amt"]) else _d.nothing(v),  # dnca_tot_amt
-                int(v) if (v := full["nxdy_excc_amt"]) else _d.nothing(v),  # nxdy_excc_amt
-                int(v)
-                if (v := full["prvs_rcdl_excc_amt"])
-                else _d.nothing(v),  # prvs_rcdl_excc_amt
-                int(v) if (v := full["thdt_buy_amt"]) else _d.nothing(v),  # thdt_buy_amt
-                int(v) if (v := full["thdt_sll_amt"]) else _d.nothing(v),  # thdt_sll_amt
-                int(v) if (v := full["thdt_tlex_amt"]) else _d.nothing(v),  # thdt_tlex_amt
-                int(v) if (v := full["scts_evlu_amt"]) else _d.nothing(v),  # scts_evlu_amt
-                int(v) if (v := full["tot_evlu_amt"]) else _d.nothing(v),  # tot_evlu_amt
+                iv[0],  # dnca_tot_amt
+                iv[1],  # nxdy_excc_amt
+                iv[2],  # prvs_rcdl_excc_amt
+                iv[3],  # thdt_buy_amt
+                iv[4],  # thdt_sll_amt
+                iv[5],  # thdt_tlex_amt
+                iv[6],  # scts_evlu_amt
+                iv[7],  # tot_evlu_amt
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -154,6 +154,25 @@ _PeriodRightsOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tax_amt", "tax_amt", "int", None),
     ("sbsc_unpr", "sbsc_unpr", "int", None),
 )
+_PeriodRightsOutput_INTS = _d.itemgetter(
+    *(
+        "cblc_qty",
+        "last_alct_qty",
+        "excs_alct_qty",
+        "tot_alct_qty",
+        "last_ftsk_qty",
+        "last_alct_amt",
+        "last_ftsk_chgs",
+        "rdpt_prca",
+        "dlay_int_amt",
+        "rqst_qty",
+        "rqst_amt",
+        "rfnd_amt",
+        "lstg_stqt",
+        "tax_amt",
+        "sbsc_unpr",
+    )
+)
 
 
 def _PeriodRightsOutput(d: Mapping[str, Any], strict: bool) -> PeriodRightsOutput:
@@ -161,6 +180,7 @@ def _PeriodRightsOutput(d: Mapping[str, Any], strict: bool) -> PeriodRightsOutpu
     full = d if len(d) == 29 else {**_PeriodRightsOutput_NONE, **d}
     if len(full) == 29:
         try:
+            iv = _d.integers(_PeriodRightsOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return PeriodRightsOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -188,15 +208,15 @@ def _PeriodRightsOutput(d: Mapping[str, Any], strict: bool) -> PeriodRightsOutpu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["prdt_name"])
                 else _d.nothing(v),  # prdt_name
-                int(v) if (v := full["cblc_qty"]) else _d.nothing(v),  # cblc_qty
-                int(v) if (v := full["last_alct_qty"]) else _d.nothing(v),  # last_alct_qty
-                int(v) if (v := full["excs_alct_qty"]) else _d.nothing(v),  # excs_alct_qty
-                int(v) if (v := full["tot_alct_qty"]) else _d.nothing(v),  # tot_alct_qty
-                int(v) if (v := full["last_ftsk_qty"]) else _d.nothing(v),  # last_ftsk_qty
-                int(v) if (v := full["last_alct_amt"]) else _d.nothing(v),  # last_alct_amt
-                int(v) if (v := full["last_ftsk_chgs"]) else _d.nothing(v),  # last_ftsk_chgs
-                int(v) if (v := full["rdpt_prca"]) else _d.nothing(v),  # rdpt_prca
-                int(v) if (v := full["dlay_int_amt"]) else _d.nothing(v),  # dlay_int_amt
+                iv[0],  # cblc_qty
+                iv[1],  # last_alct_qty
+                iv[2],  # excs_alct_qty
+                iv[3],  # tot_alct_qty
+                iv[4],  # last_ftsk_qty
+                iv[5],  # last_alct_amt
+                iv[6],  # last_ftsk_chgs
+                iv[7],  # rdpt_prca
+                iv[8],  # dlay_int_amt
                 date.fromisoformat(v) if (v := full["lstg_dt"]) else _d.nothing(v),  # lstg_dt
                 date.fromisoformat(v)
                 if (v := full["sbsc_end_dt"])
@@ -204,14 +224,14 @@ def _PeriodRightsOutput(d: Mapping[str, Any], strict: bool) -> PeriodRightsOutpu
                 date.fromisoformat(v)
                 if (v := full["cash_dfrm_dt"])
                 else _d.nothing(v),  # cash_dfrm_dt
-                int(v) if (v := full["rqst_qty"]) else _d.nothing(v),  # rqst_qty
-                int(v) if (v := full["rqst_amt"]) else _d.nothing(v),  # rqst_amt
+                iv[9],  # rqst_qty
+                iv[10],  # rqst_amt
                 date.fromisoformat(v) if (v := full["rqst_dt"]) else _d.nothing(v),  # rqst_dt
                 date.fromisoformat(v) if (v := full["rfnd_dt"]) else _d.nothing(v),  # rfnd_dt
-                int(v) if (v := full["rfnd_amt"]) else _d.nothing(v),  # rfnd_amt
-                int(v) if (v := full["lstg_stqt"]) else _d.nothing(v),  # lstg_stqt
-                int(v) if (v := full["tax_amt"]) else _d.nothing(v),  # tax_amt
-                int(v) if (v := full["sbsc_unpr"]) else _d.nothing(v),  # sbsc_unpr
+                iv[11],  # rfnd_amt
+                iv[12],  # lstg_stqt
+                iv[13],  # tax_amt
+                iv[14],  # sbsc_unpr
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -115,6 +115,18 @@ _PreferDisparateRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_ctrt", "prdy_ctrt", "decimal", None),
     ("prst_prdy_ctrt", "prst_prdy_ctrt", "decimal", None),
 )
+_PreferDisparateRatioOutput_INTS = _d.itemgetter(
+    *(
+        "data_rank",
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "prst_prpr",
+        "prst_prdy_vrss",
+        "prst_acml_vol",
+        "diff_prpr",
+    )
+)
 
 
 def _PreferDisparateRatioOutput(d: Mapping[str, Any], strict: bool) -> PreferDisparateRatioOutput:
@@ -122,32 +134,35 @@ def _PreferDisparateRatioOutput(d: Mapping[str, Any], strict: bool) -> PreferDis
     full = d if len(d) == 17 else {**_PreferDisparateRatioOutput_NONE, **d}
     if len(full) == 17:
         try:
+            iv = _d.integers(
+                _PreferDisparateRatioOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return PreferDisparateRatioOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
-                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
+                iv[0],  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[1],  # stck_prpr
+                iv[2],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                iv[3],  # acml_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["prst_iscd"])
                 else _d.nothing(v),  # prst_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["prst_kor_isnm"])
                 else _d.nothing(v),  # prst_kor_isnm
-                int(v) if (v := full["prst_prpr"]) else _d.nothing(v),  # prst_prpr
-                int(v) if (v := full["prst_prdy_vrss"]) else _d.nothing(v),  # prst_prdy_vrss
+                iv[4],  # prst_prpr
+                iv[5],  # prst_prdy_vrss
                 SIGN_CODES[v]
                 if (v := full["prst_prdy_vrss_sign"])
                 else _d.nothing(v),  # prst_prdy_vrss_sign
-                int(v) if (v := full["prst_acml_vol"]) else _d.nothing(v),  # prst_acml_vol
-                int(v) if (v := full["diff_prpr"]) else _d.nothing(v),  # diff_prpr
+                iv[6],  # prst_acml_vol
+                iv[7],  # diff_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dprt"])
                 else _d.nothing(v),  # dprt

@@ -102,6 +102,21 @@ _ProgramTradeByStockOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("whol_ntby_vol_icdc", "whol_ntby_vol_icdc", "int", None),
     ("whol_ntby_tr_pbmn_icdc", "whol_ntby_tr_pbmn_icdc", "int", None),
 )
+_ProgramTradeByStockOutput_INTS = _d.itemgetter(
+    *(
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "whol_smtn_seln_vol",
+        "whol_smtn_shnu_vol",
+        "whol_smtn_ntby_qty",
+        "whol_smtn_seln_tr_pbmn",
+        "whol_smtn_shnu_tr_pbmn",
+        "whol_smtn_ntby_tr_pbmn",
+        "whol_ntby_vol_icdc",
+        "whol_ntby_tr_pbmn_icdc",
+    )
+)
 
 
 def _ProgramTradeByStockOutput(d: Mapping[str, Any], strict: bool) -> ProgramTradeByStockOutput:
@@ -109,40 +124,27 @@ def _ProgramTradeByStockOutput(d: Mapping[str, Any], strict: bool) -> ProgramTra
     full = d if len(d) == 14 else {**_ProgramTradeByStockOutput_NONE, **d}
     if len(full) == 14:
         try:
+            iv = _d.integers(
+                _ProgramTradeByStockOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return ProgramTradeByStockOutput(
                 time.fromisoformat(v) if (v := full["bsop_hour"]) else _d.nothing(v),  # bsop_hour
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # stck_prpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v)
-                if (v := full["whol_smtn_seln_vol"])
-                else _d.nothing(v),  # whol_smtn_seln_vol
-                int(v)
-                if (v := full["whol_smtn_shnu_vol"])
-                else _d.nothing(v),  # whol_smtn_shnu_vol
-                int(v)
-                if (v := full["whol_smtn_ntby_qty"])
-                else _d.nothing(v),  # whol_smtn_ntby_qty
-                int(v)
-                if (v := full["whol_smtn_seln_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_seln_tr_pbmn
-                int(v)
-                if (v := full["whol_smtn_shnu_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_shnu_tr_pbmn
-                int(v)
-                if (v := full["whol_smtn_ntby_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_ntby_tr_pbmn
-                int(v)
-                if (v := full["whol_ntby_vol_icdc"])
-                else _d.nothing(v),  # whol_ntby_vol_icdc
-                int(v)
-                if (v := full["whol_ntby_tr_pbmn_icdc"])
-                else _d.nothing(v),  # whol_ntby_tr_pbmn_icdc
+                iv[2],  # acml_vol
+                iv[3],  # whol_smtn_seln_vol
+                iv[4],  # whol_smtn_shnu_vol
+                iv[5],  # whol_smtn_ntby_qty
+                iv[6],  # whol_smtn_seln_tr_pbmn
+                iv[7],  # whol_smtn_shnu_tr_pbmn
+                iv[8],  # whol_smtn_ntby_tr_pbmn
+                iv[9],  # whol_ntby_vol_icdc
+                iv[10],  # whol_ntby_tr_pbmn_icdc
             )
         except _d.CONVERT_ERRORS:
             pass

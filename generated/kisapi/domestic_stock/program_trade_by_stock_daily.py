@@ -110,6 +110,22 @@ _ProgramTradeByStockDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("whol_ntby_vol_icdc", "whol_ntby_vol_icdc", "int", None),
     ("whol_ntby_tr_pbmn_icdc2", "whol_ntby_tr_pbmn_icdc2", "int", None),
 )
+_ProgramTradeByStockDailyOutput_INTS = _d.itemgetter(
+    *(
+        "stck_clpr",
+        "prdy_vrss",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "whol_smtn_seln_vol",
+        "whol_smtn_shnu_vol",
+        "whol_smtn_ntby_qty",
+        "whol_smtn_seln_tr_pbmn",
+        "whol_smtn_shnu_tr_pbmn",
+        "whol_smtn_ntby_tr_pbmn",
+        "whol_ntby_vol_icdc",
+        "whol_ntby_tr_pbmn_icdc2",
+    )
+)
 
 
 def _ProgramTradeByStockDailyOutput(
@@ -119,43 +135,30 @@ def _ProgramTradeByStockDailyOutput(
     full = d if len(d) == 15 else {**_ProgramTradeByStockDailyOutput_NONE, **d}
     if len(full) == 15:
         try:
+            iv = _d.integers(
+                _ProgramTradeByStockDailyOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return ProgramTradeByStockDailyOutput(
                 date.fromisoformat(v)
                 if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # stck_clpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v)
-                if (v := full["whol_smtn_seln_vol"])
-                else _d.nothing(v),  # whol_smtn_seln_vol
-                int(v)
-                if (v := full["whol_smtn_shnu_vol"])
-                else _d.nothing(v),  # whol_smtn_shnu_vol
-                int(v)
-                if (v := full["whol_smtn_ntby_qty"])
-                else _d.nothing(v),  # whol_smtn_ntby_qty
-                int(v)
-                if (v := full["whol_smtn_seln_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_seln_tr_pbmn
-                int(v)
-                if (v := full["whol_smtn_shnu_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_shnu_tr_pbmn
-                int(v)
-                if (v := full["whol_smtn_ntby_tr_pbmn"])
-                else _d.nothing(v),  # whol_smtn_ntby_tr_pbmn
-                int(v)
-                if (v := full["whol_ntby_vol_icdc"])
-                else _d.nothing(v),  # whol_ntby_vol_icdc
-                int(v)
-                if (v := full["whol_ntby_tr_pbmn_icdc2"])
-                else _d.nothing(v),  # whol_ntby_tr_pbmn_icdc2
+                iv[2],  # acml_vol
+                iv[3],  # acml_tr_pbmn
+                iv[4],  # whol_smtn_seln_vol
+                iv[5],  # whol_smtn_shnu_vol
+                iv[6],  # whol_smtn_ntby_qty
+                iv[7],  # whol_smtn_seln_tr_pbmn
+                iv[8],  # whol_smtn_shnu_tr_pbmn
+                iv[9],  # whol_smtn_ntby_tr_pbmn
+                iv[10],  # whol_ntby_vol_icdc
+                iv[11],  # whol_ntby_tr_pbmn_icdc2
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -314,6 +314,20 @@ _SearchStockInfoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cptt_trad_tr_psbl_yn", "cptt_trad_tr_psbl_yn", "bool", None),
     ("nxt_tr_stop_yn", "nxt_tr_stop_yn", "bool", None),
 )
+_SearchStockInfoOutput_INTS = _d.itemgetter(
+    *(
+        "lstg_stqt",
+        "lstg_cptl_amt",
+        "cpta",
+        "papr",
+        "issu_pric",
+        "etf_cu_qty",
+        "sbst_pric",
+        "thco_sbst_pric",
+        "thdt_clpr",
+        "bfdy_clpr",
+    )
+)
 
 
 def _SearchStockInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchStockInfoOutput:
@@ -321,6 +335,9 @@ def _SearchStockInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchStockInf
     full = d if len(d) == 67 else {**_SearchStockInfoOutput_NONE, **d}
     if len(full) == 67:
         try:
+            iv = _d.integers(
+                _SearchStockInfoOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return SearchStockInfoOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -341,11 +358,11 @@ def _SearchStockInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchStockInf
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["setl_mmdd"])
                 else _d.nothing(v),  # setl_mmdd
-                int(v) if (v := full["lstg_stqt"]) else _d.nothing(v),  # lstg_stqt
-                int(v) if (v := full["lstg_cptl_amt"]) else _d.nothing(v),  # lstg_cptl_amt
-                int(v) if (v := full["cpta"]) else _d.nothing(v),  # cpta
-                int(v) if (v := full["papr"]) else _d.nothing(v),  # papr
-                int(v) if (v := full["issu_pric"]) else _d.nothing(v),  # issu_pric
+                iv[0],  # lstg_stqt
+                iv[1],  # lstg_cptl_amt
+                iv[2],  # cpta
+                iv[3],  # papr
+                iv[4],  # issu_pric
                 _d.YN[v] if (v := full["kospi200_item_yn"]) else _d.nothing(v),  # kospi200_item_yn
                 date.fromisoformat(v)
                 if (v := full["scts_mket_lstg_dt"])
@@ -393,7 +410,7 @@ def _SearchStockInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchStockInf
                 date.fromisoformat(v)
                 if (v := full["dpsi_erlm_cncl_dt"])
                 else _d.nothing(v),  # dpsi_erlm_cncl_dt
-                int(v) if (v := full["etf_cu_qty"]) else _d.nothing(v),  # etf_cu_qty
+                iv[5],  # etf_cu_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["prdt_name"])
                 else _d.nothing(v),  # prdt_name
@@ -430,15 +447,15 @@ def _SearchStockInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchStockInf
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["nwst_odst_dvsn_cd"])
                 else _d.nothing(v),  # nwst_odst_dvsn_cd
-                int(v) if (v := full["sbst_pric"]) else _d.nothing(v),  # sbst_pric
-                int(v) if (v := full["thco_sbst_pric"]) else _d.nothing(v),  # thco_sbst_pric
+                iv[6],  # sbst_pric
+                iv[7],  # thco_sbst_pric
                 date.fromisoformat(v)
                 if (v := full["thco_sbst_pric_chng_dt"])
                 else _d.nothing(v),  # thco_sbst_pric_chng_dt
                 _d.YN[v] if (v := full["tr_stop_yn"]) else _d.nothing(v),  # tr_stop_yn
                 _d.YN[v] if (v := full["admn_item_yn"]) else _d.nothing(v),  # admn_item_yn
-                int(v) if (v := full["thdt_clpr"]) else _d.nothing(v),  # thdt_clpr
-                int(v) if (v := full["bfdy_clpr"]) else _d.nothing(v),  # bfdy_clpr
+                iv[8],  # thdt_clpr
+                iv[9],  # bfdy_clpr
                 date.fromisoformat(v)
                 if (v := full["clpr_chng_dt"])
                 else _d.nothing(v),  # clpr_chng_dt

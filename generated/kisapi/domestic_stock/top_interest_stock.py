@@ -97,6 +97,18 @@ _TopInterestStockOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("data_rank", "data_rank", "int", None),
     ("inter_issu_reg_csnu", "inter_issu_reg_csnu", "int", None),
 )
+_TopInterestStockOutput_INTS = _d.itemgetter(
+    *(
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "askp",
+        "bidp",
+        "data_rank",
+        "inter_issu_reg_csnu",
+    )
+)
 
 
 def _TopInterestStockOutput(d: Mapping[str, Any], strict: bool) -> TopInterestStockOutput:
@@ -104,6 +116,9 @@ def _TopInterestStockOutput(d: Mapping[str, Any], strict: bool) -> TopInterestSt
     full = d if len(d) == 13 else {**_TopInterestStockOutput_NONE, **d}
     if len(full) == 13:
         try:
+            iv = _d.integers(
+                _TopInterestStockOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return TopInterestStockOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -115,20 +130,18 @@ def _TopInterestStockOutput(d: Mapping[str, Any], strict: bool) -> TopInterestSt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # stck_prpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["askp"]) else _d.nothing(v),  # askp
-                int(v) if (v := full["bidp"]) else _d.nothing(v),  # bidp
-                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
-                int(v)
-                if (v := full["inter_issu_reg_csnu"])
-                else _d.nothing(v),  # inter_issu_reg_csnu
+                iv[2],  # acml_vol
+                iv[3],  # acml_tr_pbmn
+                iv[4],  # askp
+                iv[5],  # bidp
+                iv[6],  # data_rank
+                iv[7],  # inter_issu_reg_csnu
             )
         except _d.CONVERT_ERRORS:
             pass

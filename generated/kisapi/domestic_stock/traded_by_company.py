@@ -94,6 +94,18 @@ _TradedByCompanyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("shnu_cnqn_smtn", "shnu_cnqn_smtn", "int", None),
     ("ntby_cnqn", "ntby_cnqn", "int", None),
 )
+_TradedByCompanyOutput_INTS = _d.itemgetter(
+    *(
+        "data_rank",
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "seln_cnqn_smtn",
+        "shnu_cnqn_smtn",
+        "ntby_cnqn",
+    )
+)
 
 
 def _TradedByCompanyOutput(d: Mapping[str, Any], strict: bool) -> TradedByCompanyOutput:
@@ -101,26 +113,29 @@ def _TradedByCompanyOutput(d: Mapping[str, Any], strict: bool) -> TradedByCompan
     full = d if len(d) == 12 else {**_TradedByCompanyOutput_NONE, **d}
     if len(full) == 12:
         try:
+            iv = _d.integers(
+                _TradedByCompanyOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return TradedByCompanyOutput(
-                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
+                iv[0],  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                iv[1],  # stck_prpr
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[2],  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["seln_cnqn_smtn"]) else _d.nothing(v),  # seln_cnqn_smtn
-                int(v) if (v := full["shnu_cnqn_smtn"]) else _d.nothing(v),  # shnu_cnqn_smtn
-                int(v) if (v := full["ntby_cnqn"]) else _d.nothing(v),  # ntby_cnqn
+                iv[3],  # acml_vol
+                iv[4],  # acml_tr_pbmn
+                iv[5],  # seln_cnqn_smtn
+                iv[6],  # shnu_cnqn_smtn
+                iv[7],  # ntby_cnqn
             )
         except _d.CONVERT_ERRORS:
             pass

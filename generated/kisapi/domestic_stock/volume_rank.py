@@ -115,6 +115,19 @@ _VolumeRankOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nday_tr_pbmn_tnrt", "nday_tr_pbmn_tnrt", "decimal", None),
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
 )
+_VolumeRankOutput_INTS = _d.itemgetter(
+    *(
+        "data_rank",
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "prdy_vol",
+        "lstn_stcn",
+        "avrg_vol",
+        "avrg_tr_pbmn",
+        "acml_tr_pbmn",
+    )
+)
 
 
 def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
@@ -122,6 +135,7 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
     full = d if len(d) == 19 else {**_VolumeRankOutput_NONE, **d}
     if len(full) == 19:
         try:
+            iv = _d.integers(_VolumeRankOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return VolumeRankOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -130,17 +144,17 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["mksc_shrn_iscd"])
                 else _d.nothing(v),  # mksc_shrn_iscd
-                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                iv[0],  # data_rank
+                iv[1],  # stck_prpr
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[2],  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
-                int(v) if (v := full["lstn_stcn"]) else _d.nothing(v),  # lstn_stcn
-                int(v) if (v := full["avrg_vol"]) else _d.nothing(v),  # avrg_vol
+                iv[3],  # acml_vol
+                iv[4],  # prdy_vol
+                iv[5],  # lstn_stcn
+                iv[6],  # avrg_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["n_befr_clpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # n_befr_clpr_vrss_prpr_rate
@@ -153,14 +167,14 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nday_vol_tnrt"])
                 else _d.nothing(v),  # nday_vol_tnrt
-                int(v) if (v := full["avrg_tr_pbmn"]) else _d.nothing(v),  # avrg_tr_pbmn
+                iv[7],  # avrg_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["tr_pbmn_tnrt"])
                 else _d.nothing(v),  # tr_pbmn_tnrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nday_tr_pbmn_tnrt"])
                 else _d.nothing(v),  # nday_tr_pbmn_tnrt
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                iv[8],  # acml_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass

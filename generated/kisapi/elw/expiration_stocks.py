@@ -131,6 +131,18 @@ _ExpirationStocksOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stnd_iscd", "stnd_iscd", "str", None),
     ("rdmp_ask_amt", "rdmp_ask_amt", "int", None),
 )
+_ExpirationStocksOutput_INTS = _d.itemgetter(
+    *(
+        "elw_prpr",
+        "total_rdmp_amt",
+        "rdmp_amt",
+        "lstn_stcn",
+        "lp_hvol",
+        "mtrt_vltn_amt",
+        "pblc_prc",
+        "rdmp_ask_amt",
+    )
+)
 
 
 def _ExpirationStocksOutput(d: Mapping[str, Any], strict: bool) -> ExpirationStocksOutput:
@@ -138,6 +150,9 @@ def _ExpirationStocksOutput(d: Mapping[str, Any], strict: bool) -> ExpirationSto
     full = d if len(d) == 21 else {**_ExpirationStocksOutput_NONE, **d}
     if len(full) == 21:
         try:
+            iv = _d.integers(
+                _ExpirationStocksOutput_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return ExpirationStocksOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -158,33 +173,33 @@ def _ExpirationStocksOutput(d: Mapping[str, Any], strict: bool) -> ExpirationSto
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["stck_cnvr_rate"])
                 else _d.nothing(v),  # stck_cnvr_rate
-                int(v) if (v := full["elw_prpr"]) else _d.nothing(v),  # elw_prpr
+                iv[0],  # elw_prpr
                 date.fromisoformat(v)
                 if (v := full["stck_lstn_date"])
                 else _d.nothing(v),  # stck_lstn_date
                 date.fromisoformat(v)
                 if (v := full["stck_last_tr_date"])
                 else _d.nothing(v),  # stck_last_tr_date
-                int(v) if (v := full["total_rdmp_amt"]) else _d.nothing(v),  # total_rdmp_amt
-                int(v) if (v := full["rdmp_amt"]) else _d.nothing(v),  # rdmp_amt
-                int(v) if (v := full["lstn_stcn"]) else _d.nothing(v),  # lstn_stcn
-                int(v) if (v := full["lp_hvol"]) else _d.nothing(v),  # lp_hvol
+                iv[1],  # total_rdmp_amt
+                iv[2],  # rdmp_amt
+                iv[3],  # lstn_stcn
+                iv[4],  # lp_hvol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["ccls_paym_prc"])
                 else _d.nothing(v),  # ccls_paym_prc
-                int(v) if (v := full["mtrt_vltn_amt"]) else _d.nothing(v),  # mtrt_vltn_amt
+                iv[5],  # mtrt_vltn_amt
                 date.fromisoformat(v)
                 if (v := full["evnt_prd_fin_date"])
                 else _d.nothing(v),  # evnt_prd_fin_date
                 date.fromisoformat(v) if (v := full["stlm_date"]) else _d.nothing(v),  # stlm_date
-                int(v) if (v := full["pblc_prc"]) else _d.nothing(v),  # pblc_prc
+                iv[6],  # pblc_prc
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["unas_shrn_iscd"])
                 else _d.nothing(v),  # unas_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["stnd_iscd"])
                 else _d.nothing(v),  # stnd_iscd
-                int(v) if (v := full["rdmp_ask_amt"]) else _d.nothing(v),  # rdmp_ask_amt
+                iv[7],  # rdmp_ask_amt
             )
         except _d.CONVERT_ERRORS:
             pass

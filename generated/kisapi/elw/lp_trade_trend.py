@@ -279,6 +279,25 @@ _LpTradeTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("inst_deal_qty", "inst_deal_qty", "int", None),
     ("frgn_deal_qty", "frgn_deal_qty", "int", None),
 )
+_LpTradeTrendOutput2_INTS = _d.itemgetter(
+    *(
+        "elw_prpr",
+        "prdy_vrss",
+        "lp_seln_qty",
+        "lp_shnu_qty",
+        "lp_hvol",
+        "prsn_deal_qty",
+        "acml_tr_pbmn",
+        "lp_buy_qty",
+        "lp_sell_qty",
+        "lp_ntby_qty",
+        "lp_buy_amt",
+        "lp_sell_amt",
+        "lp_ntby_amt",
+        "inst_deal_qty",
+        "frgn_deal_qty",
+    )
+)
 
 
 def _LpTradeTrendOutput2(d: Mapping[str, Any], strict: bool) -> LpTradeTrendOutput2:
@@ -286,43 +305,44 @@ def _LpTradeTrendOutput2(d: Mapping[str, Any], strict: bool) -> LpTradeTrendOutp
     full = d if len(d) == 23 else {**_LpTradeTrendOutput2_NONE, **d}
     if len(full) == 23:
         try:
+            iv = _d.integers(_LpTradeTrendOutput2_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return LpTradeTrendOutput2(
                 date.fromisoformat(v)
                 if (v := full["stck_bsop_date"])
                 else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := full["elw_prpr"]) else _d.nothing(v),  # elw_prpr
+                iv[0],  # elw_prpr
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[1],  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["lp_seln_qty"]) else _d.nothing(v),  # lp_seln_qty
+                iv[2],  # lp_seln_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["lp_seln_avrg_unpr"])
                 else _d.nothing(v),  # lp_seln_avrg_unpr
-                int(v) if (v := full["lp_shnu_qty"]) else _d.nothing(v),  # lp_shnu_qty
+                iv[3],  # lp_shnu_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["lp_shnu_avrg_unpr"])
                 else _d.nothing(v),  # lp_shnu_avrg_unpr
-                int(v) if (v := full["lp_hvol"]) else _d.nothing(v),  # lp_hvol
+                iv[4],  # lp_hvol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["lp_hldn_rate"])
                 else _d.nothing(v),  # lp_hldn_rate
-                int(v) if (v := full["prsn_deal_qty"]) else _d.nothing(v),  # prsn_deal_qty
+                iv[5],  # prsn_deal_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["apprch_rate"])
                 else _d.nothing(v),  # apprch_rate
                 time.fromisoformat(v) if (v := full["cntg_hour"]) else _d.nothing(v),  # cntg_hour
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["lp_buy_qty"]) else _d.nothing(v),  # lp_buy_qty
-                int(v) if (v := full["lp_sell_qty"]) else _d.nothing(v),  # lp_sell_qty
-                int(v) if (v := full["lp_ntby_qty"]) else _d.nothing(v),  # lp_ntby_qty
-                int(v) if (v := full["lp_buy_amt"]) else _d.nothing(v),  # lp_buy_amt
-                int(v) if (v := full["lp_sell_amt"]) else _d.nothing(v),  # lp_sell_amt
-                int(v) if (v := full["lp_ntby_amt"]) else _d.nothing(v),  # lp_ntby_amt
-                int(v) if (v := full["inst_deal_qty"]) else _d.nothing(v),  # inst_deal_qty
-                int(v) if (v := full["frgn_deal_qty"]) else _d.nothing(v),  # frgn_deal_qty
+                iv[6],  # acml_tr_pbmn
+                iv[7],  # lp_buy_qty
+                iv[8],  # lp_sell_qty
+                iv[9],  # lp_ntby_qty
+                iv[10],  # lp_buy_amt
+                iv[11],  # lp_sell_amt
+                iv[12],  # lp_ntby_amt
+                iv[13],  # inst_deal_qty
+                iv[14],  # frgn_deal_qty
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -181,6 +181,21 @@ _UpdownRateOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_ints_vltl", "hts_ints_vltl", "decimal", None),
     ("lvrg_val", "lvrg_val", "decimal", None),
 )
+_UpdownRateOutput_INTS = _d.itemgetter(
+    *(
+        "elw_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "stck_sdpr",
+        "sdpr_vrss_prpr",
+        "stck_oprc",
+        "oprc_vrss_prpr",
+        "stck_hgpr",
+        "stck_lwpr",
+        "prd_rsfl",
+        "hts_rmnn_dynu",
+    )
+)
 
 
 def _UpdownRateOutput(d: Mapping[str, Any], strict: bool) -> UpdownRateOutput:
@@ -188,6 +203,7 @@ def _UpdownRateOutput(d: Mapping[str, Any], strict: bool) -> UpdownRateOutput:
     full = d if len(d) == 35 else {**_UpdownRateOutput_NONE, **d}
     if len(full) == 35:
         try:
+            iv = _d.integers(_UpdownRateOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return UpdownRateOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -196,40 +212,40 @@ def _UpdownRateOutput(d: Mapping[str, Any], strict: bool) -> UpdownRateOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["elw_shrn_iscd"])
                 else _d.nothing(v),  # elw_shrn_iscd
-                int(v) if (v := full["elw_prpr"]) else _d.nothing(v),  # elw_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # elw_prpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
+                iv[2],  # acml_vol
+                iv[3],  # stck_sdpr
                 SIGN_CODES[v]
                 if (v := full["sdpr_vrss_prpr_sign"])
                 else _d.nothing(v),  # sdpr_vrss_prpr_sign
-                int(v) if (v := full["sdpr_vrss_prpr"]) else _d.nothing(v),  # sdpr_vrss_prpr
+                iv[4],  # sdpr_vrss_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["sdpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # sdpr_vrss_prpr_rate
-                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
+                iv[5],  # stck_oprc
                 SIGN_CODES[v]
                 if (v := full["oprc_vrss_prpr_sign"])
                 else _d.nothing(v),  # oprc_vrss_prpr_sign
-                int(v) if (v := full["oprc_vrss_prpr"]) else _d.nothing(v),  # oprc_vrss_prpr
+                iv[6],  # oprc_vrss_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["oprc_vrss_prpr_rate"])
                 else _d.nothing(v),  # oprc_vrss_prpr_rate
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
+                iv[7],  # stck_hgpr
+                iv[8],  # stck_lwpr
                 SIGN_CODES[v] if (v := full["prd_rsfl_sign"]) else _d.nothing(v),  # prd_rsfl_sign
-                int(v) if (v := full["prd_rsfl"]) else _d.nothing(v),  # prd_rsfl
+                iv[9],  # prd_rsfl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prd_rsfl_rate"])
                 else _d.nothing(v),  # prd_rsfl_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["stck_cnvr_rate"])
                 else _d.nothing(v),  # stck_cnvr_rate
-                int(v) if (v := full["hts_rmnn_dynu"]) else _d.nothing(v),  # hts_rmnn_dynu
+                iv[10],  # hts_rmnn_dynu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["acpr"])
                 else _d.nothing(v),  # acpr

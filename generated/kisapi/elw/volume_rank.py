@@ -209,6 +209,26 @@ _VolumeRankOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("lvrg_val", "lvrg_val", "decimal", None),
     ("lp_ntby_qty", "lp_ntby_qty", "int", None),
 )
+_VolumeRankOutput_INTS = _d.itemgetter(
+    *(
+        "elw_prpr",
+        "prdy_vrss",
+        "lstn_stcn",
+        "acml_vol",
+        "n_prdy_vol",
+        "n_prdy_vol_vrss",
+        "acml_tr_pbmn",
+        "n_prdy_tr_pbmn",
+        "n_prdy_tr_pbmn_vrss",
+        "total_askp_rsqn",
+        "total_bidp_rsqn",
+        "ntsl_rsqn",
+        "ntby_rsqn",
+        "hts_rmnn_dynu",
+        "prdy_vol",
+        "lp_ntby_qty",
+    )
+)
 
 
 def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
@@ -216,6 +236,7 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
     full = d if len(d) == 42 else {**_VolumeRankOutput_NONE, **d}
     if len(full) == 42:
         try:
+            iv = _d.integers(_VolumeRankOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return VolumeRankOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -224,16 +245,16 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["elw_shrn_iscd"])
                 else _d.nothing(v),  # elw_shrn_iscd
-                int(v) if (v := full["elw_prpr"]) else _d.nothing(v),  # elw_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # elw_prpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["lstn_stcn"]) else _d.nothing(v),  # lstn_stcn
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["n_prdy_vol"]) else _d.nothing(v),  # n_prdy_vol
-                int(v) if (v := full["n_prdy_vol_vrss"]) else _d.nothing(v),  # n_prdy_vol_vrss
+                iv[2],  # lstn_stcn
+                iv[3],  # acml_vol
+                iv[4],  # n_prdy_vol
+                iv[5],  # n_prdy_vol_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["vol_inrt"])
                 else _d.nothing(v),  # vol_inrt
@@ -243,15 +264,13 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nday_vol_tnrt"])
                 else _d.nothing(v),  # nday_vol_tnrt
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["n_prdy_tr_pbmn"]) else _d.nothing(v),  # n_prdy_tr_pbmn
-                int(v)
-                if (v := full["n_prdy_tr_pbmn_vrss"])
-                else _d.nothing(v),  # n_prdy_tr_pbmn_vrss
-                int(v) if (v := full["total_askp_rsqn"]) else _d.nothing(v),  # total_askp_rsqn
-                int(v) if (v := full["total_bidp_rsqn"]) else _d.nothing(v),  # total_bidp_rsqn
-                int(v) if (v := full["ntsl_rsqn"]) else _d.nothing(v),  # ntsl_rsqn
-                int(v) if (v := full["ntby_rsqn"]) else _d.nothing(v),  # ntby_rsqn
+                iv[6],  # acml_tr_pbmn
+                iv[7],  # n_prdy_tr_pbmn
+                iv[8],  # n_prdy_tr_pbmn_vrss
+                iv[9],  # total_askp_rsqn
+                iv[10],  # total_bidp_rsqn
+                iv[11],  # ntsl_rsqn
+                iv[12],  # ntby_rsqn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["seln_rsqn_rate"])
                 else _d.nothing(v),  # seln_rsqn_rate
@@ -261,7 +280,7 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["stck_cnvr_rate"])
                 else _d.nothing(v),  # stck_cnvr_rate
-                int(v) if (v := full["hts_rmnn_dynu"]) else _d.nothing(v),  # hts_rmnn_dynu
+                iv[13],  # hts_rmnn_dynu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["invl_val"])
                 else _d.nothing(v),  # invl_val
@@ -283,7 +302,7 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["unas_shrn_iscd"])
                 else _d.nothing(v),  # unas_shrn_iscd
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
+                iv[14],  # prdy_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["lp_hldn_rate"])
                 else _d.nothing(v),  # lp_hldn_rate
@@ -311,7 +330,7 @@ def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["lvrg_val"])
                 else _d.nothing(v),  # lvrg_val
-                int(v) if (v := full["lp_ntby_qty"]) else _d.nothing(v),  # lp_ntby_qty
+                iv[15],  # lp_ntby_qty
             )
         except _d.CONVERT_ERRORS:
             pass

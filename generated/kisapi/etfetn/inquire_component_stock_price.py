@@ -251,6 +251,18 @@ _InquireComponentStockPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etf_cnfg_issu_rlim", "etf_cnfg_issu_rlim", "decimal", None),
     ("etf_vltn_amt", "etf_vltn_amt", "int", None),
 )
+_InquireComponentStockPriceOutput2_INTS = _d.itemgetter(
+    *(
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "prdy_vrss_vol",
+        "hts_avls",
+        "etf_cnfg_issu_avls",
+        "etf_vltn_amt",
+    )
+)
 
 
 def _InquireComponentStockPriceOutput2(
@@ -260,6 +272,9 @@ def _InquireComponentStockPriceOutput2(
     full = d if len(d) == 15 else {**_InquireComponentStockPriceOutput2_NONE, **d}
     if len(full) == 15:
         try:
+            iv = _d.integers(
+                _InquireComponentStockPriceOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireComponentStockPriceOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -268,29 +283,27 @@ def _InquireComponentStockPriceOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["hts_kor_isnm"])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # stck_prpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                iv[2],  # acml_vol
+                iv[3],  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["tday_rsfl_rate"])
                 else _d.nothing(v),  # tday_rsfl_rate
-                int(v) if (v := full["prdy_vrss_vol"]) else _d.nothing(v),  # prdy_vrss_vol
+                iv[4],  # prdy_vrss_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["tr_pbmn_tnrt"])
                 else _d.nothing(v),  # tr_pbmn_tnrt
-                int(v) if (v := full["hts_avls"]) else _d.nothing(v),  # hts_avls
-                int(v)
-                if (v := full["etf_cnfg_issu_avls"])
-                else _d.nothing(v),  # etf_cnfg_issu_avls
+                iv[5],  # hts_avls
+                iv[6],  # etf_cnfg_issu_avls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["etf_cnfg_issu_rlim"])
                 else _d.nothing(v),  # etf_cnfg_issu_rlim
-                int(v) if (v := full["etf_vltn_amt"]) else _d.nothing(v),  # etf_vltn_amt
+                iv[7],  # etf_vltn_amt
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -276,6 +276,33 @@ _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etf_rprs_bstp_kor_isnm", "etf_rprs_bstp_kor_isnm", "text", None),
     ("lp_hldn_vol", "lp_hldn_vol", "int", None),
 )
+_InquirePriceOutput_INTS = _d.itemgetter(
+    *(
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "prdy_vol",
+        "stck_mxpr",
+        "stck_llam",
+        "stck_prdy_clpr",
+        "stck_oprc",
+        "stck_hgpr",
+        "stck_lwpr",
+        "stck_sdpr",
+        "stck_sspr",
+        "etf_crcl_stcn",
+        "etf_ntas_ttam",
+        "frgn_oder_able_qty",
+        "etf_cu_unit_scrt_cnt",
+        "etf_cnfg_issu_cnt",
+        "etf_crcl_ntas_ttam",
+        "stck_dryy_hgpr",
+        "stck_dryy_lwpr",
+        "lstn_stcn",
+        "frgn_hldn_qty",
+        "lp_hldn_vol",
+    )
+)
 
 
 def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutput:
@@ -283,28 +310,29 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
     full = d if len(d) == 59 else {**_InquirePriceOutput_NONE, **d}
     if len(full) == 59:
         try:
+            iv = _d.integers(_InquirePriceOutput_INTS(full))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquirePriceOutput(
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
+                iv[0],  # stck_prpr
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[1],  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
-                int(v) if (v := full["stck_mxpr"]) else _d.nothing(v),  # stck_mxpr
-                int(v) if (v := full["stck_llam"]) else _d.nothing(v),  # stck_llam
-                int(v) if (v := full["stck_prdy_clpr"]) else _d.nothing(v),  # stck_prdy_clpr
-                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
+                iv[2],  # acml_vol
+                iv[3],  # prdy_vol
+                iv[4],  # stck_mxpr
+                iv[5],  # stck_llam
+                iv[6],  # stck_prdy_clpr
+                iv[7],  # stck_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_clpr_vrss_oprc_rate"])
                 else _d.nothing(v),  # prdy_clpr_vrss_oprc_rate
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
+                iv[8],  # stck_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_clpr_vrss_hgpr_rate"])
                 else _d.nothing(v),  # prdy_clpr_vrss_hgpr_rate
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
+                iv[9],  # stck_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_clpr_vrss_lwpr_rate"])
                 else _d.nothing(v),  # prdy_clpr_vrss_lwpr_rate
@@ -326,35 +354,29 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["trc_errt"])
                 else _d.nothing(v),  # trc_errt
-                int(v) if (v := full["stck_sdpr"]) else _d.nothing(v),  # stck_sdpr
-                int(v) if (v := full["stck_sspr"]) else _d.nothing(v),  # stck_sspr
+                iv[10],  # stck_sdpr
+                iv[11],  # stck_sspr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["nmix_ctrt"])
                 else _d.nothing(v),  # nmix_ctrt
-                int(v) if (v := full["etf_crcl_stcn"]) else _d.nothing(v),  # etf_crcl_stcn
-                int(v) if (v := full["etf_ntas_ttam"]) else _d.nothing(v),  # etf_ntas_ttam
+                iv[12],  # etf_crcl_stcn
+                iv[13],  # etf_ntas_ttam
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["etf_frcr_ntas_ttam"])
                 else _d.nothing(v),  # etf_frcr_ntas_ttam
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["frgn_limt_rate"])
                 else _d.nothing(v),  # frgn_limt_rate
-                int(v)
-                if (v := full["frgn_oder_able_qty"])
-                else _d.nothing(v),  # frgn_oder_able_qty
-                int(v)
-                if (v := full["etf_cu_unit_scrt_cnt"])
-                else _d.nothing(v),  # etf_cu_unit_scrt_cnt
-                int(v) if (v := full["etf_cnfg_issu_cnt"]) else _d.nothing(v),  # etf_cnfg_issu_cnt
+                iv[14],  # frgn_oder_able_qty
+                iv[15],  # etf_cu_unit_scrt_cnt
+                iv[16],  # etf_cnfg_issu_cnt
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["etf_dvdn_cycl"])
                 else _d.nothing(v),  # etf_dvdn_cycl
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["crcd"])
                 else _d.nothing(v),  # crcd
-                int(v)
-                if (v := full["etf_crcl_ntas_ttam"])
-                else _d.nothing(v),  # etf_crcl_ntas_ttam
+                iv[17],  # etf_crcl_ntas_ttam
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["etf_frcr_crcl_ntas_ttam"])
                 else _d.nothing(v),  # etf_frcr_crcl_ntas_ttam
@@ -364,14 +386,14 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["lp_oder_able_cls_code"])
                 else _d.nothing(v),  # lp_oder_able_cls_code
-                int(v) if (v := full["stck_dryy_hgpr"]) else _d.nothing(v),  # stck_dryy_hgpr
+                iv[18],  # stck_dryy_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dryy_hgpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # dryy_hgpr_vrss_prpr_rate
                 date.fromisoformat(v)
                 if (v := full["dryy_hgpr_date"])
                 else _d.nothing(v),  # dryy_hgpr_date
-                int(v) if (v := full["stck_dryy_lwpr"]) else _d.nothing(v),  # stck_dryy_lwpr
+                iv[19],  # stck_dryy_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dryy_lwpr_vrss_prpr_rate"])
                 else _d.nothing(v),  # dryy_lwpr_vrss_prpr_rate
@@ -384,8 +406,8 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["vi_cls_code"])
                 else _d.nothing(v),  # vi_cls_code
-                int(v) if (v := full["lstn_stcn"]) else _d.nothing(v),  # lstn_stcn
-                int(v) if (v := full["frgn_hldn_qty"]) else _d.nothing(v),  # frgn_hldn_qty
+                iv[20],  # lstn_stcn
+                iv[21],  # frgn_hldn_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["frgn_hldn_qty_rate"])
                 else _d.nothing(v),  # frgn_hldn_qty_rate
@@ -417,7 +439,7 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := full["etf_rprs_bstp_kor_isnm"])
                 else _d.nothing(v),  # etf_rprs_bstp_kor_isnm
-                int(v) if (v := full["lp_hldn_vol"]) else _d.nothing(v),  # lp_hldn_vol
+                iv[22],  # lp_hldn_vol
             )
         except _d.CONVERT_ERRORS:
             pass

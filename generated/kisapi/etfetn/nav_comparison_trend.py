@@ -94,6 +94,20 @@ _NavComparisonTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_mxpr", "stck_mxpr", "int", None),
     ("stck_llam", "stck_llam", "int", None),
 )
+_NavComparisonTrendOutput1_INTS = _d.itemgetter(
+    *(
+        "stck_prpr",
+        "prdy_vrss",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "stck_prdy_clpr",
+        "stck_oprc",
+        "stck_hgpr",
+        "stck_lwpr",
+        "stck_mxpr",
+        "stck_llam",
+    )
+)
 
 
 def _NavComparisonTrendOutput1(d: Mapping[str, Any], strict: bool) -> NavComparisonTrendOutput1:
@@ -101,22 +115,25 @@ def _NavComparisonTrendOutput1(d: Mapping[str, Any], strict: bool) -> NavCompari
     full = d if len(d) == 12 else {**_NavComparisonTrendOutput1_NONE, **d}
     if len(full) == 12:
         try:
+            iv = _d.integers(
+                _NavComparisonTrendOutput1_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return NavComparisonTrendOutput1(
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                iv[0],  # stck_prpr
+                iv[1],  # prdy_vrss
                 SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["prdy_ctrt"])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                int(v) if (v := full["stck_prdy_clpr"]) else _d.nothing(v),  # stck_prdy_clpr
-                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
-                int(v) if (v := full["stck_mxpr"]) else _d.nothing(v),  # stck_mxpr
-                int(v) if (v := full["stck_llam"]) else _d.nothing(v),  # stck_llam
+                iv[2],  # acml_vol
+                iv[3],  # acml_tr_pbmn
+                iv[4],  # stck_prdy_clpr
+                iv[5],  # stck_oprc
+                iv[6],  # stck_hgpr
+                iv[7],  # stck_lwpr
+                iv[8],  # stck_mxpr
+                iv[9],  # stck_llam
             )
         except _d.CONVERT_ERRORS:
             pass

@@ -151,6 +151,24 @@ _InvestorUnpdTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("askp_hedge_cust", "askp_hedge_cust", "int", None),
     ("cust_smtn", "cust_smtn", "int", None),
 )
+_InvestorUnpdTrendOutput2_INTS = _d.itemgetter(
+    *(
+        "bidp_spec",
+        "askp_spec",
+        "spread_spec",
+        "bidp_hedge",
+        "askp_hedge",
+        "hts_otst_smtn",
+        "bidp_missing",
+        "askp_missing",
+        "bidp_spec_cust",
+        "askp_spec_cust",
+        "spread_spec_cust",
+        "bidp_hedge_cust",
+        "askp_hedge_cust",
+        "cust_smtn",
+    )
+)
 
 
 def _InvestorUnpdTrendOutput2(d: Mapping[str, Any], strict: bool) -> InvestorUnpdTrendOutput2:
@@ -158,6 +176,9 @@ def _InvestorUnpdTrendOutput2(d: Mapping[str, Any], strict: bool) -> InvestorUnp
     full = d if len(d) == 17 else {**_InvestorUnpdTrendOutput2_NONE, **d}
     if len(full) == 17:
         try:
+            iv = _d.integers(
+                _InvestorUnpdTrendOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InvestorUnpdTrendOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
@@ -167,20 +188,20 @@ def _InvestorUnpdTrendOutput2(d: Mapping[str, Any], strict: bool) -> InvestorUnp
                 if (v := full["cftc_iscd"])
                 else _d.nothing(v),  # cftc_iscd
                 date.fromisoformat(v) if (v := full["bsop_date"]) else _d.nothing(v),  # bsop_date
-                int(v) if (v := full["bidp_spec"]) else _d.nothing(v),  # bidp_spec
-                int(v) if (v := full["askp_spec"]) else _d.nothing(v),  # askp_spec
-                int(v) if (v := full["spread_spec"]) else _d.nothing(v),  # spread_spec
-                int(v) if (v := full["bidp_hedge"]) else _d.nothing(v),  # bidp_hedge
-                int(v) if (v := full["askp_hedge"]) else _d.nothing(v),  # askp_hedge
-                int(v) if (v := full["hts_otst_smtn"]) else _d.nothing(v),  # hts_otst_smtn
-                int(v) if (v := full["bidp_missing"]) else _d.nothing(v),  # bidp_missing
-                int(v) if (v := full["askp_missing"]) else _d.nothing(v),  # askp_missing
-                int(v) if (v := full["bidp_spec_cust"]) else _d.nothing(v),  # bidp_spec_cust
-                int(v) if (v := full["askp_spec_cust"]) else _d.nothing(v),  # askp_spec_cust
-                int(v) if (v := full["spread_spec_cust"]) else _d.nothing(v),  # spread_spec_cust
-                int(v) if (v := full["bidp_hedge_cust"]) else _d.nothing(v),  # bidp_hedge_cust
-                int(v) if (v := full["askp_hedge_cust"]) else _d.nothing(v),  # askp_hedge_cust
-                int(v) if (v := full["cust_smtn"]) else _d.nothing(v),  # cust_smtn
+                iv[0],  # bidp_spec
+                iv[1],  # askp_spec
+                iv[2],  # spread_spec
+                iv[3],  # bidp_hedge
+                iv[4],  # askp_hedge
+                iv[5],  # hts_otst_smtn
+                iv[6],  # bidp_missing
+                iv[7],  # askp_missing
+                iv[8],  # bidp_spec_cust
+                iv[9],  # askp_spec_cust
+                iv[10],  # spread_spec_cust
+                iv[11],  # bidp_hedge_cust
+                iv[12],  # askp_hedge_cust
+                iv[13],  # cust_smtn
             )
         except _d.CONVERT_ERRORS:
             pass

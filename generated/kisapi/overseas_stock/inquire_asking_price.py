@@ -445,6 +445,30 @@ _InquireAskingPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("dbid10", "dbid10", "decimal", None),
     ("dask10", "dask10", "decimal", None),
 )
+_InquireAskingPriceOutput2_INTS = _d.itemgetter(
+    *(
+        "vbid1",
+        "vask1",
+        "vbid2",
+        "vask2",
+        "vbid3",
+        "vask3",
+        "vbid4",
+        "vask4",
+        "vbid5",
+        "vask5",
+        "vbid6",
+        "vask6",
+        "vbid7",
+        "vask7",
+        "vbid8",
+        "vask8",
+        "vbid9",
+        "vask9",
+        "vbid10",
+        "vask10",
+    )
+)
 
 
 def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAskingPriceOutput2:
@@ -452,6 +476,9 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
     full = d if len(d) == 60 else {**_InquireAskingPriceOutput2_NONE, **d}
     if len(full) == 60:
         try:
+            iv = _d.integers(
+                _InquireAskingPriceOutput2_INTS(full)
+            )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceOutput2(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
@@ -460,8 +487,8 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pask1"])
                 else _d.nothing(v),  # pask1
-                int(v) if (v := full["vbid1"]) else _d.nothing(v),  # vbid1
-                int(v) if (v := full["vask1"]) else _d.nothing(v),  # vask1
+                iv[0],  # vbid1
+                iv[1],  # vask1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dbid1"])
                 else _d.nothing(v),  # dbid1
@@ -474,8 +501,8 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pask2"])
                 else _d.nothing(v),  # pask2
-                int(v) if (v := full["vbid2"]) else _d.nothing(v),  # vbid2
-                int(v) if (v := full["vask2"]) else _d.nothing(v),  # vask2
+                iv[2],  # vbid2
+                iv[3],  # vask2
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dbid2"])
                 else _d.nothing(v),  # dbid2
@@ -488,8 +515,8 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pask3"])
                 else _d.nothing(v),  # pask3
-                int(v) if (v := full["vbid3"]) else _d.nothing(v),  # vbid3
-                int(v) if (v := full["vask3"]) else _d.nothing(v),  # vask3
+                iv[4],  # vbid3
+                iv[5],  # vask3
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dbid3"])
                 else _d.nothing(v),  # dbid3
@@ -502,8 +529,8 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pask4"])
                 else _d.nothing(v),  # pask4
-                int(v) if (v := full["vbid4"]) else _d.nothing(v),  # vbid4
-                int(v) if (v := full["vask4"]) else _d.nothing(v),  # vask4
+                iv[6],  # vbid4
+                iv[7],  # vask4
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dbid4"])
                 else _d.nothing(v),  # dbid4
@@ -516,8 +543,8 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pask5"])
                 else _d.nothing(v),  # pask5
-                int(v) if (v := full["vbid5"]) else _d.nothing(v),  # vbid5
-                int(v) if (v := full["vask5"]) else _d.nothing(v),  # vask5
+                iv[8],  # vbid5
+                iv[9],  # vask5
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dbid5"])
                 else _d.nothing(v),  # dbid5
@@ -530,8 +557,8 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pask6"])
                 else _d.nothing(v),  # pask6
-                int(v) if (v := full["vbid6"]) else _d.nothing(v),  # vbid6
-                int(v) if (v := full["vask6"]) else _d.nothing(v),  # vask6
+                iv[10],  # vbid6
+                iv[11],  # vask6
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dbid6"])
                 else _d.nothing(v),  # dbid6
@@ -544,8 +571,8 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pask7"])
                 else _d.nothing(v),  # pask7
-                int(v) if (v := full["vbid7"]) else _d.nothing(v),  # vbid7
-                int(v) if (v := full["vask7"]) else _d.nothing(v),  # vask7
+                iv[12],  # vbid7
+                iv[13],  # vask7
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dbid7"])
                 else _d.nothing(v),  # dbid7
@@ -558,8 +585,8 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pask8"])
                 else _d.nothing(v),  # pask8
-                int(v) if (v := full["vbid8"]) else _d.nothing(v),  # vbid8
-                int(v) if (v := full["vask8"]) else _d.nothing(v),  # vask8
+                iv[14],  # vbid8
+                iv[15],  # vask8
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dbid8"])
                 else _d.nothing(v),  # dbid8
@@ -572,8 +599,8 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pask9"])
                 else _d.nothing(v),  # pask9
-                int(v) if (v := full["vbid9"]) else _d.nothing(v),  # vbid9
-                int(v) if (v := full["vask9"]) else _d.nothing(v),  # vask9
+                iv[16],  # vbid9
+                iv[17],  # vask9
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dbid9"])
                 else _d.nothing(v),  # dbid9
@@ -586,8 +613,8 @@ def _InquireAskingPriceOutput2(d: Mapping[str, Any], strict: bool) -> InquireAsk
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["pask10"])
                 else _d.nothing(v),  # pask10
-                int(v) if (v := full["vbid10"]) else _d.nothing(v),  # vbid10
-                int(v) if (v := full["vask10"]) else _d.nothing(v),  # vask10
+                iv[18],  # vbid10
+                iv[19],  # vask10
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := full["dbid10"])
                 else _d.nothing(v),  # dbid10

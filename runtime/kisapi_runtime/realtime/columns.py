@@ -1,9 +1,11 @@
 """Many frames of one realtime TR -> one typed column per field, no record object per record.
 
-For collectors that store ticks: :func:`decode_columns` joins the payloads of a chunk, splits
-them once and converts each field's column in one C-level pass where the values allow it
-(``map(Decimal, ...)``, one orjson parse for a whole integer column), falling back, per
-column, to the converters the record properties use. The values are exactly what the properties would read.
+For collectors that store ticks: :func:`decode_columns` joins a chunk of frames, splits it
+once (headers checked as sets when every frame is a plain one-record frame of one width, else
+frame by frame) and converts each field's column in one C-level pass where the values allow
+it (``map(Decimal, ...)``, one orjson parse for a whole integer column; a column of few
+distinct values converts each once), falling back, per column, to the converters the record
+properties use. The values are exactly what the properties would read.
 :meth:`Columns.to_arrow` and :meth:`Columns.to_polars` need the ``arrow`` extra.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, time
 from decimal import Decimal
+from itertools import islice, repeat
 from typing import Any, Final
 
 import attrs
@@ -98,8 +101,53 @@ def decode_columns(
     chunks, so the split strings of only one chunk are alive at a time.
     """
     out: list[Column] = [[] for _ in record.FIELDS]
+    rows = 0
+    it = iter(frames)
+    while chunk := list(islice(it, _CHUNK)):
+        rows += _bulk(record, out, chunk) or _frame_by_frame(record, out, chunk, decrypt)
+    return Columns(record, dict(zip(record.PY_NAMES, out, strict=True)), rows)
+
+
+_CHUNK: Final = 1024
+"""Frames converted at a time: large enough to amortise the per-column calls."""
+
+
+def _bulk(record: type[RealtimeRecord], out: list[Column], frames: list[str]) -> int:
+    """Convert a chunk of plain one-record frames of one width in a few C-level passes.
+
+    Returns the records added, or 0 (nothing added) when the chunk is anything else: the
+    frame-by-frame path then decodes it, and names what is wrong.
+    """
+    n = len(frames)
+    width = frames[0].count("^") + 1
+    if set(map(str.count, frames, repeat("^"))) != {width - 1}:
+        return 0
+    flat = "^".join(frames).split("^")
+    heads = flat[0::width]  # "0|H0STCNT0|001|<first field>"
+    if set(map(str.count, heads, repeat("|"))) != {3}:
+        return 0
+    parts = "|".join(heads).split("|")
+    if (
+        set(parts[0::4]) != _PLAIN
+        or set(parts[2::4]) != _ONE
+        or not set(parts[1::4]).issubset(record.TR_IDS)
+    ):
+        return 0
+    flat[0::width] = parts[3::4]
+    _convert_flat(record, out, flat, width, n)
+    return n
+
+
+_PLAIN: Final = {"0"}
+_ONE: Final = {"001"}
+
+
+def _frame_by_frame(
+    record: type[RealtimeRecord], out: list[Column], frames: list[str], decrypt: Decrypt | None
+) -> int:
+    """Append the records of ``frames`` one frame at a time (any count, width, encryption)."""
     chunk: list[str] = []
-    chunk_rows = rows = 0
+    rows = 0
     width = 0  # fields per record in the current chunk
     for frame in frames:
         try:
@@ -118,19 +166,11 @@ def decode_columns(
             if fields % n:
                 raise KisFrameError(f"{record.__name__}: {fields} fields do not split into {n}")
             _convert(record, out, chunk, width)
-            chunk, chunk_rows, width = [], 0, fields // n
+            chunk, width = [], fields // n
         chunk.append(payload)
-        chunk_rows += n
         rows += n
-        if chunk_rows >= _CHUNK:
-            _convert(record, out, chunk, width)
-            chunk, chunk_rows = [], 0
     _convert(record, out, chunk, width)
-    return Columns(record, dict(zip(record.PY_NAMES, out, strict=True)), rows)
-
-
-_CHUNK: Final = 1024
-"""Records converted at a time: large enough to amortise the per-column calls."""
+    return rows
 
 
 def _count(text: str, frame: str) -> int:
@@ -141,10 +181,15 @@ def _count(text: str, frame: str) -> int:
 
 def _convert(record: type[RealtimeRecord], out: list[Column], chunk: list[str], width: int) -> None:
     """Append the records of ``chunk`` (payloads of ``width`` fields a record) to ``out``."""
-    if not chunk:
-        return
-    flat = "^".join(chunk).split("^")
-    rows = len(flat) // width
+    if chunk:
+        flat = "^".join(chunk).split("^")
+        _convert_flat(record, out, flat, width, len(flat) // width)
+
+
+def _convert_flat(
+    record: type[RealtimeRecord], out: list[Column], flat: list[str], width: int, rows: int
+) -> None:
+    """Append ``rows`` records laid end to end in ``flat`` (``width`` fields each) to ``out``."""
     for i, (column, convert) in enumerate(zip(out, record.CONVERTERS, strict=True)):
         column += convert_column(convert, flat[i::width]) if i < width else [None] * rows
 
@@ -205,8 +250,21 @@ _COLUMN: Final[dict[Callable[[str], Any], Callable[[list[str]], Column]]] = {
 }
 
 
+_SAMPLE: Final = 64
+
+
 def convert_column(convert: Callable[[str], Any], col: list[str]) -> Column:
-    """``[convert(x) for x in col]``, in one C-level pass where the values allow it."""
+    """``[convert(x) for x in col]``, in one C-level pass where the values allow it.
+
+    A column that repeats a few values (flags, codes, rates, a price that holds) converts
+    each distinct value once and looks the others up.
+    """
+    sample = set(col[:_SAMPLE])
+    if len(sample) == 1 and col.count(col[0]) == len(col):
+        return [convert(col[0])] * len(col)
+    if len(sample) * 4 <= min(len(col), _SAMPLE):
+        table = {x: convert(x) for x in set(col)}
+        return list(map(table.__getitem__, col))
     fast = _COLUMN.get(convert)
     if fast is not None:
         return fast(col)

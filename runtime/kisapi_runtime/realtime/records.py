@@ -3,18 +3,19 @@
 A data frame is ``<encrypted 0|1>|<TR ID>|<count, 3 digits>|<payload>``; the payload holds
 ``count`` records of ``^``-separated fields, concatenated with ``^``. Records keep the split
 strings and convert a field when it is read (generated typed properties), so decoding a frame
-costs little more than splitting it; fields KIS appends are kept in ``extra``, missing ones
-read as ``None``.
+costs little more than splitting it (the records of a several-record frame share its split
+list until first read); fields KIS appends are kept in ``extra``, missing ones read as ``None``.
 """
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 import attrs
 
@@ -33,7 +34,11 @@ class KisFrameError(KisError):
 class RealtimeRecord:
     """Base of the generated record classes: one record of one realtime TR."""
 
-    __slots__ = ("_v",)
+    __slots__ = ("_at", "_src", "_v")
+    _v: list[str]
+    """The record's split strings, padded to ``WIDTH``."""
+    _src: list[str]
+    _at: slice
     tr_id: ClassVar[str] = ""
     """The TR's real TR ID (``H0STCNI0``), whichever environment sent the frame
     (``H0STCNI9`` on mock): dispatch on it and the same code runs on both."""
@@ -55,6 +60,20 @@ class RealtimeRecord:
         if len(values) < self.WIDTH:
             values = values + [""] * (self.WIDTH - len(values))
         self._v = values
+
+    if not TYPE_CHECKING:  # hidden from type checkers: a typo in a field name stays an error
+
+        def __getattr__(self, name: str) -> Any:
+            # A record of a several-record frame shares the frame's split list (``_src``) and
+            # takes its own slice (``_at``) into ``_v`` when first read.
+            if name != "_v":
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            values: list[str] = self._src[self._at]
+            if len(values) < self.WIDTH:
+                values += [""] * (self.WIDTH - len(values))
+            self._v = values
+            del self._src, self._at
+            return values
 
     @property
     def key(self) -> str | None:
@@ -242,16 +261,18 @@ def _split_records(
         raise KisFrameError(
             f"{record.__name__}: {len(values)} fields do not split into {count} records"
         )
-    pad = [""] * (record.WIDTH - width)  # an older, shorter layout: padded in place
     records: list[RealtimeRecord] = []
-    for start in range(0, len(values), width):  # _owned() inlined
-        part = values[start : start + width]
-        if pad:
-            part += pad
+    for at in _slices(width, count):  # each record slices the shared list when first read
         one: RealtimeRecord = _new(record)
-        one._v = part
+        one._src = values
+        one._at = at
         records.append(one)
     return records
+
+
+@functools.lru_cache(maxsize=64)
+def _slices(width: int, count: int) -> tuple[slice, ...]:
+    return tuple(slice(start, start + width) for start in range(0, width * count, width))
 
 
 def _owned(record: type[RealtimeRecord], values: list[str]) -> RealtimeRecord:
