@@ -205,7 +205,7 @@ def test_integers_converted_in_one_pass_equal_the_slow_path(tricky: Any) -> None
     does not suit it, in any of them, gives what the field-by-field path gives."""
     checked = 0
     for index, entry, api_id in WITH_BLOCKS:
-        for decode, model, fields, keys in row_decoders(api_id):
+        for decode, model, fields, keys, always in row_decoders(api_id):
             ints = [wire for wire, _py, kind, enum in fields if kind == "int" and enum is None]
             module = importlib.import_module(decode.__module__)
             if not hasattr(module, f"{decode.__name__}_INTS"):
@@ -214,7 +214,9 @@ def test_integers_converted_in_one_pass_equal_the_slow_path(tricky: Any) -> None
                 if set(row) == keys:
                     for wire in (ints[0], ints[-1]):
                         variant = {**row, wire: tricky}
-                        slow = _d.slow_model(model, fields, variant, keys, False, api_id)
+                        slow = _d.slow_model(
+                            model, fields, variant, keys, False, api_id, always=always
+                        )
                         assert decode(variant, False) == slow, (api_id, index, wire)
                         checked += 1
     assert checked >= 4
