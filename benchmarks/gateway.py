@@ -82,7 +82,7 @@ async def run_consumer(redis: str, name: str, codes: list[str], state_file: Path
     seen: dict[str, list[int]] = saved["seen"] if saved else {c: [0, 0, 0, 0] for c in codes}
     latencies: list[int] = []
     config = KisConfig(appkey="PSbenchConsumer01", appsecret="bench-consumer-secret",
-                       token_cache_dir=Path(tempfile.mkdtemp()))  # fmt: skip
+                       env="real", token_cache_dir=Path(tempfile.mkdtemp()))  # fmt: skip
     rt = GatewayConnection(
         config, realtime.registry(), redis, name=name,
         resume_from=saved["checkpoint"] if saved else None, heartbeat=1.0,

@@ -184,7 +184,7 @@ def reserve_cost(redis_url: str, n: int = 20_000) -> dict[str, float]:
     from kisapi_runtime.shared_limits import SharedRateLimiter
 
     folder = tempfile.mkdtemp(prefix="kisapi-bench-reserve-")
-    config = KisConfig(appkey=APPKEY, appsecret=APPSECRET, limits_url=redis_url)
+    config = KisConfig(appkey=APPKEY, appsecret=APPSECRET, env="real", limits_url=redis_url)
     limiters = {
         "process_us": RateLimiter(1e9),
         "machine_us": SharedRateLimiter(1e9, os.path.join(folder, "bench.gcra")),

@@ -86,7 +86,7 @@ import resource, sys, httpx
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 import kisapi
 from kisapi_sandbox import catalog
-kis = kisapi.Kis(appkey="bench-appkey", appsecret="bench-secret", rate_limit=0)
+kis = kisapi.Kis(appkey="bench-appkey", appsecret="bench-secret", env="real", rate_limit=0)
 count = 0
 for api_id in catalog.manifest()["apis"]:
     product, name = api_id.split(".")
