@@ -31,8 +31,8 @@ def code_lines(source: str, *, runner: bool = False) -> int:
             value = body[0].value
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 skipped.update(range(body[0].lineno, (body[0].end_lineno or 0) + 1))
-        if runner and _is_runner(node):
-            skipped.update(range(node.lineno, (getattr(node, "end_lineno", 0) or 0) + 1))
+        if runner and isinstance(node, ast.stmt) and _is_runner(node):
+            skipped.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     counted: set[int] = set()
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
         if token.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
