@@ -11,6 +11,7 @@ those files and the examples together, so what the documentation shows type-chec
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -71,7 +72,8 @@ def check() -> int:
             sys.executable, "-m", "mypy", "--strict", "--config-file", str(REPO / "pyproject.toml"),
             "--no-incremental", *map(str, files), *map(str, examples),
         ]  # fmt: skip
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
+        env = {**os.environ, "MYPYPATH": str(EXAMPLES)}  # the examples import their _sandbox helper
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO, env=env)
         output = result.stdout.replace(tmp + "/", "snippet:")
     if result.returncode != 0:
         print(output, result.stderr, sep="", end="", file=sys.stderr)

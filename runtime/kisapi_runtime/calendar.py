@@ -198,6 +198,10 @@ class Calendar:
 
     # --- days --------------------------------------------------------------------------
 
+    def today(self) -> date:
+        """Today in Korea (the market's date: a query of "today's orders" wants this one)."""
+        return self._today()
+
     def is_trading_day(self, day: date | None = None) -> bool:
         """Whether the Korean stock market is open on ``day`` (default today)."""
         day = _day(day, self._today)

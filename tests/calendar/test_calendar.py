@@ -141,3 +141,8 @@ def test_a_datetime_counts_by_its_day_in_korea(c: Calendar) -> None:
     assert c.is_trading_day(datetime(2026, 2, 17, 10, 0)) is False  # naive: its own date
     sessions = c.session_times(datetime(2026, 1, 1, 16, 0, tzinfo=UTC))  # 2 Jan KST
     assert sessions is not None and sessions.special == "year_open"
+
+
+def test_today_is_the_date_in_korea(c: Calendar) -> None:
+    assert c.today() == date(2026, 2, 13)  # the calendar's clock
+    assert Calendar().today() == datetime.now(SEOUL).date()  # by default Seoul's, not the host's

@@ -10,7 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kisapi_runtime.symbols import MasterDownloadError, Symbol, SymbolNotFoundError, Symbols
+from kisapi_runtime.symbols import (
+    MasterDownloadError,
+    OverseasSymbol,
+    Symbol,
+    SymbolNotFoundError,
+    Symbols,
+)
 
 from .masters import MasterServer
 
@@ -116,7 +122,9 @@ def test_find_limit(symbols: Symbols) -> None:
 
 def test_overseas_in_both_vocabularies(symbols: Symbols) -> None:
     aapl = symbols.overseas("aapl")
+    assert isinstance(aapl, OverseasSymbol)  # quote_exchange typed str, not Optional
     assert (aapl.quote_exchange, aapl.order_exchange) == ("NAS", "NASD")
+    assert symbols.get("005930").quote_exchange is None  # a domestic listing has none
     assert aapl.english_name == "APPLE INC" and aapl.currency == "USD"
     assert aapl.base_price == Decimal("229.8700")
     assert (symbols.overseas("IBM").quote_exchange, symbols.overseas("IBM").order_exchange) == (

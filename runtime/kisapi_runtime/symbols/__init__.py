@@ -4,7 +4,7 @@
 from .book import SymbolNotFoundError, Symbols
 from .download import DEFAULT_MASTER_URL, MasterDownloadError
 from .layout import FieldSpec, MasterFile, MasterLayout, layouts
-from .models import Symbol
+from .models import OverseasSymbol, Symbol
 
 __all__ = [
     "DEFAULT_MASTER_URL",
@@ -12,6 +12,7 @@ __all__ = [
     "MasterDownloadError",
     "MasterFile",
     "MasterLayout",
+    "OverseasSymbol",
     "Symbol",
     "SymbolNotFoundError",
     "Symbols",

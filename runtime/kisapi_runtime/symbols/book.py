@@ -16,7 +16,7 @@ from ..codecs import KST
 from ..errors import KisError
 from .download import MasterCache, default_cache_dir, today_kst
 from .layout import EXTRA, MasterFile, MasterLayout, convert, layouts, read_zip, records
-from .models import Symbol
+from .models import OverseasSymbol, Symbol
 
 STOCK_MASTERS: Final = ("kospi", "kosdaq", "konex")
 DERIVATIVE_MASTERS: Final = ("fo_idx", "fo_stk")
@@ -42,20 +42,23 @@ class _Row:
     english: str = attrs.field(repr=False, default="")
 
     def symbol(self) -> Symbol:
+        return Symbol(**self._attributes())
+
+    def _attributes(self) -> dict[str, Any]:
         layout = self.layout
         text = layout.split(self.line)
         fields: dict[str, Any] = {f.name: convert(f.type, text[f.name]) for f in layout.all_fields}
         if EXTRA in text:
             fields[EXTRA] = text[EXTRA]
-        return Symbol(
-            market=self.file.market,
-            code=self.code,
-            name=self.name,
-            isin=self.isin,
-            kind=layout.kind,
-            fields=fields,
-            order_exchange=self.file.order,
-        )
+        return {
+            "market": self.file.market,
+            "code": self.code,
+            "name": self.name,
+            "isin": self.isin,
+            "kind": layout.kind,
+            "fields": fields,
+            "order_exchange": self.file.order,
+        }
 
 
 def _norm(text: str) -> str:
@@ -219,7 +222,7 @@ class Symbols:
         found = [*exact, *prefix, *contains]
         return [r.symbol() for r in (found if limit is None else found[:limit])]
 
-    def overseas(self, symbol: str, *, exchange: str | None = None) -> Symbol:
+    def overseas(self, symbol: str, *, exchange: str | None = None) -> OverseasSymbol:
         """An overseas listing by ticker (``AAPL``): ``.quote_exchange`` (``NAS``, for quotes)
         and ``.order_exchange`` (``NASD``, for orders). US exchanges are searched first."""
         wanted = symbol.strip().upper()
@@ -228,7 +231,7 @@ class Symbols:
             if row.code.upper() != wanted:
                 continue
             if want_exchange in (None, row.file.market, row.file.order):
-                return row.symbol()
+                return OverseasSymbol(**row._attributes())
         raise SymbolNotFoundError(
             f"symbols.overseas: no overseas master lists {symbol!r}"
             + (f" on {exchange}" if exchange else "")

@@ -97,3 +97,14 @@ class Symbol:
     def underlying(self) -> str | None:
         """Derivatives: the short code of the underlying (``unas_shrn_iscd``)."""
         return self._get("unas_shrn_iscd", str)
+
+
+@attrs.frozen
+class OverseasSymbol(Symbol):
+    """A listing of KIS's overseas master (``symbols.overseas``): its quote exchange is known;
+    ``order_exchange`` is None only for the index files (SHI, SZI), which take no orders."""
+
+    @property
+    def quote_exchange(self) -> str:
+        """The exchange code of the quotation APIs (``NAS``)."""
+        return self.market
