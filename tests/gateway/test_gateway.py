@@ -210,9 +210,17 @@ async def test_the_callback_thread_and_the_client_hook(
 ) -> None:
     from kisapi import AsyncKis, Kis
 
-    kis = Kis(appkey="PSgwHookKey0001abcd", appsecret="gwHookSecret-0123", token_cache_dir=tmp_path)
+    kis = Kis(
+        appkey="PSgwHookKey0001abcd",
+        appsecret="gwHookSecret-0123",
+        token_cache_dir=tmp_path,
+        env="mock",
+    )
     akis = AsyncKis(
-        appkey="PSgwHookKey0001abcd", appsecret="gwHookSecret-0123", token_cache_dir=tmp_path
+        appkey="PSgwHookKey0001abcd",
+        appsecret="gwHookSecret-0123",
+        token_cache_dir=tmp_path,
+        env="mock",
     )
     seen = Seen()
     async with make_gateway(), akis.realtime(gateway=redis_url) as rt:
