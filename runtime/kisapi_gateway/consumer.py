@@ -17,11 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 from redis.asyncio import Redis
@@ -31,6 +30,7 @@ from kisapi_runtime.config import KisConfig
 from kisapi_runtime.errors import KisConnectionError, KisError, KisTimeoutError, KisValidationError
 from kisapi_runtime.realtime.connection import KisRealtimeLimitError
 from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
+from kisapi_runtime.realtime.thread import ConnectionThread
 from kisapi_runtime.secret import get_logger
 
 from .names import (
@@ -485,9 +485,11 @@ def _end(queue: asyncio.Queue[_Item | None]) -> None:
     queue.put_nowait(None)
 
 
-class GatewayThread:
+class GatewayThread(ConnectionThread[GatewayConnection]):
     """A :class:`GatewayConnection` on a background thread calling ``on_record`` for every
     record (the gateway form of :class:`~kisapi_runtime.realtime.thread.RealtimeThread`)."""
+
+    _name: ClassVar[str] = "kisapi-gateway"
 
     def __init__(
         self,
@@ -497,80 +499,17 @@ class GatewayThread:
         on_record: Callable[[RealtimeRecord], object],
         **options: Any,
     ) -> None:
+        super().__init__(on_record)
         self._args = (config, registry, redis)
-        self._on_record = on_record
         self._options = options
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._connection: GatewayConnection | None = None
-        self._thread: threading.Thread | None = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
-
-    def __enter__(self) -> GatewayThread:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def stats(self) -> GatewayStats:
         return self._running()[1].stats
 
-    def start(self, timeout: float = 30.0) -> None:
-        if self._thread is not None:
-            raise RuntimeError("GatewayThread.start() called twice")
-        self._thread = threading.Thread(target=self._main, name="kisapi-gateway", daemon=True)
-        self._thread.start()
-        if not self._started.wait(timeout):
-            raise KisTimeoutError("the gateway thread did not start in time")
-        if self._error is not None:
-            raise self._error
-
-    def subscribe(self, tr_id: str, key: str | None = None, timeout: float = 30.0) -> None:
-        loop, connection = self._running()
-        asyncio.run_coroutine_threadsafe(connection.subscribe(tr_id, key), loop).result(timeout)
-
-    def unsubscribe(self, tr_id: str, key: str | None = None, timeout: float = 30.0) -> None:
-        loop, connection = self._running()
-        asyncio.run_coroutine_threadsafe(connection.unsubscribe(tr_id, key), loop).result(timeout)
-
     def checkpoint(self) -> str:
         """Safe from ``on_record``: the position includes the record being handled."""
         return self._running()[1].checkpoint()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        thread = self._thread
-        if thread is None:
-            return
-        if self._loop is not None and self._connection is not None and thread.is_alive():
-            future = asyncio.run_coroutine_threadsafe(self._connection.close(), self._loop)
-            with contextlib.suppress(Exception):
-                future.result(timeout)
-        thread.join(timeout)
-
-    def _running(self) -> tuple[asyncio.AbstractEventLoop, GatewayConnection]:
-        if self._loop is None or self._connection is None:
-            raise KisConnectionError("the gateway thread is not running; call start()")
-        return self._loop, self._connection
-
-    def _main(self) -> None:
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        connection = GatewayConnection(*self._args, **self._options)
-        try:
-            await connection.connect()
-        except BaseException as exc:
-            self._error = exc
-            await connection.close()
-            self._started.set()
-            return
-        self._loop = asyncio.get_running_loop()
-        self._connection = connection
-        self._started.set()
-        async for record in connection.records():
-            try:
-                self._on_record(record)
-            except Exception:
-                log.exception("gateway: on_record raised")
+    def _open(self) -> GatewayConnection:
+        return GatewayConnection(*self._args, **self._options)
