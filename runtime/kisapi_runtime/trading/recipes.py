@@ -122,8 +122,9 @@ def _not_done(api: str, number: str, remaining: int | None) -> None:
         )
 
 
-def _modify_args(api: str, price: Price, qty: int | None) -> int | None:
-    if price is None and qty is None:
+def _amend_qty(api: str, action: Action, price: Price, qty: int | None) -> int | None:
+    """The checked quantity of a modify or cancel (``None``: all that remains)."""
+    if action == "modify" and price is None and qty is None:
         raise KisValidationError(api, "price", "give a new price, a new quantity, or both")
     return None if qty is None else check_qty(api, qty)
 
@@ -163,10 +164,7 @@ class DomesticStock:
         *, tick_check: bool = True,
     ) -> Flow:  # fmt: skip
         api = f"{self.product}.{action}"
-        if action == "modify":
-            qty = _modify_args(api, price, qty)
-        elif qty is not None:
-            qty = check_qty(api, qty)
+        qty = _amend_qty(api, action, price, qty)
         won = None if price is None else check_won(api, price, tick_check)
         if isinstance(order, str):
             order = yield from self.find(order, api)
@@ -300,10 +298,7 @@ class OverseasStock:
         *, exchange: str | None = None,
     ) -> Flow:  # fmt: skip
         api = f"{self.product}.{action}"
-        if action == "modify":
-            qty = _modify_args(api, price, qty)
-        elif qty is not None:
-            qty = check_qty(api, qty)
+        qty = _amend_qty(api, action, price, qty)
         number = None if price is None else check_price(api, price)
         if isinstance(order, str):
             order = yield from self.find(order, api, exchange)
@@ -396,10 +391,7 @@ class Futures:
 
     def amend(self, action: Action, order: OrderInfo | str, price: Price, qty: int | None) -> Flow:
         api = f"{self.product}.{action}"
-        if action == "modify":
-            qty = _modify_args(api, price, qty)
-        elif qty is not None:
-            qty = check_qty(api, qty)
+        qty = _amend_qty(api, action, price, qty)
         number = None if price is None else check_price(api, price, signed=True)
         if isinstance(order, str):
             order = yield from self.find(order, api)
