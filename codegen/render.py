@@ -37,15 +37,15 @@ ERROR_NAMES = (
 # Falsy values go through _d.nothing: None and "" mean no value; a JSON 0 or false raises and
 # takes the slow path, which parses it properly.
 _FAST = {
-    "str": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := full[{k}]) else _d.nothing(v)",
-    "text": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := full[{k}]) else _d.nothing(v)",
-    "int": "int(v) if (v := full[{k}]) else _d.nothing(v)",
+    "str": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := x[{i}]) else _d.nothing(v)",
+    "text": "(t if (t := v.strip()) not in _d.NULLS else None) if (v := x[{i}]) else _d.nothing(v)",
+    "int": "int(v) if (v := x[{i}]) else _d.nothing(v)",
     # Decimal() reads "nan"/"Infinity" without raising: a non-finite result takes the slow path.
-    "decimal": "(n if (n := Decimal(v)).is_finite() else _d.nothing(v)) if (v := full[{k}]) else _d.nothing(v)",
-    "date": "date.fromisoformat(v) if (v := full[{k}]) else _d.nothing(v)",
-    "time": "time.fromisoformat(v) if (v := full[{k}]) else _d.nothing(v)",
-    "datetime": "_d.parse_datetime(v) if (v := full[{k}]) else _d.nothing(v)",
-    "bool": "_d.YN[v] if (v := full[{k}]) else _d.nothing(v)",
+    "decimal": "(n if (n := Decimal(v)).is_finite() else _d.nothing(v)) if (v := x[{i}]) else _d.nothing(v)",
+    "date": "date.fromisoformat(v) if (v := x[{i}]) else _d.nothing(v)",
+    "time": "time.fromisoformat(v) if (v := x[{i}]) else _d.nothing(v)",
+    "datetime": "_d.parse_datetime(v) if (v := x[{i}]) else _d.nothing(v)",
+    "bool": "_d.YN[v] if (v := x[{i}]) else _d.nothing(v)",
 }
 
 
@@ -70,22 +70,24 @@ REST_INTS_FROM = 8
 """Response models with this many integer fields convert them in one pass (``_d.integers``)."""
 
 
-def rest_ints(block: ir.Block) -> tuple[str, ...]:
-    """Wire names of a response block's integer fields when they are converted in one pass
+def rest_ints(block: ir.Block) -> tuple[int, ...]:
+    """Positions of a response block's integer fields when they are converted in one pass
     (not ``always`` fields: a blank one must reach the slow path, which reads it as 0)."""
-    wires = tuple(f.wire for f in block.fields if f.kind == "int" and not f.enum and not f.always)
-    return wires if len(wires) >= REST_INTS_FROM else ()
+    at = tuple(
+        i for i, f in enumerate(block.fields) if f.kind == "int" and not f.enum and not f.always
+    )
+    return at if len(at) >= REST_INTS_FROM else ()
 
 
-def fast_expr(field: ir.Field, ints: tuple[str, ...] = ()) -> str:
-    """Inline conversion of one wire value; failures fall back to the runtime's slow path
-    (integers come from ``iv``, their one-pass conversion, when ``ints`` lists them)."""
-    if field.wire in ints:
-        return f"iv[{ints.index(field.wire)}]"
-    key = py_literal(field.wire)
+def fast_expr(field: ir.Field, index: int, ints: tuple[int, ...] = ()) -> str:
+    """Inline conversion of value ``index`` of the block's values ``x`` (in field order);
+    failures fall back to the runtime's slow path (integers come from ``iv``, their one-pass
+    conversion, when ``ints`` lists them)."""
+    if index in ints:
+        return f"iv[{ints.index(index)}]"
     if field.enum:
-        return f"{codes_name(field.enum)}[v] if (v := full[{key}]) else _d.nothing(v)"
-    expr = _FAST[field.kind].format(k=key)
+        return f"{codes_name(field.enum)}[v] if (v := x[{index}]) else _d.nothing(v)"
+    expr = _FAST[field.kind].format(i=index)
     # A blank ``always`` field takes the slow path, which reads it as the kind's empty value.
     return (
         expr.replace("else None", "else _d.missing(v)").replace("_d.nothing(v)", "_d.missing(v)")
@@ -135,6 +137,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["py"] = py_literal
     env.filters["fast"] = fast_expr
+    env.filters["py_tuple"] = lambda items: py_literal(tuple(items))
     env.filters["rt_fast"] = realtime_expr
     env.filters["int_positions"] = int_positions
     env.filters["rest_ints"] = rest_ints

@@ -43,6 +43,7 @@ __all__ = [
     "NULLS",
     "YN",
     "FieldInfo",
+    "KeyFill",
     "Rows",
     "as_list",
     "as_one",
@@ -56,7 +57,50 @@ __all__ = [
     "scalar",
     "slow_model",
     "unknown",
+    "values_of",
 ]
+
+
+def values_of(keys: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """``d -> tuple(d[k] for k in keys)`` in one C call (:class:`KeyError` when one is missing)."""
+    if len(keys) == 1:
+        (only,) = keys
+        return lambda d: (d[only],)
+    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]] = itemgetter(*keys)
+    return getter
+
+
+class KeyFill:
+    """The known keys a KIS object leaves out, added as None so the generated converter can
+    index every key.
+
+    KIS leaves out the same keys in every response of a TR, so the keys the last short object
+    lacked are remembered: filling the next one is a copy plus those keys, not a merge of every
+    key. A different shape is learned again; an object that also carries an unknown key still
+    has a known key missing, which the converter's lookup turns into its slow path.
+    """
+
+    __slots__ = ("_all", "_keys", "_none")
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self._keys = keys
+        self._all: dict[str, None] = dict.fromkeys(sorted(keys))
+        self._none: dict[str, None] = {}
+
+    def __call__(self, d: Mapping[str, Any]) -> Mapping[str, Any]:
+        none = self._none
+        if (
+            type(d) is dict
+            and len(d) + len(none) == len(self._keys)
+            and none.keys().isdisjoint(d.keys())
+        ):
+            full = d.copy()
+            full.update(none)
+            return full
+        missing = self._keys.difference(d)
+        if len(d) + len(missing) == len(self._keys):  # nothing unknown: remember this shape
+            self._none = dict.fromkeys(sorted(missing))
+        return {**self._all, **d}
 
 
 def nothing(value: Any) -> Any:
@@ -150,10 +194,10 @@ def _column(kind: str, enum: type[Enum] | None, col: Sequence[Any]) -> list[Any]
         except (ValueError, TypeError):  # a JSON number among the strings: int() each
             return list(map(int, col))
     if kind == "decimal":
-        numbers = list(map(Decimal, col))
-        if not all(map(Decimal.is_finite, numbers)):
+        text = "".join(col)  # a JSON number among the strings: TypeError
+        if "n" in text or "N" in text:  # NaN, Infinity: Decimal() reads them without raising
             raise ValueError("not a finite number")
-        return numbers
+        return list(map(Decimal, col))
     if kind == "date":
         return list(map(date.fromisoformat, col))
     if kind == "time":
@@ -183,7 +227,11 @@ def as_rows(
     if type(raw) is list and len(raw) >= ROWS_BY_COLUMN:
         try:
             if set(map(type, raw)) == {dict}:
-                (keys,) = set(map(tuple, raw))  # every row: the same keys in the same order
+                keys = tuple(raw[0])
+                # every row: the same keys in the same order (the parser hands out one key
+                # object per name, so the tuples compare by identity)
+                if list(map(tuple, raw)).count(keys) != len(raw):
+                    raise ValueError("rows differ in keys")
                 at = dict(zip(keys, range(len(keys)), strict=True))
                 if len(at) == len(fields):
                     # transposed in one C-level pass; values in ``keys`` order
@@ -207,6 +255,8 @@ def as_one(
 
     Returns the record and whether the raw block must also be kept (a list of several items).
     """
+    if type(raw) is dict:  # what JSON gives: skip the Mapping ABC check
+        return one(raw, strict), False
     if raw is None or raw == "" or raw == []:
         return None, False
     if isinstance(raw, Mapping):

@@ -74,3 +74,27 @@ def test_scalar_keeps_unparsable_value() -> None:
     assert extra == {"n": "x1"}
     with pytest.raises(KisDecodeError):
         _d.scalar({"n": "x1"}, "n", "int", None, True, "w", {})
+
+
+def test_key_fill_learns_the_left_out_keys_and_never_hides_an_unknown_one() -> None:
+    import random
+
+    keys = frozenset("abcdef")
+    fill = _d.KeyFill(keys)
+    rng = random.Random(7)
+    learned = 0
+    for _ in range(2000):
+        # mostly one shape (KIS leaves out the same keys), sometimes another or an unknown key
+        present = set("abcde") if rng.random() < 0.7 else set(rng.sample(sorted(keys), 4))
+        if rng.random() < 0.15:
+            present.add("zz")
+        d = {k: f"{k}1" for k in sorted(present, key=lambda _: rng.random())}
+        before = dict(fill._none)
+        full = fill(d)
+        learned += before != fill._none
+        if d.keys() <= keys:
+            assert full == {**dict.fromkeys(keys), **d}  # every value of d kept, none overwritten
+        else:  # the converter must not take this for a complete object
+            assert len(full) != len(keys) or not keys <= full.keys()
+        assert d == {k: f"{k}1" for k in d}  # the parsed object itself is untouched
+    assert 1 < learned < 2000 * 0.5  # it learns, and the common shape is filled without learning

@@ -22,7 +22,7 @@ __all__ = ["API", "AsyncAuthToken", "AuthToken", "AuthTokenResponse"]
 _ID = "auth.auth_token"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class AuthTokenResponse:
     """접근토큰발급(P) response."""
 

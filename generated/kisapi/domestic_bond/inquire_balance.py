@@ -32,7 +32,9 @@ __all__ = [
 _ID = "domestic_bond.inquire_balance"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireBalanceOutput:
     """장내채권 잔고조회 output (rows)."""
 
@@ -63,6 +65,37 @@ class InquireBalanceOutput:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        pdno: str | None = None,
+        buy_dt: date | None = None,
+        buy_sqno: str | None = None,
+        cblc_qty: int | None = None,
+        agrx_qty: int | None = None,
+        sprx_qty: int | None = None,
+        exdt: date | None = None,
+        buy_erng_rt: Decimal | None = None,
+        buy_unpr: Decimal | None = None,
+        buy_amt: int | None = None,
+        ord_psbl_qty: int | None = None,
+        prdt_name: str | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["pdno"] = pdno
+        inst_dict["buy_dt"] = buy_dt
+        inst_dict["buy_sqno"] = buy_sqno
+        inst_dict["cblc_qty"] = cblc_qty
+        inst_dict["agrx_qty"] = agrx_qty
+        inst_dict["sprx_qty"] = sprx_qty
+        inst_dict["exdt"] = exdt
+        inst_dict["buy_erng_rt"] = buy_erng_rt
+        inst_dict["buy_unpr"] = buy_unpr
+        inst_dict["buy_amt"] = buy_amt
+        inst_dict["ord_psbl_qty"] = ord_psbl_qty
+        inst_dict["prdt_name"] = prdt_name
+        inst_dict["extra"] = extra
+
 
 _InquireBalanceOutput_KEYS = frozenset(
     {
@@ -80,7 +113,7 @@ _InquireBalanceOutput_KEYS = frozenset(
         "prdt_name",
     }
 )
-_InquireBalanceOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquireBalanceOutput_KEYS)
+_InquireBalanceOutput_FILL = _d.KeyFill(_InquireBalanceOutput_KEYS)
 _InquireBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pdno", "pdno", "str", None),
     ("buy_dt", "buy_dt", "date", None),
@@ -95,36 +128,53 @@ _InquireBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ord_psbl_qty", "ord_psbl_qty", "int", None),
     ("prdt_name", "prdt_name", "text", None),
 )
+_InquireBalanceOutput_VALUES = _d.values_of(
+    (
+        "pdno",
+        "buy_dt",
+        "buy_sqno",
+        "cblc_qty",
+        "agrx_qty",
+        "sprx_qty",
+        "exdt",
+        "buy_erng_rt",
+        "buy_unpr",
+        "buy_amt",
+        "ord_psbl_qty",
+        "prdt_name",
+    )
+)
 
 
 def _InquireBalanceOutput(d: Mapping[str, Any], strict: bool) -> InquireBalanceOutput:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 12 else {**_InquireBalanceOutput_NONE, **d}
+    full = d if len(d) == 12 else _InquireBalanceOutput_FILL(d)
     if len(full) == 12:
         try:
+            x = _InquireBalanceOutput_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireBalanceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["pdno"])
+                if (v := x[0])
                 else _d.nothing(v),  # pdno
-                date.fromisoformat(v) if (v := full["buy_dt"]) else _d.nothing(v),  # buy_dt
+                date.fromisoformat(v) if (v := x[1]) else _d.nothing(v),  # buy_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["buy_sqno"])
+                if (v := x[2])
                 else _d.nothing(v),  # buy_sqno
-                int(v) if (v := full["cblc_qty"]) else _d.nothing(v),  # cblc_qty
-                int(v) if (v := full["agrx_qty"]) else _d.nothing(v),  # agrx_qty
-                int(v) if (v := full["sprx_qty"]) else _d.nothing(v),  # sprx_qty
-                date.fromisoformat(v) if (v := full["exdt"]) else _d.nothing(v),  # exdt
+                int(v) if (v := x[3]) else _d.nothing(v),  # cblc_qty
+                int(v) if (v := x[4]) else _d.nothing(v),  # agrx_qty
+                int(v) if (v := x[5]) else _d.nothing(v),  # sprx_qty
+                date.fromisoformat(v) if (v := x[6]) else _d.nothing(v),  # exdt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["buy_erng_rt"])
+                if (v := x[7])
                 else _d.nothing(v),  # buy_erng_rt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["buy_unpr"])
+                if (v := x[8])
                 else _d.nothing(v),  # buy_unpr
-                int(v) if (v := full["buy_amt"]) else _d.nothing(v),  # buy_amt
-                int(v) if (v := full["ord_psbl_qty"]) else _d.nothing(v),  # ord_psbl_qty
+                int(v) if (v := x[9]) else _d.nothing(v),  # buy_amt
+                int(v) if (v := x[10]) else _d.nothing(v),  # ord_psbl_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_name"])
+                if (v := x[11])
                 else _d.nothing(v),  # prdt_name
             )
         except _d.CONVERT_ERRORS:
@@ -135,11 +185,11 @@ def _InquireBalanceOutput(d: Mapping[str, Any], strict: bool) -> InquireBalanceO
         d,
         _InquireBalanceOutput_KEYS,
         strict,
-        _ID + ".output",
+        "domestic_bond.inquire_balance.output",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireBalanceResponse:
     """장내채권 잔고조회 response."""
 
@@ -176,7 +226,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireBalanceResponse:
             InquireBalanceOutput,
             _InquireBalanceOutput_FIELDS,
             strict,
-            _ID + ".output",
+            "domestic_bond.inquire_balance.output",
         ),
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),
         ctx_area_nk200=_d.scalar(body, "ctx_area_nk200", "str", None, strict, _ID, extra),

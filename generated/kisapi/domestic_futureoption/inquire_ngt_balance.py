@@ -37,7 +37,9 @@ __all__ = [
 _ID = "domestic_futureoption.inquire_ngt_balance"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireNgtBalanceOutput1:
     """(야간)선물옵션 잔고현황 output1 (rows)."""
 
@@ -80,6 +82,49 @@ class InquireNgtBalanceOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        cano: str | None = None,
+        acnt_prdt_cd: str | None = None,
+        pdno: str | None = None,
+        prdt_type_cd: str | None = None,
+        shtn_pdno: str | None = None,
+        prdt_name: str | None = None,
+        sll_buy_dvsn_name: str | None = None,
+        sll_buy_dvsn_cd: SellBuyDivision | None = None,
+        trad_dvsn_name: str | None = None,
+        cblc_qty: int | None = None,
+        excc_unpr: Decimal | None = None,
+        ccld_avg_unpr1: Decimal | None = None,
+        idx_clpr: Decimal | None = None,
+        pchs_amt: int | None = None,
+        evlu_amt: int | None = None,
+        evlu_pfls_amt: int | None = None,
+        trad_pfls_amt: int | None = None,
+        lqd_psbl_qty: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["cano"] = cano
+        inst_dict["acnt_prdt_cd"] = acnt_prdt_cd
+        inst_dict["pdno"] = pdno
+        inst_dict["prdt_type_cd"] = prdt_type_cd
+        inst_dict["shtn_pdno"] = shtn_pdno
+        inst_dict["prdt_name"] = prdt_name
+        inst_dict["sll_buy_dvsn_name"] = sll_buy_dvsn_name
+        inst_dict["sll_buy_dvsn_cd"] = sll_buy_dvsn_cd
+        inst_dict["trad_dvsn_name"] = trad_dvsn_name
+        inst_dict["cblc_qty"] = cblc_qty
+        inst_dict["excc_unpr"] = excc_unpr
+        inst_dict["ccld_avg_unpr1"] = ccld_avg_unpr1
+        inst_dict["idx_clpr"] = idx_clpr
+        inst_dict["pchs_amt"] = pchs_amt
+        inst_dict["evlu_amt"] = evlu_amt
+        inst_dict["evlu_pfls_amt"] = evlu_pfls_amt
+        inst_dict["trad_pfls_amt"] = trad_pfls_amt
+        inst_dict["lqd_psbl_qty"] = lqd_psbl_qty
+        inst_dict["extra"] = extra
+
 
 _InquireNgtBalanceOutput1_KEYS = frozenset(
     {
@@ -103,7 +148,7 @@ _InquireNgtBalanceOutput1_KEYS = frozenset(
         "lqd_psbl_qty",
     }
 )
-_InquireNgtBalanceOutput1_NONE: Mapping[str, None] = dict.fromkeys(_InquireNgtBalanceOutput1_KEYS)
+_InquireNgtBalanceOutput1_FILL = _d.KeyFill(_InquireNgtBalanceOutput1_KEYS)
 _InquireNgtBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cano", "cano", "str", None),
     ("acnt_prdt_cd", "acnt_prdt_cd", "str", None),
@@ -124,57 +169,78 @@ _InquireNgtBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trad_pfls_amt", "trad_pfls_amt", "int", None),
     ("lqd_psbl_qty", "lqd_psbl_qty", "int", None),
 )
+_InquireNgtBalanceOutput1_VALUES = _d.values_of(
+    (
+        "cano",
+        "acnt_prdt_cd",
+        "pdno",
+        "prdt_type_cd",
+        "shtn_pdno",
+        "prdt_name",
+        "sll_buy_dvsn_name",
+        "sll_buy_dvsn_cd",
+        "trad_dvsn_name",
+        "cblc_qty",
+        "excc_unpr",
+        "ccld_avg_unpr1",
+        "idx_clpr",
+        "pchs_amt",
+        "evlu_amt",
+        "evlu_pfls_amt",
+        "trad_pfls_amt",
+        "lqd_psbl_qty",
+    )
+)
 
 
 def _InquireNgtBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireNgtBalanceOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 18 else {**_InquireNgtBalanceOutput1_NONE, **d}
+    full = d if len(d) == 18 else _InquireNgtBalanceOutput1_FILL(d)
     if len(full) == 18:
         try:
+            x = _InquireNgtBalanceOutput1_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireNgtBalanceOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["cano"])
+                if (v := x[0])
                 else _d.nothing(v),  # cano
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["acnt_prdt_cd"])
+                if (v := x[1])
                 else _d.nothing(v),  # acnt_prdt_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["pdno"])
+                if (v := x[2])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_type_cd"])
+                if (v := x[3])
                 else _d.nothing(v),  # prdt_type_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shtn_pdno"])
+                if (v := x[4])
                 else _d.nothing(v),  # shtn_pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_name"])
+                if (v := x[5])
                 else _d.nothing(v),  # prdt_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["sll_buy_dvsn_name"])
+                if (v := x[6])
                 else _d.nothing(v),  # sll_buy_dvsn_name
-                SELL_BUY_DIVISION_CODES[v]
-                if (v := full["sll_buy_dvsn_cd"])
-                else _d.nothing(v),  # sll_buy_dvsn_cd
+                SELL_BUY_DIVISION_CODES[v] if (v := x[7]) else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["trad_dvsn_name"])
+                if (v := x[8])
                 else _d.nothing(v),  # trad_dvsn_name
-                int(v) if (v := full["cblc_qty"]) else _d.nothing(v),  # cblc_qty
+                int(v) if (v := x[9]) else _d.nothing(v),  # cblc_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["excc_unpr"])
+                if (v := x[10])
                 else _d.nothing(v),  # excc_unpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ccld_avg_unpr1"])
+                if (v := x[11])
                 else _d.nothing(v),  # ccld_avg_unpr1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["idx_clpr"])
+                if (v := x[12])
                 else _d.nothing(v),  # idx_clpr
-                int(v) if (v := full["pchs_amt"]) else _d.nothing(v),  # pchs_amt
-                int(v) if (v := full["evlu_amt"]) else _d.nothing(v),  # evlu_amt
-                int(v) if (v := full["evlu_pfls_amt"]) else _d.nothing(v),  # evlu_pfls_amt
-                int(v) if (v := full["trad_pfls_amt"]) else _d.nothing(v),  # trad_pfls_amt
-                int(v) if (v := full["lqd_psbl_qty"]) else _d.nothing(v),  # lqd_psbl_qty
+                int(v) if (v := x[13]) else _d.nothing(v),  # pchs_amt
+                int(v) if (v := x[14]) else _d.nothing(v),  # evlu_amt
+                int(v) if (v := x[15]) else _d.nothing(v),  # evlu_pfls_amt
+                int(v) if (v := x[16]) else _d.nothing(v),  # trad_pfls_amt
+                int(v) if (v := x[17]) else _d.nothing(v),  # lqd_psbl_qty
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -184,11 +250,13 @@ def _InquireNgtBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireNgtB
         d,
         _InquireNgtBalanceOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_futureoption.inquire_ngt_balance.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireNgtBalanceOutput2:
     """(야간)선물옵션 잔고현황 output2 (one record)."""
 
@@ -261,6 +329,79 @@ class InquireNgtBalanceOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        dnca_cash: int | None = None,
+        frcr_dncl_amt: int | None = None,
+        dnca_sbst: int | None = None,
+        tot_dncl_amt: Decimal | None = None,
+        cash_mgna: int | None = None,
+        sbst_mgna: int | None = None,
+        mgna_tota: Decimal | None = None,
+        opt_dfpa: int | None = None,
+        thdt_dfpa: int | None = None,
+        rnwl_dfpa: int | None = None,
+        fee: int | None = None,
+        nxdy_dnca: int | None = None,
+        nxdy_dncl_amt: int | None = None,
+        prsm_dpast: int | None = None,
+        pprt_ord_psbl_cash: int | None = None,
+        add_mgna_cash: int | None = None,
+        add_mgna_tota: int | None = None,
+        futr_trad_pfls_amt: int | None = None,
+        opt_trad_pfls_amt: int | None = None,
+        futr_evlu_pfls_amt: int | None = None,
+        opt_evlu_pfls_amt: int | None = None,
+        trad_pfls_amt_smtl: int | None = None,
+        evlu_pfls_amt_smtl: Decimal | None = None,
+        wdrw_psbl_tot_amt: Decimal | None = None,
+        ord_psbl_cash: int | None = None,
+        ord_psbl_sbst: int | None = None,
+        ord_psbl_tota: int | None = None,
+        mmga_tot_amt: int | None = None,
+        mmga_cash_amt: int | None = None,
+        mtnc_rt: Decimal | None = None,
+        isfc_amt: int | None = None,
+        pchs_amt_smtl: Decimal | None = None,
+        evlu_amt_smtl: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["dnca_cash"] = dnca_cash
+        inst_dict["frcr_dncl_amt"] = frcr_dncl_amt
+        inst_dict["dnca_sbst"] = dnca_sbst
+        inst_dict["tot_dncl_amt"] = tot_dncl_amt
+        inst_dict["cash_mgna"] = cash_mgna
+        inst_dict["sbst_mgna"] = sbst_mgna
+        inst_dict["mgna_tota"] = mgna_tota
+        inst_dict["opt_dfpa"] = opt_dfpa
+        inst_dict["thdt_dfpa"] = thdt_dfpa
+        inst_dict["rnwl_dfpa"] = rnwl_dfpa
+        inst_dict["fee"] = fee
+        inst_dict["nxdy_dnca"] = nxdy_dnca
+        inst_dict["nxdy_dncl_amt"] = nxdy_dncl_amt
+        inst_dict["prsm_dpast"] = prsm_dpast
+        inst_dict["pprt_ord_psbl_cash"] = pprt_ord_psbl_cash
+        inst_dict["add_mgna_cash"] = add_mgna_cash
+        inst_dict["add_mgna_tota"] = add_mgna_tota
+        inst_dict["futr_trad_pfls_amt"] = futr_trad_pfls_amt
+        inst_dict["opt_trad_pfls_amt"] = opt_trad_pfls_amt
+        inst_dict["futr_evlu_pfls_amt"] = futr_evlu_pfls_amt
+        inst_dict["opt_evlu_pfls_amt"] = opt_evlu_pfls_amt
+        inst_dict["trad_pfls_amt_smtl"] = trad_pfls_amt_smtl
+        inst_dict["evlu_pfls_amt_smtl"] = evlu_pfls_amt_smtl
+        inst_dict["wdrw_psbl_tot_amt"] = wdrw_psbl_tot_amt
+        inst_dict["ord_psbl_cash"] = ord_psbl_cash
+        inst_dict["ord_psbl_sbst"] = ord_psbl_sbst
+        inst_dict["ord_psbl_tota"] = ord_psbl_tota
+        inst_dict["mmga_tot_amt"] = mmga_tot_amt
+        inst_dict["mmga_cash_amt"] = mmga_cash_amt
+        inst_dict["mtnc_rt"] = mtnc_rt
+        inst_dict["isfc_amt"] = isfc_amt
+        inst_dict["pchs_amt_smtl"] = pchs_amt_smtl
+        inst_dict["evlu_amt_smtl"] = evlu_amt_smtl
+        inst_dict["extra"] = extra
+
 
 _InquireNgtBalanceOutput2_KEYS = frozenset(
     {
@@ -299,7 +440,7 @@ _InquireNgtBalanceOutput2_KEYS = frozenset(
         "evlu_amt_smtl",
     }
 )
-_InquireNgtBalanceOutput2_NONE: Mapping[str, None] = dict.fromkeys(_InquireNgtBalanceOutput2_KEYS)
+_InquireNgtBalanceOutput2_FILL = _d.KeyFill(_InquireNgtBalanceOutput2_KEYS)
 _InquireNgtBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("dnca_cash", "dnca_cash", "int", None),
     ("frcr_dncl_amt", "frcr_dncl_amt", "int", None),
@@ -335,13 +476,15 @@ _InquireNgtBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pchs_amt_smtl", "pchs_amt_smtl", "decimal", None),
     ("evlu_amt_smtl", "evlu_amt_smtl", "decimal", None),
 )
-_InquireNgtBalanceOutput2_INTS = _d.itemgetter(
-    *(
+_InquireNgtBalanceOutput2_VALUES = _d.values_of(
+    (
         "dnca_cash",
         "frcr_dncl_amt",
         "dnca_sbst",
+        "tot_dncl_amt",
         "cash_mgna",
         "sbst_mgna",
+        "mgna_tota",
         "opt_dfpa",
         "thdt_dfpa",
         "rnwl_dfpa",
@@ -357,23 +500,59 @@ _InquireNgtBalanceOutput2_INTS = _d.itemgetter(
         "futr_evlu_pfls_amt",
         "opt_evlu_pfls_amt",
         "trad_pfls_amt_smtl",
+        "evlu_pfls_amt_smtl",
+        "wdrw_psbl_tot_amt",
         "ord_psbl_cash",
         "ord_psbl_sbst",
         "ord_psbl_tota",
         "mmga_tot_amt",
         "mmga_cash_amt",
+        "mtnc_rt",
         "isfc_amt",
+        "pchs_amt_smtl",
+        "evlu_amt_smtl",
+    )
+)
+_InquireNgtBalanceOutput2_INTS = _d.itemgetter(
+    *(
+        0,
+        1,
+        2,
+        4,
+        5,
+        7,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+        24,
+        25,
+        26,
+        27,
+        28,
+        30,
     )
 )
 
 
 def _InquireNgtBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireNgtBalanceOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 33 else {**_InquireNgtBalanceOutput2_NONE, **d}
+    full = d if len(d) == 33 else _InquireNgtBalanceOutput2_FILL(d)
     if len(full) == 33:
         try:
+            x = _InquireNgtBalanceOutput2_VALUES(full)  # every value in field order, in one C call
             iv = _d.integers(
-                _InquireNgtBalanceOutput2_INTS(full)
+                _InquireNgtBalanceOutput2_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireNgtBalanceOutput2(
@@ -381,12 +560,12 @@ def _InquireNgtBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireNgtB
                 iv[1],  # frcr_dncl_amt
                 iv[2],  # dnca_sbst
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tot_dncl_amt"])
+                if (v := x[3])
                 else _d.nothing(v),  # tot_dncl_amt
                 iv[3],  # cash_mgna
                 iv[4],  # sbst_mgna
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["mgna_tota"])
+                if (v := x[6])
                 else _d.nothing(v),  # mgna_tota
                 iv[5],  # opt_dfpa
                 iv[6],  # thdt_dfpa
@@ -404,10 +583,10 @@ def _InquireNgtBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireNgtB
                 iv[18],  # opt_evlu_pfls_amt
                 iv[19],  # trad_pfls_amt_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["evlu_pfls_amt_smtl"])
+                if (v := x[22])
                 else _d.nothing(v),  # evlu_pfls_amt_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["wdrw_psbl_tot_amt"])
+                if (v := x[23])
                 else _d.nothing(v),  # wdrw_psbl_tot_amt
                 iv[20],  # ord_psbl_cash
                 iv[21],  # ord_psbl_sbst
@@ -415,14 +594,14 @@ def _InquireNgtBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireNgtB
                 iv[23],  # mmga_tot_amt
                 iv[24],  # mmga_cash_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["mtnc_rt"])
+                if (v := x[29])
                 else _d.nothing(v),  # mtnc_rt
                 iv[25],  # isfc_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["pchs_amt_smtl"])
+                if (v := x[31])
                 else _d.nothing(v),  # pchs_amt_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["evlu_amt_smtl"])
+                if (v := x[32])
                 else _d.nothing(v),  # evlu_amt_smtl
             )
         except _d.CONVERT_ERRORS:
@@ -433,11 +612,11 @@ def _InquireNgtBalanceOutput2(d: Mapping[str, Any], strict: bool) -> InquireNgtB
         d,
         _InquireNgtBalanceOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_futureoption.inquire_ngt_balance.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireNgtBalanceResponse:
     """(야간)선물옵션 잔고현황 response."""
 
@@ -467,7 +646,10 @@ _RESPONSE_KEYS = frozenset(
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireNgtBalanceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output2, keep = _d.as_required(
-        body.get("output2"), _InquireNgtBalanceOutput2, strict, _ID + ".output2"
+        body.get("output2"),
+        _InquireNgtBalanceOutput2,
+        strict,
+        "domestic_futureoption.inquire_ngt_balance.output2",
     )
     if keep:
         extra["output2"] = body["output2"]
@@ -481,7 +663,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireNgtBalanceResponse:
             InquireNgtBalanceOutput1,
             _InquireNgtBalanceOutput1_FIELDS,
             strict,
-            _ID + ".output1",
+            "domestic_futureoption.inquire_ngt_balance.output1",
         ),
         output2=output2,
         ctx_area_fk200=_d.scalar(body, "ctx_area_fk200", "str", None, strict, _ID, extra),

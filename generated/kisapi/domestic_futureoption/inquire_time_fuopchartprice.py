@@ -32,7 +32,9 @@ __all__ = [
 _ID = "domestic_futureoption.inquire_time_fuopchartprice"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireTimeFuopchartpriceOutput1:
     """선물옵션 분봉조회 output1 (one record)."""
 
@@ -101,6 +103,75 @@ class InquireTimeFuopchartpriceOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        futs_prdy_vrss: Decimal | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        futs_prdy_ctrt: Decimal | None = None,
+        futs_prdy_clpr: Decimal | None = None,
+        prdy_nmix: Decimal | None = None,
+        acml_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        hts_kor_isnm: str | None = None,
+        futs_prpr: Decimal | None = None,
+        futs_shrn_iscd: str | None = None,
+        prdy_vol: int | None = None,
+        futs_mxpr: Decimal | None = None,
+        futs_llam: Decimal | None = None,
+        futs_oprc: Decimal | None = None,
+        futs_hgpr: Decimal | None = None,
+        futs_lwpr: Decimal | None = None,
+        futs_prdy_oprc: Decimal | None = None,
+        futs_prdy_hgpr: Decimal | None = None,
+        futs_prdy_lwpr: Decimal | None = None,
+        futs_askp: Decimal | None = None,
+        futs_bidp: Decimal | None = None,
+        basis: Decimal | None = None,
+        kospi200_nmix: Decimal | None = None,
+        kospi200_prdy_vrss: Decimal | None = None,
+        kospi200_prdy_ctrt: Decimal | None = None,
+        kospi200_prdy_vrss_sign: Sign | None = None,
+        hts_otst_stpl_qty: int | None = None,
+        otst_stpl_qty_icdc: int | None = None,
+        tday_rltv: Decimal | None = None,
+        hts_thpr: Decimal | None = None,
+        dprt: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["futs_prdy_vrss"] = futs_prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["futs_prdy_ctrt"] = futs_prdy_ctrt
+        inst_dict["futs_prdy_clpr"] = futs_prdy_clpr
+        inst_dict["prdy_nmix"] = prdy_nmix
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["hts_kor_isnm"] = hts_kor_isnm
+        inst_dict["futs_prpr"] = futs_prpr
+        inst_dict["futs_shrn_iscd"] = futs_shrn_iscd
+        inst_dict["prdy_vol"] = prdy_vol
+        inst_dict["futs_mxpr"] = futs_mxpr
+        inst_dict["futs_llam"] = futs_llam
+        inst_dict["futs_oprc"] = futs_oprc
+        inst_dict["futs_hgpr"] = futs_hgpr
+        inst_dict["futs_lwpr"] = futs_lwpr
+        inst_dict["futs_prdy_oprc"] = futs_prdy_oprc
+        inst_dict["futs_prdy_hgpr"] = futs_prdy_hgpr
+        inst_dict["futs_prdy_lwpr"] = futs_prdy_lwpr
+        inst_dict["futs_askp"] = futs_askp
+        inst_dict["futs_bidp"] = futs_bidp
+        inst_dict["basis"] = basis
+        inst_dict["kospi200_nmix"] = kospi200_nmix
+        inst_dict["kospi200_prdy_vrss"] = kospi200_prdy_vrss
+        inst_dict["kospi200_prdy_ctrt"] = kospi200_prdy_ctrt
+        inst_dict["kospi200_prdy_vrss_sign"] = kospi200_prdy_vrss_sign
+        inst_dict["hts_otst_stpl_qty"] = hts_otst_stpl_qty
+        inst_dict["otst_stpl_qty_icdc"] = otst_stpl_qty_icdc
+        inst_dict["tday_rltv"] = tday_rltv
+        inst_dict["hts_thpr"] = hts_thpr
+        inst_dict["dprt"] = dprt
+        inst_dict["extra"] = extra
+
 
 _InquireTimeFuopchartpriceOutput1_KEYS = frozenset(
     {
@@ -137,9 +208,7 @@ _InquireTimeFuopchartpriceOutput1_KEYS = frozenset(
         "dprt",
     }
 )
-_InquireTimeFuopchartpriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireTimeFuopchartpriceOutput1_KEYS
-)
+_InquireTimeFuopchartpriceOutput1_FILL = _d.KeyFill(_InquireTimeFuopchartpriceOutput1_KEYS)
 _InquireTimeFuopchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("futs_prdy_vrss", "futs_prdy_vrss", "decimal", None),
     ("prdy_vrss_sign", "prdy_vrss_sign", "str", Sign),
@@ -173,99 +242,133 @@ _InquireTimeFuopchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_thpr", "hts_thpr", "decimal", None),
     ("dprt", "dprt", "decimal", None),
 )
+_InquireTimeFuopchartpriceOutput1_VALUES = _d.values_of(
+    (
+        "futs_prdy_vrss",
+        "prdy_vrss_sign",
+        "futs_prdy_ctrt",
+        "futs_prdy_clpr",
+        "prdy_nmix",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "hts_kor_isnm",
+        "futs_prpr",
+        "futs_shrn_iscd",
+        "prdy_vol",
+        "futs_mxpr",
+        "futs_llam",
+        "futs_oprc",
+        "futs_hgpr",
+        "futs_lwpr",
+        "futs_prdy_oprc",
+        "futs_prdy_hgpr",
+        "futs_prdy_lwpr",
+        "futs_askp",
+        "futs_bidp",
+        "basis",
+        "kospi200_nmix",
+        "kospi200_prdy_vrss",
+        "kospi200_prdy_ctrt",
+        "kospi200_prdy_vrss_sign",
+        "hts_otst_stpl_qty",
+        "otst_stpl_qty_icdc",
+        "tday_rltv",
+        "hts_thpr",
+        "dprt",
+    )
+)
 
 
 def _InquireTimeFuopchartpriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireTimeFuopchartpriceOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 31 else {**_InquireTimeFuopchartpriceOutput1_NONE, **d}
+    full = d if len(d) == 31 else _InquireTimeFuopchartpriceOutput1_FILL(d)
     if len(full) == 31:
         try:
+            x = _InquireTimeFuopchartpriceOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeFuopchartpriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_prdy_vrss"])
+                if (v := x[0])
                 else _d.nothing(v),  # futs_prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[1]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_prdy_ctrt"])
+                if (v := x[2])
                 else _d.nothing(v),  # futs_prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_prdy_clpr"])
+                if (v := x[3])
                 else _d.nothing(v),  # futs_prdy_clpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_nmix"])
+                if (v := x[4])
                 else _d.nothing(v),  # prdy_nmix
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := x[5]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := x[6]) else _d.nothing(v),  # acml_tr_pbmn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["hts_kor_isnm"])
+                if (v := x[7])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_prpr"])
+                if (v := x[8])
                 else _d.nothing(v),  # futs_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["futs_shrn_iscd"])
+                if (v := x[9])
                 else _d.nothing(v),  # futs_shrn_iscd
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := x[10]) else _d.nothing(v),  # prdy_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_mxpr"])
+                if (v := x[11])
                 else _d.nothing(v),  # futs_mxpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_llam"])
+                if (v := x[12])
                 else _d.nothing(v),  # futs_llam
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_oprc"])
+                if (v := x[13])
                 else _d.nothing(v),  # futs_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_hgpr"])
+                if (v := x[14])
                 else _d.nothing(v),  # futs_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_lwpr"])
+                if (v := x[15])
                 else _d.nothing(v),  # futs_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_prdy_oprc"])
+                if (v := x[16])
                 else _d.nothing(v),  # futs_prdy_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_prdy_hgpr"])
+                if (v := x[17])
                 else _d.nothing(v),  # futs_prdy_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_prdy_lwpr"])
+                if (v := x[18])
                 else _d.nothing(v),  # futs_prdy_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_askp"])
+                if (v := x[19])
                 else _d.nothing(v),  # futs_askp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_bidp"])
+                if (v := x[20])
                 else _d.nothing(v),  # futs_bidp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["basis"])
+                if (v := x[21])
                 else _d.nothing(v),  # basis
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["kospi200_nmix"])
+                if (v := x[22])
                 else _d.nothing(v),  # kospi200_nmix
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["kospi200_prdy_vrss"])
+                if (v := x[23])
                 else _d.nothing(v),  # kospi200_prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["kospi200_prdy_ctrt"])
+                if (v := x[24])
                 else _d.nothing(v),  # kospi200_prdy_ctrt
-                SIGN_CODES[v]
-                if (v := full["kospi200_prdy_vrss_sign"])
-                else _d.nothing(v),  # kospi200_prdy_vrss_sign
-                int(v) if (v := full["hts_otst_stpl_qty"]) else _d.nothing(v),  # hts_otst_stpl_qty
-                int(v)
-                if (v := full["otst_stpl_qty_icdc"])
-                else _d.nothing(v),  # otst_stpl_qty_icdc
+                SIGN_CODES[v] if (v := x[25]) else _d.nothing(v),  # kospi200_prdy_vrss_sign
+                int(v) if (v := x[26]) else _d.nothing(v),  # hts_otst_stpl_qty
+                int(v) if (v := x[27]) else _d.nothing(v),  # otst_stpl_qty_icdc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tday_rltv"])
+                if (v := x[28])
                 else _d.nothing(v),  # tday_rltv
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hts_thpr"])
+                if (v := x[29])
                 else _d.nothing(v),  # hts_thpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["dprt"])
+                if (v := x[30])
                 else _d.nothing(v),  # dprt
             )
         except _d.CONVERT_ERRORS:
@@ -276,11 +379,13 @@ def _InquireTimeFuopchartpriceOutput1(
         d,
         _InquireTimeFuopchartpriceOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_futureoption.inquire_time_fuopchartprice.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireTimeFuopchartpriceOutput2:
     """선물옵션 분봉조회 output2 (rows)."""
 
@@ -303,6 +408,29 @@ class InquireTimeFuopchartpriceOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_bsop_date: date | None = None,
+        stck_cntg_hour: str | None = None,
+        futs_prpr: Decimal | None = None,
+        futs_oprc: Decimal | None = None,
+        futs_hgpr: Decimal | None = None,
+        futs_lwpr: Decimal | None = None,
+        cntg_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_bsop_date"] = stck_bsop_date
+        inst_dict["stck_cntg_hour"] = stck_cntg_hour
+        inst_dict["futs_prpr"] = futs_prpr
+        inst_dict["futs_oprc"] = futs_oprc
+        inst_dict["futs_hgpr"] = futs_hgpr
+        inst_dict["futs_lwpr"] = futs_lwpr
+        inst_dict["cntg_vol"] = cntg_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["extra"] = extra
+
 
 _InquireTimeFuopchartpriceOutput2_KEYS = frozenset(
     {
@@ -316,9 +444,7 @@ _InquireTimeFuopchartpriceOutput2_KEYS = frozenset(
         "acml_tr_pbmn",
     }
 )
-_InquireTimeFuopchartpriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireTimeFuopchartpriceOutput2_KEYS
-)
+_InquireTimeFuopchartpriceOutput2_FILL = _d.KeyFill(_InquireTimeFuopchartpriceOutput2_KEYS)
 _InquireTimeFuopchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_cntg_hour", "stck_cntg_hour", "str", None),
@@ -329,37 +455,50 @@ _InquireTimeFuopchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cntg_vol", "cntg_vol", "int", None),
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
 )
+_InquireTimeFuopchartpriceOutput2_VALUES = _d.values_of(
+    (
+        "stck_bsop_date",
+        "stck_cntg_hour",
+        "futs_prpr",
+        "futs_oprc",
+        "futs_hgpr",
+        "futs_lwpr",
+        "cntg_vol",
+        "acml_tr_pbmn",
+    )
+)
 
 
 def _InquireTimeFuopchartpriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireTimeFuopchartpriceOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 8 else {**_InquireTimeFuopchartpriceOutput2_NONE, **d}
+    full = d if len(d) == 8 else _InquireTimeFuopchartpriceOutput2_FILL(d)
     if len(full) == 8:
         try:
+            x = _InquireTimeFuopchartpriceOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeFuopchartpriceOutput2(
-                date.fromisoformat(v)
-                if (v := full["stck_bsop_date"])
-                else _d.nothing(v),  # stck_bsop_date
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # stck_bsop_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["stck_cntg_hour"])
+                if (v := x[1])
                 else _d.nothing(v),  # stck_cntg_hour
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_prpr"])
+                if (v := x[2])
                 else _d.nothing(v),  # futs_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_oprc"])
+                if (v := x[3])
                 else _d.nothing(v),  # futs_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_hgpr"])
+                if (v := x[4])
                 else _d.nothing(v),  # futs_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_lwpr"])
+                if (v := x[5])
                 else _d.nothing(v),  # futs_lwpr
-                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := x[6]) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := x[7]) else _d.nothing(v),  # acml_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -369,11 +508,11 @@ def _InquireTimeFuopchartpriceOutput2(
         d,
         _InquireTimeFuopchartpriceOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_futureoption.inquire_time_fuopchartprice.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireTimeFuopchartpriceResponse:
     """선물옵션 분봉조회 response."""
 
@@ -397,7 +536,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireTimeFuopchartpriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _InquireTimeFuopchartpriceOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _InquireTimeFuopchartpriceOutput1,
+        strict,
+        "domestic_futureoption.inquire_time_fuopchartprice.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -412,7 +554,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireTimeFuopchartpriceR
             InquireTimeFuopchartpriceOutput2,
             _InquireTimeFuopchartpriceOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "domestic_futureoption.inquire_time_fuopchartprice.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -33,7 +33,9 @@ __all__ = [
 _ID = "domestic_stock.comp_program_trade_daily"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class CompProgramTradeDailyOutput:
     """프로그램매매 종합현황(일별) output (rows)."""
 
@@ -268,6 +270,241 @@ class CompProgramTradeDailyOutput:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_bsop_date: date | None = None,
+        arbt_entm_seln_vol: int | None = None,
+        arbt_entm_seln_vol_rate: Decimal | None = None,
+        arbt_entm_seln_tr_pbmn: int | None = None,
+        arbt_entm_seln_tr_pbmn_rate: Decimal | None = None,
+        arbt_onsl_seln_tr_pbmn: int | None = None,
+        arbt_onsl_seln_tr_pbmn_rate: Decimal | None = None,
+        arbt_onsl_seln_vol: int | None = None,
+        arbt_onsl_seln_vol_rate: Decimal | None = None,
+        arbt_smtn_seln_vol: int | None = None,
+        arbt_smtm_seln_vol_rate: Decimal | None = None,
+        arbt_smtn_seln_tr_pbmn: int | None = None,
+        arbt_smtm_seln_tr_pbmn_rate: Decimal | None = None,
+        nabt_entm_seln_vol: int | None = None,
+        nabt_entm_seln_tr_pbmn: int | None = None,
+        nabt_entm_seln_vol_rate: Decimal | None = None,
+        nabt_entm_seln_tr_pbmn_rate: Decimal | None = None,
+        nabt_onsl_seln_vol: int | None = None,
+        nabt_onsl_seln_vol_rate: Decimal | None = None,
+        nabt_onsl_seln_tr_pbmn: int | None = None,
+        nabt_onsl_seln_tr_pbmn_rate: Decimal | None = None,
+        nabt_smtn_seln_vol: int | None = None,
+        nabt_smtm_seln_vol_rate: Decimal | None = None,
+        nabt_smtn_seln_tr_pbmn: int | None = None,
+        nabt_smtm_seln_tr_pbmn_rate: Decimal | None = None,
+        whol_entm_seln_vol: int | None = None,
+        whol_entm_seln_tr_pbmn: int | None = None,
+        whol_entm_seln_vol_rate: Decimal | None = None,
+        whol_entm_seln_tr_pbmn_rate: Decimal | None = None,
+        whol_onsl_seln_vol: int | None = None,
+        whol_onsl_seln_vol_rate: Decimal | None = None,
+        whol_onsl_seln_tr_pbmn: int | None = None,
+        whol_onsl_seln_tr_pbmn_rate: Decimal | None = None,
+        whol_smtn_seln_vol: int | None = None,
+        whol_seln_vol_rate: Decimal | None = None,
+        whol_smtn_seln_tr_pbmn: int | None = None,
+        whol_seln_tr_pbmn_rate: Decimal | None = None,
+        arbt_entm_shnu_vol: int | None = None,
+        arbt_entm_shnu_vol_rate: Decimal | None = None,
+        arbt_entm_shnu_tr_pbmn: int | None = None,
+        arbt_entm_shnu_tr_pbmn_rate: Decimal | None = None,
+        arbt_onsl_shnu_vol: int | None = None,
+        arbt_onsl_shnu_vol_rate: Decimal | None = None,
+        arbt_onsl_shnu_tr_pbmn: int | None = None,
+        arbt_onsl_shnu_tr_pbmn_rate: Decimal | None = None,
+        arbt_smtn_shnu_vol: int | None = None,
+        arbt_smtm_shun_vol_rate: Decimal | None = None,
+        arbt_smtn_shnu_tr_pbmn: int | None = None,
+        arbt_smtm_shun_tr_pbmn_rate: Decimal | None = None,
+        nabt_entm_shnu_vol: int | None = None,
+        nabt_entm_shnu_vol_rate: Decimal | None = None,
+        nabt_entm_shnu_tr_pbmn: int | None = None,
+        nabt_entm_shnu_tr_pbmn_rate: Decimal | None = None,
+        nabt_onsl_shnu_vol: int | None = None,
+        nabt_onsl_shnu_vol_rate: Decimal | None = None,
+        nabt_onsl_shnu_tr_pbmn: int | None = None,
+        nabt_onsl_shnu_tr_pbmn_rate: Decimal | None = None,
+        nabt_smtn_shnu_vol: int | None = None,
+        nabt_smtm_shun_vol_rate: Decimal | None = None,
+        nabt_smtn_shnu_tr_pbmn: int | None = None,
+        nabt_smtm_shun_tr_pbmn_rate: Decimal | None = None,
+        whol_entm_shnu_vol: int | None = None,
+        whol_entm_shnu_vol_rate: Decimal | None = None,
+        whol_entm_shnu_tr_pbmn: int | None = None,
+        whol_entm_shnu_tr_pbmn_rate: Decimal | None = None,
+        whol_onsl_shnu_vol: int | None = None,
+        whol_onsl_shnu_tr_pbmn: int | None = None,
+        whol_onsl_shnu_tr_pbmn_rate: Decimal | None = None,
+        whol_onsl_shnu_vol_rate: Decimal | None = None,
+        whol_smtn_shnu_vol: int | None = None,
+        whol_shun_vol_rate: Decimal | None = None,
+        whol_smtn_shnu_tr_pbmn: int | None = None,
+        whol_shun_tr_pbmn_rate: Decimal | None = None,
+        arbt_entm_ntby_qty: int | None = None,
+        arbt_entm_ntby_qty_rate: Decimal | None = None,
+        arbt_entm_ntby_tr_pbmn: int | None = None,
+        arbt_entm_ntby_tr_pbmn_rate: Decimal | None = None,
+        arbt_onsl_ntby_qty: int | None = None,
+        arbt_onsl_ntby_qty_rate: Decimal | None = None,
+        arbt_onsl_ntby_tr_pbmn: int | None = None,
+        arbt_onsl_ntby_tr_pbmn_rate: Decimal | None = None,
+        arbt_smtn_ntby_qty: int | None = None,
+        arbt_smtm_ntby_qty_rate: Decimal | None = None,
+        arbt_smtn_ntby_tr_pbmn: int | None = None,
+        arbt_smtm_ntby_tr_pbmn_rate: Decimal | None = None,
+        nabt_entm_ntby_qty: int | None = None,
+        nabt_entm_ntby_qty_rate: Decimal | None = None,
+        nabt_entm_ntby_tr_pbmn: int | None = None,
+        nabt_entm_ntby_tr_pbmn_rate: Decimal | None = None,
+        nabt_onsl_ntby_qty: int | None = None,
+        nabt_onsl_ntby_qty_rate: Decimal | None = None,
+        nabt_onsl_ntby_tr_pbmn: int | None = None,
+        nabt_onsl_ntby_tr_pbmn_rate: Decimal | None = None,
+        nabt_smtn_ntby_qty: int | None = None,
+        nabt_smtm_ntby_qty_rate: Decimal | None = None,
+        nabt_smtn_ntby_tr_pbmn: int | None = None,
+        nabt_smtm_ntby_tr_pbmn_rate: Decimal | None = None,
+        whol_entm_ntby_qty: int | None = None,
+        whol_entm_ntby_qty_rate: Decimal | None = None,
+        whol_entm_ntby_tr_pbmn: int | None = None,
+        whol_entm_ntby_tr_pbmn_rate: Decimal | None = None,
+        whol_onsl_ntby_qty: int | None = None,
+        whol_onsl_ntby_qty_rate: Decimal | None = None,
+        whol_onsl_ntby_tr_pbmn: int | None = None,
+        whol_onsl_ntby_tr_pbmn_rate: Decimal | None = None,
+        whol_smtn_ntby_qty: int | None = None,
+        whol_ntby_qty_rate: Decimal | None = None,
+        whol_smtn_ntby_tr_pbmn: int | None = None,
+        whol_ntby_tr_pbmn_rate: Decimal | None = None,
+        bstp_nmix_prpr: Decimal | None = None,
+        bstp_nmix_prdy_vrss: Decimal | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        nabt_smtm_seln_vol: int | None = None,
+        arbt_smtm_ntby_qty: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_bsop_date"] = stck_bsop_date
+        inst_dict["arbt_entm_seln_vol"] = arbt_entm_seln_vol
+        inst_dict["arbt_entm_seln_vol_rate"] = arbt_entm_seln_vol_rate
+        inst_dict["arbt_entm_seln_tr_pbmn"] = arbt_entm_seln_tr_pbmn
+        inst_dict["arbt_entm_seln_tr_pbmn_rate"] = arbt_entm_seln_tr_pbmn_rate
+        inst_dict["arbt_onsl_seln_tr_pbmn"] = arbt_onsl_seln_tr_pbmn
+        inst_dict["arbt_onsl_seln_tr_pbmn_rate"] = arbt_onsl_seln_tr_pbmn_rate
+        inst_dict["arbt_onsl_seln_vol"] = arbt_onsl_seln_vol
+        inst_dict["arbt_onsl_seln_vol_rate"] = arbt_onsl_seln_vol_rate
+        inst_dict["arbt_smtn_seln_vol"] = arbt_smtn_seln_vol
+        inst_dict["arbt_smtm_seln_vol_rate"] = arbt_smtm_seln_vol_rate
+        inst_dict["arbt_smtn_seln_tr_pbmn"] = arbt_smtn_seln_tr_pbmn
+        inst_dict["arbt_smtm_seln_tr_pbmn_rate"] = arbt_smtm_seln_tr_pbmn_rate
+        inst_dict["nabt_entm_seln_vol"] = nabt_entm_seln_vol
+        inst_dict["nabt_entm_seln_tr_pbmn"] = nabt_entm_seln_tr_pbmn
+        inst_dict["nabt_entm_seln_vol_rate"] = nabt_entm_seln_vol_rate
+        inst_dict["nabt_entm_seln_tr_pbmn_rate"] = nabt_entm_seln_tr_pbmn_rate
+        inst_dict["nabt_onsl_seln_vol"] = nabt_onsl_seln_vol
+        inst_dict["nabt_onsl_seln_vol_rate"] = nabt_onsl_seln_vol_rate
+        inst_dict["nabt_onsl_seln_tr_pbmn"] = nabt_onsl_seln_tr_pbmn
+        inst_dict["nabt_onsl_seln_tr_pbmn_rate"] = nabt_onsl_seln_tr_pbmn_rate
+        inst_dict["nabt_smtn_seln_vol"] = nabt_smtn_seln_vol
+        inst_dict["nabt_smtm_seln_vol_rate"] = nabt_smtm_seln_vol_rate
+        inst_dict["nabt_smtn_seln_tr_pbmn"] = nabt_smtn_seln_tr_pbmn
+        inst_dict["nabt_smtm_seln_tr_pbmn_rate"] = nabt_smtm_seln_tr_pbmn_rate
+        inst_dict["whol_entm_seln_vol"] = whol_entm_seln_vol
+        inst_dict["whol_entm_seln_tr_pbmn"] = whol_entm_seln_tr_pbmn
+        inst_dict["whol_entm_seln_vol_rate"] = whol_entm_seln_vol_rate
+        inst_dict["whol_entm_seln_tr_pbmn_rate"] = whol_entm_seln_tr_pbmn_rate
+        inst_dict["whol_onsl_seln_vol"] = whol_onsl_seln_vol
+        inst_dict["whol_onsl_seln_vol_rate"] = whol_onsl_seln_vol_rate
+        inst_dict["whol_onsl_seln_tr_pbmn"] = whol_onsl_seln_tr_pbmn
+        inst_dict["whol_onsl_seln_tr_pbmn_rate"] = whol_onsl_seln_tr_pbmn_rate
+        inst_dict["whol_smtn_seln_vol"] = whol_smtn_seln_vol
+        inst_dict["whol_seln_vol_rate"] = whol_seln_vol_rate
+        inst_dict["whol_smtn_seln_tr_pbmn"] = whol_smtn_seln_tr_pbmn
+        inst_dict["whol_seln_tr_pbmn_rate"] = whol_seln_tr_pbmn_rate
+        inst_dict["arbt_entm_shnu_vol"] = arbt_entm_shnu_vol
+        inst_dict["arbt_entm_shnu_vol_rate"] = arbt_entm_shnu_vol_rate
+        inst_dict["arbt_entm_shnu_tr_pbmn"] = arbt_entm_shnu_tr_pbmn
+        inst_dict["arbt_entm_shnu_tr_pbmn_rate"] = arbt_entm_shnu_tr_pbmn_rate
+        inst_dict["arbt_onsl_shnu_vol"] = arbt_onsl_shnu_vol
+        inst_dict["arbt_onsl_shnu_vol_rate"] = arbt_onsl_shnu_vol_rate
+        inst_dict["arbt_onsl_shnu_tr_pbmn"] = arbt_onsl_shnu_tr_pbmn
+        inst_dict["arbt_onsl_shnu_tr_pbmn_rate"] = arbt_onsl_shnu_tr_pbmn_rate
+        inst_dict["arbt_smtn_shnu_vol"] = arbt_smtn_shnu_vol
+        inst_dict["arbt_smtm_shun_vol_rate"] = arbt_smtm_shun_vol_rate
+        inst_dict["arbt_smtn_shnu_tr_pbmn"] = arbt_smtn_shnu_tr_pbmn
+        inst_dict["arbt_smtm_shun_tr_pbmn_rate"] = arbt_smtm_shun_tr_pbmn_rate
+        inst_dict["nabt_entm_shnu_vol"] = nabt_entm_shnu_vol
+        inst_dict["nabt_entm_shnu_vol_rate"] = nabt_entm_shnu_vol_rate
+        inst_dict["nabt_entm_shnu_tr_pbmn"] = nabt_entm_shnu_tr_pbmn
+        inst_dict["nabt_entm_shnu_tr_pbmn_rate"] = nabt_entm_shnu_tr_pbmn_rate
+        inst_dict["nabt_onsl_shnu_vol"] = nabt_onsl_shnu_vol
+        inst_dict["nabt_onsl_shnu_vol_rate"] = nabt_onsl_shnu_vol_rate
+        inst_dict["nabt_onsl_shnu_tr_pbmn"] = nabt_onsl_shnu_tr_pbmn
+        inst_dict["nabt_onsl_shnu_tr_pbmn_rate"] = nabt_onsl_shnu_tr_pbmn_rate
+        inst_dict["nabt_smtn_shnu_vol"] = nabt_smtn_shnu_vol
+        inst_dict["nabt_smtm_shun_vol_rate"] = nabt_smtm_shun_vol_rate
+        inst_dict["nabt_smtn_shnu_tr_pbmn"] = nabt_smtn_shnu_tr_pbmn
+        inst_dict["nabt_smtm_shun_tr_pbmn_rate"] = nabt_smtm_shun_tr_pbmn_rate
+        inst_dict["whol_entm_shnu_vol"] = whol_entm_shnu_vol
+        inst_dict["whol_entm_shnu_vol_rate"] = whol_entm_shnu_vol_rate
+        inst_dict["whol_entm_shnu_tr_pbmn"] = whol_entm_shnu_tr_pbmn
+        inst_dict["whol_entm_shnu_tr_pbmn_rate"] = whol_entm_shnu_tr_pbmn_rate
+        inst_dict["whol_onsl_shnu_vol"] = whol_onsl_shnu_vol
+        inst_dict["whol_onsl_shnu_tr_pbmn"] = whol_onsl_shnu_tr_pbmn
+        inst_dict["whol_onsl_shnu_tr_pbmn_rate"] = whol_onsl_shnu_tr_pbmn_rate
+        inst_dict["whol_onsl_shnu_vol_rate"] = whol_onsl_shnu_vol_rate
+        inst_dict["whol_smtn_shnu_vol"] = whol_smtn_shnu_vol
+        inst_dict["whol_shun_vol_rate"] = whol_shun_vol_rate
+        inst_dict["whol_smtn_shnu_tr_pbmn"] = whol_smtn_shnu_tr_pbmn
+        inst_dict["whol_shun_tr_pbmn_rate"] = whol_shun_tr_pbmn_rate
+        inst_dict["arbt_entm_ntby_qty"] = arbt_entm_ntby_qty
+        inst_dict["arbt_entm_ntby_qty_rate"] = arbt_entm_ntby_qty_rate
+        inst_dict["arbt_entm_ntby_tr_pbmn"] = arbt_entm_ntby_tr_pbmn
+        inst_dict["arbt_entm_ntby_tr_pbmn_rate"] = arbt_entm_ntby_tr_pbmn_rate
+        inst_dict["arbt_onsl_ntby_qty"] = arbt_onsl_ntby_qty
+        inst_dict["arbt_onsl_ntby_qty_rate"] = arbt_onsl_ntby_qty_rate
+        inst_dict["arbt_onsl_ntby_tr_pbmn"] = arbt_onsl_ntby_tr_pbmn
+        inst_dict["arbt_onsl_ntby_tr_pbmn_rate"] = arbt_onsl_ntby_tr_pbmn_rate
+        inst_dict["arbt_smtn_ntby_qty"] = arbt_smtn_ntby_qty
+        inst_dict["arbt_smtm_ntby_qty_rate"] = arbt_smtm_ntby_qty_rate
+        inst_dict["arbt_smtn_ntby_tr_pbmn"] = arbt_smtn_ntby_tr_pbmn
+        inst_dict["arbt_smtm_ntby_tr_pbmn_rate"] = arbt_smtm_ntby_tr_pbmn_rate
+        inst_dict["nabt_entm_ntby_qty"] = nabt_entm_ntby_qty
+        inst_dict["nabt_entm_ntby_qty_rate"] = nabt_entm_ntby_qty_rate
+        inst_dict["nabt_entm_ntby_tr_pbmn"] = nabt_entm_ntby_tr_pbmn
+        inst_dict["nabt_entm_ntby_tr_pbmn_rate"] = nabt_entm_ntby_tr_pbmn_rate
+        inst_dict["nabt_onsl_ntby_qty"] = nabt_onsl_ntby_qty
+        inst_dict["nabt_onsl_ntby_qty_rate"] = nabt_onsl_ntby_qty_rate
+        inst_dict["nabt_onsl_ntby_tr_pbmn"] = nabt_onsl_ntby_tr_pbmn
+        inst_dict["nabt_onsl_ntby_tr_pbmn_rate"] = nabt_onsl_ntby_tr_pbmn_rate
+        inst_dict["nabt_smtn_ntby_qty"] = nabt_smtn_ntby_qty
+        inst_dict["nabt_smtm_ntby_qty_rate"] = nabt_smtm_ntby_qty_rate
+        inst_dict["nabt_smtn_ntby_tr_pbmn"] = nabt_smtn_ntby_tr_pbmn
+        inst_dict["nabt_smtm_ntby_tr_pbmn_rate"] = nabt_smtm_ntby_tr_pbmn_rate
+        inst_dict["whol_entm_ntby_qty"] = whol_entm_ntby_qty
+        inst_dict["whol_entm_ntby_qty_rate"] = whol_entm_ntby_qty_rate
+        inst_dict["whol_entm_ntby_tr_pbmn"] = whol_entm_ntby_tr_pbmn
+        inst_dict["whol_entm_ntby_tr_pbmn_rate"] = whol_entm_ntby_tr_pbmn_rate
+        inst_dict["whol_onsl_ntby_qty"] = whol_onsl_ntby_qty
+        inst_dict["whol_onsl_ntby_qty_rate"] = whol_onsl_ntby_qty_rate
+        inst_dict["whol_onsl_ntby_tr_pbmn"] = whol_onsl_ntby_tr_pbmn
+        inst_dict["whol_onsl_ntby_tr_pbmn_rate"] = whol_onsl_ntby_tr_pbmn_rate
+        inst_dict["whol_smtn_ntby_qty"] = whol_smtn_ntby_qty
+        inst_dict["whol_ntby_qty_rate"] = whol_ntby_qty_rate
+        inst_dict["whol_smtn_ntby_tr_pbmn"] = whol_smtn_ntby_tr_pbmn
+        inst_dict["whol_ntby_tr_pbmn_rate"] = whol_ntby_tr_pbmn_rate
+        inst_dict["bstp_nmix_prpr"] = bstp_nmix_prpr
+        inst_dict["bstp_nmix_prdy_vrss"] = bstp_nmix_prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["nabt_smtm_seln_vol"] = nabt_smtm_seln_vol
+        inst_dict["arbt_smtm_ntby_qty"] = arbt_smtm_ntby_qty
+        inst_dict["extra"] = extra
+
 
 _CompProgramTradeDailyOutput_KEYS = frozenset(
     {
@@ -387,9 +624,7 @@ _CompProgramTradeDailyOutput_KEYS = frozenset(
         "arbt_smtm_ntby_qty",
     }
 )
-_CompProgramTradeDailyOutput_NONE: Mapping[str, None] = dict.fromkeys(
-    _CompProgramTradeDailyOutput_KEYS
-)
+_CompProgramTradeDailyOutput_FILL = _d.KeyFill(_CompProgramTradeDailyOutput_KEYS)
 _CompProgramTradeDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("arbt_entm_seln_vol", "arbt_entm_seln_vol", "int", None),
@@ -506,304 +741,423 @@ _CompProgramTradeDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nabt_smtm_seln_vol", "nabt_smtm_seln_vol", "int", None),
     ("arbt_smtm_ntby_qty", "arbt_smtm_ntby_qty", "int", None),
 )
-_CompProgramTradeDailyOutput_INTS = _d.itemgetter(
-    *(
+_CompProgramTradeDailyOutput_VALUES = _d.values_of(
+    (
+        "stck_bsop_date",
         "arbt_entm_seln_vol",
+        "arbt_entm_seln_vol_rate",
         "arbt_entm_seln_tr_pbmn",
+        "arbt_entm_seln_tr_pbmn_rate",
         "arbt_onsl_seln_tr_pbmn",
+        "arbt_onsl_seln_tr_pbmn_rate",
         "arbt_onsl_seln_vol",
+        "arbt_onsl_seln_vol_rate",
         "arbt_smtn_seln_vol",
+        "arbt_smtm_seln_vol_rate",
         "arbt_smtn_seln_tr_pbmn",
+        "arbt_smtm_seln_tr_pbmn_rate",
         "nabt_entm_seln_vol",
         "nabt_entm_seln_tr_pbmn",
+        "nabt_entm_seln_vol_rate",
+        "nabt_entm_seln_tr_pbmn_rate",
         "nabt_onsl_seln_vol",
+        "nabt_onsl_seln_vol_rate",
         "nabt_onsl_seln_tr_pbmn",
+        "nabt_onsl_seln_tr_pbmn_rate",
         "nabt_smtn_seln_vol",
+        "nabt_smtm_seln_vol_rate",
         "nabt_smtn_seln_tr_pbmn",
+        "nabt_smtm_seln_tr_pbmn_rate",
         "whol_entm_seln_vol",
         "whol_entm_seln_tr_pbmn",
+        "whol_entm_seln_vol_rate",
+        "whol_entm_seln_tr_pbmn_rate",
         "whol_onsl_seln_vol",
+        "whol_onsl_seln_vol_rate",
         "whol_onsl_seln_tr_pbmn",
+        "whol_onsl_seln_tr_pbmn_rate",
         "whol_smtn_seln_vol",
+        "whol_seln_vol_rate",
         "whol_smtn_seln_tr_pbmn",
+        "whol_seln_tr_pbmn_rate",
         "arbt_entm_shnu_vol",
+        "arbt_entm_shnu_vol_rate",
         "arbt_entm_shnu_tr_pbmn",
+        "arbt_entm_shnu_tr_pbmn_rate",
         "arbt_onsl_shnu_vol",
+        "arbt_onsl_shnu_vol_rate",
         "arbt_onsl_shnu_tr_pbmn",
+        "arbt_onsl_shnu_tr_pbmn_rate",
         "arbt_smtn_shnu_vol",
+        "arbt_smtm_shun_vol_rate",
         "arbt_smtn_shnu_tr_pbmn",
+        "arbt_smtm_shun_tr_pbmn_rate",
         "nabt_entm_shnu_vol",
+        "nabt_entm_shnu_vol_rate",
         "nabt_entm_shnu_tr_pbmn",
+        "nabt_entm_shnu_tr_pbmn_rate",
         "nabt_onsl_shnu_vol",
+        "nabt_onsl_shnu_vol_rate",
         "nabt_onsl_shnu_tr_pbmn",
+        "nabt_onsl_shnu_tr_pbmn_rate",
         "nabt_smtn_shnu_vol",
+        "nabt_smtm_shun_vol_rate",
         "nabt_smtn_shnu_tr_pbmn",
+        "nabt_smtm_shun_tr_pbmn_rate",
         "whol_entm_shnu_vol",
+        "whol_entm_shnu_vol_rate",
         "whol_entm_shnu_tr_pbmn",
+        "whol_entm_shnu_tr_pbmn_rate",
         "whol_onsl_shnu_vol",
         "whol_onsl_shnu_tr_pbmn",
+        "whol_onsl_shnu_tr_pbmn_rate",
+        "whol_onsl_shnu_vol_rate",
         "whol_smtn_shnu_vol",
+        "whol_shun_vol_rate",
         "whol_smtn_shnu_tr_pbmn",
+        "whol_shun_tr_pbmn_rate",
         "arbt_entm_ntby_qty",
+        "arbt_entm_ntby_qty_rate",
         "arbt_entm_ntby_tr_pbmn",
+        "arbt_entm_ntby_tr_pbmn_rate",
         "arbt_onsl_ntby_qty",
+        "arbt_onsl_ntby_qty_rate",
         "arbt_onsl_ntby_tr_pbmn",
+        "arbt_onsl_ntby_tr_pbmn_rate",
         "arbt_smtn_ntby_qty",
+        "arbt_smtm_ntby_qty_rate",
         "arbt_smtn_ntby_tr_pbmn",
+        "arbt_smtm_ntby_tr_pbmn_rate",
         "nabt_entm_ntby_qty",
+        "nabt_entm_ntby_qty_rate",
         "nabt_entm_ntby_tr_pbmn",
+        "nabt_entm_ntby_tr_pbmn_rate",
         "nabt_onsl_ntby_qty",
+        "nabt_onsl_ntby_qty_rate",
         "nabt_onsl_ntby_tr_pbmn",
+        "nabt_onsl_ntby_tr_pbmn_rate",
         "nabt_smtn_ntby_qty",
+        "nabt_smtm_ntby_qty_rate",
         "nabt_smtn_ntby_tr_pbmn",
+        "nabt_smtm_ntby_tr_pbmn_rate",
         "whol_entm_ntby_qty",
+        "whol_entm_ntby_qty_rate",
         "whol_entm_ntby_tr_pbmn",
+        "whol_entm_ntby_tr_pbmn_rate",
         "whol_onsl_ntby_qty",
+        "whol_onsl_ntby_qty_rate",
         "whol_onsl_ntby_tr_pbmn",
+        "whol_onsl_ntby_tr_pbmn_rate",
         "whol_smtn_ntby_qty",
+        "whol_ntby_qty_rate",
         "whol_smtn_ntby_tr_pbmn",
+        "whol_ntby_tr_pbmn_rate",
+        "bstp_nmix_prpr",
+        "bstp_nmix_prdy_vrss",
+        "prdy_vrss_sign",
         "nabt_smtm_seln_vol",
         "arbt_smtm_ntby_qty",
+    )
+)
+_CompProgramTradeDailyOutput_INTS = _d.itemgetter(
+    *(
+        1,
+        3,
+        5,
+        7,
+        9,
+        11,
+        13,
+        14,
+        17,
+        19,
+        21,
+        23,
+        25,
+        26,
+        29,
+        31,
+        33,
+        35,
+        37,
+        39,
+        41,
+        43,
+        45,
+        47,
+        49,
+        51,
+        53,
+        55,
+        57,
+        59,
+        61,
+        63,
+        65,
+        66,
+        69,
+        71,
+        73,
+        75,
+        77,
+        79,
+        81,
+        83,
+        85,
+        87,
+        89,
+        91,
+        93,
+        95,
+        97,
+        99,
+        101,
+        103,
+        105,
+        107,
+        112,
+        113,
     )
 )
 
 
 def _CompProgramTradeDailyOutput(d: Mapping[str, Any], strict: bool) -> CompProgramTradeDailyOutput:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 114 else {**_CompProgramTradeDailyOutput_NONE, **d}
+    full = d if len(d) == 114 else _CompProgramTradeDailyOutput_FILL(d)
     if len(full) == 114:
         try:
+            x = _CompProgramTradeDailyOutput_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _CompProgramTradeDailyOutput_INTS(full)
+                _CompProgramTradeDailyOutput_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return CompProgramTradeDailyOutput(
-                date.fromisoformat(v)
-                if (v := full["stck_bsop_date"])
-                else _d.nothing(v),  # stck_bsop_date
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # stck_bsop_date
                 iv[0],  # arbt_entm_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_entm_seln_vol_rate"])
+                if (v := x[2])
                 else _d.nothing(v),  # arbt_entm_seln_vol_rate
                 iv[1],  # arbt_entm_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_entm_seln_tr_pbmn_rate"])
+                if (v := x[4])
                 else _d.nothing(v),  # arbt_entm_seln_tr_pbmn_rate
                 iv[2],  # arbt_onsl_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_onsl_seln_tr_pbmn_rate"])
+                if (v := x[6])
                 else _d.nothing(v),  # arbt_onsl_seln_tr_pbmn_rate
                 iv[3],  # arbt_onsl_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_onsl_seln_vol_rate"])
+                if (v := x[8])
                 else _d.nothing(v),  # arbt_onsl_seln_vol_rate
                 iv[4],  # arbt_smtn_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_smtm_seln_vol_rate"])
+                if (v := x[10])
                 else _d.nothing(v),  # arbt_smtm_seln_vol_rate
                 iv[5],  # arbt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_smtm_seln_tr_pbmn_rate"])
+                if (v := x[12])
                 else _d.nothing(v),  # arbt_smtm_seln_tr_pbmn_rate
                 iv[6],  # nabt_entm_seln_vol
                 iv[7],  # nabt_entm_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_entm_seln_vol_rate"])
+                if (v := x[15])
                 else _d.nothing(v),  # nabt_entm_seln_vol_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_entm_seln_tr_pbmn_rate"])
+                if (v := x[16])
                 else _d.nothing(v),  # nabt_entm_seln_tr_pbmn_rate
                 iv[8],  # nabt_onsl_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_onsl_seln_vol_rate"])
+                if (v := x[18])
                 else _d.nothing(v),  # nabt_onsl_seln_vol_rate
                 iv[9],  # nabt_onsl_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_onsl_seln_tr_pbmn_rate"])
+                if (v := x[20])
                 else _d.nothing(v),  # nabt_onsl_seln_tr_pbmn_rate
                 iv[10],  # nabt_smtn_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_smtm_seln_vol_rate"])
+                if (v := x[22])
                 else _d.nothing(v),  # nabt_smtm_seln_vol_rate
                 iv[11],  # nabt_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_smtm_seln_tr_pbmn_rate"])
+                if (v := x[24])
                 else _d.nothing(v),  # nabt_smtm_seln_tr_pbmn_rate
                 iv[12],  # whol_entm_seln_vol
                 iv[13],  # whol_entm_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_entm_seln_vol_rate"])
+                if (v := x[27])
                 else _d.nothing(v),  # whol_entm_seln_vol_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_entm_seln_tr_pbmn_rate"])
+                if (v := x[28])
                 else _d.nothing(v),  # whol_entm_seln_tr_pbmn_rate
                 iv[14],  # whol_onsl_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_onsl_seln_vol_rate"])
+                if (v := x[30])
                 else _d.nothing(v),  # whol_onsl_seln_vol_rate
                 iv[15],  # whol_onsl_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_onsl_seln_tr_pbmn_rate"])
+                if (v := x[32])
                 else _d.nothing(v),  # whol_onsl_seln_tr_pbmn_rate
                 iv[16],  # whol_smtn_seln_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_seln_vol_rate"])
+                if (v := x[34])
                 else _d.nothing(v),  # whol_seln_vol_rate
                 iv[17],  # whol_smtn_seln_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_seln_tr_pbmn_rate"])
+                if (v := x[36])
                 else _d.nothing(v),  # whol_seln_tr_pbmn_rate
                 iv[18],  # arbt_entm_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_entm_shnu_vol_rate"])
+                if (v := x[38])
                 else _d.nothing(v),  # arbt_entm_shnu_vol_rate
                 iv[19],  # arbt_entm_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_entm_shnu_tr_pbmn_rate"])
+                if (v := x[40])
                 else _d.nothing(v),  # arbt_entm_shnu_tr_pbmn_rate
                 iv[20],  # arbt_onsl_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_onsl_shnu_vol_rate"])
+                if (v := x[42])
                 else _d.nothing(v),  # arbt_onsl_shnu_vol_rate
                 iv[21],  # arbt_onsl_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_onsl_shnu_tr_pbmn_rate"])
+                if (v := x[44])
                 else _d.nothing(v),  # arbt_onsl_shnu_tr_pbmn_rate
                 iv[22],  # arbt_smtn_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_smtm_shun_vol_rate"])
+                if (v := x[46])
                 else _d.nothing(v),  # arbt_smtm_shun_vol_rate
                 iv[23],  # arbt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_smtm_shun_tr_pbmn_rate"])
+                if (v := x[48])
                 else _d.nothing(v),  # arbt_smtm_shun_tr_pbmn_rate
                 iv[24],  # nabt_entm_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_entm_shnu_vol_rate"])
+                if (v := x[50])
                 else _d.nothing(v),  # nabt_entm_shnu_vol_rate
                 iv[25],  # nabt_entm_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_entm_shnu_tr_pbmn_rate"])
+                if (v := x[52])
                 else _d.nothing(v),  # nabt_entm_shnu_tr_pbmn_rate
                 iv[26],  # nabt_onsl_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_onsl_shnu_vol_rate"])
+                if (v := x[54])
                 else _d.nothing(v),  # nabt_onsl_shnu_vol_rate
                 iv[27],  # nabt_onsl_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_onsl_shnu_tr_pbmn_rate"])
+                if (v := x[56])
                 else _d.nothing(v),  # nabt_onsl_shnu_tr_pbmn_rate
                 iv[28],  # nabt_smtn_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_smtm_shun_vol_rate"])
+                if (v := x[58])
                 else _d.nothing(v),  # nabt_smtm_shun_vol_rate
                 iv[29],  # nabt_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_smtm_shun_tr_pbmn_rate"])
+                if (v := x[60])
                 else _d.nothing(v),  # nabt_smtm_shun_tr_pbmn_rate
                 iv[30],  # whol_entm_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_entm_shnu_vol_rate"])
+                if (v := x[62])
                 else _d.nothing(v),  # whol_entm_shnu_vol_rate
                 iv[31],  # whol_entm_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_entm_shnu_tr_pbmn_rate"])
+                if (v := x[64])
                 else _d.nothing(v),  # whol_entm_shnu_tr_pbmn_rate
                 iv[32],  # whol_onsl_shnu_vol
                 iv[33],  # whol_onsl_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_onsl_shnu_tr_pbmn_rate"])
+                if (v := x[67])
                 else _d.nothing(v),  # whol_onsl_shnu_tr_pbmn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_onsl_shnu_vol_rate"])
+                if (v := x[68])
                 else _d.nothing(v),  # whol_onsl_shnu_vol_rate
                 iv[34],  # whol_smtn_shnu_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_shun_vol_rate"])
+                if (v := x[70])
                 else _d.nothing(v),  # whol_shun_vol_rate
                 iv[35],  # whol_smtn_shnu_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_shun_tr_pbmn_rate"])
+                if (v := x[72])
                 else _d.nothing(v),  # whol_shun_tr_pbmn_rate
                 iv[36],  # arbt_entm_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_entm_ntby_qty_rate"])
+                if (v := x[74])
                 else _d.nothing(v),  # arbt_entm_ntby_qty_rate
                 iv[37],  # arbt_entm_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_entm_ntby_tr_pbmn_rate"])
+                if (v := x[76])
                 else _d.nothing(v),  # arbt_entm_ntby_tr_pbmn_rate
                 iv[38],  # arbt_onsl_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_onsl_ntby_qty_rate"])
+                if (v := x[78])
                 else _d.nothing(v),  # arbt_onsl_ntby_qty_rate
                 iv[39],  # arbt_onsl_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_onsl_ntby_tr_pbmn_rate"])
+                if (v := x[80])
                 else _d.nothing(v),  # arbt_onsl_ntby_tr_pbmn_rate
                 iv[40],  # arbt_smtn_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_smtm_ntby_qty_rate"])
+                if (v := x[82])
                 else _d.nothing(v),  # arbt_smtm_ntby_qty_rate
                 iv[41],  # arbt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["arbt_smtm_ntby_tr_pbmn_rate"])
+                if (v := x[84])
                 else _d.nothing(v),  # arbt_smtm_ntby_tr_pbmn_rate
                 iv[42],  # nabt_entm_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_entm_ntby_qty_rate"])
+                if (v := x[86])
                 else _d.nothing(v),  # nabt_entm_ntby_qty_rate
                 iv[43],  # nabt_entm_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_entm_ntby_tr_pbmn_rate"])
+                if (v := x[88])
                 else _d.nothing(v),  # nabt_entm_ntby_tr_pbmn_rate
                 iv[44],  # nabt_onsl_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_onsl_ntby_qty_rate"])
+                if (v := x[90])
                 else _d.nothing(v),  # nabt_onsl_ntby_qty_rate
                 iv[45],  # nabt_onsl_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_onsl_ntby_tr_pbmn_rate"])
+                if (v := x[92])
                 else _d.nothing(v),  # nabt_onsl_ntby_tr_pbmn_rate
                 iv[46],  # nabt_smtn_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_smtm_ntby_qty_rate"])
+                if (v := x[94])
                 else _d.nothing(v),  # nabt_smtm_ntby_qty_rate
                 iv[47],  # nabt_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nabt_smtm_ntby_tr_pbmn_rate"])
+                if (v := x[96])
                 else _d.nothing(v),  # nabt_smtm_ntby_tr_pbmn_rate
                 iv[48],  # whol_entm_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_entm_ntby_qty_rate"])
+                if (v := x[98])
                 else _d.nothing(v),  # whol_entm_ntby_qty_rate
                 iv[49],  # whol_entm_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_entm_ntby_tr_pbmn_rate"])
+                if (v := x[100])
                 else _d.nothing(v),  # whol_entm_ntby_tr_pbmn_rate
                 iv[50],  # whol_onsl_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_onsl_ntby_qty_rate"])
+                if (v := x[102])
                 else _d.nothing(v),  # whol_onsl_ntby_qty_rate
                 iv[51],  # whol_onsl_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_onsl_ntby_tr_pbmn_rate"])
+                if (v := x[104])
                 else _d.nothing(v),  # whol_onsl_ntby_tr_pbmn_rate
                 iv[52],  # whol_smtn_ntby_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_ntby_qty_rate"])
+                if (v := x[106])
                 else _d.nothing(v),  # whol_ntby_qty_rate
                 iv[53],  # whol_smtn_ntby_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_ntby_tr_pbmn_rate"])
+                if (v := x[108])
                 else _d.nothing(v),  # whol_ntby_tr_pbmn_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prpr"])
+                if (v := x[109])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prdy_vrss"])
+                if (v := x[110])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[111]) else _d.nothing(v),  # prdy_vrss_sign
                 iv[54],  # nabt_smtm_seln_vol
                 iv[55],  # arbt_smtm_ntby_qty
             )
@@ -815,11 +1169,11 @@ def _CompProgramTradeDailyOutput(d: Mapping[str, Any], strict: bool) -> CompProg
         d,
         _CompProgramTradeDailyOutput_KEYS,
         strict,
-        _ID + ".output",
+        "domestic_stock.comp_program_trade_daily.output",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class CompProgramTradeDailyResponse:
     """프로그램매매 종합현황(일별) response."""
 
@@ -850,7 +1204,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> CompProgramTradeDailyRespo
             CompProgramTradeDailyOutput,
             _CompProgramTradeDailyOutput_FIELDS,
             strict,
-            _ID + ".output",
+            "domestic_stock.comp_program_trade_daily.output",
         ),
         extra=extra or _d.EMPTY,
     )

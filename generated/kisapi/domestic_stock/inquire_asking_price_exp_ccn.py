@@ -32,7 +32,9 @@ __all__ = [
 _ID = "domestic_stock.inquire_asking_price_exp_ccn"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireAskingPriceExpCcnOutput1:
     """주식현재가 호가/예상체결 output1 (one record)."""
 
@@ -181,6 +183,155 @@ class InquireAskingPriceExpCcnOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        aspr_acpt_hour: time | None = None,
+        askp1: int | None = None,
+        askp2: int | None = None,
+        askp3: int | None = None,
+        askp4: int | None = None,
+        askp5: int | None = None,
+        askp6: int | None = None,
+        askp7: int | None = None,
+        askp8: int | None = None,
+        askp9: int | None = None,
+        askp10: int | None = None,
+        bidp1: int | None = None,
+        bidp2: int | None = None,
+        bidp3: int | None = None,
+        bidp4: int | None = None,
+        bidp5: int | None = None,
+        bidp6: int | None = None,
+        bidp7: int | None = None,
+        bidp8: int | None = None,
+        bidp9: int | None = None,
+        bidp10: int | None = None,
+        askp_rsqn1: int | None = None,
+        askp_rsqn2: int | None = None,
+        askp_rsqn3: int | None = None,
+        askp_rsqn4: int | None = None,
+        askp_rsqn5: int | None = None,
+        askp_rsqn6: int | None = None,
+        askp_rsqn7: int | None = None,
+        askp_rsqn8: int | None = None,
+        askp_rsqn9: int | None = None,
+        askp_rsqn10: int | None = None,
+        bidp_rsqn1: int | None = None,
+        bidp_rsqn2: int | None = None,
+        bidp_rsqn3: int | None = None,
+        bidp_rsqn4: int | None = None,
+        bidp_rsqn5: int | None = None,
+        bidp_rsqn6: int | None = None,
+        bidp_rsqn7: int | None = None,
+        bidp_rsqn8: int | None = None,
+        bidp_rsqn9: int | None = None,
+        bidp_rsqn10: int | None = None,
+        askp_rsqn_icdc1: int | None = None,
+        askp_rsqn_icdc2: int | None = None,
+        askp_rsqn_icdc3: int | None = None,
+        askp_rsqn_icdc4: int | None = None,
+        askp_rsqn_icdc5: int | None = None,
+        askp_rsqn_icdc6: int | None = None,
+        askp_rsqn_icdc7: int | None = None,
+        askp_rsqn_icdc8: int | None = None,
+        askp_rsqn_icdc9: int | None = None,
+        askp_rsqn_icdc10: int | None = None,
+        bidp_rsqn_icdc1: int | None = None,
+        bidp_rsqn_icdc2: int | None = None,
+        bidp_rsqn_icdc3: int | None = None,
+        bidp_rsqn_icdc4: int | None = None,
+        bidp_rsqn_icdc5: int | None = None,
+        bidp_rsqn_icdc6: int | None = None,
+        bidp_rsqn_icdc7: int | None = None,
+        bidp_rsqn_icdc8: int | None = None,
+        bidp_rsqn_icdc9: int | None = None,
+        bidp_rsqn_icdc10: int | None = None,
+        total_askp_rsqn: int | None = None,
+        total_bidp_rsqn: int | None = None,
+        total_askp_rsqn_icdc: int | None = None,
+        total_bidp_rsqn_icdc: int | None = None,
+        ovtm_total_askp_icdc: int | None = None,
+        ovtm_total_bidp_icdc: int | None = None,
+        ovtm_total_askp_rsqn: int | None = None,
+        ovtm_total_bidp_rsqn: int | None = None,
+        ntby_aspr_rsqn: int | None = None,
+        new_mkop_cls_code: str | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["aspr_acpt_hour"] = aspr_acpt_hour
+        inst_dict["askp1"] = askp1
+        inst_dict["askp2"] = askp2
+        inst_dict["askp3"] = askp3
+        inst_dict["askp4"] = askp4
+        inst_dict["askp5"] = askp5
+        inst_dict["askp6"] = askp6
+        inst_dict["askp7"] = askp7
+        inst_dict["askp8"] = askp8
+        inst_dict["askp9"] = askp9
+        inst_dict["askp10"] = askp10
+        inst_dict["bidp1"] = bidp1
+        inst_dict["bidp2"] = bidp2
+        inst_dict["bidp3"] = bidp3
+        inst_dict["bidp4"] = bidp4
+        inst_dict["bidp5"] = bidp5
+        inst_dict["bidp6"] = bidp6
+        inst_dict["bidp7"] = bidp7
+        inst_dict["bidp8"] = bidp8
+        inst_dict["bidp9"] = bidp9
+        inst_dict["bidp10"] = bidp10
+        inst_dict["askp_rsqn1"] = askp_rsqn1
+        inst_dict["askp_rsqn2"] = askp_rsqn2
+        inst_dict["askp_rsqn3"] = askp_rsqn3
+        inst_dict["askp_rsqn4"] = askp_rsqn4
+        inst_dict["askp_rsqn5"] = askp_rsqn5
+        inst_dict["askp_rsqn6"] = askp_rsqn6
+        inst_dict["askp_rsqn7"] = askp_rsqn7
+        inst_dict["askp_rsqn8"] = askp_rsqn8
+        inst_dict["askp_rsqn9"] = askp_rsqn9
+        inst_dict["askp_rsqn10"] = askp_rsqn10
+        inst_dict["bidp_rsqn1"] = bidp_rsqn1
+        inst_dict["bidp_rsqn2"] = bidp_rsqn2
+        inst_dict["bidp_rsqn3"] = bidp_rsqn3
+        inst_dict["bidp_rsqn4"] = bidp_rsqn4
+        inst_dict["bidp_rsqn5"] = bidp_rsqn5
+        inst_dict["bidp_rsqn6"] = bidp_rsqn6
+        inst_dict["bidp_rsqn7"] = bidp_rsqn7
+        inst_dict["bidp_rsqn8"] = bidp_rsqn8
+        inst_dict["bidp_rsqn9"] = bidp_rsqn9
+        inst_dict["bidp_rsqn10"] = bidp_rsqn10
+        inst_dict["askp_rsqn_icdc1"] = askp_rsqn_icdc1
+        inst_dict["askp_rsqn_icdc2"] = askp_rsqn_icdc2
+        inst_dict["askp_rsqn_icdc3"] = askp_rsqn_icdc3
+        inst_dict["askp_rsqn_icdc4"] = askp_rsqn_icdc4
+        inst_dict["askp_rsqn_icdc5"] = askp_rsqn_icdc5
+        inst_dict["askp_rsqn_icdc6"] = askp_rsqn_icdc6
+        inst_dict["askp_rsqn_icdc7"] = askp_rsqn_icdc7
+        inst_dict["askp_rsqn_icdc8"] = askp_rsqn_icdc8
+        inst_dict["askp_rsqn_icdc9"] = askp_rsqn_icdc9
+        inst_dict["askp_rsqn_icdc10"] = askp_rsqn_icdc10
+        inst_dict["bidp_rsqn_icdc1"] = bidp_rsqn_icdc1
+        inst_dict["bidp_rsqn_icdc2"] = bidp_rsqn_icdc2
+        inst_dict["bidp_rsqn_icdc3"] = bidp_rsqn_icdc3
+        inst_dict["bidp_rsqn_icdc4"] = bidp_rsqn_icdc4
+        inst_dict["bidp_rsqn_icdc5"] = bidp_rsqn_icdc5
+        inst_dict["bidp_rsqn_icdc6"] = bidp_rsqn_icdc6
+        inst_dict["bidp_rsqn_icdc7"] = bidp_rsqn_icdc7
+        inst_dict["bidp_rsqn_icdc8"] = bidp_rsqn_icdc8
+        inst_dict["bidp_rsqn_icdc9"] = bidp_rsqn_icdc9
+        inst_dict["bidp_rsqn_icdc10"] = bidp_rsqn_icdc10
+        inst_dict["total_askp_rsqn"] = total_askp_rsqn
+        inst_dict["total_bidp_rsqn"] = total_bidp_rsqn
+        inst_dict["total_askp_rsqn_icdc"] = total_askp_rsqn_icdc
+        inst_dict["total_bidp_rsqn_icdc"] = total_bidp_rsqn_icdc
+        inst_dict["ovtm_total_askp_icdc"] = ovtm_total_askp_icdc
+        inst_dict["ovtm_total_bidp_icdc"] = ovtm_total_bidp_icdc
+        inst_dict["ovtm_total_askp_rsqn"] = ovtm_total_askp_rsqn
+        inst_dict["ovtm_total_bidp_rsqn"] = ovtm_total_bidp_rsqn
+        inst_dict["ntby_aspr_rsqn"] = ntby_aspr_rsqn
+        inst_dict["new_mkop_cls_code"] = new_mkop_cls_code
+        inst_dict["extra"] = extra
+
 
 _InquireAskingPriceExpCcnOutput1_KEYS = frozenset(
     {
@@ -257,9 +408,7 @@ _InquireAskingPriceExpCcnOutput1_KEYS = frozenset(
         "new_mkop_cls_code",
     }
 )
-_InquireAskingPriceExpCcnOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireAskingPriceExpCcnOutput1_KEYS
-)
+_InquireAskingPriceExpCcnOutput1_FILL = _d.KeyFill(_InquireAskingPriceExpCcnOutput1_KEYS)
 _InquireAskingPriceExpCcnOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("aspr_acpt_hour", "aspr_acpt_hour", "time", None),
     ("askp1", "askp1", "int", None),
@@ -333,8 +482,9 @@ _InquireAskingPriceExpCcnOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ntby_aspr_rsqn", "ntby_aspr_rsqn", "int", None),
     ("new_mkop_cls_code", "new_mkop_cls_code", "str", None),
 )
-_InquireAskingPriceExpCcnOutput1_INTS = _d.itemgetter(
-    *(
+_InquireAskingPriceExpCcnOutput1_VALUES = _d.values_of(
+    (
+        "aspr_acpt_hour",
         "askp1",
         "askp2",
         "askp3",
@@ -404,6 +554,80 @@ _InquireAskingPriceExpCcnOutput1_INTS = _d.itemgetter(
         "ovtm_total_askp_rsqn",
         "ovtm_total_bidp_rsqn",
         "ntby_aspr_rsqn",
+        "new_mkop_cls_code",
+    )
+)
+_InquireAskingPriceExpCcnOutput1_INTS = _d.itemgetter(
+    *(
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+        22,
+        23,
+        24,
+        25,
+        26,
+        27,
+        28,
+        29,
+        30,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+        38,
+        39,
+        40,
+        41,
+        42,
+        43,
+        44,
+        45,
+        46,
+        47,
+        48,
+        49,
+        50,
+        51,
+        52,
+        53,
+        54,
+        55,
+        56,
+        57,
+        58,
+        59,
+        60,
+        61,
+        62,
+        63,
+        64,
+        65,
+        66,
+        67,
+        68,
+        69,
     )
 )
 
@@ -412,17 +636,18 @@ def _InquireAskingPriceExpCcnOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireAskingPriceExpCcnOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 71 else {**_InquireAskingPriceExpCcnOutput1_NONE, **d}
+    full = d if len(d) == 71 else _InquireAskingPriceExpCcnOutput1_FILL(d)
     if len(full) == 71:
         try:
+            x = _InquireAskingPriceExpCcnOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _InquireAskingPriceExpCcnOutput1_INTS(full)
+                _InquireAskingPriceExpCcnOutput1_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceExpCcnOutput1(
-                time.fromisoformat(v)
-                if (v := full["aspr_acpt_hour"])
-                else _d.nothing(v),  # aspr_acpt_hour
+                time.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # aspr_acpt_hour
                 iv[0],  # askp1
                 iv[1],  # askp2
                 iv[2],  # askp3
@@ -493,7 +718,7 @@ def _InquireAskingPriceExpCcnOutput1(
                 iv[67],  # ovtm_total_bidp_rsqn
                 iv[68],  # ntby_aspr_rsqn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["new_mkop_cls_code"])
+                if (v := x[70])
                 else _d.nothing(v),  # new_mkop_cls_code
             )
         except _d.CONVERT_ERRORS:
@@ -504,11 +729,13 @@ def _InquireAskingPriceExpCcnOutput1(
         d,
         _InquireAskingPriceExpCcnOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.inquire_asking_price_exp_ccn.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireAskingPriceExpCcnOutput2:
     """주식현재가 호가/예상체결 output2 (one record)."""
 
@@ -541,6 +768,39 @@ class InquireAskingPriceExpCcnOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        antc_mkop_cls_code: str | None = None,
+        stck_prpr: int | None = None,
+        stck_oprc: int | None = None,
+        stck_hgpr: int | None = None,
+        stck_lwpr: int | None = None,
+        stck_sdpr: int | None = None,
+        antc_cnpr: int | None = None,
+        antc_cntg_vrss_sign: Sign | None = None,
+        antc_cntg_vrss: int | None = None,
+        antc_cntg_prdy_ctrt: Decimal | None = None,
+        antc_vol: int | None = None,
+        stck_shrn_iscd: str | None = None,
+        vi_cls_code: str | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["antc_mkop_cls_code"] = antc_mkop_cls_code
+        inst_dict["stck_prpr"] = stck_prpr
+        inst_dict["stck_oprc"] = stck_oprc
+        inst_dict["stck_hgpr"] = stck_hgpr
+        inst_dict["stck_lwpr"] = stck_lwpr
+        inst_dict["stck_sdpr"] = stck_sdpr
+        inst_dict["antc_cnpr"] = antc_cnpr
+        inst_dict["antc_cntg_vrss_sign"] = antc_cntg_vrss_sign
+        inst_dict["antc_cntg_vrss"] = antc_cntg_vrss
+        inst_dict["antc_cntg_prdy_ctrt"] = antc_cntg_prdy_ctrt
+        inst_dict["antc_vol"] = antc_vol
+        inst_dict["stck_shrn_iscd"] = stck_shrn_iscd
+        inst_dict["vi_cls_code"] = vi_cls_code
+        inst_dict["extra"] = extra
+
 
 _InquireAskingPriceExpCcnOutput2_KEYS = frozenset(
     {
@@ -559,9 +819,7 @@ _InquireAskingPriceExpCcnOutput2_KEYS = frozenset(
         "vi_cls_code",
     }
 )
-_InquireAskingPriceExpCcnOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireAskingPriceExpCcnOutput2_KEYS
-)
+_InquireAskingPriceExpCcnOutput2_FILL = _d.KeyFill(_InquireAskingPriceExpCcnOutput2_KEYS)
 _InquireAskingPriceExpCcnOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("antc_mkop_cls_code", "antc_mkop_cls_code", "str", None),
     ("stck_prpr", "stck_prpr", "int", None),
@@ -577,34 +835,43 @@ _InquireAskingPriceExpCcnOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_shrn_iscd", "stck_shrn_iscd", "str", None),
     ("vi_cls_code", "vi_cls_code", "str", None),
 )
-_InquireAskingPriceExpCcnOutput2_INTS = _d.itemgetter(
-    *(
+_InquireAskingPriceExpCcnOutput2_VALUES = _d.values_of(
+    (
+        "antc_mkop_cls_code",
         "stck_prpr",
         "stck_oprc",
         "stck_hgpr",
         "stck_lwpr",
         "stck_sdpr",
         "antc_cnpr",
+        "antc_cntg_vrss_sign",
         "antc_cntg_vrss",
+        "antc_cntg_prdy_ctrt",
         "antc_vol",
+        "stck_shrn_iscd",
+        "vi_cls_code",
     )
 )
+_InquireAskingPriceExpCcnOutput2_INTS = _d.itemgetter(*(1, 2, 3, 4, 5, 6, 8, 10))
 
 
 def _InquireAskingPriceExpCcnOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireAskingPriceExpCcnOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 13 else {**_InquireAskingPriceExpCcnOutput2_NONE, **d}
+    full = d if len(d) == 13 else _InquireAskingPriceExpCcnOutput2_FILL(d)
     if len(full) == 13:
         try:
+            x = _InquireAskingPriceExpCcnOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _InquireAskingPriceExpCcnOutput2_INTS(full)
+                _InquireAskingPriceExpCcnOutput2_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireAskingPriceExpCcnOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["antc_mkop_cls_code"])
+                if (v := x[0])
                 else _d.nothing(v),  # antc_mkop_cls_code
                 iv[0],  # stck_prpr
                 iv[1],  # stck_oprc
@@ -612,19 +879,17 @@ def _InquireAskingPriceExpCcnOutput2(
                 iv[3],  # stck_lwpr
                 iv[4],  # stck_sdpr
                 iv[5],  # antc_cnpr
-                SIGN_CODES[v]
-                if (v := full["antc_cntg_vrss_sign"])
-                else _d.nothing(v),  # antc_cntg_vrss_sign
+                SIGN_CODES[v] if (v := x[7]) else _d.nothing(v),  # antc_cntg_vrss_sign
                 iv[6],  # antc_cntg_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["antc_cntg_prdy_ctrt"])
+                if (v := x[9])
                 else _d.nothing(v),  # antc_cntg_prdy_ctrt
                 iv[7],  # antc_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["stck_shrn_iscd"])
+                if (v := x[11])
                 else _d.nothing(v),  # stck_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["vi_cls_code"])
+                if (v := x[12])
                 else _d.nothing(v),  # vi_cls_code
             )
         except _d.CONVERT_ERRORS:
@@ -635,11 +900,11 @@ def _InquireAskingPriceExpCcnOutput2(
         d,
         _InquireAskingPriceExpCcnOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_stock.inquire_asking_price_exp_ccn.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireAskingPriceExpCcnResponse:
     """주식현재가 호가/예상체결 response."""
 
@@ -663,12 +928,18 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireAskingPriceExpCcnResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _InquireAskingPriceExpCcnOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _InquireAskingPriceExpCcnOutput1,
+        strict,
+        "domestic_stock.inquire_asking_price_exp_ccn.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
     output2, keep = _d.as_required(
-        body.get("output2"), _InquireAskingPriceExpCcnOutput2, strict, _ID + ".output2"
+        body.get("output2"),
+        _InquireAskingPriceExpCcnOutput2,
+        strict,
+        "domestic_stock.inquire_asking_price_exp_ccn.output2",
     )
     if keep:
         extra["output2"] = body["output2"]

@@ -33,7 +33,9 @@ __all__ = [
 _ID = "domestic_stock.inquire_balance_rlz_pl"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireBalanceRlzPlOutput1:
     """주식잔고조회_실현손익 output1 (rows)."""
 
@@ -86,6 +88,59 @@ class InquireBalanceRlzPlOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        pdno: str | None = None,
+        prdt_name: str | None = None,
+        trad_dvsn_name: str | None = None,
+        bfdy_buy_qty: int | None = None,
+        bfdy_sll_qty: int | None = None,
+        thdt_buyqty: int | None = None,
+        thdt_sll_qty: int | None = None,
+        hldg_qty: int | None = None,
+        ord_psbl_qty: int | None = None,
+        pchs_avg_pric: Decimal | None = None,
+        pchs_amt: int | None = None,
+        prpr: int | None = None,
+        evlu_amt: int | None = None,
+        evlu_pfls_amt: int | None = None,
+        evlu_pfls_rt: Decimal | None = None,
+        evlu_erng_rt: Decimal | None = None,
+        loan_dt: date | None = None,
+        loan_amt: int | None = None,
+        stln_slng_chgs: int | None = None,
+        expd_dt: date | None = None,
+        stck_loan_unpr: Decimal | None = None,
+        bfdy_cprs_icdc: int | None = None,
+        fltt_rt: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["pdno"] = pdno
+        inst_dict["prdt_name"] = prdt_name
+        inst_dict["trad_dvsn_name"] = trad_dvsn_name
+        inst_dict["bfdy_buy_qty"] = bfdy_buy_qty
+        inst_dict["bfdy_sll_qty"] = bfdy_sll_qty
+        inst_dict["thdt_buyqty"] = thdt_buyqty
+        inst_dict["thdt_sll_qty"] = thdt_sll_qty
+        inst_dict["hldg_qty"] = hldg_qty
+        inst_dict["ord_psbl_qty"] = ord_psbl_qty
+        inst_dict["pchs_avg_pric"] = pchs_avg_pric
+        inst_dict["pchs_amt"] = pchs_amt
+        inst_dict["prpr"] = prpr
+        inst_dict["evlu_amt"] = evlu_amt
+        inst_dict["evlu_pfls_amt"] = evlu_pfls_amt
+        inst_dict["evlu_pfls_rt"] = evlu_pfls_rt
+        inst_dict["evlu_erng_rt"] = evlu_erng_rt
+        inst_dict["loan_dt"] = loan_dt
+        inst_dict["loan_amt"] = loan_amt
+        inst_dict["stln_slng_chgs"] = stln_slng_chgs
+        inst_dict["expd_dt"] = expd_dt
+        inst_dict["stck_loan_unpr"] = stck_loan_unpr
+        inst_dict["bfdy_cprs_icdc"] = bfdy_cprs_icdc
+        inst_dict["fltt_rt"] = fltt_rt
+        inst_dict["extra"] = extra
+
 
 _InquireBalanceRlzPlOutput1_KEYS = frozenset(
     {
@@ -114,9 +169,7 @@ _InquireBalanceRlzPlOutput1_KEYS = frozenset(
         "fltt_rt",
     }
 )
-_InquireBalanceRlzPlOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireBalanceRlzPlOutput1_KEYS
-)
+_InquireBalanceRlzPlOutput1_FILL = _d.KeyFill(_InquireBalanceRlzPlOutput1_KEYS)
 _InquireBalanceRlzPlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pdno", "pdno", "str", None),
     ("prdt_name", "prdt_name", "text", None),
@@ -142,43 +195,57 @@ _InquireBalanceRlzPlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bfdy_cprs_icdc", "bfdy_cprs_icdc", "int", None),
     ("fltt_rt", "fltt_rt", "decimal", None),
 )
-_InquireBalanceRlzPlOutput1_INTS = _d.itemgetter(
-    *(
+_InquireBalanceRlzPlOutput1_VALUES = _d.values_of(
+    (
+        "pdno",
+        "prdt_name",
+        "trad_dvsn_name",
         "bfdy_buy_qty",
         "bfdy_sll_qty",
         "thdt_buyqty",
         "thdt_sll_qty",
         "hldg_qty",
         "ord_psbl_qty",
+        "pchs_avg_pric",
         "pchs_amt",
         "prpr",
         "evlu_amt",
         "evlu_pfls_amt",
+        "evlu_pfls_rt",
+        "evlu_erng_rt",
+        "loan_dt",
         "loan_amt",
         "stln_slng_chgs",
+        "expd_dt",
+        "stck_loan_unpr",
         "bfdy_cprs_icdc",
+        "fltt_rt",
     )
 )
+_InquireBalanceRlzPlOutput1_INTS = _d.itemgetter(*(3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 17, 18, 21))
 
 
 def _InquireBalanceRlzPlOutput1(d: Mapping[str, Any], strict: bool) -> InquireBalanceRlzPlOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 23 else {**_InquireBalanceRlzPlOutput1_NONE, **d}
+    full = d if len(d) == 23 else _InquireBalanceRlzPlOutput1_FILL(d)
     if len(full) == 23:
         try:
+            x = _InquireBalanceRlzPlOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _InquireBalanceRlzPlOutput1_INTS(full)
+                _InquireBalanceRlzPlOutput1_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireBalanceRlzPlOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["pdno"])
+                if (v := x[0])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_name"])
+                if (v := x[1])
                 else _d.nothing(v),  # prdt_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["trad_dvsn_name"])
+                if (v := x[2])
                 else _d.nothing(v),  # trad_dvsn_name
                 iv[0],  # bfdy_buy_qty
                 iv[1],  # bfdy_sll_qty
@@ -187,28 +254,28 @@ def _InquireBalanceRlzPlOutput1(d: Mapping[str, Any], strict: bool) -> InquireBa
                 iv[4],  # hldg_qty
                 iv[5],  # ord_psbl_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["pchs_avg_pric"])
+                if (v := x[9])
                 else _d.nothing(v),  # pchs_avg_pric
                 iv[6],  # pchs_amt
                 iv[7],  # prpr
                 iv[8],  # evlu_amt
                 iv[9],  # evlu_pfls_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["evlu_pfls_rt"])
+                if (v := x[14])
                 else _d.nothing(v),  # evlu_pfls_rt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["evlu_erng_rt"])
+                if (v := x[15])
                 else _d.nothing(v),  # evlu_erng_rt
-                date.fromisoformat(v) if (v := full["loan_dt"]) else _d.nothing(v),  # loan_dt
+                date.fromisoformat(v) if (v := x[16]) else _d.nothing(v),  # loan_dt
                 iv[10],  # loan_amt
                 iv[11],  # stln_slng_chgs
-                date.fromisoformat(v) if (v := full["expd_dt"]) else _d.nothing(v),  # expd_dt
+                date.fromisoformat(v) if (v := x[19]) else _d.nothing(v),  # expd_dt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["stck_loan_unpr"])
+                if (v := x[20])
                 else _d.nothing(v),  # stck_loan_unpr
                 iv[12],  # bfdy_cprs_icdc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["fltt_rt"])
+                if (v := x[22])
                 else _d.nothing(v),  # fltt_rt
             )
         except _d.CONVERT_ERRORS:
@@ -219,11 +286,13 @@ def _InquireBalanceRlzPlOutput1(d: Mapping[str, Any], strict: bool) -> InquireBa
         d,
         _InquireBalanceRlzPlOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.inquire_balance_rlz_pl.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireBalanceRlzPlOutput2:
     """주식잔고조회_실현손익 output2 (rows)."""
 
@@ -286,6 +355,69 @@ class InquireBalanceRlzPlOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        dnca_tot_amt: int | None = None,
+        nxdy_excc_amt: int | None = None,
+        prvs_rcdl_excc_amt: int | None = None,
+        cma_evlu_amt: int | None = None,
+        bfdy_buy_amt: int | None = None,
+        thdt_buy_amt: int | None = None,
+        nxdy_auto_rdpt_amt: int | None = None,
+        bfdy_sll_amt: int | None = None,
+        thdt_sll_amt: int | None = None,
+        d2_auto_rdpt_amt: int | None = None,
+        bfdy_tlex_amt: int | None = None,
+        thdt_tlex_amt: int | None = None,
+        tot_loan_amt: int | None = None,
+        scts_evlu_amt: int | None = None,
+        tot_evlu_amt: int | None = None,
+        nass_amt: int | None = None,
+        fncg_gld_auto_rdpt_yn: bool | None = None,
+        pchs_amt_smtl_amt: int | None = None,
+        evlu_amt_smtl_amt: int | None = None,
+        evlu_pfls_smtl_amt: int | None = None,
+        tot_stln_slng_chgs: int | None = None,
+        bfdy_tot_asst_evlu_amt: int | None = None,
+        asst_icdc_amt: int | None = None,
+        asst_icdc_erng_rt: Decimal | None = None,
+        rlzt_pfls: int | None = None,
+        rlzt_erng_rt: Decimal | None = None,
+        real_evlu_pfls: int | None = None,
+        real_evlu_pfls_erng_rt: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["dnca_tot_amt"] = dnca_tot_amt
+        inst_dict["nxdy_excc_amt"] = nxdy_excc_amt
+        inst_dict["prvs_rcdl_excc_amt"] = prvs_rcdl_excc_amt
+        inst_dict["cma_evlu_amt"] = cma_evlu_amt
+        inst_dict["bfdy_buy_amt"] = bfdy_buy_amt
+        inst_dict["thdt_buy_amt"] = thdt_buy_amt
+        inst_dict["nxdy_auto_rdpt_amt"] = nxdy_auto_rdpt_amt
+        inst_dict["bfdy_sll_amt"] = bfdy_sll_amt
+        inst_dict["thdt_sll_amt"] = thdt_sll_amt
+        inst_dict["d2_auto_rdpt_amt"] = d2_auto_rdpt_amt
+        inst_dict["bfdy_tlex_amt"] = bfdy_tlex_amt
+        inst_dict["thdt_tlex_amt"] = thdt_tlex_amt
+        inst_dict["tot_loan_amt"] = tot_loan_amt
+        inst_dict["scts_evlu_amt"] = scts_evlu_amt
+        inst_dict["tot_evlu_amt"] = tot_evlu_amt
+        inst_dict["nass_amt"] = nass_amt
+        inst_dict["fncg_gld_auto_rdpt_yn"] = fncg_gld_auto_rdpt_yn
+        inst_dict["pchs_amt_smtl_amt"] = pchs_amt_smtl_amt
+        inst_dict["evlu_amt_smtl_amt"] = evlu_amt_smtl_amt
+        inst_dict["evlu_pfls_smtl_amt"] = evlu_pfls_smtl_amt
+        inst_dict["tot_stln_slng_chgs"] = tot_stln_slng_chgs
+        inst_dict["bfdy_tot_asst_evlu_amt"] = bfdy_tot_asst_evlu_amt
+        inst_dict["asst_icdc_amt"] = asst_icdc_amt
+        inst_dict["asst_icdc_erng_rt"] = asst_icdc_erng_rt
+        inst_dict["rlzt_pfls"] = rlzt_pfls
+        inst_dict["rlzt_erng_rt"] = rlzt_erng_rt
+        inst_dict["real_evlu_pfls"] = real_evlu_pfls
+        inst_dict["real_evlu_pfls_erng_rt"] = real_evlu_pfls_erng_rt
+        inst_dict["extra"] = extra
+
 
 _InquireBalanceRlzPlOutput2_KEYS = frozenset(
     {
@@ -319,9 +451,7 @@ _InquireBalanceRlzPlOutput2_KEYS = frozenset(
         "real_evlu_pfls_erng_rt",
     }
 )
-_InquireBalanceRlzPlOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireBalanceRlzPlOutput2_KEYS
-)
+_InquireBalanceRlzPlOutput2_FILL = _d.KeyFill(_InquireBalanceRlzPlOutput2_KEYS)
 _InquireBalanceRlzPlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("dnca_tot_amt", "dnca_tot_amt", "int", None),
     ("nxdy_excc_amt", "nxdy_excc_amt", "int", None),
@@ -352,8 +482,8 @@ _InquireBalanceRlzPlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("real_evlu_pfls", "real_evlu_pfls", "int", None),
     ("real_evlu_pfls_erng_rt", "real_evlu_pfls_erng_rt", "decimal", None),
 )
-_InquireBalanceRlzPlOutput2_INTS = _d.itemgetter(
-    *(
+_InquireBalanceRlzPlOutput2_VALUES = _d.values_of(
+    (
         "dnca_tot_amt",
         "nxdy_excc_amt",
         "prvs_rcdl_excc_amt",
@@ -370,25 +500,35 @@ _InquireBalanceRlzPlOutput2_INTS = _d.itemgetter(
         "scts_evlu_amt",
         "tot_evlu_amt",
         "nass_amt",
+        "fncg_gld_auto_rdpt_yn",
         "pchs_amt_smtl_amt",
         "evlu_amt_smtl_amt",
         "evlu_pfls_smtl_amt",
         "tot_stln_slng_chgs",
         "bfdy_tot_asst_evlu_amt",
         "asst_icdc_amt",
+        "asst_icdc_erng_rt",
         "rlzt_pfls",
+        "rlzt_erng_rt",
         "real_evlu_pfls",
+        "real_evlu_pfls_erng_rt",
     )
+)
+_InquireBalanceRlzPlOutput2_INTS = _d.itemgetter(
+    *(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21, 22, 24, 26)
 )
 
 
 def _InquireBalanceRlzPlOutput2(d: Mapping[str, Any], strict: bool) -> InquireBalanceRlzPlOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 28 else {**_InquireBalanceRlzPlOutput2_NONE, **d}
+    full = d if len(d) == 28 else _InquireBalanceRlzPlOutput2_FILL(d)
     if len(full) == 28:
         try:
+            x = _InquireBalanceRlzPlOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _InquireBalanceRlzPlOutput2_INTS(full)
+                _InquireBalanceRlzPlOutput2_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireBalanceRlzPlOutput2(
@@ -408,9 +548,7 @@ def _InquireBalanceRlzPlOutput2(d: Mapping[str, Any], strict: bool) -> InquireBa
                 iv[13],  # scts_evlu_amt
                 iv[14],  # tot_evlu_amt
                 iv[15],  # nass_amt
-                _d.YN[v]
-                if (v := full["fncg_gld_auto_rdpt_yn"])
-                else _d.nothing(v),  # fncg_gld_auto_rdpt_yn
+                _d.YN[v] if (v := x[16]) else _d.nothing(v),  # fncg_gld_auto_rdpt_yn
                 iv[16],  # pchs_amt_smtl_amt
                 iv[17],  # evlu_amt_smtl_amt
                 iv[18],  # evlu_pfls_smtl_amt
@@ -418,15 +556,15 @@ def _InquireBalanceRlzPlOutput2(d: Mapping[str, Any], strict: bool) -> InquireBa
                 iv[20],  # bfdy_tot_asst_evlu_amt
                 iv[21],  # asst_icdc_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["asst_icdc_erng_rt"])
+                if (v := x[23])
                 else _d.nothing(v),  # asst_icdc_erng_rt
                 iv[22],  # rlzt_pfls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["rlzt_erng_rt"])
+                if (v := x[25])
                 else _d.nothing(v),  # rlzt_erng_rt
                 iv[23],  # real_evlu_pfls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["real_evlu_pfls_erng_rt"])
+                if (v := x[27])
                 else _d.nothing(v),  # real_evlu_pfls_erng_rt
             )
         except _d.CONVERT_ERRORS:
@@ -437,11 +575,11 @@ def _InquireBalanceRlzPlOutput2(d: Mapping[str, Any], strict: bool) -> InquireBa
         d,
         _InquireBalanceRlzPlOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_stock.inquire_balance_rlz_pl.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireBalanceRlzPlResponse:
     """주식잔고조회_실현손익 response."""
 
@@ -480,7 +618,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireBalanceRlzPlRespons
             InquireBalanceRlzPlOutput1,
             _InquireBalanceRlzPlOutput1_FIELDS,
             strict,
-            _ID + ".output1",
+            "domestic_stock.inquire_balance_rlz_pl.output1",
         ),
         output2=_d.as_rows(
             body.get("output2"),
@@ -488,7 +626,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireBalanceRlzPlRespons
             InquireBalanceRlzPlOutput2,
             _InquireBalanceRlzPlOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "domestic_stock.inquire_balance_rlz_pl.output2",
         ),
         ctx_area_fk100=_d.scalar(body, "ctx_area_fk100", "str", None, strict, _ID, extra),
         ctx_area_nk100=_d.scalar(body, "ctx_area_nk100", "str", None, strict, _ID, extra),

@@ -44,7 +44,9 @@ __all__ = [
 _ID = "domestic_stock.inquire_daily_ccld"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireDailyCcldOutput1:
     """주식일별주문체결조회 output1 (rows)."""
 
@@ -123,6 +125,85 @@ class InquireDailyCcldOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        ord_dt: date | None = None,
+        ord_gno_brno: str | None = None,
+        odno: str | None = None,
+        orgn_odno: str | None = None,
+        ord_dvsn_name: str | None = None,
+        sll_buy_dvsn_cd: SellBuyDivision | None = None,
+        sll_buy_dvsn_cd_name: str | None = None,
+        pdno: str | None = None,
+        prdt_name: str | None = None,
+        ord_qty: int | None = None,
+        ord_unpr: int | None = None,
+        ord_tmd: time | None = None,
+        tot_ccld_qty: int | None = None,
+        avg_prvs: Decimal | None = None,
+        cncl_yn: bool | None = None,
+        tot_ccld_amt: int | None = None,
+        loan_dt: date | None = None,
+        ordr_empno: str | None = None,
+        ord_dvsn_cd: OrderDivision | None = None,
+        cncl_cfrm_qty: int | None = None,
+        rmn_qty: int | None = None,
+        rjct_qty: int | None = None,
+        ccld_cndt_name: str | None = None,
+        inqr_ip_addr: str | None = None,
+        cpbc_ordp_ord_rcit_dvsn_cd: str | None = None,
+        cpbc_ordp_infm_mthd_dvsn_cd: str | None = None,
+        infm_tmd: time | None = None,
+        ctac_tlno: str | None = None,
+        prdt_type_cd: str | None = None,
+        excg_dvsn_cd: str | None = None,
+        cpbc_ordp_mtrl_dvsn_cd: str | None = None,
+        ord_orgno: str | None = None,
+        rsvn_ord_end_dt: date | None = None,
+        excg_id_dvsn_cd: ExchangeIdDivision | None = None,
+        stpm_cndt_pric: int | None = None,
+        stpm_efct_occr_dtmd: str | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["ord_dt"] = ord_dt
+        inst_dict["ord_gno_brno"] = ord_gno_brno
+        inst_dict["odno"] = odno
+        inst_dict["orgn_odno"] = orgn_odno
+        inst_dict["ord_dvsn_name"] = ord_dvsn_name
+        inst_dict["sll_buy_dvsn_cd"] = sll_buy_dvsn_cd
+        inst_dict["sll_buy_dvsn_cd_name"] = sll_buy_dvsn_cd_name
+        inst_dict["pdno"] = pdno
+        inst_dict["prdt_name"] = prdt_name
+        inst_dict["ord_qty"] = ord_qty
+        inst_dict["ord_unpr"] = ord_unpr
+        inst_dict["ord_tmd"] = ord_tmd
+        inst_dict["tot_ccld_qty"] = tot_ccld_qty
+        inst_dict["avg_prvs"] = avg_prvs
+        inst_dict["cncl_yn"] = cncl_yn
+        inst_dict["tot_ccld_amt"] = tot_ccld_amt
+        inst_dict["loan_dt"] = loan_dt
+        inst_dict["ordr_empno"] = ordr_empno
+        inst_dict["ord_dvsn_cd"] = ord_dvsn_cd
+        inst_dict["cncl_cfrm_qty"] = cncl_cfrm_qty
+        inst_dict["rmn_qty"] = rmn_qty
+        inst_dict["rjct_qty"] = rjct_qty
+        inst_dict["ccld_cndt_name"] = ccld_cndt_name
+        inst_dict["inqr_ip_addr"] = inqr_ip_addr
+        inst_dict["cpbc_ordp_ord_rcit_dvsn_cd"] = cpbc_ordp_ord_rcit_dvsn_cd
+        inst_dict["cpbc_ordp_infm_mthd_dvsn_cd"] = cpbc_ordp_infm_mthd_dvsn_cd
+        inst_dict["infm_tmd"] = infm_tmd
+        inst_dict["ctac_tlno"] = ctac_tlno
+        inst_dict["prdt_type_cd"] = prdt_type_cd
+        inst_dict["excg_dvsn_cd"] = excg_dvsn_cd
+        inst_dict["cpbc_ordp_mtrl_dvsn_cd"] = cpbc_ordp_mtrl_dvsn_cd
+        inst_dict["ord_orgno"] = ord_orgno
+        inst_dict["rsvn_ord_end_dt"] = rsvn_ord_end_dt
+        inst_dict["excg_id_dvsn_cd"] = excg_id_dvsn_cd
+        inst_dict["stpm_cndt_pric"] = stpm_cndt_pric
+        inst_dict["stpm_efct_occr_dtmd"] = stpm_efct_occr_dtmd
+        inst_dict["extra"] = extra
+
 
 _InquireDailyCcldOutput1_KEYS = frozenset(
     {
@@ -164,7 +245,7 @@ _InquireDailyCcldOutput1_KEYS = frozenset(
         "stpm_efct_occr_dtmd",
     }
 )
-_InquireDailyCcldOutput1_NONE: Mapping[str, None] = dict.fromkeys(_InquireDailyCcldOutput1_KEYS)
+_InquireDailyCcldOutput1_FILL = _d.KeyFill(_InquireDailyCcldOutput1_KEYS)
 _InquireDailyCcldOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ord_dt", "ord_dt", "date", None),
     ("ord_gno_brno", "ord_gno_brno", "str", None),
@@ -203,111 +284,131 @@ _InquireDailyCcldOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stpm_cndt_pric", "stpm_cndt_pric", "int", None),
     ("stpm_efct_occr_dtmd", "stpm_efct_occr_dtmd", "str", None),
 )
-_InquireDailyCcldOutput1_INTS = _d.itemgetter(
-    *(
+_InquireDailyCcldOutput1_VALUES = _d.values_of(
+    (
+        "ord_dt",
+        "ord_gno_brno",
+        "odno",
+        "orgn_odno",
+        "ord_dvsn_name",
+        "sll_buy_dvsn_cd",
+        "sll_buy_dvsn_cd_name",
+        "pdno",
+        "prdt_name",
         "ord_qty",
         "ord_unpr",
+        "ord_tmd",
         "tot_ccld_qty",
+        "avg_prvs",
+        "cncl_yn",
         "tot_ccld_amt",
+        "loan_dt",
+        "ordr_empno",
+        "ord_dvsn_cd",
         "cncl_cfrm_qty",
         "rmn_qty",
         "rjct_qty",
+        "ccld_cndt_name",
+        "inqr_ip_addr",
+        "cpbc_ordp_ord_rcit_dvsn_cd",
+        "cpbc_ordp_infm_mthd_dvsn_cd",
+        "infm_tmd",
+        "ctac_tlno",
+        "prdt_type_cd",
+        "excg_dvsn_cd",
+        "cpbc_ordp_mtrl_dvsn_cd",
+        "ord_orgno",
+        "rsvn_ord_end_dt",
+        "excg_id_dvsn_cd",
         "stpm_cndt_pric",
+        "stpm_efct_occr_dtmd",
     )
 )
+_InquireDailyCcldOutput1_INTS = _d.itemgetter(*(9, 10, 12, 15, 19, 20, 21, 34))
 
 
 def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDailyCcldOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 36 else {**_InquireDailyCcldOutput1_NONE, **d}
+    full = d if len(d) == 36 else _InquireDailyCcldOutput1_FILL(d)
     if len(full) == 36:
         try:
-            iv = _d.integers(
-                _InquireDailyCcldOutput1_INTS(full)
-            )  # one pass; a JSON number: TypeError
+            x = _InquireDailyCcldOutput1_VALUES(full)  # every value in field order, in one C call
+            iv = _d.integers(_InquireDailyCcldOutput1_INTS(x))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyCcldOutput1(
-                date.fromisoformat(v) if (v := full["ord_dt"]) else _d.nothing(v),  # ord_dt
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # ord_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ord_gno_brno"])
+                if (v := x[1])
                 else _d.nothing(v),  # ord_gno_brno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["odno"])
+                if (v := x[2])
                 else _d.nothing(v),  # odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["orgn_odno"])
+                if (v := x[3])
                 else _d.nothing(v),  # orgn_odno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ord_dvsn_name"])
+                if (v := x[4])
                 else _d.nothing(v),  # ord_dvsn_name
-                SELL_BUY_DIVISION_CODES[v]
-                if (v := full["sll_buy_dvsn_cd"])
-                else _d.nothing(v),  # sll_buy_dvsn_cd
+                SELL_BUY_DIVISION_CODES[v] if (v := x[5]) else _d.nothing(v),  # sll_buy_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["sll_buy_dvsn_cd_name"])
+                if (v := x[6])
                 else _d.nothing(v),  # sll_buy_dvsn_cd_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["pdno"])
+                if (v := x[7])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_name"])
+                if (v := x[8])
                 else _d.nothing(v),  # prdt_name
                 iv[0],  # ord_qty
                 iv[1],  # ord_unpr
-                time.fromisoformat(v) if (v := full["ord_tmd"]) else _d.nothing(v),  # ord_tmd
+                time.fromisoformat(v) if (v := x[11]) else _d.nothing(v),  # ord_tmd
                 iv[2],  # tot_ccld_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["avg_prvs"])
+                if (v := x[13])
                 else _d.nothing(v),  # avg_prvs
-                _d.YN[v] if (v := full["cncl_yn"]) else _d.nothing(v),  # cncl_yn
+                _d.YN[v] if (v := x[14]) else _d.nothing(v),  # cncl_yn
                 iv[3],  # tot_ccld_amt
-                date.fromisoformat(v) if (v := full["loan_dt"]) else _d.nothing(v),  # loan_dt
+                date.fromisoformat(v) if (v := x[16]) else _d.nothing(v),  # loan_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ordr_empno"])
+                if (v := x[17])
                 else _d.nothing(v),  # ordr_empno
-                ORDER_DIVISION_CODES[v]
-                if (v := full["ord_dvsn_cd"])
-                else _d.nothing(v),  # ord_dvsn_cd
+                ORDER_DIVISION_CODES[v] if (v := x[18]) else _d.nothing(v),  # ord_dvsn_cd
                 iv[4],  # cncl_cfrm_qty
                 iv[5],  # rmn_qty
                 iv[6],  # rjct_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ccld_cndt_name"])
+                if (v := x[22])
                 else _d.nothing(v),  # ccld_cndt_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["inqr_ip_addr"])
+                if (v := x[23])
                 else _d.nothing(v),  # inqr_ip_addr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["cpbc_ordp_ord_rcit_dvsn_cd"])
+                if (v := x[24])
                 else _d.nothing(v),  # cpbc_ordp_ord_rcit_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["cpbc_ordp_infm_mthd_dvsn_cd"])
+                if (v := x[25])
                 else _d.nothing(v),  # cpbc_ordp_infm_mthd_dvsn_cd
-                time.fromisoformat(v) if (v := full["infm_tmd"]) else _d.nothing(v),  # infm_tmd
+                time.fromisoformat(v) if (v := x[26]) else _d.nothing(v),  # infm_tmd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ctac_tlno"])
+                if (v := x[27])
                 else _d.nothing(v),  # ctac_tlno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_type_cd"])
+                if (v := x[28])
                 else _d.nothing(v),  # prdt_type_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["excg_dvsn_cd"])
+                if (v := x[29])
                 else _d.nothing(v),  # excg_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["cpbc_ordp_mtrl_dvsn_cd"])
+                if (v := x[30])
                 else _d.nothing(v),  # cpbc_ordp_mtrl_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ord_orgno"])
+                if (v := x[31])
                 else _d.nothing(v),  # ord_orgno
-                date.fromisoformat(v)
-                if (v := full["rsvn_ord_end_dt"])
-                else _d.nothing(v),  # rsvn_ord_end_dt
-                EXCHANGE_ID_DIVISION_CODES[v]
-                if (v := full["excg_id_dvsn_cd"])
-                else _d.nothing(v),  # excg_id_dvsn_cd
+                date.fromisoformat(v) if (v := x[32]) else _d.nothing(v),  # rsvn_ord_end_dt
+                EXCHANGE_ID_DIVISION_CODES[v] if (v := x[33]) else _d.nothing(v),  # excg_id_dvsn_cd
                 iv[7],  # stpm_cndt_pric
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["stpm_efct_occr_dtmd"])
+                if (v := x[35])
                 else _d.nothing(v),  # stpm_efct_occr_dtmd
             )
         except _d.CONVERT_ERRORS:
@@ -318,11 +419,13 @@ def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDaily
         d,
         _InquireDailyCcldOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.inquire_daily_ccld.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireDailyCcldOutput2:
     """주식일별주문체결조회 output2 (one record)."""
 
@@ -339,11 +442,28 @@ class InquireDailyCcldOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        tot_ord_qty: int | None = None,
+        tot_ccld_qty: int | None = None,
+        tot_ccld_amt: int | None = None,
+        prsm_tlex_smtl: int | None = None,
+        pchs_avg_pric: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["tot_ord_qty"] = tot_ord_qty
+        inst_dict["tot_ccld_qty"] = tot_ccld_qty
+        inst_dict["tot_ccld_amt"] = tot_ccld_amt
+        inst_dict["prsm_tlex_smtl"] = prsm_tlex_smtl
+        inst_dict["pchs_avg_pric"] = pchs_avg_pric
+        inst_dict["extra"] = extra
+
 
 _InquireDailyCcldOutput2_KEYS = frozenset(
     {"tot_ord_qty", "tot_ccld_qty", "tot_ccld_amt", "prsm_tlex_smtl", "pchs_avg_pric"}
 )
-_InquireDailyCcldOutput2_NONE: Mapping[str, None] = dict.fromkeys(_InquireDailyCcldOutput2_KEYS)
+_InquireDailyCcldOutput2_FILL = _d.KeyFill(_InquireDailyCcldOutput2_KEYS)
 _InquireDailyCcldOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_ord_qty", "tot_ord_qty", "int", None),
     ("tot_ccld_qty", "tot_ccld_qty", "int", None),
@@ -351,21 +471,25 @@ _InquireDailyCcldOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prsm_tlex_smtl", "prsm_tlex_smtl", "int", None),
     ("pchs_avg_pric", "pchs_avg_pric", "decimal", None),
 )
+_InquireDailyCcldOutput2_VALUES = _d.values_of(
+    ("tot_ord_qty", "tot_ccld_qty", "tot_ccld_amt", "prsm_tlex_smtl", "pchs_avg_pric")
+)
 
 
 def _InquireDailyCcldOutput2(d: Mapping[str, Any], strict: bool) -> InquireDailyCcldOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 5 else {**_InquireDailyCcldOutput2_NONE, **d}
+    full = d if len(d) == 5 else _InquireDailyCcldOutput2_FILL(d)
     if len(full) == 5:
         try:
+            x = _InquireDailyCcldOutput2_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyCcldOutput2(
-                int(v) if (v := full["tot_ord_qty"]) else _d.nothing(v),  # tot_ord_qty
-                int(v) if (v := full["tot_ccld_qty"]) else _d.nothing(v),  # tot_ccld_qty
-                int(v) if (v := full["tot_ccld_amt"]) else _d.nothing(v),  # tot_ccld_amt
-                int(v) if (v := full["prsm_tlex_smtl"]) else _d.nothing(v),  # prsm_tlex_smtl
+                int(v) if (v := x[0]) else _d.nothing(v),  # tot_ord_qty
+                int(v) if (v := x[1]) else _d.nothing(v),  # tot_ccld_qty
+                int(v) if (v := x[2]) else _d.nothing(v),  # tot_ccld_amt
+                int(v) if (v := x[3]) else _d.nothing(v),  # prsm_tlex_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["pchs_avg_pric"])
+                if (v := x[4])
                 else _d.nothing(v),  # pchs_avg_pric
             )
         except _d.CONVERT_ERRORS:
@@ -376,11 +500,11 @@ def _InquireDailyCcldOutput2(d: Mapping[str, Any], strict: bool) -> InquireDaily
         d,
         _InquireDailyCcldOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_stock.inquire_daily_ccld.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireDailyCcldResponse:
     """주식일별주문체결조회 response."""
 
@@ -410,7 +534,10 @@ _RESPONSE_KEYS = frozenset(
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyCcldResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output2, keep = _d.as_required(
-        body.get("output2"), _InquireDailyCcldOutput2, strict, _ID + ".output2"
+        body.get("output2"),
+        _InquireDailyCcldOutput2,
+        strict,
+        "domestic_stock.inquire_daily_ccld.output2",
     )
     if keep:
         extra["output2"] = body["output2"]
@@ -424,7 +551,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyCcldResponse:
             InquireDailyCcldOutput1,
             _InquireDailyCcldOutput1_FIELDS,
             strict,
-            _ID + ".output1",
+            "domestic_stock.inquire_daily_ccld.output1",
         ),
         output2=output2,
         ctx_area_fk100=_d.scalar(body, "ctx_area_fk100", "str", None, strict, _ID, extra),

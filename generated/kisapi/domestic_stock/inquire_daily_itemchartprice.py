@@ -42,7 +42,9 @@ __all__ = [
 _ID = "domestic_stock.inquire_daily_itemchartprice"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireDailyItemchartpriceOutput1:
     """국내주식기간별시세(일/주/월/년) output1 (one record)."""
 
@@ -109,6 +111,73 @@ class InquireDailyItemchartpriceOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        prdy_vrss: int | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_ctrt: Decimal | None = None,
+        stck_prdy_clpr: int | None = None,
+        acml_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        hts_kor_isnm: str | None = None,
+        stck_prpr: int | None = None,
+        stck_shrn_iscd: str | None = None,
+        prdy_vol: int | None = None,
+        stck_mxpr: int | None = None,
+        stck_llam: int | None = None,
+        stck_oprc: int | None = None,
+        stck_hgpr: int | None = None,
+        stck_lwpr: int | None = None,
+        stck_prdy_oprc: int | None = None,
+        stck_prdy_hgpr: int | None = None,
+        stck_prdy_lwpr: int | None = None,
+        askp: int | None = None,
+        bidp: int | None = None,
+        prdy_vrss_vol: int | None = None,
+        vol_tnrt: Decimal | None = None,
+        stck_fcam: int | None = None,
+        lstn_stcn: int | None = None,
+        cpfn: int | None = None,
+        hts_avls: int | None = None,
+        per: Decimal | None = None,
+        eps: Decimal | None = None,
+        pbr: Decimal | None = None,
+        itewhol_loan_rmnd_ratem: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["stck_prdy_clpr"] = stck_prdy_clpr
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["hts_kor_isnm"] = hts_kor_isnm
+        inst_dict["stck_prpr"] = stck_prpr
+        inst_dict["stck_shrn_iscd"] = stck_shrn_iscd
+        inst_dict["prdy_vol"] = prdy_vol
+        inst_dict["stck_mxpr"] = stck_mxpr
+        inst_dict["stck_llam"] = stck_llam
+        inst_dict["stck_oprc"] = stck_oprc
+        inst_dict["stck_hgpr"] = stck_hgpr
+        inst_dict["stck_lwpr"] = stck_lwpr
+        inst_dict["stck_prdy_oprc"] = stck_prdy_oprc
+        inst_dict["stck_prdy_hgpr"] = stck_prdy_hgpr
+        inst_dict["stck_prdy_lwpr"] = stck_prdy_lwpr
+        inst_dict["askp"] = askp
+        inst_dict["bidp"] = bidp
+        inst_dict["prdy_vrss_vol"] = prdy_vrss_vol
+        inst_dict["vol_tnrt"] = vol_tnrt
+        inst_dict["stck_fcam"] = stck_fcam
+        inst_dict["lstn_stcn"] = lstn_stcn
+        inst_dict["cpfn"] = cpfn
+        inst_dict["hts_avls"] = hts_avls
+        inst_dict["per"] = per
+        inst_dict["eps"] = eps
+        inst_dict["pbr"] = pbr
+        inst_dict["itewhol_loan_rmnd_ratem"] = itewhol_loan_rmnd_ratem
+        inst_dict["extra"] = extra
+
 
 _InquireDailyItemchartpriceOutput1_KEYS = frozenset(
     {
@@ -144,9 +213,7 @@ _InquireDailyItemchartpriceOutput1_KEYS = frozenset(
         "itewhol_loan_rmnd_ratem",
     }
 )
-_InquireDailyItemchartpriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireDailyItemchartpriceOutput1_KEYS
-)
+_InquireDailyItemchartpriceOutput1_FILL = _d.KeyFill(_InquireDailyItemchartpriceOutput1_KEYS)
 _InquireDailyItemchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_vrss", "prdy_vrss", "int", None),
     ("prdy_vrss_sign", "prdy_vrss_sign", "str", Sign),
@@ -179,13 +246,17 @@ _InquireDailyItemchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pbr", "pbr", "decimal", None),
     ("itewhol_loan_rmnd_ratem", "itewhol_loan_rmnd_ratem", "decimal", None),
 )
-_InquireDailyItemchartpriceOutput1_INTS = _d.itemgetter(
-    *(
+_InquireDailyItemchartpriceOutput1_VALUES = _d.values_of(
+    (
         "prdy_vrss",
+        "prdy_vrss_sign",
+        "prdy_ctrt",
         "stck_prdy_clpr",
         "acml_vol",
         "acml_tr_pbmn",
+        "hts_kor_isnm",
         "stck_prpr",
+        "stck_shrn_iscd",
         "prdy_vol",
         "stck_mxpr",
         "stck_llam",
@@ -198,11 +269,19 @@ _InquireDailyItemchartpriceOutput1_INTS = _d.itemgetter(
         "askp",
         "bidp",
         "prdy_vrss_vol",
+        "vol_tnrt",
         "stck_fcam",
         "lstn_stcn",
         "cpfn",
         "hts_avls",
+        "per",
+        "eps",
+        "pbr",
+        "itewhol_loan_rmnd_ratem",
     )
+)
+_InquireDailyItemchartpriceOutput1_INTS = _d.itemgetter(
+    *(0, 3, 4, 5, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 23, 24, 25)
 )
 
 
@@ -210,28 +289,31 @@ def _InquireDailyItemchartpriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireDailyItemchartpriceOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 30 else {**_InquireDailyItemchartpriceOutput1_NONE, **d}
+    full = d if len(d) == 30 else _InquireDailyItemchartpriceOutput1_FILL(d)
     if len(full) == 30:
         try:
+            x = _InquireDailyItemchartpriceOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _InquireDailyItemchartpriceOutput1_INTS(full)
+                _InquireDailyItemchartpriceOutput1_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyItemchartpriceOutput1(
                 iv[0],  # prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[1]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[2])
                 else _d.nothing(v),  # prdy_ctrt
                 iv[1],  # stck_prdy_clpr
                 iv[2],  # acml_vol
                 iv[3],  # acml_tr_pbmn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["hts_kor_isnm"])
+                if (v := x[6])
                 else _d.nothing(v),  # hts_kor_isnm
                 iv[4],  # stck_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["stck_shrn_iscd"])
+                if (v := x[8])
                 else _d.nothing(v),  # stck_shrn_iscd
                 iv[5],  # prdy_vol
                 iv[6],  # stck_mxpr
@@ -246,23 +328,23 @@ def _InquireDailyItemchartpriceOutput1(
                 iv[15],  # bidp
                 iv[16],  # prdy_vrss_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["vol_tnrt"])
+                if (v := x[21])
                 else _d.nothing(v),  # vol_tnrt
                 iv[17],  # stck_fcam
                 iv[18],  # lstn_stcn
                 iv[19],  # cpfn
                 iv[20],  # hts_avls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["per"])
+                if (v := x[26])
                 else _d.nothing(v),  # per
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["eps"])
+                if (v := x[27])
                 else _d.nothing(v),  # eps
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["pbr"])
+                if (v := x[28])
                 else _d.nothing(v),  # pbr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["itewhol_loan_rmnd_ratem"])
+                if (v := x[29])
                 else _d.nothing(v),  # itewhol_loan_rmnd_ratem
             )
         except _d.CONVERT_ERRORS:
@@ -273,11 +355,13 @@ def _InquireDailyItemchartpriceOutput1(
         d,
         _InquireDailyItemchartpriceOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.inquire_daily_itemchartprice.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireDailyItemchartpriceOutput2:
     """국내주식기간별시세(일/주/월/년) output2 (rows)."""
 
@@ -310,6 +394,39 @@ class InquireDailyItemchartpriceOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_bsop_date: date | None = None,
+        stck_clpr: int | None = None,
+        stck_oprc: int | None = None,
+        stck_hgpr: int | None = None,
+        stck_lwpr: int | None = None,
+        acml_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        flng_cls_code: ExRightsDivision | None = None,
+        prtt_rate: Decimal | None = None,
+        mod_yn: bool | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_vrss: int | None = None,
+        revl_issu_reas: str | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_bsop_date"] = stck_bsop_date
+        inst_dict["stck_clpr"] = stck_clpr
+        inst_dict["stck_oprc"] = stck_oprc
+        inst_dict["stck_hgpr"] = stck_hgpr
+        inst_dict["stck_lwpr"] = stck_lwpr
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["flng_cls_code"] = flng_cls_code
+        inst_dict["prtt_rate"] = prtt_rate
+        inst_dict["mod_yn"] = mod_yn
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["revl_issu_reas"] = revl_issu_reas
+        inst_dict["extra"] = extra
+
 
 _InquireDailyItemchartpriceOutput2_KEYS = frozenset(
     {
@@ -328,9 +445,7 @@ _InquireDailyItemchartpriceOutput2_KEYS = frozenset(
         "revl_issu_reas",
     }
 )
-_InquireDailyItemchartpriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireDailyItemchartpriceOutput2_KEYS
-)
+_InquireDailyItemchartpriceOutput2_FILL = _d.KeyFill(_InquireDailyItemchartpriceOutput2_KEYS)
 _InquireDailyItemchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_clpr", "stck_clpr", "int", None),
@@ -346,37 +461,53 @@ _InquireDailyItemchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_vrss", "prdy_vrss", "int", None),
     ("revl_issu_reas", "revl_issu_reas", "str", None),
 )
+_InquireDailyItemchartpriceOutput2_VALUES = _d.values_of(
+    (
+        "stck_bsop_date",
+        "stck_clpr",
+        "stck_oprc",
+        "stck_hgpr",
+        "stck_lwpr",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "flng_cls_code",
+        "prtt_rate",
+        "mod_yn",
+        "prdy_vrss_sign",
+        "prdy_vrss",
+        "revl_issu_reas",
+    )
+)
 
 
 def _InquireDailyItemchartpriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireDailyItemchartpriceOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 13 else {**_InquireDailyItemchartpriceOutput2_NONE, **d}
+    full = d if len(d) == 13 else _InquireDailyItemchartpriceOutput2_FILL(d)
     if len(full) == 13:
         try:
+            x = _InquireDailyItemchartpriceOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyItemchartpriceOutput2(
-                date.fromisoformat(v)
-                if (v := full["stck_bsop_date"])
-                else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := full["stck_oprc"]) else _d.nothing(v),  # stck_oprc
-                int(v) if (v := full["stck_hgpr"]) else _d.nothing(v),  # stck_hgpr
-                int(v) if (v := full["stck_lwpr"]) else _d.nothing(v),  # stck_lwpr
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
-                EX_RIGHTS_DIVISION_CODES[v]
-                if (v := full["flng_cls_code"])
-                else _d.nothing(v),  # flng_cls_code
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # stck_bsop_date
+                int(v) if (v := x[1]) else _d.nothing(v),  # stck_clpr
+                int(v) if (v := x[2]) else _d.nothing(v),  # stck_oprc
+                int(v) if (v := x[3]) else _d.nothing(v),  # stck_hgpr
+                int(v) if (v := x[4]) else _d.nothing(v),  # stck_lwpr
+                int(v) if (v := x[5]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := x[6]) else _d.nothing(v),  # acml_tr_pbmn
+                EX_RIGHTS_DIVISION_CODES[v] if (v := x[7]) else _d.nothing(v),  # flng_cls_code
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prtt_rate"])
+                if (v := x[8])
                 else _d.nothing(v),  # prtt_rate
-                _d.YN[v] if (v := full["mod_yn"]) else _d.nothing(v),  # mod_yn
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                _d.YN[v] if (v := x[9]) else _d.nothing(v),  # mod_yn
+                SIGN_CODES[v] if (v := x[10]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := x[11]) else _d.nothing(v),  # prdy_vrss
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["revl_issu_reas"])
+                if (v := x[12])
                 else _d.nothing(v),  # revl_issu_reas
             )
         except _d.CONVERT_ERRORS:
@@ -387,11 +518,11 @@ def _InquireDailyItemchartpriceOutput2(
         d,
         _InquireDailyItemchartpriceOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_stock.inquire_daily_itemchartprice.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireDailyItemchartpriceResponse:
     """국내주식기간별시세(일/주/월/년) response."""
 
@@ -415,7 +546,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyItemchartpriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _InquireDailyItemchartpriceOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _InquireDailyItemchartpriceOutput1,
+        strict,
+        "domestic_stock.inquire_daily_itemchartprice.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -430,7 +564,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyItemchartprice
             InquireDailyItemchartpriceOutput2,
             _InquireDailyItemchartpriceOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "domestic_stock.inquire_daily_itemchartprice.output2",
         ),
         extra=extra or _d.EMPTY,
     )

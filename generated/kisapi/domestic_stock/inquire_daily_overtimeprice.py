@@ -32,7 +32,9 @@ __all__ = [
 _ID = "domestic_stock.inquire_daily_overtimeprice"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireDailyOvertimepriceOutput1:
     """주식현재가 시간외일자별주가 output1 (one record)."""
 
@@ -71,6 +73,45 @@ class InquireDailyOvertimepriceOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        ovtm_untp_prpr: int | None = None,
+        ovtm_untp_prdy_vrss: int | None = None,
+        ovtm_untp_prdy_vrss_sign: Sign | None = None,
+        ovtm_untp_prdy_ctrt: Decimal | None = None,
+        ovtm_untp_vol: int | None = None,
+        ovtm_untp_tr_pbmn: int | None = None,
+        ovtm_untp_mxpr: int | None = None,
+        ovtm_untp_llam: int | None = None,
+        ovtm_untp_oprc: int | None = None,
+        ovtm_untp_hgpr: int | None = None,
+        ovtm_untp_lwpr: int | None = None,
+        ovtm_untp_antc_cnpr: int | None = None,
+        ovtm_untp_antc_cntg_vrss: int | None = None,
+        ovtm_untp_antc_cntg_vrss_sign: Sign | None = None,
+        ovtm_untp_antc_cntg_ctrt: Decimal | None = None,
+        ovtm_untp_antc_vol: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["ovtm_untp_prpr"] = ovtm_untp_prpr
+        inst_dict["ovtm_untp_prdy_vrss"] = ovtm_untp_prdy_vrss
+        inst_dict["ovtm_untp_prdy_vrss_sign"] = ovtm_untp_prdy_vrss_sign
+        inst_dict["ovtm_untp_prdy_ctrt"] = ovtm_untp_prdy_ctrt
+        inst_dict["ovtm_untp_vol"] = ovtm_untp_vol
+        inst_dict["ovtm_untp_tr_pbmn"] = ovtm_untp_tr_pbmn
+        inst_dict["ovtm_untp_mxpr"] = ovtm_untp_mxpr
+        inst_dict["ovtm_untp_llam"] = ovtm_untp_llam
+        inst_dict["ovtm_untp_oprc"] = ovtm_untp_oprc
+        inst_dict["ovtm_untp_hgpr"] = ovtm_untp_hgpr
+        inst_dict["ovtm_untp_lwpr"] = ovtm_untp_lwpr
+        inst_dict["ovtm_untp_antc_cnpr"] = ovtm_untp_antc_cnpr
+        inst_dict["ovtm_untp_antc_cntg_vrss"] = ovtm_untp_antc_cntg_vrss
+        inst_dict["ovtm_untp_antc_cntg_vrss_sign"] = ovtm_untp_antc_cntg_vrss_sign
+        inst_dict["ovtm_untp_antc_cntg_ctrt"] = ovtm_untp_antc_cntg_ctrt
+        inst_dict["ovtm_untp_antc_vol"] = ovtm_untp_antc_vol
+        inst_dict["extra"] = extra
+
 
 _InquireDailyOvertimepriceOutput1_KEYS = frozenset(
     {
@@ -92,9 +133,7 @@ _InquireDailyOvertimepriceOutput1_KEYS = frozenset(
         "ovtm_untp_antc_vol",
     }
 )
-_InquireDailyOvertimepriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireDailyOvertimepriceOutput1_KEYS
-)
+_InquireDailyOvertimepriceOutput1_FILL = _d.KeyFill(_InquireDailyOvertimepriceOutput1_KEYS)
 _InquireDailyOvertimepriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_prpr", "ovtm_untp_prpr", "int", None),
     ("ovtm_untp_prdy_vrss", "ovtm_untp_prdy_vrss", "int", None),
@@ -113,10 +152,12 @@ _InquireDailyOvertimepriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_antc_cntg_ctrt", "ovtm_untp_antc_cntg_ctrt", "decimal", None),
     ("ovtm_untp_antc_vol", "ovtm_untp_antc_vol", "int", None),
 )
-_InquireDailyOvertimepriceOutput1_INTS = _d.itemgetter(
-    *(
+_InquireDailyOvertimepriceOutput1_VALUES = _d.values_of(
+    (
         "ovtm_untp_prpr",
         "ovtm_untp_prdy_vrss",
+        "ovtm_untp_prdy_vrss_sign",
+        "ovtm_untp_prdy_ctrt",
         "ovtm_untp_vol",
         "ovtm_untp_tr_pbmn",
         "ovtm_untp_mxpr",
@@ -126,30 +167,34 @@ _InquireDailyOvertimepriceOutput1_INTS = _d.itemgetter(
         "ovtm_untp_lwpr",
         "ovtm_untp_antc_cnpr",
         "ovtm_untp_antc_cntg_vrss",
+        "ovtm_untp_antc_cntg_vrss_sign",
+        "ovtm_untp_antc_cntg_ctrt",
         "ovtm_untp_antc_vol",
     )
 )
+_InquireDailyOvertimepriceOutput1_INTS = _d.itemgetter(*(0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15))
 
 
 def _InquireDailyOvertimepriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireDailyOvertimepriceOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 16 else {**_InquireDailyOvertimepriceOutput1_NONE, **d}
+    full = d if len(d) == 16 else _InquireDailyOvertimepriceOutput1_FILL(d)
     if len(full) == 16:
         try:
+            x = _InquireDailyOvertimepriceOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _InquireDailyOvertimepriceOutput1_INTS(full)
+                _InquireDailyOvertimepriceOutput1_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyOvertimepriceOutput1(
                 iv[0],  # ovtm_untp_prpr
                 iv[1],  # ovtm_untp_prdy_vrss
-                SIGN_CODES[v]
-                if (v := full["ovtm_untp_prdy_vrss_sign"])
-                else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[2]) else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovtm_untp_prdy_ctrt"])
+                if (v := x[3])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
                 iv[2],  # ovtm_untp_vol
                 iv[3],  # ovtm_untp_tr_pbmn
@@ -160,11 +205,9 @@ def _InquireDailyOvertimepriceOutput1(
                 iv[8],  # ovtm_untp_lwpr
                 iv[9],  # ovtm_untp_antc_cnpr
                 iv[10],  # ovtm_untp_antc_cntg_vrss
-                SIGN_CODES[v]
-                if (v := full["ovtm_untp_antc_cntg_vrss_sign"])
-                else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
+                SIGN_CODES[v] if (v := x[13]) else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovtm_untp_antc_cntg_ctrt"])
+                if (v := x[14])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
                 iv[11],  # ovtm_untp_antc_vol
             )
@@ -176,11 +219,13 @@ def _InquireDailyOvertimepriceOutput1(
         d,
         _InquireDailyOvertimepriceOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.inquire_daily_overtimeprice.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireDailyOvertimepriceOutput2:
     """주식현재가 시간외일자별주가 output2 (rows)."""
 
@@ -211,6 +256,37 @@ class InquireDailyOvertimepriceOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_bsop_date: date | None = None,
+        ovtm_untp_prpr: int | None = None,
+        ovtm_untp_prdy_vrss: int | None = None,
+        ovtm_untp_prdy_vrss_sign: Sign | None = None,
+        ovtm_untp_prdy_ctrt: Decimal | None = None,
+        ovtm_untp_vol: int | None = None,
+        stck_clpr: int | None = None,
+        prdy_vrss: int | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_ctrt: Decimal | None = None,
+        acml_vol: int | None = None,
+        ovtm_untp_tr_pbmn: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_bsop_date"] = stck_bsop_date
+        inst_dict["ovtm_untp_prpr"] = ovtm_untp_prpr
+        inst_dict["ovtm_untp_prdy_vrss"] = ovtm_untp_prdy_vrss
+        inst_dict["ovtm_untp_prdy_vrss_sign"] = ovtm_untp_prdy_vrss_sign
+        inst_dict["ovtm_untp_prdy_ctrt"] = ovtm_untp_prdy_ctrt
+        inst_dict["ovtm_untp_vol"] = ovtm_untp_vol
+        inst_dict["stck_clpr"] = stck_clpr
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["ovtm_untp_tr_pbmn"] = ovtm_untp_tr_pbmn
+        inst_dict["extra"] = extra
+
 
 _InquireDailyOvertimepriceOutput2_KEYS = frozenset(
     {
@@ -228,9 +304,7 @@ _InquireDailyOvertimepriceOutput2_KEYS = frozenset(
         "ovtm_untp_tr_pbmn",
     }
 )
-_InquireDailyOvertimepriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireDailyOvertimepriceOutput2_KEYS
-)
+_InquireDailyOvertimepriceOutput2_FILL = _d.KeyFill(_InquireDailyOvertimepriceOutput2_KEYS)
 _InquireDailyOvertimepriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("ovtm_untp_prpr", "ovtm_untp_prpr", "int", None),
@@ -245,39 +319,52 @@ _InquireDailyOvertimepriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("ovtm_untp_tr_pbmn", "ovtm_untp_tr_pbmn", "int", None),
 )
+_InquireDailyOvertimepriceOutput2_VALUES = _d.values_of(
+    (
+        "stck_bsop_date",
+        "ovtm_untp_prpr",
+        "ovtm_untp_prdy_vrss",
+        "ovtm_untp_prdy_vrss_sign",
+        "ovtm_untp_prdy_ctrt",
+        "ovtm_untp_vol",
+        "stck_clpr",
+        "prdy_vrss",
+        "prdy_vrss_sign",
+        "prdy_ctrt",
+        "acml_vol",
+        "ovtm_untp_tr_pbmn",
+    )
+)
 
 
 def _InquireDailyOvertimepriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireDailyOvertimepriceOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 12 else {**_InquireDailyOvertimepriceOutput2_NONE, **d}
+    full = d if len(d) == 12 else _InquireDailyOvertimepriceOutput2_FILL(d)
     if len(full) == 12:
         try:
+            x = _InquireDailyOvertimepriceOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyOvertimepriceOutput2(
-                date.fromisoformat(v)
-                if (v := full["stck_bsop_date"])
-                else _d.nothing(v),  # stck_bsop_date
-                int(v) if (v := full["ovtm_untp_prpr"]) else _d.nothing(v),  # ovtm_untp_prpr
-                int(v)
-                if (v := full["ovtm_untp_prdy_vrss"])
-                else _d.nothing(v),  # ovtm_untp_prdy_vrss
-                SIGN_CODES[v]
-                if (v := full["ovtm_untp_prdy_vrss_sign"])
-                else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # stck_bsop_date
+                int(v) if (v := x[1]) else _d.nothing(v),  # ovtm_untp_prpr
+                int(v) if (v := x[2]) else _d.nothing(v),  # ovtm_untp_prdy_vrss
+                SIGN_CODES[v] if (v := x[3]) else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovtm_untp_prdy_ctrt"])
+                if (v := x[4])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
-                int(v) if (v := full["ovtm_untp_vol"]) else _d.nothing(v),  # ovtm_untp_vol
-                int(v) if (v := full["stck_clpr"]) else _d.nothing(v),  # stck_clpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := x[5]) else _d.nothing(v),  # ovtm_untp_vol
+                int(v) if (v := x[6]) else _d.nothing(v),  # stck_clpr
+                int(v) if (v := x[7]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := x[8]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[9])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["ovtm_untp_tr_pbmn"]) else _d.nothing(v),  # ovtm_untp_tr_pbmn
+                int(v) if (v := x[10]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := x[11]) else _d.nothing(v),  # ovtm_untp_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -287,11 +374,11 @@ def _InquireDailyOvertimepriceOutput2(
         d,
         _InquireDailyOvertimepriceOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_stock.inquire_daily_overtimeprice.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireDailyOvertimepriceResponse:
     """주식현재가 시간외일자별주가 response."""
 
@@ -315,7 +402,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyOvertimepriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _InquireDailyOvertimepriceOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _InquireDailyOvertimepriceOutput1,
+        strict,
+        "domestic_stock.inquire_daily_overtimeprice.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -330,7 +420,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyOvertimepriceR
             InquireDailyOvertimepriceOutput2,
             _InquireDailyOvertimepriceOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "domestic_stock.inquire_daily_overtimeprice.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -33,7 +33,9 @@ __all__ = [
 _ID = "domestic_stock.inquire_index_category_price"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireIndexCategoryPriceOutput1:
     """국내업종 구분별전체시세 output1 (one record)."""
 
@@ -80,6 +82,53 @@ class InquireIndexCategoryPriceOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        bstp_nmix_prpr: Decimal | None = None,
+        bstp_nmix_prdy_vrss: Decimal | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        bstp_nmix_prdy_ctrt: Decimal | None = None,
+        acml_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        bstp_nmix_oprc: Decimal | None = None,
+        bstp_nmix_hgpr: Decimal | None = None,
+        bstp_nmix_lwpr: Decimal | None = None,
+        prdy_vol: int | None = None,
+        ascn_issu_cnt: int | None = None,
+        down_issu_cnt: int | None = None,
+        stnr_issu_cnt: int | None = None,
+        uplm_issu_cnt: int | None = None,
+        lslm_issu_cnt: int | None = None,
+        prdy_tr_pbmn: int | None = None,
+        dryy_bstp_nmix_hgpr_date: date | None = None,
+        dryy_bstp_nmix_hgpr: Decimal | None = None,
+        dryy_bstp_nmix_lwpr: Decimal | None = None,
+        dryy_bstp_nmix_lwpr_date: date | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["bstp_nmix_prpr"] = bstp_nmix_prpr
+        inst_dict["bstp_nmix_prdy_vrss"] = bstp_nmix_prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["bstp_nmix_prdy_ctrt"] = bstp_nmix_prdy_ctrt
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["bstp_nmix_oprc"] = bstp_nmix_oprc
+        inst_dict["bstp_nmix_hgpr"] = bstp_nmix_hgpr
+        inst_dict["bstp_nmix_lwpr"] = bstp_nmix_lwpr
+        inst_dict["prdy_vol"] = prdy_vol
+        inst_dict["ascn_issu_cnt"] = ascn_issu_cnt
+        inst_dict["down_issu_cnt"] = down_issu_cnt
+        inst_dict["stnr_issu_cnt"] = stnr_issu_cnt
+        inst_dict["uplm_issu_cnt"] = uplm_issu_cnt
+        inst_dict["lslm_issu_cnt"] = lslm_issu_cnt
+        inst_dict["prdy_tr_pbmn"] = prdy_tr_pbmn
+        inst_dict["dryy_bstp_nmix_hgpr_date"] = dryy_bstp_nmix_hgpr_date
+        inst_dict["dryy_bstp_nmix_hgpr"] = dryy_bstp_nmix_hgpr
+        inst_dict["dryy_bstp_nmix_lwpr"] = dryy_bstp_nmix_lwpr
+        inst_dict["dryy_bstp_nmix_lwpr_date"] = dryy_bstp_nmix_lwpr_date
+        inst_dict["extra"] = extra
+
 
 _InquireIndexCategoryPriceOutput1_KEYS = frozenset(
     {
@@ -105,9 +154,7 @@ _InquireIndexCategoryPriceOutput1_KEYS = frozenset(
         "dryy_bstp_nmix_lwpr_date",
     }
 )
-_InquireIndexCategoryPriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireIndexCategoryPriceOutput1_KEYS
-)
+_InquireIndexCategoryPriceOutput1_FILL = _d.KeyFill(_InquireIndexCategoryPriceOutput1_KEYS)
 _InquireIndexCategoryPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_nmix_prpr", "bstp_nmix_prpr", "decimal", None),
     ("bstp_nmix_prdy_vrss", "bstp_nmix_prdy_vrss", "decimal", None),
@@ -130,10 +177,17 @@ _InquireIndexCategoryPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("dryy_bstp_nmix_lwpr", "dryy_bstp_nmix_lwpr", "decimal", None),
     ("dryy_bstp_nmix_lwpr_date", "dryy_bstp_nmix_lwpr_date", "date", None),
 )
-_InquireIndexCategoryPriceOutput1_INTS = _d.itemgetter(
-    *(
+_InquireIndexCategoryPriceOutput1_VALUES = _d.values_of(
+    (
+        "bstp_nmix_prpr",
+        "bstp_nmix_prdy_vrss",
+        "prdy_vrss_sign",
+        "bstp_nmix_prdy_ctrt",
         "acml_vol",
         "acml_tr_pbmn",
+        "bstp_nmix_oprc",
+        "bstp_nmix_hgpr",
+        "bstp_nmix_lwpr",
         "prdy_vol",
         "ascn_issu_cnt",
         "down_issu_cnt",
@@ -141,42 +195,50 @@ _InquireIndexCategoryPriceOutput1_INTS = _d.itemgetter(
         "uplm_issu_cnt",
         "lslm_issu_cnt",
         "prdy_tr_pbmn",
+        "dryy_bstp_nmix_hgpr_date",
+        "dryy_bstp_nmix_hgpr",
+        "dryy_bstp_nmix_lwpr",
+        "dryy_bstp_nmix_lwpr_date",
     )
 )
+_InquireIndexCategoryPriceOutput1_INTS = _d.itemgetter(*(4, 5, 9, 10, 11, 12, 13, 14, 15))
 
 
 def _InquireIndexCategoryPriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireIndexCategoryPriceOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 20 else {**_InquireIndexCategoryPriceOutput1_NONE, **d}
+    full = d if len(d) == 20 else _InquireIndexCategoryPriceOutput1_FILL(d)
     if len(full) == 20:
         try:
+            x = _InquireIndexCategoryPriceOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _InquireIndexCategoryPriceOutput1_INTS(full)
+                _InquireIndexCategoryPriceOutput1_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexCategoryPriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prpr"])
+                if (v := x[0])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prdy_vrss"])
+                if (v := x[1])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[2]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prdy_ctrt"])
+                if (v := x[3])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 iv[0],  # acml_vol
                 iv[1],  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_oprc"])
+                if (v := x[6])
                 else _d.nothing(v),  # bstp_nmix_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_hgpr"])
+                if (v := x[7])
                 else _d.nothing(v),  # bstp_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_lwpr"])
+                if (v := x[8])
                 else _d.nothing(v),  # bstp_nmix_lwpr
                 iv[2],  # prdy_vol
                 iv[3],  # ascn_issu_cnt
@@ -186,16 +248,16 @@ def _InquireIndexCategoryPriceOutput1(
                 iv[7],  # lslm_issu_cnt
                 iv[8],  # prdy_tr_pbmn
                 date.fromisoformat(v)
-                if (v := full["dryy_bstp_nmix_hgpr_date"])
+                if (v := x[16])
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["dryy_bstp_nmix_hgpr"])
+                if (v := x[17])
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["dryy_bstp_nmix_lwpr"])
+                if (v := x[18])
                 else _d.nothing(v),  # dryy_bstp_nmix_lwpr
                 date.fromisoformat(v)
-                if (v := full["dryy_bstp_nmix_lwpr_date"])
+                if (v := x[19])
                 else _d.nothing(v),  # dryy_bstp_nmix_lwpr_date
             )
         except _d.CONVERT_ERRORS:
@@ -206,11 +268,13 @@ def _InquireIndexCategoryPriceOutput1(
         d,
         _InquireIndexCategoryPriceOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.inquire_index_category_price.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireIndexCategoryPriceOutput2:
     """국내업종 구분별전체시세 output2 (rows)."""
 
@@ -237,6 +301,33 @@ class InquireIndexCategoryPriceOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        bstp_cls_code: str | None = None,
+        hts_kor_isnm: str | None = None,
+        bstp_nmix_prpr: Decimal | None = None,
+        bstp_nmix_prdy_vrss: Decimal | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        bstp_nmix_prdy_ctrt: Decimal | None = None,
+        acml_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        acml_vol_rlim: Decimal | None = None,
+        acml_tr_pbmn_rlim: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["bstp_cls_code"] = bstp_cls_code
+        inst_dict["hts_kor_isnm"] = hts_kor_isnm
+        inst_dict["bstp_nmix_prpr"] = bstp_nmix_prpr
+        inst_dict["bstp_nmix_prdy_vrss"] = bstp_nmix_prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["bstp_nmix_prdy_ctrt"] = bstp_nmix_prdy_ctrt
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["acml_vol_rlim"] = acml_vol_rlim
+        inst_dict["acml_tr_pbmn_rlim"] = acml_tr_pbmn_rlim
+        inst_dict["extra"] = extra
+
 
 _InquireIndexCategoryPriceOutput2_KEYS = frozenset(
     {
@@ -252,9 +343,7 @@ _InquireIndexCategoryPriceOutput2_KEYS = frozenset(
         "acml_tr_pbmn_rlim",
     }
 )
-_InquireIndexCategoryPriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireIndexCategoryPriceOutput2_KEYS
-)
+_InquireIndexCategoryPriceOutput2_FILL = _d.KeyFill(_InquireIndexCategoryPriceOutput2_KEYS)
 _InquireIndexCategoryPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_cls_code", "bstp_cls_code", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -267,40 +356,57 @@ _InquireIndexCategoryPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol_rlim", "acml_vol_rlim", "decimal", None),
     ("acml_tr_pbmn_rlim", "acml_tr_pbmn_rlim", "decimal", None),
 )
+_InquireIndexCategoryPriceOutput2_VALUES = _d.values_of(
+    (
+        "bstp_cls_code",
+        "hts_kor_isnm",
+        "bstp_nmix_prpr",
+        "bstp_nmix_prdy_vrss",
+        "prdy_vrss_sign",
+        "bstp_nmix_prdy_ctrt",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "acml_vol_rlim",
+        "acml_tr_pbmn_rlim",
+    )
+)
 
 
 def _InquireIndexCategoryPriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireIndexCategoryPriceOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 10 else {**_InquireIndexCategoryPriceOutput2_NONE, **d}
+    full = d if len(d) == 10 else _InquireIndexCategoryPriceOutput2_FILL(d)
     if len(full) == 10:
         try:
+            x = _InquireIndexCategoryPriceOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexCategoryPriceOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["bstp_cls_code"])
+                if (v := x[0])
                 else _d.nothing(v),  # bstp_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["hts_kor_isnm"])
+                if (v := x[1])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prpr"])
+                if (v := x[2])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prdy_vrss"])
+                if (v := x[3])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[4]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prdy_ctrt"])
+                if (v := x[5])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := x[6]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := x[7]) else _d.nothing(v),  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["acml_vol_rlim"])
+                if (v := x[8])
                 else _d.nothing(v),  # acml_vol_rlim
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["acml_tr_pbmn_rlim"])
+                if (v := x[9])
                 else _d.nothing(v),  # acml_tr_pbmn_rlim
             )
         except _d.CONVERT_ERRORS:
@@ -311,11 +417,11 @@ def _InquireIndexCategoryPriceOutput2(
         d,
         _InquireIndexCategoryPriceOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_stock.inquire_index_category_price.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireIndexCategoryPriceResponse:
     """국내업종 구분별전체시세 response."""
 
@@ -339,7 +445,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireIndexCategoryPriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _InquireIndexCategoryPriceOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _InquireIndexCategoryPriceOutput1,
+        strict,
+        "domestic_stock.inquire_index_category_price.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -354,7 +463,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireIndexCategoryPriceR
             InquireIndexCategoryPriceOutput2,
             _InquireIndexCategoryPriceOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "domestic_stock.inquire_index_category_price.output2",
         ),
         extra=extra or _d.EMPTY,
     )

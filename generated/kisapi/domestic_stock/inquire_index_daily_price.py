@@ -34,7 +34,9 @@ __all__ = [
 _ID = "domestic_stock.inquire_index_daily_price"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireIndexDailyPriceOutput1:
     """국내업종 일자별지수 output1 (one record)."""
 
@@ -81,6 +83,53 @@ class InquireIndexDailyPriceOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        bstp_nmix_prpr: Decimal | None = None,
+        bstp_nmix_prdy_vrss: Decimal | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        bstp_nmix_prdy_ctrt: Decimal | None = None,
+        acml_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        bstp_nmix_oprc: Decimal | None = None,
+        bstp_nmix_hgpr: Decimal | None = None,
+        bstp_nmix_lwpr: Decimal | None = None,
+        prdy_vol: int | None = None,
+        ascn_issu_cnt: int | None = None,
+        down_issu_cnt: int | None = None,
+        stnr_issu_cnt: int | None = None,
+        uplm_issu_cnt: int | None = None,
+        lslm_issu_cnt: int | None = None,
+        prdy_tr_pbmn: int | None = None,
+        dryy_bstp_nmix_hgpr_date: date | None = None,
+        dryy_bstp_nmix_hgpr: Decimal | None = None,
+        dryy_bstp_nmix_lwpr: Decimal | None = None,
+        dryy_bstp_nmix_lwpr_date: date | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["bstp_nmix_prpr"] = bstp_nmix_prpr
+        inst_dict["bstp_nmix_prdy_vrss"] = bstp_nmix_prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["bstp_nmix_prdy_ctrt"] = bstp_nmix_prdy_ctrt
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["bstp_nmix_oprc"] = bstp_nmix_oprc
+        inst_dict["bstp_nmix_hgpr"] = bstp_nmix_hgpr
+        inst_dict["bstp_nmix_lwpr"] = bstp_nmix_lwpr
+        inst_dict["prdy_vol"] = prdy_vol
+        inst_dict["ascn_issu_cnt"] = ascn_issu_cnt
+        inst_dict["down_issu_cnt"] = down_issu_cnt
+        inst_dict["stnr_issu_cnt"] = stnr_issu_cnt
+        inst_dict["uplm_issu_cnt"] = uplm_issu_cnt
+        inst_dict["lslm_issu_cnt"] = lslm_issu_cnt
+        inst_dict["prdy_tr_pbmn"] = prdy_tr_pbmn
+        inst_dict["dryy_bstp_nmix_hgpr_date"] = dryy_bstp_nmix_hgpr_date
+        inst_dict["dryy_bstp_nmix_hgpr"] = dryy_bstp_nmix_hgpr
+        inst_dict["dryy_bstp_nmix_lwpr"] = dryy_bstp_nmix_lwpr
+        inst_dict["dryy_bstp_nmix_lwpr_date"] = dryy_bstp_nmix_lwpr_date
+        inst_dict["extra"] = extra
+
 
 _InquireIndexDailyPriceOutput1_KEYS = frozenset(
     {
@@ -106,9 +155,7 @@ _InquireIndexDailyPriceOutput1_KEYS = frozenset(
         "dryy_bstp_nmix_lwpr_date",
     }
 )
-_InquireIndexDailyPriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireIndexDailyPriceOutput1_KEYS
-)
+_InquireIndexDailyPriceOutput1_FILL = _d.KeyFill(_InquireIndexDailyPriceOutput1_KEYS)
 _InquireIndexDailyPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_nmix_prpr", "bstp_nmix_prpr", "decimal", None),
     ("bstp_nmix_prdy_vrss", "bstp_nmix_prdy_vrss", "decimal", None),
@@ -131,10 +178,17 @@ _InquireIndexDailyPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("dryy_bstp_nmix_lwpr", "dryy_bstp_nmix_lwpr", "decimal", None),
     ("dryy_bstp_nmix_lwpr_date", "dryy_bstp_nmix_lwpr_date", "date", None),
 )
-_InquireIndexDailyPriceOutput1_INTS = _d.itemgetter(
-    *(
+_InquireIndexDailyPriceOutput1_VALUES = _d.values_of(
+    (
+        "bstp_nmix_prpr",
+        "bstp_nmix_prdy_vrss",
+        "prdy_vrss_sign",
+        "bstp_nmix_prdy_ctrt",
         "acml_vol",
         "acml_tr_pbmn",
+        "bstp_nmix_oprc",
+        "bstp_nmix_hgpr",
+        "bstp_nmix_lwpr",
         "prdy_vol",
         "ascn_issu_cnt",
         "down_issu_cnt",
@@ -142,42 +196,50 @@ _InquireIndexDailyPriceOutput1_INTS = _d.itemgetter(
         "uplm_issu_cnt",
         "lslm_issu_cnt",
         "prdy_tr_pbmn",
+        "dryy_bstp_nmix_hgpr_date",
+        "dryy_bstp_nmix_hgpr",
+        "dryy_bstp_nmix_lwpr",
+        "dryy_bstp_nmix_lwpr_date",
     )
 )
+_InquireIndexDailyPriceOutput1_INTS = _d.itemgetter(*(4, 5, 9, 10, 11, 12, 13, 14, 15))
 
 
 def _InquireIndexDailyPriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireIndexDailyPriceOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 20 else {**_InquireIndexDailyPriceOutput1_NONE, **d}
+    full = d if len(d) == 20 else _InquireIndexDailyPriceOutput1_FILL(d)
     if len(full) == 20:
         try:
+            x = _InquireIndexDailyPriceOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _InquireIndexDailyPriceOutput1_INTS(full)
+                _InquireIndexDailyPriceOutput1_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexDailyPriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prpr"])
+                if (v := x[0])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prdy_vrss"])
+                if (v := x[1])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[2]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prdy_ctrt"])
+                if (v := x[3])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 iv[0],  # acml_vol
                 iv[1],  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_oprc"])
+                if (v := x[6])
                 else _d.nothing(v),  # bstp_nmix_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_hgpr"])
+                if (v := x[7])
                 else _d.nothing(v),  # bstp_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_lwpr"])
+                if (v := x[8])
                 else _d.nothing(v),  # bstp_nmix_lwpr
                 iv[2],  # prdy_vol
                 iv[3],  # ascn_issu_cnt
@@ -187,16 +249,16 @@ def _InquireIndexDailyPriceOutput1(
                 iv[7],  # lslm_issu_cnt
                 iv[8],  # prdy_tr_pbmn
                 date.fromisoformat(v)
-                if (v := full["dryy_bstp_nmix_hgpr_date"])
+                if (v := x[16])
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["dryy_bstp_nmix_hgpr"])
+                if (v := x[17])
                 else _d.nothing(v),  # dryy_bstp_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["dryy_bstp_nmix_lwpr"])
+                if (v := x[18])
                 else _d.nothing(v),  # dryy_bstp_nmix_lwpr
                 date.fromisoformat(v)
-                if (v := full["dryy_bstp_nmix_lwpr_date"])
+                if (v := x[19])
                 else _d.nothing(v),  # dryy_bstp_nmix_lwpr_date
             )
         except _d.CONVERT_ERRORS:
@@ -207,11 +269,13 @@ def _InquireIndexDailyPriceOutput1(
         d,
         _InquireIndexDailyPriceOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.inquire_index_daily_price.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireIndexDailyPriceOutput2:
     """국내업종 일자별지수 output2 (rows)."""
 
@@ -244,6 +308,39 @@ class InquireIndexDailyPriceOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_bsop_date: date | None = None,
+        bstp_nmix_prpr: Decimal | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        bstp_nmix_prdy_vrss: Decimal | None = None,
+        bstp_nmix_prdy_ctrt: Decimal | None = None,
+        bstp_nmix_oprc: Decimal | None = None,
+        bstp_nmix_hgpr: Decimal | None = None,
+        bstp_nmix_lwpr: Decimal | None = None,
+        acml_vol_rlim: Decimal | None = None,
+        acml_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        invt_new_psdg: Decimal | None = None,
+        d20_dsrt: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_bsop_date"] = stck_bsop_date
+        inst_dict["bstp_nmix_prpr"] = bstp_nmix_prpr
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["bstp_nmix_prdy_vrss"] = bstp_nmix_prdy_vrss
+        inst_dict["bstp_nmix_prdy_ctrt"] = bstp_nmix_prdy_ctrt
+        inst_dict["bstp_nmix_oprc"] = bstp_nmix_oprc
+        inst_dict["bstp_nmix_hgpr"] = bstp_nmix_hgpr
+        inst_dict["bstp_nmix_lwpr"] = bstp_nmix_lwpr
+        inst_dict["acml_vol_rlim"] = acml_vol_rlim
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["invt_new_psdg"] = invt_new_psdg
+        inst_dict["d20_dsrt"] = d20_dsrt
+        inst_dict["extra"] = extra
+
 
 _InquireIndexDailyPriceOutput2_KEYS = frozenset(
     {
@@ -262,9 +359,7 @@ _InquireIndexDailyPriceOutput2_KEYS = frozenset(
         "d20_dsrt",
     }
 )
-_InquireIndexDailyPriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireIndexDailyPriceOutput2_KEYS
-)
+_InquireIndexDailyPriceOutput2_FILL = _d.KeyFill(_InquireIndexDailyPriceOutput2_KEYS)
 _InquireIndexDailyPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("bstp_nmix_prpr", "bstp_nmix_prpr", "decimal", None),
@@ -280,49 +375,67 @@ _InquireIndexDailyPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("invt_new_psdg", "invt_new_psdg", "decimal", None),
     ("d20_dsrt", "d20_dsrt", "decimal", None),
 )
+_InquireIndexDailyPriceOutput2_VALUES = _d.values_of(
+    (
+        "stck_bsop_date",
+        "bstp_nmix_prpr",
+        "prdy_vrss_sign",
+        "bstp_nmix_prdy_vrss",
+        "bstp_nmix_prdy_ctrt",
+        "bstp_nmix_oprc",
+        "bstp_nmix_hgpr",
+        "bstp_nmix_lwpr",
+        "acml_vol_rlim",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "invt_new_psdg",
+        "d20_dsrt",
+    )
+)
 
 
 def _InquireIndexDailyPriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireIndexDailyPriceOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 13 else {**_InquireIndexDailyPriceOutput2_NONE, **d}
+    full = d if len(d) == 13 else _InquireIndexDailyPriceOutput2_FILL(d)
     if len(full) == 13:
         try:
+            x = _InquireIndexDailyPriceOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireIndexDailyPriceOutput2(
-                date.fromisoformat(v)
-                if (v := full["stck_bsop_date"])
-                else _d.nothing(v),  # stck_bsop_date
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # stck_bsop_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prpr"])
+                if (v := x[1])
                 else _d.nothing(v),  # bstp_nmix_prpr
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[2]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prdy_vrss"])
+                if (v := x[3])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prdy_ctrt"])
+                if (v := x[4])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_oprc"])
+                if (v := x[5])
                 else _d.nothing(v),  # bstp_nmix_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_hgpr"])
+                if (v := x[6])
                 else _d.nothing(v),  # bstp_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_lwpr"])
+                if (v := x[7])
                 else _d.nothing(v),  # bstp_nmix_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["acml_vol_rlim"])
+                if (v := x[8])
                 else _d.nothing(v),  # acml_vol_rlim
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := x[9]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := x[10]) else _d.nothing(v),  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["invt_new_psdg"])
+                if (v := x[11])
                 else _d.nothing(v),  # invt_new_psdg
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["d20_dsrt"])
+                if (v := x[12])
                 else _d.nothing(v),  # d20_dsrt
             )
         except _d.CONVERT_ERRORS:
@@ -333,11 +446,11 @@ def _InquireIndexDailyPriceOutput2(
         d,
         _InquireIndexDailyPriceOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_stock.inquire_index_daily_price.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireIndexDailyPriceResponse:
     """국내업종 일자별지수 response."""
 
@@ -361,7 +474,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireIndexDailyPriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _InquireIndexDailyPriceOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _InquireIndexDailyPriceOutput1,
+        strict,
+        "domestic_stock.inquire_index_daily_price.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -376,7 +492,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireIndexDailyPriceResp
             InquireIndexDailyPriceOutput2,
             _InquireIndexDailyPriceOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "domestic_stock.inquire_index_daily_price.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -30,7 +30,9 @@ __all__ = [
 _ID = "domestic_stock.inquire_member"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireMemberOutput:
     """주식현재가 회원사 output (one record)."""
 
@@ -171,6 +173,147 @@ class InquireMemberOutput:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        seln_mbcr_no1: str | None = None,
+        seln_mbcr_no2: str | None = None,
+        seln_mbcr_no3: str | None = None,
+        seln_mbcr_no4: str | None = None,
+        seln_mbcr_no5: str | None = None,
+        seln_mbcr_name1: str | None = None,
+        seln_mbcr_name2: str | None = None,
+        seln_mbcr_name3: str | None = None,
+        seln_mbcr_name4: str | None = None,
+        seln_mbcr_name5: str | None = None,
+        total_seln_qty1: int | None = None,
+        total_seln_qty2: int | None = None,
+        total_seln_qty3: int | None = None,
+        total_seln_qty4: int | None = None,
+        total_seln_qty5: int | None = None,
+        seln_mbcr_rlim1: Decimal | None = None,
+        seln_mbcr_rlim2: Decimal | None = None,
+        seln_mbcr_rlim3: Decimal | None = None,
+        seln_mbcr_rlim4: Decimal | None = None,
+        seln_mbcr_rlim5: Decimal | None = None,
+        seln_qty_icdc1: int | None = None,
+        seln_qty_icdc2: int | None = None,
+        seln_qty_icdc3: int | None = None,
+        seln_qty_icdc4: int | None = None,
+        seln_qty_icdc5: int | None = None,
+        shnu_mbcr_no1: str | None = None,
+        shnu_mbcr_no2: str | None = None,
+        shnu_mbcr_no3: str | None = None,
+        shnu_mbcr_no4: str | None = None,
+        shnu_mbcr_no5: str | None = None,
+        shnu_mbcr_name1: str | None = None,
+        shnu_mbcr_name2: str | None = None,
+        shnu_mbcr_name3: str | None = None,
+        shnu_mbcr_name4: str | None = None,
+        shnu_mbcr_name5: str | None = None,
+        total_shnu_qty1: int | None = None,
+        total_shnu_qty2: int | None = None,
+        total_shnu_qty3: int | None = None,
+        total_shnu_qty4: int | None = None,
+        total_shnu_qty5: int | None = None,
+        shnu_mbcr_rlim1: Decimal | None = None,
+        shnu_mbcr_rlim2: Decimal | None = None,
+        shnu_mbcr_rlim3: Decimal | None = None,
+        shnu_mbcr_rlim4: Decimal | None = None,
+        shnu_mbcr_rlim5: Decimal | None = None,
+        shnu_qty_icdc1: int | None = None,
+        shnu_qty_icdc2: int | None = None,
+        shnu_qty_icdc3: int | None = None,
+        shnu_qty_icdc4: int | None = None,
+        shnu_qty_icdc5: int | None = None,
+        glob_total_seln_qty: int | None = None,
+        glob_seln_rlim: Decimal | None = None,
+        glob_ntby_qty: int | None = None,
+        glob_total_shnu_qty: int | None = None,
+        glob_shnu_rlim: Decimal | None = None,
+        seln_mbcr_glob_yn_1: bool | None = None,
+        seln_mbcr_glob_yn_2: bool | None = None,
+        seln_mbcr_glob_yn_3: bool | None = None,
+        seln_mbcr_glob_yn_4: bool | None = None,
+        seln_mbcr_glob_yn_5: bool | None = None,
+        shnu_mbcr_glob_yn_1: bool | None = None,
+        shnu_mbcr_glob_yn_2: bool | None = None,
+        shnu_mbcr_glob_yn_3: bool | None = None,
+        shnu_mbcr_glob_yn_4: bool | None = None,
+        shnu_mbcr_glob_yn_5: bool | None = None,
+        glob_total_seln_qty_icdc: int | None = None,
+        glob_total_shnu_qty_icdc: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["seln_mbcr_no1"] = seln_mbcr_no1
+        inst_dict["seln_mbcr_no2"] = seln_mbcr_no2
+        inst_dict["seln_mbcr_no3"] = seln_mbcr_no3
+        inst_dict["seln_mbcr_no4"] = seln_mbcr_no4
+        inst_dict["seln_mbcr_no5"] = seln_mbcr_no5
+        inst_dict["seln_mbcr_name1"] = seln_mbcr_name1
+        inst_dict["seln_mbcr_name2"] = seln_mbcr_name2
+        inst_dict["seln_mbcr_name3"] = seln_mbcr_name3
+        inst_dict["seln_mbcr_name4"] = seln_mbcr_name4
+        inst_dict["seln_mbcr_name5"] = seln_mbcr_name5
+        inst_dict["total_seln_qty1"] = total_seln_qty1
+        inst_dict["total_seln_qty2"] = total_seln_qty2
+        inst_dict["total_seln_qty3"] = total_seln_qty3
+        inst_dict["total_seln_qty4"] = total_seln_qty4
+        inst_dict["total_seln_qty5"] = total_seln_qty5
+        inst_dict["seln_mbcr_rlim1"] = seln_mbcr_rlim1
+        inst_dict["seln_mbcr_rlim2"] = seln_mbcr_rlim2
+        inst_dict["seln_mbcr_rlim3"] = seln_mbcr_rlim3
+        inst_dict["seln_mbcr_rlim4"] = seln_mbcr_rlim4
+        inst_dict["seln_mbcr_rlim5"] = seln_mbcr_rlim5
+        inst_dict["seln_qty_icdc1"] = seln_qty_icdc1
+        inst_dict["seln_qty_icdc2"] = seln_qty_icdc2
+        inst_dict["seln_qty_icdc3"] = seln_qty_icdc3
+        inst_dict["seln_qty_icdc4"] = seln_qty_icdc4
+        inst_dict["seln_qty_icdc5"] = seln_qty_icdc5
+        inst_dict["shnu_mbcr_no1"] = shnu_mbcr_no1
+        inst_dict["shnu_mbcr_no2"] = shnu_mbcr_no2
+        inst_dict["shnu_mbcr_no3"] = shnu_mbcr_no3
+        inst_dict["shnu_mbcr_no4"] = shnu_mbcr_no4
+        inst_dict["shnu_mbcr_no5"] = shnu_mbcr_no5
+        inst_dict["shnu_mbcr_name1"] = shnu_mbcr_name1
+        inst_dict["shnu_mbcr_name2"] = shnu_mbcr_name2
+        inst_dict["shnu_mbcr_name3"] = shnu_mbcr_name3
+        inst_dict["shnu_mbcr_name4"] = shnu_mbcr_name4
+        inst_dict["shnu_mbcr_name5"] = shnu_mbcr_name5
+        inst_dict["total_shnu_qty1"] = total_shnu_qty1
+        inst_dict["total_shnu_qty2"] = total_shnu_qty2
+        inst_dict["total_shnu_qty3"] = total_shnu_qty3
+        inst_dict["total_shnu_qty4"] = total_shnu_qty4
+        inst_dict["total_shnu_qty5"] = total_shnu_qty5
+        inst_dict["shnu_mbcr_rlim1"] = shnu_mbcr_rlim1
+        inst_dict["shnu_mbcr_rlim2"] = shnu_mbcr_rlim2
+        inst_dict["shnu_mbcr_rlim3"] = shnu_mbcr_rlim3
+        inst_dict["shnu_mbcr_rlim4"] = shnu_mbcr_rlim4
+        inst_dict["shnu_mbcr_rlim5"] = shnu_mbcr_rlim5
+        inst_dict["shnu_qty_icdc1"] = shnu_qty_icdc1
+        inst_dict["shnu_qty_icdc2"] = shnu_qty_icdc2
+        inst_dict["shnu_qty_icdc3"] = shnu_qty_icdc3
+        inst_dict["shnu_qty_icdc4"] = shnu_qty_icdc4
+        inst_dict["shnu_qty_icdc5"] = shnu_qty_icdc5
+        inst_dict["glob_total_seln_qty"] = glob_total_seln_qty
+        inst_dict["glob_seln_rlim"] = glob_seln_rlim
+        inst_dict["glob_ntby_qty"] = glob_ntby_qty
+        inst_dict["glob_total_shnu_qty"] = glob_total_shnu_qty
+        inst_dict["glob_shnu_rlim"] = glob_shnu_rlim
+        inst_dict["seln_mbcr_glob_yn_1"] = seln_mbcr_glob_yn_1
+        inst_dict["seln_mbcr_glob_yn_2"] = seln_mbcr_glob_yn_2
+        inst_dict["seln_mbcr_glob_yn_3"] = seln_mbcr_glob_yn_3
+        inst_dict["seln_mbcr_glob_yn_4"] = seln_mbcr_glob_yn_4
+        inst_dict["seln_mbcr_glob_yn_5"] = seln_mbcr_glob_yn_5
+        inst_dict["shnu_mbcr_glob_yn_1"] = shnu_mbcr_glob_yn_1
+        inst_dict["shnu_mbcr_glob_yn_2"] = shnu_mbcr_glob_yn_2
+        inst_dict["shnu_mbcr_glob_yn_3"] = shnu_mbcr_glob_yn_3
+        inst_dict["shnu_mbcr_glob_yn_4"] = shnu_mbcr_glob_yn_4
+        inst_dict["shnu_mbcr_glob_yn_5"] = shnu_mbcr_glob_yn_5
+        inst_dict["glob_total_seln_qty_icdc"] = glob_total_seln_qty_icdc
+        inst_dict["glob_total_shnu_qty_icdc"] = glob_total_shnu_qty_icdc
+        inst_dict["extra"] = extra
+
 
 _InquireMemberOutput_KEYS = frozenset(
     {
@@ -243,7 +386,7 @@ _InquireMemberOutput_KEYS = frozenset(
         "glob_total_shnu_qty_icdc",
     }
 )
-_InquireMemberOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquireMemberOutput_KEYS)
+_InquireMemberOutput_FILL = _d.KeyFill(_InquireMemberOutput_KEYS)
 _InquireMemberOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("seln_mbcr_no1", "seln_mbcr_no1", "str", None),
     ("seln_mbcr_no2", "seln_mbcr_no2", "str", None),
@@ -313,74 +456,146 @@ _InquireMemberOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("glob_total_seln_qty_icdc", "glob_total_seln_qty_icdc", "int", None),
     ("glob_total_shnu_qty_icdc", "glob_total_shnu_qty_icdc", "int", None),
 )
-_InquireMemberOutput_INTS = _d.itemgetter(
-    *(
+_InquireMemberOutput_VALUES = _d.values_of(
+    (
+        "seln_mbcr_no1",
+        "seln_mbcr_no2",
+        "seln_mbcr_no3",
+        "seln_mbcr_no4",
+        "seln_mbcr_no5",
+        "seln_mbcr_name1",
+        "seln_mbcr_name2",
+        "seln_mbcr_name3",
+        "seln_mbcr_name4",
+        "seln_mbcr_name5",
         "total_seln_qty1",
         "total_seln_qty2",
         "total_seln_qty3",
         "total_seln_qty4",
         "total_seln_qty5",
+        "seln_mbcr_rlim1",
+        "seln_mbcr_rlim2",
+        "seln_mbcr_rlim3",
+        "seln_mbcr_rlim4",
+        "seln_mbcr_rlim5",
         "seln_qty_icdc1",
         "seln_qty_icdc2",
         "seln_qty_icdc3",
         "seln_qty_icdc4",
         "seln_qty_icdc5",
+        "shnu_mbcr_no1",
+        "shnu_mbcr_no2",
+        "shnu_mbcr_no3",
+        "shnu_mbcr_no4",
+        "shnu_mbcr_no5",
+        "shnu_mbcr_name1",
+        "shnu_mbcr_name2",
+        "shnu_mbcr_name3",
+        "shnu_mbcr_name4",
+        "shnu_mbcr_name5",
         "total_shnu_qty1",
         "total_shnu_qty2",
         "total_shnu_qty3",
         "total_shnu_qty4",
         "total_shnu_qty5",
+        "shnu_mbcr_rlim1",
+        "shnu_mbcr_rlim2",
+        "shnu_mbcr_rlim3",
+        "shnu_mbcr_rlim4",
+        "shnu_mbcr_rlim5",
         "shnu_qty_icdc1",
         "shnu_qty_icdc2",
         "shnu_qty_icdc3",
         "shnu_qty_icdc4",
         "shnu_qty_icdc5",
         "glob_total_seln_qty",
+        "glob_seln_rlim",
         "glob_ntby_qty",
         "glob_total_shnu_qty",
+        "glob_shnu_rlim",
+        "seln_mbcr_glob_yn_1",
+        "seln_mbcr_glob_yn_2",
+        "seln_mbcr_glob_yn_3",
+        "seln_mbcr_glob_yn_4",
+        "seln_mbcr_glob_yn_5",
+        "shnu_mbcr_glob_yn_1",
+        "shnu_mbcr_glob_yn_2",
+        "shnu_mbcr_glob_yn_3",
+        "shnu_mbcr_glob_yn_4",
+        "shnu_mbcr_glob_yn_5",
         "glob_total_seln_qty_icdc",
         "glob_total_shnu_qty_icdc",
+    )
+)
+_InquireMemberOutput_INTS = _d.itemgetter(
+    *(
+        10,
+        11,
+        12,
+        13,
+        14,
+        20,
+        21,
+        22,
+        23,
+        24,
+        35,
+        36,
+        37,
+        38,
+        39,
+        45,
+        46,
+        47,
+        48,
+        49,
+        50,
+        52,
+        53,
+        65,
+        66,
     )
 )
 
 
 def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOutput:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 67 else {**_InquireMemberOutput_NONE, **d}
+    full = d if len(d) == 67 else _InquireMemberOutput_FILL(d)
     if len(full) == 67:
         try:
-            iv = _d.integers(_InquireMemberOutput_INTS(full))  # one pass; a JSON number: TypeError
+            x = _InquireMemberOutput_VALUES(full)  # every value in field order, in one C call
+            iv = _d.integers(_InquireMemberOutput_INTS(x))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireMemberOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["seln_mbcr_no1"])
+                if (v := x[0])
                 else _d.nothing(v),  # seln_mbcr_no1
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["seln_mbcr_no2"])
+                if (v := x[1])
                 else _d.nothing(v),  # seln_mbcr_no2
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["seln_mbcr_no3"])
+                if (v := x[2])
                 else _d.nothing(v),  # seln_mbcr_no3
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["seln_mbcr_no4"])
+                if (v := x[3])
                 else _d.nothing(v),  # seln_mbcr_no4
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["seln_mbcr_no5"])
+                if (v := x[4])
                 else _d.nothing(v),  # seln_mbcr_no5
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["seln_mbcr_name1"])
+                if (v := x[5])
                 else _d.nothing(v),  # seln_mbcr_name1
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["seln_mbcr_name2"])
+                if (v := x[6])
                 else _d.nothing(v),  # seln_mbcr_name2
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["seln_mbcr_name3"])
+                if (v := x[7])
                 else _d.nothing(v),  # seln_mbcr_name3
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["seln_mbcr_name4"])
+                if (v := x[8])
                 else _d.nothing(v),  # seln_mbcr_name4
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["seln_mbcr_name5"])
+                if (v := x[9])
                 else _d.nothing(v),  # seln_mbcr_name5
                 iv[0],  # total_seln_qty1
                 iv[1],  # total_seln_qty2
@@ -388,19 +603,19 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
                 iv[3],  # total_seln_qty4
                 iv[4],  # total_seln_qty5
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["seln_mbcr_rlim1"])
+                if (v := x[15])
                 else _d.nothing(v),  # seln_mbcr_rlim1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["seln_mbcr_rlim2"])
+                if (v := x[16])
                 else _d.nothing(v),  # seln_mbcr_rlim2
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["seln_mbcr_rlim3"])
+                if (v := x[17])
                 else _d.nothing(v),  # seln_mbcr_rlim3
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["seln_mbcr_rlim4"])
+                if (v := x[18])
                 else _d.nothing(v),  # seln_mbcr_rlim4
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["seln_mbcr_rlim5"])
+                if (v := x[19])
                 else _d.nothing(v),  # seln_mbcr_rlim5
                 iv[5],  # seln_qty_icdc1
                 iv[6],  # seln_qty_icdc2
@@ -408,34 +623,34 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
                 iv[8],  # seln_qty_icdc4
                 iv[9],  # seln_qty_icdc5
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shnu_mbcr_no1"])
+                if (v := x[25])
                 else _d.nothing(v),  # shnu_mbcr_no1
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shnu_mbcr_no2"])
+                if (v := x[26])
                 else _d.nothing(v),  # shnu_mbcr_no2
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shnu_mbcr_no3"])
+                if (v := x[27])
                 else _d.nothing(v),  # shnu_mbcr_no3
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shnu_mbcr_no4"])
+                if (v := x[28])
                 else _d.nothing(v),  # shnu_mbcr_no4
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shnu_mbcr_no5"])
+                if (v := x[29])
                 else _d.nothing(v),  # shnu_mbcr_no5
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shnu_mbcr_name1"])
+                if (v := x[30])
                 else _d.nothing(v),  # shnu_mbcr_name1
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shnu_mbcr_name2"])
+                if (v := x[31])
                 else _d.nothing(v),  # shnu_mbcr_name2
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shnu_mbcr_name3"])
+                if (v := x[32])
                 else _d.nothing(v),  # shnu_mbcr_name3
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shnu_mbcr_name4"])
+                if (v := x[33])
                 else _d.nothing(v),  # shnu_mbcr_name4
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shnu_mbcr_name5"])
+                if (v := x[34])
                 else _d.nothing(v),  # shnu_mbcr_name5
                 iv[10],  # total_shnu_qty1
                 iv[11],  # total_shnu_qty2
@@ -443,19 +658,19 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
                 iv[13],  # total_shnu_qty4
                 iv[14],  # total_shnu_qty5
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["shnu_mbcr_rlim1"])
+                if (v := x[40])
                 else _d.nothing(v),  # shnu_mbcr_rlim1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["shnu_mbcr_rlim2"])
+                if (v := x[41])
                 else _d.nothing(v),  # shnu_mbcr_rlim2
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["shnu_mbcr_rlim3"])
+                if (v := x[42])
                 else _d.nothing(v),  # shnu_mbcr_rlim3
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["shnu_mbcr_rlim4"])
+                if (v := x[43])
                 else _d.nothing(v),  # shnu_mbcr_rlim4
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["shnu_mbcr_rlim5"])
+                if (v := x[44])
                 else _d.nothing(v),  # shnu_mbcr_rlim5
                 iv[15],  # shnu_qty_icdc1
                 iv[16],  # shnu_qty_icdc2
@@ -464,43 +679,23 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
                 iv[19],  # shnu_qty_icdc5
                 iv[20],  # glob_total_seln_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["glob_seln_rlim"])
+                if (v := x[51])
                 else _d.nothing(v),  # glob_seln_rlim
                 iv[21],  # glob_ntby_qty
                 iv[22],  # glob_total_shnu_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["glob_shnu_rlim"])
+                if (v := x[54])
                 else _d.nothing(v),  # glob_shnu_rlim
-                _d.YN[v]
-                if (v := full["seln_mbcr_glob_yn_1"])
-                else _d.nothing(v),  # seln_mbcr_glob_yn_1
-                _d.YN[v]
-                if (v := full["seln_mbcr_glob_yn_2"])
-                else _d.nothing(v),  # seln_mbcr_glob_yn_2
-                _d.YN[v]
-                if (v := full["seln_mbcr_glob_yn_3"])
-                else _d.nothing(v),  # seln_mbcr_glob_yn_3
-                _d.YN[v]
-                if (v := full["seln_mbcr_glob_yn_4"])
-                else _d.nothing(v),  # seln_mbcr_glob_yn_4
-                _d.YN[v]
-                if (v := full["seln_mbcr_glob_yn_5"])
-                else _d.nothing(v),  # seln_mbcr_glob_yn_5
-                _d.YN[v]
-                if (v := full["shnu_mbcr_glob_yn_1"])
-                else _d.nothing(v),  # shnu_mbcr_glob_yn_1
-                _d.YN[v]
-                if (v := full["shnu_mbcr_glob_yn_2"])
-                else _d.nothing(v),  # shnu_mbcr_glob_yn_2
-                _d.YN[v]
-                if (v := full["shnu_mbcr_glob_yn_3"])
-                else _d.nothing(v),  # shnu_mbcr_glob_yn_3
-                _d.YN[v]
-                if (v := full["shnu_mbcr_glob_yn_4"])
-                else _d.nothing(v),  # shnu_mbcr_glob_yn_4
-                _d.YN[v]
-                if (v := full["shnu_mbcr_glob_yn_5"])
-                else _d.nothing(v),  # shnu_mbcr_glob_yn_5
+                _d.YN[v] if (v := x[55]) else _d.nothing(v),  # seln_mbcr_glob_yn_1
+                _d.YN[v] if (v := x[56]) else _d.nothing(v),  # seln_mbcr_glob_yn_2
+                _d.YN[v] if (v := x[57]) else _d.nothing(v),  # seln_mbcr_glob_yn_3
+                _d.YN[v] if (v := x[58]) else _d.nothing(v),  # seln_mbcr_glob_yn_4
+                _d.YN[v] if (v := x[59]) else _d.nothing(v),  # seln_mbcr_glob_yn_5
+                _d.YN[v] if (v := x[60]) else _d.nothing(v),  # shnu_mbcr_glob_yn_1
+                _d.YN[v] if (v := x[61]) else _d.nothing(v),  # shnu_mbcr_glob_yn_2
+                _d.YN[v] if (v := x[62]) else _d.nothing(v),  # shnu_mbcr_glob_yn_3
+                _d.YN[v] if (v := x[63]) else _d.nothing(v),  # shnu_mbcr_glob_yn_4
+                _d.YN[v] if (v := x[64]) else _d.nothing(v),  # shnu_mbcr_glob_yn_5
                 iv[23],  # glob_total_seln_qty_icdc
                 iv[24],  # glob_total_shnu_qty_icdc
             )
@@ -512,11 +707,11 @@ def _InquireMemberOutput(d: Mapping[str, Any], strict: bool) -> InquireMemberOut
         d,
         _InquireMemberOutput_KEYS,
         strict,
-        _ID + ".output",
+        "domestic_stock.inquire_member.output",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireMemberResponse:
     """주식현재가 회원사 response."""
 
@@ -537,7 +732,9 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireMemberResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_required(body.get("output"), _InquireMemberOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(
+        body.get("output"), _InquireMemberOutput, strict, "domestic_stock.inquire_member.output"
+    )
     if keep:
         extra["output"] = body["output"]
     return InquireMemberResponse(

@@ -30,7 +30,9 @@ __all__ = [
 _ID = "domestic_stock.inquire_overtime_price"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireOvertimePriceOutput:
     """국내주식 시간외현재가 output (one record)."""
 
@@ -107,6 +109,83 @@ class InquireOvertimePriceOutput:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        bstp_kor_isnm: str | None = None,
+        mang_issu_cls_name: str | None = None,
+        ovtm_untp_prpr: int | None = None,
+        ovtm_untp_prdy_vrss: int | None = None,
+        ovtm_untp_prdy_vrss_sign: Sign | None = None,
+        ovtm_untp_prdy_ctrt: Decimal | None = None,
+        ovtm_untp_vol: int | None = None,
+        ovtm_untp_tr_pbmn: int | None = None,
+        ovtm_untp_mxpr: int | None = None,
+        ovtm_untp_llam: int | None = None,
+        ovtm_untp_oprc: int | None = None,
+        ovtm_untp_hgpr: int | None = None,
+        ovtm_untp_lwpr: int | None = None,
+        marg_rate: Decimal | None = None,
+        ovtm_untp_antc_cnpr: int | None = None,
+        ovtm_untp_antc_cntg_vrss: int | None = None,
+        ovtm_untp_antc_cntg_vrss_sign: Sign | None = None,
+        ovtm_untp_antc_cntg_ctrt: Decimal | None = None,
+        ovtm_untp_antc_cnqn: int | None = None,
+        crdt_able_yn: bool | None = None,
+        new_lstn_cls_name: str | None = None,
+        sltr_yn: bool | None = None,
+        mang_issu_yn: bool | None = None,
+        mrkt_warn_cls_code: MarketWarning | None = None,
+        trht_yn: bool | None = None,
+        vlnt_deal_cls_name: str | None = None,
+        ovtm_untp_sdpr: int | None = None,
+        mrkt_warn_cls_name: str | None = None,
+        revl_issu_reas_name: str | None = None,
+        insn_pbnt_yn: bool | None = None,
+        flng_cls_name: str | None = None,
+        rprs_mrkt_kor_name: str | None = None,
+        ovtm_vi_cls_code: str | None = None,
+        bidp: int | None = None,
+        askp: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["bstp_kor_isnm"] = bstp_kor_isnm
+        inst_dict["mang_issu_cls_name"] = mang_issu_cls_name
+        inst_dict["ovtm_untp_prpr"] = ovtm_untp_prpr
+        inst_dict["ovtm_untp_prdy_vrss"] = ovtm_untp_prdy_vrss
+        inst_dict["ovtm_untp_prdy_vrss_sign"] = ovtm_untp_prdy_vrss_sign
+        inst_dict["ovtm_untp_prdy_ctrt"] = ovtm_untp_prdy_ctrt
+        inst_dict["ovtm_untp_vol"] = ovtm_untp_vol
+        inst_dict["ovtm_untp_tr_pbmn"] = ovtm_untp_tr_pbmn
+        inst_dict["ovtm_untp_mxpr"] = ovtm_untp_mxpr
+        inst_dict["ovtm_untp_llam"] = ovtm_untp_llam
+        inst_dict["ovtm_untp_oprc"] = ovtm_untp_oprc
+        inst_dict["ovtm_untp_hgpr"] = ovtm_untp_hgpr
+        inst_dict["ovtm_untp_lwpr"] = ovtm_untp_lwpr
+        inst_dict["marg_rate"] = marg_rate
+        inst_dict["ovtm_untp_antc_cnpr"] = ovtm_untp_antc_cnpr
+        inst_dict["ovtm_untp_antc_cntg_vrss"] = ovtm_untp_antc_cntg_vrss
+        inst_dict["ovtm_untp_antc_cntg_vrss_sign"] = ovtm_untp_antc_cntg_vrss_sign
+        inst_dict["ovtm_untp_antc_cntg_ctrt"] = ovtm_untp_antc_cntg_ctrt
+        inst_dict["ovtm_untp_antc_cnqn"] = ovtm_untp_antc_cnqn
+        inst_dict["crdt_able_yn"] = crdt_able_yn
+        inst_dict["new_lstn_cls_name"] = new_lstn_cls_name
+        inst_dict["sltr_yn"] = sltr_yn
+        inst_dict["mang_issu_yn"] = mang_issu_yn
+        inst_dict["mrkt_warn_cls_code"] = mrkt_warn_cls_code
+        inst_dict["trht_yn"] = trht_yn
+        inst_dict["vlnt_deal_cls_name"] = vlnt_deal_cls_name
+        inst_dict["ovtm_untp_sdpr"] = ovtm_untp_sdpr
+        inst_dict["mrkt_warn_cls_name"] = mrkt_warn_cls_name
+        inst_dict["revl_issu_reas_name"] = revl_issu_reas_name
+        inst_dict["insn_pbnt_yn"] = insn_pbnt_yn
+        inst_dict["flng_cls_name"] = flng_cls_name
+        inst_dict["rprs_mrkt_kor_name"] = rprs_mrkt_kor_name
+        inst_dict["ovtm_vi_cls_code"] = ovtm_vi_cls_code
+        inst_dict["bidp"] = bidp
+        inst_dict["askp"] = askp
+        inst_dict["extra"] = extra
+
 
 _InquireOvertimePriceOutput_KEYS = frozenset(
     {
@@ -147,9 +226,7 @@ _InquireOvertimePriceOutput_KEYS = frozenset(
         "askp",
     }
 )
-_InquireOvertimePriceOutput_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireOvertimePriceOutput_KEYS
-)
+_InquireOvertimePriceOutput_FILL = _d.KeyFill(_InquireOvertimePriceOutput_KEYS)
 _InquireOvertimePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_kor_isnm", "bstp_kor_isnm", "text", None),
     ("mang_issu_cls_name", "mang_issu_cls_name", "text", None),
@@ -187,10 +264,14 @@ _InquireOvertimePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bidp", "bidp", "int", None),
     ("askp", "askp", "int", None),
 )
-_InquireOvertimePriceOutput_INTS = _d.itemgetter(
-    *(
+_InquireOvertimePriceOutput_VALUES = _d.values_of(
+    (
+        "bstp_kor_isnm",
+        "mang_issu_cls_name",
         "ovtm_untp_prpr",
         "ovtm_untp_prdy_vrss",
+        "ovtm_untp_prdy_vrss_sign",
+        "ovtm_untp_prdy_ctrt",
         "ovtm_untp_vol",
         "ovtm_untp_tr_pbmn",
         "ovtm_untp_mxpr",
@@ -198,39 +279,59 @@ _InquireOvertimePriceOutput_INTS = _d.itemgetter(
         "ovtm_untp_oprc",
         "ovtm_untp_hgpr",
         "ovtm_untp_lwpr",
+        "marg_rate",
         "ovtm_untp_antc_cnpr",
         "ovtm_untp_antc_cntg_vrss",
+        "ovtm_untp_antc_cntg_vrss_sign",
+        "ovtm_untp_antc_cntg_ctrt",
         "ovtm_untp_antc_cnqn",
+        "crdt_able_yn",
+        "new_lstn_cls_name",
+        "sltr_yn",
+        "mang_issu_yn",
+        "mrkt_warn_cls_code",
+        "trht_yn",
+        "vlnt_deal_cls_name",
         "ovtm_untp_sdpr",
+        "mrkt_warn_cls_name",
+        "revl_issu_reas_name",
+        "insn_pbnt_yn",
+        "flng_cls_name",
+        "rprs_mrkt_kor_name",
+        "ovtm_vi_cls_code",
         "bidp",
         "askp",
     )
+)
+_InquireOvertimePriceOutput_INTS = _d.itemgetter(
+    *(2, 3, 6, 7, 8, 9, 10, 11, 12, 14, 15, 18, 26, 33, 34)
 )
 
 
 def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOvertimePriceOutput:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 35 else {**_InquireOvertimePriceOutput_NONE, **d}
+    full = d if len(d) == 35 else _InquireOvertimePriceOutput_FILL(d)
     if len(full) == 35:
         try:
+            x = _InquireOvertimePriceOutput_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _InquireOvertimePriceOutput_INTS(full)
+                _InquireOvertimePriceOutput_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireOvertimePriceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["bstp_kor_isnm"])
+                if (v := x[0])
                 else _d.nothing(v),  # bstp_kor_isnm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["mang_issu_cls_name"])
+                if (v := x[1])
                 else _d.nothing(v),  # mang_issu_cls_name
                 iv[0],  # ovtm_untp_prpr
                 iv[1],  # ovtm_untp_prdy_vrss
-                SIGN_CODES[v]
-                if (v := full["ovtm_untp_prdy_vrss_sign"])
-                else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[4]) else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovtm_untp_prdy_ctrt"])
+                if (v := x[5])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
                 iv[2],  # ovtm_untp_vol
                 iv[3],  # ovtm_untp_tr_pbmn
@@ -240,46 +341,42 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
                 iv[7],  # ovtm_untp_hgpr
                 iv[8],  # ovtm_untp_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["marg_rate"])
+                if (v := x[13])
                 else _d.nothing(v),  # marg_rate
                 iv[9],  # ovtm_untp_antc_cnpr
                 iv[10],  # ovtm_untp_antc_cntg_vrss
-                SIGN_CODES[v]
-                if (v := full["ovtm_untp_antc_cntg_vrss_sign"])
-                else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
+                SIGN_CODES[v] if (v := x[16]) else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovtm_untp_antc_cntg_ctrt"])
+                if (v := x[17])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
                 iv[11],  # ovtm_untp_antc_cnqn
-                _d.YN[v] if (v := full["crdt_able_yn"]) else _d.nothing(v),  # crdt_able_yn
+                _d.YN[v] if (v := x[19]) else _d.nothing(v),  # crdt_able_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["new_lstn_cls_name"])
+                if (v := x[20])
                 else _d.nothing(v),  # new_lstn_cls_name
-                _d.YN[v] if (v := full["sltr_yn"]) else _d.nothing(v),  # sltr_yn
-                _d.YN[v] if (v := full["mang_issu_yn"]) else _d.nothing(v),  # mang_issu_yn
-                MARKET_WARNING_CODES[v]
-                if (v := full["mrkt_warn_cls_code"])
-                else _d.nothing(v),  # mrkt_warn_cls_code
-                _d.YN[v] if (v := full["trht_yn"]) else _d.nothing(v),  # trht_yn
+                _d.YN[v] if (v := x[21]) else _d.nothing(v),  # sltr_yn
+                _d.YN[v] if (v := x[22]) else _d.nothing(v),  # mang_issu_yn
+                MARKET_WARNING_CODES[v] if (v := x[23]) else _d.nothing(v),  # mrkt_warn_cls_code
+                _d.YN[v] if (v := x[24]) else _d.nothing(v),  # trht_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["vlnt_deal_cls_name"])
+                if (v := x[25])
                 else _d.nothing(v),  # vlnt_deal_cls_name
                 iv[12],  # ovtm_untp_sdpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["mrkt_warn_cls_name"])
+                if (v := x[27])
                 else _d.nothing(v),  # mrkt_warn_cls_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["revl_issu_reas_name"])
+                if (v := x[28])
                 else _d.nothing(v),  # revl_issu_reas_name
-                _d.YN[v] if (v := full["insn_pbnt_yn"]) else _d.nothing(v),  # insn_pbnt_yn
+                _d.YN[v] if (v := x[29]) else _d.nothing(v),  # insn_pbnt_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["flng_cls_name"])
+                if (v := x[30])
                 else _d.nothing(v),  # flng_cls_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["rprs_mrkt_kor_name"])
+                if (v := x[31])
                 else _d.nothing(v),  # rprs_mrkt_kor_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovtm_vi_cls_code"])
+                if (v := x[32])
                 else _d.nothing(v),  # ovtm_vi_cls_code
                 iv[13],  # bidp
                 iv[14],  # askp
@@ -292,11 +389,11 @@ def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOv
         d,
         _InquireOvertimePriceOutput_KEYS,
         strict,
-        _ID + ".output",
+        "domestic_stock.inquire_overtime_price.output",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireOvertimePriceResponse:
     """국내주식 시간외현재가 response."""
 
@@ -318,7 +415,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireOvertimePriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output, keep = _d.as_required(
-        body.get("output"), _InquireOvertimePriceOutput, strict, _ID + ".output"
+        body.get("output"),
+        _InquireOvertimePriceOutput,
+        strict,
+        "domestic_stock.inquire_overtime_price.output",
     )
     if keep:
         extra["output"] = body["output"]

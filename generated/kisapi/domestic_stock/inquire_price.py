@@ -25,7 +25,9 @@ __all__ = ["API", "AsyncInquirePrice", "InquirePrice", "InquirePriceOutput", "In
 _ID = "domestic_stock.inquire_price"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquirePriceOutput:
     """주식현재가 시세 output (one record)."""
 
@@ -196,6 +198,177 @@ class InquirePriceOutput:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        iscd_stat_cls_code: str | None = None,
+        marg_rate: Decimal | None = None,
+        rprs_mrkt_kor_name: str | None = None,
+        new_hgpr_lwpr_cls_code: str | None = None,
+        bstp_kor_isnm: str | None = None,
+        temp_stop_yn: bool | None = None,
+        oprc_rang_cont_yn: bool | None = None,
+        clpr_rang_cont_yn: bool | None = None,
+        crdt_able_yn: bool | None = None,
+        grmn_rate_cls_code: str | None = None,
+        elw_pblc_yn: bool | None = None,
+        stck_prpr: int = 0,
+        prdy_vrss: int = 0,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_ctrt: Decimal = Decimal("0"),
+        acml_tr_pbmn: int = 0,
+        acml_vol: int = 0,
+        prdy_vrss_vol_rate: Decimal | None = None,
+        stck_oprc: int = 0,
+        stck_hgpr: int = 0,
+        stck_lwpr: int = 0,
+        stck_mxpr: int = 0,
+        stck_llam: int = 0,
+        stck_sdpr: int = 0,
+        wghn_avrg_stck_prc: Decimal | None = None,
+        hts_frgn_ehrt: Decimal | None = None,
+        frgn_ntby_qty: int | None = None,
+        pgtr_ntby_qty: int | None = None,
+        pvt_scnd_dmrs_prc: int | None = None,
+        pvt_frst_dmrs_prc: int | None = None,
+        pvt_pont_val: int | None = None,
+        pvt_frst_dmsp_prc: int | None = None,
+        pvt_scnd_dmsp_prc: int | None = None,
+        dmrs_val: int | None = None,
+        dmsp_val: int | None = None,
+        cpfn: int | None = None,
+        rstc_wdth_prc: int | None = None,
+        stck_fcam: int | None = None,
+        stck_sspr: int | None = None,
+        aspr_unit: int | None = None,
+        hts_deal_qty_unit_val: int | None = None,
+        lstn_stcn: int | None = None,
+        hts_avls: int | None = None,
+        per: Decimal | None = None,
+        pbr: Decimal | None = None,
+        stac_month: str | None = None,
+        vol_tnrt: Decimal | None = None,
+        eps: Decimal | None = None,
+        bps: Decimal | None = None,
+        d250_hgpr: int | None = None,
+        d250_hgpr_date: date | None = None,
+        d250_hgpr_vrss_prpr_rate: Decimal | None = None,
+        d250_lwpr: int | None = None,
+        d250_lwpr_date: date | None = None,
+        d250_lwpr_vrss_prpr_rate: Decimal | None = None,
+        stck_dryy_hgpr: int | None = None,
+        dryy_hgpr_vrss_prpr_rate: Decimal | None = None,
+        dryy_hgpr_date: date | None = None,
+        stck_dryy_lwpr: int | None = None,
+        dryy_lwpr_vrss_prpr_rate: Decimal | None = None,
+        dryy_lwpr_date: date | None = None,
+        w52_hgpr: int | None = None,
+        w52_hgpr_vrss_prpr_ctrt: Decimal | None = None,
+        w52_hgpr_date: date | None = None,
+        w52_lwpr: int | None = None,
+        w52_lwpr_vrss_prpr_ctrt: Decimal | None = None,
+        w52_lwpr_date: date | None = None,
+        whol_loan_rmnd_rate: Decimal | None = None,
+        ssts_yn: bool | None = None,
+        stck_shrn_iscd: str | None = None,
+        fcam_cnnm: str | None = None,
+        cpfn_cnnm: str | None = None,
+        apprch_rate: Decimal | None = None,
+        frgn_hldn_qty: int | None = None,
+        vi_cls_code: str | None = None,
+        ovtm_vi_cls_code: str | None = None,
+        last_ssts_cntg_qty: int | None = None,
+        invt_caful_yn: bool | None = None,
+        mrkt_warn_cls_code: MarketWarning | None = None,
+        short_over_yn: bool | None = None,
+        sltr_yn: bool | None = None,
+        mang_issu_cls_code: str | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["iscd_stat_cls_code"] = iscd_stat_cls_code
+        inst_dict["marg_rate"] = marg_rate
+        inst_dict["rprs_mrkt_kor_name"] = rprs_mrkt_kor_name
+        inst_dict["new_hgpr_lwpr_cls_code"] = new_hgpr_lwpr_cls_code
+        inst_dict["bstp_kor_isnm"] = bstp_kor_isnm
+        inst_dict["temp_stop_yn"] = temp_stop_yn
+        inst_dict["oprc_rang_cont_yn"] = oprc_rang_cont_yn
+        inst_dict["clpr_rang_cont_yn"] = clpr_rang_cont_yn
+        inst_dict["crdt_able_yn"] = crdt_able_yn
+        inst_dict["grmn_rate_cls_code"] = grmn_rate_cls_code
+        inst_dict["elw_pblc_yn"] = elw_pblc_yn
+        inst_dict["stck_prpr"] = stck_prpr
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["prdy_vrss_vol_rate"] = prdy_vrss_vol_rate
+        inst_dict["stck_oprc"] = stck_oprc
+        inst_dict["stck_hgpr"] = stck_hgpr
+        inst_dict["stck_lwpr"] = stck_lwpr
+        inst_dict["stck_mxpr"] = stck_mxpr
+        inst_dict["stck_llam"] = stck_llam
+        inst_dict["stck_sdpr"] = stck_sdpr
+        inst_dict["wghn_avrg_stck_prc"] = wghn_avrg_stck_prc
+        inst_dict["hts_frgn_ehrt"] = hts_frgn_ehrt
+        inst_dict["frgn_ntby_qty"] = frgn_ntby_qty
+        inst_dict["pgtr_ntby_qty"] = pgtr_ntby_qty
+        inst_dict["pvt_scnd_dmrs_prc"] = pvt_scnd_dmrs_prc
+        inst_dict["pvt_frst_dmrs_prc"] = pvt_frst_dmrs_prc
+        inst_dict["pvt_pont_val"] = pvt_pont_val
+        inst_dict["pvt_frst_dmsp_prc"] = pvt_frst_dmsp_prc
+        inst_dict["pvt_scnd_dmsp_prc"] = pvt_scnd_dmsp_prc
+        inst_dict["dmrs_val"] = dmrs_val
+        inst_dict["dmsp_val"] = dmsp_val
+        inst_dict["cpfn"] = cpfn
+        inst_dict["rstc_wdth_prc"] = rstc_wdth_prc
+        inst_dict["stck_fcam"] = stck_fcam
+        inst_dict["stck_sspr"] = stck_sspr
+        inst_dict["aspr_unit"] = aspr_unit
+        inst_dict["hts_deal_qty_unit_val"] = hts_deal_qty_unit_val
+        inst_dict["lstn_stcn"] = lstn_stcn
+        inst_dict["hts_avls"] = hts_avls
+        inst_dict["per"] = per
+        inst_dict["pbr"] = pbr
+        inst_dict["stac_month"] = stac_month
+        inst_dict["vol_tnrt"] = vol_tnrt
+        inst_dict["eps"] = eps
+        inst_dict["bps"] = bps
+        inst_dict["d250_hgpr"] = d250_hgpr
+        inst_dict["d250_hgpr_date"] = d250_hgpr_date
+        inst_dict["d250_hgpr_vrss_prpr_rate"] = d250_hgpr_vrss_prpr_rate
+        inst_dict["d250_lwpr"] = d250_lwpr
+        inst_dict["d250_lwpr_date"] = d250_lwpr_date
+        inst_dict["d250_lwpr_vrss_prpr_rate"] = d250_lwpr_vrss_prpr_rate
+        inst_dict["stck_dryy_hgpr"] = stck_dryy_hgpr
+        inst_dict["dryy_hgpr_vrss_prpr_rate"] = dryy_hgpr_vrss_prpr_rate
+        inst_dict["dryy_hgpr_date"] = dryy_hgpr_date
+        inst_dict["stck_dryy_lwpr"] = stck_dryy_lwpr
+        inst_dict["dryy_lwpr_vrss_prpr_rate"] = dryy_lwpr_vrss_prpr_rate
+        inst_dict["dryy_lwpr_date"] = dryy_lwpr_date
+        inst_dict["w52_hgpr"] = w52_hgpr
+        inst_dict["w52_hgpr_vrss_prpr_ctrt"] = w52_hgpr_vrss_prpr_ctrt
+        inst_dict["w52_hgpr_date"] = w52_hgpr_date
+        inst_dict["w52_lwpr"] = w52_lwpr
+        inst_dict["w52_lwpr_vrss_prpr_ctrt"] = w52_lwpr_vrss_prpr_ctrt
+        inst_dict["w52_lwpr_date"] = w52_lwpr_date
+        inst_dict["whol_loan_rmnd_rate"] = whol_loan_rmnd_rate
+        inst_dict["ssts_yn"] = ssts_yn
+        inst_dict["stck_shrn_iscd"] = stck_shrn_iscd
+        inst_dict["fcam_cnnm"] = fcam_cnnm
+        inst_dict["cpfn_cnnm"] = cpfn_cnnm
+        inst_dict["apprch_rate"] = apprch_rate
+        inst_dict["frgn_hldn_qty"] = frgn_hldn_qty
+        inst_dict["vi_cls_code"] = vi_cls_code
+        inst_dict["ovtm_vi_cls_code"] = ovtm_vi_cls_code
+        inst_dict["last_ssts_cntg_qty"] = last_ssts_cntg_qty
+        inst_dict["invt_caful_yn"] = invt_caful_yn
+        inst_dict["mrkt_warn_cls_code"] = mrkt_warn_cls_code
+        inst_dict["short_over_yn"] = short_over_yn
+        inst_dict["sltr_yn"] = sltr_yn
+        inst_dict["mang_issu_cls_code"] = mang_issu_cls_code
+        inst_dict["extra"] = extra
+
 
 _InquirePriceOutput_KEYS = frozenset(
     {
@@ -283,7 +456,7 @@ _InquirePriceOutput_KEYS = frozenset(
         "mang_issu_cls_code",
     }
 )
-_InquirePriceOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquirePriceOutput_KEYS)
+_InquirePriceOutput_FILL = _d.KeyFill(_InquirePriceOutput_KEYS)
 _InquirePriceOutput_ALWAYS = frozenset(
     {
         "stck_prpr",
@@ -383,8 +556,34 @@ _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sltr_yn", "sltr_yn", "bool", None),
     ("mang_issu_cls_code", "mang_issu_cls_code", "str", None),
 )
-_InquirePriceOutput_INTS = _d.itemgetter(
-    *(
+_InquirePriceOutput_VALUES = _d.values_of(
+    (
+        "iscd_stat_cls_code",
+        "marg_rate",
+        "rprs_mrkt_kor_name",
+        "new_hgpr_lwpr_cls_code",
+        "bstp_kor_isnm",
+        "temp_stop_yn",
+        "oprc_rang_cont_yn",
+        "clpr_rang_cont_yn",
+        "crdt_able_yn",
+        "grmn_rate_cls_code",
+        "elw_pblc_yn",
+        "stck_prpr",
+        "prdy_vrss",
+        "prdy_vrss_sign",
+        "prdy_ctrt",
+        "acml_tr_pbmn",
+        "acml_vol",
+        "prdy_vrss_vol_rate",
+        "stck_oprc",
+        "stck_hgpr",
+        "stck_lwpr",
+        "stck_mxpr",
+        "stck_llam",
+        "stck_sdpr",
+        "wghn_avrg_stck_prc",
+        "hts_frgn_ehrt",
         "frgn_ntby_qty",
         "pgtr_ntby_qty",
         "pvt_scnd_dmrs_prc",
@@ -402,75 +601,132 @@ _InquirePriceOutput_INTS = _d.itemgetter(
         "hts_deal_qty_unit_val",
         "lstn_stcn",
         "hts_avls",
+        "per",
+        "pbr",
+        "stac_month",
+        "vol_tnrt",
+        "eps",
+        "bps",
         "d250_hgpr",
+        "d250_hgpr_date",
+        "d250_hgpr_vrss_prpr_rate",
         "d250_lwpr",
+        "d250_lwpr_date",
+        "d250_lwpr_vrss_prpr_rate",
         "stck_dryy_hgpr",
+        "dryy_hgpr_vrss_prpr_rate",
+        "dryy_hgpr_date",
         "stck_dryy_lwpr",
+        "dryy_lwpr_vrss_prpr_rate",
+        "dryy_lwpr_date",
         "w52_hgpr",
+        "w52_hgpr_vrss_prpr_ctrt",
+        "w52_hgpr_date",
         "w52_lwpr",
+        "w52_lwpr_vrss_prpr_ctrt",
+        "w52_lwpr_date",
+        "whol_loan_rmnd_rate",
+        "ssts_yn",
+        "stck_shrn_iscd",
+        "fcam_cnnm",
+        "cpfn_cnnm",
+        "apprch_rate",
         "frgn_hldn_qty",
+        "vi_cls_code",
+        "ovtm_vi_cls_code",
         "last_ssts_cntg_qty",
+        "invt_caful_yn",
+        "mrkt_warn_cls_code",
+        "short_over_yn",
+        "sltr_yn",
+        "mang_issu_cls_code",
+    )
+)
+_InquirePriceOutput_INTS = _d.itemgetter(
+    *(
+        26,
+        27,
+        28,
+        29,
+        30,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+        38,
+        39,
+        40,
+        41,
+        42,
+        49,
+        52,
+        55,
+        58,
+        61,
+        64,
+        73,
+        76,
     )
 )
 
 
 def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutput:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 82 else {**_InquirePriceOutput_NONE, **d}
+    full = d if len(d) == 82 else _InquirePriceOutput_FILL(d)
     if len(full) == 82:
         try:
-            iv = _d.integers(_InquirePriceOutput_INTS(full))  # one pass; a JSON number: TypeError
+            x = _InquirePriceOutput_VALUES(full)  # every value in field order, in one C call
+            iv = _d.integers(_InquirePriceOutput_INTS(x))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquirePriceOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["iscd_stat_cls_code"])
+                if (v := x[0])
                 else _d.nothing(v),  # iscd_stat_cls_code
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["marg_rate"])
+                if (v := x[1])
                 else _d.nothing(v),  # marg_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["rprs_mrkt_kor_name"])
+                if (v := x[2])
                 else _d.nothing(v),  # rprs_mrkt_kor_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["new_hgpr_lwpr_cls_code"])
+                if (v := x[3])
                 else _d.nothing(v),  # new_hgpr_lwpr_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["bstp_kor_isnm"])
+                if (v := x[4])
                 else _d.nothing(v),  # bstp_kor_isnm
-                _d.YN[v] if (v := full["temp_stop_yn"]) else _d.nothing(v),  # temp_stop_yn
-                _d.YN[v]
-                if (v := full["oprc_rang_cont_yn"])
-                else _d.nothing(v),  # oprc_rang_cont_yn
-                _d.YN[v]
-                if (v := full["clpr_rang_cont_yn"])
-                else _d.nothing(v),  # clpr_rang_cont_yn
-                _d.YN[v] if (v := full["crdt_able_yn"]) else _d.nothing(v),  # crdt_able_yn
+                _d.YN[v] if (v := x[5]) else _d.nothing(v),  # temp_stop_yn
+                _d.YN[v] if (v := x[6]) else _d.nothing(v),  # oprc_rang_cont_yn
+                _d.YN[v] if (v := x[7]) else _d.nothing(v),  # clpr_rang_cont_yn
+                _d.YN[v] if (v := x[8]) else _d.nothing(v),  # crdt_able_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["grmn_rate_cls_code"])
+                if (v := x[9])
                 else _d.nothing(v),  # grmn_rate_cls_code
-                _d.YN[v] if (v := full["elw_pblc_yn"]) else _d.nothing(v),  # elw_pblc_yn
-                int(v) if (v := full["stck_prpr"]) else _d.missing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.missing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                _d.YN[v] if (v := x[10]) else _d.nothing(v),  # elw_pblc_yn
+                int(v) if (v := x[11]) else _d.missing(v),  # stck_prpr
+                int(v) if (v := x[12]) else _d.missing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := x[13]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.missing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[14])
                 else _d.missing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.missing(v),  # acml_tr_pbmn
-                int(v) if (v := full["acml_vol"]) else _d.missing(v),  # acml_vol
+                int(v) if (v := x[15]) else _d.missing(v),  # acml_tr_pbmn
+                int(v) if (v := x[16]) else _d.missing(v),  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_vrss_vol_rate"])
+                if (v := x[17])
                 else _d.nothing(v),  # prdy_vrss_vol_rate
-                int(v) if (v := full["stck_oprc"]) else _d.missing(v),  # stck_oprc
-                int(v) if (v := full["stck_hgpr"]) else _d.missing(v),  # stck_hgpr
-                int(v) if (v := full["stck_lwpr"]) else _d.missing(v),  # stck_lwpr
-                int(v) if (v := full["stck_mxpr"]) else _d.missing(v),  # stck_mxpr
-                int(v) if (v := full["stck_llam"]) else _d.missing(v),  # stck_llam
-                int(v) if (v := full["stck_sdpr"]) else _d.missing(v),  # stck_sdpr
+                int(v) if (v := x[18]) else _d.missing(v),  # stck_oprc
+                int(v) if (v := x[19]) else _d.missing(v),  # stck_hgpr
+                int(v) if (v := x[20]) else _d.missing(v),  # stck_lwpr
+                int(v) if (v := x[21]) else _d.missing(v),  # stck_mxpr
+                int(v) if (v := x[22]) else _d.missing(v),  # stck_llam
+                int(v) if (v := x[23]) else _d.missing(v),  # stck_sdpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["wghn_avrg_stck_prc"])
+                if (v := x[24])
                 else _d.nothing(v),  # wghn_avrg_stck_prc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hts_frgn_ehrt"])
+                if (v := x[25])
                 else _d.nothing(v),  # hts_frgn_ehrt
                 iv[0],  # frgn_ntby_qty
                 iv[1],  # pgtr_ntby_qty
@@ -490,97 +746,83 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 iv[15],  # lstn_stcn
                 iv[16],  # hts_avls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["per"])
+                if (v := x[43])
                 else _d.nothing(v),  # per
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["pbr"])
+                if (v := x[44])
                 else _d.nothing(v),  # pbr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["stac_month"])
+                if (v := x[45])
                 else _d.nothing(v),  # stac_month
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["vol_tnrt"])
+                if (v := x[46])
                 else _d.nothing(v),  # vol_tnrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["eps"])
+                if (v := x[47])
                 else _d.nothing(v),  # eps
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bps"])
+                if (v := x[48])
                 else _d.nothing(v),  # bps
                 iv[17],  # d250_hgpr
-                date.fromisoformat(v)
-                if (v := full["d250_hgpr_date"])
-                else _d.nothing(v),  # d250_hgpr_date
+                date.fromisoformat(v) if (v := x[50]) else _d.nothing(v),  # d250_hgpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["d250_hgpr_vrss_prpr_rate"])
+                if (v := x[51])
                 else _d.nothing(v),  # d250_hgpr_vrss_prpr_rate
                 iv[18],  # d250_lwpr
-                date.fromisoformat(v)
-                if (v := full["d250_lwpr_date"])
-                else _d.nothing(v),  # d250_lwpr_date
+                date.fromisoformat(v) if (v := x[53]) else _d.nothing(v),  # d250_lwpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["d250_lwpr_vrss_prpr_rate"])
+                if (v := x[54])
                 else _d.nothing(v),  # d250_lwpr_vrss_prpr_rate
                 iv[19],  # stck_dryy_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["dryy_hgpr_vrss_prpr_rate"])
+                if (v := x[56])
                 else _d.nothing(v),  # dryy_hgpr_vrss_prpr_rate
-                date.fromisoformat(v)
-                if (v := full["dryy_hgpr_date"])
-                else _d.nothing(v),  # dryy_hgpr_date
+                date.fromisoformat(v) if (v := x[57]) else _d.nothing(v),  # dryy_hgpr_date
                 iv[20],  # stck_dryy_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["dryy_lwpr_vrss_prpr_rate"])
+                if (v := x[59])
                 else _d.nothing(v),  # dryy_lwpr_vrss_prpr_rate
-                date.fromisoformat(v)
-                if (v := full["dryy_lwpr_date"])
-                else _d.nothing(v),  # dryy_lwpr_date
+                date.fromisoformat(v) if (v := x[60]) else _d.nothing(v),  # dryy_lwpr_date
                 iv[21],  # w52_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["w52_hgpr_vrss_prpr_ctrt"])
+                if (v := x[62])
                 else _d.nothing(v),  # w52_hgpr_vrss_prpr_ctrt
-                date.fromisoformat(v)
-                if (v := full["w52_hgpr_date"])
-                else _d.nothing(v),  # w52_hgpr_date
+                date.fromisoformat(v) if (v := x[63]) else _d.nothing(v),  # w52_hgpr_date
                 iv[22],  # w52_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["w52_lwpr_vrss_prpr_ctrt"])
+                if (v := x[65])
                 else _d.nothing(v),  # w52_lwpr_vrss_prpr_ctrt
-                date.fromisoformat(v)
-                if (v := full["w52_lwpr_date"])
-                else _d.nothing(v),  # w52_lwpr_date
+                date.fromisoformat(v) if (v := x[66]) else _d.nothing(v),  # w52_lwpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["whol_loan_rmnd_rate"])
+                if (v := x[67])
                 else _d.nothing(v),  # whol_loan_rmnd_rate
-                _d.YN[v] if (v := full["ssts_yn"]) else _d.nothing(v),  # ssts_yn
+                _d.YN[v] if (v := x[68]) else _d.nothing(v),  # ssts_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["stck_shrn_iscd"])
+                if (v := x[69])
                 else _d.nothing(v),  # stck_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["fcam_cnnm"])
+                if (v := x[70])
                 else _d.nothing(v),  # fcam_cnnm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["cpfn_cnnm"])
+                if (v := x[71])
                 else _d.nothing(v),  # cpfn_cnnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["apprch_rate"])
+                if (v := x[72])
                 else _d.nothing(v),  # apprch_rate
                 iv[23],  # frgn_hldn_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["vi_cls_code"])
+                if (v := x[74])
                 else _d.nothing(v),  # vi_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovtm_vi_cls_code"])
+                if (v := x[75])
                 else _d.nothing(v),  # ovtm_vi_cls_code
                 iv[24],  # last_ssts_cntg_qty
-                _d.YN[v] if (v := full["invt_caful_yn"]) else _d.nothing(v),  # invt_caful_yn
-                MARKET_WARNING_CODES[v]
-                if (v := full["mrkt_warn_cls_code"])
-                else _d.nothing(v),  # mrkt_warn_cls_code
-                _d.YN[v] if (v := full["short_over_yn"]) else _d.nothing(v),  # short_over_yn
-                _d.YN[v] if (v := full["sltr_yn"]) else _d.nothing(v),  # sltr_yn
+                _d.YN[v] if (v := x[77]) else _d.nothing(v),  # invt_caful_yn
+                MARKET_WARNING_CODES[v] if (v := x[78]) else _d.nothing(v),  # mrkt_warn_cls_code
+                _d.YN[v] if (v := x[79]) else _d.nothing(v),  # short_over_yn
+                _d.YN[v] if (v := x[80]) else _d.nothing(v),  # sltr_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["mang_issu_cls_code"])
+                if (v := x[81])
                 else _d.nothing(v),  # mang_issu_cls_code
             )
         except _d.CONVERT_ERRORS:
@@ -591,12 +833,12 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
         d,
         _InquirePriceOutput_KEYS,
         strict,
-        _ID + ".output",
+        "domestic_stock.inquire_price.output",
         always=_InquirePriceOutput_ALWAYS,
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquirePriceResponse:
     """주식현재가 시세 response."""
 
@@ -617,7 +859,9 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquirePriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_required(body.get("output"), _InquirePriceOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(
+        body.get("output"), _InquirePriceOutput, strict, "domestic_stock.inquire_price.output"
+    )
     if keep:
         extra["output"] = body["output"]
     return InquirePriceResponse(

@@ -30,7 +30,9 @@ __all__ = [
 _ID = "domestic_stock.inquire_price_2"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquirePrice2Output:
     """주식현재가 시세2 output (one record)."""
 
@@ -145,6 +147,121 @@ class InquirePrice2Output:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        rprs_mrkt_kor_name: str | None = None,
+        new_hgpr_lwpr_cls_code: str | None = None,
+        mxpr_llam_cls_code: str | None = None,
+        crdt_able_yn: bool | None = None,
+        stck_mxpr: int | None = None,
+        elw_pblc_yn: bool | None = None,
+        prdy_clpr_vrss_oprc_rate: Decimal | None = None,
+        crdt_rate: Decimal | None = None,
+        marg_rate: Decimal | None = None,
+        lwpr_vrss_prpr: int | None = None,
+        lwpr_vrss_prpr_sign: Sign | None = None,
+        prdy_clpr_vrss_lwpr_rate: Decimal | None = None,
+        stck_lwpr: int | None = None,
+        hgpr_vrss_prpr: int | None = None,
+        hgpr_vrss_prpr_sign: Sign | None = None,
+        prdy_clpr_vrss_hgpr_rate: Decimal | None = None,
+        stck_hgpr: int | None = None,
+        oprc_vrss_prpr: int | None = None,
+        oprc_vrss_prpr_sign: Sign | None = None,
+        mang_issu_yn: bool | None = None,
+        divi_app_cls_code: str | None = None,
+        short_over_yn: bool | None = None,
+        mrkt_warn_cls_code: MarketWarning | None = None,
+        invt_caful_yn: bool | None = None,
+        stange_runup_yn: bool | None = None,
+        ssts_hot_yn: bool | None = None,
+        low_current_yn: bool | None = None,
+        vi_cls_code: str | None = None,
+        short_over_cls_code: str | None = None,
+        stck_llam: int | None = None,
+        new_lstn_cls_name: str | None = None,
+        vlnt_deal_cls_name: str | None = None,
+        flng_cls_name: str | None = None,
+        revl_issu_reas_name: str | None = None,
+        mrkt_warn_cls_name: str | None = None,
+        stck_sdpr: int | None = None,
+        bstp_cls_code: str | None = None,
+        stck_prdy_clpr: int | None = None,
+        insn_pbnt_yn: bool | None = None,
+        fcam_mod_cls_name: str | None = None,
+        stck_prpr: int | None = None,
+        prdy_vrss: int | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_ctrt: Decimal | None = None,
+        acml_tr_pbmn: int | None = None,
+        acml_vol: int | None = None,
+        prdy_vrss_vol_rate: Decimal | None = None,
+        bstp_kor_isnm: str | None = None,
+        sltr_yn: bool | None = None,
+        trht_yn: bool | None = None,
+        oprc_rang_cont_yn: bool | None = None,
+        vlnt_fin_cls_code: str | None = None,
+        stck_oprc: int | None = None,
+        prdy_vol: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["rprs_mrkt_kor_name"] = rprs_mrkt_kor_name
+        inst_dict["new_hgpr_lwpr_cls_code"] = new_hgpr_lwpr_cls_code
+        inst_dict["mxpr_llam_cls_code"] = mxpr_llam_cls_code
+        inst_dict["crdt_able_yn"] = crdt_able_yn
+        inst_dict["stck_mxpr"] = stck_mxpr
+        inst_dict["elw_pblc_yn"] = elw_pblc_yn
+        inst_dict["prdy_clpr_vrss_oprc_rate"] = prdy_clpr_vrss_oprc_rate
+        inst_dict["crdt_rate"] = crdt_rate
+        inst_dict["marg_rate"] = marg_rate
+        inst_dict["lwpr_vrss_prpr"] = lwpr_vrss_prpr
+        inst_dict["lwpr_vrss_prpr_sign"] = lwpr_vrss_prpr_sign
+        inst_dict["prdy_clpr_vrss_lwpr_rate"] = prdy_clpr_vrss_lwpr_rate
+        inst_dict["stck_lwpr"] = stck_lwpr
+        inst_dict["hgpr_vrss_prpr"] = hgpr_vrss_prpr
+        inst_dict["hgpr_vrss_prpr_sign"] = hgpr_vrss_prpr_sign
+        inst_dict["prdy_clpr_vrss_hgpr_rate"] = prdy_clpr_vrss_hgpr_rate
+        inst_dict["stck_hgpr"] = stck_hgpr
+        inst_dict["oprc_vrss_prpr"] = oprc_vrss_prpr
+        inst_dict["oprc_vrss_prpr_sign"] = oprc_vrss_prpr_sign
+        inst_dict["mang_issu_yn"] = mang_issu_yn
+        inst_dict["divi_app_cls_code"] = divi_app_cls_code
+        inst_dict["short_over_yn"] = short_over_yn
+        inst_dict["mrkt_warn_cls_code"] = mrkt_warn_cls_code
+        inst_dict["invt_caful_yn"] = invt_caful_yn
+        inst_dict["stange_runup_yn"] = stange_runup_yn
+        inst_dict["ssts_hot_yn"] = ssts_hot_yn
+        inst_dict["low_current_yn"] = low_current_yn
+        inst_dict["vi_cls_code"] = vi_cls_code
+        inst_dict["short_over_cls_code"] = short_over_cls_code
+        inst_dict["stck_llam"] = stck_llam
+        inst_dict["new_lstn_cls_name"] = new_lstn_cls_name
+        inst_dict["vlnt_deal_cls_name"] = vlnt_deal_cls_name
+        inst_dict["flng_cls_name"] = flng_cls_name
+        inst_dict["revl_issu_reas_name"] = revl_issu_reas_name
+        inst_dict["mrkt_warn_cls_name"] = mrkt_warn_cls_name
+        inst_dict["stck_sdpr"] = stck_sdpr
+        inst_dict["bstp_cls_code"] = bstp_cls_code
+        inst_dict["stck_prdy_clpr"] = stck_prdy_clpr
+        inst_dict["insn_pbnt_yn"] = insn_pbnt_yn
+        inst_dict["fcam_mod_cls_name"] = fcam_mod_cls_name
+        inst_dict["stck_prpr"] = stck_prpr
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["prdy_vrss_vol_rate"] = prdy_vrss_vol_rate
+        inst_dict["bstp_kor_isnm"] = bstp_kor_isnm
+        inst_dict["sltr_yn"] = sltr_yn
+        inst_dict["trht_yn"] = trht_yn
+        inst_dict["oprc_rang_cont_yn"] = oprc_rang_cont_yn
+        inst_dict["vlnt_fin_cls_code"] = vlnt_fin_cls_code
+        inst_dict["stck_oprc"] = stck_oprc
+        inst_dict["prdy_vol"] = prdy_vol
+        inst_dict["extra"] = extra
+
 
 _InquirePrice2Output_KEYS = frozenset(
     {
@@ -204,7 +321,7 @@ _InquirePrice2Output_KEYS = frozenset(
         "prdy_vol",
     }
 )
-_InquirePrice2Output_NONE: Mapping[str, None] = dict.fromkeys(_InquirePrice2Output_KEYS)
+_InquirePrice2Output_FILL = _d.KeyFill(_InquirePrice2Output_KEYS)
 _InquirePrice2Output_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rprs_mrkt_kor_name", "rprs_mrkt_kor_name", "text", None),
     ("new_hgpr_lwpr_cls_code", "new_hgpr_lwpr_cls_code", "str", None),
@@ -261,140 +378,173 @@ _InquirePrice2Output_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_oprc", "stck_oprc", "int", None),
     ("prdy_vol", "prdy_vol", "int", None),
 )
-_InquirePrice2Output_INTS = _d.itemgetter(
-    *(
+_InquirePrice2Output_VALUES = _d.values_of(
+    (
+        "rprs_mrkt_kor_name",
+        "new_hgpr_lwpr_cls_code",
+        "mxpr_llam_cls_code",
+        "crdt_able_yn",
         "stck_mxpr",
+        "elw_pblc_yn",
+        "prdy_clpr_vrss_oprc_rate",
+        "crdt_rate",
+        "marg_rate",
         "lwpr_vrss_prpr",
+        "lwpr_vrss_prpr_sign",
+        "prdy_clpr_vrss_lwpr_rate",
         "stck_lwpr",
         "hgpr_vrss_prpr",
+        "hgpr_vrss_prpr_sign",
+        "prdy_clpr_vrss_hgpr_rate",
         "stck_hgpr",
         "oprc_vrss_prpr",
+        "oprc_vrss_prpr_sign",
+        "mang_issu_yn",
+        "divi_app_cls_code",
+        "short_over_yn",
+        "mrkt_warn_cls_code",
+        "invt_caful_yn",
+        "stange_runup_yn",
+        "ssts_hot_yn",
+        "low_current_yn",
+        "vi_cls_code",
+        "short_over_cls_code",
         "stck_llam",
+        "new_lstn_cls_name",
+        "vlnt_deal_cls_name",
+        "flng_cls_name",
+        "revl_issu_reas_name",
+        "mrkt_warn_cls_name",
         "stck_sdpr",
+        "bstp_cls_code",
         "stck_prdy_clpr",
+        "insn_pbnt_yn",
+        "fcam_mod_cls_name",
         "stck_prpr",
         "prdy_vrss",
+        "prdy_vrss_sign",
+        "prdy_ctrt",
         "acml_tr_pbmn",
         "acml_vol",
+        "prdy_vrss_vol_rate",
+        "bstp_kor_isnm",
+        "sltr_yn",
+        "trht_yn",
+        "oprc_rang_cont_yn",
+        "vlnt_fin_cls_code",
         "stck_oprc",
         "prdy_vol",
     )
+)
+_InquirePrice2Output_INTS = _d.itemgetter(
+    *(4, 9, 12, 13, 16, 17, 29, 35, 37, 40, 41, 44, 45, 52, 53)
 )
 
 
 def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Output:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 54 else {**_InquirePrice2Output_NONE, **d}
+    full = d if len(d) == 54 else _InquirePrice2Output_FILL(d)
     if len(full) == 54:
         try:
-            iv = _d.integers(_InquirePrice2Output_INTS(full))  # one pass; a JSON number: TypeError
+            x = _InquirePrice2Output_VALUES(full)  # every value in field order, in one C call
+            iv = _d.integers(_InquirePrice2Output_INTS(x))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquirePrice2Output(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["rprs_mrkt_kor_name"])
+                if (v := x[0])
                 else _d.nothing(v),  # rprs_mrkt_kor_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["new_hgpr_lwpr_cls_code"])
+                if (v := x[1])
                 else _d.nothing(v),  # new_hgpr_lwpr_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["mxpr_llam_cls_code"])
+                if (v := x[2])
                 else _d.nothing(v),  # mxpr_llam_cls_code
-                _d.YN[v] if (v := full["crdt_able_yn"]) else _d.nothing(v),  # crdt_able_yn
+                _d.YN[v] if (v := x[3]) else _d.nothing(v),  # crdt_able_yn
                 iv[0],  # stck_mxpr
-                _d.YN[v] if (v := full["elw_pblc_yn"]) else _d.nothing(v),  # elw_pblc_yn
+                _d.YN[v] if (v := x[5]) else _d.nothing(v),  # elw_pblc_yn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_clpr_vrss_oprc_rate"])
+                if (v := x[6])
                 else _d.nothing(v),  # prdy_clpr_vrss_oprc_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["crdt_rate"])
+                if (v := x[7])
                 else _d.nothing(v),  # crdt_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["marg_rate"])
+                if (v := x[8])
                 else _d.nothing(v),  # marg_rate
                 iv[1],  # lwpr_vrss_prpr
-                SIGN_CODES[v]
-                if (v := full["lwpr_vrss_prpr_sign"])
-                else _d.nothing(v),  # lwpr_vrss_prpr_sign
+                SIGN_CODES[v] if (v := x[10]) else _d.nothing(v),  # lwpr_vrss_prpr_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_clpr_vrss_lwpr_rate"])
+                if (v := x[11])
                 else _d.nothing(v),  # prdy_clpr_vrss_lwpr_rate
                 iv[2],  # stck_lwpr
                 iv[3],  # hgpr_vrss_prpr
-                SIGN_CODES[v]
-                if (v := full["hgpr_vrss_prpr_sign"])
-                else _d.nothing(v),  # hgpr_vrss_prpr_sign
+                SIGN_CODES[v] if (v := x[14]) else _d.nothing(v),  # hgpr_vrss_prpr_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_clpr_vrss_hgpr_rate"])
+                if (v := x[15])
                 else _d.nothing(v),  # prdy_clpr_vrss_hgpr_rate
                 iv[4],  # stck_hgpr
                 iv[5],  # oprc_vrss_prpr
-                SIGN_CODES[v]
-                if (v := full["oprc_vrss_prpr_sign"])
-                else _d.nothing(v),  # oprc_vrss_prpr_sign
-                _d.YN[v] if (v := full["mang_issu_yn"]) else _d.nothing(v),  # mang_issu_yn
+                SIGN_CODES[v] if (v := x[18]) else _d.nothing(v),  # oprc_vrss_prpr_sign
+                _d.YN[v] if (v := x[19]) else _d.nothing(v),  # mang_issu_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["divi_app_cls_code"])
+                if (v := x[20])
                 else _d.nothing(v),  # divi_app_cls_code
-                _d.YN[v] if (v := full["short_over_yn"]) else _d.nothing(v),  # short_over_yn
-                MARKET_WARNING_CODES[v]
-                if (v := full["mrkt_warn_cls_code"])
-                else _d.nothing(v),  # mrkt_warn_cls_code
-                _d.YN[v] if (v := full["invt_caful_yn"]) else _d.nothing(v),  # invt_caful_yn
-                _d.YN[v] if (v := full["stange_runup_yn"]) else _d.nothing(v),  # stange_runup_yn
-                _d.YN[v] if (v := full["ssts_hot_yn"]) else _d.nothing(v),  # ssts_hot_yn
-                _d.YN[v] if (v := full["low_current_yn"]) else _d.nothing(v),  # low_current_yn
+                _d.YN[v] if (v := x[21]) else _d.nothing(v),  # short_over_yn
+                MARKET_WARNING_CODES[v] if (v := x[22]) else _d.nothing(v),  # mrkt_warn_cls_code
+                _d.YN[v] if (v := x[23]) else _d.nothing(v),  # invt_caful_yn
+                _d.YN[v] if (v := x[24]) else _d.nothing(v),  # stange_runup_yn
+                _d.YN[v] if (v := x[25]) else _d.nothing(v),  # ssts_hot_yn
+                _d.YN[v] if (v := x[26]) else _d.nothing(v),  # low_current_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["vi_cls_code"])
+                if (v := x[27])
                 else _d.nothing(v),  # vi_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["short_over_cls_code"])
+                if (v := x[28])
                 else _d.nothing(v),  # short_over_cls_code
                 iv[6],  # stck_llam
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["new_lstn_cls_name"])
+                if (v := x[30])
                 else _d.nothing(v),  # new_lstn_cls_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["vlnt_deal_cls_name"])
+                if (v := x[31])
                 else _d.nothing(v),  # vlnt_deal_cls_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["flng_cls_name"])
+                if (v := x[32])
                 else _d.nothing(v),  # flng_cls_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["revl_issu_reas_name"])
+                if (v := x[33])
                 else _d.nothing(v),  # revl_issu_reas_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["mrkt_warn_cls_name"])
+                if (v := x[34])
                 else _d.nothing(v),  # mrkt_warn_cls_name
                 iv[7],  # stck_sdpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["bstp_cls_code"])
+                if (v := x[36])
                 else _d.nothing(v),  # bstp_cls_code
                 iv[8],  # stck_prdy_clpr
-                _d.YN[v] if (v := full["insn_pbnt_yn"]) else _d.nothing(v),  # insn_pbnt_yn
+                _d.YN[v] if (v := x[38]) else _d.nothing(v),  # insn_pbnt_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["fcam_mod_cls_name"])
+                if (v := x[39])
                 else _d.nothing(v),  # fcam_mod_cls_name
                 iv[9],  # stck_prpr
                 iv[10],  # prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[42]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[43])
                 else _d.nothing(v),  # prdy_ctrt
                 iv[11],  # acml_tr_pbmn
                 iv[12],  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_vrss_vol_rate"])
+                if (v := x[46])
                 else _d.nothing(v),  # prdy_vrss_vol_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["bstp_kor_isnm"])
+                if (v := x[47])
                 else _d.nothing(v),  # bstp_kor_isnm
-                _d.YN[v] if (v := full["sltr_yn"]) else _d.nothing(v),  # sltr_yn
-                _d.YN[v] if (v := full["trht_yn"]) else _d.nothing(v),  # trht_yn
-                _d.YN[v]
-                if (v := full["oprc_rang_cont_yn"])
-                else _d.nothing(v),  # oprc_rang_cont_yn
+                _d.YN[v] if (v := x[48]) else _d.nothing(v),  # sltr_yn
+                _d.YN[v] if (v := x[49]) else _d.nothing(v),  # trht_yn
+                _d.YN[v] if (v := x[50]) else _d.nothing(v),  # oprc_rang_cont_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["vlnt_fin_cls_code"])
+                if (v := x[51])
                 else _d.nothing(v),  # vlnt_fin_cls_code
                 iv[13],  # stck_oprc
                 iv[14],  # prdy_vol
@@ -407,11 +557,11 @@ def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Out
         d,
         _InquirePrice2Output_KEYS,
         strict,
-        _ID + ".output",
+        "domestic_stock.inquire_price_2.output",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquirePrice2Response:
     """주식현재가 시세2 response."""
 
@@ -432,7 +582,9 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquirePrice2Response:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_required(body.get("output"), _InquirePrice2Output, strict, _ID + ".output")
+    output, keep = _d.as_required(
+        body.get("output"), _InquirePrice2Output, strict, "domestic_stock.inquire_price_2.output"
+    )
     if keep:
         extra["output"] = body["output"]
     return InquirePrice2Response(

@@ -33,7 +33,9 @@ __all__ = [
 _ID = "domestic_stock.inquire_time_indexchartprice"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireTimeIndexchartpriceOutput1:
     """업종 분봉조회 output1 (one record)."""
 
@@ -72,6 +74,45 @@ class InquireTimeIndexchartpriceOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        bstp_nmix_prdy_vrss: Decimal | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        bstp_nmix_prdy_ctrt: Decimal | None = None,
+        prdy_nmix: Decimal | None = None,
+        acml_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        hts_kor_isnm: str | None = None,
+        bstp_nmix_prpr: Decimal | None = None,
+        bstp_cls_code: str | None = None,
+        prdy_vol: int | None = None,
+        bstp_nmix_oprc: Decimal | None = None,
+        bstp_nmix_hgpr: Decimal | None = None,
+        bstp_nmix_lwpr: Decimal | None = None,
+        futs_prdy_oprc: Decimal | None = None,
+        futs_prdy_hgpr: Decimal | None = None,
+        futs_prdy_lwpr: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["bstp_nmix_prdy_vrss"] = bstp_nmix_prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["bstp_nmix_prdy_ctrt"] = bstp_nmix_prdy_ctrt
+        inst_dict["prdy_nmix"] = prdy_nmix
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["hts_kor_isnm"] = hts_kor_isnm
+        inst_dict["bstp_nmix_prpr"] = bstp_nmix_prpr
+        inst_dict["bstp_cls_code"] = bstp_cls_code
+        inst_dict["prdy_vol"] = prdy_vol
+        inst_dict["bstp_nmix_oprc"] = bstp_nmix_oprc
+        inst_dict["bstp_nmix_hgpr"] = bstp_nmix_hgpr
+        inst_dict["bstp_nmix_lwpr"] = bstp_nmix_lwpr
+        inst_dict["futs_prdy_oprc"] = futs_prdy_oprc
+        inst_dict["futs_prdy_hgpr"] = futs_prdy_hgpr
+        inst_dict["futs_prdy_lwpr"] = futs_prdy_lwpr
+        inst_dict["extra"] = extra
+
 
 _InquireTimeIndexchartpriceOutput1_KEYS = frozenset(
     {
@@ -93,9 +134,7 @@ _InquireTimeIndexchartpriceOutput1_KEYS = frozenset(
         "futs_prdy_lwpr",
     }
 )
-_InquireTimeIndexchartpriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireTimeIndexchartpriceOutput1_KEYS
-)
+_InquireTimeIndexchartpriceOutput1_FILL = _d.KeyFill(_InquireTimeIndexchartpriceOutput1_KEYS)
 _InquireTimeIndexchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_nmix_prdy_vrss", "bstp_nmix_prdy_vrss", "decimal", None),
     ("prdy_vrss_sign", "prdy_vrss_sign", "str", Sign),
@@ -114,56 +153,79 @@ _InquireTimeIndexchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("futs_prdy_hgpr", "futs_prdy_hgpr", "decimal", None),
     ("futs_prdy_lwpr", "futs_prdy_lwpr", "decimal", None),
 )
+_InquireTimeIndexchartpriceOutput1_VALUES = _d.values_of(
+    (
+        "bstp_nmix_prdy_vrss",
+        "prdy_vrss_sign",
+        "bstp_nmix_prdy_ctrt",
+        "prdy_nmix",
+        "acml_vol",
+        "acml_tr_pbmn",
+        "hts_kor_isnm",
+        "bstp_nmix_prpr",
+        "bstp_cls_code",
+        "prdy_vol",
+        "bstp_nmix_oprc",
+        "bstp_nmix_hgpr",
+        "bstp_nmix_lwpr",
+        "futs_prdy_oprc",
+        "futs_prdy_hgpr",
+        "futs_prdy_lwpr",
+    )
+)
 
 
 def _InquireTimeIndexchartpriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireTimeIndexchartpriceOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 16 else {**_InquireTimeIndexchartpriceOutput1_NONE, **d}
+    full = d if len(d) == 16 else _InquireTimeIndexchartpriceOutput1_FILL(d)
     if len(full) == 16:
         try:
+            x = _InquireTimeIndexchartpriceOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeIndexchartpriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prdy_vrss"])
+                if (v := x[0])
                 else _d.nothing(v),  # bstp_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[1]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prdy_ctrt"])
+                if (v := x[2])
                 else _d.nothing(v),  # bstp_nmix_prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_nmix"])
+                if (v := x[3])
                 else _d.nothing(v),  # prdy_nmix
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := x[4]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := x[5]) else _d.nothing(v),  # acml_tr_pbmn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["hts_kor_isnm"])
+                if (v := x[6])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prpr"])
+                if (v := x[7])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["bstp_cls_code"])
+                if (v := x[8])
                 else _d.nothing(v),  # bstp_cls_code
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := x[9]) else _d.nothing(v),  # prdy_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_oprc"])
+                if (v := x[10])
                 else _d.nothing(v),  # bstp_nmix_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_hgpr"])
+                if (v := x[11])
                 else _d.nothing(v),  # bstp_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_lwpr"])
+                if (v := x[12])
                 else _d.nothing(v),  # bstp_nmix_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_prdy_oprc"])
+                if (v := x[13])
                 else _d.nothing(v),  # futs_prdy_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_prdy_hgpr"])
+                if (v := x[14])
                 else _d.nothing(v),  # futs_prdy_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["futs_prdy_lwpr"])
+                if (v := x[15])
                 else _d.nothing(v),  # futs_prdy_lwpr
             )
         except _d.CONVERT_ERRORS:
@@ -174,11 +236,13 @@ def _InquireTimeIndexchartpriceOutput1(
         d,
         _InquireTimeIndexchartpriceOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.inquire_time_indexchartprice.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireTimeIndexchartpriceOutput2:
     """업종 분봉조회 output2 (rows)."""
 
@@ -201,6 +265,29 @@ class InquireTimeIndexchartpriceOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_bsop_date: date | None = None,
+        stck_cntg_hour: time | None = None,
+        bstp_nmix_prpr: Decimal | None = None,
+        bstp_nmix_oprc: Decimal | None = None,
+        bstp_nmix_hgpr: Decimal | None = None,
+        bstp_nmix_lwpr: Decimal | None = None,
+        cntg_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_bsop_date"] = stck_bsop_date
+        inst_dict["stck_cntg_hour"] = stck_cntg_hour
+        inst_dict["bstp_nmix_prpr"] = bstp_nmix_prpr
+        inst_dict["bstp_nmix_oprc"] = bstp_nmix_oprc
+        inst_dict["bstp_nmix_hgpr"] = bstp_nmix_hgpr
+        inst_dict["bstp_nmix_lwpr"] = bstp_nmix_lwpr
+        inst_dict["cntg_vol"] = cntg_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["extra"] = extra
+
 
 _InquireTimeIndexchartpriceOutput2_KEYS = frozenset(
     {
@@ -214,9 +301,7 @@ _InquireTimeIndexchartpriceOutput2_KEYS = frozenset(
         "acml_tr_pbmn",
     }
 )
-_InquireTimeIndexchartpriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireTimeIndexchartpriceOutput2_KEYS
-)
+_InquireTimeIndexchartpriceOutput2_FILL = _d.KeyFill(_InquireTimeIndexchartpriceOutput2_KEYS)
 _InquireTimeIndexchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
@@ -227,37 +312,48 @@ _InquireTimeIndexchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cntg_vol", "cntg_vol", "int", None),
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
 )
+_InquireTimeIndexchartpriceOutput2_VALUES = _d.values_of(
+    (
+        "stck_bsop_date",
+        "stck_cntg_hour",
+        "bstp_nmix_prpr",
+        "bstp_nmix_oprc",
+        "bstp_nmix_hgpr",
+        "bstp_nmix_lwpr",
+        "cntg_vol",
+        "acml_tr_pbmn",
+    )
+)
 
 
 def _InquireTimeIndexchartpriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireTimeIndexchartpriceOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 8 else {**_InquireTimeIndexchartpriceOutput2_NONE, **d}
+    full = d if len(d) == 8 else _InquireTimeIndexchartpriceOutput2_FILL(d)
     if len(full) == 8:
         try:
+            x = _InquireTimeIndexchartpriceOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireTimeIndexchartpriceOutput2(
-                date.fromisoformat(v)
-                if (v := full["stck_bsop_date"])
-                else _d.nothing(v),  # stck_bsop_date
-                time.fromisoformat(v)
-                if (v := full["stck_cntg_hour"])
-                else _d.nothing(v),  # stck_cntg_hour
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # stck_bsop_date
+                time.fromisoformat(v) if (v := x[1]) else _d.nothing(v),  # stck_cntg_hour
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_prpr"])
+                if (v := x[2])
                 else _d.nothing(v),  # bstp_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_oprc"])
+                if (v := x[3])
                 else _d.nothing(v),  # bstp_nmix_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_hgpr"])
+                if (v := x[4])
                 else _d.nothing(v),  # bstp_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bstp_nmix_lwpr"])
+                if (v := x[5])
                 else _d.nothing(v),  # bstp_nmix_lwpr
-                int(v) if (v := full["cntg_vol"]) else _d.nothing(v),  # cntg_vol
-                int(v) if (v := full["acml_tr_pbmn"]) else _d.nothing(v),  # acml_tr_pbmn
+                int(v) if (v := x[6]) else _d.nothing(v),  # cntg_vol
+                int(v) if (v := x[7]) else _d.nothing(v),  # acml_tr_pbmn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -267,11 +363,11 @@ def _InquireTimeIndexchartpriceOutput2(
         d,
         _InquireTimeIndexchartpriceOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_stock.inquire_time_indexchartprice.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireTimeIndexchartpriceResponse:
     """업종 분봉조회 response."""
 
@@ -295,7 +391,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireTimeIndexchartpriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _InquireTimeIndexchartpriceOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _InquireTimeIndexchartpriceOutput1,
+        strict,
+        "domestic_stock.inquire_time_indexchartprice.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -310,7 +409,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireTimeIndexchartprice
             InquireTimeIndexchartpriceOutput2,
             _InquireTimeIndexchartpriceOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "domestic_stock.inquire_time_indexchartprice.output2",
         ),
         extra=extra or _d.EMPTY,
     )

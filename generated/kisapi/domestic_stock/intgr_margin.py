@@ -24,7 +24,9 @@ __all__ = ["API", "AsyncIntgrMargin", "IntgrMargin", "IntgrMarginOutput", "Intgr
 _ID = "domestic_stock.intgr_margin"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class IntgrMarginOutput:
     """주식통합증거금 현황 output (one record)."""
 
@@ -239,6 +241,221 @@ class IntgrMarginOutput:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        acmga_rt: Decimal | None = None,
+        acmga_pct100_aptm_rson: str | None = None,
+        stck_cash_objt_amt: int | None = None,
+        stck_sbst_objt_amt: int | None = None,
+        stck_evlu_objt_amt: int | None = None,
+        stck_ruse_psbl_objt_amt: int | None = None,
+        stck_fund_rpch_chgs_objt_amt: int | None = None,
+        stck_fncg_rdpt_objt_atm: int | None = None,
+        bond_ruse_psbl_objt_amt: int | None = None,
+        stck_cash_use_amt: int | None = None,
+        stck_sbst_use_amt: int | None = None,
+        stck_evlu_use_amt: int | None = None,
+        stck_ruse_psbl_amt_use_amt: int | None = None,
+        stck_fund_rpch_chgs_use_amt: int | None = None,
+        stck_fncg_rdpt_amt_use_amt: int | None = None,
+        bond_ruse_psbl_amt_use_amt: int | None = None,
+        stck_cash_ord_psbl_amt: int | None = None,
+        stck_sbst_ord_psbl_amt: int | None = None,
+        stck_evlu_ord_psbl_amt: int | None = None,
+        stck_ruse_psbl_ord_psbl_amt: int | None = None,
+        stck_fund_rpch_ord_psbl_amt: int | None = None,
+        bond_ruse_psbl_ord_psbl_amt: int | None = None,
+        rcvb_amt: int | None = None,
+        stck_loan_grta_ruse_psbl_amt: int | None = None,
+        stck_cash20_max_ord_psbl_amt: int | None = None,
+        stck_cash30_max_ord_psbl_amt: int | None = None,
+        stck_cash40_max_ord_psbl_amt: int | None = None,
+        stck_cash50_max_ord_psbl_amt: int | None = None,
+        stck_cash60_max_ord_psbl_amt: int | None = None,
+        stck_cash100_max_ord_psbl_amt: int | None = None,
+        stck_rsip100_max_ord_psbl_amt: int | None = None,
+        bond_max_ord_psbl_amt: int | None = None,
+        stck_fncg45_max_ord_psbl_amt: int | None = None,
+        stck_fncg50_max_ord_psbl_amt: int | None = None,
+        stck_fncg60_max_ord_psbl_amt: int | None = None,
+        stck_fncg70_max_ord_psbl_amt: int | None = None,
+        stck_stln_max_ord_psbl_amt: int | None = None,
+        lmt_amt: int | None = None,
+        ovrs_stck_itgr_mgna_dvsn_name: str | None = None,
+        usd_objt_amt: Decimal | None = None,
+        usd_use_amt: Decimal | None = None,
+        usd_ord_psbl_amt: Decimal | None = None,
+        hkd_objt_amt: Decimal | None = None,
+        hkd_use_amt: Decimal | None = None,
+        hkd_ord_psbl_amt: Decimal | None = None,
+        jpy_objt_amt: Decimal | None = None,
+        jpy_use_amt: Decimal | None = None,
+        jpy_ord_psbl_amt: Decimal | None = None,
+        cny_objt_amt: Decimal | None = None,
+        cny_use_amt: Decimal | None = None,
+        cny_ord_psbl_amt: Decimal | None = None,
+        usd_ruse_objt_amt: Decimal | None = None,
+        usd_ruse_amt: Decimal | None = None,
+        usd_ruse_ord_psbl_amt: Decimal | None = None,
+        hkd_ruse_objt_amt: Decimal | None = None,
+        hkd_ruse_amt: Decimal | None = None,
+        hkd_ruse_ord_psbl_amt: Decimal | None = None,
+        jpy_ruse_objt_amt: Decimal | None = None,
+        jpy_ruse_amt: Decimal | None = None,
+        jpy_ruse_ord_psbl_amt: Decimal | None = None,
+        cny_ruse_objt_amt: Decimal | None = None,
+        cny_ruse_amt: Decimal | None = None,
+        cny_ruse_ord_psbl_amt: Decimal | None = None,
+        usd_gnrl_ord_psbl_amt: Decimal | None = None,
+        usd_itgr_ord_psbl_amt: Decimal | None = None,
+        hkd_gnrl_ord_psbl_amt: Decimal | None = None,
+        hkd_itgr_ord_psbl_amt: Decimal | None = None,
+        jpy_gnrl_ord_psbl_amt: Decimal | None = None,
+        jpy_itgr_ord_psbl_amt: Decimal | None = None,
+        cny_gnrl_ord_psbl_amt: Decimal | None = None,
+        cny_itgr_ord_psbl_amt: Decimal | None = None,
+        stck_itgr_cash20_ord_psbl_amt: int | None = None,
+        stck_itgr_cash30_ord_psbl_amt: int | None = None,
+        stck_itgr_cash40_ord_psbl_amt: int | None = None,
+        stck_itgr_cash50_ord_psbl_amt: int | None = None,
+        stck_itgr_cash60_ord_psbl_amt: int | None = None,
+        stck_itgr_cash100_ord_psbl_amt: int | None = None,
+        stck_itgr_100_ord_psbl_amt: int | None = None,
+        stck_itgr_fncg45_ord_psbl_amt: int | None = None,
+        stck_itgr_fncg50_ord_psbl_amt: int | None = None,
+        stck_itgr_fncg60_ord_psbl_amt: int | None = None,
+        stck_itgr_fncg70_ord_psbl_amt: int | None = None,
+        stck_itgr_stln_ord_psbl_amt: int | None = None,
+        bond_itgr_ord_psbl_amt: int | None = None,
+        stck_cash_ovrs_use_amt: int | None = None,
+        stck_sbst_ovrs_use_amt: int | None = None,
+        stck_evlu_ovrs_use_amt: int | None = None,
+        stck_re_use_amt_ovrs_use_amt: int | None = None,
+        stck_fund_rpch_ovrs_use_amt: int | None = None,
+        stck_fncg_rdpt_ovrs_use_amt: int | None = None,
+        bond_re_use_ovrs_use_amt: int | None = None,
+        usd_oth_mket_use_amt: Decimal | None = None,
+        jpy_oth_mket_use_amt: Decimal | None = None,
+        cny_oth_mket_use_amt: Decimal | None = None,
+        hkd_oth_mket_use_amt: Decimal | None = None,
+        usd_re_use_oth_mket_use_amt: Decimal | None = None,
+        jpy_re_use_oth_mket_use_amt: Decimal | None = None,
+        cny_re_use_oth_mket_use_amt: Decimal | None = None,
+        hkd_re_use_oth_mket_use_amt: Decimal | None = None,
+        hgkg_cny_re_use_amt: Decimal | None = None,
+        usd_frst_bltn_exrt: Decimal | None = None,
+        hkd_frst_bltn_exrt: Decimal | None = None,
+        jpy_frst_bltn_exrt: Decimal | None = None,
+        cny_frst_bltn_exrt: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["acmga_rt"] = acmga_rt
+        inst_dict["acmga_pct100_aptm_rson"] = acmga_pct100_aptm_rson
+        inst_dict["stck_cash_objt_amt"] = stck_cash_objt_amt
+        inst_dict["stck_sbst_objt_amt"] = stck_sbst_objt_amt
+        inst_dict["stck_evlu_objt_amt"] = stck_evlu_objt_amt
+        inst_dict["stck_ruse_psbl_objt_amt"] = stck_ruse_psbl_objt_amt
+        inst_dict["stck_fund_rpch_chgs_objt_amt"] = stck_fund_rpch_chgs_objt_amt
+        inst_dict["stck_fncg_rdpt_objt_atm"] = stck_fncg_rdpt_objt_atm
+        inst_dict["bond_ruse_psbl_objt_amt"] = bond_ruse_psbl_objt_amt
+        inst_dict["stck_cash_use_amt"] = stck_cash_use_amt
+        inst_dict["stck_sbst_use_amt"] = stck_sbst_use_amt
+        inst_dict["stck_evlu_use_amt"] = stck_evlu_use_amt
+        inst_dict["stck_ruse_psbl_amt_use_amt"] = stck_ruse_psbl_amt_use_amt
+        inst_dict["stck_fund_rpch_chgs_use_amt"] = stck_fund_rpch_chgs_use_amt
+        inst_dict["stck_fncg_rdpt_amt_use_amt"] = stck_fncg_rdpt_amt_use_amt
+        inst_dict["bond_ruse_psbl_amt_use_amt"] = bond_ruse_psbl_amt_use_amt
+        inst_dict["stck_cash_ord_psbl_amt"] = stck_cash_ord_psbl_amt
+        inst_dict["stck_sbst_ord_psbl_amt"] = stck_sbst_ord_psbl_amt
+        inst_dict["stck_evlu_ord_psbl_amt"] = stck_evlu_ord_psbl_amt
+        inst_dict["stck_ruse_psbl_ord_psbl_amt"] = stck_ruse_psbl_ord_psbl_amt
+        inst_dict["stck_fund_rpch_ord_psbl_amt"] = stck_fund_rpch_ord_psbl_amt
+        inst_dict["bond_ruse_psbl_ord_psbl_amt"] = bond_ruse_psbl_ord_psbl_amt
+        inst_dict["rcvb_amt"] = rcvb_amt
+        inst_dict["stck_loan_grta_ruse_psbl_amt"] = stck_loan_grta_ruse_psbl_amt
+        inst_dict["stck_cash20_max_ord_psbl_amt"] = stck_cash20_max_ord_psbl_amt
+        inst_dict["stck_cash30_max_ord_psbl_amt"] = stck_cash30_max_ord_psbl_amt
+        inst_dict["stck_cash40_max_ord_psbl_amt"] = stck_cash40_max_ord_psbl_amt
+        inst_dict["stck_cash50_max_ord_psbl_amt"] = stck_cash50_max_ord_psbl_amt
+        inst_dict["stck_cash60_max_ord_psbl_amt"] = stck_cash60_max_ord_psbl_amt
+        inst_dict["stck_cash100_max_ord_psbl_amt"] = stck_cash100_max_ord_psbl_amt
+        inst_dict["stck_rsip100_max_ord_psbl_amt"] = stck_rsip100_max_ord_psbl_amt
+        inst_dict["bond_max_ord_psbl_amt"] = bond_max_ord_psbl_amt
+        inst_dict["stck_fncg45_max_ord_psbl_amt"] = stck_fncg45_max_ord_psbl_amt
+        inst_dict["stck_fncg50_max_ord_psbl_amt"] = stck_fncg50_max_ord_psbl_amt
+        inst_dict["stck_fncg60_max_ord_psbl_amt"] = stck_fncg60_max_ord_psbl_amt
+        inst_dict["stck_fncg70_max_ord_psbl_amt"] = stck_fncg70_max_ord_psbl_amt
+        inst_dict["stck_stln_max_ord_psbl_amt"] = stck_stln_max_ord_psbl_amt
+        inst_dict["lmt_amt"] = lmt_amt
+        inst_dict["ovrs_stck_itgr_mgna_dvsn_name"] = ovrs_stck_itgr_mgna_dvsn_name
+        inst_dict["usd_objt_amt"] = usd_objt_amt
+        inst_dict["usd_use_amt"] = usd_use_amt
+        inst_dict["usd_ord_psbl_amt"] = usd_ord_psbl_amt
+        inst_dict["hkd_objt_amt"] = hkd_objt_amt
+        inst_dict["hkd_use_amt"] = hkd_use_amt
+        inst_dict["hkd_ord_psbl_amt"] = hkd_ord_psbl_amt
+        inst_dict["jpy_objt_amt"] = jpy_objt_amt
+        inst_dict["jpy_use_amt"] = jpy_use_amt
+        inst_dict["jpy_ord_psbl_amt"] = jpy_ord_psbl_amt
+        inst_dict["cny_objt_amt"] = cny_objt_amt
+        inst_dict["cny_use_amt"] = cny_use_amt
+        inst_dict["cny_ord_psbl_amt"] = cny_ord_psbl_amt
+        inst_dict["usd_ruse_objt_amt"] = usd_ruse_objt_amt
+        inst_dict["usd_ruse_amt"] = usd_ruse_amt
+        inst_dict["usd_ruse_ord_psbl_amt"] = usd_ruse_ord_psbl_amt
+        inst_dict["hkd_ruse_objt_amt"] = hkd_ruse_objt_amt
+        inst_dict["hkd_ruse_amt"] = hkd_ruse_amt
+        inst_dict["hkd_ruse_ord_psbl_amt"] = hkd_ruse_ord_psbl_amt
+        inst_dict["jpy_ruse_objt_amt"] = jpy_ruse_objt_amt
+        inst_dict["jpy_ruse_amt"] = jpy_ruse_amt
+        inst_dict["jpy_ruse_ord_psbl_amt"] = jpy_ruse_ord_psbl_amt
+        inst_dict["cny_ruse_objt_amt"] = cny_ruse_objt_amt
+        inst_dict["cny_ruse_amt"] = cny_ruse_amt
+        inst_dict["cny_ruse_ord_psbl_amt"] = cny_ruse_ord_psbl_amt
+        inst_dict["usd_gnrl_ord_psbl_amt"] = usd_gnrl_ord_psbl_amt
+        inst_dict["usd_itgr_ord_psbl_amt"] = usd_itgr_ord_psbl_amt
+        inst_dict["hkd_gnrl_ord_psbl_amt"] = hkd_gnrl_ord_psbl_amt
+        inst_dict["hkd_itgr_ord_psbl_amt"] = hkd_itgr_ord_psbl_amt
+        inst_dict["jpy_gnrl_ord_psbl_amt"] = jpy_gnrl_ord_psbl_amt
+        inst_dict["jpy_itgr_ord_psbl_amt"] = jpy_itgr_ord_psbl_amt
+        inst_dict["cny_gnrl_ord_psbl_amt"] = cny_gnrl_ord_psbl_amt
+        inst_dict["cny_itgr_ord_psbl_amt"] = cny_itgr_ord_psbl_amt
+        inst_dict["stck_itgr_cash20_ord_psbl_amt"] = stck_itgr_cash20_ord_psbl_amt
+        inst_dict["stck_itgr_cash30_ord_psbl_amt"] = stck_itgr_cash30_ord_psbl_amt
+        inst_dict["stck_itgr_cash40_ord_psbl_amt"] = stck_itgr_cash40_ord_psbl_amt
+        inst_dict["stck_itgr_cash50_ord_psbl_amt"] = stck_itgr_cash50_ord_psbl_amt
+        inst_dict["stck_itgr_cash60_ord_psbl_amt"] = stck_itgr_cash60_ord_psbl_amt
+        inst_dict["stck_itgr_cash100_ord_psbl_amt"] = stck_itgr_cash100_ord_psbl_amt
+        inst_dict["stck_itgr_100_ord_psbl_amt"] = stck_itgr_100_ord_psbl_amt
+        inst_dict["stck_itgr_fncg45_ord_psbl_amt"] = stck_itgr_fncg45_ord_psbl_amt
+        inst_dict["stck_itgr_fncg50_ord_psbl_amt"] = stck_itgr_fncg50_ord_psbl_amt
+        inst_dict["stck_itgr_fncg60_ord_psbl_amt"] = stck_itgr_fncg60_ord_psbl_amt
+        inst_dict["stck_itgr_fncg70_ord_psbl_amt"] = stck_itgr_fncg70_ord_psbl_amt
+        inst_dict["stck_itgr_stln_ord_psbl_amt"] = stck_itgr_stln_ord_psbl_amt
+        inst_dict["bond_itgr_ord_psbl_amt"] = bond_itgr_ord_psbl_amt
+        inst_dict["stck_cash_ovrs_use_amt"] = stck_cash_ovrs_use_amt
+        inst_dict["stck_sbst_ovrs_use_amt"] = stck_sbst_ovrs_use_amt
+        inst_dict["stck_evlu_ovrs_use_amt"] = stck_evlu_ovrs_use_amt
+        inst_dict["stck_re_use_amt_ovrs_use_amt"] = stck_re_use_amt_ovrs_use_amt
+        inst_dict["stck_fund_rpch_ovrs_use_amt"] = stck_fund_rpch_ovrs_use_amt
+        inst_dict["stck_fncg_rdpt_ovrs_use_amt"] = stck_fncg_rdpt_ovrs_use_amt
+        inst_dict["bond_re_use_ovrs_use_amt"] = bond_re_use_ovrs_use_amt
+        inst_dict["usd_oth_mket_use_amt"] = usd_oth_mket_use_amt
+        inst_dict["jpy_oth_mket_use_amt"] = jpy_oth_mket_use_amt
+        inst_dict["cny_oth_mket_use_amt"] = cny_oth_mket_use_amt
+        inst_dict["hkd_oth_mket_use_amt"] = hkd_oth_mket_use_amt
+        inst_dict["usd_re_use_oth_mket_use_amt"] = usd_re_use_oth_mket_use_amt
+        inst_dict["jpy_re_use_oth_mket_use_amt"] = jpy_re_use_oth_mket_use_amt
+        inst_dict["cny_re_use_oth_mket_use_amt"] = cny_re_use_oth_mket_use_amt
+        inst_dict["hkd_re_use_oth_mket_use_amt"] = hkd_re_use_oth_mket_use_amt
+        inst_dict["hgkg_cny_re_use_amt"] = hgkg_cny_re_use_amt
+        inst_dict["usd_frst_bltn_exrt"] = usd_frst_bltn_exrt
+        inst_dict["hkd_frst_bltn_exrt"] = hkd_frst_bltn_exrt
+        inst_dict["jpy_frst_bltn_exrt"] = jpy_frst_bltn_exrt
+        inst_dict["cny_frst_bltn_exrt"] = cny_frst_bltn_exrt
+        inst_dict["extra"] = extra
+
 
 _IntgrMarginOutput_KEYS = frozenset(
     {
@@ -348,7 +565,7 @@ _IntgrMarginOutput_KEYS = frozenset(
         "cny_frst_bltn_exrt",
     }
 )
-_IntgrMarginOutput_NONE: Mapping[str, None] = dict.fromkeys(_IntgrMarginOutput_KEYS)
+_IntgrMarginOutput_FILL = _d.KeyFill(_IntgrMarginOutput_KEYS)
 _IntgrMarginOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acmga_rt", "acmga_rt", "decimal", None),
     ("acmga_pct100_aptm_rson", "acmga_pct100_aptm_rson", "text", None),
@@ -455,8 +672,10 @@ _IntgrMarginOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("jpy_frst_bltn_exrt", "jpy_frst_bltn_exrt", "decimal", None),
     ("cny_frst_bltn_exrt", "cny_frst_bltn_exrt", "decimal", None),
 )
-_IntgrMarginOutput_INTS = _d.itemgetter(
-    *(
+_IntgrMarginOutput_VALUES = _d.values_of(
+    (
+        "acmga_rt",
+        "acmga_pct100_aptm_rson",
         "stck_cash_objt_amt",
         "stck_sbst_objt_amt",
         "stck_evlu_objt_amt",
@@ -493,6 +712,39 @@ _IntgrMarginOutput_INTS = _d.itemgetter(
         "stck_fncg70_max_ord_psbl_amt",
         "stck_stln_max_ord_psbl_amt",
         "lmt_amt",
+        "ovrs_stck_itgr_mgna_dvsn_name",
+        "usd_objt_amt",
+        "usd_use_amt",
+        "usd_ord_psbl_amt",
+        "hkd_objt_amt",
+        "hkd_use_amt",
+        "hkd_ord_psbl_amt",
+        "jpy_objt_amt",
+        "jpy_use_amt",
+        "jpy_ord_psbl_amt",
+        "cny_objt_amt",
+        "cny_use_amt",
+        "cny_ord_psbl_amt",
+        "usd_ruse_objt_amt",
+        "usd_ruse_amt",
+        "usd_ruse_ord_psbl_amt",
+        "hkd_ruse_objt_amt",
+        "hkd_ruse_amt",
+        "hkd_ruse_ord_psbl_amt",
+        "jpy_ruse_objt_amt",
+        "jpy_ruse_amt",
+        "jpy_ruse_ord_psbl_amt",
+        "cny_ruse_objt_amt",
+        "cny_ruse_amt",
+        "cny_ruse_ord_psbl_amt",
+        "usd_gnrl_ord_psbl_amt",
+        "usd_itgr_ord_psbl_amt",
+        "hkd_gnrl_ord_psbl_amt",
+        "hkd_itgr_ord_psbl_amt",
+        "jpy_gnrl_ord_psbl_amt",
+        "jpy_itgr_ord_psbl_amt",
+        "cny_gnrl_ord_psbl_amt",
+        "cny_itgr_ord_psbl_amt",
         "stck_itgr_cash20_ord_psbl_amt",
         "stck_itgr_cash30_ord_psbl_amt",
         "stck_itgr_cash40_ord_psbl_amt",
@@ -513,23 +765,97 @@ _IntgrMarginOutput_INTS = _d.itemgetter(
         "stck_fund_rpch_ovrs_use_amt",
         "stck_fncg_rdpt_ovrs_use_amt",
         "bond_re_use_ovrs_use_amt",
+        "usd_oth_mket_use_amt",
+        "jpy_oth_mket_use_amt",
+        "cny_oth_mket_use_amt",
+        "hkd_oth_mket_use_amt",
+        "usd_re_use_oth_mket_use_amt",
+        "jpy_re_use_oth_mket_use_amt",
+        "cny_re_use_oth_mket_use_amt",
+        "hkd_re_use_oth_mket_use_amt",
+        "hgkg_cny_re_use_amt",
+        "usd_frst_bltn_exrt",
+        "hkd_frst_bltn_exrt",
+        "jpy_frst_bltn_exrt",
+        "cny_frst_bltn_exrt",
+    )
+)
+_IntgrMarginOutput_INTS = _d.itemgetter(
+    *(
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+        22,
+        23,
+        24,
+        25,
+        26,
+        27,
+        28,
+        29,
+        30,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+        71,
+        72,
+        73,
+        74,
+        75,
+        76,
+        77,
+        78,
+        79,
+        80,
+        81,
+        82,
+        83,
+        84,
+        85,
+        86,
+        87,
+        88,
+        89,
+        90,
     )
 )
 
 
 def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 104 else {**_IntgrMarginOutput_NONE, **d}
+    full = d if len(d) == 104 else _IntgrMarginOutput_FILL(d)
     if len(full) == 104:
         try:
-            iv = _d.integers(_IntgrMarginOutput_INTS(full))  # one pass; a JSON number: TypeError
+            x = _IntgrMarginOutput_VALUES(full)  # every value in field order, in one C call
+            iv = _d.integers(_IntgrMarginOutput_INTS(x))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return IntgrMarginOutput(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["acmga_rt"])
+                if (v := x[0])
                 else _d.nothing(v),  # acmga_rt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["acmga_pct100_aptm_rson"])
+                if (v := x[1])
                 else _d.nothing(v),  # acmga_pct100_aptm_rson
                 iv[0],  # stck_cash_objt_amt
                 iv[1],  # stck_sbst_objt_amt
@@ -568,103 +894,103 @@ def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
                 iv[34],  # stck_stln_max_ord_psbl_amt
                 iv[35],  # lmt_amt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovrs_stck_itgr_mgna_dvsn_name"])
+                if (v := x[38])
                 else _d.nothing(v),  # ovrs_stck_itgr_mgna_dvsn_name
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["usd_objt_amt"])
+                if (v := x[39])
                 else _d.nothing(v),  # usd_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["usd_use_amt"])
+                if (v := x[40])
                 else _d.nothing(v),  # usd_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["usd_ord_psbl_amt"])
+                if (v := x[41])
                 else _d.nothing(v),  # usd_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hkd_objt_amt"])
+                if (v := x[42])
                 else _d.nothing(v),  # hkd_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hkd_use_amt"])
+                if (v := x[43])
                 else _d.nothing(v),  # hkd_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hkd_ord_psbl_amt"])
+                if (v := x[44])
                 else _d.nothing(v),  # hkd_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["jpy_objt_amt"])
+                if (v := x[45])
                 else _d.nothing(v),  # jpy_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["jpy_use_amt"])
+                if (v := x[46])
                 else _d.nothing(v),  # jpy_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["jpy_ord_psbl_amt"])
+                if (v := x[47])
                 else _d.nothing(v),  # jpy_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cny_objt_amt"])
+                if (v := x[48])
                 else _d.nothing(v),  # cny_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cny_use_amt"])
+                if (v := x[49])
                 else _d.nothing(v),  # cny_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cny_ord_psbl_amt"])
+                if (v := x[50])
                 else _d.nothing(v),  # cny_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["usd_ruse_objt_amt"])
+                if (v := x[51])
                 else _d.nothing(v),  # usd_ruse_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["usd_ruse_amt"])
+                if (v := x[52])
                 else _d.nothing(v),  # usd_ruse_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["usd_ruse_ord_psbl_amt"])
+                if (v := x[53])
                 else _d.nothing(v),  # usd_ruse_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hkd_ruse_objt_amt"])
+                if (v := x[54])
                 else _d.nothing(v),  # hkd_ruse_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hkd_ruse_amt"])
+                if (v := x[55])
                 else _d.nothing(v),  # hkd_ruse_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hkd_ruse_ord_psbl_amt"])
+                if (v := x[56])
                 else _d.nothing(v),  # hkd_ruse_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["jpy_ruse_objt_amt"])
+                if (v := x[57])
                 else _d.nothing(v),  # jpy_ruse_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["jpy_ruse_amt"])
+                if (v := x[58])
                 else _d.nothing(v),  # jpy_ruse_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["jpy_ruse_ord_psbl_amt"])
+                if (v := x[59])
                 else _d.nothing(v),  # jpy_ruse_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cny_ruse_objt_amt"])
+                if (v := x[60])
                 else _d.nothing(v),  # cny_ruse_objt_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cny_ruse_amt"])
+                if (v := x[61])
                 else _d.nothing(v),  # cny_ruse_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cny_ruse_ord_psbl_amt"])
+                if (v := x[62])
                 else _d.nothing(v),  # cny_ruse_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["usd_gnrl_ord_psbl_amt"])
+                if (v := x[63])
                 else _d.nothing(v),  # usd_gnrl_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["usd_itgr_ord_psbl_amt"])
+                if (v := x[64])
                 else _d.nothing(v),  # usd_itgr_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hkd_gnrl_ord_psbl_amt"])
+                if (v := x[65])
                 else _d.nothing(v),  # hkd_gnrl_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hkd_itgr_ord_psbl_amt"])
+                if (v := x[66])
                 else _d.nothing(v),  # hkd_itgr_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["jpy_gnrl_ord_psbl_amt"])
+                if (v := x[67])
                 else _d.nothing(v),  # jpy_gnrl_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["jpy_itgr_ord_psbl_amt"])
+                if (v := x[68])
                 else _d.nothing(v),  # jpy_itgr_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cny_gnrl_ord_psbl_amt"])
+                if (v := x[69])
                 else _d.nothing(v),  # cny_gnrl_ord_psbl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cny_itgr_ord_psbl_amt"])
+                if (v := x[70])
                 else _d.nothing(v),  # cny_itgr_ord_psbl_amt
                 iv[36],  # stck_itgr_cash20_ord_psbl_amt
                 iv[37],  # stck_itgr_cash30_ord_psbl_amt
@@ -687,43 +1013,43 @@ def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
                 iv[54],  # stck_fncg_rdpt_ovrs_use_amt
                 iv[55],  # bond_re_use_ovrs_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["usd_oth_mket_use_amt"])
+                if (v := x[91])
                 else _d.nothing(v),  # usd_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["jpy_oth_mket_use_amt"])
+                if (v := x[92])
                 else _d.nothing(v),  # jpy_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cny_oth_mket_use_amt"])
+                if (v := x[93])
                 else _d.nothing(v),  # cny_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hkd_oth_mket_use_amt"])
+                if (v := x[94])
                 else _d.nothing(v),  # hkd_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["usd_re_use_oth_mket_use_amt"])
+                if (v := x[95])
                 else _d.nothing(v),  # usd_re_use_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["jpy_re_use_oth_mket_use_amt"])
+                if (v := x[96])
                 else _d.nothing(v),  # jpy_re_use_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cny_re_use_oth_mket_use_amt"])
+                if (v := x[97])
                 else _d.nothing(v),  # cny_re_use_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hkd_re_use_oth_mket_use_amt"])
+                if (v := x[98])
                 else _d.nothing(v),  # hkd_re_use_oth_mket_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hgkg_cny_re_use_amt"])
+                if (v := x[99])
                 else _d.nothing(v),  # hgkg_cny_re_use_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["usd_frst_bltn_exrt"])
+                if (v := x[100])
                 else _d.nothing(v),  # usd_frst_bltn_exrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hkd_frst_bltn_exrt"])
+                if (v := x[101])
                 else _d.nothing(v),  # hkd_frst_bltn_exrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["jpy_frst_bltn_exrt"])
+                if (v := x[102])
                 else _d.nothing(v),  # jpy_frst_bltn_exrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cny_frst_bltn_exrt"])
+                if (v := x[103])
                 else _d.nothing(v),  # cny_frst_bltn_exrt
             )
         except _d.CONVERT_ERRORS:
@@ -734,11 +1060,11 @@ def _IntgrMarginOutput(d: Mapping[str, Any], strict: bool) -> IntgrMarginOutput:
         d,
         _IntgrMarginOutput_KEYS,
         strict,
-        _ID + ".output",
+        "domestic_stock.intgr_margin.output",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class IntgrMarginResponse:
     """주식통합증거금 현황 response."""
 
@@ -759,7 +1085,9 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> IntgrMarginResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_required(body.get("output"), _IntgrMarginOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(
+        body.get("output"), _IntgrMarginOutput, strict, "domestic_stock.intgr_margin.output"
+    )
     if keep:
         extra["output"] = body["output"]
     return IntgrMarginResponse(

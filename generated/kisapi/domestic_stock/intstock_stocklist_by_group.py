@@ -28,7 +28,9 @@ __all__ = [
 _ID = "domestic_stock.intstock_stocklist_by_group"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class IntstockStocklistByGroupOutput1:
     """관심종목 그룹별 종목조회 output1 (one record)."""
 
@@ -39,29 +41,42 @@ class IntstockStocklistByGroupOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        data_rank: int | None = None,
+        inter_grp_name: str | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["data_rank"] = data_rank
+        inst_dict["inter_grp_name"] = inter_grp_name
+        inst_dict["extra"] = extra
+
 
 _IntstockStocklistByGroupOutput1_KEYS = frozenset({"data_rank", "inter_grp_name"})
-_IntstockStocklistByGroupOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _IntstockStocklistByGroupOutput1_KEYS
-)
+_IntstockStocklistByGroupOutput1_FILL = _d.KeyFill(_IntstockStocklistByGroupOutput1_KEYS)
 _IntstockStocklistByGroupOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("data_rank", "data_rank", "int", None),
     ("inter_grp_name", "inter_grp_name", "text", None),
 )
+_IntstockStocklistByGroupOutput1_VALUES = _d.values_of(("data_rank", "inter_grp_name"))
 
 
 def _IntstockStocklistByGroupOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> IntstockStocklistByGroupOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 2 else {**_IntstockStocklistByGroupOutput1_NONE, **d}
+    full = d if len(d) == 2 else _IntstockStocklistByGroupOutput1_FILL(d)
     if len(full) == 2:
         try:
+            x = _IntstockStocklistByGroupOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return IntstockStocklistByGroupOutput1(
-                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
+                int(v) if (v := x[0]) else _d.nothing(v),  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["inter_grp_name"])
+                if (v := x[1])
                 else _d.nothing(v),  # inter_grp_name
             )
         except _d.CONVERT_ERRORS:
@@ -72,11 +87,13 @@ def _IntstockStocklistByGroupOutput1(
         d,
         _IntstockStocklistByGroupOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.intstock_stocklist_by_group.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class IntstockStocklistByGroupOutput2:
     """관심종목 그룹별 종목조회 output2 (rows)."""
 
@@ -103,6 +120,33 @@ class IntstockStocklistByGroupOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        fid_mrkt_cls_code: str | None = None,
+        data_rank: int | None = None,
+        exch_code: str | None = None,
+        jong_code: str | None = None,
+        color_code: str | None = None,
+        memo: str | None = None,
+        hts_kor_isnm: str | None = None,
+        fxdt_ntby_qty: int | None = None,
+        cntg_unpr: int | None = None,
+        cntg_cls_code: str | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["fid_mrkt_cls_code"] = fid_mrkt_cls_code
+        inst_dict["data_rank"] = data_rank
+        inst_dict["exch_code"] = exch_code
+        inst_dict["jong_code"] = jong_code
+        inst_dict["color_code"] = color_code
+        inst_dict["memo"] = memo
+        inst_dict["hts_kor_isnm"] = hts_kor_isnm
+        inst_dict["fxdt_ntby_qty"] = fxdt_ntby_qty
+        inst_dict["cntg_unpr"] = cntg_unpr
+        inst_dict["cntg_cls_code"] = cntg_cls_code
+        inst_dict["extra"] = extra
+
 
 _IntstockStocklistByGroupOutput2_KEYS = frozenset(
     {
@@ -118,9 +162,7 @@ _IntstockStocklistByGroupOutput2_KEYS = frozenset(
         "cntg_cls_code",
     }
 )
-_IntstockStocklistByGroupOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _IntstockStocklistByGroupOutput2_KEYS
-)
+_IntstockStocklistByGroupOutput2_FILL = _d.KeyFill(_IntstockStocklistByGroupOutput2_KEYS)
 _IntstockStocklistByGroupOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fid_mrkt_cls_code", "fid_mrkt_cls_code", "str", None),
     ("data_rank", "data_rank", "int", None),
@@ -133,40 +175,57 @@ _IntstockStocklistByGroupOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cntg_unpr", "cntg_unpr", "int", None),
     ("cntg_cls_code", "cntg_cls_code", "str", None),
 )
+_IntstockStocklistByGroupOutput2_VALUES = _d.values_of(
+    (
+        "fid_mrkt_cls_code",
+        "data_rank",
+        "exch_code",
+        "jong_code",
+        "color_code",
+        "memo",
+        "hts_kor_isnm",
+        "fxdt_ntby_qty",
+        "cntg_unpr",
+        "cntg_cls_code",
+    )
+)
 
 
 def _IntstockStocklistByGroupOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> IntstockStocklistByGroupOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 10 else {**_IntstockStocklistByGroupOutput2_NONE, **d}
+    full = d if len(d) == 10 else _IntstockStocklistByGroupOutput2_FILL(d)
     if len(full) == 10:
         try:
+            x = _IntstockStocklistByGroupOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return IntstockStocklistByGroupOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["fid_mrkt_cls_code"])
+                if (v := x[0])
                 else _d.nothing(v),  # fid_mrkt_cls_code
-                int(v) if (v := full["data_rank"]) else _d.nothing(v),  # data_rank
+                int(v) if (v := x[1]) else _d.nothing(v),  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["exch_code"])
+                if (v := x[2])
                 else _d.nothing(v),  # exch_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["jong_code"])
+                if (v := x[3])
                 else _d.nothing(v),  # jong_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["color_code"])
+                if (v := x[4])
                 else _d.nothing(v),  # color_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["memo"])
+                if (v := x[5])
                 else _d.nothing(v),  # memo
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["hts_kor_isnm"])
+                if (v := x[6])
                 else _d.nothing(v),  # hts_kor_isnm
-                int(v) if (v := full["fxdt_ntby_qty"]) else _d.nothing(v),  # fxdt_ntby_qty
-                int(v) if (v := full["cntg_unpr"]) else _d.nothing(v),  # cntg_unpr
+                int(v) if (v := x[7]) else _d.nothing(v),  # fxdt_ntby_qty
+                int(v) if (v := x[8]) else _d.nothing(v),  # cntg_unpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["cntg_cls_code"])
+                if (v := x[9])
                 else _d.nothing(v),  # cntg_cls_code
             )
         except _d.CONVERT_ERRORS:
@@ -177,11 +236,11 @@ def _IntstockStocklistByGroupOutput2(
         d,
         _IntstockStocklistByGroupOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_stock.intstock_stocklist_by_group.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class IntstockStocklistByGroupResponse:
     """관심종목 그룹별 종목조회 response."""
 
@@ -205,7 +264,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> IntstockStocklistByGroupResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _IntstockStocklistByGroupOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _IntstockStocklistByGroupOutput1,
+        strict,
+        "domestic_stock.intstock_stocklist_by_group.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -220,7 +282,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> IntstockStocklistByGroupRe
             IntstockStocklistByGroupOutput2,
             _IntstockStocklistByGroupOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "domestic_stock.intstock_stocklist_by_group.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -34,7 +34,9 @@ __all__ = [
 _ID = "domestic_stock.investor_trade_by_stock_daily"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InvestorTradeByStockDailyOutput1:
     """종목별 투자자매매동향(일별) output1 (one record)."""
 
@@ -55,6 +57,27 @@ class InvestorTradeByStockDailyOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_prpr: int | None = None,
+        prdy_vrss: int | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_ctrt: Decimal | None = None,
+        acml_vol: int | None = None,
+        prdy_vol: int | None = None,
+        rprs_mrkt_kor_name: str | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_prpr"] = stck_prpr
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["prdy_vol"] = prdy_vol
+        inst_dict["rprs_mrkt_kor_name"] = rprs_mrkt_kor_name
+        inst_dict["extra"] = extra
+
 
 _InvestorTradeByStockDailyOutput1_KEYS = frozenset(
     {
@@ -67,9 +90,7 @@ _InvestorTradeByStockDailyOutput1_KEYS = frozenset(
         "rprs_mrkt_kor_name",
     }
 )
-_InvestorTradeByStockDailyOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InvestorTradeByStockDailyOutput1_KEYS
-)
+_InvestorTradeByStockDailyOutput1_FILL = _d.KeyFill(_InvestorTradeByStockDailyOutput1_KEYS)
 _InvestorTradeByStockDailyOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_prpr", "stck_prpr", "int", None),
     ("prdy_vrss", "prdy_vrss", "int", None),
@@ -79,27 +100,41 @@ _InvestorTradeByStockDailyOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_vol", "prdy_vol", "int", None),
     ("rprs_mrkt_kor_name", "rprs_mrkt_kor_name", "text", None),
 )
+_InvestorTradeByStockDailyOutput1_VALUES = _d.values_of(
+    (
+        "stck_prpr",
+        "prdy_vrss",
+        "prdy_vrss_sign",
+        "prdy_ctrt",
+        "acml_vol",
+        "prdy_vol",
+        "rprs_mrkt_kor_name",
+    )
+)
 
 
 def _InvestorTradeByStockDailyOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InvestorTradeByStockDailyOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 7 else {**_InvestorTradeByStockDailyOutput1_NONE, **d}
+    full = d if len(d) == 7 else _InvestorTradeByStockDailyOutput1_FILL(d)
     if len(full) == 7:
         try:
+            x = _InvestorTradeByStockDailyOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InvestorTradeByStockDailyOutput1(
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := x[0]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := x[1]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := x[2]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[3])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := x[4]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := x[5]) else _d.nothing(v),  # prdy_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["rprs_mrkt_kor_name"])
+                if (v := x[6])
                 else _d.nothing(v),  # rprs_mrkt_kor_name
             )
         except _d.CONVERT_ERRORS:
@@ -110,11 +145,13 @@ def _InvestorTradeByStockDailyOutput1(
         d,
         _InvestorTradeByStockDailyOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.investor_trade_by_stock_daily.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InvestorTradeByStockDailyOutput2:
     """종목별 투자자매매동향(일별) output2 (rows)."""
 
@@ -323,6 +360,215 @@ class InvestorTradeByStockDailyOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_bsop_date: date | None = None,
+        stck_clpr: int | None = None,
+        prdy_vrss: int | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_ctrt: Decimal | None = None,
+        acml_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        stck_oprc: int | None = None,
+        stck_hgpr: int | None = None,
+        stck_lwpr: int | None = None,
+        frgn_ntby_qty: int | None = None,
+        frgn_reg_ntby_qty: int | None = None,
+        frgn_nreg_ntby_qty: int | None = None,
+        prsn_ntby_qty: int | None = None,
+        orgn_ntby_qty: int | None = None,
+        scrt_ntby_qty: int | None = None,
+        ivtr_ntby_qty: int | None = None,
+        pe_fund_ntby_vol: int | None = None,
+        bank_ntby_qty: int | None = None,
+        insu_ntby_qty: int | None = None,
+        mrbn_ntby_qty: int | None = None,
+        fund_ntby_qty: int | None = None,
+        etc_ntby_qty: int | None = None,
+        etc_corp_ntby_vol: int | None = None,
+        etc_orgt_ntby_vol: int | None = None,
+        frgn_reg_ntby_pbmn: int | None = None,
+        frgn_ntby_tr_pbmn: int | None = None,
+        frgn_nreg_ntby_pbmn: int | None = None,
+        prsn_ntby_tr_pbmn: int | None = None,
+        orgn_ntby_tr_pbmn: int | None = None,
+        scrt_ntby_tr_pbmn: int | None = None,
+        pe_fund_ntby_tr_pbmn: int | None = None,
+        ivtr_ntby_tr_pbmn: int | None = None,
+        bank_ntby_tr_pbmn: int | None = None,
+        insu_ntby_tr_pbmn: int | None = None,
+        mrbn_ntby_tr_pbmn: int | None = None,
+        fund_ntby_tr_pbmn: int | None = None,
+        etc_ntby_tr_pbmn: int | None = None,
+        etc_corp_ntby_tr_pbmn: int | None = None,
+        etc_orgt_ntby_tr_pbmn: int | None = None,
+        frgn_seln_vol: int | None = None,
+        frgn_shnu_vol: int | None = None,
+        frgn_seln_tr_pbmn: int | None = None,
+        frgn_shnu_tr_pbmn: int | None = None,
+        frgn_reg_askp_qty: int | None = None,
+        frgn_reg_bidp_qty: int | None = None,
+        frgn_reg_askp_pbmn: int | None = None,
+        frgn_reg_bidp_pbmn: int | None = None,
+        frgn_nreg_askp_qty: int | None = None,
+        frgn_nreg_bidp_qty: int | None = None,
+        frgn_nreg_askp_pbmn: int | None = None,
+        frgn_nreg_bidp_pbmn: int | None = None,
+        prsn_seln_vol: int | None = None,
+        prsn_shnu_vol: int | None = None,
+        prsn_seln_tr_pbmn: int | None = None,
+        prsn_shnu_tr_pbmn: int | None = None,
+        orgn_seln_vol: int | None = None,
+        orgn_shnu_vol: int | None = None,
+        orgn_seln_tr_pbmn: int | None = None,
+        orgn_shnu_tr_pbmn: int | None = None,
+        scrt_seln_vol: int | None = None,
+        scrt_shnu_vol: int | None = None,
+        scrt_seln_tr_pbmn: int | None = None,
+        scrt_shnu_tr_pbmn: int | None = None,
+        ivtr_seln_vol: int | None = None,
+        ivtr_shnu_vol: int | None = None,
+        ivtr_seln_tr_pbmn: int | None = None,
+        ivtr_shnu_tr_pbmn: int | None = None,
+        pe_fund_seln_tr_pbmn: int | None = None,
+        pe_fund_seln_vol: int | None = None,
+        pe_fund_shnu_tr_pbmn: int | None = None,
+        pe_fund_shnu_vol: int | None = None,
+        bank_seln_vol: int | None = None,
+        bank_shnu_vol: int | None = None,
+        bank_seln_tr_pbmn: int | None = None,
+        bank_shnu_tr_pbmn: int | None = None,
+        insu_seln_vol: int | None = None,
+        insu_shnu_vol: int | None = None,
+        insu_seln_tr_pbmn: int | None = None,
+        insu_shnu_tr_pbmn: int | None = None,
+        mrbn_seln_vol: int | None = None,
+        mrbn_shnu_vol: int | None = None,
+        mrbn_seln_tr_pbmn: int | None = None,
+        mrbn_shnu_tr_pbmn: int | None = None,
+        fund_seln_vol: int | None = None,
+        fund_shnu_vol: int | None = None,
+        fund_seln_tr_pbmn: int | None = None,
+        fund_shnu_tr_pbmn: int | None = None,
+        etc_seln_vol: int | None = None,
+        etc_shnu_vol: int | None = None,
+        etc_seln_tr_pbmn: int | None = None,
+        etc_shnu_tr_pbmn: int | None = None,
+        etc_orgt_seln_vol: int | None = None,
+        etc_orgt_shnu_vol: int | None = None,
+        etc_orgt_seln_tr_pbmn: int | None = None,
+        etc_orgt_shnu_tr_pbmn: int | None = None,
+        etc_corp_seln_vol: int | None = None,
+        etc_corp_shnu_vol: int | None = None,
+        etc_corp_seln_tr_pbmn: int | None = None,
+        etc_corp_shnu_tr_pbmn: int | None = None,
+        bold_yn: bool | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_bsop_date"] = stck_bsop_date
+        inst_dict["stck_clpr"] = stck_clpr
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["stck_oprc"] = stck_oprc
+        inst_dict["stck_hgpr"] = stck_hgpr
+        inst_dict["stck_lwpr"] = stck_lwpr
+        inst_dict["frgn_ntby_qty"] = frgn_ntby_qty
+        inst_dict["frgn_reg_ntby_qty"] = frgn_reg_ntby_qty
+        inst_dict["frgn_nreg_ntby_qty"] = frgn_nreg_ntby_qty
+        inst_dict["prsn_ntby_qty"] = prsn_ntby_qty
+        inst_dict["orgn_ntby_qty"] = orgn_ntby_qty
+        inst_dict["scrt_ntby_qty"] = scrt_ntby_qty
+        inst_dict["ivtr_ntby_qty"] = ivtr_ntby_qty
+        inst_dict["pe_fund_ntby_vol"] = pe_fund_ntby_vol
+        inst_dict["bank_ntby_qty"] = bank_ntby_qty
+        inst_dict["insu_ntby_qty"] = insu_ntby_qty
+        inst_dict["mrbn_ntby_qty"] = mrbn_ntby_qty
+        inst_dict["fund_ntby_qty"] = fund_ntby_qty
+        inst_dict["etc_ntby_qty"] = etc_ntby_qty
+        inst_dict["etc_corp_ntby_vol"] = etc_corp_ntby_vol
+        inst_dict["etc_orgt_ntby_vol"] = etc_orgt_ntby_vol
+        inst_dict["frgn_reg_ntby_pbmn"] = frgn_reg_ntby_pbmn
+        inst_dict["frgn_ntby_tr_pbmn"] = frgn_ntby_tr_pbmn
+        inst_dict["frgn_nreg_ntby_pbmn"] = frgn_nreg_ntby_pbmn
+        inst_dict["prsn_ntby_tr_pbmn"] = prsn_ntby_tr_pbmn
+        inst_dict["orgn_ntby_tr_pbmn"] = orgn_ntby_tr_pbmn
+        inst_dict["scrt_ntby_tr_pbmn"] = scrt_ntby_tr_pbmn
+        inst_dict["pe_fund_ntby_tr_pbmn"] = pe_fund_ntby_tr_pbmn
+        inst_dict["ivtr_ntby_tr_pbmn"] = ivtr_ntby_tr_pbmn
+        inst_dict["bank_ntby_tr_pbmn"] = bank_ntby_tr_pbmn
+        inst_dict["insu_ntby_tr_pbmn"] = insu_ntby_tr_pbmn
+        inst_dict["mrbn_ntby_tr_pbmn"] = mrbn_ntby_tr_pbmn
+        inst_dict["fund_ntby_tr_pbmn"] = fund_ntby_tr_pbmn
+        inst_dict["etc_ntby_tr_pbmn"] = etc_ntby_tr_pbmn
+        inst_dict["etc_corp_ntby_tr_pbmn"] = etc_corp_ntby_tr_pbmn
+        inst_dict["etc_orgt_ntby_tr_pbmn"] = etc_orgt_ntby_tr_pbmn
+        inst_dict["frgn_seln_vol"] = frgn_seln_vol
+        inst_dict["frgn_shnu_vol"] = frgn_shnu_vol
+        inst_dict["frgn_seln_tr_pbmn"] = frgn_seln_tr_pbmn
+        inst_dict["frgn_shnu_tr_pbmn"] = frgn_shnu_tr_pbmn
+        inst_dict["frgn_reg_askp_qty"] = frgn_reg_askp_qty
+        inst_dict["frgn_reg_bidp_qty"] = frgn_reg_bidp_qty
+        inst_dict["frgn_reg_askp_pbmn"] = frgn_reg_askp_pbmn
+        inst_dict["frgn_reg_bidp_pbmn"] = frgn_reg_bidp_pbmn
+        inst_dict["frgn_nreg_askp_qty"] = frgn_nreg_askp_qty
+        inst_dict["frgn_nreg_bidp_qty"] = frgn_nreg_bidp_qty
+        inst_dict["frgn_nreg_askp_pbmn"] = frgn_nreg_askp_pbmn
+        inst_dict["frgn_nreg_bidp_pbmn"] = frgn_nreg_bidp_pbmn
+        inst_dict["prsn_seln_vol"] = prsn_seln_vol
+        inst_dict["prsn_shnu_vol"] = prsn_shnu_vol
+        inst_dict["prsn_seln_tr_pbmn"] = prsn_seln_tr_pbmn
+        inst_dict["prsn_shnu_tr_pbmn"] = prsn_shnu_tr_pbmn
+        inst_dict["orgn_seln_vol"] = orgn_seln_vol
+        inst_dict["orgn_shnu_vol"] = orgn_shnu_vol
+        inst_dict["orgn_seln_tr_pbmn"] = orgn_seln_tr_pbmn
+        inst_dict["orgn_shnu_tr_pbmn"] = orgn_shnu_tr_pbmn
+        inst_dict["scrt_seln_vol"] = scrt_seln_vol
+        inst_dict["scrt_shnu_vol"] = scrt_shnu_vol
+        inst_dict["scrt_seln_tr_pbmn"] = scrt_seln_tr_pbmn
+        inst_dict["scrt_shnu_tr_pbmn"] = scrt_shnu_tr_pbmn
+        inst_dict["ivtr_seln_vol"] = ivtr_seln_vol
+        inst_dict["ivtr_shnu_vol"] = ivtr_shnu_vol
+        inst_dict["ivtr_seln_tr_pbmn"] = ivtr_seln_tr_pbmn
+        inst_dict["ivtr_shnu_tr_pbmn"] = ivtr_shnu_tr_pbmn
+        inst_dict["pe_fund_seln_tr_pbmn"] = pe_fund_seln_tr_pbmn
+        inst_dict["pe_fund_seln_vol"] = pe_fund_seln_vol
+        inst_dict["pe_fund_shnu_tr_pbmn"] = pe_fund_shnu_tr_pbmn
+        inst_dict["pe_fund_shnu_vol"] = pe_fund_shnu_vol
+        inst_dict["bank_seln_vol"] = bank_seln_vol
+        inst_dict["bank_shnu_vol"] = bank_shnu_vol
+        inst_dict["bank_seln_tr_pbmn"] = bank_seln_tr_pbmn
+        inst_dict["bank_shnu_tr_pbmn"] = bank_shnu_tr_pbmn
+        inst_dict["insu_seln_vol"] = insu_seln_vol
+        inst_dict["insu_shnu_vol"] = insu_shnu_vol
+        inst_dict["insu_seln_tr_pbmn"] = insu_seln_tr_pbmn
+        inst_dict["insu_shnu_tr_pbmn"] = insu_shnu_tr_pbmn
+        inst_dict["mrbn_seln_vol"] = mrbn_seln_vol
+        inst_dict["mrbn_shnu_vol"] = mrbn_shnu_vol
+        inst_dict["mrbn_seln_tr_pbmn"] = mrbn_seln_tr_pbmn
+        inst_dict["mrbn_shnu_tr_pbmn"] = mrbn_shnu_tr_pbmn
+        inst_dict["fund_seln_vol"] = fund_seln_vol
+        inst_dict["fund_shnu_vol"] = fund_shnu_vol
+        inst_dict["fund_seln_tr_pbmn"] = fund_seln_tr_pbmn
+        inst_dict["fund_shnu_tr_pbmn"] = fund_shnu_tr_pbmn
+        inst_dict["etc_seln_vol"] = etc_seln_vol
+        inst_dict["etc_shnu_vol"] = etc_shnu_vol
+        inst_dict["etc_seln_tr_pbmn"] = etc_seln_tr_pbmn
+        inst_dict["etc_shnu_tr_pbmn"] = etc_shnu_tr_pbmn
+        inst_dict["etc_orgt_seln_vol"] = etc_orgt_seln_vol
+        inst_dict["etc_orgt_shnu_vol"] = etc_orgt_shnu_vol
+        inst_dict["etc_orgt_seln_tr_pbmn"] = etc_orgt_seln_tr_pbmn
+        inst_dict["etc_orgt_shnu_tr_pbmn"] = etc_orgt_shnu_tr_pbmn
+        inst_dict["etc_corp_seln_vol"] = etc_corp_seln_vol
+        inst_dict["etc_corp_shnu_vol"] = etc_corp_shnu_vol
+        inst_dict["etc_corp_seln_tr_pbmn"] = etc_corp_seln_tr_pbmn
+        inst_dict["etc_corp_shnu_tr_pbmn"] = etc_corp_shnu_tr_pbmn
+        inst_dict["bold_yn"] = bold_yn
+        inst_dict["extra"] = extra
+
 
 _InvestorTradeByStockDailyOutput2_KEYS = frozenset(
     {
@@ -429,9 +675,7 @@ _InvestorTradeByStockDailyOutput2_KEYS = frozenset(
         "bold_yn",
     }
 )
-_InvestorTradeByStockDailyOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InvestorTradeByStockDailyOutput2_KEYS
-)
+_InvestorTradeByStockDailyOutput2_FILL = _d.KeyFill(_InvestorTradeByStockDailyOutput2_KEYS)
 _InvestorTradeByStockDailyOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_clpr", "stck_clpr", "int", None),
@@ -535,10 +779,13 @@ _InvestorTradeByStockDailyOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etc_corp_shnu_tr_pbmn", "etc_corp_shnu_tr_pbmn", "int", None),
     ("bold_yn", "bold_yn", "bool", None),
 )
-_InvestorTradeByStockDailyOutput2_INTS = _d.itemgetter(
-    *(
+_InvestorTradeByStockDailyOutput2_VALUES = _d.values_of(
+    (
+        "stck_bsop_date",
         "stck_clpr",
         "prdy_vrss",
+        "prdy_vrss_sign",
+        "prdy_ctrt",
         "acml_vol",
         "acml_tr_pbmn",
         "stck_oprc",
@@ -634,6 +881,108 @@ _InvestorTradeByStockDailyOutput2_INTS = _d.itemgetter(
         "etc_corp_shnu_vol",
         "etc_corp_seln_tr_pbmn",
         "etc_corp_shnu_tr_pbmn",
+        "bold_yn",
+    )
+)
+_InvestorTradeByStockDailyOutput2_INTS = _d.itemgetter(
+    *(
+        1,
+        2,
+        5,
+        6,
+        7,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+        22,
+        23,
+        24,
+        25,
+        26,
+        27,
+        28,
+        29,
+        30,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+        38,
+        39,
+        40,
+        41,
+        42,
+        43,
+        44,
+        45,
+        46,
+        47,
+        48,
+        49,
+        50,
+        51,
+        52,
+        53,
+        54,
+        55,
+        56,
+        57,
+        58,
+        59,
+        60,
+        61,
+        62,
+        63,
+        64,
+        65,
+        66,
+        67,
+        68,
+        69,
+        70,
+        71,
+        72,
+        73,
+        74,
+        75,
+        76,
+        77,
+        78,
+        79,
+        80,
+        81,
+        82,
+        83,
+        84,
+        85,
+        86,
+        87,
+        88,
+        89,
+        90,
+        91,
+        92,
+        93,
+        94,
+        95,
+        96,
+        97,
+        98,
+        99,
     )
 )
 
@@ -642,22 +991,23 @@ def _InvestorTradeByStockDailyOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InvestorTradeByStockDailyOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 101 else {**_InvestorTradeByStockDailyOutput2_NONE, **d}
+    full = d if len(d) == 101 else _InvestorTradeByStockDailyOutput2_FILL(d)
     if len(full) == 101:
         try:
+            x = _InvestorTradeByStockDailyOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _InvestorTradeByStockDailyOutput2_INTS(full)
+                _InvestorTradeByStockDailyOutput2_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InvestorTradeByStockDailyOutput2(
-                date.fromisoformat(v)
-                if (v := full["stck_bsop_date"])
-                else _d.nothing(v),  # stck_bsop_date
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # stck_bsop_date
                 iv[0],  # stck_clpr
                 iv[1],  # prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[3]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[4])
                 else _d.nothing(v),  # prdy_ctrt
                 iv[2],  # acml_vol
                 iv[3],  # acml_tr_pbmn
@@ -754,7 +1104,7 @@ def _InvestorTradeByStockDailyOutput2(
                 iv[94],  # etc_corp_shnu_vol
                 iv[95],  # etc_corp_seln_tr_pbmn
                 iv[96],  # etc_corp_shnu_tr_pbmn
-                _d.YN[v] if (v := full["bold_yn"]) else _d.nothing(v),  # bold_yn
+                _d.YN[v] if (v := x[100]) else _d.nothing(v),  # bold_yn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -764,11 +1114,11 @@ def _InvestorTradeByStockDailyOutput2(
         d,
         _InvestorTradeByStockDailyOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_stock.investor_trade_by_stock_daily.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InvestorTradeByStockDailyResponse:
     """종목별 투자자매매동향(일별) response."""
 
@@ -792,7 +1142,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InvestorTradeByStockDailyResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _InvestorTradeByStockDailyOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _InvestorTradeByStockDailyOutput1,
+        strict,
+        "domestic_stock.investor_trade_by_stock_daily.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -807,7 +1160,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InvestorTradeByStockDailyR
             InvestorTradeByStockDailyOutput2,
             _InvestorTradeByStockDailyOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "domestic_stock.investor_trade_by_stock_daily.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -30,7 +30,9 @@ __all__ = [
 _ID = "domestic_stock.ksdinfo_cap_dcrs"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class KsdinfoCapDcrsOutput1:
     """예탁원정보(자본감소일정) output1 (rows)."""
 
@@ -55,6 +57,31 @@ class KsdinfoCapDcrsOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        record_date: date | None = None,
+        sht_cd: str | None = None,
+        isin_name: str | None = None,
+        stk_kind: str | None = None,
+        reduce_cap_type: str | None = None,
+        reduce_cap_rate: Decimal | None = None,
+        comp_way: str | None = None,
+        td_stop_dt: str | None = None,
+        list_dt: date | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["record_date"] = record_date
+        inst_dict["sht_cd"] = sht_cd
+        inst_dict["isin_name"] = isin_name
+        inst_dict["stk_kind"] = stk_kind
+        inst_dict["reduce_cap_type"] = reduce_cap_type
+        inst_dict["reduce_cap_rate"] = reduce_cap_rate
+        inst_dict["comp_way"] = comp_way
+        inst_dict["td_stop_dt"] = td_stop_dt
+        inst_dict["list_dt"] = list_dt
+        inst_dict["extra"] = extra
+
 
 _KsdinfoCapDcrsOutput1_KEYS = frozenset(
     {
@@ -69,7 +96,7 @@ _KsdinfoCapDcrsOutput1_KEYS = frozenset(
         "list_dt",
     }
 )
-_KsdinfoCapDcrsOutput1_NONE: Mapping[str, None] = dict.fromkeys(_KsdinfoCapDcrsOutput1_KEYS)
+_KsdinfoCapDcrsOutput1_FILL = _d.KeyFill(_KsdinfoCapDcrsOutput1_KEYS)
 _KsdinfoCapDcrsOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("record_date", "record_date", "date", None),
     ("sht_cd", "sht_cd", "str", None),
@@ -81,40 +108,52 @@ _KsdinfoCapDcrsOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("td_stop_dt", "td_stop_dt", "text", None),
     ("list_dt", "list_dt", "date", None),
 )
+_KsdinfoCapDcrsOutput1_VALUES = _d.values_of(
+    (
+        "record_date",
+        "sht_cd",
+        "isin_name",
+        "stk_kind",
+        "reduce_cap_type",
+        "reduce_cap_rate",
+        "comp_way",
+        "td_stop_dt",
+        "list_dt",
+    )
+)
 
 
 def _KsdinfoCapDcrsOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoCapDcrsOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 9 else {**_KsdinfoCapDcrsOutput1_NONE, **d}
+    full = d if len(d) == 9 else _KsdinfoCapDcrsOutput1_FILL(d)
     if len(full) == 9:
         try:
+            x = _KsdinfoCapDcrsOutput1_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return KsdinfoCapDcrsOutput1(
-                date.fromisoformat(v)
-                if (v := full["record_date"])
-                else _d.nothing(v),  # record_date
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # record_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["sht_cd"])
+                if (v := x[1])
                 else _d.nothing(v),  # sht_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["isin_name"])
+                if (v := x[2])
                 else _d.nothing(v),  # isin_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["stk_kind"])
+                if (v := x[3])
                 else _d.nothing(v),  # stk_kind
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["reduce_cap_type"])
+                if (v := x[4])
                 else _d.nothing(v),  # reduce_cap_type
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["reduce_cap_rate"])
+                if (v := x[5])
                 else _d.nothing(v),  # reduce_cap_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["comp_way"])
+                if (v := x[6])
                 else _d.nothing(v),  # comp_way
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["td_stop_dt"])
+                if (v := x[7])
                 else _d.nothing(v),  # td_stop_dt
-                date.fromisoformat(v) if (v := full["list_dt"]) else _d.nothing(v),  # list_dt
+                date.fromisoformat(v) if (v := x[8]) else _d.nothing(v),  # list_dt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -124,11 +163,11 @@ def _KsdinfoCapDcrsOutput1(d: Mapping[str, Any], strict: bool) -> KsdinfoCapDcrs
         d,
         _KsdinfoCapDcrsOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.ksdinfo_cap_dcrs.output1",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class KsdinfoCapDcrsResponse:
     """예탁원정보(자본감소일정) response."""
 
@@ -159,7 +198,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> KsdinfoCapDcrsResponse:
             KsdinfoCapDcrsOutput1,
             _KsdinfoCapDcrsOutput1_FIELDS,
             strict,
-            _ID + ".output1",
+            "domestic_stock.ksdinfo_cap_dcrs.output1",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -30,7 +30,9 @@ __all__ = [
 _ID = "domestic_stock.overtime_exp_trans_fluct"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class OvertimeExpTransFluctOutput:
     """국내주식 시간외예상체결등락률 output (rows)."""
 
@@ -65,6 +67,41 @@ class OvertimeExpTransFluctOutput:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        data_rank: int | None = None,
+        iscd_stat_cls_code: str | None = None,
+        stck_shrn_iscd: str | None = None,
+        hts_kor_isnm: str | None = None,
+        ovtm_untp_antc_cnpr: int | None = None,
+        ovtm_untp_antc_cntg_vrss: int | None = None,
+        ovtm_untp_antc_cntg_vrsssign: Sign | None = None,
+        ovtm_untp_antc_cntg_ctrt: Decimal | None = None,
+        ovtm_untp_askp_rsqn1: int | None = None,
+        ovtm_untp_bidp_rsqn1: int | None = None,
+        ovtm_untp_antc_cnqn: int | None = None,
+        itmt_vol: int | None = None,
+        stck_prpr: int | None = None,
+        ovtm_untp_antc_cntg_vrss_sign: Sign | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["data_rank"] = data_rank
+        inst_dict["iscd_stat_cls_code"] = iscd_stat_cls_code
+        inst_dict["stck_shrn_iscd"] = stck_shrn_iscd
+        inst_dict["hts_kor_isnm"] = hts_kor_isnm
+        inst_dict["ovtm_untp_antc_cnpr"] = ovtm_untp_antc_cnpr
+        inst_dict["ovtm_untp_antc_cntg_vrss"] = ovtm_untp_antc_cntg_vrss
+        inst_dict["ovtm_untp_antc_cntg_vrsssign"] = ovtm_untp_antc_cntg_vrsssign
+        inst_dict["ovtm_untp_antc_cntg_ctrt"] = ovtm_untp_antc_cntg_ctrt
+        inst_dict["ovtm_untp_askp_rsqn1"] = ovtm_untp_askp_rsqn1
+        inst_dict["ovtm_untp_bidp_rsqn1"] = ovtm_untp_bidp_rsqn1
+        inst_dict["ovtm_untp_antc_cnqn"] = ovtm_untp_antc_cnqn
+        inst_dict["itmt_vol"] = itmt_vol
+        inst_dict["stck_prpr"] = stck_prpr
+        inst_dict["ovtm_untp_antc_cntg_vrss_sign"] = ovtm_untp_antc_cntg_vrss_sign
+        inst_dict["extra"] = extra
+
 
 _OvertimeExpTransFluctOutput_KEYS = frozenset(
     {
@@ -84,9 +121,7 @@ _OvertimeExpTransFluctOutput_KEYS = frozenset(
         "ovtm_untp_antc_cntg_vrss_sign",
     }
 )
-_OvertimeExpTransFluctOutput_NONE: Mapping[str, None] = dict.fromkeys(
-    _OvertimeExpTransFluctOutput_KEYS
-)
+_OvertimeExpTransFluctOutput_FILL = _d.KeyFill(_OvertimeExpTransFluctOutput_KEYS)
 _OvertimeExpTransFluctOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("data_rank", "data_rank", "int", None),
     ("iscd_stat_cls_code", "iscd_stat_cls_code", "str", None),
@@ -103,56 +138,62 @@ _OvertimeExpTransFluctOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_prpr", "stck_prpr", "int", None),
     ("ovtm_untp_antc_cntg_vrss_sign", "ovtm_untp_antc_cntg_vrss_sign", "str", Sign),
 )
-_OvertimeExpTransFluctOutput_INTS = _d.itemgetter(
-    *(
+_OvertimeExpTransFluctOutput_VALUES = _d.values_of(
+    (
         "data_rank",
+        "iscd_stat_cls_code",
+        "stck_shrn_iscd",
+        "hts_kor_isnm",
         "ovtm_untp_antc_cnpr",
         "ovtm_untp_antc_cntg_vrss",
+        "ovtm_untp_antc_cntg_vrsssign",
+        "ovtm_untp_antc_cntg_ctrt",
         "ovtm_untp_askp_rsqn1",
         "ovtm_untp_bidp_rsqn1",
         "ovtm_untp_antc_cnqn",
         "itmt_vol",
         "stck_prpr",
+        "ovtm_untp_antc_cntg_vrss_sign",
     )
 )
+_OvertimeExpTransFluctOutput_INTS = _d.itemgetter(*(0, 4, 5, 8, 9, 10, 11, 12))
 
 
 def _OvertimeExpTransFluctOutput(d: Mapping[str, Any], strict: bool) -> OvertimeExpTransFluctOutput:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 14 else {**_OvertimeExpTransFluctOutput_NONE, **d}
+    full = d if len(d) == 14 else _OvertimeExpTransFluctOutput_FILL(d)
     if len(full) == 14:
         try:
+            x = _OvertimeExpTransFluctOutput_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _OvertimeExpTransFluctOutput_INTS(full)
+                _OvertimeExpTransFluctOutput_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return OvertimeExpTransFluctOutput(
                 iv[0],  # data_rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["iscd_stat_cls_code"])
+                if (v := x[1])
                 else _d.nothing(v),  # iscd_stat_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["stck_shrn_iscd"])
+                if (v := x[2])
                 else _d.nothing(v),  # stck_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["hts_kor_isnm"])
+                if (v := x[3])
                 else _d.nothing(v),  # hts_kor_isnm
                 iv[1],  # ovtm_untp_antc_cnpr
                 iv[2],  # ovtm_untp_antc_cntg_vrss
-                SIGN_CODES[v]
-                if (v := full["ovtm_untp_antc_cntg_vrsssign"])
-                else _d.nothing(v),  # ovtm_untp_antc_cntg_vrsssign
+                SIGN_CODES[v] if (v := x[6]) else _d.nothing(v),  # ovtm_untp_antc_cntg_vrsssign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovtm_untp_antc_cntg_ctrt"])
+                if (v := x[7])
                 else _d.nothing(v),  # ovtm_untp_antc_cntg_ctrt
                 iv[3],  # ovtm_untp_askp_rsqn1
                 iv[4],  # ovtm_untp_bidp_rsqn1
                 iv[5],  # ovtm_untp_antc_cnqn
                 iv[6],  # itmt_vol
                 iv[7],  # stck_prpr
-                SIGN_CODES[v]
-                if (v := full["ovtm_untp_antc_cntg_vrss_sign"])
-                else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
+                SIGN_CODES[v] if (v := x[13]) else _d.nothing(v),  # ovtm_untp_antc_cntg_vrss_sign
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -162,11 +203,11 @@ def _OvertimeExpTransFluctOutput(d: Mapping[str, Any], strict: bool) -> Overtime
         d,
         _OvertimeExpTransFluctOutput_KEYS,
         strict,
-        _ID + ".output",
+        "domestic_stock.overtime_exp_trans_fluct.output",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class OvertimeExpTransFluctResponse:
     """국내주식 시간외예상체결등락률 response."""
 
@@ -197,7 +238,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> OvertimeExpTransFluctRespo
             OvertimeExpTransFluctOutput,
             _OvertimeExpTransFluctOutput_FIELDS,
             strict,
-            _ID + ".output",
+            "domestic_stock.overtime_exp_trans_fluct.output",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -31,7 +31,9 @@ __all__ = [
 _ID = "domestic_stock.overtime_fluctuation"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class OvertimeFluctuationOutput1:
     """국내주식 시간외등락율순위 output1 (one record)."""
 
@@ -60,6 +62,35 @@ class OvertimeFluctuationOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        ovtm_untp_uplm_issu_cnt: int | None = None,
+        ovtm_untp_ascn_issu_cnt: int | None = None,
+        ovtm_untp_stnr_issu_cnt: int | None = None,
+        ovtm_untp_lslm_issu_cnt: int | None = None,
+        ovtm_untp_down_issu_cnt: int | None = None,
+        ovtm_untp_acml_vol: int | None = None,
+        ovtm_untp_acml_tr_pbmn: int | None = None,
+        ovtm_untp_exch_vol: int | None = None,
+        ovtm_untp_exch_tr_pbmn: int | None = None,
+        ovtm_untp_kosdaq_vol: int | None = None,
+        ovtm_untp_kosdaq_tr_pbmn: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["ovtm_untp_uplm_issu_cnt"] = ovtm_untp_uplm_issu_cnt
+        inst_dict["ovtm_untp_ascn_issu_cnt"] = ovtm_untp_ascn_issu_cnt
+        inst_dict["ovtm_untp_stnr_issu_cnt"] = ovtm_untp_stnr_issu_cnt
+        inst_dict["ovtm_untp_lslm_issu_cnt"] = ovtm_untp_lslm_issu_cnt
+        inst_dict["ovtm_untp_down_issu_cnt"] = ovtm_untp_down_issu_cnt
+        inst_dict["ovtm_untp_acml_vol"] = ovtm_untp_acml_vol
+        inst_dict["ovtm_untp_acml_tr_pbmn"] = ovtm_untp_acml_tr_pbmn
+        inst_dict["ovtm_untp_exch_vol"] = ovtm_untp_exch_vol
+        inst_dict["ovtm_untp_exch_tr_pbmn"] = ovtm_untp_exch_tr_pbmn
+        inst_dict["ovtm_untp_kosdaq_vol"] = ovtm_untp_kosdaq_vol
+        inst_dict["ovtm_untp_kosdaq_tr_pbmn"] = ovtm_untp_kosdaq_tr_pbmn
+        inst_dict["extra"] = extra
+
 
 _OvertimeFluctuationOutput1_KEYS = frozenset(
     {
@@ -76,9 +107,7 @@ _OvertimeFluctuationOutput1_KEYS = frozenset(
         "ovtm_untp_kosdaq_tr_pbmn",
     }
 )
-_OvertimeFluctuationOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _OvertimeFluctuationOutput1_KEYS
-)
+_OvertimeFluctuationOutput1_FILL = _d.KeyFill(_OvertimeFluctuationOutput1_KEYS)
 _OvertimeFluctuationOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_uplm_issu_cnt", "ovtm_untp_uplm_issu_cnt", "int", None),
     ("ovtm_untp_ascn_issu_cnt", "ovtm_untp_ascn_issu_cnt", "int", None),
@@ -92,8 +121,8 @@ _OvertimeFluctuationOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_kosdaq_vol", "ovtm_untp_kosdaq_vol", "int", None),
     ("ovtm_untp_kosdaq_tr_pbmn", "ovtm_untp_kosdaq_tr_pbmn", "int", None),
 )
-_OvertimeFluctuationOutput1_INTS = _d.itemgetter(
-    *(
+_OvertimeFluctuationOutput1_VALUES = _d.values_of(
+    (
         "ovtm_untp_uplm_issu_cnt",
         "ovtm_untp_ascn_issu_cnt",
         "ovtm_untp_stnr_issu_cnt",
@@ -107,15 +136,19 @@ _OvertimeFluctuationOutput1_INTS = _d.itemgetter(
         "ovtm_untp_kosdaq_tr_pbmn",
     )
 )
+_OvertimeFluctuationOutput1_INTS = _d.itemgetter(*(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10))
 
 
 def _OvertimeFluctuationOutput1(d: Mapping[str, Any], strict: bool) -> OvertimeFluctuationOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 11 else {**_OvertimeFluctuationOutput1_NONE, **d}
+    full = d if len(d) == 11 else _OvertimeFluctuationOutput1_FILL(d)
     if len(full) == 11:
         try:
+            x = _OvertimeFluctuationOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _OvertimeFluctuationOutput1_INTS(full)
+                _OvertimeFluctuationOutput1_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return OvertimeFluctuationOutput1(
@@ -139,11 +172,13 @@ def _OvertimeFluctuationOutput1(d: Mapping[str, Any], strict: bool) -> OvertimeF
         d,
         _OvertimeFluctuationOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "domestic_stock.overtime_fluctuation.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class OvertimeFluctuationOutput2:
     """국내주식 시간외등락율순위 output2 (rows)."""
 
@@ -182,6 +217,45 @@ class OvertimeFluctuationOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        mksc_shrn_iscd: str | None = None,
+        hts_kor_isnm: str | None = None,
+        ovtm_untp_prpr: int | None = None,
+        ovtm_untp_prdy_vrss: int | None = None,
+        ovtm_untp_prdy_vrss_sign: Sign | None = None,
+        ovtm_untp_prdy_ctrt: Decimal | None = None,
+        ovtm_untp_askp1: int | None = None,
+        ovtm_untp_seln_rsqn: int | None = None,
+        ovtm_untp_bidp1: int | None = None,
+        ovtm_untp_shnu_rsqn: int | None = None,
+        ovtm_untp_vol: int | None = None,
+        ovtm_vrss_acml_vol_rlim: Decimal | None = None,
+        stck_prpr: int | None = None,
+        acml_vol: int | None = None,
+        bidp: int | None = None,
+        askp: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["mksc_shrn_iscd"] = mksc_shrn_iscd
+        inst_dict["hts_kor_isnm"] = hts_kor_isnm
+        inst_dict["ovtm_untp_prpr"] = ovtm_untp_prpr
+        inst_dict["ovtm_untp_prdy_vrss"] = ovtm_untp_prdy_vrss
+        inst_dict["ovtm_untp_prdy_vrss_sign"] = ovtm_untp_prdy_vrss_sign
+        inst_dict["ovtm_untp_prdy_ctrt"] = ovtm_untp_prdy_ctrt
+        inst_dict["ovtm_untp_askp1"] = ovtm_untp_askp1
+        inst_dict["ovtm_untp_seln_rsqn"] = ovtm_untp_seln_rsqn
+        inst_dict["ovtm_untp_bidp1"] = ovtm_untp_bidp1
+        inst_dict["ovtm_untp_shnu_rsqn"] = ovtm_untp_shnu_rsqn
+        inst_dict["ovtm_untp_vol"] = ovtm_untp_vol
+        inst_dict["ovtm_vrss_acml_vol_rlim"] = ovtm_vrss_acml_vol_rlim
+        inst_dict["stck_prpr"] = stck_prpr
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["bidp"] = bidp
+        inst_dict["askp"] = askp
+        inst_dict["extra"] = extra
+
 
 _OvertimeFluctuationOutput2_KEYS = frozenset(
     {
@@ -203,9 +277,7 @@ _OvertimeFluctuationOutput2_KEYS = frozenset(
         "askp",
     }
 )
-_OvertimeFluctuationOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _OvertimeFluctuationOutput2_KEYS
-)
+_OvertimeFluctuationOutput2_FILL = _d.KeyFill(_OvertimeFluctuationOutput2_KEYS)
 _OvertimeFluctuationOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -224,46 +296,53 @@ _OvertimeFluctuationOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bidp", "bidp", "int", None),
     ("askp", "askp", "int", None),
 )
-_OvertimeFluctuationOutput2_INTS = _d.itemgetter(
-    *(
+_OvertimeFluctuationOutput2_VALUES = _d.values_of(
+    (
+        "mksc_shrn_iscd",
+        "hts_kor_isnm",
         "ovtm_untp_prpr",
         "ovtm_untp_prdy_vrss",
+        "ovtm_untp_prdy_vrss_sign",
+        "ovtm_untp_prdy_ctrt",
         "ovtm_untp_askp1",
         "ovtm_untp_seln_rsqn",
         "ovtm_untp_bidp1",
         "ovtm_untp_shnu_rsqn",
         "ovtm_untp_vol",
+        "ovtm_vrss_acml_vol_rlim",
         "stck_prpr",
         "acml_vol",
         "bidp",
         "askp",
     )
 )
+_OvertimeFluctuationOutput2_INTS = _d.itemgetter(*(2, 3, 6, 7, 8, 9, 10, 12, 13, 14, 15))
 
 
 def _OvertimeFluctuationOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeFluctuationOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 16 else {**_OvertimeFluctuationOutput2_NONE, **d}
+    full = d if len(d) == 16 else _OvertimeFluctuationOutput2_FILL(d)
     if len(full) == 16:
         try:
+            x = _OvertimeFluctuationOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _OvertimeFluctuationOutput2_INTS(full)
+                _OvertimeFluctuationOutput2_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return OvertimeFluctuationOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["mksc_shrn_iscd"])
+                if (v := x[0])
                 else _d.nothing(v),  # mksc_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["hts_kor_isnm"])
+                if (v := x[1])
                 else _d.nothing(v),  # hts_kor_isnm
                 iv[0],  # ovtm_untp_prpr
                 iv[1],  # ovtm_untp_prdy_vrss
-                SIGN_CODES[v]
-                if (v := full["ovtm_untp_prdy_vrss_sign"])
-                else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[4]) else _d.nothing(v),  # ovtm_untp_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovtm_untp_prdy_ctrt"])
+                if (v := x[5])
                 else _d.nothing(v),  # ovtm_untp_prdy_ctrt
                 iv[2],  # ovtm_untp_askp1
                 iv[3],  # ovtm_untp_seln_rsqn
@@ -271,7 +350,7 @@ def _OvertimeFluctuationOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeF
                 iv[5],  # ovtm_untp_shnu_rsqn
                 iv[6],  # ovtm_untp_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovtm_vrss_acml_vol_rlim"])
+                if (v := x[11])
                 else _d.nothing(v),  # ovtm_vrss_acml_vol_rlim
                 iv[7],  # stck_prpr
                 iv[8],  # acml_vol
@@ -286,11 +365,11 @@ def _OvertimeFluctuationOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeF
         d,
         _OvertimeFluctuationOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "domestic_stock.overtime_fluctuation.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class OvertimeFluctuationResponse:
     """국내주식 시간외등락율순위 response."""
 
@@ -314,7 +393,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> OvertimeFluctuationResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _OvertimeFluctuationOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _OvertimeFluctuationOutput1,
+        strict,
+        "domestic_stock.overtime_fluctuation.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -329,7 +411,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> OvertimeFluctuationRespons
             OvertimeFluctuationOutput2,
             _OvertimeFluctuationOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "domestic_stock.overtime_fluctuation.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -33,7 +33,9 @@ __all__ = [
 _ID = "elw.lp_trade_trend"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class LpTradeTrendOutput1:
     """ELW LP매매추이 output1 (one record)."""
 
@@ -72,6 +74,45 @@ class LpTradeTrendOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        elw_prpr: int | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_vrss: int | None = None,
+        prdy_ctrt: Decimal | None = None,
+        acml_vol: int | None = None,
+        prdy_vol: int | None = None,
+        stck_cnvr_rate: Decimal | None = None,
+        prit: Decimal | None = None,
+        lvrg_val: Decimal | None = None,
+        gear: Decimal | None = None,
+        prls_qryr_rate: Decimal | None = None,
+        cfp: Decimal | None = None,
+        invl_val: Decimal | None = None,
+        tmvl_val: Decimal | None = None,
+        acpr: Decimal | None = None,
+        elw_ko_barrier: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["elw_prpr"] = elw_prpr
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["prdy_vol"] = prdy_vol
+        inst_dict["stck_cnvr_rate"] = stck_cnvr_rate
+        inst_dict["prit"] = prit
+        inst_dict["lvrg_val"] = lvrg_val
+        inst_dict["gear"] = gear
+        inst_dict["prls_qryr_rate"] = prls_qryr_rate
+        inst_dict["cfp"] = cfp
+        inst_dict["invl_val"] = invl_val
+        inst_dict["tmvl_val"] = tmvl_val
+        inst_dict["acpr"] = acpr
+        inst_dict["elw_ko_barrier"] = elw_ko_barrier
+        inst_dict["extra"] = extra
+
 
 _LpTradeTrendOutput1_KEYS = frozenset(
     {
@@ -93,7 +134,7 @@ _LpTradeTrendOutput1_KEYS = frozenset(
         "elw_ko_barrier",
     }
 )
-_LpTradeTrendOutput1_NONE: Mapping[str, None] = dict.fromkeys(_LpTradeTrendOutput1_KEYS)
+_LpTradeTrendOutput1_FILL = _d.KeyFill(_LpTradeTrendOutput1_KEYS)
 _LpTradeTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("elw_prpr", "elw_prpr", "int", None),
     ("prdy_vrss_sign", "prdy_vrss_sign", "str", Sign),
@@ -112,52 +153,73 @@ _LpTradeTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acpr", "acpr", "decimal", None),
     ("elw_ko_barrier", "elw_ko_barrier", "decimal", None),
 )
+_LpTradeTrendOutput1_VALUES = _d.values_of(
+    (
+        "elw_prpr",
+        "prdy_vrss_sign",
+        "prdy_vrss",
+        "prdy_ctrt",
+        "acml_vol",
+        "prdy_vol",
+        "stck_cnvr_rate",
+        "prit",
+        "lvrg_val",
+        "gear",
+        "prls_qryr_rate",
+        "cfp",
+        "invl_val",
+        "tmvl_val",
+        "acpr",
+        "elw_ko_barrier",
+    )
+)
 
 
 def _LpTradeTrendOutput1(d: Mapping[str, Any], strict: bool) -> LpTradeTrendOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 16 else {**_LpTradeTrendOutput1_NONE, **d}
+    full = d if len(d) == 16 else _LpTradeTrendOutput1_FILL(d)
     if len(full) == 16:
         try:
+            x = _LpTradeTrendOutput1_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return LpTradeTrendOutput1(
-                int(v) if (v := full["elw_prpr"]) else _d.nothing(v),  # elw_prpr
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
+                int(v) if (v := x[0]) else _d.nothing(v),  # elw_prpr
+                SIGN_CODES[v] if (v := x[1]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := x[2]) else _d.nothing(v),  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[3])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := x[4]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := x[5]) else _d.nothing(v),  # prdy_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["stck_cnvr_rate"])
+                if (v := x[6])
                 else _d.nothing(v),  # stck_cnvr_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prit"])
+                if (v := x[7])
                 else _d.nothing(v),  # prit
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["lvrg_val"])
+                if (v := x[8])
                 else _d.nothing(v),  # lvrg_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["gear"])
+                if (v := x[9])
                 else _d.nothing(v),  # gear
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prls_qryr_rate"])
+                if (v := x[10])
                 else _d.nothing(v),  # prls_qryr_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["cfp"])
+                if (v := x[11])
                 else _d.nothing(v),  # cfp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["invl_val"])
+                if (v := x[12])
                 else _d.nothing(v),  # invl_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tmvl_val"])
+                if (v := x[13])
                 else _d.nothing(v),  # tmvl_val
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["acpr"])
+                if (v := x[14])
                 else _d.nothing(v),  # acpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["elw_ko_barrier"])
+                if (v := x[15])
                 else _d.nothing(v),  # elw_ko_barrier
             )
         except _d.CONVERT_ERRORS:
@@ -168,11 +230,13 @@ def _LpTradeTrendOutput1(d: Mapping[str, Any], strict: bool) -> LpTradeTrendOutp
         d,
         _LpTradeTrendOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "elw.lp_trade_trend.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class LpTradeTrendOutput2:
     """ELW LP매매추이 output2 (rows)."""
 
@@ -225,6 +289,59 @@ class LpTradeTrendOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_bsop_date: date | None = None,
+        elw_prpr: int | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_vrss: int | None = None,
+        prdy_ctrt: Decimal | None = None,
+        lp_seln_qty: int | None = None,
+        lp_seln_avrg_unpr: Decimal | None = None,
+        lp_shnu_qty: int | None = None,
+        lp_shnu_avrg_unpr: Decimal | None = None,
+        lp_hvol: int | None = None,
+        lp_hldn_rate: Decimal | None = None,
+        prsn_deal_qty: int | None = None,
+        apprch_rate: Decimal | None = None,
+        cntg_hour: time | None = None,
+        acml_tr_pbmn: int | None = None,
+        lp_buy_qty: int | None = None,
+        lp_sell_qty: int | None = None,
+        lp_ntby_qty: int | None = None,
+        lp_buy_amt: int | None = None,
+        lp_sell_amt: int | None = None,
+        lp_ntby_amt: int | None = None,
+        inst_deal_qty: int | None = None,
+        frgn_deal_qty: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_bsop_date"] = stck_bsop_date
+        inst_dict["elw_prpr"] = elw_prpr
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["lp_seln_qty"] = lp_seln_qty
+        inst_dict["lp_seln_avrg_unpr"] = lp_seln_avrg_unpr
+        inst_dict["lp_shnu_qty"] = lp_shnu_qty
+        inst_dict["lp_shnu_avrg_unpr"] = lp_shnu_avrg_unpr
+        inst_dict["lp_hvol"] = lp_hvol
+        inst_dict["lp_hldn_rate"] = lp_hldn_rate
+        inst_dict["prsn_deal_qty"] = prsn_deal_qty
+        inst_dict["apprch_rate"] = apprch_rate
+        inst_dict["cntg_hour"] = cntg_hour
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["lp_buy_qty"] = lp_buy_qty
+        inst_dict["lp_sell_qty"] = lp_sell_qty
+        inst_dict["lp_ntby_qty"] = lp_ntby_qty
+        inst_dict["lp_buy_amt"] = lp_buy_amt
+        inst_dict["lp_sell_amt"] = lp_sell_amt
+        inst_dict["lp_ntby_amt"] = lp_ntby_amt
+        inst_dict["inst_deal_qty"] = inst_deal_qty
+        inst_dict["frgn_deal_qty"] = frgn_deal_qty
+        inst_dict["extra"] = extra
+
 
 _LpTradeTrendOutput2_KEYS = frozenset(
     {
@@ -253,7 +370,7 @@ _LpTradeTrendOutput2_KEYS = frozenset(
         "frgn_deal_qty",
     }
 )
-_LpTradeTrendOutput2_NONE: Mapping[str, None] = dict.fromkeys(_LpTradeTrendOutput2_KEYS)
+_LpTradeTrendOutput2_FILL = _d.KeyFill(_LpTradeTrendOutput2_KEYS)
 _LpTradeTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("elw_prpr", "elw_prpr", "int", None),
@@ -279,14 +396,22 @@ _LpTradeTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("inst_deal_qty", "inst_deal_qty", "int", None),
     ("frgn_deal_qty", "frgn_deal_qty", "int", None),
 )
-_LpTradeTrendOutput2_INTS = _d.itemgetter(
-    *(
+_LpTradeTrendOutput2_VALUES = _d.values_of(
+    (
+        "stck_bsop_date",
         "elw_prpr",
+        "prdy_vrss_sign",
         "prdy_vrss",
+        "prdy_ctrt",
         "lp_seln_qty",
+        "lp_seln_avrg_unpr",
         "lp_shnu_qty",
+        "lp_shnu_avrg_unpr",
         "lp_hvol",
+        "lp_hldn_rate",
         "prsn_deal_qty",
+        "apprch_rate",
+        "cntg_hour",
         "acml_tr_pbmn",
         "lp_buy_qty",
         "lp_sell_qty",
@@ -298,42 +423,42 @@ _LpTradeTrendOutput2_INTS = _d.itemgetter(
         "frgn_deal_qty",
     )
 )
+_LpTradeTrendOutput2_INTS = _d.itemgetter(*(1, 3, 5, 7, 9, 11, 14, 15, 16, 17, 18, 19, 20, 21, 22))
 
 
 def _LpTradeTrendOutput2(d: Mapping[str, Any], strict: bool) -> LpTradeTrendOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 23 else {**_LpTradeTrendOutput2_NONE, **d}
+    full = d if len(d) == 23 else _LpTradeTrendOutput2_FILL(d)
     if len(full) == 23:
         try:
-            iv = _d.integers(_LpTradeTrendOutput2_INTS(full))  # one pass; a JSON number: TypeError
+            x = _LpTradeTrendOutput2_VALUES(full)  # every value in field order, in one C call
+            iv = _d.integers(_LpTradeTrendOutput2_INTS(x))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return LpTradeTrendOutput2(
-                date.fromisoformat(v)
-                if (v := full["stck_bsop_date"])
-                else _d.nothing(v),  # stck_bsop_date
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # stck_bsop_date
                 iv[0],  # elw_prpr
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[2]) else _d.nothing(v),  # prdy_vrss_sign
                 iv[1],  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[4])
                 else _d.nothing(v),  # prdy_ctrt
                 iv[2],  # lp_seln_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["lp_seln_avrg_unpr"])
+                if (v := x[6])
                 else _d.nothing(v),  # lp_seln_avrg_unpr
                 iv[3],  # lp_shnu_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["lp_shnu_avrg_unpr"])
+                if (v := x[8])
                 else _d.nothing(v),  # lp_shnu_avrg_unpr
                 iv[4],  # lp_hvol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["lp_hldn_rate"])
+                if (v := x[10])
                 else _d.nothing(v),  # lp_hldn_rate
                 iv[5],  # prsn_deal_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["apprch_rate"])
+                if (v := x[12])
                 else _d.nothing(v),  # apprch_rate
-                time.fromisoformat(v) if (v := full["cntg_hour"]) else _d.nothing(v),  # cntg_hour
+                time.fromisoformat(v) if (v := x[13]) else _d.nothing(v),  # cntg_hour
                 iv[6],  # acml_tr_pbmn
                 iv[7],  # lp_buy_qty
                 iv[8],  # lp_sell_qty
@@ -352,11 +477,11 @@ def _LpTradeTrendOutput2(d: Mapping[str, Any], strict: bool) -> LpTradeTrendOutp
         d,
         _LpTradeTrendOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "elw.lp_trade_trend.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class LpTradeTrendResponse:
     """ELW LP매매추이 response."""
 
@@ -380,7 +505,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> LpTradeTrendResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _LpTradeTrendOutput1, strict, _ID + ".output1"
+        body.get("output1"), _LpTradeTrendOutput1, strict, "elw.lp_trade_trend.output1"
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -395,7 +520,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> LpTradeTrendResponse:
             LpTradeTrendOutput2,
             _LpTradeTrendOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "elw.lp_trade_trend.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -31,7 +31,9 @@ __all__ = [
 _ID = "etfetn.inquire_component_stock_price"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireComponentStockPriceOutput1:
     """ETF 구성종목시세 output1 (one record)."""
 
@@ -70,6 +72,45 @@ class InquireComponentStockPriceOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_prpr: int | None = None,
+        prdy_vrss: int | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_ctrt: Decimal | None = None,
+        etf_cnfg_issu_avls: int | None = None,
+        nav: Decimal | None = None,
+        nav_prdy_vrss_sign: Sign | None = None,
+        nav_prdy_vrss: Decimal | None = None,
+        nav_prdy_ctrt: Decimal | None = None,
+        etf_ntas_ttam: int | None = None,
+        prdy_clpr_nav: Decimal | None = None,
+        oprc_nav: Decimal | None = None,
+        hprc_nav: Decimal | None = None,
+        lprc_nav: Decimal | None = None,
+        etf_cu_unit_scrt_cnt: int | None = None,
+        etf_cnfg_issu_cnt: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_prpr"] = stck_prpr
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["etf_cnfg_issu_avls"] = etf_cnfg_issu_avls
+        inst_dict["nav"] = nav
+        inst_dict["nav_prdy_vrss_sign"] = nav_prdy_vrss_sign
+        inst_dict["nav_prdy_vrss"] = nav_prdy_vrss
+        inst_dict["nav_prdy_ctrt"] = nav_prdy_ctrt
+        inst_dict["etf_ntas_ttam"] = etf_ntas_ttam
+        inst_dict["prdy_clpr_nav"] = prdy_clpr_nav
+        inst_dict["oprc_nav"] = oprc_nav
+        inst_dict["hprc_nav"] = hprc_nav
+        inst_dict["lprc_nav"] = lprc_nav
+        inst_dict["etf_cu_unit_scrt_cnt"] = etf_cu_unit_scrt_cnt
+        inst_dict["etf_cnfg_issu_cnt"] = etf_cnfg_issu_cnt
+        inst_dict["extra"] = extra
+
 
 _InquireComponentStockPriceOutput1_KEYS = frozenset(
     {
@@ -91,9 +132,7 @@ _InquireComponentStockPriceOutput1_KEYS = frozenset(
         "etf_cnfg_issu_cnt",
     }
 )
-_InquireComponentStockPriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireComponentStockPriceOutput1_KEYS
-)
+_InquireComponentStockPriceOutput1_FILL = _d.KeyFill(_InquireComponentStockPriceOutput1_KEYS)
 _InquireComponentStockPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_prpr", "stck_prpr", "int", None),
     ("prdy_vrss", "prdy_vrss", "int", None),
@@ -112,55 +151,72 @@ _InquireComponentStockPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etf_cu_unit_scrt_cnt", "etf_cu_unit_scrt_cnt", "int", None),
     ("etf_cnfg_issu_cnt", "etf_cnfg_issu_cnt", "int", None),
 )
+_InquireComponentStockPriceOutput1_VALUES = _d.values_of(
+    (
+        "stck_prpr",
+        "prdy_vrss",
+        "prdy_vrss_sign",
+        "prdy_ctrt",
+        "etf_cnfg_issu_avls",
+        "nav",
+        "nav_prdy_vrss_sign",
+        "nav_prdy_vrss",
+        "nav_prdy_ctrt",
+        "etf_ntas_ttam",
+        "prdy_clpr_nav",
+        "oprc_nav",
+        "hprc_nav",
+        "lprc_nav",
+        "etf_cu_unit_scrt_cnt",
+        "etf_cnfg_issu_cnt",
+    )
+)
 
 
 def _InquireComponentStockPriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireComponentStockPriceOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 16 else {**_InquireComponentStockPriceOutput1_NONE, **d}
+    full = d if len(d) == 16 else _InquireComponentStockPriceOutput1_FILL(d)
     if len(full) == 16:
         try:
+            x = _InquireComponentStockPriceOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireComponentStockPriceOutput1(
-                int(v) if (v := full["stck_prpr"]) else _d.nothing(v),  # stck_prpr
-                int(v) if (v := full["prdy_vrss"]) else _d.nothing(v),  # prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                int(v) if (v := x[0]) else _d.nothing(v),  # stck_prpr
+                int(v) if (v := x[1]) else _d.nothing(v),  # prdy_vrss
+                SIGN_CODES[v] if (v := x[2]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[3])
                 else _d.nothing(v),  # prdy_ctrt
-                int(v)
-                if (v := full["etf_cnfg_issu_avls"])
-                else _d.nothing(v),  # etf_cnfg_issu_avls
+                int(v) if (v := x[4]) else _d.nothing(v),  # etf_cnfg_issu_avls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nav"])
+                if (v := x[5])
                 else _d.nothing(v),  # nav
-                SIGN_CODES[v]
-                if (v := full["nav_prdy_vrss_sign"])
-                else _d.nothing(v),  # nav_prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[6]) else _d.nothing(v),  # nav_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nav_prdy_vrss"])
+                if (v := x[7])
                 else _d.nothing(v),  # nav_prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nav_prdy_ctrt"])
+                if (v := x[8])
                 else _d.nothing(v),  # nav_prdy_ctrt
-                int(v) if (v := full["etf_ntas_ttam"]) else _d.nothing(v),  # etf_ntas_ttam
+                int(v) if (v := x[9]) else _d.nothing(v),  # etf_ntas_ttam
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_clpr_nav"])
+                if (v := x[10])
                 else _d.nothing(v),  # prdy_clpr_nav
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["oprc_nav"])
+                if (v := x[11])
                 else _d.nothing(v),  # oprc_nav
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["hprc_nav"])
+                if (v := x[12])
                 else _d.nothing(v),  # hprc_nav
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["lprc_nav"])
+                if (v := x[13])
                 else _d.nothing(v),  # lprc_nav
-                int(v)
-                if (v := full["etf_cu_unit_scrt_cnt"])
-                else _d.nothing(v),  # etf_cu_unit_scrt_cnt
-                int(v) if (v := full["etf_cnfg_issu_cnt"]) else _d.nothing(v),  # etf_cnfg_issu_cnt
+                int(v) if (v := x[14]) else _d.nothing(v),  # etf_cu_unit_scrt_cnt
+                int(v) if (v := x[15]) else _d.nothing(v),  # etf_cnfg_issu_cnt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -170,11 +226,13 @@ def _InquireComponentStockPriceOutput1(
         d,
         _InquireComponentStockPriceOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "etfetn.inquire_component_stock_price.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireComponentStockPriceOutput2:
     """ETF 구성종목시세 output2 (rows)."""
 
@@ -211,6 +269,43 @@ class InquireComponentStockPriceOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_shrn_iscd: str | None = None,
+        hts_kor_isnm: str | None = None,
+        stck_prpr: int | None = None,
+        prdy_vrss: int | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_ctrt: Decimal | None = None,
+        acml_vol: int | None = None,
+        acml_tr_pbmn: int | None = None,
+        tday_rsfl_rate: Decimal | None = None,
+        prdy_vrss_vol: int | None = None,
+        tr_pbmn_tnrt: Decimal | None = None,
+        hts_avls: int | None = None,
+        etf_cnfg_issu_avls: int | None = None,
+        etf_cnfg_issu_rlim: Decimal | None = None,
+        etf_vltn_amt: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_shrn_iscd"] = stck_shrn_iscd
+        inst_dict["hts_kor_isnm"] = hts_kor_isnm
+        inst_dict["stck_prpr"] = stck_prpr
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["acml_tr_pbmn"] = acml_tr_pbmn
+        inst_dict["tday_rsfl_rate"] = tday_rsfl_rate
+        inst_dict["prdy_vrss_vol"] = prdy_vrss_vol
+        inst_dict["tr_pbmn_tnrt"] = tr_pbmn_tnrt
+        inst_dict["hts_avls"] = hts_avls
+        inst_dict["etf_cnfg_issu_avls"] = etf_cnfg_issu_avls
+        inst_dict["etf_cnfg_issu_rlim"] = etf_cnfg_issu_rlim
+        inst_dict["etf_vltn_amt"] = etf_vltn_amt
+        inst_dict["extra"] = extra
+
 
 _InquireComponentStockPriceOutput2_KEYS = frozenset(
     {
@@ -231,9 +326,7 @@ _InquireComponentStockPriceOutput2_KEYS = frozenset(
         "etf_vltn_amt",
     }
 )
-_InquireComponentStockPriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireComponentStockPriceOutput2_KEYS
-)
+_InquireComponentStockPriceOutput2_FILL = _d.KeyFill(_InquireComponentStockPriceOutput2_KEYS)
 _InquireComponentStockPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_shrn_iscd", "stck_shrn_iscd", "str", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
@@ -251,57 +344,68 @@ _InquireComponentStockPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etf_cnfg_issu_rlim", "etf_cnfg_issu_rlim", "decimal", None),
     ("etf_vltn_amt", "etf_vltn_amt", "int", None),
 )
-_InquireComponentStockPriceOutput2_INTS = _d.itemgetter(
-    *(
+_InquireComponentStockPriceOutput2_VALUES = _d.values_of(
+    (
+        "stck_shrn_iscd",
+        "hts_kor_isnm",
         "stck_prpr",
         "prdy_vrss",
+        "prdy_vrss_sign",
+        "prdy_ctrt",
         "acml_vol",
         "acml_tr_pbmn",
+        "tday_rsfl_rate",
         "prdy_vrss_vol",
+        "tr_pbmn_tnrt",
         "hts_avls",
         "etf_cnfg_issu_avls",
+        "etf_cnfg_issu_rlim",
         "etf_vltn_amt",
     )
 )
+_InquireComponentStockPriceOutput2_INTS = _d.itemgetter(*(2, 3, 6, 7, 9, 11, 12, 14))
 
 
 def _InquireComponentStockPriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireComponentStockPriceOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 15 else {**_InquireComponentStockPriceOutput2_NONE, **d}
+    full = d if len(d) == 15 else _InquireComponentStockPriceOutput2_FILL(d)
     if len(full) == 15:
         try:
+            x = _InquireComponentStockPriceOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             iv = _d.integers(
-                _InquireComponentStockPriceOutput2_INTS(full)
+                _InquireComponentStockPriceOutput2_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquireComponentStockPriceOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["stck_shrn_iscd"])
+                if (v := x[0])
                 else _d.nothing(v),  # stck_shrn_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["hts_kor_isnm"])
+                if (v := x[1])
                 else _d.nothing(v),  # hts_kor_isnm
                 iv[0],  # stck_prpr
                 iv[1],  # prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[4]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[5])
                 else _d.nothing(v),  # prdy_ctrt
                 iv[2],  # acml_vol
                 iv[3],  # acml_tr_pbmn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tday_rsfl_rate"])
+                if (v := x[8])
                 else _d.nothing(v),  # tday_rsfl_rate
                 iv[4],  # prdy_vrss_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tr_pbmn_tnrt"])
+                if (v := x[10])
                 else _d.nothing(v),  # tr_pbmn_tnrt
                 iv[5],  # hts_avls
                 iv[6],  # etf_cnfg_issu_avls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["etf_cnfg_issu_rlim"])
+                if (v := x[13])
                 else _d.nothing(v),  # etf_cnfg_issu_rlim
                 iv[7],  # etf_vltn_amt
             )
@@ -313,11 +417,11 @@ def _InquireComponentStockPriceOutput2(
         d,
         _InquireComponentStockPriceOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "etfetn.inquire_component_stock_price.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireComponentStockPriceResponse:
     """ETF 구성종목시세 response."""
 
@@ -341,7 +445,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireComponentStockPriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _InquireComponentStockPriceOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _InquireComponentStockPriceOutput1,
+        strict,
+        "etfetn.inquire_component_stock_price.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -356,7 +463,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireComponentStockPrice
             InquireComponentStockPriceOutput2,
             _InquireComponentStockPriceOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "etfetn.inquire_component_stock_price.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -25,7 +25,9 @@ __all__ = ["API", "AsyncInquirePrice", "InquirePrice", "InquirePriceOutput", "In
 _ID = "etfetn.inquire_price"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquirePriceOutput:
     """ETF/ETN 현재가 output (one record)."""
 
@@ -150,6 +152,131 @@ class InquirePriceOutput:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_prpr: int | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_vrss: int | None = None,
+        prdy_ctrt: Decimal | None = None,
+        acml_vol: int | None = None,
+        prdy_vol: int | None = None,
+        stck_mxpr: int | None = None,
+        stck_llam: int | None = None,
+        stck_prdy_clpr: int | None = None,
+        stck_oprc: int | None = None,
+        prdy_clpr_vrss_oprc_rate: Decimal | None = None,
+        stck_hgpr: int | None = None,
+        prdy_clpr_vrss_hgpr_rate: Decimal | None = None,
+        stck_lwpr: int | None = None,
+        prdy_clpr_vrss_lwpr_rate: Decimal | None = None,
+        prdy_last_nav: Decimal | None = None,
+        nav: Decimal | None = None,
+        nav_prdy_vrss: Decimal | None = None,
+        nav_prdy_vrss_sign: Sign | None = None,
+        nav_prdy_ctrt: Decimal | None = None,
+        trc_errt: Decimal | None = None,
+        stck_sdpr: int | None = None,
+        stck_sspr: int | None = None,
+        nmix_ctrt: Decimal | None = None,
+        etf_crcl_stcn: int | None = None,
+        etf_ntas_ttam: int | None = None,
+        etf_frcr_ntas_ttam: Decimal | None = None,
+        frgn_limt_rate: Decimal | None = None,
+        frgn_oder_able_qty: int | None = None,
+        etf_cu_unit_scrt_cnt: int | None = None,
+        etf_cnfg_issu_cnt: int | None = None,
+        etf_dvdn_cycl: str | None = None,
+        crcd: str | None = None,
+        etf_crcl_ntas_ttam: int | None = None,
+        etf_frcr_crcl_ntas_ttam: Decimal | None = None,
+        etf_frcr_last_ntas_wrth_val: Decimal | None = None,
+        lp_oder_able_cls_code: str | None = None,
+        stck_dryy_hgpr: int | None = None,
+        dryy_hgpr_vrss_prpr_rate: Decimal | None = None,
+        dryy_hgpr_date: date | None = None,
+        stck_dryy_lwpr: int | None = None,
+        dryy_lwpr_vrss_prpr_rate: Decimal | None = None,
+        dryy_lwpr_date: date | None = None,
+        bstp_kor_isnm: str | None = None,
+        vi_cls_code: str | None = None,
+        lstn_stcn: int | None = None,
+        frgn_hldn_qty: int | None = None,
+        frgn_hldn_qty_rate: Decimal | None = None,
+        etf_trc_ert_mltp: Decimal | None = None,
+        dprt: Decimal | None = None,
+        mbcr_name: str | None = None,
+        stck_lstn_date: date | None = None,
+        mtrt_date: date | None = None,
+        shrg_type_code: str | None = None,
+        lp_hldn_rate: Decimal | None = None,
+        etf_trgt_nmix_bstp_code: str | None = None,
+        etf_div_name: str | None = None,
+        etf_rprs_bstp_kor_isnm: str | None = None,
+        lp_hldn_vol: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_prpr"] = stck_prpr
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_vrss"] = prdy_vrss
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["prdy_vol"] = prdy_vol
+        inst_dict["stck_mxpr"] = stck_mxpr
+        inst_dict["stck_llam"] = stck_llam
+        inst_dict["stck_prdy_clpr"] = stck_prdy_clpr
+        inst_dict["stck_oprc"] = stck_oprc
+        inst_dict["prdy_clpr_vrss_oprc_rate"] = prdy_clpr_vrss_oprc_rate
+        inst_dict["stck_hgpr"] = stck_hgpr
+        inst_dict["prdy_clpr_vrss_hgpr_rate"] = prdy_clpr_vrss_hgpr_rate
+        inst_dict["stck_lwpr"] = stck_lwpr
+        inst_dict["prdy_clpr_vrss_lwpr_rate"] = prdy_clpr_vrss_lwpr_rate
+        inst_dict["prdy_last_nav"] = prdy_last_nav
+        inst_dict["nav"] = nav
+        inst_dict["nav_prdy_vrss"] = nav_prdy_vrss
+        inst_dict["nav_prdy_vrss_sign"] = nav_prdy_vrss_sign
+        inst_dict["nav_prdy_ctrt"] = nav_prdy_ctrt
+        inst_dict["trc_errt"] = trc_errt
+        inst_dict["stck_sdpr"] = stck_sdpr
+        inst_dict["stck_sspr"] = stck_sspr
+        inst_dict["nmix_ctrt"] = nmix_ctrt
+        inst_dict["etf_crcl_stcn"] = etf_crcl_stcn
+        inst_dict["etf_ntas_ttam"] = etf_ntas_ttam
+        inst_dict["etf_frcr_ntas_ttam"] = etf_frcr_ntas_ttam
+        inst_dict["frgn_limt_rate"] = frgn_limt_rate
+        inst_dict["frgn_oder_able_qty"] = frgn_oder_able_qty
+        inst_dict["etf_cu_unit_scrt_cnt"] = etf_cu_unit_scrt_cnt
+        inst_dict["etf_cnfg_issu_cnt"] = etf_cnfg_issu_cnt
+        inst_dict["etf_dvdn_cycl"] = etf_dvdn_cycl
+        inst_dict["crcd"] = crcd
+        inst_dict["etf_crcl_ntas_ttam"] = etf_crcl_ntas_ttam
+        inst_dict["etf_frcr_crcl_ntas_ttam"] = etf_frcr_crcl_ntas_ttam
+        inst_dict["etf_frcr_last_ntas_wrth_val"] = etf_frcr_last_ntas_wrth_val
+        inst_dict["lp_oder_able_cls_code"] = lp_oder_able_cls_code
+        inst_dict["stck_dryy_hgpr"] = stck_dryy_hgpr
+        inst_dict["dryy_hgpr_vrss_prpr_rate"] = dryy_hgpr_vrss_prpr_rate
+        inst_dict["dryy_hgpr_date"] = dryy_hgpr_date
+        inst_dict["stck_dryy_lwpr"] = stck_dryy_lwpr
+        inst_dict["dryy_lwpr_vrss_prpr_rate"] = dryy_lwpr_vrss_prpr_rate
+        inst_dict["dryy_lwpr_date"] = dryy_lwpr_date
+        inst_dict["bstp_kor_isnm"] = bstp_kor_isnm
+        inst_dict["vi_cls_code"] = vi_cls_code
+        inst_dict["lstn_stcn"] = lstn_stcn
+        inst_dict["frgn_hldn_qty"] = frgn_hldn_qty
+        inst_dict["frgn_hldn_qty_rate"] = frgn_hldn_qty_rate
+        inst_dict["etf_trc_ert_mltp"] = etf_trc_ert_mltp
+        inst_dict["dprt"] = dprt
+        inst_dict["mbcr_name"] = mbcr_name
+        inst_dict["stck_lstn_date"] = stck_lstn_date
+        inst_dict["mtrt_date"] = mtrt_date
+        inst_dict["shrg_type_code"] = shrg_type_code
+        inst_dict["lp_hldn_rate"] = lp_hldn_rate
+        inst_dict["etf_trgt_nmix_bstp_code"] = etf_trgt_nmix_bstp_code
+        inst_dict["etf_div_name"] = etf_div_name
+        inst_dict["etf_rprs_bstp_kor_isnm"] = etf_rprs_bstp_kor_isnm
+        inst_dict["lp_hldn_vol"] = lp_hldn_vol
+        inst_dict["extra"] = extra
+
 
 _InquirePriceOutput_KEYS = frozenset(
     {
@@ -214,7 +341,7 @@ _InquirePriceOutput_KEYS = frozenset(
         "lp_hldn_vol",
     }
 )
-_InquirePriceOutput_NONE: Mapping[str, None] = dict.fromkeys(_InquirePriceOutput_KEYS)
+_InquirePriceOutput_FILL = _d.KeyFill(_InquirePriceOutput_KEYS)
 _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_prpr", "stck_prpr", "int", None),
     ("prdy_vrss_sign", "prdy_vrss_sign", "str", Sign),
@@ -276,48 +403,88 @@ _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etf_rprs_bstp_kor_isnm", "etf_rprs_bstp_kor_isnm", "text", None),
     ("lp_hldn_vol", "lp_hldn_vol", "int", None),
 )
-_InquirePriceOutput_INTS = _d.itemgetter(
-    *(
+_InquirePriceOutput_VALUES = _d.values_of(
+    (
         "stck_prpr",
+        "prdy_vrss_sign",
         "prdy_vrss",
+        "prdy_ctrt",
         "acml_vol",
         "prdy_vol",
         "stck_mxpr",
         "stck_llam",
         "stck_prdy_clpr",
         "stck_oprc",
+        "prdy_clpr_vrss_oprc_rate",
         "stck_hgpr",
+        "prdy_clpr_vrss_hgpr_rate",
         "stck_lwpr",
+        "prdy_clpr_vrss_lwpr_rate",
+        "prdy_last_nav",
+        "nav",
+        "nav_prdy_vrss",
+        "nav_prdy_vrss_sign",
+        "nav_prdy_ctrt",
+        "trc_errt",
         "stck_sdpr",
         "stck_sspr",
+        "nmix_ctrt",
         "etf_crcl_stcn",
         "etf_ntas_ttam",
+        "etf_frcr_ntas_ttam",
+        "frgn_limt_rate",
         "frgn_oder_able_qty",
         "etf_cu_unit_scrt_cnt",
         "etf_cnfg_issu_cnt",
+        "etf_dvdn_cycl",
+        "crcd",
         "etf_crcl_ntas_ttam",
+        "etf_frcr_crcl_ntas_ttam",
+        "etf_frcr_last_ntas_wrth_val",
+        "lp_oder_able_cls_code",
         "stck_dryy_hgpr",
+        "dryy_hgpr_vrss_prpr_rate",
+        "dryy_hgpr_date",
         "stck_dryy_lwpr",
+        "dryy_lwpr_vrss_prpr_rate",
+        "dryy_lwpr_date",
+        "bstp_kor_isnm",
+        "vi_cls_code",
         "lstn_stcn",
         "frgn_hldn_qty",
+        "frgn_hldn_qty_rate",
+        "etf_trc_ert_mltp",
+        "dprt",
+        "mbcr_name",
+        "stck_lstn_date",
+        "mtrt_date",
+        "shrg_type_code",
+        "lp_hldn_rate",
+        "etf_trgt_nmix_bstp_code",
+        "etf_div_name",
+        "etf_rprs_bstp_kor_isnm",
         "lp_hldn_vol",
     )
+)
+_InquirePriceOutput_INTS = _d.itemgetter(
+    *(0, 2, 4, 5, 6, 7, 8, 9, 11, 13, 21, 22, 24, 25, 28, 29, 30, 33, 37, 40, 45, 46, 58)
 )
 
 
 def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutput:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 59 else {**_InquirePriceOutput_NONE, **d}
+    full = d if len(d) == 59 else _InquirePriceOutput_FILL(d)
     if len(full) == 59:
         try:
-            iv = _d.integers(_InquirePriceOutput_INTS(full))  # one pass; a JSON number: TypeError
+            x = _InquirePriceOutput_VALUES(full)  # every value in field order, in one C call
+            iv = _d.integers(_InquirePriceOutput_INTS(x))  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InquirePriceOutput(
                 iv[0],  # stck_prpr
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[1]) else _d.nothing(v),  # prdy_vrss_sign
                 iv[1],  # prdy_vrss
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[3])
                 else _d.nothing(v),  # prdy_ctrt
                 iv[2],  # acml_vol
                 iv[3],  # prdy_vol
@@ -326,118 +493,110 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 iv[6],  # stck_prdy_clpr
                 iv[7],  # stck_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_clpr_vrss_oprc_rate"])
+                if (v := x[10])
                 else _d.nothing(v),  # prdy_clpr_vrss_oprc_rate
                 iv[8],  # stck_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_clpr_vrss_hgpr_rate"])
+                if (v := x[12])
                 else _d.nothing(v),  # prdy_clpr_vrss_hgpr_rate
                 iv[9],  # stck_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_clpr_vrss_lwpr_rate"])
+                if (v := x[14])
                 else _d.nothing(v),  # prdy_clpr_vrss_lwpr_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_last_nav"])
+                if (v := x[15])
                 else _d.nothing(v),  # prdy_last_nav
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nav"])
+                if (v := x[16])
                 else _d.nothing(v),  # nav
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nav_prdy_vrss"])
+                if (v := x[17])
                 else _d.nothing(v),  # nav_prdy_vrss
-                SIGN_CODES[v]
-                if (v := full["nav_prdy_vrss_sign"])
-                else _d.nothing(v),  # nav_prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[18]) else _d.nothing(v),  # nav_prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nav_prdy_ctrt"])
+                if (v := x[19])
                 else _d.nothing(v),  # nav_prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["trc_errt"])
+                if (v := x[20])
                 else _d.nothing(v),  # trc_errt
                 iv[10],  # stck_sdpr
                 iv[11],  # stck_sspr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["nmix_ctrt"])
+                if (v := x[23])
                 else _d.nothing(v),  # nmix_ctrt
                 iv[12],  # etf_crcl_stcn
                 iv[13],  # etf_ntas_ttam
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["etf_frcr_ntas_ttam"])
+                if (v := x[26])
                 else _d.nothing(v),  # etf_frcr_ntas_ttam
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["frgn_limt_rate"])
+                if (v := x[27])
                 else _d.nothing(v),  # frgn_limt_rate
                 iv[14],  # frgn_oder_able_qty
                 iv[15],  # etf_cu_unit_scrt_cnt
                 iv[16],  # etf_cnfg_issu_cnt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["etf_dvdn_cycl"])
+                if (v := x[31])
                 else _d.nothing(v),  # etf_dvdn_cycl
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["crcd"])
+                if (v := x[32])
                 else _d.nothing(v),  # crcd
                 iv[17],  # etf_crcl_ntas_ttam
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["etf_frcr_crcl_ntas_ttam"])
+                if (v := x[34])
                 else _d.nothing(v),  # etf_frcr_crcl_ntas_ttam
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["etf_frcr_last_ntas_wrth_val"])
+                if (v := x[35])
                 else _d.nothing(v),  # etf_frcr_last_ntas_wrth_val
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["lp_oder_able_cls_code"])
+                if (v := x[36])
                 else _d.nothing(v),  # lp_oder_able_cls_code
                 iv[18],  # stck_dryy_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["dryy_hgpr_vrss_prpr_rate"])
+                if (v := x[38])
                 else _d.nothing(v),  # dryy_hgpr_vrss_prpr_rate
-                date.fromisoformat(v)
-                if (v := full["dryy_hgpr_date"])
-                else _d.nothing(v),  # dryy_hgpr_date
+                date.fromisoformat(v) if (v := x[39]) else _d.nothing(v),  # dryy_hgpr_date
                 iv[19],  # stck_dryy_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["dryy_lwpr_vrss_prpr_rate"])
+                if (v := x[41])
                 else _d.nothing(v),  # dryy_lwpr_vrss_prpr_rate
-                date.fromisoformat(v)
-                if (v := full["dryy_lwpr_date"])
-                else _d.nothing(v),  # dryy_lwpr_date
+                date.fromisoformat(v) if (v := x[42]) else _d.nothing(v),  # dryy_lwpr_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["bstp_kor_isnm"])
+                if (v := x[43])
                 else _d.nothing(v),  # bstp_kor_isnm
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["vi_cls_code"])
+                if (v := x[44])
                 else _d.nothing(v),  # vi_cls_code
                 iv[20],  # lstn_stcn
                 iv[21],  # frgn_hldn_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["frgn_hldn_qty_rate"])
+                if (v := x[47])
                 else _d.nothing(v),  # frgn_hldn_qty_rate
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["etf_trc_ert_mltp"])
+                if (v := x[48])
                 else _d.nothing(v),  # etf_trc_ert_mltp
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["dprt"])
+                if (v := x[49])
                 else _d.nothing(v),  # dprt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["mbcr_name"])
+                if (v := x[50])
                 else _d.nothing(v),  # mbcr_name
-                date.fromisoformat(v)
-                if (v := full["stck_lstn_date"])
-                else _d.nothing(v),  # stck_lstn_date
-                date.fromisoformat(v) if (v := full["mtrt_date"]) else _d.nothing(v),  # mtrt_date
+                date.fromisoformat(v) if (v := x[51]) else _d.nothing(v),  # stck_lstn_date
+                date.fromisoformat(v) if (v := x[52]) else _d.nothing(v),  # mtrt_date
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["shrg_type_code"])
+                if (v := x[53])
                 else _d.nothing(v),  # shrg_type_code
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["lp_hldn_rate"])
+                if (v := x[54])
                 else _d.nothing(v),  # lp_hldn_rate
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["etf_trgt_nmix_bstp_code"])
+                if (v := x[55])
                 else _d.nothing(v),  # etf_trgt_nmix_bstp_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["etf_div_name"])
+                if (v := x[56])
                 else _d.nothing(v),  # etf_div_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["etf_rprs_bstp_kor_isnm"])
+                if (v := x[57])
                 else _d.nothing(v),  # etf_rprs_bstp_kor_isnm
                 iv[22],  # lp_hldn_vol
             )
@@ -449,11 +608,11 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
         d,
         _InquirePriceOutput_KEYS,
         strict,
-        _ID + ".output",
+        "etfetn.inquire_price.output",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquirePriceResponse:
     """ETF/ETN 현재가 response."""
 
@@ -474,7 +633,9 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> InquirePriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_required(body.get("output"), _InquirePriceOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(
+        body.get("output"), _InquirePriceOutput, strict, "etfetn.inquire_price.output"
+    )
     if keep:
         extra["output"] = body["output"]
     return InquirePriceResponse(

@@ -32,7 +32,9 @@ __all__ = [
 _ID = "overseas_futureoption.investor_unpd_trend"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InvestorUnpdTrendOutput1:
     """해외선물 미결제추이 output1 (one record)."""
 
@@ -41,20 +43,31 @@ class InvestorUnpdTrendOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        row_cnt: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["row_cnt"] = row_cnt
+        inst_dict["extra"] = extra
+
 
 _InvestorUnpdTrendOutput1_KEYS = frozenset({"row_cnt"})
-_InvestorUnpdTrendOutput1_NONE: Mapping[str, None] = dict.fromkeys(_InvestorUnpdTrendOutput1_KEYS)
+_InvestorUnpdTrendOutput1_FILL = _d.KeyFill(_InvestorUnpdTrendOutput1_KEYS)
 _InvestorUnpdTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (("row_cnt", "row_cnt", "int", None),)
+_InvestorUnpdTrendOutput1_VALUES = _d.values_of(("row_cnt",))
 
 
 def _InvestorUnpdTrendOutput1(d: Mapping[str, Any], strict: bool) -> InvestorUnpdTrendOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 1 else {**_InvestorUnpdTrendOutput1_NONE, **d}
+    full = d if len(d) == 1 else _InvestorUnpdTrendOutput1_FILL(d)
     if len(full) == 1:
         try:
+            x = _InvestorUnpdTrendOutput1_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InvestorUnpdTrendOutput1(
-                int(v) if (v := full["row_cnt"]) else _d.nothing(v),  # row_cnt
+                int(v) if (v := x[0]) else _d.nothing(v),  # row_cnt
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -64,11 +77,13 @@ def _InvestorUnpdTrendOutput1(d: Mapping[str, Any], strict: bool) -> InvestorUnp
         d,
         _InvestorUnpdTrendOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "overseas_futureoption.investor_unpd_trend.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InvestorUnpdTrendOutput2:
     """해외선물 미결제추이 output2 (rows)."""
 
@@ -109,6 +124,47 @@ class InvestorUnpdTrendOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        prod_iscd: str | None = None,
+        cftc_iscd: str | None = None,
+        bsop_date: date | None = None,
+        bidp_spec: int | None = None,
+        askp_spec: int | None = None,
+        spread_spec: int | None = None,
+        bidp_hedge: int | None = None,
+        askp_hedge: int | None = None,
+        hts_otst_smtn: int | None = None,
+        bidp_missing: int | None = None,
+        askp_missing: int | None = None,
+        bidp_spec_cust: int | None = None,
+        askp_spec_cust: int | None = None,
+        spread_spec_cust: int | None = None,
+        bidp_hedge_cust: int | None = None,
+        askp_hedge_cust: int | None = None,
+        cust_smtn: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["prod_iscd"] = prod_iscd
+        inst_dict["cftc_iscd"] = cftc_iscd
+        inst_dict["bsop_date"] = bsop_date
+        inst_dict["bidp_spec"] = bidp_spec
+        inst_dict["askp_spec"] = askp_spec
+        inst_dict["spread_spec"] = spread_spec
+        inst_dict["bidp_hedge"] = bidp_hedge
+        inst_dict["askp_hedge"] = askp_hedge
+        inst_dict["hts_otst_smtn"] = hts_otst_smtn
+        inst_dict["bidp_missing"] = bidp_missing
+        inst_dict["askp_missing"] = askp_missing
+        inst_dict["bidp_spec_cust"] = bidp_spec_cust
+        inst_dict["askp_spec_cust"] = askp_spec_cust
+        inst_dict["spread_spec_cust"] = spread_spec_cust
+        inst_dict["bidp_hedge_cust"] = bidp_hedge_cust
+        inst_dict["askp_hedge_cust"] = askp_hedge_cust
+        inst_dict["cust_smtn"] = cust_smtn
+        inst_dict["extra"] = extra
+
 
 _InvestorUnpdTrendOutput2_KEYS = frozenset(
     {
@@ -131,7 +187,7 @@ _InvestorUnpdTrendOutput2_KEYS = frozenset(
         "cust_smtn",
     }
 )
-_InvestorUnpdTrendOutput2_NONE: Mapping[str, None] = dict.fromkeys(_InvestorUnpdTrendOutput2_KEYS)
+_InvestorUnpdTrendOutput2_FILL = _d.KeyFill(_InvestorUnpdTrendOutput2_KEYS)
 _InvestorUnpdTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prod_iscd", "prod_iscd", "str", None),
     ("cftc_iscd", "cftc_iscd", "str", None),
@@ -151,8 +207,11 @@ _InvestorUnpdTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("askp_hedge_cust", "askp_hedge_cust", "int", None),
     ("cust_smtn", "cust_smtn", "int", None),
 )
-_InvestorUnpdTrendOutput2_INTS = _d.itemgetter(
-    *(
+_InvestorUnpdTrendOutput2_VALUES = _d.values_of(
+    (
+        "prod_iscd",
+        "cftc_iscd",
+        "bsop_date",
         "bidp_spec",
         "askp_spec",
         "spread_spec",
@@ -169,25 +228,27 @@ _InvestorUnpdTrendOutput2_INTS = _d.itemgetter(
         "cust_smtn",
     )
 )
+_InvestorUnpdTrendOutput2_INTS = _d.itemgetter(*(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16))
 
 
 def _InvestorUnpdTrendOutput2(d: Mapping[str, Any], strict: bool) -> InvestorUnpdTrendOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 17 else {**_InvestorUnpdTrendOutput2_NONE, **d}
+    full = d if len(d) == 17 else _InvestorUnpdTrendOutput2_FILL(d)
     if len(full) == 17:
         try:
+            x = _InvestorUnpdTrendOutput2_VALUES(full)  # every value in field order, in one C call
             iv = _d.integers(
-                _InvestorUnpdTrendOutput2_INTS(full)
+                _InvestorUnpdTrendOutput2_INTS(x)
             )  # one pass; a JSON number: TypeError
             # positional: much cheaper than keyword matching on wide rows
             return InvestorUnpdTrendOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prod_iscd"])
+                if (v := x[0])
                 else _d.nothing(v),  # prod_iscd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["cftc_iscd"])
+                if (v := x[1])
                 else _d.nothing(v),  # cftc_iscd
-                date.fromisoformat(v) if (v := full["bsop_date"]) else _d.nothing(v),  # bsop_date
+                date.fromisoformat(v) if (v := x[2]) else _d.nothing(v),  # bsop_date
                 iv[0],  # bidp_spec
                 iv[1],  # askp_spec
                 iv[2],  # spread_spec
@@ -211,11 +272,11 @@ def _InvestorUnpdTrendOutput2(d: Mapping[str, Any], strict: bool) -> InvestorUnp
         d,
         _InvestorUnpdTrendOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "overseas_futureoption.investor_unpd_trend.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InvestorUnpdTrendResponse:
     """해외선물 미결제추이 response."""
 
@@ -239,7 +300,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InvestorUnpdTrendResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _InvestorUnpdTrendOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _InvestorUnpdTrendOutput1,
+        strict,
+        "overseas_futureoption.investor_unpd_trend.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -254,7 +318,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InvestorUnpdTrendResponse:
             InvestorUnpdTrendOutput2,
             _InvestorUnpdTrendOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "overseas_futureoption.investor_unpd_trend.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -34,7 +34,9 @@ __all__ = [
 _ID = "overseas_futureoption.opt_weekly_ccnl"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class OptWeeklyCcnlOutput1:
     """해외옵션 체결추이(주간) output1 (one record)."""
 
@@ -47,27 +49,42 @@ class OptWeeklyCcnlOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        ret_cnt: int | None = None,
+        last_n_cnt: int | None = None,
+        index_key: str | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["ret_cnt"] = ret_cnt
+        inst_dict["last_n_cnt"] = last_n_cnt
+        inst_dict["index_key"] = index_key
+        inst_dict["extra"] = extra
+
 
 _OptWeeklyCcnlOutput1_KEYS = frozenset({"ret_cnt", "last_n_cnt", "index_key"})
-_OptWeeklyCcnlOutput1_NONE: Mapping[str, None] = dict.fromkeys(_OptWeeklyCcnlOutput1_KEYS)
+_OptWeeklyCcnlOutput1_FILL = _d.KeyFill(_OptWeeklyCcnlOutput1_KEYS)
 _OptWeeklyCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ret_cnt", "ret_cnt", "int", None),
     ("last_n_cnt", "last_n_cnt", "int", None),
     ("index_key", "index_key", "str", None),
 )
+_OptWeeklyCcnlOutput1_VALUES = _d.values_of(("ret_cnt", "last_n_cnt", "index_key"))
 
 
 def _OptWeeklyCcnlOutput1(d: Mapping[str, Any], strict: bool) -> OptWeeklyCcnlOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 3 else {**_OptWeeklyCcnlOutput1_NONE, **d}
+    full = d if len(d) == 3 else _OptWeeklyCcnlOutput1_FILL(d)
     if len(full) == 3:
         try:
+            x = _OptWeeklyCcnlOutput1_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return OptWeeklyCcnlOutput1(
-                int(v) if (v := full["ret_cnt"]) else _d.nothing(v),  # ret_cnt
-                int(v) if (v := full["last_n_cnt"]) else _d.nothing(v),  # last_n_cnt
+                int(v) if (v := x[0]) else _d.nothing(v),  # ret_cnt
+                int(v) if (v := x[1]) else _d.nothing(v),  # last_n_cnt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["index_key"])
+                if (v := x[2])
                 else _d.nothing(v),  # index_key
             )
         except _d.CONVERT_ERRORS:
@@ -78,11 +95,13 @@ def _OptWeeklyCcnlOutput1(d: Mapping[str, Any], strict: bool) -> OptWeeklyCcnlOu
         d,
         _OptWeeklyCcnlOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "overseas_futureoption.opt_weekly_ccnl.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class OptWeeklyCcnlOutput2:
     """해외옵션 체결추이(주간) output2 (rows)."""
 
@@ -111,6 +130,35 @@ class OptWeeklyCcnlOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        data_date: date | None = None,
+        data_time: time | None = None,
+        open_price: Decimal | None = None,
+        high_price: Decimal | None = None,
+        low_price: Decimal | None = None,
+        last_price: Decimal | None = None,
+        last_qntt: int | None = None,
+        vol: int | None = None,
+        prev_diff_flag: Sign | None = None,
+        prev_diff_price: Decimal | None = None,
+        prev_diff_rate: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["data_date"] = data_date
+        inst_dict["data_time"] = data_time
+        inst_dict["open_price"] = open_price
+        inst_dict["high_price"] = high_price
+        inst_dict["low_price"] = low_price
+        inst_dict["last_price"] = last_price
+        inst_dict["last_qntt"] = last_qntt
+        inst_dict["vol"] = vol
+        inst_dict["prev_diff_flag"] = prev_diff_flag
+        inst_dict["prev_diff_price"] = prev_diff_price
+        inst_dict["prev_diff_rate"] = prev_diff_rate
+        inst_dict["extra"] = extra
+
 
 _OptWeeklyCcnlOutput2_KEYS = frozenset(
     {
@@ -127,7 +175,7 @@ _OptWeeklyCcnlOutput2_KEYS = frozenset(
         "prev_diff_rate",
     }
 )
-_OptWeeklyCcnlOutput2_NONE: Mapping[str, None] = dict.fromkeys(_OptWeeklyCcnlOutput2_KEYS)
+_OptWeeklyCcnlOutput2_FILL = _d.KeyFill(_OptWeeklyCcnlOutput2_KEYS)
 _OptWeeklyCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("data_date", "data_date", "date", None),
     ("data_time", "data_time", "time", None),
@@ -141,37 +189,53 @@ _OptWeeklyCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prev_diff_price", "prev_diff_price", "decimal", None),
     ("prev_diff_rate", "prev_diff_rate", "decimal", None),
 )
+_OptWeeklyCcnlOutput2_VALUES = _d.values_of(
+    (
+        "data_date",
+        "data_time",
+        "open_price",
+        "high_price",
+        "low_price",
+        "last_price",
+        "last_qntt",
+        "vol",
+        "prev_diff_flag",
+        "prev_diff_price",
+        "prev_diff_rate",
+    )
+)
 
 
 def _OptWeeklyCcnlOutput2(d: Mapping[str, Any], strict: bool) -> OptWeeklyCcnlOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 11 else {**_OptWeeklyCcnlOutput2_NONE, **d}
+    full = d if len(d) == 11 else _OptWeeklyCcnlOutput2_FILL(d)
     if len(full) == 11:
         try:
+            x = _OptWeeklyCcnlOutput2_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return OptWeeklyCcnlOutput2(
-                date.fromisoformat(v) if (v := full["data_date"]) else _d.nothing(v),  # data_date
-                time.fromisoformat(v) if (v := full["data_time"]) else _d.nothing(v),  # data_time
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # data_date
+                time.fromisoformat(v) if (v := x[1]) else _d.nothing(v),  # data_time
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["open_price"])
+                if (v := x[2])
                 else _d.nothing(v),  # open_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["high_price"])
+                if (v := x[3])
                 else _d.nothing(v),  # high_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["low_price"])
+                if (v := x[4])
                 else _d.nothing(v),  # low_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["last_price"])
+                if (v := x[5])
                 else _d.nothing(v),  # last_price
-                int(v) if (v := full["last_qntt"]) else _d.nothing(v),  # last_qntt
-                int(v) if (v := full["vol"]) else _d.nothing(v),  # vol
-                SIGN_CODES[v] if (v := full["prev_diff_flag"]) else _d.nothing(v),  # prev_diff_flag
+                int(v) if (v := x[6]) else _d.nothing(v),  # last_qntt
+                int(v) if (v := x[7]) else _d.nothing(v),  # vol
+                SIGN_CODES[v] if (v := x[8]) else _d.nothing(v),  # prev_diff_flag
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prev_diff_price"])
+                if (v := x[9])
                 else _d.nothing(v),  # prev_diff_price
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prev_diff_rate"])
+                if (v := x[10])
                 else _d.nothing(v),  # prev_diff_rate
             )
         except _d.CONVERT_ERRORS:
@@ -182,11 +246,11 @@ def _OptWeeklyCcnlOutput2(d: Mapping[str, Any], strict: bool) -> OptWeeklyCcnlOu
         d,
         _OptWeeklyCcnlOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "overseas_futureoption.opt_weekly_ccnl.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class OptWeeklyCcnlResponse:
     """해외옵션 체결추이(주간) response."""
 
@@ -210,7 +274,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> OptWeeklyCcnlResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _OptWeeklyCcnlOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _OptWeeklyCcnlOutput1,
+        strict,
+        "overseas_futureoption.opt_weekly_ccnl.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -225,7 +292,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> OptWeeklyCcnlResponse:
             OptWeeklyCcnlOutput2,
             _OptWeeklyCcnlOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "overseas_futureoption.opt_weekly_ccnl.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -34,7 +34,9 @@ __all__ = [
 _ID = "overseas_stock.inquire_daily_chartprice"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireDailyChartpriceOutput1:
     """해외주식 종목_지수_환율기간별시세(일_주_월_년) output1 (one record)."""
 
@@ -65,6 +67,37 @@ class InquireDailyChartpriceOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        ovrs_nmix_prdy_vrss: Decimal | None = None,
+        prdy_vrss_sign: Sign | None = None,
+        prdy_ctrt: Decimal | None = None,
+        ovrs_nmix_prdy_clpr: Decimal | None = None,
+        acml_vol: int | None = None,
+        hts_kor_isnm: str | None = None,
+        ovrs_nmix_prpr: Decimal | None = None,
+        stck_shrn_iscd: str | None = None,
+        prdy_vol: int | None = None,
+        ovrs_prod_oprc: Decimal | None = None,
+        ovrs_prod_hgpr: Decimal | None = None,
+        ovrs_prod_lwpr: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["ovrs_nmix_prdy_vrss"] = ovrs_nmix_prdy_vrss
+        inst_dict["prdy_vrss_sign"] = prdy_vrss_sign
+        inst_dict["prdy_ctrt"] = prdy_ctrt
+        inst_dict["ovrs_nmix_prdy_clpr"] = ovrs_nmix_prdy_clpr
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["hts_kor_isnm"] = hts_kor_isnm
+        inst_dict["ovrs_nmix_prpr"] = ovrs_nmix_prpr
+        inst_dict["stck_shrn_iscd"] = stck_shrn_iscd
+        inst_dict["prdy_vol"] = prdy_vol
+        inst_dict["ovrs_prod_oprc"] = ovrs_prod_oprc
+        inst_dict["ovrs_prod_hgpr"] = ovrs_prod_hgpr
+        inst_dict["ovrs_prod_lwpr"] = ovrs_prod_lwpr
+        inst_dict["extra"] = extra
+
 
 _InquireDailyChartpriceOutput1_KEYS = frozenset(
     {
@@ -82,9 +115,7 @@ _InquireDailyChartpriceOutput1_KEYS = frozenset(
         "ovrs_prod_lwpr",
     }
 )
-_InquireDailyChartpriceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireDailyChartpriceOutput1_KEYS
-)
+_InquireDailyChartpriceOutput1_FILL = _d.KeyFill(_InquireDailyChartpriceOutput1_KEYS)
 _InquireDailyChartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_nmix_prdy_vrss", "ovrs_nmix_prdy_vrss", "decimal", None),
     ("prdy_vrss_sign", "prdy_vrss_sign", "str", Sign),
@@ -99,46 +130,65 @@ _InquireDailyChartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_prod_hgpr", "ovrs_prod_hgpr", "decimal", None),
     ("ovrs_prod_lwpr", "ovrs_prod_lwpr", "decimal", None),
 )
+_InquireDailyChartpriceOutput1_VALUES = _d.values_of(
+    (
+        "ovrs_nmix_prdy_vrss",
+        "prdy_vrss_sign",
+        "prdy_ctrt",
+        "ovrs_nmix_prdy_clpr",
+        "acml_vol",
+        "hts_kor_isnm",
+        "ovrs_nmix_prpr",
+        "stck_shrn_iscd",
+        "prdy_vol",
+        "ovrs_prod_oprc",
+        "ovrs_prod_hgpr",
+        "ovrs_prod_lwpr",
+    )
+)
 
 
 def _InquireDailyChartpriceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquireDailyChartpriceOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 12 else {**_InquireDailyChartpriceOutput1_NONE, **d}
+    full = d if len(d) == 12 else _InquireDailyChartpriceOutput1_FILL(d)
     if len(full) == 12:
         try:
+            x = _InquireDailyChartpriceOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyChartpriceOutput1(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_nmix_prdy_vrss"])
+                if (v := x[0])
                 else _d.nothing(v),  # ovrs_nmix_prdy_vrss
-                SIGN_CODES[v] if (v := full["prdy_vrss_sign"]) else _d.nothing(v),  # prdy_vrss_sign
+                SIGN_CODES[v] if (v := x[1]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["prdy_ctrt"])
+                if (v := x[2])
                 else _d.nothing(v),  # prdy_ctrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_nmix_prdy_clpr"])
+                if (v := x[3])
                 else _d.nothing(v),  # ovrs_nmix_prdy_clpr
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
+                int(v) if (v := x[4]) else _d.nothing(v),  # acml_vol
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["hts_kor_isnm"])
+                if (v := x[5])
                 else _d.nothing(v),  # hts_kor_isnm
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_nmix_prpr"])
+                if (v := x[6])
                 else _d.nothing(v),  # ovrs_nmix_prpr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["stck_shrn_iscd"])
+                if (v := x[7])
                 else _d.nothing(v),  # stck_shrn_iscd
-                int(v) if (v := full["prdy_vol"]) else _d.nothing(v),  # prdy_vol
+                int(v) if (v := x[8]) else _d.nothing(v),  # prdy_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_prod_oprc"])
+                if (v := x[9])
                 else _d.nothing(v),  # ovrs_prod_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_prod_hgpr"])
+                if (v := x[10])
                 else _d.nothing(v),  # ovrs_prod_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_prod_lwpr"])
+                if (v := x[11])
                 else _d.nothing(v),  # ovrs_prod_lwpr
             )
         except _d.CONVERT_ERRORS:
@@ -149,11 +199,13 @@ def _InquireDailyChartpriceOutput1(
         d,
         _InquireDailyChartpriceOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "overseas_stock.inquire_daily_chartprice.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquireDailyChartpriceOutput2:
     """해외주식 종목_지수_환율기간별시세(일_주_월_년) output2 (rows)."""
 
@@ -174,6 +226,27 @@ class InquireDailyChartpriceOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_bsop_date: date | None = None,
+        ovrs_nmix_prpr: Decimal | None = None,
+        ovrs_nmix_oprc: Decimal | None = None,
+        ovrs_nmix_hgpr: Decimal | None = None,
+        ovrs_nmix_lwpr: Decimal | None = None,
+        acml_vol: int | None = None,
+        mod_yn: bool | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_bsop_date"] = stck_bsop_date
+        inst_dict["ovrs_nmix_prpr"] = ovrs_nmix_prpr
+        inst_dict["ovrs_nmix_oprc"] = ovrs_nmix_oprc
+        inst_dict["ovrs_nmix_hgpr"] = ovrs_nmix_hgpr
+        inst_dict["ovrs_nmix_lwpr"] = ovrs_nmix_lwpr
+        inst_dict["acml_vol"] = acml_vol
+        inst_dict["mod_yn"] = mod_yn
+        inst_dict["extra"] = extra
+
 
 _InquireDailyChartpriceOutput2_KEYS = frozenset(
     {
@@ -186,9 +259,7 @@ _InquireDailyChartpriceOutput2_KEYS = frozenset(
         "mod_yn",
     }
 )
-_InquireDailyChartpriceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquireDailyChartpriceOutput2_KEYS
-)
+_InquireDailyChartpriceOutput2_FILL = _d.KeyFill(_InquireDailyChartpriceOutput2_KEYS)
 _InquireDailyChartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("ovrs_nmix_prpr", "ovrs_nmix_prpr", "decimal", None),
@@ -198,34 +269,46 @@ _InquireDailyChartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("mod_yn", "mod_yn", "bool", None),
 )
+_InquireDailyChartpriceOutput2_VALUES = _d.values_of(
+    (
+        "stck_bsop_date",
+        "ovrs_nmix_prpr",
+        "ovrs_nmix_oprc",
+        "ovrs_nmix_hgpr",
+        "ovrs_nmix_lwpr",
+        "acml_vol",
+        "mod_yn",
+    )
+)
 
 
 def _InquireDailyChartpriceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquireDailyChartpriceOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 7 else {**_InquireDailyChartpriceOutput2_NONE, **d}
+    full = d if len(d) == 7 else _InquireDailyChartpriceOutput2_FILL(d)
     if len(full) == 7:
         try:
+            x = _InquireDailyChartpriceOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquireDailyChartpriceOutput2(
-                date.fromisoformat(v)
-                if (v := full["stck_bsop_date"])
-                else _d.nothing(v),  # stck_bsop_date
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # stck_bsop_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_nmix_prpr"])
+                if (v := x[1])
                 else _d.nothing(v),  # ovrs_nmix_prpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_nmix_oprc"])
+                if (v := x[2])
                 else _d.nothing(v),  # ovrs_nmix_oprc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_nmix_hgpr"])
+                if (v := x[3])
                 else _d.nothing(v),  # ovrs_nmix_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_nmix_lwpr"])
+                if (v := x[4])
                 else _d.nothing(v),  # ovrs_nmix_lwpr
-                int(v) if (v := full["acml_vol"]) else _d.nothing(v),  # acml_vol
-                _d.YN[v] if (v := full["mod_yn"]) else _d.nothing(v),  # mod_yn
+                int(v) if (v := x[5]) else _d.nothing(v),  # acml_vol
+                _d.YN[v] if (v := x[6]) else _d.nothing(v),  # mod_yn
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -235,11 +318,11 @@ def _InquireDailyChartpriceOutput2(
         d,
         _InquireDailyChartpriceOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "overseas_stock.inquire_daily_chartprice.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquireDailyChartpriceResponse:
     """해외주식 종목_지수_환율기간별시세(일_주_월_년) response."""
 
@@ -263,7 +346,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyChartpriceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output1, keep = _d.as_required(
-        body.get("output1"), _InquireDailyChartpriceOutput1, strict, _ID + ".output1"
+        body.get("output1"),
+        _InquireDailyChartpriceOutput1,
+        strict,
+        "overseas_stock.inquire_daily_chartprice.output1",
     )
     if keep:
         extra["output1"] = body["output1"]
@@ -278,7 +364,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquireDailyChartpriceResp
             InquireDailyChartpriceOutput2,
             _InquireDailyChartpriceOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "overseas_stock.inquire_daily_chartprice.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -34,7 +34,9 @@ __all__ = [
 _ID = "overseas_stock.inquire_paymt_stdr_balance"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquirePaymtStdrBalanceOutput1:
     """해외주식 결제기준잔고 output1 (rows)."""
 
@@ -89,6 +91,61 @@ class InquirePaymtStdrBalanceOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        pdno: str | None = None,
+        prdt_name: str | None = None,
+        cblc_qty13: int | None = None,
+        ord_psbl_qty1: int | None = None,
+        avg_unpr3: Decimal | None = None,
+        ovrs_now_pric1: Decimal | None = None,
+        frcr_pchs_amt: Decimal | None = None,
+        frcr_evlu_amt2: Decimal | None = None,
+        evlu_pfls_amt2: Decimal | None = None,
+        bass_exrt: Decimal | None = None,
+        oprt_dtl_dtime: str | None = None,
+        buy_crcy_cd: str | None = None,
+        thdt_sll_ccld_qty1: int | None = None,
+        thdt_buy_ccld_qty1: int | None = None,
+        evlu_pfls_rt1: Decimal | None = None,
+        tr_mket_name: str | None = None,
+        natn_kor_name: str | None = None,
+        std_pdno: str | None = None,
+        mgge_qty: int | None = None,
+        loan_rmnd: Decimal | None = None,
+        prdt_type_cd: str | None = None,
+        ovrs_excg_cd: OverseasExchange | None = None,
+        scts_dvsn_name: str | None = None,
+        ldng_cblc_qty: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["pdno"] = pdno
+        inst_dict["prdt_name"] = prdt_name
+        inst_dict["cblc_qty13"] = cblc_qty13
+        inst_dict["ord_psbl_qty1"] = ord_psbl_qty1
+        inst_dict["avg_unpr3"] = avg_unpr3
+        inst_dict["ovrs_now_pric1"] = ovrs_now_pric1
+        inst_dict["frcr_pchs_amt"] = frcr_pchs_amt
+        inst_dict["frcr_evlu_amt2"] = frcr_evlu_amt2
+        inst_dict["evlu_pfls_amt2"] = evlu_pfls_amt2
+        inst_dict["bass_exrt"] = bass_exrt
+        inst_dict["oprt_dtl_dtime"] = oprt_dtl_dtime
+        inst_dict["buy_crcy_cd"] = buy_crcy_cd
+        inst_dict["thdt_sll_ccld_qty1"] = thdt_sll_ccld_qty1
+        inst_dict["thdt_buy_ccld_qty1"] = thdt_buy_ccld_qty1
+        inst_dict["evlu_pfls_rt1"] = evlu_pfls_rt1
+        inst_dict["tr_mket_name"] = tr_mket_name
+        inst_dict["natn_kor_name"] = natn_kor_name
+        inst_dict["std_pdno"] = std_pdno
+        inst_dict["mgge_qty"] = mgge_qty
+        inst_dict["loan_rmnd"] = loan_rmnd
+        inst_dict["prdt_type_cd"] = prdt_type_cd
+        inst_dict["ovrs_excg_cd"] = ovrs_excg_cd
+        inst_dict["scts_dvsn_name"] = scts_dvsn_name
+        inst_dict["ldng_cblc_qty"] = ldng_cblc_qty
+        inst_dict["extra"] = extra
+
 
 _InquirePaymtStdrBalanceOutput1_KEYS = frozenset(
     {
@@ -118,9 +175,7 @@ _InquirePaymtStdrBalanceOutput1_KEYS = frozenset(
         "ldng_cblc_qty",
     }
 )
-_InquirePaymtStdrBalanceOutput1_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquirePaymtStdrBalanceOutput1_KEYS
-)
+_InquirePaymtStdrBalanceOutput1_FILL = _d.KeyFill(_InquirePaymtStdrBalanceOutput1_KEYS)
 _InquirePaymtStdrBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pdno", "pdno", "str", None),
     ("prdt_name", "prdt_name", "text", None),
@@ -147,81 +202,106 @@ _InquirePaymtStdrBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("scts_dvsn_name", "scts_dvsn_name", "text", None),
     ("ldng_cblc_qty", "ldng_cblc_qty", "int", None),
 )
+_InquirePaymtStdrBalanceOutput1_VALUES = _d.values_of(
+    (
+        "pdno",
+        "prdt_name",
+        "cblc_qty13",
+        "ord_psbl_qty1",
+        "avg_unpr3",
+        "ovrs_now_pric1",
+        "frcr_pchs_amt",
+        "frcr_evlu_amt2",
+        "evlu_pfls_amt2",
+        "bass_exrt",
+        "oprt_dtl_dtime",
+        "buy_crcy_cd",
+        "thdt_sll_ccld_qty1",
+        "thdt_buy_ccld_qty1",
+        "evlu_pfls_rt1",
+        "tr_mket_name",
+        "natn_kor_name",
+        "std_pdno",
+        "mgge_qty",
+        "loan_rmnd",
+        "prdt_type_cd",
+        "ovrs_excg_cd",
+        "scts_dvsn_name",
+        "ldng_cblc_qty",
+    )
+)
 
 
 def _InquirePaymtStdrBalanceOutput1(
     d: Mapping[str, Any], strict: bool
 ) -> InquirePaymtStdrBalanceOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 24 else {**_InquirePaymtStdrBalanceOutput1_NONE, **d}
+    full = d if len(d) == 24 else _InquirePaymtStdrBalanceOutput1_FILL(d)
     if len(full) == 24:
         try:
+            x = _InquirePaymtStdrBalanceOutput1_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquirePaymtStdrBalanceOutput1(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["pdno"])
+                if (v := x[0])
                 else _d.nothing(v),  # pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_name"])
+                if (v := x[1])
                 else _d.nothing(v),  # prdt_name
-                int(v) if (v := full["cblc_qty13"]) else _d.nothing(v),  # cblc_qty13
-                int(v) if (v := full["ord_psbl_qty1"]) else _d.nothing(v),  # ord_psbl_qty1
+                int(v) if (v := x[2]) else _d.nothing(v),  # cblc_qty13
+                int(v) if (v := x[3]) else _d.nothing(v),  # ord_psbl_qty1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["avg_unpr3"])
+                if (v := x[4])
                 else _d.nothing(v),  # avg_unpr3
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_now_pric1"])
+                if (v := x[5])
                 else _d.nothing(v),  # ovrs_now_pric1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["frcr_pchs_amt"])
+                if (v := x[6])
                 else _d.nothing(v),  # frcr_pchs_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["frcr_evlu_amt2"])
+                if (v := x[7])
                 else _d.nothing(v),  # frcr_evlu_amt2
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["evlu_pfls_amt2"])
+                if (v := x[8])
                 else _d.nothing(v),  # evlu_pfls_amt2
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["bass_exrt"])
+                if (v := x[9])
                 else _d.nothing(v),  # bass_exrt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["oprt_dtl_dtime"])
+                if (v := x[10])
                 else _d.nothing(v),  # oprt_dtl_dtime
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["buy_crcy_cd"])
+                if (v := x[11])
                 else _d.nothing(v),  # buy_crcy_cd
-                int(v)
-                if (v := full["thdt_sll_ccld_qty1"])
-                else _d.nothing(v),  # thdt_sll_ccld_qty1
-                int(v)
-                if (v := full["thdt_buy_ccld_qty1"])
-                else _d.nothing(v),  # thdt_buy_ccld_qty1
+                int(v) if (v := x[12]) else _d.nothing(v),  # thdt_sll_ccld_qty1
+                int(v) if (v := x[13]) else _d.nothing(v),  # thdt_buy_ccld_qty1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["evlu_pfls_rt1"])
+                if (v := x[14])
                 else _d.nothing(v),  # evlu_pfls_rt1
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["tr_mket_name"])
+                if (v := x[15])
                 else _d.nothing(v),  # tr_mket_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["natn_kor_name"])
+                if (v := x[16])
                 else _d.nothing(v),  # natn_kor_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["std_pdno"])
+                if (v := x[17])
                 else _d.nothing(v),  # std_pdno
-                int(v) if (v := full["mgge_qty"]) else _d.nothing(v),  # mgge_qty
+                int(v) if (v := x[18]) else _d.nothing(v),  # mgge_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["loan_rmnd"])
+                if (v := x[19])
                 else _d.nothing(v),  # loan_rmnd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_type_cd"])
+                if (v := x[20])
                 else _d.nothing(v),  # prdt_type_cd
-                OVERSEAS_EXCHANGE_CODES[v]
-                if (v := full["ovrs_excg_cd"])
-                else _d.nothing(v),  # ovrs_excg_cd
+                OVERSEAS_EXCHANGE_CODES[v] if (v := x[21]) else _d.nothing(v),  # ovrs_excg_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["scts_dvsn_name"])
+                if (v := x[22])
                 else _d.nothing(v),  # scts_dvsn_name
-                int(v) if (v := full["ldng_cblc_qty"]) else _d.nothing(v),  # ldng_cblc_qty
+                int(v) if (v := x[23]) else _d.nothing(v),  # ldng_cblc_qty
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -231,11 +311,13 @@ def _InquirePaymtStdrBalanceOutput1(
         d,
         _InquirePaymtStdrBalanceOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "overseas_stock.inquire_paymt_stdr_balance.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquirePaymtStdrBalanceOutput2:
     """해외주식 결제기준잔고 output2 (rows)."""
 
@@ -252,13 +334,28 @@ class InquirePaymtStdrBalanceOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        crcy_cd: str | None = None,
+        crcy_cd_name: str | None = None,
+        frcr_dncl_amt_2: Decimal | None = None,
+        frst_bltn_exrt: Decimal | None = None,
+        frcr_evlu_amt2: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["crcy_cd"] = crcy_cd
+        inst_dict["crcy_cd_name"] = crcy_cd_name
+        inst_dict["frcr_dncl_amt_2"] = frcr_dncl_amt_2
+        inst_dict["frst_bltn_exrt"] = frst_bltn_exrt
+        inst_dict["frcr_evlu_amt2"] = frcr_evlu_amt2
+        inst_dict["extra"] = extra
+
 
 _InquirePaymtStdrBalanceOutput2_KEYS = frozenset(
     {"crcy_cd", "crcy_cd_name", "frcr_dncl_amt_2", "frst_bltn_exrt", "frcr_evlu_amt2"}
 )
-_InquirePaymtStdrBalanceOutput2_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquirePaymtStdrBalanceOutput2_KEYS
-)
+_InquirePaymtStdrBalanceOutput2_FILL = _d.KeyFill(_InquirePaymtStdrBalanceOutput2_KEYS)
 _InquirePaymtStdrBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("crcy_cd", "crcy_cd", "str", None),
     ("crcy_cd_name", "crcy_cd_name", "text", None),
@@ -266,31 +363,37 @@ _InquirePaymtStdrBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("frst_bltn_exrt", "frst_bltn_exrt", "decimal", None),
     ("frcr_evlu_amt2", "frcr_evlu_amt2", "decimal", None),
 )
+_InquirePaymtStdrBalanceOutput2_VALUES = _d.values_of(
+    ("crcy_cd", "crcy_cd_name", "frcr_dncl_amt_2", "frst_bltn_exrt", "frcr_evlu_amt2")
+)
 
 
 def _InquirePaymtStdrBalanceOutput2(
     d: Mapping[str, Any], strict: bool
 ) -> InquirePaymtStdrBalanceOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 5 else {**_InquirePaymtStdrBalanceOutput2_NONE, **d}
+    full = d if len(d) == 5 else _InquirePaymtStdrBalanceOutput2_FILL(d)
     if len(full) == 5:
         try:
+            x = _InquirePaymtStdrBalanceOutput2_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquirePaymtStdrBalanceOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["crcy_cd"])
+                if (v := x[0])
                 else _d.nothing(v),  # crcy_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["crcy_cd_name"])
+                if (v := x[1])
                 else _d.nothing(v),  # crcy_cd_name
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["frcr_dncl_amt_2"])
+                if (v := x[2])
                 else _d.nothing(v),  # frcr_dncl_amt_2
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["frst_bltn_exrt"])
+                if (v := x[3])
                 else _d.nothing(v),  # frst_bltn_exrt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["frcr_evlu_amt2"])
+                if (v := x[4])
                 else _d.nothing(v),  # frcr_evlu_amt2
             )
         except _d.CONVERT_ERRORS:
@@ -301,11 +404,13 @@ def _InquirePaymtStdrBalanceOutput2(
         d,
         _InquirePaymtStdrBalanceOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "overseas_stock.inquire_paymt_stdr_balance.output2",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class InquirePaymtStdrBalanceOutput3:
     """해외주식 결제기준잔고 output3 (one record)."""
 
@@ -330,6 +435,31 @@ class InquirePaymtStdrBalanceOutput3:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        pchs_amt_smtl_amt: Decimal | None = None,
+        tot_evlu_pfls_amt: Decimal | None = None,
+        evlu_erng_rt1: Decimal | None = None,
+        tot_dncl_amt: Decimal | None = None,
+        wcrc_evlu_amt_smtl: Decimal | None = None,
+        tot_asst_amt2: Decimal | None = None,
+        frcr_cblc_wcrc_evlu_amt_smtl: Decimal | None = None,
+        tot_loan_amt: Decimal | None = None,
+        tot_ldng_evlu_amt: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["pchs_amt_smtl_amt"] = pchs_amt_smtl_amt
+        inst_dict["tot_evlu_pfls_amt"] = tot_evlu_pfls_amt
+        inst_dict["evlu_erng_rt1"] = evlu_erng_rt1
+        inst_dict["tot_dncl_amt"] = tot_dncl_amt
+        inst_dict["wcrc_evlu_amt_smtl"] = wcrc_evlu_amt_smtl
+        inst_dict["tot_asst_amt2"] = tot_asst_amt2
+        inst_dict["frcr_cblc_wcrc_evlu_amt_smtl"] = frcr_cblc_wcrc_evlu_amt_smtl
+        inst_dict["tot_loan_amt"] = tot_loan_amt
+        inst_dict["tot_ldng_evlu_amt"] = tot_ldng_evlu_amt
+        inst_dict["extra"] = extra
+
 
 _InquirePaymtStdrBalanceOutput3_KEYS = frozenset(
     {
@@ -344,9 +474,7 @@ _InquirePaymtStdrBalanceOutput3_KEYS = frozenset(
         "tot_ldng_evlu_amt",
     }
 )
-_InquirePaymtStdrBalanceOutput3_NONE: Mapping[str, None] = dict.fromkeys(
-    _InquirePaymtStdrBalanceOutput3_KEYS
-)
+_InquirePaymtStdrBalanceOutput3_FILL = _d.KeyFill(_InquirePaymtStdrBalanceOutput3_KEYS)
 _InquirePaymtStdrBalanceOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pchs_amt_smtl_amt", "pchs_amt_smtl_amt", "decimal", None),
     ("tot_evlu_pfls_amt", "tot_evlu_pfls_amt", "decimal", None),
@@ -358,43 +486,59 @@ _InquirePaymtStdrBalanceOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_loan_amt", "tot_loan_amt", "decimal", None),
     ("tot_ldng_evlu_amt", "tot_ldng_evlu_amt", "decimal", None),
 )
+_InquirePaymtStdrBalanceOutput3_VALUES = _d.values_of(
+    (
+        "pchs_amt_smtl_amt",
+        "tot_evlu_pfls_amt",
+        "evlu_erng_rt1",
+        "tot_dncl_amt",
+        "wcrc_evlu_amt_smtl",
+        "tot_asst_amt2",
+        "frcr_cblc_wcrc_evlu_amt_smtl",
+        "tot_loan_amt",
+        "tot_ldng_evlu_amt",
+    )
+)
 
 
 def _InquirePaymtStdrBalanceOutput3(
     d: Mapping[str, Any], strict: bool
 ) -> InquirePaymtStdrBalanceOutput3:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 9 else {**_InquirePaymtStdrBalanceOutput3_NONE, **d}
+    full = d if len(d) == 9 else _InquirePaymtStdrBalanceOutput3_FILL(d)
     if len(full) == 9:
         try:
+            x = _InquirePaymtStdrBalanceOutput3_VALUES(
+                full
+            )  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return InquirePaymtStdrBalanceOutput3(
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["pchs_amt_smtl_amt"])
+                if (v := x[0])
                 else _d.nothing(v),  # pchs_amt_smtl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tot_evlu_pfls_amt"])
+                if (v := x[1])
                 else _d.nothing(v),  # tot_evlu_pfls_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["evlu_erng_rt1"])
+                if (v := x[2])
                 else _d.nothing(v),  # evlu_erng_rt1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tot_dncl_amt"])
+                if (v := x[3])
                 else _d.nothing(v),  # tot_dncl_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["wcrc_evlu_amt_smtl"])
+                if (v := x[4])
                 else _d.nothing(v),  # wcrc_evlu_amt_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tot_asst_amt2"])
+                if (v := x[5])
                 else _d.nothing(v),  # tot_asst_amt2
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["frcr_cblc_wcrc_evlu_amt_smtl"])
+                if (v := x[6])
                 else _d.nothing(v),  # frcr_cblc_wcrc_evlu_amt_smtl
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tot_loan_amt"])
+                if (v := x[7])
                 else _d.nothing(v),  # tot_loan_amt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tot_ldng_evlu_amt"])
+                if (v := x[8])
                 else _d.nothing(v),  # tot_ldng_evlu_amt
             )
         except _d.CONVERT_ERRORS:
@@ -405,11 +549,11 @@ def _InquirePaymtStdrBalanceOutput3(
         d,
         _InquirePaymtStdrBalanceOutput3_KEYS,
         strict,
-        _ID + ".output3",
+        "overseas_stock.inquire_paymt_stdr_balance.output3",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class InquirePaymtStdrBalanceResponse:
     """해외주식 결제기준잔고 response."""
 
@@ -435,7 +579,10 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2", "ou
 def _decode(body: Mapping[str, Any], strict: bool) -> InquirePaymtStdrBalanceResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
     output3, keep = _d.as_required(
-        body.get("output3"), _InquirePaymtStdrBalanceOutput3, strict, _ID + ".output3"
+        body.get("output3"),
+        _InquirePaymtStdrBalanceOutput3,
+        strict,
+        "overseas_stock.inquire_paymt_stdr_balance.output3",
     )
     if keep:
         extra["output3"] = body["output3"]
@@ -449,7 +596,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquirePaymtStdrBalanceRes
             InquirePaymtStdrBalanceOutput1,
             _InquirePaymtStdrBalanceOutput1_FIELDS,
             strict,
-            _ID + ".output1",
+            "overseas_stock.inquire_paymt_stdr_balance.output1",
         ),
         output2=_d.as_rows(
             body.get("output2"),
@@ -457,7 +604,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> InquirePaymtStdrBalanceRes
             InquirePaymtStdrBalanceOutput2,
             _InquirePaymtStdrBalanceOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "overseas_stock.inquire_paymt_stdr_balance.output2",
         ),
         output3=output3,
         extra=extra or _d.EMPTY,

@@ -32,7 +32,9 @@ __all__ = [
 _ID = "overseas_stock.market_cap"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class MarketCapOutput1:
     """해외주식 시가총액순위 output1 (one record)."""
 
@@ -49,9 +51,26 @@ class MarketCapOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        zdiv: int | None = None,
+        stat: str | None = None,
+        crec: int | None = None,
+        trec: int | None = None,
+        nrec: int | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["zdiv"] = zdiv
+        inst_dict["stat"] = stat
+        inst_dict["crec"] = crec
+        inst_dict["trec"] = trec
+        inst_dict["nrec"] = nrec
+        inst_dict["extra"] = extra
+
 
 _MarketCapOutput1_KEYS = frozenset({"zdiv", "stat", "crec", "trec", "nrec"})
-_MarketCapOutput1_NONE: Mapping[str, None] = dict.fromkeys(_MarketCapOutput1_KEYS)
+_MarketCapOutput1_FILL = _d.KeyFill(_MarketCapOutput1_KEYS)
 _MarketCapOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("zdiv", "zdiv", "int", None),
     ("stat", "stat", "str", None),
@@ -59,22 +78,24 @@ _MarketCapOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trec", "trec", "int", None),
     ("nrec", "nrec", "int", None),
 )
+_MarketCapOutput1_VALUES = _d.values_of(("zdiv", "stat", "crec", "trec", "nrec"))
 
 
 def _MarketCapOutput1(d: Mapping[str, Any], strict: bool) -> MarketCapOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 5 else {**_MarketCapOutput1_NONE, **d}
+    full = d if len(d) == 5 else _MarketCapOutput1_FILL(d)
     if len(full) == 5:
         try:
+            x = _MarketCapOutput1_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return MarketCapOutput1(
-                int(v) if (v := full["zdiv"]) else _d.nothing(v),  # zdiv
+                int(v) if (v := x[0]) else _d.nothing(v),  # zdiv
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["stat"])
+                if (v := x[1])
                 else _d.nothing(v),  # stat
-                int(v) if (v := full["crec"]) else _d.nothing(v),  # crec
-                int(v) if (v := full["trec"]) else _d.nothing(v),  # trec
-                int(v) if (v := full["nrec"]) else _d.nothing(v),  # nrec
+                int(v) if (v := x[2]) else _d.nothing(v),  # crec
+                int(v) if (v := x[3]) else _d.nothing(v),  # trec
+                int(v) if (v := x[4]) else _d.nothing(v),  # nrec
             )
         except _d.CONVERT_ERRORS:
             pass
@@ -84,11 +105,13 @@ def _MarketCapOutput1(d: Mapping[str, Any], strict: bool) -> MarketCapOutput1:
         d,
         _MarketCapOutput1_KEYS,
         strict,
-        _ID + ".output1",
+        "overseas_stock.market_cap.output1",
     )
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class MarketCapOutput2:
     """해외주식 시가총액순위 output2 (rows)."""
 
@@ -129,6 +152,47 @@ class MarketCapOutput2:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        rsym: str | None = None,
+        excd: OverseasQuoteExchange | None = None,
+        symb: str | None = None,
+        name: str | None = None,
+        last: Decimal | None = None,
+        sign: str | None = None,
+        diff: Decimal | None = None,
+        rate: Decimal | None = None,
+        tvol: int | None = None,
+        shar: int | None = None,
+        tomv: Decimal | None = None,
+        grav: Decimal | None = None,
+        rank: int | None = None,
+        ename: str | None = None,
+        e_ordyn: str | None = None,
+        tamt: Decimal | None = None,
+        mcap: Decimal | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["rsym"] = rsym
+        inst_dict["excd"] = excd
+        inst_dict["symb"] = symb
+        inst_dict["name"] = name
+        inst_dict["last"] = last
+        inst_dict["sign"] = sign
+        inst_dict["diff"] = diff
+        inst_dict["rate"] = rate
+        inst_dict["tvol"] = tvol
+        inst_dict["shar"] = shar
+        inst_dict["tomv"] = tomv
+        inst_dict["grav"] = grav
+        inst_dict["rank"] = rank
+        inst_dict["ename"] = ename
+        inst_dict["e_ordyn"] = e_ordyn
+        inst_dict["tamt"] = tamt
+        inst_dict["mcap"] = mcap
+        inst_dict["extra"] = extra
+
 
 _MarketCapOutput2_KEYS = frozenset(
     {
@@ -151,7 +215,7 @@ _MarketCapOutput2_KEYS = frozenset(
         "mcap",
     }
 )
-_MarketCapOutput2_NONE: Mapping[str, None] = dict.fromkeys(_MarketCapOutput2_KEYS)
+_MarketCapOutput2_FILL = _d.KeyFill(_MarketCapOutput2_KEYS)
 _MarketCapOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rsym", "rsym", "str", None),
     ("excd", "excd", "str", OverseasQuoteExchange),
@@ -171,57 +235,79 @@ _MarketCapOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tamt", "tamt", "decimal", None),
     ("mcap", "mcap", "decimal", None),
 )
+_MarketCapOutput2_VALUES = _d.values_of(
+    (
+        "rsym",
+        "excd",
+        "symb",
+        "name",
+        "last",
+        "sign",
+        "diff",
+        "rate",
+        "tvol",
+        "shar",
+        "tomv",
+        "grav",
+        "rank",
+        "ename",
+        "e_ordyn",
+        "tamt",
+        "mcap",
+    )
+)
 
 
 def _MarketCapOutput2(d: Mapping[str, Any], strict: bool) -> MarketCapOutput2:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 17 else {**_MarketCapOutput2_NONE, **d}
+    full = d if len(d) == 17 else _MarketCapOutput2_FILL(d)
     if len(full) == 17:
         try:
+            x = _MarketCapOutput2_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return MarketCapOutput2(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["rsym"])
+                if (v := x[0])
                 else _d.nothing(v),  # rsym
-                OVERSEAS_QUOTE_EXCHANGE_CODES[v] if (v := full["excd"]) else _d.nothing(v),  # excd
+                OVERSEAS_QUOTE_EXCHANGE_CODES[v] if (v := x[1]) else _d.nothing(v),  # excd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["symb"])
+                if (v := x[2])
                 else _d.nothing(v),  # symb
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["name"])
+                if (v := x[3])
                 else _d.nothing(v),  # name
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["last"])
+                if (v := x[4])
                 else _d.nothing(v),  # last
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["sign"])
+                if (v := x[5])
                 else _d.nothing(v),  # sign
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["diff"])
+                if (v := x[6])
                 else _d.nothing(v),  # diff
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["rate"])
+                if (v := x[7])
                 else _d.nothing(v),  # rate
-                int(v) if (v := full["tvol"]) else _d.nothing(v),  # tvol
-                int(v) if (v := full["shar"]) else _d.nothing(v),  # shar
+                int(v) if (v := x[8]) else _d.nothing(v),  # tvol
+                int(v) if (v := x[9]) else _d.nothing(v),  # shar
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tomv"])
+                if (v := x[10])
                 else _d.nothing(v),  # tomv
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["grav"])
+                if (v := x[11])
                 else _d.nothing(v),  # grav
-                int(v) if (v := full["rank"]) else _d.nothing(v),  # rank
+                int(v) if (v := x[12]) else _d.nothing(v),  # rank
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ename"])
+                if (v := x[13])
                 else _d.nothing(v),  # ename
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["e_ordyn"])
+                if (v := x[14])
                 else _d.nothing(v),  # e_ordyn
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tamt"])
+                if (v := x[15])
                 else _d.nothing(v),  # tamt
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["mcap"])
+                if (v := x[16])
                 else _d.nothing(v),  # mcap
             )
         except _d.CONVERT_ERRORS:
@@ -232,11 +318,11 @@ def _MarketCapOutput2(d: Mapping[str, Any], strict: bool) -> MarketCapOutput2:
         d,
         _MarketCapOutput2_KEYS,
         strict,
-        _ID + ".output2",
+        "overseas_stock.market_cap.output2",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class MarketCapResponse:
     """해외주식 시가총액순위 response."""
 
@@ -259,7 +345,9 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1", "output2"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> MarketCapResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output1, keep = _d.as_required(body.get("output1"), _MarketCapOutput1, strict, _ID + ".output1")
+    output1, keep = _d.as_required(
+        body.get("output1"), _MarketCapOutput1, strict, "overseas_stock.market_cap.output1"
+    )
     if keep:
         extra["output1"] = body["output1"]
     return MarketCapResponse(
@@ -273,7 +361,7 @@ def _decode(body: Mapping[str, Any], strict: bool) -> MarketCapResponse:
             MarketCapOutput2,
             _MarketCapOutput2_FIELDS,
             strict,
-            _ID + ".output2",
+            "overseas_stock.market_cap.output2",
         ),
         extra=extra or _d.EMPTY,
     )

@@ -25,7 +25,9 @@ __all__ = ["API", "AsyncSearchInfo", "SearchInfo", "SearchInfoOutput", "SearchIn
 _ID = "overseas_stock.search_info"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class SearchInfoOutput:
     """해외주식 상품기본정보 output (one record)."""
 
@@ -142,6 +144,123 @@ class SearchInfoOutput:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        std_pdno: str | None = None,
+        prdt_eng_name: str | None = None,
+        natn_cd: str | None = None,
+        natn_name: str | None = None,
+        tr_mket_cd: str | None = None,
+        tr_mket_name: str | None = None,
+        ovrs_excg_cd: OverseasExchange | None = None,
+        ovrs_excg_name: str | None = None,
+        tr_crcy_cd: str | None = None,
+        ovrs_papr: Decimal | None = None,
+        crcy_name: str | None = None,
+        ovrs_stck_dvsn_cd: str | None = None,
+        prdt_clsf_cd: str | None = None,
+        prdt_clsf_name: str | None = None,
+        sll_unit_qty: int | None = None,
+        buy_unit_qty: int | None = None,
+        tr_unit_amt: Decimal | None = None,
+        lstg_stck_num: int | None = None,
+        lstg_dt: date | None = None,
+        ovrs_stck_tr_stop_dvsn_cd: str | None = None,
+        lstg_abol_item_yn: bool | None = None,
+        ovrs_stck_prdt_grp_no: str | None = None,
+        lstg_yn: bool | None = None,
+        tax_levy_yn: bool | None = None,
+        ovrs_stck_erlm_rosn_cd: str | None = None,
+        ovrs_stck_hist_rght_dvsn_cd: str | None = None,
+        chng_bf_pdno: str | None = None,
+        prdt_type_cd_2: str | None = None,
+        ovrs_item_name: str | None = None,
+        sedol_no: str | None = None,
+        blbg_tckr_text: str | None = None,
+        ovrs_stck_etf_risk_drtp_cd: str | None = None,
+        etp_chas_erng_rt_dbnb: Decimal | None = None,
+        istt_usge_isin_cd: str | None = None,
+        mint_svc_yn: bool | None = None,
+        mint_svc_yn_chng_dt: date | None = None,
+        prdt_name: str | None = None,
+        lei_cd: str | None = None,
+        ovrs_stck_stop_rson_cd: str | None = None,
+        lstg_abol_dt: date | None = None,
+        mini_stk_tr_stat_dvsn_cd: str | None = None,
+        mint_frst_svc_erlm_dt: date | None = None,
+        mint_dcpt_trad_psbl_yn: bool | None = None,
+        mint_fnum_trad_psbl_yn: bool | None = None,
+        mint_cblc_cvsn_ipsb_yn: bool | None = None,
+        ptp_item_yn: bool | None = None,
+        ptp_item_trfx_exmt_yn: bool | None = None,
+        ptp_item_trfx_exmt_strt_dt: date | None = None,
+        ptp_item_trfx_exmt_end_dt: date | None = None,
+        dtm_tr_psbl_yn: bool | None = None,
+        sdrf_stop_ecls_yn: bool | None = None,
+        sdrf_stop_ecls_erlm_dt: date | None = None,
+        memo_text1: str | None = None,
+        ovrs_now_pric1: Decimal | None = None,
+        last_rcvg_dtime: str | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["std_pdno"] = std_pdno
+        inst_dict["prdt_eng_name"] = prdt_eng_name
+        inst_dict["natn_cd"] = natn_cd
+        inst_dict["natn_name"] = natn_name
+        inst_dict["tr_mket_cd"] = tr_mket_cd
+        inst_dict["tr_mket_name"] = tr_mket_name
+        inst_dict["ovrs_excg_cd"] = ovrs_excg_cd
+        inst_dict["ovrs_excg_name"] = ovrs_excg_name
+        inst_dict["tr_crcy_cd"] = tr_crcy_cd
+        inst_dict["ovrs_papr"] = ovrs_papr
+        inst_dict["crcy_name"] = crcy_name
+        inst_dict["ovrs_stck_dvsn_cd"] = ovrs_stck_dvsn_cd
+        inst_dict["prdt_clsf_cd"] = prdt_clsf_cd
+        inst_dict["prdt_clsf_name"] = prdt_clsf_name
+        inst_dict["sll_unit_qty"] = sll_unit_qty
+        inst_dict["buy_unit_qty"] = buy_unit_qty
+        inst_dict["tr_unit_amt"] = tr_unit_amt
+        inst_dict["lstg_stck_num"] = lstg_stck_num
+        inst_dict["lstg_dt"] = lstg_dt
+        inst_dict["ovrs_stck_tr_stop_dvsn_cd"] = ovrs_stck_tr_stop_dvsn_cd
+        inst_dict["lstg_abol_item_yn"] = lstg_abol_item_yn
+        inst_dict["ovrs_stck_prdt_grp_no"] = ovrs_stck_prdt_grp_no
+        inst_dict["lstg_yn"] = lstg_yn
+        inst_dict["tax_levy_yn"] = tax_levy_yn
+        inst_dict["ovrs_stck_erlm_rosn_cd"] = ovrs_stck_erlm_rosn_cd
+        inst_dict["ovrs_stck_hist_rght_dvsn_cd"] = ovrs_stck_hist_rght_dvsn_cd
+        inst_dict["chng_bf_pdno"] = chng_bf_pdno
+        inst_dict["prdt_type_cd_2"] = prdt_type_cd_2
+        inst_dict["ovrs_item_name"] = ovrs_item_name
+        inst_dict["sedol_no"] = sedol_no
+        inst_dict["blbg_tckr_text"] = blbg_tckr_text
+        inst_dict["ovrs_stck_etf_risk_drtp_cd"] = ovrs_stck_etf_risk_drtp_cd
+        inst_dict["etp_chas_erng_rt_dbnb"] = etp_chas_erng_rt_dbnb
+        inst_dict["istt_usge_isin_cd"] = istt_usge_isin_cd
+        inst_dict["mint_svc_yn"] = mint_svc_yn
+        inst_dict["mint_svc_yn_chng_dt"] = mint_svc_yn_chng_dt
+        inst_dict["prdt_name"] = prdt_name
+        inst_dict["lei_cd"] = lei_cd
+        inst_dict["ovrs_stck_stop_rson_cd"] = ovrs_stck_stop_rson_cd
+        inst_dict["lstg_abol_dt"] = lstg_abol_dt
+        inst_dict["mini_stk_tr_stat_dvsn_cd"] = mini_stk_tr_stat_dvsn_cd
+        inst_dict["mint_frst_svc_erlm_dt"] = mint_frst_svc_erlm_dt
+        inst_dict["mint_dcpt_trad_psbl_yn"] = mint_dcpt_trad_psbl_yn
+        inst_dict["mint_fnum_trad_psbl_yn"] = mint_fnum_trad_psbl_yn
+        inst_dict["mint_cblc_cvsn_ipsb_yn"] = mint_cblc_cvsn_ipsb_yn
+        inst_dict["ptp_item_yn"] = ptp_item_yn
+        inst_dict["ptp_item_trfx_exmt_yn"] = ptp_item_trfx_exmt_yn
+        inst_dict["ptp_item_trfx_exmt_strt_dt"] = ptp_item_trfx_exmt_strt_dt
+        inst_dict["ptp_item_trfx_exmt_end_dt"] = ptp_item_trfx_exmt_end_dt
+        inst_dict["dtm_tr_psbl_yn"] = dtm_tr_psbl_yn
+        inst_dict["sdrf_stop_ecls_yn"] = sdrf_stop_ecls_yn
+        inst_dict["sdrf_stop_ecls_erlm_dt"] = sdrf_stop_ecls_erlm_dt
+        inst_dict["memo_text1"] = memo_text1
+        inst_dict["ovrs_now_pric1"] = ovrs_now_pric1
+        inst_dict["last_rcvg_dtime"] = last_rcvg_dtime
+        inst_dict["extra"] = extra
+
 
 _SearchInfoOutput_KEYS = frozenset(
     {
@@ -202,7 +321,7 @@ _SearchInfoOutput_KEYS = frozenset(
         "last_rcvg_dtime",
     }
 )
-_SearchInfoOutput_NONE: Mapping[str, None] = dict.fromkeys(_SearchInfoOutput_KEYS)
+_SearchInfoOutput_FILL = _d.KeyFill(_SearchInfoOutput_KEYS)
 _SearchInfoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("std_pdno", "std_pdno", "str", None),
     ("prdt_eng_name", "prdt_eng_name", "text", None),
@@ -260,161 +379,199 @@ _SearchInfoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_now_pric1", "ovrs_now_pric1", "decimal", None),
     ("last_rcvg_dtime", "last_rcvg_dtime", "str", None),
 )
+_SearchInfoOutput_VALUES = _d.values_of(
+    (
+        "std_pdno",
+        "prdt_eng_name",
+        "natn_cd",
+        "natn_name",
+        "tr_mket_cd",
+        "tr_mket_name",
+        "ovrs_excg_cd",
+        "ovrs_excg_name",
+        "tr_crcy_cd",
+        "ovrs_papr",
+        "crcy_name",
+        "ovrs_stck_dvsn_cd",
+        "prdt_clsf_cd",
+        "prdt_clsf_name",
+        "sll_unit_qty",
+        "buy_unit_qty",
+        "tr_unit_amt",
+        "lstg_stck_num",
+        "lstg_dt",
+        "ovrs_stck_tr_stop_dvsn_cd",
+        "lstg_abol_item_yn",
+        "ovrs_stck_prdt_grp_no",
+        "lstg_yn",
+        "tax_levy_yn",
+        "ovrs_stck_erlm_rosn_cd",
+        "ovrs_stck_hist_rght_dvsn_cd",
+        "chng_bf_pdno",
+        "prdt_type_cd_2",
+        "ovrs_item_name",
+        "sedol_no",
+        "blbg_tckr_text",
+        "ovrs_stck_etf_risk_drtp_cd",
+        "etp_chas_erng_rt_dbnb",
+        "istt_usge_isin_cd",
+        "mint_svc_yn",
+        "mint_svc_yn_chng_dt",
+        "prdt_name",
+        "lei_cd",
+        "ovrs_stck_stop_rson_cd",
+        "lstg_abol_dt",
+        "mini_stk_tr_stat_dvsn_cd",
+        "mint_frst_svc_erlm_dt",
+        "mint_dcpt_trad_psbl_yn",
+        "mint_fnum_trad_psbl_yn",
+        "mint_cblc_cvsn_ipsb_yn",
+        "ptp_item_yn",
+        "ptp_item_trfx_exmt_yn",
+        "ptp_item_trfx_exmt_strt_dt",
+        "ptp_item_trfx_exmt_end_dt",
+        "dtm_tr_psbl_yn",
+        "sdrf_stop_ecls_yn",
+        "sdrf_stop_ecls_erlm_dt",
+        "memo_text1",
+        "ovrs_now_pric1",
+        "last_rcvg_dtime",
+    )
+)
 
 
 def _SearchInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchInfoOutput:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 55 else {**_SearchInfoOutput_NONE, **d}
+    full = d if len(d) == 55 else _SearchInfoOutput_FILL(d)
     if len(full) == 55:
         try:
+            x = _SearchInfoOutput_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return SearchInfoOutput(
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["std_pdno"])
+                if (v := x[0])
                 else _d.nothing(v),  # std_pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_eng_name"])
+                if (v := x[1])
                 else _d.nothing(v),  # prdt_eng_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["natn_cd"])
+                if (v := x[2])
                 else _d.nothing(v),  # natn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["natn_name"])
+                if (v := x[3])
                 else _d.nothing(v),  # natn_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["tr_mket_cd"])
+                if (v := x[4])
                 else _d.nothing(v),  # tr_mket_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["tr_mket_name"])
+                if (v := x[5])
                 else _d.nothing(v),  # tr_mket_name
-                OVERSEAS_EXCHANGE_CODES[v]
-                if (v := full["ovrs_excg_cd"])
-                else _d.nothing(v),  # ovrs_excg_cd
+                OVERSEAS_EXCHANGE_CODES[v] if (v := x[6]) else _d.nothing(v),  # ovrs_excg_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovrs_excg_name"])
+                if (v := x[7])
                 else _d.nothing(v),  # ovrs_excg_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["tr_crcy_cd"])
+                if (v := x[8])
                 else _d.nothing(v),  # tr_crcy_cd
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_papr"])
+                if (v := x[9])
                 else _d.nothing(v),  # ovrs_papr
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["crcy_name"])
+                if (v := x[10])
                 else _d.nothing(v),  # crcy_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovrs_stck_dvsn_cd"])
+                if (v := x[11])
                 else _d.nothing(v),  # ovrs_stck_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_clsf_cd"])
+                if (v := x[12])
                 else _d.nothing(v),  # prdt_clsf_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_clsf_name"])
+                if (v := x[13])
                 else _d.nothing(v),  # prdt_clsf_name
-                int(v) if (v := full["sll_unit_qty"]) else _d.nothing(v),  # sll_unit_qty
-                int(v) if (v := full["buy_unit_qty"]) else _d.nothing(v),  # buy_unit_qty
+                int(v) if (v := x[14]) else _d.nothing(v),  # sll_unit_qty
+                int(v) if (v := x[15]) else _d.nothing(v),  # buy_unit_qty
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["tr_unit_amt"])
+                if (v := x[16])
                 else _d.nothing(v),  # tr_unit_amt
-                int(v) if (v := full["lstg_stck_num"]) else _d.nothing(v),  # lstg_stck_num
-                date.fromisoformat(v) if (v := full["lstg_dt"]) else _d.nothing(v),  # lstg_dt
+                int(v) if (v := x[17]) else _d.nothing(v),  # lstg_stck_num
+                date.fromisoformat(v) if (v := x[18]) else _d.nothing(v),  # lstg_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovrs_stck_tr_stop_dvsn_cd"])
+                if (v := x[19])
                 else _d.nothing(v),  # ovrs_stck_tr_stop_dvsn_cd
-                _d.YN[v]
-                if (v := full["lstg_abol_item_yn"])
-                else _d.nothing(v),  # lstg_abol_item_yn
+                _d.YN[v] if (v := x[20]) else _d.nothing(v),  # lstg_abol_item_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovrs_stck_prdt_grp_no"])
+                if (v := x[21])
                 else _d.nothing(v),  # ovrs_stck_prdt_grp_no
-                _d.YN[v] if (v := full["lstg_yn"]) else _d.nothing(v),  # lstg_yn
-                _d.YN[v] if (v := full["tax_levy_yn"]) else _d.nothing(v),  # tax_levy_yn
+                _d.YN[v] if (v := x[22]) else _d.nothing(v),  # lstg_yn
+                _d.YN[v] if (v := x[23]) else _d.nothing(v),  # tax_levy_yn
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovrs_stck_erlm_rosn_cd"])
+                if (v := x[24])
                 else _d.nothing(v),  # ovrs_stck_erlm_rosn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovrs_stck_hist_rght_dvsn_cd"])
+                if (v := x[25])
                 else _d.nothing(v),  # ovrs_stck_hist_rght_dvsn_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["chng_bf_pdno"])
+                if (v := x[26])
                 else _d.nothing(v),  # chng_bf_pdno
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_type_cd_2"])
+                if (v := x[27])
                 else _d.nothing(v),  # prdt_type_cd_2
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovrs_item_name"])
+                if (v := x[28])
                 else _d.nothing(v),  # ovrs_item_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["sedol_no"])
+                if (v := x[29])
                 else _d.nothing(v),  # sedol_no
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["blbg_tckr_text"])
+                if (v := x[30])
                 else _d.nothing(v),  # blbg_tckr_text
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovrs_stck_etf_risk_drtp_cd"])
+                if (v := x[31])
                 else _d.nothing(v),  # ovrs_stck_etf_risk_drtp_cd
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["etp_chas_erng_rt_dbnb"])
+                if (v := x[32])
                 else _d.nothing(v),  # etp_chas_erng_rt_dbnb
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["istt_usge_isin_cd"])
+                if (v := x[33])
                 else _d.nothing(v),  # istt_usge_isin_cd
-                _d.YN[v] if (v := full["mint_svc_yn"]) else _d.nothing(v),  # mint_svc_yn
-                date.fromisoformat(v)
-                if (v := full["mint_svc_yn_chng_dt"])
-                else _d.nothing(v),  # mint_svc_yn_chng_dt
+                _d.YN[v] if (v := x[34]) else _d.nothing(v),  # mint_svc_yn
+                date.fromisoformat(v) if (v := x[35]) else _d.nothing(v),  # mint_svc_yn_chng_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["prdt_name"])
+                if (v := x[36])
                 else _d.nothing(v),  # prdt_name
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["lei_cd"])
+                if (v := x[37])
                 else _d.nothing(v),  # lei_cd
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["ovrs_stck_stop_rson_cd"])
+                if (v := x[38])
                 else _d.nothing(v),  # ovrs_stck_stop_rson_cd
-                date.fromisoformat(v)
-                if (v := full["lstg_abol_dt"])
-                else _d.nothing(v),  # lstg_abol_dt
+                date.fromisoformat(v) if (v := x[39]) else _d.nothing(v),  # lstg_abol_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["mini_stk_tr_stat_dvsn_cd"])
+                if (v := x[40])
                 else _d.nothing(v),  # mini_stk_tr_stat_dvsn_cd
+                date.fromisoformat(v) if (v := x[41]) else _d.nothing(v),  # mint_frst_svc_erlm_dt
+                _d.YN[v] if (v := x[42]) else _d.nothing(v),  # mint_dcpt_trad_psbl_yn
+                _d.YN[v] if (v := x[43]) else _d.nothing(v),  # mint_fnum_trad_psbl_yn
+                _d.YN[v] if (v := x[44]) else _d.nothing(v),  # mint_cblc_cvsn_ipsb_yn
+                _d.YN[v] if (v := x[45]) else _d.nothing(v),  # ptp_item_yn
+                _d.YN[v] if (v := x[46]) else _d.nothing(v),  # ptp_item_trfx_exmt_yn
                 date.fromisoformat(v)
-                if (v := full["mint_frst_svc_erlm_dt"])
-                else _d.nothing(v),  # mint_frst_svc_erlm_dt
-                _d.YN[v]
-                if (v := full["mint_dcpt_trad_psbl_yn"])
-                else _d.nothing(v),  # mint_dcpt_trad_psbl_yn
-                _d.YN[v]
-                if (v := full["mint_fnum_trad_psbl_yn"])
-                else _d.nothing(v),  # mint_fnum_trad_psbl_yn
-                _d.YN[v]
-                if (v := full["mint_cblc_cvsn_ipsb_yn"])
-                else _d.nothing(v),  # mint_cblc_cvsn_ipsb_yn
-                _d.YN[v] if (v := full["ptp_item_yn"]) else _d.nothing(v),  # ptp_item_yn
-                _d.YN[v]
-                if (v := full["ptp_item_trfx_exmt_yn"])
-                else _d.nothing(v),  # ptp_item_trfx_exmt_yn
-                date.fromisoformat(v)
-                if (v := full["ptp_item_trfx_exmt_strt_dt"])
+                if (v := x[47])
                 else _d.nothing(v),  # ptp_item_trfx_exmt_strt_dt
                 date.fromisoformat(v)
-                if (v := full["ptp_item_trfx_exmt_end_dt"])
+                if (v := x[48])
                 else _d.nothing(v),  # ptp_item_trfx_exmt_end_dt
-                _d.YN[v] if (v := full["dtm_tr_psbl_yn"]) else _d.nothing(v),  # dtm_tr_psbl_yn
-                _d.YN[v]
-                if (v := full["sdrf_stop_ecls_yn"])
-                else _d.nothing(v),  # sdrf_stop_ecls_yn
-                date.fromisoformat(v)
-                if (v := full["sdrf_stop_ecls_erlm_dt"])
-                else _d.nothing(v),  # sdrf_stop_ecls_erlm_dt
+                _d.YN[v] if (v := x[49]) else _d.nothing(v),  # dtm_tr_psbl_yn
+                _d.YN[v] if (v := x[50]) else _d.nothing(v),  # sdrf_stop_ecls_yn
+                date.fromisoformat(v) if (v := x[51]) else _d.nothing(v),  # sdrf_stop_ecls_erlm_dt
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["memo_text1"])
+                if (v := x[52])
                 else _d.nothing(v),  # memo_text1
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
-                if (v := full["ovrs_now_pric1"])
+                if (v := x[53])
                 else _d.nothing(v),  # ovrs_now_pric1
                 (t if (t := v.strip()) not in _d.NULLS else None)
-                if (v := full["last_rcvg_dtime"])
+                if (v := x[54])
                 else _d.nothing(v),  # last_rcvg_dtime
             )
         except _d.CONVERT_ERRORS:
@@ -425,11 +582,11 @@ def _SearchInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchInfoOutput:
         d,
         _SearchInfoOutput_KEYS,
         strict,
-        _ID + ".output",
+        "overseas_stock.search_info.output",
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class SearchInfoResponse:
     """해외주식 상품기본정보 response."""
 
@@ -450,7 +607,9 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> SearchInfoResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output, keep = _d.as_required(body.get("output"), _SearchInfoOutput, strict, _ID + ".output")
+    output, keep = _d.as_required(
+        body.get("output"), _SearchInfoOutput, strict, "overseas_stock.search_info.output"
+    )
     if keep:
         extra["output"] = body["output"]
     return SearchInfoResponse(

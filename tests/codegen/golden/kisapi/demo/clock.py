@@ -22,7 +22,9 @@ __all__ = ["API", "AsyncClock", "Clock", "ClockOutput1", "ClockResponse"]
 _ID = "demo.clock"
 
 
-@attrs.frozen(slots=False)  # a dict instance builds in half the time of a frozen slotted one
+# A dict instance builds in half the time of a frozen slotted one; the __init__ below fills it
+# directly (attrs' own also fetches a frozen-setattr it never uses: a fifth of a row's cost).
+@attrs.frozen(slots=False, init=False)
 class ClockOutput1:
     """데모 시각 output1 (one record)."""
 
@@ -33,37 +35,46 @@ class ClockOutput1:
     extra: Mapping[str, Any] = _d.EMPTY
     """Fields KIS sent that the spec does not know, and values that did not parse, as raw strings."""
 
+    def __init__(
+        self,
+        stck_bsop_date: date | None = None,
+        stck_cntg_hour: time | None = None,
+        extra: Mapping[str, Any] = _d.EMPTY,
+    ) -> None:
+        inst_dict = self.__dict__
+        inst_dict["stck_bsop_date"] = stck_bsop_date
+        inst_dict["stck_cntg_hour"] = stck_cntg_hour
+        inst_dict["extra"] = extra
+
 
 _ClockOutput1_KEYS = frozenset({"stck_bsop_date", "stck_cntg_hour"})
-_ClockOutput1_NONE: Mapping[str, None] = dict.fromkeys(_ClockOutput1_KEYS)
+_ClockOutput1_FILL = _d.KeyFill(_ClockOutput1_KEYS)
 _ClockOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
 )
+_ClockOutput1_VALUES = _d.values_of(("stck_bsop_date", "stck_cntg_hour"))
 
 
 def _ClockOutput1(d: Mapping[str, Any], strict: bool) -> ClockOutput1:
     # Every known key present and no other (fields KIS left out read as None): convert inline.
-    full = d if len(d) == 2 else {**_ClockOutput1_NONE, **d}
+    full = d if len(d) == 2 else _ClockOutput1_FILL(d)
     if len(full) == 2:
         try:
+            x = _ClockOutput1_VALUES(full)  # every value in field order, in one C call
             # positional: much cheaper than keyword matching on wide rows
             return ClockOutput1(
-                date.fromisoformat(v)
-                if (v := full["stck_bsop_date"])
-                else _d.nothing(v),  # stck_bsop_date
-                time.fromisoformat(v)
-                if (v := full["stck_cntg_hour"])
-                else _d.nothing(v),  # stck_cntg_hour
+                date.fromisoformat(v) if (v := x[0]) else _d.nothing(v),  # stck_bsop_date
+                time.fromisoformat(v) if (v := x[1]) else _d.nothing(v),  # stck_cntg_hour
             )
         except _d.CONVERT_ERRORS:
             pass
     return _d.slow_model(
-        ClockOutput1, _ClockOutput1_FIELDS, d, _ClockOutput1_KEYS, strict, _ID + ".output1"
+        ClockOutput1, _ClockOutput1_FIELDS, d, _ClockOutput1_KEYS, strict, "demo.clock.output1"
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)  # a dict instance builds faster (see the models)
 class ClockResponse:
     """데모 시각 response."""
 
@@ -84,7 +95,7 @@ _RESPONSE_KEYS = frozenset({"rt_cd", "msg_cd", "msg1", "output1"})
 
 def _decode(body: Mapping[str, Any], strict: bool) -> ClockResponse:
     extra = {} if body.keys() <= _RESPONSE_KEYS else _d.unknown(body, _RESPONSE_KEYS, strict, _ID)
-    output1, keep = _d.as_required(body.get("output1"), _ClockOutput1, strict, _ID + ".output1")
+    output1, keep = _d.as_required(body.get("output1"), _ClockOutput1, strict, "demo.clock.output1")
     if keep:
         extra["output1"] = body["output1"]
     return ClockResponse(
