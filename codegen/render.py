@@ -71,11 +71,8 @@ REST_INTS_FROM = 8
 
 
 def rest_ints(block: ir.Block) -> tuple[int, ...]:
-    """Positions of a response block's integer fields when they are converted in one pass
-    (not ``always`` fields: a blank one must reach the slow path, which reads it as 0)."""
-    at = tuple(
-        i for i, f in enumerate(block.fields) if f.kind == "int" and not f.enum and not f.always
-    )
+    """Positions of a response block's integer fields when they are converted in one pass."""
+    at = tuple(i for i, f in enumerate(block.fields) if f.kind == "int" and not f.enum)
     return at if len(at) >= REST_INTS_FROM else ()
 
 
@@ -84,7 +81,13 @@ def fast_expr(field: ir.Field, index: int, ints: tuple[int, ...] = ()) -> str:
     failures fall back to the runtime's slow path (integers come from ``iv``, their one-pass
     conversion, when ``ints`` lists them)."""
     if index in ints:
-        return f"iv[{ints.index(index)}]"
+        at = ints.index(index)
+        # a blank ``always`` field takes the slow path, which reads it as 0
+        return (
+            f"(v if (v := iv[{at}]) is not None else _d.missing(v))"
+            if field.always
+            else f"iv[{at}]"
+        )
     if field.enum:
         return f"{codes_name(field.enum)}[v] if (v := x[{index}]) else _d.nothing(v)"
     expr = _FAST[field.kind].format(i=index)
@@ -120,7 +123,13 @@ def realtime_expr(field: ir.Field, index: int, ints: tuple[int, ...] = ()) -> st
     """Inline conversion of field ``index`` of a realtime record's value list ``v``
     (integers come from ``iv``, their one-pass conversion, when ``ints`` lists them)."""
     if index in ints:
-        return f"iv[{ints.index(index)}]"
+        at = ints.index(index)
+        # a blank ``always`` field takes the slow path, which reads it as 0
+        return (
+            f"(v if (v := iv[{at}]) is not None else _d.missing(v))"
+            if field.always
+            else f"iv[{at}]"
+        )
     if field.enum:
         return f"_{codes_name(field.enum)}[v[{index}].strip()]"
     return _RT_FAST[field.kind].format(i=index)

@@ -644,6 +644,16 @@ _InquirePriceOutput_VALUES = _d.values_of(
 )
 _InquirePriceOutput_INTS = _d.itemgetter(
     *(
+        11,
+        12,
+        15,
+        16,
+        18,
+        19,
+        20,
+        21,
+        22,
+        23,
         26,
         27,
         28,
@@ -705,46 +715,46 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 if (v := x[9])
                 else _d.nothing(v),  # grmn_rate_cls_code
                 _d.YN[v] if (v := x[10]) else _d.nothing(v),  # elw_pblc_yn
-                int(v) if (v := x[11]) else _d.missing(v),  # stck_prpr
-                int(v) if (v := x[12]) else _d.missing(v),  # prdy_vrss
+                (v if (v := iv[0]) is not None else _d.missing(v)),  # stck_prpr
+                (v if (v := iv[1]) is not None else _d.missing(v)),  # prdy_vrss
                 SIGN_CODES[v] if (v := x[13]) else _d.nothing(v),  # prdy_vrss_sign
                 (n if (n := Decimal(v)).is_finite() else _d.missing(v))
                 if (v := x[14])
                 else _d.missing(v),  # prdy_ctrt
-                int(v) if (v := x[15]) else _d.missing(v),  # acml_tr_pbmn
-                int(v) if (v := x[16]) else _d.missing(v),  # acml_vol
+                (v if (v := iv[2]) is not None else _d.missing(v)),  # acml_tr_pbmn
+                (v if (v := iv[3]) is not None else _d.missing(v)),  # acml_vol
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[17])
                 else _d.nothing(v),  # prdy_vrss_vol_rate
-                int(v) if (v := x[18]) else _d.missing(v),  # stck_oprc
-                int(v) if (v := x[19]) else _d.missing(v),  # stck_hgpr
-                int(v) if (v := x[20]) else _d.missing(v),  # stck_lwpr
-                int(v) if (v := x[21]) else _d.missing(v),  # stck_mxpr
-                int(v) if (v := x[22]) else _d.missing(v),  # stck_llam
-                int(v) if (v := x[23]) else _d.missing(v),  # stck_sdpr
+                (v if (v := iv[4]) is not None else _d.missing(v)),  # stck_oprc
+                (v if (v := iv[5]) is not None else _d.missing(v)),  # stck_hgpr
+                (v if (v := iv[6]) is not None else _d.missing(v)),  # stck_lwpr
+                (v if (v := iv[7]) is not None else _d.missing(v)),  # stck_mxpr
+                (v if (v := iv[8]) is not None else _d.missing(v)),  # stck_llam
+                (v if (v := iv[9]) is not None else _d.missing(v)),  # stck_sdpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[24])
                 else _d.nothing(v),  # wghn_avrg_stck_prc
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[25])
                 else _d.nothing(v),  # hts_frgn_ehrt
-                iv[0],  # frgn_ntby_qty
-                iv[1],  # pgtr_ntby_qty
-                iv[2],  # pvt_scnd_dmrs_prc
-                iv[3],  # pvt_frst_dmrs_prc
-                iv[4],  # pvt_pont_val
-                iv[5],  # pvt_frst_dmsp_prc
-                iv[6],  # pvt_scnd_dmsp_prc
-                iv[7],  # dmrs_val
-                iv[8],  # dmsp_val
-                iv[9],  # cpfn
-                iv[10],  # rstc_wdth_prc
-                iv[11],  # stck_fcam
-                iv[12],  # stck_sspr
-                iv[13],  # aspr_unit
-                iv[14],  # hts_deal_qty_unit_val
-                iv[15],  # lstn_stcn
-                iv[16],  # hts_avls
+                iv[10],  # frgn_ntby_qty
+                iv[11],  # pgtr_ntby_qty
+                iv[12],  # pvt_scnd_dmrs_prc
+                iv[13],  # pvt_frst_dmrs_prc
+                iv[14],  # pvt_pont_val
+                iv[15],  # pvt_frst_dmsp_prc
+                iv[16],  # pvt_scnd_dmsp_prc
+                iv[17],  # dmrs_val
+                iv[18],  # dmsp_val
+                iv[19],  # cpfn
+                iv[20],  # rstc_wdth_prc
+                iv[21],  # stck_fcam
+                iv[22],  # stck_sspr
+                iv[23],  # aspr_unit
+                iv[24],  # hts_deal_qty_unit_val
+                iv[25],  # lstn_stcn
+                iv[26],  # hts_avls
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[43])
                 else _d.nothing(v),  # per
@@ -763,32 +773,32 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[48])
                 else _d.nothing(v),  # bps
-                iv[17],  # d250_hgpr
+                iv[27],  # d250_hgpr
                 date.fromisoformat(v) if (v := x[50]) else _d.nothing(v),  # d250_hgpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[51])
                 else _d.nothing(v),  # d250_hgpr_vrss_prpr_rate
-                iv[18],  # d250_lwpr
+                iv[28],  # d250_lwpr
                 date.fromisoformat(v) if (v := x[53]) else _d.nothing(v),  # d250_lwpr_date
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[54])
                 else _d.nothing(v),  # d250_lwpr_vrss_prpr_rate
-                iv[19],  # stck_dryy_hgpr
+                iv[29],  # stck_dryy_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[56])
                 else _d.nothing(v),  # dryy_hgpr_vrss_prpr_rate
                 date.fromisoformat(v) if (v := x[57]) else _d.nothing(v),  # dryy_hgpr_date
-                iv[20],  # stck_dryy_lwpr
+                iv[30],  # stck_dryy_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[59])
                 else _d.nothing(v),  # dryy_lwpr_vrss_prpr_rate
                 date.fromisoformat(v) if (v := x[60]) else _d.nothing(v),  # dryy_lwpr_date
-                iv[21],  # w52_hgpr
+                iv[31],  # w52_hgpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[62])
                 else _d.nothing(v),  # w52_hgpr_vrss_prpr_ctrt
                 date.fromisoformat(v) if (v := x[63]) else _d.nothing(v),  # w52_hgpr_date
-                iv[22],  # w52_lwpr
+                iv[32],  # w52_lwpr
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[65])
                 else _d.nothing(v),  # w52_lwpr_vrss_prpr_ctrt
@@ -809,14 +819,14 @@ def _InquirePriceOutput(d: Mapping[str, Any], strict: bool) -> InquirePriceOutpu
                 (n if (n := Decimal(v)).is_finite() else _d.nothing(v))
                 if (v := x[72])
                 else _d.nothing(v),  # apprch_rate
-                iv[23],  # frgn_hldn_qty
+                iv[33],  # frgn_hldn_qty
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := x[74])
                 else _d.nothing(v),  # vi_cls_code
                 (t if (t := v.strip()) not in _d.NULLS else None)
                 if (v := x[75])
                 else _d.nothing(v),  # ovtm_vi_cls_code
-                iv[24],  # last_ssts_cntg_qty
+                iv[34],  # last_ssts_cntg_qty
                 _d.YN[v] if (v := x[77]) else _d.nothing(v),  # invt_caful_yn
                 MARKET_WARNING_CODES[v] if (v := x[78]) else _d.nothing(v),  # mrkt_warn_cls_code
                 _d.YN[v] if (v := x[79]) else _d.nothing(v),  # short_over_yn
