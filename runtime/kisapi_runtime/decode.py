@@ -226,23 +226,23 @@ def as_rows(
     """
     if type(raw) is list and len(raw) >= ROWS_BY_COLUMN:
         try:
-            if set(map(type, raw)) == {dict}:
-                keys = tuple(raw[0])
-                # every row: the same keys in the same order (the parser hands out one key
-                # object per name, so the tuples compare by identity)
-                if list(map(tuple, raw)).count(keys) != len(raw):
-                    raise ValueError("rows differ in keys")
-                at = dict(zip(keys, range(len(keys)), strict=True))
-                if len(at) == len(fields):
-                    # transposed in one C-level pass; values in ``keys`` order
-                    wire_cols = list(zip(*map(dict.values, raw), strict=True))
-                    columns = []
-                    for wire, _py, kind, enum in fields:
-                        col = wire_cols[at[wire]]
-                        if not all(col):  # None, "" and JSON 0/false: the row path decides
-                            raise ValueError(wire)
-                        columns.append(_column(kind, enum, col))
-                    return Rows(map(model, *columns), model)
+            keys = tuple(raw[0])
+            # every row: the same keys in the same order (the parser hands out one key object
+            # per name, so the tuples compare by identity)
+            if list(map(tuple, raw)).count(keys) != len(raw):
+                raise ValueError("rows differ in keys")
+            at = dict(zip(keys, range(len(keys)), strict=True))
+            if len(at) == len(fields):
+                # transposed in one C-level pass (a row that is no dict: TypeError); values in
+                # ``keys`` order
+                wire_cols = list(zip(*map(dict.values, raw), strict=True))
+                columns = []
+                for wire, _py, kind, enum in fields:
+                    col = wire_cols[at[wire]]
+                    if not all(col):  # None, "" and JSON 0/false: the row path decides
+                        raise ValueError(wire)
+                    columns.append(_column(kind, enum, col))
+                return Rows(map(model, *columns), model)
         except (*CONVERT_ERRORS, TypeError):
             pass
     return Rows(as_list(raw, one, strict, where), model)

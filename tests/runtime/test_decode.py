@@ -98,3 +98,22 @@ def test_key_fill_learns_the_left_out_keys_and_never_hides_an_unknown_one() -> N
             assert len(full) != len(keys) or not keys <= full.keys()
         assert d == {k: f"{k}1" for k in d}  # the parsed object itself is untouched
     assert 1 < learned < 2000 * 0.5  # it learns, and the common shape is filled without learning
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        ["5", "1.5"],  # a row that is a list
+        "5",  # a row that is a string
+        {"prdy_ctrt": "1.5", "stck_prpr": "5"},  # keys in another order
+        {"stck_prpr": "5", "prdy_ctrt": "NaN"},  # not a finite number
+        {"stck_prpr": "5", "prdy_ctrt": 1.5},  # a JSON number where KIS sends a string
+    ],
+)
+def test_rows_by_column_equal_rows_one_by_one(odd: Any) -> None:
+    rows: list[Any] = [{"stck_prpr": str(i), "prdy_ctrt": f"{i}.25"} for i in range(40)]
+    rows[17] = odd
+    got = _d.as_rows(rows, one, Row, FIELDS, False, "demo.output")
+    assert got == [one(r, False) for r in rows if isinstance(r, Mapping)]
+    regular = _d.as_rows(rows[:17], one, Row, FIELDS, False, "demo.output")
+    assert regular == [Row(price=i, rate=Decimal(f"{i}.25")) for i in range(17)]
