@@ -34,33 +34,46 @@ def loads(data: bytes | str) -> Any:
 def integers(texts: Sequence[str]) -> list[int | None]:
     """``[int(t) if t else None for t in texts]`` in one orjson parse of the joined texts where
     installed (``"null"`` reads as None too); :class:`ValueError` when a text is no integer."""
-    if orjson is not None:
-        joined = "," + ",".join(texts) + ","
-        # what could parse as something else than an integer or null: strings, arrays,
-        # objects, true, false, floats (NaN and Infinity orjson refuses)
-        if not (
-            '"' in joined
-            or "[" in joined
-            or "{" in joined
-            or "t" in joined
-            or "f" in joined
-            or "." in joined
-            or "e" in joined
-            or "E" in joined
-        ):
-            blank = ",," in joined
-            if blank:  # an empty text is no value: null
-                joined = joined.replace(",,", ",null,")
-                if ",," in joined:  # runs of empty texts
-                    joined = joined.replace(",,", ",null,")
+    if orjson is None:
+        return [int(t) if t else None for t in texts]
+    joined = f"[{','.join(texts)}]"
+    if not (",," in joined or joined[1] == "," or joined[-2] == "," or "n" in joined):
+        # No blank, no null; without true and false (sum() counts them as integers) every
+        # text reads as an integer, or as what sum() refuses (string, array, object) or turns
+        # into a float (floats, integers beyond 64 bits), or orjson refuses it (leading
+        # zeros, "+5", NaN): then int() decides.
+        if not ("t" in joined or "f" in joined):
             try:
-                parsed: list[Any] = orjson.loads("[" + joined[1:-1] + "]")
-            except orjson.JSONDecodeError:
-                parsed = []  # leading zeros, "+5", non-ASCII digits: int() decides
-            # one value per text (a text with a comma makes more), no float (orjson reads
-            # integers beyond 64 bits as floats)
-            if len(parsed) == len(texts) and (
-                type(sum(filter(None, parsed) if blank or "n" in joined else parsed)) is int
-            ):
-                return parsed
+                parsed: list[Any] = orjson.loads(joined)
+                if len(parsed) == len(texts) and type(sum(parsed)) is int:
+                    return parsed
+            except (orjson.JSONDecodeError, TypeError):
+                pass
+    # Blank texts read as null, and sum() skips falsy values: what could parse as anything
+    # falsy but null or as another type must not reach orjson: strings, arrays (a "[" past the
+    # first), objects, true, false, floats.
+    elif not (
+        '"' in joined
+        or joined.find("[", 1) > 0
+        or "{" in joined
+        or "t" in joined
+        or "f" in joined
+        or "." in joined
+        or "e" in joined
+        or "E" in joined
+    ):
+        joined = joined.replace(",,", ",null,")
+        if ",," in joined:  # runs of blank texts
+            joined = joined.replace(",,", ",null,")
+        if joined[1] == ",":
+            joined = "[null" + joined[1:]
+        if joined[-2] == ",":
+            joined = joined[:-1] + "null]"
+        try:
+            parsed = orjson.loads(joined)
+        except orjson.JSONDecodeError:
+            parsed = []  # leading zeros, "+5", non-ASCII digits: int() decides
+        # one value per text (a text with a comma makes more), no float
+        if len(parsed) == len(texts) and type(sum(filter(None, parsed))) is int:
+            return parsed
     return [int(t) if t else None for t in texts]

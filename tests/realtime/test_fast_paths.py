@@ -125,21 +125,44 @@ def test_whole_record_read_equals_the_properties(tr_id: str, data: st.DataObject
     assert list(record) == list(zip(record.PY_NAMES, by_property(record), strict=True))
 
 
-TRICKY = ["", " 5", "5 ", "0", "-0", "007", "+7", "-", "1,200", "1.5", "1e3", "1E3", "nan",
-          "NaN", "Infinity", "null", "NULL", "(null)", "true", "false", '"1"', "[1]", "{}",
+TRICKY = ["", " 5", "5 ", "\t5\n", "\u00a05", "0", "-0", "007", "+7", "-", "1,200", "1,", ",1",
+          "1.5", "0.0", "-0.0", "1e3", "1E3", "nan", "NaN", "Infinity", "null", "NULL", "(null)",
+          "nul", "None", "true", "false", '"1"', '""', "[1]", "[]", "[", "]", "1]", "[1", "{}",
           "1_000", "٣", "0x10", "99999999999999999999999", "-9223372036854775809",
           "18446744073709551615", "9223372036854775807"]  # fmt: skip
 
 
+def assert_integers_or_refusal(texts: list[str]) -> None:
+    try:
+        got = ints(texts)
+    except ValueError:
+        return  # the caller then converts each text with to_int
+    want = [to_int(t) for t in texts]
+    assert [(type(g), g) for g in got] == [(type(w), w) for w in want], texts
+
+
 @pytest.mark.parametrize("tricky", TRICKY)
 def test_one_pass_integers_equal_to_int_or_refuse(tricky: str) -> None:
-    for texts in ([tricky], ["5", tricky, "", "-3"], [tricky, tricky]):
-        try:
-            got = ints(texts)
-        except ValueError:
-            continue  # the caller then converts each text with to_int
-        want = [to_int(t) for t in texts]
-        assert [(type(g), g) for g in got] == [(type(w), w) for w in want], texts
+    # alone, among integers, and beside blanks first, last, inside and in runs (the blank
+    # texts take another path than lists without any)
+    for texts in ([tricky], ["5", tricky, "", "-3"], [tricky, tricky], ["7", tricky, "8"],
+                  ["", tricky], [tricky, ""], ["", "", tricky, "", ""], [tricky, "0", "", "", "1"],
+                  ["null", tricky, "2"]):  # fmt: skip
+        assert_integers_or_refusal(texts)
+
+
+def test_one_pass_integers_of_no_text_and_of_blanks() -> None:
+    assert ints([]) == []
+    assert ints([""]) == [None]
+    assert ints(["", ""]) == [None, None]
+    assert ints(["", "1", ""]) == [None, 1, None]
+    assert ints(("-12", "0", "9223372036854775807")) == [-12, 0, 9223372036854775807]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TRICKY) | st.text("0123456789-,[]{}\".tfeE nul", max_size=5)))
+def test_one_pass_integers_of_any_mix_equal_to_int_or_refuse(texts: list[str]) -> None:
+    assert_integers_or_refusal(texts)
 
 
 @pytest.mark.parametrize("tricky", TRICKY)
