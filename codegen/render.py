@@ -119,6 +119,63 @@ def int_positions(rt: ir.RealtimeApi) -> tuple[int, ...]:
     return tuple(i for i, f in enumerate(rt.fields) if f.kind == "int" and not f.enum)
 
 
+def runs(positions: tuple[int, ...]) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each run of consecutive numbers in ``positions``."""
+    found: list[tuple[int, int]] = []
+    for at in positions:
+        if found and found[-1][1] == at:
+            found[-1] = (found[-1][0], at + 1)
+        else:
+            found.append((at, at + 1))
+    return found
+
+
+RT_STAR_FROM = 12
+"""Runs of at least this many integer fields enter the whole-record read's tuple sliced and
+unpacked (``*iv[0:48]``, one C-level copy) rather than indexed one by one; a starred item
+makes the rest of the display a list, which costs more than a few index reads save."""
+RT_SLICE_FROM = 4
+"""Runs of at least this many integer texts are gathered as one slice."""
+
+
+RT_SLICED_PARTS = 4
+"""A record whose integer texts make at most this many parts (a run or a lone value) gathers
+them with slices (``[*v[3:51], v[60]]``); with more, one ``itemgetter`` call is cheaper."""
+
+
+def realtime_int_texts(rt: ir.RealtimeApi) -> str | None:
+    """The list of a realtime record's integer texts from its value list ``v``, or ``None``
+    where ``_INTS`` (an itemgetter) picks them."""
+    parts = [
+        f"*v[{start}:{stop}]" if stop - start >= RT_SLICE_FROM else f"v[{i}]"
+        for start, stop in runs(int_positions(rt))
+        for i in (range(start, stop) if stop - start < RT_SLICE_FROM else (start,))
+    ]
+    return f"[{', '.join(parts)}]" if len(parts) <= RT_SLICED_PARTS else None
+
+
+def realtime_items(rt: ir.RealtimeApi) -> list[tuple[str, str]]:
+    """(expression, comment) of each item of the whole-record read's tuple display: a field's
+    inline conversion, or ``*iv[a:b]`` for a run of integer fields (``iv`` holds the integers
+    in field order)."""
+    ints = int_positions(rt)
+    items: list[tuple[str, str]] = []
+    at = 0
+    while at < len(rt.fields):
+        stop = at
+        while stop < len(rt.fields) and stop in ints:
+            stop += 1
+        if stop - at >= RT_STAR_FROM:
+            first = ints.index(at)
+            names = f"{rt.fields[at].py} .. {rt.fields[stop - 1].py}"
+            items.append((f"*iv[{first}:{first + stop - at}]", names))
+            at = stop
+        else:
+            items.append((realtime_expr(rt.fields[at], at, ints), rt.fields[at].py))
+            at += 1
+    return items
+
+
 def realtime_expr(field: ir.Field, index: int, ints: tuple[int, ...] = ()) -> str:
     """Inline conversion of field ``index`` of a realtime record's value list ``v``
     (integers come from ``iv``, their one-pass conversion, when ``ints`` lists them)."""
@@ -149,6 +206,8 @@ def environment() -> jinja2.Environment:
     env.filters["py_tuple"] = lambda items: py_literal(tuple(items))
     env.filters["rt_fast"] = realtime_expr
     env.filters["int_positions"] = int_positions
+    env.filters["rt_int_texts"] = realtime_int_texts
+    env.filters["rt_items"] = realtime_items
     env.filters["rest_ints"] = rest_ints
     env.filters["codes"] = codes_name
     env.filters["session_alias"] = lambda rt: f"_{ir.pascal(rt.product)}{rt.cls}"

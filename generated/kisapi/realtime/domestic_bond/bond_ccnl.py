@@ -17,8 +17,6 @@ from ...enums import Sign
 __all__ = ["SPEC", "BondCcnl"]
 
 _YN = _r.YN.get
-_INTS = _r.picker((7, 16, 17))
-"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -123,7 +121,7 @@ class BondCcnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([v[7], v[16], v[17]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # stnd_iscd
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # bond_isnm

@@ -15,37 +15,6 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "KrxNgtOptionAskingPrice"]
 
 _YN = _r.YN.get
-_INTS = _r.picker(
-    (
-        12,
-        13,
-        14,
-        15,
-        16,
-        17,
-        18,
-        19,
-        20,
-        21,
-        22,
-        23,
-        24,
-        25,
-        26,
-        27,
-        28,
-        29,
-        30,
-        31,
-        32,
-        33,
-        34,
-        35,
-        36,
-        37,
-    )
-)
-"""The integer fields, converted in one pass by as_tuple."""
 
 
 class KrxNgtOptionAskingPrice(RealtimeRecord):
@@ -223,7 +192,7 @@ class KrxNgtOptionAskingPrice(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([*v[12:38]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # optn_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
@@ -257,32 +226,7 @@ class KrxNgtOptionAskingPrice(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[11])
                 else None,  # optn_bidp5
-                iv[0],  # askp_csnu1
-                iv[1],  # askp_csnu2
-                iv[2],  # askp_csnu3
-                iv[3],  # askp_csnu4
-                iv[4],  # askp_csnu5
-                iv[5],  # bidp_csnu1
-                iv[6],  # bidp_csnu2
-                iv[7],  # bidp_csnu3
-                iv[8],  # bidp_csnu4
-                iv[9],  # bidp_csnu5
-                iv[10],  # askp_rsqn1
-                iv[11],  # askp_rsqn2
-                iv[12],  # askp_rsqn3
-                iv[13],  # askp_rsqn4
-                iv[14],  # askp_rsqn5
-                iv[15],  # bidp_rsqn1
-                iv[16],  # bidp_rsqn2
-                iv[17],  # bidp_rsqn3
-                iv[18],  # bidp_rsqn4
-                iv[19],  # bidp_rsqn5
-                iv[20],  # total_askp_csnu
-                iv[21],  # total_bidp_csnu
-                iv[22],  # total_askp_rsqn
-                iv[23],  # total_bidp_rsqn
-                iv[24],  # total_askp_rsqn_icdc
-                iv[25],  # total_bidp_rsqn_icdc
+                *iv[0:26],  # askp_csnu1 .. total_bidp_rsqn_icdc
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]

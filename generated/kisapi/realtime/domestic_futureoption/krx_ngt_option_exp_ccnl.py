@@ -17,8 +17,6 @@ from ...enums import Sign
 __all__ = ["SPEC", "KrxNgtOptionExpCcnl"]
 
 _YN = _r.YN.get
-_INTS = _r.picker((7,))
-"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -79,7 +77,7 @@ class KrxNgtOptionExpCcnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([v[7]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # optn_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour

@@ -17,8 +17,6 @@ from ...enums import SellBuyDivision
 __all__ = ["SPEC", "KrxNgtOptionNotice"]
 
 _YN = _r.YN.get
-_INTS = _r.picker((8, 15))
-"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
@@ -123,7 +121,7 @@ class KrxNgtOptionNotice(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([v[8], v[15]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # cust_id
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # acnt_no

@@ -15,57 +15,6 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "StockFuturesRealtimeQuote"]
 
 _YN = _r.YN.get
-_INTS = _r.picker(
-    (
-        22,
-        23,
-        24,
-        25,
-        26,
-        27,
-        28,
-        29,
-        30,
-        31,
-        32,
-        33,
-        34,
-        35,
-        36,
-        37,
-        38,
-        39,
-        40,
-        41,
-        42,
-        43,
-        44,
-        45,
-        46,
-        47,
-        48,
-        49,
-        50,
-        51,
-        52,
-        53,
-        54,
-        55,
-        56,
-        57,
-        58,
-        59,
-        60,
-        61,
-        62,
-        63,
-        64,
-        65,
-        66,
-        67,
-    )
-)
-"""The integer fields, converted in one pass by as_tuple."""
 
 
 class StockFuturesRealtimeQuote(RealtimeRecord):
@@ -363,7 +312,7 @@ class StockFuturesRealtimeQuote(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([*v[22:68]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # futs_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
@@ -387,52 +336,7 @@ class StockFuturesRealtimeQuote(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[19]) else None,  # bidp8
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[20]) else None,  # bidp9
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[21]) else None,  # bidp10
-                iv[0],  # askp_csnu1
-                iv[1],  # askp_csnu2
-                iv[2],  # askp_csnu3
-                iv[3],  # askp_csnu4
-                iv[4],  # askp_csnu5
-                iv[5],  # askp_csnu6
-                iv[6],  # askp_csnu7
-                iv[7],  # askp_csnu8
-                iv[8],  # askp_csnu9
-                iv[9],  # askp_csnu10
-                iv[10],  # bidp_csnu1
-                iv[11],  # bidp_csnu2
-                iv[12],  # bidp_csnu3
-                iv[13],  # bidp_csnu4
-                iv[14],  # bidp_csnu5
-                iv[15],  # bidp_csnu6
-                iv[16],  # bidp_csnu7
-                iv[17],  # bidp_csnu8
-                iv[18],  # bidp_csnu9
-                iv[19],  # bidp_csnu10
-                iv[20],  # askp_rsqn1
-                iv[21],  # askp_rsqn2
-                iv[22],  # askp_rsqn3
-                iv[23],  # askp_rsqn4
-                iv[24],  # askp_rsqn5
-                iv[25],  # askp_rsqn6
-                iv[26],  # askp_rsqn7
-                iv[27],  # askp_rsqn8
-                iv[28],  # askp_rsqn9
-                iv[29],  # askp_rsqn10
-                iv[30],  # bidp_rsqn1
-                iv[31],  # bidp_rsqn2
-                iv[32],  # bidp_rsqn3
-                iv[33],  # bidp_rsqn4
-                iv[34],  # bidp_rsqn5
-                iv[35],  # bidp_rsqn6
-                iv[36],  # bidp_rsqn7
-                iv[37],  # bidp_rsqn8
-                iv[38],  # bidp_rsqn9
-                iv[39],  # bidp_rsqn10
-                iv[40],  # total_askp_csnu
-                iv[41],  # total_bidp_csnu
-                iv[42],  # total_askp_rsqn
-                iv[43],  # total_bidp_rsqn
-                iv[44],  # total_askp_rsqn_icdc
-                iv[45],  # total_bidp_rsqn_icdc
+                *iv[0:46],  # askp_csnu1 .. total_bidp_rsqn_icdc
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]

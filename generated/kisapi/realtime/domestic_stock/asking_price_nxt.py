@@ -17,66 +17,6 @@ from ...enums import Sign
 __all__ = ["SPEC", "AskingPriceNxt"]
 
 _YN = _r.YN.get
-_INTS = _r.picker(
-    (
-        3,
-        4,
-        5,
-        6,
-        7,
-        8,
-        9,
-        10,
-        11,
-        12,
-        13,
-        14,
-        15,
-        16,
-        17,
-        18,
-        19,
-        20,
-        21,
-        22,
-        23,
-        24,
-        25,
-        26,
-        27,
-        28,
-        29,
-        30,
-        31,
-        32,
-        33,
-        34,
-        35,
-        36,
-        37,
-        38,
-        39,
-        40,
-        41,
-        42,
-        43,
-        44,
-        45,
-        46,
-        47,
-        48,
-        49,
-        50,
-        53,
-        54,
-        55,
-        56,
-        57,
-        60,
-        63,
-    )
-)
-"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -365,59 +305,12 @@ class AskingPriceNxt(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([*v[3:51], *v[53:58], v[60], v[63]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
                 (t if (t := v[2].strip()) not in _r.NULLS else None),  # hour_cls_code
-                iv[0],  # askp1
-                iv[1],  # askp2
-                iv[2],  # askp3
-                iv[3],  # askp4
-                iv[4],  # askp5
-                iv[5],  # askp6
-                iv[6],  # askp7
-                iv[7],  # askp8
-                iv[8],  # askp9
-                iv[9],  # askp10
-                iv[10],  # bidp1
-                iv[11],  # bidp2
-                iv[12],  # bidp3
-                iv[13],  # bidp4
-                iv[14],  # bidp5
-                iv[15],  # bidp6
-                iv[16],  # bidp7
-                iv[17],  # bidp8
-                iv[18],  # bidp9
-                iv[19],  # bidp10
-                iv[20],  # askp_rsqn1
-                iv[21],  # askp_rsqn2
-                iv[22],  # askp_rsqn3
-                iv[23],  # askp_rsqn4
-                iv[24],  # askp_rsqn5
-                iv[25],  # askp_rsqn6
-                iv[26],  # askp_rsqn7
-                iv[27],  # askp_rsqn8
-                iv[28],  # askp_rsqn9
-                iv[29],  # askp_rsqn10
-                iv[30],  # bidp_rsqn1
-                iv[31],  # bidp_rsqn2
-                iv[32],  # bidp_rsqn3
-                iv[33],  # bidp_rsqn4
-                iv[34],  # bidp_rsqn5
-                iv[35],  # bidp_rsqn6
-                iv[36],  # bidp_rsqn7
-                iv[37],  # bidp_rsqn8
-                iv[38],  # bidp_rsqn9
-                iv[39],  # bidp_rsqn10
-                iv[40],  # total_askp_rsqn
-                iv[41],  # total_bidp_rsqn
-                iv[42],  # ovtm_total_askp_rsqn
-                iv[43],  # ovtm_total_bidp_rsqn
-                iv[44],  # antc_cnpr
-                iv[45],  # antc_cnqn
-                iv[46],  # antc_vol
-                iv[47],  # antc_cntg_vrss
+                *iv[0:48],  # askp1 .. antc_cntg_vrss
                 _SIGN_CODES[v[51].strip()],  # antc_cntg_vrss_sign
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[52])

@@ -150,7 +150,7 @@ class CcnlNotice(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints(_INTS(v))  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # cust_id
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # acnt_no

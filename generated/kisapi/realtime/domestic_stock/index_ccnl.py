@@ -17,8 +17,6 @@ from ...enums import Sign
 __all__ = ["SPEC", "IndexCcnl"]
 
 _YN = _r.YN.get
-_INTS = _r.picker((5, 6, 7, 8, 22, 23, 24, 25, 26, 27, 28))
-"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -167,7 +165,7 @@ class IndexCcnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([*v[5:9], *v[22:29]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # bstp_cls_code
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour

@@ -453,27 +453,11 @@ class IndexProgramTrade(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints(_INTS(v))  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # bstp_cls_code
                 time.fromisoformat(x) if (x := v[1]) else None,  # bsop_hour
-                iv[0],  # arbt_seln_entm_cnqn
-                iv[1],  # arbt_seln_onsl_cnqn
-                iv[2],  # arbt_shnu_entm_cnqn
-                iv[3],  # arbt_shnu_onsl_cnqn
-                iv[4],  # nabt_seln_entm_cnqn
-                iv[5],  # nabt_seln_onsl_cnqn
-                iv[6],  # nabt_shnu_entm_cnqn
-                iv[7],  # nabt_shnu_onsl_cnqn
-                iv[8],  # arbt_seln_entm_cntg_amt
-                iv[9],  # arbt_seln_onsl_cntg_amt
-                iv[10],  # arbt_shnu_entm_cntg_amt
-                iv[11],  # arbt_shnu_onsl_cntg_amt
-                iv[12],  # nabt_seln_entm_cntg_amt
-                iv[13],  # nabt_seln_onsl_cntg_amt
-                iv[14],  # nabt_shnu_entm_cntg_amt
-                iv[15],  # nabt_shnu_onsl_cntg_amt
-                iv[16],  # arbt_smtn_seln_vol
+                *iv[0:17],  # arbt_seln_entm_cnqn .. arbt_smtn_seln_vol
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[19])
                 else None,  # arbt_smtm_seln_vol_rate

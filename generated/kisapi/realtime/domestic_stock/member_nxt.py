@@ -14,36 +14,6 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "MemberNxt"]
 
 _YN = _r.YN.get
-_INTS = _r.picker(
-    (
-        11,
-        12,
-        13,
-        14,
-        15,
-        16,
-        17,
-        18,
-        19,
-        20,
-        51,
-        52,
-        53,
-        54,
-        55,
-        56,
-        57,
-        58,
-        59,
-        60,
-        61,
-        62,
-        63,
-        64,
-        65,
-    )
-)
-"""The integer fields, converted in one pass by as_tuple."""
 
 
 class MemberNxt(RealtimeRecord):
@@ -381,7 +351,7 @@ class MemberNxt(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([*v[11:21], *v[51:66]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # seln2_mbcr_name1
@@ -454,21 +424,7 @@ class MemberNxt(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[50])
                 else None,  # shnu_mbcr_rlim5
-                iv[10],  # seln_qty_icdc1
-                iv[11],  # seln_qty_icdc2
-                iv[12],  # seln_qty_icdc3
-                iv[13],  # seln_qty_icdc4
-                iv[14],  # seln_qty_icdc5
-                iv[15],  # shnu_qty_icdc1
-                iv[16],  # shnu_qty_icdc2
-                iv[17],  # shnu_qty_icdc3
-                iv[18],  # shnu_qty_icdc4
-                iv[19],  # shnu_qty_icdc5
-                iv[20],  # glob_total_seln_qty
-                iv[21],  # glob_total_shnu_qty
-                iv[22],  # glob_total_seln_qty_icdc
-                iv[23],  # glob_total_shnu_qty_icdc
-                iv[24],  # glob_ntby_qty
+                *iv[10:25],  # seln_qty_icdc1 .. glob_ntby_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[66])
                 else None,  # glob_seln_rlim

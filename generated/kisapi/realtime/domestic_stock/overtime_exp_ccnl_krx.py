@@ -221,7 +221,7 @@ class OvertimeExpCcnlKrx(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints(_INTS(v))  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # stck_cntg_hour

@@ -14,8 +14,6 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "ProgramTradeNxt"]
 
 _YN = _r.YN.get
-_INTS = _r.picker((2, 3, 4, 5, 6, 7, 8, 9, 10))
-"""The integer fields, converted in one pass by as_tuple."""
 
 
 class ProgramTradeNxt(RealtimeRecord):
@@ -85,7 +83,7 @@ class ProgramTradeNxt(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([*v[2:11]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
                 time.fromisoformat(x) if (x := v[1]) else None,  # stck_cntg_hour

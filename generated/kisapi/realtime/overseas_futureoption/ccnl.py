@@ -15,8 +15,6 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "Ccnl"]
 
 _YN = _r.YN.get
-_INTS = _r.picker((11, 17))
-"""The integer fields, converted in one pass by as_tuple."""
 
 
 class Ccnl(RealtimeRecord):
@@ -142,7 +140,7 @@ class Ccnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([v[11], v[17]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # series_cd
                 date.fromisoformat(x) if (x := v[1]) else None,  # bsns_date

@@ -17,8 +17,6 @@ from ...enums import SellBuyDivision
 __all__ = ["SPEC", "CcnlNotice"]
 
 _YN = _r.YN.get
-_INTS = _r.picker((12, 15, 17, 26))
-"""The integer fields, converted in one pass by as_tuple."""
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
@@ -179,7 +177,7 @@ class CcnlNotice(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([v[12], v[15], v[17], v[26]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # user_id
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # acct_no

@@ -15,8 +15,6 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "DelayedAskingPriceAsia"]
 
 _YN = _r.YN.get
-_INTS = _r.picker((2, 7, 8, 9, 10, 13, 14))
-"""The integer fields, converted in one pass by as_tuple."""
 
 
 class DelayedAskingPriceAsia(RealtimeRecord):
@@ -110,7 +108,7 @@ class DelayedAskingPriceAsia(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([v[2], *v[7:11], v[13], v[14]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb

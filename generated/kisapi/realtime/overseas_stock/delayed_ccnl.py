@@ -15,8 +15,6 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "DelayedCcnl"]
 
 _YN = _r.YN.get
-_INTS = _r.picker((2, 17, 18, 19, 20, 22, 23))
-"""The integer fields, converted in one pass by as_tuple."""
 
 
 class DelayedCcnl(RealtimeRecord):
@@ -146,7 +144,7 @@ class DelayedCcnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))
+            iv = _r.ints([v[2], *v[17:21], v[22], v[23]])  # the integer fields, in one pass
             return (
                 (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
                 (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb
