@@ -101,15 +101,15 @@ def fast_expr(field: ir.Field, index: int, ints: tuple[int, ...] = ()) -> str:
 
 # Realtime records: the whole-record read converts each field inline, with exactly the result
 # of its property (records.to_*); anything these raise on falls back to the properties.
-_TO_STR = "(t if (t := v[{i}].strip()) not in _r.NULLS else None)"
+_TO_STR = "(t if (t := v[{i}].strip()) not in _NULLS else None)"
 _RT_FAST = {
     "str": _TO_STR,
     "text": _TO_STR,
     "datetime": _TO_STR,
     "int": "int(x) if (x := v[{i}]) else None",
     "decimal": "(n if (n := Decimal(x)).is_finite() else None) if (x := v[{i}]) else None",
-    "date": "date.fromisoformat(x) if (x := v[{i}]) else None",
-    "time": "time.fromisoformat(x) if (x := v[{i}]) else None",
+    "date": "_DATE(x) if (x := v[{i}]) else None",
+    "time": "_TIME(x) if (x := v[{i}]) else None",
     "bool": "_YN(v[{i}])",
 }
 
@@ -188,7 +188,7 @@ def realtime_expr(field: ir.Field, index: int, ints: tuple[int, ...] = ()) -> st
             else f"iv[{at}]"
         )
     if field.enum:
-        return f"_{codes_name(field.enum)}[v[{index}].strip()]"
+        return f"_{codes_name(field.enum)}[v[{index}]]"
     return _RT_FAST[field.kind].format(i=index)
 
 

@@ -67,3 +67,9 @@ def test_enum_codes_lookup() -> None:
     assert codes["3"] is None
     assert codes[""] is None
     assert "1" not in codes  # a padded miss is not cached as a new code
+    # the wire value is looked up as sent: spaces around it are dropped on a miss
+    assert codes[" 01 "] is Division.NEW
+    assert codes["  1"] is Division.NEW
+    assert codes[" "] is None
+    assert codes.read(" 002") is Division.CLOSE
+    assert " 01 " not in codes

@@ -186,22 +186,27 @@ def to_bool(value: str) -> bool | None:
 class EnumCodes(dict[str, E]):
     """Code -> member of ``enum`` for the generated properties; a miss reads as ``None``.
 
-    Exact codes are plain dict hits; a code KIS writes without (or with more) zero padding
-    than the enum (``1`` for ``01``) is resolved by ``__missing__``.
+    Exact codes are plain dict hits (the wire value as sent, not stripped first: codes carry
+    no surrounding spaces, so ``codes[value]`` is ``codes[value.strip()]``); a code with
+    spaces around it, or written without (or with more) zero padding than the enum (``1``
+    for ``01``), is resolved by ``__missing__``.
     """
 
     __slots__ = ("_enum",)
 
     def __init__(self, enum: type[E]) -> None:
-        super().__init__((str(member.value), member) for member in enum)
+        super().__init__((str(member.value).strip(), member) for member in enum)
         self._enum = enum
 
     def __missing__(self, key: str) -> E | None:
+        text = key.strip()
+        if text != key:
+            return self[text]
         return to_padded_enum(key, self._enum)
 
     def read(self, value: str) -> E | None:
         """The member a wire value names (spaces ignored), or ``None``."""
-        return self[value.strip()]
+        return self[value]
 
     @property
     def enum(self) -> type[E]:

@@ -17,6 +17,10 @@ from ...enums import Sign
 __all__ = ["SPEC", "BondIndexCcnl"]
 
 _YN = _r.YN.get
+_NULLS = _r.NULLS
+# bound once: every ``time.fromisoformat`` makes a new bound method
+_DATE = date.fromisoformat
+_TIME = time.fromisoformat
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -126,9 +130,9 @@ class BondIndexCcnl(RealtimeRecord):
         v = self._v
         try:
             return (
-                (t if (t := v[0].strip()) not in _r.NULLS else None),  # nmix_id
-                date.fromisoformat(x) if (x := v[1]) else None,  # stnd_date1
-                time.fromisoformat(x) if (x := v[2]) else None,  # trnm_hour
+                (t if (t := v[0].strip()) not in _NULLS else None),  # nmix_id
+                _DATE(x) if (x := v[1]) else None,  # stnd_date1
+                _TIME(x) if (x := v[2]) else None,  # trnm_hour
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[3])
                 else None,  # totl_ernn_nmix_oprc
@@ -147,7 +151,7 @@ class BondIndexCcnl(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[8])
                 else None,  # totl_ernn_nmix_prdy_vrss
-                _SIGN_CODES[v[9].strip()],  # totl_ernn_nmix_prdy_vrss_sign
+                _SIGN_CODES[v[9]],  # totl_ernn_nmix_prdy_vrss_sign
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[10])
                 else None,  # totl_ernn_nmix_prdy_ctrt
@@ -235,7 +239,7 @@ class BondIndexCcnl(RealtimeRecord):
     @property
     def totl_ernn_nmix_prdy_vrss_sign(self) -> Sign | None:
         """총수익지수 전일대비 부호 (totl_ernn_nmix_prdy_vrss_sign)"""
-        return _SIGN_CODES[self._v[9].strip()]
+        return _SIGN_CODES[self._v[9]]
 
     @property
     def totl_ernn_nmix_prdy_ctrt(self) -> Decimal | None:

@@ -16,6 +16,10 @@ from ...enums import SellBuyDivision
 __all__ = ["SPEC", "CcnlNotice"]
 
 _YN = _r.YN.get
+_NULLS = _r.NULLS
+# bound once: every ``time.fromisoformat`` makes a new bound method
+_DATE = date.fromisoformat
+_TIME = time.fromisoformat
 _INTS = _r.picker((9, 10, 16, 18, 25))
 """The integer fields, converted in one pass by as_tuple."""
 
@@ -152,31 +156,31 @@ class CcnlNotice(RealtimeRecord):
         try:
             iv = _r.ints(_INTS(v))  # the integer fields, in one pass
             return (
-                (t if (t := v[0].strip()) not in _r.NULLS else None),  # cust_id
-                (t if (t := v[1].strip()) not in _r.NULLS else None),  # acnt_no
-                (t if (t := v[2].strip()) not in _r.NULLS else None),  # oder_no
-                (t if (t := v[3].strip()) not in _r.NULLS else None),  # ooder_no
-                _SELL_BUY_DIVISION_CODES[v[4].strip()],  # seln_byov_cls
-                (t if (t := v[5].strip()) not in _r.NULLS else None),  # rctf_cls
-                (t if (t := v[6].strip()) not in _r.NULLS else None),  # oder_kind
-                (t if (t := v[7].strip()) not in _r.NULLS else None),  # oder_cond
-                (t if (t := v[8].strip()) not in _r.NULLS else None),  # stck_shrn_iscd
+                (t if (t := v[0].strip()) not in _NULLS else None),  # cust_id
+                (t if (t := v[1].strip()) not in _NULLS else None),  # acnt_no
+                (t if (t := v[2].strip()) not in _NULLS else None),  # oder_no
+                (t if (t := v[3].strip()) not in _NULLS else None),  # ooder_no
+                _SELL_BUY_DIVISION_CODES[v[4]],  # seln_byov_cls
+                (t if (t := v[5].strip()) not in _NULLS else None),  # rctf_cls
+                (t if (t := v[6].strip()) not in _NULLS else None),  # oder_kind
+                (t if (t := v[7].strip()) not in _NULLS else None),  # oder_cond
+                (t if (t := v[8].strip()) not in _NULLS else None),  # stck_shrn_iscd
                 iv[0],  # cntg_qty
                 iv[1],  # cntg_unpr
-                time.fromisoformat(x) if (x := v[11]) else None,  # stck_cntg_hour
-                (t if (t := v[12].strip()) not in _r.NULLS else None),  # rfus_yn
-                (t if (t := v[13].strip()) not in _r.NULLS else None),  # cntg_yn
-                (t if (t := v[14].strip()) not in _r.NULLS else None),  # acpt_yn
-                (t if (t := v[15].strip()) not in _r.NULLS else None),  # brnc_no
+                _TIME(x) if (x := v[11]) else None,  # stck_cntg_hour
+                (t if (t := v[12].strip()) not in _NULLS else None),  # rfus_yn
+                (t if (t := v[13].strip()) not in _NULLS else None),  # cntg_yn
+                (t if (t := v[14].strip()) not in _NULLS else None),  # acpt_yn
+                (t if (t := v[15].strip()) not in _NULLS else None),  # brnc_no
                 iv[2],  # oder_qty
-                (t if (t := v[17].strip()) not in _r.NULLS else None),  # acnt_name
+                (t if (t := v[17].strip()) not in _NULLS else None),  # acnt_name
                 iv[3],  # ord_cond_prc
-                (t if (t := v[19].strip()) not in _r.NULLS else None),  # ord_exg_gb
-                (t if (t := v[20].strip()) not in _r.NULLS else None),  # popup_yn
-                (t if (t := v[21].strip()) not in _r.NULLS else None),  # filler
-                (t if (t := v[22].strip()) not in _r.NULLS else None),  # crdt_cls
-                date.fromisoformat(x) if (x := v[23]) else None,  # crdt_loan_date
-                (t if (t := v[24].strip()) not in _r.NULLS else None),  # cntg_isnm40
+                (t if (t := v[19].strip()) not in _NULLS else None),  # ord_exg_gb
+                (t if (t := v[20].strip()) not in _NULLS else None),  # popup_yn
+                (t if (t := v[21].strip()) not in _NULLS else None),  # filler
+                (t if (t := v[22].strip()) not in _NULLS else None),  # crdt_cls
+                _DATE(x) if (x := v[23]) else None,  # crdt_loan_date
+                (t if (t := v[24].strip()) not in _NULLS else None),  # cntg_isnm40
                 iv[4],  # oder_prc
             )
         except _r.CONVERT_ERRORS:
@@ -210,7 +214,7 @@ class CcnlNotice(RealtimeRecord):
     @property
     def seln_byov_cls(self) -> SellBuyDivision | None:
         """매도매수구분 (SELN_BYOV_CLS)"""
-        return _SELL_BUY_DIVISION_CODES[self._v[4].strip()]
+        return _SELL_BUY_DIVISION_CODES[self._v[4]]
 
     @property
     def rctf_cls(self) -> str | None:

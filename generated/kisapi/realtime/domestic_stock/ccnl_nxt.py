@@ -17,6 +17,10 @@ from ...enums import Sign
 __all__ = ["SPEC", "CcnlNxt"]
 
 _YN = _r.YN.get
+_NULLS = _r.NULLS
+# bound once: every ``time.fromisoformat`` makes a new bound method
+_DATE = date.fromisoformat
+_TIME = time.fromisoformat
 _INTS = _r.picker(
     (2, 4, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 26, 29, 32, 36, 37, 38, 39, 41, 45)
 )
@@ -235,10 +239,10 @@ class CcnlNxt(RealtimeRecord):
         try:
             iv = _r.ints(_INTS(v))  # the integer fields, in one pass
             return (
-                (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
-                time.fromisoformat(x) if (x := v[1]) else None,  # stck_cntg_hour
+                (t if (t := v[0].strip()) not in _NULLS else None),  # mksc_shrn_iscd
+                _TIME(x) if (x := v[1]) else None,  # stck_cntg_hour
                 iv[0],  # stck_prpr
-                _SIGN_CODES[v[3].strip()],  # prdy_vrss_sign
+                _SIGN_CODES[v[3]],  # prdy_vrss_sign
                 iv[1],  # prdy_vrss
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[5])
@@ -260,24 +264,24 @@ class CcnlNxt(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[18]) else None,  # cttr
                 iv[13],  # seln_cntg_smtn
                 iv[14],  # shnu_cntg_smtn
-                (t if (t := v[21].strip()) not in _r.NULLS else None),  # cntg_cls_code
+                (t if (t := v[21].strip()) not in _NULLS else None),  # cntg_cls_code
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[22])
                 else None,  # shnu_rate
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[23])
                 else None,  # prdy_vol_vrss_acml_vol_rate
-                time.fromisoformat(x) if (x := v[24]) else None,  # oprc_hour
-                _SIGN_CODES[v[25].strip()],  # oprc_vrss_prpr_sign
+                _TIME(x) if (x := v[24]) else None,  # oprc_hour
+                _SIGN_CODES[v[25]],  # oprc_vrss_prpr_sign
                 iv[15],  # oprc_vrss_prpr
-                time.fromisoformat(x) if (x := v[27]) else None,  # hgpr_hour
-                _SIGN_CODES[v[28].strip()],  # hgpr_vrss_prpr_sign
+                _TIME(x) if (x := v[27]) else None,  # hgpr_hour
+                _SIGN_CODES[v[28]],  # hgpr_vrss_prpr_sign
                 iv[16],  # hgpr_vrss_prpr
-                time.fromisoformat(x) if (x := v[30]) else None,  # lwpr_hour
-                _SIGN_CODES[v[31].strip()],  # lwpr_vrss_prpr_sign
+                _TIME(x) if (x := v[30]) else None,  # lwpr_hour
+                _SIGN_CODES[v[31]],  # lwpr_vrss_prpr_sign
                 iv[17],  # lwpr_vrss_prpr
-                date.fromisoformat(x) if (x := v[33]) else None,  # bsop_date
-                (t if (t := v[34].strip()) not in _r.NULLS else None),  # new_mkop_cls_code
+                _DATE(x) if (x := v[33]) else None,  # bsop_date
+                (t if (t := v[34].strip()) not in _NULLS else None),  # new_mkop_cls_code
                 _YN(v[35]),  # trht_yn
                 iv[18],  # askp_rsqn1
                 iv[19],  # bidp_rsqn1
@@ -290,8 +294,8 @@ class CcnlNxt(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[42])
                 else None,  # prdy_smns_hour_acml_vol_rate
-                (t if (t := v[43].strip()) not in _r.NULLS else None),  # hour_cls_code
-                (t if (t := v[44].strip()) not in _r.NULLS else None),  # mrkt_trtm_cls_code
+                (t if (t := v[43].strip()) not in _NULLS else None),  # hour_cls_code
+                (t if (t := v[44].strip()) not in _NULLS else None),  # mrkt_trtm_cls_code
                 iv[23],  # vi_stnd_prc
             )
         except _r.CONVERT_ERRORS:
@@ -320,7 +324,7 @@ class CcnlNxt(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (PRDY_VRSS_SIGN)"""
-        return _SIGN_CODES[self._v[3].strip()]
+        return _SIGN_CODES[self._v[3]]
 
     @property
     def prdy_vrss(self) -> int | None:
@@ -430,7 +434,7 @@ class CcnlNxt(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (OPRC_VRSS_PRPR_SIGN)"""
-        return _SIGN_CODES[self._v[25].strip()]
+        return _SIGN_CODES[self._v[25]]
 
     @property
     def oprc_vrss_prpr(self) -> int | None:
@@ -445,7 +449,7 @@ class CcnlNxt(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (HGPR_VRSS_PRPR_SIGN)"""
-        return _SIGN_CODES[self._v[28].strip()]
+        return _SIGN_CODES[self._v[28]]
 
     @property
     def hgpr_vrss_prpr(self) -> int | None:
@@ -460,7 +464,7 @@ class CcnlNxt(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (LWPR_VRSS_PRPR_SIGN)"""
-        return _SIGN_CODES[self._v[31].strip()]
+        return _SIGN_CODES[self._v[31]]
 
     @property
     def lwpr_vrss_prpr(self) -> int | None:

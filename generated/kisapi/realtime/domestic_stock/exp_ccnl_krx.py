@@ -17,6 +17,10 @@ from ...enums import Sign
 __all__ = ["SPEC", "ExpCcnlKrx"]
 
 _YN = _r.YN.get
+_NULLS = _r.NULLS
+# bound once: every ``time.fromisoformat`` makes a new bound method
+_DATE = date.fromisoformat
+_TIME = time.fromisoformat
 _INTS = _r.picker(
     (2, 4, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 26, 29, 32, 36, 37, 38, 39, 41)
 )
@@ -231,10 +235,10 @@ class ExpCcnlKrx(RealtimeRecord):
         try:
             iv = _r.ints(_INTS(v))  # the integer fields, in one pass
             return (
-                (t if (t := v[0].strip()) not in _r.NULLS else None),  # mksc_shrn_iscd
-                time.fromisoformat(x) if (x := v[1]) else None,  # stck_cntg_hour
+                (t if (t := v[0].strip()) not in _NULLS else None),  # mksc_shrn_iscd
+                _TIME(x) if (x := v[1]) else None,  # stck_cntg_hour
                 iv[0],  # stck_prpr
-                _SIGN_CODES[v[3].strip()],  # prdy_vrss_sign
+                _SIGN_CODES[v[3]],  # prdy_vrss_sign
                 iv[1],  # prdy_vrss
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[5])
@@ -256,24 +260,24 @@ class ExpCcnlKrx(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[18]) else None,  # cttr
                 iv[13],  # seln_cntg_smtn
                 iv[14],  # shnu_cntg_smtn
-                (t if (t := v[21].strip()) not in _r.NULLS else None),  # cntg_cls_code
+                (t if (t := v[21].strip()) not in _NULLS else None),  # cntg_cls_code
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[22])
                 else None,  # shnu_rate
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[23])
                 else None,  # prdy_vol_vrss_acml_vol_rate
-                time.fromisoformat(x) if (x := v[24]) else None,  # oprc_hour
-                _SIGN_CODES[v[25].strip()],  # oprc_vrss_prpr_sign
+                _TIME(x) if (x := v[24]) else None,  # oprc_hour
+                _SIGN_CODES[v[25]],  # oprc_vrss_prpr_sign
                 iv[15],  # oprc_vrss_prpr
-                time.fromisoformat(x) if (x := v[27]) else None,  # hgpr_hour
-                _SIGN_CODES[v[28].strip()],  # hgpr_vrss_prpr_sign
+                _TIME(x) if (x := v[27]) else None,  # hgpr_hour
+                _SIGN_CODES[v[28]],  # hgpr_vrss_prpr_sign
                 iv[16],  # hgpr_vrss_prpr
-                time.fromisoformat(x) if (x := v[30]) else None,  # lwpr_hour
-                _SIGN_CODES[v[31].strip()],  # lwpr_vrss_prpr_sign
+                _TIME(x) if (x := v[30]) else None,  # lwpr_hour
+                _SIGN_CODES[v[31]],  # lwpr_vrss_prpr_sign
                 iv[17],  # lwpr_vrss_prpr
-                date.fromisoformat(x) if (x := v[33]) else None,  # bsop_date
-                (t if (t := v[34].strip()) not in _r.NULLS else None),  # new_mkop_cls_code
+                _DATE(x) if (x := v[33]) else None,  # bsop_date
+                (t if (t := v[34].strip()) not in _NULLS else None),  # new_mkop_cls_code
                 _YN(v[35]),  # trht_yn
                 iv[18],  # askp_rsqn1
                 iv[19],  # bidp_rsqn1
@@ -286,8 +290,8 @@ class ExpCcnlKrx(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[42])
                 else None,  # prdy_smns_hour_acml_vol_rate
-                (t if (t := v[43].strip()) not in _r.NULLS else None),  # hour_cls_code
-                (t if (t := v[44].strip()) not in _r.NULLS else None),  # mrkt_trtm_cls_code
+                (t if (t := v[43].strip()) not in _NULLS else None),  # hour_cls_code
+                (t if (t := v[44].strip()) not in _NULLS else None),  # mrkt_trtm_cls_code
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
@@ -315,7 +319,7 @@ class ExpCcnlKrx(RealtimeRecord):
     @property
     def prdy_vrss_sign(self) -> Sign | None:
         """전일 대비 부호 (prdy_vrss_sign)"""
-        return _SIGN_CODES[self._v[3].strip()]
+        return _SIGN_CODES[self._v[3]]
 
     @property
     def prdy_vrss(self) -> int | None:
@@ -425,7 +429,7 @@ class ExpCcnlKrx(RealtimeRecord):
     @property
     def oprc_vrss_prpr_sign(self) -> Sign | None:
         """시가2 대비 현재가 부호 (oprc_vrss_prpr_sign)"""
-        return _SIGN_CODES[self._v[25].strip()]
+        return _SIGN_CODES[self._v[25]]
 
     @property
     def oprc_vrss_prpr(self) -> int | None:
@@ -440,7 +444,7 @@ class ExpCcnlKrx(RealtimeRecord):
     @property
     def hgpr_vrss_prpr_sign(self) -> Sign | None:
         """최고가 대비 현재가 부호 (hgpr_vrss_prpr_sign)"""
-        return _SIGN_CODES[self._v[28].strip()]
+        return _SIGN_CODES[self._v[28]]
 
     @property
     def hgpr_vrss_prpr(self) -> int | None:
@@ -455,7 +459,7 @@ class ExpCcnlKrx(RealtimeRecord):
     @property
     def lwpr_vrss_prpr_sign(self) -> Sign | None:
         """최저가 대비 현재가 부호 (lwpr_vrss_prpr_sign)"""
-        return _SIGN_CODES[self._v[31].strip()]
+        return _SIGN_CODES[self._v[31]]
 
     @property
     def lwpr_vrss_prpr(self) -> int | None:

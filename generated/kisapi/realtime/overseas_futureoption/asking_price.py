@@ -15,6 +15,10 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "AskingPrice"]
 
 _YN = _r.YN.get
+_NULLS = _r.NULLS
+# bound once: every ``time.fromisoformat`` makes a new bound method
+_DATE = date.fromisoformat
+_TIME = time.fromisoformat
 _INTS = _r.picker((4, 5, 7, 8, 10, 11, 13, 14, 16, 17, 19, 20, 22, 23, 25, 26, 28, 29, 31, 32))
 """The integer fields, converted in one pass by as_tuple."""
 
@@ -184,9 +188,9 @@ class AskingPrice(RealtimeRecord):
         try:
             iv = _r.ints(_INTS(v))  # the integer fields, in one pass
             return (
-                (t if (t := v[0].strip()) not in _r.NULLS else None),  # series_cd
-                date.fromisoformat(x) if (x := v[1]) else None,  # recv_date
-                time.fromisoformat(x) if (x := v[2]) else None,  # recv_time
+                (t if (t := v[0].strip()) not in _NULLS else None),  # series_cd
+                _DATE(x) if (x := v[1]) else None,  # recv_date
+                _TIME(x) if (x := v[2]) else None,  # recv_time
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[3])
                 else None,  # prev_price

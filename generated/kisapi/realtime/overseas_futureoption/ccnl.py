@@ -15,6 +15,10 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "Ccnl"]
 
 _YN = _r.YN.get
+_NULLS = _r.NULLS
+# bound once: every ``time.fromisoformat`` makes a new bound method
+_DATE = date.fromisoformat
+_TIME = time.fromisoformat
 
 
 class Ccnl(RealtimeRecord):
@@ -142,18 +146,18 @@ class Ccnl(RealtimeRecord):
         try:
             iv = _r.ints([v[11], v[17]])  # the integer fields, in one pass
             return (
-                (t if (t := v[0].strip()) not in _r.NULLS else None),  # series_cd
-                date.fromisoformat(x) if (x := v[1]) else None,  # bsns_date
-                date.fromisoformat(x) if (x := v[2]) else None,  # mrkt_open_date
-                time.fromisoformat(x) if (x := v[3]) else None,  # mrkt_open_time
-                date.fromisoformat(x) if (x := v[4]) else None,  # mrkt_close_date
-                time.fromisoformat(x) if (x := v[5]) else None,  # mrkt_close_time
+                (t if (t := v[0].strip()) not in _NULLS else None),  # series_cd
+                _DATE(x) if (x := v[1]) else None,  # bsns_date
+                _DATE(x) if (x := v[2]) else None,  # mrkt_open_date
+                _TIME(x) if (x := v[3]) else None,  # mrkt_open_time
+                _DATE(x) if (x := v[4]) else None,  # mrkt_close_date
+                _TIME(x) if (x := v[5]) else None,  # mrkt_close_time
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[6])
                 else None,  # prev_price
-                date.fromisoformat(x) if (x := v[7]) else None,  # recv_date
-                time.fromisoformat(x) if (x := v[8]) else None,  # recv_time
-                (t if (t := v[9].strip()) not in _r.NULLS else None),  # active_flag
+                _DATE(x) if (x := v[7]) else None,  # recv_date
+                _TIME(x) if (x := v[8]) else None,  # recv_time
+                (t if (t := v[9].strip()) not in _NULLS else None),  # active_flag
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[10])
                 else None,  # last_price
@@ -174,13 +178,13 @@ class Ccnl(RealtimeRecord):
                 if (x := v[16])
                 else None,  # low_price
                 iv[1],  # vol
-                (t if (t := v[18].strip()) not in _r.NULLS else None),  # prev_sign
-                (t if (t := v[19].strip()) not in _r.NULLS else None),  # quotsign
-                (t if (t := v[20].strip()) not in _r.NULLS else None),  # recv_time2
+                (t if (t := v[18].strip()) not in _NULLS else None),  # prev_sign
+                (t if (t := v[19].strip()) not in _NULLS else None),  # quotsign
+                (t if (t := v[20].strip()) not in _NULLS else None),  # recv_time2
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[21])
                 else None,  # psttl_price
-                (t if (t := v[22].strip()) not in _r.NULLS else None),  # psttl_sign
+                (t if (t := v[22].strip()) not in _NULLS else None),  # psttl_sign
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[23])
                 else None,  # psttl_diff_price

@@ -15,6 +15,10 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "AskingPrice"]
 
 _YN = _r.YN.get
+_NULLS = _r.NULLS
+# bound once: every ``time.fromisoformat`` makes a new bound method
+_DATE = date.fromisoformat
+_TIME = time.fromisoformat
 _INTS = _r.picker(
     (2, 7, 8, 9, 10, 13, 14, 19, 20, 25, 26, 31, 32, 37, 38, 43, 44, 49, 50, 55, 56, 61, 62, 67, 68)
 )
@@ -330,13 +334,13 @@ class AskingPrice(RealtimeRecord):
         try:
             iv = _r.ints(_INTS(v))  # the integer fields, in one pass
             return (
-                (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
-                (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb
+                (t if (t := v[0].strip()) not in _NULLS else None),  # rsym
+                (t if (t := v[1].strip()) not in _NULLS else None),  # symb
                 iv[0],  # zdiv
-                date.fromisoformat(x) if (x := v[3]) else None,  # xymd
-                time.fromisoformat(x) if (x := v[4]) else None,  # xhms
-                date.fromisoformat(x) if (x := v[5]) else None,  # kymd
-                time.fromisoformat(x) if (x := v[6]) else None,  # khms
+                _DATE(x) if (x := v[3]) else None,  # xymd
+                _TIME(x) if (x := v[4]) else None,  # xhms
+                _DATE(x) if (x := v[5]) else None,  # kymd
+                _TIME(x) if (x := v[6]) else None,  # khms
                 iv[1],  # bvol
                 iv[2],  # avol
                 iv[3],  # bdvl

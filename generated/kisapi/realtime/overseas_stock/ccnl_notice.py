@@ -17,6 +17,10 @@ from ...enums import SellBuyDivision
 __all__ = ["SPEC", "CcnlNotice"]
 
 _YN = _r.YN.get
+_NULLS = _r.NULLS
+# bound once: every ``time.fromisoformat`` makes a new bound method
+_DATE = date.fromisoformat
+_TIME = time.fromisoformat
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
@@ -147,32 +151,32 @@ class CcnlNotice(RealtimeRecord):
         try:
             iv = _r.ints([v[8], v[15]])  # the integer fields, in one pass
             return (
-                (t if (t := v[0].strip()) not in _r.NULLS else None),  # cust_id
-                (t if (t := v[1].strip()) not in _r.NULLS else None),  # acnt_no
-                (t if (t := v[2].strip()) not in _r.NULLS else None),  # oder_no
-                (t if (t := v[3].strip()) not in _r.NULLS else None),  # ooder_no
-                _SELL_BUY_DIVISION_CODES[v[4].strip()],  # seln_byov_cls
-                (t if (t := v[5].strip()) not in _r.NULLS else None),  # rctf_cls
-                (t if (t := v[6].strip()) not in _r.NULLS else None),  # oder_kind2
-                (t if (t := v[7].strip()) not in _r.NULLS else None),  # stck_shrn_iscd
+                (t if (t := v[0].strip()) not in _NULLS else None),  # cust_id
+                (t if (t := v[1].strip()) not in _NULLS else None),  # acnt_no
+                (t if (t := v[2].strip()) not in _NULLS else None),  # oder_no
+                (t if (t := v[3].strip()) not in _NULLS else None),  # ooder_no
+                _SELL_BUY_DIVISION_CODES[v[4]],  # seln_byov_cls
+                (t if (t := v[5].strip()) not in _NULLS else None),  # rctf_cls
+                (t if (t := v[6].strip()) not in _NULLS else None),  # oder_kind2
+                (t if (t := v[7].strip()) not in _NULLS else None),  # stck_shrn_iscd
                 iv[0],  # cntg_qty
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[9])
                 else None,  # cntg_unpr
-                time.fromisoformat(x) if (x := v[10]) else None,  # stck_cntg_hour
-                (t if (t := v[11].strip()) not in _r.NULLS else None),  # rfus_yn
-                (t if (t := v[12].strip()) not in _r.NULLS else None),  # cntg_yn
-                (t if (t := v[13].strip()) not in _r.NULLS else None),  # acpt_yn
-                (t if (t := v[14].strip()) not in _r.NULLS else None),  # brnc_no
+                _TIME(x) if (x := v[10]) else None,  # stck_cntg_hour
+                (t if (t := v[11].strip()) not in _NULLS else None),  # rfus_yn
+                (t if (t := v[12].strip()) not in _NULLS else None),  # cntg_yn
+                (t if (t := v[13].strip()) not in _NULLS else None),  # acpt_yn
+                (t if (t := v[14].strip()) not in _NULLS else None),  # brnc_no
                 iv[1],  # oder_qty
-                (t if (t := v[16].strip()) not in _r.NULLS else None),  # acnt_name
-                (t if (t := v[17].strip()) not in _r.NULLS else None),  # cntg_isnm
-                (t if (t := v[18].strip()) not in _r.NULLS else None),  # oder_cond
-                (t if (t := v[19].strip()) not in _r.NULLS else None),  # debt_gb
-                date.fromisoformat(x) if (x := v[20]) else None,  # debt_date
-                time.fromisoformat(x) if (x := v[21]) else None,  # start_tm
-                time.fromisoformat(x) if (x := v[22]) else None,  # end_tm
-                (t if (t := v[23].strip()) not in _r.NULLS else None),  # tm_div_tp
+                (t if (t := v[16].strip()) not in _NULLS else None),  # acnt_name
+                (t if (t := v[17].strip()) not in _NULLS else None),  # cntg_isnm
+                (t if (t := v[18].strip()) not in _NULLS else None),  # oder_cond
+                (t if (t := v[19].strip()) not in _NULLS else None),  # debt_gb
+                _DATE(x) if (x := v[20]) else None,  # debt_date
+                _TIME(x) if (x := v[21]) else None,  # start_tm
+                _TIME(x) if (x := v[22]) else None,  # end_tm
+                (t if (t := v[23].strip()) not in _NULLS else None),  # tm_div_tp
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[24])
                 else None,  # cntg_unpr12
@@ -208,7 +212,7 @@ class CcnlNotice(RealtimeRecord):
     @property
     def seln_byov_cls(self) -> SellBuyDivision | None:
         """매도매수구분 (SELN_BYOV_CLS)"""
-        return _SELL_BUY_DIVISION_CODES[self._v[4].strip()]
+        return _SELL_BUY_DIVISION_CODES[self._v[4]]
 
     @property
     def rctf_cls(self) -> str | None:

@@ -15,6 +15,10 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "DelayedAskingPriceAsia"]
 
 _YN = _r.YN.get
+_NULLS = _r.NULLS
+# bound once: every ``time.fromisoformat`` makes a new bound method
+_DATE = date.fromisoformat
+_TIME = time.fromisoformat
 
 
 class DelayedAskingPriceAsia(RealtimeRecord):
@@ -110,13 +114,13 @@ class DelayedAskingPriceAsia(RealtimeRecord):
         try:
             iv = _r.ints([v[2], *v[7:11], v[13], v[14]])  # the integer fields, in one pass
             return (
-                (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
-                (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb
+                (t if (t := v[0].strip()) not in _NULLS else None),  # rsym
+                (t if (t := v[1].strip()) not in _NULLS else None),  # symb
                 iv[0],  # zdiv
-                date.fromisoformat(x) if (x := v[3]) else None,  # xymd
-                time.fromisoformat(x) if (x := v[4]) else None,  # xhms
-                date.fromisoformat(x) if (x := v[5]) else None,  # kymd
-                time.fromisoformat(x) if (x := v[6]) else None,  # khms
+                _DATE(x) if (x := v[3]) else None,  # xymd
+                _TIME(x) if (x := v[4]) else None,  # xhms
+                _DATE(x) if (x := v[5]) else None,  # kymd
+                _TIME(x) if (x := v[6]) else None,  # khms
                 iv[1],  # bvol
                 iv[2],  # avol
                 iv[3],  # bdvl

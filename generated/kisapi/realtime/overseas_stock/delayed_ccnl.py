@@ -15,6 +15,10 @@ from kisapi_runtime.realtime.records import RealtimeRecord, RealtimeSpec
 __all__ = ["SPEC", "DelayedCcnl"]
 
 _YN = _r.YN.get
+_NULLS = _r.NULLS
+# bound once: every ``time.fromisoformat`` makes a new bound method
+_DATE = date.fromisoformat
+_TIME = time.fromisoformat
 
 
 class DelayedCcnl(RealtimeRecord):
@@ -146,19 +150,19 @@ class DelayedCcnl(RealtimeRecord):
         try:
             iv = _r.ints([v[2], *v[17:21], v[22], v[23]])  # the integer fields, in one pass
             return (
-                (t if (t := v[0].strip()) not in _r.NULLS else None),  # rsym
-                (t if (t := v[1].strip()) not in _r.NULLS else None),  # symb
+                (t if (t := v[0].strip()) not in _NULLS else None),  # rsym
+                (t if (t := v[1].strip()) not in _NULLS else None),  # symb
                 iv[0],  # zdiv
-                date.fromisoformat(x) if (x := v[3]) else None,  # tymd
-                date.fromisoformat(x) if (x := v[4]) else None,  # xymd
-                time.fromisoformat(x) if (x := v[5]) else None,  # xhms
-                date.fromisoformat(x) if (x := v[6]) else None,  # kymd
-                time.fromisoformat(x) if (x := v[7]) else None,  # khms
+                _DATE(x) if (x := v[3]) else None,  # tymd
+                _DATE(x) if (x := v[4]) else None,  # xymd
+                _TIME(x) if (x := v[5]) else None,  # xhms
+                _DATE(x) if (x := v[6]) else None,  # kymd
+                _TIME(x) if (x := v[7]) else None,  # khms
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[8]) else None,  # open
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[9]) else None,  # high
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[10]) else None,  # low
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[11]) else None,  # last
-                (t if (t := v[12].strip()) not in _r.NULLS else None),  # sign
+                (t if (t := v[12].strip()) not in _NULLS else None),  # sign
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[13]) else None,  # diff
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[14]) else None,  # rate
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[15]) else None,  # pbid
@@ -171,7 +175,7 @@ class DelayedCcnl(RealtimeRecord):
                 iv[5],  # bivl
                 iv[6],  # asvl
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[24]) else None,  # strn
-                (t if (t := v[25].strip()) not in _r.NULLS else None),  # mtyp
+                (t if (t := v[25].strip()) not in _NULLS else None),  # mtyp
             )
         except _r.CONVERT_ERRORS:
             return self._read_each()  # type: ignore[no-any-return]
