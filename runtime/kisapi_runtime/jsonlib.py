@@ -73,7 +73,8 @@ def integers(texts: Sequence[str]) -> list[int | None]:
             parsed = orjson.loads(joined)
         except orjson.JSONDecodeError:
             parsed = []  # leading zeros, "+5", non-ASCII digits: int() decides
-        # one value per text (a text with a comma makes more), no float
-        if len(parsed) == len(texts) and type(sum(filter(None, parsed))) is int:
+        # one value per text (a text with a comma makes more), each written as orjson writes
+        # it back: no float (orjson reads integers beyond 64 bits as floats)
+        if len(parsed) == len(texts) and orjson.dumps(parsed) == joined.encode():
             return parsed
     return [int(t) if t else None for t in texts]
