@@ -197,3 +197,21 @@ def test_records_of_a_several_record_frame_equal_the_frames_of_each(fields: int)
     ]
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         records[0].nope  # noqa: B018
+
+
+def test_one_decoder_splits_frames_of_every_width_and_count() -> None:
+    """The decoder keeps the record slices of each (fields, records) shape it has seen: frames
+    of another layout or count, decoded after them, still split right, and a payload that
+    does not divide into its count is refused."""
+    decode = FrameDecoder(realtime.registry()).decode
+    ticks = {
+        len(t.split("^")): t
+        for t in (f.split("|", 3)[3] for f in FRAMES if f.split("|")[1:3] == ["H0STCNT0", "001"])
+    }
+    assert {46, 47} <= set(ticks)
+    for fields, count in ((46, 2), (47, 2), (46, 3), (47, 2), (46, 2), (47, 1)):
+        _, records = decode(f"0|H0STCNT0|{count:03d}|" + "^".join([ticks[fields]] * count))
+        alone = decode("0|H0STCNT0|001|" + ticks[fields])[1][0]
+        assert [r.as_tuple() for r in records] == [alone.as_tuple()] * count
+    with pytest.raises(KisFrameError, match="do not split into 2 records"):
+        decode("0|H0STCNT0|002|" + "^".join([ticks[46], ticks[47]]))

@@ -9,7 +9,6 @@ list until first read); fields KIS appends are kept in ``extra``, missing ones r
 
 from __future__ import annotations
 
-import functools
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, time
@@ -261,13 +260,8 @@ def decode_records(record: type[RealtimeRecord], count: int, payload: str) -> li
 def _split_records(
     record: type[RealtimeRecord], count: int, values: list[str]
 ) -> list[RealtimeRecord]:
-    width, rest = divmod(len(values), count)
-    if rest or width == 0:
-        raise KisFrameError(
-            f"{record.__name__}: {len(values)} fields do not split into {count} records"
-        )
     records: list[RealtimeRecord] = []
-    for at in _slices(width, count):  # each record slices the shared list when first read
+    for at in _cuts(record, len(values), count):  # each record slices the shared list when read
         one: RealtimeRecord = _new(record)
         one._src = values
         one._at = at
@@ -275,9 +269,12 @@ def _split_records(
     return records
 
 
-@functools.lru_cache(maxsize=64)
-def _slices(width: int, count: int) -> tuple[slice, ...]:
-    return tuple(slice(start, start + width) for start in range(0, width * count, width))
+def _cuts(record: type[RealtimeRecord], fields: int, count: int) -> tuple[slice, ...]:
+    """The slice of each of ``count`` records in a frame of ``fields`` fields."""
+    width, rest = divmod(fields, count)
+    if rest or width == 0:
+        raise KisFrameError(f"{record.__name__}: {fields} fields do not split into {count} records")
+    return tuple(slice(start, start + width) for start in range(0, fields, width))
 
 
 def _owned(record: type[RealtimeRecord], values: list[str]) -> RealtimeRecord:
@@ -305,6 +302,11 @@ def least_fields(width: int) -> int:
     return width - max(1, int(width * SHORT_TOLERANCE))
 
 
+_Layout = tuple[type[RealtimeRecord], int, int, tuple[tuple[str, ...], ...]]
+"""A TR's record class, its width, the fewest fields a record may carry, and the blank
+padding for each number of missing fields."""
+
+
 class FrameDecoder:
     """Data frame -> (TR ID, records), the connection's hot path.
 
@@ -313,7 +315,7 @@ class FrameDecoder:
     encrypted frame arrives, so the connection can keep filling it from subscribe replies.
     """
 
-    __slots__ = ("_ciphers", "_least", "_records", "_registry")
+    __slots__ = ("_ciphers", "_cuts", "_layouts", "_registry")
 
     def __init__(
         self,
@@ -322,18 +324,23 @@ class FrameDecoder:
     ) -> None:
         self._registry = registry
         self._ciphers: Mapping[str, tuple[str, str]] = {} if ciphers is None else ciphers
-        self._records: dict[str, type[RealtimeRecord]] = {}
-        self._least: dict[str, int] = {}  # TR ID -> fewest fields a record may carry
+        self._layouts: dict[str, _Layout] = {}
+        self._cuts: dict[tuple[int, int], tuple[slice, ...]] = {}  # (fields, records) -> slices
 
     def record(self, tr_id: str) -> type[RealtimeRecord]:
         """The record class of ``tr_id``; :class:`KisFrameError` if the registry lacks it."""
-        found = self._records.get(tr_id)
+        return self._layout(tr_id)[0]
+
+    def _layout(self, tr_id: str) -> _Layout:
+        found = self._layouts.get(tr_id)
         if found is None:
             spec = self._registry.get(tr_id)
             if spec is None:
                 raise KisFrameError(f"unknown realtime TR ID {tr_id!r}")
-            found = self._records[tr_id] = spec.record
-            self._least[tr_id] = least_fields(len(found.FIELDS))
+            width = spec.record.WIDTH
+            least = least_fields(width)
+            blanks = tuple(("",) * missing for missing in range(width - least + 1))
+            found = self._layouts[tr_id] = (spec.record, width, least, blanks)
         return found
 
     def decode(self, frame: str) -> tuple[str, list[RealtimeRecord]]:
@@ -343,27 +350,37 @@ class FrameDecoder:
         except ValueError:
             raise KisFrameError(f"not a data frame: {frame[:40]!r}") from None
         try:
-            record = self._records[tr_id]
+            record, width, least, blanks = self._layouts[tr_id]
         except KeyError:
-            record = self.record(tr_id)
+            record, width, least, blanks = self._layout(tr_id)
         if flag != "0":
             payload = self._decrypt(flag, tr_id, payload, frame)
-        if count == "001":  # nearly every frame: one record; _owned() inlined
-            values = payload.split("^")
-            if len(values) < self._least[tr_id]:
-                raise self._short(tr_id, record, len(values), 1)
-            if len(values) < record.WIDTH:
-                values += [""] * (record.WIDTH - len(values))
+        values = payload.split("^")
+        if count == "001":  # nearly every frame: one record, owning the split list
+            if len(values) < width:  # an older, shorter layout: padded, within tolerance
+                if len(values) < least:
+                    raise self._short(tr_id, record, len(values), 1)
+                values += blanks[width - len(values)]
             one: RealtimeRecord = _new(record)
             one._v = values
             return tr_id, [one]
         if not count.isdigit():
             raise KisFrameError(f"bad frame header: {frame[:40]!r}")
         n = int(count)
-        values = payload.split("^")
-        if n < 1 or len(values) < self._least[tr_id] * n:
+        if n < 1 or len(values) < least * n:
             raise self._short(tr_id, record, len(values), n)
-        return tr_id, [_owned(record, values)] if n == 1 else _split_records(record, n, values)
+        if n == 1:
+            return tr_id, [_owned(record, values)]
+        cuts = self._cuts.get((len(values), n))
+        if cuts is None:
+            cuts = self._cuts[len(values), n] = _cuts(record, len(values), n)
+        records: list[RealtimeRecord] = []
+        for at in cuts:  # each record slices the shared list when first read
+            one = _new(record)
+            one._src = values
+            one._at = at
+            records.append(one)
+        return tr_id, records
 
     @staticmethod
     def _short(tr_id: str, record: type[RealtimeRecord], got: int, n: int) -> KisFrameError:
