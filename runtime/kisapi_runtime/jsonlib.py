@@ -37,7 +37,8 @@ def integers(texts: Sequence[str]) -> list[int | None]:
     if orjson is None:
         return [int(t) if t else None for t in texts]
     joined = f"[{','.join(texts)}]"
-    if not (",," in joined or joined[1] == "," or joined[-2] == "," or "n" in joined):
+    inner_blanks = ",," in joined
+    if not (inner_blanks or joined[1] == "," or joined[-2] == "," or "n" in joined):
         # No blank, no null; without true and false (sum() counts them as integers) every
         # text reads as an integer, or as what sum() refuses (string, array, object) or turns
         # into a float (floats, integers beyond 64 bits), or orjson refuses it (leading
@@ -49,9 +50,9 @@ def integers(texts: Sequence[str]) -> list[int | None]:
                     return parsed
             except (orjson.JSONDecodeError, TypeError):
                 pass
-    # Blank texts read as null, and sum() skips falsy values: what could parse as anything
-    # falsy but null or as another type must not reach orjson: strings, arrays (a "[" past the
-    # first), objects, true, false, floats.
+    # Blank texts read as null. What orjson could read as another type and write back as
+    # read must not reach it: strings, arrays (a "[" past the first), objects, true, false,
+    # floats.
     elif not (
         '"' in joined
         or joined.find("[", 1) > 0
@@ -62,9 +63,10 @@ def integers(texts: Sequence[str]) -> list[int | None]:
         or "e" in joined
         or "E" in joined
     ):
-        joined = joined.replace(",,", ",null,")
-        if ",," in joined:  # runs of blank texts
+        if inner_blanks:
             joined = joined.replace(",,", ",null,")
+            if ",," in joined:  # runs of blank texts
+                joined = joined.replace(",,", ",null,")
         if joined[1] == ",":
             joined = "[null" + joined[1:]
         if joined[-2] == ",":
