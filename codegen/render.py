@@ -179,14 +179,8 @@ def realtime_items(rt: ir.RealtimeApi) -> list[tuple[str, str]]:
 def realtime_expr(field: ir.Field, index: int, ints: tuple[int, ...] = ()) -> str:
     """Inline conversion of field ``index`` of a realtime record's value list ``v``
     (integers come from ``iv``, their one-pass conversion, when ``ints`` lists them)."""
-    if index in ints:
-        at = ints.index(index)
-        # a blank ``always`` field takes the slow path, which reads it as 0
-        return (
-            f"(v if (v := iv[{at}]) is not None else _d.missing(v))"
-            if field.always
-            else f"iv[{at}]"
-        )
+    if index in ints:  # (the spec refuses ``always`` on realtime fields: a blank reads None)
+        return f"iv[{ints.index(index)}]"
     if field.enum:
         return f"_{codes_name(field.enum)}[v[{index}]]"
     return _RT_FAST[field.kind].format(i=index)
