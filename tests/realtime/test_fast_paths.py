@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kisapi import realtime
+from kisapi_runtime import jsonlib
 from kisapi_runtime.realtime.records import (
     FrameDecoder,
     KisFrameError,
@@ -215,3 +216,18 @@ def test_one_decoder_splits_frames_of_every_width_and_count() -> None:
         assert [r.as_tuple() for r in records] == [alone.as_tuple()] * count
     with pytest.raises(KisFrameError, match="do not split into 2 records"):
         decode("0|H0STCNT0|002|" + "^".join([ticks[46], ticks[47]]))
+
+
+def test_one_pass_integers_are_the_typed_msgspec_parse() -> None:
+    # msgspec is a dependency on CPython: the typed parse is what the tests above exercise
+    assert jsonlib._INT_LIST is not None
+    assert ints(["1", "2"]) == [1, 2]
+
+
+@pytest.mark.parametrize("tricky", TRICKY)
+def test_one_pass_integers_without_msgspec_equal_int_or_refuse(
+    tricky: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonlib, "_INT_LIST", None)
+    for texts in ([tricky], ["5", tricky, "", "-3"], ["", tricky]):
+        assert_integers_or_refusal(texts)
