@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 try:
     import orjson
 except ImportError:  # pragma: no cover - exercised by the fallback test with orjson hidden
     orjson = None  # type: ignore[assignment]
-try:
+
+if TYPE_CHECKING:
     import msgspec
-except ImportError:  # pragma: no cover - exercised by the fallback test with msgspec hidden
-    msgspec = None  # type: ignore[assignment]
 
 __all__ = ["PARSER", "JSONDecodeError", "integers", "loads", "orjson"]
 
@@ -29,10 +28,24 @@ JSONDecodeError: Final = json.JSONDecodeError
 
 PARSER: Final = "orjson" if orjson is not None else "json"
 
-_INT_LIST: msgspec.json.Decoder[list[int | None]] | None = (
-    None if msgspec is None else msgspec.json.Decoder(list[int | None])
-)
-"""Reads a JSON array of integers and nulls, and nothing else."""
+_UNLOADED: Final[Any] = object()
+_INT_LIST: msgspec.json.Decoder[list[int | None]] | None = _UNLOADED
+"""Reads a JSON array of integers and nulls, and nothing else; ``None`` without msgspec.
+Made on the first :func:`integers` call: importing msgspec costs ~5 ms that ``import kisapi``
+need not pay."""
+_INT_ERROR: type[Exception] = ValueError
+
+
+def _load_int_list() -> msgspec.json.Decoder[list[int | None]] | None:
+    global _INT_LIST, _INT_ERROR
+    try:
+        import msgspec.json
+    except ImportError:  # pragma: no cover - exercised with _INT_LIST set to None
+        _INT_LIST = None
+    else:
+        _INT_ERROR = msgspec.DecodeError  # ValidationError is one too
+        _INT_LIST = msgspec.json.Decoder(list[int | None])
+    return _INT_LIST
 
 
 def loads(data: bytes | str) -> Any:
@@ -51,7 +64,8 @@ def integers(texts: Sequence[str]) -> list[int | None]:
     so a float, a boolean, a string, an array or a leading zero is refused, and a text holding a
     comma makes one value too many; then ``int()`` decides, text by text.
     """
-    if _INT_LIST is not None:
+    parser = _INT_LIST if _INT_LIST is not _UNLOADED else _load_int_list()
+    if parser is not None:
         joined = ",".join(texts)
         if not all(texts):  # blank texts read as null
             if ",," in joined:  # two passes reach runs of them
@@ -61,8 +75,8 @@ def integers(texts: Sequence[str]) -> list[int | None]:
             if joined.endswith(",") or not joined:
                 joined += "null"
         try:
-            parsed = _INT_LIST.decode(f"[{joined}]")
-        except msgspec.DecodeError:  # ValidationError is one too
+            parsed = parser.decode(f"[{joined}]")
+        except _INT_ERROR:
             pass
         else:
             if len(parsed) == len(texts):
