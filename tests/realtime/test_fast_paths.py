@@ -81,6 +81,8 @@ def test_real_frames_decode_as_before_and_read_whole_on_the_fast_path(
         dict(zip(r.PY_NAMES, e, strict=True)) for r, e in zip(records, expected, strict=True)
     ]
     assert [dict(r) for r in records] == [r.as_dict() for r in records]
+    records[0].as_dict().clear()  # each call hands out its own dict
+    assert records[0].as_dict() == dict(zip(records[0].PY_NAMES, expected[0], strict=True))
 
 
 @pytest.mark.parametrize(

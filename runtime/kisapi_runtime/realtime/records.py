@@ -49,11 +49,13 @@ class RealtimeRecord:
     """The converter each property applies (``to_int``, an enum table's ``read``...), in order."""
 
     WIDTH: ClassVar[int] = 0
+    _NAMES: ClassVar[dict[str, Any]] = {}
     """``len(FIELDS)``, kept so the hot path does not recount it."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.WIDTH = len(cls.FIELDS)
+        cls._NAMES = dict.fromkeys(cls.PY_NAMES)
 
     def __init__(self, values: list[str]) -> None:
         if len(values) < self.WIDTH:
@@ -101,7 +103,10 @@ class RealtimeRecord:
 
     def as_dict(self) -> dict[str, Any]:
         """Python name -> typed value of every field."""
-        return dict(zip(self.PY_NAMES, self.as_tuple()))  # noqa: B905 (as_tuple has one per name)
+        # a copy of a dict of every name, then filled: no resizing as the dict grows
+        values = self._NAMES.copy()
+        values.update(zip(self.PY_NAMES, self.as_tuple()))  # noqa: B905 (one per name)
+        return values
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
         """(Python name, typed value) of every field."""
