@@ -9,8 +9,9 @@ the exact string KIS expects, or raise :class:`ValueError` with a reason.
 from __future__ import annotations
 
 import functools
+import operator
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -25,6 +26,16 @@ _NAN: Final = frozenset({"nan", "-nan", "+nan"})
 _YN: Final = {"Y": True, "N": False, "y": True, "n": False}
 _FORBIDDEN: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 """Unicode categories never sent: control, format (bidi overrides), surrogates, line breaks."""
+
+
+def picker(keys: Sequence[Hashable]) -> Callable[[Any], tuple[Any, ...]]:
+    """``values -> tuple(values[k] for k in keys)`` in one C call (positions of a list or keys
+    of a dict; :class:`KeyError` or :class:`IndexError` when one is missing)."""
+    if len(keys) == 1:
+        (only,) = keys
+        return lambda values: (values[only],)
+    getter: Callable[[Any], tuple[Any, ...]] = operator.itemgetter(*keys)
+    return getter
 
 
 def _clean(value: object) -> str | None:

@@ -13,11 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, time
 from decimal import Decimal
 from enum import Enum
-from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
-from .codecs import NULLS, parse, parse_datetime
+from .codecs import NULLS, parse, parse_datetime, picker
 from .errors import KisDecodeError
 from .frames import Rows
 from .jsonlib import integers
@@ -50,24 +49,14 @@ __all__ = [
     "as_required",
     "as_rows",
     "integers",
-    "itemgetter",
     "missing",
     "nothing",
     "parse_datetime",
+    "picker",
     "scalar",
     "slow_model",
     "unknown",
-    "values_of",
 ]
-
-
-def values_of(keys: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
-    """``d -> tuple(d[k] for k in keys)`` in one C call (:class:`KeyError` when one is missing)."""
-    if len(keys) == 1:
-        (only,) = keys
-        return lambda d: (d[only],)
-    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]] = itemgetter(*keys)
-    return getter
 
 
 class KeyFill:

@@ -194,7 +194,7 @@ _AvgUnitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("avg_evlu_rf_unpr", "avg_evlu_rf_unpr", "decimal", None),
     ("prdt_name", "prdt_name", "text", None),
 )
-_AvgUnitOutput1_VALUES = _d.values_of(
+_AvgUnitOutput1_VALUES = _d.picker(
     (
         "evlu_dt",
         "pdno",
@@ -393,7 +393,7 @@ _AvgUnitOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("chng_yn", "chng_yn", "bool", None),
     ("prdt_name", "prdt_name", "text", None),
 )
-_AvgUnitOutput2_VALUES = _d.values_of(
+_AvgUnitOutput2_VALUES = _d.picker(
     (
         "evlu_dt",
         "pdno",
@@ -566,7 +566,7 @@ _AvgUnitOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("chng_yn", "chng_yn", "bool", None),
     ("prdt_name", "prdt_name", "text", None),
 )
-_AvgUnitOutput3_VALUES = _d.values_of(
+_AvgUnitOutput3_VALUES = _d.picker(
     (
         "evlu_dt",
         "pdno",

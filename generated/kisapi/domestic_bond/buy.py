@@ -59,7 +59,7 @@ _BuyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("ORD_TMD", "ord_tmd", "time", None),
 )
-_BuyOutput_VALUES = _d.values_of(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
+_BuyOutput_VALUES = _d.picker(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
 
 
 def _BuyOutput(d: Mapping[str, Any], strict: bool) -> BuyOutput:

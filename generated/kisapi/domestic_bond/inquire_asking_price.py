@@ -257,7 +257,7 @@ _InquireAskingPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("shnu_ernn_rate4", "shnu_ernn_rate4", "decimal", None),
     ("shnu_ernn_rate5", "shnu_ernn_rate5", "decimal", None),
 )
-_InquireAskingPriceOutput_VALUES = _d.values_of(
+_InquireAskingPriceOutput_VALUES = _d.picker(
     (
         "aspr_acpt_hour",
         "bond_askp1",
@@ -295,9 +295,7 @@ _InquireAskingPriceOutput_VALUES = _d.values_of(
         "shnu_ernn_rate5",
     )
 )
-_InquireAskingPriceOutput_INTS = _d.itemgetter(
-    *(11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23)
-)
+_InquireAskingPriceOutput_INTS = _d.picker((11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23))
 
 
 def _InquireAskingPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireAskingPriceOutput:

@@ -128,7 +128,7 @@ _InquireBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ord_psbl_qty", "ord_psbl_qty", "int", None),
     ("prdt_name", "prdt_name", "text", None),
 )
-_InquireBalanceOutput_VALUES = _d.values_of(
+_InquireBalanceOutput_VALUES = _d.picker(
     (
         "pdno",
         "buy_dt",

@@ -92,7 +92,7 @@ _InquireCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cntg_vol", "cntg_vol", "int", None),
     ("acml_vol", "acml_vol", "int", None),
 )
-_InquireCcnlOutput_VALUES = _d.values_of(
+_InquireCcnlOutput_VALUES = _d.picker(
     (
         "stck_cntg_hour",
         "bond_prpr",

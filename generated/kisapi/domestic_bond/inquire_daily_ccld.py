@@ -82,7 +82,7 @@ _InquireDailyCcldOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_bond_ccld_avg_unpr", "tot_bond_ccld_avg_unpr", "decimal", None),
     ("tot_ccld_amt_smtl", "tot_ccld_amt_smtl", "int", None),
 )
-_InquireDailyCcldOutput1_VALUES = _d.values_of(
+_InquireDailyCcldOutput1_VALUES = _d.picker(
     ("tot_ord_qty", "tot_ccld_qty_smtl", "tot_bond_ccld_avg_unpr", "tot_ccld_amt_smtl")
 )
 
@@ -264,7 +264,7 @@ _InquireDailyCcldOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nccs_qty", "nccs_qty", "int", None),
     ("ord_gno_brno", "ord_gno_brno", "str", None),
 )
-_InquireDailyCcldOutput2_VALUES = _d.values_of(
+_InquireDailyCcldOutput2_VALUES = _d.picker(
     (
         "ord_dt",
         "odno",

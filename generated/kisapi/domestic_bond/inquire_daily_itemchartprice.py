@@ -83,7 +83,7 @@ _InquireDailyItemchartpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bond_prpr", "bond_prpr", "decimal", None),
     ("acml_vol", "acml_vol", "int", None),
 )
-_InquireDailyItemchartpriceOutput_VALUES = _d.values_of(
+_InquireDailyItemchartpriceOutput_VALUES = _d.picker(
     ("stck_bsop_date", "bond_oprc", "bond_hgpr", "bond_lwpr", "bond_prpr", "acml_vol")
 )
 

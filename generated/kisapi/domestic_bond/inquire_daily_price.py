@@ -110,7 +110,7 @@ _InquireDailyPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bond_hgpr", "bond_hgpr", "decimal", None),
     ("bond_lwpr", "bond_lwpr", "decimal", None),
 )
-_InquireDailyPriceOutput_VALUES = _d.values_of(
+_InquireDailyPriceOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "bond_prpr",

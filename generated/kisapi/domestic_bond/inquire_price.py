@@ -150,7 +150,7 @@ _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bond_mxpr", "bond_mxpr", "decimal", None),
     ("bond_llam", "bond_llam", "decimal", None),
 )
-_InquirePriceOutput_VALUES = _d.values_of(
+_InquirePriceOutput_VALUES = _d.picker(
     (
         "stnd_iscd",
         "hts_kor_isnm",

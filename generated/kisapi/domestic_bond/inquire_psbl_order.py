@@ -94,7 +94,7 @@ _InquirePsblOrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("buy_psbl_qty", "buy_psbl_qty", "int", None),
     ("cma_evlu_amt", "cma_evlu_amt", "int", None),
 )
-_InquirePsblOrderOutput_VALUES = _d.values_of(
+_InquirePsblOrderOutput_VALUES = _d.picker(
     (
         "ord_psbl_cash",
         "ord_psbl_sbst",

@@ -146,7 +146,7 @@ _InquirePsblRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("samt_mket_ptci_yn", "samt_mket_ptci_yn", "bool", None),
     ("prdt_abrv_name", "prdt_abrv_name", "text", None),
 )
-_InquirePsblRvsecnclOutput_VALUES = _d.values_of(
+_InquirePsblRvsecnclOutput_VALUES = _d.picker(
     (
         "odno",
         "pdno",

@@ -563,7 +563,7 @@ _IssueInfoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("frst_erlm_tmd", "frst_erlm_tmd", "time", None),
     ("tlg_rcvg_dtl_dtime", "tlg_rcvg_dtl_dtime", "text", None),
 )
-_IssueInfoOutput_VALUES = _d.values_of(
+_IssueInfoOutput_VALUES = _d.picker(
     (
         "pdno",
         "prdt_type_cd",

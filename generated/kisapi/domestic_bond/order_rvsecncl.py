@@ -67,7 +67,7 @@ _OrderRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("ORD_TMD", "ord_tmd", "time", None),
 )
-_OrderRvsecnclOutput_VALUES = _d.values_of(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
+_OrderRvsecnclOutput_VALUES = _d.picker(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
 
 
 def _OrderRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> OrderRvsecnclOutput:

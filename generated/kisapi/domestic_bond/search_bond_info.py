@@ -539,7 +539,7 @@ _SearchBondInfoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ksd_indf_frqc_uder_calc_dcnt", "ksd_indf_frqc_uder_calc_dcnt", "int", None),
     ("tlg_rcvg_dtl_dtime", "tlg_rcvg_dtl_dtime", "text", None),
 )
-_SearchBondInfoOutput_VALUES = _d.values_of(
+_SearchBondInfoOutput_VALUES = _d.picker(
     (
         "pdno",
         "prdt_type_cd",
@@ -624,7 +624,7 @@ _SearchBondInfoOutput_VALUES = _d.values_of(
         "tlg_rcvg_dtl_dtime",
     )
 )
-_SearchBondInfoOutput_INTS = _d.itemgetter(*(16, 19, 21, 39, 45, 46, 58, 73, 79))
+_SearchBondInfoOutput_INTS = _d.picker((16, 19, 21, 39, 45, 46, 58, 73, 79))
 
 
 def _SearchBondInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchBondInfoOutput:

@@ -301,7 +301,7 @@ _DisplayBoardCallputOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("antc_cntg_vrss_sign", "antc_cntg_vrss_sign", "str", Sign),
     ("antc_cntg_prdy_ctrt", "antc_cntg_prdy_ctrt", "decimal", None),
 )
-_DisplayBoardCallputOutput1_VALUES = _d.values_of(
+_DisplayBoardCallputOutput1_VALUES = _d.picker(
     (
         "acpr",
         "unch_prpr",
@@ -346,7 +346,7 @@ _DisplayBoardCallputOutput1_VALUES = _d.values_of(
         "antc_cntg_prdy_ctrt",
     )
 )
-_DisplayBoardCallputOutput1_INTS = _d.itemgetter(*(11, 12, 13, 14, 15, 16, 34, 35, 36))
+_DisplayBoardCallputOutput1_INTS = _d.picker((11, 12, 13, 14, 15, 16, 34, 35, 36))
 
 
 def _DisplayBoardCallputOutput1(d: Mapping[str, Any], strict: bool) -> DisplayBoardCallputOutput1:
@@ -746,7 +746,7 @@ _DisplayBoardCallputOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("antc_cntg_vrss_sign", "antc_cntg_vrss_sign", "str", Sign),
     ("antc_cntg_prdy_ctrt", "antc_cntg_prdy_ctrt", "decimal", None),
 )
-_DisplayBoardCallputOutput2_VALUES = _d.values_of(
+_DisplayBoardCallputOutput2_VALUES = _d.picker(
     (
         "acpr",
         "unch_prpr",
@@ -791,7 +791,7 @@ _DisplayBoardCallputOutput2_VALUES = _d.values_of(
         "antc_cntg_prdy_ctrt",
     )
 )
-_DisplayBoardCallputOutput2_INTS = _d.itemgetter(*(11, 12, 13, 14, 15, 16, 34, 35, 36))
+_DisplayBoardCallputOutput2_INTS = _d.picker((11, 12, 13, 14, 15, 16, 34, 35, 36))
 
 
 def _DisplayBoardCallputOutput2(d: Mapping[str, Any], strict: bool) -> DisplayBoardCallputOutput2:

@@ -174,7 +174,7 @@ _DisplayBoardFuturesOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("antc_cntg_vrss_sign", "antc_cntg_vrss_sign", "str", Sign),
     ("antc_cntg_prdy_ctrt", "antc_cntg_prdy_ctrt", "decimal", None),
 )
-_DisplayBoardFuturesOutput_VALUES = _d.values_of(
+_DisplayBoardFuturesOutput_VALUES = _d.picker(
     (
         "futs_shrn_iscd",
         "hts_kor_isnm",

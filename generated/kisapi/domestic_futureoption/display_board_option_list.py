@@ -58,7 +58,7 @@ _DisplayBoardOptionListOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mtrt_yymm_code", "mtrt_yymm_code", "str", None),
     ("mtrt_yymm", "mtrt_yymm", "str", None),
 )
-_DisplayBoardOptionListOutput_VALUES = _d.values_of(("mtrt_yymm_code", "mtrt_yymm"))
+_DisplayBoardOptionListOutput_VALUES = _d.picker(("mtrt_yymm_code", "mtrt_yymm"))
 
 
 def _DisplayBoardOptionListOutput(

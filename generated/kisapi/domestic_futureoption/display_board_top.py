@@ -115,7 +115,7 @@ _DisplayBoardTopOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_vrss_sign", "prdy_vrss_sign", "str", Sign),
     ("futs_prdy_ctrt", "futs_prdy_ctrt", "decimal", None),
 )
-_DisplayBoardTopOutput1_VALUES = _d.values_of(
+_DisplayBoardTopOutput1_VALUES = _d.picker(
     (
         "unas_prpr",
         "unas_prdy_vrss",
@@ -202,7 +202,7 @@ _DisplayBoardTopOutput2_FILL = _d.KeyFill(_DisplayBoardTopOutput2_KEYS)
 _DisplayBoardTopOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_rmnn_dynu", "hts_rmnn_dynu", "int", None),
 )
-_DisplayBoardTopOutput2_VALUES = _d.values_of(("hts_rmnn_dynu",))
+_DisplayBoardTopOutput2_VALUES = _d.picker(("hts_rmnn_dynu",))
 
 
 def _DisplayBoardTopOutput2(d: Mapping[str, Any], strict: bool) -> DisplayBoardTopOutput2:

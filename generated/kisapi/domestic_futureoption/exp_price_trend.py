@@ -92,7 +92,7 @@ _ExpPriceTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("antc_cntg_prdy_ctrt", "antc_cntg_prdy_ctrt", "decimal", None),
     ("futs_sdpr", "futs_sdpr", "decimal", None),
 )
-_ExpPriceTrendOutput1_VALUES = _d.values_of(
+_ExpPriceTrendOutput1_VALUES = _d.picker(
     (
         "hts_kor_isnm",
         "futs_antc_cnpr",
@@ -195,7 +195,7 @@ _ExpPriceTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("futs_antc_cntg_vrss", "futs_antc_cntg_vrss", "decimal", None),
     ("antc_cntg_prdy_ctrt", "antc_cntg_prdy_ctrt", "decimal", None),
 )
-_ExpPriceTrendOutput2_VALUES = _d.values_of(
+_ExpPriceTrendOutput2_VALUES = _d.picker(
     (
         "stck_cntg_hour",
         "futs_antc_cnpr",

@@ -104,7 +104,7 @@ _InquireAskingPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("futs_prdy_clpr", "futs_prdy_clpr", "decimal", None),
     ("futs_shrn_iscd", "futs_shrn_iscd", "str", None),
 )
-_InquireAskingPriceOutput1_VALUES = _d.values_of(
+_InquireAskingPriceOutput1_VALUES = _d.picker(
     (
         "hts_kor_isnm",
         "futs_prpr",
@@ -393,7 +393,7 @@ _InquireAskingPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("total_bidp_csnu", "total_bidp_csnu", "int", None),
     ("aspr_acpt_hour", "aspr_acpt_hour", "time", None),
 )
-_InquireAskingPriceOutput2_VALUES = _d.values_of(
+_InquireAskingPriceOutput2_VALUES = _d.picker(
     (
         "futs_askp1",
         "futs_askp2",
@@ -432,33 +432,8 @@ _InquireAskingPriceOutput2_VALUES = _d.values_of(
         "aspr_acpt_hour",
     )
 )
-_InquireAskingPriceOutput2_INTS = _d.itemgetter(
-    *(
-        10,
-        11,
-        12,
-        13,
-        14,
-        15,
-        16,
-        17,
-        18,
-        19,
-        20,
-        21,
-        22,
-        23,
-        24,
-        25,
-        26,
-        27,
-        28,
-        29,
-        30,
-        31,
-        32,
-        33,
-    )
+_InquireAskingPriceOutput2_INTS = _d.picker(
+    (10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33)
 )
 
 

@@ -152,7 +152,7 @@ _InquireBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trad_pfls_amt", "trad_pfls_amt", "int", None),
     ("lqd_psbl_qty", "lqd_psbl_qty", "int", None),
 )
-_InquireBalanceOutput1_VALUES = _d.values_of(
+_InquireBalanceOutput1_VALUES = _d.picker(
     (
         "cano",
         "acnt_prdt_cd",
@@ -441,7 +441,7 @@ _InquireBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pchs_amt_smtl", "pchs_amt_smtl", "decimal", None),
     ("evlu_amt_smtl", "evlu_amt_smtl", "decimal", None),
 )
-_InquireBalanceOutput2_VALUES = _d.values_of(
+_InquireBalanceOutput2_VALUES = _d.picker(
     (
         "dnca_cash",
         "frcr_dncl_amt",
@@ -476,8 +476,8 @@ _InquireBalanceOutput2_VALUES = _d.values_of(
         "evlu_amt_smtl",
     )
 )
-_InquireBalanceOutput2_INTS = _d.itemgetter(
-    *(0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 26, 27, 28)
+_InquireBalanceOutput2_INTS = _d.picker(
+    (0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 26, 27, 28)
 )
 
 

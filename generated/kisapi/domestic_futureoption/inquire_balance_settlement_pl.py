@@ -132,7 +132,7 @@ _InquireBalanceSettlementPlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rnwl_dfpa", "rnwl_dfpa", "int", None),
     ("dnca_cash", "dnca_cash", "int", None),
 )
-_InquireBalanceSettlementPlOutput2_VALUES = _d.values_of(
+_InquireBalanceSettlementPlOutput2_VALUES = _d.picker(
     (
         "nxdy_dnca",
         "mmga_cash",
@@ -149,7 +149,7 @@ _InquireBalanceSettlementPlOutput2_VALUES = _d.values_of(
         "dnca_cash",
     )
 )
-_InquireBalanceSettlementPlOutput2_INTS = _d.itemgetter(*(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12))
+_InquireBalanceSettlementPlOutput2_INTS = _d.picker((0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12))
 
 
 def _InquireBalanceSettlementPlOutput2(
@@ -283,7 +283,7 @@ _InquireBalanceSettlementPlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("evlu_amt", "evlu_amt", "int", None),
     ("evlu_pfls_amt", "evlu_pfls_amt", "int", None),
 )
-_InquireBalanceSettlementPlOutput1_VALUES = _d.values_of(
+_InquireBalanceSettlementPlOutput1_VALUES = _d.picker(
     (
         "pdno",
         "prdt_name",
@@ -298,7 +298,7 @@ _InquireBalanceSettlementPlOutput1_VALUES = _d.values_of(
         "evlu_pfls_amt",
     )
 )
-_InquireBalanceSettlementPlOutput1_INTS = _d.itemgetter(*(3, 4, 5, 6, 7, 8, 9, 10))
+_InquireBalanceSettlementPlOutput1_INTS = _d.picker((3, 4, 5, 6, 7, 8, 9, 10))
 
 
 def _InquireBalanceSettlementPlOutput1(

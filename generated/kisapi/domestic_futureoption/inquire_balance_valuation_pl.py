@@ -230,7 +230,7 @@ _InquireBalanceValuationPlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ord_psbl_sbst", "ord_psbl_sbst", "int", None),
     ("ord_psbl_tota", "ord_psbl_tota", "int", None),
 )
-_InquireBalanceValuationPlOutput2_VALUES = _d.values_of(
+_InquireBalanceValuationPlOutput2_VALUES = _d.picker(
     (
         "dnca_cash",
         "frcr_dncl_amt",
@@ -263,8 +263,8 @@ _InquireBalanceValuationPlOutput2_VALUES = _d.values_of(
         "ord_psbl_tota",
     )
 )
-_InquireBalanceValuationPlOutput2_INTS = _d.itemgetter(
-    *(0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 26, 27, 28)
+_InquireBalanceValuationPlOutput2_INTS = _d.picker(
+    (0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 26, 27, 28)
 )
 
 
@@ -453,7 +453,7 @@ _InquireBalanceValuationPlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trad_pfls_amt", "trad_pfls_amt", "int", None),
     ("lqd_psbl_qty", "lqd_psbl_qty", "int", None),
 )
-_InquireBalanceValuationPlOutput1_VALUES = _d.values_of(
+_InquireBalanceValuationPlOutput1_VALUES = _d.picker(
     (
         "cano",
         "acnt_prdt_cd",

@@ -219,7 +219,7 @@ _InquireCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sprd_item_yn", "sprd_item_yn", "bool", None),
     ("ord_ip_addr", "ord_ip_addr", "str", None),
 )
-_InquireCcnlOutput1_VALUES = _d.values_of(
+_InquireCcnlOutput1_VALUES = _d.picker(
     (
         "ord_gno_brno",
         "cano",
@@ -384,7 +384,7 @@ _InquireCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fee_smtl", "fee_smtl", "int", None),
     ("ctac_tlno", "ctac_tlno", "str", None),
 )
-_InquireCcnlOutput2_VALUES = _d.values_of(
+_InquireCcnlOutput2_VALUES = _d.picker(
     ("tot_ord_qty", "tot_ccld_amt_smtl", "tot_ccld_qty_smtl", "fee_smtl", "ctac_tlno")
 )
 

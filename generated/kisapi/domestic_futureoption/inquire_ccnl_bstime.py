@@ -115,7 +115,7 @@ _InquireCcnlBstimeOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fee", "fee", "int", None),
     ("ccld_btwn", "ccld_btwn", "str", None),
 )
-_InquireCcnlBstimeOutput1_VALUES = _d.values_of(
+_InquireCcnlBstimeOutput1_VALUES = _d.picker(
     (
         "pdno",
         "prdt_name",
@@ -217,7 +217,7 @@ _InquireCcnlBstimeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fee_adjt", "fee_adjt", "int", None),
     ("fee_smtl", "fee_smtl", "int", None),
 )
-_InquireCcnlBstimeOutput2_VALUES = _d.values_of(
+_InquireCcnlBstimeOutput2_VALUES = _d.picker(
     ("tot_ccld_qty_smtl", "tot_ccld_amt_smtl", "fee_adjt", "fee_smtl")
 )
 

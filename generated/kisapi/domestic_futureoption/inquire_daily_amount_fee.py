@@ -108,7 +108,7 @@ _InquireDailyAmountFeeOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_fee_smtl", "tot_fee_smtl", "int", None),
     ("trad_pfls", "trad_pfls", "int", None),
 )
-_InquireDailyAmountFeeOutput1_VALUES = _d.values_of(
+_InquireDailyAmountFeeOutput1_VALUES = _d.picker(
     (
         "ord_dt",
         "pdno",
@@ -335,7 +335,7 @@ _InquireDailyAmountFeeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fee_smtl", "fee_smtl", "int", None),
     ("trad_pfls_smtl", "trad_pfls_smtl", "int", None),
 )
-_InquireDailyAmountFeeOutput2_VALUES = _d.values_of(
+_InquireDailyAmountFeeOutput2_VALUES = _d.picker(
     (
         "futr_agrm",
         "futr_agrm_amt",
@@ -364,8 +364,8 @@ _InquireDailyAmountFeeOutput2_VALUES = _d.values_of(
         "trad_pfls_smtl",
     )
 )
-_InquireDailyAmountFeeOutput2_INTS = _d.itemgetter(
-    *(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
+_InquireDailyAmountFeeOutput2_INTS = _d.picker(
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
 )
 
 

@@ -238,7 +238,7 @@ _InquireDailyFuopchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_thpr", "hts_thpr", "decimal", None),
     ("dprt", "dprt", "decimal", None),
 )
-_InquireDailyFuopchartpriceOutput1_VALUES = _d.values_of(
+_InquireDailyFuopchartpriceOutput1_VALUES = _d.picker(
     (
         "futs_prdy_vrss",
         "prdy_vrss_sign",
@@ -447,7 +447,7 @@ _InquireDailyFuopchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
     ("mod_yn", "mod_yn", "bool", None),
 )
-_InquireDailyFuopchartpriceOutput2_VALUES = _d.values_of(
+_InquireDailyFuopchartpriceOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "futs_prpr",

@@ -232,7 +232,7 @@ _InquireDepositOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cash_mntn_amt", "cash_mntn_amt", "int", None),
     ("hack_acdt_acnt_move_amt", "hack_acdt_acnt_move_amt", "int", None),
 )
-_InquireDepositOutput_VALUES = _d.values_of(
+_InquireDepositOutput_VALUES = _d.picker(
     (
         "dnca_tota",
         "bfdy_chck_amt",
@@ -266,8 +266,8 @@ _InquireDepositOutput_VALUES = _d.values_of(
         "hack_acdt_acnt_move_amt",
     )
 )
-_InquireDepositOutput_INTS = _d.itemgetter(
-    *(
+_InquireDepositOutput_INTS = _d.picker(
+    (
         0,
         1,
         2,

@@ -169,7 +169,7 @@ _InquireNgtBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trad_pfls_amt", "trad_pfls_amt", "int", None),
     ("lqd_psbl_qty", "lqd_psbl_qty", "int", None),
 )
-_InquireNgtBalanceOutput1_VALUES = _d.values_of(
+_InquireNgtBalanceOutput1_VALUES = _d.picker(
     (
         "cano",
         "acnt_prdt_cd",
@@ -476,7 +476,7 @@ _InquireNgtBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pchs_amt_smtl", "pchs_amt_smtl", "decimal", None),
     ("evlu_amt_smtl", "evlu_amt_smtl", "decimal", None),
 )
-_InquireNgtBalanceOutput2_VALUES = _d.values_of(
+_InquireNgtBalanceOutput2_VALUES = _d.picker(
     (
         "dnca_cash",
         "frcr_dncl_amt",
@@ -513,35 +513,8 @@ _InquireNgtBalanceOutput2_VALUES = _d.values_of(
         "evlu_amt_smtl",
     )
 )
-_InquireNgtBalanceOutput2_INTS = _d.itemgetter(
-    *(
-        0,
-        1,
-        2,
-        4,
-        5,
-        7,
-        8,
-        9,
-        10,
-        11,
-        12,
-        13,
-        14,
-        15,
-        16,
-        17,
-        18,
-        19,
-        20,
-        21,
-        24,
-        25,
-        26,
-        27,
-        28,
-        30,
-    )
+_InquireNgtBalanceOutput2_INTS = _d.picker(
+    (0, 1, 2, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 24, 25, 26, 27, 28, 30)
 )
 
 

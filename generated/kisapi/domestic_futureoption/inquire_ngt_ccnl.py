@@ -225,7 +225,7 @@ _InquireNgtCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sprd_item_yn", "sprd_item_yn", "bool", None),
     ("ord_ip_addr", "ord_ip_addr", "str", None),
 )
-_InquireNgtCcnlOutput1_VALUES = _d.values_of(
+_InquireNgtCcnlOutput1_VALUES = _d.picker(
     (
         "ord_gno_brno",
         "cano",
@@ -408,7 +408,7 @@ _InquireNgtCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fee", "fee", "int", None),
     ("ctac_tlno", "ctac_tlno", "str", None),
 )
-_InquireNgtCcnlOutput2_VALUES = _d.values_of(
+_InquireNgtCcnlOutput2_VALUES = _d.picker(
     (
         "tot_ord_qty",
         "tot_ccld_qty",

@@ -261,7 +261,7 @@ _InquirePriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mrkt_basis", "mrkt_basis", "decimal", None),
     ("acpr", "acpr", "decimal", None),
 )
-_InquirePriceOutput1_VALUES = _d.values_of(
+_InquirePriceOutput1_VALUES = _d.picker(
     (
         "hts_kor_isnm",
         "futs_prpr",
@@ -470,7 +470,7 @@ _InquirePriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_nmix_prdy_vrss", "bstp_nmix_prdy_vrss", "decimal", None),
     ("bstp_nmix_prdy_ctrt", "bstp_nmix_prdy_ctrt", "decimal", None),
 )
-_InquirePriceOutput2_VALUES = _d.values_of(
+_InquirePriceOutput2_VALUES = _d.picker(
     (
         "bstp_cls_code",
         "hts_kor_isnm",
@@ -579,7 +579,7 @@ _InquirePriceOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_nmix_prdy_vrss", "bstp_nmix_prdy_vrss", "decimal", None),
     ("bstp_nmix_prdy_ctrt", "bstp_nmix_prdy_ctrt", "decimal", None),
 )
-_InquirePriceOutput3_VALUES = _d.values_of(
+_InquirePriceOutput3_VALUES = _d.picker(
     (
         "bstp_cls_code",
         "hts_kor_isnm",

@@ -90,7 +90,7 @@ _InquirePsblNgtOrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("lqd_psbl_qty_1", "lqd_psbl_qty_1", "int", None),
     ("bass_idx", "bass_idx", "decimal", None),
 )
-_InquirePsblNgtOrderOutput_VALUES = _d.values_of(
+_InquirePsblNgtOrderOutput_VALUES = _d.picker(
     (
         "max_ord_psbl_qty",
         "lqd_psbl_qty",

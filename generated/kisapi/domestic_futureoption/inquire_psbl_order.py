@@ -73,7 +73,7 @@ _InquirePsblOrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ord_psbl_qty", "ord_psbl_qty", "int", None),
     ("bass_idx", "bass_idx", "decimal", None),
 )
-_InquirePsblOrderOutput_VALUES = _d.values_of(
+_InquirePsblOrderOutput_VALUES = _d.picker(
     ("tot_psbl_qty", "lqd_psbl_qty1", "ord_psbl_qty", "bass_idx")
 )
 

@@ -242,7 +242,7 @@ _InquireTimeFuopchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_thpr", "hts_thpr", "decimal", None),
     ("dprt", "dprt", "decimal", None),
 )
-_InquireTimeFuopchartpriceOutput1_VALUES = _d.values_of(
+_InquireTimeFuopchartpriceOutput1_VALUES = _d.picker(
     (
         "futs_prdy_vrss",
         "prdy_vrss_sign",
@@ -455,7 +455,7 @@ _InquireTimeFuopchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cntg_vol", "cntg_vol", "int", None),
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
 )
-_InquireTimeFuopchartpriceOutput2_VALUES = _d.values_of(
+_InquireTimeFuopchartpriceOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_cntg_hour",

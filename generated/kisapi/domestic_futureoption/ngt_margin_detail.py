@@ -182,7 +182,7 @@ _NgtMarginDetailOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sbst_amt", "sbst_amt", "int", None),
     ("tot_amt", "tot_amt", "int", None),
 )
-_NgtMarginDetailOutput1_VALUES = _d.values_of(
+_NgtMarginDetailOutput1_VALUES = _d.picker(
     (
         "futr_new_mgn_amt",
         "futr_sprd_ord_mgna",
@@ -207,8 +207,8 @@ _NgtMarginDetailOutput1_VALUES = _d.values_of(
         "tot_amt",
     )
 )
-_NgtMarginDetailOutput1_INTS = _d.itemgetter(
-    *(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
+_NgtMarginDetailOutput1_INTS = _d.picker(
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
 )
 
 
@@ -405,7 +405,7 @@ _NgtMarginDetailOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sbst_amt", "sbst_amt", "int", None),
     ("tot_amt", "tot_amt", "int", None),
 )
-_NgtMarginDetailOutput2_VALUES = _d.values_of(
+_NgtMarginDetailOutput2_VALUES = _d.picker(
     (
         "futr_new_mgn_amt",
         "futr_sprd_ord_mgna",
@@ -430,8 +430,8 @@ _NgtMarginDetailOutput2_VALUES = _d.values_of(
         "tot_amt",
     )
 )
-_NgtMarginDetailOutput2_INTS = _d.itemgetter(
-    *(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
+_NgtMarginDetailOutput2_INTS = _d.picker(
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
 )
 
 
@@ -664,7 +664,7 @@ _NgtMarginDetailOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("base_dpsa_gdat_grad_cd", "base_dpsa_gdat_grad_cd", "str", None),
     ("opt_base_dpsa_gdat_grad_cd", "opt_base_dpsa_gdat_grad_cd", "str", None),
 )
-_NgtMarginDetailOutput3_VALUES = _d.values_of(
+_NgtMarginDetailOutput3_VALUES = _d.picker(
     (
         "dnca_cash",
         "dnca_sbst",
@@ -695,8 +695,8 @@ _NgtMarginDetailOutput3_VALUES = _d.values_of(
         "opt_base_dpsa_gdat_grad_cd",
     )
 )
-_NgtMarginDetailOutput3_INTS = _d.itemgetter(
-    *(0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23)
+_NgtMarginDetailOutput3_INTS = _d.picker(
+    (0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23)
 )
 
 

@@ -91,7 +91,7 @@ _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("KRX_FWDG_ORD_ORGNO", "krx_fwdg_ord_orgno", "str", None),
 )
-_OrderOutput_VALUES = _d.values_of(
+_OrderOutput_VALUES = _d.picker(
     (
         "ACNT_NAME",
         "TRAD_DVSN_NAME",

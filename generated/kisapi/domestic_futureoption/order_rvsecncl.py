@@ -109,7 +109,7 @@ _OrderRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("KRX_FWDG_ORD_ORGNO", "krx_fwdg_ord_orgno", "str", None),
 )
-_OrderRvsecnclOutput_VALUES = _d.values_of(
+_OrderRvsecnclOutput_VALUES = _d.picker(
     (
         "ACNT_NAME",
         "TRAD_DVSN_NAME",

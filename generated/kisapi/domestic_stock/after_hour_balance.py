@@ -120,7 +120,7 @@ _AfterHourBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mkob_otcp_vol", "mkob_otcp_vol", "int", None),
     ("mkfa_otcp_vol", "mkfa_otcp_vol", "int", None),
 )
-_AfterHourBalanceOutput_VALUES = _d.values_of(
+_AfterHourBalanceOutput_VALUES = _d.picker(
     (
         "stck_shrn_iscd",
         "data_rank",

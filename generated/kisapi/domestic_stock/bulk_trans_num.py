@@ -114,7 +114,7 @@ _BulkTransNumOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("seln_cntg_csnu", "seln_cntg_csnu", "int", None),
     ("ntby_cnqn", "ntby_cnqn", "int", None),
 )
-_BulkTransNumOutput_VALUES = _d.values_of(
+_BulkTransNumOutput_VALUES = _d.picker(
     (
         "mksc_shrn_iscd",
         "data_rank",

@@ -156,7 +156,7 @@ _CaptureUplowpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_mxpr", "stck_mxpr", "int", None),
     ("prdy_vrss_vol_rate", "prdy_vrss_vol_rate", "decimal", None),
 )
-_CaptureUplowpriceOutput_VALUES = _d.values_of(
+_CaptureUplowpriceOutput_VALUES = _d.picker(
     (
         "mksc_shrn_iscd",
         "hts_kor_isnm",
@@ -177,7 +177,7 @@ _CaptureUplowpriceOutput_VALUES = _d.values_of(
         "prdy_vrss_vol_rate",
     )
 )
-_CaptureUplowpriceOutput_INTS = _d.itemgetter(*(2, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+_CaptureUplowpriceOutput_INTS = _d.picker((2, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 
 
 def _CaptureUplowpriceOutput(d: Mapping[str, Any], strict: bool) -> CaptureUplowpriceOutput:

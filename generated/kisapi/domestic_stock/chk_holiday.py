@@ -78,7 +78,7 @@ _ChkHolidayOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("opnd_yn", "opnd_yn", "bool", None),
     ("sttl_day_yn", "sttl_day_yn", "bool", None),
 )
-_ChkHolidayOutput_VALUES = _d.values_of(
+_ChkHolidayOutput_VALUES = _d.picker(
     ("bass_dt", "wday_dvsn_cd", "bzdy_yn", "tr_day_yn", "opnd_yn", "sttl_day_yn")
 )
 

@@ -99,7 +99,7 @@ _CompInterestOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_ctrt", "prdy_ctrt", "decimal", None),
     ("stck_bsop_date", "stck_bsop_date", "date", None),
 )
-_CompInterestOutput1_VALUES = _d.values_of(
+_CompInterestOutput1_VALUES = _d.picker(
     (
         "bcdt_code",
         "hts_kor_isnm",
@@ -216,7 +216,7 @@ _CompInterestOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_nmix_prdy_ctrt", "bstp_nmix_prdy_ctrt", "decimal", None),
     ("stck_bsop_date", "stck_bsop_date", "date", None),
 )
-_CompInterestOutput2_VALUES = _d.values_of(
+_CompInterestOutput2_VALUES = _d.picker(
     (
         "bcdt_code",
         "hts_kor_isnm",

@@ -741,7 +741,7 @@ _CompProgramTradeDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nabt_smtm_seln_vol", "nabt_smtm_seln_vol", "int", None),
     ("arbt_smtm_ntby_qty", "arbt_smtm_ntby_qty", "int", None),
 )
-_CompProgramTradeDailyOutput_VALUES = _d.values_of(
+_CompProgramTradeDailyOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "arbt_entm_seln_vol",
@@ -859,8 +859,8 @@ _CompProgramTradeDailyOutput_VALUES = _d.values_of(
         "arbt_smtm_ntby_qty",
     )
 )
-_CompProgramTradeDailyOutput_INTS = _d.itemgetter(
-    *(
+_CompProgramTradeDailyOutput_INTS = _d.picker(
+    (
         1,
         3,
         5,

@@ -241,7 +241,7 @@ _CompProgramTradeTodayOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bstp_nmix_prpr", "bstp_nmix_prpr", "decimal", None),
     ("bstp_nmix_prdy_vrss", "bstp_nmix_prdy_vrss", "decimal", None),
 )
-_CompProgramTradeTodayOutput_VALUES = _d.values_of(
+_CompProgramTradeTodayOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_clpr",
@@ -276,8 +276,8 @@ _CompProgramTradeTodayOutput_VALUES = _d.values_of(
         "bstp_nmix_prdy_vrss",
     )
 )
-_CompProgramTradeTodayOutput_INTS = _d.itemgetter(
-    *(1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 20, 22, 24, 26)
+_CompProgramTradeTodayOutput_INTS = _d.picker(
+    (1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 20, 22, 24, 26)
 )
 
 

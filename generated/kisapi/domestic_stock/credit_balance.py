@@ -75,7 +75,7 @@ _CreditBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stnd_date1", "stnd_date1", "date", None),
     ("stnd_date2", "stnd_date2", "date", None),
 )
-_CreditBalanceOutput1_VALUES = _d.values_of(
+_CreditBalanceOutput1_VALUES = _d.picker(
     ("bstp_cls_code", "hts_kor_isnm", "stnd_date1", "stnd_date2")
 )
 
@@ -223,7 +223,7 @@ _CreditBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nday_vrss_loan_rmnd_inrt", "nday_vrss_loan_rmnd_inrt", "decimal", None),
     ("nday_vrss_stln_rmnd_inrt", "nday_vrss_stln_rmnd_inrt", "decimal", None),
 )
-_CreditBalanceOutput2_VALUES = _d.values_of(
+_CreditBalanceOutput2_VALUES = _d.picker(
     (
         "mksc_shrn_iscd",
         "hts_kor_isnm",

@@ -66,7 +66,7 @@ _CreditByCompanyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
     ("crdt_rate", "crdt_rate", "decimal", None),
 )
-_CreditByCompanyOutput_VALUES = _d.values_of(("stck_shrn_iscd", "hts_kor_isnm", "crdt_rate"))
+_CreditByCompanyOutput_VALUES = _d.picker(("stck_shrn_iscd", "hts_kor_isnm", "crdt_rate"))
 
 
 def _CreditByCompanyOutput(d: Mapping[str, Any], strict: bool) -> CreditByCompanyOutput:

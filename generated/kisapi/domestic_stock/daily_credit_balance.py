@@ -213,7 +213,7 @@ _DailyCreditBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_hgpr", "stck_hgpr", "int", None),
     ("stck_lwpr", "stck_lwpr", "int", None),
 )
-_DailyCreditBalanceOutput_VALUES = _d.values_of(
+_DailyCreditBalanceOutput_VALUES = _d.picker(
     (
         "deal_date",
         "stck_prpr",
@@ -243,8 +243,8 @@ _DailyCreditBalanceOutput_VALUES = _d.values_of(
         "stck_lwpr",
     )
 )
-_DailyCreditBalanceOutput_INTS = _d.itemgetter(
-    *(1, 3, 5, 7, 8, 9, 10, 11, 12, 15, 16, 17, 18, 19, 20, 23, 24, 25)
+_DailyCreditBalanceOutput_INTS = _d.picker(
+    (1, 3, 5, 7, 8, 9, 10, 11, 12, 15, 16, 17, 18, 19, 20, 23, 24, 25)
 )
 
 

@@ -122,7 +122,7 @@ _DailyLoanTransOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rmnd_stcn", "rmnd_stcn", "int", None),
     ("rmnd_amt", "rmnd_amt", "int", None),
 )
-_DailyLoanTransOutput1_VALUES = _d.values_of(
+_DailyLoanTransOutput1_VALUES = _d.picker(
     (
         "bsop_date",
         "stck_prpr",
@@ -267,7 +267,7 @@ _DailyLoanTransOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rmnd_stcn", "rmnd_stcn", "int", None),
     ("rmnd_amt", "rmnd_amt", "int", None),
 )
-_DailyLoanTransOutput2_VALUES = _d.values_of(
+_DailyLoanTransOutput2_VALUES = _d.picker(
     (
         "bsop_date",
         "stck_prpr",

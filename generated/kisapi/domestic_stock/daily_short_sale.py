@@ -87,7 +87,7 @@ _DailyShortSaleOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("prdy_vol", "prdy_vol", "int", None),
 )
-_DailyShortSaleOutput1_VALUES = _d.values_of(
+_DailyShortSaleOutput1_VALUES = _d.picker(
     ("stck_prpr", "prdy_vrss", "prdy_vrss_sign", "prdy_ctrt", "acml_vol", "prdy_vol")
 )
 
@@ -271,7 +271,7 @@ _DailyShortSaleOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_lwpr", "stck_lwpr", "int", None),
     ("avrg_prc", "avrg_prc", "decimal", None),
 )
-_DailyShortSaleOutput2_VALUES = _d.values_of(
+_DailyShortSaleOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_clpr",
@@ -296,7 +296,7 @@ _DailyShortSaleOutput2_VALUES = _d.values_of(
         "avrg_prc",
     )
 )
-_DailyShortSaleOutput2_INTS = _d.itemgetter(*(1, 2, 5, 6, 7, 9, 11, 12, 13, 15, 17, 18, 19))
+_DailyShortSaleOutput2_INTS = _d.picker((1, 2, 5, 6, 7, 9, 11, 12, 13, 15, 17, 18, 19))
 
 
 def _DailyShortSaleOutput2(d: Mapping[str, Any], strict: bool) -> DailyShortSaleOutput2:

@@ -126,7 +126,7 @@ _DisparityOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("d60_dsrt", "d60_dsrt", "decimal", None),
     ("d120_dsrt", "d120_dsrt", "decimal", None),
 )
-_DisparityOutput_VALUES = _d.values_of(
+_DisparityOutput_VALUES = _d.picker(
     (
         "mksc_shrn_iscd",
         "data_rank",

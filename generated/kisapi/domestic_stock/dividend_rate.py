@@ -83,7 +83,7 @@ _DividendRateOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("divi_rate", "divi_rate", "decimal", None),
     ("divi_kind", "divi_kind", "text", None),
 )
-_DividendRateOutput_VALUES = _d.values_of(
+_DividendRateOutput_VALUES = _d.picker(
     ("rank", "sht_cd", "isin_name", "record_date", "per_sto_divi_amt", "divi_rate", "divi_kind")
 )
 

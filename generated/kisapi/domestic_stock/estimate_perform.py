@@ -103,7 +103,7 @@ _EstimatePerformOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("capital", "capital", "decimal", None),
     ("forn_item_lmtrt", "forn_item_lmtrt", "decimal", None),
 )
-_EstimatePerformOutput1_VALUES = _d.values_of(
+_EstimatePerformOutput1_VALUES = _d.picker(
     (
         "sht_cd",
         "item_kor_nm",
@@ -208,7 +208,7 @@ _EstimatePerformOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("data4", "data4", "decimal", None),
     ("data5", "data5", "decimal", None),
 )
-_EstimatePerformOutput2_VALUES = _d.values_of(("data1", "data2", "data3", "data4", "data5"))
+_EstimatePerformOutput2_VALUES = _d.picker(("data1", "data2", "data3", "data4", "data5"))
 
 
 def _EstimatePerformOutput2(d: Mapping[str, Any], strict: bool) -> EstimatePerformOutput2:
@@ -293,7 +293,7 @@ _EstimatePerformOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("data4", "data4", "decimal", None),
     ("data5", "data5", "decimal", None),
 )
-_EstimatePerformOutput3_VALUES = _d.values_of(("data1", "data2", "data3", "data4", "data5"))
+_EstimatePerformOutput3_VALUES = _d.picker(("data1", "data2", "data3", "data4", "data5"))
 
 
 def _EstimatePerformOutput3(d: Mapping[str, Any], strict: bool) -> EstimatePerformOutput3:
@@ -356,7 +356,7 @@ class EstimatePerformOutput4:
 _EstimatePerformOutput4_KEYS = frozenset({"dt"})
 _EstimatePerformOutput4_FILL = _d.KeyFill(_EstimatePerformOutput4_KEYS)
 _EstimatePerformOutput4_FIELDS: tuple[_d.FieldInfo, ...] = (("dt", "dt", "text", None),)
-_EstimatePerformOutput4_VALUES = _d.values_of(("dt",))
+_EstimatePerformOutput4_VALUES = _d.picker(("dt",))
 
 
 def _EstimatePerformOutput4(d: Mapping[str, Any], strict: bool) -> EstimatePerformOutput4:

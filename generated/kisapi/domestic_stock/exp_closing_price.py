@@ -108,7 +108,7 @@ _ExpClosingPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sdpr_vrss_prpr_rate", "sdpr_vrss_prpr_rate", "decimal", None),
     ("cntg_vol", "cntg_vol", "int", None),
 )
-_ExpClosingPriceOutput_VALUES = _d.values_of(
+_ExpClosingPriceOutput_VALUES = _d.picker(
     (
         "stck_shrn_iscd",
         "hts_kor_isnm",

@@ -97,7 +97,7 @@ _ExpIndexTrendOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
 )
-_ExpIndexTrendOutput_VALUES = _d.values_of(
+_ExpIndexTrendOutput_VALUES = _d.picker(
     (
         "stck_cntg_hour",
         "bstp_nmix_prpr",

@@ -98,7 +98,7 @@ _ExpPriceTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("antc_vol", "antc_vol", "int", None),
     ("antc_tr_pbmn", "antc_tr_pbmn", "int", None),
 )
-_ExpPriceTrendOutput1_VALUES = _d.values_of(
+_ExpPriceTrendOutput1_VALUES = _d.picker(
     (
         "rprs_mrkt_kor_name",
         "antc_cnpr",
@@ -209,7 +209,7 @@ _ExpPriceTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_ctrt", "prdy_ctrt", "decimal", None),
     ("acml_vol", "acml_vol", "int", None),
 )
-_ExpPriceTrendOutput2_VALUES = _d.values_of(
+_ExpPriceTrendOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_cntg_hour",

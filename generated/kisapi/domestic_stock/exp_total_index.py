@@ -110,7 +110,7 @@ _ExpTotalIndexOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stnr_issu_cnt", "stnr_issu_cnt", "int", None),
     ("bstp_cls_code", "bstp_cls_code", "str", None),
 )
-_ExpTotalIndexOutput1_VALUES = _d.values_of(
+_ExpTotalIndexOutput1_VALUES = _d.picker(
     (
         "bstp_nmix_prpr",
         "bstp_nmix_prdy_vrss",
@@ -253,7 +253,7 @@ _ExpTotalIndexOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("down_issu_cnt", "down_issu_cnt", "int", None),
     ("bstp_cls_code", "bstp_cls_code", "str", None),
 )
-_ExpTotalIndexOutput2_VALUES = _d.values_of(
+_ExpTotalIndexOutput2_VALUES = _d.picker(
     (
         "hts_kor_isnm",
         "bstp_nmix_prpr",

@@ -151,7 +151,7 @@ _ExpTransUpdownOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("total_askp_rsqn", "total_askp_rsqn", "int", None),
     ("total_bidp_rsqn", "total_bidp_rsqn", "int", None),
 )
-_ExpTransUpdownOutput_VALUES = _d.values_of(
+_ExpTransUpdownOutput_VALUES = _d.picker(
     (
         "stck_shrn_iscd",
         "hts_kor_isnm",
@@ -170,7 +170,7 @@ _ExpTransUpdownOutput_VALUES = _d.values_of(
         "total_bidp_rsqn",
     )
 )
-_ExpTransUpdownOutput_INTS = _d.itemgetter(*(2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14))
+_ExpTransUpdownOutput_INTS = _d.picker((2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14))
 
 
 def _ExpTransUpdownOutput(d: Mapping[str, Any], strict: bool) -> ExpTransUpdownOutput:

@@ -121,7 +121,7 @@ _FinanceBalanceSheetOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prfi_surp", "prfi_surp", "decimal", None),
     ("total_cptl", "total_cptl", "decimal", None),
 )
-_FinanceBalanceSheetOutput_VALUES = _d.values_of(
+_FinanceBalanceSheetOutput_VALUES = _d.picker(
     (
         "stac_yymm",
         "cras",

@@ -115,7 +115,7 @@ _FinanceFinancialRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rsrv_rate", "rsrv_rate", "decimal", None),
     ("lblt_rate", "lblt_rate", "decimal", None),
 )
-_FinanceFinancialRatioOutput_VALUES = _d.values_of(
+_FinanceFinancialRatioOutput_VALUES = _d.picker(
     (
         "stac_yymm",
         "grs",

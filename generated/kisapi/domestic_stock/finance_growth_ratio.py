@@ -79,7 +79,7 @@ _FinanceGrowthRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("equt_inrt", "equt_inrt", "decimal", None),
     ("totl_aset_inrt", "totl_aset_inrt", "decimal", None),
 )
-_FinanceGrowthRatioOutput_VALUES = _d.values_of(
+_FinanceGrowthRatioOutput_VALUES = _d.picker(
     ("stac_yymm", "grs", "bsop_prfi_inrt", "equt_inrt", "totl_aset_inrt")
 )
 

@@ -133,7 +133,7 @@ _FinanceIncomeStatementOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("spec_loss", "spec_loss", "decimal", None),
     ("thtr_ntin", "thtr_ntin", "decimal", None),
 )
-_FinanceIncomeStatementOutput_VALUES = _d.values_of(
+_FinanceIncomeStatementOutput_VALUES = _d.picker(
     (
         "stac_yymm",
         "sale_account",

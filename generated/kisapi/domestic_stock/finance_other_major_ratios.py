@@ -79,7 +79,7 @@ _FinanceOtherMajorRatiosOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ebitda", "ebitda", "decimal", None),
     ("ev_ebitda", "ev_ebitda", "decimal", None),
 )
-_FinanceOtherMajorRatiosOutput_VALUES = _d.values_of(
+_FinanceOtherMajorRatiosOutput_VALUES = _d.picker(
     ("stac_yymm", "payout_rate", "eva", "ebitda", "ev_ebitda")
 )
 

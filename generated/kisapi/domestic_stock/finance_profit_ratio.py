@@ -79,7 +79,7 @@ _FinanceProfitRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sale_ntin_rate", "sale_ntin_rate", "decimal", None),
     ("sale_totl_rate", "sale_totl_rate", "decimal", None),
 )
-_FinanceProfitRatioOutput_VALUES = _d.values_of(
+_FinanceProfitRatioOutput_VALUES = _d.picker(
     ("stac_yymm", "cptl_ntin_rate", "self_cptl_ntin_inrt", "sale_ntin_rate", "sale_totl_rate")
 )
 

@@ -79,7 +79,7 @@ _FinanceStabilityRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("crnt_rate", "crnt_rate", "decimal", None),
     ("quck_rate", "quck_rate", "decimal", None),
 )
-_FinanceStabilityRatioOutput_VALUES = _d.values_of(
+_FinanceStabilityRatioOutput_VALUES = _d.picker(
     ("stac_yymm", "lblt_rate", "bram_depn", "crnt_rate", "quck_rate")
 )
 

@@ -193,7 +193,7 @@ _FluctuationOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prd_rsfl", "prd_rsfl", "int", None),
     ("prd_rsfl_rate", "prd_rsfl_rate", "decimal", None),
 )
-_FluctuationOutput_VALUES = _d.values_of(
+_FluctuationOutput_VALUES = _d.picker(
     (
         "stck_shrn_iscd",
         "data_rank",
@@ -221,7 +221,7 @@ _FluctuationOutput_VALUES = _d.values_of(
         "prd_rsfl_rate",
     )
 )
-_FluctuationOutput_INTS = _d.itemgetter(*(1, 3, 4, 7, 8, 11, 16, 18, 20, 22))
+_FluctuationOutput_INTS = _d.picker((1, 3, 4, 7, 8, 11, 16, 18, 20, 22))
 
 
 def _FluctuationOutput(d: Mapping[str, Any], strict: bool) -> FluctuationOutput:

@@ -210,7 +210,7 @@ _ForeignInstitutionTotalOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etc_orgt_ntby_tr_pbmn", "etc_orgt_ntby_tr_pbmn", "int", None),
     ("etc_corp_ntby_tr_pbmn", "etc_corp_ntby_tr_pbmn", "int", None),
 )
-_ForeignInstitutionTotalOutput_VALUES = _d.values_of(
+_ForeignInstitutionTotalOutput_VALUES = _d.picker(
     (
         "hts_kor_isnm",
         "mksc_shrn_iscd",
@@ -240,8 +240,8 @@ _ForeignInstitutionTotalOutput_VALUES = _d.values_of(
         "etc_corp_ntby_tr_pbmn",
     )
 )
-_ForeignInstitutionTotalOutput_INTS = _d.itemgetter(
-    *(2, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25)
+_ForeignInstitutionTotalOutput_INTS = _d.picker(
+    (2, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25)
 )
 
 

@@ -115,7 +115,7 @@ _FrgnmemPchsTrendOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("glob_ntby_qty", "glob_ntby_qty", "int", None),
     ("frgn_ntby_qty_icdc", "frgn_ntby_qty_icdc", "int", None),
 )
-_FrgnmemPchsTrendOutput_VALUES = _d.values_of(
+_FrgnmemPchsTrendOutput_VALUES = _d.picker(
     (
         "bsop_hour",
         "stck_prpr",

@@ -114,7 +114,7 @@ _FrgnmemTradeEstimateOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("glob_total_seln_qty", "glob_total_seln_qty", "int", None),
     ("glob_total_shnu_qty", "glob_total_shnu_qty", "int", None),
 )
-_FrgnmemTradeEstimateOutput_VALUES = _d.values_of(
+_FrgnmemTradeEstimateOutput_VALUES = _d.picker(
     (
         "stck_shrn_iscd",
         "hts_kor_isnm",

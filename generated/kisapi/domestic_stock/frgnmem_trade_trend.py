@@ -63,7 +63,7 @@ _FrgnmemTradeTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("total_seln_qty", "total_seln_qty", "int", None),
     ("total_shnu_qty", "total_shnu_qty", "int", None),
 )
-_FrgnmemTradeTrendOutput1_VALUES = _d.values_of(("total_seln_qty", "total_shnu_qty"))
+_FrgnmemTradeTrendOutput1_VALUES = _d.picker(("total_seln_qty", "total_shnu_qty"))
 
 
 def _FrgnmemTradeTrendOutput1(d: Mapping[str, Any], strict: bool) -> FrgnmemTradeTrendOutput1:
@@ -173,7 +173,7 @@ _FrgnmemTradeTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("glob_ntby_qty", "glob_ntby_qty", "int", None),
     ("frgn_ntby_qty_icdc", "frgn_ntby_qty_icdc", "int", None),
 )
-_FrgnmemTradeTrendOutput2_VALUES = _d.values_of(
+_FrgnmemTradeTrendOutput2_VALUES = _d.picker(
     (
         "bsop_hour",
         "mbcr_name",

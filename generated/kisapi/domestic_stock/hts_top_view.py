@@ -54,7 +54,7 @@ _HtsTopViewOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mrkt_div_cls_code", "mrkt_div_cls_code", "str", TopViewMarket),
     ("mksc_shrn_iscd", "mksc_shrn_iscd", "str", None),
 )
-_HtsTopViewOutput1_VALUES = _d.values_of(("mrkt_div_cls_code", "mksc_shrn_iscd"))
+_HtsTopViewOutput1_VALUES = _d.picker(("mrkt_div_cls_code", "mksc_shrn_iscd"))
 
 
 def _HtsTopViewOutput1(d: Mapping[str, Any], strict: bool) -> HtsTopViewOutput1:

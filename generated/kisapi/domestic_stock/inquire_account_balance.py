@@ -82,7 +82,7 @@ _InquireAccountBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("real_nass_amt", "real_nass_amt", "int", None),
     ("whol_weit_rt", "whol_weit_rt", "decimal", None),
 )
-_InquireAccountBalanceOutput1_VALUES = _d.values_of(
+_InquireAccountBalanceOutput1_VALUES = _d.picker(
     ("pchs_amt", "evlu_amt", "evlu_pfls_amt", "crdt_lnd_amt", "real_nass_amt", "whol_weit_rt")
 )
 
@@ -294,7 +294,7 @@ _InquireAccountBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pbst_sbsc_fnds_loan_use_amt", "pbst_sbsc_fnds_loan_use_amt", "int", None),
     ("etpr_crdt_grnt_loan_amt", "etpr_crdt_grnt_loan_amt", "int", None),
 )
-_InquireAccountBalanceOutput2_VALUES = _d.values_of(
+_InquireAccountBalanceOutput2_VALUES = _d.picker(
     (
         "pchs_amt_smtl",
         "nass_tot_amt",
@@ -323,8 +323,8 @@ _InquireAccountBalanceOutput2_VALUES = _d.values_of(
         "etpr_crdt_grnt_loan_amt",
     )
 )
-_InquireAccountBalanceOutput2_INTS = _d.itemgetter(
-    *(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
+_InquireAccountBalanceOutput2_INTS = _d.picker(
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
 )
 
 

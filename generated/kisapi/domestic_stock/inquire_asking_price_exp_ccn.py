@@ -482,7 +482,7 @@ _InquireAskingPriceExpCcnOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ntby_aspr_rsqn", "ntby_aspr_rsqn", "int", None),
     ("new_mkop_cls_code", "new_mkop_cls_code", "str", None),
 )
-_InquireAskingPriceExpCcnOutput1_VALUES = _d.values_of(
+_InquireAskingPriceExpCcnOutput1_VALUES = _d.picker(
     (
         "aspr_acpt_hour",
         "askp1",
@@ -557,8 +557,8 @@ _InquireAskingPriceExpCcnOutput1_VALUES = _d.values_of(
         "new_mkop_cls_code",
     )
 )
-_InquireAskingPriceExpCcnOutput1_INTS = _d.itemgetter(
-    *(
+_InquireAskingPriceExpCcnOutput1_INTS = _d.picker(
+    (
         1,
         2,
         3,
@@ -835,7 +835,7 @@ _InquireAskingPriceExpCcnOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_shrn_iscd", "stck_shrn_iscd", "str", None),
     ("vi_cls_code", "vi_cls_code", "str", None),
 )
-_InquireAskingPriceExpCcnOutput2_VALUES = _d.values_of(
+_InquireAskingPriceExpCcnOutput2_VALUES = _d.picker(
     (
         "antc_mkop_cls_code",
         "stck_prpr",
@@ -852,7 +852,7 @@ _InquireAskingPriceExpCcnOutput2_VALUES = _d.values_of(
         "vi_cls_code",
     )
 )
-_InquireAskingPriceExpCcnOutput2_INTS = _d.itemgetter(*(1, 2, 3, 4, 5, 6, 8, 10))
+_InquireAskingPriceExpCcnOutput2_INTS = _d.picker((1, 2, 3, 4, 5, 6, 8, 10))
 
 
 def _InquireAskingPriceExpCcnOutput2(

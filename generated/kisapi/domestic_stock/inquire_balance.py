@@ -213,7 +213,7 @@ _InquireBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sbst_pric", "sbst_pric", "int", None),
     ("stck_loan_unpr", "stck_loan_unpr", "decimal", None),
 )
-_InquireBalanceOutput1_VALUES = _d.values_of(
+_InquireBalanceOutput1_VALUES = _d.picker(
     (
         "pdno",
         "prdt_name",
@@ -243,7 +243,7 @@ _InquireBalanceOutput1_VALUES = _d.values_of(
         "stck_loan_unpr",
     )
 )
-_InquireBalanceOutput1_INTS = _d.itemgetter(*(3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 17, 18, 21, 24))
+_InquireBalanceOutput1_INTS = _d.picker((3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 17, 18, 21, 24))
 
 
 def _InquireBalanceOutput1(d: Mapping[str, Any], strict: bool) -> InquireBalanceOutput1:
@@ -482,7 +482,7 @@ _InquireBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("asst_icdc_amt", "asst_icdc_amt", "int", None),
     ("asst_icdc_erng_rt", "asst_icdc_erng_rt", "decimal", None),
 )
-_InquireBalanceOutput2_VALUES = _d.values_of(
+_InquireBalanceOutput2_VALUES = _d.picker(
     (
         "dnca_tot_amt",
         "nxdy_excc_amt",
@@ -510,8 +510,8 @@ _InquireBalanceOutput2_VALUES = _d.values_of(
         "asst_icdc_erng_rt",
     )
 )
-_InquireBalanceOutput2_INTS = _d.itemgetter(
-    *(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21, 22)
+_InquireBalanceOutput2_INTS = _d.picker(
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21, 22)
 )
 
 

@@ -195,7 +195,7 @@ _InquireBalanceRlzPlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bfdy_cprs_icdc", "bfdy_cprs_icdc", "int", None),
     ("fltt_rt", "fltt_rt", "decimal", None),
 )
-_InquireBalanceRlzPlOutput1_VALUES = _d.values_of(
+_InquireBalanceRlzPlOutput1_VALUES = _d.picker(
     (
         "pdno",
         "prdt_name",
@@ -222,7 +222,7 @@ _InquireBalanceRlzPlOutput1_VALUES = _d.values_of(
         "fltt_rt",
     )
 )
-_InquireBalanceRlzPlOutput1_INTS = _d.itemgetter(*(3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 17, 18, 21))
+_InquireBalanceRlzPlOutput1_INTS = _d.picker((3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 17, 18, 21))
 
 
 def _InquireBalanceRlzPlOutput1(d: Mapping[str, Any], strict: bool) -> InquireBalanceRlzPlOutput1:
@@ -482,7 +482,7 @@ _InquireBalanceRlzPlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("real_evlu_pfls", "real_evlu_pfls", "int", None),
     ("real_evlu_pfls_erng_rt", "real_evlu_pfls_erng_rt", "decimal", None),
 )
-_InquireBalanceRlzPlOutput2_VALUES = _d.values_of(
+_InquireBalanceRlzPlOutput2_VALUES = _d.picker(
     (
         "dnca_tot_amt",
         "nxdy_excc_amt",
@@ -514,8 +514,8 @@ _InquireBalanceRlzPlOutput2_VALUES = _d.values_of(
         "real_evlu_pfls_erng_rt",
     )
 )
-_InquireBalanceRlzPlOutput2_INTS = _d.itemgetter(
-    *(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21, 22, 24, 26)
+_InquireBalanceRlzPlOutput2_INTS = _d.picker(
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21, 22, 24, 26)
 )
 
 

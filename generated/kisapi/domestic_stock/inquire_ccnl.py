@@ -91,7 +91,7 @@ _InquireCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tday_rltv", "tday_rltv", "decimal", None),
     ("prdy_ctrt", "prdy_ctrt", "decimal", None),
 )
-_InquireCcnlOutput_VALUES = _d.values_of(
+_InquireCcnlOutput_VALUES = _d.picker(
     (
         "stck_cntg_hour",
         "stck_prpr",

@@ -284,7 +284,7 @@ _InquireDailyCcldOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stpm_cndt_pric", "stpm_cndt_pric", "int", None),
     ("stpm_efct_occr_dtmd", "stpm_efct_occr_dtmd", "str", None),
 )
-_InquireDailyCcldOutput1_VALUES = _d.values_of(
+_InquireDailyCcldOutput1_VALUES = _d.picker(
     (
         "ord_dt",
         "ord_gno_brno",
@@ -324,7 +324,7 @@ _InquireDailyCcldOutput1_VALUES = _d.values_of(
         "stpm_efct_occr_dtmd",
     )
 )
-_InquireDailyCcldOutput1_INTS = _d.itemgetter(*(9, 10, 12, 15, 19, 20, 21, 34))
+_InquireDailyCcldOutput1_INTS = _d.picker((9, 10, 12, 15, 19, 20, 21, 34))
 
 
 def _InquireDailyCcldOutput1(d: Mapping[str, Any], strict: bool) -> InquireDailyCcldOutput1:
@@ -471,7 +471,7 @@ _InquireDailyCcldOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prsm_tlex_smtl", "prsm_tlex_smtl", "int", None),
     ("pchs_avg_pric", "pchs_avg_pric", "decimal", None),
 )
-_InquireDailyCcldOutput2_VALUES = _d.values_of(
+_InquireDailyCcldOutput2_VALUES = _d.picker(
     ("tot_ord_qty", "tot_ccld_qty", "tot_ccld_amt", "prsm_tlex_smtl", "pchs_avg_pric")
 )
 

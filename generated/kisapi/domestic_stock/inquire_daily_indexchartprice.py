@@ -154,7 +154,7 @@ _InquireDailyIndexchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("futs_prdy_hgpr", "futs_prdy_hgpr", "decimal", None),
     ("futs_prdy_lwpr", "futs_prdy_lwpr", "decimal", None),
 )
-_InquireDailyIndexchartpriceOutput1_VALUES = _d.values_of(
+_InquireDailyIndexchartpriceOutput1_VALUES = _d.picker(
     (
         "bstp_nmix_prdy_vrss",
         "prdy_vrss_sign",
@@ -313,7 +313,7 @@ _InquireDailyIndexchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
     ("mod_yn", "mod_yn", "bool", None),
 )
-_InquireDailyIndexchartpriceOutput2_VALUES = _d.values_of(
+_InquireDailyIndexchartpriceOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "bstp_nmix_prpr",

@@ -246,7 +246,7 @@ _InquireDailyItemchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pbr", "pbr", "decimal", None),
     ("itewhol_loan_rmnd_ratem", "itewhol_loan_rmnd_ratem", "decimal", None),
 )
-_InquireDailyItemchartpriceOutput1_VALUES = _d.values_of(
+_InquireDailyItemchartpriceOutput1_VALUES = _d.picker(
     (
         "prdy_vrss",
         "prdy_vrss_sign",
@@ -280,8 +280,8 @@ _InquireDailyItemchartpriceOutput1_VALUES = _d.values_of(
         "itewhol_loan_rmnd_ratem",
     )
 )
-_InquireDailyItemchartpriceOutput1_INTS = _d.itemgetter(
-    *(0, 3, 4, 5, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 23, 24, 25)
+_InquireDailyItemchartpriceOutput1_INTS = _d.picker(
+    (0, 3, 4, 5, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 23, 24, 25)
 )
 
 
@@ -461,7 +461,7 @@ _InquireDailyItemchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_vrss", "prdy_vrss", "int", None),
     ("revl_issu_reas", "revl_issu_reas", "str", None),
 )
-_InquireDailyItemchartpriceOutput2_VALUES = _d.values_of(
+_InquireDailyItemchartpriceOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_clpr",

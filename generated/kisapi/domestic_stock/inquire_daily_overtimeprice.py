@@ -152,7 +152,7 @@ _InquireDailyOvertimepriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_antc_cntg_ctrt", "ovtm_untp_antc_cntg_ctrt", "decimal", None),
     ("ovtm_untp_antc_vol", "ovtm_untp_antc_vol", "int", None),
 )
-_InquireDailyOvertimepriceOutput1_VALUES = _d.values_of(
+_InquireDailyOvertimepriceOutput1_VALUES = _d.picker(
     (
         "ovtm_untp_prpr",
         "ovtm_untp_prdy_vrss",
@@ -172,7 +172,7 @@ _InquireDailyOvertimepriceOutput1_VALUES = _d.values_of(
         "ovtm_untp_antc_vol",
     )
 )
-_InquireDailyOvertimepriceOutput1_INTS = _d.itemgetter(*(0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15))
+_InquireDailyOvertimepriceOutput1_INTS = _d.picker((0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15))
 
 
 def _InquireDailyOvertimepriceOutput1(
@@ -319,7 +319,7 @@ _InquireDailyOvertimepriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("ovtm_untp_tr_pbmn", "ovtm_untp_tr_pbmn", "int", None),
 )
-_InquireDailyOvertimepriceOutput2_VALUES = _d.values_of(
+_InquireDailyOvertimepriceOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "ovtm_untp_prpr",

@@ -147,7 +147,7 @@ _InquireDailyPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("flng_cls_code", "flng_cls_code", "str", ExRightsDivision),
     ("acml_prtt_rate", "acml_prtt_rate", "decimal", None),
 )
-_InquireDailyPriceOutput_VALUES = _d.values_of(
+_InquireDailyPriceOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_oprc",

@@ -64,7 +64,7 @@ _InquireDailyTradeVolumeOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("shnu_cnqn_smtn", "shnu_cnqn_smtn", "int", None),
     ("seln_cnqn_smtn", "seln_cnqn_smtn", "int", None),
 )
-_InquireDailyTradeVolumeOutput1_VALUES = _d.values_of(("shnu_cnqn_smtn", "seln_cnqn_smtn"))
+_InquireDailyTradeVolumeOutput1_VALUES = _d.picker(("shnu_cnqn_smtn", "seln_cnqn_smtn"))
 
 
 def _InquireDailyTradeVolumeOutput1(
@@ -132,7 +132,7 @@ _InquireDailyTradeVolumeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("total_seln_qty", "total_seln_qty", "int", None),
     ("total_shnu_qty", "total_shnu_qty", "int", None),
 )
-_InquireDailyTradeVolumeOutput2_VALUES = _d.values_of(
+_InquireDailyTradeVolumeOutput2_VALUES = _d.picker(
     ("stck_bsop_date", "total_seln_qty", "total_shnu_qty")
 )
 

@@ -282,7 +282,7 @@ _InquireElwPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tick_conv_prc", "tick_conv_prc", "decimal", None),
     ("invt_epmd_cntt", "invt_epmd_cntt", "text", None),
 )
-_InquireElwPriceOutput_VALUES = _d.values_of(
+_InquireElwPriceOutput_VALUES = _d.picker(
     (
         "elw_shrn_iscd",
         "hts_kor_isnm",
@@ -324,8 +324,8 @@ _InquireElwPriceOutput_VALUES = _d.values_of(
         "invt_epmd_cntt",
     )
 )
-_InquireElwPriceOutput_INTS = _d.itemgetter(
-    *(2, 3, 6, 14, 15, 16, 18, 19, 20, 21, 27, 28, 29, 30, 31, 32, 33, 34)
+_InquireElwPriceOutput_INTS = _d.picker(
+    (2, 3, 6, 14, 15, 16, 18, 19, 20, 21, 27, 28, 29, 30, 31, 32, 33, 34)
 )
 
 

@@ -177,7 +177,7 @@ _InquireIndexCategoryPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("dryy_bstp_nmix_lwpr", "dryy_bstp_nmix_lwpr", "decimal", None),
     ("dryy_bstp_nmix_lwpr_date", "dryy_bstp_nmix_lwpr_date", "date", None),
 )
-_InquireIndexCategoryPriceOutput1_VALUES = _d.values_of(
+_InquireIndexCategoryPriceOutput1_VALUES = _d.picker(
     (
         "bstp_nmix_prpr",
         "bstp_nmix_prdy_vrss",
@@ -201,7 +201,7 @@ _InquireIndexCategoryPriceOutput1_VALUES = _d.values_of(
         "dryy_bstp_nmix_lwpr_date",
     )
 )
-_InquireIndexCategoryPriceOutput1_INTS = _d.itemgetter(*(4, 5, 9, 10, 11, 12, 13, 14, 15))
+_InquireIndexCategoryPriceOutput1_INTS = _d.picker((4, 5, 9, 10, 11, 12, 13, 14, 15))
 
 
 def _InquireIndexCategoryPriceOutput1(
@@ -356,7 +356,7 @@ _InquireIndexCategoryPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol_rlim", "acml_vol_rlim", "decimal", None),
     ("acml_tr_pbmn_rlim", "acml_tr_pbmn_rlim", "decimal", None),
 )
-_InquireIndexCategoryPriceOutput2_VALUES = _d.values_of(
+_InquireIndexCategoryPriceOutput2_VALUES = _d.picker(
     (
         "bstp_cls_code",
         "hts_kor_isnm",

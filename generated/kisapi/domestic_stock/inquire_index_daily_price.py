@@ -178,7 +178,7 @@ _InquireIndexDailyPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("dryy_bstp_nmix_lwpr", "dryy_bstp_nmix_lwpr", "decimal", None),
     ("dryy_bstp_nmix_lwpr_date", "dryy_bstp_nmix_lwpr_date", "date", None),
 )
-_InquireIndexDailyPriceOutput1_VALUES = _d.values_of(
+_InquireIndexDailyPriceOutput1_VALUES = _d.picker(
     (
         "bstp_nmix_prpr",
         "bstp_nmix_prdy_vrss",
@@ -202,7 +202,7 @@ _InquireIndexDailyPriceOutput1_VALUES = _d.values_of(
         "dryy_bstp_nmix_lwpr_date",
     )
 )
-_InquireIndexDailyPriceOutput1_INTS = _d.itemgetter(*(4, 5, 9, 10, 11, 12, 13, 14, 15))
+_InquireIndexDailyPriceOutput1_INTS = _d.picker((4, 5, 9, 10, 11, 12, 13, 14, 15))
 
 
 def _InquireIndexDailyPriceOutput1(
@@ -375,7 +375,7 @@ _InquireIndexDailyPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("invt_new_psdg", "invt_new_psdg", "decimal", None),
     ("d20_dsrt", "d20_dsrt", "decimal", None),
 )
-_InquireIndexDailyPriceOutput2_VALUES = _d.values_of(
+_InquireIndexDailyPriceOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "bstp_nmix_prpr",

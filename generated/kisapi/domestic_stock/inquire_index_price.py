@@ -271,7 +271,7 @@ _InquireIndexPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("shnu_rsqn_rate", "shnu_rsqn_rate", "decimal", None),
     ("ntby_rsqn", "ntby_rsqn", "int", None),
 )
-_InquireIndexPriceOutput_VALUES = _d.values_of(
+_InquireIndexPriceOutput_VALUES = _d.picker(
     (
         "bstp_nmix_prpr",
         "bstp_nmix_prdy_vrss",
@@ -311,7 +311,7 @@ _InquireIndexPriceOutput_VALUES = _d.values_of(
         "ntby_rsqn",
     )
 )
-_InquireIndexPriceOutput_INTS = _d.itemgetter(*(4, 5, 6, 7, 20, 21, 22, 23, 24, 31, 32, 35))
+_InquireIndexPriceOutput_INTS = _d.picker((4, 5, 6, 7, 20, 21, 22, 23, 24, 31, 32, 35))
 
 
 def _InquireIndexPriceOutput(d: Mapping[str, Any], strict: bool) -> InquireIndexPriceOutput:

@@ -104,7 +104,7 @@ _InquireIndexTickpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("cntg_vol", "cntg_vol", "int", None),
 )
-_InquireIndexTickpriceOutput_VALUES = _d.values_of(
+_InquireIndexTickpriceOutput_VALUES = _d.picker(
     (
         "stck_cntg_hour",
         "bstp_nmix_prpr",

@@ -104,7 +104,7 @@ _InquireIndexTimepriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("cntg_vol", "cntg_vol", "int", None),
 )
-_InquireIndexTimepriceOutput_VALUES = _d.values_of(
+_InquireIndexTimepriceOutput_VALUES = _d.picker(
     (
         "bsop_hour",
         "bstp_nmix_prpr",

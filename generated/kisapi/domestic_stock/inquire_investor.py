@@ -186,7 +186,7 @@ _InquireInvestorOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("frgn_seln_tr_pbmn", "frgn_seln_tr_pbmn", "int", None),
     ("orgn_seln_tr_pbmn", "orgn_seln_tr_pbmn", "int", None),
 )
-_InquireInvestorOutput_VALUES = _d.values_of(
+_InquireInvestorOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_clpr",
@@ -212,8 +212,8 @@ _InquireInvestorOutput_VALUES = _d.values_of(
         "orgn_seln_tr_pbmn",
     )
 )
-_InquireInvestorOutput_INTS = _d.itemgetter(
-    *(1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
+_InquireInvestorOutput_INTS = _d.picker(
+    (1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
 )
 
 

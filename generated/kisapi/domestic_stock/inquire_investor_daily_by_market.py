@@ -289,7 +289,7 @@ _InquireInvestorDailyByMarketOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etc_orgt_ntby_tr_pbmn", "etc_orgt_ntby_tr_pbmn", "int", None),
     ("etc_corp_ntby_tr_pbmn", "etc_corp_ntby_tr_pbmn", "int", None),
 )
-_InquireInvestorDailyByMarketOutput_VALUES = _d.values_of(
+_InquireInvestorDailyByMarketOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "bstp_nmix_prpr",
@@ -332,8 +332,8 @@ _InquireInvestorDailyByMarketOutput_VALUES = _d.values_of(
         "etc_corp_ntby_tr_pbmn",
     )
 )
-_InquireInvestorDailyByMarketOutput_INTS = _d.itemgetter(
-    *(
+_InquireInvestorDailyByMarketOutput_INTS = _d.picker(
+    (
         9,
         10,
         11,

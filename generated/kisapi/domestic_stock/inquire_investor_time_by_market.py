@@ -483,7 +483,7 @@ _InquireInvestorTimeByMarketOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etc_corp_shnu_tr_pbmn", "etc_corp_shnu_tr_pbmn", "int", None),
     ("etc_corp_ntby_tr_pbmn", "etc_corp_ntby_tr_pbmn", "int", None),
 )
-_InquireInvestorTimeByMarketOutput_VALUES = _d.values_of(
+_InquireInvestorTimeByMarketOutput_VALUES = _d.picker(
     (
         "frgn_seln_vol",
         "frgn_shnu_vol",
@@ -559,8 +559,8 @@ _InquireInvestorTimeByMarketOutput_VALUES = _d.values_of(
         "etc_corp_ntby_tr_pbmn",
     )
 )
-_InquireInvestorTimeByMarketOutput_INTS = _d.itemgetter(
-    *(
+_InquireInvestorTimeByMarketOutput_INTS = _d.picker(
+    (
         0,
         1,
         2,

@@ -456,7 +456,7 @@ _InquireMemberOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("glob_total_seln_qty_icdc", "glob_total_seln_qty_icdc", "int", None),
     ("glob_total_shnu_qty_icdc", "glob_total_shnu_qty_icdc", "int", None),
 )
-_InquireMemberOutput_VALUES = _d.values_of(
+_InquireMemberOutput_VALUES = _d.picker(
     (
         "seln_mbcr_no1",
         "seln_mbcr_no2",
@@ -527,8 +527,8 @@ _InquireMemberOutput_VALUES = _d.values_of(
         "glob_total_shnu_qty_icdc",
     )
 )
-_InquireMemberOutput_INTS = _d.itemgetter(
-    *(
+_InquireMemberOutput_INTS = _d.picker(
+    (
         10,
         11,
         12,

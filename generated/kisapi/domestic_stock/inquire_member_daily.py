@@ -111,7 +111,7 @@ _InquireMemberDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_ctrt", "prdy_ctrt", "decimal", None),
     ("acml_vol", "acml_vol", "int", None),
 )
-_InquireMemberDailyOutput_VALUES = _d.values_of(
+_InquireMemberDailyOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "total_seln_qty",

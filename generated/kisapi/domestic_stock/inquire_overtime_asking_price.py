@@ -504,7 +504,7 @@ _InquireOvertimeAskingPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_total_bidp_icdc", "ovtm_total_bidp_icdc", "int", None),
     ("ovtm_untp_bidp_rsqn", "ovtm_untp_bidp_rsqn", "int", None),
 )
-_InquireOvertimeAskingPriceOutput_VALUES = _d.values_of(
+_InquireOvertimeAskingPriceOutput_VALUES = _d.picker(
     (
         "ovtm_untp_last_hour",
         "ovtm_untp_askp1",
@@ -583,8 +583,8 @@ _InquireOvertimeAskingPriceOutput_VALUES = _d.values_of(
         "ovtm_untp_bidp_rsqn",
     )
 )
-_InquireOvertimeAskingPriceOutput_INTS = _d.itemgetter(
-    *(
+_InquireOvertimeAskingPriceOutput_INTS = _d.picker(
+    (
         1,
         2,
         3,

@@ -264,7 +264,7 @@ _InquireOvertimePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bidp", "bidp", "int", None),
     ("askp", "askp", "int", None),
 )
-_InquireOvertimePriceOutput_VALUES = _d.values_of(
+_InquireOvertimePriceOutput_VALUES = _d.picker(
     (
         "bstp_kor_isnm",
         "mang_issu_cls_name",
@@ -303,9 +303,7 @@ _InquireOvertimePriceOutput_VALUES = _d.values_of(
         "askp",
     )
 )
-_InquireOvertimePriceOutput_INTS = _d.itemgetter(
-    *(2, 3, 6, 7, 8, 9, 10, 11, 12, 14, 15, 18, 26, 33, 34)
-)
+_InquireOvertimePriceOutput_INTS = _d.picker((2, 3, 6, 7, 8, 9, 10, 11, 12, 14, 15, 18, 26, 33, 34))
 
 
 def _InquireOvertimePriceOutput(d: Mapping[str, Any], strict: bool) -> InquireOvertimePriceOutput:

@@ -117,7 +117,7 @@ _InquirePeriodProfitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sll_qty1", "sll_qty1", "int", None),
     ("buy_qty1", "buy_qty1", "int", None),
 )
-_InquirePeriodProfitOutput1_VALUES = _d.values_of(
+_InquirePeriodProfitOutput1_VALUES = _d.picker(
     (
         "trad_dt",
         "buy_amt",
@@ -131,7 +131,7 @@ _InquirePeriodProfitOutput1_VALUES = _d.values_of(
         "buy_qty1",
     )
 )
-_InquirePeriodProfitOutput1_INTS = _d.itemgetter(*(1, 2, 3, 4, 5, 6, 8, 9))
+_InquirePeriodProfitOutput1_INTS = _d.picker((1, 2, 3, 4, 5, 6, 8, 9))
 
 
 def _InquirePeriodProfitOutput1(d: Mapping[str, Any], strict: bool) -> InquirePeriodProfitOutput1:
@@ -298,7 +298,7 @@ _InquirePeriodProfitOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_rlzt_pfls", "tot_rlzt_pfls", "int", None),
     ("loan_int", "loan_int", "int", None),
 )
-_InquirePeriodProfitOutput2_VALUES = _d.values_of(
+_InquirePeriodProfitOutput2_VALUES = _d.picker(
     (
         "sll_qty_smtl",
         "sll_tr_amt_smtl",
@@ -319,8 +319,8 @@ _InquirePeriodProfitOutput2_VALUES = _d.values_of(
         "loan_int",
     )
 )
-_InquirePeriodProfitOutput2_INTS = _d.itemgetter(
-    *(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+_InquirePeriodProfitOutput2_INTS = _d.picker(
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
 )
 
 

@@ -159,7 +159,7 @@ _InquirePeriodTradeProfitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tl_tax", "tl_tax", "int", None),
     ("loan_int", "loan_int", "int", None),
 )
-_InquirePeriodTradeProfitOutput1_VALUES = _d.values_of(
+_InquirePeriodTradeProfitOutput1_VALUES = _d.picker(
     (
         "trad_dt",
         "pdno",
@@ -180,7 +180,7 @@ _InquirePeriodTradeProfitOutput1_VALUES = _d.values_of(
         "loan_int",
     )
 )
-_InquirePeriodTradeProfitOutput1_INTS = _d.itemgetter(*(5, 7, 8, 10, 11, 12, 14, 15, 16))
+_InquirePeriodTradeProfitOutput1_INTS = _d.picker((5, 7, 8, 10, 11, 12, 14, 15, 16))
 
 
 def _InquirePeriodTradeProfitOutput1(
@@ -372,7 +372,7 @@ _InquirePeriodTradeProfitOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("loan_int", "loan_int", "int", None),
     ("tot_pftrt", "tot_pftrt", "decimal", None),
 )
-_InquirePeriodTradeProfitOutput2_VALUES = _d.values_of(
+_InquirePeriodTradeProfitOutput2_VALUES = _d.picker(
     (
         "sll_qty_smtl",
         "sll_tr_amt_smtl",
@@ -394,8 +394,8 @@ _InquirePeriodTradeProfitOutput2_VALUES = _d.values_of(
         "tot_pftrt",
     )
 )
-_InquirePeriodTradeProfitOutput2_INTS = _d.itemgetter(
-    *(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+_InquirePeriodTradeProfitOutput2_INTS = _d.picker(
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
 )
 
 

@@ -556,7 +556,7 @@ _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sltr_yn", "sltr_yn", "bool", None),
     ("mang_issu_cls_code", "mang_issu_cls_code", "str", None),
 )
-_InquirePriceOutput_VALUES = _d.values_of(
+_InquirePriceOutput_VALUES = _d.picker(
     (
         "iscd_stat_cls_code",
         "marg_rate",
@@ -642,8 +642,8 @@ _InquirePriceOutput_VALUES = _d.values_of(
         "mang_issu_cls_code",
     )
 )
-_InquirePriceOutput_INTS = _d.itemgetter(
-    *(
+_InquirePriceOutput_INTS = _d.picker(
+    (
         11,
         12,
         15,

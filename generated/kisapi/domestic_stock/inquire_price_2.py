@@ -378,7 +378,7 @@ _InquirePrice2Output_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_oprc", "stck_oprc", "int", None),
     ("prdy_vol", "prdy_vol", "int", None),
 )
-_InquirePrice2Output_VALUES = _d.values_of(
+_InquirePrice2Output_VALUES = _d.picker(
     (
         "rprs_mrkt_kor_name",
         "new_hgpr_lwpr_cls_code",
@@ -436,9 +436,7 @@ _InquirePrice2Output_VALUES = _d.values_of(
         "prdy_vol",
     )
 )
-_InquirePrice2Output_INTS = _d.itemgetter(
-    *(4, 9, 12, 13, 16, 17, 29, 35, 37, 40, 41, 44, 45, 52, 53)
-)
+_InquirePrice2Output_INTS = _d.picker((4, 9, 12, 13, 16, 17, 29, 35, 37, 40, 41, 44, 45, 52, 53))
 
 
 def _InquirePrice2Output(d: Mapping[str, Any], strict: bool) -> InquirePrice2Output:

@@ -125,7 +125,7 @@ _InquirePsblOrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_re_use_amt_wcrc", "ovrs_re_use_amt_wcrc", "int", None),
     ("ord_psbl_frcr_amt_wcrc", "ord_psbl_frcr_amt_wcrc", "int", None),
 )
-_InquirePsblOrderOutput_VALUES = _d.values_of(
+_InquirePsblOrderOutput_VALUES = _d.picker(
     (
         "ord_psbl_cash",
         "ord_psbl_sbst",
@@ -141,7 +141,7 @@ _InquirePsblOrderOutput_VALUES = _d.values_of(
         "ord_psbl_frcr_amt_wcrc",
     )
 )
-_InquirePsblOrderOutput_INTS = _d.itemgetter(*(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11))
+_InquirePsblOrderOutput_INTS = _d.picker((0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11))
 
 
 def _InquirePsblOrderOutput(d: Mapping[str, Any], strict: bool) -> InquirePsblOrderOutput:

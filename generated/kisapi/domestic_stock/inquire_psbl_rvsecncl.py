@@ -190,7 +190,7 @@ _InquirePsblRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stpm_cndt_pric", "stpm_cndt_pric", "int", None),
     ("stpm_efct_occr_yn", "stpm_efct_occr_yn", "bool", None),
 )
-_InquirePsblRvsecnclOutput_VALUES = _d.values_of(
+_InquirePsblRvsecnclOutput_VALUES = _d.picker(
     (
         "ord_gno_brno",
         "odno",

@@ -130,7 +130,7 @@ _InquirePsblSellOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("evlu_pfls_amt", "evlu_pfls_amt", "int", None),
     ("evlu_pfls_rt", "evlu_pfls_rt", "decimal", None),
 )
-_InquirePsblSellOutput_VALUES = _d.values_of(
+_InquirePsblSellOutput_VALUES = _d.picker(
     (
         "pdno",
         "prdt_name",
@@ -147,7 +147,7 @@ _InquirePsblSellOutput_VALUES = _d.values_of(
         "evlu_pfls_rt",
     )
 )
-_InquirePsblSellOutput_INTS = _d.itemgetter(*(2, 3, 4, 5, 6, 8, 9, 10, 11))
+_InquirePsblSellOutput_INTS = _d.picker((2, 3, 4, 5, 6, 8, 9, 10, 11))
 
 
 def _InquirePsblSellOutput(d: Mapping[str, Any], strict: bool) -> InquirePsblSellOutput:

@@ -106,7 +106,7 @@ _InquireTimeDailychartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
     ("stck_prpr", "stck_prpr", "int", None),
 )
-_InquireTimeDailychartpriceOutput1_VALUES = _d.values_of(
+_InquireTimeDailychartpriceOutput1_VALUES = _d.picker(
     (
         "prdy_vrss",
         "prdy_vrss_sign",
@@ -229,7 +229,7 @@ _InquireTimeDailychartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cntg_vol", "cntg_vol", "int", None),
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
 )
-_InquireTimeDailychartpriceOutput2_VALUES = _d.values_of(
+_InquireTimeDailychartpriceOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_cntg_hour",

@@ -153,7 +153,7 @@ _InquireTimeIndexchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("futs_prdy_hgpr", "futs_prdy_hgpr", "decimal", None),
     ("futs_prdy_lwpr", "futs_prdy_lwpr", "decimal", None),
 )
-_InquireTimeIndexchartpriceOutput1_VALUES = _d.values_of(
+_InquireTimeIndexchartpriceOutput1_VALUES = _d.picker(
     (
         "bstp_nmix_prdy_vrss",
         "prdy_vrss_sign",
@@ -312,7 +312,7 @@ _InquireTimeIndexchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cntg_vol", "cntg_vol", "int", None),
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
 )
-_InquireTimeIndexchartpriceOutput2_VALUES = _d.values_of(
+_InquireTimeIndexchartpriceOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_cntg_hour",

@@ -106,7 +106,7 @@ _InquireTimeItemchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
     ("stck_prpr", "stck_prpr", "int", None),
 )
-_InquireTimeItemchartpriceOutput1_VALUES = _d.values_of(
+_InquireTimeItemchartpriceOutput1_VALUES = _d.picker(
     (
         "prdy_vrss",
         "prdy_vrss_sign",
@@ -229,7 +229,7 @@ _InquireTimeItemchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cntg_vol", "cntg_vol", "int", None),
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
 )
-_InquireTimeItemchartpriceOutput2_VALUES = _d.values_of(
+_InquireTimeItemchartpriceOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_cntg_hour",

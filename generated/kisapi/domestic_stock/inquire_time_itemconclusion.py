@@ -100,7 +100,7 @@ _InquireTimeItemconclusionOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_vol", "prdy_vol", "int", None),
     ("rprs_mrkt_kor_name", "rprs_mrkt_kor_name", "text", None),
 )
-_InquireTimeItemconclusionOutput1_VALUES = _d.values_of(
+_InquireTimeItemconclusionOutput1_VALUES = _d.picker(
     (
         "stck_prpr",
         "prdy_vrss",
@@ -233,7 +233,7 @@ _InquireTimeItemconclusionOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("cnqn", "cnqn", "int", None),
 )
-_InquireTimeItemconclusionOutput2_VALUES = _d.values_of(
+_InquireTimeItemconclusionOutput2_VALUES = _d.picker(
     (
         "stck_cntg_hour",
         "stck_pbpr",

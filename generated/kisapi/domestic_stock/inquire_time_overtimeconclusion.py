@@ -164,7 +164,7 @@ _InquireTimeOvertimeconclusionOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("uplm_sign", "uplm_sign", "str", None),
     ("lslm_sign", "lslm_sign", "str", None),
 )
-_InquireTimeOvertimeconclusionOutput1_VALUES = _d.values_of(
+_InquireTimeOvertimeconclusionOutput1_VALUES = _d.picker(
     (
         "ovtm_untp_prpr",
         "ovtm_untp_prdy_vrss",
@@ -186,9 +186,7 @@ _InquireTimeOvertimeconclusionOutput1_VALUES = _d.values_of(
         "lslm_sign",
     )
 )
-_InquireTimeOvertimeconclusionOutput1_INTS = _d.itemgetter(
-    *(0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15)
-)
+_InquireTimeOvertimeconclusionOutput1_INTS = _d.picker((0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15))
 
 
 def _InquireTimeOvertimeconclusionOutput1(
@@ -323,7 +321,7 @@ _InquireTimeOvertimeconclusionOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("cntg_vol", "cntg_vol", "int", None),
 )
-_InquireTimeOvertimeconclusionOutput2_VALUES = _d.values_of(
+_InquireTimeOvertimeconclusionOutput2_VALUES = _d.picker(
     (
         "stck_cntg_hour",
         "stck_prpr",

@@ -134,7 +134,7 @@ _InquireViStatusOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("vi_dmc_dprt", "vi_dmc_dprt", "decimal", None),
     ("vi_count", "vi_count", "int", None),
 )
-_InquireViStatusOutput_VALUES = _d.values_of(
+_InquireViStatusOutput_VALUES = _d.picker(
     (
         "hts_kor_isnm",
         "mksc_shrn_iscd",

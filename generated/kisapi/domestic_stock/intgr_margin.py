@@ -672,7 +672,7 @@ _IntgrMarginOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("jpy_frst_bltn_exrt", "jpy_frst_bltn_exrt", "decimal", None),
     ("cny_frst_bltn_exrt", "cny_frst_bltn_exrt", "decimal", None),
 )
-_IntgrMarginOutput_VALUES = _d.values_of(
+_IntgrMarginOutput_VALUES = _d.picker(
     (
         "acmga_rt",
         "acmga_pct100_aptm_rson",
@@ -780,8 +780,8 @@ _IntgrMarginOutput_VALUES = _d.values_of(
         "cny_frst_bltn_exrt",
     )
 )
-_IntgrMarginOutput_INTS = _d.itemgetter(
-    *(
+_IntgrMarginOutput_INTS = _d.picker(
+    (
         2,
         3,
         4,

@@ -81,7 +81,7 @@ _IntstockGrouplistOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("inter_grp_name", "inter_grp_name", "text", None),
     ("ask_cnt", "ask_cnt", "int", None),
 )
-_IntstockGrouplistOutput2_VALUES = _d.values_of(
+_IntstockGrouplistOutput2_VALUES = _d.picker(
     ("date", "trnm_hour", "data_rank", "inter_grp_code", "inter_grp_name", "ask_cnt")
 )
 

@@ -228,7 +228,7 @@ _IntstockMultpriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("intr_antc_vol", "intr_antc_vol", "int", None),
     ("inter2_sdpr", "inter2_sdpr", "decimal", None),
 )
-_IntstockMultpriceOutput_VALUES = _d.values_of(
+_IntstockMultpriceOutput_VALUES = _d.picker(
     (
         "kospi_kosdaq_cls_name",
         "mrkt_trtm_cls_name",
@@ -261,7 +261,7 @@ _IntstockMultpriceOutput_VALUES = _d.values_of(
         "inter2_sdpr",
     )
 )
-_IntstockMultpriceOutput_INTS = _d.itemgetter(*(9, 15, 16, 17, 18, 19, 20, 21, 27))
+_IntstockMultpriceOutput_INTS = _d.picker((9, 15, 16, 17, 18, 19, 20, 21, 27))
 
 
 def _IntstockMultpriceOutput(d: Mapping[str, Any], strict: bool) -> IntstockMultpriceOutput:

@@ -59,7 +59,7 @@ _IntstockStocklistByGroupOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("data_rank", "data_rank", "int", None),
     ("inter_grp_name", "inter_grp_name", "text", None),
 )
-_IntstockStocklistByGroupOutput1_VALUES = _d.values_of(("data_rank", "inter_grp_name"))
+_IntstockStocklistByGroupOutput1_VALUES = _d.picker(("data_rank", "inter_grp_name"))
 
 
 def _IntstockStocklistByGroupOutput1(
@@ -175,7 +175,7 @@ _IntstockStocklistByGroupOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cntg_unpr", "cntg_unpr", "int", None),
     ("cntg_cls_code", "cntg_cls_code", "str", None),
 )
-_IntstockStocklistByGroupOutput2_VALUES = _d.values_of(
+_IntstockStocklistByGroupOutput2_VALUES = _d.picker(
     (
         "fid_mrkt_cls_code",
         "data_rank",

@@ -153,7 +153,7 @@ _InvestOpbysecOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stft_esdg", "stft_esdg", "int", None),
     ("dprt", "dprt", "decimal", None),
 )
-_InvestOpbysecOutput_VALUES = _d.values_of(
+_InvestOpbysecOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_shrn_iscd",

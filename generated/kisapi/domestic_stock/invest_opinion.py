@@ -129,7 +129,7 @@ _InvestOpinionOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stft_esdg", "stft_esdg", "int", None),
     ("dprt", "dprt", "decimal", None),
 )
-_InvestOpinionOutput_VALUES = _d.values_of(
+_InvestOpinionOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "invt_opnn",

@@ -173,7 +173,7 @@ _InvestorProgramTradeTodayOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nabt_shnu_amt", "nabt_shnu_amt", "int", None),
     ("nabt_ntby_amt", "nabt_ntby_amt", "int", None),
 )
-_InvestorProgramTradeTodayOutput1_VALUES = _d.values_of(
+_InvestorProgramTradeTodayOutput1_VALUES = _d.picker(
     (
         "invr_cls_code",
         "all_seln_qty",
@@ -197,8 +197,8 @@ _InvestorProgramTradeTodayOutput1_VALUES = _d.values_of(
         "nabt_ntby_amt",
     )
 )
-_InvestorProgramTradeTodayOutput1_INTS = _d.itemgetter(
-    *(1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
+_InvestorProgramTradeTodayOutput1_INTS = _d.picker(
+    (1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
 )
 
 

@@ -100,7 +100,7 @@ _InvestorTradeByStockDailyOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_vol", "prdy_vol", "int", None),
     ("rprs_mrkt_kor_name", "rprs_mrkt_kor_name", "text", None),
 )
-_InvestorTradeByStockDailyOutput1_VALUES = _d.values_of(
+_InvestorTradeByStockDailyOutput1_VALUES = _d.picker(
     (
         "stck_prpr",
         "prdy_vrss",
@@ -779,7 +779,7 @@ _InvestorTradeByStockDailyOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etc_corp_shnu_tr_pbmn", "etc_corp_shnu_tr_pbmn", "int", None),
     ("bold_yn", "bold_yn", "bool", None),
 )
-_InvestorTradeByStockDailyOutput2_VALUES = _d.values_of(
+_InvestorTradeByStockDailyOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_clpr",
@@ -884,8 +884,8 @@ _InvestorTradeByStockDailyOutput2_VALUES = _d.values_of(
         "bold_yn",
     )
 )
-_InvestorTradeByStockDailyOutput2_INTS = _d.itemgetter(
-    *(
+_InvestorTradeByStockDailyOutput2_INTS = _d.picker(
+    (
         1,
         2,
         5,

@@ -70,7 +70,7 @@ _InvestorTrendEstimateOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("orgn_fake_ntby_qty", "orgn_fake_ntby_qty", "int", None),
     ("sum_fake_ntby_qty", "sum_fake_ntby_qty", "int", None),
 )
-_InvestorTrendEstimateOutput2_VALUES = _d.values_of(
+_InvestorTrendEstimateOutput2_VALUES = _d.picker(
     ("bsop_hour_gb", "frgn_fake_ntby_qty", "orgn_fake_ntby_qty", "sum_fake_ntby_qty")
 )
 

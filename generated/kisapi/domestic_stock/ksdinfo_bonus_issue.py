@@ -120,7 +120,7 @@ _KsdinfoBonusIssueOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("issue_stk_qty", "issue_stk_qty", "int", None),
     ("stk_kind", "stk_kind", "text", None),
 )
-_KsdinfoBonusIssueOutput1_VALUES = _d.values_of(
+_KsdinfoBonusIssueOutput1_VALUES = _d.picker(
     (
         "record_date",
         "sht_cd",

@@ -108,7 +108,7 @@ _KsdinfoCapDcrsOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("td_stop_dt", "td_stop_dt", "text", None),
     ("list_dt", "list_dt", "date", None),
 )
-_KsdinfoCapDcrsOutput1_VALUES = _d.values_of(
+_KsdinfoCapDcrsOutput1_VALUES = _d.picker(
     (
         "record_date",
         "sht_cd",

@@ -134,7 +134,7 @@ _KsdinfoDividendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stk_kind", "stk_kind", "text", None),
     ("high_divi_gb", "high_divi_gb", "str", None),
 )
-_KsdinfoDividendOutput1_VALUES = _d.values_of(
+_KsdinfoDividendOutput1_VALUES = _d.picker(
     (
         "record_date",
         "sht_cd",

@@ -107,7 +107,7 @@ _KsdinfoForfeitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("list_dt", "list_dt", "date", None),
     ("lead_mgr", "lead_mgr", "text", None),
 )
-_KsdinfoForfeitOutput1_VALUES = _d.values_of(
+_KsdinfoForfeitOutput1_VALUES = _d.picker(
     (
         "record_date",
         "sht_cd",

@@ -101,7 +101,7 @@ _KsdinfoListInfoOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_issue_stk_qty", "tot_issue_stk_qty", "int", None),
     ("issue_price", "issue_price", "int", None),
 )
-_KsdinfoListInfoOutput1_VALUES = _d.values_of(
+_KsdinfoListInfoOutput1_VALUES = _d.picker(
     (
         "list_dt",
         "sht_cd",

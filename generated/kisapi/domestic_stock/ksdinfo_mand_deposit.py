@@ -83,7 +83,7 @@ _KsdinfoMandDepositOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("depo_reason", "depo_reason", "text", None),
     ("tot_issue_qty_per_rate", "tot_issue_qty_per_rate", "decimal", None),
 )
-_KsdinfoMandDepositOutput1_VALUES = _d.values_of(
+_KsdinfoMandDepositOutput1_VALUES = _d.picker(
     ("sht_cd", "isin_name", "stk_qty", "depo_date", "depo_reason", "tot_issue_qty_per_rate")
 )
 

@@ -138,7 +138,7 @@ _KsdinfoMergerSplitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("issue_stk_qty", "issue_stk_qty", "int", None),
     ("seq", "seq", "str", None),
 )
-_KsdinfoMergerSplitOutput1_VALUES = _d.values_of(
+_KsdinfoMergerSplitOutput1_VALUES = _d.picker(
     (
         "record_date",
         "sht_cd",

@@ -135,7 +135,7 @@ _KsdinfoPaidinCapinOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("list_date", "list_date", "date", None),
     ("stk_kind", "stk_kind", "text", None),
 )
-_KsdinfoPaidinCapinOutput1_VALUES = _d.values_of(
+_KsdinfoPaidinCapinOutput1_VALUES = _d.picker(
     (
         "record_date",
         "sht_cd",
@@ -304,7 +304,7 @@ _KsdinfoPaidinCapinOutputAlt_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("list_date", "list_date", "date", None),
     ("stk_kind", "stk_kind", "text", None),
 )
-_KsdinfoPaidinCapinOutputAlt_VALUES = _d.values_of(
+_KsdinfoPaidinCapinOutputAlt_VALUES = _d.picker(
     (
         "record_date",
         "sht_cd",

@@ -131,7 +131,7 @@ _KsdinfoPubOfferOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pub_af_cap", "pub_af_cap", "int", None),
     ("assign_stk_qty", "assign_stk_qty", "int", None),
 )
-_KsdinfoPubOfferOutput1_VALUES = _d.values_of(
+_KsdinfoPubOfferOutput1_VALUES = _d.picker(
     (
         "record_date",
         "sht_cd",

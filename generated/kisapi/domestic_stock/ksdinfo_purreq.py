@@ -113,7 +113,7 @@ _KsdinfoPurreqOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("get_meet_dt", "get_meet_dt", "date", None),
     ("meet_dt", "meet_dt", "date", None),
 )
-_KsdinfoPurreqOutput1_VALUES = _d.values_of(
+_KsdinfoPurreqOutput1_VALUES = _d.picker(
     (
         "record_date",
         "sht_cd",

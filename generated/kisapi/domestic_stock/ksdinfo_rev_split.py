@@ -97,7 +97,7 @@ _KsdinfoRevSplitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("td_stop_dt", "td_stop_dt", "text", None),
     ("list_dt", "list_dt", "date", None),
 )
-_KsdinfoRevSplitOutput1_VALUES = _d.values_of(
+_KsdinfoRevSplitOutput1_VALUES = _d.picker(
     (
         "record_date",
         "sht_cd",

@@ -87,7 +87,7 @@ _KsdinfoSharehldMeetOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("agenda", "agenda", "text", None),
     ("vote_tot_qty", "vote_tot_qty", "int", None),
 )
-_KsdinfoSharehldMeetOutput1_VALUES = _d.values_of(
+_KsdinfoSharehldMeetOutput1_VALUES = _d.picker(
     ("record_date", "sht_cd", "isin_name", "gen_meet_dt", "gen_meet_type", "agenda", "vote_tot_qty")
 )
 

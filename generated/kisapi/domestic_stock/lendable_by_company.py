@@ -133,7 +133,7 @@ _LendableByCompanyOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bass_dt", "bass_dt", "date", None),
     ("psbl_yn", "psbl_yn", "bool", None),
 )
-_LendableByCompanyOutput1_VALUES = _d.values_of(
+_LendableByCompanyOutput1_VALUES = _d.picker(
     (
         "pdno",
         "prdt_name",
@@ -232,9 +232,7 @@ _LendableByCompanyOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("brch_lmt_qty", "brch_lmt_qty", "int", None),
     ("rqst_psbl_qty", "rqst_psbl_qty", "int", None),
 )
-_LendableByCompanyOutput2_VALUES = _d.values_of(
-    ("tot_stup_lmt_qty", "brch_lmt_qty", "rqst_psbl_qty")
-)
+_LendableByCompanyOutput2_VALUES = _d.picker(("tot_stup_lmt_qty", "brch_lmt_qty", "rqst_psbl_qty"))
 
 
 def _LendableByCompanyOutput2(d: Mapping[str, Any], strict: bool) -> LendableByCompanyOutput2:

@@ -114,7 +114,7 @@ _MarketCapOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_avls", "stck_avls", "int", None),
     ("mrkt_whol_avls_rlim", "mrkt_whol_avls_rlim", "decimal", None),
 )
-_MarketCapOutput_VALUES = _d.values_of(
+_MarketCapOutput_VALUES = _d.picker(
     (
         "mksc_shrn_iscd",
         "data_rank",

@@ -90,7 +90,7 @@ _MarketTimeOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("s_time", "s_time", "time", None),
     ("e_time", "e_time", "time", None),
 )
-_MarketTimeOutput1_VALUES = _d.values_of(
+_MarketTimeOutput1_VALUES = _d.picker(
     ("date1", "date2", "date3", "date4", "date5", "today", "time", "s_time", "e_time")
 )
 

@@ -175,7 +175,7 @@ _MarketValueOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stac_month_cls_code", "stac_month_cls_code", "str", None),
     ("iqry_csnu", "iqry_csnu", "int", None),
 )
-_MarketValueOutput_VALUES = _d.values_of(
+_MarketValueOutput_VALUES = _d.picker(
     (
         "data_rank",
         "hts_kor_isnm",

@@ -151,7 +151,7 @@ _MktfundsOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("mmf_amt", "mmf_amt", "int", None),
     ("secu_lend_amt", "secu_lend_amt", "int", None),
 )
-_MktfundsOutput_VALUES = _d.values_of(
+_MktfundsOutput_VALUES = _d.picker(
     (
         "bsop_date",
         "bstp_nmix_prpr",
@@ -172,7 +172,7 @@ _MktfundsOutput_VALUES = _d.values_of(
         "secu_lend_amt",
     )
 )
-_MktfundsOutput_INTS = _d.itemgetter(*(5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16))
+_MktfundsOutput_INTS = _d.picker((5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16))
 
 
 def _MktfundsOutput(d: Mapping[str, Any], strict: bool) -> MktfundsOutput:

@@ -150,7 +150,7 @@ _NearNewHighlowOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("lwpr_near_rate", "lwpr_near_rate", "decimal", None),
     ("stck_sdpr", "stck_sdpr", "int", None),
 )
-_NearNewHighlowOutput_VALUES = _d.values_of(
+_NearNewHighlowOutput_VALUES = _d.picker(
     (
         "hts_kor_isnm",
         "mksc_shrn_iscd",
@@ -170,7 +170,7 @@ _NearNewHighlowOutput_VALUES = _d.values_of(
         "stck_sdpr",
     )
 )
-_NearNewHighlowOutput_INTS = _d.itemgetter(*(2, 4, 6, 7, 8, 9, 10, 11, 13, 15))
+_NearNewHighlowOutput_INTS = _d.picker((2, 4, 6, 7, 8, 9, 10, 11, 13, 15))
 
 
 def _NearNewHighlowOutput(d: Mapping[str, Any], strict: bool) -> NearNewHighlowOutput:

@@ -119,7 +119,7 @@ _NewsTitleOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("iscd4", "iscd4", "str", None),
     ("iscd5", "iscd5", "str", None),
 )
-_NewsTitleOutput_VALUES = _d.values_of(
+_NewsTitleOutput_VALUES = _d.picker(
     (
         "cntt_usiq_srno",
         "news_ofer_entp_code",

@@ -66,7 +66,7 @@ _OrderCashOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ORD_TMD", "ord_tmd", "time", None),
     ("SOR_ODNO", "sor_odno", "str", None),
 )
-_OrderCashOutput_VALUES = _d.values_of(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD", "SOR_ODNO"))
+_OrderCashOutput_VALUES = _d.picker(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD", "SOR_ODNO"))
 
 
 def _OrderCashOutput(d: Mapping[str, Any], strict: bool) -> OrderCashOutput:

@@ -60,7 +60,7 @@ _OrderCreditOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("ORD_TMD", "ord_tmd", "time", None),
 )
-_OrderCreditOutput_VALUES = _d.values_of(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
+_OrderCreditOutput_VALUES = _d.picker(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
 
 
 def _OrderCreditOutput(d: Mapping[str, Any], strict: bool) -> OrderCreditOutput:

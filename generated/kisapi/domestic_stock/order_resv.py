@@ -48,7 +48,7 @@ class OrderResvOutput:
 _OrderResvOutput_KEYS = frozenset({"RSVN_ORD_SEQ"})
 _OrderResvOutput_FILL = _d.KeyFill(_OrderResvOutput_KEYS)
 _OrderResvOutput_FIELDS: tuple[_d.FieldInfo, ...] = (("RSVN_ORD_SEQ", "rsvn_ord_seq", "str", None),)
-_OrderResvOutput_VALUES = _d.values_of(("RSVN_ORD_SEQ",))
+_OrderResvOutput_VALUES = _d.picker(("RSVN_ORD_SEQ",))
 
 
 def _OrderResvOutput(d: Mapping[str, Any], strict: bool) -> OrderResvOutput:

@@ -205,7 +205,7 @@ _OrderResvCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rsvn_end_dt", "rsvn_end_dt", "date", None),
     ("sll_buy_dvsn_cd", "sll_buy_dvsn_cd", "str", SellBuyDivision),
 )
-_OrderResvCcnlOutput_VALUES = _d.values_of(
+_OrderResvCcnlOutput_VALUES = _d.picker(
     (
         "rsvn_ord_seq",
         "rsvn_ord_ord_dt",

@@ -56,7 +56,7 @@ _OrderResvRvsecnclOutput_FILL = _d.KeyFill(_OrderResvRvsecnclOutput_KEYS)
 _OrderResvRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("NRML_PRCS_YN", "nrml_prcs_yn", "bool", None),
 )
-_OrderResvRvsecnclOutput_VALUES = _d.values_of(("NRML_PRCS_YN",))
+_OrderResvRvsecnclOutput_VALUES = _d.picker(("NRML_PRCS_YN",))
 
 
 def _OrderResvRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> OrderResvRvsecnclOutput:

@@ -72,7 +72,7 @@ _OrderRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ORD_TMD", "ord_tmd", "time", None),
     ("SOR_ODNO", "sor_odno", "str", None),
 )
-_OrderRvsecnclOutput_VALUES = _d.values_of(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD", "SOR_ODNO"))
+_OrderRvsecnclOutput_VALUES = _d.picker(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD", "SOR_ODNO"))
 
 
 def _OrderRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> OrderRvsecnclOutput:

@@ -138,7 +138,7 @@ _OvertimeExpTransFluctOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_prpr", "stck_prpr", "int", None),
     ("ovtm_untp_antc_cntg_vrss_sign", "ovtm_untp_antc_cntg_vrss_sign", "str", Sign),
 )
-_OvertimeExpTransFluctOutput_VALUES = _d.values_of(
+_OvertimeExpTransFluctOutput_VALUES = _d.picker(
     (
         "data_rank",
         "iscd_stat_cls_code",
@@ -156,7 +156,7 @@ _OvertimeExpTransFluctOutput_VALUES = _d.values_of(
         "ovtm_untp_antc_cntg_vrss_sign",
     )
 )
-_OvertimeExpTransFluctOutput_INTS = _d.itemgetter(*(0, 4, 5, 8, 9, 10, 11, 12))
+_OvertimeExpTransFluctOutput_INTS = _d.picker((0, 4, 5, 8, 9, 10, 11, 12))
 
 
 def _OvertimeExpTransFluctOutput(d: Mapping[str, Any], strict: bool) -> OvertimeExpTransFluctOutput:

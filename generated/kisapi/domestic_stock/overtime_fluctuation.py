@@ -121,7 +121,7 @@ _OvertimeFluctuationOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_kosdaq_vol", "ovtm_untp_kosdaq_vol", "int", None),
     ("ovtm_untp_kosdaq_tr_pbmn", "ovtm_untp_kosdaq_tr_pbmn", "int", None),
 )
-_OvertimeFluctuationOutput1_VALUES = _d.values_of(
+_OvertimeFluctuationOutput1_VALUES = _d.picker(
     (
         "ovtm_untp_uplm_issu_cnt",
         "ovtm_untp_ascn_issu_cnt",
@@ -136,7 +136,7 @@ _OvertimeFluctuationOutput1_VALUES = _d.values_of(
         "ovtm_untp_kosdaq_tr_pbmn",
     )
 )
-_OvertimeFluctuationOutput1_INTS = _d.itemgetter(*(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10))
+_OvertimeFluctuationOutput1_INTS = _d.picker((0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10))
 
 
 def _OvertimeFluctuationOutput1(d: Mapping[str, Any], strict: bool) -> OvertimeFluctuationOutput1:
@@ -296,7 +296,7 @@ _OvertimeFluctuationOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bidp", "bidp", "int", None),
     ("askp", "askp", "int", None),
 )
-_OvertimeFluctuationOutput2_VALUES = _d.values_of(
+_OvertimeFluctuationOutput2_VALUES = _d.picker(
     (
         "mksc_shrn_iscd",
         "hts_kor_isnm",
@@ -316,7 +316,7 @@ _OvertimeFluctuationOutput2_VALUES = _d.values_of(
         "askp",
     )
 )
-_OvertimeFluctuationOutput2_INTS = _d.itemgetter(*(2, 3, 6, 7, 8, 9, 10, 12, 13, 14, 15))
+_OvertimeFluctuationOutput2_INTS = _d.picker((2, 3, 6, 7, 8, 9, 10, 12, 13, 14, 15))
 
 
 def _OvertimeFluctuationOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeFluctuationOutput2:

@@ -79,7 +79,7 @@ _OvertimeVolumeOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovtm_untp_kosdaq_vol", "ovtm_untp_kosdaq_vol", "int", None),
     ("ovtm_untp_kosdaq_tr_pbmn", "ovtm_untp_kosdaq_tr_pbmn", "int", None),
 )
-_OvertimeVolumeOutput1_VALUES = _d.values_of(
+_OvertimeVolumeOutput1_VALUES = _d.picker(
     (
         "ovtm_untp_exch_vol",
         "ovtm_untp_exch_tr_pbmn",
@@ -222,7 +222,7 @@ _OvertimeVolumeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bidp", "bidp", "int", None),
     ("askp", "askp", "int", None),
 )
-_OvertimeVolumeOutput2_VALUES = _d.values_of(
+_OvertimeVolumeOutput2_VALUES = _d.picker(
     (
         "stck_shrn_iscd",
         "hts_kor_isnm",
@@ -240,7 +240,7 @@ _OvertimeVolumeOutput2_VALUES = _d.values_of(
         "askp",
     )
 )
-_OvertimeVolumeOutput2_INTS = _d.itemgetter(*(2, 3, 6, 7, 8, 10, 11, 12, 13))
+_OvertimeVolumeOutput2_INTS = _d.picker((2, 3, 6, 7, 8, 10, 11, 12, 13))
 
 
 def _OvertimeVolumeOutput2(d: Mapping[str, Any], strict: bool) -> OvertimeVolumeOutput2:

@@ -122,7 +122,7 @@ _PbarTratioOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("wghn_avrg_stck_prc", "wghn_avrg_stck_prc", "decimal", None),
     ("lstn_stcn", "lstn_stcn", "int", None),
 )
-_PbarTratioOutput1_VALUES = _d.values_of(
+_PbarTratioOutput1_VALUES = _d.picker(
     (
         "rprs_mrkt_kor_name",
         "stck_shrn_iscd",
@@ -222,7 +222,7 @@ _PbarTratioOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cntg_vol", "cntg_vol", "int", None),
     ("acml_vol_rlim", "acml_vol_rlim", "decimal", None),
 )
-_PbarTratioOutput2_VALUES = _d.values_of(("data_rank", "stck_prpr", "cntg_vol", "acml_vol_rlim"))
+_PbarTratioOutput2_VALUES = _d.picker(("data_rank", "stck_prpr", "cntg_vol", "acml_vol_rlim"))
 
 
 def _PbarTratioOutput2(d: Mapping[str, Any], strict: bool) -> PbarTratioOutput2:

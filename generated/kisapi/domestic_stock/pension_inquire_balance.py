@@ -138,7 +138,7 @@ _PensionInquireBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("evlu_pfls_amt", "evlu_pfls_amt", "int", None),
     ("evlu_erng_rt", "evlu_erng_rt", "decimal", None),
 )
-_PensionInquireBalanceOutput1_VALUES = _d.values_of(
+_PensionInquireBalanceOutput1_VALUES = _d.picker(
     (
         "cblc_dvsn_name",
         "prdt_name",
@@ -156,7 +156,7 @@ _PensionInquireBalanceOutput1_VALUES = _d.values_of(
         "evlu_erng_rt",
     )
 )
-_PensionInquireBalanceOutput1_INTS = _d.itemgetter(*(4, 5, 6, 7, 9, 10, 11, 12))
+_PensionInquireBalanceOutput1_INTS = _d.picker((4, 5, 6, 7, 9, 10, 11, 12))
 
 
 def _PensionInquireBalanceOutput1(
@@ -285,7 +285,7 @@ _PensionInquireBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("scts_evlu_amt", "scts_evlu_amt", "int", None),
     ("tot_evlu_amt", "tot_evlu_amt", "int", None),
 )
-_PensionInquireBalanceOutput2_VALUES = _d.values_of(
+_PensionInquireBalanceOutput2_VALUES = _d.picker(
     (
         "dnca_tot_amt",
         "nxdy_excc_amt",
@@ -297,7 +297,7 @@ _PensionInquireBalanceOutput2_VALUES = _d.values_of(
         "tot_evlu_amt",
     )
 )
-_PensionInquireBalanceOutput2_INTS = _d.itemgetter(*(0, 1, 2, 3, 4, 5, 6, 7))
+_PensionInquireBalanceOutput2_INTS = _d.picker((0, 1, 2, 3, 4, 5, 6, 7))
 
 
 def _PensionInquireBalanceOutput2(

@@ -159,7 +159,7 @@ _PensionInquireDailyCcldOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("objt_cust_dvsn_name", "objt_cust_dvsn_name", "text", None),
     ("pchs_avg_pric", "pchs_avg_pric", "decimal", None),
 )
-_PensionInquireDailyCcldOutput_VALUES = _d.values_of(
+_PensionInquireDailyCcldOutput_VALUES = _d.picker(
     (
         "ord_gno_brno",
         "sll_buy_dvsn_cd",

@@ -70,7 +70,7 @@ _PensionInquireDepositOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nxdy_sttl_amt", "nxdy_sttl_amt", "int", None),
     ("nx2_day_sttl_amt", "nx2_day_sttl_amt", "int", None),
 )
-_PensionInquireDepositOutput_VALUES = _d.values_of(
+_PensionInquireDepositOutput_VALUES = _d.picker(
     ("dnca_tota", "nxdy_excc_amt", "nxdy_sttl_amt", "nx2_day_sttl_amt")
 )
 

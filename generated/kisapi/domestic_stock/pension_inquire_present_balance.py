@@ -131,7 +131,7 @@ _PensionInquirePresentBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pchs_amt", "pchs_amt", "int", None),
     ("cblc_weit", "cblc_weit", "decimal", None),
 )
-_PensionInquirePresentBalanceOutput1_VALUES = _d.values_of(
+_PensionInquirePresentBalanceOutput1_VALUES = _d.picker(
     (
         "cblc_dvsn",
         "cblc_dvsn_name",
@@ -262,7 +262,7 @@ _PensionInquirePresentBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("thdt_tot_pfls_amt", "thdt_tot_pfls_amt", "int", None),
     ("pftrt", "pftrt", "decimal", None),
 )
-_PensionInquirePresentBalanceOutput2_VALUES = _d.values_of(
+_PensionInquirePresentBalanceOutput2_VALUES = _d.picker(
     (
         "pchs_amt_smtl_amt",
         "evlu_amt_smtl_amt",

@@ -77,7 +77,7 @@ _PensionInquirePsblOrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("max_buy_amt", "max_buy_amt", "int", None),
     ("max_buy_qty", "max_buy_qty", "int", None),
 )
-_PensionInquirePsblOrderOutput_VALUES = _d.values_of(
+_PensionInquirePsblOrderOutput_VALUES = _d.picker(
     ("ord_psbl_cash", "ruse_psbl_amt", "psbl_qty_calc_unpr", "max_buy_amt", "max_buy_qty")
 )
 

@@ -221,7 +221,7 @@ _PeriodRightsOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tax_amt", "tax_amt", "int", None),
     ("sbsc_unpr", "sbsc_unpr", "int", None),
 )
-_PeriodRightsOutput_VALUES = _d.values_of(
+_PeriodRightsOutput_VALUES = _d.picker(
     (
         "acno10",
         "rght_type_cd",
@@ -254,9 +254,7 @@ _PeriodRightsOutput_VALUES = _d.values_of(
         "sbsc_unpr",
     )
 )
-_PeriodRightsOutput_INTS = _d.itemgetter(
-    *(9, 10, 11, 12, 13, 14, 15, 16, 17, 21, 22, 25, 26, 27, 28)
-)
+_PeriodRightsOutput_INTS = _d.picker((9, 10, 11, 12, 13, 14, 15, 16, 17, 21, 22, 25, 26, 27, 28))
 
 
 def _PeriodRightsOutput(d: Mapping[str, Any], strict: bool) -> PeriodRightsOutput:

@@ -156,7 +156,7 @@ _PreferDisparateRatioOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prdy_ctrt", "prdy_ctrt", "decimal", None),
     ("prst_prdy_ctrt", "prst_prdy_ctrt", "decimal", None),
 )
-_PreferDisparateRatioOutput_VALUES = _d.values_of(
+_PreferDisparateRatioOutput_VALUES = _d.picker(
     (
         "mksc_shrn_iscd",
         "data_rank",
@@ -177,7 +177,7 @@ _PreferDisparateRatioOutput_VALUES = _d.values_of(
         "prst_prdy_ctrt",
     )
 )
-_PreferDisparateRatioOutput_INTS = _d.itemgetter(*(1, 3, 4, 6, 9, 10, 12, 13))
+_PreferDisparateRatioOutput_INTS = _d.picker((1, 3, 4, 6, 9, 10, 12, 13))
 
 
 def _PreferDisparateRatioOutput(d: Mapping[str, Any], strict: bool) -> PreferDisparateRatioOutput:

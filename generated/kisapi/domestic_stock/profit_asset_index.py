@@ -162,7 +162,7 @@ _ProfitAssetIndexOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stac_month_cls_code", "stac_month_cls_code", "str", None),
     ("iqry_csnu", "iqry_csnu", "int", None),
 )
-_ProfitAssetIndexOutput_VALUES = _d.values_of(
+_ProfitAssetIndexOutput_VALUES = _d.picker(
     (
         "data_rank",
         "hts_kor_isnm",

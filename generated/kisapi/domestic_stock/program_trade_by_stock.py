@@ -139,7 +139,7 @@ _ProgramTradeByStockOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("whol_ntby_vol_icdc", "whol_ntby_vol_icdc", "int", None),
     ("whol_ntby_tr_pbmn_icdc", "whol_ntby_tr_pbmn_icdc", "int", None),
 )
-_ProgramTradeByStockOutput_VALUES = _d.values_of(
+_ProgramTradeByStockOutput_VALUES = _d.picker(
     (
         "bsop_hour",
         "stck_prpr",
@@ -157,7 +157,7 @@ _ProgramTradeByStockOutput_VALUES = _d.values_of(
         "whol_ntby_tr_pbmn_icdc",
     )
 )
-_ProgramTradeByStockOutput_INTS = _d.itemgetter(*(1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13))
+_ProgramTradeByStockOutput_INTS = _d.picker((1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13))
 
 
 def _ProgramTradeByStockOutput(d: Mapping[str, Any], strict: bool) -> ProgramTradeByStockOutput:

@@ -147,7 +147,7 @@ _ProgramTradeByStockDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("whol_ntby_vol_icdc", "whol_ntby_vol_icdc", "int", None),
     ("whol_ntby_tr_pbmn_icdc2", "whol_ntby_tr_pbmn_icdc2", "int", None),
 )
-_ProgramTradeByStockDailyOutput_VALUES = _d.values_of(
+_ProgramTradeByStockDailyOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_clpr",
@@ -166,7 +166,7 @@ _ProgramTradeByStockDailyOutput_VALUES = _d.values_of(
         "whol_ntby_tr_pbmn_icdc2",
     )
 )
-_ProgramTradeByStockDailyOutput_INTS = _d.itemgetter(*(1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14))
+_ProgramTradeByStockDailyOutput_INTS = _d.picker((1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14))
 
 
 def _ProgramTradeByStockDailyOutput(

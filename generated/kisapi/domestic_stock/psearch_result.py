@@ -196,7 +196,7 @@ _PsearchResultOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("dnlmtprice", "dnlmtprice", "decimal", None),
     ("stotprice", "stotprice", "decimal", None),
 )
-_PsearchResultOutput2_VALUES = _d.values_of(
+_PsearchResultOutput2_VALUES = _d.picker(
     (
         "code",
         "name",

@@ -68,7 +68,7 @@ _PsearchTitleOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("grp_nm", "grp_nm", "text", None),
     ("condition_nm", "condition_nm", "text", None),
 )
-_PsearchTitleOutput2_VALUES = _d.values_of(("user_id", "seq", "grp_nm", "condition_nm"))
+_PsearchTitleOutput2_VALUES = _d.picker(("user_id", "seq", "grp_nm", "condition_nm"))
 
 
 def _PsearchTitleOutput2(d: Mapping[str, Any], strict: bool) -> PsearchTitleOutput2:

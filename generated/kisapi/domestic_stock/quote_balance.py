@@ -126,7 +126,7 @@ _QuoteBalanceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("shnu_rsqn_rate", "shnu_rsqn_rate", "decimal", None),
     ("seln_rsqn_rate", "seln_rsqn_rate", "decimal", None),
 )
-_QuoteBalanceOutput_VALUES = _d.values_of(
+_QuoteBalanceOutput_VALUES = _d.picker(
     (
         "mksc_shrn_iscd",
         "data_rank",

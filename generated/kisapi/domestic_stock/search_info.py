@@ -168,7 +168,7 @@ _SearchInfoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ivst_prdt_type_cd_name", "ivst_prdt_type_cd_name", "text", None),
     ("frst_erlm_dt", "frst_erlm_dt", "date", None),
 )
-_SearchInfoOutput_VALUES = _d.values_of(
+_SearchInfoOutput_VALUES = _d.picker(
     (
         "pdno",
         "prdt_type_cd",

@@ -457,7 +457,7 @@ _SearchStockInfoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("cptt_trad_tr_psbl_yn", "cptt_trad_tr_psbl_yn", "bool", None),
     ("nxt_tr_stop_yn", "nxt_tr_stop_yn", "bool", None),
 )
-_SearchStockInfoOutput_VALUES = _d.values_of(
+_SearchStockInfoOutput_VALUES = _d.picker(
     (
         "pdno",
         "prdt_type_cd",
@@ -528,7 +528,7 @@ _SearchStockInfoOutput_VALUES = _d.values_of(
         "nxt_tr_stop_yn",
     )
 )
-_SearchStockInfoOutput_INTS = _d.itemgetter(*(6, 7, 8, 9, 10, 28, 41, 42, 46, 47))
+_SearchStockInfoOutput_INTS = _d.picker((6, 7, 8, 9, 10, 28, 41, 42, 46, 47))
 
 
 def _SearchStockInfoOutput(d: Mapping[str, Any], strict: bool) -> SearchStockInfoOutput:

@@ -139,7 +139,7 @@ _ShortSaleOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stnd_date2", "stnd_date2", "date", None),
     ("avrg_prc", "avrg_prc", "decimal", None),
 )
-_ShortSaleOutput_VALUES = _d.values_of(
+_ShortSaleOutput_VALUES = _d.picker(
     (
         "mksc_shrn_iscd",
         "hts_kor_isnm",

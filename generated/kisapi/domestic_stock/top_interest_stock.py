@@ -132,7 +132,7 @@ _TopInterestStockOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("data_rank", "data_rank", "int", None),
     ("inter_issu_reg_csnu", "inter_issu_reg_csnu", "int", None),
 )
-_TopInterestStockOutput_VALUES = _d.values_of(
+_TopInterestStockOutput_VALUES = _d.picker(
     (
         "mrkt_div_cls_name",
         "mksc_shrn_iscd",
@@ -149,7 +149,7 @@ _TopInterestStockOutput_VALUES = _d.values_of(
         "inter_issu_reg_csnu",
     )
 )
-_TopInterestStockOutput_INTS = _d.itemgetter(*(3, 4, 7, 8, 9, 10, 11, 12))
+_TopInterestStockOutput_INTS = _d.picker((3, 4, 7, 8, 9, 10, 11, 12))
 
 
 def _TopInterestStockOutput(d: Mapping[str, Any], strict: bool) -> TopInterestStockOutput:

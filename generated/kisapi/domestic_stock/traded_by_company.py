@@ -127,7 +127,7 @@ _TradedByCompanyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("shnu_cnqn_smtn", "shnu_cnqn_smtn", "int", None),
     ("ntby_cnqn", "ntby_cnqn", "int", None),
 )
-_TradedByCompanyOutput_VALUES = _d.values_of(
+_TradedByCompanyOutput_VALUES = _d.picker(
     (
         "data_rank",
         "mksc_shrn_iscd",
@@ -143,7 +143,7 @@ _TradedByCompanyOutput_VALUES = _d.values_of(
         "ntby_cnqn",
     )
 )
-_TradedByCompanyOutput_INTS = _d.itemgetter(*(0, 3, 5, 7, 8, 9, 10, 11))
+_TradedByCompanyOutput_INTS = _d.picker((0, 3, 5, 7, 8, 9, 10, 11))
 
 
 def _TradedByCompanyOutput(d: Mapping[str, Any], strict: bool) -> TradedByCompanyOutput:

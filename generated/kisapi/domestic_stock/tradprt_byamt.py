@@ -114,7 +114,7 @@ _TradprtByamtOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("whol_shun_vol_rate", "whol_shun_vol_rate", "decimal", None),
     ("shnu_cntg_csnu", "shnu_cntg_csnu", "int", None),
 )
-_TradprtByamtOutput_VALUES = _d.values_of(
+_TradprtByamtOutput_VALUES = _d.picker(
     (
         "prpr_name",
         "smtn_avrg_prpr",

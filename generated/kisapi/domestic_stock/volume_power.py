@@ -114,7 +114,7 @@ _VolumePowerOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("seln_cnqn_smtn", "seln_cnqn_smtn", "int", None),
     ("shnu_cnqn_smtn", "shnu_cnqn_smtn", "int", None),
 )
-_VolumePowerOutput_VALUES = _d.values_of(
+_VolumePowerOutput_VALUES = _d.picker(
     (
         "stck_shrn_iscd",
         "data_rank",

@@ -162,7 +162,7 @@ _VolumeRankOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nday_tr_pbmn_tnrt", "nday_tr_pbmn_tnrt", "decimal", None),
     ("acml_tr_pbmn", "acml_tr_pbmn", "int", None),
 )
-_VolumeRankOutput_VALUES = _d.values_of(
+_VolumeRankOutput_VALUES = _d.picker(
     (
         "hts_kor_isnm",
         "mksc_shrn_iscd",
@@ -185,7 +185,7 @@ _VolumeRankOutput_VALUES = _d.values_of(
         "acml_tr_pbmn",
     )
 )
-_VolumeRankOutput_INTS = _d.itemgetter(*(2, 3, 5, 7, 8, 9, 10, 15, 18))
+_VolumeRankOutput_INTS = _d.picker((2, 3, 5, 7, 8, 9, 10, 15, 18))
 
 
 def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:

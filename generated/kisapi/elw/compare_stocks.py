@@ -59,7 +59,7 @@ _CompareStocksOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("elw_shrn_iscd", "elw_shrn_iscd", "str", None),
     ("elw_kor_isnm", "elw_kor_isnm", "text", None),
 )
-_CompareStocksOutput_VALUES = _d.values_of(("elw_shrn_iscd", "elw_kor_isnm"))
+_CompareStocksOutput_VALUES = _d.picker(("elw_shrn_iscd", "elw_kor_isnm"))
 
 
 def _CompareStocksOutput(d: Mapping[str, Any], strict: bool) -> CompareStocksOutput:

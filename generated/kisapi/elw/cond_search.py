@@ -308,7 +308,7 @@ _CondSearchOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prls_qryr_stpr_prc", "prls_qryr_stpr_prc", "decimal", None),
     ("lp_hvol", "lp_hvol", "int", None),
 )
-_CondSearchOutput_VALUES = _d.values_of(
+_CondSearchOutput_VALUES = _d.picker(
     (
         "bond_shrn_iscd",
         "hts_kor_isnm",

@@ -182,7 +182,7 @@ _ExpirationStocksOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stnd_iscd", "stnd_iscd", "str", None),
     ("rdmp_ask_amt", "rdmp_ask_amt", "int", None),
 )
-_ExpirationStocksOutput_VALUES = _d.values_of(
+_ExpirationStocksOutput_VALUES = _d.picker(
     (
         "elw_shrn_iscd",
         "elw_kor_isnm",
@@ -207,7 +207,7 @@ _ExpirationStocksOutput_VALUES = _d.values_of(
         "rdmp_ask_amt",
     )
 )
-_ExpirationStocksOutput_INTS = _d.itemgetter(*(6, 9, 10, 11, 12, 14, 17, 20))
+_ExpirationStocksOutput_INTS = _d.picker((6, 9, 10, 11, 12, 14, 17, 20))
 
 
 def _ExpirationStocksOutput(d: Mapping[str, Any], strict: bool) -> ExpirationStocksOutput:

@@ -127,7 +127,7 @@ _IndicatorOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("invl_val", "invl_val", "decimal", None),
     ("elw_ko_barrier", "elw_ko_barrier", "decimal", None),
 )
-_IndicatorOutput_VALUES = _d.values_of(
+_IndicatorOutput_VALUES = _d.picker(
     (
         "elw_shrn_iscd",
         "elw_kor_isnm",

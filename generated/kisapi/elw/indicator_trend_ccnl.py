@@ -128,7 +128,7 @@ _IndicatorTrendCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prit", "prit", "decimal", None),
     ("apprch_rate", "apprch_rate", "decimal", None),
 )
-_IndicatorTrendCcnlOutput_VALUES = _d.values_of(
+_IndicatorTrendCcnlOutput_VALUES = _d.picker(
     (
         "stck_cntg_hour",
         "elw_prpr",

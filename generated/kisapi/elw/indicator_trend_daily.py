@@ -146,7 +146,7 @@ _IndicatorTrendDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("elw_lwpr", "elw_lwpr", "int", None),
     ("apprch_rate", "apprch_rate", "decimal", None),
 )
-_IndicatorTrendDailyOutput_VALUES = _d.values_of(
+_IndicatorTrendDailyOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "elw_prpr",

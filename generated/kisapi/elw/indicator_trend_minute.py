@@ -134,7 +134,7 @@ _IndicatorTrendMinuteOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("cntg_vol", "cntg_vol", "int", None),
 )
-_IndicatorTrendMinuteOutput_VALUES = _d.values_of(
+_IndicatorTrendMinuteOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_cntg_hour",

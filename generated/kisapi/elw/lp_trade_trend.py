@@ -153,7 +153,7 @@ _LpTradeTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acpr", "acpr", "decimal", None),
     ("elw_ko_barrier", "elw_ko_barrier", "decimal", None),
 )
-_LpTradeTrendOutput1_VALUES = _d.values_of(
+_LpTradeTrendOutput1_VALUES = _d.picker(
     (
         "elw_prpr",
         "prdy_vrss_sign",
@@ -396,7 +396,7 @@ _LpTradeTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("inst_deal_qty", "inst_deal_qty", "int", None),
     ("frgn_deal_qty", "frgn_deal_qty", "int", None),
 )
-_LpTradeTrendOutput2_VALUES = _d.values_of(
+_LpTradeTrendOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "elw_prpr",
@@ -423,7 +423,7 @@ _LpTradeTrendOutput2_VALUES = _d.values_of(
         "frgn_deal_qty",
     )
 )
-_LpTradeTrendOutput2_INTS = _d.itemgetter(*(1, 3, 5, 7, 9, 11, 14, 15, 16, 17, 18, 19, 20, 21, 22))
+_LpTradeTrendOutput2_INTS = _d.picker((1, 3, 5, 7, 9, 11, 14, 15, 16, 17, 18, 19, 20, 21, 22))
 
 
 def _LpTradeTrendOutput2(d: Mapping[str, Any], strict: bool) -> LpTradeTrendOutput2:

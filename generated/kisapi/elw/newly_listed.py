@@ -104,7 +104,7 @@ _NewlyListedOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_last_tr_date", "stck_last_tr_date", "date", None),
     ("elw_ko_barrier", "elw_ko_barrier", "decimal", None),
 )
-_NewlyListedOutput_VALUES = _d.values_of(
+_NewlyListedOutput_VALUES = _d.picker(
     (
         "stck_lstn_date",
         "elw_kor_isnm",

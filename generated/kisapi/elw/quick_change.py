@@ -133,7 +133,7 @@ _QuickChangeOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stnd_val_vrss", "stnd_val_vrss", "decimal", None),
     ("stnd_val_ctrt", "stnd_val_ctrt", "decimal", None),
 )
-_QuickChangeOutput_VALUES = _d.values_of(
+_QuickChangeOutput_VALUES = _d.picker(
     (
         "elw_shrn_iscd",
         "elw_kor_isnm",

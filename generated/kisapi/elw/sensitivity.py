@@ -140,7 +140,7 @@ _SensitivityOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_ints_vltl", "hts_ints_vltl", "decimal", None),
     ("d90_hist_vltl", "d90_hist_vltl", "decimal", None),
 )
-_SensitivityOutput_VALUES = _d.values_of(
+_SensitivityOutput_VALUES = _d.picker(
     (
         "elw_shrn_iscd",
         "elw_kor_isnm",

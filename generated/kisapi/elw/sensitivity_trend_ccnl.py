@@ -122,7 +122,7 @@ _SensitivityTrendCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("vega", "vega", "decimal", None),
     ("rho", "rho", "decimal", None),
 )
-_SensitivityTrendCcnlOutput_VALUES = _d.values_of(
+_SensitivityTrendCcnlOutput_VALUES = _d.picker(
     (
         "stck_cntg_hour",
         "elw_prpr",

@@ -122,7 +122,7 @@ _SensitivityTrendDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("vega", "vega", "decimal", None),
     ("rho", "rho", "decimal", None),
 )
-_SensitivityTrendDailyOutput_VALUES = _d.values_of(
+_SensitivityTrendDailyOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "elw_prpr",

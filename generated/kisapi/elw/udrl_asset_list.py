@@ -91,7 +91,7 @@ _UdrlAssetListOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("unas_prdy_vrss_sign", "unas_prdy_vrss_sign", "str", Sign),
     ("unas_prdy_ctrt", "unas_prdy_ctrt", "decimal", None),
 )
-_UdrlAssetListOutput_VALUES = _d.values_of(
+_UdrlAssetListOutput_VALUES = _d.picker(
     (
         "unas_shrn_iscd",
         "unas_isnm",

@@ -230,7 +230,7 @@ _UdrlAssetPriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_last_tr_date", "stck_last_tr_date", "date", None),
     ("lp_ntby_qty", "lp_ntby_qty", "int", None),
 )
-_UdrlAssetPriceOutput_VALUES = _d.values_of(
+_UdrlAssetPriceOutput_VALUES = _d.picker(
     (
         "elw_shrn_iscd",
         "hts_kor_isnm",

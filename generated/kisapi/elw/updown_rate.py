@@ -260,7 +260,7 @@ _UpdownRateOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_ints_vltl", "hts_ints_vltl", "decimal", None),
     ("lvrg_val", "lvrg_val", "decimal", None),
 )
-_UpdownRateOutput_VALUES = _d.values_of(
+_UpdownRateOutput_VALUES = _d.picker(
     (
         "hts_kor_isnm",
         "elw_shrn_iscd",
@@ -299,7 +299,7 @@ _UpdownRateOutput_VALUES = _d.values_of(
         "lvrg_val",
     )
 )
-_UpdownRateOutput_INTS = _d.itemgetter(*(2, 3, 6, 7, 9, 11, 13, 15, 16, 18, 21))
+_UpdownRateOutput_INTS = _d.picker((2, 3, 6, 7, 9, 11, 13, 15, 16, 18, 21))
 
 
 def _UpdownRateOutput(d: Mapping[str, Any], strict: bool) -> UpdownRateOutput:

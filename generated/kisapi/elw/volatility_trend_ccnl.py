@@ -110,7 +110,7 @@ _VolatilityTrendCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("hts_ints_vltl", "hts_ints_vltl", "decimal", None),
 )
-_VolatilityTrendCcnlOutput_VALUES = _d.values_of(
+_VolatilityTrendCcnlOutput_VALUES = _d.picker(
     (
         "stck_cntg_hour",
         "elw_prpr",

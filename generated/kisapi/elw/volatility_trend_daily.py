@@ -152,7 +152,7 @@ _VolatilityTrendDailyOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_ints_vltl", "hts_ints_vltl", "decimal", None),
     ("stck_bsop_date", "stck_bsop_date", "date", None),
 )
-_VolatilityTrendDailyOutput_VALUES = _d.values_of(
+_VolatilityTrendDailyOutput_VALUES = _d.picker(
     (
         "stck_cntg_hour",
         "elw_prpr",

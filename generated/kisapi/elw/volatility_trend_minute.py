@@ -104,7 +104,7 @@ _VolatilityTrendMinuteOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hts_ints_vltl", "hts_ints_vltl", "decimal", None),
     ("hist_vltl", "hist_vltl", "decimal", None),
 )
-_VolatilityTrendMinuteOutput_VALUES = _d.values_of(
+_VolatilityTrendMinuteOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_cntg_hour",

@@ -75,7 +75,7 @@ _VolatilityTrendTickOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("elw_prpr", "elw_prpr", "int", None),
     ("hts_ints_vltl", "hts_ints_vltl", "decimal", None),
 )
-_VolatilityTrendTickOutput_VALUES = _d.values_of(
+_VolatilityTrendTickOutput_VALUES = _d.picker(
     ("bsop_date", "stck_cntg_hour", "elw_prpr", "hts_ints_vltl")
 )
 

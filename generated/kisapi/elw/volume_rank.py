@@ -302,7 +302,7 @@ _VolumeRankOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("lvrg_val", "lvrg_val", "decimal", None),
     ("lp_ntby_qty", "lp_ntby_qty", "int", None),
 )
-_VolumeRankOutput_VALUES = _d.values_of(
+_VolumeRankOutput_VALUES = _d.picker(
     (
         "elw_kor_isnm",
         "elw_shrn_iscd",
@@ -348,7 +348,7 @@ _VolumeRankOutput_VALUES = _d.values_of(
         "lp_ntby_qty",
     )
 )
-_VolumeRankOutput_INTS = _d.itemgetter(*(2, 3, 6, 7, 8, 9, 13, 14, 15, 16, 17, 18, 19, 23, 31, 41))
+_VolumeRankOutput_INTS = _d.picker((2, 3, 6, 7, 8, 9, 13, 14, 15, 16, 17, 18, 19, 23, 31, 41))
 
 
 def _VolumeRankOutput(d: Mapping[str, Any], strict: bool) -> VolumeRankOutput:

@@ -151,7 +151,7 @@ _InquireComponentStockPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etf_cu_unit_scrt_cnt", "etf_cu_unit_scrt_cnt", "int", None),
     ("etf_cnfg_issu_cnt", "etf_cnfg_issu_cnt", "int", None),
 )
-_InquireComponentStockPriceOutput1_VALUES = _d.values_of(
+_InquireComponentStockPriceOutput1_VALUES = _d.picker(
     (
         "stck_prpr",
         "prdy_vrss",
@@ -344,7 +344,7 @@ _InquireComponentStockPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etf_cnfg_issu_rlim", "etf_cnfg_issu_rlim", "decimal", None),
     ("etf_vltn_amt", "etf_vltn_amt", "int", None),
 )
-_InquireComponentStockPriceOutput2_VALUES = _d.values_of(
+_InquireComponentStockPriceOutput2_VALUES = _d.picker(
     (
         "stck_shrn_iscd",
         "hts_kor_isnm",
@@ -363,7 +363,7 @@ _InquireComponentStockPriceOutput2_VALUES = _d.values_of(
         "etf_vltn_amt",
     )
 )
-_InquireComponentStockPriceOutput2_INTS = _d.itemgetter(*(2, 3, 6, 7, 9, 11, 12, 14))
+_InquireComponentStockPriceOutput2_INTS = _d.picker((2, 3, 6, 7, 9, 11, 12, 14))
 
 
 def _InquireComponentStockPriceOutput2(

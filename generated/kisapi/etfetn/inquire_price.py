@@ -403,7 +403,7 @@ _InquirePriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("etf_rprs_bstp_kor_isnm", "etf_rprs_bstp_kor_isnm", "text", None),
     ("lp_hldn_vol", "lp_hldn_vol", "int", None),
 )
-_InquirePriceOutput_VALUES = _d.values_of(
+_InquirePriceOutput_VALUES = _d.picker(
     (
         "stck_prpr",
         "prdy_vrss_sign",
@@ -466,8 +466,8 @@ _InquirePriceOutput_VALUES = _d.values_of(
         "lp_hldn_vol",
     )
 )
-_InquirePriceOutput_INTS = _d.itemgetter(
-    *(0, 2, 4, 5, 6, 7, 8, 9, 11, 13, 21, 22, 24, 25, 28, 29, 30, 33, 37, 40, 45, 46, 58)
+_InquirePriceOutput_INTS = _d.picker(
+    (0, 2, 4, 5, 6, 7, 8, 9, 11, 13, 21, 22, 24, 25, 28, 29, 30, 33, 37, 40, 45, 46, 58)
 )
 
 

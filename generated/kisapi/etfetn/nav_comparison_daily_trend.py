@@ -135,7 +135,7 @@ _NavComparisonDailyTrendOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nav_prdy_vrss", "nav_prdy_vrss", "decimal", None),
     ("nav_prdy_ctrt", "nav_prdy_ctrt", "decimal", None),
 )
-_NavComparisonDailyTrendOutput_VALUES = _d.values_of(
+_NavComparisonDailyTrendOutput_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_clpr",

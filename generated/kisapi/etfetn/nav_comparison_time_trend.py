@@ -133,7 +133,7 @@ _NavComparisonTimeTrendOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("cntg_vol", "cntg_vol", "int", None),
 )
-_NavComparisonTimeTrendOutput_VALUES = _d.values_of(
+_NavComparisonTimeTrendOutput_VALUES = _d.picker(
     (
         "bsop_hour",
         "nav",

@@ -127,7 +127,7 @@ _NavComparisonTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_mxpr", "stck_mxpr", "int", None),
     ("stck_llam", "stck_llam", "int", None),
 )
-_NavComparisonTrendOutput1_VALUES = _d.values_of(
+_NavComparisonTrendOutput1_VALUES = _d.picker(
     (
         "stck_prpr",
         "prdy_vrss",
@@ -143,7 +143,7 @@ _NavComparisonTrendOutput1_VALUES = _d.values_of(
         "stck_llam",
     )
 )
-_NavComparisonTrendOutput1_INTS = _d.itemgetter(*(0, 1, 4, 5, 6, 7, 8, 9, 10, 11))
+_NavComparisonTrendOutput1_INTS = _d.picker((0, 1, 4, 5, 6, 7, 8, 9, 10, 11))
 
 
 def _NavComparisonTrendOutput1(d: Mapping[str, Any], strict: bool) -> NavComparisonTrendOutput1:
@@ -256,7 +256,7 @@ _NavComparisonTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("hprc_nav", "hprc_nav", "decimal", None),
     ("lprc_nav", "lprc_nav", "decimal", None),
 )
-_NavComparisonTrendOutput2_VALUES = _d.values_of(
+_NavComparisonTrendOutput2_VALUES = _d.picker(
     (
         "nav",
         "nav_prdy_vrss_sign",

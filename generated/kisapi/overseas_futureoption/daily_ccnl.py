@@ -75,7 +75,7 @@ _DailyCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("index_key", "index_key", "str", None),
     ("ret_cnt", "ret_cnt", "int", None),
 )
-_DailyCcnlOutput1_VALUES = _d.values_of(("tret_cnt", "last_n_cnt", "index_key", "ret_cnt"))
+_DailyCcnlOutput1_VALUES = _d.picker(("tret_cnt", "last_n_cnt", "index_key", "ret_cnt"))
 
 
 def _DailyCcnlOutput1(d: Mapping[str, Any], strict: bool) -> DailyCcnlOutput1:
@@ -195,7 +195,7 @@ _DailyCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prev_diff_price", "prev_diff_price", "decimal", None),
     ("prev_diff_rate", "prev_diff_rate", "decimal", None),
 )
-_DailyCcnlOutput2_VALUES = _d.values_of(
+_DailyCcnlOutput2_VALUES = _d.picker(
     (
         "data_date",
         "data_time",

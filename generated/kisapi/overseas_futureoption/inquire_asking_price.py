@@ -115,7 +115,7 @@ _InquireAskingPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("quot_date", "quot_date", "date", None),
     ("quot_time", "quot_time", "time", None),
 )
-_InquireAskingPriceOutput1_VALUES = _d.values_of(
+_InquireAskingPriceOutput1_VALUES = _d.picker(
     (
         "open_price",
         "high_price",
@@ -229,7 +229,7 @@ _InquireAskingPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ask_num", "ask_num", "int", None),
     ("ask_price", "ask_price", "decimal", None),
 )
-_InquireAskingPriceOutput2_VALUES = _d.values_of(
+_InquireAskingPriceOutput2_VALUES = _d.picker(
     ("bid_qntt", "bid_num", "bid_price", "ask_qntt", "ask_num", "ask_price")
 )
 

@@ -244,7 +244,7 @@ _InquireCcldOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acnt_type_cd", "acnt_type_cd", "str", None),
     ("fuop_dvsn", "fuop_dvsn", "str", OverseasFuturesOptionDivision),
 )
-_InquireCcldOutput_VALUES = _d.values_of(
+_InquireCcldOutput_VALUES = _d.picker(
     (
         "cano",
         "acnt_prdt_cd",

@@ -159,7 +159,7 @@ _InquireDailyCcldOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("odno", "odno", "str", None),
     ("ord_mdia_dvsn_name", "ord_mdia_dvsn_name", "text", None),
 )
-_InquireDailyCcldOutput1_VALUES = _d.values_of(
+_InquireDailyCcldOutput1_VALUES = _d.picker(
     (
         "dt",
         "ccno",
@@ -285,7 +285,7 @@ _InquireDailyCcldOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fm_tot_opt_agrm_amt", "fm_tot_opt_agrm_amt", "decimal", None),
     ("fm_fee_smtl", "fm_fee_smtl", "decimal", None),
 )
-_InquireDailyCcldOutput2_VALUES = _d.values_of(
+_InquireDailyCcldOutput2_VALUES = _d.picker(
     ("fm_tot_ccld_qty", "fm_tot_futr_agrm_amt", "fm_tot_opt_agrm_amt", "fm_fee_smtl")
 )
 

@@ -227,7 +227,7 @@ _InquireDailyOrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ccld_cndt_cd", "ccld_cndt_cd", "str", None),
     ("trad_end_dt", "trad_end_dt", "date", None),
 )
-_InquireDailyOrderOutput_VALUES = _d.values_of(
+_InquireDailyOrderOutput_VALUES = _d.picker(
     (
         "cano",
         "acnt_prdt_cd",

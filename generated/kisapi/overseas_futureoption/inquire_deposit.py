@@ -205,7 +205,7 @@ _InquireDepositOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fm_crcy_sbst_use_amt", "fm_crcy_sbst_use_amt", "decimal", None),
     ("fm_crcy_sbst_stup_amt", "fm_crcy_sbst_stup_amt", "decimal", None),
 )
-_InquireDepositOutput_VALUES = _d.values_of(
+_InquireDepositOutput_VALUES = _d.picker(
     (
         "fm_nxdy_dncl_amt",
         "fm_tot_asst_evlu_amt",

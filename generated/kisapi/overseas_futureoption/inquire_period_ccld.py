@@ -147,7 +147,7 @@ _InquirePeriodCcldOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fm_ustl_agrm_amt", "fm_ustl_agrm_amt", "decimal", None),
     ("fm_opt_lqd_amt", "fm_opt_lqd_amt", "decimal", None),
 )
-_InquirePeriodCcldOutput1_VALUES = _d.values_of(
+_InquirePeriodCcldOutput1_VALUES = _d.picker(
     (
         "cano",
         "acnt_prdt_cd",
@@ -352,7 +352,7 @@ _InquirePeriodCcldOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fm_ustl_agrm_amt", "fm_ustl_agrm_amt", "decimal", None),
     ("fm_opt_lqd_amt", "fm_opt_lqd_amt", "decimal", None),
 )
-_InquirePeriodCcldOutput2_VALUES = _d.values_of(
+_InquirePeriodCcldOutput2_VALUES = _d.picker(
     (
         "cano",
         "acnt_prdt_cd",

@@ -158,7 +158,7 @@ _InquirePeriodTransOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovdu_int_pybk_amt", "ovdu_int_pybk_amt", "decimal", None),
     ("rmks_text", "rmks_text", "text", None),
 )
-_InquirePeriodTransOutput_VALUES = _d.values_of(
+_InquirePeriodTransOutput_VALUES = _d.picker(
     (
         "bass_dt",
         "cano",

@@ -247,7 +247,7 @@ _InquirePriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sbsnsdate", "sbsnsdate", "date", None),
     ("sttl_price", "sttl_price", "decimal", None),
 )
-_InquirePriceOutput1_VALUES = _d.values_of(
+_InquirePriceOutput1_VALUES = _d.picker(
     (
         "proc_date",
         "high_price",

@@ -114,7 +114,7 @@ _InquirePsamountOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fm_tot_ord_psbl_qty", "fm_tot_ord_psbl_qty", "int", None),
     ("fm_mkpr_tot_ord_psbl_qty", "fm_mkpr_tot_ord_psbl_qty", "int", None),
 )
-_InquirePsamountOutput_VALUES = _d.values_of(
+_InquirePsamountOutput_VALUES = _d.picker(
     (
         "cano",
         "acnt_prdt_cd",

@@ -124,7 +124,7 @@ _InquireTimeFuturechartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prev_diff_price", "prev_diff_price", "decimal", None),
     ("prev_diff_rate", "prev_diff_rate", "decimal", None),
 )
-_InquireTimeFuturechartpriceOutput1_VALUES = _d.values_of(
+_InquireTimeFuturechartpriceOutput1_VALUES = _d.picker(
     (
         "data_date",
         "data_time",
@@ -225,7 +225,7 @@ _InquireTimeFuturechartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("last_n_cnt", "last_n_cnt", "int", None),
     ("index_key", "index_key", "str", None),
 )
-_InquireTimeFuturechartpriceOutput2_VALUES = _d.values_of(("ret_cnt", "last_n_cnt", "index_key"))
+_InquireTimeFuturechartpriceOutput2_VALUES = _d.picker(("ret_cnt", "last_n_cnt", "index_key"))
 
 
 def _InquireTimeFuturechartpriceOutput2(

@@ -124,7 +124,7 @@ _InquireTimeOptchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prev_diff_price", "prev_diff_price", "decimal", None),
     ("prev_diff_rate", "prev_diff_rate", "decimal", None),
 )
-_InquireTimeOptchartpriceOutput1_VALUES = _d.values_of(
+_InquireTimeOptchartpriceOutput1_VALUES = _d.picker(
     (
         "data_date",
         "data_time",
@@ -225,7 +225,7 @@ _InquireTimeOptchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("last_n_cnt", "last_n_cnt", "int", None),
     ("index_key", "index_key", "str", None),
 )
-_InquireTimeOptchartpriceOutput2_VALUES = _d.values_of(("ret_cnt", "last_n_cnt", "index_key"))
+_InquireTimeOptchartpriceOutput2_VALUES = _d.picker(("ret_cnt", "last_n_cnt", "index_key"))
 
 
 def _InquireTimeOptchartpriceOutput2(

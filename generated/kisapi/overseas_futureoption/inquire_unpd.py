@@ -144,7 +144,7 @@ _InquireUnpdOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ecis_rsvn_ord_yn", "ecis_rsvn_ord_yn", "bool", None),
     ("fm_lqd_psbl_qty", "fm_lqd_psbl_qty", "int", None),
 )
-_InquireUnpdOutput_VALUES = _d.values_of(
+_InquireUnpdOutput_VALUES = _d.picker(
     (
         "cano",
         "acnt_prdt_cd",

@@ -56,7 +56,7 @@ class InvestorUnpdTrendOutput1:
 _InvestorUnpdTrendOutput1_KEYS = frozenset({"row_cnt"})
 _InvestorUnpdTrendOutput1_FILL = _d.KeyFill(_InvestorUnpdTrendOutput1_KEYS)
 _InvestorUnpdTrendOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (("row_cnt", "row_cnt", "int", None),)
-_InvestorUnpdTrendOutput1_VALUES = _d.values_of(("row_cnt",))
+_InvestorUnpdTrendOutput1_VALUES = _d.picker(("row_cnt",))
 
 
 def _InvestorUnpdTrendOutput1(d: Mapping[str, Any], strict: bool) -> InvestorUnpdTrendOutput1:
@@ -207,7 +207,7 @@ _InvestorUnpdTrendOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("askp_hedge_cust", "askp_hedge_cust", "int", None),
     ("cust_smtn", "cust_smtn", "int", None),
 )
-_InvestorUnpdTrendOutput2_VALUES = _d.values_of(
+_InvestorUnpdTrendOutput2_VALUES = _d.picker(
     (
         "prod_iscd",
         "cftc_iscd",
@@ -228,7 +228,7 @@ _InvestorUnpdTrendOutput2_VALUES = _d.values_of(
         "cust_smtn",
     )
 )
-_InvestorUnpdTrendOutput2_INTS = _d.itemgetter(*(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16))
+_InvestorUnpdTrendOutput2_INTS = _d.picker((3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16))
 
 
 def _InvestorUnpdTrendOutput2(d: Mapping[str, Any], strict: bool) -> InvestorUnpdTrendOutput2:

@@ -343,7 +343,7 @@ _MarginDetailOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("fm_futr_mntn_mgn_amt", "fm_futr_mntn_mgn_amt", "decimal", None),
     ("fm_opt_mntn_mgn_amt", "fm_opt_mntn_mgn_amt", "decimal", None),
 )
-_MarginDetailOutput_VALUES = _d.values_of(
+_MarginDetailOutput_VALUES = _d.picker(
     (
         "cano",
         "acnt_prdt_cd",

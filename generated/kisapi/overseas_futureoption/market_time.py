@@ -139,7 +139,7 @@ _MarketTimeOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("base_mket_strt_tmd", "base_mket_strt_tmd", "time", None),
     ("base_mket_end_tmd", "base_mket_end_tmd", "time", None),
 )
-_MarketTimeOutput_VALUES = _d.values_of(
+_MarketTimeOutput_VALUES = _d.picker(
     (
         "fm_pdgr_cd",
         "fm_pdgr_name",

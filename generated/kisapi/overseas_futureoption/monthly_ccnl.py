@@ -75,7 +75,7 @@ _MonthlyCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("index_key", "index_key", "str", None),
     ("ret_cnt", "ret_cnt", "int", None),
 )
-_MonthlyCcnlOutput1_VALUES = _d.values_of(("tret_cnt", "last_n_cnt", "index_key", "ret_cnt"))
+_MonthlyCcnlOutput1_VALUES = _d.picker(("tret_cnt", "last_n_cnt", "index_key", "ret_cnt"))
 
 
 def _MonthlyCcnlOutput1(d: Mapping[str, Any], strict: bool) -> MonthlyCcnlOutput1:
@@ -195,7 +195,7 @@ _MonthlyCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prev_diff_price", "prev_diff_price", "decimal", None),
     ("prev_diff_rate", "prev_diff_rate", "decimal", None),
 )
-_MonthlyCcnlOutput2_VALUES = _d.values_of(
+_MonthlyCcnlOutput2_VALUES = _d.picker(
     (
         "data_date",
         "data_time",

@@ -173,7 +173,7 @@ _OptDetailOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stl_tp", "stl_tp", "str", None),
     ("frst_noti_date", "frst_noti_date", "date", None),
 )
-_OptDetailOutput1_VALUES = _d.values_of(
+_OptDetailOutput1_VALUES = _d.picker(
     (
         "exch_cd",
         "clas_cd",

@@ -241,7 +241,7 @@ _OptPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sttl_price", "sttl_price", "decimal", None),
     ("prev_price", "prev_price", "decimal", None),
 )
-_OptPriceOutput1_VALUES = _d.values_of(
+_OptPriceOutput1_VALUES = _d.picker(
     (
         "proc_date",
         "proc_time",

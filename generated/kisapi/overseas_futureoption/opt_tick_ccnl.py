@@ -70,7 +70,7 @@ _OptTickCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("last_n_cnt", "last_n_cnt", "int", None),
     ("index_key", "index_key", "str", None),
 )
-_OptTickCcnlOutput1_VALUES = _d.values_of(("ret_cnt", "last_n_cnt", "index_key"))
+_OptTickCcnlOutput1_VALUES = _d.picker(("ret_cnt", "last_n_cnt", "index_key"))
 
 
 def _OptTickCcnlOutput1(d: Mapping[str, Any], strict: bool) -> OptTickCcnlOutput1:
@@ -189,7 +189,7 @@ _OptTickCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prev_diff_price", "prev_diff_price", "decimal", None),
     ("prev_diff_rate", "prev_diff_rate", "decimal", None),
 )
-_OptTickCcnlOutput2_VALUES = _d.values_of(
+_OptTickCcnlOutput2_VALUES = _d.picker(
     (
         "data_date",
         "data_time",

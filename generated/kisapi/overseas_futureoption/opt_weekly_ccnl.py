@@ -70,7 +70,7 @@ _OptWeeklyCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("last_n_cnt", "last_n_cnt", "int", None),
     ("index_key", "index_key", "str", None),
 )
-_OptWeeklyCcnlOutput1_VALUES = _d.values_of(("ret_cnt", "last_n_cnt", "index_key"))
+_OptWeeklyCcnlOutput1_VALUES = _d.picker(("ret_cnt", "last_n_cnt", "index_key"))
 
 
 def _OptWeeklyCcnlOutput1(d: Mapping[str, Any], strict: bool) -> OptWeeklyCcnlOutput1:
@@ -189,7 +189,7 @@ _OptWeeklyCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prev_diff_price", "prev_diff_price", "decimal", None),
     ("prev_diff_rate", "prev_diff_rate", "decimal", None),
 )
-_OptWeeklyCcnlOutput2_VALUES = _d.values_of(
+_OptWeeklyCcnlOutput2_VALUES = _d.picker(
     (
         "data_date",
         "data_time",

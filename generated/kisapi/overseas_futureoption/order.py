@@ -56,7 +56,7 @@ _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ORD_DT", "ord_dt", "date", None),
     ("ODNO", "odno", "str", None),
 )
-_OrderOutput_VALUES = _d.values_of(("ORD_DT", "ODNO"))
+_OrderOutput_VALUES = _d.picker(("ORD_DT", "ODNO"))
 
 
 def _OrderOutput(d: Mapping[str, Any], strict: bool) -> OrderOutput:

@@ -60,7 +60,7 @@ _OrderRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ORD_DT", "ord_dt", "date", None),
     ("ODNO", "odno", "str", None),
 )
-_OrderRvsecnclOutput_VALUES = _d.values_of(("ORD_DT", "ODNO"))
+_OrderRvsecnclOutput_VALUES = _d.picker(("ORD_DT", "ODNO"))
 
 
 def _OrderRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> OrderRvsecnclOutput:

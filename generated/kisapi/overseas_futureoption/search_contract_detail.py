@@ -186,7 +186,7 @@ _SearchContractDetailOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("frst_noti_date", "frst_noti_date", "date", None),
     ("sub_exch_nm", "sub_exch_nm", "str", None),
 )
-_SearchContractDetailOutput2_VALUES = _d.values_of(
+_SearchContractDetailOutput2_VALUES = _d.picker(
     (
         "exch_cd",
         "clas_cd",

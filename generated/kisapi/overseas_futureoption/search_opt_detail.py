@@ -179,7 +179,7 @@ _SearchOptDetailOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stl_tp", "stl_tp", "str", None),
     ("frst_noti_date", "frst_noti_date", "date", None),
 )
-_SearchOptDetailOutput2_VALUES = _d.values_of(
+_SearchOptDetailOutput2_VALUES = _d.picker(
     (
         "exch_cd",
         "clas_cd",

@@ -185,7 +185,7 @@ _StockDetailOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sprd_srs_cd1", "sprd_srs_cd1", "str", None),
     ("sprd_srs_cd2", "sprd_srs_cd2", "str", None),
 )
-_StockDetailOutput1_VALUES = _d.values_of(
+_StockDetailOutput1_VALUES = _d.picker(
     (
         "exch_cd",
         "tick_sz",

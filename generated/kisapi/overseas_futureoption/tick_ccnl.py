@@ -75,7 +75,7 @@ _TickCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("index_key", "index_key", "str", None),
     ("ret_cnt", "ret_cnt", "int", None),
 )
-_TickCcnlOutput1_VALUES = _d.values_of(("tret_cnt", "last_n_cnt", "index_key", "ret_cnt"))
+_TickCcnlOutput1_VALUES = _d.picker(("tret_cnt", "last_n_cnt", "index_key", "ret_cnt"))
 
 
 def _TickCcnlOutput1(d: Mapping[str, Any], strict: bool) -> TickCcnlOutput1:
@@ -195,7 +195,7 @@ _TickCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("prev_diff_price", "prev_diff_price", "decimal", None),
     ("prev_diff_rate", "prev_diff_rate", "decimal", None),
 )
-_TickCcnlOutput2_VALUES = _d.values_of(
+_TickCcnlOutput2_VALUES = _d.picker(
     (
         "data_date",
         "data_time",

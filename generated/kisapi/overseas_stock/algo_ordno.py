@@ -102,7 +102,7 @@ _AlgoOrdnoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("FT_CCLD_QTY", "ft_ccld_qty", "int", None),
     ("ORD_GNO_BRNO", "ord_gno_brno", "str", None),
 )
-_AlgoOrdnoOutput_VALUES = _d.values_of(
+_AlgoOrdnoOutput_VALUES = _d.picker(
     (
         "ODNO",
         "TRAD_DVSN_NAME",

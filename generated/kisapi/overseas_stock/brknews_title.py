@@ -208,7 +208,7 @@ _BrknewsTitleOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("kor_isnm9", "kor_isnm9", "text", None),
     ("kor_isnm10", "kor_isnm10", "text", None),
 )
-_BrknewsTitleOutput_VALUES = _d.values_of(
+_BrknewsTitleOutput_VALUES = _d.picker(
     (
         "cntt_usiq_srno",
         "news_ofer_entp_code",

@@ -128,7 +128,7 @@ _ColableByCompanyOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("natn_kor_name", "natn_kor_name", "text", None),
     ("ovrs_excg_cd", "ovrs_excg_cd", "str", OverseasExchange),
 )
-_ColableByCompanyOutput1_VALUES = _d.values_of(
+_ColableByCompanyOutput1_VALUES = _d.picker(
     (
         "pdno",
         "ovrs_item_name",
@@ -223,7 +223,7 @@ _ColableByCompanyOutput2_FILL = _d.KeyFill(_ColableByCompanyOutput2_KEYS)
 _ColableByCompanyOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("loan_psbl_item_num", "loan_psbl_item_num", "int", None),
 )
-_ColableByCompanyOutput2_VALUES = _d.values_of(("loan_psbl_item_num",))
+_ColableByCompanyOutput2_VALUES = _d.picker(("loan_psbl_item_num",))
 
 
 def _ColableByCompanyOutput2(d: Mapping[str, Any], strict: bool) -> ColableByCompanyOutput2:

@@ -101,7 +101,7 @@ _CountriesHolidayOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acpl_sttl_dt", "acpl_sttl_dt", "date", None),
     ("dmst_sttl_dt", "dmst_sttl_dt", "date", None),
 )
-_CountriesHolidayOutput_VALUES = _d.values_of(
+_CountriesHolidayOutput_VALUES = _d.picker(
     (
         "prdt_type_cd",
         "tr_natn_cd",

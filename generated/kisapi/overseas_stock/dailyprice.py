@@ -70,7 +70,7 @@ _DailypriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("zdiv", "zdiv", "int", None),
     ("nrec", "nrec", "int", None),
 )
-_DailypriceOutput1_VALUES = _d.values_of(("rsym", "zdiv", "nrec"))
+_DailypriceOutput1_VALUES = _d.picker(("rsym", "zdiv", "nrec"))
 
 
 def _DailypriceOutput1(d: Mapping[str, Any], strict: bool) -> DailypriceOutput1:
@@ -207,7 +207,7 @@ _DailypriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pask", "pask", "decimal", None),
     ("vask", "vask", "int", None),
 )
-_DailypriceOutput2_VALUES = _d.values_of(
+_DailypriceOutput2_VALUES = _d.picker(
     (
         "xymd",
         "clos",

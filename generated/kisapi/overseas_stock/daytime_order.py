@@ -61,7 +61,7 @@ _DaytimeOrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("ORD_TMD", "ord_tmd", "time", None),
 )
-_DaytimeOrderOutput_VALUES = _d.values_of(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
+_DaytimeOrderOutput_VALUES = _d.picker(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
 
 
 def _DaytimeOrderOutput(d: Mapping[str, Any], strict: bool) -> DaytimeOrderOutput:

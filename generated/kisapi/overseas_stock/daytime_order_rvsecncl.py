@@ -67,7 +67,7 @@ _DaytimeOrderRvsecnclOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("ORD_TMD", "ord_tmd", "time", None),
 )
-_DaytimeOrderRvsecnclOutput_VALUES = _d.values_of(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
+_DaytimeOrderRvsecnclOutput_VALUES = _d.picker(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
 
 
 def _DaytimeOrderRvsecnclOutput(d: Mapping[str, Any], strict: bool) -> DaytimeOrderRvsecnclOutput:

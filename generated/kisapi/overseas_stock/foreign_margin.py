@@ -119,7 +119,7 @@ _ForeignMarginOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("itgr_ord_psbl_amt", "itgr_ord_psbl_amt", "decimal", None),
     ("bass_exrt", "bass_exrt", "decimal", None),
 )
-_ForeignMarginOutput_VALUES = _d.values_of(
+_ForeignMarginOutput_VALUES = _d.picker(
     (
         "natn_name",
         "crcy_cd",

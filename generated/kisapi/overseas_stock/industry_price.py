@@ -55,7 +55,7 @@ class IndustryPriceOutput1:
 _IndustryPriceOutput1_KEYS = frozenset({"nrec"})
 _IndustryPriceOutput1_FILL = _d.KeyFill(_IndustryPriceOutput1_KEYS)
 _IndustryPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (("nrec", "nrec", "int", None),)
-_IndustryPriceOutput1_VALUES = _d.values_of(("nrec",))
+_IndustryPriceOutput1_VALUES = _d.picker(("nrec",))
 
 
 def _IndustryPriceOutput1(d: Mapping[str, Any], strict: bool) -> IndustryPriceOutput1:
@@ -111,7 +111,7 @@ _IndustryPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("icod", "icod", "str", None),
     ("name", "name", "text", None),
 )
-_IndustryPriceOutput2_VALUES = _d.values_of(("icod", "name"))
+_IndustryPriceOutput2_VALUES = _d.picker(("icod", "name"))
 
 
 def _IndustryPriceOutput2(d: Mapping[str, Any], strict: bool) -> IndustryPriceOutput2:

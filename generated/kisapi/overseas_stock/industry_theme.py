@@ -78,7 +78,7 @@ _IndustryThemeOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trec", "trec", "int", None),
     ("nrec", "nrec", "int", None),
 )
-_IndustryThemeOutput1_VALUES = _d.values_of(("zdiv", "stat", "crec", "trec", "nrec"))
+_IndustryThemeOutput1_VALUES = _d.picker(("zdiv", "stat", "crec", "trec", "nrec"))
 
 
 def _IndustryThemeOutput1(d: Mapping[str, Any], strict: bool) -> IndustryThemeOutput1:
@@ -229,7 +229,7 @@ _IndustryThemeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ename", "ename", "text", None),
     ("e_ordyn", "e_ordyn", "text", None),
 )
-_IndustryThemeOutput2_VALUES = _d.values_of(
+_IndustryThemeOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

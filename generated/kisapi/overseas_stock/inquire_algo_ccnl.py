@@ -89,7 +89,7 @@ _InquireAlgoCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("FT_CCLD_UNPR3", "ft_ccld_unpr3", "decimal", None),
     ("FT_CCLD_AMT3", "ft_ccld_amt3", "decimal", None),
 )
-_InquireAlgoCcnlOutput_VALUES = _d.values_of(
+_InquireAlgoCcnlOutput_VALUES = _d.picker(
     ("CCLD_SEQ", "CCLD_BTWN", "PDNO", "ITEM_NAME", "FT_CCLD_QTY", "FT_CCLD_UNPR3", "FT_CCLD_AMT3")
 )
 
@@ -236,7 +236,7 @@ _InquireAlgoCcnlOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("FT_CCLD_AMT3", "ft_ccld_amt3", "decimal", None),
     ("CCLD_CNT", "ccld_cnt", "int", None),
 )
-_InquireAlgoCcnlOutput3_VALUES = _d.values_of(
+_InquireAlgoCcnlOutput3_VALUES = _d.picker(
     (
         "ODNO",
         "TRAD_DVSN_NAME",

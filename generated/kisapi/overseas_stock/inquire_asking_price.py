@@ -172,7 +172,7 @@ _InquireAskingPriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rlow", "rlow", "decimal", None),
     ("rclose", "rclose", "decimal", None),
 )
-_InquireAskingPriceOutput1_VALUES = _d.values_of(
+_InquireAskingPriceOutput1_VALUES = _d.picker(
     (
         "rsym",
         "zdiv",
@@ -645,7 +645,7 @@ _InquireAskingPriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("dbid10", "dbid10", "decimal", None),
     ("dask10", "dask10", "decimal", None),
 )
-_InquireAskingPriceOutput2_VALUES = _d.values_of(
+_InquireAskingPriceOutput2_VALUES = _d.picker(
     (
         "pbid1",
         "pask1",
@@ -709,8 +709,8 @@ _InquireAskingPriceOutput2_VALUES = _d.values_of(
         "dask10",
     )
 )
-_InquireAskingPriceOutput2_INTS = _d.itemgetter(
-    *(2, 3, 8, 9, 14, 15, 20, 21, 26, 27, 32, 33, 38, 39, 44, 45, 50, 51, 56, 57)
+_InquireAskingPriceOutput2_INTS = _d.picker(
+    (2, 3, 8, 9, 14, 15, 20, 21, 26, 27, 32, 33, 38, 39, 44, 45, 50, 51, 56, 57)
 )
 
 
@@ -934,7 +934,7 @@ _InquireAskingPriceOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("iep", "iep", "decimal", None),
     ("iev", "iev", "int", None),
 )
-_InquireAskingPriceOutput3_VALUES = _d.values_of(
+_InquireAskingPriceOutput3_VALUES = _d.picker(
     ("vstm", "vetm", "csbp", "cshi", "cslo", "iep", "iev")
 )
 

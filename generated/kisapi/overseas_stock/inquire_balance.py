@@ -165,7 +165,7 @@ _InquireBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("loan_dt", "loan_dt", "date", None),
     ("expd_dt", "expd_dt", "date", None),
 )
-_InquireBalanceOutput1_VALUES = _d.values_of(
+_InquireBalanceOutput1_VALUES = _d.picker(
     (
         "cano",
         "acnt_prdt_cd",
@@ -332,7 +332,7 @@ _InquireBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_rlzt_pfls_amt2", "ovrs_rlzt_pfls_amt2", "decimal", None),
     ("frcr_buy_amt_smtl2", "frcr_buy_amt_smtl2", "decimal", None),
 )
-_InquireBalanceOutput2_VALUES = _d.values_of(
+_InquireBalanceOutput2_VALUES = _d.picker(
     (
         "frcr_pchs_amt1",
         "ovrs_rlzt_pfls_amt",

@@ -249,7 +249,7 @@ _InquireCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("usa_amk_exts_rqst_yn", "usa_amk_exts_rqst_yn", "bool", None),
     ("splt_buy_attr_name", "splt_buy_attr_name", "text", None),
 )
-_InquireCcnlOutput_VALUES = _d.values_of(
+_InquireCcnlOutput_VALUES = _d.picker(
     (
         "ord_dt",
         "ord_gno_brno",

@@ -130,7 +130,7 @@ _InquireDailyChartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_prod_hgpr", "ovrs_prod_hgpr", "decimal", None),
     ("ovrs_prod_lwpr", "ovrs_prod_lwpr", "decimal", None),
 )
-_InquireDailyChartpriceOutput1_VALUES = _d.values_of(
+_InquireDailyChartpriceOutput1_VALUES = _d.picker(
     (
         "ovrs_nmix_prdy_vrss",
         "prdy_vrss_sign",
@@ -269,7 +269,7 @@ _InquireDailyChartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acml_vol", "acml_vol", "int", None),
     ("mod_yn", "mod_yn", "bool", None),
 )
-_InquireDailyChartpriceOutput2_VALUES = _d.values_of(
+_InquireDailyChartpriceOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "ovrs_nmix_prpr",

@@ -236,7 +236,7 @@ _InquireNccsOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ctx_area_fk200", "ctx_area_fk200", "str", None),
     ("ctx_area_nk200", "ctx_area_nk200", "str", None),
 )
-_InquireNccsOutput_VALUES = _d.values_of(
+_InquireNccsOutput_VALUES = _d.picker(
     (
         "ord_dt",
         "ord_gno_brno",

@@ -202,7 +202,7 @@ _InquirePaymtStdrBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("scts_dvsn_name", "scts_dvsn_name", "text", None),
     ("ldng_cblc_qty", "ldng_cblc_qty", "int", None),
 )
-_InquirePaymtStdrBalanceOutput1_VALUES = _d.values_of(
+_InquirePaymtStdrBalanceOutput1_VALUES = _d.picker(
     (
         "pdno",
         "prdt_name",
@@ -363,7 +363,7 @@ _InquirePaymtStdrBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("frst_bltn_exrt", "frst_bltn_exrt", "decimal", None),
     ("frcr_evlu_amt2", "frcr_evlu_amt2", "decimal", None),
 )
-_InquirePaymtStdrBalanceOutput2_VALUES = _d.values_of(
+_InquirePaymtStdrBalanceOutput2_VALUES = _d.picker(
     ("crcy_cd", "crcy_cd_name", "frcr_dncl_amt_2", "frst_bltn_exrt", "frcr_evlu_amt2")
 )
 
@@ -486,7 +486,7 @@ _InquirePaymtStdrBalanceOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_loan_amt", "tot_loan_amt", "decimal", None),
     ("tot_ldng_evlu_amt", "tot_ldng_evlu_amt", "decimal", None),
 )
-_InquirePaymtStdrBalanceOutput3_VALUES = _d.values_of(
+_InquirePaymtStdrBalanceOutput3_VALUES = _d.picker(
     (
         "pchs_amt_smtl_amt",
         "tot_evlu_pfls_amt",

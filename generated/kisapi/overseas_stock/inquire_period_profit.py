@@ -141,7 +141,7 @@ _InquirePeriodProfitOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_excg_cd", "ovrs_excg_cd", "str", OverseasExchange),
     ("frst_bltn_exrt", "frst_bltn_exrt", "decimal", None),
 )
-_InquirePeriodProfitOutput1_VALUES = _d.values_of(
+_InquirePeriodProfitOutput1_VALUES = _d.picker(
     (
         "trad_day",
         "ovrs_pdno",
@@ -292,7 +292,7 @@ _InquirePeriodProfitOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("bass_dt", "bass_dt", "date", None),
     ("exrt", "exrt", "decimal", None),
 )
-_InquirePeriodProfitOutput2_VALUES = _d.values_of(
+_InquirePeriodProfitOutput2_VALUES = _d.picker(
     (
         "stck_sll_amt_smtl",
         "stck_buy_amt_smtl",

@@ -195,7 +195,7 @@ _InquirePeriodTransOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("loan_dvsn_cd", "loan_dvsn_cd", "str", None),
     ("loan_dvsn_name", "loan_dvsn_name", "text", None),
 )
-_InquirePeriodTransOutput1_VALUES = _d.values_of(
+_InquirePeriodTransOutput1_VALUES = _d.picker(
     (
         "trad_dt",
         "sttl_dt",
@@ -349,7 +349,7 @@ _InquirePeriodTransOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("dmst_fee_smtl", "dmst_fee_smtl", "decimal", None),
     ("ovrs_fee_smtl", "ovrs_fee_smtl", "decimal", None),
 )
-_InquirePeriodTransOutput2_VALUES = _d.values_of(
+_InquirePeriodTransOutput2_VALUES = _d.picker(
     ("frcr_buy_amt_smtl", "frcr_sll_amt_smtl", "dmst_fee_smtl", "ovrs_fee_smtl")
 )
 

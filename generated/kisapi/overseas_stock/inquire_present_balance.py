@@ -232,7 +232,7 @@ _InquirePresentBalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_excg_cd", "ovrs_excg_cd", "str", OverseasExchange),
     ("item_lnkg_excg_cd", "item_lnkg_excg_cd", "str", None),
 )
-_InquirePresentBalanceOutput1_VALUES = _d.values_of(
+_InquirePresentBalanceOutput1_VALUES = _d.picker(
     (
         "prdt_name",
         "cblc_qty13",
@@ -459,7 +459,7 @@ _InquirePresentBalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("acpl_cstd_crcy_yn", "acpl_cstd_crcy_yn", "bool", None),
     ("nxdy_frcr_drwg_psbl_amt", "nxdy_frcr_drwg_psbl_amt", "decimal", None),
 )
-_InquirePresentBalanceOutput2_VALUES = _d.values_of(
+_InquirePresentBalanceOutput2_VALUES = _d.picker(
     (
         "crcy_cd",
         "crcy_cd_name",
@@ -686,7 +686,7 @@ _InquirePresentBalanceOutput3_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tot_frcr_cblc_smtl", "tot_frcr_cblc_smtl", "decimal", None),
     ("tot_loan_amt", "tot_loan_amt", "decimal", None),
 )
-_InquirePresentBalanceOutput3_VALUES = _d.values_of(
+_InquirePresentBalanceOutput3_VALUES = _d.picker(
     (
         "pchs_amt_smtl",
         "evlu_amt_smtl",

@@ -120,7 +120,7 @@ _InquirePsamountOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("frcr_ord_psbl_amt1", "frcr_ord_psbl_amt1", "decimal", None),
     ("ovrs_max_ord_psbl_qty", "ovrs_max_ord_psbl_qty", "decimal", None),
 )
-_InquirePsamountOutput_VALUES = _d.values_of(
+_InquirePsamountOutput_VALUES = _d.picker(
     (
         "tr_crcy_cd",
         "ord_psbl_frcr_amt",

@@ -78,7 +78,7 @@ _InquireSearchOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trec", "trec", "int", None),
     ("nrec", "nrec", "int", None),
 )
-_InquireSearchOutput1_VALUES = _d.values_of(("zdiv", "stat", "crec", "trec", "nrec"))
+_InquireSearchOutput1_VALUES = _d.picker(("zdiv", "stat", "crec", "trec", "nrec"))
 
 
 def _InquireSearchOutput1(d: Mapping[str, Any], strict: bool) -> InquireSearchOutput1:
@@ -253,7 +253,7 @@ _InquireSearchOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ename", "ename", "text", None),
     ("e_ordyn", "e_ordyn", "text", None),
 )
-_InquireSearchOutput2_VALUES = _d.values_of(
+_InquireSearchOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

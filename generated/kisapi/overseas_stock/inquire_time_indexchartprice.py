@@ -123,7 +123,7 @@ _InquireTimeIndexchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_prod_hgpr", "ovrs_prod_hgpr", "decimal", None),
     ("ovrs_prod_lwpr", "ovrs_prod_lwpr", "decimal", None),
 )
-_InquireTimeIndexchartpriceOutput1_VALUES = _d.values_of(
+_InquireTimeIndexchartpriceOutput1_VALUES = _d.picker(
     (
         "ovrs_nmix_prdy_vrss",
         "prdy_vrss_sign",
@@ -260,7 +260,7 @@ _InquireTimeIndexchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("optn_lwpr", "optn_lwpr", "decimal", None),
     ("cntg_vol", "cntg_vol", "int", None),
 )
-_InquireTimeIndexchartpriceOutput2_VALUES = _d.values_of(
+_InquireTimeIndexchartpriceOutput2_VALUES = _d.picker(
     (
         "stck_bsop_date",
         "stck_cntg_hour",

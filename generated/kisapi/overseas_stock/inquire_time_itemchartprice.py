@@ -102,7 +102,7 @@ _InquireTimeItemchartpriceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("more", "more", "str", None),
     ("nrec", "nrec", "int", None),
 )
-_InquireTimeItemchartpriceOutput1_VALUES = _d.values_of(
+_InquireTimeItemchartpriceOutput1_VALUES = _d.picker(
     ("rsym", "zdiv", "stim", "etim", "sktm", "ektm", "next", "more", "nrec")
 )
 
@@ -225,7 +225,7 @@ _InquireTimeItemchartpriceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("evol", "evol", "int", None),
     ("eamt", "eamt", "decimal", None),
 )
-_InquireTimeItemchartpriceOutput2_VALUES = _d.values_of(
+_InquireTimeItemchartpriceOutput2_VALUES = _d.picker(
     ("tymd", "xymd", "xhms", "kymd", "khms", "open", "high", "low", "last", "evol", "eamt")
 )
 

@@ -78,7 +78,7 @@ _MarketCapOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trec", "trec", "int", None),
     ("nrec", "nrec", "int", None),
 )
-_MarketCapOutput1_VALUES = _d.values_of(("zdiv", "stat", "crec", "trec", "nrec"))
+_MarketCapOutput1_VALUES = _d.picker(("zdiv", "stat", "crec", "trec", "nrec"))
 
 
 def _MarketCapOutput1(d: Mapping[str, Any], strict: bool) -> MarketCapOutput1:
@@ -235,7 +235,7 @@ _MarketCapOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tamt", "tamt", "decimal", None),
     ("mcap", "mcap", "decimal", None),
 )
-_MarketCapOutput2_VALUES = _d.values_of(
+_MarketCapOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

@@ -75,7 +75,7 @@ _NewHighlowOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stat", "stat", "str", None),
     ("nrec", "nrec", "int", None),
 )
-_NewHighlowOutput1_VALUES = _d.values_of(("zdiv", "stat", "nrec"))
+_NewHighlowOutput1_VALUES = _d.picker(("zdiv", "stat", "nrec"))
 
 
 def _NewHighlowOutput1(d: Mapping[str, Any], strict: bool) -> NewHighlowOutput1:
@@ -248,7 +248,7 @@ _NewHighlowOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("nlow", "nlow", "int", None),
     ("rank", "rank", "int", None),
 )
-_NewHighlowOutput2_VALUES = _d.values_of(
+_NewHighlowOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

@@ -119,7 +119,7 @@ _NewsTitleOutblock1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("symb_name", "symb_name", "text", None),
     ("title", "title", "text", None),
 )
-_NewsTitleOutblock1_VALUES = _d.values_of(
+_NewsTitleOutblock1_VALUES = _d.picker(
     (
         "info_gb",
         "news_key",

@@ -62,7 +62,7 @@ _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("ORD_TMD", "ord_tmd", "time", None),
 )
-_OrderOutput_VALUES = _d.values_of(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
+_OrderOutput_VALUES = _d.picker(("KRX_FWDG_ORD_ORGNO", "ODNO", "ORD_TMD"))
 
 
 def _OrderOutput(d: Mapping[str, Any], strict: bool) -> OrderOutput:

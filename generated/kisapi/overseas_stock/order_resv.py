@@ -67,7 +67,7 @@ _OrderResvOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("RSVN_ORD_RCIT_DT", "rsvn_ord_rcit_dt", "date", None),
     ("OVRS_RSVN_ODNO", "ovrs_rsvn_odno", "str", None),
 )
-_OrderResvOutput_VALUES = _d.values_of(("ODNO", "RSVN_ORD_RCIT_DT", "OVRS_RSVN_ODNO"))
+_OrderResvOutput_VALUES = _d.picker(("ODNO", "RSVN_ORD_RCIT_DT", "OVRS_RSVN_ODNO"))
 
 
 def _OrderResvOutput(d: Mapping[str, Any], strict: bool) -> OrderResvOutput:

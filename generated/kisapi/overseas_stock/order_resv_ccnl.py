@@ -54,7 +54,7 @@ _OrderResvCcnlOutput_FILL = _d.KeyFill(_OrderResvCcnlOutput_KEYS)
 _OrderResvCcnlOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("OVRS_RSVN_ODNO", "ovrs_rsvn_odno", "str", None),
 )
-_OrderResvCcnlOutput_VALUES = _d.values_of(("OVRS_RSVN_ODNO",))
+_OrderResvCcnlOutput_VALUES = _d.picker(("OVRS_RSVN_ODNO",))
 
 
 def _OrderResvCcnlOutput(d: Mapping[str, Any], strict: bool) -> OrderResvCcnlOutput:

@@ -217,7 +217,7 @@ _OrderResvListOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("sll_buy_dvsn_cd_name", "sll_buy_dvsn_cd_name", "text", None),
     ("splt_buy_attr_name", "splt_buy_attr_name", "text", None),
 )
-_OrderResvListOutput_VALUES = _d.values_of(
+_OrderResvListOutput_VALUES = _d.picker(
     (
         "cncl_yn",
         "rsvn_ord_rcit_dt",

@@ -170,7 +170,7 @@ _PeriodRightsOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stkp_dvdn_frcr_amt4", "stkp_dvdn_frcr_amt4", "decimal", None),
     ("dfnt_yn", "dfnt_yn", "bool", None),
 )
-_PeriodRightsOutput_VALUES = _d.values_of(
+_PeriodRightsOutput_VALUES = _d.picker(
     (
         "bass_dt",
         "rght_type_cd",

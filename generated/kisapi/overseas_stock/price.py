@@ -102,7 +102,7 @@ _PriceOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tamt", "tamt", "decimal", None),
     ("ordy", "ordy", "text", None),
 )
-_PriceOutput_VALUES = _d.values_of(
+_PriceOutput_VALUES = _d.picker(
     ("rsym", "zdiv", "base", "pvol", "last", "sign", "diff", "rate", "tvol", "tamt", "ordy")
 )
 

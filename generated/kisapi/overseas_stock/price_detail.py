@@ -295,7 +295,7 @@ _PriceDetailOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tamt", "tamt", "decimal", None),
     ("etyp_nm", "etyp_nm", "text", None),
 )
-_PriceDetailOutput_VALUES = _d.values_of(
+_PriceDetailOutput_VALUES = _d.picker(
     (
         "rsym",
         "pvol",

@@ -74,7 +74,7 @@ _PriceFluctOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stat", "stat", "str", None),
     ("nrec", "nrec", "int", None),
 )
-_PriceFluctOutput1_VALUES = _d.values_of(("zdiv", "stat", "nrec"))
+_PriceFluctOutput1_VALUES = _d.picker(("zdiv", "stat", "nrec"))
 
 
 def _PriceFluctOutput1(d: Mapping[str, Any], strict: bool) -> PriceFluctOutput1:
@@ -241,7 +241,7 @@ _PriceFluctOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tamt", "tamt", "decimal", None),
     ("n_last", "n_last", "decimal", None),
 )
-_PriceFluctOutput2_VALUES = _d.values_of(
+_PriceFluctOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

@@ -69,7 +69,7 @@ _QuotInquireCcnlOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("zdiv", "zdiv", "int", None),
     ("nrec", "nrec", "int", None),
 )
-_QuotInquireCcnlOutput1_VALUES = _d.values_of(("rsym", "zdiv", "nrec"))
+_QuotInquireCcnlOutput1_VALUES = _d.picker(("rsym", "zdiv", "nrec"))
 
 
 def _QuotInquireCcnlOutput1(d: Mapping[str, Any], strict: bool) -> QuotInquireCcnlOutput1:
@@ -176,7 +176,7 @@ _QuotInquireCcnlOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("rate", "rate", "decimal", None),
     ("pask", "pask", "decimal", None),
 )
-_QuotInquireCcnlOutput2_VALUES = _d.values_of(
+_QuotInquireCcnlOutput2_VALUES = _d.picker(
     ("khms", "evol", "vpow", "last", "tvol", "sign", "mtyp", "diff", "pbid", "rate", "pask")
 )
 

@@ -118,7 +118,7 @@ _RightsByIceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("early_redempt_dt", "early_redempt_dt", "date", None),
     ("effective_dt", "effective_dt", "date", None),
 )
-_RightsByIceOutput1_VALUES = _d.values_of(
+_RightsByIceOutput1_VALUES = _d.picker(
     (
         "anno_dt",
         "ca_title",

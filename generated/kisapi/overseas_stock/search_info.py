@@ -379,7 +379,7 @@ _SearchInfoOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ovrs_now_pric1", "ovrs_now_pric1", "decimal", None),
     ("last_rcvg_dtime", "last_rcvg_dtime", "str", None),
 )
-_SearchInfoOutput_VALUES = _d.values_of(
+_SearchInfoOutput_VALUES = _d.picker(
     (
         "std_pdno",
         "prdt_eng_name",

@@ -83,7 +83,7 @@ _TradeGrowthOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trec", "trec", "int", None),
     ("nrec", "nrec", "int", None),
 )
-_TradeGrowthOutput1_VALUES = _d.values_of(("zdiv", "stat", "crec", "trec", "nrec"))
+_TradeGrowthOutput1_VALUES = _d.picker(("zdiv", "stat", "crec", "trec", "nrec"))
 
 
 def _TradeGrowthOutput1(d: Mapping[str, Any], strict: bool) -> TradeGrowthOutput1:
@@ -246,7 +246,7 @@ _TradeGrowthOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tamt", "tamt", "decimal", None),
     ("n_diff", "n_diff", "decimal", None),
 )
-_TradeGrowthOutput2_VALUES = _d.values_of(
+_TradeGrowthOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

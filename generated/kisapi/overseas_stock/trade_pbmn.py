@@ -83,7 +83,7 @@ _TradePbmnOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trec", "trec", "int", None),
     ("nrec", "nrec", "int", None),
 )
-_TradePbmnOutput1_VALUES = _d.values_of(("zdiv", "stat", "crec", "trec", "nrec"))
+_TradePbmnOutput1_VALUES = _d.picker(("zdiv", "stat", "crec", "trec", "nrec"))
 
 
 def _TradePbmnOutput1(d: Mapping[str, Any], strict: bool) -> TradePbmnOutput1:
@@ -234,7 +234,7 @@ _TradePbmnOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ename", "ename", "text", None),
     ("e_ordyn", "e_ordyn", "text", None),
 )
-_TradePbmnOutput2_VALUES = _d.values_of(
+_TradePbmnOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

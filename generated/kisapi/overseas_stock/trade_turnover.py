@@ -83,7 +83,7 @@ _TradeTurnoverOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trec", "trec", "int", None),
     ("nrec", "nrec", "int", None),
 )
-_TradeTurnoverOutput1_VALUES = _d.values_of(("zdiv", "stat", "crec", "trec", "nrec"))
+_TradeTurnoverOutput1_VALUES = _d.picker(("zdiv", "stat", "crec", "trec", "nrec"))
 
 
 def _TradeTurnoverOutput1(d: Mapping[str, Any], strict: bool) -> TradeTurnoverOutput1:
@@ -252,7 +252,7 @@ _TradeTurnoverOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tamt", "tamt", "decimal", None),
     ("trat", "trat", "decimal", None),
 )
-_TradeTurnoverOutput2_VALUES = _d.values_of(
+_TradeTurnoverOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

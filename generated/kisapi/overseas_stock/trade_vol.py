@@ -83,7 +83,7 @@ _TradeVolOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trec", "trec", "int", None),
     ("nrec", "nrec", "int", None),
 )
-_TradeVolOutput1_VALUES = _d.values_of(("zdiv", "stat", "crec", "trec", "nrec"))
+_TradeVolOutput1_VALUES = _d.picker(("zdiv", "stat", "crec", "trec", "nrec"))
 
 
 def _TradeVolOutput1(d: Mapping[str, Any], strict: bool) -> TradeVolOutput1:
@@ -234,7 +234,7 @@ _TradeVolOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ename", "ename", "text", None),
     ("e_ordyn", "e_ordyn", "text", None),
 )
-_TradeVolOutput2_VALUES = _d.values_of(
+_TradeVolOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

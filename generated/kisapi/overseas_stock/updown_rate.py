@@ -84,7 +84,7 @@ _UpdownRateOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("trec", "trec", "int", None),
     ("nrec", "nrec", "int", None),
 )
-_UpdownRateOutput1_VALUES = _d.values_of(("zdiv", "stat", "crec", "trec", "nrec"))
+_UpdownRateOutput1_VALUES = _d.picker(("zdiv", "stat", "crec", "trec", "nrec"))
 
 
 def _UpdownRateOutput1(d: Mapping[str, Any], strict: bool) -> UpdownRateOutput1:
@@ -247,7 +247,7 @@ _UpdownRateOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("e_ordyn", "e_ordyn", "text", None),
     ("tamt", "tamt", "decimal", None),
 )
-_UpdownRateOutput2_VALUES = _d.values_of(
+_UpdownRateOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

@@ -73,7 +73,7 @@ _VolumePowerOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stat", "stat", "str", None),
     ("nrec", "nrec", "int", None),
 )
-_VolumePowerOutput1_VALUES = _d.values_of(("zdiv", "stat", "nrec"))
+_VolumePowerOutput1_VALUES = _d.picker(("zdiv", "stat", "nrec"))
 
 
 def _VolumePowerOutput1(d: Mapping[str, Any], strict: bool) -> VolumePowerOutput1:
@@ -246,7 +246,7 @@ _VolumePowerOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("asvl", "asvl", "int", None),
     ("strn", "strn", "decimal", None),
 )
-_VolumePowerOutput2_VALUES = _d.values_of(
+_VolumePowerOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

@@ -73,7 +73,7 @@ _VolumeSurgeOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stat", "stat", "str", None),
     ("nrec", "nrec", "int", None),
 )
-_VolumeSurgeOutput1_VALUES = _d.values_of(("zdiv", "stat", "nrec"))
+_VolumeSurgeOutput1_VALUES = _d.picker(("zdiv", "stat", "nrec"))
 
 
 def _VolumeSurgeOutput1(d: Mapping[str, Any], strict: bool) -> VolumeSurgeOutput1:
@@ -240,7 +240,7 @@ _VolumeSurgeOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("tamt", "tamt", "decimal", None),
     ("trat", "trat", "decimal", None),
 )
-_VolumeSurgeOutput2_VALUES = _d.values_of(
+_VolumeSurgeOutput2_VALUES = _d.picker(
     (
         "rsym",
         "excd",

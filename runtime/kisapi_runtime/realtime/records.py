@@ -9,8 +9,7 @@ list until first read); fields KIS appends are kept in ``extra``, missing ones r
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -18,7 +17,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 import attrs
 
-from ..codecs import NULLS, padded_member, parse_date, parse_decimal, parse_int, parse_time
+from ..codecs import (
+    NULLS,
+    padded_member,
+    parse_date,
+    parse_decimal,
+    parse_int,
+    parse_time,
+    picker,
+)
 from ..errors import KisError
 from ..jsonlib import integers as ints
 
@@ -49,8 +56,9 @@ class RealtimeRecord:
     """The converter each property applies (``to_int``, an enum table's ``read``...), in order."""
 
     WIDTH: ClassVar[int] = 0
-    _NAMES: ClassVar[dict[str, Any]] = {}
     """``len(FIELDS)``, kept so the hot path does not recount it."""
+    _NAMES: ClassVar[dict[str, Any]] = {}
+    """Every Python name (to None): what :meth:`as_dict` copies and fills."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -151,14 +159,6 @@ def to_int(value: str) -> int | None:
         return int(value)
     except ValueError:
         return _lenient(parse_int, value)
-
-
-def picker(indices: tuple[int, ...]) -> Callable[[Sequence[str]], tuple[str, ...]]:
-    """``values -> tuple(values[i] for i in indices)`` in one C call."""
-    if len(indices) == 1:
-        (only,) = indices
-        return lambda values: (values[only],)
-    return operator.itemgetter(*indices)
 
 
 def to_decimal(value: str) -> Decimal | None:

@@ -54,7 +54,7 @@ _BalanceOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("pdno", "pdno", "str", None),
     ("hldg_qty", "hldg_qty", "int", None),
 )
-_BalanceOutput1_VALUES = _d.values_of(("pdno", "hldg_qty"))
+_BalanceOutput1_VALUES = _d.picker(("pdno", "hldg_qty"))
 
 
 def _BalanceOutput1(d: Mapping[str, Any], strict: bool) -> BalanceOutput1:
@@ -106,7 +106,7 @@ class BalanceOutput2:
 _BalanceOutput2_KEYS = frozenset({"tot_evlu_amt"})
 _BalanceOutput2_FILL = _d.KeyFill(_BalanceOutput2_KEYS)
 _BalanceOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (("tot_evlu_amt", "tot_evlu_amt", "int", None),)
-_BalanceOutput2_VALUES = _d.values_of(("tot_evlu_amt",))
+_BalanceOutput2_VALUES = _d.picker(("tot_evlu_amt",))
 
 
 def _BalanceOutput2(d: Mapping[str, Any], strict: bool) -> BalanceOutput2:

@@ -55,7 +55,7 @@ _ChartOutput2_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_clpr", "stck_clpr", "int", None),
 )
-_ChartOutput2_VALUES = _d.values_of(("stck_bsop_date", "stck_clpr"))
+_ChartOutput2_VALUES = _d.picker(("stck_bsop_date", "stck_clpr"))
 
 
 def _ChartOutput2(d: Mapping[str, Any], strict: bool) -> ChartOutput2:

@@ -53,7 +53,7 @@ _ClockOutput1_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_bsop_date", "stck_bsop_date", "date", None),
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
 )
-_ClockOutput1_VALUES = _d.values_of(("stck_bsop_date", "stck_cntg_hour"))
+_ClockOutput1_VALUES = _d.picker(("stck_bsop_date", "stck_cntg_hour"))
 
 
 def _ClockOutput1(d: Mapping[str, Any], strict: bool) -> ClockOutput1:

@@ -56,7 +56,7 @@ _OrderOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("ODNO", "odno", "str", None),
     ("ORD_TMD", "ord_tmd", "time", None),
 )
-_OrderOutput_VALUES = _d.values_of(("ODNO", "ORD_TMD"))
+_OrderOutput_VALUES = _d.picker(("ODNO", "ORD_TMD"))
 
 
 def _OrderOutput(d: Mapping[str, Any], strict: bool) -> OrderOutput:

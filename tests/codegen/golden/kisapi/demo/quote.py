@@ -79,7 +79,7 @@ _QuoteOutput_FIELDS: tuple[_d.FieldInfo, ...] = (
     ("stck_cntg_hour", "stck_cntg_hour", "time", None),
     ("hts_kor_isnm", "hts_kor_isnm", "text", None),
 )
-_QuoteOutput_VALUES = _d.values_of(
+_QuoteOutput_VALUES = _d.picker(
     ("stck_prpr", "prdy_ctrt", "prdy_vrss_sign", "stck_bsop_date", "stck_cntg_hour", "hts_kor_isnm")
 )
 
