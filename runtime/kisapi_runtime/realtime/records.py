@@ -259,14 +259,16 @@ def decode_records(record: type[RealtimeRecord], count: int, payload: str) -> li
     values = payload.split("^")
     if count <= 1:
         return [_owned(record, values)]
-    return _split_records(record, count, values)
+    return _records_at(record, values, _cuts(record, len(values), count))
 
 
-def _split_records(
-    record: type[RealtimeRecord], count: int, values: list[str]
+def _records_at(
+    record: type[RealtimeRecord], values: list[str], cuts: tuple[slice, ...]
 ) -> list[RealtimeRecord]:
+    """One record per slice of ``values``, each taking its slice of the shared list when
+    first read."""
     records: list[RealtimeRecord] = []
-    for at in _cuts(record, len(values), count):  # each record slices the shared list when read
+    for at in cuts:
         one: RealtimeRecord = _new(record)
         one._src = values
         one._at = at
@@ -379,13 +381,7 @@ class FrameDecoder:
         cuts = self._cuts.get((len(values), n))
         if cuts is None:
             cuts = self._cuts[len(values), n] = _cuts(record, len(values), n)
-        records: list[RealtimeRecord] = []
-        for at in cuts:  # each record slices the shared list when first read
-            one = _new(record)
-            one._src = values
-            one._at = at
-            records.append(one)
-        return tr_id, records
+        return tr_id, _records_at(record, values, cuts)
 
     @staticmethod
     def _short(tr_id: str, record: type[RealtimeRecord], got: int, n: int) -> KisFrameError:
