@@ -220,10 +220,24 @@ def test_one_decoder_splits_frames_of_every_width_and_count() -> None:
         decode("0|H0STCNT0|002|" + "^".join([ticks[46], ticks[47]]))
 
 
-def test_one_pass_integers_are_the_typed_msgspec_parse() -> None:
+def test_one_pass_integers_are_the_typed_msgspec_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     # msgspec is a dependency on CPython: the typed parse is what the tests above exercise
     assert ints(["1", "2"]) == [1, 2]
-    assert type(jsonlib._INT_LIST).__module__.startswith("msgspec")
+    real = jsonlib._INT_LIST
+    assert type(real).__module__.startswith("msgspec")
+    parsed: list[str] = []
+
+    class Spy:
+        def decode(self, text: str) -> Any:
+            result = real.decode(text)  # type: ignore[union-attr]
+            parsed.append(text)
+            return result
+
+    monkeypatch.setattr(jsonlib, "_INT_LIST", Spy())
+    # blanks first, inside, in a run and last all become null in the one parse
+    assert ints(["", "1", "", "", "-2", ""]) == [None, 1, None, None, -2, None]
+    assert ints(["7", "8"]) == [7, 8]
+    assert parsed == ["[null,1,null,null,-2,null]", "[7,8]"]
 
 
 @pytest.mark.parametrize("tricky", TRICKY)
