@@ -108,8 +108,8 @@ _RT_FAST = {
     "datetime": _TO_STR,
     "int": "int(x) if (x := v[{i}]) else None",
     "decimal": "(n if (n := Decimal(x)).is_finite() else None) if (x := v[{i}]) else None",
-    "date": "_DATE(x) if (x := v[{i}]) else None",
-    "time": "_TIME(x) if (x := v[{i}]) else None",
+    "date": "_DATES[v[{i}]]",
+    "time": "_TIMES[v[{i}]]",
     "bool": "_YN(v[{i}])",
 }
 
@@ -151,6 +151,8 @@ def realtime_int_texts(rt: ir.RealtimeApi) -> str | None:
         for start, stop in runs(int_positions(rt))
         for i in (range(start, stop) if stop - start < RT_SLICE_FROM else (start,))
     ]
+    if len(parts) == 1 and parts[0].startswith("*"):
+        return parts[0][1:]  # one run: its slice is already a list
     return f"[{', '.join(parts)}]" if len(parts) <= RT_SLICED_PARTS else None
 
 

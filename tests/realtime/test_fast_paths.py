@@ -4,7 +4,9 @@ class looked up once per TR ID) and the whole-record read (``as_tuple``/``as_dic
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +17,17 @@ from hypothesis import strategies as st
 from kisapi import realtime
 from kisapi_runtime import jsonlib
 from kisapi_runtime.realtime.records import (
+    DATES,
+    TIMES,
     FrameDecoder,
     KisFrameError,
     RealtimeRecord,
     RealtimeSpec,
+    TextMemo,
     ints,
+    to_date,
     to_int,
+    to_time,
 )
 
 TR_IDS = sorted(realtime.TR_IDS)
@@ -247,3 +254,100 @@ def test_one_pass_integers_without_msgspec_equal_int_or_refuse(
     monkeypatch.setattr(jsonlib, "_INT_LIST", None)
     for texts in ([tricky], ["5", tricky, "", "-3"], ["", tricky]):
         assert_integers_or_refusal(texts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(TRICKY) | st.text('0123456789-,[]{}".tfeE nul', max_size=5), min_size=1)
+)
+def test_a_fixed_count_parse_equals_int_or_refuses(texts: list[str]) -> None:
+    """The whole-record read's own parse of its joined integer texts: exactly as many integers
+    as texts, or ValueError (a blank text is always refused: the read then goes text by text)."""
+    try:
+        got = jsonlib.fixed_integers(len(texts))(f"[{','.join(texts)}]")
+    except ValueError:
+        return
+    assert "" not in texts
+    want = [to_int(t) for t in texts]
+    assert [(type(g), g) for g in got] == [(type(w), w) for w in want], texts
+
+
+def test_a_fixed_count_parse_refuses_another_count() -> None:
+    parse = jsonlib.fixed_integers(3)
+    assert parse("[1,null,-3]") == (1, None, -3)
+    for text in ("[1,2]", "[1,2,3,4]", "[]", "[1,,3]", "[1,2,3.0]", "[1,2,03]"):
+        with pytest.raises(ValueError):
+            parse(text)
+
+
+def _int_positions(record: RealtimeRecord) -> list[int]:
+    return [i for i, convert in enumerate(record.CONVERTERS) if convert is to_int]
+
+
+def _spy_int_parse(monkeypatch: pytest.MonkeyPatch, record: RealtimeRecord) -> list[str]:
+    module = sys.modules[type(record).__module__]
+    real, parsed = module._INT_ARRAY, []
+
+    def spy(text: str) -> tuple[int | None, ...]:
+        parsed.append(text)
+        return real(text)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(module, "_INT_ARRAY", spy)
+    return parsed
+
+
+@pytest.mark.parametrize("tr_id", ["H0STCNT0", "H0STASP0"])
+def test_the_whole_record_read_parses_its_integers_in_one_typed_parse(
+    tr_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decode = FrameDecoder(realtime.registry()).decode
+    for frame in (f for f in FRAMES if f.split("|")[1:3] == [tr_id, "001"]):
+        (record,) = decode(frame)[1]
+        parsed = _spy_int_parse(monkeypatch, record)
+        assert record.as_tuple() == by_property(record)
+        texts = [record._v[i] for i in _int_positions(record)]
+        if texts[-1]:
+            assert parsed == [f"[{','.join(texts)}]"]
+        else:  # a frame of the older, shorter layout: padded, so its last integer is blank
+            assert frame.count("^") + 1 < len(record.FIELDS)
+            assert parsed == []
+
+
+@pytest.mark.parametrize("at", ["first", "inside", "last"])
+@pytest.mark.parametrize("text", ["", "007", "1.5", "+7", " 5", "1,2"])
+def test_an_integer_the_typed_parse_refuses_reads_as_its_property(
+    at: str, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = next(f for f in FRAMES if f.split("|")[1:3] == ["H0STCNT0", "001"])
+    (record,) = FrameDecoder(realtime.registry()).decode(frame)[1]
+    positions = _int_positions(record)
+    values = list(record._v)
+    values[{"first": positions[0], "inside": positions[5], "last": positions[-1]}[at]] = text
+    changed = type(record)(values)
+    parsed = _spy_int_parse(monkeypatch, changed)
+    assert changed.as_tuple() == by_property(changed)
+    assert len(parsed) == (0 if text == "" and at == "last" else 1)
+
+
+def test_a_text_memo_converts_each_text_once_and_empties_at_its_limit() -> None:
+    converted: list[str] = []
+
+    def convert(text: str) -> str:
+        converted.append(text)
+        return text.upper()
+
+    memo = TextMemo(convert, limit=3)
+    assert [memo[t] for t in ["a", "b", "a", "c", "b", "c"]] == ["A", "B", "A", "C", "B", "C"]
+    assert converted == ["a", "b", "c"]
+    assert memo["d"] == "D"  # a fourth text: the memo is emptied first
+    assert dict(memo) == {"d": "D"}
+    assert memo["a"] == "A" and converted == ["a", "b", "c", "d", "a"]
+
+
+@pytest.mark.parametrize(
+    "text", ["093015", "09:30:15", "240000", "", " ", "0930", "nan", "(null)", "093015 "]
+)
+def test_the_time_and_date_memos_read_as_the_properties(text: str) -> None:
+    assert TIMES[text] == to_time(text) and TIMES[text] == to_time(text)
+    assert DATES[text] == to_date(text)
+    assert DATES["20261124"] == to_date("20261124") == date(2026, 11, 24)

@@ -27,6 +27,7 @@ from ..codecs import (
     picker,
 )
 from ..errors import KisError
+from ..jsonlib import fixed_integers
 from ..jsonlib import integers as ints
 
 T = TypeVar("T")
@@ -185,6 +186,36 @@ def to_time(value: str) -> time | None:
 
 def to_bool(value: str) -> bool | None:
     return YN.get(value)
+
+
+class TextMemo(dict[str, T]):
+    """Text -> ``convert(text)``, converted once per distinct text: a dict hit where the text
+    was seen before, and emptied when it holds ``limit`` texts.
+
+    For fields whose texts repeat across a stream (the dates and times of ticks); a dict
+    subscript (``memo[text]``) costs less than ``time.fromisoformat``, while
+    :func:`functools.lru_cache`'s call costs more than the conversion it saves.
+    """
+
+    __slots__ = ("_convert", "_limit")
+
+    def __init__(self, convert: Callable[[str], T], limit: int = 4096) -> None:
+        super().__init__()
+        self._convert = convert
+        self._limit = limit
+
+    def __missing__(self, text: str) -> T:
+        value = self._convert(text)
+        if len(self) >= self._limit:
+            self.clear()
+        self[text] = value
+        return value
+
+
+TIMES: Final[TextMemo[time | None]] = TextMemo(to_time)
+"""Text -> :func:`to_time` of it, for the generated whole-record reads."""
+DATES: Final[TextMemo[date | None]] = TextMemo(to_date)
+"""Text -> :func:`to_date` of it, for the generated whole-record reads."""
 
 
 class EnumCodes(dict[str, E]):
@@ -405,7 +436,9 @@ Decrypt = Callable[[str, str], str]
 
 __all__: Final = [
     "CONVERT_ERRORS",
+    "DATES",
     "NULLS",
+    "TIMES",
     "YN",
     "Decrypt",
     "EnumCodes",
@@ -413,7 +446,9 @@ __all__: Final = [
     "KisFrameError",
     "RealtimeRecord",
     "RealtimeSpec",
+    "TextMemo",
     "decode_records",
+    "fixed_integers",
     "ints",
     "picker",
     "split_frame",

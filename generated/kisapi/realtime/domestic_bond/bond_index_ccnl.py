@@ -18,9 +18,8 @@ __all__ = ["SPEC", "BondIndexCcnl"]
 
 _YN = _r.YN.get
 _NULLS = _r.NULLS
-# bound once: every ``time.fromisoformat`` makes a new bound method
-_DATE = date.fromisoformat
-_TIME = time.fromisoformat
+_DATES = _r.DATES
+_TIMES = _r.TIMES
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -131,8 +130,8 @@ class BondIndexCcnl(RealtimeRecord):
         try:
             return (
                 (t if (t := v[0].strip()) not in _NULLS else None),  # nmix_id
-                _DATE(x) if (x := v[1]) else None,  # stnd_date1
-                _TIME(x) if (x := v[2]) else None,  # trnm_hour
+                _DATES[v[1]],  # stnd_date1
+                _TIMES[v[2]],  # trnm_hour
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[3])
                 else None,  # totl_ernn_nmix_oprc

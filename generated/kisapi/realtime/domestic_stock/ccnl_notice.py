@@ -17,11 +17,11 @@ __all__ = ["SPEC", "CcnlNotice"]
 
 _YN = _r.YN.get
 _NULLS = _r.NULLS
-# bound once: every ``time.fromisoformat`` makes a new bound method
-_DATE = date.fromisoformat
-_TIME = time.fromisoformat
+_DATES = _r.DATES
+_TIMES = _r.TIMES
 _INTS = _r.picker((9, 10, 16, 18, 25))
 """The integer fields, converted in one pass by as_tuple."""
+_INT_ARRAY = _r.fixed_integers(5)
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
@@ -154,7 +154,11 @@ class CcnlNotice(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))  # the integer fields, in one pass
+            texts = _INTS(v)  # the integer fields, converted in one pass
+            try:  # a blank last text (a shorter layout, padded) is sure to be refused
+                iv = _INT_ARRAY(f"[{','.join(texts)}]") if texts[-1] else _r.ints(texts)
+            except ValueError:  # a blank text, or one JSON refuses ("012"): one by one
+                iv = _r.ints(texts)
             return (
                 (t if (t := v[0].strip()) not in _NULLS else None),  # cust_id
                 (t if (t := v[1].strip()) not in _NULLS else None),  # acnt_no
@@ -167,7 +171,7 @@ class CcnlNotice(RealtimeRecord):
                 (t if (t := v[8].strip()) not in _NULLS else None),  # stck_shrn_iscd
                 iv[0],  # cntg_qty
                 iv[1],  # cntg_unpr
-                _TIME(x) if (x := v[11]) else None,  # stck_cntg_hour
+                _TIMES[v[11]],  # stck_cntg_hour
                 (t if (t := v[12].strip()) not in _NULLS else None),  # rfus_yn
                 (t if (t := v[13].strip()) not in _NULLS else None),  # cntg_yn
                 (t if (t := v[14].strip()) not in _NULLS else None),  # acpt_yn
@@ -179,7 +183,7 @@ class CcnlNotice(RealtimeRecord):
                 (t if (t := v[20].strip()) not in _NULLS else None),  # popup_yn
                 (t if (t := v[21].strip()) not in _NULLS else None),  # filler
                 (t if (t := v[22].strip()) not in _NULLS else None),  # crdt_cls
-                _DATE(x) if (x := v[23]) else None,  # crdt_loan_date
+                _DATES[v[23]],  # crdt_loan_date
                 (t if (t := v[24].strip()) not in _NULLS else None),  # cntg_isnm40
                 iv[4],  # oder_prc
             )

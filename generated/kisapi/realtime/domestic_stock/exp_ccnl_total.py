@@ -18,13 +18,13 @@ __all__ = ["SPEC", "ExpCcnlTotal"]
 
 _YN = _r.YN.get
 _NULLS = _r.NULLS
-# bound once: every ``time.fromisoformat`` makes a new bound method
-_DATE = date.fromisoformat
-_TIME = time.fromisoformat
+_DATES = _r.DATES
+_TIMES = _r.TIMES
 _INTS = _r.picker(
     (2, 4, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 26, 29, 32, 36, 37, 38, 39, 41, 45)
 )
 """The integer fields, converted in one pass by as_tuple."""
+_INT_ARRAY = _r.fixed_integers(24)
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SIGN_CODES = _r.EnumCodes(Sign)
@@ -237,10 +237,14 @@ class ExpCcnlTotal(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))  # the integer fields, in one pass
+            texts = _INTS(v)  # the integer fields, converted in one pass
+            try:  # a blank last text (a shorter layout, padded) is sure to be refused
+                iv = _INT_ARRAY(f"[{','.join(texts)}]") if texts[-1] else _r.ints(texts)
+            except ValueError:  # a blank text, or one JSON refuses ("012"): one by one
+                iv = _r.ints(texts)
             return (
                 (t if (t := v[0].strip()) not in _NULLS else None),  # mksc_shrn_iscd
-                _TIME(x) if (x := v[1]) else None,  # stck_cntg_hour
+                _TIMES[v[1]],  # stck_cntg_hour
                 iv[0],  # stck_prpr
                 _SIGN_CODES[v[3]],  # prdy_vrss_sign
                 iv[1],  # prdy_vrss
@@ -271,16 +275,16 @@ class ExpCcnlTotal(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[23])
                 else None,  # prdy_vol_vrss_acml_vol_rate
-                _TIME(x) if (x := v[24]) else None,  # oprc_hour
+                _TIMES[v[24]],  # oprc_hour
                 _SIGN_CODES[v[25]],  # oprc_vrss_prpr_sign
                 iv[15],  # oprc_vrss_prpr
-                _TIME(x) if (x := v[27]) else None,  # hgpr_hour
+                _TIMES[v[27]],  # hgpr_hour
                 _SIGN_CODES[v[28]],  # hgpr_vrss_prpr_sign
                 iv[16],  # hgpr_vrss_prpr
-                _TIME(x) if (x := v[30]) else None,  # lwpr_hour
+                _TIMES[v[30]],  # lwpr_hour
                 _SIGN_CODES[v[31]],  # lwpr_vrss_prpr_sign
                 iv[17],  # lwpr_vrss_prpr
-                _DATE(x) if (x := v[33]) else None,  # bsop_date
+                _DATES[v[33]],  # bsop_date
                 (t if (t := v[34].strip()) not in _NULLS else None),  # new_mkop_cls_code
                 _YN(v[35]),  # trht_yn
                 iv[18],  # askp_rsqn1

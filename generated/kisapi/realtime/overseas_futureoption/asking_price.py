@@ -16,11 +16,11 @@ __all__ = ["SPEC", "AskingPrice"]
 
 _YN = _r.YN.get
 _NULLS = _r.NULLS
-# bound once: every ``time.fromisoformat`` makes a new bound method
-_DATE = date.fromisoformat
-_TIME = time.fromisoformat
+_DATES = _r.DATES
+_TIMES = _r.TIMES
 _INTS = _r.picker((4, 5, 7, 8, 10, 11, 13, 14, 16, 17, 19, 20, 22, 23, 25, 26, 28, 29, 31, 32))
 """The integer fields, converted in one pass by as_tuple."""
+_INT_ARRAY = _r.fixed_integers(20)
 
 
 class AskingPrice(RealtimeRecord):
@@ -186,11 +186,15 @@ class AskingPrice(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints(_INTS(v))  # the integer fields, in one pass
+            texts = _INTS(v)  # the integer fields, converted in one pass
+            try:  # a blank last text (a shorter layout, padded) is sure to be refused
+                iv = _INT_ARRAY(f"[{','.join(texts)}]") if texts[-1] else _r.ints(texts)
+            except ValueError:  # a blank text, or one JSON refuses ("012"): one by one
+                iv = _r.ints(texts)
             return (
                 (t if (t := v[0].strip()) not in _NULLS else None),  # series_cd
-                _DATE(x) if (x := v[1]) else None,  # recv_date
-                _TIME(x) if (x := v[2]) else None,  # recv_time
+                _DATES[v[1]],  # recv_date
+                _TIMES[v[2]],  # recv_time
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[3])
                 else None,  # prev_price

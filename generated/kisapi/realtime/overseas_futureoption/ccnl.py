@@ -16,9 +16,9 @@ __all__ = ["SPEC", "Ccnl"]
 
 _YN = _r.YN.get
 _NULLS = _r.NULLS
-# bound once: every ``time.fromisoformat`` makes a new bound method
-_DATE = date.fromisoformat
-_TIME = time.fromisoformat
+_DATES = _r.DATES
+_TIMES = _r.TIMES
+_INT_ARRAY = _r.fixed_integers(2)
 
 
 class Ccnl(RealtimeRecord):
@@ -144,19 +144,23 @@ class Ccnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints([v[11], v[17]])  # the integer fields, in one pass
+            texts = [v[11], v[17]]  # the integer fields, converted in one pass
+            try:  # a blank last text (a shorter layout, padded) is sure to be refused
+                iv = _INT_ARRAY(f"[{','.join(texts)}]") if texts[-1] else _r.ints(texts)
+            except ValueError:  # a blank text, or one JSON refuses ("012"): one by one
+                iv = _r.ints(texts)
             return (
                 (t if (t := v[0].strip()) not in _NULLS else None),  # series_cd
-                _DATE(x) if (x := v[1]) else None,  # bsns_date
-                _DATE(x) if (x := v[2]) else None,  # mrkt_open_date
-                _TIME(x) if (x := v[3]) else None,  # mrkt_open_time
-                _DATE(x) if (x := v[4]) else None,  # mrkt_close_date
-                _TIME(x) if (x := v[5]) else None,  # mrkt_close_time
+                _DATES[v[1]],  # bsns_date
+                _DATES[v[2]],  # mrkt_open_date
+                _TIMES[v[3]],  # mrkt_open_time
+                _DATES[v[4]],  # mrkt_close_date
+                _TIMES[v[5]],  # mrkt_close_time
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[6])
                 else None,  # prev_price
-                _DATE(x) if (x := v[7]) else None,  # recv_date
-                _TIME(x) if (x := v[8]) else None,  # recv_time
+                _DATES[v[7]],  # recv_date
+                _TIMES[v[8]],  # recv_time
                 (t if (t := v[9].strip()) not in _NULLS else None),  # active_flag
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[10])

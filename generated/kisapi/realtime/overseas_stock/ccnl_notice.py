@@ -18,9 +18,9 @@ __all__ = ["SPEC", "CcnlNotice"]
 
 _YN = _r.YN.get
 _NULLS = _r.NULLS
-# bound once: every ``time.fromisoformat`` makes a new bound method
-_DATE = date.fromisoformat
-_TIME = time.fromisoformat
+_DATES = _r.DATES
+_TIMES = _r.TIMES
+_INT_ARRAY = _r.fixed_integers(2)
 
 # code -> member; a code that matches only up to zero padding ("1" for "01") is found too
 _SELL_BUY_DIVISION_CODES = _r.EnumCodes(SellBuyDivision)
@@ -149,7 +149,11 @@ class CcnlNotice(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints([v[8], v[15]])  # the integer fields, in one pass
+            texts = [v[8], v[15]]  # the integer fields, converted in one pass
+            try:  # a blank last text (a shorter layout, padded) is sure to be refused
+                iv = _INT_ARRAY(f"[{','.join(texts)}]") if texts[-1] else _r.ints(texts)
+            except ValueError:  # a blank text, or one JSON refuses ("012"): one by one
+                iv = _r.ints(texts)
             return (
                 (t if (t := v[0].strip()) not in _NULLS else None),  # cust_id
                 (t if (t := v[1].strip()) not in _NULLS else None),  # acnt_no
@@ -163,7 +167,7 @@ class CcnlNotice(RealtimeRecord):
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[9])
                 else None,  # cntg_unpr
-                _TIME(x) if (x := v[10]) else None,  # stck_cntg_hour
+                _TIMES[v[10]],  # stck_cntg_hour
                 (t if (t := v[11].strip()) not in _NULLS else None),  # rfus_yn
                 (t if (t := v[12].strip()) not in _NULLS else None),  # cntg_yn
                 (t if (t := v[13].strip()) not in _NULLS else None),  # acpt_yn
@@ -173,9 +177,9 @@ class CcnlNotice(RealtimeRecord):
                 (t if (t := v[17].strip()) not in _NULLS else None),  # cntg_isnm
                 (t if (t := v[18].strip()) not in _NULLS else None),  # oder_cond
                 (t if (t := v[19].strip()) not in _NULLS else None),  # debt_gb
-                _DATE(x) if (x := v[20]) else None,  # debt_date
-                _TIME(x) if (x := v[21]) else None,  # start_tm
-                _TIME(x) if (x := v[22]) else None,  # end_tm
+                _DATES[v[20]],  # debt_date
+                _TIMES[v[21]],  # start_tm
+                _TIMES[v[22]],  # end_tm
                 (t if (t := v[23].strip()) not in _NULLS else None),  # tm_div_tp
                 (n if (n := Decimal(x)).is_finite() else None)
                 if (x := v[24])

@@ -16,9 +16,9 @@ __all__ = ["SPEC", "DelayedAskingPriceAsia"]
 
 _YN = _r.YN.get
 _NULLS = _r.NULLS
-# bound once: every ``time.fromisoformat`` makes a new bound method
-_DATE = date.fromisoformat
-_TIME = time.fromisoformat
+_DATES = _r.DATES
+_TIMES = _r.TIMES
+_INT_ARRAY = _r.fixed_integers(7)
 
 
 class DelayedAskingPriceAsia(RealtimeRecord):
@@ -112,15 +112,19 @@ class DelayedAskingPriceAsia(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints([v[2], *v[7:11], v[13], v[14]])  # the integer fields, in one pass
+            texts = [v[2], *v[7:11], v[13], v[14]]  # the integer fields, converted in one pass
+            try:  # a blank last text (a shorter layout, padded) is sure to be refused
+                iv = _INT_ARRAY(f"[{','.join(texts)}]") if texts[-1] else _r.ints(texts)
+            except ValueError:  # a blank text, or one JSON refuses ("012"): one by one
+                iv = _r.ints(texts)
             return (
                 (t if (t := v[0].strip()) not in _NULLS else None),  # rsym
                 (t if (t := v[1].strip()) not in _NULLS else None),  # symb
                 iv[0],  # zdiv
-                _DATE(x) if (x := v[3]) else None,  # xymd
-                _TIME(x) if (x := v[4]) else None,  # xhms
-                _DATE(x) if (x := v[5]) else None,  # kymd
-                _TIME(x) if (x := v[6]) else None,  # khms
+                _DATES[v[3]],  # xymd
+                _TIMES[v[4]],  # xhms
+                _DATES[v[5]],  # kymd
+                _TIMES[v[6]],  # khms
                 iv[1],  # bvol
                 iv[2],  # avol
                 iv[3],  # bdvl

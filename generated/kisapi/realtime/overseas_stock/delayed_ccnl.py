@@ -16,9 +16,9 @@ __all__ = ["SPEC", "DelayedCcnl"]
 
 _YN = _r.YN.get
 _NULLS = _r.NULLS
-# bound once: every ``time.fromisoformat`` makes a new bound method
-_DATE = date.fromisoformat
-_TIME = time.fromisoformat
+_DATES = _r.DATES
+_TIMES = _r.TIMES
+_INT_ARRAY = _r.fixed_integers(7)
 
 
 class DelayedCcnl(RealtimeRecord):
@@ -148,16 +148,20 @@ class DelayedCcnl(RealtimeRecord):
         """Every field in ``PY_NAMES`` order, converted in one pass: what the properties read."""
         v = self._v
         try:
-            iv = _r.ints([v[2], *v[17:21], v[22], v[23]])  # the integer fields, in one pass
+            texts = [v[2], *v[17:21], v[22], v[23]]  # the integer fields, converted in one pass
+            try:  # a blank last text (a shorter layout, padded) is sure to be refused
+                iv = _INT_ARRAY(f"[{','.join(texts)}]") if texts[-1] else _r.ints(texts)
+            except ValueError:  # a blank text, or one JSON refuses ("012"): one by one
+                iv = _r.ints(texts)
             return (
                 (t if (t := v[0].strip()) not in _NULLS else None),  # rsym
                 (t if (t := v[1].strip()) not in _NULLS else None),  # symb
                 iv[0],  # zdiv
-                _DATE(x) if (x := v[3]) else None,  # tymd
-                _DATE(x) if (x := v[4]) else None,  # xymd
-                _TIME(x) if (x := v[5]) else None,  # xhms
-                _DATE(x) if (x := v[6]) else None,  # kymd
-                _TIME(x) if (x := v[7]) else None,  # khms
+                _DATES[v[3]],  # tymd
+                _DATES[v[4]],  # xymd
+                _TIMES[v[5]],  # xhms
+                _DATES[v[6]],  # kymd
+                _TIMES[v[7]],  # khms
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[8]) else None,  # open
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[9]) else None,  # high
                 (n if (n := Decimal(x)).is_finite() else None) if (x := v[10]) else None,  # low
