@@ -4,7 +4,7 @@ orjson parses KIS's string-heavy bodies 2-3x faster than ``json`` and gives the 
 lists and strings, so the generated converters work unchanged on either. It is a default
 dependency on CPython; without it (PyPy, or removed) everything works on ``json``.
 :func:`integers` converts many integer texts in one typed msgspec parse (also a dependency on
-CPython; ``int()`` each without it).
+CPython; ``int()`` each without it); :func:`fixed_integers` is that parse for a known count.
 """
 
 from __future__ import annotations
