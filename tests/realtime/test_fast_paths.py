@@ -258,7 +258,9 @@ def test_one_pass_integers_without_msgspec_equal_int_or_refuse(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.sampled_from(TRICKY) | st.text('0123456789-,[]{}".tfeE nul', max_size=5), min_size=1)
+    st.lists(
+        st.sampled_from(TRICKY) | st.text('0123456789-,[]{}".tfeE nul', max_size=5), min_size=1
+    )
 )
 def test_a_fixed_count_parse_equals_int_or_refuses(texts: list[str]) -> None:
     """The whole-record read's own parse of its joined integer texts: exactly as many integers
