@@ -332,18 +332,25 @@ def test_an_integer_the_typed_parse_refuses_reads_as_its_property(
 
 
 def test_a_text_memo_converts_each_text_once_and_empties_at_its_limit() -> None:
+    parsed: list[str] = []
     converted: list[str] = []
+
+    def parse(text: str) -> str:
+        parsed.append(text)
+        if not text.isalpha():
+            raise ValueError(text)
+        return text.upper()
 
     def convert(text: str) -> str:
         converted.append(text)
-        return text.upper()
+        return "?"
 
-    memo = TextMemo(convert, limit=3)
-    assert [memo[t] for t in ["a", "b", "a", "c", "b", "c"]] == ["A", "B", "A", "C", "B", "C"]
-    assert converted == ["a", "b", "c"]
+    memo = TextMemo(convert, parse, limit=3)
+    assert [memo[t] for t in ["a", "b", "a", "1", "b", "1"]] == ["A", "B", "A", "?", "B", "?"]
+    assert parsed == ["a", "b", "1"] and converted == ["1"]  # convert only where parse refuses
     assert memo["d"] == "D"  # a fourth text: the memo is emptied first
     assert dict(memo) == {"d": "D"}
-    assert memo["a"] == "A" and converted == ["a", "b", "c", "d", "a"]
+    assert memo["a"] == "A" and parsed == ["a", "b", "1", "d", "a"]
 
 
 @pytest.mark.parametrize(

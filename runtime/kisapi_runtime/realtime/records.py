@@ -194,27 +194,35 @@ class TextMemo(dict[str, T]):
 
     For fields whose texts repeat across a stream (the dates and times of ticks); a dict
     subscript (``memo[text]``) costs less than ``time.fromisoformat``, while
-    :func:`functools.lru_cache`'s call costs more than the conversion it saves.
+    :func:`functools.lru_cache`'s call costs more than the conversion it saves. A miss tries
+    ``parse`` (a C function: what ``convert`` gives when it parses) before ``convert``, as a
+    miss already costs a Python call of ``__missing__``.
     """
 
-    __slots__ = ("_convert", "_limit")
+    __slots__ = ("_convert", "_limit", "_parse")
 
-    def __init__(self, convert: Callable[[str], T], limit: int = 4096) -> None:
+    def __init__(
+        self, convert: Callable[[str], T], parse: Callable[[str], T], limit: int = 4096
+    ) -> None:
         super().__init__()
         self._convert = convert
+        self._parse = parse
         self._limit = limit
 
     def __missing__(self, text: str) -> T:
-        value = self._convert(text)
+        try:
+            value = self._parse(text)
+        except ValueError:
+            value = self._convert(text)
         if len(self) >= self._limit:
             self.clear()
         self[text] = value
         return value
 
 
-TIMES: Final[TextMemo[time | None]] = TextMemo(to_time)
+TIMES: Final[TextMemo[time | None]] = TextMemo(to_time, time.fromisoformat)
 """Text -> :func:`to_time` of it, for the generated whole-record reads."""
-DATES: Final[TextMemo[date | None]] = TextMemo(to_date)
+DATES: Final[TextMemo[date | None]] = TextMemo(to_date, date.fromisoformat)
 """Text -> :func:`to_date` of it, for the generated whole-record reads."""
 
 
