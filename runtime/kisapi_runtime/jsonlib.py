@@ -33,18 +33,21 @@ _INT_LIST: msgspec.json.Decoder[list[int | None]] | None = _UNLOADED
 """Reads a JSON array of integers and nulls, and nothing else; ``None`` without msgspec.
 Made on the first :func:`integers` call: importing msgspec costs ~5 ms that ``import kisapi``
 need not pay."""
-_INT_ERROR: type[Exception] = ValueError
 
 
-def _load_int_list() -> msgspec.json.Decoder[list[int | None]] | None:
-    global _INT_LIST, _INT_ERROR
+def _msgspec_decoder(of: Any) -> msgspec.json.Decoder[Any] | None:
+    """A msgspec JSON decoder of type ``of`` (its errors are :class:`ValueError`), or
+    ``None`` without msgspec."""
     try:
         import msgspec.json
     except ImportError:  # pragma: no cover - exercised with _INT_LIST set to None
-        _INT_LIST = None
-    else:
-        _INT_ERROR = msgspec.DecodeError  # ValidationError is one too
-        _INT_LIST = msgspec.json.Decoder(list[int | None])
+        return None
+    return msgspec.json.Decoder(of)
+
+
+def _load_int_list() -> msgspec.json.Decoder[list[int | None]] | None:
+    global _INT_LIST
+    _INT_LIST = _msgspec_decoder(list[int | None])
     return _INT_LIST
 
 
@@ -61,7 +64,7 @@ def _blanks_as_null(
         joined += "null"
     try:
         return parser.decode(f"[{joined}]")
-    except _INT_ERROR:
+    except ValueError:
         return None
 
 
@@ -76,12 +79,9 @@ def fixed_integers(count: int) -> Callable[[str], tuple[int | None, ...]]:
 
     Imports msgspec: call it where its ~5 ms import is paid once, not on ``import kisapi``.
     """
-    try:
-        import msgspec.json
-    except ImportError:  # pragma: no cover - exercised with msgspec hidden
-        return _refuse
     item = int | None
-    return msgspec.json.Decoder(tuple[(item,) * count]).decode  # type: ignore[misc]
+    parser = _msgspec_decoder(tuple[(item,) * count])  # type: ignore[misc]
+    return _refuse if parser is None else parser.decode
 
 
 def loads(data: bytes | str) -> Any:
@@ -111,7 +111,7 @@ def integers(texts: Sequence[str]) -> list[int | None]:
         else:
             try:
                 parsed = parser.decode(f"[{joined}]")
-            except _INT_ERROR:
+            except ValueError:
                 parsed = _blanks_as_null(parser, joined)
         if parsed is not None and len(parsed) == len(texts):
             return parsed

@@ -360,3 +360,17 @@ def test_the_time_and_date_memos_read_as_the_properties(text: str) -> None:
     assert TIMES[text] == to_time(text) and TIMES[text] == to_time(text)
     assert DATES[text] == to_date(text)
     assert DATES["20261124"] == to_date("20261124") == date(2026, 11, 24)
+
+
+def test_without_msgspec_the_whole_record_read_goes_text_by_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(jsonlib, "_msgspec_decoder", lambda of: None)
+    refuse = jsonlib.fixed_integers(2)
+    with pytest.raises(ValueError, match="msgspec is not installed"):
+        refuse("[1,2]")
+    for tr_id in ("H0STCNT0", "H0STASP0"):
+        frame = next(f for f in FRAMES if f.split("|")[1:3] == [tr_id, "001"])
+        (record,) = FrameDecoder(realtime.registry()).decode(frame)[1]
+        monkeypatch.setattr(sys.modules[type(record).__module__], "_INT_ARRAY", refuse)
+        assert record.as_tuple() == by_property(record)
